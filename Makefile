@@ -1,0 +1,38 @@
+# ckpt — see README.md. `make run` opens the TUI; `make test` runs every test.
+GO      ?= go
+BIN     := bin/ckpt
+PKGS    := ./...
+
+.PHONY: run build test test-short bench lint peers fmt clean
+
+build:
+	$(GO) build -o $(BIN) .
+
+run: build
+	./$(BIN)
+
+# Every test, real peers included (they skip loudly without Java/Maven unless
+# CI=true or CKPT_REQUIRE_PEERS=1, where missing peers fail).
+test: peers
+	$(GO) vet $(PKGS)
+	$(GO) test -count=1 -timeout 28m $(PKGS)
+
+test-short:
+	$(GO) test -short $(PKGS)
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+# Resolve the real peers' Java classpaths from Maven Central (cached in ~/.m2).
+peers:
+	@./peers/setup.sh
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin peers/work

@@ -1,0 +1,149 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Options configure the filesystems a Router opens.
+type Options struct {
+	// Timeout bounds each HDFS call that has no earlier context deadline,
+	// including connecting to an unreachable NameNode. Zero means
+	// DefaultTimeout; it can also be set with CKPT_HDFS_TIMEOUT.
+	Timeout time.Duration
+	// User is the HDFS user; empty means HADOOP_USER_NAME, else the OS user.
+	User string
+	// ConfDir overrides where core-site.xml/hdfs-site.xml are read from;
+	// empty means HADOOP_CONF_DIR, then HADOOP_HOME/etc/hadoop.
+	ConfDir string
+}
+
+// DefaultTimeout bounds HDFS calls by default.
+const DefaultTimeout = 30 * time.Second
+
+// Router is the FS for any URI: it hands each call to the local filesystem or
+// to an HDFS client for the URI's NameNode (one client per NameNode, opened
+// on first use and kept).
+type Router struct {
+	opts  Options
+	local *Local
+
+	mu   sync.Mutex
+	hdfs map[string]FS // by authority ("" = fs.defaultFS)
+}
+
+// NewRouter returns a Router with the given options.
+func NewRouter(opts Options) *Router {
+	return &Router{opts: opts, local: NewLocal(), hdfs: map[string]FS{}}
+}
+
+var (
+	defaultOnce   sync.Once
+	defaultRouter *Router
+)
+
+// Default is the process-wide Router with options from the environment.
+func Default() *Router {
+	defaultOnce.Do(func() { defaultRouter = NewRouter(Options{}) })
+	return defaultRouter
+}
+
+var _ FS = (*Router)(nil)
+
+// For returns the backend responsible for uri.
+func (r *Router) For(ctx context.Context, uri string) (FS, error) {
+	loc, err := Parse(uri)
+	if err != nil {
+		return nil, &Error{Op: "open", URI: uri, Err: err}
+	}
+	switch loc.Scheme {
+	case "", "file":
+		return r.local, nil
+	case "hdfs":
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if fs, ok := r.hdfs[loc.Authority]; ok {
+			return fs, nil
+		}
+		fs, err := NewHDFS(ctx, loc.Authority, r.opts)
+		if err != nil {
+			return nil, &Error{Op: "connect", URI: uri, Err: err}
+		}
+		r.hdfs[loc.Authority] = fs
+		return fs, nil
+	}
+	return nil, &Error{Op: "open", URI: uri, Err: fmt.Errorf("unsupported scheme %q", loc.Scheme)}
+}
+
+func (r *Router) Stat(ctx context.Context, uri string) (FileInfo, error) {
+	fs, err := r.For(ctx, uri)
+	if err != nil {
+		return FileInfo{}, err
+	}
+	return fs.Stat(ctx, uri)
+}
+
+func (r *Router) List(ctx context.Context, uri string) (Lister, error) {
+	fs, err := r.For(ctx, uri)
+	if err != nil {
+		return nil, err
+	}
+	return fs.List(ctx, uri)
+}
+
+func (r *Router) Open(ctx context.Context, uri string) (File, error) {
+	fs, err := r.For(ctx, uri)
+	if err != nil {
+		return nil, err
+	}
+	return fs.Open(ctx, uri)
+}
+
+func (r *Router) Create(ctx context.Context, uri string, opts CreateOptions) (Writer, error) {
+	fs, err := r.For(ctx, uri)
+	if err != nil {
+		return nil, err
+	}
+	return fs.Create(ctx, uri, opts)
+}
+
+func (r *Router) MkdirAll(ctx context.Context, uri string) error {
+	fs, err := r.For(ctx, uri)
+	if err != nil {
+		return err
+	}
+	return fs.MkdirAll(ctx, uri)
+}
+
+func (r *Router) Rename(ctx context.Context, from, to string) error {
+	fs, err := r.For(ctx, from)
+	if err != nil {
+		return err
+	}
+	fs2, err := r.For(ctx, to)
+	if err != nil {
+		return err
+	}
+	if fs != fs2 {
+		return &Error{Op: "rename", URI: from, Err: fmt.Errorf("target %s is on another filesystem", to)}
+	}
+	return fs.Rename(ctx, from, to)
+}
+
+func (r *Router) RemoveAll(ctx context.Context, uri string) error {
+	fs, err := r.For(ctx, uri)
+	if err != nil {
+		return err
+	}
+	return fs.RemoveAll(ctx, uri)
+}
+
+func (r *Router) Walk(ctx context.Context, uri string, fn WalkFunc) error {
+	fs, err := r.For(ctx, uri)
+	if err != nil {
+		return err
+	}
+	return fs.Walk(ctx, uri, fn)
+}
