@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Starts a real HDFS (one NameNode + one DataNode in one JVM, Hadoop's
+# MiniDFSCluster) on loopback and waits until it serves.
+#
+#   start.sh WORKDIR [--watch PID]
+#
+# WORKDIR receives: hdfs.pid (the JVM), hdfs.log, data/ (fresh every start),
+# conf/core-site.xml (the cluster's whole effective configuration, usable as
+# HADOOP_CONF_DIR), hdfs.json ({"namenode_port": N}) and hdfs.env
+# (CKPT_HDFS_ADDR=..., CKPT_HDFS_CONF_DIR=... for `source`).
+# With --watch PID a watchdog stops the JVM once process PID is gone, so a
+# test binary that dies (timeout, SIGKILL) never leaks a JVM.
+#
+# Env: CKPT_HDFS_START_TIMEOUT (seconds, default 180), CKPT_HDFS_LOG_LEVEL
+# (slf4j-simple level, default warn), CKPT_HDFS_HEAP (default 512m),
+# CKPT_HDFS_BLOCK_SIZE (bytes, default 1 MiB so multi-block files are cheap).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+work="${1:?usage: start.sh WORKDIR [--watch PID]}"
+watch=""
+if [ "${2:-}" = --watch ]; then watch="${3:?--watch needs a PID}"; fi
+timeout="${CKPT_HDFS_START_TIMEOUT:-180}"
+
+umask 022 # the DataNode refuses data dirs with group/other write bits
+mkdir -p "$work"
+work="$(cd "$work" && pwd)"
+
+# One cluster per work dir: stop whatever a previous run left behind.
+"$here/stop.sh" "$work" >/dev/null 2>&1 || true
+rm -rf "$work/data" "$work/conf" "$work/hdfs.json" "$work/hdfs.env" "$work/hdfs.log"
+mkdir -p "$work/conf"
+
+bash "$here/prepare.sh" >/dev/null
+
+# Hadoop resolves the local host name at start; say so plainly if it cannot.
+if ! getent hosts "$(hostname)" >/dev/null 2>&1; then
+  echo "hdfs peer: host name '$(hostname)' does not resolve; add '127.0.0.1 $(hostname)' to /etc/hosts" >&2
+  exit 1
+fi
+
+# Loopback only: MiniDFSCluster binds the NameNode and DataNode to 127.0.0.1;
+# ports are ephemeral (the NameNode port is read from hdfs.json), so several
+# clusters (and the Flink peer) never collide.
+args=(
+  -format -datanodes 1 -nnport 0 -httpport 0
+  -D "dfs.blocksize=${CKPT_HDFS_BLOCK_SIZE:-1048576}"
+  -D dfs.namenode.fs-limits.min-block-size=65536
+  -D dfs.replication=1
+  -D dfs.permissions.enabled=true
+  -D dfs.namenode.safemode.extension=0
+  -D dfs.datanode.address=127.0.0.1:0
+  -D dfs.datanode.http.address=127.0.0.1:0
+  -D dfs.datanode.ipc.address=127.0.0.1:0
+  -D dfs.namenode.http-address=127.0.0.1:0
+  -writeConfig "$work/conf/core-site.xml"
+  -writeDetails "$work/hdfs.json"
+)
+setsid=()
+command -v setsid >/dev/null && setsid=(setsid)
+# stdin/stdout/stderr all point at files: a caller that reads our output
+# through a pipe (go test) must not wait on a pipe the JVM keeps open.
+"${setsid[@]}" java -Xmx"${CKPT_HDFS_HEAP:-512m}" -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+  -XX:+IgnoreUnrecognizedVMOptions \
+  -Dorg.slf4j.simpleLogger.defaultLogLevel="${CKPT_HDFS_LOG_LEVEL:-warn}" \
+  -Dorg.slf4j.simpleLogger.showDateTime=true \
+  -Dtest.build.data="$work/data" -Djava.io.tmpdir="$work/data" \
+  -cp "$(cat "$here/cp.txt")" org.apache.hadoop.test.MiniDFSClusterManager "${args[@]}" \
+  </dev/null >"$work/hdfs.log" 2>&1 &
+jpid=$!
+echo "$jpid" > "$work/hdfs.pid"
+
+if [ -n "$watch" ]; then
+  # The watchdog outlives this script; it too must hold no caller's pipe.
+  nohup bash -c '
+    while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 1; done
+    if kill -0 "$2" 2>/dev/null; then
+      kill "$2" 2>/dev/null
+      for _ in $(seq 20); do kill -0 "$2" 2>/dev/null || exit 0; sleep 0.5; done
+      kill -9 "$2" 2>/dev/null
+    fi' watchdog "$watch" "$jpid" </dev/null >/dev/null 2>&1 &
+fi
+
+start=$(date +%s)
+while [ ! -s "$work/hdfs.json" ]; do
+  if ! kill -0 "$jpid" 2>/dev/null; then
+    echo "hdfs peer: JVM exited during start; last lines of $work/hdfs.log:" >&2
+    tail -n 30 "$work/hdfs.log" >&2
+    exit 1
+  fi
+  if [ $(( $(date +%s) - start )) -ge "$timeout" ]; then
+    echo "hdfs peer: not ready after ${timeout}s; stopping it. Last lines of $work/hdfs.log:" >&2
+    tail -n 30 "$work/hdfs.log" >&2
+    "$here/stop.sh" "$work" >&2 || true
+    exit 1
+  fi
+  sleep 0.2
+done
+# The details file is written right after waitActive(); give the writer a
+# moment to finish the line.
+sleep 0.2
+port="$(sed -n 's/.*"namenode_port": *\([0-9][0-9]*\).*/\1/p' "$work/hdfs.json")"
+if [ -z "$port" ]; then
+  echo "hdfs peer: cannot read the NameNode port from $work/hdfs.json" >&2
+  exit 1
+fi
+{
+  echo "CKPT_HDFS_ADDR=127.0.0.1:$port"
+  echo "CKPT_HDFS_CONF_DIR=$work/conf"
+  echo "CKPT_HDFS_WORK=$work"
+} > "$work/hdfs.env"
+echo "hdfs peer: NameNode 127.0.0.1:$port ready in $(( $(date +%s) - start ))s (pid $jpid, logs $work/hdfs.log)"
