@@ -24,6 +24,10 @@ type FileInfo struct {
 	ModTime time.Time
 	IsDir   bool
 	Mode    fs.FileMode
+	// Owner and Group name the entry's owner where the backend knows them
+	// (HDFS always; local disk on Unix). Empty when unknown.
+	Owner string
+	Group string
 }
 
 // FS is a filesystem reached through URIs. Implementations: local disk
@@ -181,7 +185,24 @@ type Usage struct {
 	Bytes int64 `json:"bytes"`
 }
 
-// DiskUsage walks uri and totals its files and bytes.
+// Summarizer is implemented by backends that can total a tree without
+// walking it entry by entry (HDFS asks the NameNode for a content summary in
+// one call). The totals count the same things DiskUsage counts.
+type Summarizer interface {
+	Summary(ctx context.Context, uri string) (Usage, error)
+}
+
+// Summarize totals uri the fastest way fsys offers: one Summary call when it
+// is a Summarizer, else a walk (DiskUsage).
+func Summarize(ctx context.Context, fsys FS, uri string) (Usage, error) {
+	if s, ok := fsys.(Summarizer); ok {
+		return s.Summary(ctx, uri)
+	}
+	return DiskUsage(ctx, fsys, uri)
+}
+
+// DiskUsage walks uri and totals its files and bytes. Directories count
+// uri itself when it is a directory.
 func DiskUsage(ctx context.Context, fsys FS, uri string) (Usage, error) {
 	var u Usage
 	err := fsys.Walk(ctx, uri, func(fi FileInfo) error {
