@@ -1,0 +1,601 @@
+package tui
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"github.com/ckpt-dev/ckpt/themes"
+	"github.com/ckpt-dev/ckpt/tui/components/text"
+)
+
+// chrome is the rows the shell takes: header, breadcrumbs, status bar.
+const chrome = 3
+
+type inputMode int
+
+const (
+	modeNone inputMode = iota
+	modeFilter
+	modeCommand
+)
+
+type toast struct {
+	text    string
+	isErr   bool
+	expires time.Time
+}
+
+type tickMsg struct{ gen int }
+
+// App is the shell: the root bubbletea model.
+type App struct {
+	ctx      *Context
+	stack    []Screen
+	filters  []string // the filter text of each stacked screen
+	mode     inputMode
+	input    textinput.Model
+	showHelp bool
+	help     help.Model
+	toasts   []toast
+	// themeChoice is what the config or :theme asked for; "auto" follows
+	// the terminal background when it reports one.
+	themeChoice themes.Choice
+	ticking     bool
+	tickGen     int
+	quitting    bool
+	startErr    error
+}
+
+// NewApp builds the shell around a first screen. ctx must be complete
+// (NewContext fills the defaults).
+func NewApp(ctx *Context, first Screen, choice themes.Choice) *App {
+	in := textinput.New()
+	in.Prompt = ""
+	in.CharLimit = 4096
+	a := &App{ctx: ctx, input: in, help: help.New(), themeChoice: choice}
+	if first != nil {
+		a.stack = []Screen{first}
+		a.filters = []string{""}
+	}
+	return a
+}
+
+// Context is the shared screen context.
+func (a *App) Context() *Context { return a.ctx }
+
+// Top is the current screen (nil when none).
+func (a *App) Top() Screen {
+	if len(a.stack) == 0 {
+		return nil
+	}
+	return a.stack[len(a.stack)-1]
+}
+
+// Depth is how many screens are stacked.
+func (a *App) Depth() int { return len(a.stack) }
+
+func (a *App) bodySize() (int, int) {
+	return max(a.ctx.Width, 1), max(a.ctx.Height-chrome, 1)
+}
+
+// Init starts the first screen and asks the terminal for its background
+// (for the "auto" theme).
+func (a *App) Init() tea.Cmd {
+	var cmds []tea.Cmd
+	cmds = append(cmds, tea.RequestBackgroundColor)
+	if s := a.Top(); s != nil {
+		w, h := a.bodySize()
+		s.SetSize(w, h)
+		cmds = append(cmds, s.Init())
+	}
+	cmds = append(cmds, a.ensureTick())
+	return tea.Batch(cmds...)
+}
+
+func (a *App) ensureTick() tea.Cmd {
+	if a.ticking {
+		return nil
+	}
+	a.ticking = true
+	a.tickGen++
+	gen := a.tickGen
+	d := time.Second
+	if a.ctx.Tasks.Busy() || len(a.toasts) > 0 {
+		d = 100 * time.Millisecond
+	}
+	return tea.Tick(d, func(time.Time) tea.Msg { return tickMsg{gen} })
+}
+
+// Update is the shell's dispatch.
+func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	cmd := a.update(msg)
+	if a.quitting {
+		return a, tea.Quit
+	}
+	if !a.ticking && (a.ctx.Tasks.Busy() || len(a.toasts) > 0) {
+		cmd = tea.Batch(cmd, a.ensureTick())
+	}
+	return a, cmd
+}
+
+func (a *App) update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		a.ctx.Width, a.ctx.Height = msg.Width, msg.Height
+		w, h := a.bodySize()
+		for _, s := range a.stack {
+			s.SetSize(w, h)
+		}
+		a.input.SetWidth(max(w-4, 1))
+		a.help.SetWidth(max(w-4, 1))
+		return nil
+	case tea.BackgroundColorMsg:
+		a.themeChoice.DarkBG = msg.IsDark()
+		if n := strings.ToLower(a.themeChoice.Name); n == "" || n == themes.Auto {
+			if th, err := themes.Pick(a.themeChoice); err == nil {
+				a.ctx.Theme = th
+			}
+		}
+		return nil
+	case tickMsg:
+		if msg.gen != a.tickGen {
+			return nil
+		}
+		a.ticking = false
+		a.ctx.Frame++
+		now := a.ctx.Now()
+		kept := a.toasts[:0]
+		for _, t := range a.toasts {
+			if now.Before(t.expires) {
+				kept = append(kept, t)
+			}
+		}
+		a.toasts = kept
+		return a.ensureTick()
+	case pushMsg:
+		return a.push(msg.s)
+	case replaceMsg:
+		if len(a.stack) > 0 {
+			a.closeTop()
+		}
+		return a.push(msg.s)
+	case popMsg:
+		a.pop()
+		return nil
+	case openMsg:
+		s, err := Open(a.ctx, msg.name, msg.args)
+		if err != nil {
+			a.ctx.Tasks.LastErr = err
+			return nil
+		}
+		return a.push(s)
+	case ToastMsg:
+		a.toasts = append(a.toasts, toast{text: msg.Text, isErr: msg.Error, expires: a.ctx.Now().Add(4 * time.Second)})
+		return nil
+	case tea.KeyPressMsg:
+		return a.key(msg)
+	case tea.PasteMsg:
+		if a.mode != modeNone {
+			var cmd tea.Cmd
+			a.input, cmd = a.input.Update(msg)
+			a.afterInput()
+			return cmd
+		}
+	}
+	// Results of commands go to every screen in the stack: the screen that
+	// started a listing may no longer be on top when it finishes.
+	return a.broadcast(msg)
+}
+
+func (a *App) broadcast(msg tea.Msg) tea.Cmd {
+	var cmds []tea.Cmd
+	for i, s := range a.stack {
+		ns, cmd := s.Update(msg)
+		a.stack[i] = ns
+		cmds = append(cmds, cmd)
+	}
+	return tea.Batch(cmds...)
+}
+
+func (a *App) push(s Screen) tea.Cmd {
+	w, h := a.bodySize()
+	s.SetSize(w, h)
+	a.stack = append(a.stack, s)
+	a.filters = append(a.filters, "")
+	a.showHelp = false
+	return s.Init()
+}
+
+func (a *App) closeTop() {
+	top := a.Top()
+	if c, ok := top.(Closer); ok {
+		c.Close()
+	}
+	a.stack = a.stack[:len(a.stack)-1]
+	a.filters = a.filters[:len(a.filters)-1]
+}
+
+func (a *App) pop() {
+	if len(a.stack) <= 1 {
+		return
+	}
+	a.closeTop()
+}
+
+func (a *App) key(msg tea.KeyPressMsg) tea.Cmd {
+	g := a.ctx.Global
+	if key.Matches(msg, g.ForceQuit.Binding) {
+		a.quitting = true
+		return nil
+	}
+	if a.mode != modeNone {
+		return a.inputKey(msg)
+	}
+	if a.showHelp {
+		// Any key closes help; q quits as everywhere else.
+		a.showHelp = false
+		if key.Matches(msg, g.Quit.Binding) {
+			a.quitting = true
+		}
+		return nil
+	}
+	top := a.Top()
+	if c, ok := top.(Capturer); ok && c.Capturing() {
+		ns, cmd := top.Update(msg)
+		a.stack[len(a.stack)-1] = ns
+		return cmd
+	}
+	switch {
+	case key.Matches(msg, g.Quit.Binding):
+		a.quitting = true
+		return nil
+	case key.Matches(msg, g.Help.Binding):
+		a.showHelp = true
+		return nil
+	case key.Matches(msg, g.Filter.Binding):
+		if _, ok := top.(Filterable); ok {
+			a.mode = modeFilter
+			a.input.SetValue(a.filters[len(a.filters)-1])
+			a.input.CursorEnd()
+			return a.input.Focus()
+		}
+		return nil
+	case key.Matches(msg, g.Command.Binding):
+		a.mode = modeCommand
+		a.input.SetValue("")
+		a.input.SetSuggestions(a.commandSuggestions())
+		a.input.ShowSuggestions = true
+		return a.input.Focus()
+	case key.Matches(msg, g.Back.Binding):
+		if i := len(a.filters) - 1; i >= 0 && a.filters[i] != "" {
+			a.filters[i] = ""
+			if f, ok := top.(Filterable); ok {
+				f.SetFilter("")
+			}
+			return nil
+		}
+		if a.ctx.Tasks.LastErr != nil {
+			a.ctx.Tasks.LastErr = nil
+			return nil
+		}
+		a.pop()
+		return nil
+	case key.Matches(msg, g.Copy.Binding):
+		if c, ok := top.(Copier); ok {
+			if t := c.CopyText(); t != "" {
+				return tea.Batch(tea.SetClipboard(t), Toast("copied "+text.Sanitize(t), false))
+			}
+		}
+		return nil
+	case key.Matches(msg, g.Refresh.Binding):
+		if r, ok := top.(Refresher); ok {
+			return r.Refresh()
+		}
+		return nil
+	}
+	if top == nil {
+		return nil
+	}
+	ns, cmd := top.Update(msg)
+	a.stack[len(a.stack)-1] = ns
+	return cmd
+}
+
+func (a *App) commandSuggestions() []string {
+	out := []string{"quit", "help"}
+	for _, n := range themes.Names() {
+		out = append(out, "theme "+n)
+	}
+	for _, n := range ScreenNames() {
+		out = append(out, n+" ")
+	}
+	for _, b := range a.ctx.Config.Paths.Bookmarks {
+		out = append(out, "browse "+b)
+	}
+	return out
+}
+
+func (a *App) inputKey(msg tea.KeyPressMsg) tea.Cmd {
+	switch msg.String() {
+	case "esc":
+		if a.mode == modeFilter {
+			a.applyFilter("")
+		}
+		a.mode = modeNone
+		a.input.Blur()
+		return nil
+	case "enter":
+		mode := a.mode
+		a.mode = modeNone
+		a.input.Blur()
+		if mode == modeCommand {
+			return a.runCommand(a.input.Value())
+		}
+		return nil
+	}
+	var cmd tea.Cmd
+	a.input, cmd = a.input.Update(msg)
+	a.afterInput()
+	return cmd
+}
+
+// afterInput applies the filter as the user types.
+func (a *App) afterInput() {
+	if a.mode == modeFilter {
+		a.applyFilter(a.input.Value())
+	}
+}
+
+func (a *App) applyFilter(s string) {
+	if len(a.stack) == 0 {
+		return
+	}
+	a.filters[len(a.filters)-1] = s
+	if f, ok := a.Top().(Filterable); ok {
+		f.SetFilter(s)
+	}
+}
+
+// runCommand executes a ":" command line.
+func (a *App) runCommand(line string) tea.Cmd {
+	fields := strings.Fields(line)
+	if len(fields) == 0 {
+		return nil
+	}
+	name, args := fields[0], fields[1:]
+	switch name {
+	case "q", "q!", "quit", "exit":
+		a.quitting = true
+		return nil
+	case "help", "h":
+		a.showHelp = true
+		return nil
+	case "theme":
+		if len(args) != 1 {
+			a.ctx.Tasks.LastErr = fmt.Errorf(":theme needs one name: %s", strings.Join(themes.Names(), ", "))
+			return nil
+		}
+		ch := a.themeChoice
+		ch.Name = args[0]
+		th, err := themes.Pick(ch)
+		if err != nil {
+			a.ctx.Tasks.LastErr = err
+			return nil
+		}
+		a.themeChoice, a.ctx.Theme = ch, th
+		return Toast("theme "+th.Name, false)
+	}
+	s, err := Open(a.ctx, name, args)
+	if err != nil {
+		a.ctx.Tasks.LastErr = fmt.Errorf(":%s: %w", name, err)
+		return nil
+	}
+	return a.push(s)
+}
+
+// View draws the shell around the top screen.
+func (a *App) View() tea.View {
+	v := tea.NewView(a.Render())
+	v.AltScreen = true
+	if a.ctx.Config.Mouse {
+		v.MouseMode = tea.MouseModeCellMotion
+	}
+	v.WindowTitle = "ckpt"
+	if top := a.Top(); top != nil {
+		v.WindowTitle = "ckpt " + text.Sanitize(top.Location())
+	}
+	return v
+}
+
+// Render is the frame as a string (View without terminal modes); golden
+// tests compare it.
+func (a *App) Render() string {
+	if a.ctx.Width <= 0 || a.ctx.Height <= 0 {
+		return ""
+	}
+	w, h := a.bodySize()
+	th := a.ctx.Theme
+	lines := make([]string, 0, a.ctx.Height)
+	lines = append(lines, a.header(w), a.crumbs(w))
+
+	var body []string
+	if top := a.Top(); top != nil {
+		body = strings.Split(top.View(), "\n")
+	}
+	if len(body) > h {
+		body = body[:h]
+	}
+	for len(body) < h {
+		body = append(body, "")
+	}
+	if a.showHelp {
+		body = a.overlay(body, a.helpView(w), w)
+	}
+	if n := len(a.toasts); n > 0 {
+		t := a.toasts[n-1]
+		st := th.Toast
+		if t.isErr {
+			st = th.ToastError
+		}
+		msg := st.Render(" " + text.Fit(text.Sanitize(t.text), min(text.Width(text.Sanitize(t.text)), w-4)) + " ")
+		tw := text.Width(msg)
+		body[h-1] = text.Fit(body[h-1], max(w-tw, 0)) + msg
+	}
+	for _, l := range body {
+		lines = append(lines, text.Fit(l, w))
+	}
+	lines = append(lines, a.statusBar(w))
+	return strings.Join(lines, "\n")
+}
+
+func (a *App) header(w int) string {
+	th := a.ctx.Theme
+	left := " ckpt "
+	loc := ""
+	if top := a.Top(); top != nil {
+		loc = text.Sanitize(top.Location())
+	}
+	right := ""
+	if a.ctx.Readonly {
+		right = " READONLY "
+	}
+	room := w - text.Width(left) - text.Width(right) - 3
+	s := left + "│ " + text.FitLeft(loc, max(room, 0)) + " " + right
+	return th.Header.Render(text.Fit(s, w))
+}
+
+func (a *App) crumbs(w int) string {
+	th := a.ctx.Theme
+	sep := th.CrumbSep.Render(" › ")
+	parts := make([]string, len(a.stack))
+	for i, s := range a.stack {
+		t := text.Sanitize(s.Title())
+		if i == len(a.stack)-1 {
+			parts[i] = th.CrumbLast.Render(t)
+		} else {
+			parts[i] = th.Crumb.Render(t)
+		}
+	}
+	line := " " + strings.Join(parts, sep)
+	// Keep the newest crumbs visible when the trail is long.
+	if text.Width(line) > w {
+		line = text.FitLeft(line, w)
+	}
+	return line
+}
+
+func (a *App) statusBar(w int) string {
+	th := a.ctx.Theme
+	switch a.mode {
+	case modeFilter, modeCommand:
+		p := "/"
+		if a.mode == modeCommand {
+			p = ":"
+		}
+		return th.Prompt.Render(p) + text.Fit(a.input.View(), w-1)
+	}
+	hint := " ?:help  :cmd  q:quit "
+	room := w - text.Width(hint)
+	var left string
+	st := th.Status
+	switch {
+	case a.ctx.Tasks.Busy():
+		left = " " + a.ctx.Spinner() + " " + text.Sanitize(a.ctx.Tasks.Describe())
+		st = th.StatusBusy
+	case a.ctx.Tasks.LastErr != nil:
+		left = " ✗ " + text.Sanitize(firstLine(a.ctx.Tasks.LastErr)) + " (esc clears)"
+		st = th.StatusError
+	default:
+		if s, ok := a.Top().(Statuser); ok {
+			left = " " + s.Status()
+		}
+		if f := a.filters; len(f) > 0 && f[len(f)-1] != "" {
+			left += "  filter: " + text.Sanitize(f[len(f)-1])
+		}
+	}
+	if room < 10 {
+		return st.Render(text.Fit(left, w))
+	}
+	return st.Render(text.Fit(left, room)) + th.Status.Render(hint)
+}
+
+func firstLine(err error) string {
+	s := err.Error()
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+// helpView is the full help generated from the keymaps: global keys, then
+// the screen's, then the list movement keys. Disabled (readonly) actions are
+// left out by help itself.
+func (a *App) helpView(w int) string {
+	th := a.ctx.Theme
+	a.help.Styles.FullKey = th.HelpKey
+	a.help.Styles.FullDesc = th.HelpDesc
+	a.help.Styles.FullSeparator = th.HelpSep
+	a.help.SetWidth(max(w-6, 10))
+	var screenKeys []key.Binding
+	if top := a.Top(); top != nil {
+		screenKeys = top.Keys().Bindings()
+	}
+	cols := [][]key.Binding{a.ctx.Global.Keymap().Bindings()}
+	// Split long screen keymaps into columns of at most 9 rows.
+	for len(screenKeys) > 0 {
+		n := min(9, len(screenKeys))
+		cols = append(cols, screenKeys[:n])
+		screenKeys = screenKeys[n:]
+	}
+	title := th.Title.Render("Keys")
+	if a.ctx.Readonly {
+		title += th.Muted.Render("  (read-only: mutating actions hidden)")
+	} else {
+		title += th.Muted.Render("  (!) marks actions that change storage")
+	}
+	cmds := th.Muted.Render("Commands: " + a.commandHelp())
+	return th.Overlay.Render(lipgloss.JoinVertical(lipgloss.Left, title, "", a.help.FullHelpView(cols), "", cmds))
+}
+
+func (a *App) commandHelp() string {
+	parts := []string{":q"}
+	for _, n := range ScreenNames() {
+		parts = append(parts, ":"+registry[n].usage)
+	}
+	parts = append(parts, ":theme NAME")
+	return strings.Join(parts, "  ")
+}
+
+// overlay draws box centred over body lines.
+func (a *App) overlay(body []string, box string, w int) []string {
+	bl := strings.Split(box, "\n")
+	bw := 0
+	for _, l := range bl {
+		bw = max(bw, text.Width(l))
+	}
+	bw = min(bw, w)
+	top := max((len(body)-len(bl))/2, 0)
+	left := max((w-bw)/2, 0)
+	out := append([]string(nil), body...)
+	for i, l := range bl {
+		r := top + i
+		if r >= len(out) {
+			break
+		}
+		out[r] = strings.Repeat(" ", left) + text.Fit(l, bw)
+	}
+	return out
+}
+
+// StartErr is an error met before the UI could start (shown by Run).
+func (a *App) StartErr() error { return a.startErr }
+
+var errQuit = errors.New("quit")

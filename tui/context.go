@@ -1,0 +1,142 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/ckpt-dev/ckpt/storage"
+	"github.com/ckpt-dev/ckpt/themes"
+)
+
+// Context is what every screen shares: the terminal size, theme, keymaps,
+// storage, mode and running tasks. Screens keep a pointer, so a theme change
+// or resize is seen by all of them at once.
+type Context struct {
+	Width, Height int
+	Theme         *themes.Theme
+	Global        *GlobalKeys
+	Config        Config
+	Readonly      bool
+	// FS reaches local paths and hdfs:// URIs.
+	FS storage.FS
+	// Timeout bounds each storage call a screen starts (a stalled NameNode
+	// turns into an error after it).
+	Timeout time.Duration
+	// Now is the clock (fixed in golden tests).
+	Now   func() time.Time
+	Tasks *Tasks
+	// Frame advances while tasks run; spinners draw from it.
+	Frame int
+}
+
+// ApplyKeys rebinds a screen's keymap from the config and the readonly mode.
+// Screens call it once when they build their keymap.
+func (c *Context) ApplyKeys(k Keymap) Keymap {
+	k.Apply(c.Config.Keys, c.Readonly)
+	return k
+}
+
+// spinnerFrames are drawn while something loads.
+var spinnerFrames = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
+
+// Spinner is the current spinner glyph.
+func (c *Context) Spinner() string { return spinnerFrames[c.Frame%len(spinnerFrames)] }
+
+// TaskID names a running task.
+type TaskID int
+
+// Task is slow work started by a screen (a listing, a du, a decode). The
+// status bar shows the oldest running task with its elapsed time, and the
+// last failure in place until something new succeeds.
+type Task struct {
+	ID      TaskID
+	Label   string
+	Started time.Time
+	cancel  context.CancelFunc
+}
+
+// Tasks tracks running work. It only records state; it never does I/O.
+type Tasks struct {
+	now     func() time.Time
+	next    TaskID
+	running []*Task
+	// LastErr is the most recent failure, shown until cleared.
+	LastErr error
+	// LastDone is when a task last finished (for "data age").
+	LastDone time.Time
+}
+
+// NewTasks returns an empty task list with the given clock.
+func NewTasks(now func() time.Time) *Tasks { return &Tasks{now: now} }
+
+// Start records a task and returns its id and a context the work must use:
+// it carries timeout (if > 0) and is cancelled by Cancel.
+func (t *Tasks) Start(label string, timeout time.Duration) (TaskID, context.Context) {
+	t.next++
+	var ctx context.Context
+	var cancel context.CancelFunc
+	if timeout > 0 {
+		ctx, cancel = context.WithTimeout(context.Background(), timeout)
+	} else {
+		ctx, cancel = context.WithCancel(context.Background())
+	}
+	t.running = append(t.running, &Task{ID: t.next, Label: label, Started: t.now(), cancel: cancel})
+	return t.next, ctx
+}
+
+// Relabel changes a running task's label (progress: "12,000 entries").
+func (t *Tasks) Relabel(id TaskID, label string) {
+	for _, k := range t.running {
+		if k.ID == id {
+			k.Label = label
+		}
+	}
+}
+
+// Done ends a task; a non-nil err becomes LastErr, success clears it.
+func (t *Tasks) Done(id TaskID, err error) {
+	for i, k := range t.running {
+		if k.ID == id {
+			k.cancel()
+			t.running = append(t.running[:i], t.running[i+1:]...)
+			break
+		}
+	}
+	t.LastDone = t.now()
+	if err != nil {
+		t.LastErr = err
+	}
+}
+
+// Cancel stops tasks (when their screen closes); they leave no error.
+func (t *Tasks) Cancel(ids ...TaskID) {
+	for _, id := range ids {
+		for i, k := range t.running {
+			if k.ID == id {
+				k.cancel()
+				t.running = append(t.running[:i], t.running[i+1:]...)
+				break
+			}
+		}
+	}
+}
+
+// Running lists running tasks, oldest first.
+func (t *Tasks) Running() []*Task { return t.running }
+
+// Busy reports whether anything is running.
+func (t *Tasks) Busy() bool { return len(t.running) > 0 }
+
+// Describe is the status-bar text for the running tasks.
+func (t *Tasks) Describe() string {
+	if len(t.running) == 0 {
+		return ""
+	}
+	k := t.running[0]
+	s := fmt.Sprintf("%s (%.1fs)", k.Label, t.now().Sub(k.Started).Seconds())
+	if n := len(t.running) - 1; n > 0 {
+		s += fmt.Sprintf(" +%d more", n)
+	}
+	return s
+}

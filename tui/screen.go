@@ -1,0 +1,144 @@
+// Package tui is ckpt's terminal UI: a shell (header, breadcrumbs, status
+// bar, toasts, help overlay, "/" filter, ":" command line) around a stack of
+// screens. Screens share one contract (Screen) and one Context (size, theme,
+// keymap, storage, readonly, tasks), and are opened by name from a registry,
+// so the job screens that come with the control plane slot in by calling
+// RegisterScreen from their own file.
+//
+// No I/O happens in Update or View: every storage or network call runs in a
+// tea.Cmd that reports its start and finish through Tasks, so a stalled
+// NameNode shows up as a spinner and later an error, never a frozen screen.
+package tui
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+)
+
+// Screen is the contract every page of the cockpit implements (after
+// soft-serve's component contract).
+type Screen interface {
+	// Init starts the screen's loading work (as commands).
+	Init() tea.Cmd
+	// Update handles a message; keys the shell does not consume arrive here.
+	Update(msg tea.Msg) (Screen, tea.Cmd)
+	// View draws the body: at most the size given by SetSize.
+	View() string
+	// SetSize gives the body's size in cells.
+	SetSize(width, height int)
+	// Title is the screen's breadcrumb segment.
+	Title() string
+	// Location is what the header names as the current target (a URI).
+	Location() string
+	// Keys are the screen's own actions, for dispatch and help.
+	Keys() Keymap
+}
+
+// Filterable screens narrow their rows by the "/" filter.
+type Filterable interface {
+	SetFilter(text string)
+}
+
+// Copier screens say what "y" copies (usually the selected path).
+type Copier interface {
+	CopyText() string
+}
+
+// Capturer screens temporarily take every key (an input prompt or a
+// confirmation): while Capturing is true the shell passes keys through,
+// except ctrl+c.
+type Capturer interface {
+	Capturing() bool
+}
+
+// Statuser screens put a summary in the status bar ("1,204 entries").
+type Statuser interface {
+	Status() string
+}
+
+// Closer screens release resources (cancel their tasks) when popped.
+type Closer interface {
+	Close()
+}
+
+// Refresher screens reload their data on ctrl+r.
+type Refresher interface {
+	Refresh() tea.Cmd
+}
+
+// Opener builds a screen from command-line style arguments. It must not do
+// I/O: loading belongs in the screen's Init.
+type Opener func(ctx *Context, args []string) (Screen, error)
+
+type registration struct {
+	name, usage, help string
+	open              Opener
+}
+
+var registry = map[string]registration{}
+
+// RegisterScreen makes a screen openable by name: from ":name args" on the
+// command line and from the CLI. usage is shown in help ("browse URI").
+func RegisterScreen(name, usage, help string, open Opener) {
+	if _, dup := registry[name]; dup {
+		panic("tui: screen registered twice: " + name)
+	}
+	registry[name] = registration{name: name, usage: usage, help: help, open: open}
+}
+
+// ScreenNames lists the registered screens, sorted.
+func ScreenNames() []string {
+	out := make([]string, 0, len(registry))
+	for n := range registry {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Open builds the screen registered as name.
+func Open(ctx *Context, name string, args []string) (Screen, error) {
+	r, ok := registry[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown screen %q (known: %s)", name, strings.Join(ScreenNames(), ", "))
+	}
+	return r.open(ctx, args)
+}
+
+// Messages screens send to the shell, as commands (Push(s) etc.).
+type (
+	pushMsg    struct{ s Screen }
+	replaceMsg struct{ s Screen }
+	popMsg     struct{}
+	openMsg    struct {
+		name string
+		args []string
+	}
+	// ToastMsg shows a short message that fades after a few seconds.
+	ToastMsg struct {
+		Text  string
+		Error bool
+	}
+)
+
+// Push opens s on top of the current screen.
+func Push(s Screen) tea.Cmd { return func() tea.Msg { return pushMsg{s} } }
+
+// Replace swaps the current screen for s.
+func Replace(s Screen) tea.Cmd { return func() tea.Msg { return replaceMsg{s} } }
+
+// Pop closes the current screen.
+func Pop() tea.Cmd { return func() tea.Msg { return popMsg{} } }
+
+// OpenScreen opens a registered screen by name on top of the current one.
+func OpenScreen(name string, args ...string) tea.Cmd {
+	return func() tea.Msg { return openMsg{name, args} }
+}
+
+// Toast shows text briefly; errors are drawn as such.
+func Toast(text string, isErr bool) tea.Cmd {
+	return func() tea.Msg { return ToastMsg{Text: text, Error: isErr} }
+}
