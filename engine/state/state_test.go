@@ -1,0 +1,139 @@
+package state
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/ckpt-dev/ckpt/engine/keygroup"
+)
+
+func open(t *testing.T, dir string, cache int) *Backend {
+	t.Helper()
+	b, err := Open(dir, Options{MaxParallelism: 128, KeyGroups: keygroup.Range{Start: 0, End: 127}, CacheEntries: cache})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func copyDir(t *testing.T, from, to string) {
+	t.Helper()
+	files, err := ListFiles(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(to, 0o755)
+	for _, f := range files {
+		src, _ := os.Open(f.Path)
+		dst, _ := os.Create(filepath.Join(to, f.Name))
+		io.Copy(dst, src)
+		src.Close()
+		dst.Close()
+	}
+}
+
+// State written through the cache, lists and maps survives a checkpoint that
+// is copied elsewhere and opened, which is exactly what restore does.
+func TestCheckpointRoundTrip(t *testing.T) {
+	for _, cache := range []int{1, 3, 1000} { // 1 and 3 force evictions mid-way
+		t.Run(fmt.Sprintf("cache=%d", cache), func(t *testing.T) {
+			tmp := t.TempDir()
+			b := open(t, filepath.Join(tmp, "db"), cache)
+			counts, err := Value(b, "count", Int64{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			lists, _ := List(b, "seen")
+			maps, _ := Map(b, "windows")
+			for i := 0; i < 100; i++ {
+				k := fmt.Sprintf("k%d", i%10)
+				n, _, err := counts.Get(k)
+				if err != nil {
+					t.Fatal(err)
+				}
+				counts.Put(k, n+1)
+				lists.Add(k, []byte{byte(i)})
+				maps.Put(k, []byte{byte(i % 3)}, []byte{byte(i)})
+			}
+			counts.Delete("k9")
+			files, err := b.Checkpoint(filepath.Join(tmp, "chk"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			shared := 0
+			for _, f := range files {
+				if f.Shared {
+					shared++
+				}
+			}
+			if shared == 0 {
+				t.Fatalf("checkpoint has no SST files: %v", files)
+			}
+			// Writes after the checkpoint must not leak into it.
+			counts.Put("k0", 999)
+			b.Flush()
+			b.Close()
+
+			copyDir(t, filepath.Join(tmp, "chk"), filepath.Join(tmp, "restored"))
+			r := open(t, filepath.Join(tmp, "restored"), cache)
+			defer r.Close()
+			rc, _ := Value(r, "count", Int64{})
+			for i := 0; i < 9; i++ {
+				n, ok, err := rc.Get(fmt.Sprintf("k%d", i))
+				if err != nil || !ok || n != 10 {
+					t.Fatalf("k%d = %d,%v,%v; want 10", i, n, ok, err)
+				}
+			}
+			if _, ok, _ := rc.Get("k9"); ok {
+				t.Fatal("deleted key came back")
+			}
+			rl, _ := List(r, "seen")
+			l, err := rl.Get("k3")
+			if err != nil || len(l) != 10 || l[0][0] != 3 || l[9][0] != 93 {
+				t.Fatalf("list k3 = %v, %v", l, err)
+			}
+			rm, _ := Map(r, "windows")
+			var got []byte
+			rm.Range("k1", func(mk, v []byte) error { got = append(got, mk[0]); return nil })
+			if string(got) != "\x00\x01\x02" {
+				t.Fatalf("map k1 keys = %v", got)
+			}
+			if names := r.StateNames(); len(names) != 3 {
+				t.Fatalf("registry = %v", names)
+			}
+		})
+	}
+}
+
+// Keys of one key group sort together, so a key-group range is one span.
+func TestKeyLayoutPrefixesKeyGroup(t *testing.T) {
+	b := open(t, t.TempDir(), 10)
+	defer b.Close()
+	k := b.encodeKey(nil, 7, "hello")
+	kg := b.KeyGroup("hello")
+	if int(k[0])<<8|int(k[1]) != kg || k[2] != 0 || k[3] != 7 || string(k[4:]) != "hello" {
+		t.Fatalf("key %x, key group %d", k, kg)
+	}
+}
+
+func BenchmarkValueStateSum(b *testing.B) {
+	be, err := Open(b.TempDir(), Options{MaxParallelism: 128, KeyGroups: keygroup.Range{Start: 0, End: 127}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer be.Close()
+	s, _ := Value(be, "sum", Int64{})
+	keys := make([]string, 1<<16)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("key-%d", i)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		k := keys[i&(len(keys)-1)]
+		n, _, _ := s.Get(k)
+		s.Put(k, n+1)
+	}
+}

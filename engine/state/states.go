@@ -1,0 +1,316 @@
+package state
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// Codec turns state values into bytes and back.
+type Codec[T any] interface {
+	Encode(dst []byte, v T) []byte
+	Decode(b []byte) (T, error)
+}
+
+// Int64 stores int64 values as 8 bytes big-endian.
+type Int64 struct{}
+
+func (Int64) Encode(dst []byte, v int64) []byte { return binary.BigEndian.AppendUint64(dst, uint64(v)) }
+func (Int64) Decode(b []byte) (int64, error) {
+	if len(b) != 8 {
+		return 0, fmt.Errorf("int64 state value has %d bytes, want 8", len(b))
+	}
+	return int64(binary.BigEndian.Uint64(b)), nil
+}
+
+// Bytes stores raw bytes.
+type Bytes struct{}
+
+func (Bytes) Encode(dst []byte, v []byte) []byte { return append(dst, v...) }
+func (Bytes) Decode(b []byte) ([]byte, error)    { return append([]byte(nil), b...), nil }
+
+type vEntry[T any] struct {
+	v       T
+	present bool
+	dirty   bool
+}
+
+// ValueState holds one value per key, behind the write-back cache.
+type ValueState[T any] struct {
+	b     *Backend
+	name  string
+	id    uint16
+	codec Codec[T]
+	cache map[string]vEntry[T]
+	kbuf  []byte
+	vbuf  []byte
+}
+
+// Value registers (or reopens) the value state name.
+func Value[T any](b *Backend, name string, codec Codec[T]) (*ValueState[T], error) {
+	id, err := b.stateID(name)
+	if err != nil {
+		return nil, err
+	}
+	s := &ValueState[T]{b: b, name: name, id: id, codec: codec, cache: make(map[string]vEntry[T])}
+	b.flush = append(b.flush, s)
+	return s, nil
+}
+
+// Get returns the value for key and whether there is one.
+func (s *ValueState[T]) Get(key string) (T, bool, error) {
+	if e, ok := s.cache[key]; ok {
+		return e.v, e.present, nil
+	}
+	var zero T
+	s.kbuf = s.b.encodeKey(s.kbuf[:0], s.id, key)
+	raw, closer, err := s.b.batch.Get(s.kbuf)
+	if errors.Is(err, pebble.ErrNotFound) {
+		s.put(key, vEntry[T]{})
+		return zero, false, nil
+	}
+	if err != nil {
+		return zero, false, fmt.Errorf("state %s: get: %w", s.name, err)
+	}
+	v, err := s.codec.Decode(raw)
+	closer.Close()
+	if err != nil {
+		return zero, false, fmt.Errorf("state %s: %w", s.name, err)
+	}
+	s.put(key, vEntry[T]{v: v, present: true})
+	return v, true, nil
+}
+
+// Put sets the value for key.
+func (s *ValueState[T]) Put(key string, v T) error {
+	return s.put(key, vEntry[T]{v: v, present: true, dirty: true})
+}
+
+// Delete removes the value for key.
+func (s *ValueState[T]) Delete(key string) error {
+	return s.put(key, vEntry[T]{dirty: true})
+}
+
+func (s *ValueState[T]) put(key string, e vEntry[T]) error {
+	if old, ok := s.cache[key]; ok {
+		e.dirty = e.dirty || old.dirty
+	} else if len(s.cache) >= s.b.opts.CacheEntries {
+		// Cache full: write it back as one batch and start afresh.
+		if err := s.flushTo(s.b.batch); err != nil {
+			return err
+		}
+		if err := s.b.commit(); err != nil {
+			return err
+		}
+		s.dropCache()
+	}
+	s.cache[key] = e
+	return nil
+}
+
+func (s *ValueState[T]) flushTo(bt *pebble.Batch) error {
+	for k, e := range s.cache {
+		if !e.dirty {
+			continue
+		}
+		s.kbuf = s.b.encodeKey(s.kbuf[:0], s.id, k)
+		var err error
+		if e.present {
+			s.vbuf = s.codec.Encode(s.vbuf[:0], e.v)
+			err = bt.Set(s.kbuf, s.vbuf, nil)
+		} else {
+			err = bt.Delete(s.kbuf, nil)
+		}
+		if err != nil {
+			return fmt.Errorf("state %s: write back: %w", s.name, err)
+		}
+		e.dirty = false
+		s.cache[k] = e
+	}
+	return nil
+}
+
+func (s *ValueState[T]) dropCache() { clear(s.cache) }
+
+// commit writes the pending batch into the database.
+func (b *Backend) commit() error {
+	if b.batch.Empty() {
+		return nil
+	}
+	if err := b.batch.Commit(pebble.NoSync); err != nil {
+		return fmt.Errorf("state: commit: %w", err)
+	}
+	b.batch.Close()
+	b.batch = b.db.NewIndexedBatch()
+	return nil
+}
+
+// ListState holds a list of byte entries per key. Appends are Pebble merge
+// operands (the concatenating merger), so adding never reads.
+type ListState struct {
+	b    *Backend
+	name string
+	id   uint16
+	kbuf []byte
+}
+
+// List registers (or reopens) the list state name.
+func List(b *Backend, name string) (*ListState, error) {
+	id, err := b.stateID(name)
+	if err != nil {
+		return nil, err
+	}
+	return &ListState{b: b, name: name, id: id}, nil
+}
+
+// Add appends v to key's list.
+func (s *ListState) Add(key string, v []byte) error {
+	s.kbuf = s.b.encodeKey(s.kbuf[:0], s.id, key)
+	op := binary.AppendUvarint(make([]byte, 0, len(v)+4), uint64(len(v)))
+	op = append(op, v...)
+	return s.b.batch.Merge(s.kbuf, op, nil)
+}
+
+// Get returns key's list (nil when empty).
+func (s *ListState) Get(key string) ([][]byte, error) {
+	s.kbuf = s.b.encodeKey(s.kbuf[:0], s.id, key)
+	raw, closer, err := s.b.batch.Get(s.kbuf)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer closer.Close()
+	var out [][]byte
+	for len(raw) > 0 {
+		n, k := binary.Uvarint(raw)
+		if k <= 0 || uint64(len(raw)-k) < n {
+			return nil, fmt.Errorf("state %s: corrupt list entry", s.name)
+		}
+		out = append(out, append([]byte(nil), raw[k:k+int(n)]...))
+		raw = raw[k+int(n):]
+	}
+	return out, nil
+}
+
+// Clear empties key's list.
+func (s *ListState) Clear(key string) error {
+	s.kbuf = s.b.encodeKey(s.kbuf[:0], s.id, key)
+	return s.b.batch.Delete(s.kbuf, nil)
+}
+
+// MapState holds a map of byte keys to byte values per key.
+type MapState struct {
+	b    *Backend
+	name string
+	id   uint16
+	kbuf []byte
+}
+
+// Map registers (or reopens) the map state name.
+func Map(b *Backend, name string) (*MapState, error) {
+	id, err := b.stateID(name)
+	if err != nil {
+		return nil, err
+	}
+	return &MapState{b: b, name: name, id: id}, nil
+}
+
+func (s *MapState) prefix(dst []byte, key string) []byte {
+	kg := s.b.KeyGroup(key)
+	dst = binary.BigEndian.AppendUint16(dst, uint16(kg))
+	dst = binary.BigEndian.AppendUint16(dst, s.id)
+	dst = binary.AppendUvarint(dst, uint64(len(key)))
+	return append(dst, key...)
+}
+
+// Put sets key's entry mk to v.
+func (s *MapState) Put(key string, mk, v []byte) error {
+	s.kbuf = append(s.prefix(s.kbuf[:0], key), mk...)
+	return s.b.batch.Set(s.kbuf, v, nil)
+}
+
+// Get returns key's entry mk.
+func (s *MapState) Get(key string, mk []byte) ([]byte, bool, error) {
+	s.kbuf = append(s.prefix(s.kbuf[:0], key), mk...)
+	raw, closer, err := s.b.batch.Get(s.kbuf)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	defer closer.Close()
+	return append([]byte(nil), raw...), true, nil
+}
+
+// Delete removes key's entry mk.
+func (s *MapState) Delete(key string, mk []byte) error {
+	s.kbuf = append(s.prefix(s.kbuf[:0], key), mk...)
+	return s.b.batch.Delete(s.kbuf, nil)
+}
+
+// Range calls fn for each of key's entries in map-key order.
+func (s *MapState) Range(key string, fn func(mk, v []byte) error) error {
+	p := s.prefix(nil, key)
+	it, err := s.b.batch.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: prefixEnd(p)})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	for it.First(); it.Valid(); it.Next() {
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return err
+		}
+		if err := fn(it.Key()[len(p):], v); err != nil {
+			return err
+		}
+	}
+	return it.Error()
+}
+
+// ScanValues calls fn for every key of the value state name in key-group
+// order (used to rebuild in-memory indexes, e.g. window timers, on restore).
+func ScanValues[T any](s *ValueState[T], fn func(key string, v T) error) error {
+	if err := s.flushTo(s.b.batch); err != nil {
+		return err
+	}
+	it, err := s.b.batch.NewIter(nil)
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	for it.First(); it.Valid(); it.Next() {
+		k := it.Key()
+		if len(k) < 4 || binary.BigEndian.Uint16(k) == metaKeyGroup || binary.BigEndian.Uint16(k[2:]) != s.id {
+			continue
+		}
+		raw, err := it.ValueAndErr()
+		if err != nil {
+			return err
+		}
+		v, err := s.codec.Decode(raw)
+		if err != nil {
+			return err
+		}
+		if err := fn(string(k[4:]), v); err != nil {
+			return err
+		}
+	}
+	return it.Error()
+}
+
+func prefixEnd(p []byte) []byte {
+	end := append([]byte(nil), p...)
+	for i := len(end) - 1; i >= 0; i-- {
+		end[i]++
+		if end[i] != 0 {
+			return end[:i+1]
+		}
+	}
+	return nil
+}
