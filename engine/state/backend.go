@@ -25,8 +25,8 @@ import (
 	"strings"
 
 	"github.com/cespare/xxhash/v2"
-	"github.com/cockroachdb/pebble/v2"
 	"github.com/ckpt-dev/ckpt/engine/keygroup"
+	"github.com/cockroachdb/pebble/v2"
 )
 
 // metaKeyGroup is the reserved key-group prefix of the state registry.
