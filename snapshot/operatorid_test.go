@@ -119,4 +119,3 @@ func mustID(t testing.TB, s string) OperatorID {
 	}
 	return id
 }
-
