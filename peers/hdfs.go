@@ -1,0 +1,308 @@
+package peers
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/colinmarc/hdfs/v2"
+)
+
+// HDFSPeer is a running real HDFS (NameNode + DataNode, Hadoop's
+// MiniDFSCluster) on loopback.
+type HDFSPeer struct {
+	// Addr is the NameNode RPC address, 127.0.0.1:port.
+	Addr string
+	// ConfDir holds core-site.xml with the cluster's whole configuration
+	// (fs.defaultFS = this NameNode); use it as HADOOP_CONF_DIR.
+	ConfDir string
+	// Work is the peer's work folder (hdfs.log, hdfs.pid); empty when the
+	// peer was given by the environment without one.
+	Work string
+	// Superuser is the HDFS superuser: the OS user that started the NameNode.
+	Superuser string
+}
+
+// Environment variables a caller (make test) sets to share one running HDFS
+// with every test binary instead of each starting its own.
+const (
+	EnvHDFSAddr    = "CKPT_HDFS_ADDR"     // host:port of the NameNode
+	EnvHDFSConfDir = "CKPT_HDFS_CONF_DIR" // directory with its core-site.xml
+	EnvHDFSWork    = "CKPT_HDFS_WORK"     // its work folder (logs), optional
+)
+
+var (
+	hdfsOnce    sync.Once
+	hdfsPeer    *HDFSPeer
+	hdfsSkip    string // reason the peer is unavailable (skip, or fail under Required)
+	hdfsErr     error  // the peer should have run but failed to start
+	hdfsStarted string // work dir of the JVM this binary started, "" if none
+)
+
+// HDFS returns the real HDFS for this test binary: the one named by
+// CKPT_HDFS_ADDR/CKPT_HDFS_CONF_DIR if set, else one started on first use
+// (once per test binary; a watchdog stops its JVM when the binary exits, and
+// StopHDFS stops it at once). Without Java/Maven it skips loudly, or fails
+// under CI=true / CKPT_REQUIRE_PEERS=1. A peer that should start but does
+// not fails the test, with the log's tail.
+func HDFS(t testing.TB) *HDFSPeer {
+	t.Helper()
+	if testing.Short() && os.Getenv(EnvHDFSAddr) == "" {
+		t.Skip("SKIPPING: real HDFS not started in -short mode")
+	}
+	hdfsOnce.Do(func() { hdfsPeer, hdfsSkip, hdfsErr = startHDFS() })
+	if hdfsSkip != "" {
+		Unavailable(t, "HDFS: %s", hdfsSkip)
+	}
+	if hdfsErr != nil {
+		t.Fatalf("real HDFS peer failed: %v", hdfsErr)
+	}
+	return hdfsPeer
+}
+
+func startHDFS() (*HDFSPeer, string, error) {
+	if addr := os.Getenv(EnvHDFSAddr); addr != "" {
+		conf := os.Getenv(EnvHDFSConfDir)
+		if conf == "" {
+			return nil, "", fmt.Errorf("%s=%s is set but %s is not", EnvHDFSAddr, addr, EnvHDFSConfDir)
+		}
+		c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+		if err != nil {
+			return nil, "", fmt.Errorf("%s=%s is set but the NameNode does not answer: %v", EnvHDFSAddr, addr, err)
+		}
+		c.Close()
+		return &HDFSPeer{Addr: addr, ConfDir: conf, Work: os.Getenv(EnvHDFSWork), Superuser: superuserOf(conf)}, "", nil
+	}
+	if missing := Tools(); missing != "" {
+		return nil, missing, nil
+	}
+	root := WorkDir()
+	pruneStaleHDFSWork(root)
+	work := filepath.Join(root, "hdfs-"+strconv.Itoa(os.Getpid()))
+	if err := os.MkdirAll(work, 0o755); err != nil {
+		return nil, "", err
+	}
+	script := filepath.Join(Dir(), "hdfs")
+	// Resolving the classpath needs Maven Central (once; cached in ~/.m2).
+	// Failing that is "unavailable", like a missing Maven.
+	if err := runLogged(10*time.Minute, filepath.Join(work, "prepare.log"), "bash", filepath.Join(script, "prepare.sh")); err != nil {
+		return nil, fmt.Sprintf("resolving the Maven classpath failed (%v); see %s", err, filepath.Join(work, "prepare.log")), nil
+	}
+	startLog := filepath.Join(work, "start.log")
+	err := runLogged(5*time.Minute, startLog, "bash", filepath.Join(script, "start.sh"), work, "--watch", strconv.Itoa(os.Getpid()))
+	hdfsStarted = work
+	if err != nil {
+		return nil, "", fmt.Errorf("peers/hdfs/start.sh: %v\n%s", err, tail(startLog, 40))
+	}
+	env, err := readEnvFile(filepath.Join(work, "hdfs.env"))
+	if err != nil {
+		return nil, "", err
+	}
+	conf := env[EnvHDFSConfDir]
+	return &HDFSPeer{Addr: env[EnvHDFSAddr], ConfDir: conf, Work: work, Superuser: superuserOf(conf)}, "", nil
+}
+
+// StopHDFS stops the HDFS this test binary started, if any (a shared one
+// given by the environment is left alone). Call it from TestMain after
+// m.Run; without it the watchdog stops the JVM a second after the binary
+// exits.
+func StopHDFS() {
+	if hdfsStarted == "" {
+		return
+	}
+	runLogged(time.Minute, filepath.Join(hdfsStarted, "stop.log"), "bash", filepath.Join(Dir(), "hdfs", "stop.sh"), hdfsStarted)
+	hdfsStarted = ""
+}
+
+// RunTests is a TestMain body for packages that use real peers: it runs the
+// tests, stops the peers this binary started, and exits with the result.
+func RunTests(m *testing.M) {
+	code := m.Run()
+	StopHDFS()
+	os.Exit(code)
+}
+
+// URI is the hdfs:// URI of path (absolute, slash-separated) on this peer.
+func (p *HDFSPeer) URI(path string) string {
+	if !strings.HasPrefix(path, "/") {
+		path = "/" + path
+	}
+	return "hdfs://" + p.Addr + path
+}
+
+// Env is the environment that points Hadoop-configured tools (and ckpt's
+// hdfs:/// URIs) at this peer: HADOOP_CONF_DIR plus the CKPT_HDFS_* vars.
+func (p *HDFSPeer) Env() []string {
+	return []string{
+		"HADOOP_CONF_DIR=" + p.ConfDir,
+		EnvHDFSAddr + "=" + p.Addr,
+		EnvHDFSConfDir + "=" + p.ConfDir,
+		EnvHDFSWork + "=" + p.Work,
+	}
+}
+
+// Client connects to the peer as user ("" = the superuser). For test set-up
+// that must not go through ckpt's own storage code.
+func (p *HDFSPeer) Client(user string) (*hdfs.Client, error) {
+	if user == "" {
+		user = p.Superuser
+	}
+	d := &net.Dialer{Timeout: 10 * time.Second}
+	return hdfs.NewClient(hdfs.ClientOptions{Addresses: []string{p.Addr}, User: user, NamenodeDialFunc: d.DialContext, DatanodeDialFunc: d.DialContext})
+}
+
+var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// BaseURI creates a fresh, empty, world-writable directory for t,
+// hdfs://127.0.0.1:port/test-<name>-<random>, and removes it when t ends
+// (it is kept, and its URI logged, when t failed).
+func (p *HDFSPeer) BaseURI(t testing.TB) string {
+	t.Helper()
+	var b [4]byte
+	rand.Read(b[:])
+	name := unsafeName.ReplaceAllString(t.Name(), "_")
+	if len(name) > 60 {
+		name = name[:60]
+	}
+	dir := "/test-" + name + "-" + hex.EncodeToString(b[:])
+	c, err := p.Client("")
+	if err != nil {
+		t.Fatalf("HDFS peer %s: %v", p.Addr, err)
+	}
+	defer c.Close()
+	if err := c.MkdirAll(dir, 0o777); err != nil {
+		t.Fatalf("HDFS peer: mkdir %s: %v", dir, err)
+	}
+	// The NameNode applies its umask (022) to mkdir; open it up explicitly
+	// so tests can act as other HDFS users inside.
+	if err := c.Chmod(dir, 0o777); err != nil {
+		t.Fatalf("HDFS peer: chmod %s: %v", dir, err)
+	}
+	uri := p.URI(dir)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("kept %s for inspection (logs: %s)", uri, filepath.Join(p.Work, "hdfs.log"))
+			return
+		}
+		c, err := p.Client("")
+		if err != nil {
+			t.Logf("HDFS peer: cleanup of %s: %v", uri, err)
+			return
+		}
+		defer c.Close()
+		if err := c.RemoveAll(dir); err != nil {
+			t.Logf("HDFS peer: cleanup of %s: %v", uri, err)
+		}
+	})
+	return uri
+}
+
+// superuserOf is the OS user that started the NameNode: HDFS makes it the
+// superuser. MiniDFSCluster runs as the user running the tests, so the
+// current user; a shared peer's conf dir is owned by whoever started it.
+func superuserOf(confDir string) string {
+	if fi, err := os.Stat(confDir); err == nil {
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+			if u, err := user.LookupId(strconv.Itoa(int(st.Uid))); err == nil {
+				return u.Username
+			}
+		}
+	}
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return "root"
+}
+
+// runLogged runs a command with its output in a log file (never a pipe: the
+// JVMs the scripts start in the background must not hold a pipe of ours, or
+// `go test` would wait for them), bounded in time.
+func runLogged(limit time.Duration, logPath, name string, args ...string) error {
+	f, err := os.Create(logPath)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Stdout, cmd.Stderr = f, f
+	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("%s did not finish within %s", filepath.Base(args[0]), limit)
+		}
+		return err
+	}
+	return nil
+}
+
+func readEnvFile(p string) (map[string]string, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	env := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), "="); ok {
+			env[k] = v
+		}
+	}
+	if env[EnvHDFSAddr] == "" || env[EnvHDFSConfDir] == "" {
+		return nil, fmt.Errorf("%s lacks %s or %s", p, EnvHDFSAddr, EnvHDFSConfDir)
+	}
+	return env, sc.Err()
+}
+
+func tail(p string, n int) string {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// pruneStaleHDFSWork removes the work folders of test binaries that are gone
+// (hdfs-<pid>), so per-binary peers do not pile up; their JVMs were stopped
+// by the watchdog.
+func pruneStaleHDFSWork(root string) {
+	ents, err := os.ReadDir(root)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		pid, err := strconv.Atoi(strings.TrimPrefix(e.Name(), "hdfs-"))
+		if !e.IsDir() || err != nil || pid == os.Getpid() {
+			continue
+		}
+		if syscall.Kill(pid, 0) == nil {
+			continue // that binary is still running
+		}
+		dir := filepath.Join(root, e.Name())
+		if b, err := os.ReadFile(filepath.Join(dir, "hdfs.pid")); err == nil {
+			if jpid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && syscall.Kill(jpid, 0) == nil {
+				continue // its JVM is still shutting down
+			}
+		}
+		os.RemoveAll(dir)
+	}
+}
