@@ -49,6 +49,9 @@ var Version = "dev"
 // rootRun opens the TUI; until the TUI package provides it, it shows help.
 var rootRun func(cmd *cobra.Command, args []string) error
 
+// rootSetup adds flags to the root command (e.g. the TUI's --readonly).
+var rootSetup []func(root *cobra.Command)
+
 // NewRoot builds the command tree.
 func NewRoot() *cobra.Command {
 	root := &cobra.Command{
@@ -68,6 +71,9 @@ Without a subcommand, ckpt opens the terminal UI.`,
 			}
 			return cmd.Help()
 		},
+	}
+	for _, f := range rootSetup {
+		f(root)
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return WithExitCode(ExitUsage, fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath()))

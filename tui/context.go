@@ -26,6 +26,8 @@ type Context struct {
 	// Now is the clock (fixed in golden tests).
 	Now   func() time.Time
 	Tasks *Tasks
+	// Marked is a snapshot marked for diff ("m" in the browser).
+	Marked string
 	// Frame advances while tasks run; spinners draw from it.
 	Frame int
 }

@@ -1,0 +1,38 @@
+package cli
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/ckpt-dev/ckpt/tui"
+)
+
+// `ckpt` with no subcommand opens the TUI at the configured start path
+// (paths.start in the config file), else the current directory.
+func init() {
+	rootRun = func(cmd *cobra.Command, args []string) error {
+		return runTUI(cmd, "browse", nil)
+	}
+	rootSetup = append(rootSetup, func(root *cobra.Command) {
+		root.PersistentFlags().Bool("readonly", false, "TUI: hide and disable every mutating action (also readonly: true in the config)")
+		root.PersistentFlags().String("theme", "", "TUI theme: auto, dark, light, high-contrast, mono (default from the config, else auto)")
+	})
+}
+
+// runTUI opens the TUI on a registered screen with the root's TUI flags.
+func runTUI(cmd *cobra.Command, screen string, args []string) error {
+	readonly, _ := cmd.Flags().GetBool("readonly")
+	theme, _ := cmd.Flags().GetString("theme")
+	return tui.Run(cmd.Context(), tui.Options{
+		Screen:   screen,
+		Args:     args,
+		Readonly: readonly,
+		Theme:    theme,
+		In:       cmd.InOrStdin(),
+		Out:      cmd.OutOrStdout(),
+	})
+}
+
+// RunTUI lets other commands (inspect -i, diff -i) open a TUI screen.
+func RunTUI(cmd *cobra.Command, screen string, args ...string) error {
+	return runTUI(cmd, screen, args)
+}

@@ -1,0 +1,863 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/ckpt-dev/ckpt/storage"
+	"github.com/ckpt-dev/ckpt/tui/components/list"
+	"github.com/ckpt-dev/ckpt/tui/components/text"
+)
+
+func init() {
+	RegisterScreen("browse", "browse URI", "browse local or hdfs:// snapshot storage", openBrowse)
+}
+
+func openBrowse(ctx *Context, args []string) (Screen, error) {
+	uri := ""
+	switch len(args) {
+	case 0:
+		uri = ctx.Config.Paths.Start
+		if uri == "" {
+			uri = "."
+		}
+	case 1:
+		uri = args[0]
+	default:
+		return nil, fmt.Errorf("browse takes one URI, got %d arguments", len(args))
+	}
+	return NewBrowse(ctx, uri)
+}
+
+// screenIDs tell apart messages of screens of the same type.
+var screenIDs struct {
+	sync.Mutex
+	n int
+}
+
+func newScreenID() int {
+	screenIDs.Lock()
+	defer screenIDs.Unlock()
+	screenIDs.n++
+	return screenIDs.n
+}
+
+type tri int8
+
+const (
+	unknown tri = iota
+	yes
+	no
+)
+
+type entry struct {
+	info     storage.FileInfo
+	name     string // sanitised for drawing
+	lower    string // for filtering
+	kind     Kind
+	chkID    int64
+	complete tri   // has _metadata (snapshot dirs only)
+	size     int64 // du for dirs (-1 unknown), file size for files
+	shared   int64 // bytes in shared/ referenced by this checkpoint (-1 unknown)
+	busy     bool  // a du or probe is running for it
+}
+
+func (e *entry) dirFirstLess(o *entry) bool {
+	if e.info.IsDir != o.info.IsDir {
+		return e.info.IsDir
+	}
+	return naturalLess(e.info.Name, o.info.Name)
+}
+
+// Browse lists one directory of local disk or HDFS. Listing is streamed page
+// by page; a chk-N or savepoint dir is checked for _metadata; a job dir
+// (one holding chk-N) gets per-checkpoint size, age, completeness and the
+// shared bytes each checkpoint references.
+type Browse struct {
+	ctx     *Context
+	id, gen int
+	uri     string
+	entries []*entry
+	list    list.Model
+	filter  string
+	keys    browseKeys
+	w, h    int
+
+	listTask TaskID
+	listing  bool
+	loadedAt time.Time
+	err      error
+	tasks    []TaskID
+
+	jobDir   bool
+	confirm  *entry // delete awaiting "y"
+	probed   bool
+	duAllRun bool
+}
+
+type browseKeys struct {
+	Open, Into, Parent, Inspect, Du, DuAll, Mark, Delete *Action
+}
+
+func (k browseKeys) keymap() Keymap {
+	return Keymap{k.Open, k.Into, k.Parent, k.Inspect, k.Du, k.DuAll, k.Mark, k.Delete}
+}
+
+func newBrowseKeys(ctx *Context) browseKeys {
+	k := browseKeys{
+		Open:    NewAction("browse.open", "enter", "open (inspect a snapshot)", "enter"),
+		Into:    NewAction("browse.into", "l/→", "into directory", "l", "right"),
+		Parent:  NewAction("browse.parent", "h/←", "parent directory", "h", "left", "backspace"),
+		Inspect: NewAction("browse.inspect", "i", "inspect _metadata", "i"),
+		Du:      NewAction("browse.du", "u", "disk usage of selection", "u"),
+		DuAll:   NewAction("browse.du-all", "U", "disk usage of every entry", "U"),
+		Mark:    NewAction("browse.mark", "m", "mark for diff / diff with mark", "m"),
+		Delete:  NewAction("browse.delete", "D", "delete selection", "D").Danger(),
+	}
+	ctx.ApplyKeys(k.keymap())
+	return k
+}
+
+// NewBrowse opens a browser at uri. It does no I/O (Init starts the listing).
+func NewBrowse(ctx *Context, uri string) (*Browse, error) {
+	loc, err := storage.Parse(uri)
+	if err != nil {
+		return nil, err
+	}
+	if loc.Scheme == "" && !filepath.IsAbs(loc.Path) {
+		// An absolute path keeps "parent" meaningful and the header clear.
+		if abs, err := filepath.Abs(loc.Path); err == nil {
+			uri = abs
+		}
+	}
+	b := &Browse{ctx: ctx, id: newScreenID(), uri: uri, list: list.New(), keys: newBrowseKeys(ctx)}
+	return b, nil
+}
+
+func (b *Browse) Title() string {
+	name := storage.Base(b.uri)
+	if name == "" || name == "/" || name == "." {
+		return b.uri
+	}
+	return name
+}
+
+func (b *Browse) Location() string { return b.uri }
+
+func (b *Browse) Keys() Keymap {
+	km := b.keys.keymap()
+	return append(km, listKeymap(b.list.Keys)...)
+}
+
+func (b *Browse) SetSize(w, h int) {
+	b.w, b.h = w, h
+	b.list.SetHeight(b.listHeight())
+}
+
+func (b *Browse) listHeight() int {
+	h := b.h - 1 // column headings
+	if b.jobDir {
+		h-- // job summary line
+	}
+	return max(h, 1)
+}
+
+func (b *Browse) Init() tea.Cmd { return b.load() }
+
+// Refresh lists the directory again.
+func (b *Browse) Refresh() tea.Cmd { return b.load() }
+
+func (b *Browse) Close() {
+	b.ctx.Tasks.Cancel(b.tasks...)
+	if b.listing {
+		b.ctx.Tasks.Cancel(b.listTask)
+	}
+}
+
+type listPageMsg struct {
+	sid, gen int
+	lister   storage.Lister
+	ctx      context.Context
+	page     []storage.FileInfo
+	err      error
+	done     bool
+}
+
+func (b *Browse) load() tea.Cmd {
+	if b.listing {
+		b.ctx.Tasks.Cancel(b.listTask)
+	}
+	b.ctx.Tasks.Cancel(b.tasks...)
+	b.tasks = nil
+	b.gen++
+	b.entries = b.entries[:0]
+	b.list.SetLen(0)
+	b.err = nil
+	b.jobDir, b.probed, b.duAllRun = false, false, false
+	b.listing = true
+	id, tctx := b.ctx.Tasks.Start("listing "+b.uri, 0)
+	b.listTask = id
+	sid, gen, fsys, uri, timeout := b.id, b.gen, b.ctx.FS, b.uri, b.ctx.Timeout
+	return func() tea.Msg {
+		cctx, cancel := withTimeout(tctx, timeout)
+		defer cancel()
+		l, err := fsys.List(cctx, uri)
+		if err != nil {
+			return listPageMsg{sid: sid, gen: gen, err: err, done: true}
+		}
+		return nextPage(tctx, sid, gen, l, timeout)
+	}
+}
+
+func withTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if d <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, d)
+}
+
+// nextPage reads one page; each page is bounded by the timeout on its own,
+// so a huge but healthy listing is not cut short.
+func nextPage(tctx context.Context, sid, gen int, l storage.Lister, timeout time.Duration) tea.Msg {
+	cctx, cancel := withTimeout(tctx, timeout)
+	defer cancel()
+	page, err := l.Next(cctx)
+	if errors.Is(err, io.EOF) {
+		l.Close()
+		return listPageMsg{sid: sid, gen: gen, page: page, done: true}
+	}
+	if err != nil {
+		l.Close()
+		return listPageMsg{sid: sid, gen: gen, page: page, err: err, done: true}
+	}
+	return listPageMsg{sid: sid, gen: gen, page: page, lister: l, ctx: tctx}
+}
+
+func (b *Browse) Update(msg tea.Msg) (Screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case listPageMsg:
+		if msg.sid != b.id {
+			return b, nil
+		}
+		if msg.gen != b.gen {
+			if msg.lister != nil {
+				msg.lister.Close()
+			}
+			return b, nil
+		}
+		return b, b.onPage(msg)
+	case probeMsg:
+		if msg.sid == b.id && msg.gen == b.gen {
+			return b, b.onProbe(msg)
+		}
+		return b, nil
+	case probeDoneMsg:
+		if msg.sid == b.id {
+			b.ctx.Tasks.Done(msg.task, nil)
+		}
+		return b, nil
+	case duMsg:
+		if msg.sid == b.id {
+			return b, b.onDu(msg)
+		}
+		return b, nil
+	case deleteMsg:
+		if msg.sid == b.id {
+			b.ctx.Tasks.Done(msg.task, msg.err)
+			if msg.err != nil {
+				return b, Toast("delete failed: "+msg.err.Error(), true)
+			}
+			return b, tea.Batch(Toast("deleted "+msg.uri, false), b.load())
+		}
+		return b, nil
+	case tea.KeyPressMsg:
+		return b, b.key(msg)
+	case tea.MouseWheelMsg:
+		b.list.Update(msg)
+	}
+	return b, nil
+}
+
+// Capturing is true while a delete confirmation waits for y/n.
+func (b *Browse) Capturing() bool { return b.confirm != nil }
+
+func (b *Browse) onPage(msg listPageMsg) tea.Cmd {
+	if len(msg.page) > 0 {
+		b.merge(msg.page)
+	}
+	if !msg.done {
+		b.ctx.Tasks.Relabel(b.listTask, fmt.Sprintf("listing %s: %s entries", b.uri, text.Count(len(b.entries))))
+		sid, gen, l, tctx, timeout := b.id, b.gen, msg.lister, msg.ctx, b.ctx.Timeout
+		return func() tea.Msg { return nextPage(tctx, sid, gen, l, timeout) }
+	}
+	b.listing = false
+	b.err = msg.err
+	b.ctx.Tasks.Done(b.listTask, msg.err)
+	b.loadedAt = b.ctx.Now()
+	return b.probe()
+}
+
+func (b *Browse) merge(page []storage.FileInfo) {
+	add := make([]*entry, 0, len(page))
+	for _, fi := range page {
+		k, n := classify(fi.Name, fi.IsDir)
+		e := &entry{info: fi, name: text.Sanitize(fi.Name), kind: k, chkID: n, size: -1, shared: -1}
+		e.lower = strings.ToLower(e.name)
+		if !fi.IsDir {
+			e.size = fi.Size
+		}
+		if k == KindCheckpoint {
+			b.jobDir = true
+		}
+		add = append(add, e)
+	}
+	sort.Slice(add, func(i, j int) bool { return add[i].dirFirstLess(add[j]) })
+	// Merge two sorted runs: O(n) per page instead of re-sorting everything.
+	var selName string
+	if i, ok := b.list.Selected(); ok && i < len(b.entries) {
+		selName = b.entries[i].info.Name
+	}
+	out := make([]*entry, 0, len(b.entries)+len(add))
+	i, j := 0, 0
+	for i < len(b.entries) && j < len(add) {
+		if add[j].dirFirstLess(b.entries[i]) {
+			out = append(out, add[j])
+			j++
+		} else {
+			out = append(out, b.entries[i])
+			i++
+		}
+	}
+	out = append(append(out, b.entries[i:]...), add[j:]...)
+	b.entries = out
+	b.list.SetLen(len(out))
+	b.list.SetHeight(b.listHeight())
+	if b.filter != "" {
+		b.applyFilter()
+	}
+	if selName != "" {
+		for k, e := range b.entries {
+			if e.info.Name == selName {
+				b.list.Select(k)
+				break
+			}
+		}
+	}
+}
+
+// SetFilter narrows the listing to names containing text (case-insensitive).
+func (b *Browse) SetFilter(s string) {
+	b.filter = strings.ToLower(s)
+	b.applyFilter()
+}
+
+func (b *Browse) applyFilter() {
+	if b.filter == "" {
+		b.list.SetFilter(nil)
+		return
+	}
+	f := b.filter
+	b.list.SetFilter(func(i int) bool { return strings.Contains(b.entries[i].lower, f) })
+}
+
+func (b *Browse) selected() *entry {
+	i, ok := b.list.Selected()
+	if !ok || i >= len(b.entries) {
+		return nil
+	}
+	return b.entries[i]
+}
+
+// CopyText is the selected entry's URI (or the directory's).
+func (b *Browse) CopyText() string {
+	if e := b.selected(); e != nil {
+		return e.info.URI
+	}
+	return b.uri
+}
+
+func (b *Browse) key(msg tea.KeyPressMsg) tea.Cmd {
+	if b.confirm != nil {
+		e := b.confirm
+		b.confirm = nil
+		if msg.String() == "y" || msg.String() == "Y" {
+			return b.delete(e)
+		}
+		return Toast("delete cancelled", false)
+	}
+	if b.list.Update(msg) {
+		return nil
+	}
+	k := b.keys
+	e := b.selected()
+	switch {
+	case matches(msg, k.Parent):
+		return b.parent()
+	case matches(msg, k.Into):
+		if e != nil && e.info.IsDir {
+			return b.into(e)
+		}
+	case matches(msg, k.Open):
+		if e == nil {
+			return nil
+		}
+		if e.kind == KindMetadata || (e.kind.snapshotDir() && e.complete == yes) {
+			return OpenScreen("inspect", e.info.URI)
+		}
+		if e.info.IsDir {
+			return b.into(e)
+		}
+		return Toast(e.name+" is not a snapshot (_metadata, chk-N or savepoint dir)", true)
+	case matches(msg, k.Inspect):
+		if e == nil {
+			return nil
+		}
+		if e.kind == KindMetadata || e.info.IsDir {
+			return OpenScreen("inspect", e.info.URI)
+		}
+		return OpenScreen("inspect", b.uri)
+	case matches(msg, k.Du):
+		if e != nil {
+			return b.du(e)
+		}
+	case matches(msg, k.DuAll):
+		return b.duAll()
+	case matches(msg, k.Mark):
+		if e == nil {
+			return nil
+		}
+		if b.ctx.Marked == "" || b.ctx.Marked == e.info.URI {
+			b.ctx.Marked = e.info.URI
+			return Toast("marked "+e.name+" — press m on another snapshot to diff", false)
+		}
+		a := b.ctx.Marked
+		b.ctx.Marked = ""
+		return OpenScreen("diff", a, e.info.URI)
+	case matches(msg, k.Delete):
+		if e != nil {
+			b.confirm = e
+		}
+	}
+	return nil
+}
+
+func matches(msg tea.KeyPressMsg, a *Action) bool { return keyMatches(msg, a) }
+
+func (b *Browse) into(e *entry) tea.Cmd {
+	nb, err := NewBrowse(b.ctx, e.info.URI)
+	if err != nil {
+		return Toast(err.Error(), true)
+	}
+	return Push(nb)
+}
+
+func (b *Browse) parent() tea.Cmd {
+	p := storage.Dir(b.uri)
+	if p == b.uri || p == "" {
+		return nil
+	}
+	nb, err := NewBrowse(b.ctx, p)
+	if err != nil {
+		return Toast(err.Error(), true)
+	}
+	return Replace(nb)
+}
+
+// probe checks snapshot dirs for _metadata and, in a job dir, sizes each
+// checkpoint and the shared bytes it references. Results arrive entry by
+// entry so the table fills in as they come.
+func (b *Browse) probe() tea.Cmd {
+	if b.probed {
+		return nil
+	}
+	b.probed = true
+	var targets []*entry
+	for _, e := range b.entries {
+		if e.kind.snapshotDir() {
+			e.busy = true
+			targets = append(targets, e)
+		}
+	}
+	if len(targets) == 0 {
+		return nil
+	}
+	const maxProbe = 2000 // a directory of more snapshots than this gets probed on demand (u)
+	if len(targets) > maxProbe {
+		targets = targets[:maxProbe]
+	}
+	label := fmt.Sprintf("checking %d snapshot dirs", len(targets))
+	id, tctx := b.ctx.Tasks.Start(label, 0)
+	b.tasks = append(b.tasks, id)
+	fsys, timeout, sid, gen, job := b.ctx.FS, b.ctx.Timeout, b.id, b.gen, b.jobDir
+	sharedDir := storage.Join(b.uri, "shared")
+	uris := make([]string, len(targets))
+	for i, e := range targets {
+		uris[i] = e.info.URI
+	}
+	// One command per batch keeps ordering simple and the NameNode calm; the
+	// results come back through a channel-free loop of commands.
+	return probeBatch(tctx, id, fsys, timeout, sid, gen, uris, 0, job, sharedDir)
+}
+
+type probeMsg struct {
+	sid, gen int
+	uri      string
+	complete tri
+	size     int64
+	shared   int64
+	err      error
+	next     tea.Cmd
+}
+
+type probeDoneMsg struct {
+	sid  int
+	task TaskID
+}
+
+func probeBatch(tctx context.Context, task TaskID, fsys storage.FS, timeout time.Duration, sid, gen int, uris []string, i int, job bool, sharedDir string) tea.Cmd {
+	if i >= len(uris) {
+		return func() tea.Msg { return probeDoneMsg{sid: sid, task: task} }
+	}
+	return func() tea.Msg {
+		uri := uris[i]
+		m := probeMsg{sid: sid, gen: gen, uri: uri, size: -1, shared: -1}
+		cctx, cancel := withTimeout(tctx, timeout)
+		defer cancel()
+		if tctx.Err() != nil {
+			return probeDoneMsg{sid: sid, task: task}
+		}
+		meta := storage.Join(uri, "_metadata")
+		if _, err := fsys.Stat(cctx, meta); err == nil {
+			m.complete = yes
+		} else if storage.IsNotExist(err) {
+			m.complete = no
+		} else {
+			m.err = err
+		}
+		if job && m.err == nil {
+			if u, err := storage.DiskUsage(cctx, fsys, uri); err == nil {
+				m.size = u.Bytes
+			}
+			if m.complete == yes && SharedBytes != nil {
+				if n, err := SharedBytes(cctx, fsys, meta, sharedDir); err == nil {
+					m.shared = n
+				}
+			}
+		}
+		m.next = probeBatch(tctx, task, fsys, timeout, sid, gen, uris, i+1, job, sharedDir)
+		return m
+	}
+}
+
+// SharedBytes sums the bytes of the files under sharedDir that the
+// _metadata at metadataURI references. The inspector wiring sets it; nil
+// leaves the column unknown.
+var SharedBytes func(ctx context.Context, fsys storage.FS, metadataURI, sharedDir string) (int64, error)
+
+func (b *Browse) find(uri string) *entry {
+	for _, e := range b.entries {
+		if e.info.URI == uri {
+			return e
+		}
+	}
+	return nil
+}
+
+func (b *Browse) onProbe(m probeMsg) tea.Cmd {
+	if e := b.find(m.uri); e != nil {
+		e.busy = false
+		e.complete = m.complete
+		if m.size >= 0 {
+			e.size = m.size
+		}
+		e.shared = m.shared
+	}
+	return m.next
+}
+
+type duMsg struct {
+	sid   int
+	task  TaskID
+	uri   string
+	usage storage.Usage
+	err   error
+	next  tea.Cmd
+}
+
+func (b *Browse) du(e *entry) tea.Cmd {
+	if !e.info.IsDir {
+		return Toast(fmt.Sprintf("%s: %s", e.name, text.Bytes(e.info.Size)), false)
+	}
+	e.busy = true
+	id, tctx := b.ctx.Tasks.Start("du "+e.info.URI, 0)
+	b.tasks = append(b.tasks, id)
+	return duCmd(tctx, id, b.ctx.FS, b.ctx.Timeout, b.id, []string{e.info.URI}, 0)
+}
+
+func (b *Browse) duAll() tea.Cmd {
+	var uris []string
+	for _, e := range b.entries {
+		if e.info.IsDir {
+			e.busy = true
+			uris = append(uris, e.info.URI)
+		}
+	}
+	if len(uris) == 0 {
+		return nil
+	}
+	id, tctx := b.ctx.Tasks.Start(fmt.Sprintf("du of %d directories", len(uris)), 0)
+	b.tasks = append(b.tasks, id)
+	return duCmd(tctx, id, b.ctx.FS, b.ctx.Timeout, b.id, uris, 0)
+}
+
+func duCmd(tctx context.Context, task TaskID, fsys storage.FS, timeout time.Duration, sid int, uris []string, i int) tea.Cmd {
+	return func() tea.Msg {
+		cctx, cancel := withTimeout(tctx, timeout)
+		defer cancel()
+		u, err := storage.DiskUsage(cctx, fsys, uris[i])
+		m := duMsg{sid: sid, task: task, uri: uris[i], usage: u, err: err}
+		if i+1 < len(uris) && tctx.Err() == nil {
+			m.next = duCmd(tctx, task, fsys, timeout, sid, uris, i+1)
+		}
+		return m
+	}
+}
+
+func (b *Browse) onDu(m duMsg) tea.Cmd {
+	if e := b.find(m.uri); e != nil {
+		e.busy = false
+		if m.err == nil {
+			e.size = m.usage.Bytes
+		}
+	}
+	if m.next == nil || m.err != nil {
+		b.ctx.Tasks.Done(m.task, m.err)
+		if m.err != nil {
+			for _, e := range b.entries {
+				e.busy = false
+			}
+		}
+		return nil
+	}
+	return m.next
+}
+
+type deleteMsg struct {
+	sid  int
+	task TaskID
+	uri  string
+	err  error
+}
+
+func (b *Browse) delete(e *entry) tea.Cmd {
+	if b.ctx.Readonly {
+		return Toast("read-only mode: delete is disabled", true)
+	}
+	id, tctx := b.ctx.Tasks.Start("deleting "+e.info.URI, 0)
+	fsys, timeout, sid, uri := b.ctx.FS, b.ctx.Timeout, b.id, e.info.URI
+	return func() tea.Msg {
+		cctx, cancel := withTimeout(tctx, timeout)
+		defer cancel()
+		return deleteMsg{sid: sid, task: id, uri: uri, err: fsys.RemoveAll(cctx, uri)}
+	}
+}
+
+// Status summarises the listing for the status bar.
+func (b *Browse) Status() string {
+	if b.err != nil {
+		return "listing failed"
+	}
+	n := len(b.entries)
+	s := text.Count(n) + " entries"
+	if n == 1 {
+		s = "1 entry"
+	}
+	if b.list.Filtered() {
+		s = text.Count(b.list.Len()) + " of " + s
+	}
+	if !b.loadedAt.IsZero() {
+		s += " · listed " + text.Age(b.ctx.Now(), b.loadedAt) + " ago"
+	}
+	if b.ctx.Marked != "" {
+		s += " · marked " + text.Sanitize(storage.Base(b.ctx.Marked))
+	}
+	return s
+}
+
+// columns at a given width: name takes what is left.
+type browseCols struct{ name, kind, size, age, shared int }
+
+func (b *Browse) cols() browseCols {
+	c := browseCols{kind: 13, size: 10, age: 5}
+	if b.jobDir {
+		c.shared = 11
+	}
+	fixed := 2 + 1 + c.kind + 1 + c.size + 1 + c.age
+	if c.shared > 0 {
+		fixed += 1 + c.shared
+	}
+	c.name = max(b.w-fixed, 8)
+	return c
+}
+
+func (b *Browse) View() string {
+	th := b.ctx.Theme
+	var out []string
+	if b.jobDir {
+		out = append(out, b.jobSummary())
+	}
+	c := b.cols()
+	head := "  " + text.Fit("NAME", c.name) + " " + text.Fit("KIND", c.kind) + " " + text.FitRight("SIZE", c.size) + " " + text.FitRight("AGE", c.age)
+	if c.shared > 0 {
+		head += " " + text.FitRight("SHARED REF", c.shared)
+	}
+	out = append(out, th.Column.Render(text.Fit(head, b.w)))
+	switch {
+	case b.err != nil && len(b.entries) == 0:
+		out = append(out, th.Error.Render(text.Fit("  ✗ "+text.Sanitize(b.err.Error()), b.w)),
+			th.Muted.Render("  ctrl+r retries · h goes to the parent · :browse URI opens another path"))
+	case b.listing && len(b.entries) == 0:
+		out = append(out, th.Muted.Render("  "+b.ctx.Spinner()+" listing "+text.Sanitize(b.uri)+" …"))
+	case len(b.entries) == 0:
+		out = append(out, th.Muted.Render("  (empty directory)"))
+	case b.list.Len() == 0:
+		out = append(out, th.Muted.Render("  no entry matches the filter"))
+	default:
+		out = append(out, b.list.View(func(i int, sel bool) string { return b.row(b.entries[i], sel, c) }))
+	}
+	if b.confirm != nil {
+		e := b.confirm
+		q := fmt.Sprintf(" DELETE %s (%s)? y = delete, any other key = cancel ", text.Sanitize(e.info.URI), text.Bytes(e.size))
+		out = append(out[:min(len(out), b.h-1)], th.StatusError.Render(text.Fit(q, b.w)))
+	}
+	return strings.Join(out, "\n")
+}
+
+func (b *Browse) jobSummary() string {
+	th := b.ctx.Theme
+	var total, complete int
+	var latest int64 = -1
+	var latestAny int64 = -1
+	for _, e := range b.entries {
+		if e.kind != KindCheckpoint {
+			continue
+		}
+		total++
+		if e.chkID > latestAny {
+			latestAny = e.chkID
+		}
+		if e.complete == yes {
+			complete++
+			if e.chkID > latest {
+				latest = e.chkID
+			}
+		}
+	}
+	s := fmt.Sprintf(" job dir: %d checkpoint dirs, %d complete", total, complete)
+	if latest >= 0 {
+		s += fmt.Sprintf(" · latest complete chk-%d", latest)
+	}
+	st := th.Title
+	if latestAny > latest && !b.probing() {
+		s += fmt.Sprintf(" · chk-%d has no _metadata (in progress or failed)", latestAny)
+		st = th.Warn
+	}
+	return st.Render(text.Fit(s, b.w))
+}
+
+func (b *Browse) probing() bool {
+	for _, e := range b.entries {
+		if e.busy {
+			return true
+		}
+	}
+	return false
+}
+
+func (b *Browse) kindLabel(e *entry) (string, func(...string) string) {
+	th := b.ctx.Theme
+	switch e.kind {
+	case KindJob:
+		return "JOB", th.Job.Render
+	case KindCheckpoint, KindSavepoint:
+		w := "CHK"
+		st := th.Complete.Render
+		if e.kind == KindSavepoint {
+			w = "SAVEPOINT"
+		}
+		switch e.complete {
+		case yes:
+			return w + " ✓", st
+		case no:
+			return w + " ✗ partial", th.Partial.Render
+		default:
+			if e.busy {
+				return w + " " + b.ctx.Spinner(), th.Muted.Render
+			}
+			return w + " ?", th.Muted.Render
+		}
+	case KindShared:
+		return "SHARED", th.Shared.Render
+	case KindTaskOwned:
+		return "TASKOWNED", th.Shared.Render
+	case KindMetadata:
+		return "METADATA", th.Savepoint.Render
+	case KindTemp:
+		return "TEMP (unfinished)", th.Warn.Render
+	case KindDir:
+		return "dir", th.Dir.Render
+	}
+	return "file", th.File.Render
+}
+
+func (b *Browse) row(e *entry, sel bool, c browseCols) string {
+	th := b.ctx.Theme
+	name := e.name
+	if e.info.IsDir {
+		name += "/"
+	}
+	kind, kst := b.kindLabel(e)
+	size := text.Bytes(e.size)
+	if e.busy && e.info.IsDir && e.size < 0 {
+		size = b.ctx.Spinner()
+	}
+	age := text.Age(b.ctx.Now(), e.info.ModTime)
+	mark := "  "
+	if sel {
+		mark = "> "
+	}
+	if b.ctx.Marked == e.info.URI {
+		mark = "* "
+	}
+	cells := []string{
+		text.Fit(name, c.name), text.Fit(kind, c.kind), text.FitRight(size, c.size), text.FitRight(age, c.age),
+	}
+	if c.shared > 0 {
+		sh := ""
+		if e.kind == KindCheckpoint {
+			sh = text.Bytes(e.shared)
+		}
+		cells = append(cells, text.FitRight(sh, c.shared))
+	}
+	if sel {
+		return th.Selected.Render(text.Fit(mark+strings.Join(cells, " "), b.w))
+	}
+	nameSt := th.File.Render
+	if e.info.IsDir {
+		nameSt = th.Dir.Render
+	}
+	line := mark + nameSt(cells[0]) + " " + kst(cells[1]) + " " + th.Muted.Render(cells[2]+" "+cells[3])
+	if len(cells) > 4 {
+		line += " " + th.Shared.Render(cells[4])
+	}
+	return line
+}

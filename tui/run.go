@@ -1,0 +1,141 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/ckpt-dev/ckpt/storage"
+	"github.com/ckpt-dev/ckpt/themes"
+)
+
+// Options start the TUI.
+type Options struct {
+	// Screen and Args name the first screen ("browse", []string{uri}).
+	// Empty Screen opens the browser at the configured start path.
+	Screen string
+	Args   []string
+	// Readonly drops every mutating action (also set by the config file).
+	Readonly bool
+	// Theme overrides the config's theme ("" keeps it).
+	Theme string
+	// FS is the storage to browse; nil means storage.Default().
+	FS storage.FS
+	// Getenv reads the environment (nil: os.Getenv); tests pass their own.
+	Getenv func(string) string
+	// In and Out are the terminal (nil: stdin/stdout).
+	In  io.Reader
+	Out io.Writer
+	// Program options for tests (window size, colour profile, …).
+	ProgramOptions []tea.ProgramOption
+}
+
+// NewContext builds the shared context from options and config without
+// touching the terminal: the pieces Run and the tests share.
+func NewContext(opts Options) (*Context, themes.Choice, error) {
+	getenv := opts.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	explicit := getenv("CKPT_CONFIG") != ""
+	cfg, err := LoadConfig(ConfigPath(getenv), explicit)
+	if err != nil {
+		return nil, themes.Choice{}, err
+	}
+	choice := themes.Choice{Name: cfg.Theme, DarkBG: true, NoColor: themes.NoColorSet(getenv)}
+	if opts.Theme != "" {
+		choice.Name = opts.Theme
+	}
+	th, err := themes.Pick(choice)
+	if err != nil {
+		return nil, choice, fmt.Errorf("config %s: %w", cfg.File, err)
+	}
+	fsys := opts.FS
+	if fsys == nil {
+		fsys = storage.Default()
+	}
+	ctx := &Context{
+		Theme:    th,
+		Global:   DefaultGlobalKeys(),
+		Config:   cfg,
+		Readonly: opts.Readonly || cfg.Readonly,
+		FS:       fsys,
+		Timeout:  storageTimeout(getenv),
+		Now:      time.Now,
+	}
+	ctx.Tasks = NewTasks(func() time.Time { return ctx.Now() })
+	ctx.ApplyKeys(ctx.Global.Keymap())
+	return ctx, choice, nil
+}
+
+// storageTimeout bounds each storage call the UI makes. CKPT_HDFS_TIMEOUT
+// (as for the CLI) overrides the default of 15 s: long enough for a busy
+// NameNode, short enough that a dead one is reported while you wait.
+func storageTimeout(getenv func(string) string) time.Duration {
+	if v := getenv("CKPT_HDFS_TIMEOUT"); v != "" {
+		if d, err := time.ParseDuration(v); err == nil && d > 0 {
+			return d
+		}
+	}
+	return 15 * time.Second
+}
+
+// NewAppFor builds the shell with its first screen from options.
+func NewAppFor(opts Options) (*App, error) {
+	ctx, choice, err := NewContext(opts)
+	if err != nil {
+		return nil, err
+	}
+	name := opts.Screen
+	if name == "" {
+		name = "browse"
+	}
+	first, err := Open(ctx, name, opts.Args)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Config.validateKeys(knownActionNames(ctx.Global.Keymap(), first.Keys(), allScreenKeymaps(ctx))); err != nil {
+		return nil, err
+	}
+	return NewApp(ctx, first, choice), nil
+}
+
+// allScreenKeymaps lists every screen's actions, for config validation.
+func allScreenKeymaps(ctx *Context) Keymap {
+	var out Keymap
+	for _, f := range keymapProviders {
+		out = append(out, f(ctx)...)
+	}
+	return out
+}
+
+// keymapProviders let screens declare their actions for config validation
+// without being opened.
+var keymapProviders = []func(*Context) Keymap{
+	func(ctx *Context) Keymap { return newBrowseKeys(ctx).keymap() },
+}
+
+// Run opens the TUI and blocks until the user quits.
+func Run(ctx context.Context, opts Options) error {
+	app, err := NewAppFor(opts)
+	if err != nil {
+		return err
+	}
+	po := []tea.ProgramOption{tea.WithContext(ctx)}
+	if opts.In != nil {
+		po = append(po, tea.WithInput(opts.In))
+	}
+	if opts.Out != nil {
+		po = append(po, tea.WithOutput(opts.Out))
+	}
+	po = append(po, opts.ProgramOptions...)
+	_, err = tea.NewProgram(app, po...).Run()
+	if err == tea.ErrInterrupted {
+		return nil
+	}
+	return err
+}
