@@ -1,0 +1,347 @@
+package checkpoint
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ckpt-dev/ckpt/engine/keygroup"
+	"github.com/ckpt-dev/ckpt/engine/operator"
+	"github.com/ckpt-dev/ckpt/engine/state"
+	"github.com/ckpt-dev/ckpt/snapshot"
+	"github.com/ckpt-dev/ckpt/storage"
+)
+
+// Layout is where a job's checkpoints live:
+// <dir>/<job-id>/{chk-N, shared, taskowned}.
+type Layout struct {
+	FS     storage.FS
+	JobDir string
+}
+
+// NewLayout places job jobID under dir (create-subdir on) or directly in dir.
+func NewLayout(fsys storage.FS, dir, jobID string, createSubdir bool) Layout {
+	if dir == "" {
+		return Layout{FS: fsys}
+	}
+	if createSubdir {
+		return Layout{FS: fsys, JobDir: storage.Join(dir, jobID)}
+	}
+	return Layout{FS: fsys, JobDir: dir}
+}
+
+// Enabled reports whether checkpoints are persisted.
+func (l Layout) Enabled() bool { return l.JobDir != "" }
+
+// ChkDir is the exclusive directory of checkpoint id.
+func (l Layout) ChkDir(id int64) string {
+	return storage.Join(l.JobDir, "chk-"+strconv.FormatInt(id, 10))
+}
+
+// SharedDir holds files several checkpoints reference.
+func (l Layout) SharedDir() string { return storage.Join(l.JobDir, "shared") }
+
+// TaskOwnedDir is created for Flink's layout; ckpt writes nothing there.
+func (l Layout) TaskOwnedDir() string { return storage.Join(l.JobDir, "taskowned") }
+
+// MetadataName is the file that marks a checkpoint complete.
+const MetadataName = "_metadata"
+
+// OperatorSnapshot is what one operator of a task produced in the
+// synchronous phase of a checkpoint; Upload turns it into handles.
+type OperatorSnapshot struct {
+	Vertex  int
+	Subtask int
+	// OpState is the operator (non-keyed) state, nil when none.
+	OpState operator.State
+	// Keyed is the Pebble checkpoint of keyed state, nil for non-keyed.
+	Keyed *KeyedSnapshot
+}
+
+// KeyedSnapshot is a Pebble checkpoint in a local staging directory.
+type KeyedSnapshot struct {
+	Staging   string
+	Files     []state.File
+	BackendID string
+	Range     keygroup.Range
+}
+
+// SubtaskResult is one operator subtask's acknowledged state.
+type SubtaskResult struct {
+	Vertex, Subtask int
+	State           *snapshot.SubtaskState
+	// StateSize is the full size the state refers to; Checkpointed is what
+	// this checkpoint uploaded.
+	StateSize, Checkpointed int64
+	// Pinned are the shared files this state references (pinned in the
+	// registry until the checkpoint completes or is aborted).
+	Pinned []string
+}
+
+// NewHandleID returns a random UUID-shaped id (Flink uses UUIDs for state
+// handle and backend identifiers).
+func NewHandleID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// FlinkPath spells a storage URI the way Flink writes paths into
+// _metadata: local paths as file:/abs/path, HDFS as is.
+func FlinkPath(uri string) string {
+	loc, err := storage.Parse(uri)
+	if err != nil || !loc.IsLocal() {
+		return uri
+	}
+	p := loc.Path
+	if loc.Scheme == "" {
+		if abs, err := filepath.Abs(p); err == nil {
+			p = filepath.ToSlash(abs)
+		}
+	}
+	return "file:" + p
+}
+
+// memoryThreshold: operator state streams below it are inlined into
+// _metadata, as Flink does below state.storage.fs.memory-threshold (20 KB).
+const memoryThreshold = 20 << 10
+
+// Upload is the asynchronous phase for one operator subtask: keyed state
+// files go to shared/ (SSTs, once per backend instance when incremental)
+// and chk-N/ (the rest); operator state is inlined or written to chk-N/.
+func Upload(ctx context.Context, l Layout, reg *Registry, id int64, incremental bool, s OperatorSnapshot) (res SubtaskResult, err error) {
+	res = SubtaskResult{Vertex: s.Vertex, Subtask: s.Subtask, State: &snapshot.SubtaskState{Index: int32(s.Subtask)}}
+	defer func() {
+		if err != nil {
+			reg.Unpin(res.Pinned)
+			res.Pinned = nil
+		}
+	}()
+	chk := l.ChkDir(id)
+	if s.OpState != nil {
+		data, states := EncodeOperatorState(s.OpState)
+		var h snapshot.StreamHandle
+		if len(data) <= memoryThreshold {
+			h = &snapshot.ByteStreamHandle{Name: NewHandleID(), Data: data}
+		} else {
+			name := NewHandleID()
+			if err := storage.WriteFile(ctx, l.FS, storage.Join(chk, name), data, storage.CreateOptions{}); err != nil {
+				return res, err
+			}
+			h = snapshot.NewRelativeFileHandle(name, int64(len(data)))
+			res.Checkpointed += int64(len(data))
+		}
+		res.State.ManagedOperatorState = snapshot.NewOperatorStreamHandle(h, states...)
+		res.StateSize += int64(len(data))
+	}
+	if k := s.Keyed; k != nil {
+		var shared, private []snapshot.NamedHandle
+		files := append([]state.File(nil), k.Files...)
+		sort.Slice(files, func(i, j int) bool { return files[i].Name < files[j].Name })
+		for _, f := range files {
+			res.StateSize += f.Size
+			if f.Shared && incremental {
+				if uri := reg.Reuse(k.BackendID, f.Name); uri != "" {
+					res.Pinned = append(res.Pinned, uri)
+					shared = append(shared, snapshot.NamedHandle{LocalName: f.Name, Handle: snapshot.NewFileHandle(uri, f.Size)})
+					continue
+				}
+				uri := storage.Join(l.SharedDir(), NewHandleID())
+				if err := uploadFile(ctx, l.FS, f.Path, uri); err != nil {
+					return res, err
+				}
+				reg.Uploaded(k.BackendID, f.Name, FlinkPath(uri), f.Size)
+				res.Pinned = append(res.Pinned, FlinkPath(uri))
+				res.Checkpointed += f.Size
+				shared = append(shared, snapshot.NamedHandle{LocalName: f.Name, Handle: snapshot.NewFileHandle(FlinkPath(uri), f.Size)})
+				continue
+			}
+			name := NewHandleID()
+			if err := uploadFile(ctx, l.FS, f.Path, storage.Join(chk, name)); err != nil {
+				return res, err
+			}
+			res.Checkpointed += f.Size
+			private = append(private, snapshot.NamedHandle{LocalName: f.Name, Handle: snapshot.NewRelativeFileHandle(name, f.Size)})
+		}
+		meta := []byte("ckpt-pebble-v2")
+		r := snapshot.KeyGroupRange{Start: int32(k.Range.Start), Count: int32(k.Range.Len())}
+		res.State.ManagedKeyedState = snapshot.NewIncrementalHandle(id, k.BackendID, r, res.Checkpointed,
+			&snapshot.ByteStreamHandle{Name: NewHandleID(), Data: meta}, shared, private, NewHandleID())
+		os.RemoveAll(k.Staging)
+	}
+	return res, nil
+}
+
+func uploadFile(ctx context.Context, fsys storage.FS, local, uri string) error {
+	f, err := os.Open(local)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	w, err := fsys.Create(ctx, uri, storage.CreateOptions{})
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(w, f); err != nil {
+		w.Abort()
+		return fmt.Errorf("upload %s to %s: %w", local, uri, err)
+	}
+	return w.Close()
+}
+
+// EncodeOperatorState lays operator state out as one stream: for each name
+// (sorted), its entries, each framed as uvarint length + bytes; the
+// returned offsets point at each entry's frame so entries can be split
+// between subtasks on rescale, like Flink's SPLIT_DISTRIBUTE list state.
+func EncodeOperatorState(st operator.State) ([]byte, []snapshot.NamedOperatorState) {
+	names := make([]string, 0, len(st))
+	for n := range st {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var buf bytes.Buffer
+	var out []snapshot.NamedOperatorState
+	for _, n := range names {
+		ns := snapshot.NamedOperatorState{Name: n, Mode: snapshot.SplitDistribute}
+		for _, e := range st[n] {
+			ns.Offsets = append(ns.Offsets, int64(buf.Len()))
+			buf.Write(binary.AppendUvarint(nil, uint64(len(e))))
+			buf.Write(e)
+		}
+		out = append(out, ns)
+	}
+	return buf.Bytes(), out
+}
+
+// DecodeOperatorState reads entries back from a stream written by
+// EncodeOperatorState.
+func DecodeOperatorState(data []byte, states []snapshot.NamedOperatorState, into operator.State) error {
+	for _, ns := range states {
+		for _, off := range ns.Offsets {
+			if off < 0 || off >= int64(len(data)) {
+				return fmt.Errorf("operator state %q: offset %d outside stream of %d bytes", ns.Name, off, len(data))
+			}
+			n, k := binary.Uvarint(data[off:])
+			if k <= 0 || uint64(len(data))-uint64(off)-uint64(k) < n {
+				return fmt.Errorf("operator state %q: corrupt entry at offset %d", ns.Name, off)
+			}
+			into[ns.Name] = append(into[ns.Name], append([]byte(nil), data[off+int64(k):off+int64(k)+int64(n)]...))
+		}
+		if _, ok := into[ns.Name]; !ok {
+			into[ns.Name] = nil
+		}
+	}
+	return nil
+}
+
+// ReadStream returns the bytes of a stream handle; relative handles resolve
+// against exclusiveDir (the directory holding _metadata).
+func ReadStream(ctx context.Context, fsys storage.FS, h snapshot.StreamHandle, exclusiveDir string) ([]byte, error) {
+	switch x := h.(type) {
+	case *snapshot.ByteStreamHandle:
+		return x.Data, nil
+	case *snapshot.FileHandle:
+		return storage.ReadAll(ctx, fsys, x.Path)
+	case *snapshot.RelativeFileHandle:
+		return storage.ReadAll(ctx, fsys, storage.Join(exclusiveDir, x.RelativePath))
+	case nil:
+		return nil, nil
+	}
+	return nil, fmt.Errorf("state handle kind %v is not supported by the ckpt engine", h.Tag())
+}
+
+// StreamURI is where a file-backed stream handle lives ("" for inline).
+func StreamURI(h snapshot.StreamHandle, exclusiveDir string) string {
+	switch x := h.(type) {
+	case *snapshot.FileHandle:
+		return x.Path
+	case *snapshot.RelativeFileHandle:
+		return storage.Join(exclusiveDir, x.RelativePath)
+	}
+	return ""
+}
+
+// Download copies a stream handle's bytes to a local file.
+func Download(ctx context.Context, fsys storage.FS, h snapshot.StreamHandle, exclusiveDir, local string) error {
+	if uri := StreamURI(h, exclusiveDir); uri != "" {
+		src, err := fsys.Open(ctx, uri)
+		if err != nil {
+			return err
+		}
+		defer src.Close()
+		dst, err := os.Create(local)
+		if err != nil {
+			return err
+		}
+		if _, err := io.Copy(dst, src); err != nil {
+			dst.Close()
+			return fmt.Errorf("download %s: %w", uri, err)
+		}
+		return dst.Close()
+	}
+	data, err := ReadStream(ctx, fsys, h, exclusiveDir)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(local, data, 0o644)
+}
+
+// RestoreKeyed downloads an incremental keyed handle's files into dir (a
+// fresh directory) so that state.Open(dir) opens the checkpointed state. It
+// returns the local-name → URI map of shared files for Registry.Seed.
+func RestoreKeyed(ctx context.Context, fsys storage.FS, h *snapshot.IncrementalHandle, exclusiveDir, dir string) (map[string]string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	shared := map[string]string{}
+	for _, group := range [][]snapshot.NamedHandle{h.Shared, h.Private} {
+		for _, f := range group {
+			if strings.ContainsAny(f.LocalName, `/\`) || f.LocalName == "" || f.LocalName == "." || f.LocalName == ".." {
+				return nil, fmt.Errorf("keyed state file name %q is not a plain file name", f.LocalName)
+			}
+			if err := Download(ctx, fsys, f.Handle, exclusiveDir, filepath.Join(dir, f.LocalName)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, f := range h.Shared {
+		if u := StreamURI(f.Handle, exclusiveDir); u != "" {
+			shared[f.LocalName] = u
+		}
+	}
+	return shared, nil
+}
+
+// SharedURIs lists the shared files a metadata references (absolute file
+// handles under the job's shared/ directory).
+func SharedURIs(m *snapshot.Metadata) []string {
+	var out []string
+	for _, op := range m.Operators {
+		for _, st := range op.Subtasks {
+			if ih, ok := st.ManagedKeyedState.(*snapshot.IncrementalHandle); ok {
+				for _, f := range ih.Shared {
+					if fh, ok := f.Handle.(*snapshot.FileHandle); ok {
+						out = append(out, fh.Path)
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// since is a small helper for durations in acks.
+func since(t time.Time) time.Duration { return time.Since(t) }
