@@ -52,6 +52,8 @@ type App struct {
 	tickGen     int
 	quitting    bool
 	startErr    error
+	// noTick turns the clock off (tests drive frames themselves).
+	noTick bool
 }
 
 // NewApp builds the shell around a first screen. ctx must be complete
@@ -60,6 +62,10 @@ func NewApp(ctx *Context, first Screen, choice themes.Choice) *App {
 	in := textinput.New()
 	in.Prompt = ""
 	in.CharLimit = 4096
+	// A steady cursor: blinking costs a redraw twice a second over SSH.
+	st := textinput.DefaultStyles(true)
+	st.Cursor.Blink = false
+	in.SetStyles(st)
 	a := &App{ctx: ctx, input: in, help: help.New(), themeChoice: choice}
 	if first != nil {
 		a.stack = []Screen{first}
@@ -101,7 +107,7 @@ func (a *App) Init() tea.Cmd {
 }
 
 func (a *App) ensureTick() tea.Cmd {
-	if a.ticking {
+	if a.ticking || a.noTick {
 		return nil
 	}
 	a.ticking = true
@@ -120,7 +126,7 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if a.quitting {
 		return a, tea.Quit
 	}
-	if !a.ticking && (a.ctx.Tasks.Busy() || len(a.toasts) > 0) {
+	if !a.ticking && !a.noTick && (a.ctx.Tasks.Busy() || len(a.toasts) > 0) {
 		cmd = tea.Batch(cmd, a.ensureTick())
 	}
 	return a, cmd
@@ -134,7 +140,7 @@ func (a *App) update(msg tea.Msg) tea.Cmd {
 		for _, s := range a.stack {
 			s.SetSize(w, h)
 		}
-		a.input.SetWidth(max(w-4, 1))
+		a.input.SetWidth(max(w-3, 1))
 		a.help.SetWidth(max(w-4, 1))
 		return nil
 	case tea.BackgroundColorMsg:
@@ -487,9 +493,9 @@ func (a *App) crumbs(w int) string {
 	line := " " + strings.Join(parts, sep)
 	// Keep the newest crumbs visible when the trail is long.
 	if text.Width(line) > w {
-		line = text.FitLeft(line, w)
+		return text.FitLeft(line, w)
 	}
-	return line
+	return text.Fit(line, w)
 }
 
 func (a *App) statusBar(w int) string {
@@ -500,7 +506,7 @@ func (a *App) statusBar(w int) string {
 		if a.mode == modeCommand {
 			p = ":"
 		}
-		return th.Prompt.Render(p) + text.Fit(a.input.View(), w-1)
+		return th.Prompt.Render(p) + text.Clip(a.input.View(), w-1)
 	}
 	hint := " ?:help  :cmd  q:quit "
 	room := w - text.Width(hint)

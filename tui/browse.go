@@ -737,7 +737,12 @@ func (b *Browse) View() string {
 	if b.confirm != nil {
 		e := b.confirm
 		q := fmt.Sprintf(" DELETE %s (%s)? y = delete, any other key = cancel ", text.Sanitize(e.info.URI), text.Bytes(e.size))
-		out = append(out[:min(len(out), b.h-1)], th.StatusError.Render(text.Fit(q, b.w)))
+		lines := strings.Split(strings.Join(out, "\n"), "\n")
+		for len(lines) < b.h {
+			lines = append(lines, "")
+		}
+		lines[b.h-1] = th.StatusError.Render(text.Fit(q, b.w))
+		return strings.Join(lines[:b.h], "\n")
 	}
 	return strings.Join(out, "\n")
 }
@@ -762,13 +767,13 @@ func (b *Browse) jobSummary() string {
 			}
 		}
 	}
-	s := fmt.Sprintf(" job dir: %d checkpoint dirs, %d complete", total, complete)
+	s := fmt.Sprintf(" job: %d chk dirs, %d complete", total, complete)
 	if latest >= 0 {
 		s += fmt.Sprintf(" · latest complete chk-%d", latest)
 	}
 	st := th.Title
 	if latestAny > latest && !b.probing() {
-		s += fmt.Sprintf(" · chk-%d has no _metadata (in progress or failed)", latestAny)
+		s += fmt.Sprintf(" · chk-%d: no _metadata (running or failed)", latestAny)
 		st = th.Warn
 	}
 	return st.Render(text.Fit(s, b.w))

@@ -186,3 +186,16 @@ func Count(n int) string {
 	}
 	return b.String()
 }
+
+// Clip cuts s to w cells without a marker and pads it to exactly w cells
+// (for widgets that pad themselves, like text inputs).
+func Clip(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	s = ansi.Truncate(s, w, "")
+	if n := ansi.StringWidth(s); n < w {
+		s += strings.Repeat(" ", w-n)
+	}
+	return s
+}

@@ -1,0 +1,245 @@
+package tui
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/ckpt-dev/ckpt/storage"
+)
+
+var sizes = []struct{ w, h int }{{80, 24}, {160, 48}}
+
+func TestBrowseGolden(t *testing.T) {
+	job := "/demo/checkpoints/" + DemoJobID
+	tests := []struct {
+		name     string
+		uri      string
+		readonly bool
+		keys     []string
+	}{
+		{name: "browse-root", uri: "/demo"},
+		{name: "browse-checkpoints", uri: "/demo/checkpoints"},
+		{name: "browse-jobdir", uri: job},
+		{name: "browse-savepoints", uri: "/demo/savepoints", keys: []string{"j"}},
+		{name: "browse-help", uri: job, keys: []string{"?"}},
+		{name: "browse-help-readonly", uri: job, readonly: true, keys: []string{"?"}},
+		{name: "browse-filter", uri: job, keys: []string{"/", "c", "h", "k", "-", "1", "8"}},
+		{name: "browse-filter-applied", uri: job, keys: []string{"/", "s", "h", "enter"}},
+		{name: "browse-command", uri: "/demo", keys: []string{":", "b", "r", "o"}},
+		{name: "browse-missing", uri: "/demo/no-such-dir"},
+		{name: "browse-confirm-delete", uri: job, keys: []string{"j", "D"}},
+		{name: "browse-du", uri: "/demo/savepoints", keys: []string{"U"}},
+	}
+	for _, tc := range tests {
+		for _, sz := range sizes {
+			t.Run(fmt.Sprintf("%s-%dx%d", tc.name, sz.w, sz.h), func(t *testing.T) {
+				a := newTestApp(t, testOpts{w: sz.w, h: sz.h, readonly: tc.readonly, fs: demoFS(t)}, "browse", tc.uri)
+				press(t, a, tc.keys...)
+				golden(t, a, fmt.Sprintf("%s-%dx%d", tc.name, sz.w, sz.h))
+			})
+		}
+	}
+}
+
+func frameText(a *App) string { return ansi.Strip(a.Render()) }
+
+func TestBrowseRecognisesSnapshotTree(t *testing.T) {
+	a := newTestApp(t, testOpts{w: 120, h: 30, fs: demoFS(t)}, "browse", "/demo/checkpoints/"+DemoJobID)
+	b := a.Top().(*Browse)
+	got := map[string]string{}
+	for _, e := range b.entries {
+		label, _ := b.kindLabel(e)
+		got[e.info.Name] = label
+	}
+	want := map[string]string{
+		"chk-17": "CHK ✓", "chk-18": "CHK ✓", "chk-19": "CHK ✗ partial",
+		"shared": "SHARED", "taskowned": "TASKOWNED",
+	}
+	for n, w := range want {
+		if got[n] != w {
+			t.Errorf("%s: kind %q, want %q", n, got[n], w)
+		}
+	}
+	f := frameText(a)
+	for _, s := range []string{"3 chk dirs, 2 complete", "latest complete chk-18", "chk-19: no _metadata"} {
+		if !strings.Contains(f, s) {
+			t.Errorf("job summary lacks %q:\n%s", s, f)
+		}
+	}
+	// Sizes of checkpoint dirs come from du: chk-18 = its _metadata + 1 KiB.
+	meta, err := os.ReadFile(filepath.Join(fixturesDir(t), "apache-flink", "new-stateful-udf-migration-itcase-flink1.20-rocksdb-checkpoint", "_metadata"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range b.entries {
+		if e.info.Name == "chk-18" && e.size != int64(len(meta))+1024 {
+			t.Errorf("chk-18 size %d, want %d", e.size, len(meta)+1024)
+		}
+	}
+}
+
+func TestBrowseNavigation(t *testing.T) {
+	a := newTestApp(t, testOpts{w: 100, h: 30, fs: demoFS(t)}, "browse", "/demo")
+	press(t, a, "l") // into checkpoints/
+	if got := a.Top().Location(); got != "/demo/checkpoints" {
+		t.Fatalf("after l: at %s", got)
+	}
+	press(t, a, "enter") // into the job dir (a plain dir: enter browses)
+	if got := a.Top().Location(); got != "/demo/checkpoints/"+DemoJobID {
+		t.Fatalf("after enter: at %s", got)
+	}
+	if !strings.Contains(frameText(a), "demo › checkpoints › "+DemoJobID) {
+		t.Errorf("breadcrumbs missing:\n%s", frameText(a))
+	}
+	press(t, a, "j", "enter") // chk-18 is complete: enter inspects it
+	if got := a.Top().Location(); got != "/demo/checkpoints/"+DemoJobID+"/chk-18" {
+		t.Fatalf("enter on a complete checkpoint: at %s (%T)", got, a.Top())
+	}
+	if _, ok := a.Top().(*Browse); ok {
+		t.Fatalf("enter on a complete checkpoint should inspect it, not browse")
+	}
+	press(t, a, "esc", "esc", "esc")
+	if got := a.Top().Location(); got != "/demo" {
+		t.Fatalf("esc ×3: at %s", got)
+	}
+	press(t, a, "esc") // the first screen stays
+	if a.Depth() != 1 {
+		t.Fatalf("esc on the first screen popped it")
+	}
+	press(t, a, "l", "h") // parent replaces
+	if got := a.Top().Location(); got != "/demo" || a.Depth() != 2 {
+		t.Fatalf("h: at %s depth %d", got, a.Depth())
+	}
+}
+
+func TestQuitOnlyWhenNotTyping(t *testing.T) {
+	a := newTestApp(t, testOpts{w: 80, h: 24, fs: demoFS(t)}, "browse", "/demo")
+	press(t, a, "/", "q")
+	if a.quitting {
+		t.Fatal("q in the filter quit the app")
+	}
+	if !strings.Contains(frameText(a), "/q") {
+		t.Errorf("q was not typed into the filter:\n%s", frameText(a))
+	}
+	press(t, a, "esc", ":", "q")
+	if a.quitting {
+		t.Fatal("q on the command line quit before enter")
+	}
+	press(t, a, "enter")
+	if !a.quitting {
+		t.Fatal(":q did not quit")
+	}
+	b := newTestApp(t, testOpts{w: 80, h: 24, fs: demoFS(t)}, "browse", "/demo")
+	press(t, b, "/", "x", "ctrl+c")
+	if !b.quitting {
+		t.Fatal("ctrl+c while typing did not quit")
+	}
+	c := newTestApp(t, testOpts{w: 80, h: 24, fs: demoFS(t)}, "browse", "/demo")
+	press(t, c, "q")
+	if !c.quitting {
+		t.Fatal("q did not quit")
+	}
+}
+
+func TestDeleteIsDangerous(t *testing.T) {
+	chk := "/demo/checkpoints/" + DemoJobID + "/chk-17"
+	for _, readonly := range []bool{false, true} {
+		t.Run(fmt.Sprintf("readonly=%v", readonly), func(t *testing.T) {
+			fsys := demoFS(t)
+			a := newTestApp(t, testOpts{w: 100, h: 30, fs: fsys, readonly: readonly}, "browse", "/demo/checkpoints/"+DemoJobID)
+			press(t, a, "?")
+			help := frameText(a)
+			if strings.Contains(help, "delete") == readonly {
+				t.Errorf("help lists delete=%v in readonly=%v:\n%s", !readonly, readonly, help)
+			}
+			press(t, a, "esc")
+			// chk-17 is the first row.
+			press(t, a, "D")
+			if readonly {
+				if strings.Contains(frameText(a), "DELETE") {
+					t.Fatal("readonly offered a delete confirmation")
+				}
+				press(t, a, "y")
+			} else {
+				if !strings.Contains(frameText(a), "DELETE "+chk) {
+					t.Fatalf("no confirmation:\n%s", frameText(a))
+				}
+				press(t, a, "n") // cancel first
+				if _, err := fsys.Stat(t.Context(), chk); err != nil {
+					t.Fatalf("cancelled delete removed it: %v", err)
+				}
+				press(t, a, "D", "y")
+			}
+			_, err := fsys.Stat(t.Context(), chk)
+			if readonly && err != nil {
+				t.Fatalf("readonly delete removed %s", chk)
+			}
+			if !readonly && !storage.IsNotExist(err) {
+				t.Fatalf("confirmed delete left %s: %v", chk, err)
+			}
+		})
+	}
+}
+
+func TestUntrustedNamesAreSanitised(t *testing.T) {
+	dir := t.TempDir()
+	evil := "chk-7\x1b]52;c;ZXZpbA==\x07\x1b[2J"
+	if err := os.WriteFile(filepath.Join(dir, evil), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "日本語-名前"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a := newTestApp(t, testOpts{w: 80, h: 24, fs: storage.NewLocal()}, "browse", dir)
+	raw := a.Render()
+	if strings.Contains(raw, "\x1b]52") || strings.Contains(raw, "\x1b[2J") || strings.Contains(raw, "\x07") {
+		t.Fatalf("a control sequence from a file name reached the terminal: %q", raw)
+	}
+	plain := frameText(a)
+	if !strings.Contains(plain, `chk-7\x1b]52;c;ZXZpbA==\x07\x1b[2J`) {
+		t.Errorf("escaped name not shown:\n%s", plain)
+	}
+	for i, l := range strings.Split(plain, "\n") {
+		if w := ansi.StringWidth(l); w != 80 {
+			t.Errorf("line %d is %d cells (wide runes mis-measured?): %q", i, w, l)
+		}
+	}
+}
+
+func TestStreamedListingIsCompleteAndSorted(t *testing.T) {
+	dir := t.TempDir()
+	const n = 3500 // several pages of the local lister
+	for i := 0; i < n; i++ {
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("f-%d", i)), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a := newTestApp(t, testOpts{w: 80, h: 24, fs: storage.NewLocal()}, "browse", dir)
+	b := a.Top().(*Browse)
+	if len(b.entries) != n {
+		t.Fatalf("%d entries, want %d", len(b.entries), n)
+	}
+	for i, e := range b.entries {
+		if want := fmt.Sprintf("f-%d", i); e.info.Name != want {
+			t.Fatalf("entry %d is %s, want %s (natural order)", i, e.info.Name, want)
+		}
+	}
+	if !strings.Contains(frameText(a), "3,500 entries") {
+		t.Errorf("status lacks the count:\n%s", frameText(a))
+	}
+	press(t, a, "G")
+	if !strings.Contains(frameText(a), "f-3499") {
+		t.Errorf("G did not reach the end")
+	}
+	press(t, a, "/")
+	typeText(t, a, "f-349")
+	press(t, a, "enter")
+	if got := b.list.Len(); got != 11 { // f-349, f-3490..f-3499
+		t.Errorf("filter f-349 kept %d rows, want 11", got)
+	}
+}

@@ -1,0 +1,93 @@
+package tui
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// DemoJobID is the job id of the demo tree's job directory.
+const DemoJobID = "5f2c0194b6e2a8d3c1e07a9b4d6f8e21"
+
+// BuildDemoTree lays out a Flink-style snapshot tree under dir from the real
+// Flink `_metadata` fixtures in fixtures (../shared/fixtures/flink-metadata):
+//
+//	dir/checkpoints/<job-id>/chk-17, chk-18 (complete), chk-19 (no _metadata:
+//	in progress), shared/ (SST files), taskowned/
+//	dir/savepoints/savepoint-5f2c01-…, savepoint-7bd90b-3a2cda6957cb
+//
+// Modification times are set relative to now, so ages read naturally.
+// `make run` opens the TUI on it; the golden tests draw it.
+func BuildDemoTree(dir, fixtures string, now time.Time) error {
+	fx := func(name string) string { return filepath.Join(fixtures, "apache-flink", name, "_metadata") }
+	job := filepath.Join(dir, "checkpoints", DemoJobID)
+	type file struct {
+		path string
+		from string // fixture to copy
+		size int    // else this many bytes of filler
+		age  time.Duration
+	}
+	files := []file{
+		{path: "checkpoints/" + DemoJobID + "/chk-17/_metadata", from: fx("new-stateful-udf-migration-itcase-flink1.17-rocksdb-checkpoint"), age: 3 * time.Minute},
+		{path: "checkpoints/" + DemoJobID + "/chk-17/MANIFEST-000004", size: 1 << 10, age: 3 * time.Minute},
+		{path: "checkpoints/" + DemoJobID + "/chk-18/_metadata", from: fx("new-stateful-udf-migration-itcase-flink1.20-rocksdb-checkpoint"), age: 2 * time.Minute},
+		{path: "checkpoints/" + DemoJobID + "/chk-18/MANIFEST-000004", size: 1 << 10, age: 2 * time.Minute},
+		{path: "checkpoints/" + DemoJobID + "/chk-19/OPTIONS-000009", size: 6 << 10, age: 40 * time.Second},
+		{path: "checkpoints/" + DemoJobID + "/shared/0b6a9c1e-000010.sst", size: 96 << 10, age: 3 * time.Minute},
+		{path: "checkpoints/" + DemoJobID + "/shared/4d1f7e22-000012.sst", size: 64 << 10, age: 2 * time.Minute},
+		{path: "checkpoints/" + DemoJobID + "/shared/c3e4a801-000015.sst", size: 32 << 10, age: 40 * time.Second},
+		{path: "savepoints/savepoint-5f2c01-8e0d3b7a4c19/_metadata", from: fx("new-stateful-udf-migration-itcase-flink1.20-hashmap-savepoint"), age: 26 * time.Hour},
+		{path: "savepoints/savepoint-7bd90b-3a2cda6957cb/_metadata", from: fx("unified-sink-migration-test_savepoint-7bd90b-3a2cda6957cb"), age: 9 * 24 * time.Hour},
+	}
+	if err := os.MkdirAll(filepath.Join(job, "taskowned"), 0o755); err != nil {
+		return err
+	}
+	for _, f := range files {
+		p := filepath.Join(dir, filepath.FromSlash(f.path))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		var data []byte
+		if f.from != "" {
+			b, err := os.ReadFile(f.from)
+			if err != nil {
+				return fmt.Errorf("demo tree needs the Flink fixtures: %w", err)
+			}
+			data = b
+		} else {
+			data = make([]byte, f.size)
+			for i := range data {
+				data[i] = byte(i * 7)
+			}
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			return err
+		}
+		t := now.Add(-f.age)
+		if err := os.Chtimes(p, t, t); err != nil {
+			return err
+		}
+	}
+	// Directory times last: writing files inside bumps them.
+	dirs := map[string]time.Duration{
+		"checkpoints/" + DemoJobID + "/chk-17":     3 * time.Minute,
+		"checkpoints/" + DemoJobID + "/chk-18":     2 * time.Minute,
+		"checkpoints/" + DemoJobID + "/chk-19":     40 * time.Second,
+		"checkpoints/" + DemoJobID + "/shared":     40 * time.Second,
+		"checkpoints/" + DemoJobID + "/taskowned":  20 * time.Minute,
+		"checkpoints/" + DemoJobID:                 40 * time.Second,
+		"checkpoints":                              20 * time.Minute,
+		"savepoints/savepoint-5f2c01-8e0d3b7a4c19": 26 * time.Hour,
+		"savepoints/savepoint-7bd90b-3a2cda6957cb": 9 * 24 * time.Hour,
+		"savepoints": 26 * time.Hour,
+		"":           20 * time.Minute,
+	}
+	for d, age := range dirs {
+		t := now.Add(-age)
+		if err := os.Chtimes(filepath.Join(dir, filepath.FromSlash(d)), t, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
