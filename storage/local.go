@@ -44,10 +44,14 @@ func childURI(dir Location, name string) string {
 }
 
 func localInfo(uri string, fi fs.FileInfo) FileInfo {
-	return FileInfo{URI: uri, Name: fi.Name(), Size: fi.Size(), ModTime: fi.ModTime(), IsDir: fi.IsDir(), Mode: fi.Mode()}
+	owner, group := fileOwner(fi)
+	return FileInfo{URI: uri, Name: fi.Name(), Size: fi.Size(), ModTime: fi.ModTime(), IsDir: fi.IsDir(), Mode: fi.Mode(), Owner: owner, Group: group}
 }
 
 func (l *Local) Stat(ctx context.Context, uri string) (FileInfo, error) {
+	if err := ctx.Err(); err != nil {
+		return FileInfo{}, &Error{Op: "stat", URI: uri, Err: err}
+	}
 	_, p, err := localPath("stat", uri)
 	if err != nil {
 		return FileInfo{}, err
@@ -69,6 +73,9 @@ type localLister struct {
 }
 
 func (l *Local) List(ctx context.Context, uri string) (Lister, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, &Error{Op: "list", URI: uri, Err: err}
+	}
 	loc, p, err := localPath("list", uri)
 	if err != nil {
 		return nil, err
@@ -135,6 +142,9 @@ type localFile struct {
 func (f *localFile) Size() int64 { return f.size }
 
 func (l *Local) Open(ctx context.Context, uri string) (File, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, &Error{Op: "open", URI: uri, Err: err}
+	}
 	_, p, err := localPath("open", uri)
 	if err != nil {
 		return nil, err
@@ -163,6 +173,9 @@ type localWriter struct {
 }
 
 func (l *Local) Create(ctx context.Context, uri string, opts CreateOptions) (Writer, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, &Error{Op: "create", URI: uri, Err: err}
+	}
 	_, p, err := localPath("create", uri)
 	if err != nil {
 		return nil, err
@@ -234,6 +247,9 @@ func (w *localWriter) Abort() error {
 }
 
 func (l *Local) MkdirAll(ctx context.Context, uri string) error {
+	if err := ctx.Err(); err != nil {
+		return &Error{Op: "mkdirall", URI: uri, Err: err}
+	}
 	_, p, err := localPath("mkdir", uri)
 	if err != nil {
 		return err
@@ -242,6 +258,9 @@ func (l *Local) MkdirAll(ctx context.Context, uri string) error {
 }
 
 func (l *Local) Rename(ctx context.Context, from, to string) error {
+	if err := ctx.Err(); err != nil {
+		return &Error{Op: "rename", URI: from, Err: err}
+	}
 	_, pf, err := localPath("rename", from)
 	if err != nil {
 		return err
@@ -257,9 +276,15 @@ func (l *Local) Rename(ctx context.Context, from, to string) error {
 }
 
 func (l *Local) RemoveAll(ctx context.Context, uri string) error {
+	if err := ctx.Err(); err != nil {
+		return &Error{Op: "removeall", URI: uri, Err: err}
+	}
 	_, p, err := localPath("remove", uri)
 	if err != nil {
 		return err
+	}
+	if filepath.Clean(p) == string(filepath.Separator) {
+		return &Error{Op: "remove", URI: uri, Err: fmt.Errorf("refusing to remove the root of the filesystem")}
 	}
 	return wrap("remove", uri, unwrapPathError(os.RemoveAll(p)))
 }

@@ -147,3 +147,15 @@ func (r *Router) Walk(ctx context.Context, uri string, fn WalkFunc) error {
 	}
 	return fs.Walk(ctx, uri, fn)
 }
+
+var _ Summarizer = (*Router)(nil)
+
+// Summary totals uri with the backend's fast path when it has one (HDFS
+// content summaries), else by walking.
+func (r *Router) Summary(ctx context.Context, uri string) (Usage, error) {
+	fs, err := r.For(ctx, uri)
+	if err != nil {
+		return Usage{}, err
+	}
+	return Summarize(ctx, fs, uri)
+}
