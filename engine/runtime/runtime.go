@@ -1,0 +1,975 @@
+// Package runtime runs one attempt of a job: every operator subtask as a
+// goroutine (chained operators share one), bounded channels carrying batches
+// of records between them with credit-based flow control (backpressure, no
+// unbounded queues), barriers travelling in-band with alignment for
+// exactly-once, the synchronous snapshot phase on the task goroutine and the
+// asynchronous upload on a per-task uploader, and a clean shutdown.
+//
+// Flow control: every (sender, receiver) pair has Credits slots. A sender
+// takes a slot before each message and the receiver frees it only once the
+// message is processed — not when it is merely set aside while the input is
+// blocked for barrier alignment — so a blocked input holds at most Credits
+// messages and the receiver's channel (sized to the sum of its inputs'
+// credits) never blocks a sender.
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	rtdebug "runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ckpt-dev/ckpt/engine/checkpoint"
+	"github.com/ckpt-dev/ckpt/engine/graph"
+	"github.com/ckpt-dev/ckpt/engine/keygroup"
+	"github.com/ckpt-dev/ckpt/engine/operator"
+	"github.com/ckpt-dev/ckpt/engine/state"
+	"github.com/ckpt-dev/ckpt/snapshot"
+)
+
+// Defaults for Options.
+const (
+	DefaultBatchSize = 512
+	DefaultCredits   = 4
+)
+
+// Options describe one attempt.
+type Options struct {
+	JobID   string
+	Graph   *graph.Graph
+	Attempt int
+	// LocalDir is this attempt's private working directory (keyed state,
+	// staging); it is removed when the attempt ends.
+	LocalDir    string
+	Coordinator *checkpoint.Coordinator
+	// Restore is the checkpoint to start from (nil: fresh start).
+	Restore *snapshot.Metadata
+	// AllowNonRestored skips restored state that maps to no operator.
+	AllowNonRestored bool
+	ExactlyOnce      bool
+	Incremental      bool
+	BatchSize        int
+	Credits          int
+	CacheEntries     int
+	Metrics          *Metrics
+	// OnInputEnded is called (once, from a task goroutine) when every task
+	// has seen the end of its input: a bounded job is ready for its final
+	// checkpoint, after which Finish ends the attempt.
+	OnInputEnded func()
+}
+
+const (
+	kData uint8 = iota
+	kWatermark
+	kBarrier
+	kEnd
+)
+
+type message struct {
+	from int
+	kind uint8
+	id   int64
+	wm   int64
+	recs []operator.Record
+}
+
+var batchPool = sync.Pool{New: func() any { s := make([]operator.Record, 0, DefaultBatchSize); return &s }}
+
+// inbox is a task's input side.
+type inbox struct {
+	ch      chan message
+	credits []chan struct{} // per input channel
+}
+
+// Attempt is a running attempt.
+type Attempt struct {
+	opts   Options
+	ctx    context.Context
+	cancel context.CancelFunc
+	tasks  []*task
+	srcs   []*task
+	wg     sync.WaitGroup
+
+	errOnce sync.Once
+	err     error
+
+	finish     chan struct{}
+	finishOnce sync.Once
+	ended      atomic.Int32
+	completed  atomic.Int64
+	running    atomic.Bool
+}
+
+// Start opens every operator (restoring state when asked) and starts the
+// tasks. Errors opening or restoring are returned before anything runs.
+func Start(parent context.Context, o Options) (*Attempt, error) {
+	if o.BatchSize <= 0 {
+		o.BatchSize = DefaultBatchSize
+	}
+	if o.Credits <= 0 {
+		o.Credits = DefaultCredits
+	}
+	if o.Metrics == nil {
+		o.Metrics = NewMetrics()
+	}
+	ctx, cancel := context.WithCancel(parent)
+	a := &Attempt{opts: o, ctx: ctx, cancel: cancel, finish: make(chan struct{})}
+	if err := a.build(); err != nil {
+		a.closeAll()
+		cancel()
+		os.RemoveAll(o.LocalDir)
+		return nil, err
+	}
+	a.running.Store(true)
+	for _, t := range a.tasks {
+		a.wg.Add(2)
+		go t.run()
+		go t.uploader()
+	}
+	return a, nil
+}
+
+func (a *Attempt) build() error {
+	g := a.opts.Graph
+	if a.opts.Restore != nil {
+		if err := CheckRestore(g, a.opts.Restore, a.opts.AllowNonRestored); err != nil {
+			return err
+		}
+	}
+	chains := g.Chains()
+	// One inbox per (chain head vertex, subtask).
+	inboxes := map[[2]int]*inbox{}
+	for _, ch := range chains {
+		head := g.Vertices[ch[0]]
+		if head.IsSource() {
+			continue
+		}
+		in := head.Inputs[0]
+		up := g.Vertices[in.From]
+		nIn := up.Parallelism
+		if in.Partitioning == graph.Forward {
+			nIn = 1
+		}
+		for i := 0; i < head.Parallelism; i++ {
+			ib := &inbox{ch: make(chan message, nIn*a.opts.Credits), credits: make([]chan struct{}, nIn)}
+			for j := range ib.credits {
+				ib.credits[j] = make(chan struct{}, a.opts.Credits)
+			}
+			inboxes[[2]int{head.Index, i}] = ib
+		}
+	}
+	metrics := map[int][]*SubtaskMetrics{}
+	for _, v := range g.Vertices {
+		metrics[v.Index] = a.opts.Metrics.reset(v.Index, v.Parallelism)
+	}
+	for _, ch := range chains {
+		head := g.Vertices[ch[0]]
+		tail := g.Vertices[ch[len(ch)-1]]
+		for i := 0; i < head.Parallelism; i++ {
+			t := &task{a: a, subtask: i, poke: make(chan struct{}, 1), uploads: make(chan uploadJob, 8), bp: metrics[tail.Index][i]}
+			t.name = fmt.Sprintf("%s (%d/%d)", head.Name, i+1, head.Parallelism)
+			if !head.IsSource() {
+				t.in = inboxes[[2]int{head.Index, i}]
+				t.nInputs = len(t.in.credits)
+				t.blocked = make([]bool, t.nInputs)
+				t.arrived = make([]bool, t.nInputs)
+				t.ended = make([]bool, t.nInputs)
+				t.stash = make([][]message, t.nInputs)
+				t.wms = make([]int64, t.nInputs)
+				for j := range t.wms {
+					t.wms[j] = math.MinInt64
+				}
+			}
+			t.curWM = math.MinInt64
+			// Outputs of the tail.
+			t.router = &router{t: t, batch: a.opts.BatchSize}
+			for _, o := range tail.Outputs {
+				dv := g.Vertices[o]
+				e := &outEdge{part: dv.Inputs[0].Partitioning, maxP: dv.MaxParallelism, p: dv.Parallelism}
+				for j := 0; j < dv.Parallelism; j++ {
+					if e.part == graph.Forward && j != i {
+						continue
+					}
+					ib := inboxes[[2]int{dv.Index, j}]
+					from := i
+					if e.part == graph.Forward {
+						from = 0
+					}
+					e.targets = append(e.targets, &target{ib: ib, from: from, credits: ib.credits[from]})
+				}
+				e.bufs = make([]*[]operator.Record, len(e.targets))
+				t.router.edges = append(t.router.edges, e)
+			}
+			// Operators of the chain, tail first so each knows its next.
+			var next operator.Collector = t.router
+			t.ops = make([]*chainOp, len(ch))
+			for k := len(ch) - 1; k >= 0; k-- {
+				v := g.Vertices[ch[k]]
+				c := &chainOp{v: v, next: next, m: metrics[v.Index][i]}
+				c.counted = outCounter{c: c}
+				if err := t.open(c); err != nil {
+					a.tasks = append(a.tasks, t)
+					return fmt.Errorf("opening operator %s subtask %d: %w", v.Label(), i, err)
+				}
+				t.ops[k] = c
+				next = c
+			}
+			t.head = t.ops[0]
+			a.tasks = append(a.tasks, t)
+			if head.IsSource() {
+				a.srcs = append(a.srcs, t)
+			}
+		}
+	}
+	return nil
+}
+
+// CheckRestore verifies that the state in m can be mapped onto g: every
+// operator with state must exist in g unless allowNonRestored, and max
+// parallelism must match. The error lists every unmatched operator.
+func CheckRestore(g *graph.Graph, m *snapshot.Metadata, allowNonRestored bool) error {
+	var unmatched []string
+	for _, op := range m.Operators {
+		v := g.ByID(op.ID)
+		if v == nil {
+			if hasState(op) && !allowNonRestored {
+				label := op.ID.String()
+				if op.UID != "" {
+					label += fmt.Sprintf(" (uid %q)", op.UID)
+				}
+				unmatched = append(unmatched, label)
+			}
+			continue
+		}
+		if hasState(op) && int(op.MaxParallelism) != v.MaxParallelism {
+			return fmt.Errorf("operator %s: the snapshot was taken with max parallelism %d, the job has %d; key groups cannot be remapped",
+				v.Label(), op.MaxParallelism, v.MaxParallelism)
+		}
+	}
+	if len(unmatched) > 0 {
+		return fmt.Errorf("cannot map snapshot state to the job: no operator for %v (allow non-restored state to skip it)", unmatched)
+	}
+	return nil
+}
+
+func hasState(op *snapshot.OperatorState) bool {
+	for _, s := range op.Subtasks {
+		if s.HasState() {
+			return true
+		}
+	}
+	return false
+}
+
+// Wait blocks until the attempt ends: nil when finished, the first task
+// failure, or the context's error when cancelled.
+func (a *Attempt) Wait() error {
+	a.wg.Wait()
+	a.running.Store(false)
+	a.closeAll()
+	os.RemoveAll(a.opts.LocalDir)
+	if a.err != nil {
+		return a.err
+	}
+	select {
+	case <-a.finish:
+		return nil
+	default:
+	}
+	if err := a.ctx.Err(); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Cancel stops every task.
+func (a *Attempt) Cancel() { a.cancel() }
+
+// Finish ends a bounded attempt after its final checkpoint.
+func (a *Attempt) Finish() { a.finishOnce.Do(func() { close(a.finish) }) }
+
+func (a *Attempt) failWith(err error) {
+	a.errOnce.Do(func() {
+		a.err = err
+		a.cancel()
+	})
+}
+
+func (a *Attempt) closeAll() {
+	for _, t := range a.tasks {
+		for _, c := range t.ops {
+			if c == nil || c.closed {
+				continue
+			}
+			c.closed = true
+			if c.src != nil {
+				c.src.Close()
+			} else if c.op != nil {
+				c.op.Close()
+			}
+			if c.backend != nil {
+				c.backend.Close()
+			}
+		}
+	}
+}
+
+// InjectBarrier starts checkpoint id at every source subtask.
+func (a *Attempt) InjectBarrier(id int64) error {
+	if !a.running.Load() || a.ctx.Err() != nil {
+		return checkpoint.ErrNotRunning
+	}
+	for _, t := range a.srcs {
+		t.mu.Lock()
+		t.barriers = append(t.barriers, id)
+		t.mu.Unlock()
+		t.wake()
+	}
+	return nil
+}
+
+// NotifyComplete tells every task that checkpoint id completed; tasks see
+// the latest id (notifications coalesce, as in Flink).
+func (a *Attempt) NotifyComplete(id int64) {
+	for {
+		cur := a.completed.Load()
+		if id <= cur || a.completed.CompareAndSwap(cur, id) {
+			break
+		}
+	}
+	for _, t := range a.tasks {
+		t.wake()
+	}
+}
+
+// NotifyAborted is a no-op: staging of aborted checkpoints is removed by
+// the uploader, and uploads are unpinned by the coordinator.
+func (a *Attempt) NotifyAborted(id int64) {}
+
+func (a *Attempt) taskEnded() {
+	if int(a.ended.Add(1)) == len(a.tasks) && a.opts.OnInputEnded != nil {
+		go a.opts.OnInputEnded()
+	}
+}
+
+// chainOp is one operator inside a task.
+type chainOp struct {
+	v       *graph.Vertex
+	op      operator.Operator
+	src     operator.Source
+	backend *state.Backend
+	backID  string
+	next    operator.Collector
+	counted outCounter
+	m       *SubtaskMetrics
+	in, out int64
+	closed  bool
+}
+
+func (c *chainOp) Collect(r operator.Record) {
+	c.in++
+	if err := c.op.Process(r, c.counted); err != nil {
+		panic(opError{c.v, err})
+	}
+}
+
+type outCounter struct{ c *chainOp }
+
+func (o outCounter) Collect(r operator.Record) { o.c.out++; o.c.next.Collect(r) }
+
+type opError struct {
+	v   *graph.Vertex
+	err error
+}
+
+func (c *chainOp) publish() {
+	c.m.RecordsIn.Store(c.in)
+	c.m.RecordsOut.Store(c.out)
+}
+
+type target struct {
+	ib      *inbox
+	from    int
+	credits chan struct{}
+}
+
+type outEdge struct {
+	part    graph.Partitioning
+	maxP, p int
+	targets []*target
+	bufs    []*[]operator.Record
+	rr      int
+}
+
+type router struct {
+	t     *task
+	edges []*outEdge
+	batch int
+}
+
+func (r *router) Collect(rec operator.Record) {
+	for _, e := range r.edges {
+		var i int
+		switch e.part {
+		case graph.Forward:
+			i = 0
+		case graph.Hash:
+			i = keygroup.OperatorIndex(e.maxP, e.p, state.KeyGroupOf(rec.Key, e.maxP))
+		default:
+			i = e.rr
+			e.rr++
+			if e.rr == len(e.targets) {
+				e.rr = 0
+			}
+		}
+		b := e.bufs[i]
+		if b == nil {
+			b = batchPool.Get().(*[]operator.Record)
+			*b = (*b)[:0]
+			e.bufs[i] = b
+		}
+		*b = append(*b, rec)
+		if len(*b) >= r.batch {
+			e.bufs[i] = nil
+			// The receiver owns the batch now and returns it to the pool.
+			r.t.send(e.targets[i], message{kind: kData, recs: *b})
+		}
+	}
+}
+
+func (r *router) flush() {
+	for _, e := range r.edges {
+		for i, b := range e.bufs {
+			if b != nil && len(*b) > 0 {
+				e.bufs[i] = nil
+				r.t.send(e.targets[i], message{kind: kData, recs: *b})
+			}
+		}
+	}
+}
+
+func (r *router) broadcast(m message) {
+	r.flush()
+	for _, e := range r.edges {
+		for _, tg := range e.targets {
+			r.t.send(tg, m)
+		}
+	}
+}
+
+type uploadJob struct {
+	id        int64
+	snaps     []checkpoint.OperatorSnapshot
+	sync      time.Duration
+	alignment time.Duration
+}
+
+// task runs one chain of operators for one subtask index.
+type task struct {
+	a       *Attempt
+	name    string
+	subtask int
+	ops     []*chainOp
+	head    *chainOp
+	router  *router
+	in      *inbox
+	nInputs int
+	bp      *SubtaskMetrics
+
+	mu       sync.Mutex
+	barriers []int64
+	poke     chan struct{}
+	uploads  chan uploadJob
+	notified int64
+
+	// alignment
+	aligning   int64
+	alignStart time.Time
+	blocked    []bool
+	arrived    []bool
+	nArrived   int
+	stash      [][]message
+	replay     []message
+	ended      []bool
+	nEnded     int
+	wms        []int64
+	curWM      int64
+	srcWM      int64
+}
+
+func (t *task) wake() {
+	select {
+	case t.poke <- struct{}{}:
+	default:
+	}
+}
+
+// open creates the operator (restoring its state) for chain position c.
+func (t *task) open(c *chainOp) error {
+	a := t.a
+	v := c.v
+	ctx := &operator.Context{Ctx: a.ctx, JobID: a.opts.JobID, OperatorID: v.ID, UID: v.UID, Name: v.Name,
+		Subtask: t.subtask, Parallelism: v.Parallelism, MaxParallelism: v.MaxParallelism, Attempt: a.opts.Attempt,
+		KeyGroups: keygroup.RangeFor(v.MaxParallelism, v.Parallelism, t.subtask)}
+	var restored *snapshot.OperatorState
+	if m := a.opts.Restore; m != nil {
+		restored = m.Operator(v.ID)
+		ctx.RestoredCheckpoint = m.CheckpointID
+	}
+	if restored != nil {
+		st, err := restoreOperatorState(a.ctx, a.opts.Coordinator, restored, a.opts.Restore.ExclusiveDir, t.subtask, v.Parallelism)
+		if err != nil {
+			return err
+		}
+		ctx.Restored = st
+	}
+	if v.Keyed {
+		dir := filepath.Join(a.opts.LocalDir, fmt.Sprintf("op%d-%d", v.Index, t.subtask), "db")
+		c.backID = checkpoint.NewHandleID()
+		if restored != nil {
+			if err := restoreKeyed(a.ctx, a.opts.Coordinator, restored, a.opts.Restore.ExclusiveDir, t.subtask, v, dir, c.backID); err != nil {
+				return err
+			}
+		}
+		b, err := state.Open(dir, state.Options{MaxParallelism: v.MaxParallelism, KeyGroups: ctx.KeyGroups, CacheEntries: a.opts.CacheEntries})
+		if err != nil {
+			return err
+		}
+		c.backend = b
+		ctx.Keyed = b
+	}
+	if v.IsSource() {
+		c.src = v.NewSource()
+		return c.src.Open(ctx)
+	}
+	c.op = v.NewOp()
+	return c.op.Open(ctx)
+}
+
+func restoreOperatorState(ctx context.Context, co *checkpoint.Coordinator, op *snapshot.OperatorState, exDir string, subtask, parallelism int) (operator.State, error) {
+	out := operator.State{}
+	fsys := co.Layout().FS
+	for _, s := range op.Subtasks {
+		// Same parallelism: each subtask gets its own entries back. Other
+		// parallelism: entries are dealt round-robin (SPLIT_DISTRIBUTE).
+		if int(op.Parallelism) == parallelism && int(s.Index) != subtask {
+			continue
+		}
+		h, ok := s.ManagedOperatorState.(*snapshot.OperatorStreamHandle)
+		if !ok || h == nil {
+			continue
+		}
+		data, err := checkpoint.ReadStream(ctx, fsys, h.Delegate, exDir)
+		if err != nil {
+			return nil, err
+		}
+		all := operator.State{}
+		if err := checkpoint.DecodeOperatorState(data, h.States, all); err != nil {
+			return nil, err
+		}
+		for name, entries := range all {
+			if int(op.Parallelism) == parallelism {
+				out[name] = append(out[name], entries...)
+				continue
+			}
+			for j, e := range entries {
+				if (int(s.Index)+j)%parallelism == subtask {
+					out[name] = append(out[name], e)
+				}
+			}
+			if _, ok := out[name]; !ok {
+				out[name] = nil
+			}
+		}
+	}
+	return out, nil
+}
+
+func restoreKeyed(ctx context.Context, co *checkpoint.Coordinator, op *snapshot.OperatorState, exDir string, subtask int, v *graph.Vertex, dir, backendID string) error {
+	if int(op.Parallelism) != v.Parallelism {
+		return fmt.Errorf("keyed state was written with parallelism %d, the job has %d: rescaling keyed state is not supported yet", op.Parallelism, v.Parallelism)
+	}
+	s := op.Subtask(int32(subtask))
+	if s == nil || s.ManagedKeyedState == nil {
+		return nil
+	}
+	h, ok := s.ManagedKeyedState.(*snapshot.IncrementalHandle)
+	if !ok {
+		return fmt.Errorf("keyed state handle %v of subtask %d is not one the ckpt engine restores (only incremental Pebble handles)", s.ManagedKeyedState.Tag(), subtask)
+	}
+	shared, err := checkpoint.RestoreKeyed(ctx, co.Layout().FS, h, exDir, dir)
+	if err != nil {
+		return fmt.Errorf("restoring keyed state of subtask %d: %w", subtask, err)
+	}
+	co.Registry().Seed(backendID, shared)
+	return nil
+}
+
+// send takes a credit (waiting = backpressure) and hands m to the target.
+func (t *task) send(tg *target, m message) {
+	m.from = tg.from
+	select {
+	case tg.credits <- struct{}{}:
+	default:
+		start := time.Now()
+		select {
+		case tg.credits <- struct{}{}:
+		case <-t.a.ctx.Done():
+			panic(errStopped)
+		}
+		t.bp.BackpressuredNanos.Add(int64(time.Since(start)))
+	}
+	select {
+	case tg.ib.ch <- m:
+	case <-t.a.ctx.Done():
+		panic(errStopped)
+	}
+}
+
+var errStopped = errors.New("task stopped")
+
+func (t *task) run() {
+	defer t.a.wg.Done()
+	defer close(t.uploads)
+	defer func() {
+		if r := recover(); r != nil {
+			if r == errStopped {
+				return
+			}
+			if oe, ok := r.(opError); ok {
+				t.a.failWith(fmt.Errorf("operator %s subtask %d failed: %w", oe.v.Label(), t.subtask, oe.err))
+				return
+			}
+			t.a.failWith(fmt.Errorf("task %s panicked: %v\n%s", t.name, r, rtdebug.Stack()))
+		}
+	}()
+	if t.ops[0].src != nil {
+		t.runSource()
+	} else {
+		t.runOperator()
+	}
+	for _, c := range t.ops {
+		c.publish()
+	}
+}
+
+func (t *task) runSource() {
+	src := t.ops[0]
+	t.srcWM = math.MinInt64
+	var ctxDone = t.a.ctx.Done()
+	for {
+		select {
+		case <-ctxDone:
+			return
+		default:
+		}
+		t.control()
+		before := src.out
+		done, err := src.src.Emit(sourceCollector{src}, t.a.opts.BatchSize)
+		if err != nil {
+			panic(opError{src.v, err})
+		}
+		t.router.flush()
+		if wm := src.src.Watermark(); wm > t.srcWM {
+			t.srcWM = wm
+			t.watermark(wm, 0)
+		}
+		if src.out != before {
+			t.publish()
+		}
+		if done {
+			break
+		}
+	}
+	t.endInput(0)
+	t.idle()
+}
+
+type sourceCollector struct{ c *chainOp }
+
+func (s sourceCollector) Collect(r operator.Record) { s.c.out++; s.c.next.Collect(r) }
+
+// idle waits, still taking part in checkpoints, until the attempt finishes.
+func (t *task) idle() {
+	for {
+		select {
+		case <-t.a.ctx.Done():
+			return
+		case <-t.a.finish:
+			t.control()
+			return
+		case <-t.poke:
+			t.control()
+		}
+	}
+}
+
+func (t *task) publish() {
+	for _, c := range t.ops {
+		c.publish()
+	}
+}
+
+// control handles barriers to inject (sources) and completion notices.
+func (t *task) control() {
+	t.mu.Lock()
+	bs := t.barriers
+	t.barriers = nil
+	t.mu.Unlock()
+	for _, id := range bs {
+		t.snapshot(id, 0)
+	}
+	if done := t.a.completed.Load(); done > t.notified {
+		t.notified = done
+		for _, c := range t.ops {
+			var err error
+			if c.src != nil {
+				err = c.src.CheckpointComplete(done)
+			} else {
+				err = c.op.CheckpointComplete(done)
+			}
+			if err != nil {
+				panic(opError{c.v, fmt.Errorf("on completion of checkpoint %d: %w", done, err)})
+			}
+		}
+	}
+}
+
+func (t *task) runOperator() {
+	ctxDone := t.a.ctx.Done()
+	for {
+		if len(t.replay) > 0 {
+			m := t.replay[0]
+			t.replay = t.replay[1:]
+			t.handle(m)
+			continue
+		}
+		select {
+		case m := <-t.in.ch:
+			t.handle(m)
+			// Drain what is queued before looking at control messages.
+		drain:
+			for n := 0; n < 64 && len(t.replay) == 0; n++ {
+				select {
+				case m := <-t.in.ch:
+					t.handle(m)
+				default:
+					break drain
+				}
+			}
+			t.router.flush()
+			t.publish()
+		case <-t.poke:
+			t.control()
+		case <-t.a.finish:
+			t.control()
+			return
+		case <-ctxDone:
+			return
+		}
+	}
+}
+
+func (t *task) release(from int) { <-t.in.credits[from] }
+
+func (t *task) handle(m message) {
+	if t.blocked[m.from] {
+		t.stash[m.from] = append(t.stash[m.from], m)
+		return
+	}
+	t.release(m.from)
+	switch m.kind {
+	case kData:
+		h := t.head
+		for _, r := range m.recs {
+			h.Collect(r)
+		}
+		recs := m.recs[:0]
+		batchPool.Put(&recs)
+	case kWatermark:
+		t.wms[m.from] = m.wm
+		low := int64(math.MaxInt64)
+		for _, w := range t.wms {
+			low = min(low, w)
+		}
+		if low > t.curWM {
+			t.watermark(low, 0)
+		}
+	case kBarrier:
+		t.onBarrier(m.from, m.id)
+	case kEnd:
+		if !t.ended[m.from] {
+			t.ended[m.from] = true
+			t.nEnded++
+			if t.nEnded == t.nInputs {
+				t.endInput(0)
+			}
+		}
+	}
+}
+
+// watermark advances event time through the chain from position k.
+func (t *task) watermark(wm int64, k int) {
+	t.curWM = wm
+	for _, c := range t.ops[k:] {
+		if h, ok := c.op.(operator.WatermarkHandler); ok {
+			if err := h.Watermark(wm, c.counted); err != nil {
+				panic(opError{c.v, err})
+			}
+		}
+	}
+	t.router.broadcast(message{kind: kWatermark, wm: wm})
+}
+
+func (t *task) endInput(k int) {
+	for _, c := range t.ops[k:] {
+		if c.op == nil {
+			continue
+		}
+		if h, ok := c.op.(operator.InputEnder); ok {
+			if err := h.EndInput(c.counted); err != nil {
+				panic(opError{c.v, err})
+			}
+		}
+	}
+	t.router.broadcast(message{kind: kEnd})
+	t.publish()
+	t.a.taskEnded()
+}
+
+func (t *task) onBarrier(from int, id int64) {
+	if t.aligning != 0 && id > t.aligning {
+		// A newer barrier overtook an alignment that can no longer finish
+		// (its checkpoint was declined upstream): drop the old one.
+		t.unblock()
+	}
+	if t.aligning == 0 {
+		t.aligning = id
+		t.alignStart = time.Now()
+		t.nArrived = 0
+		clear(t.arrived)
+	}
+	if id < t.aligning {
+		return // stale barrier of an abandoned alignment
+	}
+	if !t.arrived[from] {
+		t.arrived[from] = true
+		t.nArrived++
+		if t.a.opts.ExactlyOnce && t.nInputs > 1 {
+			t.blocked[from] = true
+		}
+	}
+	if t.nArrived == t.nInputs {
+		alignment := time.Since(t.alignStart)
+		t.aligning = 0
+		t.snapshot(id, alignment)
+		t.unblock()
+	}
+}
+
+func (t *task) unblock() {
+	t.aligning = 0
+	for i := range t.blocked {
+		t.blocked[i] = false
+		if len(t.stash[i]) > 0 {
+			t.replay = append(t.replay, t.stash[i]...)
+			t.stash[i] = nil
+		}
+	}
+}
+
+// snapshot is the synchronous phase: forward the barrier, snapshot every
+// operator of the chain (keyed state into a Pebble checkpoint in staging),
+// then queue the upload.
+func (t *task) snapshot(id int64, alignment time.Duration) {
+	start := time.Now()
+	t.router.broadcast(message{kind: kBarrier, id: id})
+	persist := t.a.opts.Coordinator.Layout().Enabled()
+	job := uploadJob{id: id, alignment: alignment}
+	for _, c := range t.ops {
+		var st operator.State
+		var err error
+		if c.src != nil {
+			st, err = c.src.Snapshot(id)
+		} else {
+			st, err = c.op.Snapshot(id)
+		}
+		if err != nil {
+			panic(opError{c.v, fmt.Errorf("snapshot for checkpoint %d: %w", id, err)})
+		}
+		snap := checkpoint.OperatorSnapshot{Vertex: c.v.Index, Subtask: t.subtask}
+		if persist {
+			snap.OpState = st
+		}
+		if c.backend != nil {
+			if persist {
+				dir := filepath.Join(t.a.opts.LocalDir, "staging", fmt.Sprintf("chk-%d-op%d-%d", id, c.v.Index, t.subtask))
+				files, err := c.backend.Checkpoint(dir)
+				if err != nil {
+					// A failed local snapshot declines the checkpoint; the
+					// job goes on.
+					job.snaps = nil
+					t.enqueue(uploadJob{id: id, snaps: []checkpoint.OperatorSnapshot{{Vertex: -1}}})
+					return
+				}
+				snap.Keyed = &checkpoint.KeyedSnapshot{Staging: dir, Files: files, BackendID: c.backID, Range: c.backend.KeyGroups()}
+			}
+		}
+		job.snaps = append(job.snaps, snap)
+	}
+	job.sync = time.Since(start)
+	t.enqueue(job)
+}
+
+func (t *task) enqueue(j uploadJob) {
+	select {
+	case t.uploads <- j:
+	case <-t.a.ctx.Done():
+		panic(errStopped)
+	}
+}
+
+// uploader is the asynchronous phase of the task's checkpoints.
+func (t *task) uploader() {
+	defer t.a.wg.Done()
+	co := t.a.opts.Coordinator
+	for j := range t.uploads {
+		start := time.Now()
+		ack := checkpoint.TaskAck{CheckpointID: j.id, Sync: j.sync, Alignment: j.alignment}
+		for _, s := range j.snaps {
+			if s.Vertex < 0 {
+				ack.Err = fmt.Errorf("task %s could not snapshot its state locally", t.name)
+				break
+			}
+			if t.a.ctx.Err() != nil {
+				ack.Err = fmt.Errorf("task %s stopped during the upload", t.name)
+				break
+			}
+			var res checkpoint.SubtaskResult
+			var err error
+			if co.Layout().Enabled() {
+				res, err = checkpoint.Upload(t.a.ctx, co.Layout(), co.Registry(), j.id, t.a.opts.Incremental, s)
+			} else {
+				res = checkpoint.SubtaskResult{Vertex: s.Vertex, Subtask: s.Subtask}
+			}
+			if err != nil {
+				ack.Err = fmt.Errorf("task %s: uploading state of checkpoint %d: %w", t.name, j.id, err)
+				break
+			}
+			ack.Results = append(ack.Results, res)
+		}
+		for _, s := range j.snaps {
+			if s.Keyed != nil {
+				os.RemoveAll(s.Keyed.Staging)
+			}
+		}
+		ack.Async = time.Since(start)
+		co.Ack(ack)
+	}
+}
