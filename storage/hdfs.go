@@ -350,7 +350,10 @@ func (h *HDFS) client() (*nnClient, error) {
 			return nil, net.ErrClosed
 		}
 		nc.conns = append(nc.conns, conn)
-		return &deadlineConn{Conn: conn, idle: h.timeout, nc: nc}, nil
+		// The idle deadline is a backstop for calls made outside call()
+		// (a reader fetching block locations); a little slack lets call's
+		// own bound, with its clearer error, fire first.
+		return &deadlineConn{Conn: conn, idle: h.timeout + time.Second, nc: nc}, nil
 	}
 	opts.DatanodeDialFunc = dialer.DialContext
 	c, err := hdfs.NewClient(opts)
@@ -453,6 +456,10 @@ func (h *HDFS) call(ctx context.Context, op, uri string, fn func(c *hdfs.Client)
 			if r.err != nil && !isRemote(r.err) {
 				r.err = h.unreachable(r.err)
 			}
+		}
+		if r.err != nil && errors.Is(r.err, os.ErrDeadlineExceeded) && !isRemote(r.err) {
+			// The socket's own idle deadline fired (it backs up ours).
+			r.err = &callTimeoutError{addrs: h.addrs, after: time.Since(start), cause: context.DeadlineExceeded}
 		}
 		return h.wrap(op, uri, r.err)
 	case <-ctx.Done():
@@ -939,11 +946,21 @@ func (h *HDFS) classify(err error) error {
 		}
 		// Hadoop prefixes the class name to the message; drop the repeat.
 		msg = strings.TrimSpace(strings.TrimPrefix(msg, re.Exception()+":"))
+		if re.Exception() == "org.apache.hadoop.security.AccessControlException" && !strings.Contains(msg, "user=") {
+			msg += " (as HDFS user " + h.user + ")"
+		}
 		return &remoteException{class: re.Exception(), msg: msg, is: remoteSentinels[re.Exception()]}
 	}
 	var pe *os.PathError
 	if errors.As(err, &pe) {
 		return h.classify(pe.Err)
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return fmt.Errorf("no answer within %s (raise CKPT_HDFS_TIMEOUT if HDFS is just slow): %w", h.timeout, err)
+	}
+	if errors.Is(err, fs.ErrPermission) {
+		// The library keeps only "permission denied"; say who was denied.
+		return fmt.Errorf("%w (as HDFS user %s)", err, h.user)
 	}
 	return err
 }
