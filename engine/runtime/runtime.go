@@ -52,12 +52,17 @@ type Options struct {
 	Restore *snapshot.Metadata
 	// AllowNonRestored skips restored state that maps to no operator.
 	AllowNonRestored bool
-	ExactlyOnce      bool
-	Incremental      bool
-	BatchSize        int
-	Credits          int
-	CacheEntries     int
-	Metrics          *Metrics
+	// ReuseRestored lets new checkpoints reference the restored shared
+	// files instead of uploading them again: true when restoring the job's
+	// own checkpoint after a failover (and under CLAIM); false for a
+	// NO_CLAIM restore, whose first checkpoint must be self-contained.
+	ReuseRestored bool
+	ExactlyOnce   bool
+	Incremental   bool
+	BatchSize     int
+	Credits       int
+	CacheEntries  int
+	Metrics       *Metrics
 	// OnInputEnded is called (once, from a task goroutine) when every task
 	// has seen the end of its input: a bounded job is ready for its final
 	// checkpoint, after which Finish ends the attempt.
@@ -533,7 +538,7 @@ func (t *task) open(c *chainOp) error {
 		dir := filepath.Join(a.opts.LocalDir, fmt.Sprintf("op%d-%d", v.Index, t.subtask), "db")
 		c.backID = checkpoint.NewHandleID()
 		if restored != nil {
-			if err := restoreKeyed(a.ctx, a.opts.Coordinator, restored, a.opts.Restore.ExclusiveDir, t.subtask, v, dir, c.backID); err != nil {
+			if err := restoreKeyed(a.ctx, a.opts.Coordinator, restored, a.opts.Restore.ExclusiveDir, t.subtask, v, dir, c.backID, a.opts.ReuseRestored); err != nil {
 				return err
 			}
 		}
@@ -591,7 +596,7 @@ func restoreOperatorState(ctx context.Context, co *checkpoint.Coordinator, op *s
 	return out, nil
 }
 
-func restoreKeyed(ctx context.Context, co *checkpoint.Coordinator, op *snapshot.OperatorState, exDir string, subtask int, v *graph.Vertex, dir, backendID string) error {
+func restoreKeyed(ctx context.Context, co *checkpoint.Coordinator, op *snapshot.OperatorState, exDir string, subtask int, v *graph.Vertex, dir, backendID string, reuse bool) error {
 	if int(op.Parallelism) != v.Parallelism {
 		return fmt.Errorf("keyed state was written with parallelism %d, the job has %d: rescaling keyed state is not supported yet", op.Parallelism, v.Parallelism)
 	}
@@ -607,7 +612,9 @@ func restoreKeyed(ctx context.Context, co *checkpoint.Coordinator, op *snapshot.
 	if err != nil {
 		return fmt.Errorf("restoring keyed state of subtask %d: %w", subtask, err)
 	}
-	co.Registry().Seed(backendID, shared)
+	if reuse {
+		co.Registry().Seed(backendID, shared)
+	}
 	return nil
 }
 

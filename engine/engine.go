@@ -1,0 +1,439 @@
+// Package engine is ckpt's embedded stream engine, shaped like the actions
+// an operator takes: Submit a job (a graph plus Flink-style configuration),
+// watch its Status, Events and Metrics, TriggerCheckpoint, Cancel, Wait.
+// The control plane (REST `ckpt serve`, CLI, TUI) wraps exactly this.
+//
+// A job runs as attempts: the runtime starts every subtask; a failing task
+// ends the attempt and the job restarts from its latest completed
+// checkpoint (fixed-delay restart strategy with a limit). Checkpoints are
+// driven by the coordinator (engine/checkpoint) and written in Flink's
+// layout and _metadata format.
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/ckpt-dev/ckpt/engine/checkpoint"
+	"github.com/ckpt-dev/ckpt/engine/config"
+	"github.com/ckpt-dev/ckpt/engine/event"
+	"github.com/ckpt-dev/ckpt/engine/graph"
+	"github.com/ckpt-dev/ckpt/engine/runtime"
+	"github.com/ckpt-dev/ckpt/snapshot"
+	"github.com/ckpt-dev/ckpt/storage"
+)
+
+// Status is a job status, spelled as Flink's JobStatus.
+type Status string
+
+const (
+	Initializing Status = "INITIALIZING"
+	Running      Status = "RUNNING"
+	Restarting   Status = "RESTARTING"
+	Cancelling   Status = "CANCELLING"
+	Canceled     Status = "CANCELED"
+	Finished     Status = "FINISHED"
+	Failed       Status = "FAILED"
+)
+
+// Terminal reports whether s is final.
+func (s Status) Terminal() bool { return s == Canceled || s == Finished || s == Failed }
+
+// Event re-exports the event type.
+type Event = event.Event
+
+// Options tune a submission beyond the configuration.
+type Options struct {
+	// JobID pins the job ID (32 hex); empty = random.
+	JobID string
+	// FS is the storage for checkpoints; nil = storage.Default().
+	FS storage.FS
+	// BatchSize and Credits tune the runtime (0 = defaults).
+	BatchSize, Credits int
+	// CacheEntries bounds each value state's write-back cache.
+	CacheEntries int
+}
+
+// Job is a submitted job.
+type Job struct {
+	id    string
+	g     *graph.Graph
+	opts  config.Options
+	eopts Options
+	fs    storage.FS
+	coord *checkpoint.Coordinator
+	mets  *runtime.Metrics
+	local string
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	mu       sync.Mutex
+	status   Status
+	attempt  *runtime.Attempt
+	attempts int
+	err      error
+	subs     map[chan Event]struct{}
+	restored *snapshot.Metadata
+	failOver chan error
+	started  time.Time
+	ended    time.Time
+}
+
+// NewJobID returns a random 32-hex-digit job ID.
+func NewJobID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// Submit validates g against cfg, restores from the configured snapshot
+// (execution.state-recovery.path) if any, and starts the job. Errors in
+// the graph, configuration or snapshot are returned before anything runs.
+func Submit(ctx context.Context, g *graph.Graph, cfg *config.Config, eo Options) (*Job, error) {
+	if cfg == nil {
+		cfg = config.New()
+	}
+	o, err := cfg.Resolve()
+	if err != nil {
+		return nil, err
+	}
+	if err := g.Finalize(o.Parallelism, o.MaxParallelism); err != nil {
+		return nil, err
+	}
+	j := &Job{id: eo.JobID, g: g, opts: o, eopts: eo, fs: eo.FS, mets: runtime.NewMetrics(),
+		done: make(chan struct{}), subs: map[chan Event]struct{}{}, status: Initializing, failOver: make(chan error, 1)}
+	if j.id == "" {
+		j.id = NewJobID()
+	}
+	if j.fs == nil {
+		j.fs = storage.Default()
+	}
+	layout := checkpoint.NewLayout(j.fs, o.Checkpointing.Dir, j.id, o.Checkpointing.CreateSubdir)
+	j.coord = checkpoint.New(o.Checkpointing, layout, g, j.id, j.emit, j.failJob)
+	if o.RestorePath != "" {
+		lctx, cancel := context.WithTimeout(ctx, time.Minute)
+		m, err := checkpoint.LoadMetadata(lctx, j.fs, o.RestorePath)
+		cancel()
+		if err != nil {
+			return nil, err
+		}
+		if err := runtime.CheckRestore(g, m, o.AllowNonRestored); err != nil {
+			return nil, fmt.Errorf("restoring from %s: %w", o.RestorePath, err)
+		}
+		j.restored = m
+		j.coord.SetNextID(m.CheckpointID + 1)
+	}
+	if o.LocalDir != "" {
+		j.local = filepath.Join(o.LocalDir, "job-"+j.id)
+	} else {
+		d, err := os.MkdirTemp("", "ckpt-job-"+j.id[:8]+"-")
+		if err != nil {
+			return nil, err
+		}
+		j.local = d
+	}
+	j.ctx, j.cancel = context.WithCancel(context.Background())
+	j.started = time.Now()
+	go j.loop()
+	return j, nil
+}
+
+// ID is the job ID (32 hex).
+func (j *Job) ID() string { return j.id }
+
+// Name is the job's name.
+func (j *Job) Name() string { return j.g.Name }
+
+// Graph is the job's graph (finalized; do not modify).
+func (j *Job) Graph() *graph.Graph { return j.g }
+
+// Options are the job's resolved configuration.
+func (j *Job) Options() config.Options { return j.opts }
+
+// CheckpointDir is <checkpoints-dir>/<job-id> ("" without checkpoints).
+func (j *Job) CheckpointDir() string { return j.coord.Layout().JobDir }
+
+// Status is the current status.
+func (j *Job) Status() Status {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.status
+}
+
+// Attempts is the number of restarts so far.
+func (j *Job) Attempts() int {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.attempts
+}
+
+// Subscribe returns a channel of events from now on and a function that
+// ends the subscription. A subscriber that falls more than 4096 events
+// behind loses events rather than slowing the job down.
+func (j *Job) Subscribe() (<-chan Event, func()) {
+	ch := make(chan Event, 4096)
+	j.mu.Lock()
+	j.subs[ch] = struct{}{}
+	j.mu.Unlock()
+	var once sync.Once
+	return ch, func() {
+		once.Do(func() {
+			j.mu.Lock()
+			if _, ok := j.subs[ch]; ok {
+				delete(j.subs, ch)
+				close(ch)
+			}
+			j.mu.Unlock()
+		})
+	}
+}
+
+// Events is Subscribe without the way to stop: for the lifetime of the job
+// (the channel closes when the job ends).
+func (j *Job) Events() <-chan Event {
+	ch, _ := j.Subscribe()
+	return ch
+}
+
+func (j *Job) emit(e Event) {
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	e.JobID = j.id
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for ch := range j.subs {
+		select {
+		case ch <- e:
+		default:
+		}
+	}
+}
+
+func (j *Job) setStatus(s Status) {
+	j.mu.Lock()
+	prev := j.status
+	j.status = s
+	j.mu.Unlock()
+	if prev != s {
+		j.emit(Event{Kind: event.JobStatusChanged, Status: string(s), PrevStatus: string(prev)})
+	}
+}
+
+// Metrics are the per-operator counters, in graph order.
+func (j *Job) Metrics() []OperatorMetrics {
+	out := make([]OperatorMetrics, len(j.g.Vertices))
+	for i, v := range j.g.Vertices {
+		m := j.mets.Snapshot(i)
+		out[i] = OperatorMetrics{OperatorID: v.ID.String(), UID: v.UID, Name: v.Name, Parallelism: v.Parallelism,
+			RecordsIn: m.RecordsIn, RecordsOut: m.RecordsOut, Backpressured: m.Backpressured, Subtasks: m.Subtasks}
+	}
+	return out
+}
+
+// OperatorMetrics are one operator's counters.
+type OperatorMetrics struct {
+	OperatorID, UID, Name string
+	Parallelism           int
+	RecordsIn, RecordsOut int64
+	// Backpressured is the time the operator's subtasks waited for
+	// downstream credit, summed.
+	Backpressured time.Duration
+	Subtasks      []runtime.SubtaskSnapshot
+}
+
+// Checkpoints is the recent checkpoint history, newest first.
+func (j *Job) Checkpoints() []checkpoint.Stats { return j.coord.History() }
+
+// Retained lists the retained completed checkpoints, oldest first.
+func (j *Job) Retained() []*checkpoint.Completed { return j.coord.Retained() }
+
+// TriggerCheckpoint takes a checkpoint now and waits for it; it returns its
+// id and its failure cause, if any.
+func (j *Job) TriggerCheckpoint(ctx context.Context) (int64, error) {
+	id, done := j.coord.Trigger(false)
+	select {
+	case err := <-done:
+		return id, err
+	case <-ctx.Done():
+		return id, ctx.Err()
+	}
+}
+
+// Cancel cancels the job; retained checkpoints are kept or deleted per the
+// externalized-checkpoint retention policy.
+func (j *Job) Cancel() {
+	j.mu.Lock()
+	if j.status.Terminal() {
+		j.mu.Unlock()
+		return
+	}
+	j.mu.Unlock()
+	j.setStatus(Cancelling)
+	j.cancel()
+}
+
+// Done is closed when the job has ended.
+func (j *Job) Done() <-chan struct{} { return j.done }
+
+// Wait blocks until the job ends and returns its final status and, for a
+// failed job, the cause.
+func (j *Job) Wait() (Status, error) {
+	<-j.done
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.status, j.err
+}
+
+func (j *Job) failJob(err error) {
+	select {
+	case j.failOver <- err:
+	default:
+	}
+	j.mu.Lock()
+	a := j.attempt
+	j.mu.Unlock()
+	if a != nil {
+		a.Cancel()
+	}
+}
+
+func (j *Job) loop() {
+	defer close(j.done)
+	defer os.RemoveAll(j.local)
+	coordCtx, stopCoord := context.WithCancel(context.Background())
+	go j.coord.Run(coordCtx)
+	final := func(s Status, err error) {
+		stopCoord()
+		j.mu.Lock()
+		j.err = err
+		j.ended = time.Now()
+		j.mu.Unlock()
+		j.coord.Shutdown(string(s))
+		j.setStatus(s)
+		j.mu.Lock()
+		for ch := range j.subs {
+			close(ch)
+		}
+		j.subs = map[chan Event]struct{}{}
+		j.mu.Unlock()
+	}
+	restore := j.restored
+	reuse := false
+	for attempt := 0; ; attempt++ {
+		a, err := j.startAttempt(attempt, restore, reuse)
+		if err == nil {
+			j.setStatus(Running)
+			err = a.Wait()
+			j.coord.Attach(nil)
+			j.mu.Lock()
+			j.attempt = nil
+			j.mu.Unlock()
+		}
+		select {
+		case ferr := <-j.failOver:
+			err = ferr
+		default:
+		}
+		if err == nil {
+			final(Finished, nil)
+			return
+		}
+		if j.ctx.Err() != nil {
+			final(Canceled, nil)
+			return
+		}
+		j.coord.AbortAll(fmt.Errorf("Checkpoint aborted: job failover (%v)", firstLine(err)))
+		j.emit(Event{Kind: event.TaskFailed, Cause: err.Error()})
+		r := j.opts.Restart
+		if !r.Enabled || attempt >= r.Attempts {
+			final(Failed, err)
+			return
+		}
+		j.setStatus(Restarting)
+		select {
+		case <-time.After(r.Delay):
+		case <-j.ctx.Done():
+			final(Canceled, nil)
+			return
+		}
+		j.mu.Lock()
+		j.attempts++
+		j.mu.Unlock()
+		if latest := j.coord.Latest(); latest != nil && latest.Dir != "" {
+			restore, reuse = latest.Metadata, true
+		} else if latest == nil {
+			restore, reuse = j.restored, false
+		} else {
+			restore, reuse = nil, false // checkpoints not persisted: start over
+		}
+	}
+}
+
+func firstLine(err error) string {
+	s := err.Error()
+	for i, c := range s {
+		if c == '\n' {
+			return s[:i]
+		}
+	}
+	return s
+}
+
+func (j *Job) startAttempt(n int, restore *snapshot.Metadata, reuse bool) (*runtime.Attempt, error) {
+	var a *runtime.Attempt
+	var aMu sync.Mutex
+	ro := runtime.Options{
+		JobID: j.id, Graph: j.g, Attempt: n, LocalDir: filepath.Join(j.local, fmt.Sprintf("attempt-%d", n)),
+		Coordinator: j.coord, Restore: restore, AllowNonRestored: j.opts.AllowNonRestored, ReuseRestored: reuse,
+		ExactlyOnce: j.opts.Checkpointing.ExactlyOnce, Incremental: j.opts.Checkpointing.Incremental,
+		BatchSize: j.eopts.BatchSize, Credits: j.eopts.Credits, CacheEntries: j.eopts.CacheEntries, Metrics: j.mets,
+	}
+	ro.OnInputEnded = func() {
+		aMu.Lock()
+		at := a
+		aMu.Unlock()
+		j.finishAttempt(at)
+	}
+	aMu.Lock()
+	defer aMu.Unlock()
+	var err error
+	a, err = runtime.Start(j.ctx, ro)
+	if err != nil {
+		return nil, err
+	}
+	j.mu.Lock()
+	j.attempt = a
+	j.mu.Unlock()
+	j.coord.Attach(a)
+	return a, nil
+}
+
+// finishAttempt takes the final checkpoint of a bounded job (so
+// exactly-once sinks commit everything) and then ends the attempt.
+func (j *Job) finishAttempt(a *runtime.Attempt) {
+	for try := 0; ; try++ {
+		_, done := j.coord.Trigger(true)
+		err := <-done
+		if err == nil {
+			a.Finish()
+			return
+		}
+		if errors.Is(err, checkpoint.ErrNotRunning) || j.ctx.Err() != nil || try >= 10 {
+			if try >= 10 {
+				j.failJob(fmt.Errorf("final checkpoint failed: %w", err))
+			}
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
