@@ -97,7 +97,7 @@ func TestBrowseNavigation(t *testing.T) {
 		t.Errorf("breadcrumbs missing:\n%s", frameText(a))
 	}
 	press(t, a, "j", "enter") // chk-18 is complete: enter inspects it
-	if got := a.Top().Location(); got != "/demo/checkpoints/"+DemoJobID+"/chk-18" {
+	if got := a.Top().Location(); got != "/demo/checkpoints/"+DemoJobID+"/chk-18/_metadata" {
 		t.Fatalf("enter on a complete checkpoint: at %s (%T)", got, a.Top())
 	}
 	if _, ok := a.Top().(*Browse); ok {

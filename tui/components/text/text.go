@@ -199,3 +199,31 @@ func Clip(s string, w int) string {
 	}
 	return s
 }
+
+// Wrap breaks plain s into lines of at most w cells (at spaces where it
+// can, anywhere when a word is longer), keeping at most maxLines; the last
+// kept line ends in "…" when text was left out.
+func Wrap(s string, w, maxLines int) []string {
+	if w <= 0 || maxLines <= 0 {
+		return nil
+	}
+	var lines []string
+	rest := s
+	for rest != "" && len(lines) < maxLines {
+		if ansi.StringWidth(rest) <= w {
+			lines = append(lines, rest)
+			rest = ""
+			break
+		}
+		cut := ansi.Truncate(rest, w, "")
+		if i := strings.LastIndexByte(cut, ' '); i > w/2 {
+			cut = cut[:i]
+		}
+		lines = append(lines, cut)
+		rest = strings.TrimLeft(rest[len(cut):], " ")
+	}
+	if rest != "" && len(lines) > 0 {
+		lines[len(lines)-1] = ansi.Truncate(lines[len(lines)-1], w-1, "") + "…"
+	}
+	return lines
+}

@@ -1,0 +1,867 @@
+package tui
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/ckpt-dev/ckpt/snapshot"
+	"github.com/ckpt-dev/ckpt/storage"
+	"github.com/ckpt-dev/ckpt/tui/components/list"
+	"github.com/ckpt-dev/ckpt/tui/components/text"
+)
+
+func init() {
+	RegisterScreen("inspect", "inspect PATH", "show a checkpoint or savepoint _metadata", func(ctx *Context, args []string) (Screen, error) {
+		if len(args) != 1 {
+			return nil, fmt.Errorf("inspect takes one path (a _metadata file, chk-N or savepoint dir), got %d", len(args))
+		}
+		return NewInspect(ctx, args[0]), nil
+	})
+	keymapProviders = append(keymapProviders, func(ctx *Context) Keymap { return newInspectKeys(ctx).keymap() })
+}
+
+// opRow is one operator with what the table shows about it.
+type opRow struct {
+	op       *snapshot.OperatorState
+	id       string
+	size     int64
+	handles  int
+	kinds    string // keyed / operator / channel / coordinator
+	uid      string // from the file (V5+) or mapped by the user
+	lower    string
+	verdict  verdict
+	newOnly  bool // a job uid with no state in the snapshot (dry-run row)
+	finished int
+}
+
+type verdict int
+
+const (
+	vNone     verdict = iota
+	vRestored         // maps to an operator of the job
+	vDropped          // has state, no operator claims it: needs allow-non-restored-state
+	vSkipped          // no operator claims it, but it holds no state: Flink skips it silently
+	vNew              // an operator of the job with no state in the snapshot: starts empty
+)
+
+// Inspect shows a `_metadata`: the header, then operators as they decode.
+type Inspect struct {
+	ctx    *Context
+	id     int
+	arg    string // as given
+	meta   string // the _metadata URI
+	excl   string // the exclusive dir (where relative handles live)
+	hdr    *snapshot.Header
+	props  *snapshot.Properties
+	rows   []*opRow
+	ops    []*snapshot.OperatorState
+	list   list.Model
+	filter string
+	keys   inspectKeys
+	w, h   int
+
+	loading  bool
+	task     TaskID
+	started  time.Time
+	loadedIn time.Duration
+	offset   int64
+	size     int64
+	err      error
+
+	// uids entered or loaded by the user: used to name operators and as
+	// the new job's operators in the dry-run.
+	uids    []string
+	dryRun  bool
+	prompt  *textinput.Model
+	uidTask TaskID
+}
+
+type inspectKeys struct {
+	Open, UIDs, DryRun, Mark *Action
+}
+
+func (k inspectKeys) keymap() Keymap { return Keymap{k.Open, k.UIDs, k.DryRun, k.Mark} }
+
+func newInspectKeys(ctx *Context) inspectKeys {
+	k := inspectKeys{
+		Open:   NewAction("inspect.open", "enter", "subtasks of operator", "enter", "l", "right"),
+		UIDs:   NewAction("inspect.uids", "u", "enter uids (a,b,c or @file) to map IDs", "u"),
+		DryRun: NewAction("inspect.dry-run", "r", "resume dry-run against the uids", "r"),
+		Mark:   NewAction("inspect.mark", "m", "mark for diff / diff with mark", "m"),
+	}
+	ctx.ApplyKeys(k.keymap())
+	return k
+}
+
+// NewInspect opens the inspector on a `_metadata` file or a snapshot dir.
+func NewInspect(ctx *Context, uri string) *Inspect {
+	return &Inspect{ctx: ctx, id: newScreenID(), arg: uri, list: list.New(), keys: newInspectKeys(ctx)}
+}
+
+func (s *Inspect) Title() string {
+	b := storage.Base(s.arg)
+	if b == "_metadata" {
+		b = storage.Base(storage.Dir(s.arg)) + "/_metadata"
+	}
+	return "inspect " + b
+}
+
+func (s *Inspect) Location() string {
+	if s.meta != "" {
+		return s.meta
+	}
+	return s.arg
+}
+
+func (s *Inspect) Keys() Keymap { return append(s.keys.keymap(), listKeymap(s.list.Keys)...) }
+
+func (s *Inspect) SetSize(w, h int) {
+	s.w, s.h = w, h
+	s.list.SetHeight(max(h-s.chromeRows(), 1))
+}
+
+func (s *Inspect) chromeRows() int {
+	n := 3 // header lines + column headings
+	if s.dryRun {
+		n++
+	}
+	return n
+}
+
+func (s *Inspect) Close() { s.ctx.Tasks.Cancel(s.task, s.uidTask) }
+
+func (s *Inspect) Refresh() tea.Cmd { return s.Init() }
+
+// Capturing while the uid prompt is open.
+func (s *Inspect) Capturing() bool { return s.prompt != nil }
+
+type inspectOpenedMsg struct {
+	sid        int
+	meta, excl string
+	size       int64
+	dec        *snapshot.Decoder
+	hdr        *snapshot.Header
+	err        error
+}
+
+type inspectOpsMsg struct {
+	sid    int
+	dec    *snapshot.Decoder
+	ops    []*snapshot.OperatorState
+	offset int64
+	props  *snapshot.Properties
+	done   bool
+	err    error
+}
+
+func (s *Inspect) Init() tea.Cmd {
+	if s.loading {
+		s.ctx.Tasks.Cancel(s.task)
+	}
+	s.rows, s.ops, s.hdr, s.props, s.err = nil, nil, nil, nil, nil
+	s.list.SetLen(0)
+	s.loading = true
+	s.started = s.ctx.Now()
+	id, tctx := s.ctx.Tasks.Start("reading "+s.arg, 0)
+	s.task = id
+	fsys, timeout, sid, uri := s.ctx.FS, s.ctx.Timeout, s.id, s.arg
+	return func() tea.Msg {
+		cctx, cancel := withTimeout(tctx, timeout)
+		defer cancel()
+		m := inspectOpenedMsg{sid: sid}
+		fi, err := fsys.Stat(cctx, uri)
+		if err != nil {
+			m.err = err
+			return m
+		}
+		m.meta = uri
+		if fi.IsDir {
+			m.meta = storage.Join(uri, "_metadata")
+		}
+		m.excl = storage.Dir(m.meta)
+		f, err := fsys.Open(cctx, m.meta)
+		if err != nil {
+			if fi.IsDir && storage.IsNotExist(err) {
+				err = fmt.Errorf("%s has no _metadata: not a complete checkpoint or savepoint", uri)
+			}
+			m.err = err
+			return m
+		}
+		m.size = f.Size()
+		// The file stays open across commands; reads are bounded by tctx
+		// only through the storage backend's own deadlines.
+		d := snapshot.NewDecoder(&ctxReader{ctx: tctx, r: f, c: f}, snapshot.DecodeOptions{Name: m.meta, Size: f.Size()})
+		d.Location, d.ExclusiveDir = m.meta, m.excl
+		m.dec = d
+		m.hdr, m.err = d.Header()
+		if m.err != nil {
+			f.Close()
+		}
+		return m
+	}
+}
+
+// ctxReader stops a decode whose screen has gone away and closes the file
+// at the end.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+	c   io.Closer
+}
+
+func (r *ctxReader) Read(p []byte) (int, error) {
+	if err := r.ctx.Err(); err != nil {
+		r.c.Close()
+		return 0, err
+	}
+	n, err := r.r.Read(p)
+	if err == io.EOF {
+		r.c.Close()
+	}
+	return n, err
+}
+
+// decodeSome decodes operators for up to ~30 ms (at least one), so the
+// table fills in while a large file is still being read.
+func decodeSome(sid int, dec *snapshot.Decoder) tea.Cmd {
+	return func() tea.Msg {
+		m := inspectOpsMsg{sid: sid, dec: dec}
+		deadline := time.Now().Add(30 * time.Millisecond)
+		for {
+			op, err := dec.Next()
+			if errors.Is(err, io.EOF) {
+				m.done = true
+				if t := dec.Trailer(); len(t) > 0 {
+					if p, err := snapshot.ParseProperties(t); err == nil {
+						m.props = &p
+					}
+				}
+				break
+			}
+			if err != nil {
+				m.err, m.done = err, true
+				break
+			}
+			m.ops = append(m.ops, op)
+			if time.Now().After(deadline) || len(m.ops) >= 512 {
+				break
+			}
+		}
+		m.offset = dec.Offset()
+		return m
+	}
+}
+
+func (s *Inspect) Update(msg tea.Msg) (Screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case inspectOpenedMsg:
+		if msg.sid != s.id {
+			return s, nil
+		}
+		s.meta, s.excl, s.size = msg.meta, msg.excl, msg.size
+		if msg.err != nil {
+			s.fail(msg.err)
+			return s, nil
+		}
+		s.hdr = msg.hdr
+		s.ctx.Tasks.Relabel(s.task, "decoding "+s.meta)
+		return s, decodeSome(s.id, msg.dec)
+	case inspectOpsMsg:
+		if msg.sid != s.id {
+			return s, nil
+		}
+		s.offset = msg.offset
+		for _, op := range msg.ops {
+			s.addOp(op)
+		}
+		if s.filter != "" || s.dryRun {
+			s.rebuild()
+		}
+		if msg.err != nil {
+			s.fail(msg.err)
+			return s, nil
+		}
+		if !msg.done {
+			s.ctx.Tasks.Relabel(s.task, fmt.Sprintf("decoding %s: %s operators, %d%%", s.meta, text.Count(len(s.ops)), s.percent()))
+			return s, decodeSome(s.id, msg.dec)
+		}
+		s.props = msg.props
+		s.loading = false
+		s.loadedIn = s.ctx.Now().Sub(s.started)
+		s.ctx.Tasks.Done(s.task, nil)
+		return s, nil
+	case uidsLoadedMsg:
+		if msg.sid != s.id {
+			return s, nil
+		}
+		s.ctx.Tasks.Done(msg.task, msg.err)
+		if msg.err == nil {
+			s.setUIDs(msg.uids)
+			return s, Toast(fmt.Sprintf("loaded %d uids from %s", len(msg.uids), msg.from), false)
+		}
+		return s, nil
+	case tea.KeyPressMsg:
+		return s, s.key(msg)
+	case tea.PasteMsg:
+		if s.prompt != nil {
+			p, cmd := s.prompt.Update(msg)
+			s.prompt = &p
+			return s, cmd
+		}
+	case tea.MouseWheelMsg:
+		s.list.Update(msg)
+	}
+	return s, nil
+}
+
+func (s *Inspect) fail(err error) {
+	s.err = err
+	s.loading = false
+	s.ctx.Tasks.Done(s.task, err)
+}
+
+func (s *Inspect) percent() int {
+	if s.size <= 0 {
+		return 0
+	}
+	return int(s.offset * 100 / s.size)
+}
+
+// opSummary adds up an operator's state size and handle kinds.
+func opSummary(op *snapshot.OperatorState) (size int64, handles int, kinds string) {
+	seen := map[string]bool{}
+	m := &snapshot.Metadata{Operators: []*snapshot.OperatorState{op}}
+	m.Walk(func(v snapshot.Visit) {
+		if v.Depth != 0 {
+			return
+		}
+		handles++
+		switch {
+		case v.Channel != nil:
+			size += v.Channel.StateSize()
+			seen["channel"] = true
+		case v.Handle != nil:
+			size += v.Handle.StateSize()
+			switch v.Slot {
+			case snapshot.SlotManagedKeyed, snapshot.SlotRawKeyed:
+				seen["keyed"] = true
+			case snapshot.SlotCoordinator:
+				seen["coordinator"] = true
+			default:
+				seen["operator"] = true
+			}
+		}
+	})
+	var ks []string
+	for _, k := range []string{"keyed", "operator", "coordinator", "channel"} {
+		if seen[k] {
+			ks = append(ks, k)
+		}
+	}
+	return size, handles, strings.Join(ks, "+")
+}
+
+func (s *Inspect) addOp(op *snapshot.OperatorState) {
+	size, n, kinds := opSummary(op)
+	r := &opRow{op: op, id: op.ID.String(), size: size, handles: n, kinds: kinds, uid: op.UID}
+	for _, st := range op.Subtasks {
+		if st.Finished {
+			r.finished++
+		}
+	}
+	s.ops = append(s.ops, op)
+	s.rows = append(s.rows, r)
+	s.nameRow(r)
+	if !s.dryRun && s.filter == "" {
+		s.list.SetLen(len(s.rows))
+	}
+}
+
+func (s *Inspect) nameRow(r *opRow) {
+	r.lower = strings.ToLower(r.id + " " + r.uid + " " + r.op.Name)
+}
+
+// setUIDs maps IDs to the given uids and prepares the dry-run rows.
+func (s *Inspect) setUIDs(uids []string) {
+	s.uids = uids
+	byID := map[snapshot.OperatorID]string{}
+	for _, u := range uids {
+		byID[snapshot.OperatorIDFromUID(u)] = u
+	}
+	for _, r := range s.rows {
+		if r.newOnly {
+			continue
+		}
+		if u, ok := byID[r.op.ID]; ok && r.op.UID == "" {
+			r.uid = u
+		}
+		s.nameRow(r)
+	}
+	s.rebuild()
+}
+
+// DryRun is the outcome of resuming a snapshot with a job of the given uids.
+type DryRun struct {
+	Restored, Dropped, Skipped []*snapshot.OperatorState
+	New                        []string // uids with no state: start empty
+	DroppedBytes               int64
+}
+
+// NeedsAllowNonRestored reports whether resuming fails without
+// --allow-non-restored-state (-n).
+func (d DryRun) NeedsAllowNonRestored() bool { return len(d.Dropped) > 0 }
+
+// ResumeDryRun predicts what Flink does when a job with these uids resumes
+// from m: state of an operator whose ID matches is restored; state nobody
+// claims fails the resume unless allow-non-restored-state is set (and is then
+// dropped) — except for operators that hold no state at all, which Flink
+// skips silently; operators of the job without state start empty.
+func ResumeDryRun(ops []*snapshot.OperatorState, uids []string) DryRun {
+	var d DryRun
+	job := map[snapshot.OperatorID]bool{}
+	for _, u := range uids {
+		job[snapshot.OperatorIDFromUID(u)] = true
+	}
+	inSnap := map[snapshot.OperatorID]bool{}
+	for _, op := range ops {
+		inSnap[op.ID] = true
+		switch {
+		case job[op.ID]:
+			d.Restored = append(d.Restored, op)
+		case hasState(op):
+			d.Dropped = append(d.Dropped, op)
+			sz, _, _ := opSummary(op)
+			d.DroppedBytes += sz
+		default:
+			d.Skipped = append(d.Skipped, op)
+		}
+	}
+	for _, u := range uids {
+		if !inSnap[snapshot.OperatorIDFromUID(u)] {
+			d.New = append(d.New, u)
+		}
+	}
+	return d
+}
+
+func hasState(op *snapshot.OperatorState) bool {
+	if op.CoordinatorState != nil {
+		return true
+	}
+	for _, st := range op.Subtasks {
+		if st.HasState() {
+			return true
+		}
+	}
+	return false
+}
+
+// rebuild recomputes verdicts, dry-run rows and the filter.
+func (s *Inspect) rebuild() {
+	kept := s.rows[:0]
+	for _, r := range s.rows {
+		if !r.newOnly {
+			r.verdict = vNone
+			kept = append(kept, r)
+		}
+	}
+	s.rows = kept
+	if s.dryRun {
+		d := ResumeDryRun(s.ops, s.uids)
+		mark := func(ops []*snapshot.OperatorState, v verdict) {
+			set := map[*snapshot.OperatorState]bool{}
+			for _, op := range ops {
+				set[op] = true
+			}
+			for _, r := range s.rows {
+				if set[r.op] {
+					r.verdict = v
+				}
+			}
+		}
+		mark(d.Restored, vRestored)
+		mark(d.Dropped, vDropped)
+		mark(d.Skipped, vSkipped)
+		for _, u := range d.New {
+			id := snapshot.OperatorIDFromUID(u)
+			r := &opRow{op: &snapshot.OperatorState{ID: id}, id: id.String(), uid: u, verdict: vNew, newOnly: true, size: 0}
+			s.nameRow(r)
+			s.rows = append(s.rows, r)
+		}
+	}
+	s.list.SetLen(len(s.rows))
+	s.SetSize(s.w, s.h)
+	if s.filter == "" {
+		s.list.SetFilter(nil)
+		return
+	}
+	f := s.filter
+	s.list.SetFilter(func(i int) bool { return strings.Contains(s.rows[i].lower, f) })
+}
+
+func (s *Inspect) SetFilter(f string) {
+	s.filter = strings.ToLower(f)
+	s.rebuild()
+}
+
+func (s *Inspect) selected() *opRow {
+	i, ok := s.list.Selected()
+	if !ok || i >= len(s.rows) {
+		return nil
+	}
+	return s.rows[i]
+}
+
+// CopyText is the selected operator's ID (what Flink's errors print).
+func (s *Inspect) CopyText() string {
+	if r := s.selected(); r != nil {
+		return r.id
+	}
+	return s.meta
+}
+
+type uidsLoadedMsg struct {
+	sid  int
+	task TaskID
+	from string
+	uids []string
+	err  error
+}
+
+func (s *Inspect) key(msg tea.KeyPressMsg) tea.Cmd {
+	if s.prompt != nil {
+		switch msg.String() {
+		case "esc":
+			s.prompt = nil
+			return nil
+		case "enter":
+			v := strings.TrimSpace(s.prompt.Value())
+			s.prompt = nil
+			return s.takeUIDs(v)
+		}
+		p, cmd := s.prompt.Update(msg)
+		s.prompt = &p
+		return cmd
+	}
+	if s.list.Update(msg) {
+		return nil
+	}
+	k := s.keys
+	switch {
+	case matches(msg, k.Open):
+		if r := s.selected(); r != nil && !r.newOnly {
+			return Push(newOperatorScreen(s.ctx, s, r))
+		}
+	case matches(msg, k.UIDs):
+		in := textinput.New()
+		in.Prompt = "uids: "
+		in.Placeholder = "uid-a, uid-b, …  or  @path/to/uids.txt"
+		st := textinput.DefaultStyles(true)
+		st.Cursor.Blink = false
+		in.SetStyles(st)
+		in.SetWidth(max(s.w-8, 10))
+		s.prompt = &in
+		return in.Focus()
+	case matches(msg, k.DryRun):
+		if len(s.uids) == 0 {
+			return Toast("enter the new job's uids first (u)", true)
+		}
+		s.dryRun = !s.dryRun
+		s.rebuild()
+	case matches(msg, k.Mark):
+		if s.ctx.Marked == "" || s.ctx.Marked == s.meta {
+			s.ctx.Marked = s.meta
+			return Toast("marked "+s.meta+" — press m on another snapshot to diff", false)
+		}
+		a := s.ctx.Marked
+		s.ctx.Marked = ""
+		return OpenScreen("diff", a, s.meta)
+	}
+	return nil
+}
+
+// takeUIDs accepts "a,b,c" (commas or spaces) or "@file" (one uid a line,
+// # comments), the file read in a command.
+func (s *Inspect) takeUIDs(v string) tea.Cmd {
+	if strings.HasPrefix(v, "@") {
+		path := strings.TrimSpace(v[1:])
+		id, tctx := s.ctx.Tasks.Start("reading uids from "+path, 0)
+		s.uidTask = id
+		fsys, timeout, sid := s.ctx.FS, s.ctx.Timeout, s.id
+		return func() tea.Msg {
+			cctx, cancel := withTimeout(tctx, timeout)
+			defer cancel()
+			uids, err := readUIDFile(cctx, fsys, path)
+			return uidsLoadedMsg{sid: sid, task: id, from: path, uids: uids, err: err}
+		}
+	}
+	s.setUIDs(ParseUIDs(v))
+	return nil
+}
+
+// ParseUIDs splits a uid list on commas and whitespace.
+func ParseUIDs(v string) []string {
+	var out []string
+	for _, f := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' }) {
+		out = append(out, f)
+	}
+	return out
+}
+
+func readUIDFile(ctx context.Context, fsys storage.FS, path string) ([]string, error) {
+	f, err := fsys.Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(io.LimitReader(f, 16<<20))
+	for line := 1; sc.Scan(); line++ {
+		t := strings.TrimSpace(sc.Text())
+		if i := strings.IndexByte(t, '#'); i >= 0 {
+			t = strings.TrimSpace(t[:i])
+		}
+		if t != "" {
+			out = append(out, t)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: no uids (one a line, # comments)", path)
+	}
+	return out, nil
+}
+
+// Status for the status bar.
+func (s *Inspect) Status() string {
+	if s.err != nil {
+		return "failed"
+	}
+	st := fmt.Sprintf("%s operators", text.Count(len(s.ops)))
+	if s.loading {
+		st += fmt.Sprintf(" · decoding %d%%", s.percent())
+	}
+	if len(s.uids) > 0 {
+		st += fmt.Sprintf(" · %d uids", len(s.uids))
+	}
+	return st
+}
+
+func (s *Inspect) kindLine() string {
+	if s.hdr == nil {
+		return ""
+	}
+	kind := "checkpoint"
+	if s.props != nil {
+		kind = strings.ToLower(s.props.TypeName)
+		if s.props.Format != "" {
+			kind += " (" + strings.ToLower(string(s.props.Format)) + ")"
+		}
+	} else if s.loading && s.hdr.Version >= 4 {
+		kind = "…"
+	} else if strings.HasPrefix(storage.Base(s.excl), "savepoint-") {
+		kind = "savepoint"
+	} else if !strings.HasPrefix(storage.Base(s.excl), "chk-") {
+		kind = "checkpoint or savepoint"
+	}
+	return kind
+}
+
+// flinkRange names the Flink releases that write a format version.
+func flinkRange(v int) string {
+	switch v {
+	case 2:
+		return "Flink 1.3–1.10"
+	case 3:
+		return "Flink 1.11–1.15"
+	case 4:
+		return "Flink 1.16–1.20"
+	case 5:
+		return "Flink 2.0"
+	case 6:
+		return "Flink 2.1+"
+	case 7:
+		return "Flink master"
+	}
+	return "unknown"
+}
+
+func (s *Inspect) View() string {
+	th := s.ctx.Theme
+	var out []string
+	errLines := func() []string {
+		var l []string
+		for _, x := range text.Wrap("✗ "+text.Sanitize(s.err.Error()), s.w-2, 4) {
+			l = append(l, th.Error.Render(text.Fit(" "+x, s.w)))
+		}
+		return l
+	}
+	if s.err != nil && s.hdr == nil {
+		out = append(errLines(), th.Muted.Render(" ctrl+r retries · esc goes back"))
+		return strings.Join(out, "\n")
+	}
+	if s.hdr == nil {
+		return th.Muted.Render(" " + s.ctx.Spinner() + " opening " + text.Sanitize(s.arg) + " …")
+	}
+	var total int64
+	for _, r := range s.rows {
+		if !r.newOnly {
+			total += r.size
+		}
+	}
+	l1 := fmt.Sprintf(" %s · format v%d (%s) · checkpoint id %d", s.kindLine(), s.hdr.Version, flinkRange(s.hdr.Version), s.hdr.CheckpointID)
+	l2 := fmt.Sprintf(" %d operators · %s state · _metadata %s", s.hdr.NumOperators, text.Bytes(total), text.Bytes(s.size))
+	if len(s.hdr.MasterStates) > 0 {
+		l2 += fmt.Sprintf(" · %d master states", len(s.hdr.MasterStates))
+	}
+	if s.loading {
+		l2 += fmt.Sprintf(" · %s decoding %d%%", s.ctx.Spinner(), s.percent())
+	}
+	out = append(out, th.Title.Render(text.Fit(l1, s.w)), th.Muted.Render(text.Fit(l2, s.w)))
+	if s.err != nil {
+		out = append(out, errLines()...)
+	}
+	if s.dryRun {
+		out = append(out, s.dryRunSummary())
+	}
+	cols := s.columns()
+	out = append(out, th.Column.Render(text.Fit("  "+cells(cols, headings(cols)...), s.w)))
+	if len(s.rows) == 0 && !s.loading {
+		out = append(out, th.Muted.Render("  (no operator state)"))
+	} else {
+		out = append(out, s.list.View(func(i int, sel bool) string { return s.row(s.rows[i], sel, cols) }))
+	}
+	view := strings.Join(out, "\n")
+	if s.prompt != nil {
+		lines := strings.Split(view, "\n")
+		for len(lines) < s.h {
+			lines = append(lines, "")
+		}
+		lines[s.h-1] = th.Prompt.Render(text.Clip(" "+s.prompt.View(), s.w))
+		lines[s.h-2] = th.Muted.Render(text.Fit(" enter applies · esc cancels · uids map IDs (murmur3 of the uid, as Flink) and are the new job for the dry-run", s.w))
+		view = strings.Join(lines[:s.h], "\n")
+	}
+	return view
+}
+
+func (s *Inspect) dryRunSummary() string {
+	th := s.ctx.Theme
+	d := ResumeDryRun(s.ops, s.uids)
+	parts := []string{
+		th.Restored.Render(fmt.Sprintf("%d RESTORED", len(d.Restored))),
+	}
+	if len(d.Dropped) > 0 {
+		parts = append(parts, th.Dropped.Render(fmt.Sprintf("%d DROPPED %s — resume needs --allow-non-restored-state", len(d.Dropped), text.Bytes(d.DroppedBytes))))
+	} else {
+		parts = append(parts, th.OK.Render("0 dropped — resumes without -n"))
+	}
+	parts = append(parts, th.New.Render(fmt.Sprintf("%d NEW (start empty)", len(d.New))))
+	if len(d.Skipped) > 0 {
+		parts = append(parts, th.Muted.Render(fmt.Sprintf("%d stateless skipped", len(d.Skipped))))
+	}
+	return text.Fit(" dry-run: "+strings.Join(parts, " · "), s.w)
+}
+
+func (s *Inspect) columns() []col {
+	idw := 32
+	if s.w < 120 {
+		idw = 12
+	}
+	cols := []col{
+		{title: "OPERATOR ID", width: idw},
+		{title: "UID / NAME", flex: true},
+		{title: "PAR", width: 4, right: true},
+		{title: "MAXP", width: 5, right: true},
+		{title: "STATE", width: 9, right: true},
+	}
+	if s.w >= 120 {
+		cols = append(cols, col{title: "KIND", width: 20})
+	}
+	if s.dryRun {
+		cols = append(cols, col{title: "ON RESUME", width: 12})
+	}
+	return layout(cols, s.w)
+}
+
+func (s *Inspect) row(r *opRow, sel bool, cols []col) string {
+	th := s.ctx.Theme
+	name := r.uid
+	if r.op.Name != "" {
+		if name != "" {
+			name += " (" + r.op.Name + ")"
+		} else {
+			name = r.op.Name
+		}
+	}
+	if name == "" {
+		name = "—"
+	}
+	name = text.Sanitize(name)
+	id := r.id
+	if cols[0].width < 32 {
+		id = id[:cols[0].width-1] + "…"
+	}
+	par, maxp, size, kinds := fmt.Sprint(r.op.Parallelism), fmt.Sprint(r.op.MaxParallelism), text.Bytes(r.size), r.kinds
+	if r.op.FullyFinished {
+		kinds = "finished"
+	} else if r.finished > 0 {
+		kinds += fmt.Sprintf(" (%d fin.)", r.finished)
+	}
+	if r.newOnly {
+		par, maxp, size, kinds = "", "", "—", "not in snapshot"
+	}
+	vals := []string{id, name, par, maxp, size}
+	if len(cols) > 5 && cols[5].title == "KIND" {
+		vals = append(vals, kinds)
+	}
+	vst := th.Muted
+	if s.dryRun {
+		w := ""
+		switch r.verdict {
+		case vRestored:
+			w, vst = "RESTORED", th.Restored
+		case vDropped:
+			w, vst = "DROPPED (-n)", th.Dropped
+		case vSkipped:
+			w = "skipped"
+		case vNew:
+			w, vst = "NEW (empty)", th.New
+		}
+		vals = append(vals, w)
+	}
+	line := cells(cols, vals...)
+	if sel {
+		return th.Selected.Render(text.Fit("> "+line, s.w))
+	}
+	if s.dryRun && r.verdict != vNone && r.verdict != vSkipped {
+		return "  " + vst.Render(line)
+	}
+	return "  " + line
+}
+
+// sortedIDs is a helper for diff: all ids of two operator lists, sorted.
+func sortedIDs(a, b []*snapshot.OperatorState) []snapshot.OperatorID {
+	seen := map[snapshot.OperatorID]bool{}
+	var out []snapshot.OperatorID
+	for _, ops := range [][]*snapshot.OperatorState{a, b} {
+		for _, op := range ops {
+			if !seen[op.ID] {
+				seen[op.ID] = true
+				out = append(out, op.ID)
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
+	return out
+}
