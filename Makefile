@@ -8,8 +8,10 @@ PKGS    := ./...
 build:
 	$(GO) build -o $(BIN) .
 
+# Opens the TUI on a Flink-style snapshot tree built from the real Flink
+# fixtures (bin/demo); see README "The TUI".
 run: build
-	./$(BIN)
+	./$(BIN) demo bin/demo
 
 # Every test, real peers included (they skip loudly without Java/Maven unless
 # CI=true or CKPT_REQUIRE_PEERS=1, where missing peers fail).
