@@ -159,3 +159,16 @@ func (r *Router) Summary(ctx context.Context, uri string) (Usage, error) {
 	}
 	return Summarize(ctx, fs, uri)
 }
+
+// Close drops the connections of every HDFS backend the Router opened. The
+// Router stays usable; later calls reconnect.
+func (r *Router) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, b := range r.hdfs {
+		if c, ok := b.(interface{ Close() error }); ok {
+			c.Close()
+		}
+	}
+	return nil
+}
