@@ -102,7 +102,10 @@ type FlinkJob struct {
 	CheckpointDir string
 	SavepointDir  string
 	Retention     string // default RetainOnCancellation
-	NumRetained   int    // default: Flink's (1)
+	// NumRetained completed checkpoints kept (default: Flink's, 1). Flink reads it
+	// from the cluster's configuration, not the job's: Flink() passes it to the
+	// cluster it starts; jobs submitted later share FlinkOptions.NumRetained.
+	NumRetained int
 
 	// Config is passed to Flink verbatim and wins over everything above
 	// (e.g. "restart-strategy.type"; the peer sets "none" so failures surface at once).
@@ -122,6 +125,8 @@ type FlinkOptions struct {
 	Slots   int               // task slots, default 8 (enough for a few small jobs at once)
 	HeapMB  int               // JVM heap, default 1024
 	Config  map[string]string // cluster-level Flink settings (-D), e.g. "rest.port"
+	// NumRetained is execution.checkpointing.num-retained for every job (0 = Flink's 1).
+	NumRetained int
 	// StartTimeout bounds JVM start to REST readiness, default 120 s.
 	StartTimeout time.Duration
 }
@@ -162,7 +167,7 @@ var flinkPeerSeq atomic.Int64
 // Java/Maven the test skips loudly (fails under CI=true or CKPT_REQUIRE_PEERS=1).
 func Flink(t testing.TB, job FlinkJob) *FlinkPeer {
 	t.Helper()
-	p := StartFlink(t, FlinkOptions{Version: job.Version})
+	p := StartFlink(t, FlinkOptions{Version: job.Version, NumRetained: job.NumRetained})
 	run, err := p.Submit(job)
 	if err != nil {
 		t.Fatalf("flink peer: submitting the job: %v (logs: %s)", err, p.dir)
@@ -202,6 +207,9 @@ func StartFlink(t testing.TB, opts FlinkOptions) *FlinkPeer {
 		"-cp", classpath, "dev.ckpt.peer.Peer", "serve", "--slots", fmt.Sprint(opts.Slots),
 		"-Dio.tmp.dirs=" + filepath.Join(dir, "tmp"),
 		"-Dweb.upload.dir=" + filepath.Join(dir, "upload"),
+	}
+	if opts.NumRetained > 0 {
+		args = append(args, fmt.Sprintf("-Dexecution.checkpointing.num-retained=%d", opts.NumRetained))
 	}
 	for k, v := range opts.Config {
 		args = append(args, "-D"+k+"="+v)
@@ -551,16 +559,6 @@ func (p *FlinkPeer) jobSpec(job FlinkJob, restore *FlinkRestore) (map[string]any
 	if job.CheckpointInterval > 0 {
 		conf["execution.checkpointing.interval"] = fmt.Sprintf("%d ms", job.CheckpointInterval.Milliseconds())
 	}
-	if job.NumRetained > 0 {
-		conf["execution.checkpointing.num-retained"] = fmt.Sprint(job.NumRetained)
-	}
-	if restore != nil {
-		conf["execution.state-recovery.path"] = URI(restore.Path)
-		conf["execution.state-recovery.ignore-unclaimed-state"] = fmt.Sprint(restore.AllowNonRestoredState)
-		if restore.ClaimMode != "" {
-			conf["execution.state-recovery.claim-mode"] = restore.ClaimMode
-		}
-	}
 	for k, v := range job.Config {
 		conf[k] = v
 	}
@@ -568,10 +566,18 @@ func (p *FlinkPeer) jobSpec(job FlinkJob, restore *FlinkRestore) (map[string]any
 	if rate < 0 {
 		rate = 0 // the Java side reads <= 0 as unlimited
 	}
-	return map[string]any{
+	spec := map[string]any{
 		"name": job.Name, "operators": job.Operators, "parallelism": job.Parallelism,
 		"maxParallelism": job.MaxParallelism, "keys": job.Keys, "rate": rate, "config": conf,
-	}, nil
+	}
+	if restore != nil {
+		if restore.Path == "" {
+			return nil, errors.New("FlinkRestore.Path is empty")
+		}
+		spec["restore"] = map[string]any{"path": URI(restore.Path),
+			"allowNonRestoredState": restore.AllowNonRestoredState, "claimMode": restore.ClaimMode}
+	}
+	return spec, nil
 }
 
 var uriScheme = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*:`)

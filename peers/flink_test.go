@@ -124,3 +124,150 @@ func TestFlinkEndToEnd(t *testing.T) {
 		})
 	}
 }
+
+// resumeOps is the job the resume tests snapshot: keyed state (count-per-key),
+// non-keyed operator state (op-state) and the source's split state.
+func resumeOps() []FlinkOp {
+	return []FlinkOp{
+		{Kind: "source", UID: "gen-source", Name: "gen-source"},
+		{Kind: "count", UID: "count-per-key", Name: "count-per-key"},
+		{Kind: "opstate", UID: "op-state", Name: "op-state"},
+		{Kind: "sink", UID: "sink", Name: "sink"},
+	}
+}
+
+// withOps returns ops changed by f (on a copy).
+func withOps(f func([]FlinkOp) []FlinkOp) []FlinkOp { return f(resumeOps()) }
+
+var notMappable = regexp.MustCompile(`Cannot map checkpoint/savepoint state for operator ([0-9a-f]{32}) to the new program`)
+
+// TestFlinkResume resumes real Flink from a savepoint, a retained chk-N and a
+// _metadata file, against jobs whose operators changed, with and without
+// allow-non-restored-state, and checks Flink's outcome: running with the state
+// restored (REST counts.restored and latest.restored name the path), or failed
+// with Flink's own error. These outcomes are what the inspector's resume
+// dry-run must predict.
+func TestFlinkResume(t *testing.T) {
+	skipShort(t)
+	for _, version := range FlinkVersions {
+		t.Run(version, func(t *testing.T) {
+			p := Flink(t, FlinkJob{Version: version, Operators: resumeOps(), NumRetained: 20})
+			chk, err := p.WaitCheckpoints(2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sp, err := p.TriggerSavepoint("", SavepointCanonical)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Cancel keeps retained checkpoints (RETAIN_ON_CANCELLATION).
+			if err := p.Cancel(); err != nil {
+				t.Fatal(err)
+			}
+			requireMetadata(t, "retained checkpoint after cancel", chk)
+			md, err := p.LoadMetadata(sp, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stateful := map[string]bool{}
+			for _, op := range md.Operators {
+				stateful[op.ID] = op.StateSize > 0
+			}
+			countID := ""
+			if c := md.Operator("count-per-key"); c != nil {
+				countID = c.ID
+			} else if version != FlinkVersion120 {
+				t.Fatalf("savepoint of Flink %s names no uid count-per-key", version)
+			}
+			emptyDir := t.TempDir()
+
+			cases := []struct {
+				name  string
+				path  string
+				ops   []FlinkOp
+				maxP  int
+				allow bool
+				// wantOK, or the root cause class and a check of Flink's message.
+				wantOK    bool
+				wantClass string
+				check     func(t *testing.T, e *FlinkError)
+			}{
+				{name: "same-job-savepoint", path: sp, ops: resumeOps(), wantOK: true},
+				{name: "same-job-retained-chk", path: chk, ops: resumeOps(), wantOK: true},
+				{name: "same-job-metadata-file", path: LocalPath(chk) + "/_metadata", ops: resumeOps(), wantOK: true},
+				{name: "operator-added", path: sp, wantOK: true, ops: withOps(func(o []FlinkOp) []FlinkOp {
+					return append(o[:3], FlinkOp{Kind: "sum", UID: "new-sum"}, o[3])
+				})},
+				{name: "uid-changed", path: sp, wantClass: "IllegalStateException", ops: withOps(func(o []FlinkOp) []FlinkOp {
+					o[1].UID = "count-v2"
+					return o
+				}), check: func(t *testing.T, e *FlinkError) {
+					m := notMappable.FindStringSubmatch(e.Message)
+					if m == nil || !stateful[m[1]] {
+						t.Fatalf("want Flink's 'Cannot map ... state for operator <id>' naming a stateful operator of the savepoint, got %v", e)
+					}
+					if countID != "" && m[1] != countID {
+						t.Errorf("Flink names operator %s, want count-per-key's %s", m[1], countID)
+					}
+					if !strings.Contains(e.Message, "allowNonRestoredState") {
+						t.Errorf("message does not mention allowNonRestoredState: %s", e.Message)
+					}
+				}},
+				{name: "uid-changed-allow-non-restored", path: sp, allow: true, wantOK: true, ops: withOps(func(o []FlinkOp) []FlinkOp {
+					o[1].UID = "count-v2"
+					return o
+				})},
+				{name: "operator-removed", path: sp, wantClass: "IllegalStateException", ops: withOps(func(o []FlinkOp) []FlinkOp {
+					return append(o[:2], o[3])
+				}), check: func(t *testing.T, e *FlinkError) {
+					if m := notMappable.FindStringSubmatch(e.Message); m == nil || !stateful[m[1]] {
+						t.Fatalf("want 'Cannot map ...' naming op-state's stateful operator, got %v", e)
+					}
+				}},
+				{name: "operator-removed-allow-non-restored", path: sp, allow: true, wantOK: true, ops: withOps(func(o []FlinkOp) []FlinkOp {
+					return append(o[:2], o[3])
+				})},
+				{name: "max-parallelism-changed-allow-non-restored", path: sp, allow: true, maxP: 64, ops: resumeOps(),
+					wantClass: "IllegalStateException", check: func(t *testing.T, e *FlinkError) {
+						if !e.Contains("Max parallelism mismatch") {
+							t.Fatalf("want Flink's max parallelism mismatch, got %v", e)
+						}
+					}},
+				{name: "no-metadata", path: emptyDir, ops: resumeOps(), wantClass: "FileNotFoundException",
+					check: func(t *testing.T, e *FlinkError) {
+						if !e.Contains("_metadata") {
+							t.Fatalf("want Flink's missing _metadata error, got %v", e)
+						}
+					}},
+			}
+			for _, tc := range cases {
+				t.Run(tc.name, func(t *testing.T) {
+					out := p.Resume(tc.path, tc.allow, FlinkJob{Operators: tc.ops, MaxParallelism: tc.maxP, NumRetained: 20})
+					if out.OK != tc.wantOK {
+						t.Fatalf("Flink's outcome: ok=%v state=%s error=%v; want ok=%v", out.OK, out.State, out.Error, tc.wantOK)
+					}
+					if out.OK {
+						c, err := out.Run.Checkpoints()
+						if err != nil {
+							t.Fatal(err)
+						}
+						if c.Counts.Restored != 1 || c.Latest.Restored == nil ||
+							strings.TrimSuffix(LocalPath(c.Latest.Restored.ExternalPath), "/_metadata") !=
+								strings.TrimSuffix(LocalPath(tc.path), "/_metadata") {
+							t.Errorf("REST says restored=%d from %+v, want 1 from %s", c.Counts.Restored, c.Latest.Restored, tc.path)
+						}
+						if err := out.Run.Cancel(); err != nil {
+							t.Fatal(err)
+						}
+						return
+					}
+					if out.Error == nil || out.Error.Find(tc.wantClass) == nil {
+						t.Fatalf("want a %s from Flink, got %v", tc.wantClass, out.Error)
+					}
+					tc.check(t, out.Error)
+					t.Logf("Flink says: %s: %s", out.Error.Class, out.Error.Message)
+				})
+			}
+		})
+	}
+}

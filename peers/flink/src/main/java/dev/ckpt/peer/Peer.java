@@ -12,6 +12,7 @@ import org.apache.flink.runtime.execution.ExecutionState;
 import org.apache.flink.runtime.executiongraph.AccessExecutionGraph;
 import org.apache.flink.runtime.executiongraph.AccessExecutionVertex;
 import org.apache.flink.runtime.executiongraph.ErrorInfo;
+import org.apache.flink.runtime.jobgraph.SavepointRestoreSettings;
 import org.apache.flink.runtime.jobmaster.JobResult;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
@@ -19,6 +20,7 @@ import org.apache.flink.runtime.state.CompletedCheckpointStorageLocation;
 import org.apache.flink.runtime.state.filesystem.AbstractFsCheckpointStorageAccess;
 import org.apache.flink.runtime.util.EnvironmentInformation;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.environment.RemoteStreamEnvironment;
 import org.apache.flink.util.SerializedThrowable;
 
 import java.io.BufferedReader;
@@ -234,20 +236,53 @@ public final class Peer {
      * Submits the job through the cluster's own REST API (as any client would), then waits
      * until every task runs (state restored) or the job fails, and reports which.
      */
+    @SuppressWarnings("unchecked")
     private Map<String, Object> submit(Map<String, Object> job, long waitMs) throws Exception {
         if (job == null) {
             throw new IllegalArgumentException("submit: missing \"job\"");
         }
         JobClient client;
         try {
-            StreamExecutionEnvironment env = StreamExecutionEnvironment.createRemoteEnvironment(
-                    restUri.getHost(), restUri.getPort(), PeerJob.configOf(job));
+            // The restore settings go into the environment's constructor: the remote
+            // executor rebuilds them from its configuration, and a job-level
+            // execution.state-recovery.ignore-unclaimed-state did not survive that (2.3.0, 1.20.5).
+            SavepointRestoreSettings restore = SavepointRestoreSettings.none();
+            if (job.get("restore") instanceof Map<?, ?> m) {
+                restore = restoreSettings((Map<String, Object>) m);
+            }
+            StreamExecutionEnvironment env = new RemoteStreamEnvironment(restUri.getHost(), restUri.getPort(),
+                    PeerJob.configOf(job), new String[0], null, restore);
             PeerJob.build(env, job);
             client = env.executeAsync(Json.str(job, "name", "peer-job"));
         } catch (Throwable e) {
             return failure("SUBMIT_FAILED", e);
         }
         return awaitRunning(client.getJobID(), waitMs);
+    }
+
+    /**
+     * flink run -s PATH [-n] [--claimMode M]. The claim mode enum differs between lines
+     * (RestoreMode in 1.20, RecoveryClaimMode in 2.x), hence the reflective lookup.
+     */
+    static SavepointRestoreSettings restoreSettings(Map<String, Object> r) throws ReflectiveOperationException {
+        String path = Json.str(r, "path", null);
+        if (path == null || path.isEmpty()) {
+            throw new IllegalArgumentException("restore: missing \"path\"");
+        }
+        boolean allow = Json.bool(r, "allowNonRestoredState", false);
+        String mode = Json.str(r, "claimMode", "");
+        if (mode.isEmpty()) {
+            return SavepointRestoreSettings.forPath(path, allow);
+        }
+        for (Method m : SavepointRestoreSettings.class.getMethods()) {
+            Class<?>[] ps = m.getParameterTypes();
+            if (m.getName().equals("forPath") && ps.length == 3 && ps[2].isEnum()) {
+                @SuppressWarnings({"unchecked", "rawtypes"})
+                Object claim = Enum.valueOf((Class<? extends Enum>) ps[2], mode);
+                return (SavepointRestoreSettings) m.invoke(null, path, allow, claim);
+            }
+        }
+        throw new IllegalStateException("this Flink has no SavepointRestoreSettings.forPath(path, allow, mode)");
     }
 
     private Map<String, Object> awaitRunning(JobID id, long waitMs) throws Exception {
