@@ -431,7 +431,7 @@ func (c *Coordinator) complete(p *pending) {
 		rt.NotifyComplete(p.id)
 	}
 	for _, s := range subsumed {
-		c.discard(s)
+		c.discard(s, "subsumed")
 	}
 	p.done <- nil
 }
@@ -450,7 +450,7 @@ func (c *Coordinator) writeMetadata(m *snapshot.Metadata, id int64) error {
 // discard deletes a subsumed checkpoint: its directory, then the shared
 // files no retained checkpoint references. A checkpoint the job was
 // restored from without claiming it is left alone.
-func (c *Coordinator) discard(cp *Completed) {
+func (c *Coordinator) discard(cp *Completed, why string) {
 	orphans := c.reg.Unref(cp.Shared)
 	if cp.Restored {
 		return
@@ -461,7 +461,7 @@ func (c *Coordinator) discard(cp *Completed) {
 		cancel()
 	}
 	c.deleteShared(orphans)
-	c.emit(event.Event{Kind: event.CheckpointDiscarded, CheckpointID: cp.ID, Path: cp.Dir})
+	c.emit(event.Event{Kind: event.CheckpointDiscarded, CheckpointID: cp.ID, Path: cp.Dir, Cause: why})
 }
 
 func (c *Coordinator) deleteShared(uris []string) {
@@ -563,7 +563,7 @@ func (c *Coordinator) Shutdown(status string) {
 		if cp.Restored {
 			ownsAll = false
 		}
-		c.discard(cp)
+		c.discard(cp, "job "+status)
 	}
 	if ownsAll {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

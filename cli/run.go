@@ -1,0 +1,225 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ckpt-dev/ckpt/engine"
+	"github.com/ckpt-dev/ckpt/engine/config"
+	"github.com/ckpt-dev/ckpt/engine/event"
+	"github.com/ckpt-dev/ckpt/engine/spec"
+)
+
+func init() { register(newRunCmd) }
+
+// Exit codes of `ckpt run` beyond the shared ones: how the job ended.
+const (
+	ExitJobFailed   = 3 // the job FAILED (restarts exhausted, or failing at start)
+	ExitJobCanceled = 4 // the job was CANCELED (SIGINT/SIGTERM)
+)
+
+func newRunCmd() *cobra.Command {
+	var (
+		dyn        []string
+		configFile string
+		fromPath   string
+		allowNR    bool
+		parallel   int
+		statsEvery time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "run JOBSPEC [-D key=value]...",
+		Short: "Run a job spec on the embedded engine in the foreground",
+		Long: `Runs a job spec (YAML, see jobs/) on ckpt's embedded engine, headless, with a
+compact live log of checkpoints on stderr. Configuration uses Flink's keys, in
+both the 1.x and the 1.20+/2.x spelling, layered: the spec's config section, then
+--config FILE, then each -D key=value, e.g.
+
+  ckpt run jobs/exactly-once-counts.yaml \
+    -Dexecution.checkpointing.interval=1s \
+    -Dexecution.checkpointing.dir=file:///data/ckpt \
+    -Dstate.checkpoints.num-retained=3 \
+    -Dexecution.checkpointing.externalized-checkpoint-retention=RETAIN_ON_CANCELLATION
+
+SIGINT/SIGTERM cancel the job; retained checkpoints are then kept or deleted
+as the retention policy says (kept only with RETAIN_ON_CANCELLATION).
+
+Exit codes: 0 job FINISHED; 1 the job could not start (bad spec, config or
+snapshot); 2 usage; 3 job FAILED; 4 job CANCELED.`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			over := config.New()
+			if configFile != "" {
+				if err := over.LoadFile(configFile); err != nil {
+					return err
+				}
+			}
+			for _, d := range dyn {
+				if err := over.SetDynamic(d); err != nil {
+					return usagef("%v", err)
+				}
+			}
+			if fromPath != "" {
+				over.Set(config.RestorePath, fromPath, "-s")
+			}
+			if allowNR {
+				over.Set(config.IgnoreUnclaimedState, "true", "-n")
+			}
+			if parallel > 0 {
+				over.Set(config.Parallelism, fmt.Sprint(parallel), "-p")
+			}
+			return runJob(cmd.Context(), args[0], over, cmd.ErrOrStderr(), statsEvery)
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVarP(&dyn, "define", "D", nil, "configuration key=value (Flink key names, repeatable)")
+	f.StringVar(&configFile, "config", "", "ckpt configuration file (YAML, Flink keys flat or nested)")
+	f.StringVarP(&fromPath, "fromSavepoint", "s", "", "restore from a checkpoint/savepoint dir or its _metadata (local or hdfs://)")
+	f.BoolVarP(&allowNR, "allowNonRestoredState", "n", false, "skip snapshot state that maps to no operator")
+	f.IntVarP(&parallel, "parallelism", "p", 0, "default parallelism (parallelism.default)")
+	f.DurationVar(&statsEvery, "stats", 10*time.Second, "print throughput every interval (0 = never)")
+	return cmd
+}
+
+func runJob(ctx context.Context, path string, over *config.Config, log io.Writer, statsEvery time.Duration) error {
+	s, err := spec.Load(path)
+	if err != nil {
+		return err
+	}
+	cfg, err := s.Configure(over)
+	if err != nil {
+		return err
+	}
+	for _, k := range append(s.Config.Unknown(), over.Unknown()...) {
+		fmt.Fprintf(log, "ckpt run: warning: unknown configuration key %q (ignored)\n", k)
+	}
+	g, err := s.Graph()
+	if err != nil {
+		return err
+	}
+	job, err := engine.Submit(ctx, g, cfg, engine.Options{})
+	if err != nil {
+		return err
+	}
+	events, _ := job.Subscribe()
+	o := job.Options()
+	where := "checkpoints off (set execution.checkpointing.interval and execution.checkpointing.dir)"
+	if o.Checkpointing.Interval > 0 {
+		where = fmt.Sprintf("checkpoints every %s into %s (retain %d, %s)", config.FormatDuration(o.Checkpointing.Interval),
+			job.CheckpointDir(), o.Checkpointing.NumRetained, o.Checkpointing.Retention)
+	}
+	fmt.Fprintf(log, "job %s %q: %s\n", job.ID(), job.Name(), where)
+	if o.RestorePath != "" {
+		fmt.Fprintf(log, "restored from %s\n", o.RestorePath)
+	}
+	var tick <-chan time.Time
+	if statsEvery > 0 {
+		t := time.NewTicker(statsEvery)
+		defer t.Stop()
+		tick = t.C
+	}
+	var lastOut int64
+	lastT := time.Now()
+	cancelled := false
+	ctxDone := ctx.Done()
+	for {
+		select {
+		case <-ctxDone:
+			ctxDone = nil
+			cancelled = true
+			fmt.Fprintf(log, "%s cancelling job %s\n", stamp(time.Now()), job.ID())
+			job.Cancel()
+		case now := <-tick:
+			var out int64
+			for _, m := range job.Metrics() {
+				if m.OperatorID == g.Vertices[0].ID.String() {
+					out = m.RecordsOut
+				}
+			}
+			rate := float64(out-lastOut) / now.Sub(lastT).Seconds()
+			if out < lastOut { // a restart reset the counters
+				rate = 0
+			}
+			lastOut, lastT = out, now
+			fmt.Fprintf(log, "%s source emitted %d records (%.0f/s)\n", stamp(now), out, rate)
+		case e, ok := <-events:
+			if !ok {
+				st, err := job.Wait()
+				return jobExit(st, err, cancelled, job, log)
+			}
+			if line := formatEvent(e); line != "" {
+				fmt.Fprintln(log, line)
+			}
+		}
+	}
+}
+
+func jobExit(st engine.Status, err error, cancelled bool, job *engine.Job, log io.Writer) error {
+	o := job.Options()
+	switch st {
+	case engine.Finished:
+		fmt.Fprintf(log, "job %s FINISHED\n", job.ID())
+		return nil
+	case engine.Canceled:
+		if o.Checkpointing.Interval > 0 {
+			if o.Checkpointing.Retention == config.RetainOnCancellation {
+				fmt.Fprintf(log, "job %s CANCELED; retained checkpoints kept in %s (RETAIN_ON_CANCELLATION)\n", job.ID(), job.CheckpointDir())
+			} else {
+				fmt.Fprintf(log, "job %s CANCELED; checkpoints deleted (%s; use RETAIN_ON_CANCELLATION to keep them)\n", job.ID(), o.Checkpointing.Retention)
+			}
+		} else {
+			fmt.Fprintf(log, "job %s CANCELED\n", job.ID())
+		}
+		return WithExitCode(ExitJobCanceled, nil)
+	default:
+		return WithExitCode(ExitJobFailed, fmt.Errorf("job %s FAILED: %v", job.ID(), err))
+	}
+}
+
+func stamp(t time.Time) string { return t.Format("15:04:05") }
+
+func formatEvent(e event.Event) string {
+	ts := stamp(e.Time)
+	switch e.Kind {
+	case event.CheckpointCompleted:
+		return fmt.Sprintf("%s chk-%-4d COMPLETED %6s  full %s, uploaded %s  sync %s async %s align %s",
+			ts, e.CheckpointID, ms(e.Duration), size(e.StateSize), size(e.Checkpointed), ms(e.SyncDuration), ms(e.AsyncDuration), ms(e.Alignment))
+	case event.CheckpointFailed:
+		return fmt.Sprintf("%s chk-%-4d FAILED    %6s  %s", ts, e.CheckpointID, ms(e.Duration), e.Cause)
+	case event.CheckpointDiscarded:
+		return fmt.Sprintf("%s chk-%-4d discarded (%s)", ts, e.CheckpointID, e.Cause)
+	case event.JobStatusChanged:
+		return fmt.Sprintf("%s job %s", ts, e.Status)
+	case event.TaskFailed:
+		cause := e.Cause
+		if i := strings.IndexByte(cause, '\n'); i >= 0 {
+			cause = cause[:i]
+		}
+		return fmt.Sprintf("%s task failed: %s", ts, cause)
+	}
+	return ""
+}
+
+func ms(d time.Duration) string {
+	if d < time.Millisecond && d > 0 {
+		return "<1ms"
+	}
+	return fmt.Sprintf("%dms", d.Milliseconds())
+}
+
+func size(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
