@@ -130,7 +130,7 @@ func (d *Decoder) Decode() (*Metadata, error) {
 	}
 	m := &Metadata{Version: h.Version, CheckpointID: h.CheckpointID, MasterStates: h.MasterStates,
 		Location: d.Location, ExclusiveDir: d.ExclusiveDir}
-	m.Operators = make([]*OperatorState, 0, h.NumOperators)
+	m.Operators = make([]*OperatorState, 0, d.r.capFor(h.NumOperators))
 	for {
 		op, err := d.Next()
 		if err == io.EOF {

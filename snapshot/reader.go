@@ -53,10 +53,13 @@ type reader struct {
 const readBufSize = 256 << 10
 
 func newReader(src io.Reader, name string, size int64) *reader {
+	bufSize := readBufSize
 	if size <= 0 {
 		size = -1
+	} else if size < readBufSize {
+		bufSize = max(int(size)+8, 64) // small files: no 256 KB buffer
 	}
-	return &reader{src: src, name: name, buf: make([]byte, readBufSize), size: size, srcOK: true}
+	return &reader{src: src, name: name, buf: make([]byte, bufSize), size: size, srcOK: true}
 }
 
 // offset is the file offset of the next unread byte.
