@@ -1,6 +1,7 @@
 package peers
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -267,6 +268,110 @@ func TestFlinkResume(t *testing.T) {
 					tc.check(t, out.Error)
 					t.Logf("Flink says: %s: %s", out.Error.Class, out.Error.Message)
 				})
+			}
+		})
+	}
+}
+
+// fixturesDir holds real _metadata files written by Flink 1.3–1.20 (../shared).
+func fixturesDir(t *testing.T) string {
+	t.Helper()
+	d := filepath.Join(Dir(), "..", "..", "shared", "fixtures", "flink-metadata", "apache-flink")
+	if _, err := os.Stat(d); err != nil {
+		t.Fatalf("Flink metadata fixtures missing: %v", err)
+	}
+	return d
+}
+
+// TestFlinkLoadMetadata runs Flink's own metadata loader (2.x and 1.20): inside a
+// running cluster on every fixture of ../shared, standalone (a JVM per call) on
+// one fixture with repeats, and on broken input, which must give Flink's error
+// rather than a hang or a harness crash.
+func TestFlinkLoadMetadata(t *testing.T) {
+	skipShort(t)
+	fixtures := fixturesDir(t)
+	entries, err := os.ReadDir(fixtures)
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := filepath.Join(fixtures, "new-stateful-udf-migration-itcase-flink1.20-rocksdb-checkpoint")
+	raw, err := os.ReadFile(filepath.Join(known, "_metadata"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := t.TempDir()
+	truncated := filepath.Join(broken, "truncated", "_metadata")
+	garbage := filepath.Join(broken, "garbage", "_metadata")
+	for f, b := range map[string][]byte{truncated: raw[:len(raw)/2], garbage: []byte("this is not a _metadata file at all")} {
+		if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(f, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkKnown := func(t *testing.T, md *FlinkMetadata) {
+		t.Helper()
+		// The 1.20 RocksDB checkpoint of StatefulJobSnapshotMigrationITCase:
+		// checkpoint 2, 8 operators, CheckpointingSource1 (uid hash 69f32d31…) at parallelism 1 of 4.
+		if md.CheckpointID != 2 || len(md.Operators) != 8 || md.Savepoint {
+			t.Fatalf("known fixture: id=%d operators=%d savepoint=%v, want 2, 8, false", md.CheckpointID, len(md.Operators), md.Savepoint)
+		}
+		found := false
+		for _, op := range md.Operators {
+			if op.ID == "69f32d314b97c6f7f9ed7873983167f2" {
+				found = op.Parallelism == 1 && op.MaxParallelism == 4 && op.SubtaskStates == 1 && op.StateSize > 0
+			}
+		}
+		if !found {
+			t.Errorf("known fixture: operator 69f32d31… (CheckpointingSource1) not as expected in %+v", md.Operators)
+		}
+	}
+	for _, version := range FlinkVersions {
+		t.Run(version, func(t *testing.T) {
+			p := StartFlink(t, FlinkOptions{Version: version})
+			for _, e := range entries {
+				md, err := p.LoadMetadata(filepath.Join(fixtures, e.Name()), 1)
+				if err != nil {
+					t.Errorf("Flink %s cannot load fixture %s: %v", version, e.Name(), err)
+					continue
+				}
+				if md.CheckpointID <= 0 || len(md.Operators) == 0 || md.MetadataBytes <= 0 {
+					t.Errorf("fixture %s: id=%d operators=%d bytes=%d", e.Name(), md.CheckpointID, len(md.Operators), md.MetadataBytes)
+				}
+			}
+			md, err := p.LoadMetadata(filepath.Join(known, "_metadata"), 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkKnown(t, md)
+
+			for _, bad := range []struct{ name, path, class string }{
+				{"truncated", truncated, "EOFException"},
+				{"garbage", garbage, "Exception"},
+				{"missing", filepath.Join(broken, "nope"), "FileNotFoundException"},
+			} {
+				_, err := p.LoadMetadata(bad.path, 1)
+				var fe *FlinkError
+				if !errors.As(err, &fe) || fe.Kind != "LOAD_FAILED" || fe.Find(bad.class) == nil {
+					t.Errorf("%s _metadata: want Flink's %s (LOAD_FAILED), got %v", bad.name, bad.class, err)
+				} else {
+					t.Logf("%s: Flink says %s: %s", bad.name, fe.Class, fe.Message)
+				}
+			}
+
+			// The standalone mode: its own JVM, no cluster, timed repeats.
+			md, err = FlinkLoadMetadata(t, version, known, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkKnown(t, md)
+			if len(md.LoadNanos) != 3 || md.BestNanos <= 0 || md.BestNanos > md.MedianNanos {
+				t.Errorf("timings: %v best %d median %d", md.LoadNanos, md.BestNanos, md.MedianNanos)
+			}
+			var fe *FlinkError
+			if _, err := FlinkLoadMetadata(t, version, truncated, 1); !errors.As(err, &fe) {
+				t.Errorf("standalone on a truncated _metadata: want a *FlinkError, got %v", err)
 			}
 		})
 	}
