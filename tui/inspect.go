@@ -81,6 +81,7 @@ type Inspect struct {
 	// the new job's operators in the dry-run.
 	uids    []string
 	dryRun  bool
+	dry     DryRun // computed when the uids, operators or mode change
 	prompt  *textinput.Model
 	uidTask TaskID
 }
@@ -477,6 +478,7 @@ func (s *Inspect) rebuild() {
 	s.rows = kept
 	if s.dryRun {
 		d := ResumeDryRun(s.ops, s.uids)
+		s.dry = d
 		mark := func(ops []*snapshot.OperatorState, v verdict) {
 			set := map[*snapshot.OperatorState]bool{}
 			for _, op := range ops {
@@ -757,7 +759,7 @@ func (s *Inspect) View() string {
 
 func (s *Inspect) dryRunSummary() string {
 	th := s.ctx.Theme
-	d := ResumeDryRun(s.ops, s.uids)
+	d := s.dry
 	parts := []string{
 		th.Restored.Render(fmt.Sprintf("%d RESTORED", len(d.Restored))),
 	}
@@ -864,4 +866,30 @@ func sortedIDs(a, b []*snapshot.OperatorState) []snapshot.OperatorID {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
 	return out
+}
+
+func init() { SharedBytes = sharedBytes }
+
+// sharedBytes decodes a checkpoint's _metadata and sums the sizes of the
+// files it references under sharedDir (each file counted once): what
+// deleting everything but this checkpoint would have to keep in shared/.
+func sharedBytes(ctx context.Context, fsys storage.FS, metadataURI, sharedDir string) (int64, error) {
+	m, err := readMetadata(ctx, fsys, metadataURI)
+	if err != nil {
+		return -1, err
+	}
+	seen := map[string]bool{}
+	var n int64
+	m.Walk(func(v snapshot.Visit) {
+		if v.Handle == nil {
+			return
+		}
+		p, ok := filePath(v.Handle, m.ExclusiveDir)
+		if !ok || seen[p] || !storage.Within(sharedDir, p) {
+			return
+		}
+		seen[p] = true
+		n += v.Handle.StateSize()
+	})
+	return n, nil
 }
