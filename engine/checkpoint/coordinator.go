@@ -436,15 +436,19 @@ func (c *Coordinator) complete(p *pending) {
 	p.done <- nil
 }
 
+// MetadataHook, when set, is called just before a checkpoint's _metadata is
+// written (fault injection: a crash here leaves a chk-N with every state
+// file but no _metadata).
+var MetadataHook func(checkpointID int64)
+
 func (c *Coordinator) writeMetadata(m *snapshot.Metadata, id int64) error {
-	data, err := encodeMetadata(m)
-	if err != nil {
-		return err
+	if MetadataHook != nil {
+		MetadataHook(id)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.opts.Timeout)
 	defer cancel()
-	uri := storage.Join(c.layout.ChkDir(id), MetadataName)
-	return storage.WriteFile(ctx, c.layout.FS, uri, data, storage.CreateOptions{Sync: true})
+	// Atomic (temporary name, then rename): chk-N becomes complete in one step.
+	return snapshot.Write(ctx, c.layout.FS, storage.Join(c.layout.ChkDir(id), MetadataName), m)
 }
 
 // discard deletes a subsumed checkpoint: its directory, then the shared
@@ -457,6 +461,9 @@ func (c *Coordinator) discard(cp *Completed, why string) {
 	}
 	if cp.Dir != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		// _metadata goes first: a crash halfway through the deletion must
+		// not leave a complete-looking checkpoint with files missing.
+		c.layout.FS.RemoveAll(ctx, storage.Join(cp.Dir, MetadataName))
 		c.layout.FS.RemoveAll(ctx, cp.Dir)
 		cancel()
 	}

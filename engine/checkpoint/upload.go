@@ -163,6 +163,9 @@ func Upload(ctx context.Context, l Layout, reg *Registry, id int64, incremental 
 				if err := uploadFile(ctx, l.FS, f.Path, uri); err != nil {
 					return res, err
 				}
+				if UploadHook != nil {
+					UploadHook(id, uri)
+				}
 				reg.Uploaded(k.BackendID, f.Name, FlinkPath(uri), f.Size)
 				res.Pinned = append(res.Pinned, FlinkPath(uri))
 				res.Checkpointed += f.Size
@@ -172,6 +175,9 @@ func Upload(ctx context.Context, l Layout, reg *Registry, id int64, incremental 
 			name := NewHandleID()
 			if err := uploadFile(ctx, l.FS, f.Path, storage.Join(chk, name)); err != nil {
 				return res, err
+			}
+			if UploadHook != nil {
+				UploadHook(id, storage.Join(chk, name))
 			}
 			res.Checkpointed += f.Size
 			private = append(private, snapshot.NamedHandle{LocalName: f.Name, Handle: snapshot.NewRelativeFileHandle(name, f.Size)})
@@ -184,6 +190,10 @@ func Upload(ctx context.Context, l Layout, reg *Registry, id int64, incremental 
 	}
 	return res, nil
 }
+
+// UploadHook, when set, is called after each file a checkpoint uploads
+// (fault injection: tests kill the process in the middle of an upload).
+var UploadHook func(checkpointID int64, uri string)
 
 func uploadFile(ctx context.Context, fsys storage.FS, local, uri string) error {
 	f, err := os.Open(local)
@@ -256,7 +266,11 @@ func ReadStream(ctx context.Context, fsys storage.FS, h snapshot.StreamHandle, e
 	case *snapshot.FileHandle:
 		return storage.ReadAll(ctx, fsys, x.Path)
 	case *snapshot.RelativeFileHandle:
-		return storage.ReadAll(ctx, fsys, storage.Join(exclusiveDir, x.RelativePath))
+		uri, err := snapshot.ResolveRelative(exclusiveDir, x.RelativePath)
+		if err != nil {
+			return nil, err
+		}
+		return storage.ReadAll(ctx, fsys, uri)
 	case nil:
 		return nil, nil
 	}
@@ -264,19 +278,24 @@ func ReadStream(ctx context.Context, fsys storage.FS, h snapshot.StreamHandle, e
 }
 
 // StreamURI is where a file-backed stream handle lives ("" for inline).
-func StreamURI(h snapshot.StreamHandle, exclusiveDir string) string {
+// Relative handles that would escape the snapshot directory are refused.
+func StreamURI(h snapshot.StreamHandle, exclusiveDir string) (string, error) {
 	switch x := h.(type) {
 	case *snapshot.FileHandle:
-		return x.Path
+		return x.Path, nil
 	case *snapshot.RelativeFileHandle:
-		return storage.Join(exclusiveDir, x.RelativePath)
+		return snapshot.ResolveRelative(exclusiveDir, x.RelativePath)
 	}
-	return ""
+	return "", nil
 }
 
 // Download copies a stream handle's bytes to a local file.
 func Download(ctx context.Context, fsys storage.FS, h snapshot.StreamHandle, exclusiveDir, local string) error {
-	if uri := StreamURI(h, exclusiveDir); uri != "" {
+	uri, err := StreamURI(h, exclusiveDir)
+	if err != nil {
+		return err
+	}
+	if uri != "" {
 		src, err := fsys.Open(ctx, uri)
 		if err != nil {
 			return err
@@ -318,7 +337,7 @@ func RestoreKeyed(ctx context.Context, fsys storage.FS, h *snapshot.IncrementalH
 		}
 	}
 	for _, f := range h.Shared {
-		if u := StreamURI(f.Handle, exclusiveDir); u != "" {
+		if u, _ := StreamURI(f.Handle, exclusiveDir); u != "" {
 			shared[f.LocalName] = u
 		}
 	}
