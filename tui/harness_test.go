@@ -253,3 +253,7 @@ func compareGolden(t *testing.T, file, got string) {
 }
 
 var _ = themes.Names
+
+type time0 = time.Time
+
+func sizeMsg(w, h int) tea.WindowSizeMsg { return tea.WindowSizeMsg{Width: w, Height: h} }
