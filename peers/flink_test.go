@@ -376,3 +376,62 @@ func TestFlinkLoadMetadata(t *testing.T) {
 		})
 	}
 }
+
+// TestFlinkHDFSCheckpoints points real Flink's checkpoint and savepoint
+// directories at the real HDFS peer (hdfs://127.0.0.1:port/..., Flink's Hadoop
+// file system over the shaded Hadoop 3.4 client): checkpoints and a savepoint
+// land there with their _metadata (checked with an HDFS client that is not
+// Flink's), Flink's loader reads them back over HDFS, and a job resumes from the
+// HDFS savepoint.
+func TestFlinkHDFSCheckpoints(t *testing.T) {
+	skipShort(t)
+	h := HDFS(t)
+	for _, version := range FlinkVersions {
+		t.Run(version, func(t *testing.T) {
+			base := h.BaseURI(t)
+			p := Flink(t, FlinkJob{Version: version, Backend: "rocksdb", Incremental: true, NumRetained: 20,
+				CheckpointDir: base + "/checkpoints", SavepointDir: base + "/savepoints"})
+			if !strings.HasPrefix(p.CheckpointsDir(), base+"/checkpoints/") {
+				t.Fatalf("CheckpointsDir %s not under %s", p.CheckpointsDir(), base)
+			}
+			chk, err := p.WaitCheckpoints(2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sp, err := p.TriggerSavepoint("", SavepointCanonical)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := h.Client("")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			for _, snap := range []string{chk, sp} {
+				if !strings.HasPrefix(snap, "hdfs://") {
+					t.Fatalf("Flink reports %s, want an hdfs:// path", snap)
+				}
+				u := strings.TrimPrefix(snap, "hdfs://"+h.Addr)
+				fi, err := c.Stat(u + "/_metadata")
+				if err != nil || fi.Size() == 0 {
+					t.Fatalf("%s/_metadata on HDFS: %v", snap, err)
+				}
+				md, err := p.LoadMetadata(snap, 1)
+				if err != nil {
+					t.Fatalf("Flink's loader over HDFS on %s: %v", snap, err)
+				}
+				if len(md.Operators) != 3 {
+					t.Errorf("%s: %d operators, want 3", snap, len(md.Operators))
+				}
+			}
+			if out := p.Resume(sp, false, FlinkJob{CheckpointDir: base + "/checkpoints"}); !out.OK {
+				t.Fatalf("resume from the HDFS savepoint %s: %v", sp, out.Error)
+			} else if err := out.Run.Cancel(); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := p.StopWithSavepoint("", false); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
