@@ -1,0 +1,87 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ckpt-dev/ckpt/engine/builtin"
+	"github.com/ckpt-dev/ckpt/engine/checkpoint"
+	"github.com/ckpt-dev/ckpt/peers"
+	"github.com/ckpt-dev/ckpt/snapshot"
+	"github.com/ckpt-dev/ckpt/storage"
+)
+
+// The exactly-once suite again, with checkpoints on a real HDFS
+// (MiniDFSCluster): a panicking operator with in-process failover, whole
+// processes killed (also inside uploads and before _metadata) and resumed
+// from the latest complete checkpoint found on HDFS, and the layout of
+// what we wrote there.
+func TestExactlyOnceOnHDFS(t *testing.T) {
+	h := peers.HDFS(t)
+	base := h.BaseURI(t)
+
+	t.Run("panicking operator", func(t *testing.T) {
+		tmp := t.TempDir()
+		out := filepath.Join(tmp, "out")
+		const records, keys = 12000, 40
+		g := countsJob(out, records, keys, 30000, 2, &builtin.Fail{After: 2000, Attempts: 2, Panic: true})
+		job, err := Submit(context.Background(), g, cfg(t,
+			"execution.checkpointing.interval=100ms",
+			"execution.checkpointing.dir="+storage.Join(base, "panic"),
+			"restart-strategy.fixed-delay.delay=10ms",
+			"parallelism.default=2",
+		), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st, err := job.Wait(); st != Finished {
+			t.Fatalf("job ended %s: %v", st, err)
+		}
+		got, want := committed(t, out), reference(records, keys)
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Fatal(diff(got, want))
+		}
+	})
+
+	for seed := int64(1); seed <= 3; seed++ {
+		t.Run(fmt.Sprintf("SIGKILL seed=%d", seed), func(t *testing.T) {
+			tmp := t.TempDir()
+			crashScenario(t, seed, storage.Join(base, fmt.Sprintf("kill-%d", seed)), tmp)
+		})
+	}
+
+	t.Run("retained checkpoint layout", func(t *testing.T) {
+		dir := storage.Join(base, "retained")
+		job, chk := runUntilCheckpoints(t, dir, 2)
+		if !strings.HasPrefix(chk, "hdfs://") {
+			t.Fatalf("latest checkpoint %s is not on HDFS", chk)
+		}
+		m, err := checkpoint.LoadMetadata(context.Background(), storage.Default(), chk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sharedFiles int
+		for _, op := range m.Operators {
+			for _, st := range op.Subtasks {
+				if ih, ok := st.ManagedKeyedState.(*snapshot.IncrementalHandle); ok {
+					for _, f := range ih.Shared {
+						uri, _, _ := m.FileURI(f.Handle)
+						if !storage.Within(storage.Join(job.CheckpointDir(), "shared"), uri) {
+							t.Errorf("shared file %s not under the job's shared/ on HDFS", uri)
+						}
+						if _, err := storage.Default().Stat(context.Background(), uri); err != nil {
+							t.Errorf("shared file missing: %v", err)
+						}
+						sharedFiles++
+					}
+				}
+			}
+		}
+		if sharedFiles == 0 {
+			t.Fatal("no shared SST files referenced")
+		}
+	})
+}
