@@ -53,25 +53,7 @@ type diffMsg struct {
 
 // readMetadata decodes a whole snapshot (a _metadata file or its dir).
 func readMetadata(ctx context.Context, fsys storage.FS, uri string) (*snapshot.Metadata, error) {
-	meta := uri
-	fi, err := fsys.Stat(ctx, uri)
-	if err != nil {
-		return nil, err
-	}
-	if fi.IsDir {
-		meta = storage.Join(uri, "_metadata")
-	}
-	f, err := fsys.Open(ctx, meta)
-	if err != nil {
-		if fi.IsDir && storage.IsNotExist(err) {
-			return nil, fmt.Errorf("%s has no _metadata: not a complete checkpoint or savepoint", uri)
-		}
-		return nil, err
-	}
-	defer f.Close()
-	d := snapshot.NewDecoder(f, snapshot.DecodeOptions{Name: meta, Size: f.Size()})
-	d.Location, d.ExclusiveDir = meta, storage.Dir(meta)
-	return d.Decode()
+	return snapshot.Read(ctx, fsys, uri)
 }
 
 func (s *Diff) Init() tea.Cmd {

@@ -179,21 +179,14 @@ func (s *Inspect) Init() tea.Cmd {
 		cctx, cancel := withTimeout(tctx, timeout)
 		defer cancel()
 		m := inspectOpenedMsg{sid: sid}
-		fi, err := fsys.Stat(cctx, uri)
+		loc, err := snapshot.Locate(cctx, fsys, uri)
 		if err != nil {
 			m.err = err
 			return m
 		}
-		m.meta = uri
-		if fi.IsDir {
-			m.meta = storage.Join(uri, "_metadata")
-		}
-		m.excl = storage.Dir(m.meta)
+		m.meta, m.excl = loc.MetadataURI, loc.ExclusiveDir
 		f, err := fsys.Open(cctx, m.meta)
 		if err != nil {
-			if fi.IsDir && storage.IsNotExist(err) {
-				err = fmt.Errorf("%s has no _metadata: not a complete checkpoint or savepoint", uri)
-			}
 			m.err = err
 			return m
 		}

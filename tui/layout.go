@@ -1,9 +1,9 @@
 package tui
 
 import (
-	"strconv"
 	"strings"
 
+	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
 )
 
@@ -22,56 +22,32 @@ const (
 	KindTemp       // an unfinished atomic write (.name.ckpt-tmp-…)
 )
 
-// classify names an entry by its name alone (no I/O). Completeness of a
-// chk-N dir needs a Stat of its _metadata and is checked separately.
+// classify names an entry by its name alone (no I/O), with snapshot's
+// layout rules; completeness of a chk-N dir needs a Stat of its _metadata
+// and is checked separately.
 func classify(name string, isDir bool) (Kind, int64) {
 	if storage.IsTemporary(name) {
 		return KindTemp, 0
 	}
-	if !isDir {
-		if name == "_metadata" {
-			return KindMetadata, 0
-		}
-		return KindFile, 0
-	}
-	switch {
-	case name == "shared":
+	switch snapshot.KindOfName(name, isDir) {
+	case snapshot.PathMetadataFile:
+		return KindMetadata, 0
+	case snapshot.PathSharedDir:
 		return KindShared, 0
-	case name == "taskowned":
+	case snapshot.PathTaskOwnedDir:
 		return KindTaskOwned, 0
-	case isJobID(name):
+	case snapshot.PathJobDir:
 		return KindJob, 0
-	case strings.HasPrefix(name, "chk-"):
-		if n, err := strconv.ParseInt(name[4:], 10, 64); err == nil && n >= 0 && name[4] != '+' {
-			return KindCheckpoint, n
-		}
-	case isSavepointDir(name):
+	case snapshot.PathCheckpointDir:
+		n, _ := snapshot.ParseCheckpointDirName(name)
+		return KindCheckpoint, n
+	case snapshot.PathSavepointDir:
 		return KindSavepoint, 0
 	}
-	return KindDir, 0
-}
-
-func isHex(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
+	if isDir {
+		return KindDir, 0
 	}
-	return true
-}
-
-// isJobID: Flink job ids are 32 lowercase hex digits.
-func isJobID(s string) bool { return len(s) == 32 && isHex(s) }
-
-// isSavepointDir: savepoint-<first 6 hex of the job id>-<12 random hex>.
-func isSavepointDir(s string) bool {
-	if !strings.HasPrefix(s, "savepoint-") {
-		return false
-	}
-	rest := s[len("savepoint-"):]
-	parts := strings.Split(rest, "-")
-	return len(parts) == 2 && len(parts[0]) == 6 && isHex(parts[0]) && len(parts[1]) == 12 && isHex(parts[1])
+	return KindFile, 0
 }
 
 // snapshotDir reports whether a kind of directory holds a _metadata.

@@ -168,7 +168,12 @@ func filePath(h snapshot.Handle, excl string) (string, bool) {
 		if excl == "" {
 			return h.RelativePath, true
 		}
-		return storage.Join(excl, h.RelativePath), true
+		p, err := snapshot.ResolveRelative(excl, h.RelativePath)
+		if err != nil {
+			// Keep it visible (and flagged by the caller) rather than hide it.
+			return h.RelativePath, true
+		}
+		return p, true
 	case *snapshot.SegmentFileHandle:
 		return h.PhysicalPath, true
 	}
@@ -222,8 +227,10 @@ func newSubtaskScreen(ctx *Context, parent *Inspect, r *opRow, st *snapshot.Subt
 			hr.size = v.Handle.StateSize()
 			if p, ok := filePath(v.Handle, parent.excl); ok {
 				hr.path = p
-				if _, rel := v.Handle.(*snapshot.RelativeFileHandle); rel && !storage.Within(parent.excl, p) {
-					hr.escape = true
+				if rh, rel := v.Handle.(*snapshot.RelativeFileHandle); rel {
+					if _, err := snapshot.ResolveRelative(parent.excl, rh.RelativePath); err != nil {
+						hr.escape = true
+					}
 				}
 			}
 		}
