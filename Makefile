@@ -14,10 +14,11 @@ run: build
 	./$(BIN) demo bin/demo
 
 # Every test, real peers included (they skip loudly without Java/Maven unless
-# CI=true or CKPT_REQUIRE_PEERS=1, where missing peers fail).
+# CI=true or CKPT_REQUIRE_PEERS=1, where missing peers fail). One real HDFS
+# serves every package's tests and is stopped afterwards (peers/with-hdfs.sh).
 test: peers
 	$(GO) vet $(PKGS)
-	$(GO) test -count=1 -timeout 28m $(PKGS)
+	./peers/with-hdfs.sh $(GO) test -count=1 -timeout 28m $(PKGS)
 
 test-short:
 	$(GO) test -short $(PKGS)
