@@ -934,6 +934,37 @@ func (p *FlinkPeer) poll(path string, out any, done func() bool) error {
 	return fmt.Errorf("flink REST %s: not completed within 120 s", path)
 }
 
+// ---- jar submission (POST /jars/upload, /jars/:id/run) ----
+
+// FlinkJobEntryClass is the entry class of JobJar: it builds the job from ProgramArgs.
+const FlinkJobEntryClass = "dev.ckpt.peer.PeerJob"
+
+// JobJar is the harness's job jar for this Flink version, for clients that submit
+// like a user would: POST /jars/upload (part "jarfile"), then POST /jars/:id/run
+// with entryClass FlinkJobEntryClass, programArgsList ProgramArgs(job) and, to
+// resume, savepointPath/allowNonRestoredState/claimMode (restoreMode on 1.20).
+func (p *FlinkPeer) JobJar() string {
+	return filepath.Join(Dir(), "flink", "target", "flink-"+p.version, "ckpt-flink-peer.jar")
+}
+
+// ProgramArgs are the program arguments that make JobJar's entry class run job.
+func (p *FlinkPeer) ProgramArgs(job FlinkJob) ([]string, error) {
+	spec, err := p.jobSpec(job, nil)
+	if err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(spec)
+	if err != nil {
+		return nil, err
+	}
+	return []string{"--job", string(b)}, nil
+}
+
+// Run returns a handle for a job submitted by other means (e.g. /jars/:id/run).
+func (p *FlinkPeer) Run(jobID string, job FlinkJob) *FlinkRun {
+	return &FlinkRun{peer: p, id: jobID, job: p.withDefaults(job)}
+}
+
 // ---- metadata loader and throughput ----
 
 // FlinkMetadata is what Flink's own loader (Checkpoints.loadCheckpointMetadata)

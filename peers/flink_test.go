@@ -1,7 +1,12 @@
 package peers
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"mime/multipart"
+	"net/http"
+	"net/textproto"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -241,6 +246,21 @@ func TestFlinkResume(t *testing.T) {
 						}
 					}},
 			}
+			// What a REST client does (flink run -s … -n through the JobManager's REST API).
+			t.Run("jar-upload-run-allow-non-restored", func(t *testing.T) {
+				changed := FlinkJob{Operators: withOps(func(o []FlinkOp) []FlinkOp { o[1].UID = "count-v2"; return o })}
+				run := jarRun(t, p, changed, sp, true)
+				c, err := run.Checkpoints()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if c.Counts.Restored != 1 {
+					t.Errorf("job run from the jar: restored=%d, want 1", c.Counts.Restored)
+				}
+				if err := run.Cancel(); err != nil {
+					t.Fatal(err)
+				}
+			})
 			for _, tc := range cases {
 				t.Run(tc.name, func(t *testing.T) {
 					out := p.Resume(tc.path, tc.allow, FlinkJob{Operators: tc.ops, MaxParallelism: tc.maxP, NumRetained: 20})
@@ -461,4 +481,55 @@ func TestFlinkThroughput(t *testing.T) {
 	}
 	t.Logf("Flink %s heap, generator→keyBy→sum→discard, 100k keys: %.0f records/s (%d records in %.1fs)",
 		p.Version(), fast.RecordsPerSecond, fast.Records, fast.Seconds)
+}
+
+// jarRun uploads the harness jar through Flink's REST API and runs job from
+// savepoint, the way a REST client resumes a job; it returns the running job.
+func jarRun(t *testing.T, p *FlinkPeer, job FlinkJob, savepoint string, allowNonRestored bool) *FlinkRun {
+	t.Helper()
+	jar, err := os.ReadFile(p.JobJar())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Disposition", `form-data; name="jarfile"; filename="ckpt-flink-peer.jar"`)
+	h.Set("Content-Type", "application/x-java-archive")
+	part, err := mw.CreatePart(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	part.Write(jar)
+	mw.Close()
+	resp, err := http.Post(p.RESTURL()+"/jars/upload", mw.FormDataContentType(), &body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var up struct {
+		Filename string `json:"filename"`
+		Status   string `json:"status"`
+	}
+	json.NewDecoder(resp.Body).Decode(&up)
+	resp.Body.Close()
+	if up.Status != "success" {
+		t.Fatalf("POST /jars/upload: HTTP %d %+v", resp.StatusCode, up)
+	}
+	args, err := p.ProgramArgs(job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := map[string]any{"entryClass": FlinkJobEntryClass, "programArgsList": args,
+		"savepointPath": URI(savepoint), "allowNonRestoredState": allowNonRestored}
+	var out struct {
+		JobID string `json:"jobid"`
+	}
+	if err := p.rest(http.MethodPost, "/jars/"+filepath.Base(up.Filename)+"/run", req, &out); err != nil {
+		t.Fatal(err)
+	}
+	run := p.Run(out.JobID, job)
+	if err := run.WaitState("RUNNING", 60*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	return run
 }
