@@ -80,6 +80,7 @@ type Inspect struct {
 	// uids entered or loaded by the user: used to name operators and as
 	// the new job's operators in the dry-run.
 	uids    []string
+	details bool // tab: the details pane of the selected operator is shown
 	dryRun  bool
 	dry     DryRun // computed when the uids, operators or mode change
 	prompt  *textinput.Model
@@ -135,8 +136,14 @@ func (s *Inspect) chromeRows() int {
 	if s.dryRun {
 		n++
 	}
+	if s.details {
+		n += detailRows
+	}
 	return n
 }
+
+// detailRows is the height of the details pane.
+const detailRows = 8
 
 func (s *Inspect) Close() { s.ctx.Tasks.Cancel(s.task, s.uidTask) }
 
@@ -552,6 +559,9 @@ func (s *Inspect) key(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	k := s.keys
 	switch {
+	case matches(msg, s.ctx.Global.NextPane):
+		s.details = !s.details
+		s.SetSize(s.w, s.h)
 	case matches(msg, k.Open):
 		if r := s.selected(); r != nil && !r.newOnly {
 			return Push(newOperatorScreen(s.ctx, s, r))
@@ -738,6 +748,13 @@ func (s *Inspect) View() string {
 		out = append(out, s.list.View(func(i int, sel bool) string { return s.row(s.rows[i], sel, cols) }))
 	}
 	view := strings.Join(out, "\n")
+	if s.details {
+		lines := strings.Split(view, "\n")
+		for len(lines) < s.h-detailRows {
+			lines = append(lines, "")
+		}
+		view = strings.Join(append(lines[:s.h-detailRows], s.detailPane()...), "\n")
+	}
 	if s.prompt != nil {
 		lines := strings.Split(view, "\n")
 		for len(lines) < s.h {
@@ -885,4 +902,45 @@ func sharedBytes(ctx context.Context, fsys storage.FS, metadataURI, sharedDir st
 		n += v.Handle.StateSize()
 	})
 	return n, nil
+}
+
+// detailPane describes the selected operator in full (tab shows it).
+func (s *Inspect) detailPane() []string {
+	th := s.ctx.Theme
+	out := []string{th.Border.Render(strings.Repeat("─", max(s.w, 1)))}
+	r := s.selected()
+	if r == nil {
+		return append(out, th.Muted.Render(" no operator selected"))
+	}
+	uid := r.uid
+	switch {
+	case r.op.UID != "":
+		uid += " (stored in the file)"
+	case uid != "":
+		uid += " (mapped: murmur3_128 of the uid matches this ID)"
+	default:
+		uid = "unknown — press u to map uids"
+	}
+	line := func(k, v string) string {
+		return text.Fit(" "+th.Muted.Render(text.Fit(k, 13))+text.Sanitize(v), s.w)
+	}
+	out = append(out,
+		line("operator ID", r.id),
+		line("uid", uid),
+		line("name", map[bool]string{true: r.op.Name, false: "—"}[r.op.Name != ""]),
+		line("parallelism", fmt.Sprintf("%d (max %d)", r.op.Parallelism, r.op.MaxParallelism)),
+		line("state", fmt.Sprintf("%s in %d handles · %s", text.Bytes(r.size), r.handles, r.kinds)),
+	)
+	sub := fmt.Sprintf("%d", len(r.op.Subtasks))
+	if r.finished > 0 {
+		sub += fmt.Sprintf(" (%d finished)", r.finished)
+	}
+	if r.op.CoordinatorState != nil {
+		sub += fmt.Sprintf(" · coordinator state %s", text.Bytes(r.op.CoordinatorState.StateSize()))
+	}
+	out = append(out, line("subtasks", sub))
+	for len(out) < detailRows {
+		out = append(out, "")
+	}
+	return out[:detailRows]
 }

@@ -30,6 +30,7 @@ func TestInspectGolden(t *testing.T) {
 		{name: "inspect-operator", args: []string{job + "/chk-18"}, keys: []string{"j", "enter"}},
 		{name: "inspect-subtask", args: []string{job + "/chk-18"}, keys: []string{"j", "enter", "enter"}},
 		{name: "inspect-no-metadata", args: []string{job + "/chk-19"}},
+		{name: "inspect-details-pane", args: []string{job + "/chk-18"}, keys: []string{"j", "tab"}},
 		{name: "diff", args: []string{job + "/chk-17", job + "/chk-18"}},
 	}
 	for _, tc := range tests {
