@@ -149,7 +149,7 @@ func TestDeepNestingIsRefused(t *testing.T) {
 	for i := 0; i < maxHandleDepth+2; i++ {
 		k = &ChangelogHandle{Range: KeyGroupRange{0, 0}, NonMaterialized: []KeyedHandle{k}}
 	}
-	m := &Metadata{Version: Version3, Operators: []*OperatorState{{ID: OperatorIDFromUID("x"),
+	m := &Metadata{Version: Version3, Operators: []*OperatorState{{ID: OperatorIDFromUID("x"), Parallelism: 1, MaxParallelism: 128,
 		Subtasks: []*SubtaskState{{ManagedKeyedState: k}}}}}
 	if _, err := Marshal(m); err == nil || !strings.Contains(err.Error(), "nested deeper") {
 		t.Fatalf("encode: %v", err)

@@ -267,8 +267,14 @@ func (d *Decoder) operator() (*OperatorState, error) {
 	if op.Parallelism, err = r.i32("the operator parallelism"); err != nil {
 		return nil, err
 	}
+	pat := r.offset()
 	if op.MaxParallelism, err = r.i32("the operator max parallelism"); err != nil {
 		return nil, err
+	}
+	// Flink's OperatorState refuses these too.
+	if op.Parallelism < 0 || op.MaxParallelism < 1 || op.Parallelism > op.MaxParallelism {
+		return nil, r.failf(pat-4, "a parallelism between 0 and the max parallelism (at least 1)",
+			"parallelism %d, max parallelism %d", op.Parallelism, op.MaxParallelism)
 	}
 	if v == Version2 {
 		if op.LegacyChainLength, err = r.i32("the legacy chain length"); err != nil {
@@ -280,7 +286,7 @@ func (d *Decoder) operator() (*OperatorState, error) {
 		}
 		op.Subtasks = make([]*SubtaskState, 0, r.capFor(n))
 		for i := 0; i < n; i++ {
-			idx, err := r.i32("a subtask index")
+			idx, err := d.subtaskIndex(op, false)
 			if err != nil {
 				return nil, err
 			}
@@ -324,7 +330,7 @@ func (d *Decoder) operator() (*OperatorState, error) {
 	}
 	op.Subtasks = make([]*SubtaskState, 0, r.capFor(int(n)))
 	for i := 0; i < int(n); i++ {
-		idx, err := r.i32("a subtask index")
+		idx, err := d.subtaskIndex(op, true)
 		if err != nil {
 			return nil, err
 		}
@@ -339,6 +345,25 @@ func (d *Decoder) operator() (*OperatorState, error) {
 		op.Subtasks = append(op.Subtasks, st)
 	}
 	return op, nil
+}
+
+// subtaskIndex reads a stored subtask index and checks it against the
+// operator's parallelism (a negative value marks a finished subtask, V3+).
+func (d *Decoder) subtaskIndex(op *OperatorState, finishedMarkers bool) (int32, error) {
+	r := d.r
+	at := r.offset()
+	idx, err := r.i32("a subtask index")
+	if err != nil {
+		return 0, err
+	}
+	real := idx
+	if finishedMarkers && idx < 0 {
+		real = -idx - 1
+	}
+	if real < 0 || real >= op.Parallelism {
+		return 0, r.failf(at, fmt.Sprintf("a subtask index below the parallelism %d", op.Parallelism), "stored index %d", idx)
+	}
+	return idx, nil
 }
 
 func (d *Decoder) subtask(index int32) (*SubtaskState, error) {
@@ -484,7 +509,7 @@ func (d *Decoder) operatorHandle(want string) (OperatorHandle, error) {
 		h.FileMerging = fm
 	}
 	dat := r.offset()
-	if h.Delegate, err = d.stream("the operator state stream handle"); err != nil {
+	if h.Delegate, err = d.requiredStream("the operator state stream handle"); err != nil {
 		return nil, err
 	}
 	if h.FileMerging != nil {
@@ -561,7 +586,7 @@ func (d *Decoder) keyGroupsBody(tag Tag) (*KeyGroupsHandle, error) {
 		}
 		h.Offsets = append(h.Offsets, v)
 	}
-	if h.Delegate, err = d.stream("the key-groups data stream handle"); err != nil {
+	if h.Delegate, err = d.requiredStream("the key-groups data stream handle"); err != nil {
 		return nil, err
 	}
 	if tag == TagKeyGroupsV2 {
@@ -652,6 +677,16 @@ func (d *Decoder) stream(want string) (StreamHandle, error) {
 		return &EmptySegmentFileHandle{}, nil
 	}
 	return nil, r.failf(at, want, "tag %d (%s) is not a stream state handle (0, 1, 2, 3, 6, 15, 16)", tag, Tag(tag))
+}
+
+// requiredStream is stream for slots where Flink refuses a null handle.
+func (d *Decoder) requiredStream(want string) (StreamHandle, error) {
+	at := d.r.offset()
+	h, err := d.stream(want)
+	if err == nil && h == nil {
+		return nil, d.r.failf(at, want, "null tag (Flink requires a handle here)")
+	}
+	return h, err
 }
 
 // keyed reads a handle in a keyed slot; nil for the null tag.
@@ -750,7 +785,7 @@ func (d *Decoder) namedHandles(want string) ([]NamedHandle, error) {
 		if nh.LocalName, err = r.utf("a local file name"); err != nil {
 			return nil, err
 		}
-		if nh.Handle, err = d.stream("the file's stream handle"); err != nil {
+		if nh.Handle, err = d.requiredStream("the file's stream handle"); err != nil {
 			return nil, err
 		}
 		out = append(out, nh)
@@ -771,18 +806,26 @@ func (d *Decoder) changelog(t Tag) (*ChangelogHandle, error) {
 	for _, part := range []struct {
 		want string
 		dst  *[]KeyedHandle
-	}{{"the number of materialized handles", &h.Materialized}, {"the number of non-materialized handles", &h.NonMaterialized}} {
+		nullOK bool
+	}{{"the number of materialized handles", &h.Materialized, true}, {"the number of non-materialized handles", &h.NonMaterialized, false}} {
 		n, err := r.count(part.want, 1)
 		if err != nil {
 			return nil, err
 		}
 		list := make([]KeyedHandle, 0, r.capFor(n))
 		for i := 0; i < n; i++ {
+			at := r.offset()
 			k, err := d.keyed("a nested keyed state handle")
 			if err != nil {
 				return nil, err
 			}
-			list = append(list, k) // a nil entry round-trips as a null tag
+			// Flink skips a null materialized entry with a warning (kept
+			// here so the bytes round-trip) but fails on a null
+			// non-materialized one.
+			if k == nil && !part.nullOK {
+				return nil, r.failf(at, "a non-null non-materialized changelog handle", "null tag")
+			}
+			list = append(list, k)
 		}
 		*part.dst = list
 	}
@@ -932,7 +975,7 @@ func (d *Decoder) channel(input bool) (*ChannelHandle, error) {
 		if h.Size, err = r.i64("the channel state size"); err != nil {
 			return nil, err
 		}
-		if h.Delegate, err = d.stream("the channel state stream handle"); err != nil {
+		if h.Delegate, err = d.requiredStream("the channel state stream handle"); err != nil {
 			return nil, err
 		}
 		n, err := r.i32("the merged channel offsets length")

@@ -179,6 +179,14 @@ func (e *encoder) operator(op *OperatorState) error {
 	} else if op.Name != "" || op.UID != "" {
 		return e.fail("format version %d cannot store the operator name/uid (%q/%q); use version 5 or later", v, op.Name, op.UID)
 	}
+	if op.Parallelism < 0 || op.MaxParallelism < 1 || op.Parallelism > op.MaxParallelism {
+		return e.fail("parallelism %d, max parallelism %d: Flink needs 0 ≤ parallelism ≤ max parallelism, max ≥ 1", op.Parallelism, op.MaxParallelism)
+	}
+	for _, st := range op.Subtasks {
+		if st != nil && (st.Index < 0 || st.Index >= op.Parallelism) {
+			return e.fail("subtask index %d outside 0..%d (parallelism %d)", st.Index, op.Parallelism-1, op.Parallelism)
+		}
+	}
 	e.i64(op.ID.LowerPart())
 	e.i64(op.ID.UpperPart())
 	e.i32(op.Parallelism)
@@ -333,7 +341,15 @@ func (e *encoder) operatorHandle(h OperatorHandle) error {
 			return e.fail("a file-merging operator handle needs a segment file handle, not %s", tagOf(osh.Delegate))
 		}
 	}
-	return e.stream(osh.Delegate)
+	return e.required(osh.Delegate, "operator state data")
+}
+
+// required writes a stream handle where Flink refuses a null one.
+func (e *encoder) required(h StreamHandle, what string) error {
+	if h == nil {
+		return e.fail("%s: missing stream handle (Flink refuses a null one here)", what)
+	}
+	return e.stream(h)
 }
 
 func (e *encoder) enter() error {
@@ -358,7 +374,7 @@ func (e *encoder) keyGroupsBody(h *KeyGroupsHandle) error {
 	for _, o := range h.Offsets {
 		e.i64(o)
 	}
-	if err := e.stream(h.Delegate); err != nil {
+	if err := e.required(h.Delegate, "key-groups data"); err != nil {
 		return err
 	}
 	if h.Variant == TagKeyGroupsV2 {
@@ -452,7 +468,7 @@ func (e *encoder) keyed(h KeyedHandle) error {
 				if err := e.utf(f.LocalName, "local file name"); err != nil {
 					return err
 				}
-				if err := e.stream(f.Handle); err != nil {
+				if err := e.required(f.Handle, "file "+f.LocalName); err != nil {
 					return err
 				}
 			}
@@ -469,9 +485,12 @@ func (e *encoder) keyed(h KeyedHandle) error {
 		e.i32(h.Range.Start)
 		e.i32(h.Range.Count)
 		e.i64(h.CheckpointedSize)
-		for _, list := range [][]KeyedHandle{h.Materialized, h.NonMaterialized} {
+		for li, list := range [][]KeyedHandle{h.Materialized, h.NonMaterialized} {
 			e.length(len(list), "nested handles")
 			for _, k := range list {
+				if k == nil && li == 1 {
+					return e.fail("a nil non-materialized changelog handle (Flink refuses it)")
+				}
 				if err := e.keyed(k); err != nil {
 					return err
 				}
@@ -537,7 +556,7 @@ func (e *encoder) channels(hs []*ChannelHandle, input bool) error {
 		e.i32(h.Subtask)
 		if h.Kind.Merged() {
 			e.i64(h.Size)
-			if err := e.stream(h.Delegate); err != nil {
+			if err := e.required(h.Delegate, "channel state"); err != nil {
 				return err
 			}
 			e.length(len(h.MergedOffsets), "merged offsets")
@@ -551,7 +570,7 @@ func (e *encoder) channels(hs []*ChannelHandle, input bool) error {
 			e.i64(o)
 		}
 		e.i64(h.Size)
-		if err := e.stream(h.Delegate); err != nil {
+		if err := e.required(h.Delegate, "channel state"); err != nil {
 			return err
 		}
 	}

@@ -76,8 +76,9 @@ func kitchenSink(v int) *Metadata {
 		return m
 	}
 	op1.CoordinatorState = &ByteStreamHandle{Name: "coord", Data: []byte("enumerator")}
+	op1.Parallelism = 4 // subtask 3 finished
 	op1.Subtasks[0].InputChannels = []*ChannelHandle{{Kind: InputChannel, Subtask: 0, Gate: 0, Channel: 1, Offsets: []int64{0, 32}, Size: 64, Delegate: rel("ch-in", 64)}}
-	op1.Subtasks[0].OutputChannels = []*ChannelHandle{{Kind: ResultSubpartition, Subtask: 0, Gate: 0, Channel: 2, Offsets: []int64{}, Size: 0, Delegate: nil}}
+	op1.Subtasks[0].OutputChannels = []*ChannelHandle{{Kind: ResultSubpartition, Subtask: 0, Gate: 0, Channel: 2, Offsets: []int64{}, Size: 0, Delegate: &ByteStreamHandle{Name: "empty", Data: []byte{}}}}
 	op1.Subtasks = append(op1.Subtasks, &SubtaskState{Index: 3, Finished: true})
 	m.Operators = append(m.Operators, &OperatorState{ID: OperatorIDFromUID("done"), Parallelism: 1, MaxParallelism: 128, FullyFinished: true})
 	if v >= Version4 {
