@@ -804,8 +804,8 @@ func (d *Decoder) changelog(t Tag) (*ChangelogHandle, error) {
 		return nil, err
 	}
 	for _, part := range []struct {
-		want string
-		dst  *[]KeyedHandle
+		want   string
+		dst    *[]KeyedHandle
 		nullOK bool
 	}{{"the number of materialized handles", &h.Materialized, true}, {"the number of non-materialized handles", &h.NonMaterialized, false}} {
 		n, err := r.count(part.want, 1)
