@@ -757,6 +757,9 @@ func runContract(t *testing.T, b contractBackend) {
 		if u, err := DiskUsage(ctx, fsys, Join(root, "chk-3", "_metadata")); err != nil || u != (Usage{Files: 1, Bytes: 1234}) {
 			t.Fatalf("DiskUsage of one file = %+v, %v", u, err)
 		}
+		if u, err := Summarize(ctx, fsys, Join(root, "chk-3", "_metadata")); err != nil || u != (Usage{Files: 1, Bytes: 1234}) {
+			t.Fatalf("Summarize of one file = %+v, %v", u, err)
+		}
 
 		// Walk: every entry once, parents first, sizes as written.
 		var order []string

@@ -938,6 +938,10 @@ func isRemote(err error) bool {
 }
 
 func (h *HDFS) classify(err error) error {
+	var done *remoteException
+	if errors.As(err, &done) || strings.Contains(err.Error(), "as HDFS user") {
+		return err // classified already
+	}
 	var re hdfs.Error
 	if errors.As(err, &re) {
 		msg := re.Message()
