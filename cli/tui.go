@@ -36,3 +36,17 @@ func runTUI(cmd *cobra.Command, screen string, args []string) error {
 func RunTUI(cmd *cobra.Command, screen string, args ...string) error {
 	return runTUI(cmd, screen, args)
 }
+
+// AddTUIFlag gives a command -i/--tui ("show the result in the TUI").
+// inspect and diff use it: in RunE,
+//
+//	if TUIRequested(cmd) { return RunTUI(cmd, "inspect", path) }
+func AddTUIFlag(cmd *cobra.Command) {
+	cmd.Flags().BoolP("tui", "i", false, "open the result in the terminal UI")
+}
+
+// TUIRequested reports whether -i/--tui was given.
+func TUIRequested(cmd *cobra.Command) bool {
+	v, _ := cmd.Flags().GetBool("tui")
+	return v
+}
