@@ -369,7 +369,8 @@ func (d *Decoder) subtaskIndex(op *OperatorState, finishedMarkers bool) (int32, 
 func (d *Decoder) subtask(index int32) (*SubtaskState, error) {
 	r := d.r
 	v := d.hdr.Version
-	st := &SubtaskState{Index: index}
+	st := r.subtasks.new()
+	st.Index = index
 	var err error
 	if v == Version2 {
 		if st.LegacyDuration, err = r.i64("the legacy subtask duration"); err != nil {
@@ -464,7 +465,7 @@ func (d *Decoder) operatorHandle(want string) (OperatorHandle, error) {
 	default:
 		return nil, r.failf(at, want, "tag %d (%s) is not an operator state handle (4 or 17)", tag, Tag(tag))
 	}
-	h := &OperatorStreamHandle{}
+	h := r.opStreams.new()
 	n, err := r.count("the number of named operator states", 7)
 	if err != nil {
 		return nil, err
@@ -609,7 +610,7 @@ func (d *Decoder) stream(want string) (StreamHandle, error) {
 	case TagNull:
 		return nil, nil
 	case TagByteStream:
-		h := &ByteStreamHandle{}
+		h := r.inline.new()
 		if h.Name, err = r.utf("the inline handle name"); err != nil {
 			return nil, err
 		}
@@ -622,7 +623,7 @@ func (d *Decoder) stream(want string) (StreamHandle, error) {
 		}
 		return h, nil
 	case TagFile:
-		h := &FileHandle{}
+		h := r.files.new()
 		if h.Size, err = r.i64("the file state size"); err != nil {
 			return nil, err
 		}
@@ -631,7 +632,7 @@ func (d *Decoder) stream(want string) (StreamHandle, error) {
 		}
 		return h, nil
 	case TagRelativeFile:
-		h := &RelativeFileHandle{}
+		h := r.relFiles.new()
 		if h.RelativePath, err = r.utf("the relative file path"); err != nil {
 			return nil, err
 		}
@@ -740,7 +741,8 @@ func nonNil[T KeyedHandle](h T, err error) (KeyedHandle, error) {
 
 func (d *Decoder) incremental(t Tag) (*IncrementalHandle, error) {
 	r := d.r
-	h := &IncrementalHandle{V1: t == TagIncrementalV1}
+	h := r.incs.new()
+	h.V1 = t == TagIncrementalV1
 	var err error
 	if h.CheckpointID, err = r.i64("the incremental handle's checkpoint id"); err != nil {
 		return nil, err

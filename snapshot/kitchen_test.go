@@ -278,3 +278,26 @@ func TestMUTF8(t *testing.T) {
 		t.Error("invalid Go string encoded")
 	}
 }
+
+// The reader's fast path (word-at-a-time ASCII check, chunked strings,
+// interning) gives the same strings as the reference decoder.
+func TestStringTableMatchesDecoder(t *testing.T) {
+	var st stringTable
+	inputs := [][]byte{nil, []byte("a"), []byte("000010.sst"), []byte("0123456789abcdef0123456789abcdef-long")}
+	for pos := 0; pos < 20; pos++ {
+		b := []byte("abcdefghijklmnopqrst")
+		nul := append(append(append([]byte{}, b[:pos]...), 0xC0, 0x80), b[pos:]...)
+		high := append(append(append([]byte{}, b[:pos]...), 0xC3, 0xA9), b[pos:]...)
+		raw0 := append(append(append([]byte{}, b[:pos]...), 0x00), b[pos:]...)
+		inputs = append(inputs, nul, high, raw0)
+	}
+	for round := 0; round < 2; round++ { // the second round hits the intern table
+		for _, in := range inputs {
+			want, wantOK := decodeMUTF8(in)
+			got, ok := st.decode(in)
+			if ok != wantOK || got != want {
+				t.Fatalf("decode(%q) = %q %v, want %q %v", in, got, ok, want, wantOK)
+			}
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"unsafe"
 )
 
 // DecodeError says what went wrong where: the file, the byte offset and
@@ -48,6 +49,26 @@ type reader struct {
 	depth int   // nesting of recursive handles
 
 	strs stringTable
+
+	// Slabs for the handles a large file holds by the million: one
+	// allocation per 128 handles instead of one each.
+	files     slab[FileHandle]
+	relFiles  slab[RelativeFileHandle]
+	inline    slab[ByteStreamHandle]
+	incs      slab[IncrementalHandle]
+	subtasks  slab[SubtaskState]
+	opStreams slab[OperatorStreamHandle]
+}
+
+type slab[T any] struct{ free []T }
+
+func (s *slab[T]) new() *T {
+	if len(s.free) == 0 {
+		s.free = make([]T, 128)
+	}
+	p := &s.free[0]
+	s.free = s.free[1:]
+	return p
 }
 
 const readBufSize = 256 << 10
@@ -272,32 +293,82 @@ func (r *reader) atEOF() (bool, error) {
 	return false, err
 }
 
-// stringTable turns modified-UTF-8 bytes into Go strings, sharing one copy
-// of short strings that repeat (local file names like 000010.sst, state
-// names, backend ids), which keeps the decoded form small.
+// stringTable turns modified-UTF-8 bytes into Go strings. Short strings
+// that repeat (local file names like 000010.sst, state names) share one
+// copy; the rest are carved out of large chunks instead of one allocation
+// each, which keeps a 100 MB file's million strings cheap to build and to
+// scan for the garbage collector. Strings are never modified after they
+// are handed out, so sharing a chunk is safe.
 type stringTable struct {
-	m map[string]string
+	m     map[string]string
+	chunk []byte
 }
 
-const internMax = 24
+const (
+	internMax = 24
+	chunkSize = 64 << 10
+)
 
 func (t *stringTable) decode(b []byte) (string, bool) {
+	if len(b) == 0 {
+		return "", true
+	}
 	if len(b) <= internMax {
 		if s, ok := t.m[string(b)]; ok { // no allocation for the lookup
 			return s, true
 		}
 	}
-	s, ok := decodeMUTF8(b)
-	if !ok {
-		return "", false
+	var s string
+	if isPlainASCII(b) {
+		s = t.store(b)
+	} else {
+		d, ok := decodeMUTF8(b)
+		if !ok {
+			return "", false
+		}
+		s = t.store(unsafe.Slice(unsafe.StringData(d), len(d)))
 	}
 	if len(b) <= internMax {
 		if t.m == nil {
 			t.m = make(map[string]string)
 		}
 		if len(t.m) < 1<<16 {
-			t.m[string(b)] = s
+			t.m[s] = s
 		}
 	}
 	return s, true
+}
+
+// store copies b into the current chunk and returns it as a string.
+func (t *stringTable) store(b []byte) string {
+	if len(b) > chunkSize/8 {
+		return string(b)
+	}
+	if len(t.chunk) < len(b) {
+		t.chunk = make([]byte, chunkSize)
+	}
+	n := copy(t.chunk, b)
+	s := unsafe.String(&t.chunk[0], n)
+	t.chunk = t.chunk[n:]
+	return s
+}
+
+// isPlainASCII reports whether b holds only bytes 0x01..0x7F, where
+// modified UTF-8 and Go strings agree; eight bytes at a time.
+func isPlainASCII(b []byte) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	for len(b) >= 8 {
+		w := binary.LittleEndian.Uint64(b)
+		// A high bit set, or a zero byte (the classic has-zero-byte test).
+		if w&hi != 0 || (w-lo)&^w&hi != 0 {
+			return false
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c == 0 || c >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
