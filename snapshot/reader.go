@@ -318,22 +318,24 @@ func (t *stringTable) decode(b []byte) (string, bool) {
 			return s, true
 		}
 	}
-	var s string
+	var s, key string
 	if isPlainASCII(b) {
 		s = t.store(b)
+		key = s // the raw bytes and the string are the same
 	} else {
 		d, ok := decodeMUTF8(b)
 		if !ok {
 			return "", false
 		}
 		s = t.store(unsafe.Slice(unsafe.StringData(d), len(d)))
+		key = string(b) // the table is keyed by the raw modified UTF-8
 	}
 	if len(b) <= internMax {
 		if t.m == nil {
 			t.m = make(map[string]string)
 		}
 		if len(t.m) < 1<<16 {
-			t.m[s] = s
+			t.m[key] = s
 		}
 	}
 	return s, true
