@@ -207,6 +207,9 @@ func StartFlink(t testing.TB, opts FlinkOptions) *FlinkPeer {
 		"-cp", classpath, "dev.ckpt.peer.Peer", "serve", "--slots", fmt.Sprint(opts.Slots),
 		"-Dio.tmp.dirs=" + filepath.Join(dir, "tmp"),
 		"-Dweb.upload.dir=" + filepath.Join(dir, "upload"),
+		// The REST handlers cache job details and checkpoint stats for this long
+		// (default 3 s); a short cache makes waits on state changes quick.
+		"-Dweb.refresh-interval=100",
 	}
 	if opts.NumRetained > 0 {
 		args = append(args, fmt.Sprintf("-Dexecution.checkpointing.num-retained=%d", opts.NumRetained))
