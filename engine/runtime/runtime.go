@@ -469,8 +469,12 @@ func (r *router) broadcast(m message) {
 }
 
 type uploadJob struct {
-	id        int64
-	snaps     []checkpoint.OperatorSnapshot
+	id    int64
+	snaps []checkpoint.OperatorSnapshot
+	// pending keyed snapshots, finished by the uploader, for backends (in
+	// the same order).
+	pending   []*state.Pending
+	backends  []*chainOp
 	sync      time.Duration
 	alignment time.Duration
 }
@@ -914,19 +918,17 @@ func (t *task) snapshot(id int64, alignment time.Duration) {
 		if persist {
 			snap.OpState = st
 		}
-		if c.backend != nil {
-			if persist {
-				dir := filepath.Join(t.a.opts.LocalDir, "staging", fmt.Sprintf("chk-%d-op%d-%d", id, c.v.Index, t.subtask))
-				files, err := c.backend.Checkpoint(dir)
-				if err != nil {
-					// A failed local snapshot declines the checkpoint; the
-					// job goes on.
-					job.snaps = nil
-					t.enqueue(uploadJob{id: id, snaps: []checkpoint.OperatorSnapshot{{Vertex: -1}}})
-					return
-				}
-				snap.Keyed = &checkpoint.KeyedSnapshot{Staging: dir, Files: files, BackendID: c.backID, Range: c.backend.KeyGroups()}
+		if c.backend != nil && persist {
+			// Only the copy-out happens here; Pebble work is asynchronous.
+			p, err := c.backend.Snapshot()
+			if err != nil {
+				// A failed local snapshot declines the checkpoint; the
+				// job goes on.
+				t.enqueue(uploadJob{id: id, snaps: []checkpoint.OperatorSnapshot{{Vertex: -1}}})
+				return
 			}
+			job.pending = append(job.pending, p)
+			job.backends = append(job.backends, c)
 		}
 		job.snaps = append(job.snaps, snap)
 	}
@@ -949,7 +951,28 @@ func (t *task) uploader() {
 	for j := range t.uploads {
 		start := time.Now()
 		ack := checkpoint.TaskAck{CheckpointID: j.id, Sync: j.sync, Alignment: j.alignment}
+		for i, p := range j.pending {
+			c := j.backends[i]
+			dir := filepath.Join(t.a.opts.LocalDir, "staging", fmt.Sprintf("chk-%d-op%d-%d", j.id, c.v.Index, t.subtask))
+			if ack.Err != nil {
+				p.Abandon()
+				continue
+			}
+			files, err := p.Write(dir)
+			if err != nil {
+				ack.Err = fmt.Errorf("task %s: local snapshot of checkpoint %d: %w", t.name, j.id, err)
+				continue
+			}
+			for k := range j.snaps {
+				if j.snaps[k].Vertex == c.v.Index {
+					j.snaps[k].Keyed = &checkpoint.KeyedSnapshot{Staging: dir, Files: files, BackendID: c.backID, Range: c.backend.KeyGroups()}
+				}
+			}
+		}
 		for _, s := range j.snaps {
+			if ack.Err != nil {
+				break
+			}
 			if s.Vertex < 0 {
 				ack.Err = fmt.Errorf("task %s could not snapshot its state locally", t.name)
 				break

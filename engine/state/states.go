@@ -34,7 +34,9 @@ func (Bytes) Decode(b []byte) ([]byte, error)    { return append([]byte(nil), b.
 type vEntry[T any] struct {
 	v       T
 	present bool
-	dirty   bool
+	// gen is the cache generation of the last write (0 = clean, read from
+	// Pebble); an entry is dirty when gen is the state's current one.
+	gen uint32
 }
 
 // ValueState holds one value per key, behind the write-back cache.
@@ -44,6 +46,7 @@ type ValueState[T any] struct {
 	id    uint16
 	codec Codec[T]
 	cache map[string]vEntry[T]
+	gen   uint32
 	kbuf  []byte
 	vbuf  []byte
 }
@@ -54,7 +57,7 @@ func Value[T any](b *Backend, name string, codec Codec[T]) (*ValueState[T], erro
 	if err != nil {
 		return nil, err
 	}
-	s := &ValueState[T]{b: b, name: name, id: id, codec: codec, cache: make(map[string]vEntry[T])}
+	s := &ValueState[T]{b: b, name: name, id: id, codec: codec, cache: make(map[string]vEntry[T]), gen: 1}
 	b.flush = append(b.flush, s)
 	return s, nil
 }
@@ -85,59 +88,102 @@ func (s *ValueState[T]) Get(key string) (T, bool, error) {
 
 // Put sets the value for key.
 func (s *ValueState[T]) Put(key string, v T) error {
-	return s.put(key, vEntry[T]{v: v, present: true, dirty: true})
+	return s.put(key, vEntry[T]{v: v, present: true, gen: s.gen})
 }
 
 // Delete removes the value for key.
 func (s *ValueState[T]) Delete(key string) error {
-	return s.put(key, vEntry[T]{dirty: true})
+	return s.put(key, vEntry[T]{gen: s.gen})
 }
 
 func (s *ValueState[T]) put(key string, e vEntry[T]) error {
-	if old, ok := s.cache[key]; ok {
-		e.dirty = e.dirty || old.dirty
-	} else if len(s.cache) >= s.b.opts.CacheEntries {
-		// Cache full: write it back as one batch and start afresh.
-		if err := s.flushTo(s.b.batch); err != nil {
+	if _, ok := s.cache[key]; !ok && len(s.cache) >= s.b.opts.CacheEntries {
+		if err := s.evict(); err != nil {
 			return err
 		}
-		if err := s.b.commit(); err != nil {
-			return err
-		}
-		s.dropCache()
 	}
 	s.cache[key] = e
 	return nil
 }
 
-func (s *ValueState[T]) flushTo(bt *pebble.Batch) error {
+// evict writes every dirty entry back (waiting for a checkpoint still
+// applying its own writes) and empties the cache.
+func (s *ValueState[T]) evict() error {
+	if err := s.b.waitInflight(); err != nil {
+		return err
+	}
+	f := s.freeze()
+	bt := s.b.db.NewBatch()
+	defer bt.Close()
+	if err := f.writeTo(bt); err != nil {
+		return err
+	}
+	if err := bt.Commit(pebble.NoSync); err != nil {
+		return fmt.Errorf("state %s: write back: %w", s.name, err)
+	}
+	clear(s.cache)
+	return nil
+}
+
+type frozenEntry[T any] struct {
+	key     string
+	v       T
+	present bool
+}
+
+type frozenValues[T any] struct {
+	s       *ValueState[T]
+	entries []frozenEntry[T]
+}
+
+// freeze copies out the entries written in the current generation and
+// starts the next one: O(cache) map iteration, no encoding.
+func (s *ValueState[T]) freeze() frozenWrites {
+	f := &frozenValues[T]{s: s}
+	g := s.gen
 	for k, e := range s.cache {
-		if !e.dirty {
-			continue
+		if e.gen == g {
+			f.entries = append(f.entries, frozenEntry[T]{key: k, v: e.v, present: e.present})
 		}
-		s.kbuf = s.b.encodeKey(s.kbuf[:0], s.id, k)
+	}
+	s.gen++
+	if s.gen == 0 { // wrapped: mark everything clean once
+		for k, e := range s.cache {
+			e.gen = 0
+			s.cache[k] = e
+		}
+		s.gen = 1
+	}
+	return f
+}
+
+// writeTo encodes frozen entries into bt (asynchronous phase; it touches
+// only the copies, never the live cache).
+func (f *frozenValues[T]) writeTo(bt *pebble.Batch) error {
+	var kbuf, vbuf []byte
+	for _, e := range f.entries {
+		kbuf = f.s.b.encodeKey(kbuf[:0], f.s.id, e.key)
 		var err error
 		if e.present {
-			s.vbuf = s.codec.Encode(s.vbuf[:0], e.v)
-			err = bt.Set(s.kbuf, s.vbuf, nil)
+			vbuf = f.s.codec.Encode(vbuf[:0], e.v)
+			err = bt.Set(kbuf, vbuf, nil)
 		} else {
-			err = bt.Delete(s.kbuf, nil)
+			err = bt.Delete(kbuf, nil)
 		}
 		if err != nil {
-			return fmt.Errorf("state %s: write back: %w", s.name, err)
+			return fmt.Errorf("state %s: write back: %w", f.s.name, err)
 		}
-		e.dirty = false
-		s.cache[k] = e
 	}
 	return nil
 }
 
-func (s *ValueState[T]) dropCache() { clear(s.cache) }
-
-// commit writes the pending batch into the database.
+// commit writes the pending list/map batch into the database.
 func (b *Backend) commit() error {
 	if b.batch.Empty() {
 		return nil
+	}
+	if err := b.waitInflight(); err != nil {
+		return err
 	}
 	if err := b.batch.Commit(pebble.NoSync); err != nil {
 		return fmt.Errorf("state: commit: %w", err)
@@ -276,7 +322,7 @@ func (s *MapState) Range(key string, fn func(mk, v []byte) error) error {
 // ScanValues calls fn for every key of the value state name in key-group
 // order (used to rebuild in-memory indexes, e.g. window timers, on restore).
 func ScanValues[T any](s *ValueState[T], fn func(key string, v T) error) error {
-	if err := s.flushTo(s.b.batch); err != nil {
+	if err := s.evict(); err != nil {
 		return err
 	}
 	it, err := s.b.batch.NewIter(nil)
