@@ -133,7 +133,27 @@ func StopHDFS() {
 func RunTests(m *testing.M) {
 	code := m.Run()
 	StopHDFS()
+	stopMu.Lock()
+	stops := stopHooks
+	stopHooks = nil
+	stopMu.Unlock()
+	for i := len(stops) - 1; i >= 0; i-- {
+		stops[i]()
+	}
 	os.Exit(code)
+}
+
+var (
+	stopMu    sync.Mutex
+	stopHooks []func()
+)
+
+// AtExit registers f to run when RunTests ends the test binary: how a peer
+// other than HDFS stops what it started. Hooks run last-registered first.
+func AtExit(f func()) {
+	stopMu.Lock()
+	stopHooks = append(stopHooks, f)
+	stopMu.Unlock()
 }
 
 // URI is the hdfs:// URI of path (absolute, slash-separated) on this peer.
