@@ -22,6 +22,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -181,6 +182,9 @@ func StartFlink(t testing.TB, opts FlinkOptions) *FlinkPeer {
 	t.Helper()
 	if opts.Version == "" {
 		opts.Version = FlinkVersion2
+	}
+	if !slices.Contains(FlinkVersions, opts.Version) {
+		t.Fatalf("flink peer: no build for Flink %q (have %v)", opts.Version, FlinkVersions)
 	}
 	if opts.Slots == 0 {
 		opts.Slots = 8
@@ -1045,6 +1049,9 @@ func FlinkLoadMetadata(t testing.TB, version, path string, repeat int) (*FlinkMe
 	t.Helper()
 	if version == "" {
 		version = FlinkVersion2
+	}
+	if !slices.Contains(FlinkVersions, version) {
+		t.Fatalf("flink peer: no build for Flink %q (have %v)", version, FlinkVersions)
 	}
 	classpath := flinkClasspath(t, version)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)

@@ -193,6 +193,7 @@ func TestFlinkResume(t *testing.T) {
 				ops   []FlinkOp
 				maxP  int
 				allow bool
+				claim string
 				// wantOK, or the root cause class and a check of Flink's message.
 				wantOK    bool
 				wantClass string
@@ -201,6 +202,8 @@ func TestFlinkResume(t *testing.T) {
 				{name: "same-job-savepoint", path: sp, ops: resumeOps(), wantOK: true},
 				{name: "same-job-retained-chk", path: chk, ops: resumeOps(), wantOK: true},
 				{name: "same-job-metadata-file", path: LocalPath(chk) + "/_metadata", ops: resumeOps(), wantOK: true},
+				// The last case to use chk: under CLAIM, Flink may delete it once subsumed.
+				{name: "claim-mode-claim-retained-chk", path: chk, ops: resumeOps(), claim: "CLAIM", wantOK: true},
 				{name: "operator-added", path: sp, wantOK: true, ops: withOps(func(o []FlinkOp) []FlinkOp {
 					return append(o[:3], FlinkOp{Kind: "sum", UID: "new-sum"}, o[3])
 				})},
@@ -263,7 +266,8 @@ func TestFlinkResume(t *testing.T) {
 			})
 			for _, tc := range cases {
 				t.Run(tc.name, func(t *testing.T) {
-					out := p.Resume(tc.path, tc.allow, FlinkJob{Operators: tc.ops, MaxParallelism: tc.maxP, NumRetained: 20})
+					out := p.ResumeWith(FlinkJob{Operators: tc.ops, MaxParallelism: tc.maxP},
+						FlinkRestore{Path: tc.path, AllowNonRestoredState: tc.allow, ClaimMode: tc.claim})
 					if out.OK != tc.wantOK {
 						t.Fatalf("Flink's outcome: ok=%v state=%s error=%v; want ok=%v", out.OK, out.State, out.Error, tc.wantOK)
 					}
@@ -481,6 +485,24 @@ func TestFlinkThroughput(t *testing.T) {
 	}
 	t.Logf("Flink %s heap, generator→keyBy→sum→discard, 100k keys: %.0f records/s (%d records in %.1fs)",
 		p.Version(), fast.RecordsPerSecond, fast.Records, fast.Seconds)
+
+	// A job description with a mistake gets an error naming it, from the Go side
+	// or from the harness's job builder, and the peer stays usable.
+	for _, bad := range []struct {
+		name string
+		job  FlinkJob
+		want string
+	}{
+		{"unknown-kind", FlinkJob{Operators: []FlinkOp{{Kind: "source"}, {Kind: "cnt"}, {Kind: "sink"}}}, `unknown kind "cnt"`},
+		{"sink-not-last", FlinkJob{Operators: []FlinkOp{{Kind: "source"}, {Kind: "sink"}, {Kind: "map"}}}, "a sink must be the last operator"},
+		{"no-source", FlinkJob{Operators: []FlinkOp{{Kind: "count"}, {Kind: "sink"}}}, "the first operator must be the source"},
+		{"bad-backend", FlinkJob{Backend: "rocks"}, `Backend "rocks"`},
+	} {
+		_, err := p.Submit(bad.job)
+		if err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%s: want an error containing %q, got %v", bad.name, bad.want, err)
+		}
+	}
 }
 
 // jarRun uploads the harness jar through Flink's REST API and runs job from
