@@ -5,7 +5,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/ckpt-dev/ckpt/engine/keygroup"
 )
@@ -135,5 +137,68 @@ func BenchmarkValueStateSum(b *testing.B) {
 		k := keys[i&(len(keys)-1)]
 		n, _, _ := s.Get(k)
 		s.Put(k, n+1)
+	}
+}
+
+// Large dirty sets are written as a sorted, ingested SST; deletes included.
+func TestLargeSnapshotIngests(t *testing.T) {
+	tmp := t.TempDir()
+	b := open(t, filepath.Join(tmp, "db"), 0)
+	s, _ := Value(b, "v", Int64{})
+	const n = 20000
+	for i := 0; i < n; i++ {
+		s.Put(fmt.Sprintf("k%d", i), int64(i))
+	}
+	if _, err := b.Checkpoint(filepath.Join(tmp, "chk1")); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < n; i += 2 {
+		s.Delete(fmt.Sprintf("k%d", i))
+	}
+	for i := 1; i < n; i += 2 {
+		s.Put(fmt.Sprintf("k%d", i), int64(-i))
+	}
+	files, err := b.Checkpoint(filepath.Join(tmp, "chk2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if strings.Contains(f.Name, "ingest") {
+			t.Fatalf("temporary ingest file %s leaked into the checkpoint", f.Name)
+		}
+	}
+	b.Close()
+	copyDir(t, filepath.Join(tmp, "chk2"), filepath.Join(tmp, "r"))
+	r := open(t, filepath.Join(tmp, "r"), 0)
+	defer r.Close()
+	rs, _ := Value(r, "v", Int64{})
+	for i := 0; i < n; i++ {
+		v, ok, err := rs.Get(fmt.Sprintf("k%d", i))
+		if err != nil || ok != (i%2 == 1) || (ok && v != int64(-i)) {
+			t.Fatalf("k%d = %d,%v,%v", i, v, ok, err)
+		}
+	}
+}
+
+// The synchronous phase is a map swap: it must not grow with the number of
+// dirty keys.
+func TestSnapshotSyncPhaseIsConstant(t *testing.T) {
+	b := open(t, t.TempDir(), 0)
+	defer b.Close()
+	s, _ := Value(b, "v", Int64{})
+	for i := 0; i < 200000; i++ {
+		s.Put(fmt.Sprintf("k%d", i), int64(i))
+	}
+	start := time.Now()
+	p, err := b.Snapshot()
+	sync := time.Since(start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Abandon(); err != nil {
+		t.Fatal(err)
+	}
+	if sync > 20*time.Millisecond {
+		t.Fatalf("synchronous phase took %s for 200k dirty keys", sync)
 	}
 }

@@ -34,21 +34,21 @@ func (Bytes) Decode(b []byte) ([]byte, error)    { return append([]byte(nil), b.
 type vEntry[T any] struct {
 	v       T
 	present bool
-	// gen is the cache generation of the last write (0 = clean, read from
-	// Pebble); an entry is dirty when gen is the state's current one.
-	gen uint32
 }
 
-// ValueState holds one value per key, behind the write-back cache.
+// ValueState holds one value per key, behind the write-back cache. Every
+// write also lands in the dirty map, which a checkpoint's synchronous phase
+// takes over whole (an O(1) swap) and the asynchronous phase writes to
+// Pebble; the task never touches a taken-over map again, so the two phases
+// share nothing.
 type ValueState[T any] struct {
 	b     *Backend
 	name  string
 	id    uint16
 	codec Codec[T]
 	cache map[string]vEntry[T]
-	gen   uint32
+	dirty map[string]vEntry[T]
 	kbuf  []byte
-	vbuf  []byte
 }
 
 // Value registers (or reopens) the value state name.
@@ -57,7 +57,7 @@ func Value[T any](b *Backend, name string, codec Codec[T]) (*ValueState[T], erro
 	if err != nil {
 		return nil, err
 	}
-	s := &ValueState[T]{b: b, name: name, id: id, codec: codec, cache: make(map[string]vEntry[T]), gen: 1}
+	s := &ValueState[T]{b: b, name: name, id: id, codec: codec, cache: make(map[string]vEntry[T]), dirty: make(map[string]vEntry[T])}
 	b.flush = append(b.flush, s)
 	return s, nil
 }
@@ -71,8 +71,7 @@ func (s *ValueState[T]) Get(key string) (T, bool, error) {
 	s.kbuf = s.b.encodeKey(s.kbuf[:0], s.id, key)
 	raw, closer, err := s.b.batch.Get(s.kbuf)
 	if errors.Is(err, pebble.ErrNotFound) {
-		s.put(key, vEntry[T]{})
-		return zero, false, nil
+		return zero, false, s.fill(key, vEntry[T]{})
 	}
 	if err != nil {
 		return zero, false, fmt.Errorf("state %s: get: %w", s.name, err)
@@ -82,18 +81,28 @@ func (s *ValueState[T]) Get(key string) (T, bool, error) {
 	if err != nil {
 		return zero, false, fmt.Errorf("state %s: %w", s.name, err)
 	}
-	s.put(key, vEntry[T]{v: v, present: true})
-	return v, true, nil
+	return v, true, s.fill(key, vEntry[T]{v: v, present: true})
+}
+
+// fill caches a value read from Pebble (clean).
+func (s *ValueState[T]) fill(key string, e vEntry[T]) error {
+	if len(s.cache) >= s.b.opts.CacheEntries {
+		if err := s.evict(); err != nil {
+			return err
+		}
+	}
+	s.cache[key] = e
+	return nil
 }
 
 // Put sets the value for key.
 func (s *ValueState[T]) Put(key string, v T) error {
-	return s.put(key, vEntry[T]{v: v, present: true, gen: s.gen})
+	return s.put(key, vEntry[T]{v: v, present: true})
 }
 
 // Delete removes the value for key.
 func (s *ValueState[T]) Delete(key string) error {
-	return s.put(key, vEntry[T]{gen: s.gen})
+	return s.put(key, vEntry[T]{})
 }
 
 func (s *ValueState[T]) put(key string, e vEntry[T]) error {
@@ -103,78 +112,57 @@ func (s *ValueState[T]) put(key string, e vEntry[T]) error {
 		}
 	}
 	s.cache[key] = e
+	s.dirty[key] = e
 	return nil
 }
 
-// evict writes every dirty entry back (waiting for a checkpoint still
-// applying its own writes) and empties the cache.
+// evict writes the dirty entries back (after a checkpoint still applying
+// its own writes) and empties the cache.
 func (s *ValueState[T]) evict() error {
 	if err := s.b.waitInflight(); err != nil {
 		return err
 	}
-	f := s.freeze()
-	bt := s.b.db.NewBatch()
-	defer bt.Close()
-	if err := f.writeTo(bt); err != nil {
+	var w kvs
+	s.freeze().collect(&w)
+	if err := s.b.applyKVs(&w); err != nil {
 		return err
-	}
-	if err := bt.Commit(pebble.NoSync); err != nil {
-		return fmt.Errorf("state %s: write back: %w", s.name, err)
 	}
 	clear(s.cache)
 	return nil
 }
 
-type frozenEntry[T any] struct {
-	key     string
-	v       T
-	present bool
-}
-
 type frozenValues[T any] struct {
 	s       *ValueState[T]
-	entries []frozenEntry[T]
+	entries map[string]vEntry[T]
 }
 
-// freeze copies out the entries written in the current generation and
-// starts the next one: O(cache) map iteration, no encoding.
+// freeze takes over the dirty map: O(1).
 func (s *ValueState[T]) freeze() frozenWrites {
-	f := &frozenValues[T]{s: s}
-	g := s.gen
-	for k, e := range s.cache {
-		if e.gen == g {
-			f.entries = append(f.entries, frozenEntry[T]{key: k, v: e.v, present: e.present})
-		}
-	}
-	s.gen++
-	if s.gen == 0 { // wrapped: mark everything clean once
-		for k, e := range s.cache {
-			e.gen = 0
-			s.cache[k] = e
-		}
-		s.gen = 1
-	}
+	f := &frozenValues[T]{s: s, entries: s.dirty}
+	// Not pre-sized: allocating a big map here would make the synchronous
+	// phase grow with the dirty set again.
+	s.dirty = make(map[string]vEntry[T])
 	return f
 }
 
-// writeTo encodes frozen entries into bt (asynchronous phase; it touches
-// only the copies, never the live cache).
-func (f *frozenValues[T]) writeTo(bt *pebble.Batch) error {
-	var kbuf, vbuf []byte
-	for _, e := range f.entries {
-		kbuf = f.s.b.encodeKey(kbuf[:0], f.s.id, e.key)
-		var err error
-		if e.present {
-			vbuf = f.s.codec.Encode(vbuf[:0], e.v)
-			err = bt.Set(kbuf, vbuf, nil)
-		} else {
-			err = bt.Delete(kbuf, nil)
-		}
-		if err != nil {
-			return fmt.Errorf("state %s: write back: %w", f.s.name, err)
-		}
+// collect encodes the frozen entries (asynchronous phase; it touches only
+// the taken-over map, never the live cache).
+func (f *frozenValues[T]) collect(w *kvs) {
+	if w.items == nil {
+		w.items = make([]kv, 0, len(f.entries))
+		w.arena = make([]byte, 0, len(f.entries)*32)
 	}
-	return nil
+	for k, e := range f.entries {
+		x := kv{k0: len(w.arena)}
+		w.arena = f.s.b.encodeKey(w.arena, f.s.id, k)
+		x.k1 = len(w.arena)
+		if e.present {
+			w.arena = f.s.codec.Encode(w.arena, e.v)
+			x.set = true
+		}
+		x.v1 = len(w.arena)
+		w.items = append(w.items, x)
+	}
 }
 
 // commit writes the pending list/map batch into the database.
