@@ -463,9 +463,15 @@ func (h *HDFS) call(ctx context.Context, op, uri string, fn func(c *hdfs.Client)
 		}
 		return h.wrap(op, uri, r.err)
 	case <-ctx.Done():
-		// Cut the client's sockets: fn's goroutine then fails and ends, and
-		// the next call dials afresh. A goroutine still dialling ends when
-		// the dial's own timeout passes.
+		if errors.Is(ctx.Err(), context.Canceled) {
+			// The caller lost interest (a TUI moved on): let the call finish
+			// in the background, bounded by the socket deadlines, and keep
+			// the connection for everyone else.
+			return &Error{Op: op, URI: uri, Err: &callTimeoutError{addrs: h.addrs, after: time.Since(start), cause: ctx.Err()}}
+		}
+		// No answer in time: cut the client's sockets. fn's goroutine then
+		// fails and ends, and the next call dials afresh. A goroutine still
+		// dialling ends when the dial's own timeout passes.
 		usedMu.Lock()
 		nc := used
 		usedMu.Unlock()

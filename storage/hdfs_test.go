@@ -130,12 +130,28 @@ func TestHDFSContextDeadlineWinsOverTimeout(t *testing.T) {
 	if took := time.Since(start); err == nil || took > 2*time.Second {
 		t.Fatalf("stat took %s, err %v; want the context's 300ms deadline to bound it", took, err)
 	}
-	// Cancelling (not a deadline) is reported as such.
+	// Cancelling (not a deadline) is reported as such, and keeps the
+	// connection: a TUI that moves on must not break other calls. Missing
+	// the deadline drops it, so the next call dials afresh.
+	silent := "hdfs://" + silentNameNode(t) + "/x"
+	b, _ := fsys.For(context.Background(), silent)
+	h := b.(*HDFS)
 	ctx, cancel = context.WithCancel(context.Background())
 	time.AfterFunc(200*time.Millisecond, cancel)
-	_, err = fsys.Stat(ctx, "hdfs://"+silentNameNode(t)+"/x")
+	_, err = fsys.Stat(ctx, silent)
 	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "canceled") {
 		t.Fatalf("cancelled stat: %v", err)
+	}
+	if h.current() == nil {
+		t.Fatal("a cancelled call dropped the shared connection")
+	}
+	ctx, cancel = context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if _, err := fsys.Stat(ctx, silent); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("stat past its deadline: %v", err)
+	}
+	if h.current() != nil {
+		t.Fatal("a call without an answer in time kept its connection")
 	}
 }
 
