@@ -34,9 +34,11 @@ const defaultNameNodePort = "8020"
 // Options.Timeout, whichever comes first) passes. The abandoned client is
 // then closed and the next call dials afresh, so a NameNode that accepts
 // connections and never answers costs one timeout per call, not a hang.
-// NameNode sockets also carry an idle deadline of Options.Timeout on every
-// read and write, and DataNode transfers get the same deadline per Read or
-// Write, so nothing inside the library can block forever either.
+// (A cancelled context returns at once too, but keeps the connection: the
+// NameNode was not at fault.) NameNode sockets also carry an idle deadline
+// of about Options.Timeout on every read and write, and DataNode transfers
+// get the timeout as a deadline per Read or Write, so nothing inside the
+// library can block forever either.
 type HDFS struct {
 	authority string   // as given in URIs ("" = fs.defaultFS)
 	addrs     []string // NameNode RPC addresses (several for HA)
