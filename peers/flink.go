@@ -269,27 +269,38 @@ func StartFlink(t testing.TB, opts FlinkOptions) *FlinkPeer {
 	return p
 }
 
-// flinkClasspath returns the peer's classpath for version, building it (once,
-// cached in ~/.m2) when missing.
+var (
+	flinkPrepareOnce sync.Once
+	flinkPrepareErr  error
+)
+
+// flinkClasspath returns the peer's classpath for version. The first call in a
+// test binary runs peers/flink/prepare.sh, which builds what is missing or stale
+// (a first build downloads Flink into ~/.m2; later ones are instant).
 func flinkClasspath(t testing.TB, version string) string {
 	t.Helper()
 	if missing := Tools(); missing != "" {
 		Unavailable(t, "flink peer: %s", missing)
 	}
-	out := filepath.Join(Dir(), "flink", "target", "flink-"+version)
-	cpFile := filepath.Join(out, "classpath.txt")
-	if _, err := os.Stat(cpFile); err != nil {
+	flinkPrepareOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, "bash", filepath.Join(Dir(), "flink", "prepare.sh"))
 		var buf bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &buf, &buf
-		t.Logf("flink peer: building %s (peers/flink/prepare.sh)", version)
 		if err := cmd.Run(); err != nil {
-			Unavailable(t, "flink peer: peers/flink/prepare.sh failed: %v\n%s", err, buf.String())
+			flinkPrepareErr = fmt.Errorf("peers/flink/prepare.sh: %v\n%s", err, flinkLastLines(buf.String(), 40))
 		}
+	})
+	if flinkPrepareErr != nil {
+		if strings.Contains(flinkPrepareErr.Error(), "COMPILATION ERROR") {
+			t.Fatalf("flink peer: the harness does not compile: %v", flinkPrepareErr)
+		}
+		// Java and Maven are there; Maven Central may not be.
+		Unavailable(t, "flink peer: %v", flinkPrepareErr)
 	}
-	cp, err := os.ReadFile(cpFile)
+	out := filepath.Join(Dir(), "flink", "target", "flink-"+version)
+	cp, err := os.ReadFile(filepath.Join(out, "classpath.txt"))
 	if err != nil {
 		Unavailable(t, "flink peer: no classpath for Flink %s: %v", version, err)
 	}

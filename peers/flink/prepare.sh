@@ -13,8 +13,9 @@ flock 9
 build() { # build <version> [maven args]
   local v=$1; shift
   local out="target/flink-$v"
-  if [ -s "$out/classpath.txt" ] && [ -f "$out/ckpt-flink-peer.jar" ] &&
-     [ -z "$(find pom.xml src -newer "$out/classpath.txt" -print -quit)" ]; then
+  # .built is touched after a good build (Maven leaves an unchanged classpath.txt alone).
+  if [ -s "$out/classpath.txt" ] && [ -f "$out/ckpt-flink-peer.jar" ] && [ -f "$out/.built" ] &&
+     [ -z "$(find pom.xml src jvm17.args -newer "$out/.built" -print -quit)" ]; then
     echo "flink peer $v: up to date ($out)"
     return
   fi
@@ -22,6 +23,7 @@ build() { # build <version> [maven args]
   rm -f "$out/classpath.txt"
   mvn -B -q "$@" package
   test -s "$out/classpath.txt"
+  touch "$out/.built"
 }
 build 2.3.0
 build 1.20.5 -Pflink-1.20
