@@ -256,11 +256,24 @@ func CheckRestore(g *graph.Graph, m *snapshot.Metadata, allowNonRestored bool) e
 			return fmt.Errorf("operator %s: the snapshot was taken with max parallelism %d, the job has %d; key groups cannot be remapped",
 				v.Label(), op.MaxParallelism, v.MaxParallelism)
 		}
+		if v.Keyed && hasKeyedState(op) && int(op.Parallelism) != v.Parallelism {
+			return fmt.Errorf("operator %s: keyed state was written with parallelism %d, the job has %d: rescaling keyed state is not supported yet",
+				v.Label(), op.Parallelism, v.Parallelism)
+		}
 	}
 	if len(unmatched) > 0 {
 		return fmt.Errorf("cannot map snapshot state to the job: no operator for %v (allow non-restored state to skip it)", unmatched)
 	}
 	return nil
+}
+
+func hasKeyedState(op *snapshot.OperatorState) bool {
+	for _, s := range op.Subtasks {
+		if s.ManagedKeyedState != nil {
+			return true
+		}
+	}
+	return false
 }
 
 func hasState(op *snapshot.OperatorState) bool {

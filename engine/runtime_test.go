@@ -1,0 +1,135 @@
+package engine
+
+import (
+	"context"
+	"path/filepath"
+	goruntime "runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ckpt-dev/ckpt/engine/builtin"
+	"github.com/ckpt-dev/ckpt/engine/graph"
+	"github.com/ckpt-dev/ckpt/engine/operator"
+	"github.com/ckpt-dev/ckpt/engine/runtime"
+)
+
+type slowSink struct {
+	operator.Base
+	n int
+}
+
+func (s *slowSink) Process(r operator.Record, out operator.Collector) error {
+	if s.n++; s.n%200 == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	return nil
+}
+
+// A slow sink backpressures the source through bounded channels: what is
+// in flight between them stays within the credits, however long the job
+// runs, and the waiting shows up as backpressure.
+func TestBackpressureIsBounded(t *testing.T) {
+	g := graph.New("bp")
+	g.Source("gen", func() operator.Source { return &builtin.Generator{Keys: 100} }).UID("gen").Parallelism(2).
+		KeyBy().Process("count", func() operator.Operator { return &builtin.Count{} }).UID("count").Parallelism(2).
+		Sink("slow", func() operator.Operator { return &slowSink{} }).UID("slow")
+	job, err := Submit(context.Background(), g, cfg(t), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { job.Cancel(); job.Wait() }()
+	time.Sleep(500 * time.Millisecond)
+	// In flight from source to count: 2 senders × 2 receivers × credits ×
+	// batch, plus each sender's partly filled batches; count→sink is chained.
+	bound := int64(2*2*runtime.DefaultCredits*runtime.DefaultBatchSize + 2*2*runtime.DefaultBatchSize)
+	for i := 0; i < 5; i++ {
+		m := job.Metrics()
+		out, in := m[0].RecordsOut, m[2].RecordsIn
+		if out-in > bound {
+			t.Fatalf("source emitted %d, sink saw %d: %d in flight exceeds the bound %d", out, in, out-in, bound)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if bp := job.Metrics()[0].Backpressured; bp <= 0 {
+		t.Fatalf("source backpressure %s, want > 0 behind a slow sink", bp)
+	}
+}
+
+// Cancel stops every goroutine of the job: nothing leaks.
+func TestCleanShutdown(t *testing.T) {
+	before := goruntime.NumGoroutine()
+	for i := 0; i < 3; i++ {
+		tmp := t.TempDir()
+		job, err := Submit(context.Background(), countsJob(filepath.Join(tmp, "out"), 0, 100, 0, 2, nil), cfg(t,
+			"execution.checkpointing.interval=20ms", "execution.checkpointing.dir="+filepath.Join(tmp, "ckpt")), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
+		job.Cancel()
+		if st, _ := job.Wait(); st != Canceled {
+			t.Fatalf("status %s", st)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for goruntime.NumGoroutine() > before+2 {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			n := goruntime.Stack(buf, true)
+			t.Fatalf("%d goroutines before, %d after:\n%s", before, goruntime.NumGoroutine(), buf[:n])
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// A bounded job without any checkpoint configuration still commits its
+// exactly-once output at the end (the final checkpoint is not persisted).
+func TestBoundedJobWithoutCheckpointDir(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out")
+	job, err := Submit(context.Background(), countsJob(out, 3000, 7, 0, 2, nil), cfg(t), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := job.Wait(); st != Finished {
+		t.Fatalf("%s: %v", st, err)
+	}
+	if got, want := committed(t, out), reference(3000, 7); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatal(diff(got, want))
+	}
+}
+
+// Restoring keyed state at another parallelism is refused at submission
+// (until rescaling lands), not retried forever.
+func TestRestoreRefusesKeyedRescale(t *testing.T) {
+	dir := t.TempDir()
+	_, chk := runUntilCheckpoints(t, dir, 1)
+	_, err := Submit(context.Background(), countsJob(filepath.Join(t.TempDir(), "o"), 0, 500, 100, 3, nil), cfg(t,
+		"execution.state-recovery.path="+chk, "parallelism.default=3"), Options{})
+	if err == nil || !strings.Contains(err.Error(), "rescaling keyed state is not supported yet") {
+		t.Fatalf("Submit = %v", err)
+	}
+}
+
+// State of an operator missing from the new job fails the start, naming
+// every unmatched operator with its uid, unless non-restored state is allowed.
+func TestRestoreUnmatchedState(t *testing.T) {
+	dir := t.TempDir()
+	_, chk := runUntilCheckpoints(t, dir, 1)
+	build := func() *graph.Graph {
+		g := graph.New("changed")
+		g.Source("generator", func() operator.Source { return &builtin.Generator{Keys: 500, Rate: 100} }).UID("source").Parallelism(2).
+			Sink("sink", func() operator.Operator { return builtin.Discard{} }).UID("other-sink")
+		return g
+	}
+	_, err := Submit(context.Background(), build(), cfg(t, "execution.state-recovery.path="+chk), Options{})
+	if err == nil || !strings.Contains(err.Error(), `uid "count"`) || !strings.Contains(err.Error(), `uid "sink"`) {
+		t.Fatalf("Submit = %v, want both unmatched operators named", err)
+	}
+	job, err := Submit(context.Background(), build(), cfg(t, "execution.state-recovery.path="+chk, "execution.state-recovery.ignore-unclaimed-state=true"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	job.Cancel()
+	job.Wait()
+}
