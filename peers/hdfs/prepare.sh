@@ -14,4 +14,4 @@ start=$(date +%s)
 # -q keeps CI logs short; on failure Maven's own error is printed.
 mvn -q -B -Dstyle.color=never -f pom.xml dependency:build-classpath -Dmdep.outputFile=cp.txt.tmp
 mv cp.txt.tmp cp.txt
-echo "hdfs peer: classpath resolved in $(( $(date +%s) - start ))s ($(tr ':' '\n' < cp.txt | wc -l) jars)"
+echo "hdfs peer: classpath resolved in $(( $(date +%s) - start ))s ($(tr ':' '\n' < cp.txt | grep -c .) jars)"
