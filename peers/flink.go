@@ -207,8 +207,7 @@ func StartFlink(t testing.TB, opts FlinkOptions) *FlinkPeer {
 	if err != nil {
 		t.Fatalf("flink peer: %v", err)
 	}
-	args := []string{"@" + filepath.Join(Dir(), "flink", "jvm17.args"), fmt.Sprintf("-Xmx%dm", opts.HeapMB),
-		"-cp", classpath, "dev.ckpt.peer.Peer", "serve", "--slots", fmt.Sprint(opts.Slots),
+	args := []string{"--slots", fmt.Sprint(opts.Slots),
 		"-Dio.tmp.dirs=" + filepath.Join(dir, "tmp"),
 		"-Dweb.upload.dir=" + filepath.Join(dir, "upload"),
 		// The REST handlers cache job details and checkpoint stats for this long
@@ -221,7 +220,7 @@ func StartFlink(t testing.TB, opts FlinkOptions) *FlinkPeer {
 	for k, v := range opts.Config {
 		args = append(args, "-D"+k+"="+v)
 	}
-	cmd := exec.Command("java", args...)
+	cmd := exec.Command("java", flinkJavaArgs(classpath, opts.HeapMB, "serve", args...)...)
 	cmd.Dir = dir
 	cmd.Stderr = logf
 	stdout, err := cmd.StdoutPipe()
@@ -305,6 +304,13 @@ func flinkClasspath(t testing.TB, version string) string {
 		Unavailable(t, "flink peer: no classpath for Flink %s: %v", version, err)
 	}
 	return filepath.Join(out, "classes") + string(os.PathListSeparator) + strings.TrimSpace(string(cp))
+}
+
+// flinkJavaArgs is the java command line for one mode of the harness
+// (dev.ckpt.peer.Peer: serve, resume, throughput, load-metadata).
+func flinkJavaArgs(classpath string, heapMB int, mode string, args ...string) []string {
+	return append([]string{"@" + filepath.Join(Dir(), "flink", "jvm17.args"), fmt.Sprintf("-Xmx%dm", heapMB),
+		"-cp", classpath, "dev.ckpt.peer.Peer", mode}, args...)
 }
 
 const replyPrefix = "@@ckpt "
@@ -1067,8 +1073,8 @@ func FlinkLoadMetadata(t testing.TB, version, path string, repeat int) (*FlinkMe
 	classpath := flinkClasspath(t, version)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "java", "@"+filepath.Join(Dir(), "flink", "jvm17.args"), "-Xmx2g",
-		"-cp", classpath, "dev.ckpt.peer.Peer", "load-metadata", URI(path), "--repeat", fmt.Sprint(max(repeat, 1)))
+	cmd := exec.CommandContext(ctx, "java", flinkJavaArgs(classpath, 2048, "load-metadata",
+		URI(path), "--repeat", fmt.Sprint(max(repeat, 1)))...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	runErr := cmd.Run()

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -192,6 +193,7 @@ func TestFlinkResume(t *testing.T) {
 				path  string
 				ops   []FlinkOp
 				maxP  int
+				par   int
 				allow bool
 				claim string
 				// wantOK, or the root cause class and a check of Flink's message.
@@ -204,6 +206,7 @@ func TestFlinkResume(t *testing.T) {
 				{name: "same-job-metadata-file", path: LocalPath(chk) + "/_metadata", ops: resumeOps(), wantOK: true},
 				// The last case to use chk: under CLAIM, Flink may delete it once subsumed.
 				{name: "claim-mode-claim-retained-chk", path: chk, ops: resumeOps(), claim: "CLAIM", wantOK: true},
+				{name: "rescale-1-to-2", path: sp, ops: resumeOps(), par: 2, wantOK: true},
 				{name: "operator-added", path: sp, wantOK: true, ops: withOps(func(o []FlinkOp) []FlinkOp {
 					return append(o[:3], FlinkOp{Kind: "sum", UID: "new-sum"}, o[3])
 				})},
@@ -264,9 +267,24 @@ func TestFlinkResume(t *testing.T) {
 					t.Fatal(err)
 				}
 			})
+			if version == FlinkVersion2 {
+				// The standalone mode (a cluster of its own per resume): exit code + JSON line.
+				t.Run("standalone-resume-mode", func(t *testing.T) {
+					changed := FlinkJob{Operators: withOps(func(o []FlinkOp) []FlinkOp { o[1].UID = "count-v2"; return o })}
+					for _, allow := range []bool{false, true} {
+						code, out := standaloneResume(t, p, changed, FlinkRestore{Path: sp, AllowNonRestoredState: allow})
+						if wantCode := map[bool]int{false: 1, true: 0}[allow]; code != wantCode || out.OK != allow {
+							t.Errorf("allow=%v: exit %d ok=%v error=%v, want exit %d", allow, code, out.OK, out.Error, wantCode)
+						}
+						if !allow && (out.Error == nil || notMappable.FindStringSubmatch(out.Error.Message) == nil) {
+							t.Errorf("want Flink's 'Cannot map' error, got %v", out.Error)
+						}
+					}
+				})
+			}
 			for _, tc := range cases {
 				t.Run(tc.name, func(t *testing.T) {
-					out := p.ResumeWith(FlinkJob{Operators: tc.ops, MaxParallelism: tc.maxP},
+					out := p.ResumeWith(FlinkJob{Operators: tc.ops, MaxParallelism: tc.maxP, Parallelism: tc.par},
 						FlinkRestore{Path: tc.path, AllowNonRestoredState: tc.allow, ClaimMode: tc.claim})
 					if out.OK != tc.wantOK {
 						t.Fatalf("Flink's outcome: ok=%v state=%s error=%v; want ok=%v", out.OK, out.State, out.Error, tc.wantOK)
@@ -554,4 +572,75 @@ func jarRun(t *testing.T, p *FlinkPeer, job FlinkJob, savepoint string, allowNon
 		t.Fatal(err)
 	}
 	return run
+}
+
+// standaloneResume runs the harness's resume mode (its own JVM and cluster) and
+// returns its exit code and outcome line.
+func standaloneResume(t *testing.T, p *FlinkPeer, job FlinkJob, restore FlinkRestore) (int, FlinkOutcome) {
+	t.Helper()
+	spec, err := p.jobSpec(job, &restore)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(spec)
+	jobFile := filepath.Join(t.TempDir(), "job.json")
+	if err := os.WriteFile(jobFile, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("java", flinkJavaArgs(flinkClasspath(t, p.Version()), 1024, "resume", "--job-file", jobFile,
+		"-Dio.tmp.dirs="+t.TempDir())...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err = cmd.Run()
+	code := cmd.ProcessState.ExitCode()
+	for _, line := range strings.Split(stdout.String(), "\n") {
+		if rest, ok := strings.CutPrefix(line, replyPrefix); ok {
+			var out FlinkOutcome
+			if err := json.Unmarshal([]byte(rest), &out); err != nil {
+				t.Fatal(err)
+			}
+			return code, out
+		}
+	}
+	t.Fatalf("resume mode printed no outcome (%v); stderr:\n%s", err, flinkLastLines(stderr.String(), 30))
+	return 0, FlinkOutcome{}
+}
+
+// TestFlinkPolicyMissingJava runs this test binary again with java and mvn
+// hidden from PATH: Flink() skips loudly by default and fails under
+// CKPT_REQUIRE_PEERS=1 or CI=true.
+func TestFlinkPolicyMissingJava(t *testing.T) {
+	if os.Getenv("CKPT_FLINK_POLICY_CHILD") == "1" {
+		return
+	}
+	bin := t.TempDir()
+	for _, tc := range []struct {
+		env      []string
+		wantFail bool
+		wantText string
+	}{
+		{nil, false, "SKIPPING: real peer unavailable"},
+		{[]string{"CKPT_REQUIRE_PEERS=1"}, true, "REAL PEER REQUIRED"},
+		{[]string{"CI=true"}, true, "REAL PEER REQUIRED"},
+	} {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestFlinkPolicyChild$", "-test.v", "-test.count=1")
+		cmd.Env = append(cleanEnv(), "PATH="+bin, "CKPT_FLINK_POLICY_CHILD=1", "CKPT_PEERS_WORK="+t.TempDir())
+		cmd.Env = append(cmd.Env, tc.env...)
+		out, err := cmd.CombinedOutput()
+		if failed := err != nil; failed != tc.wantFail {
+			t.Fatalf("env %v: child failed=%v, want %v; output:\n%s", tc.env, failed, tc.wantFail, out)
+		}
+		if !strings.Contains(string(out), tc.wantText) || !strings.Contains(string(out), "flink peer: java and mvn not found") {
+			t.Fatalf("env %v: child output lacks %q and the missing tools:\n%s", tc.env, tc.wantText, out)
+		}
+	}
+}
+
+// TestFlinkPolicyChild is TestFlinkPolicyMissingJava's child.
+func TestFlinkPolicyChild(t *testing.T) {
+	if os.Getenv("CKPT_FLINK_POLICY_CHILD") != "1" {
+		t.Skip("only run as TestFlinkPolicyMissingJava's child")
+	}
+	Flink(t, FlinkJob{})
+	t.Fatal("Flink returned without java on PATH")
 }
