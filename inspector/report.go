@@ -152,6 +152,9 @@ type Options struct {
 	ListFiles bool
 	// Concurrency bounds parallel existence checks (default 16).
 	Concurrency int
+	// WarnUnmatchedUIDs adds a warning for each uid of UIDs that names no
+	// operator of the snapshot (a typo, or an operator added later).
+	WarnUnmatchedUIDs bool
 }
 
 // Inspect reads the snapshot at uri and reports on it.
@@ -160,29 +163,56 @@ func Inspect(ctx context.Context, fsys storage.FS, uri string, opts Options) (*R
 	if err != nil {
 		return nil, err
 	}
-	r := Summarize(m, opts.UIDs)
+	r, err := Examine(ctx, fsys, m, opts)
+	if err != nil {
+		return nil, err
+	}
 	r.Path = uri
+	return r, nil
+}
+
+// Examine reports on a snapshot already read from fsys: Summarize, plus
+// the metadata file's size and, when asked, the existence of every
+// referenced file.
+func Examine(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, opts Options) (*Report, error) {
+	r := Summarize(m, opts.UIDs)
+	r.Path = m.Location
 	if fi, err := fsys.Stat(ctx, m.Location); err == nil {
 		r.MetadataBytes = fi.Size
 	}
-	if opts.CheckFiles || opts.ListFiles {
-		files := CollectFiles(m)
-		if opts.CheckFiles {
-			if err := CheckFiles(ctx, fsys, files, opts.Concurrency); err != nil {
-				return nil, err
-			}
-			r.Totals.Missing = 0
-			for _, f := range files {
-				if f.Exists != nil && !*f.Exists {
-					r.Totals.Missing++
-				}
-			}
-			if r.Totals.Missing > 0 {
-				r.Warnings = append(r.Warnings, fmt.Sprintf("%d of %d referenced files are missing: the snapshot cannot be restored", r.Totals.Missing, len(files)))
+	files := CollectFiles(m)
+	for _, f := range files {
+		if f.ResolveError != "" {
+			r.Warnings = append(r.Warnings, f.ResolveError)
+		}
+	}
+	if opts.CheckFiles {
+		if err := CheckFiles(ctx, fsys, files, opts.Concurrency); err != nil {
+			return nil, err
+		}
+		r.Totals.Missing = 0
+		unknown := 0
+		for _, f := range files {
+			switch {
+			case f.Exists != nil && !*f.Exists:
+				r.Totals.Missing++
+			case f.CheckError != "":
+				unknown++
 			}
 		}
-		if opts.ListFiles {
-			r.Files = files
+		if r.Totals.Missing > 0 {
+			r.Warnings = append(r.Warnings, fmt.Sprintf("%d of %d referenced files are missing: the snapshot cannot be restored", r.Totals.Missing, len(files)))
+		}
+		if unknown > 0 {
+			r.Warnings = append(r.Warnings, fmt.Sprintf("%d referenced files could not be checked (storage errors; see the file list)", unknown))
+		}
+	}
+	if opts.ListFiles {
+		r.Files = files
+	}
+	if opts.UIDs != nil && opts.WarnUnmatchedUIDs {
+		for _, e := range opts.UIDs.Unmatched(m) {
+			r.Warnings = append(r.Warnings, fmt.Sprintf("uid %q (operator ID %s) is not in this snapshot", e.UID, e.ID))
 		}
 	}
 	return r, nil

@@ -197,7 +197,7 @@ func PlanResume(m *snapshot.Metadata, target Target, uids *UIDMapping) *ResumePl
 			continue
 		}
 		p.New = append(p.New, PlanOperator{ID: t.id().String(), UID: t.UID, Name: t.Name,
-			NewParallelism: t.Parallelism, NewMaxParallelism: t.MaxParallelism, Note: "no state in the snapshot: starts empty"})
+			NewParallelism: t.Parallelism, NewMaxParallelism: t.MaxParallelism})
 	}
 	sort.SliceStable(p.New, func(i, j int) bool { return p.New[i].UID < p.New[j].UID })
 

@@ -32,7 +32,7 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 var ErrLegacyVersion = errors.New("legacy (Flink ≤ 1.2) format, unsupported")
 
 // ErrTruncated is wrapped by errors for files that end too early.
-var ErrTruncated = errors.New("file ends here (truncated)")
+var ErrTruncated = errors.New("truncated file")
 
 // reader is a buffered big-endian reader that tracks the byte offset and,
 // when the total size is known, refuses lengths the rest of the file
@@ -129,7 +129,9 @@ func (r *reader) fill(n int, want string) error {
 		}
 	}
 	if r.end < n {
-		return r.fail(r.base+int64(r.end), want, ErrTruncated)
+		// Name the field's own offset: that is where the reader was when it
+		// needed bytes the file does not have.
+		return r.fail(r.base, want, fmt.Errorf("%w: needs %d bytes, the file ends after %d", ErrTruncated, n, r.end))
 	}
 	return nil
 }
