@@ -20,6 +20,9 @@ type duOptions struct {
 	json   bool
 	bytes  bool
 	sortBy string
+	// orphans: list files under shared/ no retained checkpoint references
+	// (cli/du_orphans.go, analysis in inspector).
+	orphans bool
 }
 
 func newDuCmd() *cobra.Command {
@@ -50,6 +53,9 @@ child also has name and type ("file" or "dir") and, below depth N, no children.`
 			}
 			fsys := openStorage(cmd)
 			defer fsys.Close()
+			if o.orphans {
+				return runOrphans(cmd, fsys, args[0], o)
+			}
 			rep, err := diskUsage(cmd, fsys, args[0], o)
 			if err != nil {
 				return err
@@ -68,6 +74,7 @@ child also has name and type ("file" or "dir") and, below depth N, no children.`
 	f.BoolVar(&o.json, "json", false, "print JSON for scripts (stable field names)")
 	f.BoolVar(&o.bytes, "bytes", false, "exact sizes in bytes instead of KiB/MiB/GiB")
 	f.StringVar(&o.sortBy, "sort", "name", "order of the entries of a directory: name, or size (largest first)")
+	f.BoolVar(&o.orphans, "orphans", false, "list files under a job's shared/ that no retained checkpoint references (URI: a job dir or a checkpoint root)")
 	return cmd
 }
 
