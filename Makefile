@@ -19,6 +19,8 @@ run: build
 test: peers
 	$(GO) vet $(PKGS)
 	./peers/with-hdfs.sh $(GO) test -count=1 -timeout 28m $(PKGS)
+	# A short fuzz of the _metadata decoder (corpus: every real Flink fixture).
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 20s -fuzzminimizetime 10s ./snapshot/
 
 test-short:
 	$(GO) test -short $(PKGS)
