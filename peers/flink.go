@@ -196,6 +196,7 @@ func StartFlink(t testing.TB, opts FlinkOptions) *FlinkPeer {
 		opts.StartTimeout = 120 * time.Second
 	}
 	classpath := flinkClasspath(t, opts.Version)
+	flinkPruneOnce.Do(func() { pruneFlinkWork(filepath.Join(WorkDir(), "flink"), 24*time.Hour) })
 	dir := filepath.Join(WorkDir(), "flink", fmt.Sprintf("%s-%s-%d-%d", flinkSafeName(t.Name()), opts.Version,
 		os.Getpid(), flinkPeerSeq.Add(1)))
 	for _, d := range []string{"tmp", "upload"} {
@@ -1122,6 +1123,22 @@ func (p *FlinkPeer) Throughput(job FlinkJob, warmup, measure time.Duration) (*Fl
 }
 
 // ---- helpers ----
+
+var flinkPruneOnce sync.Once
+
+// pruneFlinkWork removes peer work dirs older than age, so logs of old runs do
+// not pile up under peers/work/flink.
+func pruneFlinkWork(root string, age time.Duration) {
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if fi, err := e.Info(); err == nil && e.IsDir() && time.Since(fi.ModTime()) > age {
+			_ = os.RemoveAll(filepath.Join(root, e.Name()))
+		}
+	}
+}
 
 var flinkUnsafeChars = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 

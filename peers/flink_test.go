@@ -644,3 +644,26 @@ func TestFlinkPolicyChild(t *testing.T) {
 	Flink(t, FlinkJob{})
 	t.Fatal("Flink returned without java on PATH")
 }
+
+// TestFlinkPaths: what the harness hands Flink (URI) and what tests get back
+// from what Flink reports (LocalPath).
+func TestFlinkPaths(t *testing.T) {
+	for _, tc := range []struct{ in, uri, local string }{
+		{"/tmp/x", "file:///tmp/x", "/tmp/x"},
+		{"file:/tmp/x", "file:/tmp/x", "/tmp/x"},
+		{"file:///tmp/x", "file:///tmp/x", "/tmp/x"},
+		{"hdfs://127.0.0.1:9000/ckpt", "hdfs://127.0.0.1:9000/ckpt", "hdfs://127.0.0.1:9000/ckpt"},
+		{"hdfs:///ckpt", "hdfs:///ckpt", "hdfs:///ckpt"},
+		{"", "", ""},
+	} {
+		if got := URI(tc.in); got != tc.uri {
+			t.Errorf("URI(%q) = %q, want %q", tc.in, got, tc.uri)
+		}
+		if got := LocalPath(tc.in); got != tc.local {
+			t.Errorf("LocalPath(%q) = %q, want %q", tc.in, got, tc.local)
+		}
+	}
+	if got := URI("rel/dir"); !strings.HasPrefix(got, "file:///") || !strings.HasSuffix(got, "/rel/dir") {
+		t.Errorf("URI(rel/dir) = %q, want an absolute file:/// URI", got)
+	}
+}
