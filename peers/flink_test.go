@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -75,6 +76,11 @@ func TestFlinkEndToEnd(t *testing.T) {
 				t.Fatalf("latest checkpoint %s is not <checkpoint dir>/<job id>/chk-N under %s", chk, p.CheckpointsDir())
 			}
 			requireMetadata(t, "checkpoint", chk)
+			// A manual full checkpoint (POST /jobs/:id/checkpoints) gets a later id.
+			n, _ := strconv.ParseInt(m[1], 10, 64)
+			if id, err := p.Job().TriggerCheckpoint(true); err != nil || id <= n {
+				t.Errorf("TriggerCheckpoint: id %d, %v; want an id after %d", id, err, n)
+			}
 			// Flink deletes a FINISHED job's checkpoints (whatever the retention), so
 			// read this one before stopping.
 			chkMeta, err := p.LoadMetadata(chk, 1)
