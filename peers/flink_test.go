@@ -64,9 +64,14 @@ func TestFlinkEndToEnd(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.version+"-"+tc.backend, func(t *testing.T) {
-			p := Flink(t, FlinkJob{Version: tc.version, Backend: tc.backend, Incremental: tc.incremental,
+			job := FlinkJob{Version: tc.version, Backend: tc.backend, Incremental: tc.incremental,
 				// Enough retained checkpoints that chk-N outlives the loader call below.
-				Parallelism: tc.parallelism, NumRetained: 20})
+				Parallelism: tc.parallelism, NumRetained: 20}
+			if tc.incremental {
+				// No state inlined into _metadata: RocksDB's SST files land in shared/.
+				job.Config = map[string]string{"execution.checkpointing.data-inline-threshold": "0"}
+			}
+			p := Flink(t, job)
 			chk, err := p.WaitCheckpoints(2)
 			if err != nil {
 				t.Fatal(err)
@@ -76,6 +81,11 @@ func TestFlinkEndToEnd(t *testing.T) {
 				t.Fatalf("latest checkpoint %s is not <checkpoint dir>/<job id>/chk-N under %s", chk, p.CheckpointsDir())
 			}
 			requireMetadata(t, "checkpoint", chk)
+			if tc.incremental {
+				if es, err := os.ReadDir(filepath.Join(p.CheckpointsDir(), "shared")); err != nil || len(es) == 0 {
+					t.Errorf("incremental RocksDB: no files in %s/shared (%v)", p.CheckpointsDir(), err)
+				}
+			}
 			// A manual full checkpoint (POST /jobs/:id/checkpoints) gets a later id.
 			n, _ := strconv.ParseInt(m[1], 10, 64)
 			if id, err := p.Job().TriggerCheckpoint(true); err != nil || id <= n {
