@@ -224,10 +224,13 @@ func StartFlink(t testing.TB, opts FlinkOptions) *FlinkPeer {
 	cmd := exec.Command("java", flinkJavaArgs(classpath, opts.HeapMB, "serve", args...)...)
 	cmd.Dir = dir
 	cmd.Stderr = logf
-	stdout, err := cmd.StdoutPipe()
+	// An os.Pipe rather than StdoutPipe: Wait must not close the read end before
+	// the reader has drained the last lines.
+	stdout, stdoutW, err := os.Pipe()
 	if err != nil {
 		t.Fatalf("flink peer: %v", err)
 	}
+	cmd.Stdout = stdoutW
 	// The JVM exits when its stdin closes, so a test binary that dies never leaves it behind.
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -235,13 +238,16 @@ func StartFlink(t testing.TB, opts FlinkOptions) *FlinkPeer {
 	}
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
+		stdout.Close()
+		stdoutW.Close()
 		Unavailable(t, "flink peer: starting java: %v", err)
 	}
+	stdoutW.Close() // the JVM holds its own copy
 	p := &FlinkPeer{t: t, version: opts.Version, dir: dir, cmd: cmd, stdin: stdin, log: logf,
 		replies: make(chan json.RawMessage, 4), exited: make(chan struct{}),
 		pid: cmd.Process.Pid, http: &http.Client{Timeout: 30 * time.Second}}
 	ready := make(chan json.RawMessage, 1)
-	go p.readStdout(stdout, ready)
+	go func() { p.readStdout(stdout, ready); stdout.Close() }()
 	go func() { _ = cmd.Wait(); close(p.exited) }()
 	t.Cleanup(p.stop)
 
