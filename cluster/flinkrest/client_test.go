@@ -1,0 +1,490 @@
+package flinkrest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ckpt-dev/ckpt/cluster"
+)
+
+// The fixtures under testdata/flink-<version>/ are responses recorded from
+// the real Flink 2.3.0 and 1.20.5 peers (peers.Flink) — a running job with
+// RocksDB incremental checkpoints, a manual checkpoint, a native savepoint,
+// disposals, stop-with-savepoint and error answers — so decoding is tested
+// on Flink's own bytes. The live conformance suite (cluster/conformance)
+// runs the same client against the running peers.
+
+var versions = []string{"2.3.0", "1.20.5"}
+
+// recordedJobID is the job the recordings of version were taken of.
+func recordedJobID(t *testing.T, version string) string {
+	b, err := os.ReadFile(filepath.Join("testdata", "flink-"+version, "jobs-overview.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d JobsOverviewDTO
+	if err := json.Unmarshal(b, &d); err != nil || len(d.Jobs) != 1 {
+		t.Fatalf("jobs-overview fixture: %v", err)
+	}
+	return d.Jobs[0].JID
+}
+
+// replay serves recorded responses: path → (status, fixture).
+func replay(t *testing.T, version string, routes map[string]struct {
+	status  int
+	fixture string
+}) *Client {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key := r.Method + " " + r.URL.Path
+		if r.URL.RawQuery != "" {
+			key += "?" + r.URL.RawQuery
+		}
+		rt, ok := routes[key]
+		if !ok {
+			w.WriteHeader(http.StatusNotFound)
+			w.Write([]byte(`{"errors":["Not found: ` + key + `"]}`))
+			return
+		}
+		b, err := os.ReadFile(filepath.Join("testdata", "flink-"+version, rt.fixture+".json"))
+		if err != nil {
+			t.Errorf("fixture: %v", err)
+		}
+		w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+		w.WriteHeader(rt.status)
+		w.Write(b)
+	}))
+	t.Cleanup(srv.Close)
+	c, err := New(srv.URL, Options{Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+type route = struct {
+	status  int
+	fixture string
+}
+
+func TestClientDecodesRecordedFlink(t *testing.T) {
+	for _, v := range versions {
+		t.Run(v, func(t *testing.T) {
+			ctx := context.Background()
+			jobID := recordedJobID(t, v)
+			j := "/jobs/" + jobID
+			c := replay(t, v, map[string]route{
+				"GET /overview":                              {200, "overview"},
+				"GET /config":                                {200, "config"},
+				"GET /jobs/overview":                         {200, "jobs-overview"},
+				"GET " + j:                                   {200, "job"},
+				"GET " + j + "/checkpoints":                  {200, "checkpoints-running"},
+				"GET " + j + "/checkpoints/config":           {200, "checkpoints-config"},
+				"GET " + j + "/checkpoints/details/2":        {200, "checkpoint-details"},
+				"GET " + j + "/exceptions":                   {200, "exceptions"},
+				"GET " + j + "/checkpoints/t1":               {200, "checkpoint-trigger-completed"},
+				"GET " + j + "/checkpoints/t0":               {200, "checkpoint-trigger-in-progress"},
+				"GET " + j + "/savepoints/t2":                {200, "savepoint-completed"},
+				"GET /savepoint-disposal/t3":                 {200, "disposal-failed"},
+				"GET /savepoint-disposal/t4":                 {200, "disposal-completed"},
+				"GET /jobs/00000000000000000000000000000000": {404, "error-job-not-found"},
+				"POST /jars/abc.jar/run":                     {500, "error-jar-run"},
+				"PATCH " + j + "?mode=cancel":                {409, "error-cancel-finished"},
+				"POST " + j + "/savepoints":                  {400, "error-savepoint-no-dir"},
+			})
+			o, err := c.Overview(ctx)
+			if err != nil || o.Version != v || o.TaskManagers != 1 || o.SlotsTotal != 8 || o.JobsRunning != 1 {
+				t.Fatalf("overview %+v %v", o, err)
+			}
+			info, err := c.Info(ctx)
+			if err != nil || info.Version != v || info.RefreshInterval != 100*time.Millisecond || !info.Features["web-submit"] {
+				t.Fatalf("info %+v %v", info, err)
+			}
+			jobs, err := c.Jobs(ctx)
+			if err != nil || len(jobs) != 1 || jobs[0].Status != cluster.JobRunning || jobs[0].Name != "peer-job" ||
+				jobs[0].Tasks["TOTAL"] != 4 || jobs[0].Tasks["RUNNING"] != 4 || !jobs[0].End.IsZero() || jobs[0].Start.IsZero() {
+				t.Fatalf("jobs %+v %v", jobs, err)
+			}
+			job, err := c.Job(ctx, jobs[0].ID)
+			if err != nil || len(job.Vertices) != 2 || job.Vertices[0].Parallelism != 2 || job.Vertices[0].MaxParallelism != 128 ||
+				job.Vertices[1].Name != "count-per-key -> sink: Writer" || job.Vertices[0].Tasks["RUNNING"] != 2 ||
+				job.Timestamps[cluster.JobRunning].IsZero() || !job.Timestamps[cluster.JobFinished].IsZero() || job.Now.IsZero() {
+				t.Fatalf("job %+v %v", job, err)
+			}
+			st, err := c.Checkpoints(ctx, jobID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Counts.Completed != 2 || st.LatestCompleted == nil || st.LatestCompleted.ID != 2 ||
+				!strings.HasSuffix(st.LatestCompleted.ExternalPath, "/chk-2") || st.LatestSavepoint != nil {
+				t.Fatalf("stats %+v", st)
+			}
+			if !st.Summary.StateSize.HasPercentiles || st.Summary.EndToEndDuration.Max == 0 {
+				t.Errorf("summary %+v", st.Summary)
+			}
+			var inProgress, discarded bool
+			for _, h := range st.History {
+				inProgress = inProgress || h.Status == cluster.CheckpointInProgress
+				discarded = discarded || h.Discarded
+				if h.Type != cluster.TypeCheckpoint || h.NumSubtasks != 4 || h.TriggerTime.IsZero() {
+					t.Errorf("history entry %+v", h)
+				}
+			}
+			if !discarded {
+				t.Errorf("no discarded (subsumed) checkpoint in the history: %+v", st.History)
+			}
+			_ = inProgress // the 1.20 recording caught no checkpoint in flight
+			cfg, err := c.CheckpointConfig(ctx, jobID)
+			if err != nil || cfg.Mode != "EXACTLY_ONCE" || cfg.Interval != 300*time.Millisecond || cfg.Timeout != 10*time.Minute ||
+				cfg.Retention != cluster.RetainOnCancellation || cfg.StateBackend != "EmbeddedRocksDBStateBackend" {
+				t.Fatalf("config %+v %v", cfg, err)
+			}
+			det, err := c.CheckpointDetail(ctx, jobID, 2)
+			if err != nil || len(det.Tasks) != 2 || det.Status != cluster.CheckpointCompleted {
+				t.Fatalf("detail %+v %v", det, err)
+			}
+			for id, tk := range det.Tasks {
+				if len(id) != 32 || tk.NumSubtasks != 2 || tk.NumAcked != 2 || tk.StateSize == 0 {
+					t.Errorf("task %s %+v", id, tk)
+				}
+			}
+			ex, err := c.Exceptions(ctx, jobID)
+			if err != nil || len(ex.Entries) != 0 {
+				t.Fatalf("exceptions %+v %v", ex, err)
+			}
+
+			op, err := c.Poll(ctx, cluster.Trigger{Kind: cluster.CheckpointTrigger, JobID: jobID, ID: "t1"})
+			if err != nil || !op.Done() || op.CheckpointID == 0 || op.Err() != nil {
+				t.Fatalf("checkpoint poll %+v %v", op, err)
+			}
+			op, err = c.Poll(ctx, cluster.Trigger{Kind: cluster.CheckpointTrigger, JobID: jobID, ID: "t0"})
+			if err != nil || op.Done() {
+				t.Fatalf("in-progress poll %+v %v", op, err)
+			}
+			op, err = c.Poll(ctx, cluster.Trigger{Kind: cluster.SavepointTrigger, JobID: jobID, ID: "t2"})
+			if err != nil || !op.Done() || !strings.Contains(op.Location, "/savepoint-") {
+				t.Fatalf("savepoint poll %+v %v", op, err)
+			}
+			op, err = c.Poll(ctx, cluster.Trigger{Kind: cluster.DisposalTrigger, ID: "t3"})
+			if err != nil || !op.Done() || op.Err() == nil ||
+				op.Err().Error() != "org.apache.flink.util.FlinkException: Could not dispose savepoint file:///nonexistent/savepoint-abc. "+
+					"(caused by java.io.FileNotFoundException: Cannot find checkpoint or savepoint file/directory 'file:///nonexistent/savepoint-abc' on file system 'file'.)" {
+				t.Fatalf("disposal failure %+v %v", op, op.Err())
+			}
+			op, err = c.Poll(ctx, cluster.Trigger{Kind: cluster.DisposalTrigger, ID: "t4"})
+			if err != nil || !op.Done() || op.Err() != nil {
+				t.Fatalf("disposal success %+v %v", op, err)
+			}
+
+			// Errors: the kind from the status, the message without Java class names and stack traces.
+			for _, tc := range []struct {
+				name string
+				call func() error
+				kind error
+				msg  string
+			}{
+				{"unknown job", func() error { _, err := c.Job(ctx, "00000000000000000000000000000000"); return err },
+					cluster.ErrNotFound, "HTTP 404: Job 00000000000000000000000000000000 not found"},
+				{"jar run", func() error { _, err := c.RunArtifact(ctx, "abc.jar", cluster.RunRequest{}); return err },
+					nil, "does not exist"},
+				{"cancel finished", func() error { return c.Cancel(ctx, jobID) },
+					cluster.ErrConflict, "HTTP 409: Job cancellation failed because the job has already reached another terminal state (FINISHED)."},
+				{"savepoint without dir", func() error { _, err := c.TriggerSavepoint(ctx, jobID, cluster.SavepointRequest{}); return err },
+					cluster.ErrBadRequest, "Property [target-directory] must be provided."},
+				{"route missing", func() error { _, err := c.CheckpointDetail(ctx, jobID, 99); return err },
+					cluster.ErrNotFound, "Not found"},
+			} {
+				err := tc.call()
+				if err == nil || !strings.Contains(err.Error(), tc.msg) || strings.Contains(err.Error(), "\tat ") {
+					t.Errorf("%s: error %v, want it to contain %q without stack frames", tc.name, err, tc.msg)
+				}
+				if tc.kind != nil && !errors.Is(err, tc.kind) {
+					t.Errorf("%s: error %v is not %v", tc.name, err, tc.kind)
+				}
+				if !strings.Contains(err.Error(), c.URL()) {
+					t.Errorf("%s: error %v does not name the endpoint", tc.name, err)
+				}
+			}
+		})
+	}
+}
+
+// TestEncodeMatchesFlink decodes each recorded response and encodes it
+// again: the encoder (what ckpt serve sends) must produce every key Flink
+// sent, at the same place and with the same JSON type, except the keys
+// listed as not modelled.
+func TestEncodeMatchesFlink(t *testing.T) {
+	notModelled := map[string]bool{
+		// Flink 2.x extras that describe its scheduler, not the job.
+		"application-id": true, "schedulerType": true, "pending-operators": true, "vertices.slotSharingGroupId": true,
+		"plan.nodes.inputs": true,
+	}
+	type codec struct {
+		fixture string
+		enc     func(b []byte) (any, error)
+	}
+	codecs := []codec{
+		{"overview", func(b []byte) (any, error) {
+			var d OverviewDTO
+			err := json.Unmarshal(b, &d)
+			return EncodeOverview(DecodeOverview(&d)), err
+		}},
+		{"config", func(b []byte) (any, error) {
+			var d ConfigDTO
+			err := json.Unmarshal(b, &d)
+			return EncodeInfo(DecodeInfo(&d)), err
+		}},
+		{"jobs-overview", func(b []byte) (any, error) {
+			var d JobsOverviewDTO
+			err := json.Unmarshal(b, &d)
+			out := JobsOverviewDTO{}
+			for i := range d.Jobs {
+				s := DecodeJobOverview(&d.Jobs[i])
+				out.Jobs = append(out.Jobs, EncodeJobOverview(&s))
+			}
+			return out, err
+		}},
+		{"job", func(b []byte) (any, error) {
+			var d JobDetailDTO
+			err := json.Unmarshal(b, &d)
+			return EncodeJob(DecodeJob(&d)), err
+		}},
+		{"checkpoints-running", func(b []byte) (any, error) {
+			var d CheckpointingStatisticsDTO
+			err := json.Unmarshal(b, &d)
+			return EncodeCheckpointStats(DecodeCheckpointStats(&d)), err
+		}},
+		{"checkpoints-stopped", func(b []byte) (any, error) {
+			var d CheckpointingStatisticsDTO
+			err := json.Unmarshal(b, &d)
+			return EncodeCheckpointStats(DecodeCheckpointStats(&d)), err
+		}},
+		{"checkpoints-config", func(b []byte) (any, error) {
+			var d CheckpointConfigDTO
+			err := json.Unmarshal(b, &d)
+			return EncodeCheckpointConfig(DecodeCheckpointConfig(&d)), err
+		}},
+		{"checkpoint-details", func(b []byte) (any, error) {
+			var d CheckpointDTO
+			err := json.Unmarshal(b, &d)
+			return EncodeCheckpoint(DecodeCheckpoint(&d)), err
+		}},
+		{"checkpoint-subtasks", func(b []byte) (any, error) {
+			var d VertexCheckpointDTO
+			err := json.Unmarshal(b, &d)
+			return EncodeVertexCheckpoint(DecodeVertexCheckpoint(&d)), err
+		}},
+		{"exceptions", func(b []byte) (any, error) {
+			var d ExceptionsDTO
+			err := json.Unmarshal(b, &d)
+			return EncodeExceptions(DecodeExceptions(&d)), err
+		}},
+	}
+	for _, v := range versions {
+		for _, cd := range codecs {
+			t.Run(v+"/"+cd.fixture, func(t *testing.T) {
+				b, err := os.ReadFile(filepath.Join("testdata", "flink-"+v, cd.fixture+".json"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				enc, err := cd.enc(b)
+				if err != nil {
+					t.Fatalf("decoding: %v", err)
+				}
+				out, err := json.Marshal(enc)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, got := Shape(b), Shape(out)
+				for k, typ := range want {
+					if skipped(k, notModelled) {
+						continue
+					}
+					if got[k] != typ {
+						t.Errorf("key %s: Flink sends %s, encoder sends %q", k, typ, got[k])
+					}
+				}
+			})
+		}
+	}
+}
+
+func skipped(key string, skip map[string]bool) bool {
+	for s := range skip {
+		if key == s || strings.HasPrefix(key, s+".") || strings.HasSuffix(key, "."+s) {
+			return true
+		}
+	}
+	// Flink 1.x's legacy exception fields, gone in 2.0.
+	return strings.HasPrefix(key, "root-exception") || strings.HasPrefix(key, "all-exceptions") ||
+		key == "timestamp" || key == "truncated"
+}
+
+// Shape flattens a JSON document into key path → JSON type. Array elements
+// share the path of their array; map keys that are IDs (32 hex) or
+// checkpoint numbers become "*".
+func Shape(b []byte) map[string]string {
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		return map[string]string{"": "invalid: " + err.Error()}
+	}
+	out := map[string]string{}
+	shapeOf("", v, out)
+	return out
+}
+
+func shapeOf(prefix string, v any, out map[string]string) {
+	join := func(k string) string {
+		if cluster.IsJobID(k) {
+			k = "*"
+		}
+		if prefix == "" {
+			return k
+		}
+		return prefix + "." + k
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		if prefix != "" || len(x) > 0 {
+			setType(out, prefix, "object")
+		}
+		for k, e := range x {
+			shapeOf(join(k), e, out)
+		}
+	case []any:
+		setType(out, prefix, "array")
+		for _, e := range x {
+			shapeOf(prefix, e, out)
+		}
+	case string:
+		setType(out, prefix, "string")
+	case float64:
+		setType(out, prefix, "number")
+	case bool:
+		setType(out, prefix, "boolean")
+	case nil:
+		if _, ok := out[prefix]; !ok {
+			out[prefix] = "null"
+		}
+	}
+}
+
+// setType records a key's type; null and another type mix to that type
+// (Flink writes null for absent objects, e.g. latest.savepoint).
+func setType(out map[string]string, k, typ string) {
+	if prev, ok := out[k]; ok && prev != "null" && prev != typ {
+		// Percentiles are numbers or "NaN" strings.
+		if (prev == "number" && typ == "string") || (prev == "string" && typ == "number") {
+			out[k] = "number"
+			return
+		}
+	}
+	out[k] = typ
+}
+
+func TestParseTarget(t *testing.T) {
+	for _, tc := range []struct{ in, want, err string }{
+		{"localhost:8081", "http://localhost:8081", ""},
+		{"jm", "http://jm:8081", ""},
+		{"http://jm:9000/", "http://jm:9000", ""},
+		{"https://proxy.example/flink/v1", "https://proxy.example:8081/flink/v1", ""},
+		{"[::1]:8081", "http://[::1]:8081", ""},
+		{"", "", "empty REST target"},
+		{"ftp://jm:21", "", `scheme "ftp"`},
+		{"jm:99999", "", "bad port"},
+		{"jm:http", "", "invalid port"},
+	} {
+		u, err := ParseTarget(tc.in)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("ParseTarget(%q) = %v, %v; want error containing %q", tc.in, u, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || u.String() != tc.want {
+			t.Errorf("ParseTarget(%q) = %v, %v; want %s", tc.in, u, err, tc.want)
+		}
+	}
+}
+
+// TestUnreachableIsBounded: a refused connection and an endpoint that
+// accepts but never answers both give ErrUnreachable naming the endpoint,
+// in bounded time.
+func TestUnreachableIsBounded(t *testing.T) {
+	// A port nobody listens on: bind, note the port, close.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := l.Addr().String()
+	l.Close()
+	// A listener that accepts and stays silent.
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	go func() {
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	for _, tc := range []struct{ name, addr, msg string }{
+		{"refused", refused, "cannot reach the REST endpoint " + refused},
+		{"silent", silent.Addr().String(), "no answer from " + silent.Addr().String()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := New(tc.addr, Options{Timeout: 500 * time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			_, err = c.Jobs(context.Background())
+			if el := time.Since(start); el > 3*time.Second {
+				t.Errorf("took %v", el)
+			}
+			if !errors.Is(err, cluster.ErrUnreachable) || !strings.Contains(err.Error(), tc.msg) {
+				t.Errorf("error %v; want ErrUnreachable containing %q", err, tc.msg)
+			}
+		})
+	}
+}
+
+func TestErrorMessage(t *testing.T) {
+	for _, tc := range []struct{ body, want string }{
+		{`{"errors":["org.apache.flink.runtime.rest.NotFoundException: Job x not found\n\tat a.b(C.java:1)"]}`, "Job x not found"},
+		{`{"errors":["Internal server error.","<Exception on server side:\njava.util.concurrent.CompletionException: org.apache.flink.runtime.rest.handler.RestHandlerException: Jar file /x.jar does not exist\n\tat x"]}`, "Jar file /x.jar does not exist"},
+		{`{"errors":["Internal server error."]}`, "Internal server error."},
+		{`not json`, "not json"},
+		{`{"errors":["a","a","b"]}`, "a; b"},
+	} {
+		if got := errorMessage([]byte(tc.body)); got != tc.want {
+			t.Errorf("errorMessage(%s) = %q, want %q", tc.body, got, tc.want)
+		}
+	}
+}
+
+func TestMajor(t *testing.T) {
+	keys := []string{}
+	for v, want := range map[string]int{"2.3.0": 2, "1.20.5": 1, "": 0, "ckpt-dev": 0} {
+		if major(v) != want {
+			t.Errorf("major(%q) = %d, want %d", v, major(v), want)
+		}
+		keys = append(keys, v)
+	}
+	sort.Strings(keys)
+}
