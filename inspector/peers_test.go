@@ -5,7 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -351,7 +351,8 @@ func TestHDFSSameAsLocal(t *testing.T) {
 			r.Files[i].URI = strings.TrimPrefix(r.Files[i].URI, root)
 			r.Files[i].StorageSize = nil
 		}
-		return fmt.Sprintf("%+v", *r)
+		b, _ := json.Marshal(r)
+		return string(b)
 	}
 	if a, b := norm(lr, spLocal), norm(hr, spHDFS); a != b {
 		t.Errorf("the HDFS report differs from the local one:\nlocal %s\nhdfs  %s", a, b)
@@ -364,11 +365,29 @@ func TestHDFSSameAsLocal(t *testing.T) {
 	if plan.ExitCode != ExitResumeOK || len(plan.Restored) != 3 {
 		t.Errorf("plan on HDFS: %+v", plan)
 	}
-	// Flink itself resumes from the HDFS copy as predicted.
-	if out := p.Resume(spHDFS, false, job); !out.OK {
-		t.Logf("Flink resuming from %s: %v (the Flink peer may lack an HDFS client; the local resume is covered by TestAgainstPredictsFlink)", spHDFS, out.Error)
-	} else if out.Run != nil {
-		out.Run.Cancel()
+	// Real Flink resumes from the HDFS copy as predicted: the same job
+	// restores; a job without the keyed operator fails without -n and
+	// restores with it.
+	changed := job
+	changed.Operators = []peers.FlinkOp{job.Operators[0], {Kind: "sum", UID: "sum-" + sfx}, job.Operators[2]}
+	cplan := PlanResume(mh, targetOf(changed), nil)
+	for _, c := range []struct {
+		job   peers.FlinkJob
+		allow bool
+		want  Outcome
+	}{{job, false, plan.WithoutAllowNonRestored}, {changed, false, cplan.WithoutAllowNonRestored}, {changed, true, cplan.WithAllowNonRestored}} {
+		out := p.Resume(spHDFS, c.allow, c.job)
+		got := OutcomeFails
+		if out.OK {
+			got = OutcomeRestores
+			out.Run.Cancel()
+		}
+		if got != c.want {
+			t.Errorf("Flink resuming from %s (-n=%v): %s, ckpt predicted %s (%v)", spHDFS, c.allow, got, c.want, out.Error)
+		}
+	}
+	if cplan.ExitCode != ExitResumeDropState {
+		t.Errorf("changed job on HDFS: exit %d", cplan.ExitCode)
 	}
 
 	// A checkpoint job directory with a leak, on HDFS.

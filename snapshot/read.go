@@ -85,6 +85,11 @@ func Write(ctx context.Context, fsys storage.FS, uri string, m *Metadata) error 
 	if err != nil {
 		return err
 	}
+	// HDFS does not create missing parents on create; the chk-N directory
+	// normally exists already, then this is a no-op.
+	if err := fsys.MkdirAll(ctx, storage.Dir(uri)); err != nil {
+		return err
+	}
 	return storage.WriteFile(ctx, fsys, uri, b, storage.CreateOptions{Sync: true})
 }
 
