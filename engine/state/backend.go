@@ -39,6 +39,7 @@ import (
 	"github.com/cespare/xxhash/v2"
 	"github.com/ckpt-dev/ckpt/engine/keygroup"
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/cockroachdb/pebble/v2/objstorage/objstorageprovider"
 	"github.com/cockroachdb/pebble/v2/sstable"
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -88,6 +89,13 @@ func pebbleOptions() *pebble.Options {
 		Merger:       pebble.DefaultMerger,
 	}
 	o.Logger = quietLogger{}
+	// Bloom filters: a record for a key never seen before misses the cache
+	// and asks Pebble, which without filters searches every overlapping
+	// (ingested) L0 table.
+	for i := range o.Levels {
+		o.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+		o.Levels[i].FilterType = pebble.TableFilter
+	}
 	return o
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2"
 )
@@ -48,6 +49,10 @@ type ValueState[T any] struct {
 	codec Codec[T]
 	cache map[string]vEntry[T]
 	dirty map[string]vEntry[T]
+	// spare is a dirty map the asynchronous phase has written and cleared;
+	// reusing it spares the task regrowing a map of a million entries
+	// after every checkpoint.
+	spare atomic.Pointer[map[string]vEntry[T]]
 	kbuf  []byte
 }
 
@@ -139,9 +144,13 @@ type frozenValues[T any] struct {
 // freeze takes over the dirty map: O(1).
 func (s *ValueState[T]) freeze() frozenWrites {
 	f := &frozenValues[T]{s: s, entries: s.dirty}
-	// Not pre-sized: allocating a big map here would make the synchronous
-	// phase grow with the dirty set again.
-	s.dirty = make(map[string]vEntry[T])
+	if m := s.spare.Swap(nil); m != nil {
+		s.dirty = *m
+	} else {
+		// Not pre-sized: allocating a big map here would make the
+		// synchronous phase grow with the dirty set again.
+		s.dirty = make(map[string]vEntry[T])
+	}
 	return f
 }
 
@@ -163,6 +172,10 @@ func (f *frozenValues[T]) collect(w *kvs) {
 		x.v1 = len(w.arena)
 		w.items = append(w.items, x)
 	}
+	clear(f.entries) // keeps its tables: handed back for reuse
+	m := f.entries
+	f.entries = nil
+	f.s.spare.Store(&m)
 }
 
 // commit writes the pending list/map batch into the database.
