@@ -131,6 +131,12 @@ func TestRealFlinkSnapshots(t *testing.T) {
 				if r.Totals.Missing != 0 || r.Totals.Files == 0 {
 					t.Errorf("%s: %d files, %d missing: %v", s.what, r.Totals.Files, r.Totals.Missing, r.Warnings)
 				}
+				// Real Flink's operator IDs are ckpt's hashes of the uids the test chose.
+				for _, op := range m.Operators {
+					if op.UID != "" && snapshot.OperatorIDFromUID(op.UID) != op.ID {
+						t.Errorf("%s: Flink gave uid %q the ID %s, ckpt hashes it to %s", s.what, op.UID, op.ID, snapshot.OperatorIDFromUID(op.UID))
+					}
+				}
 				named := map[string]string{}
 				for _, o := range r.Operators {
 					named[o.UID] = o.UIDSource
