@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Every real Flink fixture decodes to its end and re-encodes to the same
@@ -214,3 +215,82 @@ func sortedKeys(m map[string]bool) []string {
 	sort.Strings(out)
 	return out
 }
+
+// The header and the first operator are available while the rest of the
+// file has not even been written: what lets the TUI show a 100 MB file at
+// once.
+func TestDecoderYieldsBeforeTheRestArrives(t *testing.T) {
+	b, err := Marshal(largeSynthetic(3, 4, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, _ := Unmarshal(b)
+	one, _ := Marshal(&Metadata{Version: full.Version, CheckpointID: full.CheckpointID, Trailer: full.Trailer,
+		Operators: full.Operators[:1]})
+	// Header + first operator = the bytes of a one-operator file minus its
+	// trailer, except the operator count.
+	firstPart := len(one) - len(full.Trailer)
+	pr, pw := io.Pipe()
+	firstSeen := make(chan struct{})
+	go func() {
+		pw.Write(b[:firstPart])
+		<-firstSeen // the rest is written only once the first operator was decoded
+		pw.Write(b[firstPart:])
+		pw.Close()
+	}()
+	d := NewDecoder(pr, DecodeOptions{})
+	got := make(chan *OperatorState, 1)
+	go func() {
+		if _, err := d.Header(); err != nil {
+			t.Error(err)
+		}
+		op, err := d.Next()
+		if err != nil {
+			t.Error(err)
+		}
+		got <- op
+	}()
+	select {
+	case op := <-got:
+		if op == nil || op.UID != full.Operators[0].UID {
+			t.Fatalf("first operator %+v", op)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the decoder waited for more than the first operator's bytes")
+	}
+	close(firstSeen)
+	for {
+		_, err := d.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// Values real Flink's loader refuses are refused here too, with the offset.
+func TestDecodeRefusesWhatFlinkRefuses(t *testing.T) {
+	m := kitchenSink(VersionWrite)
+	b, _ := Marshal(m)
+	// Parallelism of operator 1 (the changelog one, 2 subtasks) lowered to 1:
+	// its subtask 1 is then out of range.
+	id := m.Operators[1].ID
+	i := bytes.Index(b, append(binaryID(id), 0, 0, 0, 2))
+	if i < 0 {
+		t.Fatal("operator not found")
+	}
+	bad := append([]byte{}, b...)
+	bad[i+16+3] = 1
+	if _, err := Unmarshal(bad); err == nil || !strings.Contains(err.Error(), "a subtask index below the parallelism 1") {
+		t.Errorf("subtask index: %v", err)
+	}
+	bad = append([]byte{}, b...)
+	bad[i+16+3], bad[i+16+7] = 200, 100 // parallelism 200 > max parallelism 100
+	if _, err := Unmarshal(bad); err == nil || !strings.Contains(err.Error(), "parallelism 200, max parallelism 100") {
+		t.Errorf("parallelism: %v", err)
+	}
+}
+
+func binaryID(id OperatorID) []byte { return append([]byte{}, id[:]...) }
