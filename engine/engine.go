@@ -294,17 +294,21 @@ func (j *Job) Wait() (Status, error) {
 	return j.status, j.err
 }
 
+// failJob fails the running attempt over (too many failed checkpoints,
+// final checkpoint impossible); without a running attempt there is
+// nothing to fail.
 func (j *Job) failJob(err error) {
+	j.mu.Lock()
+	a := j.attempt
+	j.mu.Unlock()
+	if a == nil {
+		return
+	}
 	select {
 	case j.failOver <- err:
 	default:
 	}
-	j.mu.Lock()
-	a := j.attempt
-	j.mu.Unlock()
-	if a != nil {
-		a.Cancel()
-	}
+	a.Cancel()
 }
 
 func (j *Job) loop() {
@@ -330,6 +334,10 @@ func (j *Job) loop() {
 	restore := j.restored
 	reuse := false
 	for attempt := 0; ; attempt++ {
+		select { // a failover request of the previous attempt is spent
+		case <-j.failOver:
+		default:
+		}
 		a, err := j.startAttempt(attempt, restore, reuse)
 		if err == nil {
 			j.setStatus(Running)

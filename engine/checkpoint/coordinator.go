@@ -42,6 +42,9 @@ type TaskAck struct {
 	Alignment    time.Duration
 	// Err declines the checkpoint (snapshot or upload failed).
 	Err error
+	// Stopping: the task's attempt is ending; the ack only releases the
+	// files it uploaded and does not count towards tolerable failures.
+	Stopping bool
 }
 
 // Completed is a completed, retained checkpoint.
@@ -290,9 +293,10 @@ func (c *Coordinator) pushHistory(s *Stats) {
 func (c *Coordinator) Ack(a TaskAck) {
 	c.mu.Lock()
 	p, ok := c.pend[a.CheckpointID]
-	if !ok {
+	if !ok || a.Stopping {
 		c.mu.Unlock()
-		// Late ack of an aborted checkpoint: release what it pinned.
+		// Late ack of an aborted checkpoint, or of a stopping attempt:
+		// release what it pinned.
 		var pins []string
 		for _, r := range a.Results {
 			pins = append(pins, r.Pinned...)

@@ -1013,6 +1013,10 @@ func (t *task) uploader() {
 			}
 		}
 		ack.Async = time.Since(start)
+		// While the attempt is stopping (failover or cancel) the ack only
+		// releases what it uploaded: the coordinator aborts the pending
+		// checkpoints itself, and this must not count as a failure.
+		ack.Stopping = t.a.ctx.Err() != nil
 		co.Ack(ack)
 	}
 }
