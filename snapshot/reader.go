@@ -220,14 +220,17 @@ func (r *reader) check(at int64, want string, n, minSize int64) error {
 	return nil
 }
 
-// capFor is the initial capacity for n elements: n when the size is known
-// (already checked against it), otherwise bounded so a corrupt count in a
-// stream of unknown length grows the slice only as data actually arrives.
+// capFor is the initial capacity for n elements. Counts were already
+// checked against the bytes left, but an element in memory can be several
+// times its smallest encoding, so very large counts start smaller and grow
+// as elements actually decode: a lying count never costs more than a few
+// MB before the data runs out.
 func (r *reader) capFor(n int) int {
-	if r.size >= 0 || n <= 4096 {
-		return n
+	limit := 1 << 16
+	if r.size < 0 {
+		limit = 4096
 	}
-	return 4096
+	return min(n, limit)
 }
 
 // bytes reads n raw bytes into a new slice.
