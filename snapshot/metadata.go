@@ -115,8 +115,8 @@ type OperatorState struct {
 	// Finished set and no handles.
 	Subtasks []*SubtaskState
 
-	// LegacyChainLength is the V2-only int after maxParallelism; Flink
-	// always writes 1. Zero means "write 1".
+	// LegacyChainLength is the V2-only int after maxParallelism (Flink
+	// writes 1 and ignores it on read); kept as read so bytes round-trip.
 	LegacyChainLength int32
 }
 
@@ -161,8 +161,8 @@ type SubtaskState struct {
 	HasRefCheckpointID bool
 	RefCheckpointID    int64
 
-	// LegacyDuration is the V2-only long in front of each subtask state;
-	// Flink writes -1. Zero means "write -1".
+	// LegacyDuration is the V2-only long in front of each subtask state
+	// (ignored by Flink on read); kept as read so bytes round-trip.
 	LegacyDuration int64
 }
 
