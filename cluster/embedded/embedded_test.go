@@ -1,0 +1,386 @@
+package embedded
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ckpt-dev/ckpt/cluster"
+	"github.com/ckpt-dev/ckpt/engine/config"
+)
+
+// countsSpec is a keyed job: generator → keyBy → count → discard, so it
+// runs as two vertices (the source; count chained with the sink).
+const countsSpec = `name: counts
+parallelism: 2
+config:
+  execution.checkpointing.interval: 100 ms
+pipeline:
+  - op: generator
+    uid: source
+    keys: 100
+    rate: 2000
+  - op: keyBy
+  - op: count
+    uid: counter
+  - op: discard
+    uid: sink
+`
+
+func newCluster(t *testing.T) (*Cluster, string) {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := config.New()
+	for k, v := range map[string]string{
+		config.CheckpointDir: "file://" + filepath.Join(dir, "checkpoints"),
+		config.Retention:     "RETAIN_ON_CANCELLATION",
+		config.NumRetained:   "2",
+	} {
+		if err := cfg.Set(k, v, "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := New(Options{Config: cfg, Version: "ckpt-test"})
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := c.Close(ctx); err != nil {
+			t.Error(err)
+		}
+	})
+	return c, dir
+}
+
+func submit(t *testing.T, c *Cluster, spec string, req cluster.RunRequest) string {
+	t.Helper()
+	ctx := context.Background()
+	a, err := c.UploadArtifact(ctx, "counts.yaml", strings.NewReader(spec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := c.RunArtifact(ctx, a.ID, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// waitFor polls cond until it holds or 30 s passed.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestLifecycle(t *testing.T) {
+	c, dir := newCluster(t)
+	ctx := context.Background()
+	id := submit(t, c, countsSpec, cluster.RunRequest{})
+	if !cluster.IsJobID(id) {
+		t.Fatalf("job id %q", id)
+	}
+	var st *cluster.CheckpointStats
+	waitFor(t, "two completed checkpoints", func() bool {
+		var err error
+		st, err = c.Checkpoints(ctx, id)
+		return err == nil && st.Counts.Completed >= 2
+	})
+
+	jobs, err := c.Jobs(ctx)
+	if err != nil || len(jobs) != 1 || jobs[0].ID != id || jobs[0].Name != "counts" || jobs[0].Status != cluster.JobRunning ||
+		jobs[0].Tasks["TOTAL"] != 4 || jobs[0].Tasks[cluster.TaskRunning] != 4 {
+		t.Fatalf("jobs %+v %v", jobs, err)
+	}
+	job, err := c.Job(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(job.Vertices) != 2 {
+		t.Fatalf("vertices %+v", job.Vertices)
+	}
+	src, cnt := job.Vertices[0], job.Vertices[1]
+	if !strings.HasPrefix(src.Name, "Source: ") || src.Parallelism != 2 || cnt.Parallelism != 2 || src.MaxParallelism != 128 ||
+		len(cnt.Operators) != 2 || cnt.Operators[0].UID != "counter" || cnt.Operators[1].UID != "sink" || cnt.ID != cnt.Operators[0].ID ||
+		!strings.Contains(cnt.Name, " -> ") || src.Status != cluster.TaskRunning || job.StatusCounts[cluster.TaskRunning] != 2 {
+		t.Fatalf("vertices %+v", job.Vertices)
+	}
+	waitFor(t, "records to flow", func() bool {
+		job, _ = c.Job(ctx, id)
+		return job.Vertices[0].Metrics.WriteRecords > 0 && job.Vertices[1].Metrics.ReadRecords > 0
+	})
+	if job.Vertices[0].Metrics.ReadRecords != 0 || job.Vertices[1].Metrics.WriteRecords != 0 {
+		t.Errorf("a source reads nothing over the network and a sink writes nothing: %+v", job.Vertices)
+	}
+	if job.Timestamps[cluster.JobInitializing].IsZero() || job.Timestamps[cluster.JobRunning].IsZero() || !job.End.IsZero() {
+		t.Errorf("timestamps %+v end %v", job.Timestamps, job.End)
+	}
+
+	st, _ = c.Checkpoints(ctx, id)
+	lc := st.LatestCompleted
+	if lc == nil || lc.NumSubtasks != 4 || lc.NumAcked != 4 || !strings.Contains(lc.ExternalPath, filepath.Join(dir, "checkpoints", id, "chk-")) ||
+		lc.Type != cluster.TypeCheckpoint || lc.Savepoint || lc.StateSize == 0 {
+		t.Fatalf("latest completed %+v", lc)
+	}
+	if st.Counts.Total < st.Counts.Completed || len(st.History) == 0 || st.History[0].ID < st.History[len(st.History)-1].ID {
+		t.Errorf("counts %+v history %+v", st.Counts, st.History)
+	}
+	if !st.Summary.StateSize.HasPercentiles || st.Summary.StateSize.Max < st.Summary.StateSize.Min || st.Summary.EndToEndDuration.Max == 0 {
+		t.Errorf("summary %+v", st.Summary)
+	}
+	det, err := c.CheckpointDetail(ctx, id, lc.ID)
+	if err != nil || len(det.Tasks) != 2 || det.Tasks[cnt.ID].NumAcked != 2 || det.Tasks[src.ID].NumSubtasks != 2 {
+		t.Fatalf("detail %+v %v", det, err)
+	}
+	sub, err := c.CheckpointSubtasks(ctx, id, lc.ID, cnt.ID)
+	if err != nil || len(sub.Subtasks) != 2 || !sub.Subtasks[0].Acknowledged || sub.Subtasks[1].AckTime.IsZero() ||
+		sub.Summary.StateSize.Max == 0 || sub.StateSize != det.Tasks[cnt.ID].StateSize {
+		t.Fatalf("subtasks %+v %v", sub, err)
+	}
+	if _, err := c.CheckpointSubtasks(ctx, id, lc.ID, "00000000000000000000000000000000"); !errors.Is(err, cluster.ErrNotFound) {
+		t.Errorf("unknown vertex: %v", err)
+	}
+	if _, err := c.CheckpointDetail(ctx, id, 999999); !errors.Is(err, cluster.ErrNotFound) {
+		t.Errorf("unknown checkpoint: %v", err)
+	}
+	cfg, err := c.CheckpointConfig(ctx, id)
+	if err != nil || cfg.Interval != 100*time.Millisecond || cfg.Retention != cluster.RetainOnCancellation || cfg.Mode != "EXACTLY_ONCE" {
+		t.Errorf("checkpoint config %+v %v", cfg, err)
+	}
+
+	// A manual checkpoint, idempotent by trigger id.
+	tr, err := c.TriggerCheckpoint(ctx, id, cluster.CheckpointRequest{TriggerID: "0123456789abcdef0123456789abcdef"})
+	if err != nil || tr.ID != "0123456789abcdef0123456789abcdef" {
+		t.Fatalf("trigger %+v %v", tr, err)
+	}
+	tr2, err := c.TriggerCheckpoint(ctx, id, cluster.CheckpointRequest{TriggerID: tr.ID})
+	if err != nil || tr2 != tr {
+		t.Fatalf("re-trigger %+v %v", tr2, err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	op, err := cluster.Wait(wctx, c, tr)
+	cancel()
+	if err != nil || op.CheckpointID <= lc.ID {
+		t.Fatalf("manual checkpoint %+v %v", op, err)
+	}
+	if _, err := c.Poll(ctx, cluster.Trigger{Kind: cluster.CheckpointTrigger, JobID: id, ID: "ffffffffffffffffffffffffffffffff"}); !errors.Is(err, cluster.ErrNotFound) {
+		t.Errorf("unknown trigger: %v", err)
+	}
+	if _, err := c.TriggerCheckpoint(ctx, id, cluster.CheckpointRequest{Type: "BOGUS"}); !errors.Is(err, cluster.ErrBadRequest) {
+		t.Errorf("bad checkpoint type: %v", err)
+	}
+
+	// Cancel: CANCELED, retained checkpoints kept (RETAIN_ON_CANCELLATION).
+	if err := c.Cancel(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "CANCELED", func() bool { j, _ := c.Job(ctx, id); return j.Status == cluster.JobCanceled })
+	if err := c.Cancel(ctx, id); !errors.Is(err, cluster.ErrConflict) {
+		t.Errorf("second cancel: %v", err)
+	}
+	job, _ = c.Job(ctx, id)
+	if job.End.IsZero() || job.Vertices[0].Status != cluster.TaskCanceled {
+		t.Errorf("cancelled job %+v", job)
+	}
+	ov, _ := c.Overview(ctx)
+	if ov.JobsCancelled != 1 || ov.JobsRunning != 0 || ov.SlotsAvailable != ov.SlotsTotal || ov.Version != "ckpt-test" {
+		t.Errorf("overview %+v", ov)
+	}
+	st, _ = c.Checkpoints(ctx, id)
+	retained := st.LatestCompleted.ExternalPath
+	if _, err := os.Stat(filepath.Join(strings.TrimPrefix(retained, "file://"), "_metadata")); err != nil {
+		t.Fatalf("retained checkpoint %s: %v", retained, err)
+	}
+
+	// Resume from the retained checkpoint: latest.restored names it and
+	// checkpoint ids continue after it.
+	id2 := submit(t, c, countsSpec, cluster.RunRequest{SavepointPath: retained, ClaimMode: cluster.NoClaim})
+	waitFor(t, "a checkpoint after the restore", func() bool {
+		s, err := c.Checkpoints(ctx, id2)
+		return err == nil && s.Counts.Completed >= 1
+	})
+	st2, _ := c.Checkpoints(ctx, id2)
+	if st2.LatestRestored == nil || st2.LatestRestored.ID != st.LatestCompleted.ID || st2.LatestRestored.Savepoint ||
+		st2.LatestRestored.ExternalPath != retained || st2.Counts.Restored != 1 || st2.LatestCompleted.ID <= st.LatestCompleted.ID {
+		t.Errorf("restored %+v, latest %+v", st2.LatestRestored, st2.LatestCompleted)
+	}
+	if id2 == id {
+		t.Error("a resumed job has a new job ID")
+	}
+}
+
+func TestErrors(t *testing.T) {
+	c, dir := newCluster(t)
+	ctx := context.Background()
+	a, err := c.UploadArtifact(ctx, "counts.yaml", strings.NewReader(countsSpec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		call func() error
+		kind error
+		msg  string
+	}{
+		{"bad job id", func() error { _, err := c.Job(ctx, "nothex"); return err }, cluster.ErrBadRequest, `"nothex"`},
+		{"unknown job", func() error { _, err := c.Checkpoints(ctx, "0123456789abcdef0123456789abcdef"); return err },
+			cluster.ErrNotFound, "Job 0123456789abcdef0123456789abcdef not found"},
+		{"spec typo at upload", func() error {
+			_, err := c.UploadArtifact(ctx, "typo.yaml", strings.NewReader("name: x\npipeline:\n  - op: generatr\n"))
+			return err
+		}, cluster.ErrBadRequest, "typo.yaml:3"},
+		{"jar", func() error {
+			_, err := c.UploadArtifact(ctx, "job.jar", strings.NewReader("PK\x03\x04rest"))
+			return err
+		}, cluster.ErrBadRequest, "is a jar"},
+		{"unknown artifact", func() error { _, err := c.RunArtifact(ctx, "nope.yaml", cluster.RunRequest{}); return err },
+			cluster.ErrNotFound, "nope.yaml does not exist"},
+		{"bad config value", func() error {
+			_, err := c.RunArtifact(ctx, a.ID, cluster.RunRequest{Config: map[string]string{"execution.checkpointing.interval": "soon"}})
+			return err
+		}, cluster.ErrBadRequest, "execution.checkpointing.interval"},
+		{"bad claim mode", func() error {
+			_, err := c.RunArtifact(ctx, a.ID, cluster.RunRequest{SavepointPath: dir, ClaimMode: "MAYBE"})
+			return err
+		}, cluster.ErrBadRequest, "claimMode"},
+		{"restore from nothing", func() error {
+			_, err := c.RunArtifact(ctx, a.ID, cluster.RunRequest{SavepointPath: filepath.Join(dir, "missing")})
+			return err
+		}, cluster.ErrBadRequest, "missing"},
+		{"program args", func() error {
+			_, err := c.RunArtifact(ctx, a.ID, cluster.RunRequest{ProgramArgs: []string{"--x"}})
+			return err
+		}, cluster.ErrBadRequest, "no program arguments"},
+		{"bad pinned job id", func() error { _, err := c.RunArtifact(ctx, a.ID, cluster.RunRequest{JobID: "abc"}); return err },
+			cluster.ErrBadRequest, "jobId"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.call()
+			if !errors.Is(err, tc.kind) || !strings.Contains(err.Error(), tc.msg) {
+				t.Errorf("error %v; want %v containing %q", err, tc.kind, tc.msg)
+			}
+		})
+	}
+	jobs, _ := c.Jobs(ctx)
+	if len(jobs) != 0 {
+		t.Errorf("failed submissions left jobs: %+v", jobs)
+	}
+}
+
+func TestPinnedJobID(t *testing.T) {
+	c, _ := newCluster(t)
+	ctx := context.Background()
+	const want = "00112233445566778899aabbccddeeff"
+	id := submit(t, c, countsSpec, cluster.RunRequest{JobID: want})
+	if id != want {
+		t.Fatalf("job id %s, want %s", id, want)
+	}
+	a, _ := c.UploadArtifact(ctx, "counts.yaml", strings.NewReader(countsSpec))
+	if _, err := c.RunArtifact(ctx, a.ID, cluster.RunRequest{JobID: want}); !errors.Is(err, cluster.ErrConflict) {
+		t.Errorf("duplicate job id: %v", err)
+	}
+}
+
+// TestDispose: a savepoint directory goes (given as the directory or its
+// _metadata); a checkpoint or a directory that is no snapshot stays, with
+// the reason in the operation's failure.
+func TestDispose(t *testing.T) {
+	c, _ := newCluster(t)
+	ctx := context.Background()
+	fixtures := filepath.Join("..", "..", "..", "shared", "fixtures", "flink-metadata", "apache-flink")
+	savepointMeta, err := os.ReadFile(filepath.Join(fixtures, "new-stateful-udf-migration-itcase-flink1.20-hashmap-savepoint", "_metadata"))
+	if err != nil {
+		t.Skipf("shared fixtures: %v", err)
+	}
+	checkpointMeta, err := os.ReadFile(filepath.Join(fixtures, "new-stateful-udf-migration-itcase-flink1.20-rocksdb-checkpoint", "_metadata"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	put := func(rel string, data []byte) string {
+		p := filepath.Join(root, rel)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	sp1 := filepath.Dir(put("sp/savepoint-a1b2c3-0123456789ab/_metadata", savepointMeta))
+	put("sp/savepoint-a1b2c3-0123456789ab/state-file", []byte("x"))
+	sp2meta := put("sp/savepoint-d4e5f6-0123456789ab/_metadata", savepointMeta)
+	chk := filepath.Dir(put("cp/0123456789abcdef0123456789abcdef/chk-7/_metadata", checkpointMeta))
+	plain := filepath.Dir(put("data/readme.txt", []byte("not a snapshot")))
+	corrupt := filepath.Dir(put("sp/savepoint-ffffff-0123456789ab/_metadata", []byte("garbage")))
+
+	for _, tc := range []struct {
+		name, path string
+		gone       string // directory that must be gone; "" = must fail
+		msg        string
+		keep       string
+	}{
+		{"savepoint dir", sp1, sp1, "", ""},
+		{"savepoint _metadata", sp2meta, filepath.Dir(sp2meta), "", ""},
+		{"checkpoint", chk, "", "is a checkpoint, not a savepoint", chk},
+		{"not a snapshot", plain, "", "no _metadata", plain},
+		{"corrupt", corrupt, "", "_metadata", corrupt},
+		{"missing", filepath.Join(root, "nope"), "", "nope", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr, err := c.DisposeSavepoint(ctx, tc.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			_, err = cluster.Wait(wctx, c, tr)
+			if tc.gone != "" {
+				if err != nil {
+					t.Fatalf("dispose: %v", err)
+				}
+				if _, err := os.Stat(tc.gone); !os.IsNotExist(err) {
+					t.Errorf("%s still there: %v", tc.gone, err)
+				}
+				return
+			}
+			var f *cluster.Failure
+			if !errors.As(err, &f) || !strings.Contains(err.Error(), tc.msg) || !strings.Contains(err.Error(), "Could not dispose savepoint") {
+				t.Errorf("dispose %s: %v; want a failure containing %q", tc.path, err, tc.msg)
+			}
+			if tc.keep != "" {
+				if _, err := os.Stat(tc.keep); err != nil {
+					t.Errorf("%s was touched: %v", tc.keep, err)
+				}
+			}
+		})
+	}
+	if _, err := c.DisposeSavepoint(ctx, " "); !errors.Is(err, cluster.ErrBadRequest) {
+		t.Errorf("empty path: %v", err)
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	for _, tc := range []struct {
+		in   []int64
+		p    float64
+		want float64
+	}{
+		// Figures from a real Flink 2.3 history: two samples.
+		{[]int64{48306, 48409}, .50, 48357.5},
+		{[]int64{48306, 48409}, .90, 48409},
+		{[]int64{1, 2, 3, 4}, .50, 2.5},
+		{[]int64{7}, .99, 7},
+		{[]int64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, .10, 1.1},
+	} {
+		if got := percentile(tc.in, tc.p); got != tc.want {
+			t.Errorf("percentile(%v, %v) = %v, want %v", tc.in, tc.p, got, tc.want)
+		}
+	}
+}
