@@ -255,7 +255,36 @@ type kv struct {
 	set        bool // false: delete
 }
 
-func (w *kvs) key(x kv) []byte   { return w.arena[x.k0:x.k1] }
+func (w *kvs) key(x kv) []byte { return w.arena[x.k0:x.k1] }
+
+// sort orders the writes by key: a counting sort on the 2-byte key-group
+// prefix first (one pass), then each key group's few thousand entries by
+// comparison, which stays in cache — several times faster than one
+// comparison sort over a million entries.
+func (w *kvs) sort() {
+	var counts [1 << 16]int32
+	for _, x := range w.items {
+		counts[int(w.arena[x.k0])<<8|int(w.arena[x.k0+1])]++
+	}
+	var starts [1<<16 + 1]int32
+	for i := range counts {
+		starts[i+1] = starts[i] + counts[i]
+	}
+	sorted := make([]kv, len(w.items))
+	next := starts
+	for _, x := range w.items {
+		g := int(w.arena[x.k0])<<8 | int(w.arena[x.k0+1])
+		sorted[next[g]] = x
+		next[g]++
+	}
+	cmp := func(a, c kv) int { return bytes.Compare(w.arena[a.k0+2:a.k1], w.arena[c.k0+2:c.k1]) }
+	for g := range counts {
+		if counts[g] > 1 {
+			slices.SortFunc(sorted[starts[g]:starts[g+1]], cmp)
+		}
+	}
+	w.items = sorted
+}
 func (w *kvs) value(x kv) []byte { return w.arena[x.k1:x.v1] }
 
 // applyKVs writes w into Pebble: a sorted SST ingested into the LSM for
@@ -280,7 +309,7 @@ func (b *Backend) applyKVs(w *kvs) error {
 		}
 		return bt.Commit(pebble.NoSync)
 	}
-	slices.SortFunc(w.items, func(a, c kv) int { return bytes.Compare(w.key(a), w.key(c)) })
+	w.sort()
 	b.ingestSeq++
 	path := filepath.Join(b.dir, fmt.Sprintf("ingest-%d.sst.tmp", b.ingestSeq))
 	f, err := vfs.Default.Create(path, vfs.WriteCategoryUnspecified)
