@@ -49,6 +49,9 @@ both the 1.x and the 1.20+/2.x spelling, layered: the spec's config section, the
 SIGINT/SIGTERM cancel the job; retained checkpoints are then kept or deleted
 as the retention policy says (kept only with RETAIN_ON_CANCELLATION).
 
+Built-in ops for pipeline steps: ` + strings.Join(spec.OpNames(), ", ") + `
+(see README.md, "Job specs").
+
 Exit codes: 0 job FINISHED; 1 the job could not start (bad spec, config or
 snapshot); 2 usage; 3 job FAILED; 4 job CANCELED.`,
 		Args: exactArgs(1),

@@ -393,6 +393,12 @@ func (s *Spec) Graph() (*graph.Graph, error) {
 			cur = g.Source(nameOr(st, "generator"), func() operator.Source { x := gen; return &x })
 		case "file":
 			path := st.str("path")
+			if fi, err := os.Stat(path); err != nil || fi.IsDir() {
+				if err == nil {
+					err = fmt.Errorf("is a directory")
+				}
+				return nil, errAtStep(i, st, "path %s: %v", path, err)
+			}
 			cur = g.Source(nameOr(st, "file"), func() operator.Source { return &builtin.FileLines{Path: path} })
 		case "keyBy":
 			cur = cur.KeyBy()

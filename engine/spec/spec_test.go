@@ -16,7 +16,9 @@ func repoRoot() string {
 
 // Every example job under jobs/ parses and builds a graph.
 func TestExampleJobs(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join(repoRoot(), "jobs", "*.yaml"))
+	// Paths in specs are relative to where ckpt runs: the repository root.
+	t.Chdir(repoRoot())
+	files, _ := filepath.Glob(filepath.Join("jobs", "*.yaml"))
 	if len(files) < 3 {
 		t.Fatalf("want at least three example jobs, found %v", files)
 	}
@@ -126,6 +128,13 @@ pipeline:
   - op: count
 `, `step 2 (keyBy): unknown field "uid"`},
 		{"not yaml", "name: [", "job.yaml"},
+		{"missing input file", `
+name: j
+pipeline:
+  - op: file
+    path: /nonexistent/words.txt
+  - op: discard
+`, `job.yaml:4:5: step 1 (file): path /nonexistent/words.txt: stat /nonexistent/words.txt: no such file or directory`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
