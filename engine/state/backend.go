@@ -96,6 +96,11 @@ func pebbleOptions() *pebble.Options {
 		o.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
 		o.Levels[i].FilterType = pebble.TableFilter
 	}
+	// Each checkpoint ingests one table with every key changed since the
+	// last one; letting a few pile up in L0 before compacting merges several
+	// versions in one rewrite instead of rewriting the data each time.
+	o.L0CompactionThreshold = 8
+	o.L0StopWritesThreshold = 64
 	return o
 }
 
