@@ -140,6 +140,9 @@ func TestExactlyOnceAcrossSIGKILL(t *testing.T) {
 	if testing.Short() {
 		seeds = 2
 	}
+	if n, err := strconv.Atoi(os.Getenv("CKPT_CRASH_SEEDS")); err == nil && n > 0 {
+		seeds = n // a longer soak: CKPT_CRASH_SEEDS=100 go test ./engine -run SIGKILL
+	}
 	for seed := 1; seed <= seeds; seed++ {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
 			t.Parallel()

@@ -683,9 +683,13 @@ func (t *task) run() {
 	}
 }
 
+// WatermarkInterval is how often sources emit watermarks.
+var WatermarkInterval = 50 * time.Millisecond
+
 func (t *task) runSource() {
 	src := t.ops[0]
 	t.srcWM = math.MinInt64
+	var lastWM time.Time
 	var ctxDone = t.a.ctx.Done()
 	for {
 		select {
@@ -700,14 +704,23 @@ func (t *task) runSource() {
 			panic(opError{src.v, err})
 		}
 		t.router.flush()
-		if wm := src.src.Watermark(); wm > t.srcWM {
-			t.srcWM = wm
-			t.watermark(wm, 0)
+		// Watermarks go out at most every WatermarkInterval (Flink's
+		// pipeline.auto-watermark-interval), not after every batch.
+		if now := time.Now(); now.Sub(lastWM) >= WatermarkInterval {
+			if wm := src.src.Watermark(); wm > t.srcWM {
+				t.srcWM = wm
+				lastWM = now
+				t.watermark(wm, 0)
+			}
 		}
 		if src.out != before {
 			t.publish()
 		}
 		if done {
+			if wm := src.src.Watermark(); wm > t.srcWM {
+				t.srcWM = wm
+				t.watermark(wm, 0)
+			}
 			break
 		}
 	}
