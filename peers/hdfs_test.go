@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/colinmarc/hdfs/v2"
 )
@@ -45,7 +46,14 @@ func TestHDFSPeerServes(t *testing.T) {
 	if _, err := w.Write(data); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Close(); err != nil {
+	// The NameNode says "replication in progress" until the last block's
+	// replicas have reported; like the Java client, retry with backoff.
+	err = w.Close()
+	for wait := 50 * time.Millisecond; hdfs.IsErrReplicating(err) && wait < 10*time.Second; wait *= 2 {
+		time.Sleep(wait)
+		err = w.Close()
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
 	r, err := c.Open(dir + "/f")
