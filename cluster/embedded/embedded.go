@@ -479,7 +479,22 @@ func (c *Cluster) TriggerSavepoint(ctx context.Context, jobID string, req cluste
 	if err := checkFormat(req.Format); err != nil {
 		return cluster.Trigger{}, err
 	}
+	if _, err := c.savepointDir(req.TargetDir, "target-directory"); err != nil {
+		return cluster.Trigger{}, err
+	}
 	return cluster.Trigger{}, cluster.NotSupported("triggering a savepoint")
+}
+
+// savepointDir is the target directory of a savepoint: the request's, else
+// the cluster's default, else Flink's error naming both.
+func (c *Cluster) savepointDir(target, property string) (string, error) {
+	if target != "" {
+		return target, nil
+	}
+	if d := c.opts.Config.Get(config.SavepointDir); d != "" {
+		return d, nil
+	}
+	return "", cluster.Errorf(cluster.ErrBadRequest, "Config key [%s] is not set. Property [%s] must be provided.", config.SavepointDir, property)
 }
 
 // StopWithSavepoint implements cluster.Cluster.
@@ -488,6 +503,9 @@ func (c *Cluster) StopWithSavepoint(ctx context.Context, jobID string, req clust
 		return cluster.Trigger{}, err
 	}
 	if err := checkFormat(req.Format); err != nil {
+		return cluster.Trigger{}, err
+	}
+	if _, err := c.savepointDir(req.TargetDir, "targetDirectory"); err != nil {
 		return cluster.Trigger{}, err
 	}
 	return cluster.Trigger{}, cluster.NotSupported("stop with savepoint")
@@ -605,7 +623,11 @@ func (c *Cluster) Cancel(ctx context.Context, jobID string) error {
 	if err != nil {
 		return err
 	}
-	if s := status(j); s.Terminal() {
+	// As Flink: cancelling a cancelled job succeeds, one that ended
+	// otherwise is a conflict.
+	if s := status(j); s == cluster.JobCanceled {
+		return nil
+	} else if s.Terminal() {
 		return cluster.Errorf(cluster.ErrConflict, "Job cancellation failed because the job has already reached another terminal state (%s).", s)
 	}
 	j.eng.Cancel()
