@@ -22,6 +22,7 @@
 package restserver
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -138,7 +139,11 @@ func (s *statusRecorder) WriteHeader(code int) {
 }
 
 func writeJSON(w http.ResponseWriter, code int, body any) {
-	b, err := json.Marshal(body)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // "<br/>" in plan descriptions, as Flink writes it
+	err := enc.Encode(body)
+	b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	if err != nil {
 		code = http.StatusInternalServerError
 		b, _ = json.Marshal(flinkrest.ErrorsDTO{Errors: []string{"Internal server error.", err.Error()}})
