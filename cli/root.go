@@ -46,6 +46,11 @@ func register(newCmd func() *cobra.Command) { commands = append(commands, newCmd
 // Version is set at build time with -ldflags "-X github.com/ckpt-dev/ckpt/cli.Version=...".
 var Version = "dev"
 
+// argRewriters adjust the raw arguments before parsing (e.g. Flink's
+// single-dash long options such as "-type" for the commands that mirror
+// Flink's CLI).
+var argRewriters []func(args []string) []string
+
 // rootRun opens the TUI; until the TUI package provides it, it shows help.
 var rootRun func(cmd *cobra.Command, args []string) error
 
@@ -139,6 +144,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	root := NewRoot()
+	for _, rw := range argRewriters {
+		args = rw(args)
+	}
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
