@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/ckpt-dev/ckpt/engine/config"
 	"github.com/ckpt-dev/ckpt/engine/spec"
 	"github.com/ckpt-dev/ckpt/inspector"
 )
@@ -16,12 +17,17 @@ import (
 // including generated ones of operators without uid — are the job's own.
 
 // specTarget builds the resume target of a job spec file.
-func specTarget(path string) (inspector.Target, error) {
+func specTarget(path string) (inspector.Target, error) { return specTargetWith(path, nil) }
+
+// specTargetWith is specTarget with configuration layered over the spec's
+// (a submission's -D and -p), which can change parallelism and max
+// parallelism.
+func specTargetWith(path string, over *config.Config) (inspector.Target, error) {
 	s, err := spec.Load(path)
 	if err != nil {
 		return inspector.Target{}, err
 	}
-	cfg, err := s.Configure(nil)
+	cfg, err := s.Configure(over)
 	if err != nil {
 		return inspector.Target{}, err
 	}
