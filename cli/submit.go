@@ -1,0 +1,278 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ckpt-dev/ckpt/cluster"
+	"github.com/ckpt-dev/ckpt/engine/config"
+	"github.com/ckpt-dev/ckpt/engine/spec"
+	"github.com/ckpt-dev/ckpt/inspector"
+	"github.com/ckpt-dev/ckpt/snapshot"
+)
+
+func init() { register(newSubmitCmd) }
+
+// Exit codes of `ckpt submit` when its resume dry run refuses (the same
+// as `ckpt inspect --against`).
+const (
+	ExitSubmitDropsState   = inspector.ExitResumeDropState // state would be dropped and -n is not given
+	ExitSubmitRestoreFails = inspector.ExitResumeFails     // the restore fails even with -n
+)
+
+type submitOptions struct {
+	fromPath   string
+	allowNR    bool
+	parallel   int
+	claimMode  string
+	dyn        []string
+	jobID      string
+	entryClass string
+	noDryRun   bool
+	wait       time.Duration
+}
+
+func newSubmitCmd() *cobra.Command {
+	var o submitOptions
+	var tf *targetFlags
+	cmd := &cobra.Command{
+		Use:   "submit [-s PATH [-n] [--claimMode M]] [-p N] [-D key=value]... SPEC | [-c CLASS] JAR [ARGS...]",
+		Short: "Submit a job to a running engine or Flink cluster",
+		Long: `Submits a job to the REST target the way Flink's web submission does (POST
+/jars/upload, then POST /jars/:jarid/run) and prints its job ID. To ckpt serve
+the program is a job spec (YAML); to a Flink cluster it is a jar, with -c for
+its entry class and program arguments after it.
+
+-s PATH resumes from a savepoint, a retained chk-N directory or a _metadata
+file (--fromSavepoint); -n (--allowNonRestoredState) lets state that maps to
+no operator be dropped; --claimMode CLAIM|NO_CLAIM|LEGACY says who owns the
+snapshot afterwards (sent as claimMode to Flink 2.x, restoreMode to 1.x).
+
+Before resuming a job spec ckpt runs the resume dry run of
+ckpt inspect --against on the snapshot (read from here, local or HDFS) and
+refuses — listing every operator whose state would be lost and how much —
+unless -n is given; it also refuses a resume that would fail whatever the
+flags. A jar's job graph is unknown to ckpt, so Flink alone checks it.
+
+After submission ckpt waits (--wait) for the job to run and reports a job
+that fails at start with its exception.
+
+Exit codes: 0 submitted; 1 rejected, unreachable or failed at start;
+2 usage; 3 the dry run found state that would be dropped (no -n);
+4 the dry run found the restore fails even with -n.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef("missing the program: a job spec (YAML) or a jar")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return submit(cmd, tf, o, args[0], args[1:])
+		},
+	}
+	f := cmd.Flags()
+	// Everything after the program is the program's own arguments, as in
+	// flink run.
+	f.SetInterspersed(false)
+	f.StringVarP(&o.fromPath, "fromSavepoint", "s", "", "resume from a savepoint, retained chk-N dir or _metadata file")
+	f.BoolVarP(&o.allowNR, "allowNonRestoredState", "n", false, "allow dropping snapshot state that maps to no operator")
+	f.IntVarP(&o.parallel, "parallelism", "p", 0, "default parallelism of the job")
+	f.StringVar(&o.claimMode, "claimMode", "", "who owns the restored snapshot: CLAIM, NO_CLAIM (default) or LEGACY (alias --restoreMode)")
+	f.StringArrayVarP(&o.dyn, "define", "D", nil, "job configuration key=value (Flink key names, repeatable)")
+	f.StringVar(&o.jobID, "jobid", "", "pin the new job's ID (32 hex digits)")
+	f.StringVarP(&o.entryClass, "class", "c", "", "entry class of a jar (default: the jar's manifest)")
+	f.BoolVar(&o.noDryRun, "no-dry-run", false, "skip the resume dry run")
+	f.DurationVar(&o.wait, "wait", 30*time.Second, "how long to watch the new job start (0 = do not watch)")
+	tf = addTargetFlags(cmd)
+	return cmd
+}
+
+func isJar(path string, data []byte) bool {
+	return strings.HasSuffix(strings.ToLower(path), ".jar") || bytes.HasPrefix(data, []byte("PK\x03\x04"))
+}
+
+func submit(cmd *cobra.Command, tf *targetFlags, o submitOptions, program string, progArgs []string) error {
+	ctx := cmd.Context()
+	out := cmd.OutOrStdout()
+	data, err := os.ReadFile(program)
+	if err != nil {
+		return fmt.Errorf("program: %w", err)
+	}
+	jar := isJar(program, data)
+	conf := map[string]string{}
+	over := config.New()
+	for _, d := range o.dyn {
+		k, v, ok := strings.Cut(d, "=")
+		if !ok {
+			return usagef("-D %s: expected key=value", d)
+		}
+		if !jar {
+			// Known keys are checked here, before anything is sent.
+			if err := over.SetDynamic(d); err != nil {
+				return usagef("%v", err)
+			}
+		}
+		conf[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	}
+	if o.claimMode != "" {
+		o.claimMode = strings.ToUpper(o.claimMode)
+		switch o.claimMode {
+		case cluster.Claim, cluster.NoClaim, cluster.Legacy:
+		default:
+			return usagef("--claimMode %q: want CLAIM, NO_CLAIM or LEGACY", o.claimMode)
+		}
+		if o.fromPath == "" {
+			return usagef("--claimMode applies to a resume: give -s PATH")
+		}
+	}
+	if o.allowNR && o.fromPath == "" {
+		return usagef("-n/--allowNonRestoredState applies to a resume: give -s PATH")
+	}
+	if o.parallel < 0 {
+		return usagef("-p %d: parallelism must be positive", o.parallel)
+	}
+	if o.jobID != "" {
+		if o.jobID, err = jobIDArg(o.jobID); err != nil {
+			return err
+		}
+	}
+	if !jar {
+		if len(progArgs) > 0 {
+			return usagef("a job spec takes no program arguments (got %q); use -D key=value", progArgs)
+		}
+		if o.entryClass != "" {
+			return usagef("-c/--class applies to jars, not job specs")
+		}
+		// A typo in the spec is reported with its line before anything is sent.
+		if _, err := spec.Parse(program, data); err != nil {
+			return err
+		}
+	}
+	c, err := tf.client()
+	if err != nil {
+		return err
+	}
+	ov, err := c.Overview(ctx)
+	if err != nil {
+		return err
+	}
+	embeddedTarget := strings.HasPrefix(ov.Version, "ckpt")
+	switch {
+	case jar && embeddedTarget:
+		return fmt.Errorf("%s runs ckpt's embedded engine (%s), which runs job specs (YAML), not jars", c.URL(), ov.Version)
+	case !jar && !embeddedTarget:
+		return fmt.Errorf("%s is Flink %s: it runs jars, not ckpt job specs; submit the job's jar (ckpt submit [-c CLASS] JAR [ARGS...]) or run the spec on ckpt serve", c.URL(), ov.Version)
+	}
+	if o.fromPath != "" && !o.noDryRun {
+		if jar {
+			fmt.Fprintf(out, "Resume dry run: not available for a jar (ckpt cannot build a Java program's job graph); Flink checks the restore itself.\n")
+		} else {
+			if o.parallel > 0 {
+				over.Set(config.Parallelism, strconv.Itoa(o.parallel), "-p")
+			}
+			if err := dryRun(ctx, cmd, out, program, o, over); err != nil {
+				return err
+			}
+		}
+	}
+	req := cluster.RunRequest{EntryClass: o.entryClass, ProgramArgs: progArgs, Parallelism: o.parallel, JobID: o.jobID,
+		SavepointPath: o.fromPath, AllowNonRestoredState: o.allowNR, ClaimMode: o.claimMode}
+	if len(conf) > 0 {
+		req.Config = conf
+	}
+	id, err := cluster.Submit(ctx, c, filepath.Base(program), data, req)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "Job has been submitted with JobID %s\n", id)
+	if o.wait <= 0 {
+		return nil
+	}
+	return watchStart(ctx, c, id, o.wait, out)
+}
+
+// dryRun runs the resume dry run of a job spec against the snapshot and
+// refuses what Flink would refuse (or what would silently lose state).
+func dryRun(ctx context.Context, cmd *cobra.Command, out io.Writer, program string, o submitOptions, over *config.Config) error {
+	target, err := specTargetWith(program, over)
+	if err != nil {
+		return err
+	}
+	fs := openStorage(cmd)
+	defer fs.Close()
+	rctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	m, err := snapshot.Read(rctx, fs, o.fromPath)
+	cancel()
+	if err != nil {
+		fmt.Fprintf(out, "Resume dry run skipped: cannot read %s from here (%v); the cluster checks the restore itself.\n", o.fromPath, err)
+		return nil
+	}
+	plan := inspector.PlanResume(m, target, nil)
+	printPlan(out, plan, inspectOptions{})
+	switch {
+	case len(plan.Failures) > 0:
+		return WithExitCode(ExitSubmitRestoreFails, fmt.Errorf("not submitted: resuming %s into %s fails even with -n (see the dry run above; --no-dry-run submits anyway)", o.fromPath, program))
+	case len(plan.Dropped) > 0 && !o.allowNR:
+		return WithExitCode(ExitSubmitDropsState, fmt.Errorf("not submitted: the state of %d operator(s), %s, has no operator in %s; pass -n/--allowNonRestoredState to drop it",
+			len(plan.Dropped), sizeIEC(plan.DroppedBytes, false), program))
+	case len(plan.Dropped) > 0:
+		fmt.Fprintf(out, "Dropping the state of %d operator(s) (%s), as -n allows.\n", len(plan.Dropped), sizeIEC(plan.DroppedBytes, false))
+	}
+	return nil
+}
+
+// watchStart waits until the new job runs every task, ends, or d passes;
+// a job that fails is an error carrying its exception.
+func watchStart(ctx context.Context, c cluster.Cluster, id string, d time.Duration, out io.Writer) error {
+	deadline := time.Now().Add(d)
+	for {
+		j, err := c.Job(ctx, id)
+		if err != nil && !errors.Is(err, cluster.ErrNotFound) {
+			return err
+		}
+		if err == nil {
+			switch {
+			case j.Status == cluster.JobFailed:
+				msg := "no exception recorded"
+				if x, err := c.Exceptions(ctx, id); err == nil && len(x.Entries) > 0 {
+					msg = x.Entries[0].Message()
+				}
+				return fmt.Errorf("job %s FAILED at start: %s", id, msg)
+			case j.Status.Terminal():
+				fmt.Fprintf(out, "Job %s is %s.\n", id, j.Status)
+				return nil
+			case j.Status == cluster.JobRunning && allRunning(j):
+				fmt.Fprintf(out, "Job %s is RUNNING.\n", id)
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			fmt.Fprintf(out, "Job %s is not running yet after %v; follow it with ckpt list.\n", id, d)
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func allRunning(j *cluster.Job) bool {
+	for _, v := range j.Vertices {
+		if v.Tasks[cluster.TaskRunning] != v.Parallelism {
+			return false
+		}
+	}
+	return true
+}
