@@ -33,23 +33,29 @@ func TestBackpressureIsBounded(t *testing.T) {
 	g := graph.New("bp")
 	g.Source("gen", func() operator.Source { return &builtin.Generator{Keys: 100} }).UID("gen").Parallelism(2).
 		KeyBy().Process("count", func() operator.Operator { return &builtin.Count{} }).UID("count").Parallelism(2).
-		Sink("slow", func() operator.Operator { return &slowSink{} }).UID("slow")
+		Sink("slow", func() operator.Operator { return &slowSink{} }).UID("slow").Parallelism(2)
 	job, err := Submit(context.Background(), g, cfg(t), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer func() { job.Cancel(); job.Wait() }()
-	time.Sleep(500 * time.Millisecond)
-	// In flight from source to count: 2 senders × 2 receivers × credits ×
-	// batch, plus each sender's partly filled batches; count→sink is chained.
-	bound := int64(2*2*runtime.DefaultCredits*runtime.DefaultBatchSize + 2*2*runtime.DefaultBatchSize)
-	for i := 0; i < 5; i++ {
+	// Structurally, at most 2 senders × 2 receivers × credits batches wait
+	// in channels, one batch per receiver is being processed, and each
+	// sender holds a blocked batch plus partly filled ones; the counters
+	// are published per batch, so allow a factor of two for the sampling.
+	// An unbounded queue would instead hold most of what the source emits.
+	bound := 2 * int64(2*2*(runtime.DefaultCredits+1)*runtime.DefaultBatchSize+2*3*runtime.DefaultBatchSize)
+	var out, in int64
+	for i := 0; i < 10; i++ {
+		time.Sleep(100 * time.Millisecond)
 		m := job.Metrics()
-		out, in := m[0].RecordsOut, m[2].RecordsIn
+		out, in = m[0].RecordsOut, m[2].RecordsIn
 		if out-in > bound {
 			t.Fatalf("source emitted %d, sink saw %d: %d in flight exceeds the bound %d", out, in, out-in, bound)
 		}
-		time.Sleep(50 * time.Millisecond)
+	}
+	if out < 10*bound {
+		t.Fatalf("source emitted only %d records: too few to show the queue is bounded", out)
 	}
 	if bp := job.Metrics()[0].Backpressured; bp <= 0 {
 		t.Fatalf("source backpressure %s, want > 0 behind a slow sink", bp)
