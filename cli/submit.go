@@ -204,6 +204,13 @@ func submit(cmd *cobra.Command, tf *targetFlags, o submitOptions, program string
 // dryRun runs the resume dry run of a job spec against the snapshot and
 // refuses what Flink would refuse (or what would silently lose state).
 func dryRun(ctx context.Context, cmd *cobra.Command, out io.Writer, program string, o submitOptions, over *config.Config) error {
+	// The checkpoint directory often comes from the cluster's configuration,
+	// which is not known here; the job graph (all the dry run needs) does
+	// not depend on it, so a placeholder lets the spec's settings resolve.
+	over = over.Clone()
+	if !over.IsSet(config.CheckpointDir) {
+		over.Set(config.CheckpointDir, "file:///ckpt-dry-run", "dry run")
+	}
 	target, err := specTargetWith(program, over)
 	if err != nil {
 		return err

@@ -402,6 +402,38 @@ func TestUnreachableIsBounded(t *testing.T) {
 	}
 }
 
+// TestLenientNumbers: Flink writes doubles it does not know yet as "NaN"
+// (accumulated-busy-time of a vertex being deployed, percentiles of small
+// samples); decoding must not fail on them.
+func TestLenientNumbers(t *testing.T) {
+	var d JobDetailDTO
+	body := `{"jid":"x","vertices":[{"id":"v","metrics":{"accumulated-busy-time":"NaN","read-records":3}},
+		{"id":"w","metrics":{"accumulated-busy-time":12.5}}]}`
+	if err := json.Unmarshal([]byte(body), &d); err != nil {
+		t.Fatal(err)
+	}
+	j := DecodeJob(&d)
+	if j.Vertices[0].Metrics.Busy != 0 || j.Vertices[0].Metrics.ReadRecords != 3 || j.Vertices[1].Metrics.Busy != 12500*time.Microsecond {
+		t.Errorf("vertices %+v", j.Vertices)
+	}
+	var st StatDTO
+	if err := json.Unmarshal([]byte(`{"min":1,"max":2,"avg":1,"p50":"NaN","p90":1.5,"p95":null,"p99":"2.0","p999":"Infinity"}`), &st); err != nil {
+		t.Fatal(err)
+	}
+	s := decodeStat(st)
+	if s.HasPercentiles || s.P90 != 1.5 || s.P99 != 2 {
+		t.Errorf("stat %+v", s)
+	}
+	b, _ := json.Marshal(encodeStat(cluster.Stat{Min: 1, P50: 3}))
+	if string(b) != `{"min":1,"max":0,"avg":0,"p50":"NaN","p90":"NaN","p95":"NaN","p99":"NaN","p999":"NaN"}` {
+		t.Errorf("encoded %s", b)
+	}
+	b, _ = json.Marshal(encodeStat(cluster.Stat{Min: 1, P50: 3, HasPercentiles: true}))
+	if string(b) != `{"min":1,"max":0,"avg":0,"p50":3.0,"p90":0.0,"p95":0.0,"p99":0.0,"p999":0.0}` {
+		t.Errorf("encoded %s", b)
+	}
+}
+
 func TestErrorMessage(t *testing.T) {
 	for _, tc := range []struct{ body, want string }{
 		{`{"errors":["org.apache.flink.runtime.rest.NotFoundException: Job x not found\n\tat a.b(C.java:1)"]}`, "Job x not found"},

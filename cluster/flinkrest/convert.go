@@ -131,7 +131,7 @@ func DecodeJob(d *JobDetailDTO) *cluster.Job {
 				ReadBytesComplete: m.ReadBytesComplete, WriteBytesComplete: m.WriteBytesComplete,
 				ReadRecordsComplete: m.ReadRecordsComplete, WriteRecordsComplete: m.WriteRecordsComplete,
 				Backpressured: fromDur(m.AccumulatedBackpressuredTime), Idle: fromDur(m.AccumulatedIdleTime),
-				Busy: time.Duration(m.AccumulatedBusyTime * float64(time.Millisecond))}})
+				Busy: busy(m.AccumulatedBusyTime)}})
 	}
 	return j
 }
@@ -158,7 +158,7 @@ func EncodeJob(j *cluster.Job) *JobDetailDTO {
 				WriteBytesComplete: m.WriteBytesComplete, ReadRecords: m.ReadRecords, ReadRecordsComplete: m.ReadRecordsComplete,
 				WriteRecords: m.WriteRecords, WriteRecordsComplete: m.WriteRecordsComplete,
 				AccumulatedBackpressuredTime: toDur(m.Backpressured), AccumulatedIdleTime: toDur(m.Idle),
-				AccumulatedBusyTime: float64(m.Busy) / float64(time.Millisecond)}})
+				AccumulatedBusyTime: FlexFloat(float64(m.Busy) / float64(time.Millisecond))}})
 		desc := ""
 		for _, op := range v.Operators {
 			desc += op.Name + "<br/>"
@@ -168,6 +168,15 @@ func EncodeJob(j *cluster.Job) *JobDetailDTO {
 	}
 	d.Plan = plan
 	return d
+}
+
+// busy converts accumulated-busy-time, a double of milliseconds that Flink
+// sends as "NaN" while a subtask has not reported it.
+func busy(ms FlexFloat) time.Duration {
+	if math.IsNaN(float64(ms)) || math.IsInf(float64(ms), 0) || ms < 0 {
+		return 0
+	}
+	return time.Duration(float64(ms) * float64(time.Millisecond))
 }
 
 func durOrUnset(start time.Time, d time.Duration) int64 {

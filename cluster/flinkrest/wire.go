@@ -115,17 +115,17 @@ type VertexDTO struct {
 
 // VertexMetricsDTO are a vertex's I/O metrics.
 type VertexMetricsDTO struct {
-	ReadBytes                    int64   `json:"read-bytes"`
-	ReadBytesComplete            bool    `json:"read-bytes-complete"`
-	WriteBytes                   int64   `json:"write-bytes"`
-	WriteBytesComplete           bool    `json:"write-bytes-complete"`
-	ReadRecords                  int64   `json:"read-records"`
-	ReadRecordsComplete          bool    `json:"read-records-complete"`
-	WriteRecords                 int64   `json:"write-records"`
-	WriteRecordsComplete         bool    `json:"write-records-complete"`
-	AccumulatedBackpressuredTime int64   `json:"accumulated-backpressured-time"`
-	AccumulatedIdleTime          int64   `json:"accumulated-idle-time"`
-	AccumulatedBusyTime          float64 `json:"accumulated-busy-time"`
+	ReadBytes                    int64     `json:"read-bytes"`
+	ReadBytesComplete            bool      `json:"read-bytes-complete"`
+	WriteBytes                   int64     `json:"write-bytes"`
+	WriteBytesComplete           bool      `json:"write-bytes-complete"`
+	ReadRecords                  int64     `json:"read-records"`
+	ReadRecordsComplete          bool      `json:"read-records-complete"`
+	WriteRecords                 int64     `json:"write-records"`
+	WriteRecordsComplete         bool      `json:"write-records-complete"`
+	AccumulatedBackpressuredTime int64     `json:"accumulated-backpressured-time"`
+	AccumulatedIdleTime          int64     `json:"accumulated-idle-time"`
+	AccumulatedBusyTime          FlexFloat `json:"accumulated-busy-time"` // "NaN" while unknown
 }
 
 // PlanDTO is the job plan of GET /jobs/:jobid.
