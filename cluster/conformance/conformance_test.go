@@ -1,10 +1,15 @@
 package conformance
 
 import (
+	"bufio"
 	"context"
+	"io"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
+	"syscall"
 	"testing"
 	"time"
 
@@ -58,6 +63,48 @@ func TestConformanceServe(t *testing.T) {
 		Program: func(t *testing.T) (string, []byte, cluster.RunRequest) {
 			return "conformance.yaml", []byte(ConformanceSpec), cluster.RunRequest{}
 		}})
+}
+
+// TestConformanceServeBinary runs the suite against the real binary:
+// `ckpt serve --port 0` as a subprocess, stopped with SIGTERM afterwards.
+func TestConformanceServeBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "ckpt")
+	if out, err := exec.Command("go", "build", "-o", bin, "../..").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "serve", "--port", "0", "-Dexecution.checkpointing.dir=file://"+filepath.Join(dir, "checkpoints"))
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	sc := bufio.NewScanner(stderr)
+	url := ""
+	re := regexp.MustCompile(`on (http://127\.0\.0\.1:\d+)`)
+	for url == "" && sc.Scan() {
+		if m := re.FindStringSubmatch(sc.Text()); m != nil {
+			url = m[1]
+		}
+	}
+	if url == "" {
+		t.Fatal("ckpt serve did not say where it listens")
+	}
+	go io.Copy(io.Discard, stderr)
+	Run(t, Target{Name: "ckpt serve (binary)", URL: url, Dir: filepath.Join(dir, "savepoints"),
+		Program: func(t *testing.T) (string, []byte, cluster.RunRequest) {
+			return "conformance.yaml", []byte(ConformanceSpec), cluster.RunRequest{}
+		}})
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("ckpt serve after SIGTERM: %v", err)
+	}
 }
 
 // TestConformanceFlink runs the same suite against real Flink 2.3.0 and
