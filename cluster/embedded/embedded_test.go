@@ -11,6 +11,9 @@ import (
 
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/engine/config"
+	"github.com/ckpt-dev/ckpt/engine/event"
+	"github.com/ckpt-dev/ckpt/engine/graph"
+	"github.com/ckpt-dev/ckpt/engine/spec"
 )
 
 // countsSpec is a keyed job: generator → keyBy → count → discard, so it
@@ -382,5 +385,92 @@ func TestPercentile(t *testing.T) {
 		if got := percentile(tc.in, tc.p); got != tc.want {
 			t.Errorf("percentile(%v, %v) = %v, want %v", tc.in, tc.p, got, tc.want)
 		}
+	}
+}
+
+// TestTrackerProgress feeds the statistics the engine's events for one
+// checkpoint at a time and checks what Flink would show: an in-progress
+// entry with partial acknowledgements and pending subtasks, completion,
+// failure, subsumption (discarded), and tasks (chains) rather than
+// operators as subtasks.
+func TestTrackerProgress(t *testing.T) {
+	s, err := spec.Parse("t.yaml", []byte(countsSpec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := s.Graph()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Finalize(2, -1); err != nil {
+		t.Fatal(err)
+	}
+	tr := newTracker(g)
+	if len(tr.chains) != 2 || tr.total != 4 {
+		t.Fatalf("chains %+v total %d", tr.chains, tr.total)
+	}
+	src, cnt := tr.chains[0], tr.chains[1] // source | count -> discard
+	t0 := time.UnixMilli(1_700_000_000_000)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	ack := func(id int64, op *graph.Vertex, sub int, ms int, size int64) event.Event {
+		return event.Event{Kind: event.SubtaskAcknowledged, Time: at(ms), CheckpointID: id, OperatorID: op.ID.String(),
+			Subtask: sub, StateSize: size, Checkpointed: size / 2, SyncDuration: time.Millisecond, AsyncDuration: 3 * time.Millisecond}
+	}
+	tr.observe(event.Event{Kind: event.CheckpointTriggered, Time: at(0), CheckpointID: 7})
+	tr.observe(ack(7, src.ops[0], 0, 10, 100))
+	tr.observe(ack(7, src.ops[0], 1, 12, 100))
+	tr.observe(ack(7, cnt.ops[0], 0, 20, 1000)) // count of subtask 0 acked, its chained sink not yet
+	st := tr.stats(at(25))
+	if st.Counts.InProgress != 1 || st.Counts.Total != 1 || len(st.History) != 1 {
+		t.Fatalf("counts %+v", st.Counts)
+	}
+	h := st.History[0]
+	if h.Status != cluster.CheckpointInProgress || h.NumAcked != 2 || h.NumSubtasks != 4 || h.EndToEnd != 20*time.Millisecond {
+		t.Errorf("in progress %+v", h)
+	}
+	v, found, vertex := tr.subtasks(7, cnt.id)
+	if !found || !vertex || v.NumAcked != 0 || v.Subtasks[0].Acknowledged || v.Subtasks[1].Acknowledged {
+		t.Errorf("count chain while its sink has not acknowledged: %+v", v)
+	}
+	tr.observe(ack(7, cnt.ops[1], 0, 22, 10))
+	v, _, _ = tr.subtasks(7, cnt.id)
+	if v.NumAcked != 1 || !v.Subtasks[0].Acknowledged || v.Subtasks[0].StateSize != 1010 || v.Subtasks[0].EndToEnd != 22*time.Millisecond ||
+		v.Subtasks[0].Async != 3*time.Millisecond || v.Subtasks[1].Acknowledged {
+		t.Errorf("one task of the chain acknowledged: %+v", v)
+	}
+	tr.observe(ack(7, cnt.ops[0], 1, 30, 1000))
+	tr.observe(ack(7, cnt.ops[1], 1, 31, 10))
+	tr.observe(event.Event{Kind: event.CheckpointCompleted, Time: at(32), CheckpointID: 7, Path: "/c/chk-7", StateSize: 2220,
+		Checkpointed: 1110, Duration: 32 * time.Millisecond})
+	st = tr.stats(at(40))
+	lc := st.LatestCompleted
+	if st.Counts.Completed != 1 || st.Counts.InProgress != 0 || lc == nil || lc.NumAcked != 4 || lc.ExternalPath != "/c/chk-7" ||
+		lc.StateSize != 2220 || lc.EndToEnd != 32*time.Millisecond || lc.Discarded {
+		t.Fatalf("completed %+v %+v", st.Counts, lc)
+	}
+	det, _ := tr.detail(7, at(40))
+	if det.Tasks[src.id].NumAcked != 2 || det.Tasks[cnt.id].StateSize != 2020 || det.Tasks[cnt.id].LatestAck != at(31) {
+		t.Errorf("detail %+v", det.Tasks)
+	}
+	// Checkpoint 8 fails; checkpoint 7 is subsumed later.
+	tr.observe(event.Event{Kind: event.CheckpointTriggered, Time: at(100), CheckpointID: 8})
+	tr.observe(event.Event{Kind: event.CheckpointFailed, Time: at(150), CheckpointID: 8, Cause: "Checkpoint expired before completing."})
+	tr.observe(event.Event{Kind: event.CheckpointDiscarded, Time: at(160), CheckpointID: 7})
+	st = tr.stats(at(200))
+	if st.Counts.Failed != 1 || st.LatestFailed == nil || st.LatestFailed.FailureMessage != "Checkpoint expired before completing." ||
+		st.LatestFailed.FailureTime != at(150) || !st.LatestCompleted.Discarded || st.History[0].ID != 8 || !st.History[1].Discarded {
+		t.Errorf("after failure and subsumption: %+v", st)
+	}
+	// The history is bounded; counts are not.
+	for id := int64(9); id < 30; id++ {
+		tr.observe(event.Event{Kind: event.CheckpointTriggered, Time: at(int(id) * 100), CheckpointID: id})
+		tr.observe(event.Event{Kind: event.CheckpointFailed, Time: at(int(id)*100 + 1), CheckpointID: id, Cause: "x"})
+	}
+	st = tr.stats(at(5000))
+	if len(st.History) != historySize || st.Counts.Total != 23 || st.History[0].ID != 29 {
+		t.Errorf("bounded history: %d entries, counts %+v, newest %d", len(st.History), st.Counts, st.History[0].ID)
+	}
+	if _, ok := tr.detail(7, at(5000)); ok {
+		t.Error("a checkpoint that left the history has no detail any more (Flink: 404)")
 	}
 }
