@@ -534,3 +534,30 @@ func TestControlAgainstFlink(t *testing.T) {
 		})
 	}
 }
+
+// TestListFormat pins `ckpt list`'s text (Flink's format: sections, rule
+// lines, dd.MM.yyyy HH:mm:ss start times, jobs by start time) and --json.
+func TestListFormat(t *testing.T) {
+	t0 := time.Date(2026, 3, 9, 14, 5, 7, 0, time.UTC)
+	jobs := []cluster.JobSummary{
+		{ID: "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", Name: "orders", Status: cluster.JobRunning, Start: t0.Add(time.Hour)},
+		{ID: "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", Name: "payments", Status: cluster.JobRestarting, Start: t0},
+		{ID: "cccccccccccccccccccccccccccccccc", Name: "new", Status: cluster.JobInitializing, Start: t0.Add(2 * time.Hour)},
+		{ID: "dddddddddddddddddddddddddddddddd", Name: "old", Status: cluster.JobCanceled, Start: t0.Add(-time.Hour), End: t0},
+		{ID: "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee", Name: "done", Status: cluster.JobFinished, Start: t0.Add(-2 * time.Hour), End: t0},
+	}
+	var all, def, running, none bytes.Buffer
+	printJobs(&all, append([]cluster.JobSummary(nil), jobs...), false, false, true, time.UTC)
+	printJobs(&def, append([]cluster.JobSummary(nil), jobs...), true, true, false, time.UTC)
+	printJobs(&running, append([]cluster.JobSummary(nil), jobs...), true, false, false, time.UTC)
+	printJobs(&none, nil, true, true, false, time.UTC)
+	golden(t, "list-all.golden", all.String())
+	golden(t, "list-default.golden", def.String())
+	golden(t, "list-running.golden", running.String())
+	golden(t, "list-none.golden", none.String())
+	var js bytes.Buffer
+	if err := printJobsJSON(&js, append([]cluster.JobSummary(nil), jobs...), false, true, false); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "list-scheduled.json.golden", js.String())
+}
