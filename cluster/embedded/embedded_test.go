@@ -474,3 +474,50 @@ func TestTrackerProgress(t *testing.T) {
 		t.Error("a checkpoint that left the history has no detail any more (Flink: 404)")
 	}
 }
+
+// TestExceptions: a job whose operator fails, restarts once and fails
+// again ends FAILED; its exception history lists the failures newest first
+// with the cause, and cancelling it is a conflict, as in Flink.
+func TestExceptions(t *testing.T) {
+	c, _ := newCluster(t)
+	ctx := context.Background()
+	id := submit(t, c, `name: failing
+parallelism: 1
+config:
+  restart-strategy.type: fixed-delay
+  restart-strategy.fixed-delay.attempts: 1
+  restart-strategy.fixed-delay.delay: 10 ms
+pipeline:
+  - op: generator
+    uid: source
+    rate: 1000
+  - op: fail
+    after: 20
+    attempts: 5
+  - op: discard
+`, cluster.RunRequest{})
+	waitFor(t, "FAILED", func() bool { j, _ := c.Job(ctx, id); return j.Status == cluster.JobFailed })
+	x, err := c.Exceptions(ctx, id)
+	if err != nil || len(x.Entries) < 2 {
+		t.Fatalf("exceptions %+v %v", x, err)
+	}
+	for i, e := range x.Entries {
+		if e.Message() == "" || e.Time.IsZero() {
+			t.Errorf("entry %d: %+v", i, e)
+		}
+		if i > 0 && e.Time.After(x.Entries[i-1].Time) {
+			t.Errorf("not newest first: %v after %v", e.Time, x.Entries[i-1].Time)
+		}
+	}
+	if err := c.Cancel(ctx, id); !errors.Is(err, cluster.ErrConflict) || !strings.Contains(err.Error(), "FAILED") {
+		t.Errorf("cancel of a FAILED job: %v", err)
+	}
+	j, _ := c.Job(ctx, id)
+	if j.Vertices[0].Status != cluster.TaskFailed || j.End.IsZero() || j.Timestamps[cluster.JobRestarting].IsZero() {
+		t.Errorf("failed job %+v", j)
+	}
+	ov, _ := c.Overview(ctx)
+	if ov.JobsFailed != 1 {
+		t.Errorf("overview %+v", ov)
+	}
+}
