@@ -115,7 +115,7 @@ func TestOurMetadataShape(t *testing.T) {
 	src := uids["source"]
 	for _, st := range src.Subtasks {
 		oh, ok := st.ManagedOperatorState.(*snapshot.OperatorStreamHandle)
-		if !ok || len(oh.States) != 1 || oh.States[0].Name != "offset" || oh.States[0].Mode != snapshot.SplitDistribute {
+		if !ok || len(oh.States) != 1 || oh.States[0].Name != "splits" || oh.States[0].Mode != snapshot.SplitDistribute {
 			t.Errorf("source subtask %d operator state %#v", st.Index, st.ManagedOperatorState)
 		}
 	}

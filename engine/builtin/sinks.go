@@ -29,7 +29,9 @@ import (
 //  4. on restore, the pending files listed in the restored state are
 //     committed (a rename that already happened is recognised), and every
 //     other in-progress file of this subtask — written after the restored
-//     checkpoint — is deleted.
+//     checkpoint — is deleted. The pending list is union state, so after a
+//     rescale every subtask sees all of it (committing twice is harmless)
+//     and subtask 0 also cleans up after old subtasks that no longer exist.
 //
 // So the committed files hold exactly the records of completed
 // checkpoints, once each. Without checkpoints the job's final checkpoint
@@ -55,7 +57,7 @@ type pendingFile struct {
 	Final      string `json:"final"`
 }
 
-const pendingState = "pending"
+const pendingState = operator.UnionPrefix + "pending"
 
 func (s *FileSink) Open(ctx *operator.Context) error {
 	s.ctx = ctx
@@ -66,7 +68,9 @@ func (s *FileSink) Open(ctx *operator.Context) error {
 	rand.Read(b[:])
 	s.token = hex.EncodeToString(b[:])
 	keep := map[string]bool{}
-	for _, e := range ctx.Restored[pendingState] {
+	entries := ctx.Restored[pendingState]
+	entries = append(entries, ctx.Restored["pending"]...) // issue-4 checkpoints: split state
+	for _, e := range entries {
 		var p pendingFile
 		if err := json.Unmarshal(e, &p); err != nil {
 			return fmt.Errorf("file sink: corrupt pending state: %w", err)
@@ -78,20 +82,38 @@ func (s *FileSink) Open(ctx *operator.Context) error {
 	}
 	// Whatever else this subtask left in progress was written after the
 	// restored checkpoint: it will be produced again.
-	prefix := fmt.Sprintf(".part-%d-", ctx.Subtask)
 	ents, err := os.ReadDir(s.Dir)
 	if err != nil {
 		return fmt.Errorf("file sink: %w", err)
 	}
 	for _, e := range ents {
 		n := e.Name()
-		if strings.HasPrefix(n, prefix) && strings.HasSuffix(n, ".inprogress") && !keep[n] {
+		owner, ok := inProgressOwner(n)
+		if !ok || keep[n] {
+			continue
+		}
+		if owner == ctx.Subtask || (ctx.Subtask == 0 && owner >= ctx.Parallelism) {
 			if err := os.Remove(filepath.Join(s.Dir, n)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return fmt.Errorf("file sink: %w", err)
 			}
 		}
 	}
 	return nil
+}
+
+// inProgressOwner is the subtask index in an in-progress file name
+// (".part-<subtask>-<token>-<n>.inprogress").
+func inProgressOwner(name string) (int, bool) {
+	if !strings.HasPrefix(name, ".part-") || !strings.HasSuffix(name, ".inprogress") {
+		return 0, false
+	}
+	rest := name[len(".part-"):]
+	i := strings.IndexByte(rest, '-')
+	if i <= 0 {
+		return 0, false
+	}
+	n, err := strconv.Atoi(rest[:i])
+	return n, err == nil
 }
 
 // commit makes one pending file final; doing it twice is harmless.

@@ -226,6 +226,9 @@ func EncodeOperatorState(st operator.State) ([]byte, []snapshot.NamedOperatorSta
 	var out []snapshot.NamedOperatorState
 	for _, n := range names {
 		ns := snapshot.NamedOperatorState{Name: n, Mode: snapshot.SplitDistribute}
+		if strings.HasPrefix(n, operator.UnionPrefix) {
+			ns.Mode = snapshot.Union
+		}
 		for _, e := range st[n] {
 			ns.Offsets = append(ns.Offsets, int64(buf.Len()))
 			buf.Write(binary.AppendUvarint(nil, uint64(len(e))))

@@ -34,8 +34,12 @@ func (f CollectorFunc) Collect(r Record) { f(r) }
 // entries, Flink's partitionable "list state". On restore with another
 // parallelism the entries of each name are split between the subtasks
 // (SPLIT_DISTRIBUTE); with the same parallelism each subtask gets its own
-// entries back.
+// entries back. Names starting with UnionPrefix are union list state
+// (UNION): every subtask gets every subtask's entries back.
 type State map[string][][]byte
+
+// UnionPrefix marks a union list state name.
+const UnionPrefix = "union:"
 
 // Context is what the runtime hands an operator when it opens.
 type Context struct {

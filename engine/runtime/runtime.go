@@ -577,12 +577,11 @@ func (t *task) open(c *chainOp) error {
 func restoreOperatorState(ctx context.Context, co *checkpoint.Coordinator, op *snapshot.OperatorState, exDir string, subtask, parallelism int) (operator.State, error) {
 	out := operator.State{}
 	fsys := co.Layout().FS
+	same := int(op.Parallelism) == parallelism
+	// Entries of split-distributed states, over all old subtasks in order,
+	// are dealt round-robin on rescale; union states go to everyone.
+	dealt := map[string]int{}
 	for _, s := range op.Subtasks {
-		// Same parallelism: each subtask gets its own entries back. Other
-		// parallelism: entries are dealt round-robin (SPLIT_DISTRIBUTE).
-		if int(op.Parallelism) == parallelism && int(s.Index) != subtask {
-			continue
-		}
 		h, ok := s.ManagedOperatorState.(*snapshot.OperatorStreamHandle)
 		if !ok || h == nil {
 			continue
@@ -595,18 +594,25 @@ func restoreOperatorState(ctx context.Context, co *checkpoint.Coordinator, op *s
 		if err := checkpoint.DecodeOperatorState(data, h.States, all); err != nil {
 			return nil, err
 		}
-		for name, entries := range all {
-			if int(op.Parallelism) == parallelism {
-				out[name] = append(out[name], entries...)
-				continue
+		for _, ns := range h.States {
+			entries := all[ns.Name]
+			if _, ok := out[ns.Name]; !ok {
+				out[ns.Name] = nil
 			}
-			for j, e := range entries {
-				if (int(s.Index)+j)%parallelism == subtask {
-					out[name] = append(out[name], e)
+			switch {
+			case ns.Mode == snapshot.Union || ns.Mode == snapshot.Broadcast:
+				out[ns.Name] = append(out[ns.Name], entries...)
+			case same:
+				if int(s.Index) == subtask {
+					out[ns.Name] = append(out[ns.Name], entries...)
 				}
-			}
-			if _, ok := out[name]; !ok {
-				out[name] = nil
+			default:
+				for _, e := range entries {
+					if dealt[ns.Name]%parallelism == subtask {
+						out[ns.Name] = append(out[ns.Name], e)
+					}
+					dealt[ns.Name]++
+				}
 			}
 		}
 	}
