@@ -37,6 +37,9 @@ as for ckpt inspect. --json prints one object (schema in the README).`,
   ckpt diff --uids source,count-per-key savepoint-3f2a1b-0c9d8e7f6a5b savepoint-3f2a1b-91aa02b3c4d5`,
 		Args: exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if TUIRequested(cmd) {
+				return RunTUI(cmd, "diff", append(args, diffTUIArgs(o)...)...)
+			}
 			entries, err := mappingEntries(o.uids, o.uidsFile, o.job)
 			if err != nil {
 				return err
@@ -74,7 +77,20 @@ as for ckpt inspect. --json prints one object (schema in the README).`,
 	f.StringVar(&o.uids, "uids", "", "comma-separated operator uids (for snapshots older than Flink 2.0)")
 	f.StringVar(&o.uidsFile, "uids-file", "", "file with one operator uid per line")
 	f.StringVar(&o.job, "job", "", "ckpt job spec whose operators name the snapshots'")
+	AddTUIFlag(cmd)
 	return cmd
+}
+
+func diffTUIArgs(o diffOptions) []string {
+	switch {
+	case o.job != "":
+		return []string{"--uids=@" + o.job}
+	case o.uidsFile != "":
+		return []string{"--uids=@" + o.uidsFile}
+	case o.uids != "":
+		return []string{"--uids=" + o.uids}
+	}
+	return nil
 }
 
 func signedSize(n int64, exact bool) string {

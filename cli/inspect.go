@@ -81,10 +81,30 @@ empty, and which max-parallelism changes make the restore fail. Exit codes:
 	f.BoolVar(&o.subtasks, "subtasks", false, "show every subtask's handles and sizes")
 	f.BoolVar(&o.bytes, "bytes", false, "exact sizes in bytes instead of KiB/MiB/GiB")
 	f.IntVar(&o.concurrent, "check-concurrency", 16, "parallel existence checks")
+	AddTUIFlag(cmd)
 	return cmd
 }
 
+// inspectTUIArgs passes the new job to the TUI's inspect screen: --against
+// turns its dry-run on; --uids/--uids-file/--job only name operators.
+func inspectTUIArgs(o inspectOptions) []string {
+	switch {
+	case o.against != "":
+		return []string{"--against=" + tuiTarget(o.against)}
+	case o.job != "":
+		return []string{"--uids=@" + o.job}
+	case o.uidsFile != "":
+		return []string{"--uids=@" + o.uidsFile}
+	case o.uids != "":
+		return []string{"--uids=" + o.uids}
+	}
+	return nil
+}
+
 func runInspect(cmd *cobra.Command, path string, o inspectOptions) error {
+	if TUIRequested(cmd) {
+		return RunTUI(cmd, "inspect", append([]string{path}, inspectTUIArgs(o)...)...)
+	}
 	entries, err := mappingEntries(o.uids, o.uidsFile, o.job)
 	if err != nil {
 		return err

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"os"
+
 	"github.com/spf13/cobra"
 
 	"github.com/ckpt-dev/ckpt/tui"
@@ -22,13 +24,19 @@ func init() {
 func runTUI(cmd *cobra.Command, screen string, args []string) error {
 	readonly, _ := cmd.Flags().GetBool("readonly")
 	theme, _ := cmd.Flags().GetString("theme")
+	// The storage flags (--hdfs-user, --hdfs-timeout, --hadoop-conf-dir)
+	// reach the TUI as they reach every other command.
+	fsys := openStorage(cmd)
+	defer fsys.Close()
 	return tui.Run(cmd.Context(), tui.Options{
-		Screen:   screen,
-		Args:     args,
-		Readonly: readonly,
-		Theme:    theme,
-		In:       cmd.InOrStdin(),
-		Out:      cmd.OutOrStdout(),
+		Screen:     screen,
+		Args:       args,
+		Readonly:   readonly,
+		Theme:      theme,
+		FS:         fsys,
+		SpecTarget: specTarget,
+		In:         cmd.InOrStdin(),
+		Out:        cmd.OutOrStdout(),
 	})
 }
 
@@ -49,4 +57,14 @@ func AddTUIFlag(cmd *cobra.Command) {
 func TUIRequested(cmd *cobra.Command) bool {
 	v, _ := cmd.Flags().GetBool("tui")
 	return v
+}
+
+// tuiTarget turns an --against value (a job spec, a uids file or a uid
+// list, as targetFrom reads it) into what the TUI's inspect screen takes:
+// files as @path (a spec must end in .yaml/.yml there).
+func tuiTarget(against string) string {
+	if fi, err := os.Stat(against); err == nil && !fi.IsDir() {
+		return "@" + against
+	}
+	return against
 }

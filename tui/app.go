@@ -567,8 +567,14 @@ func (a *App) helpView(w int) string {
 	} else {
 		title += th.Muted.Render("  (!) marks actions that change storage")
 	}
-	cmds := th.Muted.Render("Commands: " + a.commandHelp())
-	return th.Overlay.Render(lipgloss.JoinVertical(lipgloss.Left, title, "", a.help.FullHelpView(cols), "", cmds))
+	keys := a.help.FullHelpView(cols)
+	// The command list wraps to the keys' width (more screens, more commands).
+	cw := max(lipgloss.Width(keys), min(w-6, 72))
+	var cmds []string
+	for _, l := range text.Wrap("Commands: "+a.commandHelp(), cw, 4) {
+		cmds = append(cmds, th.Muted.Render(l))
+	}
+	return th.Overlay.Render(lipgloss.JoinVertical(lipgloss.Left, title, "", keys, "", strings.Join(cmds, "\n")))
 }
 
 func (a *App) commandHelp() string {

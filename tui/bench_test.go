@@ -14,6 +14,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
 
+	"github.com/ckpt-dev/ckpt/inspector"
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
 )
@@ -149,8 +150,14 @@ func BenchmarkViewInspect1000Ops(b *testing.B) {
 	for i := 0; i < 1000; i += 2 {
 		uids = append(uids, fmt.Sprintf("operator-%04d", i))
 	}
-	s.setUIDs(uids)
+	t, err := inspector.TargetFromUIDs("bench", uids)
+	if err != nil {
+		b.Fatal(err)
+	}
 	s.dryRun = true
+	if err := s.setTarget(t); err != nil {
+		b.Fatal(err)
+	}
 	s.rebuild()
 	a := NewApp(ctx, s, choice)
 	a.noTick = true

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ckpt-dev/ckpt/inspector"
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/themes"
 )
@@ -30,6 +31,11 @@ type Context struct {
 	Marked string
 	// Frame advances while tasks run; spinners draw from it.
 	Frame int
+	// SpecTarget turns a job spec file into the operators of the job it
+	// builds (for the resume dry-run). The CLI passes its own glue
+	// (cli/jobspec_target.go), so spec → operators lives in one place; nil
+	// means job specs cannot be used as dry-run targets.
+	SpecTarget func(path string) (inspector.Target, error)
 }
 
 // ApplyKeys rebinds a screen's keymap from the config and the readonly mode.

@@ -7,6 +7,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/ckpt-dev/ckpt/inspector"
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
@@ -15,19 +16,33 @@ import (
 
 func init() {
 	RegisterScreen("diff", "diff A B", "compare the operators of two snapshots", func(ctx *Context, args []string) (Screen, error) {
-		if len(args) != 2 {
-			return nil, fmt.Errorf("diff takes two snapshots (_metadata files, chk-N or savepoint dirs), got %d", len(args))
+		var paths []string
+		uids := ""
+		for _, a := range args {
+			switch {
+			case strings.HasPrefix(a, "--uids="):
+				uids = strings.TrimPrefix(a, "--uids=")
+			case strings.HasPrefix(a, "--"):
+				return nil, fmt.Errorf("diff: unknown option %q (want --uids=TARGET)", a)
+			default:
+				paths = append(paths, a)
+			}
 		}
-		return &Diff{ctx: ctx, id: newScreenID(), a: args[0], b: args[1], list: list.New()}, nil
+		if len(paths) != 2 {
+			return nil, fmt.Errorf("diff takes two snapshots (_metadata files, chk-N or savepoint dirs), got %d", len(paths))
+		}
+		return &Diff{ctx: ctx, id: newScreenID(), a: paths[0], b: paths[1], uids: uids, list: list.New()}, nil
 	})
 }
 
-// Diff compares two snapshots operator by operator.
+// Diff compares two snapshots operator by operator: inspector.Compare's
+// answer (the same as `ckpt diff`), drawn as a table.
 type Diff struct {
 	ctx     *Context
 	id      int
 	a, b    string
-	ma, mb  *snapshot.Metadata
+	uids    string // names operators of old snapshots (what the u prompt takes)
+	d       *inspector.Diff
 	rows    []diffRow
 	list    list.Model
 	w, h    int
@@ -36,19 +51,17 @@ type Diff struct {
 	err     error
 }
 
+// diffRow is one operator that differs.
 type diffRow struct {
-	id           snapshot.OperatorID
-	name         string
-	change       string // same / CHANGED / ONLY IN A / ONLY IN B
-	sizeA, sizeB int64
-	detail       string
+	change string // CHANGED / ONLY IN A / ONLY IN B
+	op     inspector.DiffOperator
 }
 
 type diffMsg struct {
-	sid    int
-	task   TaskID
-	ma, mb *snapshot.Metadata
-	err    error
+	sid  int
+	task TaskID
+	d    *inspector.Diff
+	err  error
 }
 
 // readMetadata decodes a whole snapshot (a _metadata file or its dir).
@@ -60,16 +73,31 @@ func (s *Diff) Init() tea.Cmd {
 	s.loading = true
 	id, tctx := s.ctx.Tasks.Start("reading "+s.a+" and "+s.b, 0)
 	s.task = id
-	fsys, timeout, sid, a, b := s.ctx.FS, s.ctx.Timeout, s.id, s.a, s.b
+	fsys, timeout, sid, a, b, uids, specTarget := s.ctx.FS, s.ctx.Timeout, s.id, s.a, s.b, s.uids, s.ctx.SpecTarget
 	return func() tea.Msg {
 		cctx, cancel := withTimeout(tctx, timeout)
 		defer cancel()
+		var mapping *inspector.UIDMapping
+		if uids != "" {
+			t, err := loadTarget(cctx, fsys, specTarget, uids)
+			if err == nil {
+				mapping, err = targetMapping(t)
+			}
+			if err != nil {
+				return diffMsg{sid: sid, task: id, err: err}
+			}
+		}
 		ma, err := readMetadata(cctx, fsys, a)
 		if err != nil {
 			return diffMsg{sid: sid, task: id, err: err}
 		}
 		mb, err := readMetadata(cctx, fsys, b)
-		return diffMsg{sid: sid, task: id, ma: ma, mb: mb, err: err}
+		if err != nil {
+			return diffMsg{sid: sid, task: id, err: err}
+		}
+		d := inspector.Compare(ma, mb, mapping)
+		d.From.Path, d.To.Path = a, b
+		return diffMsg{sid: sid, task: id, d: d}
 	}
 }
 
@@ -78,20 +106,19 @@ func (s *Diff) Refresh() tea.Cmd { return s.Init() }
 func (s *Diff) Title() string    { return "diff" }
 func (s *Diff) Location() string { return s.a + " ⇄ " + s.b }
 func (s *Diff) Keys() Keymap     { return listKeymap(s.list.Keys) }
-func (s *Diff) SetSize(w, h int) { s.w, s.h = w, h; s.list.SetHeight(max(h-4, 1)) }
+func (s *Diff) SetSize(w, h int) { s.w, s.h = w, h; s.list.SetHeight(max(h-5, 1)) }
 func (s *Diff) CopyText() string {
 	if i, ok := s.list.Selected(); ok {
-		return s.rows[i].id.String()
+		return s.rows[i].op.ID
 	}
 	return ""
 }
 
 func (s *Diff) Status() string {
-	n := map[string]int{}
-	for _, r := range s.rows {
-		n[r.change]++
+	if s.d == nil {
+		return ""
 	}
-	return fmt.Sprintf("%d same · %d changed · %d only in A · %d only in B", n["same"], n["CHANGED"], n["ONLY IN A"], n["ONLY IN B"])
+	return fmt.Sprintf("%d changed · %d only in A · %d only in B · %d unchanged", len(s.d.Changed), len(s.d.Removed), len(s.d.Added), s.d.Unchanged)
 }
 
 func (s *Diff) Update(msg tea.Msg) (Screen, tea.Cmd) {
@@ -104,8 +131,16 @@ func (s *Diff) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		s.ctx.Tasks.Done(msg.task, msg.err)
 		s.err = msg.err
 		if msg.err == nil {
-			s.ma, s.mb = msg.ma, msg.mb
-			s.rows = DiffOperators(msg.ma.Operators, msg.mb.Operators)
+			s.d = msg.d
+			s.rows = s.rows[:0]
+			for _, set := range []struct {
+				change string
+				ops    []inspector.DiffOperator
+			}{{"CHANGED", msg.d.Changed}, {"ONLY IN A", msg.d.Removed}, {"ONLY IN B", msg.d.Added}} {
+				for _, op := range set.ops {
+					s.rows = append(s.rows, diffRow{change: set.change, op: op})
+				}
+			}
 			s.list.SetLen(len(s.rows))
 		}
 	case tea.KeyPressMsg:
@@ -116,58 +151,12 @@ func (s *Diff) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	return s, nil
 }
 
-// DiffOperators pairs operators by ID and says what changed.
-func DiffOperators(a, b []*snapshot.OperatorState) []diffRow {
-	ia, ib := map[snapshot.OperatorID]*snapshot.OperatorState{}, map[snapshot.OperatorID]*snapshot.OperatorState{}
-	for _, op := range a {
-		ia[op.ID] = op
+// signedBytes is a size delta: +1.2 KiB, -300 B.
+func signedBytes(n int64) string {
+	if n < 0 {
+		return "-" + text.Bytes(-n)
 	}
-	for _, op := range b {
-		ib[op.ID] = op
-	}
-	var rows []diffRow
-	for _, id := range sortedIDs(a, b) {
-		oa, ob := ia[id], ib[id]
-		r := diffRow{id: id, sizeA: -1, sizeB: -1}
-		for _, op := range []*snapshot.OperatorState{oa, ob} {
-			if op != nil && r.name == "" {
-				r.name = op.UID
-				if r.name == "" {
-					r.name = op.Name
-				}
-			}
-		}
-		if oa != nil {
-			r.sizeA, _, _ = opSummary(oa)
-		}
-		if ob != nil {
-			r.sizeB, _, _ = opSummary(ob)
-		}
-		switch {
-		case oa == nil:
-			r.change = "ONLY IN B"
-		case ob == nil:
-			r.change = "ONLY IN A"
-		default:
-			var d []string
-			if oa.Parallelism != ob.Parallelism {
-				d = append(d, fmt.Sprintf("parallelism %d→%d", oa.Parallelism, ob.Parallelism))
-			}
-			if oa.MaxParallelism != ob.MaxParallelism {
-				d = append(d, fmt.Sprintf("max parallelism %d→%d (state cannot be restored across this)", oa.MaxParallelism, ob.MaxParallelism))
-			}
-			if r.sizeA != r.sizeB {
-				d = append(d, fmt.Sprintf("state %s→%s", text.Bytes(r.sizeA), text.Bytes(r.sizeB)))
-			}
-			r.change = "same"
-			if len(d) > 0 {
-				r.change = "CHANGED"
-			}
-			r.detail = strings.Join(d, ", ")
-		}
-		rows = append(rows, r)
-	}
-	return rows
+	return "+" + text.Bytes(n)
 }
 
 func (s *Diff) View() string {
@@ -175,11 +164,16 @@ func (s *Diff) View() string {
 	if s.err != nil {
 		return th.Error.Render(text.Fit(" ✗ "+text.Sanitize(s.err.Error()), s.w)) + "\n" + th.Muted.Render(" ctrl+r retries · esc goes back")
 	}
-	if s.loading {
+	if s.loading || s.d == nil {
 		return th.Muted.Render(" " + s.ctx.Spinner() + " reading both snapshots …")
 	}
-	l1 := fmt.Sprintf(" A: %s (checkpoint id %d, v%d, %d operators)", text.Sanitize(s.a), s.ma.CheckpointID, s.ma.Version, len(s.ma.Operators))
-	l2 := fmt.Sprintf(" B: %s (checkpoint id %d, v%d, %d operators)", text.Sanitize(s.b), s.mb.CheckpointID, s.mb.Version, len(s.mb.Operators))
+	d := s.d
+	side := func(tag string, i inspector.SnapshotInfo) string {
+		return fmt.Sprintf(" %s: %s (%s %d, v%d, %d operators, %s)", tag, text.Sanitize(i.Path), i.Kind, i.CheckpointID, i.FormatVersion, i.Operators, text.Bytes(i.StateSize))
+	}
+	files := fmt.Sprintf(" state %s · files: %d only in A (%s), %d only in B (%s), %d in both (%s) · %d operators unchanged",
+		signedBytes(d.StateSizeDelta), d.Files.OnlyA, text.Bytes(d.Files.OnlyABytes), d.Files.OnlyB, text.Bytes(d.Files.OnlyBBytes),
+		d.Files.Both, text.Bytes(d.Files.BothBytes), d.Unchanged)
 	idw := 32
 	if s.w < 120 {
 		idw = 12
@@ -190,28 +184,42 @@ func (s *Diff) View() string {
 		{title: "CHANGE", width: 9},
 		{title: "STATE A", width: 9, right: true},
 		{title: "STATE B", width: 9, right: true},
+		{title: "DELTA", width: 10, right: true},
 		{title: "DETAIL", flex: true},
 	}, s.w)
-	out := []string{th.Title.Render(text.FitLeft(l1, s.w)), th.Title.Render(text.FitLeft(l2, s.w)), "",
+	out := []string{th.Title.Render(text.FitLeft(side("A", d.From), s.w)), th.Title.Render(text.FitLeft(side("B", d.To), s.w)),
+		th.Muted.Render(text.Fit(files, s.w)), "",
 		th.Column.Render(text.Fit("  "+cells(cols, headings(cols)...), s.w))}
+	if len(s.rows) == 0 {
+		out = append(out, th.OK.Render(text.Fit(fmt.Sprintf("  no operator differs (%d unchanged)", d.Unchanged), s.w)))
+		return strings.Join(out, "\n")
+	}
 	out = append(out, s.list.View(func(i int, sel bool) string {
 		r := s.rows[i]
-		id := r.id.String()
-		if idw < 32 {
+		id := r.op.ID
+		if idw < 32 && len(id) > idw {
 			id = id[:idw-1] + "…"
 		}
-		name := text.Sanitize(r.name)
+		name := text.Sanitize(r.op.UID)
+		if name == "" {
+			name = text.Sanitize(r.op.Name)
+		}
 		if name == "" {
 			name = "—"
 		}
-		line := cells(cols, id, name, r.change, text.Bytes(r.sizeA), text.Bytes(r.sizeB), r.detail)
+		a, b := text.Bytes(r.op.SizeA), text.Bytes(r.op.SizeB)
+		switch r.change {
+		case "ONLY IN A":
+			b = "—"
+		case "ONLY IN B":
+			a = "—"
+		}
+		line := cells(cols, id, name, r.change, a, b, signedBytes(r.op.Delta), text.Sanitize(strings.Join(r.op.Changes, ", ")))
 		if sel {
 			return th.Selected.Render(text.Fit("> "+line, s.w))
 		}
-		st := th.Muted
+		st := th.Warn
 		switch r.change {
-		case "CHANGED":
-			st = th.Warn
 		case "ONLY IN A":
 			st = th.Dropped
 		case "ONLY IN B":

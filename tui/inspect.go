@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/ckpt-dev/ckpt/inspector"
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
@@ -20,13 +20,36 @@ import (
 )
 
 func init() {
-	RegisterScreen("inspect", "inspect PATH", "show a checkpoint or savepoint _metadata", func(ctx *Context, args []string) (Screen, error) {
-		if len(args) != 1 {
-			return nil, fmt.Errorf("inspect takes one path (a _metadata file, chk-N or savepoint dir), got %d", len(args))
-		}
-		return NewInspect(ctx, args[0]), nil
-	})
+	RegisterScreen("inspect", "inspect PATH", "show a checkpoint or savepoint _metadata", openInspect)
 	keymapProviders = append(keymapProviders, func(ctx *Context) Keymap { return newInspectKeys(ctx).keymap() })
+}
+
+// openInspect takes "PATH [--uids=TARGET] [--against=TARGET]": TARGET is
+// what the u prompt takes (uid1,uid2,… or @file, a job spec or a uids
+// file); --uids names the operators, --against also shows the dry-run.
+func openInspect(ctx *Context, args []string) (Screen, error) {
+	var path, target string
+	against := false
+	for _, a := range args {
+		switch {
+		case strings.HasPrefix(a, "--uids="):
+			target = strings.TrimPrefix(a, "--uids=")
+		case strings.HasPrefix(a, "--against="):
+			target, against = strings.TrimPrefix(a, "--against="), true
+		case strings.HasPrefix(a, "--"):
+			return nil, fmt.Errorf("inspect: unknown option %q (want --uids=TARGET or --against=TARGET)", a)
+		case path == "":
+			path = a
+		default:
+			return nil, fmt.Errorf("inspect takes one path (a _metadata file, chk-N or savepoint dir), got %q and %q", path, a)
+		}
+	}
+	if path == "" {
+		return nil, fmt.Errorf("inspect takes one path (a _metadata file, chk-N or savepoint dir)")
+	}
+	s := NewInspect(ctx, path)
+	s.initTarget, s.initAgainst = target, against
+	return s, nil
 }
 
 // opRow is one operator with what the table shows about it.
@@ -39,7 +62,9 @@ type opRow struct {
 	uid      string // from the file (V5+) or mapped by the user
 	lower    string
 	verdict  verdict
-	newOnly  bool // a job uid with no state in the snapshot (dry-run row)
+	newOnly  bool   // an operator of the new job with no state in the snapshot (dry-run row)
+	newPar   int    // its parallelism in the new job, when known
+	note     string // the dry-run's remark on this operator
 	finished int
 }
 
@@ -51,6 +76,7 @@ const (
 	vDropped          // has state, no operator claims it: needs allow-non-restored-state
 	vSkipped          // no operator claims it, but it holds no state: Flink skips it silently
 	vNew              // an operator of the job with no state in the snapshot: starts empty
+	vFails            // restoring it fails even with -n (max parallelism)
 )
 
 // Inspect shows a `_metadata`: the header, then operators as they decode.
@@ -77,14 +103,22 @@ type Inspect struct {
 	size     int64
 	err      error
 
-	// uids entered or loaded by the user: used to name operators and as
-	// the new job's operators in the dry-run.
-	uids    []string
+	// target is the new job, from uids or a job spec the user gave: its
+	// operators name the snapshot's IDs and are what the dry-run resumes
+	// into. mapping is its uid → ID table; plan is inspector's dry-run,
+	// recomputed when the target, the operators or the mode change.
+	target  *inspector.Target
+	mapping *inspector.UIDMapping
+	plan    *inspector.ResumePlan
 	details bool // tab: the details pane of the selected operator is shown
 	dryRun  bool
-	dry     DryRun // computed when the uids, operators or mode change
 	prompt  *textinput.Model
 	uidTask TaskID
+	// initTarget is a target given when opening (-i --against); it is
+	// loaded by Init, and initAgainst turns the dry-run on with it.
+	initTarget  string
+	initAgainst bool
+	wantDryRun  bool
 }
 
 type inspectKeys struct {
@@ -96,8 +130,8 @@ func (k inspectKeys) keymap() Keymap { return Keymap{k.Open, k.UIDs, k.DryRun, k
 func newInspectKeys(ctx *Context) inspectKeys {
 	k := inspectKeys{
 		Open:   NewAction("inspect.open", "enter", "subtasks of operator", "enter", "l", "right"),
-		UIDs:   NewAction("inspect.uids", "u", "enter uids (a,b,c or @file) to map IDs", "u"),
-		DryRun: NewAction("inspect.dry-run", "r", "resume dry-run against the uids", "r"),
+		UIDs:   NewAction("inspect.uids", "u", "new job: uids (a,b,c), @uids-file or @job-spec.yaml", "u"),
+		DryRun: NewAction("inspect.dry-run", "r", "resume dry-run against the new job", "r"),
 		Mark:   NewAction("inspect.mark", "m", "mark for diff / diff with mark", "m"),
 	}
 	ctx.ApplyKeys(k.keymap())
@@ -182,7 +216,13 @@ func (s *Inspect) Init() tea.Cmd {
 	id, tctx := s.ctx.Tasks.Start("reading "+s.arg, 0)
 	s.task = id
 	fsys, timeout, sid, uri := s.ctx.FS, s.ctx.Timeout, s.id, s.arg
-	return func() tea.Msg {
+	var targetCmd tea.Cmd
+	if s.initTarget != "" {
+		targetCmd = s.takeUIDs(s.initTarget)
+		s.wantDryRun = s.initAgainst
+		s.initTarget = ""
+	}
+	return tea.Batch(targetCmd, func() tea.Msg {
 		cctx, cancel := withTimeout(tctx, timeout)
 		defer cancel()
 		m := inspectOpenedMsg{sid: sid}
@@ -208,7 +248,7 @@ func (s *Inspect) Init() tea.Cmd {
 			f.Close()
 		}
 		return m
-	}
+	})
 }
 
 // ctxReader stops a decode whose screen has gone away and closes the file
@@ -300,16 +340,26 @@ func (s *Inspect) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		s.loadedIn = s.ctx.Now().Sub(s.started)
 		s.ctx.Tasks.Done(s.task, nil)
 		return s, nil
-	case uidsLoadedMsg:
+	case targetLoadedMsg:
 		if msg.sid != s.id {
 			return s, nil
 		}
 		s.ctx.Tasks.Done(msg.task, msg.err)
-		if msg.err == nil {
-			s.setUIDs(msg.uids)
-			return s, Toast(fmt.Sprintf("loaded %d uids from %s", len(msg.uids), msg.from), false)
+		if msg.err != nil {
+			s.wantDryRun = false
+			return s, nil
 		}
-		return s, nil
+		if err := s.setTarget(msg.target); err != nil {
+			s.ctx.Tasks.LastErr = err
+			return s, nil
+		}
+		if s.target == nil {
+			return s, Toast("new job cleared", false)
+		}
+		if strings.HasPrefix(msg.target.Source, "uids ") {
+			return s, nil // typed: the table shows the names at once
+		}
+		return s, Toast(fmt.Sprintf("new job: %d operators from %s", len(msg.target.Operators), msg.target.Source), false)
 	case tea.KeyPressMsg:
 		return s, s.key(msg)
 	case tea.PasteMsg:
@@ -381,6 +431,9 @@ func (s *Inspect) addOp(op *snapshot.OperatorState) {
 	}
 	s.ops = append(s.ops, op)
 	s.rows = append(s.rows, r)
+	if r.uid == "" {
+		r.uid, _ = s.mapping.Lookup(op.ID)
+	}
 	s.nameRow(r)
 	if !s.dryRun && s.filter == "" {
 		s.list.SetLen(len(s.rows))
@@ -391,111 +444,79 @@ func (s *Inspect) nameRow(r *opRow) {
 	r.lower = strings.ToLower(r.id + " " + r.uid + " " + r.op.Name)
 }
 
-// setUIDs maps IDs to the given uids and prepares the dry-run rows.
-func (s *Inspect) setUIDs(uids []string) {
-	s.uids = uids
-	byID := map[snapshot.OperatorID]string{}
-	for _, u := range uids {
-		byID[snapshot.OperatorIDFromUID(u)] = u
+// setTarget makes t the new job: its uids (and, for a job spec, the IDs of
+// operators without uid) name the snapshot's operators, and the dry-run
+// resumes into it. A target with no operators clears it.
+func (s *Inspect) setTarget(t inspector.Target) error {
+	if len(t.Operators) == 0 {
+		s.target, s.mapping, s.plan, s.dryRun, s.wantDryRun = nil, nil, nil, false, false
+	} else {
+		m, err := targetMapping(t)
+		if err != nil {
+			return err
+		}
+		s.target, s.mapping = &t, m
+		if s.wantDryRun {
+			s.dryRun, s.wantDryRun = true, false
+		}
 	}
 	for _, r := range s.rows {
 		if r.newOnly {
 			continue
 		}
-		if u, ok := byID[r.op.ID]; ok && r.op.UID == "" {
-			r.uid = u
+		r.uid = r.op.UID
+		if r.uid == "" {
+			r.uid, _ = s.mapping.Lookup(r.op.ID)
 		}
 		s.nameRow(r)
 	}
 	s.rebuild()
+	return nil
 }
 
-// DryRun is the outcome of resuming a snapshot with a job of the given uids.
-type DryRun struct {
-	Restored, Dropped, Skipped []*snapshot.OperatorState
-	New                        []string // uids with no state: start empty
-	DroppedBytes               int64
-}
-
-// NeedsAllowNonRestored reports whether resuming fails without
-// --allow-non-restored-state (-n).
-func (d DryRun) NeedsAllowNonRestored() bool { return len(d.Dropped) > 0 }
-
-// ResumeDryRun predicts what Flink does when a job with these uids resumes
-// from m: state of an operator whose ID matches is restored; state nobody
-// claims fails the resume unless allow-non-restored-state is set (and is then
-// dropped) — except for operators that hold no state at all, which Flink
-// skips silently; operators of the job without state start empty.
-func ResumeDryRun(ops []*snapshot.OperatorState, uids []string) DryRun {
-	var d DryRun
-	job := map[snapshot.OperatorID]bool{}
-	for _, u := range uids {
-		job[snapshot.OperatorIDFromUID(u)] = true
-	}
-	inSnap := map[snapshot.OperatorID]bool{}
-	for _, op := range ops {
-		inSnap[op.ID] = true
-		switch {
-		case job[op.ID]:
-			d.Restored = append(d.Restored, op)
-		case hasState(op):
-			d.Dropped = append(d.Dropped, op)
-			sz, _, _ := opSummary(op)
-			d.DroppedBytes += sz
-		default:
-			d.Skipped = append(d.Skipped, op)
-		}
-	}
-	for _, u := range uids {
-		if !inSnap[snapshot.OperatorIDFromUID(u)] {
-			d.New = append(d.New, u)
-		}
-	}
-	return d
-}
-
-func hasState(op *snapshot.OperatorState) bool {
-	if op.CoordinatorState != nil {
-		return true
-	}
-	for _, st := range op.Subtasks {
-		if st.HasState() {
-			return true
-		}
-	}
-	return false
-}
-
-// rebuild recomputes verdicts, dry-run rows and the filter.
+// rebuild recomputes verdicts, dry-run rows and the filter. The verdicts
+// are inspector.PlanResume's (the same rules as `ckpt inspect --against`).
 func (s *Inspect) rebuild() {
 	kept := s.rows[:0]
 	for _, r := range s.rows {
 		if !r.newOnly {
-			r.verdict = vNone
+			r.verdict, r.note = vNone, ""
 			kept = append(kept, r)
 		}
 	}
 	s.rows = kept
-	if s.dryRun {
-		d := ResumeDryRun(s.ops, s.uids)
-		s.dry = d
-		mark := func(ops []*snapshot.OperatorState, v verdict) {
-			set := map[*snapshot.OperatorState]bool{}
-			for _, op := range ops {
-				set[op] = true
-			}
-			for _, r := range s.rows {
-				if set[r.op] {
-					r.verdict = v
-				}
+	s.plan = nil
+	if s.dryRun && s.target != nil {
+		p := inspector.PlanResume(&snapshot.Metadata{Operators: s.ops}, *s.target, s.mapping)
+		s.plan = p
+		type mark struct {
+			v    verdict
+			note string
+		}
+		marks := map[string]mark{}
+		for _, set := range []struct {
+			ops []inspector.PlanOperator
+			v   verdict
+		}{{p.Restored, vRestored}, {p.Dropped, vDropped}, {p.SkippedEmpty, vSkipped}} {
+			for _, o := range set.ops {
+				marks[o.ID] = mark{set.v, o.Note}
 			}
 		}
-		mark(d.Restored, vRestored)
-		mark(d.Dropped, vDropped)
-		mark(d.Skipped, vSkipped)
-		for _, u := range d.New {
-			id := snapshot.OperatorIDFromUID(u)
-			r := &opRow{op: &snapshot.OperatorState{ID: id}, id: id.String(), uid: u, verdict: vNew, newOnly: true, size: 0}
+		for _, f := range p.Failures {
+			marks[f.ID] = mark{vFails, f.Reason}
+		}
+		for _, r := range s.rows {
+			if m, ok := marks[r.id]; ok {
+				r.verdict, r.note = m.v, m.note
+			}
+		}
+		for _, o := range p.New {
+			id, err := snapshot.ParseOperatorID(o.ID)
+			if err != nil {
+				continue
+			}
+			r := &opRow{op: &snapshot.OperatorState{ID: id, Name: o.Name}, id: o.ID, uid: o.UID, verdict: vNew,
+				newOnly: true, newPar: o.NewParallelism}
 			s.nameRow(r)
 			s.rows = append(s.rows, r)
 		}
@@ -531,12 +552,11 @@ func (s *Inspect) CopyText() string {
 	return s.meta
 }
 
-type uidsLoadedMsg struct {
-	sid  int
-	task TaskID
-	from string
-	uids []string
-	err  error
+type targetLoadedMsg struct {
+	sid    int
+	task   TaskID
+	target inspector.Target
+	err    error
 }
 
 func (s *Inspect) key(msg tea.KeyPressMsg) tea.Cmd {
@@ -569,7 +589,7 @@ func (s *Inspect) key(msg tea.KeyPressMsg) tea.Cmd {
 	case matches(msg, k.UIDs):
 		in := textinput.New()
 		in.Prompt = "uids: "
-		in.Placeholder = "uid-a, uid-b, …  or  @path/to/uids.txt"
+		in.Placeholder = "uid-a, uid-b, …  or  @path/to/uids.txt  or  @path/to/job.yaml"
 		st := textinput.DefaultStyles(true)
 		st.Cursor.Blink = false
 		in.SetStyles(st)
@@ -577,8 +597,8 @@ func (s *Inspect) key(msg tea.KeyPressMsg) tea.Cmd {
 		s.prompt = &in
 		return in.Focus()
 	case matches(msg, k.DryRun):
-		if len(s.uids) == 0 {
-			return Toast("enter the new job's uids first (u)", true)
+		if s.target == nil {
+			return Toast("give the new job first (u): its uids, @uids-file or @job-spec.yaml", true)
 		}
 		s.dryRun = !s.dryRun
 		s.rebuild()
@@ -594,58 +614,91 @@ func (s *Inspect) key(msg tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
-// takeUIDs accepts "a,b,c" (commas or spaces) or "@file" (one uid a line,
-// # comments), the file read in a command.
+// takeUIDs loads the new job from what the u prompt takes (see
+// loadTarget), in a command.
 func (s *Inspect) takeUIDs(v string) tea.Cmd {
-	if strings.HasPrefix(v, "@") {
-		path := strings.TrimSpace(v[1:])
-		id, tctx := s.ctx.Tasks.Start("reading uids from "+path, 0)
-		s.uidTask = id
-		fsys, timeout, sid := s.ctx.FS, s.ctx.Timeout, s.id
-		return func() tea.Msg {
-			cctx, cancel := withTimeout(tctx, timeout)
-			defer cancel()
-			uids, err := readUIDFile(cctx, fsys, path)
-			return uidsLoadedMsg{sid: sid, task: id, from: path, uids: uids, err: err}
+	v = strings.TrimSpace(v)
+	what := "reading the new job from " + v
+	if !strings.HasPrefix(v, "@") {
+		what = "hashing uids"
+	}
+	id, tctx := s.ctx.Tasks.Start(what, 0)
+	s.uidTask = id
+	fsys, timeout, sid, specTarget := s.ctx.FS, s.ctx.Timeout, s.id, s.ctx.SpecTarget
+	return func() tea.Msg {
+		cctx, cancel := withTimeout(tctx, timeout)
+		defer cancel()
+		t, err := loadTarget(cctx, fsys, specTarget, v)
+		return targetLoadedMsg{sid: sid, task: id, target: t, err: err}
+	}
+}
+
+// loadTarget resolves a new job given as "a,b,c" (uids), "@file" with one
+// uid a line (# comments, on local disk or HDFS) or "@spec.yaml", a job
+// spec whose job graph gives every operator's ID. It may read files: call
+// it from a command.
+func loadTarget(ctx context.Context, fsys storage.FS, specTarget func(string) (inspector.Target, error), v string) (inspector.Target, error) {
+	path, isFile := strings.CutPrefix(strings.TrimSpace(v), "@")
+	if !isFile {
+		uids := inspector.ParseUIDList(v)
+		return inspector.TargetFromUIDs("uids "+strings.Join(uids, ","), uids)
+	}
+	path = strings.TrimSpace(path)
+	if looksLikeSpec(path) {
+		if specTarget == nil {
+			return inspector.Target{}, fmt.Errorf("%s: job specs are not available as dry-run targets here", path)
+		}
+		return specTarget(path)
+	}
+	uids, err := readUIDFile(ctx, fsys, path)
+	if err != nil {
+		return inspector.Target{}, err
+	}
+	return inspector.TargetFromUIDs("uids file "+path, uids)
+}
+
+// targetMapping names operator IDs after a target's operators: uids, and
+// for operators without uid whose ID a job graph computed, their name.
+func targetMapping(t inspector.Target) (*inspector.UIDMapping, error) {
+	var entries []string
+	for _, o := range t.Operators {
+		switch {
+		case o.UID != "":
+			entries = append(entries, o.UID)
+		case !o.ID.IsZero():
+			label := "(no uid)"
+			if o.Name != "" {
+				label = "(" + o.Name + ")"
+			}
+			entries = append(entries, label+"="+inspector.HashPrefix+o.ID.String())
 		}
 	}
-	s.setUIDs(ParseUIDs(v))
-	return nil
-}
-
-// ParseUIDs splits a uid list on commas and whitespace.
-func ParseUIDs(v string) []string {
-	var out []string
-	for _, f := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' }) {
-		out = append(out, f)
+	m, err := inspector.NewUIDMapping(entries)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", t.Source, err)
 	}
-	return out
+	return m, nil
 }
 
+// looksLikeSpec tells a job spec (YAML) from a uids file by its name, so
+// a uids file on HDFS is never handed to the local spec loader.
+func looksLikeSpec(path string) bool {
+	return strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml")
+}
+
+// readUIDFile reads a uids file from storage (inspector's format: one uid
+// a line, blank lines and # comment lines skipped).
 func readUIDFile(ctx context.Context, fsys storage.FS, path string) ([]string, error) {
 	f, err := fsys.Open(ctx, path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(io.LimitReader(f, 16<<20))
-	for line := 1; sc.Scan(); line++ {
-		t := strings.TrimSpace(sc.Text())
-		if i := strings.IndexByte(t, '#'); i >= 0 {
-			t = strings.TrimSpace(t[:i])
-		}
-		if t != "" {
-			out = append(out, t)
-		}
+	out, err := inspector.ReadUIDs(io.LimitReader(f, 16<<20), path)
+	if err == nil && len(out) == 0 {
+		err = fmt.Errorf("%s: no uids (one a line, # comments)", path)
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%s: no uids (one a line, # comments)", path)
-	}
-	return out, nil
+	return out, err
 }
 
 // Status for the status bar.
@@ -657,8 +710,12 @@ func (s *Inspect) Status() string {
 	if s.loading {
 		st += fmt.Sprintf(" · decoding %d%%", s.percent())
 	}
-	if len(s.uids) > 0 {
-		st += fmt.Sprintf(" · %d uids", len(s.uids))
+	if s.target != nil {
+		if s.target.Complete {
+			st += fmt.Sprintf(" · %d operators in the new job", len(s.target.Operators))
+		} else {
+			st += fmt.Sprintf(" · %d uids", len(s.target.Operators))
+		}
 	}
 	return st
 }
@@ -761,7 +818,7 @@ func (s *Inspect) View() string {
 			lines = append(lines, "")
 		}
 		lines[s.h-1] = th.Prompt.Render(text.Clip(" "+s.prompt.View(), s.w))
-		lines[s.h-2] = th.Muted.Render(text.Fit(" enter applies · esc cancels · uids map IDs (murmur3 of the uid, as Flink) and are the new job for the dry-run", s.w))
+		lines[s.h-2] = th.Muted.Render(text.Fit(" enter applies · esc cancels · the new job's uids map IDs (murmur3 of the uid, as Flink) and are what the dry-run resumes into", s.w))
 		view = strings.Join(lines[:s.h], "\n")
 	}
 	return view
@@ -769,18 +826,30 @@ func (s *Inspect) View() string {
 
 func (s *Inspect) dryRunSummary() string {
 	th := s.ctx.Theme
-	d := s.dry
-	parts := []string{
-		th.Restored.Render(fmt.Sprintf("%d RESTORED", len(d.Restored))),
+	p := s.plan
+	if p == nil {
+		return ""
 	}
-	if len(d.Dropped) > 0 {
-		parts = append(parts, th.Dropped.Render(fmt.Sprintf("%d DROPPED %s — resume needs --allow-non-restored-state", len(d.Dropped), text.Bytes(d.DroppedBytes))))
-	} else {
+	parts := []string{
+		th.Restored.Render(fmt.Sprintf("%d RESTORED", len(p.Restored))),
+	}
+	switch {
+	case len(p.Failures) > 0:
+		parts = append(parts, th.Error.Render(fmt.Sprintf("%d FAIL — Flink refuses this resume, even with -n", len(p.Failures))))
+	case len(p.Dropped) > 0:
+		parts = append(parts, th.Dropped.Render(fmt.Sprintf("%d DROPPED %s — resume needs --allow-non-restored-state", len(p.Dropped), text.Bytes(p.DroppedBytes))))
+	default:
 		parts = append(parts, th.OK.Render("0 dropped — resumes without -n"))
 	}
-	parts = append(parts, th.New.Render(fmt.Sprintf("%d NEW (start empty)", len(d.New))))
-	if len(d.Skipped) > 0 {
-		parts = append(parts, th.Muted.Render(fmt.Sprintf("%d stateless skipped", len(d.Skipped))))
+	if len(p.Failures) > 0 && len(p.Dropped) > 0 {
+		parts = append(parts, th.Dropped.Render(fmt.Sprintf("%d DROPPED %s", len(p.Dropped), text.Bytes(p.DroppedBytes))))
+	}
+	parts = append(parts, th.New.Render(fmt.Sprintf("%d NEW (start empty)", len(p.New))))
+	if len(p.SkippedEmpty) > 0 {
+		parts = append(parts, th.Muted.Render(fmt.Sprintf("%d stateless skipped", len(p.SkippedEmpty))))
+	}
+	if p.Uncertain {
+		parts = append(parts, th.Warn.Render("UNCERTAIN: operators without uid (a job spec knows their IDs)"))
 	}
 	return text.Fit(" dry-run: "+strings.Join(parts, " · "), s.w)
 }
@@ -832,6 +901,9 @@ func (s *Inspect) row(r *opRow, sel bool, cols []col) string {
 	}
 	if r.newOnly {
 		par, maxp, size, kinds = "", "", "—", "not in snapshot"
+		if r.newPar > 0 {
+			par = fmt.Sprint(r.newPar)
+		}
 	}
 	vals := []string{id, name, par, maxp, size}
 	if len(cols) > 5 && cols[5].title == "KIND" {
@@ -849,6 +921,8 @@ func (s *Inspect) row(r *opRow, sel bool, cols []col) string {
 			w = "skipped"
 		case vNew:
 			w, vst = "NEW (empty)", th.New
+		case vFails:
+			w, vst = "FAILS", th.Error
 		}
 		vals = append(vals, w)
 	}
@@ -939,6 +1013,14 @@ func (s *Inspect) detailPane() []string {
 		sub += fmt.Sprintf(" · coordinator state %s", text.Bytes(r.op.CoordinatorState.StateSize()))
 	}
 	out = append(out, line("subtasks", sub))
+	if s.dryRun && r.verdict != vNone {
+		v := map[verdict]string{vRestored: "restored", vDropped: "DROPPED: no operator of the new job claims it (needs -n; the state is lost)",
+			vSkipped: "skipped: no state, no operator", vNew: "new: starts empty", vFails: "FAILS"}[r.verdict]
+		if r.note != "" {
+			v += " — " + r.note
+		}
+		out = append(out, line("on resume", v))
+	}
 	for len(out) < detailRows {
 		out = append(out, "")
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ckpt-dev/ckpt/inspector"
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
 )
@@ -62,53 +63,10 @@ func decodeFixture(t *testing.T, name string) *snapshot.Metadata {
 	return m
 }
 
-// The dry-run follows Flink's rule: matched state is restored; unmatched
-// state fails the resume unless allow-non-restored-state drops it; unmatched
-// operators without state are skipped; new operators start empty.
-func TestResumeDryRun(t *testing.T) {
-	m := decodeFixture(t, "new-stateful-udf-migration-itcase-flink1.20-hashmap-savepoint")
-	tests := []struct {
-		uids                        string
-		restored, dropped, newEmpty int
-		needsN                      bool
-	}{
-		{uids: migrationUIDs, restored: 3, newEmpty: 1, needsN: true},
-		{uids: "brand-new-operator", restored: 0, newEmpty: 1, needsN: true},
-	}
-	for _, tc := range tests {
-		d := ResumeDryRun(m.Operators, ParseUIDs(tc.uids))
-		if len(d.Restored) != tc.restored || len(d.New) != tc.newEmpty || d.NeedsAllowNonRestored() != tc.needsN {
-			t.Errorf("uids %s: restored %d new %d needs -n %v; want %d %d %v", tc.uids, len(d.Restored), len(d.New), d.NeedsAllowNonRestored(), tc.restored, tc.newEmpty, tc.needsN)
-		}
-		if len(d.Restored)+len(d.Dropped)+len(d.Skipped) != len(m.Operators) {
-			t.Errorf("uids %s: verdicts do not cover every operator", tc.uids)
-		}
-		for _, op := range d.Dropped {
-			if !hasState(op) {
-				t.Errorf("operator %s without state counted as dropped", op.ID)
-			}
-		}
-	}
-	// Every operator with state claimed: no -n needed.
-	var all []string
-	for _, op := range m.Operators {
-		if hasState(op) {
-			for _, u := range []string{"CheckpointingSource1", "CheckpointingSource2", "CheckpointingKeyedStateFlatMap1", "CheckpointingKeyedStateFlatMap2", "CheckpointingTimelyStatefulOperator1", "CheckpointingTimelyStatefulOperator2"} {
-				if snapshot.OperatorIDFromUID(u) == op.ID {
-					all = append(all, u)
-				}
-			}
-		}
-	}
-	if d := ResumeDryRun(m.Operators, all); d.NeedsAllowNonRestored() {
-		t.Errorf("all stateful operators mapped (%v) but dropped %d", all, len(d.Dropped))
-	}
-}
-
 func TestInspectLoadsUIDFile(t *testing.T) {
 	fsys := demoFS(t)
 	dir := fsys.(prefixFS).root
-	if err := os.WriteFile(filepath.Join(dir, "uids.txt"), []byte("# job uids\nCheckpointingSource1\n\nCheckpointingKeyedStateFlatMap1 # keyed\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "uids.txt"), []byte("# job uids\nCheckpointingSource1\n\n  CheckpointingKeyedStateFlatMap1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	a := newTestApp(t, testOpts{w: 160, h: 48, fs: fsys}, "inspect", "/demo/savepoints/savepoint-5f2c01-8e0d3b7a4c19")
@@ -116,7 +74,11 @@ func TestInspectLoadsUIDFile(t *testing.T) {
 	typeText(t, a, "@/demo/uids.txt")
 	press(t, a, "enter")
 	s := a.Top().(*Inspect)
-	if got := strings.Join(s.uids, ","); got != "CheckpointingSource1,CheckpointingKeyedStateFlatMap1" {
+	var got []string
+	for _, o := range s.target.Operators {
+		got = append(got, o.UID)
+	}
+	if strings.Join(got, ",") != "CheckpointingSource1,CheckpointingKeyedStateFlatMap1" {
 		t.Fatalf("uids from file: %q", got)
 	}
 	f := frameText(a)
@@ -187,5 +149,63 @@ func TestInspectSubtaskChecksFiles(t *testing.T) {
 	// The fixture ships only _metadata, not the state files it references.
 	if files == 0 || missing != files {
 		t.Errorf("files %d, missing %d: every referenced file should be checked and found missing", files, missing)
+	}
+}
+
+// A job spec as the new job (its graph knows the IDs of operators without
+// uid, parallelism and max parallelism): the dry-run is inspector's, with
+// the max-parallelism refusal and no "uncertain" note.
+func TestInspectDryRunAgainstJobSpec(t *testing.T) {
+	for _, sz := range sizes {
+		name := fmt.Sprintf("inspect-dry-run-spec-%dx%d", sz.w, sz.h)
+		t.Run(name, func(t *testing.T) {
+			a := newTestApp(t, testOpts{w: sz.w, h: sz.h, fs: demoFS(t)}, "inspect", "/demo/savepoints/savepoint-5f2c01-8e0d3b7a4c19")
+			var asked string
+			a.ctx.SpecTarget = func(path string) (inspector.Target, error) {
+				asked = path
+				mapID, _ := snapshot.ParseOperatorID("1f2b5df5a66154aca61fcb26193792be")
+				return inspector.Target{Source: "job spec " + path, Complete: true, Operators: []inspector.TargetOperator{
+					{UID: "CheckpointingSource1", Parallelism: 8, MaxParallelism: 4, MaxParallelismConfigured: true},
+					{Name: "Map", ID: mapID, Parallelism: 1, MaxParallelism: 4},
+					{UID: "CheckpointingKeyedStateFlatMap1", Parallelism: 4, MaxParallelism: 4},
+					{UID: "brand-new-operator", Parallelism: 2, MaxParallelism: 128},
+				}}, nil
+			}
+			press(t, a, "u")
+			typeText(t, a, "@/jobs/upgrade.yaml")
+			press(t, a, "enter", "r")
+			if asked != "/jobs/upgrade.yaml" {
+				t.Fatalf("spec loader asked for %q", asked)
+			}
+			f := frameText(a)
+			for _, want := range []string{"(Map)", "FAILS", "1 FAIL", "NEW (empty)"} {
+				if !strings.Contains(f, want) {
+					t.Errorf("frame lacks %q:\n%s", want, f)
+				}
+			}
+			if strings.Contains(f, "UNCERTAIN") {
+				t.Errorf("a job spec knows every ID; the plan should not be uncertain:\n%s", f)
+			}
+			golden(t, a, name)
+		})
+	}
+}
+
+// `ckpt inspect -i --against X` opens the screen with the dry-run on.
+func TestInspectOpensWithAgainst(t *testing.T) {
+	a := newTestApp(t, testOpts{w: 160, h: 48, fs: demoFS(t)}, "inspect", "/demo/savepoints/savepoint-5f2c01-8e0d3b7a4c19", "--against="+migrationUIDs)
+	s := a.Top().(*Inspect)
+	if !s.dryRun || s.plan == nil {
+		t.Fatalf("dry-run not on (dryRun %v, plan %v)", s.dryRun, s.plan)
+	}
+	if len(s.plan.Restored) != 3 || len(s.plan.Dropped) != 3 || len(s.plan.New) != 1 {
+		t.Errorf("plan: %d restored, %d dropped, %d new; want 3, 3, 1", len(s.plan.Restored), len(s.plan.Dropped), len(s.plan.New))
+	}
+	b := newTestApp(t, testOpts{w: 160, h: 48, fs: demoFS(t)}, "inspect", "/demo/savepoints/savepoint-5f2c01-8e0d3b7a4c19", "--uids="+migrationUIDs)
+	if s := b.Top().(*Inspect); s.dryRun || s.target == nil {
+		t.Errorf("--uids should name operators without the dry-run (dryRun %v, target %v)", s.dryRun, s.target)
+	}
+	if _, err := Open(a.ctx, "inspect", []string{"/x", "--bogus=1"}); err == nil {
+		t.Error("unknown option accepted")
 	}
 }

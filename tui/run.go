@@ -9,6 +9,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/ckpt-dev/ckpt/inspector"
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/themes"
 )
@@ -25,6 +26,8 @@ type Options struct {
 	Theme string
 	// FS is the storage to browse; nil means storage.Default().
 	FS storage.FS
+	// SpecTarget turns a job spec into a dry-run target (see Context).
+	SpecTarget func(path string) (inspector.Target, error)
 	// Getenv reads the environment (nil: os.Getenv); tests pass their own.
 	Getenv func(string) string
 	// In and Out are the terminal (nil: stdin/stdout).
@@ -66,6 +69,8 @@ func NewContext(opts Options) (*Context, themes.Choice, error) {
 		FS:       fsys,
 		Timeout:  storageTimeout(getenv),
 		Now:      time.Now,
+
+		SpecTarget: opts.SpecTarget,
 	}
 	ctx.Tasks = NewTasks(func() time.Time { return ctx.Now() })
 	ctx.ApplyKeys(ctx.Global.Keymap())
