@@ -18,6 +18,7 @@ import (
 	"github.com/ckpt-dev/ckpt/cluster/embedded"
 	"github.com/ckpt-dev/ckpt/cluster/restserver"
 	"github.com/ckpt-dev/ckpt/engine/config"
+	"github.com/ckpt-dev/ckpt/storage"
 )
 
 func init() { register(newServeCmd) }
@@ -31,6 +32,7 @@ type serveOptions struct {
 	cfg     *config.Config
 	specs   []string
 	verbose bool
+	fs      storage.FS // nil = storage.Default()
 	// ready, when set, is told the URL once the server listens (tests).
 	ready func(url string)
 }
@@ -91,6 +93,12 @@ checkpoints are kept or deleted per each job's retention policy.`,
 				o.address = "127.0.0.1"
 			}
 			o.specs = args
+			// Checkpoints, savepoints and restores go through the same
+			// storage as the other commands (local paths, hdfs:// with the
+			// storage flags).
+			fs := openStorage(cmd)
+			defer fs.Close()
+			o.fs = fs
 			return serve(cmd.Context(), o, cmd.ErrOrStderr())
 		},
 	}
@@ -127,7 +135,7 @@ func serve(ctx context.Context, o serveOptions, log io.Writer) error {
 			fmt.Fprintf(log, "ckpt serve: warning: unknown configuration key %q (ignored by the engine)\n", k)
 		}
 	}
-	c := embedded.New(embedded.Options{Config: o.cfg, Version: "ckpt-" + Version, Commit: Version})
+	c := embedded.New(embedded.Options{Config: o.cfg, FS: o.fs, Version: "ckpt-" + Version, Commit: Version})
 	addr := net.JoinHostPort(o.address, strconv.Itoa(o.port))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
