@@ -287,14 +287,16 @@ func taskState(s cluster.JobStatus) string {
 func (c *Cluster) detail(j *job, now time.Time) *cluster.Job {
 	st := status(j)
 	j.mu.Lock()
+	if _, ok := j.timestamps[st]; !ok {
+		// Reached before the subscription saw its event (the engine may
+		// start running before Submit returns): first seen now.
+		j.timestamps[st] = now
+	}
 	ts := make(map[cluster.JobStatus]time.Time, len(j.timestamps))
 	for k, v := range j.timestamps {
 		ts[k] = v
 	}
 	j.mu.Unlock()
-	if _, ok := ts[st]; !ok {
-		ts[st] = now // reached before we saw its event
-	}
 	d := &cluster.Job{ID: j.eng.ID(), Name: j.name, Status: st, Type: "STREAMING", Now: now, MaxParallelism: -1,
 		Timestamps: ts, StatusCounts: map[string]int{}}
 	d.Start = ts[cluster.JobInitializing]
