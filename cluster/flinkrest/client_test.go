@@ -458,3 +458,45 @@ func TestMajor(t *testing.T) {
 	}
 	sort.Strings(keys)
 }
+
+// TestClaimModeByVersion: the claim mode goes out as claimMode to Flink 2.x
+// and as restoreMode to 1.x (which does not know claimMode), never both;
+// the version comes from /overview once.
+func TestClaimModeByVersion(t *testing.T) {
+	for _, tc := range []struct{ version, key, absent string }{
+		{"2.3.0", "claimMode", "restoreMode"},
+		{"1.20.5", "restoreMode", "claimMode"},
+		{"1.15.4", "restoreMode", "claimMode"},
+	} {
+		t.Run(tc.version, func(t *testing.T) {
+			var body map[string]any
+			overviews := 0
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				switch r.URL.Path {
+				case "/overview":
+					overviews++
+					w.Write([]byte(`{"flink-version":"` + tc.version + `"}`))
+				case "/jars/x.jar/run":
+					json.NewDecoder(r.Body).Decode(&body)
+					w.Write([]byte(`{"jobid":"0123456789abcdef0123456789abcdef"}`))
+				}
+			}))
+			defer srv.Close()
+			c, _ := New(srv.URL, Options{})
+			for i := 0; i < 2; i++ {
+				id, err := c.RunArtifact(context.Background(), "x.jar", cluster.RunRequest{SavepointPath: "/sp", ClaimMode: "CLAIM",
+					Parallelism: 3, ProgramArgs: []string{"--a", "b"}, Config: map[string]string{"k": "v"}})
+				if err != nil || id != "0123456789abcdef0123456789abcdef" {
+					t.Fatal(id, err)
+				}
+			}
+			if body[tc.key] != "CLAIM" || body[tc.absent] != nil || body["savepointPath"] != "/sp" || body["allowNonRestoredState"] != false ||
+				body["parallelism"] != 3.0 || body["flinkConfiguration"].(map[string]any)["k"] != "v" {
+				t.Errorf("run body %v", body)
+			}
+			if overviews != 1 {
+				t.Errorf("/overview asked %d times, want once", overviews)
+			}
+		})
+	}
+}
