@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	goruntime "runtime"
 	"strings"
@@ -9,9 +10,11 @@ import (
 	"time"
 
 	"github.com/ckpt-dev/ckpt/engine/builtin"
+	"github.com/ckpt-dev/ckpt/engine/checkpoint"
 	"github.com/ckpt-dev/ckpt/engine/graph"
 	"github.com/ckpt-dev/ckpt/engine/operator"
 	"github.com/ckpt-dev/ckpt/engine/runtime"
+	"github.com/ckpt-dev/ckpt/storage"
 )
 
 type slowSink struct {
@@ -105,15 +108,52 @@ func TestBoundedJobWithoutCheckpointDir(t *testing.T) {
 	}
 }
 
-// Restoring keyed state at another parallelism is refused at submission
-// (until rescaling lands), not retried forever.
-func TestRestoreRefusesKeyedRescale(t *testing.T) {
-	dir := t.TempDir()
-	_, chk := runUntilCheckpoints(t, dir, 1)
-	_, err := Submit(context.Background(), countsJob(filepath.Join(t.TempDir(), "o"), 0, 500, 100, 3, nil), cfg(t,
-		"execution.state-recovery.path="+chk, "parallelism.default=3"), Options{})
-	if err == nil || !strings.Contains(err.Error(), "rescaling keyed state is not supported yet") {
-		t.Fatalf("Submit = %v", err)
+// Rescaling on restore: the exactly-once job runs at parallelism 2, is
+// cancelled keeping its checkpoints, resumes at 4, again at 1 and
+// finishes. Keyed state (key groups), source splits and the sink's pending
+// files are redistributed; the committed output equals the reference.
+func TestRescaleExactlyOnce(t *testing.T) {
+	const records, keys = 30000, 101
+	tmp := t.TempDir()
+	out := filepath.Join(tmp, "out")
+	dir := filepath.Join(tmp, "ckpt")
+	restore := ""
+	for _, p := range []int{2, 4, 1} {
+		kv := []string{
+			"execution.checkpointing.interval=40ms",
+			"execution.checkpointing.dir=" + dir,
+			"execution.checkpointing.externalized-checkpoint-retention=RETAIN_ON_CANCELLATION",
+			fmt.Sprintf("parallelism.default=%d", p),
+		}
+		if restore != "" {
+			kv = append(kv, "execution.state-recovery.path="+restore)
+		}
+		job, err := Submit(context.Background(), countsJob(out, records, keys, 20000, p, nil), cfg(t, kv...), Options{})
+		if err != nil {
+			t.Fatalf("parallelism %d: %v", p, err)
+		}
+		if p == 1 {
+			if st, err := job.Wait(); st != Finished {
+				t.Fatalf("%s: %v", st, err)
+			}
+			break
+		}
+		waitFor(t, "two checkpoints", func() bool {
+			r := job.Retained()
+			return len(r) > 0 && len(job.Checkpoints()) >= 2 && r[len(r)-1].ID >= 2
+		})
+		time.Sleep(150 * time.Millisecond)
+		job.Cancel()
+		job.Wait()
+		found, ok, err := checkpoint.FindLatest(context.Background(), storage.Default(), dir)
+		if err != nil || !ok {
+			t.Fatalf("no checkpoint after parallelism %d: %v", p, err)
+		}
+		restore = found.Dir
+	}
+	got, want := committed(t, out), reference(records, keys)
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatal(diff(got, want))
 	}
 }
 

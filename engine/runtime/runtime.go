@@ -256,9 +256,8 @@ func CheckRestore(g *graph.Graph, m *snapshot.Metadata, allowNonRestored bool) e
 			return fmt.Errorf("operator %s: the snapshot was taken with max parallelism %d, the job has %d; key groups cannot be remapped",
 				v.Label(), op.MaxParallelism, v.MaxParallelism)
 		}
-		if v.Keyed && hasKeyedState(op) && int(op.Parallelism) != v.Parallelism {
-			return fmt.Errorf("operator %s: keyed state was written with parallelism %d, the job has %d: rescaling keyed state is not supported yet",
-				v.Label(), op.Parallelism, v.Parallelism)
+		if !v.Keyed && hasKeyedState(op) {
+			return fmt.Errorf("operator %s has keyed state in the snapshot but is not keyed in the job (keyBy missing?)", v.Label())
 		}
 	}
 	if len(unmatched) > 0 {
@@ -552,10 +551,14 @@ func (t *task) open(c *chainOp) error {
 		ctx.Restored = st
 	}
 	if v.Keyed {
-		dir := filepath.Join(a.opts.LocalDir, fmt.Sprintf("op%d-%d", v.Index, t.subtask), "db")
+		base := filepath.Join(a.opts.LocalDir, fmt.Sprintf("op%d-%d", v.Index, t.subtask))
+		dir := filepath.Join(base, "db")
 		c.backID = checkpoint.NewHandleID()
+		var imports []keyedImport
 		if restored != nil {
-			if err := restoreKeyed(a.ctx, a.opts.Coordinator, restored, a.opts.Restore.ExclusiveDir, t.subtask, v, dir, c.backID, a.opts.ReuseRestored); err != nil {
+			var err error
+			imports, err = restoreKeyed(a.ctx, a.opts.Coordinator, restored, a.opts.Restore.ExclusiveDir, t.subtask, v, ctx.KeyGroups, base, c.backID, a.opts.ReuseRestored)
+			if err != nil {
 				return err
 			}
 		}
@@ -565,6 +568,13 @@ func (t *task) open(c *chainOp) error {
 		}
 		c.backend = b
 		ctx.Keyed = b
+		for _, imp := range imports {
+			err := b.Import(imp.dir, imp.r)
+			os.RemoveAll(imp.dir)
+			if err != nil {
+				return fmt.Errorf("redistributing keyed state: %w", err)
+			}
+		}
 	}
 	if v.IsSource() {
 		c.src = v.NewSource()
@@ -619,26 +629,51 @@ func restoreOperatorState(ctx context.Context, co *checkpoint.Coordinator, op *s
 	return out, nil
 }
 
-func restoreKeyed(ctx context.Context, co *checkpoint.Coordinator, op *snapshot.OperatorState, exDir string, subtask int, v *graph.Vertex, dir, backendID string, reuse bool) error {
-	if int(op.Parallelism) != v.Parallelism {
-		return fmt.Errorf("keyed state was written with parallelism %d, the job has %d: rescaling keyed state is not supported yet", op.Parallelism, v.Parallelism)
+// keyedImport is another subtask's restored database to take key groups
+// from (rescaling).
+type keyedImport struct {
+	dir string
+	r   keygroup.Range
+}
+
+// restoreKeyed brings back a keyed operator subtask's state. When the
+// snapshot's subtask owned exactly this subtask's key groups, its files are
+// downloaded into base/db, which then opens as that state (and, when
+// reuse, its shared files are registered for the next checkpoints). After a
+// parallelism change, every old subtask whose key groups overlap is
+// downloaded aside and returned for Import of the overlap.
+func restoreKeyed(ctx context.Context, co *checkpoint.Coordinator, op *snapshot.OperatorState, exDir string, subtask int, v *graph.Vertex, r keygroup.Range, base, backendID string, reuse bool) ([]keyedImport, error) {
+	var imports []keyedImport
+	for _, s := range op.Subtasks {
+		if s.ManagedKeyedState == nil {
+			continue
+		}
+		h, ok := s.ManagedKeyedState.(*snapshot.IncrementalHandle)
+		if !ok {
+			return nil, fmt.Errorf("keyed state handle %v of subtask %d is not one the ckpt engine restores (only incremental Pebble handles)", s.ManagedKeyedState.Tag(), s.Index)
+		}
+		old := keygroup.Range{Start: int(h.Range.Start), End: int(h.Range.Start + h.Range.Count - 1)}
+		if old == r && int(op.Parallelism) == v.Parallelism {
+			shared, err := checkpoint.RestoreKeyed(ctx, co.Layout().FS, h, exDir, filepath.Join(base, "db"))
+			if err != nil {
+				return nil, fmt.Errorf("restoring keyed state of subtask %d: %w", subtask, err)
+			}
+			if reuse {
+				co.Registry().Seed(backendID, shared)
+			}
+			return nil, nil
+		}
+		overlap := old.Intersect(r)
+		if overlap.Len() == 0 {
+			continue
+		}
+		dir := filepath.Join(base, fmt.Sprintf("import-%d", s.Index))
+		if _, err := checkpoint.RestoreKeyed(ctx, co.Layout().FS, h, exDir, dir); err != nil {
+			return nil, fmt.Errorf("restoring keyed state of old subtask %d: %w", s.Index, err)
+		}
+		imports = append(imports, keyedImport{dir: dir, r: overlap})
 	}
-	s := op.Subtask(int32(subtask))
-	if s == nil || s.ManagedKeyedState == nil {
-		return nil
-	}
-	h, ok := s.ManagedKeyedState.(*snapshot.IncrementalHandle)
-	if !ok {
-		return fmt.Errorf("keyed state handle %v of subtask %d is not one the ckpt engine restores (only incremental Pebble handles)", s.ManagedKeyedState.Tag(), subtask)
-	}
-	shared, err := checkpoint.RestoreKeyed(ctx, co.Layout().FS, h, exDir, dir)
-	if err != nil {
-		return fmt.Errorf("restoring keyed state of subtask %d: %w", subtask, err)
-	}
-	if reuse {
-		co.Registry().Seed(backendID, shared)
-	}
-	return nil
+	return imports, nil
 }
 
 // send takes a credit (waiting = backpressure) and hands m to the target.
