@@ -186,6 +186,16 @@ func (a *App) update(msg tea.Msg) tea.Cmd {
 	case ToastMsg:
 		a.toasts = append(a.toasts, toast{text: msg.Text, isErr: msg.Error, expires: a.ctx.Now().Add(4 * time.Second)})
 		return nil
+	case taskDoneMsg:
+		a.ctx.Tasks.Done(msg.task, msg.err)
+		if msg.err == nil && msg.savepoint != "" {
+			a.ctx.tookSavepoint(msg.jobID, msg.savepoint)
+		}
+		if msg.err == nil && msg.toast != "" {
+			a.toasts = append(a.toasts, toast{text: msg.toast, expires: a.ctx.Now().Add(4 * time.Second)})
+		}
+		// Screens may want to know too (a job screen refreshes at once).
+		return a.broadcast(msg)
 	case tea.KeyPressMsg:
 		return a.key(msg)
 	case tea.PasteMsg:
@@ -470,8 +480,12 @@ func (a *App) header(w int) string {
 		loc = text.Sanitize(top.Location())
 	}
 	right := ""
+	if a.ctx.TargetName != "" {
+		// The target every job screen and action talks to.
+		right = " ⎈ " + text.Sanitize(a.ctx.TargetName) + " "
+	}
 	if a.ctx.Readonly {
-		right = " READONLY "
+		right += " READONLY "
 	}
 	room := w - text.Width(left) - text.Width(right) - 3
 	s := left + "│ " + text.FitLeft(loc, max(room, 0)) + " " + right

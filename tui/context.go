@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/inspector"
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/themes"
@@ -36,6 +37,60 @@ type Context struct {
 	// (cli/jobspec_target.go), so spec → operators lives in one place; nil
 	// means job specs cannot be used as dry-run targets.
 	SpecTarget func(path string) (inspector.Target, error)
+
+	// Cluster is the target the job screens operate: the embedded engine
+	// in this process or a REST endpoint (Flink, `ckpt serve`). nil: no
+	// job screens.
+	Cluster cluster.Cluster
+	// TargetName is what the header shows for it ("embedded", a URL).
+	TargetName string
+	// PollInterval is how often job screens poll the target (default 1 s).
+	PollInterval time.Duration
+	// SpecDirs hold the job specs the launcher offers (e.g. jobs/).
+	SpecDirs []string
+	// SubmitConfig is configuration (Flink keys) added to every job the
+	// TUI launches, e.g. the demo's checkpoint and savepoint dirs.
+	SubmitConfig map[string]string
+	// JobOutput is where jobs running in this process print (their stdout
+	// sinks and logs), "" when they print to the terminal's stdout.
+	JobOutput string
+	// session remembers what this TUI did: the spec each launched job came
+	// from, and the savepoints it took, so resume can offer them.
+	session session
+}
+
+// session is what the TUI did in this process.
+type session struct {
+	specs      map[string]string // job ID → spec path it was launched from
+	savepoints []sessionSavepoint
+}
+
+type sessionSavepoint struct {
+	jobID, path string
+	at          time.Time
+}
+
+// LaunchedFrom records that jobID was launched from spec.
+func (c *Context) LaunchedFrom(jobID, spec string) {
+	if c.session.specs == nil {
+		c.session.specs = map[string]string{}
+	}
+	c.session.specs[jobID] = spec
+}
+
+// SpecOf is the spec jobID was launched from in this session ("" unknown).
+func (c *Context) SpecOf(jobID string) string { return c.session.specs[jobID] }
+
+func (c *Context) tookSavepoint(jobID, path string) {
+	c.session.savepoints = append(c.session.savepoints, sessionSavepoint{jobID: jobID, path: path, at: c.Now()})
+}
+
+// pollEvery is the job screens' polling interval.
+func (c *Context) pollEvery() time.Duration {
+	if c.PollInterval > 0 {
+		return c.PollInterval
+	}
+	return time.Second
 }
 
 // ApplyKeys rebinds a screen's keymap from the config and the readonly mode.
@@ -61,8 +116,14 @@ type Task struct {
 	ID      TaskID
 	Label   string
 	Started time.Time
-	cancel  context.CancelFunc
+	// Quiet tasks (routine polls) stay out of the status bar unless they
+	// take longer than quietAfter: a slow target still shows a spinner.
+	Quiet  bool
+	cancel context.CancelFunc
 }
+
+// quietAfter is when a quiet task starts showing in the status bar.
+const quietAfter = 2 * time.Second
 
 // Tasks tracks running work. It only records state; it never does I/O.
 type Tasks struct {
@@ -91,6 +152,14 @@ func (t *Tasks) Start(label string, timeout time.Duration) (TaskID, context.Cont
 	}
 	t.running = append(t.running, &Task{ID: t.next, Label: label, Started: t.now(), cancel: cancel})
 	return t.next, ctx
+}
+
+// StartQuiet is Start for routine work (polling) that the status bar shows
+// only when it is slow.
+func (t *Tasks) StartQuiet(label string, timeout time.Duration) (TaskID, context.Context) {
+	id, ctx := t.Start(label, timeout)
+	t.running[len(t.running)-1].Quiet = true
+	return id, ctx
 }
 
 // Relabel changes a running task's label (progress: "12,000 entries").
@@ -133,17 +202,31 @@ func (t *Tasks) Cancel(ids ...TaskID) {
 // Running lists running tasks, oldest first.
 func (t *Tasks) Running() []*Task { return t.running }
 
-// Busy reports whether anything is running.
-func (t *Tasks) Busy() bool { return len(t.running) > 0 }
+// Busy reports whether anything the status bar shows is running.
+func (t *Tasks) Busy() bool { return len(t.visible()) > 0 }
+
+// visible are the running tasks the status bar shows: every task but
+// quiet ones younger than quietAfter.
+func (t *Tasks) visible() []*Task {
+	var out []*Task
+	now := t.now()
+	for _, k := range t.running {
+		if !k.Quiet || now.Sub(k.Started) >= quietAfter {
+			out = append(out, k)
+		}
+	}
+	return out
+}
 
 // Describe is the status-bar text for the running tasks.
 func (t *Tasks) Describe() string {
-	if len(t.running) == 0 {
+	v := t.visible()
+	if len(v) == 0 {
 		return ""
 	}
-	k := t.running[0]
+	k := v[0]
 	s := fmt.Sprintf("%s (%.1fs)", k.Label, t.now().Sub(k.Started).Seconds())
-	if n := len(t.running) - 1; n > 0 {
+	if n := len(v) - 1; n > 0 {
 		s += fmt.Sprintf(" +%d more", n)
 	}
 	return s

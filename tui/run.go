@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/inspector"
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/themes"
@@ -28,6 +30,22 @@ type Options struct {
 	FS storage.FS
 	// SpecTarget turns a job spec into a dry-run target (see Context).
 	SpecTarget func(path string) (inspector.Target, error)
+	// Cluster is the target of the job screens and TargetName what the
+	// header calls it (see Context); nil: no job screens.
+	Cluster    cluster.Cluster
+	TargetName string
+	// SpecDirs hold the job specs the launcher offers; SubmitConfig is
+	// added to every job the TUI launches.
+	SpecDirs     []string
+	SubmitConfig map[string]string
+	// Launch lists job specs Run submits before the UI starts (the demo).
+	Launch []string
+	// StartPath overrides the config's paths.start (where the browser
+	// opens without a path).
+	StartPath string
+	// JobOutput is where jobs in this process print (shown on the jobs
+	// screen).
+	JobOutput string
 	// Getenv reads the environment (nil: os.Getenv); tests pass their own.
 	Getenv func(string) string
 	// In and Out are the terminal (nil: stdin/stdout).
@@ -71,6 +89,15 @@ func NewContext(opts Options) (*Context, themes.Choice, error) {
 		Now:      time.Now,
 
 		SpecTarget: opts.SpecTarget,
+
+		Cluster:      opts.Cluster,
+		TargetName:   opts.TargetName,
+		SpecDirs:     opts.SpecDirs,
+		SubmitConfig: opts.SubmitConfig,
+		JobOutput:    opts.JobOutput,
+	}
+	if opts.StartPath != "" {
+		ctx.Config.Paths.Start = opts.StartPath
 	}
 	ctx.Tasks = NewTasks(func() time.Time { return ctx.Now() })
 	ctx.ApplyKeys(ctx.Global.Keymap())
@@ -130,6 +157,14 @@ func Run(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
+	// Jobs to launch at start (before the UI: no I/O in Update).
+	for _, spec := range opts.Launch {
+		id, err := launchSpec(ctx, app.ctx, spec)
+		if err != nil {
+			return fmt.Errorf("launching %s: %w", spec, err)
+		}
+		app.ctx.LaunchedFrom(id, spec)
+	}
 	po := []tea.ProgramOption{tea.WithContext(ctx)}
 	if opts.In != nil {
 		po = append(po, tea.WithInput(opts.In))
@@ -143,4 +178,19 @@ func Run(ctx context.Context, opts Options) error {
 		return nil
 	}
 	return err
+}
+
+// launchSpec uploads a job spec to the target and runs it, as `ckpt
+// submit` does, with the context's submit configuration.
+func launchSpec(ctx context.Context, c *Context, spec string) (string, error) {
+	if c.Cluster == nil {
+		return "", fmt.Errorf("no target")
+	}
+	data, err := os.ReadFile(spec)
+	if err != nil {
+		return "", err
+	}
+	cctx, cancel := context.WithTimeout(ctx, c.Timeout)
+	defer cancel()
+	return cluster.Submit(cctx, c.Cluster, filepath.Base(spec), data, cluster.RunRequest{Config: c.SubmitConfig})
 }

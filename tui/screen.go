@@ -117,6 +117,17 @@ type (
 		name string
 		args []string
 	}
+	// taskDoneMsg ends a task started by a screen that may be gone by
+	// the time its work finishes (cancel, a savepoint): the shell records
+	// it, so Tasks is only ever touched from Update.
+	taskDoneMsg struct {
+		task  TaskID
+		err   error
+		toast string // shown on success
+		// jobID and savepoint: a savepoint the work took, remembered for
+		// resume.
+		jobID, savepoint string
+	}
 	// ToastMsg shows a short message that fades after a few seconds.
 	ToastMsg struct {
 		Text  string

@@ -1,0 +1,423 @@
+package tui
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/ckpt-dev/ckpt/cluster"
+	"github.com/ckpt-dev/ckpt/tui/components/list"
+	"github.com/ckpt-dev/ckpt/tui/components/text"
+)
+
+// CheckpointScreen is one checkpoint vertex by vertex (Flink's expanded
+// history row); it keeps polling while the checkpoint is in progress.
+// Enter opens a vertex subtask by subtask.
+type CheckpointScreen struct {
+	ctx     *Context
+	id      int
+	jobID   string
+	cpID    int64
+	job     *cluster.Job // for vertex names and order (may be nil)
+	cp      *cluster.Checkpoint
+	vids    []string
+	err     error
+	polled  time.Time
+	list    list.Model
+	w, h    int
+	task    TaskID
+	polling bool
+	closed  bool
+	gen     int
+	open    *Action
+}
+
+func newCheckpointScreen(ctx *Context, jobID string, cpID int64, job *cluster.Job) *CheckpointScreen {
+	s := &CheckpointScreen{ctx: ctx, id: newScreenID(), jobID: jobID, cpID: cpID, job: job, list: list.New(),
+		open: NewAction("checkpoint.open", "enter", "subtasks of the vertex: sync, async, alignment, start delay", "enter", "l", "right")}
+	ctx.ApplyKeys(Keymap{s.open})
+	return s
+}
+
+func (s *CheckpointScreen) Title() string { return fmt.Sprintf("checkpoint %d", s.cpID) }
+func (s *CheckpointScreen) Location() string {
+	return fmt.Sprintf("%s › %s › checkpoint %d", s.ctx.TargetName, s.jobID, s.cpID)
+}
+func (s *CheckpointScreen) Keys() Keymap     { return append(Keymap{s.open}, listKeymap(s.list.Keys)...) }
+func (s *CheckpointScreen) SetSize(w, h int) { s.w, s.h = w, h; s.list.SetHeight(max(h-4, 1)) }
+func (s *CheckpointScreen) Close()           { s.closed = true; s.ctx.Tasks.Cancel(s.task) }
+func (s *CheckpointScreen) CopyText() string {
+	if s.cp != nil && s.cp.ExternalPath != "" {
+		return s.cp.ExternalPath
+	}
+	return strconv.FormatInt(s.cpID, 10)
+}
+func (s *CheckpointScreen) Status() string {
+	return fmt.Sprintf("%d vertices · %s", len(s.vids), dataAge(s.ctx, s.polled, s.err))
+}
+
+type checkpointPolledMsg struct {
+	sid, gen int
+	task     TaskID
+	cp       *cluster.Checkpoint
+	err      error
+}
+
+func (s *CheckpointScreen) Init() tea.Cmd { return s.poll() }
+func (s *CheckpointScreen) Refresh() tea.Cmd {
+	s.gen++
+	s.polling = false
+	s.ctx.Tasks.Cancel(s.task)
+	return s.poll()
+}
+
+func (s *CheckpointScreen) poll() tea.Cmd {
+	if s.polling || s.closed {
+		return nil
+	}
+	s.polling = true
+	id, tctx := s.ctx.Tasks.StartQuiet(fmt.Sprintf("reading checkpoint %d", s.cpID), 0)
+	s.task = id
+	c, sid, gen, timeout, jobID, cpID := s.ctx.Cluster, s.id, s.gen, s.ctx.Timeout, s.jobID, s.cpID
+	return func() tea.Msg {
+		cctx, cancel := withTimeout(tctx, timeout)
+		defer cancel()
+		cp, err := c.CheckpointDetail(cctx, jobID, cpID)
+		return checkpointPolledMsg{sid: sid, gen: gen, task: id, cp: cp, err: err}
+	}
+}
+
+func (s *CheckpointScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case checkpointPolledMsg:
+		if msg.sid != s.id {
+			return s, nil
+		}
+		s.ctx.Tasks.Done(msg.task, nil)
+		if msg.gen != s.gen {
+			return s, nil
+		}
+		s.polling = false
+		s.err = msg.err
+		if msg.err == nil {
+			s.polled = s.ctx.Now()
+			s.cp = msg.cp
+			s.vids = orderedVertices(s.job, msg.cp.Tasks)
+			s.list.SetLen(len(s.vids))
+		}
+		// Only an in-progress checkpoint changes; a finished one is read once.
+		if s.cp == nil || s.cp.Status == cluster.CheckpointInProgress {
+			return s, schedulePoll(s.ctx.pollEvery(), s.id, s.gen)
+		}
+	case pollTickMsg:
+		if msg.sid == s.id && msg.gen == s.gen {
+			return s, s.poll()
+		}
+	case tea.KeyPressMsg:
+		if s.list.Update(msg) {
+			return s, nil
+		}
+		if matches(msg, s.open) {
+			if i, ok := s.list.Selected(); ok && i < len(s.vids) {
+				return s, Push(newSubtasksScreen(s.ctx, s.jobID, s.cpID, s.vids[i], vertexLabel(s.job, s.vids[i])))
+			}
+		}
+	case tea.MouseWheelMsg:
+		s.list.Update(msg)
+	}
+	return s, nil
+}
+
+// orderedVertices lists the checkpoint's vertices in the job's order
+// (sources first), others after, by ID.
+func orderedVertices(job *cluster.Job, tasks map[string]cluster.TaskCheckpoint) []string {
+	var out []string
+	seen := map[string]bool{}
+	if job != nil {
+		for _, v := range job.Vertices {
+			if _, ok := tasks[v.ID]; ok {
+				out = append(out, v.ID)
+				seen[v.ID] = true
+			}
+		}
+	}
+	for _, id := range sortedKeys(tasks) {
+		if !seen[id] {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func vertexLabel(job *cluster.Job, id string) string {
+	if job != nil {
+		for _, v := range job.Vertices {
+			if v.ID == id {
+				return v.Name
+			}
+		}
+	}
+	return id
+}
+
+func (s *CheckpointScreen) View() string {
+	th := s.ctx.Theme
+	if s.cp == nil {
+		if s.err != nil {
+			return th.Error.Render(text.Fit(" ✗ "+text.Sanitize(firstLine(s.err)), s.w)) + "\n" + th.Muted.Render(" ctrl+r retries · esc goes back")
+		}
+		return th.Muted.Render(" " + s.ctx.Spinner() + " reading checkpoint …")
+	}
+	now := s.ctx.Now()
+	c := s.cp
+	kind := checkpointTypeLabel(*c)
+	d := dur(c.EndToEnd)
+	if c.Status == cluster.CheckpointInProgress {
+		d = dur(now.Sub(c.TriggerTime)) + " so far"
+	}
+	l1 := fmt.Sprintf(" %s #%d · ", kind, c.ID)
+	l1rest := fmt.Sprintf(" · %d/%d subtasks acknowledged · triggered %s · %s · %s checkpointed · %s full", c.NumAcked, c.NumSubtasks, clock(now, c.TriggerTime), d,
+		text.Bytes(c.CheckpointedSize), text.Bytes(c.StateSize))
+	head := th.Title.Render(l1) + statusStyle(s.ctx, string(c.Status)).Render(string(c.Status)) + text.Fit(l1rest, max(s.w-text.Width(l1)-len(c.Status), 0))
+	l2 := " " + text.Sanitize(c.ExternalPath)
+	if c.Status == cluster.CheckpointFailed {
+		l2 = " failed: " + text.Sanitize(firstLineOf(c.FailureMessage))
+	}
+	if c.Discarded {
+		l2 += " (discarded)"
+	}
+	cols := layout([]col{
+		{title: "VERTEX", flex: true},
+		{title: "ACKED", width: 11, right: true},
+		{title: "LATEST ACK", width: 10},
+		{title: "END TO END", width: 10, right: true},
+		{title: "CHECKPOINTED", width: 12, right: true},
+		{title: "FULL", width: 10, right: true},
+	}, s.w)
+	out := []string{head, th.Muted.Render(text.FitLeft(l2, s.w)), "", th.Column.Render(text.Fit("  "+cells(cols, headings(cols)...), s.w))}
+	out = append(out, s.list.View(func(i int, sel bool) string {
+		id := s.vids[i]
+		t := c.Tasks[id]
+		pct := 0
+		if t.NumSubtasks > 0 {
+			pct = t.NumAcked * 100 / t.NumSubtasks
+		}
+		ack, e2e := clock(now, t.LatestAck), dur(t.EndToEnd)
+		if t.NumAcked == 0 {
+			ack, e2e = "n/a", "n/a"
+		}
+		line := cells(cols, text.Sanitize(vertexLabel(s.job, id)), fmt.Sprintf("%d/%d %d%%", t.NumAcked, t.NumSubtasks, pct), ack, e2e,
+			text.Bytes(t.CheckpointedSize), text.Bytes(t.StateSize))
+		if sel {
+			return th.Selected.Render(text.Fit("> "+line, s.w))
+		}
+		if t.NumAcked < t.NumSubtasks {
+			return "  " + th.Warn.Render(line)
+		}
+		return "  " + line
+	}))
+	return strings.Join(out, "\n")
+}
+
+// SubtasksScreen is one vertex of one checkpoint subtask by subtask, with
+// the time breakdown that says where a slow checkpoint spends it: start
+// delay (barrier travel, backpressure), alignment (waiting for barriers on
+// every input), sync (snapshot on the task thread), async (upload).
+type SubtasksScreen struct {
+	ctx      *Context
+	id       int
+	jobID    string
+	cpID     int64
+	vertexID string
+	name     string
+	vc       *cluster.VertexCheckpoint
+	err      error
+	polled   time.Time
+	list     list.Model
+	w, h     int
+	task     TaskID
+	polling  bool
+	closed   bool
+	gen      int
+}
+
+func newSubtasksScreen(ctx *Context, jobID string, cpID int64, vertexID, name string) *SubtasksScreen {
+	return &SubtasksScreen{ctx: ctx, id: newScreenID(), jobID: jobID, cpID: cpID, vertexID: vertexID, name: name, list: list.New()}
+}
+
+func (s *SubtasksScreen) Title() string { return "subtasks " + shortID(s.vertexID) }
+func (s *SubtasksScreen) Location() string {
+	return fmt.Sprintf("%s › %s › checkpoint %d › %s", s.ctx.TargetName, s.jobID, s.cpID, s.vertexID)
+}
+func (s *SubtasksScreen) Keys() Keymap     { return listKeymap(s.list.Keys) }
+func (s *SubtasksScreen) SetSize(w, h int) { s.w, s.h = w, h; s.list.SetHeight(max(h-5, 1)) }
+func (s *SubtasksScreen) Close()           { s.closed = true; s.ctx.Tasks.Cancel(s.task) }
+func (s *SubtasksScreen) CopyText() string { return s.vertexID }
+func (s *SubtasksScreen) Status() string {
+	n := 0
+	if s.vc != nil {
+		n = len(s.vc.Subtasks)
+	}
+	return fmt.Sprintf("%d subtasks · %s", n, dataAge(s.ctx, s.polled, s.err))
+}
+
+type subtasksPolledMsg struct {
+	sid, gen int
+	task     TaskID
+	vc       *cluster.VertexCheckpoint
+	err      error
+}
+
+func (s *SubtasksScreen) Init() tea.Cmd { return s.poll() }
+func (s *SubtasksScreen) Refresh() tea.Cmd {
+	s.gen++
+	s.polling = false
+	s.ctx.Tasks.Cancel(s.task)
+	return s.poll()
+}
+
+func (s *SubtasksScreen) poll() tea.Cmd {
+	if s.polling || s.closed {
+		return nil
+	}
+	s.polling = true
+	id, tctx := s.ctx.Tasks.StartQuiet(fmt.Sprintf("reading checkpoint %d subtasks", s.cpID), 0)
+	s.task = id
+	c, sid, gen, timeout := s.ctx.Cluster, s.id, s.gen, s.ctx.Timeout
+	jobID, cpID, vid := s.jobID, s.cpID, s.vertexID
+	return func() tea.Msg {
+		cctx, cancel := withTimeout(tctx, timeout)
+		defer cancel()
+		vc, err := c.CheckpointSubtasks(cctx, jobID, cpID, vid)
+		return subtasksPolledMsg{sid: sid, gen: gen, task: id, vc: vc, err: err}
+	}
+}
+
+func (s *SubtasksScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case subtasksPolledMsg:
+		if msg.sid != s.id {
+			return s, nil
+		}
+		s.ctx.Tasks.Done(msg.task, nil)
+		if msg.gen != s.gen {
+			return s, nil
+		}
+		s.polling = false
+		s.err = msg.err
+		if msg.err == nil {
+			s.polled = s.ctx.Now()
+			s.vc = msg.vc
+			s.list.SetLen(len(msg.vc.Subtasks))
+		}
+		if s.vc == nil || s.vc.Status == cluster.CheckpointInProgress {
+			return s, schedulePoll(s.ctx.pollEvery(), s.id, s.gen)
+		}
+	case pollTickMsg:
+		if msg.sid == s.id && msg.gen == s.gen {
+			return s, s.poll()
+		}
+	case tea.KeyPressMsg:
+		s.list.Update(msg)
+	case tea.MouseWheelMsg:
+		s.list.Update(msg)
+	}
+	return s, nil
+}
+
+// slowestPhase names the largest part of the slowest subtask's time and
+// what usually helps.
+func slowestPhase(vc *cluster.VertexCheckpoint) string {
+	var worst cluster.SubtaskCheckpoint
+	found := false
+	for _, st := range vc.Subtasks {
+		if st.Acknowledged && (!found || st.EndToEnd > worst.EndToEnd) {
+			worst, found = st, true
+		}
+	}
+	if !found {
+		return "no subtask has acknowledged yet"
+	}
+	phases := []struct {
+		name string
+		d    time.Duration
+		fix  string
+	}{
+		{"start delay", worst.StartDelay, "barriers travel slowly: backpressure upstream (unaligned checkpoints help)"},
+		{"alignment", worst.AlignmentDuration, "waiting for barriers on every input (unaligned checkpoints, less skew)"},
+		{"sync", worst.Sync, "the snapshot on the task thread (smaller write-back caches, fewer states)"},
+		{"async", worst.Async, "the upload (faster storage, fewer and larger files)"},
+	}
+	best := phases[0]
+	for _, p := range phases[1:] {
+		if p.d > best.d {
+			best = p
+		}
+	}
+	if best.d < time.Millisecond {
+		return fmt.Sprintf("slowest subtask %d took %s", worst.Index, dur(worst.EndToEnd))
+	}
+	return fmt.Sprintf("slowest subtask %d: %s of %s is %s — %s", worst.Index, dur(best.d), dur(worst.EndToEnd), best.name, best.fix)
+}
+
+func (s *SubtasksScreen) View() string {
+	th := s.ctx.Theme
+	if s.vc == nil {
+		if s.err != nil {
+			return th.Error.Render(text.Fit(" ✗ "+text.Sanitize(firstLine(s.err)), s.w)) + "\n" + th.Muted.Render(" ctrl+r retries · esc goes back")
+		}
+		return th.Muted.Render(" " + s.ctx.Spinner() + " reading subtasks …")
+	}
+	now := s.ctx.Now()
+	vc := s.vc
+	l1 := fmt.Sprintf(" %s · checkpoint #%d · %d/%d acknowledged · %s checkpointed · %s full", text.Sanitize(s.name), s.cpID,
+		vc.NumAcked, vc.NumSubtasks, text.Bytes(vc.CheckpointedSize), text.Bytes(vc.StateSize))
+	ms := func(st cluster.Stat) string {
+		return dur(time.Duration(st.Max) * time.Millisecond)
+	}
+	l2 := fmt.Sprintf(" max: end to end %s · sync %s · async %s · alignment %s · start delay %s", ms(vc.Summary.EndToEnd), ms(vc.Summary.Sync),
+		ms(vc.Summary.Async), ms(vc.Summary.AlignmentDuration), ms(vc.Summary.StartDelay))
+	cols := layout([]col{
+		{title: "SUBTASK", width: 7, right: true},
+		{title: "ACK", width: 9},
+		{title: "END TO END", width: 10, right: true},
+		{title: "SYNC", width: 8, right: true},
+		{title: "ASYNC", width: 8, right: true},
+		{title: "ALIGNMENT", width: 9, right: true},
+		{title: "START DELAY", width: 11, right: true},
+		{title: "CHECKPOINTED", width: 12, right: true},
+		{title: "FULL", width: 10, right: true},
+		{title: "NOTE", flex: true},
+	}, s.w)
+	out := []string{th.Title.Render(text.Fit(l1, s.w)), th.Muted.Render(text.Fit(l2, s.w)), th.Warn.Render(text.Fit(" "+slowestPhase(vc), s.w)),
+		th.Column.Render(text.Fit("  "+cells(cols, headings(cols)...), s.w))}
+	out = append(out, s.list.View(func(i int, sel bool) string {
+		st := vc.Subtasks[i]
+		var vals []string
+		if !st.Acknowledged {
+			vals = []string{strconv.Itoa(st.Index), "pending", "n/a", "n/a", "n/a", "n/a", "n/a", "n/a", "n/a", "not acknowledged yet"}
+		} else {
+			note := ""
+			if st.Unaligned {
+				note = "unaligned"
+			}
+			if st.Aborted {
+				note = strings.TrimSpace(note + " aborted")
+			}
+			vals = []string{strconv.Itoa(st.Index), clock(now, st.AckTime), dur(st.EndToEnd), dur(st.Sync), dur(st.Async),
+				dur(st.AlignmentDuration), dur(st.StartDelay), text.Bytes(st.CheckpointedSize), text.Bytes(st.StateSize), note}
+		}
+		line := cells(cols, vals...)
+		if sel {
+			return th.Selected.Render(text.Fit("> "+line, s.w))
+		}
+		if !st.Acknowledged {
+			return "  " + th.Warn.Render(line)
+		}
+		return "  " + line
+	}))
+	return strings.Join(out, "\n")
+}

@@ -1,0 +1,620 @@
+package tui
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"github.com/ckpt-dev/ckpt/cluster"
+	"github.com/ckpt-dev/ckpt/tui/components/list"
+	"github.com/ckpt-dev/ckpt/tui/components/text"
+)
+
+func init() {
+	RegisterScreen("jobs", "jobs", "the target's jobs (embedded engine or REST)", func(ctx *Context, args []string) (Screen, error) {
+		if len(args) != 0 {
+			return nil, fmt.Errorf("jobs takes no arguments")
+		}
+		if ctx.Cluster == nil {
+			return nil, fmt.Errorf("no target: start ckpt with the embedded engine (default) or -m host:port")
+		}
+		return NewJobs(ctx), nil
+	})
+	keymapProviders = append(keymapProviders, func(ctx *Context) Keymap { return newJobsKeys(ctx).keymap() })
+}
+
+// Jobs lists the target's jobs, as Flink's web UI's job list does, and
+// launches new ones from job specs.
+type Jobs struct {
+	ctx  *Context
+	id   int
+	keys jobsKeys
+	list list.Model
+	w, h int
+
+	jobs     []cluster.JobSummary
+	overview *cluster.Overview
+	err      error
+	polled   time.Time
+	task     TaskID
+	polling  bool
+	gen      int
+	closed   bool
+	filter   string
+
+	confirm *cluster.JobSummary // cancel awaiting "y"
+}
+
+type jobsKeys struct {
+	Open, Launch, Cancel, Browse *Action
+}
+
+func (k jobsKeys) keymap() Keymap { return Keymap{k.Open, k.Launch, k.Cancel, k.Browse} }
+
+func newJobsKeys(ctx *Context) jobsKeys {
+	k := jobsKeys{
+		Open:   NewAction("jobs.open", "enter", "open the job", "enter", "l", "right"),
+		Launch: NewAction("jobs.launch", "n", "launch a job from a spec", "n").Danger(),
+		Cancel: NewAction("jobs.cancel", "x", "cancel the job (asks first)", "x").Danger(),
+		Browse: NewAction("jobs.browse", "b", "browse snapshot storage", "b"),
+	}
+	ctx.ApplyKeys(k.keymap())
+	return k
+}
+
+// NewJobs opens the job list of ctx.Cluster.
+func NewJobs(ctx *Context) *Jobs {
+	return &Jobs{ctx: ctx, id: newScreenID(), keys: newJobsKeys(ctx), list: list.New()}
+}
+
+func (s *Jobs) Title() string    { return "jobs" }
+func (s *Jobs) Location() string { return s.ctx.TargetName + " › jobs" }
+func (s *Jobs) Keys() Keymap     { return append(s.keys.keymap(), listKeymap(s.list.Keys)...) }
+func (s *Jobs) Capturing() bool  { return s.confirm != nil }
+func (s *Jobs) SetSize(w, h int) {
+	s.w, s.h = w, h
+	s.list.SetHeight(max(h-3, 1))
+}
+
+func (s *Jobs) Close() {
+	s.closed = true
+	s.ctx.Tasks.Cancel(s.task)
+}
+
+type jobsPolledMsg struct {
+	sid, gen int
+	task     TaskID
+	jobs     []cluster.JobSummary
+	overview *cluster.Overview
+	err      error
+}
+
+type pollTickMsg struct{ sid, gen int }
+
+func (s *Jobs) Init() tea.Cmd { return s.poll() }
+
+func (s *Jobs) Refresh() tea.Cmd {
+	s.gen++
+	s.polling = false
+	s.ctx.Tasks.Cancel(s.task)
+	return s.poll()
+}
+
+// poll asks the target for its jobs in a quiet task (the status bar shows
+// it only when the target is slow).
+func (s *Jobs) poll() tea.Cmd {
+	if s.polling || s.closed {
+		return nil
+	}
+	s.polling = true
+	id, tctx := s.ctx.Tasks.StartQuiet("polling "+s.ctx.TargetName, 0)
+	s.task = id
+	c, sid, gen, timeout := s.ctx.Cluster, s.id, s.gen, s.ctx.Timeout
+	return func() tea.Msg {
+		cctx, cancel := withTimeout(tctx, timeout)
+		defer cancel()
+		m := jobsPolledMsg{sid: sid, gen: gen, task: id}
+		m.jobs, m.err = c.Jobs(cctx)
+		if m.err == nil {
+			m.overview, _ = c.Overview(cctx)
+		}
+		return m
+	}
+}
+
+func schedulePoll(d time.Duration, sid, gen int) tea.Cmd {
+	return tea.Tick(d, func(time.Time) tea.Msg { return pollTickMsg{sid: sid, gen: gen} })
+}
+
+func (s *Jobs) Update(msg tea.Msg) (Screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case jobsPolledMsg:
+		if msg.sid != s.id {
+			return s, nil
+		}
+		// A poll's failure stays on the screen (and is retried), not in
+		// the status bar's error slot: esc keeps meaning "back".
+		s.ctx.Tasks.Done(msg.task, nil)
+		if msg.gen != s.gen {
+			return s, nil
+		}
+		s.polling = false
+		s.polled = s.ctx.Now()
+		s.err = msg.err
+		if msg.err == nil {
+			s.setJobs(msg.jobs)
+			if msg.overview != nil {
+				s.overview = msg.overview
+			}
+		}
+		return s, schedulePoll(s.ctx.pollEvery(), s.id, s.gen)
+	case pollTickMsg:
+		if msg.sid == s.id && msg.gen == s.gen {
+			return s, s.poll()
+		}
+	case tea.KeyPressMsg:
+		return s, s.key(msg)
+	case tea.MouseWheelMsg:
+		s.list.Update(msg)
+	}
+	return s, nil
+}
+
+// setJobs keeps the newest first (Flink's UI order) and the cursor on the
+// same job.
+func (s *Jobs) setJobs(jobs []cluster.JobSummary) {
+	var sel string
+	if j := s.selected(); j != nil {
+		sel = j.ID
+	}
+	sort.SliceStable(jobs, func(a, b int) bool { return jobs[a].Start.After(jobs[b].Start) })
+	s.jobs = jobs
+	s.list.SetLen(len(jobs))
+	s.applyFilter()
+	for i, j := range jobs {
+		if j.ID == sel {
+			s.list.Select(i)
+		}
+	}
+}
+
+func (s *Jobs) SetFilter(f string) {
+	s.filter = strings.ToLower(f)
+	s.applyFilter()
+}
+
+func (s *Jobs) applyFilter() {
+	if s.filter == "" {
+		s.list.SetFilter(nil)
+		return
+	}
+	f := s.filter
+	s.list.SetFilter(func(i int) bool {
+		j := s.jobs[i]
+		return strings.Contains(strings.ToLower(j.ID+" "+j.Name+" "+string(j.Status)), f)
+	})
+}
+
+func (s *Jobs) selected() *cluster.JobSummary {
+	i, ok := s.list.Selected()
+	if !ok || i >= len(s.jobs) {
+		return nil
+	}
+	return &s.jobs[i]
+}
+
+func (s *Jobs) CopyText() string {
+	if j := s.selected(); j != nil {
+		return j.ID
+	}
+	return ""
+}
+
+func (s *Jobs) key(msg tea.KeyPressMsg) tea.Cmd {
+	if s.confirm != nil {
+		j := s.confirm
+		s.confirm = nil
+		if msg.String() == "y" || msg.String() == "Y" {
+			return cancelJob(s.ctx, j.ID)
+		}
+		return Toast("cancel aborted", false)
+	}
+	if s.list.Update(msg) {
+		return nil
+	}
+	k := s.keys
+	j := s.selected()
+	switch {
+	case matches(msg, k.Open):
+		if j != nil {
+			return Push(NewJob(s.ctx, j.ID))
+		}
+	case matches(msg, k.Launch):
+		return Push(newLaunch(s.ctx))
+	case matches(msg, k.Cancel):
+		if j != nil {
+			if j.Status.Terminal() {
+				return Toast(fmt.Sprintf("job %s already %s", shortID(j.ID), j.Status), true)
+			}
+			s.confirm = j
+		}
+	case matches(msg, k.Browse):
+		return OpenScreen("browse")
+	}
+	return nil
+}
+
+// cancelJob cancels a job in a command (the confirmation came first).
+func cancelJob(ctx *Context, jobID string) tea.Cmd {
+	if ctx.Readonly {
+		return Toast("read-only mode: cancel is disabled", true)
+	}
+	id, tctx := ctx.Tasks.Start("cancelling job "+shortID(jobID), 0)
+	c, timeout := ctx.Cluster, ctx.Timeout
+	return func() tea.Msg {
+		cctx, cancel := withTimeout(tctx, timeout)
+		defer cancel()
+		err := c.Cancel(cctx, jobID)
+		return taskDoneMsg{task: id, err: err, toast: "cancelling job " + shortID(jobID)}
+	}
+}
+
+func shortID(id string) string {
+	if len(id) > 8 {
+		return id[:8]
+	}
+	return id
+}
+
+// Status: data age, as the job screens show it.
+func (s *Jobs) Status() string {
+	st := fmt.Sprintf("%d jobs", len(s.jobs))
+	return st + " · " + dataAge(s.ctx, s.polled, s.err)
+}
+
+// dataAge says how old the shown data is ("data 0s old"), or that the
+// last poll failed.
+func dataAge(ctx *Context, polled time.Time, err error) string {
+	switch {
+	case polled.IsZero() && err == nil:
+		return "waiting for the target"
+	case err != nil && polled.IsZero():
+		return "target unreachable"
+	case err != nil:
+		return "target unreachable · data " + text.Age(ctx.Now(), polled) + " old"
+	}
+	return "data " + text.Age(ctx.Now(), polled) + " old"
+}
+
+// statusStyle colours a job or task state (the word is always written).
+func statusStyle(ctx *Context, s string) lipgloss.Style {
+	th := ctx.Theme
+	switch s {
+	case string(cluster.JobRunning), string(cluster.JobFinished), string(cluster.CheckpointCompleted):
+		return th.OK
+	case string(cluster.JobFailed), string(cluster.JobFailing):
+		return th.Error
+	case string(cluster.JobCanceled), string(cluster.JobCancelling), cluster.TaskCanceling:
+		return th.Muted
+	}
+	return th.Warn
+}
+
+// clock formats a time of day; other days get the date.
+func clock(now, t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	t = t.In(now.Location())
+	if y1, m1, d1 := t.Date(); true {
+		if y2, m2, d2 := now.Date(); y1 == y2 && m1 == m2 && d1 == d2 {
+			return t.Format("15:04:05")
+		}
+	}
+	return t.Format("2006-01-02 15:04")
+}
+
+// dur formats a duration compactly: 850ms, 4.2s, 3m12s, 2h05m, 3d4h.
+func dur(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "—"
+	case d < time.Second:
+		return fmt.Sprintf("%dms", d.Milliseconds())
+	case d < 10*time.Second:
+		return fmt.Sprintf("%.1fs", d.Seconds())
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+	}
+	return fmt.Sprintf("%dd%dh", int(d.Hours())/24, int(d.Hours())%24)
+}
+
+// taskCounts summarises tasks by state: "4 RUNNING", "2 RUNNING 2 DEPLOYING".
+func taskCounts(tasks map[string]int) string {
+	var parts []string
+	for _, st := range cluster.TaskStates {
+		if n := tasks[st]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, st))
+		}
+	}
+	if len(parts) == 0 {
+		return "—"
+	}
+	return strings.Join(parts, " ")
+}
+
+func (s *Jobs) View() string {
+	th := s.ctx.Theme
+	var out []string
+	head := " " + text.Sanitize(s.ctx.TargetName)
+	if o := s.overview; o != nil {
+		head = fmt.Sprintf(" %s · version %s · %d task managers · %d/%d slots free · %d running, %d finished, %d canceled, %d failed",
+			text.Sanitize(s.ctx.TargetName), text.Sanitize(o.Version), o.TaskManagers, o.SlotsAvailable, o.SlotsTotal,
+			o.JobsRunning, o.JobsFinished, o.JobsCancelled, o.JobsFailed)
+	}
+	out = append(out, th.Title.Render(text.Fit(head, s.w)))
+	switch {
+	case s.err != nil:
+		out = append(out, th.Error.Render(text.Fit(" ✗ "+text.Sanitize(firstLine(s.err))+" — retrying", s.w)))
+	case s.ctx.JobOutput != "":
+		out = append(out, th.Muted.Render(text.Fit(" jobs print (stdout sinks, logs) to "+s.ctx.JobOutput, s.w)))
+	default:
+		out = append(out, "")
+	}
+	idw := 32
+	if s.w < 120 {
+		idw = 8
+	}
+	cols := layout([]col{
+		{title: "JOB ID", width: idw},
+		{title: "NAME", flex: true},
+		{title: "STATE", width: 11},
+		{title: "START", width: 8},
+		{title: "DURATION", width: 8, right: true},
+		{title: "TASKS", flex: true},
+	}, s.w)
+	out = append(out, th.Column.Render(text.Fit("  "+cells(cols, headings(cols)...), s.w)))
+	switch {
+	case len(s.jobs) == 0 && s.polled.IsZero() && s.err == nil:
+		out = append(out, th.Muted.Render("  "+s.ctx.Spinner()+" asking "+text.Sanitize(s.ctx.TargetName)+" for its jobs …"))
+	case len(s.jobs) == 0 && !s.polled.IsZero():
+		hint := "  no jobs yet"
+		if s.keys.Launch.Binding.Enabled() {
+			hint += " — n launches one from a job spec"
+			if len(s.ctx.SpecDirs) > 0 {
+				hint += " (" + strings.Join(s.ctx.SpecDirs, ", ") + ")"
+			}
+		}
+		out = append(out, th.Muted.Render(text.Fit(hint, s.w)))
+	case s.list.Len() == 0 && len(s.jobs) > 0:
+		out = append(out, th.Muted.Render("  no job matches the filter"))
+	default:
+		now := s.ctx.Now()
+		out = append(out, s.list.View(func(i int, sel bool) string {
+			j := s.jobs[i]
+			id := j.ID
+			if idw < 32 {
+				id = shortID(id)
+			}
+			vals := []string{id, text.Sanitize(j.Name), string(j.Status), clock(now, j.Start), dur(j.Duration), taskCounts(j.Tasks)}
+			line := cells(cols, vals...)
+			if sel {
+				return th.Selected.Render(text.Fit("> "+line, s.w))
+			}
+			// Colour the state cell only; the word carries the meaning.
+			pre := cells(cols[:2], vals[:2]...) + " "
+			return "  " + pre + statusStyle(s.ctx, string(j.Status)).Render(text.Fit(vals[2], cols[2].width)) + " " + cells(cols[3:], vals[3:]...)
+		}))
+	}
+	view := strings.Join(out, "\n")
+	if s.confirm != nil {
+		q := fmt.Sprintf(" CANCEL job %s %q (no savepoint)? y = cancel it, any other key = keep it running ", s.confirm.ID, s.confirm.Name)
+		view = overlayBottom(view, []string{th.StatusError.Render(text.Fit(text.Sanitize(q), s.w))}, s.h)
+	}
+	return view
+}
+
+// ---- launching a job from a spec ----
+
+// Launch picks a job spec (from ctx.SpecDirs, or a path typed in) and
+// submits it to the target, then follows the new job.
+type Launch struct {
+	ctx    *Context
+	id     int
+	list   list.Model
+	specs  []string
+	err    error
+	loaded bool
+	w, h   int
+	prompt *form
+	task   TaskID
+	busy   bool
+	// pick, when set, returns the chosen spec instead of launching (the
+	// resume screen's spec picker).
+	pick func(path string) tea.Cmd
+}
+
+func newLaunch(ctx *Context) *Launch {
+	return &Launch{ctx: ctx, id: newScreenID(), list: list.New()}
+}
+
+type specsListedMsg struct {
+	sid   int
+	specs []string
+	err   error
+}
+
+type jobLaunchedMsg struct {
+	sid   int
+	task  TaskID
+	spec  string
+	jobID string
+	err   error
+}
+
+func (s *Launch) Title() string {
+	if s.pick != nil {
+		return "pick a job spec"
+	}
+	return "launch"
+}
+func (s *Launch) Location() string { return strings.Join(s.ctx.SpecDirs, ", ") }
+func (s *Launch) Keys() Keymap     { return listKeymap(s.list.Keys) }
+func (s *Launch) Capturing() bool  { return s.prompt != nil }
+func (s *Launch) SetSize(w, h int) {
+	s.w, s.h = w, h
+	s.list.SetHeight(max(h-3, 1))
+}
+func (s *Launch) Close() { s.ctx.Tasks.Cancel(s.task) }
+
+// Init lists the spec dirs (local files: specs are read from where ckpt
+// runs) in a command.
+func (s *Launch) Init() tea.Cmd {
+	dirs, sid := s.ctx.SpecDirs, s.id
+	return func() tea.Msg {
+		var out []string
+		for _, d := range dirs {
+			ents, err := os.ReadDir(d)
+			if err != nil {
+				return specsListedMsg{sid: sid, err: err}
+			}
+			for _, e := range ents {
+				if !e.IsDir() && looksLikeSpec(e.Name()) {
+					out = append(out, filepath.Join(d, e.Name()))
+				}
+			}
+		}
+		sort.Strings(out)
+		return specsListedMsg{sid: sid, specs: out}
+	}
+}
+
+func (s *Launch) rows() int { return len(s.specs) + 1 } // + "another path…"
+
+func (s *Launch) Update(msg tea.Msg) (Screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case specsListedMsg:
+		if msg.sid == s.id {
+			s.loaded, s.specs, s.err = true, msg.specs, msg.err
+			s.list.SetLen(s.rows())
+		}
+	case jobLaunchedMsg:
+		if msg.sid != s.id {
+			return s, nil
+		}
+		s.busy = false
+		s.ctx.Tasks.Done(msg.task, msg.err)
+		if msg.err != nil {
+			return s, nil
+		}
+		s.ctx.LaunchedFrom(msg.jobID, msg.spec)
+		return s, tea.Batch(Replace(NewJob(s.ctx, msg.jobID)), Toast("launched "+msg.spec+" as job "+shortID(msg.jobID), false))
+	case tea.KeyPressMsg, tea.PasteMsg:
+		if s.prompt != nil {
+			res, cmd := s.prompt.update(msg)
+			switch res {
+			case formCancelled:
+				s.prompt = nil
+			case formSubmitted:
+				p := s.prompt.value(0)
+				s.prompt = nil
+				if p != "" {
+					return s, s.choose(p)
+				}
+			}
+			return s, cmd
+		}
+		if k, ok := msg.(tea.KeyPressMsg); ok {
+			if s.list.Update(k) {
+				return s, nil
+			}
+			if k.String() == "enter" || k.String() == "l" || k.String() == "right" {
+				i, ok := s.list.Selected()
+				if !ok {
+					return s, nil
+				}
+				if i < len(s.specs) {
+					return s, s.choose(s.specs[i])
+				}
+				s.prompt = newForm("job spec", "enter uses this file").text("path", "", "path/to/job.yaml")
+				return s, s.prompt.focusCmd()
+			}
+		}
+	case tea.MouseWheelMsg:
+		s.list.Update(msg)
+	}
+	return s, nil
+}
+
+func (s *Launch) choose(path string) tea.Cmd {
+	if s.pick != nil {
+		return tea.Batch(Pop(), s.pick(path))
+	}
+	if s.busy {
+		return nil
+	}
+	return s.launch(path)
+}
+
+// launch uploads the spec and runs it, as `ckpt submit` does.
+func (s *Launch) launch(path string) tea.Cmd {
+	if s.ctx.Readonly {
+		return Toast("read-only mode: launching is disabled", true)
+	}
+	s.busy = true
+	id, tctx := s.ctx.Tasks.Start("launching "+path, 0)
+	s.task = id
+	ctx, sid := s.ctx, s.id
+	return func() tea.Msg {
+		m := jobLaunchedMsg{sid: sid, task: id, spec: path}
+		m.jobID, m.err = launchSpec(tctx, ctx, path)
+		return m
+	}
+}
+
+func (s *Launch) View() string {
+	th := s.ctx.Theme
+	title := " Launch a job on " + text.Sanitize(s.ctx.TargetName) + " — pick a job spec"
+	if s.pick != nil {
+		title = " The new job: pick its job spec"
+	}
+	out := []string{th.Title.Render(text.Fit(title, s.w))}
+	switch {
+	case s.err != nil:
+		out = append(out, th.Error.Render(text.Fit(" ✗ "+text.Sanitize(s.err.Error()), s.w)))
+	case len(s.ctx.SpecDirs) == 0:
+		out = append(out, th.Muted.Render(text.Fit(" no spec directory configured: type a path", s.w)))
+	default:
+		out = append(out, th.Muted.Render(text.Fit(" from "+strings.Join(s.ctx.SpecDirs, ", ")+" (files are read from where ckpt runs)", s.w)))
+	}
+	out = append(out, th.Column.Render(text.Fit("  JOB SPEC", s.w)))
+	if !s.loaded {
+		out = append(out, th.Muted.Render("  "+s.ctx.Spinner()+" listing …"))
+	} else {
+		out = append(out, s.list.View(func(i int, sel bool) string {
+			name := "another path …"
+			if i < len(s.specs) {
+				name = text.Sanitize(s.specs[i])
+			}
+			if sel {
+				return th.Selected.Render(text.Fit("> "+name, s.w))
+			}
+			return text.Fit("  "+name, s.w)
+		}))
+	}
+	view := strings.Join(out, "\n")
+	if s.prompt != nil {
+		view = overlayBottom(view, s.prompt.rows(s.ctx, s.w), s.h)
+	}
+	return view
+}

@@ -1,0 +1,609 @@
+package tui
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/ckpt-dev/ckpt/cluster"
+	"github.com/ckpt-dev/ckpt/inspector"
+	"github.com/ckpt-dev/ckpt/snapshot"
+	"github.com/ckpt-dev/ckpt/storage"
+	"github.com/ckpt-dev/ckpt/tui/components/list"
+	"github.com/ckpt-dev/ckpt/tui/components/text"
+)
+
+func init() {
+	RegisterScreen("resume", "resume SNAPSHOT [SPEC]", "submit a job resuming from a snapshot, after a dry run", func(ctx *Context, args []string) (Screen, error) {
+		if ctx.Cluster == nil {
+			return nil, fmt.Errorf("no target: start ckpt with the embedded engine (default) or -m host:port")
+		}
+		if len(args) < 1 || len(args) > 2 {
+			return nil, fmt.Errorf("resume takes a snapshot (savepoint dir, chk-N dir or _metadata) and optionally a job spec")
+		}
+		r := newResume(ctx, "", nil)
+		r.snapshot = args[0]
+		if len(args) == 2 {
+			r.spec = args[1]
+		}
+		return r, nil
+	})
+	keymapProviders = append(keymapProviders, func(ctx *Context) Keymap { return newResumeKeys(ctx).keymap() })
+}
+
+// Resume submits a job that resumes from a snapshot — a savepoint, a
+// retained chk-N or a _metadata file — the way an operator should: pick
+// the snapshot and the job spec, read the dry run (the inspector's plan:
+// what is restored, what state is DROPPED and how much, what starts
+// empty, what makes Flink refuse), and only then submit; dropping state
+// takes an explicit -n and a confirmation. The new job replaces this
+// screen.
+type Resume struct {
+	ctx     *Context
+	id      int
+	keys    resumeKeys
+	fromJob string    // the job this resume replaces ("" from :resume)
+	// fromRunning: that job is still running, so its chk-N dirs come and go.
+	fromRunning bool
+	choices []snapRow // snapshots offered (the job's retained ones and savepoints)
+	w, h    int
+	list    list.Model
+
+	snapshot string
+	spec     string
+	allowNR  bool
+	claim    int // index into claimModes
+
+	gen      int
+	planning bool
+	plan     *inspector.ResumePlan
+	planErr  error
+	meta     *snapshot.Metadata
+	rows     []planRow
+	task     TaskID
+
+	confirm    string // "allow" or "submit" awaiting y
+	submitting bool
+}
+
+var claimModes = []string{cluster.NoClaim, cluster.Claim}
+
+type planRow struct {
+	verdict verdict
+	op      inspector.PlanOperator
+	reason  string
+}
+
+type resumeKeys struct {
+	Snapshot, Spec, AllowNR, Claim, Submit *Action
+}
+
+func (k resumeKeys) keymap() Keymap { return Keymap{k.Snapshot, k.Spec, k.AllowNR, k.Claim, k.Submit} }
+
+func newResumeKeys(ctx *Context) resumeKeys {
+	k := resumeKeys{
+		Snapshot: NewAction("resume.snapshot", "p", "pick the snapshot (savepoint, chk-N, _metadata, a path)", "p"),
+		Spec:     NewAction("resume.spec", "j", "pick the job spec", "j"),
+		AllowNR:  NewAction("resume.allow-non-restored", "n", "allow-non-restored-state (-n): drop unclaimed state (asks)", "n").Danger(),
+		Claim:    NewAction("resume.claim", "m", "claim mode NO_CLAIM/CLAIM", "m"),
+		Submit:   NewAction("resume.submit", "enter", "submit (after the dry run; asks)", "enter").Danger(),
+	}
+	ctx.ApplyKeys(k.keymap())
+	return k
+}
+
+func newResume(ctx *Context, fromJob string, choices []snapRow) *Resume {
+	return &Resume{ctx: ctx, id: newScreenID(), keys: newResumeKeys(ctx), fromJob: fromJob, choices: choices, list: list.New()}
+}
+
+// newResume starts a resume from the job's screen: the snapshot defaults
+// to the selected one on the snapshots pane, else the newest complete
+// savepoint or checkpoint; the spec to the one the job was launched from.
+func (s *Job) newResume() *Resume {
+	var choices []snapRow
+	for _, r := range s.snaps {
+		if r.complete == yes {
+			choices = append(choices, r)
+		}
+	}
+	r := newResume(s.ctx, s.jobID, choices)
+	if sel := s.selectedSnap(); s.pane == paneSnapshots && sel != nil && sel.complete == yes {
+		r.snapshot = sel.path
+	} else if len(choices) > 0 {
+		r.snapshot = choices[0].path // newest first
+	} else if s.stats != nil && s.stats.LatestSavepoint != nil {
+		r.snapshot = s.stats.LatestSavepoint.ExternalPath
+	}
+	r.spec = s.ctx.SpecOf(s.jobID)
+	r.fromRunning = s.job != nil && !s.job.Status.Terminal()
+	return r
+}
+
+func (s *Resume) Title() string    { return "resume" }
+func (s *Resume) Location() string { return s.snapshot }
+func (s *Resume) Keys() Keymap     { return append(s.keys.keymap(), listKeymap(s.list.Keys)...) }
+func (s *Resume) Capturing() bool  { return s.confirm != "" }
+func (s *Resume) SetSize(w, h int) { s.w, s.h = w, h; s.list.SetHeight(max(h-9, 1)) }
+func (s *Resume) Close()           { s.ctx.Tasks.Cancel(s.task) }
+func (s *Resume) CopyText() string { return s.snapshot }
+
+func (s *Resume) Init() tea.Cmd { return s.dryRun() }
+
+func (s *Resume) Refresh() tea.Cmd { return s.dryRun() }
+
+type planMsg struct {
+	sid, gen int
+	task     TaskID
+	plan     *inspector.ResumePlan
+	meta     *snapshot.Metadata
+	err      error
+}
+
+// resumeSetMsg sets the snapshot or the spec (from a picker).
+type resumeSetMsg struct {
+	sid            int
+	snapshot, spec string
+}
+
+// dryRun reads the snapshot and builds the spec's job graph, then plans
+// the resume with inspector.PlanResume, in a command.
+func (s *Resume) dryRun() tea.Cmd {
+	s.gen++
+	s.plan, s.planErr, s.meta, s.rows = nil, nil, nil, nil
+	s.list.SetLen(0)
+	if s.snapshot == "" || s.spec == "" {
+		s.planning = false
+		return nil
+	}
+	s.ctx.Tasks.Cancel(s.task)
+	s.planning = true
+	id, tctx := s.ctx.Tasks.Start("dry run: "+s.snapshot, 0)
+	s.task = id
+	fsys, timeout, sid, gen, snap, spec, specTarget := s.ctx.FS, s.ctx.Timeout, s.id, s.gen, s.snapshot, s.spec, s.ctx.SpecTarget
+	return func() tea.Msg {
+		m := planMsg{sid: sid, gen: gen, task: id}
+		if specTarget == nil {
+			m.err = fmt.Errorf("job specs cannot be read here (no spec loader)")
+			return m
+		}
+		t, err := specTarget(spec)
+		if err != nil {
+			m.err = err
+			return m
+		}
+		cctx, cancel := withTimeout(tctx, timeout)
+		defer cancel()
+		md, err := snapshot.Read(cctx, fsys, snap)
+		if err != nil {
+			m.err = err
+			return m
+		}
+		mapping, err := targetMapping(t)
+		if err != nil {
+			m.err = err
+			return m
+		}
+		m.meta, m.plan = md, inspector.PlanResume(md, t, mapping)
+		return m
+	}
+}
+
+func (s *Resume) setPlan(p *inspector.ResumePlan) {
+	s.plan = p
+	s.rows = nil
+	failed := map[string]string{}
+	for _, f := range p.Failures {
+		failed[f.ID] = f.Reason
+	}
+	add := func(ops []inspector.PlanOperator, v verdict) {
+		for _, o := range ops {
+			r := planRow{verdict: v, op: o, reason: o.Note}
+			if why, ok := failed[o.ID]; ok {
+				r.verdict, r.reason = vFails, why
+			}
+			s.rows = append(s.rows, r)
+		}
+	}
+	// What needs attention first: refusals, then lost state.
+	for _, o := range p.Restored {
+		if _, ok := failed[o.ID]; ok {
+			add([]inspector.PlanOperator{o}, vRestored)
+		}
+	}
+	add(p.Dropped, vDropped)
+	add(p.New, vNew)
+	for _, o := range p.Restored {
+		if _, ok := failed[o.ID]; !ok {
+			add([]inspector.PlanOperator{o}, vRestored)
+		}
+	}
+	add(p.SkippedEmpty, vSkipped)
+	s.list.SetLen(len(s.rows))
+}
+
+func (s *Resume) Update(msg tea.Msg) (Screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case planMsg:
+		if msg.sid != s.id {
+			return s, nil
+		}
+		s.ctx.Tasks.Done(msg.task, nil)
+		if msg.gen != s.gen {
+			return s, nil
+		}
+		s.planning = false
+		s.planErr = msg.err
+		if msg.err == nil {
+			s.meta = msg.meta
+			s.setPlan(msg.plan)
+		}
+	case resumeSetMsg:
+		if msg.sid != s.id {
+			return s, nil
+		}
+		if msg.snapshot != "" {
+			s.snapshot = msg.snapshot
+		}
+		if msg.spec != "" {
+			s.spec = msg.spec
+		}
+		s.allowNR = false // a new plan needs a new decision
+		return s, s.dryRun()
+	case jobLaunchedMsg:
+		if msg.sid != s.id {
+			return s, nil
+		}
+		s.submitting = false
+		s.ctx.Tasks.Done(msg.task, msg.err)
+		if msg.err != nil {
+			return s, nil
+		}
+		s.ctx.LaunchedFrom(msg.jobID, msg.spec)
+		return s, tea.Batch(Replace(NewJob(s.ctx, msg.jobID)), Toast("resumed as job "+shortID(msg.jobID)+" from "+s.snapshot, false))
+	case tea.KeyPressMsg:
+		return s, s.key(msg)
+	case tea.MouseWheelMsg:
+		s.list.Update(msg)
+	}
+	return s, nil
+}
+
+func (s *Resume) key(msg tea.KeyPressMsg) tea.Cmd {
+	if s.confirm != "" {
+		what := s.confirm
+		s.confirm = ""
+		if msg.String() != "y" && msg.String() != "Y" {
+			return Toast("nothing changed", false)
+		}
+		switch what {
+		case "allow":
+			s.allowNR = true
+			return Toast(fmt.Sprintf("-n set: %s of state will be dropped", text.Bytes(s.plan.DroppedBytes)), true)
+		case "submit":
+			return s.submit()
+		}
+		return nil
+	}
+	if s.list.Update(msg) {
+		return nil
+	}
+	k := s.keys
+	switch {
+	case matches(msg, k.Snapshot):
+		return Push(newSnapshotPicker(s.ctx, s.id, s.choices))
+	case matches(msg, k.Spec):
+		l := newLaunch(s.ctx)
+		sid := s.id
+		l.pick = func(p string) tea.Cmd { return func() tea.Msg { return resumeSetMsg{sid: sid, spec: p} } }
+		return Push(l)
+	case matches(msg, k.Claim):
+		s.claim = (s.claim + 1) % len(claimModes)
+	case matches(msg, k.AllowNR):
+		if s.allowNR {
+			s.allowNR = false
+			return nil
+		}
+		if s.plan == nil || len(s.plan.Dropped) == 0 {
+			return Toast("nothing would be dropped: -n is not needed", false)
+		}
+		s.confirm = "allow"
+	case matches(msg, k.Submit):
+		if reason := s.blocked(); reason != "" {
+			return Toast(reason, true)
+		}
+		s.confirm = "submit"
+	}
+	return nil
+}
+
+// blocked says why the resume cannot be submitted yet ("" when it can).
+func (s *Resume) blocked() string {
+	switch {
+	case s.submitting:
+		return "already submitting"
+	case s.snapshot == "":
+		return "pick the snapshot first (p)"
+	case s.spec == "":
+		return "pick the job spec first (j)"
+	case s.planning:
+		return "the dry run is still running"
+	case s.planErr != nil:
+		return "the dry run failed: " + firstLine(s.planErr)
+	case s.plan == nil:
+		return "no dry run yet"
+	case len(s.plan.Failures) > 0:
+		return "Flink refuses this resume even with -n: " + s.plan.Failures[0].Reason
+	case len(s.plan.Dropped) > 0 && !s.allowNR:
+		return fmt.Sprintf("%d operators' state (%s) has no operator in the new job: n allows dropping it", len(s.plan.Dropped), text.Bytes(s.plan.DroppedBytes))
+	}
+	return ""
+}
+
+// submit uploads the spec and runs it resuming from the snapshot.
+func (s *Resume) submit() tea.Cmd {
+	if s.ctx.Readonly {
+		return Toast("read-only mode: resume is disabled", true)
+	}
+	s.submitting = true
+	id, tctx := s.ctx.Tasks.Start("submitting "+s.spec+" from "+s.snapshot, 0)
+	s.task = id
+	c, timeout, sid, spec := s.ctx.Cluster, s.ctx.Timeout, s.id, s.spec
+	req := cluster.RunRequest{SavepointPath: s.snapshot, AllowNonRestoredState: s.allowNR, ClaimMode: claimModes[s.claim], Config: s.ctx.SubmitConfig}
+	return func() tea.Msg {
+		m := jobLaunchedMsg{sid: sid, task: id, spec: spec}
+		data, err := os.ReadFile(spec)
+		if err != nil {
+			m.err = err
+			return m
+		}
+		cctx, cancel := withTimeout(tctx, timeout)
+		defer cancel()
+		m.jobID, m.err = cluster.Submit(cctx, c, filepath.Base(spec), data, req)
+		return m
+	}
+}
+
+func (s *Resume) View() string {
+	th := s.ctx.Theme
+	kv := func(k, v, hint string) string {
+		return " " + th.Muted.Render(text.Fit(k, 10)) + text.Fit(v, max(s.w-12-text.Width(hint), 10)) + th.Muted.Render(hint)
+	}
+	snap, spec := text.Sanitize(s.snapshot), text.Sanitize(s.spec)
+	if snap == "" {
+		snap = "— (none: p picks one)"
+	} else if s.meta != nil {
+		kind := "checkpoint"
+		if props, ok, _ := s.meta.Properties(); ok && props.Kind == snapshot.KindSavepoint {
+			kind = "savepoint"
+		} else if snapshot.IsSavepointDirName(storage.Base(strings.TrimSuffix(s.snapshot, "/_metadata"))) {
+			kind = "savepoint"
+		}
+		snap += fmt.Sprintf(" (%s, checkpoint %d, %d operators)", kind, s.meta.CheckpointID, len(s.meta.Operators))
+	}
+	if spec == "" {
+		spec = "— (none: j picks one)"
+	}
+	nr := th.OK.Render("off — refuse to drop state")
+	if s.allowNR {
+		nr = th.Dropped.Render("ON — unclaimed state is DROPPED")
+	}
+	nr += th.Muted.Render(" · claim mode " + claimModes[s.claim])
+	out := []string{
+		th.Title.Render(text.Fit(" Resume a job from a snapshot on "+text.Sanitize(s.ctx.TargetName)+" — dry run first", s.w)),
+		kv("snapshot", snap, " p"),
+		kv("job spec", spec, " j"),
+		" " + th.Muted.Render(text.Fit("-n", 10)) + text.Fit(nr, max(s.w-15, 10)) + th.Muted.Render(" n m"),
+	}
+	if s.fromRunning && snapshot.KindOfName(storage.Base(strings.TrimSuffix(strings.TrimRight(s.snapshot, "/"), "/_metadata")), true) == snapshot.PathCheckpointDir {
+		out = append(out, th.Warn.Render(text.Fit(" ! the job is still running: this chk-N is deleted once newer checkpoints subsume it — stop it with a savepoint, or resume from a savepoint", s.w)))
+	}
+	switch {
+	case s.planning:
+		out = append(out, th.Muted.Render(" "+s.ctx.Spinner()+" dry run: reading the snapshot and building the job graph …"))
+	case s.planErr != nil:
+		out = append(out, th.Error.Render(text.Fit(" ✗ dry run: "+text.Sanitize(firstLine(s.planErr)), s.w)))
+	case s.plan == nil:
+		out = append(out, th.Muted.Render(text.Fit(" the dry run runs once the snapshot and the job spec are picked", s.w)))
+	default:
+		out = append(out, s.verdictLine())
+	}
+	cols := layout([]col{
+		{title: "ON RESUME", width: 12},
+		{title: "OPERATOR ID", width: 12},
+		{title: "UID / NAME", flex: true},
+		{title: "STATE", width: 9, right: true},
+		{title: "PAR", width: 7, right: true},
+		{title: "WHY", flex: true},
+	}, s.w)
+	out = append(out, th.Column.Render(text.Fit("  "+cells(cols, headings(cols)...), s.w)))
+	if s.plan != nil {
+		out = append(out, s.list.View(func(i int, sel bool) string {
+			r := s.rows[i]
+			word, st := "", th.Muted
+			switch r.verdict {
+			case vRestored:
+				word, st = "RESTORED", th.Restored
+			case vDropped:
+				word, st = "DROPPED", th.Dropped
+			case vSkipped:
+				word = "skipped"
+			case vNew:
+				word, st = "NEW (empty)", th.New
+			case vFails:
+				word, st = "FAILS", th.Error
+			}
+			name := r.op.UID
+			if r.op.Name != "" && name == "" {
+				name = "(" + r.op.Name + ")"
+			}
+			if name == "" {
+				name = "—"
+			}
+			size := text.Bytes(r.op.StateSize)
+			if r.verdict == vNew {
+				size = "—"
+			}
+			par := ""
+			switch {
+			case r.op.Parallelism > 0 && r.op.NewParallelism > 0 && int(r.op.Parallelism) != r.op.NewParallelism:
+				par = fmt.Sprintf("%d→%d", r.op.Parallelism, r.op.NewParallelism)
+			case r.op.NewParallelism > 0:
+				par = fmt.Sprint(r.op.NewParallelism)
+			case r.op.Parallelism > 0:
+				par = fmt.Sprint(r.op.Parallelism)
+			}
+			why := r.reason
+			if why == "" && r.verdict == vDropped {
+				why = "no operator of the new job has this ID"
+			}
+			id := r.op.ID
+			if len(id) > 11 {
+				id = id[:11] + "…"
+			}
+			line := cells(cols, word, id, text.Sanitize(name), size, par, text.Sanitize(why))
+			if sel {
+				return th.Selected.Render(text.Fit("> "+line, s.w))
+			}
+			return "  " + st.Render(line)
+		}))
+	}
+	view := strings.Join(out, "\n")
+	hint := th.Muted.Render(text.Fit(" enter submits · "+s.submitHint(), s.w))
+	switch s.confirm {
+	case "allow":
+		q := fmt.Sprintf(" ALLOW DROPPING the state of %d operators (%s)? It is lost for good. y = allow (-n), any other key = keep refusing ",
+			len(s.plan.Dropped), text.Bytes(s.plan.DroppedBytes))
+		hint = th.StatusError.Render(text.Fit(q, s.w))
+	case "submit":
+		q := fmt.Sprintf(" SUBMIT %s resuming from %s", spec, text.Sanitize(s.snapshot))
+		if s.allowNR {
+			q += fmt.Sprintf(" WITH -n (%s dropped)", text.Bytes(s.plan.DroppedBytes))
+		}
+		q += "? y = submit, any other key = not now "
+		hint = th.StatusError.Render(text.Fit(q, s.w))
+	}
+	return overlayBottom(view, []string{hint}, s.h)
+}
+
+func (s *Resume) submitHint() string {
+	if r := s.blocked(); r != "" {
+		return "blocked: " + r
+	}
+	return "ready"
+}
+
+func (s *Resume) verdictLine() string {
+	th := s.ctx.Theme
+	p := s.plan
+	parts := []string{th.Restored.Render(fmt.Sprintf("%d RESTORED", len(p.Restored)))}
+	if len(p.Dropped) > 0 {
+		parts = append(parts, th.Dropped.Render(fmt.Sprintf("%d DROPPED %s — needs -n, and that state is lost", len(p.Dropped), text.Bytes(p.DroppedBytes))))
+	} else {
+		parts = append(parts, th.OK.Render("nothing dropped"))
+	}
+	parts = append(parts, th.New.Render(fmt.Sprintf("%d NEW (start empty)", len(p.New))))
+	if len(p.Failures) > 0 {
+		parts = append(parts, th.Error.Render(fmt.Sprintf("%d FAIL: Flink refuses this resume even with -n", len(p.Failures))))
+	}
+	if len(p.SkippedEmpty) > 0 {
+		parts = append(parts, th.Muted.Render(fmt.Sprintf("%d stateless skipped", len(p.SkippedEmpty))))
+	}
+	return text.Fit(" dry run: "+strings.Join(parts, " · "), s.w)
+}
+
+// ---- picking a snapshot ----
+
+// snapshotPicker offers the job's complete snapshots, or a typed path.
+type snapshotPicker struct {
+	ctx     *Context
+	target  int // the resume screen
+	choices []snapRow
+	list    list.Model
+	prompt  *form
+	w, h    int
+}
+
+func newSnapshotPicker(ctx *Context, target int, choices []snapRow) *snapshotPicker {
+	p := &snapshotPicker{ctx: ctx, target: target, choices: choices, list: list.New()}
+	p.list.SetLen(len(choices) + 1)
+	return p
+}
+
+func (s *snapshotPicker) Init() tea.Cmd    { return nil }
+func (s *snapshotPicker) Title() string    { return "pick a snapshot" }
+func (s *snapshotPicker) Location() string { return "resume from" }
+func (s *snapshotPicker) Keys() Keymap     { return listKeymap(s.list.Keys) }
+func (s *snapshotPicker) Capturing() bool  { return s.prompt != nil }
+func (s *snapshotPicker) SetSize(w, h int) { s.w, s.h = w, h; s.list.SetHeight(max(h-2, 1)) }
+
+func (s *snapshotPicker) choose(path string) tea.Cmd {
+	sid := s.target
+	return tea.Batch(Pop(), func() tea.Msg { return resumeSetMsg{sid: sid, snapshot: path} })
+}
+
+func (s *snapshotPicker) Update(msg tea.Msg) (Screen, tea.Cmd) {
+	if s.prompt != nil {
+		res, cmd := s.prompt.update(msg)
+		switch res {
+		case formCancelled:
+			s.prompt = nil
+		case formSubmitted:
+			p := s.prompt.value(0)
+			s.prompt = nil
+			if p != "" {
+				return s, s.choose(p)
+			}
+		}
+		return s, cmd
+	}
+	switch msg := msg.(type) {
+	case tea.KeyPressMsg:
+		if s.list.Update(msg) {
+			return s, nil
+		}
+		if msg.String() == "enter" || msg.String() == "l" || msg.String() == "right" {
+			i, ok := s.list.Selected()
+			if !ok {
+				return s, nil
+			}
+			if i < len(s.choices) {
+				return s, s.choose(s.choices[i].path)
+			}
+			s.prompt = newForm("snapshot", "enter uses this path").text("path", "", "savepoint dir, chk-N dir or _metadata (local or hdfs://)")
+			return s, s.prompt.focusCmd()
+		}
+	case tea.MouseWheelMsg:
+		s.list.Update(msg)
+	}
+	return s, nil
+}
+
+func (s *snapshotPicker) View() string {
+	th := s.ctx.Theme
+	now := s.ctx.Now()
+	out := []string{th.Title.Render(text.Fit(" Resume from: the job's complete snapshots, newest first, or another path", s.w)),
+		th.Column.Render(text.Fit("  KIND       SNAPSHOT", s.w))}
+	out = append(out, s.list.View(func(i int, sel bool) string {
+		line := "another path …"
+		if i < len(s.choices) {
+			r := s.choices[i]
+			kind := "checkpoint"
+			if r.savepoint {
+				kind = "savepoint"
+			}
+			line = fmt.Sprintf("%s %s (%s, %s ago) %s", text.Fit(kind, 10), text.Sanitize(r.path), text.Bytes(r.size), text.Age(now, r.modTime), r.rest)
+		}
+		if sel {
+			return th.Selected.Render(text.Fit("> "+line, s.w))
+		}
+		return text.Fit("  "+line, s.w)
+	}))
+	view := strings.Join(out, "\n")
+	if s.prompt != nil {
+		view = overlayBottom(view, s.prompt.rows(s.ctx, s.w), s.h)
+	}
+	return view
+}
