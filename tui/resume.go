@@ -45,12 +45,12 @@ type Resume struct {
 	ctx     *Context
 	id      int
 	keys    resumeKeys
-	fromJob string    // the job this resume replaces ("" from :resume)
+	fromJob string // the job this resume replaces ("" from :resume)
 	// fromRunning: that job is still running, so its chk-N dirs come and go.
 	fromRunning bool
-	choices []snapRow // snapshots offered (the job's retained ones and savepoints)
-	w, h    int
-	list    list.Model
+	choices     []snapRow // snapshots offered (the job's retained ones and savepoints)
+	w, h        int
+	list        list.Model
 
 	snapshot string
 	spec     string
