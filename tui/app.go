@@ -579,7 +579,7 @@ func (a *App) helpView(w int) string {
 	if a.ctx.Readonly {
 		title += th.Muted.Render("  (read-only: mutating actions hidden)")
 	} else {
-		title += th.Muted.Render("  (!) marks actions that change storage")
+		title += th.Muted.Render("  (!) marks actions that change storage or jobs")
 	}
 	keys := a.help.FullHelpView(cols)
 	// The command list wraps to the keys' width (more screens, more commands).

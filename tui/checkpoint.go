@@ -110,7 +110,7 @@ func (s *CheckpointScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		}
 		// Only an in-progress checkpoint changes; a finished one is read once.
 		if s.cp == nil || s.cp.Status == cluster.CheckpointInProgress {
-			return s, schedulePoll(s.ctx.pollEvery(), s.id, s.gen)
+			return s, s.ctx.schedulePoll(s.id, s.gen)
 		}
 	case pollTickMsg:
 		if msg.sid == s.id && msg.gen == s.gen {
@@ -314,7 +314,7 @@ func (s *SubtasksScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 			s.list.SetLen(len(msg.vc.Subtasks))
 		}
 		if s.vc == nil || s.vc.Status == cluster.CheckpointInProgress {
-			return s, schedulePoll(s.ctx.pollEvery(), s.id, s.gen)
+			return s, s.ctx.schedulePoll(s.id, s.gen)
 		}
 	case pollTickMsg:
 		if msg.sid == s.id && msg.gen == s.gen {
@@ -392,6 +392,21 @@ func (s *SubtasksScreen) View() string {
 		{title: "FULL", width: 10, right: true},
 		{title: "NOTE", flex: true},
 	}, s.w)
+	if s.w < 120 {
+		// The time breakdown is the point: keep it, in narrower columns.
+		cols = layout([]col{
+			{title: "#", width: 3, right: true},
+			{title: "ACK", width: 8},
+			{title: "E2E", width: 7, right: true},
+			{title: "SYNC", width: 6, right: true},
+			{title: "ASYNC", width: 6, right: true},
+			{title: "ALIGN", width: 6, right: true},
+			{title: "DELAY", width: 6, right: true},
+			{title: "CHECKPTD", width: 9, right: true},
+			{title: "FULL", width: 9, right: true},
+			{title: "NOTE", flex: true},
+		}, s.w)
+	}
 	out := []string{th.Title.Render(text.Fit(l1, s.w)), th.Muted.Render(text.Fit(l2, s.w)), th.Warn.Render(text.Fit(" "+slowestPhase(vc), s.w)),
 		th.Column.Render(text.Fit("  "+cells(cols, headings(cols)...), s.w))}
 	out = append(out, s.list.View(func(i int, sel bool) string {

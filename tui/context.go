@@ -51,6 +51,9 @@ type Context struct {
 	// SubmitConfig is configuration (Flink keys) added to every job the
 	// TUI launches, e.g. the demo's checkpoint and savepoint dirs.
 	SubmitConfig map[string]string
+	// pollOff stops job screens from scheduling polls (golden tests
+	// trigger them by hand).
+	pollOff bool
 	// JobOutput is where jobs running in this process print (their stdout
 	// sinks and logs), "" when they print to the terminal's stdout.
 	JobOutput string

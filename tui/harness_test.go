@@ -14,6 +14,8 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/ckpt-dev/ckpt/cluster"
+	"github.com/ckpt-dev/ckpt/inspector"
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/themes"
 )
@@ -118,17 +120,23 @@ type testOpts struct {
 	readonly bool
 	fs       storage.FS
 	theme    string
+	cluster  cluster.Cluster
+	target   string
+	specDirs []string
+	specs    func(string) (inspector.Target, error)
 }
 
 // newTestApp opens screen with args and runs its loading to completion.
 func newTestApp(t testing.TB, o testOpts, screen string, args ...string) *App {
 	t.Helper()
 	env := map[string]string{"CKPT_CONFIG": "", "HOME": t.TempDir()}
-	ctx, choice, err := NewContext(Options{Readonly: o.readonly, FS: o.fs, Theme: o.theme, Getenv: func(k string) string { return env[k] }})
+	ctx, choice, err := NewContext(Options{Readonly: o.readonly, FS: o.fs, Theme: o.theme, Getenv: func(k string) string { return env[k] },
+		Cluster: o.cluster, TargetName: o.target, SpecDirs: o.specDirs, SpecTarget: o.specs})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx.Now = func() time.Time { return testNow }
+	ctx.pollOff = true // tests poll by hand (pollNow)
 	first, err := Open(ctx, screen, args)
 	if err != nil {
 		t.Fatal(err)

@@ -124,18 +124,18 @@ func (k jobKeys) keymap() Keymap {
 
 func newJobKeys(ctx *Context) jobKeys {
 	k := jobKeys{
-		Pane1:      NewAction("job.overview", "1", "overview: vertices, live checkpoint", "1"),
+		Pane1:      NewAction("job.overview", "1", "overview", "1"),
 		Pane2:      NewAction("job.checkpoints", "2", "checkpoint history", "2"),
-		Pane3:      NewAction("job.snapshots", "3", "retained checkpoints and savepoints on storage", "3"),
-		Pane4:      NewAction("job.config", "4", "checkpoint config and exceptions", "4"),
-		Open:       NewAction("job.open", "enter", "open (checkpoint detail / inspect snapshot)", "enter", "l", "right"),
+		Pane3:      NewAction("job.snapshots", "3", "snapshots on storage", "3"),
+		Pane4:      NewAction("job.config", "4", "config, exceptions", "4"),
+		Open:       NewAction("job.open", "enter", "open detail / inspect", "enter", "l", "right"),
 		Checkpoint: NewAction("job.checkpoint", "c", "checkpoint now", "c").Danger(),
-		Full:       NewAction("job.full-checkpoint", "C", "full checkpoint now (breaks the incremental chain)", "C").Danger(),
-		Savepoint:  NewAction("job.savepoint", "s", "savepoint (dir, format)", "s").Danger(),
-		Stop:       NewAction("job.stop", "S", "stop with savepoint (drain?)", "S").Danger(),
-		Cancel:     NewAction("job.cancel", "x", "cancel the job (asks first)", "x").Danger(),
-		Resume:     NewAction("job.resume", "r", "resume from a snapshot (dry run first)", "r").Danger(),
-		Browse:     NewAction("job.browse", "b", "browse the job's checkpoint dir", "b"),
+		Full:       NewAction("job.full-checkpoint", "C", "full checkpoint now", "C").Danger(),
+		Savepoint:  NewAction("job.savepoint", "s", "savepoint", "s").Danger(),
+		Stop:       NewAction("job.stop", "S", "stop with savepoint", "S").Danger(),
+		Cancel:     NewAction("job.cancel", "x", "cancel job", "x").Danger(),
+		Resume:     NewAction("job.resume", "r", "resume from snapshot", "r").Danger(),
+		Browse:     NewAction("job.browse", "b", "browse checkpoint dir", "b"),
 	}
 	ctx.ApplyKeys(k.keymap())
 	return k
@@ -314,7 +314,7 @@ func (s *Job) Update(msg tea.Msg) (Screen, tea.Cmd) {
 			return s, nil
 		}
 		s.polling = false
-		return s, tea.Batch(s.onPoll(msg), schedulePoll(s.ctx.pollEvery(), s.id, s.gen))
+		return s, tea.Batch(s.onPoll(msg), s.ctx.schedulePoll(s.id, s.gen))
 	case pollTickMsg:
 		if msg.sid == s.id && msg.gen == s.gen {
 			return s, s.poll()
@@ -454,6 +454,9 @@ func (s *Job) savepointPaths() map[string]int64 {
 				out[c.ExternalPath] = c.ID
 			}
 		}
+		if r := s.stats.LatestRestored; r != nil && r.Savepoint && r.ExternalPath != "" {
+			out[r.ExternalPath] = r.ID
+		}
 	}
 	for _, sp := range s.ctx.session.savepoints {
 		if sp.jobID == s.jobID {
@@ -584,6 +587,9 @@ func (s *Job) setSnaps(rows []snapRow) {
 		}
 		if r := st.LatestRestored; r != nil {
 			rest[r.ExternalPath] = "restored from"
+		}
+		if c := newestInProgress(st); c != nil && !c.Savepoint && s.snapDir != "" {
+			rest[storage.Join(s.snapDir, fmt.Sprintf("chk-%d", c.ID))] = "in progress"
 		}
 	}
 	byNorm := map[string]string{}

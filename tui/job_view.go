@@ -324,17 +324,21 @@ func bar(f float64, w int) string {
 
 var sparkChars = []rune("▁▂▃▄▅▆▇█")
 
-// spark draws values as a sparkline scaled to their maximum.
+// spark draws values as a sparkline over their range (min to max), so a
+// slow growth shows; equal values draw a flat middle line.
 func spark(vals []int64) string {
-	var mx int64
+	if len(vals) == 0 {
+		return ""
+	}
+	lo, hi := vals[0], vals[0]
 	for _, v := range vals {
-		mx = max(mx, v)
+		lo, hi = min(lo, v), max(hi, v)
 	}
 	var b strings.Builder
 	for _, v := range vals {
-		i := 0
-		if mx > 0 {
-			i = int(v * int64(len(sparkChars)-1) / mx)
+		i := len(sparkChars) / 2
+		if hi > lo {
+			i = int((v - lo) * int64(len(sparkChars)-1) / (hi - lo))
 		}
 		b.WriteRune(sparkChars[i])
 	}

@@ -60,9 +60,9 @@ func (k jobsKeys) keymap() Keymap { return Keymap{k.Open, k.Launch, k.Cancel, k.
 func newJobsKeys(ctx *Context) jobsKeys {
 	k := jobsKeys{
 		Open:   NewAction("jobs.open", "enter", "open the job", "enter", "l", "right"),
-		Launch: NewAction("jobs.launch", "n", "launch a job from a spec", "n").Danger(),
-		Cancel: NewAction("jobs.cancel", "x", "cancel the job (asks first)", "x").Danger(),
-		Browse: NewAction("jobs.browse", "b", "browse snapshot storage", "b"),
+		Launch: NewAction("jobs.launch", "n", "launch a job", "n").Danger(),
+		Cancel: NewAction("jobs.cancel", "x", "cancel job", "x").Danger(),
+		Browse: NewAction("jobs.browse", "b", "browse storage", "b"),
 	}
 	ctx.ApplyKeys(k.keymap())
 	return k
@@ -128,8 +128,13 @@ func (s *Jobs) poll() tea.Cmd {
 	}
 }
 
-func schedulePoll(d time.Duration, sid, gen int) tea.Cmd {
-	return tea.Tick(d, func(time.Time) tea.Msg { return pollTickMsg{sid: sid, gen: gen} })
+// schedulePoll asks for the next poll of screen sid after the polling
+// interval (never, in tests that drive polls themselves).
+func (c *Context) schedulePoll(sid, gen int) tea.Cmd {
+	if c.pollOff {
+		return nil
+	}
+	return tea.Tick(c.pollEvery(), func(time.Time) tea.Msg { return pollTickMsg{sid: sid, gen: gen} })
 }
 
 func (s *Jobs) Update(msg tea.Msg) (Screen, tea.Cmd) {
@@ -145,15 +150,15 @@ func (s *Jobs) Update(msg tea.Msg) (Screen, tea.Cmd) {
 			return s, nil
 		}
 		s.polling = false
-		s.polled = s.ctx.Now()
 		s.err = msg.err
 		if msg.err == nil {
+			s.polled = s.ctx.Now()
 			s.setJobs(msg.jobs)
 			if msg.overview != nil {
 				s.overview = msg.overview
 			}
 		}
-		return s, schedulePoll(s.ctx.pollEvery(), s.id, s.gen)
+		return s, s.ctx.schedulePoll(s.id, s.gen)
 	case pollTickMsg:
 		if msg.sid == s.id && msg.gen == s.gen {
 			return s, s.poll()
@@ -385,7 +390,9 @@ func (s *Jobs) View() string {
 	}, s.w)
 	out = append(out, th.Column.Render(text.Fit("  "+cells(cols, headings(cols)...), s.w)))
 	switch {
-	case len(s.jobs) == 0 && s.polled.IsZero() && s.err == nil:
+	case len(s.jobs) == 0 && s.polled.IsZero() && s.err != nil:
+		// The error line above says it all.
+	case len(s.jobs) == 0 && s.polled.IsZero():
 		out = append(out, th.Muted.Render("  "+s.ctx.Spinner()+" asking "+text.Sanitize(s.ctx.TargetName)+" for its jobs …"))
 	case len(s.jobs) == 0 && !s.polled.IsZero():
 		hint := "  no jobs yet"

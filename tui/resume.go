@@ -85,11 +85,11 @@ func (k resumeKeys) keymap() Keymap { return Keymap{k.Snapshot, k.Spec, k.AllowN
 
 func newResumeKeys(ctx *Context) resumeKeys {
 	k := resumeKeys{
-		Snapshot: NewAction("resume.snapshot", "p", "pick the snapshot (savepoint, chk-N, _metadata, a path)", "p"),
-		Spec:     NewAction("resume.spec", "j", "pick the job spec", "j"),
-		AllowNR:  NewAction("resume.allow-non-restored", "n", "allow-non-restored-state (-n): drop unclaimed state (asks)", "n").Danger(),
-		Claim:    NewAction("resume.claim", "m", "claim mode NO_CLAIM/CLAIM", "m"),
-		Submit:   NewAction("resume.submit", "enter", "submit (after the dry run; asks)", "enter").Danger(),
+		Snapshot: NewAction("resume.snapshot", "p", "pick the snapshot", "p"),
+		Spec:     NewAction("resume.spec", "s", "pick the job spec", "s"),
+		AllowNR:  NewAction("resume.allow-non-restored", "n", "allow dropping state (-n)", "n").Danger(),
+		Claim:    NewAction("resume.claim", "m", "claim mode", "m"),
+		Submit:   NewAction("resume.submit", "enter", "submit", "enter").Danger(),
 	}
 	ctx.ApplyKeys(k.keymap())
 	return k
@@ -327,7 +327,7 @@ func (s *Resume) blocked() string {
 	case s.snapshot == "":
 		return "pick the snapshot first (p)"
 	case s.spec == "":
-		return "pick the job spec first (j)"
+		return "pick the job spec first (s)"
 	case s.planning:
 		return "the dry run is still running"
 	case s.planErr != nil:
@@ -384,7 +384,7 @@ func (s *Resume) View() string {
 		snap += fmt.Sprintf(" (%s, checkpoint %d, %d operators)", kind, s.meta.CheckpointID, len(s.meta.Operators))
 	}
 	if spec == "" {
-		spec = "— (none: j picks one)"
+		spec = "— (none: s picks one)"
 	}
 	nr := th.OK.Render("off — refuse to drop state")
 	if s.allowNR {
@@ -394,7 +394,7 @@ func (s *Resume) View() string {
 	out := []string{
 		th.Title.Render(text.Fit(" Resume a job from a snapshot on "+text.Sanitize(s.ctx.TargetName)+" — dry run first", s.w)),
 		kv("snapshot", snap, " p"),
-		kv("job spec", spec, " j"),
+		kv("job spec", spec, " s"),
 		" " + th.Muted.Render(text.Fit("-n", 10)) + text.Fit(nr, max(s.w-15, 10)) + th.Muted.Render(" n m"),
 	}
 	if s.fromRunning && snapshot.KindOfName(storage.Base(strings.TrimSuffix(strings.TrimRight(s.snapshot, "/"), "/_metadata")), true) == snapshot.PathCheckpointDir {
@@ -485,7 +485,8 @@ func (s *Resume) View() string {
 		q += "? y = submit, any other key = not now "
 		hint = th.StatusError.Render(text.Fit(q, s.w))
 	}
-	return overlayBottom(view, []string{hint}, s.h)
+	// One line above the bottom: toasts take the bottom line's right end.
+	return overlayBottom(view, []string{hint, ""}, s.h)
 }
 
 func (s *Resume) submitHint() string {

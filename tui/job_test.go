@@ -1,0 +1,291 @@
+package tui
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/ckpt-dev/ckpt/cluster"
+	"github.com/ckpt-dev/ckpt/inspector"
+)
+
+// fakeSpecTarget stands in for the CLI's spec loader (cli/jobspec_target.go,
+// tested there): the "v2" spec keeps the source and the keyed flat map of
+// the migration fixtures' job and adds an operator.
+func fakeSpecTarget(path string) (inspector.Target, error) {
+	if strings.Contains(path, "missing") {
+		return inspector.Target{}, fmt.Errorf("%s: no such file", path)
+	}
+	return inspector.Target{Source: "job spec " + path, Complete: true, Operators: []inspector.TargetOperator{
+		{UID: "CheckpointingSource1", Parallelism: 1, MaxParallelism: 4},
+		{UID: "CheckpointingKeyedStateFlatMap1", Parallelism: 4, MaxParallelism: 4},
+		{UID: "brand-new-operator", Parallelism: 2, MaxParallelism: 128},
+	}}, nil
+}
+
+func newJobApp(t *testing.T, w, h int, fc *fakeCluster, readonly bool, screen string, args ...string) *App {
+	t.Helper()
+	return newTestApp(t, testOpts{w: w, h: h, fs: fakeStorage(t), cluster: fc, target: "jm.example:8081", readonly: readonly,
+		specDirs: []string{"testdata/specs"}, specs: fakeSpecTarget}, screen, args...)
+}
+
+func TestJobScreensGolden(t *testing.T) {
+	tests := []struct {
+		name     string
+		screen   string
+		args     []string
+		keys     []string
+		down     bool
+		readonly bool
+	}{
+		{name: "jobs", screen: "jobs"},
+		{name: "jobs-cancel-confirm", screen: "jobs", keys: []string{"x"}},
+		{name: "jobs-launch", screen: "jobs", keys: []string{"n"}},
+		{name: "job-overview", screen: "job", args: []string{fakeJobID}},
+		{name: "job-checkpoints", screen: "job", args: []string{fakeJobID}, keys: []string{"2"}},
+		{name: "job-snapshots", screen: "job", args: []string{fakeJobID}, keys: []string{"3"}},
+		{name: "job-config", screen: "job", args: []string{fakeJobID}, keys: []string{"4"}},
+		{name: "job-savepoint-form", screen: "job", args: []string{fakeJobID}, keys: []string{"s"}},
+		{name: "job-stop-form", screen: "job", args: []string{fakeJobID}, keys: []string{"S"}},
+		{name: "job-cancel-confirm", screen: "job", args: []string{fakeJobID}, keys: []string{"x"}},
+		{name: "job-help-readonly", screen: "job", args: []string{fakeJobID}, keys: []string{"?"}, readonly: true},
+		{name: "job-unreachable", screen: "job", args: []string{fakeJobID}, down: true},
+		{name: "checkpoint-in-progress", screen: "job", args: []string{fakeJobID}, keys: []string{"2", "enter"}},
+		{name: "subtasks-in-progress", screen: "job", args: []string{fakeJobID}, keys: []string{"2", "enter", "j", "enter"}},
+		{name: "subtasks-completed", screen: "job", args: []string{fakeJobID}, keys: []string{"2", "j", "enter", "j", "enter"}},
+		{name: "resume", screen: "job", args: []string{fakeJobID}, keys: []string{"r", "s", "enter"}},
+		{name: "resume-allow-confirm", screen: "job", args: []string{fakeJobID}, keys: []string{"r", "s", "enter", "n"}},
+		{name: "resume-submit-confirm", screen: "job", args: []string{fakeJobID}, keys: []string{"r", "s", "enter", "n", "y", "enter"}},
+		{name: "resume-pick-snapshot", screen: "job", args: []string{fakeJobID}, keys: []string{"3", "r", "p"}},
+	}
+	for _, tc := range tests {
+		for _, sz := range sizes {
+			name := fmt.Sprintf("%s-%dx%d", tc.name, sz.w, sz.h)
+			t.Run(name, func(t *testing.T) {
+				fc := &fakeCluster{}
+				if tc.down {
+					fc.down = &cluster.Error{Kind: cluster.ErrUnreachable, Op: "GET http://jm.example:8081/jobs/" + fakeJobID, Message: "dial tcp 10.0.0.7:8081: connect: connection refused"}
+				}
+				a := newJobApp(t, sz.w, sz.h, fc, tc.readonly, tc.screen, tc.args...)
+				press(t, a, tc.keys...)
+				golden(t, a, name)
+			})
+		}
+	}
+}
+
+// The live checkpoint names what an operator looks for: age against the
+// timeout, acknowledged subtasks, and which subtasks of which vertex are
+// still pending.
+func TestJobOverviewShowsPendingSubtasks(t *testing.T) {
+	a := newJobApp(t, 160, 48, &fakeCluster{}, false, "job", fakeJobID)
+	f := frameText(a)
+	for _, want := range []string{
+		"#48 checkpoint · 4.0s of 10m00s timeout", "5/8 subtasks acknowledged (62%)",
+		"Sink: committed-files", "waiting for subtasks 0, 1",
+		"enrich -> count-per-key", "waiting for subtasks 2",
+		"#45 at 15:08:46 (40s ago) · 0 in a row (tolerable 3) · Checkpoint expired before completing.",
+		"#12 from savepoint " + fakeSPFrom,
+		"#40 canonical",
+	} {
+		if !strings.Contains(f, want) {
+			t.Errorf("overview lacks %q:\n%s", want, f)
+		}
+	}
+}
+
+func TestJobActions(t *testing.T) {
+	fc := &fakeCluster{}
+	a := newJobApp(t, 160, 48, fc, false, "job", fakeJobID)
+
+	press(t, a, "c", "C")
+	if len(fc.checkpoints) != 2 || fc.checkpoints[0].Type != cluster.CheckpointConfigured || fc.checkpoints[1].Type != cluster.CheckpointFull {
+		t.Errorf("checkpoints asked: %+v", fc.checkpoints)
+	}
+
+	// The savepoint prompt is pre-filled with the cluster's savepoint dir.
+	press(t, a, "s", "right", "enter") // tab past the dir? no: right moves the cursor in the dir field
+	if len(fc.savepoints) != 1 || fc.savepoints[0].TargetDir != fakeSPDir || fc.savepoints[0].Format != cluster.Canonical {
+		t.Fatalf("savepoint asked: %+v", fc.savepoints)
+	}
+	press(t, a, "s", "tab", "space", "enter")
+	if len(fc.savepoints) != 2 || fc.savepoints[1].Format != cluster.Native {
+		t.Fatalf("native savepoint asked: %+v", fc.savepoints)
+	}
+	if got := a.ctx.session.savepoints; len(got) != 2 || got[0].path != fakeSPNew || got[0].jobID != fakeJobID {
+		t.Errorf("savepoints remembered: %+v", got)
+	}
+	if !strings.Contains(frameText(a), "savepoint at "+fakeSPNew) {
+		t.Errorf("no toast naming the savepoint:\n%s", frameText(a))
+	}
+	// It shows on the snapshots pane (remembered: not in the target's stats).
+	press(t, a, "3")
+	if !strings.Contains(frameText(a), fakeSPNew) {
+		t.Errorf("snapshots pane lacks the new savepoint:\n%s", frameText(a))
+	}
+
+	// Stop with a savepoint, draining.
+	press(t, a, "S", "tab", "space", "enter")
+	if len(fc.stops) != 1 || !fc.stops[0].Drain || fc.stops[0].TargetDir != fakeSPDir {
+		t.Errorf("stop asked: %+v", fc.stops)
+	}
+	press(t, a, "S", "esc")
+	if len(fc.stops) != 1 {
+		t.Errorf("esc still stopped the job")
+	}
+
+	// Cancel asks first; anything but y keeps the job.
+	press(t, a, "x", "n")
+	if len(fc.cancels) != 0 {
+		t.Fatalf("cancelled without y")
+	}
+	press(t, a, "x", "y")
+	if len(fc.cancels) != 1 || fc.cancels[0] != fakeJobID {
+		t.Errorf("cancels: %v", fc.cancels)
+	}
+}
+
+// --readonly drops every mutating action from dispatch (and help).
+func TestJobReadonly(t *testing.T) {
+	fc := &fakeCluster{}
+	a := newJobApp(t, 160, 48, fc, true, "job", fakeJobID)
+	press(t, a, "c", "C", "s", "S", "x", "y", "r")
+	if len(fc.checkpoints)+len(fc.savepoints)+len(fc.stops)+len(fc.cancels) != 0 {
+		t.Errorf("readonly ran actions: %+v", fc)
+	}
+	if _, ok := a.Top().(*Job); !ok {
+		t.Errorf("readonly r opened %T", a.Top())
+	}
+	b := newJobApp(t, 160, 48, fc, true, "jobs")
+	press(t, b, "n", "x", "y")
+	if _, ok := b.Top().(*Jobs); !ok || len(fc.cancels) != 0 {
+		t.Errorf("readonly jobs screen: top %T, cancels %v", b.Top(), fc.cancels)
+	}
+}
+
+// Resume: the dry run comes first; dropping state needs -n and a y; the
+// submission carries the snapshot, -n and the claim mode; the new job
+// replaces the resume screen.
+func TestResumeFlow(t *testing.T) {
+	fc := &fakeCluster{}
+	a := newJobApp(t, 160, 48, fc, false, "job", fakeJobID)
+	press(t, a, "r")
+	r, ok := a.Top().(*Resume)
+	if !ok {
+		t.Fatalf("r opened %T", a.Top())
+	}
+	if r.snapshot != fakeJobDir+"/chk-47" {
+		t.Errorf("default snapshot %q, want the newest complete one (chk-47)", r.snapshot)
+	}
+	press(t, a, "enter")
+	if len(fc.runs) != 0 || !strings.Contains(frameText(a), "pick the job spec first") {
+		t.Fatalf("submitted without a spec:\n%s", frameText(a))
+	}
+	press(t, a, "s", "enter") // testdata/specs/orders-enrichment-v2.yaml
+	if r.spec != "testdata/specs/orders-enrichment-v2.yaml" || r.plan == nil {
+		t.Fatalf("spec %q plan %v err %v", r.spec, r.plan, r.planErr)
+	}
+	if len(r.plan.Dropped) == 0 {
+		t.Fatal("the fixture's state should be partly unclaimed")
+	}
+	press(t, a, "enter")
+	if len(fc.runs) != 0 || r.confirm != "" {
+		t.Fatalf("submitted with dropped state and no -n")
+	}
+	press(t, a, "n", "x") // anything but y: keep refusing
+	if r.allowNR {
+		t.Fatal("-n set without y")
+	}
+	press(t, a, "n", "y", "m", "enter", "n") // n at the final question: not now
+	if len(fc.runs) != 0 {
+		t.Fatal("submitted without the final y")
+	}
+	press(t, a, "enter", "y")
+	if len(fc.runs) != 1 {
+		t.Fatalf("runs: %+v", fc.runs)
+	}
+	run := fc.runs[0]
+	if run.SavepointPath != fakeJobDir+"/chk-47" || !run.AllowNonRestoredState || run.ClaimMode != cluster.Claim {
+		t.Errorf("run request %+v", run)
+	}
+	if fc.uploads[0] != "orders-enrichment-v2.yaml" {
+		t.Errorf("uploaded %v", fc.uploads)
+	}
+	j, ok := a.Top().(*Job)
+	if !ok || j.jobID != fakeNewJobID {
+		t.Fatalf("after submit the top is %T", a.Top())
+	}
+	if a.ctx.SpecOf(fakeNewJobID) != "testdata/specs/orders-enrichment-v2.yaml" {
+		t.Errorf("the new job's spec is not remembered")
+	}
+}
+
+// A failure the resume cannot survive (max parallelism) blocks it even
+// with -n; a dry run that cannot read the spec says so.
+func TestResumeRefusals(t *testing.T) {
+	fc := &fakeCluster{}
+	a := newJobApp(t, 160, 48, fc, false, "resume", fakeSP40, "testdata/specs/missing.yaml")
+	if r := a.Top().(*Resume); r.planErr == nil || !strings.Contains(frameText(a), "missing.yaml: no such file") {
+		t.Errorf("dry run error not shown: %v\n%s", r.planErr, frameText(a))
+	}
+	a.ctx.SpecTarget = func(string) (inspector.Target, error) {
+		return inspector.Target{Source: "spec", Complete: true, Operators: []inspector.TargetOperator{
+			{UID: "CheckpointingSource1", Parallelism: 8, MaxParallelism: 8, MaxParallelismConfigured: true}}}, nil
+	}
+	press(t, a, "ctrl+r")
+	r := a.Top().(*Resume)
+	if r.plan == nil || len(r.plan.Failures) != 1 {
+		t.Fatalf("plan %+v err %v", r.plan, r.planErr)
+	}
+	press(t, a, "n", "y", "enter")
+	if r.confirm != "" || len(fc.runs) != 0 || !strings.Contains(frameText(a), "FAILS") {
+		t.Errorf("a resume Flink refuses was offered:\n%s", frameText(a))
+	}
+}
+
+// An unreachable target shows its error in place; keys keep working, and
+// the screen recovers when the target answers again.
+func TestJobUnreachableKeepsKeys(t *testing.T) {
+	fc := &fakeCluster{down: &cluster.Error{Kind: cluster.ErrUnreachable, Op: "GET http://jm.example:8081/jobs/overview", Message: "connection refused"}}
+	a := newJobApp(t, 120, 30, fc, false, "jobs")
+	if f := frameText(a); !strings.Contains(f, "connection refused") || !strings.Contains(f, "target unreachable") {
+		t.Errorf("error not in place:\n%s", f)
+	}
+	if a.ctx.Tasks.LastErr != nil {
+		t.Errorf("a poll failure took the status bar's error slot: %v", a.ctx.Tasks.LastErr)
+	}
+	press(t, a, "?")
+	if !strings.Contains(frameText(a), "launch a job") {
+		t.Errorf("help does not open while the target is down:\n%s", frameText(a))
+	}
+	press(t, a, "esc")
+	fc.mu.Lock()
+	fc.down = nil
+	fc.mu.Unlock()
+	press(t, a, "ctrl+r")
+	if f := frameText(a); !strings.Contains(f, "orders-enrichment") || strings.Contains(f, "connection refused") {
+		t.Errorf("no recovery after the target came back:\n%s", f)
+	}
+	if !errors.Is(&cluster.Error{Kind: cluster.ErrUnreachable}, cluster.ErrUnreachable) {
+		t.Fatal("error kinds")
+	}
+}
+
+// Launching picks a spec, submits it with the context's configuration and
+// follows the new job.
+func TestLaunchFollowsNewJob(t *testing.T) {
+	fc := &fakeCluster{}
+	a := newJobApp(t, 120, 30, fc, false, "jobs")
+	a.ctx.SubmitConfig = map[string]string{"execution.checkpointing.dir": "file:///demo/checkpoints"}
+	press(t, a, "n", "j", "enter") // the second spec: orders-enrichment.yaml
+	if len(fc.uploads) != 1 || fc.uploads[0] != "orders-enrichment.yaml" {
+		t.Fatalf("uploads %v", fc.uploads)
+	}
+	if fc.runs[0].Config["execution.checkpointing.dir"] != "file:///demo/checkpoints" {
+		t.Errorf("submit config not passed: %+v", fc.runs[0])
+	}
+	if j, ok := a.Top().(*Job); !ok || j.jobID != fakeNewJobID {
+		t.Fatalf("top after launch: %T", a.Top())
+	}
+}
