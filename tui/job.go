@@ -392,7 +392,9 @@ func (s *Job) addTrend() {
 	}
 	for i := len(s.stats.History) - 1; i >= 0; i-- {
 		c := s.stats.History[i]
-		if c.Status == cluster.CheckpointCompleted && !seen[c.ID] {
+		// Savepoints are full copies in another format: not part of the
+		// checkpoint size trend.
+		if c.Status == cluster.CheckpointCompleted && !c.Savepoint && !seen[c.ID] {
 			s.trend = append(s.trend, trendPoint{id: c.ID, checkpointed: c.CheckpointedSize, stateSize: c.StateSize})
 		}
 	}
