@@ -13,6 +13,12 @@ import (
 	"github.com/ckpt-dev/ckpt/tui/components/text"
 )
 
+func init() {
+	keymapProviders = append(keymapProviders, func(ctx *Context) Keymap {
+		return newCheckpointScreen(ctx, "", 0, nil).Keys()[:1]
+	})
+}
+
 // CheckpointScreen is one checkpoint vertex by vertex (Flink's expanded
 // history row); it keeps polling while the checkpoint is in progress.
 // Enter opens a vertex subtask by subtask.
