@@ -1,9 +1,11 @@
 package tui
 
 import (
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -130,4 +132,67 @@ func TestE2EFlinkRESTTargetInTmux(t *testing.T) {
 	s.waitFor(30*time.Second, "◆ savepoint  #")
 	s.keys("q")
 	s.waitFor(30*time.Second, "CKPT-EXITED-0")
+}
+
+// A REST target that refuses connections, and one that accepts and never
+// answers: the error shows in place, keys keep working, q quits at once.
+func TestE2EUnreachableRESTTargetInTmux(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test")
+	}
+	bin := ckptBinary(t)
+
+	// Refused: a port nobody listens on.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := ln.Addr().String()
+	ln.Close()
+	s := startTmux(t, 120, 30, nil, bin, "-m", refused)
+	s.waitFor(15*time.Second, "⎈ "+refused, "connection refused", "retrying", "target unreachable")
+	s.keys("?")
+	s.waitFor(3*time.Second, "launch a job")
+	s.keys("q")
+	s.waitFor(5*time.Second, "CKPT-EXITED-0")
+
+	// Silent: accepts and says nothing (the REST client bounds each call).
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	defer func() {
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+	}()
+	s = startTmux(t, 120, 30, nil, bin, "-m", silent.Addr().String())
+	// After 2 s the quiet poll shows in the status bar; keys still answer.
+	s.waitFor(10*time.Second, "polling "+silent.Addr().String())
+	start := time.Now()
+	s.keys(":")
+	s.literal("theme light")
+	s.keys("Enter")
+	s.waitFor(3*time.Second, "theme light")
+	s.keys("q")
+	s.waitFor(5*time.Second, "CKPT-EXITED-0")
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("keys and quit took %v with a silent target", d)
+	}
 }

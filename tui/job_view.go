@@ -21,8 +21,11 @@ func (s *Job) View() string {
 	th := s.ctx.Theme
 	if s.job == nil {
 		if s.err != nil {
-			out := []string{th.Error.Render(text.Fit(" ✗ "+text.Sanitize(firstLine(s.err)), s.w)),
-				th.Muted.Render(text.Fit(fmt.Sprintf(" retrying every %v · esc goes back · ctrl+r retries now", s.ctx.pollEvery()), s.w))}
+			var out []string
+			for _, l := range text.Wrap("✗ "+text.Sanitize(firstLine(s.err)), s.w-2, 3) {
+				out = append(out, th.Error.Render(text.Fit(" "+l, s.w)))
+			}
+			out = append(out, th.Muted.Render(text.Fit(fmt.Sprintf(" retrying every %v · esc goes back · ctrl+r retries now", s.ctx.pollEvery()), s.w)))
 			return strings.Join(out, "\n")
 		}
 		return th.Muted.Render(" " + s.ctx.Spinner() + " asking " + text.Sanitize(s.ctx.TargetName) + " for job " + s.jobID + " …")

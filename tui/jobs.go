@@ -370,7 +370,10 @@ func (s *Jobs) View() string {
 	out = append(out, th.Title.Render(text.Fit(head, s.w)))
 	switch {
 	case s.err != nil:
-		out = append(out, th.Error.Render(text.Fit(" ✗ "+text.Sanitize(firstLine(s.err))+" — retrying", s.w)))
+		// Wrapped: the cause ("connection refused") is at the end.
+		for _, l := range text.Wrap("✗ "+text.Sanitize(firstLine(s.err))+" — retrying", s.w-2, 3) {
+			out = append(out, th.Error.Render(text.Fit(" "+l, s.w)))
+		}
 	case s.ctx.JobOutput != "":
 		out = append(out, th.Muted.Render(text.Fit(" jobs print (stdout sinks, logs) to "+s.ctx.JobOutput, s.w)))
 	default:
