@@ -8,8 +8,9 @@ PKGS    := ./...
 build:
 	$(GO) build -o $(BIN) .
 
-# Opens the TUI on a Flink-style snapshot tree built from the real Flink
-# fixtures (bin/demo); see README "The TUI".
+# Opens the TUI on the embedded engine with a demo job running, next to a
+# Flink-style snapshot tree built from the real Flink fixtures (bin/demo);
+# see README "The TUI".
 run: build
 	./$(BIN) demo bin/demo
 
