@@ -134,6 +134,10 @@ func divertStdio() (restore func(), path string, err error) {
 	os.Stdout, os.Stderr = f, f
 	return func() {
 		os.Stdout, os.Stderr = stdout, stderr
+		// Keep the log only when a job wrote to it.
+		if fi, err := f.Stat(); err == nil && fi.Size() == 0 {
+			os.Remove(f.Name())
+		}
 		f.Close()
 	}, f.Name(), nil
 }
