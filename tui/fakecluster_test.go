@@ -22,7 +22,8 @@ import (
 // and the embedded engine elsewhere (and end to end below).
 type fakeCluster struct {
 	mu          sync.Mutex
-	down        error // every call fails with it (an unreachable target)
+	down        error  // every call fails with it (an unreachable target)
+	version     string // flink-version (default 2.3.0; "ckpt-…" runs job specs)
 	savepoints  []cluster.SavepointRequest
 	stops       []cluster.StopRequest
 	checkpoints []cluster.CheckpointRequest
@@ -56,7 +57,11 @@ func (f *fakeCluster) Overview(ctx context.Context) (*cluster.Overview, error) {
 	if err := f.err(); err != nil {
 		return nil, err
 	}
-	return &cluster.Overview{Version: "2.3.0", TaskManagers: 2, SlotsTotal: 16, SlotsAvailable: 8, JobsRunning: 1, JobsFinished: 1, JobsCancelled: 1}, nil
+	v := f.version
+	if v == "" {
+		v = "2.3.0"
+	}
+	return &cluster.Overview{Version: v, TaskManagers: 2, SlotsTotal: 16, SlotsAvailable: 8, JobsRunning: 1, JobsFinished: 1, JobsCancelled: 1}, nil
 }
 
 func (f *fakeCluster) Info(ctx context.Context) (*cluster.Info, error) {

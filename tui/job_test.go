@@ -168,7 +168,7 @@ func TestJobReadonly(t *testing.T) {
 // submission carries the snapshot, -n and the claim mode; the new job
 // replaces the resume screen.
 func TestResumeFlow(t *testing.T) {
-	fc := &fakeCluster{}
+	fc := &fakeCluster{version: "ckpt-dev"}
 	a := newJobApp(t, 160, 48, fc, false, "job", fakeJobID)
 	press(t, a, "r")
 	r, ok := a.Top().(*Resume)
@@ -275,8 +275,16 @@ func TestJobUnreachableKeepsKeys(t *testing.T) {
 // Launching picks a spec, submits it with the context's configuration and
 // follows the new job.
 func TestLaunchFollowsNewJob(t *testing.T) {
-	fc := &fakeCluster{}
-	a := newJobApp(t, 120, 30, fc, false, "jobs")
+	// A Flink target runs jars: a spec is refused before any upload.
+	flink := &fakeCluster{}
+	a := newJobApp(t, 120, 30, flink, false, "jobs")
+	press(t, a, "n", "j", "enter")
+	if len(flink.uploads) != 0 || a.ctx.Tasks.LastErr == nil || !strings.Contains(a.ctx.Tasks.LastErr.Error(), "runs jars") {
+		t.Fatalf("spec sent to Flink: uploads %v, error %v", flink.uploads, a.ctx.Tasks.LastErr)
+	}
+
+	fc := &fakeCluster{version: "ckpt-dev"}
+	a = newJobApp(t, 120, 30, fc, false, "jobs")
 	a.ctx.SubmitConfig = map[string]string{"execution.checkpointing.dir": "file:///demo/checkpoints"}
 	press(t, a, "n", "j", "enter") // the second spec: orders-enrichment.yaml
 	if len(fc.uploads) != 1 || fc.uploads[0] != "orders-enrichment.yaml" {

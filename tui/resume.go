@@ -2,8 +2,6 @@ package tui
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
@@ -350,18 +348,11 @@ func (s *Resume) submit() tea.Cmd {
 	s.submitting = true
 	id, tctx := s.ctx.Tasks.Start("submitting "+s.spec+" from "+s.snapshot, 0)
 	s.task = id
-	c, timeout, sid, spec := s.ctx.Cluster, s.ctx.Timeout, s.id, s.spec
+	ctx, sid, spec := s.ctx, s.id, s.spec
 	req := cluster.RunRequest{SavepointPath: s.snapshot, AllowNonRestoredState: s.allowNR, ClaimMode: claimModes[s.claim], Config: s.ctx.SubmitConfig}
 	return func() tea.Msg {
 		m := jobLaunchedMsg{sid: sid, task: id, spec: spec}
-		data, err := os.ReadFile(spec)
-		if err != nil {
-			m.err = err
-			return m
-		}
-		cctx, cancel := withTimeout(tctx, timeout)
-		defer cancel()
-		m.jobID, m.err = cluster.Submit(cctx, c, filepath.Base(spec), data, req)
+		m.jobID, m.err = submitSpec(tctx, ctx, spec, req)
 		return m
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -183,6 +184,12 @@ func Run(ctx context.Context, opts Options) error {
 // launchSpec uploads a job spec to the target and runs it, as `ckpt
 // submit` does, with the context's submit configuration.
 func launchSpec(ctx context.Context, c *Context, spec string) (string, error) {
+	return submitSpec(ctx, c, spec, cluster.RunRequest{Config: c.SubmitConfig})
+}
+
+// submitSpec uploads a job spec and runs it with req. A Flink target runs
+// jars, not specs: that is said before anything is uploaded.
+func submitSpec(ctx context.Context, c *Context, spec string, req cluster.RunRequest) (string, error) {
 	if c.Cluster == nil {
 		return "", fmt.Errorf("no target")
 	}
@@ -192,5 +199,12 @@ func launchSpec(ctx context.Context, c *Context, spec string) (string, error) {
 	}
 	cctx, cancel := context.WithTimeout(ctx, c.Timeout)
 	defer cancel()
-	return cluster.Submit(cctx, c.Cluster, filepath.Base(spec), data, cluster.RunRequest{Config: c.SubmitConfig})
+	o, err := c.Cluster.Overview(cctx)
+	if err != nil {
+		return "", err
+	}
+	if !strings.HasPrefix(o.Version, "ckpt") {
+		return "", fmt.Errorf("%s runs Flink %s, which runs jars: job specs run on ckpt's embedded engine or `ckpt serve` (submit a jar with `ckpt submit -m … JAR`)", c.TargetName, o.Version)
+	}
+	return cluster.Submit(cctx, c.Cluster, filepath.Base(spec), data, req)
 }
