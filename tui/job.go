@@ -355,6 +355,11 @@ func (s *Job) onPoll(m jobPolledMsg) tea.Cmd {
 		return nil
 	}
 	s.polled = s.ctx.Now()
+	// The history grows at the top: keep the cursor on the same checkpoint.
+	selID := int64(-1)
+	if i, ok := s.lists[paneHistory].Selected(); ok && s.stats != nil && i < len(s.stats.History) && i > 0 {
+		selID = s.stats.History[i].ID
+	}
 	s.job, s.stats, s.exc = m.job, m.stats, m.exc
 	s.inflight, s.pending = m.inflight, m.pending
 	if m.cfg != nil {
@@ -369,6 +374,11 @@ func (s *Job) onPoll(m jobPolledMsg) tea.Cmd {
 	s.addTrend()
 	s.lists[paneOverview].SetLen(len(s.job.Vertices))
 	s.lists[paneHistory].SetLen(len(s.stats.History))
+	for i, c := range s.stats.History {
+		if c.ID == selID {
+			s.lists[paneHistory].Select(i)
+		}
+	}
 	s.lists[paneConfig].SetLen(len(s.configLines()))
 	s.SetSize(s.w, s.h)
 	// List storage again when a checkpoint completed since the last look.

@@ -297,3 +297,24 @@ func TestLaunchFollowsNewJob(t *testing.T) {
 		t.Fatalf("top after launch: %T", a.Top())
 	}
 }
+
+// New checkpoints arrive at the top of the history: a cursor on an older
+// one stays on it; a cursor on the newest follows the newest.
+func TestJobHistoryCursorStaysOnCheckpoint(t *testing.T) {
+	a := newJobApp(t, 160, 48, &fakeCluster{}, false, "job", fakeJobID)
+	s := a.Top().(*Job)
+	press(t, a, "2", "j", "j") // #46
+	shifted := *s.stats
+	shifted.History = append([]cluster.Checkpoint{{ID: 49, Status: cluster.CheckpointInProgress}}, s.stats.History...)
+	s.onPoll(jobPolledMsg{job: s.job, stats: &shifted, exc: s.exc})
+	if i, _ := s.lists[paneHistory].Selected(); shifted.History[i].ID != 46 {
+		t.Errorf("cursor moved to #%d", shifted.History[i].ID)
+	}
+	press(t, a, "g")
+	again := shifted
+	again.History = append([]cluster.Checkpoint{{ID: 50, Status: cluster.CheckpointInProgress}}, shifted.History...)
+	s.onPoll(jobPolledMsg{job: s.job, stats: &again, exc: s.exc})
+	if i, _ := s.lists[paneHistory].Selected(); again.History[i].ID != 50 {
+		t.Errorf("cursor on the newest did not follow: #%d", again.History[i].ID)
+	}
+}
