@@ -480,8 +480,9 @@ func (a *App) header(w int) string {
 		loc = text.Sanitize(top.Location())
 	}
 	right := ""
-	if a.ctx.TargetName != "" {
-		// The target every job screen and action talks to.
+	if _, ok := a.Top().(targeted); ok && a.ctx.TargetName != "" {
+		// The target the job screens and their actions talk to (storage
+		// screens leave the room to their long paths).
 		right = " ⎈ " + text.Sanitize(a.ctx.TargetName) + " "
 	}
 	if a.ctx.Readonly {

@@ -69,6 +69,17 @@ type Refresher interface {
 	Refresh() tea.Cmd
 }
 
+// targeted screens talk to ctx.Cluster: the header names the target.
+type targeted interface{ usesTarget() }
+
+func (*Jobs) usesTarget()             {}
+func (*Launch) usesTarget()           {}
+func (*Job) usesTarget()              {}
+func (*CheckpointScreen) usesTarget() {}
+func (*SubtasksScreen) usesTarget()   {}
+func (*Resume) usesTarget()           {}
+func (*snapshotPicker) usesTarget()   {}
+
 // Opener builds a screen from command-line style arguments. It must not do
 // I/O: loading belongs in the screen's Init.
 type Opener func(ctx *Context, args []string) (Screen, error)
