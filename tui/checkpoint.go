@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -114,8 +115,9 @@ func (s *CheckpointScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 			s.vids = orderedVertices(s.job, msg.cp.Tasks)
 			s.list.SetLen(len(s.vids))
 		}
-		// Only an in-progress checkpoint changes; a finished one is read once.
-		if s.cp == nil || s.cp.Status == cluster.CheckpointInProgress {
+		// Only an in-progress checkpoint changes; a finished one is read
+		// once, and one the target no longer knows stays gone.
+		if (s.cp == nil && !errors.Is(msg.err, cluster.ErrNotFound)) || (s.cp != nil && s.cp.Status == cluster.CheckpointInProgress) {
 			return s, s.ctx.schedulePoll(s.id, s.gen)
 		}
 	case pollTickMsg:
@@ -173,7 +175,7 @@ func (s *CheckpointScreen) View() string {
 	th := s.ctx.Theme
 	if s.cp == nil {
 		if s.err != nil {
-			return th.Error.Render(text.Fit(" ✗ "+text.Sanitize(firstLine(s.err)), s.w)) + "\n" + th.Muted.Render(" ctrl+r retries · esc goes back")
+			return pollError(s.ctx, s.err, s.w)
 		}
 		return th.Muted.Render(" " + s.ctx.Spinner() + " reading checkpoint …")
 	}
@@ -225,6 +227,22 @@ func (s *CheckpointScreen) View() string {
 		}
 		return "  " + line
 	}))
+	return strings.Join(out, "\n")
+}
+
+// pollError draws a failed read of a checkpoint's statistics in place.
+func pollError(ctx *Context, err error, w int) string {
+	th := ctx.Theme
+	var out []string
+	for _, l := range text.Wrap("✗ "+text.Sanitize(firstLine(err)), w-2, 3) {
+		out = append(out, th.Error.Render(text.Fit(" "+l, w)))
+	}
+	if errors.Is(err, cluster.ErrNotFound) {
+		// Flink keeps statistics for the newest web.checkpoints.history
+		// checkpoints only (10 by default).
+		out = append(out, th.Muted.Render(text.Fit(" the target keeps statistics of its newest checkpoints only (web.checkpoints.history, 10 by default)", w)))
+	}
+	out = append(out, th.Muted.Render(" ctrl+r retries · esc goes back"))
 	return strings.Join(out, "\n")
 }
 
@@ -319,7 +337,7 @@ func (s *SubtasksScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 			s.vc = msg.vc
 			s.list.SetLen(len(msg.vc.Subtasks))
 		}
-		if s.vc == nil || s.vc.Status == cluster.CheckpointInProgress {
+		if (s.vc == nil && !errors.Is(msg.err, cluster.ErrNotFound)) || (s.vc != nil && s.vc.Status == cluster.CheckpointInProgress) {
 			return s, s.ctx.schedulePoll(s.id, s.gen)
 		}
 	case pollTickMsg:
@@ -373,7 +391,7 @@ func (s *SubtasksScreen) View() string {
 	th := s.ctx.Theme
 	if s.vc == nil {
 		if s.err != nil {
-			return th.Error.Render(text.Fit(" ✗ "+text.Sanitize(firstLine(s.err)), s.w)) + "\n" + th.Muted.Render(" ctrl+r retries · esc goes back")
+			return pollError(s.ctx, s.err, s.w)
 		}
 		return th.Muted.Render(" " + s.ctx.Spinner() + " reading subtasks …")
 	}

@@ -119,6 +119,22 @@ func TestE2EFlinkRESTTargetInTmux(t *testing.T) {
 	s.waitFor(30*time.Second, "tui-e2e RUNNING", "Source:", "✓ completed  #")
 	s.keys("2")
 	s.waitFor(20*time.Second, "COMPLETED", "/chk-")
+	// A recent checkpoint vertex by vertex, then subtask by subtask (Flink
+	// keeps the statistics of its 10 newest: with a 300 ms interval the
+	// oldest rows are gone within seconds).
+	s.keys("g", "j", "Enter")
+	s.waitFor(20*time.Second, "LATEST ACK", "Source:")
+	s.keys("Enter")
+	s.waitFor(20*time.Second, "SYNC", "ASYNC", "START DELAY", "slowest subtask")
+	s.keys("Escape")
+	s.waitFor(5*time.Second, "LATEST ACK")
+	s.keys("Escape")
+	// A lone ESC must be told apart from alt+key: wait for the job screen
+	// before typing on.
+	s.waitFor(5*time.Second, "2 checkpoints]")
+	// The retained chk-N read from the checkpoint dir on disk.
+	s.keys("3")
+	s.waitFor(20*time.Second, "✓ _metadata", "latest completed")
 	s.keys("1", "s")
 	s.waitFor(5*time.Second, "Savepoint of tui-e2e")
 	s.keys("C-u") // clear the pre-filled dir

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -286,13 +287,17 @@ func (s *Jobs) Status() string {
 // dataAge says how old the shown data is ("data 0s old"), or that the
 // last poll failed.
 func dataAge(ctx *Context, polled time.Time, err error) string {
+	what := "the last poll failed"
+	if errors.Is(err, cluster.ErrUnreachable) {
+		what = "target unreachable"
+	}
 	switch {
 	case polled.IsZero() && err == nil:
 		return "waiting for the target"
 	case err != nil && polled.IsZero():
-		return "target unreachable"
+		return what
 	case err != nil:
-		return "target unreachable · data " + text.Age(ctx.Now(), polled) + " old"
+		return what + " · data " + text.Age(ctx.Now(), polled) + " old"
 	}
 	return "data " + text.Age(ctx.Now(), polled) + " old"
 }
