@@ -125,7 +125,14 @@ func (s *Job) overviewRows() []string {
 	out = append(out, s.lists[paneOverview].View(func(i int, sel bool) string {
 		v := s.job.Vertices[i]
 		status := v.Status
-		if len(v.Tasks) > 1 {
+		// Subtasks in several states (some deploying, one failed …): say so.
+		states := 0
+		for _, st := range cluster.TaskStates {
+			if v.Tasks[st] > 0 {
+				states++
+			}
+		}
+		if states > 1 {
 			status = taskCounts(v.Tasks)
 		}
 		in, outR := "—", "—"
@@ -203,7 +210,18 @@ func (s *Job) checkpointBlock() []string {
 	} else {
 		out = append(out, line(th.Muted.Render, "◆", "savepoint", "none"))
 	}
-	if c := st.LatestFailed; c != nil {
+	failed := st.LatestFailed
+	if failed == nil {
+		// Some targets count a failure without reporting it as latest:
+		// the history may still hold it.
+		for i := range st.History {
+			if st.History[i].Status == cluster.CheckpointFailed {
+				failed = &st.History[i]
+				break
+			}
+		}
+	}
+	if c := failed; c != nil {
 		msg := text.Sanitize(firstLineOf(c.FailureMessage))
 		cons := s.consecutiveFailures()
 		tol := ""
@@ -215,6 +233,8 @@ func (s *Job) checkpointBlock() []string {
 			style = th.Warn.Render
 		}
 		out = append(out, line(style, "✗", "failed", fmt.Sprintf("#%d at %s (%s ago)%s · %s", c.ID, clock(now, c.FailureTime), text.Age(now, c.FailureTime), tol, msg)))
+	} else if st.Counts.Failed > 0 {
+		out = append(out, line(th.Warn.Render, "✗", "failed", fmt.Sprintf("%d counted; the target reports no details (out of its history)", st.Counts.Failed)))
 	} else {
 		out = append(out, line(th.Muted.Render, "✗", "failed", "none"))
 	}
@@ -558,7 +578,7 @@ func (s *Job) configLines() []string {
 		)
 		nr := s.numRetained()
 		if nr == "" {
-			nr = "not in the cluster configuration (per job)"
+			nr = "not in the cluster configuration (Flink's default is 1; ckpt's engine takes it per job)"
 		}
 		out = append(out, kv("num-retained", nr),
 			kv("state backend", c.StateBackend),
