@@ -84,8 +84,12 @@ type Job struct {
 	subs     map[chan Event]struct{}
 	restored *snapshot.Metadata
 	failOver chan error
-	started  time.Time
-	ended    time.Time
+	// drainTo is the savepoint a stop --drain ends with (the attempt's
+	// final snapshot); drainDone reports it.
+	drainTo   *checkpoint.SavepointTarget
+	drainDone chan error
+	started   time.Time
+	ended     time.Time
 }
 
 // NewJobID returns a random 32-hex-digit job ID.
@@ -182,7 +186,11 @@ func (j *Job) Attempts() int {
 func (j *Job) Subscribe() (<-chan Event, func()) {
 	ch := make(chan Event, 4096)
 	j.mu.Lock()
-	j.subs[ch] = struct{}{}
+	if j.ended.IsZero() {
+		j.subs[ch] = struct{}{}
+	} else {
+		close(ch) // the job has ended: nothing more will come
+	}
 	j.mu.Unlock()
 	var once sync.Once
 	return ch, func() {
@@ -320,11 +328,11 @@ func (j *Job) loop() {
 		stopCoord()
 		j.mu.Lock()
 		j.err = err
-		j.ended = time.Now()
 		j.mu.Unlock()
 		j.coord.Shutdown(string(s))
 		j.setStatus(s)
 		j.mu.Lock()
+		j.ended = time.Now()
 		for ch := range j.subs {
 			close(ch)
 		}
@@ -427,8 +435,25 @@ func (j *Job) startAttempt(n int, restore *snapshot.Metadata, reuse bool) (*runt
 }
 
 // finishAttempt takes the final checkpoint of a bounded job (so
-// exactly-once sinks commit everything) and then ends the attempt.
+// exactly-once sinks commit everything) and then ends the attempt. After
+// stop --drain, the final snapshot is the requested savepoint instead.
 func (j *Job) finishAttempt(a *runtime.Attempt) {
+	j.mu.Lock()
+	sp, report := j.drainTo, j.drainDone
+	j.mu.Unlock()
+	if sp != nil {
+		_, done := j.coord.TriggerSavepoint(sp, true)
+		err := <-done
+		report <- err
+		if err == nil {
+			a.Finish()
+			return
+		}
+		// The drained job cannot go back: fail it over to its latest
+		// checkpoint, as a failed final snapshot would.
+		j.failJob(fmt.Errorf("stop with savepoint (drain) failed: %w", err))
+		return
+	}
 	for try := 0; ; try++ {
 		_, done := j.coord.Trigger(true)
 		err := <-done

@@ -179,3 +179,22 @@ func TestRestoreUnmatchedState(t *testing.T) {
 	job.Cancel()
 	job.Wait()
 }
+
+// Subscribing after the job ended gives a closed channel, not one that
+// never closes (a fast bounded job can end before its watcher subscribes).
+func TestSubscribeAfterEnd(t *testing.T) {
+	job, err := Submit(context.Background(), countsJob(filepath.Join(t.TempDir(), "o"), 10, 3, 0, 1, nil), cfg(t), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	job.Wait()
+	ch, _ := job.Subscribe()
+	select {
+	case _, ok := <-ch:
+		if ok {
+			t.Fatal("event after the end")
+		}
+	case <-time.After(time.Second):
+		t.Fatal("subscription after the end never closes")
+	}
+}

@@ -24,9 +24,12 @@ import (
 
 // Runtime is what the coordinator needs from the running tasks.
 type Runtime interface {
-	// InjectBarrier starts checkpoint id at every source subtask. An error
-	// means the job cannot take a checkpoint now (not running).
-	InjectBarrier(id int64) error
+	// InjectBarrier starts checkpoint (or savepoint) id at every source
+	// subtask. An error means the job cannot take one now (not running).
+	InjectBarrier(id int64, o BarrierOptions) error
+	// ResumeSources undoes StopSources after a failed stop/cancel with
+	// savepoint: the job goes on.
+	ResumeSources()
 	// NotifyComplete tells every task that checkpoint id is complete.
 	NotifyComplete(id int64)
 	// NotifyAborted tells every task that checkpoint id was aborted.
@@ -83,6 +86,8 @@ type Stats struct {
 type pending struct {
 	id      int64
 	final   bool
+	sp      *SavepointTarget
+	stop    bool
 	trigger time.Time
 	acked   map[[2]int]SubtaskResult
 	pinned  []string
@@ -240,6 +245,19 @@ var ErrNotRunning = errors.New("checkpoint declined: the job is not running (res
 // Trigger starts a checkpoint now. The returned channel yields nil when it
 // completes or the failure cause.
 func (c *Coordinator) Trigger(final bool) (int64, <-chan error) {
+	return c.trigger(final, BarrierOptions{})
+}
+
+// TriggerSavepoint starts a savepoint into sp.Dir (which it creates). With
+// stop, sources emit nothing after the savepoint's barrier; if the
+// savepoint fails they resume. Savepoints do not count towards tolerable
+// checkpoint failures and are never retained or subsumed: they belong to
+// the user.
+func (c *Coordinator) TriggerSavepoint(sp *SavepointTarget, stop bool) (int64, <-chan error) {
+	return c.trigger(false, BarrierOptions{Savepoint: sp, StopSources: stop})
+}
+
+func (c *Coordinator) trigger(final bool, bo BarrierOptions) (int64, <-chan error) {
 	done := make(chan error, 1)
 	c.mu.Lock()
 	if c.stopped || c.rt == nil {
@@ -251,8 +269,9 @@ func (c *Coordinator) Trigger(final bool) (int64, <-chan error) {
 	c.nextID++
 	now := time.Now()
 	c.lastTrigger = now
-	p := &pending{id: id, final: final, trigger: now, acked: map[[2]int]SubtaskResult{}, done: done,
-		stats: &Stats{ID: id, Status: "IN_PROGRESS", TriggerTime: now, NumSubtasks: c.expected, OperatorsAck: map[string]int{}}}
+	p := &pending{id: id, final: final, sp: bo.Savepoint, stop: bo.StopSources, trigger: now, acked: map[[2]int]SubtaskResult{}, done: done,
+		stats: &Stats{ID: id, Status: "IN_PROGRESS", TriggerTime: now, NumSubtasks: c.expected, OperatorsAck: map[string]int{},
+			Savepoint: bo.Savepoint != nil}}
 	c.pend[id] = p
 	c.pushHistory(p.stats)
 	rt := c.rt
@@ -260,8 +279,16 @@ func (c *Coordinator) Trigger(final bool) (int64, <-chan error) {
 		c.abort(id, fmt.Errorf("Checkpoint expired before completing (timeout %s).", config.FormatDuration(c.opts.Timeout)), true)
 	})
 	c.mu.Unlock()
-	c.emit(event.Event{Kind: event.CheckpointTriggered, CheckpointID: id, NumSubtasks: c.expected})
-	if c.layout.Enabled() {
+	c.emit(event.Event{Kind: event.CheckpointTriggered, CheckpointID: id, NumSubtasks: c.expected, Savepoint: bo.Savepoint != nil})
+	if bo.Savepoint != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), c.opts.Timeout)
+		err := c.layout.FS.MkdirAll(ctx, bo.Savepoint.Dir)
+		cancel()
+		if err != nil {
+			c.abort(id, fmt.Errorf("cannot create savepoint directory: %w", err), false)
+			return id, done
+		}
+	} else if c.layout.Enabled() {
 		ctx, cancel := context.WithTimeout(context.Background(), c.opts.Timeout)
 		err := c.layout.FS.MkdirAll(ctx, c.layout.ChkDir(id))
 		if err == nil {
@@ -276,7 +303,7 @@ func (c *Coordinator) Trigger(final bool) (int64, <-chan error) {
 			return id, done
 		}
 	}
-	if err := rt.InjectBarrier(id); err != nil {
+	if err := rt.InjectBarrier(id, bo); err != nil {
 		c.abort(id, err, false)
 	}
 	return id, done
@@ -342,6 +369,52 @@ func (c *Coordinator) Ack(a TaskAck) {
 	}
 }
 
+// completeSavepoint writes a savepoint's _metadata (relative handles, so the
+// directory can be moved) and reports it. Savepoints take no place among
+// the retained checkpoints and their files are never shared.
+func (c *Coordinator) completeSavepoint(p *pending) {
+	m := BuildMetadata(c.g, p.id, p.acked)
+	err := m.SetProperties(snapshot.SavepointProperties(p.sp.Format, p.sp.Action))
+	if err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), c.opts.Timeout)
+		err = snapshot.Write(ctx, c.layout.FS, storage.Join(p.sp.Dir, MetadataName), m)
+		cancel()
+	}
+	if err != nil {
+		c.abort(p.id, fmt.Errorf("writing savepoint _metadata: %w", err), false)
+		return
+	}
+	c.mu.Lock()
+	if _, still := c.pend[p.id]; !still {
+		c.mu.Unlock()
+		return
+	}
+	p.timer.Stop()
+	delete(c.pend, p.id)
+	now := time.Now()
+	p.stats.Status, p.stats.EndTime, p.stats.Path = "COMPLETED", now, p.sp.Dir
+	rt := c.rt
+	c.mu.Unlock()
+	c.emit(event.Event{Kind: event.CheckpointCompleted, CheckpointID: p.id, Savepoint: true, Path: p.sp.Dir,
+		NumSubtasks: c.expected, NumAcked: c.expected, StateSize: p.stats.StateSize, Checkpointed: p.stats.Checkpointed,
+		Duration: now.Sub(p.trigger), SyncDuration: p.stats.MaxSync, AsyncDuration: p.stats.MaxAsync, Alignment: p.stats.MaxAlignment})
+	if rt != nil && p.sp.Notify {
+		rt.NotifyComplete(p.id)
+	}
+	p.done <- nil
+}
+
+// Savepoint returns the target of pending savepoint id, or nil for a
+// checkpoint (the runtime asks when it uploads).
+func (c *Coordinator) Savepoint(id int64) *SavepointTarget {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if p, ok := c.pend[id]; ok {
+		return p.sp
+	}
+	return nil
+}
+
 // retentionFlags are the discard flags Flink writes for a checkpoint under
 // each retention policy.
 func (c *Coordinator) properties() snapshot.Properties {
@@ -383,6 +456,10 @@ func BuildMetadata(g *graph.Graph, id int64, results map[[2]int]SubtaskResult) *
 func (c *Coordinator) complete(p *pending) {
 	c.completeMu.Lock()
 	defer c.completeMu.Unlock()
+	if p.sp != nil {
+		c.completeSavepoint(p)
+		return
+	}
 	m := BuildMetadata(c.g, p.id, p.acked)
 	var err error
 	if err = m.SetProperties(c.properties()); err == nil && c.layout.Enabled() {
@@ -413,8 +490,8 @@ func (c *Coordinator) complete(p *pending) {
 	p.stats.Status, p.stats.EndTime, p.stats.Path = "COMPLETED", cp.Time, cp.Dir
 	// Older pending checkpoints are subsumed by this one.
 	var older []int64
-	for id := range c.pend {
-		if id < p.id {
+	for id, q := range c.pend {
+		if id < p.id && q.sp == nil { // savepoints are never subsumed
 			older = append(older, id)
 		}
 	}
@@ -504,6 +581,9 @@ func (c *Coordinator) abort(id int64, cause error, counted bool) {
 	p.stats.Status, p.stats.EndTime, p.stats.FailureCause = "FAILED", now, cause.Error()
 	c.lastDone = now
 	failJob := false
+	if p.sp != nil {
+		counted = false // a failed savepoint does not fail the job over
+	}
 	if counted {
 		c.consecutive++
 		failJob = c.consecutive > c.opts.Tolerable
@@ -512,21 +592,30 @@ func (c *Coordinator) abort(id int64, cause error, counted bool) {
 	rt := c.rt
 	c.mu.Unlock()
 	c.deleteShared(c.reg.Unpin(p.pinned))
-	if c.layout.Enabled() {
+	if p.sp != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		// _metadata first, then the rest: nothing complete-looking remains.
+		c.layout.FS.RemoveAll(ctx, storage.Join(p.sp.Dir, MetadataName))
+		c.layout.FS.RemoveAll(ctx, p.sp.Dir)
+		cancel()
+	} else if c.layout.Enabled() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		c.layout.FS.RemoveAll(ctx, c.layout.ChkDir(id))
 		cancel()
 	}
 	c.emit(event.Event{Kind: event.CheckpointFailed, CheckpointID: id, Cause: cause.Error(), Duration: now.Sub(p.trigger),
-		NumSubtasks: c.expected, NumAcked: p.stats.NumAcked})
+		NumSubtasks: c.expected, NumAcked: p.stats.NumAcked, Savepoint: p.sp != nil})
 	if rt != nil {
 		rt.NotifyAborted(id)
+		if p.stop {
+			rt.ResumeSources()
+		}
 	}
-	p.done <- cause
 	if failJob && c.fail != nil {
 		c.fail(fmt.Errorf("exceeded checkpoint tolerable failure threshold (%d consecutive failures, %d tolerated); last cause: %v",
 			consecutive, c.opts.Tolerable, cause))
 	}
+	p.done <- cause
 }
 
 // AbortAll aborts every pending checkpoint (job failover or shutdown);

@@ -29,7 +29,9 @@ type fakeRuntime struct {
 	maxInFlight int
 }
 
-func (f *fakeRuntime) InjectBarrier(id int64) error {
+func (f *fakeRuntime) ResumeSources() {}
+
+func (f *fakeRuntime) InjectBarrier(id int64, _ BarrierOptions) error {
 	f.mu.Lock()
 	f.triggers = append(f.triggers, time.Now())
 	f.inFlight++

@@ -106,9 +106,14 @@ type Attempt struct {
 
 	finish     chan struct{}
 	finishOnce sync.Once
-	ended      atomic.Int32
-	completed  atomic.Int64
-	running    atomic.Bool
+	// barrier options by checkpoint id (savepoint targets, stop).
+	bmu       sync.Mutex
+	bopts     map[int64]checkpoint.BarrierOptions
+	resumeN   atomic.Int64 // bumped by ResumeSources
+	drain     atomic.Bool
+	ended     atomic.Int32
+	completed atomic.Int64
+	running   atomic.Bool
 }
 
 // Start opens every operator (restoring state when asked) and starts the
@@ -124,7 +129,7 @@ func Start(parent context.Context, o Options) (*Attempt, error) {
 		o.Metrics = NewMetrics()
 	}
 	ctx, cancel := context.WithCancel(parent)
-	a := &Attempt{opts: o, ctx: ctx, cancel: cancel, finish: make(chan struct{})}
+	a := &Attempt{opts: o, ctx: ctx, cancel: cancel, finish: make(chan struct{}), bopts: map[int64]checkpoint.BarrierOptions{}}
 	if err := a.build(); err != nil {
 		a.closeAll()
 		cancel()
@@ -337,11 +342,14 @@ func (a *Attempt) closeAll() {
 	}
 }
 
-// InjectBarrier starts checkpoint id at every source subtask.
-func (a *Attempt) InjectBarrier(id int64) error {
+// InjectBarrier starts checkpoint (or savepoint) id at every source subtask.
+func (a *Attempt) InjectBarrier(id int64, o checkpoint.BarrierOptions) error {
 	if !a.running.Load() || a.ctx.Err() != nil {
 		return checkpoint.ErrNotRunning
 	}
+	a.bmu.Lock()
+	a.bopts[id] = o
+	a.bmu.Unlock()
 	for _, t := range a.srcs {
 		t.mu.Lock()
 		t.barriers = append(t.barriers, id)
@@ -365,9 +373,35 @@ func (a *Attempt) NotifyComplete(id int64) {
 	}
 }
 
-// NotifyAborted is a no-op: staging of aborted checkpoints is removed by
-// the uploader, and uploads are unpinned by the coordinator.
+// NotifyAborted forgets the barrier's options; staging of aborted
+// checkpoints is removed by the uploader, and uploads are unpinned by the
+// coordinator.
 func (a *Attempt) NotifyAborted(id int64) {}
+
+func (a *Attempt) barrierOptions(id int64) checkpoint.BarrierOptions {
+	a.bmu.Lock()
+	defer a.bmu.Unlock()
+	return a.bopts[id]
+}
+
+// ResumeSources lets sources stopped for a stop/cancel-with-savepoint emit
+// again (the savepoint failed; the job goes on).
+func (a *Attempt) ResumeSources() {
+	a.resumeN.Add(1)
+	for _, t := range a.srcs {
+		t.wake()
+	}
+}
+
+// DrainSources ends the input of every source now, as stop --drain does:
+// operators see the end of input (windows fire) and the job becomes ready
+// for its final snapshot (OnInputEnded).
+func (a *Attempt) DrainSources() {
+	a.drain.Store(true)
+	for _, t := range a.srcs {
+		t.wake()
+	}
+}
 
 func (a *Attempt) taskEnded() {
 	if int(a.ended.Add(1)) == len(a.tasks) && a.opts.OnInputEnded != nil {
@@ -522,6 +556,8 @@ type task struct {
 	wms        []int64
 	curWM      int64
 	srcWM      int64
+	stopped    bool
+	resumeSeen int64
 }
 
 func (t *task) wake() {
@@ -569,8 +605,13 @@ func (t *task) open(c *chainOp) error {
 		c.backend = b
 		ctx.Keyed = b
 		for _, imp := range imports {
-			err := b.Import(imp.dir, imp.r)
-			os.RemoveAll(imp.dir)
+			var err error
+			if imp.canon != nil {
+				err = checkpoint.RestoreCanonical(a.ctx, a.opts.Coordinator.Layout().FS, imp.canon, a.opts.Restore.ExclusiveDir, b, [2]int{imp.r.Start, imp.r.End})
+			} else {
+				err = b.Import(imp.dir, imp.r)
+				os.RemoveAll(imp.dir)
+			}
 			if err != nil {
 				return fmt.Errorf("redistributing keyed state: %w", err)
 			}
@@ -632,8 +673,9 @@ func restoreOperatorState(ctx context.Context, co *checkpoint.Coordinator, op *s
 // keyedImport is another subtask's restored database to take key groups
 // from (rescaling).
 type keyedImport struct {
-	dir string
-	r   keygroup.Range
+	dir   string
+	r     keygroup.Range
+	canon *snapshot.KeyGroupsHandle // a canonical savepoint's stream instead of dir
 }
 
 // restoreKeyed brings back a keyed operator subtask's state. When the
@@ -648,9 +690,16 @@ func restoreKeyed(ctx context.Context, co *checkpoint.Coordinator, op *snapshot.
 		if s.ManagedKeyedState == nil {
 			continue
 		}
+		if kh, ok := s.ManagedKeyedState.(*snapshot.KeyGroupsHandle); ok && kh.Variant == snapshot.TagSavepointKeyGroups {
+			old := keygroup.Range{Start: int(kh.Range.Start), End: int(kh.Range.Start + kh.Range.Count - 1)}
+			if overlap := old.Intersect(r); overlap.Len() > 0 {
+				imports = append(imports, keyedImport{r: overlap, canon: kh})
+			}
+			continue
+		}
 		h, ok := s.ManagedKeyedState.(*snapshot.IncrementalHandle)
 		if !ok {
-			return nil, fmt.Errorf("keyed state handle %v of subtask %d is not one the ckpt engine restores (only incremental Pebble handles)", s.ManagedKeyedState.Tag(), s.Index)
+			return nil, fmt.Errorf("keyed state handle %v of subtask %d is not one the ckpt engine restores (incremental Pebble handles and ckpt's canonical savepoints)", s.ManagedKeyedState.Tag(), s.Index)
 		}
 		old := keygroup.Range{Start: int(h.Range.Start), End: int(h.Range.Start + h.Range.Count - 1)}
 		if old == r && int(op.Parallelism) == v.Parallelism {
@@ -739,6 +788,16 @@ func (t *task) runSource() {
 		default:
 		}
 		t.control()
+		if t.stopped {
+			// Stopped at a savepoint barrier: emit nothing until resumed.
+			if !t.waitResumed() {
+				return
+			}
+			continue
+		}
+		if t.a.drain.Load() {
+			break
+		}
 		before := src.out
 		done, err := src.src.Emit(sourceCollector{src}, t.a.opts.BatchSize)
 		if err != nil {
@@ -773,6 +832,31 @@ type sourceCollector struct{ c *chainOp }
 
 func (s sourceCollector) Collect(r operator.Record) { s.c.out++; s.c.next.Collect(r) }
 
+// waitResumed blocks a stopped source until ResumeSources (true) or the end
+// of the attempt (false), still taking part in checkpoints.
+func (t *task) waitResumed() bool {
+	for {
+		if t.a.resumeN.Load() != t.resumeSeen {
+			t.resumeSeen = t.a.resumeN.Load()
+			t.stopped = false
+			return true
+		}
+		if t.a.drain.Load() {
+			t.stopped = false
+			return true
+		}
+		select {
+		case <-t.a.ctx.Done():
+			return false
+		case <-t.a.finish:
+			t.control()
+			return false
+		case <-t.poke:
+			t.control()
+		}
+	}
+}
+
 // idle waits, still taking part in checkpoints, until the attempt finishes.
 func (t *task) idle() {
 	for {
@@ -802,6 +886,10 @@ func (t *task) control() {
 	t.mu.Unlock()
 	for _, id := range bs {
 		t.snapshot(id, 0)
+		if t.a.barrierOptions(id).StopSources {
+			t.stopped = true
+			t.resumeSeen = t.a.resumeN.Load()
+		}
 	}
 	if done := t.a.completed.Load(); done > t.notified {
 		t.notified = done
@@ -968,7 +1056,7 @@ func (t *task) unblock() {
 func (t *task) snapshot(id int64, alignment time.Duration) {
 	start := time.Now()
 	t.router.broadcast(message{kind: kBarrier, id: id})
-	persist := t.a.opts.Coordinator.Layout().Enabled()
+	persist := t.a.opts.Coordinator.Layout().Enabled() || t.a.barrierOptions(id).Savepoint != nil
 	job := uploadJob{id: id, alignment: alignment}
 	for _, c := range t.ops {
 		var st operator.State
@@ -1018,6 +1106,7 @@ func (t *task) uploader() {
 	for j := range t.uploads {
 		start := time.Now()
 		ack := checkpoint.TaskAck{CheckpointID: j.id, Sync: j.sync, Alignment: j.alignment}
+		sp := t.a.barrierOptions(j.id).Savepoint
 		for i, p := range j.pending {
 			c := j.backends[i]
 			dir := filepath.Join(t.a.opts.LocalDir, "staging", fmt.Sprintf("chk-%d-op%d-%d", j.id, c.v.Index, t.subtask))
@@ -1050,7 +1139,9 @@ func (t *task) uploader() {
 			}
 			var res checkpoint.SubtaskResult
 			var err error
-			if co.Layout().Enabled() {
+			if sp != nil {
+				res, err = checkpoint.UploadSavepoint(t.a.ctx, co.Layout().FS, sp, j.id, s)
+			} else if co.Layout().Enabled() {
 				res, err = checkpoint.Upload(t.a.ctx, co.Layout(), co.Registry(), j.id, t.a.opts.Incremental, s)
 			} else {
 				res = checkpoint.SubtaskResult{Vertex: s.Vertex, Subtask: s.Subtask}
