@@ -570,9 +570,13 @@ func (a *App) helpView(w int) string {
 		screenKeys = top.Keys().Bindings()
 	}
 	cols := [][]key.Binding{a.ctx.Global.Keymap().Bindings()}
-	// Split long screen keymaps into columns of at most 9 rows.
+	// Split long screen keymaps into columns as tall as the body allows
+	// (the overlay's frame, title and commands take 9 rows), at least 9:
+	// fewer, taller columns fit a narrow terminal.
+	_, bh := a.bodySize()
+	per := max(9, bh-9)
 	for len(screenKeys) > 0 {
-		n := min(9, len(screenKeys))
+		n := min(per, len(screenKeys))
 		cols = append(cols, screenKeys[:n])
 		screenKeys = screenKeys[n:]
 	}

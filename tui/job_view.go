@@ -31,7 +31,6 @@ func (s *Job) View() string {
 		return th.Muted.Render(" " + s.ctx.Spinner() + " asking " + text.Sanitize(s.ctx.TargetName) + " for job " + s.jobID + " …")
 	}
 	out := []string{s.headline(), s.tabs()}
-	body := max(s.h-headerRows, 1)
 	var rows []string
 	if s.err != nil {
 		rows = append(rows, th.Error.Render(text.Fit(" ✗ "+text.Sanitize(firstLine(s.err))+" — showing the last data, retrying", s.w)))
@@ -61,7 +60,6 @@ func (s *Job) View() string {
 		q := fmt.Sprintf(" CANCEL %s without a savepoint? Retained checkpoints follow its retention policy. y = cancel, any other key = keep it ", s.jobName())
 		view = overlayBottom(view, []string{th.StatusError.Render(text.Fit(q, s.w))}, s.h)
 	}
-	_ = body
 	return view
 }
 
