@@ -29,6 +29,7 @@ func newRunCmd() *cobra.Command {
 		configFile string
 		fromPath   string
 		allowNR    bool
+		claimMode  string
 		parallel   int
 		statsEvery time.Duration
 	)
@@ -73,6 +74,11 @@ snapshot); 2 usage; 3 job FAILED; 4 job CANCELED.`,
 			if allowNR {
 				over.Set(config.IgnoreUnclaimedState, "true", "-n")
 			}
+			if claimMode != "" {
+				if err := over.Set(config.ClaimMode, claimMode, "--claimMode"); err != nil {
+					return usagef("%v", err)
+				}
+			}
 			if parallel > 0 {
 				over.Set(config.Parallelism, fmt.Sprint(parallel), "-p")
 			}
@@ -84,6 +90,8 @@ snapshot); 2 usage; 3 job FAILED; 4 job CANCELED.`,
 	f.StringVar(&configFile, "config", "", "ckpt configuration file (YAML, Flink keys flat or nested)")
 	f.StringVarP(&fromPath, "fromSavepoint", "s", "", "restore from a checkpoint/savepoint dir or its _metadata (local or hdfs://)")
 	f.BoolVarP(&allowNR, "allowNonRestoredState", "n", false, "skip snapshot state that maps to no operator")
+	f.StringVar(&claimMode, "claimMode", "", "who owns the restored snapshot: NO_CLAIM (default), CLAIM or LEGACY")
+	f.StringVar(&claimMode, "restoreMode", "", "deprecated alias of --claimMode (Flink 1.15–1.20)")
 	f.IntVarP(&parallel, "parallelism", "p", 0, "default parallelism (parallelism.default)")
 	f.DurationVar(&statsEvery, "stats", 10*time.Second, "print throughput every interval (0 = never)")
 	return cmd
@@ -118,7 +126,11 @@ func runJob(ctx context.Context, path string, over *config.Config, log io.Writer
 	}
 	fmt.Fprintf(log, "job %s %q: %s\n", job.ID(), job.Name(), where)
 	if o.RestorePath != "" {
-		fmt.Fprintf(log, "restored from %s\n", o.RestorePath)
+		fmt.Fprintf(log, "restored from %s (checkpoint %d, %s); checkpoints continue at %d\n", o.RestorePath,
+			job.Restored().CheckpointID, o.ClaimMode, job.Restored().CheckpointID+1)
+		for _, u := range job.Skipped() {
+			fmt.Fprintf(log, "skipped state of operator %s: no operator of this job maps to it (--allowNonRestoredState)\n", u)
+		}
 	}
 	var tick <-chan time.Time
 	if statsEvery > 0 {

@@ -83,7 +83,10 @@ type Job struct {
 	err      error
 	subs     map[chan Event]struct{}
 	restored *snapshot.Metadata
-	failOver chan error
+	// skipped is restored state no operator takes (allowed with -n).
+	skipped       []runtime.UnmatchedOperator
+	reuseRestored bool
+	failOver      chan error
 	// drainTo is the savepoint a stop --drain ends with (the attempt's
 	// final snapshot); drainDone reports it.
 	drainTo   *checkpoint.SavepointTarget
@@ -133,8 +136,17 @@ func Submit(ctx context.Context, g *graph.Graph, cfg *config.Config, eo Options)
 		if err := runtime.CheckRestore(g, m, o.AllowNonRestored); err != nil {
 			return nil, fmt.Errorf("restoring from %s: %w", o.RestorePath, err)
 		}
+		j.skipped, _ = runtime.Unmatched(g, m)
 		j.restored = m
 		j.coord.SetNextID(m.CheckpointID + 1)
+		switch o.ClaimMode {
+		case "CLAIM", "LEGACY":
+			// The job takes the snapshot in as one of its checkpoints: new
+			// checkpoints reference its files; under CLAIM the job owns it
+			// and deletes it once subsumed, under LEGACY never.
+			j.coord.AddRestored(&checkpoint.Completed{ID: m.CheckpointID, Dir: m.ExclusiveDir, Metadata: m, Time: time.Now()}, o.ClaimMode == "CLAIM")
+			j.reuseRestored = true
+		}
 	}
 	if o.LocalDir != "" {
 		j.local = filepath.Join(o.LocalDir, "job-"+j.id)
@@ -150,6 +162,13 @@ func Submit(ctx context.Context, g *graph.Graph, cfg *config.Config, eo Options)
 	go j.loop()
 	return j, nil
 }
+
+// Skipped lists the snapshot state that was not restored because no
+// operator of the job maps to it (non-restored state allowed).
+func (j *Job) Skipped() []runtime.UnmatchedOperator { return j.skipped }
+
+// Restored is the snapshot the job started from (nil for a fresh start).
+func (j *Job) Restored() *snapshot.Metadata { return j.restored }
 
 // ID is the job ID (32 hex).
 func (j *Job) ID() string { return j.id }
@@ -340,7 +359,7 @@ func (j *Job) loop() {
 		j.mu.Unlock()
 	}
 	restore := j.restored
-	reuse := false
+	reuse := j.reuseRestored
 	for attempt := 0; ; attempt++ {
 		select { // a failover request of the previous attempt is spent
 		case <-j.failOver:

@@ -117,6 +117,8 @@ type Coordinator struct {
 	lastDone    time.Time
 	expected    int
 	stopped     bool
+	ownedMu     sync.Mutex
+	ownedShared []string // shared/ dirs of claimed snapshots
 	completeMu  sync.Mutex
 }
 
@@ -169,6 +171,15 @@ func (c *Coordinator) AddRestored(cp *Completed, owned bool) {
 	cp.Restored = !owned
 	if cp.Shared == nil {
 		cp.Shared = SharedURIs(cp.Metadata)
+	}
+	if owned && cp.Dir != "" {
+		// A claimed checkpoint's shared files live in its own job's
+		// shared/ directory; the job may delete them once unreferenced.
+		if _, isChk := snapshot.ParseCheckpointDirName(storage.Base(cp.Dir)); isChk {
+			c.ownedMu.Lock()
+			c.ownedShared = append(c.ownedShared, storage.Join(storage.Dir(cp.Dir), "shared"))
+			c.ownedMu.Unlock()
+		}
 	}
 	c.reg.Ref(cp.Shared)
 	c.completed = append(c.completed, cp)
@@ -553,14 +564,20 @@ func (c *Coordinator) discard(cp *Completed, why string) {
 }
 
 func (c *Coordinator) deleteShared(uris []string) {
-	if len(uris) == 0 || !c.layout.Enabled() {
+	if len(uris) == 0 {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	c.ownedMu.Lock()
+	owned := append([]string{c.layout.SharedDir()}, c.ownedShared...)
+	c.ownedMu.Unlock()
 	for _, u := range uris {
-		if storage.Within(c.layout.SharedDir(), u) {
-			c.layout.FS.RemoveAll(ctx, u)
+		for _, d := range owned {
+			if storage.Within(FlinkPath(d), u) || storage.Within(d, u) {
+				c.layout.FS.RemoveAll(ctx, u)
+				break
+			}
 		}
 	}
 }

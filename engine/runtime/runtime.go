@@ -21,6 +21,7 @@ import (
 	"os"
 	"path/filepath"
 	rtdebug "runtime/debug"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -244,31 +245,73 @@ func (a *Attempt) build() error {
 // operator with state must exist in g unless allowNonRestored, and max
 // parallelism must match. The error lists every unmatched operator.
 func CheckRestore(g *graph.Graph, m *snapshot.Metadata, allowNonRestored bool) error {
-	var unmatched []string
+	unmatched, err := Unmatched(g, m)
+	if err != nil {
+		return err
+	}
+	if len(unmatched) > 0 && !allowNonRestored {
+		var parts []string
+		for _, u := range unmatched {
+			parts = append(parts, u.String())
+		}
+		return fmt.Errorf("cannot map snapshot state to the job: no operator for %d operator(s) with state: %s "+
+			"(allow non-restored state, -n / --allowNonRestoredState, to skip it)", len(unmatched), strings.Join(parts, "; "))
+	}
+	return nil
+}
+
+// UnmatchedOperator is snapshot state that maps to no operator of the job.
+type UnmatchedOperator struct {
+	ID        snapshot.OperatorID
+	UID, Name string
+	StateSize int64
+}
+
+func (u UnmatchedOperator) String() string {
+	s := u.ID.String()
+	if u.UID != "" {
+		s += fmt.Sprintf(" (uid %q)", u.UID)
+	}
+	return s + fmt.Sprintf(", %d bytes of state", u.StateSize)
+}
+
+// Unmatched lists every operator of m with state that g has no operator
+// for (Flink names only the first; this names all, with uid and size). It
+// also fails on state that cannot be mapped at all (max parallelism
+// changed, keyed state on a non-keyed operator).
+func Unmatched(g *graph.Graph, m *snapshot.Metadata) ([]UnmatchedOperator, error) {
+	var out []UnmatchedOperator
 	for _, op := range m.Operators {
 		v := g.ByID(op.ID)
 		if v == nil {
-			if hasState(op) && !allowNonRestored {
-				label := op.ID.String()
-				if op.UID != "" {
-					label += fmt.Sprintf(" (uid %q)", op.UID)
+			if hasState(op) {
+				var size int64
+				for _, s := range op.Subtasks {
+					size += subtaskSize(s)
 				}
-				unmatched = append(unmatched, label)
+				out = append(out, UnmatchedOperator{ID: op.ID, UID: op.UID, Name: op.Name, StateSize: size})
 			}
 			continue
 		}
 		if hasState(op) && int(op.MaxParallelism) != v.MaxParallelism {
-			return fmt.Errorf("operator %s: the snapshot was taken with max parallelism %d, the job has %d; key groups cannot be remapped",
+			return nil, fmt.Errorf("operator %s: the snapshot was taken with max parallelism %d, the job has %d; key groups cannot be remapped",
 				v.Label(), op.MaxParallelism, v.MaxParallelism)
 		}
 		if !v.Keyed && hasKeyedState(op) {
-			return fmt.Errorf("operator %s has keyed state in the snapshot but is not keyed in the job (keyBy missing?)", v.Label())
+			return nil, fmt.Errorf("operator %s has keyed state in the snapshot but is not keyed in the job (keyBy missing?)", v.Label())
 		}
 	}
-	if len(unmatched) > 0 {
-		return fmt.Errorf("cannot map snapshot state to the job: no operator for %v (allow non-restored state to skip it)", unmatched)
+	return out, nil
+}
+
+func subtaskSize(s *snapshot.SubtaskState) int64 {
+	var n int64
+	for _, h := range []snapshot.Handle{s.ManagedOperatorState, s.RawOperatorState, s.ManagedKeyedState, s.RawKeyedState} {
+		if h != nil {
+			n += h.StateSize()
+		}
 	}
-	return nil
+	return n
 }
 
 func hasKeyedState(op *snapshot.OperatorState) bool {
