@@ -16,6 +16,7 @@ import (
 	"github.com/ckpt-dev/ckpt/engine/checkpoint"
 	"github.com/ckpt-dev/ckpt/engine/config"
 	"github.com/ckpt-dev/ckpt/peers"
+	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
 )
 
@@ -72,6 +73,18 @@ func crashChild() int {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "submit:", err)
 		return 1
+	}
+	if spDir := os.Getenv("CKPT_CRASH_SAVEPOINT"); spDir != "" {
+		// Kill the process in the middle of a savepoint's upload.
+		time.Sleep(200 * time.Millisecond)
+		checkpoint.UploadHook = func(id int64, uri string) {
+			if strings.Contains(uri, "savepoint-") {
+				killSelf()
+			}
+		}
+		job.Savepoint(context.Background(), spDir, snapshot.FormatNative)
+		fmt.Fprintln(os.Stderr, "savepoint completed without being killed")
+		return 3
 	}
 	st, err := job.Wait()
 	if st != Finished {
@@ -219,5 +232,31 @@ func assertNoNewerIncomplete(t *testing.T, base string, latest int64) {
 				t.Fatalf("LoadMetadata(%s) = %v, want a refusal", dir, err)
 			}
 		}
+	}
+}
+
+// A savepoint interrupted by SIGKILL leaves nothing that looks complete:
+// its directory has no _metadata, listing marks it incomplete, and
+// restoring from it is refused.
+func TestSavepointKilledMidUpload(t *testing.T) {
+	tmp := t.TempDir()
+	spDir := filepath.Join(tmp, "savepoints")
+	if !runCrashChild(t, filepath.Join(tmp, "ckpt"), filepath.Join(tmp, "local"), filepath.Join(tmp, "out"), "",
+		[]string{"CKPT_CRASH_SAVEPOINT=" + spDir}, 0) {
+		t.Fatal("the child was not killed")
+	}
+	sps, err := snapshot.ListSavepoints(context.Background(), storage.Default(), spDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sps) != 1 {
+		t.Fatalf("savepoint dirs: %+v", sps)
+	}
+	if sps[0].Complete {
+		t.Fatalf("%s looks complete after a kill mid-upload", sps[0].URI)
+	}
+	if _, err := checkpoint.LoadMetadata(context.Background(), storage.Default(), sps[0].URI); err == nil ||
+		!strings.Contains(err.Error(), "not a complete checkpoint or savepoint") {
+		t.Fatalf("restoring from the killed savepoint: %v", err)
 	}
 }

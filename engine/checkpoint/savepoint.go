@@ -67,6 +67,9 @@ func UploadSavepoint(ctx context.Context, fsys storage.FS, sp *SavepointTarget, 
 				if err := uploadFile(ctx, fsys, f.Path, storage.Join(sp.Dir, name)); err != nil {
 					return res, err
 				}
+				if UploadHook != nil {
+					UploadHook(id, storage.Join(sp.Dir, name))
+				}
 				res.StateSize += f.Size
 				private = append(private, snapshot.NamedHandle{LocalName: f.Name, Handle: snapshot.NewRelativeFileHandle(name, f.Size)})
 			}
@@ -80,6 +83,9 @@ func UploadSavepoint(ctx context.Context, fsys storage.FS, sp *SavepointTarget, 
 			name := NewHandleID()
 			if err := storage.WriteFile(ctx, fsys, storage.Join(sp.Dir, name), data, storage.CreateOptions{}); err != nil {
 				return res, err
+			}
+			if UploadHook != nil {
+				UploadHook(id, storage.Join(sp.Dir, name))
 			}
 			res.StateSize += int64(len(data))
 			res.State.ManagedKeyedState = snapshot.NewSavepointKeyGroupsHandle(r, offsets, snapshot.NewRelativeFileHandle(name, int64(len(data))))
