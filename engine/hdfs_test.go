@@ -3,9 +3,11 @@ package engine
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ckpt-dev/ckpt/engine/builtin"
 	"github.com/ckpt-dev/ckpt/engine/checkpoint"
@@ -53,6 +55,49 @@ func TestExactlyOnceOnHDFS(t *testing.T) {
 		})
 	}
 
+	t.Run("savepoint moved from local disk to HDFS", func(t *testing.T) {
+		const records = 12000
+		tmp := t.TempDir()
+		out := filepath.Join(tmp, "out")
+		job := submitCounts(t, out, records, 2, "")
+		time.Sleep(200 * time.Millisecond)
+		local, err := job.StopWithSavepoint(context.Background(), filepath.Join(tmp, "sp"), snapshot.FormatCanonical, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		remote := storage.Join(base, "moved", filepath.Base(local))
+		copyTree(t, local, remote)
+		if err := os.RemoveAll(local); err != nil {
+			t.Fatal(err)
+		}
+		resumed := submitCounts(t, out, records, 3, remote)
+		if st, err := resumed.Wait(); st != Finished {
+			t.Fatalf("%s %v", st, err)
+		}
+		if got, want := committed(t, out), reference(records, 53); strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Fatal(diff(got, want))
+		}
+	})
+
+	t.Run("savepoint on HDFS, rescaled resume", func(t *testing.T) {
+		const records = 12000
+		tmp := t.TempDir()
+		out := filepath.Join(tmp, "out")
+		job := submitCounts(t, out, records, 2, "")
+		time.Sleep(200 * time.Millisecond)
+		sp, err := job.StopWithSavepoint(context.Background(), storage.Join(base, "sp"), snapshot.FormatNative, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resumed := submitCounts(t, out, records, 1, sp)
+		if st, err := resumed.Wait(); st != Finished {
+			t.Fatalf("%s %v", st, err)
+		}
+		if got, want := committed(t, out), reference(records, 53); strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Fatal(diff(got, want))
+		}
+	})
+
 	t.Run("retained checkpoint layout", func(t *testing.T) {
 		dir := storage.Join(base, "retained")
 		job, chk := runUntilCheckpoints(t, dir, 2)
@@ -84,4 +129,29 @@ func TestExactlyOnceOnHDFS(t *testing.T) {
 			t.Fatal("no shared SST files referenced")
 		}
 	})
+}
+
+// copyTree copies a snapshot directory between filesystems (local ↔ HDFS).
+func copyTree(t *testing.T, from, to string) {
+	t.Helper()
+	ctx := context.Background()
+	fsys := storage.Default()
+	err := fsys.Walk(ctx, from, func(fi storage.FileInfo) error {
+		rel := strings.TrimPrefix(strings.TrimPrefix(fi.URI, from), "/")
+		dst := to
+		if rel != "" {
+			dst = storage.Join(to, rel)
+		}
+		if fi.IsDir {
+			return fsys.MkdirAll(ctx, dst)
+		}
+		data, err := storage.ReadAll(ctx, fsys, fi.URI)
+		if err != nil {
+			return err
+		}
+		return storage.WriteFile(ctx, fsys, dst, data, storage.CreateOptions{})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
