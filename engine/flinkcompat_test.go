@@ -153,3 +153,36 @@ func TestFlinkLoadsOurMetadata(t *testing.T) {
 		}
 	}
 }
+
+// Real Flink's loader also reads our savepoints, canonical and native, and
+// sees them as savepoints of that format.
+func TestFlinkLoadsOurSavepoints(t *testing.T) {
+	if why := peers.Tools(); why != "" {
+		peers.Unavailable(t, "%s", why)
+	}
+	tmp := t.TempDir()
+	job, err := Submit(context.Background(), countsJob(filepath.Join(tmp, "out"), 0, 500, 20000, 2, nil), cfg(t, "parallelism.default=2"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { job.Cancel(); job.Wait() }()
+	time.Sleep(300 * time.Millisecond)
+	for _, format := range []snapshot.SavepointFormat{snapshot.FormatCanonical, snapshot.FormatNative} {
+		sp, err := job.Savepoint(context.Background(), filepath.Join(tmp, "sp"), format)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fm, err := peers.FlinkLoadMetadata(t, peers.FlinkVersion2, sp, 1)
+		if err != nil {
+			t.Fatalf("Flink %s could not load our %s savepoint %s: %v", peers.FlinkVersion2, format, sp, err)
+		}
+		if !fm.Savepoint || !strings.Contains(strings.ToUpper(fm.CheckpointType), "SAVEPOINT") {
+			t.Errorf("%s: Flink sees type %q savepoint=%v", format, fm.CheckpointType, fm.Savepoint)
+		}
+		for _, op := range fm.Operators {
+			if op.UID == "count" && op.StateSize == 0 {
+				t.Errorf("%s: Flink sees no keyed state size", format)
+			}
+		}
+	}
+}
