@@ -196,18 +196,30 @@ func TestControlAgainstServe(t *testing.T) {
 		}
 	}
 
-	// Savepoints and stop are not in the engine yet: a clear error, exit 1.
-	_, errOut := ck(t, ExitError, "savepoint", id, filepath.Join(tmp, "sp"))
-	if !strings.Contains(errOut, "triggering a savepoint is not supported by this engine yet") {
-		t.Errorf("savepoint: %s", errOut)
+	// Savepoints in both formats, then dispose the canonical one.
+	spRe := regexp.MustCompile(`Savepoint completed\. Path: (\S+)`)
+	var canonical string
+	for _, typ := range []string{"canonical", "native"} {
+		out, _ = ck(t, ExitOK, "savepoint", id, filepath.Join(tmp, typ), "-type", typ)
+		m := spRe.FindStringSubmatch(out)
+		if m == nil || !strings.HasPrefix(m[1], filepath.Join(tmp, typ)+"/savepoint-"+id[:6]+"-") {
+			t.Fatalf("savepoint %s:\n%s", typ, out)
+		}
+		if typ == "canonical" {
+			canonical = m[1]
+		}
 	}
-	_, errOut = ck(t, ExitError, "savepoint", id)
+	out, _ = ck(t, ExitOK, "savepoint", id, filepath.Join(tmp, "detached"), "--detached")
+	if !regexp.MustCompile(`trigger id: [0-9a-f]{32}`).MatchString(out) {
+		t.Errorf("detached savepoint:\n%s", out)
+	}
+	_, errOut := ck(t, ExitError, "savepoint", id)
 	if !strings.Contains(errOut, "Property [target-directory] must be provided") {
 		t.Errorf("savepoint without a directory: %s", errOut)
 	}
-	_, errOut = ck(t, ExitError, "stop", "-p", filepath.Join(tmp, "sp"), id)
-	if !strings.Contains(errOut, `could not stop with a savepoint job "`+id+`"`) || !strings.Contains(errOut, "not supported by this engine yet") {
-		t.Errorf("stop: %s", errOut)
+	out, _ = ck(t, ExitOK, "savepoint", "-d", canonical)
+	if _, err := os.Stat(canonical); !os.IsNotExist(err) || !strings.Contains(out, "disposed") {
+		t.Errorf("dispose %s: %v\n%s", canonical, err, out)
 	}
 
 	// Dispose a savepoint (a real Flink one copied in) and refuse a non-savepoint.
@@ -263,7 +275,15 @@ func TestControlAgainstServe(t *testing.T) {
 	if !strings.Contains(out, "FAILS") || !strings.Contains(errOut, "fails even with -n") {
 		t.Errorf("max parallelism change:\n%s\n%s", out, errOut)
 	}
-	ck(t, ExitOK, "cancel", resumed)
+	out, _ = ck(t, ExitOK, "stop", "-p", filepath.Join(tmp, "stop"), resumed)
+	if m := spRe.FindStringSubmatch(out); m == nil || !strings.Contains(out, `Suspending job "`+resumed+`" with a CANONICAL savepoint.`) ||
+		!strings.HasPrefix(m[1], filepath.Join(tmp, "stop")+"/savepoint-") {
+		t.Errorf("stop:\n%s", out)
+	}
+	out, _ = ck(t, ExitOK, "list", "-a")
+	if st := listed(t, out)[resumed]; st != "FINISHED" {
+		t.Errorf("after stop: %s\n%s", st, out)
+	}
 
 	// Errors.
 	for _, tc := range []struct {

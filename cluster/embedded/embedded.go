@@ -24,7 +24,6 @@ import (
 
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/engine"
-	"github.com/ckpt-dev/ckpt/engine/checkpoint"
 	"github.com/ckpt-dev/ckpt/engine/config"
 	"github.com/ckpt-dev/ckpt/engine/event"
 	"github.com/ckpt-dev/ckpt/engine/spec"
@@ -473,44 +472,92 @@ func failure(class string, err error) *cluster.Failure {
 	return &cluster.Failure{Class: class, StackTrace: class + ": " + err.Error()}
 }
 
-// TriggerSavepoint implements cluster.Cluster.
+// TriggerSavepoint implements cluster.Cluster: a savepoint of the running
+// job (engine.Job.Savepoint), or with CancelJob Flink's cancel-with-savepoint
+// (engine.Job.CancelWithSavepoint, atomic here: nothing after the
+// savepoint's barrier is emitted).
 func (c *Cluster) TriggerSavepoint(ctx context.Context, jobID string, req cluster.SavepointRequest) (cluster.Trigger, error) {
-	if _, err := c.job(jobID); err != nil {
+	j, err := c.job(jobID)
+	if err != nil {
 		return cluster.Trigger{}, err
 	}
 	if err := checkFormat(req.Format); err != nil {
 		return cluster.Trigger{}, err
 	}
-	if _, err := c.savepointDir(req.TargetDir, "target-directory"); err != nil {
+	dir, err := j.savepointDir(req.TargetDir, "target-directory")
+	if err != nil {
 		return cluster.Trigger{}, err
 	}
-	return cluster.Trigger{}, cluster.NotSupported("triggering a savepoint")
+	id, op, created := j.operationFor(cluster.SavepointTrigger, req.TriggerID)
+	if created {
+		format := formatOf(req.Format)
+		j.tracker.expectSavepoint(string(format), cluster.TypeSavepoint)
+		go func() {
+			var loc string
+			var err error
+			if req.CancelJob {
+				loc, err = j.eng.CancelWithSavepoint(context.Background(), dir, format)
+			} else {
+				loc, err = j.eng.Savepoint(context.Background(), dir, format)
+			}
+			finishSavepoint(op, loc, err)
+		}()
+	}
+	return cluster.Trigger{Kind: cluster.SavepointTrigger, JobID: jobID, ID: id}, nil
+}
+
+// StopWithSavepoint implements cluster.Cluster (engine.Job.StopWithSavepoint):
+// the operation completes when the savepoint is written and the job FINISHED.
+func (c *Cluster) StopWithSavepoint(ctx context.Context, jobID string, req cluster.StopRequest) (cluster.Trigger, error) {
+	j, err := c.job(jobID)
+	if err != nil {
+		return cluster.Trigger{}, err
+	}
+	if err := checkFormat(req.Format); err != nil {
+		return cluster.Trigger{}, err
+	}
+	dir, err := j.savepointDir(req.TargetDir, "targetDirectory")
+	if err != nil {
+		return cluster.Trigger{}, err
+	}
+	id, op, created := j.operationFor(cluster.SavepointTrigger, req.TriggerID)
+	if created {
+		format := formatOf(req.Format)
+		j.tracker.expectSavepoint(string(format), cluster.TypeSyncSavepoint)
+		go func() {
+			loc, err := j.eng.StopWithSavepoint(context.Background(), dir, format, req.Drain)
+			finishSavepoint(op, loc, err)
+		}()
+	}
+	return cluster.Trigger{Kind: cluster.SavepointTrigger, JobID: jobID, ID: id}, nil
+}
+
+func formatOf(f cluster.SavepointFormat) snapshot.SavepointFormat {
+	if f == cluster.Native {
+		return snapshot.FormatNative
+	}
+	return snapshot.FormatCanonical
+}
+
+func finishSavepoint(op *operation, loc string, err error) {
+	if err != nil {
+		op.finish("", 0, failure("org.apache.flink.runtime.checkpoint.CheckpointException", err))
+		return
+	}
+	op.finish(loc, 0, nil)
 }
 
 // savepointDir is the target directory of a savepoint: the request's, else
-// the cluster's default, else Flink's error naming both.
-func (c *Cluster) savepointDir(target, property string) (string, error) {
+// the job's execution.checkpointing.savepoint-dir (from the cluster, the
+// spec or the submission), else Flink's error naming both.
+func (j *job) savepointDir(target, property string) (string, error) {
 	if target != "" {
 		return target, nil
 	}
-	if d := c.opts.Config.Get(config.SavepointDir); d != "" {
+	if d := j.eng.Options().Checkpointing.SavepointDir; d != "" {
 		return d, nil
 	}
 	return "", cluster.Errorf(cluster.ErrBadRequest, "Config key [%s] is not set. Property [%s] must be provided.", config.SavepointDir, property)
-}
-
-// StopWithSavepoint implements cluster.Cluster.
-func (c *Cluster) StopWithSavepoint(ctx context.Context, jobID string, req cluster.StopRequest) (cluster.Trigger, error) {
-	if _, err := c.job(jobID); err != nil {
-		return cluster.Trigger{}, err
-	}
-	if err := checkFormat(req.Format); err != nil {
-		return cluster.Trigger{}, err
-	}
-	if _, err := c.savepointDir(req.TargetDir, "targetDirectory"); err != nil {
-		return cluster.Trigger{}, err
-	}
-	return cluster.Trigger{}, cluster.NotSupported("stop with savepoint")
 }
 
 func checkFormat(f cluster.SavepointFormat) error {
@@ -780,7 +827,7 @@ func (c *Cluster) SubmitSpec(ctx context.Context, name string, data []byte, req 
 		ended: make(chan struct{})}
 	events, _ := eng.Subscribe()
 	if rp := eng.Options().RestorePath; rp != "" {
-		j.tracker.setRestored(c.restored(ctx, rp, submitted))
+		j.tracker.setRestored(restored(eng, rp, submitted))
 	}
 	c.mu.Lock()
 	c.jobs[eng.ID()] = j
@@ -790,13 +837,12 @@ func (c *Cluster) SubmitSpec(ctx context.Context, name string, data []byte, req 
 	return eng.ID(), nil
 }
 
-// restored describes the snapshot a job started from (latest.restored).
-func (c *Cluster) restored(ctx context.Context, p string, at time.Time) *cluster.RestoredCheckpoint {
+// restored describes the snapshot a job started from (latest.restored),
+// from the metadata the engine restored.
+func restored(eng *engine.Job, p string, at time.Time) *cluster.RestoredCheckpoint {
 	r := &cluster.RestoredCheckpoint{RestoreTime: at, ExternalPath: p}
-	lctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	m, err := checkpoint.LoadMetadata(lctx, c.fs, p)
-	if err != nil {
+	m := eng.Restored()
+	if m == nil {
 		return r
 	}
 	r.ID = m.CheckpointID

@@ -521,3 +521,83 @@ pipeline:
 		t.Errorf("overview %+v", ov)
 	}
 }
+
+// TestSavepoints: savepoints in both formats into a directory or the
+// configured default, cancel-with-savepoint, stop-with-savepoint (FINISHED,
+// a SYNC_SAVEPOINT), and a resume from the stop savepoint — with the
+// statistics Flink would show for each.
+func TestSavepoints(t *testing.T) {
+	c, dir := newCluster(t)
+	ctx := context.Background()
+	wait := func(t *testing.T, tr cluster.Trigger) *cluster.Operation {
+		t.Helper()
+		wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		defer cancel()
+		op, err := cluster.Wait(wctx, c, tr)
+		if err != nil {
+			t.Fatalf("%s %s: %v", tr.Kind, tr.ID, err)
+		}
+		return op
+	}
+	local := func(p string) string { return strings.TrimPrefix(p, "file://") }
+	id := submit(t, c, countsSpec, cluster.RunRequest{})
+	waitFor(t, "a checkpoint", func() bool { st, _ := c.Checkpoints(ctx, id); return st.Counts.Completed >= 1 })
+
+	if _, err := c.TriggerSavepoint(ctx, id, cluster.SavepointRequest{}); !errors.Is(err, cluster.ErrBadRequest) ||
+		!strings.Contains(err.Error(), "Property [target-directory] must be provided") {
+		t.Errorf("no directory and no default: %v", err)
+	}
+	for _, f := range []cluster.SavepointFormat{cluster.Canonical, cluster.Native} {
+		target := filepath.Join(dir, "sp-"+strings.ToLower(string(f)))
+		tr, err := c.TriggerSavepoint(ctx, id, cluster.SavepointRequest{TargetDir: target, Format: f})
+		if err != nil {
+			t.Fatal(err)
+		}
+		loc := wait(t, tr).Location
+		if filepath.Dir(local(loc)) != target || !strings.HasPrefix(filepath.Base(loc), "savepoint-"+id[:6]+"-") {
+			t.Errorf("%s savepoint at %s", f, loc)
+		}
+		if _, err := os.Stat(filepath.Join(local(loc), "_metadata")); err != nil {
+			t.Error(err)
+		}
+		st, _ := c.Checkpoints(ctx, id)
+		sp := st.LatestSavepoint
+		if sp == nil || !sp.Savepoint || sp.SavepointFormat != string(f) || sp.Type != cluster.TypeSavepoint || sp.ExternalPath != loc {
+			t.Errorf("latest savepoint %+v, want %s at %s", sp, f, loc)
+		}
+	}
+
+	// Stop with a savepoint: FINISHED, a SYNC_SAVEPOINT.
+	tr, err := c.StopWithSavepoint(ctx, id, cluster.StopRequest{TargetDir: filepath.Join(dir, "stop")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopped := wait(t, tr).Location
+	j, _ := c.Job(ctx, id)
+	st, _ := c.Checkpoints(ctx, id)
+	if j.Status != cluster.JobFinished || st.LatestSavepoint.Type != cluster.TypeSyncSavepoint || st.LatestSavepoint.ExternalPath != stopped {
+		t.Fatalf("after stop: %s, latest savepoint %+v", j.Status, st.LatestSavepoint)
+	}
+	if _, err := c.StopWithSavepoint(ctx, id, cluster.StopRequest{TargetDir: dir}); err != nil {
+		t.Fatal(err) // accepted; fails as an operation (the job is not running)
+	}
+
+	// Resume from it, with the savepoint directory from the spec's
+	// configuration; then cancel with a savepoint there.
+	withDefault := strings.Replace(countsSpec, "config:\n", "config:\n  execution.checkpointing.savepoint-dir: "+filepath.Join(dir, "default")+"\n", 1)
+	id2 := submit(t, c, withDefault, cluster.RunRequest{SavepointPath: stopped})
+	waitFor(t, "a checkpoint after the resume", func() bool { st, _ := c.Checkpoints(ctx, id2); return st.Counts.Completed >= 1 })
+	st2, _ := c.Checkpoints(ctx, id2)
+	if r := st2.LatestRestored; r == nil || !r.Savepoint || r.ID != st.LatestSavepoint.ID || r.ExternalPath != stopped {
+		t.Errorf("restored %+v, want savepoint %d at %s", r, st.LatestSavepoint.ID, stopped)
+	}
+	tr, err = c.TriggerSavepoint(ctx, id2, cluster.SavepointRequest{CancelJob: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc := wait(t, tr).Location
+	if filepath.Dir(local(loc)) != filepath.Join(dir, "default") {
+		t.Errorf("savepoint into the default directory: %s", loc)
+	}
+	waitFor(t, "CANCELED", func() bool { j, _ := c.Job(ctx, id2); return j.Status == cluster.JobCanceled })
+}

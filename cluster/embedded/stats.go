@@ -135,8 +135,13 @@ func (s *summary) stat() cluster.Stat {
 		P50: percentile(w, .50), P90: percentile(w, .90), P95: percentile(w, .95), P99: percentile(w, .99), P999: percentile(w, .999)}
 }
 
+// expected is what the adapter asked of the next savepoint to start: the
+// engine's events say only that it is a savepoint.
+type expected struct{ format, typ string }
+
 type tracker struct {
 	mu       sync.Mutex
+	expect   []expected
 	chains   []chain
 	opChain  map[string]int // operator ID → chain index
 	total    int            // subtasks (tasks) of the job
@@ -163,6 +168,14 @@ func newTracker(g *graph.Graph) *tracker {
 	return t
 }
 
+// expectSavepoint records the format and type (SAVEPOINT, SYNC_SAVEPOINT)
+// of a savepoint about to be triggered.
+func (t *tracker) expectSavepoint(format, typ string) {
+	t.mu.Lock()
+	t.expect = append(t.expect, expected{format, typ})
+	t.mu.Unlock()
+}
+
 func (t *tracker) setRestored(r *cluster.RestoredCheckpoint) {
 	t.mu.Lock()
 	t.restored = r
@@ -180,6 +193,10 @@ func (t *tracker) observe(e event.Event) {
 			trigger: e.Time, subs: map[[2]int]*subAck{}, typ: cluster.TypeCheckpoint}
 		if e.Savepoint {
 			cp.typ, cp.format = cluster.TypeSavepoint, string(cluster.Canonical)
+			if len(t.expect) > 0 {
+				cp.format, cp.typ = t.expect[0].format, t.expect[0].typ
+				t.expect = t.expect[1:]
+			}
 		}
 		t.all[cp.id] = cp
 		t.history = append(t.history, cp)
