@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ckpt-dev/ckpt/engine"
+	"github.com/ckpt-dev/ckpt/engine/catalog"
 	"github.com/ckpt-dev/ckpt/engine/config"
 	"github.com/ckpt-dev/ckpt/engine/event"
 	"github.com/ckpt-dev/ckpt/engine/spec"
@@ -30,6 +32,7 @@ func newRunCmd() *cobra.Command {
 		fromPath   string
 		allowNR    bool
 		claimMode  string
+		catalogDir string
 		parallel   int
 		statsEvery time.Duration
 	)
@@ -82,7 +85,10 @@ snapshot); 2 usage; 3 job FAILED; 4 job CANCELED.`,
 			if parallel > 0 {
 				over.Set(config.Parallelism, fmt.Sprint(parallel), "-p")
 			}
-			return runJob(cmd.Context(), args[0], over, cmd.ErrOrStderr(), statsEvery)
+			if catalogDir == "" && os.Getenv("CKPT_STATE_DIR") != "" {
+				catalogDir, _ = catalog.DefaultDir()
+			}
+			return runJobWith(cmd.Context(), args[0], over, cmd.ErrOrStderr(), statsEvery, catalogDir)
 		},
 	}
 	f := cmd.Flags()
@@ -93,14 +99,33 @@ snapshot); 2 usage; 3 job FAILED; 4 job CANCELED.`,
 	f.StringVar(&claimMode, "claimMode", "", "who owns the restored snapshot: NO_CLAIM (default), CLAIM or LEGACY")
 	f.StringVar(&claimMode, "restoreMode", "", "deprecated alias of --claimMode (Flink 1.15–1.20)")
 	f.IntVarP(&parallel, "parallelism", "p", 0, "default parallelism (parallelism.default)")
+	f.StringVar(&catalogDir, "catalog", "", "remember the job in this catalog directory (default: $CKPT_STATE_DIR/catalog when set)")
 	f.DurationVar(&statsEvery, "stats", 10*time.Second, "print throughput every interval (0 = never)")
 	return cmd
 }
 
 func runJob(ctx context.Context, path string, over *config.Config, log io.Writer, statsEvery time.Duration) error {
+	return runJobWith(ctx, path, over, log, statsEvery, "")
+}
+
+func runJobWith(ctx context.Context, path string, over *config.Config, log io.Writer, statsEvery time.Duration, catalogDir string) error {
 	s, err := spec.Load(path)
 	if err != nil {
 		return err
+	}
+	eo := engine.Options{}
+	if catalogDir != "" {
+		cat, err := catalog.Open(catalogDir)
+		if err != nil {
+			// Another ckpt holds it, or it is unreadable: run anyway.
+			fmt.Fprintf(log, "ckpt run: warning: job not recorded: %v\n", err)
+		} else {
+			defer cat.Close()
+			eo.Catalog = cat
+			if text, err := os.ReadFile(path); err == nil {
+				eo.Spec = string(text)
+			}
+		}
 	}
 	cfg, err := s.Configure(over)
 	if err != nil {
@@ -113,7 +138,7 @@ func runJob(ctx context.Context, path string, over *config.Config, log io.Writer
 	if err != nil {
 		return err
 	}
-	job, err := engine.Submit(ctx, g, cfg, engine.Options{})
+	job, err := engine.Submit(ctx, g, cfg, eo)
 	if err != nil {
 		return err
 	}

@@ -21,6 +21,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ckpt-dev/ckpt/engine/catalog"
 	"github.com/ckpt-dev/ckpt/engine/checkpoint"
 	"github.com/ckpt-dev/ckpt/engine/config"
 	"github.com/ckpt-dev/ckpt/engine/event"
@@ -59,6 +60,11 @@ type Options struct {
 	BatchSize, Credits int
 	// CacheEntries bounds each value state's write-back cache.
 	CacheEntries int
+	// Catalog, when set, remembers the job (status, checkpoints,
+	// savepoints, restore source) across ckpt restarts.
+	Catalog *catalog.Catalog
+	// Spec is the job spec's text, kept in the catalog.
+	Spec string
 }
 
 // Job is a submitted job.
@@ -159,6 +165,13 @@ func Submit(ctx context.Context, g *graph.Graph, cfg *config.Config, eo Options)
 	}
 	j.ctx, j.cancel = context.WithCancel(context.Background())
 	j.started = time.Now()
+	if eo.Catalog != nil {
+		err := eo.Catalog.Put(catalog.Job{ID: j.id, Name: g.Name, Spec: eo.Spec, Config: cfg.Map(), Status: string(Initializing),
+			Start: j.started, CheckpointDir: j.coord.Layout().JobDir, RestoredFrom: o.RestorePath})
+		if err != nil {
+			return nil, fmt.Errorf("recording the job in the catalog: %w", err)
+		}
+	}
 	go j.loop()
 	return j, nil
 }
@@ -236,6 +249,24 @@ func (j *Job) emit(e Event) {
 		e.Time = time.Now()
 	}
 	e.JobID = j.id
+	if c := j.eopts.Catalog; c != nil && (e.Kind == event.CheckpointCompleted || e.Kind == event.JobStatusChanged) {
+		c.Update(j.id, func(r *catalog.Job) {
+			switch {
+			case e.Kind == event.JobStatusChanged:
+				r.Status = e.Status
+				if Status(e.Status).Terminal() {
+					r.End = e.Time
+					if j.err != nil {
+						r.Failure = j.err.Error()
+					}
+				}
+			case e.Savepoint:
+				r.Savepoints = append(r.Savepoints, e.Path)
+			case e.Path != "":
+				r.LatestCheckpoint, r.LatestCheckpointID = e.Path, e.CheckpointID
+			}
+		})
+	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	for ch := range j.subs {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ckpt-dev/ckpt/engine/catalog"
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
 )
@@ -140,5 +141,41 @@ func TestStopWithSavepointDrain(t *testing.T) {
 	}
 	if len(committed(t, out)) == 0 {
 		t.Fatal("nothing committed after stop --drain")
+	}
+}
+
+// With a catalog, the job is remembered with its status, latest checkpoint
+// and savepoints, and the record survives reopening the catalog.
+func TestCatalogRecordsJob(t *testing.T) {
+	tmp := t.TempDir()
+	cat, err := catalog.Open(filepath.Join(tmp, "catalog"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	job, err := Submit(context.Background(), countsJob(filepath.Join(tmp, "out"), 6000, 11, 20000, 2, nil), cfg(t,
+		"execution.checkpointing.interval=40ms", "execution.checkpointing.dir="+filepath.Join(tmp, "ckpt")),
+		Options{Catalog: cat, Spec: "name: counts\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "RUNNING", func() bool { return job.Status() == Running })
+	time.Sleep(100 * time.Millisecond)
+	sp, err := job.Savepoint(context.Background(), filepath.Join(tmp, "sp"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := job.Wait(); st != Finished {
+		t.Fatal(st)
+	}
+	cat.Close()
+	cat, _ = catalog.Open(filepath.Join(tmp, "catalog"))
+	defer cat.Close()
+	rec, ok, err := cat.Get(job.ID())
+	if err != nil || !ok {
+		t.Fatalf("no record: %v", err)
+	}
+	if rec.Status != "FINISHED" || rec.Name != "counts" || rec.Spec == "" || rec.LatestCheckpoint == "" ||
+		len(rec.Savepoints) != 1 || rec.Savepoints[0] != sp || rec.End.IsZero() || rec.CheckpointDir != job.CheckpointDir() {
+		t.Fatalf("record %+v", rec)
 	}
 }
