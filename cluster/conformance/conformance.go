@@ -274,7 +274,7 @@ func (s *suite) shape(t *testing.T, name string, body []byte) {
 		if typ == "null" || !present(got, parentOf(k)) {
 			continue // optional object absent here (e.g. no failed checkpoint yet)
 		}
-		if got[k] != typ && !(flinkrest.IsPercentile(k) && (got[k] == "number" || got[k] == "string")) {
+		if got[k] != typ && !(flinkrest.IsFlexNumber(k) && (got[k] == "number" || got[k] == "string")) {
 			t.Errorf("%s: key %q: Flink sends %s, %s sends %q", name, k, typ, s.tg.Name, got[k])
 		}
 	}

@@ -59,26 +59,27 @@ func shapeOf(prefix string, v any, out map[string]string) {
 // setType records a key's type; null and another type merge to that type
 // (Flink writes null for absent objects, e.g. latest.savepoint), and a
 // percentile sent as a number by one element and as "NaN" by another is a
-// number.
+// number (see IsFlexNumber).
 func setType(out map[string]string, k, typ string) {
 	if typ == "null" {
 		if _, ok := out[k]; ok {
 			return
 		}
 	}
-	if prev, ok := out[k]; ok && IsPercentile(k) && prev != typ && (prev == "number" || typ == "number") {
+	if prev, ok := out[k]; ok && IsFlexNumber(k) && prev != typ && (prev == "number" || typ == "number") {
 		out[k] = "number"
 		return
 	}
 	out[k] = typ
 }
 
-// IsPercentile reports whether key is a percentile of a StatsSummaryDto
-// (p50 … p999), which Flink writes as a number or as the string "NaN".
-func IsPercentile(key string) bool {
+// IsFlexNumber reports whether key is a double Flink may write as a number
+// or as the string "NaN": a percentile of a StatsSummaryDto (p50 … p999)
+// or a vertex's accumulated-busy-time.
+func IsFlexNumber(key string) bool {
 	i := strings.LastIndexByte(key, '.')
 	switch key[i+1:] {
-	case "p50", "p90", "p95", "p99", "p999":
+	case "p50", "p90", "p95", "p99", "p999", "accumulated-busy-time":
 		return true
 	}
 	return false
