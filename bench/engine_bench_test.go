@@ -61,8 +61,8 @@ type run struct {
 	// in the window: less sensitive than wall-clock rates to other load on
 	// a shared machine.
 	cpuPerMRec time.Duration
-	syncs     []time.Duration
-	completed int
+	syncs      []time.Duration
+	completed  int
 }
 
 // measure runs the sum job for warmup+window and counts what reached the
