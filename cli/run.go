@@ -227,9 +227,15 @@ func formatEvent(e event.Event) string {
 	ts := stamp(e.Time)
 	switch e.Kind {
 	case event.CheckpointCompleted:
+		if e.Savepoint {
+			return fmt.Sprintf("%s savepoint %d COMPLETED %6s  %s  %s", ts, e.CheckpointID, ms(e.Duration), size(e.StateSize), e.Path)
+		}
 		return fmt.Sprintf("%s chk-%-4d COMPLETED %6s  full %s, uploaded %s  sync %s async %s align %s",
 			ts, e.CheckpointID, ms(e.Duration), size(e.StateSize), size(e.Checkpointed), ms(e.SyncDuration), ms(e.AsyncDuration), ms(e.Alignment))
 	case event.CheckpointFailed:
+		if e.Savepoint {
+			return fmt.Sprintf("%s savepoint %d FAILED %6s  %s", ts, e.CheckpointID, ms(e.Duration), e.Cause)
+		}
 		return fmt.Sprintf("%s chk-%-4d FAILED    %6s  %s", ts, e.CheckpointID, ms(e.Duration), e.Cause)
 	case event.CheckpointDiscarded:
 		return fmt.Sprintf("%s chk-%-4d discarded (%s)", ts, e.CheckpointID, e.Cause)
