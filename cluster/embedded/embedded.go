@@ -2,8 +2,8 @@
 // this process: a small job manager that holds several engine jobs,
 // submits them from job specs (the "jars" of this cluster), tracks their
 // checkpoint statistics from the engine's events, and runs manual
-// checkpoints and disposals as asynchronous operations with trigger ids,
-// as Flink's JobManager does. `ckpt serve` puts Flink's REST API in front
+// checkpoints, savepoints, stop-with-savepoint and disposals as
+// asynchronous operations with trigger ids, as Flink's JobManager does. `ckpt serve` puts Flink's REST API in front
 // of it (cluster/restserver).
 package embedded
 
