@@ -1121,8 +1121,9 @@ func (t *task) snapshot(id int64, alignment time.Duration) {
 			p, err := c.backend.Snapshot()
 			if err != nil {
 				// A failed local snapshot declines the checkpoint; the
-				// job goes on.
-				t.enqueue(uploadJob{id: id, snaps: []checkpoint.OperatorSnapshot{{Vertex: -1}}})
+				// job goes on. Snapshots already taken for operators
+				// earlier in the chain are released by the uploader.
+				t.enqueue(uploadJob{id: id, snaps: []checkpoint.OperatorSnapshot{{Vertex: -1}}, pending: job.pending, backends: job.backends})
 				return
 			}
 			job.pending = append(job.pending, p)
@@ -1138,6 +1139,11 @@ func (t *task) enqueue(j uploadJob) {
 	select {
 	case t.uploads <- j:
 	case <-t.a.ctx.Done():
+		// Nobody will write these snapshots: release them, or closing the
+		// backends would wait for them forever.
+		for _, p := range j.pending {
+			p.Abandon()
+		}
 		panic(errStopped)
 	}
 }
@@ -1150,6 +1156,11 @@ func (t *task) uploader() {
 		start := time.Now()
 		ack := checkpoint.TaskAck{CheckpointID: j.id, Sync: j.sync, Alignment: j.alignment}
 		sp := t.a.barrierOptions(j.id).Savepoint
+		for _, s := range j.snaps {
+			if s.Vertex < 0 {
+				ack.Err = fmt.Errorf("task %s could not snapshot its state locally", t.name)
+			}
+		}
 		for i, p := range j.pending {
 			c := j.backends[i]
 			dir := filepath.Join(t.a.opts.LocalDir, "staging", fmt.Sprintf("chk-%d-op%d-%d", j.id, c.v.Index, t.subtask))
