@@ -111,7 +111,9 @@ func TestTriggerPacing(t *testing.T) {
 			if len(rt.triggers) < 3 {
 				t.Fatalf("only %d checkpoints triggered", len(rt.triggers))
 			}
-			if rt.maxInFlight != tt.wantMaxPar {
+			// Never more than allowed; with room for three, at least two
+			// overlap even on a loaded machine.
+			if rt.maxInFlight > tt.wantMaxPar || (tt.wantMaxPar > 1 && rt.maxInFlight < 2) {
 				t.Errorf("max in flight %d, want %d", rt.maxInFlight, tt.wantMaxPar)
 			}
 			if tt.minGapAfter > 0 {

@@ -186,20 +186,25 @@ func TestSnapshotSyncPhaseIsConstant(t *testing.T) {
 	b := open(t, t.TempDir(), 0)
 	defer b.Close()
 	s, _ := Value(b, "v", Int64{})
-	for i := 0; i < 200000; i++ {
-		s.Put(fmt.Sprintf("k%d", i), int64(i))
+	// The best of a few rounds, so a scheduling hiccup on a loaded machine
+	// does not count; an O(dirty keys) phase takes tens of ms every time.
+	best := time.Hour
+	for round := 0; round < 5; round++ {
+		for i := 0; i < 200000; i++ {
+			s.Put(fmt.Sprintf("k%d", i), int64(i+round))
+		}
+		start := time.Now()
+		p, err := b.Snapshot()
+		best = min(best, time.Since(start))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Abandon(); err != nil {
+			t.Fatal(err)
+		}
 	}
-	start := time.Now()
-	p, err := b.Snapshot()
-	sync := time.Since(start)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Abandon(); err != nil {
-		t.Fatal(err)
-	}
-	if sync > 20*time.Millisecond {
-		t.Fatalf("synchronous phase took %s for 200k dirty keys", sync)
+	if best > 5*time.Millisecond {
+		t.Fatalf("synchronous phase took at best %s for 200k dirty keys", best)
 	}
 }
 
