@@ -51,20 +51,39 @@ func (s *syncBuffer) String() string {
 // given -D settings and returns its URL; it stops at the end of the test.
 func startServe(t *testing.T, settings map[string]string, specs ...string) (string, *syncBuffer) {
 	t.Helper()
+	return launchServe(t, serveOptions{cfg: configOf(t, settings), specs: specs})
+}
+
+// startServeWith is startServe with a catalog directory.
+func startServeWith(t *testing.T, settings map[string]string, catalogDir string) string {
+	t.Helper()
+	u, log := launchServe(t, serveOptions{cfg: configOf(t, settings), catalogDir: catalogDir})
+	if !strings.Contains(log.String(), "recording jobs in "+catalogDir) {
+		t.Errorf("serve log:\n%s", log.String())
+	}
+	return u
+}
+
+func configOf(t *testing.T, settings map[string]string) *config.Config {
+	t.Helper()
 	cfg := config.New()
 	for k, v := range settings {
 		if err := cfg.Set(k, v, "test"); err != nil {
 			t.Fatal(err)
 		}
 	}
+	return cfg
+}
+
+func launchServe(t *testing.T, o serveOptions) (string, *syncBuffer) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	urls := make(chan string, 1)
 	log := &syncBuffer{}
 	done := make(chan error, 1)
-	go func() {
-		done <- serve(ctx, serveOptions{address: "127.0.0.1", port: 0, cfg: cfg, specs: specs,
-			ready: func(u string) { urls <- u }}, log)
-	}()
+	o.address, o.port = "127.0.0.1", 0
+	o.ready = func(u string) { urls <- u }
+	go func() { done <- serve(ctx, o, log) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -580,4 +599,32 @@ func TestListFormat(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "list-scheduled.json.golden", js.String())
+}
+
+// TestServeCatalog: jobs recorded by one ckpt serve are listed by the next
+// (cancelled at the first one's shutdown), with the checkpoint to resume from.
+func TestServeCatalog(t *testing.T) {
+	tmp := t.TempDir()
+	settings := map[string]string{
+		config.CheckpointDir: "file://" + filepath.Join(tmp, "ckpt"),
+	}
+	spec := writeSpec(t, controlSpec)
+	catalogDir := filepath.Join(tmp, "catalog")
+	var id string
+	t.Run("first", func(t *testing.T) {
+		url := startServeWith(t, settings, catalogDir)
+		_, out, _ := runCkpt(t, "submit", "-m", url, spec)
+		id = submittedID(t, out)
+		waitCheckpoints(t, url, id, 1)
+	})
+	url := startServeWith(t, settings, catalogDir)
+	code, out, errOut := runCkpt(t, "list", "-a", "-m", url)
+	if code != ExitOK || listed(t, out)[id] != "CANCELED" {
+		t.Fatalf("list -a after a restart: %d\n%s%s", code, out, errOut)
+	}
+	st := waitCheckpoints(t, url, id, 1)
+	code, out, errOut = runCkpt(t, "submit", "-m", url, "-s", st.LatestCompleted.ExternalPath, spec)
+	if code != ExitOK {
+		t.Fatalf("resume from the remembered checkpoint: %d\n%s%s", code, out, errOut)
+	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/cluster/embedded"
 	"github.com/ckpt-dev/ckpt/cluster/restserver"
+	"github.com/ckpt-dev/ckpt/engine/catalog"
 	"github.com/ckpt-dev/ckpt/engine/config"
 	"github.com/ckpt-dev/ckpt/storage"
 )
@@ -33,6 +34,9 @@ type serveOptions struct {
 	specs   []string
 	verbose bool
 	fs      storage.FS // nil = storage.Default()
+	// catalogDir, when set, is the engine's job catalog: jobs are recorded
+	// there and those of earlier runs are listed (read-only).
+	catalogDir string
 	// ready, when set, is told the URL once the server listens (tests).
 	ready func(url string)
 }
@@ -64,7 +68,11 @@ it listens, like --address and --port (loopback:8081 by default: anyone who
 can reach the port can cancel jobs and delete savepoints).
 
 SIGINT/SIGTERM stop the server and cancel running jobs; their retained
-checkpoints are kept or deleted per each job's retention policy.`,
+checkpoints are kept or deleted per each job's retention policy. With
+--catalog (or $CKPT_STATE_DIR) jobs are recorded in the engine's catalog, and
+a restarted serve lists those of earlier runs with their latest checkpoint
+and savepoints (read-only; a job that was running when its process died shows
+as SUSPENDED), so ckpt submit -s can resume them.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.cfg = config.New()
 			if configFile != "" {
@@ -93,6 +101,9 @@ checkpoints are kept or deleted per each job's retention policy.`,
 				o.address = "127.0.0.1"
 			}
 			o.specs = args
+			if o.catalogDir == "" && os.Getenv("CKPT_STATE_DIR") != "" {
+				o.catalogDir, _ = catalog.DefaultDir()
+			}
 			// Checkpoints, savepoints and restores go through the same
 			// storage as the other commands (local paths, hdfs:// with the
 			// storage flags).
@@ -108,6 +119,7 @@ checkpoints are kept or deleted per each job's retention policy.`,
 	f.StringArrayVarP(&dyn, "define", "D", nil, "cluster configuration key=value (Flink key names, repeatable)")
 	f.StringVar(&configFile, "config", "", "configuration file (YAML, Flink keys flat or nested)")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "log every REST request on stderr")
+	f.StringVar(&o.catalogDir, "catalog", "", "remember jobs in this catalog directory and list those of earlier runs (default: $CKPT_STATE_DIR/catalog when set)")
 	return cmd
 }
 
@@ -135,19 +147,33 @@ func serve(ctx context.Context, o serveOptions, log io.Writer) error {
 			fmt.Fprintf(log, "ckpt serve: warning: unknown configuration key %q (ignored by the engine)\n", k)
 		}
 	}
-	c := embedded.New(embedded.Options{Config: o.cfg, FS: o.fs, Version: "ckpt-" + Version, Commit: Version})
+	opts := embedded.Options{Config: o.cfg, FS: o.fs, Version: "ckpt-" + Version, Commit: Version}
+	if o.catalogDir != "" {
+		cat, err := catalog.Open(o.catalogDir)
+		if err != nil {
+			// Another ckpt holds it, or it is unreadable: serve anyway.
+			fmt.Fprintf(log, "ckpt serve: warning: jobs not recorded: %v\n", err)
+		} else {
+			defer cat.Close()
+			opts.Catalog = cat
+		}
+	}
+	c := embedded.New(opts)
+	if opts.Catalog != nil {
+		fmt.Fprintf(log, "ckpt serve: recording jobs in %s (%d from earlier runs)\n", o.catalogDir, c.Remembered())
+	}
 	addr := net.JoinHostPort(o.address, strconv.Itoa(o.port))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("ckpt serve: cannot listen on %s: %w", addr, err)
 	}
-	var opts restserver.Options
+	var ropts restserver.Options
 	if o.verbose {
-		opts.Log = func(format string, a ...any) {
+		ropts.Log = func(format string, a ...any) {
 			fmt.Fprintf(log, "%s %s\n", time.Now().Format("15:04:05.000"), fmt.Sprintf(format, a...))
 		}
 	}
-	srv := &http.Server{Handler: restserver.New(c, opts), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: restserver.New(c, ropts), ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	url := "http://" + ln.Addr().String()

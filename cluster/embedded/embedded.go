@@ -24,6 +24,7 @@ import (
 
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/engine"
+	"github.com/ckpt-dev/ckpt/engine/catalog"
 	"github.com/ckpt-dev/ckpt/engine/config"
 	"github.com/ckpt-dev/ckpt/engine/event"
 	"github.com/ckpt-dev/ckpt/engine/spec"
@@ -51,6 +52,9 @@ type Options struct {
 	// OperationRetention is how long finished operations can be polled
 	// (Flink's rest.async.store-duration, default 5 min).
 	OperationRetention time.Duration
+	// Catalog, when set, records every job (engine.Options.Catalog) and
+	// makes the jobs of earlier processes visible, read-only.
+	Catalog *catalog.Catalog
 }
 
 // Cluster is the embedded engine as a cluster.Cluster.
@@ -64,6 +68,8 @@ type Cluster struct {
 	artifacts map[string]*artifact
 	disposals map[string]*operation
 	closed    bool
+	// remembered are the catalog's jobs when the cluster started.
+	remembered map[string]catalog.Job
 }
 
 var _ cluster.Cluster = (*Cluster)(nil)
@@ -134,8 +140,20 @@ func New(opts Options) *Cluster {
 	if fs == nil {
 		fs = storage.Default()
 	}
-	return &Cluster{opts: opts, fs: fs, jobs: map[string]*job{}, artifacts: map[string]*artifact{},
-		disposals: map[string]*operation{}}
+	c := &Cluster{opts: opts, fs: fs, jobs: map[string]*job{}, artifacts: map[string]*artifact{},
+		disposals: map[string]*operation{}, remembered: map[string]catalog.Job{}}
+	if opts.Catalog != nil {
+		// Unreadable records only cost the history; the cluster works.
+		c.loadRemembered()
+	}
+	return c
+}
+
+// Remembered is the number of jobs of earlier processes the catalog holds.
+func (c *Cluster) Remembered() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.remembered)
 }
 
 // Close cancels every running job and waits (up to ctx) until they ended.
@@ -206,6 +224,19 @@ func (c *Cluster) Overview(ctx context.Context) (*cluster.Overview, error) {
 			used += w
 		}
 	}
+	for id, r := range c.remembered {
+		if c.jobs[id] != nil {
+			continue
+		}
+		switch rememberedStatus(r) {
+		case cluster.JobFinished:
+			o.JobsFinished++
+		case cluster.JobCanceled:
+			o.JobsCancelled++
+		case cluster.JobFailed:
+			o.JobsFailed++
+		}
+	}
 	o.SlotsAvailable = max(0, o.SlotsTotal-used)
 	return o, nil
 }
@@ -228,7 +259,7 @@ func (c *Cluster) Jobs(ctx context.Context) ([]cluster.JobSummary, error) {
 	c.mu.Lock()
 	ids := append([]string(nil), c.order...)
 	c.mu.Unlock()
-	out := make([]cluster.JobSummary, 0, len(ids))
+	out := c.rememberedSummaries()
 	now := time.Now()
 	for _, id := range ids {
 		j, err := c.job(id)
@@ -258,6 +289,9 @@ func (j *job) lastModification() time.Time {
 // Job implements cluster.Cluster.
 func (c *Cluster) Job(ctx context.Context, jobID string) (*cluster.Job, error) {
 	j, err := c.job(jobID)
+	if r, ok := c.rememberedFor(jobID, err); ok {
+		return rememberedDetail(r), nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -344,6 +378,9 @@ func (c *Cluster) detail(j *job, now time.Time) *cluster.Job {
 // Exceptions implements cluster.Cluster.
 func (c *Cluster) Exceptions(ctx context.Context, jobID string) (*cluster.Exceptions, error) {
 	j, err := c.job(jobID)
+	if r, ok := c.rememberedFor(jobID, err); ok {
+		return rememberedExceptions(r), nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -359,6 +396,9 @@ func (c *Cluster) Exceptions(ctx context.Context, jobID string) (*cluster.Except
 // Checkpoints implements cluster.Cluster.
 func (c *Cluster) Checkpoints(ctx context.Context, jobID string) (*cluster.CheckpointStats, error) {
 	j, err := c.job(jobID)
+	if r, ok := c.rememberedFor(jobID, err); ok {
+		return rememberedStats(r), nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -368,6 +408,9 @@ func (c *Cluster) Checkpoints(ctx context.Context, jobID string) (*cluster.Check
 // CheckpointConfig implements cluster.Cluster.
 func (c *Cluster) CheckpointConfig(ctx context.Context, jobID string) (*cluster.CheckpointConfig, error) {
 	j, err := c.job(jobID)
+	if _, ok := c.rememberedFor(jobID, err); ok {
+		return nil, cluster.Errorf(cluster.ErrNotFound, "job %s ran in an earlier ckpt process: its checkpoint configuration is not kept", jobID)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -391,6 +434,9 @@ func (c *Cluster) CheckpointConfig(ctx context.Context, jobID string) (*cluster.
 // CheckpointDetail implements cluster.Cluster.
 func (c *Cluster) CheckpointDetail(ctx context.Context, jobID string, id int64) (*cluster.Checkpoint, error) {
 	j, err := c.job(jobID)
+	if _, ok := c.rememberedFor(jobID, err); ok {
+		return nil, cluster.Errorf(cluster.ErrNotFound, "Could not find checkpointing statistics for checkpoint %d (job %s ran in an earlier ckpt process).", id, jobID)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -404,6 +450,9 @@ func (c *Cluster) CheckpointDetail(ctx context.Context, jobID string, id int64) 
 // CheckpointSubtasks implements cluster.Cluster.
 func (c *Cluster) CheckpointSubtasks(ctx context.Context, jobID string, id int64, vertexID string) (*cluster.VertexCheckpoint, error) {
 	j, err := c.job(jobID)
+	if _, ok := c.rememberedFor(jobID, err); ok {
+		return nil, cluster.Errorf(cluster.ErrNotFound, "Could not find checkpointing statistics for checkpoint %d (job %s ran in an earlier ckpt process).", id, jobID)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -438,6 +487,9 @@ func (j *job) operationFor(kind cluster.TriggerKind, triggerID string) (string, 
 // TriggerCheckpoint implements cluster.Cluster.
 func (c *Cluster) TriggerCheckpoint(ctx context.Context, jobID string, req cluster.CheckpointRequest) (cluster.Trigger, error) {
 	j, err := c.job(jobID)
+	if r, ok := c.rememberedFor(jobID, err); ok {
+		return cluster.Trigger{}, notRunningHere(r)
+	}
 	if err != nil {
 		return cluster.Trigger{}, err
 	}
@@ -478,6 +530,9 @@ func failure(class string, err error) *cluster.Failure {
 // savepoint's barrier is emitted).
 func (c *Cluster) TriggerSavepoint(ctx context.Context, jobID string, req cluster.SavepointRequest) (cluster.Trigger, error) {
 	j, err := c.job(jobID)
+	if r, ok := c.rememberedFor(jobID, err); ok {
+		return cluster.Trigger{}, notRunningHere(r)
+	}
 	if err != nil {
 		return cluster.Trigger{}, err
 	}
@@ -510,6 +565,9 @@ func (c *Cluster) TriggerSavepoint(ctx context.Context, jobID string, req cluste
 // the operation completes when the savepoint is written and the job FINISHED.
 func (c *Cluster) StopWithSavepoint(ctx context.Context, jobID string, req cluster.StopRequest) (cluster.Trigger, error) {
 	j, err := c.job(jobID)
+	if r, ok := c.rememberedFor(jobID, err); ok {
+		return cluster.Trigger{}, notRunningHere(r)
+	}
 	if err != nil {
 		return cluster.Trigger{}, err
 	}
@@ -669,6 +727,12 @@ func (c *Cluster) Poll(ctx context.Context, t cluster.Trigger) (*cluster.Operati
 // Cancel implements cluster.Cluster.
 func (c *Cluster) Cancel(ctx context.Context, jobID string) error {
 	j, err := c.job(jobID)
+	if r, ok := c.rememberedFor(jobID, err); ok {
+		if rememberedStatus(r) == cluster.JobCanceled {
+			return nil
+		}
+		return notRunningHere(r)
+	}
 	if err != nil {
 		return err
 	}
@@ -812,13 +876,14 @@ func (c *Cluster) SubmitSpec(ctx context.Context, name string, data []byte, req 
 		c.mu.Unlock()
 		return "", cluster.Errorf(cluster.ErrConflict, "the cluster is shutting down")
 	}
-	if req.JobID != "" && c.jobs[strings.ToLower(req.JobID)] != nil {
+	if _, old := c.remembered[strings.ToLower(req.JobID)]; req.JobID != "" && (c.jobs[strings.ToLower(req.JobID)] != nil || old) {
 		c.mu.Unlock()
 		return "", cluster.Errorf(cluster.ErrConflict, "Job %s already exists", req.JobID)
 	}
 	c.mu.Unlock()
 	submitted := time.Now()
-	eng, err := engine.Submit(ctx, g, cfg, engine.Options{JobID: strings.ToLower(req.JobID), FS: c.opts.FS})
+	eng, err := engine.Submit(ctx, g, cfg, engine.Options{JobID: strings.ToLower(req.JobID), FS: c.opts.FS,
+		Catalog: c.opts.Catalog, Spec: string(data)})
 	if err != nil {
 		return "", cluster.Errorf(cluster.ErrBadRequest, "%v", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ckpt-dev/ckpt/cluster"
+	"github.com/ckpt-dev/ckpt/engine/catalog"
 	"github.com/ckpt-dev/ckpt/engine/config"
 	"github.com/ckpt-dev/ckpt/engine/event"
 	"github.com/ckpt-dev/ckpt/engine/graph"
@@ -600,4 +601,107 @@ func TestSavepoints(t *testing.T) {
 		t.Errorf("savepoint into the default directory: %s", loc)
 	}
 	waitFor(t, "CANCELED", func() bool { j, _ := c.Job(ctx, id2); return j.Status == cluster.JobCanceled })
+}
+
+// TestCatalog: with the engine's catalog, a restarted cluster still lists
+// the jobs of the earlier process — ended ones with their status, one that
+// was running when its process died as SUSPENDED — with their latest
+// checkpoint and savepoint, read-only; and resumes from them.
+func TestCatalog(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	cfg := config.New()
+	cfg.Set(config.CheckpointDir, "file://"+filepath.Join(dir, "checkpoints"), "test")
+	cfg.Set(config.Retention, "RETAIN_ON_CANCELLATION", "test")
+	open := func() *catalog.Catalog {
+		cat, err := catalog.Open(filepath.Join(dir, "catalog"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cat
+	}
+
+	// First process: a job with checkpoints and a savepoint, cancelled at close.
+	cat := open()
+	c := New(Options{Config: cfg, Catalog: cat})
+	id := submit(t, c, countsSpec, cluster.RunRequest{})
+	waitFor(t, "a checkpoint", func() bool { st, _ := c.Checkpoints(ctx, id); return st.Counts.Completed >= 1 })
+	tr, err := c.TriggerSavepoint(ctx, id, cluster.SavepointRequest{TargetDir: filepath.Join(dir, "sp")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, time.Minute)
+	op, err := cluster.Wait(wctx, c, tr)
+	cancel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cctx, cancel := context.WithTimeout(ctx, time.Minute)
+	if err := c.Close(cctx); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	before, _ := c.Checkpoints(ctx, id)
+	// A job of a process that died while it ran: its record still says RUNNING.
+	const crashed = "0123456789abcdef0123456789abcdef"
+	if err := cat.Put(catalog.Job{ID: crashed, Name: "counts", Status: "RUNNING", Start: time.Now().Add(-time.Hour), Spec: countsSpec,
+		LatestCheckpoint: "/data/ckpt/" + crashed + "/chk-41", LatestCheckpointID: 41}); err != nil {
+		t.Fatal(err)
+	}
+	cat.Close()
+
+	// Second process.
+	cat = open()
+	defer cat.Close()
+	c2 := New(Options{Config: cfg, Catalog: cat})
+	defer func() {
+		cctx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		c2.Close(cctx)
+	}()
+	if c2.Remembered() != 2 {
+		t.Fatalf("remembered %d jobs, want 2", c2.Remembered())
+	}
+	jobs, _ := c2.Jobs(ctx)
+	status := map[string]cluster.JobStatus{}
+	for _, j := range jobs {
+		status[j.ID] = j.Status
+	}
+	if status[id] != cluster.JobCanceled || status[crashed] != cluster.JobSuspended {
+		t.Fatalf("remembered jobs %+v", jobs)
+	}
+	j, err := c2.Job(ctx, id)
+	if err != nil || len(j.Vertices) != 2 || j.Vertices[1].Operators[0].UID != "counter" || j.Vertices[0].Parallelism != 2 || j.End.IsZero() {
+		t.Errorf("remembered detail %+v %v", j, err)
+	}
+	st, err := c2.Checkpoints(ctx, id)
+	if err != nil || st.LatestCompleted == nil || st.LatestCompleted.ExternalPath != before.LatestCompleted.ExternalPath ||
+		st.LatestCompleted.ID != before.LatestCompleted.ID || st.LatestSavepoint == nil || st.LatestSavepoint.ExternalPath != op.Location {
+		t.Errorf("remembered statistics %+v %v; want checkpoint %+v and savepoint %s", st, err, before.LatestCompleted, op.Location)
+	}
+	if st, _ := c2.Checkpoints(ctx, crashed); st.LatestCompleted == nil || st.LatestCompleted.ID != 41 {
+		t.Errorf("crashed job's statistics %+v", st)
+	}
+	if err := c2.Cancel(ctx, crashed); !errors.Is(err, cluster.ErrConflict) || !strings.Contains(err.Error(), "earlier ckpt process") {
+		t.Errorf("cancel of a remembered job: %v", err)
+	}
+	if err := c2.Cancel(ctx, id); err != nil {
+		t.Errorf("cancel of a remembered CANCELED job succeeds, as in Flink: %v", err)
+	}
+	if _, err := c2.TriggerSavepoint(ctx, id, cluster.SavepointRequest{TargetDir: dir}); !errors.Is(err, cluster.ErrConflict) {
+		t.Errorf("savepoint of a remembered job: %v", err)
+	}
+	if ov, _ := c2.Overview(ctx); ov.JobsCancelled != 1 || ov.JobsRunning != 0 {
+		t.Errorf("overview %+v", ov)
+	}
+	// Resume the remembered job from its savepoint; its ID stays taken.
+	id2 := submit(t, c2, countsSpec, cluster.RunRequest{SavepointPath: op.Location})
+	waitFor(t, "the resumed job's checkpoint", func() bool { st, _ := c2.Checkpoints(ctx, id2); return st.Counts.Completed >= 1 })
+	a, _ := c2.UploadArtifact(ctx, "counts.yaml", strings.NewReader(countsSpec))
+	if _, err := c2.RunArtifact(ctx, a.ID, cluster.RunRequest{JobID: id}); !errors.Is(err, cluster.ErrConflict) {
+		t.Errorf("reusing a remembered job's ID: %v", err)
+	}
+	if jobs, _ := c2.Jobs(ctx); len(jobs) != 3 {
+		t.Errorf("jobs %+v", jobs)
+	}
 }
