@@ -460,26 +460,46 @@ func (c *Client) send(ctx context.Context, method, p, contentType string, body [
 	op := method + " " + full
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, full, rd)
-	if err != nil {
-		return &cluster.Error{Kind: cluster.ErrBadRequest, Op: op, Message: err.Error()}
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return c.transportError(op, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
-	if err != nil {
-		return c.transportError(op, err)
+	var (
+		resp  *http.Response
+		data  []byte
+		delay = 50 * time.Millisecond
+	)
+	for {
+		var rd io.Reader
+		if body != nil {
+			rd = bytes.NewReader(body)
+		}
+		req, err := http.NewRequestWithContext(ctx, method, full, rd)
+		if err != nil {
+			return &cluster.Error{Kind: cluster.ErrBadRequest, Op: op, Message: err.Error()}
+		}
+		if contentType != "" {
+			req.Header.Set("Content-Type", contentType)
+		}
+		req.Header.Set("Accept", "application/json")
+		resp, err = c.http.Do(req)
+		if err != nil {
+			return c.transportError(op, err)
+		}
+		data, err = io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
+		resp.Body.Close()
+		if err != nil {
+			return c.transportError(op, err)
+		}
+		// 503 is Flink's answer while the dispatcher's leader is being
+		// elected (a JobManager starting or failing over): the request was
+		// not handled, so it is retried within the call's bound.
+		if resp.StatusCode != http.StatusServiceUnavailable {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return &cluster.Error{Kind: cluster.ErrUnreachable, Op: op, Status: resp.StatusCode,
+				Message: errorMessage(data) + fmt.Sprintf(" (still after %v)", c.timeout)}
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, time.Second)
 	}
 	if len(data) > maxResponse {
 		return &cluster.Error{Op: op, Message: fmt.Sprintf("response larger than %d MB", maxResponse>>20)}

@@ -434,6 +434,34 @@ func TestLenientNumbers(t *testing.T) {
 	}
 }
 
+// TestRetriesLeaderElection: Flink answers 503 while its dispatcher's
+// leader is being elected; the client retries within the call's bound and
+// gives up with ErrUnreachable and Flink's message when it lasts.
+func TestRetriesLeaderElection(t *testing.T) {
+	const busy = `{"errors":["Service temporarily unavailable due to an ongoing leader election. Please refresh."]}`
+	calls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls++
+		if calls <= 2 || r.URL.Path == "/jobs/overview" {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			w.Write([]byte(busy))
+			return
+		}
+		w.Write([]byte(`{"flink-version":"2.3.0","taskmanagers":1}`))
+	}))
+	defer srv.Close()
+	c, _ := New(srv.URL, Options{Timeout: 700 * time.Millisecond})
+	o, err := c.Overview(context.Background())
+	if err != nil || o.Version != "2.3.0" || calls != 3 {
+		t.Fatalf("overview after two 503s: %+v %v (%d calls)", o, err, calls)
+	}
+	start := time.Now()
+	_, err = c.Jobs(context.Background())
+	if !errors.Is(err, cluster.ErrUnreachable) || !strings.Contains(err.Error(), "leader election") || time.Since(start) > 3*time.Second {
+		t.Errorf("a lasting election: %v after %v", err, time.Since(start))
+	}
+}
+
 func TestErrorMessage(t *testing.T) {
 	for _, tc := range []struct{ body, want string }{
 		{`{"errors":["org.apache.flink.runtime.rest.NotFoundException: Job x not found\n\tat a.b(C.java:1)"]}`, "Job x not found"},
