@@ -146,6 +146,11 @@ func Run(t *testing.T, tg Target) {
 		t.Fatal(err)
 	}
 	s := &suite{tg: tg, c: c, http: &http.Client{Timeout: 30 * time.Second}}
+	// The client rides out a JobManager's leader election (503s); the raw
+	// calls below do not, so the suite starts once the target answers.
+	if _, err := c.Overview(context.Background()); err != nil {
+		t.Fatalf("%s does not answer: %v", tg.Name, err)
+	}
 	steps := []struct {
 		name string
 		f    func(t *testing.T)
