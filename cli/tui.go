@@ -28,7 +28,7 @@ func init() {
 		root.PersistentFlags().String("theme", "", "TUI theme: auto, dark, light, high-contrast, mono (default from the config, else auto)")
 		// Local to the root command: the actions (list, savepoint, …) have
 		// their own -m, whose default is localhost:8081, not the embedded engine.
-		root.Flags().StringP("jobmanager", "m", "", "TUI target: a REST endpoint (host:port or http(s)://host:port of a Flink JobManager or `ckpt serve`), "+
+		root.Flags().StringP("jobmanager", "m", "", "TUI `target`: a REST endpoint (host:port or http(s)://host:port of a Flink JobManager or ckpt serve), "+
 			"or \""+embeddedTarget+"\" (default $"+JobManagerEnv+", else the embedded engine in this process)")
 	})
 }
