@@ -51,12 +51,18 @@ var (
 	hdfsSkip    string // reason the peer is unavailable (skip, or fail under Required)
 	hdfsErr     error  // the peer should have run but failed to start
 	hdfsStarted string // work dir of the JVM this binary started, "" if none
+	// hdfsLifeline is the write end of the started JVM's stdin. Only this
+	// process holds it (os.Pipe sets close-on-exec, so no other child
+	// inherits it): when the test binary ends — however, SIGKILL of it or
+	// of its process group included — the kernel closes it and the JVM,
+	// seeing EOF, exits (peers/hdfs/src/dev/ckpt/peer/Lifeline.java).
+	hdfsLifeline *os.File
 )
 
 // HDFS returns the real HDFS for this test binary: the one named by
 // CKPT_HDFS_ADDR/CKPT_HDFS_CONF_DIR if set, else one started on first use
-// (once per test binary; a watchdog stops its JVM when the binary exits, and
-// StopHDFS stops it at once). Without Java/Maven it skips loudly, or fails
+// (once per test binary; its JVM exits when the binary does, however it
+// ends, and StopHDFS stops it at once). Without Java/Maven it skips loudly, or fails
 // under CI=true / CKPT_REQUIRE_PEERS=1. A peer that should start but does
 // not fails the test, with the log's tail.
 func HDFS(t testing.TB) *HDFSPeer {
@@ -99,11 +105,19 @@ func startHDFS() (*HDFSPeer, string, error) {
 	script := filepath.Join(Dir(), "hdfs")
 	// Resolving the classpath needs Maven Central (once; cached in ~/.m2).
 	// Failing that is "unavailable", like a missing Maven.
-	if err := runLogged(10*time.Minute, filepath.Join(work, "prepare.log"), "bash", filepath.Join(script, "prepare.sh")); err != nil {
+	if err := runLogged(10*time.Minute, filepath.Join(work, "prepare.log"), nil, "bash", filepath.Join(script, "prepare.sh")); err != nil {
 		return nil, fmt.Sprintf("resolving the Maven classpath failed (%v); see %s", err, filepath.Join(work, "prepare.log")), nil
 	}
 	startLog := filepath.Join(work, "start.log")
-	err := runLogged(5*time.Minute, startLog, "bash", filepath.Join(script, "start.sh"), work, "--watch", strconv.Itoa(os.Getpid()))
+	// The lifeline exists before the JVM does, so there is no moment in
+	// which the binary can die and leave the JVM behind.
+	lifeR, lifeW, err := os.Pipe()
+	if err != nil {
+		return nil, "", err
+	}
+	hdfsLifeline = lifeW
+	err = runLogged(5*time.Minute, startLog, lifeR, "bash", filepath.Join(script, "start.sh"), work, "--lifeline")
+	lifeR.Close() // the JVM holds its own copy
 	hdfsStarted = work
 	if err != nil {
 		return nil, "", fmt.Errorf("peers/hdfs/start.sh: %v\n%s", err, tail(startLog, 40))
@@ -118,14 +132,18 @@ func startHDFS() (*HDFSPeer, string, error) {
 
 // StopHDFS stops the HDFS this test binary started, if any (a shared one
 // given by the environment is left alone). Call it from TestMain after
-// m.Run; without it the watchdog stops the JVM a second after the binary
-// exits.
+// m.Run; without it the JVM exits on its own once the binary has (its
+// lifeline closes).
 func StopHDFS() {
 	if hdfsStarted == "" {
 		return
 	}
-	runLogged(time.Minute, filepath.Join(hdfsStarted, "stop.log"), "bash", filepath.Join(Dir(), "hdfs", "stop.sh"), hdfsStarted)
+	runLogged(time.Minute, filepath.Join(hdfsStarted, "stop.log"), nil, "bash", filepath.Join(Dir(), "hdfs", "stop.sh"), hdfsStarted)
 	hdfsStarted = ""
+	if hdfsLifeline != nil {
+		hdfsLifeline.Close()
+		hdfsLifeline = nil
+	}
 }
 
 // RunTests is a TestMain body for packages that use real peers: it runs the
@@ -250,8 +268,9 @@ func superuserOf(confDir string) string {
 
 // runLogged runs a command with its output in a log file (never a pipe: the
 // JVMs the scripts start in the background must not hold a pipe of ours, or
-// `go test` would wait for them), bounded in time.
-func runLogged(limit time.Duration, logPath, name string, args ...string) error {
+// `go test` would wait for them), bounded in time. stdin, when not nil, is
+// the command's standard input (nil = /dev/null).
+func runLogged(limit time.Duration, logPath string, stdin *os.File, name string, args ...string) error {
 	f, err := os.Create(logPath)
 	if err != nil {
 		return err
@@ -261,6 +280,9 @@ func runLogged(limit time.Duration, logPath, name string, args ...string) error 
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Stdout, cmd.Stderr = f, f
+	if stdin != nil {
+		cmd.Stdin = stdin // an *os.File is handed over as is, no copying goroutine
+	}
 	if err := cmd.Run(); err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("%s did not finish within %s", filepath.Base(args[0]), limit)
@@ -302,8 +324,8 @@ func tail(p string, n int) string {
 }
 
 // pruneStaleHDFSWork removes the work folders of test binaries that are gone
-// (hdfs-<pid>), so per-binary peers do not pile up; their JVMs were stopped
-// by the watchdog.
+// (hdfs-<pid>), so per-binary peers do not pile up; their JVMs exited when
+// their lifelines closed.
 func pruneStaleHDFSWork(root string) {
 	ents, err := os.ReadDir(root)
 	if err != nil {

@@ -2,11 +2,15 @@ package peers
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -129,4 +133,113 @@ func cleanEnv() []string {
 		env = append(env, kv)
 	}
 	return env
+}
+
+// The HDFS JVM a test binary starts never outlives it: the binary is killed
+// with SIGKILL together with its whole process group (what a CI timeout or
+// `kill -- -PGID` does; it used to take the watchdog along and leave the
+// JVM, which runs in its own session, behind), once while the peer is still
+// starting and once when it serves. The JVM must be gone shortly after.
+func TestHDFSJVMDiesWithItsTestBinary(t *testing.T) {
+	if os.Getenv("CKPT_LIFELINE_CHILD") == "1" {
+		t.Skip("parent test only")
+	}
+	if testing.Short() {
+		t.Skip("SKIPPING: starts real HDFS peers; not in -short mode")
+	}
+	if missing := Tools(); missing != "" {
+		Unavailable(t, "HDFS: %s", missing)
+	}
+	for _, tc := range []struct {
+		name  string
+		ready bool // kill once the peer serves, else as soon as the JVM exists
+	}{
+		{"killed while starting", false},
+		{"killed while serving", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			work := t.TempDir()
+			cmd := exec.Command(os.Args[0], "-test.run=^TestHDFSLifelineChild$", "-test.v", "-test.count=1", "-test.timeout=10m")
+			cmd.Env = append(cleanEnv(), "PATH="+os.Getenv("PATH"), "CKPT_LIFELINE_CHILD=1", "CKPT_PEERS_WORK="+work)
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+			var out lockedBuffer
+			cmd.Stdout, cmd.Stderr = &out, &out
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			pgid := cmd.Process.Pid
+			exited := make(chan struct{})
+			go func() { cmd.Wait(); close(exited) }()
+			defer func() { syscall.Kill(-pgid, syscall.SIGKILL); <-exited }()
+
+			pidFile := filepath.Join(work, fmt.Sprintf("hdfs-%d", pgid), "hdfs.pid")
+			jvm := 0
+			deadline := time.Now().Add(4 * time.Minute)
+			for jvm == 0 || (tc.ready && !strings.Contains(out.String(), "LIFELINE-CHILD-READY")) {
+				select {
+				case <-exited:
+					t.Fatalf("child ended before it was killed:\n%s", out.String())
+				case <-time.After(20 * time.Millisecond):
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("child not where it should be killed after 4 min:\n%s", out.String())
+				}
+				if jvm == 0 {
+					if b, err := os.ReadFile(pidFile); err == nil {
+						if p, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && isHDFSJVM(p) {
+							jvm = p
+						}
+					}
+				}
+			}
+			if err := syscall.Kill(-pgid, syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			<-exited
+			gone := time.Now().Add(30 * time.Second)
+			for isHDFSJVM(jvm) {
+				if time.Now().After(gone) {
+					syscall.Kill(jvm, syscall.SIGKILL) // do not leak it from this test either
+					t.Fatalf("the HDFS JVM (pid %d) outlived its test binary by 30 s; child output:\n%s", jvm, out.String())
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			t.Logf("JVM %d gone %v after its test binary was killed", jvm, time.Since(gone.Add(-30*time.Second)).Round(10*time.Millisecond))
+		})
+	}
+}
+
+// isHDFSJVM: pid is a live MiniDFSCluster JVM (a zombie or a reused pid is not).
+func isHDFSJVM(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	return err == nil && bytes.Contains(b, []byte("MiniDFSClusterManager"))
+}
+
+// TestHDFSLifelineChild is the child of TestHDFSJVMDiesWithItsTestBinary:
+// it starts its own peer and waits to be killed.
+func TestHDFSLifelineChild(t *testing.T) {
+	if os.Getenv("CKPT_LIFELINE_CHILD") != "1" {
+		t.Skip("only run as TestHDFSJVMDiesWithItsTestBinary's child")
+	}
+	HDFS(t)
+	fmt.Println("LIFELINE-CHILD-READY")
+	time.Sleep(time.Hour)
+}
+
+// lockedBuffer collects a child's output while the test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -1,9 +1,19 @@
 #!/usr/bin/env bash
 # Resolves the HDFS peer's classpath from Maven Central into cp.txt (jars are
-# cached in ~/.m2, so a second run is offline and takes a second or two).
-# Re-resolves only when pom.xml is newer than cp.txt.
+# cached in ~/.m2, so a second run is offline and takes a second or two), and
+# compiles the peer's lifeline wrapper (src/, into target/classes) with javac.
+# Re-resolves only when pom.xml is newer than cp.txt; recompiles only when a
+# source is newer than its class.
 set -euo pipefail
 cd "$(dirname "$0")"
+
+src=src/dev/ckpt/peer/Lifeline.java
+class=target/classes/dev/ckpt/peer/Lifeline.class
+if [ ! -s "$class" ] || [ "$src" -nt "$class" ]; then
+  mkdir -p target/classes
+  javac -nowarn --release 17 -d target/classes "$src"
+fi
+
 if [ -s cp.txt ] && [ cp.txt -nt pom.xml ]; then
   for jar in $(tr ':' ' ' < cp.txt); do
     [ -f "$jar" ] || { rm -f cp.txt; break; }

@@ -2,23 +2,34 @@
 # Starts a real HDFS (one NameNode + one DataNode in one JVM, Hadoop's
 # MiniDFSCluster) on loopback and waits until it serves.
 #
-#   start.sh WORKDIR [--watch PID]
+#   start.sh WORKDIR [--lifeline]
 #
 # WORKDIR receives: hdfs.pid (the JVM), hdfs.log, data/ (fresh every start),
 # conf/core-site.xml (the cluster's whole effective configuration, usable as
 # HADOOP_CONF_DIR), hdfs.json ({"namenode_port": N}) and hdfs.env
 # (CKPT_HDFS_ADDR=..., CKPT_HDFS_CONF_DIR=... for `source`).
-# With --watch PID a watchdog stops the JVM once process PID is gone, so a
-# test binary that dies (timeout, SIGKILL) never leaks a JVM.
+#
+# With --lifeline, this script's stdin is the peer's lifeline: a pipe whose
+# write end only the owner (a test binary, with-hdfs.sh) holds. The JVM gets
+# it as its stdin and exits at EOF (src/dev/ckpt/peer/Lifeline.java), i.e. as
+# soon as the owner is gone however it ended — SIGKILL of it or of its whole
+# process group included. (A watchdog process used to do this; it shared the
+# test binary's process group, so a group kill took it along and left the
+# JVM, which runs in its own session, behind.) Without --lifeline the JVM
+# runs until stop.sh.
 #
 # Env: CKPT_HDFS_START_TIMEOUT (seconds, default 180), CKPT_HDFS_LOG_LEVEL
 # (slf4j-simple level, default warn), CKPT_HDFS_HEAP (default 512m),
 # CKPT_HDFS_BLOCK_SIZE (bytes, default 1 MiB so multi-block files are cheap).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-work="${1:?usage: start.sh WORKDIR [--watch PID]}"
-watch=""
-if [ "${2:-}" = --watch ]; then watch="${3:?--watch needs a PID}"; fi
+work="${1:?usage: start.sh WORKDIR [--lifeline]}"
+lifeline=false
+case "${2:-}" in
+  "") ;;
+  --lifeline) lifeline=true ;;
+  *) echo "start.sh: unknown option $2 (usage: start.sh WORKDIR [--lifeline])" >&2; exit 2 ;;
+esac
 timeout="${CKPT_HDFS_START_TIMEOUT:-180}"
 
 umask 022 # the DataNode refuses data dirs with group/other write bits
@@ -30,7 +41,7 @@ work="$(cd "$work" && pwd)"
 rm -rf "$work/data" "$work/conf" "$work/hdfs.json" "$work/hdfs.env" "$work/hdfs.log"
 mkdir -p "$work/conf"
 
-bash "$here/prepare.sh" >/dev/null
+bash "$here/prepare.sh" </dev/null >/dev/null
 
 # Hadoop resolves the local host name at start; say so plainly if it cannot.
 if ! getent hosts "$(hostname)" >/dev/null 2>&1; then
@@ -57,28 +68,27 @@ args=(
 )
 setsid=()
 command -v setsid >/dev/null && setsid=(setsid)
-# stdin/stdout/stderr all point at files: a caller that reads our output
-# through a pipe (go test) must not wait on a pipe the JVM keeps open.
+main=(org.apache.hadoop.test.MiniDFSClusterManager)
+stdin=/dev/null
+if $lifeline; then
+  main=(dev.ckpt.peer.Lifeline org.apache.hadoop.test.MiniDFSClusterManager)
+  stdin=/dev/stdin
+fi
+# stdout/stderr point at files: a caller that reads our output through a pipe
+# (go test) must not wait on a pipe the JVM keeps open. stdin is /dev/null or
+# the lifeline. The JVM runs in its own session, so a terminal's Ctrl-C
+# reaches it only through its owner (whose end then closes the lifeline).
 "${setsid[@]}" java -Xmx"${CKPT_HDFS_HEAP:-512m}" -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
   -XX:+IgnoreUnrecognizedVMOptions \
   -Dorg.slf4j.simpleLogger.defaultLogLevel="${CKPT_HDFS_LOG_LEVEL:-warn}" \
   -Dorg.slf4j.simpleLogger.showDateTime=true \
   -Dtest.build.data="$work/data" -Djava.io.tmpdir="$work/data" \
-  -cp "$(cat "$here/cp.txt")" org.apache.hadoop.test.MiniDFSClusterManager "${args[@]}" \
-  </dev/null >"$work/hdfs.log" 2>&1 &
+  -cp "$here/target/classes:$(cat "$here/cp.txt")" "${main[@]}" "${args[@]}" \
+  <"$stdin" >"$work/hdfs.log" 2>&1 &
 jpid=$!
 echo "$jpid" > "$work/hdfs.pid"
-
-if [ -n "$watch" ]; then
-  # The watchdog outlives this script; it too must hold no caller's pipe.
-  nohup bash -c '
-    while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 1; done
-    if kill -0 "$2" 2>/dev/null; then
-      kill "$2" 2>/dev/null
-      for _ in $(seq 20); do kill -0 "$2" 2>/dev/null || exit 0; sleep 0.5; done
-      kill -9 "$2" 2>/dev/null
-    fi' watchdog "$watch" "$jpid" </dev/null >/dev/null 2>&1 &
-fi
+# This script keeps no copy of the lifeline beyond its own (closed when it
+# exits): nothing below runs in the background.
 
 start=$(date +%s)
 while [ ! -s "$work/hdfs.json" ]; do
