@@ -327,6 +327,22 @@ func (j *Job) TriggerCheckpoint(ctx context.Context) (int64, error) {
 	}
 }
 
+// TriggerFullCheckpoint takes a FULL checkpoint now and waits for it
+// (Flink's checkpointType FULL, `ckpt checkpoint --full`): every keyed
+// subtask uploads all its state files afresh and the checkpoint references
+// nothing earlier checkpoints uploaded, so it stands alone and starts a new
+// incremental chain; later incremental checkpoints build on its files. For
+// a job without incremental checkpoints it is an ordinary checkpoint.
+func (j *Job) TriggerFullCheckpoint(ctx context.Context) (int64, error) {
+	id, done := j.coord.TriggerFull()
+	select {
+	case err := <-done:
+		return id, err
+	case <-ctx.Done():
+		return id, ctx.Err()
+	}
+}
+
 // Cancel cancels the job; retained checkpoints are kept or deleted per the
 // externalized-checkpoint retention policy.
 func (j *Job) Cancel() {

@@ -493,13 +493,13 @@ func (c *Cluster) TriggerCheckpoint(ctx context.Context, jobID string, req clust
 	if err != nil {
 		return cluster.Trigger{}, err
 	}
+	full := false
 	switch req.Type {
 	case "", cluster.CheckpointConfigured, cluster.CheckpointIncremental:
 		// INCREMENTAL on a job that is not incremental gives a full one, as in Flink.
 	case cluster.CheckpointFull:
-		if j.eng.Options().Checkpointing.Incremental {
-			return cluster.Trigger{}, cluster.NotSupported("a FULL (non-incremental) checkpoint of a job with incremental checkpoints")
-		}
+		// Uploads everything afresh, referencing nothing earlier.
+		full = true
 	default:
 		return cluster.Trigger{}, cluster.Errorf(cluster.ErrBadRequest, "checkpointType %q: want CONFIGURED, FULL or INCREMENTAL", req.Type)
 	}
@@ -508,7 +508,11 @@ func (c *Cluster) TriggerCheckpoint(ctx context.Context, jobID string, req clust
 		go func() {
 			// Bounded by the checkpoint timeout inside the engine; the
 			// context only stops us waiting.
-			cpID, err := j.eng.TriggerCheckpoint(context.Background())
+			trigger := j.eng.TriggerCheckpoint
+			if full {
+				trigger = j.eng.TriggerFullCheckpoint
+			}
+			cpID, err := trigger(context.Background())
 			if err != nil {
 				op.finish("", 0, failure("org.apache.flink.runtime.checkpoint.CheckpointException", err))
 				return

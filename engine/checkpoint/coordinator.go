@@ -81,11 +81,14 @@ type Stats struct {
 	MaxAsync     time.Duration
 	MaxAlignment time.Duration
 	OperatorsAck map[string]int // operator ID → subtasks acknowledged
+	// Full marks a forced FULL checkpoint (nothing earlier referenced).
+	Full bool
 }
 
 type pending struct {
 	id      int64
 	final   bool
+	full    bool
 	sp      *SavepointTarget
 	stop    bool
 	trigger time.Time
@@ -259,6 +262,15 @@ func (c *Coordinator) Trigger(final bool) (int64, <-chan error) {
 	return c.trigger(final, BarrierOptions{})
 }
 
+// TriggerFull starts a FULL checkpoint now: every subtask uploads all its
+// files afresh and the checkpoint references nothing an earlier one
+// uploaded, which starts a new incremental chain (later checkpoints build
+// on its files). For a job without incremental checkpoints every
+// checkpoint is full anyway.
+func (c *Coordinator) TriggerFull() (int64, <-chan error) {
+	return c.trigger(false, BarrierOptions{Full: true})
+}
+
 // TriggerSavepoint starts a savepoint into sp.Dir (which it creates). With
 // stop, sources emit nothing after the savepoint's barrier; if the
 // savepoint fails they resume. Savepoints do not count towards tolerable
@@ -280,10 +292,14 @@ func (c *Coordinator) trigger(final bool, bo BarrierOptions) (int64, <-chan erro
 	c.nextID++
 	now := time.Now()
 	c.lastTrigger = now
-	p := &pending{id: id, final: final, sp: bo.Savepoint, stop: bo.StopSources, trigger: now, acked: map[[2]int]SubtaskResult{}, done: done,
+	full := bo.Full && bo.Savepoint == nil
+	p := &pending{id: id, final: final, full: full, sp: bo.Savepoint, stop: bo.StopSources, trigger: now, acked: map[[2]int]SubtaskResult{}, done: done,
 		stats: &Stats{ID: id, Status: "IN_PROGRESS", TriggerTime: now, NumSubtasks: c.expected, OperatorsAck: map[string]int{},
-			Savepoint: bo.Savepoint != nil}}
+			Savepoint: bo.Savepoint != nil, Full: full}}
 	c.pend[id] = p
+	if full {
+		c.reg.SetFull(id, true)
+	}
 	c.pushHistory(p.stats)
 	rt := c.rt
 	p.timer = time.AfterFunc(c.opts.Timeout, func() {
@@ -487,6 +503,7 @@ func (c *Coordinator) complete(p *pending) {
 	}
 	p.timer.Stop()
 	delete(c.pend, p.id)
+	c.reg.SetFull(p.id, false)
 	cp := &Completed{ID: p.id, Metadata: m, Shared: SharedURIs(m), Time: time.Now()}
 	if c.layout.Enabled() {
 		cp.Dir = c.layout.ChkDir(p.id)
@@ -594,6 +611,7 @@ func (c *Coordinator) abort(id int64, cause error, counted bool) {
 	}
 	delete(c.pend, id)
 	p.timer.Stop()
+	c.reg.SetFull(id, false)
 	now := time.Now()
 	p.stats.Status, p.stats.EndTime, p.stats.FailureCause = "FAILED", now, cause.Error()
 	c.lastDone = now

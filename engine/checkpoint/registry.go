@@ -16,11 +16,32 @@ type Registry struct {
 	pins    map[string]int               // URI → pending checkpoints referencing it
 	sizes   map[string]int64             // URI → bytes
 	byLocal map[string]map[string]string // backend id → local name → URI
+	// full are pending FULL checkpoints: their uploads reuse nothing.
+	full map[int64]bool
 }
 
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry {
-	return &Registry{refs: map[string]int{}, pins: map[string]int{}, sizes: map[string]int64{}, byLocal: map[string]map[string]string{}}
+	return &Registry{refs: map[string]int{}, pins: map[string]int{}, sizes: map[string]int64{}, byLocal: map[string]map[string]string{}, full: map[int64]bool{}}
+}
+
+// SetFull marks pending checkpoint id as FULL (on) or forgets it (off, once
+// it completed or was aborted).
+func (r *Registry) SetFull(id int64, on bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if on {
+		r.full[id] = true
+	} else {
+		delete(r.full, id)
+	}
+}
+
+// IsFull reports whether pending checkpoint id is a FULL checkpoint.
+func (r *Registry) IsFull(id int64) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.full[id]
 }
 
 // Reuse returns the URI of an already uploaded copy of backend's local file

@@ -18,6 +18,11 @@ type BarrierOptions struct {
 	// StopSources: sources emit nothing after this barrier (stop or cancel
 	// with savepoint), until resumed if the savepoint fails.
 	StopSources bool
+	// Full asks for a FULL checkpoint of a job with incremental
+	// checkpoints: every file is uploaded afresh and nothing an earlier
+	// checkpoint uploaded is referenced (Flink's FULL checkpoint type, whose
+	// files later checkpoints may reuse: sharing "forward" only).
+	Full bool
 }
 
 // SavepointTarget is where and how a savepoint is written.

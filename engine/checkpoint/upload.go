@@ -148,13 +148,16 @@ func Upload(ctx context.Context, l Layout, reg *Registry, id int64, incremental 
 		res.StateSize += int64(len(data))
 	}
 	if k := s.Keyed; k != nil {
+		// A FULL checkpoint uploads every file afresh: it references
+		// nothing earlier, while later checkpoints may reuse its uploads.
+		reuse := incremental && !reg.IsFull(id)
 		var shared, private []snapshot.NamedHandle
 		files := append([]state.File(nil), k.Files...)
 		sort.Slice(files, func(i, j int) bool { return files[i].Name < files[j].Name })
 		for _, f := range files {
 			res.StateSize += f.Size
 			if f.Shared && incremental {
-				if uri := reg.Reuse(k.BackendID, f.Name); uri != "" {
+				if uri := reuseURI(reg, reuse, k.BackendID, f.Name); uri != "" {
 					res.Pinned = append(res.Pinned, uri)
 					shared = append(shared, snapshot.NamedHandle{LocalName: f.Name, Handle: snapshot.NewFileHandle(uri, f.Size)})
 					continue
@@ -189,6 +192,15 @@ func Upload(ctx context.Context, l Layout, reg *Registry, id int64, incremental 
 		os.RemoveAll(k.Staging)
 	}
 	return res, nil
+}
+
+// reuseURI is the already uploaded copy of a backend's file to reference
+// (pinned), or "" when the file must be uploaded.
+func reuseURI(reg *Registry, reuse bool, backend, local string) string {
+	if !reuse {
+		return ""
+	}
+	return reg.Reuse(backend, local)
 }
 
 // UploadHook, when set, is called after each file a checkpoint uploads
