@@ -49,6 +49,10 @@ type Vertex struct {
 	Kind           string
 	Parallelism    int // 0 = job default
 	MaxParallelism int // 0 = job default / derived
+	// MaxParallelismDerived: Finalize derived MaxParallelism from the
+	// parallelism because neither the vertex nor the job configured one.
+	// A restore may then adopt the snapshot's, as Flink does.
+	MaxParallelismDerived bool
 	// Keyed operators consume a hash-partitioned input and own keyed state.
 	Keyed     bool
 	NewSource func() operator.Source
@@ -159,6 +163,7 @@ func (g *Graph) Finalize(defaultParallelism, defaultMaxParallelism int) error {
 				v.MaxParallelism = defaultMaxParallelism
 			} else {
 				v.MaxParallelism = keygroup.DefaultMaxParallelism(v.Parallelism)
+				v.MaxParallelismDerived = true
 			}
 		}
 		if err := keygroup.Check(v.Parallelism, v.MaxParallelism); err != nil {

@@ -244,7 +244,16 @@ func (a *Attempt) build() error {
 // CheckRestore verifies that the state in m can be mapped onto g: every
 // operator with state must exist in g unless allowNonRestored, and max
 // parallelism must match. The error lists every unmatched operator.
+//
+// Like Flink's restore (StateAssignmentOperation), it first adopts the
+// snapshot's max parallelism for every operator of g that maps to one of
+// m and whose own max parallelism was derived, not configured
+// (graph.Vertex.MaxParallelismDerived) — so g may change; doing it again
+// changes nothing.
 func CheckRestore(g *graph.Graph, m *snapshot.Metadata, allowNonRestored bool) error {
+	if err := AdoptMaxParallelism(g, m); err != nil {
+		return err
+	}
 	unmatched, err := Unmatched(g, m)
 	if err != nil {
 		return err
@@ -256,6 +265,26 @@ func CheckRestore(g *graph.Graph, m *snapshot.Metadata, allowNonRestored bool) e
 		}
 		return fmt.Errorf("cannot map snapshot state to the job: no operator for %d operator(s) with state: %s "+
 			"(allow non-restored state, -n / --allowNonRestoredState, to skip it)", len(unmatched), strings.Join(parts, "; "))
+	}
+	return nil
+}
+
+// AdoptMaxParallelism gives every operator of g whose max parallelism was
+// derived (not configured) the max parallelism of the snapshot operator it
+// maps to, as Flink does on restore; the key groups of the snapshot then
+// fit. It fails when the operator's parallelism exceeds that max
+// parallelism.
+func AdoptMaxParallelism(g *graph.Graph, m *snapshot.Metadata) error {
+	for _, op := range m.Operators {
+		v := g.ByID(op.ID)
+		if v == nil || !v.MaxParallelismDerived || int(op.MaxParallelism) == v.MaxParallelism {
+			continue
+		}
+		if v.Parallelism > int(op.MaxParallelism) {
+			return fmt.Errorf("operator %s: parallelism %d exceeds the max parallelism %d of the snapshot (key groups cannot be split further)",
+				v.Label(), v.Parallelism, op.MaxParallelism)
+		}
+		v.MaxParallelism = int(op.MaxParallelism)
 	}
 	return nil
 }
@@ -293,8 +322,9 @@ func Unmatched(g *graph.Graph, m *snapshot.Metadata) ([]UnmatchedOperator, error
 			}
 			continue
 		}
-		if hasState(op) && int(op.MaxParallelism) != v.MaxParallelism {
-			return nil, fmt.Errorf("operator %s: the snapshot was taken with max parallelism %d, the job has %d; key groups cannot be remapped",
+		// Flink checks every operator it maps, with state or without.
+		if int(op.MaxParallelism) != v.MaxParallelism {
+			return nil, fmt.Errorf("operator %s: the snapshot was taken with max parallelism %d, the job has %d configured; key groups cannot be remapped",
 				v.Label(), op.MaxParallelism, v.MaxParallelism)
 		}
 		if !v.Keyed && hasKeyedState(op) {
