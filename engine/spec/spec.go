@@ -96,7 +96,7 @@ var ops = map[string]opDef{
 	"dedupe":       {kind: kKeyed, doc: "first record of each key"},
 	"window-count": {kind: kKeyed, doc: "count per key in tumbling event-time windows", params: map[string]param{"size": {typ: "duration", required: true}}},
 	"file-sink":    {kind: kSink, doc: "exactly-once files (committed on checkpoints)", params: map[string]param{"path": {typ: "string", required: true}}},
-	"stdout":       {kind: kSink, doc: "print key,value lines", params: map[string]param{"prefix": {typ: "string"}}},
+	"stdout":       {kind: kSink, doc: "print key,value lines; at-least-once: after a failover or resume, lines printed since the restored checkpoint print again", params: map[string]param{"prefix": {typ: "string"}}},
 	"discard":      {kind: kSink, doc: "drop records"},
 }
 
