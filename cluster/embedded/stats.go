@@ -65,6 +65,7 @@ type subAck struct {
 	checkpointed int64
 	sync, async  time.Duration
 	alignment    time.Duration
+	startDelay   time.Duration
 }
 
 type cpStats struct {
@@ -223,6 +224,7 @@ func (t *tracker) observe(e event.Event) {
 		s.stateSize += e.StateSize
 		s.checkpointed += e.Checkpointed
 		s.sync, s.async, s.alignment = max(s.sync, e.SyncDuration), max(s.async, e.AsyncDuration), max(s.alignment, e.Alignment)
+		s.startDelay = max(s.startDelay, e.StartDelay)
 		cp.latestAck = e.Time
 		cp.stateSize += e.StateSize
 		cp.checkpointed += e.Checkpointed
@@ -310,7 +312,7 @@ func (t *tracker) task(cp *cpStats, ci int) *cluster.VertexCheckpoint {
 	ch := t.chains[ci]
 	v := &cluster.VertexCheckpoint{TaskCheckpoint: cluster.TaskCheckpoint{ID: cp.id, Status: cp.status,
 		NumSubtasks: ch.parallelism}}
-	var ckpt, state, e2e, syncS, asyncS, align, zero summary
+	var ckpt, state, e2e, syncS, asyncS, align, delay, zero summary
 	for i := 0; i < ch.parallelism; i++ {
 		s := cp.subs[[2]int{ci, i}]
 		if s == nil || s.ops < len(ch.ops) {
@@ -318,7 +320,8 @@ func (t *tracker) task(cp *cpStats, ci int) *cluster.VertexCheckpoint {
 			continue
 		}
 		sc := cluster.SubtaskCheckpoint{Index: i, Acknowledged: true, AckTime: s.ackTime, EndToEnd: s.ackTime.Sub(cp.trigger),
-			CheckpointedSize: s.checkpointed, StateSize: s.stateSize, Sync: s.sync, Async: s.async, AlignmentDuration: s.alignment}
+			CheckpointedSize: s.checkpointed, StateSize: s.stateSize, Sync: s.sync, Async: s.async, AlignmentDuration: s.alignment,
+			StartDelay: s.startDelay}
 		v.Subtasks = append(v.Subtasks, sc)
 		v.NumAcked++
 		v.StateSize += s.stateSize
@@ -332,6 +335,7 @@ func (t *tracker) task(cp *cpStats, ci int) *cluster.VertexCheckpoint {
 		syncS.add(s.sync.Milliseconds())
 		asyncS.add(s.async.Milliseconds())
 		align.add(s.alignment.Milliseconds())
+		delay.add(s.startDelay.Milliseconds())
 		zero.add(0)
 	}
 	if !v.LatestAck.IsZero() {
@@ -347,7 +351,7 @@ func (t *tracker) task(cp *cpStats, ci int) *cluster.VertexCheckpoint {
 	}
 	v.Summary = cluster.SubtaskSummary{CheckpointedSize: noP(ckpt), StateSize: noP(state), EndToEnd: noP(e2e),
 		Sync: noP(syncS), Async: noP(asyncS), AlignmentBuffered: noP(zero), AlignmentProcessed: noP(zero),
-		AlignmentPersisted: noP(zero), AlignmentDuration: noP(align), StartDelay: noP(zero)}
+		AlignmentPersisted: noP(zero), AlignmentDuration: noP(align), StartDelay: noP(delay)}
 	return v
 }
 

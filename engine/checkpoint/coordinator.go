@@ -43,6 +43,9 @@ type TaskAck struct {
 	Results      []SubtaskResult
 	Sync, Async  time.Duration
 	Alignment    time.Duration
+	// StartDelay is the time from the barrier's injection at the sources
+	// to the task seeing its first barrier.
+	StartDelay time.Duration
 	// Err declines the checkpoint (snapshot or upload failed).
 	Err error
 	// Stopping: the task's attempt is ending; the ack only releases the
@@ -389,7 +392,8 @@ func (c *Coordinator) Ack(a TaskAck) {
 		v := c.g.Vertices[r.Vertex]
 		c.emit(event.Event{Kind: event.SubtaskAcknowledged, CheckpointID: a.CheckpointID, OperatorID: v.ID.String(),
 			OperatorUID: v.UID, OperatorName: v.Name, Subtask: r.Subtask, NumSubtasks: c.expected, NumAcked: acked,
-			StateSize: r.StateSize, Checkpointed: r.Checkpointed, SyncDuration: a.Sync, AsyncDuration: a.Async, Alignment: a.Alignment})
+			StateSize: r.StateSize, Checkpointed: r.Checkpointed, SyncDuration: a.Sync, AsyncDuration: a.Async, Alignment: a.Alignment,
+			StartDelay: a.StartDelay})
 	}
 	if complete {
 		c.complete(p)

@@ -39,8 +39,12 @@ type Event struct {
 	Checkpointed  int64 // bytes uploaded by this checkpoint
 	SyncDuration  time.Duration
 	AsyncDuration time.Duration
-	Alignment     time.Duration
-	Duration      time.Duration // end to end (completed / failed)
+	// Alignment is the time from a task's first barrier to its last (0 for
+	// a task with one input); StartDelay the time from the checkpoint's
+	// trigger to the task's first barrier (Flink's start delay).
+	Alignment  time.Duration
+	StartDelay time.Duration
+	Duration   time.Duration // end to end (completed / failed)
 	// Cause of a failure (checkpoint failed, task failed).
 	Cause string
 

@@ -107,9 +107,13 @@ type Attempt struct {
 
 	finish     chan struct{}
 	finishOnce sync.Once
-	// barrier options by checkpoint id (savepoint targets, stop).
+	// barrier options by checkpoint id (savepoint targets, stop), and
+	// when each barrier was injected at the sources: a task's start delay
+	// is the time from there to the first barrier it sees (Flink's
+	// checkpoint start delay).
 	bmu       sync.Mutex
 	bopts     map[int64]checkpoint.BarrierOptions
+	injected  map[int64]time.Time
 	resumeN   atomic.Int64 // bumped by ResumeSources
 	drain     atomic.Bool
 	ended     atomic.Int32
@@ -130,7 +134,8 @@ func Start(parent context.Context, o Options) (*Attempt, error) {
 		o.Metrics = NewMetrics()
 	}
 	ctx, cancel := context.WithCancel(parent)
-	a := &Attempt{opts: o, ctx: ctx, cancel: cancel, finish: make(chan struct{}), bopts: map[int64]checkpoint.BarrierOptions{}}
+	a := &Attempt{opts: o, ctx: ctx, cancel: cancel, finish: make(chan struct{}), bopts: map[int64]checkpoint.BarrierOptions{},
+		injected: map[int64]time.Time{}}
 	if err := a.build(); err != nil {
 		a.closeAll()
 		cancel()
@@ -422,6 +427,14 @@ func (a *Attempt) InjectBarrier(id int64, o checkpoint.BarrierOptions) error {
 	}
 	a.bmu.Lock()
 	a.bopts[id] = o
+	a.injected[id] = time.Now()
+	// Barriers 64 checkpoints older are long past every task: forget
+	// when they started.
+	for old := range a.injected {
+		if old < id-64 {
+			delete(a.injected, old)
+		}
+	}
 	a.bmu.Unlock()
 	for _, t := range a.srcs {
 		t.mu.Lock()
@@ -455,6 +468,18 @@ func (a *Attempt) barrierOptions(id int64) checkpoint.BarrierOptions {
 	a.bmu.Lock()
 	defer a.bmu.Unlock()
 	return a.bopts[id]
+}
+
+// startDelay is how long barrier id took from its injection at the
+// sources to a task that sees it at seen.
+func (a *Attempt) startDelay(id int64, seen time.Time) time.Duration {
+	a.bmu.Lock()
+	at, ok := a.injected[id]
+	a.bmu.Unlock()
+	if !ok || seen.Before(at) {
+		return 0
+	}
+	return seen.Sub(at)
 }
 
 // ResumeSources lets sources stopped for a stop/cancel-with-savepoint emit
@@ -592,10 +617,11 @@ type uploadJob struct {
 	snaps []checkpoint.OperatorSnapshot
 	// pending keyed snapshots, finished by the uploader, for backends (in
 	// the same order).
-	pending   []*state.Pending
-	backends  []*chainOp
-	sync      time.Duration
-	alignment time.Duration
+	pending    []*state.Pending
+	backends   []*chainOp
+	sync       time.Duration
+	alignment  time.Duration
+	startDelay time.Duration
 }
 
 // task runs one chain of operators for one subtask index.
@@ -958,7 +984,8 @@ func (t *task) control() {
 	t.barriers = nil
 	t.mu.Unlock()
 	for _, id := range bs {
-		t.snapshot(id, 0)
+		// A source sees the barrier when it takes it up here.
+		t.snapshot(id, 0, t.a.startDelay(id, time.Now()))
 		if t.a.barrierOptions(id).StopSources {
 			t.stopped = true
 			t.resumeSeen = t.a.resumeN.Load()
@@ -1105,9 +1132,11 @@ func (t *task) onBarrier(from int, id int64) {
 		}
 	}
 	if t.nArrived == t.nInputs {
+		// Alignment: from the first of the barriers to the last; the start
+		// delay: from the injection to the first.
 		alignment := time.Since(t.alignStart)
 		t.aligning = 0
-		t.snapshot(id, alignment)
+		t.snapshot(id, alignment, t.a.startDelay(id, t.alignStart))
 		t.unblock()
 	}
 }
@@ -1126,11 +1155,11 @@ func (t *task) unblock() {
 // snapshot is the synchronous phase: forward the barrier, snapshot every
 // operator of the chain (keyed state into a Pebble checkpoint in staging),
 // then queue the upload.
-func (t *task) snapshot(id int64, alignment time.Duration) {
+func (t *task) snapshot(id int64, alignment, startDelay time.Duration) {
 	start := time.Now()
 	t.router.broadcast(message{kind: kBarrier, id: id})
 	persist := t.a.opts.Coordinator.Layout().Enabled() || t.a.barrierOptions(id).Savepoint != nil
-	job := uploadJob{id: id, alignment: alignment}
+	job := uploadJob{id: id, alignment: alignment, startDelay: startDelay}
 	for _, c := range t.ops {
 		var st operator.State
 		var err error
@@ -1184,7 +1213,7 @@ func (t *task) uploader() {
 	co := t.a.opts.Coordinator
 	for j := range t.uploads {
 		start := time.Now()
-		ack := checkpoint.TaskAck{CheckpointID: j.id, Sync: j.sync, Alignment: j.alignment}
+		ack := checkpoint.TaskAck{CheckpointID: j.id, Sync: j.sync, Alignment: j.alignment, StartDelay: j.startDelay}
 		sp := t.a.barrierOptions(j.id).Savepoint
 		for _, s := range j.snaps {
 			if s.Vertex < 0 {
