@@ -201,6 +201,22 @@ type Job struct {
 	Vertices   []Vertex
 	// StatusCounts counts vertices by execution state.
 	StatusCounts map[string]int
+	// Program is what the job was started from, when the cluster keeps it:
+	// ckpt's engine returns the job spec a job was submitted with (so a
+	// resume can default to it); Flink does not (nil).
+	Program *Program
+}
+
+// Program is the program a job runs: for ckpt's engine, the job spec.
+type Program struct {
+	// Name is the uploaded file's name (e.g. orders.yaml), or the path a
+	// job spec was submitted from.
+	Name string
+	// ArtifactID is the upload it came from, as listed by Artifacts (it
+	// may have been deleted since); "" when it was not uploaded.
+	ArtifactID string
+	// Spec is the job spec's text (YAML).
+	Spec string
 }
 
 // Vertex is one job vertex: a chain of operators that run together in one
@@ -444,9 +460,19 @@ type CheckpointConfig struct {
 	MaxConcurrent int
 	// Retention: NO_EXTERNALIZED_CHECKPOINTS, DELETE_ON_CANCELLATION or
 	// RETAIN_ON_CANCELLATION (Flink's "externalization").
-	Retention                        string
-	StateBackend                     string
-	CheckpointStorage                string
+	Retention         string
+	StateBackend      string
+	CheckpointStorage string
+	// NumRetained is how many completed checkpoints the job keeps
+	// (execution.checkpointing.num-retained); 0 = not reported. ckpt's
+	// engine takes it per job; Flink's REST API does not report it (it is
+	// a cluster setting there: see the cluster's Configuration).
+	NumRetained int
+	// CheckpointDir is the directory the job's chk-N directories go to,
+	// <execution.checkpointing.dir>/<job-id>; "" = not reported (Flink's
+	// REST API does not; the parent of a completed checkpoint's
+	// ExternalPath tells it there).
+	CheckpointDir                    string
 	Unaligned                        bool
 	TolerableFailures                int
 	AlignedTimeout                   time.Duration

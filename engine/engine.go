@@ -249,7 +249,8 @@ func (j *Job) emit(e Event) {
 		e.Time = time.Now()
 	}
 	e.JobID = j.id
-	if c := j.eopts.Catalog; c != nil && (e.Kind == event.CheckpointCompleted || e.Kind == event.JobStatusChanged) {
+	if c := j.eopts.Catalog; c != nil && (e.Kind == event.CheckpointCompleted || e.Kind == event.JobStatusChanged ||
+		e.Kind == event.CheckpointDiscarded) {
 		c.Update(j.id, func(r *catalog.Job) {
 			switch {
 			case e.Kind == event.JobStatusChanged:
@@ -260,10 +261,15 @@ func (j *Job) emit(e Event) {
 						r.Failure = j.err.Error()
 					}
 				}
+			case e.Kind == event.CheckpointDiscarded:
+				if e.CheckpointID == r.LatestCheckpointID {
+					r.LatestCheckpointDiscarded = true
+				}
 			case e.Savepoint:
 				r.Savepoints = append(r.Savepoints, e.Path)
 			case e.Path != "":
 				r.LatestCheckpoint, r.LatestCheckpointID = e.Path, e.CheckpointID
+				r.LatestCheckpointDiscarded = false
 			}
 		})
 	}

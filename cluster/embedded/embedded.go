@@ -110,6 +110,7 @@ type job struct {
 	eng     *engine.Job
 	tracker *tracker
 	name    string
+	program *cluster.Program // the spec it was submitted from
 
 	mu         sync.Mutex
 	timestamps map[cluster.JobStatus]time.Time
@@ -332,6 +333,10 @@ func (c *Cluster) detail(j *job, now time.Time) *cluster.Job {
 	j.mu.Unlock()
 	d := &cluster.Job{ID: j.eng.ID(), Name: j.name, Status: st, Type: "STREAMING", Now: now, MaxParallelism: -1,
 		Timestamps: ts, StatusCounts: map[string]int{}}
+	if j.program != nil {
+		p := *j.program
+		d.Program = &p
+	}
 	d.Start = ts[cluster.JobInitializing]
 	end := now
 	if st.Terminal() {
@@ -428,7 +433,8 @@ func (c *Cluster) CheckpointConfig(ctx context.Context, jobID string) (*cluster.
 	}
 	return &cluster.CheckpointConfig{Mode: mode, Interval: o.Interval, Timeout: o.Timeout, MinPause: o.MinPause,
 		MaxConcurrent: o.MaxConcurrent, Retention: string(o.Retention), StateBackend: "PebbleStateBackend",
-		CheckpointStorage: storageName, TolerableFailures: o.Tolerable, AfterTasksFinish: true, ChangelogStorage: "memory"}, nil
+		CheckpointStorage: storageName, NumRetained: o.NumRetained, CheckpointDir: j.eng.CheckpointDir(),
+		TolerableFailures: o.Tolerable, AfterTasksFinish: true, ChangelogStorage: "memory"}, nil
 }
 
 // CheckpointDetail implements cluster.Cluster.
@@ -807,7 +813,7 @@ func (c *Cluster) RunArtifact(ctx context.Context, id string, req cluster.RunReq
 	if a == nil {
 		return "", cluster.Errorf(cluster.ErrNotFound, "Jar file %s does not exist (upload it first: POST /jars/upload)", id)
 	}
-	return c.SubmitSpec(ctx, a.Name, a.data, req)
+	return c.submitSpec(ctx, a.Name, a.ID, a.data, req)
 }
 
 // SubmitSpec runs a job spec (YAML bytes; name labels errors) with the
@@ -815,6 +821,12 @@ func (c *Cluster) RunArtifact(ctx context.Context, id string, req cluster.RunReq
 // config section < req.Config < the explicit fields (parallelism, restore
 // path, allow-non-restored-state, claim mode).
 func (c *Cluster) SubmitSpec(ctx context.Context, name string, data []byte, req cluster.RunRequest) (string, error) {
+	return c.submitSpec(ctx, name, "", data, req)
+}
+
+// submitSpec is SubmitSpec of an upload (artifactID) or of a spec given
+// directly (artifactID "").
+func (c *Cluster) submitSpec(ctx context.Context, name, artifactID string, data []byte, req cluster.RunRequest) (string, error) {
 	if len(req.ProgramArgs) > 0 {
 		return "", cluster.Errorf(cluster.ErrBadRequest, "job specs take no program arguments (got %q); pass settings as flinkConfiguration", req.ProgramArgs)
 	}
@@ -892,6 +904,7 @@ func (c *Cluster) SubmitSpec(ctx context.Context, name string, data []byte, req 
 		return "", cluster.Errorf(cluster.ErrBadRequest, "%v", err)
 	}
 	j := &job{eng: eng, tracker: newTracker(eng.Graph()), name: eng.Name(), ops: map[string]*operation{},
+		program:    &cluster.Program{Name: name, ArtifactID: artifactID, Spec: string(data)},
 		timestamps: map[cluster.JobStatus]time.Time{cluster.JobInitializing: submitted}, lastMod: submitted,
 		ended: make(chan struct{})}
 	events, _ := eng.Subscribe()

@@ -93,6 +93,7 @@ func rememberedDetail(r catalog.Job) *cluster.Job {
 	if r.Spec == "" {
 		return d
 	}
+	d.Program = &cluster.Program{Name: r.Name + ".yaml", Spec: r.Spec}
 	s, err := spec.Parse(r.Name+".yaml", []byte(r.Spec))
 	if err != nil {
 		return d
@@ -138,7 +139,7 @@ func rememberedStats(r catalog.Job) *cluster.CheckpointStats {
 		AlignmentBuffered: none, ProcessedData: none, PersistedData: none}
 	if r.LatestCheckpoint != "" {
 		s.LatestCompleted = &cluster.Checkpoint{ID: r.LatestCheckpointID, Status: cluster.CheckpointCompleted,
-			Type: cluster.TypeCheckpoint, ExternalPath: r.LatestCheckpoint}
+			Type: cluster.TypeCheckpoint, ExternalPath: r.LatestCheckpoint, Discarded: r.LatestCheckpointDiscarded}
 		s.Counts.Completed, s.Counts.Total = 1, 1
 	}
 	if n := len(r.Savepoints); n > 0 {

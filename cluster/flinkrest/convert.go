@@ -117,6 +117,9 @@ func DecodeJob(d *JobDetailDTO) *cluster.Job {
 	j := &cluster.Job{ID: d.JID, Name: d.Name, Status: cluster.JobStatus(d.State), Stoppable: d.IsStoppable, Type: d.JobType,
 		Start: fromMillis(d.StartTime), End: fromMillis(d.EndTime), Duration: fromDur(d.Duration), Now: fromMillis(d.Now),
 		MaxParallelism: d.MaxParallelism, Timestamps: map[cluster.JobStatus]time.Time{}, StatusCounts: d.StatusCounts}
+	if p := d.CkptProgram; p != nil {
+		j.Program = &cluster.Program{Name: p.Name, ArtifactID: p.JarID, Spec: p.Spec}
+	}
 	for k, v := range d.Timestamps {
 		if v > 0 {
 			j.Timestamps[cluster.JobStatus(k)] = time.UnixMilli(v)
@@ -167,6 +170,9 @@ func EncodeJob(j *cluster.Job) *JobDetailDTO {
 			OptimizerProperties: map[string]any{}})
 	}
 	d.Plan = plan
+	if p := j.Program; p != nil {
+		d.CkptProgram = &ProgramDTO{Name: p.Name, JarID: p.ArtifactID, Spec: p.Spec}
+	}
 	return d
 }
 
@@ -440,7 +446,7 @@ func DecodeCheckpointConfig(d *CheckpointConfigDTO) *cluster.CheckpointConfig {
 		CheckpointStorage: d.CheckpointStorage, Unaligned: d.UnalignedCheckpoints, TolerableFailures: d.TolerableFailedCheckpoints,
 		AlignedTimeout: fromDur(d.AlignedCheckpointTimeout), AfterTasksFinish: d.CheckpointsAfterTasksFinish,
 		ChangelogEnabled: d.StateChangelogEnabled, ChangelogPeriodicMaterialization: fromDur(d.ChangelogMaterialization),
-		ChangelogStorage: d.ChangelogStorage}
+		ChangelogStorage: d.ChangelogStorage, NumRetained: d.CkptNumRetained, CheckpointDir: d.CkptCheckpointDir}
 	switch {
 	case !d.Externalization.Enabled:
 		c.Retention = cluster.NoExternalizedCheckpoints
@@ -460,7 +466,7 @@ func EncodeCheckpointConfig(c *cluster.CheckpointConfig) *CheckpointConfigDTO {
 		CheckpointStorage: c.CheckpointStorage, UnalignedCheckpoints: c.Unaligned, TolerableFailedCheckpoints: c.TolerableFailures,
 		AlignedCheckpointTimeout: toDur(c.AlignedTimeout), CheckpointsAfterTasksFinish: c.AfterTasksFinish,
 		StateChangelogEnabled: c.ChangelogEnabled, ChangelogMaterialization: toDur(c.ChangelogPeriodicMaterialization),
-		ChangelogStorage: c.ChangelogStorage}
+		ChangelogStorage: c.ChangelogStorage, CkptNumRetained: c.NumRetained, CkptCheckpointDir: c.CheckpointDir}
 	d.Externalization.Enabled = c.Retention != cluster.NoExternalizedCheckpoints && c.Retention != ""
 	d.Externalization.DeleteOnCancellation = c.Retention == cluster.DeleteOnCancellation
 	return d

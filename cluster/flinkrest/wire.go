@@ -97,6 +97,16 @@ type JobDetailDTO struct {
 	Vertices       []VertexDTO      `json:"vertices"`
 	StatusCounts   map[string]int   `json:"status-counts"`
 	Plan           *PlanDTO         `json:"plan,omitempty"`
+	// CkptProgram is a ckpt extension (absent from Flink's answers): the
+	// job spec a job of `ckpt serve` was started from.
+	CkptProgram *ProgramDTO `json:"ckpt_program,omitempty"`
+}
+
+// ProgramDTO is the ckpt_program extension of GET /jobs/:jobid.
+type ProgramDTO struct {
+	Name  string `json:"name"`
+	JarID string `json:"jar_id,omitempty"`
+	Spec  string `json:"spec"`
 }
 
 // VertexDTO is one vertex of GET /jobs/:jobid.
@@ -351,6 +361,11 @@ type CheckpointConfigDTO struct {
 	StateChangelogEnabled       bool   `json:"state_changelog_enabled"`
 	ChangelogMaterialization    int64  `json:"changelog_periodic_materialization_interval"`
 	ChangelogStorage            string `json:"changelog_storage"`
+	// ckpt extensions (absent from Flink's answers, where num-retained is a
+	// cluster setting and the directory follows from external paths): the
+	// job's own num-retained and <checkpoint dir>/<job id>.
+	CkptNumRetained   int    `json:"ckpt_num_retained,omitempty"`
+	CkptCheckpointDir string `json:"ckpt_checkpoint_dir,omitempty"`
 }
 
 // TriggerResponseDTO is the answer to every trigger: {"request-id": ...}.

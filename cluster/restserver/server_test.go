@@ -112,7 +112,8 @@ func (f *fixture) upload(t *testing.T, name, content string) string {
 // counters, the temporary checkpoint directory.
 var volatile = map[string]bool{"start-time": true, "end-time": true, "duration": true, "now": true, "last-modification": true,
 	"read-records": true, "write-records": true, "accumulated-backpressured-time": true, "accumulated-idle-time": true,
-	"accumulated-busy-time": true, "uploaded": true, "timezone-name": true, "timezone-offset": true}
+	"accumulated-busy-time": true, "uploaded": true, "timezone-name": true, "timezone-offset": true,
+	"jar_id": true} // jar_id: the ckpt_program extension names a random upload id
 
 // normalize replaces volatile values (a positive time becomes 1, a
 // path under the test's temporary directory its base name) so the rest

@@ -32,10 +32,14 @@ type Job struct {
 	// RestoredFrom is the snapshot the job started from.
 	RestoredFrom string `json:"restoredFrom,omitempty"`
 	// LatestCheckpoint is the newest completed checkpoint's directory.
-	LatestCheckpoint   string   `json:"latestCheckpoint,omitempty"`
-	LatestCheckpointID int64    `json:"latestCheckpointId,omitempty"`
-	Savepoints         []string `json:"savepoints,omitempty"`
-	Failure            string   `json:"failure,omitempty"`
+	LatestCheckpoint   string `json:"latestCheckpoint,omitempty"`
+	LatestCheckpointID int64  `json:"latestCheckpointId,omitempty"`
+	// LatestCheckpointDiscarded: the job deleted its latest checkpoint
+	// since (it ended FINISHED, or cancelled/failed under a retention
+	// policy that does not keep it): the path is gone.
+	LatestCheckpointDiscarded bool     `json:"latestCheckpointDiscarded,omitempty"`
+	Savepoints                []string `json:"savepoints,omitempty"`
+	Failure                   string   `json:"failure,omitempty"`
 }
 
 // Catalog is an open catalog database; safe for concurrent use.
