@@ -30,6 +30,10 @@ type fakeCluster struct {
 	cancels     []string
 	runs        []cluster.RunRequest
 	uploads     []string
+	// What ckpt serve reports beyond Flink (unset: as Flink).
+	numRetained int
+	ckptDir     string
+	program     *cluster.Program
 }
 
 var _ cluster.Cluster = (*fakeCluster)(nil)
@@ -108,7 +112,7 @@ func (f *fakeCluster) Job(ctx context.Context, jobID string) (*cluster.Job, erro
 			v(fakeV1, "Source: orders", 2, 0, 1234567, 0),
 			v(fakeV2, "enrich -> count-per-key", 4, 1234000, 1200000, 350*time.Millisecond),
 			v(fakeV3, "Sink: committed-files", 2, 1200000, 0, 0),
-		}, StatusCounts: map[string]int{cluster.TaskRunning: 3}}, nil
+		}, StatusCounts: map[string]int{cluster.TaskRunning: 3}, Program: f.program}, nil
 }
 
 func (f *fakeCluster) Exceptions(ctx context.Context, jobID string) (*cluster.Exceptions, error) {
@@ -165,7 +169,7 @@ func (f *fakeCluster) CheckpointConfig(ctx context.Context, jobID string) (*clus
 	}
 	return &cluster.CheckpointConfig{Mode: "EXACTLY_ONCE", Interval: 10 * time.Second, Timeout: 10 * time.Minute, MaxConcurrent: 1,
 		Retention: cluster.RetainOnCancellation, StateBackend: "EmbeddedRocksDBStateBackend", CheckpointStorage: "FileSystemCheckpointStorage",
-		TolerableFailures: 3}, nil
+		TolerableFailures: 3, NumRetained: f.numRetained, CheckpointDir: f.ckptDir}, nil
 }
 
 func (f *fakeCluster) CheckpointDetail(ctx context.Context, jobID string, id int64) (*cluster.Checkpoint, error) {

@@ -424,10 +424,14 @@ type snapsListedMsg struct {
 	err  error
 }
 
-// jobCheckpointDir is where the job's chk-N dirs live: the parent of a
-// completed checkpoint's external path, else the configured checkpoint dir
-// with the job ID.
+// jobCheckpointDir is where the job's chk-N dirs live: as the target
+// reports it (ckpt's engine does), else the parent of a completed
+// checkpoint's external path, else the configured checkpoint dir with the
+// job ID.
 func (s *Job) jobCheckpointDir() string {
+	if s.cfg != nil && s.cfg.CheckpointDir != "" {
+		return s.cfg.CheckpointDir
+	}
 	if s.stats != nil {
 		cands := []*cluster.Checkpoint{s.stats.LatestCompleted}
 		for i := range s.stats.History {

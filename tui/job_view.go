@@ -541,9 +541,14 @@ func (s *Job) snapshotRows() []string {
 	return out
 }
 
-// numRetained is execution.checkpointing.num-retained as the cluster's
-// configuration says ("" when it does not).
+// numRetained is the job's execution.checkpointing.num-retained: as the
+// target reports it for the job (ckpt's engine, where each job has its
+// own), else as the cluster's configuration says (Flink, where it is a
+// cluster setting); "" when neither does.
 func (s *Job) numRetained() string {
+	if s.cfg != nil && s.cfg.NumRetained > 0 {
+		return strconv.Itoa(s.cfg.NumRetained)
+	}
 	for _, k := range []string{"execution.checkpointing.num-retained", "state.checkpoints.num-retained"} {
 		if v := s.conf[k]; v != "" {
 			return v
@@ -575,12 +580,26 @@ func (s *Job) configLines() []string {
 			kv("retention", c.Retention),
 		)
 		nr := s.numRetained()
-		if nr == "" {
-			nr = "not in the cluster configuration (Flink's default is 1; ckpt's engine takes it per job)"
+		switch {
+		case c.NumRetained > 0:
+			nr += " (this job's)"
+		case nr == "":
+			nr = "not in the cluster configuration (Flink's default is 1)"
+		default:
+			nr += " (the cluster's)"
+		}
+		dir := c.CheckpointDir
+		switch {
+		case dir != "":
+		case s.jobCheckpointDir() != "":
+			dir = s.jobCheckpointDir() + " (from the completed checkpoints or the cluster configuration)"
+		default:
+			dir = "not known yet (no completed checkpoint)"
 		}
 		out = append(out, kv("num-retained", nr),
 			kv("state backend", c.StateBackend),
 			kv("checkpoint storage", c.CheckpointStorage),
+			kv("checkpoint dir", dir),
 			kv("tolerable failures", strconv.Itoa(c.TolerableFailures)),
 			kv("changelog", fmt.Sprint(c.ChangelogEnabled)),
 		)

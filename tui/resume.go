@@ -2,6 +2,8 @@ package tui
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
@@ -52,8 +54,13 @@ type Resume struct {
 
 	snapshot string
 	spec     string
-	allowNR  bool
-	claim    int // index into claimModes
+	// program is the spec the target says the job was started from (ckpt's
+	// engine keeps it), used when this session did not launch the job; Init
+	// writes it to a file (specFromTarget) for the dry run and the upload.
+	program        *cluster.Program
+	specFromTarget bool
+	allowNR        bool
+	claim          int // index into claimModes
 
 	gen      int
 	planning bool
@@ -116,6 +123,9 @@ func (s *Job) newResume() *Resume {
 		r.snapshot = s.stats.LatestSavepoint.ExternalPath
 	}
 	r.spec = s.ctx.SpecOf(s.jobID)
+	if p := s.job; r.spec == "" && p != nil && p.Program != nil && p.Program.Spec != "" {
+		r.program = p.Program
+	}
 	r.fromRunning = s.job != nil && !s.job.Status.Terminal()
 	return r
 }
@@ -128,7 +138,39 @@ func (s *Resume) SetSize(w, h int) { s.w, s.h = w, h; s.list.SetHeight(max(h-9, 
 func (s *Resume) Close()           { s.ctx.Tasks.Cancel(s.task) }
 func (s *Resume) CopyText() string { return s.snapshot }
 
-func (s *Resume) Init() tea.Cmd { return s.dryRun() }
+func (s *Resume) Init() tea.Cmd {
+	if s.program != nil && s.spec == "" {
+		return s.writeProgram()
+	}
+	return s.dryRun()
+}
+
+// programSpecMsg is the target's spec for the job, written to path.
+type programSpecMsg struct {
+	sid  int
+	path string
+	err  error
+}
+
+// writeProgram writes the spec the target started the job from into
+// $TMPDIR/ckpt-tui-specs/<job id>/<its name>, in a command, so the dry run
+// and the upload read it like any spec file.
+func (s *Resume) writeProgram() tea.Cmd {
+	sid, job, p := s.id, s.fromJob, *s.program
+	return func() tea.Msg {
+		name := filepath.Base(p.Name)
+		if name == "." || name == "/" || name == "" {
+			name = "job.yaml"
+		}
+		dir := filepath.Join(os.TempDir(), "ckpt-tui-specs", filepath.Base(job))
+		path := filepath.Join(dir, name)
+		err := os.MkdirAll(dir, 0o700)
+		if err == nil {
+			err = os.WriteFile(path, []byte(p.Spec), 0o600)
+		}
+		return programSpecMsg{sid: sid, path: path, err: err}
+	}
+}
 
 func (s *Resume) Refresh() tea.Cmd { return s.dryRun() }
 
@@ -238,9 +280,24 @@ func (s *Resume) Update(msg tea.Msg) (Screen, tea.Cmd) {
 			s.meta = msg.meta
 			s.setPlan(msg.plan)
 		}
+	case programSpecMsg:
+		if msg.sid != s.id {
+			return s, nil
+		}
+		if msg.err != nil {
+			s.planErr = fmt.Errorf("writing the job's spec from the target: %w", msg.err)
+			return s, nil
+		}
+		if s.spec == "" {
+			s.spec, s.specFromTarget = msg.path, true
+		}
+		return s, s.dryRun()
 	case resumeSetMsg:
 		if msg.sid != s.id {
 			return s, nil
+		}
+		if msg.spec != "" {
+			s.specFromTarget = false
 		}
 		if msg.snapshot != "" {
 			s.snapshot = msg.snapshot
@@ -376,6 +433,8 @@ func (s *Resume) View() string {
 	}
 	if spec == "" {
 		spec = "— (none: s picks one)"
+	} else if s.specFromTarget {
+		spec += " (the spec " + text.Sanitize(s.ctx.TargetName) + " started the job from)"
 	}
 	nr := th.OK.Render("off — refuse to drop state")
 	if s.allowNR {
