@@ -128,13 +128,17 @@ var upgradeScenarios = []upgradeScenario{
 const (
 	upgradeRecords = 12000
 	upgradeKeys    = 53
+	// A job that is to be snapshotted part-way runs slowly enough that even
+	// a loaded machine snapshots it long before its input ends (4.8 s); one
+	// that runs to the end does so quickly. The rate is no part of the state.
+	slowRate, fastRate = 2500, 30000
 )
 
 // upgradeSpec writes the exactly-once job (generator → keyBy → count →
-// exactly-once file sink into out) in the given variant; count's max
-// parallelism is configured (64) so that changing or dropping it is a
-// scenario.
-func upgradeSpec(t *testing.T, dir, variant, out string) string {
+// exactly-once file sink into out) in the given variant, its source
+// emitting rate records/s; count's max parallelism is configured (64) so
+// that changing or dropping it is a scenario.
+func upgradeSpec(t *testing.T, dir, variant, out string, rate int) string {
 	t.Helper()
 	countUID, countMaxP := "count", "\n    maxParallelism: 64"
 	switch variant {
@@ -147,7 +151,7 @@ func upgradeSpec(t *testing.T, dir, variant, out string) string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "name: upgrade-%s\nparallelism: 2\npipeline:\n", variant)
-	fmt.Fprintf(&b, "  - op: generator\n    uid: source\n    keys: %d\n    rate: 15000\n    limit: %d\n", upgradeKeys, upgradeRecords)
+	fmt.Fprintf(&b, "  - op: generator\n    uid: source\n    keys: %d\n    rate: %d\n    limit: %d\n", upgradeKeys, rate, upgradeRecords)
 	if variant != "count-removed" {
 		fmt.Fprintf(&b, "  - op: keyBy\n  - op: count\n    uid: %s%s\n", countUID, countMaxP)
 	}
@@ -158,7 +162,7 @@ func upgradeSpec(t *testing.T, dir, variant, out string) string {
 		b.WriteString("  - op: keyBy\n  - op: sum\n    uid: sum\n")
 	}
 	fmt.Fprintf(&b, "  - op: file-sink\n    uid: sink\n    path: %s\n", out)
-	path := filepath.Join(dir, variant+".yaml")
+	path := filepath.Join(dir, fmt.Sprintf("%s-%d.yaml", variant, rate))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +214,7 @@ func runUpgradeTable(t *testing.T, base string) {
 			// One snapshot of the original program serves every scenario:
 			// resuming (NO_CLAIM) never changes it, and each resume writes
 			// into its own copy of the sink's directory.
-			v1 := takeSnapshot(t, kind, upgradeSpec(t, kdir, "same", filepath.Join(kdir, "out-v1")),
+			v1 := takeSnapshot(t, kind, upgradeSpec(t, kdir, "same", filepath.Join(kdir, "out-v1"), slowRate),
 				filepath.Join(kdir, "out-v1"), storage.Join(kbase, "v1"), 2)
 			for i, sc := range upgradeScenarios {
 				t.Run(sc.name, func(t *testing.T) {
@@ -271,8 +275,13 @@ func takeSnapshot(t *testing.T, kind snapshotKind, specPath, out, base string, p
 		t.Fatalf("snapshot %s is not under %s", snap, base)
 	}
 	done := map[string]int64{}
+	var total int64
 	for k, v := range committedPerKey(t, out) {
 		done[k] = int64(len(v))
+		total += int64(len(v))
+	}
+	if total > upgradeRecords*3/4 {
+		t.Fatalf("the job had committed %d of its %d records when its snapshot was taken: too late to show anything", total, upgradeRecords)
 	}
 	return taken{path: snap, out: out, done: done}
 }
@@ -341,7 +350,11 @@ func runScenario(t *testing.T, sc upgradeScenario, kind snapshotKind, v1 taken, 
 		for n, allowNR := range []bool{false, true} {
 			out := filepath.Join(dir, fmt.Sprintf("step%d-try%d", i, n), "out")
 			copyDir(t, sinkDir, out)
-			specPath := upgradeSpec(t, filepath.Dir(out), sc.variant, out)
+			rate := slowRate // snapshotted for the next step
+			if last {
+				rate = fastRate
+			}
+			specPath := upgradeSpec(t, filepath.Dir(out), sc.variant, out, rate)
 			if n == 0 {
 				plan := planFor(t, from, specPath, kv)
 				if got := plan.WithoutAllowNonRestored; got != inspector.Outcome(sc.without) {
