@@ -10,6 +10,7 @@ cd "$(dirname "$0")"
 src=src/dev/ckpt/peer/Lifeline.java
 class=target/classes/dev/ckpt/peer/Lifeline.class
 if [ ! -s "$class" ] || [ "$src" -nt "$class" ]; then
+  command -v javac >/dev/null || { echo "hdfs peer: javac not found: a JDK (not only a JRE) is needed to compile $src" >&2; exit 1; }
   mkdir -p target/classes
   javac -nowarn --release 17 -d target/classes "$src"
 fi
