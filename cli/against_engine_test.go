@@ -228,16 +228,13 @@ func runUpgradeTable(t *testing.T, base string) {
 // takeSnapshot runs spec at parallelism p until it has processed a part of
 // its input, then stops it with a savepoint of kind, or cancels it keeping
 // its checkpoints and returns the latest retained chk-N.
-func takeSnapshot(t *testing.T, kind snapshotKind, specPath, out, base string, p int, restore ...string) taken {
+func takeSnapshot(t *testing.T, kind snapshotKind, specPath, out, base string, p int) taken {
 	t.Helper()
 	kv := []string{
 		"execution.checkpointing.interval=50ms",
 		"execution.checkpointing.dir=" + storage.Join(base, "checkpoints"),
 		"execution.checkpointing.externalized-checkpoint-retention=RETAIN_ON_CANCELLATION",
 		fmt.Sprintf("parallelism.default=%d", p),
-	}
-	if len(restore) > 0 {
-		kv = append(kv, "execution.state-recovery.path="+restore[0])
 	}
 	job, err := submitSpec(specPath, kv...)
 	if err != nil {
