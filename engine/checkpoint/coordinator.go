@@ -681,6 +681,9 @@ func (c *Coordinator) Shutdown(status string) {
 	c.stopped = true
 	c.mu.Unlock()
 	c.AbortAll(fmt.Errorf("Checkpoint Coordinator is suspending (job %s).", status))
+	// Background uploads of base images end with their tasks; none may
+	// add a file after the cleanup below.
+	c.reg.WaitBackground()
 	keep := false
 	switch status {
 	case "SUSPENDED":

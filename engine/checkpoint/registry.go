@@ -2,6 +2,7 @@ package checkpoint
 
 import (
 	"sync"
+	"sync/atomic"
 )
 
 // Registry is the shared-state registry of one job: which uploaded shared
@@ -18,7 +19,22 @@ type Registry struct {
 	byLocal map[string]map[string]string // backend id → local name → URI
 	// full are pending FULL checkpoints: their uploads reuse nothing.
 	full map[int64]bool
+	// background counts uploads of new base images running outside any
+	// checkpoint, and the bytes they uploaded.
+	background      sync.WaitGroup
+	backgroundBytes atomic.Int64
 }
+
+func (r *Registry) addBackground(n int64) { r.backgroundBytes.Add(n) }
+
+// BackgroundBytes is what background uploads of base images uploaded so
+// far: the amortized cost of incremental checkpoints beyond their own
+// uploads.
+func (r *Registry) BackgroundBytes() int64 { return r.backgroundBytes.Load() }
+
+// WaitBackground waits for background uploads to end (they end early when
+// their task's context is canceled).
+func (r *Registry) WaitBackground() { r.background.Wait() }
 
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry {

@@ -65,7 +65,12 @@ func UploadSavepoint(ctx context.Context, fsys storage.FS, sp *SavepointTarget, 
 		r := snapshot.KeyGroupRange{Start: int32(k.Range.Start), Count: int32(k.Range.Len())}
 		if sp.Format == snapshot.FormatNative {
 			var private []snapshot.NamedHandle
-			files := append([]state.File(nil), k.Files...)
+			var files []state.File
+			for _, f := range k.Files {
+				if f.Prefetch == nil { // a base image in the making is not part of it
+					files = append(files, f)
+				}
+			}
 			sort.Slice(files, func(i, j int) bool { return files[i].Name < files[j].Name })
 			for _, f := range files {
 				name := NewHandleID()

@@ -152,7 +152,18 @@ func Upload(ctx context.Context, l Layout, reg *Registry, id int64, incremental 
 		// nothing earlier, while later checkpoints may reuse its uploads.
 		reuse := incremental && !reg.IsFull(id)
 		var shared, private []snapshot.NamedHandle
-		files := append([]state.File(nil), k.Files...)
+		var files []state.File
+		for _, f := range k.Files {
+			if f.Prefetch != nil {
+				// A new base image of the backend's chain, not part of
+				// this checkpoint: uploaded in the background.
+				if incremental {
+					prefetch(ctx, l, reg, k.BackendID, f.Prefetch)
+				}
+				continue
+			}
+			files = append(files, f)
+		}
 		sort.Slice(files, func(i, j int) bool { return files[i].Name < files[j].Name })
 		for _, f := range files {
 			res.StateSize += f.Size
@@ -192,6 +203,46 @@ func Upload(ctx context.Context, l Layout, reg *Registry, id int64, incremental 
 		os.RemoveAll(k.Staging)
 	}
 	return res, nil
+}
+
+// prefetch uploads a backend's new base image into shared/ in the
+// background, once (Prefetch.Start), outside every checkpoint's critical
+// path; the backend references the image from the checkpoint after the
+// upload finished. The uploads are pinned in the registry until the
+// backend lets the image go (superseded, or the backend closed); files the
+// image shares with earlier uploads of the backend are reused.
+func prefetch(ctx context.Context, l Layout, reg *Registry, backend string, pf *state.Prefetch) {
+	if !pf.Start() {
+		return
+	}
+	reg.background.Add(1)
+	go func() {
+		defer reg.background.Done()
+		var uris []string
+		release := func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			for _, u := range reg.Unpin(uris) {
+				l.FS.RemoveAll(ctx, u)
+			}
+		}
+		for _, f := range pf.Files {
+			if uri := reg.Reuse(backend, f.Name); uri != "" {
+				uris = append(uris, uri)
+				continue
+			}
+			uri := storage.Join(l.SharedDir(), NewHandleID())
+			if err := uploadFile(ctx, l.FS, f.Path, uri); err != nil {
+				release()
+				pf.Finish(err, nil)
+				return
+			}
+			reg.Uploaded(backend, f.Name, FlinkPath(uri), f.Size)
+			reg.addBackground(f.Size)
+			uris = append(uris, FlinkPath(uri))
+		}
+		pf.Finish(nil, release)
+	}()
 }
 
 // reuseURI is the already uploaded copy of a backend's file to reference

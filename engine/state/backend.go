@@ -9,55 +9,60 @@
 // group reaches (max parallelism ≤ 32768).
 //
 // Durability comes from checkpoints, as with Flink's RocksDB backend: the
-// write-ahead log is off and the memtable is flushed for every checkpoint.
-// Value state goes through a per-subtask write-back cache (a Go map),
-// because a Pebble read per record costs ~10 µs while a map hit costs
-// ~50 ns. Dirty entries are tracked by generation: a checkpoint's
-// synchronous phase only copies the current generation's entries out and
-// starts a new one (no encoding, no Pebble work), and the asynchronous
-// phase writes the copies to Pebble, flushes and takes the Pebble
-// checkpoint. Every write also lands in a dirty map; the synchronous phase
-// takes that map over (O(1)) and the asynchronous phase sorts it, writes it
-// as one SST and ingests it, then takes the Pebble checkpoint. That keeps
-// the synchronous phase short whatever the number of dirty keys. Design
-// note: design.md §3 suggests flushing the cache in the synchronous phase;
-// that measured 2.6 s for 1M dirty keys, hence the split.
+// write-ahead log is off. Value state goes through a per-state write-back
+// cache with a memory budget (Options.CacheBytes), because a Pebble read
+// per record costs ~10 µs while a cache hit costs ~50 ns; beyond the
+// budget, state lives in Pebble. Every change of a value is also appended
+// to the state's change log (one entry per key per snapshot); a
+// checkpoint's synchronous phase takes the logs over (O(1)) and the
+// asynchronous phase writes them, sorted, as one delta table that is
+// ingested into Pebble and becomes the newest link of the snapshot chain
+// (chain.go): an incremental checkpoint uploads exactly that delta. Cache
+// entries changed since the latest ingested delta are pinned (their values
+// exist nowhere else); when pinned entries alone exceed the budget, the
+// logs are spilled as a delta early. Design note: design.md §3 suggests
+// flushing the cache in the synchronous phase; that measured 2.6 s for 1M
+// dirty keys, hence the split.
 package state
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/cespare/xxhash/v2"
 	"github.com/ckpt-dev/ckpt/engine/keygroup"
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
-	"github.com/cockroachdb/pebble/v2/objstorage/objstorageprovider"
 	"github.com/cockroachdb/pebble/v2/sstable"
-	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
 // metaKeyGroup is the reserved key-group prefix of the state registry.
 const metaKeyGroup = 0xFFFF
 
-// DefaultCacheEntries bounds each value state's write-back cache.
+// DefaultCacheEntries bounds the entries of each value state's cache.
 const DefaultCacheEntries = 1 << 20
+
+// DefaultCacheBytes is the default memory budget of each value state's
+// cache (keys, values and bookkeeping).
+const DefaultCacheBytes = 256 << 20
 
 // Options configure a Backend.
 type Options struct {
 	MaxParallelism int
 	KeyGroups      keygroup.Range
-	// CacheEntries bounds the write-back cache of each value state
-	// (0 = DefaultCacheEntries).
+	// CacheEntries bounds the entries of each value state's write-back
+	// cache (0 = DefaultCacheEntries).
 	CacheEntries int
+	// CacheBytes is the memory budget of each value state's write-back
+	// cache (0 = DefaultCacheBytes). Beyond it, state lives in Pebble.
+	CacheBytes int64
 }
 
 // Backend is the keyed state of one operator subtask.
@@ -68,12 +73,25 @@ type Backend struct {
 	ids   map[string]uint16
 	next  uint16
 	flush []flusher
-	batch *pebble.Batch // writes of list/map state since the last flush
-	// inflight is the checkpoint whose frozen writes are being applied by
-	// the asynchronous phase.
-	inflight  *Pending
-	popts     *pebble.Options
-	ingestSeq int
+	// regChanged: a state was registered since the last delta.
+	regChanged bool
+	batch      *pebble.Batch // writes of list/map state since the last snapshot
+	// batchKeys are the keys batch touched, so the snapshot can write
+	// their resulting values into its delta.
+	batchKeys kvs
+	// inflight is the snapshot whose frozen writes the asynchronous phase
+	// is writing: nothing else may write to Pebble until it is done, or
+	// older values could overwrite newer ones.
+	inflight *Pending
+	popts    *pebble.Options
+	wopts    sstable.WriterOptions
+	// seq is the sequence number of the delta the current changes will go
+	// into; applied is the newest delta ingested into Pebble. A cache entry
+	// changed in a delta newer than applied is pinned.
+	seq     uint64
+	applied atomic.Uint64
+	chain   chain
+	w       kvs // reused by whoever holds the inflight gate
 }
 
 type flusher interface {
@@ -83,8 +101,8 @@ type flusher interface {
 func pebbleOptions() *pebble.Options {
 	o := &pebble.Options{
 		DisableWAL: true,
-		// Memtables of 64 MiB keep the synchronous flush short while
-		// absorbing the write-back cache's batches.
+		// List and map writes go through the memtable; value state and
+		// every snapshot's changes arrive as ingested tables.
 		MemTableSize: 64 << 20,
 		Merger:       pebble.DefaultMerger,
 	}
@@ -96,36 +114,144 @@ func pebbleOptions() *pebble.Options {
 		o.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
 		o.Levels[i].FilterType = pebble.TableFilter
 	}
-	// Each checkpoint ingests one table with every key changed since the
+	// Each snapshot ingests one table with every key changed since the
 	// last one; letting a few pile up in L0 before compacting merges several
 	// versions in one rewrite instead of rewriting the data each time.
 	o.L0CompactionThreshold = 8
-	o.L0StopWritesThreshold = 64
+	o.L0StopWritesThreshold = 256
 	return o
 }
 
-// Open opens (or creates) the database in dir. A dir restored from a
-// checkpoint's files opens as that checkpoint's state.
+// Open opens (or creates) the database in dir. A directory holding a
+// snapshot's files (a chain, or a plain Pebble checkpoint) opens as that
+// snapshot's state, and the snapshot's files become the chain the next
+// snapshots build on (so a restored job's first incremental checkpoint can
+// reference them instead of uploading them again).
 func Open(dir string, opts Options) (*Backend, error) {
 	if opts.MaxParallelism < 1 || opts.MaxParallelism > keygroup.UpperBound {
 		return nil, fmt.Errorf("state: max parallelism %d out of range", opts.MaxParallelism)
 	}
-	if opts.CacheEntries == 0 {
+	if opts.CacheEntries <= 0 {
 		opts.CacheEntries = DefaultCacheEntries
 	}
-	popts := pebbleOptions()
-	popts.EnsureDefaults()
-	db, err := pebble.Open(dir, popts)
+	if opts.CacheBytes <= 0 {
+		opts.CacheBytes = DefaultCacheBytes
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("state: %w", err)
+	}
+	deltas, isChain, err := readChain(dir)
+	if err != nil {
+		return nil, err
+	}
+	chainDir := filepath.Join(dir, chainDirName)
+	// A chain directory of an earlier life of this database is stale:
+	// Pebble holds everything it had.
+	os.RemoveAll(chainDir)
+	if err := os.Mkdir(chainDir, 0o755); err != nil {
+		return nil, fmt.Errorf("state: %w", err)
+	}
+	b := &Backend{dir: dir, opts: opts, ids: map[string]uint16{}, next: 1, seq: 1}
+	b.chain.dir = chainDir
+	var restoredBase *image
+	if isChain {
+		for _, d := range deltas {
+			if err := os.Rename(filepath.Join(dir, d.name), filepath.Join(chainDir, d.name)); err != nil {
+				return nil, fmt.Errorf("state: %w", err)
+			}
+		}
+		os.Remove(filepath.Join(dir, ChainFile))
+		if hasPebble(dir) {
+			// Keep the restored base as it is: its tables keep their
+			// names, which the restored checkpoint's handles refer to.
+			if restoredBase, err = b.keepImage(dir); err != nil {
+				return nil, err
+			}
+		}
+	}
+	b.popts = pebbleOptions()
+	b.popts.EnsureDefaults()
+	db, err := pebble.Open(dir, b.popts)
 	if err != nil {
 		return nil, fmt.Errorf("state: open %s: %w", dir, err)
 	}
-	b := &Backend{dir: dir, db: db, opts: opts, ids: map[string]uint16{}, next: 1, popts: popts}
-	if err := b.loadRegistry(); err != nil {
+	b.db = db
+	b.wopts = writerOptions(db, b.popts)
+	fail := func(err error) (*Backend, error) {
 		db.Close()
 		return nil, err
 	}
+	if isChain {
+		b.chain.base = restoredBase
+		for _, d := range deltas {
+			if err := b.ingest(filepath.Join(chainDir, d.name), d.seq); err != nil {
+				return fail(err)
+			}
+			b.chain.deltas = append(b.chain.deltas, d)
+			b.chain.deltaBytes += d.size
+			b.seq = d.seq + 1
+			b.applied.Store(d.seq)
+		}
+	} else if hasTables(db) {
+		// A plain Pebble checkpoint (or a reopened database): it is the
+		// base; its tables keep their names.
+		b.chain.images++
+		im := filepath.Join(chainDir, fmt.Sprintf("base-%d", b.chain.images))
+		if err := db.Checkpoint(im); err != nil {
+			return fail(fmt.Errorf("state: base of %s: %w", dir, err))
+		}
+		if b.chain.base, err = newImage(im, 0); err != nil {
+			return fail(err)
+		}
+	}
+	if err := b.loadRegistry(); err != nil {
+		return fail(err)
+	}
 	b.batch = db.NewIndexedBatch()
 	return b, nil
+}
+
+func hasTables(db *pebble.DB) bool {
+	tables, err := db.SSTables()
+	if err != nil {
+		return true
+	}
+	for _, l := range tables {
+		if len(l) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// keepImage preserves the snapshot files of dir (before Pebble opens it)
+// as the chain's base image: tables hard-linked, the small private files
+// copied.
+func (b *Backend) keepImage(dir string) (*image, error) {
+	b.chain.images++
+	im := filepath.Join(b.chain.dir, fmt.Sprintf("base-%d", b.chain.images))
+	if err := os.Mkdir(im, 0o755); err != nil {
+		return nil, err
+	}
+	files, err := ListFiles(dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		if f.Name == "LOCK" || strings.HasSuffix(f.Name, ".log") {
+			continue
+		}
+		dst := filepath.Join(im, f.Name)
+		if f.Shared {
+			err = os.Link(f.Path, dst)
+		} else {
+			err = copyFile(f.Path, dst)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("state: keeping the restored base: %w", err)
+		}
+	}
+	return newImage(im, 0)
 }
 
 func (b *Backend) loadRegistry() error {
@@ -153,6 +279,8 @@ func (b *Backend) loadRegistry() error {
 	return it.Error()
 }
 
+func registryKey(name string) []byte { return append([]byte{0xFF, 0xFF, 0, 0}, name...) }
+
 // stateID returns the id registered for name, registering it if new.
 func (b *Backend) stateID(name string) (uint16, error) {
 	if id, ok := b.ids[name]; ok {
@@ -163,11 +291,13 @@ func (b *Backend) stateID(name string) (uint16, error) {
 	}
 	id := b.next
 	b.next++
-	k := append([]byte{0xFF, 0xFF, 0, 0}, name...)
-	if err := b.db.Set(k, binary.BigEndian.AppendUint16(nil, id), pebble.NoSync); err != nil {
+	// Straight into Pebble (registrations never change), and into the
+	// next delta, which repeats the registry.
+	if err := b.db.Set(registryKey(name), binary.BigEndian.AppendUint16(nil, id), pebble.NoSync); err != nil {
 		return 0, err
 	}
 	b.ids[name] = id
+	b.regChanged = true
 	return id, nil
 }
 
@@ -200,15 +330,18 @@ func (b *Backend) KeyGroups() keygroup.Range { return b.opts.KeyGroups }
 // MaxParallelism of the backend.
 func (b *Backend) MaxParallelism() int { return b.opts.MaxParallelism }
 
-func (b *Backend) encodeKey(dst []byte, id uint16, key string) []byte {
-	kg := b.KeyGroup(key)
+func appendKey(dst []byte, kg int, id uint16, key string) []byte {
 	dst = binary.BigEndian.AppendUint16(dst, uint16(kg))
 	dst = binary.BigEndian.AppendUint16(dst, id)
 	return append(dst, key...)
 }
 
-// Flush writes every cache and pending batch into Pebble and flushes the
-// memtable to SST files, so that the files on disk hold all state.
+func (b *Backend) encodeKey(dst []byte, id uint16, key string) []byte {
+	return appendKey(dst, b.KeyGroup(key), id, key)
+}
+
+// Flush writes every change into Pebble now (as a delta of the chain), so
+// that Pebble holds all state; cache entries are no longer pinned.
 func (b *Backend) Flush() error {
 	if err := b.waitInflight(); err != nil {
 		return err
@@ -220,9 +353,7 @@ func (b *Backend) Flush() error {
 	return p.apply()
 }
 
-// waitInflight blocks until the previous checkpoint's Pebble work is done:
-// nothing may be written to Pebble while a checkpoint's frozen writes are
-// still being applied, or newer values could be overwritten by older ones.
+// waitInflight blocks until the previous snapshot's Pebble work is done.
 func (b *Backend) waitInflight() error {
 	if b.inflight == nil {
 		return nil
@@ -236,141 +367,139 @@ func (b *Backend) waitInflight() error {
 // Pending is a snapshot frozen in a checkpoint's synchronous phase; Write
 // finishes it in the asynchronous phase.
 type Pending struct {
-	b      *Backend
-	frozen []frozenWrites
-	done   chan struct{}
-	err    error
-	once   sync.Once
+	b          *Backend
+	seq        uint64
+	frozen     []frozenWrites
+	batchKeys  kvs
+	registry   map[string]uint16
+	regChanged bool
+	done       chan struct{}
+	err        error
+	once       sync.Once
 }
 
 type frozenWrites interface {
 	collect(w *kvs)
 }
 
-// kvs are encoded writes, their bytes in one arena (one allocation instead
-// of two per key, which matters at a million keys per checkpoint).
-type kvs struct {
-	arena []byte
-	items []kv
-}
-
-// kv is one encoded write: key arena[k0:k1], value arena[k1:v1].
-type kv struct {
-	k0, k1, v1 int
-	set        bool // false: delete
-}
-
-func (w *kvs) key(x kv) []byte { return w.arena[x.k0:x.k1] }
-
-// sort orders the writes by key: a counting sort on the 2-byte key-group
-// prefix first (one pass), then each key group's few thousand entries by
-// comparison, which stays in cache — several times faster than one
-// comparison sort over a million entries.
-func (w *kvs) sort() {
-	var counts [1 << 16]int32
-	for _, x := range w.items {
-		counts[int(w.arena[x.k0])<<8|int(w.arena[x.k0+1])]++
-	}
-	var starts [1<<16 + 1]int32
-	for i := range counts {
-		starts[i+1] = starts[i] + counts[i]
-	}
-	sorted := make([]kv, len(w.items))
-	next := starts
-	for _, x := range w.items {
-		g := int(w.arena[x.k0])<<8 | int(w.arena[x.k0+1])
-		sorted[next[g]] = x
-		next[g]++
-	}
-	cmp := func(a, c kv) int { return bytes.Compare(w.arena[a.k0+2:a.k1], w.arena[c.k0+2:c.k1]) }
-	for g := range counts {
-		if counts[g] > 1 {
-			slices.SortFunc(sorted[starts[g]:starts[g+1]], cmp)
-		}
-	}
-	w.items = sorted
-}
-func (w *kvs) value(x kv) []byte { return w.arena[x.k1:x.v1] }
-
-// applyKVs writes w into Pebble: a sorted SST ingested into the LSM for
-// large sets (no memtable inserts, no flush), a batch for small ones.
-func (b *Backend) applyKVs(w *kvs) error {
-	if len(w.items) == 0 {
-		return nil
-	}
-	if len(w.items) < 4096 {
-		bt := b.db.NewBatch()
-		defer bt.Close()
-		for _, x := range w.items {
-			var err error
-			if x.set {
-				err = bt.Set(w.key(x), w.value(x), nil)
-			} else {
-				err = bt.Delete(w.key(x), nil)
-			}
-			if err != nil {
-				return err
-			}
-		}
-		return bt.Commit(pebble.NoSync)
-	}
-	w.sort()
-	b.ingestSeq++
-	path := filepath.Join(b.dir, fmt.Sprintf("ingest-%d.sst.tmp", b.ingestSeq))
-	f, err := vfs.Default.Create(path, vfs.WriteCategoryUnspecified)
-	if err != nil {
-		return fmt.Errorf("state: %w", err)
-	}
-	sw := sstable.NewWriter(objstorageprovider.NewFileWritable(f), b.popts.MakeWriterOptions(0, b.db.FormatMajorVersion().MaxTableFormat()))
-	for _, x := range w.items {
-		if x.set {
-			err = sw.Set(w.key(x), w.value(x))
-		} else {
-			err = sw.Delete(w.key(x))
-		}
-		if err != nil {
-			sw.Close()
-			os.Remove(path)
-			return fmt.Errorf("state: write sst: %w", err)
-		}
-	}
-	if err := sw.Close(); err != nil {
-		os.Remove(path)
-		return fmt.Errorf("state: write sst: %w", err)
-	}
-	if err := b.db.Ingest(context.Background(), []string{path}); err != nil {
-		os.Remove(path)
+// ingest adds the delta table at path to Pebble. Pebble moves what it
+// ingests, so it gets its own hard link and the chain keeps the file.
+func (b *Backend) ingest(path string, seq uint64) error {
+	tmp := filepath.Join(b.dir, fmt.Sprintf("ingest-%d.sst.tmp", seq))
+	os.Remove(tmp)
+	if err := os.Link(path, tmp); err != nil {
 		return fmt.Errorf("state: ingest: %w", err)
+	}
+	if err := b.db.Ingest(context.Background(), []string{tmp}); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("state: ingest %s: %w", filepath.Base(path), err)
 	}
 	return nil
 }
 
+// appendDelta writes w, sorted, as delta seq of the chain and ingests it.
+// The caller holds the inflight gate.
+func (b *Backend) appendDelta(seq uint64, w *kvs) error {
+	defer b.applied.Store(seq)
+	if len(w.items) == 0 {
+		return nil
+	}
+	w.sort()
+	name := deltaName(seq)
+	path := filepath.Join(b.chain.dir, name)
+	size, err := w.writeSST(path, b.wopts)
+	if err != nil {
+		return err
+	}
+	if err := b.ingest(path, seq); err != nil {
+		os.Remove(path)
+		return err
+	}
+	b.chain.mu.Lock()
+	b.chain.deltas = append(b.chain.deltas, deltaFile{name: name, seq: seq, size: size})
+	b.chain.deltaBytes += size
+	b.chain.mu.Unlock()
+	return nil
+}
+
+// materialize makes a new base image when the policy says so (see chain),
+// and switches to a base image whose upload has finished. The caller holds
+// the inflight gate, right after a delta, so Pebble holds exactly the
+// state up to seq.
+func (b *Backend) materialize(seq uint64) error {
+	c := &b.chain
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cand != nil && c.cand.pf.uploaded() {
+		c.switchTo(c.cand)
+	}
+	if !c.due() {
+		return nil
+	}
+	if c.cand != nil {
+		// Due again before the last image finished uploading (or nobody
+		// uploads): use it anyway; a checkpoint uploads what is missing.
+		c.forced++
+		c.switchTo(c.cand)
+		if !c.due() {
+			return nil
+		}
+	}
+	if err := b.db.Flush(); err != nil {
+		return fmt.Errorf("state: flush: %w", err)
+	}
+	c.images++
+	dir := filepath.Join(c.dir, fmt.Sprintf("base-%d", c.images))
+	if err := b.db.Checkpoint(dir); err != nil {
+		os.RemoveAll(dir)
+		return fmt.Errorf("state: materializing a base: %w", err)
+	}
+	im, err := newImage(dir, seq)
+	if err != nil {
+		return err
+	}
+	c.cand = im
+	c.materialized++
+	return nil
+}
+
 // Snapshot is the synchronous phase of a checkpoint and is short: list and
-// map writes (few, already encoded) are committed, and the dirty entries of
-// every value cache are copied out (keys and values only, no encoding, no
-// Pebble work). The task can go on processing at once; Pending.Write
-// applies the copies to Pebble, flushes and takes the Pebble checkpoint
-// while the task runs. Until then the task writes nothing to Pebble (see
-// waitInflight), so the checkpoint holds exactly the state at the barrier.
+// map writes (few, already encoded) are committed, and the change log of
+// every value state is taken over (no encoding, no Pebble work). The task
+// can go on processing at once; Pending.Write writes the changes as a
+// delta, ingests it and lays the chain out for upload while the task
+// runs. Until then the task writes nothing to Pebble (see waitInflight),
+// so the snapshot holds exactly the state at the barrier.
 func (b *Backend) Snapshot() (*Pending, error) {
 	if err := b.waitInflight(); err != nil {
 		return nil, err
 	}
-	if err := b.commit(); err != nil {
-		return nil, err
+	p := &Pending{b: b, seq: b.seq, done: make(chan struct{})}
+	if !b.batch.Empty() {
+		if err := b.batch.Commit(pebble.NoSync); err != nil {
+			return nil, fmt.Errorf("state: commit: %w", err)
+		}
+		b.batch.Close()
+		b.batch = b.db.NewIndexedBatch()
+		p.batchKeys, b.batchKeys = b.batchKeys, kvs{}
 	}
-	p := &Pending{b: b, done: make(chan struct{})}
+	// The registry is small; a copy keeps the asynchronous phase away
+	// from the task's map.
+	p.registry = b.registrySnapshot()
+	p.regChanged, b.regChanged = b.regChanged, false
 	for _, f := range b.flush {
 		p.frozen = append(p.frozen, f.freeze())
 	}
+	b.seq++
 	b.inflight = p
 	return p, nil
 }
 
-// apply writes the frozen entries into Pebble and flushes the memtable.
+// apply writes the frozen changes into Pebble.
 func (p *Pending) apply() (err error) {
 	defer p.finish(&err)
-	return p.write("")
+	_, err = p.write("")
+	return err
 }
 
 func (p *Pending) finish(err *error) {
@@ -380,36 +509,67 @@ func (p *Pending) finish(err *error) {
 	})
 }
 
-// Write is the asynchronous phase: apply the frozen writes (sorted, as an
-// ingested SST), flush the memtable, and take a Pebble checkpoint (hard
-// links) into dir, which must not exist.
+// Write is the asynchronous phase: write the frozen changes as the chain's
+// newest delta (sorted, one table, ingested into Pebble), and lay the chain
+// out in dir (which must not exist) for upload: the base image's files,
+// the deltas and the chain file (see chain.stage).
 func (p *Pending) Write(dir string) (files []File, err error) {
 	defer p.finish(&err)
-	if err := p.write(dir); err != nil {
-		return nil, err
-	}
-	return ListFiles(dir)
+	return p.write(dir)
 }
 
-func (p *Pending) write(dir string) error {
-	var w kvs
+func (p *Pending) write(dir string) ([]File, error) {
+	b := p.b
+	w := &b.w
+	w.reset()
 	for _, f := range p.frozen {
-		f.collect(&w)
+		f.collect(w)
 	}
 	p.frozen = nil
-	if err := p.b.applyKVs(&w); err != nil {
-		return err
+	// List and map writes: their resulting values, read from Pebble,
+	// which the task does not change before this snapshot is done.
+	if len(p.batchKeys.items) > 0 {
+		for _, x := range p.batchKeys.items {
+			k := p.batchKeys.key(x)
+			v, closer, err := b.db.Get(k)
+			switch {
+			case errors.Is(err, pebble.ErrNotFound):
+				w.add(k, nil, false)
+			case err != nil:
+				return nil, fmt.Errorf("state: reading back %x: %w", k, err)
+			default:
+				w.add(k, v, true)
+				closer.Close()
+			}
+		}
 	}
-	if err := p.b.db.Flush(); err != nil {
-		return fmt.Errorf("state: flush: %w", err)
+	if len(w.items) > 0 || p.regChanged {
+		// Every delta carries the registry, so any chain opens with it.
+		for n, id := range p.registry {
+			w.add(registryKey(n), binary.BigEndian.AppendUint16(nil, id), true)
+		}
+	}
+	if err := b.appendDelta(p.seq, w); err != nil {
+		return nil, err
+	}
+	if err := b.materialize(p.seq); err != nil {
+		return nil, err
 	}
 	if dir == "" {
-		return nil
+		return nil, nil
 	}
-	if err := p.b.db.Checkpoint(dir); err != nil {
-		return fmt.Errorf("state: checkpoint into %s: %w", dir, err)
+	b.chain.mu.Lock()
+	defer b.chain.mu.Unlock()
+	return b.chain.stage(dir)
+}
+
+// registrySnapshot copies the registry (task goroutine).
+func (b *Backend) registrySnapshot() map[string]uint16 {
+	out := make(map[string]uint16, len(b.ids))
+	for n, id := range b.ids {
+		out[n] = id
 	}
-	return nil
+	return out
 }
 
 // Abandon releases a snapshot that will not be written (checkpoint
@@ -426,7 +586,7 @@ func (b *Backend) Checkpoint(dir string) ([]File, error) {
 	return p.Write(dir)
 }
 
-// File is one file of a Pebble checkpoint.
+// File is one file of a snapshot.
 type File struct {
 	Name string
 	Path string
@@ -434,8 +594,12 @@ type File struct {
 	// Shared files (SSTs and blob files) are immutable and named uniquely
 	// within one database, so an incremental checkpoint uploads each once
 	// and later checkpoints refer to it; the rest (MANIFEST, OPTIONS,
-	// markers) are private to one checkpoint.
+	// markers, the chain file) are private to one checkpoint.
 	Shared bool
+	// Prefetch, when set, marks a file that is not part of this snapshot:
+	// a table of a new base image to upload in the background (Path is
+	// outside the staging directory).
+	Prefetch *Prefetch
 }
 
 // ListFiles describes the files of a checkpoint directory.
@@ -466,13 +630,39 @@ func (b *Backend) Size() int64 {
 	return int64(m.DiskSpaceUsage())
 }
 
-// Close closes the database (unflushed cache contents are dropped: state is
-// only durable through checkpoints).
+// ChainStats describe the snapshot chain (tests, benchmarks).
+type ChainStats struct {
+	Deltas       int
+	DeltaBytes   int64
+	BaseBytes    int64
+	Materialized int // base images made
+	Forced       int // switched to before their upload finished
+	Pending      bool
+}
+
+// Chain describes the current snapshot chain.
+func (b *Backend) Chain() ChainStats {
+	c := &b.chain
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return ChainStats{Deltas: len(c.deltas), DeltaBytes: c.deltaBytes, BaseBytes: c.baseBytes(),
+		Materialized: c.materialized, Forced: c.forced, Pending: c.cand != nil}
+}
+
+// Close closes the database (unsnapshotted changes are dropped: state is
+// only durable through checkpoints) and releases uploaded base images.
 func (b *Backend) Close() error {
 	if b.db == nil {
 		return nil
 	}
 	b.waitInflight()
+	b.chain.mu.Lock()
+	for _, im := range []*image{b.chain.base, b.chain.cand} {
+		if im != nil {
+			im.pf.drop()
+		}
+	}
+	b.chain.mu.Unlock()
 	b.batch.Close()
 	err := b.db.Close()
 	b.db = nil
@@ -484,6 +674,39 @@ func (b *Backend) Dir() string { return b.dir }
 
 // DB exposes the Pebble database for span-level work (restore, rescale).
 func (b *Backend) DB() *pebble.DB { return b.db }
+
+// openSnapshot opens the state of a snapshot directory (a chain or a
+// plain Pebble checkpoint) for reading. A chain's deltas are ingested into
+// it, so the directory is changed: it must be a throwaway copy (staging,
+// download).
+func openSnapshot(dir string) (*pebble.DB, error) {
+	deltas, isChain, err := readChain(dir)
+	if err != nil {
+		return nil, err
+	}
+	o := pebbleOptions()
+	if !isChain {
+		o.ReadOnly = true
+		return pebble.Open(dir, o)
+	}
+	db, err := pebble.Open(dir, o)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range deltas {
+		tmp := filepath.Join(dir, fmt.Sprintf("ingest-%d.sst.tmp", d.seq))
+		os.Remove(tmp)
+		if err := os.Link(filepath.Join(dir, d.name), tmp); err == nil {
+			err = db.Ingest(context.Background(), []string{tmp})
+		}
+		if err != nil {
+			os.Remove(tmp)
+			db.Close()
+			return nil, fmt.Errorf("state: ingest %s of %s: %w", d.name, dir, err)
+		}
+	}
+	return db, nil
+}
 
 type quietLogger struct{}
 

@@ -19,9 +19,7 @@ import (
 // state id), so the stream does not depend on state ids or the database
 // layout, and any key-group range can be read back (rescaling).
 func ExportKeyGroups(dir string, r keygroup.Range) ([]byte, []int64, error) {
-	o := pebbleOptions()
-	o.ReadOnly = true
-	db, err := pebble.Open(dir, o)
+	db, err := openSnapshot(dir)
 	if err != nil {
 		return nil, nil, fmt.Errorf("state: open %s to export: %w", dir, err)
 	}
@@ -127,5 +125,5 @@ func ImportKeyGroups(b *Backend, data []byte, kgs []int, offsets []int64) error 
 			w.items = append(w.items, x)
 		}
 	}
-	return b.applyKVs(&w)
+	return b.writeImported(&w)
 }

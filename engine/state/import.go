@@ -22,9 +22,7 @@ func (b *Backend) Import(srcDir string, r keygroup.Range) error {
 	if err := b.waitInflight(); err != nil {
 		return err
 	}
-	o := pebbleOptions()
-	o.ReadOnly = true
-	src, err := pebble.Open(srcDir, o)
+	src, err := openSnapshot(srcDir)
 	if err != nil {
 		return fmt.Errorf("state: open %s to import: %w", srcDir, err)
 	}
@@ -86,5 +84,21 @@ func (b *Backend) Import(srcDir string, r keygroup.Range) error {
 	if err := it.Close(); err != nil {
 		return err
 	}
-	return b.applyKVs(&w)
+	return b.writeImported(&w)
+}
+
+// writeImported writes restored entries as a delta of the chain (the
+// caller waited for the inflight snapshot). The first checkpoint uploads
+// it: a rescaled subtask's state is new to every earlier checkpoint.
+func (b *Backend) writeImported(w *kvs) error {
+	if len(w.items) == 0 {
+		return nil
+	}
+	for n, id := range b.ids {
+		w.add(registryKey(n), binary.BigEndian.AppendUint16(nil, id), true)
+	}
+	b.regChanged = false
+	seq := b.seq
+	b.seq++
+	return b.appendDelta(seq, w)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/cockroachdb/pebble/v2"
 )
@@ -32,29 +33,67 @@ type Bytes struct{}
 func (Bytes) Encode(dst []byte, v []byte) []byte { return append(dst, v...) }
 func (Bytes) Decode(b []byte) ([]byte, error)    { return append([]byte(nil), b...), nil }
 
-type vEntry[T any] struct {
-	v       T
-	present bool
-}
-
-// ValueState holds one value per key, behind the write-back cache. Every
-// write also lands in the dirty map, which a checkpoint's synchronous phase
-// takes over whole (an O(1) swap) and the asynchronous phase writes to
-// Pebble; the task never touches a taken-over map again, so the two phases
-// share nothing.
+// ValueState holds one value per key behind a write-back cache with a
+// memory budget (Options.CacheBytes, Options.CacheEntries). Cache entries
+// live in a slot slice indexed by a map; every change is also recorded in
+// the change log, once per key per snapshot (later changes of the key
+// update its log entry in place). A snapshot's synchronous phase takes the
+// log over whole (an O(1) swap) and the asynchronous phase encodes it; the
+// task never touches a taken-over log again, so the two phases share
+// nothing. Entries changed since the newest delta Pebble has ingested are
+// pinned in the cache; the others are evicted by a CLOCK sweep when the
+// budget is exceeded, and read back from Pebble when needed.
 type ValueState[T any] struct {
 	b     *Backend
 	name  string
 	id    uint16
 	codec Codec[T]
-	cache map[string]vEntry[T]
-	dirty map[string]vEntry[T]
-	// spare is a dirty map the asynchronous phase has written and cleared;
-	// reusing it spares the task regrowing a map of a million entries
+	// sizeOf measures a value's bytes for the budget (nil: fixed size).
+	sizeOf   func(T) int
+	overhead int64
+	index    map[string]int32
+	slots    []vslot[T]
+	free     []int32
+	hand     int
+	bytes    int64
+	log      []vchange[T]
+	// spare is a log the asynchronous phase has encoded and cleared;
+	// reusing it spares the task regrowing a log of a million entries
 	// after every checkpoint.
-	spare atomic.Pointer[map[string]vEntry[T]]
-	kbuf  []byte
+	spare atomic.Pointer[[]vchange[T]]
+	// last remembers the slot of the last key read, because operators
+	// read a key and then write it.
+	last    string
+	lastIdx int32
+	kbuf    []byte
 }
+
+type vslot[T any] struct {
+	key string
+	v   T
+	// epoch is the delta sequence of the key's newest change (0: unchanged
+	// since read from Pebble); logPos its entry in the current log.
+	epoch   uint64
+	logPos  int32
+	size    int32
+	kg      uint16
+	present bool
+	ref     bool // CLOCK: read or written since the last sweep
+	used    bool
+}
+
+type vchange[T any] struct {
+	key     string
+	v       T
+	kg      uint16
+	present bool
+}
+
+// sizer is implemented by codecs of variable-size values.
+type sizer[T any] interface{ Size(T) int }
+
+// Size of a byte value for the cache budget.
+func (Bytes) Size(v []byte) int { return len(v) }
 
 // Value registers (or reopens) the value state name.
 func Value[T any](b *Backend, name string, codec Codec[T]) (*ValueState[T], error) {
@@ -62,137 +101,223 @@ func Value[T any](b *Backend, name string, codec Codec[T]) (*ValueState[T], erro
 	if err != nil {
 		return nil, err
 	}
-	s := &ValueState[T]{b: b, name: name, id: id, codec: codec, cache: make(map[string]vEntry[T]), dirty: make(map[string]vEntry[T])}
+	s := &ValueState[T]{b: b, name: name, id: id, codec: codec, index: make(map[string]int32), lastIdx: -1}
+	var zero T
+	// A slot, its index map entry (key header, value, hash table slack)
+	// and, for fixed-size values, the value itself.
+	s.overhead = int64(unsafe.Sizeof(vslot[T]{})) + 48
+	if sz, ok := codec.(sizer[T]); ok {
+		s.sizeOf = sz.Size
+	} else {
+		s.overhead += int64(unsafe.Sizeof(zero))
+	}
 	b.flush = append(b.flush, s)
 	return s, nil
 }
 
+// CacheBytes is the memory the state's cache accounts for now.
+func (s *ValueState[T]) CacheBytes() int64 { return s.bytes }
+
+// CacheLen is the number of cached keys.
+func (s *ValueState[T]) CacheLen() int { return len(s.index) }
+
 // Get returns the value for key and whether there is one.
 func (s *ValueState[T]) Get(key string) (T, bool, error) {
-	if e, ok := s.cache[key]; ok {
-		return e.v, e.present, nil
+	if i, ok := s.index[key]; ok {
+		sl := &s.slots[i]
+		sl.ref = true
+		s.last, s.lastIdx = key, i
+		return sl.v, sl.present, nil
 	}
 	var zero T
-	s.kbuf = s.b.encodeKey(s.kbuf[:0], s.id, key)
-	raw, closer, err := s.b.batch.Get(s.kbuf)
-	if errors.Is(err, pebble.ErrNotFound) {
-		return zero, false, s.fill(key, vEntry[T]{})
-	}
-	if err != nil {
+	kg := s.b.KeyGroup(key)
+	s.kbuf = appendKey(s.kbuf[:0], kg, s.id, key)
+	// Not cached, so not pinned: Pebble has its newest value.
+	raw, closer, err := s.b.db.Get(s.kbuf)
+	v, present := zero, false
+	switch {
+	case errors.Is(err, pebble.ErrNotFound):
+	case err != nil:
 		return zero, false, fmt.Errorf("state %s: get: %w", s.name, err)
-	}
-	v, err := s.codec.Decode(raw)
-	closer.Close()
-	if err != nil {
-		return zero, false, fmt.Errorf("state %s: %w", s.name, err)
-	}
-	return v, true, s.fill(key, vEntry[T]{v: v, present: true})
-}
-
-// fill caches a value read from Pebble (clean).
-func (s *ValueState[T]) fill(key string, e vEntry[T]) error {
-	if len(s.cache) >= s.b.opts.CacheEntries {
-		if err := s.evict(); err != nil {
-			return err
+	default:
+		v, err = s.codec.Decode(raw)
+		closer.Close()
+		if err != nil {
+			return zero, false, fmt.Errorf("state %s: %w", s.name, err)
 		}
+		present = true
 	}
-	s.cache[key] = e
-	return nil
+	i, err := s.insert(key, uint16(kg), v, present)
+	if err != nil {
+		return zero, false, err
+	}
+	s.last, s.lastIdx = key, i
+	return v, present, nil
 }
 
 // Put sets the value for key.
 func (s *ValueState[T]) Put(key string, v T) error {
-	return s.put(key, vEntry[T]{v: v, present: true})
+	return s.put(key, v, true)
 }
 
 // Delete removes the value for key.
 func (s *ValueState[T]) Delete(key string) error {
-	return s.put(key, vEntry[T]{})
+	var zero T
+	return s.put(key, zero, false)
 }
 
-func (s *ValueState[T]) put(key string, e vEntry[T]) error {
-	if _, ok := s.cache[key]; !ok && len(s.cache) >= s.b.opts.CacheEntries {
-		if err := s.evict(); err != nil {
+func (s *ValueState[T]) put(key string, v T, present bool) error {
+	i := int32(-1)
+	if s.lastIdx >= 0 && key == s.last {
+		i = s.lastIdx
+	} else if j, ok := s.index[key]; ok {
+		i = j
+	} else {
+		var zero T
+		var err error
+		if i, err = s.insert(key, uint16(s.b.KeyGroup(key)), zero, false); err != nil {
 			return err
 		}
 	}
-	s.cache[key] = e
-	s.dirty[key] = e
+	sl := &s.slots[i]
+	sl.v, sl.present, sl.ref = v, present, true
+	if s.sizeOf != nil {
+		n := 0
+		if present {
+			n = s.sizeOf(v)
+		}
+		s.bytes += int64(n) - int64(sl.size)
+		sl.size = int32(n)
+	}
+	if seq := s.b.seq; sl.epoch != seq {
+		sl.epoch = seq
+		sl.logPos = int32(len(s.log))
+		s.log = append(s.log, vchange[T]{key: sl.key, v: v, kg: sl.kg, present: present})
+	} else {
+		c := &s.log[sl.logPos]
+		c.v, c.present = v, present
+	}
+	s.last, s.lastIdx = key, i
 	return nil
 }
 
-// evict writes the dirty entries back (after a checkpoint still applying
-// its own writes) and empties the cache.
+// insert caches key (clean: as read from Pebble), evicting first when the
+// cache is full.
+func (s *ValueState[T]) insert(key string, kg uint16, v T, present bool) (int32, error) {
+	if len(s.index) >= s.b.opts.CacheEntries || s.bytes >= s.b.opts.CacheBytes {
+		if err := s.evict(); err != nil {
+			return -1, err
+		}
+	}
+	var i int32
+	if n := len(s.free); n > 0 {
+		i = s.free[n-1]
+		s.free = s.free[:n-1]
+	} else {
+		s.slots = append(s.slots, vslot[T]{})
+		i = int32(len(s.slots) - 1)
+	}
+	size := 0
+	if present && s.sizeOf != nil {
+		size = s.sizeOf(v)
+	}
+	s.slots[i] = vslot[T]{key: key, v: v, kg: kg, present: present, used: true, ref: true, size: int32(size)}
+	s.index[key] = i
+	s.bytes += s.overhead + int64(len(key)) + int64(size)
+	return i, nil
+}
+
+// evict sweeps the cache (CLOCK: an entry used since the last sweep gets
+// a second chance) until it is 1/8 below its bounds, dropping only
+// unpinned entries. When pinned entries alone fill the cache, the changes
+// are spilled into Pebble first (a delta of the chain, uploaded with the
+// next checkpoint), which unpins them.
 func (s *ValueState[T]) evict() error {
-	if err := s.b.waitInflight(); err != nil {
-		return err
+	maxN := s.b.opts.CacheEntries - s.b.opts.CacheEntries/8 - 1
+	maxB := s.b.opts.CacheBytes - s.b.opts.CacheBytes/8
+	over := func() bool { return len(s.index) > maxN || s.bytes > maxB }
+	for pass := 0; over(); pass++ {
+		applied := s.b.applied.Load()
+		for n := 0; n < 2*len(s.slots) && over(); n++ {
+			h := s.hand
+			if s.hand++; s.hand >= len(s.slots) {
+				s.hand = 0
+			}
+			sl := &s.slots[h]
+			if !sl.used || sl.epoch > applied {
+				continue
+			}
+			if sl.ref {
+				sl.ref = false
+				continue
+			}
+			s.drop(int32(h))
+		}
+		if !over() || pass > 0 {
+			break
+		}
+		if err := s.b.Flush(); err != nil {
+			return err
+		}
 	}
-	var w kvs
-	s.freeze().collect(&w)
-	if err := s.b.applyKVs(&w); err != nil {
-		return err
-	}
-	clear(s.cache)
 	return nil
+}
+
+func (s *ValueState[T]) drop(i int32) {
+	sl := &s.slots[i]
+	delete(s.index, sl.key)
+	s.bytes -= s.overhead + int64(len(sl.key)) + int64(sl.size)
+	if s.lastIdx == i {
+		s.lastIdx, s.last = -1, ""
+	}
+	s.slots[i] = vslot[T]{}
+	s.free = append(s.free, i)
 }
 
 type frozenValues[T any] struct {
 	s       *ValueState[T]
-	entries map[string]vEntry[T]
+	changes []vchange[T]
 }
 
-// freeze takes over the dirty map: O(1).
+// freeze takes over the change log: O(1).
 func (s *ValueState[T]) freeze() frozenWrites {
-	f := &frozenValues[T]{s: s, entries: s.dirty}
+	f := &frozenValues[T]{s: s, changes: s.log}
 	if m := s.spare.Swap(nil); m != nil {
-		s.dirty = *m
+		s.log = *m
 	} else {
-		// Not pre-sized: allocating a big map here would make the
-		// synchronous phase grow with the dirty set again.
-		s.dirty = make(map[string]vEntry[T])
+		// Not pre-sized: allocating a big log here would make the
+		// synchronous phase grow with the changes again.
+		s.log = nil
 	}
 	return f
 }
 
-// collect encodes the frozen entries (asynchronous phase; it touches only
-// the taken-over map, never the live cache).
+// collect encodes the frozen changes (asynchronous phase; it touches only
+// the taken-over log, never the live cache).
 func (f *frozenValues[T]) collect(w *kvs) {
-	if w.items == nil {
-		w.items = make([]kv, 0, len(f.entries))
-		w.arena = make([]byte, 0, len(f.entries)*32)
-	}
-	for k, e := range f.entries {
+	id := f.s.id
+	for i := range f.changes {
+		c := &f.changes[i]
 		x := kv{k0: len(w.arena)}
-		w.arena = f.s.b.encodeKey(w.arena, f.s.id, k)
+		w.arena = append(w.arena, byte(c.kg>>8), byte(c.kg), byte(id>>8), byte(id))
+		w.arena = append(w.arena, c.key...)
 		x.k1 = len(w.arena)
-		if e.present {
-			w.arena = f.s.codec.Encode(w.arena, e.v)
+		if c.present {
+			w.arena = f.s.codec.Encode(w.arena, c.v)
 			x.set = true
 		}
 		x.v1 = len(w.arena)
 		w.items = append(w.items, x)
 	}
-	clear(f.entries) // keeps its tables: handed back for reuse
-	m := f.entries
-	f.entries = nil
-	f.s.spare.Store(&m)
+	clear(f.changes) // drop the keys and values for the collector
+	log := f.changes[:0]
+	f.changes = nil
+	f.s.spare.Store(&log)
 }
 
-// commit writes the pending list/map batch into the database.
-func (b *Backend) commit() error {
-	if b.batch.Empty() {
-		return nil
-	}
-	if err := b.waitInflight(); err != nil {
-		return err
-	}
-	if err := b.batch.Commit(pebble.NoSync); err != nil {
-		return fmt.Errorf("state: commit: %w", err)
-	}
-	b.batch.Close()
-	b.batch = b.db.NewIndexedBatch()
-	return nil
-}
+// touch records a key list or map state writes, so that the snapshot
+// writes its resulting value into its delta.
+func (b *Backend) touch(key []byte) { b.batchKeys.add(key, nil, false) }
 
 // ListState holds a list of byte entries per key. Appends are Pebble merge
 // operands (the concatenating merger), so adding never reads.
@@ -217,6 +342,7 @@ func (s *ListState) Add(key string, v []byte) error {
 	s.kbuf = s.b.encodeKey(s.kbuf[:0], s.id, key)
 	op := binary.AppendUvarint(make([]byte, 0, len(v)+4), uint64(len(v)))
 	op = append(op, v...)
+	s.b.touch(s.kbuf)
 	return s.b.batch.Merge(s.kbuf, op, nil)
 }
 
@@ -246,6 +372,7 @@ func (s *ListState) Get(key string) ([][]byte, error) {
 // Clear empties key's list.
 func (s *ListState) Clear(key string) error {
 	s.kbuf = s.b.encodeKey(s.kbuf[:0], s.id, key)
+	s.b.touch(s.kbuf)
 	return s.b.batch.Delete(s.kbuf, nil)
 }
 
@@ -277,6 +404,7 @@ func (s *MapState) prefix(dst []byte, key string) []byte {
 // Put sets key's entry mk to v.
 func (s *MapState) Put(key string, mk, v []byte) error {
 	s.kbuf = append(s.prefix(s.kbuf[:0], key), mk...)
+	s.b.touch(s.kbuf)
 	return s.b.batch.Set(s.kbuf, v, nil)
 }
 
@@ -297,6 +425,7 @@ func (s *MapState) Get(key string, mk []byte) ([]byte, bool, error) {
 // Delete removes key's entry mk.
 func (s *MapState) Delete(key string, mk []byte) error {
 	s.kbuf = append(s.prefix(s.kbuf[:0], key), mk...)
+	s.b.touch(s.kbuf)
 	return s.b.batch.Delete(s.kbuf, nil)
 }
 
@@ -323,10 +452,11 @@ func (s *MapState) Range(key string, fn func(mk, v []byte) error) error {
 // ScanValues calls fn for every key of the value state name in key-group
 // order (used to rebuild in-memory indexes, e.g. window timers, on restore).
 func ScanValues[T any](s *ValueState[T], fn func(key string, v T) error) error {
-	if err := s.evict(); err != nil {
+	// Everything into Pebble first: then one scan sees all of it.
+	if err := s.b.Flush(); err != nil {
 		return err
 	}
-	it, err := s.b.batch.NewIter(nil)
+	it, err := s.b.db.NewIter(nil)
 	if err != nil {
 		return err
 	}
