@@ -63,6 +63,10 @@ type Options struct {
 	// CacheBytes is the memory budget of each value state's write-back
 	// cache (0 = DefaultCacheBytes). Beyond it, state lives in Pebble.
 	CacheBytes int64
+	// ChainDeltas and ChainBytes tune when a new base image is
+	// materialized (0 = DefaultChainDeltas, DefaultChainBytes; see chain).
+	ChainDeltas int
+	ChainBytes  int64
 }
 
 // Backend is the keyed state of one operator subtask.
@@ -137,6 +141,12 @@ func Open(dir string, opts Options) (*Backend, error) {
 	if opts.CacheBytes <= 0 {
 		opts.CacheBytes = DefaultCacheBytes
 	}
+	if opts.ChainDeltas <= 0 {
+		opts.ChainDeltas = DefaultChainDeltas
+	}
+	if opts.ChainBytes <= 0 {
+		opts.ChainBytes = DefaultChainBytes
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("state: %w", err)
 	}
@@ -153,6 +163,7 @@ func Open(dir string, opts Options) (*Backend, error) {
 	}
 	b := &Backend{dir: dir, opts: opts, ids: map[string]uint16{}, next: 1, seq: 1}
 	b.chain.dir = chainDir
+	b.chain.maxDeltas, b.chain.minBytes = opts.ChainDeltas, opts.ChainBytes
 	var restoredBase *image
 	if isChain {
 		for _, d := range deltas {

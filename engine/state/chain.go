@@ -38,13 +38,14 @@ const (
 	deltaSuffix  = ".sst"
 )
 
-// Materialization policy: a new base once the deltas since the current one
-// hold as many bytes as its tables (restore then reads at most about
-// twice the state), at least minMaterializeBytes, or once there are
-// maxDeltas of them (bounds the files a restore ingests).
+// Materialization policy (Options.ChainDeltas, Options.ChainBytes): a
+// new base once the deltas since the current one hold as many bytes as its
+// tables (a restore then reads at most about twice the state), at least
+// DefaultChainBytes, or once there are DefaultChainDeltas of them (bounds
+// the files a restore ingests).
 const (
-	maxDeltas           = 100
-	minMaterializeBytes = 8 << 20
+	DefaultChainDeltas = 100
+	DefaultChainBytes  = 8 << 20
 )
 
 func deltaName(seq uint64) string { return fmt.Sprintf("%s%020d%s", deltaPrefix, seq, deltaSuffix) }
@@ -103,6 +104,8 @@ type chain struct {
 	images     int    // names base images
 	// materializations and forced switches, for tests and benchmarks.
 	materialized, forced int
+	maxDeltas            int
+	minBytes             int64
 }
 
 func (c *chain) baseBytes() int64 {
@@ -114,7 +117,7 @@ func (c *chain) baseBytes() int64 {
 
 // due reports whether a new base should be materialized.
 func (c *chain) due() bool {
-	return len(c.deltas) >= maxDeltas || c.deltaBytes >= max(c.baseBytes(), minMaterializeBytes)
+	return len(c.deltas) >= c.maxDeltas || c.deltaBytes >= max(c.baseBytes(), c.minBytes)
 }
 
 // switchTo makes im the base: deltas it holds are dropped (their uploaded

@@ -198,14 +198,23 @@ func (s *ValueState[T]) put(key string, v T, present bool) error {
 		c.v, c.present = v, present
 	}
 	s.last, s.lastIdx = key, i
+	if s.bytes > s.b.opts.CacheBytes {
+		// A value grew: the entry is pinned now, others make room.
+		return s.evict(0)
+	}
 	return nil
 }
 
 // insert caches key (clean: as read from Pebble), evicting first when the
 // cache is full.
 func (s *ValueState[T]) insert(key string, kg uint16, v T, present bool) (int32, error) {
-	if len(s.index) >= s.b.opts.CacheEntries || s.bytes >= s.b.opts.CacheBytes {
-		if err := s.evict(); err != nil {
+	size := 0
+	if present && s.sizeOf != nil {
+		size = s.sizeOf(v)
+	}
+	need := s.overhead + int64(len(key)) + int64(size)
+	if len(s.index) >= s.b.opts.CacheEntries || s.bytes+need > s.b.opts.CacheBytes {
+		if err := s.evict(need); err != nil {
 			return -1, err
 		}
 	}
@@ -217,24 +226,20 @@ func (s *ValueState[T]) insert(key string, kg uint16, v T, present bool) (int32,
 		s.slots = append(s.slots, vslot[T]{})
 		i = int32(len(s.slots) - 1)
 	}
-	size := 0
-	if present && s.sizeOf != nil {
-		size = s.sizeOf(v)
-	}
 	s.slots[i] = vslot[T]{key: key, v: v, kg: kg, present: present, used: true, ref: true, size: int32(size)}
 	s.index[key] = i
-	s.bytes += s.overhead + int64(len(key)) + int64(size)
+	s.bytes += need
 	return i, nil
 }
 
 // evict sweeps the cache (CLOCK: an entry used since the last sweep gets
-// a second chance) until it is 1/8 below its bounds, dropping only
+// a second chance) until it is 1/8 below its bounds (and need bytes fit), dropping only
 // unpinned entries. When pinned entries alone fill the cache, the changes
 // are spilled into Pebble first (a delta of the chain, uploaded with the
 // next checkpoint), which unpins them.
-func (s *ValueState[T]) evict() error {
+func (s *ValueState[T]) evict(need int64) error {
 	maxN := s.b.opts.CacheEntries - s.b.opts.CacheEntries/8 - 1
-	maxB := s.b.opts.CacheBytes - s.b.opts.CacheBytes/8
+	maxB := min(s.b.opts.CacheBytes-s.b.opts.CacheBytes/8, s.b.opts.CacheBytes-need)
 	over := func() bool { return len(s.index) > maxN || s.bytes > maxB }
 	for pass := 0; over(); pass++ {
 		applied := s.b.applied.Load()

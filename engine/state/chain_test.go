@@ -1,0 +1,290 @@
+package state
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ckpt-dev/ckpt/engine/keygroup"
+)
+
+// uploadPrefetches plays the uploader's part for base images waiting in
+// the background: they count as uploaded at once.
+func uploadPrefetches(files []File) []File {
+	var out []File
+	for _, f := range files {
+		if f.Prefetch == nil {
+			out = append(out, f)
+		} else if f.Prefetch.Start() {
+			f.Prefetch.Finish(nil, nil)
+		}
+	}
+	return out
+}
+
+// A model-checked run: random writes, reads and deletes of values and
+// list entries through small caches (evictions, spills), snapshots at
+// random points (some declined: their changes must still reach the next
+// one) and short chains (base images materialized and switched to). Every
+// written snapshot, copied away and opened, holds exactly the state at its
+// barrier.
+func TestChainSnapshotsMatchModel(t *testing.T) {
+	tests := []struct {
+		name                string
+		cacheEntries        int
+		cacheBytes          int64
+		chainDeltas         int
+		chainBytes          int64
+		prefetchesCompleted bool
+	}{
+		{"big cache, long chain", 0, 0, 0, 0, true},
+		{"tiny cache, short chain", 7, 0, 3, 1 << 10, true},
+		{"byte budget, switch on upload", 0, 16 << 10, 4, 4 << 10, true},
+		{"byte budget, nobody uploads", 0, 16 << 10, 2, 1 << 10, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for seed := int64(1); seed <= 2; seed++ {
+				runChainModel(t, seed, Options{MaxParallelism: 128, KeyGroups: keygroup.Range{Start: 0, End: 127},
+					CacheEntries: tt.cacheEntries, CacheBytes: tt.cacheBytes, ChainDeltas: tt.chainDeltas, ChainBytes: tt.chainBytes},
+					tt.prefetchesCompleted)
+			}
+		})
+	}
+}
+
+func runChainModel(t *testing.T, seed int64, opts Options, uploads bool) {
+	t.Helper()
+	rnd := rand.New(rand.NewSource(seed))
+	tmp := t.TempDir()
+	b, err := Open(filepath.Join(tmp, "db"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	vals, _ := Value(b, "v", Bytes{})
+	lists, _ := List(b, "l")
+	model := map[string][]byte{}
+	lmodel := map[string]int{}
+	type snap struct {
+		dir   string
+		model map[string][]byte
+		lists map[string]int
+	}
+	var snaps []snap
+	const keys = 300
+	for op := 0; op < 3000; op++ {
+		k := fmt.Sprintf("k%d", rnd.Intn(keys))
+		switch r := rnd.Intn(100); {
+		case r < 50:
+			v := make([]byte, 1+rnd.Intn(200))
+			rnd.Read(v)
+			if err := vals.Put(k, v); err != nil {
+				t.Fatal(err)
+			}
+			model[k] = v
+		case r < 58:
+			if err := vals.Delete(k); err != nil {
+				t.Fatal(err)
+			}
+			delete(model, k)
+		case r < 63:
+			if err := lists.Add(k, []byte{byte(op)}); err != nil {
+				t.Fatal(err)
+			}
+			lmodel[k]++
+		case r < 64:
+			if err := lists.Clear(k); err != nil {
+				t.Fatal(err)
+			}
+			delete(lmodel, k)
+		default:
+			v, ok, err := vals.Get(k)
+			want, wok := model[k]
+			if err != nil || ok != wok || !bytes.Equal(v, want) {
+				t.Fatalf("seed %d op %d: Get(%s) = %x,%v,%v; want %x,%v", seed, op, k, v, ok, err, want, wok)
+			}
+		}
+		if opts.CacheBytes > 0 && vals.CacheBytes() > opts.CacheBytes {
+			t.Fatalf("seed %d op %d: cache holds %d bytes, budget %d", seed, op, vals.CacheBytes(), opts.CacheBytes)
+		}
+		if rnd.Intn(60) == 0 {
+			p, err := b.Snapshot()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rnd.Intn(4) == 0 { // declined
+				if err := p.Abandon(); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			}
+			dir := filepath.Join(tmp, fmt.Sprintf("snap-%d", len(snaps)))
+			s := snap{dir: dir, model: map[string][]byte{}, lists: map[string]int{}}
+			for k, v := range model {
+				s.model[k] = v
+			}
+			for k, n := range lmodel {
+				s.lists[k] = n
+			}
+			files, err := p.Write(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if uploads {
+				uploadPrefetches(files)
+			}
+			// The staged directory must not change under later snapshots
+			// (uploads read it asynchronously): copy it now as a restore
+			// would download it, and drop the staging.
+			copyDir(t, dir, dir+"-copy")
+			os.RemoveAll(dir)
+			s.dir = dir + "-copy"
+			snaps = append(snaps, s)
+		}
+	}
+	if len(snaps) == 0 {
+		t.Fatal("no snapshots taken")
+	}
+	st := b.Chain()
+	t.Logf("seed %d: %d snapshots; chain: %d deltas (%d B), base %d B, %d images made, %d forced", seed, len(snaps),
+		st.Deltas, st.DeltaBytes, st.BaseBytes, st.Materialized, st.Forced)
+	for i, s := range snaps {
+		r, err := Open(s.dir, Options{MaxParallelism: 128, KeyGroups: keygroup.Range{Start: 0, End: 127}})
+		if err != nil {
+			t.Fatalf("seed %d snapshot %d: %v", seed, i, err)
+		}
+		rv, _ := Value(r, "v", Bytes{})
+		rl, _ := List(r, "l")
+		for j := 0; j < keys; j++ {
+			k := fmt.Sprintf("k%d", j)
+			v, ok, err := rv.Get(k)
+			want, wok := s.model[k]
+			if err != nil || ok != wok || !bytes.Equal(v, want) {
+				t.Fatalf("seed %d snapshot %d: %s = %x,%v,%v; want %x,%v", seed, i, k, v, ok, err, want, wok)
+			}
+			l, err := rl.Get(k)
+			if err != nil || len(l) != s.lists[k] {
+				t.Fatalf("seed %d snapshot %d: list %s has %d entries (%v), want %d", seed, i, k, len(l), err, s.lists[k])
+			}
+		}
+		r.Close()
+	}
+}
+
+// After the first snapshot, an incremental one adds exactly one new file
+// to the chain: the delta of the changed entries, about their size.
+func TestSnapshotAddsOneDeltaOfTheChanges(t *testing.T) {
+	tmp := t.TempDir()
+	b := open(t, filepath.Join(tmp, "db"), 0)
+	defer b.Close()
+	vs, _ := Value(b, "v", Bytes{})
+	const n = 20000
+	val := make([]byte, 100)
+	key := func(i int) string { return fmt.Sprintf("key%08d", i) }
+	for i := 0; i < n; i++ {
+		rand.Read(val)
+		vs.Put(key(i), append([]byte(nil), val...))
+	}
+	shared := func(files []File) map[string]int64 {
+		out := map[string]int64{}
+		for _, f := range uploadPrefetches(files) {
+			if f.Shared {
+				out[f.Name] = f.Size
+			}
+		}
+		return out
+	}
+	prev, err := b.Checkpoint(filepath.Join(tmp, "s0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := shared(prev)
+	for round := 1; round <= 12; round++ {
+		changed := 0
+		for i := round; i < n; i += 100 {
+			rand.Read(val)
+			vs.Put(key(i), append([]byte(nil), val...))
+			changed += len(key(i)) + len(val)
+		}
+		files, err := b.Checkpoint(filepath.Join(tmp, fmt.Sprintf("s%d", round)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := shared(files)
+		var added []string
+		var addedBytes int64
+		for name, size := range now {
+			if _, ok := before[name]; !ok {
+				added = append(added, name)
+				addedBytes += size
+			}
+		}
+		if len(added) != 1 || !strings.HasPrefix(added[0], deltaPrefix) {
+			t.Fatalf("round %d: new shared files %v, want exactly one delta", round, added)
+		}
+		if addedBytes > 2*int64(changed) {
+			t.Fatalf("round %d: delta of %d bytes for %d changed bytes", round, addedBytes, changed)
+		}
+		before = now
+	}
+}
+
+// The cache keeps to its byte budget with values far larger than it, and
+// everything beyond it is read back from Pebble.
+func TestValueCacheKeepsToItsBudget(t *testing.T) {
+	const budget = 1 << 20
+	b, err := Open(t.TempDir(), Options{MaxParallelism: 128, KeyGroups: keygroup.Range{Start: 0, End: 127}, CacheBytes: budget})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	vs, _ := Value(b, "v", Bytes{})
+	const n = 10000 // 10 MB of values
+	val := func(i int) []byte { return bytes.Repeat([]byte{byte(i), byte(i >> 8)}, 512) }
+	for i := 0; i < n; i++ {
+		if err := vs.Put(fmt.Sprintf("k%d", i), val(i)); err != nil {
+			t.Fatal(err)
+		}
+		if vs.CacheBytes() > budget {
+			t.Fatalf("after %d puts the cache holds %d bytes, budget %d", i+1, vs.CacheBytes(), budget)
+		}
+		if i%3000 == 2999 {
+			if _, err := b.Checkpoint(filepath.Join(b.Dir(), "..", fmt.Sprintf("chk%d", i))); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if vs.CacheLen() >= n/5 {
+		t.Fatalf("%d of %d keys cached in a %d-byte budget", vs.CacheLen(), n, budget)
+	}
+	for i := 0; i < n; i++ {
+		v, ok, err := vs.Get(fmt.Sprintf("k%d", i))
+		if err != nil || !ok || !bytes.Equal(v, val(i)) {
+			t.Fatalf("k%d: %v, %v", i, ok, err)
+		}
+	}
+}
+
+// A chain file that names a missing delta, or is not a chain file at all,
+// is a clear error naming the file and line.
+func TestBadChainFile(t *testing.T) {
+	tests := []struct{ content, want string }{
+		{"not a chain\n", "is not a ckpt chain file"},
+		{chainMagic + "\n" + deltaName(3) + "\n", "names a delta table that is missing"},
+		{chainMagic + "\n../etc/passwd\n", "is not a delta table name"},
+		{"", "is empty"},
+	}
+	for _, tt := range tests {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, ChainFile), []byte(tt.content), 0o644)
+		_, err := Open(dir, Options{MaxParallelism: 128, KeyGroups: keygroup.Range{Start: 0, End: 127}})
+		if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), ChainFile) {
+			t.Errorf("chain file %q: error %v, want one containing %q and the file name", tt.content, err, tt.want)
+		}
+	}
+}
