@@ -20,6 +20,9 @@ type kvs struct {
 	arena []byte
 	items []kv
 	order []sortItem
+	// sorted and sortedItems are sort's buckets.
+	sorted      []byte
+	sortedItems []kv
 }
 
 // kv is one encoded write: key arena[k0:k1], value arena[k1:v1].
@@ -28,12 +31,11 @@ type kv struct {
 	set        bool // false: delete
 }
 
-// sortItem orders one write: its key-group prefix and the next 16 key
-// bytes as two integers (most comparisons end there), then the index.
+// sortItem orders one write of a key group: the 16 key bytes after the
+// key group as two integers (most comparisons end there), then the index.
 type sortItem struct {
 	p0, p1 uint64
 	i      int32
-	kg     uint16
 }
 
 func (w *kvs) key(x kv) []byte   { return w.arena[x.k0:x.k1] }
@@ -43,6 +45,8 @@ func (w *kvs) reset() {
 	w.arena = w.arena[:0]
 	w.items = w.items[:0]
 	w.order = w.order[:0]
+	w.sorted = w.sorted[:0]
+	w.sortedItems = w.sortedItems[:0]
 }
 
 // add appends a write of key (already encoded with its prefix).
@@ -71,55 +75,94 @@ func word(b []byte, off int) uint64 {
 	return binary.BigEndian.Uint64(buf[:])
 }
 
-// sort orders the writes by key: a counting sort on the 2-byte key-group
-// prefix (one pass), then each key group's entries by two integer words
-// of key prefix, falling back to bytes only on ties. Equal keys keep their
-// insertion order, so the later write of a key wins (see writeSST).
+// sort orders the writes by key, in three passes that stay out of the
+// way of main memory's latency, because the writes arrive in change order
+// (random in key order) and a million of them far exceed the CPU caches:
+//
+//  1. count entries and bytes per key group (the 2-byte key prefix);
+//  2. copy every entry into its key group's bucket of a second arena:
+//     sequential reads, as many sequential write streams as key groups;
+//  3. per key group (a few thousand entries, cache-resident): sort by two
+//     integer words of key prefix, falling back to bytes on ties, and copy
+//     the entries back into the first arena in that order, keeping only
+//     the last write of a key (equal keys keep their insertion order).
+//
+// Afterwards sortedItems index arena in key order (see writeSST).
 func (w *kvs) sort() {
-	n := len(w.items)
-	var counts [1<<16 + 1]int32
+	var counts, sizes [1<<16 + 1]int
 	for _, x := range w.items {
-		counts[(int(w.arena[x.k0])<<8|int(w.arena[x.k0+1]))+1]++
+		g := int(w.arena[x.k0])<<8 | int(w.arena[x.k0+1])
+		counts[g+1]++
+		sizes[g+1] += x.v1 - x.k0
 	}
 	for i := 1; i < len(counts); i++ {
 		counts[i] += counts[i-1]
+		sizes[i] += sizes[i-1]
 	}
-	w.order = slices.Grow(w.order[:0], n)[:n]
-	next := counts
-	for i, x := range w.items {
-		k := w.arena[x.k0:x.k1]
-		g := int(k[0])<<8 | int(k[1])
-		w.order[next[g]] = sortItem{p0: word(k, 2), p1: word(k, 10), i: int32(i), kg: uint16(g)}
-		next[g]++
+	// Pass 2: bucket by key group into sorted/bucketItems.
+	w.sorted = slices.Grow(w.sorted[:0], len(w.arena))[:len(w.arena)]
+	w.sortedItems = slices.Grow(w.sortedItems[:0], len(w.items))[:len(w.items)]
+	nextItem, nextByte := counts, sizes
+	for _, x := range w.items {
+		g := int(w.arena[x.k0])<<8 | int(w.arena[x.k0+1])
+		b0 := nextByte[g]
+		n := copy(w.sorted[b0:], w.arena[x.k0:x.v1])
+		nextByte[g] += n
+		w.sortedItems[nextItem[g]] = kv{k0: b0, k1: b0 + x.k1 - x.k0, v1: b0 + n, set: x.set}
+		nextItem[g]++
 	}
-	cmp := func(a, c sortItem) int {
-		if a.p0 != c.p0 {
-			if a.p0 < c.p0 {
-				return -1
-			}
-			return 1
-		}
-		if a.p1 != c.p1 {
-			if a.p1 < c.p1 {
-				return -1
-			}
-			return 1
-		}
-		xa, xc := w.items[a.i], w.items[c.i]
-		if r := bytes.Compare(w.arena[xa.k0+2:xa.k1], w.arena[xc.k0+2:xc.k1]); r != 0 {
-			return r
-		}
-		return int(a.i - c.i)
-	}
+	bucket := w.sortedItems
+	// Pass 3: sort each key group and copy it back in order.
+	w.arena = w.arena[:0]
+	w.items = w.items[:0]
 	for g := 0; g < 1<<16; g++ {
-		if counts[g+1]-counts[g] > 1 {
-			slices.SortFunc(w.order[counts[g]:counts[g+1]], cmp)
+		lo, hi := counts[g], counts[g+1]
+		if lo == hi {
+			continue
+		}
+		w.order = w.order[:0]
+		for i := lo; i < hi; i++ {
+			k := w.sorted[bucket[i].k0:bucket[i].k1]
+			w.order = append(w.order, sortItem{p0: word(k, 2), p1: word(k, 10), i: int32(i)})
+		}
+		slices.SortFunc(w.order, func(a, c sortItem) int {
+			if a.p0 != c.p0 {
+				if a.p0 < c.p0 {
+					return -1
+				}
+				return 1
+			}
+			if a.p1 != c.p1 {
+				if a.p1 < c.p1 {
+					return -1
+				}
+				return 1
+			}
+			xa, xc := bucket[a.i], bucket[c.i]
+			if r := bytes.Compare(w.sorted[xa.k0+2:xa.k1], w.sorted[xc.k0+2:xc.k1]); r != 0 {
+				return r
+			}
+			return int(a.i - c.i)
+		})
+		for j := range w.order {
+			o := &w.order[j]
+			x := bucket[o.i]
+			if j+1 < len(w.order) {
+				if n := &w.order[j+1]; n.p0 == o.p0 && n.p1 == o.p1 &&
+					bytes.Equal(w.sorted[x.k0:x.k1], w.sorted[bucket[n.i].k0:bucket[n.i].k1]) {
+					continue // a later write of the same key follows
+				}
+			}
+			k0 := len(w.arena)
+			w.arena = append(w.arena, w.sorted[x.k0:x.v1]...)
+			w.items = append(w.items, kv{k0: k0, k1: k0 + x.k1 - x.k0, v1: len(w.arena), set: x.set})
 		}
 	}
+	w.sortedItems = w.sortedItems[:0]
 }
 
-// writeSST writes the sorted writes into a new sstable at path and returns
-// its size. Of several writes of one key only the last is kept.
+// writeSST writes the writes, sorted (see sort), into a new sstable at
+// path and returns its size.
 func (w *kvs) writeSST(path string, opts sstable.WriterOptions) (int64, error) {
 	f, err := vfs.Default.Create(path, vfs.WriteCategoryUnspecified)
 	if err != nil {
@@ -131,14 +174,7 @@ func (w *kvs) writeSST(path string, opts sstable.WriterOptions) (int64, error) {
 		os.Remove(path)
 		return 0, fmt.Errorf("state: write %s: %w", path, err)
 	}
-	for j, o := range w.order {
-		x := w.items[o.i]
-		if j+1 < len(w.order) {
-			y := w.items[w.order[j+1].i]
-			if bytes.Equal(w.key(x), w.key(y)) {
-				continue // a later write of the same key follows
-			}
-		}
+	for _, x := range w.items {
 		if x.set {
 			err = sw.Set(w.key(x), w.value(x))
 		} else {

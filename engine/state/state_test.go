@@ -258,3 +258,33 @@ func TestImportRedistributesKeyGroups(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkDeltaOfAMillionKeys: the asynchronous phase's work for a
+// million changed keys (collect, sort, write the delta table, ingest).
+func BenchmarkDeltaOfAMillionKeys(b *testing.B) {
+	be, err := Open(b.TempDir(), Options{MaxParallelism: 128, KeyGroups: keygroup.Range{Start: 0, End: 127}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer be.Close()
+	s, _ := Value(be, "sum", Int64{})
+	keys := make([]string, 1_000_000)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("key-%d", i)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		for j, k := range keys {
+			s.Put(k, int64(i+j))
+		}
+		p, err := be.Snapshot()
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if err := p.apply(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
