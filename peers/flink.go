@@ -61,7 +61,8 @@ const UnlimitedRate = -1
 type FlinkOp struct {
 	// Kind: "source" (rate-limited DataGeneratorSource, must come first), "count"
 	// (keyBy value mod Keys, ValueState count per key), "sum" (keyBy, ValueState sum),
-	// "map" (stateless), "opstate" (non-keyed ListState), "sink" (discarding) or
+	// "payload" (keyBy, ValueState of ValueBytes pseudo-random bytes per key,
+	// rewritten per record: large state quickly), "map" (stateless), "opstate" (non-keyed ListState), "sink" (discarding) or
 	// "print" (stdout sink); a sink, if any, comes last.
 	Kind string `json:"kind"`
 	// UID is the operator's uid; "" sets none, so Flink derives the operator ID from
@@ -70,6 +71,7 @@ type FlinkOp struct {
 	Name           string `json:"name,omitempty"`
 	Parallelism    int    `json:"parallelism,omitempty"`    // 0 = the job's
 	MaxParallelism int    `json:"maxParallelism,omitempty"` // 0 = the job's (not settable on sinks)
+	ValueBytes     int    `json:"valueBytes,omitempty"`     // payload: bytes per key, default 1024
 }
 
 // DefaultFlinkOperators is the default job shape:

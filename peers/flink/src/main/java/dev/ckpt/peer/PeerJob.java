@@ -7,6 +7,7 @@ import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.connector.source.util.ratelimit.RateLimiterStrategy;
 import org.apache.flink.api.java.functions.KeySelector;
@@ -39,7 +40,8 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>Operator kinds (all records are longs; every operator passes its input on):
  * source (DataGeneratorSource emitting 0,1,2,...), count (keyBy v % keys, ValueState count per key),
- * sum (keyBy v % keys, ValueState sum per key), map (stateless), opstate (non-keyed ListState),
+ * sum (keyBy v % keys, ValueState sum per key), payload (keyBy v % keys, ValueState of
+ * valueBytes pseudo-random bytes per key, rewritten per record), map (stateless), opstate (non-keyed ListState),
  * sink (discarding) and print (stdout sink).
  *
  * <p>As a jar entry point (POST /jars/:id/run) it takes {@code --job <json>} or {@code --job-file <path>}.
@@ -131,6 +133,10 @@ public final class PeerJob {
                     stream = apply(stream.keyBy(new ModKey(keys))
                             .process(new KeyedState(kind.equals("sum"), meter)), op);
                     break;
+                case "payload":
+                    stream = apply(stream.keyBy(new ModKey(keys))
+                            .process(new Payload((int) Json.lng(op, "valueBytes", 1024), meter)), op);
+                    break;
                 case "map":
                     stream = apply(stream.map(new PassThrough(meter)), op);
                     break;
@@ -147,7 +153,7 @@ public final class PeerJob {
                     break;
                 default:
                     throw new IllegalArgumentException("operator " + i + ": unknown kind \"" + kind
-                            + "\" (want source, count, sum, map, opstate, sink, print)");
+                            + "\" (want source, count, sum, payload, map, opstate, sink, print)");
             }
             if (stream == null && i != ops.size() - 1) {
                 throw new IllegalArgumentException("operator " + i + ": a sink must be the last operator");
@@ -232,6 +238,47 @@ public final class PeerJob {
         public void processElement(Long v, Context ctx, Collector<Long> out) throws Exception {
             Long cur = state.value();
             long next = (cur == null ? 0 : cur) + (sum ? v : 1);
+            state.update(next);
+            if (meter) {
+                METER.increment();
+            }
+            out.collect(v);
+        }
+    }
+
+    /**
+     * Keyed ValueState of valueBytes bytes per key, rewritten by every record with
+     * pseudo-random (incompressible) bytes: fills large state quickly for size benchmarks.
+     */
+    public static final class Payload extends KeyedProcessFunction<Long, Long, Long> {
+        private final int valueBytes;
+        private final boolean meter;
+        private transient ValueState<byte[]> state;
+
+        Payload(int valueBytes, boolean meter) {
+            this.valueBytes = Math.max(8, valueBytes);
+            this.meter = meter;
+        }
+
+        @Override
+        public void open(OpenContext ctx) {
+            state = getRuntimeContext().getState(
+                    new ValueStateDescriptor<>("payload", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+        }
+
+        @Override
+        public void processElement(Long v, Context ctx, Collector<Long> out) throws Exception {
+            byte[] cur = state.value();
+            byte[] next = new byte[valueBytes];
+            long x = v * 0x9E3779B97F4A7C15L + (cur == null ? 1 : cur[0]);
+            for (int i = 0; i + 8 <= valueBytes; i += 8) {
+                x ^= x << 13;
+                x ^= x >>> 7;
+                x ^= x << 17;
+                for (int b = 0; b < 8; b++) {
+                    next[i + b] = (byte) (x >>> (8 * b));
+                }
+            }
             state.update(next);
             if (meter) {
                 METER.increment();
