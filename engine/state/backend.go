@@ -448,8 +448,13 @@ func (b *Backend) materialize(seq uint64) error {
 		return nil
 	}
 	if c.cand != nil {
-		// Due again before the last image finished uploading (or nobody
-		// uploads): use it anyway; a checkpoint uploads what is missing.
+		if c.cand.pf.started.Load() {
+			// Its upload is under way: keep the chain growing a little
+			// rather than put the image on a checkpoint's critical path.
+			return nil
+		}
+		// Due again and nobody uploads it (checkpoints are not persisted,
+		// or not incremental): use it anyway; the chain stays short.
 		c.forced++
 		c.switchTo(c.cand)
 		if !c.due() {
