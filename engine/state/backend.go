@@ -40,7 +40,9 @@ import (
 	"github.com/ckpt-dev/ckpt/engine/keygroup"
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/cockroachdb/pebble/v2/objstorage/objstorageprovider"
 	"github.com/cockroachdb/pebble/v2/sstable"
+	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
 // metaKeyGroup is the reserved key-group prefix of the state registry.
@@ -76,6 +78,7 @@ type Backend struct {
 	opts  Options
 	ids   map[string]uint16
 	next  uint16
+	regMu sync.Mutex // registrations while importing on several goroutines
 	flush []flusher
 	// regChanged: a state was registered since the last delta.
 	regChanged bool
@@ -292,6 +295,13 @@ func (b *Backend) loadRegistry() error {
 
 func registryKey(name string) []byte { return append([]byte{0xFF, 0xFF, 0, 0}, name...) }
 
+// sharedStateID is stateID for goroutines restoring state concurrently.
+func (b *Backend) sharedStateID(name string) (uint16, error) {
+	b.regMu.Lock()
+	defer b.regMu.Unlock()
+	return b.stateID(name)
+}
+
 // stateID returns the id registered for name, registering it if new.
 func (b *Backend) stateID(name string) (uint16, error) {
 	if id, ok := b.ids[name]; ok {
@@ -404,6 +414,47 @@ func (b *Backend) ingest(path string, seq uint64) error {
 	if err := b.db.Ingest(context.Background(), []string{tmp}); err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("state: ingest %s: %w", filepath.Base(path), err)
+	}
+	return nil
+}
+
+// newTable starts delta table seq of the chain. Restored state is written
+// uncompressed: restoring is on the critical path of a job's start, and
+// Pebble's compactions compress it later.
+func (b *Backend) newTable(seq uint64, restore bool) (*tableWriter, error) {
+	path := filepath.Join(b.chain.dir, deltaName(seq))
+	f, err := vfs.Default.Create(path, vfs.WriteCategoryUnspecified)
+	if err != nil {
+		return nil, fmt.Errorf("state: %w", err)
+	}
+	o := b.wopts
+	if restore {
+		o.Compression = sstable.NoCompression
+	}
+	return &tableWriter{seq: seq, path: path, sw: sstable.NewWriter(objstorageprovider.NewFileWritable(f), o)}, nil
+}
+
+// addTable finishes a table from newTable, ingests it and appends it to
+// the chain.
+func (b *Backend) addTable(t *tableWriter) error {
+	if err := t.sw.Close(); err != nil {
+		os.Remove(t.path)
+		return fmt.Errorf("state: write %s: %w", t.path, err)
+	}
+	fi, err := os.Stat(t.path)
+	if err != nil {
+		return err
+	}
+	if err := b.ingest(t.path, t.seq); err != nil {
+		os.Remove(t.path)
+		return err
+	}
+	b.chain.mu.Lock()
+	b.chain.deltas = append(b.chain.deltas, deltaFile{name: filepath.Base(t.path), seq: t.seq, size: fi.Size()})
+	b.chain.deltaBytes += fi.Size()
+	b.chain.mu.Unlock()
+	if t.seq > b.applied.Load() {
+		b.applied.Store(t.seq)
 	}
 	return nil
 }

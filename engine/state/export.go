@@ -1,6 +1,7 @@
 package state
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 
@@ -79,13 +80,16 @@ func ImportKeyGroups(b *Backend, data []byte, kgs []int, offsets []int64) error 
 	if err := b.waitInflight(); err != nil {
 		return err
 	}
-	var w kvs
+	at := make(map[int]int64, len(kgs))
 	for i, kg := range kgs {
 		p := offsets[i]
 		if p < 0 || p > int64(len(data)) {
 			return fmt.Errorf("canonical savepoint: key group %d at offset %d outside a %d-byte stream", kg, p, len(data))
 		}
-		buf := data[p:]
+		at[kg] = p
+	}
+	return b.importGroups(kgs, func(kg int, w *kvs) error {
+		buf := data[at[kg]:]
 		next := func() ([]byte, error) {
 			n, k := binary.Uvarint(buf)
 			if k <= 0 || uint64(len(buf)-k) < n {
@@ -95,13 +99,15 @@ func ImportKeyGroups(b *Backend, data []byte, kgs []int, offsets []int64) error 
 			buf = buf[k+int(n):]
 			return v, nil
 		}
+		var lastName []byte
+		var id uint16
 		for {
 			name, err := next()
 			if err != nil {
 				return err
 			}
 			if len(name) == 0 {
-				break
+				return nil
 			}
 			key, err := next()
 			if err != nil {
@@ -111,19 +117,19 @@ func ImportKeyGroups(b *Backend, data []byte, kgs []int, offsets []int64) error 
 			if err != nil {
 				return err
 			}
-			id, err := b.stateID(string(name))
-			if err != nil {
-				return err
+			if !bytes.Equal(name, lastName) {
+				if id, err = b.sharedStateID(string(name)); err != nil {
+					return err
+				}
+				lastName = name
 			}
 			x := kv{k0: len(w.arena), set: true}
-			w.arena = binary.BigEndian.AppendUint16(w.arena, uint16(kg))
-			w.arena = binary.BigEndian.AppendUint16(w.arena, id)
+			w.arena = append(w.arena, byte(kg>>8), byte(kg), byte(id>>8), byte(id))
 			w.arena = append(w.arena, key...)
 			x.k1 = len(w.arena)
 			w.arena = append(w.arena, val...)
 			x.v1 = len(w.arena)
 			w.items = append(w.items, x)
 		}
-	}
-	return b.writeImported(&w)
+	})
 }

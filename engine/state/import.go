@@ -3,6 +3,7 @@ package state
 import (
 	"encoding/binary"
 	"fmt"
+	"sync"
 
 	"github.com/cockroachdb/pebble/v2"
 
@@ -48,57 +49,126 @@ func (b *Backend) Import(srcDir string, r keygroup.Range) error {
 	if err := reg.Close(); err != nil {
 		return err
 	}
-	lo := binary.BigEndian.AppendUint16(nil, uint16(r.Start))
-	hi := binary.BigEndian.AppendUint16(nil, uint16(r.End+1))
-	if r.End+1 > 0xFFFF {
-		hi = []byte{0xFF, 0xFF}
+	kgs := make([]int, 0, r.Len())
+	for kg := r.Start; kg <= r.End; kg++ {
+		kgs = append(kgs, kg)
 	}
-	it, err := src.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
-	if err != nil {
-		return err
-	}
-	var w kvs
-	for it.First(); it.Valid(); it.Next() {
-		k := it.Key()
-		if len(k) < 4 {
-			continue
-		}
-		id, ok := remap[binary.BigEndian.Uint16(k[2:4])]
-		if !ok {
-			it.Close()
-			return fmt.Errorf("state: %s holds keys of an unregistered state id %d", srcDir, binary.BigEndian.Uint16(k[2:4]))
-		}
-		v, err := it.ValueAndErr()
+	return b.importGroups(kgs, func(kg int, w *kvs) error {
+		it, err := src.NewIter(&pebble.IterOptions{
+			LowerBound: binary.BigEndian.AppendUint16(nil, uint16(kg)),
+			UpperBound: binary.BigEndian.AppendUint16(nil, uint16(kg+1))})
 		if err != nil {
-			it.Close()
 			return err
 		}
-		x := kv{k0: len(w.arena), set: true}
-		w.arena = append(w.arena, k[0], k[1], id[0], id[1])
-		w.arena = append(w.arena, k[4:]...)
-		x.k1 = len(w.arena)
-		w.arena = append(w.arena, v...)
-		x.v1 = len(w.arena)
-		w.items = append(w.items, x)
-	}
-	if err := it.Close(); err != nil {
-		return err
-	}
-	return b.writeImported(&w)
+		for it.First(); it.Valid(); it.Next() {
+			k := it.Key()
+			if len(k) < 4 {
+				continue
+			}
+			id, ok := remap[binary.BigEndian.Uint16(k[2:4])]
+			if !ok {
+				it.Close()
+				return fmt.Errorf("state: %s holds keys of an unregistered state id %d", srcDir, binary.BigEndian.Uint16(k[2:4]))
+			}
+			v, err := it.ValueAndErr()
+			if err != nil {
+				it.Close()
+				return err
+			}
+			x := kv{k0: len(w.arena), set: true}
+			w.arena = append(w.arena, k[0], k[1], id[0], id[1])
+			w.arena = append(w.arena, k[4:]...)
+			x.k1 = len(w.arena)
+			w.arena = append(w.arena, v...)
+			x.v1 = len(w.arena)
+			w.items = append(w.items, x)
+		}
+		return it.Close()
+	})
 }
 
-// writeImported writes restored entries as a delta of the chain (the
-// caller waited for the inflight snapshot). The first checkpoint uploads
-// it: a rescaled subtask's state is new to every earlier checkpoint.
-func (b *Backend) writeImported(w *kvs) error {
-	if len(w.items) == 0 {
+// importGroups writes restored entries into b as new deltas of the
+// chain, key group by key group: fill puts one key group's entries into w
+// (in key order, normally: they come from a sorted source; otherwise they
+// are sorted). Two goroutines share the key groups — a contiguous half
+// each, into a table each, which do not overlap — so a restore uses both
+// cores even though the tasks of a job are restored one after the other.
+// The first checkpoint uploads these deltas: a redistributed subtask's
+// state is new to every earlier checkpoint. The caller waited for the
+// inflight snapshot.
+func (b *Backend) importGroups(kgs []int, fill func(kg int, w *kvs) error) error {
+	if len(kgs) == 0 {
 		return nil
 	}
+	halves := [][]int{kgs[:(len(kgs)+1)/2], kgs[(len(kgs)+1)/2:]}
+	tables := make([]*tableWriter, len(halves))
+	errs := make([]error, len(halves))
+	var wg sync.WaitGroup
+	for h, part := range halves {
+		if len(part) == 0 {
+			continue
+		}
+		seq := b.seq
+		b.seq++
+		tw, err := b.newTable(seq, true)
+		if err != nil {
+			return err
+		}
+		tables[h] = tw
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var w kvs
+			for _, kg := range part {
+				w.reset()
+				if err := fill(kg, &w); err != nil {
+					errs[h] = err
+					return
+				}
+				if !w.inOrder() {
+					w.sort()
+				}
+				for _, x := range w.items {
+					if err := tw.add(w.key(x), w.value(x), x.set); err != nil {
+						errs[h] = err
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	// The registry, complete now, goes last into the last table (its key
+	// group 0xFFFF sorts after every real one).
+	last := tables[len(tables)-1]
+	if last == nil {
+		last = tables[0]
+	}
+	var reg kvs
 	for n, id := range b.ids {
-		w.add(registryKey(n), binary.BigEndian.AppendUint16(nil, id), true)
+		reg.add(registryKey(n), binary.BigEndian.AppendUint16(nil, id), true)
+	}
+	reg.sort()
+	for _, x := range reg.items {
+		if errs[len(errs)-1] == nil {
+			errs[len(errs)-1] = last.add(reg.key(x), reg.value(x), true)
+		}
 	}
 	b.regChanged = false
-	seq := b.seq
-	b.seq++
-	return b.appendDelta(seq, w)
+	var firstErr error
+	for h, tw := range tables {
+		if tw == nil {
+			continue
+		}
+		err := errs[h]
+		if err == nil {
+			err = b.addTable(tw)
+		} else {
+			tw.abort()
+		}
+		if firstErr == nil {
+			firstErr = err
+		}
+	}
+	return firstErr
 }

@@ -200,3 +200,33 @@ func (w *kvs) writeSST(path string, opts sstable.WriterOptions) (int64, error) {
 func writerOptions(db *pebble.DB, o *pebble.Options) sstable.WriterOptions {
 	return o.MakeWriterOptions(0, db.FormatMajorVersion().MaxTableFormat())
 }
+
+// inOrder reports whether the writes are in strictly increasing key order
+// already (restored key groups usually are), so sort can be skipped.
+func (w *kvs) inOrder() bool {
+	for i := 1; i < len(w.items); i++ {
+		if bytes.Compare(w.key(w.items[i-1]), w.key(w.items[i])) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// tableWriter writes one delta table from entries in key order.
+type tableWriter struct {
+	seq  uint64
+	path string
+	sw   *sstable.Writer
+}
+
+func (t *tableWriter) add(key, value []byte, set bool) error {
+	if set {
+		return t.sw.Set(key, value)
+	}
+	return t.sw.Delete(key)
+}
+
+func (t *tableWriter) abort() {
+	t.sw.Close()
+	os.Remove(t.path)
+}
