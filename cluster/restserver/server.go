@@ -23,6 +23,7 @@ package restserver
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -78,12 +79,12 @@ func (s *Server) routes() {
 	h("GET /jobmanager/config", s.jmConfig)
 	h("GET /jobs", s.jobIDs)
 	h("GET /jobs/overview", s.jobsOverview)
-	h("GET /jobs/{jobid}", s.job)
+	h("GET /jobs/{jobid}", jobView(s.c.Job, flinkrest.EncodeJob))
 	h("PATCH /jobs/{jobid}", s.cancel)
-	h("GET /jobs/{jobid}/exceptions", s.exceptions)
-	h("GET /jobs/{jobid}/checkpoints", s.checkpoints)
+	h("GET /jobs/{jobid}/exceptions", jobView(s.c.Exceptions, flinkrest.EncodeExceptions))
+	h("GET /jobs/{jobid}/checkpoints", jobView(s.c.Checkpoints, flinkrest.EncodeCheckpointStats))
 	h("POST /jobs/{jobid}/checkpoints", s.triggerCheckpoint)
-	h("GET /jobs/{jobid}/checkpoints/config", s.checkpointConfig)
+	h("GET /jobs/{jobid}/checkpoints/config", jobView(s.c.CheckpointConfig, flinkrest.EncodeCheckpointConfig))
 	h("GET /jobs/{jobid}/checkpoints/details/{checkpointid}", s.checkpointDetail)
 	h("GET /jobs/{jobid}/checkpoints/details/{checkpointid}/subtasks/{vertexid}", s.checkpointSubtasks)
 	h("GET /jobs/{jobid}/checkpoints/{triggerid}", s.pollOf(cluster.CheckpointTrigger))
@@ -246,16 +247,20 @@ func (s *Server) jobsOverview(w http.ResponseWriter, r *http.Request) (int, any,
 	return http.StatusOK, d, nil
 }
 
-func (s *Server) job(w http.ResponseWriter, r *http.Request) (int, any, error) {
-	id, err := hexParam(r, "jobid")
-	if err != nil {
-		return 0, nil, err
+// jobView serves one job's facts: the job ID from the path, get asks the
+// cluster, encode puts the answer in Flink's shape.
+func jobView[T, D any](get func(context.Context, string) (T, error), encode func(T) D) func(http.ResponseWriter, *http.Request) (int, any, error) {
+	return func(w http.ResponseWriter, r *http.Request) (int, any, error) {
+		id, err := hexParam(r, "jobid")
+		if err != nil {
+			return 0, nil, err
+		}
+		v, err := get(r.Context(), id)
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusOK, encode(v), nil
 	}
-	j, err := s.c.Job(r.Context(), id)
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, flinkrest.EncodeJob(j), nil
 }
 
 func (s *Server) cancel(w http.ResponseWriter, r *http.Request) (int, any, error) {
@@ -274,42 +279,6 @@ func (s *Server) cancel(w http.ResponseWriter, r *http.Request) (int, any, error
 		return 0, nil, err
 	}
 	return http.StatusAccepted, struct{}{}, nil
-}
-
-func (s *Server) exceptions(w http.ResponseWriter, r *http.Request) (int, any, error) {
-	id, err := hexParam(r, "jobid")
-	if err != nil {
-		return 0, nil, err
-	}
-	x, err := s.c.Exceptions(r.Context(), id)
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, flinkrest.EncodeExceptions(x), nil
-}
-
-func (s *Server) checkpoints(w http.ResponseWriter, r *http.Request) (int, any, error) {
-	id, err := hexParam(r, "jobid")
-	if err != nil {
-		return 0, nil, err
-	}
-	st, err := s.c.Checkpoints(r.Context(), id)
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, flinkrest.EncodeCheckpointStats(st), nil
-}
-
-func (s *Server) checkpointConfig(w http.ResponseWriter, r *http.Request) (int, any, error) {
-	id, err := hexParam(r, "jobid")
-	if err != nil {
-		return 0, nil, err
-	}
-	c, err := s.c.CheckpointConfig(r.Context(), id)
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, flinkrest.EncodeCheckpointConfig(c), nil
 }
 
 func checkpointParam(r *http.Request) (int64, error) {
