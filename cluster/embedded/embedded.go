@@ -539,41 +539,31 @@ func failure(class string, err error) *cluster.Failure {
 // (engine.Job.CancelWithSavepoint, atomic here: nothing after the
 // savepoint's barrier is emitted).
 func (c *Cluster) TriggerSavepoint(ctx context.Context, jobID string, req cluster.SavepointRequest) (cluster.Trigger, error) {
-	j, err := c.job(jobID)
-	if r, ok := c.rememberedFor(jobID, err); ok {
-		return cluster.Trigger{}, notRunningHere(r)
-	}
-	if err != nil {
-		return cluster.Trigger{}, err
-	}
-	if err := checkFormat(req.Format); err != nil {
-		return cluster.Trigger{}, err
-	}
-	dir, err := j.savepointDir(req.TargetDir, "target-directory")
-	if err != nil {
-		return cluster.Trigger{}, err
-	}
-	id, op, created := j.operationFor(cluster.SavepointTrigger, req.TriggerID)
-	if created {
-		format := formatOf(req.Format)
-		j.tracker.expectSavepoint(string(format), cluster.TypeSavepoint)
-		go func() {
-			var loc string
-			var err error
+	return c.savepointOp(jobID, req.TriggerID, req.Format, req.TargetDir, "target-directory", cluster.TypeSavepoint,
+		func(j *job, dir string, format snapshot.SavepointFormat) (string, error) {
 			if req.CancelJob {
-				loc, err = j.eng.CancelWithSavepoint(context.Background(), dir, format)
-			} else {
-				loc, err = j.eng.Savepoint(context.Background(), dir, format)
+				return j.eng.CancelWithSavepoint(context.Background(), dir, format)
 			}
-			finishSavepoint(op, loc, err)
-		}()
-	}
-	return cluster.Trigger{Kind: cluster.SavepointTrigger, JobID: jobID, ID: id}, nil
+			return j.eng.Savepoint(context.Background(), dir, format)
+		})
 }
 
 // StopWithSavepoint implements cluster.Cluster (engine.Job.StopWithSavepoint):
 // the operation completes when the savepoint is written and the job FINISHED.
 func (c *Cluster) StopWithSavepoint(ctx context.Context, jobID string, req cluster.StopRequest) (cluster.Trigger, error) {
+	return c.savepointOp(jobID, req.TriggerID, req.Format, req.TargetDir, "targetDirectory", cluster.TypeSyncSavepoint,
+		func(j *job, dir string, format snapshot.SavepointFormat) (string, error) {
+			return j.eng.StopWithSavepoint(context.Background(), dir, format, req.Drain)
+		})
+}
+
+// savepointOp is what every savepoint action shares: the job must run
+// here, the format be known and a directory be given or configured (field
+// names the request's key in errors); a trigger id seen before returns its
+// operation instead of starting another; take runs in the background and
+// its outcome completes the operation.
+func (c *Cluster) savepointOp(jobID, triggerID string, reqFormat cluster.SavepointFormat, targetDir, field, typ string,
+	take func(j *job, dir string, format snapshot.SavepointFormat) (string, error)) (cluster.Trigger, error) {
 	j, err := c.job(jobID)
 	if r, ok := c.rememberedFor(jobID, err); ok {
 		return cluster.Trigger{}, notRunningHere(r)
@@ -581,19 +571,19 @@ func (c *Cluster) StopWithSavepoint(ctx context.Context, jobID string, req clust
 	if err != nil {
 		return cluster.Trigger{}, err
 	}
-	if err := checkFormat(req.Format); err != nil {
+	if err := checkFormat(reqFormat); err != nil {
 		return cluster.Trigger{}, err
 	}
-	dir, err := j.savepointDir(req.TargetDir, "targetDirectory")
+	dir, err := j.savepointDir(targetDir, field)
 	if err != nil {
 		return cluster.Trigger{}, err
 	}
-	id, op, created := j.operationFor(cluster.SavepointTrigger, req.TriggerID)
+	id, op, created := j.operationFor(cluster.SavepointTrigger, triggerID)
 	if created {
-		format := formatOf(req.Format)
-		j.tracker.expectSavepoint(string(format), cluster.TypeSyncSavepoint)
+		format := formatOf(reqFormat)
+		j.tracker.expectSavepoint(string(format), typ)
 		go func() {
-			loc, err := j.eng.StopWithSavepoint(context.Background(), dir, format, req.Drain)
+			loc, err := take(j, dir, format)
 			finishSavepoint(op, loc, err)
 		}()
 	}
