@@ -159,7 +159,7 @@ func BenchmarkStateBeyondCacheVsFlink(b *testing.B) {
 	b.ReportMetric(on.recPerSec, "ckpt-ckpt-1s-rec/s")
 	b.Logf("ckpt, %d keys × %d B vs a %d MiB cache: %.0f rec/s without checkpoints, %.0f rec/s with 1 s checkpoints (%d completed, sync p99 %s); load average %.1f",
 		keys, valueBytes, state.DefaultCacheBytes>>20, off.recPerSec, on.recPerSec, on.completed, p99(on.syncs), load0)
-	if why := peers.Tools(); why != "" {
+	if why := flinkMissing(); why != "" {
 		b.Logf("SKIPPING the Flink side: %s", why)
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -34,6 +35,7 @@ func ckptSavepointTimes(b *testing.B, keys int64, dir string) spTimes {
 		c.Set(config.Parallelism, strconv.Itoa(p), "bench")
 		if restore != "" {
 			c.Set(config.RestorePath, restore, "bench")
+			settle()
 		}
 		start := time.Now()
 		job, err := engine.Submit(context.Background(), payloadJob(keys), c, engine.Options{})
@@ -80,6 +82,14 @@ func ckptSavepointTimes(b *testing.B, keys int64, dir string) spTimes {
 	return out
 }
 
+// settle writes dirty pages back before a timed restore, so neither
+// engine's restore pays for the writeback of what the previous step wrote
+// (a gigabyte of savepoint and state: it made restore times vary 2× here).
+func settle() {
+	syscall.Sync()
+	time.Sleep(time.Second)
+}
+
 func flinkSavepointTimes(b *testing.B, keys int64, dir string) spTimes {
 	var out spTimes
 	p := peers.StartFlink(b, peers.FlinkOptions{HeapMB: 2048})
@@ -99,6 +109,7 @@ func flinkSavepointTimes(b *testing.B, keys int64, dir string) spTimes {
 	resume := func(par int, from string) (*peers.FlinkRun, time.Duration) {
 		j := job
 		j.Parallelism = par
+		settle()
 		t := time.Now()
 		o := p.Resume(from, false, j)
 		if !o.OK {
@@ -138,7 +149,7 @@ func BenchmarkSavepointRescaleVsFlink(b *testing.B) {
 	b.ReportMetric(ours.scaleIn.Seconds(), "ckpt-restore-4to2-s")
 	b.Logf("ckpt: filled %d keys × %d B in %s; savepoint %d MiB in %s; restore at 2 %s, 2→4 %s, 4→2 %s; load average %.1f → %.1f",
 		keys, valueBytes, ours.fill, ours.size>>20, ours.savepoint, ours.restore, ours.scaleOut, ours.scaleIn, load0, loadAvg())
-	if why := peers.Tools(); why != "" {
+	if why := flinkMissing(); why != "" {
 		b.Logf("SKIPPING the Flink side: %s", why)
 		return
 	}

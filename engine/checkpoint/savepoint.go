@@ -2,7 +2,9 @@ package checkpoint
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 
@@ -86,19 +88,24 @@ func UploadSavepoint(ctx context.Context, fsys storage.FS, sp *SavepointTarget, 
 			res.State.ManagedKeyedState = snapshot.NewIncrementalHandle(id, k.BackendID, r, res.StateSize,
 				&snapshot.ByteStreamHandle{Name: NewHandleID(), Data: []byte("ckpt-pebble-v2")}, nil, private, NewHandleID())
 		} else {
-			data, offsets, err := state.ExportKeyGroups(k.Staging, k.Range)
+			name := NewHandleID()
+			w, err := fsys.Create(ctx, storage.Join(sp.Dir, name), storage.CreateOptions{})
 			if err != nil {
 				return res, err
 			}
-			name := NewHandleID()
-			if err := storage.WriteFile(ctx, fsys, storage.Join(sp.Dir, name), data, storage.CreateOptions{}); err != nil {
+			offsets, size, err := state.ExportKeyGroupsTo(k.Staging, k.Range, w)
+			if err != nil {
+				w.Abort()
+				return res, err
+			}
+			if err := w.Close(); err != nil {
 				return res, err
 			}
 			if UploadHook != nil {
 				UploadHook(id, storage.Join(sp.Dir, name))
 			}
-			res.StateSize += int64(len(data))
-			res.State.ManagedKeyedState = snapshot.NewSavepointKeyGroupsHandle(r, offsets, snapshot.NewRelativeFileHandle(name, int64(len(data))))
+			res.StateSize += size
+			res.State.ManagedKeyedState = snapshot.NewSavepointKeyGroupsHandle(r, offsets, snapshot.NewRelativeFileHandle(name, size))
 		}
 	}
 	res.Checkpointed = res.StateSize
@@ -106,24 +113,75 @@ func UploadSavepoint(ctx context.Context, fsys storage.FS, sp *SavepointTarget, 
 }
 
 // RestoreCanonical reads the key groups of a canonical savepoint handle that
-// fall in want and writes them into b.
+// fall in want and writes them into b. Only the bytes of those key groups
+// are read when the stream is a file and its offsets ascend (as ckpt
+// writes them): on scale-out each new subtask needs a part of an old
+// subtask's stream, not all of it.
 func RestoreCanonical(ctx context.Context, fsys storage.FS, h *snapshot.KeyGroupsHandle, exclusiveDir string, b *state.Backend, want [2]int) error {
-	data, err := ReadStream(ctx, fsys, h.Delegate, exclusiveDir)
-	if err != nil {
-		return err
-	}
 	start := int(h.Range.Start)
 	if len(h.Offsets) != int(h.Range.Count) {
 		return fmt.Errorf("canonical savepoint handle: %d offsets for %d key groups", len(h.Offsets), h.Range.Count)
 	}
 	var offs []int64
 	var kgs []int
+	ascending := true
+	lo, hi := int64(-1), int64(-1) // byte range of the wanted key groups; hi -1: to the end
 	for i, off := range h.Offsets {
+		if i > 0 && off < h.Offsets[i-1] {
+			ascending = false
+		}
 		kg := start + i
 		if kg >= want[0] && kg <= want[1] {
 			offs = append(offs, off)
 			kgs = append(kgs, kg)
+			if lo < 0 {
+				lo = off
+			}
+		} else if kg > want[1] && hi < 0 {
+			hi = off
 		}
 	}
+	if len(kgs) == 0 {
+		return nil
+	}
+	uri, err := StreamURI(h.Delegate, exclusiveDir)
+	if err != nil {
+		return err
+	}
+	if uri == "" || !ascending {
+		data, err := ReadStream(ctx, fsys, h.Delegate, exclusiveDir)
+		if err != nil {
+			return err
+		}
+		return state.ImportKeyGroups(b, data, kgs, offs)
+	}
+	data, err := readRange(ctx, fsys, uri, lo, hi)
+	if err != nil {
+		return err
+	}
+	for i := range offs {
+		offs[i] -= lo
+	}
 	return state.ImportKeyGroups(b, data, kgs, offs)
+}
+
+// readRange reads bytes [lo, hi) of the file at uri (hi -1: to its end).
+func readRange(ctx context.Context, fsys storage.FS, uri string, lo, hi int64) ([]byte, error) {
+	f, err := fsys.Open(ctx, uri)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	size := f.Size()
+	if hi < 0 || hi > size {
+		hi = size
+	}
+	if lo > hi {
+		return nil, fmt.Errorf("canonical savepoint %s: key groups at offset %d beyond its %d bytes", uri, lo, size)
+	}
+	buf := make([]byte, hi-lo)
+	if _, err := f.ReadAt(buf, lo); err != nil && !(errors.Is(err, io.EOF) && len(buf) == 0) {
+		return nil, fmt.Errorf("read %s [%d, %d): %w", uri, lo, hi, err)
+	}
+	return buf, nil
 }

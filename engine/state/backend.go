@@ -40,9 +40,7 @@ import (
 	"github.com/ckpt-dev/ckpt/engine/keygroup"
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
-	"github.com/cockroachdb/pebble/v2/objstorage/objstorageprovider"
 	"github.com/cockroachdb/pebble/v2/sstable"
-	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
 // metaKeyGroup is the reserved key-group prefix of the state registry.
@@ -423,15 +421,15 @@ func (b *Backend) ingest(path string, seq uint64) error {
 // Pebble's compactions compress it later.
 func (b *Backend) newTable(seq uint64, restore bool) (*tableWriter, error) {
 	path := filepath.Join(b.chain.dir, deltaName(seq))
-	f, err := vfs.Default.Create(path, vfs.WriteCategoryUnspecified)
+	f, err := createTable(path)
 	if err != nil {
-		return nil, fmt.Errorf("state: %w", err)
+		return nil, err
 	}
 	o := b.wopts
 	if restore {
 		o.Compression = sstable.NoCompression
 	}
-	return &tableWriter{seq: seq, path: path, sw: sstable.NewWriter(objstorageprovider.NewFileWritable(f), o)}, nil
+	return &tableWriter{seq: seq, path: path, sw: sstable.NewWriter(f, o)}, nil
 }
 
 // addTable finishes a table from newTable, ingests it and appends it to

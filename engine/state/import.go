@@ -140,9 +140,9 @@ func (b *Backend) importGroups(kgs []int, fill func(kg int, w *kvs) error) error
 	wg.Wait()
 	// The registry, complete now, goes last into the last table (its key
 	// group 0xFFFF sorts after every real one).
-	last := tables[len(tables)-1]
-	if last == nil {
-		last = tables[0]
+	last := len(tables) - 1
+	if tables[last] == nil { // one key group: the second half is empty
+		last = 0
 	}
 	var reg kvs
 	for n, id := range b.ids {
@@ -150,8 +150,8 @@ func (b *Backend) importGroups(kgs []int, fill func(kg int, w *kvs) error) error
 	}
 	reg.sort()
 	for _, x := range reg.items {
-		if errs[len(errs)-1] == nil {
-			errs[len(errs)-1] = last.add(reg.key(x), reg.value(x), true)
+		if errs[last] == nil {
+			errs[last] = tables[last].add(reg.key(x), reg.value(x), true)
 		}
 	}
 	b.regChanged = false

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"fmt"
@@ -8,9 +9,7 @@ import (
 	"slices"
 
 	"github.com/cockroachdb/pebble/v2"
-	"github.com/cockroachdb/pebble/v2/objstorage/objstorageprovider"
 	"github.com/cockroachdb/pebble/v2/sstable"
-	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
 // kvs are encoded writes, their bytes in one arena (one allocation instead
@@ -164,11 +163,11 @@ func (w *kvs) sort() {
 // writeSST writes the writes, sorted (see sort), into a new sstable at
 // path and returns its size.
 func (w *kvs) writeSST(path string, opts sstable.WriterOptions) (int64, error) {
-	f, err := vfs.Default.Create(path, vfs.WriteCategoryUnspecified)
+	f, err := createTable(path)
 	if err != nil {
-		return 0, fmt.Errorf("state: %w", err)
+		return 0, err
 	}
-	sw := sstable.NewWriter(objstorageprovider.NewFileWritable(f), opts)
+	sw := sstable.NewWriter(f, opts)
 	fail := func(err error) (int64, error) {
 		sw.Close()
 		os.Remove(path)
@@ -230,3 +229,39 @@ func (t *tableWriter) abort() {
 	t.sw.Close()
 	os.Remove(t.path)
 }
+
+// unsyncedTable is where a delta table is written: like Pebble's own file
+// writable but without the fsync at the end. Local state is disposable —
+// durability comes from checkpoints, a process that dies starts over from
+// one in a fresh directory, and a table is uploaded from the page cache —
+// so waiting for the disk (half a second per gigabyte restored here) buys
+// nothing.
+type unsyncedTable struct {
+	f  *os.File
+	bw *bufio.Writer
+}
+
+func createTable(path string) (*unsyncedTable, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("state: %w", err)
+	}
+	// Small buffer: data blocks (tens of KiB) go straight to the file,
+	// the small writes between them (trailers, index) are gathered.
+	return &unsyncedTable{f: f, bw: bufio.NewWriterSize(f, 4<<10)}, nil
+}
+
+func (t *unsyncedTable) Write(p []byte) error {
+	_, err := t.bw.Write(p)
+	return err
+}
+
+func (t *unsyncedTable) Finish() error {
+	err := t.bw.Flush()
+	if cerr := t.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func (t *unsyncedTable) Abort() { t.f.Close() }
