@@ -88,6 +88,17 @@ func flinkPayloadJob(name string, keys int64, p int) peers.FlinkJob {
 			{Kind: "sink", UID: "sink", Name: "sink"}}}
 }
 
+// flinkPayloadOptions give Flink's RocksDB what ckpt's state has: 256 MiB
+// of managed memory per slot (8 slots × 256 MiB), matching ckpt's default
+// cache budget per value state per subtask. Flink's MiniCluster default
+// (128 MiB for all slots) left RocksDB a 5 MiB write buffer, flushing
+// constantly: filling a gigabyte took minutes and would have made the
+// comparison unfair to Flink.
+func flinkPayloadOptions() peers.FlinkOptions {
+	return peers.FlinkOptions{HeapMB: 2048, Slots: 8,
+		Config: map[string]string{"taskmanager.memory.managed.size": "2048m"}}
+}
+
 // flinkRecordsIn is how many records the vertex whose name contains name
 // has read (REST job details).
 func flinkRecordsIn(p *peers.FlinkPeer, jobID, name string) (int64, error) {
@@ -163,7 +174,7 @@ func BenchmarkStateBeyondCacheVsFlink(b *testing.B) {
 		b.Logf("SKIPPING the Flink side: %s", why)
 		return
 	}
-	p := peers.StartFlink(b, peers.FlinkOptions{HeapMB: 2048})
+	p := peers.StartFlink(b, flinkPayloadOptions())
 	// Flink's warm-up must touch every key once too (at its pace on this
 	// machine, ~25 µs per record with RocksDB and 1 KiB values).
 	warmup := time.Duration(keys) * 25 * time.Microsecond

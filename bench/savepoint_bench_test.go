@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"path/filepath"
+	goruntime "runtime"
 	"strconv"
 	"syscall"
 	"testing"
@@ -70,12 +71,19 @@ func ckptSavepointTimes(b *testing.B, keys int64, dir string) spTimes {
 	}
 	out.fill = time.Since(t0)
 	sp := stop(job)
+	// Each restore starts without the ended job's heap (its value caches:
+	// a million objects the garbage collector would otherwise mark while
+	// the restore allocates), as a restore in a fresh process — ckpt run
+	// -s — does.
+	job = nil
 	out.size = dirSize(sp)
 	job, out.restore = run(2, sp)
 	job.Cancel()
 	job.Wait()
+	job = nil
 	job, out.scaleOut = run(4, sp)
 	sp2 := stop(job)
+	job = nil
 	job, out.scaleIn = run(2, sp2)
 	job.Cancel()
 	job.Wait()
@@ -86,13 +94,14 @@ func ckptSavepointTimes(b *testing.B, keys int64, dir string) spTimes {
 // engine's restore pays for the writeback of what the previous step wrote
 // (a gigabyte of savepoint and state: it made restore times vary 2× here).
 func settle() {
+	goruntime.GC()
 	syscall.Sync()
 	time.Sleep(time.Second)
 }
 
 func flinkSavepointTimes(b *testing.B, keys int64, dir string) spTimes {
 	var out spTimes
-	p := peers.StartFlink(b, peers.FlinkOptions{HeapMB: 2048})
+	p := peers.StartFlink(b, flinkPayloadOptions())
 	job := flinkPayloadJob("savepoint-bench", keys, 2)
 	run, err := p.Submit(job)
 	if err != nil {
