@@ -1,0 +1,287 @@
+package retention
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ckpt-dev/ckpt/cluster"
+	"github.com/ckpt-dev/ckpt/cluster/embedded"
+	"github.com/ckpt-dev/ckpt/snapshot"
+	"github.com/ckpt-dev/ckpt/storage"
+)
+
+var now = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+
+// writeSavepoint writes a savepoint with one keyed operator whose state
+// lives in a file: inside the savepoint directory (relative handle, as
+// Flink writes self-contained savepoints) or, with external set, at an
+// absolute path elsewhere. It returns the directory.
+func writeSavepoint(t testing.TB, fsys storage.FS, dir string, format snapshot.SavepointFormat, id int64, age time.Duration, external string) string {
+	t.Helper()
+	ctx := context.Background()
+	m := &snapshot.Metadata{Version: snapshot.VersionWrite, CheckpointID: id}
+	if err := m.SetProperties(snapshot.SavepointProperties(format, snapshot.ActionNone)); err != nil {
+		t.Fatal(err)
+	}
+	op := snapshot.NewOperatorState("count", "count", 1, 128)
+	var data snapshot.StreamHandle = snapshot.NewRelativeFileHandle("state-0", 400)
+	if external != "" {
+		data = snapshot.NewFileHandle("file:"+external, 400)
+	}
+	op.Subtasks = []*snapshot.SubtaskState{{ManagedKeyedState: snapshot.NewSavepointKeyGroupsHandle(snapshot.KeyGroupRange{Start: 0, Count: 128}, make([]int64, 128), data)}}
+	m.Operators = []*snapshot.OperatorState{op}
+	if err := fsys.MkdirAll(ctx, dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := storage.WriteFile(ctx, fsys, storage.Join(dir, "state-0"), make([]byte, 400), storage.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	meta := storage.Join(dir, "_metadata")
+	if err := snapshot.Write(ctx, fsys, meta, m); err != nil {
+		t.Fatal(err)
+	}
+	if loc, err := storage.Parse(meta); err == nil && loc.IsLocal() {
+		mod := now.Add(-age)
+		os.Chtimes(loc.Path, mod, mod)
+	}
+	return dir
+}
+
+// tree builds a savepoint directory tree: two jobs' savepoints in a team
+// subdirectory, one incomplete, one directory holding a checkpoint under a
+// savepoint name, and a job checkpoint dir whose chk-N must not be searched.
+func tree(t *testing.T) string {
+	root := t.TempDir()
+	fsys := storage.NewLocal()
+	writeSavepoint(t, fsys, filepath.Join(root, "savepoint-aaaaaa-000000000001"), snapshot.FormatCanonical, 10, 30*24*time.Hour, "")
+	writeSavepoint(t, fsys, filepath.Join(root, "savepoint-aaaaaa-000000000002"), snapshot.FormatNative, 20, 10*24*time.Hour, "")
+	writeSavepoint(t, fsys, filepath.Join(root, "team", "savepoint-aaaaaa-000000000003"), snapshot.FormatCanonical, 30, time.Hour, "")
+	writeSavepoint(t, fsys, filepath.Join(root, "team", "savepoint-bbbbbb-000000000001"), snapshot.FormatCanonical, 5, 40*24*time.Hour, "")
+	os.MkdirAll(filepath.Join(root, "savepoint-cccccc-000000000009"), 0o755) // cut short: no _metadata
+	// A savepoint-shaped name holding a checkpoint's _metadata.
+	m := &snapshot.Metadata{Version: snapshot.VersionWrite, CheckpointID: 3}
+	m.SetProperties(snapshot.CheckpointProperties())
+	fake := filepath.Join(root, "savepoint-dddddd-000000000001")
+	if err := snapshot.Write(context.Background(), fsys, filepath.Join(fake, "_metadata"), m); err != nil {
+		t.Fatal(err)
+	}
+	os.Chtimes(filepath.Join(fake, "_metadata"), now.Add(-50*24*time.Hour), now.Add(-50*24*time.Hour))
+	// Never looked into: chk-N and shared/ of a job dir.
+	writeSavepoint(t, fsys, filepath.Join(root, "ckpts", "a1b2c3d4e5f60718293a4b5c6d7e8f90", "chk-3", "savepoint-eeeeee-000000000001"), snapshot.FormatCanonical, 1, time.Hour, "")
+	writeSavepoint(t, fsys, filepath.Join(root, "ckpts", "a1b2c3d4e5f60718293a4b5c6d7e8f90", "shared", "savepoint-eeeeee-000000000002"), snapshot.FormatCanonical, 1, time.Hour, "")
+	return root
+}
+
+func names(sps []Savepoint) string {
+	var out []string
+	for _, s := range sps {
+		out = append(out, s.Name)
+	}
+	return strings.Join(out, " ")
+}
+
+func TestFindDescribesAndSortsNewestFirst(t *testing.T) {
+	root := tree(t)
+	sps, err := Find(context.Background(), storage.NewLocal(), root, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The incomplete one has only its directory's (fresh) mtime.
+	want := "savepoint-cccccc-000000000009 savepoint-aaaaaa-000000000003 savepoint-aaaaaa-000000000002 savepoint-aaaaaa-000000000001 savepoint-bbbbbb-000000000001 savepoint-dddddd-000000000001"
+	if got := names(sps); got != want {
+		t.Fatalf("found\n %s\nwant\n %s", got, want)
+	}
+	by := map[string]Savepoint{}
+	for _, s := range sps {
+		by[s.Name] = s
+	}
+	tests := []struct {
+		name, prefix, format, kind string
+		id                         int64
+		complete, self             bool
+		err                        string
+	}{
+		{"savepoint-aaaaaa-000000000002", "aaaaaa", "NATIVE", "savepoint", 20, true, true, ""},
+		{"savepoint-aaaaaa-000000000003", "aaaaaa", "CANONICAL", "savepoint", 30, true, true, ""},
+		{"savepoint-bbbbbb-000000000001", "bbbbbb", "CANONICAL", "savepoint", 5, true, true, ""},
+		{"savepoint-cccccc-000000000009", "cccccc", "", "savepoint", 0, false, false, "no _metadata"},
+		{"savepoint-dddddd-000000000001", "dddddd", "", "checkpoint", 3, true, true, ""},
+	}
+	for _, tt := range tests {
+		s := by[tt.name]
+		if s.JobPrefix != tt.prefix || s.Format != tt.format || s.Kind != tt.kind || s.CheckpointID != tt.id ||
+			s.Complete != tt.complete || s.SelfContained != tt.self || !strings.Contains(s.Error, tt.err) || (tt.err == "" && s.Error != "") {
+			t.Errorf("%s: %+v", tt.name, s)
+		}
+	}
+	if s := by["savepoint-aaaaaa-000000000002"]; s.Bytes <= 400 || s.Files != 2 || s.StateBytes != 400 || !s.ModTime.Equal(now.Add(-10*24*time.Hour)) {
+		t.Errorf("sizes/age: %+v", s)
+	}
+}
+
+func TestFindRootIsASavepoint(t *testing.T) {
+	root := tree(t)
+	sps, err := Find(context.Background(), storage.NewLocal(), filepath.Join(root, "team", "savepoint-bbbbbb-000000000001"), Options{})
+	if err != nil || names(sps) != "savepoint-bbbbbb-000000000001" {
+		t.Fatalf("%v %v", names(sps), err)
+	}
+}
+
+func TestFindBadRoot(t *testing.T) {
+	root := tree(t)
+	for _, p := range []string{filepath.Join(root, "nope"), filepath.Join(root, "savepoint-aaaaaa-000000000001", "_metadata")} {
+		if _, err := Find(context.Background(), storage.NewLocal(), p, Options{}); err == nil || !strings.Contains(err.Error(), p) {
+			t.Errorf("%s: err %v, want one naming the path", p, err)
+		}
+	}
+}
+
+func TestMatchJobs(t *testing.T) {
+	sps := []Savepoint{{JobPrefix: "aaaaaa"}, {JobPrefix: "bbbbbb"}, {JobPrefix: "cccccc"}}
+	MatchJobs(sps, []Job{{ID: "aaaaaa00000000000000000000000001", Name: "orders"},
+		{ID: "bbbbbb00000000000000000000000001", Name: "a"}, {ID: "BBBBBB00000000000000000000000002", Name: "b"}})
+	if got := sps[0].Owner() + "," + sps[1].Owner() + "," + sps[2].Owner(); got != "orders,a|b (ambiguous),cccccc" {
+		t.Errorf("owners %s", got)
+	}
+}
+
+func TestPreview(t *testing.T) {
+	root := tree(t)
+	sps, err := Find(context.Background(), storage.NewLocal(), root, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := 24 * time.Hour
+	tests := []struct {
+		policy Policy
+		remove string
+	}{
+		{Policy{}, ""},
+		{Policy{KeepNewest: 1}, "savepoint-aaaaaa-000000000002 savepoint-aaaaaa-000000000001"},
+		{Policy{KeepNewest: 2}, "savepoint-aaaaaa-000000000001"},
+		{Policy{OlderThan: 7 * day}, "savepoint-aaaaaa-000000000002 savepoint-aaaaaa-000000000001 savepoint-bbbbbb-000000000001"},
+		// Both: only outside the newest 1 AND older than 20 days.
+		{Policy{KeepNewest: 1, OlderThan: 20 * day}, "savepoint-aaaaaa-000000000001"},
+	}
+	for _, tt := range tests {
+		p := Preview(sps, tt.policy, now)
+		var got []string
+		var bytes int64
+		for _, d := range p.Decisions {
+			if d.Remove {
+				got = append(got, d.Name)
+				bytes += d.Bytes
+			}
+			if d.Reason == "" {
+				t.Errorf("%v: %s has no reason", tt.policy, d.Name)
+			}
+			// Never planned: incomplete, or a checkpoint under a savepoint name.
+			if d.Remove && (!d.Complete || d.Kind != "savepoint") {
+				t.Errorf("%v: would remove %s", tt.policy, d.Name)
+			}
+		}
+		if strings.Join(got, " ") != tt.remove || p.Remove != len(got) || p.RemoveBytes != bytes || p.Keep != len(sps)-len(got) {
+			t.Errorf("%v: remove %q (%d, %d bytes), want %q", tt.policy, got, p.Remove, p.RemoveBytes, tt.remove)
+		}
+		if p.NotEligible != 2 {
+			t.Errorf("%v: not eligible %d, want 2", tt.policy, p.NotEligible)
+		}
+	}
+}
+
+func TestParseAge(t *testing.T) {
+	for in, want := range map[string]time.Duration{"7d": 7 * 24 * time.Hour, "2w": 14 * 24 * time.Hour, "36h": 36 * time.Hour, "1.5d": 36 * time.Hour, "": 0} {
+		if got, err := ParseAge(in); err != nil || got != want {
+			t.Errorf("%q: %v %v", in, got, err)
+		}
+	}
+	for _, in := range []string{"x", "7x", "-3d", "d"} {
+		if _, err := ParseAge(in); err == nil {
+			t.Errorf("%q: no error", in)
+		}
+	}
+}
+
+// downCluster is a JobManager whose disposal fails, as Flink's does when
+// the savepoint's classes cannot be loaded or the request times out.
+type downCluster struct{ cluster.Cluster }
+
+func (downCluster) DisposeSavepoint(context.Context, string) (cluster.Trigger, error) {
+	return cluster.Trigger{}, errors.New("connection refused")
+}
+
+func TestDispose(t *testing.T) {
+	ctx := context.Background()
+	fsys := storage.NewLocal()
+	root := t.TempDir()
+	outside := filepath.Join(root, "elsewhere", "state")
+	os.MkdirAll(filepath.Dir(outside), 0o755)
+	os.WriteFile(outside, make([]byte, 400), 0o644)
+	chk := filepath.Join(root, "a1b2c3d4e5f60718293a4b5c6d7e8f90", "chk-4")
+	writeSavepoint(t, fsys, chk, snapshot.FormatCanonical, 4, 0, "") // savepoint bytes, checkpoint place
+	plain := filepath.Join(root, "notes")
+	os.MkdirAll(plain, 0o755)
+	os.WriteFile(filepath.Join(plain, "todo.txt"), []byte("x"), 0o644)
+	fake := filepath.Join(root, "savepoint-dddddd-000000000001")
+	m := &snapshot.Metadata{Version: snapshot.VersionWrite, CheckpointID: 3}
+	m.SetProperties(snapshot.CheckpointProperties())
+	snapshot.Write(ctx, fsys, filepath.Join(fake, "_metadata"), m)
+	garbage := filepath.Join(root, "savepoint-ffffff-000000000001")
+	os.MkdirAll(garbage, 0o755)
+	os.WriteFile(filepath.Join(garbage, "_metadata"), []byte("not a snapshot"), 0o644)
+
+	tests := []struct {
+		name    string
+		path    string
+		c       cluster.Cluster
+		via     string
+		err     string
+		deleted bool
+	}{
+		{"self-contained, no cluster", writeSavepoint(t, fsys, filepath.Join(root, "savepoint-aaaaaa-000000000001"), snapshot.FormatCanonical, 1, 0, ""), nil, "storage", "", true},
+		{"given as _metadata", filepath.Join(writeSavepoint(t, fsys, filepath.Join(root, "savepoint-aaaaaa-000000000002"), snapshot.FormatNative, 2, 0, ""), "_metadata"), nil, "storage", "", true},
+		{"through the cluster", writeSavepoint(t, fsys, filepath.Join(root, "savepoint-aaaaaa-000000000003"), snapshot.FormatCanonical, 3, 0, ""), embedded.New(embedded.Options{FS: fsys}), "cluster", "", true},
+		{"cluster down: fallback", writeSavepoint(t, fsys, filepath.Join(root, "savepoint-aaaaaa-000000000004"), snapshot.FormatCanonical, 4, 0, ""), downCluster{}, "storage", "", true},
+		{"external files, no cluster", writeSavepoint(t, fsys, filepath.Join(root, "savepoint-bbbbbb-000000000001"), snapshot.FormatNative, 1, 0, outside), nil, "", "outside its directory", false},
+		{"external files, cluster down", writeSavepoint(t, fsys, filepath.Join(root, "savepoint-bbbbbb-000000000002"), snapshot.FormatNative, 1, 0, outside), downCluster{}, "", "connection refused", false},
+		{"chk-N", chk, nil, "", "checkpoint (chk-N)", false},
+		{"chk-N via cluster", chk, embedded.New(embedded.Options{FS: fsys}), "", "checkpoint (chk-N)", false},
+		{"checkpoint header", fake, nil, "", "header says checkpoint", false},
+		{"not a snapshot", plain, nil, "", "no _metadata", false},
+		{"corrupt _metadata", garbage, nil, "", "not a savepoint", false},
+		{"missing", filepath.Join(root, "savepoint-999999-000000000000"), nil, "", "no such file", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := Dispose(ctx, fsys, tt.c, tt.path)
+			if tt.err == "" && err != nil || tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)) {
+				t.Fatalf("err %v, want %q", err, tt.err)
+			}
+			if d.Via != tt.via {
+				t.Errorf("via %q, want %q", d.Via, tt.via)
+			}
+			dir := tt.path
+			if filepath.Base(dir) == "_metadata" {
+				dir = filepath.Dir(dir)
+			}
+			_, serr := os.Stat(dir)
+			if gone := os.IsNotExist(serr); gone != tt.deleted && tt.name != "missing" {
+				t.Errorf("deleted %v, want %v", gone, tt.deleted)
+			}
+			if tt.c == (downCluster{}) && tt.deleted && d.ClusterError == "" {
+				t.Errorf("fallback without the cluster's error recorded")
+			}
+		})
+	}
+	if _, err := os.Stat(outside); err != nil {
+		t.Errorf("a file outside the savepoint went: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(plain, "todo.txt")); err != nil {
+		t.Errorf("a non-snapshot went: %v", err)
+	}
+}
