@@ -11,69 +11,20 @@ import (
 
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/cluster/embedded"
+	"github.com/ckpt-dev/ckpt/retention/sptest"
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
 )
 
 var now = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 
-// writeSavepoint writes a savepoint with one keyed operator whose state
-// lives in a file: inside the savepoint directory (relative handle, as
-// Flink writes self-contained savepoints) or, with external set, at an
-// absolute path elsewhere. It returns the directory.
 func writeSavepoint(t testing.TB, fsys storage.FS, dir string, format snapshot.SavepointFormat, id int64, age time.Duration, external string) string {
-	t.Helper()
-	ctx := context.Background()
-	m := &snapshot.Metadata{Version: snapshot.VersionWrite, CheckpointID: id}
-	if err := m.SetProperties(snapshot.SavepointProperties(format, snapshot.ActionNone)); err != nil {
-		t.Fatal(err)
-	}
-	op := snapshot.NewOperatorState("count", "count", 1, 128)
-	var data snapshot.StreamHandle = snapshot.NewRelativeFileHandle("state-0", 400)
-	if external != "" {
-		data = snapshot.NewFileHandle("file:"+external, 400)
-	}
-	op.Subtasks = []*snapshot.SubtaskState{{ManagedKeyedState: snapshot.NewSavepointKeyGroupsHandle(snapshot.KeyGroupRange{Start: 0, Count: 128}, make([]int64, 128), data)}}
-	m.Operators = []*snapshot.OperatorState{op}
-	if err := fsys.MkdirAll(ctx, dir); err != nil {
-		t.Fatal(err)
-	}
-	if err := storage.WriteFile(ctx, fsys, storage.Join(dir, "state-0"), make([]byte, 400), storage.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	meta := storage.Join(dir, "_metadata")
-	if err := snapshot.Write(ctx, fsys, meta, m); err != nil {
-		t.Fatal(err)
-	}
-	if loc, err := storage.Parse(meta); err == nil && loc.IsLocal() {
-		mod := now.Add(-age)
-		os.Chtimes(loc.Path, mod, mod)
-	}
-	return dir
+	return sptest.Write(t, fsys, dir, format, id, now.Add(-age), external)
 }
 
-// tree builds a savepoint directory tree: two jobs' savepoints in a team
-// subdirectory, one incomplete, one directory holding a checkpoint under a
-// savepoint name, and a job checkpoint dir whose chk-N must not be searched.
 func tree(t *testing.T) string {
 	root := t.TempDir()
-	fsys := storage.NewLocal()
-	writeSavepoint(t, fsys, filepath.Join(root, "savepoint-aaaaaa-000000000001"), snapshot.FormatCanonical, 10, 30*24*time.Hour, "")
-	writeSavepoint(t, fsys, filepath.Join(root, "savepoint-aaaaaa-000000000002"), snapshot.FormatNative, 20, 10*24*time.Hour, "")
-	writeSavepoint(t, fsys, filepath.Join(root, "team", "savepoint-aaaaaa-000000000003"), snapshot.FormatCanonical, 30, time.Hour, "")
-	writeSavepoint(t, fsys, filepath.Join(root, "team", "savepoint-bbbbbb-000000000001"), snapshot.FormatCanonical, 5, 40*24*time.Hour, "")
-	os.MkdirAll(filepath.Join(root, "savepoint-cccccc-000000000009"), 0o755) // cut short: no _metadata
-	// A savepoint-shaped name holding a checkpoint's _metadata.
-	m := &snapshot.Metadata{Version: snapshot.VersionWrite, CheckpointID: 3}
-	m.SetProperties(snapshot.CheckpointProperties())
-	fake := filepath.Join(root, "savepoint-dddddd-000000000001")
-	if err := snapshot.Write(context.Background(), fsys, filepath.Join(fake, "_metadata"), m); err != nil {
-		t.Fatal(err)
-	}
-	os.Chtimes(filepath.Join(fake, "_metadata"), now.Add(-50*24*time.Hour), now.Add(-50*24*time.Hour))
-	// Never looked into: chk-N and shared/ of a job dir.
-	writeSavepoint(t, fsys, filepath.Join(root, "ckpts", "a1b2c3d4e5f60718293a4b5c6d7e8f90", "chk-3", "savepoint-eeeeee-000000000001"), snapshot.FormatCanonical, 1, time.Hour, "")
-	writeSavepoint(t, fsys, filepath.Join(root, "ckpts", "a1b2c3d4e5f60718293a4b5c6d7e8f90", "shared", "savepoint-eeeeee-000000000002"), snapshot.FormatCanonical, 1, time.Hour, "")
+	sptest.Tree(t, storage.NewLocal(), root, now)
 	return root
 }
 
@@ -91,8 +42,8 @@ func TestFindDescribesAndSortsNewestFirst(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The incomplete one has only its directory's (fresh) mtime.
-	want := "savepoint-cccccc-000000000009 savepoint-aaaaaa-000000000003 savepoint-aaaaaa-000000000002 savepoint-aaaaaa-000000000001 savepoint-bbbbbb-000000000001 savepoint-dddddd-000000000001"
+	// The incomplete one has only its directory's mtime.
+	want := "savepoint-aaaaaa-000000000003 savepoint-cccccc-000000000009 savepoint-aaaaaa-000000000002 savepoint-aaaaaa-000000000001 savepoint-bbbbbb-000000000001 savepoint-dddddd-000000000001"
 	if got := names(sps); got != want {
 		t.Fatalf("found\n %s\nwant\n %s", got, want)
 	}
