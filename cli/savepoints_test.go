@@ -47,7 +47,9 @@ func TestSavepoints(t *testing.T) {
 	root := filepath.Join(t.TempDir(), "savepoints")
 	sptest.Tree(t, storage.NewLocal(), root, now)
 	target := savepointsTarget(t)
-	clean := func(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, root, "ROOT"), target, "TARGET") }
+	clean := func(s string) string {
+		return strings.ReplaceAll(strings.ReplaceAll(s, root, "ROOT"), target, "TARGET")
+	}
 
 	for _, tc := range []struct {
 		golden string
