@@ -163,7 +163,7 @@ func BenchmarkThroughputVsFlink(b *testing.B) {
 		b.Logf("SKIPPING the Flink side: %s", why)
 		return
 	}
-	p := peers.StartFlink(b, peers.FlinkOptions{HeapMB: 2048})
+	p := peers.StartFlink(b, flinkPayloadOptions())
 	for _, backend := range []string{"rocksdb", "hashmap"} {
 		job := peers.FlinkJob{Name: "throughput-" + backend, Keys: benchKeys, Rate: peers.UnlimitedRate, Parallelism: 1,
 			Backend: backend, CheckpointInterval: -1, Operators: []peers.FlinkOp{

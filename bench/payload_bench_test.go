@@ -88,9 +88,9 @@ func flinkPayloadJob(name string, keys int64, p int) peers.FlinkJob {
 			{Kind: "sink", UID: "sink", Name: "sink"}}}
 }
 
-// flinkPayloadOptions give Flink's RocksDB what ckpt's state has: 256 MiB
-// of managed memory per slot (8 slots × 256 MiB), matching ckpt's default
-// cache budget per value state per subtask. Flink's MiniCluster default
+// flinkPayloadOptions (used by every benchmark) give Flink's RocksDB what
+// ckpt's state has: 256 MiB of managed memory per slot (8 slots × 256
+// MiB), matching ckpt's default cache budget per value state per subtask. Flink's MiniCluster default
 // (128 MiB for all slots) left RocksDB a 5 MiB write buffer, flushing
 // constantly: filling a gigabyte took minutes and would have made the
 // comparison unfair to Flink.
