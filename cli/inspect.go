@@ -204,7 +204,13 @@ func printReport(w io.Writer, r *inspector.Report, o inspectOptions) {
 	fmt.Fprintf(w, "format      v%d (%s)\n", r.FormatVersion, r.WrittenBy)
 	fmt.Fprintf(w, "snapshot    %s, id %d\n", kind, r.CheckpointID)
 	fmt.Fprintf(w, "operators   %d (%d with state), %d subtasks\n", t.Operators, t.OperatorsWithState, t.Subtasks)
-	fmt.Fprintf(w, "state       %s full, %s checkpointed\n", sz(t.StateSize), sz(t.CheckpointedSize))
+	// The three sizes side by side: what this checkpoint uploaded (the
+	// delta), the logical full size, and what storage really holds for it.
+	disk := "on disk not measured (--no-check)"
+	if d := r.Sizes; d.OnDisk >= 0 {
+		disk = fmt.Sprintf("%s on disk (%s own dir + %s referenced outside it)", sz(d.OnDisk), sz(d.OnDiskOwn), sz(d.OnDiskReferenced))
+	}
+	fmt.Fprintf(w, "state       %s checkpointed (delta), %s full, %s\n", sz(t.CheckpointedSize), sz(t.StateSize), disk)
 	files := fmt.Sprintf("%d exclusive (%s), %d shared (%s)", t.Exclusive, sz(t.ExclusiveBytes), t.Shared, sz(t.SharedBytes))
 	if t.TaskOwned > 0 {
 		files += fmt.Sprintf(", %d taskowned (%s)", t.TaskOwned, sz(t.TaskOwnedBytes))

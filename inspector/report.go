@@ -42,6 +42,9 @@ type Report struct {
 	// Files lists every file the snapshot references (when requested).
 	Files  []FileRef `json:"files,omitempty"`
 	Totals Totals    `json:"totals"`
+	// Sizes puts side by side the three numbers that get confused (Flink's
+	// UI showed only the first until FLINK-25557, and neither is disk use).
+	Sizes Sizes `json:"sizes"`
 	// Warnings are facts worth a second look (missing files, uid
 	// conflicts, …).
 	Warnings []string `json:"warnings"`
@@ -142,6 +145,25 @@ type Totals struct {
 	Missing int `json:"missing"`
 }
 
+// Sizes are a snapshot's three sizes.
+type Sizes struct {
+	// Checkpointed is what this checkpoint uploaded: for incremental
+	// state only its delta (Flink's "checkpointed size").
+	Checkpointed int64 `json:"checkpointed_bytes"`
+	// Full is the logical size of everything its handles refer to, shared
+	// files included (Flink's "full checkpoint data size").
+	Full int64 `json:"full_bytes"`
+	// OnDisk is measured on storage: the snapshot's own directory (with
+	// _metadata and anything else in it) plus every existing file it
+	// references outside that directory (shared/, taskowned/, elsewhere),
+	// each counted once. -1 when not measured (files not checked).
+	OnDisk int64 `json:"on_disk_bytes"`
+	// OnDiskOwn and OnDiskReferenced split OnDisk: the directory, and
+	// the referenced files outside it (which other checkpoints may share).
+	OnDiskOwn        int64 `json:"on_disk_own_bytes"`
+	OnDiskReferenced int64 `json:"on_disk_referenced_bytes"`
+}
+
 // Options tune Inspect.
 type Options struct {
 	// UIDs maps operator IDs to uids for snapshots that do not store them.
@@ -206,6 +228,7 @@ func Examine(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, opts Op
 		if unknown > 0 {
 			r.Warnings = append(r.Warnings, fmt.Sprintf("%d referenced files could not be checked (storage errors; see the file list)", unknown))
 		}
+		measureDisk(ctx, fsys, r, files)
 	}
 	if opts.ListFiles {
 		r.Files = files
@@ -244,6 +267,7 @@ func Summarize(m *snapshot.Metadata, uids *UIDMapping) *Report {
 		CheckpointID: m.CheckpointID, MasterStates: []MasterState{}, Operators: []OperatorReport{}, Warnings: []string{},
 	}
 	r.Totals.Missing = -1
+	r.Sizes.OnDisk, r.Sizes.OnDiskOwn, r.Sizes.OnDiskReferenced = -1, -1, -1
 	classify(m, r)
 	for _, ms := range m.MasterStates {
 		r.MasterStates = append(r.MasterStates, MasterState{Name: ms.Name, Version: ms.Version, Bytes: len(ms.Payload)})
@@ -279,7 +303,31 @@ func Summarize(m *snapshot.Metadata, uids *UIDMapping) *Report {
 		r.Totals.FileCounts.add(f.Scope, f.Size)
 	}
 	r.Totals.InlineBytes = inlineBytes(m)
+	r.Sizes.Checkpointed, r.Sizes.Full = r.Totals.CheckpointedSize, r.Totals.StateSize
 	return r
+}
+
+// measureDisk fills the measured size from the checked files (their sizes
+// on storage) and one summary of the snapshot's own directory. A failure
+// leaves it unmeasured (-1) with a warning: the other numbers still hold.
+func measureDisk(ctx context.Context, fsys storage.FS, r *Report, files []FileRef) {
+	if r.Dir == "" {
+		return
+	}
+	u, err := storage.Summarize(ctx, fsys, r.Dir)
+	if err != nil {
+		r.Warnings = append(r.Warnings, "size on disk not measured: "+err.Error())
+		return
+	}
+	var outside int64
+	for _, f := range files {
+		if f.URI == "" || f.StorageSize == nil || storage.Within(r.Dir, f.URI) {
+			continue
+		}
+		outside += *f.StorageSize
+	}
+	r.Sizes.OnDiskOwn, r.Sizes.OnDiskReferenced = u.Bytes, outside
+	r.Sizes.OnDisk = u.Bytes + outside
 }
 
 func (c *FileCounts) add(scope string, size int64) {
