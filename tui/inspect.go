@@ -119,6 +119,41 @@ type Inspect struct {
 	initTarget  string
 	initAgainst bool
 	wantDryRun  bool
+
+	// The three sizes (FLINK-25557): checkpointed (this checkpoint's
+	// delta) and full add up as operators decode; on disk is measured once
+	// decoding is done (a stat per referenced file and one du of the
+	// snapshot dir), in a task.
+	ckptBytes, fullBytes int64
+	disk                 inspector.Sizes
+	diskState            tri // unknown: not started or measuring; yes: measured; no: failed
+	diskTask             TaskID
+}
+
+// inspectDiskMsg carries the measured size on disk.
+type inspectDiskMsg struct {
+	sid   int
+	task  TaskID
+	sizes inspector.Sizes
+	err   error
+}
+
+// measureDisk measures what storage holds for the decoded snapshot.
+func (s *Inspect) measureDisk() tea.Cmd {
+	m := &snapshot.Metadata{Version: s.hdr.Version, CheckpointID: s.hdr.CheckpointID, Operators: s.ops, Location: s.meta, ExclusiveDir: s.excl}
+	id, tctx := s.ctx.Tasks.StartQuiet("measuring "+s.excl+" on disk", 0)
+	s.diskTask, s.diskState = id, unknown
+	fsys, timeout, sid := s.ctx.FS, s.ctx.Timeout, s.id
+	return func() tea.Msg {
+		cctx, cancel := withTimeout(tctx, timeout)
+		defer cancel()
+		r, err := inspector.Examine(cctx, fsys, m, inspector.Options{CheckFiles: true})
+		msg := inspectDiskMsg{sid: sid, task: id, err: err}
+		if err == nil {
+			msg.sizes = r.Sizes
+		}
+		return msg
+	}
 }
 
 type inspectKeys struct {
@@ -179,7 +214,7 @@ func (s *Inspect) chromeRows() int {
 // detailRows is the height of the details pane.
 const detailRows = 8
 
-func (s *Inspect) Close() { s.ctx.Tasks.Cancel(s.task, s.uidTask) }
+func (s *Inspect) Close() { s.ctx.Tasks.Cancel(s.task, s.uidTask, s.diskTask) }
 
 func (s *Inspect) Refresh() tea.Cmd { return s.Init() }
 
@@ -210,6 +245,8 @@ func (s *Inspect) Init() tea.Cmd {
 		s.ctx.Tasks.Cancel(s.task)
 	}
 	s.rows, s.ops, s.hdr, s.props, s.err = nil, nil, nil, nil, nil
+	s.ckptBytes, s.fullBytes, s.disk, s.diskState = 0, 0, inspector.Sizes{}, unknown
+	s.ctx.Tasks.Cancel(s.diskTask)
 	s.list.SetLen(0)
 	s.loading = true
 	s.started = s.ctx.Now()
@@ -339,6 +376,17 @@ func (s *Inspect) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		s.loading = false
 		s.loadedIn = s.ctx.Now().Sub(s.started)
 		s.ctx.Tasks.Done(s.task, nil)
+		return s, s.measureDisk()
+	case inspectDiskMsg:
+		if msg.sid != s.id || msg.task != s.diskTask {
+			return s, nil
+		}
+		// A failed measurement only loses the one number: no LastErr.
+		s.ctx.Tasks.Done(msg.task, nil)
+		s.disk, s.diskState = msg.sizes, yes
+		if msg.err != nil || msg.sizes.OnDisk < 0 {
+			s.diskState = no
+		}
 		return s, nil
 	case targetLoadedMsg:
 		if msg.sid != s.id {
@@ -431,6 +479,8 @@ func (s *Inspect) addOp(op *snapshot.OperatorState) {
 	}
 	s.ops = append(s.ops, op)
 	s.rows = append(s.rows, r)
+	s.ckptBytes += op.CheckpointedSize()
+	s.fullBytes += op.StateSize()
 	if r.uid == "" {
 		r.uid, _ = s.mapping.Lookup(op.ID)
 	}
@@ -776,14 +826,10 @@ func (s *Inspect) View() string {
 	if s.hdr == nil {
 		return th.Muted.Render(" " + s.ctx.Spinner() + " opening " + text.Sanitize(s.arg) + " …")
 	}
-	var total int64
-	for _, r := range s.rows {
-		if !r.newOnly {
-			total += r.size
-		}
-	}
 	l1 := fmt.Sprintf(" %s · format v%d (%s) · checkpoint id %d", s.kindLine(), s.hdr.Version, flinkRange(s.hdr.Version), s.hdr.CheckpointID)
-	l2 := fmt.Sprintf(" %d operators · %s state · _metadata %s", s.hdr.NumOperators, text.Bytes(total), text.Bytes(s.size))
+	// Sizes first: at 80 columns they must not be the part cut off.
+	l2 := fmt.Sprintf(" %s checkpointed · %s full · %s on disk · %d operators · _metadata %s",
+		text.Bytes(s.ckptBytes), text.Bytes(s.fullBytes), s.diskText(), s.hdr.NumOperators, text.Bytes(s.size))
 	if len(s.hdr.MasterStates) > 0 {
 		l2 += fmt.Sprintf(" · %d master states", len(s.hdr.MasterStates))
 	}
@@ -822,6 +868,20 @@ func (s *Inspect) View() string {
 		view = strings.Join(lines[:s.h], "\n")
 	}
 	return view
+}
+
+// diskText is the measured size on disk: a spinner while it is measured,
+// "?" when it could not be.
+func (s *Inspect) diskText() string {
+	switch {
+	case s.diskState == yes:
+		return text.Bytes(s.disk.OnDisk)
+	case s.diskState == no:
+		return "?"
+	case s.loading:
+		return "…"
+	}
+	return s.ctx.Spinner()
 }
 
 func (s *Inspect) dryRunSummary() string {
