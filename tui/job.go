@@ -545,7 +545,16 @@ func scanSnapshots(ctx context.Context, fsys storage.FS, dir string, savepoints 
 	for _, r := range rows {
 		seen[normURI(r.path)] = true
 	}
-	for p, id := range savepoints {
+	// Savepoints in a fixed order: the same snapshot can be known under two
+	// spellings (REST's file:/x, the session's /x), and map order would pick
+	// a different one each listing (the cursor's anchor with it).
+	sps := make([]string, 0, len(savepoints))
+	for p := range savepoints {
+		sps = append(sps, p)
+	}
+	sort.Strings(sps)
+	for _, p := range sps {
+		id := savepoints[p]
 		if !seen[normURI(p)] {
 			seen[normURI(p)] = true
 			rows = append(rows, snapRow{savepoint: true, id: id, path: p, size: -1})
@@ -577,11 +586,15 @@ func scanSnapshots(ctx context.Context, fsys storage.FS, dir string, savepoints 
 }
 
 // setSnaps keeps the rows newest first and annotates them with what the
-// target says (retained, latest, discarded, restored from).
+// target says (retained, latest, discarded, restored from). The cursor
+// stays on the snapshot it was on (by path, however it is spelled), not on
+// its row number: a refresh reorders rows as checkpoints complete and
+// retention deletes old ones. The first listing starts on the first row.
 func (s *Job) setSnaps(rows []snapRow) {
-	var sel string
+	sel, selAt := "", 0
 	if r := s.selectedSnap(); r != nil {
-		sel = r.path
+		sel = normURI(r.path)
+		selAt = s.lists[paneSnapshots].Cursor()
 	}
 	rest := map[string]string{}
 	if st := s.stats; st != nil {
@@ -615,13 +628,40 @@ func (s *Job) setSnaps(rows []snapRow) {
 	for i := range rows {
 		rows[i].rest = byNorm[normURI(rows[i].path)]
 	}
-	sort.SliceStable(rows, func(i, j int) bool { return rows[i].modTime.After(rows[j].modTime) })
-	s.snaps = rows
-	s.lists[paneSnapshots].SetLen(len(rows))
-	for i, r := range rows {
-		if r.path == sel {
-			s.lists[paneSnapshots].Select(i)
+	// Newest first; ties (same mtime, or none: unreadable rows) in a fixed
+	// order so that equal listings draw equal panes.
+	sort.SliceStable(rows, func(i, j int) bool {
+		a, b := rows[i], rows[j]
+		if !a.modTime.Equal(b.modTime) {
+			return a.modTime.After(b.modTime)
 		}
+		if a.savepoint != b.savepoint {
+			return !a.savepoint
+		}
+		if a.id != b.id {
+			return a.id > b.id
+		}
+		return a.path < b.path
+	})
+	s.snaps = rows
+	l := &s.lists[paneSnapshots]
+	l.SetLen(len(rows))
+	at := -1
+	for i, r := range rows {
+		if sel != "" && normURI(r.path) == sel {
+			at = i
+			break
+		}
+	}
+	switch {
+	case at >= 0:
+		l.Select(at)
+	case sel != "":
+		// The snapshot went away (retention deleted it): stay at the same
+		// height, on its neighbour, rather than jump.
+		l.Select(min(selAt, len(rows)-1))
+	default:
+		l.Select(0)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/inspector"
+	"github.com/ckpt-dev/ckpt/storage"
 )
 
 // fakeSpecTarget stands in for the CLI's spec loader (cli/jobspec_target.go,
@@ -316,5 +317,59 @@ func TestJobHistoryCursorStaysOnCheckpoint(t *testing.T) {
 	s.onPoll(jobPolledMsg{job: s.job, stats: &again, exc: s.exc})
 	if i, _ := s.lists[paneHistory].Selected(); again.History[i].ID != 50 {
 		t.Errorf("cursor on the newest did not follow: #%d", again.History[i].ID)
+	}
+}
+
+// D1: the snapshots pane starts on the first row and, across refreshes
+// that reorder rows (a new chk-N on top, an mtime change, a savepoint
+// known under another spelling), stays on the snapshot it was on; when
+// that snapshot goes away it stays at the same height.
+func TestJobSnapshotCursorAnchoredOnPath(t *testing.T) {
+	a := newJobApp(t, 160, 48, &fakeCluster{}, false, "job", fakeJobID)
+	s := a.Top().(*Job)
+	press(t, a, "3")
+	if r := s.selectedSnap(); r == nil || storage.Base(r.path) != "chk-48" {
+		t.Fatalf("snapshots pane does not start on the first row: %+v", r)
+	}
+	press(t, a, "j", "j", "j") // the latest savepoint
+	if r := s.selectedSnap(); r == nil || r.path != fakeSP40 {
+		t.Fatalf("cursor on %+v, want %s", r, fakeSP40)
+	}
+	rows := func(extra ...snapRow) []snapRow {
+		out := append([]snapRow(nil), extra...)
+		for _, r := range s.snaps {
+			r.rest = ""
+			out = append(out, r)
+		}
+		return out
+	}
+	// chk-49 completes on top; the savepoint comes back spelled file://.
+	next := rows(snapRow{id: 49, path: fakeJobDir + "/chk-49", complete: yes, modTime: testNow})
+	for i := range next {
+		if next[i].path == fakeSP40 {
+			next[i].path = "file://" + fakeSP40
+		}
+	}
+	s.setSnaps(next)
+	if r := s.selectedSnap(); r == nil || normURI(r.path) != fakeSP40 {
+		t.Fatalf("cursor jumped to %+v after a refresh", r)
+	}
+	// The same listing again draws the same pane.
+	before := frameText(a)
+	s.setSnaps(rows())
+	if after := frameText(a); after != before {
+		t.Errorf("an unchanged listing redrew differently:\n%s\n---\n%s", before, after)
+	}
+	// Retention deletes the selected snapshot: the cursor stays at its row.
+	at := s.lists[paneSnapshots].Cursor()
+	var gone []snapRow
+	for _, r := range s.snaps {
+		if normURI(r.path) != fakeSP40 {
+			gone = append(gone, r)
+		}
+	}
+	s.setSnaps(gone)
+	if c := s.lists[paneSnapshots].Cursor(); c != at {
+		t.Errorf("cursor moved from row %d to %d when its snapshot went away", at, c)
 	}
 }
