@@ -13,6 +13,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/ckpt-dev/ckpt/inspector"
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
@@ -67,7 +68,9 @@ type entry struct {
 	chkID    int64
 	complete tri   // has _metadata (snapshot dirs only)
 	size     int64 // du for dirs (-1 unknown), file size for files
-	shared   int64 // bytes in shared/ referenced by this checkpoint (-1 unknown)
+	// sizes of a complete chk-N (nil until read): checkpointed delta, full
+	// logical size, and measured on disk with the shared files it uses.
+	sizes *inspector.Sizes
 	busy     bool  // a du or probe is running for it
 }
 
@@ -310,7 +313,7 @@ func (b *Browse) merge(page []storage.FileInfo) {
 	add := make([]*entry, 0, len(page))
 	for _, fi := range page {
 		k, n := classify(fi.Name, fi.IsDir)
-		e := &entry{info: fi, name: text.Sanitize(fi.Name), kind: k, chkID: n, size: -1, shared: -1}
+		e := &entry{info: fi, name: text.Sanitize(fi.Name), kind: k, chkID: n, size: -1}
 		e.lower = strings.ToLower(e.name)
 		if !fi.IsDir {
 			e.size = fi.Size
@@ -498,14 +501,13 @@ func (b *Browse) probe() tea.Cmd {
 	id, tctx := b.ctx.Tasks.Start(label, 0)
 	b.tasks = append(b.tasks, id)
 	fsys, timeout, sid, gen, job := b.ctx.FS, b.ctx.Timeout, b.id, b.gen, b.jobDir
-	sharedDir := storage.Join(b.uri, "shared")
 	uris := make([]string, len(targets))
 	for i, e := range targets {
 		uris[i] = e.info.URI
 	}
 	// One command per batch keeps ordering simple and the NameNode calm; the
 	// results come back through a channel-free loop of commands.
-	return probeBatch(tctx, id, fsys, timeout, sid, gen, uris, 0, job, sharedDir)
+	return probeBatch(tctx, id, fsys, timeout, sid, gen, uris, 0, job)
 }
 
 type probeMsg struct {
@@ -513,7 +515,7 @@ type probeMsg struct {
 	uri      string
 	complete tri
 	size     int64
-	shared   int64
+	sizes    *inspector.Sizes
 	err      error
 	next     tea.Cmd
 }
@@ -523,13 +525,13 @@ type probeDoneMsg struct {
 	task TaskID
 }
 
-func probeBatch(tctx context.Context, task TaskID, fsys storage.FS, timeout time.Duration, sid, gen int, uris []string, i int, job bool, sharedDir string) tea.Cmd {
+func probeBatch(tctx context.Context, task TaskID, fsys storage.FS, timeout time.Duration, sid, gen int, uris []string, i int, job bool) tea.Cmd {
 	if i >= len(uris) {
 		return func() tea.Msg { return probeDoneMsg{sid: sid, task: task} }
 	}
 	return func() tea.Msg {
 		uri := uris[i]
-		m := probeMsg{sid: sid, gen: gen, uri: uri, size: -1, shared: -1}
+		m := probeMsg{sid: sid, gen: gen, uri: uri, size: -1}
 		cctx, cancel := withTimeout(tctx, timeout)
 		defer cancel()
 		if tctx.Err() != nil {
@@ -547,21 +549,18 @@ func probeBatch(tctx context.Context, task TaskID, fsys storage.FS, timeout time
 			if u, err := storage.DiskUsage(cctx, fsys, uri); err == nil {
 				m.size = u.Bytes
 			}
-			if m.complete == yes && SharedBytes != nil {
-				if n, err := SharedBytes(cctx, fsys, meta, sharedDir); err == nil {
-					m.shared = n
+			if m.complete == yes {
+				// One piece for the three sizes: the inspector's, as
+				// `ckpt inspect` and the inspect screen show them.
+				if r, err := inspector.Inspect(cctx, fsys, meta, inspector.Options{CheckFiles: true}); err == nil {
+					m.sizes = &r.Sizes
 				}
 			}
 		}
-		m.next = probeBatch(tctx, task, fsys, timeout, sid, gen, uris, i+1, job, sharedDir)
+		m.next = probeBatch(tctx, task, fsys, timeout, sid, gen, uris, i+1, job)
 		return m
 	}
 }
-
-// SharedBytes sums the bytes of the files under sharedDir that the
-// _metadata at metadataURI references. The inspector wiring sets it; nil
-// leaves the column unknown.
-var SharedBytes func(ctx context.Context, fsys storage.FS, metadataURI, sharedDir string) (int64, error)
 
 func (b *Browse) find(uri string) *entry {
 	for _, e := range b.entries {
@@ -579,7 +578,7 @@ func (b *Browse) onProbe(m probeMsg) tea.Cmd {
 		if m.size >= 0 {
 			e.size = m.size
 		}
-		e.shared = m.shared
+		e.sizes = m.sizes
 	}
 	return m.next
 }
@@ -694,16 +693,17 @@ func (b *Browse) Status() string {
 }
 
 // columns at a given width: name takes what is left.
-type browseCols struct{ name, kind, size, age, shared int }
+// In a job dir, delta/full/disk are a checkpoint's three sizes.
+type browseCols struct{ name, kind, size, age, delta, full, disk int }
 
 func (b *Browse) cols() browseCols {
 	c := browseCols{kind: 13, size: 10, age: 5}
 	if b.jobDir {
-		c.shared = 11
+		c.delta, c.full, c.disk = 9, 9, 9
 	}
 	fixed := 2 + 1 + c.kind + 1 + c.size + 1 + c.age
-	if c.shared > 0 {
-		fixed += 1 + c.shared
+	if c.delta > 0 {
+		fixed += 3 + c.delta + c.full + c.disk
 	}
 	c.name = max(b.w-fixed, 8)
 	return c
@@ -717,8 +717,8 @@ func (b *Browse) View() string {
 	}
 	c := b.cols()
 	head := "  " + text.Fit("NAME", c.name) + " " + text.Fit("KIND", c.kind) + " " + text.FitRight("SIZE", c.size) + " " + text.FitRight("AGE", c.age)
-	if c.shared > 0 {
-		head += " " + text.FitRight("SHARED REF", c.shared)
+	if c.delta > 0 {
+		head += " " + text.FitRight("DELTA", c.delta) + " " + text.FitRight("FULL", c.full) + " " + text.FitRight("ON DISK", c.disk)
 	}
 	out = append(out, th.Column.Render(text.Fit(head, b.w)))
 	switch {
@@ -773,7 +773,9 @@ func (b *Browse) jobSummary() string {
 	}
 	st := th.Title
 	if latestAny > latest && !b.probing() {
-		s += fmt.Sprintf(" · chk-%d: no _metadata (running or failed)", latestAny)
+		// First, so it survives a narrow terminal: the newest chk-N is the
+		// one a recovery script would pick, and it cannot be restored.
+		s = fmt.Sprintf(" ⚠ newest chk-%d has no _metadata (running or failed; not restorable) ·%s", latestAny, strings.TrimPrefix(s, " job:"))
 		st = th.Warn
 	}
 	return st.Render(text.Fit(s, b.w))
@@ -846,12 +848,15 @@ func (b *Browse) row(e *entry, sel bool, c browseCols) string {
 	cells := []string{
 		text.Fit(name, c.name), text.Fit(kind, c.kind), text.FitRight(size, c.size), text.FitRight(age, c.age),
 	}
-	if c.shared > 0 {
-		sh := ""
-		if e.kind == KindCheckpoint {
-			sh = text.Bytes(e.shared)
+	if c.delta > 0 {
+		var d, f, k string
+		switch {
+		case e.sizes != nil:
+			d, f, k = text.Bytes(e.sizes.Checkpointed), text.Bytes(e.sizes.Full), text.Bytes(e.sizes.OnDisk)
+		case e.kind == KindCheckpoint && e.complete != no:
+			d, f, k = "—", "—", "—"
 		}
-		cells = append(cells, text.FitRight(sh, c.shared))
+		cells = append(cells, text.FitRight(d, c.delta), text.FitRight(f, c.full), text.FitRight(k, c.disk))
 	}
 	if sel {
 		return th.Selected.Render(text.Fit(mark+strings.Join(cells, " "), b.w))
@@ -862,7 +867,7 @@ func (b *Browse) row(e *entry, sel bool, c browseCols) string {
 	}
 	line := mark + nameSt(cells[0]) + " " + kst(cells[1]) + " " + th.Muted.Render(cells[2]+" "+cells[3])
 	if len(cells) > 4 {
-		line += " " + th.Shared.Render(cells[4])
+		line += " " + th.Shared.Render(strings.Join(cells[4:], " "))
 	}
 	return line
 }

@@ -1012,31 +1012,6 @@ func sortedIDs(a, b []*snapshot.OperatorState) []snapshot.OperatorID {
 	return out
 }
 
-func init() { SharedBytes = sharedBytes }
-
-// sharedBytes decodes a checkpoint's _metadata and sums the sizes of the
-// files it references under sharedDir (each file counted once): what
-// deleting everything but this checkpoint would have to keep in shared/.
-func sharedBytes(ctx context.Context, fsys storage.FS, metadataURI, sharedDir string) (int64, error) {
-	m, err := readMetadata(ctx, fsys, metadataURI)
-	if err != nil {
-		return -1, err
-	}
-	seen := map[string]bool{}
-	var n int64
-	m.Walk(func(v snapshot.Visit) {
-		if v.Handle == nil {
-			return
-		}
-		p, ok := filePath(v.Handle, m.ExclusiveDir)
-		if !ok || seen[p] || !storage.Within(sharedDir, p) {
-			return
-		}
-		seen[p] = true
-		n += v.Handle.StateSize()
-	})
-	return n, nil
-}
 
 // detailPane describes the selected operator in full (tab shows it).
 func (s *Inspect) detailPane() []string {

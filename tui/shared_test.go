@@ -1,20 +1,33 @@
 package tui
 
 import (
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/ckpt-dev/ckpt/inspector"
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
 )
 
 // A checkpoint written the way Flink writes incremental RocksDB state
 // (shared SSTs as absolute file: handles under <job>/shared, private files
-// relative) reports exactly the shared bytes it references, once per file.
-func TestSharedBytesCountsReferencedSharedFiles(t *testing.T) {
+// relative) shows its three sizes in the job-dir view: the delta it
+// uploaded, the full logical size, and what storage holds for it — its own
+// directory plus the shared files it references, each once.
+func TestBrowseJobDirThreeSizes(t *testing.T) {
 	dir := t.TempDir()
 	job := filepath.Join(dir, DemoJobID)
 	shared := filepath.Join(job, "shared")
+	chk := filepath.Join(job, "chk-5")
+	os.MkdirAll(shared, 0o755)
+	os.MkdirAll(chk, 0o755)
+	for name, n := range map[string]int{"000010.sst": 1000, "000011.sst": 2000, "unreferenced.sst": 9000} {
+		os.WriteFile(filepath.Join(shared, name), make([]byte, n), 0o644)
+	}
+	os.WriteFile(filepath.Join(chk, "meta"), make([]byte, 10), 0o644)
+	os.WriteFile(filepath.Join(chk, "priv"), make([]byte, 50), 0o644)
 	sst := func(name string, size int64) snapshot.NamedHandle {
 		return snapshot.NamedHandle{LocalName: name, Handle: snapshot.NewFileHandle("file:"+filepath.Join(shared, name), size)}
 	}
@@ -24,7 +37,7 @@ func TestSharedBytesCountsReferencedSharedFiles(t *testing.T) {
 			snapshot.NewRelativeFileHandle("meta", 10),
 			[]snapshot.NamedHandle{sst("000010.sst", 1000), sst("000011.sst", 2000)},
 			[]snapshot.NamedHandle{{LocalName: "MANIFEST-000004", Handle: snapshot.NewRelativeFileHandle("priv", 50)}}, "id")
-		if i == 1 { // both subtasks reference 000010.sst: count it once
+		if i == 1 { // both subtasks reference 000010.sst: on disk it counts once
 			h.Shared = h.Shared[:1]
 		}
 		op.Subtasks = append(op.Subtasks, &snapshot.SubtaskState{Index: i, ManagedKeyedState: h})
@@ -33,23 +46,29 @@ func TestSharedBytesCountsReferencedSharedFiles(t *testing.T) {
 	if err := m.SetProperties(snapshot.CheckpointProperties()); err != nil {
 		t.Fatal(err)
 	}
-	b, err := snapshot.Marshal(m)
-	if err != nil {
-		t.Fatal(err)
-	}
 	fsys := storage.NewLocal()
-	meta := filepath.Join(job, "chk-5", "_metadata")
-	if err := fsys.MkdirAll(t.Context(), filepath.Dir(meta)); err != nil {
+	meta := filepath.Join(chk, "_metadata")
+	if err := snapshot.Write(t.Context(), fsys, meta, m); err != nil {
 		t.Fatal(err)
 	}
-	if err := storage.WriteFile(t.Context(), fsys, meta, b, storage.CreateOptions{}); err != nil {
-		t.Fatal(err)
+	mfi, _ := os.Stat(meta)
+
+	a := newTestApp(t, testOpts{w: 160, h: 48, fs: fsys}, "browse", job)
+	b := a.Top().(*Browse)
+	e := b.find(chk)
+	if e == nil || e.sizes == nil {
+		t.Fatalf("chk-5 has no sizes: %+v", e)
 	}
-	n, err := sharedBytes(t.Context(), fsys, meta, shared)
-	if err != nil {
-		t.Fatal(err)
+	want := inspector.Sizes{Checkpointed: 200, Full: 2*(10+50) + 1000 + 2000 + 1000,
+		OnDiskOwn: 60 + mfi.Size(), OnDiskReferenced: 3000}
+	want.OnDisk = want.OnDiskOwn + want.OnDiskReferenced
+	if *e.sizes != want {
+		t.Errorf("sizes %+v, want %+v", *e.sizes, want)
 	}
-	if n != 3000 {
-		t.Fatalf("shared bytes %d, want 3000 (000010.sst once + 000011.sst)", n)
+	frame := frameText(a)
+	for _, s := range []string{"DELTA", "FULL", "ON DISK", "200 B", "4.02 KiB"} {
+		if !strings.Contains(frame, s) {
+			t.Errorf("the job-dir view lacks %q:\n%s", s, frame)
+		}
 	}
 }
