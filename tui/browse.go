@@ -71,7 +71,7 @@ type entry struct {
 	// sizes of a complete chk-N (nil until read): checkpointed delta, full
 	// logical size, and measured on disk with the shared files it uses.
 	sizes *inspector.Sizes
-	busy     bool  // a du or probe is running for it
+	busy  bool // a du or probe is running for it
 }
 
 func (e *entry) dirFirstLess(o *entry) bool {

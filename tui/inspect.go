@@ -1012,7 +1012,6 @@ func sortedIDs(a, b []*snapshot.OperatorState) []snapshot.OperatorID {
 	return out
 }
 
-
 // detailPane describes the selected operator in full (tab shows it).
 func (s *Inspect) detailPane() []string {
 	th := s.ctx.Theme
