@@ -525,6 +525,42 @@ func (s *suite) jobDetail(t *testing.T) {
 	if !strings.HasPrefix(j.Vertices[0].Name, "Source: ") {
 		t.Errorf("the first vertex is the source, named %q", j.Vertices[0].Name)
 	}
+	s.vertexOperators(t, j)
+}
+
+// vertexOperators: ckpt serve sends each vertex's chain (the ckpt_operators
+// extension: operator ID, uid, name, head first, the head's ID being the
+// vertex's), so a client can name the operator behind an ID; Flink never
+// sends it, and the client then reports none.
+func (s *suite) vertexOperators(t *testing.T, j *cluster.Job) {
+	o, err := s.c.Overview(s.ctx(t, time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(o.Version, "ckpt") { // "ckpt-<version>", or "ckpt" in tests
+		for _, v := range j.Vertices {
+			if len(v.Operators) != 0 {
+				t.Errorf("%s: vertex %s has operators from nowhere: %+v", s.tg.Name, v.Name, v.Operators)
+			}
+		}
+		return
+	}
+	var uids []string
+	for _, v := range j.Vertices {
+		if len(v.Operators) == 0 || v.Operators[0].ID != v.ID {
+			t.Errorf("vertex %s (%s): operators %+v, want the chain with the head's ID first", v.Name, v.ID, v.Operators)
+			continue
+		}
+		for _, op := range v.Operators {
+			if !hex32.MatchString(op.ID) || op.Name == "" || !strings.Contains(v.Name, op.Name) {
+				t.Errorf("vertex %q: operator %+v", v.Name, op)
+			}
+			uids = append(uids, op.UID)
+		}
+	}
+	if got := strings.Join(uids, ","); got != "gen-source,count-per-key,sink" {
+		t.Errorf("operator uids across the vertices: %s, want gen-source,count-per-key,sink", got)
+	}
 }
 
 func (s *suite) checkpointStats(t *testing.T) {

@@ -134,7 +134,7 @@ func DecodeJob(d *JobDetailDTO) *cluster.Job {
 				ReadBytesComplete: m.ReadBytesComplete, WriteBytesComplete: m.WriteBytesComplete,
 				ReadRecordsComplete: m.ReadRecordsComplete, WriteRecordsComplete: m.WriteRecordsComplete,
 				Backpressured: fromDur(m.AccumulatedBackpressuredTime), Idle: fromDur(m.AccumulatedIdleTime),
-				Busy: busy(m.AccumulatedBusyTime)}})
+				Busy: busy(m.AccumulatedBusyTime)}, Operators: decodeOperators(v.CkptOperators)})
 	}
 	return j
 }
@@ -161,7 +161,8 @@ func EncodeJob(j *cluster.Job) *JobDetailDTO {
 				WriteBytesComplete: m.WriteBytesComplete, ReadRecords: m.ReadRecords, ReadRecordsComplete: m.ReadRecordsComplete,
 				WriteRecords: m.WriteRecords, WriteRecordsComplete: m.WriteRecordsComplete,
 				AccumulatedBackpressuredTime: toDur(m.Backpressured), AccumulatedIdleTime: toDur(m.Idle),
-				AccumulatedBusyTime: FlexFloat(float64(m.Busy) / float64(time.Millisecond))}})
+				AccumulatedBusyTime: FlexFloat(float64(m.Busy) / float64(time.Millisecond))},
+			CkptOperators: encodeOperators(v.Operators)})
 		desc := ""
 		for _, op := range v.Operators {
 			desc += op.Name + "<br/>"
@@ -174,6 +175,28 @@ func EncodeJob(j *cluster.Job) *JobDetailDTO {
 		d.CkptProgram = &ProgramDTO{Name: p.Name, JarID: p.ArtifactID, Spec: p.Spec}
 	}
 	return d
+}
+
+func decodeOperators(ds []OperatorDTO) []cluster.Operator {
+	if len(ds) == 0 {
+		return nil
+	}
+	out := make([]cluster.Operator, len(ds))
+	for i, d := range ds {
+		out[i] = cluster.Operator{ID: d.ID, UID: d.UID, Name: d.Name}
+	}
+	return out
+}
+
+func encodeOperators(ops []cluster.Operator) []OperatorDTO {
+	if len(ops) == 0 {
+		return nil
+	}
+	out := make([]OperatorDTO, len(ops))
+	for i, o := range ops {
+		out[i] = OperatorDTO{ID: o.ID, UID: o.UID, Name: o.Name}
+	}
+	return out
 }
 
 // busy converts accumulated-busy-time, a double of milliseconds that Flink

@@ -2,8 +2,10 @@ package flinkrest
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/ckpt-dev/ckpt/cluster"
@@ -28,8 +30,11 @@ func TestCkptExtensions(t *testing.T) {
 	if got := DecodeCheckpointConfig(&d); got.NumRetained != 3 || got.CheckpointDir != cc.CheckpointDir {
 		t.Errorf("checkpoint config round trip: %+v from %s", got, b)
 	}
+	ops := []cluster.Operator{{ID: "bc764cd8ddf7a0cff126f51c16239658", UID: "orders", Name: "Source: orders"},
+		{ID: "0a448493b4782967b150582570326227", Name: "enrich"}} // enrich has no uid (generated ID)
 	j := &cluster.Job{ID: "0123456789abcdef0123456789abcdef", Status: cluster.JobRunning,
-		Program: &cluster.Program{Name: "orders.yaml", ArtifactID: "abc_orders.yaml", Spec: "name: orders\n"}}
+		Program:  &cluster.Program{Name: "orders.yaml", ArtifactID: "abc_orders.yaml", Spec: "name: orders\n"},
+		Vertices: []cluster.Vertex{{ID: ops[0].ID, Name: "Source: orders -> enrich", Operators: ops}, {ID: "ea632d67b7d595e5b851708ae9ad79d6", Name: "sink"}}}
 	b, err = json.Marshal(EncodeJob(j))
 	if err != nil {
 		t.Fatal(err)
@@ -38,13 +43,20 @@ func TestCkptExtensions(t *testing.T) {
 	if err := json.Unmarshal(b, &jd); err != nil {
 		t.Fatal(err)
 	}
-	if got := DecodeJob(&jd); got.Program == nil || *got.Program != *j.Program {
+	got := DecodeJob(&jd)
+	if got.Program == nil || *got.Program != *j.Program {
 		t.Errorf("job program round trip: %+v from %s", got.Program, b)
+	}
+	if len(got.Vertices) != 2 || fmt.Sprint(got.Vertices[0].Operators) != fmt.Sprint(ops) || got.Vertices[1].Operators != nil {
+		t.Errorf("vertex operators round trip: %+v from %s", got.Vertices, b)
+	}
+	if !strings.Contains(string(b), `"ckpt_operators":[{"id":"bc764cd8ddf7a0cff126f51c16239658","uid":"orders","name":"Source: orders"},{"id":"0a448493b4782967b150582570326227","name":"enrich"}]`) {
+		t.Errorf("ckpt_operators not on the wire as documented: %s", b)
 	}
 
 	// Nothing to say: no keys.
 	b, _ = json.Marshal(EncodeCheckpointConfig(&cluster.CheckpointConfig{}))
-	b2, _ := json.Marshal(EncodeJob(&cluster.Job{}))
+	b2, _ := json.Marshal(EncodeJob(&cluster.Job{Vertices: []cluster.Vertex{{ID: "ea632d67b7d595e5b851708ae9ad79d6"}}}))
 	for _, s := range []string{string(b), string(b2)} {
 		var m map[string]any
 		json.Unmarshal([]byte(s), &m)
@@ -52,6 +64,9 @@ func TestCkptExtensions(t *testing.T) {
 			if _, ok := m[k]; ok {
 				t.Errorf("%s written without a value: %s", k, s)
 			}
+		}
+		if strings.Contains(s, "ckpt_operators") {
+			t.Errorf("ckpt_operators written without operators: %s", s)
 		}
 	}
 
@@ -76,8 +91,14 @@ func TestCkptExtensions(t *testing.T) {
 		if err := json.Unmarshal(raw, &jd); err != nil {
 			t.Fatal(err)
 		}
-		if j := DecodeJob(&jd); j.Program != nil {
+		j := DecodeJob(&jd)
+		if j.Program != nil {
 			t.Errorf("%s: a program from nowhere: %+v", v, j.Program)
+		}
+		for _, vx := range j.Vertices {
+			if vx.Operators != nil {
+				t.Errorf("%s: operators from nowhere: %+v", v, vx.Operators)
+			}
 		}
 	}
 }

@@ -121,6 +121,17 @@ type VertexDTO struct {
 	Duration       int64            `json:"duration"`
 	Tasks          map[string]int   `json:"tasks"`
 	Metrics        VertexMetricsDTO `json:"metrics"`
+	// CkptOperators is a ckpt extension (absent from Flink's answers): the
+	// operators of the vertex's chain, head first, with their uids — what
+	// an operator needs to read an operator ID in a restore error.
+	CkptOperators []OperatorDTO `json:"ckpt_operators,omitempty"`
+}
+
+// OperatorDTO is one operator of the ckpt_operators extension.
+type OperatorDTO struct {
+	ID   string `json:"id"`
+	UID  string `json:"uid,omitempty"`
+	Name string `json:"name"`
 }
 
 // VertexMetricsDTO are a vertex's I/O metrics.
