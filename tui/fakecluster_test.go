@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -106,13 +107,26 @@ func (f *fakeCluster) Job(ctx context.Context, jobID string) (*cluster.Job, erro
 			Duration: 72 * time.Minute, Tasks: map[string]int{cluster.TaskRunning: p},
 			Metrics: cluster.VertexMetrics{ReadRecords: in, WriteRecords: out, ReadRecordsComplete: true, WriteRecordsComplete: true, Backpressured: bp}}
 	}
-	return &cluster.Job{ID: jobID, Name: "orders-enrichment", Status: cluster.JobRunning, Stoppable: true, Type: "STREAMING",
+	j := &cluster.Job{ID: jobID, Name: "orders-enrichment", Status: cluster.JobRunning, Stoppable: true, Type: "STREAMING",
 		Start: start, Duration: 72 * time.Minute, Now: testNow, MaxParallelism: -1,
 		Vertices: []cluster.Vertex{
 			v(fakeV1, "Source: orders", 2, 0, 1234567, 0),
 			v(fakeV2, "enrich -> count-per-key", 4, 1234000, 1200000, 350*time.Millisecond),
 			v(fakeV3, "Sink: committed-files", 2, 1200000, 0, 0),
-		}, StatusCounts: map[string]int{cluster.TaskRunning: 3}, Program: f.program}, nil
+		}, StatusCounts: map[string]int{cluster.TaskRunning: 3}, Program: f.program}
+	if strings.HasPrefix(f.version, "ckpt") {
+		// ckpt serve names each vertex's chain (ckpt_operators); enrich
+		// has no uid.
+		ops := [][]cluster.Operator{
+			{{ID: fakeV1, UID: "orders-source", Name: "orders"}},
+			{{ID: fakeV2, Name: "enrich"}, {ID: "6681abd01de9870ff34ae1748aeef231", UID: "count-per-key", Name: "count-per-key"}},
+			{{ID: fakeV3, UID: "committed-files", Name: "committed-files"}},
+		}
+		for i := range j.Vertices {
+			j.Vertices[i].Operators = ops[i]
+		}
+	}
+	return j, nil
 }
 
 func (f *fakeCluster) Exceptions(ctx context.Context, jobID string) (*cluster.Exceptions, error) {

@@ -39,11 +39,13 @@ func TestJobScreensGolden(t *testing.T) {
 		keys     []string
 		down     bool
 		readonly bool
+		version  string
 	}{
 		{name: "jobs", screen: "jobs"},
 		{name: "jobs-cancel-confirm", screen: "jobs", keys: []string{"x"}},
 		{name: "jobs-launch", screen: "jobs", keys: []string{"n"}},
 		{name: "job-overview", screen: "job", args: []string{fakeJobID}},
+		{name: "job-overview-ckpt", screen: "job", args: []string{fakeJobID}, version: "ckpt-dev"},
 		{name: "job-checkpoints", screen: "job", args: []string{fakeJobID}, keys: []string{"2"}},
 		{name: "job-snapshots", screen: "job", args: []string{fakeJobID}, keys: []string{"3"}},
 		{name: "job-config", screen: "job", args: []string{fakeJobID}, keys: []string{"4"}},
@@ -64,7 +66,7 @@ func TestJobScreensGolden(t *testing.T) {
 		for _, sz := range sizes {
 			name := fmt.Sprintf("%s-%dx%d", tc.name, sz.w, sz.h)
 			t.Run(name, func(t *testing.T) {
-				fc := &fakeCluster{}
+				fc := &fakeCluster{version: tc.version}
 				if tc.down {
 					fc.down = &cluster.Error{Kind: cluster.ErrUnreachable, Op: "GET http://jm.example:8081/jobs/" + fakeJobID, Message: "dial tcp 10.0.0.7:8081: connect: connection refused"}
 				}
@@ -371,5 +373,22 @@ func TestJobSnapshotCursorAnchoredOnPath(t *testing.T) {
 	s.setSnaps(gone)
 	if c := s.lists[paneSnapshots].Cursor(); c != at {
 		t.Errorf("cursor moved from row %d to %d when its snapshot went away", at, c)
+	}
+}
+
+// D2: against ckpt serve the overview names each vertex's operators by
+// uid (head first), flagging an operator without one; against Flink
+// (no ckpt_operators) the column is not there.
+func TestJobOverviewNamesOperatorUIDs(t *testing.T) {
+	a := newJobApp(t, 160, 48, &fakeCluster{version: "ckpt-dev"}, false, "job", fakeJobID)
+	f := frameText(a)
+	for _, want := range []string{"OPERATOR UIDS", "orders-source", "(no uid 0a448493) → count-per-key", "committed-files"} {
+		if !strings.Contains(f, want) {
+			t.Errorf("overview lacks %q:\n%s", want, f)
+		}
+	}
+	a = newJobApp(t, 160, 48, &fakeCluster{}, false, "job", fakeJobID)
+	if f := frameText(a); strings.Contains(f, "OPERATOR UIDS") {
+		t.Errorf("a uid column without operators from the target:\n%s", f)
 	}
 }

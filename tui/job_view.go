@@ -106,14 +106,48 @@ func (s *Job) tabs() string {
 // ---- overview ----
 
 func (s *Job) vertexCols() []col {
-	return layout([]col{
-		{title: "VERTEX", flex: true},
+	cols := []col{{title: "VERTEX", flex: true}}
+	if s.hasOperators() {
+		// ckpt serve and the engine name each vertex's operators: their
+		// uids are what a snapshot's operator IDs are made from.
+		cols = append(cols, col{title: "OPERATOR UIDS", flex: true})
+	}
+	return layout(append(cols, []col{
 		{title: "PAR", width: 4, right: true},
 		{title: "STATUS", width: 12},
 		{title: "RECORDS IN", width: 12, right: true},
 		{title: "RECORDS OUT", width: 12, right: true},
 		{title: "BACKPRESSURE", width: 12, right: true},
-	}, s.w)
+	}...), s.w)
+}
+
+// hasOperators: the target reports the vertices' chains (Flink does not),
+// and the screen is wide enough for a second name column.
+func (s *Job) hasOperators() bool {
+	if s.job == nil || s.w < 100 {
+		return false
+	}
+	for _, v := range s.job.Vertices {
+		if len(v.Operators) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// operatorUIDs lists a chain's operators by uid, head first; an operator
+// without one shows its generated ID's first 8 hex digits, flagged, since
+// its state is lost on a topology change.
+func operatorUIDs(v cluster.Vertex) string {
+	parts := make([]string, 0, len(v.Operators))
+	for _, op := range v.Operators {
+		if op.UID != "" {
+			parts = append(parts, op.UID)
+		} else {
+			parts = append(parts, "(no uid "+shortID(op.ID)+")")
+		}
+	}
+	return text.Sanitize(strings.Join(parts, " → "))
 }
 
 func (s *Job) overviewRows() []string {
@@ -140,7 +174,11 @@ func (s *Job) overviewRows() []string {
 		if v.Metrics.WriteRecordsComplete || v.Metrics.WriteRecords > 0 {
 			outR = text.Count(int(v.Metrics.WriteRecords))
 		}
-		vals := []string{text.Sanitize(v.Name), strconv.Itoa(v.Parallelism), status, in, outR, dur(v.Metrics.Backpressured)}
+		vals := []string{text.Sanitize(v.Name)}
+		if s.hasOperators() {
+			vals = append(vals, operatorUIDs(v))
+		}
+		vals = append(vals, strconv.Itoa(v.Parallelism), status, in, outR, dur(v.Metrics.Backpressured))
 		line := cells(cols, vals...)
 		if sel && s.pane == paneOverview {
 			return th.Selected.Render(text.Fit("> "+line, s.w))
