@@ -1,0 +1,171 @@
+package tui
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ckpt-dev/ckpt/retention/sptest"
+	"github.com/ckpt-dev/ckpt/snapshot"
+	"github.com/ckpt-dev/ckpt/storage"
+)
+
+// savepointTree is sptest.Tree as of testNow, seen at /sp, plus a NATIVE
+// savepoint of job ffffff whose state lives outside its directory (so
+// ckpt will not delete it without a cluster). It returns the FS and the
+// real directory.
+func savepointTree(t *testing.T) (storage.FS, string) {
+	dir := t.TempDir()
+	local := storage.NewLocal()
+	sptest.Tree(t, local, dir, testNow)
+	// A fixed path keeps _metadata's size (and the goldens) stable; the
+	// file need not exist to make the savepoint not self-contained.
+	sptest.Write(t, local, filepath.Join(dir, "savepoint-ffffff-000000000001"), snapshot.FormatNative, 77, testNow.Add(-3*24*3600e9), "/ckpt-test/elsewhere/state")
+	return prefixFS{FS: local, prefix: "/sp", root: dir}, dir
+}
+
+func TestSavepointsGolden(t *testing.T) {
+	tests := []struct {
+		name     string
+		readonly bool
+		keys     []string
+	}{
+		{name: "savepoints"},
+		{name: "savepoints-policy", keys: []string{"p", "keep 1 older 7d", "enter"}},
+		{name: "savepoints-policy-prompt", keys: []string{"p", "keep 2"}},
+		{name: "savepoints-confirm-plan", keys: []string{"p", "keep 1", "enter", "X"}},
+		{name: "savepoints-confirm-one", keys: []string{"j", "j", "D"}},
+		{name: "savepoints-help-readonly", readonly: true, keys: []string{"?"}},
+	}
+	for _, tc := range tests {
+		for _, sz := range sizes {
+			t.Run(fmt.Sprintf("%s-%dx%d", tc.name, sz.w, sz.h), func(t *testing.T) {
+				fsys, _ := savepointTree(t)
+				a := newTestApp(t, testOpts{w: sz.w, h: sz.h, readonly: tc.readonly, fs: fsys}, "savepoints", "/sp")
+				keys(t, a, tc.keys...)
+				golden(t, a, fmt.Sprintf("%s-%dx%d", tc.name, sz.w, sz.h))
+			})
+		}
+	}
+}
+
+// keys presses keys; a multi-character entry that is not a key name is
+// typed.
+func keys(t *testing.T, a *App, ks ...string) {
+	t.Helper()
+	for _, k := range ks {
+		if len([]rune(k)) > 1 && strings.Contains(k, " ") {
+			typeText(t, a, k)
+			continue
+		}
+		press(t, a, k)
+	}
+}
+
+func spNames(s *Savepoints) string {
+	var out []string
+	for _, r := range s.rows {
+		out = append(out, r.rel)
+	}
+	return strings.Join(out, " ")
+}
+
+// A disposal keeps its entry (marked disposing) until the deletion is
+// confirmed, then drops it; one that cannot be done safely keeps the entry
+// with the reason, and deletes nothing.
+func TestSavepointsDisposeIsTracked(t *testing.T) {
+	fsys, dir := savepointTree(t)
+	a := newTestApp(t, testOpts{w: 160, h: 48, fs: fsys}, "savepoints", "/sp")
+	s := a.Top().(*Savepoints)
+	if got := spNames(s); got != "team/savepoint-aaaaaa-000000000003 savepoint-cccccc-000000000009 savepoint-ffffff-000000000001 savepoint-aaaaaa-000000000002 savepoint-aaaaaa-000000000001 team/savepoint-bbbbbb-000000000001 savepoint-dddddd-000000000001" {
+		t.Fatalf("rows %s", got)
+	}
+	press(t, a, "j", "j", "j", "D") // savepoint-aaaaaa-000000000002
+	if !s.Capturing() {
+		t.Fatal("D must ask for confirmation")
+	}
+	_, cmd := a.Update(keyMsg("y"))
+	r := s.selected()
+	if r == nil || r.rel != "savepoint-aaaaaa-000000000002" || !r.disposing || !strings.Contains(frameText(a), "disposing") {
+		t.Fatalf("while disposing: %+v\n%s", r, frameText(a))
+	}
+	drain(t, a, cmd)
+	if strings.Contains(spNames(s), "aaaaaa-000000000002") {
+		t.Errorf("the disposed savepoint is still listed: %s", spNames(s))
+	}
+	if _, err := os.Stat(filepath.Join(dir, "savepoint-aaaaaa-000000000002")); !os.IsNotExist(err) {
+		t.Errorf("not deleted: %v", err)
+	}
+	if !strings.Contains(frameText(a), "disposed /sp/savepoint-aaaaaa-000000000002 — deleted from storage") {
+		t.Errorf("no toast:\n%s", frameText(a))
+	}
+
+	// Not self-contained, no cluster: refused, kept, reason shown.
+	keys(t, a, "g", "j", "j", "D", "y")
+	r = s.selected()
+	if r == nil || r.rel != "savepoint-ffffff-000000000001" || r.disposing || !strings.Contains(r.err, "outside its directory") {
+		t.Fatalf("refused disposal: %+v", r)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "savepoint-ffffff-000000000001", "_metadata")); err != nil {
+		t.Errorf("a refused disposal deleted something: %v", err)
+	}
+	if a.ctx.Tasks.LastErr == nil || len(a.ctx.Tasks.Running()) != 0 {
+		t.Errorf("tasks: last err %v, running %d", a.ctx.Tasks.LastErr, len(a.ctx.Tasks.Running()))
+	}
+
+	// The policy's plan, confirmed: only what the preview showed goes.
+	keys(t, a, "p", "keep 1", "enter")
+	if s.summary.Remove != 1 { // aaaaaa-000000000001 (…0002 is gone already)
+		t.Fatalf("plan removes %d: %+v", s.summary.Remove, s.summary)
+	}
+	press(t, a, "X", "n")
+	if _, err := os.Stat(filepath.Join(dir, "savepoint-aaaaaa-000000000001")); err != nil {
+		t.Fatalf("a cancelled plan deleted something: %v", err)
+	}
+	press(t, a, "X", "y")
+	if _, err := os.Stat(filepath.Join(dir, "savepoint-aaaaaa-000000000001")); !os.IsNotExist(err) {
+		t.Errorf("the plan's savepoint is still there: %v", err)
+	}
+	want := "team/savepoint-aaaaaa-000000000003 savepoint-cccccc-000000000009 savepoint-ffffff-000000000001 team/savepoint-bbbbbb-000000000001 savepoint-dddddd-000000000001"
+	if got := spNames(s); got != want {
+		t.Errorf("after the plan: %s", got)
+	}
+}
+
+func TestSavepointsReadonlyCannotDispose(t *testing.T) {
+	fsys, dir := savepointTree(t)
+	a := newTestApp(t, testOpts{w: 160, h: 48, readonly: true, fs: fsys}, "savepoints", "/sp")
+	keys(t, a, "j", "j", "j", "D", "y", "p", "keep 1", "enter", "X", "y")
+	for _, n := range []string{"savepoint-aaaaaa-000000000002", "savepoint-aaaaaa-000000000001"} {
+		if _, err := os.Stat(filepath.Join(dir, n, "_metadata")); err != nil {
+			t.Errorf("read-only mode deleted %s: %v", n, err)
+		}
+	}
+}
+
+func TestSavepointsPolicyParse(t *testing.T) {
+	for in, want := range map[string]string{"keep 3": "keep 3", "older 14d": "older 14d", "keep 2 older-than 2w": "keep 2 older 14d", "": ""} {
+		p, err := parsePolicy(in)
+		if err != nil || policyText(p) != want {
+			t.Errorf("%q: %q %v", in, policyText(p), err)
+		}
+	}
+	for _, in := range []string{"keep", "keep x", "keep -1", "older soon", "newest 3"} {
+		if _, err := parsePolicy(in); err == nil {
+			t.Errorf("%q: no error", in)
+		}
+	}
+}
+
+func TestSavepointsBadRoot(t *testing.T) {
+	fsys, _ := savepointTree(t)
+	a := newTestApp(t, testOpts{w: 80, h: 24, fs: fsys}, "savepoints", "/sp/nope")
+	if f := frameText(a); !strings.Contains(f, "✗") || !strings.Contains(f, "/sp/nope") {
+		t.Errorf("no error naming the path:\n%s", f)
+	}
+	if _, err := Open(a.ctx, "savepoints", nil); err == nil {
+		t.Error("savepoints without a URI opened")
+	}
+}
