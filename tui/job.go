@@ -115,11 +115,11 @@ type inflightOp struct {
 }
 
 type jobKeys struct {
-	Pane1, Pane2, Pane3, Pane4, Open, Checkpoint, Full, Savepoint, Stop, Cancel, Resume, Browse *Action
+	Pane1, Pane2, Pane3, Pane4, Open, Checkpoint, Full, Savepoint, Stop, Cancel, Resume, Latest, Browse *Action
 }
 
 func (k jobKeys) keymap() Keymap {
-	return Keymap{k.Open, k.Pane1, k.Pane2, k.Pane3, k.Pane4, k.Checkpoint, k.Full, k.Savepoint, k.Stop, k.Cancel, k.Resume, k.Browse}
+	return Keymap{k.Open, k.Pane1, k.Pane2, k.Pane3, k.Pane4, k.Checkpoint, k.Full, k.Savepoint, k.Stop, k.Cancel, k.Resume, k.Latest, k.Browse}
 }
 
 func newJobKeys(ctx *Context) jobKeys {
@@ -135,6 +135,7 @@ func newJobKeys(ctx *Context) jobKeys {
 		Stop:       NewAction("job.stop", "S", "stop with savepoint", "S").Danger(),
 		Cancel:     NewAction("job.cancel", "x", "cancel job", "x").Danger(),
 		Resume:     NewAction("job.resume", "r", "resume from snapshot", "r").Danger(),
+		Latest:     NewAction("job.restart-latest", "L", "restart from latest good snapshot", "L").Danger(),
 		Browse:     NewAction("job.browse", "b", "browse checkpoint dir", "b"),
 	}
 	ctx.ApplyKeys(k.keymap())
@@ -340,6 +341,10 @@ func (s *Job) Update(msg tea.Msg) (Screen, tea.Cmd) {
 				s.ctx.Tasks.Cancel(s.task)
 				return s, tea.Batch(s.poll(), s.listSnapshots())
 			}
+		}
+	case latestPickedMsg:
+		if msg.sid == s.id {
+			return s, s.onLatestPicked(msg)
 		}
 	case tea.KeyPressMsg, tea.PasteMsg:
 		return s, s.key(msg)
@@ -770,6 +775,8 @@ func (s *Job) key(msg tea.Msg) tea.Cmd {
 		s.confirm = "cancel"
 	case matches(k, ks.Resume):
 		return Push(s.newResume())
+	case matches(k, ks.Latest):
+		return s.restartFromLatest()
 	}
 	return nil
 }

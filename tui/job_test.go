@@ -61,6 +61,7 @@ func TestJobScreensGolden(t *testing.T) {
 		{name: "resume-allow-confirm", screen: "job", args: []string{fakeJobID}, keys: []string{"r", "s", "enter", "n"}},
 		{name: "resume-submit-confirm", screen: "job", args: []string{fakeJobID}, keys: []string{"r", "s", "enter", "n", "y", "enter"}},
 		{name: "resume-pick-snapshot", screen: "job", args: []string{fakeJobID}, keys: []string{"3", "r", "p"}},
+		{name: "restart-latest", screen: "job", args: []string{fakeJobID}, keys: []string{"L", "s", "enter"}},
 	}
 	for _, tc := range tests {
 		for _, sz := range sizes {

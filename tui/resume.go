@@ -72,6 +72,9 @@ type Resume struct {
 
 	confirm    string // "allow" or "submit" awaiting y
 	submitting bool
+	// note says why this snapshot was chosen (restart from the latest
+	// good snapshot, a restore failure's way out).
+	note string
 }
 
 var claimModes = []string{cluster.NoClaim, cluster.Claim}
@@ -446,6 +449,9 @@ func (s *Resume) View() string {
 		kv("snapshot", snap, " p"),
 		kv("job spec", spec, " s"),
 		" " + th.Muted.Render(text.Fit("-n", 10)) + text.Fit(nr, max(s.w-15, 10)) + th.Muted.Render(" n m"),
+	}
+	if s.note != "" {
+		out = append(out, th.OK.Render(text.Fit(" "+text.Sanitize(s.note), s.w)))
 	}
 	if s.fromRunning && snapshot.KindOfName(storage.Base(strings.TrimSuffix(strings.TrimRight(s.snapshot, "/"), "/_metadata")), true) == snapshot.PathCheckpointDir {
 		out = append(out, th.Warn.Render(text.Fit(" ! the job is still running: this chk-N is deleted once newer checkpoints subsume it — stop it with a savepoint, or resume from a savepoint", s.w)))
