@@ -66,6 +66,7 @@ type Context struct {
 type session struct {
 	specs      map[string]string // job ID → spec path it was launched from
 	savepoints []sessionSavepoint
+	claims     map[string]string // job ID → the claim mode it was resumed with
 }
 
 type sessionSavepoint struct {
