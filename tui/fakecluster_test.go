@@ -35,6 +35,10 @@ type fakeCluster struct {
 	numRetained int
 	ckptDir     string
 	program     *cluster.Program
+	// exceptions replace the default one (a connection reset) when set.
+	exceptions []cluster.Exception
+	// conf replaces the cluster configuration when set.
+	conf map[string]string
 }
 
 var _ cluster.Cluster = (*fakeCluster)(nil)
@@ -76,6 +80,9 @@ func (f *fakeCluster) Info(ctx context.Context) (*cluster.Info, error) {
 func (f *fakeCluster) Configuration(ctx context.Context) (map[string]string, error) {
 	if err := f.err(); err != nil {
 		return nil, err
+	}
+	if f.conf != nil {
+		return f.conf, nil
 	}
 	return map[string]string{"execution.checkpointing.savepoint-dir": fakeSPDir, "execution.checkpointing.num-retained": "3"}, nil
 }
@@ -132,6 +139,9 @@ func (f *fakeCluster) Job(ctx context.Context, jobID string) (*cluster.Job, erro
 func (f *fakeCluster) Exceptions(ctx context.Context, jobID string) (*cluster.Exceptions, error) {
 	if err := f.err(); err != nil {
 		return nil, err
+	}
+	if f.exceptions != nil {
+		return &cluster.Exceptions{Entries: f.exceptions}, nil
 	}
 	return &cluster.Exceptions{Entries: []cluster.Exception{{Name: "java.io.IOException", Time: testNow.Add(-25 * time.Minute),
 		TaskName:   "enrich -> count-per-key (3/4)",

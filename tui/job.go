@@ -63,6 +63,7 @@ type Job struct {
 	cfgOff   bool              // checkpointing is off (config 404)
 	conf     map[string]string // the cluster's configuration (read once)
 	exc      *cluster.Exceptions
+	refusal  *restoreRefusal                      // a restore the job failed: no operator for some state
 	inflight *cluster.Checkpoint                  // the newest in-progress checkpoint, per vertex
 	pending  map[string]*cluster.VertexCheckpoint // its unfinished vertices, subtask by subtask
 	err      error                                // the last poll's failure (shown in place; polling goes on)
@@ -366,6 +367,7 @@ func (s *Job) onPoll(m jobPolledMsg) tea.Cmd {
 		selID = s.stats.History[i].ID
 	}
 	s.job, s.stats, s.exc = m.job, m.stats, m.exc
+	s.refusal = findRestoreRefusal(m.exc)
 	s.inflight, s.pending = m.inflight, m.pending
 	if m.cfg != nil {
 		s.cfg = m.cfg
@@ -774,7 +776,13 @@ func (s *Job) key(msg tea.Msg) tea.Cmd {
 		}
 		s.confirm = "cancel"
 	case matches(k, ks.Resume):
-		return Push(s.newResume())
+		r := s.newResume()
+		if f := s.refusal; f != nil && !(s.pane == paneSnapshots && s.selectedSnap() != nil) {
+			// The job could not restore: offer exactly that snapshot, with -n
+			// one key (and a confirmation) away.
+			r.snapshot, r.note = f.snapshot, f.resumeNote()
+		}
+		return Push(r)
 	case matches(k, ks.Latest):
 		return s.restartFromLatest()
 	}

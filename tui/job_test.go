@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/inspector"
@@ -40,6 +41,7 @@ func TestJobScreensGolden(t *testing.T) {
 		down     bool
 		readonly bool
 		version  string
+		exc      []cluster.Exception
 	}{
 		{name: "jobs", screen: "jobs"},
 		{name: "jobs-cancel-confirm", screen: "jobs", keys: []string{"x"}},
@@ -62,12 +64,16 @@ func TestJobScreensGolden(t *testing.T) {
 		{name: "resume-submit-confirm", screen: "job", args: []string{fakeJobID}, keys: []string{"r", "s", "enter", "n", "y", "enter"}},
 		{name: "resume-pick-snapshot", screen: "job", args: []string{fakeJobID}, keys: []string{"3", "r", "p"}},
 		{name: "restart-latest", screen: "job", args: []string{fakeJobID}, keys: []string{"L", "s", "enter"}},
+		{name: "job-restore-refused", screen: "job", args: []string{fakeJobID}, exc: []cluster.Exception{{Name: "JobInitializationException",
+			Time: testNow.Add(-time.Minute), StackTrace: flinkRefusal(fakeJobDir+"/chk-47", "d5c8b168c6cbfe8c507a10f88b325243")}}},
+		{name: "resume-restore-refused", screen: "job", args: []string{fakeJobID}, keys: []string{"r", "s", "enter"}, exc: []cluster.Exception{{Name: "JobInitializationException",
+			Time: testNow.Add(-time.Minute), StackTrace: flinkRefusal(fakeJobDir+"/chk-47", "d5c8b168c6cbfe8c507a10f88b325243")}}},
 	}
 	for _, tc := range tests {
 		for _, sz := range sizes {
 			name := fmt.Sprintf("%s-%dx%d", tc.name, sz.w, sz.h)
 			t.Run(name, func(t *testing.T) {
-				fc := &fakeCluster{version: tc.version}
+				fc := &fakeCluster{version: tc.version, exceptions: tc.exc}
 				if tc.down {
 					fc.down = &cluster.Error{Kind: cluster.ErrUnreachable, Op: "GET http://jm.example:8081/jobs/" + fakeJobID, Message: "dial tcp 10.0.0.7:8081: connect: connection refused"}
 				}

@@ -191,6 +191,9 @@ func (s *Job) overviewRows() []string {
 // checkpointBlockRows is the height of checkpointBlock.
 func (s *Job) checkpointBlockRows() int {
 	n := 7
+	if s.refusal != nil {
+		n++
+	}
 	if s.inflight != nil {
 		n += min(len(s.inflight.Tasks), maxInflightVertexRows)
 	}
@@ -229,6 +232,9 @@ func (s *Job) checkpointBlock() []string {
 		head += fmt.Sprintf(" · every %s · timeout %s", dur(s.cfg.Interval), dur(s.cfg.Timeout))
 	}
 	out = append(out, th.Column.Render(text.Fit(head, s.w)))
+	if r := s.refusal; r != nil {
+		out = append(out, th.Error.Render(text.Fit(" ✗ "+r.line(), s.w)))
+	}
 
 	if c := st.LatestCompleted; c != nil {
 		out = append(out, line(th.OK.Render, "✓", "completed", fmt.Sprintf("#%d at %s (%s ago) · took %s · %s checkpointed · %s full · %s",
@@ -644,6 +650,17 @@ func (s *Job) configLines() []string {
 	}
 	if d := s.defaultSavepointDir(); d != "" {
 		out = append(out, kv("savepoint dir (default)", d))
+	}
+	if st := s.stats; st != nil && st.LatestRestored != nil {
+		r := st.LatestRestored
+		kind := "checkpoint"
+		if r.Savepoint {
+			kind = "savepoint"
+		}
+		mode, src := s.claimMode()
+		out = append(out, kv("restored from", fmt.Sprintf("#%d, %s %s", r.ID, kind, r.ExternalPath)),
+			kv("claim mode", mode+" ("+src+")"),
+			kv("snapshot owner", snapshotOwner(mode)))
 	}
 	out = append(out, "")
 	if s.exc == nil || len(s.exc.Entries) == 0 {

@@ -320,6 +320,10 @@ func (s *Resume) Update(msg tea.Msg) (Screen, tea.Cmd) {
 			return s, nil
 		}
 		s.ctx.LaunchedFrom(msg.jobID, msg.spec)
+		if s.ctx.session.claims == nil {
+			s.ctx.session.claims = map[string]string{}
+		}
+		s.ctx.session.claims[msg.jobID] = claimModes[s.claim]
 		return s, tea.Batch(Replace(NewJob(s.ctx, msg.jobID)), Toast("resumed as job "+shortID(msg.jobID)+" from "+s.snapshot, false))
 	case tea.KeyPressMsg:
 		return s, s.key(msg)
