@@ -51,7 +51,7 @@ func findRestoreRefusal(exc *cluster.Exceptions) *restoreRefusal {
 // refusalLine is the overview's warning for a refused restore.
 func (r *restoreRefusal) line() string {
 	return "restore refused (r: resume with -n, dry run first): operator " + r.operatorID + " of " +
-		text.Sanitize(r.snapshot) + " has no operator in the job"
+		text.Sanitize(storage.Base(strings.TrimRight(r.snapshot, "/"))) + " has no operator in the job"
 }
 
 // resumeNote is what the resume screen says when it opens on the refusal.

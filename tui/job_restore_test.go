@@ -59,7 +59,7 @@ func TestJobOffersResumeAfterRestoreRefusal(t *testing.T) {
 	fc := &fakeCluster{exceptions: []cluster.Exception{{Name: "org.apache.flink.runtime.client.JobInitializationException",
 		Time: testNow.Add(-time.Minute), StackTrace: flinkRefusal(chk, "d5c8b168c6cbfe8c507a10f88b325243")}}}
 	a := newJobApp(t, 160, 48, fc, false, "job", fakeJobID)
-	if f := frameText(a); !strings.Contains(f, "✗ restore refused (r: resume with -n, dry run first): operator d5c8b168c6cbfe8c507a10f88b325243 of "+chk) {
+	if f := frameText(a); !strings.Contains(f, "✗ restore refused (r: resume with -n, dry run first): operator d5c8b168c6cbfe8c507a10f88b325243 of chk-47 has no operator in the job") {
 		t.Errorf("overview does not say the restore was refused:\n%s", f)
 	}
 	press(t, a, "r")
