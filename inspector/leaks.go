@@ -144,9 +144,19 @@ func snapshotDirOf(uri string) (string, bool) {
 	return "", false
 }
 
+// plainLocal spells a local URI (file:/x, file:///x) as its path, the
+// way job dirs are usually given; other URIs stay as they are.
+func plainLocal(uri string) string {
+	if loc, err := storage.Parse(uri); err == nil && loc.IsLocal() {
+		return loc.Path
+	}
+	return uri
+}
+
 func (r *LeakReport) findRestored(ctx context.Context, fsys storage.FS, cks []snapshot.CheckpointDir, restoredFrom string) error {
 	folders := map[string]*RestoredFolder{}
 	add := func(dir, source string) *RestoredFolder {
+		dir = plainLocal(dir)
 		k := refKey(dir)
 		if f, ok := folders[k]; ok {
 			return f

@@ -1,0 +1,303 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/ckpt-dev/ckpt/inspector"
+	"github.com/ckpt-dev/ckpt/snapshot"
+	"github.com/ckpt-dev/ckpt/storage"
+	"github.com/ckpt-dev/ckpt/tui/components/list"
+	"github.com/ckpt-dev/ckpt/tui/components/text"
+)
+
+func init() {
+	RegisterScreen("leaks", "leaks JOBDIR", "what a job dir holds that no retained checkpoint needs: orphaned shared files, stale chk-N, restored-from folders (report only)", openLeaks)
+}
+
+func openLeaks(ctx *Context, args []string) (Screen, error) {
+	if len(args) != 1 {
+		return nil, fmt.Errorf("leaks takes one job directory (<checkpoint-dir>/<job-id>), got %d arguments", len(args))
+	}
+	return NewLeaks(ctx, args[0]), nil
+}
+
+// leakRow is one finding.
+type leakRow struct {
+	kind, path, note string
+	uri              string
+	bytes            int64
+	mod              time.Time
+	style            string // "warn", "error", "muted", "ok"
+	lower            string
+}
+
+// Leaks is the orphan/leak report of one job directory (inspector.FindLeaks):
+// shared/ files no retained checkpoint references, chk-N directories left
+// behind, the checkpoint the job was restored from. It only reports: ckpt
+// never deletes from a job's checkpoint directory on its own (a running
+// job may still be writing there).
+type Leaks struct {
+	ctx    *Context
+	id     int
+	uri    string
+	rows   []*leakRow
+	list   list.Model
+	filter string
+	w, h   int
+
+	rep     *inspector.LeakReport
+	loading bool
+	task    TaskID
+	err     error
+	source  string // what the cluster added ("" none)
+}
+
+// NewLeaks opens the report for a job dir (no I/O until Init).
+func NewLeaks(ctx *Context, uri string) *Leaks {
+	return &Leaks{ctx: ctx, id: newScreenID(), uri: uri, list: list.New()}
+}
+
+func (s *Leaks) Title() string    { return "leaks " + storage.Base(s.uri) }
+func (s *Leaks) Location() string { return s.uri }
+func (s *Leaks) Keys() Keymap     { return listKeymap(s.list.Keys) }
+func (s *Leaks) SetSize(w, h int) {
+	s.w, s.h = w, h
+	s.list.SetHeight(max(h-3, 1))
+}
+func (s *Leaks) Close() {
+	if s.loading {
+		s.ctx.Tasks.Cancel(s.task)
+	}
+}
+func (s *Leaks) Refresh() tea.Cmd { return s.Init() }
+
+type leaksMsg struct {
+	sid    int
+	task   TaskID
+	rep    *inspector.LeakReport
+	source string
+	err    error
+}
+
+func (s *Leaks) Init() tea.Cmd {
+	if s.loading {
+		s.ctx.Tasks.Cancel(s.task)
+	}
+	s.loading, s.err = true, nil
+	id, tctx := s.ctx.Tasks.Start("looking for leaks in "+s.uri, 0)
+	s.task = id
+	fsys, c, sid, uri := s.ctx.FS, s.ctx.Cluster, s.id, s.uri
+	return func() tea.Msg {
+		m := leaksMsg{sid: sid, task: id}
+		var opts inspector.LeakOptions
+		// The cluster knows the job's num-retained and where it was last
+		// restored from; without it the report relies on storage alone.
+		if jobID := strings.ToLower(storage.Base(uri)); c != nil && snapshot.IsJobID(jobID) {
+			cctx, cancel := context.WithTimeout(tctx, 10*time.Second)
+			if cfg, err := c.CheckpointConfig(cctx, jobID); err == nil && cfg.NumRetained > 0 {
+				opts.Retained = cfg.NumRetained
+				m.source = fmt.Sprintf("num-retained %d", cfg.NumRetained)
+			}
+			if st, err := c.Checkpoints(cctx, jobID); err == nil && st.LatestRestored != nil && st.LatestRestored.ExternalPath != "" {
+				opts.RestoredFrom = st.LatestRestored.ExternalPath
+				m.source = strings.TrimPrefix(m.source+", restored from "+opts.RestoredFrom, ", ")
+			}
+			cancel()
+		}
+		m.rep, m.err = inspector.FindLeaks(tctx, fsys, uri, opts)
+		return m
+	}
+}
+
+func (s *Leaks) Update(msg tea.Msg) (Screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case leaksMsg:
+		if msg.sid != s.id || msg.task != s.task {
+			return s, nil
+		}
+		s.loading = false
+		s.ctx.Tasks.Done(msg.task, msg.err)
+		s.err, s.rep, s.source = msg.err, msg.rep, msg.source
+		if s.rep != nil {
+			s.build()
+		}
+	case tea.KeyPressMsg:
+		s.list.Update(msg)
+	case tea.MouseWheelMsg:
+		s.list.Update(msg)
+	}
+	return s, nil
+}
+
+// build turns the report into rows, what needs attention first.
+func (s *Leaks) build() {
+	r := s.rep
+	s.rows = s.rows[:0]
+	rel := func(u string) string {
+		if loc, err := storage.Parse(u); err == nil && loc.IsLocal() {
+			u = loc.Path // file:/x as /x, as the job dir is given
+		}
+		base := strings.TrimRight(s.uri, "/") + "/"
+		if strings.HasPrefix(u, base) {
+			return strings.TrimPrefix(u, base)
+		}
+		return u
+	}
+	add := func(x *leakRow) {
+		x.path = text.Sanitize(x.path)
+		x.lower = strings.ToLower(x.kind + " " + x.path + " " + x.note)
+		s.rows = append(s.rows, x)
+	}
+	for _, u := range r.Orphans.MissingReferenced {
+		add(&leakRow{kind: "MISSING", path: rel(u), uri: u, bytes: -1, style: "error",
+			note: "referenced by a retained checkpoint but missing: that checkpoint cannot be restored"})
+	}
+	for _, o := range r.Orphans.Orphans {
+		x := &leakRow{kind: "ORPHAN", path: rel(o.URI), uri: o.URI, bytes: o.Size, mod: o.ModTime, style: "warn",
+			note: "no retained checkpoint references it"}
+		if o.MaybeInProgress {
+			x.kind, x.style, x.note = "ORPHAN?", "muted", "newer than the latest checkpoint while one is in progress: may be its upload"
+		}
+		add(x)
+	}
+	for _, c := range r.Checkpoints {
+		x := &leakRow{path: rel(c.URI) + "/", uri: c.URI, bytes: c.Bytes, mod: c.ModTime}
+		switch c.State {
+		case inspector.ChkStale:
+			x.kind, x.style, x.note = "STALE", "warn", "no _metadata, older than the latest checkpoint: failed or aborted, left behind"
+		case inspector.ChkBeyond:
+			x.kind, x.style, x.note = "LEFT", "warn", "complete but beyond num-retained: should have been subsumed and deleted"
+		case inspector.ChkInProgress:
+			x.kind, x.style, x.note = "RUNNING?", "muted", "no _metadata, newer than the latest: in progress (or failed just now)"
+		case inspector.ChkLatest:
+			x.kind, x.style, x.note = "LATEST", "ok", "the newest complete checkpoint"
+		default:
+			x.kind, x.style, x.note = "RETAINED", "ok", "complete, retained"
+		}
+		add(x)
+	}
+	for _, f := range r.Restored {
+		x := &leakRow{kind: "RESTORED", path: rel(f.URI), uri: f.URI, bytes: f.Bytes, style: "ok", note: "restored from: " + f.Note}
+		switch {
+		case f.Leftover:
+			x.kind, x.style = "LEFTOVER", "warn"
+		case !f.Exists:
+			x.bytes, x.style = -1, "muted"
+		}
+		add(x)
+	}
+	// Attention first: errors, then leaks, then the rest, keeping order.
+	rank := map[string]int{"error": 0, "warn": 1, "muted": 2, "ok": 3}
+	sorted := make([]*leakRow, 0, len(s.rows))
+	for k := 0; k <= 3; k++ {
+		for _, x := range s.rows {
+			if rank[x.style] == k {
+				sorted = append(sorted, x)
+			}
+		}
+	}
+	s.rows = sorted
+	s.list.SetLen(len(s.rows))
+	s.applyFilter()
+}
+
+func (s *Leaks) SetFilter(f string) {
+	s.filter = strings.ToLower(f)
+	s.applyFilter()
+}
+
+func (s *Leaks) applyFilter() {
+	if s.filter == "" {
+		s.list.SetFilter(nil)
+		return
+	}
+	f := s.filter
+	s.list.SetFilter(func(i int) bool { return strings.Contains(s.rows[i].lower, f) })
+}
+
+func (s *Leaks) CopyText() string {
+	if i, ok := s.list.Selected(); ok && i < len(s.rows) {
+		return s.rows[i].uri
+	}
+	return s.uri
+}
+
+func (s *Leaks) Status() string {
+	if s.rep == nil {
+		return ""
+	}
+	o := s.rep.Orphans
+	return fmt.Sprintf("%d orphans (%s) · %d stale chk dirs (%s) · report only: ckpt deletes nothing here",
+		o.OrphanFiles, text.Bytes(o.OrphanBytes), s.rep.StaleDirs, text.Bytes(s.rep.StaleBytes))
+}
+
+func (s *Leaks) View() string {
+	th := s.ctx.Theme
+	switch {
+	case s.err != nil:
+		var out []string
+		for _, l := range text.Wrap("✗ "+text.Sanitize(s.err.Error()), s.w-2, 4) {
+			out = append(out, th.Error.Render(text.Fit(" "+l, s.w)))
+		}
+		return strings.Join(append(out, th.Muted.Render(" ctrl+r retries · give a job dir (<checkpoint-dir>/<job-id>)")), "\n")
+	case s.rep == nil:
+		return th.Muted.Render(" " + s.ctx.Spinner() + " reading the retained checkpoints of " + text.Sanitize(s.uri) + " …")
+	}
+	r, o := s.rep, s.rep.Orphans
+	l1 := fmt.Sprintf(" shared/: %s files %s · referenced %s (%s) · orphaned %s (%s) · stale chk dirs %d (%s)",
+		text.Count(int(o.SharedFiles)), text.Bytes(o.SharedBytes), text.Count(int(o.ReferencedFiles)), text.Bytes(o.ReferencedBytes),
+		text.Count(int(o.OrphanFiles)), text.Bytes(o.OrphanBytes), r.StaleDirs, text.Bytes(r.StaleBytes))
+	l2 := " checkpoints read: " + idList(o.Checkpoints)
+	if s.source != "" {
+		l2 += " · from the cluster: " + s.source
+	}
+	for _, w := range o.Warnings {
+		l2 += " · " + w
+	}
+	st := th.Title
+	if o.OrphanFiles > 0 || r.StaleDirs > 0 || len(o.MissingReferenced) > 0 {
+		st = th.Warn
+	}
+	out := []string{st.Render(text.Fit(l1, s.w)), th.Muted.Render(text.Fit(text.Sanitize(l2), s.w))}
+	nameW := max(min(s.w/3, 60), 16)
+	kindW, sizeW, ageW := 9, 9, 5
+	noteW := max(s.w-2-nameW-kindW-sizeW-ageW-4, 8)
+	out = append(out, th.Column.Render(text.Fit("  "+text.Fit("KIND", kindW)+" "+text.Fit("PATH", nameW)+" "+text.FitRight("SIZE", sizeW)+" "+
+		text.FitRight("AGE", ageW)+" "+"WHY", s.w)))
+	if len(s.rows) == 0 {
+		out = append(out, th.OK.Render("  nothing here: every file and chk-N is accounted for"))
+		return strings.Join(out, "\n")
+	}
+	styles := map[string]func(...string) string{"error": th.Error.Render, "warn": th.Warn.Render, "muted": th.Muted.Render, "ok": th.Complete.Render}
+	out = append(out, s.list.View(func(i int, sel bool) string {
+		x := s.rows[i]
+		age := ""
+		if !x.mod.IsZero() {
+			age = text.Age(s.ctx.Now(), x.mod)
+		}
+		cells := text.Fit(x.kind, kindW) + " " + text.FitLeft(x.path, nameW) + " " + text.FitRight(text.Bytes(x.bytes), sizeW) + " " +
+			text.FitRight(age, ageW) + " " + text.Fit(x.note, noteW)
+		if sel {
+			return th.Selected.Render(text.Fit("> "+cells, s.w))
+		}
+		return "  " + styles[x.style](text.Fit(x.kind, kindW)) + " " + text.FitLeft(x.path, nameW) + " " +
+			th.Muted.Render(text.FitRight(text.Bytes(x.bytes), sizeW)+" "+text.FitRight(age, ageW)+" "+text.Fit(x.note, noteW))
+	}))
+	return strings.Join(out, "\n")
+}
+
+func idList(ids []int64) string {
+	if len(ids) == 0 {
+		return "none"
+	}
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = snapshot.CheckpointDirName(id)
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,133 @@
+package tui
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ckpt-dev/ckpt/snapshot"
+	"github.com/ckpt-dev/ckpt/storage"
+)
+
+// leakyJob builds, seen at /ck, a job dir with every kind of leak: an
+// orphaned shared file, a fresh upload while chk-7 runs, a stale chk-4, a
+// missing referenced file, and files reused from the job it was restored
+// from (/ck/<old job>). Metadata names files by their /ck paths, as the
+// cockpit sees them.
+func leakyJob(t *testing.T) (storage.FS, string, string) {
+	dir := t.TempDir()
+	fsys := prefixFS{FS: storage.NewLocal(), prefix: "/ck", root: dir}
+	job := "/ck/" + DemoJobID
+	old := "/ck/0000000000000000000000000000000a"
+	at := func(d time.Duration) time.Time { return testNow.Add(-d) }
+	put := func(p string, n int, mod time.Time) string {
+		real := fsys.in(p)
+		os.MkdirAll(filepath.Dir(real), 0o755)
+		os.WriteFile(real, make([]byte, n), 0o644)
+		os.Chtimes(real, mod, mod)
+		return p
+	}
+	chk := func(jobDir string, id int64, mod time.Time, files ...string) {
+		m := &snapshot.Metadata{Version: snapshot.VersionWrite, CheckpointID: id}
+		m.SetProperties(snapshot.CheckpointProperties())
+		op := snapshot.NewOperatorState("count", "count", 1, 128)
+		var sh []snapshot.NamedHandle
+		for i, f := range files {
+			sh = append(sh, snapshot.NamedHandle{LocalName: fmt.Sprintf("%06d.sst", i), Handle: snapshot.NewFileHandle("file:"+f, 1)})
+		}
+		op.Subtasks = []*snapshot.SubtaskState{{ManagedKeyedState: snapshot.NewIncrementalHandle(id, "b", snapshot.KeyGroupRange{Start: 0, Count: 128}, 1,
+			&snapshot.ByteStreamHandle{Name: "m", Data: []byte{1}}, sh, nil, "h")}}
+		m.Operators = []*snapshot.OperatorState{op}
+		meta := fsys.in(jobDir + "/" + snapshot.CheckpointDirName(id) + "/_metadata")
+		if err := snapshot.Write(t.Context(), storage.NewLocal(), meta, m); err != nil {
+			t.Fatal(err)
+		}
+		os.Chtimes(meta, mod, mod)
+	}
+	reused := put(old+"/shared/base.sst", 700, at(48*time.Hour))
+	chk(old, 3, at(48*time.Hour), reused)
+	a := put(job+"/shared/a.sst", 100, at(time.Hour))
+	b := put(job+"/shared/b.sst", 200, at(30*time.Minute))
+	put(job+"/shared/leaked-by-chk-4.sst", 50, at(50*time.Minute))
+	put(job+"/shared/uploading-for-chk-7.sst", 70, at(time.Minute))
+	put(job+"/chk-4/partial-upload", 30, at(50*time.Minute))
+	chk(job, 5, at(40*time.Minute), a, reused)
+	chk(job, 6, at(20*time.Minute), a, b, job+"/shared/deleted-too-early.sst")
+	put(job+"/chk-7/x", 0, at(time.Minute))
+	for d, mod := range map[string]time.Time{"/chk-4": at(50 * time.Minute), "/chk-7": at(time.Minute)} {
+		os.Chtimes(fsys.in(job+d), mod, mod)
+	}
+	return fsys, job, dir
+}
+
+func TestLeaksGolden(t *testing.T) {
+	for _, sz := range sizes {
+		t.Run(fmt.Sprintf("leaks-%dx%d", sz.w, sz.h), func(t *testing.T) {
+			fsys, job, _ := leakyJob(t)
+			a := newTestApp(t, testOpts{w: sz.w, h: sz.h, fs: fsys}, "leaks", job)
+			golden(t, a, fmt.Sprintf("leaks-%dx%d", sz.w, sz.h))
+		})
+	}
+}
+
+// The report finds every kind of leak, and is only a report: nothing on
+// storage changes, and no key of the screen is dangerous.
+func TestLeaksReportsAndDeletesNothing(t *testing.T) {
+	fsys, job, dir := leakyJob(t)
+	before := treeOf(t, dir)
+	a := newTestApp(t, testOpts{w: 160, h: 48, fs: fsys}, "leaks", job)
+	s := a.Top().(*Leaks)
+	got := map[string]string{}
+	for _, r := range s.rows {
+		got[r.path] = r.kind
+	}
+	want := map[string]string{
+		"shared/leaked-by-chk-4.sst":     "ORPHAN",
+		"shared/uploading-for-chk-7.sst": "ORPHAN?",
+		"shared/deleted-too-early.sst":   "MISSING",
+		"chk-4/":                         "STALE", "chk-5/": "RETAINED", "chk-6/": "LATEST", "chk-7/": "RUNNING?",
+		"/ck/0000000000000000000000000000000a/shared": "RESTORED",
+	}
+	for p, k := range want {
+		if got[p] != k {
+			t.Errorf("%s: %q, want %q (all: %v)", p, got[p], k, got)
+		}
+	}
+	for _, k := range a.Top().Keys() {
+		if k.Dangerous {
+			t.Errorf("the leak report has a dangerous key: %s", k.Name)
+		}
+	}
+	press(t, a, "j", "j", "D", "y", "X", "y", "enter")
+	if after := treeOf(t, dir); after != before {
+		t.Errorf("storage changed:\n%s\n---\n%s", before, after)
+	}
+	if !strings.Contains(s.Status(), "report only") {
+		t.Errorf("status %q", s.Status())
+	}
+}
+
+func treeOf(t *testing.T, dir string) string {
+	var b strings.Builder
+	filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err == nil {
+			fmt.Fprintf(&b, "%s %d\n", strings.TrimPrefix(p, dir), fi.Size())
+		}
+		return nil
+	})
+	return b.String()
+}
+
+func TestLeaksBadInput(t *testing.T) {
+	fsys, _, _ := leakyJob(t)
+	a := newTestApp(t, testOpts{w: 80, h: 24, fs: fsys}, "leaks", "/ck/nope")
+	if f := frameText(a); !strings.Contains(f, "✗") || !strings.Contains(f, "/ck/nope") {
+		t.Errorf("no error naming the path:\n%s", f)
+	}
+	if _, err := Open(a.ctx, "leaks", nil); err == nil {
+		t.Error("leaks without a job dir opened")
+	}
+}
