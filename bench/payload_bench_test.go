@@ -166,6 +166,7 @@ func BenchmarkStateBeyondCacheVsFlink(b *testing.B) {
 	load0 := loadAvg()
 	off := measureJob(b, payloadJob(keys), keys, 0)
 	on := measureJob(b, payloadJob(keys), keys, time.Second)
+	b.Logf("ckpt measured; load average %.1f", loadAvg())
 	b.ReportMetric(off.recPerSec, "ckpt-rec/s")
 	b.ReportMetric(on.recPerSec, "ckpt-ckpt-1s-rec/s")
 	b.Logf("ckpt, %d keys × %d B vs a %d MiB cache: %.0f rec/s without checkpoints, %.0f rec/s with 1 s checkpoints (%d completed, sync p99 %s); load average %.1f",
@@ -193,7 +194,7 @@ func BenchmarkStateBeyondCacheVsFlink(b *testing.B) {
 		}
 		b.ReportMetric(ft.RecordsPerSecond, "flink-rocksdb-"+tc.name+"-rec/s")
 		b.ReportMetric(tc.ours/ft.RecordsPerSecond, "ratio-"+tc.name)
-		b.Logf("flink rocksdb %s: %.0f rec/s; ckpt/flink = %.2f", tc.name, ft.RecordsPerSecond, tc.ours/ft.RecordsPerSecond)
+		b.Logf("flink rocksdb %s: %.0f rec/s; ckpt/flink = %.2f; load average %.1f", tc.name, ft.RecordsPerSecond, tc.ours/ft.RecordsPerSecond, loadAvg())
 	}
 	b.Logf("load average at the end %.1f", loadAvg())
 }
