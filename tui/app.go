@@ -188,7 +188,7 @@ func (a *App) update(msg tea.Msg) tea.Cmd {
 		return nil
 	case taskDoneMsg:
 		a.ctx.Tasks.Done(msg.task, msg.err)
-		if msg.err == nil && msg.savepoint != "" {
+		if msg.savepoint != "" { // also a failed stop's savepoint, which is complete
 			a.ctx.tookSavepoint(msg.jobID, msg.savepoint)
 		}
 		if msg.err == nil && msg.toast != "" {
