@@ -39,6 +39,10 @@ type fakeCluster struct {
 	exceptions []cluster.Exception
 	// conf replaces the cluster configuration when set.
 	conf map[string]string
+	// pending: savepoints and stops never complete; stopFailure: a stop
+	// completes with this failure.
+	pending     bool
+	stopFailure *cluster.Failure
 }
 
 var _ cluster.Cluster = (*fakeCluster)(nil)
@@ -282,6 +286,12 @@ func (f *fakeCluster) Poll(ctx context.Context, t cluster.Trigger) (*cluster.Ope
 	case cluster.CheckpointTrigger:
 		return &cluster.Operation{Status: cluster.Completed, CheckpointID: 49}, nil
 	case cluster.SavepointTrigger:
+		switch {
+		case f.pending:
+			return &cluster.Operation{Status: cluster.InProgress}, nil
+		case f.stopFailure != nil && t.ID == "stop-1":
+			return &cluster.Operation{Status: cluster.Completed, Failure: f.stopFailure}, nil
+		}
 		return &cluster.Operation{Status: cluster.Completed, Location: fakeSPNew}, nil
 	}
 	return nil, cluster.Errorf(cluster.ErrNotFound, "unknown trigger")

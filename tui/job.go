@@ -87,7 +87,8 @@ type Job struct {
 	form     *form
 	formKind string
 	confirm  string // an action awaiting "y"
-	ops      []inflightOp
+	ops       []inflightOp
+	abandoned []abandonedOp
 }
 
 type trendPoint struct {
@@ -113,14 +114,20 @@ type inflightOp struct {
 	task    TaskID
 	label   string
 	started time.Time
+	// timeout bounds the wait: the job's checkpoint timeout plus a minute.
+	timeout time.Duration
+	// trigger is the cluster's request id, once the trigger was accepted.
+	trigger cluster.Trigger
+	ctx     context.Context
+	done    func(*cluster.Operation) (toast, savepoint string)
 }
 
 type jobKeys struct {
-	Pane1, Pane2, Pane3, Pane4, Open, Checkpoint, Full, Savepoint, Stop, Cancel, Resume, Latest, Browse *Action
+	Pane1, Pane2, Pane3, Pane4, Open, Checkpoint, Full, Savepoint, Stop, Cancel, Resume, Latest, Abandon, Browse *Action
 }
 
 func (k jobKeys) keymap() Keymap {
-	return Keymap{k.Open, k.Pane1, k.Pane2, k.Pane3, k.Pane4, k.Checkpoint, k.Full, k.Savepoint, k.Stop, k.Cancel, k.Resume, k.Latest, k.Browse}
+	return Keymap{k.Open, k.Pane1, k.Pane2, k.Pane3, k.Pane4, k.Checkpoint, k.Full, k.Savepoint, k.Stop, k.Cancel, k.Resume, k.Latest, k.Abandon, k.Browse}
 }
 
 func newJobKeys(ctx *Context) jobKeys {
@@ -137,6 +144,7 @@ func newJobKeys(ctx *Context) jobKeys {
 		Cancel:     NewAction("job.cancel", "x", "cancel job", "x").Danger(),
 		Resume:     NewAction("job.resume", "r", "resume from snapshot", "r").Danger(),
 		Latest:     NewAction("job.restart-latest", "L", "restart from latest good snapshot", "L").Danger(),
+		Abandon:    NewAction("job.abandon", "A", "abandon waiting for a savepoint/checkpoint", "A"),
 		Browse:     NewAction("job.browse", "b", "browse checkpoint dir", "b"),
 	}
 	ctx.ApplyKeys(k.keymap())
@@ -342,6 +350,10 @@ func (s *Job) Update(msg tea.Msg) (Screen, tea.Cmd) {
 				s.ctx.Tasks.Cancel(s.task)
 				return s, tea.Batch(s.poll(), s.listSnapshots())
 			}
+		}
+	case opTriggeredMsg:
+		if msg.sid == s.id {
+			return s, s.onTriggered(msg)
 		}
 	case latestPickedMsg:
 		if msg.sid == s.id {
@@ -758,13 +770,13 @@ func (s *Job) key(msg tea.Msg) tea.Cmd {
 		return s.checkpoint(cluster.CheckpointFull)
 	case matches(k, ks.Savepoint):
 		s.form = newForm("Savepoint of "+s.jobName(), "enter takes the savepoint").
-			text("target dir", s.defaultSavepointDir(), "dir (savepoint-<job6>-<random12>/ goes inside)").
+			text("target dir", s.defaultSavepointDir(), s.savepointDirHint()).
 			choice("format", string(cluster.Canonical), string(cluster.Native))
 		s.formKind = "savepoint"
 		return s.form.focusCmd()
 	case matches(k, ks.Stop):
 		s.form = newForm("STOP "+s.jobName()+" with a savepoint", "enter stops the job").
-			text("target dir", s.defaultSavepointDir(), "dir (savepoint-<job6>-<random12>/ goes inside)").
+			text("target dir", s.defaultSavepointDir(), s.savepointDirHint()).
 			choice("drain", "no", "yes (MAX_WATERMARK first: every event-time timer fires — for jobs retired for good)").
 			choice("format", string(cluster.Canonical), string(cluster.Native))
 		s.form.danger = true
@@ -785,6 +797,8 @@ func (s *Job) key(msg tea.Msg) tea.Cmd {
 		return Push(r)
 	case matches(k, ks.Latest):
 		return s.restartFromLatest()
+	case matches(k, ks.Abandon):
+		return s.abandon()
 	}
 	return nil
 }
@@ -796,20 +810,26 @@ func (s *Job) jobName() string {
 	return shortID(s.jobID)
 }
 
-// defaultSavepointDir pre-fills the savepoint prompt: the cluster's
-// savepoint dir (either key name), else "savepoints" next to the
-// checkpoint root.
+// savepointDirKeys name the cluster's default savepoint directory: Flink
+// 1.20/2.x, and the older name 1.x clusters still set.
+var savepointDirKeys = []string{"execution.checkpointing.savepoint-dir", "state.savepoints.dir"}
+
+// defaultSavepointDir pre-fills the savepoint and stop prompts: the
+// cluster's savepoint dir (either key, from /jobmanager/config), else ""
+// — then the prompt requires one, since Flink refuses a savepoint without
+// a target when no default is configured.
 func (s *Job) defaultSavepointDir() string {
-	for _, k := range []string{"execution.checkpointing.savepoint-dir", "state.savepoints.dir"} {
+	for _, k := range savepointDirKeys {
 		if d := s.conf[k]; d != "" {
 			return d
 		}
 	}
-	if d := s.jobCheckpointDir(); d != "" {
-		return storage.Join(storage.Dir(d), "..", "savepoints")
-	}
 	return ""
 }
+
+// noSavepointDir is the prompt's placeholder and the refusal when neither
+// the prompt nor the cluster names a savepoint directory.
+const noSavepointDir = "required: the cluster configures no default savepoint dir (execution.checkpointing.savepoint-dir / state.savepoints.dir)"
 
 func (s *Job) open() tea.Cmd {
 	switch s.pane {
@@ -856,27 +876,24 @@ func (s *Job) opTimeout() time.Duration {
 
 // startOp runs an asynchronous action: trigger, then wait for it to
 // complete, in a task the status bar shows; the job screen lists it while
-// it runs.
+// it runs, with its trigger id, elapsed time against its bound, and A to
+// abandon the wait (opTriggeredMsg, then waitOp).
 func (s *Job) startOp(label string, trigger func(context.Context, cluster.Cluster) (cluster.Trigger, error), done func(*cluster.Operation) (toast, savepoint string)) tea.Cmd {
 	if s.ctx.Readonly {
 		return Toast("read-only mode: "+label+" is disabled", true)
 	}
-	id, tctx := s.ctx.Tasks.Start(label, s.opTimeout())
-	s.ops = append(s.ops, inflightOp{task: id, label: label, started: s.ctx.Now()})
-	c, timeout, jobID := s.ctx.Cluster, s.ctx.Timeout, s.jobID
+	timeout := s.opTimeout()
+	id, tctx := s.ctx.Tasks.Start(label, timeout)
+	s.ops = append(s.ops, inflightOp{task: id, label: label, started: s.ctx.Now(), timeout: timeout, ctx: tctx, done: done})
+	c, rtimeout, sid := s.ctx.Cluster, s.ctx.Timeout, s.id
 	return func() tea.Msg {
-		cctx, cancel := withTimeout(tctx, timeout)
+		cctx, cancel := withTimeout(tctx, rtimeout)
 		t, err := trigger(cctx, c)
 		cancel()
 		if err != nil {
 			return taskDoneMsg{task: id, err: fmt.Errorf("%s: %w", label, err)}
 		}
-		op, err := cluster.Wait(tctx, c, t)
-		if err != nil {
-			return taskDoneMsg{task: id, err: fmt.Errorf("%s (trigger %s): %w", label, t.ID, err)}
-		}
-		toast, sp := done(op)
-		return taskDoneMsg{task: id, toast: toast, jobID: jobID, savepoint: sp}
+		return opTriggeredMsg{sid: sid, task: id, trigger: t}
 	}
 }
 
@@ -893,8 +910,20 @@ func (s *Job) checkpoint(typ cluster.CheckpointType) tea.Cmd {
 	})
 }
 
+// savepointDirHint is the target dir field's placeholder.
+func (s *Job) savepointDirHint() string {
+	if s.defaultSavepointDir() == "" {
+		return noSavepointDir
+	}
+	return "dir (savepoint-<job6>-<random12>/ goes inside)"
+}
+
 func (s *Job) submitForm(kind string, f *form) tea.Cmd {
 	jobID := s.jobID
+	if (kind == "savepoint" || kind == "stop") && strings.TrimSpace(f.value(0)) == "" && s.defaultSavepointDir() == "" {
+		return Toast(kind+" not sent: no target dir, and the cluster configures no default savepoint dir "+
+			"(execution.checkpointing.savepoint-dir / state.savepoints.dir) — type one", true)
+	}
 	switch kind {
 	case "savepoint":
 		req := cluster.SavepointRequest{TargetDir: f.value(0), Format: cluster.SavepointFormat(f.value(1))}

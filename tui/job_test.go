@@ -42,6 +42,7 @@ func TestJobScreensGolden(t *testing.T) {
 		readonly bool
 		version  string
 		exc      []cluster.Exception
+		conf     map[string]string
 	}{
 		{name: "jobs", screen: "jobs"},
 		{name: "jobs-cancel-confirm", screen: "jobs", keys: []string{"x"}},
@@ -53,6 +54,7 @@ func TestJobScreensGolden(t *testing.T) {
 		{name: "job-config", screen: "job", args: []string{fakeJobID}, keys: []string{"4"}},
 		{name: "job-savepoint-form", screen: "job", args: []string{fakeJobID}, keys: []string{"s"}},
 		{name: "job-stop-form", screen: "job", args: []string{fakeJobID}, keys: []string{"S"}},
+		{name: "job-stop-form-no-dir", screen: "job", args: []string{fakeJobID}, keys: []string{"S"}, conf: map[string]string{}},
 		{name: "job-cancel-confirm", screen: "job", args: []string{fakeJobID}, keys: []string{"x"}},
 		{name: "job-help-readonly", screen: "job", args: []string{fakeJobID}, keys: []string{"?"}, readonly: true},
 		{name: "job-unreachable", screen: "job", args: []string{fakeJobID}, down: true},
@@ -73,7 +75,7 @@ func TestJobScreensGolden(t *testing.T) {
 		for _, sz := range sizes {
 			name := fmt.Sprintf("%s-%dx%d", tc.name, sz.w, sz.h)
 			t.Run(name, func(t *testing.T) {
-				fc := &fakeCluster{version: tc.version, exceptions: tc.exc}
+				fc := &fakeCluster{version: tc.version, exceptions: tc.exc, conf: tc.conf}
 				if tc.down {
 					fc.down = &cluster.Error{Kind: cluster.ErrUnreachable, Op: "GET http://jm.example:8081/jobs/" + fakeJobID, Message: "dial tcp 10.0.0.7:8081: connect: connection refused"}
 				}

@@ -89,12 +89,7 @@ func (s *Job) tabs() string {
 		}
 	}
 	line := " " + strings.Join(parts, " ")
-	if len(s.ops) > 0 {
-		now := s.ctx.Now()
-		var ops []string
-		for _, o := range s.ops {
-			ops = append(ops, fmt.Sprintf("%s %s %s", s.ctx.Spinner(), o.label, dur(now.Sub(o.started))))
-		}
+	if ops := s.opsLine(); len(ops) > 0 {
 		room := s.w - text.Width(line) - 2
 		if room > 10 {
 			line += "  " + th.Warn.Render(text.Fit(strings.Join(ops, " · "), room))
@@ -650,6 +645,8 @@ func (s *Job) configLines() []string {
 	}
 	if d := s.defaultSavepointDir(); d != "" {
 		out = append(out, kv("savepoint dir (default)", d))
+	} else if s.conf != nil {
+		out = append(out, kv("savepoint dir (default)", "none configured: savepoints and stops need a target dir"))
 	}
 	if st := s.stats; st != nil && st.LatestRestored != nil {
 		r := st.LatestRestored

@@ -1,0 +1,142 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/ckpt-dev/ckpt/cluster"
+)
+
+// settleUntilWait runs cmd like drain does, but keeps the wait of an
+// accepted trigger (which polls until its operation completes) instead of
+// running it; it returns those waits.
+func settleUntilWait(t *testing.T, a *App, cmd tea.Cmd) []tea.Cmd {
+	t.Helper()
+	var waits []tea.Cmd
+	queue := []tea.Cmd{cmd}
+	for len(queue) > 0 {
+		c := queue[0]
+		queue = queue[1:]
+		if c == nil {
+			continue
+		}
+		switch m := c().(type) {
+		case nil:
+		case tea.BatchMsg:
+			queue = append(queue, m...)
+		case opTriggeredMsg:
+			_, next := a.Update(m)
+			waits = append(waits, next)
+		default:
+			_, next := a.Update(m)
+			queue = append(queue, next)
+		}
+	}
+	return waits
+}
+
+// #16/#18: stop goes through /stop (StopWithSavepoint); while its trigger
+// is pending the job screen shows the trigger id and the elapsed time
+// against the bound (the checkpoint timeout plus a minute); A abandons the
+// wait without an error, the trigger id staying on screen.
+func TestJobStopInFlightAndAbandon(t *testing.T) {
+	fc := &fakeCluster{pending: true}
+	a := newJobApp(t, 160, 48, fc, false, "job", fakeJobID)
+	press(t, a, "S")
+	_, cmd := a.Update(keyMsg("enter"))
+	waits := settleUntilWait(t, a, cmd)
+	if len(waits) != 1 || len(fc.stops) != 1 || fc.stops[0].TargetDir != fakeSPDir {
+		t.Fatalf("stop: %d waits, stops %+v", len(waits), fc.stops)
+	}
+	if f := frameText(a); !strings.Contains(f, "stop with savepoint of orders-enrichment stop-1 0ms of 11m00s (A abandons)") {
+		t.Errorf("the in-flight stop is not shown with its trigger and bound:\n%s", f)
+	}
+	press(t, a, "A")
+	done := make(chan tea.Msg, 1)
+	go func() { done <- waits[0]() }()
+	select {
+	case m := <-done:
+		if m != nil {
+			t.Errorf("an abandoned wait reported %#v", m)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the abandoned wait goes on polling")
+	}
+	f := frameText(a)
+	if !strings.Contains(f, "abandoned stop with savepoint of orders-enrichment stop-1") || strings.Contains(f, "(A abandons)") {
+		t.Errorf("after A:\n%s", f)
+	}
+	if a.ctx.Tasks.LastErr != nil {
+		t.Errorf("abandoning left an error: %v", a.ctx.Tasks.LastErr)
+	}
+	press(t, a, "A")
+	if !strings.Contains(frameText(a), "nothing in flight to abandon") {
+		t.Errorf("A with nothing in flight:\n%s", frameText(a))
+	}
+}
+
+// #17: a stop whose savepoint completed but whose job then failed reports
+// the failure and keeps the savepoint (remembered for resume, listed on
+// the snapshots pane).
+func TestJobStopFailureKeepsSavepoint(t *testing.T) {
+	const sp = "file:/data/flink/savepoints/savepoint-3f2a1b-5e5e5e5e5e5e"
+	fc := &fakeCluster{stopFailure: &cluster.Failure{Class: "org.apache.flink.runtime.scheduler.stopwithsavepoint.StopWithSavepointStoppingException",
+		StackTrace: "org.apache.flink.runtime.scheduler.stopwithsavepoint.StopWithSavepointStoppingException: A savepoint has been created at: " + sp +
+			", but the corresponding job " + fakeJobID + " failed during stopping. The savepoint is consistent, but might have uncommitted transactions. " +
+			"If you want to commit the transaction please restart a job from this savepoint.\n\tat org.apache.flink.runtime.scheduler.stopwithsavepoint.StopWithSavepointTerminationHandlerImpl.terminateExceptionallyWithGlobalFailover(StopWithSavepointTerminationHandlerImpl.java:199)"}}
+	a := newJobApp(t, 160, 48, fc, false, "job", fakeJobID)
+	press(t, a, "S", "enter")
+	if got := a.ctx.session.savepoints; len(got) != 1 || got[0].path != sp || got[0].jobID != fakeJobID {
+		t.Fatalf("savepoints remembered: %+v", got)
+	}
+	if err := a.ctx.Tasks.LastErr; err == nil || !strings.Contains(err.Error(), "failed, but the savepoint was written and is kept: "+sp) {
+		t.Errorf("error %v", err)
+	}
+	if _, ok := a.Top().(*Job).savepointPaths()[sp]; !ok {
+		t.Errorf("the kept savepoint is not among the job's snapshots")
+	}
+	// A failure without a savepoint keeps nothing.
+	if savepointInFailure(&cluster.Failure{StackTrace: "java.util.concurrent.TimeoutException: Checkpoint expired before completing."}) != "" {
+		t.Error("a savepoint from a failure without one")
+	}
+}
+
+// #19: the savepoint prompt is pre-filled from either configuration key;
+// with neither, it says one is required and refuses to send without one.
+func TestJobSavepointDirRequired(t *testing.T) {
+	fc := &fakeCluster{conf: map[string]string{"state.savepoints.dir": "hdfs://nn:8020/flink/savepoints"}}
+	a := newJobApp(t, 160, 48, fc, false, "job", fakeJobID)
+	press(t, a, "s", "enter")
+	if len(fc.savepoints) != 1 || fc.savepoints[0].TargetDir != "hdfs://nn:8020/flink/savepoints" {
+		t.Fatalf("savepoint with the old key configured: %+v", fc.savepoints)
+	}
+
+	fc = &fakeCluster{conf: map[string]string{}}
+	a = newJobApp(t, 160, 48, fc, false, "job", fakeJobID)
+	press(t, a, "4")
+	if f := frameText(a); !strings.Contains(f, "savepoint dir (default)   none configured: savepoints and stops need a target dir") {
+		t.Errorf("config pane:\n%s", f)
+	}
+	for _, k := range []string{"s", "S"} {
+		press(t, a, k)
+		if f := frameText(a); !strings.Contains(f, "required: the cluster configures no default savepoint dir") {
+			t.Errorf("%s prompt does not require a dir:\n%s", k, f)
+		}
+		press(t, a, "enter")
+		if f := frameText(a); !strings.Contains(f, "not sent: no target dir, and the cluster configures no default savepoint dir") {
+			t.Errorf("%s without a dir:\n%s", k, f)
+		}
+	}
+	if len(fc.savepoints)+len(fc.stops) != 0 {
+		t.Errorf("sent without a dir: %+v %+v", fc.savepoints, fc.stops)
+	}
+	press(t, a, "s")
+	typeText(t, a, "/mnt/sp")
+	press(t, a, "enter")
+	if len(fc.savepoints) != 1 || fc.savepoints[0].TargetDir != "/mnt/sp" {
+		t.Errorf("savepoint with a typed dir: %+v", fc.savepoints)
+	}
+}
