@@ -84,9 +84,9 @@ type Job struct {
 	snapping   bool
 	snapLatest int64 // the latest completed checkpoint when last listed
 
-	form     *form
-	formKind string
-	confirm  string // an action awaiting "y"
+	form      *form
+	formKind  string
+	confirm   string // an action awaiting "y"
 	ops       []inflightOp
 	abandoned []abandonedOp
 }
