@@ -108,11 +108,11 @@ type Browse struct {
 }
 
 type browseKeys struct {
-	Open, Into, Parent, Inspect, Du, DuAll, Mark, Delete *Action
+	Open, Into, Parent, Inspect, Du, DuAll, Mark, Savepoints, Leaks, Delete *Action
 }
 
 func (k browseKeys) keymap() Keymap {
-	return Keymap{k.Open, k.Into, k.Parent, k.Inspect, k.Du, k.DuAll, k.Mark, k.Delete}
+	return Keymap{k.Open, k.Into, k.Parent, k.Inspect, k.Du, k.DuAll, k.Mark, k.Savepoints, k.Leaks, k.Delete}
 }
 
 func newBrowseKeys(ctx *Context) browseKeys {
@@ -124,7 +124,11 @@ func newBrowseKeys(ctx *Context) browseKeys {
 		Du:      NewAction("browse.du", "u", "disk usage of selection", "u"),
 		DuAll:   NewAction("browse.du-all", "U", "disk usage of every entry", "U"),
 		Mark:    NewAction("browse.mark", "m", "mark for diff / diff with mark", "m"),
-		Delete:  NewAction("browse.delete", "D", "delete selection", "D").Danger(),
+		// The storage reports of this directory (report and preview only;
+		// disposing is the savepoints screen's, marked dangerous there).
+		Savepoints: NewAction("browse.savepoints", "S", "savepoints under this directory", "S"),
+		Leaks:      NewAction("browse.leaks", "L", "leak report of this job dir", "L"),
+		Delete:     NewAction("browse.delete", "D", "delete selection", "D").Danger(),
 	}
 	ctx.ApplyKeys(k.keymap())
 	return k
@@ -445,6 +449,16 @@ func (b *Browse) key(msg tea.KeyPressMsg) tea.Cmd {
 		a := b.ctx.Marked
 		b.ctx.Marked = ""
 		return OpenScreen("diff", a, e.info.URI)
+	case matches(msg, k.Savepoints):
+		return OpenScreen("savepoints", b.uri)
+	case matches(msg, k.Leaks):
+		uri := b.uri
+		if !b.jobDir && e != nil && e.kind == KindJob {
+			uri = e.info.URI // a job dir selected in the checkpoint root
+		} else if !b.jobDir {
+			return Toast("L reports on a job dir (<checkpoint-dir>/<job-id>): open one, or select it", true)
+		}
+		return OpenScreen("leaks", uri)
 	case matches(msg, k.Delete):
 		if e != nil {
 			b.confirm = e

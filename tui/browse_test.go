@@ -66,7 +66,7 @@ func TestBrowseRecognisesSnapshotTree(t *testing.T) {
 		}
 	}
 	f := frameText(a)
-	for _, s := range []string{"3 chk dirs, 2 complete", "latest complete chk-18", "chk-19: no _metadata"} {
+	for _, s := range []string{"3 chk dirs, 2 complete", "latest complete chk-18", "newest chk-19 has no _metadata"} {
 		if !strings.Contains(f, s) {
 			t.Errorf("job summary lacks %q:\n%s", s, f)
 		}

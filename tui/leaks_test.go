@@ -131,3 +131,24 @@ func TestLeaksBadInput(t *testing.T) {
 		t.Error("leaks without a job dir opened")
 	}
 }
+
+// From the browser: L opens the leak report of the job dir (or of the
+// selected job dir in a checkpoint root), S the savepoints under the
+// directory.
+func TestBrowseOpensStorageReports(t *testing.T) {
+	fsys, job, _ := leakyJob(t)
+	a := newTestApp(t, testOpts{w: 160, h: 48, fs: fsys}, "browse", job)
+	press(t, a, "L")
+	if l, ok := a.Top().(*Leaks); !ok || l.uri != job || l.rep == nil {
+		t.Fatalf("L opened %T", a.Top())
+	}
+	press(t, a, "esc", "S")
+	if s, ok := a.Top().(*Savepoints); !ok || s.root != job {
+		t.Fatalf("S opened %T", a.Top())
+	}
+	root := newTestApp(t, testOpts{w: 160, h: 48, fs: fsys}, "browse", "/ck")
+	press(t, root, "j", "L") // the second job dir: ours
+	if l, ok := root.Top().(*Leaks); !ok || l.uri != job {
+		t.Fatalf("L on a selected job dir opened %T %v", root.Top(), root.Top().Location())
+	}
+}
