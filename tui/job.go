@@ -769,14 +769,14 @@ func (s *Job) key(msg tea.Msg) tea.Cmd {
 	case matches(k, ks.Full):
 		return s.checkpoint(cluster.CheckpointFull)
 	case matches(k, ks.Savepoint):
-		s.form = newForm("Savepoint of "+s.jobName(), "enter takes the savepoint").
-			text("target dir", s.defaultSavepointDir(), s.savepointDirHint()).
+		s.form = newForm("Savepoint of "+s.jobName(), s.savepointFormHint("enter takes the savepoint")).
+			text("target dir", s.suggestedSavepointDir(), s.savepointDirHint()).
 			choice("format", string(cluster.Canonical), string(cluster.Native))
 		s.formKind = "savepoint"
 		return s.form.focusCmd()
 	case matches(k, ks.Stop):
-		s.form = newForm("STOP "+s.jobName()+" with a savepoint", "enter stops the job").
-			text("target dir", s.defaultSavepointDir(), s.savepointDirHint()).
+		s.form = newForm("STOP "+s.jobName()+" with a savepoint", s.savepointFormHint("enter stops the job")).
+			text("target dir", s.suggestedSavepointDir(), s.savepointDirHint()).
 			choice("drain", "no", "yes (MAX_WATERMARK first: every event-time timer fires — for jobs retired for good)").
 			choice("format", string(cluster.Canonical), string(cluster.Native))
 		s.form.danger = true
@@ -825,6 +825,29 @@ func (s *Job) defaultSavepointDir() string {
 		}
 	}
 	return ""
+}
+
+// suggestedSavepointDir pre-fills the prompts when the cluster has no
+// default: "savepoints" next to the checkpoint root, shown as a suggestion
+// the operator confirms or edits ("" when the checkpoint dir is unknown
+// too: then the prompt is empty and required).
+func (s *Job) suggestedSavepointDir() string {
+	if d := s.defaultSavepointDir(); d != "" {
+		return d
+	}
+	if d := s.jobCheckpointDir(); d != "" {
+		return storage.Join(storage.Dir(d), "..", "savepoints")
+	}
+	return ""
+}
+
+// savepointFormHint is the prompts' bottom line: what enter does, and
+// that the dir is only a suggestion when the cluster configures none.
+func (s *Job) savepointFormHint(action string) string {
+	if s.defaultSavepointDir() == "" {
+		return "no default savepoint dir on the cluster (execution.checkpointing.savepoint-dir / state.savepoints.dir): the target dir is required — " + action
+	}
+	return action
 }
 
 // noSavepointDir is the prompt's placeholder and the refusal when neither

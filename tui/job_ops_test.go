@@ -114,8 +114,24 @@ func TestJobSavepointDirRequired(t *testing.T) {
 		t.Fatalf("savepoint with the old key configured: %+v", fc.savepoints)
 	}
 
+	// None configured: the prompt suggests savepoints/ next to the
+	// checkpoint root and says a dir is required.
 	fc = &fakeCluster{conf: map[string]string{}}
 	a = newJobApp(t, 160, 48, fc, false, "job", fakeJobID)
+	press(t, a, "s")
+	if f := frameText(a); !strings.Contains(f, "no default savepoint dir on the cluster (execution.checkpointing.savepoint-dir / state.savepoints.dir): the target dir is required") {
+		t.Errorf("prompt without a configured dir:\n%s", f)
+	}
+	press(t, a, "enter")
+	if len(fc.savepoints) != 1 || fc.savepoints[0].TargetDir != fakeSPDir {
+		t.Fatalf("savepoint into the suggested dir: %+v", fc.savepoints)
+	}
+
+	// Nothing to suggest either (no checkpoint dir known): empty and required.
+	fc = &fakeCluster{conf: map[string]string{}}
+	a = newJobApp(t, 160, 48, fc, false, "job", fakeJobID)
+	j := a.Top().(*Job)
+	j.stats.LatestCompleted, j.stats.History = nil, nil
 	press(t, a, "4")
 	if f := frameText(a); !strings.Contains(f, "savepoint dir (default)   none configured: savepoints and stops need a target dir") {
 		t.Errorf("config pane:\n%s", f)
