@@ -44,6 +44,9 @@ type Context struct {
 	Cluster cluster.Cluster
 	// TargetName is what the header shows for it ("embedded", a URL).
 	TargetName string
+	// HistoryDir is where job screens remember the checkpoint history of
+	// REST targets (history.go); "" remembers nothing.
+	HistoryDir string
 	// PollInterval is how often job screens poll the target (default 1 s).
 	PollInterval time.Duration
 	// SpecDirs hold the job specs the launcher offers (e.g. jobs/).

@@ -93,6 +93,7 @@ func NewContext(opts Options) (*Context, themes.Choice, error) {
 
 		Cluster:      opts.Cluster,
 		TargetName:   opts.TargetName,
+		HistoryDir:   HistoryDir(getenv),
 		SpecDirs:     opts.SpecDirs,
 		SubmitConfig: opts.SubmitConfig,
 		JobOutput:    opts.JobOutput,
