@@ -17,7 +17,7 @@ import (
 // missing referenced file, and files reused from the job it was restored
 // from (/ck/<old job>). Metadata names files by their /ck paths, as the
 // cockpit sees them.
-func leakyJob(t *testing.T) (storage.FS, string, string) {
+func leakyJob(t testing.TB) (storage.FS, string, string) {
 	dir := t.TempDir()
 	fsys := prefixFS{FS: storage.NewLocal(), prefix: "/ck", root: dir}
 	job := "/ck/" + DemoJobID

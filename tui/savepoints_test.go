@@ -16,7 +16,7 @@ import (
 // savepoint of job ffffff whose state lives outside its directory (so
 // ckpt will not delete it without a cluster). It returns the FS and the
 // real directory.
-func savepointTree(t *testing.T) (storage.FS, string) {
+func savepointTree(t testing.TB) (storage.FS, string) {
 	dir := t.TempDir()
 	local := storage.NewLocal()
 	sptest.Tree(t, local, dir, testNow)

@@ -1,0 +1,50 @@
+package tui
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/ckpt-dev/ckpt/inspector"
+	"github.com/ckpt-dev/ckpt/retention"
+)
+
+// BenchmarkViewSavepoints10k: a frame of the savepoints screen holding
+// 10,000 savepoints with a retention preview (budget: 2 ms a frame).
+func BenchmarkViewSavepoints10k(b *testing.B) {
+	fsys, _ := savepointTree(b)
+	a := newTestApp(b, testOpts{w: 160, h: 48, fs: fsys}, "savepoints", "/sp")
+	s := a.Top().(*Savepoints)
+	sps := make([]retention.Savepoint, 10000)
+	for i := range sps {
+		name := fmt.Sprintf("savepoint-%06x-%012x", i%50, i)
+		sps[i] = retention.Savepoint{Name: name, URI: "/sp/" + name, JobPrefix: fmt.Sprintf("%06x", i%50), Complete: true,
+			ModTime: testNow.Add(-time.Duration(i) * time.Minute), Bytes: int64(i) << 10, Format: "CANONICAL", CheckpointID: int64(i), Kind: "savepoint"}
+	}
+	s.setRows(sps)
+	s.policy = retention.Policy{KeepNewest: 3}
+	s.replan()
+	s.list.Select(5000)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		s.list.Move(1 - 2*(i%2))
+		_ = a.Render()
+	}
+}
+
+// BenchmarkViewLeaks10k: the leak report with 10,000 orphaned files.
+func BenchmarkViewLeaks10k(b *testing.B) {
+	fsys, job, _ := leakyJob(b)
+	a := newTestApp(b, testOpts{w: 160, h: 48, fs: fsys}, "leaks", job)
+	s := a.Top().(*Leaks)
+	for i := 0; i < 10000; i++ {
+		s.rep.Orphans.Orphans = append(s.rep.Orphans.Orphans, inspector.OrphanFile{URI: fmt.Sprintf("%s/shared/%08d.sst", job, i), Size: int64(i), ModTime: testNow})
+	}
+	s.build()
+	s.list.Select(5000)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		s.list.Move(1 - 2*(i%2))
+		_ = a.Render()
+	}
+}
