@@ -74,6 +74,13 @@ type Job struct {
 	closed   bool
 	// trend keeps every completed checkpoint seen (the history holds 10).
 	trend []trendPoint
+	// hist is the history pane: the target's history and what ckpt
+	// remembers of it (history.go).
+	hist       []histEntry
+	remembered []cluster.Checkpoint
+	histSeen   map[int64]bool
+	histLoaded bool
+	histErr    error
 
 	// The job's snapshots on storage.
 	snaps      []snapRow
@@ -206,7 +213,7 @@ func (s *Job) Close() {
 	s.ctx.Tasks.Cancel(s.task, s.snapTask)
 }
 
-func (s *Job) Init() tea.Cmd { return s.poll() }
+func (s *Job) Init() tea.Cmd { return tea.Batch(s.poll(), s.loadHistory()) }
 
 func (s *Job) Refresh() tea.Cmd {
 	s.gen++
@@ -355,6 +362,22 @@ func (s *Job) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		if msg.sid == s.id {
 			return s, s.onTriggered(msg)
 		}
+	case historyLoadedMsg:
+		if msg.sid != s.id {
+			return s, nil
+		}
+		s.histLoaded, s.histErr = true, msg.err
+		s.remembered = msg.recs
+		s.histSeen = map[int64]bool{}
+		for _, c := range msg.recs {
+			s.histSeen[c.ID] = true
+		}
+		s.setHistory()
+		return s, s.observeHistory()
+	case historySavedMsg:
+		if msg.sid == s.id {
+			s.histErr = msg.err
+		}
 	case latestPickedMsg:
 		if msg.sid == s.id {
 			return s, s.onLatestPicked(msg)
@@ -373,11 +396,6 @@ func (s *Job) onPoll(m jobPolledMsg) tea.Cmd {
 		return nil
 	}
 	s.polled = s.ctx.Now()
-	// The history grows at the top: keep the cursor on the same checkpoint.
-	selID := int64(-1)
-	if i, ok := s.lists[paneHistory].Selected(); ok && s.stats != nil && i < len(s.stats.History) && i > 0 {
-		selID = s.stats.History[i].ID
-	}
 	s.job, s.stats, s.exc = m.job, m.stats, m.exc
 	s.refusal = findRestoreRefusal(m.exc)
 	s.inflight, s.pending = m.inflight, m.pending
@@ -392,12 +410,7 @@ func (s *Job) onPoll(m jobPolledMsg) tea.Cmd {
 	}
 	s.addTrend()
 	s.lists[paneOverview].SetLen(len(s.job.Vertices))
-	s.lists[paneHistory].SetLen(len(s.stats.History))
-	for i, c := range s.stats.History {
-		if c.ID == selID {
-			s.lists[paneHistory].Select(i)
-		}
-	}
+	s.setHistory()
 	s.lists[paneConfig].SetLen(len(s.configLines()))
 	s.SetSize(s.w, s.h)
 	// List storage again when a checkpoint completed since the last look.
@@ -405,11 +418,29 @@ func (s *Job) onPoll(m jobPolledMsg) tea.Cmd {
 	if c := s.stats.LatestCompleted; c != nil {
 		latest = c.ID
 	}
+	remember := s.observeHistory()
 	if s.snapAt.IsZero() || latest != s.snapLatest || s.ctx.Now().Sub(s.snapAt) > 10*time.Second {
 		s.snapLatest = latest
-		return s.listSnapshots()
+		return tea.Batch(remember, s.listSnapshots())
 	}
-	return nil
+	return remember
+}
+
+// setHistory rebuilds the history pane's rows. They grow at the top: the
+// cursor stays on the same checkpoint, except on the newest, which it
+// follows.
+func (s *Job) setHistory() {
+	selID := int64(-1)
+	if i, ok := s.lists[paneHistory].Selected(); ok && i < len(s.hist) && i > 0 {
+		selID = s.hist[i].ID
+	}
+	s.mergeHistory()
+	s.lists[paneHistory].SetLen(len(s.hist))
+	for i, c := range s.hist {
+		if c.ID == selID {
+			s.lists[paneHistory].Select(i)
+		}
+	}
 }
 
 // addTrend remembers every completed checkpoint the polls saw, so the size
@@ -858,8 +889,11 @@ func (s *Job) open() tea.Cmd {
 	switch s.pane {
 	case paneHistory:
 		i, ok := s.lists[paneHistory].Selected()
-		if ok && s.stats != nil && i < len(s.stats.History) {
-			return Push(newCheckpointScreen(s.ctx, s.jobID, s.stats.History[i].ID, s.job))
+		if ok && i < len(s.hist) {
+			if s.hist[i].remembered {
+				return Toast(fmt.Sprintf("#%d is remembered by ckpt only: the target no longer has its details", s.hist[i].ID), true)
+			}
+			return Push(newCheckpointScreen(s.ctx, s.jobID, s.hist[i].ID, s.job))
 		}
 	case paneSnapshots:
 		if r := s.selectedSnap(); r != nil {

@@ -459,12 +459,19 @@ func (s *Job) historyRows() []string {
 		head += " · no completed checkpoint yet"
 	}
 	cols := s.historyCols()
-	out := []string{th.Muted.Render(text.Fit(head, s.w)), "", th.Column.Render(text.Fit("  "+cells(cols, headings(cols)...), s.w))}
-	if len(s.stats.History) == 0 {
+	note := ""
+	switch n := len(s.hist) - len(s.stats.History); {
+	case s.histErr != nil:
+		note = th.Warn.Render(text.Fit(" ckpt's history of this job: "+text.Sanitize(firstLine(s.histErr)), s.w))
+	case n > 0:
+		note = th.Muted.Render(text.Fit(fmt.Sprintf(" + %d older, remembered by ckpt (marked *): the target reports only its last %d", n, len(s.stats.History)), s.w))
+	}
+	out := []string{th.Muted.Render(text.Fit(head, s.w)), note, th.Column.Render(text.Fit("  "+cells(cols, headings(cols)...), s.w))}
+	if len(s.hist) == 0 {
 		return append(out, th.Muted.Render(text.Fit("  no checkpoint yet", s.w)))
 	}
 	out = append(out, s.lists[paneHistory].View(func(i int, sel bool) string {
-		c := s.stats.History[i]
+		c := s.hist[i].Checkpoint
 		pct := 0
 		if c.NumSubtasks > 0 {
 			pct = c.NumAcked * 100 / c.NumSubtasks
@@ -483,7 +490,11 @@ func (s *Job) historyRows() []string {
 		if c.Status == cluster.CheckpointFailed {
 			detail = text.Sanitize(firstLineOf(c.FailureMessage))
 		}
-		vals := []string{strconv.FormatInt(c.ID, 10), status, fmt.Sprintf("%d/%d %d%%", c.NumAcked, c.NumSubtasks, pct),
+		id := strconv.FormatInt(c.ID, 10)
+		if s.hist[i].remembered {
+			id = "*" + id
+		}
+		vals := []string{id, status, fmt.Sprintf("%d/%d %d%%", c.NumAcked, c.NumSubtasks, pct),
 			clock(now, c.TriggerTime), d, text.Bytes(c.CheckpointedSize), text.Bytes(c.StateSize), typ, detail}
 		line := cells(cols, vals...)
 		if sel {

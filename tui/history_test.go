@@ -1,0 +1,125 @@
+package tui
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ckpt-dev/ckpt/cluster"
+)
+
+// restFake is the fake cluster as a REST target (it has a URL), whose
+// history the job screen remembers.
+type restFake struct{ *fakeCluster }
+
+func (restFake) URL() string { return "http://jm.example:8081" }
+
+// #4: the job screen writes every finished checkpoint and savepoint of a
+// REST target to the state dir; a later session (after Flink's 10-entry
+// history moved on, or a JobManager restart) merges them back, marked as
+// remembered, oldest last, and never opens their (lost) details.
+func TestJobRemembersCheckpointHistory(t *testing.T) {
+	state := t.TempDir()
+	open := func(fc cluster.Cluster, size ...int) *App {
+		ctx, choice, err := NewContext(Options{FS: fakeStorage(t), Cluster: fc, TargetName: "jm.example:8081",
+			Getenv: func(k string) string { return map[string]string{"XDG_STATE_HOME": state, "HOME": t.TempDir()}[k] }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx.Now = func() time.Time { return testNow }
+		ctx.pollOff = true
+		first, err := Open(ctx, "job", []string{fakeJobID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := NewApp(ctx, first, choice)
+		a.noTick = true
+		if len(size) == 2 {
+			a.Update(sizeMsg(size[0], size[1]))
+		} else {
+			a.Update(sizeMsg(160, 48))
+		}
+		drain(t, a, a.Init())
+		return a
+	}
+	open(restFake{&fakeCluster{}})
+	file := filepath.Join(state, "ckpt", "history", "jm.example_8081", fakeJobID+".jsonl")
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 47 down to 39 are finished (48 is in progress): nine lines.
+	if n := strings.Count(string(b), "\n"); n != 9 || strings.Contains(string(b), `"id":48`) {
+		t.Fatalf("history file has %d lines:\n%s", n, b)
+	}
+
+	// Later: the target reports only 50..41 (say); 40 and 39 are remembered.
+	fc := &shiftedHistory{fakeCluster: &fakeCluster{}, by: 2}
+	a := open(fc)
+	press(t, a, "2")
+	f := frameText(a)
+	for _, w := range []string{"+ 2 older, remembered by ckpt (marked *): the target reports only its last 10", "*40 COMPLETED", "*39 COMPLETED"} {
+		if !strings.Contains(f, w) {
+			t.Errorf("history pane lacks %q:\n%s", w, f)
+		}
+	}
+	j := a.Top().(*Job)
+	if n := len(j.hist); n != 12 || !j.hist[10].remembered || j.hist[10].ID != 40 || j.hist[11].ID != 39 {
+		t.Fatalf("merged history: %d rows, tail %+v", n, j.hist[len(j.hist)-2:])
+	}
+	golden(t, a, "job-checkpoints-remembered-160x48")
+	a80 := open(fc, 80, 24)
+	press(t, a80, "2", "G")
+	golden(t, a80, "job-checkpoints-remembered-80x24")
+	press(t, a, "G", "enter")
+	if _, ok := a.Top().(*Job); !ok || !strings.Contains(frameText(a), "#39 is remembered by ckpt only") {
+		t.Errorf("enter on a remembered checkpoint:\n%s", frameText(a))
+	}
+	// Nothing is written twice.
+	b, _ = os.ReadFile(file)
+	if n := strings.Count(string(b), "\n"); n != 11 {
+		t.Errorf("history file has %d lines after the second session, want 11 (49 and 50 added):\n%s", n, b)
+	}
+
+	// The in-process engine keeps its own catalog: nothing recorded.
+	state = t.TempDir()
+	open(&fakeCluster{})
+	if _, err := os.Stat(filepath.Join(state, "ckpt")); !os.IsNotExist(err) {
+		t.Errorf("history recorded for a target without a URL: %v", err)
+	}
+}
+
+// shiftedHistory reports checkpoints by newer: the history window moved
+// on by `by` checkpoints.
+type shiftedHistory struct {
+	*fakeCluster
+	by int64
+}
+
+func (shiftedHistory) URL() string { return "http://jm.example:8081" }
+
+func (f *shiftedHistory) Checkpoints(ctx context.Context, jobID string) (*cluster.CheckpointStats, error) {
+	st, err := f.fakeCluster.Checkpoints(ctx, jobID)
+	if err != nil {
+		return nil, err
+	}
+	for i := range st.History {
+		st.History[i].ID += f.by
+	}
+	return st, nil
+}
+
+// A corrupt history file is named with its line, and the pane still works.
+func TestReadHistoryErrors(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "j.jsonl")
+	os.WriteFile(p, []byte(`{"id":1,"status":"COMPLETED","trigger_ms":1,"checkpointed_size":1,"state_size":1,"end_to_end_ms":1,"num_subtasks":1,"num_acked":1}`+"\n{oops\n"), 0o600)
+	if _, err := readHistory(p); err == nil || !strings.Contains(err.Error(), p+":2:") {
+		t.Errorf("error %v, want it to name %s:2", err, p)
+	}
+	if cs, err := readHistory(filepath.Join(t.TempDir(), "none.jsonl")); err != nil || cs != nil {
+		t.Errorf("missing file: %v %v", cs, err)
+	}
+}
