@@ -474,7 +474,7 @@ type spCols struct{ name, job, age, size, format, chk, plan int }
 func (s *Savepoints) cols() spCols {
 	c := spCols{job: 8, age: 5, size: 9, format: 11, chk: 6}
 	if s.w >= 120 {
-		c.job = 14
+		c.job = 22 // job names ("orders-enrichment-v2") need the room
 	}
 	if s.plan != nil {
 		c.plan = max(min(44, s.w/4), 24)

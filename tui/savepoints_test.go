@@ -169,3 +169,31 @@ func TestSavepointsBadRoot(t *testing.T) {
 		t.Error("savepoints without a URI opened")
 	}
 }
+
+// With a target, savepoints are named by the job whose id they start
+// with; a disposal the target cannot do falls back to deleting the
+// self-contained savepoint, and the toast says so.
+func TestSavepointsWithTarget(t *testing.T) {
+	fc := &fakeCluster{}
+	a := newJobApp(t, 160, 48, fc, false, "savepoints", fakeSPDir)
+	s := a.Top().(*Savepoints)
+	if len(s.rows) < 2 {
+		t.Fatalf("rows %s", spNames(s))
+	}
+	for _, r := range s.rows {
+		if r.sp.JobPrefix == "3f2a1b" && r.sp.Owner() != "orders-enrichment" {
+			t.Errorf("%s: owner %q", r.rel, r.sp.Owner())
+		}
+	}
+	if !strings.Contains(frameText(a), "orders-enrichment") {
+		t.Errorf("no job name on screen:\n%s", frameText(a))
+	}
+	first := s.rows[0].sp.URI
+	keys(t, a, "D", "y")
+	if strings.Contains(spNames(s), storage.Base(first)) {
+		t.Errorf("%s still listed", first)
+	}
+	if f := frameText(a); !strings.Contains(f, "deleted from storage (the cluster's disposal failed") {
+		t.Errorf("the fallback is not said:\n%s", f)
+	}
+}
