@@ -64,7 +64,8 @@ Incomplete or unreadable directories are never removed by a policy. Nothing is
 deleted unless --dispose --yes is given; each savepoint is then disposed
 through the cluster (POST /savepoint-disposal) when one is named, else — or
 when that fails — by deleting its directory, only if the savepoint is
-self-contained. Exit code 1 when any disposal failed.`,
+self-contained. Exit code 1 when any disposal failed. -i/--tui opens the
+same list in the terminal UI (p previews a policy there, D and X dispose).`,
 		Example: `  ckpt savepoints hdfs://namenode:8020/flink/savepoints
   ckpt savepoints --keep 3 --older-than 14d /data/savepoints
   ckpt savepoints --keep 3 --dispose --yes -m jobmanager:8081 /data/savepoints`,
@@ -82,10 +83,14 @@ self-contained. Exit code 1 when any disposal failed.`,
 	f.BoolVar(&o.yes, "yes", false, "confirm --dispose")
 	f.IntVar(&o.depth, "depth", 4, "how many directory levels below DIR to search")
 	tf = addTargetFlags(cmd)
+	AddTUIFlag(cmd)
 	return cmd
 }
 
 func runSavepoints(cmd *cobra.Command, uri string, o savepointsOptions, tf *targetFlags) error {
+	if TUIRequested(cmd) {
+		return RunTUI(cmd, "savepoints", uri)
+	}
 	age, err := retention.ParseAge(o.olderThan)
 	if err != nil {
 		return usagef("--older-than: %v", err)
