@@ -80,6 +80,27 @@ func printOrphans(w io.Writer, out orphansJSON, exact bool) {
 			fmt.Fprintf(w, " (incomplete, no _metadata: %s)", idList(r.Incomplete))
 		}
 		fmt.Fprintln(w)
+		// Incomplete chk-N older than the latest complete one were left
+		// behind by failed or aborted checkpoints (FLINK-38909 leaked whole
+		// folders); newer ones may still be running.
+		var latest int64 = -1
+		for _, id := range r.Checkpoints {
+			latest = max(latest, id)
+		}
+		var stale, running []int64
+		for _, id := range r.Incomplete {
+			if id < latest {
+				stale = append(stale, id)
+			} else {
+				running = append(running, id)
+			}
+		}
+		if len(stale) > 0 {
+			fmt.Fprintf(w, "stale       %s: no _metadata, older than the latest checkpoint (failed or aborted, left behind)\n", idList(stale))
+		}
+		if len(running) > 0 {
+			fmt.Fprintf(w, "running?    %s: no _metadata, newer than the latest checkpoint (in progress, or failed just now)\n", idList(running))
+		}
 		fmt.Fprintf(w, "shared/     %d files (%s): %d referenced (%s), %d orphaned (%s)\n", r.SharedFiles, sz(r.SharedBytes),
 			r.ReferencedFiles, sz(r.ReferencedBytes), r.OrphanFiles, sz(r.OrphanBytes))
 		if len(r.Orphans) > 0 {
