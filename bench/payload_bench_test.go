@@ -161,40 +161,61 @@ func dirSize(dir string) int64 {
 // in Pebble and the keys, read round-robin, mostly miss the cache; next to
 // Flink on RocksDB with the same operator. Both at parallelism 1, without
 // checkpoints and with checkpoints every second (Flink: incremental).
+// The four measurements alternate CKPT_BENCH_ROUNDS times (default 3) —
+// ckpt, Flink, ckpt, Flink — and medians are compared, so a burst of load
+// from elsewhere does not decide the ratio.
 func BenchmarkStateBeyondCacheVsFlink(b *testing.B) {
 	keys := payloadKeys()
 	load0 := loadAvg()
-	off := measureJob(b, payloadJob(keys), keys, 0)
-	on := measureJob(b, payloadJob(keys), keys, time.Second)
-	b.Logf("ckpt measured; load average %.1f", loadAvg())
-	b.ReportMetric(off.recPerSec, "ckpt-rec/s")
-	b.ReportMetric(on.recPerSec, "ckpt-ckpt-1s-rec/s")
-	b.Logf("ckpt, %d keys × %d B vs a %d MiB cache: %.0f rec/s without checkpoints, %.0f rec/s with 1 s checkpoints (%d completed, sync p99 %s); load average %.1f",
-		keys, valueBytes, state.DefaultCacheBytes>>20, off.recPerSec, on.recPerSec, on.completed, p99(on.syncs), load0)
+	var p *peers.FlinkPeer
 	if why := flinkMissing(); why != "" {
 		b.Logf("SKIPPING the Flink side: %s", why)
-		return
+	} else {
+		p = peers.StartFlink(b, flinkPayloadOptions())
 	}
-	p := peers.StartFlink(b, flinkPayloadOptions())
 	// Flink's warm-up must touch every key once too (at its pace on this
 	// machine, ~25 µs per record with RocksDB and 1 KiB values).
 	warmup := time.Duration(keys) * 25 * time.Microsecond
-	for _, tc := range []struct {
-		name     string
-		interval time.Duration
-		ours     float64
-	}{{"no-ckpt", -1, off.recPerSec}, {"ckpt-1s", time.Second, on.recPerSec}} {
-		job := flinkPayloadJob("beyond-cache-"+tc.name, keys, 1)
-		if tc.interval > 0 {
-			job.CheckpointInterval, job.Incremental = tc.interval, true
+	type series struct{ ckpt, flink []float64 }
+	res := map[string]*series{"no-ckpt": {}, "ckpt-1s": {}}
+	var syncs []time.Duration
+	for r := 0; r < rounds(); r++ {
+		for _, tc := range []struct {
+			name     string
+			interval time.Duration
+		}{{"no-ckpt", 0}, {"ckpt-1s", time.Second}} {
+			ours := measureJob(b, payloadJob(keys), keys, tc.interval)
+			syncs = append(syncs, ours.syncs...)
+			res[tc.name].ckpt = append(res[tc.name].ckpt, ours.recPerSec)
+			b.Logf("round %d %s: ckpt %.0f rec/s (%d checkpoints); load average %.1f", r+1, tc.name, ours.recPerSec, ours.completed, loadAvg())
+			if p == nil {
+				continue
+			}
+			job := flinkPayloadJob(fmt.Sprintf("beyond-cache-%s-%d", tc.name, r), keys, 1)
+			if tc.interval > 0 {
+				job.CheckpointInterval, job.Incremental = tc.interval, true
+			}
+			ft, err := p.Throughput(job, warmup, window())
+			if err != nil {
+				b.Fatalf("flink %s: %v", tc.name, err)
+			}
+			res[tc.name].flink = append(res[tc.name].flink, ft.RecordsPerSecond)
+			b.Logf("round %d %s: flink rocksdb %.0f rec/s; load average %.1f", r+1, tc.name, ft.RecordsPerSecond, loadAvg())
 		}
-		ft, err := p.Throughput(job, warmup, window())
-		if err != nil {
-			b.Fatalf("flink %s: %v", tc.name, err)
-		}
-		b.ReportMetric(ft.RecordsPerSecond, "flink-rocksdb-"+tc.name+"-rec/s")
-		b.ReportMetric(tc.ours/ft.RecordsPerSecond, "ratio-"+tc.name)
-		b.Logf("flink rocksdb %s: %.0f rec/s; ckpt/flink = %.2f; load average %.1f", tc.name, ft.RecordsPerSecond, tc.ours/ft.RecordsPerSecond, loadAvg())
 	}
-	b.Logf("load average at the end %.1f", loadAvg())
+	for _, name := range []string{"no-ckpt", "ckpt-1s"} {
+		s := res[name]
+		ours := median(s.ckpt)
+		b.ReportMetric(ours, "ckpt-"+name+"-rec/s")
+		if p == nil {
+			b.Logf("%s: ckpt median %.0f rec/s", name, ours)
+			continue
+		}
+		fl := median(s.flink)
+		b.ReportMetric(fl, "flink-rocksdb-"+name+"-rec/s")
+		b.ReportMetric(ours/fl, "ratio-"+name)
+		b.Logf("%s, medians over %d rounds: ckpt %.0f rec/s, flink rocksdb %.0f rec/s; ckpt/flink = %.2f", name, rounds(), ours, fl, ours/fl)
+	}
+	b.Logf("ckpt, %d keys × %d B vs a %d MiB cache: sync p99 %s; load average %.1f → %.1f",
+		keys, valueBytes, state.DefaultCacheBytes>>20, p99(syncs), load0, loadAvg())
 }
