@@ -18,14 +18,20 @@ import (
 )
 
 func init() {
-	RegisterScreen("savepoints", "savepoints URI", "savepoints under a directory tree: owner, age, size, format; retention preview; dispose", openSavepoints)
+	RegisterScreen("savepoints", "savepoints URI", "savepoints under a directory tree (without URI: the target's savepoint dir): owner, age, size, format; retention preview; dispose", openSavepoints)
 }
 
 func openSavepoints(ctx *Context, args []string) (Screen, error) {
-	if len(args) != 1 {
-		return nil, fmt.Errorf("savepoints takes the directory holding savepoint-… dirs (got %d arguments)", len(args))
+	switch len(args) {
+	case 0:
+		if ctx.Cluster == nil {
+			return nil, fmt.Errorf("savepoints takes the directory holding savepoint-… dirs (no target to ask for its savepoint dir)")
+		}
+		return NewSavepoints(ctx, ""), nil
+	case 1:
+		return NewSavepoints(ctx, args[0]), nil
 	}
-	return NewSavepoints(ctx, args[0]), nil
+	return nil, fmt.Errorf("savepoints takes one directory holding savepoint-… dirs (got %d arguments)", len(args))
 }
 
 // spRow is one savepoint on the screen. An entry stays until its disposal
@@ -118,6 +124,7 @@ func (s *Savepoints) Refresh() tea.Cmd { return s.Init() }
 type savepointsLoadedMsg struct {
 	sid  int
 	task TaskID
+	root string // resolved from the target when none was given
 	sps  []retention.Savepoint
 	warn string
 	err  error
@@ -128,15 +135,38 @@ func (s *Savepoints) Init() tea.Cmd {
 		s.ctx.Tasks.Cancel(s.task)
 	}
 	s.loading, s.err = true, nil
-	id, tctx := s.ctx.Tasks.Start("finding savepoints under "+s.root, 0)
+	where := s.root
+	if where == "" {
+		where = "the target's savepoint dir"
+	}
+	id, tctx := s.ctx.Tasks.Start("finding savepoints under "+where, 0)
 	s.task = id
 	fsys, c, sid, root := s.ctx.FS, s.ctx.Cluster, s.id, s.root
 	// The whole search is one task; a tree of many savepoints needs more
 	// than one storage call's timeout, so each call is bounded by the
 	// backend (HDFS dial/read deadlines) and the task can be cancelled.
 	return func() tea.Msg {
-		m := savepointsLoadedMsg{sid: sid, task: id}
-		m.sps, m.err = retention.Find(tctx, fsys, root, retention.Options{})
+		m := savepointsLoadedMsg{sid: sid, task: id, root: root}
+		if root == "" {
+			// The job screens' keys (job.go): the same two Flink names.
+			cctx, cancel := context.WithTimeout(tctx, 10*time.Second)
+			conf, err := c.Configuration(cctx)
+			cancel()
+			if err != nil {
+				m.err = fmt.Errorf("asking the target for its savepoint dir: %w", err)
+				return m
+			}
+			for _, k := range savepointDirKeys {
+				if v := conf[k]; v != "" && m.root == "" {
+					m.root = v
+				}
+			}
+			if m.root == "" {
+				m.err = fmt.Errorf("the target sets no %s: give the directory (:savepoints URI)", savepointDirKeys[0])
+				return m
+			}
+		}
+		m.sps, m.err = retention.Find(tctx, fsys, m.root, retention.Options{})
 		if m.err == nil && c != nil {
 			jctx, cancel := context.WithTimeout(tctx, 10*time.Second)
 			defer cancel()
@@ -167,6 +197,9 @@ func (s *Savepoints) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		s.loading = false
 		s.ctx.Tasks.Done(msg.task, msg.err)
 		s.err, s.warn, s.loadedAt = msg.err, msg.warn, s.ctx.Now()
+		if s.root == "" {
+			s.root = msg.root
+		}
 		s.setRows(msg.sps)
 		return s, nil
 	case taskDoneMsg:

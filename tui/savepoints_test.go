@@ -197,3 +197,20 @@ func TestSavepointsWithTarget(t *testing.T) {
 		t.Errorf("the fallback is not said:\n%s", f)
 	}
 }
+
+// :savepoints without a directory lists the target's savepoint dir; a
+// target that sets none says which key is missing.
+func TestSavepointsDefaultDirFromTarget(t *testing.T) {
+	a := newJobApp(t, 160, 48, &fakeCluster{}, false, "savepoints")
+	s := a.Top().(*Savepoints)
+	if s.root != fakeSPDir || len(s.rows) != 2 || s.err != nil {
+		t.Fatalf("root %q rows %d err %v", s.root, len(s.rows), s.err)
+	}
+	a = newJobApp(t, 160, 48, &fakeCluster{conf: map[string]string{"parallelism.default": "2"}}, false, "savepoints")
+	if f := frameText(a); !strings.Contains(f, "execution.checkpointing.savepoint-dir") {
+		t.Errorf("no hint at the missing key:\n%s", f)
+	}
+	if _, err := Open(newTestApp(t, testOpts{w: 80, h: 24, fs: storage.NewLocal()}, "browse", t.TempDir()).ctx, "savepoints", nil); err == nil {
+		t.Error("savepoints without a directory or a target opened")
+	}
+}
