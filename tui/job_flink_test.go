@@ -1,0 +1,109 @@
+package tui
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ckpt-dev/ckpt/cluster"
+	"github.com/ckpt-dev/ckpt/cluster/flinkrest"
+	"github.com/ckpt-dev/ckpt/peers"
+)
+
+// Against real Flink (2.x and 1.20): a resume whose snapshot has state for
+// an operator the new job lacks fails with Flink's own "Cannot map
+// checkpoint/savepoint state" text in the job's exceptions, which the job
+// screen recognises (snapshot and operator) and turns into the explicit -n
+// resume (#7); and the savepoint prompt is pre-filled from the cluster's
+// /jobmanager/config under the key that version's operators set — the new
+// execution.checkpointing.savepoint-dir on 2.x, the old
+// state.savepoints.dir on 1.20 (#19).
+func TestJobAgainstRealFlink(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real Flink peer")
+	}
+	for _, tc := range []struct{ version, key string }{
+		{peers.FlinkVersion2, "execution.checkpointing.savepoint-dir"},
+		{peers.FlinkVersion120, "state.savepoints.dir"},
+	} {
+		t.Run(tc.version, func(t *testing.T) {
+			spDir := peers.URI(t.TempDir())
+			p := peers.StartFlink(t, peers.FlinkOptions{Version: tc.version, Config: map[string]string{tc.key: spDir}})
+			run, err := p.Submit(peers.FlinkJob{Name: "refusal"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := run.WaitCheckpoints(1); err != nil {
+				t.Fatal(err)
+			}
+			sp, err := run.TriggerSavepoint("", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := run.Cancel(); err != nil {
+				t.Fatal(err)
+			}
+			// The count operator's uid changed: its state maps to nothing.
+			renamed := peers.DefaultFlinkOperators()
+			renamed[1].UID = "count-per-key-v2"
+			out := p.Resume(sp, false, peers.FlinkJob{Name: "refusal-v2", Operators: renamed})
+			if out.OK {
+				t.Fatalf("resume without -n ran: %+v", out)
+			}
+			c, err := flinkrest.New(p.RESTURL(), flinkrest.Options{Timeout: 30 * time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The refused job is listed FAILED (its JobMaster never started).
+			jobs, err := c.Jobs(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, j := range jobs {
+				if j.Name == "refusal-v2" && j.Status == cluster.JobFailed {
+					out.JobID = j.ID
+				}
+			}
+			if out.JobID == "" {
+				t.Fatalf("no FAILED refusal-v2 among %+v (submit error %v)", jobs, out.Error)
+			}
+			a := newTestApp(t, testOpts{w: 160, h: 48, fs: nil, cluster: c, target: strings.TrimPrefix(p.RESTURL(), "http://"),
+				specDirs: []string{"testdata/specs"}, specs: fakeSpecTarget}, "job", out.JobID)
+			j := a.Top().(*Job)
+			deadline := time.Now().Add(60 * time.Second)
+			for j.refusal == nil && time.Now().Before(deadline) {
+				time.Sleep(500 * time.Millisecond)
+				press(t, a, "ctrl+r")
+			}
+			if j.refusal == nil {
+				t.Fatalf("no restore refusal recognised in the exceptions of %s: %+v\n%s", out.JobID, j.exc, frameText(a))
+			}
+			if normURI(j.refusal.snapshot) != normURI(sp) || !hex32(j.refusal.operatorID) {
+				t.Errorf("refusal %+v, want snapshot %s", j.refusal, sp)
+			}
+			if f := frameText(a); !strings.Contains(f, "✗ restore refused (r: resume with -n, dry run first): operator "+j.refusal.operatorID) {
+				t.Errorf("overview:\n%s", f)
+			}
+			if got := j.defaultSavepointDir(); got != spDir {
+				t.Errorf("savepoint dir from /jobmanager/config: %q, want %q (%s)", got, spDir, tc.key)
+			}
+			press(t, a, "r")
+			if r, ok := a.Top().(*Resume); !ok || normURI(r.snapshot) != normURI(sp) || !strings.Contains(r.note, "explicit -s <snapshot> -n path") {
+				t.Errorf("r after the refusal opened %T %+v", a.Top(), a.Top())
+			}
+		})
+	}
+}
+
+func hex32(s string) bool {
+	if len(s) != 32 {
+		return false
+	}
+	for _, r := range s {
+		if !strings.ContainsRune("0123456789abcdef", r) {
+			return false
+		}
+	}
+	return true
+}
