@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -56,12 +57,26 @@ retired for good, since its state is then "end of time".`,
 			if drain {
 				verb = "Draining"
 			}
+			if !cmd.Flags().Changed("wait") {
+				// A large state's savepoint takes as long as its checkpoints
+				// may: wait up to the job's checkpoint timeout plus a minute.
+				if cc, err := c.CheckpointConfig(cmd.Context(), id); err == nil && cc.Timeout+time.Minute > wait {
+					wait = cc.Timeout + time.Minute
+				}
+			}
 			fmt.Fprintf(out, "%s job \"%s\" with a %s savepoint.\n", verb, id, format)
 			t, err := c.StopWithSavepoint(cmd.Context(), id, cluster.StopRequest{TargetDir: dir, Drain: drain, Format: format})
 			if err != nil {
 				return fmt.Errorf("could not stop with a savepoint job \"%s\": %w", id, err)
 			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "Waiting up to %v for trigger %s.\n", wait, t.ID)
 			op, err := waitOp(cmd.Context(), c, t, wait)
+			var f *cluster.Failure
+			if err != nil && errors.As(err, &f) && f.SavepointLocation() != "" {
+				// The savepoint is complete; the job failed after it.
+				fmt.Fprintf(out, "Savepoint completed, but the job failed while stopping. Path: %s\n", f.SavepointLocation())
+				return fmt.Errorf("job \"%s\" failed while stopping, after its savepoint %s completed (resume from it): %w", id, f.SavepointLocation(), err)
+			}
 			if err != nil {
 				return fmt.Errorf("could not stop with a savepoint job \"%s\": %w", id, err)
 			}
@@ -74,7 +89,7 @@ retired for good, since its state is then "end of time".`,
 	f.Lookup("savepointPath").NoOptDefVal = ""
 	f.BoolVarP(&drain, "drain", "d", false, "emit MAX_WATERMARK before stopping (fires all event-time timers)")
 	f.StringVar(&typ, "type", "canonical", "savepoint format: canonical or native (Flink's -type)")
-	f.DurationVar(&wait, "wait", 10*time.Minute, "how long to wait for the savepoint")
+	f.DurationVar(&wait, "wait", 10*time.Minute, "how long to wait for the savepoint (default: 10m, or the job's checkpoint timeout plus a minute when longer)")
 	tf = addTargetFlags(cmd)
 	return cmd
 }

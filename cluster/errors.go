@@ -3,6 +3,7 @@ package cluster
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -111,6 +112,27 @@ func (f *Failure) Error() string {
 		return c[0]
 	}
 	return c[0] + " (caused by " + c[len(c)-1] + ")"
+}
+
+// savepointCreatedRE is Flink's StopWithSavepointStoppingException: the
+// savepoint completed, then the job failed while stopping.
+var savepointCreatedRE = regexp.MustCompile(`A savepoint has been created at: (\S+), but the corresponding job`)
+
+// SavepointLocation is the savepoint a failed stop-with-savepoint still
+// wrote — complete and consistent, only its transactions may be
+// uncommitted — found in the failure's text ("" when there is none). Flink
+// reports it only there; a tool that treats the stop as failed would lose
+// a valid savepoint.
+func (f *Failure) SavepointLocation() string {
+	if f == nil {
+		return ""
+	}
+	for _, s := range []string{f.StackTrace, f.Class} {
+		if m := savepointCreatedRE.FindStringSubmatch(s); m != nil {
+			return m[1]
+		}
+	}
+	return ""
 }
 
 // IsJobID reports whether s is a job ID: 32 hexadecimal digits.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -73,23 +72,9 @@ func waitOp(c cluster.Cluster, o inflightOp, jobID string) tea.Cmd {
 	}
 }
 
-// savepointCreatedRE is Flink's StopWithSavepointStoppingException: the
-// savepoint completed, then the job failed while stopping.
-var savepointCreatedRE = regexp.MustCompile(`A savepoint has been created at: (\S+), but the corresponding job`)
-
 // savepointInFailure is the savepoint a failed stop-with-savepoint still
 // wrote, from its failure cause ("" when there is none).
-func savepointInFailure(f *cluster.Failure) string {
-	if f == nil {
-		return ""
-	}
-	for _, s := range []string{f.StackTrace, f.Class} {
-		if m := savepointCreatedRE.FindStringSubmatch(s); m != nil {
-			return m[1]
-		}
-	}
-	return ""
-}
+func savepointInFailure(f *cluster.Failure) string { return f.SavepointLocation() }
 
 // abandon stops waiting for the newest action in flight. Flink cannot
 // cancel a savepoint once triggered (it completes or expires at the
