@@ -29,10 +29,16 @@ type LeakReport struct {
 	Orphans     *OrphanReport   `json:"orphans"`
 	Checkpoints []CheckpointDir `json:"checkpoints"`
 	// StaleDirs/StaleBytes add up the left-behind and stale chk-N dirs.
-	StaleDirs  int              `json:"stale_dirs"`
-	StaleBytes int64            `json:"stale_bytes"`
-	Restored   []RestoredFolder `json:"restored"`
-	Warnings   []string         `json:"warnings"`
+	StaleDirs  int   `json:"stale_dirs"`
+	StaleBytes int64 `json:"stale_bytes"`
+	// DiskBytes is the whole job directory on storage; NeededBytes what
+	// its retained checkpoints need of it (their chk-N dirs and the shared
+	// files they reference). The difference is what leaked — or is being
+	// written right now (in-progress chk-N, taskowned/).
+	DiskBytes   int64            `json:"disk_bytes"`
+	NeededBytes int64            `json:"needed_bytes"`
+	Restored    []RestoredFolder `json:"restored"`
+	Warnings    []string         `json:"warnings"`
 }
 
 // CheckpointDir is one chk-N of the job with its state and size on disk.
@@ -118,13 +124,23 @@ func FindLeaks(ctx context.Context, fsys storage.FS, jobDir string, opts LeakOpt
 		if u, err := storage.Summarize(ctx, fsys, c.URI); err == nil {
 			cd.Bytes = u.Bytes
 		}
-		if cd.State == ChkStale || cd.State == ChkBeyond {
+		switch cd.State {
+		case ChkStale, ChkBeyond:
 			r.StaleDirs++
 			r.StaleBytes += max(cd.Bytes, 0)
+		case ChkLatest, ChkRetained:
+			r.NeededBytes += max(cd.Bytes, 0)
 		}
 		r.Checkpoints = append(r.Checkpoints, cd)
 	}
 	sort.Slice(r.Checkpoints, func(i, j int) bool { return r.Checkpoints[i].ID < r.Checkpoints[j].ID })
+	r.NeededBytes += orph.ReferencedBytes
+	if u, err := storage.Summarize(ctx, fsys, jobDir); err == nil {
+		r.DiskBytes = u.Bytes
+	} else {
+		r.DiskBytes = -1
+		r.Warnings = append(r.Warnings, "size of the job dir unknown: "+err.Error())
+	}
 	if err := r.findRestored(ctx, fsys, cks, opts.RestoredFrom); err != nil {
 		return nil, err
 	}

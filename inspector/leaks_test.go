@@ -67,6 +67,17 @@ func TestFindLeaks(t *testing.T) {
 	if r.StaleDirs != 2 || r.StaleBytes < 30 {
 		t.Errorf("stale %d dirs, %d bytes", r.StaleDirs, r.StaleBytes)
 	}
+	// Needed: chk-6 (latest) and the shared files retained checkpoints
+	// reference in this job dir (a, b); chk-5 is beyond num-retained 1.
+	var chk6 int64
+	for _, c := range r.Checkpoints {
+		if c.ID == 6 {
+			chk6 = c.Bytes
+		}
+	}
+	if r.NeededBytes != chk6+300 || r.DiskBytes < r.NeededBytes+50+30 {
+		t.Errorf("disk %d needed %d (chk-6 %d)", r.DiskBytes, r.NeededBytes, chk6)
+	}
 	if r.Orphans.OrphanFiles != 1 || r.Orphans.OrphanBytes != 50 {
 		t.Errorf("orphans %d (%d bytes)", r.Orphans.OrphanFiles, r.Orphans.OrphanBytes)
 	}

@@ -249,9 +249,11 @@ func (s *Leaks) View() string {
 		return th.Muted.Render(" " + s.ctx.Spinner() + " reading the retained checkpoints of " + text.Sanitize(s.uri) + " …")
 	}
 	r, o := s.rep, s.rep.Orphans
-	l1 := fmt.Sprintf(" shared/: %s files %s · referenced %s (%s) · orphaned %s (%s) · stale chk dirs %d (%s)",
-		text.Count(int(o.SharedFiles)), text.Bytes(o.SharedBytes), text.Count(int(o.ReferencedFiles)), text.Bytes(o.ReferencedBytes),
-		text.Count(int(o.OrphanFiles)), text.Bytes(o.OrphanBytes), r.StaleDirs, text.Bytes(r.StaleBytes))
+	// On disk vs what the retained checkpoints need first (pain #10), then
+	// where the difference is.
+	l1 := fmt.Sprintf(" on disk %s · retained checkpoints need %s · orphaned %s (%s) · stale chk dirs %d (%s) · shared/ %s files %s",
+		text.Bytes(r.DiskBytes), text.Bytes(r.NeededBytes), text.Count(int(o.OrphanFiles)), text.Bytes(o.OrphanBytes),
+		r.StaleDirs, text.Bytes(r.StaleBytes), text.Count(int(o.SharedFiles)), text.Bytes(o.SharedBytes))
 	l2 := " checkpoints read: " + idList(o.Checkpoints)
 	if s.source != "" {
 		l2 += " · from the cluster: " + s.source
