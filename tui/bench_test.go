@@ -249,7 +249,8 @@ func bigJob(b *testing.B, vertices, history int) (*App, *Job) {
 		id := fmt.Sprintf("%032x", i+1)
 		job.Vertices = append(job.Vertices, cluster.Vertex{ID: id, Name: fmt.Sprintf("operator-%04d -> map -> filter", i), Parallelism: 4,
 			Status: cluster.TaskRunning, Tasks: map[string]int{cluster.TaskRunning: 4},
-			Metrics: cluster.VertexMetrics{ReadRecords: int64(i) * 1000, WriteRecords: int64(i) * 990, ReadRecordsComplete: true, WriteRecordsComplete: true}})
+			Metrics:   cluster.VertexMetrics{ReadRecords: int64(i) * 1000, WriteRecords: int64(i) * 990, ReadRecordsComplete: true, WriteRecordsComplete: true},
+			Operators: []cluster.Operator{{ID: id, UID: fmt.Sprintf("operator-%04d", i), Name: fmt.Sprintf("operator-%04d", i)}, {ID: fmt.Sprintf("%032x", 100000+i), Name: "map"}}})
 		inflight.Tasks[id] = cluster.TaskCheckpoint{NumSubtasks: 4, NumAcked: i % 5}
 		if i%5 < 4 && len(pending) < maxPendingVertices {
 			vc := &cluster.VertexCheckpoint{}

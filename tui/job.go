@@ -64,6 +64,7 @@ type Job struct {
 	conf     map[string]string // the cluster's configuration (read once)
 	exc      *cluster.Exceptions
 	refusal  *restoreRefusal                      // a restore the job failed: no operator for some state
+	withOps  bool                                 // the target reports the vertices' operators (ckpt_operators)
 	inflight *cluster.Checkpoint                  // the newest in-progress checkpoint, per vertex
 	pending  map[string]*cluster.VertexCheckpoint // its unfinished vertices, subtask by subtask
 	err      error                                // the last poll's failure (shown in place; polling goes on)
@@ -398,6 +399,7 @@ func (s *Job) onPoll(m jobPolledMsg) tea.Cmd {
 	s.polled = s.ctx.Now()
 	s.job, s.stats, s.exc = m.job, m.stats, m.exc
 	s.refusal = findRestoreRefusal(m.exc)
+	s.withOps = reportsOperators(m.job)
 	s.inflight, s.pending = m.inflight, m.pending
 	if m.cfg != nil {
 		s.cfg = m.cfg

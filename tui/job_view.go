@@ -118,11 +118,15 @@ func (s *Job) vertexCols() []col {
 
 // hasOperators: the target reports the vertices' chains (Flink does not),
 // and the screen is wide enough for a second name column.
-func (s *Job) hasOperators() bool {
-	if s.job == nil || s.w < 100 {
+func (s *Job) hasOperators() bool { return s.withOps && s.w >= 100 }
+
+// reportsOperators: some vertex of the job comes with its chain (computed
+// once per poll, not per drawn row).
+func reportsOperators(j *cluster.Job) bool {
+	if j == nil {
 		return false
 	}
-	for _, v := range s.job.Vertices {
+	for _, v := range j.Vertices {
 		if len(v.Operators) > 0 {
 			return true
 		}
