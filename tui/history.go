@@ -101,29 +101,37 @@ func historyFile(dir, target, jobID string) string {
 // readHistory reads a history file, newest entries kept; a missing file is
 // an empty history, a malformed line an error naming file and line.
 func readHistory(path string) ([]cluster.Checkpoint, error) {
+	cs, _, err := readHistoryLines(path)
+	return cs, err
+}
+
+// readHistoryLines is readHistory with the number of lines read.
+func readHistoryLines(path string) ([]cluster.Checkpoint, int, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return nil, 0, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer f.Close()
 	byID := map[int64]cluster.Checkpoint{}
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for n := 1; sc.Scan(); n++ {
+	n := 0
+	for sc.Scan() {
+		n++
 		if strings.TrimSpace(sc.Text()) == "" {
 			continue
 		}
 		var r historyRecord
 		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			return nil, fmt.Errorf("%s:%d: %v", path, n, err)
+			return nil, n, fmt.Errorf("%s:%d: %v", path, n, err)
 		}
 		byID[r.ID] = r.checkpoint() // a later line wins
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, n, fmt.Errorf("%s: %w", path, err)
 	}
 	out := make([]cluster.Checkpoint, 0, len(byID))
 	for _, c := range byID {
@@ -133,7 +141,20 @@ func readHistory(path string) ([]cluster.Checkpoint, error) {
 	if len(out) > maxRemembered {
 		out = out[:maxRemembered]
 	}
-	return out, nil
+	return out, n, nil
+}
+
+// compactHistory rewrites the file with just cs (oldest first), through a
+// temporary file renamed over it, so a crash leaves the old file whole.
+func compactHistory(path string, cs []cluster.Checkpoint) error {
+	tmp := path + ".tmp"
+	os.Remove(tmp)
+	sorted := append([]cluster.Checkpoint(nil), cs...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].ID < sorted[j].ID })
+	if err := appendHistory(tmp, sorted); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }
 
 // appendHistory appends records to the history file (creating it).
@@ -201,7 +222,12 @@ func (s *Job) loadHistory() tea.Cmd {
 		return nil
 	}
 	return func() tea.Msg {
-		recs, err := readHistory(p)
+		recs, lines, err := readHistoryLines(p)
+		if err == nil && lines > 2*maxRemembered {
+			// A job checkpointing every second adds 86,400 lines a day:
+			// keep the file to what is read back.
+			err = compactHistory(p, recs)
+		}
 		return historyLoadedMsg{sid: sid, recs: recs, err: err}
 	}
 }

@@ -123,3 +123,26 @@ func TestReadHistoryErrors(t *testing.T) {
 		t.Errorf("missing file: %v %v", cs, err)
 	}
 }
+
+// A long history file is compacted to the newest entries read back.
+func TestHistoryCompaction(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "j.jsonl")
+	var cs []cluster.Checkpoint
+	for i := int64(1); i <= 2*maxRemembered+5; i++ {
+		cs = append(cs, cluster.Checkpoint{ID: i, Status: cluster.CheckpointCompleted})
+	}
+	if err := appendHistory(p, cs); err != nil {
+		t.Fatal(err)
+	}
+	recs, lines, err := readHistoryLines(p)
+	if err != nil || lines != 2*maxRemembered+5 || len(recs) != maxRemembered || recs[0].ID != int64(2*maxRemembered+5) {
+		t.Fatalf("read %d lines, %d records (newest %+v): %v", lines, len(recs), recs[:1], err)
+	}
+	if err := compactHistory(p, recs); err != nil {
+		t.Fatal(err)
+	}
+	again, lines, err := readHistoryLines(p)
+	if err != nil || lines != maxRemembered || len(again) != maxRemembered || again[0].ID != recs[0].ID || again[len(again)-1].ID != recs[len(recs)-1].ID {
+		t.Errorf("after compaction: %d lines, %d records: %v", lines, len(again), err)
+	}
+}
