@@ -28,6 +28,7 @@ import (
 	"github.com/ckpt-dev/ckpt/engine/config"
 	"github.com/ckpt-dev/ckpt/engine/event"
 	"github.com/ckpt-dev/ckpt/engine/spec"
+	"github.com/ckpt-dev/ckpt/retention"
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
 )
@@ -653,31 +654,20 @@ func (c *Cluster) DisposeSavepoint(ctx context.Context, p string) (cluster.Trigg
 	return cluster.Trigger{Kind: cluster.DisposalTrigger, ID: id}, nil
 }
 
+// dispose deletes the savepoint at p once retention.Check (the one safety
+// check the CLI and the TUI use too) says it is a complete savepoint and not
+// a checkpoint, whose shared files other checkpoints may reference.
 func (c *Cluster) dispose(ctx context.Context, p string) error {
-	loc, err := snapshot.Locate(ctx, c.fs, p)
+	sp, err := retention.Check(ctx, c.fs, p)
 	if err != nil {
 		return err
-	}
-	m, err := snapshot.Read(ctx, c.fs, loc.MetadataURI)
-	if err != nil {
-		return err
-	}
-	dir := loc.ExclusiveDir
-	name := path.Base(strings.TrimRight(dir, "/"))
-	props, ok, _ := m.Properties()
-	isSavepoint := snapshot.IsSavepointDirName(name) || (ok && props.Kind == snapshot.KindSavepoint)
-	if _, chk := snapshot.ParseCheckpointDirName(name); chk || (ok && props.Kind != snapshot.KindSavepoint) {
-		isSavepoint = false
-	}
-	if !isSavepoint {
-		return fmt.Errorf("%s is a checkpoint, not a savepoint: its shared files may be referenced by other checkpoints, so ckpt does not dispose it", dir)
 	}
 	// _metadata first: a disposal cut short must not leave a savepoint
 	// that looks complete but misses files.
-	if err := c.fs.RemoveAll(ctx, loc.MetadataURI); err != nil {
+	if err := c.fs.RemoveAll(ctx, storage.Join(sp.URI, snapshot.MetadataFileName)); err != nil {
 		return err
 	}
-	return c.fs.RemoveAll(ctx, dir)
+	return c.fs.RemoveAll(ctx, sp.URI)
 }
 
 // Poll implements cluster.Cluster.

@@ -332,7 +332,7 @@ func TestDispose(t *testing.T) {
 	}{
 		{"savepoint dir", sp1, sp1, "", ""},
 		{"savepoint _metadata", sp2meta, filepath.Dir(sp2meta), "", ""},
-		{"checkpoint", chk, "", "is a checkpoint, not a savepoint", chk},
+		{"checkpoint", chk, "", "is a checkpoint (chk-N), not a savepoint", chk},
 		{"not a snapshot", plain, "", "no _metadata", plain},
 		{"corrupt", corrupt, "", "_metadata", corrupt},
 		{"missing", filepath.Join(root, "nope"), "", "nope", ""},
