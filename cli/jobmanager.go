@@ -35,7 +35,7 @@ type targetFlags struct {
 func addTargetFlags(cmd *cobra.Command) *targetFlags {
 	f := &targetFlags{}
 	cmd.Flags().StringVarP(&f.jobmanager, "jobmanager", "m", "",
-		"REST endpoint of the JobManager or `ckpt serve`: host:port or http(s)://host:port (default $"+JobManagerEnv+", else "+DefaultJobManager+")")
+		"REST endpoint of the JobManager or ckpt serve: `host:port` or http(s)://host:port (default $"+JobManagerEnv+", else "+DefaultJobManager+")")
 	cmd.Flags().DurationVar(&f.timeout, "rest-timeout", flinkrest.DefaultTimeout, "bound on each REST call")
 	return f
 }
