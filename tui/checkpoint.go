@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -24,22 +25,17 @@ func init() {
 // history row); it keeps polling while the checkpoint is in progress.
 // Enter opens a vertex subtask by subtask.
 type CheckpointScreen struct {
-	ctx     *Context
-	id      int
-	jobID   string
-	cpID    int64
-	job     *cluster.Job // for vertex names and order (may be nil)
-	cp      *cluster.Checkpoint
-	vids    []string
-	err     error
-	polled  time.Time
-	list    list.Model
-	w, h    int
-	task    TaskID
-	polling bool
-	closed  bool
-	gen     int
-	open    *Action
+	ctx   *Context
+	id    int
+	jobID string
+	cpID  int64
+	job   *cluster.Job // for vertex names and order (may be nil)
+	cp    *cluster.Checkpoint
+	vids  []string
+	poller
+	list list.Model
+	w, h int
+	open *Action
 }
 
 func newCheckpointScreen(ctx *Context, jobID string, cpID int64, job *cluster.Job) *CheckpointScreen {
@@ -55,7 +51,7 @@ func (s *CheckpointScreen) Location() string {
 }
 func (s *CheckpointScreen) Keys() Keymap     { return append(Keymap{s.open}, listKeymap(s.list.Keys)...) }
 func (s *CheckpointScreen) SetSize(w, h int) { s.w, s.h = w, h; s.list.SetHeight(max(h-4, 1)) }
-func (s *CheckpointScreen) Close()           { s.closed = true; s.ctx.Tasks.Cancel(s.task) }
+func (s *CheckpointScreen) Close()           { s.stopPolling(s.ctx) }
 func (s *CheckpointScreen) CopyText() string {
 	if s.cp != nil && s.cp.ExternalPath != "" {
 		return s.cp.ExternalPath
@@ -66,53 +62,28 @@ func (s *CheckpointScreen) Status() string {
 	return fmt.Sprintf("%d vertices · %s", len(s.vids), dataAge(s.ctx, s.polled, s.err))
 }
 
-type checkpointPolledMsg struct {
-	sid, gen int
-	task     TaskID
-	cp       *cluster.Checkpoint
-	err      error
-}
-
 func (s *CheckpointScreen) Init() tea.Cmd { return s.poll() }
 func (s *CheckpointScreen) Refresh() tea.Cmd {
-	s.gen++
-	s.polling = false
-	s.ctx.Tasks.Cancel(s.task)
+	s.restart(s.ctx)
 	return s.poll()
 }
 
 func (s *CheckpointScreen) poll() tea.Cmd {
-	if s.polling || s.closed {
-		return nil
-	}
-	s.polling = true
-	id, tctx := s.ctx.Tasks.StartQuiet(fmt.Sprintf("reading checkpoint %d", s.cpID), 0)
-	s.task = id
-	c, sid, gen, timeout, jobID, cpID := s.ctx.Cluster, s.id, s.gen, s.ctx.Timeout, s.jobID, s.cpID
-	return func() tea.Msg {
-		cctx, cancel := withTimeout(tctx, timeout)
-		defer cancel()
-		cp, err := c.CheckpointDetail(cctx, jobID, cpID)
-		return checkpointPolledMsg{sid: sid, gen: gen, task: id, cp: cp, err: err}
-	}
+	c, jobID, cpID := s.ctx.Cluster, s.jobID, s.cpID
+	return startPoll(s.ctx, &s.poller, s.id, fmt.Sprintf("reading checkpoint %d", cpID), func(ctx context.Context) (*cluster.Checkpoint, error) {
+		return c.CheckpointDetail(ctx, jobID, cpID)
+	})
 }
 
 func (s *CheckpointScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	switch msg := msg.(type) {
-	case checkpointPolledMsg:
-		if msg.sid != s.id {
+	case polledMsg[*cluster.Checkpoint]:
+		if !accept(s.ctx, &s.poller, s.id, msg) {
 			return s, nil
 		}
-		s.ctx.Tasks.Done(msg.task, nil)
-		if msg.gen != s.gen {
-			return s, nil
-		}
-		s.polling = false
-		s.err = msg.err
 		if msg.err == nil {
-			s.polled = s.ctx.Now()
-			s.cp = msg.cp
-			s.vids = orderedVertices(s.job, msg.cp.Tasks)
+			s.cp = msg.v
+			s.vids = orderedVertices(s.job, msg.v.Tasks)
 			s.list.SetLen(len(s.vids))
 		}
 		// Only an in-progress checkpoint changes; a finished one is read
@@ -258,14 +229,9 @@ type SubtasksScreen struct {
 	vertexID string
 	name     string
 	vc       *cluster.VertexCheckpoint
-	err      error
-	polled   time.Time
-	list     list.Model
-	w, h     int
-	task     TaskID
-	polling  bool
-	closed   bool
-	gen      int
+	poller
+	list list.Model
+	w, h int
 }
 
 func newSubtasksScreen(ctx *Context, jobID string, cpID int64, vertexID, name string) *SubtasksScreen {
@@ -278,7 +244,7 @@ func (s *SubtasksScreen) Location() string {
 }
 func (s *SubtasksScreen) Keys() Keymap     { return listKeymap(s.list.Keys) }
 func (s *SubtasksScreen) SetSize(w, h int) { s.w, s.h = w, h; s.list.SetHeight(max(h-5, 1)) }
-func (s *SubtasksScreen) Close()           { s.closed = true; s.ctx.Tasks.Cancel(s.task) }
+func (s *SubtasksScreen) Close()           { s.stopPolling(s.ctx) }
 func (s *SubtasksScreen) CopyText() string { return s.vertexID }
 func (s *SubtasksScreen) Status() string {
 	n := 0
@@ -288,54 +254,28 @@ func (s *SubtasksScreen) Status() string {
 	return fmt.Sprintf("%d subtasks · %s", n, dataAge(s.ctx, s.polled, s.err))
 }
 
-type subtasksPolledMsg struct {
-	sid, gen int
-	task     TaskID
-	vc       *cluster.VertexCheckpoint
-	err      error
-}
-
 func (s *SubtasksScreen) Init() tea.Cmd { return s.poll() }
 func (s *SubtasksScreen) Refresh() tea.Cmd {
-	s.gen++
-	s.polling = false
-	s.ctx.Tasks.Cancel(s.task)
+	s.restart(s.ctx)
 	return s.poll()
 }
 
 func (s *SubtasksScreen) poll() tea.Cmd {
-	if s.polling || s.closed {
-		return nil
-	}
-	s.polling = true
-	id, tctx := s.ctx.Tasks.StartQuiet(fmt.Sprintf("reading checkpoint %d subtasks", s.cpID), 0)
-	s.task = id
-	c, sid, gen, timeout := s.ctx.Cluster, s.id, s.gen, s.ctx.Timeout
-	jobID, cpID, vid := s.jobID, s.cpID, s.vertexID
-	return func() tea.Msg {
-		cctx, cancel := withTimeout(tctx, timeout)
-		defer cancel()
-		vc, err := c.CheckpointSubtasks(cctx, jobID, cpID, vid)
-		return subtasksPolledMsg{sid: sid, gen: gen, task: id, vc: vc, err: err}
-	}
+	c, jobID, cpID, vid := s.ctx.Cluster, s.jobID, s.cpID, s.vertexID
+	return startPoll(s.ctx, &s.poller, s.id, fmt.Sprintf("reading checkpoint %d subtasks", cpID), func(ctx context.Context) (*cluster.VertexCheckpoint, error) {
+		return c.CheckpointSubtasks(ctx, jobID, cpID, vid)
+	})
 }
 
 func (s *SubtasksScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	switch msg := msg.(type) {
-	case subtasksPolledMsg:
-		if msg.sid != s.id {
+	case polledMsg[*cluster.VertexCheckpoint]:
+		if !accept(s.ctx, &s.poller, s.id, msg) {
 			return s, nil
 		}
-		s.ctx.Tasks.Done(msg.task, nil)
-		if msg.gen != s.gen {
-			return s, nil
-		}
-		s.polling = false
-		s.err = msg.err
 		if msg.err == nil {
-			s.polled = s.ctx.Now()
-			s.vc = msg.vc
-			s.list.SetLen(len(msg.vc.Subtasks))
+			s.vc = msg.v
+			s.list.SetLen(len(msg.v.Subtasks))
 		}
 		if (s.vc == nil && !errors.Is(msg.err, cluster.ErrNotFound)) || (s.vc != nil && s.vc.Status == cluster.CheckpointInProgress) {
 			return s, s.ctx.schedulePoll(s.id, s.gen)

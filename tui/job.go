@@ -67,12 +67,7 @@ type Job struct {
 	withOps  bool                                 // the target reports the vertices' operators (ckpt_operators)
 	inflight *cluster.Checkpoint                  // the newest in-progress checkpoint, per vertex
 	pending  map[string]*cluster.VertexCheckpoint // its unfinished vertices, subtask by subtask
-	err      error                                // the last poll's failure (shown in place; polling goes on)
-	polled   time.Time
-	polling  bool
-	task     TaskID
-	gen      int
-	closed   bool
+	poller
 	// trend keeps every completed checkpoint seen (the history holds 10).
 	trend []trendPoint
 	// hist is the history pane: the target's history and what ckpt
@@ -210,22 +205,19 @@ func (s *Job) vertexRows(body int) int {
 }
 
 func (s *Job) Close() {
-	s.closed = true
-	s.ctx.Tasks.Cancel(s.task, s.snapTask)
+	s.stopPolling(s.ctx)
+	s.ctx.Tasks.Cancel(s.snapTask)
 }
 
 func (s *Job) Init() tea.Cmd { return tea.Batch(s.poll(), s.loadHistory()) }
 
 func (s *Job) Refresh() tea.Cmd {
-	s.gen++
-	s.polling = false
-	s.ctx.Tasks.Cancel(s.task)
+	s.restart(s.ctx)
 	return tea.Batch(s.poll(), s.listSnapshots())
 }
 
+// jobPolledMsg is what one poll of the job brings.
 type jobPolledMsg struct {
-	sid, gen int
-	task     TaskID
 	job      *cluster.Job
 	stats    *cluster.CheckpointStats
 	cfg      *cluster.CheckpointConfig
@@ -244,22 +236,15 @@ const maxPendingVertices = 8
 // in-progress checkpoint, which subtasks have not acknowledged — the cheap
 // endpoints Flink's UI polls too — in one quiet task.
 func (s *Job) poll() tea.Cmd {
-	if s.polling || s.closed {
-		return nil
-	}
-	s.polling = true
-	id, tctx := s.ctx.Tasks.StartQuiet("polling job "+shortID(s.jobID), 0)
-	s.task = id
-	c, sid, gen, timeout, jobID := s.ctx.Cluster, s.id, s.gen, s.ctx.Timeout, s.jobID
+	c, jobID := s.ctx.Cluster, s.jobID
 	needCfg, needConf := s.cfg == nil && !s.cfgOff, s.conf == nil
-	return func() tea.Msg {
-		cctx, cancel := withTimeout(tctx, timeout)
-		defer cancel()
-		return pollJob(cctx, c, jobID, needCfg, needConf, jobPolledMsg{sid: sid, gen: gen, task: id})
-	}
+	return startPoll(s.ctx, &s.poller, s.id, "polling job "+shortID(jobID), func(ctx context.Context) (jobPolledMsg, error) {
+		m := pollJob(ctx, c, jobID, needCfg, needConf)
+		return m, m.err
+	})
 }
 
-func pollJob(ctx context.Context, c cluster.Cluster, jobID string, needCfg, needConf bool, m jobPolledMsg) jobPolledMsg {
+func pollJob(ctx context.Context, c cluster.Cluster, jobID string, needCfg, needConf bool) (m jobPolledMsg) {
 	if m.job, m.err = c.Job(ctx, jobID); m.err != nil {
 		return m
 	}
@@ -323,16 +308,11 @@ func newestInProgress(st *cluster.CheckpointStats) *cluster.Checkpoint {
 
 func (s *Job) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	switch msg := msg.(type) {
-	case jobPolledMsg:
-		if msg.sid != s.id {
+	case polledMsg[jobPolledMsg]:
+		if !accept(s.ctx, &s.poller, s.id, msg) {
 			return s, nil
 		}
-		s.ctx.Tasks.Done(msg.task, nil)
-		if msg.gen != s.gen {
-			return s, nil
-		}
-		s.polling = false
-		return s, tea.Batch(s.onPoll(msg), s.ctx.schedulePoll(s.id, s.gen))
+		return s, tea.Batch(s.onPoll(msg.v), s.ctx.schedulePoll(s.id, s.gen))
 	case pollTickMsg:
 		if msg.sid == s.id && msg.gen == s.gen {
 			return s, s.poll()
@@ -353,9 +333,7 @@ func (s *Job) Update(msg tea.Msg) (Screen, tea.Cmd) {
 			if o.task == msg.task {
 				s.ops = append(s.ops[:i], s.ops[i+1:]...)
 				// A finished action changes what the target reports: look now.
-				s.gen++
-				s.polling = false
-				s.ctx.Tasks.Cancel(s.task)
+				s.restart(s.ctx)
 				return s, tea.Batch(s.poll(), s.listSnapshots())
 			}
 		}

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -41,13 +42,8 @@ type Jobs struct {
 
 	jobs     []cluster.JobSummary
 	overview *cluster.Overview
-	err      error
-	polled   time.Time
-	task     TaskID
-	polling  bool
-	gen      int
-	closed   bool
-	filter   string
+	poller
+	filter string
 
 	confirm *cluster.JobSummary // cancel awaiting "y"
 }
@@ -83,17 +79,12 @@ func (s *Jobs) SetSize(w, h int) {
 	s.list.SetHeight(max(h-3, 1))
 }
 
-func (s *Jobs) Close() {
-	s.closed = true
-	s.ctx.Tasks.Cancel(s.task)
-}
+func (s *Jobs) Close() { s.stopPolling(s.ctx) }
 
-type jobsPolledMsg struct {
-	sid, gen int
-	task     TaskID
+// jobsAnswer is what one poll of the job list brings.
+type jobsAnswer struct {
 	jobs     []cluster.JobSummary
 	overview *cluster.Overview
-	err      error
 }
 
 type pollTickMsg struct{ sid, gen int }
@@ -101,32 +92,22 @@ type pollTickMsg struct{ sid, gen int }
 func (s *Jobs) Init() tea.Cmd { return s.poll() }
 
 func (s *Jobs) Refresh() tea.Cmd {
-	s.gen++
-	s.polling = false
-	s.ctx.Tasks.Cancel(s.task)
+	s.restart(s.ctx)
 	return s.poll()
 }
 
 // poll asks the target for its jobs in a quiet task (the status bar shows
 // it only when the target is slow).
 func (s *Jobs) poll() tea.Cmd {
-	if s.polling || s.closed {
-		return nil
-	}
-	s.polling = true
-	id, tctx := s.ctx.Tasks.StartQuiet("polling "+s.ctx.TargetName, 0)
-	s.task = id
-	c, sid, gen, timeout := s.ctx.Cluster, s.id, s.gen, s.ctx.Timeout
-	return func() tea.Msg {
-		cctx, cancel := withTimeout(tctx, timeout)
-		defer cancel()
-		m := jobsPolledMsg{sid: sid, gen: gen, task: id}
-		m.jobs, m.err = c.Jobs(cctx)
-		if m.err == nil {
-			m.overview, _ = c.Overview(cctx)
+	c := s.ctx.Cluster
+	return startPoll(s.ctx, &s.poller, s.id, "polling "+s.ctx.TargetName, func(ctx context.Context) (jobsAnswer, error) {
+		var a jobsAnswer
+		var err error
+		if a.jobs, err = c.Jobs(ctx); err == nil {
+			a.overview, _ = c.Overview(ctx)
 		}
-		return m
-	}
+		return a, err
+	})
 }
 
 // schedulePoll asks for the next poll of screen sid after the polling
@@ -140,23 +121,16 @@ func (c *Context) schedulePoll(sid, gen int) tea.Cmd {
 
 func (s *Jobs) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	switch msg := msg.(type) {
-	case jobsPolledMsg:
-		if msg.sid != s.id {
-			return s, nil
-		}
+	case polledMsg[jobsAnswer]:
 		// A poll's failure stays on the screen (and is retried), not in
 		// the status bar's error slot: esc keeps meaning "back".
-		s.ctx.Tasks.Done(msg.task, nil)
-		if msg.gen != s.gen {
+		if !accept(s.ctx, &s.poller, s.id, msg) {
 			return s, nil
 		}
-		s.polling = false
-		s.err = msg.err
 		if msg.err == nil {
-			s.polled = s.ctx.Now()
-			s.setJobs(msg.jobs)
-			if msg.overview != nil {
-				s.overview = msg.overview
+			s.setJobs(msg.v.jobs)
+			if msg.v.overview != nil {
+				s.overview = msg.v.overview
 			}
 		}
 		return s, s.ctx.schedulePoll(s.id, s.gen)
