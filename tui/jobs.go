@@ -418,14 +418,12 @@ func (s *Jobs) View() string {
 // Launch picks a job spec (from ctx.SpecDirs, or a path typed in) and
 // submits it to the target, then follows the new job.
 type Launch struct {
-	ctx    *Context
-	id     int
-	list   list.Model
-	specs  []string
+	ctx *Context
+	id  int
+	pathChooser
 	err    error
 	loaded bool
 	w, h   int
-	prompt *form
 	task   TaskID
 	busy   bool
 	// pick, when set, returns the chosen spec instead of launching (the
@@ -434,7 +432,9 @@ type Launch struct {
 }
 
 func newLaunch(ctx *Context) *Launch {
-	return &Launch{ctx: ctx, id: newScreenID(), list: list.New()}
+	return &Launch{ctx: ctx, id: newScreenID(), pathChooser: newPathChooser(func() *form {
+		return newForm("job spec", "enter uses this file").text("path", "", "path/to/job.yaml")
+	})}
 }
 
 type specsListedMsg struct {
@@ -488,14 +488,12 @@ func (s *Launch) Init() tea.Cmd {
 	}
 }
 
-func (s *Launch) rows() int { return len(s.specs) + 1 } // + "another path…"
-
 func (s *Launch) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case specsListedMsg:
 		if msg.sid == s.id {
-			s.loaded, s.specs, s.err = true, msg.specs, msg.err
-			s.list.SetLen(s.rows())
+			s.loaded, s.err = true, msg.err
+			s.setPaths(msg.specs)
 		}
 	case jobLaunchedMsg:
 		if msg.sid != s.id {
@@ -508,39 +506,12 @@ func (s *Launch) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		}
 		s.ctx.LaunchedFrom(msg.jobID, msg.spec)
 		return s, tea.Batch(Replace(NewJob(s.ctx, msg.jobID)), Toast("launched "+msg.spec+" as job "+shortID(msg.jobID), false))
-	case tea.KeyPressMsg, tea.PasteMsg:
-		if s.prompt != nil {
-			res, cmd := s.prompt.update(msg)
-			switch res {
-			case formCancelled:
-				s.prompt = nil
-			case formSubmitted:
-				p := s.prompt.value(0)
-				s.prompt = nil
-				if p != "" {
-					return s, s.choose(p)
-				}
-			}
-			return s, cmd
+	default:
+		p, cmd := s.pathChooser.update(msg)
+		if p != "" {
+			return s, s.choose(p)
 		}
-		if k, ok := msg.(tea.KeyPressMsg); ok {
-			if s.list.Update(k) {
-				return s, nil
-			}
-			if k.String() == "enter" || k.String() == "l" || k.String() == "right" {
-				i, ok := s.list.Selected()
-				if !ok {
-					return s, nil
-				}
-				if i < len(s.specs) {
-					return s, s.choose(s.specs[i])
-				}
-				s.prompt = newForm("job spec", "enter uses this file").text("path", "", "path/to/job.yaml")
-				return s, s.prompt.focusCmd()
-			}
-		}
-	case tea.MouseWheelMsg:
-		s.list.Update(msg)
+		return s, cmd
 	}
 	return s, nil
 }
@@ -592,8 +563,8 @@ func (s *Launch) View() string {
 	} else {
 		out = append(out, s.list.View(func(i int, sel bool) string {
 			name := "another path …"
-			if i < len(s.specs) {
-				name = text.Sanitize(s.specs[i])
+			if i < len(s.paths) {
+				name = text.Sanitize(s.paths[i])
 			}
 			if sel {
 				return th.Selected.Render(text.Fit("> "+name, s.w))

@@ -582,14 +582,19 @@ type snapshotPicker struct {
 	ctx     *Context
 	target  int // the resume screen
 	choices []snapRow
-	list    list.Model
-	prompt  *form
-	w, h    int
+	pathChooser
+	w, h int
 }
 
 func newSnapshotPicker(ctx *Context, target int, choices []snapRow) *snapshotPicker {
-	p := &snapshotPicker{ctx: ctx, target: target, choices: choices, list: list.New()}
-	p.list.SetLen(len(choices) + 1)
+	p := &snapshotPicker{ctx: ctx, target: target, choices: choices, pathChooser: newPathChooser(func() *form {
+		return newForm("snapshot", "enter uses this path").text("path", "", "savepoint dir, chk-N dir or _metadata (local or hdfs://)")
+	})}
+	paths := make([]string, len(choices))
+	for i, c := range choices {
+		paths[i] = c.path
+	}
+	p.setPaths(paths)
 	return p
 }
 
@@ -606,40 +611,11 @@ func (s *snapshotPicker) choose(path string) tea.Cmd {
 }
 
 func (s *snapshotPicker) Update(msg tea.Msg) (Screen, tea.Cmd) {
-	if s.prompt != nil {
-		res, cmd := s.prompt.update(msg)
-		switch res {
-		case formCancelled:
-			s.prompt = nil
-		case formSubmitted:
-			p := s.prompt.value(0)
-			s.prompt = nil
-			if p != "" {
-				return s, s.choose(p)
-			}
-		}
-		return s, cmd
+	p, cmd := s.update(msg)
+	if p != "" {
+		return s, s.choose(p)
 	}
-	switch msg := msg.(type) {
-	case tea.KeyPressMsg:
-		if s.list.Update(msg) {
-			return s, nil
-		}
-		if msg.String() == "enter" || msg.String() == "l" || msg.String() == "right" {
-			i, ok := s.list.Selected()
-			if !ok {
-				return s, nil
-			}
-			if i < len(s.choices) {
-				return s, s.choose(s.choices[i].path)
-			}
-			s.prompt = newForm("snapshot", "enter uses this path").text("path", "", "savepoint dir, chk-N dir or _metadata (local or hdfs://)")
-			return s, s.prompt.focusCmd()
-		}
-	case tea.MouseWheelMsg:
-		s.list.Update(msg)
-	}
-	return s, nil
+	return s, cmd
 }
 
 func (s *snapshotPicker) View() string {
