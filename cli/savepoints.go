@@ -54,7 +54,8 @@ func newSavepointsCmd() *cobra.Command {
 be one savepoint; chk-N and shared/ directories are not searched) and lists them
 newest first: the 6-hex prefix of the owning job's id (with the job's name when
 -m/--jobmanager or CKPT_JOBMANAGER names a cluster that knows it), age (from
-_metadata), size on storage, format (CANONICAL or NATIVE, from the header) and
+_metadata), size on storage, format (CANONICAL or NATIVE from the header; ? when
+the header records none — Flink before 1.15, whose savepoints were all canonical) and
 checkpoint id. A directory without _metadata is listed as incomplete.
 
 --keep N and --older-than AGE (7d, 2w, 36h) preview a retention policy per
