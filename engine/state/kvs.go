@@ -19,6 +19,8 @@ type kvs struct {
 	arena []byte
 	items []kv
 	order []sortItem
+	// scratch is radixSort's second buffer.
+	scratch []sortItem
 	// sorted and sortedItems are sort's buckets.
 	sorted      []byte
 	sortedItems []kv
@@ -82,7 +84,8 @@ func word(b []byte, off int) uint64 {
 //  2. copy every entry into its key group's bucket of a second arena:
 //     sequential reads, as many sequential write streams as key groups;
 //  3. per key group (a few thousand entries, cache-resident): sort by two
-//     integer words of key prefix, falling back to bytes on ties, and copy
+//     integer words of key prefix (radixSort), falling back to bytes on
+//     ties, and copy
 //     the entries back into the first arena in that order, keeping only
 //     the last write of a key (equal keys keep their insertion order).
 //
@@ -124,25 +127,7 @@ func (w *kvs) sort() {
 			k := w.sorted[bucket[i].k0:bucket[i].k1]
 			w.order = append(w.order, sortItem{p0: word(k, 2), p1: word(k, 10), i: int32(i)})
 		}
-		slices.SortFunc(w.order, func(a, c sortItem) int {
-			if a.p0 != c.p0 {
-				if a.p0 < c.p0 {
-					return -1
-				}
-				return 1
-			}
-			if a.p1 != c.p1 {
-				if a.p1 < c.p1 {
-					return -1
-				}
-				return 1
-			}
-			xa, xc := bucket[a.i], bucket[c.i]
-			if r := bytes.Compare(w.sorted[xa.k0+2:xa.k1], w.sorted[xc.k0+2:xc.k1]); r != 0 {
-				return r
-			}
-			return int(a.i - c.i)
-		})
+		w.sortGroup(bucket)
 		for j := range w.order {
 			o := &w.order[j]
 			x := bucket[o.i]
@@ -158,6 +143,119 @@ func (w *kvs) sort() {
 		}
 	}
 	w.sortedItems = w.sortedItems[:0]
+}
+
+// radixMin is the smallest key group radixSort sorts; below it the
+// counting passes cost more than a comparison sort.
+const radixMin = 256
+
+// sortGroup orders w.order (one key group's entries, in insertion order)
+// by key, equal keys in insertion order.
+func (w *kvs) sortGroup(bucket []kv) {
+	if len(w.order) >= radixMin {
+		w.radixSort()
+	} else {
+		slices.SortStableFunc(w.order, cmpWords)
+	}
+	// Entries whose two words tie may still differ beyond them (keys
+	// longer than 18 bytes, or shorter ones that differ only in trailing
+	// zero bytes): order each such run by the whole key. Stable, so equal
+	// keys keep their insertion order, which dedup relies on.
+	for lo := 0; lo < len(w.order); {
+		hi := lo + 1
+		for hi < len(w.order) && w.order[hi].p0 == w.order[lo].p0 && w.order[hi].p1 == w.order[lo].p1 {
+			hi++
+		}
+		if hi-lo > 1 {
+			slices.SortStableFunc(w.order[lo:hi], func(a, c sortItem) int {
+				xa, xc := bucket[a.i], bucket[c.i]
+				return bytes.Compare(w.sorted[xa.k0+2:xa.k1], w.sorted[xc.k0+2:xc.k1])
+			})
+		}
+		lo = hi
+	}
+}
+
+func cmpWords(a, c sortItem) int {
+	if a.p0 != c.p0 {
+		if a.p0 < c.p0 {
+			return -1
+		}
+		return 1
+	}
+	if a.p1 != c.p1 {
+		if a.p1 < c.p1 {
+			return -1
+		}
+		return 1
+	}
+	return 0
+}
+
+// radixSort orders w.order by (p0, p1), stably, with one counting pass
+// per byte that varies within the group, least significant first. Keys
+// of one state share their state id and usually much of their prefix (the
+// sum job's 1M decimal keys vary in 6 of the 16 bytes), so most bytes are
+// skipped; the passes are sequential scans of a cache-resident group,
+// where the comparison sort they replace (about 13 data-dependent
+// branches per entry) cost 150 ms per million keys.
+func (w *kvs) radixSort() {
+	var diff0, diff1 uint64
+	f := w.order[0]
+	for _, o := range w.order {
+		diff0 |= o.p0 ^ f.p0
+		diff1 |= o.p1 ^ f.p1
+	}
+	w.scratch = slices.Grow(w.scratch[:0], len(w.order))[:len(w.order)]
+	src, dst := w.order, w.scratch
+	for pass := 0; pass < 16; pass++ {
+		// Passes 0..7: the bytes of p1, least significant first; 8..15: p0.
+		shift, diff := uint(pass%8)*8, diff1
+		if pass >= 8 {
+			diff = diff0
+		}
+		if (diff>>shift)&0xFF == 0 {
+			continue
+		}
+		radixPass(src, dst, shift, pass >= 8)
+		src, dst = dst, src
+	}
+	if &src[0] != &w.order[0] {
+		copy(w.order, src)
+	}
+}
+
+// radixPass moves src into dst, stably ordered by one byte of p0 (hi) or
+// p1.
+func radixPass(src, dst []sortItem, shift uint, hi bool) {
+	var counts [256]int
+	if hi {
+		for i := range src {
+			counts[byte(src[i].p0>>shift)]++
+		}
+	} else {
+		for i := range src {
+			counts[byte(src[i].p1>>shift)]++
+		}
+	}
+	sum := 0
+	for d, c := range counts {
+		counts[d] = sum
+		sum += c
+	}
+	if hi {
+		for i := range src {
+			d := byte(src[i].p0 >> shift)
+			dst[counts[d]] = src[i]
+			counts[d]++
+		}
+	} else {
+		for i := range src {
+			d := byte(src[i].p1 >> shift)
+			dst[counts[d]] = src[i]
+			counts[d]++
+		}
+	}
 }
 
 // writeSST writes the writes, sorted (see sort), into a new sstable at
