@@ -389,12 +389,9 @@ func TestPercentile(t *testing.T) {
 	}
 }
 
-// TestTrackerProgress feeds the statistics the engine's events for one
-// checkpoint at a time and checks what Flink would show: an in-progress
-// entry with partial acknowledgements and pending subtasks, completion,
-// failure, subsumption (discarded), and tasks (chains) rather than
-// operators as subtasks.
-func TestTrackerProgress(t *testing.T) {
+// countsTracker is the statistics tracker of countsSpec at parallelism 2.
+func countsTracker(t *testing.T) *tracker {
+	t.Helper()
 	s, err := spec.Parse("t.yaml", []byte(countsSpec))
 	if err != nil {
 		t.Fatal(err)
@@ -406,7 +403,16 @@ func TestTrackerProgress(t *testing.T) {
 	if err := g.Finalize(2, -1); err != nil {
 		t.Fatal(err)
 	}
-	tr := newTracker(g)
+	return newTracker(g)
+}
+
+// TestTrackerProgress feeds the statistics the engine's events for one
+// checkpoint at a time and checks what Flink would show: an in-progress
+// entry with partial acknowledgements and pending subtasks, completion,
+// failure, subsumption (discarded), and tasks (chains) rather than
+// operators as subtasks.
+func TestTrackerProgress(t *testing.T) {
+	tr := countsTracker(t)
 	if len(tr.chains) != 2 || tr.total != 4 {
 		t.Fatalf("chains %+v total %d", tr.chains, tr.total)
 	}

@@ -12,7 +12,6 @@ import (
 	"github.com/ckpt-dev/ckpt/engine/config"
 	"github.com/ckpt-dev/ckpt/engine/event"
 	"github.com/ckpt-dev/ckpt/engine/graph"
-	"github.com/ckpt-dev/ckpt/engine/spec"
 	"github.com/ckpt-dev/ckpt/storage"
 )
 
@@ -198,18 +197,7 @@ func TestDiscardedCheckpoints(t *testing.T) {
 // The tracker carries each task's start delay and alignment into the
 // subtask statistics and the vertex summary.
 func TestTrackerStartDelayAndAlignment(t *testing.T) {
-	s, err := spec.Parse("t.yaml", []byte(countsSpec))
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := s.Graph()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := g.Finalize(2, -1); err != nil {
-		t.Fatal(err)
-	}
-	tr := newTracker(g)
+	tr := countsTracker(t)
 	cnt := tr.chains[1] // count -> discard, two inputs
 	t0 := time.UnixMilli(1_700_000_000_000)
 	tr.observe(event.Event{Kind: event.CheckpointTriggered, Time: t0, CheckpointID: 3})
