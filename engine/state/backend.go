@@ -97,11 +97,36 @@ type Backend struct {
 	applied atomic.Uint64
 	chain   chain
 	w       kvs // reused by whoever holds the inflight gate
+	// complete: every value-state entry Pebble holds is also cached, so
+	// the caches alone are the value state (a fresh backend whose caches
+	// never evicted). batchUsed: list or map state has written to Pebble.
+	// Both belong to the task goroutine; a snapshot copies them.
+	complete, batchUsed bool
+	// deferred are deltas written but not yet ingested into Pebble, in
+	// order; pebbleValues says whether anything was ever ingested. Both
+	// belong to whoever holds the inflight gate. See Pending.write.
+	deferred     []deltaFile
+	pebbleValues bool
 }
 
 type flusher interface {
 	freeze() frozenWrites
 }
+
+// Deferred ingestion. While the value caches are complete, Pebble is only
+// asked about keys never seen, which it does not hold; a delta of value
+// changes then need not be ingested at once: it is written (for upload)
+// and kept in Backend.deferred, its entries stay pinned in the caches
+// (applied does not advance), and the deltas are ingested in order when
+// Pebble must hold everything — a spill, Flush, a base image to
+// materialize, a snapshot with list or map writes. A state that fits in
+// its cache therefore costs checkpoints no ingestion and no compaction.
+//
+// Rebasing. When, in addition, a delta holds every live key of every value
+// state (each key changed since the last snapshot — counters of a small,
+// busy key space) and nothing else lives in Pebble (no list or map state,
+// nothing ever ingested), the delta alone is the whole state: it becomes
+// the chain by itself, and the older links are dropped.
 
 // blockCacheBytes is Pebble's block cache per backend. Beyond the value
 // cache, state is read from Pebble key by key; with Pebble's default (8
@@ -228,6 +253,9 @@ func Open(dir string, opts Options) (*Backend, error) {
 	if err := b.loadRegistry(); err != nil {
 		return fail(err)
 	}
+	// Restored or reopened state lives in Pebble, not in the caches.
+	b.pebbleValues = isChain || b.chain.base != nil
+	b.complete = !b.pebbleValues
 	b.batch = db.NewIndexedBatch()
 	return b, nil
 }
@@ -401,13 +429,17 @@ type Pending struct {
 	batchKeys  kvs
 	registry   map[string]uint16
 	regChanged bool
-	done       chan struct{}
+	// complete, batchUsed: the backend's, at the barrier.
+	complete, batchUsed bool
+	done                chan struct{}
 	err        error
 	once       sync.Once
 }
 
 type frozenWrites interface {
-	collect(w *kvs)
+	// collect adds the frozen changes to w and reports whether they hold
+	// every key the state had at the barrier.
+	collect(w *kvs) (covered bool)
 }
 
 // ingest adds the delta table at path to Pebble. Pebble moves what it
@@ -463,31 +495,62 @@ func (b *Backend) addTable(t *tableWriter) error {
 	if t.seq > b.applied.Load() {
 		b.applied.Store(t.seq)
 	}
+	// Imported (restored) state is in Pebble only.
+	b.complete, b.pebbleValues = false, true
 	return nil
 }
 
-// appendDelta writes w, sorted, as delta seq of the chain and ingests it.
-// The caller holds the inflight gate.
-func (b *Backend) appendDelta(seq uint64, w *kvs) error {
-	defer b.applied.Store(seq)
-	if len(w.items) == 0 {
+// appendDelta writes w, sorted, as delta seq of the chain, and ingests it
+// with any deferred before it unless deferOK (then it waits in
+// b.deferred). rebase makes the delta the whole chain (see Deferred
+// ingestion). The caller holds the inflight gate.
+func (b *Backend) appendDelta(seq uint64, w *kvs, deferOK, rebase bool) error {
+	if len(w.items) > 0 {
+		w.sort()
+		name := deltaName(seq)
+		path := filepath.Join(b.chain.dir, name)
+		size, err := w.writeSST(path, b.wopts)
+		if err != nil {
+			return err
+		}
+		d := deltaFile{name: name, seq: seq, size: size}
+		b.chain.mu.Lock()
+		if rebase {
+			b.chain.rebase(d)
+			b.deferred = b.deferred[:0]
+		} else {
+			b.chain.deltas = append(b.chain.deltas, d)
+			b.chain.deltaBytes += size
+		}
+		b.chain.mu.Unlock()
+		b.deferred = append(b.deferred, d)
+	}
+	if deferOK {
+		if len(b.deferred) == 0 {
+			// Nothing is waiting: every change up to seq is in Pebble.
+			b.applied.Store(seq)
+		}
 		return nil
 	}
-	w.sort()
-	name := deltaName(seq)
-	path := filepath.Join(b.chain.dir, name)
-	size, err := w.writeSST(path, b.wopts)
-	if err != nil {
-		return err
+	return b.ingestDeferred(seq)
+}
+
+// ingestDeferred ingests the deferred deltas in order, so that Pebble
+// holds every change up to seq. The caller holds the inflight gate.
+func (b *Backend) ingestDeferred(seq uint64) error {
+	for len(b.deferred) > 0 {
+		d := b.deferred[0]
+		if err := b.ingest(filepath.Join(b.chain.dir, d.name), d.seq); err != nil {
+			return err
+		}
+		b.deferred = b.deferred[1:]
+		b.pebbleValues = true
+		b.applied.Store(d.seq)
 	}
-	if err := b.ingest(path, seq); err != nil {
-		os.Remove(path)
-		return err
+	b.deferred = nil
+	if seq > b.applied.Load() {
+		b.applied.Store(seq)
 	}
-	b.chain.mu.Lock()
-	b.chain.deltas = append(b.chain.deltas, deltaFile{name: name, seq: seq, size: size})
-	b.chain.deltaBytes += size
-	b.chain.mu.Unlock()
 	return nil
 }
 
@@ -518,6 +581,10 @@ func (b *Backend) materialize(seq uint64) error {
 		if !c.due() {
 			return nil
 		}
+	}
+	// The image is Pebble's state: everything deferred goes in first.
+	if err := b.ingestDeferred(seq); err != nil {
+		return err
 	}
 	if err := b.db.Flush(); err != nil {
 		return fmt.Errorf("state: flush: %w", err)
@@ -556,7 +623,9 @@ func (b *Backend) Snapshot() (*Pending, error) {
 		b.batch.Close()
 		b.batch = b.db.NewIndexedBatch()
 		p.batchKeys, b.batchKeys = b.batchKeys, kvs{}
+		b.batchUsed = true
 	}
+	p.complete, p.batchUsed = b.complete, b.batchUsed
 	// The registry is small; a copy keeps the asynchronous phase away
 	// from the task's map.
 	p.registry = b.registrySnapshot()
@@ -596,8 +665,11 @@ func (p *Pending) write(dir string) ([]File, error) {
 	b := p.b
 	w := &b.w
 	w.reset()
+	covered := true
 	for _, f := range p.frozen {
-		f.collect(w)
+		if !f.collect(w) {
+			covered = false
+		}
 	}
 	p.frozen = nil
 	// List and map writes: their resulting values, read from Pebble,
@@ -623,7 +695,16 @@ func (p *Pending) write(dir string) ([]File, error) {
 			w.add(registryKey(n), binary.BigEndian.AppendUint16(nil, id), true)
 		}
 	}
-	if err := b.appendDelta(p.seq, w); err != nil {
+	// A checkpoint may leave its delta out of Pebble while the caches hold
+	// the value state, unless list or map writes are in it: the task reads
+	// those from Pebble, so their deltas go in at once, in order after
+	// anything deferred (a list value from an older delta ingested late
+	// could show between two ingests). Its delta is the whole state when
+	// it covers every live key and Pebble holds nothing (see Deferred
+	// ingestion). Flush and Abandon (dir == "") want everything in Pebble.
+	deferOK := dir != "" && p.complete && len(p.batchKeys.items) == 0
+	rebase := deferOK && covered && !p.batchUsed && !b.pebbleValues
+	if err := b.appendDelta(p.seq, w, deferOK, rebase); err != nil {
 		return nil, err
 	}
 	if err := b.materialize(p.seq); err != nil {
@@ -711,6 +792,7 @@ type ChainStats struct {
 	BaseBytes    int64
 	Materialized int // base images made
 	Forced       int // switched to before their upload finished
+	Rebased      int // deltas that became the whole chain
 	Pending      bool
 }
 
@@ -720,7 +802,7 @@ func (b *Backend) Chain() ChainStats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return ChainStats{Deltas: len(c.deltas), DeltaBytes: c.deltaBytes, BaseBytes: c.baseBytes(),
-		Materialized: c.materialized, Forced: c.forced, Pending: c.cand != nil}
+		Materialized: c.materialized, Forced: c.forced, Rebased: c.rebased, Pending: c.cand != nil}
 }
 
 // Close closes the database (unsnapshotted changes are dropped: state is

@@ -106,6 +106,11 @@ type chain struct {
 	materialized, forced int
 	maxDeltas            int
 	minBytes             int64
+	// full: there is no base and the first delta is the whole state (see
+	// rebase).
+	full bool
+	// rebased counts rebases, for tests and benchmarks.
+	rebased int
 }
 
 func (c *chain) baseBytes() int64 {
@@ -115,9 +120,37 @@ func (c *chain) baseBytes() int64 {
 	return c.base.sstBytes
 }
 
-// due reports whether a new base should be materialized.
+// due reports whether a new base should be materialized. A chain that is
+// one full delta (after a rebase) counts that delta as its base.
 func (c *chain) due() bool {
-	return len(c.deltas) >= c.maxDeltas || c.deltaBytes >= max(c.baseBytes(), c.minBytes)
+	base, rest := c.baseBytes(), c.deltaBytes
+	if c.full && len(c.deltas) > 0 {
+		base, rest = c.deltas[0].size, rest-c.deltas[0].size
+		if rest == 0 {
+			return false
+		}
+	}
+	return len(c.deltas) >= c.maxDeltas || rest >= max(base, c.minBytes)
+}
+
+// rebase makes d, a delta that holds the whole state, the chain by
+// itself: the base images and older deltas are dropped (their uploaded
+// copies stay as long as retained checkpoints reference them).
+func (c *chain) rebase(d deltaFile) {
+	for _, im := range []*image{c.base, c.cand} {
+		if im != nil {
+			im.pf.drop()
+			os.RemoveAll(im.dir)
+		}
+	}
+	for _, old := range c.deltas {
+		os.Remove(filepath.Join(c.dir, old.name))
+	}
+	c.base, c.cand = nil, nil
+	c.deltas = append(c.deltas[:0], d)
+	c.deltaBytes = d.size
+	c.full = true
+	c.rebased++
 }
 
 // switchTo makes im the base: deltas it holds are dropped (their uploaded
@@ -125,6 +158,7 @@ func (c *chain) due() bool {
 func (c *chain) switchTo(im *image) {
 	old := c.base
 	c.base, c.cand = im, nil
+	c.full = false
 	keep := c.deltas[:0]
 	c.deltaBytes = 0
 	for _, d := range c.deltas {

@@ -40,24 +40,44 @@ func TestChainSnapshotsMatchModel(t *testing.T) {
 		chainDeltas         int
 		chainBytes          int64
 		prefetchesCompleted bool
+		m                   modelRun
 	}{
-		{"big cache, long chain", 0, 0, 0, 0, true},
-		{"tiny cache, short chain", 7, 0, 3, 1 << 10, true},
-		{"byte budget, switch on upload", 0, 16 << 10, 4, 4 << 10, true},
-		{"byte budget, nobody uploads", 0, 16 << 10, 2, 1 << 10, false},
+		{"big cache, long chain", 0, 0, 0, 0, true, modelRun{}},
+		{"tiny cache, short chain", 7, 0, 3, 1 << 10, true, modelRun{}},
+		{"byte budget, switch on upload", 0, 16 << 10, 4, 4 << 10, true, modelRun{}},
+		{"byte budget, nobody uploads", 0, 16 << 10, 2, 1 << 10, false, modelRun{}},
+		// Value state only, and sweeps that rewrite every live key: deltas
+		// stay out of Pebble and whole-state deltas rebase the chain.
+		{"values only, sweeps, big cache", 0, 0, 0, 0, true, modelRun{valuesOnly: true, sweeps: true, wantRebases: true}},
+		// The same until the cache overflows: deferred deltas are ingested
+		// when the first entries must go.
+		{"values only, sweeps, cache fills up", 200, 0, 3, 1 << 10, true, modelRun{valuesOnly: true, sweeps: true, wantRebases: true}},
+		{"values only, sweeps, declines", 0, 0, 3, 1 << 10, false, modelRun{valuesOnly: true, sweeps: true, declines: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			m := tt.m
+			if m == (modelRun{}) {
+				m.declines = true
+			}
 			for seed := int64(1); seed <= 2; seed++ {
 				runChainModel(t, seed, Options{MaxParallelism: 128, KeyGroups: keygroup.Range{Start: 0, End: 127},
 					CacheEntries: tt.cacheEntries, CacheBytes: tt.cacheBytes, ChainDeltas: tt.chainDeltas, ChainBytes: tt.chainBytes},
-					tt.prefetchesCompleted)
+					tt.prefetchesCompleted, m)
 			}
 		})
 	}
 }
 
-func runChainModel(t *testing.T, seed int64, opts Options, uploads bool) {
+// modelRun shapes the operations of runChainModel.
+type modelRun struct {
+	valuesOnly  bool // no list state
+	sweeps      bool // now and then rewrite (or delete) every key of the model
+	declines    bool // some snapshots are abandoned
+	wantRebases bool
+}
+
+func runChainModel(t *testing.T, seed int64, opts Options, uploads bool, m modelRun) {
 	t.Helper()
 	rnd := rand.New(rand.NewSource(seed))
 	tmp := t.TempDir()
@@ -79,7 +99,28 @@ func runChainModel(t *testing.T, seed int64, opts Options, uploads bool) {
 	const keys = 300
 	for op := 0; op < 3000; op++ {
 		k := fmt.Sprintf("k%d", rnd.Intn(keys))
-		switch r := rnd.Intn(100); {
+		if m.sweeps && rnd.Intn(150) == 0 {
+			// Every key of the model changes (a few are deleted).
+			for k := range model {
+				if rnd.Intn(20) == 0 {
+					if err := vals.Delete(k); err != nil {
+						t.Fatal(err)
+					}
+					delete(model, k)
+					continue
+				}
+				v := []byte(fmt.Sprintf("sweep %d of %s", op, k))
+				if err := vals.Put(k, v); err != nil {
+					t.Fatal(err)
+				}
+				model[k] = v
+			}
+		}
+		r := rnd.Intn(100)
+		if m.valuesOnly && r >= 58 && r < 64 {
+			r = 64 // a read instead
+		}
+		switch {
 		case r < 50:
 			v := make([]byte, 1+rnd.Intn(200))
 			rnd.Read(v)
@@ -117,7 +158,7 @@ func runChainModel(t *testing.T, seed int64, opts Options, uploads bool) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if rnd.Intn(4) == 0 { // declined
+			if m.declines && rnd.Intn(4) == 0 { // declined
 				if err := p.Abandon(); err != nil {
 					t.Fatal(err)
 				}
@@ -151,8 +192,11 @@ func runChainModel(t *testing.T, seed int64, opts Options, uploads bool) {
 		t.Fatal("no snapshots taken")
 	}
 	st := b.Chain()
-	t.Logf("seed %d: %d snapshots; chain: %d deltas (%d B), base %d B, %d images made, %d forced", seed, len(snaps),
-		st.Deltas, st.DeltaBytes, st.BaseBytes, st.Materialized, st.Forced)
+	t.Logf("seed %d: %d snapshots; chain: %d deltas (%d B), base %d B, %d images made, %d forced, %d rebases", seed, len(snaps),
+		st.Deltas, st.DeltaBytes, st.BaseBytes, st.Materialized, st.Forced, st.Rebased)
+	if m.wantRebases && st.Rebased == 0 {
+		t.Errorf("seed %d: no delta rebased the chain", seed)
+	}
 	for i, s := range snaps {
 		r, err := Open(s.dir, Options{MaxParallelism: 128, KeyGroups: keygroup.Range{Start: 0, End: 127}})
 		if err != nil {

@@ -56,6 +56,7 @@ type ValueState[T any] struct {
 	free     []int32
 	hand     int
 	bytes    int64
+	live     int // cached keys with a value
 	log      []vchange[T]
 	// spare is a log the asynchronous phase has encoded and cleared;
 	// reusing it spares the task regrowing a log of a million entries
@@ -180,6 +181,13 @@ func (s *ValueState[T]) put(key string, v T, present bool) error {
 		}
 	}
 	sl := &s.slots[i]
+	if sl.present != present {
+		if present {
+			s.live++
+		} else {
+			s.live--
+		}
+	}
 	sl.v, sl.present, sl.ref = v, present, true
 	if s.sizeOf != nil {
 		n := 0
@@ -229,6 +237,9 @@ func (s *ValueState[T]) insert(key string, kg uint16, v T, present bool) (int32,
 	s.slots[i] = vslot[T]{key: key, v: v, kg: kg, present: present, used: true, ref: true, size: int32(size)}
 	s.index[key] = i
 	s.bytes += need
+	if present {
+		s.live++
+	}
 	return i, nil
 }
 
@@ -270,6 +281,11 @@ func (s *ValueState[T]) evict(need int64) error {
 
 func (s *ValueState[T]) drop(i int32) {
 	sl := &s.slots[i]
+	if sl.present {
+		s.live--
+	}
+	// The key lives on in Pebble only now.
+	s.b.complete = false
 	delete(s.index, sl.key)
 	s.bytes -= s.overhead + int64(len(sl.key)) + int64(sl.size)
 	if s.lastIdx == i {
@@ -282,11 +298,12 @@ func (s *ValueState[T]) drop(i int32) {
 type frozenValues[T any] struct {
 	s       *ValueState[T]
 	changes []vchange[T]
+	live    int
 }
 
 // freeze takes over the change log: O(1).
 func (s *ValueState[T]) freeze() frozenWrites {
-	f := &frozenValues[T]{s: s, changes: s.log}
+	f := &frozenValues[T]{s: s, changes: s.log, live: s.live}
 	if m := s.spare.Swap(nil); m != nil {
 		s.log = *m
 	} else {
@@ -299,8 +316,9 @@ func (s *ValueState[T]) freeze() frozenWrites {
 
 // collect encodes the frozen changes (asynchronous phase; it touches only
 // the taken-over log, never the live cache).
-func (f *frozenValues[T]) collect(w *kvs) {
+func (f *frozenValues[T]) collect(w *kvs) bool {
 	id := f.s.id
+	set := 0
 	for i := range f.changes {
 		c := &f.changes[i]
 		x := kv{k0: len(w.arena)}
@@ -310,6 +328,7 @@ func (f *frozenValues[T]) collect(w *kvs) {
 		if c.present {
 			w.arena = f.s.codec.Encode(w.arena, c.v)
 			x.set = true
+			set++
 		}
 		x.v1 = len(w.arena)
 		w.items = append(w.items, x)
@@ -318,6 +337,9 @@ func (f *frozenValues[T]) collect(w *kvs) {
 	log := f.changes[:0]
 	f.changes = nil
 	f.s.spare.Store(&log)
+	// Each key is in the log once, so as many values as live keys means
+	// every live key.
+	return set == f.live
 }
 
 // touch records a key list or map state writes, so that the snapshot
