@@ -432,8 +432,8 @@ type Pending struct {
 	// complete, batchUsed: the backend's, at the barrier.
 	complete, batchUsed bool
 	done                chan struct{}
-	err        error
-	once       sync.Once
+	err                 error
+	once                sync.Once
 }
 
 type frozenWrites interface {
