@@ -509,7 +509,15 @@ func (b *Backend) appendDelta(seq uint64, w *kvs, deferOK, rebase bool) error {
 		w.sort()
 		name := deltaName(seq)
 		path := filepath.Join(b.chain.dir, name)
-		size, err := w.writeSST(path, b.wopts)
+		o := b.wopts
+		if deferOK {
+			// Bloom filters only serve reads from Pebble, which a deferred
+			// delta does not get until it is ingested (a spill or a
+			// restore); compactions then write the filters. Building one
+			// costs a tenth of the write.
+			o.FilterPolicy = nil
+		}
+		size, err := w.writeSST(path, o)
 		if err != nil {
 			return err
 		}
