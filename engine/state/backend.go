@@ -230,7 +230,7 @@ func Open(dir string, opts Options) (*Backend, error) {
 	if isChain {
 		b.chain.base = restoredBase
 		for _, d := range deltas {
-			if err := b.ingest(filepath.Join(chainDir, d.name), d.seq); err != nil {
+			if err := ingestDelta(db, b.wopts, dir, chainDir, d, &b.w); err != nil {
 				return fail(err)
 			}
 			b.chain.deltas = append(b.chain.deltas, d)
@@ -461,7 +461,7 @@ func (b *Backend) ingest(path string, seq uint64) error {
 // uncompressed: restoring is on the critical path of a job's start, and
 // Pebble's compactions compress it later.
 func (b *Backend) newTable(seq uint64, restore bool) (*tableWriter, error) {
-	path := filepath.Join(b.chain.dir, deltaName(seq))
+	path := filepath.Join(b.chain.dir, deltaName(seq, false))
 	f, err := createTable(path)
 	if err != nil {
 		return nil, err
@@ -506,18 +506,18 @@ func (b *Backend) addTable(t *tableWriter) error {
 // ingestion). The caller holds the inflight gate.
 func (b *Backend) appendDelta(seq uint64, w *kvs, deferOK, rebase bool) error {
 	if len(w.items) > 0 {
-		w.sort()
-		name := deltaName(seq)
+		// A deferred delta is written as a change log (clog.go): sorting
+		// waits until it is ingested.
+		name := deltaName(seq, deferOK)
 		path := filepath.Join(b.chain.dir, name)
-		o := b.wopts
+		var size int64
+		var err error
 		if deferOK {
-			// Bloom filters only serve reads from Pebble, which a deferred
-			// delta does not get until it is ingested (a spill or a
-			// restore); compactions then write the filters. Building one
-			// costs a tenth of the write.
-			o.FilterPolicy = nil
+			size, err = w.writeLog(path)
+		} else {
+			w.sort()
+			size, err = w.writeSST(path, b.wopts)
 		}
-		size, err := w.writeSST(path, o)
 		if err != nil {
 			return err
 		}
@@ -548,7 +548,7 @@ func (b *Backend) appendDelta(seq uint64, w *kvs, deferOK, rebase bool) error {
 func (b *Backend) ingestDeferred(seq uint64) error {
 	for len(b.deferred) > 0 {
 		d := b.deferred[0]
-		if err := b.ingest(filepath.Join(b.chain.dir, d.name), d.seq); err != nil {
+		if err := ingestDelta(b.db, b.wopts, b.dir, b.chain.dir, d, &b.w); err != nil {
 			return err
 		}
 		b.deferred = b.deferred[1:]
@@ -782,7 +782,7 @@ func ListFiles(dir string) ([]File, error) {
 		}
 		n := e.Name()
 		out = append(out, File{Name: n, Path: filepath.Join(dir, n), Size: fi.Size(),
-			Shared: strings.HasSuffix(n, ".sst") || strings.HasSuffix(n, ".blob")})
+			Shared: strings.HasSuffix(n, ".sst") || strings.HasSuffix(n, ".blob") || isLog(n)})
 	}
 	return out, nil
 }
@@ -853,20 +853,17 @@ func openSnapshot(dir string) (*pebble.DB, error) {
 		o.ReadOnly = true
 		return pebble.Open(dir, o)
 	}
+	o.EnsureDefaults()
 	db, err := pebble.Open(dir, o)
 	if err != nil {
 		return nil, err
 	}
+	wopts := writerOptions(db, o)
+	var w kvs
 	for _, d := range deltas {
-		tmp := filepath.Join(dir, fmt.Sprintf("ingest-%d.sst.tmp", d.seq))
-		os.Remove(tmp)
-		if err := os.Link(filepath.Join(dir, d.name), tmp); err == nil {
-			err = db.Ingest(context.Background(), []string{tmp})
-		}
-		if err != nil {
-			os.Remove(tmp)
+		if err := ingestDelta(db, wopts, dir, dir, d, &w); err != nil {
 			db.Close()
-			return nil, fmt.Errorf("state: ingest %s of %s: %w", d.name, dir, err)
+			return nil, err
 		}
 	}
 	return db, nil

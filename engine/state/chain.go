@@ -48,13 +48,24 @@ const (
 	DefaultChainBytes  = 8 << 20
 )
 
-func deltaName(seq uint64) string { return fmt.Sprintf("%s%020d%s", deltaPrefix, seq, deltaSuffix) }
+// deltaName names delta seq: a table, or a change log (clog.go).
+func deltaName(seq uint64, log bool) string {
+	suffix := deltaSuffix
+	if log {
+		suffix = clogSuffix
+	}
+	return fmt.Sprintf("%s%020d%s", deltaPrefix, seq, suffix)
+}
 
 func parseDeltaName(n string) (uint64, bool) {
-	if !strings.HasPrefix(n, deltaPrefix) || !strings.HasSuffix(n, deltaSuffix) {
+	suffix := deltaSuffix
+	if isLog(n) {
+		suffix = clogSuffix
+	}
+	if !strings.HasPrefix(n, deltaPrefix) || !strings.HasSuffix(n, suffix) {
 		return 0, false
 	}
-	seq, err := strconv.ParseUint(n[len(deltaPrefix):len(n)-len(deltaSuffix)], 10, 64)
+	seq, err := strconv.ParseUint(n[len(deltaPrefix):len(n)-len(suffix)], 10, 64)
 	return seq, err == nil && seq > 0
 }
 

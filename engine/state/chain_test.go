@@ -319,7 +319,7 @@ func TestValueCacheKeepsToItsBudget(t *testing.T) {
 func TestBadChainFile(t *testing.T) {
 	tests := []struct{ content, want string }{
 		{"not a chain\n", "is not a ckpt chain file"},
-		{chainMagic + "\n" + deltaName(3) + "\n", "names a delta table that is missing"},
+		{chainMagic + "\n" + deltaName(3, false) + "\n", "names a delta table that is missing"},
 		{chainMagic + "\n../etc/passwd\n", "is not a delta table name"},
 		{"", "is empty"},
 	}
