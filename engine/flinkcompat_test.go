@@ -99,7 +99,7 @@ func TestOurMetadataShape(t *testing.T) {
 		}
 		for _, f := range ih.Shared {
 			fh, ok := f.Handle.(*snapshot.FileHandle)
-			if !ok || !strings.HasSuffix(f.LocalName, ".sst") || !storage.Within(checkpoint.FlinkPath(shared), fh.Path) {
+			if !ok || !(strings.HasSuffix(f.LocalName, ".sst") || strings.HasSuffix(f.LocalName, ".clog")) || !storage.Within(checkpoint.FlinkPath(shared), fh.Path) {
 				t.Errorf("shared file %s -> %#v, want an absolute handle under %s", f.LocalName, f.Handle, shared)
 			}
 		}

@@ -17,7 +17,9 @@
 // checkpoint's synchronous phase takes the logs over (O(1)) and the
 // asynchronous phase writes them, sorted, as one delta table that is
 // ingested into Pebble and becomes the newest link of the snapshot chain
-// (chain.go): an incremental checkpoint uploads exactly that delta. Cache
+// (chain.go): an incremental checkpoint uploads exactly that delta. While
+// the caches hold all value state, the delta is written unsorted as a
+// change log and not ingested (see Deferred ingestion below). Cache
 // entries changed since the latest ingested delta are pinned (their values
 // exist nowhere else); when pinned entries alone exceed the budget, the
 // logs are spilled as a delta early. Design note: design.md §3 suggests
@@ -107,6 +109,9 @@ type Backend struct {
 	// belong to whoever holds the inflight gate. See Pending.write.
 	deferred     []deltaFile
 	pebbleValues bool
+	// stale: a rebase dropped deltas Pebble never ingested, so Pebble's
+	// value state must be cleared before the deferred deltas go in.
+	stale bool
 }
 
 type flusher interface {
@@ -115,18 +120,20 @@ type flusher interface {
 
 // Deferred ingestion. While the value caches are complete, Pebble is only
 // asked about keys never seen, which it does not hold; a delta of value
-// changes then need not be ingested at once: it is written (for upload)
-// and kept in Backend.deferred, its entries stay pinned in the caches
+// changes then need not be ingested at once: it is written (for upload,
+// as a change log: clog.go) and kept in Backend.deferred, its entries stay
+// pinned in the caches
 // (applied does not advance), and the deltas are ingested in order when
 // Pebble must hold everything — a spill, Flush, a base image to
 // materialize, a snapshot with list or map writes. A state that fits in
-// its cache therefore costs checkpoints no ingestion and no compaction.
+// its cache therefore costs checkpoints no sorting, no table building, no
+// ingestion and no compaction.
 //
 // Rebasing. When, in addition, a delta holds every live key of every value
 // state (each key changed since the last snapshot — counters of a small,
-// busy key space) and nothing else lives in Pebble (no list or map state,
-// nothing ever ingested), the delta alone is the whole state: it becomes
-// the chain by itself, and the older links are dropped.
+// busy key space) and there is no list or map state, the delta alone is
+// the whole state: it becomes the chain by itself, the older links are
+// dropped, and Pebble's value state is cleared before it is next ingested.
 
 // blockCacheBytes is Pebble's block cache per backend. Beyond the value
 // cache, state is read from Pebble key by key; with Pebble's default (8
@@ -526,6 +533,7 @@ func (b *Backend) appendDelta(seq uint64, w *kvs, deferOK, rebase bool) error {
 		if rebase {
 			b.chain.rebase(d)
 			b.deferred = b.deferred[:0]
+			b.stale = b.pebbleValues
 		} else {
 			b.chain.deltas = append(b.chain.deltas, d)
 			b.chain.deltaBytes += size
@@ -546,6 +554,18 @@ func (b *Backend) appendDelta(seq uint64, w *kvs, deferOK, rebase bool) error {
 // ingestDeferred ingests the deferred deltas in order, so that Pebble
 // holds every change up to seq. The caller holds the inflight gate.
 func (b *Backend) ingestDeferred(seq uint64) error {
+	if b.stale && len(b.deferred) > 0 {
+		// After a rebase the first deferred delta is the whole state, but
+		// Pebble may hold keys whose deletion was in a dropped delta:
+		// clear everything below the registry (no list or map state
+		// exists, or there would have been no rebase). Keys the task may
+		// read meanwhile are absent either way: every live key is pinned
+		// in the cache.
+		if err := b.db.DeleteRange([]byte{}, []byte{0xFF, 0xFF}, pebble.NoSync); err != nil {
+			return fmt.Errorf("state: clearing stale values: %w", err)
+		}
+		b.stale = false
+	}
 	for len(b.deferred) > 0 {
 		d := b.deferred[0]
 		if err := ingestDelta(b.db, b.wopts, b.dir, b.chain.dir, d, &b.w); err != nil {
@@ -711,7 +731,7 @@ func (p *Pending) write(dir string) ([]File, error) {
 	// it covers every live key and Pebble holds nothing (see Deferred
 	// ingestion). Flush and Abandon (dir == "") want everything in Pebble.
 	deferOK := dir != "" && p.complete && len(p.batchKeys.items) == 0
-	rebase := deferOK && covered && !p.batchUsed && !b.pebbleValues
+	rebase := deferOK && covered && !p.batchUsed
 	if err := b.appendDelta(p.seq, w, deferOK, rebase); err != nil {
 		return nil, err
 	}
