@@ -104,6 +104,13 @@ type Backend struct {
 	// never evicted). batchUsed: list or map state has written to Pebble.
 	// Both belong to the task goroutine; a snapshot copies them.
 	complete, batchUsed bool
+	// restored: Pebble held state when the backend opened (or imported
+	// some since); its value states are complete only once preloaded into
+	// their caches (loaded, by state id) — see ValueState.preload. dropped:
+	// a cache evicted an entry, so never complete again.
+	restored, dropped bool
+	loaded            map[uint16]bool
+	values            map[string]any // name → *ValueState[T]
 	// deferred are deltas written but not yet ingested into Pebble, in
 	// order; pebbleValues says whether anything was ever ingested. Both
 	// belong to whoever holds the inflight gate. See Pending.write.
@@ -200,7 +207,7 @@ func Open(dir string, opts Options) (*Backend, error) {
 	if err := os.Mkdir(chainDir, 0o755); err != nil {
 		return nil, fmt.Errorf("state: %w", err)
 	}
-	b := &Backend{dir: dir, opts: opts, ids: map[string]uint16{}, next: 1, seq: 1}
+	b := &Backend{dir: dir, opts: opts, ids: map[string]uint16{}, next: 1, seq: 1, values: map[string]any{}}
 	b.chain.dir = chainDir
 	b.chain.maxDeltas, b.chain.minBytes = opts.ChainDeltas, opts.ChainBytes
 	var restoredBase *image
@@ -262,7 +269,9 @@ func Open(dir string, opts Options) (*Backend, error) {
 	}
 	// Restored or reopened state lives in Pebble, not in the caches.
 	b.pebbleValues = isChain || b.chain.base != nil
-	b.complete = !b.pebbleValues
+	b.restored = b.pebbleValues
+	b.complete = !b.restored
+	b.loaded = map[uint16]bool{}
 	b.batch = db.NewIndexedBatch()
 	return b, nil
 }
@@ -503,7 +512,8 @@ func (b *Backend) addTable(t *tableWriter) error {
 		b.applied.Store(t.seq)
 	}
 	// Imported (restored) state is in Pebble only.
-	b.complete, b.pebbleValues = false, true
+	b.complete, b.pebbleValues, b.restored = false, true, true
+	clear(b.loaded)
 	return nil
 }
 

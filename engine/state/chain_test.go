@@ -332,3 +332,107 @@ func TestBadChainFile(t *testing.T) {
 		}
 	}
 }
+
+// A restored state that fits in the cache is preloaded into it, so the
+// restored backend is complete again: its next checkpoint rewriting every
+// key rebases the chain, as a fresh backend's does. One that does not fit
+// is partly cached and stays incomplete. Either way every snapshot after
+// the restore holds exactly the state.
+func TestRestoredStatePreloads(t *testing.T) {
+	tests := []struct {
+		name         string
+		cacheEntries int
+		wantRebase   bool
+	}{
+		{"fits", 0, true},
+		{"does not fit", 100, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tmp := t.TempDir()
+			opts := Options{MaxParallelism: 128, KeyGroups: keygroup.Range{Start: 0, End: 127}, CacheEntries: tt.cacheEntries}
+			const keys = 500
+			b, err := Open(filepath.Join(tmp, "db"), Options{MaxParallelism: 128, KeyGroups: keygroup.Range{Start: 0, End: 127}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			vs, _ := Value(b, "v", Int64{})
+			for i := 0; i < keys; i++ {
+				vs.Put(fmt.Sprintf("k%d", i), int64(i))
+			}
+			vs.Delete("k7")
+			snap := filepath.Join(tmp, "snap-1")
+			if _, err := b.Checkpoint(snap); err != nil {
+				t.Fatal(err)
+			}
+			b.Close()
+			copyDir(t, snap, filepath.Join(tmp, "restored"))
+
+			r, err := Open(filepath.Join(tmp, "restored"), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			rv, err := Value(r, "v", Int64{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.wantRebase && rv.CacheLen() != keys-1 {
+				t.Fatalf("preloaded %d keys, want %d", rv.CacheLen(), keys-1)
+			}
+			if !tt.wantRebase && rv.CacheLen() > tt.cacheEntries {
+				t.Fatalf("preloaded %d keys into a cache of %d", rv.CacheLen(), tt.cacheEntries)
+			}
+			// A checkpoint that deletes k3 (and changes little else), then
+			// one where every live key changes; k7 stays deleted.
+			rv.Delete("k3")
+			rv.Put("k4", 4)
+			if _, err := r.Checkpoint(filepath.Join(tmp, "snap-1b")); err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < keys; i++ {
+				if i != 7 && i != 3 {
+					rv.Put(fmt.Sprintf("k%d", i), int64(i*10))
+				}
+			}
+			snap2 := filepath.Join(tmp, "snap-2")
+			if _, err := r.Checkpoint(snap2); err != nil {
+				t.Fatal(err)
+			}
+			if got := r.Chain().Rebased > 0; got != tt.wantRebase {
+				t.Fatalf("rebased %v, want %v (chain %+v)", got, tt.wantRebase, r.Chain())
+			}
+			// A spill or Flush ingests into the restored Pebble: stale values
+			// must not come back.
+			if err := r.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			scanned := map[string]int64{}
+			if err := ScanValues(rv, func(k string, v int64) error { scanned[k] = v; return nil }); err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := scanned["k3"]; ok || len(scanned) != keys-2 {
+				t.Fatalf("Pebble holds %d keys (k3: %v), want %d without k3", len(scanned), ok, keys-2)
+			}
+			for _, dir := range []string{"", snap2} {
+				check := rv
+				if dir != "" {
+					copyDir(t, dir, dir+"-copy")
+					o, err := Open(dir+"-copy", opts)
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer o.Close()
+					check, _ = Value(o, "v", Int64{})
+				}
+				for i := 0; i < keys; i++ {
+					v, ok, err := check.Get(fmt.Sprintf("k%d", i))
+					want, wok := int64(i*10), i != 7 && i != 3
+					if err != nil || ok != wok || (ok && v != want) {
+						t.Fatalf("%q: k%d = %d,%v,%v; want %d,%v", dir, i, v, ok, err, want, wok)
+					}
+				}
+			}
+		})
+	}
+}

@@ -318,3 +318,19 @@ func processCPU() time.Duration {
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// Registering a value state twice gives the same cache; another value
+// type is an error naming the state.
+func TestValueRegisteredTwice(t *testing.T) {
+	b := open(t, t.TempDir(), 0)
+	defer b.Close()
+	a, _ := Value(b, "v", Int64{})
+	a.Put("k", 5)
+	again, err := Value(b, "v", Int64{})
+	if err != nil || again != a {
+		t.Fatalf("second registration: %p, %v; want %p", again, err, a)
+	}
+	if _, err := Value(b, "v", Bytes{}); err == nil || !strings.Contains(err.Error(), "state v") {
+		t.Fatalf("another type: %v", err)
+	}
+}

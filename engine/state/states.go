@@ -98,6 +98,15 @@ func (Bytes) Size(v []byte) int { return len(v) }
 
 // Value registers (or reopens) the value state name.
 func Value[T any](b *Backend, name string, codec Codec[T]) (*ValueState[T], error) {
+	// One cache per state: a second registration gets the first's (two
+	// caches of one state would each miss the other's writes).
+	if prev, ok := b.values[name]; ok {
+		s, ok := prev.(*ValueState[T])
+		if !ok {
+			return nil, fmt.Errorf("state %s: registered before with another value type (%T)", name, prev)
+		}
+		return s, nil
+	}
 	id, err := b.stateID(name)
 	if err != nil {
 		return nil, err
@@ -113,7 +122,93 @@ func Value[T any](b *Backend, name string, codec Codec[T]) (*ValueState[T], erro
 		s.overhead += int64(unsafe.Sizeof(zero))
 	}
 	b.flush = append(b.flush, s)
+	b.values[name] = s
+	if b.restored {
+		if err := s.preload(); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
+}
+
+// preload reads the state's restored entries from Pebble into its cache,
+// when they fit in 7/8 of the budget (leaving room to grow), so that a
+// restored job does not pay a Pebble read for the first touch of every
+// key, and so that its value state can be complete again (see Deferred
+// ingestion): checkpoints then skip Pebble as a fresh job's do. When the
+// entries do not fit, what was read stays cached (clean) and the backend
+// stays incomplete.
+func (s *ValueState[T]) preload() error {
+	b := s.b
+	fits := b.Size() <= b.opts.CacheBytes // on disk ≤ in memory
+	if fits {
+		var err error
+		if fits, err = s.load(); err != nil {
+			return err
+		}
+	}
+	if !fits {
+		b.dropped = true // never complete
+		return nil
+	}
+	b.loaded[s.id] = true
+	if b.dropped {
+		return nil
+	}
+	// Complete once every registered state is a loaded value state (list
+	// and map state, or a restored state nobody opened, live in Pebble).
+	for _, id := range b.ids {
+		if !b.loaded[id] {
+			return nil
+		}
+	}
+	b.complete = true
+	return nil
+}
+
+// load caches every entry of the state Pebble holds; false when they do
+// not fit.
+func (s *ValueState[T]) load() (bool, error) {
+	b := s.b
+	maxN := b.opts.CacheEntries - b.opts.CacheEntries/8 - 1
+	maxB := b.opts.CacheBytes - b.opts.CacheBytes/8
+	it, err := b.db.NewIter(nil)
+	if err != nil {
+		return false, err
+	}
+	defer it.Close()
+	r := b.opts.KeyGroups
+	for kg := r.Start; kg <= r.End; kg++ {
+		lo := appendKey(nil, kg, s.id, "")
+		hi := appendKey(nil, kg, s.id+1, "")
+		it.SetBounds(lo, hi)
+		for it.First(); it.Valid(); it.Next() {
+			k := it.Key()
+			raw, err := it.ValueAndErr()
+			if err != nil {
+				return false, fmt.Errorf("state %s: preload: %w", s.name, err)
+			}
+			v, err := s.codec.Decode(raw)
+			if err != nil {
+				return false, fmt.Errorf("state %s: preload: %w", s.name, err)
+			}
+			size := 0
+			if s.sizeOf != nil {
+				size = s.sizeOf(v)
+			}
+			key := string(k[4:])
+			if len(s.index)+1 > maxN || s.bytes+s.overhead+int64(len(key))+int64(size) > maxB {
+				return false, nil
+			}
+			if _, err := s.insert(key, uint16(kg), v, true); err != nil {
+				return false, err
+			}
+		}
+		if err := it.Error(); err != nil {
+			return false, fmt.Errorf("state %s: preload: %w", s.name, err)
+		}
+	}
+	return true, nil
 }
 
 // CacheBytes is the memory the state's cache accounts for now.
@@ -285,7 +380,7 @@ func (s *ValueState[T]) drop(i int32) {
 		s.live--
 	}
 	// The key lives on in Pebble only now.
-	s.b.complete = false
+	s.b.complete, s.b.dropped = false, true
 	delete(s.index, sl.key)
 	s.bytes -= s.overhead + int64(len(sl.key)) + int64(sl.size)
 	if s.lastIdx == i {
