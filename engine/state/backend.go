@@ -817,6 +817,30 @@ func ListFiles(dir string) ([]File, error) {
 	return out, nil
 }
 
+// tableFootprint sums the entries and the raw key and value bytes of
+// Pebble's tables (an upper bound of what they hold: overwritten entries
+// count too).
+func (b *Backend) tableFootprint() (entries, raw uint64, err error) {
+	// A table ingested over the memtable's range waits in the memtable
+	// queue, where SSTables does not see it.
+	if err := b.db.Flush(); err != nil {
+		return 0, 0, err
+	}
+	levels, err := b.db.SSTables(pebble.WithProperties())
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, l := range levels {
+		for _, t := range l {
+			if t.Properties != nil {
+				entries += t.Properties.NumEntries
+				raw += t.Properties.RawKeySize + t.Properties.RawValueSize
+			}
+		}
+	}
+	return entries, raw, nil
+}
+
 // Size is the bytes of live state files (approximate, from Pebble metrics).
 func (b *Backend) Size() int64 {
 	m := b.db.Metrics()

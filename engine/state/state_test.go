@@ -309,6 +309,9 @@ func BenchmarkDeltaOfAMillionKeys(b *testing.B) {
 				b.StartTimer()
 			}
 			b.ReportMetric(float64((processCPU()-cpu0).Milliseconds())/float64(b.N), "cpu-ms/op")
+			if st := be.Chain(); st.Deltas > 0 {
+				b.ReportMetric(float64(st.DeltaBytes)/float64(st.Deltas)/(1<<20), "MiB/delta")
+			}
 		})
 	}
 }

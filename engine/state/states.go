@@ -132,7 +132,7 @@ func Value[T any](b *Backend, name string, codec Codec[T]) (*ValueState[T], erro
 }
 
 // preload reads the state's restored entries from Pebble into its cache,
-// when they fit in 7/8 of the budget (leaving room to grow), so that a
+// when they fit in its budget, so that a
 // restored job does not pay a Pebble read for the first touch of every
 // key, and so that its value state can be complete again (see Deferred
 // ingestion): checkpoints then skip Pebble as a fresh job's do. When the
@@ -140,7 +140,15 @@ func Value[T any](b *Backend, name string, codec Codec[T]) (*ValueState[T], erro
 // stays incomplete.
 func (s *ValueState[T]) preload() error {
 	b := s.b
-	fits := b.Size() <= b.opts.CacheBytes // on disk ≤ in memory
+	// Try only when everything Pebble holds would fit (an estimate from
+	// the tables' properties, as if all of it were this state's): a load
+	// that gives up half-way costs a restore time and buys little.
+	entries, raw, err := b.tableFootprint()
+	if err != nil {
+		return err
+	}
+	fits := entries <= uint64(b.opts.CacheEntries) &&
+		int64(entries)*s.overhead+int64(raw) <= b.opts.CacheBytes
 	if fits {
 		var err error
 		if fits, err = s.load(); err != nil {
@@ -170,8 +178,7 @@ func (s *ValueState[T]) preload() error {
 // not fit.
 func (s *ValueState[T]) load() (bool, error) {
 	b := s.b
-	maxN := b.opts.CacheEntries - b.opts.CacheEntries/8 - 1
-	maxB := b.opts.CacheBytes - b.opts.CacheBytes/8
+	maxN, maxB := b.opts.CacheEntries, b.opts.CacheBytes
 	it, err := b.db.NewIter(nil)
 	if err != nil {
 		return false, err
