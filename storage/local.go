@@ -204,6 +204,20 @@ func (w *localWriter) Write(b []byte) (int, error) {
 	return n, nil
 }
 
+// ReadFrom lets io.Copy from a local file use the kernel's copy
+// (copy_file_range) instead of a user-space buffer: uploads of state files
+// to local checkpoint storage are the common case.
+func (w *localWriter) ReadFrom(r io.Reader) (int64, error) {
+	if w.closed {
+		return 0, &Error{Op: "write", URI: w.uri, Err: fs.ErrClosed}
+	}
+	n, err := w.f.ReadFrom(r)
+	if err != nil {
+		return n, wrap("write", w.uri, unwrapPathError(err))
+	}
+	return n, nil
+}
+
 func (w *localWriter) Close() error {
 	if w.closed {
 		return nil

@@ -453,9 +453,13 @@ type Pending struct {
 }
 
 type frozenWrites interface {
-	// collect adds the frozen changes to w and reports whether they hold
-	// every key the state had at the barrier.
-	collect(w *kvs) (covered bool)
+	// collect adds the frozen changes to w; writeLog writes them into a
+	// change log and reports whether they hold every key the state had at
+	// the barrier. Both release the frozen log (release alone drops it).
+	collect(w *kvs)
+	writeLog(lw *logWriter) (covered bool)
+	len() int
+	release()
 }
 
 // ingest adds the delta table at path to Pebble. Pebble moves what it
@@ -517,39 +521,39 @@ func (b *Backend) addTable(t *tableWriter) error {
 	return nil
 }
 
-// appendDelta writes w, sorted, as delta seq of the chain, and ingests it
-// with any deferred before it unless deferOK (then it waits in
-// b.deferred). rebase makes the delta the whole chain (see Deferred
-// ingestion). The caller holds the inflight gate.
-func (b *Backend) appendDelta(seq uint64, w *kvs, deferOK, rebase bool) error {
+// appendDelta writes w, sorted, as delta table seq of the chain and
+// ingests it, with any deferred before it. The caller holds the inflight
+// gate.
+func (b *Backend) appendDelta(seq uint64, w *kvs) error {
+	var d *deltaFile
 	if len(w.items) > 0 {
-		// A deferred delta is written as a change log (clog.go): sorting
-		// waits until it is ingested.
-		name := deltaName(seq, deferOK)
-		path := filepath.Join(b.chain.dir, name)
-		var size int64
-		var err error
-		if deferOK {
-			size, err = w.writeLog(path)
-		} else {
-			w.sort()
-			size, err = w.writeSST(path, b.wopts)
-		}
+		w.sort()
+		name := deltaName(seq, false)
+		size, err := w.writeSST(filepath.Join(b.chain.dir, name), b.wopts)
 		if err != nil {
 			return err
 		}
-		d := deltaFile{name: name, seq: seq, size: size}
+		d = &deltaFile{name: name, seq: seq, size: size}
+	}
+	return b.addDelta(seq, d, false, false)
+}
+
+// addDelta appends delta d (nil: the snapshot changed nothing) to the
+// chain and ingests it, with the deferred ones before it, unless deferOK.
+// The caller holds the inflight gate.
+func (b *Backend) addDelta(seq uint64, d *deltaFile, deferOK, rebase bool) error {
+	if d != nil {
 		b.chain.mu.Lock()
 		if rebase {
-			b.chain.rebase(d)
+			b.chain.rebase(*d)
 			b.deferred = b.deferred[:0]
 			b.stale = b.pebbleValues
 		} else {
-			b.chain.deltas = append(b.chain.deltas, d)
-			b.chain.deltaBytes += size
+			b.chain.deltas = append(b.chain.deltas, *d)
+			b.chain.deltaBytes += d.size
 		}
 		b.chain.mu.Unlock()
-		b.deferred = append(b.deferred, d)
+		b.deferred = append(b.deferred, *d)
 	}
 	if deferOK {
 		if len(b.deferred) == 0 {
@@ -559,6 +563,44 @@ func (b *Backend) appendDelta(seq uint64, w *kvs, deferOK, rebase bool) error {
 		return nil
 	}
 	return b.ingestDeferred(seq)
+}
+
+// writeLogDelta writes the frozen value changes (and the registry) of a
+// deferred snapshot straight into a change log and adds it to the chain.
+func (p *Pending) writeLogDelta() error {
+	b := p.b
+	n := 0
+	for _, f := range p.frozen {
+		n += f.len()
+	}
+	if n == 0 && !p.regChanged {
+		for _, f := range p.frozen {
+			f.release()
+		}
+		p.frozen = nil
+		return b.addDelta(p.seq, nil, true, false)
+	}
+	name := deltaName(p.seq, true)
+	lw, err := createLog(filepath.Join(b.chain.dir, name))
+	if err != nil {
+		return err
+	}
+	covered := true
+	for _, f := range p.frozen {
+		if !f.writeLog(lw) {
+			covered = false
+		}
+	}
+	p.frozen = nil
+	// Every delta carries the registry, so any chain opens with it.
+	for n, id := range p.registry {
+		lw.add(nil, registryKey(n), binary.BigEndian.AppendUint16(nil, id), true)
+	}
+	size, err := lw.finish()
+	if err != nil {
+		return err
+	}
+	return b.addDelta(p.seq, &deltaFile{name: name, seq: p.seq, size: size}, true, covered && !p.batchUsed)
 }
 
 // ingestDeferred ingests the deferred deltas in order, so that Pebble
@@ -701,13 +743,24 @@ func (p *Pending) Write(dir string) (files []File, err error) {
 
 func (p *Pending) write(dir string) ([]File, error) {
 	b := p.b
+	// A checkpoint may leave its delta out of Pebble while the caches hold
+	// the value state, unless list or map writes are in it: the task reads
+	// those from Pebble, so their deltas go in at once, in order after
+	// anything deferred (a list value from an older delta ingested late
+	// could show between two ingests). Its delta is the whole state when
+	// it covers every live key and there is no list or map state (see
+	// Deferred ingestion). Flush and Abandon (dir == "") want everything in
+	// Pebble.
+	if dir != "" && p.complete && len(p.batchKeys.items) == 0 {
+		if err := p.writeLogDelta(); err != nil {
+			return nil, err
+		}
+		return p.finishWrite(dir)
+	}
 	w := &b.w
 	w.reset()
-	covered := true
 	for _, f := range p.frozen {
-		if !f.collect(w) {
-			covered = false
-		}
+		f.collect(w)
 	}
 	p.frozen = nil
 	// List and map writes: their resulting values, read from Pebble,
@@ -733,18 +786,16 @@ func (p *Pending) write(dir string) ([]File, error) {
 			w.add(registryKey(n), binary.BigEndian.AppendUint16(nil, id), true)
 		}
 	}
-	// A checkpoint may leave its delta out of Pebble while the caches hold
-	// the value state, unless list or map writes are in it: the task reads
-	// those from Pebble, so their deltas go in at once, in order after
-	// anything deferred (a list value from an older delta ingested late
-	// could show between two ingests). Its delta is the whole state when
-	// it covers every live key and Pebble holds nothing (see Deferred
-	// ingestion). Flush and Abandon (dir == "") want everything in Pebble.
-	deferOK := dir != "" && p.complete && len(p.batchKeys.items) == 0
-	rebase := deferOK && covered && !p.batchUsed
-	if err := b.appendDelta(p.seq, w, deferOK, rebase); err != nil {
+	if err := b.appendDelta(p.seq, w); err != nil {
 		return nil, err
 	}
+	return p.finishWrite(dir)
+}
+
+// finishWrite materializes a base image when due and stages the chain in
+// dir ("": nowhere).
+func (p *Pending) finishWrite(dir string) ([]File, error) {
+	b := p.b
 	if err := b.materialize(p.seq); err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"hash"
 	"hash/crc32"
 	"io"
 	"os"
@@ -26,9 +27,9 @@ import (
 // Layout:
 //
 //	"ckpt-clog 1\n"
-//	uvarint n
-//	n × (uvarint len(key), uvarint len(value)+1, or 0 for a delete)
-//	the n keys and values, each key followed by its value
+//	per write: uvarint len(key), uvarint len(value)+1 (0 for a delete),
+//	           key, value
+//	u64 big-endian number of writes
 //	u32 big-endian CRC-32C of everything before it
 //	"END\n"
 const (
@@ -41,60 +42,97 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 func isLog(name string) bool { return filepath.Ext(name) == clogSuffix }
 
+// logWriter streams writes into a change log. Errors stick: the first
+// one is returned by finish.
+type logWriter struct {
+	path  string
+	f     *os.File
+	crc   hash.Hash32
+	bw    *bufio.Writer
+	n     int64
+	count uint64
+	hdr   []byte
+	val   []byte // scratch for encoding values
+	err   error
+}
+
+func createLog(path string) (*logWriter, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("state: %w", err)
+	}
+	lw := &logWriter{path: path, f: f, crc: crc32.New(castagnoli)}
+	lw.bw = bufio.NewWriterSize(io.MultiWriter(f, lw.crc), 1<<20)
+	lw.write([]byte(clogMagic))
+	return lw, nil
+}
+
+func (lw *logWriter) write(p []byte) {
+	if lw.err == nil {
+		var k int
+		k, lw.err = lw.bw.Write(p)
+		lw.n += int64(k)
+	}
+}
+
+// add appends one write of key (prefix included, or given in parts).
+func (lw *logWriter) add(prefix, key, value []byte, set bool) {
+	lw.hdr = binary.AppendUvarint(lw.hdr[:0], uint64(len(prefix)+len(key)))
+	if set {
+		lw.hdr = binary.AppendUvarint(lw.hdr, uint64(len(value))+1)
+	} else {
+		lw.hdr = binary.AppendUvarint(lw.hdr, 0)
+	}
+	lw.hdr = append(lw.hdr, prefix...)
+	lw.write(lw.hdr)
+	lw.write(key)
+	if set {
+		lw.write(value)
+	}
+	lw.count++
+}
+
+// finish writes the trailer and closes the file, returning its size; on
+// error the file is removed.
+func (lw *logWriter) finish() (int64, error) {
+	var tail [12]byte
+	binary.BigEndian.PutUint64(tail[:8], lw.count)
+	lw.write(tail[:8])
+	if lw.err == nil {
+		lw.err = lw.bw.Flush()
+	}
+	if lw.err == nil {
+		binary.BigEndian.PutUint32(tail[8:], lw.crc.Sum32())
+		_, lw.err = lw.f.Write(append(tail[8:12:12], clogTrailer...))
+		lw.n += 4 + int64(len(clogTrailer))
+	}
+	if err := lw.f.Close(); lw.err == nil {
+		lw.err = err
+	}
+	if lw.err != nil {
+		os.Remove(lw.path)
+		return 0, fmt.Errorf("state: write %s: %w", lw.path, lw.err)
+	}
+	return lw.n, nil
+}
+
+func (lw *logWriter) abort() {
+	lw.f.Close()
+	os.Remove(lw.path)
+}
+
 // writeLog writes w's writes, in their order, as a change log at path and
 // returns its size. A key written twice keeps its last write (sort does
 // that when the log is read).
 func (w *kvs) writeLog(path string) (int64, error) {
-	f, err := os.Create(path)
+	lw, err := createLog(path)
 	if err != nil {
-		return 0, fmt.Errorf("state: %w", err)
+		return 0, err
 	}
-	crc := crc32.New(castagnoli)
-	bw := bufio.NewWriterSize(io.MultiWriter(f, crc), 1<<20)
-	var n int64
-	put := func(p []byte) {
-		if err == nil {
-			var k int
-			k, err = bw.Write(p)
-			n += int64(k)
-		}
-	}
-	put([]byte(clogMagic))
-	var buf []byte
-	buf = binary.AppendUvarint(buf, uint64(len(w.items)))
 	for _, x := range w.items {
-		buf = binary.AppendUvarint(buf, uint64(x.k1-x.k0))
-		if x.set {
-			buf = binary.AppendUvarint(buf, uint64(x.v1-x.k1)+1)
-		} else {
-			buf = binary.AppendUvarint(buf, 0)
-		}
-		if len(buf) > 64<<10 {
-			put(buf)
-			buf = buf[:0]
-		}
+		lw.add(nil, w.key(x), w.value(x), x.set)
 	}
-	put(buf)
-	for _, x := range w.items {
-		put(w.arena[x.k0:x.v1])
-	}
-	if err == nil {
-		err = bw.Flush()
-	}
-	var tail [4]byte
-	binary.BigEndian.PutUint32(tail[:], crc.Sum32())
-	if err == nil {
-		_, err = f.Write(append(tail[:], clogTrailer...))
-		n += int64(len(tail) + len(clogTrailer))
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(path)
-		return 0, fmt.Errorf("state: write %s: %w", path, err)
-	}
-	return n, nil
+	return lw.finish()
 }
 
 // readLog appends the writes of the change log at path to w, in their
@@ -107,53 +145,41 @@ func readLog(path string, w *kvs) error {
 	bad := func(why string) error {
 		return fmt.Errorf("state: change log %s is corrupt: %s", path, why)
 	}
-	end := len(raw) - 4 - len(clogTrailer)
+	end := len(raw) - 12 - len(clogTrailer) // the count
 	if len(raw) < len(clogMagic) || !bytes.Equal(raw[:len(clogMagic)], []byte(clogMagic)) {
 		return bad("no ckpt-clog header")
 	}
-	if end < len(clogMagic) || string(raw[end+4:]) != clogTrailer {
+	if end < len(clogMagic) || string(raw[end+12:]) != clogTrailer {
 		return bad("truncated (no trailer)")
 	}
-	if crc32.Checksum(raw[:end], castagnoli) != binary.BigEndian.Uint32(raw[end:]) {
+	if crc32.Checksum(raw[:end+8], castagnoli) != binary.BigEndian.Uint32(raw[end+8:]) {
 		return bad("checksum mismatch")
 	}
+	count := binary.BigEndian.Uint64(raw[end:])
 	p := raw[len(clogMagic):end]
-	count, k := binary.Uvarint(p)
-	if k <= 0 || count > uint64(len(p)) {
-		return bad("bad entry count")
-	}
-	p = p[k:]
-	type lens struct {
-		k, v uint64
-		set  bool
-	}
-	ls := make([]lens, count)
-	var total uint64
-	for i := range ls {
+	var n uint64
+	for ; len(p) > 0; n++ {
 		kl, a := binary.Uvarint(p)
 		if a <= 0 {
-			return bad(fmt.Sprintf("entry %d: bad key length", i))
+			return bad(fmt.Sprintf("write %d: bad key length", n))
 		}
 		vl, c := binary.Uvarint(p[a:])
 		if c <= 0 {
-			return bad(fmt.Sprintf("entry %d: bad value length", i))
+			return bad(fmt.Sprintf("write %d: bad value length", n))
 		}
 		p = p[a+c:]
-		ls[i] = lens{k: kl, set: vl > 0}
-		if vl > 0 {
-			ls[i].v = vl - 1
+		set := vl > 0
+		if set {
+			vl--
 		}
-		total += ls[i].k + ls[i].v
-		if total > uint64(len(p)) {
-			return bad(fmt.Sprintf("entry %d runs past the end", i))
+		if kl > uint64(len(p)) || vl > uint64(len(p))-kl {
+			return bad(fmt.Sprintf("write %d runs past the end", n))
 		}
+		w.add(p[:kl], p[kl:kl+vl], set)
+		p = p[kl+vl:]
 	}
-	if total != uint64(len(p)) {
-		return bad(fmt.Sprintf("%d bytes of entries, %d expected", len(p), total))
-	}
-	for _, l := range ls {
-		w.add(p[:l.k], p[l.k:l.k+l.v], l.set)
-		p = p[l.k+l.v:]
+	if n != count {
+		return bad(fmt.Sprintf("%d writes, the trailer says %d", n, count))
 	}
 	return nil
 }

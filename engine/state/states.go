@@ -418,9 +418,8 @@ func (s *ValueState[T]) freeze() frozenWrites {
 
 // collect encodes the frozen changes (asynchronous phase; it touches only
 // the taken-over log, never the live cache).
-func (f *frozenValues[T]) collect(w *kvs) bool {
+func (f *frozenValues[T]) collect(w *kvs) {
 	id := f.s.id
-	set := 0
 	for i := range f.changes {
 		c := &f.changes[i]
 		x := kv{k0: len(w.arena)}
@@ -430,15 +429,42 @@ func (f *frozenValues[T]) collect(w *kvs) bool {
 		if c.present {
 			w.arena = f.s.codec.Encode(w.arena, c.v)
 			x.set = true
-			set++
 		}
 		x.v1 = len(w.arena)
 		w.items = append(w.items, x)
 	}
+	f.release()
+}
+
+// release hands the encoded log back to the task for reuse.
+func (f *frozenValues[T]) release() {
 	clear(f.changes) // drop the keys and values for the collector
 	log := f.changes[:0]
 	f.changes = nil
 	f.s.spare.Store(&log)
+}
+
+func (f *frozenValues[T]) len() int { return len(f.changes) }
+
+// writeLog is collect straight into a change log: no arena, no second
+// copy (a deferred delta is written in log order anyway).
+func (f *frozenValues[T]) writeLog(lw *logWriter) bool {
+	id := f.s.id
+	prefix := [4]byte{2: byte(id >> 8), 3: byte(id)}
+	set := 0
+	for i := range f.changes {
+		c := &f.changes[i]
+		prefix[0], prefix[1] = byte(c.kg>>8), byte(c.kg)
+		var v []byte
+		if c.present {
+			lw.val = f.s.codec.Encode(lw.val[:0], c.v)
+			v = lw.val
+			set++
+		}
+		// The key's bytes are only read: no copy.
+		lw.add(prefix[:], unsafe.Slice(unsafe.StringData(c.key), len(c.key)), v, c.present)
+	}
+	f.release()
 	// Each key is in the log once, so as many values as live keys means
 	// every live key.
 	return set == f.live
