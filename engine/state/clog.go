@@ -1,14 +1,11 @@
 package state
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
-	"hash"
 	"hash/crc32"
-	"io"
 	"os"
 	"path/filepath"
 
@@ -42,69 +39,71 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 func isLog(name string) bool { return filepath.Ext(name) == clogSuffix }
 
-// logWriter streams writes into a change log. Errors stick: the first
-// one is returned by finish.
+// logWriter streams writes into a change log through its own buffer
+// (appends, not a bufio call per field: a million writes per checkpoint).
+// Errors stick: the first one is returned by finish.
 type logWriter struct {
 	path  string
 	f     *os.File
-	crc   hash.Hash32
-	bw    *bufio.Writer
+	crc   uint32
+	buf   []byte
 	n     int64
 	count uint64
-	hdr   []byte
 	val   []byte // scratch for encoding values
 	err   error
 }
+
+const logBuffer = 1 << 20
 
 func createLog(path string) (*logWriter, error) {
 	f, err := os.Create(path)
 	if err != nil {
 		return nil, fmt.Errorf("state: %w", err)
 	}
-	lw := &logWriter{path: path, f: f, crc: crc32.New(castagnoli)}
-	lw.bw = bufio.NewWriterSize(io.MultiWriter(f, lw.crc), 1<<20)
-	lw.write([]byte(clogMagic))
+	lw := &logWriter{path: path, f: f, buf: make([]byte, 0, logBuffer+64<<10)}
+	lw.buf = append(lw.buf, clogMagic...)
 	return lw, nil
 }
 
-func (lw *logWriter) write(p []byte) {
-	if lw.err == nil {
+// flush writes the buffer out, checksummed.
+func (lw *logWriter) flush() {
+	if lw.err == nil && len(lw.buf) > 0 {
+		lw.crc = crc32.Update(lw.crc, castagnoli, lw.buf)
 		var k int
-		k, lw.err = lw.bw.Write(p)
+		k, lw.err = lw.f.Write(lw.buf)
 		lw.n += int64(k)
 	}
+	lw.buf = lw.buf[:0]
 }
 
 // add appends one write of key (prefix included, or given in parts).
 func (lw *logWriter) add(prefix, key, value []byte, set bool) {
-	lw.hdr = binary.AppendUvarint(lw.hdr[:0], uint64(len(prefix)+len(key)))
+	lw.buf = binary.AppendUvarint(lw.buf, uint64(len(prefix)+len(key)))
 	if set {
-		lw.hdr = binary.AppendUvarint(lw.hdr, uint64(len(value))+1)
+		lw.buf = binary.AppendUvarint(lw.buf, uint64(len(value))+1)
 	} else {
-		lw.hdr = binary.AppendUvarint(lw.hdr, 0)
+		lw.buf = append(lw.buf, 0)
 	}
-	lw.hdr = append(lw.hdr, prefix...)
-	lw.write(lw.hdr)
-	lw.write(key)
+	lw.buf = append(lw.buf, prefix...)
+	lw.buf = append(lw.buf, key...)
 	if set {
-		lw.write(value)
+		lw.buf = append(lw.buf, value...)
 	}
 	lw.count++
+	if len(lw.buf) >= logBuffer {
+		lw.flush()
+	}
 }
 
 // finish writes the trailer and closes the file, returning its size; on
 // error the file is removed.
 func (lw *logWriter) finish() (int64, error) {
-	var tail [12]byte
-	binary.BigEndian.PutUint64(tail[:8], lw.count)
-	lw.write(tail[:8])
+	lw.buf = binary.BigEndian.AppendUint64(lw.buf, lw.count)
+	lw.flush()
 	if lw.err == nil {
-		lw.err = lw.bw.Flush()
-	}
-	if lw.err == nil {
-		binary.BigEndian.PutUint32(tail[8:], lw.crc.Sum32())
-		_, lw.err = lw.f.Write(append(tail[8:12:12], clogTrailer...))
-		lw.n += 4 + int64(len(clogTrailer))
+		var k int
+		k, lw.err = lw.f.Write(append(binary.BigEndian.AppendUint32(nil, lw.crc), clogTrailer...))
+		lw.n += int64(k)
 	}
 	if err := lw.f.Close(); lw.err == nil {
 		lw.err = err
