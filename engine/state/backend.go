@@ -28,7 +28,6 @@
 package state
 
 import (
-	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -462,21 +461,6 @@ type frozenWrites interface {
 	release()
 }
 
-// ingest adds the delta table at path to Pebble. Pebble moves what it
-// ingests, so it gets its own hard link and the chain keeps the file.
-func (b *Backend) ingest(path string, seq uint64) error {
-	tmp := filepath.Join(b.dir, fmt.Sprintf("ingest-%d.sst.tmp", seq))
-	os.Remove(tmp)
-	if err := os.Link(path, tmp); err != nil {
-		return fmt.Errorf("state: ingest: %w", err)
-	}
-	if err := b.db.Ingest(context.Background(), []string{tmp}); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("state: ingest %s: %w", filepath.Base(path), err)
-	}
-	return nil
-}
-
 // newTable starts delta table seq of the chain. Restored state is written
 // uncompressed: restoring is on the critical path of a job's start, and
 // Pebble's compactions compress it later.
@@ -504,7 +488,7 @@ func (b *Backend) addTable(t *tableWriter) error {
 	if err != nil {
 		return err
 	}
-	if err := b.ingest(t.path, t.seq); err != nil {
+	if err := ingestDelta(b.db, b.wopts, b.dir, b.chain.dir, deltaFile{name: filepath.Base(t.path), seq: t.seq}, nil); err != nil {
 		os.Remove(t.path)
 		return err
 	}
