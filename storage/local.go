@@ -198,10 +198,7 @@ func (w *localWriter) Write(b []byte) (int, error) {
 		return 0, &Error{Op: "write", URI: w.uri, Err: fs.ErrClosed}
 	}
 	n, err := w.f.Write(b)
-	if err != nil {
-		return n, wrap("write", w.uri, unwrapPathError(err))
-	}
-	return n, nil
+	return n, w.writeErr(err)
 }
 
 // ReadFrom lets io.Copy from a local file use the kernel's copy
@@ -212,10 +209,14 @@ func (w *localWriter) ReadFrom(r io.Reader) (int64, error) {
 		return 0, &Error{Op: "write", URI: w.uri, Err: fs.ErrClosed}
 	}
 	n, err := w.f.ReadFrom(r)
+	return n, w.writeErr(err)
+}
+
+func (w *localWriter) writeErr(err error) error {
 	if err != nil {
-		return n, wrap("write", w.uri, unwrapPathError(err))
+		return wrap("write", w.uri, unwrapPathError(err))
 	}
-	return n, nil
+	return nil
 }
 
 func (w *localWriter) Close() error {
