@@ -326,6 +326,41 @@ func runContract(t *testing.T, b contractBackend) {
 		}
 	})
 
+	// Uploads copy local files with io.Copy: the kernel's copy where the
+	// writer offers ReadFrom (local), a buffer elsewhere; same bytes.
+	t.Run("CopyFromLocalFile", func(t *testing.T) {
+		base := b.newBase(t)
+		data := testData(3*blockSize+17, 7)
+		src := filepath.Join(t.TempDir(), "src")
+		if err := os.WriteFile(src, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Open(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		uri := Join(base, "copied")
+		w, err := fsys.Create(ctx, uri, CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := io.Copy(w, f); err != nil || n != int64(len(data)) {
+			t.Fatalf("copy: %d, %v", n, err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if got := mustRead(t, uri); !bytes.Equal(got, data) {
+			t.Fatalf("read back %d bytes, differs", len(got))
+		}
+		if rf, ok := w.(io.ReaderFrom); ok {
+			if _, err := rf.ReadFrom(bytes.NewReader(data)); err == nil {
+				t.Fatal("ReadFrom after Close succeeded")
+			}
+		}
+	})
+
 	t.Run("RangedReads", func(t *testing.T) {
 		base := b.newBase(t)
 		uri := Join(base, "ranged")
