@@ -90,9 +90,7 @@ func (f *form) update(msg tea.Msg) (formResult, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.PasteMsg:
 		if fl := f.fields[f.focus]; fl.input != nil {
-			in, cmd := fl.input.Update(msg)
-			*fl.input = in
-			return formEditing, cmd
+			return formEditing, updateInput(fl.input, msg)
 		}
 	case tea.KeyPressMsg:
 		fl := f.fields[f.focus]
@@ -117,11 +115,16 @@ func (f *form) update(msg tea.Msg) (formResult, tea.Cmd) {
 			}
 			return formEditing, nil
 		}
-		in, cmd := fl.input.Update(msg)
-		*fl.input = in
-		return formEditing, cmd
+		return formEditing, updateInput(fl.input, msg)
 	}
 	return formEditing, nil
+}
+
+// updateInput passes msg (a key or a paste) to the text input in place.
+func updateInput(in *textinput.Model, msg tea.Msg) tea.Cmd {
+	m, cmd := in.Update(msg)
+	*in = m
+	return cmd
 }
 
 // rows draws the form: a rule with the title, one line a field, the hint.

@@ -412,9 +412,7 @@ func (s *Inspect) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		return s, s.key(msg)
 	case tea.PasteMsg:
 		if s.prompt != nil {
-			p, cmd := s.prompt.Update(msg)
-			s.prompt = &p
-			return s, cmd
+			return s, updateInput(s.prompt, msg)
 		}
 	case tea.MouseWheelMsg:
 		s.list.Update(msg)
@@ -620,9 +618,7 @@ func (s *Inspect) key(msg tea.KeyPressMsg) tea.Cmd {
 			s.prompt = nil
 			return s.takeUIDs(v)
 		}
-		p, cmd := s.prompt.Update(msg)
-		s.prompt = &p
-		return cmd
+		return updateInput(s.prompt, msg)
 	}
 	if s.list.Update(msg) {
 		return nil

@@ -208,9 +208,7 @@ func (s *Savepoints) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		return s, s.key(msg)
 	case tea.PasteMsg:
 		if s.prompt != nil {
-			p, cmd := s.prompt.Update(msg)
-			s.prompt = &p
-			return s, cmd
+			return s, updateInput(s.prompt, msg)
 		}
 	case tea.MouseWheelMsg:
 		s.list.Update(msg)
@@ -299,9 +297,7 @@ func (s *Savepoints) key(msg tea.KeyPressMsg) tea.Cmd {
 			s.replan()
 			return nil
 		}
-		p, cmd := s.prompt.Update(msg)
-		s.prompt = &p
-		return cmd
+		return updateInput(s.prompt, msg)
 	}
 	if s.confirm != "" {
 		what := s.confirm
