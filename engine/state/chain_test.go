@@ -342,10 +342,14 @@ func TestRestoredStatePreloads(t *testing.T) {
 	tests := []struct {
 		name         string
 		cacheEntries int
+		withList     bool
 		wantRebase   bool
+		wantLogs     bool // the value-only checkpoint after the restore writes a change log
 	}{
-		{"fits", 0, true},
-		{"does not fit", 100, false},
+		{"fits", 0, false, true, true},
+		// List state lives in Pebble: complete all the same, no rebase.
+		{"fits, with list state", 0, true, false, true},
+		{"does not fit", 100, false, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -361,6 +365,19 @@ func TestRestoredStatePreloads(t *testing.T) {
 				vs.Put(fmt.Sprintf("k%d", i), int64(i))
 			}
 			vs.Delete("k7")
+			listLen := func(i int) int { return 0 }
+			if tt.withList {
+				l, _ := List(b, "l")
+				for i := 0; i < 50; i++ {
+					l.Add(fmt.Sprintf("k%d", i), []byte{byte(i)})
+				}
+				listLen = func(i int) int {
+					if i < 50 {
+						return 1
+					}
+					return 0
+				}
+			}
 			snap := filepath.Join(tmp, "snap-1")
 			if _, err := b.Checkpoint(snap); err != nil {
 				t.Fatal(err)
@@ -377,14 +394,21 @@ func TestRestoredStatePreloads(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if tt.wantRebase && rv.CacheLen() != keys-1 {
+			fits := tt.cacheEntries == 0
+			if fits && rv.CacheLen() != keys-1 {
 				t.Fatalf("preloaded %d keys, want %d", rv.CacheLen(), keys-1)
 			}
-			if !tt.wantRebase && rv.CacheLen() > tt.cacheEntries {
+			if !fits && rv.CacheLen() > tt.cacheEntries {
 				t.Fatalf("preloaded %d keys into a cache of %d", rv.CacheLen(), tt.cacheEntries)
 			}
 			// A checkpoint that deletes k3 (and changes little else), then
 			// one where every live key changes; k7 stays deleted.
+			// The restored list is only registered, not written: its
+			// entries are in Pebble alone.
+			var rl *ListState
+			if tt.withList {
+				rl, _ = List(r, "l")
+			}
 			rv.Delete("k3")
 			rv.Put("k4", 4)
 			if _, err := r.Checkpoint(filepath.Join(tmp, "snap-1b")); err != nil {
@@ -402,6 +426,10 @@ func TestRestoredStatePreloads(t *testing.T) {
 			if got := r.Chain().Rebased > 0; got != tt.wantRebase {
 				t.Fatalf("rebased %v, want %v (chain %+v)", got, tt.wantRebase, r.Chain())
 			}
+			if _, err := os.Stat(filepath.Join(snap2, deltaName(r.seq-1, true))); (err == nil) != tt.wantLogs {
+				ls, _ := ListFiles(snap2)
+				t.Fatalf("change log of the last checkpoint: %v, want one: %v (files %v)", err, tt.wantLogs, ls)
+			}
 			// A spill or Flush ingests into the restored Pebble: stale values
 			// must not come back.
 			if err := r.Flush(); err != nil {
@@ -415,7 +443,7 @@ func TestRestoredStatePreloads(t *testing.T) {
 				t.Fatalf("Pebble holds %d keys (k3: %v), want %d without k3", len(scanned), ok, keys-2)
 			}
 			for _, dir := range []string{"", snap2} {
-				check := rv
+				check, checkList := rv, rl
 				if dir != "" {
 					copyDir(t, dir, dir+"-copy")
 					o, err := Open(dir+"-copy", opts)
@@ -424,12 +452,19 @@ func TestRestoredStatePreloads(t *testing.T) {
 					}
 					defer o.Close()
 					check, _ = Value(o, "v", Int64{})
+					checkList, _ = List(o, "l")
+				}
+				if checkList == nil {
+					checkList, _ = List(r, "l")
 				}
 				for i := 0; i < keys; i++ {
 					v, ok, err := check.Get(fmt.Sprintf("k%d", i))
 					want, wok := int64(i*10), i != 7 && i != 3
 					if err != nil || ok != wok || (ok && v != want) {
 						t.Fatalf("%q: k%d = %d,%v,%v; want %d,%v", dir, i, v, ok, err, want, wok)
+					}
+					if l, err := checkList.Get(fmt.Sprintf("k%d", i)); err != nil || len(l) != listLen(i) {
+						t.Fatalf("%q: list k%d has %d entries (%v), want %d", dir, i, len(l), err, listLen(i))
 					}
 				}
 			}

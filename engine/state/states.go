@@ -160,18 +160,36 @@ func (s *ValueState[T]) preload() error {
 		return nil
 	}
 	b.loaded[s.id] = true
-	if b.dropped {
-		return nil
+	b.checkComplete()
+	return nil
+}
+
+// checkComplete makes a restored backend complete once every registered
+// state is accounted for: a value state preloaded whole, or a list or map
+// state (which lives in Pebble anyway). A restored state nobody opened
+// keeps it incomplete: its values are in Pebble only.
+func (b *Backend) checkComplete() {
+	if !b.restored || b.dropped {
+		return
 	}
-	// Complete once every registered state is a loaded value state (list
-	// and map state, or a restored state nobody opened, live in Pebble).
 	for _, id := range b.ids {
 		if !b.loaded[id] {
-			return nil
+			return
 		}
 	}
 	b.complete = true
-	return nil
+}
+
+// listOrMap registers list or map state id: in a restored backend its
+// entries are in Pebble, so no delta may rebase the chain (a rebase drops
+// everything but value state), and it does not stand in the way of the
+// value states being complete.
+func (b *Backend) listOrMap(id uint16) {
+	if b.restored {
+		b.batchUsed = true
+		b.loaded[id] = true
+		b.checkComplete()
+	}
 }
 
 // load caches every entry of the state Pebble holds; false when they do
@@ -489,6 +507,7 @@ func List(b *Backend, name string) (*ListState, error) {
 	if err != nil {
 		return nil, err
 	}
+	b.listOrMap(id)
 	return &ListState{b: b, name: name, id: id}, nil
 }
 
@@ -545,6 +564,7 @@ func Map(b *Backend, name string) (*MapState, error) {
 	if err != nil {
 		return nil, err
 	}
+	b.listOrMap(id)
 	return &MapState{b: b, name: name, id: id}, nil
 }
 
