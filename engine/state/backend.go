@@ -106,7 +106,8 @@ type Backend struct {
 	// restored: Pebble held state when the backend opened (or imported
 	// some since); its value states are complete only once preloaded into
 	// their caches (loaded, by state id) — see ValueState.preload. dropped:
-	// a cache evicted an entry, so never complete again.
+	// a cache evicted an entry, or a restored state did not fit its cache,
+	// so never complete again.
 	restored, dropped bool
 	loaded            map[uint16]bool
 	values            map[string]any // name → *ValueState[T]

@@ -132,12 +132,11 @@ func Value[T any](b *Backend, name string, codec Codec[T]) (*ValueState[T], erro
 }
 
 // preload reads the state's restored entries from Pebble into its cache,
-// when they fit in its budget, so that a
-// restored job does not pay a Pebble read for the first touch of every
-// key, and so that its value state can be complete again (see Deferred
-// ingestion): checkpoints then skip Pebble as a fresh job's do. When the
-// entries do not fit, what was read stays cached (clean) and the backend
-// stays incomplete.
+// when they fit in its budget, so that a restored job does not pay a
+// Pebble read for the first touch of every key, and so that its value
+// state can be complete again (see Deferred ingestion): checkpoints then
+// skip Pebble as a fresh job's do. When the entries do not fit, what was
+// read stays cached (clean) and the backend stays incomplete.
 func (s *ValueState[T]) preload() error {
 	b := s.b
 	// Try only when everything Pebble holds would fit (an estimate from
