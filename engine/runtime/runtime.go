@@ -20,6 +20,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 	rtdebug "runtime/debug"
 	"strings"
 	"sync"
@@ -229,10 +230,6 @@ func (a *Attempt) build() error {
 				v := g.Vertices[ch[k]]
 				c := &chainOp{v: v, next: next, m: metrics[v.Index][i]}
 				c.counted = outCounter{c: c}
-				if err := t.open(c); err != nil {
-					a.tasks = append(a.tasks, t)
-					return fmt.Errorf("opening operator %s subtask %d: %w", v.Label(), i, err)
-				}
 				t.ops[k] = c
 				next = c
 			}
@@ -241,6 +238,51 @@ func (a *Attempt) build() error {
 			if head.IsSource() {
 				a.srcs = append(a.srcs, t)
 			}
+		}
+	}
+	return a.openAll()
+}
+
+// openAll opens every task's operators (tail first, as each needs its
+// next), restoring their state; tasks open side by side, up to one per
+// core, because a restore downloads and imports each subtask's state and
+// the subtasks share nothing while they do. The first error in task order
+// is returned once all have finished.
+func (a *Attempt) openAll() error {
+	errs := make([]error, len(a.tasks))
+	sem := make(chan struct{}, goruntime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for i, t := range a.tasks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			defer func() {
+				// An operator's Open is user code: a panic fails the start
+				// with what it said instead of ending the process.
+				if r := recover(); r != nil {
+					errs[i] = fmt.Errorf("opening task %s panicked: %v\n%s", t.name, r, rtdebug.Stack())
+				}
+			}()
+			for k := len(t.ops) - 1; k >= 0; k-- {
+				c := t.ops[k]
+				if err := t.open(c); err != nil {
+					errs[i] = fmt.Errorf("opening operator %s subtask %d: %w", c.v.Label(), t.subtask, err)
+					return
+				}
+				c.opened = true
+			}
+		}()
+	}
+	wg.Wait()
+	return firstErr(errs)
+}
+
+func firstErr(errs []error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
 		}
 	}
 	return nil
@@ -408,7 +450,9 @@ func (a *Attempt) closeAll() {
 				continue
 			}
 			c.closed = true
-			if c.src != nil {
+			if !c.opened {
+				// Its Open failed or never ran; only the backend may be open.
+			} else if c.src != nil {
 				c.src.Close()
 			} else if c.op != nil {
 				c.op.Close()
@@ -518,6 +562,7 @@ type chainOp struct {
 	counted outCounter
 	m       *SubtaskMetrics
 	in, out int64
+	opened  bool // Open succeeded (so Close is owed)
 	closed  bool
 }
 
