@@ -91,8 +91,8 @@ func (b *Backend) Import(srcDir string, r keygroup.Range) error {
 // chain, key group by key group: fill puts one key group's entries into w
 // (in key order, normally: they come from a sorted source; otherwise they
 // are sorted). Two goroutines share the key groups — a contiguous half
-// each, into a table each, which do not overlap — so a restore uses both
-// cores even though the tasks of a job are restored one after the other.
+// each, into a table each, which do not overlap — so a restore uses two
+// cores even when a job has a single task to restore.
 // The first checkpoint uploads these deltas: a redistributed subtask's
 // state is new to every earlier checkpoint. The caller waited for the
 // inflight snapshot.
