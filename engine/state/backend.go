@@ -98,19 +98,16 @@ type Backend struct {
 	applied atomic.Uint64
 	chain   chain
 	w       kvs // reused by whoever holds the inflight gate
-	// complete: every value-state entry Pebble holds is also cached, so
-	// the caches alone are the value state (a fresh backend whose caches
-	// never evicted). batchUsed: list or map state has written to Pebble.
-	// Both belong to the task goroutine; a snapshot copies them.
-	complete, batchUsed bool
-	// restored: Pebble held state when the backend opened (or imported
-	// some since); its value states are complete only once preloaded into
-	// their caches (loaded, by state id) — see ValueState.preload. dropped:
-	// a cache evicted an entry, or a restored state did not fit its cache,
-	// so never complete again.
-	restored, dropped bool
-	loaded            map[uint16]bool
-	values            map[string]any // name → *ValueState[T]
+	// batchUsed: list or map state has written to Pebble (or, restored,
+	// holds entries there). restored: Pebble held state when the backend
+	// opened (or imported some since). dropped: a cache evicted an entry,
+	// or a restored state did not fit its cache. accounted: states whose
+	// restored entries need not be read from Pebble — value states
+	// preloaded whole, list and map states. All belong to the task
+	// goroutine; see complete.
+	batchUsed, restored, dropped bool
+	accounted                    map[uint16]bool
+	values                       map[string]any // name → *ValueState[T]
 	// deferred are deltas written but not yet ingested into Pebble, in
 	// order; pebbleValues says whether anything was ever ingested. Both
 	// belong to whoever holds the inflight gate. See Pending.write.
@@ -270,8 +267,7 @@ func Open(dir string, opts Options) (*Backend, error) {
 	// Restored or reopened state lives in Pebble, not in the caches.
 	b.pebbleValues = isChain || b.chain.base != nil
 	b.restored = b.pebbleValues
-	b.complete = !b.restored
-	b.loaded = map[uint16]bool{}
+	b.accounted = map[uint16]bool{}
 	b.batch = db.NewIndexedBatch()
 	return b, nil
 }
@@ -501,8 +497,8 @@ func (b *Backend) addTable(t *tableWriter) error {
 		b.applied.Store(t.seq)
 	}
 	// Imported (restored) state is in Pebble only.
-	b.complete, b.pebbleValues, b.restored = false, true, true
-	clear(b.loaded)
+	b.pebbleValues, b.restored = true, true
+	clear(b.accounted)
 	return nil
 }
 
@@ -690,7 +686,7 @@ func (b *Backend) Snapshot() (*Pending, error) {
 		p.batchKeys, b.batchKeys = b.batchKeys, kvs{}
 		b.batchUsed = true
 	}
-	p.complete, p.batchUsed = b.complete, b.batchUsed
+	p.complete, p.batchUsed = b.complete(), b.batchUsed
 	// The registry is small; a copy keeps the asynchronous phase away
 	// from the task's map.
 	p.registry = b.registrySnapshot()

@@ -120,20 +120,6 @@ func (lw *logWriter) abort() {
 	os.Remove(lw.path)
 }
 
-// writeLog writes w's writes, in their order, as a change log at path and
-// returns its size. A key written twice keeps its last write (sort does
-// that when the log is read).
-func (w *kvs) writeLog(path string) (int64, error) {
-	lw, err := createLog(path)
-	if err != nil {
-		return 0, err
-	}
-	for _, x := range w.items {
-		lw.add(nil, w.key(x), w.value(x), x.set)
-	}
-	return lw.finish()
-}
-
 // readLog appends the writes of the change log at path to w, in their
 // order. A truncated or corrupt file is an error naming it.
 func readLog(path string, w *kvs) error {
@@ -186,13 +172,16 @@ func readLog(path string, w *kvs) error {
 // ingestDelta ingests delta d of the chain in dir into db. A table is
 // hard-linked first (Pebble moves what it ingests; the chain keeps its
 // file); a change log is read, sorted and written as a temporary table.
-// w is scratch space.
+// w is scratch space (nil: its own).
 func ingestDelta(db *pebble.DB, wopts sstable.WriterOptions, dbDir, dir string, d deltaFile, w *kvs) error {
 	tmp := filepath.Join(dbDir, fmt.Sprintf("ingest-%d.sst.tmp", d.seq))
 	os.Remove(tmp)
 	src := filepath.Join(dir, d.name)
 	var err error
 	if isLog(d.name) {
+		if w == nil {
+			w = &kvs{}
+		}
 		w.reset()
 		if err = readLog(src, w); err != nil {
 			return err

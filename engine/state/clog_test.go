@@ -97,3 +97,17 @@ func TestChangeLogCorruption(t *testing.T) {
 		t.Fatalf("missing file: %v", err)
 	}
 }
+
+// writeLog (tests) writes w's writes, in their order, as a change log at path and
+// returns its size. A key written twice keeps its last write (sort does
+// that when the log is read).
+func (w *kvs) writeLog(path string) (int64, error) {
+	lw, err := createLog(path)
+	if err != nil {
+		return 0, err
+	}
+	for _, x := range w.items {
+		lw.add(nil, w.key(x), w.value(x), x.set)
+	}
+	return lw.finish()
+}

@@ -158,25 +158,27 @@ func (s *ValueState[T]) preload() error {
 		b.dropped = true // never complete
 		return nil
 	}
-	b.loaded[s.id] = true
-	b.checkComplete()
+	b.accounted[s.id] = true
 	return nil
 }
 
-// checkComplete makes a restored backend complete once every registered
-// state is accounted for: a value state preloaded whole, or a list or map
-// state (which lives in Pebble anyway). A restored state nobody opened
-// keeps it incomplete: its values are in Pebble only.
-func (b *Backend) checkComplete() {
-	if !b.restored || b.dropped {
-		return
+// complete reports whether every value-state entry Pebble holds is also
+// cached, so that the caches alone are the value state: a fresh backend
+// whose caches never evicted, or a restored one whose every registered
+// state is accounted for (a restored state nobody opened keeps it
+// incomplete: its values are in Pebble only).
+func (b *Backend) complete() bool {
+	if b.dropped {
+		return false
 	}
-	for _, id := range b.ids {
-		if !b.loaded[id] {
-			return
+	if b.restored {
+		for _, id := range b.ids {
+			if !b.accounted[id] {
+				return false
+			}
 		}
 	}
-	b.complete = true
+	return true
 }
 
 // listOrMap registers list or map state id: in a restored backend its
@@ -186,8 +188,7 @@ func (b *Backend) checkComplete() {
 func (b *Backend) listOrMap(id uint16) {
 	if b.restored {
 		b.batchUsed = true
-		b.loaded[id] = true
-		b.checkComplete()
+		b.accounted[id] = true
 	}
 }
 
@@ -404,7 +405,7 @@ func (s *ValueState[T]) drop(i int32) {
 		s.live--
 	}
 	// The key lives on in Pebble only now.
-	s.b.complete, s.b.dropped = false, true
+	s.b.dropped = true
 	delete(s.index, sl.key)
 	s.bytes -= s.overhead + int64(len(sl.key)) + int64(sl.size)
 	if s.lastIdx == i {
