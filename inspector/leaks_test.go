@@ -6,8 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
-	"github.com/ckpt-dev/ckpt/snapshot"
+	"github.com/ckpt-dev/ckpt/retention/sptest"
 	"github.com/ckpt-dev/ckpt/storage"
 )
 
@@ -15,19 +16,7 @@ import (
 // absolute file: URI, as Flink writes shared SSTs).
 func writeIncremental(t *testing.T, job string, id int64, files ...string) {
 	t.Helper()
-	m := &snapshot.Metadata{Version: snapshot.VersionWrite, CheckpointID: id}
-	m.SetProperties(snapshot.CheckpointProperties())
-	op := snapshot.NewOperatorState("count", "count", 1, 128)
-	var sh []snapshot.NamedHandle
-	for i, f := range files {
-		sh = append(sh, snapshot.NamedHandle{LocalName: fmt.Sprintf("%06d.sst", i), Handle: snapshot.NewFileHandle("file:"+f, 1)})
-	}
-	op.Subtasks = []*snapshot.SubtaskState{{ManagedKeyedState: snapshot.NewIncrementalHandle(id, "b", snapshot.KeyGroupRange{Start: 0, Count: 128}, 1,
-		&snapshot.ByteStreamHandle{Name: "m", Data: []byte{1}}, sh, nil, "h")}}
-	m.Operators = []*snapshot.OperatorState{op}
-	if err := snapshot.Write(context.Background(), storage.NewLocal(), filepath.Join(job, snapshot.CheckpointDirName(id), "_metadata"), m); err != nil {
-		t.Fatal(err)
-	}
+	sptest.WriteCheckpoint(t, storage.NewLocal(), job, id, time.Time{}, files...)
 }
 
 func TestFindLeaks(t *testing.T) {

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ckpt-dev/ckpt/snapshot"
+	"github.com/ckpt-dev/ckpt/retention/sptest"
 	"github.com/ckpt-dev/ckpt/storage"
 )
 
@@ -31,21 +31,7 @@ func leakyJob(t testing.TB) (storage.FS, string, string) {
 		return p
 	}
 	chk := func(jobDir string, id int64, mod time.Time, files ...string) {
-		m := &snapshot.Metadata{Version: snapshot.VersionWrite, CheckpointID: id}
-		m.SetProperties(snapshot.CheckpointProperties())
-		op := snapshot.NewOperatorState("count", "count", 1, 128)
-		var sh []snapshot.NamedHandle
-		for i, f := range files {
-			sh = append(sh, snapshot.NamedHandle{LocalName: fmt.Sprintf("%06d.sst", i), Handle: snapshot.NewFileHandle("file:"+f, 1)})
-		}
-		op.Subtasks = []*snapshot.SubtaskState{{ManagedKeyedState: snapshot.NewIncrementalHandle(id, "b", snapshot.KeyGroupRange{Start: 0, Count: 128}, 1,
-			&snapshot.ByteStreamHandle{Name: "m", Data: []byte{1}}, sh, nil, "h")}}
-		m.Operators = []*snapshot.OperatorState{op}
-		meta := fsys.in(jobDir + "/" + snapshot.CheckpointDirName(id) + "/_metadata")
-		if err := snapshot.Write(t.Context(), storage.NewLocal(), meta, m); err != nil {
-			t.Fatal(err)
-		}
-		os.Chtimes(meta, mod, mod)
+		sptest.WriteCheckpoint(t, storage.NewLocal(), fsys.in(jobDir), id, mod, files...)
 	}
 	reused := put(old+"/shared/base.sst", 700, at(48*time.Hour))
 	chk(old, 3, at(48*time.Hour), reused)

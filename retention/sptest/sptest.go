@@ -1,9 +1,11 @@
-// Package sptest writes small, real savepoints and savepoint trees for the
-// tests of the packages that list and dispose them (retention, cli, tui).
+// Package sptest writes small, real savepoints, savepoint trees and
+// checkpoints for the tests of the packages that list, dispose and audit
+// them (retention, inspector, cli, tui).
 package sptest
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -42,6 +44,32 @@ func Write(t testing.TB, fsys storage.FS, dir string, format snapshot.SavepointF
 	}
 	Touch(meta, at)
 	return dir
+}
+
+// WriteCheckpoint writes <jobDir>/chk-<id>/_metadata: an incremental
+// checkpoint of one keyed operator whose shared files are the given paths
+// (absolute file: handles, as Flink writes shared SSTs). On local disk
+// _metadata gets mtime at (zero: now). It returns the _metadata URI.
+func WriteCheckpoint(t testing.TB, fsys storage.FS, jobDir string, id int64, at time.Time, files ...string) string {
+	t.Helper()
+	m := &snapshot.Metadata{Version: snapshot.VersionWrite, CheckpointID: id}
+	if err := m.SetProperties(snapshot.CheckpointProperties()); err != nil {
+		t.Fatal(err)
+	}
+	op := snapshot.NewOperatorState("count", "count", 1, 128)
+	var sh []snapshot.NamedHandle
+	for i, f := range files {
+		sh = append(sh, snapshot.NamedHandle{LocalName: fmt.Sprintf("%06d.sst", i), Handle: snapshot.NewFileHandle("file:"+f, 1)})
+	}
+	op.Subtasks = []*snapshot.SubtaskState{{ManagedKeyedState: snapshot.NewIncrementalHandle(id, "b", snapshot.KeyGroupRange{Start: 0, Count: 128}, 1,
+		&snapshot.ByteStreamHandle{Name: "m", Data: []byte{1}}, sh, nil, "h")}}
+	m.Operators = []*snapshot.OperatorState{op}
+	meta := storage.Join(jobDir, snapshot.CheckpointDirName(id), snapshot.MetadataFileName)
+	if err := snapshot.Write(context.Background(), fsys, meta, m); err != nil {
+		t.Fatal(err)
+	}
+	Touch(meta, at)
+	return meta
 }
 
 // Touch sets a local file's mtime (no-op for remote URIs).
