@@ -167,7 +167,7 @@ func runProbes(fsys FS, probes []probe) []probeResult {
 		case "mkdir":
 			err = fsys.MkdirAll(ctx, p.URI)
 		case "remove":
-			err = fsys.RemoveAll(ctx, p.URI)
+			err = fsys.Remove(ctx, p.URI)
 		default:
 			err = fmt.Errorf("unknown probe op %q", p.Op)
 		}
@@ -726,33 +726,43 @@ func runContract(t *testing.T, b contractBackend) {
 		}
 	})
 
-	t.Run("RemoveAll", func(t *testing.T) {
+	t.Run("Remove", func(t *testing.T) {
+		// Remove is never recursive: a directory with entries stays whole.
 		base := b.newBase(t)
 		root := Join(base, "job")
-		for _, p := range []string{"chk-1/_metadata", "chk-1/a", "chk-2/_metadata", "shared/s1", "shared/deep/s2", "taskowned/t"} {
+		for _, p := range []string{"chk-1/_metadata", "chk-1/a", "shared/s1"} {
 			uri := Join(root, filepath.FromSlash(p))
 			if err := fsys.MkdirAll(ctx, Dir(uri)); err != nil {
 				t.Fatal(err)
 			}
 			mustWrite(t, uri, testData(100, 1))
 		}
-		if err := fsys.RemoveAll(ctx, Join(root, "chk-1")); err != nil {
-			t.Fatal(err)
+		if err := fsys.Remove(ctx, Join(root, "chk-1")); !errors.Is(err, ErrNotEmpty) || !strings.Contains(err.Error(), Join(root, "chk-1")) {
+			t.Fatalf("remove of a non-empty dir: %v, want ErrNotEmpty naming it", err)
 		}
-		if got := names(t, root); strings.Join(got, ",") != "chk-2,shared,taskowned" {
+		if got := names(t, Join(root, "chk-1")); strings.Join(got, ",") != "_metadata,a" {
+			t.Fatalf("non-empty dir lost entries: %q", got)
+		}
+		for _, f := range []string{"chk-1/_metadata", "chk-1/a"} {
+			if err := fsys.Remove(ctx, Join(root, filepath.FromSlash(f))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := fsys.Remove(ctx, Join(root, "chk-1")); err != nil {
+			t.Fatalf("remove of an empty dir: %v", err)
+		}
+		if got := names(t, root); strings.Join(got, ",") != "shared" {
 			t.Fatalf("after removing chk-1: %q", got)
 		}
-		if err := fsys.RemoveAll(ctx, root); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := fsys.Stat(ctx, root); !IsNotExist(err) {
-			t.Fatalf("removed tree still there: %v", err)
-		}
-		if err := fsys.RemoveAll(ctx, root); err != nil {
+		if err := fsys.Remove(ctx, Join(root, "chk-1")); err != nil {
 			t.Fatalf("removing a missing path: %v, want nil", err)
 		}
-		if got := names(t, base); len(got) != 0 {
-			t.Fatalf("base not empty: %q", got)
+		fi, err := fsys.Lstat(ctx, Join(root, "shared", "s1"))
+		if err != nil || fi.IsDir || fi.IsSymlink() || fi.Size != 100 {
+			t.Fatalf("lstat of a file: %+v %v", fi, err)
+		}
+		if _, err := fsys.Lstat(ctx, Join(root, "nope")); !IsNotExist(err) {
+			t.Fatalf("lstat of a missing path: %v", err)
 		}
 	})
 

@@ -504,6 +504,11 @@ func (h *HDFS) info(uri string, fi os.FileInfo) FileInfo {
 	out := FileInfo{URI: uri, Name: fi.Name(), Size: fi.Size(), ModTime: fi.ModTime(), IsDir: fi.IsDir(), Mode: fi.Mode()}
 	if hf, ok := fi.(*hdfs.FileInfo); ok {
 		out.Owner, out.Group = hf.Owner(), hf.OwnerGroup()
+		// The NameNode's status names a link's target (HDFS has symlinks
+		// disabled unless a cluster enables them).
+		if st, ok := hf.Sys().(interface{ GetSymlink() []byte }); ok && len(st.GetSymlink()) > 0 {
+			out.Mode |= fs.ModeSymlink
+		}
 	}
 	if out.IsDir {
 		out.Size = 0
@@ -876,6 +881,48 @@ func (h *HDFS) Rename(ctx context.Context, from, to string) error {
 			return err
 		}
 		return c.Rename(lf.Path, lt.Path)
+	})
+}
+
+// Lstat is Stat: HDFS has symbolic links disabled (Hadoop refuses to
+// create them unless a cluster enables them for testing), and where a
+// status does name a link target, Mode carries fs.ModeSymlink.
+func (h *HDFS) Lstat(ctx context.Context, uri string) (FileInfo, error) {
+	loc, err := h.hdfsPath("lstat", uri)
+	if err != nil {
+		return FileInfo{}, err
+	}
+	var fi os.FileInfo
+	err = h.call(ctx, "lstat", uri, func(c *hdfs.Client) error {
+		var err error
+		fi, err = c.Stat(loc.Path)
+		return err
+	})
+	if err != nil {
+		return FileInfo{}, err
+	}
+	info := h.info(uri, fi)
+	info.Name = path.Base(loc.Path)
+	return info, nil
+}
+
+func (h *HDFS) Remove(ctx context.Context, uri string) error {
+	loc, err := h.hdfsPath("remove", uri)
+	if err != nil {
+		return err
+	}
+	if loc.Path == "/" {
+		return &Error{Op: "remove", URI: uri, Err: errors.New("refusing to remove the root of the filesystem")}
+	}
+	return h.call(ctx, "remove", uri, func(c *hdfs.Client) error {
+		err := c.Remove(loc.Path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil && strings.Contains(err.Error(), "is non empty") {
+			return fmt.Errorf("%w: %v", ErrNotEmpty, err)
+		}
+		return err
 	})
 }
 

@@ -32,7 +32,8 @@ var boundedOps = []struct {
 	}},
 	{"mkdir", func(ctx context.Context, fsys FS, uri string) error { return fsys.MkdirAll(ctx, uri) }},
 	{"rename", func(ctx context.Context, fsys FS, uri string) error { return fsys.Rename(ctx, uri, uri+"-2") }},
-	{"remove", func(ctx context.Context, fsys FS, uri string) error { return fsys.RemoveAll(ctx, uri) }},
+	{"remove", func(ctx context.Context, fsys FS, uri string) error { return fsys.Remove(ctx, uri) }},
+	{"lstat", func(ctx context.Context, fsys FS, uri string) error { _, err := fsys.Lstat(ctx, uri); return err }},
 	{"walk", func(ctx context.Context, fsys FS, uri string) error {
 		return fsys.Walk(ctx, uri, func(FileInfo) error { return nil })
 	}},

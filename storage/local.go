@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"syscall"
 )
 
 // listPage is how many entries one Lister.Next returns at most.
@@ -288,6 +289,38 @@ func (l *Local) Rename(ctx context.Context, from, to string) error {
 		return &Error{Op: "rename", URI: from, Err: fmt.Errorf("target %s: %w", to, fs.ErrExist)}
 	}
 	return wrap("rename", from, unwrapPathError(os.Rename(pf, pt)))
+}
+
+func (l *Local) Lstat(ctx context.Context, uri string) (FileInfo, error) {
+	if err := ctx.Err(); err != nil {
+		return FileInfo{}, &Error{Op: "lstat", URI: uri, Err: err}
+	}
+	_, p, err := localPath("lstat", uri)
+	if err != nil {
+		return FileInfo{}, err
+	}
+	fi, err := os.Lstat(p)
+	if err != nil {
+		return FileInfo{}, wrap("lstat", uri, unwrapPathError(err))
+	}
+	info := localInfo(uri, fi)
+	info.Name = Base(uri)
+	return info, nil
+}
+
+func (l *Local) Remove(ctx context.Context, uri string) error {
+	if err := ctx.Err(); err != nil {
+		return &Error{Op: "remove", URI: uri, Err: err}
+	}
+	_, p, err := localPath("remove", uri)
+	if err != nil {
+		return err
+	}
+	err = unwrapPathError(os.Remove(p))
+	if errors.Is(err, syscall.ENOTEMPTY) || errors.Is(err, syscall.EEXIST) {
+		err = ErrNotEmpty
+	}
+	return wrap("remove", uri, ignoreNotExist(err))
 }
 
 func (l *Local) RemoveAll(ctx context.Context, uri string) error {

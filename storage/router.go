@@ -132,6 +132,22 @@ func (r *Router) Rename(ctx context.Context, from, to string) error {
 	return fs.Rename(ctx, from, to)
 }
 
+func (r *Router) Lstat(ctx context.Context, uri string) (FileInfo, error) {
+	fs, err := r.For(ctx, uri)
+	if err != nil {
+		return FileInfo{}, err
+	}
+	return fs.Lstat(ctx, uri)
+}
+
+func (r *Router) Remove(ctx context.Context, uri string) error {
+	fs, err := r.For(ctx, uri)
+	if err != nil {
+		return err
+	}
+	return fs.Remove(ctx, uri)
+}
+
 func (r *Router) RemoveAll(ctx context.Context, uri string) error {
 	fs, err := r.For(ctx, uri)
 	if err != nil {

@@ -51,8 +51,21 @@ type FS interface {
 	// Rename moves from to to. Both must be on the same filesystem; an
 	// existing target is an error matching fs.ErrExist.
 	Rename(ctx context.Context, from, to string) error
+	// Lstat describes uri like Stat, but a symbolic link is described
+	// itself (Mode has fs.ModeSymlink), not followed. Deletions check with
+	// it that they never reach anything through a link.
+	Lstat(ctx context.Context, uri string) (FileInfo, error)
+	// Remove removes the one file, symbolic link (never its target) or
+	// empty directory at uri — never recursively: a directory with
+	// entries is an error matching ErrNotEmpty. A missing uri is not an
+	// error. There is deliberately no recursive delete in this interface:
+	// ckpt deletes only files it can name (see snapshot.Dispose).
+	Remove(ctx context.Context, uri string) error
 	// RemoveAll removes uri and everything below it. A missing uri is not an
 	// error.
+	//
+	// Deprecated: being removed; ckpt never deletes a directory
+	// recursively. Use Remove on the files you own.
 	RemoveAll(ctx context.Context, uri string) error
 	// Walk calls fn for uri and, when it is a directory, for everything
 	// below it, depth first, parents before children. fn returning
@@ -122,6 +135,13 @@ func wrap(op, uri string, err error) error {
 	}
 	return &Error{Op: op, URI: uri, Err: err}
 }
+
+// ErrNotEmpty is matched by the error Remove returns for a directory that
+// still has entries.
+var ErrNotEmpty = errors.New("directory not empty")
+
+// IsSymlink reports whether fi (from Lstat) is a symbolic link.
+func (fi FileInfo) IsSymlink() bool { return fi.Mode&fs.ModeSymlink != 0 }
 
 // IsNotExist reports whether err says a path does not exist.
 func IsNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }

@@ -98,6 +98,15 @@ func (p prefixFS) Open(ctx context.Context, uri string) (storage.File, error) {
 	return p.FS.Open(ctx, p.in(uri))
 }
 
+func (p prefixFS) Lstat(ctx context.Context, uri string) (storage.FileInfo, error) {
+	fi, err := p.FS.Lstat(ctx, p.in(uri))
+	return p.out(fi), p.err(err)
+}
+
+func (p prefixFS) Remove(ctx context.Context, uri string) error {
+	return p.err(p.FS.Remove(ctx, p.in(uri)))
+}
+
 func (p prefixFS) RemoveAll(ctx context.Context, uri string) error {
 	return p.FS.RemoveAll(ctx, p.in(uri))
 }
