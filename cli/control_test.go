@@ -257,6 +257,19 @@ func TestControlAgainstServe(t *testing.T) {
 	if _, err := os.Stat(sp); !os.IsNotExist(err) {
 		t.Errorf("disposed savepoint still there: %v", err)
 	}
+	// A file beside the savepoint's own: it stays, with its directory, and
+	// the output names it.
+	os.MkdirAll(sp, 0o755)
+	os.WriteFile(filepath.Join(sp, "_metadata"), meta, 0o644)
+	os.WriteFile(filepath.Join(sp, "notes.txt"), []byte("precious"), 0o644)
+	out, _ = ck(t, ExitOK, "savepoint", "-d", sp)
+	if b, err := os.ReadFile(filepath.Join(sp, "notes.txt")); err != nil || string(b) != "precious" ||
+		!strings.Contains(out, "left "+filepath.Join(sp, "notes.txt")+": not part of the snapshot") {
+		t.Errorf("dispose beside a foreign file: %q %v\n%s", b, err, out)
+	}
+	if _, err := os.Stat(filepath.Join(sp, "_metadata")); !os.IsNotExist(err) {
+		t.Errorf("_metadata still there: %v", err)
+	}
 	_, errOut = ck(t, ExitError, "savepoint", "-d", tmp)
 	if !strings.Contains(errOut, "failed to dispose the savepoint") || !strings.Contains(errOut, "no _metadata") {
 		t.Errorf("dispose of a non-snapshot: %s", errOut)

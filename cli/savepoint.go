@@ -8,6 +8,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ckpt-dev/ckpt/cluster"
+	"github.com/ckpt-dev/ckpt/snapshot"
+	"github.com/ckpt-dev/ckpt/storage"
 )
 
 func init() { register(newSavepointCmd) }
@@ -39,7 +41,9 @@ format: canonical (default, backend independent) or native. --detached only
 prints the trigger id.
 
 -d/--dispose PATH deletes a savepoint through the cluster (POST
-/savepoint-disposal) and waits until it is gone.`,
+/savepoint-disposal) and waits until it is gone: exactly the files its
+_metadata references inside its directory, then the directory if nothing
+else is in it. Anything else there stays and is listed.`,
 		Args: rangeArgs(0, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out := cmd.OutOrStdout()
@@ -61,6 +65,15 @@ prints the trigger id.
 					return fmt.Errorf("failed to dispose the savepoint '%s': %w", dispose, err)
 				}
 				fmt.Fprintf(out, "Savepoint '%s' disposed.\n", dispose)
+				// Whatever else was in the directory stays (ckpt's and Flink's
+				// disposals delete only the savepoint's own files): name it.
+				fsys := openStorage(cmd)
+				defer fsys.Close()
+				dir := dispose
+				if storage.Base(dir) == snapshot.MetadataFileName {
+					dir = storage.Dir(dir)
+				}
+				printLeft(out, snapshot.Remains(ctx, fsys, dir))
 				return nil
 			}
 			if len(args) == 0 {

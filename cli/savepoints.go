@@ -14,6 +14,7 @@ import (
 
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/retention"
+	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
 )
 
@@ -256,5 +257,14 @@ func printSavepoints(w io.Writer, out savepointsJSON, now time.Time, o savepoint
 		default:
 			fmt.Fprintf(w, "disposed %s (via %s)\n", d.URI, d.Via)
 		}
+		printLeft(w, d.Left)
+	}
+}
+
+// printLeft names what a disposal left behind, and why (files ckpt did not
+// write there keep their directory too).
+func printLeft(w io.Writer, left []snapshot.Leftover) {
+	for _, l := range left {
+		fmt.Fprintf(w, "  left %s: %s\n", l.URI, l.Why)
 	}
 }

@@ -20,6 +20,11 @@ type Disposal struct {
 	// ClusterError is why the cluster's disposal was not used or did not
 	// finish, when ckpt fell back to deleting the directory.
 	ClusterError string `json:"cluster_error,omitempty"`
+	// Removed counts the files ckpt removed itself (Via "storage").
+	Removed int `json:"removed,omitempty"`
+	// Left is what stayed in or beside the savepoint's directory, and why
+	// (files ckpt did not write there; the directory then stays too).
+	Left []snapshot.Leftover `json:"left,omitempty"`
 }
 
 // ErrNotSavepoint is wrapped when Dispose is given anything but a complete,
@@ -56,11 +61,12 @@ func Check(ctx context.Context, fsys storage.FS, uri string) (Savepoint, error) 
 // Dispose deletes the savepoint at uri and returns only once it is gone
 // (a caller keeps its entry until then). With a cluster it asks the
 // cluster (Flink's /savepoint-disposal) and waits for the operation; when
-// that fails or leaves the files, or without a cluster, it deletes the
-// directory itself — but only when the savepoint is self-contained (every
-// referenced file inside its directory), so nothing else is ever removed.
-// _metadata goes first: a deletion cut short leaves an incomplete
-// directory, never a savepoint that looks restorable but misses files.
+// that fails or leaves the files, or without a cluster, it disposes of it
+// itself by ckpt's one rule (snapshot.Dispose: exactly the files its
+// _metadata references inside its directory, never through a link, the
+// directory only once empty) — and only when the savepoint is
+// self-contained, so nothing outside it is ever touched. Whatever stays
+// (a file somebody put beside it) is in Disposal.Left.
 func Dispose(ctx context.Context, fsys storage.FS, c cluster.Cluster, uri string) (Disposal, error) {
 	sp, err := Check(ctx, fsys, uri)
 	if err != nil {
@@ -76,6 +82,7 @@ func Dispose(ctx context.Context, fsys storage.FS, c cluster.Cluster, uri string
 			}
 			if gone {
 				d.Via = "cluster"
+				d.Left = snapshot.Remains(ctx, fsys, sp.URI)
 				return d, nil
 			}
 			err = errors.New("the cluster reported success but the savepoint's _metadata is still there")
@@ -92,17 +99,10 @@ func Dispose(ctx context.Context, fsys storage.FS, c cluster.Cluster, uri string
 		}
 		return d, fmt.Errorf("%s: %s; dispose it through a cluster (--target)", sp.URI, why)
 	}
-	if err := fsys.RemoveAll(ctx, storage.Join(sp.URI, snapshot.MetadataFileName)); err != nil {
+	res, err := snapshot.Dispose(ctx, fsys, sp.URI)
+	d.Removed, d.Left = len(res.Removed), res.Left
+	if err != nil {
 		return d, err
-	}
-	if err := fsys.RemoveAll(ctx, sp.URI); err != nil {
-		return d, err
-	}
-	if _, err := fsys.Stat(ctx, sp.URI); !storage.IsNotExist(err) {
-		if err == nil {
-			err = errors.New("directory still present after deletion")
-		}
-		return d, fmt.Errorf("%s: %w", sp.URI, err)
 	}
 	d.Via = "storage"
 	return d, nil

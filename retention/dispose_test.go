@@ -102,3 +102,65 @@ func TestDispose(t *testing.T) {
 		t.Errorf("a non-snapshot went: %v", err)
 	}
 }
+
+// TestDisposeKeepsForeignFiles: the cases where a header that decodes
+// used to be enough for a recursive delete.
+func TestDisposeKeepsForeignFiles(t *testing.T) {
+	ctx := context.Background()
+	fsys := storage.NewLocal()
+	const precious = "precious"
+	for _, via := range []string{"storage", "cluster"} {
+		t.Run(via, func(t *testing.T) {
+			var c cluster.Cluster
+			if via == "cluster" {
+				c = embedded.New(embedded.Options{FS: fsys})
+			}
+			root := t.TempDir()
+			keep := func(p string) string {
+				os.MkdirAll(filepath.Dir(p), 0o755)
+				os.WriteFile(p, []byte(precious), 0o644)
+				return p
+			}
+			// 1. A savepoint with a file beside it: the savepoint goes, the
+			// file and so the directory stay, and the result says why.
+			sp := writeSavepoint(t, fsys, filepath.Join(root, "savepoint-aaaaaa-000000000001"), snapshot.FormatCanonical, 1, 0, "")
+			notes := keep(filepath.Join(sp, "notes.txt"))
+			d, err := retention.Dispose(ctx, fsys, c, sp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := os.Stat(filepath.Join(sp, "state-0")); !os.IsNotExist(err) {
+				t.Errorf("the savepoint's state file stayed: %v", err)
+			}
+			if len(d.Left) != 1 || d.Left[0].URI != notes {
+				t.Errorf("left %+v, want notes.txt", d.Left)
+			}
+			// 2. _metadata copied into a home directory of other files.
+			home := filepath.Join(root, "home", "savepoint-bbbbbb-000000000001")
+			thesis := keep(filepath.Join(home, "thesis.tex"))
+			src := writeSavepoint(t, fsys, filepath.Join(root, "src", "savepoint-bbbbbb-000000000001"), snapshot.FormatCanonical, 1, 0, "")
+			b, _ := os.ReadFile(filepath.Join(src, "_metadata"))
+			os.WriteFile(filepath.Join(home, "_metadata"), b, 0o644)
+			if _, err := retention.Dispose(ctx, fsys, c, home); err != nil {
+				t.Fatal(err)
+			}
+			// 3. _metadata is a link to a real savepoint's; 4. the directory is one.
+			linked := filepath.Join(root, "savepoint-cccccc-000000000001")
+			keep(filepath.Join(linked, "state-0"))
+			os.Symlink(filepath.Join(src, "_metadata"), filepath.Join(linked, "_metadata"))
+			if _, err := retention.Dispose(ctx, fsys, c, linked); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+				t.Errorf("a linked _metadata: %v, want a refusal", err)
+			}
+			dirLink := filepath.Join(root, "savepoint-dddddd-000000000001")
+			os.Symlink(src, dirLink)
+			if _, err := retention.Dispose(ctx, fsys, c, dirLink); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+				t.Errorf("a linked directory: %v, want a refusal", err)
+			}
+			for _, p := range []string{notes, thesis, filepath.Join(linked, "state-0"), filepath.Join(src, "_metadata"), filepath.Join(src, "state-0")} {
+				if _, err := os.Stat(p); err != nil {
+					t.Errorf("%s went: %v", p, err)
+				}
+			}
+		})
+	}
+}

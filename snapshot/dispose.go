@@ -55,15 +55,12 @@ type Disposal struct {
 	Left []Leftover `json:"left,omitempty"`
 }
 
-// Summary is a one-line account: "removed 12 files and the directory" or
-// "removed 12 files; left 2 (…)".
+// Summary is a one-line account, what stays before what was already gone:
+// "removed 12 files and the directory" or "removed 12 files; left 2: …".
 func (d Disposal) Summary() string {
 	s := fmt.Sprintf("removed %d %s", len(d.Removed), plural(len(d.Removed), "file", "files"))
 	if d.DirRemoved {
 		s += " and the directory"
-	}
-	if d.Missing > 0 {
-		s += fmt.Sprintf(" (%d referenced %s already gone)", d.Missing, plural(d.Missing, "file was", "files were"))
 	}
 	if len(d.Left) > 0 {
 		s += fmt.Sprintf("; left %d: ", len(d.Left))
@@ -77,6 +74,9 @@ func (d Disposal) Summary() string {
 			}
 			s += storage.Base(l.URI) + " (" + l.Why + ")"
 		}
+	}
+	if d.Missing > 0 {
+		s += fmt.Sprintf("; %d referenced %s already gone", d.Missing, plural(d.Missing, "file was", "files were"))
 	}
 	return s
 }
@@ -310,6 +310,15 @@ func relativeTo(dir, f string) (string, bool) {
 		return "", false
 	}
 	return strings.TrimPrefix(fp, dp), true
+}
+
+// Remains lists (a page of) what is still in dir after a disposal
+// elsewhere (a cluster's): nil when dir is gone.
+func Remains(ctx context.Context, fsys storage.FS, dir string) []Leftover {
+	if _, err := fsys.Lstat(ctx, dir); err != nil {
+		return nil
+	}
+	return foreignEntries(ctx, fsys, dir)
 }
 
 // foreignEntries lists (a page of) what keeps dir from going.

@@ -14,6 +14,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/ckpt-dev/ckpt/inspector"
+	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
@@ -128,7 +129,7 @@ func newBrowseKeys(ctx *Context) browseKeys {
 		// disposing is the savepoints screen's, marked dangerous there).
 		Savepoints: NewAction("browse.savepoints", "S", "savepoints under this directory", "S"),
 		Leaks:      NewAction("browse.leaks", "L", "leak report of this job dir", "L"),
-		Delete:     NewAction("browse.delete", "D", "delete selection", "D").Danger(),
+		Delete:     NewAction("browse.delete", "D", "delete snapshot", "D").Danger(),
 	}
 	ctx.ApplyKeys(k.keymap())
 	return k
@@ -283,7 +284,7 @@ func (b *Browse) Update(msg tea.Msg) (Screen, tea.Cmd) {
 			if msg.err != nil {
 				return b, Toast("delete failed: "+msg.err.Error(), true)
 			}
-			return b, tea.Batch(Toast("deleted "+msg.uri, false), b.load())
+			return b, tea.Batch(Toast("disposed "+msg.uri+": "+msg.res.Summary(), len(msg.res.Left) > 0), b.load())
 		}
 		return b, nil
 	case tea.KeyPressMsg:
@@ -668,6 +669,7 @@ type deleteMsg struct {
 	sid  int
 	task TaskID
 	uri  string
+	res  snapshot.Disposal
 	err  error
 }
 
@@ -680,7 +682,10 @@ func (b *Browse) delete(e *entry) tea.Cmd {
 	return func() tea.Msg {
 		cctx, cancel := withTimeout(tctx, timeout)
 		defer cancel()
-		return deleteMsg{sid: sid, task: id, uri: uri, err: fsys.RemoveAll(cctx, uri)}
+		// The one disposal rule: only what the snapshot's _metadata
+		// references inside its directory; anything else is refused.
+		res, err := snapshot.Dispose(cctx, fsys, uri)
+		return deleteMsg{sid: sid, task: id, uri: uri, res: res, err: err}
 	}
 }
 

@@ -175,12 +175,21 @@ func TestDeleteIsDangerous(t *testing.T) {
 				}
 				press(t, a, "D", "y")
 			}
-			_, err := fsys.Stat(t.Context(), chk)
+			_, err := fsys.Stat(t.Context(), chk+"/_metadata")
 			if readonly && err != nil {
 				t.Fatalf("readonly delete removed %s", chk)
 			}
 			if !readonly && !storage.IsNotExist(err) {
-				t.Fatalf("confirmed delete left %s: %v", chk, err)
+				t.Fatalf("confirmed delete left %s/_metadata: %v", chk, err)
+			}
+			// The demo's MANIFEST file is not referenced by the fixture's
+			// _metadata (its handles name the machine that wrote it): a
+			// delete leaves it, and says so.
+			if _, err := fsys.Stat(t.Context(), chk+"/MANIFEST-000004"); err != nil {
+				t.Fatalf("a file the snapshot does not reference went: %v", err)
+			}
+			if !readonly && !strings.Contains(frameText(a), "left 1") {
+				t.Fatalf("the result does not say what was left:\n%s", frameText(a))
 			}
 		})
 	}

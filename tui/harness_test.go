@@ -103,6 +103,10 @@ func (p prefixFS) Lstat(ctx context.Context, uri string) (storage.FileInfo, erro
 	return p.out(fi), p.err(err)
 }
 
+func (p prefixFS) Rename(ctx context.Context, from, to string) error {
+	return p.err(p.FS.Rename(ctx, p.in(from), p.in(to)))
+}
+
 func (p prefixFS) Remove(ctx context.Context, uri string) error {
 	return p.err(p.FS.Remove(ctx, p.in(uri)))
 }

@@ -627,11 +627,11 @@ func checkFormat(f cluster.SavepointFormat) error {
 	return cluster.Errorf(cluster.ErrBadRequest, "formatType %q: want CANONICAL or NATIVE", f)
 }
 
-// DisposeSavepoint implements cluster.Cluster: it deletes a savepoint
-// directory (given as the directory or its _metadata) after checking that
-// it is one — a readable _metadata of a savepoint — so a wrong path never
-// deletes anything else. Retained checkpoints (chk-N) are refused: their
-// shared/ files may belong to other checkpoints.
+// DisposeSavepoint implements cluster.Cluster: it disposes of a savepoint
+// (given as the directory or its _metadata) after checking that it is one
+// — a readable _metadata of a savepoint — deleting exactly the files that
+// _metadata references inside the directory. Retained checkpoints (chk-N)
+// are refused: their shared/ files may belong to other checkpoints.
 func (c *Cluster) DisposeSavepoint(ctx context.Context, p string) (cluster.Trigger, error) {
 	if strings.TrimSpace(p) == "" {
 		return cluster.Trigger{}, cluster.Errorf(cluster.ErrBadRequest, "savepoint-path is empty")
@@ -662,12 +662,11 @@ func (c *Cluster) dispose(ctx context.Context, p string) error {
 	if err != nil {
 		return err
 	}
-	// _metadata first: a disposal cut short must not leave a savepoint
-	// that looks complete but misses files.
-	if err := c.fs.RemoveAll(ctx, storage.Join(sp.URI, snapshot.MetadataFileName)); err != nil {
-		return err
-	}
-	return c.fs.RemoveAll(ctx, sp.URI)
+	// The one disposal rule (snapshot.Dispose): only what _metadata
+	// references inside the directory; a file beside it stays, and the
+	// directory with it (the CLI reports what was left).
+	_, err = snapshot.Dispose(ctx, c.fs, sp.URI)
+	return err
 }
 
 // Poll implements cluster.Cluster.

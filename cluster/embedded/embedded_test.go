@@ -318,7 +318,9 @@ func TestDispose(t *testing.T) {
 		return p
 	}
 	sp1 := filepath.Dir(put("sp/savepoint-a1b2c3-0123456789ab/_metadata", savepointMeta))
-	put("sp/savepoint-a1b2c3-0123456789ab/state-file", []byte("x"))
+	// A file the savepoint's _metadata does not reference (the fixture's
+	// handles name files of the machine that wrote it): it must stay.
+	foreign := put("sp/savepoint-a1b2c3-0123456789ab/notes.txt", []byte("precious"))
 	sp2meta := put("sp/savepoint-d4e5f6-0123456789ab/_metadata", savepointMeta)
 	chk := filepath.Dir(put("cp/0123456789abcdef0123456789abcdef/chk-7/_metadata", checkpointMeta))
 	plain := filepath.Dir(put("data/readme.txt", []byte("not a snapshot")))
@@ -330,7 +332,7 @@ func TestDispose(t *testing.T) {
 		msg        string
 		keep       string
 	}{
-		{"savepoint dir", sp1, sp1, "", ""},
+		{"savepoint dir", sp1, filepath.Join(sp1, "_metadata"), "", foreign},
 		{"savepoint _metadata", sp2meta, filepath.Dir(sp2meta), "", ""},
 		{"checkpoint", chk, "", "is a checkpoint (chk-N), not a savepoint", chk},
 		{"not a snapshot", plain, "", "no _metadata", plain},
@@ -351,6 +353,9 @@ func TestDispose(t *testing.T) {
 				}
 				if _, err := os.Stat(tc.gone); !os.IsNotExist(err) {
 					t.Errorf("%s still there: %v", tc.gone, err)
+				}
+				if b, err := os.ReadFile(tc.keep); tc.keep != "" && (err != nil || string(b) != "precious") {
+					t.Errorf("%s was touched: %q %v", tc.keep, b, err)
 				}
 				return
 			}
