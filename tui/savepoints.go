@@ -436,6 +436,9 @@ func (s *Savepoints) disposeChain(uris []string) tea.Cmd {
 				}
 			}
 			m.toast = "disposed " + uri + " — " + how
+			if len(res.Left) > 0 {
+				m.toast = fmt.Sprintf("disposed %s — %s; left %d: %s (%s)", uri, how, len(res.Left), storage.Base(res.Left[0].URI), res.Left[0].Why)
+			}
 		}
 		return m
 	}

@@ -214,3 +214,24 @@ func TestSavepointsDefaultDirFromTarget(t *testing.T) {
 		t.Error("savepoints without a directory or a target opened")
 	}
 }
+
+func TestSavepointsDisposeKeepsForeignFiles(t *testing.T) {
+	fsys, dir := savepointTree(t)
+	notes := filepath.Join(dir, "savepoint-aaaaaa-000000000002", "notes.txt")
+	if err := os.WriteFile(notes, []byte("precious"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a := newTestApp(t, testOpts{w: 160, h: 48, fs: fsys}, "savepoints", "/sp")
+	press(t, a, "j", "j", "j", "D") // savepoint-aaaaaa-000000000002
+	_, cmd := a.Update(keyMsg("y"))
+	drain(t, a, cmd)
+	if b, err := os.ReadFile(notes); err != nil || string(b) != "precious" {
+		t.Fatalf("a file beside the savepoint went: %q %v", b, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "savepoint-aaaaaa-000000000002", "_metadata")); !os.IsNotExist(err) {
+		t.Errorf("the savepoint's _metadata stayed: %v", err)
+	}
+	if !strings.Contains(frameText(a), "left 1: notes.txt (not part of the snapshot)") {
+		t.Errorf("the toast does not name what was left:\n%s", frameText(a))
+	}
+}
