@@ -128,3 +128,8 @@ func mutf8Len(s string) (int, bool) {
 	}
 	return n, true
 }
+
+// DecodeModifiedUTF8 decodes the bytes of a Java writeUTF string (without
+// its length) by the rules above; ok is false for malformed input. The
+// state codec (snapshot/state) reads state and class names with it.
+func DecodeModifiedUTF8(b []byte) (string, bool) { return decodeMUTF8(b) }

@@ -1,0 +1,25 @@
+// Package state reads what is inside Flink's keyed and operator state
+// files, without a JVM: the serializer snapshots (decoded to a Type), the
+// keyed and operator backend serialization proxies (every state's name,
+// kind, serializers, TTL), and the entries of the unified full-snapshot
+// format (canonical savepoints of every backend) and of the heap backend's
+// checkpoint format, for the serializers whose encodings are public:
+// Java primitives and boxed types, String (Flink's StringValue encoding),
+// arrays, Tuple, Row, POJO, List, Map, Enum, Nullable, TTL wrappers,
+// VoidNamespace, TimeWindow/GlobalWindow and timers. Kryo, Avro and
+// unknown serializers are named with their raw bytes, never guessed; an
+// unknown serializer snapshot class ends the reading of a proxy, because
+// Flink writes its payload without a length.
+//
+// The formats are in ../shared/docs/flink-state-format.md; the tests use
+// the byte sequences it records from real Flink 1.20 files (the proxy of a
+// hashmap canonical savepoint ends at byte 505 and the operator proxy at
+// 188, exactly where Flink's handles point).
+//
+// Every error names the file and the byte offset; counts are checked
+// against the bytes left before anything is allocated.
+//
+// Not yet here: locating these files from a snapshot's handles, RocksDB
+// SST tables (native savepoints, incremental checkpoints), compressed
+// operator state, ckpt's own engine tables, and the `ckpt state` command.
+package state

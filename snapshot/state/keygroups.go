@@ -1,0 +1,312 @@
+package state
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+
+	"github.com/golang/snappy"
+)
+
+// Entry is one keyed state entry.
+type Entry struct {
+	State     string `json:"state"`
+	KeyGroup  int    `json:"key_group"`
+	Key       Value  `json:"key"`
+	Namespace Value  `json:"namespace"`
+	// UserKey is a MapState entry's map key.
+	UserKey Value `json:"user_key,omitempty"`
+	Value   Value `json:"value"`
+}
+
+// endOfKeyGroup ends a key group's region in the unified format.
+const endOfKeyGroup = 0xFFFF
+
+// maxRegion bounds a decompressed key-group region (a corrupt stream must
+// not become an unbounded allocation).
+const maxRegion = 1 << 30
+
+func decompress(region []byte, file string, base int64) ([]byte, error) {
+	out, err := io.ReadAll(io.LimitReader(snappy.NewReader(bytes.NewReader(region)), maxRegion+1))
+	if err != nil {
+		return nil, &Error{File: file, Offset: base, Want: "a Snappy framed stream", Err: err}
+	}
+	if len(out) > maxRegion {
+		return nil, &Error{File: file, Offset: base, Want: "a Snappy framed stream", Err: fmt.Errorf("decompresses beyond %d bytes", maxRegion)}
+	}
+	return out, nil
+}
+
+// ReadUnified reads one key group's region of the unified full-snapshot
+// format (canonical savepoints of every backend, RocksDB full snapshots):
+// region holds the bytes from the key group's offset to the next one's
+// (or the end of the file), base is that offset. maxParallelism is the
+// operator's, which fixes the key-group prefix width. Entries go to fn in
+// file order.
+func ReadUnified(p *KeyedProxy, maxParallelism int, kg int, region []byte, file string, base int64, fn func(Entry) error) error {
+	b := region
+	if p.Compression {
+		var err error
+		if b, err = decompress(region, file, base); err != nil {
+			return err
+		}
+		base = -1 // offsets inside a decompressed stream are not file offsets
+	}
+	d := newDecoder(b, file, max(base, 0))
+	prefix := 1
+	if maxParallelism > 128 {
+		prefix = 2
+	}
+	sid, err := d.u16(fmt.Sprintf("key group %d: state id", kg))
+	if err != nil {
+		return err
+	}
+	for {
+		if int(sid) >= len(p.States) {
+			return d.errf(d.pos-2, "state id", "%d, but the proxy has %d states", sid, len(p.States))
+		}
+		m := p.States[sid]
+		kat := d.pos
+		kl, err := d.count("key length", 1)
+		if err != nil {
+			return err
+		}
+		key, err := d.take(kl, "key")
+		if err != nil {
+			return err
+		}
+		vl, err := d.count("value length", 0)
+		if err != nil {
+			return err
+		}
+		vat := d.offset()
+		val, err := d.take(vl, "value")
+		if err != nil {
+			return err
+		}
+		last := key[0]&0x80 != 0
+		k := append([]byte(nil), key...)
+		k[0] &^= 0x80
+		e, err := unifiedEntry(p, m, prefix, k, val, file, d.base+int64(kat)+4, vat)
+		if err != nil {
+			return err
+		}
+		if e.KeyGroup != kg {
+			return d.errf(kat, "key", "key group prefix %d in key group %d's region", e.KeyGroup, kg)
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+		if !last {
+			continue
+		}
+		if sid, err = d.u16("next state id"); err != nil {
+			return err
+		}
+		if sid == endOfKeyGroup {
+			return nil
+		}
+	}
+}
+
+// unifiedEntry splits a composite key and decodes the value by the
+// state's kind.
+func unifiedEntry(p *KeyedProxy, m *Meta, prefix int, key, val []byte, file string, koff, voff int64) (Entry, error) {
+	e := Entry{State: m.Name}
+	kd := newDecoder(key, file, koff)
+	g, err := kd.take(prefix, "key-group prefix")
+	if err != nil {
+		return e, err
+	}
+	e.KeyGroup = int(g[0])
+	if prefix == 2 {
+		e.KeyGroup = int(g[0])<<8 | int(g[1])
+	}
+	vs := m.Serializers[RoleValue]
+	if m.Type == PriorityQueue {
+		// The element is the key; the value is empty.
+		if e.Value, err = rest(kd, vs, "timer"); err != nil {
+			return e, err
+		}
+		if t, ok := e.Value.(Timer); ok {
+			e.Key, e.Namespace = t.Key, t.Namespace
+		}
+		return e, nil
+	}
+	ns := m.Serializers[RoleNamespace]
+	if !p.Key.Decodable() || !ns.Decodable() {
+		e.Key = rawOf(p.Key, key[prefix:])
+	} else {
+		ambiguous := p.Key.FixedLength() < 0 && ns.FixedLength() < 0
+		start := kd.pos
+		if e.Key, err = kd.value(p.Key, "key", 0); err != nil {
+			return e, err
+		}
+		if ambiguous {
+			if err := kd.lengthSuffix(kd.pos-start, "key length suffix"); err != nil {
+				return e, err
+			}
+		}
+		start = kd.pos
+		if e.Namespace, err = kd.value(ns, "namespace", 0); err != nil {
+			return e, err
+		}
+		if ambiguous {
+			if err := kd.lengthSuffix(kd.pos-start, "namespace length suffix"); err != nil {
+				return e, err
+			}
+		}
+	}
+	vd := newDecoder(val, file, voff)
+	switch m.Kind() {
+	case "MAP":
+		if vs == nil || vs.Kind != KindMap {
+			return e, vd.errf(0, "map state", "value serializer is %s, not a Map", vs)
+		}
+		if e.UserKey, err = rest(kd, vs.Key, "map key"); err != nil {
+			return e, err
+		}
+		null, err := vd.boolean("map value null flag")
+		if err != nil {
+			return e, err
+		}
+		if !null {
+			e.Value, err = rest(vd, vs.Value, "map value")
+		}
+		return e, err
+	case "LIST":
+		if vs == nil || vs.Kind != KindList {
+			return e, vd.errf(0, "list state", "value serializer is %s, not a List", vs)
+		}
+		e.Value, err = delimitedList(vd, vs.Elem)
+		return e, err
+	}
+	if kd.left() != 0 && p.Key.Decodable() && ns.Decodable() {
+		return e, kd.errf(kd.pos, "end of key", "%d bytes left", kd.left())
+	}
+	e.Value, err = rest(vd, vs, "value")
+	return e, err
+}
+
+// rest decodes the rest of d as one value of t (Raw for undecodable types).
+func rest(d *decoder, t *Type, want string) (Value, error) {
+	b := d.b[d.pos:]
+	at := d.offset()
+	d.pos = len(d.b)
+	if t == nil {
+		return nil, &Error{File: d.file, Offset: at, Want: want, Err: fmt.Errorf("no serializer")}
+	}
+	return DecodeValue(t, b, d.file, at)
+}
+
+// delimitedList reads list state in the unified format: elements joined
+// by one ',' byte, no count.
+func delimitedList(d *decoder, elem *Type) (Value, error) {
+	if !elem.Decodable() {
+		return rawOf(elem, d.b[d.pos:]), nil
+	}
+	var out []any
+	for d.left() > 0 {
+		if len(out) > 0 {
+			at := d.pos
+			c, err := d.u8("list delimiter")
+			if err != nil {
+				return nil, err
+			}
+			if c != ',' {
+				return nil, d.errf(at, "list delimiter ','", "byte %#02x", c)
+			}
+		}
+		v, err := d.value(elem, "list element", 0)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// lengthSuffix checks a composite key's length suffix after a field of n
+// bytes: n's bytes, low first, as many as it needs (at least one).
+func (d *decoder) lengthSuffix(n int, want string) error {
+	v := n
+	for {
+		at := d.pos
+		c, err := d.u8(want)
+		if err != nil {
+			return err
+		}
+		if c != byte(v) {
+			return d.errf(at, want, "byte %#02x, but the field before it is %d bytes long", c, n)
+		}
+		if v >>= 8; v == 0 {
+			return nil
+		}
+	}
+}
+
+// ReadHeap reads one key group of the heap backend's checkpoint format
+// (also heap native savepoints and ≤ 1.12 savepoints): i32 key group, then
+// per state a block of (i16 state id, i32 count, entries), namespace
+// before key, values in their full serializer form.
+func ReadHeap(p *KeyedProxy, kg int, region []byte, file string, base int64, fn func(Entry) error) error {
+	d := newDecoder(region, file, base)
+	at := d.pos
+	g, err := d.i32("key group id")
+	if err != nil {
+		return err
+	}
+	if int(g) != kg {
+		return d.errf(at, "key group id", "%d, want %d", g, kg)
+	}
+	if p.Compression {
+		b, err := decompress(region[4:], file, base+4)
+		if err != nil {
+			return err
+		}
+		d = newDecoder(b, file, 0)
+	}
+	for range len(p.States) {
+		at := d.pos
+		sid, err := d.u16("state id")
+		if err != nil {
+			return err
+		}
+		if int(sid) >= len(p.States) {
+			return d.errf(at, "state id", "%d, but the proxy has %d states", sid, len(p.States))
+		}
+		m := p.States[sid]
+		n, err := d.count(fmt.Sprintf("state %q entry count", m.Name), 1)
+		if err != nil {
+			return err
+		}
+		for range n {
+			e := Entry{State: m.Name, KeyGroup: kg}
+			if m.Type == PriorityQueue {
+				if e.Value, err = d.value(m.Serializers[RoleValue], "timer", 0); err != nil {
+					return err
+				}
+				if t, ok := e.Value.(Timer); ok {
+					e.Key, e.Namespace = t.Key, t.Namespace
+				}
+			} else {
+				if e.Namespace, err = d.value(m.Serializers[RoleNamespace], "namespace", 0); err != nil {
+					return err
+				}
+				if e.Key, err = d.value(p.Key, "key", 0); err != nil {
+					return err
+				}
+				if e.Value, err = d.value(m.Serializers[RoleValue], "value", 0); err != nil {
+					return err
+				}
+			}
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+	}
+	if d.left() != 0 {
+		return d.errf(d.pos, "end of key group", "%d bytes left", d.left())
+	}
+	return nil
+}

@@ -1,0 +1,456 @@
+package state
+
+import (
+	"encoding/hex"
+	"fmt"
+	"math/big"
+	"time"
+)
+
+// Value is a decoded value, ready for JSON: int64, int32, int16, int8,
+// bool, float64, float32, string (a Java char too), nil (null), []byte,
+// []any (lists, arrays, tuples), *Record (POJO, Row, Tuple fields by
+// name), []MapEntry, *TTLValue, Window, Timer, Raw.
+type Value = any
+
+// Record is a value with named fields (Tuple, Row, POJO).
+type Record struct {
+	Class  string      `json:"class,omitempty"`
+	Kind   string      `json:"row_kind,omitempty"`
+	Fields []NamedItem `json:"fields"`
+}
+
+// NamedItem is one field of a Record.
+type NamedItem struct {
+	Name  string `json:"name"`
+	Value Value  `json:"value"`
+}
+
+// MapEntry is one entry of a Map value.
+type MapEntry struct {
+	Key   Value `json:"key"`
+	Value Value `json:"value"`
+}
+
+// TTLValue is a value with its last access time (TtlSerializer).
+type TTLValue struct {
+	LastAccess time.Time `json:"last_access"`
+	Value      Value     `json:"value"`
+}
+
+// Window is a TimeWindow namespace [Start, End) or the GlobalWindow.
+type Window struct {
+	Global bool  `json:"global,omitempty"`
+	Start  int64 `json:"start,omitempty"`
+	End    int64 `json:"end,omitempty"`
+}
+
+// Timer is one registered timer.
+type Timer struct {
+	Timestamp int64 `json:"timestamp"`
+	Key       Value `json:"key"`
+	Namespace Value `json:"namespace"`
+}
+
+// Raw is bytes ckpt cannot decode (Kryo, Java serialization, Avro until
+// supported): the serializer's class and the bytes, never a guess.
+type Raw struct {
+	Serializer string `json:"serializer"`
+	Hex        string `json:"hex"`
+	Text       string `json:"text"`
+}
+
+func rawOf(t *Type, b []byte) Raw {
+	txt := make([]byte, len(b))
+	for i, c := range b {
+		if c >= 0x20 && c < 0x7F {
+			txt[i] = c
+		} else {
+			txt[i] = '.'
+		}
+	}
+	name := t.Snapshot
+	if t.Class != "" {
+		name = t.Class + " (" + string(t.Kind) + ")"
+	}
+	return Raw{Serializer: name, Hex: hex.EncodeToString(b), Text: string(txt)}
+}
+
+// Decodable reports whether ckpt knows t's encoding well enough to find
+// where a value ends (Kryo and Avro values are not).
+func (t *Type) Decodable() bool {
+	if t == nil {
+		return false
+	}
+	switch t.Kind {
+	case KindKryo, KindAvro, "":
+		return false
+	}
+	for _, f := range t.Fields {
+		if f.Type == nil || !f.Type.Decodable() {
+			return false
+		}
+	}
+	for _, x := range []*Type{t.Elem, t.Key, t.Value, t.Namespace} {
+		if x != nil && !x.Decodable() {
+			return false
+		}
+	}
+	return true
+}
+
+const maxValueDepth = 64
+
+// decodeValue reads one value of type t.
+func (d *decoder) value(t *Type, want string, depth int) (Value, error) {
+	if depth > maxValueDepth {
+		return nil, d.errf(d.pos, want, "values nested deeper than %d", maxValueDepth)
+	}
+	if t == nil {
+		return nil, d.errf(d.pos, want, "no serializer")
+	}
+	switch t.Kind {
+	case KindLong:
+		return d.i64(want)
+	case KindInt:
+		return d.i32(want)
+	case KindShort:
+		v, err := d.u16(want)
+		return int16(v), err
+	case KindByte:
+		v, err := d.u8(want)
+		return int8(v), err
+	case KindBoolean:
+		return d.boolean(want)
+	case KindDouble:
+		return d.f64(want)
+	case KindFloat:
+		return d.f32(want)
+	case KindChar:
+		v, err := d.u16(want)
+		return utf16String([]uint16{v}), err
+	case KindString:
+		s, ok, err := d.stringValue(want)
+		if !ok {
+			return nil, err
+		}
+		return s, err
+	case KindBytes:
+		n, err := d.count(want+" length", 1)
+		if err != nil {
+			return nil, err
+		}
+		b, err := d.take(n, want)
+		return append([]byte(nil), b...), err
+	case KindStringArray:
+		n, err := d.count(want+" length", 1)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]any, 0, n)
+		for range n {
+			s, ok, err := d.stringValue(want)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				out = append(out, s)
+			} else {
+				out = append(out, nil)
+			}
+		}
+		return out, nil
+	case KindPrimArray:
+		n, err := d.count(want+" length", (&Type{Kind: t.Prim}).FixedLength())
+		if err != nil {
+			return nil, err
+		}
+		out := make([]any, 0, n)
+		for range n {
+			v, err := d.value(&Type{Kind: t.Prim}, want, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, v)
+		}
+		return out, nil
+	case KindDate:
+		v, err := d.i64(want)
+		if err != nil || v == minInt64 {
+			return nil, err
+		}
+		return time.UnixMilli(v).UTC(), nil
+	case KindInstant:
+		s, err := d.i64(want + " seconds")
+		if err != nil {
+			return nil, err
+		}
+		n, err := d.i32(want + " nanos")
+		if err != nil {
+			return nil, err
+		}
+		if s == minInt64 && n == -1<<31 { // InstantSerializer: NULL_SECONDS, NULL_NANOS
+			return nil, nil
+		}
+		return time.Unix(s, int64(n)).UTC(), nil
+	case KindBigInt, KindBigDec:
+		at := d.pos
+		l, err := d.i32(want + " length")
+		if err != nil {
+			return nil, err
+		}
+		var v *big.Int
+		switch {
+		case l == 0:
+			return nil, nil
+		case l >= 1 && l <= 3:
+			v = big.NewInt([]int64{0, 0, 1, 10}[l])
+		case l >= 4:
+			b, err := d.take(int(l-4), want)
+			if err != nil {
+				return nil, err
+			}
+			v = new(big.Int).SetBytes(b)
+			if len(b) > 0 && b[0]&0x80 != 0 { // two's complement
+				v.Sub(v, new(big.Int).Lsh(big.NewInt(1), uint(8*len(b))))
+			}
+		default:
+			return nil, d.errf(at, want, "length %d", l)
+		}
+		if t.Kind == KindBigInt {
+			return v.String(), nil
+		}
+		scale, err := d.i32(want + " scale")
+		if err != nil {
+			return nil, err
+		}
+		return fmt.Sprintf("%sE%d", v.String(), -scale), nil
+	case KindVoidNamespace, KindGlobalWindow:
+		at := d.pos
+		b, err := d.u8(want)
+		if err != nil {
+			return nil, err
+		}
+		if b != 0 {
+			return nil, d.errf(at, want, "byte %#02x, want 0", b)
+		}
+		if t.Kind == KindGlobalWindow {
+			return Window{Global: true}, nil
+		}
+		return nil, nil
+	case KindTimeWindow:
+		s, err := d.i64(want + " window start")
+		if err != nil {
+			return nil, err
+		}
+		e, err := d.i64(want + " window end")
+		return Window{Start: s, End: e}, err
+	case KindTuple:
+		r := &Record{Class: t.Class}
+		for _, f := range t.Fields {
+			v, err := d.value(f.Type, want+"."+f.Name, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			r.Fields = append(r.Fields, NamedItem{f.Name, v})
+		}
+		return r, nil
+	case KindRow:
+		return d.row(t, want, depth)
+	case KindPojo:
+		return d.pojoValue(t, want, depth)
+	case KindList:
+		n, err := d.count(want+" size", 0)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]any, 0, min(n, d.left()))
+		for range n {
+			v, err := d.value(t.Elem, want+" element", depth+1)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, v)
+		}
+		return out, nil
+	case KindMap:
+		n, err := d.count(want+" size", 1)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]MapEntry, 0, n)
+		for range n {
+			k, err := d.value(t.Key, want+" key", depth+1)
+			if err != nil {
+				return nil, err
+			}
+			null, err := d.boolean(want + " null flag")
+			if err != nil {
+				return nil, err
+			}
+			var v Value
+			if !null {
+				if v, err = d.value(t.Value, want+" value", depth+1); err != nil {
+					return nil, err
+				}
+			}
+			out = append(out, MapEntry{k, v})
+		}
+		return out, nil
+	case KindGenericArray:
+		n, err := d.count(want+" length", 1)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]any, 0, n)
+		for range n {
+			present, err := d.boolean(want + " present flag")
+			if err != nil {
+				return nil, err
+			}
+			var v Value
+			if present {
+				if v, err = d.value(t.Elem, want+" element", depth+1); err != nil {
+					return nil, err
+				}
+			}
+			out = append(out, v)
+		}
+		return out, nil
+	case KindEnum:
+		at := d.pos
+		i, err := d.i32(want)
+		if err != nil {
+			return nil, err
+		}
+		if i < 0 || int(i) >= len(t.Constants) {
+			return nil, d.errf(at, want, "enum index %d of %d constants", i, len(t.Constants))
+		}
+		return t.Constants[i], nil
+	case KindNullable:
+		null, err := d.boolean(want + " null flag")
+		if err != nil {
+			return nil, err
+		}
+		if null {
+			_, err := d.take(int(t.Padding), want+" padding")
+			return nil, err
+		}
+		return d.value(t.Elem, want, depth+1)
+	case KindTTL:
+		ts, err := d.i64(want + " last access")
+		if err != nil {
+			return nil, err
+		}
+		v, err := d.value(t.Elem, want, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		return &TTLValue{LastAccess: time.UnixMilli(ts).UTC(), Value: v}, nil
+	case KindTimer:
+		ts, err := d.i64(want + " timer timestamp")
+		if err != nil {
+			return nil, err
+		}
+		k, err := d.value(t.Key, want+" timer key", depth+1)
+		if err != nil {
+			return nil, err
+		}
+		ns, err := d.value(t.Namespace, want+" timer namespace", depth+1)
+		if err != nil {
+			return nil, err
+		}
+		return Timer{Timestamp: ts ^ minInt64, Key: k, Namespace: ns}, nil
+	}
+	return nil, d.errf(d.pos, want, "%w: values of %s (%s) have no known length", ErrUnsupported, t, t.Snapshot)
+}
+
+const minInt64 = -1 << 63
+
+var rowKinds = []string{"+I", "-U", "+U", "-D"}
+
+func (d *decoder) row(t *Type, want string, depth int) (Value, error) {
+	n := len(t.Fields)
+	bits := n
+	if t.RowKind {
+		bits += 2
+	}
+	mask, err := d.take((bits+7)/8, want+" row mask")
+	if err != nil {
+		return nil, err
+	}
+	bit := func(i int) bool { return mask[i/8]&(0x80>>(i%8)) != 0 }
+	r := &Record{}
+	off := 0
+	if t.RowKind {
+		k := 0
+		if bit(0) {
+			k |= 1
+		}
+		if bit(1) {
+			k |= 2
+		}
+		r.Kind, off = rowKinds[k], 2
+	}
+	for i, f := range t.Fields {
+		var v Value
+		if !bit(off + i) {
+			if v, err = d.value(f.Type, want+"."+f.Name, depth+1); err != nil {
+				return nil, err
+			}
+		}
+		r.Fields = append(r.Fields, NamedItem{f.Name, v})
+	}
+	return r, nil
+}
+
+func (d *decoder) pojoValue(t *Type, want string, depth int) (Value, error) {
+	at := d.pos
+	flags, err := d.u8(want + " POJO flags")
+	if err != nil {
+		return nil, err
+	}
+	switch flags {
+	case 1:
+		return nil, nil
+	case 2:
+	default:
+		return nil, d.errf(at, want, "%w: POJO flag %#x (a subclass instance)", ErrUnsupported, flags)
+	}
+	r := &Record{Class: t.Class}
+	for _, f := range t.Fields {
+		if f.Gone || f.Type == nil {
+			continue
+		}
+		null, err := d.boolean(want + "." + f.Name + " null flag")
+		if err != nil {
+			return nil, err
+		}
+		var v Value
+		if !null {
+			if v, err = d.value(f.Type, want+"."+f.Name, depth+1); err != nil {
+				return nil, err
+			}
+		}
+		r.Fields = append(r.Fields, NamedItem{f.Name, v})
+	}
+	return r, nil
+}
+
+// DecodeValue decodes b as exactly one value of t: bytes left over are an
+// error (the value was not what the serializer says). Types whose values
+// have no known encoding come back as Raw.
+func DecodeValue(t *Type, b []byte, file string, offset int64) (Value, error) {
+	if !t.Decodable() {
+		return rawOf(t, b), nil
+	}
+	d := newDecoder(b, file, offset)
+	v, err := d.value(t, "value", 0)
+	if err != nil {
+		return nil, err
+	}
+	if d.left() != 0 {
+		return nil, d.errf(d.pos, "end of value", "%d bytes left after a %s", d.left(), t)
+	}
+	return v, nil
+}
