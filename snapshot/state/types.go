@@ -40,6 +40,7 @@ const (
 	KindTimer         Kind = "Timer"
 	KindKryo          Kind = "Kryo"
 	KindAvro          Kind = "Avro"
+	KindJava          Kind = "Java serialization"
 )
 
 // Field is a named member of a Tuple, Row or POJO.
@@ -190,6 +191,7 @@ var simpleKinds = map[string]Kind{
 	"VoidNamespaceSerializer$VoidNamespaceSerializerSnapshot":           KindVoidNamespace,
 	"TimeWindow$Serializer$TimeWindowSerializerSnapshot":                KindTimeWindow,
 	"GlobalWindow$Serializer$GlobalWindowSerializerSnapshot":            KindGlobalWindow,
+	"JavaSerializer$JavaSerializerSnapshot":                             KindJava,
 }
 
 var primArrays = map[string]Kind{

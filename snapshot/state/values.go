@@ -83,7 +83,7 @@ func (t *Type) Decodable() bool {
 		return false
 	}
 	switch t.Kind {
-	case KindKryo, KindAvro, "":
+	case KindKryo, KindAvro, KindJava, "":
 		return false
 	}
 	for _, f := range t.Fields {

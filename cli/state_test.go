@@ -1,0 +1,36 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestStateCommand(t *testing.T) {
+	sp := filepath.Join("..", "..", "shared", "fixtures", "flink-metadata", "apache-flink", "new-stateful-udf-migration-itcase-flink1.10-savepoint")
+	if _, err := os.Stat(sp); err != nil {
+		t.Skipf("shared fixtures: %v", err)
+	}
+	code, out, errOut := runCkpt(t, "state", sp)
+	if code != ExitOK || !strings.Contains(out, "keyed state (key groups (full checkpoint: heap or unified)), key Tuple1<Long>") ||
+		!strings.Contains(out, "state-name  VALUE  VoidNamespace  Long") {
+		t.Fatalf("schema: exit %d\n%s\n%s", code, out, errOut)
+	}
+	code, out, errOut = runCkpt(t, "state", sp, "--operator", "d5c8b168c6cbfe8c507a10f88b325243", "--json")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != ExitOK || len(lines) != 4 {
+		t.Fatalf("entries: exit %d\n%s\n%s", code, out, errOut)
+	}
+	var e struct {
+		State string `json:"state"`
+		Value int64  `json:"value"`
+	}
+	if err := json.Unmarshal([]byte(lines[0]), &e); err != nil || e.State != "state-name" {
+		t.Fatalf("%s: %v", lines[0], err)
+	}
+	if code, _, errOut = runCkpt(t, "state", sp, "--operator", "nope"); code == ExitOK || !strings.Contains(errOut, `no operator with uid or ID "nope"`) {
+		t.Fatalf("unknown operator: %d %s", code, errOut)
+	}
+}
