@@ -888,22 +888,7 @@ func (h *HDFS) Rename(ctx context.Context, from, to string) error {
 // create them unless a cluster enables them for testing), and where a
 // status does name a link target, Mode carries fs.ModeSymlink.
 func (h *HDFS) Lstat(ctx context.Context, uri string) (FileInfo, error) {
-	loc, err := h.hdfsPath("lstat", uri)
-	if err != nil {
-		return FileInfo{}, err
-	}
-	var fi os.FileInfo
-	err = h.call(ctx, "lstat", uri, func(c *hdfs.Client) error {
-		var err error
-		fi, err = c.Stat(loc.Path)
-		return err
-	})
-	if err != nil {
-		return FileInfo{}, err
-	}
-	info := h.info(uri, fi)
-	info.Name = path.Base(loc.Path)
-	return info, nil
+	return h.Stat(ctx, uri)
 }
 
 func (h *HDFS) Remove(ctx context.Context, uri string) error {
