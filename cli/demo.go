@@ -102,7 +102,7 @@ func demoTarget(arg string) (dir string, fresh bool, err error) {
 		return "", false, fmt.Errorf("DIR %w", err)
 	}
 	if !loc.IsLocal() {
-		return "", false, fmt.Errorf("DIR %s: ckpt demo builds its tree on the local disk only; give a local directory (ckpt browse %s looks at that tree)", arg, arg)
+		return "", false, fmt.Errorf("DIR %s: ckpt demo builds its tree on the local disk only; give a local directory (ckpt browse %s browses what is there)", arg, arg)
 	}
 	dir = loc.LocalPath()
 	fi, err := os.Stat(dir)
@@ -132,8 +132,14 @@ func demoTarget(arg string) (dir string, fresh bool, err error) {
 		}
 		names = append(names, e.Name())
 	}
-	return "", false, fmt.Errorf("DIR %s holds files ckpt demo did not make (%s) and no %s marker: refusing to write the demo tree into it; give a new or empty directory",
-		dir, strings.Join(names, ", "), demoMarker)
+	hint := "give a new or empty directory"
+	if _, err := os.Stat(filepath.Join(dir, "checkpoints", tui.DemoJobID)); err == nil {
+		// Earlier versions of the demo made such trees without the marker.
+		hint = fmt.Sprintf("if it is a demo tree from an earlier ckpt, mark it as the demo's (touch %s) or keep what you need and remove it",
+			filepath.Join(dir, demoMarker))
+	}
+	return "", false, fmt.Errorf("DIR %s holds files ckpt demo did not make (%s) and no %s marker: refusing to write the demo tree into it; %s",
+		dir, strings.Join(names, ", "), demoMarker, hint)
 }
 
 // markDemoDir creates dir and its marker.

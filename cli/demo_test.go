@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ckpt-dev/ckpt/tui"
 )
@@ -230,5 +231,31 @@ func TestDemoRefusesRemote(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, demoMarker)); err != nil {
 		t.Error(err)
+	}
+}
+
+// A demo tree an earlier ckpt made (no marker) is refused too, with the
+// way to adopt it; once marked, the demo writes into it and keeps the
+// rest.
+func TestDemoUnmarkedOldTree(t *testing.T) {
+	fx := demoFixtures(t)
+	dir := filepath.Join(t.TempDir(), "demo")
+	if err := tui.BuildDemoTree(dir, fx, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	keep := filepath.Join(dir, "savepoints", "savepoint-012345-0123456789ab", "_metadata")
+	writeFile(t, keep, "precious")
+	before := treeState(t, dir)
+	code, errs := runDemo(t, "--fixtures", fx, dir)
+	if code == 0 || !strings.Contains(errs, "touch "+filepath.Join(dir, demoMarker)) {
+		t.Fatalf("exit %d, stderr %q: want a refusal saying how to mark the tree", code, errs)
+	}
+	sameTree(t, "refused old tree", before, treeState(t, dir))
+	writeFile(t, filepath.Join(dir, demoMarker), "")
+	if code, errs := runDemo(t, "--fixtures", fx, dir); code != 0 {
+		t.Fatalf("marked old tree: exit %d: %s", code, errs)
+	}
+	if b, _ := os.ReadFile(keep); string(b) != "precious" {
+		t.Error("the savepoint in the old tree was lost")
 	}
 }
