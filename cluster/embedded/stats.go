@@ -154,15 +154,18 @@ type expected struct{ format, typ string }
 // still awaiting their trigger event, so a late event finds its entry
 // instead of counting the checkpoint again or being lost.
 type tracker struct {
-	mu       sync.Mutex
-	expect   []expected
-	chains   []chain
-	opChain  map[string]int // operator ID → chain index
-	total    int            // subtasks (tasks) of the job
-	counts   cluster.CheckpointCounts
-	history  []*cpStats // by checkpoint ID, oldest first, bounded
-	all      map[int64]*cpStats
-	gone     spans // IDs of the entries dropped from all
+	mu      sync.Mutex
+	expect  []expected
+	chains  []chain
+	opChain map[string]int // operator ID → chain index
+	total   int            // subtasks (tasks) of the job
+	counts  cluster.CheckpointCounts
+	history []*cpStats // by checkpoint ID, oldest first, bounded
+	all     map[int64]*cpStats
+	gone    spans // IDs of the entries dropped from all
+	// spDone holds what savepointDone learnt of a savepoint whose
+	// completion event has not arrived yet, by directory.
+	spDone   map[string]expected
 	latestC  *cpStats
 	latestS  *cpStats
 	latestF  *cpStats
@@ -173,7 +176,7 @@ type tracker struct {
 }
 
 func newTracker(g *graph.Graph) *tracker {
-	t := &tracker{chains: chainsOf(g), opChain: map[string]int{}, all: map[int64]*cpStats{}}
+	t := &tracker{chains: chainsOf(g), opChain: map[string]int{}, all: map[int64]*cpStats{}, spDone: map[string]expected{}}
 	for ci, c := range t.chains {
 		for _, op := range c.ops {
 			t.opChain[op.ID.String()] = ci
@@ -189,6 +192,28 @@ func (t *tracker) expectSavepoint(format, typ string) {
 	t.mu.Lock()
 	t.expect = append(t.expect, expected{format, typ})
 	t.mu.Unlock()
+}
+
+// savepointDone sets the format and type of the savepoint written to dir,
+// as asked for: the expectations are handed out in trigger order, which
+// concurrent savepoints (or one that failed before its trigger) can upset.
+func (t *tracker) savepointDone(dir, format, typ string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	x := expected{format, typ}
+	found := false
+	for _, cp := range t.all {
+		if cp.savepoint && cp.path == dir {
+			cp.format, cp.typ, found = x.format, x.typ, true
+		}
+	}
+	if cp := t.latestS; cp != nil && cp.path == dir { // may have left all
+		cp.format, cp.typ, found = x.format, x.typ, true
+	}
+	if found {
+		return
+	}
+	t.spDone[dir] = x
 }
 
 func (t *tracker) setRestored(r *cluster.RestoredCheckpoint) {
@@ -359,6 +384,10 @@ func (t *tracker) observe(e event.Event) {
 			cp.latestAck = e.Time
 		}
 		cp.stateSize, cp.checkpointed = e.StateSize, e.Checkpointed
+		if x, ok := t.spDone[cp.path]; ok && cp.savepoint {
+			cp.format, cp.typ = x.format, x.typ
+			delete(t.spDone, cp.path)
+		}
 		if cp.savepoint {
 			t.latestS = newer(t.latestS, cp)
 		} else {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -15,26 +16,33 @@ import (
 	"github.com/ckpt-dev/ckpt/engine/event"
 )
 
-// TestConcurrentManualCheckpointStats triggers 30 manual checkpoints at
-// once on a running job: they complete, get subsumed or fail in any order,
-// and the statistics must add up afterwards — nothing left in progress,
-// every triggered checkpoint counted once as completed or failed, as the
-// trigger operations report them.
+// TestConcurrentManualCheckpointStats triggers 30 manual checkpoints and
+// a few savepoints at once on a running job: they complete, get subsumed
+// or fail in any order, and the statistics must add up afterwards —
+// nothing left in progress, every one counted once as completed or failed,
+// as the trigger operations report them, each savepoint with its format.
 func TestConcurrentManualCheckpointStats(t *testing.T) {
-	c, _ := newCluster(t)
+	c, dir := newCluster(t)
 	ctx := context.Background()
 	// No periodic checkpoints: only the manual ones below are counted.
 	id := submit(t, c, strings.Replace(countsSpec, "100 ms", "1 h", 1), cluster.RunRequest{})
 	waitFor(t, "RUNNING", func() bool { j, err := c.Job(ctx, id); return err == nil && j.Status == cluster.JobRunning })
 
 	const n = 30
-	triggers := make([]cluster.Trigger, n)
+	formats := []cluster.SavepointFormat{cluster.Native, cluster.Canonical, cluster.Native, cluster.Canonical}
+	triggers := make([]cluster.Trigger, n+len(formats))
 	var wg sync.WaitGroup
 	for i := range triggers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			tr, err := c.TriggerCheckpoint(ctx, id, cluster.CheckpointRequest{})
+			var tr cluster.Trigger
+			var err error
+			if i < n {
+				tr, err = c.TriggerCheckpoint(ctx, id, cluster.CheckpointRequest{})
+			} else {
+				tr, err = c.TriggerSavepoint(ctx, id, cluster.SavepointRequest{TargetDir: filepath.Join(dir, "savepoints"), Format: formats[i-n]})
+			}
 			if err != nil {
 				t.Error(err)
 			}
@@ -46,21 +54,24 @@ func TestConcurrentManualCheckpointStats(t *testing.T) {
 		t.FailNow()
 	}
 	completed, failed := map[int64]bool{}, 0
-	for _, tr := range triggers {
+	savepoints := map[string]cluster.SavepointFormat{} // written: directory → format asked for
+	for i, tr := range triggers {
 		wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 		op, err := cluster.Wait(wctx, c, tr)
 		cancel()
-		if op == nil || !op.Done() {
+		switch {
+		case op == nil || !op.Done():
 			t.Fatalf("trigger %s: %v", tr.ID, err)
-		}
-		if op.Failure != nil { // subsumed by a newer one, most of them
+		case op.Failure != nil: // subsumed by a newer one, most of them
 			failed++
-		} else {
+		case i >= n:
+			savepoints[op.Location] = formats[i-n]
+		default:
 			completed[op.CheckpointID] = true
 		}
 	}
-	if len(completed) == 0 {
-		t.Fatal("no manual checkpoint completed")
+	if len(completed) == 0 || len(savepoints) == 0 {
+		t.Fatalf("%d checkpoints and %d savepoints completed", len(completed), len(savepoints))
 	}
 	var newest int64
 	for cp := range completed {
@@ -68,21 +79,22 @@ func TestConcurrentManualCheckpointStats(t *testing.T) {
 	}
 	// The events reach the statistics asynchronously: give them a moment,
 	// then check whatever they show.
+	total := len(triggers)
 	var st *cluster.CheckpointStats
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		var err error
 		if st, err = c.Checkpoints(ctx, id); err != nil {
 			t.Fatal(err)
 		}
-		if st.Counts.InProgress == 0 && st.Counts.Completed+st.Counts.Failed == n || time.Now().After(deadline) {
+		if st.Counts.InProgress == 0 && st.Counts.Completed+st.Counts.Failed == total || time.Now().After(deadline) {
 			break
 		}
 	}
 	if st.Counts.InProgress != 0 || st.Counts.Total != st.Counts.Completed+st.Counts.Failed+st.Counts.InProgress {
 		t.Errorf("counts %+v: in progress left over or not adding up", st.Counts)
 	}
-	if st.Counts.Total != n || st.Counts.Completed != len(completed) || st.Counts.Failed != failed {
-		t.Errorf("counts %+v, want %d triggered, %d completed, %d failed", st.Counts, n, len(completed), failed)
+	if st.Counts.Total != total || st.Counts.Completed != len(completed)+len(savepoints) || st.Counts.Failed != failed {
+		t.Errorf("counts %+v, want %d triggered, %d completed, %d failed", st.Counts, total, len(completed)+len(savepoints), failed)
 	}
 	if len(st.History) != historySize {
 		t.Fatalf("history of %d entries", len(st.History))
@@ -91,12 +103,18 @@ func TestConcurrentManualCheckpointStats(t *testing.T) {
 		if h.Status == cluster.CheckpointInProgress || (i > 0 && h.ID >= st.History[i-1].ID) {
 			t.Errorf("history[%d] = checkpoint %d %s (newest first, none in progress)", i, h.ID, h.Status)
 		}
-		if (h.Status == cluster.CheckpointCompleted) != completed[h.ID] {
+		switch f, ok := savepoints[h.ExternalPath]; {
+		case h.Savepoint && h.Status == cluster.CheckpointCompleted && (!ok || h.SavepointFormat != string(f)):
+			t.Errorf("history: savepoint %d in %s %s, asked for %q", h.ID, h.ExternalPath, h.SavepointFormat, f)
+		case !h.Savepoint && (h.Status == cluster.CheckpointCompleted) != completed[h.ID]:
 			t.Errorf("history: checkpoint %d %s; its trigger said completed=%v", h.ID, h.Status, completed[h.ID])
 		}
 	}
 	if st.LatestCompleted == nil || st.LatestCompleted.ID != newest {
 		t.Errorf("latest completed %+v, want checkpoint %d", st.LatestCompleted, newest)
+	}
+	if sp := st.LatestSavepoint; sp == nil || sp.SavepointFormat != string(savepoints[sp.ExternalPath]) {
+		t.Errorf("latest savepoint %+v; formats asked %v", sp, savepoints)
 	}
 }
 
@@ -307,5 +325,33 @@ func TestTrackerRestarts(t *testing.T) {
 				t.Errorf("latest restored %+v, want %+v", st.LatestRestored, tc.restore)
 			}
 		})
+	}
+}
+
+// Concurrent savepoints start in any order: the format and type each was
+// asked for follow it by its directory once it is written, whether the
+// request learns of it before or after the statistics do.
+func TestTrackerSavepointFormats(t *testing.T) {
+	tr := countsTracker(t)
+	t0 := time.UnixMilli(1_700_000_000_000)
+	// Asked: 1st NATIVE (into /sp/a), 2nd CANONICAL stop-with-savepoint (into /sp/b).
+	tr.expectSavepoint(string(cluster.Native), cluster.TypeSavepoint)
+	tr.expectSavepoint(string(cluster.Canonical), cluster.TypeSyncSavepoint)
+	// The second starts first.
+	tr.observe(event.Event{Kind: event.CheckpointTriggered, Time: t0, CheckpointID: 1, Savepoint: true})
+	tr.observe(event.Event{Kind: event.CheckpointTriggered, Time: t0, CheckpointID: 2, Savepoint: true})
+	tr.observe(event.Event{Kind: event.CheckpointCompleted, Time: t0, CheckpointID: 1, Savepoint: true, Path: "/sp/b"})
+	tr.savepointDone("/sp/b", string(cluster.Canonical), cluster.TypeSyncSavepoint) // after the event
+	tr.savepointDone("/sp/a", string(cluster.Native), cluster.TypeSavepoint)        // before it
+	tr.observe(event.Event{Kind: event.CheckpointCompleted, Time: t0, CheckpointID: 2, Savepoint: true, Path: "/sp/a"})
+	st := tr.stats(t0)
+	want := map[int64][2]string{1: {string(cluster.Canonical), cluster.TypeSyncSavepoint}, 2: {string(cluster.Native), cluster.TypeSavepoint}}
+	for _, h := range st.History {
+		if got := [2]string{h.SavepointFormat, h.Type}; got != want[h.ID] {
+			t.Errorf("savepoint %d (%s): %v, want %v", h.ID, h.ExternalPath, got, want[h.ID])
+		}
+	}
+	if st.LatestSavepoint.ID != 2 || st.LatestSavepoint.SavepointFormat != string(cluster.Native) || len(tr.spDone) != 0 {
+		t.Errorf("latest savepoint %+v, %d left waiting", st.LatestSavepoint, len(tr.spDone))
 	}
 }
