@@ -20,8 +20,34 @@ const DemoJobID = "5f2c0194b6e2a8d3c1e07a9b4d6f8e21"
 // Modification times are set relative to now, so ages read naturally.
 // `make run` opens the TUI on it; the golden tests draw it.
 func BuildDemoTree(dir, fixtures string, now time.Time) error {
+	tree, err := LoadDemoTree(fixtures)
+	if err != nil {
+		return err
+	}
+	return tree.Build(dir, now)
+}
+
+// DemoTree is the demo tree read from the fixtures, ready to be written:
+// loading reads every fixture first, so a missing one fails before
+// anything is written.
+type DemoTree struct {
+	files []demoFile
+}
+
+type demoFile struct {
+	path string // relative to the tree's dir, slash-separated
+	data []byte
+	age  time.Duration
+}
+
+// LoadDemoTree reads the fixtures the demo tree is built from.
+func LoadDemoTree(fixtures string) (*DemoTree, error) {
+	if fi, err := os.Stat(fixtures); err != nil {
+		return nil, fmt.Errorf("demo tree needs the Flink fixtures: %w", err)
+	} else if !fi.IsDir() {
+		return nil, fmt.Errorf("demo tree needs the Flink fixtures: %s is not a directory", fixtures)
+	}
 	fx := func(name string) string { return filepath.Join(fixtures, "apache-flink", name, "_metadata") }
-	job := filepath.Join(dir, "checkpoints", DemoJobID)
 	type file struct {
 		path string
 		from string // fixture to copy
@@ -40,19 +66,13 @@ func BuildDemoTree(dir, fixtures string, now time.Time) error {
 		{path: "savepoints/savepoint-5f2c01-8e0d3b7a4c19/_metadata", from: fx("new-stateful-udf-migration-itcase-flink1.20-hashmap-savepoint"), age: 26 * time.Hour},
 		{path: "savepoints/savepoint-7bd90b-3a2cda6957cb/_metadata", from: fx("unified-sink-migration-test_savepoint-7bd90b-3a2cda6957cb"), age: 9 * 24 * time.Hour},
 	}
-	if err := os.MkdirAll(filepath.Join(job, "taskowned"), 0o755); err != nil {
-		return err
-	}
+	t := &DemoTree{}
 	for _, f := range files {
-		p := filepath.Join(dir, filepath.FromSlash(f.path))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return err
-		}
 		var data []byte
 		if f.from != "" {
 			b, err := os.ReadFile(f.from)
 			if err != nil {
-				return fmt.Errorf("demo tree needs the Flink fixtures: %w", err)
+				return nil, fmt.Errorf("demo tree needs the Flink fixtures: %w", err)
 			}
 			data = b
 		} else {
@@ -61,11 +81,36 @@ func BuildDemoTree(dir, fixtures string, now time.Time) error {
 				data[i] = byte(i * 7)
 			}
 		}
-		if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.files = append(t.files, demoFile{path: f.path, data: data, age: f.age})
+	}
+	return t, nil
+}
+
+// Files lists the files Build writes, relative to its dir, slash-separated.
+func (t *DemoTree) Files() []string {
+	var out []string
+	for _, f := range t.files {
+		out = append(out, f.path)
+	}
+	return out
+}
+
+// Build writes the tree's files under dir, replacing those files only:
+// nothing else in dir is touched but the directories' times.
+func (t *DemoTree) Build(dir string, now time.Time) error {
+	if err := os.MkdirAll(filepath.Join(dir, "checkpoints", DemoJobID, "taskowned"), 0o755); err != nil {
+		return err
+	}
+	for _, f := range t.files {
+		p := filepath.Join(dir, filepath.FromSlash(f.path))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return err
 		}
-		t := now.Add(-f.age)
-		if err := os.Chtimes(p, t, t); err != nil {
+		if err := os.WriteFile(p, f.data, 0o644); err != nil {
+			return err
+		}
+		at := now.Add(-f.age)
+		if err := os.Chtimes(p, at, at); err != nil {
 			return err
 		}
 	}
@@ -84,8 +129,8 @@ func BuildDemoTree(dir, fixtures string, now time.Time) error {
 		"":           20 * time.Minute,
 	}
 	for d, age := range dirs {
-		t := now.Add(-age)
-		if err := os.Chtimes(filepath.Join(dir, filepath.FromSlash(d)), t, t); err != nil {
+		at := now.Add(-age)
+		if err := os.Chtimes(filepath.Join(dir, filepath.FromSlash(d)), at, at); err != nil {
 			return err
 		}
 	}

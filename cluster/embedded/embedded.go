@@ -585,6 +585,9 @@ func (c *Cluster) savepointOp(jobID, triggerID string, reqFormat cluster.Savepoi
 		j.tracker.expectSavepoint(string(format), typ)
 		go func() {
 			loc, err := take(j, dir, format)
+			if err == nil {
+				j.tracker.savepointDone(loc, string(format), typ)
+			}
 			finishSavepoint(op, loc, err)
 		}()
 	}

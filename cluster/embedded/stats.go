@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ckpt-dev/ckpt/cluster"
+	"github.com/ckpt-dev/ckpt/engine"
 	"github.com/ckpt-dev/ckpt/engine/event"
 	"github.com/ckpt-dev/ckpt/engine/graph"
 )
@@ -84,6 +85,11 @@ type cpStats struct {
 	failTime     time.Time
 	failure      string
 	subs         map[[2]int]*subAck // (chain, subtask)
+	// triggered: its CheckpointTriggered event has arrived. The engine
+	// emits events from several goroutines, so a checkpoint can fail
+	// (subsumed, expired) before its trigger is reported.
+	triggered bool
+	inHistory bool
 }
 
 type summary struct {
@@ -140,15 +146,26 @@ func (s *summary) stat() cluster.Stat {
 // engine's events say only that it is a savepoint.
 type expected struct{ format, typ string }
 
+// tracker folds the engine's events into the statistics. Every event
+// about a checkpoint it has not seen yet counts that checkpoint as
+// triggered, whatever order the events arrive in; a checkpoint leaves the
+// in-progress count exactly once, when it completes or fails. Entries are
+// kept (in all) while they are in the bounded history, in progress or
+// still awaiting their trigger event, so a late event finds its entry
+// instead of counting the checkpoint again or being lost.
 type tracker struct {
-	mu       sync.Mutex
-	expect   []expected
-	chains   []chain
-	opChain  map[string]int // operator ID → chain index
-	total    int            // subtasks (tasks) of the job
-	counts   cluster.CheckpointCounts
-	history  []*cpStats // oldest first, bounded
-	all      map[int64]*cpStats
+	mu      sync.Mutex
+	expect  []expected
+	chains  []chain
+	opChain map[string]int // operator ID → chain index
+	total   int            // subtasks (tasks) of the job
+	counts  cluster.CheckpointCounts
+	history []*cpStats // by checkpoint ID, oldest first, bounded
+	all     map[int64]*cpStats
+	gone    spans // IDs of the entries dropped from all
+	// spDone holds what savepointDone learnt of a savepoint whose
+	// completion event has not arrived yet, by directory.
+	spDone   map[string]expected
 	latestC  *cpStats
 	latestS  *cpStats
 	latestF  *cpStats
@@ -159,7 +176,7 @@ type tracker struct {
 }
 
 func newTracker(g *graph.Graph) *tracker {
-	t := &tracker{chains: chainsOf(g), opChain: map[string]int{}, all: map[int64]*cpStats{}}
+	t := &tracker{chains: chainsOf(g), opChain: map[string]int{}, all: map[int64]*cpStats{}, spDone: map[string]expected{}}
 	for ci, c := range t.chains {
 		for _, op := range c.ops {
 			t.opChain[op.ID.String()] = ci
@@ -177,11 +194,142 @@ func (t *tracker) expectSavepoint(format, typ string) {
 	t.mu.Unlock()
 }
 
+// savepointDone sets the format and type of the savepoint written to dir,
+// as asked for: the expectations are handed out in trigger order, which
+// concurrent savepoints (or one that failed before its trigger) can upset.
+func (t *tracker) savepointDone(dir, format, typ string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	x := expected{format, typ}
+	found := false
+	for _, cp := range t.all {
+		if cp.savepoint && cp.path == dir {
+			cp.format, cp.typ, found = x.format, x.typ, true
+		}
+	}
+	if cp := t.latestS; cp != nil && cp.path == dir { // may have left all
+		cp.format, cp.typ, found = x.format, x.typ, true
+	}
+	if found {
+		return
+	}
+	t.spDone[dir] = x
+}
+
 func (t *tracker) setRestored(r *cluster.RestoredCheckpoint) {
 	t.mu.Lock()
 	t.restored = r
-	t.counts.Restored = 1
+	t.counts.Restored++
 	t.mu.Unlock()
+}
+
+// spans is a set of checkpoint IDs as sorted, disjoint, non-adjacent
+// closed ranges: IDs come nearly consecutive, so a job's whole life takes
+// a range or two.
+type spans [][2]int64
+
+func (s spans) has(id int64) bool {
+	i := sort.Search(len(s), func(i int) bool { return s[i][1] >= id })
+	return i < len(s) && s[i][0] <= id
+}
+
+func (s *spans) add(id int64) {
+	r := *s
+	i := sort.Search(len(r), func(i int) bool { return r[i][1] >= id-1 })
+	switch {
+	case i < len(r) && r[i][0] <= id && id <= r[i][1]:
+		return
+	case i < len(r) && r[i][1] == id-1:
+		r[i][1] = id
+		if i+1 < len(r) && r[i+1][0] == id+1 { // joins the next range
+			r[i][1] = r[i+1][1]
+			r = append(r[:i+1], r[i+2:]...)
+		}
+	case i < len(r) && r[i][0] == id+1:
+		r[i][0] = id
+	default:
+		r = append(r, [2]int64{})
+		copy(r[i+1:], r[i:])
+		r[i] = [2]int64{id, id}
+	}
+	*s = r
+}
+
+// entry returns checkpoint e.CheckpointID's statistics, counting it as
+// triggered and in progress the first time any event names it; nil for a
+// checkpoint already done with and dropped (a repeated event).
+func (t *tracker) entry(e event.Event) *cpStats {
+	if cp := t.all[e.CheckpointID]; cp != nil {
+		return cp
+	}
+	if t.gone.has(e.CheckpointID) {
+		return nil
+	}
+	// Until its trigger event says when: completion and failure events
+	// carry the duration since the trigger.
+	cp := &cpStats{id: e.CheckpointID, status: cluster.CheckpointInProgress, trigger: e.Time.Add(-e.Duration),
+		subs: map[[2]int]*subAck{}, typ: cluster.TypeCheckpoint, inHistory: true}
+	t.all[cp.id] = cp
+	t.counts.Total++
+	t.counts.InProgress++
+	i := sort.Search(len(t.history), func(i int) bool { return t.history[i].id > cp.id })
+	t.history = append(t.history, nil)
+	copy(t.history[i+1:], t.history[i:])
+	t.history[i] = cp
+	for len(t.history) > historySize {
+		old := t.history[0]
+		t.history = t.history[1:]
+		old.inHistory = false
+		t.forget(old)
+	}
+	return cp
+}
+
+// forget drops an entry that left the history once nothing more can
+// change its counts: it has finished and its trigger event has come.
+func (t *tracker) forget(cp *cpStats) {
+	if !cp.inHistory && cp.triggered && cp.status != cluster.CheckpointInProgress {
+		delete(t.all, cp.id)
+		t.gone.add(cp.id)
+	}
+}
+
+// markSavepoint makes cp a savepoint with the format and type asked for.
+func (t *tracker) markSavepoint(cp *cpStats) {
+	if cp.savepoint {
+		return
+	}
+	cp.savepoint = true
+	cp.typ, cp.format = cluster.TypeSavepoint, string(cluster.Canonical)
+	if len(t.expect) > 0 {
+		cp.format, cp.typ = t.expect[0].format, t.expect[0].typ
+		t.expect = t.expect[1:]
+	}
+}
+
+// finish moves cp out of progress into status; false if it had already
+// finished (a repeated or late event).
+func (t *tracker) finish(cp *cpStats, status cluster.CheckpointStatus) bool {
+	if cp.status != cluster.CheckpointInProgress {
+		return false
+	}
+	cp.status = status
+	t.counts.InProgress--
+	if status == cluster.CheckpointCompleted {
+		t.counts.Completed++
+	} else {
+		t.counts.Failed++
+	}
+	return true
+}
+
+// newer is the later of the latest so far and cp, by checkpoint ID (as
+// Flink's history keeps its latest entries).
+func newer(latest, cp *cpStats) *cpStats {
+	if latest == nil || cp.id > latest.id {
+		return cp
+	}
+	return latest
 }
 
 // observe folds one engine event into the statistics.
@@ -190,27 +338,19 @@ func (t *tracker) observe(e event.Event) {
 	defer t.mu.Unlock()
 	switch e.Kind {
 	case event.CheckpointTriggered:
-		cp := &cpStats{id: e.CheckpointID, status: cluster.CheckpointInProgress, savepoint: e.Savepoint,
-			trigger: e.Time, subs: map[[2]int]*subAck{}, typ: cluster.TypeCheckpoint}
+		cp := t.entry(e)
+		if cp == nil || cp.triggered {
+			return
+		}
+		cp.triggered, cp.trigger = true, e.Time
 		if e.Savepoint {
-			cp.typ, cp.format = cluster.TypeSavepoint, string(cluster.Canonical)
-			if len(t.expect) > 0 {
-				cp.format, cp.typ = t.expect[0].format, t.expect[0].typ
-				t.expect = t.expect[1:]
-			}
+			t.markSavepoint(cp)
 		}
-		t.all[cp.id] = cp
-		t.history = append(t.history, cp)
-		if len(t.history) > historySize {
-			delete(t.all, t.history[0].id)
-			t.history = t.history[1:]
-		}
-		t.counts.Total++
-		t.counts.InProgress++
+		t.forget(cp)
 	case event.SubtaskAcknowledged:
 		cp := t.all[e.CheckpointID]
 		ci, ok := t.opChain[e.OperatorID]
-		if cp == nil || !ok {
+		if cp == nil || !ok || cp.status != cluster.CheckpointInProgress {
 			return
 		}
 		k := [2]int{ci, e.Subtask}
@@ -229,36 +369,48 @@ func (t *tracker) observe(e event.Event) {
 		cp.stateSize += e.StateSize
 		cp.checkpointed += e.Checkpointed
 	case event.CheckpointCompleted:
-		cp := t.all[e.CheckpointID]
-		if cp == nil || cp.status != cluster.CheckpointInProgress {
+		cp := t.entry(e)
+		if cp == nil {
 			return
 		}
-		cp.status, cp.path = cluster.CheckpointCompleted, e.Path
-		cp.endToEnd = e.Duration
+		if e.Savepoint {
+			t.markSavepoint(cp)
+		}
+		if !t.finish(cp, cluster.CheckpointCompleted) {
+			return
+		}
+		cp.path, cp.endToEnd = e.Path, e.Duration
 		if cp.latestAck.IsZero() {
 			cp.latestAck = e.Time
 		}
 		cp.stateSize, cp.checkpointed = e.StateSize, e.Checkpointed
-		t.counts.InProgress--
-		t.counts.Completed++
+		if x, ok := t.spDone[cp.path]; ok && cp.savepoint {
+			cp.format, cp.typ = x.format, x.typ
+			delete(t.spDone, cp.path)
+		}
 		if cp.savepoint {
-			t.latestS = cp
+			t.latestS = newer(t.latestS, cp)
 		} else {
-			t.latestC = cp
+			t.latestC = newer(t.latestC, cp)
 		}
 		t.sumCkpt.add(cp.checkpointed)
 		t.sumState.add(cp.stateSize)
 		t.sumE2E.add(cp.endToEnd.Milliseconds())
+		t.forget(cp)
 	case event.CheckpointFailed:
-		cp := t.all[e.CheckpointID]
-		if cp == nil || cp.status != cluster.CheckpointInProgress {
+		cp := t.entry(e)
+		if cp == nil {
 			return
 		}
-		cp.status, cp.failTime, cp.failure = cluster.CheckpointFailed, e.Time, e.Cause
-		cp.endToEnd = e.Duration
-		t.counts.InProgress--
-		t.counts.Failed++
-		t.latestF = cp
+		if e.Savepoint {
+			t.markSavepoint(cp)
+		}
+		if !t.finish(cp, cluster.CheckpointFailed) {
+			return
+		}
+		cp.failTime, cp.failure, cp.endToEnd = e.Time, e.Cause, e.Duration
+		t.latestF = newer(t.latestF, cp)
+		t.forget(cp)
 	case event.CheckpointDiscarded:
 		if cp := t.all[e.CheckpointID]; cp != nil {
 			cp.discarded = true
@@ -266,7 +418,29 @@ func (t *tracker) observe(e event.Event) {
 		if t.latestC != nil && t.latestC.id == e.CheckpointID {
 			t.latestC.discarded = true
 		}
+	case event.JobStatusChanged:
+		if e.Status == string(engine.Running) && e.PrevStatus == string(engine.Restarting) {
+			t.restart(e.Time)
+		}
 	}
+}
+
+// restart records the restore of a job restarting after a failure, from
+// what the engine restores: its latest completed checkpoint if that was
+// persisted, else (none completed yet) the snapshot it was started from,
+// else nothing. Flink counts every such restore.
+func (t *tracker) restart(at time.Time) {
+	switch {
+	case t.latestC != nil && t.latestC.path != "":
+		t.restored = &cluster.RestoredCheckpoint{ID: t.latestC.id, RestoreTime: at, ExternalPath: t.latestC.path}
+	case t.latestC == nil && t.restored != nil:
+		r := *t.restored
+		r.RestoreTime = at
+		t.restored = &r
+	default:
+		return
+	}
+	t.counts.Restored++
 }
 
 // acked is the number of tasks that acknowledged every operator of their chain.
