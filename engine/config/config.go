@@ -207,6 +207,13 @@ func (c *Config) IsSet(key string) bool {
 	return ok
 }
 
+// Origin says where key (either spelling) was set: "file.yaml:3",
+// "-D key", "-p", ...; "" when it was not.
+func (c *Config) Origin(key string) string {
+	k, _ := Canonical(key)
+	return c.origin[k]
+}
+
 // Unknown lists the keys set that the engine does not understand (likely
 // typos); they are ignored.
 func (c *Config) Unknown() []string { return append([]string(nil), c.unknown...) }
