@@ -82,8 +82,10 @@ snapshot); 2 usage; 3 job FAILED; 4 job CANCELED.`,
 					return usagef("%v", err)
 				}
 			}
-			if parallel > 0 {
-				over.Set(config.Parallelism, fmt.Sprint(parallel), "-p")
+			if cmd.Flags().Changed("parallelism") {
+				if err := over.Set(config.Parallelism, fmt.Sprint(parallel), "-p"); err != nil {
+					return usagef("%v", err)
+				}
 			}
 			if catalogDir == "" && os.Getenv("CKPT_STATE_DIR") != "" {
 				catalogDir, _ = catalog.DefaultDir()
@@ -122,9 +124,7 @@ func runJobWith(ctx context.Context, path string, over *config.Config, log io.Wr
 		} else {
 			defer cat.Close()
 			eo.Catalog = cat
-			if text, err := os.ReadFile(path); err == nil {
-				eo.Spec = string(text)
-			}
+			eo.Spec = s.Text
 		}
 	}
 	cfg, err := s.Configure(over)
@@ -134,7 +134,9 @@ func runJobWith(ctx context.Context, path string, over *config.Config, log io.Wr
 	for _, k := range append(s.Config.Unknown(), over.Unknown()...) {
 		fmt.Fprintf(log, "ckpt run: warning: unknown configuration key %q (ignored)\n", k)
 	}
-	g, err := s.Graph()
+	// The graph is finalized with the layered configuration here, so an
+	// error names the spec file and step rather than an operator.
+	g, _, err := s.Build(cfg)
 	if err != nil {
 		return err
 	}
