@@ -51,7 +51,14 @@ both the 1.x and the 1.20+/2.x spelling, layered: the spec's config section, the
     -Dexecution.checkpointing.externalized-checkpoint-retention=RETAIN_ON_CANCELLATION
 
 SIGINT/SIGTERM cancel the job; retained checkpoints are then kept or deleted
-as the retention policy says (kept only with RETAIN_ON_CANCELLATION).
+as the retention policy says (kept only with RETAIN_ON_CANCELLATION). A second
+signal, or the job still cancelling after 30 s ($CKPT_STOP_GRACE), ends ckpt
+at once.
+
+Limits of the embedded engine: parallelism at most 1024 per operator and 4096
+subtasks per job; max parallelism at most 32768 and at least the parallelism
+(Flink's rule); checkpoint interval and timeout at least 10 ms (Flink's). The
+spec and --config must be regular files of at most 1 MiB.
 
 Built-in ops for pipeline steps: ` + strings.Join(spec.OpNames(), ", ") + `
 (see README.md, "Job specs").
