@@ -93,3 +93,25 @@ func TestCommandsRefuseNonRegularFiles(t *testing.T) {
 		})
 	}
 }
+
+// POST /jars/:id/run with a savepointPath whose _metadata is a FIFO used
+// to hang the request (and the server's job start); through ckpt submit
+// to the embedded engine behind the REST API it is now refused at once,
+// named, by the server's restore as well as by the local dry run.
+func TestSubmitResumeFromFIFOMetadata(t *testing.T) {
+	t.Setenv(JobManagerEnv, "")
+	target := savepointsTarget(t)
+	sp := filepath.Join(t.TempDir(), "savepoint-0a1b2c-0123456789ab")
+	os.Mkdir(sp, 0o755)
+	meta := mkfifo(t, filepath.Join(sp, "_metadata"))
+	spec := writeSpec(t, "name: j\npipeline:\n  - op: generator\n    uid: src\n    rate: 10\n  - op: discard\n    uid: sink\n")
+	for _, args := range [][]string{
+		{"submit", "-m", target, "--no-dry-run", "--wait", "0", "-s", sp, spec},
+		{"submit", "-m", target, "--wait", "0", "-s", meta, spec},
+	} {
+		code, out, errb := runCkptWithin(t, 20*time.Second, args...)
+		if code != ExitError || !strings.Contains(errb, meta+": not a regular file (a named pipe)") {
+			t.Errorf("ckpt %v: exit %d\nstdout %s\nstderr %s", args, code, out, errb)
+		}
+	}
+}
