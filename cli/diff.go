@@ -38,6 +38,12 @@ as for ckpt inspect. --json prints one object (schema in the README).`,
 		Args: exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if TUIRequested(cmd) {
+				// The TUI reads these files itself: refuse a FIFO or device here.
+				for _, f := range []struct{ flag, path string }{{"--uids-file", o.uidsFile}, {"--job", o.job}} {
+					if err := refuseIrregular(f.flag, f.path); err != nil {
+						return err
+					}
+				}
 				return RunTUI(cmd, "diff", append(args, diffTUIArgs(o)...)...)
 			}
 			entries, err := mappingEntries(o.uids, o.uidsFile, o.job)

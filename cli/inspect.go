@@ -103,6 +103,12 @@ func inspectTUIArgs(o inspectOptions) []string {
 
 func runInspect(cmd *cobra.Command, path string, o inspectOptions) error {
 	if TUIRequested(cmd) {
+		// The TUI reads these files itself: refuse a FIFO or device here.
+		for _, f := range []struct{ flag, path string }{{"--uids-file", o.uidsFile}, {"--job", o.job}, {"--against", o.against}} {
+			if err := refuseIrregular(f.flag, f.path); err != nil {
+				return err
+			}
+		}
 		return RunTUI(cmd, "inspect", append([]string{path}, inspectTUIArgs(o)...)...)
 	}
 	entries, err := mappingEntries(o.uids, o.uidsFile, o.job)

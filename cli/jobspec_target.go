@@ -9,6 +9,7 @@ import (
 	"github.com/ckpt-dev/ckpt/engine/config"
 	"github.com/ckpt-dev/ckpt/engine/spec"
 	"github.com/ckpt-dev/ckpt/inspector"
+	"github.com/ckpt-dev/ckpt/storage"
 )
 
 // The glue between job specs (owned by engine/spec) and the inspector,
@@ -31,53 +32,76 @@ func specTargetWith(path string, over *config.Config) (inspector.Target, error) 
 	if err != nil {
 		return inspector.Target{}, err
 	}
-	o, err := cfg.Resolve()
+	g, _, err := s.Build(cfg)
 	if err != nil {
 		return inspector.Target{}, err
-	}
-	g, err := s.Graph()
-	if err != nil {
-		return inspector.Target{}, err
-	}
-	// A max parallelism set on the operator, the spec or the configuration
-	// is "configured": Flink then refuses to adopt a snapshot's different one.
-	configured := map[int]bool{}
-	for _, v := range g.Vertices {
-		configured[v.Index] = v.MaxParallelism != 0 || o.MaxParallelism > 0
-	}
-	if err := g.Finalize(o.Parallelism, o.MaxParallelism); err != nil {
-		return inspector.Target{}, fmt.Errorf("%s: %w", path, err)
 	}
 	t := inspector.Target{Source: "job spec " + path, Complete: true}
 	for _, v := range g.Vertices {
+		// A max parallelism set on the operator, the spec or the
+		// configuration is "configured" (not derived): Flink then refuses
+		// to adopt a snapshot's different one.
 		t.Operators = append(t.Operators, inspector.TargetOperator{
 			UID: v.UID, Name: v.Name, ID: v.ID, Parallelism: v.Parallelism, MaxParallelism: v.MaxParallelism,
-			MaxParallelismConfigured: configured[v.Index],
+			MaxParallelismConfigured: !v.MaxParallelismDerived,
 		})
 	}
 	return t, nil
 }
 
-// looksLikeSpec tells a job spec (YAML with a pipeline) from a uids file.
-func looksLikeSpec(path string) bool {
+// maxUIDsFileBytes bounds a uids file (one uid per line: a million
+// operators fit).
+const maxUIDsFileBytes = 64 << 20
+
+// looksLikeSpec tells a job spec (YAML with a pipeline) from a uids file
+// read into b.
+func looksLikeSpec(path string, b []byte) bool {
 	if strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml") {
 		return true
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return false
 	}
 	return bytes.Contains(b, []byte("pipeline:"))
 }
 
+// readUIDsFile reads a uids file: a regular file, bounded (a named pipe
+// or a device is refused at once).
+func readUIDsFile(path string) ([]string, error) {
+	b, err := storage.ReadRegular(path, maxUIDsFileBytes)
+	if err != nil {
+		return nil, fmt.Errorf("uids file: %w", err)
+	}
+	return inspector.ReadUIDs(bytes.NewReader(b), path)
+}
+
+// refuseIrregular refuses a path given to flag that exists but is not a
+// regular file (a FIFO, a device, a directory), for code that reads it
+// later; a missing path is left to that code's own error.
+func refuseIrregular(flag, path string) error {
+	if path == "" {
+		return nil
+	}
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		if fi.IsDir() && flag == "--against" {
+			return nil // not a file: a uid list
+		}
+		return fmt.Errorf("%s: %w", flag, storage.FileTypeError(path, fi.Mode()))
+	}
+	return nil
+}
+
 // targetFrom turns an --against value into a target: a job spec file, a
-// uids file (one per line), or a comma-separated uid list.
+// uids file (one per line), or a comma-separated uid list. Whatever exists
+// at the path but is not a regular file (a FIFO, /dev/zero) is refused,
+// never read.
 func targetFrom(against string) (inspector.Target, error) {
 	if fi, err := os.Stat(against); err == nil && !fi.IsDir() {
-		if looksLikeSpec(against) {
+		b, err := storage.ReadRegular(against, maxUIDsFileBytes)
+		if err != nil {
+			return inspector.Target{}, fmt.Errorf("--against: %w", err)
+		}
+		if looksLikeSpec(against, b) {
 			return specTarget(against)
 		}
-		uids, err := inspector.ReadUIDsFile(against)
+		uids, err := inspector.ReadUIDs(bytes.NewReader(b), against)
 		if err != nil {
 			return inspector.Target{}, err
 		}
@@ -95,7 +119,7 @@ func targetFrom(against string) (inspector.Target, error) {
 func mappingEntries(uids, uidsFile, job string) ([]string, error) {
 	out := inspector.ParseUIDList(uids)
 	if uidsFile != "" {
-		more, err := inspector.ReadUIDsFile(uidsFile)
+		more, err := readUIDsFile(uidsFile)
 		if err != nil {
 			return nil, err
 		}

@@ -11,7 +11,9 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -141,12 +143,18 @@ func Main(args []string) int {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	root := NewRoot()
 	for _, rw := range argRewriters {
 		args = rw(args)
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	done := make(chan struct{})
+	defer close(done)
+	go watchSignals(sigs, cancel, done, stderr, stopGrace(root, args))
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -166,6 +174,92 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stderr, "ckpt:", err)
 	return code
+}
+
+// Stopping on SIGINT/SIGTERM. The first signal cancels the command's
+// context: every command passes it down (storage, REST, the engine) and
+// winds down — `ckpt run` cancels its job and applies the retention
+// policy. Should the command still be running after its grace period
+// (something blocked beyond the context's reach: a stalled disk, a
+// terminal not reading ckpt's output), ckpt exits anyway, with 128+signal
+// as a shell reports a killed process; a second signal exits at once.
+// Waiting is never indefinite: no signal is ever swallowed for good.
+const (
+	// readGrace is the grace period of commands that only read: nothing
+	// is lost by leaving them at once.
+	readGrace = 2 * time.Second
+	// defaultGrace is that of commands that change something (a running
+	// job, savepoints being disposed, `ckpt serve`): long enough to finish
+	// cleanly, as short as a container runtime's (30 s) before SIGKILL.
+	defaultGrace = 30 * time.Second
+	// StopGraceEnv overrides every command's grace period (a duration).
+	StopGraceEnv = "CKPT_STOP_GRACE"
+)
+
+// readOnlyCommands only read storage or a cluster.
+var readOnlyCommands = map[string]bool{"inspect": true, "ls": true, "du": true, "diff": true, "list": true}
+
+// exitNow ends the process (replaced in tests).
+var exitNow = os.Exit
+
+// stopGrace is the grace period of the command args select.
+func stopGrace(root *cobra.Command, args []string) time.Duration {
+	if v := os.Getenv(StopGraceEnv); v != "" {
+		if d, err := time.ParseDuration(v); err == nil && d >= 0 {
+			return d
+		}
+	}
+	if c, _, err := root.Find(args); err == nil && readOnlyCommands[c.Name()] && !tuiRequestedArgs(args) {
+		return readGrace
+	}
+	return defaultGrace
+}
+
+// tuiRequestedArgs reports whether args ask a command for its TUI (-i,
+// --tui): the terminal must be restored, so it gets the default grace.
+func tuiRequestedArgs(args []string) bool {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if a == "-i" || a == "--tui" || strings.HasPrefix(a, "--tui=") {
+			return true
+		}
+	}
+	return false
+}
+
+// watchSignals cancels the command on the first signal and ends the
+// process when the command outlives grace, or on a second signal. It
+// returns when done closes (the command returned).
+func watchSignals(sigs <-chan os.Signal, cancel context.CancelFunc, done <-chan struct{}, stderr io.Writer, grace time.Duration) {
+	var first os.Signal
+	select {
+	case first = <-sigs:
+		cancel()
+	case <-done:
+		return
+	}
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case <-done:
+	case s := <-sigs:
+		fmt.Fprintf(stderr, "ckpt: %v again: exiting at once\n", s)
+		exitNow(exitCodeOf(s))
+	case <-t.C:
+		fmt.Fprintf(stderr, "ckpt: still busy %s after %v: exiting\n", grace, first)
+		exitNow(exitCodeOf(first))
+	}
+}
+
+// exitCodeOf is 128+signal number, what a shell reports for a process a
+// signal ended.
+func exitCodeOf(s os.Signal) int {
+	if n, ok := s.(syscall.Signal); ok {
+		return 128 + int(n)
+	}
+	return 128 + int(syscall.SIGTERM)
 }
 
 // isUsageError recognises cobra's argument-validation errors.

@@ -51,7 +51,14 @@ both the 1.x and the 1.20+/2.x spelling, layered: the spec's config section, the
     -Dexecution.checkpointing.externalized-checkpoint-retention=RETAIN_ON_CANCELLATION
 
 SIGINT/SIGTERM cancel the job; retained checkpoints are then kept or deleted
-as the retention policy says (kept only with RETAIN_ON_CANCELLATION).
+as the retention policy says (kept only with RETAIN_ON_CANCELLATION). A second
+signal, or the job still cancelling after 30 s ($CKPT_STOP_GRACE), ends ckpt
+at once.
+
+Limits of the embedded engine: parallelism at most 1024 per operator and 4096
+subtasks per job; max parallelism at most 32768 and at least the parallelism
+(Flink's rule); checkpoint interval and timeout at least 10 ms (Flink's). The
+spec and --config must be regular files of at most 1 MiB.
 
 Built-in ops for pipeline steps: ` + strings.Join(spec.OpNames(), ", ") + `
 (see README.md, "Job specs").
@@ -82,8 +89,10 @@ snapshot); 2 usage; 3 job FAILED; 4 job CANCELED.`,
 					return usagef("%v", err)
 				}
 			}
-			if parallel > 0 {
-				over.Set(config.Parallelism, fmt.Sprint(parallel), "-p")
+			if cmd.Flags().Changed("parallelism") {
+				if err := over.Set(config.Parallelism, fmt.Sprint(parallel), "-p"); err != nil {
+					return usagef("%v", err)
+				}
 			}
 			if catalogDir == "" && os.Getenv("CKPT_STATE_DIR") != "" {
 				catalogDir, _ = catalog.DefaultDir()
@@ -122,9 +131,7 @@ func runJobWith(ctx context.Context, path string, over *config.Config, log io.Wr
 		} else {
 			defer cat.Close()
 			eo.Catalog = cat
-			if text, err := os.ReadFile(path); err == nil {
-				eo.Spec = string(text)
-			}
+			eo.Spec = s.Text
 		}
 	}
 	cfg, err := s.Configure(over)
@@ -134,7 +141,9 @@ func runJobWith(ctx context.Context, path string, over *config.Config, log io.Wr
 	for _, k := range append(s.Config.Unknown(), over.Unknown()...) {
 		fmt.Fprintf(log, "ckpt run: warning: unknown configuration key %q (ignored)\n", k)
 	}
-	g, err := s.Graph()
+	// The graph is finalized with the layered configuration here, so an
+	// error names the spec file and step rather than an operator.
+	g, _, err := s.Build(cfg)
 	if err != nil {
 		return err
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -19,6 +18,7 @@ import (
 	"github.com/ckpt-dev/ckpt/engine/spec"
 	"github.com/ckpt-dev/ckpt/inspector"
 	"github.com/ckpt-dev/ckpt/snapshot"
+	"github.com/ckpt-dev/ckpt/storage"
 )
 
 func init() { register(newSubmitCmd) }
@@ -97,6 +97,11 @@ Exit codes: 0 submitted; 1 rejected, unreachable or failed at start;
 	return cmd
 }
 
+// maxProgramBytes bounds the program ckpt submit reads and uploads: Flink's
+// rest.server.max-content-length default (a job spec is further bounded
+// by spec.MaxFileBytes).
+const maxProgramBytes = 104857600
+
 func isJar(path string, data []byte) bool {
 	return strings.HasSuffix(strings.ToLower(path), ".jar") || bytes.HasPrefix(data, []byte("PK\x03\x04"))
 }
@@ -104,7 +109,9 @@ func isJar(path string, data []byte) bool {
 func submit(cmd *cobra.Command, tf *targetFlags, o submitOptions, program string, progArgs []string) error {
 	ctx := cmd.Context()
 	out := cmd.OutOrStdout()
-	data, err := os.ReadFile(program)
+	// A regular file only, bounded like Flink's upload limit: a FIFO or
+	// /dev/zero given as the program is refused at once.
+	data, err := storage.ReadRegular(program, maxProgramBytes)
 	if err != nil {
 		return fmt.Errorf("program: %w", err)
 	}
@@ -157,6 +164,11 @@ func submit(cmd *cobra.Command, tf *targetFlags, o submitOptions, program string
 		if _, err := spec.Parse(program, data); err != nil {
 			return err
 		}
+		if o.parallel > 0 {
+			if err := over.Set(config.Parallelism, strconv.Itoa(o.parallel), "-p"); err != nil {
+				return usagef("%v", err)
+			}
+		}
 	}
 	c, err := tf.client()
 	if err != nil {
@@ -177,9 +189,6 @@ func submit(cmd *cobra.Command, tf *targetFlags, o submitOptions, program string
 		if jar {
 			fmt.Fprintf(out, "Resume dry run: not available for a jar (ckpt cannot build a Java program's job graph); Flink checks the restore itself.\n")
 		} else {
-			if o.parallel > 0 {
-				over.Set(config.Parallelism, strconv.Itoa(o.parallel), "-p")
-			}
 			if err := dryRun(ctx, cmd, out, program, o, over); err != nil {
 				return err
 			}

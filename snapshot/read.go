@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"path"
 	"strings"
 
@@ -23,7 +24,9 @@ type Location struct {
 var ErrNotSnapshot = errors.New("no _metadata: not a complete checkpoint or savepoint")
 
 // Locate accepts a `_metadata` file, a chk-N directory or a savepoint
-// directory (any directory holding `_metadata`), on any storage.FS. As in
+// directory (any directory holding `_metadata`), on any storage.FS. A
+// `_metadata` that is not a regular file (a named pipe, a device) is
+// refused with an error matching storage.ErrNotRegular. As in
 // Flink, a pointer naming the file means its parent directory, and a
 // pointer naming a directory means that directory.
 func Locate(ctx context.Context, fsys storage.FS, uri string) (Location, error) {
@@ -43,7 +46,15 @@ func Locate(ctx context.Context, fsys storage.FS, uri string) (Location, error) 
 		if mfi.IsDir {
 			return Location{}, fmt.Errorf("%s is a directory, not a _metadata file", mu)
 		}
+		if err := storage.FileTypeError(mu, mfi.Mode); err != nil {
+			return Location{}, err
+		}
 		return Location{MetadataURI: mu, ExclusiveDir: uri, Size: mfi.Size}, nil
+	}
+	// A named pipe or a device would block the read or never end it: only
+	// a regular file, whose size is known, is decoded.
+	if err := storage.FileTypeError(uri, fi.Mode); err != nil {
+		return Location{}, err
 	}
 	return Location{MetadataURI: uri, ExclusiveDir: storage.Dir(uri), Size: fi.Size}, nil
 }
@@ -59,7 +70,10 @@ func OpenDecoder(ctx context.Context, fsys storage.FS, uri string) (*Decoder, er
 	if err != nil {
 		return nil, err
 	}
-	d := NewDecoder(f, DecodeOptions{Name: loc.MetadataURI, Size: f.Size()})
+	// The decoder reads at most the size the file had when opened: every
+	// count and length is checked against it, and a file still growing
+	// cannot keep the read going.
+	d := NewDecoder(io.LimitReader(f, f.Size()), DecodeOptions{Name: loc.MetadataURI, Size: f.Size()})
 	d.closer = f
 	d.Location, d.ExclusiveDir = loc.MetadataURI, loc.ExclusiveDir
 	return d, nil

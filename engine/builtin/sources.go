@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ckpt-dev/ckpt/engine/operator"
+	"github.com/ckpt-dev/ckpt/storage"
 )
 
 // Generator emits records n = 0, 1, 2, ... with key "<prefix><n mod keys>",
@@ -195,7 +196,10 @@ type FileLines struct {
 
 func (s *FileLines) Open(ctx *operator.Context) error {
 	s.ctx = ctx
-	f, err := os.Open(s.Path)
+	// Only a regular file: opening a named pipe would block the task
+	// (and with it cancellation) until a writer appears, and a device
+	// such as /dev/zero never ends.
+	f, err := storage.OpenRegular(s.Path, 0)
 	if err != nil {
 		return fmt.Errorf("file source: %w", err)
 	}

@@ -10,13 +10,16 @@ package config
 
 import (
 	"fmt"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/ckpt-dev/ckpt/engine/graph"
+	"github.com/ckpt-dev/ckpt/engine/keygroup"
+	"github.com/ckpt-dev/ckpt/storage"
 )
 
 // Canonical key names (Flink 1.20+/2.x).
@@ -77,30 +80,44 @@ type keyDef struct {
 	def     string   // default value ("" = unset)
 	values  []string // for kEnum, upper-case
 	minimum int      // for kInt
-	doc     string
+	maximum int      // for kInt (0 = none)
+	why     string   // why the maximum, for the error
+	// minDur is the least positive duration (kDuration; 0 is always allowed
+	// where it means "off").
+	minDur time.Duration
+	doc    string
 }
+
+// MinCheckpointTime is Flink's MINIMAL_CHECKPOINT_TIME: the least
+// checkpoint interval and timeout.
+const MinCheckpointTime = 10 * time.Millisecond
+
+// MaxFileBytes bounds a configuration file (Flink's config.yaml is a few KiB).
+const MaxFileBytes = 1 << 20
 
 // Keys lists every key the engine understands, with its default.
 var defs = map[string]keyDef{
-	CheckpointDir:        {kind: kURI, doc: "where checkpoints go: <dir>/<job-id>/chk-N (local path, file://, hdfs://)"},
-	SavepointDir:         {kind: kURI, doc: "default savepoint target directory"},
-	NumRetained:          {kind: kInt, def: "1", minimum: 1, doc: "completed checkpoints kept"},
-	Retention:            {kind: kEnum, def: "NO_EXTERNALIZED_CHECKPOINTS", values: []string{"NO_EXTERNALIZED_CHECKPOINTS", "DELETE_ON_CANCELLATION", "RETAIN_ON_CANCELLATION"}, doc: "what happens to retained checkpoints when the job ends"},
-	Interval:             {kind: kDuration, doc: "checkpoint interval; unset = no periodic checkpoints"},
-	Timeout:              {kind: kDuration, def: "10 min", doc: "a checkpoint not complete by then is aborted"},
-	MinPause:             {kind: kDuration, def: "0 ms", doc: "least time between the end of one checkpoint and the start of the next"},
-	MaxConcurrent:        {kind: kInt, def: "1", minimum: 1, doc: "checkpoints in flight at once"},
-	TolerableFailures:    {kind: kInt, def: "0", minimum: 0, doc: "consecutive failed checkpoints tolerated before the job fails over"},
-	Mode:                 {kind: kEnum, def: "EXACTLY_ONCE", values: []string{"EXACTLY_ONCE", "AT_LEAST_ONCE"}, doc: "barrier alignment (EXACTLY_ONCE) or none (AT_LEAST_ONCE)"},
-	Incremental:          {kind: kBool, def: "true", doc: "upload only new SST files into shared/ (false: every checkpoint is full and self-contained)"},
-	CreateSubdir:         {kind: kBool, def: "true", doc: "put checkpoints under <dir>/<job-id>/"},
-	Storage:              {kind: kEnum, def: "FILESYSTEM", values: []string{"FILESYSTEM", "JOBMANAGER"}, doc: "accepted for compatibility; ckpt always writes to the checkpoint dir"},
-	StateBackend:         {kind: kEnum, def: "PEBBLE", values: []string{"PEBBLE", "ROCKSDB", "HASHMAP", "FORST"}, doc: "accepted for compatibility; ckpt keeps keyed state in Pebble whatever is named"},
-	RestartStrategy:      {kind: kEnum, def: "FIXED-DELAY", values: []string{"FIXED-DELAY", "FIXEDDELAY", "NONE", "OFF", "DISABLE", "NO_RESTART_STRATEGY"}, doc: "what a failing task does to the job"},
-	RestartAttempts:      {kind: kInt, def: "2147483647", minimum: 0, doc: "restarts before the job fails"},
-	RestartDelay:         {kind: kDuration, def: "1 s", doc: "wait before a restart"},
-	Parallelism:          {kind: kInt, def: "1", minimum: 1, doc: "parallelism of operators that set none"},
-	MaxParallelism:       {kind: kInt, def: "-1", minimum: -1, doc: "key groups; -1 derives it from the parallelism"},
+	CheckpointDir:     {kind: kURI, doc: "where checkpoints go: <dir>/<job-id>/chk-N (local path, file://, hdfs://)"},
+	SavepointDir:      {kind: kURI, doc: "default savepoint target directory"},
+	NumRetained:       {kind: kInt, def: "1", minimum: 1, doc: "completed checkpoints kept"},
+	Retention:         {kind: kEnum, def: "NO_EXTERNALIZED_CHECKPOINTS", values: []string{"NO_EXTERNALIZED_CHECKPOINTS", "DELETE_ON_CANCELLATION", "RETAIN_ON_CANCELLATION"}, doc: "what happens to retained checkpoints when the job ends"},
+	Interval:          {kind: kDuration, minDur: MinCheckpointTime, doc: "checkpoint interval; unset = no periodic checkpoints"},
+	Timeout:           {kind: kDuration, def: "10 min", minDur: MinCheckpointTime, doc: "a checkpoint not complete by then is aborted"},
+	MinPause:          {kind: kDuration, def: "0 ms", doc: "least time between the end of one checkpoint and the start of the next"},
+	MaxConcurrent:     {kind: kInt, def: "1", minimum: 1, doc: "checkpoints in flight at once"},
+	TolerableFailures: {kind: kInt, def: "0", minimum: 0, doc: "consecutive failed checkpoints tolerated before the job fails over"},
+	Mode:              {kind: kEnum, def: "EXACTLY_ONCE", values: []string{"EXACTLY_ONCE", "AT_LEAST_ONCE"}, doc: "barrier alignment (EXACTLY_ONCE) or none (AT_LEAST_ONCE)"},
+	Incremental:       {kind: kBool, def: "true", doc: "upload only new SST files into shared/ (false: every checkpoint is full and self-contained)"},
+	CreateSubdir:      {kind: kBool, def: "true", doc: "put checkpoints under <dir>/<job-id>/"},
+	Storage:           {kind: kEnum, def: "FILESYSTEM", values: []string{"FILESYSTEM", "JOBMANAGER"}, doc: "accepted for compatibility; ckpt always writes to the checkpoint dir"},
+	StateBackend:      {kind: kEnum, def: "PEBBLE", values: []string{"PEBBLE", "ROCKSDB", "HASHMAP", "FORST"}, doc: "accepted for compatibility; ckpt keeps keyed state in Pebble whatever is named"},
+	RestartStrategy:   {kind: kEnum, def: "FIXED-DELAY", values: []string{"FIXED-DELAY", "FIXEDDELAY", "NONE", "OFF", "DISABLE", "NO_RESTART_STRATEGY"}, doc: "what a failing task does to the job"},
+	RestartAttempts:   {kind: kInt, def: "2147483647", minimum: 0, doc: "restarts before the job fails"},
+	RestartDelay:      {kind: kDuration, def: "1 s", doc: "wait before a restart"},
+	Parallelism: {kind: kInt, def: "1", minimum: 1, maximum: graph.MaxOperatorParallelism, why: "the embedded engine's limit per operator",
+		doc: "parallelism of operators that set none"},
+	MaxParallelism: {kind: kInt, def: "-1", minimum: -1, maximum: keygroup.UpperBound, why: "Flink's limit on key groups",
+		doc: "key groups; -1 derives it from the parallelism"},
 	RestorePath:          {kind: kURI, doc: "snapshot to restore from at start"},
 	IgnoreUnclaimedState: {kind: kBool, def: "false", doc: "skip snapshot state that maps to no operator"},
 	ClaimMode:            {kind: kEnum, def: "NO_CLAIM", values: []string{"NO_CLAIM", "CLAIM", "LEGACY"}, doc: "who owns the restored snapshot's files"},
@@ -190,6 +207,13 @@ func (c *Config) IsSet(key string) bool {
 	return ok
 }
 
+// Origin says where key (either spelling) was set: "file.yaml:3",
+// "-D key", "-p", ...; "" when it was not.
+func (c *Config) Origin(key string) string {
+	k, _ := Canonical(key)
+	return c.origin[k]
+}
+
 // Unknown lists the keys set that the engine does not understand (likely
 // typos); they are ignored.
 func (c *Config) Unknown() []string { return append([]string(nil), c.unknown...) }
@@ -231,8 +255,16 @@ func validate(key, v string) error {
 	d := defs[key]
 	switch d.kind {
 	case kDuration:
-		_, err := ParseDuration(v)
-		return err
+		dur, err := ParseDuration(v)
+		if err != nil {
+			return err
+		}
+		if dur == 0 && key == Timeout {
+			return fmt.Errorf("must be positive")
+		}
+		if dur > 0 && dur < d.minDur {
+			return fmt.Errorf("%s is below the minimum of %s (Flink's)", v, FormatDuration(d.minDur))
+		}
 	case kInt:
 		n, err := strconv.Atoi(v)
 		if err != nil {
@@ -240,6 +272,12 @@ func validate(key, v string) error {
 		}
 		if n < d.minimum {
 			return fmt.Errorf("%d is below the minimum %d", n, d.minimum)
+		}
+		if key == MaxParallelism && n == 0 {
+			return fmt.Errorf("0 is not a max parallelism: -1 (derived) or between 1 and %d", keygroup.UpperBound)
+		}
+		if d.maximum > 0 && n > d.maximum {
+			return fmt.Errorf("%d is above the maximum %d (%s)", n, d.maximum, d.why)
 		}
 	case kBool:
 		if _, err := strconv.ParseBool(v); err != nil {
@@ -265,8 +303,11 @@ func validate(key, v string) error {
 // ("execution.checkpointing.interval: 1 s") or nested maps
 // ("execution: {checkpointing: {interval: 1 s}}"), as Flink 2.x's
 // config.yaml allows. Later settings override earlier ones.
+//
+// Only a regular file of at most MaxFileBytes is read: a named pipe or a
+// device is refused at once rather than read forever.
 func (c *Config) LoadFile(path string) error {
-	data, err := os.ReadFile(path)
+	data, err := storage.ReadRegular(path, MaxFileBytes)
 	if err != nil {
 		return fmt.Errorf("config file: %w", err)
 	}
@@ -286,8 +327,14 @@ func (c *Config) LoadYAML(name string, data []byte) error {
 }
 
 // LoadNode reads a YAML mapping node of settings (used for a job spec's
-// config section too); prefix is the dotted path so far.
+// config section too); prefix is the dotted path so far. A key given twice
+// — literally, or once flat and once nested, or under its 1.x and its 2.x
+// name — is an error naming both lines: which one was meant is unknowable.
 func (c *Config) LoadNode(name string, n *yaml.Node, prefix string) error {
+	return c.loadNode(name, n, prefix, map[string]*yaml.Node{})
+}
+
+func (c *Config) loadNode(name string, n *yaml.Node, prefix string, seen map[string]*yaml.Node) error {
 	if n.Kind != yaml.MappingNode {
 		return fmt.Errorf("%s:%d: configuration must be a map of key: value", name, n.Line)
 	}
@@ -299,10 +346,15 @@ func (c *Config) LoadNode(name string, n *yaml.Node, prefix string) error {
 		}
 		switch vn.Kind {
 		case yaml.MappingNode:
-			if err := c.LoadNode(name, vn, key); err != nil {
+			if err := c.loadNode(name, vn, key, seen); err != nil {
 				return err
 			}
 		case yaml.ScalarNode:
+			ck, _ := Canonical(key)
+			if first, dup := seen[ck]; dup {
+				return fmt.Errorf("%s:%d: %s: set twice (first on line %d)", name, kn.Line, key, first.Line)
+			}
+			seen[ck] = kn
 			if err := c.Set(key, vn.Value, fmt.Sprintf("%s:%d", name, kn.Line)); err != nil {
 				return err
 			}
@@ -357,6 +409,14 @@ type Options struct {
 	LocalDir         string
 }
 
+// at is "<where key was set>: " for errors, or "" for a default.
+func (c *Config) at(key string) string {
+	if o := c.origin[key]; o != "" {
+		return o + ": "
+	}
+	return ""
+}
+
 // Resolve turns the settings into typed options. Values were validated by
 // Set, so errors here are about combinations.
 func (c *Config) Resolve() (Options, error) {
@@ -388,14 +448,14 @@ func (c *Config) Resolve() (Options, error) {
 	cp.ExactlyOnce = strings.ToUpper(c.Get(Mode)) == "EXACTLY_ONCE"
 	cp.Incremental = flag(Incremental)
 	cp.CreateSubdir = flag(CreateSubdir)
-	if cp.Interval > 0 && cp.Interval < 10*time.Millisecond {
-		return o, fmt.Errorf("%s: %s is below the minimum of 10 ms", Interval, c.Get(Interval))
+	if cp.Interval > 0 && cp.Interval < MinCheckpointTime {
+		return o, fmt.Errorf("%s%s: %s is below the minimum of 10 ms", c.at(Interval), Interval, c.Get(Interval))
 	}
 	if cp.Interval > 0 && cp.Dir == "" {
-		return o, fmt.Errorf("%s is set but %s (or state.checkpoints.dir) is not: checkpoints need a directory", Interval, CheckpointDir)
+		return o, fmt.Errorf("%s%s is set but %s (or state.checkpoints.dir) is not: checkpoints need a directory", c.at(Interval), Interval, CheckpointDir)
 	}
 	if cp.Timeout <= 0 {
-		return o, fmt.Errorf("%s: must be positive", Timeout)
+		return o, fmt.Errorf("%s%s: must be positive", c.at(Timeout), Timeout)
 	}
 	switch strings.ToUpper(c.Get(RestartStrategy)) {
 	case "NONE", "OFF", "DISABLE", "NO_RESTART_STRATEGY":
@@ -406,8 +466,12 @@ func (c *Config) Resolve() (Options, error) {
 	o.Restart.Delay = dur(RestartDelay)
 	o.Parallelism = num(Parallelism)
 	o.MaxParallelism = num(MaxParallelism)
-	if o.MaxParallelism == 0 || o.MaxParallelism > 32768 {
-		return o, fmt.Errorf("%s: %d must be -1 (derived) or between 1 and 32768", MaxParallelism, o.MaxParallelism)
+	if o.MaxParallelism == 0 || o.MaxParallelism > keygroup.UpperBound {
+		return o, fmt.Errorf("%s%s: %d must be -1 (derived) or between 1 and %d", c.at(MaxParallelism), MaxParallelism, o.MaxParallelism, keygroup.UpperBound)
+	}
+	if o.MaxParallelism > 0 && o.Parallelism > o.MaxParallelism {
+		return o, fmt.Errorf("%s%s %d exceeds %s %d (%s): Flink requires max parallelism ≥ parallelism",
+			c.at(Parallelism), Parallelism, o.Parallelism, MaxParallelism, o.MaxParallelism, c.origin[MaxParallelism])
 	}
 	o.RestorePath = c.Get(RestorePath)
 	o.AllowNonRestored = flag(IgnoreUnclaimedState)

@@ -148,12 +148,37 @@ func (s *Stream) FlatMap(name string, fn func(operator.Record, operator.Collecto
 // Sink attaches a sink (an operator whose output goes nowhere).
 func (s *Stream) Sink(name string, f func() operator.Operator) *Stream { return s.Process(name, f) }
 
+// Limits of the embedded engine, which runs every subtask of a job on one
+// machine: each subtask is a goroutine with its own input buffers, and each
+// keyed one a Pebble instance with its memtables and caches (up to a few
+// hundred MiB under load). A parallelism of 10,000 used to be accepted and
+// took 13 GB before the first record. Flink's own bound on max parallelism
+// (key groups) is keygroup.UpperBound, 32768.
+const (
+	// MaxOperatorParallelism bounds one operator's parallelism.
+	MaxOperatorParallelism = 1024
+	// MaxJobSubtasks bounds the sum of all operators' parallelism.
+	MaxJobSubtasks = 4096
+)
+
+// VertexError is a validation error of one vertex, so callers that know
+// where the vertex came from (a job spec's step) can say so.
+type VertexError struct {
+	Vertex *Vertex
+	Err    error
+}
+
+func (e *VertexError) Error() string { return fmt.Sprintf("operator %s: %v", e.Vertex.Label(), e.Err) }
+func (e *VertexError) Unwrap() error { return e.Err }
+
 // Finalize fixes parallelism defaults, settles edge kinds, validates the
-// graph and assigns operator IDs. It is idempotent.
+// graph and assigns operator IDs. It is idempotent. Errors about one
+// operator are *VertexError.
 func (g *Graph) Finalize(defaultParallelism, defaultMaxParallelism int) error {
 	if len(g.Vertices) == 0 {
 		return fmt.Errorf("job %q has no operators", g.Name)
 	}
+	subtasks := 0
 	for _, v := range g.Vertices {
 		if v.Parallelism == 0 {
 			v.Parallelism = defaultParallelism
@@ -167,10 +192,16 @@ func (g *Graph) Finalize(defaultParallelism, defaultMaxParallelism int) error {
 			}
 		}
 		if err := keygroup.Check(v.Parallelism, v.MaxParallelism); err != nil {
-			return fmt.Errorf("operator %s: %v", v.Label(), err)
+			return &VertexError{Vertex: v, Err: err}
+		}
+		if v.Parallelism > MaxOperatorParallelism {
+			return &VertexError{Vertex: v, Err: fmt.Errorf("parallelism %d is above the embedded engine's limit of %d per operator", v.Parallelism, MaxOperatorParallelism)}
+		}
+		if subtasks += v.Parallelism; subtasks > MaxJobSubtasks {
+			return &VertexError{Vertex: v, Err: fmt.Errorf("the job's operators would run more than %d subtasks together (the embedded engine's limit per job; each operator runs parallelism-many)", MaxJobSubtasks)}
 		}
 		if v.IsSource() && len(v.Inputs) > 0 || !v.IsSource() && len(v.Inputs) == 0 {
-			return fmt.Errorf("operator %s: a source has no inputs and every other operator has one", v.Label())
+			return &VertexError{Vertex: v, Err: fmt.Errorf("a source has no inputs and every other operator has one")}
 		}
 		for i, e := range v.Inputs {
 			up := g.Vertices[e.From]
@@ -244,7 +275,7 @@ func (g *Graph) assignIDs() error {
 		if v.UID != "" {
 			v.ID = snapshot.OperatorIDFromUID(v.UID)
 			if other, ok := byUID[v.ID]; ok {
-				return fmt.Errorf("operators %s and %s: uid %q used twice (hash collision on user-specified ID)", other.Label(), v.Label(), v.UID)
+				return &VertexError{Vertex: v, Err: fmt.Errorf("uid %q used twice: operator %s has it too (hash collision on user-specified ID)", v.UID, other.Label())}
 			}
 			byUID[v.ID] = v
 		} else {

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -75,15 +76,54 @@ func TestGraphChangeChangesGeneratedIDs(t *testing.T) {
 }
 
 func TestFinalizeErrors(t *testing.T) {
-	g := New("j")
-	g.Source("s", src).UID("x").Process("m", op).UID("x")
-	if err := g.Finalize(1, 0); err == nil || !strings.Contains(err.Error(), "uid \"x\" used twice") {
-		t.Fatalf("duplicate uid: %v", err)
+	chain := func(n int, p int) func() *Graph {
+		return func() *Graph {
+			g := New("j")
+			s := g.Source("s", src).Parallelism(p)
+			for i := 1; i < n; i++ {
+				s = s.Process("m", op).Parallelism(p)
+			}
+			return g
+		}
 	}
-	g = New("j")
-	g.Source("s", src).Parallelism(300).MaxParallelism(128)
-	if err := g.Finalize(1, 0); err == nil || !strings.Contains(err.Error(), "exceeds max parallelism") {
-		t.Fatalf("parallelism > max: %v", err)
+	tests := []struct {
+		name   string
+		build  func() *Graph
+		defP   int
+		vertex int
+		want   string
+	}{
+		{"duplicate uid", func() *Graph {
+			g := New("j")
+			g.Source("s", src).UID("x").Process("m", op).UID("x")
+			return g
+		}, 1, 1, `uid "x" used twice: operator "s" (uid x) has it too`},
+		{"parallelism above max parallelism", func() *Graph {
+			g := New("j")
+			g.Source("s", src).Parallelism(300).MaxParallelism(128)
+			return g
+		}, 1, 0, "parallelism 300 exceeds max parallelism 128"},
+		{"max parallelism above Flink's 32768", func() *Graph {
+			g := New("j")
+			g.Source("s", src).MaxParallelism(32769)
+			return g
+		}, 1, 0, "max parallelism 32769: must be between 1 and 32768"},
+		{"operator parallelism above the engine's limit", chain(2, 1025), 1, 0, "parallelism 1025 is above the embedded engine's limit of 1024 per operator"},
+		{"default parallelism above the engine's limit", chain(1, 0), 10000, 0, "parallelism 10000 is above the embedded engine's limit of 1024 per operator"},
+		{"too many subtasks in the job", chain(5, 1000), 1, 4, "more than 4096 subtasks"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := tt.build()
+			err := g.Finalize(tt.defP, 0)
+			var ve *VertexError
+			if !errors.As(err, &ve) || ve.Vertex != g.Vertices[tt.vertex] || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Finalize = %v; want a VertexError of vertex %d with %q", err, tt.vertex, tt.want)
+			}
+		})
+	}
+	if err := chain(4, 1024)().Finalize(1, 0); err != nil {
+		t.Fatalf("4 operators at parallelism 1024 (at both limits): %v", err)
 	}
 }
 

@@ -21,7 +21,9 @@
 package spec
 
 import (
+	"errors"
 	"fmt"
+	"math"
 	"os"
 	"sort"
 	"strconv"
@@ -33,8 +35,14 @@ import (
 	"github.com/ckpt-dev/ckpt/engine/builtin"
 	"github.com/ckpt-dev/ckpt/engine/config"
 	"github.com/ckpt-dev/ckpt/engine/graph"
+	"github.com/ckpt-dev/ckpt/engine/keygroup"
 	"github.com/ckpt-dev/ckpt/engine/operator"
+	"github.com/ckpt-dev/ckpt/storage"
 )
+
+// MaxFileBytes bounds a job spec file: the size `ckpt serve` accepts for an
+// uploaded spec. Real specs are a few KiB.
+const MaxFileBytes = 1 << 20
 
 // Spec is a parsed job spec.
 type Spec struct {
@@ -45,6 +53,8 @@ type Spec struct {
 	// Config holds the spec's configuration section (Flink keys).
 	Config   *config.Config
 	Pipeline []Step
+	// Text is the spec as read.
+	Text string
 }
 
 // Step is one pipeline entry.
@@ -55,6 +65,7 @@ type Step struct {
 	Parallelism    int
 	MaxParallelism int
 	Params         map[string]*yaml.Node
+	uid            *yaml.Node
 }
 
 type kind int
@@ -71,7 +82,14 @@ type param struct {
 	typ      string // int, float, string, duration, bool
 	required bool
 	doc      string
+	// min is the least value of an int or float (NaN = any value); a
+	// duration is never negative and at least minDur.
+	min    float64
+	minDur time.Duration
 }
+
+// anyValue is the min of a number that may be negative.
+var anyValue = math.NaN()
 
 type opDef struct {
 	kind   kind
@@ -82,19 +100,19 @@ type opDef struct {
 // Ops documents every built-in (used for validation and `ckpt run --help`).
 var ops = map[string]opDef{
 	"generator": {kind: kSource, doc: "rate-limited generator of (key-<n mod keys>, 1)", params: map[string]param{
-		"keys": {typ: "int", doc: "key space (default 1000)"}, "rate": {typ: "float", doc: "records/s over all subtasks (0 = unlimited)"},
+		"keys": {typ: "int", min: 1, doc: "key space (default 1000)"}, "rate": {typ: "float", doc: "records/s over all subtasks (0 = unlimited)"},
 		"limit": {typ: "int", doc: "total records (0 = unbounded)"}, "keyPrefix": {typ: "string", doc: "key prefix (default key-)"},
 		"timeStep": {typ: "duration", doc: "event time between records (default 1 ms)"}}},
 	"file":         {kind: kSource, doc: "lines of a file", params: map[string]param{"path": {typ: "string", required: true}}},
 	"map":          {kind: kOperator, doc: "built-in function", params: map[string]param{"fn": {typ: "string", required: true, doc: "upper, lower, length, value-one"}}},
-	"filter":       {kind: kOperator, doc: "keep matching records", params: map[string]param{"keyPrefix": {typ: "string"}, "keyContains": {typ: "string"}, "minValue": {typ: "int"}}},
+	"filter":       {kind: kOperator, doc: "keep matching records", params: map[string]param{"keyPrefix": {typ: "string"}, "keyContains": {typ: "string"}, "minValue": {typ: "int", min: anyValue}}},
 	"split":        {kind: kOperator, doc: "one record per word of the key"},
 	"fail":         {kind: kOperator, doc: "fault injection: fail after N records", params: map[string]param{"after": {typ: "int", required: true}, "attempts": {typ: "int"}, "panic": {typ: "bool"}}},
 	"keyBy":        {kind: kKeyBy, doc: "partition by key; the next operator is keyed"},
 	"count":        {kind: kKeyed, doc: "running count per key"},
 	"sum":          {kind: kKeyed, doc: "running sum of values per key"},
 	"dedupe":       {kind: kKeyed, doc: "first record of each key"},
-	"window-count": {kind: kKeyed, doc: "count per key in tumbling event-time windows", params: map[string]param{"size": {typ: "duration", required: true}}},
+	"window-count": {kind: kKeyed, doc: "count per key in tumbling event-time windows", params: map[string]param{"size": {typ: "duration", required: true, minDur: time.Millisecond}}},
 	"file-sink":    {kind: kSink, doc: "exactly-once files (committed on checkpoints)", params: map[string]param{"path": {typ: "string", required: true}}},
 	"stdout":       {kind: kSink, doc: "print key,value lines; at-least-once: after a failover or resume, lines printed since the restored checkpoint print again", params: map[string]param{"prefix": {typ: "string"}}},
 	"discard":      {kind: kSink, doc: "drop records"},
@@ -112,9 +130,11 @@ func OpNames() []string {
 	return out
 }
 
-// Load reads and validates a spec file.
+// Load reads and validates a spec file. Only a regular file of at most
+// MaxFileBytes is read: a named pipe or a device (/dev/zero) is refused at
+// once instead of blocking or filling memory.
 func Load(path string) (*Spec, error) {
-	data, err := os.ReadFile(path)
+	data, err := storage.ReadRegular(path, MaxFileBytes)
 	if err != nil {
 		return nil, fmt.Errorf("job spec: %w", err)
 	}
@@ -131,6 +151,9 @@ func (e *errAt) Error() string { return fmt.Sprintf("%s:%d:%d: %s", e.file, e.li
 
 // Parse reads a spec from data; file names it in errors.
 func Parse(file string, data []byte) (*Spec, error) {
+	if len(data) > MaxFileBytes {
+		return nil, fmt.Errorf("%s: job spec larger than %s (%s)", file, storage.FormatBytes(MaxFileBytes), storage.FormatBytes(int64(len(data))))
+	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("%s: %v", file, err)
@@ -145,18 +168,23 @@ func Parse(file string, data []byte) (*Spec, error) {
 	if root.Kind != yaml.MappingNode {
 		return nil, at(root, "a job spec is a map with name, pipeline and optional parallelism, maxParallelism, config")
 	}
-	s := &Spec{File: file, Config: config.New()}
+	s := &Spec{File: file, Config: config.New(), Text: string(data)}
 	var pipeline *yaml.Node
+	seen := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], root.Content[i+1]
+		if first, dup := seen[k.Value]; dup {
+			return nil, at(k, "field %q given twice (first on line %d)", k.Value, first.Line)
+		}
+		seen[k.Value] = k
 		var err error
 		switch k.Value {
 		case "name":
 			s.Name, err = str(v, at, "name")
 		case "parallelism":
-			s.Parallelism, err = positive(v, at, "parallelism")
+			s.Parallelism, err = parallelism(v, at, "parallelism")
 		case "maxParallelism":
-			s.MaxParallelism, err = positive(v, at, "maxParallelism")
+			s.MaxParallelism, err = maxParallelism(v, at, "maxParallelism")
 		case "config":
 			err = s.Config.LoadNode(file, v, "")
 		case "pipeline":
@@ -175,17 +203,81 @@ func Parse(file string, data []byte) (*Spec, error) {
 	if pipeline == nil || pipeline.Kind != yaml.SequenceNode || len(pipeline.Content) == 0 {
 		return nil, at(root, "missing or empty \"pipeline\" (a list of steps, each with an op)")
 	}
+	if s.MaxParallelism > 0 && s.Parallelism > s.MaxParallelism {
+		return nil, at(seen["maxParallelism"], "parallelism %d exceeds maxParallelism %d (Flink requires maxParallelism ≥ parallelism)", s.Parallelism, s.MaxParallelism)
+	}
+	uids := map[string]int{}
 	for i, n := range pipeline.Content {
 		st, err := parseStep(i+1, n, at)
 		if err != nil {
 			return nil, err
 		}
+		if st.UID != "" {
+			if j, dup := uids[st.UID]; dup {
+				return nil, at(st.uid, "step %d (%s): uid %q is already the uid of step %d (line %d): uids must be unique in a job", i+1, st.Op, st.UID, j+1, s.Pipeline[j].Line)
+			}
+			uids[st.UID] = i
+		}
 		s.Pipeline = append(s.Pipeline, st)
 	}
-	if _, err := s.Graph(); err != nil {
+	// The graph is built and checked with the spec's own settings; Build
+	// checks it again with the configuration a run layers on top.
+	cfg, err := s.Configure(nil)
+	if err != nil {
+		return nil, err
+	}
+	g, err := s.Graph()
+	if err != nil {
+		return nil, err
+	}
+	p, _ := strconv.Atoi(cfg.Get(config.Parallelism))
+	maxP, _ := strconv.Atoi(cfg.Get(config.MaxParallelism))
+	if err := s.finalize(g, p, maxP); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// Build resolves cfg (the result of Configure) and builds the job graph,
+// finalized with its parallelism and max parallelism: what a run submits.
+// Every error names the spec file, and the step's line when it concerns
+// one operator.
+func (s *Spec) Build(cfg *config.Config) (*graph.Graph, config.Options, error) {
+	o, err := cfg.Resolve()
+	if err != nil {
+		return nil, o, fmt.Errorf("%s: %w", s.File, err)
+	}
+	g, err := s.Graph()
+	if err != nil {
+		return nil, o, err
+	}
+	if err := s.finalize(g, o.Parallelism, o.MaxParallelism); err != nil {
+		return nil, o, err
+	}
+	return g, o, nil
+}
+
+// finalize finalizes g, naming the step of an operator that fails.
+func (s *Spec) finalize(g *graph.Graph, p, maxP int) error {
+	err := g.Finalize(p, maxP)
+	if err == nil {
+		return nil
+	}
+	var ve *graph.VertexError
+	if errors.As(err, &ve) {
+		// Every step but keyBy adds one vertex, in order.
+		v := 0
+		for i, st := range s.Pipeline {
+			if st.Op == "keyBy" {
+				continue
+			}
+			if v == ve.Vertex.Index {
+				return &errAt{file: s.File, line: st.Line, col: st.Column, msg: fmt.Sprintf("step %d (%s): %v", i+1, st.Op, ve.Err)}
+			}
+			v++
+		}
+	}
+	return fmt.Errorf("%s: %w", s.File, err)
 }
 
 type atFunc func(n *yaml.Node, f string, a ...any) error
@@ -205,6 +297,22 @@ func positive(v *yaml.Node, at atFunc, field string) (int, error) {
 	return n, nil
 }
 
+func parallelism(v *yaml.Node, at atFunc, field string) (int, error) {
+	n, err := positive(v, at, field)
+	if err == nil && n > graph.MaxOperatorParallelism {
+		err = at(v, "%s: %d is above the embedded engine's limit of %d per operator", field, n, graph.MaxOperatorParallelism)
+	}
+	return n, err
+}
+
+func maxParallelism(v *yaml.Node, at atFunc, field string) (int, error) {
+	n, err := positive(v, at, field)
+	if err == nil && n > keygroup.UpperBound {
+		err = at(v, "%s: %d is above Flink's limit of %d key groups", field, n, keygroup.UpperBound)
+	}
+	return n, err
+}
+
 func parseStep(idx int, n *yaml.Node, at atFunc) (Step, error) {
 	st := Step{Line: n.Line, Column: n.Column, Params: map[string]*yaml.Node{}}
 	if n.Kind != yaml.MappingNode {
@@ -214,8 +322,8 @@ func parseStep(idx int, n *yaml.Node, at atFunc) (Step, error) {
 	fields := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
-		if _, dup := fields[k.Value]; dup {
-			return st, at(k, "step %d: field %q given twice", idx, k.Value)
+		if first, dup := fields[k.Value]; dup {
+			return st, at(k, "step %d: field %q given twice (first on line %d)", idx, k.Value, first.Line)
 		}
 		fields[k.Value] = k
 		if k.Value == "op" {
@@ -247,6 +355,7 @@ func parseStep(idx int, n *yaml.Node, at atFunc) (Step, error) {
 		case !contains(allowed, k.Value):
 			err = at(k, "%s: unknown field %q%s (fields: %s)", label, k.Value, suggest(k.Value, allowed), strings.Join(allowed, ", "))
 		case k.Value == "uid":
+			st.uid = v
 			st.UID, err = str(v, at, label+": uid")
 			if err == nil && st.UID == "" {
 				err = at(v, "%s: uid must not be empty", label)
@@ -254,9 +363,9 @@ func parseStep(idx int, n *yaml.Node, at atFunc) (Step, error) {
 		case k.Value == "name":
 			st.Name, err = str(v, at, label+": name")
 		case k.Value == "parallelism":
-			st.Parallelism, err = positive(v, at, label+": parallelism")
+			st.Parallelism, err = parallelism(v, at, label+": parallelism")
 		case k.Value == "maxParallelism":
-			st.MaxParallelism, err = positive(v, at, label+": maxParallelism")
+			st.MaxParallelism, err = maxParallelism(v, at, label+": maxParallelism")
 		default:
 			err = checkParam(v, def.params[k.Value], at, label+": "+k.Value)
 			st.Params[k.Value] = v
@@ -270,6 +379,9 @@ func parseStep(idx int, n *yaml.Node, at atFunc) (Step, error) {
 			return st, at(n, "%s: missing field %q", label, p)
 		}
 	}
+	if st.Parallelism > 0 && st.MaxParallelism > 0 && st.Parallelism > st.MaxParallelism {
+		return st, at(n, "%s: parallelism %d exceeds maxParallelism %d (Flink requires maxParallelism ≥ parallelism)", label, st.Parallelism, st.MaxParallelism)
+	}
 	return st, nil
 }
 
@@ -278,18 +390,35 @@ func checkParam(v *yaml.Node, p param, at atFunc, field string) error {
 		return at(v, "%s: expected a single value", field)
 	}
 	var err error
+	var num float64
 	switch p.typ {
 	case "int":
-		_, err = strconv.ParseInt(v.Value, 10, 64)
+		var n int64
+		n, err = strconv.ParseInt(v.Value, 10, 64)
+		num = float64(n)
 	case "float":
-		_, err = strconv.ParseFloat(v.Value, 64)
+		num, err = strconv.ParseFloat(v.Value, 64)
+		if err == nil && (math.IsNaN(num) || math.IsInf(num, 0)) {
+			return at(v, "%s: %q is not a finite number", field, v.Value)
+		}
 	case "bool":
 		_, err = strconv.ParseBool(v.Value)
 	case "duration":
-		_, err = config.ParseDuration(v.Value)
+		var d time.Duration
+		d, err = config.ParseDuration(v.Value)
+		if err == nil && d < p.minDur {
+			return at(v, "%s: %s is below the minimum of %s", field, v.Value, config.FormatDuration(p.minDur))
+		}
 	}
 	if err != nil {
 		return at(v, "%s: %q is not a valid %s", field, v.Value, p.typ)
+	}
+	// Counts, rates and limits are never negative (min 0 unless said).
+	if (p.typ == "int" || p.typ == "float") && !math.IsNaN(p.min) && num < p.min {
+		if p.min == 0 {
+			return at(v, "%s: %s is negative", field, v.Value)
+		}
+		return at(v, "%s: %s is below the minimum of %v", field, v.Value, p.min)
 	}
 	return nil
 }
@@ -393,9 +522,11 @@ func (s *Spec) Graph() (*graph.Graph, error) {
 			cur = g.Source(nameOr(st, "generator"), func() operator.Source { x := gen; return &x })
 		case "file":
 			path := st.str("path")
-			if fi, err := os.Stat(path); err != nil || fi.IsDir() {
+			// A named pipe or a device would block or never end: the
+			// source reads regular files only (FileLines checks again).
+			if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() {
 				if err == nil {
-					err = fmt.Errorf("is a directory")
+					err = errors.Unwrap(storage.FileTypeError(path, fi.Mode()))
 				}
 				return nil, errAtStep(i, st, "path %s: %v", path, err)
 			}
@@ -482,7 +613,11 @@ func (s *Spec) Configure(over *config.Config) (*config.Config, error) {
 	}
 	if over != nil {
 		for k, v := range over.Map() {
-			if err := c.Set(k, v, "override"); err != nil {
+			origin := over.Origin(k)
+			if origin == "" {
+				origin = "override"
+			}
+			if err := c.Set(k, v, origin); err != nil {
 				return nil, err
 			}
 		}
