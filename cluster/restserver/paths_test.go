@@ -23,7 +23,7 @@ import (
 func TestRelativePaths(t *testing.T) {
 	for _, tc := range []struct {
 		name, spDir, path, body string
-		want                    string                   // what reaches the cluster; "" = refused with 400
+		want                    string // what reaches the cluster; "" = refused with 400
 	}{
 		{"target-directory", "/data/savepoints", "/jobs/" + jobID + "/savepoints", `{"target-directory":"nightly"}`, "/data/savepoints/nightly"},
 		{"target-directory URI dir", "hdfs://nn:8020/sp", "/jobs/" + jobID + "/savepoints", `{"target-directory":"a/b"}`, "hdfs://nn:8020/sp/a/b"},
