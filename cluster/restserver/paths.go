@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/engine/config"
@@ -102,6 +104,43 @@ var (
 	magicBytes = regexp.MustCompile(`found 0x[0-9a-fA-F]+|truncated file: needs \d+ bytes, the file ends after \d+`)
 )
 
+// disposalPaths remembers the path of each disposal for the answers to
+// its polls, as long as the cluster may answer them.
+type disposalPaths struct {
+	mu sync.Mutex
+	m  map[string]disposalPath
+}
+
+type disposalPath struct {
+	path string
+	at   time.Time
+}
+
+// keepDisposalPath is how long a disposal's path is remembered (longer
+// than rest.async.store-duration's default of 5 min).
+const keepDisposalPath = 15 * time.Minute
+
+func (d *disposalPaths) put(id, p string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	now := time.Now()
+	if d.m == nil {
+		d.m = map[string]disposalPath{}
+	}
+	for k, v := range d.m {
+		if now.Sub(v.at) > keepDisposalPath {
+			delete(d.m, k)
+		}
+	}
+	d.m[id] = disposalPath{p, now}
+}
+
+func (d *disposalPaths) get(id string) string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.m[id].path
+}
+
 // scrub takes file contents and existence out of an error message sent to
 // a client.
 func scrub(msg string) string {
@@ -112,14 +151,17 @@ func scrub(msg string) string {
 // scrubFailure is scrub for the failure of an asynchronous operation
 // (disposal, savepoint): its whole cause is replaced when it is about a
 // path the server cannot use.
-func scrubFailure(kind cluster.TriggerKind, f *cluster.Failure) *cluster.Failure {
+func scrubFailure(kind cluster.TriggerKind, f *cluster.Failure, p string) *cluster.Failure {
 	if f == nil {
 		return nil
 	}
 	out := *f
 	if kind == cluster.DisposalTrigger && accessFailure.MatchString(f.StackTrace) {
-		out.StackTrace = f.Class + ": Could not dispose savepoint: no savepoint the server can read there (the path does not exist, " +
-			"the ckpt serve user cannot read it, or it is not a savepoint)"
+		if p != "" {
+			p += " " // Flink's message names it
+		}
+		out.StackTrace = f.Class + ": Could not dispose savepoint " + p + "(no savepoint the server can read there: the path does not exist, " +
+			"the ckpt serve user cannot read it, or it is not a savepoint)."
 		return &out
 	}
 	out.StackTrace = scrub(f.StackTrace)

@@ -86,6 +86,8 @@ type Server struct {
 	closed                               chan struct{}
 	closeOnce                            sync.Once
 
+	disposed disposalPaths
+
 	spoolMu      sync.Mutex
 	spoolDir     string
 	spoolCreated bool
@@ -554,6 +556,7 @@ func (s *Server) dispose(w http.ResponseWriter, r *http.Request) (int, any, erro
 	if err != nil {
 		return 0, nil, pathError(err, "savepoint-path", p)
 	}
+	s.disposed.put(t.ID, d.SavepointPath)
 	// 200, not 202: Flink answers disposals so.
 	return http.StatusOK, flinkrest.TriggerResponseDTO{RequestID: t.ID}, nil
 }
@@ -594,7 +597,11 @@ func (s *Server) pollOf(kind cluster.TriggerKind) func(w http.ResponseWriter, r 
 			return 0, nil, err
 		}
 		scrubbed := *op
-		scrubbed.Failure = scrubFailure(kind, op.Failure)
+		p := ""
+		if kind == cluster.DisposalTrigger {
+			p = s.disposed.get(t.ID)
+		}
+		scrubbed.Failure = scrubFailure(kind, op.Failure, p)
 		return http.StatusOK, EncodeOperation(kind, &scrubbed), nil
 	}
 }
