@@ -31,6 +31,7 @@ import (
 	"mime"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -39,6 +40,7 @@ import (
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/cluster/flinkrest"
 	"github.com/ckpt-dev/ckpt/engine/config"
+	"github.com/ckpt-dev/ckpt/storage"
 )
 
 // Options tune the server.
@@ -815,12 +817,18 @@ func (s *Server) runJar(w http.ResponseWriter, r *http.Request) (int, any, error
 		for k, v := range req.Config {
 			canon, _ := config.Canonical(k)
 			switch canon {
-			case config.RestorePath, config.SavepointDir, config.CheckpointDir:
+			case config.RestorePath:
 				if v, err = s.resolvePath(r.Context(), v, k); err != nil {
 					return 0, nil, err
 				}
-				if canon == config.RestorePath && restore == "" {
+				if restore == "" {
 					field, restore = k, v
+				}
+			case config.SavepointDir, config.CheckpointDir:
+				// Where the job writes: a relative one would land in
+				// serve's working directory.
+				if loc, err := storage.Parse(v); err == nil && loc.Scheme == "" && !filepath.IsAbs(loc.Path) {
+					return 0, nil, badRequest("flinkConfiguration %s %q is a relative path: give an absolute path or a URI", k, v)
 				}
 			}
 			cfg[k] = v
