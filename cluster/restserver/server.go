@@ -19,6 +19,11 @@
 //	POST   /savepoint-disposal            GET /savepoint-disposal/:triggerid
 //	POST   /jars/upload (multipart, part "jarfile")
 //	GET    /jars   DELETE /jars/:jarid   POST /jars/:jarid/run
+//
+// Every request first passes the guard (guard.go: Host, Origin, token,
+// media type), bodies are bounded, and operations that may block run in
+// bounded worker pools (limits.go); paths from clients are resolved and
+// reported as paths.go says.
 package restserver
 
 import (
