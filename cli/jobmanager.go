@@ -19,6 +19,13 @@ import (
 // JobManager or `ckpt serve`. As in Flink's CLI the target is -m/--jobmanager
 // host:port; CKPT_JOBMANAGER sets a default; without either it is
 // localhost:8081 (where `ckpt serve` and Flink listen by default).
+//
+// A `ckpt serve` that requires its token (beyond loopback, or with
+// --require-token) gets it from the client (flinkrest.LookupToken) as
+// "Authorization: Bearer": $CKPT_TOKEN, else the token file serve keeps —
+// $CKPT_TOKEN_FILE, else $XDG_CONFIG_HOME/ckpt/serve-token
+// (~/.config/ckpt/serve-token) — which is sent only to a target on this
+// machine unless $CKPT_TOKEN_FILE names it. The TUI's -m does the same.
 
 // DefaultJobManager is the REST target when neither -m nor CKPT_JOBMANAGER is set.
 const DefaultJobManager = "localhost:8081"

@@ -12,7 +12,9 @@ import (
 	"net/http"
 	"net/textproto"
 	"net/url"
+	"os"
 	"path"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -36,6 +38,7 @@ type Client struct {
 	base    *url.URL
 	http    *http.Client
 	timeout time.Duration
+	token   string
 
 	verMu   sync.Mutex
 	version string
@@ -52,6 +55,11 @@ type Options struct {
 	// HTTPClient replaces the default transport (its Timeout is ignored;
 	// Timeout applies).
 	HTTPClient *http.Client
+	// Token is sent as "Authorization: Bearer <token>" (what ckpt serve
+	// and the proxies in front of Flink take). "" = LookupToken's.
+	Token string
+	// NoToken sends no token at all.
+	NoToken bool
 }
 
 // New returns a client for target: "host:port", "host" (port 8081) or an
@@ -61,7 +69,10 @@ func New(target string, opts Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{base: u, timeout: opts.Timeout}
+	c := &Client{base: u, timeout: opts.Timeout, token: opts.Token}
+	if c.token == "" && !opts.NoToken {
+		c.token = LookupToken(u.Hostname())
+	}
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
 	}
@@ -109,6 +120,96 @@ func ParseTarget(target string) (*url.URL, error) {
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawQuery, u.Fragment = "", ""
 	return u, nil
+}
+
+// TokenEnv names the environment variable holding the token to send.
+const TokenEnv = "CKPT_TOKEN"
+
+// TokenFileEnv names the environment variable naming the token file.
+const TokenFileEnv = "CKPT_TOKEN_FILE"
+
+// TokenFile is where `ckpt serve` keeps its token and ckpt's commands
+// find it: $CKPT_TOKEN_FILE, else $XDG_CONFIG_HOME/ckpt/serve-token, else
+// ~/.config/ckpt/serve-token.
+func TokenFile() (string, error) {
+	if f := os.Getenv(TokenFileEnv); f != "" {
+		return f, nil
+	}
+	if x := os.Getenv("XDG_CONFIG_HOME"); x != "" && filepath.IsAbs(x) {
+		return filepath.Join(x, "ckpt", "serve-token"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("no home directory for the token file (set %s or XDG_CONFIG_HOME): %w", TokenFileEnv, err)
+	}
+	return filepath.Join(home, ".config", "ckpt", "serve-token"), nil
+}
+
+// LookupToken is the token to send to host: $CKPT_TOKEN; else the token
+// file's, when $CKPT_TOKEN_FILE names it or host is this machine (the
+// default file belongs to a ckpt serve here, and its token is not sent
+// to other servers); else none.
+func LookupToken(host string) string {
+	if t := strings.TrimSpace(os.Getenv(TokenEnv)); t != "" {
+		return t
+	}
+	if os.Getenv(TokenFileEnv) == "" && !IsLocalHost(host) {
+		return ""
+	}
+	f, err := TokenFile()
+	if err != nil {
+		return ""
+	}
+	b, err := readSmall(f, 4096)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// readSmall reads a regular file of at most n bytes.
+func readSmall(name string, n int64) ([]byte, error) {
+	fi, err := os.Stat(name)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() || fi.Size() > n {
+		return nil, fmt.Errorf("%s: not a token file", name)
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, n))
+}
+
+// IsLocalHost: host names this machine (a loopback name or address, its
+// host name, an address of one of its interfaces).
+func IsLocalHost(host string) bool {
+	h := strings.TrimSuffix(strings.ToLower(strings.Trim(host, "[]")), ".")
+	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
+		return true
+	}
+	if ip := net.ParseIP(h); ip != nil {
+		if ip.IsLoopback() {
+			return true
+		}
+		addrs, _ := net.InterfaceAddrs()
+		for _, a := range addrs {
+			if n, ok := a.(*net.IPNet); ok && n.IP.Equal(ip) {
+				return true
+			}
+		}
+		return false
+	}
+	name, err := os.Hostname()
+	if err != nil {
+		return false
+	}
+	name = strings.ToLower(name)
+	short, _, _ := strings.Cut(name, ".")
+	return h == name || h == short
 }
 
 // URL is the REST base URL.
@@ -478,6 +579,9 @@ func (c *Client) send(ctx context.Context, method, p, contentType string, body [
 			req.Header.Set("Content-Type", contentType)
 		}
 		req.Header.Set("Accept", "application/json")
+		if c.token != "" {
+			req.Header.Set("Authorization", "Bearer "+c.token)
+		}
 		resp, err = c.http.Do(req)
 		if err != nil {
 			return c.transportError(op, err)

@@ -528,3 +528,62 @@ func TestClaimModeByVersion(t *testing.T) {
 		})
 	}
 }
+
+// TestToken: the token goes out as a bearer token: from $CKPT_TOKEN to any
+// target, from ckpt serve's token file to this machine only (unless
+// $CKPT_TOKEN_FILE names the file).
+func TestToken(t *testing.T) {
+	var got string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r.Header.Get("Authorization")
+		w.Write([]byte(`{"flink-version":"ckpt-test"}`))
+	}))
+	defer srv.Close()
+	cfg := t.TempDir()
+	file := filepath.Join(cfg, "ckpt", "serve-token")
+	os.MkdirAll(filepath.Dir(file), 0o700)
+	if err := os.WriteFile(file, []byte("file-token\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(t.TempDir(), "tok")
+	os.WriteFile(other, []byte("other-token"), 0o600)
+	for _, tc := range []struct {
+		name, env, fileEnv, host string
+		opts                     Options
+		want                     string
+	}{
+		{"file, loopback", "", "", "127.0.0.1", Options{}, "Bearer file-token"},
+		{"file, localhost", "", "", "localhost", Options{}, "Bearer file-token"},
+		{"file, another machine", "", "", "jm.example.org", Options{}, ""},
+		{"env wins", "env-token", "", "127.0.0.1", Options{}, "Bearer env-token"},
+		{"env, another machine", "env-token", "", "jm.example.org", Options{}, "Bearer env-token"},
+		{"named file, another machine", "", other, "jm.example.org", Options{}, "Bearer other-token"},
+		{"option", "env-token", "", "127.0.0.1", Options{Token: "opt"}, "Bearer opt"},
+		{"no token", "env-token", "", "127.0.0.1", Options{NoToken: true}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("XDG_CONFIG_HOME", cfg)
+			t.Setenv(TokenEnv, tc.env)
+			t.Setenv(TokenFileEnv, tc.fileEnv)
+			if tok := LookupToken(tc.host); "Bearer "+tok != tc.want && !(tok == "" && tc.want == "") && tc.opts == (Options{}) {
+				t.Errorf("LookupToken(%s) = %q, want %q", tc.host, tok, tc.want)
+			}
+			if tc.host != "127.0.0.1" {
+				return
+			}
+			opts := tc.opts
+			opts.HTTPClient = srv.Client()
+			c, err := New(srv.URL, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = "<none>"
+			if _, err := c.Overview(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Errorf("Authorization %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

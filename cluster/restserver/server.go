@@ -19,6 +19,11 @@
 //	POST   /savepoint-disposal            GET /savepoint-disposal/:triggerid
 //	POST   /jars/upload (multipart, part "jarfile")
 //	GET    /jars   DELETE /jars/:jarid   POST /jars/:jarid/run
+//
+// Every request first passes the guard (guard.go: Host, Origin, token,
+// media type), bodies are bounded, and operations that may block run in
+// bounded worker pools (limits.go); paths from clients are resolved and
+// reported as paths.go says.
 package restserver
 
 import (
@@ -30,18 +35,50 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/cluster/flinkrest"
+	"github.com/ckpt-dev/ckpt/engine/config"
+	"github.com/ckpt-dev/ckpt/storage"
 )
 
 // Options tune the server.
 type Options struct {
-	// MaxUpload bounds a /jars/upload body (default 64 MB).
+	// MaxUpload bounds a /jars/upload body (default 64 MB); a larger one is a 413.
 	MaxUpload int64
+	// MaxSpool bounds the bytes of uploads spooled to disk at once (default
+	// 4 × MaxUpload): uploads past it wait, then get a 503.
+	MaxSpool int64
+	// SpoolDir is where uploads are spooled; "" = a directory the server
+	// creates under the system's temporary directory and Close removes.
+	SpoolDir string
+	// MaxBody bounds any other request body (default 1 MB); a larger one is a 413.
+	MaxBody int64
+	// Token, when set, must come with every request as
+	// "Authorization: Bearer <token>"; else it is a 401.
+	Token string
+	// Hosts are the names (besides loopback names and IP addresses) the
+	// server answers to in the Host header; others are a 421, which is what
+	// a DNS-rebound name gets.
+	Hosts []string
+	// SavepointDir resolves relative target directories and savepoint paths
+	// ("" = the cluster's execution.checkpointing.savepoint-dir).
+	SavepointDir string
+	// Workers bounds each kind of operation that may block (job runs,
+	// savepoints, disposals) running at once (default 4).
+	Workers int
+	// QueueWait is how long a request waits for a free worker before a 503
+	// (default 2 s).
+	QueueWait time.Duration
+	// CallTimeout bounds how long a request waits for its operation (a job
+	// run) before a 504 (default 2 min).
+	CallTimeout time.Duration
 	// Log, when set, receives one line per request.
 	Log func(format string, a ...any)
 }
@@ -51,6 +88,16 @@ type Server struct {
 	c    cluster.Cluster
 	opts Options
 	mux  *http.ServeMux
+
+	runs, savepoints, disposals, uploads *pool
+	closed                               chan struct{}
+	closeOnce                            sync.Once
+
+	disposed disposalPaths
+
+	spoolMu      sync.Mutex
+	spoolDir     string
+	spoolCreated bool
 }
 
 // New returns the REST API of c.
@@ -58,9 +105,42 @@ func New(c cluster.Cluster, opts Options) *Server {
 	if opts.MaxUpload <= 0 {
 		opts.MaxUpload = 64 << 20
 	}
-	s := &Server{c: c, opts: opts, mux: http.NewServeMux()}
+	if opts.MaxSpool <= 0 {
+		opts.MaxSpool = 4 * opts.MaxUpload
+	}
+	if opts.MaxBody <= 0 {
+		opts.MaxBody = 1 << 20
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = 4
+	}
+	if opts.QueueWait <= 0 {
+		opts.QueueWait = 2 * time.Second
+	}
+	if opts.CallTimeout <= 0 {
+		opts.CallTimeout = 2 * time.Minute
+	}
+	s := &Server{c: c, opts: opts, mux: http.NewServeMux(), closed: make(chan struct{}),
+		runs: newPool("job run", opts.Workers), savepoints: newPool("savepoint", opts.Workers),
+		disposals: newPool("disposal", opts.Workers),
+		uploads:   newPool("upload", int(max(1, opts.MaxSpool/opts.MaxUpload))),
+		spoolDir:  opts.SpoolDir}
 	s.routes()
 	return s
+}
+
+// Close removes the spool directory the server created and stops watching
+// background operations.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() { close(s.closed) })
+	s.spoolMu.Lock()
+	defer s.spoolMu.Unlock()
+	if s.spoolCreated {
+		dir := s.spoolDir
+		s.spoolCreated, s.spoolDir = false, s.opts.SpoolDir
+		return os.RemoveAll(dir)
+	}
+	return nil
 }
 
 func (s *Server) routes() {
@@ -123,7 +203,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r = r2
 	}
 	rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
-	s.mux.ServeHTTP(rec, r)
+	if s.guard(rec, r) {
+		if !isUpload(r) {
+			r.Body = http.MaxBytesReader(rec, r.Body, s.opts.MaxBody)
+		}
+		s.mux.ServeHTTP(rec, r)
+	}
 	if s.opts.Log != nil {
 		s.opts.Log("%s %s %d %s", r.Method, r.URL.RequestURI(), rec.code, time.Since(start).Round(time.Millisecond))
 	}
@@ -172,11 +257,20 @@ func statusOf(err error) int {
 }
 
 func writeError(w http.ResponseWriter, err error) {
+	var se *statusError
+	if errors.As(err, &se) {
+		if se.code == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", "1")
+		}
+		writeJSON(w, se.code, flinkrest.ErrorsDTO{Errors: []string{scrub(se.msg)}})
+		return
+	}
 	msg := err.Error()
 	var ce *cluster.Error
 	if errors.As(err, &ce) && ce.Message != "" && ce.Status == 0 {
 		msg = ce.Message // the adapter's own words, without an Op prefix
 	}
+	msg = scrub(msg)
 	code := statusOf(err)
 	errs := []string{msg}
 	if code == http.StatusInternalServerError {
@@ -329,9 +423,9 @@ func (s *Server) checkpointSubtasks(w http.ResponseWriter, r *http.Request) (int
 // decodeBody reads an optional JSON request body into v; name is Flink's
 // request type, for the error.
 func decodeBody(r *http.Request, v any, name string) error {
-	b, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	b, err := io.ReadAll(r.Body)
 	if err != nil {
-		return badRequest("reading the request body: %v", err)
+		return bodyError(err, "reading the request body")
 	}
 	if len(strings.TrimSpace(string(b))) == 0 {
 		return nil
@@ -340,6 +434,17 @@ func decodeBody(r *http.Request, v any, name string) error {
 		return badRequest("Request did not match expected format %s: %v", name, err)
 	}
 	return nil
+}
+
+// bodyError is a 413 for a body over its limit (the guard's
+// http.MaxBytesReader), else a 400.
+func bodyError(err error, doing string) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return &statusError{code: http.StatusRequestEntityTooLarge,
+			msg: fmt.Sprintf("Request body is larger than the limit of %d bytes", mbe.Limit)}
+	}
+	return badRequest("%s: %v", doing, err)
 }
 
 func triggerIDOf(v string) error {
@@ -398,8 +503,13 @@ func (s *Server) triggerSavepoint(w http.ResponseWriter, r *http.Request) (int, 
 	if err := triggerIDOf(d.TriggerID); err != nil {
 		return 0, nil, err
 	}
-	t, err := s.c.TriggerSavepoint(r.Context(), id, cluster.SavepointRequest{TargetDir: d.TargetDirectory, Format: f,
-		CancelJob: d.CancelJob, TriggerID: d.TriggerID})
+	dir, err := s.resolvePath(r.Context(), d.TargetDirectory, "target-directory")
+	if err != nil {
+		return 0, nil, err
+	}
+	t, err := s.background(r, s.savepoints, func(ctx context.Context) (cluster.Trigger, error) {
+		return s.c.TriggerSavepoint(ctx, id, cluster.SavepointRequest{TargetDir: dir, Format: f, CancelJob: d.CancelJob, TriggerID: d.TriggerID})
+	})
 	if err != nil {
 		return 0, nil, err
 	}
@@ -422,8 +532,13 @@ func (s *Server) stop(w http.ResponseWriter, r *http.Request) (int, any, error) 
 	if err := triggerIDOf(d.TriggerID); err != nil {
 		return 0, nil, err
 	}
-	t, err := s.c.StopWithSavepoint(r.Context(), id, cluster.StopRequest{TargetDir: d.TargetDirectory, Drain: d.Drain,
-		Format: f, TriggerID: d.TriggerID})
+	dir, err := s.resolvePath(r.Context(), d.TargetDirectory, "targetDirectory")
+	if err != nil {
+		return 0, nil, err
+	}
+	t, err := s.background(r, s.savepoints, func(ctx context.Context) (cluster.Trigger, error) {
+		return s.c.StopWithSavepoint(ctx, id, cluster.StopRequest{TargetDir: dir, Drain: d.Drain, Format: f, TriggerID: d.TriggerID})
+	})
 	if err != nil {
 		return 0, nil, err
 	}
@@ -438,12 +553,34 @@ func (s *Server) dispose(w http.ResponseWriter, r *http.Request) (int, any, erro
 	if d.SavepointPath == "" {
 		return 0, nil, badRequest("Request did not match expected format SavepointDisposalRequest: savepoint-path is missing")
 	}
-	t, err := s.c.DisposeSavepoint(r.Context(), d.SavepointPath)
+	p, err := s.resolvePath(r.Context(), d.SavepointPath, "savepoint-path")
 	if err != nil {
 		return 0, nil, err
 	}
+	t, err := s.background(r, s.disposals, func(ctx context.Context) (cluster.Trigger, error) {
+		return s.c.DisposeSavepoint(ctx, p)
+	})
+	if err != nil {
+		return 0, nil, pathError(err, "savepoint-path", p)
+	}
+	s.disposed.put(t.ID, d.SavepointPath)
 	// 200, not 202: Flink answers disposals so.
 	return http.StatusOK, flinkrest.TriggerResponseDTO{RequestID: t.ID}, nil
+}
+
+// background starts an asynchronous operation in one of p's slots, held
+// until the operation completes.
+func (s *Server) background(r *http.Request, p *pool, start func(ctx context.Context) (cluster.Trigger, error)) (cluster.Trigger, error) {
+	if !p.acquire(r.Context(), s.opts.QueueWait) {
+		return cluster.Trigger{}, p.busy()
+	}
+	t, err := start(r.Context())
+	if err != nil {
+		p.release()
+		return t, err
+	}
+	s.holdUntilDone(p, t)
+	return t, nil
 }
 
 // pollOf answers GET .../:triggerid for one kind of operation.
@@ -466,7 +603,13 @@ func (s *Server) pollOf(kind cluster.TriggerKind) func(w http.ResponseWriter, r 
 		if err != nil {
 			return 0, nil, err
 		}
-		return http.StatusOK, EncodeOperation(kind, op), nil
+		scrubbed := *op
+		p := ""
+		if kind == cluster.DisposalTrigger {
+			p = s.disposed.get(t.ID)
+		}
+		scrubbed.Failure = scrubFailure(kind, op.Failure, p)
+		return http.StatusOK, EncodeOperation(kind, &scrubbed), nil
 	}
 }
 
@@ -505,12 +648,18 @@ func EncodeOperation(kind cluster.TriggerKind, op *cluster.Operation) any {
 }
 
 // upload takes the multipart part "jarfile" (Flink's name; ckpt's engine
-// takes a job spec there).
+// takes a job spec there). The part is spooled to a file first, so an
+// upload holds disk, not memory: at most MaxUpload bytes each and MaxSpool
+// bytes for all uploads at once.
 func (s *Server) upload(w http.ResponseWriter, r *http.Request) (int, any, error) {
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mt != "multipart/form-data" {
 		return 0, nil, badRequest("Request is not a multipart/form-data upload (send the file as the part \"jarfile\")")
 	}
+	if !s.uploads.acquire(r.Context(), s.opts.QueueWait) {
+		return 0, nil, s.uploads.busy()
+	}
+	defer s.uploads.release()
 	r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxUpload)
 	mr, err := r.MultipartReader()
 	if err != nil {
@@ -522,23 +671,67 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) (int, any, error
 			return 0, nil, badRequest("Exactly 1 file must be sent, received 0 (the part must be named \"jarfile\").")
 		}
 		if err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				return 0, nil, cluster.Errorf(cluster.ErrBadRequest, "upload larger than %d bytes", s.opts.MaxUpload)
-			}
-			return 0, nil, badRequest("reading the upload: %v", err)
+			return 0, nil, bodyError(err, "reading the upload")
 		}
 		if part.FormName() != "jarfile" || part.FileName() == "" {
 			part.Close()
 			continue
 		}
-		a, err := s.c.UploadArtifact(r.Context(), part.FileName(), part)
+		name := part.FileName()
+		f, err := s.spool(part)
 		part.Close()
+		if err != nil {
+			return 0, nil, err
+		}
+		defer func() {
+			f.Close()
+			os.Remove(f.Name())
+		}()
+		a, err := s.c.UploadArtifact(r.Context(), name, f)
 		if err != nil {
 			return 0, nil, err
 		}
 		return http.StatusOK, flinkrest.JarUploadDTO{Filename: "/ckpt-web-upload/" + a.ID, Status: "success"}, nil
 	}
+}
+
+// spool copies an upload into a new file of the spool directory, rewound
+// for reading; the caller closes and removes it.
+func (s *Server) spool(part io.Reader) (*os.File, error) {
+	dir, err := s.spoolDirectory()
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.CreateTemp(dir, "upload-*")
+	if err != nil {
+		return nil, fmt.Errorf("spooling the upload: %w", err)
+	}
+	_, err = io.Copy(f, part)
+	if err == nil {
+		_, err = f.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, bodyError(err, "reading the upload")
+	}
+	return f, nil
+}
+
+// spoolDirectory is Options.SpoolDir, or a directory of the server's own
+// (0700), created at the first upload and removed by Close.
+func (s *Server) spoolDirectory() (string, error) {
+	s.spoolMu.Lock()
+	defer s.spoolMu.Unlock()
+	if s.spoolDir != "" {
+		return s.spoolDir, nil
+	}
+	d, err := os.MkdirTemp("", "ckpt-serve-uploads-")
+	if err != nil {
+		return "", fmt.Errorf("creating the upload spool directory: %w", err)
+	}
+	s.spoolDir, s.spoolCreated = d, true
+	return d, nil
 }
 
 func (s *Server) jars(w http.ResponseWriter, r *http.Request) (int, any, error) {
@@ -615,9 +808,44 @@ func (s *Server) runJar(w http.ResponseWriter, r *http.Request) (int, any, error
 	default:
 		return 0, nil, badRequest("Request did not match expected format JarRunRequestBody: claimMode %q is not CLAIM, NO_CLAIM or LEGACY", req.ClaimMode)
 	}
-	id, err := s.c.RunArtifact(r.Context(), r.PathValue("jarid"), req)
-	if err != nil {
+	// The restore path, given here or as a flinkConfiguration key, is the
+	// client's: resolved as the savepoint paths are, and errors about it
+	// are the same for a missing and an unreadable file.
+	field, restore := "savepointPath", req.SavepointPath
+	var err error
+	if restore, err = s.resolvePath(r.Context(), restore, field); err != nil {
 		return 0, nil, err
+	}
+	req.SavepointPath = restore
+	if len(req.Config) > 0 {
+		cfg := make(map[string]string, len(req.Config))
+		for k, v := range req.Config {
+			canon, _ := config.Canonical(k)
+			switch canon {
+			case config.RestorePath:
+				if v, err = s.resolvePath(r.Context(), v, k); err != nil {
+					return 0, nil, err
+				}
+				if restore == "" {
+					field, restore = k, v
+				}
+			case config.SavepointDir, config.CheckpointDir:
+				// Where the job writes: a relative one would land in
+				// serve's working directory.
+				if loc, err := storage.Parse(v); err == nil && loc.Scheme == "" && !filepath.IsAbs(loc.Path) {
+					return 0, nil, badRequest("flinkConfiguration %s %q is a relative path: give an absolute path or a URI", k, v)
+				}
+			}
+			cfg[k] = v
+		}
+		req.Config = cfg
+	}
+	jar := r.PathValue("jarid")
+	id, err := callBounded(s, r, s.runs, func(ctx context.Context) (string, error) {
+		return s.c.RunArtifact(ctx, jar, req)
+	})
+	if err != nil {
+		return 0, nil, pathError(err, field, restore)
 	}
 	return http.StatusOK, flinkrest.JarRunResponseDTO{JobID: id}, nil
 }

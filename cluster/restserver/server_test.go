@@ -226,7 +226,7 @@ func TestGoldenResponses(t *testing.T) {
 		{"error-unknown-path", "GET", "/taskmanagers/x/logs", "", 404},
 		{"error-unknown-jar", "POST", "/jars/nope.yaml/run", `{}`, 404},
 		{"error-claim-restore-disagree", "POST", "/jars/" + jar + "/run", `{"claimMode":"CLAIM","restoreMode":"NO_CLAIM"}`, 400},
-		{"error-upload-not-multipart", "POST", "/jars/upload", `{}`, 400},
+		{"error-upload-not-multipart", "POST", "/jars/upload", `{}`, 415},
 		{"error-disposal-no-path", "POST", "/savepoint-disposal", `{}`, 400},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
