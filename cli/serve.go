@@ -24,6 +24,7 @@ import (
 	"github.com/ckpt-dev/ckpt/cluster/restserver"
 	"github.com/ckpt-dev/ckpt/engine/catalog"
 	"github.com/ckpt-dev/ckpt/engine/config"
+	"github.com/ckpt-dev/ckpt/engine/spec"
 	"github.com/ckpt-dev/ckpt/storage"
 )
 
@@ -370,7 +371,7 @@ func serve(ctx context.Context, o serveOptions, log io.Writer) error {
 		return err
 	}
 	for _, p := range o.specs {
-		data, err := os.ReadFile(p)
+		data, err := storage.ReadRegular(p, spec.MaxFileBytes)
 		if err == nil {
 			var id string
 			id, err = c.SubmitSpec(ctx, p, data, cluster.RunRequest{})
