@@ -311,6 +311,13 @@ func (c *Coordinator) trigger(final bool, bo BarrierOptions) (int64, <-chan erro
 		stats: &Stats{ID: id, Status: "IN_PROGRESS", TriggerTime: now, NumSubtasks: c.expected, OperatorsAck: map[string]int{},
 			Savepoint: bo.Savepoint != nil, Full: full}}
 	c.pend[id] = p
+	// The flight opens with the checkpoint, so an abort at any moment
+	// from now on closes it: the directory is then never (re)created.
+	if bo.Savepoint != nil {
+		c.flights.start(id, bo.Savepoint.Dir)
+	} else if c.layout.Enabled() {
+		c.flights.start(id, c.layout.ChkDir(id))
+	}
 	if full {
 		c.reg.SetFull(id, true)
 	}
@@ -350,10 +357,17 @@ func (c *Coordinator) makeDirs(id int64, sp *SavepointTarget) (cause error, coun
 		}
 		return false, err
 	}
+	// Like an upload, the creation counts as a write into the flight: an
+	// abort meanwhile cleans up only after it.
+	fl := c.flights.enter(id)
+	if fl == nil {
+		return fmt.Errorf("checkpoint %d: %w", id, ErrNotPending), false // aborted already (expired)
+	}
+	defer c.flights.end(fl, "", false)
 	if sp != nil {
 		made, err := absent(sp.Dir)
 		if err == nil {
-			c.flights.start(id, sp.Dir, made)
+			c.flights.made(fl, made)
 			err = fsys.MkdirAll(ctx, sp.Dir)
 		}
 		if err != nil {
@@ -372,7 +386,7 @@ func (c *Coordinator) makeDirs(id int64, sp *SavepointTarget) (cause error, coun
 			"(execution.checkpointing.create-subdir=true)", chk), false
 	}
 	if err == nil {
-		c.flights.start(id, chk, true)
+		c.flights.made(fl, true)
 		err = fsys.MkdirAll(ctx, chk)
 	}
 	if err != nil {

@@ -57,10 +57,32 @@ func newFlights(jobDir string) *flights {
 }
 
 // start registers the directory of pending checkpoint id.
-func (f *flights) start(id int64, dir string, created bool) {
+func (f *flights) start(id int64, dir string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.byID[id] = &flight{id: id, dir: dir, created: created, open: true}
+	f.byID[id] = &flight{id: id, dir: dir, open: true}
+}
+
+// enter begins the creation of id's directory, like a write into it: an
+// abort meanwhile waits for it (end) before cleaning up. It returns nil
+// when id is no longer pending.
+func (f *flights) enter(id int64) *flight {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	fl := f.byID[id]
+	if fl == nil || !fl.open {
+		return nil
+	}
+	fl.writing++
+	return fl
+}
+
+// made records whether the coordinator created fl's directory (it did not
+// exist before), so that an abort may remove it once empty.
+func (f *flights) made(fl *flight, created bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	fl.created = created
 }
 
 // pending reports whether id's directory still takes files.
@@ -101,7 +123,10 @@ func (f *flights) finish(id int64, savepoint bool, cleanup func(*flight)) {
 
 func (f *flights) clean(fl *flight) {
 	defer f.cleaning.Done()
-	fl.cleanup(fl)
+	f.mu.Lock()
+	snap := &flight{id: fl.id, dir: fl.dir, created: fl.created, files: append([]string(nil), fl.files...)}
+	f.mu.Unlock()
+	fl.cleanup(snap)
 	f.mu.Lock()
 	delete(f.byID, fl.id)
 	f.mu.Unlock()
