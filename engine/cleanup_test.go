@@ -249,6 +249,7 @@ func TestFullDiskLeavesNothingBehind(t *testing.T) {
 				if failedOver {
 					t.Error("the job failed over within tolerable failures")
 				}
+				q.quota.Store(q.used() + 1<<10) // fuller still: no room for a savepoint
 				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 				_, err := job.Savepoint(ctx, userDir, "")
 				cancel()
