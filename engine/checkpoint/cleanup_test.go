@@ -356,3 +356,102 @@ func TestFailedSavepointRemovesOnlyItsFiles(t *testing.T) {
 		})
 	}
 }
+
+// With create-subdir on, <dir>/<job-id> is the job's: when the job ends
+// under a deleting policy it goes — but only once empty. A file somebody
+// put into it, or into its shared/, stays, and so do the directories
+// holding it; the job's own checkpoints and shared files go.
+func TestJobDirGoesOnlyWhenEmpty(t *testing.T) {
+	tests := []struct {
+		name    string
+		foreign []string // put into the job directory while it runs
+		want    []string // left in the job directory at the end
+	}{
+		{"empty at the end", nil, nil},
+		{"a note beside the checkpoints", []string{"notes.txt"}, []string{"notes.txt"}},
+		{"a file in shared/", []string{"shared/user.bin"}, []string{"shared", "shared/user.bin"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			base := filepath.Join(t.TempDir(), "ckpt")
+			c, rt, _ := twoSubtasks(t, storage.NewLocal(), base, true, config.Checkpointing{NumRetained: 2})
+			for i := 0; i < 3; i++ {
+				id, done := c.Trigger(false)
+				<-rt.barriers
+				for sub := 0; sub < 2; sub++ {
+					res, err := Upload(context.Background(), c.Layout(), c.Registry(), id, true,
+						OperatorSnapshot{Vertex: 0, Subtask: sub, OpState: bigOpState(), Keyed: keyedStaging(t)})
+					if err != nil {
+						t.Fatal(err)
+					}
+					c.Ack(TaskAck{CheckpointID: id, Results: []SubtaskResult{res}})
+				}
+				if err := <-done; err != nil {
+					t.Fatal(err)
+				}
+			}
+			jobDir := c.Layout().JobDir
+			intact := precious(t, jobDir, tt.foreign...)
+			c.Shutdown("FINISHED")
+			got := tree(t, jobDir)
+			if strings.Join(got, " ") != strings.Join(tt.want, " ") {
+				t.Fatalf("job directory holds %v after the job finished, want %v", got, tt.want)
+			}
+			_, err := os.Stat(jobDir)
+			if gone := os.IsNotExist(err); gone != (len(tt.want) == 0) {
+				t.Fatalf("job directory gone=%v (%v), want gone only when empty", gone, err)
+			}
+			intact()
+			if _, err := os.Stat(base); err != nil {
+				t.Fatalf("the configured directory went with the job's: %v", err)
+			}
+		})
+	}
+}
+
+// A subsumed checkpoint goes file by file: a file somebody put into its
+// chk-N stays, with chk-N, and the discard event names it.
+func TestSubsumedCheckpointKeepsForeignFile(t *testing.T) {
+	base := filepath.Join(t.TempDir(), "ckpt")
+	c, rt, events := twoSubtasks(t, storage.NewLocal(), base, true, config.Checkpointing{NumRetained: 1})
+	take := func() int64 {
+		id, done := c.Trigger(false)
+		<-rt.barriers
+		for sub := 0; sub < 2; sub++ {
+			res, err := Upload(context.Background(), c.Layout(), c.Registry(), id, true,
+				OperatorSnapshot{Vertex: 0, Subtask: sub, OpState: bigOpState(), Keyed: keyedStaging(t)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Ack(TaskAck{CheckpointID: id, Results: []SubtaskResult{res}})
+		}
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	first := take()
+	chk := c.Layout().ChkDir(first)
+	intact := precious(t, chk, "user.txt")
+	take() // subsumes the first
+	if got := tree(t, chk); strings.Join(got, " ") != "user.txt" {
+		t.Fatalf("subsumed %s holds %v, want only the user's file", chk, got)
+	}
+	intact()
+	for {
+		select {
+		case e := <-events:
+			if e.Kind != event.CheckpointDiscarded {
+				continue
+			}
+			if e.CheckpointID != first || !strings.Contains(e.Cause, "subsumed") || !strings.Contains(e.Cause, "user.txt") {
+				t.Fatalf("discard event %d %q, want checkpoint %d subsumed, naming user.txt", e.CheckpointID, e.Cause, first)
+			}
+			c.Shutdown("CANCELED")
+			intact()
+			return
+		default:
+			t.Fatal("no discard event")
+		}
+	}
+}
