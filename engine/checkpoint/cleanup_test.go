@@ -455,3 +455,43 @@ func TestSubsumedCheckpointKeepsForeignFile(t *testing.T) {
 		}
 	}
 }
+
+// The cleanup of a failed checkpoint removes the files its uploads wrote;
+// one somebody else put into its chk-N stays, with chk-N, and an event
+// names it.
+func TestFailedCheckpointCleanupKeepsForeignFile(t *testing.T) {
+	base := filepath.Join(t.TempDir(), "ckpt")
+	c, rt, events := twoSubtasks(t, storage.NewLocal(), base, true, config.Checkpointing{Tolerable: 5})
+	id, done := c.Trigger(false)
+	<-rt.barriers
+	res, err := Upload(context.Background(), c.Layout(), c.Registry(), id, true,
+		OperatorSnapshot{Vertex: 0, Subtask: 0, OpState: bigOpState(), Keyed: keyedStaging(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chk := c.Layout().ChkDir(id)
+	intact := precious(t, chk, "user.txt")
+	c.Ack(TaskAck{CheckpointID: id, Results: []SubtaskResult{res}})
+	c.Ack(TaskAck{CheckpointID: id, Err: errors.New("subtask 1 declined")})
+	<-done
+	if got := tree(t, chk); strings.Join(got, " ") != "user.txt" {
+		t.Fatalf("failed %s holds %v, want only the user's file", chk, got)
+	}
+	if got := tree(t, c.Layout().SharedDir()); len(got) != 0 {
+		t.Fatalf("shared/ holds %v after the only checkpoint failed", got)
+	}
+	intact()
+	for {
+		select {
+		case e := <-events:
+			if e.Kind == event.CheckpointDiscarded {
+				if e.CheckpointID != id || !strings.Contains(e.Cause, "user.txt") {
+					t.Fatalf("discard event %d %q, want checkpoint %d naming user.txt", e.CheckpointID, e.Cause, id)
+				}
+				return
+			}
+		default:
+			t.Fatal("nothing says what the cleanup of the failed checkpoint left")
+		}
+	}
+}

@@ -748,10 +748,16 @@ func (c *Coordinator) abort(id int64, cause error, counted bool) {
 
 // removeAborted removes what the uploads of an aborted checkpoint or
 // savepoint wrote into its directory (flights call it once they ended).
+// Should anything stay (a file somebody else put there, a failed
+// removal), a discard event says what.
 func (c *Coordinator) removeAborted(fl *flight) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	removeWritten(ctx, c.layout.FS, fl)
+	d, err := removeWritten(ctx, c.layout.FS, fl)
+	if note := disposalNote(d, err, nil); note != "" {
+		c.emit(event.Event{Kind: event.CheckpointDiscarded, CheckpointID: fl.id, Path: fl.dir,
+			Cause: "cleanup of a failed checkpoint; " + note})
+	}
 }
 
 // WaitCleanup waits, at most until ctx ends, for the files of aborted
