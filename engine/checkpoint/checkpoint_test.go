@@ -13,7 +13,7 @@ import (
 // checkpoint references it or a pending one has pinned it for reuse.
 func TestRegistry(t *testing.T) {
 	type step struct {
-		do      string // uploaded, reuse, unpin, ref, unref
+		do      string // uploaded, reuse, unpin, ref, unref, seed, claim
 		uri     string
 		local   string
 		want    string   // for reuse: the URI returned
@@ -47,6 +47,23 @@ func TestRegistry(t *testing.T) {
 			{do: "unref", uri: "c", orphans: nil},    // the old checkpoint goes: still pinned
 			{do: "unpin", uri: "c", orphans: []string{"c"}},
 		}},
+		// A snapshot restored without claiming it: its files are
+		// referenced and reused, never deleted by this job.
+		{"restored file is never the job's to delete", []step{
+			{do: "seed", local: "4.sst", uri: "/other-job/shared/d"},
+			{do: "ref", uri: "/other-job/shared/d"}, // the restored checkpoint
+			{do: "reuse", local: "4.sst", want: "/other-job/shared/d"},
+			{do: "unref", uri: "/other-job/shared/d", orphans: nil}, // restored one subsumed: still pinned
+			{do: "unpin", uri: "/other-job/shared/d", orphans: nil}, // unreferenced, yet not the job's
+			{do: "reuse", local: "4.sst", want: ""},
+		}},
+		{"claimed snapshot's file is the job's once unreferenced", []step{
+			{do: "claim", uri: "/other-job/shared"},
+			{do: "ref", uri: "/other-job/shared/e"},
+			{do: "unref", uri: "/other-job/shared/e", orphans: []string{"/other-job/shared/e"}},
+			{do: "ref", uri: "/other-job/sharedx/f"}, // beside the claimed directory, not in it
+			{do: "unref", uri: "/other-job/sharedx/f", orphans: nil},
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -56,6 +73,12 @@ func TestRegistry(t *testing.T) {
 				switch s.do {
 				case "uploaded":
 					r.Uploaded("backend", s.local, s.uri, 10)
+				case "seed":
+					r.Seed("backend", map[string]string{s.local: s.uri})
+					continue
+				case "claim":
+					r.Claim(s.uri)
+					continue
 				case "reuse":
 					if got := r.Reuse("backend", s.local); got != s.want {
 						t.Fatalf("step %d: Reuse(%s) = %q, want %q", i, s.local, got, s.want)

@@ -123,9 +123,15 @@ type Coordinator struct {
 	lastDone    time.Time
 	expected    int
 	stopped     bool
-	ownedMu     sync.Mutex
-	ownedShared []string // shared/ dirs of claimed snapshots
 	completeMu  sync.Mutex
+
+	// flights are the directories pending checkpoints write into.
+	flights *flights
+	// made are the job's directories (JobDir, shared/, taskowned/) this
+	// coordinator created; only those it may remove, once empty.
+	dirMu     sync.Mutex
+	dirsReady bool
+	made      map[string]bool
 }
 
 // HistorySize is how many checkpoints Stats keeps (web.checkpoints.history).
@@ -138,14 +144,21 @@ func New(opts config.Checkpointing, layout Layout, g *graph.Graph, jobID string,
 	for _, v := range g.Vertices {
 		n += v.Parallelism
 	}
+	fl := newFlights(layout.JobDir)
+	if layout.FS != nil {
+		layout.FS = guardFS{FS: layout.FS, f: fl}
+	}
 	return &Coordinator{opts: opts, layout: layout, reg: NewRegistry(), g: g, jobID: jobID, emit: emit, fail: fail,
-		nextID: 1, pend: map[int64]*pending{}, expected: n}
+		nextID: 1, pend: map[int64]*pending{}, expected: n, flights: fl, made: map[string]bool{}}
 }
 
 // Registry is the job's shared-state registry.
 func (c *Coordinator) Registry() *Registry { return c.reg }
 
-// Layout of the job's checkpoints.
+// Layout of the job's checkpoints. Its FS refuses writes into the
+// directory of a checkpoint or savepoint that is no longer pending, and
+// tracks the files written into pending ones so that an aborted
+// checkpoint's files are removed once its last upload ended.
 func (c *Coordinator) Layout() Layout { return c.layout }
 
 // Options of the coordinator.
@@ -182,9 +195,7 @@ func (c *Coordinator) AddRestored(cp *Completed, owned bool) {
 		// A claimed checkpoint's shared files live in its own job's
 		// shared/ directory; the job may delete them once unreferenced.
 		if _, isChk := snapshot.ParseCheckpointDirName(storage.Base(cp.Dir)); isChk {
-			c.ownedMu.Lock()
-			c.ownedShared = append(c.ownedShared, storage.Join(storage.Dir(cp.Dir), "shared"))
-			c.ownedMu.Unlock()
+			c.reg.Claim(storage.Join(storage.Dir(cp.Dir), "shared"))
 		}
 	}
 	c.reg.Ref(cp.Shared)
@@ -300,6 +311,13 @@ func (c *Coordinator) trigger(final bool, bo BarrierOptions) (int64, <-chan erro
 		stats: &Stats{ID: id, Status: "IN_PROGRESS", TriggerTime: now, NumSubtasks: c.expected, OperatorsAck: map[string]int{},
 			Savepoint: bo.Savepoint != nil, Full: full}}
 	c.pend[id] = p
+	// The flight opens with the checkpoint, so an abort at any moment
+	// from now on closes it: the directory is then never (re)created.
+	if bo.Savepoint != nil {
+		c.flights.start(id, bo.Savepoint.Dir)
+	} else if c.layout.Enabled() {
+		c.flights.start(id, c.layout.ChkDir(id))
+	}
 	if full {
 		c.reg.SetFull(id, true)
 	}
@@ -310,26 +328,9 @@ func (c *Coordinator) trigger(final bool, bo BarrierOptions) (int64, <-chan erro
 	})
 	c.mu.Unlock()
 	c.emit(event.Event{Kind: event.CheckpointTriggered, CheckpointID: id, NumSubtasks: c.expected, Savepoint: bo.Savepoint != nil})
-	if bo.Savepoint != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), c.opts.Timeout)
-		err := c.layout.FS.MkdirAll(ctx, bo.Savepoint.Dir)
-		cancel()
-		if err != nil {
-			c.abort(id, fmt.Errorf("cannot create savepoint directory: %w", err), false)
-			return id, done
-		}
-	} else if c.layout.Enabled() {
-		ctx, cancel := context.WithTimeout(context.Background(), c.opts.Timeout)
-		err := c.layout.FS.MkdirAll(ctx, c.layout.ChkDir(id))
-		if err == nil {
-			err = c.layout.FS.MkdirAll(ctx, c.layout.SharedDir())
-		}
-		if err == nil {
-			err = c.layout.FS.MkdirAll(ctx, c.layout.TaskOwnedDir())
-		}
-		cancel()
-		if err != nil {
-			c.abort(id, fmt.Errorf("cannot create checkpoint directory: %w", err), true)
+	if bo.Savepoint != nil || c.layout.Enabled() {
+		if cause, counted := c.makeDirs(id, bo.Savepoint); cause != nil {
+			c.abort(id, cause, counted)
 			return id, done
 		}
 	}
@@ -337,6 +338,85 @@ func (c *Coordinator) trigger(final bool, bo BarrierOptions) (int64, <-chan erro
 		c.abort(id, err, false)
 	}
 	return id, done
+}
+
+// makeDirs creates the directory checkpoint id (or the savepoint sp)
+// writes into, and for a checkpoint the job's shared/ and taskowned/,
+// remembering which of them it made: the job removes only directories it
+// made, and only once empty. A chk-N that already exists (another job's,
+// with create-subdir off, or one left by an earlier run) is never written
+// into: that checkpoint fails, without counting towards tolerable failures.
+func (c *Coordinator) makeDirs(id int64, sp *SavepointTarget) (cause error, counted bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), c.opts.Timeout)
+	defer cancel()
+	fsys := c.layout.FS
+	absent := func(dir string) (bool, error) {
+		_, err := fsys.Lstat(ctx, dir)
+		if storage.IsNotExist(err) {
+			return true, nil
+		}
+		return false, err
+	}
+	// Like an upload, the creation counts as a write into the flight: an
+	// abort meanwhile cleans up only after it.
+	fl := c.flights.enter(id)
+	if fl == nil {
+		return fmt.Errorf("checkpoint %d: %w", id, ErrNotPending), false // aborted already (expired)
+	}
+	defer c.flights.end(fl, "", false)
+	if sp != nil {
+		made, err := absent(sp.Dir)
+		if err == nil {
+			c.flights.made(fl, made)
+			err = fsys.MkdirAll(ctx, sp.Dir)
+		}
+		if err != nil {
+			return fmt.Errorf("cannot create savepoint directory: %w", err), false
+		}
+		return nil, false
+	}
+	if err := c.makeJobDirs(ctx); err != nil {
+		return fmt.Errorf("cannot create checkpoint directory: %w", err), true
+	}
+	chk := c.layout.ChkDir(id)
+	made, err := absent(chk)
+	if err == nil && !made {
+		return fmt.Errorf("%s already exists and this job did not create it (another job's checkpoint, or one left by an earlier run): "+
+			"ckpt never writes into a checkpoint directory it did not create; give each job its own directory "+
+			"(execution.checkpointing.create-subdir=true)", chk), false
+	}
+	if err == nil {
+		c.flights.made(fl, true)
+		err = fsys.MkdirAll(ctx, chk)
+	}
+	if err != nil {
+		return fmt.Errorf("cannot create checkpoint directory: %w", err), true
+	}
+	return nil, false
+}
+
+// makeJobDirs creates the job directory, shared/ and taskowned/ once,
+// noting which of them did not exist before.
+func (c *Coordinator) makeJobDirs(ctx context.Context) error {
+	c.dirMu.Lock()
+	defer c.dirMu.Unlock()
+	if c.dirsReady {
+		return nil
+	}
+	for _, d := range []string{c.layout.JobDir, c.layout.SharedDir(), c.layout.TaskOwnedDir()} {
+		_, err := c.layout.FS.Lstat(ctx, d)
+		switch {
+		case storage.IsNotExist(err):
+			if err := c.layout.FS.MkdirAll(ctx, d); err != nil {
+				return err
+			}
+			c.made[d] = true
+		case err != nil:
+			return err
+		}
+	}
+	c.dirsReady = true
+	return nil
 }
 
 func (c *Coordinator) pushHistory(s *Stats) {
@@ -426,6 +506,7 @@ func (c *Coordinator) completeSavepoint(p *pending) {
 	p.stats.Status, p.stats.EndTime, p.stats.Path = "COMPLETED", now, p.sp.Dir
 	rt := c.rt
 	c.mu.Unlock()
+	c.flights.finish(p.id, true, nil)
 	c.emit(event.Event{Kind: event.CheckpointCompleted, CheckpointID: p.id, Savepoint: true, Path: p.sp.Dir,
 		NumSubtasks: c.expected, NumAcked: c.expected, StateSize: p.stats.StateSize, Checkpointed: p.stats.Checkpointed,
 		Duration: now.Sub(p.trigger), SyncDuration: p.stats.MaxSync, AsyncDuration: p.stats.MaxAsync, Alignment: p.stats.MaxAlignment})
@@ -507,6 +588,7 @@ func (c *Coordinator) complete(p *pending) {
 	}
 	p.timer.Stop()
 	delete(c.pend, p.id)
+	c.flights.finish(p.id, false, nil)
 	c.reg.SetFull(p.id, false)
 	cp := &Completed{ID: p.id, Metadata: m, Shared: SharedURIs(m), Time: time.Now()}
 	if c.layout.Enabled() {
@@ -564,44 +646,56 @@ func (c *Coordinator) writeMetadata(m *snapshot.Metadata, id int64) error {
 	return snapshot.Write(ctx, c.layout.FS, storage.Join(c.layout.ChkDir(id), MetadataName), m)
 }
 
-// discard deletes a subsumed checkpoint: its directory, then the shared
-// files no retained checkpoint references. A checkpoint the job was
-// restored from without claiming it is left alone.
+// discard deletes a subsumed checkpoint the way snapshot.Dispose deletes
+// any snapshot — exactly the files its _metadata references inside its
+// chk-N (the metadata first, renamed so nothing complete-looking remains),
+// then chk-N if that emptied it — and then the shared files no retained
+// checkpoint references any more that the job may delete (see Registry).
+// A checkpoint the job was restored from without claiming it is left
+// alone. What could not go is named in the event's cause.
 func (c *Coordinator) discard(cp *Completed, why string) {
 	orphans := c.reg.Unref(cp.Shared)
 	if cp.Restored {
 		return
 	}
+	cause := why
 	if cp.Dir != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		// _metadata goes first: a crash halfway through the deletion must
-		// not leave a complete-looking checkpoint with files missing.
-		c.layout.FS.RemoveAll(ctx, storage.Join(cp.Dir, MetadataName))
-		c.layout.FS.RemoveAll(ctx, cp.Dir)
+		d, err := snapshot.Dispose(ctx, c.layout.FS, cp.Dir)
 		cancel()
-	}
-	c.deleteShared(orphans)
-	c.emit(event.Event{Kind: event.CheckpointDiscarded, CheckpointID: cp.ID, Path: cp.Dir, Cause: why})
-}
-
-func (c *Coordinator) deleteShared(uris []string) {
-	if len(uris) == 0 {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	c.ownedMu.Lock()
-	owned := append([]string{c.layout.SharedDir()}, c.ownedShared...)
-	c.ownedMu.Unlock()
-	for _, u := range uris {
-		for _, d := range owned {
-			if storage.Within(FlinkPath(d), u) || storage.Within(d, u) {
-				c.layout.FS.RemoveAll(ctx, u)
-				break
-			}
+		if note := disposalNote(d, err, cp.Shared); note != "" {
+			cause += "; " + note
 		}
 	}
+	c.deleteShared(orphans)
+	c.emit(event.Event{Kind: event.CheckpointDiscarded, CheckpointID: cp.ID, Path: cp.Dir, Cause: cause})
 }
+
+// disposalNote describes what a disposal left that it should not have ("" when
+// it removed everything but the checkpoint's shared files, which the
+// registry deletes on its own).
+func disposalNote(d snapshot.Disposal, err error, shared []string) string {
+	if err != nil {
+		return err.Error()
+	}
+	isShared := map[string]bool{}
+	for _, u := range shared {
+		isShared[u] = true
+	}
+	var left []snapshot.Leftover
+	for _, l := range d.Left {
+		if !isShared[l.URI] {
+			left = append(left, l)
+		}
+	}
+	if len(left) == 0 {
+		return ""
+	}
+	d.Left = left
+	return d.Summary()
+}
+
+func (c *Coordinator) deleteShared(uris []string) { removeShared(c.layout.FS, uris) }
 
 // abort fails checkpoint id with cause. counted says whether it counts
 // towards tolerable failures (expiry and task-side failures do; declines
@@ -630,25 +724,20 @@ func (c *Coordinator) abort(id int64, cause error, counted bool) {
 	consecutive := c.consecutive
 	rt := c.rt
 	c.mu.Unlock()
-	c.deleteShared(c.reg.Unpin(p.pinned))
-	if p.sp != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		// _metadata first, then the rest: nothing complete-looking remains.
-		c.layout.FS.RemoveAll(ctx, storage.Join(p.sp.Dir, MetadataName))
-		c.layout.FS.RemoveAll(ctx, p.sp.Dir)
-		cancel()
-	} else if c.layout.Enabled() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		c.layout.FS.RemoveAll(ctx, c.layout.ChkDir(id))
-		cancel()
-	}
-	c.emit(event.Event{Kind: event.CheckpointFailed, CheckpointID: id, Cause: cause.Error(), Duration: now.Sub(p.trigger),
-		NumSubtasks: c.expected, NumAcked: p.stats.NumAcked, Savepoint: p.sp != nil})
+	// The tasks hear first; from now on the checkpoint's directory takes
+	// no more files (late uploads fail), and what was written into it is
+	// removed — only that, and the directory only if the coordinator made
+	// it — once the uploads still writing have ended, so none of them can
+	// leave a file behind the cleanup.
 	if rt != nil {
 		rt.NotifyAborted(id)
-		if p.stop {
-			rt.ResumeSources()
-		}
+	}
+	c.flights.finish(id, p.sp != nil, c.removeAborted)
+	c.deleteShared(c.reg.Unpin(p.pinned))
+	c.emit(event.Event{Kind: event.CheckpointFailed, CheckpointID: id, Cause: cause.Error(), Duration: now.Sub(p.trigger),
+		NumSubtasks: c.expected, NumAcked: p.stats.NumAcked, Savepoint: p.sp != nil})
+	if rt != nil && p.stop {
+		rt.ResumeSources()
 	}
 	if failJob && c.fail != nil {
 		c.fail(fmt.Errorf("exceeded checkpoint tolerable failure threshold (%d consecutive failures, %d tolerated); last cause: %v",
@@ -656,6 +745,24 @@ func (c *Coordinator) abort(id int64, cause error, counted bool) {
 	}
 	p.done <- cause
 }
+
+// removeAborted removes what the uploads of an aborted checkpoint or
+// savepoint wrote into its directory (flights call it once they ended).
+// Should anything stay (a file somebody else put there, a failed
+// removal), a discard event says what.
+func (c *Coordinator) removeAborted(fl *flight) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	d, err := removeWritten(ctx, c.layout.FS, fl)
+	if note := disposalNote(d, err, nil); note != "" {
+		c.emit(event.Event{Kind: event.CheckpointDiscarded, CheckpointID: fl.id, Path: fl.dir,
+			Cause: "cleanup of a failed checkpoint; " + note})
+	}
+}
+
+// WaitCleanup waits, at most until ctx ends, for the files of aborted
+// checkpoints whose uploads were still writing to be removed.
+func (c *Coordinator) WaitCleanup(ctx context.Context) error { return c.flights.wait(ctx) }
 
 // AbortAll aborts every pending checkpoint (job failover or shutdown);
 // these do not count towards tolerable failures.
@@ -675,15 +782,23 @@ func (c *Coordinator) AbortAll(cause error) {
 // terminal status (FINISHED, CANCELED, FAILED, SUSPENDED), as in Flink:
 // FINISHED deletes retained checkpoints; CANCELED keeps them only with
 // RETAIN_ON_CANCELLATION; FAILED keeps them unless not externalized;
-// SUSPENDED keeps them.
+// SUSPENDED keeps them. Deleting removes only what the job wrote: each
+// checkpoint's files (snapshot.Dispose), the shared files it uploaded, and
+// shared/, taskowned/ and <dir>/<job-id> if the job created them and they
+// are empty then. With create-subdir off the configured directory itself
+// is never removed, nor anything in it the job did not write.
 func (c *Coordinator) Shutdown(status string) {
 	c.mu.Lock()
 	c.stopped = true
 	c.mu.Unlock()
 	c.AbortAll(fmt.Errorf("Checkpoint Coordinator is suspending (job %s).", status))
 	// Background uploads of base images end with their tasks; none may
-	// add a file after the cleanup below.
+	// add a file after the cleanup below. Nor may the removal of aborted
+	// checkpoints' files still be waiting for an upload.
 	c.reg.WaitBackground()
+	wctx, wcancel := context.WithTimeout(context.Background(), time.Minute)
+	c.WaitCleanup(wctx)
+	wcancel()
 	keep := false
 	switch status {
 	case "SUSPENDED":
@@ -700,17 +815,24 @@ func (c *Coordinator) Shutdown(status string) {
 	all := c.completed
 	c.completed = nil
 	c.mu.Unlock()
-	ownsAll := true
 	for _, cp := range all {
-		if cp.Restored {
-			ownsAll = false
-		}
 		c.discard(cp, "job "+status)
 	}
-	if ownsAll {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		// Nothing of this job is worth keeping: remove its directory.
-		c.layout.FS.RemoveAll(ctx, c.layout.JobDir)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	dirs := []string{c.layout.SharedDir(), c.layout.TaskOwnedDir()}
+	if c.layout.Subdir {
+		dirs = append(dirs, c.layout.JobDir)
+	}
+	c.dirMu.Lock()
+	defer c.dirMu.Unlock()
+	for _, d := range dirs {
+		if !c.made[d] {
+			continue
+		}
+		// Never recursive: a directory still holding anything stays.
+		if fi, err := c.layout.FS.Lstat(ctx, d); err == nil && fi.IsDir && !fi.IsSymlink() {
+			c.layout.FS.Remove(ctx, d)
+		}
 	}
 }

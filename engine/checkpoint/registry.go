@@ -3,6 +3,8 @@ package checkpoint
 import (
 	"sync"
 	"sync/atomic"
+
+	"github.com/ckpt-dev/ckpt/storage"
 )
 
 // Registry is the shared-state registry of one job: which uploaded shared
@@ -10,13 +12,18 @@ import (
 // which of them, and how many completed checkpoints reference each. A file
 // is deleted only when no retained checkpoint references it AND no pending
 // checkpoint has pinned it for reuse, which closes the race between an
-// upload deciding to reuse a file and a subsumption deleting it.
+// upload deciding to reuse a file and a subsumption deleting it. And a file
+// is deleted only when the job may: it uploaded the file itself, or the
+// file lies in the shared/ directory of a snapshot the job claimed. Files
+// of a snapshot restored without claiming it are referenced, never deleted.
 type Registry struct {
 	mu      sync.Mutex
 	refs    map[string]int               // URI → completed checkpoints referencing it
 	pins    map[string]int               // URI → pending checkpoints referencing it
 	sizes   map[string]int64             // URI → bytes
 	byLocal map[string]map[string]string // backend id → local name → URI
+	mine    map[string]bool              // URIs this job uploaded
+	claimed []string                     // shared/ directories of claimed snapshots
 	// full are pending FULL checkpoints: their uploads reuse nothing.
 	full map[int64]bool
 	// background counts uploads of new base images running outside any
@@ -38,8 +45,33 @@ func (r *Registry) WaitBackground() { r.background.Wait() }
 
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry {
-	return &Registry{refs: map[string]int{}, pins: map[string]int{}, sizes: map[string]int64{}, byLocal: map[string]map[string]string{}, full: map[int64]bool{}}
+	return &Registry{refs: map[string]int{}, pins: map[string]int{}, sizes: map[string]int64{}, byLocal: map[string]map[string]string{},
+		mine: map[string]bool{}, full: map[int64]bool{}}
 }
+
+// Claim makes the files under dir (the shared/ directory of a snapshot the
+// job restored from in CLAIM mode) the job's to delete once unreferenced.
+func (r *Registry) Claim(dir string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.claimed = append(r.claimed, dir)
+}
+
+// deletable: the job uploaded uri, or it lies in a claimed shared/.
+func (r *Registry) deletable(uri string) bool {
+	if r.mine[uri] {
+		return true
+	}
+	for _, d := range r.claimed {
+		if inside(d, uri) || inside(FlinkPath(d), uri) {
+			return true
+		}
+	}
+	return false
+}
+
+// inside reports whether uri lies strictly below dir.
+func inside(dir, uri string) bool { return storage.Within(dir, uri) && !storage.Within(uri, dir) }
 
 // SetFull marks pending checkpoint id as FULL (on) or forgets it (off, once
 // it completed or was aborted).
@@ -92,6 +124,7 @@ func (r *Registry) Uploaded(backend, local, uri string, size int64) {
 	m[local] = uri
 	r.pins[uri]++
 	r.sizes[uri] = size
+	r.mine[uri] = true
 }
 
 // Seed registers the shared files of a restored checkpoint for a new backend
@@ -111,7 +144,8 @@ func (r *Registry) Seed(backend string, files map[string]string) {
 }
 
 // Unpin drops pending references (checkpoint aborted, or converted to refs
-// by Commit). It returns the URIs nothing references any more.
+// by Commit). It returns the URIs nothing references any more that the job
+// may delete (see Registry).
 func (r *Registry) Unpin(uris []string) (orphans []string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -122,7 +156,9 @@ func (r *Registry) Unpin(uris []string) (orphans []string) {
 		if r.pins[u] == 0 {
 			delete(r.pins, u)
 			if r.refs[u] == 0 {
-				orphans = append(orphans, u)
+				if r.deletable(u) {
+					orphans = append(orphans, u)
+				}
 				r.forget(u)
 			}
 		}
@@ -141,7 +177,8 @@ func (r *Registry) Ref(uris []string) {
 }
 
 // Unref drops completed-checkpoint references (a checkpoint was subsumed or
-// discarded) and returns the URIs nothing references any more.
+// discarded) and returns the URIs nothing references any more that the
+// job may delete (see Registry).
 func (r *Registry) Unref(uris []string) (orphans []string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -151,7 +188,9 @@ func (r *Registry) Unref(uris []string) (orphans []string) {
 		}
 		if r.refs[u] == 0 && r.pins[u] == 0 {
 			delete(r.refs, u)
-			orphans = append(orphans, u)
+			if r.deletable(u) {
+				orphans = append(orphans, u)
+			}
 			r.forget(u)
 		}
 	}
@@ -160,6 +199,7 @@ func (r *Registry) Unref(uris []string) (orphans []string) {
 
 func (r *Registry) forget(uri string) {
 	delete(r.sizes, uri)
+	delete(r.mine, uri)
 	for _, m := range r.byLocal {
 		for l, u := range m {
 			if u == uri {

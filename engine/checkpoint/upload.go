@@ -23,10 +23,16 @@ import (
 )
 
 // Layout is where a job's checkpoints live:
-// <dir>/<job-id>/{chk-N, shared, taskowned}.
+// <dir>/<job-id>/{chk-N, shared, taskowned}, or with create-subdir off
+// <dir>/{chk-N, shared, taskowned}.
 type Layout struct {
 	FS     storage.FS
 	JobDir string
+	// Subdir: JobDir is the job's own <dir>/<job-id> (create-subdir on),
+	// which the job may remove once it made it and emptied it. Otherwise
+	// JobDir is the configured directory itself, which is never removed:
+	// other jobs' checkpoints and the user's files may live there.
+	Subdir bool
 }
 
 // NewLayout places job jobID under dir (create-subdir on) or directly in dir.
@@ -35,7 +41,7 @@ func NewLayout(fsys storage.FS, dir, jobID string, createSubdir bool) Layout {
 		return Layout{FS: fsys}
 	}
 	if createSubdir {
-		return Layout{FS: fsys, JobDir: storage.Join(dir, jobID)}
+		return Layout{FS: fsys, JobDir: storage.Join(dir, jobID), Subdir: true}
 	}
 	return Layout{FS: fsys, JobDir: dir}
 }
@@ -122,15 +128,29 @@ const memoryThreshold = 20 << 10
 // Upload is the asynchronous phase for one operator subtask: keyed state
 // files go to shared/ (SSTs, once per backend instance when incremental)
 // and chk-N/ (the rest); operator state is inlined or written to chk-N/.
+//
+// Upload refuses to start, and stops between files, once checkpoint id is
+// no longer pending (aborted) when l comes from a Coordinator; on failure
+// it releases the shared files it pinned and removes those nothing else
+// references (its own uploads).
 func Upload(ctx context.Context, l Layout, reg *Registry, id int64, incremental bool, s OperatorSnapshot) (res SubtaskResult, err error) {
 	res = SubtaskResult{Vertex: s.Vertex, Subtask: s.Subtask, State: &snapshot.SubtaskState{Index: int32(s.Subtask)}}
 	defer func() {
 		if err != nil {
-			reg.Unpin(res.Pinned)
+			removeShared(l.FS, reg.Unpin(res.Pinned))
 			res.Pinned = nil
 		}
 	}()
 	chk := l.ChkDir(id)
+	stillPending := func() error {
+		if g, ok := l.FS.(interface{ pendingCheckpoint(int64) bool }); ok && !g.pendingCheckpoint(id) {
+			return fmt.Errorf("checkpoint %d: %w", id, ErrNotPending)
+		}
+		return nil
+	}
+	if err := stillPending(); err != nil {
+		return res, err
+	}
 	if s.OpState != nil {
 		data, states := EncodeOperatorState(s.OpState)
 		var h snapshot.StreamHandle
@@ -166,6 +186,9 @@ func Upload(ctx context.Context, l Layout, reg *Registry, id int64, incremental 
 		}
 		sort.Slice(files, func(i, j int) bool { return files[i].Name < files[j].Name })
 		for _, f := range files {
+			if err := stillPending(); err != nil {
+				return res, err
+			}
 			res.StateSize += f.Size
 			if f.Shared && incremental {
 				if uri := reuseURI(reg, reuse, k.BackendID, f.Name); uri != "" {
@@ -219,13 +242,7 @@ func prefetch(ctx context.Context, l Layout, reg *Registry, backend string, pf *
 	go func() {
 		defer reg.background.Done()
 		var uris []string
-		release := func() {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			for _, u := range reg.Unpin(uris) {
-				l.FS.RemoveAll(ctx, u)
-			}
-		}
+		release := func() { removeShared(l.FS, reg.Unpin(uris)) }
 		for _, f := range pf.Files {
 			if uri := reg.Reuse(backend, f.Name); uri != "" {
 				uris = append(uris, uri)
@@ -243,6 +260,21 @@ func prefetch(ctx context.Context, l Layout, reg *Registry, backend string, pf *
 		}
 		pf.Finish(nil, release)
 	}()
+}
+
+// removeShared removes shared files the registry released as unreferenced
+// (Unpin, Unref only return files the job may delete), one file at a time
+// and never through a link. A file that cannot go stays: it is reported by
+// ckpt's orphan scan, never deleted by guesswork.
+func removeShared(fsys storage.FS, uris []string) {
+	if len(uris) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for _, u := range uris {
+		removeFile(ctx, fsys, u)
+	}
 }
 
 // reuseURI is the already uploaded copy of a backend's file to reference
