@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"sort"
+	"strings"
 
+	"github.com/ckpt-dev/ckpt/engine/failure"
 	"github.com/ckpt-dev/ckpt/engine/state"
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
@@ -53,7 +56,7 @@ func UploadSavepoint(ctx context.Context, fsys storage.FS, sp *SavepointTarget, 
 		if len(data) <= memoryThreshold {
 			h = &snapshot.ByteStreamHandle{Name: NewHandleID(), Data: data}
 		} else {
-			name := NewHandleID()
+			name := ChecksummedName(data)
 			if err := storage.WriteFile(ctx, fsys, storage.Join(sp.Dir, name), data, storage.CreateOptions{}); err != nil {
 				return res, err
 			}
@@ -88,17 +91,21 @@ func UploadSavepoint(ctx context.Context, fsys storage.FS, sp *SavepointTarget, 
 			res.State.ManagedKeyedState = snapshot.NewIncrementalHandle(id, k.BackendID, r, res.StateSize,
 				&snapshot.ByteStreamHandle{Name: NewHandleID(), Data: []byte("ckpt-pebble-v2")}, nil, private, NewHandleID())
 		} else {
-			name := NewHandleID()
+			name := NewHandleID() + canonicalSuffix
 			w, err := fsys.Create(ctx, storage.Join(sp.Dir, name), storage.CreateOptions{})
 			if err != nil {
 				return res, err
 			}
-			offsets, size, err := state.ExportKeyGroupsTo(k.Staging, k.Range, w)
+			offsets, crcs, size, err := state.ExportKeyGroupsSummed(k.Staging, k.Range, w)
 			if err != nil {
 				w.Abort()
 				return res, err
 			}
 			if err := w.Close(); err != nil {
+				return res, err
+			}
+			sums := storage.Join(sp.Dir, name+state.GroupSumsSuffix)
+			if err := storage.WriteFile(ctx, fsys, sums, state.EncodeGroupSums(crcs, size), storage.CreateOptions{}); err != nil {
 				return res, err
 			}
 			if UploadHook != nil {
@@ -112,6 +119,12 @@ func UploadSavepoint(ctx context.Context, fsys storage.FS, sp *SavepointTarget, 
 	return res, nil
 }
 
+// canonicalSuffix ends the name of a canonical stream whose key groups'
+// checksums are in its side file (the name plus state.GroupSumsSuffix);
+// streams written before ckpt recorded checksums have no suffix and are
+// read unverified.
+const canonicalSuffix = ".kg"
+
 // RestoreCanonical reads the key groups of a canonical savepoint handle that
 // fall in want and writes them into b. Only the bytes of those key groups
 // are read when the stream is a file and its offsets ascend (as ckpt
@@ -120,7 +133,7 @@ func UploadSavepoint(ctx context.Context, fsys storage.FS, sp *SavepointTarget, 
 func RestoreCanonical(ctx context.Context, fsys storage.FS, h *snapshot.KeyGroupsHandle, exclusiveDir string, b *state.Backend, want [2]int) error {
 	start := int(h.Range.Start)
 	if len(h.Offsets) != int(h.Range.Count) {
-		return fmt.Errorf("canonical savepoint handle: %d offsets for %d key groups", len(h.Offsets), h.Range.Count)
+		return failure.Deterministic(fmt.Errorf("canonical savepoint handle: %d offsets for %d key groups", len(h.Offsets), h.Range.Count))
 	}
 	var offs []int64
 	var kgs []int
@@ -146,18 +159,24 @@ func RestoreCanonical(ctx context.Context, fsys storage.FS, h *snapshot.KeyGroup
 	}
 	uri, err := StreamURI(h.Delegate, exclusiveDir)
 	if err != nil {
-		return err
+		return RestoreError(err)
 	}
+	var data []byte
+	var size int64 // of the whole stream
 	if uri == "" || !ascending {
-		data, err := ReadStream(ctx, fsys, h.Delegate, exclusiveDir)
-		if err != nil {
+		if data, err = ReadStreamVerified(ctx, fsys, h.Delegate, exclusiveDir); err != nil {
 			return err
 		}
-		return state.ImportKeyGroups(b, data, kgs, offs)
+		lo, size = 0, int64(len(data))
+	} else {
+		if data, size, err = readRange(ctx, fsys, uri, lo, hi); err != nil {
+			return RestoreError(err)
+		}
 	}
-	data, err := readRange(ctx, fsys, uri, lo, hi)
-	if err != nil {
-		return err
+	if strings.HasSuffix(uri, canonicalSuffix) {
+		if err := verifyGroups(ctx, fsys, uri, h.Offsets, size, data, lo, kgs[0]-start, len(kgs)); err != nil {
+			return err
+		}
 	}
 	for i := range offs {
 		offs[i] -= lo
@@ -165,11 +184,50 @@ func RestoreCanonical(ctx context.Context, fsys storage.FS, h *snapshot.KeyGroup
 	return state.ImportKeyGroups(b, data, kgs, offs)
 }
 
-// readRange reads bytes [lo, hi) of the file at uri (hi -1: to its end).
-func readRange(ctx context.Context, fsys storage.FS, uri string, lo, hi int64) ([]byte, error) {
+// verifyGroups checks n key groups, from index first of the handle's,
+// whose bytes are data (the stream's from offset lo; the stream has size
+// bytes), against the stream's checksum side file.
+func verifyGroups(ctx context.Context, fsys storage.FS, uri string, offsets []int64, size int64, data []byte, lo int64, first, n int) error {
+	side := uri + state.GroupSumsSuffix
+	sums, err := storage.ReadAll(ctx, fsys, side)
+	if errors.Is(err, fs.ErrNotExist) {
+		return corrupt(side, "is missing (it holds the checksums of "+uri+")")
+	}
+	if err != nil {
+		return err
+	}
+	crcs, want, err := state.DecodeGroupSums(sums)
+	if err != nil {
+		return corrupt(side, err.Error())
+	}
+	if len(crcs) != len(offsets) {
+		return corrupt(side, fmt.Sprintf("has checksums of %d key groups; the handle has %d", len(crcs), len(offsets)))
+	}
+	if size != want {
+		return corrupt(uri, fmt.Sprintf("has %d bytes; %d were written", size, want))
+	}
+	for i := first; i < first+n; i++ {
+		end := size
+		if i+1 < len(offsets) {
+			end = offsets[i+1]
+		}
+		a, z := offsets[i]-lo, end-lo
+		if a < 0 || z < a || z > int64(len(data)) {
+			return corrupt(uri, fmt.Sprintf("key group %d at [%d, %d) lies outside its %d bytes", i, offsets[i], end, size))
+		}
+		if got := state.Checksum(data[a:z]); got != crcs[i] {
+			return corrupt(uri, fmt.Sprintf("is corrupt in key group %d (bytes %d to %d): CRC-32C %08x, recorded %08x", i, offsets[i], end, got, crcs[i]))
+		}
+	}
+	return nil
+}
+
+// readRange reads bytes [lo, hi) of the file at uri (hi -1: to its end)
+// and returns them with the file's size.
+func readRange(ctx context.Context, fsys storage.FS, uri string, lo, hi int64) ([]byte, int64, error) {
 	f, err := fsys.Open(ctx, uri)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer f.Close()
 	size := f.Size()
@@ -177,11 +235,11 @@ func readRange(ctx context.Context, fsys storage.FS, uri string, lo, hi int64) (
 		hi = size
 	}
 	if lo > hi {
-		return nil, fmt.Errorf("canonical savepoint %s: key groups at offset %d beyond its %d bytes", uri, lo, size)
+		return nil, size, corrupt(uri, fmt.Sprintf("has key groups at offset %d beyond its %d bytes", lo, size))
 	}
 	buf := make([]byte, hi-lo)
 	if _, err := f.ReadAt(buf, lo); err != nil && !(errors.Is(err, io.EOF) && len(buf) == 0) {
-		return nil, fmt.Errorf("read %s [%d, %d): %w", uri, lo, hi, err)
+		return nil, size, fmt.Errorf("read %s [%d, %d): %w", uri, lo, hi, err)
 	}
-	return buf, nil
+	return buf, size, nil
 }
