@@ -474,3 +474,82 @@ func TestOpenValidationFailsAtOnce(t *testing.T) {
 		})
 	}
 }
+
+// stripChecksums rewrites the snapshot at dir into the shape ckpt wrote
+// before it recorded checksums: no CKPT-SUMS among the keyed files, the
+// canonical stream without its side file and suffix, operator state files
+// named without their CRC-32C.
+func stripChecksums(t *testing.T, dir string) {
+	t.Helper()
+	ctx := context.Background()
+	m, err := snapshot.Read(ctx, storage.Default(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rename := func(h *snapshot.RelativeFileHandle, to string) {
+		if err := os.Rename(filepath.Join(dir, h.RelativePath), filepath.Join(dir, to)); err != nil {
+			t.Fatal(err)
+		}
+		h.RelativePath = to
+	}
+	stripped := 0
+	for _, op := range m.Operators {
+		for _, st := range op.Subtasks {
+			switch h := st.ManagedKeyedState.(type) {
+			case *snapshot.IncrementalHandle:
+				keep := h.Private[:0]
+				for _, f := range h.Private {
+					if f.LocalName == "CKPT-SUMS" {
+						stripped++
+						continue
+					}
+					keep = append(keep, f)
+				}
+				h.Private = keep
+			case *snapshot.KeyGroupsHandle:
+				rh := h.Delegate.(*snapshot.RelativeFileHandle)
+				if err := os.Remove(filepath.Join(dir, rh.RelativePath+".crc32c")); err != nil {
+					t.Fatal(err)
+				}
+				rename(rh, strings.TrimSuffix(rh.RelativePath, ".kg"))
+				stripped++
+			}
+			if h, ok := st.ManagedOperatorState.(*snapshot.OperatorStreamHandle); ok {
+				if rh, ok := h.Delegate.(*snapshot.RelativeFileHandle); ok {
+					rename(rh, rh.RelativePath[:strings.Index(rh.RelativePath, ".crc32c-")])
+					stripped++
+				}
+			}
+		}
+	}
+	if stripped == 0 {
+		t.Fatalf("%s: nothing to strip", dir)
+	}
+	data, err := snapshot.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, checkpoint.MetadataName), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Snapshots written before ckpt recorded checksums restore, unverified:
+// a checkpoint and both savepoint formats stripped to that shape resume
+// and finish.
+func TestRestoreSnapshotsWithoutChecksums(t *testing.T) {
+	chk, canonical, native := verifySnapshots(t)
+	for _, tc := range []struct{ name, dir string }{{"checkpoint", chk}, {"canonical", canonical}, {"native", native}} {
+		t.Run(tc.name, func(t *testing.T) {
+			stripChecksums(t, tc.dir)
+			job, err := Submit(context.Background(), verifyJob(100, 0), cfg(t,
+				"execution.state-recovery.path="+tc.dir, "restart-strategy.type=none"), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st, err := job.Wait(); st != Finished {
+				t.Fatalf("%s without checksums: %s %v", tc.name, st, err)
+			}
+		})
+	}
+}
