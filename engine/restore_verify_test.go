@@ -147,7 +147,6 @@ func snapshotFiles(t *testing.T, dir string) map[string]snapFile {
 					t.Fatal(err)
 				}
 				add(uri, "canonical-stream")
-				add(uri+".crc32c", "canonical-sums")
 			}
 			if h, ok := st.ManagedOperatorState.(*snapshot.OperatorStreamHandle); ok {
 				if uri, ok, _ := m.FileURI(h.Delegate); ok {
@@ -235,8 +234,8 @@ func resumeFails(t *testing.T, dir, want string, fsys storage.FS) {
 
 // Any byte flipped in any file a checkpoint or a savepoint (canonical or
 // native) holds — keyed state tables, change logs, the base image's
-// MANIFEST and OPTIONS, the chain file, the checksum files, the canonical
-// stream and its side file, operator state files — fails the resume at
+// MANIFEST and OPTIONS, the chain file, the checksum file, the canonical
+// stream with its key-group checksums, operator state files — fails the resume at
 // once, naming the snapshot's file; the intact snapshot resumes.
 func TestRestoreDetectsFlippedBytes(t *testing.T) {
 	chk, canonical, native := verifySnapshots(t)
@@ -297,7 +296,7 @@ func TestRestoreDetectsFlippedBytes(t *testing.T) {
 var wantKinds = map[string][]string{
 	"checkpoint": {"table", "delta-table", "change-log", "MANIFEST", "OPTIONS", "chain", "sums", "operator-state"},
 	"native":     {"table", "delta-table", "change-log", "MANIFEST", "OPTIONS", "chain", "sums", "operator-state"},
-	"canonical":  {"canonical-stream", "canonical-sums", "operator-state"},
+	"canonical":  {"canonical-stream", "operator-state"},
 }
 
 func keys(m map[string]bool) []string {
@@ -477,7 +476,7 @@ func TestOpenValidationFailsAtOnce(t *testing.T) {
 
 // stripChecksums rewrites the snapshot at dir into the shape ckpt wrote
 // before it recorded checksums: no CKPT-SUMS among the keyed files, the
-// canonical stream without its side file and suffix, operator state files
+// canonical stream without its checksums and suffix, operator state files
 // named without their CRC-32C.
 func stripChecksums(t *testing.T, dir string) {
 	t.Helper()
@@ -508,9 +507,13 @@ func stripChecksums(t *testing.T, dir string) {
 				h.Private = keep
 			case *snapshot.KeyGroupsHandle:
 				rh := h.Delegate.(*snapshot.RelativeFileHandle)
-				if err := os.Remove(filepath.Join(dir, rh.RelativePath+".crc32c")); err != nil {
+				path := filepath.Join(dir, rh.RelativePath)
+				data, err := os.ReadFile(path)
+				if err != nil {
 					t.Fatal(err)
 				}
+				// The key-group checksums follow the stream.
+				os.WriteFile(path, data[:len(data)-(4*len(h.Offsets)+24)], 0o644)
 				rename(rh, strings.TrimSuffix(rh.RelativePath, ".kg"))
 				stripped++
 			}

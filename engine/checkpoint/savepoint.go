@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"sort"
 	"strings"
@@ -97,15 +96,16 @@ func UploadSavepoint(ctx context.Context, fsys storage.FS, sp *SavepointTarget, 
 				return res, err
 			}
 			offsets, crcs, size, err := state.ExportKeyGroupsSummed(k.Staging, k.Range, w)
+			if err == nil {
+				trailer := state.AppendGroupSums(nil, crcs, size)
+				_, err = w.Write(trailer)
+				size += int64(len(trailer))
+			}
 			if err != nil {
 				w.Abort()
 				return res, err
 			}
 			if err := w.Close(); err != nil {
-				return res, err
-			}
-			sums := storage.Join(sp.Dir, name+state.GroupSumsSuffix)
-			if err := storage.WriteFile(ctx, fsys, sums, state.EncodeGroupSums(crcs, size), storage.CreateOptions{}); err != nil {
 				return res, err
 			}
 			if UploadHook != nil {
@@ -119,10 +119,10 @@ func UploadSavepoint(ctx context.Context, fsys storage.FS, sp *SavepointTarget, 
 	return res, nil
 }
 
-// canonicalSuffix ends the name of a canonical stream whose key groups'
-// checksums are in its side file (the name plus state.GroupSumsSuffix);
-// streams written before ckpt recorded checksums have no suffix and are
-// read unverified.
+// canonicalSuffix ends the name of a canonical stream that carries its
+// key groups' checksums after them (state.AppendGroupSums); streams
+// written before ckpt recorded checksums have no suffix and are read
+// unverified.
 const canonicalSuffix = ".kg"
 
 // RestoreCanonical reads the key groups of a canonical savepoint handle that
@@ -161,20 +161,29 @@ func RestoreCanonical(ctx context.Context, fsys storage.FS, h *snapshot.KeyGroup
 	if err != nil {
 		return RestoreError(err)
 	}
+	summed := strings.HasSuffix(uri, canonicalSuffix)
 	var data []byte
-	var size int64 // of the whole stream
+	var crcs []uint32
 	if uri == "" || !ascending {
 		if data, err = ReadStreamVerified(ctx, fsys, h.Delegate, exclusiveDir); err != nil {
 			return err
 		}
-		lo, size = 0, int64(len(data))
+		if summed {
+			n := state.GroupSumsLen(len(h.Offsets))
+			tail := data[max(0, len(data)-n):]
+			if crcs, _, err = state.ParseGroupSums(tail, len(h.Offsets), int64(len(data))); err != nil {
+				return corrupt(uri, err.Error())
+			}
+			data = data[:len(data)-n]
+		}
+		lo = 0
 	} else {
-		if data, size, err = readRange(ctx, fsys, uri, lo, hi); err != nil {
+		if data, crcs, err = readRange(ctx, fsys, uri, lo, hi, summed, len(h.Offsets)); err != nil {
 			return RestoreError(err)
 		}
 	}
-	if strings.HasSuffix(uri, canonicalSuffix) {
-		if err := verifyGroups(ctx, fsys, uri, h.Offsets, size, data, lo, kgs[0]-start, len(kgs)); err != nil {
+	if summed {
+		if err := verifyGroups(uri, h.Offsets, crcs, data, lo, kgs[0]-start, len(kgs)); err != nil {
 			return err
 		}
 	}
@@ -185,35 +194,17 @@ func RestoreCanonical(ctx context.Context, fsys storage.FS, h *snapshot.KeyGroup
 }
 
 // verifyGroups checks n key groups, from index first of the handle's,
-// whose bytes are data (the stream's from offset lo; the stream has size
-// bytes), against the stream's checksum side file.
-func verifyGroups(ctx context.Context, fsys storage.FS, uri string, offsets []int64, size int64, data []byte, lo int64, first, n int) error {
-	side := uri + state.GroupSumsSuffix
-	sums, err := storage.ReadAll(ctx, fsys, side)
-	if errors.Is(err, fs.ErrNotExist) {
-		return corrupt(side, "is missing (it holds the checksums of "+uri+")")
-	}
-	if err != nil {
-		return err
-	}
-	crcs, want, err := state.DecodeGroupSums(sums)
-	if err != nil {
-		return corrupt(side, err.Error())
-	}
-	if len(crcs) != len(offsets) {
-		return corrupt(side, fmt.Sprintf("has checksums of %d key groups; the handle has %d", len(crcs), len(offsets)))
-	}
-	if size != want {
-		return corrupt(uri, fmt.Sprintf("has %d bytes; %d were written", size, want))
-	}
+// whose bytes are data (the stream's from offset lo to the end of the
+// last of them), against their checksums.
+func verifyGroups(uri string, offsets []int64, crcs []uint32, data []byte, lo int64, first, n int) error {
 	for i := first; i < first+n; i++ {
-		end := size
+		end := lo + int64(len(data)) // the last key group ends with the stream
 		if i+1 < len(offsets) {
 			end = offsets[i+1]
 		}
 		a, z := offsets[i]-lo, end-lo
 		if a < 0 || z < a || z > int64(len(data)) {
-			return corrupt(uri, fmt.Sprintf("key group %d at [%d, %d) lies outside its %d bytes", i, offsets[i], end, size))
+			return corrupt(uri, fmt.Sprintf("has key group %d at [%d, %d), outside a %d-byte stream", i, offsets[i], end, lo+int64(len(data))))
 		}
 		if got := state.Checksum(data[a:z]); got != crcs[i] {
 			return corrupt(uri, fmt.Sprintf("is corrupt in key group %d (bytes %d to %d): CRC-32C %08x, recorded %08x", i, offsets[i], end, got, crcs[i]))
@@ -222,24 +213,35 @@ func verifyGroups(ctx context.Context, fsys storage.FS, uri string, offsets []in
 	return nil
 }
 
-// readRange reads bytes [lo, hi) of the file at uri (hi -1: to its end)
-// and returns them with the file's size.
-func readRange(ctx context.Context, fsys storage.FS, uri string, lo, hi int64) ([]byte, int64, error) {
+// readRange reads bytes [lo, hi) of the stream at uri (hi -1: to the end
+// of its key groups). When summed, the stream carries its key groups'
+// checksums (n of them) after them: they are read and returned too.
+func readRange(ctx context.Context, fsys storage.FS, uri string, lo, hi int64, summed bool, n int) ([]byte, []uint32, error) {
 	f, err := fsys.Open(ctx, uri)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, err
 	}
 	defer f.Close()
 	size := f.Size()
+	var crcs []uint32
+	if summed {
+		tail := make([]byte, min(size, int64(state.GroupSumsLen(n))))
+		if _, err := f.ReadAt(tail, size-int64(len(tail))); err != nil && !errors.Is(err, io.EOF) {
+			return nil, nil, fmt.Errorf("read %s: %w", uri, err)
+		}
+		if crcs, size, err = state.ParseGroupSums(tail, n, size); err != nil {
+			return nil, nil, corrupt(uri, err.Error())
+		}
+	}
 	if hi < 0 || hi > size {
 		hi = size
 	}
 	if lo > hi {
-		return nil, size, corrupt(uri, fmt.Sprintf("has key groups at offset %d beyond its %d bytes", lo, size))
+		return nil, nil, corrupt(uri, fmt.Sprintf("has key groups at offset %d beyond its %d bytes", lo, size))
 	}
 	buf := make([]byte, hi-lo)
 	if _, err := f.ReadAt(buf, lo); err != nil && !(errors.Is(err, io.EOF) && len(buf) == 0) {
-		return nil, size, fmt.Errorf("read %s [%d, %d): %w", uri, lo, hi, err)
+		return nil, nil, fmt.Errorf("read %s [%d, %d): %w", uri, lo, hi, err)
 	}
-	return buf, size, nil
+	return buf, crcs, nil
 }

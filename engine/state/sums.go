@@ -210,52 +210,61 @@ func writeSums(dir string, files []File, src map[string]string, cache map[string
 	return next, nil
 }
 
-// Canonical savepoint streams keep Flink's handle and ckpt's stream bytes
-// as they are; their checksums go into a side file (GroupSumsSuffix
-// appended to the stream's name), one CRC-32C per key group so that a
-// restore reading some key groups (rescaling) verifies exactly those:
+// Canonical savepoint streams keep Flink's handle and the key groups'
+// bytes as they are; their checksums follow the last key group, where no
+// reader looks (key groups are read from their offsets to their end
+// mark), one CRC-32C per key group so that a restore reading some key
+// groups (rescaling) verifies exactly those:
 //
-//	"ckpt-kgsums 1\n"
-//	u64 big-endian stream size
-//	u32 big-endian number of key groups, then a u32 CRC-32C per key group
-//	u32 big-endian CRC-32C of everything before it
-const (
-	GroupSumsSuffix = ".crc32c"
-	groupSumsMagic  = "ckpt-kgsums 1\n"
-)
+//	stream: the key groups, streamLen bytes
+//	u32 big-endian CRC-32C per key group, in the handle's order
+//	u32 big-endian number of key groups
+//	u64 big-endian streamLen
+//	u32 big-endian CRC-32C of the trailer before it
+//	"ckpt-kg1"
+const groupSumsMagic = "ckpt-kg1"
 
-// EncodeGroupSums lays out the side file of a canonical stream of size
-// bytes whose key groups have the checksums crcs.
-func EncodeGroupSums(crcs []uint32, size int64) []byte {
-	b := []byte(groupSumsMagic)
-	b = binary.BigEndian.AppendUint64(b, uint64(size))
-	b = binary.BigEndian.AppendUint32(b, uint32(len(crcs)))
+// groupSumsTail is the fixed end of the trailer.
+const groupSumsTail = 4 + 8 + 4 + len(groupSumsMagic)
+
+// GroupSumsLen is the trailer's length for n key groups.
+func GroupSumsLen(n int) int { return 4*n + groupSumsTail }
+
+// AppendGroupSums appends the trailer of a stream of streamLen bytes whose
+// key groups have the checksums crcs.
+func AppendGroupSums(b []byte, crcs []uint32, streamLen int64) []byte {
+	start := len(b)
 	for _, c := range crcs {
 		b = binary.BigEndian.AppendUint32(b, c)
 	}
-	return binary.BigEndian.AppendUint32(b, Checksum(b))
+	b = binary.BigEndian.AppendUint32(b, uint32(len(crcs)))
+	b = binary.BigEndian.AppendUint64(b, uint64(streamLen))
+	b = binary.BigEndian.AppendUint32(b, Checksum(b[start:]))
+	return append(b, groupSumsMagic...)
 }
 
-// DecodeGroupSums reads a side file written by EncodeGroupSums.
-func DecodeGroupSums(data []byte) (crcs []uint32, size int64, err error) {
-	fixed := len(groupSumsMagic) + 8 + 4 + 4
-	if len(data) < fixed || string(data[:len(groupSumsMagic)]) != groupSumsMagic {
-		return nil, 0, errors.New("is not a ckpt key-group checksum file")
+// ParseGroupSums reads the trailer of a file of fileSize bytes holding n
+// key groups from tail, the file's last GroupSumsLen(n) bytes (or all of
+// it, if shorter), and returns the key groups' checksums and where the
+// stream ends.
+func ParseGroupSums(tail []byte, n int, fileSize int64) (crcs []uint32, streamLen int64, err error) {
+	if len(tail) != GroupSumsLen(n) || string(tail[len(tail)-len(groupSumsMagic):]) != groupSumsMagic {
+		return nil, 0, errors.New("has no ckpt key-group checksums at its end")
 	}
-	body, sum := data[:len(data)-4], binary.BigEndian.Uint32(data[len(data)-4:])
-	if got := Checksum(body); got != sum {
-		return nil, 0, fmt.Errorf("is corrupt: CRC-32C %08x, recorded %08x", got, sum)
+	body := tail[:len(tail)-4-len(groupSumsMagic)]
+	if got, want := Checksum(body), binary.BigEndian.Uint32(tail[len(body):]); got != want {
+		return nil, 0, fmt.Errorf("is corrupt in its key-group checksums: CRC-32C %08x, recorded %08x", got, want)
 	}
-	p := body[len(groupSumsMagic):]
-	size = int64(binary.BigEndian.Uint64(p))
-	n := binary.BigEndian.Uint32(p[8:])
-	p = p[12:]
-	if uint64(len(p)) != 4*uint64(n) {
-		return nil, 0, fmt.Errorf("is corrupt: %d bytes for %d key groups", len(p), n)
+	if got := binary.BigEndian.Uint32(body[4*n:]); int(got) != n {
+		return nil, 0, fmt.Errorf("has checksums of %d key groups; the handle has %d", got, n)
+	}
+	streamLen = int64(binary.BigEndian.Uint64(body[4*n+4:]))
+	if streamLen+int64(len(tail)) != fileSize {
+		return nil, 0, fmt.Errorf("has %d bytes; %d were written", fileSize, streamLen+int64(len(tail)))
 	}
 	crcs = make([]uint32, n)
 	for i := range crcs {
-		crcs[i] = binary.BigEndian.Uint32(p[4*i:])
+		crcs[i] = binary.BigEndian.Uint32(body[4*i:])
 	}
-	return crcs, size, nil
+	return crcs, streamLen, nil
 }
