@@ -14,6 +14,7 @@ import (
 	"github.com/ckpt-dev/ckpt/engine/catalog"
 	"github.com/ckpt-dev/ckpt/engine/config"
 	"github.com/ckpt-dev/ckpt/engine/event"
+	"github.com/ckpt-dev/ckpt/engine/failure"
 	"github.com/ckpt-dev/ckpt/engine/spec"
 )
 
@@ -21,7 +22,7 @@ func init() { register(newRunCmd) }
 
 // Exit codes of `ckpt run` beyond the shared ones: how the job ended.
 const (
-	ExitJobFailed   = 3 // the job FAILED (restarts exhausted, or failing at start)
+	ExitJobFailed   = 3 // the job FAILED (restarts exhausted); a deterministic failure at start is ExitError
 	ExitJobCanceled = 4 // the job was CANCELED (SIGINT/SIGTERM)
 )
 
@@ -226,6 +227,11 @@ func jobExit(st engine.Status, err error, cancelled bool, job *engine.Job, log i
 		}
 		return WithExitCode(ExitJobCanceled, nil)
 	default:
+		if job.StartFailed() && failure.IsDeterministic(err) {
+			// A snapshot file that fails verification or is missing, an
+			// operator configuration Open refuses: the job could not start.
+			return WithExitCode(ExitError, fmt.Errorf("job %s FAILED at start: %v", job.ID(), err))
+		}
 		return WithExitCode(ExitJobFailed, fmt.Errorf("job %s FAILED: %v", job.ID(), err))
 	}
 }

@@ -138,3 +138,62 @@ func TestRunBinarySIGTERM(t *testing.T) {
 		t.Fatalf("checkpoints left after cancel without retention: %v", left)
 	}
 }
+
+// A failure no restart cures exits 1 at once with the message, whatever
+// the restart strategy allows: a resumed checkpoint with a flipped byte in
+// a state file (named in storage, under shared/), an operator
+// configuration Open refuses.
+func TestRunDeterministicFailureExits1(t *testing.T) {
+	tmp := t.TempDir()
+	spec := writeSpec(t, strings.Replace(boundedSpec(filepath.Join(tmp, "out")), "limit: 2000", "rate: 2000", 1))
+	over := config.New()
+	for _, d := range []string{"execution.checkpointing.interval=50ms", "execution.checkpointing.dir=" + filepath.Join(tmp, "ckpt"),
+		"execution.checkpointing.externalized-checkpoint-retention=RETAIN_ON_CANCELLATION"} {
+		if err := over.SetDynamic(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(600*time.Millisecond, cancel)
+	var log bytes.Buffer
+	runJob(ctx, spec, over, &log, 0)
+	chks, _ := filepath.Glob(filepath.Join(tmp, "ckpt", "*", "chk-*"))
+	shared, _ := filepath.Glob(filepath.Join(tmp, "ckpt", "*", "shared", "*"))
+	if len(chks) != 1 || len(shared) == 0 {
+		t.Fatalf("want a retained checkpoint with shared files, found %v, %v\n%s", chks, shared, log.String())
+	}
+	bad := shared[0]
+	data, err := os.ReadFile(bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[len(data)/2] ^= 0x01
+	if err := os.WriteFile(bad, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(tmp, "a-file")
+	os.WriteFile(file, nil, 0o644)
+	window := writeSpec(t, "name: w\npipeline:\n  - op: generator\n    limit: 100\n  - op: keyBy\n  - op: window-count\n    size: 0s\n  - op: discard\n")
+	sinkOnFile := writeSpec(t, strings.Replace(boundedSpec(file), "limit: 2000", "limit: 10", 1))
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"corrupt checkpoint", []string{"run", "-s", chks[0], spec}, "shared/" + filepath.Base(bad) + " is corrupt"},
+		{"window-count size 0", []string{"run", window}, "window-count: size must be at least 1 ms"},
+		{"file sink on a file", []string{"run", sinkOnFile}, "is a file, not a directory"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			start := time.Now()
+			code := run(append(tc.args, "-Drestart-strategy.fixed-delay.attempts=50", "-Drestart-strategy.fixed-delay.delay=1s"), &out, &errb)
+			if code != ExitError || !strings.Contains(errb.String(), tc.want) {
+				t.Fatalf("exit %d (want %d), stderr:\n%s\nwant it to contain %q", code, ExitError, errb.String(), tc.want)
+			}
+			if d := time.Since(start); d > 20*time.Second {
+				t.Fatalf("took %s: restarted instead of failing at once", d)
+			}
+		})
+	}
+}

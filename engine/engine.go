@@ -25,6 +25,7 @@ import (
 	"github.com/ckpt-dev/ckpt/engine/checkpoint"
 	"github.com/ckpt-dev/ckpt/engine/config"
 	"github.com/ckpt-dev/ckpt/engine/event"
+	"github.com/ckpt-dev/ckpt/engine/failure"
 	"github.com/ckpt-dev/ckpt/engine/graph"
 	"github.com/ckpt-dev/ckpt/engine/runtime"
 	"github.com/ckpt-dev/ckpt/snapshot"
@@ -99,6 +100,8 @@ type Job struct {
 	drainDone chan error
 	started   time.Time
 	ended     time.Time
+	// ran: an attempt started (opened and restored every operator).
+	ran bool
 }
 
 // NewJobID returns a random 32-hex-digit job ID.
@@ -365,6 +368,16 @@ func (j *Job) Cancel() {
 // Done is closed when the job has ended.
 func (j *Job) Done() <-chan struct{} { return j.done }
 
+// StartFailed reports whether the job failed without ever running: its
+// first attempt could not open or restore its operators, for a reason no
+// restart cures (failure.IsDeterministic) or after every restart failed
+// the same way. `ckpt run` exits 1 for it, as for a snapshot it cannot read.
+func (j *Job) StartFailed() bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.status == Failed && !j.ran
+}
+
 // Wait blocks until the job ends and returns its final status and, for a
 // failed job, the cause.
 func (j *Job) Wait() (Status, error) {
@@ -420,6 +433,9 @@ func (j *Job) loop() {
 		}
 		a, err := j.startAttempt(attempt, restore, reuse)
 		if err == nil {
+			j.mu.Lock()
+			j.ran = true
+			j.mu.Unlock()
 			j.setStatus(Running)
 			err = a.Wait()
 			j.coord.Attach(nil)
@@ -442,8 +458,11 @@ func (j *Job) loop() {
 		}
 		j.coord.AbortAll(fmt.Errorf("Checkpoint aborted: job failover (%v)", firstLine(err)))
 		j.emit(Event{Kind: event.TaskFailed, Cause: err.Error()})
+		// A deterministic failure (a snapshot file that fails verification
+		// or is missing, an operator configuration Open refuses) would
+		// fail every attempt the same way: the job fails now, with it.
 		r := j.opts.Restart
-		if !r.Enabled || attempt >= r.Attempts {
+		if !r.Enabled || attempt >= r.Attempts || failure.IsDeterministic(err) {
 			final(Failed, err)
 			return
 		}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ckpt-dev/ckpt/engine/failure"
 	"github.com/ckpt-dev/ckpt/engine/operator"
 	"github.com/ckpt-dev/ckpt/engine/state"
 )
@@ -20,7 +21,7 @@ type Count struct {
 
 func (c *Count) Open(ctx *operator.Context) error {
 	if ctx.Keyed == nil {
-		return fmt.Errorf("count needs a keyed input (put keyBy before it)")
+		return failure.Deterministic(fmt.Errorf("count needs a keyed input (put keyBy before it)"))
 	}
 	var err error
 	c.s, err = state.Value(ctx.Keyed, "count", state.Int64{})
@@ -48,7 +49,7 @@ type Sum struct {
 
 func (c *Sum) Open(ctx *operator.Context) error {
 	if ctx.Keyed == nil {
-		return fmt.Errorf("sum needs a keyed input (put keyBy before it)")
+		return failure.Deterministic(fmt.Errorf("sum needs a keyed input (put keyBy before it)"))
 	}
 	var err error
 	c.s, err = state.Value(ctx.Keyed, "sum", state.Int64{})
@@ -76,7 +77,7 @@ type Dedupe struct {
 
 func (d *Dedupe) Open(ctx *operator.Context) error {
 	if ctx.Keyed == nil {
-		return fmt.Errorf("dedupe needs a keyed input (put keyBy before it)")
+		return failure.Deterministic(fmt.Errorf("dedupe needs a keyed input (put keyBy before it)"))
 	}
 	var err error
 	d.s, err = state.Value(ctx.Keyed, "seen", state.Int64{})
@@ -114,11 +115,11 @@ type WindowCount struct {
 
 func (w *WindowCount) Open(ctx *operator.Context) error {
 	if ctx.Keyed == nil {
-		return fmt.Errorf("window-count needs a keyed input (put keyBy before it)")
+		return failure.Deterministic(fmt.Errorf("window-count needs a keyed input (put keyBy before it)"))
 	}
 	w.size = w.Size.Milliseconds()
 	if w.size <= 0 {
-		return fmt.Errorf("window-count: size must be at least 1 ms")
+		return failure.Deterministic(fmt.Errorf("window-count: size must be at least 1 ms, not %s", w.Size))
 	}
 	w.timers = map[int64]map[string]struct{}{}
 	w.wm = math.MinInt64

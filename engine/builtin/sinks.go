@@ -14,7 +14,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 
+	"github.com/ckpt-dev/ckpt/engine/failure"
 	"github.com/ckpt-dev/ckpt/engine/operator"
 )
 
@@ -61,7 +63,15 @@ const pendingState = operator.UnionPrefix + "pending"
 
 func (s *FileSink) Open(ctx *operator.Context) error {
 	s.ctx = ctx
+	// A path that is (or runs through) a regular file fails every attempt
+	// the same way.
+	if fi, err := os.Stat(s.Dir); err == nil && !fi.IsDir() {
+		return failure.Deterministic(fmt.Errorf("file sink: path %s is a file, not a directory", s.Dir))
+	}
 	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
+		if errors.Is(err, syscall.ENOTDIR) {
+			err = failure.Deterministic(err)
+		}
 		return fmt.Errorf("file sink: %w", err)
 	}
 	var b [6]byte
@@ -73,7 +83,7 @@ func (s *FileSink) Open(ctx *operator.Context) error {
 	for _, e := range entries {
 		var p pendingFile
 		if err := json.Unmarshal(e, &p); err != nil {
-			return fmt.Errorf("file sink: corrupt pending state: %w", err)
+			return failure.Deterministic(fmt.Errorf("file sink: corrupt pending state: %w", err))
 		}
 		if err := s.commit(p); err != nil {
 			return err

@@ -7,7 +7,9 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strings"
 
+	"github.com/ckpt-dev/ckpt/engine/failure"
 	"github.com/ckpt-dev/ckpt/engine/state"
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
@@ -53,7 +55,7 @@ func UploadSavepoint(ctx context.Context, fsys storage.FS, sp *SavepointTarget, 
 		if len(data) <= memoryThreshold {
 			h = &snapshot.ByteStreamHandle{Name: NewHandleID(), Data: data}
 		} else {
-			name := NewHandleID()
+			name := ChecksummedName(data)
 			if err := storage.WriteFile(ctx, fsys, storage.Join(sp.Dir, name), data, storage.CreateOptions{}); err != nil {
 				return res, err
 			}
@@ -88,12 +90,17 @@ func UploadSavepoint(ctx context.Context, fsys storage.FS, sp *SavepointTarget, 
 			res.State.ManagedKeyedState = snapshot.NewIncrementalHandle(id, k.BackendID, r, res.StateSize,
 				&snapshot.ByteStreamHandle{Name: NewHandleID(), Data: []byte("ckpt-pebble-v2")}, nil, private, NewHandleID())
 		} else {
-			name := NewHandleID()
+			name := NewHandleID() + canonicalSuffix
 			w, err := fsys.Create(ctx, storage.Join(sp.Dir, name), storage.CreateOptions{})
 			if err != nil {
 				return res, err
 			}
-			offsets, size, err := state.ExportKeyGroupsTo(k.Staging, k.Range, w)
+			offsets, crcs, size, err := state.ExportKeyGroupsSummed(k.Staging, k.Range, w)
+			if err == nil {
+				trailer := state.AppendGroupSums(nil, crcs, size)
+				_, err = w.Write(trailer)
+				size += int64(len(trailer))
+			}
 			if err != nil {
 				w.Abort()
 				return res, err
@@ -112,6 +119,12 @@ func UploadSavepoint(ctx context.Context, fsys storage.FS, sp *SavepointTarget, 
 	return res, nil
 }
 
+// canonicalSuffix ends the name of a canonical stream that carries its
+// key groups' checksums after them (state.AppendGroupSums); streams
+// written before ckpt recorded checksums have no suffix and are read
+// unverified.
+const canonicalSuffix = ".kg"
+
 // RestoreCanonical reads the key groups of a canonical savepoint handle that
 // fall in want and writes them into b. Only the bytes of those key groups
 // are read when the stream is a file and its offsets ascend (as ckpt
@@ -120,7 +133,7 @@ func UploadSavepoint(ctx context.Context, fsys storage.FS, sp *SavepointTarget, 
 func RestoreCanonical(ctx context.Context, fsys storage.FS, h *snapshot.KeyGroupsHandle, exclusiveDir string, b *state.Backend, want [2]int) error {
 	start := int(h.Range.Start)
 	if len(h.Offsets) != int(h.Range.Count) {
-		return fmt.Errorf("canonical savepoint handle: %d offsets for %d key groups", len(h.Offsets), h.Range.Count)
+		return failure.Deterministic(fmt.Errorf("canonical savepoint handle: %d offsets for %d key groups", len(h.Offsets), h.Range.Count))
 	}
 	var offs []int64
 	var kgs []int
@@ -146,18 +159,33 @@ func RestoreCanonical(ctx context.Context, fsys storage.FS, h *snapshot.KeyGroup
 	}
 	uri, err := StreamURI(h.Delegate, exclusiveDir)
 	if err != nil {
-		return err
+		return RestoreError(err)
 	}
+	summed := strings.HasSuffix(uri, canonicalSuffix)
+	var data []byte
+	var crcs []uint32
 	if uri == "" || !ascending {
-		data, err := ReadStream(ctx, fsys, h.Delegate, exclusiveDir)
-		if err != nil {
+		if data, err = ReadStreamVerified(ctx, fsys, h.Delegate, exclusiveDir); err != nil {
 			return err
 		}
-		return state.ImportKeyGroups(b, data, kgs, offs)
+		if summed {
+			n := state.GroupSumsLen(len(h.Offsets))
+			tail := data[max(0, len(data)-n):]
+			if crcs, _, err = state.ParseGroupSums(tail, len(h.Offsets), int64(len(data))); err != nil {
+				return corrupt(uri, err.Error())
+			}
+			data = data[:len(data)-n]
+		}
+		lo = 0
+	} else {
+		if data, crcs, err = readRange(ctx, fsys, uri, lo, hi, summed, len(h.Offsets)); err != nil {
+			return RestoreError(err)
+		}
 	}
-	data, err := readRange(ctx, fsys, uri, lo, hi)
-	if err != nil {
-		return err
+	if summed {
+		if err := verifyGroups(uri, h.Offsets, crcs, data, lo, kgs[0]-start, len(kgs)); err != nil {
+			return err
+		}
 	}
 	for i := range offs {
 		offs[i] -= lo
@@ -165,23 +193,55 @@ func RestoreCanonical(ctx context.Context, fsys storage.FS, h *snapshot.KeyGroup
 	return state.ImportKeyGroups(b, data, kgs, offs)
 }
 
-// readRange reads bytes [lo, hi) of the file at uri (hi -1: to its end).
-func readRange(ctx context.Context, fsys storage.FS, uri string, lo, hi int64) ([]byte, error) {
+// verifyGroups checks n key groups, from index first of the handle's,
+// whose bytes are data (the stream's from offset lo to the end of the
+// last of them), against their checksums.
+func verifyGroups(uri string, offsets []int64, crcs []uint32, data []byte, lo int64, first, n int) error {
+	for i := first; i < first+n; i++ {
+		end := lo + int64(len(data)) // the last key group ends with the stream
+		if i+1 < len(offsets) {
+			end = offsets[i+1]
+		}
+		a, z := offsets[i]-lo, end-lo
+		if a < 0 || z < a || z > int64(len(data)) {
+			return corrupt(uri, fmt.Sprintf("has key group %d at [%d, %d), outside a %d-byte stream", i, offsets[i], end, lo+int64(len(data))))
+		}
+		if got := state.Checksum(data[a:z]); got != crcs[i] {
+			return corrupt(uri, fmt.Sprintf("is corrupt in key group %d (bytes %d to %d): CRC-32C %08x, recorded %08x", i, offsets[i], end, got, crcs[i]))
+		}
+	}
+	return nil
+}
+
+// readRange reads bytes [lo, hi) of the stream at uri (hi -1: to the end
+// of its key groups). When summed, the stream carries its key groups'
+// checksums (n of them) after them: they are read and returned too.
+func readRange(ctx context.Context, fsys storage.FS, uri string, lo, hi int64, summed bool, n int) ([]byte, []uint32, error) {
 	f, err := fsys.Open(ctx, uri)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer f.Close()
 	size := f.Size()
+	var crcs []uint32
+	if summed {
+		tail := make([]byte, min(size, int64(state.GroupSumsLen(n))))
+		if _, err := f.ReadAt(tail, size-int64(len(tail))); err != nil && !errors.Is(err, io.EOF) {
+			return nil, nil, fmt.Errorf("read %s: %w", uri, err)
+		}
+		if crcs, size, err = state.ParseGroupSums(tail, n, size); err != nil {
+			return nil, nil, corrupt(uri, err.Error())
+		}
+	}
 	if hi < 0 || hi > size {
 		hi = size
 	}
 	if lo > hi {
-		return nil, fmt.Errorf("canonical savepoint %s: key groups at offset %d beyond its %d bytes", uri, lo, size)
+		return nil, nil, corrupt(uri, fmt.Sprintf("has key groups at offset %d beyond its %d bytes", lo, size))
 	}
 	buf := make([]byte, hi-lo)
 	if _, err := f.ReadAt(buf, lo); err != nil && !(errors.Is(err, io.EOF) && len(buf) == 0) {
-		return nil, fmt.Errorf("read %s [%d, %d): %w", uri, lo, hi, err)
+		return nil, nil, fmt.Errorf("read %s [%d, %d): %w", uri, lo, hi, err)
 	}
-	return buf, nil
+	return buf, crcs, nil
 }

@@ -157,7 +157,7 @@ func Upload(ctx context.Context, l Layout, reg *Registry, id int64, incremental 
 		if len(data) <= memoryThreshold {
 			h = &snapshot.ByteStreamHandle{Name: NewHandleID(), Data: data}
 		} else {
-			name := NewHandleID()
+			name := ChecksummedName(data)
 			if err := storage.WriteFile(ctx, l.FS, storage.Join(chk, name), data, storage.CreateOptions{}); err != nil {
 				return res, err
 			}

@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/ckpt-dev/ckpt/engine/checkpoint"
+	"github.com/ckpt-dev/ckpt/engine/failure"
 	"github.com/ckpt-dev/ckpt/engine/graph"
 	"github.com/ckpt-dev/ckpt/engine/keygroup"
 	"github.com/ckpt-dev/ckpt/engine/operator"
@@ -781,13 +782,13 @@ func restoreOperatorState(ctx context.Context, co *checkpoint.Coordinator, op *s
 		if !ok || h == nil {
 			continue
 		}
-		data, err := checkpoint.ReadStream(ctx, fsys, h.Delegate, exDir)
+		data, err := checkpoint.ReadStreamVerified(ctx, fsys, h.Delegate, exDir)
 		if err != nil {
 			return nil, err
 		}
 		all := operator.State{}
 		if err := checkpoint.DecodeOperatorState(data, h.States, all); err != nil {
-			return nil, err
+			return nil, failure.Deterministic(err)
 		}
 		for _, ns := range h.States {
 			entries := all[ns.Name]
@@ -843,13 +844,16 @@ func restoreKeyed(ctx context.Context, co *checkpoint.Coordinator, op *snapshot.
 		}
 		h, ok := s.ManagedKeyedState.(*snapshot.IncrementalHandle)
 		if !ok {
-			return nil, fmt.Errorf("keyed state handle %v of subtask %d is not one the ckpt engine restores (incremental Pebble handles and ckpt's canonical savepoints)", s.ManagedKeyedState.Tag(), s.Index)
+			return nil, failure.Deterministic(fmt.Errorf("keyed state handle %v of subtask %d is not one the ckpt engine restores (incremental Pebble handles and ckpt's canonical savepoints)", s.ManagedKeyedState.Tag(), s.Index))
 		}
 		old := keygroup.Range{Start: int(h.Range.Start), End: int(h.Range.Start + h.Range.Count - 1)}
 		if old == r && int(op.Parallelism) == v.Parallelism {
 			shared, err := checkpoint.RestoreKeyed(ctx, co.Layout().FS, h, exDir, filepath.Join(base, "db"))
+			if err == nil {
+				err = checkpoint.VerifyKeyed(h, exDir, filepath.Join(base, "db"))
+			}
 			if err != nil {
-				return nil, fmt.Errorf("restoring keyed state of subtask %d: %w", subtask, err)
+				return nil, fmt.Errorf("restoring keyed state of subtask %d: %w", subtask, checkpoint.RestoreError(err))
 			}
 			if reuse {
 				co.Registry().Seed(backendID, shared)
@@ -861,8 +865,12 @@ func restoreKeyed(ctx context.Context, co *checkpoint.Coordinator, op *snapshot.
 			continue
 		}
 		dir := filepath.Join(base, fmt.Sprintf("import-%d", s.Index))
-		if _, err := checkpoint.RestoreKeyed(ctx, co.Layout().FS, h, exDir, dir); err != nil {
-			return nil, fmt.Errorf("restoring keyed state of old subtask %d: %w", s.Index, err)
+		_, err := checkpoint.RestoreKeyed(ctx, co.Layout().FS, h, exDir, dir)
+		if err == nil {
+			err = checkpoint.VerifyKeyed(h, exDir, dir)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("restoring keyed state of old subtask %d: %w", s.Index, checkpoint.RestoreError(err))
 		}
 		imports = append(imports, keyedImport{dir: dir, r: overlap})
 	}

@@ -122,6 +122,9 @@ type chain struct {
 	full bool
 	// rebased counts rebases, for tests and benchmarks.
 	rebased int
+	// sums caches the checksums of the immutable files stage staged last
+	// (by their path under dir), so each is read for its checksum once.
+	sums map[string]fileSum
 }
 
 func (c *chain) baseBytes() int64 {
@@ -199,8 +202,12 @@ func (c *chain) stage(dir string) ([]File, error) {
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("state: staging: %w", err)
 	}
+	// src: where each staged file comes from, for files that never change
+	// there (the base image's, the deltas).
+	src := map[string]string{}
 	if c.base != nil {
 		for _, f := range c.base.files {
+			src[f.Name] = f.Path
 			dst := filepath.Join(dir, f.Name)
 			var err error
 			if f.Shared {
@@ -220,12 +227,19 @@ func (c *chain) stage(dir string) ([]File, error) {
 			return nil, fmt.Errorf("state: staging %s: %w", d.name, err)
 		}
 		list.WriteString(d.name + "\n")
+		src[d.name] = filepath.Join(c.dir, d.name)
 	}
 	if err := os.WriteFile(filepath.Join(dir, ChainFile), list.Bytes(), 0o644); err != nil {
 		return nil, err
 	}
 	files, err := ListFiles(dir)
 	if err != nil {
+		return nil, err
+	}
+	if c.sums, err = writeSums(dir, files, src, c.sums); err != nil {
+		return nil, err
+	}
+	if files, err = ListFiles(dir); err != nil {
 		return nil, err
 	}
 	if c.cand != nil && !c.cand.pf.uploaded() {

@@ -36,15 +36,24 @@ func ExportKeyGroups(dir string, r keygroup.Range) ([]byte, []int64, error) {
 // cost more CPU (reallocations, copies, page faults) than reading the
 // state.
 func ExportKeyGroupsTo(dir string, r keygroup.Range, w io.Writer) ([]int64, int64, error) {
+	offsets, _, n, err := ExportKeyGroupsSummed(dir, r, w)
+	return offsets, n, err
+}
+
+// ExportKeyGroupsSummed is ExportKeyGroupsTo that also returns the
+// CRC-32C of each key group's bytes (from its offset to the next key
+// group's), so a restore that reads only some key groups can verify them
+// (see EncodeGroupSums).
+func ExportKeyGroupsSummed(dir string, r keygroup.Range, w io.Writer) ([]int64, []uint32, int64, error) {
 	db, err := openSnapshot(dir)
 	if err != nil {
-		return nil, 0, fmt.Errorf("state: open %s to export: %w", dir, err)
+		return nil, nil, 0, fmt.Errorf("state: open %s to export: %w", dir, err)
 	}
 	defer db.Close()
 	names := map[uint16]string{}
 	reg, err := db.NewIter(&pebble.IterOptions{LowerBound: []byte{0xFF, 0xFF, 0, 0}, UpperBound: []byte{0xFF, 0xFF, 0, 1}})
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
 	for reg.First(); reg.Valid(); reg.Next() {
 		v, _ := reg.ValueAndErr()
@@ -56,6 +65,7 @@ func ExportKeyGroupsTo(dir string, r keygroup.Range, w io.Writer) ([]int64, int6
 	bw := bufio.NewWriterSize(w, 1<<20)
 	var n int64
 	var hdr []byte
+	var crc uint32 // of the current key group
 	put := func(b []byte) error {
 		hdr = binary.AppendUvarint(hdr[:0], uint64(len(b)))
 		if _, err := bw.Write(hdr); err != nil {
@@ -63,16 +73,19 @@ func ExportKeyGroupsTo(dir string, r keygroup.Range, w io.Writer) ([]int64, int6
 		}
 		_, err := bw.Write(b)
 		n += int64(len(hdr) + len(b))
+		crc = UpdateChecksum(UpdateChecksum(crc, hdr), b)
 		return err
 	}
 	offsets := make([]int64, 0, r.Len())
+	crcs := make([]uint32, 0, r.Len())
 	for kg := r.Start; kg <= r.End; kg++ {
 		offsets = append(offsets, n)
+		crc = 0
 		lo := binary.BigEndian.AppendUint16(nil, uint16(kg))
 		hi := binary.BigEndian.AppendUint16(nil, uint16(kg+1))
 		it, err := db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
 		if err != nil {
-			return nil, 0, err
+			return nil, nil, 0, err
 		}
 		var lastID uint16
 		var name []byte
@@ -82,7 +95,7 @@ func ExportKeyGroupsTo(dir string, r keygroup.Range, w io.Writer) ([]int64, int6
 				s, ok := names[id]
 				if !ok {
 					it.Close()
-					return nil, 0, fmt.Errorf("state: key of unregistered state id %d in %s", id, dir)
+					return nil, nil, 0, fmt.Errorf("state: key of unregistered state id %d in %s", id, dir)
 				}
 				name, lastID = []byte(s), id
 			}
@@ -98,21 +111,22 @@ func ExportKeyGroupsTo(dir string, r keygroup.Range, w io.Writer) ([]int64, int6
 			}
 			if err != nil {
 				it.Close()
-				return nil, 0, err
+				return nil, nil, 0, err
 			}
 		}
 		if err := it.Close(); err != nil {
-			return nil, 0, err
+			return nil, nil, 0, err
 		}
 		if err := bw.WriteByte(0); err != nil {
-			return nil, 0, err
+			return nil, nil, 0, err
 		}
 		n++
+		crcs = append(crcs, UpdateChecksum(crc, []byte{0}))
 	}
 	if err := bw.Flush(); err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
-	return offsets, n, nil
+	return offsets, crcs, n, nil
 }
 
 // ImportKeyGroups reads the key groups kgs (at offsets) of a canonical
