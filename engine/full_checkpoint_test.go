@@ -103,7 +103,17 @@ func TestFullCheckpoint(t *testing.T) {
 		}
 	}
 	if reused == 0 {
-		t.Error("the checkpoint after the full one reuses none of its files")
+		// Legitimate only when every key changed since the full one: the
+		// delta then holds all live state and becomes the whole chain
+		// (a rebase), uploading about the full state size. Under load the
+		// records between two triggers can touch every key.
+		for _, s := range job.Checkpoints() {
+			// (Other operators' small state is counted in the full size
+			// whether or not it changed: allow a tenth.)
+			if s.ID == ids[3] && s.Checkpointed*10 < s.StateSize*9 {
+				t.Errorf("the checkpoint after the full one reuses none of its files, yet uploaded %d of %d bytes (not a rebase)", s.Checkpointed, s.StateSize)
+			}
+		}
 	}
 	job.Cancel()
 	job.Wait()
