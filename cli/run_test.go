@@ -181,7 +181,7 @@ func TestRunDeterministicFailureExits1(t *testing.T) {
 		want string
 	}{
 		{"corrupt checkpoint", []string{"run", "-s", chks[0], spec}, "shared/" + filepath.Base(bad) + " is corrupt"},
-		{"window-count size 0", []string{"run", window}, "window-count: size must be at least 1 ms"},
+		{"window-count size 0", []string{"run", window}, "(window-count): size: 0s is below the minimum of 1 ms"},
 		{"file sink on a file", []string{"run", sinkOnFile}, "is a file, not a directory"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
