@@ -401,7 +401,7 @@ func checkReferenced(t *testing.T, dir string) {
 		return
 	}
 	for _, u := range referencedFiles(m) {
-		if _, err := os.Stat(u); err != nil {
+		if _, err := os.Stat(localPath(u)); err != nil {
 			t.Errorf("%s is complete but its file %s is missing: %v", dir, u, err)
 		}
 	}
@@ -550,7 +550,7 @@ func killDisposeScenario(t *testing.T, seed int64) Row {
 			t.Errorf("the second Dispose of a disposed savepoint: %v", err)
 		}
 		for _, f := range files {
-			if _, err := os.Stat(f); err == nil {
+			if _, err := os.Stat(localPath(f)); err == nil {
 				t.Errorf("%s: %s survived the disposal", state, f)
 			}
 		}
