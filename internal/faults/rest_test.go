@@ -320,4 +320,3 @@ func restFaults(t *testing.T, sz size) {
 	})
 	report.Add(Row{Family: "rest/malformed", ForeignDeleted: s.keep.Check(t)})
 }
-
