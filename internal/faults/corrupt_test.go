@@ -163,7 +163,11 @@ func snapshotFiles(t *testing.T, dir string) []snapFile {
 	for _, e := range ents {
 		p := filepath.Join(dir, e.Name())
 		if !e.IsDir() && !listed(files, p) && e.Name() != snapshot.MetadataFileName {
-			files = append(files, snapFile{uri: p, kind: "unreferenced/" + digits.ReplaceAllString(e.Name(), "#")})
+			kind := "side/" + digits.ReplaceAllString(e.Name(), "#")
+			if _, ext, ok := strings.Cut(e.Name(), "."); ok {
+				kind = "side/*." + ext // a side file of a state file, named after it
+			}
+			files = append(files, snapFile{uri: p, kind: kind})
 		}
 	}
 	return files
