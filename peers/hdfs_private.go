@@ -1,11 +1,14 @@
 package peers
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -63,7 +66,96 @@ func PrivateHDFS(t testing.TB) *HDFSPeer {
 		t.Fatal(err)
 	}
 	conf := env[EnvHDFSConfDir]
-	return &HDFSPeer{Addr: env[EnvHDFSAddr], ConfDir: conf, Work: work, Superuser: superuserOf(conf)}
+	p := &HDFSPeer{Addr: env[EnvHDFSAddr], ConfDir: conf, Work: work, Superuser: superuserOf(conf)}
+	privateMu.Lock()
+	privatePeers[p] = &privatePeer{lifelines: []*os.File{lifeW}}
+	privateMu.Unlock()
+	t.Cleanup(func() {
+		privateMu.Lock()
+		pp := privatePeers[p]
+		delete(privatePeers, p)
+		privateMu.Unlock()
+		for _, l := range pp.lifelines {
+			l.Close()
+		}
+	})
+	return p
+}
+
+// privatePeer is what a private peer's owner keeps: the write ends of the
+// lifelines of every JVM it started (one more per Restart).
+type privatePeer struct {
+	lifelines []*os.File
+}
+
+var (
+	privateMu    sync.Mutex
+	privatePeers = map[*HDFSPeer]*privatePeer{}
+)
+
+// Kill SIGKILLs the JVM of a private peer (NameNode and DataNode at once)
+// and waits until it is gone. Its data stays for Restart.
+func (p *HDFSPeer) Kill(t testing.TB) {
+	t.Helper()
+	pid := p.PID()
+	if pid == 0 || !p.isPrivate() {
+		t.Fatalf("Kill: %s is not a private HDFS peer with a known pid", p.Addr)
+	}
+	syscall.Kill(pid, syscall.SIGKILL)
+	for i := 0; i < 500 && jvmAlive(pid); i++ {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if jvmAlive(pid) {
+		t.Fatalf("Kill: the HDFS JVM %d is still there", pid)
+	}
+}
+
+// Restart starts a killed private peer again on its data, with the
+// NameNode on the same address.
+func (p *HDFSPeer) Restart(t testing.TB) error {
+	t.Helper()
+	if !p.isPrivate() {
+		return fmt.Errorf("Restart: %s is not a private HDFS peer", p.Addr)
+	}
+	_, port, _ := strings.Cut(p.Addr, ":")
+	lifeR, lifeW, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	privateMu.Lock()
+	if pp := privatePeers[p]; pp != nil {
+		pp.lifelines = append(pp.lifelines, lifeW)
+	}
+	privateMu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	logPath := filepath.Join(p.Work, "restart.log")
+	f, err := os.Create(logPath)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	cmd := exec.CommandContext(ctx, "bash", filepath.Join(Dir(), "hdfs", "start.sh"), p.Work, "--lifeline")
+	cmd.Env = append(os.Environ(), "CKPT_HDFS_RESTART_PORT="+port)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = lifeR, f, f
+	err = cmd.Run()
+	lifeR.Close()
+	if err != nil {
+		return fmt.Errorf("restarting the HDFS peer: %v\n%s", err, tail(logPath, 30))
+	}
+	return nil
+}
+
+func (p *HDFSPeer) isPrivate() bool {
+	privateMu.Lock()
+	defer privateMu.Unlock()
+	return privatePeers[p] != nil
+}
+
+// jvmAlive: pid is still a running HDFS peer JVM (not a zombie, not reused).
+func jvmAlive(pid int) bool {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
+	return err == nil && strings.Contains(string(b), "MiniDFSClusterManager")
 }
 
 // PID is the process ID of the peer's JVM (from hdfs.pid in its work

@@ -24,9 +24,10 @@ import (
 // checkpoints complete again. Only a private peer is ever frozen, never
 // the shared one of make test.
 //
-// Killing the NameNode (and restarting it) is not covered: the peer
-// (Hadoop's MiniDFSCluster) formats fresh storage on every start, so a
-// killed NameNode comes back empty and on another port.
+// It also kills the NameNode (SIGKILL of the JVM, which holds the DataNode
+// too) at the same points and restarts it on its data and address: while
+// it is down checkpoints fail and restores are retried; once it is back
+// the job finishes with nothing lost.
 func namenodeFaults(t *testing.T, sz size) {
 	p := peers.PrivateHDFS(t)
 	pid := p.PID()
@@ -34,34 +35,61 @@ func namenodeFaults(t *testing.T, sz size) {
 		t.Fatal("the private HDFS peer has no pid")
 	}
 	for round := 1; round <= sz.hdfsRounds; round++ {
-		t.Run(fmt.Sprintf("frozen-mid-checkpoint/seed=%d", round), func(t *testing.T) {
-			r := frozenScenario(t, p, pid, int64(round), false)
-			r.Family, r.Runs = "namenode/frozen-checkpoint", 1
-			report.Add(r)
-		})
-		t.Run(fmt.Sprintf("frozen-mid-restore/seed=%d", round), func(t *testing.T) {
-			r := frozenScenario(t, p, pid, int64(round), true)
-			r.Family, r.Runs = "namenode/frozen-restore", 1
-			report.Add(r)
-		})
+		for _, sc := range []struct {
+			name             string
+			kill, midRestore bool
+		}{
+			{"frozen-checkpoint", false, false}, {"frozen-restore", false, true},
+			{"killed-checkpoint", true, false}, {"killed-restore", true, true},
+		} {
+			t.Run(fmt.Sprintf("%s/seed=%d", sc.name, round), func(t *testing.T) {
+				r := frozenScenario(t, p, pid, int64(round), sc.midRestore, sc.kill)
+				r.Family, r.Runs = "namenode/"+sc.name, 1
+				report.Add(r)
+			})
+			if sc.kill {
+				pid = p.PID() // the restarted JVM
+			}
+		}
 	}
 }
 
 // freezer stops the NameNode's JVM at a storage call and lets it go on
-// after a while.
+// after a while — or, with kill, kills it and restarts it after a while.
 type freezer struct {
+	t        *testing.T
+	p        *peers.HDFSPeer
+	kill     bool
 	pid      int
 	thawIn   time.Duration
 	mu       sync.Mutex
 	frozen   bool
 	froze    int
 	thawedAt time.Time
+	back     chan struct{} // closed once a killed NameNode is back
 }
 
 func (f *freezer) freeze() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.frozen {
+	if f.frozen || f.froze > 0 {
+		return
+	}
+	if f.kill {
+		f.p.Kill(f.t)
+		f.froze++
+		f.back = make(chan struct{})
+		go func() {
+			defer close(f.back)
+			time.Sleep(f.thawIn)
+			err := f.p.Restart(f.t)
+			f.mu.Lock()
+			f.thawedAt = time.Now()
+			f.mu.Unlock()
+			if err != nil {
+				f.t.Errorf("restarting the killed NameNode: %v", err)
+			}
+		}()
 		return
 	}
 	if err := syscall.Kill(f.pid, syscall.SIGSTOP); err != nil {
@@ -70,6 +98,16 @@ func (f *freezer) freeze() {
 	f.frozen = true
 	f.froze++
 	time.AfterFunc(f.thawIn, f.thaw)
+}
+
+// wait returns once a killed NameNode is back.
+func (f *freezer) wait() {
+	f.mu.Lock()
+	back := f.back
+	f.mu.Unlock()
+	if back != nil {
+		<-back
+	}
 }
 
 func (f *freezer) thaw() {
@@ -82,12 +120,13 @@ func (f *freezer) thaw() {
 	}
 }
 
-func frozenScenario(t *testing.T, p *peers.HDFSPeer, pid int, seed int64, midRestore bool) Row {
+func frozenScenario(t *testing.T, p *peers.HDFSPeer, pid int, seed int64, midRestore, kill bool) Row {
 	tmp := t.TempDir()
 	base := p.BaseURI(t)
 	out := filepath.Join(tmp, "out")
-	fz := &freezer{pid: pid, thawIn: time.Duration(2000+500*seed) * time.Millisecond}
+	fz := &freezer{t: t, p: p, kill: kill, pid: pid, thawIn: time.Duration(2000+500*seed) * time.Millisecond}
 	t.Cleanup(fz.thaw)
+	t.Cleanup(fz.wait)
 	c, err := p.Client("")
 	if err != nil {
 		t.Fatal(err)
@@ -103,7 +142,12 @@ func frozenScenario(t *testing.T, p *peers.HDFSPeer, pid int, seed int64, midRes
 			t.Fatal(err)
 		}
 		w.Write([]byte("precious"))
-		if err := w.Close(); err != nil {
+		err = w.Close()
+		for i := 0; err != nil && strings.Contains(err.Error(), "replication in progress") && i < 50; i++ {
+			time.Sleep(100 * time.Millisecond) // the NameNode waits for the DataNode's report
+			err = w.Close()
+		}
+		if err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -133,23 +177,22 @@ func frozenScenario(t *testing.T, p *peers.HDFSPeer, pid int, seed int64, midRes
 		"parallelism.default=2",
 		"restart-strategy.fixed-delay.delay=200ms",
 	}
-	submit := func(restore string, records int64, rate float64) *engine.Job {
+	submit := func(restore string) (*engine.Job, error) {
 		kv := kv
 		if restore != "" {
 			kv = append(kv, "execution.state-recovery.path="+restore)
 		}
-		job, err := engine.Submit(context.Background(), countsJob(out, records, jobKeys, rate), mustCfg(t, kv...),
+		return engine.Submit(context.Background(), countsJob(out, jobRecords, jobKeys, 3000), mustCfg(t, kv...),
 			engine.Options{FS: fsys, JobID: jobID})
-		if err != nil {
-			t.Fatalf("submit: %v", err)
-		}
-		return job
 	}
 	var job *engine.Job
 	if midRestore {
 		// A checkpoint on HDFS to restore from, then a restore that meets
-		// a frozen NameNode.
-		first := submit("", jobRecords, 3000)
+		// a frozen (or dead) NameNode.
+		first, err := submit("")
+		if err != nil {
+			t.Fatal(err)
+		}
 		if !waitUntil(60*time.Second, func() bool { n, _ := completedCheckpoints(first); return n >= 2 }) {
 			t.Fatalf("no checkpoints on HDFS: %+v", first.Checkpoints())
 		}
@@ -161,9 +204,25 @@ func frozenScenario(t *testing.T, p *peers.HDFSPeer, pid int, seed int64, midRes
 		}
 		jobID = fmt.Sprintf("%032x", seed*104729+int64(len(t.Name())))
 		armed.Store(true)
-		job = submit(found.Dir, jobRecords, 3000)
+		job, err = submit(found.Dir)
+		if err != nil && kill {
+			// A dead NameNode is an error naming where, at once; once
+			// it is back the same restore works.
+			if !strings.Contains(err.Error(), p.Addr) {
+				t.Errorf("restoring with the NameNode down: the error does not name it: %v", err)
+			}
+			t.Logf("restore refused while the NameNode is down: %v", firstLine(err))
+			fz.wait()
+			job, err = submit(found.Dir)
+		}
+		if err != nil {
+			t.Fatalf("restore from %s: %v", found.Dir, err)
+		}
 	} else {
-		job = submit("", jobRecords, 3000)
+		var err error
+		if job, err = submit(""); err != nil {
+			t.Fatal(err)
+		}
 		if !waitUntil(60*time.Second, func() bool { n, _ := completedCheckpoints(job); return n >= 2 }) {
 			t.Fatalf("no checkpoints on HDFS: %+v", job.Checkpoints())
 		}
@@ -174,17 +233,22 @@ func frozenScenario(t *testing.T, p *peers.HDFSPeer, pid int, seed int64, midRes
 	go func() { st, err = job.Wait(); close(done) }()
 	select {
 	case <-done:
-	case <-time.After(3 * time.Minute):
+	case <-time.After(4 * time.Minute):
 		fz.thaw()
 		job.Cancel()
-		t.Fatalf("the job hung with the NameNode frozen: %s", job.Status())
+		t.Fatalf("the job hung with the NameNode frozen or killed: %s", job.Status())
 	}
+	fz.wait()
 	fz.mu.Lock()
 	froze, thawed := fz.froze, fz.thawedAt
 	fz.mu.Unlock()
-	t.Logf("NameNode frozen %d time(s) for %v; job %s after %d attempts: %v", froze, fz.thawIn, st, job.Attempts(), err)
+	what := "frozen"
+	if kill {
+		what = "killed (and restarted after)"
+	}
+	t.Logf("NameNode %s %d time(s) for %v; job %s after %d attempts: %v", what, froze, fz.thawIn, st, job.Attempts(), err)
 	if froze == 0 {
-		t.Errorf("the NameNode was never frozen: the scenario tested nothing")
+		t.Errorf("the NameNode was never %s: the scenario tested nothing", what)
 	}
 	r := Row{Faults: froze}
 	if st != engine.Finished {
