@@ -37,6 +37,9 @@ type size struct {
 
 func suiteSize() size {
 	s := size{killSeeds: 3, diskSeeds: 1, corruptPerKind: 2, malformed: 200, clients: 10, load: 2 * time.Second, hdfsRounds: 1}
+	if testing.Short() {
+		s = size{killSeeds: 1, diskSeeds: 1, corruptPerKind: 1, malformed: 50, clients: 5, load: time.Second, hdfsRounds: 1}
+	}
 	if os.Getenv("CKPT_FAULTS") == "full" {
 		s = size{full: true, killSeeds: 100, diskSeeds: 4, corruptPerKind: 8, malformed: 1000, clients: 50, load: 10 * time.Second, hdfsRounds: 3}
 	}
@@ -47,8 +50,11 @@ func suiteSize() size {
 }
 
 func (s size) String() string {
-	if s.full {
+	switch {
+	case s.full:
 		return "full"
+	case testing.Short():
+		return "short"
 	}
 	return "bounded"
 }
