@@ -26,8 +26,9 @@ test: peers
 # The fault suite at full size (internal/faults; make test runs it bounded):
 # 100 seeded SIGKILL runs each of checkpoint, restore, savepoint and dispose,
 # disk full / read-only storage, a corrupt byte in every kind of snapshot
-# file, 1,000 malformed REST requests, 50 concurrent clients, the NameNode
-# frozen. The report table goes to bin/faults-report.txt.
+# file, 1,000 malformed REST requests, 50 concurrent clients, a private
+# HDFS NameNode frozen and killed. The report table goes to
+# bin/faults-report.txt.
 faults: peers
 	CKPT_FAULTS=full CKPT_FAULTS_REPORT=bin/faults-report.txt $(GO) test -count=1 -v -timeout 60m -run TestFaultSuite ./internal/faults/
 
