@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/ckpt
 PKGS    := ./...
 
-.PHONY: run build test test-short bench lint peers fmt clean
+.PHONY: run build test test-short bench lint peers fmt clean faults
 
 build:
 	$(GO) build -o $(BIN) .
@@ -22,6 +22,15 @@ test: peers
 	./peers/with-hdfs.sh $(GO) test -count=1 -timeout 28m $(PKGS)
 	# A short fuzz of the _metadata decoder (corpus: every real Flink fixture).
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 20s -fuzzminimizetime 10s ./snapshot/
+
+# The fault suite at full size (internal/faults; make test runs it bounded):
+# 100 seeded SIGKILL runs each of checkpoint, restore, savepoint and dispose,
+# disk full / read-only storage, a corrupt byte in every kind of snapshot
+# file, 1,000 malformed REST requests, 50 concurrent clients, a private
+# HDFS NameNode frozen and killed. The report table goes to
+# bin/faults-report.txt.
+faults: peers
+	CKPT_FAULTS=full CKPT_FAULTS_REPORT=bin/faults-report.txt $(GO) test -count=1 -v -timeout 60m -run TestFaultSuite ./internal/faults/
 
 test-short:
 	$(GO) test -short $(PKGS)

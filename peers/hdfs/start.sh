@@ -20,7 +20,10 @@
 #
 # Env: CKPT_HDFS_START_TIMEOUT (seconds, default 180), CKPT_HDFS_LOG_LEVEL
 # (slf4j-simple level, default warn), CKPT_HDFS_HEAP (default 512m),
-# CKPT_HDFS_BLOCK_SIZE (bytes, default 1 MiB so multi-block files are cheap).
+# CKPT_HDFS_BLOCK_SIZE (bytes, default 1 MiB so multi-block files are cheap),
+# CKPT_HDFS_RESTART_PORT (restart the cluster of WORKDIR after its JVM died —
+# its data kept, not formatted — with the NameNode on this port again; for
+# tests that kill a NameNode and bring it back).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 work="${1:?usage: start.sh WORKDIR [--lifeline]}"
@@ -36,9 +39,21 @@ umask 022 # the DataNode refuses data dirs with group/other write bits
 mkdir -p "$work"
 work="$(cd "$work" && pwd)"
 
-# One cluster per work dir: stop whatever a previous run left behind.
-"$here/stop.sh" "$work" >/dev/null 2>&1 || true
-rm -rf "$work/data" "$work/conf" "$work/hdfs.json" "$work/hdfs.env" "$work/hdfs.log"
+restart_port="${CKPT_HDFS_RESTART_PORT:-}"
+if [ -n "$restart_port" ]; then
+  # Bring back the cluster whose JVM died: same data, same NameNode port.
+  if [ -f "$work/hdfs.pid" ] && grep -q MiniDFSClusterManager "/proc/$(cat "$work/hdfs.pid")/cmdline" 2>/dev/null; then
+    echo "hdfs peer: the cluster in $work is still running (pid $(cat "$work/hdfs.pid")); not restarting" >&2
+    exit 1
+  fi
+  [ -d "$work/data" ] || { echo "hdfs peer: no data in $work to restart from" >&2; exit 1; }
+  mv -f "$work/hdfs.log" "$work/hdfs.log.before-restart" 2>/dev/null || true
+  rm -f "$work/hdfs.json" "$work/hdfs.env"
+else
+  # One cluster per work dir: stop whatever a previous run left behind.
+  "$here/stop.sh" "$work" >/dev/null 2>&1 || true
+  rm -rf "$work/data" "$work/conf" "$work/hdfs.json" "$work/hdfs.env" "$work/hdfs.log"
+fi
 mkdir -p "$work/conf"
 
 bash "$here/prepare.sh" </dev/null >/dev/null
@@ -52,8 +67,11 @@ fi
 # Loopback only: MiniDFSCluster binds the NameNode and DataNode to 127.0.0.1;
 # ports are ephemeral (the NameNode port is read from hdfs.json), so several
 # clusters (and the Flink peer) never collide.
+format=(-format)
+nnport=0
+if [ -n "$restart_port" ]; then format=(); nnport="$restart_port"; fi
 args=(
-  -format -datanodes 1 -nnport 0 -httpport 0
+  "${format[@]}" -datanodes 1 -nnport "$nnport" -httpport 0
   -D "dfs.blocksize=${CKPT_HDFS_BLOCK_SIZE:-1048576}"
   -D dfs.namenode.fs-limits.min-block-size=65536
   -D dfs.replication=1
