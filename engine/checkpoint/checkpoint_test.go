@@ -2,9 +2,15 @@ package checkpoint
 
 import (
 	"bytes"
+	"context"
 	"reflect"
 	"sort"
+	"strings"
 	"testing"
+
+	"github.com/ckpt-dev/ckpt/engine/failure"
+	"github.com/ckpt-dev/ckpt/snapshot"
+	"github.com/ckpt-dev/ckpt/storage"
 
 	"github.com/ckpt-dev/ckpt/engine/operator"
 )
@@ -143,5 +149,29 @@ func TestOperatorStateRoundTrip(t *testing.T) {
 	names[0].Offsets = []int64{99}
 	if err := DecodeOperatorState([]byte{3, 'a', 'b', 'c'}, names, operator.State{}); err == nil {
 		t.Fatal("offset past the end decoded")
+	}
+}
+
+// State inline in _metadata carries its checksum in the handle's name: a
+// flipped byte is an error naming the _metadata, not a different value.
+func TestInlineStateVerified(t *testing.T) {
+	data := []byte("operator state small enough to live inside _metadata")
+	h := &snapshot.ByteStreamHandle{Name: ChecksummedName(data), Data: append([]byte(nil), data...)}
+	got, err := ReadStreamVerified(context.Background(), storage.NewLocal(), h, "/ckpt/job/chk-3")
+	if err != nil || string(got) != string(data) {
+		t.Fatalf("intact: %q %v", got, err)
+	}
+	for i := range h.Data {
+		h.Data[i] ^= 0x10
+		_, err := ReadStreamVerified(context.Background(), storage.NewLocal(), h, "/ckpt/job/chk-3")
+		if err == nil || !strings.Contains(err.Error(), "/ckpt/job/chk-3/_metadata (inline state") || !failure.IsDeterministic(err) {
+			t.Fatalf("byte %d flipped: %v", i, err)
+		}
+		h.Data[i] ^= 0x10
+	}
+	// Handles written before checksums (a bare UUID name) read unverified.
+	old := &snapshot.ByteStreamHandle{Name: NewHandleID(), Data: data}
+	if _, err := ReadStreamVerified(context.Background(), storage.NewLocal(), old, "/x"); err != nil {
+		t.Fatal(err)
 	}
 }

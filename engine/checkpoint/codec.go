@@ -94,6 +94,17 @@ func ReadStreamVerified(ctx context.Context, fsys storage.FS, h snapshot.StreamH
 	if err != nil {
 		return nil, RestoreError(err)
 	}
+	if b, inline := h.(*snapshot.ByteStreamHandle); inline {
+		// State small enough to live inside _metadata: the handle's name
+		// records its checksum as a file's name does.
+		if want, ok := nameSum(b.Name); ok {
+			if got := state.Checksum(data); got != want {
+				where := storage.Join(exclusiveDir, snapshot.MetadataFileName) + " (inline state " + b.Name + ")"
+				return nil, corrupt(where, fmt.Sprintf("is corrupt: CRC-32C %08x, its handle records %08x", got, want))
+			}
+		}
+		return data, nil
+	}
 	if want, ok := nameSum(uri); ok {
 		if got := state.Checksum(data); got != want {
 			return nil, corrupt(uri, fmt.Sprintf("is corrupt: CRC-32C %08x, its name records %08x", got, want))

@@ -53,7 +53,7 @@ func UploadSavepoint(ctx context.Context, fsys storage.FS, sp *SavepointTarget, 
 		data, states := EncodeOperatorState(s.OpState)
 		var h snapshot.StreamHandle
 		if len(data) <= memoryThreshold {
-			h = &snapshot.ByteStreamHandle{Name: NewHandleID(), Data: data}
+			h = &snapshot.ByteStreamHandle{Name: ChecksummedName(data), Data: data}
 		} else {
 			name := ChecksummedName(data)
 			if err := storage.WriteFile(ctx, fsys, storage.Join(sp.Dir, name), data, storage.CreateOptions{}); err != nil {

@@ -155,7 +155,7 @@ func Upload(ctx context.Context, l Layout, reg *Registry, id int64, incremental 
 		data, states := EncodeOperatorState(s.OpState)
 		var h snapshot.StreamHandle
 		if len(data) <= memoryThreshold {
-			h = &snapshot.ByteStreamHandle{Name: NewHandleID(), Data: data}
+			h = &snapshot.ByteStreamHandle{Name: ChecksummedName(data), Data: data}
 		} else {
 			name := ChecksummedName(data)
 			if err := storage.WriteFile(ctx, l.FS, storage.Join(chk, name), data, storage.CreateOptions{}); err != nil {

@@ -264,6 +264,11 @@ func (a *Attempt) openAll() error {
 				// with what it said instead of ending the process.
 				if r := recover(); r != nil {
 					errs[i] = fmt.Errorf("opening task %s panicked: %v\n%s", t.name, r, rtdebug.Stack())
+					if m := a.opts.Restore; m != nil {
+						// Opening on restored state repeats the same way
+						// on every attempt (corrupt or foreign state).
+						errs[i] = failure.Deterministic(fmt.Errorf("restoring from %s: %w", m.Location, errs[i]))
+					}
 				}
 			}()
 			for k := len(t.ops) - 1; k >= 0; k-- {
@@ -712,6 +717,23 @@ func (t *task) wake() {
 	}
 }
 
+// restoreFailed names the snapshot (its _metadata) and the operator in a
+// restore error, whatever file it is about: a path corrupted inside
+// _metadata reads as a missing file, which only makes sense next to the
+// _metadata that named it. The error's class (deterministic or not) is
+// kept.
+func restoreFailed(m *snapshot.Metadata, v *graph.Vertex, err error) error {
+	where := m.Location
+	if where == "" {
+		where = m.ExclusiveDir
+	}
+	op := v.Name
+	if v.UID != "" {
+		op = v.UID
+	}
+	return fmt.Errorf("restoring operator %s from %s: %w", op, where, err)
+}
+
 // open creates the operator (restoring its state) for chain position c.
 func (t *task) open(c *chainOp) error {
 	a := t.a
@@ -727,7 +749,7 @@ func (t *task) open(c *chainOp) error {
 	if restored != nil {
 		st, err := restoreOperatorState(a.ctx, a.opts.Coordinator, restored, a.opts.Restore.ExclusiveDir, t.subtask, v.Parallelism)
 		if err != nil {
-			return err
+			return restoreFailed(a.opts.Restore, v, err)
 		}
 		ctx.Restored = st
 	}
@@ -740,7 +762,7 @@ func (t *task) open(c *chainOp) error {
 			var err error
 			imports, err = restoreKeyed(a.ctx, a.opts.Coordinator, restored, a.opts.Restore.ExclusiveDir, t.subtask, v, ctx.KeyGroups, base, c.backID, a.opts.ReuseRestored)
 			if err != nil {
-				return err
+				return restoreFailed(a.opts.Restore, v, err)
 			}
 		}
 		b, err := state.Open(dir, state.Options{MaxParallelism: v.MaxParallelism, KeyGroups: ctx.KeyGroups, CacheEntries: a.opts.CacheEntries})
@@ -758,7 +780,7 @@ func (t *task) open(c *chainOp) error {
 				os.RemoveAll(imp.dir)
 			}
 			if err != nil {
-				return fmt.Errorf("redistributing keyed state: %w", err)
+				return restoreFailed(a.opts.Restore, v, fmt.Errorf("redistributing keyed state: %w", err))
 			}
 		}
 	}
