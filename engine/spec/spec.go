@@ -24,7 +24,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -524,12 +523,14 @@ func (s *Spec) Graph() (*graph.Graph, error) {
 			path := st.str("path")
 			// A named pipe or a device would block or never end: the
 			// source reads regular files only (FileLines checks again).
-			if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() {
-				if err == nil {
-					err = errors.Unwrap(storage.FileTypeError(path, fi.Mode()))
-				}
-				return nil, errAtStep(i, st, "path %s: %v", path, err)
+			// Opened, not just stat'ed, so a file that exists but cannot
+			// be read is refused here like a missing one (a spec sent to
+			// ckpt serve must not tell the two apart).
+			f, err := storage.OpenRegular(path, 0)
+			if err != nil {
+				return nil, errAtStep(i, st, "path %s: %v", path, errors.Unwrap(err))
 			}
+			f.Close()
 			cur = g.Source(nameOr(st, "file"), func() operator.Source { return &builtin.FileLines{Path: path} })
 		case "keyBy":
 			cur = cur.KeyBy()

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -134,7 +135,7 @@ pipeline:
   - op: file
     path: /nonexistent/words.txt
   - op: discard
-`, `job.yaml:4:5: step 1 (file): path /nonexistent/words.txt: stat /nonexistent/words.txt: no such file or directory`},
+`, `job.yaml:4:5: step 1 (file): path /nonexistent/words.txt: no such file or directory`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -181,4 +182,26 @@ func newOver(t *testing.T, kv ...string) *config.Config {
 		}
 	}
 	return c
+}
+
+// A file the user cannot read is refused like a missing one: a spec sent
+// to ckpt serve must not tell the server's files apart.
+func TestFileSourceUnreadable(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root reads every file")
+	}
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "secret")
+	if err := os.WriteFile(secret, []byte("x\n"), 0o000); err != nil {
+		t.Fatal(err)
+	}
+	spec := filepath.Join(dir, "job.yaml")
+	os.WriteFile(spec, []byte("name: j\npipeline:\n  - op: file\n    path: "+secret+"\n  - op: discard\n"), 0o644)
+	s, err := Load(spec)
+	if err == nil {
+		_, err = s.Graph()
+	}
+	if err == nil || !strings.Contains(err.Error(), "permission denied") {
+		t.Fatalf("unreadable file source: %v", err)
+	}
 }
