@@ -598,8 +598,8 @@ func (a *App) helpView(w int) string {
 
 func (a *App) commandHelp() string {
 	parts := []string{":q"}
-	for _, n := range ScreenNames() {
-		parts = append(parts, ":"+registry[n].usage)
+	for _, d := range commandScreens() {
+		parts = append(parts, ":"+d.Usage)
 	}
 	parts = append(parts, ":theme NAME")
 	return strings.Join(parts, "  ")

@@ -20,10 +20,6 @@ import (
 	"github.com/ckpt-dev/ckpt/tui/components/text"
 )
 
-func init() {
-	RegisterScreen("browse", "browse URI", "browse local or hdfs:// snapshot storage", openBrowse)
-}
-
 func openBrowse(ctx *Context, args []string) (Screen, error) {
 	uri := ""
 	switch len(args) {

@@ -15,12 +15,6 @@ import (
 	"github.com/ckpt-dev/ckpt/tui/components/text"
 )
 
-func init() {
-	keymapProviders = append(keymapProviders, func(ctx *Context) Keymap {
-		return newCheckpointScreen(ctx, "", 0, nil).Keys()[:1]
-	})
-}
-
 // CheckpointScreen is one checkpoint vertex by vertex (Flink's expanded
 // history row); it keeps polling while the checkpoint is in progress.
 // Enter opens a vertex subtask by subtask.
@@ -39,10 +33,12 @@ type CheckpointScreen struct {
 }
 
 func newCheckpointScreen(ctx *Context, jobID string, cpID int64, job *cluster.Job) *CheckpointScreen {
-	s := &CheckpointScreen{ctx: ctx, id: newScreenID(), jobID: jobID, cpID: cpID, job: job, list: list.New(),
-		open: NewAction("checkpoint.open", "enter", "subtasks of the vertex: sync, async, alignment, start delay", "enter", "l", "right")}
-	ctx.ApplyKeys(Keymap{s.open})
-	return s
+	return &CheckpointScreen{ctx: ctx, id: newScreenID(), jobID: jobID, cpID: cpID, job: job, list: list.New(),
+		open: newCheckpointOpen(ctx)}
+}
+
+func newCheckpointOpen(ctx *Context) *Action {
+	return ctx.ApplyKeys(Keymap{NewAction("checkpoint.open", "enter", "subtasks of the vertex: sync, async, alignment, start delay", "enter", "l", "right")})[0]
 }
 
 func (s *CheckpointScreen) Title() string { return fmt.Sprintf("checkpoint %d", s.cpID) }

@@ -130,3 +130,16 @@ func TestNoColorDrawsWithoutColour(t *testing.T) {
 		t.Errorf("states must be words, not colours:\n%s", frameText(a))
 	}
 }
+
+// Every action of every screen can be rebound from the config whichever
+// screen ckpt starts on: the config is validated against the one
+// declaration of screens, not against the screens that happen to be open.
+func TestConfigAcceptsEveryScreensActions(t *testing.T) {
+	for _, name := range []string{"savepoints.dispose", "savepoints.apply", "operator.open", "checkpoint.open", "browse.leaks", "job.abandon"} {
+		p := writeConfig(t, "keys:\n  "+name+": [ctrl+x]\n")
+		env := map[string]string{"CKPT_CONFIG": p}
+		if _, err := NewAppFor(Options{FS: demoFS(t), Screen: "browse", Args: []string{"/demo"}, Getenv: func(k string) string { return env[k] }}); err != nil {
+			t.Errorf("keys: {%s: [ctrl+x]} with ckpt browse: %v", name, err)
+		}
+	}
+}

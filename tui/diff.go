@@ -14,25 +14,23 @@ import (
 	"github.com/ckpt-dev/ckpt/tui/components/text"
 )
 
-func init() {
-	RegisterScreen("diff", "diff A B", "compare the operators of two snapshots", func(ctx *Context, args []string) (Screen, error) {
-		var paths []string
-		uids := ""
-		for _, a := range args {
-			switch {
-			case strings.HasPrefix(a, "--uids="):
-				uids = strings.TrimPrefix(a, "--uids=")
-			case strings.HasPrefix(a, "--"):
-				return nil, fmt.Errorf("diff: unknown option %q (want --uids=TARGET)", a)
-			default:
-				paths = append(paths, a)
-			}
+func openDiff(ctx *Context, args []string) (Screen, error) {
+	var paths []string
+	uids := ""
+	for _, a := range args {
+		switch {
+		case strings.HasPrefix(a, "--uids="):
+			uids = strings.TrimPrefix(a, "--uids=")
+		case strings.HasPrefix(a, "--"):
+			return nil, fmt.Errorf("diff: unknown option %q (want --uids=TARGET)", a)
+		default:
+			paths = append(paths, a)
 		}
-		if len(paths) != 2 {
-			return nil, fmt.Errorf("diff takes two snapshots (_metadata files, chk-N or savepoint dirs), got %d", len(paths))
-		}
-		return &Diff{ctx: ctx, id: newScreenID(), a: paths[0], b: paths[1], uids: uids, list: list.New()}, nil
-	})
+	}
+	if len(paths) != 2 {
+		return nil, fmt.Errorf("diff takes two snapshots (_metadata files, chk-N or savepoint dirs), got %d", len(paths))
+	}
+	return &Diff{ctx: ctx, id: newScreenID(), a: paths[0], b: paths[1], uids: uids, list: list.New()}, nil
 }
 
 // Diff compares two snapshots operator by operator: inspector.Compare's

@@ -19,11 +19,6 @@ import (
 	"github.com/ckpt-dev/ckpt/tui/components/text"
 )
 
-func init() {
-	RegisterScreen("inspect", "inspect PATH", "show a checkpoint or savepoint _metadata", openInspect)
-	keymapProviders = append(keymapProviders, func(ctx *Context) Keymap { return newInspectKeys(ctx).keymap() })
-}
-
 // openInspect takes "PATH [--uids=TARGET] [--against=TARGET]": TARGET is
 // what the u prompt takes (uid1,uid2,… or @file, a job spec or a uids
 // file); --uids names the operators, --against also shows the dry-run.

@@ -18,17 +18,14 @@ import (
 	"github.com/ckpt-dev/ckpt/tui/components/text"
 )
 
-func init() {
-	RegisterScreen("job", "job JOBID", "one job: vertices, live checkpoints, snapshots, actions", func(ctx *Context, args []string) (Screen, error) {
-		if len(args) != 1 || !cluster.IsJobID(args[0]) {
-			return nil, fmt.Errorf("job takes one job ID (32 hex digits)")
-		}
-		if ctx.Cluster == nil {
-			return nil, fmt.Errorf("no target: start ckpt with the embedded engine (default) or -m host:port")
-		}
-		return NewJob(ctx, strings.ToLower(args[0])), nil
-	})
-	keymapProviders = append(keymapProviders, func(ctx *Context) Keymap { return newJobKeys(ctx).keymap() })
+func openJob(ctx *Context, args []string) (Screen, error) {
+	if len(args) != 1 || !cluster.IsJobID(args[0]) {
+		return nil, fmt.Errorf("job takes one job ID (32 hex digits)")
+	}
+	if ctx.Cluster == nil {
+		return nil, fmt.Errorf("no target: start ckpt with the embedded engine (default) or -m host:port")
+	}
+	return NewJob(ctx, strings.ToLower(args[0])), nil
 }
 
 // The job screen's panes.

@@ -18,17 +18,14 @@ import (
 	"github.com/ckpt-dev/ckpt/tui/components/text"
 )
 
-func init() {
-	RegisterScreen("jobs", "jobs", "the target's jobs (embedded engine or REST)", func(ctx *Context, args []string) (Screen, error) {
-		if len(args) != 0 {
-			return nil, fmt.Errorf("jobs takes no arguments")
-		}
-		if ctx.Cluster == nil {
-			return nil, fmt.Errorf("no target: start ckpt with the embedded engine (default) or -m host:port")
-		}
-		return NewJobs(ctx), nil
-	})
-	keymapProviders = append(keymapProviders, func(ctx *Context) Keymap { return newJobsKeys(ctx).keymap() })
+func openJobs(ctx *Context, args []string) (Screen, error) {
+	if len(args) != 0 {
+		return nil, fmt.Errorf("jobs takes no arguments")
+	}
+	if ctx.Cluster == nil {
+		return nil, fmt.Errorf("no target: start ckpt with the embedded engine (default) or -m host:port")
+	}
+	return NewJobs(ctx), nil
 }
 
 // Jobs lists the target's jobs, as Flink's web UI's job list does, and

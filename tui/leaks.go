@@ -15,10 +15,6 @@ import (
 	"github.com/ckpt-dev/ckpt/tui/components/text"
 )
 
-func init() {
-	RegisterScreen("leaks", "leaks JOBDIR", "what a job dir holds that no retained checkpoint needs: orphaned shared files, stale chk-N, restored-from folders (report only)", openLeaks)
-}
-
 func openLeaks(ctx *Context, args []string) (Screen, error) {
 	if len(args) != 1 {
 		return nil, fmt.Errorf("leaks takes one job directory (<checkpoint-dir>/<job-id>), got %d arguments", len(args))

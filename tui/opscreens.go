@@ -23,11 +23,13 @@ type OperatorScreen struct {
 }
 
 func newOperatorScreen(ctx *Context, parent *Inspect, r *opRow) *OperatorScreen {
-	s := &OperatorScreen{ctx: ctx, parent: parent, r: r, list: list.New(),
-		open: NewAction("operator.open", "enter", "state handles and files of subtask", "enter", "l", "right")}
-	ctx.ApplyKeys(Keymap{s.open})
+	s := &OperatorScreen{ctx: ctx, parent: parent, r: r, list: list.New(), open: newOperatorOpen(ctx)}
 	s.list.SetLen(len(r.op.Subtasks))
 	return s
+}
+
+func newOperatorOpen(ctx *Context) *Action {
+	return ctx.ApplyKeys(Keymap{NewAction("operator.open", "enter", "state handles and files of subtask", "enter", "l", "right")})[0]
 }
 
 func (s *OperatorScreen) Init() tea.Cmd    { return nil }

@@ -16,22 +16,19 @@ import (
 	"github.com/ckpt-dev/ckpt/tui/components/text"
 )
 
-func init() {
-	RegisterScreen("resume", "resume SNAPSHOT [SPEC]", "submit a job resuming from a snapshot, after a dry run", func(ctx *Context, args []string) (Screen, error) {
-		if ctx.Cluster == nil {
-			return nil, fmt.Errorf("no target: start ckpt with the embedded engine (default) or -m host:port")
-		}
-		if len(args) < 1 || len(args) > 2 {
-			return nil, fmt.Errorf("resume takes a snapshot (savepoint dir, chk-N dir or _metadata) and optionally a job spec")
-		}
-		r := newResume(ctx, "", nil)
-		r.snapshot = args[0]
-		if len(args) == 2 {
-			r.spec = args[1]
-		}
-		return r, nil
-	})
-	keymapProviders = append(keymapProviders, func(ctx *Context) Keymap { return newResumeKeys(ctx).keymap() })
+func openResume(ctx *Context, args []string) (Screen, error) {
+	if ctx.Cluster == nil {
+		return nil, fmt.Errorf("no target: start ckpt with the embedded engine (default) or -m host:port")
+	}
+	if len(args) < 1 || len(args) > 2 {
+		return nil, fmt.Errorf("resume takes a snapshot (savepoint dir, chk-N dir or _metadata) and optionally a job spec")
+	}
+	r := newResume(ctx, "", nil)
+	r.snapshot = args[0]
+	if len(args) == 2 {
+		r.spec = args[1]
+	}
+	return r, nil
 }
 
 // Resume submits a job that resumes from a snapshot — a savepoint, a

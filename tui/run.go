@@ -132,25 +132,10 @@ func NewAppFor(opts Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := ctx.Config.validateKeys(knownActionNames(ctx.Global.Keymap(), first.Keys(), allScreenKeymaps(ctx))); err != nil {
+	if err := ctx.Config.validateKeys(knownActionNames(declaredActions(ctx))); err != nil {
 		return nil, err
 	}
 	return NewApp(ctx, first, choice), nil
-}
-
-// allScreenKeymaps lists every screen's actions, for config validation.
-func allScreenKeymaps(ctx *Context) Keymap {
-	var out Keymap
-	for _, f := range keymapProviders {
-		out = append(out, f(ctx)...)
-	}
-	return out
-}
-
-// keymapProviders let screens declare their actions for config validation
-// without being opened.
-var keymapProviders = []func(*Context) Keymap{
-	func(ctx *Context) Keymap { return newBrowseKeys(ctx).keymap() },
 }
 
 // Run opens the TUI and blocks until the user quits.

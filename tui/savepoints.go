@@ -17,10 +17,6 @@ import (
 	"github.com/ckpt-dev/ckpt/tui/components/text"
 )
 
-func init() {
-	RegisterScreen("savepoints", "savepoints URI", "savepoints under a directory tree (without URI: the target's savepoint dir): owner, age, size, format; retention preview; dispose", openSavepoints)
-}
-
 func openSavepoints(ctx *Context, args []string) (Screen, error) {
 	switch len(args) {
 	case 0:

@@ -1,9 +1,8 @@
 // Package tui is ckpt's terminal UI: a shell (header, breadcrumbs, status
 // bar, toasts, help overlay, "/" filter, ":" command line) around a stack of
 // screens. Screens share one contract (Screen) and one Context (size, theme,
-// keymap, storage, readonly, tasks), and are opened by name from a registry,
-// so the job screens that come with the control plane slot in by calling
-// RegisterScreen from their own file.
+// keymap, storage, readonly, tasks), and are opened by name from the one
+// list that declares them (screens.go).
 //
 // No I/O happens in Update or View: every storage or network call runs in a
 // tea.Cmd that reports its start and finish through Tasks, so a stalled
@@ -11,10 +10,6 @@
 package tui
 
 import (
-	"fmt"
-	"sort"
-	"strings"
-
 	tea "charm.land/bubbletea/v2"
 )
 
@@ -84,41 +79,6 @@ func (*snapshotPicker) usesTarget()   {}
 // I/O: loading belongs in the screen's Init.
 type Opener func(ctx *Context, args []string) (Screen, error)
 
-type registration struct {
-	name, usage, help string
-	open              Opener
-}
-
-var registry = map[string]registration{}
-
-// RegisterScreen makes a screen openable by name: from ":name args" on the
-// command line and from the CLI. usage is shown in help ("browse URI").
-func RegisterScreen(name, usage, help string, open Opener) {
-	if _, dup := registry[name]; dup {
-		panic("tui: screen registered twice: " + name)
-	}
-	registry[name] = registration{name: name, usage: usage, help: help, open: open}
-}
-
-// ScreenNames lists the registered screens, sorted.
-func ScreenNames() []string {
-	out := make([]string, 0, len(registry))
-	for n := range registry {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// Open builds the screen registered as name.
-func Open(ctx *Context, name string, args []string) (Screen, error) {
-	r, ok := registry[name]
-	if !ok {
-		return nil, fmt.Errorf("unknown screen %q (known: %s)", name, strings.Join(ScreenNames(), ", "))
-	}
-	return r.open(ctx, args)
-}
-
 // Messages screens send to the shell, as commands (Push(s) etc.).
 type (
 	pushMsg    struct{ s Screen }
@@ -155,7 +115,7 @@ func Replace(s Screen) tea.Cmd { return func() tea.Msg { return replaceMsg{s} } 
 // Pop closes the current screen.
 func Pop() tea.Cmd { return func() tea.Msg { return popMsg{} } }
 
-// OpenScreen opens a registered screen by name on top of the current one.
+// OpenScreen opens a declared screen by name on top of the current one.
 func OpenScreen(name string, args ...string) tea.Cmd {
 	return func() tea.Msg { return openMsg{name, args} }
 }
