@@ -177,10 +177,13 @@ func (a *App) update(msg tea.Msg) tea.Cmd {
 		a.pop()
 		return nil
 	case openMsg:
-		s, err := Open(a.ctx, msg.name, msg.args)
+		s, err := openDeclared(a.ctx, msg.name, msg.req)
 		if err != nil {
 			a.ctx.Tasks.LastErr = err
 			return nil
+		}
+		if msg.replace && len(a.stack) > 0 {
+			a.closeTop()
 		}
 		return a.push(s)
 	case ToastMsg:

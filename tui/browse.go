@@ -20,7 +20,8 @@ import (
 	"github.com/ckpt-dev/ckpt/tui/components/text"
 )
 
-func openBrowse(ctx *Context, args []string) (Screen, error) {
+func openBrowse(ctx *Context, req Request) (Screen, error) {
+	args := req.Args
 	uri := ""
 	switch len(args) {
 	case 0:

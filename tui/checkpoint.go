@@ -32,6 +32,20 @@ type CheckpointScreen struct {
 	open *Action
 }
 
+// openCheckpoint takes the job ID and the checkpoint ID; the job screen
+// hands over its *cluster.Job (vertex names and order), when it has it.
+func openCheckpoint(ctx *Context, req Request) (Screen, error) {
+	if len(req.Args) != 2 {
+		return nil, fmt.Errorf("checkpoint takes a job ID and a checkpoint ID")
+	}
+	id, err := strconv.ParseInt(req.Args[1], 10, 64)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint ID %q: %v", req.Args[1], err)
+	}
+	job, _ := req.Data.(*cluster.Job)
+	return newCheckpointScreen(ctx, req.Args[0], id, job), nil
+}
+
 func newCheckpointScreen(ctx *Context, jobID string, cpID int64, job *cluster.Job) *CheckpointScreen {
 	return &CheckpointScreen{ctx: ctx, id: newScreenID(), jobID: jobID, cpID: cpID, job: job, list: list.New(),
 		open: newCheckpointOpen(ctx)}

@@ -14,7 +14,8 @@ import (
 	"github.com/ckpt-dev/ckpt/tui/components/text"
 )
 
-func openDiff(ctx *Context, args []string) (Screen, error) {
+func openDiff(ctx *Context, req Request) (Screen, error) {
+	args := req.Args
 	var paths []string
 	uids := ""
 	for _, a := range args {

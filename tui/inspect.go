@@ -22,7 +22,8 @@ import (
 // openInspect takes "PATH [--uids=TARGET] [--against=TARGET]": TARGET is
 // what the u prompt takes (uid1,uid2,… or @file, a job spec or a uids
 // file); --uids names the operators, --against also shows the dry-run.
-func openInspect(ctx *Context, args []string) (Screen, error) {
+func openInspect(ctx *Context, req Request) (Screen, error) {
+	args := req.Args
 	var path, target string
 	against := false
 	for _, a := range args {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -18,7 +19,8 @@ import (
 	"github.com/ckpt-dev/ckpt/tui/components/text"
 )
 
-func openJob(ctx *Context, args []string) (Screen, error) {
+func openJob(ctx *Context, req Request) (Screen, error) {
+	args := req.Args
 	if len(args) != 1 || !cluster.IsJobID(args[0]) {
 		return nil, fmt.Errorf("job takes one job ID (32 hex digits)")
 	}
@@ -796,19 +798,45 @@ func (s *Job) key(msg tea.Msg) tea.Cmd {
 		}
 		s.confirm = "cancel"
 	case matches(k, ks.Resume):
-		r := s.newResume()
+		r := s.resumeFrom()
 		if f := s.refusal; f != nil && !(s.pane == paneSnapshots && s.selectedSnap() != nil) {
 			// The job could not restore: offer exactly that snapshot, with -n
 			// one key (and a confirmation) away.
-			r.snapshot, r.note = f.snapshot, f.resumeNote()
+			r.Snapshot, r.Note = f.snapshot, f.resumeNote()
 		}
-		return Push(r)
+		return OpenScreenWith("resume", r)
 	case matches(k, ks.Latest):
 		return s.restartFromLatest()
 	case matches(k, ks.Abandon):
 		return s.abandon()
 	}
 	return nil
+}
+
+// resumeFrom is what the resume screen is opened with from the job's
+// screen: the snapshot defaults to the selected one on the snapshots pane,
+// else the newest complete savepoint or checkpoint; the spec to the one
+// the job was launched from.
+func (s *Job) resumeFrom() ResumeFrom {
+	r := ResumeFrom{JobID: s.jobID}
+	for _, c := range s.snaps {
+		if c.complete == yes {
+			r.Choices = append(r.Choices, c)
+		}
+	}
+	if sel := s.selectedSnap(); s.pane == paneSnapshots && sel != nil && sel.complete == yes {
+		r.Snapshot = sel.path
+	} else if len(r.Choices) > 0 {
+		r.Snapshot = r.Choices[0].path // newest first
+	} else if s.stats != nil && s.stats.LatestSavepoint != nil {
+		r.Snapshot = s.stats.LatestSavepoint.ExternalPath
+	}
+	r.Spec = s.ctx.SpecOf(s.jobID)
+	if p := s.job; r.Spec == "" && p != nil && p.Program != nil && p.Program.Spec != "" {
+		r.Program = p.Program
+	}
+	r.Running = s.job != nil && !s.job.Status.Terminal()
+	return r
 }
 
 func (s *Job) jobName() string {
@@ -862,6 +890,12 @@ func (s *Job) savepointFormHint(action string) string {
 // the prompt nor the cluster names a savepoint directory.
 const noSavepointDir = "required: the cluster configures no default savepoint dir (execution.checkpointing.savepoint-dir / state.savepoints.dir)"
 
+// openCheckpoint opens checkpoint id of the job, handing over what the
+// job screen knows of the job (vertex names and order).
+func (s *Job) openCheckpoint(id int64) tea.Cmd {
+	return OpenScreenWith("checkpoint", s.job, s.jobID, strconv.FormatInt(id, 10))
+}
+
 func (s *Job) open() tea.Cmd {
 	switch s.pane {
 	case paneHistory:
@@ -870,7 +904,7 @@ func (s *Job) open() tea.Cmd {
 			if s.hist[i].remembered {
 				return Toast(fmt.Sprintf("#%d is remembered by ckpt only: the target no longer has its details", s.hist[i].ID), true)
 			}
-			return Push(newCheckpointScreen(s.ctx, s.jobID, s.hist[i].ID, s.job))
+			return s.openCheckpoint(s.hist[i].ID)
 		}
 	case paneSnapshots:
 		if r := s.selectedSnap(); r != nil {
@@ -881,10 +915,10 @@ func (s *Job) open() tea.Cmd {
 		}
 	case paneOverview:
 		if ip := s.inflight; ip != nil {
-			return Push(newCheckpointScreen(s.ctx, s.jobID, ip.ID, s.job))
+			return s.openCheckpoint(ip.ID)
 		}
 		if c := s.latest(); c != nil {
-			return Push(newCheckpointScreen(s.ctx, s.jobID, c.ID, s.job))
+			return s.openCheckpoint(c.ID)
 		}
 	}
 	return nil

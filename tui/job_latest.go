@@ -123,8 +123,7 @@ func (s *Job) onLatestPicked(m latestPickedMsg) tea.Cmd {
 	if m.err != nil {
 		return nil
 	}
-	r := s.newResume()
-	r.snapshot = m.path
-	r.note = m.note
-	return Push(r)
+	r := s.resumeFrom()
+	r.Snapshot, r.Note = m.path, m.note
+	return OpenScreenWith("resume", r)
 }

@@ -18,7 +18,8 @@ import (
 	"github.com/ckpt-dev/ckpt/tui/components/text"
 )
 
-func openJobs(ctx *Context, args []string) (Screen, error) {
+func openJobs(ctx *Context, req Request) (Screen, error) {
+	args := req.Args
 	if len(args) != 0 {
 		return nil, fmt.Errorf("jobs takes no arguments")
 	}
@@ -210,10 +211,10 @@ func (s *Jobs) key(msg tea.KeyPressMsg) tea.Cmd {
 	switch {
 	case matches(msg, k.Open):
 		if j != nil {
-			return Push(NewJob(s.ctx, j.ID))
+			return OpenScreen("job", j.ID)
 		}
 	case matches(msg, k.Launch):
-		return Push(newLaunch(s.ctx))
+		return OpenScreen("launch")
 	case matches(msg, k.Cancel):
 		if j != nil {
 			if j.Status.Terminal() {
@@ -428,6 +429,19 @@ type Launch struct {
 	pick func(path string) tea.Cmd
 }
 
+// openLaunch opens the launcher; with PickSpec it only picks a spec and
+// hands it back (the resume screen's spec picker).
+func openLaunch(ctx *Context, req Request) (Screen, error) {
+	if len(req.Args) != 0 {
+		return nil, fmt.Errorf("launch takes no arguments")
+	}
+	l := newLaunch(ctx)
+	if p, ok := req.Data.(PickSpec); ok {
+		l.pick = func(path string) tea.Cmd { return func() tea.Msg { return p.Reply(path) } }
+	}
+	return l, nil
+}
+
 func newLaunch(ctx *Context) *Launch {
 	return &Launch{ctx: ctx, id: newScreenID(), pathChooser: newPathChooser(func() *form {
 		return newForm("job spec", "enter uses this file").text("path", "", "path/to/job.yaml")
@@ -502,7 +516,7 @@ func (s *Launch) Update(msg tea.Msg) (Screen, tea.Cmd) {
 			return s, nil
 		}
 		s.ctx.LaunchedFrom(msg.jobID, msg.spec)
-		return s, tea.Batch(Replace(NewJob(s.ctx, msg.jobID)), Toast("launched "+msg.spec+" as job "+shortID(msg.jobID), false))
+		return s, tea.Batch(ReplaceScreen("job", msg.jobID), Toast("launched "+msg.spec+" as job "+shortID(msg.jobID), false))
 	default:
 		p, cmd := s.pathChooser.update(msg)
 		if p != "" {

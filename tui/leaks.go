@@ -15,7 +15,8 @@ import (
 	"github.com/ckpt-dev/ckpt/tui/components/text"
 )
 
-func openLeaks(ctx *Context, args []string) (Screen, error) {
+func openLeaks(ctx *Context, req Request) (Screen, error) {
+	args := req.Args
 	if len(args) != 1 {
 		return nil, fmt.Errorf("leaks takes one job directory (<checkpoint-dir>/<job-id>), got %d arguments", len(args))
 	}

@@ -16,9 +16,16 @@ import (
 	"github.com/ckpt-dev/ckpt/tui/components/text"
 )
 
-func openResume(ctx *Context, args []string) (Screen, error) {
+func openResume(ctx *Context, req Request) (Screen, error) {
+	args := req.Args
 	if ctx.Cluster == nil {
 		return nil, fmt.Errorf("no target: start ckpt with the embedded engine (default) or -m host:port")
+	}
+	if from, ok := req.Data.(ResumeFrom); ok {
+		r := newResume(ctx, from.JobID, from.Choices)
+		r.snapshot, r.spec, r.note = from.Snapshot, from.Spec, from.Note
+		r.program, r.fromRunning = from.Program, from.Running
+		return r, nil
 	}
 	if len(args) < 1 || len(args) > 2 {
 		return nil, fmt.Errorf("resume takes a snapshot (savepoint dir, chk-N dir or _metadata) and optionally a job spec")
@@ -102,32 +109,6 @@ func newResumeKeys(ctx *Context) resumeKeys {
 
 func newResume(ctx *Context, fromJob string, choices []snapRow) *Resume {
 	return &Resume{ctx: ctx, id: newScreenID(), keys: newResumeKeys(ctx), fromJob: fromJob, choices: choices, list: list.New()}
-}
-
-// newResume starts a resume from the job's screen: the snapshot defaults
-// to the selected one on the snapshots pane, else the newest complete
-// savepoint or checkpoint; the spec to the one the job was launched from.
-func (s *Job) newResume() *Resume {
-	var choices []snapRow
-	for _, r := range s.snaps {
-		if r.complete == yes {
-			choices = append(choices, r)
-		}
-	}
-	r := newResume(s.ctx, s.jobID, choices)
-	if sel := s.selectedSnap(); s.pane == paneSnapshots && sel != nil && sel.complete == yes {
-		r.snapshot = sel.path
-	} else if len(choices) > 0 {
-		r.snapshot = choices[0].path // newest first
-	} else if s.stats != nil && s.stats.LatestSavepoint != nil {
-		r.snapshot = s.stats.LatestSavepoint.ExternalPath
-	}
-	r.spec = s.ctx.SpecOf(s.jobID)
-	if p := s.job; r.spec == "" && p != nil && p.Program != nil && p.Program.Spec != "" {
-		r.program = p.Program
-	}
-	r.fromRunning = s.job != nil && !s.job.Status.Terminal()
-	return r
 }
 
 func (s *Resume) Title() string    { return "resume" }
@@ -321,7 +302,7 @@ func (s *Resume) Update(msg tea.Msg) (Screen, tea.Cmd) {
 			s.ctx.session.claims = map[string]string{}
 		}
 		s.ctx.session.claims[msg.jobID] = claimModes[s.claim]
-		return s, tea.Batch(Replace(NewJob(s.ctx, msg.jobID)), Toast("resumed as job "+shortID(msg.jobID)+" from "+s.snapshot, false))
+		return s, tea.Batch(ReplaceScreen("job", msg.jobID), Toast("resumed as job "+shortID(msg.jobID)+" from "+s.snapshot, false))
 	case tea.KeyPressMsg:
 		return s, s.key(msg)
 	case tea.MouseWheelMsg:
@@ -354,10 +335,8 @@ func (s *Resume) key(msg tea.KeyPressMsg) tea.Cmd {
 	case matches(msg, k.Snapshot):
 		return Push(newSnapshotPicker(s.ctx, s.id, s.choices))
 	case matches(msg, k.Spec):
-		l := newLaunch(s.ctx)
 		sid := s.id
-		l.pick = func(p string) tea.Cmd { return func() tea.Msg { return resumeSetMsg{sid: sid, spec: p} } }
-		return Push(l)
+		return OpenScreenWith("launch", PickSpec{Reply: func(p string) tea.Msg { return resumeSetMsg{sid: sid, spec: p} }})
 	case matches(msg, k.Claim):
 		s.claim = (s.claim + 1) % len(claimModes)
 	case matches(msg, k.AllowNR):

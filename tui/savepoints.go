@@ -17,7 +17,8 @@ import (
 	"github.com/ckpt-dev/ckpt/tui/components/text"
 )
 
-func openSavepoints(ctx *Context, args []string) (Screen, error) {
+func openSavepoints(ctx *Context, req Request) (Screen, error) {
+	args := req.Args
 	switch len(args) {
 	case 0:
 		if ctx.Cluster == nil {

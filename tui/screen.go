@@ -75,9 +75,17 @@ func (*SubtasksScreen) usesTarget()   {}
 func (*Resume) usesTarget()           {}
 func (*snapshotPicker) usesTarget()   {}
 
-// Opener builds a screen from command-line style arguments. It must not do
-// I/O: loading belongs in the screen's Init.
-type Opener func(ctx *Context, args []string) (Screen, error)
+// Opener builds a screen from a Request. It must not do I/O: loading
+// belongs in the screen's Init.
+type Opener func(ctx *Context, req Request) (Screen, error)
+
+// Request is what a screen is opened with: the words of a ":" command (or
+// the CLI's arguments), and, when another screen opens it, what that
+// screen hands over (one of the types in routes.go).
+type Request struct {
+	Args []string
+	Data any
+}
 
 // Messages screens send to the shell, as commands (Push(s) etc.).
 type (
@@ -85,8 +93,9 @@ type (
 	replaceMsg struct{ s Screen }
 	popMsg     struct{}
 	openMsg    struct {
-		name string
-		args []string
+		name    string
+		req     Request
+		replace bool
 	}
 	// taskDoneMsg ends a task started by a screen that may be gone by
 	// the time its work finishes (cancel, a savepoint): the shell records
@@ -115,9 +124,21 @@ func Replace(s Screen) tea.Cmd { return func() tea.Msg { return replaceMsg{s} } 
 // Pop closes the current screen.
 func Pop() tea.Cmd { return func() tea.Msg { return popMsg{} } }
 
-// OpenScreen opens a declared screen by name on top of the current one.
+// OpenScreen opens a declared screen by name on top of the current one:
+// screens reach each other only this way, never by building one another.
 func OpenScreen(name string, args ...string) tea.Cmd {
-	return func() tea.Msg { return openMsg{name, args} }
+	return func() tea.Msg { return openMsg{name: name, req: Request{Args: args}} }
+}
+
+// OpenScreenWith is OpenScreen handing data over to the new screen.
+func OpenScreenWith(name string, data any, args ...string) tea.Cmd {
+	return func() tea.Msg { return openMsg{name: name, req: Request{Args: args, Data: data}} }
+}
+
+// ReplaceScreen opens a declared screen in place of the current one (a
+// launched job's screen replaces the launcher).
+func ReplaceScreen(name string, args ...string) tea.Cmd {
+	return func() tea.Msg { return openMsg{name: name, req: Request{Args: args}, replace: true} }
 }
 
 // Toast shows text briefly; errors are drawn as such.

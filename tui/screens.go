@@ -37,10 +37,12 @@ type ScreenDecl struct {
 var declaredScreens = []ScreenDecl{
 	{Name: "jobs", Usage: "jobs", Help: "the target's jobs (embedded engine or REST)",
 		Keys: func(ctx *Context) Keymap { return newJobsKeys(ctx).keymap() }, Open: openJobs},
+	{Name: "launch", Help: "launch a job from a job spec (n on the jobs screen; the resume screen's spec picker too)",
+		Open: openLaunch, Mutating: true},
 	{Name: "job", Usage: "job JOBID", Help: "one job: vertices, live checkpoints, snapshots, actions",
 		Keys: func(ctx *Context) Keymap { return newJobKeys(ctx).keymap() }, Open: openJob},
 	{Name: "checkpoint", Help: "one checkpoint of a job, vertex by vertex (enter on a checkpoint of the job screen)",
-		Keys: func(ctx *Context) Keymap { return Keymap{newCheckpointOpen(ctx)} }},
+		Keys: func(ctx *Context) Keymap { return Keymap{newCheckpointOpen(ctx)} }, Open: openCheckpoint},
 	{Name: "resume", Usage: "resume SNAPSHOT [SPEC]", Help: "submit a job resuming from a snapshot, after a dry run",
 		Keys: func(ctx *Context) Keymap { return newResumeKeys(ctx).keymap() }, Open: openResume, Mutating: true},
 	{Name: "browse", Usage: "browse URI", Help: "browse local or hdfs:// snapshot storage",
@@ -88,13 +90,21 @@ func ScreenNames() []string {
 }
 
 // Open builds the screen declared as name from command-line style
-// arguments.
+// arguments: a ":" command or the CLI.
 func Open(ctx *Context, name string, args []string) (Screen, error) {
-	d, ok := declared(name)
-	if !ok || d.Open == nil || d.Usage == "" {
+	if d, ok := declared(name); !ok || d.Usage == "" {
 		return nil, fmt.Errorf("unknown screen %q (known: %s)", name, strings.Join(ScreenNames(), ", "))
 	}
-	return d.Open(ctx, args)
+	return openDeclared(ctx, name, Request{Args: args})
+}
+
+// openDeclared builds any declared screen another screen asked for.
+func openDeclared(ctx *Context, name string, req Request) (Screen, error) {
+	d, ok := declared(name)
+	if !ok || d.Open == nil {
+		return nil, fmt.Errorf("no screen %q can be opened by name", name)
+	}
+	return d.Open(ctx, req)
 }
 
 // declaredActions is every action of the shell and of every declared
