@@ -287,10 +287,10 @@ func BenchmarkViewJob(b *testing.B) {
 		b.Run(paneNames[pane], func(b *testing.B) {
 			a, s := bigJob(b, 500, 1000)
 			s.pane = pane
-			s.lists[pane].Select(250)
+			s.paneList().Select(250)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				s.lists[pane].Move(1 - 2*(i%2))
+				s.paneList().Move(1 - 2*(i%2))
 				_ = a.Render()
 			}
 		})

@@ -67,8 +67,8 @@ func TestJobRemembersCheckpointHistory(t *testing.T) {
 		}
 	}
 	j := a.Top().(*Job)
-	if n := len(j.hist); n != 12 || !j.hist[10].remembered || j.hist[10].ID != 40 || j.hist[11].ID != 39 {
-		t.Fatalf("merged history: %d rows, tail %+v", n, j.hist[len(j.hist)-2:])
+	if n := len(j.history.hist); n != 12 || !j.history.hist[10].remembered || j.history.hist[10].ID != 40 || j.history.hist[11].ID != 39 {
+		t.Fatalf("merged history: %d rows, tail %+v", n, j.history.hist[len(j.history.hist)-2:])
 	}
 	golden(t, a, "job-checkpoints-remembered-160x48")
 	a80 := open(fc, 80, 24)

@@ -16,7 +16,6 @@ import (
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
-	"github.com/ckpt-dev/ckpt/tui/components/text"
 )
 
 func openJob(ctx *Context, req Request) (Screen, error) {
@@ -47,15 +46,40 @@ var paneNames = [numPanes]string{"overview", "checkpoints", "snapshots", "config
 // and savepoints on storage, and the actions — checkpoint, savepoint, stop
 // with savepoint, cancel, resume after a dry run.
 type Job struct {
+	*jobModel
+	keys jobKeys
+	pane int
+
+	// The panes, each its own type over the shared model: what the last
+	// poll brought is read by all of them, their rows and cursors are
+	// their own.
+	overview  *overviewPane
+	history   *historyPane
+	snapshots *snapshotsPane
+	config    *configPane
+	// actions are the forms, confirmations and running operations.
+	actions *jobActions
+	// panes are the four in tab order.
+	panes [numPanes]jobPane
+}
+
+// jobPane is one pane of the job screen: its rows, its list (cursor and
+// scrolling), and its height given the body's.
+type jobPane interface {
+	rows() []string
+	listModel() *list.Model
+	resize(body int)
+}
+
+// jobModel is what the job screen knows of the job: its identity, the
+// size the panes draw at, and what the last poll brought. Every pane reads
+// it; only the job screen writes it (onPoll).
+type jobModel struct {
 	ctx   *Context
 	id    int
 	jobID string
-	keys  jobKeys
-	pane  int
 	w, h  int
-	lists [numPanes]list.Model
 
-	// What the last poll brought.
 	job      *cluster.Job
 	stats    *cluster.CheckpointStats
 	cfg      *cluster.CheckpointConfig
@@ -67,17 +91,32 @@ type Job struct {
 	inflight *cluster.Checkpoint                  // the newest in-progress checkpoint, per vertex
 	pending  map[string]*cluster.VertexCheckpoint // its unfinished vertices, subtask by subtask
 	poller
+}
+
+// overviewPane is the vertices, the live checkpoint and the size trend.
+type overviewPane struct {
+	*jobModel
+	list list.Model
 	// trend keeps every completed checkpoint seen (the history holds 10).
 	trend []trendPoint
-	// hist is the history pane: the target's history and what ckpt
-	// remembers of it (history.go).
+}
+
+// historyPane is the checkpoint history: the target's and what ckpt
+// remembers of it (history.go).
+type historyPane struct {
+	*jobModel
+	list       list.Model
 	hist       []histEntry
 	remembered []cluster.Checkpoint
 	histSeen   map[int64]bool
 	histLoaded bool
 	histErr    error
+}
 
-	// The job's snapshots on storage.
+// snapshotsPane is the job's retained chk-N and savepoints on storage.
+type snapshotsPane struct {
+	*jobModel
+	list       list.Model
 	snaps      []snapRow
 	snapDir    string
 	snapErr    error
@@ -85,7 +124,18 @@ type Job struct {
 	snapTask   TaskID
 	snapping   bool
 	snapLatest int64 // the latest completed checkpoint when last listed
+}
 
+// configPane is the checkpointing configuration and the exceptions.
+type configPane struct {
+	*jobModel
+	list list.Model
+}
+
+// jobActions are the job's actions in flight: a form being filled, a
+// confirmation awaited, operations triggered and abandoned.
+type jobActions struct {
+	*jobModel
 	form      *form
 	formKind  string
 	confirm   string // an action awaiting "y"
@@ -155,10 +205,15 @@ func newJobKeys(ctx *Context) jobKeys {
 
 // NewJob opens job jobID of ctx.Cluster.
 func NewJob(ctx *Context, jobID string) *Job {
-	s := &Job{ctx: ctx, id: newScreenID(), jobID: jobID, keys: newJobKeys(ctx)}
-	for i := range s.lists {
-		s.lists[i] = list.New()
+	m := &jobModel{ctx: ctx, id: newScreenID(), jobID: jobID}
+	s := &Job{jobModel: m, keys: newJobKeys(ctx),
+		overview:  &overviewPane{jobModel: m, list: list.New()},
+		history:   &historyPane{jobModel: m, list: list.New()},
+		snapshots: &snapshotsPane{jobModel: m, list: list.New()},
+		config:    &configPane{jobModel: m, list: list.New()},
+		actions:   &jobActions{jobModel: m},
 	}
+	s.panes = [numPanes]jobPane{s.overview, s.history, s.snapshots, s.config}
 	return s
 }
 
@@ -169,11 +224,11 @@ func (s *Job) Title() string {
 	return "job " + shortID(s.jobID)
 }
 func (s *Job) Location() string { return s.ctx.TargetName + " › " + s.jobID }
-func (s *Job) Keys() Keymap     { return append(s.keys.keymap(), listKeymap(s.lists[s.pane].Keys)...) }
-func (s *Job) Capturing() bool  { return s.form != nil || s.confirm != "" }
+func (s *Job) Keys() Keymap     { return append(s.keys.keymap(), listKeymap(s.paneList().Keys)...) }
+func (s *Job) Capturing() bool  { return s.actions.capturing() }
 func (s *Job) CopyText() string {
 	if s.pane == paneSnapshots {
-		if r := s.selectedSnap(); r != nil {
+		if r := s.snapshots.selectedSnap(); r != nil {
 			return r.path
 		}
 	}
@@ -183,126 +238,24 @@ func (s *Job) CopyText() string {
 func (s *Job) SetSize(w, h int) {
 	s.w, s.h = w, h
 	body := max(h-headerRows, 1)
-	s.lists[paneOverview].SetHeight(s.vertexRows(body))
-	s.lists[paneHistory].SetHeight(max(body-3, 1))
-	s.lists[paneSnapshots].SetHeight(max(body-2, 1))
-	s.lists[paneConfig].SetHeight(max(body, 1))
+	for _, p := range s.panes {
+		p.resize(body)
+	}
 }
 
 // headerRows: the job line and the pane tabs.
 const headerRows = 2
 
-// vertexRows is how many vertex rows the overview shows: what the
-// checkpoint block leaves, at least 3.
-func (s *Job) vertexRows(body int) int {
-	n := 0
-	if s.job != nil {
-		n = len(s.job.Vertices)
-	}
-	room := body - 1 - s.checkpointBlockRows()
-	return max(min(n, room), min(n, 3), 1)
-}
-
 func (s *Job) Close() {
 	s.stopPolling(s.ctx)
-	s.ctx.Tasks.Cancel(s.snapTask)
+	s.ctx.Tasks.Cancel(s.snapshots.snapTask)
 }
 
-func (s *Job) Init() tea.Cmd { return tea.Batch(s.poll(), s.loadHistory()) }
+func (s *Job) Init() tea.Cmd { return tea.Batch(s.poll(), s.history.loadHistory()) }
 
 func (s *Job) Refresh() tea.Cmd {
 	s.restart(s.ctx)
-	return tea.Batch(s.poll(), s.listSnapshots())
-}
-
-// jobPolledMsg is what one poll of the job brings.
-type jobPolledMsg struct {
-	job      *cluster.Job
-	stats    *cluster.CheckpointStats
-	cfg      *cluster.CheckpointConfig
-	cfgOff   bool
-	conf     map[string]string
-	exc      *cluster.Exceptions
-	inflight *cluster.Checkpoint
-	pending  map[string]*cluster.VertexCheckpoint
-	err      error
-}
-
-// maxPendingVertices bounds the per-subtask calls of one poll.
-const maxPendingVertices = 8
-
-// poll reads the job, its checkpoint statistics and, for the newest
-// in-progress checkpoint, which subtasks have not acknowledged — the cheap
-// endpoints Flink's UI polls too — in one quiet task.
-func (s *Job) poll() tea.Cmd {
-	c, jobID := s.ctx.Cluster, s.jobID
-	needCfg, needConf := s.cfg == nil && !s.cfgOff, s.conf == nil
-	return startPoll(s.ctx, &s.poller, s.id, "polling job "+shortID(jobID), func(ctx context.Context) (jobPolledMsg, error) {
-		m := pollJob(ctx, c, jobID, needCfg, needConf)
-		return m, m.err
-	})
-}
-
-func pollJob(ctx context.Context, c cluster.Cluster, jobID string, needCfg, needConf bool) (m jobPolledMsg) {
-	if m.job, m.err = c.Job(ctx, jobID); m.err != nil {
-		return m
-	}
-	if m.stats, m.err = c.Checkpoints(ctx, jobID); m.err != nil {
-		return m
-	}
-	if needCfg {
-		cfg, err := c.CheckpointConfig(ctx, jobID)
-		switch {
-		case errors.Is(err, cluster.ErrNotFound):
-			m.cfgOff = true
-		case err == nil:
-			m.cfg = cfg
-		}
-	}
-	if needConf {
-		m.conf, _ = c.Configuration(ctx)
-	}
-	m.exc, _ = c.Exceptions(ctx, jobID)
-	if ip := newestInProgress(m.stats); ip != nil {
-		d, err := c.CheckpointDetail(ctx, jobID, ip.ID)
-		if err == nil {
-			m.inflight = d
-			m.pending = map[string]*cluster.VertexCheckpoint{}
-			for _, vid := range sortedKeys(d.Tasks) {
-				t := d.Tasks[vid]
-				if t.NumAcked >= t.NumSubtasks || len(m.pending) >= maxPendingVertices {
-					continue
-				}
-				if vc, err := c.CheckpointSubtasks(ctx, jobID, ip.ID, vid); err == nil {
-					m.pending[vid] = vc
-				}
-			}
-		}
-	}
-	return m
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-func newestInProgress(st *cluster.CheckpointStats) *cluster.Checkpoint {
-	if st == nil {
-		return nil
-	}
-	var best *cluster.Checkpoint
-	for i := range st.History {
-		c := &st.History[i]
-		if c.Status == cluster.CheckpointInProgress && (best == nil || c.ID > best.ID) {
-			best = c
-		}
-	}
-	return best
+	return tea.Batch(s.poll(), s.snapshots.listSnapshots())
 }
 
 func (s *Job) Update(msg tea.Msg) (Screen, tea.Cmd) {
@@ -317,44 +270,26 @@ func (s *Job) Update(msg tea.Msg) (Screen, tea.Cmd) {
 			return s, s.poll()
 		}
 	case snapsListedMsg:
-		if msg.sid != s.id {
-			return s, nil
-		}
-		s.ctx.Tasks.Done(msg.task, nil)
-		s.snapping = false
-		s.snapAt = s.ctx.Now()
-		s.snapDir, s.snapErr = msg.dir, msg.err
-		if msg.err == nil {
-			s.setSnaps(msg.rows)
+		if msg.sid == s.id {
+			s.snapshots.onListed(msg)
 		}
 	case taskDoneMsg:
-		for i, o := range s.ops {
-			if o.task == msg.task {
-				s.ops = append(s.ops[:i], s.ops[i+1:]...)
-				// A finished action changes what the target reports: look now.
-				s.restart(s.ctx)
-				return s, tea.Batch(s.poll(), s.listSnapshots())
-			}
+		if s.actions.finished(msg.task) {
+			// A finished action changes what the target reports: look now.
+			s.restart(s.ctx)
+			return s, tea.Batch(s.poll(), s.snapshots.listSnapshots())
 		}
 	case opTriggeredMsg:
 		if msg.sid == s.id {
-			return s, s.onTriggered(msg)
+			return s, s.actions.onTriggered(msg)
 		}
 	case historyLoadedMsg:
-		if msg.sid != s.id {
-			return s, nil
+		if msg.sid == s.id {
+			return s, s.history.onLoaded(msg)
 		}
-		s.histLoaded, s.histErr = true, msg.err
-		s.remembered = msg.recs
-		s.histSeen = map[int64]bool{}
-		for _, c := range msg.recs {
-			s.histSeen[c.ID] = true
-		}
-		s.setHistory()
-		return s, s.observeHistory()
 	case historySavedMsg:
 		if msg.sid == s.id {
-			s.histErr = msg.err
+			s.history.histErr = msg.err
 		}
 	case latestPickedMsg:
 		if msg.sid == s.id {
@@ -363,7 +298,7 @@ func (s *Job) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	case tea.KeyPressMsg, tea.PasteMsg:
 		return s, s.key(msg)
 	case tea.MouseWheelMsg:
-		s.lists[s.pane].Update(msg)
+		s.paneList().Update(msg)
 	}
 	return s, nil
 }
@@ -387,60 +322,22 @@ func (s *Job) onPoll(m jobPolledMsg) tea.Cmd {
 	if m.conf != nil {
 		s.conf = m.conf
 	}
-	s.addTrend()
-	s.lists[paneOverview].SetLen(len(s.job.Vertices))
-	s.setHistory()
-	s.lists[paneConfig].SetLen(len(s.configLines()))
+	s.overview.addTrend()
+	s.overview.list.SetLen(len(s.job.Vertices))
+	s.history.setHistory()
+	s.config.list.SetLen(len(s.config.configLines()))
 	s.SetSize(s.w, s.h)
 	// List storage again when a checkpoint completed since the last look.
 	latest := int64(-1)
 	if c := s.stats.LatestCompleted; c != nil {
 		latest = c.ID
 	}
-	remember := s.observeHistory()
-	if s.snapAt.IsZero() || latest != s.snapLatest || s.ctx.Now().Sub(s.snapAt) > 10*time.Second {
-		s.snapLatest = latest
-		return tea.Batch(remember, s.listSnapshots())
+	remember := s.history.observeHistory()
+	if s.snapshots.snapAt.IsZero() || latest != s.snapshots.snapLatest || s.ctx.Now().Sub(s.snapshots.snapAt) > 10*time.Second {
+		s.snapshots.snapLatest = latest
+		return tea.Batch(remember, s.snapshots.listSnapshots())
 	}
 	return remember
-}
-
-// setHistory rebuilds the history pane's rows. They grow at the top: the
-// cursor stays on the same checkpoint, except on the newest, which it
-// follows.
-func (s *Job) setHistory() {
-	selID := int64(-1)
-	if i, ok := s.lists[paneHistory].Selected(); ok && i < len(s.hist) && i > 0 {
-		selID = s.hist[i].ID
-	}
-	s.mergeHistory()
-	s.lists[paneHistory].SetLen(len(s.hist))
-	for i, c := range s.hist {
-		if c.ID == selID {
-			s.lists[paneHistory].Select(i)
-		}
-	}
-}
-
-// addTrend remembers every completed checkpoint the polls saw, so the size
-// trend reaches further back than the 10 entries of the history.
-func (s *Job) addTrend() {
-	seen := map[int64]bool{}
-	for _, p := range s.trend {
-		seen[p.id] = true
-	}
-	for i := len(s.stats.History) - 1; i >= 0; i-- {
-		c := s.stats.History[i]
-		// Savepoints are full copies in another format: not part of the
-		// checkpoint size trend.
-		if c.Status == cluster.CheckpointCompleted && !c.Savepoint && !seen[c.ID] {
-			s.trend = append(s.trend, trendPoint{id: c.ID, checkpointed: c.CheckpointedSize, stateSize: c.StateSize})
-		}
-	}
-	sort.Slice(s.trend, func(i, j int) bool { return s.trend[i].id < s.trend[j].id })
-	if len(s.trend) > 200 {
-		s.trend = s.trend[len(s.trend)-200:]
-	}
 }
 
 // ---- snapshots on storage ----
@@ -453,92 +350,9 @@ type snapsListedMsg struct {
 	err  error
 }
 
-// jobCheckpointDir is where the job's chk-N dirs live: as the target
-// reports it (ckpt's engine does), else the parent of a completed
-// checkpoint's external path, else the configured checkpoint dir with the
-// job ID.
-func (s *Job) jobCheckpointDir() string {
-	if s.cfg != nil && s.cfg.CheckpointDir != "" {
-		return s.cfg.CheckpointDir
-	}
-	if s.stats != nil {
-		cands := []*cluster.Checkpoint{s.stats.LatestCompleted}
-		for i := range s.stats.History {
-			cands = append(cands, &s.stats.History[i])
-		}
-		for _, c := range cands {
-			if c == nil || c.Savepoint || c.ExternalPath == "" || c.Status != cluster.CheckpointCompleted {
-				continue
-			}
-			p := strings.TrimRight(c.ExternalPath, "/")
-			if storage.Base(p) == "_metadata" {
-				p = storage.Dir(p)
-			}
-			return storage.Dir(p)
-		}
-	}
-	for _, k := range []string{"execution.checkpointing.dir", "state.checkpoints.dir"} {
-		if d := s.conf[k]; d != "" {
-			return storage.Join(d, s.jobID)
-		}
-	}
-	return ""
-}
-
-// savepointPaths are the savepoints the target and this session know of
-// for the job.
-func (s *Job) savepointPaths() map[string]int64 {
-	out := map[string]int64{}
-	if s.stats != nil {
-		cands := []*cluster.Checkpoint{s.stats.LatestSavepoint}
-		for i := range s.stats.History {
-			cands = append(cands, &s.stats.History[i])
-		}
-		for _, c := range cands {
-			if c != nil && c.Savepoint && c.Status == cluster.CheckpointCompleted && c.ExternalPath != "" {
-				out[c.ExternalPath] = c.ID
-			}
-		}
-		if r := s.stats.LatestRestored; r != nil && r.Savepoint && r.ExternalPath != "" {
-			out[r.ExternalPath] = r.ID
-		}
-	}
-	for _, sp := range s.ctx.session.savepoints {
-		if sp.jobID == s.jobID {
-			if _, ok := out[sp.path]; !ok {
-				out[sp.path] = -1
-			}
-		}
-	}
-	return out
-}
-
 // maxSnapRows bounds how many chk-N dirs are checked (num-retained is
 // small; a leaking job dir can hold thousands).
 const maxSnapRows = 50
-
-// listSnapshots lists the job's checkpoint dir and checks each chk-N (and
-// each known savepoint) for _metadata and its size, in a quiet task.
-func (s *Job) listSnapshots() tea.Cmd {
-	if s.snapping || s.closed {
-		return nil
-	}
-	dir := s.jobCheckpointDir()
-	sps := s.savepointPaths()
-	if dir == "" && len(sps) == 0 {
-		return nil
-	}
-	s.snapping = true
-	id, tctx := s.ctx.Tasks.StartQuiet("listing "+dir, 0)
-	s.snapTask = id
-	fsys, timeout, sid := s.ctx.FS, s.ctx.Timeout, s.id
-	return func() tea.Msg {
-		cctx, cancel := withTimeout(tctx, timeout)
-		defer cancel()
-		rows, err := scanSnapshots(cctx, fsys, dir, sps)
-		return snapsListedMsg{sid: sid, task: id, dir: dir, rows: rows, err: err}
-	}
-}
 
 func scanSnapshots(ctx context.Context, fsys storage.FS, dir string, savepoints map[string]int64) ([]snapRow, error) {
 	var rows []snapRow
@@ -614,94 +428,6 @@ func scanSnapshots(ctx context.Context, fsys storage.FS, dir string, savepoints 
 	return rows, nil
 }
 
-// setSnaps keeps the rows newest first and annotates them with what the
-// target says (retained, latest, discarded, restored from). The cursor
-// stays on the snapshot it was on (by path, however it is spelled), not on
-// its row number: a refresh reorders rows as checkpoints complete and
-// retention deletes old ones. The first listing starts on the first row.
-func (s *Job) setSnaps(rows []snapRow) {
-	sel, selAt := "", 0
-	if r := s.selectedSnap(); r != nil {
-		sel = normURI(r.path)
-		selAt = s.lists[paneSnapshots].Cursor()
-	}
-	rest := map[string]string{}
-	if st := s.stats; st != nil {
-		for _, c := range st.History {
-			if c.ExternalPath == "" {
-				continue
-			}
-			if c.Discarded {
-				rest[c.ExternalPath] = "discarded (subsumed)"
-			} else if c.Status == cluster.CheckpointCompleted {
-				rest[c.ExternalPath] = "completed"
-			}
-		}
-		if c := st.LatestCompleted; c != nil {
-			rest[c.ExternalPath] = "latest completed"
-		}
-		if c := st.LatestSavepoint; c != nil {
-			rest[c.ExternalPath] = "latest savepoint"
-		}
-		if r := st.LatestRestored; r != nil {
-			rest[r.ExternalPath] = "restored from"
-		}
-		if c := newestInProgress(st); c != nil && !c.Savepoint && s.snapDir != "" {
-			rest[storage.Join(s.snapDir, fmt.Sprintf("chk-%d", c.ID))] = "in progress"
-		}
-	}
-	byNorm := map[string]string{}
-	for p, v := range rest {
-		byNorm[normURI(p)] = v
-	}
-	for i := range rows {
-		rows[i].rest = byNorm[normURI(rows[i].path)]
-	}
-	// Newest first; ties (same mtime, or none: unreadable rows) in a fixed
-	// order so that equal listings draw equal panes.
-	sort.SliceStable(rows, func(i, j int) bool {
-		a, b := rows[i], rows[j]
-		if !a.modTime.Equal(b.modTime) {
-			return a.modTime.After(b.modTime)
-		}
-		if a.savepoint != b.savepoint {
-			return !a.savepoint
-		}
-		if a.id != b.id {
-			return a.id > b.id
-		}
-		return a.path < b.path
-	})
-	s.snaps = rows
-	l := &s.lists[paneSnapshots]
-	l.SetLen(len(rows))
-	at := -1
-	for i, r := range rows {
-		if sel != "" && normURI(r.path) == sel {
-			at = i
-			break
-		}
-	}
-	switch {
-	case at >= 0:
-		l.Select(at)
-	case sel != "":
-		// The snapshot went away (retention deleted it): stay at the same
-		// height, on its neighbour, rather than jump.
-		l.Select(min(selAt, len(rows)-1))
-	default:
-		l.Select(0)
-	}
-}
-
-func (s *Job) selectedSnap() *snapRow {
-	i, ok := s.lists[paneSnapshots].Selected()
-	if !ok || i >= len(s.snaps) {
-		return nil
-	}
-	return &s.snaps[i]
-}
-
 // normURI spells a snapshot path one way (file:/x, file:///x and /x, with
 // or without /_metadata), so what REST reports matches what storage lists.
 func normURI(u string) string {
@@ -722,34 +448,14 @@ func normURI(u string) string {
 // ---- keys and actions ----
 
 func (s *Job) key(msg tea.Msg) tea.Cmd {
-	if s.form != nil {
-		res, cmd := s.form.update(msg)
-		switch res {
-		case formCancelled:
-			s.form = nil
-			return nil
-		case formSubmitted:
-			f, kind := s.form, s.formKind
-			s.form = nil
-			return s.submitForm(kind, f)
-		}
-		return cmd
+	if s.actions.capturing() {
+		return s.actions.key(msg)
 	}
 	k, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		return nil
 	}
-	if s.confirm != "" {
-		what := s.confirm
-		s.confirm = ""
-		if k.String() == "y" || k.String() == "Y" {
-			if what == "cancel" {
-				return cancelJob(s.ctx, s.jobID)
-			}
-		}
-		return Toast(what+" aborted", false)
-	}
-	if s.lists[s.pane].Update(k) {
+	if s.paneList().Update(k) {
 		return nil
 	}
 	ks := s.keys
@@ -762,8 +468,8 @@ func (s *Job) key(msg tea.Msg) tea.Cmd {
 		s.pane = paneHistory
 	case matches(k, ks.Pane3):
 		s.pane = paneSnapshots
-		if !s.snapping && s.ctx.Now().Sub(s.snapAt) > 2*time.Second {
-			return s.listSnapshots()
+		if !s.snapshots.snapping && s.ctx.Now().Sub(s.snapshots.snapAt) > 2*time.Second {
+			return s.snapshots.listSnapshots()
 		}
 	case matches(k, ks.Pane4):
 		s.pane = paneConfig
@@ -775,31 +481,28 @@ func (s *Job) key(msg tea.Msg) tea.Cmd {
 		}
 		return Toast("the job's checkpoint dir is not known yet (no completed checkpoint, no configured dir)", true)
 	case matches(k, ks.Checkpoint):
-		return s.checkpoint(cluster.CheckpointConfigured)
+		return s.actions.checkpoint(cluster.CheckpointConfigured)
 	case matches(k, ks.Full):
-		return s.checkpoint(cluster.CheckpointFull)
+		return s.actions.checkpoint(cluster.CheckpointFull)
 	case matches(k, ks.Savepoint):
-		s.form = newForm("Savepoint of "+s.jobName(), s.savepointFormHint("enter takes the savepoint")).
+		return s.actions.ask("savepoint", newForm("Savepoint of "+s.jobName(), s.savepointFormHint("enter takes the savepoint")).
 			text("target dir", s.suggestedSavepointDir(), s.savepointDirHint()).
-			choice("format", string(cluster.Canonical), string(cluster.Native))
-		s.formKind = "savepoint"
-		return s.form.focusCmd()
+			choice("format", string(cluster.Canonical), string(cluster.Native)))
 	case matches(k, ks.Stop):
-		s.form = newForm("STOP "+s.jobName()+" with a savepoint", s.savepointFormHint("enter stops the job")).
+		f := newForm("STOP "+s.jobName()+" with a savepoint", s.savepointFormHint("enter stops the job")).
 			text("target dir", s.suggestedSavepointDir(), s.savepointDirHint()).
 			choice("drain", "no", "yes (MAX_WATERMARK first: every event-time timer fires — for jobs retired for good)").
 			choice("format", string(cluster.Canonical), string(cluster.Native))
-		s.form.danger = true
-		s.formKind = "stop"
-		return s.form.focusCmd()
+		f.danger = true
+		return s.actions.ask("stop", f)
 	case matches(k, ks.Cancel):
 		if s.job != nil && s.job.Status.Terminal() {
 			return Toast("job already "+string(s.job.Status), true)
 		}
-		s.confirm = "cancel"
+		s.actions.confirm = "cancel"
 	case matches(k, ks.Resume):
 		r := s.resumeFrom()
-		if f := s.refusal; f != nil && !(s.pane == paneSnapshots && s.selectedSnap() != nil) {
+		if f := s.refusal; f != nil && !(s.pane == paneSnapshots && s.snapshots.selectedSnap() != nil) {
 			// The job could not restore: offer exactly that snapshot, with -n
 			// one key (and a confirmation) away.
 			r.Snapshot, r.Note = f.snapshot, f.resumeNote()
@@ -808,7 +511,7 @@ func (s *Job) key(msg tea.Msg) tea.Cmd {
 	case matches(k, ks.Latest):
 		return s.restartFromLatest()
 	case matches(k, ks.Abandon):
-		return s.abandon()
+		return s.actions.abandon()
 	}
 	return nil
 }
@@ -819,12 +522,12 @@ func (s *Job) key(msg tea.Msg) tea.Cmd {
 // the job was launched from.
 func (s *Job) resumeFrom() ResumeFrom {
 	r := ResumeFrom{JobID: s.jobID}
-	for _, c := range s.snaps {
+	for _, c := range s.snapshots.snaps {
 		if c.complete == yes {
 			r.Choices = append(r.Choices, c)
 		}
 	}
-	if sel := s.selectedSnap(); s.pane == paneSnapshots && sel != nil && sel.complete == yes {
+	if sel := s.snapshots.selectedSnap(); s.pane == paneSnapshots && sel != nil && sel.complete == yes {
 		r.Snapshot = sel.path
 	} else if len(r.Choices) > 0 {
 		r.Snapshot = r.Choices[0].path // newest first
@@ -839,52 +542,9 @@ func (s *Job) resumeFrom() ResumeFrom {
 	return r
 }
 
-func (s *Job) jobName() string {
-	if s.job != nil && s.job.Name != "" {
-		return text.Sanitize(s.job.Name)
-	}
-	return shortID(s.jobID)
-}
-
 // savepointDirKeys name the cluster's default savepoint directory: Flink
 // 1.20/2.x, and the older name 1.x clusters still set.
 var savepointDirKeys = []string{"execution.checkpointing.savepoint-dir", "state.savepoints.dir"}
-
-// defaultSavepointDir pre-fills the savepoint and stop prompts: the
-// cluster's savepoint dir (either key, from /jobmanager/config), else ""
-// — then the prompt requires one, since Flink refuses a savepoint without
-// a target when no default is configured.
-func (s *Job) defaultSavepointDir() string {
-	for _, k := range savepointDirKeys {
-		if d := s.conf[k]; d != "" {
-			return d
-		}
-	}
-	return ""
-}
-
-// suggestedSavepointDir pre-fills the prompts when the cluster has no
-// default: "savepoints" next to the checkpoint root, shown as a suggestion
-// the operator confirms or edits ("" when the checkpoint dir is unknown
-// too: then the prompt is empty and required).
-func (s *Job) suggestedSavepointDir() string {
-	if d := s.defaultSavepointDir(); d != "" {
-		return d
-	}
-	if d := s.jobCheckpointDir(); d != "" {
-		return storage.Join(storage.Dir(d), "..", "savepoints")
-	}
-	return ""
-}
-
-// savepointFormHint is the prompts' bottom line: what enter does, and
-// that the dir is only a suggestion when the cluster configures none.
-func (s *Job) savepointFormHint(action string) string {
-	if s.defaultSavepointDir() == "" {
-		return "no default savepoint dir on the cluster (execution.checkpointing.savepoint-dir / state.savepoints.dir): the target dir is required — " + action
-	}
-	return action
-}
 
 // noSavepointDir is the prompt's placeholder and the refusal when neither
 // the prompt nor the cluster names a savepoint directory.
@@ -899,15 +559,15 @@ func (s *Job) openCheckpoint(id int64) tea.Cmd {
 func (s *Job) open() tea.Cmd {
 	switch s.pane {
 	case paneHistory:
-		i, ok := s.lists[paneHistory].Selected()
-		if ok && i < len(s.hist) {
-			if s.hist[i].remembered {
-				return Toast(fmt.Sprintf("#%d is remembered by ckpt only: the target no longer has its details", s.hist[i].ID), true)
+		i, ok := s.history.list.Selected()
+		if ok && i < len(s.history.hist) {
+			if s.history.hist[i].remembered {
+				return Toast(fmt.Sprintf("#%d is remembered by ckpt only: the target no longer has its details", s.history.hist[i].ID), true)
 			}
-			return s.openCheckpoint(s.hist[i].ID)
+			return s.openCheckpoint(s.history.hist[i].ID)
 		}
 	case paneSnapshots:
-		if r := s.selectedSnap(); r != nil {
+		if r := s.snapshots.selectedSnap(); r != nil {
 			if r.complete != yes {
 				return Toast(storage.Base(r.path)+" has no _metadata: not a complete snapshot (in progress, failed or being deleted)", true)
 			}
@@ -924,93 +584,6 @@ func (s *Job) open() tea.Cmd {
 	return nil
 }
 
-func (s *Job) latest() *cluster.Checkpoint {
-	if s.stats == nil {
-		return nil
-	}
-	return s.stats.LatestCompleted
-}
-
-// opTimeout bounds waiting for a savepoint or checkpoint: the job's
-// checkpoint timeout plus a minute, at least 10 minutes (a fixed short
-// timeout gives up on large state).
-func (s *Job) opTimeout() time.Duration {
-	d := 10 * time.Minute
-	if s.cfg != nil && s.cfg.Timeout+time.Minute > d {
-		d = s.cfg.Timeout + time.Minute
-	}
-	return d
-}
-
-// startOp runs an asynchronous action: trigger, then wait for it to
-// complete, in a task the status bar shows; the job screen lists it while
-// it runs, with its trigger id, elapsed time against its bound, and A to
-// abandon the wait (opTriggeredMsg, then waitOp).
-func (s *Job) startOp(label string, trigger func(context.Context, cluster.Cluster) (cluster.Trigger, error), done func(*cluster.Operation) (toast, savepoint string)) tea.Cmd {
-	if s.ctx.Readonly {
-		return Toast("read-only mode: "+label+" is disabled", true)
-	}
-	timeout := s.opTimeout()
-	id, tctx := s.ctx.Tasks.Start(label, timeout)
-	s.ops = append(s.ops, inflightOp{task: id, label: label, started: s.ctx.Now(), timeout: timeout, ctx: tctx, done: done})
-	c, rtimeout, sid := s.ctx.Cluster, s.ctx.Timeout, s.id
-	return func() tea.Msg {
-		cctx, cancel := withTimeout(tctx, rtimeout)
-		t, err := trigger(cctx, c)
-		cancel()
-		if err != nil {
-			return taskDoneMsg{task: id, err: fmt.Errorf("%s: %w", label, err)}
-		}
-		return opTriggeredMsg{sid: sid, task: id, trigger: t}
-	}
-}
-
-func (s *Job) checkpoint(typ cluster.CheckpointType) tea.Cmd {
-	label := "checkpoint of " + s.jobName()
-	if typ == cluster.CheckpointFull {
-		label = "full " + label
-	}
-	jobID := s.jobID
-	return s.startOp(label, func(ctx context.Context, c cluster.Cluster) (cluster.Trigger, error) {
-		return c.TriggerCheckpoint(ctx, jobID, cluster.CheckpointRequest{Type: typ})
-	}, func(op *cluster.Operation) (string, string) {
-		return fmt.Sprintf("checkpoint %d completed", op.CheckpointID), ""
-	})
-}
-
-// savepointDirHint is the target dir field's placeholder.
-func (s *Job) savepointDirHint() string {
-	if s.defaultSavepointDir() == "" {
-		return noSavepointDir
-	}
-	return "dir (savepoint-<job6>-<random12>/ goes inside)"
-}
-
-func (s *Job) submitForm(kind string, f *form) tea.Cmd {
-	jobID := s.jobID
-	if (kind == "savepoint" || kind == "stop") && strings.TrimSpace(f.value(0)) == "" && s.defaultSavepointDir() == "" {
-		return Toast(kind+" not sent: no target dir, and the cluster configures no default savepoint dir "+
-			"(execution.checkpointing.savepoint-dir / state.savepoints.dir) — type one", true)
-	}
-	switch kind {
-	case "savepoint":
-		req := cluster.SavepointRequest{TargetDir: f.value(0), Format: cluster.SavepointFormat(f.value(1))}
-		return s.startOp("savepoint of "+s.jobName(), func(ctx context.Context, c cluster.Cluster) (cluster.Trigger, error) {
-			return c.TriggerSavepoint(ctx, jobID, req)
-		}, func(op *cluster.Operation) (string, string) {
-			return "savepoint at " + op.Location, op.Location
-		})
-	case "stop":
-		req := cluster.StopRequest{TargetDir: f.value(0), Drain: f.value(1) != "no", Format: cluster.SavepointFormat(f.value(2))}
-		return s.startOp("stop with savepoint of "+s.jobName(), func(ctx context.Context, c cluster.Cluster) (cluster.Trigger, error) {
-			return c.StopWithSavepoint(ctx, jobID, req)
-		}, func(op *cluster.Operation) (string, string) {
-			return "stopped; savepoint at " + op.Location, op.Location
-		})
-	}
-	return nil
-}
-
 // ---- status and drawing ----
 
 func (s *Job) Status() string {
@@ -1020,3 +593,6 @@ func (s *Job) Status() string {
 	}
 	return st + dataAge(s.ctx, s.polled, s.err)
 }
+
+// paneList is the list of the pane on show.
+func (s *Job) paneList() *list.Model { return s.panes[s.pane].listModel() }

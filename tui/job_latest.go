@@ -49,9 +49,9 @@ func (s *Job) restartFromLatest() tea.Cmd {
 	if s.ctx.Readonly {
 		return Toast("read-only mode: restart is disabled", true)
 	}
-	cands := latestCandidates(s.snaps)
+	cands := latestCandidates(s.snapshots.snaps)
 	if len(cands) == 0 {
-		if s.snapping || s.snapAt.IsZero() {
+		if s.snapshots.snapping || s.snapshots.snapAt.IsZero() {
 			return Toast("the job's snapshots are still being listed: try again in a moment", true)
 		}
 		return Toast("no complete snapshot of this job on storage (no chk-N or savepoint with _metadata)", true)

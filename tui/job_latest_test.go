@@ -67,8 +67,8 @@ func TestJobRestartFromLatestGoodSnapshot(t *testing.T) {
 func TestJobRestartFromLatestRefusals(t *testing.T) {
 	a := newJobApp(t, 160, 48, &fakeCluster{}, false, "job", fakeJobID)
 	j := a.Top().(*Job)
-	for i := range j.snaps {
-		j.snaps[i].complete = no
+	for i := range j.snapshots.snaps {
+		j.snapshots.snaps[i].complete = no
 	}
 	press(t, a, "L")
 	if _, ok := a.Top().(*Job); !ok || !strings.Contains(frameText(a), "no complete snapshot of this job on storage") {

@@ -319,14 +319,14 @@ func TestJobHistoryCursorStaysOnCheckpoint(t *testing.T) {
 	shifted := *s.stats
 	shifted.History = append([]cluster.Checkpoint{{ID: 49, Status: cluster.CheckpointInProgress}}, s.stats.History...)
 	s.onPoll(jobPolledMsg{job: s.job, stats: &shifted, exc: s.exc})
-	if i, _ := s.lists[paneHistory].Selected(); shifted.History[i].ID != 46 {
+	if i, _ := s.history.list.Selected(); shifted.History[i].ID != 46 {
 		t.Errorf("cursor moved to #%d", shifted.History[i].ID)
 	}
 	press(t, a, "g")
 	again := shifted
 	again.History = append([]cluster.Checkpoint{{ID: 50, Status: cluster.CheckpointInProgress}}, shifted.History...)
 	s.onPoll(jobPolledMsg{job: s.job, stats: &again, exc: s.exc})
-	if i, _ := s.lists[paneHistory].Selected(); again.History[i].ID != 50 {
+	if i, _ := s.history.list.Selected(); again.History[i].ID != 50 {
 		t.Errorf("cursor on the newest did not follow: #%d", again.History[i].ID)
 	}
 }
@@ -339,16 +339,16 @@ func TestJobSnapshotCursorAnchoredOnPath(t *testing.T) {
 	a := newJobApp(t, 160, 48, &fakeCluster{}, false, "job", fakeJobID)
 	s := a.Top().(*Job)
 	press(t, a, "3")
-	if r := s.selectedSnap(); r == nil || storage.Base(r.path) != "chk-48" {
+	if r := s.snapshots.selectedSnap(); r == nil || storage.Base(r.path) != "chk-48" {
 		t.Fatalf("snapshots pane does not start on the first row: %+v", r)
 	}
 	press(t, a, "j", "j", "j") // the latest savepoint
-	if r := s.selectedSnap(); r == nil || r.path != fakeSP40 {
+	if r := s.snapshots.selectedSnap(); r == nil || r.path != fakeSP40 {
 		t.Fatalf("cursor on %+v, want %s", r, fakeSP40)
 	}
 	rows := func(extra ...snapRow) []snapRow {
 		out := append([]snapRow(nil), extra...)
-		for _, r := range s.snaps {
+		for _, r := range s.snapshots.snaps {
 			r.rest = ""
 			out = append(out, r)
 		}
@@ -361,26 +361,26 @@ func TestJobSnapshotCursorAnchoredOnPath(t *testing.T) {
 			next[i].path = "file://" + fakeSP40
 		}
 	}
-	s.setSnaps(next)
-	if r := s.selectedSnap(); r == nil || normURI(r.path) != fakeSP40 {
+	s.snapshots.setSnaps(next)
+	if r := s.snapshots.selectedSnap(); r == nil || normURI(r.path) != fakeSP40 {
 		t.Fatalf("cursor jumped to %+v after a refresh", r)
 	}
 	// The same listing again draws the same pane.
 	before := frameText(a)
-	s.setSnaps(rows())
+	s.snapshots.setSnaps(rows())
 	if after := frameText(a); after != before {
 		t.Errorf("an unchanged listing redrew differently:\n%s\n---\n%s", before, after)
 	}
 	// Retention deletes the selected snapshot: the cursor stays at its row.
-	at := s.lists[paneSnapshots].Cursor()
+	at := s.snapshots.list.Cursor()
 	var gone []snapRow
-	for _, r := range s.snaps {
+	for _, r := range s.snapshots.snaps {
 		if normURI(r.path) != fakeSP40 {
 			gone = append(gone, r)
 		}
 	}
-	s.setSnaps(gone)
-	if c := s.lists[paneSnapshots].Cursor(); c != at {
+	s.snapshots.setSnaps(gone)
+	if c := s.snapshots.list.Cursor(); c != at {
 		t.Errorf("cursor moved from row %d to %d when its snapshot went away", at, c)
 	}
 }
