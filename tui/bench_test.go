@@ -18,6 +18,7 @@ import (
 	"github.com/ckpt-dev/ckpt/inspector"
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
+	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
 // Speed targets of the TUI (issue 6): first frame within 200 ms of start;
@@ -71,7 +72,7 @@ func BenchmarkFirstFrame(b *testing.B) {
 }
 
 // browseWith returns an app whose browser holds n synthetic entries.
-func browseWith(b *testing.B, n int) *App {
+func browseWith(b *testing.B, n int) *shell.App {
 	ctx, choice, err := NewContext(Options{FS: storage.NewLocal(), Getenv: func(string) string { return "" }})
 	if err != nil {
 		b.Fatal(err)
@@ -88,8 +89,8 @@ func browseWith(b *testing.B, n int) *App {
 		}
 	}
 	br.merge(page)
-	a := NewApp(ctx, br, choice)
-	a.noTick = true
+	a := shell.NewApp(ctx, br, choice)
+	a.StopClock()
 	a.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
 	return a
 }
@@ -160,8 +161,8 @@ func BenchmarkViewInspect1000Ops(b *testing.B) {
 		b.Fatal(err)
 	}
 	s.rebuild()
-	a := NewApp(ctx, s, choice)
-	a.noTick = true
+	a := shell.NewApp(ctx, s, choice)
+	a.StopClock()
 	a.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
 	s.list.Select(500)
 	b.ResetTimer()
@@ -201,8 +202,8 @@ func BenchmarkOpen100MB(b *testing.B) {
 		}
 		start := time.Now()
 		s := NewInspect(ctx, path)
-		a := NewApp(ctx, s, choice)
-		a.noTick = true
+		a := shell.NewApp(ctx, s, choice)
+		a.StopClock()
 		a.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
 		cmd := s.Init()
 		first := time.Duration(0)
@@ -233,13 +234,13 @@ func BenchmarkOpen100MB(b *testing.B) {
 // bigJob is a job screen fed with a job of many vertices and a long
 // checkpoint history (as a REST target with web.checkpoints.history raised
 // reports), with a checkpoint in flight on every vertex.
-func bigJob(b *testing.B, vertices, history int) (*App, *Job) {
+func bigJob(b *testing.B, vertices, history int) (*shell.App, *Job) {
 	ctx, choice, err := NewContext(Options{FS: storage.NewLocal(), Getenv: func(string) string { return "" }, Cluster: &fakeCluster{}, TargetName: "jm:8081"})
 	if err != nil {
 		b.Fatal(err)
 	}
 	ctx.Now = func() time.Time { return testNow }
-	ctx.pollOff = true
+	ctx.ManualPoll = true
 	s := NewJob(ctx, fakeJobID)
 	job := &cluster.Job{ID: fakeJobID, Name: "big", Status: cluster.JobRunning, Start: testNow.Add(-time.Hour), Duration: time.Hour}
 	inflight := &cluster.Checkpoint{ID: int64(history), Status: cluster.CheckpointInProgress, TriggerTime: testNow.Add(-3 * time.Second),
@@ -273,8 +274,8 @@ func bigJob(b *testing.B, vertices, history int) (*App, *Job) {
 	stats.LatestCompleted = &stats.History[1]
 	s.onPoll(jobPolledMsg{job: job, stats: stats, cfg: &cluster.CheckpointConfig{Interval: 10 * time.Second, Timeout: 10 * time.Minute},
 		inflight: inflight, pending: pending, exc: &cluster.Exceptions{}, conf: map[string]string{}})
-	a := NewApp(ctx, s, choice)
-	a.noTick = true
+	a := shell.NewApp(ctx, s, choice)
+	a.StopClock()
 	a.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
 	return a, s
 }

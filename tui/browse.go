@@ -18,9 +18,10 @@ import (
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
+	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
-func openBrowse(ctx *Context, req Request) (Screen, error) {
+func openBrowse(ctx *shell.Context, req shell.Request) (shell.Screen, error) {
 	args := req.Args
 	uri := ""
 	switch len(args) {
@@ -84,7 +85,7 @@ func (e *entry) dirFirstLess(o *entry) bool {
 // (one holding chk-N) gets per-checkpoint size, age, completeness and the
 // shared bytes each checkpoint references.
 type Browse struct {
-	ctx     *Context
+	ctx     *shell.Context
 	id, gen int
 	uri     string
 	entries []*entry
@@ -93,11 +94,11 @@ type Browse struct {
 	keys    browseKeys
 	w, h    int
 
-	listTask TaskID
+	listTask shell.TaskID
 	listing  bool
 	loadedAt time.Time
 	err      error
-	tasks    []TaskID
+	tasks    []shell.TaskID
 
 	jobDir   bool
 	confirm  *entry // delete awaiting "y"
@@ -106,34 +107,34 @@ type Browse struct {
 }
 
 type browseKeys struct {
-	Open, Into, Parent, Inspect, Du, DuAll, Mark, Savepoints, Leaks, Delete *Action
+	Open, Into, Parent, Inspect, Du, DuAll, Mark, Savepoints, Leaks, Delete *shell.Action
 }
 
-func (k browseKeys) keymap() Keymap {
-	return Keymap{k.Open, k.Into, k.Parent, k.Inspect, k.Du, k.DuAll, k.Mark, k.Savepoints, k.Leaks, k.Delete}
+func (k browseKeys) keymap() shell.Keymap {
+	return shell.Keymap{k.Open, k.Into, k.Parent, k.Inspect, k.Du, k.DuAll, k.Mark, k.Savepoints, k.Leaks, k.Delete}
 }
 
-func newBrowseKeys(ctx *Context) browseKeys {
+func newBrowseKeys(ctx *shell.Context) browseKeys {
 	k := browseKeys{
-		Open:    NewAction("browse.open", "enter", "open (inspect a snapshot)", "enter"),
-		Into:    NewAction("browse.into", "l/→", "into directory", "l", "right"),
-		Parent:  NewAction("browse.parent", "h/←", "parent directory", "h", "left", "backspace"),
-		Inspect: NewAction("browse.inspect", "i", "inspect _metadata", "i"),
-		Du:      NewAction("browse.du", "u", "disk usage of selection", "u"),
-		DuAll:   NewAction("browse.du-all", "U", "disk usage of every entry", "U"),
-		Mark:    NewAction("browse.mark", "m", "mark for diff / diff with mark", "m"),
+		Open:    shell.NewAction("browse.open", "enter", "open (inspect a snapshot)", "enter"),
+		Into:    shell.NewAction("browse.into", "l/→", "into directory", "l", "right"),
+		Parent:  shell.NewAction("browse.parent", "h/←", "parent directory", "h", "left", "backspace"),
+		Inspect: shell.NewAction("browse.inspect", "i", "inspect _metadata", "i"),
+		Du:      shell.NewAction("browse.du", "u", "disk usage of selection", "u"),
+		DuAll:   shell.NewAction("browse.du-all", "U", "disk usage of every entry", "U"),
+		Mark:    shell.NewAction("browse.mark", "m", "mark for diff / diff with mark", "m"),
 		// The storage reports of this directory (report and preview only;
 		// disposing is the savepoints screen's, marked dangerous there).
-		Savepoints: NewAction("browse.savepoints", "S", "savepoints under this directory", "S"),
-		Leaks:      NewAction("browse.leaks", "L", "leak report of this job dir", "L"),
-		Delete:     NewAction("browse.delete", "D", "delete snapshot", "D").Danger(),
+		Savepoints: shell.NewAction("browse.savepoints", "S", "savepoints under this directory", "S"),
+		Leaks:      shell.NewAction("browse.leaks", "L", "leak report of this job dir", "L"),
+		Delete:     shell.NewAction("browse.delete", "D", "delete snapshot", "D").Danger(),
 	}
 	ctx.ApplyKeys(k.keymap())
 	return k
 }
 
 // NewBrowse opens a browser at uri. It does no I/O (Init starts the listing).
-func NewBrowse(ctx *Context, uri string) (*Browse, error) {
+func NewBrowse(ctx *shell.Context, uri string) (*Browse, error) {
 	loc, err := storage.Parse(uri)
 	if err != nil {
 		return nil, err
@@ -158,9 +159,9 @@ func (b *Browse) Title() string {
 
 func (b *Browse) Location() string { return b.uri }
 
-func (b *Browse) Keys() Keymap {
+func (b *Browse) Keys() shell.Keymap {
 	km := b.keys.keymap()
-	return append(km, listKeymap(b.list.Keys)...)
+	return append(km, shell.ListKeymap(b.list.Keys)...)
 }
 
 func (b *Browse) SetSize(w, h int) {
@@ -247,7 +248,7 @@ func nextPage(tctx context.Context, sid, gen int, l storage.Lister, timeout time
 	return listPageMsg{sid: sid, gen: gen, page: page, lister: l, ctx: tctx}
 }
 
-func (b *Browse) Update(msg tea.Msg) (Screen, tea.Cmd) {
+func (b *Browse) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case listPageMsg:
 		if msg.sid != b.id {
@@ -279,9 +280,9 @@ func (b *Browse) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		if msg.sid == b.id {
 			b.ctx.Tasks.Done(msg.task, msg.err)
 			if msg.err != nil {
-				return b, Toast("delete failed: "+msg.err.Error(), true)
+				return b, shell.Toast("delete failed: "+msg.err.Error(), true)
 			}
-			return b, tea.Batch(Toast("disposed "+msg.uri+": "+msg.res.Summary(), len(msg.res.Left) > 0), b.load())
+			return b, tea.Batch(shell.Toast("disposed "+msg.uri+": "+msg.res.Summary(), len(msg.res.Left) > 0), b.load())
 		}
 		return b, nil
 	case tea.KeyPressMsg:
@@ -397,7 +398,7 @@ func (b *Browse) key(msg tea.KeyPressMsg) tea.Cmd {
 		if msg.String() == "y" || msg.String() == "Y" {
 			return b.delete(e)
 		}
-		return Toast("delete cancelled", false)
+		return shell.Toast("delete cancelled", false)
 	}
 	if b.list.Update(msg) {
 		return nil
@@ -416,20 +417,20 @@ func (b *Browse) key(msg tea.KeyPressMsg) tea.Cmd {
 			return nil
 		}
 		if e.kind == KindMetadata || (e.kind.snapshotDir() && e.complete == yes) {
-			return OpenScreen("inspect", e.info.URI)
+			return shell.OpenScreen("inspect", e.info.URI)
 		}
 		if e.info.IsDir {
 			return b.into(e)
 		}
-		return Toast(e.name+" is not a snapshot (_metadata, chk-N or savepoint dir)", true)
+		return shell.Toast(e.name+" is not a snapshot (_metadata, chk-N or savepoint dir)", true)
 	case matches(msg, k.Inspect):
 		if e == nil {
 			return nil
 		}
 		if e.kind == KindMetadata || e.info.IsDir {
-			return OpenScreen("inspect", e.info.URI)
+			return shell.OpenScreen("inspect", e.info.URI)
 		}
-		return OpenScreen("inspect", b.uri)
+		return shell.OpenScreen("inspect", b.uri)
 	case matches(msg, k.Du):
 		if e != nil {
 			return b.du(e)
@@ -442,21 +443,21 @@ func (b *Browse) key(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		if b.ctx.Marked == "" || b.ctx.Marked == e.info.URI {
 			b.ctx.Marked = e.info.URI
-			return Toast("marked "+e.name+" — press m on another snapshot to diff", false)
+			return shell.Toast("marked "+e.name+" — press m on another snapshot to diff", false)
 		}
 		a := b.ctx.Marked
 		b.ctx.Marked = ""
-		return OpenScreen("diff", a, e.info.URI)
+		return shell.OpenScreen("diff", a, e.info.URI)
 	case matches(msg, k.Savepoints):
-		return OpenScreen("savepoints", b.uri)
+		return shell.OpenScreen("savepoints", b.uri)
 	case matches(msg, k.Leaks):
 		uri := b.uri
 		if !b.jobDir && e != nil && e.kind == KindJob {
 			uri = e.info.URI // a job dir selected in the checkpoint root
 		} else if !b.jobDir {
-			return Toast("L reports on a job dir (<checkpoint-dir>/<job-id>): open one, or select it", true)
+			return shell.Toast("L reports on a job dir (<checkpoint-dir>/<job-id>): open one, or select it", true)
 		}
-		return OpenScreen("leaks", uri)
+		return shell.OpenScreen("leaks", uri)
 	case matches(msg, k.Delete):
 		if e != nil {
 			b.confirm = e
@@ -465,14 +466,14 @@ func (b *Browse) key(msg tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
-func matches(msg tea.KeyPressMsg, a *Action) bool { return keyMatches(msg, a) }
+func matches(msg tea.KeyPressMsg, a *shell.Action) bool { return shell.KeyMatches(msg, a) }
 
 func (b *Browse) into(e *entry) tea.Cmd {
 	nb, err := NewBrowse(b.ctx, e.info.URI)
 	if err != nil {
-		return Toast(err.Error(), true)
+		return shell.Toast(err.Error(), true)
 	}
-	return Push(nb)
+	return shell.Push(nb)
 }
 
 func (b *Browse) parent() tea.Cmd {
@@ -482,9 +483,9 @@ func (b *Browse) parent() tea.Cmd {
 	}
 	nb, err := NewBrowse(b.ctx, p)
 	if err != nil {
-		return Toast(err.Error(), true)
+		return shell.Toast(err.Error(), true)
 	}
-	return Replace(nb)
+	return shell.Replace(nb)
 }
 
 // probe checks snapshot dirs for _metadata and, in a job dir, sizes each
@@ -534,10 +535,10 @@ type probeMsg struct {
 
 type probeDoneMsg struct {
 	sid  int
-	task TaskID
+	task shell.TaskID
 }
 
-func probeBatch(tctx context.Context, task TaskID, fsys storage.FS, timeout time.Duration, sid, gen int, uris []string, i int, job bool) tea.Cmd {
+func probeBatch(tctx context.Context, task shell.TaskID, fsys storage.FS, timeout time.Duration, sid, gen int, uris []string, i int, job bool) tea.Cmd {
 	if i >= len(uris) {
 		return func() tea.Msg { return probeDoneMsg{sid: sid, task: task} }
 	}
@@ -597,7 +598,7 @@ func (b *Browse) onProbe(m probeMsg) tea.Cmd {
 
 type duMsg struct {
 	sid   int
-	task  TaskID
+	task  shell.TaskID
 	uri   string
 	usage storage.Usage
 	err   error
@@ -606,7 +607,7 @@ type duMsg struct {
 
 func (b *Browse) du(e *entry) tea.Cmd {
 	if !e.info.IsDir {
-		return Toast(fmt.Sprintf("%s: %s", e.name, text.Bytes(e.info.Size)), false)
+		return shell.Toast(fmt.Sprintf("%s: %s", e.name, text.Bytes(e.info.Size)), false)
 	}
 	e.busy = true
 	id, tctx := b.ctx.Tasks.Start("du "+e.info.URI, 0)
@@ -630,7 +631,7 @@ func (b *Browse) duAll() tea.Cmd {
 	return duCmd(tctx, id, b.ctx.FS, b.ctx.Timeout, b.id, uris, 0)
 }
 
-func duCmd(tctx context.Context, task TaskID, fsys storage.FS, timeout time.Duration, sid int, uris []string, i int) tea.Cmd {
+func duCmd(tctx context.Context, task shell.TaskID, fsys storage.FS, timeout time.Duration, sid int, uris []string, i int) tea.Cmd {
 	return func() tea.Msg {
 		cctx, cancel := withTimeout(tctx, timeout)
 		defer cancel()
@@ -664,7 +665,7 @@ func (b *Browse) onDu(m duMsg) tea.Cmd {
 
 type deleteMsg struct {
 	sid  int
-	task TaskID
+	task shell.TaskID
 	uri  string
 	res  snapshot.Disposal
 	err  error
@@ -672,7 +673,7 @@ type deleteMsg struct {
 
 func (b *Browse) delete(e *entry) tea.Cmd {
 	if b.ctx.Readonly {
-		return Toast("read-only mode: delete is disabled", true)
+		return shell.Toast("read-only mode: delete is disabled", true)
 	}
 	id, tctx := b.ctx.Tasks.Start("deleting "+e.info.URI, 0)
 	fsys, timeout, sid, uri := b.ctx.FS, b.ctx.Timeout, b.id, e.info.URI

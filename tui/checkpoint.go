@@ -13,13 +13,14 @@ import (
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
+	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
 // CheckpointScreen is one checkpoint vertex by vertex (Flink's expanded
 // history row); it keeps polling while the checkpoint is in progress.
 // Enter opens a vertex subtask by subtask.
 type CheckpointScreen struct {
-	ctx   *Context
+	ctx   *shell.Context
 	id    int
 	jobID string
 	cpID  int64
@@ -29,12 +30,12 @@ type CheckpointScreen struct {
 	poller
 	list list.Model
 	w, h int
-	open *Action
+	open *shell.Action
 }
 
 // openCheckpoint takes the job ID and the checkpoint ID; the job screen
 // hands over its *cluster.Job (vertex names and order), when it has it.
-func openCheckpoint(ctx *Context, req Request) (Screen, error) {
+func openCheckpoint(ctx *shell.Context, req shell.Request) (shell.Screen, error) {
 	if len(req.Args) != 2 {
 		return nil, fmt.Errorf("checkpoint takes a job ID and a checkpoint ID")
 	}
@@ -46,20 +47,22 @@ func openCheckpoint(ctx *Context, req Request) (Screen, error) {
 	return newCheckpointScreen(ctx, req.Args[0], id, job), nil
 }
 
-func newCheckpointScreen(ctx *Context, jobID string, cpID int64, job *cluster.Job) *CheckpointScreen {
+func newCheckpointScreen(ctx *shell.Context, jobID string, cpID int64, job *cluster.Job) *CheckpointScreen {
 	return &CheckpointScreen{ctx: ctx, id: newScreenID(), jobID: jobID, cpID: cpID, job: job, list: list.New(),
 		open: newCheckpointOpen(ctx)}
 }
 
-func newCheckpointOpen(ctx *Context) *Action {
-	return ctx.ApplyKeys(Keymap{NewAction("checkpoint.open", "enter", "subtasks of the vertex: sync, async, alignment, start delay", "enter", "l", "right")})[0]
+func newCheckpointOpen(ctx *shell.Context) *shell.Action {
+	return ctx.ApplyKeys(shell.Keymap{shell.NewAction("checkpoint.open", "enter", "subtasks of the vertex: sync, async, alignment, start delay", "enter", "l", "right")})[0]
 }
 
 func (s *CheckpointScreen) Title() string { return fmt.Sprintf("checkpoint %d", s.cpID) }
 func (s *CheckpointScreen) Location() string {
 	return fmt.Sprintf("%s › %s › checkpoint %d", s.ctx.TargetName, s.jobID, s.cpID)
 }
-func (s *CheckpointScreen) Keys() Keymap     { return append(Keymap{s.open}, listKeymap(s.list.Keys)...) }
+func (s *CheckpointScreen) Keys() shell.Keymap {
+	return append(shell.Keymap{s.open}, shell.ListKeymap(s.list.Keys)...)
+}
 func (s *CheckpointScreen) SetSize(w, h int) { s.w, s.h = w, h; s.list.SetHeight(max(h-4, 1)) }
 func (s *CheckpointScreen) Close()           { s.stopPolling(s.ctx) }
 func (s *CheckpointScreen) CopyText() string {
@@ -85,7 +88,7 @@ func (s *CheckpointScreen) poll() tea.Cmd {
 	})
 }
 
-func (s *CheckpointScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
+func (s *CheckpointScreen) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case polledMsg[*cluster.Checkpoint]:
 		if !accept(s.ctx, &s.poller, s.id, msg) {
@@ -99,7 +102,7 @@ func (s *CheckpointScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		// Only an in-progress checkpoint changes; a finished one is read
 		// once, and one the target no longer knows stays gone.
 		if (s.cp == nil && !errors.Is(msg.err, cluster.ErrNotFound)) || (s.cp != nil && s.cp.Status == cluster.CheckpointInProgress) {
-			return s, s.ctx.schedulePoll(s.id, s.gen)
+			return s, schedulePoll(s.ctx, s.id, s.gen)
 		}
 	case pollTickMsg:
 		if msg.sid == s.id && msg.gen == s.gen {
@@ -111,7 +114,7 @@ func (s *CheckpointScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		}
 		if matches(msg, s.open) {
 			if i, ok := s.list.Selected(); ok && i < len(s.vids) {
-				return s, Push(newSubtasksScreen(s.ctx, s.jobID, s.cpID, s.vids[i], vertexLabel(s.job, s.vids[i])))
+				return s, shell.Push(newSubtasksScreen(s.ctx, s.jobID, s.cpID, s.vids[i], vertexLabel(s.job, s.vids[i])))
 			}
 		}
 	case tea.MouseWheelMsg:
@@ -212,10 +215,10 @@ func (s *CheckpointScreen) View() string {
 }
 
 // pollError draws a failed read of a checkpoint's statistics in place.
-func pollError(ctx *Context, err error, w int) string {
+func pollError(ctx *shell.Context, err error, w int) string {
 	th := ctx.Theme
 	var out []string
-	for _, l := range text.Wrap("✗ "+text.Sanitize(firstLine(err)), w-2, 3) {
+	for _, l := range text.Wrap("✗ "+text.Sanitize(shell.FirstLine(err)), w-2, 3) {
 		out = append(out, th.Error.Render(text.Fit(" "+l, w)))
 	}
 	if errors.Is(err, cluster.ErrNotFound) {
@@ -232,7 +235,7 @@ func pollError(ctx *Context, err error, w int) string {
 // delay (barrier travel, backpressure), alignment (waiting for barriers on
 // every input), sync (snapshot on the task thread), async (upload).
 type SubtasksScreen struct {
-	ctx      *Context
+	ctx      *shell.Context
 	id       int
 	jobID    string
 	cpID     int64
@@ -244,7 +247,7 @@ type SubtasksScreen struct {
 	w, h int
 }
 
-func newSubtasksScreen(ctx *Context, jobID string, cpID int64, vertexID, name string) *SubtasksScreen {
+func newSubtasksScreen(ctx *shell.Context, jobID string, cpID int64, vertexID, name string) *SubtasksScreen {
 	return &SubtasksScreen{ctx: ctx, id: newScreenID(), jobID: jobID, cpID: cpID, vertexID: vertexID, name: name, list: list.New()}
 }
 
@@ -252,10 +255,10 @@ func (s *SubtasksScreen) Title() string { return "subtasks " + shortID(s.vertexI
 func (s *SubtasksScreen) Location() string {
 	return fmt.Sprintf("%s › %s › checkpoint %d › %s", s.ctx.TargetName, s.jobID, s.cpID, s.vertexID)
 }
-func (s *SubtasksScreen) Keys() Keymap     { return listKeymap(s.list.Keys) }
-func (s *SubtasksScreen) SetSize(w, h int) { s.w, s.h = w, h; s.list.SetHeight(max(h-5, 1)) }
-func (s *SubtasksScreen) Close()           { s.stopPolling(s.ctx) }
-func (s *SubtasksScreen) CopyText() string { return s.vertexID }
+func (s *SubtasksScreen) Keys() shell.Keymap { return shell.ListKeymap(s.list.Keys) }
+func (s *SubtasksScreen) SetSize(w, h int)   { s.w, s.h = w, h; s.list.SetHeight(max(h-5, 1)) }
+func (s *SubtasksScreen) Close()             { s.stopPolling(s.ctx) }
+func (s *SubtasksScreen) CopyText() string   { return s.vertexID }
 func (s *SubtasksScreen) Status() string {
 	n := 0
 	if s.vc != nil {
@@ -277,7 +280,7 @@ func (s *SubtasksScreen) poll() tea.Cmd {
 	})
 }
 
-func (s *SubtasksScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
+func (s *SubtasksScreen) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case polledMsg[*cluster.VertexCheckpoint]:
 		if !accept(s.ctx, &s.poller, s.id, msg) {
@@ -288,7 +291,7 @@ func (s *SubtasksScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 			s.list.SetLen(len(msg.v.Subtasks))
 		}
 		if (s.vc == nil && !errors.Is(msg.err, cluster.ErrNotFound)) || (s.vc != nil && s.vc.Status == cluster.CheckpointInProgress) {
-			return s, s.ctx.schedulePoll(s.id, s.gen)
+			return s, schedulePoll(s.ctx, s.id, s.gen)
 		}
 	case pollTickMsg:
 		if msg.sid == s.id && msg.gen == s.gen {

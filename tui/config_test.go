@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
 func TestConfigPath(t *testing.T) {
@@ -19,8 +21,8 @@ func TestConfigPath(t *testing.T) {
 		{map[string]string{}, ""},
 	}
 	for _, tc := range tests {
-		if got := ConfigPath(func(k string) string { return tc.env[k] }); got != tc.want {
-			t.Errorf("ConfigPath(%v) = %q, want %q", tc.env, got, tc.want)
+		if got := shell.ConfigPath(func(k string) string { return tc.env[k] }); got != tc.want {
+			t.Errorf("shell.ConfigPath(%v) = %q, want %q", tc.env, got, tc.want)
 		}
 	}
 }
@@ -55,8 +57,8 @@ keys:
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.noTick = true
-	ctx = a.ctx
+	a.StopClock()
+	ctx = a.Context()
 	ctx.Now = func() time0 { return testNow }
 	a.Update(sizeMsg(100, 30))
 	drain(t, a, a.Init())
@@ -64,7 +66,7 @@ keys:
 		t.Errorf("start path: %s", got)
 	}
 	press(t, a, "q")
-	if a.quitting {
+	if a.Quitting() {
 		t.Error("q still quits after quit was rebound to x")
 	}
 	press(t, a, "S")
@@ -77,7 +79,7 @@ keys:
 		t.Errorf("help does not reflect the config (S for du, no delete, READONLY):\n%s", h)
 	}
 	press(t, a, "esc", "x")
-	if !a.quitting {
+	if !a.Quitting() {
 		t.Error("x did not quit")
 	}
 }
@@ -115,8 +117,8 @@ func TestNoColorDrawsWithoutColour(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.noTick = true
-	a.ctx.Now = func() time0 { return testNow }
+	a.StopClock()
+	a.Context().Now = func() time0 { return testNow }
 	a.Update(sizeMsg(100, 30))
 	drain(t, a, a.Init())
 	raw := a.Render()

@@ -12,9 +12,10 @@ import (
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
+	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
-func openDiff(ctx *Context, req Request) (Screen, error) {
+func openDiff(ctx *shell.Context, req shell.Request) (shell.Screen, error) {
 	args := req.Args
 	var paths []string
 	uids := ""
@@ -37,7 +38,7 @@ func openDiff(ctx *Context, req Request) (Screen, error) {
 // Diff compares two snapshots operator by operator: inspector.Compare's
 // answer (the same as `ckpt diff`), drawn as a table.
 type Diff struct {
-	ctx     *Context
+	ctx     *shell.Context
 	id      int
 	a, b    string
 	uids    string // names operators of old snapshots (what the u prompt takes)
@@ -45,7 +46,7 @@ type Diff struct {
 	rows    []diffRow
 	list    list.Model
 	w, h    int
-	task    TaskID
+	task    shell.TaskID
 	loading bool
 	err     error
 }
@@ -58,7 +59,7 @@ type diffRow struct {
 
 type diffMsg struct {
 	sid  int
-	task TaskID
+	task shell.TaskID
 	d    *inspector.Diff
 	err  error
 }
@@ -100,12 +101,12 @@ func (s *Diff) Init() tea.Cmd {
 	}
 }
 
-func (s *Diff) Close()           { s.ctx.Tasks.Cancel(s.task) }
-func (s *Diff) Refresh() tea.Cmd { return s.Init() }
-func (s *Diff) Title() string    { return "diff" }
-func (s *Diff) Location() string { return s.a + " ⇄ " + s.b }
-func (s *Diff) Keys() Keymap     { return listKeymap(s.list.Keys) }
-func (s *Diff) SetSize(w, h int) { s.w, s.h = w, h; s.list.SetHeight(max(h-5, 1)) }
+func (s *Diff) Close()             { s.ctx.Tasks.Cancel(s.task) }
+func (s *Diff) Refresh() tea.Cmd   { return s.Init() }
+func (s *Diff) Title() string      { return "diff" }
+func (s *Diff) Location() string   { return s.a + " ⇄ " + s.b }
+func (s *Diff) Keys() shell.Keymap { return shell.ListKeymap(s.list.Keys) }
+func (s *Diff) SetSize(w, h int)   { s.w, s.h = w, h; s.list.SetHeight(max(h-5, 1)) }
 func (s *Diff) CopyText() string {
 	if i, ok := s.list.Selected(); ok {
 		return s.rows[i].op.ID
@@ -120,7 +121,7 @@ func (s *Diff) Status() string {
 	return fmt.Sprintf("%d changed · %d only in A · %d only in B · %d unchanged", len(s.d.Changed), len(s.d.Removed), len(s.d.Added), s.d.Unchanged)
 }
 
-func (s *Diff) Update(msg tea.Msg) (Screen, tea.Cmd) {
+func (s *Diff) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case diffMsg:
 		if msg.sid != s.id {

@@ -7,6 +7,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/ckpt-dev/ckpt/tui/components/text"
+	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
 // form is a small prompt drawn at the bottom of a screen: text fields and
@@ -128,7 +129,7 @@ func updateInput(in *textinput.Model, msg tea.Msg) tea.Cmd {
 }
 
 // rows draws the form: a rule with the title, one line a field, the hint.
-func (f *form) rows(ctx *Context, w int) []string {
+func (f *form) rows(ctx *shell.Context, w int) []string {
 	th := ctx.Theme
 	title := th.Title
 	if f.danger {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ckpt-dev/ckpt/cluster"
+	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
 // restFake is the fake cluster as a REST target (it has a URL), whose
@@ -23,20 +24,20 @@ func (restFake) URL() string { return "http://jm.example:8081" }
 // remembered, oldest last, and never opens their (lost) details.
 func TestJobRemembersCheckpointHistory(t *testing.T) {
 	state := t.TempDir()
-	open := func(fc cluster.Cluster, size ...int) *App {
+	open := func(fc cluster.Cluster, size ...int) *shell.App {
 		ctx, choice, err := NewContext(Options{FS: fakeStorage(t), Cluster: fc, TargetName: "jm.example:8081",
 			Getenv: func(k string) string { return map[string]string{"XDG_STATE_HOME": state, "HOME": t.TempDir()}[k] }})
 		if err != nil {
 			t.Fatal(err)
 		}
 		ctx.Now = func() time.Time { return testNow }
-		ctx.pollOff = true
-		first, err := Open(ctx, "job", []string{fakeJobID})
+		ctx.ManualPoll = true
+		first, err := declaredScreens.Open(ctx, "job", []string{fakeJobID})
 		if err != nil {
 			t.Fatal(err)
 		}
-		a := NewApp(ctx, first, choice)
-		a.noTick = true
+		a := shell.NewApp(ctx, first, choice)
+		a.StopClock()
 		if len(size) == 2 {
 			a.Update(sizeMsg(size[0], size[1]))
 		} else {

@@ -17,12 +17,13 @@ import (
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
+	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
 // openInspect takes "PATH [--uids=TARGET] [--against=TARGET]": TARGET is
 // what the u prompt takes (uid1,uid2,… or @file, a job spec or a uids
 // file); --uids names the operators, --against also shows the dry-run.
-func openInspect(ctx *Context, req Request) (Screen, error) {
+func openInspect(ctx *shell.Context, req shell.Request) (shell.Screen, error) {
 	args := req.Args
 	var path, target string
 	against := false
@@ -77,7 +78,7 @@ const (
 
 // Inspect shows a `_metadata`: the header, then operators as they decode.
 type Inspect struct {
-	ctx    *Context
+	ctx    *shell.Context
 	id     int
 	arg    string // as given
 	meta   string // the _metadata URI
@@ -92,7 +93,7 @@ type Inspect struct {
 	w, h   int
 
 	loading  bool
-	task     TaskID
+	task     shell.TaskID
 	started  time.Time
 	loadedIn time.Duration
 	offset   int64
@@ -109,7 +110,7 @@ type Inspect struct {
 	details bool // tab: the details pane of the selected operator is shown
 	dryRun  bool
 	prompt  *textinput.Model
-	uidTask TaskID
+	uidTask shell.TaskID
 	// initTarget is a target given when opening (-i --against); it is
 	// loaded by Init, and initAgainst turns the dry-run on with it.
 	initTarget  string
@@ -123,13 +124,13 @@ type Inspect struct {
 	ckptBytes, fullBytes int64
 	disk                 inspector.Sizes
 	diskState            tri // unknown: not started or measuring; yes: measured; no: failed
-	diskTask             TaskID
+	diskTask             shell.TaskID
 }
 
 // inspectDiskMsg carries the measured size on disk.
 type inspectDiskMsg struct {
 	sid   int
-	task  TaskID
+	task  shell.TaskID
 	sizes inspector.Sizes
 	err   error
 }
@@ -153,24 +154,24 @@ func (s *Inspect) measureDisk() tea.Cmd {
 }
 
 type inspectKeys struct {
-	Open, UIDs, DryRun, Mark *Action
+	Open, UIDs, DryRun, Mark *shell.Action
 }
 
-func (k inspectKeys) keymap() Keymap { return Keymap{k.Open, k.UIDs, k.DryRun, k.Mark} }
+func (k inspectKeys) keymap() shell.Keymap { return shell.Keymap{k.Open, k.UIDs, k.DryRun, k.Mark} }
 
-func newInspectKeys(ctx *Context) inspectKeys {
+func newInspectKeys(ctx *shell.Context) inspectKeys {
 	k := inspectKeys{
-		Open:   NewAction("inspect.open", "enter", "subtasks of operator", "enter", "l", "right"),
-		UIDs:   NewAction("inspect.uids", "u", "new job: uids (a,b,c), @uids-file or @job-spec.yaml", "u"),
-		DryRun: NewAction("inspect.dry-run", "r", "resume dry-run against the new job", "r"),
-		Mark:   NewAction("inspect.mark", "m", "mark for diff / diff with mark", "m"),
+		Open:   shell.NewAction("inspect.open", "enter", "subtasks of operator", "enter", "l", "right"),
+		UIDs:   shell.NewAction("inspect.uids", "u", "new job: uids (a,b,c), @uids-file or @job-spec.yaml", "u"),
+		DryRun: shell.NewAction("inspect.dry-run", "r", "resume dry-run against the new job", "r"),
+		Mark:   shell.NewAction("inspect.mark", "m", "mark for diff / diff with mark", "m"),
 	}
 	ctx.ApplyKeys(k.keymap())
 	return k
 }
 
 // NewInspect opens the inspector on a `_metadata` file or a snapshot dir.
-func NewInspect(ctx *Context, uri string) *Inspect {
+func NewInspect(ctx *shell.Context, uri string) *Inspect {
 	return &Inspect{ctx: ctx, id: newScreenID(), arg: uri, list: list.New(), keys: newInspectKeys(ctx)}
 }
 
@@ -189,7 +190,9 @@ func (s *Inspect) Location() string {
 	return s.arg
 }
 
-func (s *Inspect) Keys() Keymap { return append(s.keys.keymap(), listKeymap(s.list.Keys)...) }
+func (s *Inspect) Keys() shell.Keymap {
+	return append(s.keys.keymap(), shell.ListKeymap(s.list.Keys)...)
+}
 
 func (s *Inspect) SetSize(w, h int) {
 	s.w, s.h = w, h
@@ -335,7 +338,7 @@ func decodeSome(sid int, dec *snapshot.Decoder) tea.Cmd {
 	}
 }
 
-func (s *Inspect) Update(msg tea.Msg) (Screen, tea.Cmd) {
+func (s *Inspect) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case inspectOpenedMsg:
 		if msg.sid != s.id {
@@ -398,12 +401,12 @@ func (s *Inspect) Update(msg tea.Msg) (Screen, tea.Cmd) {
 			return s, nil
 		}
 		if s.target == nil {
-			return s, Toast("new job cleared", false)
+			return s, shell.Toast("new job cleared", false)
 		}
 		if strings.HasPrefix(msg.target.Source, "uids ") {
 			return s, nil // typed: the table shows the names at once
 		}
-		return s, Toast(fmt.Sprintf("new job: %d operators from %s", len(msg.target.Operators), msg.target.Source), false)
+		return s, shell.Toast(fmt.Sprintf("new job: %d operators from %s", len(msg.target.Operators), msg.target.Source), false)
 	case tea.KeyPressMsg:
 		return s, s.key(msg)
 	case tea.PasteMsg:
@@ -598,7 +601,7 @@ func (s *Inspect) CopyText() string {
 
 type targetLoadedMsg struct {
 	sid    int
-	task   TaskID
+	task   shell.TaskID
 	target inspector.Target
 	err    error
 }
@@ -626,7 +629,7 @@ func (s *Inspect) key(msg tea.KeyPressMsg) tea.Cmd {
 		s.SetSize(s.w, s.h)
 	case matches(msg, k.Open):
 		if r := s.selected(); r != nil && !r.newOnly {
-			return Push(newOperatorScreen(s.ctx, s, r))
+			return shell.Push(newOperatorScreen(s.ctx, s, r))
 		}
 	case matches(msg, k.UIDs):
 		in := textinput.New()
@@ -640,18 +643,18 @@ func (s *Inspect) key(msg tea.KeyPressMsg) tea.Cmd {
 		return in.Focus()
 	case matches(msg, k.DryRun):
 		if s.target == nil {
-			return Toast("give the new job first (u): its uids, @uids-file or @job-spec.yaml", true)
+			return shell.Toast("give the new job first (u): its uids, @uids-file or @job-spec.yaml", true)
 		}
 		s.dryRun = !s.dryRun
 		s.rebuild()
 	case matches(msg, k.Mark):
 		if s.ctx.Marked == "" || s.ctx.Marked == s.meta {
 			s.ctx.Marked = s.meta
-			return Toast("marked "+s.meta+" — press m on another snapshot to diff", false)
+			return shell.Toast("marked "+s.meta+" — press m on another snapshot to diff", false)
 		}
 		a := s.ctx.Marked
 		s.ctx.Marked = ""
-		return OpenScreen("diff", a, s.meta)
+		return shell.OpenScreen("diff", a, s.meta)
 	}
 	return nil
 }

@@ -16,9 +16,10 @@ import (
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
+	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
-func openJob(ctx *Context, req Request) (Screen, error) {
+func openJob(ctx *shell.Context, req shell.Request) (shell.Screen, error) {
 	args := req.Args
 	if len(args) != 1 || !cluster.IsJobID(args[0]) {
 		return nil, fmt.Errorf("job takes one job ID (32 hex digits)")
@@ -75,7 +76,7 @@ type jobPane interface {
 // size the panes draw at, and what the last poll brought. Every pane reads
 // it; only the job screen writes it (onPoll).
 type jobModel struct {
-	ctx   *Context
+	ctx   *shell.Context
 	id    int
 	jobID string
 	w, h  int
@@ -121,7 +122,7 @@ type snapshotsPane struct {
 	snapDir    string
 	snapErr    error
 	snapAt     time.Time
-	snapTask   TaskID
+	snapTask   shell.TaskID
 	snapping   bool
 	snapLatest int64 // the latest completed checkpoint when last listed
 }
@@ -163,7 +164,7 @@ type snapRow struct {
 // inflightOp is an action still running (a savepoint waits for its
 // trigger to complete).
 type inflightOp struct {
-	task    TaskID
+	task    shell.TaskID
 	label   string
 	started time.Time
 	// timeout bounds the wait: the job's checkpoint timeout plus a minute.
@@ -175,36 +176,36 @@ type inflightOp struct {
 }
 
 type jobKeys struct {
-	Pane1, Pane2, Pane3, Pane4, Open, Checkpoint, Full, Savepoint, Stop, Cancel, Resume, Latest, Abandon, Browse *Action
+	Pane1, Pane2, Pane3, Pane4, Open, Checkpoint, Full, Savepoint, Stop, Cancel, Resume, Latest, Abandon, Browse *shell.Action
 }
 
-func (k jobKeys) keymap() Keymap {
-	return Keymap{k.Open, k.Pane1, k.Pane2, k.Pane3, k.Pane4, k.Checkpoint, k.Full, k.Savepoint, k.Stop, k.Cancel, k.Resume, k.Latest, k.Abandon, k.Browse}
+func (k jobKeys) keymap() shell.Keymap {
+	return shell.Keymap{k.Open, k.Pane1, k.Pane2, k.Pane3, k.Pane4, k.Checkpoint, k.Full, k.Savepoint, k.Stop, k.Cancel, k.Resume, k.Latest, k.Abandon, k.Browse}
 }
 
-func newJobKeys(ctx *Context) jobKeys {
+func newJobKeys(ctx *shell.Context) jobKeys {
 	k := jobKeys{
-		Pane1:      NewAction("job.overview", "1", "overview", "1"),
-		Pane2:      NewAction("job.checkpoints", "2", "checkpoint history", "2"),
-		Pane3:      NewAction("job.snapshots", "3", "snapshots on storage", "3"),
-		Pane4:      NewAction("job.config", "4", "config, exceptions", "4"),
-		Open:       NewAction("job.open", "enter", "open detail / inspect", "enter", "l", "right"),
-		Checkpoint: NewAction("job.checkpoint", "c", "checkpoint now", "c").Danger(),
-		Full:       NewAction("job.full-checkpoint", "C", "full checkpoint now", "C").Danger(),
-		Savepoint:  NewAction("job.savepoint", "s", "savepoint", "s").Danger(),
-		Stop:       NewAction("job.stop", "S", "stop with savepoint", "S").Danger(),
-		Cancel:     NewAction("job.cancel", "x", "cancel job", "x").Danger(),
-		Resume:     NewAction("job.resume", "r", "resume from snapshot", "r").Danger(),
-		Latest:     NewAction("job.restart-latest", "L", "restart from latest good snapshot", "L").Danger(),
-		Abandon:    NewAction("job.abandon", "A", "abandon waiting for a savepoint/checkpoint", "A"),
-		Browse:     NewAction("job.browse", "b", "browse checkpoint dir", "b"),
+		Pane1:      shell.NewAction("job.overview", "1", "overview", "1"),
+		Pane2:      shell.NewAction("job.checkpoints", "2", "checkpoint history", "2"),
+		Pane3:      shell.NewAction("job.snapshots", "3", "snapshots on storage", "3"),
+		Pane4:      shell.NewAction("job.config", "4", "config, exceptions", "4"),
+		Open:       shell.NewAction("job.open", "enter", "open detail / inspect", "enter", "l", "right"),
+		Checkpoint: shell.NewAction("job.checkpoint", "c", "checkpoint now", "c").Danger(),
+		Full:       shell.NewAction("job.full-checkpoint", "C", "full checkpoint now", "C").Danger(),
+		Savepoint:  shell.NewAction("job.savepoint", "s", "savepoint", "s").Danger(),
+		Stop:       shell.NewAction("job.stop", "S", "stop with savepoint", "S").Danger(),
+		Cancel:     shell.NewAction("job.cancel", "x", "cancel job", "x").Danger(),
+		Resume:     shell.NewAction("job.resume", "r", "resume from snapshot", "r").Danger(),
+		Latest:     shell.NewAction("job.restart-latest", "L", "restart from latest good snapshot", "L").Danger(),
+		Abandon:    shell.NewAction("job.abandon", "A", "abandon waiting for a savepoint/checkpoint", "A"),
+		Browse:     shell.NewAction("job.browse", "b", "browse checkpoint dir", "b"),
 	}
 	ctx.ApplyKeys(k.keymap())
 	return k
 }
 
 // NewJob opens job jobID of ctx.Cluster.
-func NewJob(ctx *Context, jobID string) *Job {
+func NewJob(ctx *shell.Context, jobID string) *Job {
 	m := &jobModel{ctx: ctx, id: newScreenID(), jobID: jobID}
 	s := &Job{jobModel: m, keys: newJobKeys(ctx),
 		overview:  &overviewPane{jobModel: m, list: list.New()},
@@ -224,8 +225,10 @@ func (s *Job) Title() string {
 	return "job " + shortID(s.jobID)
 }
 func (s *Job) Location() string { return s.ctx.TargetName + " › " + s.jobID }
-func (s *Job) Keys() Keymap     { return append(s.keys.keymap(), listKeymap(s.paneList().Keys)...) }
-func (s *Job) Capturing() bool  { return s.actions.capturing() }
+func (s *Job) Keys() shell.Keymap {
+	return append(s.keys.keymap(), shell.ListKeymap(s.paneList().Keys)...)
+}
+func (s *Job) Capturing() bool { return s.actions.capturing() }
 func (s *Job) CopyText() string {
 	if s.pane == paneSnapshots {
 		if r := s.snapshots.selectedSnap(); r != nil {
@@ -258,13 +261,13 @@ func (s *Job) Refresh() tea.Cmd {
 	return tea.Batch(s.poll(), s.snapshots.listSnapshots())
 }
 
-func (s *Job) Update(msg tea.Msg) (Screen, tea.Cmd) {
+func (s *Job) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case polledMsg[jobPolledMsg]:
 		if !accept(s.ctx, &s.poller, s.id, msg) {
 			return s, nil
 		}
-		return s, tea.Batch(s.onPoll(msg.v), s.ctx.schedulePoll(s.id, s.gen))
+		return s, tea.Batch(s.onPoll(msg.v), schedulePoll(s.ctx, s.id, s.gen))
 	case pollTickMsg:
 		if msg.sid == s.id && msg.gen == s.gen {
 			return s, s.poll()
@@ -273,8 +276,8 @@ func (s *Job) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		if msg.sid == s.id {
 			s.snapshots.onListed(msg)
 		}
-	case taskDoneMsg:
-		if s.actions.finished(msg.task) {
+	case shell.TaskDoneMsg:
+		if s.actions.finished(msg.Task) {
 			// A finished action changes what the target reports: look now.
 			s.restart(s.ctx)
 			return s, tea.Batch(s.poll(), s.snapshots.listSnapshots())
@@ -344,7 +347,7 @@ func (s *Job) onPoll(m jobPolledMsg) tea.Cmd {
 
 type snapsListedMsg struct {
 	sid  int
-	task TaskID
+	task shell.TaskID
 	dir  string
 	rows []snapRow
 	err  error
@@ -477,9 +480,9 @@ func (s *Job) key(msg tea.Msg) tea.Cmd {
 		return s.open()
 	case matches(k, ks.Browse):
 		if d := s.jobCheckpointDir(); d != "" {
-			return OpenScreen("browse", d)
+			return shell.OpenScreen("browse", d)
 		}
-		return Toast("the job's checkpoint dir is not known yet (no completed checkpoint, no configured dir)", true)
+		return shell.Toast("the job's checkpoint dir is not known yet (no completed checkpoint, no configured dir)", true)
 	case matches(k, ks.Checkpoint):
 		return s.actions.checkpoint(cluster.CheckpointConfigured)
 	case matches(k, ks.Full):
@@ -497,7 +500,7 @@ func (s *Job) key(msg tea.Msg) tea.Cmd {
 		return s.actions.ask("stop", f)
 	case matches(k, ks.Cancel):
 		if s.job != nil && s.job.Status.Terminal() {
-			return Toast("job already "+string(s.job.Status), true)
+			return shell.Toast("job already "+string(s.job.Status), true)
 		}
 		s.actions.confirm = "cancel"
 	case matches(k, ks.Resume):
@@ -507,7 +510,7 @@ func (s *Job) key(msg tea.Msg) tea.Cmd {
 			// one key (and a confirmation) away.
 			r.Snapshot, r.Note = f.snapshot, f.resumeNote()
 		}
-		return OpenScreenWith("resume", r)
+		return shell.OpenScreenWith("resume", r)
 	case matches(k, ks.Latest):
 		return s.restartFromLatest()
 	case matches(k, ks.Abandon):
@@ -553,7 +556,7 @@ const noSavepointDir = "required: the cluster configures no default savepoint di
 // openCheckpoint opens checkpoint id of the job, handing over what the
 // job screen knows of the job (vertex names and order).
 func (s *Job) openCheckpoint(id int64) tea.Cmd {
-	return OpenScreenWith("checkpoint", s.job, s.jobID, strconv.FormatInt(id, 10))
+	return shell.OpenScreenWith("checkpoint", s.job, s.jobID, strconv.FormatInt(id, 10))
 }
 
 func (s *Job) open() tea.Cmd {
@@ -562,16 +565,16 @@ func (s *Job) open() tea.Cmd {
 		i, ok := s.history.list.Selected()
 		if ok && i < len(s.history.hist) {
 			if s.history.hist[i].remembered {
-				return Toast(fmt.Sprintf("#%d is remembered by ckpt only: the target no longer has its details", s.history.hist[i].ID), true)
+				return shell.Toast(fmt.Sprintf("#%d is remembered by ckpt only: the target no longer has its details", s.history.hist[i].ID), true)
 			}
 			return s.openCheckpoint(s.history.hist[i].ID)
 		}
 	case paneSnapshots:
 		if r := s.snapshots.selectedSnap(); r != nil {
 			if r.complete != yes {
-				return Toast(storage.Base(r.path)+" has no _metadata: not a complete snapshot (in progress, failed or being deleted)", true)
+				return shell.Toast(storage.Base(r.path)+" has no _metadata: not a complete snapshot (in progress, failed or being deleted)", true)
 			}
-			return OpenScreen("inspect", r.path)
+			return shell.OpenScreen("inspect", r.path)
 		}
 	case paneOverview:
 		if ip := s.inflight; ip != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
+	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
 // startOp runs an asynchronous action: trigger, then wait for it to
@@ -17,7 +18,7 @@ import (
 // abandon the wait (opTriggeredMsg, then waitOp).
 func (s *jobActions) startOp(label string, trigger func(context.Context, cluster.Cluster) (cluster.Trigger, error), done func(*cluster.Operation) (toast, savepoint string)) tea.Cmd {
 	if s.ctx.Readonly {
-		return Toast("read-only mode: "+label+" is disabled", true)
+		return shell.Toast("read-only mode: "+label+" is disabled", true)
 	}
 	timeout := s.opTimeout()
 	id, tctx := s.ctx.Tasks.Start(label, timeout)
@@ -28,7 +29,7 @@ func (s *jobActions) startOp(label string, trigger func(context.Context, cluster
 		t, err := trigger(cctx, c)
 		cancel()
 		if err != nil {
-			return taskDoneMsg{task: id, err: fmt.Errorf("%s: %w", label, err)}
+			return shell.TaskDoneMsg{Task: id, Err: fmt.Errorf("%s: %w", label, err)}
 		}
 		return opTriggeredMsg{sid: sid, task: id, trigger: t}
 	}
@@ -50,7 +51,7 @@ func (s *jobActions) checkpoint(typ cluster.CheckpointType) tea.Cmd {
 func (s *jobActions) submitForm(kind string, f *form) tea.Cmd {
 	jobID := s.jobID
 	if (kind == "savepoint" || kind == "stop") && strings.TrimSpace(f.value(0)) == "" && s.defaultSavepointDir() == "" {
-		return Toast(kind+" not sent: no target dir, and the cluster configures no default savepoint dir "+
+		return shell.Toast(kind+" not sent: no target dir, and the cluster configures no default savepoint dir "+
 			"(execution.checkpointing.savepoint-dir / state.savepoints.dir) — type one", true)
 	}
 	switch kind {
@@ -91,7 +92,7 @@ func (s *jobActions) onTriggered(m opTriggeredMsg) tea.Cmd {
 // screen.
 func (s *jobActions) abandon() tea.Cmd {
 	if len(s.ops) == 0 {
-		return Toast("nothing in flight to abandon", true)
+		return shell.Toast("nothing in flight to abandon", true)
 	}
 	o := s.ops[len(s.ops)-1]
 	s.ops = s.ops[:len(s.ops)-1]
@@ -104,7 +105,7 @@ func (s *jobActions) abandon() tea.Cmd {
 	if id == "" {
 		id = "not yet accepted"
 	}
-	return Toast(fmt.Sprintf("stopped waiting for %s (trigger %s): it may still complete on the cluster — Flink cannot cancel it; x cancels the job without one", o.label, id), false)
+	return shell.Toast(fmt.Sprintf("stopped waiting for %s (trigger %s): it may still complete on the cluster — Flink cannot cancel it; x cancels the job without one", o.label, id), false)
 }
 
 // opsLine describes the actions in flight and the abandoned ones, for the
@@ -126,7 +127,7 @@ func (s *jobActions) opsLine() []string {
 }
 
 // finished forgets the operation of task, if it was one of ours.
-func (s *jobActions) finished(task TaskID) bool {
+func (s *jobActions) finished(task shell.TaskID) bool {
 	for i, o := range s.ops {
 		if o.task == task {
 			s.ops = append(s.ops[:i], s.ops[i+1:]...)
@@ -171,7 +172,7 @@ func (s *jobActions) key(msg tea.Msg) tea.Cmd {
 			return cancelJob(s.ctx, s.jobID)
 		}
 	}
-	return Toast(what+" aborted", false)
+	return shell.Toast(what+" aborted", false)
 }
 
 // overlay draws the open form or the confirmation over the pane.

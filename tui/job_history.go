@@ -11,6 +11,7 @@ import (
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
+	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
 // setHistory rebuilds the history pane's rows. They grow at the top: the
@@ -65,7 +66,7 @@ func (s *historyPane) rows() []string {
 	note := ""
 	switch n := len(s.hist) - len(s.stats.History); {
 	case s.histErr != nil:
-		note = th.Warn.Render(text.Fit(" ckpt's history of this job: "+text.Sanitize(firstLine(s.histErr)), s.w))
+		note = th.Warn.Render(text.Fit(" ckpt's history of this job: "+text.Sanitize(shell.FirstLine(s.histErr)), s.w))
 	case n > 0:
 		note = th.Muted.Render(text.Fit(fmt.Sprintf(" + %d older, remembered by ckpt (marked *): the target reports only its last %d", n, len(s.stats.History)), s.w))
 	}

@@ -6,13 +6,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
 // #2: L picks the newest complete snapshot whose _metadata header decodes —
 // a retained chk-N or a savepoint, whichever was written last — and opens
 // the resume screen (dry run first) on it, saying what it compared.
 func TestJobRestartFromLatestGoodSnapshot(t *testing.T) {
-	root := func(a *App) string { return a.ctx.FS.(prefixFS).root }
+	root := func(a *shell.App) string { return a.Context().FS.(prefixFS).root }
 	tests := []struct {
 		name    string
 		prepare func(t *testing.T, dir string)

@@ -76,10 +76,10 @@ func (s *jobModel) savepointPaths() map[string]int64 {
 			out[r.ExternalPath] = r.ID
 		}
 	}
-	for _, sp := range s.ctx.session.savepoints {
-		if sp.jobID == s.jobID {
-			if _, ok := out[sp.path]; !ok {
-				out[sp.path] = -1
+	for _, sp := range s.ctx.Savepoints() {
+		if sp.JobID == s.jobID {
+			if _, ok := out[sp.Path]; !ok {
+				out[sp.Path] = -1
 			}
 		}
 	}
@@ -162,7 +162,7 @@ func (s *jobModel) opTimeout() time.Duration {
 // job's own spec (ckpt), then the cluster's configuration, else Flink's
 // default.
 func (s *jobModel) claimMode() (mode, source string) {
-	if m := s.ctx.session.claims[s.jobID]; m != "" {
+	if m := s.ctx.ClaimOf(s.jobID); m != "" {
 		return m, "as this session submitted it"
 	}
 	if p := s.job; p != nil && p.Program != nil {

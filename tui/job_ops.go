@@ -9,6 +9,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/ckpt-dev/ckpt/cluster"
+	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
 // Asynchronous actions of the job screen after their trigger was accepted:
@@ -20,7 +21,7 @@ import (
 // opTriggeredMsg: the cluster accepted the trigger; now wait for it.
 type opTriggeredMsg struct {
 	sid     int
-	task    TaskID
+	task    shell.TaskID
 	trigger cluster.Trigger
 }
 
@@ -40,23 +41,23 @@ func waitOp(c cluster.Cluster, o inflightOp, jobID string) tea.Cmd {
 		case errors.Is(o.ctx.Err(), context.Canceled):
 			return nil // abandoned (or the app quit): nothing to report
 		case errors.Is(err, context.DeadlineExceeded):
-			return taskDoneMsg{task: o.task, err: fmt.Errorf("%s (trigger %s): still in progress after %s — the job's checkpoint timeout plus a minute; it may yet complete on the cluster",
+			return shell.TaskDoneMsg{Task: o.task, Err: fmt.Errorf("%s (trigger %s): still in progress after %s — the job's checkpoint timeout plus a minute; it may yet complete on the cluster",
 				o.label, o.trigger.ID, dur(o.timeout))}
 		case err != nil:
-			m := taskDoneMsg{task: o.task, jobID: jobID, err: fmt.Errorf("%s (trigger %s): %w", o.label, o.trigger.ID, err)}
+			m := shell.TaskDoneMsg{Task: o.task, JobID: jobID, Err: fmt.Errorf("%s (trigger %s): %w", o.label, o.trigger.ID, err)}
 			var f *cluster.Failure
 			if errors.As(err, &f) {
 				if loc := savepointInFailure(f); loc != "" {
 					// The savepoint is complete and consistent even though
 					// the job failed while stopping: keep it for resume.
-					m.savepoint = loc
-					m.err = fmt.Errorf("%s (trigger %s) failed, but the savepoint was written and is kept: %s — %w", o.label, o.trigger.ID, loc, err)
+					m.Savepoint = loc
+					m.Err = fmt.Errorf("%s (trigger %s) failed, but the savepoint was written and is kept: %s — %w", o.label, o.trigger.ID, loc, err)
 				}
 			}
 			return m
 		}
 		toast, sp := o.done(op)
-		return taskDoneMsg{task: o.task, toast: toast, jobID: jobID, savepoint: sp}
+		return shell.TaskDoneMsg{Task: o.task, Toast: toast, JobID: jobID, Savepoint: sp}
 	}
 }
 

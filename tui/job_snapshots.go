@@ -11,6 +11,7 @@ import (
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
+	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
 // listSnapshots lists the job's checkpoint dir and checks each chk-N (and
@@ -160,7 +161,7 @@ func (s *snapshotsPane) rows() []string {
 	out = append(out, th.Column.Render(text.Fit("  "+cells(cols, headings(cols)...), s.w)))
 	switch {
 	case s.snapErr != nil && len(s.snaps) == 0:
-		return append(out, th.Error.Render(text.Fit("  ✗ "+text.Sanitize(firstLine(s.snapErr)), s.w)))
+		return append(out, th.Error.Render(text.Fit("  ✗ "+text.Sanitize(shell.FirstLine(s.snapErr)), s.w)))
 	case len(s.snaps) == 0 && s.snapAt.IsZero():
 		if dir == "" {
 			return append(out, th.Muted.Render(text.Fit("  where the job checkpoints is not known yet (no completed checkpoint)", s.w)))

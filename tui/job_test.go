@@ -10,6 +10,7 @@ import (
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/inspector"
 	"github.com/ckpt-dev/ckpt/storage"
+	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
 // fakeSpecTarget stands in for the CLI's spec loader (cli/jobspec_target.go,
@@ -26,7 +27,7 @@ func fakeSpecTarget(path string) (inspector.Target, error) {
 	}}, nil
 }
 
-func newJobApp(t *testing.T, w, h int, fc *fakeCluster, readonly bool, screen string, args ...string) *App {
+func newJobApp(t *testing.T, w, h int, fc *fakeCluster, readonly bool, screen string, args ...string) *shell.App {
 	t.Helper()
 	return newTestApp(t, testOpts{w: w, h: h, fs: fakeStorage(t), cluster: fc, target: "jm.example:8081", readonly: readonly,
 		specDirs: []string{"testdata/specs"}, specs: fakeSpecTarget}, screen, args...)
@@ -125,7 +126,7 @@ func TestJobActions(t *testing.T) {
 	if len(fc.savepoints) != 2 || fc.savepoints[1].Format != cluster.Native {
 		t.Fatalf("native savepoint asked: %+v", fc.savepoints)
 	}
-	if got := a.ctx.session.savepoints; len(got) != 2 || got[0].path != fakeSPNew || got[0].jobID != fakeJobID {
+	if got := a.Context().Savepoints(); len(got) != 2 || got[0].Path != fakeSPNew || got[0].JobID != fakeJobID {
 		t.Errorf("savepoints remembered: %+v", got)
 	}
 	if !strings.Contains(frameText(a), "savepoint at "+fakeSPNew) {
@@ -228,7 +229,7 @@ func TestResumeFlow(t *testing.T) {
 	if !ok || j.jobID != fakeNewJobID {
 		t.Fatalf("after submit the top is %T", a.Top())
 	}
-	if a.ctx.SpecOf(fakeNewJobID) != "testdata/specs/orders-enrichment-v2.yaml" {
+	if a.Context().SpecOf(fakeNewJobID) != "testdata/specs/orders-enrichment-v2.yaml" {
 		t.Errorf("the new job's spec is not remembered")
 	}
 }
@@ -241,7 +242,7 @@ func TestResumeRefusals(t *testing.T) {
 	if r := a.Top().(*Resume); r.planErr == nil || !strings.Contains(frameText(a), "missing.yaml: no such file") {
 		t.Errorf("dry run error not shown: %v\n%s", r.planErr, frameText(a))
 	}
-	a.ctx.SpecTarget = func(string) (inspector.Target, error) {
+	a.Context().SpecTarget = func(string) (inspector.Target, error) {
 		return inspector.Target{Source: "spec", Complete: true, Operators: []inspector.TargetOperator{
 			{UID: "CheckpointingSource1", Parallelism: 8, MaxParallelism: 8, MaxParallelismConfigured: true}}}, nil
 	}
@@ -264,8 +265,8 @@ func TestJobUnreachableKeepsKeys(t *testing.T) {
 	if f := frameText(a); !strings.Contains(f, "connection refused") || !strings.Contains(f, "target unreachable") {
 		t.Errorf("error not in place:\n%s", f)
 	}
-	if a.ctx.Tasks.LastErr != nil {
-		t.Errorf("a poll failure took the status bar's error slot: %v", a.ctx.Tasks.LastErr)
+	if a.Context().Tasks.LastErr != nil {
+		t.Errorf("a poll failure took the status bar's error slot: %v", a.Context().Tasks.LastErr)
 	}
 	press(t, a, "?")
 	if !strings.Contains(frameText(a), "launch a job") {
@@ -291,13 +292,13 @@ func TestLaunchFollowsNewJob(t *testing.T) {
 	flink := &fakeCluster{}
 	a := newJobApp(t, 120, 30, flink, false, "jobs")
 	press(t, a, "n", "j", "enter")
-	if len(flink.uploads) != 0 || a.ctx.Tasks.LastErr == nil || !strings.Contains(a.ctx.Tasks.LastErr.Error(), "runs jars") {
-		t.Fatalf("spec sent to Flink: uploads %v, error %v", flink.uploads, a.ctx.Tasks.LastErr)
+	if len(flink.uploads) != 0 || a.Context().Tasks.LastErr == nil || !strings.Contains(a.Context().Tasks.LastErr.Error(), "runs jars") {
+		t.Fatalf("spec sent to Flink: uploads %v, error %v", flink.uploads, a.Context().Tasks.LastErr)
 	}
 
 	fc := &fakeCluster{version: "ckpt-dev"}
 	a = newJobApp(t, 120, 30, fc, false, "jobs")
-	a.ctx.SubmitConfig = map[string]string{"execution.checkpointing.dir": "file:///demo/checkpoints"}
+	a.Context().SubmitConfig = map[string]string{"execution.checkpointing.dir": "file:///demo/checkpoints"}
 	press(t, a, "n", "j", "enter") // the second spec: orders-enrichment.yaml
 	if len(fc.uploads) != 1 || fc.uploads[0] != "orders-enrichment.yaml" {
 		t.Fatalf("uploads %v", fc.uploads)

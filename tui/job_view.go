@@ -6,6 +6,7 @@ import (
 
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
+	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
 // maxInflightVertexRows bounds the per-vertex lines of the live checkpoint.
@@ -16,10 +17,10 @@ func (s *Job) View() string {
 	if s.job == nil {
 		if s.err != nil {
 			var out []string
-			for _, l := range text.Wrap("✗ "+text.Sanitize(firstLine(s.err)), s.w-2, 3) {
+			for _, l := range text.Wrap("✗ "+text.Sanitize(shell.FirstLine(s.err)), s.w-2, 3) {
 				out = append(out, th.Error.Render(text.Fit(" "+l, s.w)))
 			}
-			out = append(out, th.Muted.Render(text.Fit(fmt.Sprintf(" retrying every %v · esc goes back · ctrl+r retries now", s.ctx.pollEvery()), s.w)))
+			out = append(out, th.Muted.Render(text.Fit(fmt.Sprintf(" retrying every %v · esc goes back · ctrl+r retries now", s.ctx.PollEvery()), s.w)))
 			return strings.Join(out, "\n")
 		}
 		return th.Muted.Render(" " + s.ctx.Spinner() + " asking " + text.Sanitize(s.ctx.TargetName) + " for job " + s.jobID + " …")
@@ -27,7 +28,7 @@ func (s *Job) View() string {
 	out := []string{s.headline(), s.tabs()}
 	var rows []string
 	if s.err != nil {
-		rows = append(rows, th.Error.Render(text.Fit(" ✗ "+text.Sanitize(firstLine(s.err))+" — showing the last data, retrying", s.w)))
+		rows = append(rows, th.Error.Render(text.Fit(" ✗ "+text.Sanitize(shell.FirstLine(s.err))+" — showing the last data, retrying", s.w)))
 	}
 	rows = append(rows, s.panes[s.pane].rows()...)
 	out = append(out, rows...)

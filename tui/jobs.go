@@ -16,9 +16,10 @@ import (
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
+	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
-func openJobs(ctx *Context, req Request) (Screen, error) {
+func openJobs(ctx *shell.Context, req shell.Request) (shell.Screen, error) {
 	args := req.Args
 	if len(args) != 0 {
 		return nil, fmt.Errorf("jobs takes no arguments")
@@ -32,7 +33,7 @@ func openJobs(ctx *Context, req Request) (Screen, error) {
 // Jobs lists the target's jobs, as Flink's web UI's job list does, and
 // launches new ones from job specs.
 type Jobs struct {
-	ctx  *Context
+	ctx  *shell.Context
 	id   int
 	keys jobsKeys
 	list list.Model
@@ -47,31 +48,31 @@ type Jobs struct {
 }
 
 type jobsKeys struct {
-	Open, Launch, Cancel, Browse *Action
+	Open, Launch, Cancel, Browse *shell.Action
 }
 
-func (k jobsKeys) keymap() Keymap { return Keymap{k.Open, k.Launch, k.Cancel, k.Browse} }
+func (k jobsKeys) keymap() shell.Keymap { return shell.Keymap{k.Open, k.Launch, k.Cancel, k.Browse} }
 
-func newJobsKeys(ctx *Context) jobsKeys {
+func newJobsKeys(ctx *shell.Context) jobsKeys {
 	k := jobsKeys{
-		Open:   NewAction("jobs.open", "enter", "open the job", "enter", "l", "right"),
-		Launch: NewAction("jobs.launch", "n", "launch a job", "n").Danger(),
-		Cancel: NewAction("jobs.cancel", "x", "cancel job", "x").Danger(),
-		Browse: NewAction("jobs.browse", "b", "browse storage", "b"),
+		Open:   shell.NewAction("jobs.open", "enter", "open the job", "enter", "l", "right"),
+		Launch: shell.NewAction("jobs.launch", "n", "launch a job", "n").Danger(),
+		Cancel: shell.NewAction("jobs.cancel", "x", "cancel job", "x").Danger(),
+		Browse: shell.NewAction("jobs.browse", "b", "browse storage", "b"),
 	}
 	ctx.ApplyKeys(k.keymap())
 	return k
 }
 
 // NewJobs opens the job list of ctx.Cluster.
-func NewJobs(ctx *Context) *Jobs {
+func NewJobs(ctx *shell.Context) *Jobs {
 	return &Jobs{ctx: ctx, id: newScreenID(), keys: newJobsKeys(ctx), list: list.New()}
 }
 
-func (s *Jobs) Title() string    { return "jobs" }
-func (s *Jobs) Location() string { return s.ctx.TargetName + " › jobs" }
-func (s *Jobs) Keys() Keymap     { return append(s.keys.keymap(), listKeymap(s.list.Keys)...) }
-func (s *Jobs) Capturing() bool  { return s.confirm != nil }
+func (s *Jobs) Title() string      { return "jobs" }
+func (s *Jobs) Location() string   { return s.ctx.TargetName + " › jobs" }
+func (s *Jobs) Keys() shell.Keymap { return append(s.keys.keymap(), shell.ListKeymap(s.list.Keys)...) }
+func (s *Jobs) Capturing() bool    { return s.confirm != nil }
 func (s *Jobs) SetSize(w, h int) {
 	s.w, s.h = w, h
 	s.list.SetHeight(max(h-3, 1))
@@ -110,14 +111,14 @@ func (s *Jobs) poll() tea.Cmd {
 
 // schedulePoll asks for the next poll of screen sid after the polling
 // interval (never, in tests that drive polls themselves).
-func (c *Context) schedulePoll(sid, gen int) tea.Cmd {
-	if c.pollOff {
+func schedulePoll(c *shell.Context, sid, gen int) tea.Cmd {
+	if c.ManualPoll {
 		return nil
 	}
-	return tea.Tick(c.pollEvery(), func(time.Time) tea.Msg { return pollTickMsg{sid: sid, gen: gen} })
+	return tea.Tick(c.PollEvery(), func(time.Time) tea.Msg { return pollTickMsg{sid: sid, gen: gen} })
 }
 
-func (s *Jobs) Update(msg tea.Msg) (Screen, tea.Cmd) {
+func (s *Jobs) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case polledMsg[jobsAnswer]:
 		// A poll's failure stays on the screen (and is retried), not in
@@ -131,7 +132,7 @@ func (s *Jobs) Update(msg tea.Msg) (Screen, tea.Cmd) {
 				s.overview = msg.v.overview
 			}
 		}
-		return s, s.ctx.schedulePoll(s.id, s.gen)
+		return s, schedulePoll(s.ctx, s.id, s.gen)
 	case pollTickMsg:
 		if msg.sid == s.id && msg.gen == s.gen {
 			return s, s.poll()
@@ -201,7 +202,7 @@ func (s *Jobs) key(msg tea.KeyPressMsg) tea.Cmd {
 		if msg.String() == "y" || msg.String() == "Y" {
 			return cancelJob(s.ctx, j.ID)
 		}
-		return Toast("cancel aborted", false)
+		return shell.Toast("cancel aborted", false)
 	}
 	if s.list.Update(msg) {
 		return nil
@@ -211,27 +212,27 @@ func (s *Jobs) key(msg tea.KeyPressMsg) tea.Cmd {
 	switch {
 	case matches(msg, k.Open):
 		if j != nil {
-			return OpenScreen("job", j.ID)
+			return shell.OpenScreen("job", j.ID)
 		}
 	case matches(msg, k.Launch):
-		return OpenScreen("launch")
+		return shell.OpenScreen("launch")
 	case matches(msg, k.Cancel):
 		if j != nil {
 			if j.Status.Terminal() {
-				return Toast(fmt.Sprintf("job %s already %s", shortID(j.ID), j.Status), true)
+				return shell.Toast(fmt.Sprintf("job %s already %s", shortID(j.ID), j.Status), true)
 			}
 			s.confirm = j
 		}
 	case matches(msg, k.Browse):
-		return OpenScreen("browse")
+		return shell.OpenScreen("browse")
 	}
 	return nil
 }
 
 // cancelJob cancels a job in a command (the confirmation came first).
-func cancelJob(ctx *Context, jobID string) tea.Cmd {
+func cancelJob(ctx *shell.Context, jobID string) tea.Cmd {
 	if ctx.Readonly {
-		return Toast("read-only mode: cancel is disabled", true)
+		return shell.Toast("read-only mode: cancel is disabled", true)
 	}
 	id, tctx := ctx.Tasks.Start("cancelling job "+shortID(jobID), 0)
 	c, timeout := ctx.Cluster, ctx.Timeout
@@ -239,7 +240,7 @@ func cancelJob(ctx *Context, jobID string) tea.Cmd {
 		cctx, cancel := withTimeout(tctx, timeout)
 		defer cancel()
 		err := c.Cancel(cctx, jobID)
-		return taskDoneMsg{task: id, err: err, toast: "cancelling job " + shortID(jobID)}
+		return shell.TaskDoneMsg{Task: id, Err: err, Toast: "cancelling job " + shortID(jobID)}
 	}
 }
 
@@ -258,7 +259,7 @@ func (s *Jobs) Status() string {
 
 // dataAge says how old the shown data is ("data 0s old"), or that the
 // last poll failed.
-func dataAge(ctx *Context, polled time.Time, err error) string {
+func dataAge(ctx *shell.Context, polled time.Time, err error) string {
 	what := "the last poll failed"
 	if errors.Is(err, cluster.ErrUnreachable) {
 		what = "target unreachable"
@@ -275,7 +276,7 @@ func dataAge(ctx *Context, polled time.Time, err error) string {
 }
 
 // statusStyle colours a job or task state (the word is always written).
-func statusStyle(ctx *Context, s string) lipgloss.Style {
+func statusStyle(ctx *shell.Context, s string) lipgloss.Style {
 	th := ctx.Theme
 	switch s {
 	case string(cluster.JobRunning), string(cluster.JobFinished), string(cluster.CheckpointCompleted):
@@ -348,7 +349,7 @@ func (s *Jobs) View() string {
 	switch {
 	case s.err != nil:
 		// Wrapped: the cause ("connection refused") is at the end.
-		for _, l := range text.Wrap("✗ "+text.Sanitize(firstLine(s.err))+" — retrying", s.w-2, 3) {
+		for _, l := range text.Wrap("✗ "+text.Sanitize(shell.FirstLine(s.err))+" — retrying", s.w-2, 3) {
 			out = append(out, th.Error.Render(text.Fit(" "+l, s.w)))
 		}
 	case s.ctx.JobOutput != "":
@@ -416,13 +417,13 @@ func (s *Jobs) View() string {
 // Launch picks a job spec (from ctx.SpecDirs, or a path typed in) and
 // submits it to the target, then follows the new job.
 type Launch struct {
-	ctx *Context
+	ctx *shell.Context
 	id  int
 	pathChooser
 	err    error
 	loaded bool
 	w, h   int
-	task   TaskID
+	task   shell.TaskID
 	busy   bool
 	// pick, when set, returns the chosen spec instead of launching (the
 	// resume screen's spec picker).
@@ -431,7 +432,7 @@ type Launch struct {
 
 // openLaunch opens the launcher; with PickSpec it only picks a spec and
 // hands it back (the resume screen's spec picker).
-func openLaunch(ctx *Context, req Request) (Screen, error) {
+func openLaunch(ctx *shell.Context, req shell.Request) (shell.Screen, error) {
 	if len(req.Args) != 0 {
 		return nil, fmt.Errorf("launch takes no arguments")
 	}
@@ -442,7 +443,7 @@ func openLaunch(ctx *Context, req Request) (Screen, error) {
 	return l, nil
 }
 
-func newLaunch(ctx *Context) *Launch {
+func newLaunch(ctx *shell.Context) *Launch {
 	return &Launch{ctx: ctx, id: newScreenID(), pathChooser: newPathChooser(func() *form {
 		return newForm("job spec", "enter uses this file").text("path", "", "path/to/job.yaml")
 	})}
@@ -456,7 +457,7 @@ type specsListedMsg struct {
 
 type jobLaunchedMsg struct {
 	sid   int
-	task  TaskID
+	task  shell.TaskID
 	spec  string
 	jobID string
 	err   error
@@ -468,9 +469,9 @@ func (s *Launch) Title() string {
 	}
 	return "launch"
 }
-func (s *Launch) Location() string { return strings.Join(s.ctx.SpecDirs, ", ") }
-func (s *Launch) Keys() Keymap     { return listKeymap(s.list.Keys) }
-func (s *Launch) Capturing() bool  { return s.prompt != nil }
+func (s *Launch) Location() string   { return strings.Join(s.ctx.SpecDirs, ", ") }
+func (s *Launch) Keys() shell.Keymap { return shell.ListKeymap(s.list.Keys) }
+func (s *Launch) Capturing() bool    { return s.prompt != nil }
 func (s *Launch) SetSize(w, h int) {
 	s.w, s.h = w, h
 	s.list.SetHeight(max(h-3, 1))
@@ -499,7 +500,7 @@ func (s *Launch) Init() tea.Cmd {
 	}
 }
 
-func (s *Launch) Update(msg tea.Msg) (Screen, tea.Cmd) {
+func (s *Launch) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case specsListedMsg:
 		if msg.sid == s.id {
@@ -516,7 +517,7 @@ func (s *Launch) Update(msg tea.Msg) (Screen, tea.Cmd) {
 			return s, nil
 		}
 		s.ctx.LaunchedFrom(msg.jobID, msg.spec)
-		return s, tea.Batch(ReplaceScreen("job", msg.jobID), Toast("launched "+msg.spec+" as job "+shortID(msg.jobID), false))
+		return s, tea.Batch(shell.ReplaceScreen("job", msg.jobID), shell.Toast("launched "+msg.spec+" as job "+shortID(msg.jobID), false))
 	default:
 		p, cmd := s.pathChooser.update(msg)
 		if p != "" {
@@ -529,7 +530,7 @@ func (s *Launch) Update(msg tea.Msg) (Screen, tea.Cmd) {
 
 func (s *Launch) choose(path string) tea.Cmd {
 	if s.pick != nil {
-		return tea.Batch(Pop(), s.pick(path))
+		return tea.Batch(shell.Pop(), s.pick(path))
 	}
 	if s.busy {
 		return nil
@@ -540,7 +541,7 @@ func (s *Launch) choose(path string) tea.Cmd {
 // launch uploads the spec and runs it, as `ckpt submit` does.
 func (s *Launch) launch(path string) tea.Cmd {
 	if s.ctx.Readonly {
-		return Toast("read-only mode: launching is disabled", true)
+		return shell.Toast("read-only mode: launching is disabled", true)
 	}
 	s.busy = true
 	id, tctx := s.ctx.Tasks.Start("launching "+path, 0)

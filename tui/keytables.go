@@ -7,6 +7,7 @@ import (
 	"charm.land/bubbles/v2/key"
 
 	"github.com/ckpt-dev/ckpt/tui/components/list"
+	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
 // The README's key tables sit between these markers; keyTables writes
@@ -21,7 +22,7 @@ const (
 // each declared screen's actions with the names the config rebinds them
 // by, and the ":" commands.
 func keyTables() string {
-	ctx := &Context{Global: DefaultGlobalKeys()}
+	ctx := &shell.Context{Global: shell.DefaultGlobalKeys()}
 	var b strings.Builder
 	b.WriteString("**Everywhere**\n\n")
 	actionTable(&b, ctx.Global.Keymap())
@@ -46,7 +47,7 @@ func keyTables() string {
 		actionTable(&b, d.Keys(ctx))
 	}
 	var cmds []string
-	for _, d := range commandScreens() {
+	for _, d := range declaredScreens.Commands() {
 		cmds = append(cmds, "`:"+d.Usage+"`")
 	}
 	cmds = append(cmds, "`:theme NAME`", "`:help`", "`:q`")
@@ -54,7 +55,7 @@ func keyTables() string {
 	return b.String()
 }
 
-func actionTable(b *strings.Builder, k Keymap) {
+func actionTable(b *strings.Builder, k shell.Keymap) {
 	b.WriteString("| key | action | config name |\n|---|---|---|\n")
 	for _, a := range k {
 		fmt.Fprintf(b, "| %s | %s | `%s` |\n", keysOf(a.Binding), cell(a.Binding.Help().Desc), a.Name)

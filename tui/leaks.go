@@ -13,9 +13,10 @@ import (
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
+	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
-func openLeaks(ctx *Context, req Request) (Screen, error) {
+func openLeaks(ctx *shell.Context, req shell.Request) (shell.Screen, error) {
 	args := req.Args
 	if len(args) != 1 {
 		return nil, fmt.Errorf("leaks takes one job directory (<checkpoint-dir>/<job-id>), got %d arguments", len(args))
@@ -39,7 +40,7 @@ type leakRow struct {
 // never deletes from a job's checkpoint directory on its own (a running
 // job may still be writing there).
 type Leaks struct {
-	ctx    *Context
+	ctx    *shell.Context
 	id     int
 	uri    string
 	rows   []*leakRow
@@ -49,19 +50,19 @@ type Leaks struct {
 
 	rep     *inspector.LeakReport
 	loading bool
-	task    TaskID
+	task    shell.TaskID
 	err     error
 	source  string // what the cluster added ("" none)
 }
 
 // NewLeaks opens the report for a job dir (no I/O until Init).
-func NewLeaks(ctx *Context, uri string) *Leaks {
+func NewLeaks(ctx *shell.Context, uri string) *Leaks {
 	return &Leaks{ctx: ctx, id: newScreenID(), uri: uri, list: list.New()}
 }
 
-func (s *Leaks) Title() string    { return "leaks " + storage.Base(s.uri) }
-func (s *Leaks) Location() string { return s.uri }
-func (s *Leaks) Keys() Keymap     { return listKeymap(s.list.Keys) }
+func (s *Leaks) Title() string      { return "leaks " + storage.Base(s.uri) }
+func (s *Leaks) Location() string   { return s.uri }
+func (s *Leaks) Keys() shell.Keymap { return shell.ListKeymap(s.list.Keys) }
 func (s *Leaks) SetSize(w, h int) {
 	s.w, s.h = w, h
 	s.list.SetHeight(max(h-3, 1))
@@ -75,7 +76,7 @@ func (s *Leaks) Refresh() tea.Cmd { return s.Init() }
 
 type leaksMsg struct {
 	sid    int
-	task   TaskID
+	task   shell.TaskID
 	rep    *inspector.LeakReport
 	source string
 	err    error
@@ -111,7 +112,7 @@ func (s *Leaks) Init() tea.Cmd {
 	}
 }
 
-func (s *Leaks) Update(msg tea.Msg) (Screen, tea.Cmd) {
+func (s *Leaks) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case leaksMsg:
 		if msg.sid != s.id || msg.task != s.task {

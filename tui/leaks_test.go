@@ -113,7 +113,7 @@ func TestLeaksBadInput(t *testing.T) {
 	if f := frameText(a); !strings.Contains(f, "✗") || !strings.Contains(f, "/ck/nope") {
 		t.Errorf("no error naming the path:\n%s", f)
 	}
-	if _, err := Open(a.ctx, "leaks", nil); err == nil {
+	if _, err := declaredScreens.Open(a.Context(), "leaks", nil); err == nil {
 		t.Error("leaks without a job dir opened")
 	}
 }

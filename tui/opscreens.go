@@ -10,32 +10,35 @@ import (
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
+	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
 // OperatorScreen lists one operator's subtasks.
 type OperatorScreen struct {
-	ctx    *Context
+	ctx    *shell.Context
 	parent *Inspect
 	r      *opRow
 	list   list.Model
-	open   *Action
+	open   *shell.Action
 	w, h   int
 }
 
-func newOperatorScreen(ctx *Context, parent *Inspect, r *opRow) *OperatorScreen {
+func newOperatorScreen(ctx *shell.Context, parent *Inspect, r *opRow) *OperatorScreen {
 	s := &OperatorScreen{ctx: ctx, parent: parent, r: r, list: list.New(), open: newOperatorOpen(ctx)}
 	s.list.SetLen(len(r.op.Subtasks))
 	return s
 }
 
-func newOperatorOpen(ctx *Context) *Action {
-	return ctx.ApplyKeys(Keymap{NewAction("operator.open", "enter", "state handles and files of subtask", "enter", "l", "right")})[0]
+func newOperatorOpen(ctx *shell.Context) *shell.Action {
+	return ctx.ApplyKeys(shell.Keymap{shell.NewAction("operator.open", "enter", "state handles and files of subtask", "enter", "l", "right")})[0]
 }
 
 func (s *OperatorScreen) Init() tea.Cmd    { return nil }
 func (s *OperatorScreen) Title() string    { return "operator " + s.r.id[:8] }
 func (s *OperatorScreen) Location() string { return s.parent.meta + " › " + s.r.id }
-func (s *OperatorScreen) Keys() Keymap     { return append(Keymap{s.open}, listKeymap(s.list.Keys)...) }
+func (s *OperatorScreen) Keys() shell.Keymap {
+	return append(shell.Keymap{s.open}, shell.ListKeymap(s.list.Keys)...)
+}
 func (s *OperatorScreen) CopyText() string { return s.r.id }
 
 func (s *OperatorScreen) SetSize(w, h int) {
@@ -47,7 +50,7 @@ func (s *OperatorScreen) Status() string {
 	return fmt.Sprintf("%d subtasks", len(s.r.op.Subtasks))
 }
 
-func (s *OperatorScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
+func (s *OperatorScreen) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.KeyPressMsg:
 		if s.list.Update(msg) {
@@ -55,7 +58,7 @@ func (s *OperatorScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		}
 		if matches(msg, s.open) {
 			if i, ok := s.list.Selected(); ok {
-				return s, Push(newSubtaskScreen(s.ctx, s.parent, s.r, s.r.op.Subtasks[i]))
+				return s, shell.Push(newSubtaskScreen(s.ctx, s.parent, s.r, s.r.op.Subtasks[i]))
 			}
 		}
 	case tea.MouseWheelMsg:
@@ -185,7 +188,7 @@ func filePath(h snapshot.Handle, excl string) (string, bool) {
 // SubtaskScreen lists a subtask's state handles, nested, with the files
 // they point to and whether each file exists.
 type SubtaskScreen struct {
-	ctx    *Context
+	ctx    *shell.Context
 	id     int
 	parent *Inspect
 	r      *opRow
@@ -193,7 +196,7 @@ type SubtaskScreen struct {
 	rows   []handleRow
 	list   list.Model
 	w, h   int
-	task   TaskID
+	task   shell.TaskID
 	check  bool
 }
 
@@ -208,7 +211,7 @@ type handleRow struct {
 	err    string
 }
 
-func newSubtaskScreen(ctx *Context, parent *Inspect, r *opRow, st *snapshot.SubtaskState) *SubtaskScreen {
+func newSubtaskScreen(ctx *shell.Context, parent *Inspect, r *opRow, st *snapshot.SubtaskState) *SubtaskScreen {
 	s := &SubtaskScreen{ctx: ctx, id: newScreenID(), parent: parent, r: r, st: st, list: list.New()}
 	m := &snapshot.Metadata{Operators: []*snapshot.OperatorState{{ID: r.op.ID, Subtasks: []*snapshot.SubtaskState{st}}}}
 	m.Walk(func(v snapshot.Visit) {
@@ -244,7 +247,7 @@ func newSubtaskScreen(ctx *Context, parent *Inspect, r *opRow, st *snapshot.Subt
 
 type existsMsg struct {
 	sid    int
-	task   TaskID
+	task   shell.TaskID
 	result map[string]error
 }
 
@@ -286,7 +289,7 @@ func (s *SubtaskScreen) Title() string { return fmt.Sprintf("subtask %d", s.st.I
 func (s *SubtaskScreen) Location() string {
 	return s.parent.meta + " › " + s.r.id + fmt.Sprintf(" › %d", s.st.Index)
 }
-func (s *SubtaskScreen) Keys() Keymap { return listKeymap(s.list.Keys) }
+func (s *SubtaskScreen) Keys() shell.Keymap { return shell.ListKeymap(s.list.Keys) }
 
 func (s *SubtaskScreen) SetSize(w, h int) {
 	s.w, s.h = w, h
@@ -318,7 +321,7 @@ func (s *SubtaskScreen) Status() string {
 	return st
 }
 
-func (s *SubtaskScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
+func (s *SubtaskScreen) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case existsMsg:
 		if msg.sid != s.id {

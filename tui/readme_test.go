@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
 var updateREADME = flag.Bool("update-readme", false, "rewrite the README's key tables from the screen declarations")
@@ -44,7 +46,7 @@ func TestREADMENamesEveryAction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, a := range declaredActions(&Context{Global: DefaultGlobalKeys()}) {
+	for _, a := range declaredScreens.Actions(&shell.Context{Global: shell.DefaultGlobalKeys()}) {
 		if !strings.Contains(string(b), "`"+a.Name+"`") {
 			t.Errorf("README does not name action %s", a.Name)
 		}

@@ -14,9 +14,10 @@ import (
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
+	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
-func openResume(ctx *Context, req Request) (Screen, error) {
+func openResume(ctx *shell.Context, req shell.Request) (shell.Screen, error) {
 	args := req.Args
 	if ctx.Cluster == nil {
 		return nil, fmt.Errorf("no target: start ckpt with the embedded engine (default) or -m host:port")
@@ -46,7 +47,7 @@ func openResume(ctx *Context, req Request) (Screen, error) {
 // takes an explicit -n and a confirmation. The new job replaces this
 // screen.
 type Resume struct {
-	ctx     *Context
+	ctx     *shell.Context
 	id      int
 	keys    resumeKeys
 	fromJob string // the job this resume replaces ("" from :resume)
@@ -72,7 +73,7 @@ type Resume struct {
 	planErr  error
 	meta     *snapshot.Metadata
 	rows     []planRow
-	task     TaskID
+	task     shell.TaskID
 
 	confirm    string // "allow" or "submit" awaiting y
 	submitting bool
@@ -90,30 +91,34 @@ type planRow struct {
 }
 
 type resumeKeys struct {
-	Snapshot, Spec, AllowNR, Claim, Submit *Action
+	Snapshot, Spec, AllowNR, Claim, Submit *shell.Action
 }
 
-func (k resumeKeys) keymap() Keymap { return Keymap{k.Snapshot, k.Spec, k.AllowNR, k.Claim, k.Submit} }
+func (k resumeKeys) keymap() shell.Keymap {
+	return shell.Keymap{k.Snapshot, k.Spec, k.AllowNR, k.Claim, k.Submit}
+}
 
-func newResumeKeys(ctx *Context) resumeKeys {
+func newResumeKeys(ctx *shell.Context) resumeKeys {
 	k := resumeKeys{
-		Snapshot: NewAction("resume.snapshot", "p", "pick the snapshot", "p"),
-		Spec:     NewAction("resume.spec", "s", "pick the job spec", "s"),
-		AllowNR:  NewAction("resume.allow-non-restored", "n", "allow dropping state (-n)", "n").Danger(),
-		Claim:    NewAction("resume.claim", "m", "claim mode", "m"),
-		Submit:   NewAction("resume.submit", "enter", "submit", "enter").Danger(),
+		Snapshot: shell.NewAction("resume.snapshot", "p", "pick the snapshot", "p"),
+		Spec:     shell.NewAction("resume.spec", "s", "pick the job spec", "s"),
+		AllowNR:  shell.NewAction("resume.allow-non-restored", "n", "allow dropping state (-n)", "n").Danger(),
+		Claim:    shell.NewAction("resume.claim", "m", "claim mode", "m"),
+		Submit:   shell.NewAction("resume.submit", "enter", "submit", "enter").Danger(),
 	}
 	ctx.ApplyKeys(k.keymap())
 	return k
 }
 
-func newResume(ctx *Context, fromJob string, choices []snapRow) *Resume {
+func newResume(ctx *shell.Context, fromJob string, choices []snapRow) *Resume {
 	return &Resume{ctx: ctx, id: newScreenID(), keys: newResumeKeys(ctx), fromJob: fromJob, choices: choices, list: list.New()}
 }
 
 func (s *Resume) Title() string    { return "resume" }
 func (s *Resume) Location() string { return s.snapshot }
-func (s *Resume) Keys() Keymap     { return append(s.keys.keymap(), listKeymap(s.list.Keys)...) }
+func (s *Resume) Keys() shell.Keymap {
+	return append(s.keys.keymap(), shell.ListKeymap(s.list.Keys)...)
+}
 func (s *Resume) Capturing() bool  { return s.confirm != "" }
 func (s *Resume) SetSize(w, h int) { s.w, s.h = w, h; s.list.SetHeight(max(h-9, 1)) }
 func (s *Resume) Close()           { s.ctx.Tasks.Cancel(s.task) }
@@ -157,7 +162,7 @@ func (s *Resume) Refresh() tea.Cmd { return s.dryRun() }
 
 type planMsg struct {
 	sid, gen int
-	task     TaskID
+	task     shell.TaskID
 	plan     *inspector.ResumePlan
 	meta     *snapshot.Metadata
 	err      error
@@ -245,7 +250,7 @@ func (s *Resume) setPlan(p *inspector.ResumePlan) {
 	s.list.SetLen(len(s.rows))
 }
 
-func (s *Resume) Update(msg tea.Msg) (Screen, tea.Cmd) {
+func (s *Resume) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case planMsg:
 		if msg.sid != s.id {
@@ -298,11 +303,8 @@ func (s *Resume) Update(msg tea.Msg) (Screen, tea.Cmd) {
 			return s, nil
 		}
 		s.ctx.LaunchedFrom(msg.jobID, msg.spec)
-		if s.ctx.session.claims == nil {
-			s.ctx.session.claims = map[string]string{}
-		}
-		s.ctx.session.claims[msg.jobID] = claimModes[s.claim]
-		return s, tea.Batch(ReplaceScreen("job", msg.jobID), Toast("resumed as job "+shortID(msg.jobID)+" from "+s.snapshot, false))
+		s.ctx.ResumedWith(msg.jobID, claimModes[s.claim])
+		return s, tea.Batch(shell.ReplaceScreen("job", msg.jobID), shell.Toast("resumed as job "+shortID(msg.jobID)+" from "+s.snapshot, false))
 	case tea.KeyPressMsg:
 		return s, s.key(msg)
 	case tea.MouseWheelMsg:
@@ -316,12 +318,12 @@ func (s *Resume) key(msg tea.KeyPressMsg) tea.Cmd {
 		what := s.confirm
 		s.confirm = ""
 		if msg.String() != "y" && msg.String() != "Y" {
-			return Toast("nothing changed", false)
+			return shell.Toast("nothing changed", false)
 		}
 		switch what {
 		case "allow":
 			s.allowNR = true
-			return Toast(fmt.Sprintf("-n set: %s of state will be dropped", text.Bytes(s.plan.DroppedBytes)), true)
+			return shell.Toast(fmt.Sprintf("-n set: %s of state will be dropped", text.Bytes(s.plan.DroppedBytes)), true)
 		case "submit":
 			return s.submit()
 		}
@@ -333,10 +335,10 @@ func (s *Resume) key(msg tea.KeyPressMsg) tea.Cmd {
 	k := s.keys
 	switch {
 	case matches(msg, k.Snapshot):
-		return Push(newSnapshotPicker(s.ctx, s.id, s.choices))
+		return shell.Push(newSnapshotPicker(s.ctx, s.id, s.choices))
 	case matches(msg, k.Spec):
 		sid := s.id
-		return OpenScreenWith("launch", PickSpec{Reply: func(p string) tea.Msg { return resumeSetMsg{sid: sid, spec: p} }})
+		return shell.OpenScreenWith("launch", PickSpec{Reply: func(p string) tea.Msg { return resumeSetMsg{sid: sid, spec: p} }})
 	case matches(msg, k.Claim):
 		s.claim = (s.claim + 1) % len(claimModes)
 	case matches(msg, k.AllowNR):
@@ -345,12 +347,12 @@ func (s *Resume) key(msg tea.KeyPressMsg) tea.Cmd {
 			return nil
 		}
 		if s.plan == nil || len(s.plan.Dropped) == 0 {
-			return Toast("nothing would be dropped: -n is not needed", false)
+			return shell.Toast("nothing would be dropped: -n is not needed", false)
 		}
 		s.confirm = "allow"
 	case matches(msg, k.Submit):
 		if reason := s.blocked(); reason != "" {
-			return Toast(reason, true)
+			return shell.Toast(reason, true)
 		}
 		s.confirm = "submit"
 	}
@@ -369,7 +371,7 @@ func (s *Resume) blocked() string {
 	case s.planning:
 		return "the dry run is still running"
 	case s.planErr != nil:
-		return "the dry run failed: " + firstLine(s.planErr)
+		return "the dry run failed: " + shell.FirstLine(s.planErr)
 	case s.plan == nil:
 		return "no dry run yet"
 	case len(s.plan.Failures) > 0:
@@ -383,7 +385,7 @@ func (s *Resume) blocked() string {
 // submit uploads the spec and runs it resuming from the snapshot.
 func (s *Resume) submit() tea.Cmd {
 	if s.ctx.Readonly {
-		return Toast("read-only mode: resume is disabled", true)
+		return shell.Toast("read-only mode: resume is disabled", true)
 	}
 	s.submitting = true
 	id, tctx := s.ctx.Tasks.Start("submitting "+s.spec+" from "+s.snapshot, 0)
@@ -440,7 +442,7 @@ func (s *Resume) View() string {
 	case s.planning:
 		out = append(out, th.Muted.Render(" "+s.ctx.Spinner()+" dry run: reading the snapshot and building the job graph …"))
 	case s.planErr != nil:
-		out = append(out, th.Error.Render(text.Fit(" ✗ dry run: "+text.Sanitize(firstLine(s.planErr)), s.w)))
+		out = append(out, th.Error.Render(text.Fit(" ✗ dry run: "+text.Sanitize(shell.FirstLine(s.planErr)), s.w)))
 	case s.plan == nil:
 		out = append(out, th.Muted.Render(text.Fit(" the dry run runs once the snapshot and the job spec are picked", s.w)))
 	default:
@@ -555,14 +557,14 @@ func (s *Resume) verdictLine() string {
 
 // snapshotPicker offers the job's complete snapshots, or a typed path.
 type snapshotPicker struct {
-	ctx     *Context
+	ctx     *shell.Context
 	target  int // the resume screen
 	choices []snapRow
 	pathChooser
 	w, h int
 }
 
-func newSnapshotPicker(ctx *Context, target int, choices []snapRow) *snapshotPicker {
+func newSnapshotPicker(ctx *shell.Context, target int, choices []snapRow) *snapshotPicker {
 	p := &snapshotPicker{ctx: ctx, target: target, choices: choices, pathChooser: newPathChooser(func() *form {
 		return newForm("snapshot", "enter uses this path").text("path", "", "savepoint dir, chk-N dir or _metadata (local or hdfs://)")
 	})}
@@ -574,19 +576,19 @@ func newSnapshotPicker(ctx *Context, target int, choices []snapRow) *snapshotPic
 	return p
 }
 
-func (s *snapshotPicker) Init() tea.Cmd    { return nil }
-func (s *snapshotPicker) Title() string    { return "pick a snapshot" }
-func (s *snapshotPicker) Location() string { return "resume from" }
-func (s *snapshotPicker) Keys() Keymap     { return listKeymap(s.list.Keys) }
-func (s *snapshotPicker) Capturing() bool  { return s.prompt != nil }
-func (s *snapshotPicker) SetSize(w, h int) { s.w, s.h = w, h; s.list.SetHeight(max(h-2, 1)) }
+func (s *snapshotPicker) Init() tea.Cmd      { return nil }
+func (s *snapshotPicker) Title() string      { return "pick a snapshot" }
+func (s *snapshotPicker) Location() string   { return "resume from" }
+func (s *snapshotPicker) Keys() shell.Keymap { return shell.ListKeymap(s.list.Keys) }
+func (s *snapshotPicker) Capturing() bool    { return s.prompt != nil }
+func (s *snapshotPicker) SetSize(w, h int)   { s.w, s.h = w, h; s.list.SetHeight(max(h-2, 1)) }
 
 func (s *snapshotPicker) choose(path string) tea.Cmd {
 	sid := s.target
-	return tea.Batch(Pop(), func() tea.Msg { return resumeSetMsg{sid: sid, snapshot: path} })
+	return tea.Batch(shell.Pop(), func() tea.Msg { return resumeSetMsg{sid: sid, snapshot: path} })
 }
 
-func (s *snapshotPicker) Update(msg tea.Msg) (Screen, tea.Cmd) {
+func (s *snapshotPicker) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 	p, cmd := s.update(msg)
 	if p != "" {
 		return s, s.choose(p)

@@ -7,7 +7,7 @@
 // No I/O happens in Update or View: every storage or network call runs in a
 // tea.Cmd that reports its start and finish through Tasks, so a stalled
 // NameNode shows up as a spinner and later an error, never a frozen screen.
-package tui
+package shell
 
 import (
 	tea "charm.land/bubbletea/v2"
@@ -64,16 +64,8 @@ type Refresher interface {
 	Refresh() tea.Cmd
 }
 
-// targeted screens talk to ctx.Cluster: the header names the target.
-type targeted interface{ usesTarget() }
-
-func (*Jobs) usesTarget()             {}
-func (*Launch) usesTarget()           {}
-func (*Job) usesTarget()              {}
-func (*CheckpointScreen) usesTarget() {}
-func (*SubtasksScreen) usesTarget()   {}
-func (*Resume) usesTarget()           {}
-func (*snapshotPicker) usesTarget()   {}
+// Targeted screens talk to ctx.Cluster: the header names the target.
+type Targeted interface{ UsesTarget() }
 
 // Opener builds a screen from a Request. It must not do I/O: loading
 // belongs in the screen's Init.
@@ -97,16 +89,16 @@ type (
 		req     Request
 		replace bool
 	}
-	// taskDoneMsg ends a task started by a screen that may be gone by
+	// TaskDoneMsg ends a task started by a screen that may be gone by
 	// the time its work finishes (cancel, a savepoint): the shell records
 	// it, so Tasks is only ever touched from Update.
-	taskDoneMsg struct {
-		task  TaskID
-		err   error
-		toast string // shown on success
-		// jobID and savepoint: a savepoint the work took, remembered for
+	TaskDoneMsg struct {
+		Task  TaskID
+		Err   error
+		Toast string // shown on success
+		// JobID and Savepoint: a savepoint the work took, remembered for
 		// resume.
-		jobID, savepoint string
+		JobID, Savepoint string
 	}
 	// ToastMsg shows a short message that fades after a few seconds.
 	ToastMsg struct {
