@@ -12,6 +12,7 @@ import (
 
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
+	"github.com/ckpt-dev/ckpt/tui/components/table"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
@@ -181,15 +182,15 @@ func (s *CheckpointScreen) View() string {
 	if c.Discarded {
 		l2 += " (discarded)"
 	}
-	cols := layout([]col{
-		{title: "VERTEX", flex: true},
-		{title: "ACKED", width: 11, right: true},
-		{title: "LATEST ACK", width: 10},
-		{title: "END TO END", width: 10, right: true},
-		{title: "CHECKPOINTED", width: 12, right: true},
-		{title: "FULL", width: 10, right: true},
+	cols := table.Layout([]table.Col{
+		{Title: "VERTEX", Flex: true},
+		{Title: "ACKED", Width: 11, Right: true},
+		{Title: "LATEST ACK", Width: 10},
+		{Title: "END TO END", Width: 10, Right: true},
+		{Title: "CHECKPOINTED", Width: 12, Right: true},
+		{Title: "FULL", Width: 10, Right: true},
 	}, s.w)
-	out := []string{head, th.Muted.Render(text.FitLeft(l2, s.w)), "", th.Column.Render(text.Fit("  "+cells(cols, headings(cols)...), s.w))}
+	out := []string{head, th.Muted.Render(text.FitLeft(l2, s.w)), "", th.Column.Render(text.Fit("  "+table.Cells(cols, table.Headings(cols)...), s.w))}
 	out = append(out, s.list.View(func(i int, sel bool) string {
 		id := s.vids[i]
 		t := c.Tasks[id]
@@ -201,7 +202,7 @@ func (s *CheckpointScreen) View() string {
 		if t.NumAcked == 0 {
 			ack, e2e = "n/a", "n/a"
 		}
-		line := cells(cols, text.Sanitize(vertexLabel(s.job, id)), fmt.Sprintf("%d/%d %d%%", t.NumAcked, t.NumSubtasks, pct), ack, e2e,
+		line := table.Cells(cols, text.Sanitize(vertexLabel(s.job, id)), fmt.Sprintf("%d/%d %d%%", t.NumAcked, t.NumSubtasks, pct), ack, e2e,
 			text.Bytes(t.CheckpointedSize), text.Bytes(t.StateSize))
 		if sel {
 			return th.Selected.Render(text.Fit("> "+line, s.w))
@@ -357,35 +358,35 @@ func (s *SubtasksScreen) View() string {
 	}
 	l2 := fmt.Sprintf(" max: end to end %s · sync %s · async %s · alignment %s · start delay %s", ms(vc.Summary.EndToEnd), ms(vc.Summary.Sync),
 		ms(vc.Summary.Async), ms(vc.Summary.AlignmentDuration), ms(vc.Summary.StartDelay))
-	cols := layout([]col{
-		{title: "SUBTASK", width: 7, right: true},
-		{title: "ACK", width: 9},
-		{title: "END TO END", width: 10, right: true},
-		{title: "SYNC", width: 8, right: true},
-		{title: "ASYNC", width: 8, right: true},
-		{title: "ALIGNMENT", width: 9, right: true},
-		{title: "START DELAY", width: 11, right: true},
-		{title: "CHECKPOINTED", width: 12, right: true},
-		{title: "FULL", width: 10, right: true},
-		{title: "NOTE", flex: true},
+	cols := table.Layout([]table.Col{
+		{Title: "SUBTASK", Width: 7, Right: true},
+		{Title: "ACK", Width: 9},
+		{Title: "END TO END", Width: 10, Right: true},
+		{Title: "SYNC", Width: 8, Right: true},
+		{Title: "ASYNC", Width: 8, Right: true},
+		{Title: "ALIGNMENT", Width: 9, Right: true},
+		{Title: "START DELAY", Width: 11, Right: true},
+		{Title: "CHECKPOINTED", Width: 12, Right: true},
+		{Title: "FULL", Width: 10, Right: true},
+		{Title: "NOTE", Flex: true},
 	}, s.w)
 	if s.w < 120 {
 		// The time breakdown is the point: keep it, in narrower columns.
-		cols = layout([]col{
-			{title: "#", width: 3, right: true},
-			{title: "ACK", width: 8},
-			{title: "E2E", width: 7, right: true},
-			{title: "SYNC", width: 6, right: true},
-			{title: "ASYNC", width: 6, right: true},
-			{title: "ALIGN", width: 6, right: true},
-			{title: "DELAY", width: 6, right: true},
-			{title: "CHECKPTD", width: 9, right: true},
-			{title: "FULL", width: 9, right: true},
-			{title: "NOTE", flex: true},
+		cols = table.Layout([]table.Col{
+			{Title: "#", Width: 3, Right: true},
+			{Title: "ACK", Width: 8},
+			{Title: "E2E", Width: 7, Right: true},
+			{Title: "SYNC", Width: 6, Right: true},
+			{Title: "ASYNC", Width: 6, Right: true},
+			{Title: "ALIGN", Width: 6, Right: true},
+			{Title: "DELAY", Width: 6, Right: true},
+			{Title: "CHECKPTD", Width: 9, Right: true},
+			{Title: "FULL", Width: 9, Right: true},
+			{Title: "NOTE", Flex: true},
 		}, s.w)
 	}
 	out := []string{th.Title.Render(text.Fit(l1, s.w)), th.Muted.Render(text.Fit(l2, s.w)), th.Warn.Render(text.Fit(" "+slowestPhase(vc), s.w)),
-		th.Column.Render(text.Fit("  "+cells(cols, headings(cols)...), s.w))}
+		th.Column.Render(text.Fit("  "+table.Cells(cols, table.Headings(cols)...), s.w))}
 	out = append(out, s.list.View(func(i int, sel bool) string {
 		st := vc.Subtasks[i]
 		var vals []string
@@ -402,7 +403,7 @@ func (s *SubtasksScreen) View() string {
 			vals = []string{strconv.Itoa(st.Index), clock(now, st.AckTime), dur(st.EndToEnd), dur(st.Sync), dur(st.Async),
 				dur(st.AlignmentDuration), dur(st.StartDelay), text.Bytes(st.CheckpointedSize), text.Bytes(st.StateSize), note}
 		}
-		line := cells(cols, vals...)
+		line := table.Cells(cols, vals...)
 		if sel {
 			return th.Selected.Render(text.Fit("> "+line, s.w))
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
+	"github.com/ckpt-dev/ckpt/tui/components/table"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
@@ -178,18 +179,18 @@ func (s *Diff) View() string {
 	if s.w < 120 {
 		idw = 12
 	}
-	cols := layout([]col{
-		{title: "OPERATOR ID", width: idw},
-		{title: "UID / NAME", flex: true},
-		{title: "CHANGE", width: 9},
-		{title: "STATE A", width: 9, right: true},
-		{title: "STATE B", width: 9, right: true},
-		{title: "DELTA", width: 10, right: true},
-		{title: "DETAIL", flex: true},
+	cols := table.Layout([]table.Col{
+		{Title: "OPERATOR ID", Width: idw},
+		{Title: "UID / NAME", Flex: true},
+		{Title: "CHANGE", Width: 9},
+		{Title: "STATE A", Width: 9, Right: true},
+		{Title: "STATE B", Width: 9, Right: true},
+		{Title: "DELTA", Width: 10, Right: true},
+		{Title: "DETAIL", Flex: true},
 	}, s.w)
 	out := []string{th.Title.Render(text.FitLeft(side("A", d.From), s.w)), th.Title.Render(text.FitLeft(side("B", d.To), s.w)),
 		th.Muted.Render(text.Fit(files, s.w)), "",
-		th.Column.Render(text.Fit("  "+cells(cols, headings(cols)...), s.w))}
+		th.Column.Render(text.Fit("  "+table.Cells(cols, table.Headings(cols)...), s.w))}
 	if len(s.rows) == 0 {
 		out = append(out, th.OK.Render(text.Fit(fmt.Sprintf("  no operator differs (%d unchanged)", d.Unchanged), s.w)))
 		return strings.Join(out, "\n")
@@ -214,7 +215,7 @@ func (s *Diff) View() string {
 		case "ONLY IN B":
 			a = "—"
 		}
-		line := cells(cols, id, name, r.change, a, b, signedBytes(r.op.Delta), text.Sanitize(strings.Join(r.op.Changes, ", ")))
+		line := table.Cells(cols, id, name, r.change, a, b, signedBytes(r.op.Delta), text.Sanitize(strings.Join(r.op.Changes, ", ")))
 		if sel {
 			return th.Selected.Render(text.Fit("> "+line, s.w))
 		}

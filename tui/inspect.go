@@ -16,6 +16,7 @@ import (
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
+	"github.com/ckpt-dev/ckpt/tui/components/table"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
@@ -839,7 +840,7 @@ func (s *Inspect) View() string {
 		out = append(out, s.dryRunSummary())
 	}
 	cols := s.columns()
-	out = append(out, th.Column.Render(text.Fit("  "+cells(cols, headings(cols)...), s.w)))
+	out = append(out, th.Column.Render(text.Fit("  "+table.Cells(cols, table.Headings(cols)...), s.w)))
 	if len(s.rows) == 0 && !s.loading {
 		out = append(out, th.Muted.Render("  (no operator state)"))
 	} else {
@@ -909,28 +910,28 @@ func (s *Inspect) dryRunSummary() string {
 	return text.Fit(" dry-run: "+strings.Join(parts, " · "), s.w)
 }
 
-func (s *Inspect) columns() []col {
+func (s *Inspect) columns() []table.Col {
 	idw := 32
 	if s.w < 120 {
 		idw = 12
 	}
-	cols := []col{
-		{title: "OPERATOR ID", width: idw},
-		{title: "UID / NAME", flex: true},
-		{title: "PAR", width: 4, right: true},
-		{title: "MAXP", width: 5, right: true},
-		{title: "STATE", width: 9, right: true},
+	cols := []table.Col{
+		{Title: "OPERATOR ID", Width: idw},
+		{Title: "UID / NAME", Flex: true},
+		{Title: "PAR", Width: 4, Right: true},
+		{Title: "MAXP", Width: 5, Right: true},
+		{Title: "STATE", Width: 9, Right: true},
 	}
 	if s.w >= 120 {
-		cols = append(cols, col{title: "KIND", width: 20})
+		cols = append(cols, table.Col{Title: "KIND", Width: 20})
 	}
 	if s.dryRun {
-		cols = append(cols, col{title: "ON RESUME", width: 12})
+		cols = append(cols, table.Col{Title: "ON RESUME", Width: 12})
 	}
-	return layout(cols, s.w)
+	return table.Layout(cols, s.w)
 }
 
-func (s *Inspect) row(r *opRow, sel bool, cols []col) string {
+func (s *Inspect) row(r *opRow, sel bool, cols []table.Col) string {
 	th := s.ctx.Theme
 	name := r.uid
 	if r.op.Name != "" {
@@ -945,8 +946,8 @@ func (s *Inspect) row(r *opRow, sel bool, cols []col) string {
 	}
 	name = text.Sanitize(name)
 	id := r.id
-	if cols[0].width < 32 {
-		id = id[:cols[0].width-1] + "…"
+	if cols[0].Width < 32 {
+		id = id[:cols[0].Width-1] + "…"
 	}
 	par, maxp, size, kinds := fmt.Sprint(r.op.Parallelism), fmt.Sprint(r.op.MaxParallelism), text.Bytes(r.size), r.kinds
 	if r.op.FullyFinished {
@@ -961,7 +962,7 @@ func (s *Inspect) row(r *opRow, sel bool, cols []col) string {
 		}
 	}
 	vals := []string{id, name, par, maxp, size}
-	if len(cols) > 5 && cols[5].title == "KIND" {
+	if len(cols) > 5 && cols[5].Title == "KIND" {
 		vals = append(vals, kinds)
 	}
 	vst := th.Muted
@@ -981,7 +982,7 @@ func (s *Inspect) row(r *opRow, sel bool, cols []col) string {
 		}
 		vals = append(vals, w)
 	}
-	line := cells(cols, vals...)
+	line := table.Cells(cols, vals...)
 	if sel {
 		return th.Selected.Render(text.Fit("> "+line, s.w))
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
+	"github.com/ckpt-dev/ckpt/tui/components/table"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
@@ -31,21 +32,21 @@ func (s *historyPane) setHistory() {
 	}
 }
 
-func (s *historyPane) historyCols() []col {
-	cols := []col{
-		{title: "ID", width: 6, right: true},
-		{title: "STATUS", width: 11},
-		{title: "ACKED", width: 12, right: true},
-		{title: "TRIGGERED", width: 9},
-		{title: "DURATION", width: 8, right: true},
-		{title: "CHECKPOINTED", width: 12, right: true},
-		{title: "FULL", width: 10, right: true},
-		{title: "TYPE", width: 10},
+func (s *historyPane) historyCols() []table.Col {
+	cols := []table.Col{
+		{Title: "ID", Width: 6, Right: true},
+		{Title: "STATUS", Width: 11},
+		{Title: "ACKED", Width: 12, Right: true},
+		{Title: "TRIGGERED", Width: 9},
+		{Title: "DURATION", Width: 8, Right: true},
+		{Title: "CHECKPOINTED", Width: 12, Right: true},
+		{Title: "FULL", Width: 10, Right: true},
+		{Title: "TYPE", Width: 10},
 	}
 	if s.w >= 120 {
-		cols = append(cols, col{title: "PATH / FAILURE", flex: true, tail: true})
+		cols = append(cols, table.Col{Title: "PATH / FAILURE", Flex: true, Tail: true})
 	}
-	return layout(cols, s.w)
+	return table.Layout(cols, s.w)
 }
 
 func (s *historyPane) rows() []string {
@@ -70,7 +71,7 @@ func (s *historyPane) rows() []string {
 	case n > 0:
 		note = th.Muted.Render(text.Fit(fmt.Sprintf(" + %d older, remembered by ckpt (marked *): the target reports only its last %d", n, len(s.stats.History)), s.w))
 	}
-	out := []string{th.Muted.Render(text.Fit(head, s.w)), note, th.Column.Render(text.Fit("  "+cells(cols, headings(cols)...), s.w))}
+	out := []string{th.Muted.Render(text.Fit(head, s.w)), note, th.Column.Render(text.Fit("  "+table.Cells(cols, table.Headings(cols)...), s.w))}
 	if len(s.hist) == 0 {
 		return append(out, th.Muted.Render(text.Fit("  no checkpoint yet", s.w)))
 	}
@@ -100,7 +101,7 @@ func (s *historyPane) rows() []string {
 		}
 		vals := []string{id, status, fmt.Sprintf("%d/%d %d%%", c.NumAcked, c.NumSubtasks, pct),
 			clock(now, c.TriggerTime), d, text.Bytes(c.CheckpointedSize), text.Bytes(c.StateSize), typ, detail}
-		line := cells(cols, vals...)
+		line := table.Cells(cols, vals...)
 		if sel {
 			return th.Selected.Render(text.Fit("> "+line, s.w))
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
+	"github.com/ckpt-dev/ckpt/tui/components/table"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
 )
 
@@ -43,19 +44,19 @@ func (s *overviewPane) vertexRows(body int) int {
 	return max(min(n, room), min(n, 3), 1)
 }
 
-func (s *overviewPane) vertexCols() []col {
-	cols := []col{{title: "VERTEX", flex: true}}
+func (s *overviewPane) vertexCols() []table.Col {
+	cols := []table.Col{{Title: "VERTEX", Flex: true}}
 	if s.hasOperators() {
 		// ckpt serve and the engine name each vertex's operators: their
 		// uids are what a snapshot's operator IDs are made from.
-		cols = append(cols, col{title: "OPERATOR UIDS", flex: true})
+		cols = append(cols, table.Col{Title: "OPERATOR UIDS", Flex: true})
 	}
-	return layout(append(cols, []col{
-		{title: "PAR", width: 4, right: true},
-		{title: "STATUS", width: 12},
-		{title: "RECORDS IN", width: 12, right: true},
-		{title: "RECORDS OUT", width: 12, right: true},
-		{title: "BACKPRESSURE", width: 12, right: true},
+	return table.Layout(append(cols, []table.Col{
+		{Title: "PAR", Width: 4, Right: true},
+		{Title: "STATUS", Width: 12},
+		{Title: "RECORDS IN", Width: 12, Right: true},
+		{Title: "RECORDS OUT", Width: 12, Right: true},
+		{Title: "BACKPRESSURE", Width: 12, Right: true},
 	}...), s.w)
 }
 
@@ -66,7 +67,7 @@ func (s *overviewPane) hasOperators() bool { return s.withOps && s.w >= 100 }
 func (s *overviewPane) rows() []string {
 	th := s.ctx.Theme
 	cols := s.vertexCols()
-	out := []string{th.Column.Render(text.Fit("  "+cells(cols, headings(cols)...), s.w))}
+	out := []string{th.Column.Render(text.Fit("  "+table.Cells(cols, table.Headings(cols)...), s.w))}
 	out = append(out, s.list.View(func(i int, sel bool) string {
 		v := s.job.Vertices[i]
 		status := v.Status
@@ -92,7 +93,7 @@ func (s *overviewPane) rows() []string {
 			vals = append(vals, operatorUIDs(v))
 		}
 		vals = append(vals, strconv.Itoa(v.Parallelism), status, in, outR, dur(v.Metrics.Backpressured))
-		line := cells(cols, vals...)
+		line := table.Cells(cols, vals...)
 		if sel {
 			return th.Selected.Render(text.Fit("> "+line, s.w))
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
+	"github.com/ckpt-dev/ckpt/tui/components/table"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
@@ -151,14 +152,14 @@ func (s *snapshotsPane) rows() []string {
 		head += " · num-retained " + n
 	}
 	out := []string{th.Muted.Render(text.FitLeft(head, s.w))}
-	cols := layout([]col{
-		{title: "SNAPSHOT", flex: true, tail: true},
-		{title: "ON STORAGE", width: 13},
-		{title: "SIZE", width: 10, right: true},
-		{title: "AGE", width: 5, right: true},
-		{title: "TARGET SAYS", width: 18},
+	cols := table.Layout([]table.Col{
+		{Title: "SNAPSHOT", Flex: true, Tail: true},
+		{Title: "ON STORAGE", Width: 13},
+		{Title: "SIZE", Width: 10, Right: true},
+		{Title: "AGE", Width: 5, Right: true},
+		{Title: "TARGET SAYS", Width: 18},
 	}, s.w)
-	out = append(out, th.Column.Render(text.Fit("  "+cells(cols, headings(cols)...), s.w)))
+	out = append(out, th.Column.Render(text.Fit("  "+table.Cells(cols, table.Headings(cols)...), s.w)))
 	switch {
 	case s.snapErr != nil && len(s.snaps) == 0:
 		return append(out, th.Error.Render(text.Fit("  ✗ "+text.Sanitize(shell.FirstLine(s.snapErr)), s.w)))
@@ -188,11 +189,11 @@ func (s *snapshotsPane) rows() []string {
 			state, style = "✗ partial", th.Partial
 		}
 		vals := []string{text.Sanitize(name), state, text.Bytes(r.size), text.Age(now, r.modTime), r.rest}
-		line := cells(cols, vals...)
+		line := table.Cells(cols, vals...)
 		if sel {
 			return th.Selected.Render(text.Fit("> "+line, s.w))
 		}
-		return "  " + cells(cols[:1], vals[0]) + " " + style.Render(text.Fit(state, cols[1].width)) + " " + cells(cols[2:], vals[2:]...)
+		return "  " + table.Cells(cols[:1], vals[0]) + " " + style.Render(text.Fit(state, cols[1].Width)) + " " + table.Cells(cols[2:], vals[2:]...)
 	}))
 	return out
 }

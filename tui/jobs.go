@@ -15,6 +15,7 @@ import (
 
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
+	"github.com/ckpt-dev/ckpt/tui/components/table"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
@@ -361,15 +362,15 @@ func (s *Jobs) View() string {
 	if s.w < 120 {
 		idw = 8
 	}
-	cols := layout([]col{
-		{title: "JOB ID", width: idw},
-		{title: "NAME", flex: true},
-		{title: "STATE", width: 11},
-		{title: "START", width: 8},
-		{title: "DURATION", width: 8, right: true},
-		{title: "TASKS", flex: true},
+	cols := table.Layout([]table.Col{
+		{Title: "JOB ID", Width: idw},
+		{Title: "NAME", Flex: true},
+		{Title: "STATE", Width: 11},
+		{Title: "START", Width: 8},
+		{Title: "DURATION", Width: 8, Right: true},
+		{Title: "TASKS", Flex: true},
 	}, s.w)
-	out = append(out, th.Column.Render(text.Fit("  "+cells(cols, headings(cols)...), s.w)))
+	out = append(out, th.Column.Render(text.Fit("  "+table.Cells(cols, table.Headings(cols)...), s.w)))
 	switch {
 	case len(s.jobs) == 0 && s.polled.IsZero() && s.err != nil:
 		// The error line above says it all.
@@ -395,13 +396,13 @@ func (s *Jobs) View() string {
 				id = shortID(id)
 			}
 			vals := []string{id, text.Sanitize(j.Name), string(j.Status), clock(now, j.Start), dur(j.Duration), taskCounts(j.Tasks)}
-			line := cells(cols, vals...)
+			line := table.Cells(cols, vals...)
 			if sel {
 				return th.Selected.Render(text.Fit("> "+line, s.w))
 			}
 			// Colour the state cell only; the word carries the meaning.
-			pre := cells(cols[:2], vals[:2]...) + " "
-			return "  " + pre + statusStyle(s.ctx, string(j.Status)).Render(text.Fit(vals[2], cols[2].width)) + " " + cells(cols[3:], vals[3:]...)
+			pre := table.Cells(cols[:2], vals[:2]...) + " "
+			return "  " + pre + statusStyle(s.ctx, string(j.Status)).Render(text.Fit(vals[2], cols[2].Width)) + " " + table.Cells(cols[3:], vals[3:]...)
 		}))
 	}
 	view := strings.Join(out, "\n")

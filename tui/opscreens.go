@@ -9,6 +9,7 @@ import (
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
+	"github.com/ckpt-dev/ckpt/tui/components/table"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
@@ -67,13 +68,13 @@ func (s *OperatorScreen) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 	return s, nil
 }
 
-func (s *OperatorScreen) cols() []col {
-	return layout([]col{
-		{title: "SUBTASK", width: 7, right: true},
-		{title: "KEYED STATE", flex: true},
-		{title: "OPERATOR STATE", flex: true},
-		{title: "FILES", width: 5, right: true},
-		{title: "SIZE", width: 9, right: true},
+func (s *OperatorScreen) cols() []table.Col {
+	return table.Layout([]table.Col{
+		{Title: "SUBTASK", Width: 7, Right: true},
+		{Title: "KEYED STATE", Flex: true},
+		{Title: "OPERATOR STATE", Flex: true},
+		{Title: "FILES", Width: 5, Right: true},
+		{Title: "SIZE", Width: 9, Right: true},
 	}, s.w)
 }
 
@@ -145,14 +146,14 @@ func (s *OperatorScreen) View() string {
 	}
 	cols := s.cols()
 	out := []string{th.Title.Render(text.Fit(l1, s.w)), th.Muted.Render(text.Fit(l2, s.w)),
-		th.Column.Render(text.Fit("  "+cells(cols, headings(cols)...), s.w))}
+		th.Column.Render(text.Fit("  "+table.Cells(cols, table.Headings(cols)...), s.w))}
 	if len(r.op.Subtasks) == 0 {
 		out = append(out, th.Muted.Render("  (no subtask state)"))
 	} else {
 		out = append(out, s.list.View(func(i int, sel bool) string {
 			st := r.op.Subtasks[i]
 			keyed, ops, files, size := subtaskSummary(r.op, st)
-			line := cells(cols, fmt.Sprint(st.Index), text.Sanitize(keyed), text.Sanitize(ops), fmt.Sprint(files), text.Bytes(size))
+			line := table.Cells(cols, fmt.Sprint(st.Index), text.Sanitize(keyed), text.Sanitize(ops), fmt.Sprint(files), text.Bytes(size))
 			if sel {
 				return th.Selected.Render(text.Fit("> "+line, s.w))
 			}
@@ -352,23 +353,23 @@ func (s *SubtaskScreen) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 
 func (s *SubtaskScreen) View() string {
 	th := s.ctx.Theme
-	cols := layout([]col{
-		{title: "HANDLE", width: 34},
-		{title: "SLOT / ROLE", width: 28},
-		{title: "SIZE", width: 9, right: true},
-		{title: "FILE", flex: true, tail: true},
-		{title: "ON STORAGE", width: 10},
+	cols := table.Layout([]table.Col{
+		{Title: "HANDLE", Width: 34},
+		{Title: "SLOT / ROLE", Width: 28},
+		{Title: "SIZE", Width: 9, Right: true},
+		{Title: "FILE", Flex: true, Tail: true},
+		{Title: "ON STORAGE", Width: 10},
 	}, s.w)
 	if s.w < 120 {
-		cols = layout([]col{
-			{title: "HANDLE", width: 22},
-			{title: "SIZE", width: 9, right: true},
-			{title: "FILE", flex: true, tail: true},
-			{title: "ON STORAGE", width: 10},
+		cols = table.Layout([]table.Col{
+			{Title: "HANDLE", Width: 22},
+			{Title: "SIZE", Width: 9, Right: true},
+			{Title: "FILE", Flex: true, Tail: true},
+			{Title: "ON STORAGE", Width: 10},
 		}, s.w)
 	}
 	l1 := fmt.Sprintf(" operator %s · subtask %d", s.r.id, s.st.Index)
-	out := []string{th.Title.Render(text.Fit(l1, s.w)), th.Column.Render(text.Fit("  "+cells(cols, headings(cols)...), s.w))}
+	out := []string{th.Title.Render(text.Fit(l1, s.w)), th.Column.Render(text.Fit("  "+table.Cells(cols, table.Headings(cols)...), s.w))}
 	if len(s.rows) == 0 {
 		out = append(out, th.Muted.Render("  (no state handles)"))
 		return strings.Join(out, "\n")
@@ -398,11 +399,11 @@ func (s *SubtaskScreen) View() string {
 		} else {
 			vals = []string{kind, text.Bytes(r.size), file, status}
 		}
-		line := cells(cols, vals...)
+		line := table.Cells(cols, vals...)
 		if sel {
 			return th.Selected.Render(text.Fit("> "+line, s.w))
 		}
-		last := cols[len(cols)-1].width
+		last := cols[len(cols)-1].Width
 		body := line[:len(line)-len(text.Fit(status, last))]
 		return "  " + body + st.Render(text.Fit(status, last))
 	}))

@@ -13,6 +13,7 @@ import (
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
+	"github.com/ckpt-dev/ckpt/tui/components/table"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
@@ -448,15 +449,15 @@ func (s *Resume) View() string {
 	default:
 		out = append(out, s.verdictLine())
 	}
-	cols := layout([]col{
-		{title: "ON RESUME", width: 12},
-		{title: "OPERATOR ID", width: 12},
-		{title: "UID / NAME", flex: true},
-		{title: "STATE", width: 9, right: true},
-		{title: "PAR", width: 7, right: true},
-		{title: "WHY", flex: true},
+	cols := table.Layout([]table.Col{
+		{Title: "ON RESUME", Width: 12},
+		{Title: "OPERATOR ID", Width: 12},
+		{Title: "UID / NAME", Flex: true},
+		{Title: "STATE", Width: 9, Right: true},
+		{Title: "PAR", Width: 7, Right: true},
+		{Title: "WHY", Flex: true},
 	}, s.w)
-	out = append(out, th.Column.Render(text.Fit("  "+cells(cols, headings(cols)...), s.w)))
+	out = append(out, th.Column.Render(text.Fit("  "+table.Cells(cols, table.Headings(cols)...), s.w)))
 	if s.plan != nil {
 		out = append(out, s.list.View(func(i int, sel bool) string {
 			r := s.rows[i]
@@ -501,7 +502,7 @@ func (s *Resume) View() string {
 			if len(id) > 11 {
 				id = id[:11] + "…"
 			}
-			line := cells(cols, word, id, text.Sanitize(name), size, par, text.Sanitize(why))
+			line := table.Cells(cols, word, id, text.Sanitize(name), size, par, text.Sanitize(why))
 			if sel {
 				return th.Selected.Render(text.Fit("> "+line, s.w))
 			}
