@@ -15,6 +15,7 @@ import (
 	"github.com/ckpt-dev/ckpt/inspector"
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
+	"github.com/ckpt-dev/ckpt/tui/components/form"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
 	"github.com/ckpt-dev/ckpt/tui/components/table"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
@@ -412,7 +413,7 @@ func (s *Inspect) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 		return s, s.key(msg)
 	case tea.PasteMsg:
 		if s.prompt != nil {
-			return s, updateInput(s.prompt, msg)
+			return s, form.UpdateInput(s.prompt, msg)
 		}
 	case tea.MouseWheelMsg:
 		s.list.Update(msg)
@@ -618,7 +619,7 @@ func (s *Inspect) key(msg tea.KeyPressMsg) tea.Cmd {
 			s.prompt = nil
 			return s.takeUIDs(v)
 		}
-		return updateInput(s.prompt, msg)
+		return form.UpdateInput(s.prompt, msg)
 	}
 	if s.list.Update(msg) {
 		return nil

@@ -15,6 +15,7 @@ import (
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
+	"github.com/ckpt-dev/ckpt/tui/components/form"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
@@ -137,7 +138,7 @@ type configPane struct {
 // confirmation awaited, operations triggered and abandoned.
 type jobActions struct {
 	*jobModel
-	form      *form
+	form      *form.Model
 	formKind  string
 	confirm   string // an action awaiting "y"
 	ops       []inflightOp
@@ -488,15 +489,15 @@ func (s *Job) key(msg tea.Msg) tea.Cmd {
 	case matches(k, ks.Full):
 		return s.actions.checkpoint(cluster.CheckpointFull)
 	case matches(k, ks.Savepoint):
-		return s.actions.ask("savepoint", newForm("Savepoint of "+s.jobName(), s.savepointFormHint("enter takes the savepoint")).
-			text("target dir", s.suggestedSavepointDir(), s.savepointDirHint()).
-			choice("format", string(cluster.Canonical), string(cluster.Native)))
+		return s.actions.ask("savepoint", form.New("Savepoint of "+s.jobName(), s.savepointFormHint("enter takes the savepoint")).
+			Text("target dir", s.suggestedSavepointDir(), s.savepointDirHint()).
+			Choice("format", string(cluster.Canonical), string(cluster.Native)))
 	case matches(k, ks.Stop):
-		f := newForm("STOP "+s.jobName()+" with a savepoint", s.savepointFormHint("enter stops the job")).
-			text("target dir", s.suggestedSavepointDir(), s.savepointDirHint()).
-			choice("drain", "no", "yes (MAX_WATERMARK first: every event-time timer fires — for jobs retired for good)").
-			choice("format", string(cluster.Canonical), string(cluster.Native))
-		f.danger = true
+		f := form.New("STOP "+s.jobName()+" with a savepoint", s.savepointFormHint("enter stops the job")).
+			Text("target dir", s.suggestedSavepointDir(), s.savepointDirHint()).
+			Choice("drain", "no", "yes (MAX_WATERMARK first: every event-time timer fires — for jobs retired for good)").
+			Choice("format", string(cluster.Canonical), string(cluster.Native))
+		f.Danger = true
 		return s.actions.ask("stop", f)
 	case matches(k, ks.Cancel):
 		if s.job != nil && s.job.Status.Terminal() {

@@ -8,6 +8,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/ckpt-dev/ckpt/cluster"
+	"github.com/ckpt-dev/ckpt/tui/components/form"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
@@ -48,22 +49,22 @@ func (s *jobActions) checkpoint(typ cluster.CheckpointType) tea.Cmd {
 	})
 }
 
-func (s *jobActions) submitForm(kind string, f *form) tea.Cmd {
+func (s *jobActions) submitForm(kind string, f *form.Model) tea.Cmd {
 	jobID := s.jobID
-	if (kind == "savepoint" || kind == "stop") && strings.TrimSpace(f.value(0)) == "" && s.defaultSavepointDir() == "" {
+	if (kind == "savepoint" || kind == "stop") && strings.TrimSpace(f.Value(0)) == "" && s.defaultSavepointDir() == "" {
 		return shell.Toast(kind+" not sent: no target dir, and the cluster configures no default savepoint dir "+
 			"(execution.checkpointing.savepoint-dir / state.savepoints.dir) — type one", true)
 	}
 	switch kind {
 	case "savepoint":
-		req := cluster.SavepointRequest{TargetDir: f.value(0), Format: cluster.SavepointFormat(f.value(1))}
+		req := cluster.SavepointRequest{TargetDir: f.Value(0), Format: cluster.SavepointFormat(f.Value(1))}
 		return s.startOp("savepoint of "+s.jobName(), func(ctx context.Context, c cluster.Cluster) (cluster.Trigger, error) {
 			return c.TriggerSavepoint(ctx, jobID, req)
 		}, func(op *cluster.Operation) (string, string) {
 			return "savepoint at " + op.Location, op.Location
 		})
 	case "stop":
-		req := cluster.StopRequest{TargetDir: f.value(0), Drain: f.value(1) != "no", Format: cluster.SavepointFormat(f.value(2))}
+		req := cluster.StopRequest{TargetDir: f.Value(0), Drain: f.Value(1) != "no", Format: cluster.SavepointFormat(f.Value(2))}
 		return s.startOp("stop with savepoint of "+s.jobName(), func(ctx context.Context, c cluster.Cluster) (cluster.Trigger, error) {
 			return c.StopWithSavepoint(ctx, jobID, req)
 		}, func(op *cluster.Operation) (string, string) {
@@ -141,20 +142,20 @@ func (s *jobActions) finished(task shell.TaskID) bool {
 func (s *jobActions) capturing() bool { return s.form != nil || s.confirm != "" }
 
 // ask opens form for the action kind ("savepoint", "stop").
-func (s *jobActions) ask(kind string, f *form) tea.Cmd {
+func (s *jobActions) ask(kind string, f *form.Model) tea.Cmd {
 	s.form, s.formKind = f, kind
-	return f.focusCmd()
+	return f.FocusCmd()
 }
 
 // key feeds the open form or answers the confirmation.
 func (s *jobActions) key(msg tea.Msg) tea.Cmd {
 	if s.form != nil {
-		res, cmd := s.form.update(msg)
+		res, cmd := s.form.Update(msg)
 		switch res {
-		case formCancelled:
+		case form.Cancelled:
 			s.form = nil
 			return nil
-		case formSubmitted:
+		case form.Submitted:
 			f, kind := s.form, s.formKind
 			s.form = nil
 			return s.submitForm(kind, f)
@@ -180,10 +181,10 @@ func (s *jobActions) overlay(view string) string {
 	th := s.ctx.Theme
 	switch {
 	case s.form != nil:
-		return overlayBottom(view, s.form.rows(s.ctx, s.w), s.h)
+		return form.OverlayBottom(view, s.form.Rows(s.ctx.Theme, s.w), s.h)
 	case s.confirm == "cancel":
 		q := fmt.Sprintf(" CANCEL %s without a savepoint? Retained checkpoints follow its retention policy. y = cancel, any other key = keep it ", s.jobName())
-		return overlayBottom(view, []string{th.StatusError.Render(text.Fit(q, s.w))}, s.h)
+		return form.OverlayBottom(view, []string{th.StatusError.Render(text.Fit(q, s.w))}, s.h)
 	}
 	return view
 }

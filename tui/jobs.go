@@ -14,6 +14,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/ckpt-dev/ckpt/cluster"
+	"github.com/ckpt-dev/ckpt/tui/components/form"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
 	"github.com/ckpt-dev/ckpt/tui/components/table"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
@@ -408,7 +409,7 @@ func (s *Jobs) View() string {
 	view := strings.Join(out, "\n")
 	if s.confirm != nil {
 		q := fmt.Sprintf(" CANCEL job %s %q (no savepoint)? y = cancel it, any other key = keep it running ", s.confirm.ID, s.confirm.Name)
-		view = overlayBottom(view, []string{th.StatusError.Render(text.Fit(text.Sanitize(q), s.w))}, s.h)
+		view = form.OverlayBottom(view, []string{th.StatusError.Render(text.Fit(text.Sanitize(q), s.w))}, s.h)
 	}
 	return view
 }
@@ -445,8 +446,8 @@ func openLaunch(ctx *shell.Context, req shell.Request) (shell.Screen, error) {
 }
 
 func newLaunch(ctx *shell.Context) *Launch {
-	return &Launch{ctx: ctx, id: newScreenID(), pathChooser: newPathChooser(func() *form {
-		return newForm("job spec", "enter uses this file").text("path", "", "path/to/job.yaml")
+	return &Launch{ctx: ctx, id: newScreenID(), pathChooser: newPathChooser(func() *form.Model {
+		return form.New("job spec", "enter uses this file").Text("path", "", "path/to/job.yaml")
 	})}
 }
 
@@ -587,7 +588,7 @@ func (s *Launch) View() string {
 	}
 	view := strings.Join(out, "\n")
 	if s.prompt != nil {
-		view = overlayBottom(view, s.prompt.rows(s.ctx, s.w), s.h)
+		view = form.OverlayBottom(view, s.prompt.Rows(s.ctx.Theme, s.w), s.h)
 	}
 	return view
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/ckpt-dev/ckpt/inspector"
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
+	"github.com/ckpt-dev/ckpt/tui/components/form"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
 	"github.com/ckpt-dev/ckpt/tui/components/table"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
@@ -525,7 +526,7 @@ func (s *Resume) View() string {
 		hint = th.StatusError.Render(text.Fit(q, s.w))
 	}
 	// One line above the bottom: toasts take the bottom line's right end.
-	return overlayBottom(view, []string{hint, ""}, s.h)
+	return form.OverlayBottom(view, []string{hint, ""}, s.h)
 }
 
 func (s *Resume) submitHint() string {
@@ -566,8 +567,8 @@ type snapshotPicker struct {
 }
 
 func newSnapshotPicker(ctx *shell.Context, target int, choices []snapRow) *snapshotPicker {
-	p := &snapshotPicker{ctx: ctx, target: target, choices: choices, pathChooser: newPathChooser(func() *form {
-		return newForm("snapshot", "enter uses this path").text("path", "", "savepoint dir, chk-N dir or _metadata (local or hdfs://)")
+	p := &snapshotPicker{ctx: ctx, target: target, choices: choices, pathChooser: newPathChooser(func() *form.Model {
+		return form.New("snapshot", "enter uses this path").Text("path", "", "savepoint dir, chk-N dir or _metadata (local or hdfs://)")
 	})}
 	paths := make([]string, len(choices))
 	for i, c := range choices {
@@ -619,7 +620,7 @@ func (s *snapshotPicker) View() string {
 	}))
 	view := strings.Join(out, "\n")
 	if s.prompt != nil {
-		view = overlayBottom(view, s.prompt.rows(s.ctx, s.w), s.h)
+		view = form.OverlayBottom(view, s.prompt.Rows(s.ctx.Theme, s.w), s.h)
 	}
 	return view
 }

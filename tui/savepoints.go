@@ -13,6 +13,7 @@ import (
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/retention"
 	"github.com/ckpt-dev/ckpt/storage"
+	"github.com/ckpt-dev/ckpt/tui/components/form"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
 	"github.com/ckpt-dev/ckpt/tui/shell"
@@ -210,7 +211,7 @@ func (s *Savepoints) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 		return s, s.key(msg)
 	case tea.PasteMsg:
 		if s.prompt != nil {
-			return s, updateInput(s.prompt, msg)
+			return s, form.UpdateInput(s.prompt, msg)
 		}
 	case tea.MouseWheelMsg:
 		s.list.Update(msg)
@@ -299,7 +300,7 @@ func (s *Savepoints) key(msg tea.KeyPressMsg) tea.Cmd {
 			s.replan()
 			return nil
 		}
-		return updateInput(s.prompt, msg)
+		return form.UpdateInput(s.prompt, msg)
 	}
 	if s.confirm != "" {
 		what := s.confirm
