@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -36,19 +35,6 @@ func openBrowse(ctx *shell.Context, req shell.Request) (shell.Screen, error) {
 		return nil, fmt.Errorf("browse takes one URI, got %d arguments", len(args))
 	}
 	return NewBrowse(ctx, uri)
-}
-
-// screenIDs tell apart messages of screens of the same type.
-var screenIDs struct {
-	sync.Mutex
-	n int
-}
-
-func newScreenID() int {
-	screenIDs.Lock()
-	defer screenIDs.Unlock()
-	screenIDs.n++
-	return screenIDs.n
 }
 
 type tri int8
@@ -145,7 +131,7 @@ func NewBrowse(ctx *shell.Context, uri string) (*Browse, error) {
 			uri = abs
 		}
 	}
-	b := &Browse{ctx: ctx, id: newScreenID(), uri: uri, list: list.New(), keys: newBrowseKeys(ctx)}
+	b := &Browse{ctx: ctx, id: shell.NewScreenID(), uri: uri, list: list.New(), keys: newBrowseKeys(ctx)}
 	return b, nil
 }
 
@@ -214,7 +200,7 @@ func (b *Browse) load() tea.Cmd {
 	b.listTask = id
 	sid, gen, fsys, uri, timeout := b.id, b.gen, b.ctx.FS, b.uri, b.ctx.Timeout
 	return func() tea.Msg {
-		cctx, cancel := withTimeout(tctx, timeout)
+		cctx, cancel := shell.WithTimeout(tctx, timeout)
 		defer cancel()
 		l, err := fsys.List(cctx, uri)
 		if err != nil {
@@ -224,17 +210,10 @@ func (b *Browse) load() tea.Cmd {
 	}
 }
 
-func withTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
-	if d <= 0 {
-		return context.WithCancel(ctx)
-	}
-	return context.WithTimeout(ctx, d)
-}
-
 // nextPage reads one page; each page is bounded by the timeout on its own,
 // so a huge but healthy listing is not cut short.
 func nextPage(tctx context.Context, sid, gen int, l storage.Lister, timeout time.Duration) tea.Msg {
-	cctx, cancel := withTimeout(tctx, timeout)
+	cctx, cancel := shell.WithTimeout(tctx, timeout)
 	defer cancel()
 	page, err := l.Next(cctx)
 	if errors.Is(err, io.EOF) {
@@ -545,7 +524,7 @@ func probeBatch(tctx context.Context, task shell.TaskID, fsys storage.FS, timeou
 	return func() tea.Msg {
 		uri := uris[i]
 		m := probeMsg{sid: sid, gen: gen, uri: uri, size: -1}
-		cctx, cancel := withTimeout(tctx, timeout)
+		cctx, cancel := shell.WithTimeout(tctx, timeout)
 		defer cancel()
 		if tctx.Err() != nil {
 			return probeDoneMsg{sid: sid, task: task}
@@ -633,7 +612,7 @@ func (b *Browse) duAll() tea.Cmd {
 
 func duCmd(tctx context.Context, task shell.TaskID, fsys storage.FS, timeout time.Duration, sid int, uris []string, i int) tea.Cmd {
 	return func() tea.Msg {
-		cctx, cancel := withTimeout(tctx, timeout)
+		cctx, cancel := shell.WithTimeout(tctx, timeout)
 		defer cancel()
 		u, err := storage.DiskUsage(cctx, fsys, uris[i])
 		m := duMsg{sid: sid, task: task, uri: uris[i], usage: u, err: err}
@@ -678,7 +657,7 @@ func (b *Browse) delete(e *entry) tea.Cmd {
 	id, tctx := b.ctx.Tasks.Start("deleting "+e.info.URI, 0)
 	fsys, timeout, sid, uri := b.ctx.FS, b.ctx.Timeout, b.id, e.info.URI
 	return func() tea.Msg {
-		cctx, cancel := withTimeout(tctx, timeout)
+		cctx, cancel := shell.WithTimeout(tctx, timeout)
 		defer cancel()
 		// The one disposal rule: only what the snapshot's _metadata
 		// references inside its directory; anything else is refused.

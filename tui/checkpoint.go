@@ -49,7 +49,7 @@ func openCheckpoint(ctx *shell.Context, req shell.Request) (shell.Screen, error)
 }
 
 func newCheckpointScreen(ctx *shell.Context, jobID string, cpID int64, job *cluster.Job) *CheckpointScreen {
-	return &CheckpointScreen{ctx: ctx, id: newScreenID(), jobID: jobID, cpID: cpID, job: job, list: list.New(),
+	return &CheckpointScreen{ctx: ctx, id: shell.NewScreenID(), jobID: jobID, cpID: cpID, job: job, list: list.New(),
 		open: newCheckpointOpen(ctx)}
 }
 
@@ -249,7 +249,7 @@ type SubtasksScreen struct {
 }
 
 func newSubtasksScreen(ctx *shell.Context, jobID string, cpID int64, vertexID, name string) *SubtasksScreen {
-	return &SubtasksScreen{ctx: ctx, id: newScreenID(), jobID: jobID, cpID: cpID, vertexID: vertexID, name: name, list: list.New()}
+	return &SubtasksScreen{ctx: ctx, id: shell.NewScreenID(), jobID: jobID, cpID: cpID, vertexID: vertexID, name: name, list: list.New()}
 }
 
 func (s *SubtasksScreen) Title() string { return "subtasks " + shortID(s.vertexID) }

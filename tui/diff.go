@@ -33,7 +33,7 @@ func openDiff(ctx *shell.Context, req shell.Request) (shell.Screen, error) {
 	if len(paths) != 2 {
 		return nil, fmt.Errorf("diff takes two snapshots (_metadata files, chk-N or savepoint dirs), got %d", len(paths))
 	}
-	return &Diff{ctx: ctx, id: newScreenID(), a: paths[0], b: paths[1], uids: uids, list: list.New()}, nil
+	return &Diff{ctx: ctx, id: shell.NewScreenID(), a: paths[0], b: paths[1], uids: uids, list: list.New()}, nil
 }
 
 // Diff compares two snapshots operator by operator: inspector.Compare's
@@ -76,7 +76,7 @@ func (s *Diff) Init() tea.Cmd {
 	s.task = id
 	fsys, timeout, sid, a, b, uids, specTarget := s.ctx.FS, s.ctx.Timeout, s.id, s.a, s.b, s.uids, s.ctx.SpecTarget
 	return func() tea.Msg {
-		cctx, cancel := withTimeout(tctx, timeout)
+		cctx, cancel := shell.WithTimeout(tctx, timeout)
 		defer cancel()
 		var mapping *inspector.UIDMapping
 		if uids != "" {

@@ -144,7 +144,7 @@ func (s *Inspect) measureDisk() tea.Cmd {
 	s.diskTask, s.diskState = id, unknown
 	fsys, timeout, sid := s.ctx.FS, s.ctx.Timeout, s.id
 	return func() tea.Msg {
-		cctx, cancel := withTimeout(tctx, timeout)
+		cctx, cancel := shell.WithTimeout(tctx, timeout)
 		defer cancel()
 		r, err := inspector.Examine(cctx, fsys, m, inspector.Options{CheckFiles: true})
 		msg := inspectDiskMsg{sid: sid, task: id, err: err}
@@ -174,7 +174,7 @@ func newInspectKeys(ctx *shell.Context) inspectKeys {
 
 // NewInspect opens the inspector on a `_metadata` file or a snapshot dir.
 func NewInspect(ctx *shell.Context, uri string) *Inspect {
-	return &Inspect{ctx: ctx, id: newScreenID(), arg: uri, list: list.New(), keys: newInspectKeys(ctx)}
+	return &Inspect{ctx: ctx, id: shell.NewScreenID(), arg: uri, list: list.New(), keys: newInspectKeys(ctx)}
 }
 
 func (s *Inspect) Title() string {
@@ -261,7 +261,7 @@ func (s *Inspect) Init() tea.Cmd {
 		s.initTarget = ""
 	}
 	return tea.Batch(targetCmd, func() tea.Msg {
-		cctx, cancel := withTimeout(tctx, timeout)
+		cctx, cancel := shell.WithTimeout(tctx, timeout)
 		defer cancel()
 		m := inspectOpenedMsg{sid: sid}
 		loc, err := snapshot.Locate(cctx, fsys, uri)
@@ -673,7 +673,7 @@ func (s *Inspect) takeUIDs(v string) tea.Cmd {
 	s.uidTask = id
 	fsys, timeout, sid, specTarget := s.ctx.FS, s.ctx.Timeout, s.id, s.ctx.SpecTarget
 	return func() tea.Msg {
-		cctx, cancel := withTimeout(tctx, timeout)
+		cctx, cancel := shell.WithTimeout(tctx, timeout)
 		defer cancel()
 		t, err := loadTarget(cctx, fsys, specTarget, v)
 		return targetLoadedMsg{sid: sid, task: id, target: t, err: err}

@@ -207,7 +207,7 @@ func newJobKeys(ctx *shell.Context) jobKeys {
 
 // NewJob opens job jobID of ctx.Cluster.
 func NewJob(ctx *shell.Context, jobID string) *Job {
-	m := &jobModel{ctx: ctx, id: newScreenID(), jobID: jobID}
+	m := &jobModel{ctx: ctx, id: shell.NewScreenID(), jobID: jobID}
 	s := &Job{jobModel: m, keys: newJobKeys(ctx),
 		overview:  &overviewPane{jobModel: m, list: list.New()},
 		history:   &historyPane{jobModel: m, list: list.New()},

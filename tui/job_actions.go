@@ -26,7 +26,7 @@ func (s *jobActions) startOp(label string, trigger func(context.Context, cluster
 	s.ops = append(s.ops, inflightOp{task: id, label: label, started: s.ctx.Now(), timeout: timeout, ctx: tctx, done: done})
 	c, rtimeout, sid := s.ctx.Cluster, s.ctx.Timeout, s.id
 	return func() tea.Msg {
-		cctx, cancel := withTimeout(tctx, rtimeout)
+		cctx, cancel := shell.WithTimeout(tctx, rtimeout)
 		t, err := trigger(cctx, c)
 		cancel()
 		if err != nil {

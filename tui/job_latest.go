@@ -60,7 +60,7 @@ func (s *Job) restartFromLatest() tea.Cmd {
 	id, tctx := s.ctx.Tasks.Start("finding the latest good snapshot of "+s.jobName(), 0)
 	fsys, timeout, sid, now := s.ctx.FS, s.ctx.Timeout, s.id, s.ctx.Now()
 	return func() tea.Msg {
-		cctx, cancel := withTimeout(tctx, timeout)
+		cctx, cancel := shell.WithTimeout(tctx, timeout)
 		defer cancel()
 		path, note, err := pickLatest(cctx, fsys, cands, now)
 		return latestPickedMsg{sid: sid, task: id, path: path, note: note, err: err}

@@ -31,7 +31,7 @@ func (s *snapshotsPane) listSnapshots() tea.Cmd {
 	s.snapTask = id
 	fsys, timeout, sid := s.ctx.FS, s.ctx.Timeout, s.id
 	return func() tea.Msg {
-		cctx, cancel := withTimeout(tctx, timeout)
+		cctx, cancel := shell.WithTimeout(tctx, timeout)
 		defer cancel()
 		rows, err := scanSnapshots(cctx, fsys, dir, sps)
 		return snapsListedMsg{sid: sid, task: id, dir: dir, rows: rows, err: err}

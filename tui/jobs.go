@@ -68,7 +68,7 @@ func newJobsKeys(ctx *shell.Context) jobsKeys {
 
 // NewJobs opens the job list of ctx.Cluster.
 func NewJobs(ctx *shell.Context) *Jobs {
-	return &Jobs{ctx: ctx, id: newScreenID(), keys: newJobsKeys(ctx), list: list.New()}
+	return &Jobs{ctx: ctx, id: shell.NewScreenID(), keys: newJobsKeys(ctx), list: list.New()}
 }
 
 func (s *Jobs) Title() string      { return "jobs" }
@@ -239,7 +239,7 @@ func cancelJob(ctx *shell.Context, jobID string) tea.Cmd {
 	id, tctx := ctx.Tasks.Start("cancelling job "+shortID(jobID), 0)
 	c, timeout := ctx.Cluster, ctx.Timeout
 	return func() tea.Msg {
-		cctx, cancel := withTimeout(tctx, timeout)
+		cctx, cancel := shell.WithTimeout(tctx, timeout)
 		defer cancel()
 		err := c.Cancel(cctx, jobID)
 		return shell.TaskDoneMsg{Task: id, Err: err, Toast: "cancelling job " + shortID(jobID)}
@@ -446,7 +446,7 @@ func openLaunch(ctx *shell.Context, req shell.Request) (shell.Screen, error) {
 }
 
 func newLaunch(ctx *shell.Context) *Launch {
-	return &Launch{ctx: ctx, id: newScreenID(), pathChooser: newPathChooser(func() *form.Model {
+	return &Launch{ctx: ctx, id: shell.NewScreenID(), pathChooser: newPathChooser(func() *form.Model {
 		return form.New("job spec", "enter uses this file").Text("path", "", "path/to/job.yaml")
 	})}
 }

@@ -213,7 +213,7 @@ type handleRow struct {
 }
 
 func newSubtaskScreen(ctx *shell.Context, parent *Inspect, r *opRow, st *snapshot.SubtaskState) *SubtaskScreen {
-	s := &SubtaskScreen{ctx: ctx, id: newScreenID(), parent: parent, r: r, st: st, list: list.New()}
+	s := &SubtaskScreen{ctx: ctx, id: shell.NewScreenID(), parent: parent, r: r, st: st, list: list.New()}
 	m := &snapshot.Metadata{Operators: []*snapshot.OperatorState{{ID: r.op.ID, Subtasks: []*snapshot.SubtaskState{st}}}}
 	m.Walk(func(v snapshot.Visit) {
 		hr := handleRow{depth: v.Depth}
@@ -272,7 +272,7 @@ func (s *SubtaskScreen) Init() tea.Cmd {
 	return func() tea.Msg {
 		res := map[string]error{}
 		for _, p := range paths {
-			cctx, cancel := withTimeout(tctx, timeout)
+			cctx, cancel := shell.WithTimeout(tctx, timeout)
 			_, err := fsys.Stat(cctx, p)
 			cancel()
 			res[p] = err

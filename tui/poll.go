@@ -44,7 +44,7 @@ func startPoll[T any](ctx *shell.Context, p *poller, sid int, desc string, get f
 	p.task = id
 	gen, timeout := p.gen, ctx.Timeout
 	return func() tea.Msg {
-		cctx, cancel := withTimeout(tctx, timeout)
+		cctx, cancel := shell.WithTimeout(tctx, timeout)
 		defer cancel()
 		v, err := get(cctx)
 		return polledMsg[T]{sid: sid, gen: gen, task: id, v: v, err: err}

@@ -113,7 +113,7 @@ func newResumeKeys(ctx *shell.Context) resumeKeys {
 }
 
 func newResume(ctx *shell.Context, fromJob string, choices []snapRow) *Resume {
-	return &Resume{ctx: ctx, id: newScreenID(), keys: newResumeKeys(ctx), fromJob: fromJob, choices: choices, list: list.New()}
+	return &Resume{ctx: ctx, id: shell.NewScreenID(), keys: newResumeKeys(ctx), fromJob: fromJob, choices: choices, list: list.New()}
 }
 
 func (s *Resume) Title() string    { return "resume" }
@@ -202,7 +202,7 @@ func (s *Resume) dryRun() tea.Cmd {
 			m.err = err
 			return m
 		}
-		cctx, cancel := withTimeout(tctx, timeout)
+		cctx, cancel := shell.WithTimeout(tctx, timeout)
 		defer cancel()
 		md, err := snapshot.Read(cctx, fsys, snap)
 		if err != nil {

@@ -98,7 +98,7 @@ func newSavepointsKeys(ctx *shell.Context) savepointsKeys {
 
 // NewSavepoints opens the savepoint list of root (no I/O until Init).
 func NewSavepoints(ctx *shell.Context, root string) *Savepoints {
-	return &Savepoints{ctx: ctx, id: newScreenID(), root: root, list: list.New(), keys: newSavepointsKeys(ctx),
+	return &Savepoints{ctx: ctx, id: shell.NewScreenID(), root: root, list: list.New(), keys: newSavepointsKeys(ctx),
 		disposals: map[shell.TaskID][]string{}}
 }
 

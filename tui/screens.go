@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"github.com/ckpt-dev/ckpt/tui/screens/leaks"
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
@@ -26,7 +27,7 @@ var declaredScreens = shell.Registry{
 	{Name: "savepoints", Usage: "savepoints URI", Help: "savepoints under a directory tree (without URI: the target's savepoint dir): owner, age, size, format; retention preview; dispose",
 		Keys: func(ctx *shell.Context) shell.Keymap { return newSavepointsKeys(ctx).keymap() }, Open: openSavepoints},
 	{Name: "leaks", Usage: "leaks JOBDIR", Help: "what a job dir holds that no retained checkpoint needs: orphaned shared files, stale chk-N, restored-from folders (report only)",
-		Open: openLeaks},
+		Open: leaks.Open},
 }
 
 // The screens that talk to ctx.Cluster: the header names the target.
