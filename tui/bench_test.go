@@ -52,7 +52,7 @@ func BenchmarkFirstFrame(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
 		w := &frameWriter{done: make(chan struct{})}
-		app, err := NewAppFor(Options{Screen: "browse", Args: []string{"/demo/checkpoints/" + DemoJobID}, FS: fsys, Getenv: func(k string) string { return env[k] }})
+		app, err := newAppFor(Options{Screen: "browse", Args: []string{"/demo/checkpoints/" + DemoJobID}, FS: fsys, Getenv: func(k string) string { return env[k] }})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -73,12 +73,12 @@ func BenchmarkFirstFrame(b *testing.B) {
 
 // browseWith returns an app whose browser holds n synthetic entries.
 func browseWith(b *testing.B, n int) *shell.App {
-	ctx, choice, err := NewContext(Options{FS: storage.NewLocal(), Getenv: func(string) string { return "" }})
+	ctx, choice, err := newContext(Options{FS: storage.NewLocal(), Getenv: func(string) string { return "" }})
 	if err != nil {
 		b.Fatal(err)
 	}
 	ctx.Now = func() time.Time { return testNow }
-	br, _ := NewBrowse(ctx, "/data/flink/checkpoints/"+DemoJobID+"/shared")
+	br, _ := newBrowse(ctx, "/data/flink/checkpoints/"+DemoJobID+"/shared")
 	page := make([]storage.FileInfo, 0, 1000)
 	for i := 0; i < n; i++ {
 		name := fmt.Sprintf("%08x-%06d.sst", i*2654435761, i)
@@ -139,11 +139,11 @@ func bigMetadata(ops, subtasks, sharedPerSubtask int) *snapshot.Metadata {
 // 1,000-operator snapshot with uids mapped and the dry-run on.
 func BenchmarkViewInspect1000Ops(b *testing.B) {
 	m := bigMetadata(1000, 4, 2)
-	ctx, choice, err := NewContext(Options{FS: storage.NewLocal(), Getenv: func(string) string { return "" }})
+	ctx, choice, err := newContext(Options{FS: storage.NewLocal(), Getenv: func(string) string { return "" }})
 	if err != nil {
 		b.Fatal(err)
 	}
-	s := NewInspect(ctx, "/x/chk-42")
+	s := newInspect(ctx, "/x/chk-42")
 	s.hdr = &snapshot.Header{Version: m.Version, CheckpointID: 42, NumOperators: len(m.Operators)}
 	for _, op := range m.Operators {
 		s.addOp(op)
@@ -196,12 +196,12 @@ func BenchmarkOpen100MB(b *testing.B) {
 	b.ResetTimer()
 	var firstMs, fullMs float64
 	for i := 0; i < b.N; i++ {
-		ctx, choice, err := NewContext(Options{FS: storage.NewLocal(), Getenv: func(string) string { return "" }})
+		ctx, choice, err := newContext(Options{FS: storage.NewLocal(), Getenv: func(string) string { return "" }})
 		if err != nil {
 			b.Fatal(err)
 		}
 		start := time.Now()
-		s := NewInspect(ctx, path)
+		s := newInspect(ctx, path)
 		a := shell.NewApp(ctx, s, choice)
 		a.StopClock()
 		a.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
@@ -235,13 +235,13 @@ func BenchmarkOpen100MB(b *testing.B) {
 // checkpoint history (as a REST target with web.checkpoints.history raised
 // reports), with a checkpoint in flight on every vertex.
 func bigJob(b *testing.B, vertices, history int) (*shell.App, *Job) {
-	ctx, choice, err := NewContext(Options{FS: storage.NewLocal(), Getenv: func(string) string { return "" }, Cluster: &fakeCluster{}, TargetName: "jm:8081"})
+	ctx, choice, err := newContext(Options{FS: storage.NewLocal(), Getenv: func(string) string { return "" }, Cluster: &fakeCluster{}, TargetName: "jm:8081"})
 	if err != nil {
 		b.Fatal(err)
 	}
 	ctx.Now = func() time.Time { return testNow }
 	ctx.ManualPoll = true
-	s := NewJob(ctx, fakeJobID)
+	s := newJob(ctx, fakeJobID)
 	job := &cluster.Job{ID: fakeJobID, Name: "big", Status: cluster.JobRunning, Start: testNow.Add(-time.Hour), Duration: time.Hour}
 	inflight := &cluster.Checkpoint{ID: int64(history), Status: cluster.CheckpointInProgress, TriggerTime: testNow.Add(-3 * time.Second),
 		NumSubtasks: vertices * 4, Tasks: map[string]cluster.TaskCheckpoint{}}

@@ -34,7 +34,7 @@ func openBrowse(ctx *shell.Context, req shell.Request) (shell.Screen, error) {
 	default:
 		return nil, fmt.Errorf("browse takes one URI, got %d arguments", len(args))
 	}
-	return NewBrowse(ctx, uri)
+	return newBrowse(ctx, uri)
 }
 
 type tri int8
@@ -119,8 +119,8 @@ func newBrowseKeys(ctx *shell.Context) browseKeys {
 	return k
 }
 
-// NewBrowse opens a browser at uri. It does no I/O (Init starts the listing).
-func NewBrowse(ctx *shell.Context, uri string) (*Browse, error) {
+// newBrowse opens a browser at uri. It does no I/O (Init starts the listing).
+func newBrowse(ctx *shell.Context, uri string) (*Browse, error) {
 	loc, err := storage.Parse(uri)
 	if err != nil {
 		return nil, err
@@ -448,7 +448,7 @@ func (b *Browse) key(msg tea.KeyPressMsg) tea.Cmd {
 func matches(msg tea.KeyPressMsg, a *shell.Action) bool { return shell.KeyMatches(msg, a) }
 
 func (b *Browse) into(e *entry) tea.Cmd {
-	nb, err := NewBrowse(b.ctx, e.info.URI)
+	nb, err := newBrowse(b.ctx, e.info.URI)
 	if err != nil {
 		return shell.Toast(err.Error(), true)
 	}
@@ -460,7 +460,7 @@ func (b *Browse) parent() tea.Cmd {
 	if p == b.uri || p == "" {
 		return nil
 	}
-	nb, err := NewBrowse(b.ctx, p)
+	nb, err := newBrowse(b.ctx, p)
 	if err != nil {
 		return shell.Toast(err.Error(), true)
 	}

@@ -46,14 +46,14 @@ keys:
   browse.du: [S]
 `)
 	env := map[string]string{"CKPT_CONFIG": p}
-	ctx, _, err := NewContext(Options{FS: demoFS(t), Getenv: func(k string) string { return env[k] }})
+	ctx, _, err := newContext(Options{FS: demoFS(t), Getenv: func(k string) string { return env[k] }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if ctx.Theme.Name != "high-contrast" || !ctx.Readonly {
 		t.Fatalf("theme %s readonly %v", ctx.Theme.Name, ctx.Readonly)
 	}
-	a, err := NewAppFor(Options{FS: ctx.FS, Getenv: func(k string) string { return env[k] }})
+	a, err := newAppFor(Options{FS: ctx.FS, Getenv: func(k string) string { return env[k] }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,24 +96,24 @@ func TestConfigErrorsNameFileAndProblem(t *testing.T) {
 	for _, tc := range tests {
 		p := writeConfig(t, tc.body)
 		env := map[string]string{"CKPT_CONFIG": p}
-		_, err := NewAppFor(Options{FS: demoFS(t), Args: []string{"/demo"}, Getenv: func(k string) string { return env[k] }})
+		_, err := newAppFor(Options{FS: demoFS(t), Args: []string{"/demo"}, Getenv: func(k string) string { return env[k] }})
 		if err == nil || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("config %q: error %v, want one naming %s and %q", tc.body, err, p, tc.want)
 		}
 	}
 	env := map[string]string{"CKPT_CONFIG": "/no/such/ckpt.yaml"}
-	if _, _, err := NewContext(Options{Getenv: func(k string) string { return env[k] }}); err == nil {
+	if _, _, err := newContext(Options{Getenv: func(k string) string { return env[k] }}); err == nil {
 		t.Error("an explicit CKPT_CONFIG that does not exist must be an error")
 	}
 	env = map[string]string{"HOME": t.TempDir()}
-	if _, _, err := NewContext(Options{Getenv: func(k string) string { return env[k] }}); err != nil {
+	if _, _, err := newContext(Options{Getenv: func(k string) string { return env[k] }}); err != nil {
 		t.Errorf("no config file at the default place is fine: %v", err)
 	}
 }
 
 func TestNoColorDrawsWithoutColour(t *testing.T) {
 	env := map[string]string{"NO_COLOR": "1", "HOME": t.TempDir()}
-	a, err := NewAppFor(Options{FS: demoFS(t), Args: []string{"/demo/checkpoints/" + DemoJobID}, Getenv: func(k string) string { return env[k] }})
+	a, err := newAppFor(Options{FS: demoFS(t), Args: []string{"/demo/checkpoints/" + DemoJobID}, Getenv: func(k string) string { return env[k] }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +140,7 @@ func TestConfigAcceptsEveryScreensActions(t *testing.T) {
 	for _, name := range []string{"savepoints.dispose", "savepoints.apply", "operator.open", "checkpoint.open", "browse.leaks", "job.abandon"} {
 		p := writeConfig(t, "keys:\n  "+name+": [ctrl+x]\n")
 		env := map[string]string{"CKPT_CONFIG": p}
-		if _, err := NewAppFor(Options{FS: demoFS(t), Screen: "browse", Args: []string{"/demo"}, Getenv: func(k string) string { return env[k] }}); err != nil {
+		if _, err := newAppFor(Options{FS: demoFS(t), Screen: "browse", Args: []string{"/demo"}, Getenv: func(k string) string { return env[k] }}); err != nil {
 			t.Errorf("keys: {%s: [ctrl+x]} with ckpt browse: %v", name, err)
 		}
 	}

@@ -144,7 +144,7 @@ type testOpts struct {
 func newTestApp(t testing.TB, o testOpts, screen string, args ...string) *shell.App {
 	t.Helper()
 	env := map[string]string{"CKPT_CONFIG": "", "HOME": t.TempDir()}
-	ctx, choice, err := NewContext(Options{Readonly: o.readonly, FS: o.fs, Theme: o.theme, Getenv: func(k string) string { return env[k] },
+	ctx, choice, err := newContext(Options{Readonly: o.readonly, FS: o.fs, Theme: o.theme, Getenv: func(k string) string { return env[k] },
 		Cluster: o.cluster, TargetName: o.target, SpecDirs: o.specDirs, SpecTarget: o.specs})
 	if err != nil {
 		t.Fatal(err)

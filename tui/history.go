@@ -23,10 +23,10 @@ import (
 // what it remembers into the history pane, marked as remembered. ckpt's
 // engine keeps its own catalog, so in-process targets are not recorded.
 
-// HistoryDir is where remembered histories live: $XDG_STATE_HOME/ckpt/
+// historyDir is where remembered histories live: $XDG_STATE_HOME/ckpt/
 // history, else ~/.local/state/ckpt/history ("" when neither is known:
 // nothing is remembered).
-func HistoryDir(getenv func(string) string) string {
+func historyDir(getenv func(string) string) string {
 	if x := getenv("XDG_STATE_HOME"); x != "" && filepath.IsAbs(x) {
 		return filepath.Join(x, "ckpt", "history")
 	}

@@ -25,7 +25,7 @@ func (restFake) URL() string { return "http://jm.example:8081" }
 func TestJobRemembersCheckpointHistory(t *testing.T) {
 	state := t.TempDir()
 	open := func(fc cluster.Cluster, size ...int) *shell.App {
-		ctx, choice, err := NewContext(Options{FS: fakeStorage(t), Cluster: fc, TargetName: "jm.example:8081",
+		ctx, choice, err := newContext(Options{FS: fakeStorage(t), Cluster: fc, TargetName: "jm.example:8081",
 			Getenv: func(k string) string { return map[string]string{"XDG_STATE_HOME": state, "HOME": t.TempDir()}[k] }})
 		if err != nil {
 			t.Fatal(err)

@@ -46,7 +46,7 @@ func openInspect(ctx *shell.Context, req shell.Request) (shell.Screen, error) {
 	if path == "" {
 		return nil, fmt.Errorf("inspect takes one path (a _metadata file, chk-N or savepoint dir)")
 	}
-	s := NewInspect(ctx, path)
+	s := newInspect(ctx, path)
 	s.initTarget, s.initAgainst = target, against
 	return s, nil
 }
@@ -172,8 +172,8 @@ func newInspectKeys(ctx *shell.Context) inspectKeys {
 	return k
 }
 
-// NewInspect opens the inspector on a `_metadata` file or a snapshot dir.
-func NewInspect(ctx *shell.Context, uri string) *Inspect {
+// newInspect opens the inspector on a `_metadata` file or a snapshot dir.
+func newInspect(ctx *shell.Context, uri string) *Inspect {
 	return &Inspect{ctx: ctx, id: shell.NewScreenID(), arg: uri, list: list.New(), keys: newInspectKeys(ctx)}
 }
 

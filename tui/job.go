@@ -28,7 +28,7 @@ func openJob(ctx *shell.Context, req shell.Request) (shell.Screen, error) {
 	if ctx.Cluster == nil {
 		return nil, fmt.Errorf("no target: start ckpt with the embedded engine (default) or -m host:port")
 	}
-	return NewJob(ctx, strings.ToLower(args[0])), nil
+	return newJob(ctx, strings.ToLower(args[0])), nil
 }
 
 // The job screen's panes.
@@ -205,8 +205,8 @@ func newJobKeys(ctx *shell.Context) jobKeys {
 	return k
 }
 
-// NewJob opens job jobID of ctx.Cluster.
-func NewJob(ctx *shell.Context, jobID string) *Job {
+// newJob opens job jobID of ctx.Cluster.
+func newJob(ctx *shell.Context, jobID string) *Job {
 	m := &jobModel{ctx: ctx, id: shell.NewScreenID(), jobID: jobID}
 	s := &Job{jobModel: m, keys: newJobKeys(ctx),
 		overview:  &overviewPane{jobModel: m, list: list.New()},

@@ -29,7 +29,7 @@ func openJobs(ctx *shell.Context, req shell.Request) (shell.Screen, error) {
 	if ctx.Cluster == nil {
 		return nil, fmt.Errorf("no target: start ckpt with the embedded engine (default) or -m host:port")
 	}
-	return NewJobs(ctx), nil
+	return newJobs(ctx), nil
 }
 
 // Jobs lists the target's jobs, as Flink's web UI's job list does, and
@@ -66,8 +66,8 @@ func newJobsKeys(ctx *shell.Context) jobsKeys {
 	return k
 }
 
-// NewJobs opens the job list of ctx.Cluster.
-func NewJobs(ctx *shell.Context) *Jobs {
+// newJobs opens the job list of ctx.Cluster.
+func newJobs(ctx *shell.Context) *Jobs {
 	return &Jobs{ctx: ctx, id: shell.NewScreenID(), keys: newJobsKeys(ctx), list: list.New()}
 }
 

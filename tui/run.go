@@ -57,9 +57,9 @@ type Options struct {
 	ProgramOptions []tea.ProgramOption
 }
 
-// NewContext builds the shared context from options and config without
+// newContext builds the shared context from options and config without
 // touching the terminal: the pieces Run and the tests share.
-func NewContext(opts Options) (*shell.Context, themes.Choice, error) {
+func newContext(opts Options) (*shell.Context, themes.Choice, error) {
 	getenv := opts.Getenv
 	if getenv == nil {
 		getenv = os.Getenv
@@ -95,7 +95,7 @@ func NewContext(opts Options) (*shell.Context, themes.Choice, error) {
 
 		Cluster:      opts.Cluster,
 		TargetName:   opts.TargetName,
-		HistoryDir:   HistoryDir(getenv),
+		HistoryDir:   historyDir(getenv),
 		SpecDirs:     opts.SpecDirs,
 		SubmitConfig: opts.SubmitConfig,
 		JobOutput:    opts.JobOutput,
@@ -120,9 +120,9 @@ func storageTimeout(getenv func(string) string) time.Duration {
 	return 15 * time.Second
 }
 
-// NewAppFor builds the shell with its first screen from options.
-func NewAppFor(opts Options) (*shell.App, error) {
-	ctx, choice, err := NewContext(opts)
+// newAppFor builds the shell with its first screen from options.
+func newAppFor(opts Options) (*shell.App, error) {
+	ctx, choice, err := newContext(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +142,7 @@ func NewAppFor(opts Options) (*shell.App, error) {
 
 // Run opens the TUI and blocks until the user quits.
 func Run(ctx context.Context, opts Options) error {
-	app, err := NewAppFor(opts)
+	app, err := newAppFor(opts)
 	if err != nil {
 		return err
 	}

@@ -26,9 +26,9 @@ func openSavepoints(ctx *shell.Context, req shell.Request) (shell.Screen, error)
 		if ctx.Cluster == nil {
 			return nil, fmt.Errorf("savepoints takes the directory holding savepoint-… dirs (no target to ask for its savepoint dir)")
 		}
-		return NewSavepoints(ctx, ""), nil
+		return newSavepoints(ctx, ""), nil
 	case 1:
-		return NewSavepoints(ctx, args[0]), nil
+		return newSavepoints(ctx, args[0]), nil
 	}
 	return nil, fmt.Errorf("savepoints takes one directory holding savepoint-… dirs (got %d arguments)", len(args))
 }
@@ -96,8 +96,8 @@ func newSavepointsKeys(ctx *shell.Context) savepointsKeys {
 	return k
 }
 
-// NewSavepoints opens the savepoint list of root (no I/O until Init).
-func NewSavepoints(ctx *shell.Context, root string) *Savepoints {
+// newSavepoints opens the savepoint list of root (no I/O until Init).
+func newSavepoints(ctx *shell.Context, root string) *Savepoints {
 	return &Savepoints{ctx: ctx, id: shell.NewScreenID(), root: root, list: list.New(), keys: newSavepointsKeys(ctx),
 		disposals: map[shell.TaskID][]string{}}
 }

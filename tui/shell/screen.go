@@ -1,8 +1,9 @@
-// Package tui is ckpt's terminal UI: a shell (header, breadcrumbs, status
-// bar, toasts, help overlay, "/" filter, ":" command line) around a stack of
-// screens. Screens share one contract (Screen) and one Context (size, theme,
-// keymap, storage, readonly, tasks), and are opened by name from the one
-// list that declares them (screens.go).
+// Package shell is the frame of ckpt's terminal UI: the header,
+// breadcrumbs, status bar, toasts, help overlay, "/" filter and ":"
+// command line around a stack of screens, the tasks that report slow work,
+// the keymaps and the user's config. Screens share one contract (Screen)
+// and one Context (size, theme, keymap, storage, readonly, tasks), and are
+// opened by name from the Registry the tui package declares.
 //
 // No I/O happens in Update or View: every storage or network call runs in a
 // tea.Cmd that reports its start and finish through Tasks, so a stalled
