@@ -18,6 +18,7 @@ import (
 	"github.com/ckpt-dev/ckpt/inspector"
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
+	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
 // Speed targets of the TUI (issue 6): first frame within 200 ms of start;
@@ -51,7 +52,7 @@ func BenchmarkFirstFrame(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
 		w := &frameWriter{done: make(chan struct{})}
-		app, err := NewAppFor(Options{Screen: "browse", Args: []string{"/demo/checkpoints/" + DemoJobID}, FS: fsys, Getenv: func(k string) string { return env[k] }})
+		app, err := newAppFor(Options{Screen: "browse", Args: []string{"/demo/checkpoints/" + DemoJobID}, FS: fsys, Getenv: func(k string) string { return env[k] }})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -71,13 +72,13 @@ func BenchmarkFirstFrame(b *testing.B) {
 }
 
 // browseWith returns an app whose browser holds n synthetic entries.
-func browseWith(b *testing.B, n int) *App {
-	ctx, choice, err := NewContext(Options{FS: storage.NewLocal(), Getenv: func(string) string { return "" }})
+func browseWith(b *testing.B, n int) *shell.App {
+	ctx, choice, err := newContext(Options{FS: storage.NewLocal(), Getenv: func(string) string { return "" }})
 	if err != nil {
 		b.Fatal(err)
 	}
 	ctx.Now = func() time.Time { return testNow }
-	br, _ := NewBrowse(ctx, "/data/flink/checkpoints/"+DemoJobID+"/shared")
+	br, _ := newBrowse(ctx, "/data/flink/checkpoints/"+DemoJobID+"/shared")
 	page := make([]storage.FileInfo, 0, 1000)
 	for i := 0; i < n; i++ {
 		name := fmt.Sprintf("%08x-%06d.sst", i*2654435761, i)
@@ -88,8 +89,8 @@ func browseWith(b *testing.B, n int) *App {
 		}
 	}
 	br.merge(page)
-	a := NewApp(ctx, br, choice)
-	a.noTick = true
+	a := shell.NewApp(ctx, br, choice)
+	a.StopClock()
 	a.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
 	return a
 }
@@ -138,11 +139,11 @@ func bigMetadata(ops, subtasks, sharedPerSubtask int) *snapshot.Metadata {
 // 1,000-operator snapshot with uids mapped and the dry-run on.
 func BenchmarkViewInspect1000Ops(b *testing.B) {
 	m := bigMetadata(1000, 4, 2)
-	ctx, choice, err := NewContext(Options{FS: storage.NewLocal(), Getenv: func(string) string { return "" }})
+	ctx, choice, err := newContext(Options{FS: storage.NewLocal(), Getenv: func(string) string { return "" }})
 	if err != nil {
 		b.Fatal(err)
 	}
-	s := NewInspect(ctx, "/x/chk-42")
+	s := newInspect(ctx, "/x/chk-42")
 	s.hdr = &snapshot.Header{Version: m.Version, CheckpointID: 42, NumOperators: len(m.Operators)}
 	for _, op := range m.Operators {
 		s.addOp(op)
@@ -160,8 +161,8 @@ func BenchmarkViewInspect1000Ops(b *testing.B) {
 		b.Fatal(err)
 	}
 	s.rebuild()
-	a := NewApp(ctx, s, choice)
-	a.noTick = true
+	a := shell.NewApp(ctx, s, choice)
+	a.StopClock()
 	a.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
 	s.list.Select(500)
 	b.ResetTimer()
@@ -195,14 +196,14 @@ func BenchmarkOpen100MB(b *testing.B) {
 	b.ResetTimer()
 	var firstMs, fullMs float64
 	for i := 0; i < b.N; i++ {
-		ctx, choice, err := NewContext(Options{FS: storage.NewLocal(), Getenv: func(string) string { return "" }})
+		ctx, choice, err := newContext(Options{FS: storage.NewLocal(), Getenv: func(string) string { return "" }})
 		if err != nil {
 			b.Fatal(err)
 		}
 		start := time.Now()
-		s := NewInspect(ctx, path)
-		a := NewApp(ctx, s, choice)
-		a.noTick = true
+		s := newInspect(ctx, path)
+		a := shell.NewApp(ctx, s, choice)
+		a.StopClock()
 		a.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
 		cmd := s.Init()
 		first := time.Duration(0)
@@ -233,14 +234,14 @@ func BenchmarkOpen100MB(b *testing.B) {
 // bigJob is a job screen fed with a job of many vertices and a long
 // checkpoint history (as a REST target with web.checkpoints.history raised
 // reports), with a checkpoint in flight on every vertex.
-func bigJob(b *testing.B, vertices, history int) (*App, *Job) {
-	ctx, choice, err := NewContext(Options{FS: storage.NewLocal(), Getenv: func(string) string { return "" }, Cluster: &fakeCluster{}, TargetName: "jm:8081"})
+func bigJob(b *testing.B, vertices, history int) (*shell.App, *Job) {
+	ctx, choice, err := newContext(Options{FS: storage.NewLocal(), Getenv: func(string) string { return "" }, Cluster: &fakeCluster{}, TargetName: "jm:8081"})
 	if err != nil {
 		b.Fatal(err)
 	}
 	ctx.Now = func() time.Time { return testNow }
-	ctx.pollOff = true
-	s := NewJob(ctx, fakeJobID)
+	ctx.ManualPoll = true
+	s := newJob(ctx, fakeJobID)
 	job := &cluster.Job{ID: fakeJobID, Name: "big", Status: cluster.JobRunning, Start: testNow.Add(-time.Hour), Duration: time.Hour}
 	inflight := &cluster.Checkpoint{ID: int64(history), Status: cluster.CheckpointInProgress, TriggerTime: testNow.Add(-3 * time.Second),
 		NumSubtasks: vertices * 4, Tasks: map[string]cluster.TaskCheckpoint{}}
@@ -273,8 +274,8 @@ func bigJob(b *testing.B, vertices, history int) (*App, *Job) {
 	stats.LatestCompleted = &stats.History[1]
 	s.onPoll(jobPolledMsg{job: job, stats: stats, cfg: &cluster.CheckpointConfig{Interval: 10 * time.Second, Timeout: 10 * time.Minute},
 		inflight: inflight, pending: pending, exc: &cluster.Exceptions{}, conf: map[string]string{}})
-	a := NewApp(ctx, s, choice)
-	a.noTick = true
+	a := shell.NewApp(ctx, s, choice)
+	a.StopClock()
 	a.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
 	return a, s
 }
@@ -287,10 +288,10 @@ func BenchmarkViewJob(b *testing.B) {
 		b.Run(paneNames[pane], func(b *testing.B) {
 			a, s := bigJob(b, 500, 1000)
 			s.pane = pane
-			s.lists[pane].Select(250)
+			s.paneList().Select(250)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				s.lists[pane].Move(1 - 2*(i%2))
+				s.paneList().Move(1 - 2*(i%2))
 				_ = a.Render()
 			}
 		})

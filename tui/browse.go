@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -18,13 +17,11 @@ import (
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
+	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
-func init() {
-	RegisterScreen("browse", "browse URI", "browse local or hdfs:// snapshot storage", openBrowse)
-}
-
-func openBrowse(ctx *Context, args []string) (Screen, error) {
+func openBrowse(ctx *shell.Context, req shell.Request) (shell.Screen, error) {
+	args := req.Args
 	uri := ""
 	switch len(args) {
 	case 0:
@@ -37,20 +34,7 @@ func openBrowse(ctx *Context, args []string) (Screen, error) {
 	default:
 		return nil, fmt.Errorf("browse takes one URI, got %d arguments", len(args))
 	}
-	return NewBrowse(ctx, uri)
-}
-
-// screenIDs tell apart messages of screens of the same type.
-var screenIDs struct {
-	sync.Mutex
-	n int
-}
-
-func newScreenID() int {
-	screenIDs.Lock()
-	defer screenIDs.Unlock()
-	screenIDs.n++
-	return screenIDs.n
+	return newBrowse(ctx, uri)
 }
 
 type tri int8
@@ -87,7 +71,7 @@ func (e *entry) dirFirstLess(o *entry) bool {
 // (one holding chk-N) gets per-checkpoint size, age, completeness and the
 // shared bytes each checkpoint references.
 type Browse struct {
-	ctx     *Context
+	ctx     *shell.Context
 	id, gen int
 	uri     string
 	entries []*entry
@@ -96,11 +80,11 @@ type Browse struct {
 	keys    browseKeys
 	w, h    int
 
-	listTask TaskID
+	listTask shell.TaskID
 	listing  bool
 	loadedAt time.Time
 	err      error
-	tasks    []TaskID
+	tasks    []shell.TaskID
 
 	jobDir   bool
 	confirm  *entry // delete awaiting "y"
@@ -109,34 +93,34 @@ type Browse struct {
 }
 
 type browseKeys struct {
-	Open, Into, Parent, Inspect, Du, DuAll, Mark, Savepoints, Leaks, Delete *Action
+	Open, Into, Parent, Inspect, Du, DuAll, Mark, Savepoints, Leaks, Delete *shell.Action
 }
 
-func (k browseKeys) keymap() Keymap {
-	return Keymap{k.Open, k.Into, k.Parent, k.Inspect, k.Du, k.DuAll, k.Mark, k.Savepoints, k.Leaks, k.Delete}
+func (k browseKeys) keymap() shell.Keymap {
+	return shell.Keymap{k.Open, k.Into, k.Parent, k.Inspect, k.Du, k.DuAll, k.Mark, k.Savepoints, k.Leaks, k.Delete}
 }
 
-func newBrowseKeys(ctx *Context) browseKeys {
+func newBrowseKeys(ctx *shell.Context) browseKeys {
 	k := browseKeys{
-		Open:    NewAction("browse.open", "enter", "open (inspect a snapshot)", "enter"),
-		Into:    NewAction("browse.into", "l/→", "into directory", "l", "right"),
-		Parent:  NewAction("browse.parent", "h/←", "parent directory", "h", "left", "backspace"),
-		Inspect: NewAction("browse.inspect", "i", "inspect _metadata", "i"),
-		Du:      NewAction("browse.du", "u", "disk usage of selection", "u"),
-		DuAll:   NewAction("browse.du-all", "U", "disk usage of every entry", "U"),
-		Mark:    NewAction("browse.mark", "m", "mark for diff / diff with mark", "m"),
+		Open:    shell.NewAction("browse.open", "enter", "open (inspect a snapshot)", "enter"),
+		Into:    shell.NewAction("browse.into", "l/→", "into directory", "l", "right"),
+		Parent:  shell.NewAction("browse.parent", "h/←", "parent directory", "h", "left", "backspace"),
+		Inspect: shell.NewAction("browse.inspect", "i", "inspect _metadata", "i"),
+		Du:      shell.NewAction("browse.du", "u", "disk usage of selection", "u"),
+		DuAll:   shell.NewAction("browse.du-all", "U", "disk usage of every entry", "U"),
+		Mark:    shell.NewAction("browse.mark", "m", "mark for diff / diff with mark", "m"),
 		// The storage reports of this directory (report and preview only;
 		// disposing is the savepoints screen's, marked dangerous there).
-		Savepoints: NewAction("browse.savepoints", "S", "savepoints under this directory", "S"),
-		Leaks:      NewAction("browse.leaks", "L", "leak report of this job dir", "L"),
-		Delete:     NewAction("browse.delete", "D", "delete snapshot", "D").Danger(),
+		Savepoints: shell.NewAction("browse.savepoints", "S", "savepoints under this directory", "S"),
+		Leaks:      shell.NewAction("browse.leaks", "L", "leak report of this job dir", "L"),
+		Delete:     shell.NewAction("browse.delete", "D", "delete snapshot", "D").Danger(),
 	}
 	ctx.ApplyKeys(k.keymap())
 	return k
 }
 
-// NewBrowse opens a browser at uri. It does no I/O (Init starts the listing).
-func NewBrowse(ctx *Context, uri string) (*Browse, error) {
+// newBrowse opens a browser at uri. It does no I/O (Init starts the listing).
+func newBrowse(ctx *shell.Context, uri string) (*Browse, error) {
 	loc, err := storage.Parse(uri)
 	if err != nil {
 		return nil, err
@@ -147,7 +131,7 @@ func NewBrowse(ctx *Context, uri string) (*Browse, error) {
 			uri = abs
 		}
 	}
-	b := &Browse{ctx: ctx, id: newScreenID(), uri: uri, list: list.New(), keys: newBrowseKeys(ctx)}
+	b := &Browse{ctx: ctx, id: shell.NewScreenID(), uri: uri, list: list.New(), keys: newBrowseKeys(ctx)}
 	return b, nil
 }
 
@@ -161,9 +145,9 @@ func (b *Browse) Title() string {
 
 func (b *Browse) Location() string { return b.uri }
 
-func (b *Browse) Keys() Keymap {
+func (b *Browse) Keys() shell.Keymap {
 	km := b.keys.keymap()
-	return append(km, listKeymap(b.list.Keys)...)
+	return append(km, shell.ListKeymap(b.list.Keys)...)
 }
 
 func (b *Browse) SetSize(w, h int) {
@@ -216,7 +200,7 @@ func (b *Browse) load() tea.Cmd {
 	b.listTask = id
 	sid, gen, fsys, uri, timeout := b.id, b.gen, b.ctx.FS, b.uri, b.ctx.Timeout
 	return func() tea.Msg {
-		cctx, cancel := withTimeout(tctx, timeout)
+		cctx, cancel := shell.WithTimeout(tctx, timeout)
 		defer cancel()
 		l, err := fsys.List(cctx, uri)
 		if err != nil {
@@ -226,17 +210,10 @@ func (b *Browse) load() tea.Cmd {
 	}
 }
 
-func withTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
-	if d <= 0 {
-		return context.WithCancel(ctx)
-	}
-	return context.WithTimeout(ctx, d)
-}
-
 // nextPage reads one page; each page is bounded by the timeout on its own,
 // so a huge but healthy listing is not cut short.
 func nextPage(tctx context.Context, sid, gen int, l storage.Lister, timeout time.Duration) tea.Msg {
-	cctx, cancel := withTimeout(tctx, timeout)
+	cctx, cancel := shell.WithTimeout(tctx, timeout)
 	defer cancel()
 	page, err := l.Next(cctx)
 	if errors.Is(err, io.EOF) {
@@ -250,7 +227,7 @@ func nextPage(tctx context.Context, sid, gen int, l storage.Lister, timeout time
 	return listPageMsg{sid: sid, gen: gen, page: page, lister: l, ctx: tctx}
 }
 
-func (b *Browse) Update(msg tea.Msg) (Screen, tea.Cmd) {
+func (b *Browse) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case listPageMsg:
 		if msg.sid != b.id {
@@ -282,9 +259,9 @@ func (b *Browse) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		if msg.sid == b.id {
 			b.ctx.Tasks.Done(msg.task, msg.err)
 			if msg.err != nil {
-				return b, Toast("delete failed: "+msg.err.Error(), true)
+				return b, shell.Toast("delete failed: "+msg.err.Error(), true)
 			}
-			return b, tea.Batch(Toast("disposed "+msg.uri+": "+msg.res.Summary(), len(msg.res.Left) > 0), b.load())
+			return b, tea.Batch(shell.Toast("disposed "+msg.uri+": "+msg.res.Summary(), len(msg.res.Left) > 0), b.load())
 		}
 		return b, nil
 	case tea.KeyPressMsg:
@@ -400,7 +377,7 @@ func (b *Browse) key(msg tea.KeyPressMsg) tea.Cmd {
 		if msg.String() == "y" || msg.String() == "Y" {
 			return b.delete(e)
 		}
-		return Toast("delete cancelled", false)
+		return shell.Toast("delete cancelled", false)
 	}
 	if b.list.Update(msg) {
 		return nil
@@ -419,20 +396,20 @@ func (b *Browse) key(msg tea.KeyPressMsg) tea.Cmd {
 			return nil
 		}
 		if e.kind == KindMetadata || (e.kind.snapshotDir() && e.complete == yes) {
-			return OpenScreen("inspect", e.info.URI)
+			return shell.OpenScreen("inspect", e.info.URI)
 		}
 		if e.info.IsDir {
 			return b.into(e)
 		}
-		return Toast(e.name+" is not a snapshot (_metadata, chk-N or savepoint dir)", true)
+		return shell.Toast(e.name+" is not a snapshot (_metadata, chk-N or savepoint dir)", true)
 	case matches(msg, k.Inspect):
 		if e == nil {
 			return nil
 		}
 		if e.kind == KindMetadata || e.info.IsDir {
-			return OpenScreen("inspect", e.info.URI)
+			return shell.OpenScreen("inspect", e.info.URI)
 		}
-		return OpenScreen("inspect", b.uri)
+		return shell.OpenScreen("inspect", b.uri)
 	case matches(msg, k.Du):
 		if e != nil {
 			return b.du(e)
@@ -445,21 +422,21 @@ func (b *Browse) key(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		if b.ctx.Marked == "" || b.ctx.Marked == e.info.URI {
 			b.ctx.Marked = e.info.URI
-			return Toast("marked "+e.name+" — press m on another snapshot to diff", false)
+			return shell.Toast("marked "+e.name+" — press m on another snapshot to diff", false)
 		}
 		a := b.ctx.Marked
 		b.ctx.Marked = ""
-		return OpenScreen("diff", a, e.info.URI)
+		return shell.OpenScreen("diff", a, e.info.URI)
 	case matches(msg, k.Savepoints):
-		return OpenScreen("savepoints", b.uri)
+		return shell.OpenScreen("savepoints", b.uri)
 	case matches(msg, k.Leaks):
 		uri := b.uri
 		if !b.jobDir && e != nil && e.kind == KindJob {
 			uri = e.info.URI // a job dir selected in the checkpoint root
 		} else if !b.jobDir {
-			return Toast("L reports on a job dir (<checkpoint-dir>/<job-id>): open one, or select it", true)
+			return shell.Toast("L reports on a job dir (<checkpoint-dir>/<job-id>): open one, or select it", true)
 		}
-		return OpenScreen("leaks", uri)
+		return shell.OpenScreen("leaks", uri)
 	case matches(msg, k.Delete):
 		if e != nil {
 			b.confirm = e
@@ -468,14 +445,14 @@ func (b *Browse) key(msg tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
-func matches(msg tea.KeyPressMsg, a *Action) bool { return keyMatches(msg, a) }
+func matches(msg tea.KeyPressMsg, a *shell.Action) bool { return shell.KeyMatches(msg, a) }
 
 func (b *Browse) into(e *entry) tea.Cmd {
-	nb, err := NewBrowse(b.ctx, e.info.URI)
+	nb, err := newBrowse(b.ctx, e.info.URI)
 	if err != nil {
-		return Toast(err.Error(), true)
+		return shell.Toast(err.Error(), true)
 	}
-	return Push(nb)
+	return shell.Push(nb)
 }
 
 func (b *Browse) parent() tea.Cmd {
@@ -483,11 +460,11 @@ func (b *Browse) parent() tea.Cmd {
 	if p == b.uri || p == "" {
 		return nil
 	}
-	nb, err := NewBrowse(b.ctx, p)
+	nb, err := newBrowse(b.ctx, p)
 	if err != nil {
-		return Toast(err.Error(), true)
+		return shell.Toast(err.Error(), true)
 	}
-	return Replace(nb)
+	return shell.Replace(nb)
 }
 
 // probe checks snapshot dirs for _metadata and, in a job dir, sizes each
@@ -537,17 +514,17 @@ type probeMsg struct {
 
 type probeDoneMsg struct {
 	sid  int
-	task TaskID
+	task shell.TaskID
 }
 
-func probeBatch(tctx context.Context, task TaskID, fsys storage.FS, timeout time.Duration, sid, gen int, uris []string, i int, job bool) tea.Cmd {
+func probeBatch(tctx context.Context, task shell.TaskID, fsys storage.FS, timeout time.Duration, sid, gen int, uris []string, i int, job bool) tea.Cmd {
 	if i >= len(uris) {
 		return func() tea.Msg { return probeDoneMsg{sid: sid, task: task} }
 	}
 	return func() tea.Msg {
 		uri := uris[i]
 		m := probeMsg{sid: sid, gen: gen, uri: uri, size: -1}
-		cctx, cancel := withTimeout(tctx, timeout)
+		cctx, cancel := shell.WithTimeout(tctx, timeout)
 		defer cancel()
 		if tctx.Err() != nil {
 			return probeDoneMsg{sid: sid, task: task}
@@ -600,7 +577,7 @@ func (b *Browse) onProbe(m probeMsg) tea.Cmd {
 
 type duMsg struct {
 	sid   int
-	task  TaskID
+	task  shell.TaskID
 	uri   string
 	usage storage.Usage
 	err   error
@@ -609,7 +586,7 @@ type duMsg struct {
 
 func (b *Browse) du(e *entry) tea.Cmd {
 	if !e.info.IsDir {
-		return Toast(fmt.Sprintf("%s: %s", e.name, text.Bytes(e.info.Size)), false)
+		return shell.Toast(fmt.Sprintf("%s: %s", e.name, text.Bytes(e.info.Size)), false)
 	}
 	e.busy = true
 	id, tctx := b.ctx.Tasks.Start("du "+e.info.URI, 0)
@@ -633,9 +610,9 @@ func (b *Browse) duAll() tea.Cmd {
 	return duCmd(tctx, id, b.ctx.FS, b.ctx.Timeout, b.id, uris, 0)
 }
 
-func duCmd(tctx context.Context, task TaskID, fsys storage.FS, timeout time.Duration, sid int, uris []string, i int) tea.Cmd {
+func duCmd(tctx context.Context, task shell.TaskID, fsys storage.FS, timeout time.Duration, sid int, uris []string, i int) tea.Cmd {
 	return func() tea.Msg {
-		cctx, cancel := withTimeout(tctx, timeout)
+		cctx, cancel := shell.WithTimeout(tctx, timeout)
 		defer cancel()
 		u, err := storage.DiskUsage(cctx, fsys, uris[i])
 		m := duMsg{sid: sid, task: task, uri: uris[i], usage: u, err: err}
@@ -667,7 +644,7 @@ func (b *Browse) onDu(m duMsg) tea.Cmd {
 
 type deleteMsg struct {
 	sid  int
-	task TaskID
+	task shell.TaskID
 	uri  string
 	res  snapshot.Disposal
 	err  error
@@ -675,12 +652,12 @@ type deleteMsg struct {
 
 func (b *Browse) delete(e *entry) tea.Cmd {
 	if b.ctx.Readonly {
-		return Toast("read-only mode: delete is disabled", true)
+		return shell.Toast("read-only mode: delete is disabled", true)
 	}
 	id, tctx := b.ctx.Tasks.Start("deleting "+e.info.URI, 0)
 	fsys, timeout, sid, uri := b.ctx.FS, b.ctx.Timeout, b.id, e.info.URI
 	return func() tea.Msg {
-		cctx, cancel := withTimeout(tctx, timeout)
+		cctx, cancel := shell.WithTimeout(tctx, timeout)
 		defer cancel()
 		// The one disposal rule: only what the snapshot's _metadata
 		// references inside its directory; anything else is refused.

@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/ckpt-dev/ckpt/storage"
+	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
 var sizes = []struct{ w, h int }{{80, 24}, {160, 48}}
@@ -46,7 +47,7 @@ func TestBrowseGolden(t *testing.T) {
 	}
 }
 
-func frameText(a *App) string { return ansi.Strip(a.Render()) }
+func frameText(a *shell.App) string { return ansi.Strip(a.Render()) }
 
 func TestBrowseRecognisesSnapshotTree(t *testing.T) {
 	a := newTestApp(t, testOpts{w: 120, h: 30, fs: demoFS(t)}, "browse", "/demo/checkpoints/"+DemoJobID)
@@ -120,28 +121,28 @@ func TestBrowseNavigation(t *testing.T) {
 func TestQuitOnlyWhenNotTyping(t *testing.T) {
 	a := newTestApp(t, testOpts{w: 80, h: 24, fs: demoFS(t)}, "browse", "/demo")
 	press(t, a, "/", "q")
-	if a.quitting {
+	if a.Quitting() {
 		t.Fatal("q in the filter quit the app")
 	}
 	if !strings.Contains(frameText(a), "/q") {
 		t.Errorf("q was not typed into the filter:\n%s", frameText(a))
 	}
 	press(t, a, "esc", ":", "q")
-	if a.quitting {
+	if a.Quitting() {
 		t.Fatal("q on the command line quit before enter")
 	}
 	press(t, a, "enter")
-	if !a.quitting {
+	if !a.Quitting() {
 		t.Fatal(":q did not quit")
 	}
 	b := newTestApp(t, testOpts{w: 80, h: 24, fs: demoFS(t)}, "browse", "/demo")
 	press(t, b, "/", "x", "ctrl+c")
-	if !b.quitting {
+	if !b.Quitting() {
 		t.Fatal("ctrl+c while typing did not quit")
 	}
 	c := newTestApp(t, testOpts{w: 80, h: 24, fs: demoFS(t)}, "browse", "/demo")
 	press(t, c, "q")
-	if !c.quitting {
+	if !c.Quitting() {
 		t.Fatal("q did not quit")
 	}
 }

@@ -12,20 +12,16 @@ import (
 
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
+	"github.com/ckpt-dev/ckpt/tui/components/table"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
+	"github.com/ckpt-dev/ckpt/tui/shell"
 )
-
-func init() {
-	keymapProviders = append(keymapProviders, func(ctx *Context) Keymap {
-		return newCheckpointScreen(ctx, "", 0, nil).Keys()[:1]
-	})
-}
 
 // CheckpointScreen is one checkpoint vertex by vertex (Flink's expanded
 // history row); it keeps polling while the checkpoint is in progress.
 // Enter opens a vertex subtask by subtask.
 type CheckpointScreen struct {
-	ctx   *Context
+	ctx   *shell.Context
 	id    int
 	jobID string
 	cpID  int64
@@ -35,21 +31,39 @@ type CheckpointScreen struct {
 	poller
 	list list.Model
 	w, h int
-	open *Action
+	open *shell.Action
 }
 
-func newCheckpointScreen(ctx *Context, jobID string, cpID int64, job *cluster.Job) *CheckpointScreen {
-	s := &CheckpointScreen{ctx: ctx, id: newScreenID(), jobID: jobID, cpID: cpID, job: job, list: list.New(),
-		open: NewAction("checkpoint.open", "enter", "subtasks of the vertex: sync, async, alignment, start delay", "enter", "l", "right")}
-	ctx.ApplyKeys(Keymap{s.open})
-	return s
+// openCheckpoint takes the job ID and the checkpoint ID; the job screen
+// hands over its *cluster.Job (vertex names and order), when it has it.
+func openCheckpoint(ctx *shell.Context, req shell.Request) (shell.Screen, error) {
+	if len(req.Args) != 2 {
+		return nil, fmt.Errorf("checkpoint takes a job ID and a checkpoint ID")
+	}
+	id, err := strconv.ParseInt(req.Args[1], 10, 64)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint ID %q: %v", req.Args[1], err)
+	}
+	job, _ := req.Data.(*cluster.Job)
+	return newCheckpointScreen(ctx, req.Args[0], id, job), nil
+}
+
+func newCheckpointScreen(ctx *shell.Context, jobID string, cpID int64, job *cluster.Job) *CheckpointScreen {
+	return &CheckpointScreen{ctx: ctx, id: shell.NewScreenID(), jobID: jobID, cpID: cpID, job: job, list: list.New(),
+		open: newCheckpointOpen(ctx)}
+}
+
+func newCheckpointOpen(ctx *shell.Context) *shell.Action {
+	return ctx.ApplyKeys(shell.Keymap{shell.NewAction("checkpoint.open", "enter", "subtasks of the vertex: sync, async, alignment, start delay", "enter", "l", "right")})[0]
 }
 
 func (s *CheckpointScreen) Title() string { return fmt.Sprintf("checkpoint %d", s.cpID) }
 func (s *CheckpointScreen) Location() string {
 	return fmt.Sprintf("%s › %s › checkpoint %d", s.ctx.TargetName, s.jobID, s.cpID)
 }
-func (s *CheckpointScreen) Keys() Keymap     { return append(Keymap{s.open}, listKeymap(s.list.Keys)...) }
+func (s *CheckpointScreen) Keys() shell.Keymap {
+	return append(shell.Keymap{s.open}, shell.ListKeymap(s.list.Keys)...)
+}
 func (s *CheckpointScreen) SetSize(w, h int) { s.w, s.h = w, h; s.list.SetHeight(max(h-4, 1)) }
 func (s *CheckpointScreen) Close()           { s.stopPolling(s.ctx) }
 func (s *CheckpointScreen) CopyText() string {
@@ -75,7 +89,7 @@ func (s *CheckpointScreen) poll() tea.Cmd {
 	})
 }
 
-func (s *CheckpointScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
+func (s *CheckpointScreen) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case polledMsg[*cluster.Checkpoint]:
 		if !accept(s.ctx, &s.poller, s.id, msg) {
@@ -89,7 +103,7 @@ func (s *CheckpointScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		// Only an in-progress checkpoint changes; a finished one is read
 		// once, and one the target no longer knows stays gone.
 		if (s.cp == nil && !errors.Is(msg.err, cluster.ErrNotFound)) || (s.cp != nil && s.cp.Status == cluster.CheckpointInProgress) {
-			return s, s.ctx.schedulePoll(s.id, s.gen)
+			return s, schedulePoll(s.ctx, s.id, s.gen)
 		}
 	case pollTickMsg:
 		if msg.sid == s.id && msg.gen == s.gen {
@@ -101,7 +115,7 @@ func (s *CheckpointScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		}
 		if matches(msg, s.open) {
 			if i, ok := s.list.Selected(); ok && i < len(s.vids) {
-				return s, Push(newSubtasksScreen(s.ctx, s.jobID, s.cpID, s.vids[i], vertexLabel(s.job, s.vids[i])))
+				return s, shell.Push(newSubtasksScreen(s.ctx, s.jobID, s.cpID, s.vids[i], vertexLabel(s.job, s.vids[i])))
 			}
 		}
 	case tea.MouseWheelMsg:
@@ -168,15 +182,15 @@ func (s *CheckpointScreen) View() string {
 	if c.Discarded {
 		l2 += " (discarded)"
 	}
-	cols := layout([]col{
-		{title: "VERTEX", flex: true},
-		{title: "ACKED", width: 11, right: true},
-		{title: "LATEST ACK", width: 10},
-		{title: "END TO END", width: 10, right: true},
-		{title: "CHECKPOINTED", width: 12, right: true},
-		{title: "FULL", width: 10, right: true},
+	cols := table.Layout([]table.Col{
+		{Title: "VERTEX", Flex: true},
+		{Title: "ACKED", Width: 11, Right: true},
+		{Title: "LATEST ACK", Width: 10},
+		{Title: "END TO END", Width: 10, Right: true},
+		{Title: "CHECKPOINTED", Width: 12, Right: true},
+		{Title: "FULL", Width: 10, Right: true},
 	}, s.w)
-	out := []string{head, th.Muted.Render(text.FitLeft(l2, s.w)), "", th.Column.Render(text.Fit("  "+cells(cols, headings(cols)...), s.w))}
+	out := []string{head, th.Muted.Render(text.FitLeft(l2, s.w)), "", th.Column.Render(text.Fit("  "+table.Cells(cols, table.Headings(cols)...), s.w))}
 	out = append(out, s.list.View(func(i int, sel bool) string {
 		id := s.vids[i]
 		t := c.Tasks[id]
@@ -188,7 +202,7 @@ func (s *CheckpointScreen) View() string {
 		if t.NumAcked == 0 {
 			ack, e2e = "n/a", "n/a"
 		}
-		line := cells(cols, text.Sanitize(vertexLabel(s.job, id)), fmt.Sprintf("%d/%d %d%%", t.NumAcked, t.NumSubtasks, pct), ack, e2e,
+		line := table.Cells(cols, text.Sanitize(vertexLabel(s.job, id)), fmt.Sprintf("%d/%d %d%%", t.NumAcked, t.NumSubtasks, pct), ack, e2e,
 			text.Bytes(t.CheckpointedSize), text.Bytes(t.StateSize))
 		if sel {
 			return th.Selected.Render(text.Fit("> "+line, s.w))
@@ -202,10 +216,10 @@ func (s *CheckpointScreen) View() string {
 }
 
 // pollError draws a failed read of a checkpoint's statistics in place.
-func pollError(ctx *Context, err error, w int) string {
+func pollError(ctx *shell.Context, err error, w int) string {
 	th := ctx.Theme
 	var out []string
-	for _, l := range text.Wrap("✗ "+text.Sanitize(firstLine(err)), w-2, 3) {
+	for _, l := range text.Wrap("✗ "+text.Sanitize(shell.FirstLine(err)), w-2, 3) {
 		out = append(out, th.Error.Render(text.Fit(" "+l, w)))
 	}
 	if errors.Is(err, cluster.ErrNotFound) {
@@ -222,7 +236,7 @@ func pollError(ctx *Context, err error, w int) string {
 // delay (barrier travel, backpressure), alignment (waiting for barriers on
 // every input), sync (snapshot on the task thread), async (upload).
 type SubtasksScreen struct {
-	ctx      *Context
+	ctx      *shell.Context
 	id       int
 	jobID    string
 	cpID     int64
@@ -234,18 +248,18 @@ type SubtasksScreen struct {
 	w, h int
 }
 
-func newSubtasksScreen(ctx *Context, jobID string, cpID int64, vertexID, name string) *SubtasksScreen {
-	return &SubtasksScreen{ctx: ctx, id: newScreenID(), jobID: jobID, cpID: cpID, vertexID: vertexID, name: name, list: list.New()}
+func newSubtasksScreen(ctx *shell.Context, jobID string, cpID int64, vertexID, name string) *SubtasksScreen {
+	return &SubtasksScreen{ctx: ctx, id: shell.NewScreenID(), jobID: jobID, cpID: cpID, vertexID: vertexID, name: name, list: list.New()}
 }
 
 func (s *SubtasksScreen) Title() string { return "subtasks " + shortID(s.vertexID) }
 func (s *SubtasksScreen) Location() string {
 	return fmt.Sprintf("%s › %s › checkpoint %d › %s", s.ctx.TargetName, s.jobID, s.cpID, s.vertexID)
 }
-func (s *SubtasksScreen) Keys() Keymap     { return listKeymap(s.list.Keys) }
-func (s *SubtasksScreen) SetSize(w, h int) { s.w, s.h = w, h; s.list.SetHeight(max(h-5, 1)) }
-func (s *SubtasksScreen) Close()           { s.stopPolling(s.ctx) }
-func (s *SubtasksScreen) CopyText() string { return s.vertexID }
+func (s *SubtasksScreen) Keys() shell.Keymap { return shell.ListKeymap(s.list.Keys) }
+func (s *SubtasksScreen) SetSize(w, h int)   { s.w, s.h = w, h; s.list.SetHeight(max(h-5, 1)) }
+func (s *SubtasksScreen) Close()             { s.stopPolling(s.ctx) }
+func (s *SubtasksScreen) CopyText() string   { return s.vertexID }
 func (s *SubtasksScreen) Status() string {
 	n := 0
 	if s.vc != nil {
@@ -267,7 +281,7 @@ func (s *SubtasksScreen) poll() tea.Cmd {
 	})
 }
 
-func (s *SubtasksScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
+func (s *SubtasksScreen) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case polledMsg[*cluster.VertexCheckpoint]:
 		if !accept(s.ctx, &s.poller, s.id, msg) {
@@ -278,7 +292,7 @@ func (s *SubtasksScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 			s.list.SetLen(len(msg.v.Subtasks))
 		}
 		if (s.vc == nil && !errors.Is(msg.err, cluster.ErrNotFound)) || (s.vc != nil && s.vc.Status == cluster.CheckpointInProgress) {
-			return s, s.ctx.schedulePoll(s.id, s.gen)
+			return s, schedulePoll(s.ctx, s.id, s.gen)
 		}
 	case pollTickMsg:
 		if msg.sid == s.id && msg.gen == s.gen {
@@ -344,35 +358,35 @@ func (s *SubtasksScreen) View() string {
 	}
 	l2 := fmt.Sprintf(" max: end to end %s · sync %s · async %s · alignment %s · start delay %s", ms(vc.Summary.EndToEnd), ms(vc.Summary.Sync),
 		ms(vc.Summary.Async), ms(vc.Summary.AlignmentDuration), ms(vc.Summary.StartDelay))
-	cols := layout([]col{
-		{title: "SUBTASK", width: 7, right: true},
-		{title: "ACK", width: 9},
-		{title: "END TO END", width: 10, right: true},
-		{title: "SYNC", width: 8, right: true},
-		{title: "ASYNC", width: 8, right: true},
-		{title: "ALIGNMENT", width: 9, right: true},
-		{title: "START DELAY", width: 11, right: true},
-		{title: "CHECKPOINTED", width: 12, right: true},
-		{title: "FULL", width: 10, right: true},
-		{title: "NOTE", flex: true},
+	cols := table.Layout([]table.Col{
+		{Title: "SUBTASK", Width: 7, Right: true},
+		{Title: "ACK", Width: 9},
+		{Title: "END TO END", Width: 10, Right: true},
+		{Title: "SYNC", Width: 8, Right: true},
+		{Title: "ASYNC", Width: 8, Right: true},
+		{Title: "ALIGNMENT", Width: 9, Right: true},
+		{Title: "START DELAY", Width: 11, Right: true},
+		{Title: "CHECKPOINTED", Width: 12, Right: true},
+		{Title: "FULL", Width: 10, Right: true},
+		{Title: "NOTE", Flex: true},
 	}, s.w)
 	if s.w < 120 {
 		// The time breakdown is the point: keep it, in narrower columns.
-		cols = layout([]col{
-			{title: "#", width: 3, right: true},
-			{title: "ACK", width: 8},
-			{title: "E2E", width: 7, right: true},
-			{title: "SYNC", width: 6, right: true},
-			{title: "ASYNC", width: 6, right: true},
-			{title: "ALIGN", width: 6, right: true},
-			{title: "DELAY", width: 6, right: true},
-			{title: "CHECKPTD", width: 9, right: true},
-			{title: "FULL", width: 9, right: true},
-			{title: "NOTE", flex: true},
+		cols = table.Layout([]table.Col{
+			{Title: "#", Width: 3, Right: true},
+			{Title: "ACK", Width: 8},
+			{Title: "E2E", Width: 7, Right: true},
+			{Title: "SYNC", Width: 6, Right: true},
+			{Title: "ASYNC", Width: 6, Right: true},
+			{Title: "ALIGN", Width: 6, Right: true},
+			{Title: "DELAY", Width: 6, Right: true},
+			{Title: "CHECKPTD", Width: 9, Right: true},
+			{Title: "FULL", Width: 9, Right: true},
+			{Title: "NOTE", Flex: true},
 		}, s.w)
 	}
 	out := []string{th.Title.Render(text.Fit(l1, s.w)), th.Muted.Render(text.Fit(l2, s.w)), th.Warn.Render(text.Fit(" "+slowestPhase(vc), s.w)),
-		th.Column.Render(text.Fit("  "+cells(cols, headings(cols)...), s.w))}
+		th.Column.Render(text.Fit("  "+table.Cells(cols, table.Headings(cols)...), s.w))}
 	out = append(out, s.list.View(func(i int, sel bool) string {
 		st := vc.Subtasks[i]
 		var vals []string
@@ -389,7 +403,7 @@ func (s *SubtasksScreen) View() string {
 			vals = []string{strconv.Itoa(st.Index), clock(now, st.AckTime), dur(st.EndToEnd), dur(st.Sync), dur(st.Async),
 				dur(st.AlignmentDuration), dur(st.StartDelay), text.Bytes(st.CheckpointedSize), text.Bytes(st.StateSize), note}
 		}
-		line := cells(cols, vals...)
+		line := table.Cells(cols, vals...)
 		if sel {
 			return th.Selected.Render(text.Fit("> "+line, s.w))
 		}

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
 func TestConfigPath(t *testing.T) {
@@ -19,8 +21,8 @@ func TestConfigPath(t *testing.T) {
 		{map[string]string{}, ""},
 	}
 	for _, tc := range tests {
-		if got := ConfigPath(func(k string) string { return tc.env[k] }); got != tc.want {
-			t.Errorf("ConfigPath(%v) = %q, want %q", tc.env, got, tc.want)
+		if got := shell.ConfigPath(func(k string) string { return tc.env[k] }); got != tc.want {
+			t.Errorf("shell.ConfigPath(%v) = %q, want %q", tc.env, got, tc.want)
 		}
 	}
 }
@@ -44,19 +46,19 @@ keys:
   browse.du: [S]
 `)
 	env := map[string]string{"CKPT_CONFIG": p}
-	ctx, _, err := NewContext(Options{FS: demoFS(t), Getenv: func(k string) string { return env[k] }})
+	ctx, _, err := newContext(Options{FS: demoFS(t), Getenv: func(k string) string { return env[k] }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if ctx.Theme.Name != "high-contrast" || !ctx.Readonly {
 		t.Fatalf("theme %s readonly %v", ctx.Theme.Name, ctx.Readonly)
 	}
-	a, err := NewAppFor(Options{FS: ctx.FS, Getenv: func(k string) string { return env[k] }})
+	a, err := newAppFor(Options{FS: ctx.FS, Getenv: func(k string) string { return env[k] }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.noTick = true
-	ctx = a.ctx
+	a.StopClock()
+	ctx = a.Context()
 	ctx.Now = func() time0 { return testNow }
 	a.Update(sizeMsg(100, 30))
 	drain(t, a, a.Init())
@@ -64,7 +66,7 @@ keys:
 		t.Errorf("start path: %s", got)
 	}
 	press(t, a, "q")
-	if a.quitting {
+	if a.Quitting() {
 		t.Error("q still quits after quit was rebound to x")
 	}
 	press(t, a, "S")
@@ -77,7 +79,7 @@ keys:
 		t.Errorf("help does not reflect the config (S for du, no delete, READONLY):\n%s", h)
 	}
 	press(t, a, "esc", "x")
-	if !a.quitting {
+	if !a.Quitting() {
 		t.Error("x did not quit")
 	}
 }
@@ -94,29 +96,29 @@ func TestConfigErrorsNameFileAndProblem(t *testing.T) {
 	for _, tc := range tests {
 		p := writeConfig(t, tc.body)
 		env := map[string]string{"CKPT_CONFIG": p}
-		_, err := NewAppFor(Options{FS: demoFS(t), Args: []string{"/demo"}, Getenv: func(k string) string { return env[k] }})
+		_, err := newAppFor(Options{FS: demoFS(t), Args: []string{"/demo"}, Getenv: func(k string) string { return env[k] }})
 		if err == nil || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("config %q: error %v, want one naming %s and %q", tc.body, err, p, tc.want)
 		}
 	}
 	env := map[string]string{"CKPT_CONFIG": "/no/such/ckpt.yaml"}
-	if _, _, err := NewContext(Options{Getenv: func(k string) string { return env[k] }}); err == nil {
+	if _, _, err := newContext(Options{Getenv: func(k string) string { return env[k] }}); err == nil {
 		t.Error("an explicit CKPT_CONFIG that does not exist must be an error")
 	}
 	env = map[string]string{"HOME": t.TempDir()}
-	if _, _, err := NewContext(Options{Getenv: func(k string) string { return env[k] }}); err != nil {
+	if _, _, err := newContext(Options{Getenv: func(k string) string { return env[k] }}); err != nil {
 		t.Errorf("no config file at the default place is fine: %v", err)
 	}
 }
 
 func TestNoColorDrawsWithoutColour(t *testing.T) {
 	env := map[string]string{"NO_COLOR": "1", "HOME": t.TempDir()}
-	a, err := NewAppFor(Options{FS: demoFS(t), Args: []string{"/demo/checkpoints/" + DemoJobID}, Getenv: func(k string) string { return env[k] }})
+	a, err := newAppFor(Options{FS: demoFS(t), Args: []string{"/demo/checkpoints/" + DemoJobID}, Getenv: func(k string) string { return env[k] }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.noTick = true
-	a.ctx.Now = func() time0 { return testNow }
+	a.StopClock()
+	a.Context().Now = func() time0 { return testNow }
 	a.Update(sizeMsg(100, 30))
 	drain(t, a, a.Init())
 	raw := a.Render()
@@ -128,5 +130,18 @@ func TestNoColorDrawsWithoutColour(t *testing.T) {
 	}
 	if !strings.Contains(frameText(a), "CHK ✗ partial") {
 		t.Errorf("states must be words, not colours:\n%s", frameText(a))
+	}
+}
+
+// Every action of every screen can be rebound from the config whichever
+// screen ckpt starts on: the config is validated against the one
+// declaration of screens, not against the screens that happen to be open.
+func TestConfigAcceptsEveryScreensActions(t *testing.T) {
+	for _, name := range []string{"savepoints.dispose", "savepoints.apply", "operator.open", "checkpoint.open", "browse.leaks", "job.abandon"} {
+		p := writeConfig(t, "keys:\n  "+name+": [ctrl+x]\n")
+		env := map[string]string{"CKPT_CONFIG": p}
+		if _, err := newAppFor(Options{FS: demoFS(t), Screen: "browse", Args: []string{"/demo"}, Getenv: func(k string) string { return env[k] }}); err != nil {
+			t.Errorf("keys: {%s: [ctrl+x]} with ckpt browse: %v", name, err)
+		}
 	}
 }

@@ -11,34 +11,35 @@ import (
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
+	"github.com/ckpt-dev/ckpt/tui/components/table"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
+	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
-func init() {
-	RegisterScreen("diff", "diff A B", "compare the operators of two snapshots", func(ctx *Context, args []string) (Screen, error) {
-		var paths []string
-		uids := ""
-		for _, a := range args {
-			switch {
-			case strings.HasPrefix(a, "--uids="):
-				uids = strings.TrimPrefix(a, "--uids=")
-			case strings.HasPrefix(a, "--"):
-				return nil, fmt.Errorf("diff: unknown option %q (want --uids=TARGET)", a)
-			default:
-				paths = append(paths, a)
-			}
+func openDiff(ctx *shell.Context, req shell.Request) (shell.Screen, error) {
+	args := req.Args
+	var paths []string
+	uids := ""
+	for _, a := range args {
+		switch {
+		case strings.HasPrefix(a, "--uids="):
+			uids = strings.TrimPrefix(a, "--uids=")
+		case strings.HasPrefix(a, "--"):
+			return nil, fmt.Errorf("diff: unknown option %q (want --uids=TARGET)", a)
+		default:
+			paths = append(paths, a)
 		}
-		if len(paths) != 2 {
-			return nil, fmt.Errorf("diff takes two snapshots (_metadata files, chk-N or savepoint dirs), got %d", len(paths))
-		}
-		return &Diff{ctx: ctx, id: newScreenID(), a: paths[0], b: paths[1], uids: uids, list: list.New()}, nil
-	})
+	}
+	if len(paths) != 2 {
+		return nil, fmt.Errorf("diff takes two snapshots (_metadata files, chk-N or savepoint dirs), got %d", len(paths))
+	}
+	return &Diff{ctx: ctx, id: shell.NewScreenID(), a: paths[0], b: paths[1], uids: uids, list: list.New()}, nil
 }
 
 // Diff compares two snapshots operator by operator: inspector.Compare's
 // answer (the same as `ckpt diff`), drawn as a table.
 type Diff struct {
-	ctx     *Context
+	ctx     *shell.Context
 	id      int
 	a, b    string
 	uids    string // names operators of old snapshots (what the u prompt takes)
@@ -46,7 +47,7 @@ type Diff struct {
 	rows    []diffRow
 	list    list.Model
 	w, h    int
-	task    TaskID
+	task    shell.TaskID
 	loading bool
 	err     error
 }
@@ -59,7 +60,7 @@ type diffRow struct {
 
 type diffMsg struct {
 	sid  int
-	task TaskID
+	task shell.TaskID
 	d    *inspector.Diff
 	err  error
 }
@@ -75,7 +76,7 @@ func (s *Diff) Init() tea.Cmd {
 	s.task = id
 	fsys, timeout, sid, a, b, uids, specTarget := s.ctx.FS, s.ctx.Timeout, s.id, s.a, s.b, s.uids, s.ctx.SpecTarget
 	return func() tea.Msg {
-		cctx, cancel := withTimeout(tctx, timeout)
+		cctx, cancel := shell.WithTimeout(tctx, timeout)
 		defer cancel()
 		var mapping *inspector.UIDMapping
 		if uids != "" {
@@ -101,12 +102,12 @@ func (s *Diff) Init() tea.Cmd {
 	}
 }
 
-func (s *Diff) Close()           { s.ctx.Tasks.Cancel(s.task) }
-func (s *Diff) Refresh() tea.Cmd { return s.Init() }
-func (s *Diff) Title() string    { return "diff" }
-func (s *Diff) Location() string { return s.a + " ⇄ " + s.b }
-func (s *Diff) Keys() Keymap     { return listKeymap(s.list.Keys) }
-func (s *Diff) SetSize(w, h int) { s.w, s.h = w, h; s.list.SetHeight(max(h-5, 1)) }
+func (s *Diff) Close()             { s.ctx.Tasks.Cancel(s.task) }
+func (s *Diff) Refresh() tea.Cmd   { return s.Init() }
+func (s *Diff) Title() string      { return "diff" }
+func (s *Diff) Location() string   { return s.a + " ⇄ " + s.b }
+func (s *Diff) Keys() shell.Keymap { return shell.ListKeymap(s.list.Keys) }
+func (s *Diff) SetSize(w, h int)   { s.w, s.h = w, h; s.list.SetHeight(max(h-5, 1)) }
 func (s *Diff) CopyText() string {
 	if i, ok := s.list.Selected(); ok {
 		return s.rows[i].op.ID
@@ -121,7 +122,7 @@ func (s *Diff) Status() string {
 	return fmt.Sprintf("%d changed · %d only in A · %d only in B · %d unchanged", len(s.d.Changed), len(s.d.Removed), len(s.d.Added), s.d.Unchanged)
 }
 
-func (s *Diff) Update(msg tea.Msg) (Screen, tea.Cmd) {
+func (s *Diff) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case diffMsg:
 		if msg.sid != s.id {
@@ -178,18 +179,18 @@ func (s *Diff) View() string {
 	if s.w < 120 {
 		idw = 12
 	}
-	cols := layout([]col{
-		{title: "OPERATOR ID", width: idw},
-		{title: "UID / NAME", flex: true},
-		{title: "CHANGE", width: 9},
-		{title: "STATE A", width: 9, right: true},
-		{title: "STATE B", width: 9, right: true},
-		{title: "DELTA", width: 10, right: true},
-		{title: "DETAIL", flex: true},
+	cols := table.Layout([]table.Col{
+		{Title: "OPERATOR ID", Width: idw},
+		{Title: "UID / NAME", Flex: true},
+		{Title: "CHANGE", Width: 9},
+		{Title: "STATE A", Width: 9, Right: true},
+		{Title: "STATE B", Width: 9, Right: true},
+		{Title: "DELTA", Width: 10, Right: true},
+		{Title: "DETAIL", Flex: true},
 	}, s.w)
 	out := []string{th.Title.Render(text.FitLeft(side("A", d.From), s.w)), th.Title.Render(text.FitLeft(side("B", d.To), s.w)),
 		th.Muted.Render(text.Fit(files, s.w)), "",
-		th.Column.Render(text.Fit("  "+cells(cols, headings(cols)...), s.w))}
+		th.Column.Render(text.Fit("  "+table.Cells(cols, table.Headings(cols)...), s.w))}
 	if len(s.rows) == 0 {
 		out = append(out, th.OK.Render(text.Fit(fmt.Sprintf("  no operator differs (%d unchanged)", d.Unchanged), s.w)))
 		return strings.Join(out, "\n")
@@ -214,7 +215,7 @@ func (s *Diff) View() string {
 		case "ONLY IN B":
 			a = "—"
 		}
-		line := cells(cols, id, name, r.change, a, b, signedBytes(r.op.Delta), text.Sanitize(strings.Join(r.op.Changes, ", ")))
+		line := table.Cells(cols, id, name, r.change, a, b, signedBytes(r.op.Delta), text.Sanitize(strings.Join(r.op.Changes, ", ")))
 		if sel {
 			return th.Selected.Render(text.Fit("> "+line, s.w))
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/ckpt-dev/ckpt/inspector"
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/themes"
+	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata/")
@@ -140,22 +141,22 @@ type testOpts struct {
 }
 
 // newTestApp opens screen with args and runs its loading to completion.
-func newTestApp(t testing.TB, o testOpts, screen string, args ...string) *App {
+func newTestApp(t testing.TB, o testOpts, screen string, args ...string) *shell.App {
 	t.Helper()
 	env := map[string]string{"CKPT_CONFIG": "", "HOME": t.TempDir()}
-	ctx, choice, err := NewContext(Options{Readonly: o.readonly, FS: o.fs, Theme: o.theme, Getenv: func(k string) string { return env[k] },
+	ctx, choice, err := newContext(Options{Readonly: o.readonly, FS: o.fs, Theme: o.theme, Getenv: func(k string) string { return env[k] },
 		Cluster: o.cluster, TargetName: o.target, SpecDirs: o.specDirs, SpecTarget: o.specs})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx.Now = func() time.Time { return testNow }
-	ctx.pollOff = true // tests poll by hand (pollNow)
-	first, err := Open(ctx, screen, args)
+	ctx.ManualPoll = true // tests poll by hand (pollNow)
+	first, err := declaredScreens.Open(ctx, screen, args)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := NewApp(ctx, first, choice)
-	a.noTick = true
+	a := shell.NewApp(ctx, first, choice)
+	a.StopClock()
 	a.Update(tea.WindowSizeMsg{Width: o.w, Height: o.h})
 	drain(t, a, a.Init())
 	return a
@@ -163,7 +164,7 @@ func newTestApp(t testing.TB, o testOpts, screen string, args ...string) *App {
 
 // drain runs commands and feeds their messages back until nothing is left
 // (ticks are off in tests, so this terminates).
-func drain(t testing.TB, a *App, cmd tea.Cmd) {
+func drain(t testing.TB, a *shell.App, cmd tea.Cmd) {
 	t.Helper()
 	queue := []tea.Cmd{cmd}
 	for steps := 0; len(queue) > 0; steps++ {
@@ -187,7 +188,7 @@ func drain(t testing.TB, a *App, cmd tea.Cmd) {
 }
 
 // press sends keys ("j", "enter", "ctrl+c", or text to type) and settles.
-func press(t testing.TB, a *App, keys ...string) {
+func press(t testing.TB, a *shell.App, keys ...string) {
 	t.Helper()
 	for _, k := range keys {
 		_, cmd := a.Update(keyMsg(k))
@@ -228,7 +229,7 @@ func keyMsg(k string) tea.KeyPressMsg {
 }
 
 // typeText types s one rune at a time.
-func typeText(t testing.TB, a *App, s string) {
+func typeText(t testing.TB, a *shell.App, s string) {
 	for _, r := range s {
 		press(t, a, string(r))
 	}
@@ -236,17 +237,17 @@ func typeText(t testing.TB, a *App, s string) {
 
 // golden compares the frame (colours stripped: fixed, readable) with
 // testdata/<name>.golden, checking it is exactly w×h cells.
-func golden(t *testing.T, a *App, name string) {
+func golden(t *testing.T, a *shell.App, name string) {
 	t.Helper()
 	frame := a.Render()
 	plain := ansi.Strip(frame)
 	lines := strings.Split(plain, "\n")
-	if len(lines) != a.ctx.Height {
-		t.Errorf("%s: frame has %d lines, want %d", name, len(lines), a.ctx.Height)
+	if len(lines) != a.Context().Height {
+		t.Errorf("%s: frame has %d lines, want %d", name, len(lines), a.Context().Height)
 	}
 	for i, l := range lines {
-		if w := ansi.StringWidth(l); w != a.ctx.Width {
-			t.Errorf("%s: line %d is %d cells wide, want %d: %q", name, i, w, a.ctx.Width, l)
+		if w := ansi.StringWidth(l); w != a.Context().Width {
+			t.Errorf("%s: line %d is %d cells wide, want %d: %q", name, i, w, a.Context().Width, l)
 		}
 	}
 	compareGolden(t, name+".golden", plain)

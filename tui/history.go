@@ -12,8 +12,6 @@ import (
 	"strings"
 	"time"
 
-	tea "charm.land/bubbletea/v2"
-
 	"github.com/ckpt-dev/ckpt/cluster"
 )
 
@@ -25,10 +23,10 @@ import (
 // what it remembers into the history pane, marked as remembered. ckpt's
 // engine keeps its own catalog, so in-process targets are not recorded.
 
-// HistoryDir is where remembered histories live: $XDG_STATE_HOME/ckpt/
+// historyDir is where remembered histories live: $XDG_STATE_HOME/ckpt/
 // history, else ~/.local/state/ckpt/history ("" when neither is known:
 // nothing is remembered).
-func HistoryDir(getenv func(string) string) string {
+func historyDir(getenv func(string) string) string {
 	if x := getenv("XDG_STATE_HOME"); x != "" && filepath.IsAbs(x) {
 		return filepath.Join(x, "ckpt", "history")
 	}
@@ -200,84 +198,4 @@ type historyLoadedMsg struct {
 type historySavedMsg struct {
 	sid int
 	err error
-}
-
-// historyPath is this job's history file, "" when nothing is remembered
-// for this target (no state dir, or an in-process engine with its own
-// catalog: only REST targets, which have a URL, are recorded).
-func (s *Job) historyPath() string {
-	if s.ctx.HistoryDir == "" {
-		return ""
-	}
-	if _, rest := s.ctx.Cluster.(interface{ URL() string }); !rest {
-		return ""
-	}
-	return historyFile(s.ctx.HistoryDir, s.ctx.TargetName, s.jobID)
-}
-
-// loadHistory reads the remembered history, in a command.
-func (s *Job) loadHistory() tea.Cmd {
-	p, sid := s.historyPath(), s.id
-	if p == "" {
-		return nil
-	}
-	return func() tea.Msg {
-		recs, lines, err := readHistoryLines(p)
-		if err == nil && lines > 2*maxRemembered {
-			// A job checkpointing every second adds 86,400 lines a day:
-			// keep the file to what is read back.
-			err = compactHistory(p, recs)
-		}
-		return historyLoadedMsg{sid: sid, recs: recs, err: err}
-	}
-}
-
-// observeHistory notes the finished checkpoints of a poll that are not
-// remembered yet and returns the command appending them.
-func (s *Job) observeHistory() tea.Cmd {
-	p, sid := s.historyPath(), s.id
-	if p == "" || !s.histLoaded || s.stats == nil {
-		return nil
-	}
-	if s.histSeen == nil {
-		s.histSeen = map[int64]bool{}
-	}
-	var fresh []cluster.Checkpoint
-	for i := len(s.stats.History) - 1; i >= 0; i-- {
-		c := s.stats.History[i]
-		if c.Status == cluster.CheckpointInProgress || s.histSeen[c.ID] {
-			continue
-		}
-		s.histSeen[c.ID] = true
-		c.Tasks = nil
-		c.Discarded = false // true of most retained checkpoints soon; not worth remembering
-		fresh = append(fresh, c)
-		s.remembered = append(s.remembered, c)
-	}
-	if len(fresh) == 0 {
-		return nil
-	}
-	return func() tea.Msg { return historySavedMsg{sid: sid, err: appendHistory(p, fresh)} }
-}
-
-// mergeHistory is the pane's rows: the target's history, then what only
-// ckpt remembers, newest first.
-func (s *Job) mergeHistory() {
-	var out []histEntry
-	inREST := map[int64]bool{}
-	if s.stats != nil {
-		for _, c := range s.stats.History {
-			out = append(out, histEntry{Checkpoint: c})
-			inREST[c.ID] = true
-		}
-	}
-	n := len(out)
-	for _, c := range s.remembered {
-		if !inREST[c.ID] {
-			out = append(out, histEntry{Checkpoint: c, remembered: true})
-			inREST[c.ID] = true
-		}
-	}
-	sort.SliceStable(out[n:], func(i, j int) bool { return out[n+i].ID > out[n+j].ID })
-	s.hist = out
 }

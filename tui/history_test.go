@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ckpt-dev/ckpt/cluster"
+	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
 // restFake is the fake cluster as a REST target (it has a URL), whose
@@ -23,20 +24,20 @@ func (restFake) URL() string { return "http://jm.example:8081" }
 // remembered, oldest last, and never opens their (lost) details.
 func TestJobRemembersCheckpointHistory(t *testing.T) {
 	state := t.TempDir()
-	open := func(fc cluster.Cluster, size ...int) *App {
-		ctx, choice, err := NewContext(Options{FS: fakeStorage(t), Cluster: fc, TargetName: "jm.example:8081",
+	open := func(fc cluster.Cluster, size ...int) *shell.App {
+		ctx, choice, err := newContext(Options{FS: fakeStorage(t), Cluster: fc, TargetName: "jm.example:8081",
 			Getenv: func(k string) string { return map[string]string{"XDG_STATE_HOME": state, "HOME": t.TempDir()}[k] }})
 		if err != nil {
 			t.Fatal(err)
 		}
 		ctx.Now = func() time.Time { return testNow }
-		ctx.pollOff = true
-		first, err := Open(ctx, "job", []string{fakeJobID})
+		ctx.ManualPoll = true
+		first, err := declaredScreens.Open(ctx, "job", []string{fakeJobID})
 		if err != nil {
 			t.Fatal(err)
 		}
-		a := NewApp(ctx, first, choice)
-		a.noTick = true
+		a := shell.NewApp(ctx, first, choice)
+		a.StopClock()
 		if len(size) == 2 {
 			a.Update(sizeMsg(size[0], size[1]))
 		} else {
@@ -67,8 +68,8 @@ func TestJobRemembersCheckpointHistory(t *testing.T) {
 		}
 	}
 	j := a.Top().(*Job)
-	if n := len(j.hist); n != 12 || !j.hist[10].remembered || j.hist[10].ID != 40 || j.hist[11].ID != 39 {
-		t.Fatalf("merged history: %d rows, tail %+v", n, j.hist[len(j.hist)-2:])
+	if n := len(j.history.hist); n != 12 || !j.history.hist[10].remembered || j.history.hist[10].ID != 40 || j.history.hist[11].ID != 39 {
+		t.Fatalf("merged history: %d rows, tail %+v", n, j.history.hist[len(j.history.hist)-2:])
 	}
 	golden(t, a, "job-checkpoints-remembered-160x48")
 	a80 := open(fc, 80, 24)

@@ -15,19 +15,18 @@ import (
 	"github.com/ckpt-dev/ckpt/inspector"
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
+	"github.com/ckpt-dev/ckpt/tui/components/form"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
+	"github.com/ckpt-dev/ckpt/tui/components/table"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
+	"github.com/ckpt-dev/ckpt/tui/shell"
 )
-
-func init() {
-	RegisterScreen("inspect", "inspect PATH", "show a checkpoint or savepoint _metadata", openInspect)
-	keymapProviders = append(keymapProviders, func(ctx *Context) Keymap { return newInspectKeys(ctx).keymap() })
-}
 
 // openInspect takes "PATH [--uids=TARGET] [--against=TARGET]": TARGET is
 // what the u prompt takes (uid1,uid2,… or @file, a job spec or a uids
 // file); --uids names the operators, --against also shows the dry-run.
-func openInspect(ctx *Context, args []string) (Screen, error) {
+func openInspect(ctx *shell.Context, req shell.Request) (shell.Screen, error) {
+	args := req.Args
 	var path, target string
 	against := false
 	for _, a := range args {
@@ -47,7 +46,7 @@ func openInspect(ctx *Context, args []string) (Screen, error) {
 	if path == "" {
 		return nil, fmt.Errorf("inspect takes one path (a _metadata file, chk-N or savepoint dir)")
 	}
-	s := NewInspect(ctx, path)
+	s := newInspect(ctx, path)
 	s.initTarget, s.initAgainst = target, against
 	return s, nil
 }
@@ -81,7 +80,7 @@ const (
 
 // Inspect shows a `_metadata`: the header, then operators as they decode.
 type Inspect struct {
-	ctx    *Context
+	ctx    *shell.Context
 	id     int
 	arg    string // as given
 	meta   string // the _metadata URI
@@ -96,7 +95,7 @@ type Inspect struct {
 	w, h   int
 
 	loading  bool
-	task     TaskID
+	task     shell.TaskID
 	started  time.Time
 	loadedIn time.Duration
 	offset   int64
@@ -113,7 +112,7 @@ type Inspect struct {
 	details bool // tab: the details pane of the selected operator is shown
 	dryRun  bool
 	prompt  *textinput.Model
-	uidTask TaskID
+	uidTask shell.TaskID
 	// initTarget is a target given when opening (-i --against); it is
 	// loaded by Init, and initAgainst turns the dry-run on with it.
 	initTarget  string
@@ -127,13 +126,13 @@ type Inspect struct {
 	ckptBytes, fullBytes int64
 	disk                 inspector.Sizes
 	diskState            tri // unknown: not started or measuring; yes: measured; no: failed
-	diskTask             TaskID
+	diskTask             shell.TaskID
 }
 
 // inspectDiskMsg carries the measured size on disk.
 type inspectDiskMsg struct {
 	sid   int
-	task  TaskID
+	task  shell.TaskID
 	sizes inspector.Sizes
 	err   error
 }
@@ -145,7 +144,7 @@ func (s *Inspect) measureDisk() tea.Cmd {
 	s.diskTask, s.diskState = id, unknown
 	fsys, timeout, sid := s.ctx.FS, s.ctx.Timeout, s.id
 	return func() tea.Msg {
-		cctx, cancel := withTimeout(tctx, timeout)
+		cctx, cancel := shell.WithTimeout(tctx, timeout)
 		defer cancel()
 		r, err := inspector.Examine(cctx, fsys, m, inspector.Options{CheckFiles: true})
 		msg := inspectDiskMsg{sid: sid, task: id, err: err}
@@ -157,25 +156,25 @@ func (s *Inspect) measureDisk() tea.Cmd {
 }
 
 type inspectKeys struct {
-	Open, UIDs, DryRun, Mark *Action
+	Open, UIDs, DryRun, Mark *shell.Action
 }
 
-func (k inspectKeys) keymap() Keymap { return Keymap{k.Open, k.UIDs, k.DryRun, k.Mark} }
+func (k inspectKeys) keymap() shell.Keymap { return shell.Keymap{k.Open, k.UIDs, k.DryRun, k.Mark} }
 
-func newInspectKeys(ctx *Context) inspectKeys {
+func newInspectKeys(ctx *shell.Context) inspectKeys {
 	k := inspectKeys{
-		Open:   NewAction("inspect.open", "enter", "subtasks of operator", "enter", "l", "right"),
-		UIDs:   NewAction("inspect.uids", "u", "new job: uids (a,b,c), @uids-file or @job-spec.yaml", "u"),
-		DryRun: NewAction("inspect.dry-run", "r", "resume dry-run against the new job", "r"),
-		Mark:   NewAction("inspect.mark", "m", "mark for diff / diff with mark", "m"),
+		Open:   shell.NewAction("inspect.open", "enter", "subtasks of operator", "enter", "l", "right"),
+		UIDs:   shell.NewAction("inspect.uids", "u", "new job: uids (a,b,c), @uids-file or @job-spec.yaml", "u"),
+		DryRun: shell.NewAction("inspect.dry-run", "r", "resume dry-run against the new job", "r"),
+		Mark:   shell.NewAction("inspect.mark", "m", "mark for diff / diff with mark", "m"),
 	}
 	ctx.ApplyKeys(k.keymap())
 	return k
 }
 
-// NewInspect opens the inspector on a `_metadata` file or a snapshot dir.
-func NewInspect(ctx *Context, uri string) *Inspect {
-	return &Inspect{ctx: ctx, id: newScreenID(), arg: uri, list: list.New(), keys: newInspectKeys(ctx)}
+// newInspect opens the inspector on a `_metadata` file or a snapshot dir.
+func newInspect(ctx *shell.Context, uri string) *Inspect {
+	return &Inspect{ctx: ctx, id: shell.NewScreenID(), arg: uri, list: list.New(), keys: newInspectKeys(ctx)}
 }
 
 func (s *Inspect) Title() string {
@@ -193,7 +192,9 @@ func (s *Inspect) Location() string {
 	return s.arg
 }
 
-func (s *Inspect) Keys() Keymap { return append(s.keys.keymap(), listKeymap(s.list.Keys)...) }
+func (s *Inspect) Keys() shell.Keymap {
+	return append(s.keys.keymap(), shell.ListKeymap(s.list.Keys)...)
+}
 
 func (s *Inspect) SetSize(w, h int) {
 	s.w, s.h = w, h
@@ -260,7 +261,7 @@ func (s *Inspect) Init() tea.Cmd {
 		s.initTarget = ""
 	}
 	return tea.Batch(targetCmd, func() tea.Msg {
-		cctx, cancel := withTimeout(tctx, timeout)
+		cctx, cancel := shell.WithTimeout(tctx, timeout)
 		defer cancel()
 		m := inspectOpenedMsg{sid: sid}
 		loc, err := snapshot.Locate(cctx, fsys, uri)
@@ -339,7 +340,7 @@ func decodeSome(sid int, dec *snapshot.Decoder) tea.Cmd {
 	}
 }
 
-func (s *Inspect) Update(msg tea.Msg) (Screen, tea.Cmd) {
+func (s *Inspect) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case inspectOpenedMsg:
 		if msg.sid != s.id {
@@ -402,17 +403,17 @@ func (s *Inspect) Update(msg tea.Msg) (Screen, tea.Cmd) {
 			return s, nil
 		}
 		if s.target == nil {
-			return s, Toast("new job cleared", false)
+			return s, shell.Toast("new job cleared", false)
 		}
 		if strings.HasPrefix(msg.target.Source, "uids ") {
 			return s, nil // typed: the table shows the names at once
 		}
-		return s, Toast(fmt.Sprintf("new job: %d operators from %s", len(msg.target.Operators), msg.target.Source), false)
+		return s, shell.Toast(fmt.Sprintf("new job: %d operators from %s", len(msg.target.Operators), msg.target.Source), false)
 	case tea.KeyPressMsg:
 		return s, s.key(msg)
 	case tea.PasteMsg:
 		if s.prompt != nil {
-			return s, updateInput(s.prompt, msg)
+			return s, form.UpdateInput(s.prompt, msg)
 		}
 	case tea.MouseWheelMsg:
 		s.list.Update(msg)
@@ -602,7 +603,7 @@ func (s *Inspect) CopyText() string {
 
 type targetLoadedMsg struct {
 	sid    int
-	task   TaskID
+	task   shell.TaskID
 	target inspector.Target
 	err    error
 }
@@ -618,7 +619,7 @@ func (s *Inspect) key(msg tea.KeyPressMsg) tea.Cmd {
 			s.prompt = nil
 			return s.takeUIDs(v)
 		}
-		return updateInput(s.prompt, msg)
+		return form.UpdateInput(s.prompt, msg)
 	}
 	if s.list.Update(msg) {
 		return nil
@@ -630,7 +631,7 @@ func (s *Inspect) key(msg tea.KeyPressMsg) tea.Cmd {
 		s.SetSize(s.w, s.h)
 	case matches(msg, k.Open):
 		if r := s.selected(); r != nil && !r.newOnly {
-			return Push(newOperatorScreen(s.ctx, s, r))
+			return shell.Push(newOperatorScreen(s.ctx, s, r))
 		}
 	case matches(msg, k.UIDs):
 		in := textinput.New()
@@ -644,18 +645,18 @@ func (s *Inspect) key(msg tea.KeyPressMsg) tea.Cmd {
 		return in.Focus()
 	case matches(msg, k.DryRun):
 		if s.target == nil {
-			return Toast("give the new job first (u): its uids, @uids-file or @job-spec.yaml", true)
+			return shell.Toast("give the new job first (u): its uids, @uids-file or @job-spec.yaml", true)
 		}
 		s.dryRun = !s.dryRun
 		s.rebuild()
 	case matches(msg, k.Mark):
 		if s.ctx.Marked == "" || s.ctx.Marked == s.meta {
 			s.ctx.Marked = s.meta
-			return Toast("marked "+s.meta+" — press m on another snapshot to diff", false)
+			return shell.Toast("marked "+s.meta+" — press m on another snapshot to diff", false)
 		}
 		a := s.ctx.Marked
 		s.ctx.Marked = ""
-		return OpenScreen("diff", a, s.meta)
+		return shell.OpenScreen("diff", a, s.meta)
 	}
 	return nil
 }
@@ -672,7 +673,7 @@ func (s *Inspect) takeUIDs(v string) tea.Cmd {
 	s.uidTask = id
 	fsys, timeout, sid, specTarget := s.ctx.FS, s.ctx.Timeout, s.id, s.ctx.SpecTarget
 	return func() tea.Msg {
-		cctx, cancel := withTimeout(tctx, timeout)
+		cctx, cancel := shell.WithTimeout(tctx, timeout)
 		defer cancel()
 		t, err := loadTarget(cctx, fsys, specTarget, v)
 		return targetLoadedMsg{sid: sid, task: id, target: t, err: err}
@@ -840,7 +841,7 @@ func (s *Inspect) View() string {
 		out = append(out, s.dryRunSummary())
 	}
 	cols := s.columns()
-	out = append(out, th.Column.Render(text.Fit("  "+cells(cols, headings(cols)...), s.w)))
+	out = append(out, th.Column.Render(text.Fit("  "+table.Cells(cols, table.Headings(cols)...), s.w)))
 	if len(s.rows) == 0 && !s.loading {
 		out = append(out, th.Muted.Render("  (no operator state)"))
 	} else {
@@ -910,28 +911,28 @@ func (s *Inspect) dryRunSummary() string {
 	return text.Fit(" dry-run: "+strings.Join(parts, " · "), s.w)
 }
 
-func (s *Inspect) columns() []col {
+func (s *Inspect) columns() []table.Col {
 	idw := 32
 	if s.w < 120 {
 		idw = 12
 	}
-	cols := []col{
-		{title: "OPERATOR ID", width: idw},
-		{title: "UID / NAME", flex: true},
-		{title: "PAR", width: 4, right: true},
-		{title: "MAXP", width: 5, right: true},
-		{title: "STATE", width: 9, right: true},
+	cols := []table.Col{
+		{Title: "OPERATOR ID", Width: idw},
+		{Title: "UID / NAME", Flex: true},
+		{Title: "PAR", Width: 4, Right: true},
+		{Title: "MAXP", Width: 5, Right: true},
+		{Title: "STATE", Width: 9, Right: true},
 	}
 	if s.w >= 120 {
-		cols = append(cols, col{title: "KIND", width: 20})
+		cols = append(cols, table.Col{Title: "KIND", Width: 20})
 	}
 	if s.dryRun {
-		cols = append(cols, col{title: "ON RESUME", width: 12})
+		cols = append(cols, table.Col{Title: "ON RESUME", Width: 12})
 	}
-	return layout(cols, s.w)
+	return table.Layout(cols, s.w)
 }
 
-func (s *Inspect) row(r *opRow, sel bool, cols []col) string {
+func (s *Inspect) row(r *opRow, sel bool, cols []table.Col) string {
 	th := s.ctx.Theme
 	name := r.uid
 	if r.op.Name != "" {
@@ -946,8 +947,8 @@ func (s *Inspect) row(r *opRow, sel bool, cols []col) string {
 	}
 	name = text.Sanitize(name)
 	id := r.id
-	if cols[0].width < 32 {
-		id = id[:cols[0].width-1] + "…"
+	if cols[0].Width < 32 {
+		id = id[:cols[0].Width-1] + "…"
 	}
 	par, maxp, size, kinds := fmt.Sprint(r.op.Parallelism), fmt.Sprint(r.op.MaxParallelism), text.Bytes(r.size), r.kinds
 	if r.op.FullyFinished {
@@ -962,7 +963,7 @@ func (s *Inspect) row(r *opRow, sel bool, cols []col) string {
 		}
 	}
 	vals := []string{id, name, par, maxp, size}
-	if len(cols) > 5 && cols[5].title == "KIND" {
+	if len(cols) > 5 && cols[5].Title == "KIND" {
 		vals = append(vals, kinds)
 	}
 	vst := th.Muted
@@ -982,7 +983,7 @@ func (s *Inspect) row(r *opRow, sel bool, cols []col) string {
 		}
 		vals = append(vals, w)
 	}
-	line := cells(cols, vals...)
+	line := table.Cells(cols, vals...)
 	if sel {
 		return th.Selected.Render(text.Fit("> "+line, s.w))
 	}

@@ -88,7 +88,7 @@ func TestInspectLoadsUIDFile(t *testing.T) {
 	press(t, a, "u")
 	typeText(t, a, "@/demo/none.txt")
 	press(t, a, "enter")
-	if err := a.ctx.Tasks.LastErr; err == nil || !strings.Contains(err.Error(), "none.txt") {
+	if err := a.Context().Tasks.LastErr; err == nil || !strings.Contains(err.Error(), "none.txt") {
 		t.Errorf("missing uid file: error %v", err)
 	}
 }
@@ -161,7 +161,7 @@ func TestInspectDryRunAgainstJobSpec(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			a := newTestApp(t, testOpts{w: sz.w, h: sz.h, fs: demoFS(t)}, "inspect", "/demo/savepoints/savepoint-5f2c01-8e0d3b7a4c19")
 			var asked string
-			a.ctx.SpecTarget = func(path string) (inspector.Target, error) {
+			a.Context().SpecTarget = func(path string) (inspector.Target, error) {
 				asked = path
 				mapID, _ := snapshot.ParseOperatorID("1f2b5df5a66154aca61fcb26193792be")
 				return inspector.Target{Source: "job spec " + path, Complete: true, Operators: []inspector.TargetOperator{
@@ -205,7 +205,7 @@ func TestInspectOpensWithAgainst(t *testing.T) {
 	if s := b.Top().(*Inspect); s.dryRun || s.target == nil {
 		t.Errorf("--uids should name operators without the dry-run (dryRun %v, target %v)", s.dryRun, s.target)
 	}
-	if _, err := Open(a.ctx, "inspect", []string{"/x", "--bogus=1"}); err == nil {
+	if _, err := declaredScreens.Open(a.Context(), "inspect", []string{"/x", "--bogus=1"}); err == nil {
 		t.Error("unknown option accepted")
 	}
 }

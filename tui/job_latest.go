@@ -12,6 +12,7 @@ import (
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
+	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
 // "Restart from the latest good snapshot" (Ververica's LATEST_STATE, done
@@ -25,7 +26,7 @@ import (
 // latestPickedMsg is the outcome of pickLatest.
 type latestPickedMsg struct {
 	sid  int
-	task TaskID
+	task shell.TaskID
 	path string
 	note string
 	err  error
@@ -47,19 +48,19 @@ func latestCandidates(rows []snapRow) []snapRow {
 // opens the resume screen (latestPickedMsg).
 func (s *Job) restartFromLatest() tea.Cmd {
 	if s.ctx.Readonly {
-		return Toast("read-only mode: restart is disabled", true)
+		return shell.Toast("read-only mode: restart is disabled", true)
 	}
-	cands := latestCandidates(s.snaps)
+	cands := latestCandidates(s.snapshots.snaps)
 	if len(cands) == 0 {
-		if s.snapping || s.snapAt.IsZero() {
-			return Toast("the job's snapshots are still being listed: try again in a moment", true)
+		if s.snapshots.snapping || s.snapshots.snapAt.IsZero() {
+			return shell.Toast("the job's snapshots are still being listed: try again in a moment", true)
 		}
-		return Toast("no complete snapshot of this job on storage (no chk-N or savepoint with _metadata)", true)
+		return shell.Toast("no complete snapshot of this job on storage (no chk-N or savepoint with _metadata)", true)
 	}
 	id, tctx := s.ctx.Tasks.Start("finding the latest good snapshot of "+s.jobName(), 0)
 	fsys, timeout, sid, now := s.ctx.FS, s.ctx.Timeout, s.id, s.ctx.Now()
 	return func() tea.Msg {
-		cctx, cancel := withTimeout(tctx, timeout)
+		cctx, cancel := shell.WithTimeout(tctx, timeout)
 		defer cancel()
 		path, note, err := pickLatest(cctx, fsys, cands, now)
 		return latestPickedMsg{sid: sid, task: id, path: path, note: note, err: err}
@@ -75,7 +76,7 @@ func pickLatest(ctx context.Context, fsys storage.FS, cands []snapRow, now time.
 			if ctx.Err() != nil {
 				return "", "", ctx.Err()
 			}
-			skipped = append(skipped, fmt.Sprintf("%s (%s)", snapName(c), firstLine(err)))
+			skipped = append(skipped, fmt.Sprintf("%s (%s)", snapName(c), shell.FirstLine(err)))
 			continue
 		}
 		note := fmt.Sprintf("latest good snapshot: %s, written %s ago", snapName(c), text.Age(now, c.modTime))
@@ -123,8 +124,7 @@ func (s *Job) onLatestPicked(m latestPickedMsg) tea.Cmd {
 	if m.err != nil {
 		return nil
 	}
-	r := s.newResume()
-	r.snapshot = m.path
-	r.note = m.note
-	return Push(r)
+	r := s.resumeFrom()
+	r.Snapshot, r.Note = m.path, m.note
+	return shell.OpenScreenWith("resume", r)
 }

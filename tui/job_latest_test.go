@@ -6,13 +6,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
 // #2: L picks the newest complete snapshot whose _metadata header decodes —
 // a retained chk-N or a savepoint, whichever was written last — and opens
 // the resume screen (dry run first) on it, saying what it compared.
 func TestJobRestartFromLatestGoodSnapshot(t *testing.T) {
-	root := func(a *App) string { return a.ctx.FS.(prefixFS).root }
+	root := func(a *shell.App) string { return a.Context().FS.(prefixFS).root }
 	tests := []struct {
 		name    string
 		prepare func(t *testing.T, dir string)
@@ -67,8 +69,8 @@ func TestJobRestartFromLatestGoodSnapshot(t *testing.T) {
 func TestJobRestartFromLatestRefusals(t *testing.T) {
 	a := newJobApp(t, 160, 48, &fakeCluster{}, false, "job", fakeJobID)
 	j := a.Top().(*Job)
-	for i := range j.snaps {
-		j.snaps[i].complete = no
+	for i := range j.snapshots.snaps {
+		j.snapshots.snaps[i].complete = no
 	}
 	press(t, a, "L")
 	if _, ok := a.Top().(*Job); !ok || !strings.Contains(frameText(a), "no complete snapshot of this job on storage") {

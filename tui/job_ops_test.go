@@ -8,12 +8,13 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/ckpt-dev/ckpt/cluster"
+	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
 // settleUntilWait runs cmd like drain does, but keeps the wait of an
 // accepted trigger (which polls until its operation completes) instead of
 // running it; it returns those waits.
-func settleUntilWait(t *testing.T, a *App, cmd tea.Cmd) []tea.Cmd {
+func settleUntilWait(t *testing.T, a *shell.App, cmd tea.Cmd) []tea.Cmd {
 	t.Helper()
 	var waits []tea.Cmd
 	queue := []tea.Cmd{cmd}
@@ -69,8 +70,8 @@ func TestJobStopInFlightAndAbandon(t *testing.T) {
 	if !strings.Contains(f, "abandoned stop with savepoint of orders-enrichment stop-1") || strings.Contains(f, "(A abandons)") {
 		t.Errorf("after A:\n%s", f)
 	}
-	if a.ctx.Tasks.LastErr != nil {
-		t.Errorf("abandoning left an error: %v", a.ctx.Tasks.LastErr)
+	if a.Context().Tasks.LastErr != nil {
+		t.Errorf("abandoning left an error: %v", a.Context().Tasks.LastErr)
 	}
 	press(t, a, "A")
 	if !strings.Contains(frameText(a), "nothing in flight to abandon") {
@@ -89,10 +90,10 @@ func TestJobStopFailureKeepsSavepoint(t *testing.T) {
 			"If you want to commit the transaction please restart a job from this savepoint.\n\tat org.apache.flink.runtime.scheduler.stopwithsavepoint.StopWithSavepointTerminationHandlerImpl.terminateExceptionallyWithGlobalFailover(StopWithSavepointTerminationHandlerImpl.java:199)"}}
 	a := newJobApp(t, 160, 48, fc, false, "job", fakeJobID)
 	press(t, a, "S", "enter")
-	if got := a.ctx.session.savepoints; len(got) != 1 || got[0].path != sp || got[0].jobID != fakeJobID {
+	if got := a.Context().Savepoints(); len(got) != 1 || got[0].Path != sp || got[0].JobID != fakeJobID {
 		t.Fatalf("savepoints remembered: %+v", got)
 	}
-	if err := a.ctx.Tasks.LastErr; err == nil || !strings.Contains(err.Error(), "failed, but the savepoint was written and is kept: "+sp) {
+	if err := a.Context().Tasks.LastErr; err == nil || !strings.Contains(err.Error(), "failed, but the savepoint was written and is kept: "+sp) {
 		t.Errorf("error %v", err)
 	}
 	if _, ok := a.Top().(*Job).savepointPaths()[sp]; !ok {

@@ -65,29 +65,6 @@ func (r *restoreRefusal) resumeNote() string {
 // Claim-mode keys: Flink 1.20/2.x, and the 1.15–1.19 name.
 var claimModeKeys = []string{"execution.state-recovery.claim-mode", "execution.savepoint-restore-mode"}
 
-// claimMode is the claim mode the job restored with, and where that comes
-// from. Flink's REST API does not report a job's claim mode, and an
-// application-mode submission can drop the one asked for (FLINK-40559), so
-// the best evidence comes first: what this session submitted, then the
-// job's own spec (ckpt), then the cluster's configuration, else Flink's
-// default.
-func (s *Job) claimMode() (mode, source string) {
-	if m := s.ctx.session.claims[s.jobID]; m != "" {
-		return m, "as this session submitted it"
-	}
-	if p := s.job; p != nil && p.Program != nil {
-		if m := specSetting(p.Program.Spec, claimModeKeys); m != "" {
-			return strings.ToUpper(m), "from the job's spec"
-		}
-	}
-	for _, k := range claimModeKeys {
-		if m := s.conf[k]; m != "" {
-			return strings.ToUpper(m), "the cluster's " + k
-		}
-	}
-	return cluster.NoClaim, "Flink's default: nothing asked for another, and the REST API does not report it"
-}
-
 // specSetting finds "key: value" in a job spec's text (its config block).
 func specSetting(spec string, keys []string) string {
 	for _, l := range strings.Split(spec, "\n") {

@@ -99,7 +99,7 @@ func TestJobShowsClaimModeAndOwner(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			a := newJobApp(t, 160, 48, tc.fc, false, "job", fakeJobID)
 			if tc.claim != "" {
-				a.ctx.session.claims = map[string]string{fakeJobID: tc.claim}
+				a.Context().ResumedWith(fakeJobID, tc.claim)
 			}
 			press(t, a, "4")
 			f := frameText(a)

@@ -10,6 +10,7 @@ import (
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/inspector"
 	"github.com/ckpt-dev/ckpt/storage"
+	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
 // fakeSpecTarget stands in for the CLI's spec loader (cli/jobspec_target.go,
@@ -26,7 +27,7 @@ func fakeSpecTarget(path string) (inspector.Target, error) {
 	}}, nil
 }
 
-func newJobApp(t *testing.T, w, h int, fc *fakeCluster, readonly bool, screen string, args ...string) *App {
+func newJobApp(t *testing.T, w, h int, fc *fakeCluster, readonly bool, screen string, args ...string) *shell.App {
 	t.Helper()
 	return newTestApp(t, testOpts{w: w, h: h, fs: fakeStorage(t), cluster: fc, target: "jm.example:8081", readonly: readonly,
 		specDirs: []string{"testdata/specs"}, specs: fakeSpecTarget}, screen, args...)
@@ -125,7 +126,7 @@ func TestJobActions(t *testing.T) {
 	if len(fc.savepoints) != 2 || fc.savepoints[1].Format != cluster.Native {
 		t.Fatalf("native savepoint asked: %+v", fc.savepoints)
 	}
-	if got := a.ctx.session.savepoints; len(got) != 2 || got[0].path != fakeSPNew || got[0].jobID != fakeJobID {
+	if got := a.Context().Savepoints(); len(got) != 2 || got[0].Path != fakeSPNew || got[0].JobID != fakeJobID {
 		t.Errorf("savepoints remembered: %+v", got)
 	}
 	if !strings.Contains(frameText(a), "savepoint at "+fakeSPNew) {
@@ -228,7 +229,7 @@ func TestResumeFlow(t *testing.T) {
 	if !ok || j.jobID != fakeNewJobID {
 		t.Fatalf("after submit the top is %T", a.Top())
 	}
-	if a.ctx.SpecOf(fakeNewJobID) != "testdata/specs/orders-enrichment-v2.yaml" {
+	if a.Context().SpecOf(fakeNewJobID) != "testdata/specs/orders-enrichment-v2.yaml" {
 		t.Errorf("the new job's spec is not remembered")
 	}
 }
@@ -241,7 +242,7 @@ func TestResumeRefusals(t *testing.T) {
 	if r := a.Top().(*Resume); r.planErr == nil || !strings.Contains(frameText(a), "missing.yaml: no such file") {
 		t.Errorf("dry run error not shown: %v\n%s", r.planErr, frameText(a))
 	}
-	a.ctx.SpecTarget = func(string) (inspector.Target, error) {
+	a.Context().SpecTarget = func(string) (inspector.Target, error) {
 		return inspector.Target{Source: "spec", Complete: true, Operators: []inspector.TargetOperator{
 			{UID: "CheckpointingSource1", Parallelism: 8, MaxParallelism: 8, MaxParallelismConfigured: true}}}, nil
 	}
@@ -264,8 +265,8 @@ func TestJobUnreachableKeepsKeys(t *testing.T) {
 	if f := frameText(a); !strings.Contains(f, "connection refused") || !strings.Contains(f, "target unreachable") {
 		t.Errorf("error not in place:\n%s", f)
 	}
-	if a.ctx.Tasks.LastErr != nil {
-		t.Errorf("a poll failure took the status bar's error slot: %v", a.ctx.Tasks.LastErr)
+	if a.Context().Tasks.LastErr != nil {
+		t.Errorf("a poll failure took the status bar's error slot: %v", a.Context().Tasks.LastErr)
 	}
 	press(t, a, "?")
 	if !strings.Contains(frameText(a), "launch a job") {
@@ -291,13 +292,13 @@ func TestLaunchFollowsNewJob(t *testing.T) {
 	flink := &fakeCluster{}
 	a := newJobApp(t, 120, 30, flink, false, "jobs")
 	press(t, a, "n", "j", "enter")
-	if len(flink.uploads) != 0 || a.ctx.Tasks.LastErr == nil || !strings.Contains(a.ctx.Tasks.LastErr.Error(), "runs jars") {
-		t.Fatalf("spec sent to Flink: uploads %v, error %v", flink.uploads, a.ctx.Tasks.LastErr)
+	if len(flink.uploads) != 0 || a.Context().Tasks.LastErr == nil || !strings.Contains(a.Context().Tasks.LastErr.Error(), "runs jars") {
+		t.Fatalf("spec sent to Flink: uploads %v, error %v", flink.uploads, a.Context().Tasks.LastErr)
 	}
 
 	fc := &fakeCluster{version: "ckpt-dev"}
 	a = newJobApp(t, 120, 30, fc, false, "jobs")
-	a.ctx.SubmitConfig = map[string]string{"execution.checkpointing.dir": "file:///demo/checkpoints"}
+	a.Context().SubmitConfig = map[string]string{"execution.checkpointing.dir": "file:///demo/checkpoints"}
 	press(t, a, "n", "j", "enter") // the second spec: orders-enrichment.yaml
 	if len(fc.uploads) != 1 || fc.uploads[0] != "orders-enrichment.yaml" {
 		t.Fatalf("uploads %v", fc.uploads)
@@ -319,14 +320,14 @@ func TestJobHistoryCursorStaysOnCheckpoint(t *testing.T) {
 	shifted := *s.stats
 	shifted.History = append([]cluster.Checkpoint{{ID: 49, Status: cluster.CheckpointInProgress}}, s.stats.History...)
 	s.onPoll(jobPolledMsg{job: s.job, stats: &shifted, exc: s.exc})
-	if i, _ := s.lists[paneHistory].Selected(); shifted.History[i].ID != 46 {
+	if i, _ := s.history.list.Selected(); shifted.History[i].ID != 46 {
 		t.Errorf("cursor moved to #%d", shifted.History[i].ID)
 	}
 	press(t, a, "g")
 	again := shifted
 	again.History = append([]cluster.Checkpoint{{ID: 50, Status: cluster.CheckpointInProgress}}, shifted.History...)
 	s.onPoll(jobPolledMsg{job: s.job, stats: &again, exc: s.exc})
-	if i, _ := s.lists[paneHistory].Selected(); again.History[i].ID != 50 {
+	if i, _ := s.history.list.Selected(); again.History[i].ID != 50 {
 		t.Errorf("cursor on the newest did not follow: #%d", again.History[i].ID)
 	}
 }
@@ -339,16 +340,16 @@ func TestJobSnapshotCursorAnchoredOnPath(t *testing.T) {
 	a := newJobApp(t, 160, 48, &fakeCluster{}, false, "job", fakeJobID)
 	s := a.Top().(*Job)
 	press(t, a, "3")
-	if r := s.selectedSnap(); r == nil || storage.Base(r.path) != "chk-48" {
+	if r := s.snapshots.selectedSnap(); r == nil || storage.Base(r.path) != "chk-48" {
 		t.Fatalf("snapshots pane does not start on the first row: %+v", r)
 	}
 	press(t, a, "j", "j", "j") // the latest savepoint
-	if r := s.selectedSnap(); r == nil || r.path != fakeSP40 {
+	if r := s.snapshots.selectedSnap(); r == nil || r.path != fakeSP40 {
 		t.Fatalf("cursor on %+v, want %s", r, fakeSP40)
 	}
 	rows := func(extra ...snapRow) []snapRow {
 		out := append([]snapRow(nil), extra...)
-		for _, r := range s.snaps {
+		for _, r := range s.snapshots.snaps {
 			r.rest = ""
 			out = append(out, r)
 		}
@@ -361,26 +362,26 @@ func TestJobSnapshotCursorAnchoredOnPath(t *testing.T) {
 			next[i].path = "file://" + fakeSP40
 		}
 	}
-	s.setSnaps(next)
-	if r := s.selectedSnap(); r == nil || normURI(r.path) != fakeSP40 {
+	s.snapshots.setSnaps(next)
+	if r := s.snapshots.selectedSnap(); r == nil || normURI(r.path) != fakeSP40 {
 		t.Fatalf("cursor jumped to %+v after a refresh", r)
 	}
 	// The same listing again draws the same pane.
 	before := frameText(a)
-	s.setSnaps(rows())
+	s.snapshots.setSnaps(rows())
 	if after := frameText(a); after != before {
 		t.Errorf("an unchanged listing redrew differently:\n%s\n---\n%s", before, after)
 	}
 	// Retention deletes the selected snapshot: the cursor stays at its row.
-	at := s.lists[paneSnapshots].Cursor()
+	at := s.snapshots.list.Cursor()
 	var gone []snapRow
-	for _, r := range s.snaps {
+	for _, r := range s.snapshots.snaps {
 		if normURI(r.path) != fakeSP40 {
 			gone = append(gone, r)
 		}
 	}
-	s.setSnaps(gone)
-	if c := s.lists[paneSnapshots].Cursor(); c != at {
+	s.snapshots.setSnaps(gone)
+	if c := s.snapshots.list.Cursor(); c != at {
 		t.Errorf("cursor moved from row %d to %d when its snapshot went away", at, c)
 	}
 }

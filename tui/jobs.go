@@ -14,27 +14,28 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/ckpt-dev/ckpt/cluster"
+	"github.com/ckpt-dev/ckpt/tui/components/form"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
+	"github.com/ckpt-dev/ckpt/tui/components/table"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
+	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
-func init() {
-	RegisterScreen("jobs", "jobs", "the target's jobs (embedded engine or REST)", func(ctx *Context, args []string) (Screen, error) {
-		if len(args) != 0 {
-			return nil, fmt.Errorf("jobs takes no arguments")
-		}
-		if ctx.Cluster == nil {
-			return nil, fmt.Errorf("no target: start ckpt with the embedded engine (default) or -m host:port")
-		}
-		return NewJobs(ctx), nil
-	})
-	keymapProviders = append(keymapProviders, func(ctx *Context) Keymap { return newJobsKeys(ctx).keymap() })
+func openJobs(ctx *shell.Context, req shell.Request) (shell.Screen, error) {
+	args := req.Args
+	if len(args) != 0 {
+		return nil, fmt.Errorf("jobs takes no arguments")
+	}
+	if ctx.Cluster == nil {
+		return nil, fmt.Errorf("no target: start ckpt with the embedded engine (default) or -m host:port")
+	}
+	return newJobs(ctx), nil
 }
 
 // Jobs lists the target's jobs, as Flink's web UI's job list does, and
 // launches new ones from job specs.
 type Jobs struct {
-	ctx  *Context
+	ctx  *shell.Context
 	id   int
 	keys jobsKeys
 	list list.Model
@@ -49,31 +50,31 @@ type Jobs struct {
 }
 
 type jobsKeys struct {
-	Open, Launch, Cancel, Browse *Action
+	Open, Launch, Cancel, Browse *shell.Action
 }
 
-func (k jobsKeys) keymap() Keymap { return Keymap{k.Open, k.Launch, k.Cancel, k.Browse} }
+func (k jobsKeys) keymap() shell.Keymap { return shell.Keymap{k.Open, k.Launch, k.Cancel, k.Browse} }
 
-func newJobsKeys(ctx *Context) jobsKeys {
+func newJobsKeys(ctx *shell.Context) jobsKeys {
 	k := jobsKeys{
-		Open:   NewAction("jobs.open", "enter", "open the job", "enter", "l", "right"),
-		Launch: NewAction("jobs.launch", "n", "launch a job", "n").Danger(),
-		Cancel: NewAction("jobs.cancel", "x", "cancel job", "x").Danger(),
-		Browse: NewAction("jobs.browse", "b", "browse storage", "b"),
+		Open:   shell.NewAction("jobs.open", "enter", "open the job", "enter", "l", "right"),
+		Launch: shell.NewAction("jobs.launch", "n", "launch a job", "n").Danger(),
+		Cancel: shell.NewAction("jobs.cancel", "x", "cancel job", "x").Danger(),
+		Browse: shell.NewAction("jobs.browse", "b", "browse storage", "b"),
 	}
 	ctx.ApplyKeys(k.keymap())
 	return k
 }
 
-// NewJobs opens the job list of ctx.Cluster.
-func NewJobs(ctx *Context) *Jobs {
-	return &Jobs{ctx: ctx, id: newScreenID(), keys: newJobsKeys(ctx), list: list.New()}
+// newJobs opens the job list of ctx.Cluster.
+func newJobs(ctx *shell.Context) *Jobs {
+	return &Jobs{ctx: ctx, id: shell.NewScreenID(), keys: newJobsKeys(ctx), list: list.New()}
 }
 
-func (s *Jobs) Title() string    { return "jobs" }
-func (s *Jobs) Location() string { return s.ctx.TargetName + " › jobs" }
-func (s *Jobs) Keys() Keymap     { return append(s.keys.keymap(), listKeymap(s.list.Keys)...) }
-func (s *Jobs) Capturing() bool  { return s.confirm != nil }
+func (s *Jobs) Title() string      { return "jobs" }
+func (s *Jobs) Location() string   { return s.ctx.TargetName + " › jobs" }
+func (s *Jobs) Keys() shell.Keymap { return append(s.keys.keymap(), shell.ListKeymap(s.list.Keys)...) }
+func (s *Jobs) Capturing() bool    { return s.confirm != nil }
 func (s *Jobs) SetSize(w, h int) {
 	s.w, s.h = w, h
 	s.list.SetHeight(max(h-3, 1))
@@ -112,14 +113,14 @@ func (s *Jobs) poll() tea.Cmd {
 
 // schedulePoll asks for the next poll of screen sid after the polling
 // interval (never, in tests that drive polls themselves).
-func (c *Context) schedulePoll(sid, gen int) tea.Cmd {
-	if c.pollOff {
+func schedulePoll(c *shell.Context, sid, gen int) tea.Cmd {
+	if c.ManualPoll {
 		return nil
 	}
-	return tea.Tick(c.pollEvery(), func(time.Time) tea.Msg { return pollTickMsg{sid: sid, gen: gen} })
+	return tea.Tick(c.PollEvery(), func(time.Time) tea.Msg { return pollTickMsg{sid: sid, gen: gen} })
 }
 
-func (s *Jobs) Update(msg tea.Msg) (Screen, tea.Cmd) {
+func (s *Jobs) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case polledMsg[jobsAnswer]:
 		// A poll's failure stays on the screen (and is retried), not in
@@ -133,7 +134,7 @@ func (s *Jobs) Update(msg tea.Msg) (Screen, tea.Cmd) {
 				s.overview = msg.v.overview
 			}
 		}
-		return s, s.ctx.schedulePoll(s.id, s.gen)
+		return s, schedulePoll(s.ctx, s.id, s.gen)
 	case pollTickMsg:
 		if msg.sid == s.id && msg.gen == s.gen {
 			return s, s.poll()
@@ -203,7 +204,7 @@ func (s *Jobs) key(msg tea.KeyPressMsg) tea.Cmd {
 		if msg.String() == "y" || msg.String() == "Y" {
 			return cancelJob(s.ctx, j.ID)
 		}
-		return Toast("cancel aborted", false)
+		return shell.Toast("cancel aborted", false)
 	}
 	if s.list.Update(msg) {
 		return nil
@@ -213,35 +214,35 @@ func (s *Jobs) key(msg tea.KeyPressMsg) tea.Cmd {
 	switch {
 	case matches(msg, k.Open):
 		if j != nil {
-			return Push(NewJob(s.ctx, j.ID))
+			return shell.OpenScreen("job", j.ID)
 		}
 	case matches(msg, k.Launch):
-		return Push(newLaunch(s.ctx))
+		return shell.OpenScreen("launch")
 	case matches(msg, k.Cancel):
 		if j != nil {
 			if j.Status.Terminal() {
-				return Toast(fmt.Sprintf("job %s already %s", shortID(j.ID), j.Status), true)
+				return shell.Toast(fmt.Sprintf("job %s already %s", shortID(j.ID), j.Status), true)
 			}
 			s.confirm = j
 		}
 	case matches(msg, k.Browse):
-		return OpenScreen("browse")
+		return shell.OpenScreen("browse")
 	}
 	return nil
 }
 
 // cancelJob cancels a job in a command (the confirmation came first).
-func cancelJob(ctx *Context, jobID string) tea.Cmd {
+func cancelJob(ctx *shell.Context, jobID string) tea.Cmd {
 	if ctx.Readonly {
-		return Toast("read-only mode: cancel is disabled", true)
+		return shell.Toast("read-only mode: cancel is disabled", true)
 	}
 	id, tctx := ctx.Tasks.Start("cancelling job "+shortID(jobID), 0)
 	c, timeout := ctx.Cluster, ctx.Timeout
 	return func() tea.Msg {
-		cctx, cancel := withTimeout(tctx, timeout)
+		cctx, cancel := shell.WithTimeout(tctx, timeout)
 		defer cancel()
 		err := c.Cancel(cctx, jobID)
-		return taskDoneMsg{task: id, err: err, toast: "cancelling job " + shortID(jobID)}
+		return shell.TaskDoneMsg{Task: id, Err: err, Toast: "cancelling job " + shortID(jobID)}
 	}
 }
 
@@ -260,7 +261,7 @@ func (s *Jobs) Status() string {
 
 // dataAge says how old the shown data is ("data 0s old"), or that the
 // last poll failed.
-func dataAge(ctx *Context, polled time.Time, err error) string {
+func dataAge(ctx *shell.Context, polled time.Time, err error) string {
 	what := "the last poll failed"
 	if errors.Is(err, cluster.ErrUnreachable) {
 		what = "target unreachable"
@@ -277,7 +278,7 @@ func dataAge(ctx *Context, polled time.Time, err error) string {
 }
 
 // statusStyle colours a job or task state (the word is always written).
-func statusStyle(ctx *Context, s string) lipgloss.Style {
+func statusStyle(ctx *shell.Context, s string) lipgloss.Style {
 	th := ctx.Theme
 	switch s {
 	case string(cluster.JobRunning), string(cluster.JobFinished), string(cluster.CheckpointCompleted):
@@ -350,7 +351,7 @@ func (s *Jobs) View() string {
 	switch {
 	case s.err != nil:
 		// Wrapped: the cause ("connection refused") is at the end.
-		for _, l := range text.Wrap("✗ "+text.Sanitize(firstLine(s.err))+" — retrying", s.w-2, 3) {
+		for _, l := range text.Wrap("✗ "+text.Sanitize(shell.FirstLine(s.err))+" — retrying", s.w-2, 3) {
 			out = append(out, th.Error.Render(text.Fit(" "+l, s.w)))
 		}
 	case s.ctx.JobOutput != "":
@@ -362,15 +363,15 @@ func (s *Jobs) View() string {
 	if s.w < 120 {
 		idw = 8
 	}
-	cols := layout([]col{
-		{title: "JOB ID", width: idw},
-		{title: "NAME", flex: true},
-		{title: "STATE", width: 11},
-		{title: "START", width: 8},
-		{title: "DURATION", width: 8, right: true},
-		{title: "TASKS", flex: true},
+	cols := table.Layout([]table.Col{
+		{Title: "JOB ID", Width: idw},
+		{Title: "NAME", Flex: true},
+		{Title: "STATE", Width: 11},
+		{Title: "START", Width: 8},
+		{Title: "DURATION", Width: 8, Right: true},
+		{Title: "TASKS", Flex: true},
 	}, s.w)
-	out = append(out, th.Column.Render(text.Fit("  "+cells(cols, headings(cols)...), s.w)))
+	out = append(out, th.Column.Render(text.Fit("  "+table.Cells(cols, table.Headings(cols)...), s.w)))
 	switch {
 	case len(s.jobs) == 0 && s.polled.IsZero() && s.err != nil:
 		// The error line above says it all.
@@ -396,19 +397,19 @@ func (s *Jobs) View() string {
 				id = shortID(id)
 			}
 			vals := []string{id, text.Sanitize(j.Name), string(j.Status), clock(now, j.Start), dur(j.Duration), taskCounts(j.Tasks)}
-			line := cells(cols, vals...)
+			line := table.Cells(cols, vals...)
 			if sel {
 				return th.Selected.Render(text.Fit("> "+line, s.w))
 			}
 			// Colour the state cell only; the word carries the meaning.
-			pre := cells(cols[:2], vals[:2]...) + " "
-			return "  " + pre + statusStyle(s.ctx, string(j.Status)).Render(text.Fit(vals[2], cols[2].width)) + " " + cells(cols[3:], vals[3:]...)
+			pre := table.Cells(cols[:2], vals[:2]...) + " "
+			return "  " + pre + statusStyle(s.ctx, string(j.Status)).Render(text.Fit(vals[2], cols[2].Width)) + " " + table.Cells(cols[3:], vals[3:]...)
 		}))
 	}
 	view := strings.Join(out, "\n")
 	if s.confirm != nil {
 		q := fmt.Sprintf(" CANCEL job %s %q (no savepoint)? y = cancel it, any other key = keep it running ", s.confirm.ID, s.confirm.Name)
-		view = overlayBottom(view, []string{th.StatusError.Render(text.Fit(text.Sanitize(q), s.w))}, s.h)
+		view = form.OverlayBottom(view, []string{th.StatusError.Render(text.Fit(text.Sanitize(q), s.w))}, s.h)
 	}
 	return view
 }
@@ -418,22 +419,35 @@ func (s *Jobs) View() string {
 // Launch picks a job spec (from ctx.SpecDirs, or a path typed in) and
 // submits it to the target, then follows the new job.
 type Launch struct {
-	ctx *Context
+	ctx *shell.Context
 	id  int
 	pathChooser
 	err    error
 	loaded bool
 	w, h   int
-	task   TaskID
+	task   shell.TaskID
 	busy   bool
 	// pick, when set, returns the chosen spec instead of launching (the
 	// resume screen's spec picker).
 	pick func(path string) tea.Cmd
 }
 
-func newLaunch(ctx *Context) *Launch {
-	return &Launch{ctx: ctx, id: newScreenID(), pathChooser: newPathChooser(func() *form {
-		return newForm("job spec", "enter uses this file").text("path", "", "path/to/job.yaml")
+// openLaunch opens the launcher; with PickSpec it only picks a spec and
+// hands it back (the resume screen's spec picker).
+func openLaunch(ctx *shell.Context, req shell.Request) (shell.Screen, error) {
+	if len(req.Args) != 0 {
+		return nil, fmt.Errorf("launch takes no arguments")
+	}
+	l := newLaunch(ctx)
+	if p, ok := req.Data.(PickSpec); ok {
+		l.pick = func(path string) tea.Cmd { return func() tea.Msg { return p.Reply(path) } }
+	}
+	return l, nil
+}
+
+func newLaunch(ctx *shell.Context) *Launch {
+	return &Launch{ctx: ctx, id: shell.NewScreenID(), pathChooser: newPathChooser(func() *form.Model {
+		return form.New("job spec", "enter uses this file").Text("path", "", "path/to/job.yaml")
 	})}
 }
 
@@ -445,7 +459,7 @@ type specsListedMsg struct {
 
 type jobLaunchedMsg struct {
 	sid   int
-	task  TaskID
+	task  shell.TaskID
 	spec  string
 	jobID string
 	err   error
@@ -457,9 +471,9 @@ func (s *Launch) Title() string {
 	}
 	return "launch"
 }
-func (s *Launch) Location() string { return strings.Join(s.ctx.SpecDirs, ", ") }
-func (s *Launch) Keys() Keymap     { return listKeymap(s.list.Keys) }
-func (s *Launch) Capturing() bool  { return s.prompt != nil }
+func (s *Launch) Location() string   { return strings.Join(s.ctx.SpecDirs, ", ") }
+func (s *Launch) Keys() shell.Keymap { return shell.ListKeymap(s.list.Keys) }
+func (s *Launch) Capturing() bool    { return s.prompt != nil }
 func (s *Launch) SetSize(w, h int) {
 	s.w, s.h = w, h
 	s.list.SetHeight(max(h-3, 1))
@@ -488,7 +502,7 @@ func (s *Launch) Init() tea.Cmd {
 	}
 }
 
-func (s *Launch) Update(msg tea.Msg) (Screen, tea.Cmd) {
+func (s *Launch) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case specsListedMsg:
 		if msg.sid == s.id {
@@ -505,7 +519,7 @@ func (s *Launch) Update(msg tea.Msg) (Screen, tea.Cmd) {
 			return s, nil
 		}
 		s.ctx.LaunchedFrom(msg.jobID, msg.spec)
-		return s, tea.Batch(Replace(NewJob(s.ctx, msg.jobID)), Toast("launched "+msg.spec+" as job "+shortID(msg.jobID), false))
+		return s, tea.Batch(shell.ReplaceScreen("job", msg.jobID), shell.Toast("launched "+msg.spec+" as job "+shortID(msg.jobID), false))
 	default:
 		p, cmd := s.pathChooser.update(msg)
 		if p != "" {
@@ -518,7 +532,7 @@ func (s *Launch) Update(msg tea.Msg) (Screen, tea.Cmd) {
 
 func (s *Launch) choose(path string) tea.Cmd {
 	if s.pick != nil {
-		return tea.Batch(Pop(), s.pick(path))
+		return tea.Batch(shell.Pop(), s.pick(path))
 	}
 	if s.busy {
 		return nil
@@ -529,7 +543,7 @@ func (s *Launch) choose(path string) tea.Cmd {
 // launch uploads the spec and runs it, as `ckpt submit` does.
 func (s *Launch) launch(path string) tea.Cmd {
 	if s.ctx.Readonly {
-		return Toast("read-only mode: launching is disabled", true)
+		return shell.Toast("read-only mode: launching is disabled", true)
 	}
 	s.busy = true
 	id, tctx := s.ctx.Tasks.Start("launching "+path, 0)
@@ -574,7 +588,7 @@ func (s *Launch) View() string {
 	}
 	view := strings.Join(out, "\n")
 	if s.prompt != nil {
-		view = overlayBottom(view, s.prompt.rows(s.ctx, s.w), s.h)
+		view = form.OverlayBottom(view, s.prompt.Rows(s.ctx.Theme, s.w), s.h)
 	}
 	return view
 }

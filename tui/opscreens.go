@@ -9,31 +9,37 @@ import (
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
+	"github.com/ckpt-dev/ckpt/tui/components/table"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
+	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
 // OperatorScreen lists one operator's subtasks.
 type OperatorScreen struct {
-	ctx    *Context
+	ctx    *shell.Context
 	parent *Inspect
 	r      *opRow
 	list   list.Model
-	open   *Action
+	open   *shell.Action
 	w, h   int
 }
 
-func newOperatorScreen(ctx *Context, parent *Inspect, r *opRow) *OperatorScreen {
-	s := &OperatorScreen{ctx: ctx, parent: parent, r: r, list: list.New(),
-		open: NewAction("operator.open", "enter", "state handles and files of subtask", "enter", "l", "right")}
-	ctx.ApplyKeys(Keymap{s.open})
+func newOperatorScreen(ctx *shell.Context, parent *Inspect, r *opRow) *OperatorScreen {
+	s := &OperatorScreen{ctx: ctx, parent: parent, r: r, list: list.New(), open: newOperatorOpen(ctx)}
 	s.list.SetLen(len(r.op.Subtasks))
 	return s
+}
+
+func newOperatorOpen(ctx *shell.Context) *shell.Action {
+	return ctx.ApplyKeys(shell.Keymap{shell.NewAction("operator.open", "enter", "state handles and files of subtask", "enter", "l", "right")})[0]
 }
 
 func (s *OperatorScreen) Init() tea.Cmd    { return nil }
 func (s *OperatorScreen) Title() string    { return "operator " + s.r.id[:8] }
 func (s *OperatorScreen) Location() string { return s.parent.meta + " › " + s.r.id }
-func (s *OperatorScreen) Keys() Keymap     { return append(Keymap{s.open}, listKeymap(s.list.Keys)...) }
+func (s *OperatorScreen) Keys() shell.Keymap {
+	return append(shell.Keymap{s.open}, shell.ListKeymap(s.list.Keys)...)
+}
 func (s *OperatorScreen) CopyText() string { return s.r.id }
 
 func (s *OperatorScreen) SetSize(w, h int) {
@@ -45,7 +51,7 @@ func (s *OperatorScreen) Status() string {
 	return fmt.Sprintf("%d subtasks", len(s.r.op.Subtasks))
 }
 
-func (s *OperatorScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
+func (s *OperatorScreen) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.KeyPressMsg:
 		if s.list.Update(msg) {
@@ -53,7 +59,7 @@ func (s *OperatorScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		}
 		if matches(msg, s.open) {
 			if i, ok := s.list.Selected(); ok {
-				return s, Push(newSubtaskScreen(s.ctx, s.parent, s.r, s.r.op.Subtasks[i]))
+				return s, shell.Push(newSubtaskScreen(s.ctx, s.parent, s.r, s.r.op.Subtasks[i]))
 			}
 		}
 	case tea.MouseWheelMsg:
@@ -62,13 +68,13 @@ func (s *OperatorScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	return s, nil
 }
 
-func (s *OperatorScreen) cols() []col {
-	return layout([]col{
-		{title: "SUBTASK", width: 7, right: true},
-		{title: "KEYED STATE", flex: true},
-		{title: "OPERATOR STATE", flex: true},
-		{title: "FILES", width: 5, right: true},
-		{title: "SIZE", width: 9, right: true},
+func (s *OperatorScreen) cols() []table.Col {
+	return table.Layout([]table.Col{
+		{Title: "SUBTASK", Width: 7, Right: true},
+		{Title: "KEYED STATE", Flex: true},
+		{Title: "OPERATOR STATE", Flex: true},
+		{Title: "FILES", Width: 5, Right: true},
+		{Title: "SIZE", Width: 9, Right: true},
 	}, s.w)
 }
 
@@ -140,14 +146,14 @@ func (s *OperatorScreen) View() string {
 	}
 	cols := s.cols()
 	out := []string{th.Title.Render(text.Fit(l1, s.w)), th.Muted.Render(text.Fit(l2, s.w)),
-		th.Column.Render(text.Fit("  "+cells(cols, headings(cols)...), s.w))}
+		th.Column.Render(text.Fit("  "+table.Cells(cols, table.Headings(cols)...), s.w))}
 	if len(r.op.Subtasks) == 0 {
 		out = append(out, th.Muted.Render("  (no subtask state)"))
 	} else {
 		out = append(out, s.list.View(func(i int, sel bool) string {
 			st := r.op.Subtasks[i]
 			keyed, ops, files, size := subtaskSummary(r.op, st)
-			line := cells(cols, fmt.Sprint(st.Index), text.Sanitize(keyed), text.Sanitize(ops), fmt.Sprint(files), text.Bytes(size))
+			line := table.Cells(cols, fmt.Sprint(st.Index), text.Sanitize(keyed), text.Sanitize(ops), fmt.Sprint(files), text.Bytes(size))
 			if sel {
 				return th.Selected.Render(text.Fit("> "+line, s.w))
 			}
@@ -183,7 +189,7 @@ func filePath(h snapshot.Handle, excl string) (string, bool) {
 // SubtaskScreen lists a subtask's state handles, nested, with the files
 // they point to and whether each file exists.
 type SubtaskScreen struct {
-	ctx    *Context
+	ctx    *shell.Context
 	id     int
 	parent *Inspect
 	r      *opRow
@@ -191,7 +197,7 @@ type SubtaskScreen struct {
 	rows   []handleRow
 	list   list.Model
 	w, h   int
-	task   TaskID
+	task   shell.TaskID
 	check  bool
 }
 
@@ -206,8 +212,8 @@ type handleRow struct {
 	err    string
 }
 
-func newSubtaskScreen(ctx *Context, parent *Inspect, r *opRow, st *snapshot.SubtaskState) *SubtaskScreen {
-	s := &SubtaskScreen{ctx: ctx, id: newScreenID(), parent: parent, r: r, st: st, list: list.New()}
+func newSubtaskScreen(ctx *shell.Context, parent *Inspect, r *opRow, st *snapshot.SubtaskState) *SubtaskScreen {
+	s := &SubtaskScreen{ctx: ctx, id: shell.NewScreenID(), parent: parent, r: r, st: st, list: list.New()}
 	m := &snapshot.Metadata{Operators: []*snapshot.OperatorState{{ID: r.op.ID, Subtasks: []*snapshot.SubtaskState{st}}}}
 	m.Walk(func(v snapshot.Visit) {
 		hr := handleRow{depth: v.Depth}
@@ -242,7 +248,7 @@ func newSubtaskScreen(ctx *Context, parent *Inspect, r *opRow, st *snapshot.Subt
 
 type existsMsg struct {
 	sid    int
-	task   TaskID
+	task   shell.TaskID
 	result map[string]error
 }
 
@@ -266,7 +272,7 @@ func (s *SubtaskScreen) Init() tea.Cmd {
 	return func() tea.Msg {
 		res := map[string]error{}
 		for _, p := range paths {
-			cctx, cancel := withTimeout(tctx, timeout)
+			cctx, cancel := shell.WithTimeout(tctx, timeout)
 			_, err := fsys.Stat(cctx, p)
 			cancel()
 			res[p] = err
@@ -284,7 +290,7 @@ func (s *SubtaskScreen) Title() string { return fmt.Sprintf("subtask %d", s.st.I
 func (s *SubtaskScreen) Location() string {
 	return s.parent.meta + " › " + s.r.id + fmt.Sprintf(" › %d", s.st.Index)
 }
-func (s *SubtaskScreen) Keys() Keymap { return listKeymap(s.list.Keys) }
+func (s *SubtaskScreen) Keys() shell.Keymap { return shell.ListKeymap(s.list.Keys) }
 
 func (s *SubtaskScreen) SetSize(w, h int) {
 	s.w, s.h = w, h
@@ -316,7 +322,7 @@ func (s *SubtaskScreen) Status() string {
 	return st
 }
 
-func (s *SubtaskScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
+func (s *SubtaskScreen) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case existsMsg:
 		if msg.sid != s.id {
@@ -347,23 +353,23 @@ func (s *SubtaskScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 
 func (s *SubtaskScreen) View() string {
 	th := s.ctx.Theme
-	cols := layout([]col{
-		{title: "HANDLE", width: 34},
-		{title: "SLOT / ROLE", width: 28},
-		{title: "SIZE", width: 9, right: true},
-		{title: "FILE", flex: true, tail: true},
-		{title: "ON STORAGE", width: 10},
+	cols := table.Layout([]table.Col{
+		{Title: "HANDLE", Width: 34},
+		{Title: "SLOT / ROLE", Width: 28},
+		{Title: "SIZE", Width: 9, Right: true},
+		{Title: "FILE", Flex: true, Tail: true},
+		{Title: "ON STORAGE", Width: 10},
 	}, s.w)
 	if s.w < 120 {
-		cols = layout([]col{
-			{title: "HANDLE", width: 22},
-			{title: "SIZE", width: 9, right: true},
-			{title: "FILE", flex: true, tail: true},
-			{title: "ON STORAGE", width: 10},
+		cols = table.Layout([]table.Col{
+			{Title: "HANDLE", Width: 22},
+			{Title: "SIZE", Width: 9, Right: true},
+			{Title: "FILE", Flex: true, Tail: true},
+			{Title: "ON STORAGE", Width: 10},
 		}, s.w)
 	}
 	l1 := fmt.Sprintf(" operator %s · subtask %d", s.r.id, s.st.Index)
-	out := []string{th.Title.Render(text.Fit(l1, s.w)), th.Column.Render(text.Fit("  "+cells(cols, headings(cols)...), s.w))}
+	out := []string{th.Title.Render(text.Fit(l1, s.w)), th.Column.Render(text.Fit("  "+table.Cells(cols, table.Headings(cols)...), s.w))}
 	if len(s.rows) == 0 {
 		out = append(out, th.Muted.Render("  (no state handles)"))
 		return strings.Join(out, "\n")
@@ -393,11 +399,11 @@ func (s *SubtaskScreen) View() string {
 		} else {
 			vals = []string{kind, text.Bytes(r.size), file, status}
 		}
-		line := cells(cols, vals...)
+		line := table.Cells(cols, vals...)
 		if sel {
 			return th.Selected.Render(text.Fit("> "+line, s.w))
 		}
-		last := cols[len(cols)-1].width
+		last := cols[len(cols)-1].Width
 		body := line[:len(line)-len(text.Fit(status, last))]
 		return "  " + body + st.Render(text.Fit(status, last))
 	}))

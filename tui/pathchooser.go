@@ -3,6 +3,7 @@ package tui
 import (
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/ckpt-dev/ckpt/tui/components/form"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
 )
 
@@ -12,12 +13,12 @@ import (
 // themselves (list.View), with prompt overlaid when it is open.
 type pathChooser struct {
 	list   list.Model
-	prompt *form
+	prompt *form.Model
 	paths  []string
-	ask    func() *form // the prompt for a typed path
+	ask    func() *form.Model // the prompt for a typed path
 }
 
-func newPathChooser(ask func() *form) pathChooser {
+func newPathChooser(ask func() *form.Model) pathChooser {
 	return pathChooser{list: list.New(), ask: ask}
 }
 
@@ -32,12 +33,12 @@ func (c *pathChooser) setPaths(paths []string) {
 // until a path is picked.
 func (c *pathChooser) update(msg tea.Msg) (chosen string, cmd tea.Cmd) {
 	if c.prompt != nil {
-		res, cmd := c.prompt.update(msg)
+		res, cmd := c.prompt.Update(msg)
 		switch res {
-		case formCancelled:
+		case form.Cancelled:
 			c.prompt = nil
-		case formSubmitted:
-			p := c.prompt.value(0)
+		case form.Submitted:
+			p := c.prompt.Value(0)
 			c.prompt = nil
 			return p, nil
 		}
@@ -57,7 +58,7 @@ func (c *pathChooser) update(msg tea.Msg) (chosen string, cmd tea.Cmd) {
 				return c.paths[i], nil
 			}
 			c.prompt = c.ask()
-			return "", c.prompt.focusCmd()
+			return "", c.prompt.FocusCmd()
 		}
 	case tea.MouseWheelMsg:
 		c.list.Update(msg)

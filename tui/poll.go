@@ -5,6 +5,8 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
 // poller is the polling state every screen that watches a target shares:
@@ -16,7 +18,7 @@ import (
 type poller struct {
 	err     error     // the last poll's failure (shown in place; polling goes on)
 	polled  time.Time // when the last good answer came
-	task    TaskID
+	task    shell.TaskID
 	polling bool
 	gen     int
 	closed  bool
@@ -25,7 +27,7 @@ type poller struct {
 // polledMsg carries one poll's answer back to screen sid.
 type polledMsg[T any] struct {
 	sid, gen int
-	task     TaskID
+	task     shell.TaskID
 	v        T
 	err      error
 }
@@ -33,7 +35,7 @@ type polledMsg[T any] struct {
 // startPoll asks get, off the UI goroutine and bounded by the target's
 // timeout, unless a poll is in flight or the screen closed. desc names
 // the task in the status bar when the target is slow.
-func startPoll[T any](ctx *Context, p *poller, sid int, desc string, get func(context.Context) (T, error)) tea.Cmd {
+func startPoll[T any](ctx *shell.Context, p *poller, sid int, desc string, get func(context.Context) (T, error)) tea.Cmd {
 	if p.polling || p.closed {
 		return nil
 	}
@@ -42,7 +44,7 @@ func startPoll[T any](ctx *Context, p *poller, sid int, desc string, get func(co
 	p.task = id
 	gen, timeout := p.gen, ctx.Timeout
 	return func() tea.Msg {
-		cctx, cancel := withTimeout(tctx, timeout)
+		cctx, cancel := shell.WithTimeout(tctx, timeout)
 		defer cancel()
 		v, err := get(cctx)
 		return polledMsg[T]{sid: sid, gen: gen, task: id, v: v, err: err}
@@ -51,21 +53,21 @@ func startPoll[T any](ctx *Context, p *poller, sid int, desc string, get func(co
 
 // restart drops the poll in flight (its answer will not count), so the
 // next startPoll asks afresh.
-func (p *poller) restart(ctx *Context) {
+func (p *poller) restart(ctx *shell.Context) {
 	p.gen++
 	p.polling = false
 	ctx.Tasks.Cancel(p.task)
 }
 
 // stopPolling is for a screen's Close: nothing is asked any more.
-func (p *poller) stopPolling(ctx *Context) {
+func (p *poller) stopPolling(ctx *shell.Context) {
 	p.closed = true
 	ctx.Tasks.Cancel(p.task)
 }
 
 // accept reports whether m is the answer screen sid waits for, finishing
 // its task either way, and records its failure or its time.
-func accept[T any](ctx *Context, p *poller, sid int, m polledMsg[T]) bool {
+func accept[T any](ctx *shell.Context, p *poller, sid int, m polledMsg[T]) bool {
 	if m.sid != sid {
 		return false
 	}

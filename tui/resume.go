@@ -12,26 +12,33 @@ import (
 	"github.com/ckpt-dev/ckpt/inspector"
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
+	"github.com/ckpt-dev/ckpt/tui/components/form"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
+	"github.com/ckpt-dev/ckpt/tui/components/table"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
+	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
-func init() {
-	RegisterScreen("resume", "resume SNAPSHOT [SPEC]", "submit a job resuming from a snapshot, after a dry run", func(ctx *Context, args []string) (Screen, error) {
-		if ctx.Cluster == nil {
-			return nil, fmt.Errorf("no target: start ckpt with the embedded engine (default) or -m host:port")
-		}
-		if len(args) < 1 || len(args) > 2 {
-			return nil, fmt.Errorf("resume takes a snapshot (savepoint dir, chk-N dir or _metadata) and optionally a job spec")
-		}
-		r := newResume(ctx, "", nil)
-		r.snapshot = args[0]
-		if len(args) == 2 {
-			r.spec = args[1]
-		}
+func openResume(ctx *shell.Context, req shell.Request) (shell.Screen, error) {
+	args := req.Args
+	if ctx.Cluster == nil {
+		return nil, fmt.Errorf("no target: start ckpt with the embedded engine (default) or -m host:port")
+	}
+	if from, ok := req.Data.(ResumeFrom); ok {
+		r := newResume(ctx, from.JobID, from.Choices)
+		r.snapshot, r.spec, r.note = from.Snapshot, from.Spec, from.Note
+		r.program, r.fromRunning = from.Program, from.Running
 		return r, nil
-	})
-	keymapProviders = append(keymapProviders, func(ctx *Context) Keymap { return newResumeKeys(ctx).keymap() })
+	}
+	if len(args) < 1 || len(args) > 2 {
+		return nil, fmt.Errorf("resume takes a snapshot (savepoint dir, chk-N dir or _metadata) and optionally a job spec")
+	}
+	r := newResume(ctx, "", nil)
+	r.snapshot = args[0]
+	if len(args) == 2 {
+		r.spec = args[1]
+	}
+	return r, nil
 }
 
 // Resume submits a job that resumes from a snapshot — a savepoint, a
@@ -42,7 +49,7 @@ func init() {
 // takes an explicit -n and a confirmation. The new job replaces this
 // screen.
 type Resume struct {
-	ctx     *Context
+	ctx     *shell.Context
 	id      int
 	keys    resumeKeys
 	fromJob string // the job this resume replaces ("" from :resume)
@@ -68,7 +75,7 @@ type Resume struct {
 	planErr  error
 	meta     *snapshot.Metadata
 	rows     []planRow
-	task     TaskID
+	task     shell.TaskID
 
 	confirm    string // "allow" or "submit" awaiting y
 	submitting bool
@@ -86,56 +93,34 @@ type planRow struct {
 }
 
 type resumeKeys struct {
-	Snapshot, Spec, AllowNR, Claim, Submit *Action
+	Snapshot, Spec, AllowNR, Claim, Submit *shell.Action
 }
 
-func (k resumeKeys) keymap() Keymap { return Keymap{k.Snapshot, k.Spec, k.AllowNR, k.Claim, k.Submit} }
+func (k resumeKeys) keymap() shell.Keymap {
+	return shell.Keymap{k.Snapshot, k.Spec, k.AllowNR, k.Claim, k.Submit}
+}
 
-func newResumeKeys(ctx *Context) resumeKeys {
+func newResumeKeys(ctx *shell.Context) resumeKeys {
 	k := resumeKeys{
-		Snapshot: NewAction("resume.snapshot", "p", "pick the snapshot", "p"),
-		Spec:     NewAction("resume.spec", "s", "pick the job spec", "s"),
-		AllowNR:  NewAction("resume.allow-non-restored", "n", "allow dropping state (-n)", "n").Danger(),
-		Claim:    NewAction("resume.claim", "m", "claim mode", "m"),
-		Submit:   NewAction("resume.submit", "enter", "submit", "enter").Danger(),
+		Snapshot: shell.NewAction("resume.snapshot", "p", "pick the snapshot", "p"),
+		Spec:     shell.NewAction("resume.spec", "s", "pick the job spec", "s"),
+		AllowNR:  shell.NewAction("resume.allow-non-restored", "n", "allow dropping state (-n)", "n").Danger(),
+		Claim:    shell.NewAction("resume.claim", "m", "claim mode", "m"),
+		Submit:   shell.NewAction("resume.submit", "enter", "submit", "enter").Danger(),
 	}
 	ctx.ApplyKeys(k.keymap())
 	return k
 }
 
-func newResume(ctx *Context, fromJob string, choices []snapRow) *Resume {
-	return &Resume{ctx: ctx, id: newScreenID(), keys: newResumeKeys(ctx), fromJob: fromJob, choices: choices, list: list.New()}
-}
-
-// newResume starts a resume from the job's screen: the snapshot defaults
-// to the selected one on the snapshots pane, else the newest complete
-// savepoint or checkpoint; the spec to the one the job was launched from.
-func (s *Job) newResume() *Resume {
-	var choices []snapRow
-	for _, r := range s.snaps {
-		if r.complete == yes {
-			choices = append(choices, r)
-		}
-	}
-	r := newResume(s.ctx, s.jobID, choices)
-	if sel := s.selectedSnap(); s.pane == paneSnapshots && sel != nil && sel.complete == yes {
-		r.snapshot = sel.path
-	} else if len(choices) > 0 {
-		r.snapshot = choices[0].path // newest first
-	} else if s.stats != nil && s.stats.LatestSavepoint != nil {
-		r.snapshot = s.stats.LatestSavepoint.ExternalPath
-	}
-	r.spec = s.ctx.SpecOf(s.jobID)
-	if p := s.job; r.spec == "" && p != nil && p.Program != nil && p.Program.Spec != "" {
-		r.program = p.Program
-	}
-	r.fromRunning = s.job != nil && !s.job.Status.Terminal()
-	return r
+func newResume(ctx *shell.Context, fromJob string, choices []snapRow) *Resume {
+	return &Resume{ctx: ctx, id: shell.NewScreenID(), keys: newResumeKeys(ctx), fromJob: fromJob, choices: choices, list: list.New()}
 }
 
 func (s *Resume) Title() string    { return "resume" }
 func (s *Resume) Location() string { return s.snapshot }
-func (s *Resume) Keys() Keymap     { return append(s.keys.keymap(), listKeymap(s.list.Keys)...) }
+func (s *Resume) Keys() shell.Keymap {
+	return append(s.keys.keymap(), shell.ListKeymap(s.list.Keys)...)
+}
 func (s *Resume) Capturing() bool  { return s.confirm != "" }
 func (s *Resume) SetSize(w, h int) { s.w, s.h = w, h; s.list.SetHeight(max(h-9, 1)) }
 func (s *Resume) Close()           { s.ctx.Tasks.Cancel(s.task) }
@@ -179,7 +164,7 @@ func (s *Resume) Refresh() tea.Cmd { return s.dryRun() }
 
 type planMsg struct {
 	sid, gen int
-	task     TaskID
+	task     shell.TaskID
 	plan     *inspector.ResumePlan
 	meta     *snapshot.Metadata
 	err      error
@@ -217,7 +202,7 @@ func (s *Resume) dryRun() tea.Cmd {
 			m.err = err
 			return m
 		}
-		cctx, cancel := withTimeout(tctx, timeout)
+		cctx, cancel := shell.WithTimeout(tctx, timeout)
 		defer cancel()
 		md, err := snapshot.Read(cctx, fsys, snap)
 		if err != nil {
@@ -267,7 +252,7 @@ func (s *Resume) setPlan(p *inspector.ResumePlan) {
 	s.list.SetLen(len(s.rows))
 }
 
-func (s *Resume) Update(msg tea.Msg) (Screen, tea.Cmd) {
+func (s *Resume) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case planMsg:
 		if msg.sid != s.id {
@@ -320,11 +305,8 @@ func (s *Resume) Update(msg tea.Msg) (Screen, tea.Cmd) {
 			return s, nil
 		}
 		s.ctx.LaunchedFrom(msg.jobID, msg.spec)
-		if s.ctx.session.claims == nil {
-			s.ctx.session.claims = map[string]string{}
-		}
-		s.ctx.session.claims[msg.jobID] = claimModes[s.claim]
-		return s, tea.Batch(Replace(NewJob(s.ctx, msg.jobID)), Toast("resumed as job "+shortID(msg.jobID)+" from "+s.snapshot, false))
+		s.ctx.ResumedWith(msg.jobID, claimModes[s.claim])
+		return s, tea.Batch(shell.ReplaceScreen("job", msg.jobID), shell.Toast("resumed as job "+shortID(msg.jobID)+" from "+s.snapshot, false))
 	case tea.KeyPressMsg:
 		return s, s.key(msg)
 	case tea.MouseWheelMsg:
@@ -338,12 +320,12 @@ func (s *Resume) key(msg tea.KeyPressMsg) tea.Cmd {
 		what := s.confirm
 		s.confirm = ""
 		if msg.String() != "y" && msg.String() != "Y" {
-			return Toast("nothing changed", false)
+			return shell.Toast("nothing changed", false)
 		}
 		switch what {
 		case "allow":
 			s.allowNR = true
-			return Toast(fmt.Sprintf("-n set: %s of state will be dropped", text.Bytes(s.plan.DroppedBytes)), true)
+			return shell.Toast(fmt.Sprintf("-n set: %s of state will be dropped", text.Bytes(s.plan.DroppedBytes)), true)
 		case "submit":
 			return s.submit()
 		}
@@ -355,12 +337,10 @@ func (s *Resume) key(msg tea.KeyPressMsg) tea.Cmd {
 	k := s.keys
 	switch {
 	case matches(msg, k.Snapshot):
-		return Push(newSnapshotPicker(s.ctx, s.id, s.choices))
+		return shell.Push(newSnapshotPicker(s.ctx, s.id, s.choices))
 	case matches(msg, k.Spec):
-		l := newLaunch(s.ctx)
 		sid := s.id
-		l.pick = func(p string) tea.Cmd { return func() tea.Msg { return resumeSetMsg{sid: sid, spec: p} } }
-		return Push(l)
+		return shell.OpenScreenWith("launch", PickSpec{Reply: func(p string) tea.Msg { return resumeSetMsg{sid: sid, spec: p} }})
 	case matches(msg, k.Claim):
 		s.claim = (s.claim + 1) % len(claimModes)
 	case matches(msg, k.AllowNR):
@@ -369,12 +349,12 @@ func (s *Resume) key(msg tea.KeyPressMsg) tea.Cmd {
 			return nil
 		}
 		if s.plan == nil || len(s.plan.Dropped) == 0 {
-			return Toast("nothing would be dropped: -n is not needed", false)
+			return shell.Toast("nothing would be dropped: -n is not needed", false)
 		}
 		s.confirm = "allow"
 	case matches(msg, k.Submit):
 		if reason := s.blocked(); reason != "" {
-			return Toast(reason, true)
+			return shell.Toast(reason, true)
 		}
 		s.confirm = "submit"
 	}
@@ -393,7 +373,7 @@ func (s *Resume) blocked() string {
 	case s.planning:
 		return "the dry run is still running"
 	case s.planErr != nil:
-		return "the dry run failed: " + firstLine(s.planErr)
+		return "the dry run failed: " + shell.FirstLine(s.planErr)
 	case s.plan == nil:
 		return "no dry run yet"
 	case len(s.plan.Failures) > 0:
@@ -407,7 +387,7 @@ func (s *Resume) blocked() string {
 // submit uploads the spec and runs it resuming from the snapshot.
 func (s *Resume) submit() tea.Cmd {
 	if s.ctx.Readonly {
-		return Toast("read-only mode: resume is disabled", true)
+		return shell.Toast("read-only mode: resume is disabled", true)
 	}
 	s.submitting = true
 	id, tctx := s.ctx.Tasks.Start("submitting "+s.spec+" from "+s.snapshot, 0)
@@ -464,21 +444,21 @@ func (s *Resume) View() string {
 	case s.planning:
 		out = append(out, th.Muted.Render(" "+s.ctx.Spinner()+" dry run: reading the snapshot and building the job graph …"))
 	case s.planErr != nil:
-		out = append(out, th.Error.Render(text.Fit(" ✗ dry run: "+text.Sanitize(firstLine(s.planErr)), s.w)))
+		out = append(out, th.Error.Render(text.Fit(" ✗ dry run: "+text.Sanitize(shell.FirstLine(s.planErr)), s.w)))
 	case s.plan == nil:
 		out = append(out, th.Muted.Render(text.Fit(" the dry run runs once the snapshot and the job spec are picked", s.w)))
 	default:
 		out = append(out, s.verdictLine())
 	}
-	cols := layout([]col{
-		{title: "ON RESUME", width: 12},
-		{title: "OPERATOR ID", width: 12},
-		{title: "UID / NAME", flex: true},
-		{title: "STATE", width: 9, right: true},
-		{title: "PAR", width: 7, right: true},
-		{title: "WHY", flex: true},
+	cols := table.Layout([]table.Col{
+		{Title: "ON RESUME", Width: 12},
+		{Title: "OPERATOR ID", Width: 12},
+		{Title: "UID / NAME", Flex: true},
+		{Title: "STATE", Width: 9, Right: true},
+		{Title: "PAR", Width: 7, Right: true},
+		{Title: "WHY", Flex: true},
 	}, s.w)
-	out = append(out, th.Column.Render(text.Fit("  "+cells(cols, headings(cols)...), s.w)))
+	out = append(out, th.Column.Render(text.Fit("  "+table.Cells(cols, table.Headings(cols)...), s.w)))
 	if s.plan != nil {
 		out = append(out, s.list.View(func(i int, sel bool) string {
 			r := s.rows[i]
@@ -523,7 +503,7 @@ func (s *Resume) View() string {
 			if len(id) > 11 {
 				id = id[:11] + "…"
 			}
-			line := cells(cols, word, id, text.Sanitize(name), size, par, text.Sanitize(why))
+			line := table.Cells(cols, word, id, text.Sanitize(name), size, par, text.Sanitize(why))
 			if sel {
 				return th.Selected.Render(text.Fit("> "+line, s.w))
 			}
@@ -546,7 +526,7 @@ func (s *Resume) View() string {
 		hint = th.StatusError.Render(text.Fit(q, s.w))
 	}
 	// One line above the bottom: toasts take the bottom line's right end.
-	return overlayBottom(view, []string{hint, ""}, s.h)
+	return form.OverlayBottom(view, []string{hint, ""}, s.h)
 }
 
 func (s *Resume) submitHint() string {
@@ -579,16 +559,16 @@ func (s *Resume) verdictLine() string {
 
 // snapshotPicker offers the job's complete snapshots, or a typed path.
 type snapshotPicker struct {
-	ctx     *Context
+	ctx     *shell.Context
 	target  int // the resume screen
 	choices []snapRow
 	pathChooser
 	w, h int
 }
 
-func newSnapshotPicker(ctx *Context, target int, choices []snapRow) *snapshotPicker {
-	p := &snapshotPicker{ctx: ctx, target: target, choices: choices, pathChooser: newPathChooser(func() *form {
-		return newForm("snapshot", "enter uses this path").text("path", "", "savepoint dir, chk-N dir or _metadata (local or hdfs://)")
+func newSnapshotPicker(ctx *shell.Context, target int, choices []snapRow) *snapshotPicker {
+	p := &snapshotPicker{ctx: ctx, target: target, choices: choices, pathChooser: newPathChooser(func() *form.Model {
+		return form.New("snapshot", "enter uses this path").Text("path", "", "savepoint dir, chk-N dir or _metadata (local or hdfs://)")
 	})}
 	paths := make([]string, len(choices))
 	for i, c := range choices {
@@ -598,19 +578,19 @@ func newSnapshotPicker(ctx *Context, target int, choices []snapRow) *snapshotPic
 	return p
 }
 
-func (s *snapshotPicker) Init() tea.Cmd    { return nil }
-func (s *snapshotPicker) Title() string    { return "pick a snapshot" }
-func (s *snapshotPicker) Location() string { return "resume from" }
-func (s *snapshotPicker) Keys() Keymap     { return listKeymap(s.list.Keys) }
-func (s *snapshotPicker) Capturing() bool  { return s.prompt != nil }
-func (s *snapshotPicker) SetSize(w, h int) { s.w, s.h = w, h; s.list.SetHeight(max(h-2, 1)) }
+func (s *snapshotPicker) Init() tea.Cmd      { return nil }
+func (s *snapshotPicker) Title() string      { return "pick a snapshot" }
+func (s *snapshotPicker) Location() string   { return "resume from" }
+func (s *snapshotPicker) Keys() shell.Keymap { return shell.ListKeymap(s.list.Keys) }
+func (s *snapshotPicker) Capturing() bool    { return s.prompt != nil }
+func (s *snapshotPicker) SetSize(w, h int)   { s.w, s.h = w, h; s.list.SetHeight(max(h-2, 1)) }
 
 func (s *snapshotPicker) choose(path string) tea.Cmd {
 	sid := s.target
-	return tea.Batch(Pop(), func() tea.Msg { return resumeSetMsg{sid: sid, snapshot: path} })
+	return tea.Batch(shell.Pop(), func() tea.Msg { return resumeSetMsg{sid: sid, snapshot: path} })
 }
 
-func (s *snapshotPicker) Update(msg tea.Msg) (Screen, tea.Cmd) {
+func (s *snapshotPicker) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 	p, cmd := s.update(msg)
 	if p != "" {
 		return s, s.choose(p)
@@ -640,7 +620,7 @@ func (s *snapshotPicker) View() string {
 	}))
 	view := strings.Join(out, "\n")
 	if s.prompt != nil {
-		view = overlayBottom(view, s.prompt.rows(s.ctx, s.w), s.h)
+		view = form.OverlayBottom(view, s.prompt.Rows(s.ctx.Theme, s.w), s.h)
 	}
 	return view
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/ckpt-dev/ckpt/inspector"
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/themes"
+	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
 // Options start the TUI.
@@ -56,15 +57,15 @@ type Options struct {
 	ProgramOptions []tea.ProgramOption
 }
 
-// NewContext builds the shared context from options and config without
+// newContext builds the shared context from options and config without
 // touching the terminal: the pieces Run and the tests share.
-func NewContext(opts Options) (*Context, themes.Choice, error) {
+func newContext(opts Options) (*shell.Context, themes.Choice, error) {
 	getenv := opts.Getenv
 	if getenv == nil {
 		getenv = os.Getenv
 	}
 	explicit := getenv("CKPT_CONFIG") != ""
-	cfg, err := LoadConfig(ConfigPath(getenv), explicit)
+	cfg, err := shell.LoadConfig(shell.ConfigPath(getenv), explicit)
 	if err != nil {
 		return nil, themes.Choice{}, err
 	}
@@ -80,9 +81,10 @@ func NewContext(opts Options) (*Context, themes.Choice, error) {
 	if fsys == nil {
 		fsys = storage.Default()
 	}
-	ctx := &Context{
+	ctx := &shell.Context{
 		Theme:    th,
-		Global:   DefaultGlobalKeys(),
+		Screens:  declaredScreens,
+		Global:   shell.DefaultGlobalKeys(),
 		Config:   cfg,
 		Readonly: opts.Readonly || cfg.Readonly,
 		FS:       fsys,
@@ -93,7 +95,7 @@ func NewContext(opts Options) (*Context, themes.Choice, error) {
 
 		Cluster:      opts.Cluster,
 		TargetName:   opts.TargetName,
-		HistoryDir:   HistoryDir(getenv),
+		HistoryDir:   historyDir(getenv),
 		SpecDirs:     opts.SpecDirs,
 		SubmitConfig: opts.SubmitConfig,
 		JobOutput:    opts.JobOutput,
@@ -101,7 +103,7 @@ func NewContext(opts Options) (*Context, themes.Choice, error) {
 	if opts.StartPath != "" {
 		ctx.Config.Paths.Start = opts.StartPath
 	}
-	ctx.Tasks = NewTasks(func() time.Time { return ctx.Now() })
+	ctx.Tasks = shell.NewTasks(func() time.Time { return ctx.Now() })
 	ctx.ApplyKeys(ctx.Global.Keymap())
 	return ctx, choice, nil
 }
@@ -118,9 +120,9 @@ func storageTimeout(getenv func(string) string) time.Duration {
 	return 15 * time.Second
 }
 
-// NewAppFor builds the shell with its first screen from options.
-func NewAppFor(opts Options) (*App, error) {
-	ctx, choice, err := NewContext(opts)
+// newAppFor builds the shell with its first screen from options.
+func newAppFor(opts Options) (*shell.App, error) {
+	ctx, choice, err := newContext(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -128,44 +130,29 @@ func NewAppFor(opts Options) (*App, error) {
 	if name == "" {
 		name = "browse"
 	}
-	first, err := Open(ctx, name, opts.Args)
+	first, err := declaredScreens.Open(ctx, name, opts.Args)
 	if err != nil {
 		return nil, err
 	}
-	if err := ctx.Config.validateKeys(knownActionNames(ctx.Global.Keymap(), first.Keys(), allScreenKeymaps(ctx))); err != nil {
+	if err := ctx.Config.ValidateKeys(shell.KnownActionNames(declaredScreens.Actions(ctx))); err != nil {
 		return nil, err
 	}
-	return NewApp(ctx, first, choice), nil
-}
-
-// allScreenKeymaps lists every screen's actions, for config validation.
-func allScreenKeymaps(ctx *Context) Keymap {
-	var out Keymap
-	for _, f := range keymapProviders {
-		out = append(out, f(ctx)...)
-	}
-	return out
-}
-
-// keymapProviders let screens declare their actions for config validation
-// without being opened.
-var keymapProviders = []func(*Context) Keymap{
-	func(ctx *Context) Keymap { return newBrowseKeys(ctx).keymap() },
+	return shell.NewApp(ctx, first, choice), nil
 }
 
 // Run opens the TUI and blocks until the user quits.
 func Run(ctx context.Context, opts Options) error {
-	app, err := NewAppFor(opts)
+	app, err := newAppFor(opts)
 	if err != nil {
 		return err
 	}
 	// Jobs to launch at start (before the UI: no I/O in Update).
 	for _, spec := range opts.Launch {
-		id, err := launchSpec(ctx, app.ctx, spec)
+		id, err := launchSpec(ctx, app.Context(), spec)
 		if err != nil {
 			return fmt.Errorf("launching %s: %w", spec, err)
 		}
-		app.ctx.LaunchedFrom(id, spec)
+		app.Context().LaunchedFrom(id, spec)
 	}
 	po := []tea.ProgramOption{tea.WithContext(ctx)}
 	if opts.In != nil {
@@ -184,13 +171,13 @@ func Run(ctx context.Context, opts Options) error {
 
 // launchSpec uploads a job spec to the target and runs it, as `ckpt
 // submit` does, with the context's submit configuration.
-func launchSpec(ctx context.Context, c *Context, spec string) (string, error) {
+func launchSpec(ctx context.Context, c *shell.Context, spec string) (string, error) {
 	return submitSpec(ctx, c, spec, cluster.RunRequest{Config: c.SubmitConfig})
 }
 
 // submitSpec uploads a job spec and runs it with req. A Flink target runs
 // jars, not specs: that is said before anything is uploaded.
-func submitSpec(ctx context.Context, c *Context, spec string, req cluster.RunRequest) (string, error) {
+func submitSpec(ctx context.Context, c *shell.Context, spec string, req cluster.RunRequest) (string, error) {
 	if c.Cluster == nil {
 		return "", fmt.Errorf("no target")
 	}

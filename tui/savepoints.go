@@ -13,23 +13,22 @@ import (
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/retention"
 	"github.com/ckpt-dev/ckpt/storage"
+	"github.com/ckpt-dev/ckpt/tui/components/form"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
+	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
-func init() {
-	RegisterScreen("savepoints", "savepoints URI", "savepoints under a directory tree (without URI: the target's savepoint dir): owner, age, size, format; retention preview; dispose", openSavepoints)
-}
-
-func openSavepoints(ctx *Context, args []string) (Screen, error) {
+func openSavepoints(ctx *shell.Context, req shell.Request) (shell.Screen, error) {
+	args := req.Args
 	switch len(args) {
 	case 0:
 		if ctx.Cluster == nil {
 			return nil, fmt.Errorf("savepoints takes the directory holding savepoint-… dirs (no target to ask for its savepoint dir)")
 		}
-		return NewSavepoints(ctx, ""), nil
+		return newSavepoints(ctx, ""), nil
 	case 1:
-		return NewSavepoints(ctx, args[0]), nil
+		return newSavepoints(ctx, args[0]), nil
 	}
 	return nil, fmt.Errorf("savepoints takes one directory holding savepoint-… dirs (got %d arguments)", len(args))
 }
@@ -52,7 +51,7 @@ type spRow struct {
 // target cluster's /savepoint-disposal when there is one, else by deleting
 // a self-contained savepoint (retention.Dispose, as `ckpt savepoints`).
 type Savepoints struct {
-	ctx    *Context
+	ctx    *shell.Context
 	id     int
 	root   string
 	rows   []*spRow
@@ -62,7 +61,7 @@ type Savepoints struct {
 	w, h   int
 
 	loading  bool
-	task     TaskID
+	task     shell.TaskID
 	err      error
 	warn     string
 	loadedAt time.Time
@@ -75,35 +74,39 @@ type Savepoints struct {
 	confirm string // "one" or "plan" while awaiting y
 	// disposals maps a running disposal's task to its URI and the URIs
 	// still to dispose after it.
-	disposals map[TaskID][]string
+	disposals map[shell.TaskID][]string
 }
 
 type savepointsKeys struct {
-	Inspect, Policy, Dispose, Apply *Action
+	Inspect, Policy, Dispose, Apply *shell.Action
 }
 
-func (k savepointsKeys) keymap() Keymap { return Keymap{k.Inspect, k.Policy, k.Dispose, k.Apply} }
+func (k savepointsKeys) keymap() shell.Keymap {
+	return shell.Keymap{k.Inspect, k.Policy, k.Dispose, k.Apply}
+}
 
-func newSavepointsKeys(ctx *Context) savepointsKeys {
+func newSavepointsKeys(ctx *shell.Context) savepointsKeys {
 	k := savepointsKeys{
-		Inspect: NewAction("savepoints.inspect", "enter/i", "inspect savepoint", "enter", "i"),
-		Policy:  NewAction("savepoints.policy", "p", "retention preview (keep N, older than D)", "p"),
-		Dispose: NewAction("savepoints.dispose", "D", "dispose selected savepoint", "D").Danger(),
-		Apply:   NewAction("savepoints.apply", "X", "dispose what the policy removes", "X").Danger(),
+		Inspect: shell.NewAction("savepoints.inspect", "enter/i", "inspect savepoint", "enter", "i"),
+		Policy:  shell.NewAction("savepoints.policy", "p", "retention preview (keep N, older than D)", "p"),
+		Dispose: shell.NewAction("savepoints.dispose", "D", "dispose selected savepoint", "D").Danger(),
+		Apply:   shell.NewAction("savepoints.apply", "X", "dispose what the policy removes", "X").Danger(),
 	}
 	ctx.ApplyKeys(k.keymap())
 	return k
 }
 
-// NewSavepoints opens the savepoint list of root (no I/O until Init).
-func NewSavepoints(ctx *Context, root string) *Savepoints {
-	return &Savepoints{ctx: ctx, id: newScreenID(), root: root, list: list.New(), keys: newSavepointsKeys(ctx),
-		disposals: map[TaskID][]string{}}
+// newSavepoints opens the savepoint list of root (no I/O until Init).
+func newSavepoints(ctx *shell.Context, root string) *Savepoints {
+	return &Savepoints{ctx: ctx, id: shell.NewScreenID(), root: root, list: list.New(), keys: newSavepointsKeys(ctx),
+		disposals: map[shell.TaskID][]string{}}
 }
 
 func (s *Savepoints) Title() string    { return "savepoints " + storage.Base(s.root) }
 func (s *Savepoints) Location() string { return s.root }
-func (s *Savepoints) Keys() Keymap     { return append(s.keys.keymap(), listKeymap(s.list.Keys)...) }
+func (s *Savepoints) Keys() shell.Keymap {
+	return append(s.keys.keymap(), shell.ListKeymap(s.list.Keys)...)
+}
 
 func (s *Savepoints) SetSize(w, h int) {
 	s.w, s.h = w, h
@@ -123,7 +126,7 @@ func (s *Savepoints) Refresh() tea.Cmd { return s.Init() }
 
 type savepointsLoadedMsg struct {
 	sid  int
-	task TaskID
+	task shell.TaskID
 	root string // resolved from the target when none was given
 	sps  []retention.Savepoint
 	warn string
@@ -188,7 +191,7 @@ func jobsOf(js []cluster.JobSummary) []retention.Job {
 	return out
 }
 
-func (s *Savepoints) Update(msg tea.Msg) (Screen, tea.Cmd) {
+func (s *Savepoints) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case savepointsLoadedMsg:
 		if msg.sid != s.id || msg.task != s.task {
@@ -202,13 +205,13 @@ func (s *Savepoints) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		}
 		s.setRows(msg.sps)
 		return s, nil
-	case taskDoneMsg:
+	case shell.TaskDoneMsg:
 		return s, s.onDisposed(msg)
 	case tea.KeyPressMsg:
 		return s, s.key(msg)
 	case tea.PasteMsg:
 		if s.prompt != nil {
-			return s, updateInput(s.prompt, msg)
+			return s, form.UpdateInput(s.prompt, msg)
 		}
 	case tea.MouseWheelMsg:
 		s.list.Update(msg)
@@ -291,19 +294,19 @@ func (s *Savepoints) key(msg tea.KeyPressMsg) tea.Cmd {
 			s.prompt = nil
 			p, err := parsePolicy(v)
 			if err != nil {
-				return Toast(err.Error(), true)
+				return shell.Toast(err.Error(), true)
 			}
 			s.policy = p
 			s.replan()
 			return nil
 		}
-		return updateInput(s.prompt, msg)
+		return form.UpdateInput(s.prompt, msg)
 	}
 	if s.confirm != "" {
 		what := s.confirm
 		s.confirm = ""
 		if msg.String() != "y" && msg.String() != "Y" {
-			return Toast("dispose cancelled", false)
+			return shell.Toast("dispose cancelled", false)
 		}
 		if what == "plan" {
 			return s.disposePlan()
@@ -324,9 +327,9 @@ func (s *Savepoints) key(msg tea.KeyPressMsg) tea.Cmd {
 			return nil
 		}
 		if !r.sp.Complete {
-			return Toast(r.rel+" has no _metadata: nothing to inspect", true)
+			return shell.Toast(r.rel+" has no _metadata: nothing to inspect", true)
 		}
-		return OpenScreen("inspect", r.sp.URI)
+		return shell.OpenScreen("inspect", r.sp.URI)
 	case matches(msg, k.Policy):
 		in := textinput.New()
 		in.Prompt = "policy: "
@@ -345,10 +348,10 @@ func (s *Savepoints) key(msg tea.KeyPressMsg) tea.Cmd {
 		s.confirm = "one"
 	case matches(msg, k.Apply):
 		if s.plan == nil {
-			return Toast("no policy: p previews one first", true)
+			return shell.Toast("no policy: p previews one first", true)
 		}
 		if s.summary.Remove == 0 {
-			return Toast("the policy removes nothing", false)
+			return shell.Toast("the policy removes nothing", false)
 		}
 		s.confirm = "plan"
 	}
@@ -399,7 +402,7 @@ func policyText(p retention.Policy) string {
 // row stays (marked disposing) until its deletion is confirmed.
 func (s *Savepoints) dispose(rows []*spRow) tea.Cmd {
 	if s.ctx.Readonly {
-		return Toast("read-only mode: dispose is disabled", true)
+		return shell.Toast("read-only mode: dispose is disabled", true)
 	}
 	var uris []string
 	for _, r := range rows {
@@ -413,7 +416,7 @@ func (s *Savepoints) dispose(rows []*spRow) tea.Cmd {
 }
 
 // disposeChain disposes uris[0] and, once it is done, the rest. Each
-// disposal ends through the shell (taskDoneMsg), so one in flight finishes
+// disposal ends through the shell (TaskDoneMsg), so one in flight finishes
 // and is recorded even when this screen has been closed meanwhile; the
 // rest of a chain only starts while the screen is open.
 func (s *Savepoints) disposeChain(uris []string) tea.Cmd {
@@ -426,7 +429,7 @@ func (s *Savepoints) disposeChain(uris []string) tea.Cmd {
 	fsys, c, target := s.ctx.FS, s.ctx.Cluster, s.ctx.TargetName
 	return func() tea.Msg {
 		res, err := retention.Dispose(tctx, fsys, c, uri)
-		m := taskDoneMsg{task: id, err: err}
+		m := shell.TaskDoneMsg{Task: id, Err: err}
 		if err == nil {
 			how := "through " + target
 			if res.Via == "storage" {
@@ -435,9 +438,9 @@ func (s *Savepoints) disposeChain(uris []string) tea.Cmd {
 					how += " (the cluster's disposal failed: " + res.ClusterError + ")"
 				}
 			}
-			m.toast = "disposed " + uri + " — " + how
+			m.Toast = "disposed " + uri + " — " + how
 			if len(res.Left) > 0 {
-				m.toast = fmt.Sprintf("disposed %s — %s; left %d: %s (%s)", uri, how, len(res.Left), storage.Base(res.Left[0].URI), res.Left[0].Why)
+				m.Toast = fmt.Sprintf("disposed %s — %s; left %d: %s (%s)", uri, how, len(res.Left), storage.Base(res.Left[0].URI), res.Left[0].Why)
 			}
 		}
 		return m
@@ -456,19 +459,19 @@ func (s *Savepoints) disposePlan() tea.Cmd {
 
 // onDisposed updates the row of a finished disposal (the shell has ended
 // the task and shown the toast or error) and starts the next one.
-func (s *Savepoints) onDisposed(m taskDoneMsg) tea.Cmd {
-	uris, ok := s.disposals[m.task]
+func (s *Savepoints) onDisposed(m shell.TaskDoneMsg) tea.Cmd {
+	uris, ok := s.disposals[m.Task]
 	if !ok {
 		return nil
 	}
-	delete(s.disposals, m.task)
+	delete(s.disposals, m.Task)
 	for i, r := range s.rows {
 		if r.sp.URI != uris[0] {
 			continue
 		}
 		r.disposing = false
-		if m.err != nil {
-			r.err = firstLine(m.err)
+		if m.Err != nil {
+			r.err = shell.FirstLine(m.Err)
 			break
 		}
 		s.rows = append(s.rows[:i], s.rows[i+1:]...)

@@ -10,6 +10,7 @@ import (
 	"github.com/ckpt-dev/ckpt/retention/sptest"
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
+	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
 // savepointTree is sptest.Tree as of testNow, seen at /sp, plus a NATIVE
@@ -53,7 +54,7 @@ func TestSavepointsGolden(t *testing.T) {
 
 // keys presses keys; a multi-character entry that is not a key name is
 // typed.
-func keys(t *testing.T, a *App, ks ...string) {
+func keys(t *testing.T, a *shell.App, ks ...string) {
 	t.Helper()
 	for _, k := range ks {
 		if len([]rune(k)) > 1 && strings.Contains(k, " ") {
@@ -111,8 +112,8 @@ func TestSavepointsDisposeIsTracked(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "savepoint-ffffff-000000000001", "_metadata")); err != nil {
 		t.Errorf("a refused disposal deleted something: %v", err)
 	}
-	if a.ctx.Tasks.LastErr == nil || len(a.ctx.Tasks.Running()) != 0 {
-		t.Errorf("tasks: last err %v, running %d", a.ctx.Tasks.LastErr, len(a.ctx.Tasks.Running()))
+	if a.Context().Tasks.LastErr == nil || len(a.Context().Tasks.Running()) != 0 {
+		t.Errorf("tasks: last err %v, running %d", a.Context().Tasks.LastErr, len(a.Context().Tasks.Running()))
 	}
 
 	// The policy's plan, confirmed: only what the preview showed goes.
@@ -165,7 +166,7 @@ func TestSavepointsBadRoot(t *testing.T) {
 	if f := frameText(a); !strings.Contains(f, "✗") || !strings.Contains(f, "/sp/nope") {
 		t.Errorf("no error naming the path:\n%s", f)
 	}
-	if _, err := Open(a.ctx, "savepoints", nil); err == nil {
+	if _, err := declaredScreens.Open(a.Context(), "savepoints", nil); err == nil {
 		t.Error("savepoints without a URI opened")
 	}
 }
@@ -210,7 +211,7 @@ func TestSavepointsDefaultDirFromTarget(t *testing.T) {
 	if f := frameText(a); !strings.Contains(f, "execution.checkpointing.savepoint-dir") {
 		t.Errorf("no hint at the missing key:\n%s", f)
 	}
-	if _, err := Open(newTestApp(t, testOpts{w: 80, h: 24, fs: storage.NewLocal()}, "browse", t.TempDir()).ctx, "savepoints", nil); err == nil {
+	if _, err := declaredScreens.Open(newTestApp(t, testOpts{w: 80, h: 24, fs: storage.NewLocal()}, "browse", t.TempDir()).Context(), "savepoints", nil); err == nil {
 		t.Error("savepoints without a directory or a target opened")
 	}
 }

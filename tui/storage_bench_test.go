@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ckpt-dev/ckpt/inspector"
 	"github.com/ckpt-dev/ckpt/retention"
 )
 
@@ -24,23 +23,6 @@ func BenchmarkViewSavepoints10k(b *testing.B) {
 	s.setRows(sps)
 	s.policy = retention.Policy{KeepNewest: 3}
 	s.replan()
-	s.list.Select(5000)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		s.list.Move(1 - 2*(i%2))
-		_ = a.Render()
-	}
-}
-
-// BenchmarkViewLeaks10k: the leak report with 10,000 orphaned files.
-func BenchmarkViewLeaks10k(b *testing.B) {
-	fsys, job, _ := leakyJob(b)
-	a := newTestApp(b, testOpts{w: 160, h: 48, fs: fsys}, "leaks", job)
-	s := a.Top().(*Leaks)
-	for i := 0; i < 10000; i++ {
-		s.rep.Orphans.Orphans = append(s.rep.Orphans.Orphans, inspector.OrphanFile{URI: fmt.Sprintf("%s/shared/%08d.sst", job, i), Size: int64(i), ModTime: testNow})
-	}
-	s.build()
 	s.list.Select(5000)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

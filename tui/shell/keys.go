@@ -1,4 +1,4 @@
-package tui
+package shell
 
 import (
 	"strings"
@@ -100,7 +100,7 @@ func (g *GlobalKeys) Keymap() Keymap {
 
 // KnownActionNames lists every action name screens have registered, for
 // validating config files.
-func knownActionNames(maps ...Keymap) map[string]bool {
+func KnownActionNames(maps ...Keymap) map[string]bool {
 	out := map[string]bool{}
 	for _, m := range maps {
 		for _, a := range m {

@@ -1,20 +1,16 @@
-// Package tui is ckpt's terminal UI: a shell (header, breadcrumbs, status
-// bar, toasts, help overlay, "/" filter, ":" command line) around a stack of
-// screens. Screens share one contract (Screen) and one Context (size, theme,
-// keymap, storage, readonly, tasks), and are opened by name from a registry,
-// so the job screens that come with the control plane slot in by calling
-// RegisterScreen from their own file.
+// Package shell is the frame of ckpt's terminal UI: the header,
+// breadcrumbs, status bar, toasts, help overlay, "/" filter and ":"
+// command line around a stack of screens, the tasks that report slow work,
+// the keymaps and the user's config. Screens share one contract (Screen)
+// and one Context (size, theme, keymap, storage, readonly, tasks), and are
+// opened by name from the Registry the tui package declares.
 //
 // No I/O happens in Update or View: every storage or network call runs in a
 // tea.Cmd that reports its start and finish through Tasks, so a stalled
 // NameNode shows up as a spinner and later an error, never a frozen screen.
-package tui
+package shell
 
 import (
-	"fmt"
-	"sort"
-	"strings"
-
 	tea "charm.land/bubbletea/v2"
 )
 
@@ -69,54 +65,19 @@ type Refresher interface {
 	Refresh() tea.Cmd
 }
 
-// targeted screens talk to ctx.Cluster: the header names the target.
-type targeted interface{ usesTarget() }
+// Targeted screens talk to ctx.Cluster: the header names the target.
+type Targeted interface{ UsesTarget() }
 
-func (*Jobs) usesTarget()             {}
-func (*Launch) usesTarget()           {}
-func (*Job) usesTarget()              {}
-func (*CheckpointScreen) usesTarget() {}
-func (*SubtasksScreen) usesTarget()   {}
-func (*Resume) usesTarget()           {}
-func (*snapshotPicker) usesTarget()   {}
+// Opener builds a screen from a Request. It must not do I/O: loading
+// belongs in the screen's Init.
+type Opener func(ctx *Context, req Request) (Screen, error)
 
-// Opener builds a screen from command-line style arguments. It must not do
-// I/O: loading belongs in the screen's Init.
-type Opener func(ctx *Context, args []string) (Screen, error)
-
-type registration struct {
-	name, usage, help string
-	open              Opener
-}
-
-var registry = map[string]registration{}
-
-// RegisterScreen makes a screen openable by name: from ":name args" on the
-// command line and from the CLI. usage is shown in help ("browse URI").
-func RegisterScreen(name, usage, help string, open Opener) {
-	if _, dup := registry[name]; dup {
-		panic("tui: screen registered twice: " + name)
-	}
-	registry[name] = registration{name: name, usage: usage, help: help, open: open}
-}
-
-// ScreenNames lists the registered screens, sorted.
-func ScreenNames() []string {
-	out := make([]string, 0, len(registry))
-	for n := range registry {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// Open builds the screen registered as name.
-func Open(ctx *Context, name string, args []string) (Screen, error) {
-	r, ok := registry[name]
-	if !ok {
-		return nil, fmt.Errorf("unknown screen %q (known: %s)", name, strings.Join(ScreenNames(), ", "))
-	}
-	return r.open(ctx, args)
+// Request is what a screen is opened with: the words of a ":" command (or
+// the CLI's arguments), and, when another screen opens it, what that
+// screen hands over (one of the types in routes.go).
+type Request struct {
+	Args []string
+	Data any
 }
 
 // Messages screens send to the shell, as commands (Push(s) etc.).
@@ -125,19 +86,20 @@ type (
 	replaceMsg struct{ s Screen }
 	popMsg     struct{}
 	openMsg    struct {
-		name string
-		args []string
+		name    string
+		req     Request
+		replace bool
 	}
-	// taskDoneMsg ends a task started by a screen that may be gone by
+	// TaskDoneMsg ends a task started by a screen that may be gone by
 	// the time its work finishes (cancel, a savepoint): the shell records
 	// it, so Tasks is only ever touched from Update.
-	taskDoneMsg struct {
-		task  TaskID
-		err   error
-		toast string // shown on success
-		// jobID and savepoint: a savepoint the work took, remembered for
+	TaskDoneMsg struct {
+		Task  TaskID
+		Err   error
+		Toast string // shown on success
+		// JobID and Savepoint: a savepoint the work took, remembered for
 		// resume.
-		jobID, savepoint string
+		JobID, Savepoint string
 	}
 	// ToastMsg shows a short message that fades after a few seconds.
 	ToastMsg struct {
@@ -155,9 +117,21 @@ func Replace(s Screen) tea.Cmd { return func() tea.Msg { return replaceMsg{s} } 
 // Pop closes the current screen.
 func Pop() tea.Cmd { return func() tea.Msg { return popMsg{} } }
 
-// OpenScreen opens a registered screen by name on top of the current one.
+// OpenScreen opens a declared screen by name on top of the current one:
+// screens reach each other only this way, never by building one another.
 func OpenScreen(name string, args ...string) tea.Cmd {
-	return func() tea.Msg { return openMsg{name, args} }
+	return func() tea.Msg { return openMsg{name: name, req: Request{Args: args}} }
+}
+
+// OpenScreenWith is OpenScreen handing data over to the new screen.
+func OpenScreenWith(name string, data any, args ...string) tea.Cmd {
+	return func() tea.Msg { return openMsg{name: name, req: Request{Args: args, Data: data}} }
+}
+
+// ReplaceScreen opens a declared screen in place of the current one (a
+// launched job's screen replaces the launcher).
+func ReplaceScreen(name string, args ...string) tea.Cmd {
+	return func() tea.Msg { return openMsg{name: name, req: Request{Args: args}, replace: true} }
 }
 
 // Toast shows text briefly; errors are drawn as such.

@@ -1,4 +1,6 @@
-package tui
+// Package form is a small prompt drawn at the bottom of a screen: text
+// fields and choices, tab between fields, enter submits, esc cancels.
+package form
 
 import (
 	"strings"
@@ -6,18 +8,21 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/ckpt-dev/ckpt/themes"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
 )
 
-// form is a small prompt drawn at the bottom of a screen: text fields and
+// Model is a small prompt drawn at the bottom of a screen: text fields and
 // choices (space or ←/→ cycles them), tab between fields, enter submits,
 // esc cancels. Screens hold one while it is open and are Capturing then,
 // so every key goes to it. Used for the savepoint, stop and resume
 // actions.
-type form struct {
-	title  string
-	hint   string // what enter does, e.g. "enter takes the savepoint"
-	danger bool   // drawn as an error-coloured prompt
+type Model struct {
+	title string
+	hint  string // what enter does, e.g. "enter takes the savepoint"
+	// Danger draws the prompt error-coloured (the action changes a job
+	// or storage).
+	Danger bool
 	fields []*formField
 	focus  int
 }
@@ -29,10 +34,11 @@ type formField struct {
 	choice  int
 }
 
-func newForm(title, hint string) *form { return &form{title: title, hint: hint} }
+// New starts a form; what enter does is said by hint.
+func New(title, hint string) *Model { return &Model{title: title, hint: hint} }
 
-// text adds a text field with an initial value.
-func (f *form) text(label, value, placeholder string) *form {
+// Text adds a text field with an initial value.
+func (f *Model) Text(label, value, placeholder string) *Model {
 	in := textinput.New()
 	in.Prompt = ""
 	in.Placeholder = placeholder
@@ -46,14 +52,14 @@ func (f *form) text(label, value, placeholder string) *form {
 	return f
 }
 
-// choice adds a field cycling through options.
-func (f *form) choice(label string, options ...string) *form {
+// Choice adds a field cycling through options.
+func (f *Model) Choice(label string, options ...string) *Model {
 	f.fields = append(f.fields, &formField{label: label, options: options})
 	return f
 }
 
-// focusCmd focuses the current field (text fields show a cursor).
-func (f *form) focusCmd() tea.Cmd {
+// FocusCmd focuses the current field (text fields show a cursor).
+func (f *Model) FocusCmd() tea.Cmd {
 	var cmd tea.Cmd
 	for i, fl := range f.fields {
 		if fl.input == nil {
@@ -69,7 +75,7 @@ func (f *form) focusCmd() tea.Cmd {
 }
 
 // value is field i's text or chosen option.
-func (f *form) value(i int) string {
+func (f *Model) Value(i int) string {
 	fl := f.fields[i]
 	if fl.input != nil {
 		return strings.TrimSpace(fl.input.Value())
@@ -77,34 +83,35 @@ func (f *form) value(i int) string {
 	return fl.options[fl.choice]
 }
 
-// formResult says what a key did to the form.
-type formResult int
+// Result says what a key did to the form.
+type Result int
 
 const (
-	formEditing formResult = iota
-	formSubmitted
-	formCancelled
+	Editing Result = iota
+	Submitted
+	Cancelled
 )
 
-func (f *form) update(msg tea.Msg) (formResult, tea.Cmd) {
+// Update takes a key or a paste.
+func (f *Model) Update(msg tea.Msg) (Result, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.PasteMsg:
 		if fl := f.fields[f.focus]; fl.input != nil {
-			return formEditing, updateInput(fl.input, msg)
+			return Editing, UpdateInput(fl.input, msg)
 		}
 	case tea.KeyPressMsg:
 		fl := f.fields[f.focus]
 		switch msg.String() {
 		case "esc":
-			return formCancelled, nil
+			return Cancelled, nil
 		case "enter":
-			return formSubmitted, nil
+			return Submitted, nil
 		case "tab", "down":
 			f.focus = (f.focus + 1) % len(f.fields)
-			return formEditing, f.focusCmd()
+			return Editing, f.FocusCmd()
 		case "shift+tab", "up":
 			f.focus = (f.focus + len(f.fields) - 1) % len(f.fields)
-			return formEditing, f.focusCmd()
+			return Editing, f.FocusCmd()
 		}
 		if fl.options != nil {
 			switch msg.String() {
@@ -113,25 +120,24 @@ func (f *form) update(msg tea.Msg) (formResult, tea.Cmd) {
 			case "left", "h":
 				fl.choice = (fl.choice + len(fl.options) - 1) % len(fl.options)
 			}
-			return formEditing, nil
+			return Editing, nil
 		}
-		return formEditing, updateInput(fl.input, msg)
+		return Editing, UpdateInput(fl.input, msg)
 	}
-	return formEditing, nil
+	return Editing, nil
 }
 
-// updateInput passes msg (a key or a paste) to the text input in place.
-func updateInput(in *textinput.Model, msg tea.Msg) tea.Cmd {
+// UpdateInput passes msg (a key or a paste) to the text input in place.
+func UpdateInput(in *textinput.Model, msg tea.Msg) tea.Cmd {
 	m, cmd := in.Update(msg)
 	*in = m
 	return cmd
 }
 
-// rows draws the form: a rule with the title, one line a field, the hint.
-func (f *form) rows(ctx *Context, w int) []string {
-	th := ctx.Theme
+// Rows draws the form: a rule with the title, one line a field, the hint.
+func (f *Model) Rows(th *themes.Theme, w int) []string {
 	title := th.Title
-	if f.danger {
+	if f.Danger {
 		title = th.Error
 	}
 	out := []string{th.Border.Render(text.Fit("── ", 3)) + title.Render(text.Fit(f.title+" ", max(w-3, 0)))}
@@ -166,8 +172,8 @@ func (f *form) rows(ctx *Context, w int) []string {
 	return out
 }
 
-// overlayBottom replaces the last len(rows) lines of a body of height h.
-func overlayBottom(view string, rows []string, h int) string {
+// OverlayBottom replaces the last len(rows) lines of a body of height h.
+func OverlayBottom(view string, rows []string, h int) string {
 	lines := strings.Split(view, "\n")
 	for len(lines) < h {
 		lines = append(lines, "")

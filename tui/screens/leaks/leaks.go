@@ -1,4 +1,6 @@
-package tui
+// Package leaks is the leak report of a job dir: what it holds that no
+// retained checkpoint needs (report only).
+package leaks
 
 import (
 	"context"
@@ -13,17 +15,16 @@ import (
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
+	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
-func init() {
-	RegisterScreen("leaks", "leaks JOBDIR", "what a job dir holds that no retained checkpoint needs: orphaned shared files, stale chk-N, restored-from folders (report only)", openLeaks)
-}
-
-func openLeaks(ctx *Context, args []string) (Screen, error) {
+// Open takes the job directory (<checkpoint-dir>/<job-id>).
+func Open(ctx *shell.Context, req shell.Request) (shell.Screen, error) {
+	args := req.Args
 	if len(args) != 1 {
 		return nil, fmt.Errorf("leaks takes one job directory (<checkpoint-dir>/<job-id>), got %d arguments", len(args))
 	}
-	return NewLeaks(ctx, args[0]), nil
+	return New(ctx, args[0]), nil
 }
 
 // leakRow is one finding.
@@ -36,13 +37,13 @@ type leakRow struct {
 	lower            string
 }
 
-// Leaks is the orphan/leak report of one job directory (inspector.FindLeaks):
+// Screen is the orphan/leak report of one job directory (inspector.FindLeaks):
 // shared/ files no retained checkpoint references, chk-N directories left
 // behind, the checkpoint the job was restored from. It only reports: ckpt
 // never deletes from a job's checkpoint directory on its own (a running
 // job may still be writing there).
-type Leaks struct {
-	ctx    *Context
+type Screen struct {
+	ctx    *shell.Context
 	id     int
 	uri    string
 	rows   []*leakRow
@@ -52,39 +53,39 @@ type Leaks struct {
 
 	rep     *inspector.LeakReport
 	loading bool
-	task    TaskID
+	task    shell.TaskID
 	err     error
 	source  string // what the cluster added ("" none)
 }
 
-// NewLeaks opens the report for a job dir (no I/O until Init).
-func NewLeaks(ctx *Context, uri string) *Leaks {
-	return &Leaks{ctx: ctx, id: newScreenID(), uri: uri, list: list.New()}
+// New opens the report for a job dir (no I/O until Init).
+func New(ctx *shell.Context, uri string) *Screen {
+	return &Screen{ctx: ctx, id: shell.NewScreenID(), uri: uri, list: list.New()}
 }
 
-func (s *Leaks) Title() string    { return "leaks " + storage.Base(s.uri) }
-func (s *Leaks) Location() string { return s.uri }
-func (s *Leaks) Keys() Keymap     { return listKeymap(s.list.Keys) }
-func (s *Leaks) SetSize(w, h int) {
+func (s *Screen) Title() string      { return "leaks " + storage.Base(s.uri) }
+func (s *Screen) Location() string   { return s.uri }
+func (s *Screen) Keys() shell.Keymap { return shell.ListKeymap(s.list.Keys) }
+func (s *Screen) SetSize(w, h int) {
 	s.w, s.h = w, h
 	s.list.SetHeight(max(h-3, 1))
 }
-func (s *Leaks) Close() {
+func (s *Screen) Close() {
 	if s.loading {
 		s.ctx.Tasks.Cancel(s.task)
 	}
 }
-func (s *Leaks) Refresh() tea.Cmd { return s.Init() }
+func (s *Screen) Refresh() tea.Cmd { return s.Init() }
 
 type leaksMsg struct {
 	sid    int
-	task   TaskID
+	task   shell.TaskID
 	rep    *inspector.LeakReport
 	source string
 	err    error
 }
 
-func (s *Leaks) Init() tea.Cmd {
+func (s *Screen) Init() tea.Cmd {
 	if s.loading {
 		s.ctx.Tasks.Cancel(s.task)
 	}
@@ -114,7 +115,7 @@ func (s *Leaks) Init() tea.Cmd {
 	}
 }
 
-func (s *Leaks) Update(msg tea.Msg) (Screen, tea.Cmd) {
+func (s *Screen) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case leaksMsg:
 		if msg.sid != s.id || msg.task != s.task {
@@ -135,7 +136,7 @@ func (s *Leaks) Update(msg tea.Msg) (Screen, tea.Cmd) {
 }
 
 // build turns the report into rows, what needs attention first.
-func (s *Leaks) build() {
+func (s *Screen) build() {
 	r := s.rep
 	s.rows = s.rows[:0]
 	rel := func(u string) string {
@@ -206,12 +207,12 @@ func (s *Leaks) build() {
 	s.applyFilter()
 }
 
-func (s *Leaks) SetFilter(f string) {
+func (s *Screen) SetFilter(f string) {
 	s.filter = strings.ToLower(f)
 	s.applyFilter()
 }
 
-func (s *Leaks) applyFilter() {
+func (s *Screen) applyFilter() {
 	if s.filter == "" {
 		s.list.SetFilter(nil)
 		return
@@ -220,14 +221,14 @@ func (s *Leaks) applyFilter() {
 	s.list.SetFilter(func(i int) bool { return strings.Contains(s.rows[i].lower, f) })
 }
 
-func (s *Leaks) CopyText() string {
+func (s *Screen) CopyText() string {
 	if i, ok := s.list.Selected(); ok && i < len(s.rows) {
 		return s.rows[i].uri
 	}
 	return s.uri
 }
 
-func (s *Leaks) Status() string {
+func (s *Screen) Status() string {
 	if s.rep == nil {
 		return ""
 	}
@@ -236,7 +237,7 @@ func (s *Leaks) Status() string {
 		o.OrphanFiles, text.Bytes(o.OrphanBytes), s.rep.StaleDirs, text.Bytes(s.rep.StaleBytes))
 }
 
-func (s *Leaks) View() string {
+func (s *Screen) View() string {
 	th := s.ctx.Theme
 	switch {
 	case s.err != nil:

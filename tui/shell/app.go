@@ -1,4 +1,4 @@
-package tui
+package shell
 
 import (
 	"errors"
@@ -73,6 +73,12 @@ func NewApp(ctx *Context, first Screen, choice themes.Choice) *App {
 	}
 	return a
 }
+
+// StopClock turns the clock off: tests drive frames themselves.
+func (a *App) StopClock() { a.noTick = true }
+
+// Quitting reports whether the user asked to quit.
+func (a *App) Quitting() bool { return a.quitting }
 
 // Context is the shared screen context.
 func (a *App) Context() *Context { return a.ctx }
@@ -177,22 +183,25 @@ func (a *App) update(msg tea.Msg) tea.Cmd {
 		a.pop()
 		return nil
 	case openMsg:
-		s, err := Open(a.ctx, msg.name, msg.args)
+		s, err := a.ctx.Screens.OpenRequest(a.ctx, msg.name, msg.req)
 		if err != nil {
 			a.ctx.Tasks.LastErr = err
 			return nil
+		}
+		if msg.replace && len(a.stack) > 0 {
+			a.closeTop()
 		}
 		return a.push(s)
 	case ToastMsg:
 		a.toasts = append(a.toasts, toast{text: msg.Text, isErr: msg.Error, expires: a.ctx.Now().Add(4 * time.Second)})
 		return nil
-	case taskDoneMsg:
-		a.ctx.Tasks.Done(msg.task, msg.err)
-		if msg.savepoint != "" { // also a failed stop's savepoint, which is complete
-			a.ctx.tookSavepoint(msg.jobID, msg.savepoint)
+	case TaskDoneMsg:
+		a.ctx.Tasks.Done(msg.Task, msg.Err)
+		if msg.Savepoint != "" { // also a failed stop's savepoint, which is complete
+			a.ctx.TookSavepoint(msg.JobID, msg.Savepoint)
 		}
-		if msg.err == nil && msg.toast != "" {
-			a.toasts = append(a.toasts, toast{text: msg.toast, expires: a.ctx.Now().Add(4 * time.Second)})
+		if msg.Err == nil && msg.Toast != "" {
+			a.toasts = append(a.toasts, toast{text: msg.Toast, expires: a.ctx.Now().Add(4 * time.Second)})
 		}
 		// Screens may want to know too (a job screen refreshes at once).
 		return a.broadcast(msg)
@@ -330,7 +339,7 @@ func (a *App) commandSuggestions() []string {
 	for _, n := range themes.Names() {
 		out = append(out, "theme "+n)
 	}
-	for _, n := range ScreenNames() {
+	for _, n := range a.ctx.Screens.Names() {
 		out = append(out, n+" ")
 	}
 	for _, b := range a.ctx.Config.Paths.Bookmarks {
@@ -409,7 +418,7 @@ func (a *App) runCommand(line string) tea.Cmd {
 		a.themeChoice, a.ctx.Theme = ch, th
 		return Toast("theme "+th.Name, false)
 	}
-	s, err := Open(a.ctx, name, args)
+	s, err := a.ctx.Screens.Open(a.ctx, name, args)
 	if err != nil {
 		a.ctx.Tasks.LastErr = fmt.Errorf(":%s: %w", name, err)
 		return nil
@@ -480,7 +489,7 @@ func (a *App) header(w int) string {
 		loc = text.Sanitize(top.Location())
 	}
 	right := ""
-	if _, ok := a.Top().(targeted); ok && a.ctx.TargetName != "" {
+	if _, ok := a.Top().(Targeted); ok && a.ctx.TargetName != "" {
 		// The target the job screens and their actions talk to (storage
 		// screens leave the room to their long paths).
 		right = " ⎈ " + text.Sanitize(a.ctx.TargetName) + " "
@@ -532,7 +541,7 @@ func (a *App) statusBar(w int) string {
 		left = " " + a.ctx.Spinner() + " " + text.Sanitize(a.ctx.Tasks.Describe())
 		st = th.StatusBusy
 	case a.ctx.Tasks.LastErr != nil:
-		left = " ✗ " + text.Sanitize(firstLine(a.ctx.Tasks.LastErr)) + " (esc clears)"
+		left = " ✗ " + text.Sanitize(FirstLine(a.ctx.Tasks.LastErr)) + " (esc clears)"
 		st = th.StatusError
 	default:
 		if s, ok := a.Top().(Statuser); ok {
@@ -548,7 +557,7 @@ func (a *App) statusBar(w int) string {
 	return st.Render(text.Fit(left, room)) + th.Status.Render(hint)
 }
 
-func firstLine(err error) string {
+func FirstLine(err error) string {
 	s := err.Error()
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		s = s[:i]
@@ -598,8 +607,8 @@ func (a *App) helpView(w int) string {
 
 func (a *App) commandHelp() string {
 	parts := []string{":q"}
-	for _, n := range ScreenNames() {
-		parts = append(parts, ":"+registry[n].usage)
+	for _, d := range a.ctx.Screens.Commands() {
+		parts = append(parts, ":"+d.Usage)
 	}
 	parts = append(parts, ":theme NAME")
 	return strings.Join(parts, "  ")

@@ -1,4 +1,4 @@
-package tui
+package shell
 
 import (
 	"context"
@@ -16,10 +16,12 @@ import (
 // or resize is seen by all of them at once.
 type Context struct {
 	Width, Height int
-	Theme         *themes.Theme
-	Global        *GlobalKeys
-	Config        Config
-	Readonly      bool
+	// Screens are the declared screens, opened by name.
+	Screens  Registry
+	Theme    *themes.Theme
+	Global   *GlobalKeys
+	Config   Config
+	Readonly bool
 	// FS reaches local paths and hdfs:// URIs.
 	FS storage.FS
 	// Timeout bounds each storage call a screen starts (a stalled NameNode
@@ -54,9 +56,9 @@ type Context struct {
 	// SubmitConfig is configuration (Flink keys) added to every job the
 	// TUI launches, e.g. the demo's checkpoint and savepoint dirs.
 	SubmitConfig map[string]string
-	// pollOff stops job screens from scheduling polls (golden tests
+	// ManualPoll stops job screens from scheduling polls (golden tests
 	// trigger them by hand).
-	pollOff bool
+	ManualPoll bool
 	// JobOutput is where jobs running in this process print (their stdout
 	// sinks and logs), "" when they print to the terminal's stdout.
 	JobOutput string
@@ -68,13 +70,14 @@ type Context struct {
 // session is what the TUI did in this process.
 type session struct {
 	specs      map[string]string // job ID → spec path it was launched from
-	savepoints []sessionSavepoint
+	savepoints []SessionSavepoint
 	claims     map[string]string // job ID → the claim mode it was resumed with
 }
 
-type sessionSavepoint struct {
-	jobID, path string
-	at          time.Time
+// SessionSavepoint is a savepoint this TUI took.
+type SessionSavepoint struct {
+	JobID, Path string
+	At          time.Time
 }
 
 // LaunchedFrom records that jobID was launched from spec.
@@ -88,12 +91,27 @@ func (c *Context) LaunchedFrom(jobID, spec string) {
 // SpecOf is the spec jobID was launched from in this session ("" unknown).
 func (c *Context) SpecOf(jobID string) string { return c.session.specs[jobID] }
 
-func (c *Context) tookSavepoint(jobID, path string) {
-	c.session.savepoints = append(c.session.savepoints, sessionSavepoint{jobID: jobID, path: path, at: c.Now()})
+// TookSavepoint records a savepoint this TUI took, for resume to offer.
+func (c *Context) TookSavepoint(jobID, path string) {
+	c.session.savepoints = append(c.session.savepoints, SessionSavepoint{JobID: jobID, Path: path, At: c.Now()})
 }
 
-// pollEvery is the job screens' polling interval.
-func (c *Context) pollEvery() time.Duration {
+// Savepoints are the savepoints this TUI took, oldest first.
+func (c *Context) Savepoints() []SessionSavepoint { return c.session.savepoints }
+
+// ResumedWith records the claim mode jobID was resumed with.
+func (c *Context) ResumedWith(jobID, claim string) {
+	if c.session.claims == nil {
+		c.session.claims = map[string]string{}
+	}
+	c.session.claims[jobID] = claim
+}
+
+// ClaimOf is the claim mode jobID was resumed with in this session ("").
+func (c *Context) ClaimOf(jobID string) string { return c.session.claims[jobID] }
+
+// PollEvery is the job screens' polling interval.
+func (c *Context) PollEvery() time.Duration {
 	if c.PollInterval > 0 {
 		return c.PollInterval
 	}

@@ -1,4 +1,4 @@
-package tui
+package shell
 
 import (
 	"bytes"
@@ -85,7 +85,7 @@ func LoadConfig(path string, explicit bool) (Config, error) {
 }
 
 // validateKeys reports key overrides naming no known action.
-func (c Config) validateKeys(known map[string]bool) error {
+func (c Config) ValidateKeys(known map[string]bool) error {
 	var bad []string
 	for name := range c.Keys {
 		if !known[name] {

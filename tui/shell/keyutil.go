@@ -1,4 +1,4 @@
-package tui
+package shell
 
 import (
 	"charm.land/bubbles/v2/key"
@@ -7,12 +7,12 @@ import (
 	"github.com/ckpt-dev/ckpt/tui/components/list"
 )
 
-func keyMatches(msg tea.KeyPressMsg, a *Action) bool {
+func KeyMatches(msg tea.KeyPressMsg, a *Action) bool {
 	return a != nil && key.Matches(msg, a.Binding)
 }
 
 // listKeymap exposes list movement keys as actions for help.
-func listKeymap(k list.KeyMap) Keymap {
+func ListKeymap(k list.KeyMap) Keymap {
 	return Keymap{
 		{Name: "list.up", Binding: k.Up}, {Name: "list.down", Binding: k.Down},
 		{Name: "list.page-up", Binding: k.PageUp}, {Name: "list.page-down", Binding: k.PageDown},

@@ -1,0 +1,190 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/ckpt-dev/ckpt/cluster"
+	"github.com/ckpt-dev/ckpt/tui/components/form"
+	"github.com/ckpt-dev/ckpt/tui/components/text"
+	"github.com/ckpt-dev/ckpt/tui/shell"
+)
+
+// startOp runs an asynchronous action: trigger, then wait for it to
+// complete, in a task the status bar shows; the job screen lists it while
+// it runs, with its trigger id, elapsed time against its bound, and A to
+// abandon the wait (opTriggeredMsg, then waitOp).
+func (s *jobActions) startOp(label string, trigger func(context.Context, cluster.Cluster) (cluster.Trigger, error), done func(*cluster.Operation) (toast, savepoint string)) tea.Cmd {
+	if s.ctx.Readonly {
+		return shell.Toast("read-only mode: "+label+" is disabled", true)
+	}
+	timeout := s.opTimeout()
+	id, tctx := s.ctx.Tasks.Start(label, timeout)
+	s.ops = append(s.ops, inflightOp{task: id, label: label, started: s.ctx.Now(), timeout: timeout, ctx: tctx, done: done})
+	c, rtimeout, sid := s.ctx.Cluster, s.ctx.Timeout, s.id
+	return func() tea.Msg {
+		cctx, cancel := shell.WithTimeout(tctx, rtimeout)
+		t, err := trigger(cctx, c)
+		cancel()
+		if err != nil {
+			return shell.TaskDoneMsg{Task: id, Err: fmt.Errorf("%s: %w", label, err)}
+		}
+		return opTriggeredMsg{sid: sid, task: id, trigger: t}
+	}
+}
+
+func (s *jobActions) checkpoint(typ cluster.CheckpointType) tea.Cmd {
+	label := "checkpoint of " + s.jobName()
+	if typ == cluster.CheckpointFull {
+		label = "full " + label
+	}
+	jobID := s.jobID
+	return s.startOp(label, func(ctx context.Context, c cluster.Cluster) (cluster.Trigger, error) {
+		return c.TriggerCheckpoint(ctx, jobID, cluster.CheckpointRequest{Type: typ})
+	}, func(op *cluster.Operation) (string, string) {
+		return fmt.Sprintf("checkpoint %d completed", op.CheckpointID), ""
+	})
+}
+
+func (s *jobActions) submitForm(kind string, f *form.Model) tea.Cmd {
+	jobID := s.jobID
+	if (kind == "savepoint" || kind == "stop") && strings.TrimSpace(f.Value(0)) == "" && s.defaultSavepointDir() == "" {
+		return shell.Toast(kind+" not sent: no target dir, and the cluster configures no default savepoint dir "+
+			"(execution.checkpointing.savepoint-dir / state.savepoints.dir) — type one", true)
+	}
+	switch kind {
+	case "savepoint":
+		req := cluster.SavepointRequest{TargetDir: f.Value(0), Format: cluster.SavepointFormat(f.Value(1))}
+		return s.startOp("savepoint of "+s.jobName(), func(ctx context.Context, c cluster.Cluster) (cluster.Trigger, error) {
+			return c.TriggerSavepoint(ctx, jobID, req)
+		}, func(op *cluster.Operation) (string, string) {
+			return "savepoint at " + op.Location, op.Location
+		})
+	case "stop":
+		req := cluster.StopRequest{TargetDir: f.Value(0), Drain: f.Value(1) != "no", Format: cluster.SavepointFormat(f.Value(2))}
+		return s.startOp("stop with savepoint of "+s.jobName(), func(ctx context.Context, c cluster.Cluster) (cluster.Trigger, error) {
+			return c.StopWithSavepoint(ctx, jobID, req)
+		}, func(op *cluster.Operation) (string, string) {
+			return "stopped; savepoint at " + op.Location, op.Location
+		})
+	}
+	return nil
+}
+
+func (s *jobActions) onTriggered(m opTriggeredMsg) tea.Cmd {
+	for i := range s.ops {
+		o := &s.ops[i]
+		if o.task != m.task {
+			continue
+		}
+		o.trigger = m.trigger
+		return waitOp(s.ctx.Cluster, *o, s.jobID)
+	}
+	return nil
+}
+
+// abandon stops waiting for the newest action in flight. Flink cannot
+// cancel a savepoint once triggered (it completes or expires at the
+// checkpoint timeout); abandoning frees the operator to act meanwhile —
+// e.g. cancel the job to force an upgrade — while the trigger id stays on
+// screen.
+func (s *jobActions) abandon() tea.Cmd {
+	if len(s.ops) == 0 {
+		return shell.Toast("nothing in flight to abandon", true)
+	}
+	o := s.ops[len(s.ops)-1]
+	s.ops = s.ops[:len(s.ops)-1]
+	s.ctx.Tasks.Cancel(o.task)
+	s.abandoned = append(s.abandoned, abandonedOp{label: o.label, trigger: o.trigger, at: s.ctx.Now()})
+	if len(s.abandoned) > 3 {
+		s.abandoned = s.abandoned[len(s.abandoned)-3:]
+	}
+	id := o.trigger.ID
+	if id == "" {
+		id = "not yet accepted"
+	}
+	return shell.Toast(fmt.Sprintf("stopped waiting for %s (trigger %s): it may still complete on the cluster — Flink cannot cancel it; x cancels the job without one", o.label, id), false)
+}
+
+// opsLine describes the actions in flight and the abandoned ones, for the
+// pane tabs' line.
+func (s *jobActions) opsLine() []string {
+	now := s.ctx.Now()
+	var out []string
+	for _, o := range s.ops {
+		id := ""
+		if o.trigger.ID != "" {
+			id = " " + o.trigger.ID
+		}
+		out = append(out, fmt.Sprintf("%s %s%s %s of %s (A abandons)", s.ctx.Spinner(), o.label, id, dur(now.Sub(o.started)), dur(o.timeout)))
+	}
+	for _, a := range s.abandoned {
+		out = append(out, fmt.Sprintf("abandoned %s %s %s ago", a.label, a.trigger.ID, dur(now.Sub(a.at))))
+	}
+	return out
+}
+
+// finished forgets the operation of task, if it was one of ours.
+func (s *jobActions) finished(task shell.TaskID) bool {
+	for i, o := range s.ops {
+		if o.task == task {
+			s.ops = append(s.ops[:i], s.ops[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+// capturing: a form or a confirmation takes every key.
+func (s *jobActions) capturing() bool { return s.form != nil || s.confirm != "" }
+
+// ask opens form for the action kind ("savepoint", "stop").
+func (s *jobActions) ask(kind string, f *form.Model) tea.Cmd {
+	s.form, s.formKind = f, kind
+	return f.FocusCmd()
+}
+
+// key feeds the open form or answers the confirmation.
+func (s *jobActions) key(msg tea.Msg) tea.Cmd {
+	if s.form != nil {
+		res, cmd := s.form.Update(msg)
+		switch res {
+		case form.Cancelled:
+			s.form = nil
+			return nil
+		case form.Submitted:
+			f, kind := s.form, s.formKind
+			s.form = nil
+			return s.submitForm(kind, f)
+		}
+		return cmd
+	}
+	k, ok := msg.(tea.KeyPressMsg)
+	if !ok || s.confirm == "" {
+		return nil
+	}
+	what := s.confirm
+	s.confirm = ""
+	if k.String() == "y" || k.String() == "Y" {
+		if what == "cancel" {
+			return cancelJob(s.ctx, s.jobID)
+		}
+	}
+	return shell.Toast(what+" aborted", false)
+}
+
+// overlay draws the open form or the confirmation over the pane.
+func (s *jobActions) overlay(view string) string {
+	th := s.ctx.Theme
+	switch {
+	case s.form != nil:
+		return form.OverlayBottom(view, s.form.Rows(s.ctx.Theme, s.w), s.h)
+	case s.confirm == "cancel":
+		q := fmt.Sprintf(" CANCEL %s without a savepoint? Retained checkpoints follow its retention policy. y = cancel, any other key = keep it ", s.jobName())
+		return form.OverlayBottom(view, []string{th.StatusError.Render(text.Fit(q, s.w))}, s.h)
+	}
+	return view
+}

@@ -1,0 +1,229 @@
+package tui
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/ckpt-dev/ckpt/cluster"
+	"github.com/ckpt-dev/ckpt/storage"
+	"github.com/ckpt-dev/ckpt/tui/components/list"
+	"github.com/ckpt-dev/ckpt/tui/components/table"
+	"github.com/ckpt-dev/ckpt/tui/components/text"
+	"github.com/ckpt-dev/ckpt/tui/shell"
+)
+
+// listSnapshots lists the job's checkpoint dir and checks each chk-N (and
+// each known savepoint) for _metadata and its size, in a quiet task.
+func (s *snapshotsPane) listSnapshots() tea.Cmd {
+	if s.snapping || s.closed {
+		return nil
+	}
+	dir := s.jobCheckpointDir()
+	sps := s.savepointPaths()
+	if dir == "" && len(sps) == 0 {
+		return nil
+	}
+	s.snapping = true
+	id, tctx := s.ctx.Tasks.StartQuiet("listing "+dir, 0)
+	s.snapTask = id
+	fsys, timeout, sid := s.ctx.FS, s.ctx.Timeout, s.id
+	return func() tea.Msg {
+		cctx, cancel := shell.WithTimeout(tctx, timeout)
+		defer cancel()
+		rows, err := scanSnapshots(cctx, fsys, dir, sps)
+		return snapsListedMsg{sid: sid, task: id, dir: dir, rows: rows, err: err}
+	}
+}
+
+// setSnaps keeps the rows newest first and annotates them with what the
+// target says (retained, latest, discarded, restored from). The cursor
+// stays on the snapshot it was on (by path, however it is spelled), not on
+// its row number: a refresh reorders rows as checkpoints complete and
+// retention deletes old ones. The first listing starts on the first row.
+func (s *snapshotsPane) setSnaps(rows []snapRow) {
+	sel, selAt := "", 0
+	if r := s.selectedSnap(); r != nil {
+		sel = normURI(r.path)
+		selAt = s.list.Cursor()
+	}
+	rest := map[string]string{}
+	if st := s.stats; st != nil {
+		for _, c := range st.History {
+			if c.ExternalPath == "" {
+				continue
+			}
+			if c.Discarded {
+				rest[c.ExternalPath] = "discarded (subsumed)"
+			} else if c.Status == cluster.CheckpointCompleted {
+				rest[c.ExternalPath] = "completed"
+			}
+		}
+		if c := st.LatestCompleted; c != nil {
+			rest[c.ExternalPath] = "latest completed"
+		}
+		if c := st.LatestSavepoint; c != nil {
+			rest[c.ExternalPath] = "latest savepoint"
+		}
+		if r := st.LatestRestored; r != nil {
+			rest[r.ExternalPath] = "restored from"
+		}
+		if c := newestInProgress(st); c != nil && !c.Savepoint && s.snapDir != "" {
+			rest[storage.Join(s.snapDir, fmt.Sprintf("chk-%d", c.ID))] = "in progress"
+		}
+	}
+	byNorm := map[string]string{}
+	for p, v := range rest {
+		byNorm[normURI(p)] = v
+	}
+	for i := range rows {
+		rows[i].rest = byNorm[normURI(rows[i].path)]
+	}
+	// Newest first; ties (same mtime, or none: unreadable rows) in a fixed
+	// order so that equal listings draw equal panes.
+	sort.SliceStable(rows, func(i, j int) bool {
+		a, b := rows[i], rows[j]
+		if !a.modTime.Equal(b.modTime) {
+			return a.modTime.After(b.modTime)
+		}
+		if a.savepoint != b.savepoint {
+			return !a.savepoint
+		}
+		if a.id != b.id {
+			return a.id > b.id
+		}
+		return a.path < b.path
+	})
+	s.snaps = rows
+	l := &s.list
+	l.SetLen(len(rows))
+	at := -1
+	for i, r := range rows {
+		if sel != "" && normURI(r.path) == sel {
+			at = i
+			break
+		}
+	}
+	switch {
+	case at >= 0:
+		l.Select(at)
+	case sel != "":
+		// The snapshot went away (retention deleted it): stay at the same
+		// height, on its neighbour, rather than jump.
+		l.Select(min(selAt, len(rows)-1))
+	default:
+		l.Select(0)
+	}
+}
+
+func (s *snapshotsPane) selectedSnap() *snapRow {
+	i, ok := s.list.Selected()
+	if !ok || i >= len(s.snaps) {
+		return nil
+	}
+	return &s.snaps[i]
+}
+
+func (s *snapshotsPane) rows() []string {
+	th := s.ctx.Theme
+	now := s.ctx.Now()
+	var chk, complete, sps int
+	for _, r := range s.snaps {
+		if r.savepoint {
+			sps++
+			continue
+		}
+		chk++
+		if r.complete == yes {
+			complete++
+		}
+	}
+	dir := s.snapDir
+	if dir == "" {
+		dir = s.jobCheckpointDir()
+	}
+	head := fmt.Sprintf(" %s · %d chk dirs (%d complete) · %d savepoints", text.Sanitize(dir), chk, complete, sps)
+	if !s.snapAt.IsZero() {
+		head += " · listed " + text.Age(now, s.snapAt) + " ago"
+	}
+	if n := s.numRetained(); n != "" {
+		head += " · num-retained " + n
+	}
+	out := []string{th.Muted.Render(text.FitLeft(head, s.w))}
+	cols := table.Layout([]table.Col{
+		{Title: "SNAPSHOT", Flex: true, Tail: true},
+		{Title: "ON STORAGE", Width: 13},
+		{Title: "SIZE", Width: 10, Right: true},
+		{Title: "AGE", Width: 5, Right: true},
+		{Title: "TARGET SAYS", Width: 18},
+	}, s.w)
+	out = append(out, th.Column.Render(text.Fit("  "+table.Cells(cols, table.Headings(cols)...), s.w)))
+	switch {
+	case s.snapErr != nil && len(s.snaps) == 0:
+		return append(out, th.Error.Render(text.Fit("  ✗ "+text.Sanitize(shell.FirstLine(s.snapErr)), s.w)))
+	case len(s.snaps) == 0 && s.snapAt.IsZero():
+		if dir == "" {
+			return append(out, th.Muted.Render(text.Fit("  where the job checkpoints is not known yet (no completed checkpoint)", s.w)))
+		}
+		return append(out, th.Muted.Render("  "+s.ctx.Spinner()+" listing …"))
+	case len(s.snaps) == 0:
+		return append(out, th.Muted.Render(text.Fit("  no chk-N dir and no savepoint", s.w)))
+	}
+	out = append(out, s.list.View(func(i int, sel bool) string {
+		r := s.snaps[i]
+		name := storage.Base(r.path)
+		if r.savepoint {
+			name = r.path
+		}
+		state, style := "…", th.Muted
+		switch {
+		case r.err != "":
+			state, style = "? error", th.Warn
+		case r.complete == yes:
+			state, style = "✓ _metadata", th.Complete
+		case r.complete == no && r.savepoint:
+			state, style = "✗ GONE", th.Partial
+		case r.complete == no:
+			state, style = "✗ partial", th.Partial
+		}
+		vals := []string{text.Sanitize(name), state, text.Bytes(r.size), text.Age(now, r.modTime), r.rest}
+		line := table.Cells(cols, vals...)
+		if sel {
+			return th.Selected.Render(text.Fit("> "+line, s.w))
+		}
+		return "  " + table.Cells(cols[:1], vals[0]) + " " + style.Render(text.Fit(state, cols[1].Width)) + " " + table.Cells(cols[2:], vals[2:]...)
+	}))
+	return out
+}
+
+// numRetained is the job's execution.checkpointing.num-retained: as the
+// target reports it for the job (ckpt's engine, where each job has its
+// own), else as the cluster's configuration says (Flink, where it is a
+// cluster setting); "" when neither does.
+func (s *jobModel) numRetained() string {
+	if s.cfg != nil && s.cfg.NumRetained > 0 {
+		return strconv.Itoa(s.cfg.NumRetained)
+	}
+	for _, k := range []string{"execution.checkpointing.num-retained", "state.checkpoints.num-retained"} {
+		if v := s.conf[k]; v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// onListed takes a listing of the job's snapshots.
+func (s *snapshotsPane) onListed(msg snapsListedMsg) {
+	s.ctx.Tasks.Done(msg.task, nil)
+	s.snapping = false
+	s.snapAt = s.ctx.Now()
+	s.snapDir, s.snapErr = msg.dir, msg.err
+	if msg.err == nil {
+		s.setSnaps(msg.rows)
+	}
+}
+
+func (s *snapshotsPane) listModel() *list.Model { return &s.list }
+func (s *snapshotsPane) resize(body int)        { s.list.SetHeight(max(body-2, 1)) }
