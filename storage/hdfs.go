@@ -911,19 +911,6 @@ func (h *HDFS) Remove(ctx context.Context, uri string) error {
 	})
 }
 
-func (h *HDFS) RemoveAll(ctx context.Context, uri string) error {
-	loc, err := h.hdfsPath("remove", uri)
-	if err != nil {
-		return err
-	}
-	if loc.Path == "/" {
-		return &Error{Op: "remove", URI: uri, Err: errors.New("refusing to remove the root of the filesystem")}
-	}
-	return h.call(ctx, "remove", uri, func(c *hdfs.Client) error {
-		return c.RemoveAll(loc.Path)
-	})
-}
-
 func (h *HDFS) Walk(ctx context.Context, uri string, fn WalkFunc) error {
 	root, err := h.Stat(ctx, uri)
 	if err != nil {

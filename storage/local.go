@@ -323,20 +323,6 @@ func (l *Local) Remove(ctx context.Context, uri string) error {
 	return wrap("remove", uri, ignoreNotExist(err))
 }
 
-func (l *Local) RemoveAll(ctx context.Context, uri string) error {
-	if err := ctx.Err(); err != nil {
-		return &Error{Op: "removeall", URI: uri, Err: err}
-	}
-	_, p, err := localPath("remove", uri)
-	if err != nil {
-		return err
-	}
-	if filepath.Clean(p) == string(filepath.Separator) {
-		return &Error{Op: "remove", URI: uri, Err: fmt.Errorf("refusing to remove the root of the filesystem")}
-	}
-	return wrap("remove", uri, unwrapPathError(os.RemoveAll(p)))
-}
-
 func (l *Local) Walk(ctx context.Context, uri string, fn WalkFunc) error {
 	root, err := l.Stat(ctx, uri)
 	if err != nil {

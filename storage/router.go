@@ -148,14 +148,6 @@ func (r *Router) Remove(ctx context.Context, uri string) error {
 	return fs.Remove(ctx, uri)
 }
 
-func (r *Router) RemoveAll(ctx context.Context, uri string) error {
-	fs, err := r.For(ctx, uri)
-	if err != nil {
-		return err
-	}
-	return fs.RemoveAll(ctx, uri)
-}
-
 func (r *Router) Walk(ctx context.Context, uri string, fn WalkFunc) error {
 	fs, err := r.For(ctx, uri)
 	if err != nil {

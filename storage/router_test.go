@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -100,6 +101,22 @@ func TestLocalRefusesToRemoveRoot(t *testing.T) {
 	for _, uri := range []string{"/", "file:///", "/tmp/.."} {
 		if err := NewLocal().Remove(context.Background(), uri); err == nil {
 			t.Fatalf("Remove(%q) = nil", uri)
+		}
+	}
+}
+
+// The first rule of ckpt: nothing deletes a directory recursively. The
+// interface every package reaches storage through has no way to.
+func TestNoRecursiveDelete(t *testing.T) {
+	fsType := reflect.TypeOf((*FS)(nil)).Elem()
+	for i := range fsType.NumMethod() {
+		if name := fsType.Method(i).Name; strings.Contains(name, "RemoveAll") || strings.Contains(name, "Recursive") {
+			t.Errorf("storage.FS has %s", name)
+		}
+	}
+	for _, fsys := range []any{NewLocal(), NewRouter(Options{})} {
+		if _, ok := reflect.TypeOf(fsys).MethodByName("RemoveAll"); ok {
+			t.Errorf("%T has RemoveAll", fsys)
 		}
 	}
 }

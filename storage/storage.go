@@ -61,12 +61,6 @@ type FS interface {
 	// error. There is deliberately no recursive delete in this interface:
 	// ckpt deletes only files it can name (see snapshot.Dispose).
 	Remove(ctx context.Context, uri string) error
-	// RemoveAll removes uri and everything below it. A missing uri is not an
-	// error.
-	//
-	// Deprecated: being removed; ckpt never deletes a directory
-	// recursively. Use Remove on the files you own.
-	RemoveAll(ctx context.Context, uri string) error
 	// Walk calls fn for uri and, when it is a directory, for everything
 	// below it, depth first, parents before children. fn returning
 	// fs.SkipDir skips a directory's contents; any other error stops the walk.

@@ -112,10 +112,6 @@ func (p prefixFS) Remove(ctx context.Context, uri string) error {
 	return p.err(p.FS.Remove(ctx, p.in(uri)))
 }
 
-func (p prefixFS) RemoveAll(ctx context.Context, uri string) error {
-	return p.FS.RemoveAll(ctx, p.in(uri))
-}
-
 func (p prefixFS) Walk(ctx context.Context, uri string, fn storage.WalkFunc) error {
 	return p.FS.Walk(ctx, p.in(uri), func(fi storage.FileInfo) error { return fn(p.out(fi)) })
 }

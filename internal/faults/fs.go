@@ -169,16 +169,6 @@ func (f *FS) Remove(ctx context.Context, uri string) error {
 	return f.Inner.Remove(ctx, uri)
 }
 
-// RemoveAll is passed on (and counted) while storage.FS still has it.
-//
-//lint:ignore SA1019 the wrapper must forward every method of the interface.
-func (f *FS) RemoveAll(ctx context.Context, uri string) error {
-	if err := f.check(OpRemoveAll, uri); err != nil {
-		return err
-	}
-	return f.Inner.RemoveAll(ctx, uri) //nolint:staticcheck
-}
-
 type faultFile struct {
 	storage.File
 	fs  *FS
