@@ -30,7 +30,7 @@ test: peers
 # HDFS NameNode frozen and killed. The report table goes to
 # bin/faults-report.txt.
 faults: peers
-	CKPT_FAULTS=full CKPT_FAULTS_REPORT=bin/faults-report.txt $(GO) test -count=1 -v -timeout 60m -run TestFaultSuite ./internal/faults/
+	CKPT_FAULTS=full CKPT_FAULTS_REPORT=$(CURDIR)/bin/faults-report.txt $(GO) test -count=1 -v -timeout 60m -run TestFaultSuite ./internal/faults/
 
 test-short:
 	$(GO) test -short $(PKGS)

@@ -12,6 +12,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/ckpt-dev/ckpt/cluster"
+	jobspec "github.com/ckpt-dev/ckpt/engine/spec"
 	"github.com/ckpt-dev/ckpt/inspector"
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/themes"
@@ -181,7 +182,7 @@ func submitSpec(ctx context.Context, c *shell.Context, spec string, req cluster.
 	if c.Cluster == nil {
 		return "", fmt.Errorf("no target")
 	}
-	data, err := os.ReadFile(spec)
+	data, err := storage.ReadRegular(spec, jobspec.MaxFileBytes)
 	if err != nil {
 		return "", err
 	}

@@ -6,11 +6,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"sort"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/ckpt-dev/ckpt/storage"
 )
 
 // Config is the user's TUI configuration. It lives in
@@ -63,12 +64,16 @@ func ConfigPath(getenv func(string) string) string {
 // LoadConfig reads the config at path. A missing file is not an error (the
 // defaults apply) unless it was named explicitly with CKPT_CONFIG (explicit
 // says so). A malformed file is an error naming the file and line.
+// maxConfigBytes bounds the config file (a regular file; a FIFO or
+// /dev/zero is refused, not read forever).
+const maxConfigBytes = 1 << 20
+
 func LoadConfig(path string, explicit bool) (Config, error) {
 	var c Config
 	if path == "" {
 		return c, nil
 	}
-	b, err := os.ReadFile(path)
+	b, err := storage.ReadRegular(path, maxConfigBytes)
 	if errors.Is(err, fs.ErrNotExist) && !explicit {
 		return c, nil
 	}
