@@ -3,6 +3,7 @@ package faults
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -272,10 +273,18 @@ func frozenScenario(t *testing.T, p *peers.HDFSPeer, pid int, seed int64, midRes
 	}
 	r.Lost, r.Duplicated = lost, dup
 	r.ForeignDeleted = keep.Check(t)
+	// A NameNode just restarted may not answer yet: wait for it, and count
+	// a file as deleted only when the NameNode says it does not exist.
+	waitUntil(90*time.Second, func() bool { _, err := c.Stat(root); return err == nil || os.IsNotExist(err) })
 	for _, f := range preciousHDFS {
-		if _, err := c.Stat(root + f); err != nil {
+		_, err := c.Stat(root + f)
+		switch {
+		case err == nil:
+		case os.IsNotExist(err):
 			t.Errorf("FOREIGN FILE DELETED on HDFS: %s: %v", base+f, err)
 			r.ForeignDeleted++
+		default:
+			t.Errorf("could not check %s (the NameNode did not come back): %v", base+f, err)
 		}
 	}
 	if st == engine.Finished && lost+dup == 0 {
