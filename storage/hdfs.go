@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/colinmarc/hdfs/v2"
@@ -904,7 +905,7 @@ func (h *HDFS) Remove(ctx context.Context, uri string) error {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil
 		}
-		if err != nil && strings.Contains(err.Error(), "is non empty") {
+		if err != nil && (errors.Is(err, syscall.ENOTEMPTY) || strings.Contains(err.Error(), "not empty") || strings.Contains(err.Error(), "non empty")) {
 			return fmt.Errorf("%w: %v", ErrNotEmpty, err)
 		}
 		return err
