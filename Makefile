@@ -22,6 +22,9 @@ test: peers
 	./peers/with-hdfs.sh $(GO) test -count=1 -timeout 28m $(PKGS)
 	# A short fuzz of the _metadata decoder (corpus: every real Flink fixture).
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 20s -fuzzminimizetime 10s ./snapshot/
+	# And of the state codec's proxies (keyed, operator) and their entries.
+	$(GO) test -run '^$$' -fuzz FuzzKeyedProxy -fuzztime 10s -fuzzminimizetime 5s ./snapshot/state/
+	$(GO) test -run '^$$' -fuzz FuzzOperatorProxy -fuzztime 10s -fuzzminimizetime 5s ./snapshot/state/
 
 # The fault suite at full size (internal/faults; make test runs it bounded):
 # 100 seeded SIGKILL runs each of checkpoint, restore, savepoint and dispose,

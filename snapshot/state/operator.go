@@ -13,6 +13,9 @@ func ReadOperatorState(p *OperatorProxy, m *Meta, b []byte, offsets []int64, fil
 		return nil, &Error{File: file, Offset: p.End, Want: "operator state elements", Err: fmt.Errorf("%w: compressed operator state", ErrUnsupported)}
 	}
 	vs := m.Serializers[RoleValue]
+	if vs == nil {
+		return nil, &Error{File: file, Offset: 0, Want: fmt.Sprintf("state %q value serializer", m.Name), Err: fmt.Errorf("the proxy names none")}
+	}
 	var out []Value
 	for i, off := range offsets {
 		if off < p.End || off > int64(len(b)) {

@@ -69,9 +69,13 @@ func rawOf(t *Type, b []byte) Raw {
 			txt[i] = '.'
 		}
 	}
-	name := t.Snapshot
-	if t.Class != "" {
+	name := "no serializer"
+	switch {
+	case t == nil:
+	case t.Class != "":
 		name = t.Class + " (" + string(t.Kind) + ")"
+	default:
+		name = t.Snapshot
 	}
 	return Raw{Serializer: name, Hex: hex.EncodeToString(b), Text: string(txt)}
 }
@@ -260,9 +264,20 @@ func (d *decoder) value(t *Type, want string, depth int) (Value, error) {
 	case KindPojo:
 		return d.pojoValue(t, want, depth)
 	case KindList:
-		n, err := d.count(want+" size", 0)
+		// Elements take at least a byte each, but for zero-width types
+		// (a Tuple0, VoidNamespace-like fields): those lists are capped,
+		// so a corrupt count never becomes a billion empty elements.
+		minElem := 1
+		if t.Elem != nil && t.Elem.FixedLength() == 0 {
+			minElem = 0
+		}
+		at := d.pos
+		n, err := d.count(want+" size", minElem)
 		if err != nil {
 			return nil, err
+		}
+		if minElem == 0 && n > 1<<16 {
+			return nil, d.errf(at, want+" size", "%d zero-width elements", n)
 		}
 		out := make([]any, 0, min(n, d.left()))
 		for range n {
