@@ -18,7 +18,7 @@ import (
 func init() { register(newStateCmd) }
 
 type stateOptions struct {
-	operator, state string
+	operator, state, key string
 	limit           int
 	json            bool
 }
@@ -35,7 +35,8 @@ states, from the serializer snapshots Flink writes. No JVM.
 
 --operator UID|ID (with --state NAME) prints entries: key, namespace, map key
 and value, up to --limit; --json prints one JSON object per entry with typed
-values. Entries are read from canonical savepoints and full (heap)
+values. --key K looks one key up the way Flink places it (Java hashCode, then
+murmur hash and the key-group formula) and reads only that key group. Entries are read from canonical savepoints and full (heap)
 checkpoints; RocksDB SST files (native savepoints, incremental checkpoints)
 show their schema only for now. Kryo and Java-serialized values are shown as
 their class and raw bytes, never guessed.`,
@@ -75,6 +76,7 @@ their class and raw bytes, never guessed.`,
 	f := cmd.Flags()
 	f.StringVar(&o.operator, "operator", "", "print the entries of this operator (uid or 32-hex operator ID)")
 	f.StringVar(&o.state, "state", "", "only this state (with --operator)")
+	f.StringVar(&o.key, "key", "", "only this key (with --operator): reads just the key group Flink puts it in; Tuple fields separated by ','")
 	f.IntVar(&o.limit, "limit", 100, "at most this many entries (0: all)")
 	f.BoolVar(&o.json, "json", false, "JSON: the schema as one document, entries one object per line")
 	return cmd
@@ -155,7 +157,35 @@ func printEntries(cmd *cobra.Command, fsys storage.FS, w io.Writer, m *snapshot.
 		fmt.Fprintln(tw, "STATE\tKEY GROUP\tKEY\tNAMESPACE\tVALUE")
 	}
 	n := 0
-	err := state.ReadKeyed(cmd.Context(), fsys, m, op, o.state, func(e state.Entry) error {
+	read := func(fn func(state.Entry) error) error { return state.ReadKeyed(cmd.Context(), fsys, m, op, o.state, fn) }
+	if o.key != "" {
+		var keyType *state.Type
+		for _, s := range state.ReadSchema(cmd.Context(), fsys, &snapshot.Metadata{Operators: []*snapshot.OperatorState{op}, ExclusiveDir: m.ExclusiveDir}) {
+			if s.Keyed != nil {
+				keyType = s.Keyed.Key
+			}
+		}
+		if keyType == nil {
+			return fmt.Errorf("operator %s has no keyed state whose key type ckpt can read", op.ID)
+		}
+		key, err := state.ParseKey(keyType, o.key)
+		if err != nil {
+			return err
+		}
+		kg, err := state.KeyGroup(key, int(op.MaxParallelism))
+		if err != nil {
+			return err
+		}
+		read = func(fn func(state.Entry) error) error {
+			return state.ReadKeyGroup(cmd.Context(), fsys, m, op, o.state, kg, func(e state.Entry) error {
+				if !state.SameKey(e.Key, key) {
+					return nil
+				}
+				return fn(e)
+			})
+		}
+	}
+	err := read(func(e state.Entry) error {
 		if o.limit > 0 && n >= o.limit {
 			return errLimit
 		}

@@ -30,6 +30,13 @@ func TestStateCommand(t *testing.T) {
 	if err := json.Unmarshal([]byte(lines[0]), &e); err != nil || e.State != "state-name" {
 		t.Fatalf("%s: %v", lines[0], err)
 	}
+	code, out, errOut = runCkpt(t, "state", sp, "--operator", "d5c8b168c6cbfe8c507a10f88b325243", "--key", "2")
+	if code != ExitOK || !strings.Contains(out, "state-name  3          (2)  null       2") || strings.Count(out, "\n") != 2 {
+		t.Fatalf("--key 2: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if code, _, errOut = runCkpt(t, "state", sp, "--operator", "d5c8b168c6cbfe8c507a10f88b325243", "--key", "x"); code == ExitOK || !strings.Contains(errOut, `key "x" is not a Long`) {
+		t.Fatalf("--key x: %d %s", code, errOut)
+	}
 	if code, _, errOut = runCkpt(t, "state", sp, "--operator", "nope"); code == ExitOK || !strings.Contains(errOut, `no operator with uid or ID "nope"`) {
 		t.Fatalf("unknown operator: %d %s", code, errOut)
 	}

@@ -210,6 +210,20 @@ func readOperatorHead(ctx context.Context, fsys storage.FS, m *snapshot.Metadata
 // = every state) of operator op, subtask by subtask, key group by key
 // group, streaming: one key group's bytes in memory at a time.
 func ReadKeyed(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, op *snapshot.OperatorState, state string, fn func(Entry) error) error {
+	return readKeyed(ctx, fsys, m, op, state, -1, fn)
+}
+
+// ReadKeyGroup is ReadKeyed for one key group: only the subtask that holds
+// it is opened and only that key group's bytes are read (a key lookup:
+// KeyGroup gives the group of a key).
+func ReadKeyGroup(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, op *snapshot.OperatorState, state string, kg int, fn func(Entry) error) error {
+	if kg < 0 || kg >= int(op.MaxParallelism) {
+		return fmt.Errorf("key group %d is outside 0..%d (max parallelism %d)", kg, op.MaxParallelism-1, op.MaxParallelism)
+	}
+	return readKeyed(ctx, fsys, m, op, state, kg, fn)
+}
+
+func readKeyed(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, op *snapshot.OperatorState, state string, only int, fn func(Entry) error) error {
 	for _, st := range op.Subtasks {
 		h, ok := st.ManagedKeyedState.(*snapshot.KeyGroupsHandle)
 		if st.ManagedKeyedState == nil {
@@ -218,14 +232,17 @@ func ReadKeyed(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, op *s
 		if !ok {
 			return fmt.Errorf("%w: entries of %T (only key-group streams: canonical savepoints and full checkpoints)", ErrUnsupported, st.ManagedKeyedState)
 		}
-		if err := readKeyGroups(ctx, fsys, m, op, h, state, fn); err != nil {
+		if only >= 0 && !h.Range.Contains(int32(only)) {
+			continue
+		}
+		if err := readKeyGroups(ctx, fsys, m, op, h, state, only, fn); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func readKeyGroups(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, op *snapshot.OperatorState, h *snapshot.KeyGroupsHandle, state string, fn func(Entry) error) error {
+func readKeyGroups(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, op *snapshot.OperatorState, h *snapshot.KeyGroupsHandle, state string, only int, fn func(Entry) error) error {
 	s, err := openStream(ctx, fsys, m, h.Delegate)
 	if err != nil {
 		return err
@@ -263,6 +280,9 @@ func readKeyGroups(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, o
 			continue // an empty key group (unified format)
 		}
 		kg := int(h.Range.Start) + i
+		if only >= 0 && kg != only {
+			continue
+		}
 		region, err := s.read(o, end(o))
 		if err != nil {
 			return err
