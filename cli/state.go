@@ -19,8 +19,8 @@ func init() { register(newStateCmd) }
 
 type stateOptions struct {
 	operator, state, key string
-	limit           int
-	json            bool
+	limit                int
+	json                 bool
 }
 
 func newStateCmd() *cobra.Command {
@@ -157,7 +157,9 @@ func printEntries(cmd *cobra.Command, fsys storage.FS, w io.Writer, m *snapshot.
 		fmt.Fprintln(tw, "STATE\tKEY GROUP\tKEY\tNAMESPACE\tVALUE")
 	}
 	n := 0
-	read := func(fn func(state.Entry) error) error { return state.ReadKeyed(cmd.Context(), fsys, m, op, o.state, fn) }
+	read := func(fn func(state.Entry) error) error {
+		return state.ReadKeyed(cmd.Context(), fsys, m, op, o.state, fn)
+	}
 	if o.key != "" {
 		var keyType *state.Type
 		for _, s := range state.ReadSchema(cmd.Context(), fsys, &snapshot.Metadata{Operators: []*snapshot.OperatorState{op}, ExclusiveDir: m.ExclusiveDir}) {
