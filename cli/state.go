@@ -151,6 +151,38 @@ func typeName(t *state.Type) string {
 var errLimit = errors.New("limit reached")
 
 func printEntries(cmd *cobra.Command, fsys storage.FS, w io.Writer, m *snapshot.Metadata, op *snapshot.OperatorState, o stateOptions) error {
+	var keyed, operator bool
+	for _, st := range op.Subtasks {
+		keyed = keyed || st.ManagedKeyedState != nil
+		operator = operator || st.ManagedOperatorState != nil
+	}
+	n := 0
+	limited := false
+	if keyed || o.key != "" {
+		var err error
+		if n, limited, err = printKeyed(cmd, fsys, w, m, op, o); err != nil {
+			return err
+		}
+	}
+	if operator && o.key == "" && !limited {
+		k, lim, err := printOperatorState(cmd, fsys, w, m, op, o, n)
+		if err != nil {
+			return err
+		}
+		n, limited = n+k, lim
+	}
+	switch {
+	case limited:
+		fmt.Fprintf(cmd.ErrOrStderr(), "first %d entries (--limit)\n", o.limit)
+	case n == 0:
+		fmt.Fprintln(cmd.ErrOrStderr(), "no entries")
+	}
+	return nil
+}
+
+// printKeyed prints keyed entries (all, or one key's), counting towards
+// --limit.
+func printKeyed(cmd *cobra.Command, fsys storage.FS, w io.Writer, m *snapshot.Metadata, op *snapshot.OperatorState, o stateOptions) (int, bool, error) {
 	enc := json.NewEncoder(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	if !o.json {
@@ -168,15 +200,15 @@ func printEntries(cmd *cobra.Command, fsys storage.FS, w io.Writer, m *snapshot.
 			}
 		}
 		if keyType == nil {
-			return fmt.Errorf("operator %s has no keyed state whose key type ckpt can read", op.ID)
+			return 0, false, fmt.Errorf("operator %s has no keyed state whose key type ckpt can read", op.ID)
 		}
 		key, err := state.ParseKey(keyType, o.key)
 		if err != nil {
-			return err
+			return 0, false, err
 		}
 		kg, err := state.KeyGroup(key, int(op.MaxParallelism))
 		if err != nil {
-			return err
+			return 0, false, err
 		}
 		read = func(fn func(state.Entry) error) error {
 			return state.ReadKeyGroup(cmd.Context(), fsys, m, op, o.state, kg, func(e state.Entry) error {
@@ -204,13 +236,43 @@ func printEntries(cmd *cobra.Command, fsys storage.FS, w io.Writer, m *snapshot.
 	})
 	tw.Flush()
 	if errors.Is(err, errLimit) {
-		fmt.Fprintf(cmd.ErrOrStderr(), "first %d entries (--limit)\n", o.limit)
+		return n, true, nil
+	}
+	return n, false, err
+}
+
+// printOperatorState prints operator state elements, Kafka partitions and
+// offsets by name; seen entries already count towards --limit.
+func printOperatorState(cmd *cobra.Command, fsys storage.FS, w io.Writer, m *snapshot.Metadata, op *snapshot.OperatorState, o stateOptions, seen int) (int, bool, error) {
+	enc := json.NewEncoder(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	if !o.json {
+		fmt.Fprintln(tw, "OPERATOR STATE\tSUBTASK\tMODE\tVALUE")
+	}
+	n := 0
+	err := state.ReadOperators(cmd.Context(), fsys, m, op, func(e state.OperatorElement) error {
+		if o.state != "" && e.State != o.state {
+			return nil
+		}
+		if o.limit > 0 && seen+n >= o.limit {
+			return errLimit
+		}
+		n++
+		if o.json {
+			return enc.Encode(e)
+		}
+		v := compact(e.Value)
+		if k, ok := e.Value.(state.KafkaSplit); ok {
+			v = "Kafka " + k.String()
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", e.State, e.Subtask, e.Mode, v)
 		return nil
+	})
+	tw.Flush()
+	if errors.Is(err, errLimit) {
+		return n, true, nil
 	}
-	if err == nil && n == 0 {
-		fmt.Fprintln(cmd.ErrOrStderr(), "no entries")
-	}
-	return err
+	return n, false, err
 }
 
 // compact prints a decoded value as one-line JSON, records as their

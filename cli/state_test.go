@@ -37,6 +37,10 @@ func TestStateCommand(t *testing.T) {
 	if code, _, errOut = runCkpt(t, "state", sp, "--operator", "d5c8b168c6cbfe8c507a10f88b325243", "--key", "x"); code == ExitOK || !strings.Contains(errOut, `key "x" is not a Long`) {
 		t.Fatalf("--key x: %d %s", code, errOut)
 	}
+	code, out, errOut = runCkpt(t, "state", sp, "--operator", "1f2b5df5a66154aca61fcb26193792be")
+	if code != ExitOK || !strings.Contains(out, `source-state    0        UNION  "Here be dragons!"`) {
+		t.Fatalf("operator state: exit %d\n%s\n%s", code, out, errOut)
+	}
 	if code, _, errOut = runCkpt(t, "state", sp, "--operator", "nope"); code == ExitOK || !strings.Contains(errOut, `no operator with uid or ID "nope"`) {
 		t.Fatalf("unknown operator: %d %s", code, errOut)
 	}

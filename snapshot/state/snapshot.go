@@ -326,3 +326,56 @@ func isHeap(h *snapshot.KeyGroupsHandle) bool {
 	}
 	return true
 }
+
+// maxOperatorFile bounds an operator state file read whole (Flink keeps
+// operator state small: offsets, splits, buffers).
+const maxOperatorFile = 256 << 20
+
+// ReadOperators calls fn for every element of operator op's operator
+// state — list, union and broadcast states of every subtask — with the
+// states of well-known connectors decoded (Known): Kafka partitions and
+// offsets, FLIP-27 splits.
+func ReadOperators(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, op *snapshot.OperatorState, fn func(OperatorElement) error) error {
+	for i, st := range op.Subtasks {
+		osh, ok := st.ManagedOperatorState.(*snapshot.OperatorStreamHandle)
+		if st.ManagedOperatorState == nil {
+			continue
+		}
+		if !ok {
+			return fmt.Errorf("%w: operator handle %T", ErrUnsupported, st.ManagedOperatorState)
+		}
+		s, err := openStream(ctx, fsys, m, osh.Delegate)
+		if err != nil {
+			return err
+		}
+		if s.size > maxOperatorFile {
+			s.Close()
+			return &Error{File: s.name, Want: "an operator state file", Err: fmt.Errorf("%d bytes, more than ckpt reads whole (%d)", s.size, maxOperatorFile)}
+		}
+		b, err := s.head(0)
+		s.Close()
+		if err != nil {
+			return err
+		}
+		p, err := ReadOperatorProxy(b, s.name)
+		if err != nil {
+			return err
+		}
+		var named []NamedOffsets
+		for _, ns := range osh.States {
+			named = append(named, NamedOffsets{Name: ns.Name, Offsets: ns.Offsets})
+		}
+		subtask := int(st.Index)
+		if subtask < 0 {
+			subtask = i
+		}
+		err = readOperatorElements(p, b, named, s.name, func(e OperatorElement) error {
+			e.Subtask = subtask
+			return fn(e)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
