@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/ckpt
 PKGS    := ./...
 
-.PHONY: run build test test-short bench lint peers fmt clean faults
+.PHONY: run build test test-short bench lint peers fmt clean fuzz-state faults
 
 build:
 	$(GO) build -o $(BIN) .
@@ -22,9 +22,6 @@ test: peers
 	./peers/with-hdfs.sh $(GO) test -count=1 -timeout 28m $(PKGS)
 	# A short fuzz of the _metadata decoder (corpus: every real Flink fixture).
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 20s -fuzzminimizetime 10s ./snapshot/
-	# And of the state codec's proxies (keyed, operator) and their entries.
-	$(GO) test -run '^$$' -fuzz FuzzKeyedProxy -fuzztime 10s -fuzzminimizetime 5s ./snapshot/state/
-	$(GO) test -run '^$$' -fuzz FuzzOperatorProxy -fuzztime 10s -fuzzminimizetime 5s ./snapshot/state/
 
 # The fault suite at full size (internal/faults; make test runs it bounded):
 # 100 seeded SIGKILL runs each of checkpoint, restore, savepoint and dispose,
@@ -48,6 +45,12 @@ lint:
 # Resolve the real peers' Java classpaths from Maven Central (cached in ~/.m2).
 peers:
 	@./peers/setup.sh
+
+# Fuzz the state codec (its seeds, and every input that ever failed, run as
+# plain tests in `make test`).
+fuzz-state:
+	$(GO) test -run '^$$' -fuzz FuzzKeyedProxy -fuzztime 60s ./snapshot/state/
+	$(GO) test -run '^$$' -fuzz FuzzOperatorProxy -fuzztime 60s ./snapshot/state/
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
