@@ -173,11 +173,35 @@ func sameDir(dir, uri string) bool { return storage.Within(uri, dir) }
 // RemoveOwned removes exactly files (each must lie inside dir; anything
 // else is refused and reported), then the subdirectories of dir they
 // emptied, then dir itself if nothing else is in it. d carries what the
-// caller already knows to report. Each file, and every directory between
-// dir and it, is checked with Lstat: a link is never followed or removed.
-// A missing file is counted, not an error. The engine uses it for the
-// files of a checkpoint that never completed (no _metadata to read).
+// caller already knows to report. The engine uses it for the files of a
+// checkpoint that never completed (no _metadata to read).
 func RemoveOwned(ctx context.Context, fsys storage.FS, dir string, files []string, d Disposal) (Disposal, error) {
+	d, err := RemoveFiles(ctx, fsys, dir, files, d)
+	if err != nil || !exists(ctx, fsys, dir) { // a directory already gone is no error
+		return d, err
+	}
+	switch err := fsys.Remove(ctx, dir); {
+	case err == nil:
+		d.DirRemoved = true
+	case errors.Is(err, storage.ErrNotEmpty):
+		d.Left = append(d.Left, foreignEntries(ctx, fsys, dir)...)
+	default:
+		return d, err
+	}
+	return d, nil
+}
+
+func exists(ctx context.Context, fsys storage.FS, uri string) bool {
+	_, err := fsys.Lstat(ctx, uri)
+	return err == nil
+}
+
+// RemoveFiles is RemoveOwned without removing dir itself: for files a
+// writer put into a directory it did not create (a user's savepoint
+// target, a job's shared/). Each file, and every directory between dir
+// and it, is checked with Lstat: a link is never followed or removed. A
+// missing file (or dir) is counted, not an error.
+func RemoveFiles(ctx context.Context, fsys storage.FS, dir string, files []string, d Disposal) (Disposal, error) {
 	d.Dir = dir
 	if err := checkDir(ctx, fsys, dir); err != nil {
 		if storage.IsNotExist(err) {
@@ -192,7 +216,7 @@ func RemoveOwned(ctx context.Context, fsys storage.FS, dir string, files []strin
 		if err := ctx.Err(); err != nil {
 			return d, fmt.Errorf("disposing %s: %w", dir, err)
 		}
-		rel, ok := relativeTo(dir, f)
+		rel, ok := RelativeTo(dir, f)
 		if !ok {
 			d.Left = append(d.Left, Leftover{URI: f, Why: "outside the snapshot's directory"})
 			continue
@@ -231,14 +255,6 @@ func RemoveOwned(ctx context.Context, fsys storage.FS, dir string, files []strin
 	}
 	if len(errs) > 0 {
 		return d, fmt.Errorf("disposing %s: %w", dir, errors.Join(errs...))
-	}
-	switch err := fsys.Remove(ctx, dir); {
-	case err == nil:
-		d.DirRemoved = true
-	case errors.Is(err, storage.ErrNotEmpty):
-		d.Left = append(d.Left, foreignEntries(ctx, fsys, dir)...)
-	default:
-		return d, err
 	}
 	return d, nil
 }
@@ -293,9 +309,9 @@ func checkPath(ctx context.Context, fsys storage.FS, dir, rel string) (string, e
 	return "", nil
 }
 
-// relativeTo gives f's path below dir ("a/b"), ok false when f is not
+// RelativeTo gives f's path below dir ("a/b"), ok false when f is not
 // strictly inside dir.
-func relativeTo(dir, f string) (string, bool) {
+func RelativeTo(dir, f string) (string, bool) {
 	if !storage.Within(dir, f) || storage.Within(f, dir) {
 		return "", false
 	}

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -209,7 +207,7 @@ func (f *flights) endedLocked(uri string) error {
 			return fmt.Errorf("savepoint %s: %w", d, ErrNotPending)
 		}
 	}
-	rel, ok := relPath(f.jobDir, uri)
+	rel, ok := snapshot.RelativeTo(f.jobDir, uri)
 	if !ok {
 		return nil
 	}
@@ -220,21 +218,6 @@ func (f *flights) endedLocked(uri string) error {
 		}
 	}
 	return nil
-}
-
-// relPath is uri's path below dir ("chk-3/x"); ok is false when uri is not
-// strictly inside dir.
-func relPath(dir, uri string) (string, bool) {
-	if dir == "" || !inside(dir, uri) {
-		return "", false
-	}
-	dl, err1 := storage.Parse(dir)
-	ul, err2 := storage.Parse(uri)
-	if err1 != nil || err2 != nil {
-		return "", false
-	}
-	dp := strings.TrimSuffix(path.Clean(filepath.ToSlash(dl.Path)), "/") + "/"
-	return strings.CutPrefix(path.Clean(filepath.ToSlash(ul.Path)), dp)
 }
 
 // removeWritten removes the files written into an aborted flight's
@@ -249,46 +232,7 @@ func removeWritten(ctx context.Context, fsys storage.FS, fl *flight) (snapshot.D
 	if fl.created {
 		return snapshot.RemoveOwned(ctx, fsys, fl.dir, files, snapshot.Disposal{})
 	}
-	d := snapshot.Disposal{Dir: fl.dir}
-	var errs []error
-	for _, u := range files {
-		switch removed, err := removeFile(ctx, fsys, u); {
-		case err != nil:
-			errs = append(errs, err)
-		case removed:
-			d.Removed = append(d.Removed, u)
-		}
-	}
-	return d, errors.Join(errs...)
-}
-
-// removeFile removes the one regular file at uri, never through a link (the
-// file and its directory are checked). A missing file is not an error.
-func removeFile(ctx context.Context, fsys storage.FS, uri string) (bool, error) {
-	parent, err := fsys.Lstat(ctx, storage.Dir(uri))
-	if storage.IsNotExist(err) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	if parent.IsSymlink() || !parent.IsDir {
-		return false, fmt.Errorf("%s: not removed: its directory is a link or not a directory", uri)
-	}
-	fi, err := fsys.Lstat(ctx, uri)
-	if storage.IsNotExist(err) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	if fi.IsSymlink() || !fi.Mode.IsRegular() {
-		return false, fmt.Errorf("%s: not removed: not a regular file", uri)
-	}
-	if err := fsys.Remove(ctx, uri); err != nil {
-		return false, err
-	}
-	return true, nil
+	return snapshot.RemoveFiles(ctx, fsys, fl.dir, files, snapshot.Disposal{})
 }
 
 // guardFS is the storage.FS the coordinator's Layout hands out.

@@ -273,7 +273,7 @@ func removeShared(fsys storage.FS, uris []string) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	for _, u := range uris {
-		removeFile(ctx, fsys, u)
+		snapshot.RemoveFiles(ctx, fsys, storage.Dir(u), []string{u}, snapshot.Disposal{})
 	}
 }
 
