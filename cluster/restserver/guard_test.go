@@ -449,3 +449,31 @@ func TestBoundedDisposals(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestSpoolCloseKeepsForeignFiles: Close removes the files the server
+// spooled (even one still open when it closes) and the directory only if
+// that empties it — a file somebody else put there stays, with the
+// directory.
+func TestSpoolCloseKeepsForeignFiles(t *testing.T) {
+	s := New(newFake(t, nil), Options{})
+	f, err := s.spool(strings.NewReader("an upload still being read at shutdown"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	dir := filepath.Dir(f.Name())
+	precious := filepath.Join(dir, "precious.txt")
+	if err := os.WriteFile(precious, []byte("not serve's"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err == nil || !strings.Contains(err.Error(), dir) {
+		t.Errorf("Close with a foreign file in the spool dir: %v, want it to name the directory it left", err)
+	}
+	if _, err := os.Stat(f.Name()); !os.IsNotExist(err) {
+		t.Errorf("the spooled file %s stayed: %v", f.Name(), err)
+	}
+	if b, err := os.ReadFile(precious); err != nil || string(b) != "not serve's" {
+		t.Fatalf("the foreign file went: %q %v", b, err)
+	}
+	os.RemoveAll(dir)
+}

@@ -33,6 +33,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"mime"
 	"net/http"
 	"os"
@@ -98,6 +99,7 @@ type Server struct {
 	spoolMu      sync.Mutex
 	spoolDir     string
 	spoolCreated bool
+	spooled      map[string]bool // the files spooled and not yet removed
 }
 
 // New returns the REST API of c.
@@ -138,9 +140,26 @@ func (s *Server) Close() error {
 	if s.spoolCreated {
 		dir := s.spoolDir
 		s.spoolCreated, s.spoolDir = false, s.opts.SpoolDir
-		return os.RemoveAll(dir)
+		// Only the files the server spooled, then the directory if that
+		// emptied it: never a recursive delete, even of its own temp dir.
+		for f := range s.spooled {
+			os.Remove(f)
+		}
+		s.spooled = nil
+		if err := os.Remove(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("upload spool directory %s left in place: %w", dir, err)
+		}
 	}
 	return nil
+}
+
+// unspool closes and removes a spooled upload.
+func (s *Server) unspool(f *os.File) {
+	f.Close()
+	os.Remove(f.Name())
+	s.spoolMu.Lock()
+	delete(s.spooled, f.Name())
+	s.spoolMu.Unlock()
 }
 
 func (s *Server) routes() {
@@ -683,10 +702,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) (int, any, error
 		if err != nil {
 			return 0, nil, err
 		}
-		defer func() {
-			f.Close()
-			os.Remove(f.Name())
-		}()
+		defer s.unspool(f)
 		a, err := s.c.UploadArtifact(r.Context(), name, f)
 		if err != nil {
 			return 0, nil, err
@@ -706,13 +722,18 @@ func (s *Server) spool(part io.Reader) (*os.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("spooling the upload: %w", err)
 	}
+	s.spoolMu.Lock()
+	if s.spooled == nil {
+		s.spooled = map[string]bool{}
+	}
+	s.spooled[f.Name()] = true
+	s.spoolMu.Unlock()
 	_, err = io.Copy(f, part)
 	if err == nil {
 		_, err = f.Seek(0, io.SeekStart)
 	}
 	if err != nil {
-		f.Close()
-		os.Remove(f.Name())
+		s.unspool(f)
 		return nil, bodyError(err, "reading the upload")
 	}
 	return f, nil
