@@ -2,6 +2,8 @@ package snapshot
 
 import (
 	"fmt"
+
+	"github.com/ckpt-dev/ckpt/snapshot/keygroup"
 )
 
 // Tag is the one-byte type code in front of every state handle. All handle
@@ -71,9 +73,8 @@ func (r KeyGroupRange) String() string {
 // KeyGroupRangeFor is the key-group range subtask owns at the given
 // parallelism and max parallelism, with Flink's formula.
 func KeyGroupRangeFor(maxParallelism, parallelism, subtask int32) KeyGroupRange {
-	start := (int64(subtask)*int64(maxParallelism) + int64(parallelism) - 1) / int64(parallelism)
-	end := ((int64(subtask)+1)*int64(maxParallelism) - 1) / int64(parallelism)
-	return KeyGroupRange{Start: int32(start), Count: int32(end - start + 1)}
+	r := keygroup.RangeFor(int(maxParallelism), int(parallelism), int(subtask))
+	return KeyGroupRange{Start: int32(r.Start), Count: int32(r.Len())}
 }
 
 // Handle is any state handle.

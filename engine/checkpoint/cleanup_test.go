@@ -13,10 +13,10 @@ import (
 	"github.com/ckpt-dev/ckpt/engine/config"
 	"github.com/ckpt-dev/ckpt/engine/event"
 	"github.com/ckpt-dev/ckpt/engine/graph"
-	"github.com/ckpt-dev/ckpt/engine/keygroup"
 	"github.com/ckpt-dev/ckpt/engine/operator"
 	"github.com/ckpt-dev/ckpt/engine/state"
 	"github.com/ckpt-dev/ckpt/snapshot"
+	"github.com/ckpt-dev/ckpt/snapshot/keygroup"
 	"github.com/ckpt-dev/ckpt/storage"
 )
 

@@ -9,9 +9,9 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/ckpt-dev/ckpt/engine/keygroup"
 	"github.com/ckpt-dev/ckpt/engine/state"
 	"github.com/ckpt-dev/ckpt/snapshot"
+	"github.com/ckpt-dev/ckpt/snapshot/keygroup"
 	"github.com/ckpt-dev/ckpt/storage"
 )
 

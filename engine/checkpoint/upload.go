@@ -15,10 +15,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ckpt-dev/ckpt/engine/keygroup"
 	"github.com/ckpt-dev/ckpt/engine/operator"
 	"github.com/ckpt-dev/ckpt/engine/state"
 	"github.com/ckpt-dev/ckpt/snapshot"
+	"github.com/ckpt-dev/ckpt/snapshot/keygroup"
 	"github.com/ckpt-dev/ckpt/storage"
 )
 

@@ -18,7 +18,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/ckpt-dev/ckpt/engine/graph"
-	"github.com/ckpt-dev/ckpt/engine/keygroup"
+	"github.com/ckpt-dev/ckpt/snapshot/keygroup"
 	"github.com/ckpt-dev/ckpt/storage"
 )
 

@@ -13,9 +13,9 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/ckpt-dev/ckpt/engine/keygroup"
 	"github.com/ckpt-dev/ckpt/engine/operator"
 	"github.com/ckpt-dev/ckpt/snapshot"
+	"github.com/ckpt-dev/ckpt/snapshot/keygroup"
 )
 
 // Partitioning says how records move along an edge.

@@ -6,8 +6,8 @@ package operator
 import (
 	"context"
 
-	"github.com/ckpt-dev/ckpt/engine/keygroup"
 	"github.com/ckpt-dev/ckpt/engine/state"
+	"github.com/ckpt-dev/ckpt/snapshot/keygroup"
 )
 
 // Record is what flows through a job: a key, a number and an event time.

@@ -30,10 +30,10 @@ import (
 	"github.com/ckpt-dev/ckpt/engine/checkpoint"
 	"github.com/ckpt-dev/ckpt/engine/failure"
 	"github.com/ckpt-dev/ckpt/engine/graph"
-	"github.com/ckpt-dev/ckpt/engine/keygroup"
 	"github.com/ckpt-dev/ckpt/engine/operator"
 	"github.com/ckpt-dev/ckpt/engine/state"
 	"github.com/ckpt-dev/ckpt/snapshot"
+	"github.com/ckpt-dev/ckpt/snapshot/keygroup"
 )
 
 // Defaults for Options.

@@ -38,7 +38,7 @@ import (
 	"sync/atomic"
 
 	"github.com/cespare/xxhash/v2"
-	"github.com/ckpt-dev/ckpt/engine/keygroup"
+	"github.com/ckpt-dev/ckpt/snapshot/keygroup"
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/cockroachdb/pebble/v2/sstable"

@@ -9,7 +9,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 
-	"github.com/ckpt-dev/ckpt/engine/keygroup"
+	"github.com/ckpt-dev/ckpt/snapshot/keygroup"
 )
 
 // ExportKeyGroups writes the state of the Pebble database in dir (a local

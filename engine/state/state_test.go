@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ckpt-dev/ckpt/engine/keygroup"
+	"github.com/ckpt-dev/ckpt/snapshot/keygroup"
 )
 
 func open(t *testing.T, dir string, cache int) *Backend {

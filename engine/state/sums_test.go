@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/ckpt-dev/ckpt/engine/keygroup"
+	"github.com/ckpt-dev/ckpt/snapshot/keygroup"
 )
 
 // snapshotDir writes a small snapshot with a base image, a delta table and

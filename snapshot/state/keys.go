@@ -3,11 +3,12 @@ package state
 import (
 	"fmt"
 	"math"
-	"math/bits"
 	"reflect"
 	"strconv"
 	"strings"
 	"unicode/utf16"
+
+	"github.com/ckpt-dev/ckpt/snapshot/keygroup"
 )
 
 // ParseKey reads a key given on the command line as a value of the key
@@ -122,29 +123,6 @@ func javaHash(v Value) (int32, error) {
 	return 0, fmt.Errorf("no Java hashCode known for %T", v)
 }
 
-// murmur is Flink's MathUtils.murmurHash of a hashCode.
-func murmur(code int32) int32 {
-	h := uint32(code) * 0xCC9E2D51
-	h = bits.RotateLeft32(h, 15)
-	h *= 0x1B873593
-	h = bits.RotateLeft32(h, 13)
-	h = h*5 + 0xE6546B64
-	h ^= 4
-	h ^= h >> 16
-	h *= 0x85EBCA6B
-	h ^= h >> 13
-	h *= 0xC2B2AE35
-	h ^= h >> 16
-	r := int32(h)
-	switch {
-	case r >= 0:
-		return r
-	case r == math.MinInt32:
-		return 0
-	}
-	return -r
-}
-
 // KeyGroup is the key group Flink assigns key to (KeyGroupRangeAssignment):
 // murmurHash(key.hashCode()) % maxParallelism.
 func KeyGroup(key Value, maxParallelism int) (int, error) {
@@ -155,7 +133,7 @@ func KeyGroup(key Value, maxParallelism int) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	return int(murmur(h)) % maxParallelism, nil
+	return keygroup.ForHash(h, maxParallelism), nil
 }
 
 // SameKey reports whether a decoded key equals a parsed one.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/ckpt-dev/ckpt/snapshot/keygroup"
 	"github.com/ckpt-dev/ckpt/storage"
 )
 
@@ -19,7 +20,7 @@ func TestKeyGroupLikeFlink(t *testing.T) {
 		}
 		return tt
 	}
-	if got := murmur(3); got != 847579505 {
+	if got := keygroup.MurmurMix(3); got != 847579505 {
 		t.Errorf("murmurHash(3) = %d, want 847579505", got)
 	}
 	for _, c := range []struct {
