@@ -193,16 +193,14 @@ func printKeyed(cmd *cobra.Command, fsys storage.FS, w io.Writer, m *snapshot.Me
 		return state.ReadKeyed(cmd.Context(), fsys, m, op, o.state, fn)
 	}
 	if o.key != "" {
-		var keyType *state.Type
-		for _, s := range state.ReadSchema(cmd.Context(), fsys, &snapshot.Metadata{Operators: []*snapshot.OperatorState{op}, ExclusiveDir: m.ExclusiveDir}) {
-			if s.Keyed != nil {
-				keyType = s.Keyed.Key
-			}
+		p, _, err := state.ReadKeyedSchema(cmd.Context(), fsys, m, op)
+		if err != nil {
+			return 0, false, err
 		}
-		if keyType == nil {
-			return 0, false, fmt.Errorf("operator %s has no keyed state whose key type ckpt can read", op.ID)
+		if p == nil {
+			return 0, false, fmt.Errorf("operator %s has no keyed state", op.ID)
 		}
-		key, err := state.ParseKey(keyType, o.key)
+		key, err := state.ParseKey(p.Key, o.key)
 		if err != nil {
 			return 0, false, err
 		}

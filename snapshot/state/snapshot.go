@@ -109,14 +109,8 @@ func ReadSchema(ctx context.Context, fsys storage.FS, m *snapshot.Metadata) []Op
 		s := OperatorSchema{ID: op.ID.String(), UID: op.UID, Name: op.Name, Parallelism: op.Parallelism, MaxParallel: op.MaxParallelism}
 		// The first subtask that reads; the first error when none does.
 		var keyedErr, opErr error
+		s.Keyed, s.KeyedFormat, keyedErr = ReadKeyedSchema(ctx, fsys, m, op)
 		for _, st := range op.Subtasks {
-			if s.Keyed == nil && st.ManagedKeyedState != nil {
-				p, format, err := readKeyedHead(ctx, fsys, m, st.ManagedKeyedState)
-				s.KeyedFormat, s.Keyed = format, p
-				if keyedErr == nil {
-					keyedErr = err
-				}
-			}
 			if s.Operator == nil && st.ManagedOperatorState != nil {
 				p, err := readOperatorHead(ctx, fsys, m, st.ManagedOperatorState)
 				s.Operator = p
@@ -143,20 +137,19 @@ const proxyBound = 16 << 20
 func readKeyedHead(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, h snapshot.KeyedHandle) (*KeyedProxy, string, error) {
 	var data snapshot.StreamHandle
 	var format string
-	bound := int64(proxyBound)
 	switch h := h.(type) {
 	case *snapshot.KeyGroupsHandle:
-		data, format = h.Delegate, FormatKeyGroups
+		format = FormatKeyGroups
 		if h.Variant == snapshot.TagSavepointKeyGroups {
 			format = FormatUnified
 		}
-		// The proxy ends where the first non-empty key group starts.
-		for _, o := range h.Offsets {
-			if o > 0 {
-				bound = o
-				break
-			}
+		s, err := openStream(ctx, fsys, m, h.Delegate)
+		if err != nil {
+			return nil, format, err
 		}
+		defer s.Close()
+		p, err := keyGroupsProxy(s, h)
+		return p, format, err
 	case *snapshot.IncrementalHandle:
 		data, format = h.Meta, FormatIncremental
 	case *snapshot.ChangelogHandle:
@@ -173,12 +166,49 @@ func readKeyedHead(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, h
 		return nil, format, err
 	}
 	defer s.Close()
-	b, err := s.head(bound)
+	b, err := s.head(proxyBound)
 	if err != nil {
 		return nil, format, err
 	}
 	p, err := ReadKeyedProxy(b, s.name)
 	return p, format, err
+}
+
+// keyGroupsProxy reads the proxy at the head of a key-group stream: it
+// ends where the first non-empty key group starts.
+func keyGroupsProxy(s *stream, h *snapshot.KeyGroupsHandle) (*KeyedProxy, error) {
+	bound := int64(proxyBound)
+	for _, o := range h.Offsets {
+		if o > 0 {
+			bound = o
+			break
+		}
+	}
+	b, err := s.head(bound)
+	if err != nil {
+		return nil, err
+	}
+	return ReadKeyedProxy(b, s.name)
+}
+
+// ReadKeyedSchema reads the keyed state head of operator op (its first
+// subtask that has one): the key type and every keyed state. nil without
+// keyed state.
+func ReadKeyedSchema(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, op *snapshot.OperatorState) (*KeyedProxy, string, error) {
+	var first error
+	for _, st := range op.Subtasks {
+		if st.ManagedKeyedState == nil {
+			continue
+		}
+		p, format, err := readKeyedHead(ctx, fsys, m, st.ManagedKeyedState)
+		if err == nil {
+			return p, format, nil
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	return nil, "", first
 }
 
 func readOperatorHead(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, h snapshot.OperatorHandle) (*OperatorProxy, error) {
@@ -248,7 +278,7 @@ func readKeyGroups(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, o
 		return err
 	}
 	defer s.Close()
-	p, _, err := readKeyedHead(ctx, fsys, m, h)
+	p, err := keyGroupsProxy(s, h)
 	if err != nil {
 		return err
 	}
