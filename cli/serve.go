@@ -286,8 +286,9 @@ func loadOrCreateToken(file string) (token string, created bool, err error) {
 			err = cerr
 		}
 		if err != nil {
-			os.Remove(file)
-			return "", false, fmt.Errorf("token file: %w", err)
+			// Left in place (ckpt deletes nothing on a guess): the next
+			// start refuses the short file and says to remove it.
+			return "", false, fmt.Errorf("token file %s could not be written (remove it before the next start): %w", file, err)
 		}
 		return t, true, nil
 	}
