@@ -11,6 +11,8 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/charmbracelet/x/term"
+
 	"github.com/ckpt-dev/ckpt/cluster"
 	jobspec "github.com/ckpt-dev/ckpt/engine/spec"
 	"github.com/ckpt-dev/ckpt/inspector"
@@ -161,6 +163,10 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	if opts.Out != nil {
 		po = append(po, tea.WithOutput(opts.Out))
+	} else if term.IsTerminal(os.Stdout.Fd()) {
+		// The colours TERM declares (themes.Profile says why not the
+		// renderer's own guess inside tmux).
+		po = append(po, tea.WithColorProfile(themes.Profile(os.Environ())))
 	}
 	po = append(po, opts.ProgramOptions...)
 	_, err = tea.NewProgram(app, po...).Run()
