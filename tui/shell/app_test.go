@@ -1,0 +1,80 @@
+package shell
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/ckpt-dev/ckpt/tui/components/text"
+)
+
+// TestLongErrorWraps: an error longer than the status line is shown in
+// full over several rows (the body gives them up), never cut.
+func TestLongErrorWraps(t *testing.T) {
+	a := testApp(t, 80, 24, false, manyKeys(2))
+	long := "submitting job 3f2a: the snapshot /data/checkpoints/3f2a9c1d/chk-4711 references 82 files that are missing, so it cannot be restored; pick a newer retained checkpoint or a savepoint THE-END"
+	a.ctx.Tasks.LastErr = errors.New(long)
+	frame := ansi.Strip(a.Render())
+	lines := strings.Split(frame, "\n")
+	if len(lines) != 24 {
+		t.Fatalf("%d lines, want 24", len(lines))
+	}
+	for _, l := range lines {
+		if text.Width(l) > 80 {
+			t.Fatalf("line wider than 80: %q", l)
+		}
+	}
+	flat := strings.Join(strings.Fields(frame), " ")
+	if !strings.Contains(flat, "THE-END (esc clears)") || !strings.Contains(flat, "82 files that are missing") {
+		t.Errorf("the error is not shown in full:\n%s", frame)
+	}
+}
+
+// TestLongToastWraps: a toast longer than the width wraps (up to three
+// rows) instead of being cut.
+func TestLongToastWraps(t *testing.T) {
+	a := testApp(t, 80, 24, false, manyKeys(2))
+	a.Update(ToastMsg{Text: "savepoint of job 3f2a9c1d written to hdfs://namenode:8020/flink/savepoints/savepoint-3f2a9c-0123456789ab and the job keeps running THE-END"})
+	frame := ansi.Strip(a.Render())
+	flat := strings.Join(strings.Fields(frame), " ")
+	if !strings.Contains(flat, "THE-END") {
+		t.Errorf("toast cut:\n%s", frame)
+	}
+}
+
+// TestCommandReplacesStack: a ":" command replaces every screen above the
+// first, so esc returns home at once.
+func TestCommandReplacesStack(t *testing.T) {
+	a := testApp(t, 80, 24, false, manyKeys(2))
+	for i := 0; i < 5; i++ {
+		press(a, ":")
+		for _, r := range "fake x" {
+			press(a, string(r))
+		}
+		press(a, "enter")
+		if a.Depth() != 2 {
+			t.Fatalf("after %d commands depth %d, want 2", i+1, a.Depth())
+		}
+	}
+	press(a, "esc")
+	if a.Depth() != 1 {
+		t.Fatalf("esc after a command: depth %d, want 1", a.Depth())
+	}
+}
+
+type countingScreen struct{ fakeScreen }
+
+func (*countingScreen) SetFilter(string)  {}
+func (*countingScreen) Count() (int, int) { return 3, 40 }
+
+// TestFilterCount: the status bar says how many rows the filter shows.
+func TestFilterCount(t *testing.T) {
+	a := testApp(t, 80, 24, false, manyKeys(2))
+	a.stack[0] = &countingScreen{}
+	press(a, "/", "c", "k", "enter")
+	if st := ansi.Strip(a.Render()); !strings.Contains(st, "filter: ck (3 of 40)") {
+		t.Errorf("status lacks the filtered count:\n%s", st)
+	}
+}
