@@ -43,7 +43,7 @@ type App struct {
 	showHelp bool
 	// helpOff is the help's scroll offset; helpMax its last frame's limit.
 	helpOff, helpMax int
-	toasts   []toast
+	toasts           []toast
 	// themeChoice is what the config or :theme asked for; "auto" follows
 	// the terminal background when it reports one.
 	themeChoice themes.Choice
