@@ -10,6 +10,7 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/themes"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
 )
@@ -50,7 +51,11 @@ type App struct {
 	ticking     bool
 	tickGen     int
 	quitting    bool
-	startErr    error
+	// quit is where a quit that asks first stands (quit.go).
+	quit     quitState
+	quitJobs []cluster.JobSummary
+	quitErr  error
+	startErr error
 	// noTick turns the clock off (tests drive frames themselves).
 	noTick bool
 }
@@ -138,6 +143,9 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 func (a *App) update(msg tea.Msg) tea.Cmd {
+	if cmd, ok := a.quitUpdate(msg); ok {
+		return cmd
+	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		a.ctx.Width, a.ctx.Height = msg.Width, msg.Height
@@ -255,15 +263,19 @@ func (a *App) pop() {
 
 func (a *App) key(msg tea.KeyPressMsg) tea.Cmd {
 	g := a.ctx.Global
+	if a.quit == quitAsking || a.quit == quitStopping {
+		return a.quitKey(msg)
+	}
 	if key.Matches(msg, g.ForceQuit.Binding) {
-		a.quitting = true
-		return nil
+		return a.askQuit()
 	}
 	if a.mode != modeNone {
 		return a.inputKey(msg)
 	}
 	if a.showHelp {
-		a.helpKey(msg)
+		if a.helpKey(msg) {
+			return a.askQuit()
+		}
 		return nil
 	}
 	top := a.Top()
@@ -274,8 +286,7 @@ func (a *App) key(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	switch {
 	case key.Matches(msg, g.Quit.Binding):
-		a.quitting = true
-		return nil
+		return a.askQuit()
 	case key.Matches(msg, g.Help.Binding):
 		a.showHelp = true
 		return nil
@@ -418,7 +429,10 @@ func (a *App) runCommand(line string) tea.Cmd {
 	}
 	name, args := fields[0], fields[1:]
 	switch name {
-	case "q", "q!", "quit", "exit":
+	case "q", "quit", "exit":
+		return a.askQuit()
+	case "q!":
+		// As in vi: quit without asking (jobs of this process end).
 		a.quitting = true
 		return nil
 	case "help", "h":
@@ -495,6 +509,9 @@ func (a *App) Render() string {
 	}
 	if a.showHelp {
 		body = a.overlay(body, a.helpView(w, h), w)
+	}
+	if a.quit == quitAsking || a.quit == quitStopping {
+		body = a.overlay(body, a.quitView(w), w)
 	}
 	if n := len(a.toasts); n > 0 {
 		// The newest toast, bottom right, wrapped to three rows at most.

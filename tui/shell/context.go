@@ -44,6 +44,9 @@ type Context struct {
 	// in this process or a REST endpoint (Flink, `ckpt serve`). nil: no
 	// job screens.
 	Cluster cluster.Cluster
+	// InProcess says the Cluster runs in this process (the embedded
+	// engine): its jobs end when the UI exits, so quitting asks first.
+	InProcess bool
 	// TargetName is what the header shows for it ("embedded", a URL).
 	TargetName string
 	// HistoryDir is where job screens remember the checkpoint history of

@@ -146,28 +146,26 @@ func (a *App) helpView(w, h int) string {
 	return th.Overlay.Render(strings.Join(body, "\n"))
 }
 
-// helpKey handles a key while help is open: scrolling keys scroll, q
-// quits, any other key closes it.
-func (a *App) helpKey(msg tea.KeyPressMsg) {
+// helpKey handles a key while help is open: scrolling keys scroll, any
+// other key closes it; quit says it was q (quit as everywhere else).
+func (a *App) helpKey(msg tea.KeyPressMsg) (quit bool) {
 	switch msg.String() {
 	case "j", "down":
 		a.helpOff = min(a.helpOff+1, a.helpMax)
-		return
+		return false
 	case "k", "up":
 		a.helpOff = max(a.helpOff-1, 0)
-		return
+		return false
 	case "pgdown", "space", " ", "ctrl+d":
 		a.helpOff = a.helpMax
-		return
+		return false
 	case "pgup", "ctrl+u", "g", "home":
 		a.helpOff = 0
-		return
+		return false
 	}
 	a.showHelp = false
 	a.helpOff = 0
-	if key.Matches(msg, a.ctx.Global.Quit.Binding) {
-		a.quitting = true
-	}
+	return key.Matches(msg, a.ctx.Global.Quit.Binding)
 }
 
 func (a *App) commandHelp() string {
