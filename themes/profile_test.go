@@ -30,3 +30,12 @@ func TestProfile(t *testing.T) {
 		}
 	}
 }
+
+func TestPickUnknownUnderNoColor(t *testing.T) {
+	if _, err := Pick(Choice{Name: "nosuch", NoColor: true}); err == nil {
+		t.Error("an unknown theme name is accepted under NO_COLOR")
+	}
+	if th, err := Pick(Choice{Name: "dark", NoColor: true}); err != nil || th.Name != Mono().Name {
+		t.Errorf("dark under NO_COLOR = %v, %v; want mono", th, err)
+	}
+}

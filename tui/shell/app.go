@@ -56,6 +56,8 @@ type App struct {
 	quitJobs []cluster.JobSummary
 	quitErr  error
 	startErr error
+	// cmdErr is the error the last ":" command left (cleared by the next).
+	cmdErr error
 	// noTick turns the clock off (tests drive frames themselves).
 	noTick bool
 }
@@ -428,6 +430,17 @@ func (a *App) runCommand(line string) tea.Cmd {
 		return nil
 	}
 	name, args := fields[0], fields[1:]
+	// A new command supersedes the error of the last one (a mistyped
+	// :theme), not the errors of work that still stands.
+	if a.cmdErr != nil && a.ctx.Tasks.LastErr == a.cmdErr {
+		a.ctx.Tasks.LastErr = nil
+	}
+	before := a.ctx.Tasks.LastErr
+	defer func() {
+		if a.cmdErr = nil; a.ctx.Tasks.LastErr != before {
+			a.cmdErr = a.ctx.Tasks.LastErr
+		}
+	}()
 	switch name {
 	case "q", "quit", "exit":
 		return a.askQuit()

@@ -78,3 +78,54 @@ func TestFilterCount(t *testing.T) {
 		t.Errorf("status lacks the filtered count:\n%s", st)
 	}
 }
+
+// TestErrorsEndWithWhatTheyReport: a failed task's error goes when the
+// same work succeeds (the NameNode is back), not when other work does; a
+// mistyped command's error goes with the next command.
+func TestErrorsEndWithWhatTheyReport(t *testing.T) {
+	a := testApp(t, 80, 24, false, manyKeys(2))
+	a.themeChoice.NoColor = false // NO_COLOR takes any theme name
+	tasks := a.ctx.Tasks
+	id, _ := tasks.Start("listing hdfs://nn/flink", 0)
+	tasks.Relabel(id, "listing hdfs://nn/flink: 10 entries")
+	tasks.Done(id, errors.New("connection refused"))
+	other, _ := tasks.Start("polling jm:8081", 0)
+	tasks.Done(other, nil)
+	if tasks.LastErr == nil {
+		t.Fatal("other work's success cleared the listing's error")
+	}
+	again, _ := tasks.Start("listing hdfs://nn/flink", 0)
+	tasks.Done(again, nil)
+	if tasks.LastErr != nil {
+		t.Fatalf("the listing succeeded again, error stays: %v", tasks.LastErr)
+	}
+
+	press(a, ":")
+	for _, r := range "theme nosuch" {
+		press(a, string(r))
+	}
+	press(a, "enter")
+	if tasks.LastErr == nil {
+		t.Fatal(":theme nosuch gave no error")
+	}
+	press(a, ":")
+	for _, r := range "theme mono" {
+		press(a, string(r))
+	}
+	press(a, "enter")
+	if tasks.LastErr != nil {
+		t.Fatalf("a good :theme leaves the last one's error: %v", tasks.LastErr)
+	}
+
+	// A standing task error survives a command.
+	id, _ = tasks.Start("listing /x", 0)
+	tasks.Done(id, errors.New("permission denied"))
+	press(a, ":")
+	for _, r := range "theme mono" {
+		press(a, string(r))
+	}
+	press(a, "enter")
+	if tasks.LastErr == nil {
+		t.Fatal("a command cleared a task's standing error")
+	}
+}
