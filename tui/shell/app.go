@@ -58,6 +58,8 @@ type App struct {
 	startErr error
 	// cmdErr is the error the last ":" command left (cleared by the next).
 	cmdErr error
+	// complDir and complBefore are what path completion last listed.
+	complDir, complBefore string
 	// noTick turns the clock off (tests drive frames themselves).
 	noTick bool
 }
@@ -215,12 +217,14 @@ func (a *App) update(msg tea.Msg) tea.Cmd {
 		return a.broadcast(msg)
 	case tea.KeyPressMsg:
 		return a.key(msg)
+	case completionMsg:
+		a.onCompletion(msg)
+		return nil
 	case tea.PasteMsg:
 		if a.mode != modeNone {
 			var cmd tea.Cmd
 			a.input, cmd = a.input.Update(msg)
-			a.afterInput()
-			return cmd
+			return tea.Batch(cmd, a.afterInput())
 		}
 	}
 	// Results of commands go to every screen in the stack: the screen that
@@ -302,6 +306,7 @@ func (a *App) key(msg tea.KeyPressMsg) tea.Cmd {
 		return nil
 	case key.Matches(msg, g.Command.Binding):
 		a.mode = modeCommand
+		a.complDir, a.complBefore = "\x00", ""
 		a.input.SetValue("")
 		a.input.SetSuggestions(a.commandSuggestions())
 		a.input.ShowSuggestions = true
@@ -402,15 +407,19 @@ func (a *App) inputKey(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	var cmd tea.Cmd
 	a.input, cmd = a.input.Update(msg)
-	a.afterInput()
-	return cmd
+	return tea.Batch(cmd, a.afterInput())
 }
 
-// afterInput applies the filter as the user types.
-func (a *App) afterInput() {
-	if a.mode == modeFilter {
+// afterInput applies the filter as the user types, and completes paths
+// on the command line.
+func (a *App) afterInput() tea.Cmd {
+	switch a.mode {
+	case modeFilter:
 		a.applyFilter(a.input.Value())
+	case modeCommand:
+		return a.complete()
 	}
+	return nil
 }
 
 func (a *App) applyFilter(s string) {

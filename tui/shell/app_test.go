@@ -2,11 +2,17 @@ package shell
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
 )
 
@@ -127,5 +133,45 @@ func TestErrorsEndWithWhatTheyReport(t *testing.T) {
 	press(a, "enter")
 	if tasks.LastErr == nil {
 		t.Fatal("a command cleared a task's standing error")
+	}
+}
+
+// TestPathCompletion: ":browse" and ":inspect" complete the path being
+// typed from its directory's listing; tab accepts.
+func TestPathCompletion(t *testing.T) {
+	dir := t.TempDir()
+	for _, p := range []string{"chk-17/", "chk-18/", "savepoints/", "notes.txt"} {
+		if strings.HasSuffix(p, "/") {
+			if err := os.Mkdir(filepath.Join(dir, p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		} else if err := os.WriteFile(filepath.Join(dir, p), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a := testApp(t, 80, 24, false, manyKeys(2))
+	a.ctx.Screens[0].Paths = true // :fake PATH
+	a.ctx.FS = storage.Default()
+	a.ctx.Timeout = 5 * time.Second
+	typeRun := func(s string) {
+		for _, r := range s {
+			_, cmd := a.Update(keyMsg(string(r)))
+			run(a, cmd)
+		}
+	}
+	_, cmd := a.Update(keyMsg(":"))
+	run(a, cmd)
+	typeRun("fake " + dir + "/sa")
+	_, cmd = a.Update(tea.KeyPressMsg{Code: tea.KeyTab})
+	run(a, cmd)
+	if got, want := a.input.Value(), "fake "+dir+"/savepoints/"; got != want {
+		t.Errorf("after tab: %q, want %q (suggestions %v)", got, want, a.input.AvailableSuggestions())
+	}
+	// The line of a command without paths is not completed.
+	a.input.SetValue("")
+	a.complDir = "\x00"
+	typeRun("theme " + dir + "/sa")
+	if n := len(a.input.MatchedSuggestions()); n != 0 {
+		t.Errorf(":theme got path suggestions: %v", a.input.MatchedSuggestions())
 	}
 }

@@ -27,6 +27,9 @@ type ScreenDecl struct {
 	// Init); nil when only its parent screen builds it (an operator of the
 	// inspector, which shares the decoded _metadata).
 	Open Opener
+	// Paths says the ":" command's arguments are paths (local or
+	// hdfs://): the command line completes them.
+	Paths bool
 	// Mutating screens exist to change a job or storage (resume submits a
 	// job); read-only screens only show, with dangerous actions marked as
 	// such in their keymaps.
