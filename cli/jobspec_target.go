@@ -121,20 +121,7 @@ func mappingEntries(uids, uidsFile, job string) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, o := range t.Operators {
-			if o.UID != "" {
-				out = append(out, o.UID)
-			} else {
-				out = append(out, fmt.Sprintf("%s=%s%s", labelOf(o), inspector.HashPrefix, o.ID))
-			}
-		}
+		out = append(out, t.MappingEntries()...)
 	}
 	return out, nil
-}
-
-func labelOf(o inspector.TargetOperator) string {
-	if o.Name != "" {
-		return "(" + o.Name + ")"
-	}
-	return "(no uid)"
 }

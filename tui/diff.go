@@ -82,7 +82,7 @@ func (s *Diff) Init() tea.Cmd {
 		if uids != "" {
 			t, err := loadTarget(cctx, fsys, specTarget, uids)
 			if err == nil {
-				mapping, err = targetMapping(t)
+				mapping, err = t.Mapping()
 			}
 			if err != nil {
 				return diffMsg{sid: sid, task: id, err: err}

@@ -502,7 +502,7 @@ func (s *Inspect) setTarget(t inspector.Target) error {
 	if len(t.Operators) == 0 {
 		s.target, s.mapping, s.plan, s.dryRun, s.wantDryRun = nil, nil, nil, false, false
 	} else {
-		m, err := targetMapping(t)
+		m, err := t.Mapping()
 		if err != nil {
 			return err
 		}
@@ -711,29 +711,6 @@ func loadTarget(ctx context.Context, fsys storage.FS, specTarget func(string) (i
 		return inspector.Target{}, err
 	}
 	return inspector.TargetFromUIDs("uids file "+path, uids)
-}
-
-// targetMapping names operator IDs after a target's operators: uids, and
-// for operators without uid whose ID a job graph computed, their name.
-func targetMapping(t inspector.Target) (*inspector.UIDMapping, error) {
-	var entries []string
-	for _, o := range t.Operators {
-		switch {
-		case o.UID != "":
-			entries = append(entries, o.UID)
-		case !o.ID.IsZero():
-			label := "(no uid)"
-			if o.Name != "" {
-				label = "(" + o.Name + ")"
-			}
-			entries = append(entries, label+"="+inspector.HashPrefix+o.ID.String())
-		}
-	}
-	m, err := inspector.NewUIDMapping(entries)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", t.Source, err)
-	}
-	return m, nil
 }
 
 // readTargetFile reads an "@file" target (a uids file or a job spec) from
