@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ckpt-dev/ckpt/internal/units"
 	"github.com/ckpt-dev/ckpt/storage"
 )
 
@@ -259,24 +260,11 @@ func plural(n int, what string) string {
 	return fmt.Sprintf("%d %ss", n, what)
 }
 
-// sizeIEC prints a byte count the way operators read them (1.5 MiB), or
-// exactly when exact is set.
+// sizeIEC prints a byte count the way every ckpt screen does
+// (units.Bytes: 1.50 MiB), or exactly when exact is set (--bytes).
 func sizeIEC(n int64, exact bool) string {
 	if exact {
 		return fmt.Sprint(n)
 	}
-	if n < 1024 {
-		return fmt.Sprintf("%d B", n)
-	}
-	const units = "KMGTPE"
-	v := float64(n)
-	i := -1
-	for v >= 1024 && i < len(units)-1 {
-		v /= 1024
-		i++
-	}
-	if v >= 100 {
-		return fmt.Sprintf("%.0f %ciB", v, units[i])
-	}
-	return fmt.Sprintf("%.1f %ciB", v, units[i])
+	return units.Bytes(n)
 }

@@ -2,9 +2,7 @@ package tui
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"sort"
 	"strconv"
 	"strings"
@@ -361,31 +359,16 @@ const maxSnapRows = 50
 func scanSnapshots(ctx context.Context, fsys storage.FS, dir string, savepoints map[string]int64) ([]snapRow, error) {
 	var rows []snapRow
 	if dir != "" {
-		l, err := fsys.List(ctx, dir)
+		cks, err := snapshot.RecentCheckpoints(ctx, fsys, dir, maxSnapRows)
 		if err != nil && !storage.IsNotExist(err) {
 			return nil, err
 		}
-		for l != nil {
-			page, err := l.Next(ctx)
-			for _, fi := range page {
-				if !fi.IsDir {
-					continue
-				}
-				if n, ok := snapshot.ParseCheckpointDirName(storage.Base(fi.URI)); ok {
-					rows = append(rows, snapRow{id: n, path: fi.URI, modTime: fi.ModTime, size: -1})
-				}
+		for _, c := range cks {
+			r := snapRow{id: c.ID, path: c.URI, modTime: c.ModTime, complete: no, size: -1}
+			if c.Complete {
+				r.complete = yes
 			}
-			if err != nil {
-				l.Close()
-				if !errors.Is(err, io.EOF) {
-					return nil, err
-				}
-				break
-			}
-		}
-		sort.Slice(rows, func(i, j int) bool { return rows[i].id > rows[j].id })
-		if len(rows) > maxSnapRows {
-			rows = rows[:maxSnapRows]
+			rows = append(rows, r)
 		}
 	}
 	seen := map[string]bool{}
@@ -409,18 +392,20 @@ func scanSnapshots(ctx context.Context, fsys storage.FS, dir string, savepoints 
 	}
 	for i := range rows {
 		r := &rows[i]
-		fi, err := fsys.Stat(ctx, storage.Join(r.path, "_metadata"))
-		switch {
-		case err == nil:
-			r.complete = yes
-			if r.modTime.IsZero() || fi.ModTime.After(r.modTime) {
-				r.modTime = fi.ModTime
+		if r.savepoint { // chk-N: RecentCheckpoints said whether it is complete
+			fi, err := fsys.Stat(ctx, storage.Join(r.path, snapshot.MetadataFileName))
+			switch {
+			case err == nil:
+				r.complete = yes
+				if r.modTime.IsZero() || fi.ModTime.After(r.modTime) {
+					r.modTime = fi.ModTime
+				}
+			case storage.IsNotExist(err):
+				r.complete = no
+			default:
+				r.err = err.Error()
+				continue
 			}
-		case storage.IsNotExist(err):
-			r.complete = no
-		default:
-			r.err = err.Error()
-			continue
 		}
 		if u, err := storage.DiskUsage(ctx, fsys, r.path); err == nil {
 			r.size = u.Bytes

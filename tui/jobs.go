@@ -14,6 +14,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/ckpt-dev/ckpt/cluster"
+	"github.com/ckpt-dev/ckpt/engine/spec"
 	"github.com/ckpt-dev/ckpt/tui/components/form"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
 	"github.com/ckpt-dev/ckpt/tui/components/table"
@@ -492,7 +493,7 @@ func (s *Launch) Init() tea.Cmd {
 				return specsListedMsg{sid: sid, err: err}
 			}
 			for _, e := range ents {
-				if !e.IsDir() && looksLikeSpec(e.Name()) {
+				if !e.IsDir() && spec.LooksLikeSpec(e.Name(), nil) {
 					out = append(out, filepath.Join(d, e.Name()))
 				}
 			}

@@ -209,7 +209,7 @@ func (s *Resume) dryRun() tea.Cmd {
 			m.err = err
 			return m
 		}
-		mapping, err := targetMapping(t)
+		mapping, err := t.Mapping()
 		if err != nil {
 			m.err = err
 			return m
