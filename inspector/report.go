@@ -379,7 +379,6 @@ func (c *FileCounts) add(scope string, size int64) {
 	}
 }
 
-
 // classify decides checkpoint vs savepoint: the trailer when present, else
 // the directory name, else the handle kinds.
 func classify(m *snapshot.Metadata, r *Report) {
