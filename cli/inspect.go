@@ -216,7 +216,7 @@ func printReport(w io.Writer, r *inspector.Report, o inspectOptions) {
 		fmt.Fprintf(w, "RESTORE     %s\n", strings.ToUpper(r.Verdict[:1])+r.Verdict[1:])
 	}
 	fmt.Fprintf(w, "metadata    %s (%s)\n", printable(r.Metadata), sz(r.MetadataBytes))
-	fmt.Fprintf(w, "format      v%d (%s)\n", r.FormatVersion, r.WrittenBy)
+	fmt.Fprintf(w, "format      %s\n", snapshot.FormatLabel(r.FormatVersion))
 	fmt.Fprintf(w, "snapshot    %s, id %d\n", kind, r.CheckpointID)
 	fmt.Fprintf(w, "operators   %d (%d with state), %d subtasks\n", t.Operators, t.OperatorsWithState, t.Subtasks)
 	// The three sizes side by side: what this checkpoint uploaded (the

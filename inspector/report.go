@@ -24,7 +24,8 @@ type Report struct {
 	Dir           string `json:"dir"`            // the exclusive directory (relative handles)
 	MetadataBytes int64  `json:"metadata_bytes"` // size of _metadata
 	FormatVersion int    `json:"format_version"` // 2..7
-	// WrittenBy is the Flink range that writes FormatVersion.
+	// WrittenBy is the earliest Flink release that writes FormatVersion
+	// (snapshot.WrittenBy), e.g. "Flink 1.11+".
 	WrittenBy    string `json:"written_by"`
 	CheckpointID int64  `json:"checkpoint_id"`
 	// Kind is "checkpoint", "savepoint" or "unknown"; KindSource says how
@@ -272,29 +273,10 @@ func Examine(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, opts Op
 	return r, nil
 }
 
-// WrittenBy names the Flink releases that write a format version.
-func WrittenBy(version int) string {
-	switch version {
-	case snapshot.Version2:
-		return "Flink 1.3–1.10"
-	case snapshot.Version3:
-		return "Flink 1.11–1.15"
-	case snapshot.Version4:
-		return "Flink 1.16–1.20"
-	case snapshot.Version5:
-		return "Flink 2.0"
-	case snapshot.Version6:
-		return "Flink 2.1–2.3"
-	case snapshot.Version7:
-		return "Flink master (after 2.3)"
-	}
-	return "unknown"
-}
-
 // Summarize builds the report of a decoded snapshot (no storage access).
 func Summarize(m *snapshot.Metadata, uids *UIDMapping) *Report {
 	r := &Report{
-		Metadata: m.Location, Dir: m.ExclusiveDir, FormatVersion: m.Version, WrittenBy: WrittenBy(m.Version),
+		Metadata: m.Location, Dir: m.ExclusiveDir, FormatVersion: m.Version, WrittenBy: snapshot.WrittenBy(m.Version),
 		CheckpointID: m.CheckpointID, MasterStates: []MasterState{}, Operators: []OperatorReport{}, Warnings: []string{},
 	}
 	r.Totals.Missing = -1
