@@ -5,12 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
 )
 
@@ -27,7 +28,8 @@ func newLsCmd() *cobra.Command {
 		Short: "List a directory on local disk or HDFS",
 		Long: `Lists a directory (or shows one file) on local disk, file:// or hdfs://.
 
-Names are sorted; directories end in "/". Names starting with "." are hidden
+Names are sorted, chk-N directories by N, newest first (chk-10 before chk-9);
+directories end in "/". Names starting with "." are hidden
 unless -a is given — that includes unfinished writes (.<name>.ckpt-tmp-…),
 which -l marks as such. Huge directories are read page by page; -U prints each
 page as it arrives instead of sorting the whole listing first.
@@ -158,7 +160,7 @@ func (p *lsPrinter) add(page []storage.FileInfo) {
 
 func (p *lsPrinter) finish() error {
 	if !p.o.unsorted {
-		sort.Slice(p.pending, func(i, j int) bool { return p.pending[i].Name < p.pending[j].Name })
+		slices.SortStableFunc(p.pending, func(a, b storage.FileInfo) int { return snapshot.CompareEntryNames(a.Name, b.Name) })
 		p.print(p.pending, true)
 		p.pending = nil
 	}
