@@ -164,6 +164,11 @@ func runInspect(cmd *cobra.Command, path string, o inspectOptions) error {
 			printPlan(w, plan, o)
 		}
 	}
+	if rep.CannotRestore() {
+		// Decoded, but no resume can work: its own code, ahead of the
+		// dry run's (which assumes the files are there).
+		return WithExitCode(inspector.ExitMissingFiles, fmt.Errorf("%s %s", printable(path), rep.Verdict))
+	}
 	if plan != nil && plan.ExitCode != 0 {
 		return WithExitCode(plan.ExitCode, nil)
 	}
@@ -206,8 +211,12 @@ func printReport(w io.Writer, r *inspector.Report, o inspectOptions) {
 		kind += ", " + r.TypeName
 	}
 	t := r.Totals
+	if r.Verdict != "" {
+		// Where the eye lands first.
+		fmt.Fprintf(w, "RESTORE     %s\n", strings.ToUpper(r.Verdict[:1])+r.Verdict[1:])
+	}
 	fmt.Fprintf(w, "metadata    %s (%s)\n", printable(r.Metadata), sz(r.MetadataBytes))
-	fmt.Fprintf(w, "format      v%d (%s)\n", r.FormatVersion, r.WrittenBy)
+	fmt.Fprintf(w, "format      %s\n", snapshot.FormatLabel(r.FormatVersion))
 	fmt.Fprintf(w, "snapshot    %s, id %d\n", kind, r.CheckpointID)
 	fmt.Fprintf(w, "operators   %d (%d with state), %d subtasks\n", t.Operators, t.OperatorsWithState, t.Subtasks)
 	// The three sizes side by side: what this checkpoint uploaded (the
