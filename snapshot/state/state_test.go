@@ -181,6 +181,42 @@ func TestHeapKeyGroupRealBytes(t *testing.T) {
 	}
 }
 
+// A heap checkpoint holds a map state's whole map per key; the reader
+// gives one entry per map key, the shape a canonical savepoint has (a real
+// 2.3 hashmap checkpoint of MapState<Integer, String> read as one entry
+// per key before).
+func TestHeapMapStateOneEntryPerMapKey(t *testing.T) {
+	e := (&enc{}).i32(6).u8(0).i32(2).simple(strSnap).u16(1)
+	e.meta("m", 0, [][2]string{{"KEYED_STATE_TYPE", "MAP"}},
+		role("VALUE_SERIALIZER", func(e *enc) {
+			e.utf("org.apache.flink.api.common.typeutils.base.MapSerializerSnapshot").i32(3).
+				i32(0x000DE704).i32(1).i32(0x001457FD).i32(1).i32(2).
+				simple("org.apache.flink.api.common.typeutils.base.IntSerializer$IntSerializerSnapshot").simple(strSnap)
+		}),
+		role("NAMESPACE_SERIALIZER", func(e *enc) { e.simple(voidSnap) }))
+	p, err := ReadKeyedProxy(e.b, "chk-1/heap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Key group 5: state 0, one entry: namespace, key "k", map {7: "a", 9: null}.
+	region := (&enc{}).raw(`00000005 0000 00000001 00 026B 00000002 00000007 00 0261 00000009 01`).b
+	var got []string
+	if err := ReadHeap(p, 5, region, "chk-1/heap", 0, func(e Entry) error {
+		j, _ := json.Marshal(e)
+		got = append(got, string(j))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		`{"state":"m","key_group":5,"key":"k","namespace":null,"user_key":7,"value":"a"}`,
+		`{"state":"m","key_group":5,"key":"k","namespace":null,"user_key":9,"value":null}`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("entries\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
 func TestUnifiedTimerRealBytes(t *testing.T) {
 	p, _ := ReadKeyedProxy(timerProxy(), "f")
 	// A RocksDB savepoint's timer: KG 2, ts 0x191267A259F, key Tuple1(0),
