@@ -214,7 +214,7 @@ func expectedState(recs []stateRecord, spec peers.StateJobSpec, parallelism int)
 		"l-long": {"LIST", "List<Long>", false}, "l-string-ttl": {"LIST", "List<TTL<String>>", true},
 		"m-string-long": {"MAP", "Map<String, Long>", false}, "m-long-pojo": {"MAP", "Map<Long, Pojo>", false},
 		"m-ttl": {"MAP", "Map<String, TTL<Long>>", true}, "r-sum": {"REDUCING", "Long", false},
-		"a-avg": {"AGGREGATING", "Tuple2<Long, Long>", false},
+		"a-avg":                          {"AGGREGATING", "Tuple2<Long, Long>", false},
 		"_timer_state/event_user-timers": {"TIMERS", timer, false}, "_timer_state/processing_user-timers": {"TIMERS", timer, false},
 	}}
 	add := func(op *wantOp, state string, e wantEntry) { op.entries[state] = append(op.entries[state], e) }
