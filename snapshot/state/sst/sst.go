@@ -216,7 +216,9 @@ func (t *Table) block(h handle, what string) ([]byte, error) {
 		return data, nil
 	case 1:
 		n, err := snappy.DecodedLen(data)
-		if err != nil || n > maxUncompress {
+		// Snappy expands at most ~21× (a 3-byte copy of 64 bytes): a
+		// longer claim is corrupt, not an allocation to make.
+		if err != nil || n > maxUncompress || n > 32*len(data)+64 {
 			return nil, t.errf(int64(h.off), "%w: %s: Snappy length %d: %v", ErrCorrupt, what, n, err)
 		}
 		out, err := snappy.Decode(nil, data)
