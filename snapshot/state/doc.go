@@ -26,6 +26,6 @@
 // list-state merge operands join with ','.
 //
 // Not yet here: RocksDB range deletions (left by a rescale: refused with
-// ErrUnsupported), compressed operator state, ckpt's own engine tables,
+// ErrUnsupported), ckpt's own engine tables,
 // changelog state beyond its materialized part, ForSt.
 package state

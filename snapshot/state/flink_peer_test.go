@@ -46,15 +46,17 @@ func TestStateReaderAgainstFlink(t *testing.T) {
 		t.Run("flink-"+version, func(t *testing.T) {
 			p := peers.StartFlink(t, peers.FlinkOptions{Version: version})
 			for _, c := range []struct {
-				backend string
-				maxPar  int
-			}{{"hashmap", 0}, {"rocksdb", 200}} {
-				t.Run(c.backend, func(t *testing.T) {
+				name, backend string
+				maxPar        int
+				compressed    bool // execution.checkpointing.snapshot-compression
+			}{{"hashmap", "hashmap", 0, false}, {"hashmap-compressed", "hashmap", 0, true}, {"rocksdb", "rocksdb", 200, false}} {
+				t.Run(c.name, func(t *testing.T) {
 					s := spec
 					s.Done = filepath.Join(t.TempDir(), "done")
 					started := time.Now().Add(-time.Second)
-					run, err := p.SubmitStateJob(peers.FlinkJob{Name: "state-job-" + c.backend, Backend: c.backend,
-						Parallelism: 2, MaxParallelism: c.maxPar, Incremental: c.backend == "rocksdb", CheckpointInterval: time.Hour}, s)
+					run, err := p.SubmitStateJob(peers.FlinkJob{Name: "state-job-" + c.name, Backend: c.backend,
+						Parallelism: 2, MaxParallelism: c.maxPar, Incremental: c.backend == "rocksdb", CheckpointInterval: time.Hour,
+						Config: map[string]string{"execution.checkpointing.snapshot-compression": fmt.Sprint(c.compressed)}}, s)
 					if err != nil {
 						t.Fatal(err)
 					}
