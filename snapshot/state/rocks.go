@@ -2,12 +2,12 @@ package state
 
 import (
 	"bytes"
+	"container/heap"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"iter"
-	"sort"
 	"strings"
 
 	"github.com/ckpt-dev/ckpt/snapshot"
@@ -91,8 +91,14 @@ func readIncremental(ctx context.Context, fsys storage.FS, m *snapshot.Metadata,
 			if rt.t, err = sst.Open(s, s.size, name); err != nil {
 				return sstErr(err)
 			}
-			if rt.t.HasRangeDeletions() {
-				return fmt.Errorf("%w: %s holds range deletions (a rescaled RocksDB state), which ckpt does not apply yet", ErrUnsupported, name)
+			tombs, err := rt.t.RangeDeletions()
+			if err != nil {
+				return sstErr(err)
+			}
+			for _, tb := range tombs {
+				if overlapsKeyGroups(tb.Start, tb.End, h.Range, op.MaxParallelism) {
+					return fmt.Errorf("%w: %s deletes the key range %x..%x inside the key groups %s it holds; ckpt does not apply such range deletions", ErrUnsupported, name, tb.Start, tb.End, h.Range)
+				}
 			}
 			cf := rt.t.ColumnFamily()
 			byCF[cf] = append(byCF[cf], rt)
@@ -131,6 +137,33 @@ func readIncremental(ctx context.Context, fsys storage.FS, m *snapshot.Metadata,
 	return nil
 }
 
+// overlapsKeyGroups reports whether the user keys [start, end) reach into
+// the key groups r. Flink deletes ranges only to clip a restored RocksDB
+// to its key groups (after a rescale): those tombstones cover other key
+// groups, whose keys the reader skips anyway, so they can be ignored;
+// any other tombstone is refused rather than guessed at.
+func overlapsKeyGroups(start, end []byte, r snapshot.KeyGroupRange, maxParallelism int32) bool {
+	width := 1
+	if maxParallelism > 128 {
+		width = 2
+	}
+	enc := func(kg int) []byte {
+		if width == 1 {
+			return []byte{byte(kg)}
+		}
+		return []byte{byte(kg >> 8), byte(kg)}
+	}
+	lo := enc(int(r.Start))
+	var hi []byte // nil: no upper bound
+	if r.Count <= 0 {
+		return false
+	}
+	if next := int(r.End()) + 1; next < 1<<(8*width) {
+		hi = enc(next)
+	}
+	return bytes.Compare(start, end) < 0 && (hi == nil || bytes.Compare(start, hi) < 0) && bytes.Compare(lo, end) < 0
+}
+
 type versioned struct {
 	key, value []byte
 	seq        uint64
@@ -141,12 +174,6 @@ type versioned struct {
 // mergeTables merges the tables of one column family and calls fn for
 // every live key with its resolved value, in key order.
 func mergeTables(ctx context.Context, tables []*rocksTable, fn func(key, val []byte, file string) error) error {
-	type cursor struct {
-		next func() (versioned, bool)
-		stop func()
-		cur  versioned
-		err  *error
-	}
 	var cs []*cursor
 	defer func() {
 		for _, c := range cs {
@@ -171,8 +198,8 @@ func mergeTables(ctx context.Context, tables []*rocksTable, fn func(key, val []b
 		c := &cursor{next: next, stop: stop, err: &scanErr}
 		cs = append(cs, c)
 	}
-	// live: cursors with a current entry, kept sorted by (key asc, seq desc).
-	var live []*cursor
+	// live: the cursors with a current entry, a heap on (key asc, seq desc).
+	live := &cursorHeap{}
 	advance := func(c *cursor) error {
 		v, ok := c.next()
 		if *c.err != nil {
@@ -180,7 +207,7 @@ func mergeTables(ctx context.Context, tables []*rocksTable, fn func(key, val []b
 		}
 		if ok {
 			c.cur = v
-			live = append(live, c)
+			heap.Push(live, c)
 		}
 		return nil
 	}
@@ -189,30 +216,20 @@ func mergeTables(ctx context.Context, tables []*rocksTable, fn func(key, val []b
 			return err
 		}
 	}
-	less := func(a, b versioned) bool {
-		if c := bytes.Compare(a.key, b.key); c != 0 {
-			return c < 0
-		}
-		return a.seq > b.seq
-	}
-	for len(live) > 0 {
+	for live.Len() > 0 {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		// All versions of the smallest key, newest first.
-		sort.Slice(live, func(i, j int) bool { return less(live[i].cur, live[j].cur) })
-		key := live[0].cur.key
+		key := (*live)[0].cur.key
 		var versions []versioned
-		for len(live) > 0 && bytes.Equal(live[0].cur.key, key) {
-			c := live[0]
-			live = live[1:]
+		for live.Len() > 0 && bytes.Equal((*live)[0].cur.key, key) {
+			c := heap.Pop(live).(*cursor)
 			versions = append(versions, c.cur)
 			if err := advance(c); err != nil {
 				return err
 			}
-			sort.Slice(live, func(i, j int) bool { return less(live[i].cur, live[j].cur) })
 		}
-		sort.SliceStable(versions, func(i, j int) bool { return versions[i].seq > versions[j].seq })
 		val, ok := resolve(versions)
 		if !ok {
 			continue
@@ -222,6 +239,31 @@ func mergeTables(ctx context.Context, tables []*rocksTable, fn func(key, val []b
 		}
 	}
 	return nil
+}
+
+type cursor struct {
+	next func() (versioned, bool)
+	stop func()
+	cur  versioned
+	err  *error
+}
+
+type cursorHeap []*cursor
+
+func (h cursorHeap) Len() int { return len(h) }
+func (h cursorHeap) Less(i, j int) bool {
+	if c := bytes.Compare(h[i].cur.key, h[j].cur.key); c != 0 {
+		return c < 0
+	}
+	return h[i].cur.seq > h[j].cur.seq
+}
+func (h cursorHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *cursorHeap) Push(x any)   { *h = append(*h, x.(*cursor)) }
+func (h *cursorHeap) Pop() any {
+	old := *h
+	c := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return c
 }
 
 // resolve applies RocksDB's read rules to a key's versions (newest

@@ -13,6 +13,7 @@
 package sst
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -173,8 +174,35 @@ func (t *Table) errf(off int64, format string, a ...any) error {
 // Flink's RocksDB backend, the state's name.
 func (t *Table) ColumnFamily() string { return string(t.Properties["rocksdb.column.family.name"]) }
 
-// HasRangeDeletions reports whether the table carries range tombstones.
-func (t *Table) HasRangeDeletions() bool { return t.rangeDel != nil && t.rangeDel.size > 0 }
+// RangeTombstone deletes the user keys in [Start, End) older than Seq.
+type RangeTombstone struct {
+	Start, End []byte
+	Seq        uint64
+}
+
+// RangeDeletions reads the table's range tombstones (rocksdb.range_del).
+func (t *Table) RangeDeletions() ([]RangeTombstone, error) {
+	if t.rangeDel == nil {
+		return nil, nil
+	}
+	b, err := t.block(*t.rangeDel, "range deletion block")
+	if err != nil {
+		return nil, err
+	}
+	var out []RangeTombstone
+	err = t.entries(b, *t.rangeDel, false, func(k, v []byte, _ bool) error {
+		if len(k) < 8 {
+			return t.errf(int64(t.rangeDel.off), "%w: range tombstone key of %d bytes", ErrCorrupt, len(k))
+		}
+		tr := binary.LittleEndian.Uint64(k[len(k)-8:])
+		if tr&0xFF != 0xF { // kTypeRangeDeletion
+			return t.errf(int64(t.rangeDel.off), "%w: range tombstone of value type %d", ErrCorrupt, tr&0xFF)
+		}
+		out = append(out, RangeTombstone{bytes.Clone(k[:len(k)-8]), bytes.Clone(v), tr >> 8})
+		return nil
+	})
+	return out, err
+}
 
 func (t *Table) uintProp(name string) (uint64, bool) {
 	v, ok := t.Properties[name]
