@@ -27,11 +27,15 @@ type StateJobSpec struct {
 	Done    string
 	OpList  []string
 	OpUnion []string
+	// Restore resumes the job from this snapshot (savepoint or chk-N) instead
+	// of running the input: the job then waits, its state as restored.
+	Restore string
 }
 
 // SubmitStateJob runs StateJob with job's settings (parallelism, max
 // parallelism, backend, checkpointing, directories) through the REST API's
-// jar upload and run, waits until it runs, then until its done file exists.
+// jar upload and run, waits until it runs, then until its done file exists
+// (with Restore: until every task runs).
 func (p *FlinkPeer) SubmitStateJob(job FlinkJob, s StateJobSpec) (*FlinkRun, error) {
 	spec, err := p.jobSpec(job, nil)
 	if err != nil {
@@ -48,6 +52,9 @@ func (p *FlinkPeer) SubmitStateJob(job FlinkJob, s StateJobSpec) (*FlinkRun, err
 		return nil, err
 	}
 	req := map[string]any{"entryClass": StateJobEntryClass, "programArgsList": []string{"--job", string(b)}}
+	if s.Restore != "" {
+		req["savepointPath"] = URI(s.Restore)
+	}
 	var out struct {
 		JobID string `json:"jobid"`
 	}
@@ -57,7 +64,11 @@ func (p *FlinkPeer) SubmitStateJob(job FlinkJob, s StateJobSpec) (*FlinkRun, err
 	run := p.Run(out.JobID, job)
 	deadline := time.Now().Add(120 * time.Second)
 	for {
-		if _, err := os.Stat(s.Done); err == nil {
+		if s.Restore == "" {
+			if _, err := os.Stat(s.Done); err == nil {
+				return run, nil
+			}
+		} else if p.allTasksRunning(out.JobID) {
 			return run, nil
 		}
 		st, err := run.State()
@@ -65,10 +76,29 @@ func (p *FlinkPeer) SubmitStateJob(job FlinkJob, s StateJobSpec) (*FlinkRun, err
 			return nil, fmt.Errorf("state job %s is %s before it wrote its state (logs: %s)", out.JobID, st, p.dir)
 		}
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("state job %s: no done file %s within 120 s (logs: %s)", out.JobID, s.Done, p.dir)
+			return nil, fmt.Errorf("state job %s: not done (file %s, or all tasks running after a restore) within 120 s (logs: %s)", out.JobID, s.Done, p.dir)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// allTasksRunning reports whether every vertex of the job is RUNNING.
+func (p *FlinkPeer) allTasksRunning(jobID string) bool {
+	var j struct {
+		State    string `json:"state"`
+		Vertices []struct {
+			Status string `json:"status"`
+		} `json:"vertices"`
+	}
+	if err := p.rest(http.MethodGet, "/jobs/"+jobID, nil, &j); err != nil || j.State != "RUNNING" || len(j.Vertices) == 0 {
+		return false
+	}
+	for _, v := range j.Vertices {
+		if v.Status != "RUNNING" {
+			return false
+		}
+	}
+	return true
 }
 
 // uploadJar uploads JobJar (POST /jars/upload) and returns its jar id.

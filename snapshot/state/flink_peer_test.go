@@ -62,6 +62,7 @@ func TestStateReaderAgainstFlink(t *testing.T) {
 					}
 					defer run.Cancel()
 					ttlWindow := [2]time.Time{started, time.Now()}
+					var last string
 					for _, kind := range []string{"canonical-savepoint", "native-savepoint", "full-checkpoint", "incremental-checkpoint"} {
 						if kind == "incremental-checkpoint" && c.backend != "rocksdb" {
 							continue
@@ -89,7 +90,31 @@ func TestStateReaderAgainstFlink(t *testing.T) {
 						}
 						ttlWindow[1] = time.Now()
 						t.Run(kind, func(t *testing.T) { compareSnapshot(t, path, want, ttlWindow) })
+						last = path
 					}
+					if c.backend != "rocksdb" {
+						return
+					}
+					// Rescaled: resumed from the incremental checkpoint at
+					// parallelism 3, Flink clips each subtask's RocksDB to its
+					// key groups; its next checkpoint holds the same state.
+					t.Run("rescaled-checkpoint", func(t *testing.T) {
+						if err := run.Cancel(); err != nil {
+							t.Fatal(err)
+						}
+						s.Restore = last
+						run3, err := p.SubmitStateJob(peers.FlinkJob{Name: "state-job-rescaled", Backend: c.backend,
+							Parallelism: 3, MaxParallelism: c.maxPar, Incremental: true, CheckpointInterval: time.Hour}, s)
+						if err != nil {
+							t.Fatal(err)
+						}
+						defer run3.Cancel()
+						id, err := run3.TriggerCheckpoint(false)
+						if err != nil {
+							t.Fatal(err)
+						}
+						compareSnapshot(t, filepath.Join(run3.CheckpointsDir(), fmt.Sprintf("chk-%d", id)), expectedState(recs, spec, 3), ttlWindow)
+					})
 				})
 			}
 		})
