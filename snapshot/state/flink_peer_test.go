@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -449,6 +450,38 @@ func compareKeyed(t *testing.T, ctx context.Context, fsys storage.FS, m *snapsho
 			exp = append(exp, entryText(t, e.key, e.ns, e.userKey, e.value, window))
 		}
 		diffSorted(t, fmt.Sprintf("%s state %q (%s)", uid, name, format), got[name], exp)
+	}
+	// A key lookup (ckpt state --key) reads only the key's group and finds
+	// exactly that key's entries, in every state.
+	var keys []Value
+	for _, e := range w.entries[slices.Sorted(maps.Keys(w.entries))[0]] {
+		if len(keys) < 3 && !slices.ContainsFunc(keys, func(k Value) bool { return SameKey(k, e.key) }) {
+			keys = append(keys, e.key)
+		}
+	}
+	for _, k := range keys {
+		kg, err := KeyGroup(k, int(op.MaxParallelism))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var gotK, wantK []string
+		err = ReadKeyGroup(ctx, fsys, m, op, "", kg, func(e Entry) error {
+			if SameKey(e.Key, k) {
+				gotK = append(gotK, e.State+": "+entryText(t, e.Key, e.Namespace, e.UserKey, e.Value, window))
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("%s: key %v: %v", uid, k, err)
+		}
+		for name, es := range w.entries {
+			for _, e := range es {
+				if SameKey(e.key, k) {
+					wantK = append(wantK, name+": "+entryText(t, e.key, e.ns, e.userKey, e.value, window))
+				}
+			}
+		}
+		diffSorted(t, fmt.Sprintf("%s key %v lookup in key group %d (%s)", uid, render(t, k, window), kg, format), gotK, wantK)
 	}
 }
 
