@@ -205,7 +205,7 @@ func PlanResume(m *snapshot.Metadata, target Target, uids *UIDMapping) *ResumePl
 	inSnapshot := map[snapshot.OperatorID]bool{}
 	for _, op := range m.Operators {
 		inSnapshot[op.ID] = true
-		po := PlanOperator{ID: op.ID.String(), UID: op.UID, Name: op.Name, HasState: OperatorHasState(op),
+		po := PlanOperator{ID: op.ID.String(), UID: op.UID, Name: op.Name, HasState: operatorHasState(op),
 			StateSize: op.StateSize(), Parallelism: op.Parallelism, MaxParallelism: op.MaxParallelism}
 		if po.UID == "" {
 			po.UID, _ = uids.Lookup(op.ID)
@@ -284,9 +284,9 @@ func PlanResume(m *snapshot.Metadata, target Target, uids *UIDMapping) *ResumePl
 	return p
 }
 
-// OperatorHasState is Flink's test for "this operator state must be
+// operatorHasState is Flink's test for "this operator state must be
 // restored somewhere": coordinator state or any subtask with state.
-func OperatorHasState(op *snapshot.OperatorState) bool {
+func operatorHasState(op *snapshot.OperatorState) bool {
 	if op.CoordinatorState != nil {
 		return true
 	}
