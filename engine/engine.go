@@ -16,6 +16,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -66,6 +67,12 @@ type Options struct {
 	Catalog *catalog.Catalog
 	// Spec is the job spec's text, kept in the catalog.
 	Spec string
+	// Log, when set, receives the job's own lines (LogLine): where it
+	// checkpoints, what it was restored from and which state it skipped,
+	// checkpoints and savepoints, failures, restarts and status changes.
+	// Each line is one Write, so jobs may share a writer safe for
+	// concurrent use (an *os.File).
+	Log io.Writer
 }
 
 // Job is a submitted job.
@@ -174,6 +181,9 @@ func Submit(ctx context.Context, g *graph.Graph, cfg *config.Config, eo Options)
 		if err != nil {
 			return nil, fmt.Errorf("recording the job in the catalog: %w", err)
 		}
+	}
+	if eo.Log != nil {
+		j.startLog(eo.Log)
 	}
 	go j.loop()
 	return j, nil

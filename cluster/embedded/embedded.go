@@ -56,6 +56,11 @@ type Options struct {
 	// Catalog, when set, records every job (engine.Options.Catalog) and
 	// makes the jobs of earlier processes visible, read-only.
 	Catalog *catalog.Catalog
+	// JobLog, when set, receives every job's own lines (engine.Options.Log:
+	// checkpoints, restores, skipped state, failures, restarts), each
+	// prefixed with "job <first 8 hex of its ID>: ". The jobs' sinks may
+	// print to the same file.
+	JobLog io.Writer
 }
 
 // Cluster is the embedded engine as a cluster.Cluster.
@@ -71,6 +76,7 @@ type Cluster struct {
 	closed    bool
 	// remembered are the catalog's jobs when the cluster started.
 	remembered map[string]catalog.Job
+	logMu      sync.Mutex // one job-log line at a time
 }
 
 var _ cluster.Cluster = (*Cluster)(nil)
@@ -880,8 +886,19 @@ func (c *Cluster) submitSpec(ctx context.Context, name, artifactID string, data 
 	}
 	c.mu.Unlock()
 	submitted := time.Now()
-	eng, err := engine.Submit(ctx, g, cfg, engine.Options{JobID: strings.ToLower(req.JobID), FS: c.opts.FS,
-		Catalog: c.opts.Catalog, Spec: string(data)})
+	jobID := strings.ToLower(req.JobID)
+	if jobID == "" {
+		jobID = engine.NewJobID()
+	}
+	eo := engine.Options{JobID: jobID, FS: c.opts.FS, Catalog: c.opts.Catalog, Spec: string(data)}
+	if c.opts.JobLog != nil {
+		short := jobID
+		if len(short) > 8 {
+			short = short[:8]
+		}
+		eo.Log = &prefixWriter{mu: &c.logMu, w: c.opts.JobLog, prefix: "job " + short + ": "}
+	}
+	eng, err := engine.Submit(ctx, g, cfg, eo)
 	if err != nil {
 		return "", cluster.Errorf(cluster.ErrBadRequest, "%v", err)
 	}
@@ -956,4 +973,21 @@ func exception(cause string, at time.Time) cluster.Exception {
 		name = name[:i]
 	}
 	return cluster.Exception{Name: name, StackTrace: cause, Time: at, Labels: map[string]string{}}
+}
+
+// prefixWriter writes each Write (one whole line, as the engine's job log
+// writes them) behind a prefix naming the job, one job at a time.
+type prefixWriter struct {
+	mu     *sync.Mutex
+	w      io.Writer
+	prefix string
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, err := p.w.Write(append([]byte(p.prefix), b...)); err != nil {
+		return 0, err
+	}
+	return len(b), nil
 }
