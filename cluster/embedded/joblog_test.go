@@ -84,7 +84,9 @@ pipeline:
   - op: discard
 `, cluster.RunRequest{})
 	waitFor(t, "FAILED", func() bool { j, _ := c.Job(ctx, id3); return j.Status == cluster.JobFailed })
-	waitFor(t, "the log lines", func() bool { return strings.Contains(log.String(), "job "+id3[:8]+": ") && strings.Contains(log.String(), "job FAILED") })
+	waitFor(t, "the log lines", func() bool {
+		return strings.Contains(log.String(), "job "+id3[:8]+": ") && strings.Contains(log.String(), "job FAILED")
+	})
 
 	got := log.String()
 	for _, want := range []*regexp.Regexp{
