@@ -379,7 +379,13 @@ func (c *Cluster) detail(j *job, now time.Time) *cluster.Job {
 			for _, s := range m.Subtasks {
 				v.Metrics.Backpressured = max(v.Metrics.Backpressured, s.Backpressured)
 			}
+			v.Metrics.BackpressureRatio = max(v.Metrics.BackpressureRatio, m.BackpressureRatio)
 			v.Operators = append(v.Operators, cluster.Operator{ID: op.ID.String(), UID: op.UID, Name: op.Name})
+		}
+		if st == cluster.JobRunning {
+			v.Metrics.BackpressureLevel = engine.BackpressureLevel(v.Metrics.BackpressureRatio)
+		} else {
+			v.Metrics.BackpressureRatio = 0
 		}
 		d.Vertices = append(d.Vertices, v)
 		d.StatusCounts[tstate]++
@@ -990,4 +996,47 @@ func (p *prefixWriter) Write(b []byte) (int, error) {
 		return 0, err
 	}
 	return len(b), nil
+}
+
+// Backpressure implements cluster.BackpressureReader: per subtask of the
+// vertex, the most any operator of its chain was backpressured lately, as
+// Flink's metric-based backpressure (a chain's subtask is one task there).
+// A job that is not running has none: status "ok", no subtasks.
+func (c *Cluster) Backpressure(ctx context.Context, jobID, vertexID string) (*cluster.Backpressure, error) {
+	j, err := c.job(jobID)
+	if r, ok := c.rememberedFor(jobID, err); ok {
+		return nil, notRunningHere(r)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var ch *chain
+	for i := range j.tracker.chains {
+		if j.tracker.chains[i].id == vertexID {
+			ch = &j.tracker.chains[i]
+		}
+	}
+	if ch == nil {
+		return nil, cluster.Errorf(cluster.ErrNotFound, "Vertex %s not found in job %s", vertexID, jobID)
+	}
+	b := &cluster.Backpressure{Status: "ok", Level: cluster.BackpressureOK, End: time.Now()}
+	if status(j) != cluster.JobRunning {
+		return b, nil
+	}
+	byOp := map[string]engine.OperatorMetrics{}
+	for _, m := range j.eng.Metrics() {
+		byOp[m.OperatorID] = m
+	}
+	for s := 0; s < ch.parallelism; s++ {
+		var r float64
+		for _, op := range ch.ops {
+			if sb := byOp[op.ID.String()].SubtaskBackpressure; s < len(sb) {
+				r = max(r, sb[s])
+			}
+		}
+		b.Subtasks = append(b.Subtasks, cluster.SubtaskBackpressure{Subtask: s, Level: engine.BackpressureLevel(r), Ratio: r})
+		b.Ratio = max(b.Ratio, r)
+	}
+	b.Level = engine.BackpressureLevel(b.Ratio)
+	return b, nil
 }
