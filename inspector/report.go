@@ -317,7 +317,8 @@ func Summarize(m *snapshot.Metadata, uids *UIDMapping) *Report {
 		r.Totals.FileCounts.add(f.Scope, f.Size)
 	}
 	r.Totals.InlineBytes = m.InlineBytes()
-	r.Sizes.Checkpointed, r.Sizes.Full = r.Totals.CheckpointedSize, r.Totals.StateSize
+	sz := SizesOf(m)
+	r.Sizes.Checkpointed, r.Sizes.Full = sz.Checkpointed, sz.Full
 	return r
 }
 
