@@ -38,10 +38,7 @@ type quitJobsMsg struct {
 	err  error
 }
 
-type quitStoppedMsg struct {
-	savepoints []string // "job → path" of each savepoint taken
-	err        error
-}
+type quitStoppedMsg struct{ err error }
 
 // askQuit starts a quit: at once unless jobs of this process would end.
 func (a *App) askQuit() tea.Cmd {
@@ -57,13 +54,7 @@ func (a *App) askQuit() tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
-		jobs, err := c.Jobs(ctx)
-		var running []cluster.JobSummary
-		for _, j := range jobs {
-			if !j.Status.Terminal() {
-				running = append(running, j)
-			}
-		}
+		running, err := cluster.Running(ctx, c)
 		return quitJobsMsg{jobs: running, err: err}
 	}
 }
@@ -121,27 +112,22 @@ func (a *App) quitKey(msg tea.KeyPressMsg) tea.Cmd {
 // default savepoint directory, then quits.
 func (a *App) stopAll() tea.Cmd {
 	a.quit = quitStopping
-	jobs, c := a.quitJobs, a.ctx.Cluster
-	id, ctx := a.ctx.Tasks.Start(fmt.Sprintf("stopping %s with a savepoint", text.Plural(len(jobs), "job")), 10*time.Minute)
+	c := a.ctx.Cluster
+	id, ctx := a.ctx.Tasks.Start(fmt.Sprintf("stopping %s with a savepoint", text.Plural(len(a.quitJobs), "job")), 10*time.Minute)
 	return func() tea.Msg {
-		var out []string
+		outcomes, err := cluster.StopAll(ctx, c, "")
 		var errs []error
-		for _, j := range jobs {
-			t, err := c.StopWithSavepoint(ctx, j.ID, cluster.StopRequest{})
-			if err == nil {
-				var op *cluster.Operation
-				op, err = cluster.Wait(ctx, c, t)
-				if err == nil {
-					out = append(out, j.ID+" → "+op.Location)
-				}
-			}
-			if err != nil {
-				errs = append(errs, fmt.Errorf("stopping %s (%s): %w", j.Name, j.ID, err))
+		if err != nil {
+			errs = append(errs, err)
+		}
+		for _, o := range outcomes {
+			if o.Err != nil {
+				errs = append(errs, fmt.Errorf("stopping %s (%s): %w", o.Name, o.JobID, o.Err))
 			}
 		}
 		return tea.BatchMsg{
 			func() tea.Msg { return TaskDoneMsg{Task: id} },
-			func() tea.Msg { return quitStoppedMsg{savepoints: out, err: errors.Join(errs...)} },
+			func() tea.Msg { return quitStoppedMsg{err: errors.Join(errs...)} },
 		}
 	}
 }

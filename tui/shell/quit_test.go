@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +19,7 @@ type quitCluster struct {
 	cluster.Cluster
 	jobs    []cluster.JobSummary
 	stopErr error
+	mu      sync.Mutex // StopAll stops jobs in parallel
 	stopped []string
 }
 
@@ -27,6 +29,8 @@ func (c *quitCluster) StopWithSavepoint(_ context.Context, id string, _ cluster.
 	if c.stopErr != nil {
 		return cluster.Trigger{}, c.stopErr
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.stopped = append(c.stopped, id)
 	return cluster.Trigger{Kind: cluster.SavepointTrigger, JobID: id, ID: "t-" + id}, nil
 }
@@ -129,4 +133,17 @@ func TestQuitAsksWhenJobsRunInProcess(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Job answers the stop's wait for a terminal state: stopped jobs are
+// FINISHED.
+func (c *quitCluster) Job(_ context.Context, id string) (*cluster.Job, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, s := range c.stopped {
+		if s == id {
+			return &cluster.Job{ID: id, Status: cluster.JobFinished}, nil
+		}
+	}
+	return &cluster.Job{ID: id, Status: cluster.JobRunning}, nil
 }
