@@ -28,7 +28,7 @@ import (
 	"github.com/ckpt-dev/ckpt/engine/config"
 	"github.com/ckpt-dev/ckpt/engine/event"
 	"github.com/ckpt-dev/ckpt/engine/spec"
-	"github.com/ckpt-dev/ckpt/retention"
+	"github.com/ckpt-dev/ckpt/internal/savepoints"
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
 )
@@ -657,11 +657,11 @@ func (c *Cluster) DisposeSavepoint(ctx context.Context, p string) (cluster.Trigg
 	return cluster.Trigger{Kind: cluster.DisposalTrigger, ID: id}, nil
 }
 
-// dispose deletes the savepoint at p once retention.Check (the one safety
+// dispose deletes the savepoint at p once savepoints.Check (the one safety
 // check the CLI and the TUI use too) says it is a complete savepoint and not
 // a checkpoint, whose shared files other checkpoints may reference.
 func (c *Cluster) dispose(ctx context.Context, p string) error {
-	sp, err := retention.Check(ctx, c.fs, p)
+	sp, err := savepoints.Check(ctx, c.fs, p)
 	if err != nil {
 		return err
 	}
