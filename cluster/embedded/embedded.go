@@ -819,21 +819,14 @@ func (c *Cluster) submitSpec(ctx context.Context, name, artifactID string, data 
 	if err != nil {
 		return "", cluster.Errorf(cluster.ErrBadRequest, "%v", err)
 	}
-	specCfg, err := s.Configure(nil)
-	if err != nil {
-		return "", cluster.Errorf(cluster.ErrBadRequest, "%v", err)
-	}
-	cfg := c.opts.Config.Clone()
+	// The request's settings override the spec's, which override the
+	// cluster's own configuration (spec.Prepare layers them).
+	over := config.New()
 	set := func(k, v, origin string) error {
-		if err := cfg.Set(k, v, origin); err != nil {
+		if err := over.Set(k, v, origin); err != nil {
 			return cluster.Errorf(cluster.ErrBadRequest, "%v", err)
 		}
 		return nil
-	}
-	for k, v := range specCfg.Map() {
-		if err := set(k, v, name); err != nil {
-			return "", err
-		}
 	}
 	keys := make([]string, 0, len(req.Config))
 	for k := range req.Config {
@@ -865,10 +858,6 @@ func (c *Cluster) submitSpec(ctx context.Context, name, artifactID string, data 
 			return "", err
 		}
 	}
-	g, err := s.Graph()
-	if err != nil {
-		return "", cluster.Errorf(cluster.ErrBadRequest, "%v", err)
-	}
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -880,7 +869,7 @@ func (c *Cluster) submitSpec(ctx context.Context, name, artifactID string, data 
 	}
 	c.mu.Unlock()
 	submitted := time.Now()
-	eng, err := engine.Submit(ctx, g, cfg, engine.Options{JobID: strings.ToLower(req.JobID), FS: c.opts.FS,
+	eng, err := engine.SubmitSpec(ctx, s, c.opts.Config, over, engine.Options{JobID: strings.ToLower(req.JobID), FS: c.opts.FS,
 		Catalog: c.opts.Catalog, Spec: string(data)})
 	if err != nil {
 		return "", cluster.Errorf(cluster.ErrBadRequest, "%v", err)
