@@ -32,17 +32,7 @@ func specTargetWith(path string, over *config.Config) (inspector.Target, error) 
 	if err != nil {
 		return inspector.Target{}, err
 	}
-	t := inspector.Target{Source: "job spec " + path, Complete: true}
-	for _, v := range g.Vertices {
-		// A max parallelism set on the operator, the spec or the
-		// configuration is "configured" (not derived): Flink then refuses
-		// to adopt a snapshot's different one.
-		t.Operators = append(t.Operators, inspector.TargetOperator{
-			UID: v.UID, Name: v.Name, ID: v.ID, Parallelism: v.Parallelism, MaxParallelism: v.MaxParallelism,
-			MaxParallelismConfigured: !v.MaxParallelismDerived,
-		})
-	}
-	return t, nil
+	return g.ResumeTarget("job spec " + path), nil
 }
 
 // maxUIDsFileBytes bounds a uids file (one uid per line: a million

@@ -5,13 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ckpt-dev/ckpt/internal/units"
+	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
 )
 
@@ -28,7 +29,8 @@ func newLsCmd() *cobra.Command {
 		Short: "List a directory on local disk or HDFS",
 		Long: `Lists a directory (or shows one file) on local disk, file:// or hdfs://.
 
-Names are sorted; directories end in "/". Names starting with "." are hidden
+Names are sorted, chk-N directories by N, newest first (chk-10 before chk-9);
+directories end in "/". Names starting with "." are hidden
 unless -a is given — that includes unfinished writes (.<name>.ckpt-tmp-…),
 which -l marks as such. Huge directories are read page by page; -U prints each
 page as it arrives instead of sorting the whole listing first.
@@ -159,7 +161,7 @@ func (p *lsPrinter) add(page []storage.FileInfo) {
 
 func (p *lsPrinter) finish() error {
 	if !p.o.unsorted {
-		sort.Slice(p.pending, func(i, j int) bool { return p.pending[i].Name < p.pending[j].Name })
+		slices.SortStableFunc(p.pending, func(a, b storage.FileInfo) int { return snapshot.CompareEntryNames(a.Name, b.Name) })
 		p.print(p.pending, true)
 		p.pending = nil
 	}

@@ -353,3 +353,18 @@ func silentListener(t *testing.T) string {
 	})
 	return ln.Addr().String()
 }
+
+// chk-N directories list by N, newest first: chk-10 before chk-9.
+func TestLsSortsCheckpointsNewestFirst(t *testing.T) {
+	root := t.TempDir()
+	for _, d := range []string{"chk-9", "chk-10", "chk-2", "shared", "taskowned"} {
+		os.MkdirAll(filepath.Join(root, d), 0o755)
+	}
+	code, out, errb := runCkpt(t, "ls", root)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb)
+	}
+	if want := "chk-10/\nchk-9/\nchk-2/\nshared/\ntaskowned/\n"; out != want {
+		t.Errorf("ls:\n%s\nwant:\n%s", out, want)
+	}
+}

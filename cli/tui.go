@@ -101,7 +101,7 @@ func runTUIWith(cmd *cobra.Command, screen string, args []string, setup tuiSetup
 			defer cancel()
 			c.Close(ctx)
 		}()
-		opts.Cluster, opts.TargetName = c, "embedded engine"
+		opts.Cluster, opts.TargetName, opts.InProcess = c, "embedded engine", true
 		// Jobs in this process print (stdout sinks) and log to stdout and
 		// stderr, which the full-screen UI owns: send those to a file.
 		if f, ok := out.(*os.File); ok && f == os.Stdout {

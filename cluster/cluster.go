@@ -625,3 +625,13 @@ type Artifact struct {
 	// EntryClasses found in a jar (Flink); empty for job specs.
 	EntryClasses []string
 }
+
+// CancelWithSavepoint is Flink's `cancel -s`: a savepoint, then the job is
+// cancelled (POST /jobs/:jobid/savepoints with cancel-job: true). The job
+// is cancelled only once the savepoint completed; if it fails, the job keeps
+// running and the operation completes with the failure. Poll the trigger
+// like a savepoint; the job then ends CANCELED.
+func CancelWithSavepoint(ctx context.Context, c Cluster, jobID string, req SavepointRequest) (Trigger, error) {
+	req.CancelJob = true
+	return c.TriggerSavepoint(ctx, jobID, req)
+}

@@ -11,6 +11,8 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/charmbracelet/x/term"
+
 	"github.com/ckpt-dev/ckpt/cluster"
 	jobspec "github.com/ckpt-dev/ckpt/engine/spec"
 	"github.com/ckpt-dev/ckpt/inspector"
@@ -37,6 +39,9 @@ type Options struct {
 	// header calls it (see Context); nil: no job screens.
 	Cluster    cluster.Cluster
 	TargetName string
+	// InProcess says Cluster runs in this process (its jobs end with
+	// the UI: quitting asks first).
+	InProcess bool
 	// SpecDirs hold the job specs the launcher offers; SubmitConfig is
 	// added to every job the TUI launches.
 	SpecDirs     []string
@@ -96,6 +101,7 @@ func newContext(opts Options) (*shell.Context, themes.Choice, error) {
 
 		Cluster:      opts.Cluster,
 		TargetName:   opts.TargetName,
+		InProcess:    opts.InProcess,
 		HistoryDir:   historyDir(getenv),
 		SpecDirs:     opts.SpecDirs,
 		SubmitConfig: opts.SubmitConfig,
@@ -159,8 +165,16 @@ func Run(ctx context.Context, opts Options) error {
 	if opts.In != nil {
 		po = append(po, tea.WithInput(opts.In))
 	}
-	if opts.Out != nil {
-		po = append(po, tea.WithOutput(opts.Out))
+	out := opts.Out
+	if out != nil {
+		po = append(po, tea.WithOutput(out))
+	} else {
+		out = os.Stdout
+	}
+	if f, ok := out.(*os.File); ok && term.IsTerminal(f.Fd()) {
+		// The colours TERM declares (themes.Profile says why not the
+		// renderer's own guess inside tmux).
+		po = append(po, tea.WithColorProfile(themes.Profile(os.Environ())))
 	}
 	po = append(po, opts.ProgramOptions...)
 	_, err = tea.NewProgram(app, po...).Run()

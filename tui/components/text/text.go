@@ -144,6 +144,19 @@ func Age(now, t time.Time) string {
 	}
 }
 
+// Plural is n with the noun in the form n takes: Plural(1, "job") is
+// "1 job", Plural(3, "job") "3 jobs"; irregular plurals pass both forms,
+// Plural(2, "job runs", "jobs run"). The count has thousands separators.
+func Plural(n int, one string, many ...string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	if len(many) > 0 {
+		return Count(n) + " " + many[0]
+	}
+	return Count(n) + " " + one + "s"
+}
+
 // Count formats an integer with thousands separators (100000 → "100,000").
 func Count(n int) string {
 	s := fmt.Sprint(n)
