@@ -304,7 +304,7 @@ func TestControlAgainstServe(t *testing.T) {
 	}
 	maxp := writeSpec(t, strings.Replace(controlSpec, "  - op: count\n", "  - op: count\n    maxParallelism: 64\n", 1))
 	out, errOut = ck(t, ExitSubmitRestoreFails, "submit", "-s", retained, "-n", maxp)
-	if !strings.Contains(out, "FAILS") || !strings.Contains(errOut, "fails even with -n") {
+	if !strings.Contains(out, "FAILS") || !strings.Contains(errOut, "Flink refuses this resume even with -n") {
 		t.Errorf("max parallelism change:\n%s\n%s", out, errOut)
 	}
 	out, _ = ck(t, ExitOK, "stop", "-p", filepath.Join(tmp, "stop"), resumed)

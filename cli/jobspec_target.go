@@ -28,11 +28,7 @@ func specTargetWith(path string, over *config.Config) (inspector.Target, error) 
 	if err != nil {
 		return inspector.Target{}, err
 	}
-	cfg, err := s.Configure(over)
-	if err != nil {
-		return inspector.Target{}, err
-	}
-	g, _, err := s.Build(cfg)
+	_, g, err := s.Prepare(nil, over)
 	if err != nil {
 		return inspector.Target{}, err
 	}

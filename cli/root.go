@@ -38,8 +38,6 @@ func (e *exitError) Unwrap() error { return e.err }
 // WithExitCode makes a command end with code; err (if any) is printed.
 func WithExitCode(code int, err error) error { return &exitError{code: code, err: err} }
 
-var errNotImplemented = errors.New("not implemented yet")
-
 var commands []func() *cobra.Command
 
 // register adds a subcommand constructor.
@@ -89,52 +87,9 @@ Without a subcommand, ckpt opens the terminal UI.`,
 	for _, newCmd := range commands {
 		subs = append(subs, newCmd())
 	}
-	for _, name := range plannedCommands {
-		if !hasCommand(subs, name.use) {
-			subs = append(subs, notImplemented(name.use, name.short))
-		}
-	}
 	sort.Slice(subs, func(i, j int) bool { return subs[i].Name() < subs[j].Name() })
 	root.AddCommand(subs...)
 	return root
-}
-
-// plannedCommands are shown (and answer "not implemented yet", exit 2) until
-// a file registers the real command.
-var plannedCommands = []struct{ use, short string }{
-	{"browse", "Browse snapshot storage in the TUI"},
-	{"inspect", "Show what a checkpoint or savepoint holds"},
-	{"diff", "Compare two snapshots"},
-	{"ls", "List a directory on local disk or HDFS"},
-	{"du", "Disk usage of a directory on local disk or HDFS"},
-	{"run", "Run a job spec on the embedded engine in the foreground"},
-	{"serve", "Run the embedded engine behind Flink's REST API"},
-	{"submit", "Submit a job to a running engine or Flink cluster"},
-	{"savepoint", "Trigger or dispose a savepoint"},
-	{"checkpoint", "Trigger a checkpoint now"},
-	{"cancel", "Cancel a job"},
-	{"stop", "Stop a job with a savepoint"},
-	{"list", "List jobs"},
-}
-
-func hasCommand(cmds []*cobra.Command, name string) bool {
-	for _, c := range cmds {
-		if c.Name() == name {
-			return true
-		}
-	}
-	return false
-}
-
-func notImplemented(use, short string) *cobra.Command {
-	return &cobra.Command{
-		Use:                use,
-		Short:              short + " (not implemented yet)",
-		DisableFlagParsing: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return WithExitCode(ExitUsage, fmt.Errorf("ckpt %s: %w", use, errNotImplemented))
-		},
-	}
 }
 
 // Main runs ckpt with args and returns the process exit code.

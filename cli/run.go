@@ -136,20 +136,12 @@ func runJobWith(ctx context.Context, path string, over *config.Config, log io.Wr
 			eo.Spec = s.Text
 		}
 	}
-	cfg, err := s.Configure(over)
-	if err != nil {
-		return err
-	}
 	for _, k := range append(s.Config.Unknown(), over.Unknown()...) {
 		fmt.Fprintf(log, "ckpt run: warning: unknown configuration key %q (ignored)\n", k)
 	}
-	// The graph is finalized with the layered configuration here, so an
-	// error names the spec file and step rather than an operator.
-	g, _, err := s.Build(cfg)
-	if err != nil {
-		return err
-	}
-	job, err := engine.Submit(ctx, g, cfg, eo)
+	// Prepared as every spec job is (spec.Prepare), so an error names the
+	// spec file and step rather than an operator.
+	job, err := engine.SubmitSpec(ctx, s, nil, over, eo)
 	if err != nil {
 		return err
 	}
@@ -188,7 +180,7 @@ func runJobWith(ctx context.Context, path string, over *config.Config, log io.Wr
 		case now := <-tick:
 			var out int64
 			for _, m := range job.Metrics() {
-				if m.OperatorID == g.Vertices[0].ID.String() {
+				if m.OperatorID == job.Graph().Vertices[0].ID.String() {
 					out = m.RecordsOut
 				}
 			}

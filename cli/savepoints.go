@@ -13,7 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ckpt-dev/ckpt/cluster"
-	"github.com/ckpt-dev/ckpt/retention"
+	"github.com/ckpt-dev/ckpt/internal/savepoints"
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
 )
@@ -32,16 +32,16 @@ type savepointsOptions struct {
 // savepointsJSON is `ckpt savepoints --json`; Plan is present with --keep
 // or --older-than, Disposed with --dispose --yes.
 type savepointsJSON struct {
-	URI        string                `json:"uri"`
-	Savepoints []retention.Savepoint `json:"savepoints"`
-	Bytes      int64                 `json:"bytes"`
-	Plan       *retention.Plan       `json:"plan,omitempty"`
-	Disposed   []disposedJSON        `json:"disposed,omitempty"`
-	Warnings   []string              `json:"warnings"`
+	URI        string                 `json:"uri"`
+	Savepoints []savepoints.Savepoint `json:"savepoints"`
+	Bytes      int64                  `json:"bytes"`
+	Plan       *savepoints.Plan       `json:"plan,omitempty"`
+	Disposed   []disposedJSON         `json:"disposed,omitempty"`
+	Warnings   []string               `json:"warnings"`
 }
 
 type disposedJSON struct {
-	retention.Disposal
+	savepoints.Disposal
 	Error string `json:"error,omitempty"`
 }
 
@@ -93,14 +93,14 @@ func runSavepoints(cmd *cobra.Command, uri string, o savepointsOptions, tf *targ
 	if TUIRequested(cmd) {
 		return RunTUI(cmd, "savepoints", uri)
 	}
-	age, err := retention.ParseAge(o.olderThan)
+	age, err := savepoints.ParseAge(o.olderThan)
 	if err != nil {
 		return usagef("--older-than: %v", err)
 	}
 	if o.keep < 0 {
 		return usagef("--keep %d: want a positive count", o.keep)
 	}
-	policy := retention.Policy{KeepNewest: o.keep, OlderThan: age}
+	policy := savepoints.Policy{KeepNewest: o.keep, OlderThan: age}
 	planning := o.keep > 0 || age > 0
 	if o.dispose && !planning {
 		return usagef("--dispose needs a policy (--keep N and/or --older-than AGE) saying what to remove")
@@ -112,7 +112,7 @@ func runSavepoints(cmd *cobra.Command, uri string, o savepointsOptions, tf *targ
 	fsys := openStorage(cmd)
 	defer fsys.Close()
 	out := savepointsJSON{URI: uri, Warnings: []string{}}
-	sps, err := retention.Find(ctx, fsys, uri, retention.Options{MaxDepth: o.depth})
+	sps, err := savepoints.Find(ctx, fsys, uri, savepoints.Options{MaxDepth: o.depth})
 	if err != nil {
 		return err
 	}
@@ -128,23 +128,23 @@ func runSavepoints(cmd *cobra.Command, uri string, o savepointsOptions, tf *targ
 		if jobs, err := c.Jobs(ctx); err != nil {
 			out.Warnings = append(out.Warnings, fmt.Sprintf("job names unknown: %s: %v", tf.target(), err))
 		} else {
-			var js []retention.Job
+			var js []savepoints.Job
 			for _, j := range jobs {
-				js = append(js, retention.Job{ID: j.ID, Name: j.Name})
+				js = append(js, savepoints.Job{ID: j.ID, Name: j.Name})
 			}
-			retention.MatchJobs(sps, js)
+			savepoints.MatchJobs(sps, js)
 		}
 	}
 	out.Savepoints = sps
 	if out.Savepoints == nil {
-		out.Savepoints = []retention.Savepoint{}
+		out.Savepoints = []savepoints.Savepoint{}
 	}
 	for _, s := range sps {
 		out.Bytes += s.Bytes
 	}
 	now := savepointsNow()
 	if planning {
-		p := retention.Preview(sps, policy, now)
+		p := savepoints.Preview(sps, policy, now)
 		out.Plan = &p
 	}
 	failed := 0
@@ -180,10 +180,10 @@ func runSavepoints(cmd *cobra.Command, uri string, o savepointsOptions, tf *targ
 
 // disposeOne gives each disposal its own deadline, so one hung deletion
 // does not eat the others' time.
-func disposeOne(ctx context.Context, fsys storage.FS, c cluster.Cluster, uri string) (retention.Disposal, error) {
+func disposeOne(ctx context.Context, fsys storage.FS, c cluster.Cluster, uri string) (savepoints.Disposal, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
-	return retention.Dispose(ctx, fsys, c, uri)
+	return savepoints.Dispose(ctx, fsys, cluster.SavepointDisposal(c), uri)
 }
 
 func printSavepoints(w io.Writer, out savepointsJSON, now time.Time, o savepointsOptions) {
@@ -219,7 +219,7 @@ func printSavepoints(w io.Writer, out savepointsJSON, now time.Time, o savepoint
 		if rel == "" {
 			rel = s.URI
 		}
-		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s", rel, s.Owner(), retention.FormatAge(now.Sub(s.ModTime)), sizeIEC(s.Bytes, o.bytes), format, chk)
+		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s", rel, s.Owner(), savepoints.FormatAge(now.Sub(s.ModTime)), sizeIEC(s.Bytes, o.bytes), format, chk)
 		if out.Plan != nil {
 			d := out.Plan.Decisions[i]
 			act := "keep"

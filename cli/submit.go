@@ -235,13 +235,14 @@ func dryRun(ctx context.Context, cmd *cobra.Command, out io.Writer, program stri
 	}
 	plan := inspector.PlanResume(m, target, nil)
 	printPlan(out, plan, inspectOptions{})
-	switch {
-	case len(plan.Failures) > 0:
-		return WithExitCode(ExitSubmitRestoreFails, fmt.Errorf("not submitted: resuming %s into %s fails even with -n (see the dry run above; --no-dry-run submits anyway)", o.fromPath, program))
-	case len(plan.Dropped) > 0 && !o.allowNR:
-		return WithExitCode(ExitSubmitDropsState, fmt.Errorf("not submitted: the state of %d operator(s), %s, has no operator in %s; pass -n/--allowNonRestoredState to drop it",
-			len(plan.Dropped), sizeIEC(plan.DroppedBytes, false), program))
-	case len(plan.Dropped) > 0:
+	if r := plan.Refuse(o.allowNR); r != nil {
+		hint := "pass -n/--allowNonRestoredState to drop it"
+		if r.ExitCode == ExitSubmitRestoreFails {
+			hint = "see the dry run above; --no-dry-run submits anyway"
+		}
+		return WithExitCode(r.ExitCode, fmt.Errorf("not submitted: resuming %s into %s: %s; %s", o.fromPath, program, r.Reason, hint))
+	}
+	if len(plan.Dropped) > 0 {
 		fmt.Fprintf(out, "Dropping the state of %d operator(s) (%s), as -n allows.\n", len(plan.Dropped), sizeIEC(plan.DroppedBytes, false))
 	}
 	return nil

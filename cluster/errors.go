@@ -66,11 +66,6 @@ func Errorf(kind error, format string, a ...any) *Error {
 	return &Error{Kind: kind, Message: fmt.Sprintf(format, a...)}
 }
 
-// NotSupported is the error of an operation the cluster cannot do yet.
-func NotSupported(what string) *Error {
-	return &Error{Kind: ErrNotSupported, Message: what + " is not supported by this engine yet"}
-}
-
 // JobNotFound is the error for an unknown job ID.
 func JobNotFound(jobID string) *Error {
 	return &Error{Kind: ErrNotFound, Message: fmt.Sprintf("Job %s not found", jobID)}

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ckpt-dev/ckpt/retention/sptest"
+	"github.com/ckpt-dev/ckpt/internal/savepoints/sptest"
 	"github.com/ckpt-dev/ckpt/storage"
 )
 

@@ -96,7 +96,7 @@ var ErrLink = errors.New("is a symbolic link: ckpt never deletes through a link"
 // directory) by the rule above. It refuses — deleting nothing — a dir that
 // is a link or not a directory, and a dir without a regular _metadata (or
 // the DisposingName left by an interrupted disposal). Callers decide
-// before whether the snapshot may go (retention.Check for savepoints).
+// before whether the snapshot may go (savepoints.Check).
 func Dispose(ctx context.Context, fsys storage.FS, dir string) (Disposal, error) {
 	d := Disposal{Dir: dir}
 	if err := checkDir(ctx, fsys, dir); err != nil {

@@ -278,7 +278,7 @@ func (f *fakeCluster) StopWithSavepoint(ctx context.Context, jobID string, req c
 }
 
 func (f *fakeCluster) DisposeSavepoint(ctx context.Context, path string) (cluster.Trigger, error) {
-	return cluster.Trigger{}, cluster.NotSupported("disposal")
+	return cluster.Trigger{}, &cluster.Error{Kind: cluster.ErrNotSupported, Message: "disposal is not supported by this fake"}
 }
 
 func (f *fakeCluster) Poll(ctx context.Context, t cluster.Trigger) (*cluster.Operation, error) {

@@ -693,11 +693,18 @@ func loadTarget(ctx context.Context, fsys storage.FS, specTarget func(string) (i
 		return inspector.TargetFromUIDs("uids "+strings.Join(uids, ","), uids)
 	}
 	path = strings.TrimSpace(path)
-	b, err := readTargetFile(ctx, fsys, path)
-	if err != nil {
-		return inspector.Target{}, err
+	// A .yaml name is a spec without reading it (the spec loader reads
+	// local files); otherwise the content decides, as for ckpt inspect.
+	var b []byte
+	isSpec := spec.LooksLikeSpec(path, nil)
+	if !isSpec {
+		var err error
+		if b, err = readTargetFile(ctx, fsys, path); err != nil {
+			return inspector.Target{}, err
+		}
+		isSpec = spec.LooksLikeSpec(path, b)
 	}
-	if spec.LooksLikeSpec(path, b) {
+	if isSpec {
 		if specTarget == nil {
 			return inspector.Target{}, fmt.Errorf("%s: job specs are not available as dry-run targets here", path)
 		}

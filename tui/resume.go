@@ -376,10 +376,12 @@ func (s *Resume) blocked() string {
 		return "the dry run failed: " + shell.FirstLine(s.planErr)
 	case s.plan == nil:
 		return "no dry run yet"
-	case len(s.plan.Failures) > 0:
-		return "Flink refuses this resume even with -n: " + s.plan.Failures[0].Reason
-	case len(s.plan.Dropped) > 0 && !s.allowNR:
-		return fmt.Sprintf("%d operators' state (%s) has no operator in the new job: n allows dropping it", len(s.plan.Dropped), text.Bytes(s.plan.DroppedBytes))
+	}
+	if r := s.plan.Refuse(s.allowNR); r != nil {
+		if r.ExitCode == inspector.ExitResumeDropState {
+			return r.Reason + ": n allows dropping it"
+		}
+		return r.Reason
 	}
 	return ""
 }

@@ -11,7 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/ckpt-dev/ckpt/cluster"
-	"github.com/ckpt-dev/ckpt/retention"
+	"github.com/ckpt-dev/ckpt/internal/savepoints"
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/tui/components/form"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
@@ -36,7 +36,7 @@ func openSavepoints(ctx *shell.Context, req shell.Request) (shell.Screen, error)
 // spRow is one savepoint on the screen. An entry stays until its disposal
 // is confirmed done; a failed disposal leaves it with the reason.
 type spRow struct {
-	sp        retention.Savepoint
+	sp        savepoints.Savepoint
 	rel       string // path below the root
 	lower     string // for filtering
 	disposing bool
@@ -49,7 +49,7 @@ type spRow struct {
 // Savepoints lists every savepoint under a directory tree (Flink keeps no
 // history of them), previews a retention policy and disposes — through the
 // target cluster's /savepoint-disposal when there is one, else by deleting
-// a self-contained savepoint (retention.Dispose, as `ckpt savepoints`).
+// a self-contained savepoint (savepoints.Dispose, as `ckpt savepoints`).
 type Savepoints struct {
 	ctx    *shell.Context
 	id     int
@@ -66,10 +66,10 @@ type Savepoints struct {
 	warn     string
 	loadedAt time.Time
 
-	policy  retention.Policy
-	plan    map[string]retention.Decision // by URI; nil without a policy
-	planGen int                           // bumps when plan changes (row cache)
-	summary retention.Plan
+	policy  savepoints.Policy
+	plan    map[string]savepoints.Decision // by URI; nil without a policy
+	planGen int                            // bumps when plan changes (row cache)
+	summary savepoints.Plan
 	prompt  *textinput.Model
 	confirm string // "one" or "plan" while awaiting y
 	// disposals maps a running disposal's task to its URI and the URIs
@@ -128,7 +128,7 @@ type savepointsLoadedMsg struct {
 	sid  int
 	task shell.TaskID
 	root string // resolved from the target when none was given
-	sps  []retention.Savepoint
+	sps  []savepoints.Savepoint
 	warn string
 	err  error
 }
@@ -169,24 +169,24 @@ func (s *Savepoints) Init() tea.Cmd {
 				return m
 			}
 		}
-		m.sps, m.err = retention.Find(tctx, fsys, m.root, retention.Options{})
+		m.sps, m.err = savepoints.Find(tctx, fsys, m.root, savepoints.Options{})
 		if m.err == nil && c != nil {
 			jctx, cancel := context.WithTimeout(tctx, 10*time.Second)
 			defer cancel()
 			if jobs, err := c.Jobs(jctx); err != nil {
 				m.warn = "job names unknown: " + err.Error()
 			} else {
-				retention.MatchJobs(m.sps, jobsOf(jobs))
+				savepoints.MatchJobs(m.sps, jobsOf(jobs))
 			}
 		}
 		return m
 	}
 }
 
-func jobsOf(js []cluster.JobSummary) []retention.Job {
-	out := make([]retention.Job, 0, len(js))
+func jobsOf(js []cluster.JobSummary) []savepoints.Job {
+	out := make([]savepoints.Job, 0, len(js))
 	for _, j := range js {
-		out = append(out, retention.Job{ID: j.ID, Name: j.Name})
+		out = append(out, savepoints.Job{ID: j.ID, Name: j.Name})
 	}
 	return out
 }
@@ -219,7 +219,7 @@ func (s *Savepoints) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 	return s, nil
 }
 
-func (s *Savepoints) setRows(sps []retention.Savepoint) {
+func (s *Savepoints) setRows(sps []savepoints.Savepoint) {
 	base := strings.TrimRight(s.root, "/")
 	s.rows = s.rows[:0]
 	for _, sp := range sps {
@@ -239,16 +239,16 @@ func (s *Savepoints) setRows(sps []retention.Savepoint) {
 // replan recomputes the retention preview over the rows still listed.
 func (s *Savepoints) replan() {
 	s.planGen++
-	if s.policy == (retention.Policy{}) {
+	if s.policy == (savepoints.Policy{}) {
 		s.plan = nil
 		return
 	}
-	sps := make([]retention.Savepoint, 0, len(s.rows))
+	sps := make([]savepoints.Savepoint, 0, len(s.rows))
 	for _, r := range s.rows {
 		sps = append(sps, r.sp)
 	}
-	s.summary = retention.Preview(sps, s.policy, s.ctx.Now())
-	s.plan = make(map[string]retention.Decision, len(sps))
+	s.summary = savepoints.Preview(sps, s.policy, s.ctx.Now())
+	s.plan = make(map[string]savepoints.Decision, len(sps))
 	for _, d := range s.summary.Decisions {
 		s.plan[d.URI] = d
 	}
@@ -359,8 +359,8 @@ func (s *Savepoints) key(msg tea.KeyPressMsg) tea.Cmd {
 }
 
 // parsePolicy reads "keep N", "older D" (or "older-than D"), or both.
-func parsePolicy(v string) (retention.Policy, error) {
-	var p retention.Policy
+func parsePolicy(v string) (savepoints.Policy, error) {
+	var p savepoints.Policy
 	f := strings.Fields(strings.ToLower(v))
 	for i := 0; i < len(f); i++ {
 		if i+1 >= len(f) {
@@ -374,7 +374,7 @@ func parsePolicy(v string) (retention.Policy, error) {
 			}
 			p.KeepNewest = n
 		case "older", "older-than", "older_than":
-			d, err := retention.ParseAge(f[i+1])
+			d, err := savepoints.ParseAge(f[i+1])
 			if err != nil {
 				return p, fmt.Errorf("policy %q: %v", v, err)
 			}
@@ -387,13 +387,13 @@ func parsePolicy(v string) (retention.Policy, error) {
 	return p, nil
 }
 
-func policyText(p retention.Policy) string {
+func policyText(p savepoints.Policy) string {
 	var parts []string
 	if p.KeepNewest > 0 {
 		parts = append(parts, fmt.Sprintf("keep %d", p.KeepNewest))
 	}
 	if p.OlderThan > 0 {
-		parts = append(parts, "older "+retention.FormatAge(p.OlderThan))
+		parts = append(parts, "older "+savepoints.FormatAge(p.OlderThan))
 	}
 	return strings.Join(parts, " ")
 }
@@ -428,7 +428,7 @@ func (s *Savepoints) disposeChain(uris []string) tea.Cmd {
 	s.disposals[id] = uris
 	fsys, c, target := s.ctx.FS, s.ctx.Cluster, s.ctx.TargetName
 	return func() tea.Msg {
-		res, err := retention.Dispose(tctx, fsys, c, uri)
+		res, err := savepoints.Dispose(tctx, fsys, cluster.SavepointDisposal(c), uri)
 		m := shell.TaskDoneMsg{Task: id, Err: err}
 		if err == nil {
 			how := "through " + target

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ckpt-dev/ckpt/retention"
+	"github.com/ckpt-dev/ckpt/internal/savepoints"
 )
 
 // BenchmarkViewSavepoints10k: a frame of the savepoints screen holding
@@ -14,14 +14,14 @@ func BenchmarkViewSavepoints10k(b *testing.B) {
 	fsys, _ := savepointTree(b)
 	a := newTestApp(b, testOpts{w: 160, h: 48, fs: fsys}, "savepoints", "/sp")
 	s := a.Top().(*Savepoints)
-	sps := make([]retention.Savepoint, 10000)
+	sps := make([]savepoints.Savepoint, 10000)
 	for i := range sps {
 		name := fmt.Sprintf("savepoint-%06x-%012x", i%50, i)
-		sps[i] = retention.Savepoint{Name: name, URI: "/sp/" + name, JobPrefix: fmt.Sprintf("%06x", i%50), Complete: true,
+		sps[i] = savepoints.Savepoint{Name: name, URI: "/sp/" + name, JobPrefix: fmt.Sprintf("%06x", i%50), Complete: true,
 			ModTime: testNow.Add(-time.Duration(i) * time.Minute), Bytes: int64(i) << 10, Format: "CANONICAL", CheckpointID: int64(i), Kind: "savepoint"}
 	}
 	s.setRows(sps)
-	s.policy = retention.Policy{KeepNewest: 3}
+	s.policy = savepoints.Policy{KeepNewest: 3}
 	s.replan()
 	s.list.Select(5000)
 	b.ResetTimer()

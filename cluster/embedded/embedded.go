@@ -28,7 +28,7 @@ import (
 	"github.com/ckpt-dev/ckpt/engine/config"
 	"github.com/ckpt-dev/ckpt/engine/event"
 	"github.com/ckpt-dev/ckpt/engine/spec"
-	"github.com/ckpt-dev/ckpt/retention"
+	"github.com/ckpt-dev/ckpt/internal/savepoints"
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
 )
@@ -669,11 +669,11 @@ func (c *Cluster) DisposeSavepoint(ctx context.Context, p string) (cluster.Trigg
 	return cluster.Trigger{Kind: cluster.DisposalTrigger, ID: id}, nil
 }
 
-// dispose deletes the savepoint at p once retention.Check (the one safety
+// dispose deletes the savepoint at p once savepoints.Check (the one safety
 // check the CLI and the TUI use too) says it is a complete savepoint and not
 // a checkpoint, whose shared files other checkpoints may reference.
 func (c *Cluster) dispose(ctx context.Context, p string) error {
-	sp, err := retention.Check(ctx, c.fs, p)
+	sp, err := savepoints.Check(ctx, c.fs, p)
 	if err != nil {
 		return err
 	}
@@ -831,21 +831,14 @@ func (c *Cluster) submitSpec(ctx context.Context, name, artifactID string, data 
 	if err != nil {
 		return "", cluster.Errorf(cluster.ErrBadRequest, "%v", err)
 	}
-	specCfg, err := s.Configure(nil)
-	if err != nil {
-		return "", cluster.Errorf(cluster.ErrBadRequest, "%v", err)
-	}
-	cfg := c.opts.Config.Clone()
+	// The request's settings override the spec's, which override the
+	// cluster's own configuration (spec.Prepare layers them).
+	over := config.New()
 	set := func(k, v, origin string) error {
-		if err := cfg.Set(k, v, origin); err != nil {
+		if err := over.Set(k, v, origin); err != nil {
 			return cluster.Errorf(cluster.ErrBadRequest, "%v", err)
 		}
 		return nil
-	}
-	for k, v := range specCfg.Map() {
-		if err := set(k, v, name); err != nil {
-			return "", err
-		}
 	}
 	keys := make([]string, 0, len(req.Config))
 	for k := range req.Config {
@@ -877,10 +870,6 @@ func (c *Cluster) submitSpec(ctx context.Context, name, artifactID string, data 
 			return "", err
 		}
 	}
-	g, err := s.Graph()
-	if err != nil {
-		return "", cluster.Errorf(cluster.ErrBadRequest, "%v", err)
-	}
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -904,7 +893,7 @@ func (c *Cluster) submitSpec(ctx context.Context, name, artifactID string, data 
 		}
 		eo.Log = &prefixWriter{mu: &c.logMu, w: c.opts.JobLog, prefix: "job " + short + ": "}
 	}
-	eng, err := engine.Submit(ctx, g, cfg, eo)
+	eng, err := engine.SubmitSpec(ctx, s, c.opts.Config, over, eo)
 	if err != nil {
 		return "", cluster.Errorf(cluster.ErrBadRequest, "%v", err)
 	}

@@ -104,14 +104,8 @@ func rememberedDetail(r catalog.Job) *cluster.Job {
 	for k, v := range r.Config {
 		over.Set(k, v, "catalog")
 	}
-	p, maxP := max(s.Parallelism, 1), -1
-	if cfg, err := s.Configure(over); err == nil {
-		if o, err := cfg.Resolve(); err == nil {
-			p, maxP = o.Parallelism, o.MaxParallelism
-		}
-	}
-	g, err := s.Graph()
-	if err != nil || g.Finalize(p, maxP) != nil {
+	_, g, err := s.Prepare(nil, over)
+	if err != nil {
 		return d
 	}
 	tstate := taskState(st)

@@ -1,6 +1,6 @@
 // Package sptest writes small, real savepoints, savepoint trees and
 // checkpoints for the tests of the packages that list, dispose and audit
-// them (retention, inspector, cli, tui).
+// them (savepoints, inspector, snapshot, cli, tui).
 package sptest
 
 import (

@@ -1,4 +1,4 @@
-package retention
+package savepoints
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/cluster/flinkrest"
 	"github.com/ckpt-dev/ckpt/peers"
 	"github.com/ckpt-dev/ckpt/storage"
@@ -71,7 +72,7 @@ func TestRealFlinkSavepoints(t *testing.T) {
 			t.Errorf("#%d: %+v, want %s %s of job %s", i, s, w.format, w.path, p.JobID())
 		}
 	}
-	d, err := Dispose(ctx, fsys, c, sps[0].URI)
+	d, err := Dispose(ctx, fsys, cluster.SavepointDisposal(c), sps[0].URI)
 	if err != nil || d.Via != "cluster" {
 		t.Fatalf("dispose through Flink: %+v %v", d, err)
 	}

@@ -1,4 +1,4 @@
-package retention
+package savepoints
 
 import (
 	"context"
@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ckpt-dev/ckpt/internal/savepoints/sptest"
 	"github.com/ckpt-dev/ckpt/peers"
-	"github.com/ckpt-dev/ckpt/retention/sptest"
 	"github.com/ckpt-dev/ckpt/storage"
 )
 

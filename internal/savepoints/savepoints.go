@@ -1,10 +1,14 @@
-// Package retention keeps track of the snapshots nobody else tracks: it
+// Package savepoints keeps track of the snapshots nobody else tracks: it
 // finds every savepoint-… directory under a directory tree (Flink keeps no
 // savepoint history of its own), describes each (owning job prefix, age,
 // size, format, checkpoint id), previews a count- or age-based retention
 // policy, and disposes of a savepoint safely. It reads through storage.FS
 // and analyses through inspector; only Dispose writes (deletes).
-package retention
+//
+// It sits below cluster (the embedded engine applies Check before it
+// disposes of a savepoint): asking a running cluster to dispose of a
+// savepoint is cluster.SavepointDisposal, handed to Dispose by the caller.
+package savepoints
 
 import (
 	"context"

@@ -1,7 +1,7 @@
-package retention_test
+package savepoints_test
 
 // An external test: it disposes through the embedded cluster, which itself
-// uses retention's safety check.
+// uses the savepoints package's safety check.
 
 import (
 	"context"
@@ -14,8 +14,8 @@ import (
 
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/cluster/embedded"
-	"github.com/ckpt-dev/ckpt/retention"
-	"github.com/ckpt-dev/ckpt/retention/sptest"
+	"github.com/ckpt-dev/ckpt/internal/savepoints"
+	"github.com/ckpt-dev/ckpt/internal/savepoints/sptest"
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
 )
@@ -75,7 +75,7 @@ func TestDispose(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d, err := retention.Dispose(ctx, fsys, tt.c, tt.path)
+			d, err := savepoints.Dispose(ctx, fsys, cluster.SavepointDisposal(tt.c), tt.path)
 			if tt.err == "" && err != nil || tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)) {
 				t.Fatalf("err %v, want %q", err, tt.err)
 			}
@@ -125,7 +125,7 @@ func TestDisposeKeepsForeignFiles(t *testing.T) {
 			// file and so the directory stay, and the result says why.
 			sp := writeSavepoint(t, fsys, filepath.Join(root, "savepoint-aaaaaa-000000000001"), snapshot.FormatCanonical, 1, 0, "")
 			notes := keep(filepath.Join(sp, "notes.txt"))
-			d, err := retention.Dispose(ctx, fsys, c, sp)
+			d, err := savepoints.Dispose(ctx, fsys, cluster.SavepointDisposal(c), sp)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -141,19 +141,19 @@ func TestDisposeKeepsForeignFiles(t *testing.T) {
 			src := writeSavepoint(t, fsys, filepath.Join(root, "src", "savepoint-bbbbbb-000000000001"), snapshot.FormatCanonical, 1, 0, "")
 			b, _ := os.ReadFile(filepath.Join(src, "_metadata"))
 			os.WriteFile(filepath.Join(home, "_metadata"), b, 0o644)
-			if _, err := retention.Dispose(ctx, fsys, c, home); err != nil {
+			if _, err := savepoints.Dispose(ctx, fsys, cluster.SavepointDisposal(c), home); err != nil {
 				t.Fatal(err)
 			}
 			// 3. _metadata is a link to a real savepoint's; 4. the directory is one.
 			linked := filepath.Join(root, "savepoint-cccccc-000000000001")
 			keep(filepath.Join(linked, "state-0"))
 			os.Symlink(filepath.Join(src, "_metadata"), filepath.Join(linked, "_metadata"))
-			if _, err := retention.Dispose(ctx, fsys, c, linked); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+			if _, err := savepoints.Dispose(ctx, fsys, cluster.SavepointDisposal(c), linked); err == nil || !strings.Contains(err.Error(), "symbolic link") {
 				t.Errorf("a linked _metadata: %v, want a refusal", err)
 			}
 			dirLink := filepath.Join(root, "savepoint-dddddd-000000000001")
 			os.Symlink(src, dirLink)
-			if _, err := retention.Dispose(ctx, fsys, c, dirLink); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+			if _, err := savepoints.Dispose(ctx, fsys, cluster.SavepointDisposal(c), dirLink); err == nil || !strings.Contains(err.Error(), "symbolic link") {
 				t.Errorf("a linked directory: %v, want a refusal", err)
 			}
 			for _, p := range []string{notes, thesis, filepath.Join(linked, "state-0"), filepath.Join(src, "_metadata"), filepath.Join(src, "state-0")} {

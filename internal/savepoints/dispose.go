@@ -1,12 +1,10 @@
-package retention
+package savepoints
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
-	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
 )
@@ -58,23 +56,28 @@ func Check(ctx context.Context, fsys storage.FS, uri string) (Savepoint, error) 
 	return sp, nil
 }
 
+// DisposeFunc asks whoever runs the snapshots — a cluster's
+// /savepoint-disposal, see cluster.SavepointDisposal — to dispose of the
+// savepoint at uri, and returns once that finished (or failed).
+type DisposeFunc func(ctx context.Context, uri string) error
+
 // Dispose deletes the savepoint at uri and returns only once it is gone
-// (a caller keeps its entry until then). With a cluster it asks the
+// (a caller keeps its entry until then). With via (a cluster) it asks the
 // cluster (Flink's /savepoint-disposal) and waits for the operation; when
-// that fails or leaves the files, or without a cluster, it disposes of it
+// that fails or leaves the files, or without via, it disposes of it
 // itself by ckpt's one rule (snapshot.Dispose: exactly the files its
 // _metadata references inside its directory, never through a link, the
 // directory only once empty) — and only when the savepoint is
 // self-contained, so nothing outside it is ever touched. Whatever stays
 // (a file somebody put beside it) is in Disposal.Left.
-func Dispose(ctx context.Context, fsys storage.FS, c cluster.Cluster, uri string) (Disposal, error) {
+func Dispose(ctx context.Context, fsys storage.FS, via DisposeFunc, uri string) (Disposal, error) {
 	sp, err := Check(ctx, fsys, uri)
 	if err != nil {
 		return Disposal{URI: uri}, err
 	}
 	d := Disposal{URI: sp.URI}
-	if c != nil {
-		err := disposeVia(ctx, c, sp.URI)
+	if via != nil {
+		err := via(ctx, sp.URI)
 		if err == nil {
 			gone, serr := isGone(ctx, fsys, sp.URI)
 			if serr != nil {
@@ -106,22 +109,6 @@ func Dispose(ctx context.Context, fsys storage.FS, c cluster.Cluster, uri string
 	}
 	d.Via = "storage"
 	return d, nil
-}
-
-// clusterWait bounds the wait for the cluster's disposal: a JobManager
-// that never finishes it must not keep the savepoint forever (the fallback
-// takes over).
-var clusterWait = 2 * time.Minute
-
-func disposeVia(ctx context.Context, c cluster.Cluster, uri string) error {
-	ctx, cancel := context.WithTimeout(ctx, clusterWait)
-	defer cancel()
-	t, err := c.DisposeSavepoint(ctx, uri)
-	if err != nil {
-		return err
-	}
-	_, err = cluster.Wait(ctx, c, t)
-	return err
 }
 
 // isGone: no _metadata left (the directory itself may linger briefly on
