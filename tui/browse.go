@@ -15,6 +15,8 @@ import (
 	"github.com/ckpt-dev/ckpt/inspector"
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
+	"github.com/ckpt-dev/ckpt/tui/components/format"
+	"github.com/ckpt-dev/ckpt/tui/components/layout"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
 	"github.com/ckpt-dev/ckpt/tui/shell"
@@ -37,22 +39,14 @@ func openBrowse(ctx *shell.Context, req shell.Request) (shell.Screen, error) {
 	return newBrowse(ctx, uri)
 }
 
-type tri int8
-
-const (
-	unknown tri = iota
-	yes
-	no
-)
-
 type entry struct {
 	info     storage.FileInfo
 	name     string // sanitised for drawing
 	lower    string // for filtering
-	kind     Kind
+	kind     layout.Kind
 	chkID    int64
-	complete tri   // has _metadata (snapshot dirs only)
-	size     int64 // du for dirs (-1 unknown), file size for files
+	complete format.Tri // has _metadata (snapshot dirs only)
+	size     int64      // du for dirs (-1 unknown), file size for files
 	// sizes of a complete chk-N (nil until read): checkpointed delta, full
 	// logical size, and measured on disk with the shared files it uses.
 	sizes *inspector.Sizes
@@ -63,7 +57,7 @@ func (e *entry) dirFirstLess(o *entry) bool {
 	if e.info.IsDir != o.info.IsDir {
 		return e.info.IsDir
 	}
-	return naturalLess(e.info.Name, o.info.Name)
+	return layout.NaturalLess(e.info.Name, o.info.Name)
 }
 
 // Browse lists one directory of local disk or HDFS. Listing is streamed page
@@ -294,13 +288,13 @@ func (b *Browse) onPage(msg listPageMsg) tea.Cmd {
 func (b *Browse) merge(page []storage.FileInfo) {
 	add := make([]*entry, 0, len(page))
 	for _, fi := range page {
-		k, n := classify(fi.Name, fi.IsDir)
+		k, n := layout.Classify(fi.Name, fi.IsDir)
 		e := &entry{info: fi, name: text.Sanitize(fi.Name), kind: k, chkID: n, size: -1}
 		e.lower = strings.ToLower(e.name)
 		if !fi.IsDir {
 			e.size = fi.Size
 		}
-		if k == KindCheckpoint {
+		if k == layout.KindCheckpoint {
 			b.jobDir = true
 		}
 		add = append(add, e)
@@ -395,7 +389,7 @@ func (b *Browse) key(msg tea.KeyPressMsg) tea.Cmd {
 		if e == nil {
 			return nil
 		}
-		if e.kind == KindMetadata || (e.kind.snapshotDir() && e.complete == yes) {
+		if e.kind == layout.KindMetadata || (e.kind.SnapshotDir() && e.complete == format.Yes) {
 			return shell.OpenScreen("inspect", e.info.URI)
 		}
 		if e.info.IsDir {
@@ -406,7 +400,7 @@ func (b *Browse) key(msg tea.KeyPressMsg) tea.Cmd {
 		if e == nil {
 			return nil
 		}
-		if e.kind == KindMetadata || e.info.IsDir {
+		if e.kind == layout.KindMetadata || e.info.IsDir {
 			return shell.OpenScreen("inspect", e.info.URI)
 		}
 		return shell.OpenScreen("inspect", b.uri)
@@ -431,7 +425,7 @@ func (b *Browse) key(msg tea.KeyPressMsg) tea.Cmd {
 		return shell.OpenScreen("savepoints", b.uri)
 	case matches(msg, k.Leaks):
 		uri := b.uri
-		if !b.jobDir && e != nil && e.kind == KindJob {
+		if !b.jobDir && e != nil && e.kind == layout.KindJob {
 			uri = e.info.URI // a job dir selected in the checkpoint root
 		} else if !b.jobDir {
 			return shell.Toast("L reports on a job dir (<checkpoint-dir>/<job-id>): open one, or select it", true)
@@ -477,7 +471,7 @@ func (b *Browse) probe() tea.Cmd {
 	b.probed = true
 	var targets []*entry
 	for _, e := range b.entries {
-		if e.kind.snapshotDir() {
+		if e.kind.SnapshotDir() {
 			e.busy = true
 			targets = append(targets, e)
 		}
@@ -505,7 +499,7 @@ func (b *Browse) probe() tea.Cmd {
 type probeMsg struct {
 	sid, gen int
 	uri      string
-	complete tri
+	complete format.Tri
 	size     int64
 	sizes    *inspector.Sizes
 	err      error
@@ -531,9 +525,9 @@ func probeBatch(tctx context.Context, task shell.TaskID, fsys storage.FS, timeou
 		}
 		meta := storage.Join(uri, "_metadata")
 		if _, err := fsys.Stat(cctx, meta); err == nil {
-			m.complete = yes
+			m.complete = format.Yes
 		} else if storage.IsNotExist(err) {
-			m.complete = no
+			m.complete = format.No
 		} else {
 			m.err = err
 		}
@@ -541,7 +535,7 @@ func probeBatch(tctx context.Context, task shell.TaskID, fsys storage.FS, timeou
 			if u, err := storage.DiskUsage(cctx, fsys, uri); err == nil {
 				m.size = u.Bytes
 			}
-			if m.complete == yes {
+			if m.complete == format.Yes {
 				// One piece for the three sizes: the inspector's, as
 				// `ckpt inspect` and the inspect screen show them.
 				if r, err := inspector.Inspect(cctx, fsys, meta, inspector.Options{CheckFiles: true}); err == nil {
@@ -749,14 +743,14 @@ func (b *Browse) jobSummary() string {
 	var latest int64 = -1
 	var latestAny int64 = -1
 	for _, e := range b.entries {
-		if e.kind != KindCheckpoint {
+		if e.kind != layout.KindCheckpoint {
 			continue
 		}
 		total++
 		if e.chkID > latestAny {
 			latestAny = e.chkID
 		}
-		if e.complete == yes {
+		if e.complete == format.Yes {
 			complete++
 			if e.chkID > latest {
 				latest = e.chkID
@@ -789,18 +783,18 @@ func (b *Browse) probing() bool {
 func (b *Browse) kindLabel(e *entry) (string, func(...string) string) {
 	th := b.ctx.Theme
 	switch e.kind {
-	case KindJob:
+	case layout.KindJob:
 		return "JOB", th.Job.Render
-	case KindCheckpoint, KindSavepoint:
+	case layout.KindCheckpoint, layout.KindSavepoint:
 		w := "CHK"
 		st := th.Complete.Render
-		if e.kind == KindSavepoint {
+		if e.kind == layout.KindSavepoint {
 			w = "SAVEPOINT"
 		}
 		switch e.complete {
-		case yes:
+		case format.Yes:
 			return w + " ✓", st
-		case no:
+		case format.No:
 			return w + " ✗ partial", th.Partial.Render
 		default:
 			if e.busy {
@@ -808,15 +802,15 @@ func (b *Browse) kindLabel(e *entry) (string, func(...string) string) {
 			}
 			return w + " ?", th.Muted.Render
 		}
-	case KindShared:
+	case layout.KindShared:
 		return "SHARED", th.Shared.Render
-	case KindTaskOwned:
+	case layout.KindTaskOwned:
 		return "TASKOWNED", th.Shared.Render
-	case KindMetadata:
+	case layout.KindMetadata:
 		return "METADATA", th.Savepoint.Render
-	case KindTemp:
+	case layout.KindTemp:
 		return "TEMP (unfinished)", th.Warn.Render
-	case KindDir:
+	case layout.KindDir:
 		return "dir", th.Dir.Render
 	}
 	return "file", th.File.Render
@@ -849,7 +843,7 @@ func (b *Browse) row(e *entry, sel bool, c browseCols) string {
 		switch {
 		case e.sizes != nil:
 			d, f, k = text.Bytes(e.sizes.Checkpointed), text.Bytes(e.sizes.Full), text.Bytes(e.sizes.OnDisk)
-		case e.kind == KindCheckpoint && e.complete != no:
+		case e.kind == layout.KindCheckpoint && e.complete != format.No:
 			d, f, k = "—", "—", "—"
 		}
 		cells = append(cells, text.FitRight(d, c.delta), text.FitRight(f, c.full), text.FitRight(k, c.disk))

@@ -11,7 +11,9 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/ckpt-dev/ckpt/cluster"
+	"github.com/ckpt-dev/ckpt/tui/components/format"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
+	"github.com/ckpt-dev/ckpt/tui/components/poll"
 	"github.com/ckpt-dev/ckpt/tui/components/table"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
 	"github.com/ckpt-dev/ckpt/tui/shell"
@@ -28,7 +30,7 @@ type CheckpointScreen struct {
 	job   *cluster.Job // for vertex names and order (may be nil)
 	cp    *cluster.Checkpoint
 	vids  []string
-	poller
+	poll.Poller
 	list list.Model
 	w, h int
 	open *shell.Action
@@ -65,7 +67,7 @@ func (s *CheckpointScreen) Keys() shell.Keymap {
 	return append(shell.Keymap{s.open}, shell.ListKeymap(s.list.Keys)...)
 }
 func (s *CheckpointScreen) SetSize(w, h int) { s.w, s.h = w, h; s.list.SetHeight(max(h-4, 1)) }
-func (s *CheckpointScreen) Close()           { s.stopPolling(s.ctx) }
+func (s *CheckpointScreen) Close()           { s.StopPolling(s.ctx) }
 func (s *CheckpointScreen) CopyText() string {
 	if s.cp != nil && s.cp.ExternalPath != "" {
 		return s.cp.ExternalPath
@@ -73,40 +75,40 @@ func (s *CheckpointScreen) CopyText() string {
 	return strconv.FormatInt(s.cpID, 10)
 }
 func (s *CheckpointScreen) Status() string {
-	return fmt.Sprintf("%d vertices · %s", len(s.vids), dataAge(s.ctx, s.polled, s.err))
+	return fmt.Sprintf("%d vertices · %s", len(s.vids), poll.DataAge(s.ctx, s.Polled, s.Err))
 }
 
 func (s *CheckpointScreen) Init() tea.Cmd { return s.poll() }
 func (s *CheckpointScreen) Refresh() tea.Cmd {
-	s.restart(s.ctx)
+	s.Restart(s.ctx)
 	return s.poll()
 }
 
 func (s *CheckpointScreen) poll() tea.Cmd {
 	c, jobID, cpID := s.ctx.Cluster, s.jobID, s.cpID
-	return startPoll(s.ctx, &s.poller, s.id, fmt.Sprintf("reading checkpoint %d", cpID), func(ctx context.Context) (*cluster.Checkpoint, error) {
+	return poll.Start(s.ctx, &s.Poller, s.id, fmt.Sprintf("reading checkpoint %d", cpID), func(ctx context.Context) (*cluster.Checkpoint, error) {
 		return c.CheckpointDetail(ctx, jobID, cpID)
 	})
 }
 
 func (s *CheckpointScreen) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 	switch msg := msg.(type) {
-	case polledMsg[*cluster.Checkpoint]:
-		if !accept(s.ctx, &s.poller, s.id, msg) {
+	case poll.Msg[*cluster.Checkpoint]:
+		if !poll.Accept(s.ctx, &s.Poller, s.id, msg) {
 			return s, nil
 		}
-		if msg.err == nil {
-			s.cp = msg.v
-			s.vids = orderedVertices(s.job, msg.v.Tasks)
+		if msg.Err == nil {
+			s.cp = msg.V
+			s.vids = orderedVertices(s.job, msg.V.Tasks)
 			s.list.SetLen(len(s.vids))
 		}
 		// Only an in-progress checkpoint changes; a finished one is read
 		// once, and one the target no longer knows stays gone.
-		if (s.cp == nil && !errors.Is(msg.err, cluster.ErrNotFound)) || (s.cp != nil && s.cp.Status == cluster.CheckpointInProgress) {
-			return s, schedulePoll(s.ctx, s.id, s.gen)
+		if (s.cp == nil && !errors.Is(msg.Err, cluster.ErrNotFound)) || (s.cp != nil && s.cp.Status == cluster.CheckpointInProgress) {
+			return s, poll.Schedule(s.ctx, s.id, s.Gen)
 		}
-	case pollTickMsg:
-		if msg.sid == s.id && msg.gen == s.gen {
+	case poll.TickMsg:
+		if msg.Sid == s.id && msg.Gen == s.Gen {
 			return s, s.poll()
 		}
 	case tea.KeyPressMsg:
@@ -137,7 +139,7 @@ func orderedVertices(job *cluster.Job, tasks map[string]cluster.TaskCheckpoint) 
 			}
 		}
 	}
-	for _, id := range sortedKeys(tasks) {
+	for _, id := range format.SortedKeys(tasks) {
 		if !seen[id] {
 			out = append(out, id)
 		}
@@ -159,25 +161,25 @@ func vertexLabel(job *cluster.Job, id string) string {
 func (s *CheckpointScreen) View() string {
 	th := s.ctx.Theme
 	if s.cp == nil {
-		if s.err != nil {
-			return pollError(s.ctx, s.err, s.w)
+		if s.Err != nil {
+			return pollError(s.ctx, s.Err, s.w)
 		}
 		return th.Muted.Render(" " + s.ctx.Spinner() + " reading checkpoint …")
 	}
 	now := s.ctx.Now()
 	c := s.cp
-	kind := checkpointTypeLabel(*c)
-	d := dur(c.EndToEnd)
+	kind := format.CheckpointType(*c)
+	d := format.Dur(c.EndToEnd)
 	if c.Status == cluster.CheckpointInProgress {
-		d = dur(now.Sub(c.TriggerTime)) + " so far"
+		d = format.Dur(now.Sub(c.TriggerTime)) + " so far"
 	}
 	l1 := fmt.Sprintf(" %s #%d · ", kind, c.ID)
-	l1rest := fmt.Sprintf(" · %d/%d subtasks acknowledged · triggered %s · %s · %s checkpointed · %s full", c.NumAcked, c.NumSubtasks, clock(now, c.TriggerTime), d,
+	l1rest := fmt.Sprintf(" · %d/%d subtasks acknowledged · triggered %s · %s · %s checkpointed · %s full", c.NumAcked, c.NumSubtasks, format.Clock(now, c.TriggerTime), d,
 		text.Bytes(c.CheckpointedSize), text.Bytes(c.StateSize))
-	head := th.Title.Render(l1) + statusStyle(s.ctx, string(c.Status)).Render(string(c.Status)) + text.Fit(l1rest, max(s.w-text.Width(l1)-len(c.Status), 0))
+	head := th.Title.Render(l1) + format.StatusStyle(s.ctx, string(c.Status)).Render(string(c.Status)) + text.Fit(l1rest, max(s.w-text.Width(l1)-len(c.Status), 0))
 	l2 := " " + text.Sanitize(c.ExternalPath)
 	if c.Status == cluster.CheckpointFailed {
-		l2 = " failed: " + text.Sanitize(firstLineOf(c.FailureMessage))
+		l2 = " failed: " + text.Sanitize(format.FirstLine(c.FailureMessage))
 	}
 	if c.Discarded {
 		l2 += " (discarded)"
@@ -198,7 +200,7 @@ func (s *CheckpointScreen) View() string {
 		if t.NumSubtasks > 0 {
 			pct = t.NumAcked * 100 / t.NumSubtasks
 		}
-		ack, e2e := clock(now, t.LatestAck), dur(t.EndToEnd)
+		ack, e2e := format.Clock(now, t.LatestAck), format.Dur(t.EndToEnd)
 		if t.NumAcked == 0 {
 			ack, e2e = "n/a", "n/a"
 		}
@@ -243,7 +245,7 @@ type SubtasksScreen struct {
 	vertexID string
 	name     string
 	vc       *cluster.VertexCheckpoint
-	poller
+	poll.Poller
 	list list.Model
 	w, h int
 }
@@ -252,50 +254,50 @@ func newSubtasksScreen(ctx *shell.Context, jobID string, cpID int64, vertexID, n
 	return &SubtasksScreen{ctx: ctx, id: shell.NewScreenID(), jobID: jobID, cpID: cpID, vertexID: vertexID, name: name, list: list.New()}
 }
 
-func (s *SubtasksScreen) Title() string { return "subtasks " + shortID(s.vertexID) }
+func (s *SubtasksScreen) Title() string { return "subtasks " + format.ShortID(s.vertexID) }
 func (s *SubtasksScreen) Location() string {
 	return fmt.Sprintf("%s › %s › checkpoint %d › %s", s.ctx.TargetName, s.jobID, s.cpID, s.vertexID)
 }
 func (s *SubtasksScreen) Keys() shell.Keymap { return shell.ListKeymap(s.list.Keys) }
 func (s *SubtasksScreen) SetSize(w, h int)   { s.w, s.h = w, h; s.list.SetHeight(max(h-5, 1)) }
-func (s *SubtasksScreen) Close()             { s.stopPolling(s.ctx) }
+func (s *SubtasksScreen) Close()             { s.StopPolling(s.ctx) }
 func (s *SubtasksScreen) CopyText() string   { return s.vertexID }
 func (s *SubtasksScreen) Status() string {
 	n := 0
 	if s.vc != nil {
 		n = len(s.vc.Subtasks)
 	}
-	return fmt.Sprintf("%d subtasks · %s", n, dataAge(s.ctx, s.polled, s.err))
+	return fmt.Sprintf("%d subtasks · %s", n, poll.DataAge(s.ctx, s.Polled, s.Err))
 }
 
 func (s *SubtasksScreen) Init() tea.Cmd { return s.poll() }
 func (s *SubtasksScreen) Refresh() tea.Cmd {
-	s.restart(s.ctx)
+	s.Restart(s.ctx)
 	return s.poll()
 }
 
 func (s *SubtasksScreen) poll() tea.Cmd {
 	c, jobID, cpID, vid := s.ctx.Cluster, s.jobID, s.cpID, s.vertexID
-	return startPoll(s.ctx, &s.poller, s.id, fmt.Sprintf("reading checkpoint %d subtasks", cpID), func(ctx context.Context) (*cluster.VertexCheckpoint, error) {
+	return poll.Start(s.ctx, &s.Poller, s.id, fmt.Sprintf("reading checkpoint %d subtasks", cpID), func(ctx context.Context) (*cluster.VertexCheckpoint, error) {
 		return c.CheckpointSubtasks(ctx, jobID, cpID, vid)
 	})
 }
 
 func (s *SubtasksScreen) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 	switch msg := msg.(type) {
-	case polledMsg[*cluster.VertexCheckpoint]:
-		if !accept(s.ctx, &s.poller, s.id, msg) {
+	case poll.Msg[*cluster.VertexCheckpoint]:
+		if !poll.Accept(s.ctx, &s.Poller, s.id, msg) {
 			return s, nil
 		}
-		if msg.err == nil {
-			s.vc = msg.v
-			s.list.SetLen(len(msg.v.Subtasks))
+		if msg.Err == nil {
+			s.vc = msg.V
+			s.list.SetLen(len(msg.V.Subtasks))
 		}
-		if (s.vc == nil && !errors.Is(msg.err, cluster.ErrNotFound)) || (s.vc != nil && s.vc.Status == cluster.CheckpointInProgress) {
-			return s, schedulePoll(s.ctx, s.id, s.gen)
+		if (s.vc == nil && !errors.Is(msg.Err, cluster.ErrNotFound)) || (s.vc != nil && s.vc.Status == cluster.CheckpointInProgress) {
+			return s, poll.Schedule(s.ctx, s.id, s.Gen)
 		}
-	case pollTickMsg:
-		if msg.sid == s.id && msg.gen == s.gen {
+	case poll.TickMsg:
+		if msg.Sid == s.id && msg.Gen == s.Gen {
 			return s, s.poll()
 		}
 	case tea.KeyPressMsg:
@@ -336,16 +338,16 @@ func slowestPhase(vc *cluster.VertexCheckpoint) string {
 		}
 	}
 	if best.d < time.Millisecond {
-		return fmt.Sprintf("slowest subtask %d took %s", worst.Index, dur(worst.EndToEnd))
+		return fmt.Sprintf("slowest subtask %d took %s", worst.Index, format.Dur(worst.EndToEnd))
 	}
-	return fmt.Sprintf("slowest subtask %d: %s of %s is %s — %s", worst.Index, dur(best.d), dur(worst.EndToEnd), best.name, best.fix)
+	return fmt.Sprintf("slowest subtask %d: %s of %s is %s — %s", worst.Index, format.Dur(best.d), format.Dur(worst.EndToEnd), best.name, best.fix)
 }
 
 func (s *SubtasksScreen) View() string {
 	th := s.ctx.Theme
 	if s.vc == nil {
-		if s.err != nil {
-			return pollError(s.ctx, s.err, s.w)
+		if s.Err != nil {
+			return pollError(s.ctx, s.Err, s.w)
 		}
 		return th.Muted.Render(" " + s.ctx.Spinner() + " reading subtasks …")
 	}
@@ -354,7 +356,7 @@ func (s *SubtasksScreen) View() string {
 	l1 := fmt.Sprintf(" %s · checkpoint #%d · %d/%d acknowledged · %s checkpointed · %s full", text.Sanitize(s.name), s.cpID,
 		vc.NumAcked, vc.NumSubtasks, text.Bytes(vc.CheckpointedSize), text.Bytes(vc.StateSize))
 	ms := func(st cluster.Stat) string {
-		return dur(time.Duration(st.Max) * time.Millisecond)
+		return format.Dur(time.Duration(st.Max) * time.Millisecond)
 	}
 	l2 := fmt.Sprintf(" max: end to end %s · sync %s · async %s · alignment %s · start delay %s", ms(vc.Summary.EndToEnd), ms(vc.Summary.Sync),
 		ms(vc.Summary.Async), ms(vc.Summary.AlignmentDuration), ms(vc.Summary.StartDelay))
@@ -400,8 +402,8 @@ func (s *SubtasksScreen) View() string {
 			if st.Aborted {
 				note = strings.TrimSpace(note + " aborted")
 			}
-			vals = []string{strconv.Itoa(st.Index), clock(now, st.AckTime), dur(st.EndToEnd), dur(st.Sync), dur(st.Async),
-				dur(st.AlignmentDuration), dur(st.StartDelay), text.Bytes(st.CheckpointedSize), text.Bytes(st.StateSize), note}
+			vals = []string{strconv.Itoa(st.Index), format.Clock(now, st.AckTime), format.Dur(st.EndToEnd), format.Dur(st.Sync), format.Dur(st.Async),
+				format.Dur(st.AlignmentDuration), format.Dur(st.StartDelay), text.Bytes(st.CheckpointedSize), text.Bytes(st.StateSize), note}
 		}
 		line := table.Cells(cols, vals...)
 		if sel {

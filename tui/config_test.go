@@ -76,7 +76,7 @@ keys:
 	press(t, a, "?")
 	h := frameText(a)
 	if !strings.Contains(h, "S ") || strings.Contains(h, "delete") || !strings.Contains(h, "READONLY") {
-		t.Errorf("help does not reflect the config (S for du, no delete, READONLY):\n%s", h)
+		t.Errorf("help does not reflect the config (S for du, format.No delete, READONLY):\n%s", h)
 	}
 	press(t, a, "esc", "x")
 	if !a.Quitting() {

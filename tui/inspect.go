@@ -16,6 +16,7 @@ import (
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/tui/components/form"
+	"github.com/ckpt-dev/ckpt/tui/components/format"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
 	"github.com/ckpt-dev/ckpt/tui/components/table"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
@@ -125,7 +126,7 @@ type Inspect struct {
 	// snapshot dir), in a task.
 	ckptBytes, fullBytes int64
 	disk                 inspector.Sizes
-	diskState            tri // unknown: not started or measuring; yes: measured; no: failed
+	diskState            format.Tri // unknown: not started or measuring; yes: measured; no: failed
 	diskTask             shell.TaskID
 }
 
@@ -141,7 +142,7 @@ type inspectDiskMsg struct {
 func (s *Inspect) measureDisk() tea.Cmd {
 	m := &snapshot.Metadata{Version: s.hdr.Version, CheckpointID: s.hdr.CheckpointID, Operators: s.ops, Location: s.meta, ExclusiveDir: s.excl}
 	id, tctx := s.ctx.Tasks.StartQuiet("measuring "+s.excl+" on disk", 0)
-	s.diskTask, s.diskState = id, unknown
+	s.diskTask, s.diskState = id, format.Unknown
 	fsys, timeout, sid := s.ctx.FS, s.ctx.Timeout, s.id
 	return func() tea.Msg {
 		cctx, cancel := shell.WithTimeout(tctx, timeout)
@@ -246,7 +247,7 @@ func (s *Inspect) Init() tea.Cmd {
 		s.ctx.Tasks.Cancel(s.task)
 	}
 	s.rows, s.ops, s.hdr, s.props, s.err = nil, nil, nil, nil, nil
-	s.ckptBytes, s.fullBytes, s.disk, s.diskState = 0, 0, inspector.Sizes{}, unknown
+	s.ckptBytes, s.fullBytes, s.disk, s.diskState = 0, 0, inspector.Sizes{}, format.Unknown
 	s.ctx.Tasks.Cancel(s.diskTask)
 	s.list.SetLen(0)
 	s.loading = true
@@ -384,9 +385,9 @@ func (s *Inspect) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 		}
 		// A failed measurement only loses the one number: no LastErr.
 		s.ctx.Tasks.Done(msg.task, nil)
-		s.disk, s.diskState = msg.sizes, yes
+		s.disk, s.diskState = msg.sizes, format.Yes
 		if msg.err != nil || msg.sizes.OnDisk < 0 {
-			s.diskState = no
+			s.diskState = format.No
 		}
 		return s, nil
 	case targetLoadedMsg:
@@ -871,9 +872,9 @@ func (s *Inspect) View() string {
 // "?" when it could not be.
 func (s *Inspect) diskText() string {
 	switch {
-	case s.diskState == yes:
+	case s.diskState == format.Yes:
 		return text.Bytes(s.disk.OnDisk)
-	case s.diskState == no:
+	case s.diskState == format.No:
 		return "?"
 	case s.loading:
 		return "…"
@@ -1046,7 +1047,7 @@ func (s *Inspect) detailPane() []string {
 	out = append(out, line("subtasks", sub))
 	if s.dryRun && r.verdict != vNone {
 		v := map[verdict]string{vRestored: "restored", vDropped: "DROPPED: no operator of the new job claims it (needs -n; the state is lost)",
-			vSkipped: "skipped: no state, no operator", vNew: "new: starts empty", vFails: "FAILS"}[r.verdict]
+			vSkipped: "skipped: no state, format.No operator", vNew: "new: starts empty", vFails: "FAILS"}[r.verdict]
 		if r.note != "" {
 			v += " — " + r.note
 		}

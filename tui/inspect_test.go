@@ -10,6 +10,7 @@ import (
 	"github.com/ckpt-dev/ckpt/inspector"
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
+	"github.com/ckpt-dev/ckpt/tui/components/format"
 )
 
 // Uids of the jobs that wrote the 1.17–1.20 migration fixtures (SOURCES.md).
@@ -141,7 +142,7 @@ func TestInspectSubtaskChecksFiles(t *testing.T) {
 			if !strings.HasPrefix(r.path, "/demo/checkpoints/"+DemoJobID+"/chk-18/") {
 				t.Errorf("relative handle not resolved against chk-18: %s", r.path)
 			}
-			if r.exists == no {
+			if r.exists == format.No {
 				missing++
 			}
 		}

@@ -16,7 +16,9 @@ import (
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/tui/components/form"
+	"github.com/ckpt-dev/ckpt/tui/components/format"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
+	"github.com/ckpt-dev/ckpt/tui/components/poll"
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
@@ -92,7 +94,7 @@ type jobModel struct {
 	withOps  bool                                 // the target reports the vertices' operators (ckpt_operators)
 	inflight *cluster.Checkpoint                  // the newest in-progress checkpoint, per vertex
 	pending  map[string]*cluster.VertexCheckpoint // its unfinished vertices, subtask by subtask
-	poller
+	poll.Poller
 }
 
 // overviewPane is the vertices, the live checkpoint and the size trend.
@@ -155,7 +157,7 @@ type snapRow struct {
 	savepoint bool
 	id        int64 // checkpoint id (chk-N; savepoints: from REST when known)
 	path      string
-	complete  tri // _metadata present
+	complete  format.Tri // _metadata present
 	size      int64
 	modTime   time.Time
 	rest      string // what the target says about it: retained, latest, discarded, restored from
@@ -223,7 +225,7 @@ func (s *Job) Title() string {
 	if s.job != nil && s.job.Name != "" {
 		return "job " + s.job.Name
 	}
-	return "job " + shortID(s.jobID)
+	return "job " + format.ShortID(s.jobID)
 }
 func (s *Job) Location() string { return s.ctx.TargetName + " › " + s.jobID }
 func (s *Job) Keys() shell.Keymap {
@@ -251,26 +253,26 @@ func (s *Job) SetSize(w, h int) {
 const headerRows = 2
 
 func (s *Job) Close() {
-	s.stopPolling(s.ctx)
+	s.StopPolling(s.ctx)
 	s.ctx.Tasks.Cancel(s.snapshots.snapTask)
 }
 
 func (s *Job) Init() tea.Cmd { return tea.Batch(s.poll(), s.history.loadHistory()) }
 
 func (s *Job) Refresh() tea.Cmd {
-	s.restart(s.ctx)
+	s.Restart(s.ctx)
 	return tea.Batch(s.poll(), s.snapshots.listSnapshots())
 }
 
 func (s *Job) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 	switch msg := msg.(type) {
-	case polledMsg[jobPolledMsg]:
-		if !accept(s.ctx, &s.poller, s.id, msg) {
+	case poll.Msg[jobPolledMsg]:
+		if !poll.Accept(s.ctx, &s.Poller, s.id, msg) {
 			return s, nil
 		}
-		return s, tea.Batch(s.onPoll(msg.v), schedulePoll(s.ctx, s.id, s.gen))
-	case pollTickMsg:
-		if msg.sid == s.id && msg.gen == s.gen {
+		return s, tea.Batch(s.onPoll(msg.V), poll.Schedule(s.ctx, s.id, s.Gen))
+	case poll.TickMsg:
+		if msg.Sid == s.id && msg.Gen == s.Gen {
 			return s, s.poll()
 		}
 	case snapsListedMsg:
@@ -280,7 +282,7 @@ func (s *Job) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 	case shell.TaskDoneMsg:
 		if s.actions.finished(msg.Task) {
 			// A finished action changes what the target reports: look now.
-			s.restart(s.ctx)
+			s.Restart(s.ctx)
 			return s, tea.Batch(s.poll(), s.snapshots.listSnapshots())
 		}
 	case opTriggeredMsg:
@@ -308,11 +310,11 @@ func (s *Job) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 }
 
 func (s *Job) onPoll(m jobPolledMsg) tea.Cmd {
-	s.err = m.err
+	s.Err = m.err
 	if m.err != nil {
 		return nil
 	}
-	s.polled = s.ctx.Now()
+	s.Polled = s.ctx.Now()
 	s.job, s.stats, s.exc = m.job, m.stats, m.exc
 	s.refusal = findRestoreRefusal(m.exc)
 	s.withOps = reportsOperators(m.job)
@@ -412,12 +414,12 @@ func scanSnapshots(ctx context.Context, fsys storage.FS, dir string, savepoints 
 		fi, err := fsys.Stat(ctx, storage.Join(r.path, "_metadata"))
 		switch {
 		case err == nil:
-			r.complete = yes
+			r.complete = format.Yes
 			if r.modTime.IsZero() || fi.ModTime.After(r.modTime) {
 				r.modTime = fi.ModTime
 			}
 		case storage.IsNotExist(err):
-			r.complete = no
+			r.complete = format.No
 		default:
 			r.err = err.Error()
 			continue
@@ -483,7 +485,7 @@ func (s *Job) key(msg tea.Msg) tea.Cmd {
 		if d := s.jobCheckpointDir(); d != "" {
 			return shell.OpenScreen("browse", d)
 		}
-		return shell.Toast("the job's checkpoint dir is not known yet (no completed checkpoint, no configured dir)", true)
+		return shell.Toast("the job's checkpoint dir is not known yet (no completed checkpoint, format.No configured dir)", true)
 	case matches(k, ks.Checkpoint):
 		return s.actions.checkpoint(cluster.CheckpointConfigured)
 	case matches(k, ks.Full):
@@ -527,11 +529,11 @@ func (s *Job) key(msg tea.Msg) tea.Cmd {
 func (s *Job) resumeFrom() ResumeFrom {
 	r := ResumeFrom{JobID: s.jobID}
 	for _, c := range s.snapshots.snaps {
-		if c.complete == yes {
+		if c.complete == format.Yes {
 			r.Choices = append(r.Choices, c)
 		}
 	}
-	if sel := s.snapshots.selectedSnap(); s.pane == paneSnapshots && sel != nil && sel.complete == yes {
+	if sel := s.snapshots.selectedSnap(); s.pane == paneSnapshots && sel != nil && sel.complete == format.Yes {
 		r.Snapshot = sel.path
 	} else if len(r.Choices) > 0 {
 		r.Snapshot = r.Choices[0].path // newest first
@@ -572,7 +574,7 @@ func (s *Job) open() tea.Cmd {
 		}
 	case paneSnapshots:
 		if r := s.snapshots.selectedSnap(); r != nil {
-			if r.complete != yes {
+			if r.complete != format.Yes {
 				return shell.Toast(storage.Base(r.path)+" has no _metadata: not a complete snapshot (in progress, failed or being deleted)", true)
 			}
 			return shell.OpenScreen("inspect", r.path)
@@ -595,7 +597,7 @@ func (s *Job) Status() string {
 	if s.job != nil {
 		st = string(s.job.Status) + " · "
 	}
-	return st + dataAge(s.ctx, s.polled, s.err)
+	return st + poll.DataAge(s.ctx, s.Polled, s.Err)
 }
 
 // paneList is the list of the pane on show.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
+	"github.com/ckpt-dev/ckpt/tui/components/format"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
@@ -36,7 +37,7 @@ type latestPickedMsg struct {
 func latestCandidates(rows []snapRow) []snapRow {
 	var out []snapRow
 	for _, r := range rows {
-		if r.complete == yes && r.err == "" {
+		if r.complete == format.Yes && r.err == "" {
 			out = append(out, r)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ckpt-dev/ckpt/tui/components/format"
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
@@ -70,7 +71,7 @@ func TestJobRestartFromLatestRefusals(t *testing.T) {
 	a := newJobApp(t, 160, 48, &fakeCluster{}, false, "job", fakeJobID)
 	j := a.Top().(*Job)
 	for i := range j.snapshots.snaps {
-		j.snapshots.snaps[i].complete = no
+		j.snapshots.snaps[i].complete = format.No
 	}
 	press(t, a, "L")
 	if _, ok := a.Top().(*Job); !ok || !strings.Contains(frameText(a), "no complete snapshot of this job on storage") {

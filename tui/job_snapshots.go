@@ -9,6 +9,7 @@ import (
 
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/storage"
+	"github.com/ckpt-dev/ckpt/tui/components/format"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
 	"github.com/ckpt-dev/ckpt/tui/components/table"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
@@ -18,7 +19,7 @@ import (
 // listSnapshots lists the job's checkpoint dir and checks each chk-N (and
 // each known savepoint) for _metadata and its size, in a quiet task.
 func (s *snapshotsPane) listSnapshots() tea.Cmd {
-	if s.snapping || s.closed {
+	if s.snapping || s.Closed() {
 		return nil
 	}
 	dir := s.jobCheckpointDir()
@@ -136,7 +137,7 @@ func (s *snapshotsPane) rows() []string {
 			continue
 		}
 		chk++
-		if r.complete == yes {
+		if r.complete == format.Yes {
 			complete++
 		}
 	}
@@ -181,11 +182,11 @@ func (s *snapshotsPane) rows() []string {
 		switch {
 		case r.err != "":
 			state, style = "? error", th.Warn
-		case r.complete == yes:
+		case r.complete == format.Yes:
 			state, style = "✓ _metadata", th.Complete
-		case r.complete == no && r.savepoint:
+		case r.complete == format.No && r.savepoint:
 			state, style = "✗ GONE", th.Partial
-		case r.complete == no:
+		case r.complete == format.No:
 			state, style = "✗ partial", th.Partial
 		}
 		vals := []string{text.Sanitize(name), state, text.Bytes(r.size), text.Age(now, r.modTime), r.rest}

@@ -10,6 +10,7 @@ import (
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/inspector"
 	"github.com/ckpt-dev/ckpt/storage"
+	"github.com/ckpt-dev/ckpt/tui/components/format"
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
@@ -356,7 +357,7 @@ func TestJobSnapshotCursorAnchoredOnPath(t *testing.T) {
 		return out
 	}
 	// chk-49 completes on top; the savepoint comes back spelled file://.
-	next := rows(snapRow{id: 49, path: fakeJobDir + "/chk-49", complete: yes, modTime: testNow})
+	next := rows(snapRow{id: 49, path: fakeJobDir + "/chk-49", complete: format.Yes, modTime: testNow})
 	for i := range next {
 		if next[i].path == fakeSP40 {
 			next[i].path = "file://" + fakeSP40

@@ -2,20 +2,20 @@ package tui
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
-	"time"
 
 	tea "charm.land/bubbletea/v2"
-	"charm.land/lipgloss/v2"
 
 	"github.com/ckpt-dev/ckpt/cluster"
+	"github.com/ckpt-dev/ckpt/tui/components/actions"
 	"github.com/ckpt-dev/ckpt/tui/components/form"
+	"github.com/ckpt-dev/ckpt/tui/components/format"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
+	"github.com/ckpt-dev/ckpt/tui/components/poll"
 	"github.com/ckpt-dev/ckpt/tui/components/table"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
 	"github.com/ckpt-dev/ckpt/tui/shell"
@@ -43,7 +43,7 @@ type Jobs struct {
 
 	jobs     []cluster.JobSummary
 	overview *cluster.Overview
-	poller
+	poll.Poller
 	filter string
 
 	confirm *cluster.JobSummary // cancel awaiting "y"
@@ -80,7 +80,7 @@ func (s *Jobs) SetSize(w, h int) {
 	s.list.SetHeight(max(h-3, 1))
 }
 
-func (s *Jobs) Close() { s.stopPolling(s.ctx) }
+func (s *Jobs) Close() { s.StopPolling(s.ctx) }
 
 // jobsAnswer is what one poll of the job list brings.
 type jobsAnswer struct {
@@ -88,12 +88,10 @@ type jobsAnswer struct {
 	overview *cluster.Overview
 }
 
-type pollTickMsg struct{ sid, gen int }
-
 func (s *Jobs) Init() tea.Cmd { return s.poll() }
 
 func (s *Jobs) Refresh() tea.Cmd {
-	s.restart(s.ctx)
+	s.Restart(s.ctx)
 	return s.poll()
 }
 
@@ -101,7 +99,7 @@ func (s *Jobs) Refresh() tea.Cmd {
 // it only when the target is slow).
 func (s *Jobs) poll() tea.Cmd {
 	c := s.ctx.Cluster
-	return startPoll(s.ctx, &s.poller, s.id, "polling "+s.ctx.TargetName, func(ctx context.Context) (jobsAnswer, error) {
+	return poll.Start(s.ctx, &s.Poller, s.id, "polling "+s.ctx.TargetName, func(ctx context.Context) (jobsAnswer, error) {
 		var a jobsAnswer
 		var err error
 		if a.jobs, err = c.Jobs(ctx); err == nil {
@@ -111,32 +109,23 @@ func (s *Jobs) poll() tea.Cmd {
 	})
 }
 
-// schedulePoll asks for the next poll of screen sid after the polling
-// interval (never, in tests that drive polls themselves).
-func schedulePoll(c *shell.Context, sid, gen int) tea.Cmd {
-	if c.ManualPoll {
-		return nil
-	}
-	return tea.Tick(c.PollEvery(), func(time.Time) tea.Msg { return pollTickMsg{sid: sid, gen: gen} })
-}
-
 func (s *Jobs) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 	switch msg := msg.(type) {
-	case polledMsg[jobsAnswer]:
+	case poll.Msg[jobsAnswer]:
 		// A poll's failure stays on the screen (and is retried), not in
 		// the status bar's error slot: esc keeps meaning "back".
-		if !accept(s.ctx, &s.poller, s.id, msg) {
+		if !poll.Accept(s.ctx, &s.Poller, s.id, msg) {
 			return s, nil
 		}
-		if msg.err == nil {
-			s.setJobs(msg.v.jobs)
-			if msg.v.overview != nil {
-				s.overview = msg.v.overview
+		if msg.Err == nil {
+			s.setJobs(msg.V.jobs)
+			if msg.V.overview != nil {
+				s.overview = msg.V.overview
 			}
 		}
-		return s, schedulePoll(s.ctx, s.id, s.gen)
-	case pollTickMsg:
-		if msg.sid == s.id && msg.gen == s.gen {
+		return s, poll.Schedule(s.ctx, s.id, s.Gen)
+	case poll.TickMsg:
+		if msg.Sid == s.id && msg.Gen == s.Gen {
 			return s, s.poll()
 		}
 	case tea.KeyPressMsg:
@@ -202,7 +191,7 @@ func (s *Jobs) key(msg tea.KeyPressMsg) tea.Cmd {
 		j := s.confirm
 		s.confirm = nil
 		if msg.String() == "y" || msg.String() == "Y" {
-			return cancelJob(s.ctx, j.ID)
+			return actions.CancelJob(s.ctx, j.ID)
 		}
 		return shell.Toast("cancel aborted", false)
 	}
@@ -221,7 +210,7 @@ func (s *Jobs) key(msg tea.KeyPressMsg) tea.Cmd {
 	case matches(msg, k.Cancel):
 		if j != nil {
 			if j.Status.Terminal() {
-				return shell.Toast(fmt.Sprintf("job %s already %s", shortID(j.ID), j.Status), true)
+				return shell.Toast(fmt.Sprintf("job %s already %s", format.ShortID(j.ID), j.Status), true)
 			}
 			s.confirm = j
 		}
@@ -231,111 +220,10 @@ func (s *Jobs) key(msg tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
-// cancelJob cancels a job in a command (the confirmation came first).
-func cancelJob(ctx *shell.Context, jobID string) tea.Cmd {
-	if ctx.Readonly {
-		return shell.Toast("read-only mode: cancel is disabled", true)
-	}
-	id, tctx := ctx.Tasks.Start("cancelling job "+shortID(jobID), 0)
-	c, timeout := ctx.Cluster, ctx.Timeout
-	return func() tea.Msg {
-		cctx, cancel := shell.WithTimeout(tctx, timeout)
-		defer cancel()
-		err := c.Cancel(cctx, jobID)
-		return shell.TaskDoneMsg{Task: id, Err: err, Toast: "cancelling job " + shortID(jobID)}
-	}
-}
-
-func shortID(id string) string {
-	if len(id) > 8 {
-		return id[:8]
-	}
-	return id
-}
-
 // Status: data age, as the job screens show it.
 func (s *Jobs) Status() string {
 	st := fmt.Sprintf("%d jobs", len(s.jobs))
-	return st + " · " + dataAge(s.ctx, s.polled, s.err)
-}
-
-// dataAge says how old the shown data is ("data 0s old"), or that the
-// last poll failed.
-func dataAge(ctx *shell.Context, polled time.Time, err error) string {
-	what := "the last poll failed"
-	if errors.Is(err, cluster.ErrUnreachable) {
-		what = "target unreachable"
-	}
-	switch {
-	case polled.IsZero() && err == nil:
-		return "waiting for the target"
-	case err != nil && polled.IsZero():
-		return what
-	case err != nil:
-		return what + " · data " + text.Age(ctx.Now(), polled) + " old"
-	}
-	return "data " + text.Age(ctx.Now(), polled) + " old"
-}
-
-// statusStyle colours a job or task state (the word is always written).
-func statusStyle(ctx *shell.Context, s string) lipgloss.Style {
-	th := ctx.Theme
-	switch s {
-	case string(cluster.JobRunning), string(cluster.JobFinished), string(cluster.CheckpointCompleted):
-		return th.OK
-	case string(cluster.JobFailed), string(cluster.JobFailing):
-		return th.Error
-	case string(cluster.JobCanceled), string(cluster.JobCancelling), cluster.TaskCanceling:
-		return th.Muted
-	}
-	return th.Warn
-}
-
-// clock formats a time of day; other days get the date.
-func clock(now, t time.Time) string {
-	if t.IsZero() {
-		return "—"
-	}
-	t = t.In(now.Location())
-	if y1, m1, d1 := t.Date(); true {
-		if y2, m2, d2 := now.Date(); y1 == y2 && m1 == m2 && d1 == d2 {
-			return t.Format("15:04:05")
-		}
-	}
-	return t.Format("2006-01-02 15:04")
-}
-
-// dur formats a duration compactly: 850ms, 4.2s, 3m12s, 2h05m, 3d4h.
-func dur(d time.Duration) string {
-	switch {
-	case d < 0:
-		return "—"
-	case d < time.Second:
-		return fmt.Sprintf("%dms", d.Milliseconds())
-	case d < 10*time.Second:
-		return fmt.Sprintf("%.1fs", d.Seconds())
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
-	}
-	return fmt.Sprintf("%dd%dh", int(d.Hours())/24, int(d.Hours())%24)
-}
-
-// taskCounts summarises tasks by state: "4 RUNNING", "2 RUNNING 2 DEPLOYING".
-func taskCounts(tasks map[string]int) string {
-	var parts []string
-	for _, st := range cluster.TaskStates {
-		if n := tasks[st]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n, st))
-		}
-	}
-	if len(parts) == 0 {
-		return "—"
-	}
-	return strings.Join(parts, " ")
+	return st + " · " + poll.DataAge(s.ctx, s.Polled, s.Err)
 }
 
 func (s *Jobs) View() string {
@@ -349,9 +237,9 @@ func (s *Jobs) View() string {
 	}
 	out = append(out, th.Title.Render(text.Fit(head, s.w)))
 	switch {
-	case s.err != nil:
+	case s.Err != nil:
 		// Wrapped: the cause ("connection refused") is at the end.
-		for _, l := range text.Wrap("✗ "+text.Sanitize(shell.FirstLine(s.err))+" — retrying", s.w-2, 3) {
+		for _, l := range text.Wrap("✗ "+text.Sanitize(shell.FirstLine(s.Err))+" — retrying", s.w-2, 3) {
 			out = append(out, th.Error.Render(text.Fit(" "+l, s.w)))
 		}
 	case s.ctx.JobOutput != "":
@@ -373,11 +261,11 @@ func (s *Jobs) View() string {
 	}, s.w)
 	out = append(out, th.Column.Render(text.Fit("  "+table.Cells(cols, table.Headings(cols)...), s.w)))
 	switch {
-	case len(s.jobs) == 0 && s.polled.IsZero() && s.err != nil:
+	case len(s.jobs) == 0 && s.Polled.IsZero() && s.Err != nil:
 		// The error line above says it all.
-	case len(s.jobs) == 0 && s.polled.IsZero():
+	case len(s.jobs) == 0 && s.Polled.IsZero():
 		out = append(out, th.Muted.Render("  "+s.ctx.Spinner()+" asking "+text.Sanitize(s.ctx.TargetName)+" for its jobs …"))
-	case len(s.jobs) == 0 && !s.polled.IsZero():
+	case len(s.jobs) == 0 && !s.Polled.IsZero():
 		hint := "  no jobs yet"
 		if s.keys.Launch.Binding.Enabled() {
 			hint += " — n launches one from a job spec"
@@ -394,16 +282,16 @@ func (s *Jobs) View() string {
 			j := s.jobs[i]
 			id := j.ID
 			if idw < 32 {
-				id = shortID(id)
+				id = format.ShortID(id)
 			}
-			vals := []string{id, text.Sanitize(j.Name), string(j.Status), clock(now, j.Start), dur(j.Duration), taskCounts(j.Tasks)}
+			vals := []string{id, text.Sanitize(j.Name), string(j.Status), format.Clock(now, j.Start), format.Dur(j.Duration), format.TaskCounts(j.Tasks)}
 			line := table.Cells(cols, vals...)
 			if sel {
 				return th.Selected.Render(text.Fit("> "+line, s.w))
 			}
 			// Colour the state cell only; the word carries the meaning.
 			pre := table.Cells(cols[:2], vals[:2]...) + " "
-			return "  " + pre + statusStyle(s.ctx, string(j.Status)).Render(text.Fit(vals[2], cols[2].Width)) + " " + table.Cells(cols[3:], vals[3:]...)
+			return "  " + pre + format.StatusStyle(s.ctx, string(j.Status)).Render(text.Fit(vals[2], cols[2].Width)) + " " + table.Cells(cols[3:], vals[3:]...)
 		}))
 	}
 	view := strings.Join(out, "\n")
@@ -519,7 +407,7 @@ func (s *Launch) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 			return s, nil
 		}
 		s.ctx.LaunchedFrom(msg.jobID, msg.spec)
-		return s, tea.Batch(shell.ReplaceScreen("job", msg.jobID), shell.Toast("launched "+msg.spec+" as job "+shortID(msg.jobID), false))
+		return s, tea.Batch(shell.ReplaceScreen("job", msg.jobID), shell.Toast("launched "+msg.spec+" as job "+format.ShortID(msg.jobID), false))
 	default:
 		p, cmd := s.pathChooser.update(msg)
 		if p != "" {
@@ -551,7 +439,7 @@ func (s *Launch) launch(path string) tea.Cmd {
 	ctx, sid := s.ctx, s.id
 	return func() tea.Msg {
 		m := jobLaunchedMsg{sid: sid, task: id, spec: path}
-		m.jobID, m.err = launchSpec(tctx, ctx, path)
+		m.jobID, m.err = actions.LaunchSpec(tctx, ctx, path)
 		return m
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
+	"github.com/ckpt-dev/ckpt/tui/components/format"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
 	"github.com/ckpt-dev/ckpt/tui/components/table"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
@@ -208,7 +209,7 @@ type handleRow struct {
 	size   int64
 	path   string // resolved storage URI, "" when inline
 	escape bool   // a relative path that leaves the snapshot dir
-	exists tri
+	exists format.Tri
 	err    string
 }
 
@@ -310,7 +311,7 @@ func (s *SubtaskScreen) Status() string {
 	for _, r := range s.rows {
 		if r.path != "" {
 			files++
-			if r.exists == no {
+			if r.exists == format.No {
 				missing++
 			}
 		}
@@ -335,9 +336,9 @@ func (s *SubtaskScreen) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 			if err, ok := msg.result[r.path]; ok {
 				switch {
 				case err == nil:
-					r.exists = yes
+					r.exists = format.Yes
 				case storage.IsNotExist(err):
-					r.exists = no
+					r.exists = format.No
 				default:
 					r.err = err.Error()
 				}
@@ -383,9 +384,9 @@ func (s *SubtaskScreen) View() string {
 			switch {
 			case r.escape:
 				status, st = "ESCAPES DIR", th.Error
-			case r.exists == yes:
+			case r.exists == format.Yes:
 				status, st = "✓ exists", th.OK
-			case r.exists == no:
+			case r.exists == format.No:
 				status, st = "✗ MISSING", th.Error
 			case r.err != "":
 				status, st = "? error", th.Warn

@@ -12,7 +12,9 @@ import (
 	"github.com/ckpt-dev/ckpt/inspector"
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
+	"github.com/ckpt-dev/ckpt/tui/components/actions"
 	"github.com/ckpt-dev/ckpt/tui/components/form"
+	"github.com/ckpt-dev/ckpt/tui/components/format"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
 	"github.com/ckpt-dev/ckpt/tui/components/table"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
@@ -306,7 +308,7 @@ func (s *Resume) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 		}
 		s.ctx.LaunchedFrom(msg.jobID, msg.spec)
 		s.ctx.ResumedWith(msg.jobID, claimModes[s.claim])
-		return s, tea.Batch(shell.ReplaceScreen("job", msg.jobID), shell.Toast("resumed as job "+shortID(msg.jobID)+" from "+s.snapshot, false))
+		return s, tea.Batch(shell.ReplaceScreen("job", msg.jobID), shell.Toast("resumed as job "+format.ShortID(msg.jobID)+" from "+s.snapshot, false))
 	case tea.KeyPressMsg:
 		return s, s.key(msg)
 	case tea.MouseWheelMsg:
@@ -396,7 +398,7 @@ func (s *Resume) submit() tea.Cmd {
 	req := cluster.RunRequest{SavepointPath: s.snapshot, AllowNonRestoredState: s.allowNR, ClaimMode: claimModes[s.claim], Config: s.ctx.SubmitConfig}
 	return func() tea.Msg {
 		m := jobLaunchedMsg{sid: sid, task: id, spec: spec}
-		m.jobID, m.err = submitSpec(tctx, ctx, spec, req)
+		m.jobID, m.err = actions.SubmitSpec(tctx, ctx, spec, req)
 		return m
 	}
 }

@@ -5,17 +5,15 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/ckpt-dev/ckpt/cluster"
-	jobspec "github.com/ckpt-dev/ckpt/engine/spec"
 	"github.com/ckpt-dev/ckpt/inspector"
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/themes"
+	"github.com/ckpt-dev/ckpt/tui/components/actions"
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
@@ -149,7 +147,7 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	// Jobs to launch at start (before the UI: no I/O in Update).
 	for _, spec := range opts.Launch {
-		id, err := launchSpec(ctx, app.Context(), spec)
+		id, err := actions.LaunchSpec(ctx, app.Context(), spec)
 		if err != nil {
 			return fmt.Errorf("launching %s: %w", spec, err)
 		}
@@ -168,32 +166,4 @@ func Run(ctx context.Context, opts Options) error {
 		return nil
 	}
 	return err
-}
-
-// launchSpec uploads a job spec to the target and runs it, as `ckpt
-// submit` does, with the context's submit configuration.
-func launchSpec(ctx context.Context, c *shell.Context, spec string) (string, error) {
-	return submitSpec(ctx, c, spec, cluster.RunRequest{Config: c.SubmitConfig})
-}
-
-// submitSpec uploads a job spec and runs it with req. A Flink target runs
-// jars, not specs: that is said before anything is uploaded.
-func submitSpec(ctx context.Context, c *shell.Context, spec string, req cluster.RunRequest) (string, error) {
-	if c.Cluster == nil {
-		return "", fmt.Errorf("no target")
-	}
-	data, err := storage.ReadRegular(spec, jobspec.MaxFileBytes)
-	if err != nil {
-		return "", err
-	}
-	cctx, cancel := context.WithTimeout(ctx, c.Timeout)
-	defer cancel()
-	o, err := c.Cluster.Overview(cctx)
-	if err != nil {
-		return "", err
-	}
-	if !strings.HasPrefix(o.Version, "ckpt") {
-		return "", fmt.Errorf("%s runs Flink %s, which runs jars: job specs run on ckpt's embedded engine or `ckpt serve` (submit a jar with `ckpt submit -m … JAR`)", c.TargetName, o.Version)
-	}
-	return cluster.Submit(cctx, c.Cluster, filepath.Base(spec), data, req)
 }

@@ -1,4 +1,7 @@
-package tui
+// Package layout names the entries of a Flink-style snapshot tree (job
+// dirs, chk-N, shared/, savepoints, _metadata) by their names alone, for
+// the screens that list storage.
+package layout
 
 import (
 	"strings"
@@ -22,10 +25,10 @@ const (
 	KindTemp       // an unfinished atomic write (.name.ckpt-tmp-…)
 )
 
-// classify names an entry by its name alone (no I/O), with snapshot's
+// Classify names an entry by its name alone (no I/O), with snapshot's
 // layout rules; completeness of a chk-N dir needs a Stat of its _metadata
 // and is checked separately.
-func classify(name string, isDir bool) (Kind, int64) {
+func Classify(name string, isDir bool) (Kind, int64) {
 	if storage.IsTemporary(name) {
 		return KindTemp, 0
 	}
@@ -51,11 +54,11 @@ func classify(name string, isDir bool) (Kind, int64) {
 }
 
 // snapshotDir reports whether a kind of directory holds a _metadata.
-func (k Kind) snapshotDir() bool { return k == KindCheckpoint || k == KindSavepoint }
+func (k Kind) SnapshotDir() bool { return k == KindCheckpoint || k == KindSavepoint }
 
-// naturalLess orders names with digit runs compared as numbers, so chk-9
+// NaturalLess orders names with digit runs compared as numbers, so chk-9
 // sorts before chk-10.
-func naturalLess(a, b string) bool {
+func NaturalLess(a, b string) bool {
 	for a != "" && b != "" {
 		ca, cb := a[0], b[0]
 		if isDigit(ca) && isDigit(cb) {
