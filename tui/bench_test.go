@@ -18,6 +18,7 @@ import (
 	"github.com/ckpt-dev/ckpt/inspector"
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
+	"github.com/ckpt-dev/ckpt/tui/internal/tuitest"
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
@@ -47,7 +48,7 @@ func (w *frameWriter) Write(p []byte) (int, error) {
 // BenchmarkFirstFrame: from building the app (config, theme, first screen)
 // to the first frame written by the real bubbletea program.
 func BenchmarkFirstFrame(b *testing.B) {
-	fsys := demoFS(b)
+	fsys := tuitest.DemoFS(b)
 	env := map[string]string{"HOME": b.TempDir()}
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
@@ -77,12 +78,12 @@ func browseWith(b *testing.B, n int) *shell.App {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ctx.Now = func() time.Time { return testNow }
+	ctx.Now = func() time.Time { return tuitest.Now }
 	br, _ := newBrowse(ctx, "/data/flink/checkpoints/"+DemoJobID+"/shared")
 	page := make([]storage.FileInfo, 0, 1000)
 	for i := 0; i < n; i++ {
 		name := fmt.Sprintf("%08x-%06d.sst", i*2654435761, i)
-		page = append(page, storage.FileInfo{URI: "/x/" + name, Name: name, Size: int64(i * 997), ModTime: testNow.Add(-time.Duration(i) * time.Second)})
+		page = append(page, storage.FileInfo{URI: "/x/" + name, Name: name, Size: int64(i * 997), ModTime: tuitest.Now.Add(-time.Duration(i) * time.Second)})
 		if len(page) == cap(page) {
 			br.merge(page)
 			page = page[:0]
@@ -235,15 +236,15 @@ func BenchmarkOpen100MB(b *testing.B) {
 // checkpoint history (as a REST target with web.checkpoints.history raised
 // reports), with a checkpoint in flight on every vertex.
 func bigJob(b *testing.B, vertices, history int) (*shell.App, *Job) {
-	ctx, choice, err := newContext(Options{FS: storage.NewLocal(), Getenv: func(string) string { return "" }, Cluster: &fakeCluster{}, TargetName: "jm:8081"})
+	ctx, choice, err := newContext(Options{FS: storage.NewLocal(), Getenv: func(string) string { return "" }, Cluster: &tuitest.FakeCluster{}, TargetName: "jm:8081"})
 	if err != nil {
 		b.Fatal(err)
 	}
-	ctx.Now = func() time.Time { return testNow }
+	ctx.Now = func() time.Time { return tuitest.Now }
 	ctx.ManualPoll = true
-	s := newJob(ctx, fakeJobID)
-	job := &cluster.Job{ID: fakeJobID, Name: "big", Status: cluster.JobRunning, Start: testNow.Add(-time.Hour), Duration: time.Hour}
-	inflight := &cluster.Checkpoint{ID: int64(history), Status: cluster.CheckpointInProgress, TriggerTime: testNow.Add(-3 * time.Second),
+	s := newJob(ctx, tuitest.FakeJobID)
+	job := &cluster.Job{ID: tuitest.FakeJobID, Name: "big", Status: cluster.JobRunning, Start: tuitest.Now.Add(-time.Hour), Duration: time.Hour}
+	inflight := &cluster.Checkpoint{ID: int64(history), Status: cluster.CheckpointInProgress, TriggerTime: tuitest.Now.Add(-3 * time.Second),
 		NumSubtasks: vertices * 4, Tasks: map[string]cluster.TaskCheckpoint{}}
 	pending := map[string]*cluster.VertexCheckpoint{}
 	for i := 0; i < vertices; i++ {
@@ -263,9 +264,9 @@ func bigJob(b *testing.B, vertices, history int) (*shell.App, *Job) {
 	}
 	stats := &cluster.CheckpointStats{Counts: cluster.CheckpointCounts{Total: history, Completed: history - 1, InProgress: 1}}
 	for i := history; i > 0; i-- {
-		c := cluster.Checkpoint{ID: int64(i), Status: cluster.CheckpointCompleted, TriggerTime: testNow.Add(-time.Duration(history-i+1) * 10 * time.Second),
+		c := cluster.Checkpoint{ID: int64(i), Status: cluster.CheckpointCompleted, TriggerTime: tuitest.Now.Add(-time.Duration(history-i+1) * 10 * time.Second),
 			EndToEnd: time.Second, NumSubtasks: vertices * 4, NumAcked: vertices * 4, CheckpointedSize: int64(i) << 20, StateSize: int64(i) << 24,
-			ExternalPath: fmt.Sprintf("hdfs://nn:8020/flink/checkpoints/%s/chk-%d", fakeJobID, i)}
+			ExternalPath: fmt.Sprintf("hdfs://nn:8020/flink/checkpoints/%s/chk-%d", tuitest.FakeJobID, i)}
 		if i == history {
 			c.Status, c.NumAcked = cluster.CheckpointInProgress, inflight.NumAcked
 		}

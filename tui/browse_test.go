@@ -10,10 +10,8 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/ckpt-dev/ckpt/storage"
-	"github.com/ckpt-dev/ckpt/tui/shell"
+	"github.com/ckpt-dev/ckpt/tui/internal/tuitest"
 )
-
-var sizes = []struct{ w, h int }{{80, 24}, {160, 48}}
 
 func TestBrowseGolden(t *testing.T) {
 	job := "/demo/checkpoints/" + DemoJobID
@@ -37,20 +35,18 @@ func TestBrowseGolden(t *testing.T) {
 		{name: "browse-du", uri: "/demo/savepoints", keys: []string{"U"}},
 	}
 	for _, tc := range tests {
-		for _, sz := range sizes {
-			t.Run(fmt.Sprintf("%s-%dx%d", tc.name, sz.w, sz.h), func(t *testing.T) {
-				a := newTestApp(t, testOpts{w: sz.w, h: sz.h, readonly: tc.readonly, fs: demoFS(t)}, "browse", tc.uri)
-				press(t, a, tc.keys...)
-				golden(t, a, fmt.Sprintf("%s-%dx%d", tc.name, sz.w, sz.h))
+		for _, sz := range tuitest.Sizes {
+			t.Run(fmt.Sprintf("%s-%dx%d", tc.name, sz.W, sz.H), func(t *testing.T) {
+				a := tuitest.Open(t, tuitest.Opts{W: sz.W, H: sz.H, Readonly: tc.readonly, FS: tuitest.DemoFS(t)}, "browse", tc.uri)
+				tuitest.Press(t, a, tc.keys...)
+				tuitest.Golden(t, a, fmt.Sprintf("%s-%dx%d", tc.name, sz.W, sz.H))
 			})
 		}
 	}
 }
 
-func frameText(a *shell.App) string { return ansi.Strip(a.Render()) }
-
 func TestBrowseRecognisesSnapshotTree(t *testing.T) {
-	a := newTestApp(t, testOpts{w: 120, h: 30, fs: demoFS(t)}, "browse", "/demo/checkpoints/"+DemoJobID)
+	a := tuitest.Open(t, tuitest.Opts{W: 120, H: 30, FS: tuitest.DemoFS(t)}, "browse", "/demo/checkpoints/"+DemoJobID)
 	b := a.Top().(*Browse)
 	got := map[string]string{}
 	for _, e := range b.entries {
@@ -66,14 +62,14 @@ func TestBrowseRecognisesSnapshotTree(t *testing.T) {
 			t.Errorf("%s: kind %q, want %q", n, got[n], w)
 		}
 	}
-	f := frameText(a)
+	f := tuitest.FrameText(a)
 	for _, s := range []string{"3 chk dirs, 2 complete", "latest complete chk-18", "newest chk-19 has no _metadata"} {
 		if !strings.Contains(f, s) {
 			t.Errorf("job summary lacks %q:\n%s", s, f)
 		}
 	}
 	// Sizes of checkpoint dirs come from du: chk-18 = its _metadata + 1 KiB.
-	meta, err := os.ReadFile(filepath.Join(fixturesDir(t), "apache-flink", "new-stateful-udf-migration-itcase-flink1.20-rocksdb-checkpoint", "_metadata"))
+	meta, err := os.ReadFile(filepath.Join(tuitest.Fixtures(t), "apache-flink", "new-stateful-udf-migration-itcase-flink1.20-rocksdb-checkpoint", "_metadata"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,63 +81,63 @@ func TestBrowseRecognisesSnapshotTree(t *testing.T) {
 }
 
 func TestBrowseNavigation(t *testing.T) {
-	a := newTestApp(t, testOpts{w: 100, h: 30, fs: demoFS(t)}, "browse", "/demo")
-	press(t, a, "l") // into checkpoints/
+	a := tuitest.Open(t, tuitest.Opts{W: 100, H: 30, FS: tuitest.DemoFS(t)}, "browse", "/demo")
+	tuitest.Press(t, a, "l") // into checkpoints/
 	if got := a.Top().Location(); got != "/demo/checkpoints" {
 		t.Fatalf("after l: at %s", got)
 	}
-	press(t, a, "enter") // into the job dir (a plain dir: enter browses)
+	tuitest.Press(t, a, "enter") // into the job dir (a plain dir: enter browses)
 	if got := a.Top().Location(); got != "/demo/checkpoints/"+DemoJobID {
 		t.Fatalf("after enter: at %s", got)
 	}
-	if !strings.Contains(frameText(a), "demo › checkpoints › "+DemoJobID) {
-		t.Errorf("breadcrumbs missing:\n%s", frameText(a))
+	if !strings.Contains(tuitest.FrameText(a), "demo › checkpoints › "+DemoJobID) {
+		t.Errorf("breadcrumbs missing:\n%s", tuitest.FrameText(a))
 	}
-	press(t, a, "j", "enter") // chk-18 is complete: enter inspects it
+	tuitest.Press(t, a, "j", "enter") // chk-18 is complete: enter inspects it
 	if got := a.Top().Location(); got != "/demo/checkpoints/"+DemoJobID+"/chk-18/_metadata" {
 		t.Fatalf("enter on a complete checkpoint: at %s (%T)", got, a.Top())
 	}
 	if _, ok := a.Top().(*Browse); ok {
 		t.Fatalf("enter on a complete checkpoint should inspect it, not browse")
 	}
-	press(t, a, "esc", "esc", "esc")
+	tuitest.Press(t, a, "esc", "esc", "esc")
 	if got := a.Top().Location(); got != "/demo" {
 		t.Fatalf("esc ×3: at %s", got)
 	}
-	press(t, a, "esc") // the first screen stays
+	tuitest.Press(t, a, "esc") // the first screen stays
 	if a.Depth() != 1 {
 		t.Fatalf("esc on the first screen popped it")
 	}
-	press(t, a, "l", "h") // parent replaces
+	tuitest.Press(t, a, "l", "h") // parent replaces
 	if got := a.Top().Location(); got != "/demo" || a.Depth() != 2 {
 		t.Fatalf("h: at %s depth %d", got, a.Depth())
 	}
 }
 
 func TestQuitOnlyWhenNotTyping(t *testing.T) {
-	a := newTestApp(t, testOpts{w: 80, h: 24, fs: demoFS(t)}, "browse", "/demo")
-	press(t, a, "/", "q")
+	a := tuitest.Open(t, tuitest.Opts{W: 80, H: 24, FS: tuitest.DemoFS(t)}, "browse", "/demo")
+	tuitest.Press(t, a, "/", "q")
 	if a.Quitting() {
 		t.Fatal("q in the filter quit the app")
 	}
-	if !strings.Contains(frameText(a), "/q") {
-		t.Errorf("q was not typed into the filter:\n%s", frameText(a))
+	if !strings.Contains(tuitest.FrameText(a), "/q") {
+		t.Errorf("q was not typed into the filter:\n%s", tuitest.FrameText(a))
 	}
-	press(t, a, "esc", ":", "q")
+	tuitest.Press(t, a, "esc", ":", "q")
 	if a.Quitting() {
 		t.Fatal("q on the command line quit before enter")
 	}
-	press(t, a, "enter")
+	tuitest.Press(t, a, "enter")
 	if !a.Quitting() {
 		t.Fatal(":q did not quit")
 	}
-	b := newTestApp(t, testOpts{w: 80, h: 24, fs: demoFS(t)}, "browse", "/demo")
-	press(t, b, "/", "x", "ctrl+c")
+	b := tuitest.Open(t, tuitest.Opts{W: 80, H: 24, FS: tuitest.DemoFS(t)}, "browse", "/demo")
+	tuitest.Press(t, b, "/", "x", "ctrl+c")
 	if !b.Quitting() {
 		t.Fatal("ctrl+c while typing did not quit")
 	}
-	c := newTestApp(t, testOpts{w: 80, h: 24, fs: demoFS(t)}, "browse", "/demo")
-	press(t, c, "q")
+	c := tuitest.Open(t, tuitest.Opts{W: 80, H: 24, FS: tuitest.DemoFS(t)}, "browse", "/demo")
+	tuitest.Press(t, c, "q")
 	if !c.Quitting() {
 		t.Fatal("q did not quit")
 	}
@@ -151,30 +147,30 @@ func TestDeleteIsDangerous(t *testing.T) {
 	chk := "/demo/checkpoints/" + DemoJobID + "/chk-17"
 	for _, readonly := range []bool{false, true} {
 		t.Run(fmt.Sprintf("readonly=%v", readonly), func(t *testing.T) {
-			fsys := demoFS(t)
-			a := newTestApp(t, testOpts{w: 100, h: 30, fs: fsys, readonly: readonly}, "browse", "/demo/checkpoints/"+DemoJobID)
-			press(t, a, "?")
-			help := frameText(a)
+			fsys := tuitest.DemoFS(t)
+			a := tuitest.Open(t, tuitest.Opts{W: 100, H: 30, FS: fsys, Readonly: readonly}, "browse", "/demo/checkpoints/"+DemoJobID)
+			tuitest.Press(t, a, "?")
+			help := tuitest.FrameText(a)
 			if strings.Contains(help, "delete") == readonly {
 				t.Errorf("help lists delete=%v in readonly=%v:\n%s", !readonly, readonly, help)
 			}
-			press(t, a, "esc")
+			tuitest.Press(t, a, "esc")
 			// chk-17 is the first row.
-			press(t, a, "D")
+			tuitest.Press(t, a, "D")
 			if readonly {
-				if strings.Contains(frameText(a), "DELETE") {
+				if strings.Contains(tuitest.FrameText(a), "DELETE") {
 					t.Fatal("readonly offered a delete confirmation")
 				}
-				press(t, a, "y")
+				tuitest.Press(t, a, "y")
 			} else {
-				if !strings.Contains(frameText(a), "DELETE "+chk) {
-					t.Fatalf("no confirmation:\n%s", frameText(a))
+				if !strings.Contains(tuitest.FrameText(a), "DELETE "+chk) {
+					t.Fatalf("no confirmation:\n%s", tuitest.FrameText(a))
 				}
-				press(t, a, "n") // cancel first
+				tuitest.Press(t, a, "n") // cancel first
 				if _, err := fsys.Stat(t.Context(), chk); err != nil {
 					t.Fatalf("cancelled delete removed it: %v", err)
 				}
-				press(t, a, "D", "y")
+				tuitest.Press(t, a, "D", "y")
 			}
 			_, err := fsys.Stat(t.Context(), chk+"/_metadata")
 			if readonly && err != nil {
@@ -189,8 +185,8 @@ func TestDeleteIsDangerous(t *testing.T) {
 			if _, err := fsys.Stat(t.Context(), chk+"/MANIFEST-000004"); err != nil {
 				t.Fatalf("a file the snapshot does not reference went: %v", err)
 			}
-			if !readonly && !strings.Contains(frameText(a), "left 1") {
-				t.Fatalf("the result does not say what was left:\n%s", frameText(a))
+			if !readonly && !strings.Contains(tuitest.FrameText(a), "left 1") {
+				t.Fatalf("the result does not say what was left:\n%s", tuitest.FrameText(a))
 			}
 		})
 	}
@@ -205,12 +201,12 @@ func TestUntrustedNamesAreSanitised(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "日本語-名前"), []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	a := newTestApp(t, testOpts{w: 80, h: 24, fs: storage.NewLocal()}, "browse", dir)
+	a := tuitest.Open(t, tuitest.Opts{W: 80, H: 24, FS: storage.NewLocal()}, "browse", dir)
 	raw := a.Render()
 	if strings.Contains(raw, "\x1b]52") || strings.Contains(raw, "\x1b[2J") || strings.Contains(raw, "\x07") {
 		t.Fatalf("a control sequence from a file name reached the terminal: %q", raw)
 	}
-	plain := frameText(a)
+	plain := tuitest.FrameText(a)
 	if !strings.Contains(plain, `chk-7\x1b]52;c;ZXZpbA==\x07\x1b[2J`) {
 		t.Errorf("escaped name not shown:\n%s", plain)
 	}
@@ -229,7 +225,7 @@ func TestStreamedListingIsCompleteAndSorted(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	a := newTestApp(t, testOpts{w: 80, h: 24, fs: storage.NewLocal()}, "browse", dir)
+	a := tuitest.Open(t, tuitest.Opts{W: 80, H: 24, FS: storage.NewLocal()}, "browse", dir)
 	b := a.Top().(*Browse)
 	if len(b.entries) != n {
 		t.Fatalf("%d entries, want %d", len(b.entries), n)
@@ -239,16 +235,16 @@ func TestStreamedListingIsCompleteAndSorted(t *testing.T) {
 			t.Fatalf("entry %d is %s, want %s (natural order)", i, e.info.Name, want)
 		}
 	}
-	if !strings.Contains(frameText(a), "3,500 entries") {
-		t.Errorf("status lacks the count:\n%s", frameText(a))
+	if !strings.Contains(tuitest.FrameText(a), "3,500 entries") {
+		t.Errorf("status lacks the count:\n%s", tuitest.FrameText(a))
 	}
-	press(t, a, "G")
-	if !strings.Contains(frameText(a), "f-3499") {
+	tuitest.Press(t, a, "G")
+	if !strings.Contains(tuitest.FrameText(a), "f-3499") {
 		t.Errorf("G did not reach the end")
 	}
-	press(t, a, "/")
-	typeText(t, a, "f-349")
-	press(t, a, "enter")
+	tuitest.Press(t, a, "/")
+	tuitest.Type(t, a, "f-349")
+	tuitest.Press(t, a, "enter")
 	if got := b.list.Len(); got != 11 { // f-349, f-3490..f-3499
 		t.Errorf("filter f-349 kept %d rows, want 11", got)
 	}

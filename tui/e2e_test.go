@@ -17,6 +17,7 @@ import (
 	hdfslib "github.com/colinmarc/hdfs/v2"
 
 	"github.com/ckpt-dev/ckpt/peers"
+	"github.com/ckpt-dev/ckpt/tui/internal/tuitest"
 )
 
 // End-to-end tests drive the real ckpt binary in tmux: send-keys to type,
@@ -186,7 +187,7 @@ func TestE2EBrowseHDFSInTmux(t *testing.T) {
 	hdfs := peers.HDFS(t)
 	base := hdfs.BaseURI(t)
 	local := t.TempDir()
-	if err := BuildDemoTree(local, fixturesDir(t), time.Now()); err != nil {
+	if err := BuildDemoTree(local, tuitest.Fixtures(t), time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	basePath := strings.TrimPrefix(base, "hdfs://"+hdfs.Addr)

@@ -11,6 +11,7 @@ import (
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/tui/components/format"
+	"github.com/ckpt-dev/ckpt/tui/internal/tuitest"
 )
 
 // Uids of the jobs that wrote the 1.17–1.20 migration fixtures (SOURCES.md).
@@ -36,16 +37,16 @@ func TestInspectGolden(t *testing.T) {
 		{name: "diff", args: []string{job + "/chk-17", job + "/chk-18"}},
 	}
 	for _, tc := range tests {
-		for _, sz := range sizes {
-			name := fmt.Sprintf("%s-%dx%d", tc.name, sz.w, sz.h)
+		for _, sz := range tuitest.Sizes {
+			name := fmt.Sprintf("%s-%dx%d", tc.name, sz.W, sz.H)
 			t.Run(name, func(t *testing.T) {
 				screen := "inspect"
 				if tc.name == "diff" {
 					screen = "diff"
 				}
-				a := newTestApp(t, testOpts{w: sz.w, h: sz.h, fs: demoFS(t)}, screen, tc.args...)
-				press(t, a, tc.keys...)
-				golden(t, a, name)
+				a := tuitest.Open(t, tuitest.Opts{W: sz.W, H: sz.H, FS: tuitest.DemoFS(t)}, screen, tc.args...)
+				tuitest.Press(t, a, tc.keys...)
+				tuitest.Golden(t, a, name)
 			})
 		}
 	}
@@ -53,7 +54,7 @@ func TestInspectGolden(t *testing.T) {
 
 func decodeFixture(t *testing.T, name string) *snapshot.Metadata {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(fixturesDir(t), "apache-flink", name, "_metadata"))
+	b, err := os.ReadFile(filepath.Join(tuitest.Fixtures(t), "apache-flink", name, "_metadata"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,15 +66,15 @@ func decodeFixture(t *testing.T, name string) *snapshot.Metadata {
 }
 
 func TestInspectLoadsUIDFile(t *testing.T) {
-	fsys := demoFS(t)
-	dir := fsys.(prefixFS).root
+	fsys := tuitest.DemoFS(t)
+	dir := fsys.(tuitest.PrefixFS).Root
 	if err := os.WriteFile(filepath.Join(dir, "uids.txt"), []byte("# job uids\nCheckpointingSource1\n\n  CheckpointingKeyedStateFlatMap1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	a := newTestApp(t, testOpts{w: 160, h: 48, fs: fsys}, "inspect", "/demo/savepoints/savepoint-5f2c01-8e0d3b7a4c19")
-	press(t, a, "u")
-	typeText(t, a, "@/demo/uids.txt")
-	press(t, a, "enter")
+	a := tuitest.Open(t, tuitest.Opts{W: 160, H: 48, FS: fsys}, "inspect", "/demo/savepoints/savepoint-5f2c01-8e0d3b7a4c19")
+	tuitest.Press(t, a, "u")
+	tuitest.Type(t, a, "@/demo/uids.txt")
+	tuitest.Press(t, a, "enter")
 	s := a.Top().(*Inspect)
 	var got []string
 	for _, o := range s.target.Operators {
@@ -82,13 +83,13 @@ func TestInspectLoadsUIDFile(t *testing.T) {
 	if strings.Join(got, ",") != "CheckpointingSource1,CheckpointingKeyedStateFlatMap1" {
 		t.Fatalf("uids from file: %q", got)
 	}
-	f := frameText(a)
+	f := tuitest.FrameText(a)
 	if !strings.Contains(f, "69f32d314b97c6f7f9ed7873983167f2 CheckpointingSource1") {
 		t.Errorf("operator 69f32d… not named CheckpointingSource1:\n%s", f)
 	}
-	press(t, a, "u")
-	typeText(t, a, "@/demo/none.txt")
-	press(t, a, "enter")
+	tuitest.Press(t, a, "u")
+	tuitest.Type(t, a, "@/demo/none.txt")
+	tuitest.Press(t, a, "enter")
 	if err := a.Context().Tasks.LastErr; err == nil || !strings.Contains(err.Error(), "none.txt") {
 		t.Errorf("missing uid file: error %v", err)
 	}
@@ -96,7 +97,7 @@ func TestInspectLoadsUIDFile(t *testing.T) {
 
 func TestInspectCorruptMetadataNamesOffset(t *testing.T) {
 	dir := t.TempDir()
-	src := filepath.Join(fixturesDir(t), "apache-flink", "new-stateful-udf-migration-itcase-flink1.20-rocksdb-checkpoint", "_metadata")
+	src := filepath.Join(tuitest.Fixtures(t), "apache-flink", "new-stateful-udf-migration-itcase-flink1.20-rocksdb-checkpoint", "_metadata")
 	b, err := os.ReadFile(src)
 	if err != nil {
 		t.Fatal(err)
@@ -105,8 +106,8 @@ func TestInspectCorruptMetadataNamesOffset(t *testing.T) {
 	if err := os.WriteFile(p, b[:len(b)/2], 0o644); err != nil {
 		t.Fatal(err)
 	}
-	a := newTestApp(t, testOpts{w: 120, h: 30, fs: storage.NewLocal()}, "inspect", p)
-	f := frameText(a)
+	a := tuitest.Open(t, tuitest.Opts{W: 120, H: 30, FS: storage.NewLocal()}, "inspect", p)
+	f := tuitest.FrameText(a)
 	if !strings.Contains(f, "byte offset") || !strings.Contains(f, "truncated") {
 		t.Errorf("truncated _metadata: frame does not name offset and cause:\n%s", f)
 	}
@@ -116,7 +117,7 @@ func TestInspectCorruptMetadataNamesOffset(t *testing.T) {
 }
 
 func TestInspectSubtaskChecksFiles(t *testing.T) {
-	a := newTestApp(t, testOpts{w: 160, h: 48, fs: demoFS(t)}, "inspect", "/demo/checkpoints/"+DemoJobID+"/chk-18")
+	a := tuitest.Open(t, tuitest.Opts{W: 160, H: 48, FS: tuitest.DemoFS(t)}, "inspect", "/demo/checkpoints/"+DemoJobID+"/chk-18")
 	// Find an operator with keyed incremental state and open its subtask 0.
 	s := a.Top().(*Inspect)
 	idx := -1
@@ -130,7 +131,7 @@ func TestInspectSubtaskChecksFiles(t *testing.T) {
 		t.Fatal("no keyed operator in the 1.20 RocksDB checkpoint")
 	}
 	s.list.Select(idx)
-	press(t, a, "enter", "enter")
+	tuitest.Press(t, a, "enter", "enter")
 	st, ok := a.Top().(*SubtaskScreen)
 	if !ok {
 		t.Fatalf("top is %T", a.Top())
@@ -157,10 +158,10 @@ func TestInspectSubtaskChecksFiles(t *testing.T) {
 // uid, parallelism and max parallelism): the dry-run is inspector's, with
 // the max-parallelism refusal and no "uncertain" note.
 func TestInspectDryRunAgainstJobSpec(t *testing.T) {
-	for _, sz := range sizes {
-		name := fmt.Sprintf("inspect-dry-run-spec-%dx%d", sz.w, sz.h)
+	for _, sz := range tuitest.Sizes {
+		name := fmt.Sprintf("inspect-dry-run-spec-%dx%d", sz.W, sz.H)
 		t.Run(name, func(t *testing.T) {
-			a := newTestApp(t, testOpts{w: sz.w, h: sz.h, fs: demoFS(t)}, "inspect", "/demo/savepoints/savepoint-5f2c01-8e0d3b7a4c19")
+			a := tuitest.Open(t, tuitest.Opts{W: sz.W, H: sz.H, FS: tuitest.DemoFS(t)}, "inspect", "/demo/savepoints/savepoint-5f2c01-8e0d3b7a4c19")
 			var asked string
 			a.Context().SpecTarget = func(path string) (inspector.Target, error) {
 				asked = path
@@ -172,13 +173,13 @@ func TestInspectDryRunAgainstJobSpec(t *testing.T) {
 					{UID: "brand-new-operator", Parallelism: 2, MaxParallelism: 128},
 				}}, nil
 			}
-			press(t, a, "u")
-			typeText(t, a, "@/jobs/upgrade.yaml")
-			press(t, a, "enter", "r")
+			tuitest.Press(t, a, "u")
+			tuitest.Type(t, a, "@/jobs/upgrade.yaml")
+			tuitest.Press(t, a, "enter", "r")
 			if asked != "/jobs/upgrade.yaml" {
 				t.Fatalf("spec loader asked for %q", asked)
 			}
-			f := frameText(a)
+			f := tuitest.FrameText(a)
 			for _, want := range []string{"(Map)", "FAILS", "1 FAIL", "NEW (empty)"} {
 				if !strings.Contains(f, want) {
 					t.Errorf("frame lacks %q:\n%s", want, f)
@@ -187,14 +188,14 @@ func TestInspectDryRunAgainstJobSpec(t *testing.T) {
 			if strings.Contains(f, "UNCERTAIN") {
 				t.Errorf("a job spec knows every ID; the plan should not be uncertain:\n%s", f)
 			}
-			golden(t, a, name)
+			tuitest.Golden(t, a, name)
 		})
 	}
 }
 
 // `ckpt inspect -i --against X` opens the screen with the dry-run on.
 func TestInspectOpensWithAgainst(t *testing.T) {
-	a := newTestApp(t, testOpts{w: 160, h: 48, fs: demoFS(t)}, "inspect", "/demo/savepoints/savepoint-5f2c01-8e0d3b7a4c19", "--against="+migrationUIDs)
+	a := tuitest.Open(t, tuitest.Opts{W: 160, H: 48, FS: tuitest.DemoFS(t)}, "inspect", "/demo/savepoints/savepoint-5f2c01-8e0d3b7a4c19", "--against="+migrationUIDs)
 	s := a.Top().(*Inspect)
 	if !s.dryRun || s.plan == nil {
 		t.Fatalf("dry-run not on (dryRun %v, plan %v)", s.dryRun, s.plan)
@@ -202,7 +203,7 @@ func TestInspectOpensWithAgainst(t *testing.T) {
 	if len(s.plan.Restored) != 3 || len(s.plan.Dropped) != 3 || len(s.plan.New) != 1 {
 		t.Errorf("plan: %d restored, %d dropped, %d new; want 3, 3, 1", len(s.plan.Restored), len(s.plan.Dropped), len(s.plan.New))
 	}
-	b := newTestApp(t, testOpts{w: 160, h: 48, fs: demoFS(t)}, "inspect", "/demo/savepoints/savepoint-5f2c01-8e0d3b7a4c19", "--uids="+migrationUIDs)
+	b := tuitest.Open(t, tuitest.Opts{W: 160, H: 48, FS: tuitest.DemoFS(t)}, "inspect", "/demo/savepoints/savepoint-5f2c01-8e0d3b7a4c19", "--uids="+migrationUIDs)
 	if s := b.Top().(*Inspect); s.dryRun || s.target == nil {
 		t.Errorf("--uids should name operators without the dry-run (dryRun %v, target %v)", s.dryRun, s.target)
 	}

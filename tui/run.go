@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"time"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -56,69 +54,6 @@ type Options struct {
 	ProgramOptions []tea.ProgramOption
 }
 
-// newContext builds the shared context from options and config without
-// touching the terminal: the pieces Run and the tests share.
-func newContext(opts Options) (*shell.Context, themes.Choice, error) {
-	getenv := opts.Getenv
-	if getenv == nil {
-		getenv = os.Getenv
-	}
-	explicit := getenv("CKPT_CONFIG") != ""
-	cfg, err := shell.LoadConfig(shell.ConfigPath(getenv), explicit)
-	if err != nil {
-		return nil, themes.Choice{}, err
-	}
-	choice := themes.Choice{Name: cfg.Theme, DarkBG: true, NoColor: themes.NoColorSet(getenv)}
-	if opts.Theme != "" {
-		choice.Name = opts.Theme
-	}
-	th, err := themes.Pick(choice)
-	if err != nil {
-		return nil, choice, fmt.Errorf("config %s: %w", cfg.File, err)
-	}
-	fsys := opts.FS
-	if fsys == nil {
-		fsys = storage.Default()
-	}
-	ctx := &shell.Context{
-		Theme:    th,
-		Screens:  declaredScreens,
-		Global:   shell.DefaultGlobalKeys(),
-		Config:   cfg,
-		Readonly: opts.Readonly || cfg.Readonly,
-		FS:       fsys,
-		Timeout:  storageTimeout(getenv),
-		Now:      time.Now,
-
-		SpecTarget: opts.SpecTarget,
-
-		Cluster:      opts.Cluster,
-		TargetName:   opts.TargetName,
-		HistoryDir:   historyDir(getenv),
-		SpecDirs:     opts.SpecDirs,
-		SubmitConfig: opts.SubmitConfig,
-		JobOutput:    opts.JobOutput,
-	}
-	if opts.StartPath != "" {
-		ctx.Config.Paths.Start = opts.StartPath
-	}
-	ctx.Tasks = shell.NewTasks(func() time.Time { return ctx.Now() })
-	ctx.ApplyKeys(ctx.Global.Keymap())
-	return ctx, choice, nil
-}
-
-// storageTimeout bounds each storage call the UI makes. CKPT_HDFS_TIMEOUT
-// (as for the CLI) overrides the default of 15 s: long enough for a busy
-// NameNode, short enough that a dead one is reported while you wait.
-func storageTimeout(getenv func(string) string) time.Duration {
-	if v := getenv("CKPT_HDFS_TIMEOUT"); v != "" {
-		if d, err := time.ParseDuration(v); err == nil && d > 0 {
-			return d
-		}
-	}
-	return 15 * time.Second
-}
-
 // newAppFor builds the shell with its first screen from options.
 func newAppFor(opts Options) (*shell.App, error) {
 	ctx, choice, err := newContext(opts)
@@ -166,4 +101,12 @@ func Run(ctx context.Context, opts Options) error {
 		return nil
 	}
 	return err
+}
+
+// newContext builds the shared context from options without touching the
+// terminal.
+func newContext(opts Options) (*shell.Context, themes.Choice, error) {
+	return shell.NewContext(shell.Setup{Screens: declaredScreens, Readonly: opts.Readonly, Theme: opts.Theme, FS: opts.FS,
+		SpecTarget: opts.SpecTarget, Cluster: opts.Cluster, TargetName: opts.TargetName, SpecDirs: opts.SpecDirs,
+		SubmitConfig: opts.SubmitConfig, StartPath: opts.StartPath, JobOutput: opts.JobOutput, Getenv: opts.Getenv})
 }

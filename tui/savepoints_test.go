@@ -10,21 +10,21 @@ import (
 	"github.com/ckpt-dev/ckpt/retention/sptest"
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
-	"github.com/ckpt-dev/ckpt/tui/shell"
+	"github.com/ckpt-dev/ckpt/tui/internal/tuitest"
 )
 
-// savepointTree is sptest.Tree as of testNow, seen at /sp, plus a NATIVE
+// savepointTree is sptest.Tree as of tuitest.Now, seen at /sp, plus a NATIVE
 // savepoint of job ffffff whose state lives outside its directory (so
 // ckpt will not delete it without a cluster). It returns the FS and the
 // real directory.
 func savepointTree(t testing.TB) (storage.FS, string) {
 	dir := t.TempDir()
 	local := storage.NewLocal()
-	sptest.Tree(t, local, dir, testNow)
+	sptest.Tree(t, local, dir, tuitest.Now)
 	// A fixed path keeps _metadata's size (and the goldens) stable; the
 	// file need not exist to make the savepoint not self-contained.
-	sptest.Write(t, local, filepath.Join(dir, "savepoint-ffffff-000000000001"), snapshot.FormatNative, 77, testNow.Add(-3*24*3600e9), "/ckpt-test/elsewhere/state")
-	return prefixFS{FS: local, prefix: "/sp", root: dir}, dir
+	sptest.Write(t, local, filepath.Join(dir, "savepoint-ffffff-000000000001"), snapshot.FormatNative, 77, tuitest.Now.Add(-3*24*3600e9), "/ckpt-test/elsewhere/state")
+	return tuitest.PrefixFS{FS: local, Prefix: "/sp", Root: dir}, dir
 }
 
 func TestSavepointsGolden(t *testing.T) {
@@ -41,27 +41,14 @@ func TestSavepointsGolden(t *testing.T) {
 		{name: "savepoints-help-readonly", readonly: true, keys: []string{"?"}},
 	}
 	for _, tc := range tests {
-		for _, sz := range sizes {
-			t.Run(fmt.Sprintf("%s-%dx%d", tc.name, sz.w, sz.h), func(t *testing.T) {
+		for _, sz := range tuitest.Sizes {
+			t.Run(fmt.Sprintf("%s-%dx%d", tc.name, sz.W, sz.H), func(t *testing.T) {
 				fsys, _ := savepointTree(t)
-				a := newTestApp(t, testOpts{w: sz.w, h: sz.h, readonly: tc.readonly, fs: fsys}, "savepoints", "/sp")
-				keys(t, a, tc.keys...)
-				golden(t, a, fmt.Sprintf("%s-%dx%d", tc.name, sz.w, sz.h))
+				a := tuitest.Open(t, tuitest.Opts{W: sz.W, H: sz.H, Readonly: tc.readonly, FS: fsys}, "savepoints", "/sp")
+				tuitest.Keys(t, a, tc.keys...)
+				tuitest.Golden(t, a, fmt.Sprintf("%s-%dx%d", tc.name, sz.W, sz.H))
 			})
 		}
-	}
-}
-
-// keys presses keys; a multi-character entry that is not a key name is
-// typed.
-func keys(t *testing.T, a *shell.App, ks ...string) {
-	t.Helper()
-	for _, k := range ks {
-		if len([]rune(k)) > 1 && strings.Contains(k, " ") {
-			typeText(t, a, k)
-			continue
-		}
-		press(t, a, k)
 	}
 }
 
@@ -78,33 +65,33 @@ func spNames(s *Savepoints) string {
 // with the reason, and deletes nothing.
 func TestSavepointsDisposeIsTracked(t *testing.T) {
 	fsys, dir := savepointTree(t)
-	a := newTestApp(t, testOpts{w: 160, h: 48, fs: fsys}, "savepoints", "/sp")
+	a := tuitest.Open(t, tuitest.Opts{W: 160, H: 48, FS: fsys}, "savepoints", "/sp")
 	s := a.Top().(*Savepoints)
 	if got := spNames(s); got != "team/savepoint-aaaaaa-000000000003 savepoint-cccccc-000000000009 savepoint-ffffff-000000000001 savepoint-aaaaaa-000000000002 savepoint-aaaaaa-000000000001 team/savepoint-bbbbbb-000000000001 savepoint-dddddd-000000000001" {
 		t.Fatalf("rows %s", got)
 	}
-	press(t, a, "j", "j", "j", "D") // savepoint-aaaaaa-000000000002
+	tuitest.Press(t, a, "j", "j", "j", "D") // savepoint-aaaaaa-000000000002
 	if !s.Capturing() {
 		t.Fatal("D must ask for confirmation")
 	}
-	_, cmd := a.Update(keyMsg("y"))
+	_, cmd := a.Update(tuitest.Key("y"))
 	r := s.selected()
-	if r == nil || r.rel != "savepoint-aaaaaa-000000000002" || !r.disposing || !strings.Contains(frameText(a), "disposing") {
-		t.Fatalf("while disposing: %+v\n%s", r, frameText(a))
+	if r == nil || r.rel != "savepoint-aaaaaa-000000000002" || !r.disposing || !strings.Contains(tuitest.FrameText(a), "disposing") {
+		t.Fatalf("while disposing: %+v\n%s", r, tuitest.FrameText(a))
 	}
-	drain(t, a, cmd)
+	tuitest.Drain(t, a, cmd)
 	if strings.Contains(spNames(s), "aaaaaa-000000000002") {
 		t.Errorf("the disposed savepoint is still listed: %s", spNames(s))
 	}
 	if _, err := os.Stat(filepath.Join(dir, "savepoint-aaaaaa-000000000002")); !os.IsNotExist(err) {
 		t.Errorf("not deleted: %v", err)
 	}
-	if !strings.Contains(frameText(a), "disposed /sp/savepoint-aaaaaa-000000000002 — deleted from storage") {
-		t.Errorf("no toast:\n%s", frameText(a))
+	if !strings.Contains(tuitest.FrameText(a), "disposed /sp/savepoint-aaaaaa-000000000002 — deleted from storage") {
+		t.Errorf("no toast:\n%s", tuitest.FrameText(a))
 	}
 
 	// Not self-contained, no cluster: refused, kept, reason shown.
-	keys(t, a, "g", "j", "j", "D", "y")
+	tuitest.Keys(t, a, "g", "j", "j", "D", "y")
 	r = s.selected()
 	if r == nil || r.rel != "savepoint-ffffff-000000000001" || r.disposing || !strings.Contains(r.err, "outside its directory") {
 		t.Fatalf("refused disposal: %+v", r)
@@ -117,15 +104,15 @@ func TestSavepointsDisposeIsTracked(t *testing.T) {
 	}
 
 	// The policy's plan, confirmed: only what the preview showed goes.
-	keys(t, a, "p", "keep 1", "enter")
+	tuitest.Keys(t, a, "p", "keep 1", "enter")
 	if s.summary.Remove != 1 { // aaaaaa-000000000001 (…0002 is gone already)
 		t.Fatalf("plan removes %d: %+v", s.summary.Remove, s.summary)
 	}
-	press(t, a, "X", "n")
+	tuitest.Press(t, a, "X", "n")
 	if _, err := os.Stat(filepath.Join(dir, "savepoint-aaaaaa-000000000001")); err != nil {
 		t.Fatalf("a cancelled plan deleted something: %v", err)
 	}
-	press(t, a, "X", "y")
+	tuitest.Press(t, a, "X", "y")
 	if _, err := os.Stat(filepath.Join(dir, "savepoint-aaaaaa-000000000001")); !os.IsNotExist(err) {
 		t.Errorf("the plan's savepoint is still there: %v", err)
 	}
@@ -137,8 +124,8 @@ func TestSavepointsDisposeIsTracked(t *testing.T) {
 
 func TestSavepointsReadonlyCannotDispose(t *testing.T) {
 	fsys, dir := savepointTree(t)
-	a := newTestApp(t, testOpts{w: 160, h: 48, readonly: true, fs: fsys}, "savepoints", "/sp")
-	keys(t, a, "j", "j", "j", "D", "y", "p", "keep 1", "enter", "X", "y")
+	a := tuitest.Open(t, tuitest.Opts{W: 160, H: 48, Readonly: true, FS: fsys}, "savepoints", "/sp")
+	tuitest.Keys(t, a, "j", "j", "j", "D", "y", "p", "keep 1", "enter", "X", "y")
 	for _, n := range []string{"savepoint-aaaaaa-000000000002", "savepoint-aaaaaa-000000000001"} {
 		if _, err := os.Stat(filepath.Join(dir, n, "_metadata")); err != nil {
 			t.Errorf("read-only mode deleted %s: %v", n, err)
@@ -162,8 +149,8 @@ func TestSavepointsPolicyParse(t *testing.T) {
 
 func TestSavepointsBadRoot(t *testing.T) {
 	fsys, _ := savepointTree(t)
-	a := newTestApp(t, testOpts{w: 80, h: 24, fs: fsys}, "savepoints", "/sp/nope")
-	if f := frameText(a); !strings.Contains(f, "✗") || !strings.Contains(f, "/sp/nope") {
+	a := tuitest.Open(t, tuitest.Opts{W: 80, H: 24, FS: fsys}, "savepoints", "/sp/nope")
+	if f := tuitest.FrameText(a); !strings.Contains(f, "✗") || !strings.Contains(f, "/sp/nope") {
 		t.Errorf("no error naming the path:\n%s", f)
 	}
 	if _, err := declaredScreens.Open(a.Context(), "savepoints", nil); err == nil {
@@ -175,8 +162,8 @@ func TestSavepointsBadRoot(t *testing.T) {
 // with; a disposal the target cannot do falls back to deleting the
 // self-contained savepoint, and the toast says so.
 func TestSavepointsWithTarget(t *testing.T) {
-	fc := &fakeCluster{}
-	a := newJobApp(t, 160, 48, fc, false, "savepoints", fakeSPDir)
+	fc := &tuitest.FakeCluster{}
+	a := tuitest.OpenJob(t, 160, 48, fc, false, "savepoints", tuitest.FakeSPDir)
 	s := a.Top().(*Savepoints)
 	if len(s.rows) < 2 {
 		t.Fatalf("rows %s", spNames(s))
@@ -186,15 +173,15 @@ func TestSavepointsWithTarget(t *testing.T) {
 			t.Errorf("%s: owner %q", r.rel, r.sp.Owner())
 		}
 	}
-	if !strings.Contains(frameText(a), "orders-enrichment") {
-		t.Errorf("no job name on screen:\n%s", frameText(a))
+	if !strings.Contains(tuitest.FrameText(a), "orders-enrichment") {
+		t.Errorf("no job name on screen:\n%s", tuitest.FrameText(a))
 	}
 	first := s.rows[0].sp.URI
-	keys(t, a, "D", "y")
+	tuitest.Keys(t, a, "D", "y")
 	if strings.Contains(spNames(s), storage.Base(first)) {
 		t.Errorf("%s still listed", first)
 	}
-	if f := frameText(a); !strings.Contains(f, "deleted from storage (the cluster's disposal failed") {
+	if f := tuitest.FrameText(a); !strings.Contains(f, "deleted from storage (the cluster's disposal failed") {
 		t.Errorf("the fallback is not said:\n%s", f)
 	}
 }
@@ -202,16 +189,16 @@ func TestSavepointsWithTarget(t *testing.T) {
 // :savepoints without a directory lists the target's savepoint dir; a
 // target that sets none says which key is missing.
 func TestSavepointsDefaultDirFromTarget(t *testing.T) {
-	a := newJobApp(t, 160, 48, &fakeCluster{}, false, "savepoints")
+	a := tuitest.OpenJob(t, 160, 48, &tuitest.FakeCluster{}, false, "savepoints")
 	s := a.Top().(*Savepoints)
-	if s.root != fakeSPDir || len(s.rows) != 2 || s.err != nil {
+	if s.root != tuitest.FakeSPDir || len(s.rows) != 2 || s.err != nil {
 		t.Fatalf("root %q rows %d err %v", s.root, len(s.rows), s.err)
 	}
-	a = newJobApp(t, 160, 48, &fakeCluster{conf: map[string]string{"parallelism.default": "2"}}, false, "savepoints")
-	if f := frameText(a); !strings.Contains(f, "execution.checkpointing.savepoint-dir") {
+	a = tuitest.OpenJob(t, 160, 48, &tuitest.FakeCluster{Conf: map[string]string{"parallelism.default": "2"}}, false, "savepoints")
+	if f := tuitest.FrameText(a); !strings.Contains(f, "execution.checkpointing.savepoint-dir") {
 		t.Errorf("no hint at the missing key:\n%s", f)
 	}
-	if _, err := declaredScreens.Open(newTestApp(t, testOpts{w: 80, h: 24, fs: storage.NewLocal()}, "browse", t.TempDir()).Context(), "savepoints", nil); err == nil {
+	if _, err := declaredScreens.Open(tuitest.Open(t, tuitest.Opts{W: 80, H: 24, FS: storage.NewLocal()}, "browse", t.TempDir()).Context(), "savepoints", nil); err == nil {
 		t.Error("savepoints without a directory or a target opened")
 	}
 }
@@ -222,17 +209,17 @@ func TestSavepointsDisposeKeepsForeignFiles(t *testing.T) {
 	if err := os.WriteFile(notes, []byte("precious"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	a := newTestApp(t, testOpts{w: 160, h: 48, fs: fsys}, "savepoints", "/sp")
-	press(t, a, "j", "j", "j", "D") // savepoint-aaaaaa-000000000002
-	_, cmd := a.Update(keyMsg("y"))
-	drain(t, a, cmd)
+	a := tuitest.Open(t, tuitest.Opts{W: 160, H: 48, FS: fsys}, "savepoints", "/sp")
+	tuitest.Press(t, a, "j", "j", "j", "D") // savepoint-aaaaaa-000000000002
+	_, cmd := a.Update(tuitest.Key("y"))
+	tuitest.Drain(t, a, cmd)
 	if b, err := os.ReadFile(notes); err != nil || string(b) != "precious" {
 		t.Fatalf("a file beside the savepoint went: %q %v", b, err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "savepoint-aaaaaa-000000000002", "_metadata")); !os.IsNotExist(err) {
 		t.Errorf("the savepoint's _metadata stayed: %v", err)
 	}
-	if !strings.Contains(frameText(a), "left 1: notes.txt (not part of the snapshot)") {
-		t.Errorf("the toast does not name what was left:\n%s", frameText(a))
+	if !strings.Contains(tuitest.FrameText(a), "left 1: notes.txt (not part of the snapshot)") {
+		t.Errorf("the toast does not name what was left:\n%s", tuitest.FrameText(a))
 	}
 }

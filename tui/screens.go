@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"github.com/ckpt-dev/ckpt/tui/internal/screenlist"
 	"github.com/ckpt-dev/ckpt/tui/screens/leaks"
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
@@ -38,3 +39,5 @@ func (*CheckpointScreen) UsesTarget() {}
 func (*SubtasksScreen) UsesTarget()   {}
 func (*Resume) UsesTarget()           {}
 func (*snapshotPicker) UsesTarget()   {}
+
+func init() { screenlist.Declared = declaredScreens }

@@ -9,6 +9,7 @@ import (
 	"github.com/ckpt-dev/ckpt/inspector"
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
+	"github.com/ckpt-dev/ckpt/tui/internal/tuitest"
 )
 
 // A checkpoint written the way Flink writes incremental RocksDB state
@@ -53,7 +54,7 @@ func TestBrowseJobDirThreeSizes(t *testing.T) {
 	}
 	mfi, _ := os.Stat(meta)
 
-	a := newTestApp(t, testOpts{w: 160, h: 48, fs: fsys}, "browse", job)
+	a := tuitest.Open(t, tuitest.Opts{W: 160, H: 48, FS: fsys}, "browse", job)
 	b := a.Top().(*Browse)
 	e := b.find(chk)
 	if e == nil || e.sizes == nil {
@@ -65,7 +66,7 @@ func TestBrowseJobDirThreeSizes(t *testing.T) {
 	if *e.sizes != want {
 		t.Errorf("sizes %+v, want %+v", *e.sizes, want)
 	}
-	frame := frameText(a)
+	frame := tuitest.FrameText(a)
 	for _, s := range []string{"DELTA", "FULL", "ON DISK", "200 B", "4.02 KiB"} {
 		if !strings.Contains(frame, s) {
 			t.Errorf("the job-dir view lacks %q:\n%s", s, frame)

@@ -6,19 +6,20 @@ import (
 	"time"
 
 	"github.com/ckpt-dev/ckpt/retention"
+	"github.com/ckpt-dev/ckpt/tui/internal/tuitest"
 )
 
 // BenchmarkViewSavepoints10k: a frame of the savepoints screen holding
 // 10,000 savepoints with a retention preview (budget: 2 ms a frame).
 func BenchmarkViewSavepoints10k(b *testing.B) {
 	fsys, _ := savepointTree(b)
-	a := newTestApp(b, testOpts{w: 160, h: 48, fs: fsys}, "savepoints", "/sp")
+	a := tuitest.Open(b, tuitest.Opts{W: 160, H: 48, FS: fsys}, "savepoints", "/sp")
 	s := a.Top().(*Savepoints)
 	sps := make([]retention.Savepoint, 10000)
 	for i := range sps {
 		name := fmt.Sprintf("savepoint-%06x-%012x", i%50, i)
 		sps[i] = retention.Savepoint{Name: name, URI: "/sp/" + name, JobPrefix: fmt.Sprintf("%06x", i%50), Complete: true,
-			ModTime: testNow.Add(-time.Duration(i) * time.Minute), Bytes: int64(i) << 10, Format: "CANONICAL", CheckpointID: int64(i), Kind: "savepoint"}
+			ModTime: tuitest.Now.Add(-time.Duration(i) * time.Minute), Bytes: int64(i) << 10, Format: "CANONICAL", CheckpointID: int64(i), Kind: "savepoint"}
 	}
 	s.setRows(sps)
 	s.policy = retention.Policy{KeepNewest: 3}
