@@ -78,7 +78,7 @@ keys:
 	tuitest.Press(t, a, "?")
 	h := tuitest.FrameText(a)
 	if !strings.Contains(h, "S ") || strings.Contains(h, "delete") || !strings.Contains(h, "READONLY") {
-		t.Errorf("help does not reflect the config (S for du, format.No delete, READONLY):\n%s", h)
+		t.Errorf("help does not reflect the config (S for du, no delete, READONLY):\n%s", h)
 	}
 	tuitest.Press(t, a, "esc", "x")
 	if !a.Quitting() {

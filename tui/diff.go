@@ -12,6 +12,7 @@ import (
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
 	"github.com/ckpt-dev/ckpt/tui/components/table"
+	"github.com/ckpt-dev/ckpt/tui/components/target"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
@@ -80,9 +81,9 @@ func (s *Diff) Init() tea.Cmd {
 		defer cancel()
 		var mapping *inspector.UIDMapping
 		if uids != "" {
-			t, err := loadTarget(cctx, fsys, specTarget, uids)
+			t, err := target.Load(cctx, fsys, specTarget, uids)
 			if err == nil {
-				mapping, err = targetMapping(t)
+				mapping, err = target.Mapping(t)
 			}
 			if err != nil {
 				return diffMsg{sid: sid, task: id, err: err}

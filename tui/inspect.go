@@ -19,6 +19,7 @@ import (
 	"github.com/ckpt-dev/ckpt/tui/components/format"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
 	"github.com/ckpt-dev/ckpt/tui/components/table"
+	"github.com/ckpt-dev/ckpt/tui/components/target"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
@@ -61,23 +62,12 @@ type opRow struct {
 	kinds    string // keyed / operator / channel / coordinator
 	uid      string // from the file (V5+) or mapped by the user
 	lower    string
-	verdict  verdict
+	verdict  target.Verdict
 	newOnly  bool   // an operator of the new job with no state in the snapshot (dry-run row)
 	newPar   int    // its parallelism in the new job, when known
 	note     string // the dry-run's remark on this operator
 	finished int
 }
-
-type verdict int
-
-const (
-	vNone     verdict = iota
-	vRestored         // maps to an operator of the job
-	vDropped          // has state, no operator claims it: needs allow-non-restored-state
-	vSkipped          // no operator claims it, but it holds no state: Flink skips it silently
-	vNew              // an operator of the job with no state in the snapshot: starts empty
-	vFails            // restoring it fails even with -n (max parallelism)
-)
 
 // Inspect shows a `_metadata`: the header, then operators as they decode.
 type Inspect struct {
@@ -501,7 +491,7 @@ func (s *Inspect) setTarget(t inspector.Target) error {
 	if len(t.Operators) == 0 {
 		s.target, s.mapping, s.plan, s.dryRun, s.wantDryRun = nil, nil, nil, false, false
 	} else {
-		m, err := targetMapping(t)
+		m, err := target.Mapping(t)
 		if err != nil {
 			return err
 		}
@@ -530,7 +520,7 @@ func (s *Inspect) rebuild() {
 	kept := s.rows[:0]
 	for _, r := range s.rows {
 		if !r.newOnly {
-			r.verdict, r.note = vNone, ""
+			r.verdict, r.note = target.None, ""
 			kept = append(kept, r)
 		}
 	}
@@ -540,20 +530,20 @@ func (s *Inspect) rebuild() {
 		p := inspector.PlanResume(&snapshot.Metadata{Operators: s.ops}, *s.target, s.mapping)
 		s.plan = p
 		type mark struct {
-			v    verdict
+			v    target.Verdict
 			note string
 		}
 		marks := map[string]mark{}
 		for _, set := range []struct {
 			ops []inspector.PlanOperator
-			v   verdict
-		}{{p.Restored, vRestored}, {p.Dropped, vDropped}, {p.SkippedEmpty, vSkipped}} {
+			v   target.Verdict
+		}{{p.Restored, target.Restored}, {p.Dropped, target.Dropped}, {p.SkippedEmpty, target.Skipped}} {
 			for _, o := range set.ops {
 				marks[o.ID] = mark{set.v, o.Note}
 			}
 		}
 		for _, f := range p.Failures {
-			marks[f.ID] = mark{vFails, f.Reason}
+			marks[f.ID] = mark{target.Fails, f.Reason}
 		}
 		for _, r := range s.rows {
 			if m, ok := marks[r.id]; ok {
@@ -565,7 +555,7 @@ func (s *Inspect) rebuild() {
 			if err != nil {
 				continue
 			}
-			r := &opRow{op: &snapshot.OperatorState{ID: id, Name: o.Name}, id: o.ID, uid: o.UID, verdict: vNew,
+			r := &opRow{op: &snapshot.OperatorState{ID: id, Name: o.Name}, id: o.ID, uid: o.UID, verdict: target.New,
 				newOnly: true, newPar: o.NewParallelism}
 			s.nameRow(r)
 			s.rows = append(s.rows, r)
@@ -676,77 +666,9 @@ func (s *Inspect) takeUIDs(v string) tea.Cmd {
 	return func() tea.Msg {
 		cctx, cancel := shell.WithTimeout(tctx, timeout)
 		defer cancel()
-		t, err := loadTarget(cctx, fsys, specTarget, v)
+		t, err := target.Load(cctx, fsys, specTarget, v)
 		return targetLoadedMsg{sid: sid, task: id, target: t, err: err}
 	}
-}
-
-// loadTarget resolves a new job given as "a,b,c" (uids), "@file" with one
-// uid a line (# comments, on local disk or HDFS) or "@spec.yaml", a job
-// spec whose job graph gives every operator's ID. It may read files: call
-// it from a command.
-func loadTarget(ctx context.Context, fsys storage.FS, specTarget func(string) (inspector.Target, error), v string) (inspector.Target, error) {
-	path, isFile := strings.CutPrefix(strings.TrimSpace(v), "@")
-	if !isFile {
-		uids := inspector.ParseUIDList(v)
-		return inspector.TargetFromUIDs("uids "+strings.Join(uids, ","), uids)
-	}
-	path = strings.TrimSpace(path)
-	if looksLikeSpec(path) {
-		if specTarget == nil {
-			return inspector.Target{}, fmt.Errorf("%s: job specs are not available as dry-run targets here", path)
-		}
-		return specTarget(path)
-	}
-	uids, err := readUIDFile(ctx, fsys, path)
-	if err != nil {
-		return inspector.Target{}, err
-	}
-	return inspector.TargetFromUIDs("uids file "+path, uids)
-}
-
-// targetMapping names operator IDs after a target's operators: uids, and
-// for operators without uid whose ID a job graph computed, their name.
-func targetMapping(t inspector.Target) (*inspector.UIDMapping, error) {
-	var entries []string
-	for _, o := range t.Operators {
-		switch {
-		case o.UID != "":
-			entries = append(entries, o.UID)
-		case !o.ID.IsZero():
-			label := "(no uid)"
-			if o.Name != "" {
-				label = "(" + o.Name + ")"
-			}
-			entries = append(entries, label+"="+inspector.HashPrefix+o.ID.String())
-		}
-	}
-	m, err := inspector.NewUIDMapping(entries)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", t.Source, err)
-	}
-	return m, nil
-}
-
-// looksLikeSpec tells a job spec (YAML) from a uids file by its name, so
-// a uids file on HDFS is never handed to the local spec loader.
-func looksLikeSpec(path string) bool {
-	return strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml")
-}
-
-// readUIDFile reads a uids file from storage (inspector's format: one uid
-// a line, blank lines and # comment lines skipped).
-func readUIDFile(ctx context.Context, fsys storage.FS, path string) ([]string, error) {
-	f, err := fsys.Open(ctx, path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	out, err := inspector.ReadUIDs(io.LimitReader(f, 16<<20), path)
-	if err == nil && len(out) == 0 {
-		err = fmt.Errorf("%s: no uids (one a line, # comments)", path)
-	}
-	return out, err
 }
 
 // Status for the status bar.
@@ -971,15 +893,15 @@ func (s *Inspect) row(r *opRow, sel bool, cols []table.Col) string {
 	if s.dryRun {
 		w := ""
 		switch r.verdict {
-		case vRestored:
+		case target.Restored:
 			w, vst = "RESTORED", th.Restored
-		case vDropped:
+		case target.Dropped:
 			w, vst = "DROPPED (-n)", th.Dropped
-		case vSkipped:
+		case target.Skipped:
 			w = "skipped"
-		case vNew:
+		case target.New:
 			w, vst = "NEW (empty)", th.New
-		case vFails:
+		case target.Fails:
 			w, vst = "FAILS", th.Error
 		}
 		vals = append(vals, w)
@@ -988,7 +910,7 @@ func (s *Inspect) row(r *opRow, sel bool, cols []table.Col) string {
 	if sel {
 		return th.Selected.Render(text.Fit("> "+line, s.w))
 	}
-	if s.dryRun && r.verdict != vNone && r.verdict != vSkipped {
+	if s.dryRun && r.verdict != target.None && r.verdict != target.Skipped {
 		return "  " + vst.Render(line)
 	}
 	return "  " + line
@@ -1045,9 +967,9 @@ func (s *Inspect) detailPane() []string {
 		sub += fmt.Sprintf(" · coordinator state %s", text.Bytes(r.op.CoordinatorState.StateSize()))
 	}
 	out = append(out, line("subtasks", sub))
-	if s.dryRun && r.verdict != vNone {
-		v := map[verdict]string{vRestored: "restored", vDropped: "DROPPED: no operator of the new job claims it (needs -n; the state is lost)",
-			vSkipped: "skipped: no state, format.No operator", vNew: "new: starts empty", vFails: "FAILS"}[r.verdict]
+	if s.dryRun && r.verdict != target.None {
+		v := map[target.Verdict]string{target.Restored: "restored", target.Dropped: "DROPPED: no operator of the new job claims it (needs -n; the state is lost)",
+			target.Skipped: "skipped: no state, no operator", target.New: "new: starts empty", target.Fails: "FAILS"}[r.verdict]
 		if r.note != "" {
 			v += " — " + r.note
 		}

@@ -485,7 +485,7 @@ func (s *Job) key(msg tea.Msg) tea.Cmd {
 		if d := s.jobCheckpointDir(); d != "" {
 			return shell.OpenScreen("browse", d)
 		}
-		return shell.Toast("the job's checkpoint dir is not known yet (no completed checkpoint, format.No configured dir)", true)
+		return shell.Toast("the job's checkpoint dir is not known yet (no completed checkpoint, no configured dir)", true)
 	case matches(k, ks.Checkpoint):
 		return s.actions.checkpoint(cluster.CheckpointConfigured)
 	case matches(k, ks.Full):

@@ -17,6 +17,7 @@ import (
 	"github.com/ckpt-dev/ckpt/tui/components/list"
 	"github.com/ckpt-dev/ckpt/tui/components/poll"
 	"github.com/ckpt-dev/ckpt/tui/components/table"
+	"github.com/ckpt-dev/ckpt/tui/components/target"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
@@ -380,7 +381,7 @@ func (s *Launch) Init() tea.Cmd {
 				return specsListedMsg{sid: sid, err: err}
 			}
 			for _, e := range ents {
-				if !e.IsDir() && looksLikeSpec(e.Name()) {
+				if !e.IsDir() && target.LooksLikeSpec(e.Name()) {
 					out = append(out, filepath.Join(d, e.Name()))
 				}
 			}

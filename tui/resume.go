@@ -17,6 +17,7 @@ import (
 	"github.com/ckpt-dev/ckpt/tui/components/format"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
 	"github.com/ckpt-dev/ckpt/tui/components/table"
+	"github.com/ckpt-dev/ckpt/tui/components/target"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
@@ -89,7 +90,7 @@ type Resume struct {
 var claimModes = []string{cluster.NoClaim, cluster.Claim}
 
 type planRow struct {
-	verdict verdict
+	verdict target.Verdict
 	op      inspector.PlanOperator
 	reason  string
 }
@@ -211,7 +212,7 @@ func (s *Resume) dryRun() tea.Cmd {
 			m.err = err
 			return m
 		}
-		mapping, err := targetMapping(t)
+		mapping, err := target.Mapping(t)
 		if err != nil {
 			m.err = err
 			return m
@@ -228,11 +229,11 @@ func (s *Resume) setPlan(p *inspector.ResumePlan) {
 	for _, f := range p.Failures {
 		failed[f.ID] = f.Reason
 	}
-	add := func(ops []inspector.PlanOperator, v verdict) {
+	add := func(ops []inspector.PlanOperator, v target.Verdict) {
 		for _, o := range ops {
 			r := planRow{verdict: v, op: o, reason: o.Note}
 			if why, ok := failed[o.ID]; ok {
-				r.verdict, r.reason = vFails, why
+				r.verdict, r.reason = target.Fails, why
 			}
 			s.rows = append(s.rows, r)
 		}
@@ -240,17 +241,17 @@ func (s *Resume) setPlan(p *inspector.ResumePlan) {
 	// What needs attention first: refusals, then lost state.
 	for _, o := range p.Restored {
 		if _, ok := failed[o.ID]; ok {
-			add([]inspector.PlanOperator{o}, vRestored)
+			add([]inspector.PlanOperator{o}, target.Restored)
 		}
 	}
-	add(p.Dropped, vDropped)
-	add(p.New, vNew)
+	add(p.Dropped, target.Dropped)
+	add(p.New, target.New)
 	for _, o := range p.Restored {
 		if _, ok := failed[o.ID]; !ok {
-			add([]inspector.PlanOperator{o}, vRestored)
+			add([]inspector.PlanOperator{o}, target.Restored)
 		}
 	}
-	add(p.SkippedEmpty, vSkipped)
+	add(p.SkippedEmpty, target.Skipped)
 	s.list.SetLen(len(s.rows))
 }
 
@@ -466,15 +467,15 @@ func (s *Resume) View() string {
 			r := s.rows[i]
 			word, st := "", th.Muted
 			switch r.verdict {
-			case vRestored:
+			case target.Restored:
 				word, st = "RESTORED", th.Restored
-			case vDropped:
+			case target.Dropped:
 				word, st = "DROPPED", th.Dropped
-			case vSkipped:
+			case target.Skipped:
 				word = "skipped"
-			case vNew:
+			case target.New:
 				word, st = "NEW (empty)", th.New
-			case vFails:
+			case target.Fails:
 				word, st = "FAILS", th.Error
 			}
 			name := r.op.UID
@@ -485,7 +486,7 @@ func (s *Resume) View() string {
 				name = "—"
 			}
 			size := text.Bytes(r.op.StateSize)
-			if r.verdict == vNew {
+			if r.verdict == target.New {
 				size = "—"
 			}
 			par := ""
@@ -498,7 +499,7 @@ func (s *Resume) View() string {
 				par = fmt.Sprint(r.op.Parallelism)
 			}
 			why := r.reason
-			if why == "" && r.verdict == vDropped {
+			if why == "" && r.verdict == target.Dropped {
 				why = "no operator of the new job has this ID"
 			}
 			id := r.op.ID
