@@ -34,17 +34,12 @@ func TestInspectGolden(t *testing.T) {
 		{name: "inspect-subtask", args: []string{job + "/chk-18"}, keys: []string{"j", "enter", "enter"}},
 		{name: "inspect-no-metadata", args: []string{job + "/chk-19"}},
 		{name: "inspect-details-pane", args: []string{job + "/chk-18"}, keys: []string{"j", "tab"}},
-		{name: "diff", args: []string{job + "/chk-17", job + "/chk-18"}},
 	}
 	for _, tc := range tests {
 		for _, sz := range tuitest.Sizes {
 			name := fmt.Sprintf("%s-%dx%d", tc.name, sz.W, sz.H)
 			t.Run(name, func(t *testing.T) {
-				screen := "inspect"
-				if tc.name == "diff" {
-					screen = "diff"
-				}
-				a := tuitest.Open(t, tuitest.Opts{W: sz.W, H: sz.H, FS: tuitest.DemoFS(t)}, screen, tc.args...)
+				a := tuitest.Open(t, tuitest.Opts{W: sz.W, H: sz.H, FS: tuitest.DemoFS(t)}, "inspect", tc.args...)
 				tuitest.Press(t, a, tc.keys...)
 				tuitest.Golden(t, a, name)
 			})

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"github.com/ckpt-dev/ckpt/tui/internal/screenlist"
+	"github.com/ckpt-dev/ckpt/tui/screens/diff"
 	"github.com/ckpt-dev/ckpt/tui/screens/leaks"
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
@@ -24,7 +25,7 @@ var declaredScreens = shell.Registry{
 		Keys: func(ctx *shell.Context) shell.Keymap { return newInspectKeys(ctx).keymap() }, Open: openInspect},
 	{Name: "operator", Help: "one operator of an inspected snapshot, subtask by subtask (enter on an operator of the inspector)",
 		Keys: func(ctx *shell.Context) shell.Keymap { return shell.Keymap{newOperatorOpen(ctx)} }},
-	{Name: "diff", Usage: "diff A B", Help: "compare the operators of two snapshots", Open: openDiff},
+	{Name: "diff", Usage: "diff A B", Help: "compare the operators of two snapshots", Open: diff.Open},
 	{Name: "savepoints", Usage: "savepoints URI", Help: "savepoints under a directory tree (without URI: the target's savepoint dir): owner, age, size, format; retention preview; dispose",
 		Keys: func(ctx *shell.Context) shell.Keymap { return newSavepointsKeys(ctx).keymap() }, Open: openSavepoints},
 	{Name: "leaks", Usage: "leaks JOBDIR", Help: "what a job dir holds that no retained checkpoint needs: orphaned shared files, stale chk-N, restored-from folders (report only)",

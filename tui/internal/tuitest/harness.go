@@ -146,6 +146,9 @@ type Opts struct {
 // Open opens screen with args and runs its loading to completion.
 func Open(t testing.TB, o Opts, screen string, args ...string) *shell.App {
 	t.Helper()
+	if screenlist.Declared == nil {
+		t.Fatal(`no screens declared: import _ "github.com/ckpt-dev/ckpt/tui" in the test`)
+	}
 	env := map[string]string{"CKPT_CONFIG": "", "HOME": t.TempDir()}
 	ctx, choice, err := shell.NewContext(shell.Setup{Screens: screenlist.Declared, Readonly: o.Readonly, FS: o.FS, Theme: o.Theme,
 		Getenv: func(k string) string { return env[k] }, Cluster: o.Cluster, TargetName: o.Target, SpecDirs: o.SpecDirs, SpecTarget: o.Specs})

@@ -1,4 +1,5 @@
-package tui
+// Package diff compares the operators of two snapshots.
+package diff
 
 import (
 	"context"
@@ -17,7 +18,7 @@ import (
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
-func openDiff(ctx *shell.Context, req shell.Request) (shell.Screen, error) {
+func Open(ctx *shell.Context, req shell.Request) (shell.Screen, error) {
 	args := req.Args
 	var paths []string
 	uids := ""
