@@ -548,10 +548,6 @@ func (s *Job) resumeFrom() ResumeFrom {
 	return r
 }
 
-// savepointDirKeys name the cluster's default savepoint directory: Flink
-// 1.20/2.x, and the older name 1.x clusters still set.
-var savepointDirKeys = []string{"execution.checkpointing.savepoint-dir", "state.savepoints.dir"}
-
 // noSavepointDir is the prompt's placeholder and the refusal when neither
 // the prompt nor the cluster names a savepoint directory.
 const noSavepointDir = "required: the cluster configures no default savepoint dir (execution.checkpointing.savepoint-dir / state.savepoints.dir)"

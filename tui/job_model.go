@@ -10,6 +10,7 @@ import (
 
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/storage"
+	"github.com/ckpt-dev/ckpt/tui/components/actions"
 	"github.com/ckpt-dev/ckpt/tui/components/format"
 	"github.com/ckpt-dev/ckpt/tui/components/poll"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
@@ -106,7 +107,7 @@ func (s *jobModel) latest() *cluster.Checkpoint {
 // — then the prompt requires one, since Flink refuses a savepoint without
 // a target when no default is configured.
 func (s *jobModel) defaultSavepointDir() string {
-	for _, k := range savepointDirKeys {
+	for _, k := range actions.SavepointDirKeys {
 		if d := s.conf[k]; d != "" {
 			return d
 		}

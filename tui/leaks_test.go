@@ -13,6 +13,7 @@ import (
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/tui/internal/tuitest"
 	"github.com/ckpt-dev/ckpt/tui/screens/leaks"
+	"github.com/ckpt-dev/ckpt/tui/screens/savepoints"
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
@@ -131,7 +132,7 @@ func TestBrowseOpensStorageReports(t *testing.T) {
 		t.Fatalf("L opened %T on %s:\n%s", a.Top(), a.Top().Location(), tuitest.FrameText(a))
 	}
 	tuitest.Press(t, a, "esc", "S")
-	if s, ok := a.Top().(*Savepoints); !ok || s.Location() != job {
+	if s, ok := a.Top().(*savepoints.Savepoints); !ok || s.Location() != job {
 		t.Fatalf("S opened %T", a.Top())
 	}
 	root := tuitest.Open(t, tuitest.Opts{W: 160, H: 48, FS: fsys}, "browse", "/ck")

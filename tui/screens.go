@@ -4,6 +4,7 @@ import (
 	"github.com/ckpt-dev/ckpt/tui/internal/screenlist"
 	"github.com/ckpt-dev/ckpt/tui/screens/diff"
 	"github.com/ckpt-dev/ckpt/tui/screens/leaks"
+	"github.com/ckpt-dev/ckpt/tui/screens/savepoints"
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
@@ -27,7 +28,7 @@ var declaredScreens = shell.Registry{
 		Keys: func(ctx *shell.Context) shell.Keymap { return shell.Keymap{newOperatorOpen(ctx)} }},
 	{Name: "diff", Usage: "diff A B", Help: "compare the operators of two snapshots", Open: diff.Open},
 	{Name: "savepoints", Usage: "savepoints URI", Help: "savepoints under a directory tree (without URI: the target's savepoint dir): owner, age, size, format; retention preview; dispose",
-		Keys: func(ctx *shell.Context) shell.Keymap { return newSavepointsKeys(ctx).keymap() }, Open: openSavepoints},
+		Keys: func(ctx *shell.Context) shell.Keymap { return savepoints.Keymap(ctx) }, Open: savepoints.Open},
 	{Name: "leaks", Usage: "leaks JOBDIR", Help: "what a job dir holds that no retained checkpoint needs: orphaned shared files, stale chk-N, restored-from folders (report only)",
 		Open: leaks.Open},
 }

@@ -59,3 +59,7 @@ func SubmitSpec(ctx context.Context, c *shell.Context, spec string, req cluster.
 	}
 	return cluster.Submit(cctx, c.Cluster, filepath.Base(spec), data, req)
 }
+
+// SavepointDirKeys name the cluster's default savepoint directory: Flink
+// 1.20/2.x, and the older name 1.x clusters still set.
+var SavepointDirKeys = []string{"execution.checkpointing.savepoint-dir", "state.savepoints.dir"}

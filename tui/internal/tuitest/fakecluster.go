@@ -13,6 +13,8 @@ import (
 
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/inspector"
+	"github.com/ckpt-dev/ckpt/retention/sptest"
+	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
@@ -387,4 +389,18 @@ func OpenJob(t testing.TB, w, h int, fc *FakeCluster, readonly bool, screen stri
 	t.Helper()
 	return Open(t, Opts{W: w, H: h, FS: FakeStorage(t), Cluster: fc, Target: "jm.example:8081", Readonly: readonly,
 		SpecDirs: []string{"testdata/specs"}, Specs: FakeSpecTarget}, screen, args...)
+}
+
+// SavepointTree is sptest.Tree as of Now, seen at /sp, plus a NATIVE
+// savepoint of job ffffff whose state lives outside its directory (so
+// ckpt will not delete it without a cluster). It returns the FS and the
+// real directory.
+func SavepointTree(t testing.TB) (storage.FS, string) {
+	dir := t.TempDir()
+	local := storage.NewLocal()
+	sptest.Tree(t, local, dir, Now)
+	// A fixed path keeps _metadata's size (and the goldens) stable; the
+	// file need not exist to make the savepoint not self-contained.
+	sptest.Write(t, local, filepath.Join(dir, "savepoint-ffffff-000000000001"), snapshot.FormatNative, 77, Now.Add(-3*24*3600e9), "/ckpt-test/elsewhere/state")
+	return PrefixFS{FS: local, Prefix: "/sp", Root: dir}, dir
 }

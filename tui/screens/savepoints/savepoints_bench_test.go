@@ -1,33 +1,33 @@
-package tui
+package savepoints_test
 
 import (
 	"fmt"
 	"testing"
 	"time"
 
+	_ "github.com/ckpt-dev/ckpt/tui" // the declared screens
+
 	"github.com/ckpt-dev/ckpt/retention"
 	"github.com/ckpt-dev/ckpt/tui/internal/tuitest"
+	"github.com/ckpt-dev/ckpt/tui/screens/savepoints"
 )
 
 // BenchmarkViewSavepoints10k: a frame of the savepoints screen holding
 // 10,000 savepoints with a retention preview (budget: 2 ms a frame).
 func BenchmarkViewSavepoints10k(b *testing.B) {
-	fsys, _ := savepointTree(b)
+	fsys, _ := tuitest.SavepointTree(b)
 	a := tuitest.Open(b, tuitest.Opts{W: 160, H: 48, FS: fsys}, "savepoints", "/sp")
-	s := a.Top().(*Savepoints)
+	s := a.Top().(*savepoints.Savepoints)
 	sps := make([]retention.Savepoint, 10000)
 	for i := range sps {
 		name := fmt.Sprintf("savepoint-%06x-%012x", i%50, i)
 		sps[i] = retention.Savepoint{Name: name, URI: "/sp/" + name, JobPrefix: fmt.Sprintf("%06x", i%50), Complete: true,
 			ModTime: tuitest.Now.Add(-time.Duration(i) * time.Minute), Bytes: int64(i) << 10, Format: "CANONICAL", CheckpointID: int64(i), Kind: "savepoint"}
 	}
-	s.setRows(sps)
-	s.policy = retention.Policy{KeepNewest: 3}
-	s.replan()
-	s.list.Select(5000)
+	savepoints.Preview(s, sps, retention.Policy{KeepNewest: 3}, 5000)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		s.list.Move(1 - 2*(i%2))
+		savepoints.Move(s, 1-2*(i%2))
 		_ = a.Render()
 	}
 }

@@ -1,4 +1,4 @@
-package tui
+package savepoints_test
 
 import (
 	"fmt"
@@ -7,25 +7,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ckpt-dev/ckpt/retention/sptest"
-	"github.com/ckpt-dev/ckpt/snapshot"
+	_ "github.com/ckpt-dev/ckpt/tui" // the declared screens
+
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/tui/internal/tuitest"
+	"github.com/ckpt-dev/ckpt/tui/screens/savepoints"
 )
-
-// savepointTree is sptest.Tree as of tuitest.Now, seen at /sp, plus a NATIVE
-// savepoint of job ffffff whose state lives outside its directory (so
-// ckpt will not delete it without a cluster). It returns the FS and the
-// real directory.
-func savepointTree(t testing.TB) (storage.FS, string) {
-	dir := t.TempDir()
-	local := storage.NewLocal()
-	sptest.Tree(t, local, dir, tuitest.Now)
-	// A fixed path keeps _metadata's size (and the goldens) stable; the
-	// file need not exist to make the savepoint not self-contained.
-	sptest.Write(t, local, filepath.Join(dir, "savepoint-ffffff-000000000001"), snapshot.FormatNative, 77, tuitest.Now.Add(-3*24*3600e9), "/ckpt-test/elsewhere/state")
-	return tuitest.PrefixFS{FS: local, Prefix: "/sp", Root: dir}, dir
-}
 
 func TestSavepointsGolden(t *testing.T) {
 	tests := []struct {
@@ -43,7 +30,7 @@ func TestSavepointsGolden(t *testing.T) {
 	for _, tc := range tests {
 		for _, sz := range tuitest.Sizes {
 			t.Run(fmt.Sprintf("%s-%dx%d", tc.name, sz.W, sz.H), func(t *testing.T) {
-				fsys, _ := savepointTree(t)
+				fsys, _ := tuitest.SavepointTree(t)
 				a := tuitest.Open(t, tuitest.Opts{W: sz.W, H: sz.H, Readonly: tc.readonly, FS: fsys}, "savepoints", "/sp")
 				tuitest.Keys(t, a, tc.keys...)
 				tuitest.Golden(t, a, fmt.Sprintf("%s-%dx%d", tc.name, sz.W, sz.H))
@@ -52,10 +39,10 @@ func TestSavepointsGolden(t *testing.T) {
 	}
 }
 
-func spNames(s *Savepoints) string {
+func spNames(s *savepoints.Savepoints) string {
 	var out []string
-	for _, r := range s.rows {
-		out = append(out, r.rel)
+	for _, r := range savepoints.Rows(s) {
+		out = append(out, r.Rel)
 	}
 	return strings.Join(out, " ")
 }
@@ -64,9 +51,9 @@ func spNames(s *Savepoints) string {
 // confirmed, then drops it; one that cannot be done safely keeps the entry
 // with the reason, and deletes nothing.
 func TestSavepointsDisposeIsTracked(t *testing.T) {
-	fsys, dir := savepointTree(t)
+	fsys, dir := tuitest.SavepointTree(t)
 	a := tuitest.Open(t, tuitest.Opts{W: 160, H: 48, FS: fsys}, "savepoints", "/sp")
-	s := a.Top().(*Savepoints)
+	s := a.Top().(*savepoints.Savepoints)
 	if got := spNames(s); got != "team/savepoint-aaaaaa-000000000003 savepoint-cccccc-000000000009 savepoint-ffffff-000000000001 savepoint-aaaaaa-000000000002 savepoint-aaaaaa-000000000001 team/savepoint-bbbbbb-000000000001 savepoint-dddddd-000000000001" {
 		t.Fatalf("rows %s", got)
 	}
@@ -75,8 +62,8 @@ func TestSavepointsDisposeIsTracked(t *testing.T) {
 		t.Fatal("D must ask for confirmation")
 	}
 	_, cmd := a.Update(tuitest.Key("y"))
-	r := s.selected()
-	if r == nil || r.rel != "savepoint-aaaaaa-000000000002" || !r.disposing || !strings.Contains(tuitest.FrameText(a), "disposing") {
+	r := savepoints.SelectedRow(s)
+	if r == nil || r.Rel != "savepoint-aaaaaa-000000000002" || !r.Disposing || !strings.Contains(tuitest.FrameText(a), "disposing") {
 		t.Fatalf("while disposing: %+v\n%s", r, tuitest.FrameText(a))
 	}
 	tuitest.Drain(t, a, cmd)
@@ -92,8 +79,8 @@ func TestSavepointsDisposeIsTracked(t *testing.T) {
 
 	// Not self-contained, no cluster: refused, kept, reason shown.
 	tuitest.Keys(t, a, "g", "j", "j", "D", "y")
-	r = s.selected()
-	if r == nil || r.rel != "savepoint-ffffff-000000000001" || r.disposing || !strings.Contains(r.err, "outside its directory") {
+	r = savepoints.SelectedRow(s)
+	if r == nil || r.Rel != "savepoint-ffffff-000000000001" || r.Disposing || !strings.Contains(r.Err, "outside its directory") {
 		t.Fatalf("refused disposal: %+v", r)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "savepoint-ffffff-000000000001", "_metadata")); err != nil {
@@ -105,8 +92,8 @@ func TestSavepointsDisposeIsTracked(t *testing.T) {
 
 	// The policy's plan, confirmed: only what the preview showed goes.
 	tuitest.Keys(t, a, "p", "keep 1", "enter")
-	if s.summary.Remove != 1 { // aaaaaa-000000000001 (…0002 is gone already)
-		t.Fatalf("plan removes %d: %+v", s.summary.Remove, s.summary)
+	if savepoints.PlanRemoves(s) != 1 { // aaaaaa-000000000001 (…0002 is gone already)
+		t.Fatalf("plan removes %d: %+v", savepoints.PlanRemoves(s), savepoints.PlanRemoves(s))
 	}
 	tuitest.Press(t, a, "X", "n")
 	if _, err := os.Stat(filepath.Join(dir, "savepoint-aaaaaa-000000000001")); err != nil {
@@ -123,7 +110,7 @@ func TestSavepointsDisposeIsTracked(t *testing.T) {
 }
 
 func TestSavepointsReadonlyCannotDispose(t *testing.T) {
-	fsys, dir := savepointTree(t)
+	fsys, dir := tuitest.SavepointTree(t)
 	a := tuitest.Open(t, tuitest.Opts{W: 160, H: 48, Readonly: true, FS: fsys}, "savepoints", "/sp")
 	tuitest.Keys(t, a, "j", "j", "j", "D", "y", "p", "keep 1", "enter", "X", "y")
 	for _, n := range []string{"savepoint-aaaaaa-000000000002", "savepoint-aaaaaa-000000000001"} {
@@ -135,25 +122,25 @@ func TestSavepointsReadonlyCannotDispose(t *testing.T) {
 
 func TestSavepointsPolicyParse(t *testing.T) {
 	for in, want := range map[string]string{"keep 3": "keep 3", "older 14d": "older 14d", "keep 2 older-than 2w": "keep 2 older 14d", "": ""} {
-		p, err := parsePolicy(in)
-		if err != nil || policyText(p) != want {
-			t.Errorf("%q: %q %v", in, policyText(p), err)
+		p, err := savepoints.ParsePolicy(in)
+		if err != nil || savepoints.PolicyText(p) != want {
+			t.Errorf("%q: %q %v", in, savepoints.PolicyText(p), err)
 		}
 	}
 	for _, in := range []string{"keep", "keep x", "keep -1", "older soon", "newest 3"} {
-		if _, err := parsePolicy(in); err == nil {
+		if _, err := savepoints.ParsePolicy(in); err == nil {
 			t.Errorf("%q: no error", in)
 		}
 	}
 }
 
 func TestSavepointsBadRoot(t *testing.T) {
-	fsys, _ := savepointTree(t)
+	fsys, _ := tuitest.SavepointTree(t)
 	a := tuitest.Open(t, tuitest.Opts{W: 80, H: 24, FS: fsys}, "savepoints", "/sp/nope")
 	if f := tuitest.FrameText(a); !strings.Contains(f, "✗") || !strings.Contains(f, "/sp/nope") {
 		t.Errorf("no error naming the path:\n%s", f)
 	}
-	if _, err := declaredScreens.Open(a.Context(), "savepoints", nil); err == nil {
+	if _, err := a.Context().Screens.Open(a.Context(), "savepoints", nil); err == nil {
 		t.Error("savepoints without a URI opened")
 	}
 }
@@ -164,19 +151,19 @@ func TestSavepointsBadRoot(t *testing.T) {
 func TestSavepointsWithTarget(t *testing.T) {
 	fc := &tuitest.FakeCluster{}
 	a := tuitest.OpenJob(t, 160, 48, fc, false, "savepoints", tuitest.FakeSPDir)
-	s := a.Top().(*Savepoints)
-	if len(s.rows) < 2 {
+	s := a.Top().(*savepoints.Savepoints)
+	if len(savepoints.Rows(s)) < 2 {
 		t.Fatalf("rows %s", spNames(s))
 	}
-	for _, r := range s.rows {
-		if r.sp.JobPrefix == "3f2a1b" && r.sp.Owner() != "orders-enrichment" {
-			t.Errorf("%s: owner %q", r.rel, r.sp.Owner())
+	for _, r := range savepoints.Rows(s) {
+		if r.SP.JobPrefix == "3f2a1b" && r.SP.Owner() != "orders-enrichment" {
+			t.Errorf("%s: owner %q", r.Rel, r.SP.Owner())
 		}
 	}
 	if !strings.Contains(tuitest.FrameText(a), "orders-enrichment") {
 		t.Errorf("no job name on screen:\n%s", tuitest.FrameText(a))
 	}
-	first := s.rows[0].sp.URI
+	first := savepoints.Rows(s)[0].SP.URI
 	tuitest.Keys(t, a, "D", "y")
 	if strings.Contains(spNames(s), storage.Base(first)) {
 		t.Errorf("%s still listed", first)
@@ -190,21 +177,22 @@ func TestSavepointsWithTarget(t *testing.T) {
 // target that sets none says which key is missing.
 func TestSavepointsDefaultDirFromTarget(t *testing.T) {
 	a := tuitest.OpenJob(t, 160, 48, &tuitest.FakeCluster{}, false, "savepoints")
-	s := a.Top().(*Savepoints)
-	if s.root != tuitest.FakeSPDir || len(s.rows) != 2 || s.err != nil {
-		t.Fatalf("root %q rows %d err %v", s.root, len(s.rows), s.err)
+	s := a.Top().(*savepoints.Savepoints)
+	if savepoints.Root(s) != tuitest.FakeSPDir || len(savepoints.Rows(s)) != 2 || savepoints.Err(s) != nil {
+		t.Fatalf("root %q rows %d err %v", savepoints.Root(s), len(savepoints.Rows(s)), savepoints.Err(s))
 	}
 	a = tuitest.OpenJob(t, 160, 48, &tuitest.FakeCluster{Conf: map[string]string{"parallelism.default": "2"}}, false, "savepoints")
 	if f := tuitest.FrameText(a); !strings.Contains(f, "execution.checkpointing.savepoint-dir") {
 		t.Errorf("no hint at the missing key:\n%s", f)
 	}
-	if _, err := declaredScreens.Open(tuitest.Open(t, tuitest.Opts{W: 80, H: 24, FS: storage.NewLocal()}, "browse", t.TempDir()).Context(), "savepoints", nil); err == nil {
+	ctx := tuitest.Open(t, tuitest.Opts{W: 80, H: 24, FS: storage.NewLocal()}, "browse", t.TempDir()).Context()
+	if _, err := ctx.Screens.Open(ctx, "savepoints", nil); err == nil {
 		t.Error("savepoints without a directory or a target opened")
 	}
 }
 
 func TestSavepointsDisposeKeepsForeignFiles(t *testing.T) {
-	fsys, dir := savepointTree(t)
+	fsys, dir := tuitest.SavepointTree(t)
 	notes := filepath.Join(dir, "savepoint-aaaaaa-000000000002", "notes.txt")
 	if err := os.WriteFile(notes, []byte("precious"), 0o644); err != nil {
 		t.Fatal(err)

@@ -1,4 +1,6 @@
-package tui
+// Package savepoints lists the savepoints under a directory tree: owner,
+// age, size, format; a retention preview; dispose.
+package savepoints
 
 import (
 	"context"
@@ -13,13 +15,14 @@ import (
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/retention"
 	"github.com/ckpt-dev/ckpt/storage"
+	"github.com/ckpt-dev/ckpt/tui/components/actions"
 	"github.com/ckpt-dev/ckpt/tui/components/form"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
-func openSavepoints(ctx *shell.Context, req shell.Request) (shell.Screen, error) {
+func Open(ctx *shell.Context, req shell.Request) (shell.Screen, error) {
 	args := req.Args
 	switch len(args) {
 	case 0:
@@ -159,13 +162,13 @@ func (s *Savepoints) Init() tea.Cmd {
 				m.err = fmt.Errorf("asking the target for its savepoint dir: %w", err)
 				return m
 			}
-			for _, k := range savepointDirKeys {
+			for _, k := range actions.SavepointDirKeys {
 				if v := conf[k]; v != "" && m.root == "" {
 					m.root = v
 				}
 			}
 			if m.root == "" {
-				m.err = fmt.Errorf("the target sets no %s: give the directory (:savepoints URI)", savepointDirKeys[0])
+				m.err = fmt.Errorf("the target sets no %s: give the directory (:savepoints URI)", actions.SavepointDirKeys[0])
 				return m
 			}
 		}
@@ -322,7 +325,7 @@ func (s *Savepoints) key(msg tea.KeyPressMsg) tea.Cmd {
 	k := s.keys
 	r := s.selected()
 	switch {
-	case matches(msg, k.Inspect):
+	case shell.KeyMatches(msg, k.Inspect):
 		if r == nil {
 			return nil
 		}
@@ -330,7 +333,7 @@ func (s *Savepoints) key(msg tea.KeyPressMsg) tea.Cmd {
 			return shell.Toast(r.rel+" has no _metadata: nothing to inspect", true)
 		}
 		return shell.OpenScreen("inspect", r.sp.URI)
-	case matches(msg, k.Policy):
+	case shell.KeyMatches(msg, k.Policy):
 		in := textinput.New()
 		in.Prompt = "policy: "
 		in.Placeholder = "keep 3 · older 14d · keep 3 older 14d · (empty: no policy)"
@@ -341,12 +344,12 @@ func (s *Savepoints) key(msg tea.KeyPressMsg) tea.Cmd {
 		in.SetValue(policyText(s.policy))
 		s.prompt = &in
 		return in.Focus()
-	case matches(msg, k.Dispose):
+	case shell.KeyMatches(msg, k.Dispose):
 		if r == nil || r.disposing {
 			return nil
 		}
 		s.confirm = "one"
-	case matches(msg, k.Apply):
+	case shell.KeyMatches(msg, k.Apply):
 		if s.plan == nil {
 			return shell.Toast("no policy: p previews one first", true)
 		}
@@ -672,3 +675,6 @@ func (s *Savepoints) drawRow(r *spRow, sel bool, c spCols) string {
 	}
 	return line
 }
+
+// Keymap is the screen's actions, for the declaration.
+func Keymap(ctx *shell.Context) shell.Keymap { return newSavepointsKeys(ctx).keymap() }
