@@ -115,7 +115,7 @@ func (s *CheckpointScreen) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 		if s.list.Update(msg) {
 			return s, nil
 		}
-		if matches(msg, s.open) {
+		if shell.KeyMatches(msg, s.open) {
 			if i, ok := s.list.Selected(); ok && i < len(s.vids) {
 				return s, shell.Push(newSubtasksScreen(s.ctx, s.jobID, s.cpID, s.vids[i], vertexLabel(s.job, s.vids[i])))
 			}

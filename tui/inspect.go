@@ -617,14 +617,14 @@ func (s *Inspect) key(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	k := s.keys
 	switch {
-	case matches(msg, s.ctx.Global.NextPane):
+	case shell.KeyMatches(msg, s.ctx.Global.NextPane):
 		s.details = !s.details
 		s.SetSize(s.w, s.h)
-	case matches(msg, k.Open):
+	case shell.KeyMatches(msg, k.Open):
 		if r := s.selected(); r != nil && !r.newOnly {
 			return shell.Push(newOperatorScreen(s.ctx, s, r))
 		}
-	case matches(msg, k.UIDs):
+	case shell.KeyMatches(msg, k.UIDs):
 		in := textinput.New()
 		in.Prompt = "uids: "
 		in.Placeholder = "uid-a, uid-b, …  or  @path/to/uids.txt  or  @path/to/job.yaml"
@@ -634,13 +634,13 @@ func (s *Inspect) key(msg tea.KeyPressMsg) tea.Cmd {
 		in.SetWidth(max(s.w-8, 10))
 		s.prompt = &in
 		return in.Focus()
-	case matches(msg, k.DryRun):
+	case shell.KeyMatches(msg, k.DryRun):
 		if s.target == nil {
 			return shell.Toast("give the new job first (u): its uids, @uids-file or @job-spec.yaml", true)
 		}
 		s.dryRun = !s.dryRun
 		s.rebuild()
-	case matches(msg, k.Mark):
+	case shell.KeyMatches(msg, k.Mark):
 		if s.ctx.Marked == "" || s.ctx.Marked == s.meta {
 			s.ctx.Marked = s.meta
 			return shell.Toast("marked "+s.meta+" — press m on another snapshot to diff", false)

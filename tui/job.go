@@ -466,47 +466,47 @@ func (s *Job) key(msg tea.Msg) tea.Cmd {
 	}
 	ks := s.keys
 	switch {
-	case matches(k, s.ctx.Global.NextPane):
+	case shell.KeyMatches(k, s.ctx.Global.NextPane):
 		s.pane = (s.pane + 1) % numPanes
-	case matches(k, ks.Pane1):
+	case shell.KeyMatches(k, ks.Pane1):
 		s.pane = paneOverview
-	case matches(k, ks.Pane2):
+	case shell.KeyMatches(k, ks.Pane2):
 		s.pane = paneHistory
-	case matches(k, ks.Pane3):
+	case shell.KeyMatches(k, ks.Pane3):
 		s.pane = paneSnapshots
 		if !s.snapshots.snapping && s.ctx.Now().Sub(s.snapshots.snapAt) > 2*time.Second {
 			return s.snapshots.listSnapshots()
 		}
-	case matches(k, ks.Pane4):
+	case shell.KeyMatches(k, ks.Pane4):
 		s.pane = paneConfig
-	case matches(k, ks.Open):
+	case shell.KeyMatches(k, ks.Open):
 		return s.open()
-	case matches(k, ks.Browse):
+	case shell.KeyMatches(k, ks.Browse):
 		if d := s.jobCheckpointDir(); d != "" {
 			return shell.OpenScreen("browse", d)
 		}
 		return shell.Toast("the job's checkpoint dir is not known yet (no completed checkpoint, no configured dir)", true)
-	case matches(k, ks.Checkpoint):
+	case shell.KeyMatches(k, ks.Checkpoint):
 		return s.actions.checkpoint(cluster.CheckpointConfigured)
-	case matches(k, ks.Full):
+	case shell.KeyMatches(k, ks.Full):
 		return s.actions.checkpoint(cluster.CheckpointFull)
-	case matches(k, ks.Savepoint):
+	case shell.KeyMatches(k, ks.Savepoint):
 		return s.actions.ask("savepoint", form.New("Savepoint of "+s.jobName(), s.savepointFormHint("enter takes the savepoint")).
 			Text("target dir", s.suggestedSavepointDir(), s.savepointDirHint()).
 			Choice("format", string(cluster.Canonical), string(cluster.Native)))
-	case matches(k, ks.Stop):
+	case shell.KeyMatches(k, ks.Stop):
 		f := form.New("STOP "+s.jobName()+" with a savepoint", s.savepointFormHint("enter stops the job")).
 			Text("target dir", s.suggestedSavepointDir(), s.savepointDirHint()).
 			Choice("drain", "no", "yes (MAX_WATERMARK first: every event-time timer fires — for jobs retired for good)").
 			Choice("format", string(cluster.Canonical), string(cluster.Native))
 		f.Danger = true
 		return s.actions.ask("stop", f)
-	case matches(k, ks.Cancel):
+	case shell.KeyMatches(k, ks.Cancel):
 		if s.job != nil && s.job.Status.Terminal() {
 			return shell.Toast("job already "+string(s.job.Status), true)
 		}
 		s.actions.confirm = "cancel"
-	case matches(k, ks.Resume):
+	case shell.KeyMatches(k, ks.Resume):
 		r := s.resumeFrom()
 		if f := s.refusal; f != nil && !(s.pane == paneSnapshots && s.snapshots.selectedSnap() != nil) {
 			// The job could not restore: offer exactly that snapshot, with -n
@@ -514,9 +514,9 @@ func (s *Job) key(msg tea.Msg) tea.Cmd {
 			r.Snapshot, r.Note = f.snapshot, f.resumeNote()
 		}
 		return shell.OpenScreenWith("resume", r)
-	case matches(k, ks.Latest):
+	case shell.KeyMatches(k, ks.Latest):
 		return s.restartFromLatest()
-	case matches(k, ks.Abandon):
+	case shell.KeyMatches(k, ks.Abandon):
 		return s.actions.abandon()
 	}
 	return nil

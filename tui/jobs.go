@@ -202,20 +202,20 @@ func (s *Jobs) key(msg tea.KeyPressMsg) tea.Cmd {
 	k := s.keys
 	j := s.selected()
 	switch {
-	case matches(msg, k.Open):
+	case shell.KeyMatches(msg, k.Open):
 		if j != nil {
 			return shell.OpenScreen("job", j.ID)
 		}
-	case matches(msg, k.Launch):
+	case shell.KeyMatches(msg, k.Launch):
 		return shell.OpenScreen("launch")
-	case matches(msg, k.Cancel):
+	case shell.KeyMatches(msg, k.Cancel):
 		if j != nil {
 			if j.Status.Terminal() {
 				return shell.Toast(fmt.Sprintf("job %s already %s", format.ShortID(j.ID), j.Status), true)
 			}
 			s.confirm = j
 		}
-	case matches(msg, k.Browse):
+	case shell.KeyMatches(msg, k.Browse):
 		return shell.OpenScreen("browse")
 	}
 	return nil

@@ -58,7 +58,7 @@ func (s *OperatorScreen) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 		if s.list.Update(msg) {
 			return s, nil
 		}
-		if matches(msg, s.open) {
+		if shell.KeyMatches(msg, s.open) {
 			if i, ok := s.list.Selected(); ok {
 				return s, shell.Push(newSubtaskScreen(s.ctx, s.parent, s.r, s.r.op.Subtasks[i]))
 			}

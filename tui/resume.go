@@ -339,14 +339,14 @@ func (s *Resume) key(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	k := s.keys
 	switch {
-	case matches(msg, k.Snapshot):
+	case shell.KeyMatches(msg, k.Snapshot):
 		return shell.Push(newSnapshotPicker(s.ctx, s.id, s.choices))
-	case matches(msg, k.Spec):
+	case shell.KeyMatches(msg, k.Spec):
 		sid := s.id
 		return shell.OpenScreenWith("launch", PickSpec{Reply: func(p string) tea.Msg { return resumeSetMsg{sid: sid, spec: p} }})
-	case matches(msg, k.Claim):
+	case shell.KeyMatches(msg, k.Claim):
 		s.claim = (s.claim + 1) % len(claimModes)
-	case matches(msg, k.AllowNR):
+	case shell.KeyMatches(msg, k.AllowNR):
 		if s.allowNR {
 			s.allowNR = false
 			return nil
@@ -355,7 +355,7 @@ func (s *Resume) key(msg tea.KeyPressMsg) tea.Cmd {
 			return shell.Toast("nothing would be dropped: -n is not needed", false)
 		}
 		s.confirm = "allow"
-	case matches(msg, k.Submit):
+	case shell.KeyMatches(msg, k.Submit):
 		if reason := s.blocked(); reason != "" {
 			return shell.Toast(reason, true)
 		}

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"github.com/ckpt-dev/ckpt/tui/internal/screenlist"
+	"github.com/ckpt-dev/ckpt/tui/screens/browse"
 	"github.com/ckpt-dev/ckpt/tui/screens/diff"
 	"github.com/ckpt-dev/ckpt/tui/screens/leaks"
 	"github.com/ckpt-dev/ckpt/tui/screens/savepoints"
@@ -21,7 +22,7 @@ var declaredScreens = shell.Registry{
 	{Name: "resume", Usage: "resume SNAPSHOT [SPEC]", Help: "submit a job resuming from a snapshot, after a dry run",
 		Keys: func(ctx *shell.Context) shell.Keymap { return newResumeKeys(ctx).keymap() }, Open: openResume, Mutating: true},
 	{Name: "browse", Usage: "browse URI", Help: "browse local or hdfs:// snapshot storage",
-		Keys: func(ctx *shell.Context) shell.Keymap { return newBrowseKeys(ctx).keymap() }, Open: openBrowse},
+		Keys: func(ctx *shell.Context) shell.Keymap { return browse.Keymap(ctx) }, Open: browse.Open},
 	{Name: "inspect", Usage: "inspect PATH", Help: "show a checkpoint or savepoint _metadata",
 		Keys: func(ctx *shell.Context) shell.Keymap { return newInspectKeys(ctx).keymap() }, Open: openInspect},
 	{Name: "operator", Help: "one operator of an inspected snapshot, subtask by subtask (enter on an operator of the inspector)",

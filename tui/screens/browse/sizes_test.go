@@ -1,4 +1,4 @@
-package tui
+package browse_test
 
 import (
 	"os"
@@ -6,10 +6,14 @@ import (
 	"strings"
 	"testing"
 
+	_ "github.com/ckpt-dev/ckpt/tui" // the declared screens
+
 	"github.com/ckpt-dev/ckpt/inspector"
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
+	"github.com/ckpt-dev/ckpt/tui/internal/demo"
 	"github.com/ckpt-dev/ckpt/tui/internal/tuitest"
+	"github.com/ckpt-dev/ckpt/tui/screens/browse"
 )
 
 // A checkpoint written the way Flink writes incremental RocksDB state
@@ -19,7 +23,7 @@ import (
 // directory plus the shared files it references, each once.
 func TestBrowseJobDirThreeSizes(t *testing.T) {
 	dir := t.TempDir()
-	job := filepath.Join(dir, DemoJobID)
+	job := filepath.Join(dir, demo.JobID)
 	shared := filepath.Join(job, "shared")
 	chk := filepath.Join(job, "chk-5")
 	os.MkdirAll(shared, 0o755)
@@ -55,16 +59,16 @@ func TestBrowseJobDirThreeSizes(t *testing.T) {
 	mfi, _ := os.Stat(meta)
 
 	a := tuitest.Open(t, tuitest.Opts{W: 160, H: 48, FS: fsys}, "browse", job)
-	b := a.Top().(*Browse)
-	e := b.find(chk)
-	if e == nil || e.sizes == nil {
+	b := a.Top().(*browse.Browse)
+	e := browse.Find(b, chk)
+	if e == nil || e.Sizes == nil {
 		t.Fatalf("chk-5 has no sizes: %+v", e)
 	}
 	want := inspector.Sizes{Checkpointed: 200, Full: 2*(10+50) + 1000 + 2000 + 1000,
 		OnDiskOwn: 60 + mfi.Size(), OnDiskReferenced: 3000}
 	want.OnDisk = want.OnDiskOwn + want.OnDiskReferenced
-	if *e.sizes != want {
-		t.Errorf("sizes %+v, want %+v", *e.sizes, want)
+	if *e.Sizes != want {
+		t.Errorf("sizes %+v, want %+v", *e.Sizes, want)
 	}
 	frame := tuitest.FrameText(a)
 	for _, s := range []string{"DELTA", "FULL", "ON DISK", "200 B", "4.02 KiB"} {

@@ -1,4 +1,6 @@
-package tui
+// Package browse lists local or hdfs:// snapshot storage: job dirs,
+// chk-N with their sizes, savepoints, du; deletes with confirmation.
+package browse
 
 import (
 	"context"
@@ -22,7 +24,7 @@ import (
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
-func openBrowse(ctx *shell.Context, req shell.Request) (shell.Screen, error) {
+func Open(ctx *shell.Context, req shell.Request) (shell.Screen, error) {
 	args := req.Args
 	uri := ""
 	switch len(args) {
@@ -379,13 +381,13 @@ func (b *Browse) key(msg tea.KeyPressMsg) tea.Cmd {
 	k := b.keys
 	e := b.selected()
 	switch {
-	case matches(msg, k.Parent):
+	case shell.KeyMatches(msg, k.Parent):
 		return b.parent()
-	case matches(msg, k.Into):
+	case shell.KeyMatches(msg, k.Into):
 		if e != nil && e.info.IsDir {
 			return b.into(e)
 		}
-	case matches(msg, k.Open):
+	case shell.KeyMatches(msg, k.Open):
 		if e == nil {
 			return nil
 		}
@@ -396,7 +398,7 @@ func (b *Browse) key(msg tea.KeyPressMsg) tea.Cmd {
 			return b.into(e)
 		}
 		return shell.Toast(e.name+" is not a snapshot (_metadata, chk-N or savepoint dir)", true)
-	case matches(msg, k.Inspect):
+	case shell.KeyMatches(msg, k.Inspect):
 		if e == nil {
 			return nil
 		}
@@ -404,13 +406,13 @@ func (b *Browse) key(msg tea.KeyPressMsg) tea.Cmd {
 			return shell.OpenScreen("inspect", e.info.URI)
 		}
 		return shell.OpenScreen("inspect", b.uri)
-	case matches(msg, k.Du):
+	case shell.KeyMatches(msg, k.Du):
 		if e != nil {
 			return b.du(e)
 		}
-	case matches(msg, k.DuAll):
+	case shell.KeyMatches(msg, k.DuAll):
 		return b.duAll()
-	case matches(msg, k.Mark):
+	case shell.KeyMatches(msg, k.Mark):
 		if e == nil {
 			return nil
 		}
@@ -421,9 +423,9 @@ func (b *Browse) key(msg tea.KeyPressMsg) tea.Cmd {
 		a := b.ctx.Marked
 		b.ctx.Marked = ""
 		return shell.OpenScreen("diff", a, e.info.URI)
-	case matches(msg, k.Savepoints):
+	case shell.KeyMatches(msg, k.Savepoints):
 		return shell.OpenScreen("savepoints", b.uri)
-	case matches(msg, k.Leaks):
+	case shell.KeyMatches(msg, k.Leaks):
 		uri := b.uri
 		if !b.jobDir && e != nil && e.kind == layout.KindJob {
 			uri = e.info.URI // a job dir selected in the checkpoint root
@@ -431,15 +433,13 @@ func (b *Browse) key(msg tea.KeyPressMsg) tea.Cmd {
 			return shell.Toast("L reports on a job dir (<checkpoint-dir>/<job-id>): open one, or select it", true)
 		}
 		return shell.OpenScreen("leaks", uri)
-	case matches(msg, k.Delete):
+	case shell.KeyMatches(msg, k.Delete):
 		if e != nil {
 			b.confirm = e
 		}
 	}
 	return nil
 }
-
-func matches(msg tea.KeyPressMsg, a *shell.Action) bool { return shell.KeyMatches(msg, a) }
 
 func (b *Browse) into(e *entry) tea.Cmd {
 	nb, err := newBrowse(b.ctx, e.info.URI)
@@ -861,3 +861,6 @@ func (b *Browse) row(e *entry, sel bool, c browseCols) string {
 	}
 	return line
 }
+
+// Keymap is the screen's actions, for the declaration.
+func Keymap(ctx *shell.Context) shell.Keymap { return newBrowseKeys(ctx).keymap() }

@@ -1,4 +1,4 @@
-package tui
+package browse_test
 
 import (
 	"fmt"
@@ -7,14 +7,18 @@ import (
 	"strings"
 	"testing"
 
+	_ "github.com/ckpt-dev/ckpt/tui" // the declared screens
+
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/ckpt-dev/ckpt/storage"
+	"github.com/ckpt-dev/ckpt/tui/internal/demo"
 	"github.com/ckpt-dev/ckpt/tui/internal/tuitest"
+	"github.com/ckpt-dev/ckpt/tui/screens/browse"
 )
 
 func TestBrowseGolden(t *testing.T) {
-	job := "/demo/checkpoints/" + DemoJobID
+	job := "/demo/checkpoints/" + demo.JobID
 	tests := []struct {
 		name     string
 		uri      string
@@ -46,12 +50,11 @@ func TestBrowseGolden(t *testing.T) {
 }
 
 func TestBrowseRecognisesSnapshotTree(t *testing.T) {
-	a := tuitest.Open(t, tuitest.Opts{W: 120, H: 30, FS: tuitest.DemoFS(t)}, "browse", "/demo/checkpoints/"+DemoJobID)
-	b := a.Top().(*Browse)
+	a := tuitest.Open(t, tuitest.Opts{W: 120, H: 30, FS: tuitest.DemoFS(t)}, "browse", "/demo/checkpoints/"+demo.JobID)
+	b := a.Top().(*browse.Browse)
 	got := map[string]string{}
-	for _, e := range b.entries {
-		label, _ := b.kindLabel(e)
-		got[e.info.Name] = label
+	for _, e := range browse.Entries(b) {
+		got[e.Name] = e.Kind
 	}
 	want := map[string]string{
 		"chk-17": "CHK ✓", "chk-18": "CHK ✓", "chk-19": "CHK ✗ partial",
@@ -73,9 +76,9 @@ func TestBrowseRecognisesSnapshotTree(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, e := range b.entries {
-		if e.info.Name == "chk-18" && e.size != int64(len(meta))+1024 {
-			t.Errorf("chk-18 size %d, want %d", e.size, len(meta)+1024)
+	for _, e := range browse.Entries(b) {
+		if e.Name == "chk-18" && e.Size != int64(len(meta))+1024 {
+			t.Errorf("chk-18 size %d, want %d", e.Size, len(meta)+1024)
 		}
 	}
 }
@@ -87,17 +90,17 @@ func TestBrowseNavigation(t *testing.T) {
 		t.Fatalf("after l: at %s", got)
 	}
 	tuitest.Press(t, a, "enter") // into the job dir (a plain dir: enter browses)
-	if got := a.Top().Location(); got != "/demo/checkpoints/"+DemoJobID {
+	if got := a.Top().Location(); got != "/demo/checkpoints/"+demo.JobID {
 		t.Fatalf("after enter: at %s", got)
 	}
-	if !strings.Contains(tuitest.FrameText(a), "demo › checkpoints › "+DemoJobID) {
+	if !strings.Contains(tuitest.FrameText(a), "demo › checkpoints › "+demo.JobID) {
 		t.Errorf("breadcrumbs missing:\n%s", tuitest.FrameText(a))
 	}
 	tuitest.Press(t, a, "j", "enter") // chk-18 is complete: enter inspects it
-	if got := a.Top().Location(); got != "/demo/checkpoints/"+DemoJobID+"/chk-18/_metadata" {
+	if got := a.Top().Location(); got != "/demo/checkpoints/"+demo.JobID+"/chk-18/_metadata" {
 		t.Fatalf("enter on a complete checkpoint: at %s (%T)", got, a.Top())
 	}
-	if _, ok := a.Top().(*Browse); ok {
+	if _, ok := a.Top().(*browse.Browse); ok {
 		t.Fatalf("enter on a complete checkpoint should inspect it, not browse")
 	}
 	tuitest.Press(t, a, "esc", "esc", "esc")
@@ -144,11 +147,11 @@ func TestQuitOnlyWhenNotTyping(t *testing.T) {
 }
 
 func TestDeleteIsDangerous(t *testing.T) {
-	chk := "/demo/checkpoints/" + DemoJobID + "/chk-17"
+	chk := "/demo/checkpoints/" + demo.JobID + "/chk-17"
 	for _, readonly := range []bool{false, true} {
 		t.Run(fmt.Sprintf("readonly=%v", readonly), func(t *testing.T) {
 			fsys := tuitest.DemoFS(t)
-			a := tuitest.Open(t, tuitest.Opts{W: 100, H: 30, FS: fsys, Readonly: readonly}, "browse", "/demo/checkpoints/"+DemoJobID)
+			a := tuitest.Open(t, tuitest.Opts{W: 100, H: 30, FS: fsys, Readonly: readonly}, "browse", "/demo/checkpoints/"+demo.JobID)
 			tuitest.Press(t, a, "?")
 			help := tuitest.FrameText(a)
 			if strings.Contains(help, "delete") == readonly {
@@ -226,13 +229,13 @@ func TestStreamedListingIsCompleteAndSorted(t *testing.T) {
 		}
 	}
 	a := tuitest.Open(t, tuitest.Opts{W: 80, H: 24, FS: storage.NewLocal()}, "browse", dir)
-	b := a.Top().(*Browse)
-	if len(b.entries) != n {
-		t.Fatalf("%d entries, want %d", len(b.entries), n)
+	b := a.Top().(*browse.Browse)
+	if len(browse.Entries(b)) != n {
+		t.Fatalf("%d entries, want %d", len(browse.Entries(b)), n)
 	}
-	for i, e := range b.entries {
-		if want := fmt.Sprintf("f-%d", i); e.info.Name != want {
-			t.Fatalf("entry %d is %s, want %s (natural order)", i, e.info.Name, want)
+	for i, e := range browse.Entries(b) {
+		if want := fmt.Sprintf("f-%d", i); e.Name != want {
+			t.Fatalf("entry %d is %s, want %s (natural order)", i, e.Name, want)
 		}
 	}
 	if !strings.Contains(tuitest.FrameText(a), "3,500 entries") {
@@ -245,7 +248,7 @@ func TestStreamedListingIsCompleteAndSorted(t *testing.T) {
 	tuitest.Press(t, a, "/")
 	tuitest.Type(t, a, "f-349")
 	tuitest.Press(t, a, "enter")
-	if got := b.list.Len(); got != 11 { // f-349, f-3490..f-3499
+	if got := browse.Rows(b); got != 11 { // f-349, f-3490..f-3499
 		t.Errorf("filter f-349 kept %d rows, want 11", got)
 	}
 }
