@@ -202,7 +202,7 @@ func TestE2EBrowseHDFSInTmux(t *testing.T) {
 	s.keys("j", "Enter") // chk-18 is complete: enter inspects it
 	s.waitFor(20*time.Second, "format v4", "checkpoint id 2", "d5c8b168c6cbfe8c507a10f88b325243")
 	s.keys("u")
-	s.literal(migrationUIDs)
+	s.literal(tuitest.MigrationUIDs)
 	s.keys("Enter")
 	s.waitFor(10*time.Second, "CheckpointingKeyedStateFlatMap1", "CheckpointingSource1")
 	s.keys("r")

@@ -4,6 +4,7 @@ import (
 	"github.com/ckpt-dev/ckpt/tui/internal/screenlist"
 	"github.com/ckpt-dev/ckpt/tui/screens/browse"
 	"github.com/ckpt-dev/ckpt/tui/screens/diff"
+	"github.com/ckpt-dev/ckpt/tui/screens/inspect"
 	"github.com/ckpt-dev/ckpt/tui/screens/leaks"
 	"github.com/ckpt-dev/ckpt/tui/screens/savepoints"
 	"github.com/ckpt-dev/ckpt/tui/shell"
@@ -22,14 +23,14 @@ var declaredScreens = shell.Registry{
 	{Name: "resume", Usage: "resume SNAPSHOT [SPEC]", Help: "submit a job resuming from a snapshot, after a dry run",
 		Keys: func(ctx *shell.Context) shell.Keymap { return newResumeKeys(ctx).keymap() }, Open: openResume, Mutating: true},
 	{Name: "browse", Usage: "browse URI", Help: "browse local or hdfs:// snapshot storage",
-		Keys: func(ctx *shell.Context) shell.Keymap { return browse.Keymap(ctx) }, Open: browse.Open},
+		Keys: browse.Keymap, Open: browse.Open},
 	{Name: "inspect", Usage: "inspect PATH", Help: "show a checkpoint or savepoint _metadata",
-		Keys: func(ctx *shell.Context) shell.Keymap { return newInspectKeys(ctx).keymap() }, Open: openInspect},
+		Keys: inspect.Keymap, Open: inspect.Open},
 	{Name: "operator", Help: "one operator of an inspected snapshot, subtask by subtask (enter on an operator of the inspector)",
-		Keys: func(ctx *shell.Context) shell.Keymap { return shell.Keymap{newOperatorOpen(ctx)} }},
+		Keys: inspect.OperatorKeymap},
 	{Name: "diff", Usage: "diff A B", Help: "compare the operators of two snapshots", Open: diff.Open},
 	{Name: "savepoints", Usage: "savepoints URI", Help: "savepoints under a directory tree (without URI: the target's savepoint dir): owner, age, size, format; retention preview; dispose",
-		Keys: func(ctx *shell.Context) shell.Keymap { return savepoints.Keymap(ctx) }, Open: savepoints.Open},
+		Keys: savepoints.Keymap, Open: savepoints.Open},
 	{Name: "leaks", Usage: "leaks JOBDIR", Help: "what a job dir holds that no retained checkpoint needs: orphaned shared files, stale chk-N, restored-from folders (report only)",
 		Open: leaks.Open},
 }

@@ -404,3 +404,6 @@ func SavepointTree(t testing.TB) (storage.FS, string) {
 	sptest.Write(t, local, filepath.Join(dir, "savepoint-ffffff-000000000001"), snapshot.FormatNative, 77, Now.Add(-3*24*3600e9), "/ckpt-test/elsewhere/state")
 	return PrefixFS{FS: local, Prefix: "/sp", Root: dir}, dir
 }
+
+// MigrationUIDs are the uids of the jobs that wrote the 1.17–1.20 migration fixtures (SOURCES.md).
+const MigrationUIDs = "CheckpointingSource1,CheckpointingKeyedStateFlatMap1,CheckpointingTimelyStatefulOperator1,brand-new-operator"

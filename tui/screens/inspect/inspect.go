@@ -1,4 +1,7 @@
-package tui
+// Package inspect shows a checkpoint or savepoint _metadata: header,
+// operators with their uids, the resume dry run; an operator subtask by
+// subtask, and a subtask's state handles and files.
+package inspect
 
 import (
 	"context"
@@ -24,10 +27,10 @@ import (
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
-// openInspect takes "PATH [--uids=TARGET] [--against=TARGET]": TARGET is
+// Open takes "PATH [--uids=TARGET] [--against=TARGET]": TARGET is
 // what the u prompt takes (uid1,uid2,… or @file, a job spec or a uids
 // file); --uids names the operators, --against also shows the dry-run.
-func openInspect(ctx *shell.Context, req shell.Request) (shell.Screen, error) {
+func Open(ctx *shell.Context, req shell.Request) (shell.Screen, error) {
 	args := req.Args
 	var path, target string
 	against := false
@@ -980,3 +983,10 @@ func (s *Inspect) detailPane() []string {
 	}
 	return out[:detailRows]
 }
+
+// Keymap is the screen's actions, for the declaration.
+func Keymap(ctx *shell.Context) shell.Keymap { return newInspectKeys(ctx).keymap() }
+
+// OperatorKeymap is the operator screen's actions, for the declaration
+// (the inspector opens it, sharing the decoded _metadata).
+func OperatorKeymap(ctx *shell.Context) shell.Keymap { return shell.Keymap{newOperatorOpen(ctx)} }

@@ -1,4 +1,4 @@
-package tui
+package inspect_test
 
 import (
 	"fmt"
@@ -7,19 +7,19 @@ import (
 	"strings"
 	"testing"
 
+	_ "github.com/ckpt-dev/ckpt/tui" // the declared screens
+
 	"github.com/ckpt-dev/ckpt/inspector"
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
-	"github.com/ckpt-dev/ckpt/tui/components/format"
+	"github.com/ckpt-dev/ckpt/tui/internal/demo"
 	"github.com/ckpt-dev/ckpt/tui/internal/tuitest"
+	"github.com/ckpt-dev/ckpt/tui/screens/inspect"
 )
 
-// Uids of the jobs that wrote the 1.17–1.20 migration fixtures (SOURCES.md).
-const migrationUIDs = "CheckpointingSource1,CheckpointingKeyedStateFlatMap1,CheckpointingTimelyStatefulOperator1,brand-new-operator"
-
 func TestInspectGolden(t *testing.T) {
-	job := "/demo/checkpoints/" + DemoJobID
-	typeUIDs := append([]string{"u"}, strings.Split(migrationUIDs, "")...)
+	job := "/demo/checkpoints/" + demo.JobID
+	typeUIDs := append([]string{"u"}, strings.Split(tuitest.MigrationUIDs, "")...)
 	tests := []struct {
 		name string
 		args []string
@@ -70,9 +70,9 @@ func TestInspectLoadsUIDFile(t *testing.T) {
 	tuitest.Press(t, a, "u")
 	tuitest.Type(t, a, "@/demo/uids.txt")
 	tuitest.Press(t, a, "enter")
-	s := a.Top().(*Inspect)
+	s := a.Top().(*inspect.Inspect)
 	var got []string
-	for _, o := range s.target.Operators {
+	for _, o := range inspect.Target(s).Operators {
 		got = append(got, o.UID)
 	}
 	if strings.Join(got, ",") != "CheckpointingSource1,CheckpointingKeyedStateFlatMap1" {
@@ -112,12 +112,12 @@ func TestInspectCorruptMetadataNamesOffset(t *testing.T) {
 }
 
 func TestInspectSubtaskChecksFiles(t *testing.T) {
-	a := tuitest.Open(t, tuitest.Opts{W: 160, H: 48, FS: tuitest.DemoFS(t)}, "inspect", "/demo/checkpoints/"+DemoJobID+"/chk-18")
+	a := tuitest.Open(t, tuitest.Opts{W: 160, H: 48, FS: tuitest.DemoFS(t)}, "inspect", "/demo/checkpoints/"+demo.JobID+"/chk-18")
 	// Find an operator with keyed incremental state and open its subtask 0.
-	s := a.Top().(*Inspect)
+	s := a.Top().(*inspect.Inspect)
 	idx := -1
-	for i, r := range s.rows {
-		if strings.Contains(r.kinds, "keyed") {
+	for i, kinds := range inspect.OperatorKinds(s) {
+		if strings.Contains(kinds, "keyed") {
 			idx = i
 			break
 		}
@@ -125,22 +125,20 @@ func TestInspectSubtaskChecksFiles(t *testing.T) {
 	if idx < 0 {
 		t.Fatal("no keyed operator in the 1.20 RocksDB checkpoint")
 	}
-	s.list.Select(idx)
+	inspect.Select(s, idx)
 	tuitest.Press(t, a, "enter", "enter")
-	st, ok := a.Top().(*SubtaskScreen)
+	st, ok := a.Top().(*inspect.SubtaskScreen)
 	if !ok {
 		t.Fatalf("top is %T", a.Top())
 	}
 	var files, missing int
-	for _, r := range st.rows {
-		if r.path != "" {
-			files++
-			if !strings.HasPrefix(r.path, "/demo/checkpoints/"+DemoJobID+"/chk-18/") {
-				t.Errorf("relative handle not resolved against chk-18: %s", r.path)
-			}
-			if r.exists == format.No {
-				missing++
-			}
+	for _, f := range inspect.Files(st) {
+		files++
+		if !strings.HasPrefix(f.Path, "/demo/checkpoints/"+demo.JobID+"/chk-18/") {
+			t.Errorf("relative handle not resolved against chk-18: %s", f.Path)
+		}
+		if f.Missing {
+			missing++
 		}
 	}
 	// The fixture ships only _metadata, not the state files it references.
@@ -190,19 +188,20 @@ func TestInspectDryRunAgainstJobSpec(t *testing.T) {
 
 // `ckpt inspect -i --against X` opens the screen with the dry-run on.
 func TestInspectOpensWithAgainst(t *testing.T) {
-	a := tuitest.Open(t, tuitest.Opts{W: 160, H: 48, FS: tuitest.DemoFS(t)}, "inspect", "/demo/savepoints/savepoint-5f2c01-8e0d3b7a4c19", "--against="+migrationUIDs)
-	s := a.Top().(*Inspect)
-	if !s.dryRun || s.plan == nil {
-		t.Fatalf("dry-run not on (dryRun %v, plan %v)", s.dryRun, s.plan)
+	a := tuitest.Open(t, tuitest.Opts{W: 160, H: 48, FS: tuitest.DemoFS(t)}, "inspect", "/demo/savepoints/savepoint-5f2c01-8e0d3b7a4c19", "--against="+tuitest.MigrationUIDs)
+	s := a.Top().(*inspect.Inspect)
+	plan := inspect.Plan(s)
+	if plan == nil {
+		t.Fatalf("dry-run not on (dryRun %v)", inspect.DryRun(s))
 	}
-	if len(s.plan.Restored) != 3 || len(s.plan.Dropped) != 3 || len(s.plan.New) != 1 {
-		t.Errorf("plan: %d restored, %d dropped, %d new; want 3, 3, 1", len(s.plan.Restored), len(s.plan.Dropped), len(s.plan.New))
+	if len(plan.Restored) != 3 || len(plan.Dropped) != 3 || len(plan.New) != 1 {
+		t.Errorf("plan: %d restored, %d dropped, %d new; want 3, 3, 1", len(plan.Restored), len(plan.Dropped), len(plan.New))
 	}
-	b := tuitest.Open(t, tuitest.Opts{W: 160, H: 48, FS: tuitest.DemoFS(t)}, "inspect", "/demo/savepoints/savepoint-5f2c01-8e0d3b7a4c19", "--uids="+migrationUIDs)
-	if s := b.Top().(*Inspect); s.dryRun || s.target == nil {
-		t.Errorf("--uids should name operators without the dry-run (dryRun %v, target %v)", s.dryRun, s.target)
+	b := tuitest.Open(t, tuitest.Opts{W: 160, H: 48, FS: tuitest.DemoFS(t)}, "inspect", "/demo/savepoints/savepoint-5f2c01-8e0d3b7a4c19", "--uids="+tuitest.MigrationUIDs)
+	if s := b.Top().(*inspect.Inspect); inspect.DryRun(s) || inspect.Target(s) == nil {
+		t.Errorf("--uids should name operators without the dry-run (dryRun %v, target %v)", inspect.DryRun(s), inspect.Target(s))
 	}
-	if _, err := declaredScreens.Open(a.Context(), "inspect", []string{"/x", "--bogus=1"}); err == nil {
+	if _, err := a.Context().Screens.Open(a.Context(), "inspect", []string{"/x", "--bogus=1"}); err == nil {
 		t.Error("unknown option accepted")
 	}
 }
