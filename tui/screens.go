@@ -3,6 +3,7 @@ package tui
 import (
 	"github.com/ckpt-dev/ckpt/tui/internal/screenlist"
 	"github.com/ckpt-dev/ckpt/tui/screens/browse"
+	"github.com/ckpt-dev/ckpt/tui/screens/checkpoint"
 	"github.com/ckpt-dev/ckpt/tui/screens/diff"
 	"github.com/ckpt-dev/ckpt/tui/screens/inspect"
 	"github.com/ckpt-dev/ckpt/tui/screens/leaks"
@@ -19,7 +20,7 @@ var declaredScreens = shell.Registry{
 	{Name: "job", Usage: "job JOBID", Help: "one job: vertices, live checkpoints, snapshots, actions",
 		Keys: func(ctx *shell.Context) shell.Keymap { return newJobKeys(ctx).keymap() }, Open: openJob},
 	{Name: "checkpoint", Help: "one checkpoint of a job, vertex by vertex (enter on a checkpoint of the job screen)",
-		Keys: func(ctx *shell.Context) shell.Keymap { return shell.Keymap{newCheckpointOpen(ctx)} }, Open: openCheckpoint},
+		Keys: checkpoint.Keymap, Open: checkpoint.Open},
 	{Name: "resume", Usage: "resume SNAPSHOT [SPEC]", Help: "submit a job resuming from a snapshot, after a dry run",
 		Keys: func(ctx *shell.Context) shell.Keymap { return newResumeKeys(ctx).keymap() }, Open: openResume, Mutating: true},
 	{Name: "browse", Usage: "browse URI", Help: "browse local or hdfs:// snapshot storage",
@@ -36,12 +37,10 @@ var declaredScreens = shell.Registry{
 }
 
 // The screens that talk to ctx.Cluster: the header names the target.
-func (*Jobs) UsesTarget()             {}
-func (*Launch) UsesTarget()           {}
-func (*Job) UsesTarget()              {}
-func (*CheckpointScreen) UsesTarget() {}
-func (*SubtasksScreen) UsesTarget()   {}
-func (*Resume) UsesTarget()           {}
-func (*snapshotPicker) UsesTarget()   {}
+func (*Jobs) UsesTarget()           {}
+func (*Launch) UsesTarget()         {}
+func (*Job) UsesTarget()            {}
+func (*Resume) UsesTarget()         {}
+func (*snapshotPicker) UsesTarget() {}
 
 func init() { screenlist.Declared = declaredScreens }

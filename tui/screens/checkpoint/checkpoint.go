@@ -1,4 +1,6 @@
-package tui
+// Package checkpoint shows one checkpoint of a job vertex by vertex, and
+// one vertex subtask by subtask (sync, async, alignment, start delay).
+package checkpoint
 
 import (
 	"context"
@@ -36,9 +38,9 @@ type CheckpointScreen struct {
 	open *shell.Action
 }
 
-// openCheckpoint takes the job ID and the checkpoint ID; the job screen
+// Open takes the job ID and the checkpoint ID; the job screen
 // hands over its *cluster.Job (vertex names and order), when it has it.
-func openCheckpoint(ctx *shell.Context, req shell.Request) (shell.Screen, error) {
+func Open(ctx *shell.Context, req shell.Request) (shell.Screen, error) {
 	if len(req.Args) != 2 {
 		return nil, fmt.Errorf("checkpoint takes a job ID and a checkpoint ID")
 	}
@@ -416,3 +418,10 @@ func (s *SubtasksScreen) View() string {
 	}))
 	return strings.Join(out, "\n")
 }
+
+// Keymap is the screen's actions, for the declaration.
+func Keymap(ctx *shell.Context) shell.Keymap { return shell.Keymap{newCheckpointOpen(ctx)} }
+
+// The screens talk to ctx.Cluster: the header names the target.
+func (*CheckpointScreen) UsesTarget() {}
+func (*SubtasksScreen) UsesTarget()   {}
