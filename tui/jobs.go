@@ -15,6 +15,7 @@ import (
 	"github.com/ckpt-dev/ckpt/tui/components/form"
 	"github.com/ckpt-dev/ckpt/tui/components/format"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
+	"github.com/ckpt-dev/ckpt/tui/components/pathchooser"
 	"github.com/ckpt-dev/ckpt/tui/components/poll"
 	"github.com/ckpt-dev/ckpt/tui/components/table"
 	"github.com/ckpt-dev/ckpt/tui/components/target"
@@ -310,7 +311,7 @@ func (s *Jobs) View() string {
 type Launch struct {
 	ctx *shell.Context
 	id  int
-	pathChooser
+	pathchooser.Model
 	err    error
 	loaded bool
 	w, h   int
@@ -335,7 +336,7 @@ func openLaunch(ctx *shell.Context, req shell.Request) (shell.Screen, error) {
 }
 
 func newLaunch(ctx *shell.Context) *Launch {
-	return &Launch{ctx: ctx, id: shell.NewScreenID(), pathChooser: newPathChooser(func() *form.Model {
+	return &Launch{ctx: ctx, id: shell.NewScreenID(), Model: pathchooser.New(func() *form.Model {
 		return form.New("job spec", "enter uses this file").Text("path", "", "path/to/job.yaml")
 	})}
 }
@@ -346,14 +347,6 @@ type specsListedMsg struct {
 	err   error
 }
 
-type jobLaunchedMsg struct {
-	sid   int
-	task  shell.TaskID
-	spec  string
-	jobID string
-	err   error
-}
-
 func (s *Launch) Title() string {
 	if s.pick != nil {
 		return "pick a job spec"
@@ -361,11 +354,11 @@ func (s *Launch) Title() string {
 	return "launch"
 }
 func (s *Launch) Location() string   { return strings.Join(s.ctx.SpecDirs, ", ") }
-func (s *Launch) Keys() shell.Keymap { return shell.ListKeymap(s.list.Keys) }
-func (s *Launch) Capturing() bool    { return s.prompt != nil }
+func (s *Launch) Keys() shell.Keymap { return shell.ListKeymap(s.List.Keys) }
+func (s *Launch) Capturing() bool    { return s.Prompt != nil }
 func (s *Launch) SetSize(w, h int) {
 	s.w, s.h = w, h
-	s.list.SetHeight(max(h-3, 1))
+	s.List.SetHeight(max(h-3, 1))
 }
 func (s *Launch) Close() { s.ctx.Tasks.Cancel(s.task) }
 
@@ -396,21 +389,21 @@ func (s *Launch) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 	case specsListedMsg:
 		if msg.sid == s.id {
 			s.loaded, s.err = true, msg.err
-			s.setPaths(msg.specs)
+			s.SetPaths(msg.specs)
 		}
-	case jobLaunchedMsg:
-		if msg.sid != s.id {
+	case actions.Launched:
+		if msg.Sid != s.id {
 			return s, nil
 		}
 		s.busy = false
-		s.ctx.Tasks.Done(msg.task, msg.err)
-		if msg.err != nil {
+		s.ctx.Tasks.Done(msg.Task, msg.Err)
+		if msg.Err != nil {
 			return s, nil
 		}
-		s.ctx.LaunchedFrom(msg.jobID, msg.spec)
-		return s, tea.Batch(shell.ReplaceScreen("job", msg.jobID), shell.Toast("launched "+msg.spec+" as job "+format.ShortID(msg.jobID), false))
+		s.ctx.LaunchedFrom(msg.JobID, msg.Spec)
+		return s, tea.Batch(shell.ReplaceScreen("job", msg.JobID), shell.Toast("launched "+msg.Spec+" as job "+format.ShortID(msg.JobID), false))
 	default:
-		p, cmd := s.pathChooser.update(msg)
+		p, cmd := s.Model.Update(msg)
 		if p != "" {
 			return s, s.choose(p)
 		}
@@ -439,8 +432,8 @@ func (s *Launch) launch(path string) tea.Cmd {
 	s.task = id
 	ctx, sid := s.ctx, s.id
 	return func() tea.Msg {
-		m := jobLaunchedMsg{sid: sid, task: id, spec: path}
-		m.jobID, m.err = actions.LaunchSpec(tctx, ctx, path)
+		m := actions.Launched{Sid: sid, Task: id, Spec: path}
+		m.JobID, m.Err = actions.LaunchSpec(tctx, ctx, path)
 		return m
 	}
 }
@@ -464,10 +457,10 @@ func (s *Launch) View() string {
 	if !s.loaded {
 		out = append(out, th.Muted.Render("  "+s.ctx.Spinner()+" listing …"))
 	} else {
-		out = append(out, s.list.View(func(i int, sel bool) string {
+		out = append(out, s.List.View(func(i int, sel bool) string {
 			name := "another path …"
-			if i < len(s.paths) {
-				name = text.Sanitize(s.paths[i])
+			if i < len(s.Paths) {
+				name = text.Sanitize(s.Paths[i])
 			}
 			if sel {
 				return th.Selected.Render(text.Fit("> "+name, s.w))
@@ -476,8 +469,8 @@ func (s *Launch) View() string {
 		}))
 	}
 	view := strings.Join(out, "\n")
-	if s.prompt != nil {
-		view = form.OverlayBottom(view, s.prompt.Rows(s.ctx.Theme, s.w), s.h)
+	if s.Prompt != nil {
+		view = form.OverlayBottom(view, s.Prompt.Rows(s.ctx.Theme, s.w), s.h)
 	}
 	return view
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/ckpt-dev/ckpt/tui/components/form"
 	"github.com/ckpt-dev/ckpt/tui/components/format"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
+	"github.com/ckpt-dev/ckpt/tui/components/pathchooser"
 	"github.com/ckpt-dev/ckpt/tui/components/table"
 	"github.com/ckpt-dev/ckpt/tui/components/target"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
@@ -298,18 +299,18 @@ func (s *Resume) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 		}
 		s.allowNR = false // a new plan needs a new decision
 		return s, s.dryRun()
-	case jobLaunchedMsg:
-		if msg.sid != s.id {
+	case actions.Launched:
+		if msg.Sid != s.id {
 			return s, nil
 		}
 		s.submitting = false
-		s.ctx.Tasks.Done(msg.task, msg.err)
-		if msg.err != nil {
+		s.ctx.Tasks.Done(msg.Task, msg.Err)
+		if msg.Err != nil {
 			return s, nil
 		}
-		s.ctx.LaunchedFrom(msg.jobID, msg.spec)
-		s.ctx.ResumedWith(msg.jobID, claimModes[s.claim])
-		return s, tea.Batch(shell.ReplaceScreen("job", msg.jobID), shell.Toast("resumed as job "+format.ShortID(msg.jobID)+" from "+s.snapshot, false))
+		s.ctx.LaunchedFrom(msg.JobID, msg.Spec)
+		s.ctx.ResumedWith(msg.JobID, claimModes[s.claim])
+		return s, tea.Batch(shell.ReplaceScreen("job", msg.JobID), shell.Toast("resumed as job "+format.ShortID(msg.JobID)+" from "+s.snapshot, false))
 	case tea.KeyPressMsg:
 		return s, s.key(msg)
 	case tea.MouseWheelMsg:
@@ -398,8 +399,8 @@ func (s *Resume) submit() tea.Cmd {
 	ctx, sid, spec := s.ctx, s.id, s.spec
 	req := cluster.RunRequest{SavepointPath: s.snapshot, AllowNonRestoredState: s.allowNR, ClaimMode: claimModes[s.claim], Config: s.ctx.SubmitConfig}
 	return func() tea.Msg {
-		m := jobLaunchedMsg{sid: sid, task: id, spec: spec}
-		m.jobID, m.err = actions.SubmitSpec(tctx, ctx, spec, req)
+		m := actions.Launched{Sid: sid, Task: id, Spec: spec}
+		m.JobID, m.Err = actions.SubmitSpec(tctx, ctx, spec, req)
 		return m
 	}
 }
@@ -565,28 +566,28 @@ type snapshotPicker struct {
 	ctx     *shell.Context
 	target  int // the resume screen
 	choices []snapRow
-	pathChooser
+	pathchooser.Model
 	w, h int
 }
 
 func newSnapshotPicker(ctx *shell.Context, target int, choices []snapRow) *snapshotPicker {
-	p := &snapshotPicker{ctx: ctx, target: target, choices: choices, pathChooser: newPathChooser(func() *form.Model {
+	p := &snapshotPicker{ctx: ctx, target: target, choices: choices, Model: pathchooser.New(func() *form.Model {
 		return form.New("snapshot", "enter uses this path").Text("path", "", "savepoint dir, chk-N dir or _metadata (local or hdfs://)")
 	})}
 	paths := make([]string, len(choices))
 	for i, c := range choices {
 		paths[i] = c.path
 	}
-	p.setPaths(paths)
+	p.SetPaths(paths)
 	return p
 }
 
 func (s *snapshotPicker) Init() tea.Cmd      { return nil }
 func (s *snapshotPicker) Title() string      { return "pick a snapshot" }
 func (s *snapshotPicker) Location() string   { return "resume from" }
-func (s *snapshotPicker) Keys() shell.Keymap { return shell.ListKeymap(s.list.Keys) }
-func (s *snapshotPicker) Capturing() bool    { return s.prompt != nil }
-func (s *snapshotPicker) SetSize(w, h int)   { s.w, s.h = w, h; s.list.SetHeight(max(h-2, 1)) }
+func (s *snapshotPicker) Keys() shell.Keymap { return shell.ListKeymap(s.List.Keys) }
+func (s *snapshotPicker) Capturing() bool    { return s.Prompt != nil }
+func (s *snapshotPicker) SetSize(w, h int)   { s.w, s.h = w, h; s.List.SetHeight(max(h-2, 1)) }
 
 func (s *snapshotPicker) choose(path string) tea.Cmd {
 	sid := s.target
@@ -594,7 +595,7 @@ func (s *snapshotPicker) choose(path string) tea.Cmd {
 }
 
 func (s *snapshotPicker) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
-	p, cmd := s.update(msg)
+	p, cmd := s.Model.Update(msg)
 	if p != "" {
 		return s, s.choose(p)
 	}
@@ -606,7 +607,7 @@ func (s *snapshotPicker) View() string {
 	now := s.ctx.Now()
 	out := []string{th.Title.Render(text.Fit(" Resume from: the job's complete snapshots, newest first, or another path", s.w)),
 		th.Column.Render(text.Fit("  KIND       SNAPSHOT", s.w))}
-	out = append(out, s.list.View(func(i int, sel bool) string {
+	out = append(out, s.List.View(func(i int, sel bool) string {
 		line := "another path …"
 		if i < len(s.choices) {
 			r := s.choices[i]
@@ -622,8 +623,8 @@ func (s *snapshotPicker) View() string {
 		return text.Fit("  "+line, s.w)
 	}))
 	view := strings.Join(out, "\n")
-	if s.prompt != nil {
-		view = form.OverlayBottom(view, s.prompt.Rows(s.ctx.Theme, s.w), s.h)
+	if s.Prompt != nil {
+		view = form.OverlayBottom(view, s.Prompt.Rows(s.ctx.Theme, s.w), s.h)
 	}
 	return view
 }

@@ -63,3 +63,13 @@ func SubmitSpec(ctx context.Context, c *shell.Context, spec string, req cluster.
 // SavepointDirKeys name the cluster's default savepoint directory: Flink
 // 1.20/2.x, and the older name 1.x clusters still set.
 var SavepointDirKeys = []string{"execution.checkpointing.savepoint-dir", "state.savepoints.dir"}
+
+// Launched reports a job spec submitted for screen Sid (the launcher,
+// resume): the new job's ID, or why not.
+type Launched struct {
+	Sid   int
+	Task  shell.TaskID
+	Spec  string
+	JobID string
+	Err   error
+}
