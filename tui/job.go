@@ -19,6 +19,7 @@ import (
 	"github.com/ckpt-dev/ckpt/tui/components/format"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
 	"github.com/ckpt-dev/ckpt/tui/components/poll"
+	"github.com/ckpt-dev/ckpt/tui/screens/routes"
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
@@ -121,7 +122,7 @@ type historyPane struct {
 type snapshotsPane struct {
 	*jobModel
 	list       list.Model
-	snaps      []snapRow
+	snaps      []routes.SnapRow
 	snapDir    string
 	snapErr    error
 	snapAt     time.Time
@@ -150,18 +151,6 @@ type jobActions struct {
 type trendPoint struct {
 	id                      int64
 	checkpointed, stateSize int64
-}
-
-// snapRow is a retained checkpoint or a savepoint on storage.
-type snapRow struct {
-	savepoint bool
-	id        int64 // checkpoint id (chk-N; savepoints: from REST when known)
-	path      string
-	complete  format.Tri // _metadata present
-	size      int64
-	modTime   time.Time
-	rest      string // what the target says about it: retained, latest, discarded, restored from
-	err       string
 }
 
 // inflightOp is an action still running (a savepoint waits for its
@@ -235,7 +224,7 @@ func (s *Job) Capturing() bool { return s.actions.capturing() }
 func (s *Job) CopyText() string {
 	if s.pane == paneSnapshots {
 		if r := s.snapshots.selectedSnap(); r != nil {
-			return r.path
+			return r.Path
 		}
 	}
 	return s.jobID
@@ -352,7 +341,7 @@ type snapsListedMsg struct {
 	sid  int
 	task shell.TaskID
 	dir  string
-	rows []snapRow
+	rows []routes.SnapRow
 	err  error
 }
 
@@ -360,8 +349,8 @@ type snapsListedMsg struct {
 // small; a leaking job dir can hold thousands).
 const maxSnapRows = 50
 
-func scanSnapshots(ctx context.Context, fsys storage.FS, dir string, savepoints map[string]int64) ([]snapRow, error) {
-	var rows []snapRow
+func scanSnapshots(ctx context.Context, fsys storage.FS, dir string, savepoints map[string]int64) ([]routes.SnapRow, error) {
+	var rows []routes.SnapRow
 	if dir != "" {
 		l, err := fsys.List(ctx, dir)
 		if err != nil && !storage.IsNotExist(err) {
@@ -374,7 +363,7 @@ func scanSnapshots(ctx context.Context, fsys storage.FS, dir string, savepoints 
 					continue
 				}
 				if n, ok := snapshot.ParseCheckpointDirName(storage.Base(fi.URI)); ok {
-					rows = append(rows, snapRow{id: n, path: fi.URI, modTime: fi.ModTime, size: -1})
+					rows = append(rows, routes.SnapRow{ID: n, Path: fi.URI, ModTime: fi.ModTime, Size: -1})
 				}
 			}
 			if err != nil {
@@ -385,14 +374,14 @@ func scanSnapshots(ctx context.Context, fsys storage.FS, dir string, savepoints 
 				break
 			}
 		}
-		sort.Slice(rows, func(i, j int) bool { return rows[i].id > rows[j].id })
+		sort.Slice(rows, func(i, j int) bool { return rows[i].ID > rows[j].ID })
 		if len(rows) > maxSnapRows {
 			rows = rows[:maxSnapRows]
 		}
 	}
 	seen := map[string]bool{}
 	for _, r := range rows {
-		seen[normURI(r.path)] = true
+		seen[normURI(r.Path)] = true
 	}
 	// Savepoints in a fixed order: the same snapshot can be known under two
 	// spellings (REST's file:/x, the session's /x), and map order would pick
@@ -406,26 +395,26 @@ func scanSnapshots(ctx context.Context, fsys storage.FS, dir string, savepoints 
 		id := savepoints[p]
 		if !seen[normURI(p)] {
 			seen[normURI(p)] = true
-			rows = append(rows, snapRow{savepoint: true, id: id, path: p, size: -1})
+			rows = append(rows, routes.SnapRow{Savepoint: true, ID: id, Path: p, Size: -1})
 		}
 	}
 	for i := range rows {
 		r := &rows[i]
-		fi, err := fsys.Stat(ctx, storage.Join(r.path, "_metadata"))
+		fi, err := fsys.Stat(ctx, storage.Join(r.Path, "_metadata"))
 		switch {
 		case err == nil:
-			r.complete = format.Yes
-			if r.modTime.IsZero() || fi.ModTime.After(r.modTime) {
-				r.modTime = fi.ModTime
+			r.Complete = format.Yes
+			if r.ModTime.IsZero() || fi.ModTime.After(r.ModTime) {
+				r.ModTime = fi.ModTime
 			}
 		case storage.IsNotExist(err):
-			r.complete = format.No
+			r.Complete = format.No
 		default:
-			r.err = err.Error()
+			r.Err = err.Error()
 			continue
 		}
-		if u, err := storage.DiskUsage(ctx, fsys, r.path); err == nil {
-			r.size = u.Bytes
+		if u, err := storage.DiskUsage(ctx, fsys, r.Path); err == nil {
+			r.Size = u.Bytes
 		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -526,17 +515,17 @@ func (s *Job) key(msg tea.Msg) tea.Cmd {
 // screen: the snapshot defaults to the selected one on the snapshots pane,
 // else the newest complete savepoint or checkpoint; the spec to the one
 // the job was launched from.
-func (s *Job) resumeFrom() ResumeFrom {
-	r := ResumeFrom{JobID: s.jobID}
+func (s *Job) resumeFrom() routes.ResumeFrom {
+	r := routes.ResumeFrom{JobID: s.jobID}
 	for _, c := range s.snapshots.snaps {
-		if c.complete == format.Yes {
+		if c.Complete == format.Yes {
 			r.Choices = append(r.Choices, c)
 		}
 	}
-	if sel := s.snapshots.selectedSnap(); s.pane == paneSnapshots && sel != nil && sel.complete == format.Yes {
-		r.Snapshot = sel.path
+	if sel := s.snapshots.selectedSnap(); s.pane == paneSnapshots && sel != nil && sel.Complete == format.Yes {
+		r.Snapshot = sel.Path
 	} else if len(r.Choices) > 0 {
-		r.Snapshot = r.Choices[0].path // newest first
+		r.Snapshot = r.Choices[0].Path // newest first
 	} else if s.stats != nil && s.stats.LatestSavepoint != nil {
 		r.Snapshot = s.stats.LatestSavepoint.ExternalPath
 	}
@@ -570,10 +559,10 @@ func (s *Job) open() tea.Cmd {
 		}
 	case paneSnapshots:
 		if r := s.snapshots.selectedSnap(); r != nil {
-			if r.complete != format.Yes {
-				return shell.Toast(storage.Base(r.path)+" has no _metadata: not a complete snapshot (in progress, failed or being deleted)", true)
+			if r.Complete != format.Yes {
+				return shell.Toast(storage.Base(r.Path)+" has no _metadata: not a complete snapshot (in progress, failed or being deleted)", true)
 			}
-			return shell.OpenScreen("inspect", r.path)
+			return shell.OpenScreen("inspect", r.Path)
 		}
 	case paneOverview:
 		if ip := s.inflight; ip != nil {

@@ -72,7 +72,7 @@ func TestJobRestartFromLatestRefusals(t *testing.T) {
 	a := tuitest.OpenJob(t, 160, 48, &tuitest.FakeCluster{}, false, "job", tuitest.FakeJobID)
 	j := a.Top().(*Job)
 	for i := range j.snapshots.snaps {
-		j.snapshots.snaps[i].complete = format.No
+		j.snapshots.snaps[i].Complete = format.No
 	}
 	tuitest.Press(t, a, "L")
 	if _, ok := a.Top().(*Job); !ok || !strings.Contains(tuitest.FrameText(a), "no complete snapshot of this job on storage") {

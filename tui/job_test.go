@@ -12,6 +12,7 @@ import (
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/tui/components/format"
 	"github.com/ckpt-dev/ckpt/tui/internal/tuitest"
+	"github.com/ckpt-dev/ckpt/tui/screens/routes"
 )
 
 func TestJobScreensGolden(t *testing.T) {
@@ -318,30 +319,30 @@ func TestJobSnapshotCursorAnchoredOnPath(t *testing.T) {
 	a := tuitest.OpenJob(t, 160, 48, &tuitest.FakeCluster{}, false, "job", tuitest.FakeJobID)
 	s := a.Top().(*Job)
 	tuitest.Press(t, a, "3")
-	if r := s.snapshots.selectedSnap(); r == nil || storage.Base(r.path) != "chk-48" {
+	if r := s.snapshots.selectedSnap(); r == nil || storage.Base(r.Path) != "chk-48" {
 		t.Fatalf("snapshots pane does not start on the first row: %+v", r)
 	}
 	tuitest.Press(t, a, "j", "j", "j") // the latest savepoint
-	if r := s.snapshots.selectedSnap(); r == nil || r.path != tuitest.FakeSP40 {
+	if r := s.snapshots.selectedSnap(); r == nil || r.Path != tuitest.FakeSP40 {
 		t.Fatalf("cursor on %+v, want %s", r, tuitest.FakeSP40)
 	}
-	rows := func(extra ...snapRow) []snapRow {
-		out := append([]snapRow(nil), extra...)
+	rows := func(extra ...routes.SnapRow) []routes.SnapRow {
+		out := append([]routes.SnapRow(nil), extra...)
 		for _, r := range s.snapshots.snaps {
-			r.rest = ""
+			r.Rest = ""
 			out = append(out, r)
 		}
 		return out
 	}
 	// chk-49 completes on top; the savepoint comes back spelled file://.
-	next := rows(snapRow{id: 49, path: tuitest.FakeJobDir + "/chk-49", complete: format.Yes, modTime: tuitest.Now})
+	next := rows(routes.SnapRow{ID: 49, Path: tuitest.FakeJobDir + "/chk-49", Complete: format.Yes, ModTime: tuitest.Now})
 	for i := range next {
-		if next[i].path == tuitest.FakeSP40 {
-			next[i].path = "file://" + tuitest.FakeSP40
+		if next[i].Path == tuitest.FakeSP40 {
+			next[i].Path = "file://" + tuitest.FakeSP40
 		}
 	}
 	s.snapshots.setSnaps(next)
-	if r := s.snapshots.selectedSnap(); r == nil || normURI(r.path) != tuitest.FakeSP40 {
+	if r := s.snapshots.selectedSnap(); r == nil || normURI(r.Path) != tuitest.FakeSP40 {
 		t.Fatalf("cursor jumped to %+v after a refresh", r)
 	}
 	// The same listing again draws the same pane.
@@ -352,9 +353,9 @@ func TestJobSnapshotCursorAnchoredOnPath(t *testing.T) {
 	}
 	// Retention deletes the selected snapshot: the cursor stays at its row.
 	at := s.snapshots.list.Cursor()
-	var gone []snapRow
+	var gone []routes.SnapRow
 	for _, r := range s.snapshots.snaps {
-		if normURI(r.path) != tuitest.FakeSP40 {
+		if normURI(r.Path) != tuitest.FakeSP40 {
 			gone = append(gone, r)
 		}
 	}

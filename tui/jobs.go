@@ -20,6 +20,7 @@ import (
 	"github.com/ckpt-dev/ckpt/tui/components/table"
 	"github.com/ckpt-dev/ckpt/tui/components/target"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
+	"github.com/ckpt-dev/ckpt/tui/screens/routes"
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
@@ -329,7 +330,7 @@ func openLaunch(ctx *shell.Context, req shell.Request) (shell.Screen, error) {
 		return nil, fmt.Errorf("launch takes no arguments")
 	}
 	l := newLaunch(ctx)
-	if p, ok := req.Data.(PickSpec); ok {
+	if p, ok := req.Data.(routes.PickSpec); ok {
 		l.pick = func(path string) tea.Cmd { return func() tea.Msg { return p.Reply(path) } }
 	}
 	return l, nil

@@ -20,6 +20,7 @@ import (
 	"github.com/ckpt-dev/ckpt/tui/components/table"
 	"github.com/ckpt-dev/ckpt/tui/components/target"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
+	"github.com/ckpt-dev/ckpt/tui/screens/routes"
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
@@ -28,7 +29,7 @@ func openResume(ctx *shell.Context, req shell.Request) (shell.Screen, error) {
 	if ctx.Cluster == nil {
 		return nil, fmt.Errorf("no target: start ckpt with the embedded engine (default) or -m host:port")
 	}
-	if from, ok := req.Data.(ResumeFrom); ok {
+	if from, ok := req.Data.(routes.ResumeFrom); ok {
 		r := newResume(ctx, from.JobID, from.Choices)
 		r.snapshot, r.spec, r.note = from.Snapshot, from.Spec, from.Note
 		r.program, r.fromRunning = from.Program, from.Running
@@ -59,7 +60,7 @@ type Resume struct {
 	fromJob string // the job this resume replaces ("" from :resume)
 	// fromRunning: that job is still running, so its chk-N dirs come and go.
 	fromRunning bool
-	choices     []snapRow // snapshots offered (the job's retained ones and savepoints)
+	choices     []routes.SnapRow // snapshots offered (the job's retained ones and savepoints)
 	w, h        int
 	list        list.Model
 
@@ -116,7 +117,7 @@ func newResumeKeys(ctx *shell.Context) resumeKeys {
 	return k
 }
 
-func newResume(ctx *shell.Context, fromJob string, choices []snapRow) *Resume {
+func newResume(ctx *shell.Context, fromJob string, choices []routes.SnapRow) *Resume {
 	return &Resume{ctx: ctx, id: shell.NewScreenID(), keys: newResumeKeys(ctx), fromJob: fromJob, choices: choices, list: list.New()}
 }
 
@@ -344,7 +345,7 @@ func (s *Resume) key(msg tea.KeyPressMsg) tea.Cmd {
 		return shell.Push(newSnapshotPicker(s.ctx, s.id, s.choices))
 	case shell.KeyMatches(msg, k.Spec):
 		sid := s.id
-		return shell.OpenScreenWith("launch", PickSpec{Reply: func(p string) tea.Msg { return resumeSetMsg{sid: sid, spec: p} }})
+		return shell.OpenScreenWith("launch", routes.PickSpec{Reply: func(p string) tea.Msg { return resumeSetMsg{sid: sid, spec: p} }})
 	case shell.KeyMatches(msg, k.Claim):
 		s.claim = (s.claim + 1) % len(claimModes)
 	case shell.KeyMatches(msg, k.AllowNR):
@@ -565,18 +566,18 @@ func (s *Resume) verdictLine() string {
 type snapshotPicker struct {
 	ctx     *shell.Context
 	target  int // the resume screen
-	choices []snapRow
+	choices []routes.SnapRow
 	pathchooser.Model
 	w, h int
 }
 
-func newSnapshotPicker(ctx *shell.Context, target int, choices []snapRow) *snapshotPicker {
+func newSnapshotPicker(ctx *shell.Context, target int, choices []routes.SnapRow) *snapshotPicker {
 	p := &snapshotPicker{ctx: ctx, target: target, choices: choices, Model: pathchooser.New(func() *form.Model {
 		return form.New("snapshot", "enter uses this path").Text("path", "", "savepoint dir, chk-N dir or _metadata (local or hdfs://)")
 	})}
 	paths := make([]string, len(choices))
 	for i, c := range choices {
-		paths[i] = c.path
+		paths[i] = c.Path
 	}
 	p.SetPaths(paths)
 	return p
@@ -612,10 +613,10 @@ func (s *snapshotPicker) View() string {
 		if i < len(s.choices) {
 			r := s.choices[i]
 			kind := "checkpoint"
-			if r.savepoint {
+			if r.Savepoint {
 				kind = "savepoint"
 			}
-			line = fmt.Sprintf("%s %s (%s, %s ago) %s", text.Fit(kind, 10), text.Sanitize(r.path), text.Bytes(r.size), text.Age(now, r.modTime), r.rest)
+			line = fmt.Sprintf("%s %s (%s, %s ago) %s", text.Fit(kind, 10), text.Sanitize(r.Path), text.Bytes(r.Size), text.Age(now, r.ModTime), r.Rest)
 		}
 		if sel {
 			return th.Selected.Render(text.Fit("> "+line, s.w))
