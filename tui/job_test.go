@@ -12,6 +12,7 @@ import (
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/tui/components/format"
 	"github.com/ckpt-dev/ckpt/tui/internal/tuitest"
+	"github.com/ckpt-dev/ckpt/tui/screens/jobs"
 	"github.com/ckpt-dev/ckpt/tui/screens/routes"
 )
 
@@ -27,9 +28,6 @@ func TestJobScreensGolden(t *testing.T) {
 		exc      []cluster.Exception
 		conf     map[string]string
 	}{
-		{name: "jobs", screen: "jobs"},
-		{name: "jobs-cancel-confirm", screen: "jobs", keys: []string{"x"}},
-		{name: "jobs-launch", screen: "jobs", keys: []string{"n"}},
 		{name: "job-overview", screen: "job", args: []string{tuitest.FakeJobID}},
 		{name: "job-overview-ckpt", screen: "job", args: []string{tuitest.FakeJobID}, version: "ckpt-dev"},
 		{name: "job-checkpoints", screen: "job", args: []string{tuitest.FakeJobID}, keys: []string{"2"}},
@@ -151,7 +149,7 @@ func TestJobReadonly(t *testing.T) {
 	}
 	b := tuitest.OpenJob(t, 160, 48, fc, true, "jobs")
 	tuitest.Press(t, b, "n", "x", "y")
-	if _, ok := b.Top().(*Jobs); !ok || len(fc.Cancels) != 0 {
+	if _, ok := b.Top().(*jobs.Jobs); !ok || len(fc.Cancels) != 0 {
 		t.Errorf("readonly jobs screen: top %T, cancels %v", b.Top(), fc.Cancels)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/ckpt-dev/ckpt/tui/screens/checkpoint"
 	"github.com/ckpt-dev/ckpt/tui/screens/diff"
 	"github.com/ckpt-dev/ckpt/tui/screens/inspect"
+	"github.com/ckpt-dev/ckpt/tui/screens/jobs"
 	"github.com/ckpt-dev/ckpt/tui/screens/leaks"
 	"github.com/ckpt-dev/ckpt/tui/screens/savepoints"
 	"github.com/ckpt-dev/ckpt/tui/shell"
@@ -14,9 +15,9 @@ import (
 // declaredScreens is every screen, in the order the README lists them.
 var declaredScreens = shell.Registry{
 	{Name: "jobs", Usage: "jobs", Help: "the target's jobs (embedded engine or REST)",
-		Keys: func(ctx *shell.Context) shell.Keymap { return newJobsKeys(ctx).keymap() }, Open: openJobs},
+		Keys: jobs.Keymap, Open: jobs.Open},
 	{Name: "launch", Help: "launch a job from a job spec (n on the jobs screen; the resume screen's spec picker too)",
-		Open: openLaunch, Mutating: true},
+		Open: jobs.OpenLaunch, Mutating: true},
 	{Name: "job", Usage: "job JOBID", Help: "one job: vertices, live checkpoints, snapshots, actions",
 		Keys: func(ctx *shell.Context) shell.Keymap { return newJobKeys(ctx).keymap() }, Open: openJob},
 	{Name: "checkpoint", Help: "one checkpoint of a job, vertex by vertex (enter on a checkpoint of the job screen)",
@@ -37,8 +38,6 @@ var declaredScreens = shell.Registry{
 }
 
 // The screens that talk to ctx.Cluster: the header names the target.
-func (*Jobs) UsesTarget()           {}
-func (*Launch) UsesTarget()         {}
 func (*Job) UsesTarget()            {}
 func (*Resume) UsesTarget()         {}
 func (*snapshotPicker) UsesTarget() {}

@@ -1,4 +1,6 @@
-package tui
+// Package jobs lists the target's jobs and launches new ones from job
+// specs (the launcher, also the resume screen's spec picker).
+package jobs
 
 import (
 	"context"
@@ -24,7 +26,7 @@ import (
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
-func openJobs(ctx *shell.Context, req shell.Request) (shell.Screen, error) {
+func Open(ctx *shell.Context, req shell.Request) (shell.Screen, error) {
 	args := req.Args
 	if len(args) != 0 {
 		return nil, fmt.Errorf("jobs takes no arguments")
@@ -323,9 +325,9 @@ type Launch struct {
 	pick func(path string) tea.Cmd
 }
 
-// openLaunch opens the launcher; with PickSpec it only picks a spec and
+// OpenLaunch opens the launcher; with PickSpec it only picks a spec and
 // hands it back (the resume screen's spec picker).
-func openLaunch(ctx *shell.Context, req shell.Request) (shell.Screen, error) {
+func OpenLaunch(ctx *shell.Context, req shell.Request) (shell.Screen, error) {
 	if len(req.Args) != 0 {
 		return nil, fmt.Errorf("launch takes no arguments")
 	}
@@ -475,3 +477,10 @@ func (s *Launch) View() string {
 	}
 	return view
 }
+
+// Keymap is the screen's actions, for the declaration.
+func Keymap(ctx *shell.Context) shell.Keymap { return newJobsKeys(ctx).keymap() }
+
+// The screens talk to ctx.Cluster: the header names the target.
+func (*Jobs) UsesTarget()   {}
+func (*Launch) UsesTarget() {}
