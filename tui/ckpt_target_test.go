@@ -7,6 +7,7 @@ import (
 
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/tui/internal/tuitest"
+	"github.com/ckpt-dev/ckpt/tui/screens/resume"
 )
 
 // Against ckpt serve (or the embedded engine) the job screen takes what the
@@ -36,15 +37,15 @@ func TestJobUsesWhatCkptReportsOfTheJob(t *testing.T) {
 		}
 	}
 	tuitest.Press(t, a, "r")
-	r, ok := a.Top().(*Resume)
+	r, ok := a.Top().(*resume.Resume)
 	if !ok {
 		t.Fatalf("r opened %T", a.Top())
 	}
-	if !r.specFromTarget || !strings.HasSuffix(r.spec, "/"+tuitest.FakeJobID+"/orders-enrichment-v2.yaml") || r.plan == nil {
-		t.Fatalf("resume spec %q (from target %v), plan %v, err %v", r.spec, r.specFromTarget, r.plan, r.planErr)
+	if !r.Selection().SpecFromTarget || !strings.HasSuffix(r.Selection().Spec, "/"+tuitest.FakeJobID+"/orders-enrichment-v2.yaml") || r.Selection().Plan == nil {
+		t.Fatalf("resume spec %q (from target %v), plan %v, err %v", r.Selection().Spec, r.Selection().SpecFromTarget, r.Selection().Plan, r.Selection().PlanErr)
 	}
-	if b, err := os.ReadFile(r.spec); err != nil || string(b) != string(spec) {
-		t.Fatalf("the written spec %s: %v", r.spec, err)
+	if b, err := os.ReadFile(r.Selection().Spec); err != nil || string(b) != string(spec) {
+		t.Fatalf("the written spec %s: %v", r.Selection().Spec, err)
 	}
 	if f := tuitest.FrameText(a); !strings.Contains(f, "(the spec jm.example:8081 started the job from)") {
 		t.Errorf("the resume screen does not say where the spec came from:\n%s", f)
@@ -57,8 +58,8 @@ func TestJobUsesWhatCkptReportsOfTheJob(t *testing.T) {
 	fc2 := &tuitest.FakeCluster{Version: "ckpt-dev", Program: fc.Program}
 	a = tuitest.OpenJob(t, 160, 48, fc2, false, "job", tuitest.FakeJobID)
 	tuitest.Press(t, a, "r", "s", "enter")
-	if r := a.Top().(*Resume); r.specFromTarget || r.spec != "testdata/specs/orders-enrichment-v2.yaml" {
-		t.Errorf("picked spec %q (from target %v)", r.spec, r.specFromTarget)
+	if r := a.Top().(*resume.Resume); r.Selection().SpecFromTarget || r.Selection().Spec != "testdata/specs/orders-enrichment-v2.yaml" {
+		t.Errorf("picked spec %q (from target %v)", r.Selection().Spec, r.Selection().SpecFromTarget)
 	}
 }
 
@@ -74,7 +75,7 @@ func TestJobWithoutCkptExtensions(t *testing.T) {
 		t.Errorf("config pane:\n%s", f)
 	}
 	tuitest.Press(t, a, "r")
-	if r := a.Top().(*Resume); r.spec != "" || r.specFromTarget {
-		t.Errorf("resume spec %q without one from the target or this session", r.spec)
+	if r := a.Top().(*resume.Resume); r.Selection().Spec != "" || r.Selection().SpecFromTarget {
+		t.Errorf("resume spec %q without one from the target or this session", r.Selection().Spec)
 	}
 }

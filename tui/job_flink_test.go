@@ -10,6 +10,7 @@ import (
 	"github.com/ckpt-dev/ckpt/cluster/flinkrest"
 	"github.com/ckpt-dev/ckpt/peers"
 	"github.com/ckpt-dev/ckpt/tui/internal/tuitest"
+	"github.com/ckpt-dev/ckpt/tui/screens/resume"
 )
 
 // Against real Flink (2.x and 1.20): a resume whose snapshot has state for
@@ -90,7 +91,7 @@ func TestJobAgainstRealFlink(t *testing.T) {
 				t.Errorf("savepoint dir from /jobmanager/config: %q, want %q (%s)", got, spDir, tc.key)
 			}
 			tuitest.Press(t, a, "r")
-			if r, ok := a.Top().(*Resume); !ok || normURI(r.snapshot) != normURI(sp) || !strings.Contains(r.note, "explicit -s <snapshot> -n path") {
+			if r, ok := a.Top().(*resume.Resume); !ok || normURI(r.Selection().Snapshot) != normURI(sp) || !strings.Contains(r.Selection().Note, "explicit -s <snapshot> -n path") {
 				t.Errorf("r after the refusal opened %T %+v", a.Top(), a.Top())
 			}
 		})

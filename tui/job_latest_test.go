@@ -9,6 +9,7 @@ import (
 
 	"github.com/ckpt-dev/ckpt/tui/components/format"
 	"github.com/ckpt-dev/ckpt/tui/internal/tuitest"
+	"github.com/ckpt-dev/ckpt/tui/screens/resume"
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
@@ -49,12 +50,12 @@ func TestJobRestartFromLatestGoodSnapshot(t *testing.T) {
 				tuitest.Press(t, a, "ctrl+r")
 			}
 			tuitest.Press(t, a, "L")
-			r, ok := a.Top().(*Resume)
+			r, ok := a.Top().(*resume.Resume)
 			if !ok {
 				t.Fatalf("L opened %T:\n%s", a.Top(), tuitest.FrameText(a))
 			}
-			if r.snapshot != tc.want {
-				t.Errorf("resume from %q, want %q", r.snapshot, tc.want)
+			if r.Selection().Snapshot != tc.want {
+				t.Errorf("resume from %q, want %q", r.Selection().Snapshot, tc.want)
 			}
 			f := tuitest.FrameText(a)
 			for _, w := range tc.note {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/tui/internal/tuitest"
+	"github.com/ckpt-dev/ckpt/tui/screens/resume"
 )
 
 // flinkRefusal is Flink's restore failure as the exception history carries
@@ -64,12 +65,12 @@ func TestJobOffersResumeAfterRestoreRefusal(t *testing.T) {
 		t.Errorf("overview does not say the restore was refused:\n%s", f)
 	}
 	tuitest.Press(t, a, "r")
-	r, ok := a.Top().(*Resume)
+	r, ok := a.Top().(*resume.Resume)
 	if !ok {
 		t.Fatalf("r opened %T", a.Top())
 	}
-	if r.snapshot != chk || r.allowNR {
-		t.Errorf("resume from %q, -n %v; want %s with -n off", r.snapshot, r.allowNR, chk)
+	if r.Selection().Snapshot != chk || r.Selection().AllowNonRestored {
+		t.Errorf("resume from %q, -n %v; want %s with -n off", r.Selection().Snapshot, r.Selection().AllowNonRestored, chk)
 	}
 	if f := tuitest.FrameText(a); !strings.Contains(f, "the job failed to restore chk-47 (operator d5c8b168… unmapped): this is the explicit -s <snapshot> -n path") {
 		t.Errorf("resume does not say why:\n%s", f)

@@ -13,6 +13,7 @@ import (
 	"github.com/ckpt-dev/ckpt/tui/components/format"
 	"github.com/ckpt-dev/ckpt/tui/internal/tuitest"
 	"github.com/ckpt-dev/ckpt/tui/screens/jobs"
+	"github.com/ckpt-dev/ckpt/tui/screens/resume"
 	"github.com/ckpt-dev/ckpt/tui/screens/routes"
 )
 
@@ -161,30 +162,30 @@ func TestResumeFlow(t *testing.T) {
 	fc := &tuitest.FakeCluster{Version: "ckpt-dev"}
 	a := tuitest.OpenJob(t, 160, 48, fc, false, "job", tuitest.FakeJobID)
 	tuitest.Press(t, a, "r")
-	r, ok := a.Top().(*Resume)
+	r, ok := a.Top().(*resume.Resume)
 	if !ok {
 		t.Fatalf("r opened %T", a.Top())
 	}
-	if r.snapshot != tuitest.FakeJobDir+"/chk-47" {
-		t.Errorf("default snapshot %q, want the newest complete one (chk-47)", r.snapshot)
+	if r.Selection().Snapshot != tuitest.FakeJobDir+"/chk-47" {
+		t.Errorf("default snapshot %q, want the newest complete one (chk-47)", r.Selection().Snapshot)
 	}
 	tuitest.Press(t, a, "enter")
 	if len(fc.Runs) != 0 || !strings.Contains(tuitest.FrameText(a), "pick the job spec first") {
 		t.Fatalf("submitted without a spec:\n%s", tuitest.FrameText(a))
 	}
 	tuitest.Press(t, a, "s", "enter") // testdata/specs/orders-enrichment-v2.yaml
-	if r.spec != "testdata/specs/orders-enrichment-v2.yaml" || r.plan == nil {
-		t.Fatalf("spec %q plan %v err %v", r.spec, r.plan, r.planErr)
+	if r.Selection().Spec != "testdata/specs/orders-enrichment-v2.yaml" || r.Selection().Plan == nil {
+		t.Fatalf("spec %q plan %v err %v", r.Selection().Spec, r.Selection().Plan, r.Selection().PlanErr)
 	}
-	if len(r.plan.Dropped) == 0 {
+	if len(r.Selection().Plan.Dropped) == 0 {
 		t.Fatal("the fixture's state should be partly unclaimed")
 	}
 	tuitest.Press(t, a, "enter")
-	if len(fc.Runs) != 0 || r.confirm != "" {
+	if len(fc.Runs) != 0 || r.Capturing() {
 		t.Fatalf("submitted with dropped state and no -n")
 	}
 	tuitest.Press(t, a, "n", "x") // anything but y: keep refusing
-	if r.allowNR {
+	if r.Selection().AllowNonRestored {
 		t.Fatal("-n set without y")
 	}
 	tuitest.Press(t, a, "n", "y", "m", "enter", "n") // n at the final question: not now
@@ -216,20 +217,20 @@ func TestResumeFlow(t *testing.T) {
 func TestResumeRefusals(t *testing.T) {
 	fc := &tuitest.FakeCluster{}
 	a := tuitest.OpenJob(t, 160, 48, fc, false, "resume", tuitest.FakeSP40, "testdata/specs/missing.yaml")
-	if r := a.Top().(*Resume); r.planErr == nil || !strings.Contains(tuitest.FrameText(a), "missing.yaml: no such file") {
-		t.Errorf("dry run error not shown: %v\n%s", r.planErr, tuitest.FrameText(a))
+	if r := a.Top().(*resume.Resume); r.Selection().PlanErr == nil || !strings.Contains(tuitest.FrameText(a), "missing.yaml: no such file") {
+		t.Errorf("dry run error not shown: %v\n%s", r.Selection().PlanErr, tuitest.FrameText(a))
 	}
 	a.Context().SpecTarget = func(string) (inspector.Target, error) {
 		return inspector.Target{Source: "spec", Complete: true, Operators: []inspector.TargetOperator{
 			{UID: "CheckpointingSource1", Parallelism: 8, MaxParallelism: 8, MaxParallelismConfigured: true}}}, nil
 	}
 	tuitest.Press(t, a, "ctrl+r")
-	r := a.Top().(*Resume)
-	if r.plan == nil || len(r.plan.Failures) != 1 {
-		t.Fatalf("plan %+v err %v", r.plan, r.planErr)
+	r := a.Top().(*resume.Resume)
+	if r.Selection().Plan == nil || len(r.Selection().Plan.Failures) != 1 {
+		t.Fatalf("plan %+v err %v", r.Selection().Plan, r.Selection().PlanErr)
 	}
 	tuitest.Press(t, a, "n", "y", "enter")
-	if r.confirm != "" || len(fc.Runs) != 0 || !strings.Contains(tuitest.FrameText(a), "FAILS") {
+	if r.Capturing() || len(fc.Runs) != 0 || !strings.Contains(tuitest.FrameText(a), "FAILS") {
 		t.Errorf("a resume Flink refuses was offered:\n%s", tuitest.FrameText(a))
 	}
 }

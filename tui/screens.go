@@ -8,6 +8,7 @@ import (
 	"github.com/ckpt-dev/ckpt/tui/screens/inspect"
 	"github.com/ckpt-dev/ckpt/tui/screens/jobs"
 	"github.com/ckpt-dev/ckpt/tui/screens/leaks"
+	"github.com/ckpt-dev/ckpt/tui/screens/resume"
 	"github.com/ckpt-dev/ckpt/tui/screens/savepoints"
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
@@ -23,7 +24,7 @@ var declaredScreens = shell.Registry{
 	{Name: "checkpoint", Help: "one checkpoint of a job, vertex by vertex (enter on a checkpoint of the job screen)",
 		Keys: checkpoint.Keymap, Open: checkpoint.Open},
 	{Name: "resume", Usage: "resume SNAPSHOT [SPEC]", Help: "submit a job resuming from a snapshot, after a dry run",
-		Keys: func(ctx *shell.Context) shell.Keymap { return newResumeKeys(ctx).keymap() }, Open: openResume, Mutating: true},
+		Keys: resume.Keymap, Open: resume.Open, Mutating: true},
 	{Name: "browse", Usage: "browse URI", Help: "browse local or hdfs:// snapshot storage",
 		Keys: browse.Keymap, Open: browse.Open},
 	{Name: "inspect", Usage: "inspect PATH", Help: "show a checkpoint or savepoint _metadata",
@@ -38,8 +39,6 @@ var declaredScreens = shell.Registry{
 }
 
 // The screens that talk to ctx.Cluster: the header names the target.
-func (*Job) UsesTarget()            {}
-func (*Resume) UsesTarget()         {}
-func (*snapshotPicker) UsesTarget() {}
+func (*Job) UsesTarget() {}
 
 func init() { screenlist.Declared = declaredScreens }

@@ -1,4 +1,7 @@
-package tui
+// Package resume submits a job resuming from a snapshot after a dry run
+// of which state would be restored, dropped or refused; its snapshot
+// picker offers the job's retained checkpoints and savepoints.
+package resume
 
 import (
 	"fmt"
@@ -24,7 +27,7 @@ import (
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
-func openResume(ctx *shell.Context, req shell.Request) (shell.Screen, error) {
+func Open(ctx *shell.Context, req shell.Request) (shell.Screen, error) {
 	args := req.Args
 	if ctx.Cluster == nil {
 		return nil, fmt.Errorf("no target: start ckpt with the embedded engine (default) or -m host:port")
@@ -628,4 +631,28 @@ func (s *snapshotPicker) View() string {
 		view = form.OverlayBottom(view, s.Prompt.Rows(s.ctx.Theme, s.w), s.h)
 	}
 	return view
+}
+
+// Keymap is the screen's actions, for the declaration.
+func Keymap(ctx *shell.Context) shell.Keymap { return newResumeKeys(ctx).keymap() }
+
+// The screens talk to ctx.Cluster: the header names the target.
+func (*Resume) UsesTarget()         {}
+func (*snapshotPicker) UsesTarget() {}
+
+// Selection is what the screen would submit, and its dry run: read by the
+// tests of the screens that open it.
+type Selection struct {
+	Snapshot, Spec, Note string
+	// SpecFromTarget: the spec was written from what the target said the
+	// job was started from.
+	SpecFromTarget, AllowNonRestored bool
+	Plan                             *inspector.ResumePlan
+	PlanErr                          error
+}
+
+// Selection is what the screen would submit now.
+func (s *Resume) Selection() Selection {
+	return Selection{Snapshot: s.snapshot, Spec: s.spec, Note: s.note, SpecFromTarget: s.specFromTarget,
+		AllowNonRestored: s.allowNR, Plan: s.plan, PlanErr: s.planErr}
 }

@@ -1,4 +1,4 @@
-package tui
+package resume_test
 
 import (
 	"os"
@@ -6,7 +6,11 @@ import (
 	"strings"
 	"testing"
 
+	_ "github.com/ckpt-dev/ckpt/tui" // the declared screens
+
+	"github.com/ckpt-dev/ckpt/tui/internal/demo"
 	"github.com/ckpt-dev/ckpt/tui/internal/tuitest"
+	"github.com/ckpt-dev/ckpt/tui/screens/resume"
 )
 
 // Pain #3: a resume offered from a chk-N that has no _metadata (the newest,
@@ -15,7 +19,7 @@ import (
 // the whole file) first.
 func TestResumeValidatesTheSnapshotFirst(t *testing.T) {
 	fsys := tuitest.DemoFS(t).(tuitest.PrefixFS)
-	job := "/demo/checkpoints/" + DemoJobID
+	job := "/demo/checkpoints/" + demo.JobID
 	bad := job + "/chk-20"
 	os.MkdirAll(fsys.In(bad), 0o755)
 	os.WriteFile(filepath.Join(fsys.In(bad), "_metadata"), []byte("\x00\x00\x00\x07truncated"), 0o644)
@@ -27,9 +31,9 @@ func TestResumeValidatesTheSnapshotFirst(t *testing.T) {
 			fc := &tuitest.FakeCluster{}
 			a := tuitest.Open(t, tuitest.Opts{W: 160, H: 48, FS: fsys, Cluster: fc, Target: "jm.example:8081",
 				SpecDirs: []string{"testdata/specs"}, Specs: tuitest.FakeSpecTarget}, "resume", tc.snap, "testdata/specs/orders-enrichment-v2.yaml")
-			r := a.Top().(*Resume)
-			if r.planErr == nil || !strings.Contains(r.planErr.Error(), tc.want) {
-				t.Fatalf("dry run error %v, want one naming %q", r.planErr, tc.want)
+			r := a.Top().(*resume.Resume)
+			if r.Selection().PlanErr == nil || !strings.Contains(r.Selection().PlanErr.Error(), tc.want) {
+				t.Fatalf("dry run error %v, want one naming %q", r.Selection().PlanErr, tc.want)
 			}
 			tuitest.Press(t, a, "enter", "y")
 			if len(fc.Runs) != 0 || len(fc.Uploads) != 0 {
