@@ -123,6 +123,10 @@ var upgradeScenarios = []upgradeScenario{
 	// not configure one (the plan says so); so must the engine.
 	{name: "max parallelism no longer configured, the snapshot's is adopted", variant: "maxp-unset",
 		without: restores, with: restores, output: continued},
+	// Max parallelism is per job vertex: the sink is chained after count,
+	// so its own value is ignored and count's applies (Flink's rule).
+	{name: "a max parallelism on the sink chained after count is ignored", variant: "sink-maxp",
+		without: restores, with: restores, output: continued},
 }
 
 const (
@@ -162,6 +166,9 @@ func upgradeSpec(t *testing.T, dir, variant, out string, rate int) string {
 		b.WriteString("  - op: keyBy\n  - op: sum\n    uid: sum\n")
 	}
 	fmt.Fprintf(&b, "  - op: file-sink\n    uid: sink\n    path: %s\n", out)
+	if variant == "sink-maxp" {
+		b.WriteString("    maxParallelism: 256\n")
+	}
 	path := filepath.Join(dir, fmt.Sprintf("%s-%d.yaml", variant, rate))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)

@@ -112,8 +112,8 @@ func printDiff(w io.Writer, d *inspector.Diff, o diffOptions) {
 		tag  string
 		info inspector.SnapshotInfo
 	}{{"a", d.From}, {"b", d.To}} {
-		fmt.Fprintf(w, "%s  %s: %s %d, v%d, %d operators, %s\n", s.tag, printable(s.info.Path), s.info.Kind,
-			s.info.CheckpointID, s.info.FormatVersion, s.info.Operators, sz(s.info.StateSize))
+		fmt.Fprintf(w, "%s  %s: %s %d, %s, %d operators, %s\n", s.tag, printable(s.info.Path), s.info.Kind,
+			s.info.CheckpointID, snapshot.FormatLabel(s.info.FormatVersion), s.info.Operators, sz(s.info.StateSize))
 	}
 	fmt.Fprintf(w, "state size %s; files: %d only in a (%s), %d only in b (%s), %d in both (%s)\n\n",
 		signedSize(d.StateSizeDelta, o.bytes), d.Files.OnlyA, sz(d.Files.OnlyABytes), d.Files.OnlyB, sz(d.Files.OnlyBBytes),

@@ -164,6 +164,11 @@ func runInspect(cmd *cobra.Command, path string, o inspectOptions) error {
 			printPlan(w, plan, o)
 		}
 	}
+	if rep.CannotRestore() {
+		// Decoded, but no resume can work: its own code, ahead of the
+		// dry run's (which assumes the files are there).
+		return WithExitCode(inspector.ExitMissingFiles, fmt.Errorf("%s %s", printable(path), rep.Verdict))
+	}
 	if plan != nil && plan.ExitCode != 0 {
 		return WithExitCode(plan.ExitCode, nil)
 	}
@@ -206,8 +211,12 @@ func printReport(w io.Writer, r *inspector.Report, o inspectOptions) {
 		kind += ", " + r.TypeName
 	}
 	t := r.Totals
+	if r.Verdict != "" {
+		// Where the eye lands first.
+		fmt.Fprintf(w, "RESTORE     %s\n", strings.ToUpper(r.Verdict[:1])+r.Verdict[1:])
+	}
 	fmt.Fprintf(w, "metadata    %s (%s)\n", printable(r.Metadata), sz(r.MetadataBytes))
-	fmt.Fprintf(w, "format      v%d (%s)\n", r.FormatVersion, r.WrittenBy)
+	fmt.Fprintf(w, "format      %s\n", snapshot.FormatLabel(r.FormatVersion))
 	fmt.Fprintf(w, "snapshot    %s, id %d\n", kind, r.CheckpointID)
 	fmt.Fprintf(w, "operators   %d (%d with state), %d subtasks\n", t.Operators, t.OperatorsWithState, t.Subtasks)
 	// The three sizes side by side: what this checkpoint uploaded (the
@@ -360,19 +369,30 @@ func printPlan(w io.Writer, p *inspector.ResumePlan, o inspectOptions) {
 	section(fmt.Sprintf("DROPPED (%d, %s): state with no operator in the new job", len(p.Dropped), sz(p.DroppedBytes)), p.Dropped, true)
 	section(fmt.Sprintf("new (%d): no state in the snapshot, starts empty", len(p.New)), p.New, false)
 	section(fmt.Sprintf("skipped (%d): no state and no operator in the new job", len(p.SkippedEmpty)), p.SkippedEmpty, false)
+	section(fmt.Sprintf("KEYED STATE IGNORED (%d, %s): the operator is not keyed in the new job; Flink resumes without it", len(p.KeyedStateIgnored), sz(p.IgnoredBytes)),
+		p.KeyedStateIgnored, true)
 	if len(p.Failures) > 0 {
 		fmt.Fprintf(w, "  FAILS (%d)\n", len(p.Failures))
 		for _, f := range p.Failures {
 			fmt.Fprintf(w, "    %s  %s  — %s\n", f.ID, printable(f.UID), f.Reason)
 		}
 	}
-	switch p.ExitCode {
-	case inspector.ExitResumeOK:
+	unchecked := p.MaxParallelismCheck == inspector.MaxParallelismNotChecked
+	switch {
+	case p.ExitCode == inspector.ExitResumeOK && unchecked:
+		fmt.Fprintln(w, "verdict: every piece of state finds its operator; max parallelism NOT CHECKED (a uid list carries none):\n"+
+			"  Flink still refuses if the new job configures a different max parallelism or a parallelism above the snapshot's")
+	case p.ExitCode == inspector.ExitResumeOK:
 		fmt.Fprintln(w, "verdict: the resume restores all state")
-	case inspector.ExitResumeDropState:
+	case p.ExitCode == inspector.ExitResumeDropState && len(p.Dropped) == 0:
+		fmt.Fprintf(w, "verdict: Flink resumes, but %s of keyed state is LOST (restored into operators that are not keyed)\n", sz(p.IgnoredBytes))
+	case p.ExitCode == inspector.ExitResumeDropState:
 		fmt.Fprintf(w, "verdict: Flink refuses to resume without --allow-non-restored-state (-n); with it, %s of state is LOST\n", sz(p.DroppedBytes))
 	default:
 		fmt.Fprintln(w, "verdict: Flink refuses to resume, with or without --allow-non-restored-state")
+	}
+	if unchecked && p.ExitCode != inspector.ExitResumeOK && p.ExitCode != inspector.ExitResumeFails {
+		fmt.Fprintln(w, "note: max parallelism NOT CHECKED (a uid list carries none); give a job spec to check it")
 	}
 	if p.Uncertain {
 		fmt.Fprintln(w, "note: some operators have no uid; give a job spec for exact IDs")

@@ -36,31 +36,12 @@ func specTargetWith(path string, over *config.Config) (inspector.Target, error) 
 	if err != nil {
 		return inspector.Target{}, err
 	}
-	t := inspector.Target{Source: "job spec " + path, Complete: true}
-	for _, v := range g.Vertices {
-		// A max parallelism set on the operator, the spec or the
-		// configuration is "configured" (not derived): Flink then refuses
-		// to adopt a snapshot's different one.
-		t.Operators = append(t.Operators, inspector.TargetOperator{
-			UID: v.UID, Name: v.Name, ID: v.ID, Parallelism: v.Parallelism, MaxParallelism: v.MaxParallelism,
-			MaxParallelismConfigured: !v.MaxParallelismDerived,
-		})
-	}
-	return t, nil
+	return g.ResumeTarget("job spec " + path), nil
 }
 
 // maxUIDsFileBytes bounds a uids file (one uid per line: a million
 // operators fit).
 const maxUIDsFileBytes = 64 << 20
-
-// looksLikeSpec tells a job spec (YAML with a pipeline) from a uids file
-// read into b.
-func looksLikeSpec(path string, b []byte) bool {
-	if strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml") {
-		return true
-	}
-	return bytes.Contains(b, []byte("pipeline:"))
-}
 
 // readUIDsFile reads a uids file: a regular file, bounded (a named pipe
 // or a device is refused at once).
@@ -98,7 +79,7 @@ func targetFrom(against string) (inspector.Target, error) {
 		if err != nil {
 			return inspector.Target{}, fmt.Errorf("--against: %w", err)
 		}
-		if looksLikeSpec(against, b) {
+		if spec.LooksLikeSpec(against, b) {
 			return specTarget(against)
 		}
 		uids, err := inspector.ReadUIDs(bytes.NewReader(b), against)
@@ -130,20 +111,7 @@ func mappingEntries(uids, uidsFile, job string) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, o := range t.Operators {
-			if o.UID != "" {
-				out = append(out, o.UID)
-			} else {
-				out = append(out, fmt.Sprintf("%s=%s%s", labelOf(o), inspector.HashPrefix, o.ID))
-			}
-		}
+		out = append(out, t.MappingEntries()...)
 	}
 	return out, nil
-}
-
-func labelOf(o inspector.TargetOperator) string {
-	if o.Name != "" {
-		return "(" + o.Name + ")"
-	}
-	return "(no uid)"
 }

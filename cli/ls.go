@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/ckpt-dev/ckpt/internal/units"
+	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
 )
 
@@ -27,7 +29,8 @@ func newLsCmd() *cobra.Command {
 		Short: "List a directory on local disk or HDFS",
 		Long: `Lists a directory (or shows one file) on local disk, file:// or hdfs://.
 
-Names are sorted; directories end in "/". Names starting with "." are hidden
+Names are sorted, chk-N directories by N, newest first (chk-10 before chk-9);
+directories end in "/". Names starting with "." are hidden
 unless -a is given — that includes unfinished writes (.<name>.ckpt-tmp-…),
 which -l marks as such. Huge directories are read page by page; -U prints each
 page as it arrives instead of sorting the whole listing first.
@@ -158,7 +161,7 @@ func (p *lsPrinter) add(page []storage.FileInfo) {
 
 func (p *lsPrinter) finish() error {
 	if !p.o.unsorted {
-		sort.Slice(p.pending, func(i, j int) bool { return p.pending[i].Name < p.pending[j].Name })
+		slices.SortStableFunc(p.pending, func(a, b storage.FileInfo) int { return snapshot.CompareEntryNames(a.Name, b.Name) })
 		p.print(p.pending, true)
 		p.pending = nil
 	}
@@ -259,24 +262,11 @@ func plural(n int, what string) string {
 	return fmt.Sprintf("%d %ss", n, what)
 }
 
-// sizeIEC prints a byte count the way operators read them (1.5 MiB), or
-// exactly when exact is set.
+// sizeIEC prints a byte count the way every ckpt screen does
+// (units.Bytes: 1.50 MiB), or exactly when exact is set (--bytes).
 func sizeIEC(n int64, exact bool) string {
 	if exact {
 		return fmt.Sprint(n)
 	}
-	if n < 1024 {
-		return fmt.Sprintf("%d B", n)
-	}
-	const units = "KMGTPE"
-	v := float64(n)
-	i := -1
-	for v >= 1024 && i < len(units)-1 {
-		v /= 1024
-		i++
-	}
-	if v >= 100 {
-		return fmt.Sprintf("%.0f %ciB", v, units[i])
-	}
-	return fmt.Sprintf("%.1f %ciB", v, units[i])
+	return units.Bytes(n)
 }

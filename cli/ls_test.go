@@ -117,7 +117,7 @@ func TestLsLocal(t *testing.T) {
 		args  []string
 		sizes []string
 	}{
-		{[]string{"ls", "-l", filepath.Join(root, "chk-18")}, []string{"1.6 KiB", "3.0 MiB"}},
+		{[]string{"ls", "-l", filepath.Join(root, "chk-18")}, []string{"1.56 KiB", "3.00 MiB"}},
 		{[]string{"ls", "-l", "--bytes", filepath.Join(root, "chk-18")}, []string{"1600", "3145728"}},
 		{[]string{"ls", "-l", root}, []string{"-", "-", "-", "-"}},
 	} {
@@ -133,7 +133,7 @@ func TestLsLocal(t *testing.T) {
 		sizeEnd, nameStart := -1, -1
 		for i, r := range rows {
 			f := strings.Fields(r)
-			// mode owner group size... (human sizes have a space: "1.6 KiB")
+			// mode owner group size... (human sizes have a space: "1.56 KiB")
 			size := f[3]
 			if strings.HasSuffix(f[4], "iB") || f[4] == "B" {
 				size += " " + f[4]
@@ -304,7 +304,7 @@ func TestLsDuHDFS(t *testing.T) {
 	}
 	code, out, _ = runCkpt(t, "du", "-d", "1", "--sort", "size", job)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if code != 0 || len(lines) != 5 || !strings.HasSuffix(lines[1], "chk-5/") || !strings.HasSuffix(lines[4], job) || !strings.Contains(lines[1], "3.0 MiB") {
+	if code != 0 || len(lines) != 5 || !strings.HasSuffix(lines[1], "chk-5/") || !strings.HasSuffix(lines[4], job) || !strings.Contains(lines[1], "3.00 MiB") {
 		t.Fatalf("du -d 1 --sort size:\n%s", out)
 	}
 
@@ -352,4 +352,19 @@ func silentListener(t *testing.T) string {
 		}
 	})
 	return ln.Addr().String()
+}
+
+// chk-N directories list by N, newest first: chk-10 before chk-9.
+func TestLsSortsCheckpointsNewestFirst(t *testing.T) {
+	root := t.TempDir()
+	for _, d := range []string{"chk-9", "chk-10", "chk-2", "shared", "taskowned"} {
+		os.MkdirAll(filepath.Join(root, d), 0o755)
+	}
+	code, out, errb := runCkpt(t, "ls", root)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb)
+	}
+	if want := "chk-10/\nchk-9/\nchk-2/\nshared/\ntaskowned/\n"; out != want {
+		t.Errorf("ls:\n%s\nwant:\n%s", out, want)
+	}
 }

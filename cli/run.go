@@ -16,6 +16,7 @@ import (
 	"github.com/ckpt-dev/ckpt/engine/event"
 	"github.com/ckpt-dev/ckpt/engine/failure"
 	"github.com/ckpt-dev/ckpt/engine/spec"
+	"github.com/ckpt-dev/ckpt/internal/units"
 )
 
 func init() { register(newRunCmd) }
@@ -243,10 +244,10 @@ func formatEvent(e event.Event) string {
 	switch e.Kind {
 	case event.CheckpointCompleted:
 		if e.Savepoint {
-			return fmt.Sprintf("%s savepoint %d COMPLETED %6s  %s  %s", ts, e.CheckpointID, ms(e.Duration), size(e.StateSize), e.Path)
+			return fmt.Sprintf("%s savepoint %d COMPLETED %6s  %s  %s", ts, e.CheckpointID, ms(e.Duration), units.Bytes(e.StateSize), e.Path)
 		}
 		return fmt.Sprintf("%s chk-%-4d COMPLETED %6s  full %s, uploaded %s  sync %s async %s align %s",
-			ts, e.CheckpointID, ms(e.Duration), size(e.StateSize), size(e.Checkpointed), ms(e.SyncDuration), ms(e.AsyncDuration), ms(e.Alignment))
+			ts, e.CheckpointID, ms(e.Duration), units.Bytes(e.StateSize), units.Bytes(e.Checkpointed), ms(e.SyncDuration), ms(e.AsyncDuration), ms(e.Alignment))
 	case event.CheckpointFailed:
 		if e.Savepoint {
 			return fmt.Sprintf("%s savepoint %d FAILED %6s  %s", ts, e.CheckpointID, ms(e.Duration), e.Cause)
@@ -271,16 +272,4 @@ func ms(d time.Duration) string {
 		return "<1ms"
 	}
 	return fmt.Sprintf("%dms", d.Milliseconds())
-}
-
-func size(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
 }

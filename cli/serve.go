@@ -314,7 +314,8 @@ func serve(ctx context.Context, o serveOptions, log io.Writer) error {
 		}
 		cert = &c
 	}
-	opts := embedded.Options{Config: o.cfg, FS: o.fs, Version: "ckpt-" + Version, Commit: Version}
+	// The log gets the jobs' own lines too, as a JobManager's log does.
+	opts := embedded.Options{Config: o.cfg, FS: o.fs, Version: "ckpt-" + Version, Commit: Version, JobLog: log}
 	if o.catalogDir != "" {
 		cat, err := catalog.Open(o.catalogDir)
 		if err != nil {

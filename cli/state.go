@@ -36,9 +36,9 @@ states, from the serializer snapshots Flink writes. No JVM.
 --operator UID|ID (with --state NAME) prints entries: key, namespace, map key
 and value, up to --limit; --json prints one JSON object per entry with typed
 values. --key K looks one key up the way Flink places it (Java hashCode, then
-murmur hash and the key-group formula) and reads only that key group. Entries are read from canonical savepoints and full (heap)
-checkpoints; RocksDB SST files (native savepoints, incremental checkpoints)
-show their schema only for now. Kryo and Java-serialized values are shown as
+murmur hash and the key-group formula) and reads only that key group. Entries are read from canonical savepoints, hashmap
+checkpoints and native savepoints, and RocksDB native savepoints and full or
+incremental checkpoints (the SST files, every block's checksum verified). Kryo and Java-serialized values are shown as
 their class and raw bytes, never guessed.`,
 		Example: `  ckpt state /flink/savepoints/savepoint-1a2b3c-4d5e6f7a8b9c
   ckpt state sp/ --operator counter --state count --limit 20

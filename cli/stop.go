@@ -33,7 +33,7 @@ retired for good, since its state is then "end of time".`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			// -p takes an optional argument: "-p DIR JOBID" leaves DIR as
 			// the first positional argument (Flink's parsing).
-			dir := savepointPath
+			dir := optionalValue(savepointPath)
 			if len(args) == 2 {
 				if !cmd.Flags().Changed("savepointPath") || dir != "" {
 					return usagef("one JOBID expected (a target directory goes with -p: stop -p DIR JOBID)")
@@ -86,7 +86,7 @@ retired for good, since its state is then "end of time".`,
 	}
 	f := cmd.Flags()
 	f.StringVarP(&savepointPath, "savepointPath", "p", "", "take the savepoint into this directory (optional argument)")
-	f.Lookup("savepointPath").NoOptDefVal = ""
+	optionalArgument(f, "savepointPath")
 	f.BoolVarP(&drain, "drain", "d", false, "emit MAX_WATERMARK before stopping (fires all event-time timers)")
 	f.StringVar(&typ, "type", "canonical", "savepoint format: canonical or native (Flink's -type)")
 	f.DurationVar(&wait, "wait", 10*time.Minute, "how long to wait for the savepoint (default: 10m, or the job's checkpoint timeout plus a minute when longer)")

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -93,26 +94,30 @@ func runTUIWith(cmd *cobra.Command, screen string, args []string, setup tuiSetup
 				return err
 			}
 		}
-		c := embedded.New(embedded.Options{FS: fsys, Config: cfg, Version: "ckpt-" + Version})
-		defer func() {
-			// Jobs end with the TUI; their retained checkpoints follow each
-			// job's retention policy.
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			c.Close(ctx)
-		}()
-		opts.Cluster, opts.TargetName = c, "embedded engine"
 		// Jobs in this process print (stdout sinks) and log to stdout and
-		// stderr, which the full-screen UI owns: send those to a file.
+		// stderr, which the full-screen UI owns: send those to a file, and
+		// the engine's own lines (checkpoints, restores, skipped state,
+		// failures) with them.
+		var jobLog io.Writer
 		if f, ok := out.(*os.File); ok && f == os.Stdout {
-			restore, logPath, err := divertStdio()
+			restore, logFile, err := divertStdio()
 			if err != nil {
 				return err
 			}
 			defer restore()
 			opts.Out = f
-			opts.JobOutput = logPath
+			opts.JobOutput, jobLog = logFile.Name(), logFile
 		}
+		c := embedded.New(embedded.Options{FS: fsys, Config: cfg, Version: "ckpt-" + Version, JobLog: jobLog})
+		defer func() {
+			// Jobs end with the TUI; their retained checkpoints follow each
+			// job's retention policy. (Deferred after the log's restore, so
+			// the jobs' last lines still reach the log.)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			c.Close(ctx)
+		}()
+		opts.Cluster, opts.TargetName, opts.InProcess = c, "embedded engine", true
 	} else {
 		c, err := flinkrest.New(target, flinkrest.Options{})
 		if err != nil {
@@ -125,10 +130,10 @@ func runTUIWith(cmd *cobra.Command, screen string, args []string, setup tuiSetup
 
 // divertStdio points os.Stdout and os.Stderr at a log file while the TUI
 // runs (the UI keeps the terminal's own file); restore puts them back.
-func divertStdio() (restore func(), path string, err error) {
+func divertStdio() (restore func(), log *os.File, err error) {
 	f, err := os.CreateTemp("", "ckpt-tui-jobs-*.log")
 	if err != nil {
-		return nil, "", fmt.Errorf("job output log: %w", err)
+		return nil, nil, fmt.Errorf("job output log: %w", err)
 	}
 	stdout, stderr := os.Stdout, os.Stderr
 	os.Stdout, os.Stderr = f, f
@@ -139,7 +144,7 @@ func divertStdio() (restore func(), path string, err error) {
 			os.Remove(f.Name())
 		}
 		f.Close()
-	}, f.Name(), nil
+	}, f, nil
 }
 
 // RunTUI lets other commands (inspect -i, diff -i) open a TUI screen.

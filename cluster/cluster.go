@@ -257,10 +257,64 @@ type VertexMetrics struct {
 	// (Flink 1.x reports them; false when unknown).
 	ReadBytesComplete, WriteBytesComplete, ReadRecordsComplete, WriteRecordsComplete bool
 	// Backpressured is the most time any subtask spent blocked on
-	// downstream capacity; Idle and Busy likewise.
+	// downstream capacity over the job's life (Flink's
+	// accumulated-backpressured-time); Idle and Busy likewise. Show
+	// BackpressureRatio instead: a cumulative time only grows.
 	Backpressured time.Duration
 	Idle          time.Duration
 	Busy          time.Duration
+	// BackpressureRatio is the most any subtask is backpressured now
+	// (Flink's backPressuredTimeMsPerSecond / 1000, 0..1) and
+	// BackpressureLevel its level (BackpressureOK/Low/High); "" when the
+	// cluster's job detail does not say (Flink's: ask VertexBackpressure)
+	// or the job is not running.
+	BackpressureRatio float64
+	BackpressureLevel string
+}
+
+// Backpressure levels, spelled as Flink's REST API.
+const (
+	BackpressureOK   = "ok"
+	BackpressureLow  = "low"
+	BackpressureHigh = "high"
+)
+
+// Backpressure is one vertex's backpressure (GET
+// /jobs/:jobid/vertices/:vertexid/backpressure).
+type Backpressure struct {
+	// Status is "ok", or "deprecated" when Flink has no figures yet.
+	Status string
+	// Level is the worst subtask's: ok (ratio ≤ 0.10), low (≤ 0.5), high.
+	Level string
+	// Ratio is the worst subtask's ratio.
+	Ratio    float64
+	End      time.Time
+	Subtasks []SubtaskBackpressure
+}
+
+// SubtaskBackpressure is one subtask's share of time backpressured, idle
+// and busy (0..1).
+type SubtaskBackpressure struct {
+	Subtask   int
+	Level     string
+	Ratio     float64
+	IdleRatio float64
+	BusyRatio float64
+}
+
+// BackpressureReader is a cluster that reports backpressure per vertex;
+// both adapters are.
+type BackpressureReader interface {
+	Backpressure(ctx context.Context, jobID, vertexID string) (*Backpressure, error)
+}
+
+// VertexBackpressure is GET /jobs/:jobid/vertices/:vertexid/backpressure
+// on c, ErrNotSupported when c cannot say.
+func VertexBackpressure(ctx context.Context, c Cluster, jobID, vertexID string) (*Backpressure, error) {
+	if r, ok := c.(BackpressureReader); ok {
+		return r.Backpressure(ctx, jobID, vertexID)
+	}
+	return nil, Errorf(ErrNotSupported, "backpressure is not reported by this cluster")
 }
 
 // Exceptions are a job's failures.
@@ -624,4 +678,14 @@ type Artifact struct {
 	Uploaded time.Time
 	// EntryClasses found in a jar (Flink); empty for job specs.
 	EntryClasses []string
+}
+
+// CancelWithSavepoint is Flink's `cancel -s`: a savepoint, then the job is
+// cancelled (POST /jobs/:jobid/savepoints with cancel-job: true). The job
+// is cancelled only once the savepoint completed; if it fails, the job keeps
+// running and the operation completes with the failure. Poll the trigger
+// like a savepoint; the job then ends CANCELED.
+func CancelWithSavepoint(ctx context.Context, c Cluster, jobID string, req SavepointRequest) (Trigger, error) {
+	req.CancelJob = true
+	return c.TriggerSavepoint(ctx, jobID, req)
 }

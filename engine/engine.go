@@ -16,6 +16,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -66,6 +67,12 @@ type Options struct {
 	Catalog *catalog.Catalog
 	// Spec is the job spec's text, kept in the catalog.
 	Spec string
+	// Log, when set, receives the job's own lines (LogLine): where it
+	// checkpoints, what it was restored from and which state it skipped,
+	// checkpoints and savepoints, failures, restarts and status changes.
+	// Each line is one Write, so jobs may share a writer safe for
+	// concurrent use (an *os.File).
+	Log io.Writer
 }
 
 // Job is a submitted job.
@@ -90,6 +97,7 @@ type Job struct {
 	err      error
 	subs     map[chan Event]struct{}
 	restored *snapshot.Metadata
+	bp       bpSampler
 	// skipped is restored state no operator takes (allowed with -n).
 	skipped       []runtime.UnmatchedOperator
 	reuseRestored bool
@@ -174,6 +182,9 @@ func Submit(ctx context.Context, g *graph.Graph, cfg *config.Config, eo Options)
 		if err != nil {
 			return nil, fmt.Errorf("recording the job in the catalog: %w", err)
 		}
+	}
+	if eo.Log != nil {
+		j.startLog(eo.Log)
 	}
 	go j.loop()
 	return j, nil
@@ -296,13 +307,32 @@ func (j *Job) setStatus(s Status) {
 	}
 }
 
-// Metrics are the per-operator counters, in graph order.
+// Metrics are the per-operator counters, in graph order. Backpressure
+// ratios are measured between calls (over at least a second); a job that
+// is not RUNNING reports none.
 func (j *Job) Metrics() []OperatorMetrics {
 	out := make([]OperatorMetrics, len(j.g.Vertices))
+	cum := map[[2]int]time.Duration{}
 	for i, v := range j.g.Vertices {
 		m := j.mets.Snapshot(i)
 		out[i] = OperatorMetrics{OperatorID: v.ID.String(), UID: v.UID, Name: v.Name, Parallelism: v.Parallelism,
 			RecordsIn: m.RecordsIn, RecordsOut: m.RecordsOut, Backpressured: m.Backpressured, Subtasks: m.Subtasks}
+		for s, ss := range m.Subtasks {
+			cum[[2]int{i, s}] = ss.Backpressured
+		}
+	}
+	if j.Status() != Running {
+		j.bp.reset()
+	} else {
+		j.bp.sample(time.Now(), cum)
+	}
+	for i := range out {
+		out[i].SubtaskBackpressure = make([]float64, len(out[i].Subtasks))
+		for s := range out[i].Subtasks {
+			r := j.bp.ratio(i, s)
+			out[i].SubtaskBackpressure[s] = r
+			out[i].BackpressureRatio = max(out[i].BackpressureRatio, r)
+		}
 	}
 	return out
 }
@@ -313,9 +343,14 @@ type OperatorMetrics struct {
 	Parallelism           int
 	RecordsIn, RecordsOut int64
 	// Backpressured is the time the operator's subtasks waited for
-	// downstream credit, summed.
+	// downstream credit, summed over the job's life.
 	Backpressured time.Duration
-	Subtasks      []runtime.SubtaskSnapshot
+	// BackpressureRatio is the most any subtask was backpressured lately
+	// (Flink's backPressuredTimeMsPerSecond / 1000, 0..1); SubtaskBackpressure
+	// has each subtask's. Zero when the job is not RUNNING.
+	BackpressureRatio   float64
+	SubtaskBackpressure []float64
+	Subtasks            []runtime.SubtaskSnapshot
 }
 
 // Checkpoints is the recent checkpoint history, newest first.

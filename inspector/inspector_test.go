@@ -120,6 +120,19 @@ func TestInspectChecksFiles(t *testing.T) {
 	if len(r.Warnings) == 0 || !strings.Contains(r.Warnings[0], "missing") {
 		t.Errorf("warnings %v", r.Warnings)
 	}
+	if want := fmt.Sprintf("cannot be restored: 1 of %d referenced files are missing", len(files)); r.Restorable != RestorableNo ||
+		r.Verdict != want || !r.CannotRestore() {
+		t.Errorf("restorable %q verdict %q, want no / %q", r.Restorable, r.Verdict, want)
+	}
+	// With every file there the verdict is yes; without a check, unchecked.
+	os.WriteFile(files[0].URI, make([]byte, 3), 0o644)
+	if r, err := Inspect(ctx, storage.NewLocal(), chk, Options{CheckFiles: true}); err != nil || r.Restorable != RestorableYes || r.Verdict != "" || r.CannotRestore() {
+		t.Errorf("all files present: %q %q %v", r.Restorable, r.Verdict, err)
+	}
+	if r, err := Inspect(ctx, storage.NewLocal(), chk, Options{}); err != nil || r.Restorable != RestorableUnchecked || r.CannotRestore() {
+		t.Errorf("not checked: %q %v", r.Restorable, err)
+	}
+	os.Remove(files[0].URI)
 	var missing []string
 	for _, f := range r.Files {
 		if f.Exists != nil && !*f.Exists {

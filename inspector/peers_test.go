@@ -171,20 +171,30 @@ func TestRealFlinkSnapshots(t *testing.T) {
 	}
 }
 
-// targetOf is the resume target of a peer job, as a job spec would give it.
+// targetOf is the resume target of a peer job, as a job spec would give it,
+// chained as Flink chains the peer job (PeerJob.java): a keyed operator
+// (after keyBy) or one whose parallelism differs from its predecessor's
+// starts a new job vertex; every other operator is chained to the one
+// before it and runs with the chain head's max parallelism (its own, else
+// the job's, else derived), whatever it set itself.
 func targetOf(job peers.FlinkJob) Target {
 	t := Target{Source: "test job", Complete: true}
-	for _, o := range job.Operators {
+	keyed := func(o peers.FlinkOp) bool { return o.Kind == "count" || o.Kind == "sum" || o.Kind == "payload" }
+	headMP, prevP := 0, 0
+	for i, o := range job.Operators {
 		p := o.Parallelism
 		if p == 0 {
 			p = job.Parallelism
 		}
-		mp := o.MaxParallelism
-		if mp == 0 {
-			mp = job.MaxParallelism
+		if i == 0 || keyed(o) || p != prevP {
+			headMP = o.MaxParallelism
+			if headMP == 0 {
+				headMP = job.MaxParallelism
+			}
 		}
+		prevP = p
 		t.Operators = append(t.Operators, TargetOperator{UID: o.UID, Name: o.Name, Parallelism: p,
-			MaxParallelism: mp, MaxParallelismConfigured: mp != 0})
+			MaxParallelism: headMP, MaxParallelismConfigured: headMP != 0, NotKeyed: !keyed(o)})
 	}
 	return t
 }
@@ -192,7 +202,11 @@ func targetOf(job peers.FlinkJob) Target {
 // TestAgainstPredictsFlink: a savepoint of a real job, then resumes into
 // changed jobs. For each, the dry run's prediction without and with
 // allow-non-restored-state is compared with what real Flink does when the
-// same test resumes it both ways.
+// same test resumes it both ways. Then the same for jobs whose chained
+// operators (a stateful one, the sink) set their own max parallelism,
+// which Flink ignores (max parallelism is per job vertex: the chain
+// head's), from savepoints and retained checkpoints of hashmap and
+// incremental RocksDB jobs.
 func TestAgainstPredictsFlink(t *testing.T) {
 	skipShort(t)
 	for _, version := range peers.FlinkVersions {
@@ -224,11 +238,7 @@ func TestAgainstPredictsFlink(t *testing.T) {
 				edit(&j)
 				return j
 			}
-			scenarios := []struct {
-				name string
-				job  peers.FlinkJob
-				exit int
-			}{
+			scenarios := []resumeScenario{
 				{"same job", base, ExitResumeOK},
 				{"rescaled to 3", withJob(func(j *peers.FlinkJob) { j.Parallelism = 3 }), ExitResumeOK},
 				{"stateless map removed", withJob(func(j *peers.FlinkJob) {
@@ -240,41 +250,143 @@ func TestAgainstPredictsFlink(t *testing.T) {
 				{"operator-state op removed", withJob(func(j *peers.FlinkJob) {
 					j.Operators = []peers.FlinkOp{src, mapOp, count, sink}
 				}), ExitResumeDropState},
+				{"keyed count's uid on a non-keyed map", withJob(func(j *peers.FlinkJob) {
+					j.Operators = []peers.FlinkOp{src, mapOp, {Kind: "map", UID: count.UID}, list, sink}
+				}), ExitResumeDropState}, // resumes; the keyed state is ignored
 				{"max parallelism configured to 256", withJob(func(j *peers.FlinkJob) { j.MaxParallelism = 256 }), ExitResumeFails},
 				{"max parallelism configured as before", withJob(func(j *peers.FlinkJob) { j.MaxParallelism = 128 }), ExitResumeOK},
 			}
 			for _, sc := range scenarios {
-				t.Run(sc.name, func(t *testing.T) {
-					plan := PlanResume(m, targetOf(sc.job), nil)
-					if plan.ExitCode != sc.exit {
-						t.Errorf("predicted exit %d, test expects %d (plan %+v)", plan.ExitCode, sc.exit, plan)
-					}
-					for _, allow := range []bool{false, true} {
-						predicted := plan.WithoutAllowNonRestored
-						if allow {
-							predicted = plan.WithAllowNonRestored
-						}
-						out := p.Resume(sp, allow, sc.job)
-						actual := OutcomeFails
-						if out.OK {
-							actual = OutcomeRestores
-							if out.Run != nil {
-								if err := out.Run.Cancel(); err != nil {
-									t.Logf("cancel: %v", err)
-								}
-							}
-						}
-						if actual != predicted {
-							msg := ""
-							if out.Error != nil {
-								msg = out.Error.Error()
-							}
-							t.Errorf("allow-non-restored-state=%v: ckpt predicted %s, Flink %s (%s)", allow, predicted, actual, firstLine(msg))
-						}
-					}
-				})
+				t.Run(sc.name, func(t *testing.T) { sc.check(t, p, m, sp) })
 			}
+			t.Run("chained max parallelism", func(t *testing.T) { chainedMaxParallelism(t, p, version) })
 		})
+	}
+}
+
+// resumeScenario is one job a snapshot is resumed into and the exit code
+// the test expects of the dry run.
+type resumeScenario struct {
+	name string
+	job  peers.FlinkJob
+	exit int
+}
+
+// check holds the plan for resuming m (at path) into sc.job against what
+// real Flink does, without and with allow-non-restored-state.
+func (sc resumeScenario) check(t *testing.T, p *peers.FlinkPeer, m *snapshot.Metadata, path string) {
+	t.Helper()
+	plan := PlanResume(m, targetOf(sc.job), nil)
+	if plan.ExitCode != sc.exit {
+		t.Errorf("predicted exit %d, test expects %d (plan %+v)", plan.ExitCode, sc.exit, plan)
+	}
+	for _, allow := range []bool{false, true} {
+		predicted := plan.WithoutAllowNonRestored
+		if allow {
+			predicted = plan.WithAllowNonRestored
+		}
+		out := p.Resume(path, allow, sc.job)
+		actual := OutcomeFails
+		if out.OK {
+			actual = OutcomeRestores
+			if out.Run != nil {
+				if err := out.Run.Cancel(); err != nil {
+					t.Logf("cancel: %v", err)
+				}
+			}
+		}
+		if actual != predicted {
+			msg := ""
+			if out.Error != nil {
+				msg = out.Error.Error()
+			}
+			t.Errorf("allow-non-restored-state=%v: ckpt predicted %s, Flink %s (%s)", allow, predicted, actual, firstLine(msg))
+		}
+	}
+}
+
+// chainedMaxParallelism: jobs whose operators chained after the keyed
+// count (a stateful operator-state map, or the sink) set their own max
+// parallelism. Flink writes the chain head's max parallelism for every
+// operator of the chain and ignores the chained operator's own when it
+// restores: the unchanged job resumes, so does one where only the chained
+// operator's value changed; a changed head max parallelism fails.
+func chainedMaxParallelism(t *testing.T, p *peers.FlinkPeer, version string) {
+	ctx := context.Background()
+	fsys := storage.NewLocal()
+	backends := []struct {
+		name        string
+		incremental bool
+	}{{"hashmap", false}, {"rocksdb", true}}
+	for _, be := range backends {
+		sfx := uidSuffix()
+		src := peers.FlinkOp{Kind: "source", UID: "src-" + sfx}
+		count := peers.FlinkOp{Kind: "count", UID: "count-" + sfx}
+		list := peers.FlinkOp{Kind: "opstate", UID: "list-" + sfx}
+		sink := peers.FlinkOp{Kind: "sink", UID: "sink-" + sfx}
+		own := func(o peers.FlinkOp, mp int) peers.FlinkOp { o.MaxParallelism = mp; return o }
+		variants := []struct {
+			name    string
+			chained string // uid of the chained operator with its own max parallelism
+			ops     func(own int) []peers.FlinkOp
+		}{
+			{"chained stateful operator", list.UID, func(mp int) []peers.FlinkOp { return []peers.FlinkOp{src, count, own(list, mp), sink} }},
+			{"chained sink", sink.UID, func(mp int) []peers.FlinkOp { return []peers.FlinkOp{src, count, own(sink, mp)} }},
+		}
+		for _, v := range variants {
+			t.Run(be.name+"/"+v.name, func(t *testing.T) {
+				job := peers.FlinkJob{Version: version, Backend: be.name, Incremental: be.incremental, Parallelism: 2, Operators: v.ops(64)}
+				run, err := p.Submit(job)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := run.WaitCheckpoints(1); err != nil {
+					t.Fatal(err)
+				}
+				sp, err := run.TriggerSavepoint("", "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				// Cancelled, the job keeps its latest checkpoint (RETAIN_ON_CANCELLATION).
+				if err := run.Cancel(); err != nil {
+					t.Fatal(err)
+				}
+				chk, err := snapshot.LatestCompleteCheckpoint(ctx, fsys, run.CheckpointsDir())
+				if err != nil {
+					t.Fatal(err)
+				}
+				headChanged := job
+				headChanged.Operators = append([]peers.FlinkOp{}, job.Operators...)
+				headChanged.Operators[1] = own(count, 256)
+				scenarios := []resumeScenario{
+					{"unchanged", job, ExitResumeOK},
+					{"chained operator's own max parallelism changed", peers.FlinkJob{Version: version, Backend: be.name,
+						Incremental: be.incremental, Parallelism: 2, Operators: v.ops(32)}, ExitResumeOK},
+					{"head max parallelism changed", headChanged, ExitResumeFails},
+				}
+				for _, snap := range []struct{ what, path string }{{"savepoint", peers.LocalPath(sp)}, {"retained checkpoint", peers.LocalPath(chk.URI)}} {
+					t.Run(snap.what, func(t *testing.T) {
+						m, err := snapshot.Read(ctx, fsys, snap.path)
+						if err != nil {
+							t.Fatal(err)
+						}
+						// What Flink writes: the chained operator's max
+						// parallelism is its chain head's, not its own.
+						head, chained := m.Operator(snapshot.OperatorIDFromUID(count.UID)), m.Operator(snapshot.OperatorIDFromUID(v.chained))
+						if head == nil || chained == nil {
+							t.Fatalf("operators %s and %s not both in the %s", count.UID, v.chained, snap.what)
+						}
+						if chained.MaxParallelism != head.MaxParallelism || chained.MaxParallelism == 64 {
+							t.Errorf("Flink wrote max parallelism %d for the chained operator (own 64), %d for its chain head",
+								chained.MaxParallelism, head.MaxParallelism)
+						}
+						for _, sc := range scenarios {
+							t.Run(sc.name, func(t *testing.T) { sc.check(t, p, m, snap.path) })
+						}
+					})
+				}
+			})
+		}
 	}
 }
 

@@ -24,7 +24,8 @@ type Report struct {
 	Dir           string `json:"dir"`            // the exclusive directory (relative handles)
 	MetadataBytes int64  `json:"metadata_bytes"` // size of _metadata
 	FormatVersion int    `json:"format_version"` // 2..7
-	// WrittenBy is the Flink range that writes FormatVersion.
+	// WrittenBy is the earliest Flink release that writes FormatVersion
+	// (snapshot.WrittenBy), e.g. "Flink 1.11+".
 	WrittenBy    string `json:"written_by"`
 	CheckpointID int64  `json:"checkpoint_id"`
 	// Kind is "checkpoint", "savepoint" or "unknown"; KindSource says how
@@ -45,10 +46,34 @@ type Report struct {
 	// Sizes puts side by side the three numbers that get confused (Flink's
 	// UI showed only the first until FLINK-25557, and neither is disk use).
 	Sizes Sizes `json:"sizes"`
+	// Restorable is the verdict on the referenced files, for the top of
+	// any screen: "yes" (all exist), "no" (some are missing: the snapshot
+	// cannot be restored), "unknown" (some could not be checked) or
+	// "unchecked" (existence was not checked).
+	Restorable string `json:"restorable"`
+	// Verdict says Restorable in one line ("" when "yes" or "unchecked"),
+	// e.g. "cannot be restored: 82 of 82 referenced files are missing".
+	Verdict string `json:"verdict,omitempty"`
 	// Warnings are facts worth a second look (missing files, uid
 	// conflicts, …).
 	Warnings []string `json:"warnings"`
 }
+
+// Values of Report.Restorable.
+const (
+	RestorableYes       = "yes"
+	RestorableNo        = "no"
+	RestorableUnknown   = "unknown"
+	RestorableUnchecked = "unchecked"
+)
+
+// ExitMissingFiles is `ckpt inspect`'s exit code when the _metadata
+// decodes but files it references are missing: the snapshot cannot be
+// restored.
+const ExitMissingFiles = 5
+
+// CannotRestore reports whether referenced files were found missing.
+func (r *Report) CannotRestore() bool { return r.Restorable == RestorableNo }
 
 // MasterState is one master hook's state.
 type MasterState struct {
@@ -222,7 +247,14 @@ func Examine(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, opts Op
 				unknown++
 			}
 		}
+		r.Restorable = RestorableYes
+		if unknown > 0 {
+			r.Restorable = RestorableUnknown
+			r.Verdict = fmt.Sprintf("restorable unknown: %d referenced files could not be checked", unknown)
+		}
 		if r.Totals.Missing > 0 {
+			r.Restorable = RestorableNo
+			r.Verdict = fmt.Sprintf("cannot be restored: %d of %d referenced files are missing", r.Totals.Missing, len(files))
 			r.Warnings = append(r.Warnings, fmt.Sprintf("%d of %d referenced files are missing: the snapshot cannot be restored", r.Totals.Missing, len(files)))
 		}
 		if unknown > 0 {
@@ -241,32 +273,14 @@ func Examine(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, opts Op
 	return r, nil
 }
 
-// WrittenBy names the Flink releases that write a format version.
-func WrittenBy(version int) string {
-	switch version {
-	case snapshot.Version2:
-		return "Flink 1.3–1.10"
-	case snapshot.Version3:
-		return "Flink 1.11–1.15"
-	case snapshot.Version4:
-		return "Flink 1.16–1.20"
-	case snapshot.Version5:
-		return "Flink 2.0"
-	case snapshot.Version6:
-		return "Flink 2.1–2.3"
-	case snapshot.Version7:
-		return "Flink master (after 2.3)"
-	}
-	return "unknown"
-}
-
 // Summarize builds the report of a decoded snapshot (no storage access).
 func Summarize(m *snapshot.Metadata, uids *UIDMapping) *Report {
 	r := &Report{
-		Metadata: m.Location, Dir: m.ExclusiveDir, FormatVersion: m.Version, WrittenBy: WrittenBy(m.Version),
+		Metadata: m.Location, Dir: m.ExclusiveDir, FormatVersion: m.Version, WrittenBy: snapshot.WrittenBy(m.Version),
 		CheckpointID: m.CheckpointID, MasterStates: []MasterState{}, Operators: []OperatorReport{}, Warnings: []string{},
 	}
 	r.Totals.Missing = -1
+	r.Restorable = RestorableUnchecked
 	r.Sizes.OnDisk, r.Sizes.OnDiskOwn, r.Sizes.OnDiskReferenced = -1, -1, -1
 	classify(m, r)
 	for _, ms := range m.MasterStates {
@@ -302,8 +316,9 @@ func Summarize(m *snapshot.Metadata, uids *UIDMapping) *Report {
 	for _, f := range files {
 		r.Totals.FileCounts.add(f.Scope, f.Size)
 	}
-	r.Totals.InlineBytes = inlineBytes(m)
-	r.Sizes.Checkpointed, r.Sizes.Full = r.Totals.CheckpointedSize, r.Totals.StateSize
+	r.Totals.InlineBytes = m.InlineBytes()
+	sz := SizesOf(m)
+	r.Sizes.Checkpointed, r.Sizes.Full = sz.Checkpointed, sz.Full
 	return r
 }
 
@@ -345,16 +360,6 @@ func (c *FileCounts) add(scope string, size int64) {
 		c.External++
 		c.ExternalBytes += size
 	}
-}
-
-func inlineBytes(m *snapshot.Metadata) int64 {
-	var n int64
-	m.Walk(func(v snapshot.Visit) {
-		if b, ok := v.Handle.(*snapshot.ByteStreamHandle); ok {
-			n += int64(len(b.Data))
-		}
-	})
-	return n
 }
 
 // classify decides checkpoint vs savepoint: the trailer when present, else

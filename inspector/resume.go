@@ -17,13 +17,22 @@ type TargetOperator struct {
 	ID snapshot.OperatorID
 	// Parallelism of the new job's operator; 0 = unknown.
 	Parallelism int
-	// MaxParallelism of the new job's operator; 0 = unknown (Flink then
-	// derives it and can adopt the snapshot's).
+	// MaxParallelism of the job vertex the operator runs in; 0 = derived
+	// by Flink from the parallelism (it can then adopt the snapshot's).
+	// Flink applies max parallelism per job vertex: every operator of a
+	// chain has the chain head's, and a value set on an operator chained
+	// after the head is ignored, both when a snapshot is written and when
+	// it is restored. Whoever builds the target applies that rule (a job
+	// graph knows its chains; see graph.Graph.ResumeTarget).
 	MaxParallelism int
-	// MaxParallelismConfigured: set explicitly (on the operator or for the
-	// whole job). Flink can only adopt the snapshot's max parallelism when
-	// it was not.
+	// MaxParallelismConfigured: the vertex's max parallelism was set
+	// explicitly (on the chain head or for the whole job). Flink can only
+	// adopt the snapshot's max parallelism when it was not.
 	MaxParallelismConfigured bool
+	// NotKeyed: the operator is known to take no keyed input (a job graph
+	// says so), so it has no keyed state backend: Flink restores the rest
+	// of its state and ignores keyed state without a word.
+	NotKeyed bool
 }
 
 // Target is the job a snapshot would be resumed into.
@@ -35,12 +44,16 @@ type Target struct {
 	// graph). With a plain uid list, IDs of operators without uid are
 	// unknown, so the plan says so instead of guessing.
 	Complete bool
+	// MaxParallelismUnknown: the target carries no parallelism and max
+	// parallelism (a uid list), so Flink's max-parallelism check cannot be
+	// made; the plan says so instead of promising a restore.
+	MaxParallelismUnknown bool
 }
 
 // TargetFromUIDs is a target whose operators are known only by uid (or
 // literal IDs, see HashPrefix).
 func TargetFromUIDs(source string, uids []string) (Target, error) {
-	t := Target{Source: source}
+	t := Target{Source: source, MaxParallelismUnknown: true}
 	seen := map[snapshot.OperatorID]string{}
 	for _, u := range uids {
 		e, err := parseEntry(u)
@@ -72,12 +85,27 @@ type Outcome string
 const (
 	OutcomeRestores Outcome = "restores"
 	OutcomeFails    Outcome = "fails"
+	// OutcomeRestoresUnchecked: every piece of state finds its operator,
+	// but the max-parallelism check could not be made (the target has no
+	// max parallelism): Flink still refuses if the new job's differs.
+	OutcomeRestoresUnchecked Outcome = "restores_if_max_parallelism_fits"
+)
+
+// MaxParallelismCheck says whether a plan applied Flink's max-parallelism
+// rule.
+type MaxParallelismCheck string
+
+const (
+	MaxParallelismChecked MaxParallelismCheck = "checked"
+	// MaxParallelismNotChecked: the target carries no max parallelism (a
+	// uid list); give a job spec to check it.
+	MaxParallelismNotChecked MaxParallelismCheck = "not_checked"
 )
 
 // Exit codes of `ckpt inspect --against` (documented in the README).
 const (
 	ExitResumeOK        = 0 // every piece of state finds its operator
-	ExitResumeDropState = 3 // state has no operator: fails without -n, lost with -n
+	ExitResumeDropState = 3 // state would be lost: state with no operator (fails without -n, lost with -n), or keyed state a non-keyed operator ignores
 	ExitResumeFails     = 4 // Flink refuses the restore even with -n
 )
 
@@ -100,9 +128,18 @@ type ResumePlan struct {
 	Failures []PlanFailure `json:"failures"`
 	// DroppedBytes is the state size that would be lost.
 	DroppedBytes int64 `json:"dropped_bytes"`
+	// KeyedStateIgnored: restored operators with keyed state in the
+	// snapshot that are not keyed in the new job. Flink resumes (with or
+	// without -n) and ignores that keyed state: it is lost.
+	KeyedStateIgnored []PlanOperator `json:"keyed_state_ignored"`
+	// IgnoredBytes is the size of that keyed state.
+	IgnoredBytes int64 `json:"ignored_bytes"`
 	// Uncertain: the plan could not know some operator IDs (operators
 	// without uid and a target given as a uid list).
 	Uncertain bool `json:"uncertain"`
+	// MaxParallelismCheck: whether the max-parallelism rule was applied.
+	// When it was not, no outcome below is a plain "restores".
+	MaxParallelismCheck MaxParallelismCheck `json:"max_parallelism_check"`
 	// What Flink does without and with --allow-non-restored-state (-n).
 	WithoutAllowNonRestored Outcome `json:"without_allow_non_restored_state"`
 	WithAllowNonRestored    Outcome `json:"with_allow_non_restored_state"`
@@ -134,14 +171,21 @@ type PlanFailure struct {
 }
 
 // PlanResume applies Flink's restore rules (Checkpoints.loadAndValidateCheckpoint
-// and the scheduler's max-parallelism check, Flink 1.x and 2.x alike) to
-// resuming m into target:
+// and StateAssignmentOperation's parallelism preconditions, Flink 1.x and
+// 2.x alike) to resuming m into target. It is the one implementation of
+// those rules: the dry runs (`ckpt inspect --against`, `ckpt submit`, the
+// TUI) print it and the embedded engine refuses or performs a restore by it.
 //
 //   - a snapshot operator matches a job operator by operator ID;
-//   - a matched operator must keep its max parallelism, unless the new job
-//     did not configure one, in which case Flink adopts the snapshot's (which
-//     must then be at least the new parallelism) — checked for every
-//     matched operator, with or without state;
+//   - a matched operator must keep its job vertex's max parallelism (the
+//     chain head's, see TargetOperator.MaxParallelism), unless the new job
+//     did not configure one, in which case Flink adopts the snapshot's
+//     (which must then be at least the new parallelism) — checked for
+//     every matched operator, with or without state;
+//   - keyed state of an operator that is not keyed in the new job
+//     (TargetOperator.NotKeyed) is not restored: Flink resumes and ignores
+//     it without a word (tried on real Flink 2.3 and 1.20), so the plan
+//     lists it as lost (KeyedStateIgnored);
 //   - an unmatched operator with state (any subtask state or coordinator
 //     state) makes the restore fail unless allow-non-restored-state is set;
 //     an unmatched operator without state is skipped.
@@ -149,7 +193,11 @@ type PlanFailure struct {
 // uids names snapshot operators in the output (may be nil).
 func PlanResume(m *snapshot.Metadata, target Target, uids *UIDMapping) *ResumePlan {
 	p := &ResumePlan{Target: target.Source, Restored: []PlanOperator{}, Dropped: []PlanOperator{},
-		SkippedEmpty: []PlanOperator{}, New: []PlanOperator{}, Failures: []PlanFailure{}}
+		SkippedEmpty: []PlanOperator{}, New: []PlanOperator{}, Failures: []PlanFailure{}, KeyedStateIgnored: []PlanOperator{},
+		MaxParallelismCheck: MaxParallelismChecked}
+	if target.MaxParallelismUnknown {
+		p.MaxParallelismCheck = MaxParallelismNotChecked
+	}
 	byID := map[snapshot.OperatorID]TargetOperator{}
 	for _, o := range target.Operators {
 		byID[o.id()] = o
@@ -181,14 +229,32 @@ func PlanResume(m *snapshot.Metadata, target Target, uids *UIDMapping) *ResumePl
 			po.UID = t.UID
 		}
 		po.NewParallelism, po.NewMaxParallelism = t.Parallelism, t.MaxParallelism
-		if reason := maxParallelismProblem(op, t); reason != "" {
+		reason := ""
+		if !target.MaxParallelismUnknown {
+			reason = maxParallelismProblem(op, t)
+		}
+		switch {
+		case reason != "":
 			p.Failures = append(p.Failures, PlanFailure{ID: po.ID, UID: po.UID, Reason: reason})
-		} else if t.MaxParallelism != 0 && t.MaxParallelism != int(op.MaxParallelism) {
-			po.Note = fmt.Sprintf("max parallelism %d not configured in the new job: Flink adopts the snapshot's %d", t.MaxParallelism, op.MaxParallelism)
+		case target.MaxParallelismUnknown:
+			po.NewMaxParallelism = 0
+		case t.MaxParallelism != int(op.MaxParallelism):
+			// Derived, not configured (else maxParallelismProblem): Flink
+			// gives the vertex the snapshot's.
+			if t.MaxParallelism != 0 {
+				po.Note = fmt.Sprintf("max parallelism %d not configured in the new job: Flink adopts the snapshot's %d", t.MaxParallelism, op.MaxParallelism)
+			}
 			po.NewMaxParallelism = int(op.MaxParallelism)
 		}
 		if op.FullyFinished {
 			po.Note = "finished when the snapshot was taken: it restores as finished and does not run again"
+		}
+		if n, ok := keyedStateSize(op); ok && t.NotKeyed {
+			po.Note = "its keyed state is NOT restored: the operator is not keyed in the new job (keyBy missing?) and Flink ignores keyed state there without a word"
+			ignored := po
+			ignored.StateSize = n
+			p.KeyedStateIgnored = append(p.KeyedStateIgnored, ignored)
+			p.IgnoredBytes += n
 		}
 		p.Restored = append(p.Restored, po)
 	}
@@ -201,13 +267,19 @@ func PlanResume(m *snapshot.Metadata, target Target, uids *UIDMapping) *ResumePl
 	}
 	sort.SliceStable(p.New, func(i, j int) bool { return p.New[i].UID < p.New[j].UID })
 
+	restores := OutcomeRestores
+	if target.MaxParallelismUnknown {
+		restores = OutcomeRestoresUnchecked
+	}
 	switch {
 	case len(p.Failures) > 0:
 		p.WithoutAllowNonRestored, p.WithAllowNonRestored, p.ExitCode = OutcomeFails, OutcomeFails, ExitResumeFails
 	case len(p.Dropped) > 0:
-		p.WithoutAllowNonRestored, p.WithAllowNonRestored, p.ExitCode = OutcomeFails, OutcomeRestores, ExitResumeDropState
+		p.WithoutAllowNonRestored, p.WithAllowNonRestored, p.ExitCode = OutcomeFails, restores, ExitResumeDropState
+	case len(p.KeyedStateIgnored) > 0:
+		p.WithoutAllowNonRestored, p.WithAllowNonRestored, p.ExitCode = restores, restores, ExitResumeDropState
 	default:
-		p.WithoutAllowNonRestored, p.WithAllowNonRestored, p.ExitCode = OutcomeRestores, OutcomeRestores, ExitResumeOK
+		p.WithoutAllowNonRestored, p.WithAllowNonRestored, p.ExitCode = restores, restores, ExitResumeOK
 	}
 	return p
 }
@@ -224,6 +296,21 @@ func operatorHasState(op *snapshot.OperatorState) bool {
 		}
 	}
 	return false
+}
+
+// keyedStateSize is the size of op's keyed state; false when it has none.
+func keyedStateSize(op *snapshot.OperatorState) (int64, bool) {
+	var n int64
+	found := false
+	for _, s := range op.Subtasks {
+		for _, h := range []snapshot.Handle{s.ManagedKeyedState, s.RawKeyedState} {
+			if h != nil {
+				n += h.StateSize()
+				found = true
+			}
+		}
+	}
+	return n, found
 }
 
 // maxParallelismProblem is Flink's max-parallelism rule for a matched

@@ -70,7 +70,7 @@ type FlinkOp struct {
 	UID            string `json:"uid,omitempty"`
 	Name           string `json:"name,omitempty"`
 	Parallelism    int    `json:"parallelism,omitempty"`    // 0 = the job's
-	MaxParallelism int    `json:"maxParallelism,omitempty"` // 0 = the job's (not settable on sinks)
+	MaxParallelism int    `json:"maxParallelism,omitempty"` // 0 = the job's
 	ValueBytes     int    `json:"valueBytes,omitempty"`     // payload: bytes per key, default 1024
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -201,25 +202,49 @@ func statMetadata(ctx context.Context, fsys storage.FS, dir string) (storage.Fil
 // ListCheckpoints lists the chk-N directories of a job directory, oldest
 // (lowest N) first, each with whether it is complete.
 func ListCheckpoints(ctx context.Context, fsys storage.FS, jobDir string) ([]CheckpointDir, error) {
+	return listCheckpoints(ctx, fsys, jobDir, -1)
+}
+
+// RecentCheckpoints lists the newest (highest N) at most n chk-N
+// directories of a job directory, newest first, each with whether it is
+// complete. Only those n are checked for `_metadata`: a leaking job
+// directory can hold thousands.
+func RecentCheckpoints(ctx context.Context, fsys storage.FS, jobDir string, n int) ([]CheckpointDir, error) {
+	all, err := listCheckpoints(ctx, fsys, jobDir, n)
+	slices.Reverse(all)
+	return all, err
+}
+
+// listCheckpoints lists chk-N directories oldest first; with newest >= 0
+// only the newest that many, the only ones whose `_metadata` is checked.
+func listCheckpoints(ctx context.Context, fsys storage.FS, jobDir string, newest int) ([]CheckpointDir, error) {
 	var out []CheckpointDir
 	err := eachEntry(ctx, fsys, jobDir, func(fi storage.FileInfo) error {
 		n, ok := ParseCheckpointDirName(fi.Name)
 		if !ok || !fi.IsDir {
 			return nil
 		}
-		cd := CheckpointDir{ID: n, URI: storage.Join(jobDir, fi.Name), ModTime: fi.ModTime}
+		out = append(out, CheckpointDir{ID: n, URI: storage.Join(jobDir, fi.Name), ModTime: fi.ModTime})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	if newest >= 0 && len(out) > newest {
+		out = out[len(out)-newest:]
+	}
+	for i := range out {
+		cd := &out[i]
 		mfi, complete, err := statMetadata(ctx, fsys, cd.URI)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if complete {
 			cd.Complete, cd.MetadataSize, cd.ModTime = true, mfi.Size, mfi.ModTime
 		}
-		out = append(out, cd)
-		return nil
-	})
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out, err
+	}
+	return out, nil
 }
 
 // ErrNoCompleteCheckpoint is returned when a job dir has no chk-N with

@@ -240,3 +240,44 @@ func TestWriteIsAtomicAndReadable(t *testing.T) {
 		t.Error("KindFromName")
 	}
 }
+
+// RecentCheckpoints is what the TUI's snapshots pane lists: the newest n
+// chk-N, newest first (numerically: chk-10 after chk-9), each with
+// whether `_metadata` is there.
+func TestRecentCheckpoints(t *testing.T) {
+	ctx := context.Background()
+	fsys := storage.NewLocal()
+	root, jobDir, _ := makeJobDir(t)
+	tests := []struct {
+		n    int
+		want string
+	}{
+		{0, ""},
+		{1, "chk-12"},
+		{2, "chk-12 chk-10+"},
+		{4, "chk-12 chk-10+ chk-9 chk-3+"},
+		{50, "chk-12 chk-10+ chk-9 chk-3+"},
+	}
+	for _, tt := range tests {
+		cks, err := RecentCheckpoints(ctx, fsys, jobDir, tt.n)
+		if err != nil {
+			t.Fatalf("n=%d: %v", tt.n, err)
+		}
+		var got []string
+		for _, c := range cks {
+			s := CheckpointDirName(c.ID)
+			if c.Complete {
+				s += "+"
+			}
+			got = append(got, s)
+		}
+		if strings.Join(got, " ") != tt.want {
+			t.Errorf("n=%d: %v, want %s", tt.n, got, tt.want)
+		}
+	}
+	// A job directory not created yet (no checkpoint so far) is "does not
+	// exist", which the pane shows as no checkpoints.
+	if _, err := RecentCheckpoints(ctx, fsys, filepath.Join(root, "ffffffffffffffffffffffffffffffff"), 5); !storage.IsNotExist(err) {
+		t.Errorf("missing job dir: %v, want a does-not-exist error", err)
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
+
+	"github.com/ckpt-dev/ckpt/internal/units"
 )
 
 // ErrNotRegular is matched by the error OpenRegular returns for a path that
@@ -65,7 +67,7 @@ func ReadRegular(path string, max int64) ([]byte, error) {
 		return nil, wrap("read", path, unwrapPathError(err))
 	}
 	if int64(len(b)) > max {
-		return nil, &Error{Op: "read", URI: path, Err: fmt.Errorf("%w: larger than %s (it grew while read)", ErrTooLarge, FormatBytes(max))}
+		return nil, &Error{Op: "read", URI: path, Err: fmt.Errorf("%w: larger than %s (it grew while read)", ErrTooLarge, units.Bytes(max))}
 	}
 	return b, nil
 }
@@ -75,7 +77,7 @@ func checkRegular(path string, fi fs.FileInfo, max int64) error {
 		return &Error{Op: "open", URI: path, Err: fmt.Errorf("%w (%s)", ErrNotRegular, fileType(fi.Mode()))}
 	}
 	if max > 0 && fi.Size() > max {
-		return &Error{Op: "open", URI: path, Err: fmt.Errorf("%w: larger than %s (%s)", ErrTooLarge, FormatBytes(max), FormatBytes(fi.Size()))}
+		return &Error{Op: "open", URI: path, Err: fmt.Errorf("%w: larger than %s (%s)", ErrTooLarge, units.Bytes(max), units.Bytes(fi.Size()))}
 	}
 	return nil
 }
@@ -108,21 +110,4 @@ func FileTypeError(uri string, mode fs.FileMode) error {
 		return nil
 	}
 	return &Error{Op: "open", URI: uri, Err: fmt.Errorf("%w (%s)", ErrNotRegular, fileType(mode))}
-}
-
-// FormatBytes prints n as "1 MiB", "512 KiB", "1.5 GiB" or "17 B".
-func FormatBytes(n int64) string {
-	const k = 1024
-	for _, u := range []struct {
-		unit string
-		size int64
-	}{{"GiB", k * k * k}, {"MiB", k * k}, {"KiB", k}} {
-		if n >= u.size {
-			if n%u.size == 0 {
-				return fmt.Sprintf("%d %s", n/u.size, u.unit)
-			}
-			return fmt.Sprintf("%.1f %s", float64(n)/float64(u.size), u.unit)
-		}
-	}
-	return fmt.Sprintf("%d B", n)
 }

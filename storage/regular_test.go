@@ -37,7 +37,7 @@ func TestOpenRegularRefuses(t *testing.T) {
 		{fifo, ErrNotRegular, fifo + ": not a regular file (a named pipe)"},
 		{"/dev/zero", ErrNotRegular, "/dev/zero: not a regular file (a character device)"},
 		{dir, ErrNotRegular, dir + ": not a regular file (a directory)"},
-		{big, ErrTooLarge, big + ": file too large: larger than 1 MiB (2.0 MiB)"},
+		{big, ErrTooLarge, big + ": file too large: larger than 1.00 MiB (2.00 MiB)"},
 		{filepath.Join(dir, "missing"), os.ErrNotExist, "missing"},
 	} {
 		done := make(chan error, 1)

@@ -205,10 +205,15 @@ type Choice struct {
 // Pick resolves a choice to a theme. An unknown name is an error naming the
 // valid ones; the caller decides whether to fall back.
 func Pick(ch Choice) (*Theme, error) {
+	name := strings.ToLower(strings.TrimSpace(ch.Name))
 	if ch.NoColor {
+		// NO_COLOR wins over any theme, but a name that is no theme is
+		// still an error (it is one without NO_COLOR too).
+		if _, ok := named[name]; !ok && name != "" && name != Auto && name != "highcontrast" && name != "hc" {
+			return nil, fmt.Errorf("unknown theme %q (choose one of %s)", ch.Name, strings.Join(Names(), ", "))
+		}
 		return Mono(), nil
 	}
-	name := strings.ToLower(strings.TrimSpace(ch.Name))
 	if name == "" || name == Auto {
 		if ch.DarkBG {
 			return Dark(), nil

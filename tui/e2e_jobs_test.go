@@ -95,7 +95,10 @@ func TestE2EEmbeddedJobLifecycleInTmux(t *testing.T) {
 	s.waitFor(5*time.Second, "SUBMIT jobs/e2e-counts.yaml resuming from")
 	s.keys("y")
 	s.waitFor(30*time.Second, "e2e-counts RUNNING", "↺ restored   #", "from savepoint")
+	// Quitting with a job running in this process asks first, naming it.
 	s.keys("q")
+	s.waitFor(10*time.Second, "1 job runs in this process", "e2e-counts", "stop each with a savepoint")
+	s.keys("c")
 	s.waitFor(30*time.Second, "CKPT-EXITED-0")
 }
 

@@ -2,9 +2,7 @@ package tui
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"sort"
 	"strconv"
 	"strings"
@@ -352,31 +350,16 @@ const maxSnapRows = 50
 func scanSnapshots(ctx context.Context, fsys storage.FS, dir string, savepoints map[string]int64) ([]routes.SnapRow, error) {
 	var rows []routes.SnapRow
 	if dir != "" {
-		l, err := fsys.List(ctx, dir)
+		cks, err := snapshot.RecentCheckpoints(ctx, fsys, dir, maxSnapRows)
 		if err != nil && !storage.IsNotExist(err) {
 			return nil, err
 		}
-		for l != nil {
-			page, err := l.Next(ctx)
-			for _, fi := range page {
-				if !fi.IsDir {
-					continue
-				}
-				if n, ok := snapshot.ParseCheckpointDirName(storage.Base(fi.URI)); ok {
-					rows = append(rows, routes.SnapRow{ID: n, Path: fi.URI, ModTime: fi.ModTime, Size: -1})
-				}
+		for _, c := range cks {
+			r := routes.SnapRow{ID: c.ID, Path: c.URI, ModTime: c.ModTime, Complete: format.No, Size: -1}
+			if c.Complete {
+				r.Complete = format.Yes
 			}
-			if err != nil {
-				l.Close()
-				if !errors.Is(err, io.EOF) {
-					return nil, err
-				}
-				break
-			}
-		}
-		sort.Slice(rows, func(i, j int) bool { return rows[i].ID > rows[j].ID })
-		if len(rows) > maxSnapRows {
-			rows = rows[:maxSnapRows]
+			rows = append(rows, r)
 		}
 	}
 	seen := map[string]bool{}
@@ -400,18 +383,20 @@ func scanSnapshots(ctx context.Context, fsys storage.FS, dir string, savepoints 
 	}
 	for i := range rows {
 		r := &rows[i]
-		fi, err := fsys.Stat(ctx, storage.Join(r.Path, "_metadata"))
-		switch {
-		case err == nil:
-			r.Complete = format.Yes
-			if r.ModTime.IsZero() || fi.ModTime.After(r.ModTime) {
-				r.ModTime = fi.ModTime
+		if r.Savepoint { // chk-N: RecentCheckpoints said whether it is complete
+			fi, err := fsys.Stat(ctx, storage.Join(r.Path, snapshot.MetadataFileName))
+			switch {
+			case err == nil:
+				r.Complete = format.Yes
+				if r.ModTime.IsZero() || fi.ModTime.After(r.ModTime) {
+					r.ModTime = fi.ModTime
+				}
+			case storage.IsNotExist(err):
+				r.Complete = format.No
+			default:
+				r.Err = err.Error()
+				continue
 			}
-		case storage.IsNotExist(err):
-			r.Complete = format.No
-		default:
-			r.Err = err.Error()
-			continue
 		}
 		if u, err := storage.DiskUsage(ctx, fsys, r.Path); err == nil {
 			r.Size = u.Bytes

@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/charmbracelet/x/term"
 
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/inspector"
@@ -33,6 +36,9 @@ type Options struct {
 	// header calls it (see Context); nil: no job screens.
 	Cluster    cluster.Cluster
 	TargetName string
+	// InProcess says Cluster runs in this process (its jobs end with
+	// the UI: quitting asks first).
+	InProcess bool
 	// SpecDirs hold the job specs the launcher offers; SubmitConfig is
 	// added to every job the TUI launches.
 	SpecDirs     []string
@@ -92,8 +98,16 @@ func Run(ctx context.Context, opts Options) error {
 	if opts.In != nil {
 		po = append(po, tea.WithInput(opts.In))
 	}
-	if opts.Out != nil {
-		po = append(po, tea.WithOutput(opts.Out))
+	out := opts.Out
+	if out != nil {
+		po = append(po, tea.WithOutput(out))
+	} else {
+		out = os.Stdout
+	}
+	if f, ok := out.(*os.File); ok && term.IsTerminal(f.Fd()) {
+		// The colours TERM declares (themes.Profile says why not the
+		// renderer's own guess inside tmux).
+		po = append(po, tea.WithColorProfile(themes.Profile(os.Environ())))
 	}
 	po = append(po, opts.ProgramOptions...)
 	_, err = tea.NewProgram(app, po...).Run()
@@ -107,6 +121,6 @@ func Run(ctx context.Context, opts Options) error {
 // terminal.
 func newContext(opts Options) (*shell.Context, themes.Choice, error) {
 	return shell.NewContext(shell.Setup{Screens: declaredScreens, Readonly: opts.Readonly, Theme: opts.Theme, FS: opts.FS,
-		SpecTarget: opts.SpecTarget, Cluster: opts.Cluster, TargetName: opts.TargetName, SpecDirs: opts.SpecDirs,
+		SpecTarget: opts.SpecTarget, Cluster: opts.Cluster, TargetName: opts.TargetName, InProcess: opts.InProcess, SpecDirs: opts.SpecDirs,
 		SubmitConfig: opts.SubmitConfig, StartPath: opts.StartPath, JobOutput: opts.JobOutput, Getenv: opts.Getenv})
 }

@@ -168,6 +168,7 @@ func Run(t *testing.T, tg Target) {
 		{"Dispose", s.dispose},
 		{"StopWithSavepoint", s.stop},
 		{"ResumeAndCancel", s.resumeAndCancel},
+		{"CancelWithSavepoint", s.cancelWithSavepoint},
 		{"Exceptions", s.exceptions},
 	}
 	for _, st := range steps {
@@ -926,6 +927,55 @@ func (s *suite) resumeAndCancel(t *testing.T) {
 	if err != nil || o.JobsCancelled < 1 {
 		t.Errorf("overview after cancel %+v %v", o, err)
 	}
+}
+
+// cancelWithSavepoint is Flink's `cancel -s` (POST /jobs/:jobid/savepoints
+// with cancel-job: true) on a fresh job: a savepoint that fails leaves the
+// job RUNNING; one that completes is written and the job ends CANCELED.
+func (s *suite) cancelWithSavepoint(t *testing.T) {
+	id := s.runJob(t, s.run)
+	s.waitRunning(t, id)
+	s.waitCompleted(t, id, 1)
+	j := "/jobs/" + id
+	// A target directory below a regular file cannot be created.
+	blocker := filepath.Join(s.tg.Dir, "cancel-blocker")
+	if err := os.MkdirAll(s.tg.Dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(blocker, []byte("not a directory"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tid := s.trigger(t, j+"/savepoints", map[string]any{"target-directory": filepath.Join(blocker, "sp"), "cancel-job": true},
+		http.StatusAccepted, "savepoint-trigger", "POST /jobs/:jobid/savepoints cancel-job into an unwritable directory")
+	r := s.pollRaw(t, j+"/savepoints/"+tid, "savepoint-poll-failed")
+	var a flinkrest.AsyncStatusDTO
+	r.json(t, &a)
+	var op flinkrest.SavepointOperationDTO
+	json.Unmarshal(a.Operation, &op)
+	if op.FailureCause == nil {
+		t.Fatalf("cancel with a savepoint that cannot be written: %s, want a failure-cause", a.Operation)
+	}
+	// The job is not cancelled when its savepoint failed.
+	time.Sleep(500 * time.Millisecond)
+	if jb, err := s.c.Job(s.ctx(t, time.Minute), id); err != nil || jb.Status != cluster.JobRunning {
+		t.Fatalf("after a failed cancel-with-savepoint the job is %v (%v), want RUNNING", jb, err)
+	}
+
+	dir := filepath.Join(s.tg.Dir, "cancel")
+	tid = s.trigger(t, j+"/savepoints", map[string]any{"target-directory": dir, "cancel-job": true},
+		http.StatusAccepted, "savepoint-trigger", "POST /jobs/:jobid/savepoints cancel-job")
+	r = s.pollRaw(t, j+"/savepoints/"+tid, "savepoint-poll-completed")
+	r.json(t, &a)
+	op = flinkrest.SavepointOperationDTO{}
+	json.Unmarshal(a.Operation, &op)
+	loc := localPath(op.Location)
+	if op.FailureCause != nil || filepath.Dir(loc) != dir || !savepointName.MatchString(filepath.Base(loc)) {
+		t.Fatalf("cancel with savepoint: %s, want a savepoint under %s", a.Operation, dir)
+	}
+	if _, err := os.Stat(filepath.Join(loc, "_metadata")); err != nil {
+		t.Errorf("savepoint of cancel-job: %v", err)
+	}
+	s.waitState(t, id, cluster.JobCanceled)
 }
 
 func (s *suite) exceptions(t *testing.T) {

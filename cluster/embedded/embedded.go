@@ -56,6 +56,11 @@ type Options struct {
 	// Catalog, when set, records every job (engine.Options.Catalog) and
 	// makes the jobs of earlier processes visible, read-only.
 	Catalog *catalog.Catalog
+	// JobLog, when set, receives every job's own lines (engine.Options.Log:
+	// checkpoints, restores, skipped state, failures, restarts), each
+	// prefixed with "job <first 8 hex of its ID>: ". The jobs' sinks may
+	// print to the same file.
+	JobLog io.Writer
 }
 
 // Cluster is the embedded engine as a cluster.Cluster.
@@ -71,6 +76,7 @@ type Cluster struct {
 	closed    bool
 	// remembered are the catalog's jobs when the cluster started.
 	remembered map[string]catalog.Job
+	logMu      sync.Mutex // one job-log line at a time
 }
 
 var _ cluster.Cluster = (*Cluster)(nil)
@@ -373,7 +379,13 @@ func (c *Cluster) detail(j *job, now time.Time) *cluster.Job {
 			for _, s := range m.Subtasks {
 				v.Metrics.Backpressured = max(v.Metrics.Backpressured, s.Backpressured)
 			}
+			v.Metrics.BackpressureRatio = max(v.Metrics.BackpressureRatio, m.BackpressureRatio)
 			v.Operators = append(v.Operators, cluster.Operator{ID: op.ID.String(), UID: op.UID, Name: op.Name})
+		}
+		if st == cluster.JobRunning {
+			v.Metrics.BackpressureLevel = engine.BackpressureLevel(v.Metrics.BackpressureRatio)
+		} else {
+			v.Metrics.BackpressureRatio = 0
 		}
 		d.Vertices = append(d.Vertices, v)
 		d.StatusCounts[tstate]++
@@ -880,8 +892,19 @@ func (c *Cluster) submitSpec(ctx context.Context, name, artifactID string, data 
 	}
 	c.mu.Unlock()
 	submitted := time.Now()
-	eng, err := engine.Submit(ctx, g, cfg, engine.Options{JobID: strings.ToLower(req.JobID), FS: c.opts.FS,
-		Catalog: c.opts.Catalog, Spec: string(data)})
+	jobID := strings.ToLower(req.JobID)
+	if jobID == "" {
+		jobID = engine.NewJobID()
+	}
+	eo := engine.Options{JobID: jobID, FS: c.opts.FS, Catalog: c.opts.Catalog, Spec: string(data)}
+	if c.opts.JobLog != nil {
+		short := jobID
+		if len(short) > 8 {
+			short = short[:8]
+		}
+		eo.Log = &prefixWriter{mu: &c.logMu, w: c.opts.JobLog, prefix: "job " + short + ": "}
+	}
+	eng, err := engine.Submit(ctx, g, cfg, eo)
 	if err != nil {
 		return "", cluster.Errorf(cluster.ErrBadRequest, "%v", err)
 	}
@@ -956,4 +979,64 @@ func exception(cause string, at time.Time) cluster.Exception {
 		name = name[:i]
 	}
 	return cluster.Exception{Name: name, StackTrace: cause, Time: at, Labels: map[string]string{}}
+}
+
+// prefixWriter writes each Write (one whole line, as the engine's job log
+// writes them) behind a prefix naming the job, one job at a time.
+type prefixWriter struct {
+	mu     *sync.Mutex
+	w      io.Writer
+	prefix string
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, err := p.w.Write(append([]byte(p.prefix), b...)); err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}
+
+// Backpressure implements cluster.BackpressureReader: per subtask of the
+// vertex, the most any operator of its chain was backpressured lately, as
+// Flink's metric-based backpressure (a chain's subtask is one task there).
+// A job that is not running has none: status "ok", no subtasks.
+func (c *Cluster) Backpressure(ctx context.Context, jobID, vertexID string) (*cluster.Backpressure, error) {
+	j, err := c.job(jobID)
+	if r, ok := c.rememberedFor(jobID, err); ok {
+		return nil, notRunningHere(r)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var ch *chain
+	for i := range j.tracker.chains {
+		if j.tracker.chains[i].id == vertexID {
+			ch = &j.tracker.chains[i]
+		}
+	}
+	if ch == nil {
+		return nil, cluster.Errorf(cluster.ErrNotFound, "Vertex %s not found in job %s", vertexID, jobID)
+	}
+	b := &cluster.Backpressure{Status: "ok", Level: cluster.BackpressureOK, End: time.Now()}
+	if status(j) != cluster.JobRunning {
+		return b, nil
+	}
+	byOp := map[string]engine.OperatorMetrics{}
+	for _, m := range j.eng.Metrics() {
+		byOp[m.OperatorID] = m
+	}
+	for s := 0; s < ch.parallelism; s++ {
+		var r float64
+		for _, op := range ch.ops {
+			if sb := byOp[op.ID.String()].SubtaskBackpressure; s < len(sb) {
+				r = max(r, sb[s])
+			}
+		}
+		b.Subtasks = append(b.Subtasks, cluster.SubtaskBackpressure{Subtask: s, Level: engine.BackpressureLevel(r), Ratio: r})
+		b.Ratio = max(b.Ratio, r)
+	}
+	b.Level = engine.BackpressureLevel(b.Ratio)
+	return b, nil
 }

@@ -704,3 +704,13 @@ func abbreviate(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
+
+// Backpressure implements cluster.BackpressureReader (GET
+// /jobs/:jobid/vertices/:vertexid/backpressure).
+func (c *Client) Backpressure(ctx context.Context, jobID, vertexID string) (*cluster.Backpressure, error) {
+	var d BackpressureDTO
+	if err := c.do(ctx, http.MethodGet, jobPath(jobID, "vertices", vertexID, "backpressure"), nil, &d); err != nil {
+		return nil, err
+	}
+	return DecodeBackpressure(&d), nil
+}

@@ -587,3 +587,29 @@ func TestToken(t *testing.T) {
 		})
 	}
 }
+
+// cluster.CancelWithSavepoint is Flink's savepoint trigger with cancel-job.
+func TestCancelWithSavepointSendsCancelJob(t *testing.T) {
+	var body map[string]any
+	var path string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		path = r.Method + " " + r.URL.Path
+		json.NewDecoder(r.Body).Decode(&body)
+		w.WriteHeader(http.StatusAccepted)
+		w.Write([]byte(`{"request-id":"c0ffee"}`))
+	}))
+	defer srv.Close()
+	c, err := New(srv.URL, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const id = "3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c"
+	tr, err := cluster.CancelWithSavepoint(context.Background(), c, id, cluster.SavepointRequest{TargetDir: "/sp"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if path != "POST /jobs/"+id+"/savepoints" || body["cancel-job"] != true || body["target-directory"] != "/sp" ||
+		tr.ID != "c0ffee" || tr.Kind != cluster.SavepointTrigger {
+		t.Errorf("sent %s %v, trigger %+v", path, body, tr)
+	}
+}

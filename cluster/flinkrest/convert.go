@@ -538,3 +538,32 @@ func EncodeArtifact(a *cluster.Artifact) JarFileDTO {
 	}
 	return f
 }
+
+// DecodeBackpressure converts a vertex's backpressure; the vertex ratio is
+// its worst subtask's, as Flink derives the vertex level.
+func DecodeBackpressure(d *BackpressureDTO) *cluster.Backpressure {
+	b := &cluster.Backpressure{Status: d.Status, Level: d.BackpressureLevel}
+	if d.EndTimestamp > 0 {
+		b.End = time.UnixMilli(d.EndTimestamp)
+	}
+	for _, s := range d.Subtasks {
+		r := float64(s.Ratio)
+		b.Subtasks = append(b.Subtasks, cluster.SubtaskBackpressure{Subtask: s.Subtask, Level: s.BackpressureLevel, Ratio: r,
+			IdleRatio: float64(s.IdleRatio), BusyRatio: float64(s.BusyRatio)})
+		b.Ratio = max(b.Ratio, r)
+	}
+	return b
+}
+
+// EncodeBackpressure is DecodeBackpressure's inverse (ckpt serve).
+func EncodeBackpressure(b *cluster.Backpressure) *BackpressureDTO {
+	d := &BackpressureDTO{Status: b.Status, BackpressureLevel: b.Level, Subtasks: []SubtaskBackpressureDTO{}}
+	if !b.End.IsZero() {
+		d.EndTimestamp = b.End.UnixMilli()
+	}
+	for _, s := range b.Subtasks {
+		d.Subtasks = append(d.Subtasks, SubtaskBackpressureDTO{Subtask: s.Subtask, BackpressureLevel: s.Level, Ratio: FlexFloat(s.Ratio),
+			IdleRatio: FlexFloat(s.IdleRatio), BusyRatio: FlexFloat(s.BusyRatio)})
+	}
+	return d
+}

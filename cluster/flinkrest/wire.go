@@ -543,3 +543,22 @@ func (f *FlexFloat) UnmarshalJSON(b []byte) error {
 	*f = FlexFloat(v)
 	return nil
 }
+
+// BackpressureDTO is GET /jobs/:jobid/vertices/:vertexid/backpressure
+// (JobVertexBackPressureInfo; metric-based since Flink 1.13).
+type BackpressureDTO struct {
+	Status            string                   `json:"status"`
+	BackpressureLevel string                   `json:"backpressureLevel,omitempty"`
+	EndTimestamp      int64                    `json:"end-timestamp,omitempty"`
+	Subtasks          []SubtaskBackpressureDTO `json:"subtasks,omitempty"`
+}
+
+// SubtaskBackpressureDTO is one subtask of BackpressureDTO.
+type SubtaskBackpressureDTO struct {
+	Subtask           int       `json:"subtask"`
+	AttemptNumber     int       `json:"attempt-number"`
+	BackpressureLevel string    `json:"backpressureLevel"`
+	Ratio             FlexFloat `json:"ratio"`
+	IdleRatio         FlexFloat `json:"idleRatio"`
+	BusyRatio         FlexFloat `json:"busyRatio"`
+}

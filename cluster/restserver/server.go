@@ -8,7 +8,8 @@
 // Served (with or without the /v1 prefix):
 //
 //	GET    /overview, /config, /jobmanager/config
-//	GET    /jobs, /jobs/overview, /jobs/:jobid, /jobs/:jobid/exceptions
+//	GET    /jobs, /jobs/overview, /jobs/:jobid, /jobs/:jobid/exceptions,
+//	       /jobs/:jobid/vertices/:vertexid/backpressure
 //	PATCH  /jobs/:jobid?mode=cancel
 //	GET    /jobs/:jobid/checkpoints, .../checkpoints/config,
 //	       .../checkpoints/details/:checkpointid,
@@ -188,6 +189,7 @@ func (s *Server) routes() {
 	h("GET /jobs/{jobid}/checkpoints/details/{checkpointid}/subtasks/{vertexid}", s.checkpointSubtasks)
 	h("GET /jobs/{jobid}/checkpoints/{triggerid}", s.pollOf(cluster.CheckpointTrigger))
 	h("POST /jobs/{jobid}/savepoints", s.triggerSavepoint)
+	h("GET /jobs/{jobid}/vertices/{vertexid}/backpressure", s.backpressure)
 	h("GET /jobs/{jobid}/savepoints/{triggerid}", s.pollOf(cluster.SavepointTrigger))
 	h("POST /jobs/{jobid}/stop", s.stop)
 	h("POST /savepoint-disposal", s.dispose)
@@ -437,6 +439,22 @@ func (s *Server) checkpointSubtasks(w http.ResponseWriter, r *http.Request) (int
 		return 0, nil, err
 	}
 	return http.StatusOK, flinkrest.EncodeVertexCheckpoint(v), nil
+}
+
+func (s *Server) backpressure(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	id, err := hexParam(r, "jobid")
+	if err != nil {
+		return 0, nil, err
+	}
+	vid, err := hexParam(r, "vertexid")
+	if err != nil {
+		return 0, nil, err
+	}
+	b, err := cluster.VertexBackpressure(r.Context(), s.c, id, vid)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, flinkrest.EncodeBackpressure(b), nil
 }
 
 // decodeBody reads an optional JSON request body into v; name is Flink's

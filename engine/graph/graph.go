@@ -171,9 +171,15 @@ type VertexError struct {
 func (e *VertexError) Error() string { return fmt.Sprintf("operator %s: %v", e.Vertex.Label(), e.Err) }
 func (e *VertexError) Unwrap() error { return e.Err }
 
-// Finalize fixes parallelism defaults, settles edge kinds, validates the
-// graph and assigns operator IDs. It is idempotent. Errors about one
-// operator are *VertexError.
+// Finalize fixes parallelism defaults, settles edge kinds, applies max
+// parallelism per chain, validates the graph and assigns operator IDs. It
+// is idempotent. Errors about one operator are *VertexError.
+//
+// Max parallelism is Flink's per job vertex: every operator of a chain
+// gets the chain head's (its own, else the job's default, else derived
+// from the parallelism), and a value set on an operator chained after the
+// head is ignored — in the snapshots the job writes (every operator of a
+// chain records the head's) and when it restores.
 func (g *Graph) Finalize(defaultParallelism, defaultMaxParallelism int) error {
 	if len(g.Vertices) == 0 {
 		return fmt.Errorf("job %q has no operators", g.Name)
@@ -182,17 +188,6 @@ func (g *Graph) Finalize(defaultParallelism, defaultMaxParallelism int) error {
 	for _, v := range g.Vertices {
 		if v.Parallelism == 0 {
 			v.Parallelism = defaultParallelism
-		}
-		if v.MaxParallelism == 0 {
-			if defaultMaxParallelism > 0 {
-				v.MaxParallelism = defaultMaxParallelism
-			} else {
-				v.MaxParallelism = keygroup.DefaultMaxParallelism(v.Parallelism)
-				v.MaxParallelismDerived = true
-			}
-		}
-		if err := keygroup.Check(v.Parallelism, v.MaxParallelism); err != nil {
-			return &VertexError{Vertex: v, Err: err}
 		}
 		if v.Parallelism > MaxOperatorParallelism {
 			return &VertexError{Vertex: v, Err: fmt.Errorf("parallelism %d is above the embedded engine's limit of %d per operator", v.Parallelism, MaxOperatorParallelism)}
@@ -210,6 +205,24 @@ func (g *Graph) Finalize(defaultParallelism, defaultMaxParallelism int) error {
 			}
 		}
 	}
+	for _, ch := range g.Chains() {
+		head := g.Vertices[ch[0]]
+		if head.MaxParallelism == 0 {
+			if defaultMaxParallelism > 0 {
+				head.MaxParallelism = defaultMaxParallelism
+			} else {
+				head.MaxParallelism = keygroup.DefaultMaxParallelism(head.Parallelism)
+				head.MaxParallelismDerived = true
+			}
+		}
+		if err := keygroup.Check(head.Parallelism, head.MaxParallelism); err != nil {
+			return &VertexError{Vertex: head, Err: err}
+		}
+		for _, i := range ch[1:] {
+			v := g.Vertices[i]
+			v.MaxParallelism, v.MaxParallelismDerived = head.MaxParallelism, head.MaxParallelismDerived
+		}
+	}
 	if !g.final {
 		if err := g.assignIDs(); err != nil {
 			return err
@@ -217,6 +230,14 @@ func (g *Graph) Finalize(defaultParallelism, defaultMaxParallelism int) error {
 	}
 	g.final = true
 	return nil
+}
+
+// ChainHead is the first vertex of the chain (job vertex) v runs in.
+func (g *Graph) ChainHead(v *Vertex) *Vertex {
+	for len(v.Inputs) == 1 && g.Chainable(g.Vertices[v.Inputs[0].From], v) {
+		v = g.Vertices[v.Inputs[0].From]
+	}
+	return v
 }
 
 // Label names a vertex for messages: its uid, else its name and index.

@@ -145,3 +145,65 @@ func TestChainsAndEdges(t *testing.T) {
 		t.Fatalf("default max parallelism %d", g.Vertices[2].MaxParallelism)
 	}
 }
+
+// Max parallelism is per job vertex, as in Flink: every operator of a
+// chain gets the chain head's (its own, the job's default, or derived),
+// whatever the chained operator set itself; the snapshots the job writes
+// record that value for each of them.
+func TestMaxParallelismPerChain(t *testing.T) {
+	build := func(headMP int) *Graph {
+		g := New("j")
+		g.Source("s", src).UID("src").MaxParallelism(512).
+			KeyBy().Process("count", op).UID("count").MaxParallelism(headMP).
+			Process("list", op).UID("list").MaxParallelism(64).
+			Sink("sink", op).UID("sink").MaxParallelism(1) // below the parallelism: ignored, not an error
+		return g
+	}
+	tests := []struct {
+		name       string
+		headMP     int
+		jobMP      int
+		want       int
+		derived    bool
+		parallel   int
+		srcMP      int
+		srcDerived bool
+	}{
+		{"head configured", 256, 0, 256, false, 2, 512, false},
+		{"head derived", 0, 0, 128, true, 2, 512, false},
+		{"head from the job's default", 0, 1024, 1024, false, 2, 512, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := build(tt.headMP)
+			if err := g.Finalize(tt.parallel, tt.jobMP); err != nil {
+				t.Fatal(err)
+			}
+			if len(g.Chains()) != 2 {
+				t.Fatalf("chains %v, want source | count → list → sink", g.Chains())
+			}
+			for _, v := range g.Vertices[1:] {
+				if v.MaxParallelism != tt.want || v.MaxParallelismDerived != tt.derived {
+					t.Errorf("%s: max parallelism %d (derived %v), want the head's %d (derived %v)", v.UID, v.MaxParallelism, v.MaxParallelismDerived, tt.want, tt.derived)
+				}
+				if h := g.ChainHead(v); h != g.Vertices[1] {
+					t.Errorf("%s: chain head %s, want count", v.UID, h.UID)
+				}
+			}
+			if s := g.Vertices[0]; s.MaxParallelism != tt.srcMP || s.MaxParallelismDerived != tt.srcDerived {
+				t.Errorf("source: max parallelism %d", s.MaxParallelism)
+			}
+			// Idempotent.
+			if err := g.Finalize(tt.parallel, tt.jobMP); err != nil || g.Vertices[3].MaxParallelism != tt.want {
+				t.Errorf("second Finalize: %v, sink max parallelism %d", err, g.Vertices[3].MaxParallelism)
+			}
+			target := g.ResumeTarget("test")
+			for i, o := range target.Operators {
+				v := g.Vertices[i]
+				if o.MaxParallelism != v.MaxParallelism || o.MaxParallelismConfigured == v.MaxParallelismDerived || o.NotKeyed == v.Keyed || o.ID != v.ID {
+					t.Errorf("target operator %+v does not match vertex %s", o, v.UID)
+				}
+			}
+		})
+	}
+}

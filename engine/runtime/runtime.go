@@ -22,7 +22,6 @@ import (
 	"path/filepath"
 	goruntime "runtime"
 	rtdebug "runtime/debug"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -292,127 +291,6 @@ func firstErr(errs []error) error {
 		}
 	}
 	return nil
-}
-
-// CheckRestore verifies that the state in m can be mapped onto g: every
-// operator with state must exist in g unless allowNonRestored, and max
-// parallelism must match. The error lists every unmatched operator.
-//
-// Like Flink's restore (StateAssignmentOperation), it first adopts the
-// snapshot's max parallelism for every operator of g that maps to one of
-// m and whose own max parallelism was derived, not configured
-// (graph.Vertex.MaxParallelismDerived) — so g may change; doing it again
-// changes nothing.
-func CheckRestore(g *graph.Graph, m *snapshot.Metadata, allowNonRestored bool) error {
-	if err := AdoptMaxParallelism(g, m); err != nil {
-		return err
-	}
-	unmatched, err := Unmatched(g, m)
-	if err != nil {
-		return err
-	}
-	if len(unmatched) > 0 && !allowNonRestored {
-		var parts []string
-		for _, u := range unmatched {
-			parts = append(parts, u.String())
-		}
-		return fmt.Errorf("cannot map snapshot state to the job: no operator for %d operator(s) with state: %s "+
-			"(allow non-restored state, -n / --allowNonRestoredState, to skip it)", len(unmatched), strings.Join(parts, "; "))
-	}
-	return nil
-}
-
-// AdoptMaxParallelism gives every operator of g whose max parallelism was
-// derived (not configured) the max parallelism of the snapshot operator it
-// maps to, as Flink does on restore; the key groups of the snapshot then
-// fit. It fails when the operator's parallelism exceeds that max
-// parallelism.
-func AdoptMaxParallelism(g *graph.Graph, m *snapshot.Metadata) error {
-	for _, op := range m.Operators {
-		v := g.ByID(op.ID)
-		if v == nil || !v.MaxParallelismDerived || int(op.MaxParallelism) == v.MaxParallelism {
-			continue
-		}
-		if v.Parallelism > int(op.MaxParallelism) {
-			return fmt.Errorf("operator %s: parallelism %d exceeds the max parallelism %d of the snapshot (key groups cannot be split further)",
-				v.Label(), v.Parallelism, op.MaxParallelism)
-		}
-		v.MaxParallelism = int(op.MaxParallelism)
-	}
-	return nil
-}
-
-// UnmatchedOperator is snapshot state that maps to no operator of the job.
-type UnmatchedOperator struct {
-	ID        snapshot.OperatorID
-	UID, Name string
-	StateSize int64
-}
-
-func (u UnmatchedOperator) String() string {
-	s := u.ID.String()
-	if u.UID != "" {
-		s += fmt.Sprintf(" (uid %q)", u.UID)
-	}
-	return s + fmt.Sprintf(", %d bytes of state", u.StateSize)
-}
-
-// Unmatched lists every operator of m with state that g has no operator
-// for (Flink names only the first; this names all, with uid and size). It
-// also fails on state that cannot be mapped at all (max parallelism
-// changed, keyed state on a non-keyed operator).
-func Unmatched(g *graph.Graph, m *snapshot.Metadata) ([]UnmatchedOperator, error) {
-	var out []UnmatchedOperator
-	for _, op := range m.Operators {
-		v := g.ByID(op.ID)
-		if v == nil {
-			if hasState(op) {
-				var size int64
-				for _, s := range op.Subtasks {
-					size += subtaskSize(s)
-				}
-				out = append(out, UnmatchedOperator{ID: op.ID, UID: op.UID, Name: op.Name, StateSize: size})
-			}
-			continue
-		}
-		// Flink checks every operator it maps, with state or without.
-		if int(op.MaxParallelism) != v.MaxParallelism {
-			return nil, fmt.Errorf("operator %s: the snapshot was taken with max parallelism %d, the job has %d configured; key groups cannot be remapped",
-				v.Label(), op.MaxParallelism, v.MaxParallelism)
-		}
-		if !v.Keyed && hasKeyedState(op) {
-			return nil, fmt.Errorf("operator %s has keyed state in the snapshot but is not keyed in the job (keyBy missing?)", v.Label())
-		}
-	}
-	return out, nil
-}
-
-func subtaskSize(s *snapshot.SubtaskState) int64 {
-	var n int64
-	for _, h := range []snapshot.Handle{s.ManagedOperatorState, s.RawOperatorState, s.ManagedKeyedState, s.RawKeyedState} {
-		if h != nil {
-			n += h.StateSize()
-		}
-	}
-	return n
-}
-
-func hasKeyedState(op *snapshot.OperatorState) bool {
-	for _, s := range op.Subtasks {
-		if s.ManagedKeyedState != nil {
-			return true
-		}
-	}
-	return false
-}
-
-func hasState(op *snapshot.OperatorState) bool {
-	for _, s := range op.Subtasks {
-		if s.HasState() {
-			return true
-		}
-	}
-	return false
 }
 
 // Wait blocks until the attempt ends: nil when finished, the first task

@@ -36,7 +36,7 @@ func TestLoadRefusesNonRegular(t *testing.T) {
 	for _, tc := range []struct{ path, want string }{
 		{fifo, "job spec: open " + fifo + ": not a regular file (a named pipe)"},
 		{"/dev/zero", "job spec: open /dev/zero: not a regular file (a character device)"},
-		{big, "job spec: open " + big + ": file too large: larger than 1 MiB"},
+		{big, "job spec: open " + big + ": file too large: larger than 1.00 MiB"},
 		{fileSource, fileSource + ":3:5: step 1 (file): path " + input + ": not a regular file (a named pipe)"},
 	} {
 		done := make(chan error, 1)

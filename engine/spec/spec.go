@@ -35,6 +35,7 @@ import (
 	"github.com/ckpt-dev/ckpt/engine/config"
 	"github.com/ckpt-dev/ckpt/engine/graph"
 	"github.com/ckpt-dev/ckpt/engine/operator"
+	"github.com/ckpt-dev/ckpt/internal/units"
 	"github.com/ckpt-dev/ckpt/snapshot/keygroup"
 	"github.com/ckpt-dev/ckpt/storage"
 )
@@ -151,7 +152,7 @@ func (e *errAt) Error() string { return fmt.Sprintf("%s:%d:%d: %s", e.file, e.li
 // Parse reads a spec from data; file names it in errors.
 func Parse(file string, data []byte) (*Spec, error) {
 	if len(data) > MaxFileBytes {
-		return nil, fmt.Errorf("%s: job spec larger than %s (%s)", file, storage.FormatBytes(MaxFileBytes), storage.FormatBytes(int64(len(data))))
+		return nil, fmt.Errorf("%s: job spec larger than %s (%s)", file, units.Bytes(MaxFileBytes), units.Bytes(int64(len(data))))
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {

@@ -51,7 +51,7 @@ func TestRefusesBadSpecs(t *testing.T) {
 			`job.yaml:3: execution.checkpointing.interval: 5 ms is below the minimum of 10 ms`},
 		{"parallelism.default above the limit", head + "config:\n  parallelism.default: 5000\n" + gen,
 			`job.yaml:3: parallelism.default: 5000 is above the maximum 1024`},
-		{"too large", head + "# " + strings.Repeat("x", MaxFileBytes) + "\n" + gen, `job.yaml: job spec larger than 1 MiB`},
+		{"too large", head + "# " + strings.Repeat("x", MaxFileBytes) + "\n" + gen, `job.yaml: job spec larger than 1.00 MiB`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -19,7 +19,13 @@
 // Every error names the file and the byte offset; counts are checked
 // against the bytes left before anything is allocated.
 //
-// Not yet here: locating these files from a snapshot's handles, RocksDB
-// SST tables (native savepoints, incremental checkpoints), compressed
-// operator state, ckpt's own engine tables, and the `ckpt state` command.
+// RocksDB native savepoints and checkpoints (full and incremental) are
+// read from their SST files (package sst: Flink's block-based tables,
+// every block's checksum verified), merged per column family — one per
+// state — with RocksDB's rules: the newest version wins, deletes hide,
+// list-state merge operands join with ','.
+//
+// Not yet here: RocksDB range deletions (left by a rescale: refused with
+// ErrUnsupported), ckpt's own engine tables,
+// changelog state beyond its materialized part, ForSt.
 package state

@@ -248,7 +248,8 @@ func (d *decoder) lengthSuffix(n int, want string) error {
 // ReadHeap reads one key group of the heap backend's checkpoint format
 // (also heap native savepoints and ≤ 1.12 savepoints): i32 key group, then
 // per state a block of (i16 state id, i32 count, entries), namespace
-// before key, values in their full serializer form.
+// before key, values in their full serializer form. A map state's map
+// comes out as one entry per map key (UserKey), as ReadUnified gives it.
 func ReadHeap(p *KeyedProxy, kg int, region []byte, file string, base int64, fn func(Entry) error) error {
 	d := newDecoder(region, file, base)
 	at := d.pos
@@ -298,6 +299,19 @@ func ReadHeap(p *KeyedProxy, kg int, region []byte, file string, base int64, fn 
 				}
 				if e.Value, err = d.value(m.Serializers[RoleValue], "value", 0); err != nil {
 					return err
+				}
+				// The heap format writes a map state's whole map; the unified
+				// format one entry per map key. ckpt gives map state the same
+				// shape from both: one entry per map key, in UserKey.
+				if es, ok := e.Value.([]MapEntry); ok && m.Kind() == "MAP" {
+					for _, me := range es {
+						x := e
+						x.UserKey, x.Value = me.Key, me.Value
+						if err := fn(x); err != nil {
+							return err
+						}
+					}
+					continue
 				}
 			}
 			if err := fn(e); err != nil {

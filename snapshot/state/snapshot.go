@@ -255,17 +255,24 @@ func ReadKeyGroup(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, op
 
 func readKeyed(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, op *snapshot.OperatorState, state string, only int, fn func(Entry) error) error {
 	for _, st := range op.Subtasks {
-		h, ok := st.ManagedKeyedState.(*snapshot.KeyGroupsHandle)
-		if st.ManagedKeyedState == nil {
+		var err error
+		switch h := st.ManagedKeyedState.(type) {
+		case nil:
 			continue
+		case *snapshot.KeyGroupsHandle:
+			if only >= 0 && !h.Range.Contains(int32(only)) {
+				continue
+			}
+			err = readKeyGroups(ctx, fsys, m, op, h, state, only, fn)
+		case *snapshot.IncrementalHandle:
+			if only >= 0 && !h.Range.Contains(int32(only)) {
+				continue
+			}
+			err = readIncremental(ctx, fsys, m, op, h, state, only, fn)
+		default:
+			err = fmt.Errorf("%w: entries of %T (ckpt reads key-group streams — canonical savepoints, heap checkpoints — and RocksDB SST files)", ErrUnsupported, h)
 		}
-		if !ok {
-			return fmt.Errorf("%w: entries of %T (only key-group streams: canonical savepoints and full checkpoints)", ErrUnsupported, st.ManagedKeyedState)
-		}
-		if only >= 0 && !h.Range.Contains(int32(only)) {
-			continue
-		}
-		if err := readKeyGroups(ctx, fsys, m, op, h, state, only, fn); err != nil {
+		if err != nil {
 			return err
 		}
 	}

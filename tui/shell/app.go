@@ -6,12 +6,11 @@ import (
 	"strings"
 	"time"
 
-	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
-	"charm.land/lipgloss/v2"
 
+	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/themes"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
 )
@@ -43,15 +42,24 @@ type App struct {
 	mode     inputMode
 	input    textinput.Model
 	showHelp bool
-	help     help.Model
-	toasts   []toast
+	// helpOff is the help's scroll offset; helpMax its last frame's limit.
+	helpOff, helpMax int
+	toasts           []toast
 	// themeChoice is what the config or :theme asked for; "auto" follows
 	// the terminal background when it reports one.
 	themeChoice themes.Choice
 	ticking     bool
 	tickGen     int
 	quitting    bool
-	startErr    error
+	// quit is where a quit that asks first stands (quit.go).
+	quit     quitState
+	quitJobs []cluster.JobSummary
+	quitErr  error
+	startErr error
+	// cmdErr is the error the last ":" command left (cleared by the next).
+	cmdErr error
+	// complDir and complBefore are what path completion last listed.
+	complDir, complBefore string
 	// noTick turns the clock off (tests drive frames themselves).
 	noTick bool
 }
@@ -66,7 +74,7 @@ func NewApp(ctx *Context, first Screen, choice themes.Choice) *App {
 	st := textinput.DefaultStyles(true)
 	st.Cursor.Blink = false
 	in.SetStyles(st)
-	a := &App{ctx: ctx, input: in, help: help.New(), themeChoice: choice}
+	a := &App{ctx: ctx, input: in, themeChoice: choice}
 	if first != nil {
 		a.stack = []Screen{first}
 		a.filters = []string{""}
@@ -139,6 +147,9 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 func (a *App) update(msg tea.Msg) tea.Cmd {
+	if cmd, ok := a.quitUpdate(msg); ok {
+		return cmd
+	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		a.ctx.Width, a.ctx.Height = msg.Width, msg.Height
@@ -147,7 +158,6 @@ func (a *App) update(msg tea.Msg) tea.Cmd {
 			s.SetSize(w, h)
 		}
 		a.input.SetWidth(max(w-3, 1))
-		a.help.SetWidth(max(w-4, 1))
 		return nil
 	case tea.BackgroundColorMsg:
 		a.themeChoice.DarkBG = msg.IsDark()
@@ -207,12 +217,14 @@ func (a *App) update(msg tea.Msg) tea.Cmd {
 		return a.broadcast(msg)
 	case tea.KeyPressMsg:
 		return a.key(msg)
+	case completionMsg:
+		a.onCompletion(msg)
+		return nil
 	case tea.PasteMsg:
 		if a.mode != modeNone {
 			var cmd tea.Cmd
 			a.input, cmd = a.input.Update(msg)
-			a.afterInput()
-			return cmd
+			return tea.Batch(cmd, a.afterInput())
 		}
 	}
 	// Results of commands go to every screen in the stack: the screen that
@@ -257,18 +269,18 @@ func (a *App) pop() {
 
 func (a *App) key(msg tea.KeyPressMsg) tea.Cmd {
 	g := a.ctx.Global
+	if a.quit == quitAsking || a.quit == quitStopping {
+		return a.quitKey(msg)
+	}
 	if key.Matches(msg, g.ForceQuit.Binding) {
-		a.quitting = true
-		return nil
+		return a.askQuit()
 	}
 	if a.mode != modeNone {
 		return a.inputKey(msg)
 	}
 	if a.showHelp {
-		// Any key closes help; q quits as everywhere else.
-		a.showHelp = false
-		if key.Matches(msg, g.Quit.Binding) {
-			a.quitting = true
+		if a.helpKey(msg) {
+			return a.askQuit()
 		}
 		return nil
 	}
@@ -280,8 +292,7 @@ func (a *App) key(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	switch {
 	case key.Matches(msg, g.Quit.Binding):
-		a.quitting = true
-		return nil
+		return a.askQuit()
 	case key.Matches(msg, g.Help.Binding):
 		a.showHelp = true
 		return nil
@@ -295,6 +306,7 @@ func (a *App) key(msg tea.KeyPressMsg) tea.Cmd {
 		return nil
 	case key.Matches(msg, g.Command.Binding):
 		a.mode = modeCommand
+		a.complDir, a.complBefore = "\x00", ""
 		a.input.SetValue("")
 		a.input.SetSuggestions(a.commandSuggestions())
 		a.input.ShowSuggestions = true
@@ -329,9 +341,36 @@ func (a *App) key(msg tea.KeyPressMsg) tea.Cmd {
 	if top == nil {
 		return nil
 	}
+	if a.ctx.Readonly {
+		if act := removedAction(msg, top.Keys()); act != nil {
+			return Toast(ReadonlyError(strings.TrimSuffix(act.Binding.Help().Desc, " (!)")).Error(), true)
+		}
+	}
 	ns, cmd := top.Update(msg)
 	a.stack[len(a.stack)-1] = ns
 	return cmd
+}
+
+// removedAction is the dangerous action read-only mode took msg's key
+// from, if any: pressing it says so instead of doing nothing.
+func removedAction(msg tea.KeyPressMsg, km Keymap) *Action {
+	k := msg.String()
+	for _, act := range km {
+		if key.Matches(msg, act.Binding) {
+			return nil // the key still does something else here
+		}
+	}
+	for _, act := range km {
+		if !act.Dangerous || act.Binding.Enabled() {
+			continue
+		}
+		for _, b := range act.Binding.Keys() {
+			if b == k {
+				return act
+			}
+		}
+	}
+	return nil
 }
 
 func (a *App) commandSuggestions() []string {
@@ -339,7 +378,7 @@ func (a *App) commandSuggestions() []string {
 	for _, n := range themes.Names() {
 		out = append(out, "theme "+n)
 	}
-	for _, n := range a.ctx.Screens.Names() {
+	for _, n := range a.ctx.Screens.Available(a.ctx.Readonly) {
 		out = append(out, n+" ")
 	}
 	for _, b := range a.ctx.Config.Paths.Bookmarks {
@@ -368,15 +407,19 @@ func (a *App) inputKey(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	var cmd tea.Cmd
 	a.input, cmd = a.input.Update(msg)
-	a.afterInput()
-	return cmd
+	return tea.Batch(cmd, a.afterInput())
 }
 
-// afterInput applies the filter as the user types.
-func (a *App) afterInput() {
-	if a.mode == modeFilter {
+// afterInput applies the filter as the user types, and completes paths
+// on the command line.
+func (a *App) afterInput() tea.Cmd {
+	switch a.mode {
+	case modeFilter:
 		a.applyFilter(a.input.Value())
+	case modeCommand:
+		return a.complete()
 	}
+	return nil
 }
 
 func (a *App) applyFilter(s string) {
@@ -396,8 +439,22 @@ func (a *App) runCommand(line string) tea.Cmd {
 		return nil
 	}
 	name, args := fields[0], fields[1:]
+	// A new command supersedes the error of the last one (a mistyped
+	// :theme), not the errors of work that still stands.
+	if a.cmdErr != nil && a.ctx.Tasks.LastErr == a.cmdErr {
+		a.ctx.Tasks.LastErr = nil
+	}
+	before := a.ctx.Tasks.LastErr
+	defer func() {
+		if a.cmdErr = nil; a.ctx.Tasks.LastErr != before {
+			a.cmdErr = a.ctx.Tasks.LastErr
+		}
+	}()
 	switch name {
-	case "q", "q!", "quit", "exit":
+	case "q", "quit", "exit":
+		return a.askQuit()
+	case "q!":
+		// As in vi: quit without asking (jobs of this process end).
 		a.quitting = true
 		return nil
 	case "help", "h":
@@ -422,6 +479,12 @@ func (a *App) runCommand(line string) tea.Cmd {
 	if err != nil {
 		a.ctx.Tasks.LastErr = fmt.Errorf(":%s: %w", name, err)
 		return nil
+	}
+	// A ":" command goes somewhere new, as in k9s: it replaces every
+	// screen above the first, so esc returns home at once instead of
+	// retracing a tour.
+	for len(a.stack) > 1 {
+		a.closeTop()
 	}
 	return a.push(s)
 }
@@ -451,6 +514,11 @@ func (a *App) Render() string {
 	lines := make([]string, 0, a.ctx.Height)
 	lines = append(lines, a.header(w), a.crumbs(w))
 
+	// A long error takes more status rows (wrapped, never cut): the body
+	// gives them up while the error stands.
+	status := a.statusBar(w, max(h/3, 1))
+	h = max(h-(len(status)-1), 1)
+
 	var body []string
 	if top := a.Top(); top != nil {
 		body = strings.Split(top.View(), "\n")
@@ -462,22 +530,34 @@ func (a *App) Render() string {
 		body = append(body, "")
 	}
 	if a.showHelp {
-		body = a.overlay(body, a.helpView(w), w)
+		body = a.overlay(body, a.helpView(w, h), w)
+	}
+	if a.quit == quitAsking || a.quit == quitStopping {
+		body = a.overlay(body, a.quitView(w), w)
 	}
 	if n := len(a.toasts); n > 0 {
+		// The newest toast, bottom right, wrapped to three rows at most.
 		t := a.toasts[n-1]
 		st := th.Toast
 		if t.isErr {
 			st = th.ToastError
 		}
-		msg := st.Render(" " + text.Fit(text.Sanitize(t.text), min(text.Width(text.Sanitize(t.text)), w-4)) + " ")
-		tw := text.Width(msg)
-		body[h-1] = text.Fit(body[h-1], max(w-tw, 0)) + msg
+		msg := text.Sanitize(t.text)
+		tl := text.Wrap(msg, max(min(text.Width(msg), w-4), 1), min(3, h))
+		tw := 0
+		for _, l := range tl {
+			tw = max(tw, text.Width(l))
+		}
+		for i, l := range tl {
+			r := h - len(tl) + i
+			cell := st.Render(" " + text.Fit(l, tw) + " ")
+			body[r] = text.Fit(body[r], max(w-tw-2, 0)) + cell
+		}
 	}
 	for _, l := range body {
 		lines = append(lines, text.Fit(l, w))
 	}
-	lines = append(lines, a.statusBar(w))
+	lines = append(lines, status...)
 	return strings.Join(lines, "\n")
 }
 
@@ -522,7 +602,10 @@ func (a *App) crumbs(w int) string {
 	return text.Fit(line, w)
 }
 
-func (a *App) statusBar(w int) string {
+// statusBar is the bottom rows: the prompt while typing, else what runs,
+// the standing error (wrapped over up to maxRows rows) or the screen's
+// summary, with the hint on the right.
+func (a *App) statusBar(w, maxRows int) []string {
 	th := a.ctx.Theme
 	switch a.mode {
 	case modeFilter, modeCommand:
@@ -530,10 +613,13 @@ func (a *App) statusBar(w int) string {
 		if a.mode == modeCommand {
 			p = ":"
 		}
-		return th.Prompt.Render(p) + text.Clip(a.input.View(), w-1)
+		return []string{th.Prompt.Render(p) + text.Clip(a.input.View(), w-1)}
 	}
 	hint := " ?:help  :cmd  q:quit "
 	room := w - text.Width(hint)
+	if room < 10 {
+		room, hint = w, ""
+	}
 	var left string
 	st := th.Status
 	switch {
@@ -541,20 +627,33 @@ func (a *App) statusBar(w int) string {
 		left = " " + a.ctx.Spinner() + " " + text.Sanitize(a.ctx.Tasks.Describe())
 		st = th.StatusBusy
 	case a.ctx.Tasks.LastErr != nil:
-		left = " ✗ " + text.Sanitize(FirstLine(a.ctx.Tasks.LastErr)) + " (esc clears)"
-		st = th.StatusError
+		msg := " ✗ " + strings.Join(strings.Fields(text.Sanitize(a.ctx.Tasks.LastErr.Error())), " ") + " (esc clears)"
+		rows := text.Wrap(msg, room, maxRows)
+		out := make([]string, len(rows))
+		for i, r := range rows {
+			if i == 0 && hint != "" {
+				out[i] = th.StatusError.Render(text.Fit(r, room)) + th.Status.Render(hint)
+				continue
+			}
+			out[i] = th.StatusError.Render(text.Fit(r, w))
+		}
+		return out
 	default:
 		if s, ok := a.Top().(Statuser); ok {
 			left = " " + s.Status()
 		}
 		if f := a.filters; len(f) > 0 && f[len(f)-1] != "" {
 			left += "  filter: " + text.Sanitize(f[len(f)-1])
+			if c, ok := a.Top().(Counter); ok {
+				shown, total := c.Count()
+				left += fmt.Sprintf(" (%d of %d)", shown, total)
+			}
 		}
 	}
-	if room < 10 {
-		return st.Render(text.Fit(left, w))
+	if hint == "" {
+		return []string{st.Render(text.Fit(left, w))}
 	}
-	return st.Render(text.Fit(left, room)) + th.Status.Render(hint)
+	return []string{st.Render(text.Fit(left, room)) + th.Status.Render(hint)}
 }
 
 func FirstLine(err error) string {
@@ -563,55 +662,6 @@ func FirstLine(err error) string {
 		s = s[:i]
 	}
 	return s
-}
-
-// helpView is the full help generated from the keymaps: global keys, then
-// the screen's, then the list movement keys. Disabled (readonly) actions are
-// left out by help itself.
-func (a *App) helpView(w int) string {
-	th := a.ctx.Theme
-	a.help.Styles.FullKey = th.HelpKey
-	a.help.Styles.FullDesc = th.HelpDesc
-	a.help.Styles.FullSeparator = th.HelpSep
-	a.help.SetWidth(max(w-6, 10))
-	var screenKeys []key.Binding
-	if top := a.Top(); top != nil {
-		screenKeys = top.Keys().Bindings()
-	}
-	cols := [][]key.Binding{a.ctx.Global.Keymap().Bindings()}
-	// Split long screen keymaps into columns as tall as the body allows
-	// (the overlay's frame, title and commands take 9 rows), at least 9:
-	// fewer, taller columns fit a narrow terminal.
-	_, bh := a.bodySize()
-	per := max(9, bh-9)
-	for len(screenKeys) > 0 {
-		n := min(per, len(screenKeys))
-		cols = append(cols, screenKeys[:n])
-		screenKeys = screenKeys[n:]
-	}
-	title := th.Title.Render("Keys")
-	if a.ctx.Readonly {
-		title += th.Muted.Render("  (read-only: mutating actions hidden)")
-	} else {
-		title += th.Muted.Render("  (!) marks actions that change storage or jobs")
-	}
-	keys := a.help.FullHelpView(cols)
-	// The command list wraps to the keys' width (more screens, more commands).
-	cw := max(lipgloss.Width(keys), min(w-6, 72))
-	var cmds []string
-	for _, l := range text.Wrap("Commands: "+a.commandHelp(), cw, 4) {
-		cmds = append(cmds, th.Muted.Render(l))
-	}
-	return th.Overlay.Render(lipgloss.JoinVertical(lipgloss.Left, title, "", keys, "", strings.Join(cmds, "\n")))
-}
-
-func (a *App) commandHelp() string {
-	parts := []string{":q"}
-	for _, d := range a.ctx.Screens.Commands() {
-		parts = append(parts, ":"+d.Usage)
-	}
-	parts = append(parts, ":theme NAME")
-	return strings.Join(parts, "  ")
 }
 
 // overlay draws box centred over body lines.

@@ -44,6 +44,9 @@ type Context struct {
 	// in this process or a REST endpoint (Flink, `ckpt serve`). nil: no
 	// job screens.
 	Cluster cluster.Cluster
+	// InProcess says the Cluster runs in this process (the embedded
+	// engine): its jobs end when the UI exits, so quitting asks first.
+	InProcess bool
 	// TargetName is what the header shows for it ("embedded", a URL).
 	TargetName string
 	// HistoryDir is where job screens remember the checkpoint history of
@@ -145,6 +148,8 @@ type Task struct {
 	// take longer than quietAfter: a slow target still shows a spinner.
 	Quiet  bool
 	cancel context.CancelFunc
+	// origin is the label it started with (progress relabels it).
+	origin string
 }
 
 // quietAfter is when a quiet task starts showing in the status bar.
@@ -155,8 +160,11 @@ type Tasks struct {
 	now     func() time.Time
 	next    TaskID
 	running []*Task
-	// LastErr is the most recent failure, shown until cleared.
+	// LastErr is the most recent failure, shown until cleared (esc) or
+	// until the same work succeeds again.
 	LastErr error
+	// lastErrFrom is the label of the task that failed with LastErr.
+	lastErrFrom string
 	// LastDone is when a task last finished (for "data age").
 	LastDone time.Time
 }
@@ -175,7 +183,7 @@ func (t *Tasks) Start(label string, timeout time.Duration) (TaskID, context.Cont
 	} else {
 		ctx, cancel = context.WithCancel(context.Background())
 	}
-	t.running = append(t.running, &Task{ID: t.next, Label: label, Started: t.now(), cancel: cancel})
+	t.running = append(t.running, &Task{ID: t.next, Label: label, origin: label, Started: t.now(), cancel: cancel})
 	return t.next, ctx
 }
 
@@ -196,18 +204,27 @@ func (t *Tasks) Relabel(id TaskID, label string) {
 	}
 }
 
-// Done ends a task; a non-nil err becomes LastErr, success clears it.
+// Done ends a task; a non-nil err becomes LastErr. Success of the same
+// work (a task with the label of the one that failed: the listing of the
+// same directory, the poll of the same target) clears it, so an error
+// never outlives what it reports — a NameNode that is back, a target that
+// answers again.
 func (t *Tasks) Done(id TaskID, err error) {
+	label := ""
 	for i, k := range t.running {
 		if k.ID == id {
+			label = k.origin
 			k.cancel()
 			t.running = append(t.running[:i], t.running[i+1:]...)
 			break
 		}
 	}
 	t.LastDone = t.now()
-	if err != nil {
-		t.LastErr = err
+	switch {
+	case err != nil:
+		t.LastErr, t.lastErrFrom = err, label
+	case label != "" && label == t.lastErrFrom:
+		t.LastErr, t.lastErrFrom = nil, ""
 	}
 }
 

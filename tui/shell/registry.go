@@ -27,6 +27,9 @@ type ScreenDecl struct {
 	// Init); nil when only its parent screen builds it (an operator of the
 	// inspector, which shares the decoded _metadata).
 	Open Opener
+	// Paths says the ":" command's arguments are paths (local or
+	// hdfs://): the command line completes them.
+	Paths bool
 	// Mutating screens exist to change a job or storage (resume submits a
 	// job); read-only screens only show, with dangerous actions marked as
 	// such in their keymaps.
@@ -68,6 +71,24 @@ func (r Registry) Names() []string {
 	return out
 }
 
+// Available lists the screens ":" opens in this mode, sorted: read-only
+// mode has no mutating screens.
+func (r Registry) Available(readonly bool) []string {
+	var out []string
+	for _, d := range r.Commands() {
+		if !(readonly && d.Mutating) {
+			out = append(out, d.Name)
+		}
+	}
+	return out
+}
+
+// ReadonlyError is what read-only mode answers a key or command that
+// would change a job or storage.
+func ReadonlyError(what string) error {
+	return fmt.Errorf("read-only: %s is not available (ckpt runs with --readonly)", what)
+}
+
 // Open builds the screen declared as name from command-line style
 // arguments: a ":" command or the CLI.
 func (r Registry) Open(ctx *Context, name string, args []string) (Screen, error) {
@@ -82,6 +103,9 @@ func (r Registry) OpenRequest(ctx *Context, name string, req Request) (Screen, e
 	d, ok := r.Find(name)
 	if !ok || d.Open == nil {
 		return nil, fmt.Errorf("no screen %q can be opened by name", name)
+	}
+	if d.Mutating && ctx.Readonly {
+		return nil, ReadonlyError(d.Help)
 	}
 	return d.Open(ctx, req)
 }

@@ -55,6 +55,12 @@ type Statuser interface {
 	Status() string
 }
 
+// Counter screens say how many rows the "/" filter shows of how many:
+// the status bar prints "filter: x (3 of 40)".
+type Counter interface {
+	Count() (shown, total int)
+}
+
 // Closer screens release resources (cancel their tasks) when popped.
 type Closer interface {
 	Close()

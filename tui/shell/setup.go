@@ -22,6 +22,7 @@ type Setup struct {
 	SpecTarget   func(path string) (inspector.Target, error)
 	Cluster      cluster.Cluster
 	TargetName   string
+	InProcess    bool
 	SpecDirs     []string
 	SubmitConfig map[string]string
 	StartPath    string
@@ -68,6 +69,7 @@ func NewContext(opts Setup) (*Context, themes.Choice, error) {
 
 		Cluster:      opts.Cluster,
 		TargetName:   opts.TargetName,
+		InProcess:    opts.InProcess,
 		HistoryDir:   historyDir(getenv),
 		SpecDirs:     opts.SpecDirs,
 		SubmitConfig: opts.SubmitConfig,

@@ -14,6 +14,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/ckpt-dev/ckpt/internal/units"
 )
 
 // Sanitize returns s with everything that could control the terminal made
@@ -114,31 +116,9 @@ func FitLeft(s string, w int) string {
 	return s
 }
 
-// Bytes formats a byte count in binary units with three significant digits
-// ("0 B", "512 B", "1.5 KiB", "98.3 MiB"). Negative means unknown: "—".
-func Bytes(n int64) string {
-	if n < 0 {
-		return "—"
-	}
-	if n < 1024 {
-		return fmt.Sprintf("%d B", n)
-	}
-	units := []string{"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}
-	v := float64(n) / 1024
-	u := 0
-	for v >= 1024 && u < len(units)-1 {
-		v /= 1024
-		u++
-	}
-	switch {
-	case v < 10:
-		return fmt.Sprintf("%.2f %s", v, units[u])
-	case v < 100:
-		return fmt.Sprintf("%.1f %s", v, units[u])
-	default:
-		return fmt.Sprintf("%.0f %s", v, units[u])
-	}
-}
+// Bytes formats a byte count as every ckpt screen and command does
+// (units.Bytes): "512 B", "1.50 KiB", "98.3 MiB"; negative is "—".
+func Bytes(n int64) string { return units.Bytes(n) }
 
 // Age formats how long ago t was relative to now, compactly ("4s", "12m",
 // "3h", "5d", "2y"). A zero t is unknown: "—".
@@ -162,6 +142,19 @@ func Age(now, t time.Time) string {
 	default:
 		return fmt.Sprintf("%dy", int(d/(365*24*time.Hour)))
 	}
+}
+
+// Plural is n with the noun in the form n takes: Plural(1, "job") is
+// "1 job", Plural(3, "job") "3 jobs"; irregular plurals pass both forms,
+// Plural(2, "job runs", "jobs run"). The count has thousands separators.
+func Plural(n int, one string, many ...string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	if len(many) > 0 {
+		return Count(n) + " " + many[0]
+	}
+	return Count(n) + " " + one + "s"
 }
 
 // Count formats an integer with thousands separators (100000 → "100,000").

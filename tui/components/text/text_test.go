@@ -84,3 +84,23 @@ func TestBytesAgeCount(t *testing.T) {
 		}
 	}
 }
+
+func TestPlural(t *testing.T) {
+	tests := []struct {
+		n    int
+		args []string
+		want string
+	}{
+		{0, []string{"job"}, "0 jobs"},
+		{1, []string{"job"}, "1 job"},
+		{2, []string{"operator"}, "2 operators"},
+		{1200, []string{"entry", "entries"}, "1,200 entries"},
+		{1, []string{"job runs", "jobs run"}, "1 job runs"},
+		{3, []string{"job runs", "jobs run"}, "3 jobs run"},
+	}
+	for _, tt := range tests {
+		if got := Plural(tt.n, tt.args[0], tt.args[1:]...); got != tt.want {
+			t.Errorf("Plural(%d, %q) = %q, want %q", tt.n, tt.args, got, tt.want)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/ckpt-dev/ckpt/inspector"
+	"github.com/ckpt-dev/ckpt/internal/units"
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
@@ -84,7 +85,7 @@ func (s *Diff) Init() tea.Cmd {
 		if uids != "" {
 			t, err := target.Load(cctx, fsys, specTarget, uids)
 			if err == nil {
-				mapping, err = target.Mapping(t)
+				mapping, err = t.Mapping()
 			}
 			if err != nil {
 				return diffMsg{sid: sid, task: id, err: err}
@@ -154,14 +155,6 @@ func (s *Diff) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 	return s, nil
 }
 
-// signedBytes is a size delta: +1.2 KiB, -300 B.
-func signedBytes(n int64) string {
-	if n < 0 {
-		return "-" + text.Bytes(-n)
-	}
-	return "+" + text.Bytes(n)
-}
-
 func (s *Diff) View() string {
 	th := s.ctx.Theme
 	if s.err != nil {
@@ -175,7 +168,7 @@ func (s *Diff) View() string {
 		return fmt.Sprintf(" %s: %s (%s %d, v%d, %d operators, %s)", tag, text.Sanitize(i.Path), i.Kind, i.CheckpointID, i.FormatVersion, i.Operators, text.Bytes(i.StateSize))
 	}
 	files := fmt.Sprintf(" state %s · files: %d only in A (%s), %d only in B (%s), %d in both (%s) · %d operators unchanged",
-		signedBytes(d.StateSizeDelta), d.Files.OnlyA, text.Bytes(d.Files.OnlyABytes), d.Files.OnlyB, text.Bytes(d.Files.OnlyBBytes),
+		units.SignedBytes(d.StateSizeDelta), d.Files.OnlyA, text.Bytes(d.Files.OnlyABytes), d.Files.OnlyB, text.Bytes(d.Files.OnlyBBytes),
 		d.Files.Both, text.Bytes(d.Files.BothBytes), d.Unchanged)
 	idw := 32
 	if s.w < 120 {
@@ -217,7 +210,7 @@ func (s *Diff) View() string {
 		case "ONLY IN B":
 			a = "—"
 		}
-		line := table.Cells(cols, id, name, r.change, a, b, signedBytes(r.op.Delta), text.Sanitize(strings.Join(r.op.Changes, ", ")))
+		line := table.Cells(cols, id, name, r.change, a, b, units.SignedBytes(r.op.Delta), text.Sanitize(strings.Join(r.op.Changes, ", ")))
 		if sel {
 			return th.Selected.Render(text.Fit("> "+line, s.w))
 		}

@@ -494,7 +494,7 @@ func (s *Inspect) setTarget(t inspector.Target) error {
 	if len(t.Operators) == 0 {
 		s.target, s.mapping, s.plan, s.dryRun, s.wantDryRun = nil, nil, nil, false, false
 	} else {
-		m, err := target.Mapping(t)
+		m, err := t.Mapping()
 		if err != nil {
 			return err
 		}

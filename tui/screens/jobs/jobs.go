@@ -13,6 +13,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/ckpt-dev/ckpt/cluster"
+	"github.com/ckpt-dev/ckpt/engine/spec"
 	"github.com/ckpt-dev/ckpt/tui/components/actions"
 	"github.com/ckpt-dev/ckpt/tui/components/form"
 	"github.com/ckpt-dev/ckpt/tui/components/format"
@@ -20,7 +21,6 @@ import (
 	"github.com/ckpt-dev/ckpt/tui/components/pathchooser"
 	"github.com/ckpt-dev/ckpt/tui/components/poll"
 	"github.com/ckpt-dev/ckpt/tui/components/table"
-	"github.com/ckpt-dev/ckpt/tui/components/target"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
 	"github.com/ckpt-dev/ckpt/tui/screens/routes"
 	"github.com/ckpt-dev/ckpt/tui/shell"
@@ -377,7 +377,7 @@ func (s *Launch) Init() tea.Cmd {
 				return specsListedMsg{sid: sid, err: err}
 			}
 			for _, e := range ents {
-				if !e.IsDir() && target.LooksLikeSpec(e.Name()) {
+				if !e.IsDir() && spec.LooksLikeSpec(e.Name(), nil) {
 					out = append(out, filepath.Join(d, e.Name()))
 				}
 			}

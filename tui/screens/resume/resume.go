@@ -217,7 +217,7 @@ func (s *Resume) dryRun() tea.Cmd {
 			m.err = err
 			return m
 		}
-		mapping, err := target.Mapping(t)
+		mapping, err := t.Mapping()
 		if err != nil {
 			m.err = err
 			return m

@@ -194,6 +194,10 @@ public final class PeerJob {
         if (p > 0) {
             s.setParallelism(p);
         }
+        int mp = (int) Json.lng(op, "maxParallelism", 0);
+        if (mp > 0) {
+            s.setMaxParallelism(mp);
+        }
     }
 
     /** Generator: record i is the long i. */
