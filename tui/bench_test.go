@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -15,9 +12,8 @@ import (
 	"github.com/charmbracelet/colorprofile"
 
 	"github.com/ckpt-dev/ckpt/cluster"
-	"github.com/ckpt-dev/ckpt/inspector"
-	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
+	"github.com/ckpt-dev/ckpt/tui/internal/tuitest"
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
@@ -47,7 +43,7 @@ func (w *frameWriter) Write(p []byte) (int, error) {
 // BenchmarkFirstFrame: from building the app (config, theme, first screen)
 // to the first frame written by the real bubbletea program.
 func BenchmarkFirstFrame(b *testing.B) {
-	fsys := demoFS(b)
+	fsys := tuitest.DemoFS(b)
 	env := map[string]string{"HOME": b.TempDir()}
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
@@ -71,179 +67,19 @@ func BenchmarkFirstFrame(b *testing.B) {
 	}
 }
 
-// browseWith returns an app whose browser holds n synthetic entries.
-func browseWith(b *testing.B, n int) *shell.App {
-	ctx, choice, err := newContext(Options{FS: storage.NewLocal(), Getenv: func(string) string { return "" }})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx.Now = func() time.Time { return testNow }
-	br, _ := newBrowse(ctx, "/data/flink/checkpoints/"+DemoJobID+"/shared")
-	page := make([]storage.FileInfo, 0, 1000)
-	for i := 0; i < n; i++ {
-		name := fmt.Sprintf("%08x-%06d.sst", i*2654435761, i)
-		page = append(page, storage.FileInfo{URI: "/x/" + name, Name: name, Size: int64(i * 997), ModTime: testNow.Add(-time.Duration(i) * time.Second)})
-		if len(page) == cap(page) {
-			br.merge(page)
-			page = page[:0]
-		}
-	}
-	br.merge(page)
-	a := shell.NewApp(ctx, br, choice)
-	a.StopClock()
-	a.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
-	return a
-}
-
-// BenchmarkViewBrowse100k: one frame of a directory listing of 100,000
-// entries, scrolled to the middle.
-func BenchmarkViewBrowse100k(b *testing.B) {
-	a := browseWith(b, 100000)
-	br := a.Top().(*Browse)
-	br.list.Select(50000)
-	if got := len(br.entries); got != 100000 {
-		b.Fatalf("%d entries", got)
-	}
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		br.list.Move(1 - 2*(i%2))
-		_ = a.Render()
-	}
-}
-
-// bigMetadata builds a snapshot of ops operators × subtasks subtasks with
-// incremental RocksDB-style handles.
-func bigMetadata(ops, subtasks, sharedPerSubtask int) *snapshot.Metadata {
-	m := &snapshot.Metadata{Version: snapshot.VersionWrite, CheckpointID: 42}
-	for o := 0; o < ops; o++ {
-		op := snapshot.NewOperatorState(fmt.Sprintf("operator-%04d", o), fmt.Sprintf("Window(%d)", o), int32(subtasks), 4096)
-		for s := 0; s < subtasks; s++ {
-			var shared []snapshot.NamedHandle
-			for f := 0; f < sharedPerSubtask; f++ {
-				shared = append(shared, snapshot.NamedHandle{LocalName: fmt.Sprintf("%06d.sst", f),
-					Handle: snapshot.NewFileHandle(fmt.Sprintf("hdfs://nn:8020/flink/checkpoints/%s/shared/%08x-%d-%d-%06d.sst", DemoJobID, o*131+s, o, s, f), 64<<20)})
-			}
-			h := snapshot.NewIncrementalHandle(42, "2d7f1c3a-5b4e-4f60-9a8b-1c2d3e4f5a6b", snapshot.KeyGroupRangeFor(4096, int32(subtasks), int32(s)), 1<<20,
-				snapshot.NewRelativeFileHandle(fmt.Sprintf("meta-%d-%d", o, s), 4096), shared,
-				[]snapshot.NamedHandle{{LocalName: "MANIFEST-000004", Handle: snapshot.NewRelativeFileHandle(fmt.Sprintf("manifest-%d-%d", o, s), 1024)}},
-				fmt.Sprintf("handle-%d-%d", o, s))
-			op.Subtasks = append(op.Subtasks, &snapshot.SubtaskState{Index: int32(s), ManagedKeyedState: h})
-		}
-		m.Operators = append(m.Operators, op)
-	}
-	m.SetProperties(snapshot.CheckpointProperties())
-	return m
-}
-
-// BenchmarkViewInspect1000Ops: one frame of the operator table of a
-// 1,000-operator snapshot with uids mapped and the dry-run on.
-func BenchmarkViewInspect1000Ops(b *testing.B) {
-	m := bigMetadata(1000, 4, 2)
-	ctx, choice, err := newContext(Options{FS: storage.NewLocal(), Getenv: func(string) string { return "" }})
-	if err != nil {
-		b.Fatal(err)
-	}
-	s := newInspect(ctx, "/x/chk-42")
-	s.hdr = &snapshot.Header{Version: m.Version, CheckpointID: 42, NumOperators: len(m.Operators)}
-	for _, op := range m.Operators {
-		s.addOp(op)
-	}
-	var uids []string
-	for i := 0; i < 1000; i += 2 {
-		uids = append(uids, fmt.Sprintf("operator-%04d", i))
-	}
-	t, err := inspector.TargetFromUIDs("bench", uids)
-	if err != nil {
-		b.Fatal(err)
-	}
-	s.dryRun = true
-	if err := s.setTarget(t); err != nil {
-		b.Fatal(err)
-	}
-	s.rebuild()
-	a := shell.NewApp(ctx, s, choice)
-	a.StopClock()
-	a.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
-	s.list.Select(500)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		s.list.Move(1 - 2*(i%2))
-		_ = a.Render()
-	}
-}
-
-// BenchmarkOpen100MB: opening a ≥100 MB _metadata in the inspector. Reports
-// when the header and the first operators were on screen and when the
-// decode finished; the first must come long before the second.
-func BenchmarkOpen100MB(b *testing.B) {
-	dir := b.TempDir()
-	path := filepath.Join(dir, "_metadata")
-	m := bigMetadata(200, 256, 15)
-	f, err := os.Create(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := snapshot.Encode(f, m); err != nil {
-		b.Fatal(err)
-	}
-	f.Close()
-	fi, _ := os.Stat(path)
-	if fi.Size() < 100_000_000 {
-		b.Fatalf("synthetic _metadata is only %d bytes", fi.Size())
-	}
-	m = nil
-	b.SetBytes(fi.Size())
-	b.ResetTimer()
-	var firstMs, fullMs float64
-	for i := 0; i < b.N; i++ {
-		ctx, choice, err := newContext(Options{FS: storage.NewLocal(), Getenv: func(string) string { return "" }})
-		if err != nil {
-			b.Fatal(err)
-		}
-		start := time.Now()
-		s := newInspect(ctx, path)
-		a := shell.NewApp(ctx, s, choice)
-		a.StopClock()
-		a.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
-		cmd := s.Init()
-		first := time.Duration(0)
-		for cmd != nil {
-			msg := cmd()
-			_, cmd = a.Update(msg)
-			if first == 0 && len(s.rows) > 0 {
-				frame := a.Render()
-				if !strings.Contains(frame, "format v6") || !strings.Contains(frame, "operator-0000") {
-					b.Fatalf("first frame lacks header or operators:\n%s", frame)
-				}
-				first = time.Since(start)
-				if !s.loading {
-					b.Fatal("decode finished before the first operators were shown")
-				}
-			}
-		}
-		if s.err != nil || len(s.rows) != 200 {
-			b.Fatalf("decode: %v, %d operators", s.err, len(s.rows))
-		}
-		firstMs += float64(first.Microseconds()) / 1000
-		fullMs += float64(time.Since(start).Microseconds()) / 1000
-	}
-	b.ReportMetric(firstMs/float64(b.N), "ms-to-operators")
-	b.ReportMetric(fullMs/float64(b.N), "ms-full-decode")
-}
-
 // bigJob is a job screen fed with a job of many vertices and a long
 // checkpoint history (as a REST target with web.checkpoints.history raised
 // reports), with a checkpoint in flight on every vertex.
 func bigJob(b *testing.B, vertices, history int) (*shell.App, *Job) {
-	ctx, choice, err := newContext(Options{FS: storage.NewLocal(), Getenv: func(string) string { return "" }, Cluster: &fakeCluster{}, TargetName: "jm:8081"})
+	ctx, choice, err := newContext(Options{FS: storage.NewLocal(), Getenv: func(string) string { return "" }, Cluster: &tuitest.FakeCluster{}, TargetName: "jm:8081"})
 	if err != nil {
 		b.Fatal(err)
 	}
-	ctx.Now = func() time.Time { return testNow }
+	ctx.Now = func() time.Time { return tuitest.Now }
 	ctx.ManualPoll = true
-	s := newJob(ctx, fakeJobID)
-	job := &cluster.Job{ID: fakeJobID, Name: "big", Status: cluster.JobRunning, Start: testNow.Add(-time.Hour), Duration: time.Hour}
-	inflight := &cluster.Checkpoint{ID: int64(history), Status: cluster.CheckpointInProgress, TriggerTime: testNow.Add(-3 * time.Second),
+	s := newJob(ctx, tuitest.FakeJobID)
+	job := &cluster.Job{ID: tuitest.FakeJobID, Name: "big", Status: cluster.JobRunning, Start: tuitest.Now.Add(-time.Hour), Duration: time.Hour}
+	inflight := &cluster.Checkpoint{ID: int64(history), Status: cluster.CheckpointInProgress, TriggerTime: tuitest.Now.Add(-3 * time.Second),
 		NumSubtasks: vertices * 4, Tasks: map[string]cluster.TaskCheckpoint{}}
 	pending := map[string]*cluster.VertexCheckpoint{}
 	for i := 0; i < vertices; i++ {
@@ -263,9 +99,9 @@ func bigJob(b *testing.B, vertices, history int) (*shell.App, *Job) {
 	}
 	stats := &cluster.CheckpointStats{Counts: cluster.CheckpointCounts{Total: history, Completed: history - 1, InProgress: 1}}
 	for i := history; i > 0; i-- {
-		c := cluster.Checkpoint{ID: int64(i), Status: cluster.CheckpointCompleted, TriggerTime: testNow.Add(-time.Duration(history-i+1) * 10 * time.Second),
+		c := cluster.Checkpoint{ID: int64(i), Status: cluster.CheckpointCompleted, TriggerTime: tuitest.Now.Add(-time.Duration(history-i+1) * 10 * time.Second),
 			EndToEnd: time.Second, NumSubtasks: vertices * 4, NumAcked: vertices * 4, CheckpointedSize: int64(i) << 20, StateSize: int64(i) << 24,
-			ExternalPath: fmt.Sprintf("hdfs://nn:8020/flink/checkpoints/%s/chk-%d", fakeJobID, i)}
+			ExternalPath: fmt.Sprintf("hdfs://nn:8020/flink/checkpoints/%s/chk-%d", tuitest.FakeJobID, i)}
 		if i == history {
 			c.Status, c.NumAcked = cluster.CheckpointInProgress, inflight.NumAcked
 		}

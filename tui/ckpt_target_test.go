@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/ckpt-dev/ckpt/cluster"
+	"github.com/ckpt-dev/ckpt/tui/internal/tuitest"
+	"github.com/ckpt-dev/ckpt/tui/screens/resume"
 )
 
 // Against ckpt serve (or the embedded engine) the job screen takes what the
@@ -19,45 +21,45 @@ func TestJobUsesWhatCkptReportsOfTheJob(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := "/data/ckpt-engine/" + fakeJobID
-	fc := &fakeCluster{version: "ckpt-dev", numRetained: 5, ckptDir: dir,
-		program: &cluster.Program{Name: "orders-enrichment-v2.yaml", ArtifactID: "a1_orders-enrichment-v2.yaml", Spec: string(spec)}}
-	a := newJobApp(t, 160, 48, fc, false, "job", fakeJobID)
+	dir := "/data/ckpt-engine/" + tuitest.FakeJobID
+	fc := &tuitest.FakeCluster{Version: "ckpt-dev", NumRetained: 5, CkptDir: dir,
+		Program: &cluster.Program{Name: "orders-enrichment-v2.yaml", ArtifactID: "a1_orders-enrichment-v2.yaml", Spec: string(spec)}}
+	a := tuitest.OpenJob(t, 160, 48, fc, false, "job", tuitest.FakeJobID)
 	j := a.Top().(*Job)
 	if got := j.jobCheckpointDir(); got != dir {
 		t.Errorf("checkpoint dir %q, want the job's %q", got, dir)
 	}
-	press(t, a, "4")
-	f := frameText(a)
+	tuitest.Press(t, a, "4")
+	f := tuitest.FrameText(a)
 	for _, want := range []string{"num-retained              5 (this job's)", "checkpoint dir            " + dir} {
 		if !strings.Contains(f, want) {
 			t.Errorf("config pane lacks %q:\n%s", want, f)
 		}
 	}
-	press(t, a, "r")
-	r, ok := a.Top().(*Resume)
+	tuitest.Press(t, a, "r")
+	r, ok := a.Top().(*resume.Resume)
 	if !ok {
 		t.Fatalf("r opened %T", a.Top())
 	}
-	if !r.specFromTarget || !strings.HasSuffix(r.spec, "/"+fakeJobID+"/orders-enrichment-v2.yaml") || r.plan == nil {
-		t.Fatalf("resume spec %q (from target %v), plan %v, err %v", r.spec, r.specFromTarget, r.plan, r.planErr)
+	if !r.Selection().SpecFromTarget || !strings.HasSuffix(r.Selection().Spec, "/"+tuitest.FakeJobID+"/orders-enrichment-v2.yaml") || r.Selection().Plan == nil {
+		t.Fatalf("resume spec %q (from target %v), plan %v, err %v", r.Selection().Spec, r.Selection().SpecFromTarget, r.Selection().Plan, r.Selection().PlanErr)
 	}
-	if b, err := os.ReadFile(r.spec); err != nil || string(b) != string(spec) {
-		t.Fatalf("the written spec %s: %v", r.spec, err)
+	if b, err := os.ReadFile(r.Selection().Spec); err != nil || string(b) != string(spec) {
+		t.Fatalf("the written spec %s: %v", r.Selection().Spec, err)
 	}
-	if f := frameText(a); !strings.Contains(f, "(the spec jm.example:8081 started the job from)") {
+	if f := tuitest.FrameText(a); !strings.Contains(f, "(the spec jm.example:8081 started the job from)") {
 		t.Errorf("the resume screen does not say where the spec came from:\n%s", f)
 	}
-	press(t, a, "n", "y", "enter", "y")
-	if len(fc.uploads) != 1 || fc.uploads[0] != "orders-enrichment-v2.yaml" {
-		t.Errorf("uploaded %v, want the job's own spec under its name", fc.uploads)
+	tuitest.Press(t, a, "n", "y", "enter", "y")
+	if len(fc.Uploads) != 1 || fc.Uploads[0] != "orders-enrichment-v2.yaml" {
+		t.Errorf("uploaded %v, want the job's own spec under its name", fc.Uploads)
 	}
 	// A spec picked by hand replaces it.
-	fc2 := &fakeCluster{version: "ckpt-dev", program: fc.program}
-	a = newJobApp(t, 160, 48, fc2, false, "job", fakeJobID)
-	press(t, a, "r", "s", "enter")
-	if r := a.Top().(*Resume); r.specFromTarget || r.spec != "testdata/specs/orders-enrichment-v2.yaml" {
-		t.Errorf("picked spec %q (from target %v)", r.spec, r.specFromTarget)
+	fc2 := &tuitest.FakeCluster{Version: "ckpt-dev", Program: fc.Program}
+	a = tuitest.OpenJob(t, 160, 48, fc2, false, "job", tuitest.FakeJobID)
+	tuitest.Press(t, a, "r", "s", "enter")
+	if r := a.Top().(*resume.Resume); r.Selection().SpecFromTarget || r.Selection().Spec != "testdata/specs/orders-enrichment-v2.yaml" {
+		t.Errorf("picked spec %q (from target %v)", r.Selection().Spec, r.Selection().SpecFromTarget)
 	}
 }
 
@@ -65,15 +67,15 @@ func TestJobUsesWhatCkptReportsOfTheJob(t *testing.T) {
 // named as such, the directory is derived from completed checkpoints, and
 // the resume has no default spec.
 func TestJobWithoutCkptExtensions(t *testing.T) {
-	fc := &fakeCluster{}
-	a := newJobApp(t, 160, 48, fc, false, "job", fakeJobID)
-	press(t, a, "4")
-	if f := frameText(a); !strings.Contains(f, "num-retained              3 (the cluster's)") ||
-		!strings.Contains(f, "checkpoint dir            "+fakeJobDir+" (from the completed checkpoints") {
+	fc := &tuitest.FakeCluster{}
+	a := tuitest.OpenJob(t, 160, 48, fc, false, "job", tuitest.FakeJobID)
+	tuitest.Press(t, a, "4")
+	if f := tuitest.FrameText(a); !strings.Contains(f, "num-retained              3 (the cluster's)") ||
+		!strings.Contains(f, "checkpoint dir            "+tuitest.FakeJobDir+" (from the completed checkpoints") {
 		t.Errorf("config pane:\n%s", f)
 	}
-	press(t, a, "r")
-	if r := a.Top().(*Resume); r.spec != "" || r.specFromTarget {
-		t.Errorf("resume spec %q without one from the target or this session", r.spec)
+	tuitest.Press(t, a, "r")
+	if r := a.Top().(*resume.Resume); r.Selection().Spec != "" || r.Selection().SpecFromTarget {
+		t.Errorf("resume spec %q without one from the target or this session", r.Selection().Spec)
 	}
 }

@@ -5,7 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/ckpt-dev/ckpt/tui/internal/tuitest"
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
@@ -46,7 +48,7 @@ keys:
   browse.du: [S]
 `)
 	env := map[string]string{"CKPT_CONFIG": p}
-	ctx, _, err := newContext(Options{FS: demoFS(t), Getenv: func(k string) string { return env[k] }})
+	ctx, _, err := newContext(Options{FS: tuitest.DemoFS(t), Getenv: func(k string) string { return env[k] }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,26 +61,26 @@ keys:
 	}
 	a.StopClock()
 	ctx = a.Context()
-	ctx.Now = func() time0 { return testNow }
-	a.Update(sizeMsg(100, 30))
-	drain(t, a, a.Init())
+	ctx.Now = func() time.Time { return tuitest.Now }
+	a.Update(tuitest.SizeMsg(100, 30))
+	tuitest.Drain(t, a, a.Init())
 	if got := a.Top().Location(); got != "/demo/savepoints" {
 		t.Errorf("start path: %s", got)
 	}
-	press(t, a, "q")
+	tuitest.Press(t, a, "q")
 	if a.Quitting() {
 		t.Error("q still quits after quit was rebound to x")
 	}
-	press(t, a, "S")
-	if !strings.Contains(frameText(a), "2.56 KiB") {
-		t.Errorf("S (rebound du) did not size the savepoint:\n%s", frameText(a))
+	tuitest.Press(t, a, "S")
+	if !strings.Contains(tuitest.FrameText(a), "2.56 KiB") {
+		t.Errorf("S (rebound du) did not size the savepoint:\n%s", tuitest.FrameText(a))
 	}
-	press(t, a, "?")
-	h := frameText(a)
+	tuitest.Press(t, a, "?")
+	h := tuitest.FrameText(a)
 	if !strings.Contains(h, "S ") || strings.Contains(h, "delete") || !strings.Contains(h, "READONLY") {
 		t.Errorf("help does not reflect the config (S for du, no delete, READONLY):\n%s", h)
 	}
-	press(t, a, "esc", "x")
+	tuitest.Press(t, a, "esc", "x")
 	if !a.Quitting() {
 		t.Error("x did not quit")
 	}
@@ -96,7 +98,7 @@ func TestConfigErrorsNameFileAndProblem(t *testing.T) {
 	for _, tc := range tests {
 		p := writeConfig(t, tc.body)
 		env := map[string]string{"CKPT_CONFIG": p}
-		_, err := newAppFor(Options{FS: demoFS(t), Args: []string{"/demo"}, Getenv: func(k string) string { return env[k] }})
+		_, err := newAppFor(Options{FS: tuitest.DemoFS(t), Args: []string{"/demo"}, Getenv: func(k string) string { return env[k] }})
 		if err == nil || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("config %q: error %v, want one naming %s and %q", tc.body, err, p, tc.want)
 		}
@@ -113,14 +115,14 @@ func TestConfigErrorsNameFileAndProblem(t *testing.T) {
 
 func TestNoColorDrawsWithoutColour(t *testing.T) {
 	env := map[string]string{"NO_COLOR": "1", "HOME": t.TempDir()}
-	a, err := newAppFor(Options{FS: demoFS(t), Args: []string{"/demo/checkpoints/" + DemoJobID}, Getenv: func(k string) string { return env[k] }})
+	a, err := newAppFor(Options{FS: tuitest.DemoFS(t), Args: []string{"/demo/checkpoints/" + DemoJobID}, Getenv: func(k string) string { return env[k] }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	a.StopClock()
-	a.Context().Now = func() time0 { return testNow }
-	a.Update(sizeMsg(100, 30))
-	drain(t, a, a.Init())
+	a.Context().Now = func() time.Time { return tuitest.Now }
+	a.Update(tuitest.SizeMsg(100, 30))
+	tuitest.Drain(t, a, a.Init())
 	raw := a.Render()
 	if strings.Contains(raw, "38;") || strings.Contains(raw, "48;") {
 		t.Errorf("NO_COLOR frame contains colour sequences: %q", raw)
@@ -128,8 +130,8 @@ func TestNoColorDrawsWithoutColour(t *testing.T) {
 	if !strings.Contains(raw, "\x1b[7") && !strings.Contains(raw, ";7m") {
 		t.Errorf("NO_COLOR frame should still mark the cursor row with reverse video")
 	}
-	if !strings.Contains(frameText(a), "CHK ✗ partial") {
-		t.Errorf("states must be words, not colours:\n%s", frameText(a))
+	if !strings.Contains(tuitest.FrameText(a), "CHK ✗ partial") {
+		t.Errorf("states must be words, not colours:\n%s", tuitest.FrameText(a))
 	}
 }
 
@@ -140,7 +142,7 @@ func TestConfigAcceptsEveryScreensActions(t *testing.T) {
 	for _, name := range []string{"savepoints.dispose", "savepoints.apply", "operator.open", "checkpoint.open", "browse.leaks", "job.abandon"} {
 		p := writeConfig(t, "keys:\n  "+name+": [ctrl+x]\n")
 		env := map[string]string{"CKPT_CONFIG": p}
-		if _, err := newAppFor(Options{FS: demoFS(t), Screen: "browse", Args: []string{"/demo"}, Getenv: func(k string) string { return env[k] }}); err != nil {
+		if _, err := newAppFor(Options{FS: tuitest.DemoFS(t), Screen: "browse", Args: []string{"/demo"}, Getenv: func(k string) string { return env[k] }}); err != nil {
 			t.Errorf("keys: {%s: [ctrl+x]} with ckpt browse: %v", name, err)
 		}
 	}

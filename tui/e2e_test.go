@@ -17,6 +17,7 @@ import (
 	hdfslib "github.com/colinmarc/hdfs/v2"
 
 	"github.com/ckpt-dev/ckpt/peers"
+	"github.com/ckpt-dev/ckpt/tui/internal/tuitest"
 )
 
 // End-to-end tests drive the real ckpt binary in tmux: send-keys to type,
@@ -186,7 +187,7 @@ func TestE2EBrowseHDFSInTmux(t *testing.T) {
 	hdfs := peers.HDFS(t)
 	base := hdfs.BaseURI(t)
 	local := t.TempDir()
-	if err := BuildDemoTree(local, fixturesDir(t), time.Now()); err != nil {
+	if err := BuildDemoTree(local, tuitest.Fixtures(t), time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	basePath := strings.TrimPrefix(base, "hdfs://"+hdfs.Addr)
@@ -201,7 +202,7 @@ func TestE2EBrowseHDFSInTmux(t *testing.T) {
 	s.keys("j", "Enter") // chk-18 is complete: enter inspects it
 	s.waitFor(20*time.Second, "format v4", "checkpoint id 2", "d5c8b168c6cbfe8c507a10f88b325243")
 	s.keys("u")
-	s.literal(migrationUIDs)
+	s.literal(tuitest.MigrationUIDs)
 	s.keys("Enter")
 	s.waitFor(10*time.Second, "CheckpointingKeyedStateFlatMap1", "CheckpointingSource1")
 	s.keys("r")

@@ -23,19 +23,6 @@ import (
 // what it remembers into the history pane, marked as remembered. ckpt's
 // engine keeps its own catalog, so in-process targets are not recorded.
 
-// historyDir is where remembered histories live: $XDG_STATE_HOME/ckpt/
-// history, else ~/.local/state/ckpt/history ("" when neither is known:
-// nothing is remembered).
-func historyDir(getenv func(string) string) string {
-	if x := getenv("XDG_STATE_HOME"); x != "" && filepath.IsAbs(x) {
-		return filepath.Join(x, "ckpt", "history")
-	}
-	if h := getenv("HOME"); h != "" {
-		return filepath.Join(h, ".local", "state", "ckpt", "history")
-	}
-	return ""
-}
-
 // maxRemembered bounds what is read back per job (the newest entries).
 const maxRemembered = 1000
 

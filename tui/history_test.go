@@ -9,12 +9,13 @@ import (
 	"time"
 
 	"github.com/ckpt-dev/ckpt/cluster"
+	"github.com/ckpt-dev/ckpt/tui/internal/tuitest"
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
 // restFake is the fake cluster as a REST target (it has a URL), whose
 // history the job screen remembers.
-type restFake struct{ *fakeCluster }
+type restFake struct{ *tuitest.FakeCluster }
 
 func (restFake) URL() string { return "http://jm.example:8081" }
 
@@ -25,29 +26,29 @@ func (restFake) URL() string { return "http://jm.example:8081" }
 func TestJobRemembersCheckpointHistory(t *testing.T) {
 	state := t.TempDir()
 	open := func(fc cluster.Cluster, size ...int) *shell.App {
-		ctx, choice, err := newContext(Options{FS: fakeStorage(t), Cluster: fc, TargetName: "jm.example:8081",
+		ctx, choice, err := newContext(Options{FS: tuitest.FakeStorage(t), Cluster: fc, TargetName: "jm.example:8081",
 			Getenv: func(k string) string { return map[string]string{"XDG_STATE_HOME": state, "HOME": t.TempDir()}[k] }})
 		if err != nil {
 			t.Fatal(err)
 		}
-		ctx.Now = func() time.Time { return testNow }
+		ctx.Now = func() time.Time { return tuitest.Now }
 		ctx.ManualPoll = true
-		first, err := declaredScreens.Open(ctx, "job", []string{fakeJobID})
+		first, err := declaredScreens.Open(ctx, "job", []string{tuitest.FakeJobID})
 		if err != nil {
 			t.Fatal(err)
 		}
 		a := shell.NewApp(ctx, first, choice)
 		a.StopClock()
 		if len(size) == 2 {
-			a.Update(sizeMsg(size[0], size[1]))
+			a.Update(tuitest.SizeMsg(size[0], size[1]))
 		} else {
-			a.Update(sizeMsg(160, 48))
+			a.Update(tuitest.SizeMsg(160, 48))
 		}
-		drain(t, a, a.Init())
+		tuitest.Drain(t, a, a.Init())
 		return a
 	}
-	open(restFake{&fakeCluster{}})
-	file := filepath.Join(state, "ckpt", "history", "jm.example_8081", fakeJobID+".jsonl")
+	open(restFake{&tuitest.FakeCluster{}})
+	file := filepath.Join(state, "ckpt", "history", "jm.example_8081", tuitest.FakeJobID+".jsonl")
 	b, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
@@ -58,10 +59,10 @@ func TestJobRemembersCheckpointHistory(t *testing.T) {
 	}
 
 	// Later: the target reports only 50..41 (say); 40 and 39 are remembered.
-	fc := &shiftedHistory{fakeCluster: &fakeCluster{}, by: 2}
+	fc := &shiftedHistory{FakeCluster: &tuitest.FakeCluster{}, by: 2}
 	a := open(fc)
-	press(t, a, "2")
-	f := frameText(a)
+	tuitest.Press(t, a, "2")
+	f := tuitest.FrameText(a)
 	for _, w := range []string{"+ 2 older, remembered by ckpt (marked *): the target reports only its last 10", "*40 COMPLETED", "*39 COMPLETED"} {
 		if !strings.Contains(f, w) {
 			t.Errorf("history pane lacks %q:\n%s", w, f)
@@ -71,13 +72,13 @@ func TestJobRemembersCheckpointHistory(t *testing.T) {
 	if n := len(j.history.hist); n != 12 || !j.history.hist[10].remembered || j.history.hist[10].ID != 40 || j.history.hist[11].ID != 39 {
 		t.Fatalf("merged history: %d rows, tail %+v", n, j.history.hist[len(j.history.hist)-2:])
 	}
-	golden(t, a, "job-checkpoints-remembered-160x48")
+	tuitest.Golden(t, a, "job-checkpoints-remembered-160x48")
 	a80 := open(fc, 80, 24)
-	press(t, a80, "2", "G")
-	golden(t, a80, "job-checkpoints-remembered-80x24")
-	press(t, a, "G", "enter")
-	if _, ok := a.Top().(*Job); !ok || !strings.Contains(frameText(a), "#39 is remembered by ckpt only") {
-		t.Errorf("enter on a remembered checkpoint:\n%s", frameText(a))
+	tuitest.Press(t, a80, "2", "G")
+	tuitest.Golden(t, a80, "job-checkpoints-remembered-80x24")
+	tuitest.Press(t, a, "G", "enter")
+	if _, ok := a.Top().(*Job); !ok || !strings.Contains(tuitest.FrameText(a), "#39 is remembered by ckpt only") {
+		t.Errorf("enter on a remembered checkpoint:\n%s", tuitest.FrameText(a))
 	}
 	// Nothing is written twice.
 	b, _ = os.ReadFile(file)
@@ -87,7 +88,7 @@ func TestJobRemembersCheckpointHistory(t *testing.T) {
 
 	// The in-process engine keeps its own catalog: nothing recorded.
 	state = t.TempDir()
-	open(&fakeCluster{})
+	open(&tuitest.FakeCluster{})
 	if _, err := os.Stat(filepath.Join(state, "ckpt")); !os.IsNotExist(err) {
 		t.Errorf("history recorded for a target without a URL: %v", err)
 	}
@@ -96,14 +97,14 @@ func TestJobRemembersCheckpointHistory(t *testing.T) {
 // shiftedHistory reports checkpoints by newer: the history window moved
 // on by `by` checkpoints.
 type shiftedHistory struct {
-	*fakeCluster
+	*tuitest.FakeCluster
 	by int64
 }
 
 func (shiftedHistory) URL() string { return "http://jm.example:8081" }
 
 func (f *shiftedHistory) Checkpoints(ctx context.Context, jobID string) (*cluster.CheckpointStats, error) {
-	st, err := f.fakeCluster.Checkpoints(ctx, jobID)
+	st, err := f.FakeCluster.Checkpoints(ctx, jobID)
 	if err != nil {
 		return nil, err
 	}

@@ -14,7 +14,10 @@ import (
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/tui/components/form"
+	"github.com/ckpt-dev/ckpt/tui/components/format"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
+	"github.com/ckpt-dev/ckpt/tui/components/poll"
+	"github.com/ckpt-dev/ckpt/tui/screens/routes"
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
@@ -90,7 +93,7 @@ type jobModel struct {
 	withOps  bool                                 // the target reports the vertices' operators (ckpt_operators)
 	inflight *cluster.Checkpoint                  // the newest in-progress checkpoint, per vertex
 	pending  map[string]*cluster.VertexCheckpoint // its unfinished vertices, subtask by subtask
-	poller
+	poll.Poller
 }
 
 // overviewPane is the vertices, the live checkpoint and the size trend.
@@ -117,7 +120,7 @@ type historyPane struct {
 type snapshotsPane struct {
 	*jobModel
 	list       list.Model
-	snaps      []snapRow
+	snaps      []routes.SnapRow
 	snapDir    string
 	snapErr    error
 	snapAt     time.Time
@@ -146,18 +149,6 @@ type jobActions struct {
 type trendPoint struct {
 	id                      int64
 	checkpointed, stateSize int64
-}
-
-// snapRow is a retained checkpoint or a savepoint on storage.
-type snapRow struct {
-	savepoint bool
-	id        int64 // checkpoint id (chk-N; savepoints: from REST when known)
-	path      string
-	complete  tri // _metadata present
-	size      int64
-	modTime   time.Time
-	rest      string // what the target says about it: retained, latest, discarded, restored from
-	err       string
 }
 
 // inflightOp is an action still running (a savepoint waits for its
@@ -221,7 +212,7 @@ func (s *Job) Title() string {
 	if s.job != nil && s.job.Name != "" {
 		return "job " + s.job.Name
 	}
-	return "job " + shortID(s.jobID)
+	return "job " + format.ShortID(s.jobID)
 }
 func (s *Job) Location() string { return s.ctx.TargetName + " › " + s.jobID }
 func (s *Job) Keys() shell.Keymap {
@@ -231,7 +222,7 @@ func (s *Job) Capturing() bool { return s.actions.capturing() }
 func (s *Job) CopyText() string {
 	if s.pane == paneSnapshots {
 		if r := s.snapshots.selectedSnap(); r != nil {
-			return r.path
+			return r.Path
 		}
 	}
 	return s.jobID
@@ -249,26 +240,26 @@ func (s *Job) SetSize(w, h int) {
 const headerRows = 2
 
 func (s *Job) Close() {
-	s.stopPolling(s.ctx)
+	s.StopPolling(s.ctx)
 	s.ctx.Tasks.Cancel(s.snapshots.snapTask)
 }
 
 func (s *Job) Init() tea.Cmd { return tea.Batch(s.poll(), s.history.loadHistory()) }
 
 func (s *Job) Refresh() tea.Cmd {
-	s.restart(s.ctx)
+	s.Restart(s.ctx)
 	return tea.Batch(s.poll(), s.snapshots.listSnapshots())
 }
 
 func (s *Job) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 	switch msg := msg.(type) {
-	case polledMsg[jobPolledMsg]:
-		if !accept(s.ctx, &s.poller, s.id, msg) {
+	case poll.Msg[jobPolledMsg]:
+		if !poll.Accept(s.ctx, &s.Poller, s.id, msg) {
 			return s, nil
 		}
-		return s, tea.Batch(s.onPoll(msg.v), schedulePoll(s.ctx, s.id, s.gen))
-	case pollTickMsg:
-		if msg.sid == s.id && msg.gen == s.gen {
+		return s, tea.Batch(s.onPoll(msg.V), poll.Schedule(s.ctx, s.id, s.Gen))
+	case poll.TickMsg:
+		if msg.Sid == s.id && msg.Gen == s.Gen {
 			return s, s.poll()
 		}
 	case snapsListedMsg:
@@ -278,7 +269,7 @@ func (s *Job) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 	case shell.TaskDoneMsg:
 		if s.actions.finished(msg.Task) {
 			// A finished action changes what the target reports: look now.
-			s.restart(s.ctx)
+			s.Restart(s.ctx)
 			return s, tea.Batch(s.poll(), s.snapshots.listSnapshots())
 		}
 	case opTriggeredMsg:
@@ -306,11 +297,11 @@ func (s *Job) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 }
 
 func (s *Job) onPoll(m jobPolledMsg) tea.Cmd {
-	s.err = m.err
+	s.Err = m.err
 	if m.err != nil {
 		return nil
 	}
-	s.polled = s.ctx.Now()
+	s.Polled = s.ctx.Now()
 	s.job, s.stats, s.exc = m.job, m.stats, m.exc
 	s.refusal = findRestoreRefusal(m.exc)
 	s.withOps = reportsOperators(m.job)
@@ -348,7 +339,7 @@ type snapsListedMsg struct {
 	sid  int
 	task shell.TaskID
 	dir  string
-	rows []snapRow
+	rows []routes.SnapRow
 	err  error
 }
 
@@ -356,24 +347,24 @@ type snapsListedMsg struct {
 // small; a leaking job dir can hold thousands).
 const maxSnapRows = 50
 
-func scanSnapshots(ctx context.Context, fsys storage.FS, dir string, savepoints map[string]int64) ([]snapRow, error) {
-	var rows []snapRow
+func scanSnapshots(ctx context.Context, fsys storage.FS, dir string, savepoints map[string]int64) ([]routes.SnapRow, error) {
+	var rows []routes.SnapRow
 	if dir != "" {
 		cks, err := snapshot.RecentCheckpoints(ctx, fsys, dir, maxSnapRows)
 		if err != nil && !storage.IsNotExist(err) {
 			return nil, err
 		}
 		for _, c := range cks {
-			r := snapRow{id: c.ID, path: c.URI, modTime: c.ModTime, complete: no, size: -1}
+			r := routes.SnapRow{ID: c.ID, Path: c.URI, ModTime: c.ModTime, Complete: format.No, Size: -1}
 			if c.Complete {
-				r.complete = yes
+				r.Complete = format.Yes
 			}
 			rows = append(rows, r)
 		}
 	}
 	seen := map[string]bool{}
 	for _, r := range rows {
-		seen[normURI(r.path)] = true
+		seen[normURI(r.Path)] = true
 	}
 	// Savepoints in a fixed order: the same snapshot can be known under two
 	// spellings (REST's file:/x, the session's /x), and map order would pick
@@ -387,28 +378,28 @@ func scanSnapshots(ctx context.Context, fsys storage.FS, dir string, savepoints 
 		id := savepoints[p]
 		if !seen[normURI(p)] {
 			seen[normURI(p)] = true
-			rows = append(rows, snapRow{savepoint: true, id: id, path: p, size: -1})
+			rows = append(rows, routes.SnapRow{Savepoint: true, ID: id, Path: p, Size: -1})
 		}
 	}
 	for i := range rows {
 		r := &rows[i]
-		if r.savepoint { // chk-N: RecentCheckpoints said whether it is complete
-			fi, err := fsys.Stat(ctx, storage.Join(r.path, snapshot.MetadataFileName))
+		if r.Savepoint { // chk-N: RecentCheckpoints said whether it is complete
+			fi, err := fsys.Stat(ctx, storage.Join(r.Path, snapshot.MetadataFileName))
 			switch {
 			case err == nil:
-				r.complete = yes
-				if r.modTime.IsZero() || fi.ModTime.After(r.modTime) {
-					r.modTime = fi.ModTime
+				r.Complete = format.Yes
+				if r.ModTime.IsZero() || fi.ModTime.After(r.ModTime) {
+					r.ModTime = fi.ModTime
 				}
 			case storage.IsNotExist(err):
-				r.complete = no
+				r.Complete = format.No
 			default:
-				r.err = err.Error()
+				r.Err = err.Error()
 				continue
 			}
 		}
-		if u, err := storage.DiskUsage(ctx, fsys, r.path); err == nil {
-			r.size = u.Bytes
+		if u, err := storage.DiskUsage(ctx, fsys, r.Path); err == nil {
+			r.Size = u.Bytes
 		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -449,47 +440,47 @@ func (s *Job) key(msg tea.Msg) tea.Cmd {
 	}
 	ks := s.keys
 	switch {
-	case matches(k, s.ctx.Global.NextPane):
+	case shell.KeyMatches(k, s.ctx.Global.NextPane):
 		s.pane = (s.pane + 1) % numPanes
-	case matches(k, ks.Pane1):
+	case shell.KeyMatches(k, ks.Pane1):
 		s.pane = paneOverview
-	case matches(k, ks.Pane2):
+	case shell.KeyMatches(k, ks.Pane2):
 		s.pane = paneHistory
-	case matches(k, ks.Pane3):
+	case shell.KeyMatches(k, ks.Pane3):
 		s.pane = paneSnapshots
 		if !s.snapshots.snapping && s.ctx.Now().Sub(s.snapshots.snapAt) > 2*time.Second {
 			return s.snapshots.listSnapshots()
 		}
-	case matches(k, ks.Pane4):
+	case shell.KeyMatches(k, ks.Pane4):
 		s.pane = paneConfig
-	case matches(k, ks.Open):
+	case shell.KeyMatches(k, ks.Open):
 		return s.open()
-	case matches(k, ks.Browse):
+	case shell.KeyMatches(k, ks.Browse):
 		if d := s.jobCheckpointDir(); d != "" {
 			return shell.OpenScreen("browse", d)
 		}
 		return shell.Toast("the job's checkpoint dir is not known yet (no completed checkpoint, no configured dir)", true)
-	case matches(k, ks.Checkpoint):
+	case shell.KeyMatches(k, ks.Checkpoint):
 		return s.actions.checkpoint(cluster.CheckpointConfigured)
-	case matches(k, ks.Full):
+	case shell.KeyMatches(k, ks.Full):
 		return s.actions.checkpoint(cluster.CheckpointFull)
-	case matches(k, ks.Savepoint):
+	case shell.KeyMatches(k, ks.Savepoint):
 		return s.actions.ask("savepoint", form.New("Savepoint of "+s.jobName(), s.savepointFormHint("enter takes the savepoint")).
 			Text("target dir", s.suggestedSavepointDir(), s.savepointDirHint()).
 			Choice("format", string(cluster.Canonical), string(cluster.Native)))
-	case matches(k, ks.Stop):
+	case shell.KeyMatches(k, ks.Stop):
 		f := form.New("STOP "+s.jobName()+" with a savepoint", s.savepointFormHint("enter stops the job")).
 			Text("target dir", s.suggestedSavepointDir(), s.savepointDirHint()).
 			Choice("drain", "no", "yes (MAX_WATERMARK first: every event-time timer fires — for jobs retired for good)").
 			Choice("format", string(cluster.Canonical), string(cluster.Native))
 		f.Danger = true
 		return s.actions.ask("stop", f)
-	case matches(k, ks.Cancel):
+	case shell.KeyMatches(k, ks.Cancel):
 		if s.job != nil && s.job.Status.Terminal() {
 			return shell.Toast("job already "+string(s.job.Status), true)
 		}
 		s.actions.confirm = "cancel"
-	case matches(k, ks.Resume):
+	case shell.KeyMatches(k, ks.Resume):
 		r := s.resumeFrom()
 		if f := s.refusal; f != nil && !(s.pane == paneSnapshots && s.snapshots.selectedSnap() != nil) {
 			// The job could not restore: offer exactly that snapshot, with -n
@@ -497,9 +488,9 @@ func (s *Job) key(msg tea.Msg) tea.Cmd {
 			r.Snapshot, r.Note = f.snapshot, f.resumeNote()
 		}
 		return shell.OpenScreenWith("resume", r)
-	case matches(k, ks.Latest):
+	case shell.KeyMatches(k, ks.Latest):
 		return s.restartFromLatest()
-	case matches(k, ks.Abandon):
+	case shell.KeyMatches(k, ks.Abandon):
 		return s.actions.abandon()
 	}
 	return nil
@@ -509,17 +500,17 @@ func (s *Job) key(msg tea.Msg) tea.Cmd {
 // screen: the snapshot defaults to the selected one on the snapshots pane,
 // else the newest complete savepoint or checkpoint; the spec to the one
 // the job was launched from.
-func (s *Job) resumeFrom() ResumeFrom {
-	r := ResumeFrom{JobID: s.jobID}
+func (s *Job) resumeFrom() routes.ResumeFrom {
+	r := routes.ResumeFrom{JobID: s.jobID}
 	for _, c := range s.snapshots.snaps {
-		if c.complete == yes {
+		if c.Complete == format.Yes {
 			r.Choices = append(r.Choices, c)
 		}
 	}
-	if sel := s.snapshots.selectedSnap(); s.pane == paneSnapshots && sel != nil && sel.complete == yes {
-		r.Snapshot = sel.path
+	if sel := s.snapshots.selectedSnap(); s.pane == paneSnapshots && sel != nil && sel.Complete == format.Yes {
+		r.Snapshot = sel.Path
 	} else if len(r.Choices) > 0 {
-		r.Snapshot = r.Choices[0].path // newest first
+		r.Snapshot = r.Choices[0].Path // newest first
 	} else if s.stats != nil && s.stats.LatestSavepoint != nil {
 		r.Snapshot = s.stats.LatestSavepoint.ExternalPath
 	}
@@ -530,10 +521,6 @@ func (s *Job) resumeFrom() ResumeFrom {
 	r.Running = s.job != nil && !s.job.Status.Terminal()
 	return r
 }
-
-// savepointDirKeys name the cluster's default savepoint directory: Flink
-// 1.20/2.x, and the older name 1.x clusters still set.
-var savepointDirKeys = []string{"execution.checkpointing.savepoint-dir", "state.savepoints.dir"}
 
 // noSavepointDir is the prompt's placeholder and the refusal when neither
 // the prompt nor the cluster names a savepoint directory.
@@ -557,10 +544,10 @@ func (s *Job) open() tea.Cmd {
 		}
 	case paneSnapshots:
 		if r := s.snapshots.selectedSnap(); r != nil {
-			if r.complete != yes {
-				return shell.Toast(storage.Base(r.path)+" has no _metadata: not a complete snapshot (in progress, failed or being deleted)", true)
+			if r.Complete != format.Yes {
+				return shell.Toast(storage.Base(r.Path)+" has no _metadata: not a complete snapshot (in progress, failed or being deleted)", true)
 			}
-			return shell.OpenScreen("inspect", r.path)
+			return shell.OpenScreen("inspect", r.Path)
 		}
 	case paneOverview:
 		if ip := s.inflight; ip != nil {
@@ -580,7 +567,7 @@ func (s *Job) Status() string {
 	if s.job != nil {
 		st = string(s.job.Status) + " · "
 	}
-	return st + dataAge(s.ctx, s.polled, s.err)
+	return st + poll.DataAge(s.ctx, s.Polled, s.Err)
 }
 
 // paneList is the list of the pane on show.

@@ -8,7 +8,9 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/ckpt-dev/ckpt/cluster"
+	"github.com/ckpt-dev/ckpt/tui/components/actions"
 	"github.com/ckpt-dev/ckpt/tui/components/form"
+	"github.com/ckpt-dev/ckpt/tui/components/format"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
@@ -119,10 +121,10 @@ func (s *jobActions) opsLine() []string {
 		if o.trigger.ID != "" {
 			id = " " + o.trigger.ID
 		}
-		out = append(out, fmt.Sprintf("%s %s%s %s of %s (A abandons)", s.ctx.Spinner(), o.label, id, dur(now.Sub(o.started)), dur(o.timeout)))
+		out = append(out, fmt.Sprintf("%s %s%s %s of %s (A abandons)", s.ctx.Spinner(), o.label, id, format.Dur(now.Sub(o.started)), format.Dur(o.timeout)))
 	}
 	for _, a := range s.abandoned {
-		out = append(out, fmt.Sprintf("abandoned %s %s %s ago", a.label, a.trigger.ID, dur(now.Sub(a.at))))
+		out = append(out, fmt.Sprintf("abandoned %s %s %s ago", a.label, a.trigger.ID, format.Dur(now.Sub(a.at))))
 	}
 	return out
 }
@@ -170,7 +172,7 @@ func (s *jobActions) key(msg tea.Msg) tea.Cmd {
 	s.confirm = ""
 	if k.String() == "y" || k.String() == "Y" {
 		if what == "cancel" {
-			return cancelJob(s.ctx, s.jobID)
+			return actions.CancelJob(s.ctx, s.jobID)
 		}
 	}
 	return shell.Toast(what+" aborted", false)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/ckpt-dev/ckpt/tui/components/format"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
 )
@@ -23,9 +24,9 @@ func (s *configPane) configLines() []string {
 		c := s.cfg
 		out = append(out,
 			kv("mode", c.Mode),
-			kv("interval", dur(c.Interval)),
-			kv("timeout", dur(c.Timeout)),
-			kv("min pause", dur(c.MinPause)),
+			kv("interval", format.Dur(c.Interval)),
+			kv("timeout", format.Dur(c.Timeout)),
+			kv("min pause", format.Dur(c.MinPause)),
 			kv("max concurrent", strconv.Itoa(c.MaxConcurrent)),
 			kv("unaligned", fmt.Sprint(c.Unaligned)),
 			kv("retention", c.Retention),
@@ -82,7 +83,7 @@ func (s *configPane) configLines() []string {
 		if e.TaskName != "" {
 			where = " · " + text.Sanitize(e.TaskName)
 		}
-		out = append(out, " "+th.Error.Render(clock(now, e.Time))+where+" · "+text.Sanitize(e.Message()))
+		out = append(out, " "+th.Error.Render(format.Clock(now, e.Time))+where+" · "+text.Sanitize(e.Message()))
 	}
 	return out
 }

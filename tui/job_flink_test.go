@@ -9,6 +9,8 @@ import (
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/cluster/flinkrest"
 	"github.com/ckpt-dev/ckpt/peers"
+	"github.com/ckpt-dev/ckpt/tui/internal/tuitest"
+	"github.com/ckpt-dev/ckpt/tui/screens/resume"
 )
 
 // Against real Flink (2.x and 1.20): a resume whose snapshot has state for
@@ -68,28 +70,28 @@ func TestJobAgainstRealFlink(t *testing.T) {
 			if out.JobID == "" {
 				t.Fatalf("no FAILED refusal-v2 among %+v (submit error %v)", jobs, out.Error)
 			}
-			a := newTestApp(t, testOpts{w: 160, h: 48, fs: nil, cluster: c, target: strings.TrimPrefix(p.RESTURL(), "http://"),
-				specDirs: []string{"testdata/specs"}, specs: fakeSpecTarget}, "job", out.JobID)
+			a := tuitest.Open(t, tuitest.Opts{W: 160, H: 48, FS: nil, Cluster: c, Target: strings.TrimPrefix(p.RESTURL(), "http://"),
+				SpecDirs: []string{"testdata/specs"}, Specs: tuitest.FakeSpecTarget}, "job", out.JobID)
 			j := a.Top().(*Job)
 			deadline := time.Now().Add(60 * time.Second)
 			for j.refusal == nil && time.Now().Before(deadline) {
 				time.Sleep(500 * time.Millisecond)
-				press(t, a, "ctrl+r")
+				tuitest.Press(t, a, "ctrl+r")
 			}
 			if j.refusal == nil {
-				t.Fatalf("no restore refusal recognised in the exceptions of %s: %+v\n%s", out.JobID, j.exc, frameText(a))
+				t.Fatalf("no restore refusal recognised in the exceptions of %s: %+v\n%s", out.JobID, j.exc, tuitest.FrameText(a))
 			}
 			if normURI(j.refusal.snapshot) != normURI(sp) || !hex32(j.refusal.operatorID) {
 				t.Errorf("refusal %+v, want snapshot %s", j.refusal, sp)
 			}
-			if f := frameText(a); !strings.Contains(f, "✗ restore refused (r: resume with -n, dry run first): operator "+j.refusal.operatorID) {
+			if f := tuitest.FrameText(a); !strings.Contains(f, "✗ restore refused (r: resume with -n, dry run first): operator "+j.refusal.operatorID) {
 				t.Errorf("overview:\n%s", f)
 			}
 			if got := j.defaultSavepointDir(); got != spDir {
 				t.Errorf("savepoint dir from /jobmanager/config: %q, want %q (%s)", got, spDir, tc.key)
 			}
-			press(t, a, "r")
-			if r, ok := a.Top().(*Resume); !ok || normURI(r.snapshot) != normURI(sp) || !strings.Contains(r.note, "explicit -s <snapshot> -n path") {
+			tuitest.Press(t, a, "r")
+			if r, ok := a.Top().(*resume.Resume); !ok || normURI(r.Selection().Snapshot) != normURI(sp) || !strings.Contains(r.Selection().Note, "explicit -s <snapshot> -n path") {
 				t.Errorf("r after the refusal opened %T %+v", a.Top(), a.Top())
 			}
 		})

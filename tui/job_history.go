@@ -9,6 +9,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/ckpt-dev/ckpt/cluster"
+	"github.com/ckpt-dev/ckpt/tui/components/format"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
 	"github.com/ckpt-dev/ckpt/tui/components/table"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
@@ -56,7 +57,7 @@ func (s *historyPane) rows() []string {
 	stat := func(st cluster.Stat, f func(int64) string) string {
 		return f(st.Min) + "/" + f(st.Avg) + "/" + f(st.Max)
 	}
-	ms := func(v int64) string { return dur(time.Duration(v) * time.Millisecond) }
+	ms := func(v int64) string { return format.Dur(time.Duration(v) * time.Millisecond) }
 	head := " min/avg/max"
 	if s.stats.Counts.Completed > 0 {
 		head += fmt.Sprintf(" · end-to-end %s · checkpointed %s · full %s", stat(sum.EndToEndDuration, ms), stat(sum.CheckpointedSize, text.Bytes), stat(sum.StateSize, text.Bytes))
@@ -81,31 +82,31 @@ func (s *historyPane) rows() []string {
 		if c.NumSubtasks > 0 {
 			pct = c.NumAcked * 100 / c.NumSubtasks
 		}
-		d := dur(c.EndToEnd)
+		d := format.Dur(c.EndToEnd)
 		status := string(c.Status)
 		if c.Status == cluster.CheckpointInProgress {
-			d = dur(now.Sub(c.TriggerTime))
+			d = format.Dur(now.Sub(c.TriggerTime))
 			status = s.ctx.Spinner() + " " + status
 		}
-		typ := checkpointTypeLabel(c)
+		typ := format.CheckpointType(c)
 		detail := text.Sanitize(c.ExternalPath)
 		if c.Discarded {
 			detail = "(discarded) " + detail
 		}
 		if c.Status == cluster.CheckpointFailed {
-			detail = text.Sanitize(firstLineOf(c.FailureMessage))
+			detail = text.Sanitize(format.FirstLine(c.FailureMessage))
 		}
 		id := strconv.FormatInt(c.ID, 10)
 		if s.hist[i].remembered {
 			id = "*" + id
 		}
 		vals := []string{id, status, fmt.Sprintf("%d/%d %d%%", c.NumAcked, c.NumSubtasks, pct),
-			clock(now, c.TriggerTime), d, text.Bytes(c.CheckpointedSize), text.Bytes(c.StateSize), typ, detail}
+			format.Clock(now, c.TriggerTime), d, text.Bytes(c.CheckpointedSize), text.Bytes(c.StateSize), typ, detail}
 		line := table.Cells(cols, vals...)
 		if sel {
 			return th.Selected.Render(text.Fit("> "+line, s.w))
 		}
-		return "  " + statusStyle(s.ctx, string(c.Status)).Render(line)
+		return "  " + format.StatusStyle(s.ctx, string(c.Status)).Render(line)
 	}))
 	return out
 }

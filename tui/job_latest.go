@@ -11,7 +11,9 @@ import (
 
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
+	"github.com/ckpt-dev/ckpt/tui/components/format"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
+	"github.com/ckpt-dev/ckpt/tui/screens/routes"
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
@@ -33,14 +35,14 @@ type latestPickedMsg struct {
 }
 
 // latestCandidates are the complete snapshots of the pane, newest first.
-func latestCandidates(rows []snapRow) []snapRow {
-	var out []snapRow
+func latestCandidates(rows []routes.SnapRow) []routes.SnapRow {
+	var out []routes.SnapRow
 	for _, r := range rows {
-		if r.complete == yes && r.err == "" {
+		if r.Complete == format.Yes && r.Err == "" {
 			out = append(out, r)
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].modTime.After(out[j].modTime) })
+	sort.SliceStable(out, func(i, j int) bool { return out[i].ModTime.After(out[j].ModTime) })
 	return out
 }
 
@@ -69,28 +71,28 @@ func (s *Job) restartFromLatest() tea.Cmd {
 
 // pickLatest returns the first candidate whose _metadata header decodes,
 // with a note saying what it was compared with and what was passed over.
-func pickLatest(ctx context.Context, fsys storage.FS, cands []snapRow, now time.Time) (string, string, error) {
+func pickLatest(ctx context.Context, fsys storage.FS, cands []routes.SnapRow, now time.Time) (string, string, error) {
 	var skipped []string
 	for i, c := range cands {
-		if err := checkHeader(ctx, fsys, c.path); err != nil {
+		if err := checkHeader(ctx, fsys, c.Path); err != nil {
 			if ctx.Err() != nil {
 				return "", "", ctx.Err()
 			}
 			skipped = append(skipped, fmt.Sprintf("%s (%s)", snapName(c), shell.FirstLine(err)))
 			continue
 		}
-		note := fmt.Sprintf("latest good snapshot: %s, written %s ago", snapName(c), text.Age(now, c.modTime))
+		note := fmt.Sprintf("latest good snapshot: %s, written %s ago", snapName(c), text.Age(now, c.ModTime))
 		// Name the newest of the other kind it beat.
 		for _, o := range cands[i+1:] {
-			if o.savepoint != c.savepoint {
-				note += fmt.Sprintf(" — newer than %s (%s ago)", snapName(o), text.Age(now, o.modTime))
+			if o.Savepoint != c.Savepoint {
+				note += fmt.Sprintf(" — newer than %s (%s ago)", snapName(o), text.Age(now, o.ModTime))
 				break
 			}
 		}
 		if len(skipped) > 0 {
 			note += " · passed over: " + strings.Join(skipped, ", ")
 		}
-		return c.path, note, nil
+		return c.Path, note, nil
 	}
 	return "", "", fmt.Errorf("no snapshot of the job has a readable _metadata: %s", strings.Join(skipped, ", "))
 }
@@ -110,9 +112,9 @@ func checkHeader(ctx context.Context, fsys storage.FS, path string) error {
 
 // snapName is how a snapshot row is named in messages: chk-N, or the
 // savepoint's directory name.
-func snapName(r snapRow) string {
-	n := storage.Base(strings.TrimRight(r.path, "/"))
-	if r.savepoint {
+func snapName(r routes.SnapRow) string {
+	n := storage.Base(strings.TrimRight(r.Path, "/"))
+	if r.Savepoint {
 		return "savepoint " + n
 	}
 	return n

@@ -3,7 +3,6 @@ package tui
 import (
 	"context"
 	"errors"
-	"sort"
 	"strings"
 	"time"
 
@@ -11,6 +10,9 @@ import (
 
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/storage"
+	"github.com/ckpt-dev/ckpt/tui/components/actions"
+	"github.com/ckpt-dev/ckpt/tui/components/format"
+	"github.com/ckpt-dev/ckpt/tui/components/poll"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
 )
 
@@ -20,7 +22,7 @@ import (
 func (s *jobModel) poll() tea.Cmd {
 	c, jobID := s.ctx.Cluster, s.jobID
 	needCfg, needConf := s.cfg == nil && !s.cfgOff, s.conf == nil
-	return startPoll(s.ctx, &s.poller, s.id, "polling job "+shortID(jobID), func(ctx context.Context) (jobPolledMsg, error) {
+	return poll.Start(s.ctx, &s.Poller, s.id, "polling job "+format.ShortID(jobID), func(ctx context.Context) (jobPolledMsg, error) {
 		m := pollJob(ctx, c, jobID, needCfg, needConf)
 		return m, m.err
 	})
@@ -90,7 +92,7 @@ func (s *jobModel) jobName() string {
 	if s.job != nil && s.job.Name != "" {
 		return text.Sanitize(s.job.Name)
 	}
-	return shortID(s.jobID)
+	return format.ShortID(s.jobID)
 }
 
 func (s *jobModel) latest() *cluster.Checkpoint {
@@ -105,7 +107,7 @@ func (s *jobModel) latest() *cluster.Checkpoint {
 // — then the prompt requires one, since Flink refuses a savepoint without
 // a target when no default is configured.
 func (s *jobModel) defaultSavepointDir() string {
-	for _, k := range savepointDirKeys {
+	for _, k := range actions.SavepointDirKeys {
 		if d := s.conf[k]; d != "" {
 			return d
 		}
@@ -219,7 +221,7 @@ func pollJob(ctx context.Context, c cluster.Cluster, jobID string, needCfg, need
 		if err == nil {
 			m.inflight = d
 			m.pending = map[string]*cluster.VertexCheckpoint{}
-			for _, vid := range sortedKeys(d.Tasks) {
+			for _, vid := range format.SortedKeys(d.Tasks) {
 				t := d.Tasks[vid]
 				if t.NumAcked >= t.NumSubtasks || len(m.pending) >= maxPendingVertices {
 					continue
@@ -231,15 +233,6 @@ func pollJob(ctx context.Context, c cluster.Cluster, jobID string, needCfg, need
 		}
 	}
 	return m
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func newestInProgress(st *cluster.CheckpointStats) *cluster.Checkpoint {

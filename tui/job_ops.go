@@ -9,6 +9,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/ckpt-dev/ckpt/cluster"
+	"github.com/ckpt-dev/ckpt/tui/components/format"
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
@@ -42,7 +43,7 @@ func waitOp(c cluster.Cluster, o inflightOp, jobID string) tea.Cmd {
 			return nil // abandoned (or the app quit): nothing to report
 		case errors.Is(err, context.DeadlineExceeded):
 			return shell.TaskDoneMsg{Task: o.task, Err: fmt.Errorf("%s (trigger %s): still in progress after %s — the job's checkpoint timeout plus a minute; it may yet complete on the cluster",
-				o.label, o.trigger.ID, dur(o.timeout))}
+				o.label, o.trigger.ID, format.Dur(o.timeout))}
 		case err != nil:
 			m := shell.TaskDoneMsg{Task: o.task, JobID: jobID, Err: fmt.Errorf("%s (trigger %s): %w", o.label, o.trigger.ID, err)}
 			var f *cluster.Failure

@@ -8,6 +8,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/ckpt-dev/ckpt/cluster"
+	"github.com/ckpt-dev/ckpt/tui/internal/tuitest"
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
@@ -44,18 +45,18 @@ func settleUntilWait(t *testing.T, a *shell.App, cmd tea.Cmd) []tea.Cmd {
 // against the bound (the checkpoint timeout plus a minute); A abandons the
 // wait without an error, the trigger id staying on screen.
 func TestJobStopInFlightAndAbandon(t *testing.T) {
-	fc := &fakeCluster{pending: true}
-	a := newJobApp(t, 160, 48, fc, false, "job", fakeJobID)
-	press(t, a, "S")
-	_, cmd := a.Update(keyMsg("enter"))
+	fc := &tuitest.FakeCluster{Pending: true}
+	a := tuitest.OpenJob(t, 160, 48, fc, false, "job", tuitest.FakeJobID)
+	tuitest.Press(t, a, "S")
+	_, cmd := a.Update(tuitest.Key("enter"))
 	waits := settleUntilWait(t, a, cmd)
-	if len(waits) != 1 || len(fc.stops) != 1 || fc.stops[0].TargetDir != fakeSPDir {
-		t.Fatalf("stop: %d waits, stops %+v", len(waits), fc.stops)
+	if len(waits) != 1 || len(fc.Stops) != 1 || fc.Stops[0].TargetDir != tuitest.FakeSPDir {
+		t.Fatalf("stop: %d waits, stops %+v", len(waits), fc.Stops)
 	}
-	if f := frameText(a); !strings.Contains(f, "stop with savepoint of orders-enrichment stop-1 0ms of 11m00s (A abandons)") {
+	if f := tuitest.FrameText(a); !strings.Contains(f, "stop with savepoint of orders-enrichment stop-1 0ms of 11m00s (A abandons)") {
 		t.Errorf("the in-flight stop is not shown with its trigger and bound:\n%s", f)
 	}
-	press(t, a, "A")
+	tuitest.Press(t, a, "A")
 	done := make(chan tea.Msg, 1)
 	go func() { done <- waits[0]() }()
 	select {
@@ -66,16 +67,16 @@ func TestJobStopInFlightAndAbandon(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the abandoned wait goes on polling")
 	}
-	f := frameText(a)
+	f := tuitest.FrameText(a)
 	if !strings.Contains(f, "abandoned stop with savepoint of orders-enrichment stop-1") || strings.Contains(f, "(A abandons)") {
 		t.Errorf("after A:\n%s", f)
 	}
 	if a.Context().Tasks.LastErr != nil {
 		t.Errorf("abandoning left an error: %v", a.Context().Tasks.LastErr)
 	}
-	press(t, a, "A")
-	if !strings.Contains(frameText(a), "nothing in flight to abandon") {
-		t.Errorf("A with nothing in flight:\n%s", frameText(a))
+	tuitest.Press(t, a, "A")
+	if !strings.Contains(tuitest.FrameText(a), "nothing in flight to abandon") {
+		t.Errorf("A with nothing in flight:\n%s", tuitest.FrameText(a))
 	}
 }
 
@@ -84,13 +85,13 @@ func TestJobStopInFlightAndAbandon(t *testing.T) {
 // the snapshots pane).
 func TestJobStopFailureKeepsSavepoint(t *testing.T) {
 	const sp = "file:/data/flink/savepoints/savepoint-3f2a1b-5e5e5e5e5e5e"
-	fc := &fakeCluster{stopFailure: &cluster.Failure{Class: "org.apache.flink.runtime.scheduler.stopwithsavepoint.StopWithSavepointStoppingException",
+	fc := &tuitest.FakeCluster{StopFailure: &cluster.Failure{Class: "org.apache.flink.runtime.scheduler.stopwithsavepoint.StopWithSavepointStoppingException",
 		StackTrace: "org.apache.flink.runtime.scheduler.stopwithsavepoint.StopWithSavepointStoppingException: A savepoint has been created at: " + sp +
-			", but the corresponding job " + fakeJobID + " failed during stopping. The savepoint is consistent, but might have uncommitted transactions. " +
+			", but the corresponding job " + tuitest.FakeJobID + " failed during stopping. The savepoint is consistent, but might have uncommitted transactions. " +
 			"If you want to commit the transaction please restart a job from this savepoint.\n\tat org.apache.flink.runtime.scheduler.stopwithsavepoint.StopWithSavepointTerminationHandlerImpl.terminateExceptionallyWithGlobalFailover(StopWithSavepointTerminationHandlerImpl.java:199)"}}
-	a := newJobApp(t, 160, 48, fc, false, "job", fakeJobID)
-	press(t, a, "S", "enter")
-	if got := a.Context().Savepoints(); len(got) != 1 || got[0].Path != sp || got[0].JobID != fakeJobID {
+	a := tuitest.OpenJob(t, 160, 48, fc, false, "job", tuitest.FakeJobID)
+	tuitest.Press(t, a, "S", "enter")
+	if got := a.Context().Savepoints(); len(got) != 1 || got[0].Path != sp || got[0].JobID != tuitest.FakeJobID {
 		t.Fatalf("savepoints remembered: %+v", got)
 	}
 	if err := a.Context().Tasks.LastErr; err == nil || !strings.Contains(err.Error(), "failed, but the savepoint was written and is kept: "+sp) {
@@ -108,52 +109,52 @@ func TestJobStopFailureKeepsSavepoint(t *testing.T) {
 // #19: the savepoint prompt is pre-filled from either configuration key;
 // with neither, it says one is required and refuses to send without one.
 func TestJobSavepointDirRequired(t *testing.T) {
-	fc := &fakeCluster{conf: map[string]string{"state.savepoints.dir": "hdfs://nn:8020/flink/savepoints"}}
-	a := newJobApp(t, 160, 48, fc, false, "job", fakeJobID)
-	press(t, a, "s", "enter")
-	if len(fc.savepoints) != 1 || fc.savepoints[0].TargetDir != "hdfs://nn:8020/flink/savepoints" {
-		t.Fatalf("savepoint with the old key configured: %+v", fc.savepoints)
+	fc := &tuitest.FakeCluster{Conf: map[string]string{"state.savepoints.dir": "hdfs://nn:8020/flink/savepoints"}}
+	a := tuitest.OpenJob(t, 160, 48, fc, false, "job", tuitest.FakeJobID)
+	tuitest.Press(t, a, "s", "enter")
+	if len(fc.Savepoints) != 1 || fc.Savepoints[0].TargetDir != "hdfs://nn:8020/flink/savepoints" {
+		t.Fatalf("savepoint with the old key configured: %+v", fc.Savepoints)
 	}
 
 	// None configured: the prompt suggests savepoints/ next to the
 	// checkpoint root and says a dir is required.
-	fc = &fakeCluster{conf: map[string]string{}}
-	a = newJobApp(t, 160, 48, fc, false, "job", fakeJobID)
-	press(t, a, "s")
-	if f := frameText(a); !strings.Contains(f, "no default savepoint dir on the cluster (execution.checkpointing.savepoint-dir / state.savepoints.dir): the target dir is required") {
+	fc = &tuitest.FakeCluster{Conf: map[string]string{}}
+	a = tuitest.OpenJob(t, 160, 48, fc, false, "job", tuitest.FakeJobID)
+	tuitest.Press(t, a, "s")
+	if f := tuitest.FrameText(a); !strings.Contains(f, "no default savepoint dir on the cluster (execution.checkpointing.savepoint-dir / state.savepoints.dir): the target dir is required") {
 		t.Errorf("prompt without a configured dir:\n%s", f)
 	}
-	press(t, a, "enter")
-	if len(fc.savepoints) != 1 || fc.savepoints[0].TargetDir != fakeSPDir {
-		t.Fatalf("savepoint into the suggested dir: %+v", fc.savepoints)
+	tuitest.Press(t, a, "enter")
+	if len(fc.Savepoints) != 1 || fc.Savepoints[0].TargetDir != tuitest.FakeSPDir {
+		t.Fatalf("savepoint into the suggested dir: %+v", fc.Savepoints)
 	}
 
 	// Nothing to suggest either (no checkpoint dir known): empty and required.
-	fc = &fakeCluster{conf: map[string]string{}}
-	a = newJobApp(t, 160, 48, fc, false, "job", fakeJobID)
+	fc = &tuitest.FakeCluster{Conf: map[string]string{}}
+	a = tuitest.OpenJob(t, 160, 48, fc, false, "job", tuitest.FakeJobID)
 	j := a.Top().(*Job)
 	j.stats.LatestCompleted, j.stats.History = nil, nil
-	press(t, a, "4")
-	if f := frameText(a); !strings.Contains(f, "savepoint dir (default)   none configured: savepoints and stops need a target dir") {
+	tuitest.Press(t, a, "4")
+	if f := tuitest.FrameText(a); !strings.Contains(f, "savepoint dir (default)   none configured: savepoints and stops need a target dir") {
 		t.Errorf("config pane:\n%s", f)
 	}
 	for _, k := range []string{"s", "S"} {
-		press(t, a, k)
-		if f := frameText(a); !strings.Contains(f, "required: the cluster configures no default savepoint dir") {
+		tuitest.Press(t, a, k)
+		if f := tuitest.FrameText(a); !strings.Contains(f, "required: the cluster configures no default savepoint dir") {
 			t.Errorf("%s prompt does not require a dir:\n%s", k, f)
 		}
-		press(t, a, "enter")
-		if f := frameText(a); !strings.Contains(f, "not sent: no target dir, and the cluster configures no default savepoint dir") {
+		tuitest.Press(t, a, "enter")
+		if f := tuitest.FrameText(a); !strings.Contains(f, "not sent: no target dir, and the cluster configures no default savepoint dir") {
 			t.Errorf("%s without a dir:\n%s", k, f)
 		}
 	}
-	if len(fc.savepoints)+len(fc.stops) != 0 {
-		t.Errorf("sent without a dir: %+v %+v", fc.savepoints, fc.stops)
+	if len(fc.Savepoints)+len(fc.Stops) != 0 {
+		t.Errorf("sent without a dir: %+v %+v", fc.Savepoints, fc.Stops)
 	}
-	press(t, a, "s")
-	typeText(t, a, "/mnt/sp")
-	press(t, a, "enter")
-	if len(fc.savepoints) != 1 || fc.savepoints[0].TargetDir != "/mnt/sp" {
-		t.Errorf("savepoint with a typed dir: %+v", fc.savepoints)
+	tuitest.Press(t, a, "s")
+	tuitest.Type(t, a, "/mnt/sp")
+	tuitest.Press(t, a, "enter")
+	if len(fc.Savepoints) != 1 || fc.Savepoints[0].TargetDir != "/mnt/sp" {
+		t.Errorf("savepoint with a typed dir: %+v", fc.Savepoints)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ckpt-dev/ckpt/cluster"
+	"github.com/ckpt-dev/ckpt/tui/components/format"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
 	"github.com/ckpt-dev/ckpt/tui/components/table"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
@@ -79,7 +80,7 @@ func (s *overviewPane) rows() []string {
 			}
 		}
 		if states > 1 {
-			status = taskCounts(v.Tasks)
+			status = format.TaskCounts(v.Tasks)
 		}
 		in, outR := "—", "—"
 		if v.Metrics.ReadRecordsComplete || v.Metrics.ReadRecords > 0 {
@@ -92,7 +93,7 @@ func (s *overviewPane) rows() []string {
 		if s.hasOperators() {
 			vals = append(vals, operatorUIDs(v))
 		}
-		vals = append(vals, strconv.Itoa(v.Parallelism), status, in, outR, dur(v.Metrics.Backpressured))
+		vals = append(vals, strconv.Itoa(v.Parallelism), status, in, outR, format.Dur(v.Metrics.Backpressured))
 		line := table.Cells(cols, vals...)
 		if sel {
 			return th.Selected.Render(text.Fit("> "+line, s.w))
@@ -122,7 +123,7 @@ func (s *overviewPane) vertexName(id string) string {
 			}
 		}
 	}
-	return shortID(id)
+	return format.ShortID(id)
 }
 
 // checkpointBlock is the Web UI's checkpoint overview, plus what an
@@ -143,7 +144,7 @@ func (s *overviewPane) checkpointBlock() []string {
 	case s.cfgOff:
 		head += " · checkpointing is OFF for this job"
 	case s.cfg != nil:
-		head += fmt.Sprintf(" · every %s · timeout %s", dur(s.cfg.Interval), dur(s.cfg.Timeout))
+		head += fmt.Sprintf(" · every %s · timeout %s", format.Dur(s.cfg.Interval), format.Dur(s.cfg.Timeout))
 	}
 	out = append(out, th.Column.Render(text.Fit(head, s.w)))
 	if r := s.refusal; r != nil {
@@ -152,7 +153,7 @@ func (s *overviewPane) checkpointBlock() []string {
 
 	if c := st.LatestCompleted; c != nil {
 		out = append(out, line(th.OK.Render, "✓", "completed", fmt.Sprintf("#%d at %s (%s ago) · took %s · %s checkpointed · %s full · %s",
-			c.ID, clock(now, c.LatestAck), text.Age(now, c.LatestAck), dur(c.EndToEnd), text.Bytes(c.CheckpointedSize), text.Bytes(c.StateSize), text.Sanitize(c.ExternalPath))))
+			c.ID, format.Clock(now, c.LatestAck), text.Age(now, c.LatestAck), format.Dur(c.EndToEnd), text.Bytes(c.CheckpointedSize), text.Bytes(c.StateSize), text.Sanitize(c.ExternalPath))))
 	} else {
 		out = append(out, line(th.Muted.Render, "✓", "completed", "none yet"))
 	}
@@ -162,7 +163,7 @@ func (s *overviewPane) checkpointBlock() []string {
 			f = " " + strings.ToLower(c.SavepointFormat)
 		}
 		out = append(out, line(th.Savepoint.Render, "◆", "savepoint", fmt.Sprintf("#%d%s at %s (%s ago) · %s · %s",
-			c.ID, f, clock(now, c.LatestAck), text.Age(now, c.LatestAck), text.Bytes(c.StateSize), text.Sanitize(c.ExternalPath))))
+			c.ID, f, format.Clock(now, c.LatestAck), text.Age(now, c.LatestAck), text.Bytes(c.StateSize), text.Sanitize(c.ExternalPath))))
 	} else {
 		out = append(out, line(th.Muted.Render, "◆", "savepoint", "none"))
 	}
@@ -178,7 +179,7 @@ func (s *overviewPane) checkpointBlock() []string {
 		}
 	}
 	if c := failed; c != nil {
-		msg := text.Sanitize(firstLineOf(c.FailureMessage))
+		msg := text.Sanitize(format.FirstLine(c.FailureMessage))
 		cons := s.consecutiveFailures()
 		tol := ""
 		if s.cfg != nil {
@@ -188,7 +189,7 @@ func (s *overviewPane) checkpointBlock() []string {
 		if cons == 0 {
 			style = th.Warn.Render
 		}
-		out = append(out, line(style, "✗", "failed", fmt.Sprintf("#%d at %s (%s ago)%s · %s", c.ID, clock(now, c.FailureTime), text.Age(now, c.FailureTime), tol, msg)))
+		out = append(out, line(style, "✗", "failed", fmt.Sprintf("#%d at %s (%s ago)%s · %s", c.ID, format.Clock(now, c.FailureTime), text.Age(now, c.FailureTime), tol, msg)))
 	} else if st.Counts.Failed > 0 {
 		out = append(out, line(th.Warn.Render, "✗", "failed", fmt.Sprintf("%d counted; the target reports no details (out of its history)", st.Counts.Failed)))
 	} else {
@@ -199,7 +200,7 @@ func (s *overviewPane) checkpointBlock() []string {
 		if r.Savepoint {
 			kind = "savepoint"
 		}
-		out = append(out, line(th.New.Render, "↺", "restored", fmt.Sprintf("#%d from %s %s at %s", r.ID, kind, text.Sanitize(r.ExternalPath), clock(now, r.RestoreTime))))
+		out = append(out, line(th.New.Render, "↺", "restored", fmt.Sprintf("#%d from %s %s at %s", r.ID, kind, text.Sanitize(r.ExternalPath), format.Clock(now, r.RestoreTime))))
 	} else {
 		out = append(out, line(th.Muted.Render, "↺", "restored", "no: the job started empty"))
 	}
@@ -229,14 +230,14 @@ func (s *overviewPane) inflightRows() []string {
 	ip := s.inflight
 	if ip == nil {
 		if c := newestInProgress(s.stats); c != nil {
-			return []string{th.Warn.Render(" ⧗ in flight ") + text.Fit(fmt.Sprintf(" #%d since %s", c.ID, dur(now.Sub(c.TriggerTime))), max(s.w-13, 0))}
+			return []string{th.Warn.Render(" ⧗ in flight ") + text.Fit(fmt.Sprintf(" #%d since %s", c.ID, format.Dur(now.Sub(c.TriggerTime))), max(s.w-13, 0))}
 		}
 		return []string{th.Muted.Render(text.Fit(" ⧗ in flight  no checkpoint in progress", s.w))}
 	}
 	age := now.Sub(ip.TriggerTime)
 	timeout := ""
 	if s.cfg != nil && s.cfg.Timeout > 0 {
-		timeout = fmt.Sprintf(" of %s timeout %s", dur(s.cfg.Timeout), bar(float64(age)/float64(s.cfg.Timeout), 10))
+		timeout = fmt.Sprintf(" of %s timeout %s", format.Dur(s.cfg.Timeout), format.Bar(float64(age)/float64(s.cfg.Timeout), 10))
 	}
 	pct := 0
 	if ip.NumSubtasks > 0 {
@@ -247,8 +248,8 @@ func (s *overviewPane) inflightRows() []string {
 		kind = "savepoint"
 	}
 	out := []string{th.Warn.Render(" ⧗ in flight ") + text.Fit(fmt.Sprintf(" #%d %s · %s%s · %d/%d subtasks acknowledged (%d%%)",
-		ip.ID, kind, dur(age), timeout, ip.NumAcked, ip.NumSubtasks, pct), max(s.w-13, 0))}
-	ids := sortedKeys(ip.Tasks)
+		ip.ID, kind, format.Dur(age), timeout, ip.NumAcked, ip.NumSubtasks, pct), max(s.w-13, 0))}
+	ids := format.SortedKeys(ip.Tasks)
 	// Vertices still waiting first: that is where the barrier is stuck.
 	sort.SliceStable(ids, func(a, b int) bool {
 		ta, tb := ip.Tasks[ids[a]], ip.Tasks[ids[b]]
@@ -304,7 +305,7 @@ func (s *overviewPane) trendRow() string {
 	}
 	last := pts[len(pts)-1]
 	return th.Muted.Render(" ≈ sizes    ") + text.Fit(fmt.Sprintf(" checkpointed %s %s · full %s %s (last %d)",
-		spark(ck), text.Bytes(last.checkpointed), spark(full), text.Bytes(last.stateSize), len(pts)), max(s.w-12, 0))
+		format.Spark(ck), text.Bytes(last.checkpointed), format.Spark(full), text.Bytes(last.stateSize), len(pts)), max(s.w-12, 0))
 }
 
 func (s *overviewPane) listModel() *list.Model { return &s.list }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/storage"
+	"github.com/ckpt-dev/ckpt/tui/components/format"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
 )
 
@@ -56,7 +57,7 @@ func (r *restoreRefusal) line() string {
 
 // resumeNote is what the resume screen says when it opens on the refusal.
 func (r *restoreRefusal) resumeNote() string {
-	return "the job failed to restore " + storage.Base(strings.TrimRight(r.snapshot, "/")) + " (operator " + shortID(r.operatorID) +
+	return "the job failed to restore " + storage.Base(strings.TrimRight(r.snapshot, "/")) + " (operator " + format.ShortID(r.operatorID) +
 		"… unmapped): this is the explicit -s <snapshot> -n path — read below what -n drops, then n to allow"
 }
 

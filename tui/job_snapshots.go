@@ -9,16 +9,18 @@ import (
 
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/storage"
+	"github.com/ckpt-dev/ckpt/tui/components/format"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
 	"github.com/ckpt-dev/ckpt/tui/components/table"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
+	"github.com/ckpt-dev/ckpt/tui/screens/routes"
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
 // listSnapshots lists the job's checkpoint dir and checks each chk-N (and
 // each known savepoint) for _metadata and its size, in a quiet task.
 func (s *snapshotsPane) listSnapshots() tea.Cmd {
-	if s.snapping || s.closed {
+	if s.snapping || s.Closed() {
 		return nil
 	}
 	dir := s.jobCheckpointDir()
@@ -43,10 +45,10 @@ func (s *snapshotsPane) listSnapshots() tea.Cmd {
 // stays on the snapshot it was on (by path, however it is spelled), not on
 // its row number: a refresh reorders rows as checkpoints complete and
 // retention deletes old ones. The first listing starts on the first row.
-func (s *snapshotsPane) setSnaps(rows []snapRow) {
+func (s *snapshotsPane) setSnaps(rows []routes.SnapRow) {
 	sel, selAt := "", 0
 	if r := s.selectedSnap(); r != nil {
-		sel = normURI(r.path)
+		sel = normURI(r.Path)
 		selAt = s.list.Cursor()
 	}
 	rest := map[string]string{}
@@ -79,29 +81,29 @@ func (s *snapshotsPane) setSnaps(rows []snapRow) {
 		byNorm[normURI(p)] = v
 	}
 	for i := range rows {
-		rows[i].rest = byNorm[normURI(rows[i].path)]
+		rows[i].Rest = byNorm[normURI(rows[i].Path)]
 	}
 	// Newest first; ties (same mtime, or none: unreadable rows) in a fixed
 	// order so that equal listings draw equal panes.
 	sort.SliceStable(rows, func(i, j int) bool {
 		a, b := rows[i], rows[j]
-		if !a.modTime.Equal(b.modTime) {
-			return a.modTime.After(b.modTime)
+		if !a.ModTime.Equal(b.ModTime) {
+			return a.ModTime.After(b.ModTime)
 		}
-		if a.savepoint != b.savepoint {
-			return !a.savepoint
+		if a.Savepoint != b.Savepoint {
+			return !a.Savepoint
 		}
-		if a.id != b.id {
-			return a.id > b.id
+		if a.ID != b.ID {
+			return a.ID > b.ID
 		}
-		return a.path < b.path
+		return a.Path < b.Path
 	})
 	s.snaps = rows
 	l := &s.list
 	l.SetLen(len(rows))
 	at := -1
 	for i, r := range rows {
-		if sel != "" && normURI(r.path) == sel {
+		if sel != "" && normURI(r.Path) == sel {
 			at = i
 			break
 		}
@@ -118,7 +120,7 @@ func (s *snapshotsPane) setSnaps(rows []snapRow) {
 	}
 }
 
-func (s *snapshotsPane) selectedSnap() *snapRow {
+func (s *snapshotsPane) selectedSnap() *routes.SnapRow {
 	i, ok := s.list.Selected()
 	if !ok || i >= len(s.snaps) {
 		return nil
@@ -131,12 +133,12 @@ func (s *snapshotsPane) rows() []string {
 	now := s.ctx.Now()
 	var chk, complete, sps int
 	for _, r := range s.snaps {
-		if r.savepoint {
+		if r.Savepoint {
 			sps++
 			continue
 		}
 		chk++
-		if r.complete == yes {
+		if r.Complete == format.Yes {
 			complete++
 		}
 	}
@@ -173,22 +175,22 @@ func (s *snapshotsPane) rows() []string {
 	}
 	out = append(out, s.list.View(func(i int, sel bool) string {
 		r := s.snaps[i]
-		name := storage.Base(r.path)
-		if r.savepoint {
-			name = r.path
+		name := storage.Base(r.Path)
+		if r.Savepoint {
+			name = r.Path
 		}
 		state, style := "…", th.Muted
 		switch {
-		case r.err != "":
+		case r.Err != "":
 			state, style = "? error", th.Warn
-		case r.complete == yes:
+		case r.Complete == format.Yes:
 			state, style = "✓ _metadata", th.Complete
-		case r.complete == no && r.savepoint:
+		case r.Complete == format.No && r.Savepoint:
 			state, style = "✗ GONE", th.Partial
-		case r.complete == no:
+		case r.Complete == format.No:
 			state, style = "✗ partial", th.Partial
 		}
-		vals := []string{text.Sanitize(name), state, text.Bytes(r.size), text.Age(now, r.modTime), r.rest}
+		vals := []string{text.Sanitize(name), state, text.Bytes(r.Size), text.Age(now, r.ModTime), r.Rest}
 		line := table.Cells(cols, vals...)
 		if sel {
 			return th.Selected.Render(text.Fit("> "+line, s.w))

@@ -10,28 +10,12 @@ import (
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/inspector"
 	"github.com/ckpt-dev/ckpt/storage"
-	"github.com/ckpt-dev/ckpt/tui/shell"
+	"github.com/ckpt-dev/ckpt/tui/components/format"
+	"github.com/ckpt-dev/ckpt/tui/internal/tuitest"
+	"github.com/ckpt-dev/ckpt/tui/screens/jobs"
+	"github.com/ckpt-dev/ckpt/tui/screens/resume"
+	"github.com/ckpt-dev/ckpt/tui/screens/routes"
 )
-
-// fakeSpecTarget stands in for the CLI's spec loader (cli/jobspec_target.go,
-// tested there): the "v2" spec keeps the source and the keyed flat map of
-// the migration fixtures' job and adds an operator.
-func fakeSpecTarget(path string) (inspector.Target, error) {
-	if strings.Contains(path, "missing") {
-		return inspector.Target{}, fmt.Errorf("%s: no such file", path)
-	}
-	return inspector.Target{Source: "job spec " + path, Complete: true, Operators: []inspector.TargetOperator{
-		{UID: "CheckpointingSource1", Parallelism: 1, MaxParallelism: 4},
-		{UID: "CheckpointingKeyedStateFlatMap1", Parallelism: 4, MaxParallelism: 4},
-		{UID: "brand-new-operator", Parallelism: 2, MaxParallelism: 128},
-	}}, nil
-}
-
-func newJobApp(t *testing.T, w, h int, fc *fakeCluster, readonly bool, screen string, args ...string) *shell.App {
-	t.Helper()
-	return newTestApp(t, testOpts{w: w, h: h, fs: fakeStorage(t), cluster: fc, target: "jm.example:8081", readonly: readonly,
-		specDirs: []string{"testdata/specs"}, specs: fakeSpecTarget}, screen, args...)
-}
 
 func TestJobScreensGolden(t *testing.T) {
 	tests := []struct {
@@ -45,44 +29,38 @@ func TestJobScreensGolden(t *testing.T) {
 		exc      []cluster.Exception
 		conf     map[string]string
 	}{
-		{name: "jobs", screen: "jobs"},
-		{name: "jobs-cancel-confirm", screen: "jobs", keys: []string{"x"}},
-		{name: "jobs-launch", screen: "jobs", keys: []string{"n"}},
-		{name: "job-overview", screen: "job", args: []string{fakeJobID}},
-		{name: "job-overview-ckpt", screen: "job", args: []string{fakeJobID}, version: "ckpt-dev"},
-		{name: "job-checkpoints", screen: "job", args: []string{fakeJobID}, keys: []string{"2"}},
-		{name: "job-snapshots", screen: "job", args: []string{fakeJobID}, keys: []string{"3"}},
-		{name: "job-config", screen: "job", args: []string{fakeJobID}, keys: []string{"4"}},
-		{name: "job-savepoint-form", screen: "job", args: []string{fakeJobID}, keys: []string{"s"}},
-		{name: "job-stop-form", screen: "job", args: []string{fakeJobID}, keys: []string{"S"}},
-		{name: "job-stop-form-no-dir", screen: "job", args: []string{fakeJobID}, keys: []string{"S"}, conf: map[string]string{}},
-		{name: "job-cancel-confirm", screen: "job", args: []string{fakeJobID}, keys: []string{"x"}},
-		{name: "job-help-readonly", screen: "job", args: []string{fakeJobID}, keys: []string{"?"}, readonly: true},
-		{name: "job-unreachable", screen: "job", args: []string{fakeJobID}, down: true},
-		{name: "checkpoint-in-progress", screen: "job", args: []string{fakeJobID}, keys: []string{"2", "enter"}},
-		{name: "subtasks-in-progress", screen: "job", args: []string{fakeJobID}, keys: []string{"2", "enter", "j", "enter"}},
-		{name: "subtasks-completed", screen: "job", args: []string{fakeJobID}, keys: []string{"2", "j", "enter", "j", "enter"}},
-		{name: "resume", screen: "job", args: []string{fakeJobID}, keys: []string{"r", "s", "enter"}},
-		{name: "resume-allow-confirm", screen: "job", args: []string{fakeJobID}, keys: []string{"r", "s", "enter", "n"}},
-		{name: "resume-submit-confirm", screen: "job", args: []string{fakeJobID}, keys: []string{"r", "s", "enter", "n", "y", "enter"}},
-		{name: "resume-pick-snapshot", screen: "job", args: []string{fakeJobID}, keys: []string{"3", "r", "p"}},
-		{name: "restart-latest", screen: "job", args: []string{fakeJobID}, keys: []string{"L", "s", "enter"}},
-		{name: "job-restore-refused", screen: "job", args: []string{fakeJobID}, exc: []cluster.Exception{{Name: "JobInitializationException",
-			Time: testNow.Add(-time.Minute), StackTrace: flinkRefusal(fakeJobDir+"/chk-47", "d5c8b168c6cbfe8c507a10f88b325243")}}},
-		{name: "resume-restore-refused", screen: "job", args: []string{fakeJobID}, keys: []string{"r", "s", "enter"}, exc: []cluster.Exception{{Name: "JobInitializationException",
-			Time: testNow.Add(-time.Minute), StackTrace: flinkRefusal(fakeJobDir+"/chk-47", "d5c8b168c6cbfe8c507a10f88b325243")}}},
+		{name: "job-overview", screen: "job", args: []string{tuitest.FakeJobID}},
+		{name: "job-overview-ckpt", screen: "job", args: []string{tuitest.FakeJobID}, version: "ckpt-dev"},
+		{name: "job-checkpoints", screen: "job", args: []string{tuitest.FakeJobID}, keys: []string{"2"}},
+		{name: "job-snapshots", screen: "job", args: []string{tuitest.FakeJobID}, keys: []string{"3"}},
+		{name: "job-config", screen: "job", args: []string{tuitest.FakeJobID}, keys: []string{"4"}},
+		{name: "job-savepoint-form", screen: "job", args: []string{tuitest.FakeJobID}, keys: []string{"s"}},
+		{name: "job-stop-form", screen: "job", args: []string{tuitest.FakeJobID}, keys: []string{"S"}},
+		{name: "job-stop-form-no-dir", screen: "job", args: []string{tuitest.FakeJobID}, keys: []string{"S"}, conf: map[string]string{}},
+		{name: "job-cancel-confirm", screen: "job", args: []string{tuitest.FakeJobID}, keys: []string{"x"}},
+		{name: "job-help-readonly", screen: "job", args: []string{tuitest.FakeJobID}, keys: []string{"?"}, readonly: true},
+		{name: "job-unreachable", screen: "job", args: []string{tuitest.FakeJobID}, down: true},
+		{name: "resume", screen: "job", args: []string{tuitest.FakeJobID}, keys: []string{"r", "s", "enter"}},
+		{name: "resume-allow-confirm", screen: "job", args: []string{tuitest.FakeJobID}, keys: []string{"r", "s", "enter", "n"}},
+		{name: "resume-submit-confirm", screen: "job", args: []string{tuitest.FakeJobID}, keys: []string{"r", "s", "enter", "n", "y", "enter"}},
+		{name: "resume-pick-snapshot", screen: "job", args: []string{tuitest.FakeJobID}, keys: []string{"3", "r", "p"}},
+		{name: "restart-latest", screen: "job", args: []string{tuitest.FakeJobID}, keys: []string{"L", "s", "enter"}},
+		{name: "job-restore-refused", screen: "job", args: []string{tuitest.FakeJobID}, exc: []cluster.Exception{{Name: "JobInitializationException",
+			Time: tuitest.Now.Add(-time.Minute), StackTrace: flinkRefusal(tuitest.FakeJobDir+"/chk-47", "d5c8b168c6cbfe8c507a10f88b325243")}}},
+		{name: "resume-restore-refused", screen: "job", args: []string{tuitest.FakeJobID}, keys: []string{"r", "s", "enter"}, exc: []cluster.Exception{{Name: "JobInitializationException",
+			Time: tuitest.Now.Add(-time.Minute), StackTrace: flinkRefusal(tuitest.FakeJobDir+"/chk-47", "d5c8b168c6cbfe8c507a10f88b325243")}}},
 	}
 	for _, tc := range tests {
-		for _, sz := range sizes {
-			name := fmt.Sprintf("%s-%dx%d", tc.name, sz.w, sz.h)
+		for _, sz := range tuitest.Sizes {
+			name := fmt.Sprintf("%s-%dx%d", tc.name, sz.W, sz.H)
 			t.Run(name, func(t *testing.T) {
-				fc := &fakeCluster{version: tc.version, exceptions: tc.exc, conf: tc.conf}
+				fc := &tuitest.FakeCluster{Version: tc.version, JobExceptions: tc.exc, Conf: tc.conf}
 				if tc.down {
-					fc.down = &cluster.Error{Kind: cluster.ErrUnreachable, Op: "GET http://jm.example:8081/jobs/" + fakeJobID, Message: "dial tcp 10.0.0.7:8081: connect: connection refused"}
+					fc.Down = &cluster.Error{Kind: cluster.ErrUnreachable, Op: "GET http://jm.example:8081/jobs/" + tuitest.FakeJobID, Message: "dial tcp 10.0.0.7:8081: connect: connection refused"}
 				}
-				a := newJobApp(t, sz.w, sz.h, fc, tc.readonly, tc.screen, tc.args...)
-				press(t, a, tc.keys...)
-				golden(t, a, name)
+				a := tuitest.OpenJob(t, sz.W, sz.H, fc, tc.readonly, tc.screen, tc.args...)
+				tuitest.Press(t, a, tc.keys...)
+				tuitest.Golden(t, a, name)
 			})
 		}
 	}
@@ -92,14 +70,14 @@ func TestJobScreensGolden(t *testing.T) {
 // timeout, acknowledged subtasks, and which subtasks of which vertex are
 // still pending.
 func TestJobOverviewShowsPendingSubtasks(t *testing.T) {
-	a := newJobApp(t, 160, 48, &fakeCluster{}, false, "job", fakeJobID)
-	f := frameText(a)
+	a := tuitest.OpenJob(t, 160, 48, &tuitest.FakeCluster{}, false, "job", tuitest.FakeJobID)
+	f := tuitest.FrameText(a)
 	for _, want := range []string{
 		"#48 checkpoint · 4.0s of 10m00s timeout", "5/8 subtasks acknowledged (62%)",
 		"Sink: committed-files", "waiting for subtasks 0, 1",
 		"enrich -> count-per-key", "waiting for subtasks 2",
 		"#45 at 15:08:46 (40s ago) · 0 in a row (tolerable 3) · Checkpoint expired before completing.",
-		"#12 from savepoint " + fakeSPFrom,
+		"#12 from savepoint " + tuitest.FakeSPFrom,
 		"#40 canonical",
 	} {
 		if !strings.Contains(f, want) {
@@ -109,71 +87,71 @@ func TestJobOverviewShowsPendingSubtasks(t *testing.T) {
 }
 
 func TestJobActions(t *testing.T) {
-	fc := &fakeCluster{}
-	a := newJobApp(t, 160, 48, fc, false, "job", fakeJobID)
+	fc := &tuitest.FakeCluster{}
+	a := tuitest.OpenJob(t, 160, 48, fc, false, "job", tuitest.FakeJobID)
 
-	press(t, a, "c", "C")
-	if len(fc.checkpoints) != 2 || fc.checkpoints[0].Type != cluster.CheckpointConfigured || fc.checkpoints[1].Type != cluster.CheckpointFull {
-		t.Errorf("checkpoints asked: %+v", fc.checkpoints)
+	tuitest.Press(t, a, "c", "C")
+	if len(fc.CheckpointRequests) != 2 || fc.CheckpointRequests[0].Type != cluster.CheckpointConfigured || fc.CheckpointRequests[1].Type != cluster.CheckpointFull {
+		t.Errorf("checkpoints asked: %+v", fc.CheckpointRequests)
 	}
 
 	// The savepoint prompt is pre-filled with the cluster's savepoint dir.
-	press(t, a, "s", "right", "enter") // tab past the dir? no: right moves the cursor in the dir field
-	if len(fc.savepoints) != 1 || fc.savepoints[0].TargetDir != fakeSPDir || fc.savepoints[0].Format != cluster.Canonical {
-		t.Fatalf("savepoint asked: %+v", fc.savepoints)
+	tuitest.Press(t, a, "s", "right", "enter") // tab past the dir? no: right moves the cursor in the dir field
+	if len(fc.Savepoints) != 1 || fc.Savepoints[0].TargetDir != tuitest.FakeSPDir || fc.Savepoints[0].Format != cluster.Canonical {
+		t.Fatalf("savepoint asked: %+v", fc.Savepoints)
 	}
-	press(t, a, "s", "tab", "space", "enter")
-	if len(fc.savepoints) != 2 || fc.savepoints[1].Format != cluster.Native {
-		t.Fatalf("native savepoint asked: %+v", fc.savepoints)
+	tuitest.Press(t, a, "s", "tab", "space", "enter")
+	if len(fc.Savepoints) != 2 || fc.Savepoints[1].Format != cluster.Native {
+		t.Fatalf("native savepoint asked: %+v", fc.Savepoints)
 	}
-	if got := a.Context().Savepoints(); len(got) != 2 || got[0].Path != fakeSPNew || got[0].JobID != fakeJobID {
+	if got := a.Context().Savepoints(); len(got) != 2 || got[0].Path != tuitest.FakeSPNew || got[0].JobID != tuitest.FakeJobID {
 		t.Errorf("savepoints remembered: %+v", got)
 	}
-	if !strings.Contains(frameText(a), "savepoint at "+fakeSPNew) {
-		t.Errorf("no toast naming the savepoint:\n%s", frameText(a))
+	if !strings.Contains(tuitest.FrameText(a), "savepoint at "+tuitest.FakeSPNew) {
+		t.Errorf("no toast naming the savepoint:\n%s", tuitest.FrameText(a))
 	}
 	// It shows on the snapshots pane (remembered: not in the target's stats).
-	press(t, a, "3")
-	if !strings.Contains(frameText(a), fakeSPNew) {
-		t.Errorf("snapshots pane lacks the new savepoint:\n%s", frameText(a))
+	tuitest.Press(t, a, "3")
+	if !strings.Contains(tuitest.FrameText(a), tuitest.FakeSPNew) {
+		t.Errorf("snapshots pane lacks the new savepoint:\n%s", tuitest.FrameText(a))
 	}
 
 	// Stop with a savepoint, draining.
-	press(t, a, "S", "tab", "space", "enter")
-	if len(fc.stops) != 1 || !fc.stops[0].Drain || fc.stops[0].TargetDir != fakeSPDir {
-		t.Errorf("stop asked: %+v", fc.stops)
+	tuitest.Press(t, a, "S", "tab", "space", "enter")
+	if len(fc.Stops) != 1 || !fc.Stops[0].Drain || fc.Stops[0].TargetDir != tuitest.FakeSPDir {
+		t.Errorf("stop asked: %+v", fc.Stops)
 	}
-	press(t, a, "S", "esc")
-	if len(fc.stops) != 1 {
+	tuitest.Press(t, a, "S", "esc")
+	if len(fc.Stops) != 1 {
 		t.Errorf("esc still stopped the job")
 	}
 
 	// Cancel asks first; anything but y keeps the job.
-	press(t, a, "x", "n")
-	if len(fc.cancels) != 0 {
+	tuitest.Press(t, a, "x", "n")
+	if len(fc.Cancels) != 0 {
 		t.Fatalf("cancelled without y")
 	}
-	press(t, a, "x", "y")
-	if len(fc.cancels) != 1 || fc.cancels[0] != fakeJobID {
-		t.Errorf("cancels: %v", fc.cancels)
+	tuitest.Press(t, a, "x", "y")
+	if len(fc.Cancels) != 1 || fc.Cancels[0] != tuitest.FakeJobID {
+		t.Errorf("cancels: %v", fc.Cancels)
 	}
 }
 
 // --readonly drops every mutating action from dispatch (and help).
 func TestJobReadonly(t *testing.T) {
-	fc := &fakeCluster{}
-	a := newJobApp(t, 160, 48, fc, true, "job", fakeJobID)
-	press(t, a, "c", "C", "s", "S", "x", "y", "r")
-	if len(fc.checkpoints)+len(fc.savepoints)+len(fc.stops)+len(fc.cancels) != 0 {
+	fc := &tuitest.FakeCluster{}
+	a := tuitest.OpenJob(t, 160, 48, fc, true, "job", tuitest.FakeJobID)
+	tuitest.Press(t, a, "c", "C", "s", "S", "x", "y", "r")
+	if len(fc.CheckpointRequests)+len(fc.Savepoints)+len(fc.Stops)+len(fc.Cancels) != 0 {
 		t.Errorf("readonly ran actions: %+v", fc)
 	}
 	if _, ok := a.Top().(*Job); !ok {
 		t.Errorf("readonly r opened %T", a.Top())
 	}
-	b := newJobApp(t, 160, 48, fc, true, "jobs")
-	press(t, b, "n", "x", "y")
-	if _, ok := b.Top().(*Jobs); !ok || len(fc.cancels) != 0 {
-		t.Errorf("readonly jobs screen: top %T, cancels %v", b.Top(), fc.cancels)
+	b := tuitest.OpenJob(t, 160, 48, fc, true, "jobs")
+	tuitest.Press(t, b, "n", "x", "y")
+	if _, ok := b.Top().(*jobs.Jobs); !ok || len(fc.Cancels) != 0 {
+		t.Errorf("readonly jobs screen: top %T, cancels %v", b.Top(), fc.Cancels)
 	}
 }
 
@@ -181,55 +159,55 @@ func TestJobReadonly(t *testing.T) {
 // submission carries the snapshot, -n and the claim mode; the new job
 // replaces the resume screen.
 func TestResumeFlow(t *testing.T) {
-	fc := &fakeCluster{version: "ckpt-dev"}
-	a := newJobApp(t, 160, 48, fc, false, "job", fakeJobID)
-	press(t, a, "r")
-	r, ok := a.Top().(*Resume)
+	fc := &tuitest.FakeCluster{Version: "ckpt-dev"}
+	a := tuitest.OpenJob(t, 160, 48, fc, false, "job", tuitest.FakeJobID)
+	tuitest.Press(t, a, "r")
+	r, ok := a.Top().(*resume.Resume)
 	if !ok {
 		t.Fatalf("r opened %T", a.Top())
 	}
-	if r.snapshot != fakeJobDir+"/chk-47" {
-		t.Errorf("default snapshot %q, want the newest complete one (chk-47)", r.snapshot)
+	if r.Selection().Snapshot != tuitest.FakeJobDir+"/chk-47" {
+		t.Errorf("default snapshot %q, want the newest complete one (chk-47)", r.Selection().Snapshot)
 	}
-	press(t, a, "enter")
-	if len(fc.runs) != 0 || !strings.Contains(frameText(a), "pick the job spec first") {
-		t.Fatalf("submitted without a spec:\n%s", frameText(a))
+	tuitest.Press(t, a, "enter")
+	if len(fc.Runs) != 0 || !strings.Contains(tuitest.FrameText(a), "pick the job spec first") {
+		t.Fatalf("submitted without a spec:\n%s", tuitest.FrameText(a))
 	}
-	press(t, a, "s", "enter") // testdata/specs/orders-enrichment-v2.yaml
-	if r.spec != "testdata/specs/orders-enrichment-v2.yaml" || r.plan == nil {
-		t.Fatalf("spec %q plan %v err %v", r.spec, r.plan, r.planErr)
+	tuitest.Press(t, a, "s", "enter") // testdata/specs/orders-enrichment-v2.yaml
+	if r.Selection().Spec != "testdata/specs/orders-enrichment-v2.yaml" || r.Selection().Plan == nil {
+		t.Fatalf("spec %q plan %v err %v", r.Selection().Spec, r.Selection().Plan, r.Selection().PlanErr)
 	}
-	if len(r.plan.Dropped) == 0 {
+	if len(r.Selection().Plan.Dropped) == 0 {
 		t.Fatal("the fixture's state should be partly unclaimed")
 	}
-	press(t, a, "enter")
-	if len(fc.runs) != 0 || r.confirm != "" {
+	tuitest.Press(t, a, "enter")
+	if len(fc.Runs) != 0 || r.Capturing() {
 		t.Fatalf("submitted with dropped state and no -n")
 	}
-	press(t, a, "n", "x") // anything but y: keep refusing
-	if r.allowNR {
+	tuitest.Press(t, a, "n", "x") // anything but y: keep refusing
+	if r.Selection().AllowNonRestored {
 		t.Fatal("-n set without y")
 	}
-	press(t, a, "n", "y", "m", "enter", "n") // n at the final question: not now
-	if len(fc.runs) != 0 {
+	tuitest.Press(t, a, "n", "y", "m", "enter", "n") // n at the final question: not now
+	if len(fc.Runs) != 0 {
 		t.Fatal("submitted without the final y")
 	}
-	press(t, a, "enter", "y")
-	if len(fc.runs) != 1 {
-		t.Fatalf("runs: %+v", fc.runs)
+	tuitest.Press(t, a, "enter", "y")
+	if len(fc.Runs) != 1 {
+		t.Fatalf("runs: %+v", fc.Runs)
 	}
-	run := fc.runs[0]
-	if run.SavepointPath != fakeJobDir+"/chk-47" || !run.AllowNonRestoredState || run.ClaimMode != cluster.Claim {
+	run := fc.Runs[0]
+	if run.SavepointPath != tuitest.FakeJobDir+"/chk-47" || !run.AllowNonRestoredState || run.ClaimMode != cluster.Claim {
 		t.Errorf("run request %+v", run)
 	}
-	if fc.uploads[0] != "orders-enrichment-v2.yaml" {
-		t.Errorf("uploaded %v", fc.uploads)
+	if fc.Uploads[0] != "orders-enrichment-v2.yaml" {
+		t.Errorf("uploaded %v", fc.Uploads)
 	}
 	j, ok := a.Top().(*Job)
-	if !ok || j.jobID != fakeNewJobID {
+	if !ok || j.jobID != tuitest.FakeNewJobID {
 		t.Fatalf("after submit the top is %T", a.Top())
 	}
-	if a.Context().SpecOf(fakeNewJobID) != "testdata/specs/orders-enrichment-v2.yaml" {
+	if a.Context().SpecOf(tuitest.FakeNewJobID) != "testdata/specs/orders-enrichment-v2.yaml" {
 		t.Errorf("the new job's spec is not remembered")
 	}
 }
@@ -237,47 +215,47 @@ func TestResumeFlow(t *testing.T) {
 // A failure the resume cannot survive (max parallelism) blocks it even
 // with -n; a dry run that cannot read the spec says so.
 func TestResumeRefusals(t *testing.T) {
-	fc := &fakeCluster{}
-	a := newJobApp(t, 160, 48, fc, false, "resume", fakeSP40, "testdata/specs/missing.yaml")
-	if r := a.Top().(*Resume); r.planErr == nil || !strings.Contains(frameText(a), "missing.yaml: no such file") {
-		t.Errorf("dry run error not shown: %v\n%s", r.planErr, frameText(a))
+	fc := &tuitest.FakeCluster{}
+	a := tuitest.OpenJob(t, 160, 48, fc, false, "resume", tuitest.FakeSP40, "testdata/specs/missing.yaml")
+	if r := a.Top().(*resume.Resume); r.Selection().PlanErr == nil || !strings.Contains(tuitest.FrameText(a), "missing.yaml: no such file") {
+		t.Errorf("dry run error not shown: %v\n%s", r.Selection().PlanErr, tuitest.FrameText(a))
 	}
 	a.Context().SpecTarget = func(string) (inspector.Target, error) {
 		return inspector.Target{Source: "spec", Complete: true, Operators: []inspector.TargetOperator{
 			{UID: "CheckpointingSource1", Parallelism: 8, MaxParallelism: 8, MaxParallelismConfigured: true}}}, nil
 	}
-	press(t, a, "ctrl+r")
-	r := a.Top().(*Resume)
-	if r.plan == nil || len(r.plan.Failures) != 1 {
-		t.Fatalf("plan %+v err %v", r.plan, r.planErr)
+	tuitest.Press(t, a, "ctrl+r")
+	r := a.Top().(*resume.Resume)
+	if r.Selection().Plan == nil || len(r.Selection().Plan.Failures) != 1 {
+		t.Fatalf("plan %+v err %v", r.Selection().Plan, r.Selection().PlanErr)
 	}
-	press(t, a, "n", "y", "enter")
-	if r.confirm != "" || len(fc.runs) != 0 || !strings.Contains(frameText(a), "FAILS") {
-		t.Errorf("a resume Flink refuses was offered:\n%s", frameText(a))
+	tuitest.Press(t, a, "n", "y", "enter")
+	if r.Capturing() || len(fc.Runs) != 0 || !strings.Contains(tuitest.FrameText(a), "FAILS") {
+		t.Errorf("a resume Flink refuses was offered:\n%s", tuitest.FrameText(a))
 	}
 }
 
 // An unreachable target shows its error in place; keys keep working, and
 // the screen recovers when the target answers again.
 func TestJobUnreachableKeepsKeys(t *testing.T) {
-	fc := &fakeCluster{down: &cluster.Error{Kind: cluster.ErrUnreachable, Op: "GET http://jm.example:8081/jobs/overview", Message: "connection refused"}}
-	a := newJobApp(t, 120, 30, fc, false, "jobs")
-	if f := frameText(a); !strings.Contains(f, "connection refused") || !strings.Contains(f, "target unreachable") {
+	fc := &tuitest.FakeCluster{Down: &cluster.Error{Kind: cluster.ErrUnreachable, Op: "GET http://jm.example:8081/jobs/overview", Message: "connection refused"}}
+	a := tuitest.OpenJob(t, 120, 30, fc, false, "jobs")
+	if f := tuitest.FrameText(a); !strings.Contains(f, "connection refused") || !strings.Contains(f, "target unreachable") {
 		t.Errorf("error not in place:\n%s", f)
 	}
 	if a.Context().Tasks.LastErr != nil {
 		t.Errorf("a poll failure took the status bar's error slot: %v", a.Context().Tasks.LastErr)
 	}
-	press(t, a, "?")
-	if !strings.Contains(frameText(a), "launch a job") {
-		t.Errorf("help does not open while the target is down:\n%s", frameText(a))
+	tuitest.Press(t, a, "?")
+	if !strings.Contains(tuitest.FrameText(a), "launch a job") {
+		t.Errorf("help does not open while the target is down:\n%s", tuitest.FrameText(a))
 	}
-	press(t, a, "esc")
-	fc.mu.Lock()
-	fc.down = nil
-	fc.mu.Unlock()
-	press(t, a, "ctrl+r")
-	if f := frameText(a); !strings.Contains(f, "orders-enrichment") || strings.Contains(f, "connection refused") {
+	tuitest.Press(t, a, "esc")
+	fc.Mu.Lock()
+	fc.Down = nil
+	fc.Mu.Unlock()
+	tuitest.Press(t, a, "ctrl+r")
+	if f := tuitest.FrameText(a); !strings.Contains(f, "orders-enrichment") || strings.Contains(f, "connection refused") {
 		t.Errorf("no recovery after the target came back:\n%s", f)
 	}
 	if !errors.Is(&cluster.Error{Kind: cluster.ErrUnreachable}, cluster.ErrUnreachable) {
@@ -289,24 +267,24 @@ func TestJobUnreachableKeepsKeys(t *testing.T) {
 // follows the new job.
 func TestLaunchFollowsNewJob(t *testing.T) {
 	// A Flink target runs jars: a spec is refused before any upload.
-	flink := &fakeCluster{}
-	a := newJobApp(t, 120, 30, flink, false, "jobs")
-	press(t, a, "n", "j", "enter")
-	if len(flink.uploads) != 0 || a.Context().Tasks.LastErr == nil || !strings.Contains(a.Context().Tasks.LastErr.Error(), "runs jars") {
-		t.Fatalf("spec sent to Flink: uploads %v, error %v", flink.uploads, a.Context().Tasks.LastErr)
+	flink := &tuitest.FakeCluster{}
+	a := tuitest.OpenJob(t, 120, 30, flink, false, "jobs")
+	tuitest.Press(t, a, "n", "j", "enter")
+	if len(flink.Uploads) != 0 || a.Context().Tasks.LastErr == nil || !strings.Contains(a.Context().Tasks.LastErr.Error(), "runs jars") {
+		t.Fatalf("spec sent to Flink: uploads %v, error %v", flink.Uploads, a.Context().Tasks.LastErr)
 	}
 
-	fc := &fakeCluster{version: "ckpt-dev"}
-	a = newJobApp(t, 120, 30, fc, false, "jobs")
+	fc := &tuitest.FakeCluster{Version: "ckpt-dev"}
+	a = tuitest.OpenJob(t, 120, 30, fc, false, "jobs")
 	a.Context().SubmitConfig = map[string]string{"execution.checkpointing.dir": "file:///demo/checkpoints"}
-	press(t, a, "n", "j", "enter") // the second spec: orders-enrichment.yaml
-	if len(fc.uploads) != 1 || fc.uploads[0] != "orders-enrichment.yaml" {
-		t.Fatalf("uploads %v", fc.uploads)
+	tuitest.Press(t, a, "n", "j", "enter") // the second spec: orders-enrichment.yaml
+	if len(fc.Uploads) != 1 || fc.Uploads[0] != "orders-enrichment.yaml" {
+		t.Fatalf("uploads %v", fc.Uploads)
 	}
-	if fc.runs[0].Config["execution.checkpointing.dir"] != "file:///demo/checkpoints" {
-		t.Errorf("submit config not passed: %+v", fc.runs[0])
+	if fc.Runs[0].Config["execution.checkpointing.dir"] != "file:///demo/checkpoints" {
+		t.Errorf("submit config not passed: %+v", fc.Runs[0])
 	}
-	if j, ok := a.Top().(*Job); !ok || j.jobID != fakeNewJobID {
+	if j, ok := a.Top().(*Job); !ok || j.jobID != tuitest.FakeNewJobID {
 		t.Fatalf("top after launch: %T", a.Top())
 	}
 }
@@ -314,16 +292,16 @@ func TestLaunchFollowsNewJob(t *testing.T) {
 // New checkpoints arrive at the top of the history: a cursor on an older
 // one stays on it; a cursor on the newest follows the newest.
 func TestJobHistoryCursorStaysOnCheckpoint(t *testing.T) {
-	a := newJobApp(t, 160, 48, &fakeCluster{}, false, "job", fakeJobID)
+	a := tuitest.OpenJob(t, 160, 48, &tuitest.FakeCluster{}, false, "job", tuitest.FakeJobID)
 	s := a.Top().(*Job)
-	press(t, a, "2", "j", "j") // #46
+	tuitest.Press(t, a, "2", "j", "j") // #46
 	shifted := *s.stats
 	shifted.History = append([]cluster.Checkpoint{{ID: 49, Status: cluster.CheckpointInProgress}}, s.stats.History...)
 	s.onPoll(jobPolledMsg{job: s.job, stats: &shifted, exc: s.exc})
 	if i, _ := s.history.list.Selected(); shifted.History[i].ID != 46 {
 		t.Errorf("cursor moved to #%d", shifted.History[i].ID)
 	}
-	press(t, a, "g")
+	tuitest.Press(t, a, "g")
 	again := shifted
 	again.History = append([]cluster.Checkpoint{{ID: 50, Status: cluster.CheckpointInProgress}}, shifted.History...)
 	s.onPoll(jobPolledMsg{job: s.job, stats: &again, exc: s.exc})
@@ -337,46 +315,46 @@ func TestJobHistoryCursorStaysOnCheckpoint(t *testing.T) {
 // known under another spelling), stays on the snapshot it was on; when
 // that snapshot goes away it stays at the same height.
 func TestJobSnapshotCursorAnchoredOnPath(t *testing.T) {
-	a := newJobApp(t, 160, 48, &fakeCluster{}, false, "job", fakeJobID)
+	a := tuitest.OpenJob(t, 160, 48, &tuitest.FakeCluster{}, false, "job", tuitest.FakeJobID)
 	s := a.Top().(*Job)
-	press(t, a, "3")
-	if r := s.snapshots.selectedSnap(); r == nil || storage.Base(r.path) != "chk-48" {
+	tuitest.Press(t, a, "3")
+	if r := s.snapshots.selectedSnap(); r == nil || storage.Base(r.Path) != "chk-48" {
 		t.Fatalf("snapshots pane does not start on the first row: %+v", r)
 	}
-	press(t, a, "j", "j", "j") // the latest savepoint
-	if r := s.snapshots.selectedSnap(); r == nil || r.path != fakeSP40 {
-		t.Fatalf("cursor on %+v, want %s", r, fakeSP40)
+	tuitest.Press(t, a, "j", "j", "j") // the latest savepoint
+	if r := s.snapshots.selectedSnap(); r == nil || r.Path != tuitest.FakeSP40 {
+		t.Fatalf("cursor on %+v, want %s", r, tuitest.FakeSP40)
 	}
-	rows := func(extra ...snapRow) []snapRow {
-		out := append([]snapRow(nil), extra...)
+	rows := func(extra ...routes.SnapRow) []routes.SnapRow {
+		out := append([]routes.SnapRow(nil), extra...)
 		for _, r := range s.snapshots.snaps {
-			r.rest = ""
+			r.Rest = ""
 			out = append(out, r)
 		}
 		return out
 	}
 	// chk-49 completes on top; the savepoint comes back spelled file://.
-	next := rows(snapRow{id: 49, path: fakeJobDir + "/chk-49", complete: yes, modTime: testNow})
+	next := rows(routes.SnapRow{ID: 49, Path: tuitest.FakeJobDir + "/chk-49", Complete: format.Yes, ModTime: tuitest.Now})
 	for i := range next {
-		if next[i].path == fakeSP40 {
-			next[i].path = "file://" + fakeSP40
+		if next[i].Path == tuitest.FakeSP40 {
+			next[i].Path = "file://" + tuitest.FakeSP40
 		}
 	}
 	s.snapshots.setSnaps(next)
-	if r := s.snapshots.selectedSnap(); r == nil || normURI(r.path) != fakeSP40 {
+	if r := s.snapshots.selectedSnap(); r == nil || normURI(r.Path) != tuitest.FakeSP40 {
 		t.Fatalf("cursor jumped to %+v after a refresh", r)
 	}
 	// The same listing again draws the same pane.
-	before := frameText(a)
+	before := tuitest.FrameText(a)
 	s.snapshots.setSnaps(rows())
-	if after := frameText(a); after != before {
+	if after := tuitest.FrameText(a); after != before {
 		t.Errorf("an unchanged listing redrew differently:\n%s\n---\n%s", before, after)
 	}
 	// Retention deletes the selected snapshot: the cursor stays at its row.
 	at := s.snapshots.list.Cursor()
-	var gone []snapRow
+	var gone []routes.SnapRow
 	for _, r := range s.snapshots.snaps {
-		if normURI(r.path) != fakeSP40 {
+		if normURI(r.Path) != tuitest.FakeSP40 {
 			gone = append(gone, r)
 		}
 	}
@@ -390,15 +368,15 @@ func TestJobSnapshotCursorAnchoredOnPath(t *testing.T) {
 // uid (head first), flagging an operator without one; against Flink
 // (no ckpt_operators) the column is not there.
 func TestJobOverviewNamesOperatorUIDs(t *testing.T) {
-	a := newJobApp(t, 160, 48, &fakeCluster{version: "ckpt-dev"}, false, "job", fakeJobID)
-	f := frameText(a)
+	a := tuitest.OpenJob(t, 160, 48, &tuitest.FakeCluster{Version: "ckpt-dev"}, false, "job", tuitest.FakeJobID)
+	f := tuitest.FrameText(a)
 	for _, want := range []string{"OPERATOR UIDS", "orders-source", "(no uid 0a448493) → count-per-key", "committed-files"} {
 		if !strings.Contains(f, want) {
 			t.Errorf("overview lacks %q:\n%s", want, f)
 		}
 	}
-	a = newJobApp(t, 160, 48, &fakeCluster{}, false, "job", fakeJobID)
-	if f := frameText(a); strings.Contains(f, "OPERATOR UIDS") {
+	a = tuitest.OpenJob(t, 160, 48, &tuitest.FakeCluster{}, false, "job", tuitest.FakeJobID)
+	if f := tuitest.FrameText(a); strings.Contains(f, "OPERATOR UIDS") {
 		t.Errorf("a uid column without operators from the target:\n%s", f)
 	}
 }

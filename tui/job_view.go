@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/ckpt-dev/ckpt/cluster"
+	"github.com/ckpt-dev/ckpt/tui/components/format"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
@@ -15,9 +16,9 @@ const maxInflightVertexRows = 4
 func (s *Job) View() string {
 	th := s.ctx.Theme
 	if s.job == nil {
-		if s.err != nil {
+		if s.Err != nil {
 			var out []string
-			for _, l := range text.Wrap("✗ "+text.Sanitize(shell.FirstLine(s.err)), s.w-2, 3) {
+			for _, l := range text.Wrap("✗ "+text.Sanitize(shell.FirstLine(s.Err)), s.w-2, 3) {
 				out = append(out, th.Error.Render(text.Fit(" "+l, s.w)))
 			}
 			out = append(out, th.Muted.Render(text.Fit(fmt.Sprintf(" retrying every %v · esc goes back · ctrl+r retries now", s.ctx.PollEvery()), s.w)))
@@ -27,8 +28,8 @@ func (s *Job) View() string {
 	}
 	out := []string{s.headline(), s.tabs()}
 	var rows []string
-	if s.err != nil {
-		rows = append(rows, th.Error.Render(text.Fit(" ✗ "+text.Sanitize(shell.FirstLine(s.err))+" — showing the last data, retrying", s.w)))
+	if s.Err != nil {
+		rows = append(rows, th.Error.Render(text.Fit(" ✗ "+text.Sanitize(shell.FirstLine(s.Err))+" — showing the last data, retrying", s.w)))
 	}
 	rows = append(rows, s.panes[s.pane].rows()...)
 	out = append(out, rows...)
@@ -45,8 +46,8 @@ func (s *Job) headline() string {
 		tasks += v.Parallelism
 	}
 	name := text.Sanitize(j.Name)
-	st := statusStyle(s.ctx, string(j.Status)).Render(string(j.Status))
-	rest := fmt.Sprintf(" · %s · started %s · %s · %d tasks", j.ID, clock(now, j.Start), dur(j.Duration), tasks)
+	st := format.StatusStyle(s.ctx, string(j.Status)).Render(string(j.Status))
+	rest := fmt.Sprintf(" · %s · started %s · %s · %d tasks", j.ID, format.Clock(now, j.Start), format.Dur(j.Duration), tasks)
 	return th.Title.Render(" "+name+" ") + st + th.Muted.Render(text.Fit(rest, max(s.w-text.Width(name)-2-len(j.Status), 0)))
 }
 
@@ -96,62 +97,13 @@ func operatorUIDs(v cluster.Vertex) string {
 		if op.UID != "" {
 			parts = append(parts, op.UID)
 		} else {
-			parts = append(parts, "(no uid "+shortID(op.ID)+")")
+			parts = append(parts, "(no uid "+format.ShortID(op.ID)+")")
 		}
 	}
 	return text.Sanitize(strings.Join(parts, " → "))
 }
 
-func firstLineOf(s string) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
-	}
-	return s
-}
-
-// bar draws a fraction as a small meter (clamped to [0, 1]).
-func bar(f float64, w int) string {
-	f = max(0, min(f, 1))
-	n := int(f*float64(w) + 0.5)
-	return "▕" + strings.Repeat("█", n) + strings.Repeat("░", w-n) + "▏"
-}
-
-var sparkChars = []rune("▁▂▃▄▅▆▇█")
-
-// spark draws values as a sparkline over their range (min to max), so a
-// slow growth shows; equal values draw a flat middle line.
-func spark(vals []int64) string {
-	if len(vals) == 0 {
-		return ""
-	}
-	lo, hi := vals[0], vals[0]
-	for _, v := range vals {
-		lo, hi = min(lo, v), max(hi, v)
-	}
-	var b strings.Builder
-	for _, v := range vals {
-		i := len(sparkChars) / 2
-		if hi > lo {
-			i = int((v - lo) * int64(len(sparkChars)-1) / (hi - lo))
-		}
-		b.WriteRune(sparkChars[i])
-	}
-	return b.String()
-}
-
 // ---- history ----
-
-func checkpointTypeLabel(c cluster.Checkpoint) string {
-	switch {
-	case c.Type == cluster.TypeSyncSavepoint:
-		return "stop-sp"
-	case c.Savepoint:
-		return "savepoint"
-	case c.Type == cluster.TypeUnalignedCheckpoint:
-		return "unaligned"
-	}
-	return "checkpoint"
-}
 
 // ---- snapshots ----
 

@@ -11,7 +11,9 @@ import (
 
 	"github.com/ckpt-dev/ckpt/internal/savepoints/sptest"
 	"github.com/ckpt-dev/ckpt/storage"
+	"github.com/ckpt-dev/ckpt/tui/internal/tuitest"
 	"github.com/ckpt-dev/ckpt/tui/screens/leaks"
+	"github.com/ckpt-dev/ckpt/tui/screens/savepoints"
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
@@ -22,19 +24,19 @@ import (
 // cockpit sees them.
 func leakyJob(t testing.TB) (storage.FS, string, string) {
 	dir := t.TempDir()
-	fsys := prefixFS{FS: storage.NewLocal(), prefix: "/ck", root: dir}
+	fsys := tuitest.PrefixFS{FS: storage.NewLocal(), Prefix: "/ck", Root: dir}
 	job := "/ck/" + DemoJobID
 	old := "/ck/0000000000000000000000000000000a"
-	at := func(d time.Duration) time.Time { return testNow.Add(-d) }
+	at := func(d time.Duration) time.Time { return tuitest.Now.Add(-d) }
 	put := func(p string, n int, mod time.Time) string {
-		real := fsys.in(p)
+		real := fsys.In(p)
 		os.MkdirAll(filepath.Dir(real), 0o755)
 		os.WriteFile(real, make([]byte, n), 0o644)
 		os.Chtimes(real, mod, mod)
 		return p
 	}
 	chk := func(jobDir string, id int64, mod time.Time, files ...string) {
-		sptest.WriteCheckpoint(t, storage.NewLocal(), fsys.in(jobDir), id, mod, files...)
+		sptest.WriteCheckpoint(t, storage.NewLocal(), fsys.In(jobDir), id, mod, files...)
 	}
 	reused := put(old+"/shared/base.sst", 700, at(48*time.Hour))
 	chk(old, 3, at(48*time.Hour), reused)
@@ -47,17 +49,17 @@ func leakyJob(t testing.TB) (storage.FS, string, string) {
 	chk(job, 6, at(20*time.Minute), a, b, job+"/shared/deleted-too-early.sst")
 	put(job+"/chk-7/x", 0, at(time.Minute))
 	for d, mod := range map[string]time.Time{"/chk-4": at(50 * time.Minute), "/chk-7": at(time.Minute)} {
-		os.Chtimes(fsys.in(job+d), mod, mod)
+		os.Chtimes(fsys.In(job+d), mod, mod)
 	}
 	return fsys, job, dir
 }
 
 func TestLeaksGolden(t *testing.T) {
-	for _, sz := range sizes {
-		t.Run(fmt.Sprintf("leaks-%dx%d", sz.w, sz.h), func(t *testing.T) {
+	for _, sz := range tuitest.Sizes {
+		t.Run(fmt.Sprintf("leaks-%dx%d", sz.W, sz.H), func(t *testing.T) {
 			fsys, job, _ := leakyJob(t)
-			a := newTestApp(t, testOpts{w: sz.w, h: sz.h, fs: fsys}, "leaks", job)
-			golden(t, a, fmt.Sprintf("leaks-%dx%d", sz.w, sz.h))
+			a := tuitest.Open(t, tuitest.Opts{W: sz.W, H: sz.H, FS: fsys}, "leaks", job)
+			tuitest.Golden(t, a, fmt.Sprintf("leaks-%dx%d", sz.W, sz.H))
 		})
 	}
 }
@@ -67,10 +69,10 @@ func TestLeaksGolden(t *testing.T) {
 func TestLeaksReportsAndDeletesNothing(t *testing.T) {
 	fsys, job, dir := leakyJob(t)
 	before := treeOf(t, dir)
-	a := newTestApp(t, testOpts{w: 160, h: 48, fs: fsys}, "leaks", job)
+	a := tuitest.Open(t, tuitest.Opts{W: 160, H: 48, FS: fsys}, "leaks", job)
 	s := a.Top()
 	// Every finding, as the report draws it: KIND then PATH.
-	frame := frameText(a)
+	frame := tuitest.FrameText(a)
 	want := map[string]string{
 		"shared/leaked-by-chk-4.sst":     "ORPHAN",
 		"shared/uploading-for-chk-7.sst": "ORPHAN?",
@@ -88,7 +90,7 @@ func TestLeaksReportsAndDeletesNothing(t *testing.T) {
 			t.Errorf("the leak report has a dangerous key: %s", k.Name)
 		}
 	}
-	press(t, a, "j", "j", "D", "y", "X", "y", "enter")
+	tuitest.Press(t, a, "j", "j", "D", "y", "X", "y", "enter")
 	if after := treeOf(t, dir); after != before {
 		t.Errorf("storage changed:\n%s\n---\n%s", before, after)
 	}
@@ -110,8 +112,8 @@ func treeOf(t *testing.T, dir string) string {
 
 func TestLeaksBadInput(t *testing.T) {
 	fsys, _, _ := leakyJob(t)
-	a := newTestApp(t, testOpts{w: 80, h: 24, fs: fsys}, "leaks", "/ck/nope")
-	if f := frameText(a); !strings.Contains(f, "✗") || !strings.Contains(f, "/ck/nope") {
+	a := tuitest.Open(t, tuitest.Opts{W: 80, H: 24, FS: fsys}, "leaks", "/ck/nope")
+	if f := tuitest.FrameText(a); !strings.Contains(f, "✗") || !strings.Contains(f, "/ck/nope") {
 		t.Errorf("no error naming the path:\n%s", f)
 	}
 	if _, err := declaredScreens.Open(a.Context(), "leaks", nil); err == nil {
@@ -124,17 +126,17 @@ func TestLeaksBadInput(t *testing.T) {
 // directory.
 func TestBrowseOpensStorageReports(t *testing.T) {
 	fsys, job, _ := leakyJob(t)
-	a := newTestApp(t, testOpts{w: 160, h: 48, fs: fsys}, "browse", job)
-	press(t, a, "L")
-	if l, ok := a.Top().(*leaks.Screen); !ok || l.Location() != job || !strings.Contains(frameText(a), "retained checkpoints need") {
-		t.Fatalf("L opened %T on %s:\n%s", a.Top(), a.Top().Location(), frameText(a))
+	a := tuitest.Open(t, tuitest.Opts{W: 160, H: 48, FS: fsys}, "browse", job)
+	tuitest.Press(t, a, "L")
+	if l, ok := a.Top().(*leaks.Screen); !ok || l.Location() != job || !strings.Contains(tuitest.FrameText(a), "retained checkpoints need") {
+		t.Fatalf("L opened %T on %s:\n%s", a.Top(), a.Top().Location(), tuitest.FrameText(a))
 	}
-	press(t, a, "esc", "S")
-	if s, ok := a.Top().(*Savepoints); !ok || s.Location() != job {
+	tuitest.Press(t, a, "esc", "S")
+	if s, ok := a.Top().(*savepoints.Savepoints); !ok || s.Location() != job {
 		t.Fatalf("S opened %T", a.Top())
 	}
-	root := newTestApp(t, testOpts{w: 160, h: 48, fs: fsys}, "browse", "/ck")
-	press(t, root, "j", "L") // the second job dir: ours
+	root := tuitest.Open(t, tuitest.Opts{W: 160, H: 48, FS: fsys}, "browse", "/ck")
+	tuitest.Press(t, root, "j", "L") // the second job dir: ours
 	if l, ok := root.Top().(*leaks.Screen); !ok || l.Location() != job {
 		t.Fatalf("L on a selected job dir opened %T %v", root.Top(), root.Top().Location())
 	}

@@ -5,19 +5,16 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"strings"
-	"time"
 
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/charmbracelet/x/term"
 
 	"github.com/ckpt-dev/ckpt/cluster"
-	jobspec "github.com/ckpt-dev/ckpt/engine/spec"
 	"github.com/ckpt-dev/ckpt/inspector"
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/themes"
+	"github.com/ckpt-dev/ckpt/tui/components/actions"
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
@@ -63,70 +60,6 @@ type Options struct {
 	ProgramOptions []tea.ProgramOption
 }
 
-// newContext builds the shared context from options and config without
-// touching the terminal: the pieces Run and the tests share.
-func newContext(opts Options) (*shell.Context, themes.Choice, error) {
-	getenv := opts.Getenv
-	if getenv == nil {
-		getenv = os.Getenv
-	}
-	explicit := getenv("CKPT_CONFIG") != ""
-	cfg, err := shell.LoadConfig(shell.ConfigPath(getenv), explicit)
-	if err != nil {
-		return nil, themes.Choice{}, err
-	}
-	choice := themes.Choice{Name: cfg.Theme, DarkBG: true, NoColor: themes.NoColorSet(getenv)}
-	if opts.Theme != "" {
-		choice.Name = opts.Theme
-	}
-	th, err := themes.Pick(choice)
-	if err != nil {
-		return nil, choice, fmt.Errorf("config %s: %w", cfg.File, err)
-	}
-	fsys := opts.FS
-	if fsys == nil {
-		fsys = storage.Default()
-	}
-	ctx := &shell.Context{
-		Theme:    th,
-		Screens:  declaredScreens,
-		Global:   shell.DefaultGlobalKeys(),
-		Config:   cfg,
-		Readonly: opts.Readonly || cfg.Readonly,
-		FS:       fsys,
-		Timeout:  storageTimeout(getenv),
-		Now:      time.Now,
-
-		SpecTarget: opts.SpecTarget,
-
-		Cluster:      opts.Cluster,
-		TargetName:   opts.TargetName,
-		InProcess:    opts.InProcess,
-		HistoryDir:   historyDir(getenv),
-		SpecDirs:     opts.SpecDirs,
-		SubmitConfig: opts.SubmitConfig,
-		JobOutput:    opts.JobOutput,
-	}
-	if opts.StartPath != "" {
-		ctx.Config.Paths.Start = opts.StartPath
-	}
-	ctx.Tasks = shell.NewTasks(func() time.Time { return ctx.Now() })
-	ctx.ApplyKeys(ctx.Global.Keymap())
-	return ctx, choice, nil
-}
-
-// storageTimeout bounds each storage call the UI makes. CKPT_HDFS_TIMEOUT
-// (as for the CLI) overrides the default of 15 s: long enough for a busy
-// NameNode, short enough that a dead one is reported while you wait.
-func storageTimeout(getenv func(string) string) time.Duration {
-	if v := getenv("CKPT_HDFS_TIMEOUT"); v != "" {
-		if d, err := time.ParseDuration(v); err == nil && d > 0 {
-			return d
-		}
-	}
-	return 15 * time.Second
-}
-
 // newAppFor builds the shell with its first screen from options.
 func newAppFor(opts Options) (*shell.App, error) {
 	ctx, choice, err := newContext(opts)
@@ -155,7 +88,7 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	// Jobs to launch at start (before the UI: no I/O in Update).
 	for _, spec := range opts.Launch {
-		id, err := launchSpec(ctx, app.Context(), spec)
+		id, err := actions.LaunchSpec(ctx, app.Context(), spec)
 		if err != nil {
 			return fmt.Errorf("launching %s: %w", spec, err)
 		}
@@ -184,30 +117,10 @@ func Run(ctx context.Context, opts Options) error {
 	return err
 }
 
-// launchSpec uploads a job spec to the target and runs it, as `ckpt
-// submit` does, with the context's submit configuration.
-func launchSpec(ctx context.Context, c *shell.Context, spec string) (string, error) {
-	return submitSpec(ctx, c, spec, cluster.RunRequest{Config: c.SubmitConfig})
-}
-
-// submitSpec uploads a job spec and runs it with req. A Flink target runs
-// jars, not specs: that is said before anything is uploaded.
-func submitSpec(ctx context.Context, c *shell.Context, spec string, req cluster.RunRequest) (string, error) {
-	if c.Cluster == nil {
-		return "", fmt.Errorf("no target")
-	}
-	data, err := storage.ReadRegular(spec, jobspec.MaxFileBytes)
-	if err != nil {
-		return "", err
-	}
-	cctx, cancel := context.WithTimeout(ctx, c.Timeout)
-	defer cancel()
-	o, err := c.Cluster.Overview(cctx)
-	if err != nil {
-		return "", err
-	}
-	if !strings.HasPrefix(o.Version, "ckpt") {
-		return "", fmt.Errorf("%s runs Flink %s, which runs jars: job specs run on ckpt's embedded engine or `ckpt serve` (submit a jar with `ckpt submit -m … JAR`)", c.TargetName, o.Version)
-	}
-	return cluster.Submit(cctx, c.Cluster, filepath.Base(spec), data, req)
+// newContext builds the shared context from options without touching the
+// terminal.
+func newContext(opts Options) (*shell.Context, themes.Choice, error) {
+	return shell.NewContext(shell.Setup{Screens: declaredScreens, Readonly: opts.Readonly, Theme: opts.Theme, FS: opts.FS,
+		SpecTarget: opts.SpecTarget, Cluster: opts.Cluster, TargetName: opts.TargetName, InProcess: opts.InProcess, SpecDirs: opts.SpecDirs,
+		SubmitConfig: opts.SubmitConfig, StartPath: opts.StartPath, JobOutput: opts.JobOutput, Getenv: opts.Getenv})
 }

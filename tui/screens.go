@@ -1,40 +1,44 @@
 package tui
 
 import (
+	"github.com/ckpt-dev/ckpt/tui/internal/screenlist"
+	"github.com/ckpt-dev/ckpt/tui/screens/browse"
+	"github.com/ckpt-dev/ckpt/tui/screens/checkpoint"
+	"github.com/ckpt-dev/ckpt/tui/screens/diff"
+	"github.com/ckpt-dev/ckpt/tui/screens/inspect"
+	"github.com/ckpt-dev/ckpt/tui/screens/jobs"
 	"github.com/ckpt-dev/ckpt/tui/screens/leaks"
+	"github.com/ckpt-dev/ckpt/tui/screens/resume"
+	"github.com/ckpt-dev/ckpt/tui/screens/savepoints"
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
 // declaredScreens is every screen, in the order the README lists them.
 var declaredScreens = shell.Registry{
 	{Name: "jobs", Usage: "jobs", Help: "the target's jobs (embedded engine or REST)",
-		Keys: func(ctx *shell.Context) shell.Keymap { return newJobsKeys(ctx).keymap() }, Open: openJobs},
+		Keys: jobs.Keymap, Open: jobs.Open},
 	{Name: "launch", Help: "launch a job from a job spec (n on the jobs screen; the resume screen's spec picker too)",
-		Open: openLaunch, Mutating: true},
+		Open: jobs.OpenLaunch, Mutating: true},
 	{Name: "job", Usage: "job JOBID", Help: "one job: vertices, live checkpoints, snapshots, actions",
 		Keys: func(ctx *shell.Context) shell.Keymap { return newJobKeys(ctx).keymap() }, Open: openJob},
 	{Name: "checkpoint", Help: "one checkpoint of a job, vertex by vertex (enter on a checkpoint of the job screen)",
-		Keys: func(ctx *shell.Context) shell.Keymap { return shell.Keymap{newCheckpointOpen(ctx)} }, Open: openCheckpoint},
+		Keys: checkpoint.Keymap, Open: checkpoint.Open},
 	{Name: "resume", Paths: true, Usage: "resume SNAPSHOT [SPEC]", Help: "submit a job resuming from a snapshot, after a dry run",
-		Keys: func(ctx *shell.Context) shell.Keymap { return newResumeKeys(ctx).keymap() }, Open: openResume, Mutating: true},
+		Keys: resume.Keymap, Open: resume.Open, Mutating: true},
 	{Name: "browse", Paths: true, Usage: "browse URI", Help: "browse local or hdfs:// snapshot storage",
-		Keys: func(ctx *shell.Context) shell.Keymap { return newBrowseKeys(ctx).keymap() }, Open: openBrowse},
+		Keys: browse.Keymap, Open: browse.Open},
 	{Name: "inspect", Paths: true, Usage: "inspect PATH", Help: "show a checkpoint or savepoint _metadata",
-		Keys: func(ctx *shell.Context) shell.Keymap { return newInspectKeys(ctx).keymap() }, Open: openInspect},
+		Keys: inspect.Keymap, Open: inspect.Open},
 	{Name: "operator", Help: "one operator of an inspected snapshot, subtask by subtask (enter on an operator of the inspector)",
-		Keys: func(ctx *shell.Context) shell.Keymap { return shell.Keymap{newOperatorOpen(ctx)} }},
-	{Name: "diff", Paths: true, Usage: "diff A B", Help: "compare the operators of two snapshots", Open: openDiff},
+		Keys: inspect.OperatorKeymap},
+	{Name: "diff", Paths: true, Usage: "diff A B", Help: "compare the operators of two snapshots", Open: diff.Open},
 	{Name: "savepoints", Paths: true, Usage: "savepoints URI", Help: "savepoints under a directory tree (without URI: the target's savepoint dir): owner, age, size, format; retention preview; dispose",
-		Keys: func(ctx *shell.Context) shell.Keymap { return newSavepointsKeys(ctx).keymap() }, Open: openSavepoints},
+		Keys: savepoints.Keymap, Open: savepoints.Open},
 	{Name: "leaks", Paths: true, Usage: "leaks JOBDIR", Help: "what a job dir holds that no retained checkpoint needs: orphaned shared files, stale chk-N, restored-from folders (report only)",
 		Open: leaks.Open},
 }
 
 // The screens that talk to ctx.Cluster: the header names the target.
-func (*Jobs) UsesTarget()             {}
-func (*Launch) UsesTarget()           {}
-func (*Job) UsesTarget()              {}
-func (*CheckpointScreen) UsesTarget() {}
-func (*SubtasksScreen) UsesTarget()   {}
-func (*Resume) UsesTarget()           {}
-func (*snapshotPicker) UsesTarget()   {}
+func (*Job) UsesTarget() {}
+
+func init() { screenlist.Declared = declaredScreens }

@@ -1,0 +1,75 @@
+// Package actions are the changes to a target more than one screen makes:
+// cancelling a job, submitting a job spec.
+package actions
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/ckpt-dev/ckpt/cluster"
+	jobspec "github.com/ckpt-dev/ckpt/engine/spec"
+	"github.com/ckpt-dev/ckpt/storage"
+	"github.com/ckpt-dev/ckpt/tui/components/format"
+	"github.com/ckpt-dev/ckpt/tui/shell"
+)
+
+// CancelJob cancels a job in a command (the confirmation came first).
+func CancelJob(ctx *shell.Context, jobID string) tea.Cmd {
+	if ctx.Readonly {
+		return shell.Toast("read-only mode: cancel is disabled", true)
+	}
+	id, tctx := ctx.Tasks.Start("cancelling job "+format.ShortID(jobID), 0)
+	c, timeout := ctx.Cluster, ctx.Timeout
+	return func() tea.Msg {
+		cctx, cancel := shell.WithTimeout(tctx, timeout)
+		defer cancel()
+		err := c.Cancel(cctx, jobID)
+		return shell.TaskDoneMsg{Task: id, Err: err, Toast: "cancelling job " + format.ShortID(jobID)}
+	}
+}
+
+// LaunchSpec uploads a job spec to the target and runs it, as `ckpt
+// submit` does, with the context's submit configuration.
+func LaunchSpec(ctx context.Context, c *shell.Context, spec string) (string, error) {
+	return SubmitSpec(ctx, c, spec, cluster.RunRequest{Config: c.SubmitConfig})
+}
+
+// SubmitSpec uploads a job spec and runs it with req. A Flink target runs
+// jars, not specs: that is said before anything is uploaded.
+func SubmitSpec(ctx context.Context, c *shell.Context, spec string, req cluster.RunRequest) (string, error) {
+	if c.Cluster == nil {
+		return "", fmt.Errorf("no target")
+	}
+	data, err := storage.ReadRegular(spec, jobspec.MaxFileBytes)
+	if err != nil {
+		return "", err
+	}
+	cctx, cancel := context.WithTimeout(ctx, c.Timeout)
+	defer cancel()
+	o, err := c.Cluster.Overview(cctx)
+	if err != nil {
+		return "", err
+	}
+	if !strings.HasPrefix(o.Version, "ckpt") {
+		return "", fmt.Errorf("%s runs Flink %s, which runs jars: job specs run on ckpt's embedded engine or `ckpt serve` (submit a jar with `ckpt submit -m … JAR`)", c.TargetName, o.Version)
+	}
+	return cluster.Submit(cctx, c.Cluster, filepath.Base(spec), data, req)
+}
+
+// SavepointDirKeys name the cluster's default savepoint directory: Flink
+// 1.20/2.x, and the older name 1.x clusters still set.
+var SavepointDirKeys = []string{"execution.checkpointing.savepoint-dir", "state.savepoints.dir"}
+
+// Launched reports a job spec submitted for screen Sid (the launcher,
+// resume): the new job's ID, or why not.
+type Launched struct {
+	Sid   int
+	Task  shell.TaskID
+	Spec  string
+	JobID string
+	Err   error
+}

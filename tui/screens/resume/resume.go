@@ -1,0 +1,660 @@
+// Package resume submits a job resuming from a snapshot after a dry run
+// of which state would be restored, dropped or refused; its snapshot
+// picker offers the job's retained checkpoints and savepoints.
+package resume
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/ckpt-dev/ckpt/cluster"
+	"github.com/ckpt-dev/ckpt/inspector"
+	"github.com/ckpt-dev/ckpt/snapshot"
+	"github.com/ckpt-dev/ckpt/storage"
+	"github.com/ckpt-dev/ckpt/tui/components/actions"
+	"github.com/ckpt-dev/ckpt/tui/components/form"
+	"github.com/ckpt-dev/ckpt/tui/components/format"
+	"github.com/ckpt-dev/ckpt/tui/components/list"
+	"github.com/ckpt-dev/ckpt/tui/components/pathchooser"
+	"github.com/ckpt-dev/ckpt/tui/components/table"
+	"github.com/ckpt-dev/ckpt/tui/components/target"
+	"github.com/ckpt-dev/ckpt/tui/components/text"
+	"github.com/ckpt-dev/ckpt/tui/screens/routes"
+	"github.com/ckpt-dev/ckpt/tui/shell"
+)
+
+func Open(ctx *shell.Context, req shell.Request) (shell.Screen, error) {
+	args := req.Args
+	if ctx.Cluster == nil {
+		return nil, fmt.Errorf("no target: start ckpt with the embedded engine (default) or -m host:port")
+	}
+	if from, ok := req.Data.(routes.ResumeFrom); ok {
+		r := newResume(ctx, from.JobID, from.Choices)
+		r.snapshot, r.spec, r.note = from.Snapshot, from.Spec, from.Note
+		r.program, r.fromRunning = from.Program, from.Running
+		return r, nil
+	}
+	if len(args) < 1 || len(args) > 2 {
+		return nil, fmt.Errorf("resume takes a snapshot (savepoint dir, chk-N dir or _metadata) and optionally a job spec")
+	}
+	r := newResume(ctx, "", nil)
+	r.snapshot = args[0]
+	if len(args) == 2 {
+		r.spec = args[1]
+	}
+	return r, nil
+}
+
+// Resume submits a job that resumes from a snapshot — a savepoint, a
+// retained chk-N or a _metadata file — the way an operator should: pick
+// the snapshot and the job spec, read the dry run (the inspector's plan:
+// what is restored, what state is DROPPED and how much, what starts
+// empty, what makes Flink refuse), and only then submit; dropping state
+// takes an explicit -n and a confirmation. The new job replaces this
+// screen.
+type Resume struct {
+	ctx     *shell.Context
+	id      int
+	keys    resumeKeys
+	fromJob string // the job this resume replaces ("" from :resume)
+	// fromRunning: that job is still running, so its chk-N dirs come and go.
+	fromRunning bool
+	choices     []routes.SnapRow // snapshots offered (the job's retained ones and savepoints)
+	w, h        int
+	list        list.Model
+
+	snapshot string
+	spec     string
+	// program is the spec the target says the job was started from (ckpt's
+	// engine keeps it), used when this session did not launch the job; Init
+	// writes it to a file (specFromTarget) for the dry run and the upload.
+	program        *cluster.Program
+	specFromTarget bool
+	allowNR        bool
+	claim          int // index into claimModes
+
+	gen      int
+	planning bool
+	plan     *inspector.ResumePlan
+	planErr  error
+	meta     *snapshot.Metadata
+	rows     []planRow
+	task     shell.TaskID
+
+	confirm    string // "allow" or "submit" awaiting y
+	submitting bool
+	// note says why this snapshot was chosen (restart from the latest
+	// good snapshot, a restore failure's way out).
+	note string
+}
+
+var claimModes = []string{cluster.NoClaim, cluster.Claim}
+
+type planRow struct {
+	verdict target.Verdict
+	op      inspector.PlanOperator
+	reason  string
+}
+
+type resumeKeys struct {
+	Snapshot, Spec, AllowNR, Claim, Submit *shell.Action
+}
+
+func (k resumeKeys) keymap() shell.Keymap {
+	return shell.Keymap{k.Snapshot, k.Spec, k.AllowNR, k.Claim, k.Submit}
+}
+
+func newResumeKeys(ctx *shell.Context) resumeKeys {
+	k := resumeKeys{
+		Snapshot: shell.NewAction("resume.snapshot", "p", "pick the snapshot", "p"),
+		Spec:     shell.NewAction("resume.spec", "s", "pick the job spec", "s"),
+		AllowNR:  shell.NewAction("resume.allow-non-restored", "n", "allow dropping state (-n)", "n").Danger(),
+		Claim:    shell.NewAction("resume.claim", "m", "claim mode", "m"),
+		Submit:   shell.NewAction("resume.submit", "enter", "submit", "enter").Danger(),
+	}
+	ctx.ApplyKeys(k.keymap())
+	return k
+}
+
+func newResume(ctx *shell.Context, fromJob string, choices []routes.SnapRow) *Resume {
+	return &Resume{ctx: ctx, id: shell.NewScreenID(), keys: newResumeKeys(ctx), fromJob: fromJob, choices: choices, list: list.New()}
+}
+
+func (s *Resume) Title() string    { return "resume" }
+func (s *Resume) Location() string { return s.snapshot }
+func (s *Resume) Keys() shell.Keymap {
+	return append(s.keys.keymap(), shell.ListKeymap(s.list.Keys)...)
+}
+func (s *Resume) Capturing() bool  { return s.confirm != "" }
+func (s *Resume) SetSize(w, h int) { s.w, s.h = w, h; s.list.SetHeight(max(h-9, 1)) }
+func (s *Resume) Close()           { s.ctx.Tasks.Cancel(s.task) }
+func (s *Resume) CopyText() string { return s.snapshot }
+
+func (s *Resume) Init() tea.Cmd {
+	if s.program != nil && s.spec == "" {
+		return s.writeProgram()
+	}
+	return s.dryRun()
+}
+
+// programSpecMsg is the target's spec for the job, written to path.
+type programSpecMsg struct {
+	sid  int
+	path string
+	err  error
+}
+
+// writeProgram writes the spec the target started the job from into
+// $TMPDIR/ckpt-tui-specs/<job id>/<its name>, in a command, so the dry run
+// and the upload read it like any spec file.
+func (s *Resume) writeProgram() tea.Cmd {
+	sid, job, p := s.id, s.fromJob, *s.program
+	return func() tea.Msg {
+		name := filepath.Base(p.Name)
+		if name == "." || name == "/" || name == "" {
+			name = "job.yaml"
+		}
+		dir := filepath.Join(os.TempDir(), "ckpt-tui-specs", filepath.Base(job))
+		path := filepath.Join(dir, name)
+		err := os.MkdirAll(dir, 0o700)
+		if err == nil {
+			err = os.WriteFile(path, []byte(p.Spec), 0o600)
+		}
+		return programSpecMsg{sid: sid, path: path, err: err}
+	}
+}
+
+func (s *Resume) Refresh() tea.Cmd { return s.dryRun() }
+
+type planMsg struct {
+	sid, gen int
+	task     shell.TaskID
+	plan     *inspector.ResumePlan
+	meta     *snapshot.Metadata
+	err      error
+}
+
+// resumeSetMsg sets the snapshot or the spec (from a picker).
+type resumeSetMsg struct {
+	sid            int
+	snapshot, spec string
+}
+
+// dryRun reads the snapshot and builds the spec's job graph, then plans
+// the resume with inspector.PlanResume, in a command.
+func (s *Resume) dryRun() tea.Cmd {
+	s.gen++
+	s.plan, s.planErr, s.meta, s.rows = nil, nil, nil, nil
+	s.list.SetLen(0)
+	if s.snapshot == "" || s.spec == "" {
+		s.planning = false
+		return nil
+	}
+	s.ctx.Tasks.Cancel(s.task)
+	s.planning = true
+	id, tctx := s.ctx.Tasks.Start("dry run: "+s.snapshot, 0)
+	s.task = id
+	fsys, timeout, sid, gen, snap, spec, specTarget := s.ctx.FS, s.ctx.Timeout, s.id, s.gen, s.snapshot, s.spec, s.ctx.SpecTarget
+	return func() tea.Msg {
+		m := planMsg{sid: sid, gen: gen, task: id}
+		if specTarget == nil {
+			m.err = fmt.Errorf("job specs cannot be read here (no spec loader)")
+			return m
+		}
+		t, err := specTarget(spec)
+		if err != nil {
+			m.err = err
+			return m
+		}
+		cctx, cancel := shell.WithTimeout(tctx, timeout)
+		defer cancel()
+		md, err := snapshot.Read(cctx, fsys, snap)
+		if err != nil {
+			m.err = err
+			return m
+		}
+		mapping, err := t.Mapping()
+		if err != nil {
+			m.err = err
+			return m
+		}
+		m.meta, m.plan = md, inspector.PlanResume(md, t, mapping)
+		return m
+	}
+}
+
+func (s *Resume) setPlan(p *inspector.ResumePlan) {
+	s.plan = p
+	s.rows = nil
+	failed := map[string]string{}
+	for _, f := range p.Failures {
+		failed[f.ID] = f.Reason
+	}
+	add := func(ops []inspector.PlanOperator, v target.Verdict) {
+		for _, o := range ops {
+			r := planRow{verdict: v, op: o, reason: o.Note}
+			if why, ok := failed[o.ID]; ok {
+				r.verdict, r.reason = target.Fails, why
+			}
+			s.rows = append(s.rows, r)
+		}
+	}
+	// What needs attention first: refusals, then lost state.
+	for _, o := range p.Restored {
+		if _, ok := failed[o.ID]; ok {
+			add([]inspector.PlanOperator{o}, target.Restored)
+		}
+	}
+	add(p.Dropped, target.Dropped)
+	add(p.New, target.New)
+	for _, o := range p.Restored {
+		if _, ok := failed[o.ID]; !ok {
+			add([]inspector.PlanOperator{o}, target.Restored)
+		}
+	}
+	add(p.SkippedEmpty, target.Skipped)
+	s.list.SetLen(len(s.rows))
+}
+
+func (s *Resume) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case planMsg:
+		if msg.sid != s.id {
+			return s, nil
+		}
+		s.ctx.Tasks.Done(msg.task, nil)
+		if msg.gen != s.gen {
+			return s, nil
+		}
+		s.planning = false
+		s.planErr = msg.err
+		if msg.err == nil {
+			s.meta = msg.meta
+			s.setPlan(msg.plan)
+		}
+	case programSpecMsg:
+		if msg.sid != s.id {
+			return s, nil
+		}
+		if msg.err != nil {
+			s.planErr = fmt.Errorf("writing the job's spec from the target: %w", msg.err)
+			return s, nil
+		}
+		if s.spec == "" {
+			s.spec, s.specFromTarget = msg.path, true
+		}
+		return s, s.dryRun()
+	case resumeSetMsg:
+		if msg.sid != s.id {
+			return s, nil
+		}
+		if msg.spec != "" {
+			s.specFromTarget = false
+		}
+		if msg.snapshot != "" {
+			s.snapshot = msg.snapshot
+		}
+		if msg.spec != "" {
+			s.spec = msg.spec
+		}
+		s.allowNR = false // a new plan needs a new decision
+		return s, s.dryRun()
+	case actions.Launched:
+		if msg.Sid != s.id {
+			return s, nil
+		}
+		s.submitting = false
+		s.ctx.Tasks.Done(msg.Task, msg.Err)
+		if msg.Err != nil {
+			return s, nil
+		}
+		s.ctx.LaunchedFrom(msg.JobID, msg.Spec)
+		s.ctx.ResumedWith(msg.JobID, claimModes[s.claim])
+		return s, tea.Batch(shell.ReplaceScreen("job", msg.JobID), shell.Toast("resumed as job "+format.ShortID(msg.JobID)+" from "+s.snapshot, false))
+	case tea.KeyPressMsg:
+		return s, s.key(msg)
+	case tea.MouseWheelMsg:
+		s.list.Update(msg)
+	}
+	return s, nil
+}
+
+func (s *Resume) key(msg tea.KeyPressMsg) tea.Cmd {
+	if s.confirm != "" {
+		what := s.confirm
+		s.confirm = ""
+		if msg.String() != "y" && msg.String() != "Y" {
+			return shell.Toast("nothing changed", false)
+		}
+		switch what {
+		case "allow":
+			s.allowNR = true
+			return shell.Toast(fmt.Sprintf("-n set: %s of state will be dropped", text.Bytes(s.plan.DroppedBytes)), true)
+		case "submit":
+			return s.submit()
+		}
+		return nil
+	}
+	if s.list.Update(msg) {
+		return nil
+	}
+	k := s.keys
+	switch {
+	case shell.KeyMatches(msg, k.Snapshot):
+		return shell.Push(newSnapshotPicker(s.ctx, s.id, s.choices))
+	case shell.KeyMatches(msg, k.Spec):
+		sid := s.id
+		return shell.OpenScreenWith("launch", routes.PickSpec{Reply: func(p string) tea.Msg { return resumeSetMsg{sid: sid, spec: p} }})
+	case shell.KeyMatches(msg, k.Claim):
+		s.claim = (s.claim + 1) % len(claimModes)
+	case shell.KeyMatches(msg, k.AllowNR):
+		if s.allowNR {
+			s.allowNR = false
+			return nil
+		}
+		if s.plan == nil || len(s.plan.Dropped) == 0 {
+			return shell.Toast("nothing would be dropped: -n is not needed", false)
+		}
+		s.confirm = "allow"
+	case shell.KeyMatches(msg, k.Submit):
+		if reason := s.blocked(); reason != "" {
+			return shell.Toast(reason, true)
+		}
+		s.confirm = "submit"
+	}
+	return nil
+}
+
+// blocked says why the resume cannot be submitted yet ("" when it can).
+func (s *Resume) blocked() string {
+	switch {
+	case s.submitting:
+		return "already submitting"
+	case s.snapshot == "":
+		return "pick the snapshot first (p)"
+	case s.spec == "":
+		return "pick the job spec first (s)"
+	case s.planning:
+		return "the dry run is still running"
+	case s.planErr != nil:
+		return "the dry run failed: " + shell.FirstLine(s.planErr)
+	case s.plan == nil:
+		return "no dry run yet"
+	}
+	if r := s.plan.Refuse(s.allowNR); r != nil {
+		if r.ExitCode == inspector.ExitResumeDropState {
+			return r.Reason + ": n allows dropping it"
+		}
+		return r.Reason
+	}
+	return ""
+}
+
+// submit uploads the spec and runs it resuming from the snapshot.
+func (s *Resume) submit() tea.Cmd {
+	if s.ctx.Readonly {
+		return shell.Toast("read-only mode: resume is disabled", true)
+	}
+	s.submitting = true
+	id, tctx := s.ctx.Tasks.Start("submitting "+s.spec+" from "+s.snapshot, 0)
+	s.task = id
+	ctx, sid, spec := s.ctx, s.id, s.spec
+	req := cluster.RunRequest{SavepointPath: s.snapshot, AllowNonRestoredState: s.allowNR, ClaimMode: claimModes[s.claim], Config: s.ctx.SubmitConfig}
+	return func() tea.Msg {
+		m := actions.Launched{Sid: sid, Task: id, Spec: spec}
+		m.JobID, m.Err = actions.SubmitSpec(tctx, ctx, spec, req)
+		return m
+	}
+}
+
+func (s *Resume) View() string {
+	th := s.ctx.Theme
+	kv := func(k, v, hint string) string {
+		return " " + th.Muted.Render(text.Fit(k, 10)) + text.Fit(v, max(s.w-12-text.Width(hint), 10)) + th.Muted.Render(hint)
+	}
+	snap, spec := text.Sanitize(s.snapshot), text.Sanitize(s.spec)
+	if snap == "" {
+		snap = "— (none: p picks one)"
+	} else if s.meta != nil {
+		kind := "checkpoint"
+		if props, ok, _ := s.meta.Properties(); ok && props.Kind == snapshot.KindSavepoint {
+			kind = "savepoint"
+		} else if snapshot.IsSavepointDirName(storage.Base(strings.TrimSuffix(s.snapshot, "/_metadata"))) {
+			kind = "savepoint"
+		}
+		snap += fmt.Sprintf(" (%s, checkpoint %d, %d operators)", kind, s.meta.CheckpointID, len(s.meta.Operators))
+	}
+	if spec == "" {
+		spec = "— (none: s picks one)"
+	} else if s.specFromTarget {
+		spec += " (the spec " + text.Sanitize(s.ctx.TargetName) + " started the job from)"
+	}
+	nr := th.OK.Render("off — refuse to drop state")
+	if s.allowNR {
+		nr = th.Dropped.Render("ON — unclaimed state is DROPPED")
+	}
+	nr += th.Muted.Render(" · claim mode " + claimModes[s.claim])
+	out := []string{
+		th.Title.Render(text.Fit(" Resume a job from a snapshot on "+text.Sanitize(s.ctx.TargetName)+" — dry run first", s.w)),
+		kv("snapshot", snap, " p"),
+		kv("job spec", spec, " s"),
+		" " + th.Muted.Render(text.Fit("-n", 10)) + text.Fit(nr, max(s.w-15, 10)) + th.Muted.Render(" n m"),
+	}
+	if s.note != "" {
+		out = append(out, th.OK.Render(text.Fit(" "+text.Sanitize(s.note), s.w)))
+	}
+	if s.fromRunning && snapshot.KindOfName(storage.Base(strings.TrimSuffix(strings.TrimRight(s.snapshot, "/"), "/_metadata")), true) == snapshot.PathCheckpointDir {
+		out = append(out, th.Warn.Render(text.Fit(" ! the job is still running: this chk-N is deleted once newer checkpoints subsume it — stop it with a savepoint, or resume from a savepoint", s.w)))
+	}
+	switch {
+	case s.planning:
+		out = append(out, th.Muted.Render(" "+s.ctx.Spinner()+" dry run: reading the snapshot and building the job graph …"))
+	case s.planErr != nil:
+		out = append(out, th.Error.Render(text.Fit(" ✗ dry run: "+text.Sanitize(shell.FirstLine(s.planErr)), s.w)))
+	case s.plan == nil:
+		out = append(out, th.Muted.Render(text.Fit(" the dry run runs once the snapshot and the job spec are picked", s.w)))
+	default:
+		out = append(out, s.verdictLine())
+	}
+	cols := table.Layout([]table.Col{
+		{Title: "ON RESUME", Width: 12},
+		{Title: "OPERATOR ID", Width: 12},
+		{Title: "UID / NAME", Flex: true},
+		{Title: "STATE", Width: 9, Right: true},
+		{Title: "PAR", Width: 7, Right: true},
+		{Title: "WHY", Flex: true},
+	}, s.w)
+	out = append(out, th.Column.Render(text.Fit("  "+table.Cells(cols, table.Headings(cols)...), s.w)))
+	if s.plan != nil {
+		out = append(out, s.list.View(func(i int, sel bool) string {
+			r := s.rows[i]
+			word, st := "", th.Muted
+			switch r.verdict {
+			case target.Restored:
+				word, st = "RESTORED", th.Restored
+			case target.Dropped:
+				word, st = "DROPPED", th.Dropped
+			case target.Skipped:
+				word = "skipped"
+			case target.New:
+				word, st = "NEW (empty)", th.New
+			case target.Fails:
+				word, st = "FAILS", th.Error
+			}
+			name := r.op.UID
+			if r.op.Name != "" && name == "" {
+				name = "(" + r.op.Name + ")"
+			}
+			if name == "" {
+				name = "—"
+			}
+			size := text.Bytes(r.op.StateSize)
+			if r.verdict == target.New {
+				size = "—"
+			}
+			par := ""
+			switch {
+			case r.op.Parallelism > 0 && r.op.NewParallelism > 0 && int(r.op.Parallelism) != r.op.NewParallelism:
+				par = fmt.Sprintf("%d→%d", r.op.Parallelism, r.op.NewParallelism)
+			case r.op.NewParallelism > 0:
+				par = fmt.Sprint(r.op.NewParallelism)
+			case r.op.Parallelism > 0:
+				par = fmt.Sprint(r.op.Parallelism)
+			}
+			why := r.reason
+			if why == "" && r.verdict == target.Dropped {
+				why = "no operator of the new job has this ID"
+			}
+			id := r.op.ID
+			if len(id) > 11 {
+				id = id[:11] + "…"
+			}
+			line := table.Cells(cols, word, id, text.Sanitize(name), size, par, text.Sanitize(why))
+			if sel {
+				return th.Selected.Render(text.Fit("> "+line, s.w))
+			}
+			return "  " + st.Render(line)
+		}))
+	}
+	view := strings.Join(out, "\n")
+	hint := th.Muted.Render(text.Fit(" enter submits · "+s.submitHint(), s.w))
+	switch s.confirm {
+	case "allow":
+		q := fmt.Sprintf(" ALLOW DROPPING the state of %d operators (%s)? It is lost for good. y = allow (-n), any other key = keep refusing ",
+			len(s.plan.Dropped), text.Bytes(s.plan.DroppedBytes))
+		hint = th.StatusError.Render(text.Fit(q, s.w))
+	case "submit":
+		q := fmt.Sprintf(" SUBMIT %s resuming from %s", spec, text.Sanitize(s.snapshot))
+		if s.allowNR {
+			q += fmt.Sprintf(" WITH -n (%s dropped)", text.Bytes(s.plan.DroppedBytes))
+		}
+		q += "? y = submit, any other key = not now "
+		hint = th.StatusError.Render(text.Fit(q, s.w))
+	}
+	// One line above the bottom: toasts take the bottom line's right end.
+	return form.OverlayBottom(view, []string{hint, ""}, s.h)
+}
+
+func (s *Resume) submitHint() string {
+	if r := s.blocked(); r != "" {
+		return "blocked: " + r
+	}
+	return "ready"
+}
+
+func (s *Resume) verdictLine() string {
+	th := s.ctx.Theme
+	p := s.plan
+	parts := []string{th.Restored.Render(fmt.Sprintf("%d RESTORED", len(p.Restored)))}
+	if len(p.Dropped) > 0 {
+		parts = append(parts, th.Dropped.Render(fmt.Sprintf("%d DROPPED %s — needs -n, and that state is lost", len(p.Dropped), text.Bytes(p.DroppedBytes))))
+	} else {
+		parts = append(parts, th.OK.Render("nothing dropped"))
+	}
+	parts = append(parts, th.New.Render(fmt.Sprintf("%d NEW (start empty)", len(p.New))))
+	if len(p.Failures) > 0 {
+		parts = append(parts, th.Error.Render(fmt.Sprintf("%d FAIL: Flink refuses this resume even with -n", len(p.Failures))))
+	}
+	if len(p.SkippedEmpty) > 0 {
+		parts = append(parts, th.Muted.Render(fmt.Sprintf("%d stateless skipped", len(p.SkippedEmpty))))
+	}
+	return text.Fit(" dry run: "+strings.Join(parts, " · "), s.w)
+}
+
+// ---- picking a snapshot ----
+
+// snapshotPicker offers the job's complete snapshots, or a typed path.
+type snapshotPicker struct {
+	ctx     *shell.Context
+	target  int // the resume screen
+	choices []routes.SnapRow
+	pathchooser.Model
+	w, h int
+}
+
+func newSnapshotPicker(ctx *shell.Context, target int, choices []routes.SnapRow) *snapshotPicker {
+	p := &snapshotPicker{ctx: ctx, target: target, choices: choices, Model: pathchooser.New(func() *form.Model {
+		return form.New("snapshot", "enter uses this path").Text("path", "", "savepoint dir, chk-N dir or _metadata (local or hdfs://)")
+	})}
+	paths := make([]string, len(choices))
+	for i, c := range choices {
+		paths[i] = c.Path
+	}
+	p.SetPaths(paths)
+	return p
+}
+
+func (s *snapshotPicker) Init() tea.Cmd      { return nil }
+func (s *snapshotPicker) Title() string      { return "pick a snapshot" }
+func (s *snapshotPicker) Location() string   { return "resume from" }
+func (s *snapshotPicker) Keys() shell.Keymap { return shell.ListKeymap(s.List.Keys) }
+func (s *snapshotPicker) Capturing() bool    { return s.Prompt != nil }
+func (s *snapshotPicker) SetSize(w, h int)   { s.w, s.h = w, h; s.List.SetHeight(max(h-2, 1)) }
+
+func (s *snapshotPicker) choose(path string) tea.Cmd {
+	sid := s.target
+	return tea.Batch(shell.Pop(), func() tea.Msg { return resumeSetMsg{sid: sid, snapshot: path} })
+}
+
+func (s *snapshotPicker) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
+	p, cmd := s.Model.Update(msg)
+	if p != "" {
+		return s, s.choose(p)
+	}
+	return s, cmd
+}
+
+func (s *snapshotPicker) View() string {
+	th := s.ctx.Theme
+	now := s.ctx.Now()
+	out := []string{th.Title.Render(text.Fit(" Resume from: the job's complete snapshots, newest first, or another path", s.w)),
+		th.Column.Render(text.Fit("  KIND       SNAPSHOT", s.w))}
+	out = append(out, s.List.View(func(i int, sel bool) string {
+		line := "another path …"
+		if i < len(s.choices) {
+			r := s.choices[i]
+			kind := "checkpoint"
+			if r.Savepoint {
+				kind = "savepoint"
+			}
+			line = fmt.Sprintf("%s %s (%s, %s ago) %s", text.Fit(kind, 10), text.Sanitize(r.Path), text.Bytes(r.Size), text.Age(now, r.ModTime), r.Rest)
+		}
+		if sel {
+			return th.Selected.Render(text.Fit("> "+line, s.w))
+		}
+		return text.Fit("  "+line, s.w)
+	}))
+	view := strings.Join(out, "\n")
+	if s.Prompt != nil {
+		view = form.OverlayBottom(view, s.Prompt.Rows(s.ctx.Theme, s.w), s.h)
+	}
+	return view
+}
+
+// Keymap is the screen's actions, for the declaration.
+func Keymap(ctx *shell.Context) shell.Keymap { return newResumeKeys(ctx).keymap() }
+
+// The screens talk to ctx.Cluster: the header names the target.
+func (*Resume) UsesTarget()         {}
+func (*snapshotPicker) UsesTarget() {}
+
+// Selection is what the screen would submit, and its dry run: read by the
+// tests of the screens that open it.
+type Selection struct {
+	Snapshot, Spec, Note string
+	// SpecFromTarget: the spec was written from what the target said the
+	// job was started from.
+	SpecFromTarget, AllowNonRestored bool
+	Plan                             *inspector.ResumePlan
+	PlanErr                          error
+}
+
+// Selection is what the screen would submit now.
+func (s *Resume) Selection() Selection {
+	return Selection{Snapshot: s.snapshot, Spec: s.spec, Note: s.note, SpecFromTarget: s.specFromTarget,
+		AllowNonRestored: s.allowNR, Plan: s.plan, PlanErr: s.planErr}
+}
