@@ -27,7 +27,9 @@ func TestRouterPicksBackend(t *testing.T) {
 		{"hdfs://127.0.0.1:9/x", "hdfs", false},
 		{"hdfs://namenode/x", "hdfs", false},
 		{"hdfs:///x", "fs.defaultFS", true},
-		{"s3://bucket/x", `unsupported scheme "s3"`, true},
+		{"s3://bucket/x", "s3", false},
+		{"s3a://bucket/x", "s3", false},
+		{"gs://bucket/x", `unsupported scheme "gs"`, true},
 		{"", "empty path", true},
 	}
 	for _, tc := range cases {
@@ -49,6 +51,8 @@ func TestRouterPicksBackend(t *testing.T) {
 			got = "local"
 		case *HDFS:
 			got = "hdfs"
+		case *S3:
+			got = "s3"
 		}
 		if got != tc.want {
 			t.Errorf("For(%q) = %s, want %s", tc.uri, got, tc.want)
