@@ -316,6 +316,16 @@ func (s *S3) head(ctx context.Context, bucket, key string) (out *s3.HeadObjectOu
 		if isNotFound(err) {
 			return nil, false, nil
 		}
+		var re *awshttp.ResponseError
+		if errors.As(err, &re) && re.HTTPStatusCode() == 403 {
+			// A HEAD answer has no body, so no reason: a wrong secret and a
+			// missing grant both read "Forbidden". A listing says which.
+			_, lerr := s.client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &bucket, Prefix: &key, MaxKeys: aws.Int32(1)})
+			var ae smithy.APIError
+			if errors.As(lerr, &ae) && ae.ErrorCode() != "Forbidden" {
+				return nil, false, lerr
+			}
+		}
 		return nil, false, err
 	}
 	return out, true, nil
