@@ -331,7 +331,9 @@ func TestS3Errors(t *testing.T) {
 		maxTime time.Duration
 	}{
 		{"no such bucket", conf(nil), "s3://ckpt-no-such-bucket/job/chk-1", []string{"no such bucket", `"ckpt-no-such-bucket"`}, fs.ErrNotExist, 0},
-		{"access denied", conf(func(m map[string]string) { m["s3.access-key"], m["s3.secret-key"] = p.StrangerAccessKey, p.StrangerSecretKey }),
+		{"access denied", conf(func(m map[string]string) {
+			m["s3.access-key"], m["s3.secret-key"] = p.StrangerAccessKey, p.StrangerSecretKey
+		}),
 			"s3://" + p.Bucket + "/x", []string{"access denied", `"` + p.Bucket + `"`, "s3.access-key (-D)"}, fs.ErrPermission, 0},
 		{"wrong secret", conf(func(m map[string]string) { m["s3.secret-key"] = "not-the-secret" }),
 			"s3://" + p.Bucket + "/x", []string{"credentials rejected", `"` + p.Bucket + `"`, "SignatureDoesNotMatch"}, fs.ErrPermission, 0},
