@@ -118,9 +118,20 @@ func TestNoRecursiveDelete(t *testing.T) {
 			t.Errorf("storage.FS has %s", name)
 		}
 	}
-	for _, fsys := range []any{NewLocal(), NewRouter(Options{})} {
+	for _, fsys := range []any{NewLocal(), NewRouter(Options{}), &S3{}} {
 		if _, ok := reflect.TypeOf(fsys).MethodByName("RemoveAll"); ok {
 			t.Errorf("%T has RemoveAll", fsys)
+		}
+	}
+	// On S3 one request could delete a thousand objects by name, or a
+	// bucket: the backend never makes those requests.
+	src, err := os.ReadFile("s3.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, call := range []string{".DeleteObjects(", ".DeleteBucket(", "PutBucketLifecycle"} {
+		if strings.Contains(string(src), call) {
+			t.Errorf("s3.go calls %s", call)
 		}
 	}
 }
