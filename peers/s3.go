@@ -39,13 +39,16 @@ type S3Peer struct {
 // EnvS3Endpoint and the other CKPT_S3_* variables name a running S3 peer to
 // share (all of them must be set); peers/s3/server.py writes them to s3.env.
 const (
-	EnvS3Endpoint        = "CKPT_S3_ENDPOINT"
-	EnvS3Region          = "CKPT_S3_REGION"
-	EnvS3Bucket          = "CKPT_S3_BUCKET"
-	EnvS3AccessKey       = "CKPT_S3_ACCESS_KEY"
-	EnvS3SecretKey       = "CKPT_S3_SECRET_KEY"
-	EnvS3StrangerAccess  = "CKPT_S3_STRANGER_ACCESS_KEY"
-	EnvS3StrangerSecret  = "CKPT_S3_STRANGER_SECRET_KEY"
+	EnvS3Endpoint       = "CKPT_S3_ENDPOINT"
+	EnvS3Region         = "CKPT_S3_REGION"
+	EnvS3Bucket         = "CKPT_S3_BUCKET"
+	EnvS3AccessKey      = "CKPT_S3_ACCESS_KEY"
+	EnvS3SecretKey      = "CKPT_S3_SECRET_KEY"
+	EnvS3StrangerAccess = "CKPT_S3_STRANGER_ACCESS_KEY"
+	EnvS3StrangerSecret = "CKPT_S3_STRANGER_SECRET_KEY"
+	// EnvS3Venv overrides where moto is installed (default: the work
+	// dir's s3-venv).
+	EnvS3Venv            = "CKPT_S3_VENV"
 	s3StartLimit         = 90 * time.Second
 	s3PrepareLimit       = 10 * time.Minute
 	s3StopLimit          = 10 * time.Second
@@ -120,7 +123,10 @@ func startS3() (*S3Peer, string, error) {
 	if err := os.MkdirAll(work, 0o755); err != nil {
 		return nil, "", err
 	}
-	venv := filepath.Join(root, "s3-venv")
+	venv := os.Getenv(EnvS3Venv)
+	if venv == "" {
+		venv = filepath.Join(root, "s3-venv")
+	}
 	prepLog := filepath.Join(work, "prepare.log")
 	if err := runLogged(s3PrepareLimit, prepLog, nil, "bash", filepath.Join(Dir(), "s3", "prepare.sh"), venv); err != nil {
 		return nil, fmt.Sprintf("installing moto from PyPI failed (%v); see %s:\n%s", err, prepLog, tail(prepLog, 10)), nil
