@@ -899,21 +899,22 @@ func (s *S3) MkdirAll(ctx context.Context, uri string) error {
 	key := s3Key(loc)
 	return s.call(ctx, "mkdir", uri, loc, func(ctx context.Context) error {
 		// From the leaf up: no file may stand where a directory is asked
-		// for; the first existing directory ends the climb. A marker
-		// (one HEAD, which every store answers without scanning) proves a
-		// directory; only a directory without one costs a listing.
+		// for; the first existing ancestor directory ends the climb. A
+		// marker (one HEAD, which every store answers without scanning)
+		// proves a directory; only one without a marker costs a listing.
+		// A new directory below one ckpt made costs three requests.
 		if key == "" {
 			_, _, err := s.dirExists(ctx, loc.Authority, "") // the bucket's root: exists if the bucket does
 			return err
 		}
 		for k := key; k != ""; k = parentKey(k) {
-			if ok, err := s.hasMarker(ctx, loc.Authority, k); err != nil {
-				return err
-			} else if ok {
-				if k == key {
-					return nil
+			if k != key {
+				// An ancestor only has to exist, and not as a file.
+				if ok, err := s.hasMarker(ctx, loc.Authority, k); err != nil {
+					return err
+				} else if ok {
+					break
 				}
-				break
 			}
 			if _, found, err := s.head(ctx, loc.Authority, k); err != nil {
 				return err
@@ -923,8 +924,6 @@ func (s *S3) MkdirAll(ctx context.Context, uri string) error {
 				return &s3Cause{msg: fmt.Sprintf("%s is a file", c), is: errNotDir}
 			}
 			if k != key {
-				// The leaf gets its own marker even when objects below it
-				// make it exist already; an ancestor just has to exist.
 				if ok, _, err := s.dirExists(ctx, loc.Authority, k); err != nil {
 					return err
 				} else if ok {
@@ -932,6 +931,9 @@ func (s *S3) MkdirAll(ctx context.Context, uri string) error {
 				}
 			}
 		}
+		// The leaf gets its marker even when it exists already (through its
+		// own marker or objects below it): putting an empty marker again
+		// changes nothing, and costs less than asking first.
 		return s.putMarker(ctx, loc.Authority, dirPrefix(key))
 	})
 }

@@ -561,3 +561,31 @@ func TestS3DeletesTouchOnlyTheirObject(t *testing.T) {
 		check(st.name)
 	}
 }
+
+// A file anywhere above a new directory stops MkdirAll, and nothing is
+// made; an existing directory is made again without complaint.
+func TestS3MkdirAllBelowAFile(t *testing.T) {
+	p := peers.S3(t)
+	r := s3Router(p)
+	ctx := context.Background()
+	base := s3Base(t, p, r)
+	if err := WriteFile(ctx, r, Join(base, "f"), []byte("x"), CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	deep := Join(base, "f", "b", "c")
+	err := r.MkdirAll(ctx, deep)
+	if err == nil || !strings.Contains(err.Error(), Join(base, "f")+" is a file") || !strings.Contains(err.Error(), deep) {
+		t.Fatalf("mkdir below a file two levels up: %v", err)
+	}
+	if _, err := r.Stat(ctx, Join(base, "f", "b")); !IsNotExist(err) {
+		t.Fatalf("a refused mkdir left something: %v", err)
+	}
+	for range 2 {
+		if err := r.MkdirAll(ctx, Join(base, "d", "e")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, err := ListAll(ctx, r, base); err != nil || len(got) != 2 {
+		t.Fatalf("base holds %v, %v", got, err)
+	}
+}
