@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 )
@@ -200,4 +201,32 @@ func (r *Router) Close() error {
 		}
 	}
 	return nil
+}
+
+// Describe says in one line how uri is reached: which backend, where, and
+// (for object stores) where the credentials come from — what `ls -v`
+// shows so an operator can tell which of their settings took effect.
+func (r *Router) Describe(ctx context.Context, uri string) (string, error) {
+	fs, err := r.For(ctx, uri)
+	if err != nil {
+		return "", err
+	}
+	switch b := fs.(type) {
+	case *Local:
+		return "local disk", nil
+	case *HDFS:
+		return fmt.Sprintf("HDFS NameNode %s as user %s", strings.Join(b.Addresses(), ","), b.User()), nil
+	case *S3:
+		set := b.Settings()
+		style := "virtual-hosted-style"
+		if set.PathStyle {
+			style = "path-style"
+		}
+		desc := fmt.Sprintf("S3 endpoint %s (%s), credentials: %s", b.Endpoint(), style, b.CredentialSource(ctx))
+		if set.ConfFile != "" {
+			desc += ", Flink configuration " + set.ConfFile
+		}
+		return desc, nil
+	}
+	return fmt.Sprintf("%T", fs), nil
 }

@@ -113,3 +113,21 @@ func TestS3CredentialSource(t *testing.T) {
 		t.Errorf("environment: %q", got)
 	}
 }
+
+func TestRouterDescribe(t *testing.T) {
+	t.Setenv("FLINK_CONF_DIR", "")
+	ctx := context.Background()
+	r := NewRouter(Options{Conf: map[string]string{"s3.endpoint": "http://minio:9000", "s3.path.style.access": "true", "s3.access-key": "AK", "s3.secret-key": "SK"}})
+	cases := map[string]string{
+		"/tmp/x":          "local disk",
+		"s3a://bucket/ck": "S3 endpoint http://minio:9000 (path-style), credentials: static keys from s3.access-key (-D)",
+	}
+	for uri, want := range cases {
+		if got, err := r.Describe(ctx, uri); err != nil || got != want {
+			t.Errorf("Describe(%s) = %q, %v; want %q", uri, got, err, want)
+		}
+	}
+	if _, err := r.Describe(ctx, "gs://b/x"); err == nil {
+		t.Error("Describe of an unsupported scheme succeeded")
+	}
+}
