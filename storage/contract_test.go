@@ -49,6 +49,10 @@ type contractBackend struct {
 	strangerProbe func(t *testing.T, dir string, probes []probe) []probeResult
 	// childEnv is extra environment for subprocesses that use the backend.
 	childEnv []string
+	// noDirRename marks an object store: renaming a directory would copy
+	// every object below it, so the backend refuses (errors.ErrUnsupported)
+	// and nothing moves.
+	noDirRename bool
 }
 
 type probe struct{ Op, URI string }
@@ -691,6 +695,23 @@ func runContract(t *testing.T, b contractBackend) {
 			t.Fatal(err)
 		}
 		mustWrite(t, Join(base, "d1", "x", "y"), []byte("Y"))
+		if b.noDirRename {
+			err := fsys.Rename(ctx, Join(base, "d1"), Join(base, "d2"))
+			if !errors.Is(err, errors.ErrUnsupported) || !strings.Contains(err.Error(), Join(base, "d1")) {
+				t.Fatalf("dir rename on %s: %v, want errors.ErrUnsupported naming the dir", b.name, err)
+			}
+			if string(mustRead(t, Join(base, "d1", "x", "y"))) != "Y" {
+				t.Fatal("a refused dir rename changed the source")
+			}
+			if _, err := fsys.Stat(ctx, Join(base, "d2")); !IsNotExist(err) {
+				t.Fatalf("a refused dir rename made the target: %v", err)
+			}
+			missing := Join(base, "nope")
+			if err := fsys.Rename(ctx, missing, Join(base, "d4")); !IsNotExist(err) || !strings.Contains(err.Error(), missing) {
+				t.Fatalf("rename of missing source: %v", err)
+			}
+			return
+		}
 		if err := fsys.Rename(ctx, Join(base, "d1"), Join(base, "d2")); err != nil {
 			t.Fatal(err)
 		}

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 )
@@ -18,20 +19,30 @@ type Options struct {
 	// ConfDir overrides where core-site.xml/hdfs-site.xml are read from;
 	// empty means HADOOP_CONF_DIR, then HADOOP_HOME/etc/hadoop.
 	ConfDir string
+	// Conf holds Flink configuration keys given explicitly (the -D values:
+	// s3.endpoint, fs.s3a.access.key, ...). They win over the Flink
+	// configuration file.
+	Conf map[string]string
+	// FlinkConfDir overrides where the Flink configuration file
+	// (config.yaml, else flink-conf.yaml) is read from; empty means
+	// FLINK_CONF_DIR.
+	FlinkConfDir string
 }
 
 // DefaultTimeout bounds HDFS calls by default.
 const DefaultTimeout = 30 * time.Second
 
-// Router is the FS for any URI: it hands each call to the local filesystem or
+// Router is the FS for any URI: it hands each call to the local filesystem,
 // to an HDFS client for the URI's NameNode (one client per NameNode, opened
-// on first use and kept).
+// on first use and kept) or to the S3 client (one for s3://, s3a:// and
+// s3p://, made on first use).
 type Router struct {
 	opts  Options
 	local *Local
 
 	mu   sync.Mutex
 	hdfs map[string]FS // by authority ("" = fs.defaultFS)
+	s3   *S3
 }
 
 // NewRouter returns a Router with the given options.
@@ -73,6 +84,17 @@ func (r *Router) For(ctx context.Context, uri string) (FS, error) {
 		}
 		r.hdfs[loc.Authority] = fs
 		return fs, nil
+	case "s3", "s3a", "s3p":
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if r.s3 == nil {
+			s, err := NewS3(ctx, r.opts)
+			if err != nil {
+				return nil, &Error{Op: "connect", URI: uri, Err: err}
+			}
+			r.s3 = s
+		}
+		return r.s3, nil
 	}
 	return nil, &Error{Op: "open", URI: uri, Err: fmt.Errorf("unsupported scheme %q", loc.Scheme)}
 }
@@ -179,4 +201,32 @@ func (r *Router) Close() error {
 		}
 	}
 	return nil
+}
+
+// Describe says in one line how uri is reached: which backend, where, and
+// (for object stores) where the credentials come from — what `ls -v`
+// shows so an operator can tell which of their settings took effect.
+func (r *Router) Describe(ctx context.Context, uri string) (string, error) {
+	fs, err := r.For(ctx, uri)
+	if err != nil {
+		return "", err
+	}
+	switch b := fs.(type) {
+	case *Local:
+		return "local disk", nil
+	case *HDFS:
+		return fmt.Sprintf("HDFS NameNode %s as user %s", strings.Join(b.Addresses(), ","), b.User()), nil
+	case *S3:
+		set := b.Settings()
+		style := "virtual-hosted-style"
+		if set.PathStyle {
+			style = "path-style"
+		}
+		desc := fmt.Sprintf("S3 endpoint %s (%s), credentials: %s", b.Endpoint(), style, b.CredentialSource(ctx))
+		if set.ConfFile != "" {
+			desc += ", Flink configuration " + set.ConfFile
+		}
+		return desc, nil
+	}
+	return fmt.Sprintf("%T", fs), nil
 }

@@ -27,7 +27,9 @@ func TestRouterPicksBackend(t *testing.T) {
 		{"hdfs://127.0.0.1:9/x", "hdfs", false},
 		{"hdfs://namenode/x", "hdfs", false},
 		{"hdfs:///x", "fs.defaultFS", true},
-		{"s3://bucket/x", `unsupported scheme "s3"`, true},
+		{"s3://bucket/x", "s3", false},
+		{"s3a://bucket/x", "s3", false},
+		{"gs://bucket/x", `unsupported scheme "gs"`, true},
 		{"", "empty path", true},
 	}
 	for _, tc := range cases {
@@ -49,6 +51,8 @@ func TestRouterPicksBackend(t *testing.T) {
 			got = "local"
 		case *HDFS:
 			got = "hdfs"
+		case *S3:
+			got = "s3"
 		}
 		if got != tc.want {
 			t.Errorf("For(%q) = %s, want %s", tc.uri, got, tc.want)
@@ -114,9 +118,20 @@ func TestNoRecursiveDelete(t *testing.T) {
 			t.Errorf("storage.FS has %s", name)
 		}
 	}
-	for _, fsys := range []any{NewLocal(), NewRouter(Options{})} {
+	for _, fsys := range []any{NewLocal(), NewRouter(Options{}), &S3{}} {
 		if _, ok := reflect.TypeOf(fsys).MethodByName("RemoveAll"); ok {
 			t.Errorf("%T has RemoveAll", fsys)
+		}
+	}
+	// On S3 one request could delete a thousand objects by name, or a
+	// bucket: the backend never makes those requests.
+	src, err := os.ReadFile("s3.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, call := range []string{".DeleteObjects(", ".DeleteBucket(", "PutBucketLifecycle"} {
+		if strings.Contains(string(src), call) {
+			t.Errorf("s3.go calls %s", call)
 		}
 	}
 }

@@ -11,10 +11,12 @@ import (
 
 // Location is a parsed storage URI.
 type Location struct {
-	// Scheme is "" for a plain local path, "file" or "hdfs".
+	// Scheme is "" for a plain local path, "file", "hdfs", or one of the
+	// object-store schemes ("s3", "s3a", "s3p").
 	Scheme string
 	// Authority is host:port for hdfs://host:port/...; "" for hdfs:///...
-	// (the NameNode then comes from fs.defaultFS) and for local paths.
+	// (the NameNode then comes from fs.defaultFS) and for local paths. For
+	// an object store it is the bucket.
 	Authority string
 	// Path is the slash-separated path inside the filesystem. For plain local
 	// paths it is the path as given (it may be relative).
@@ -23,7 +25,8 @@ type Location struct {
 
 // Parse splits a storage URI. Accepted forms: "/abs/path", "rel/path",
 // "file:///abs", "file:/abs" (Flink's spelling), "file://localhost/abs",
-// "hdfs://host:port/path", "hdfs:///path".
+// "hdfs://host:port/path", "hdfs:///path", and for S3 "s3://bucket/key"
+// (also Flink's "s3a://" and "s3p://" spellings).
 func Parse(uri string) (Location, error) {
 	if uri == "" {
 		return Location{}, fmt.Errorf("empty path")
@@ -64,11 +67,24 @@ func Parse(uri string) (Location, error) {
 			auth, p = rest[:j], rest[j:]
 		}
 		return Location{Scheme: "hdfs", Authority: auth, Path: path.Clean(p)}, nil
+	case "s3", "s3a", "s3p":
+		if !strings.HasPrefix(rest, "//") {
+			return Location{}, fmt.Errorf("%s: expected %s://bucket/path", uri, scheme)
+		}
+		rest = rest[2:]
+		bucket, p := rest, "/"
+		if j := strings.Index(rest, "/"); j >= 0 {
+			bucket, p = rest[:j], rest[j:]
+		}
+		if bucket == "" {
+			return Location{}, fmt.Errorf("%s: no bucket named (expected %s://bucket/path)", uri, scheme)
+		}
+		return Location{Scheme: scheme, Authority: bucket, Path: path.Clean(p)}, nil
 	default:
 		if len(scheme) == 1 { // C:\... on Windows
 			return Location{Path: uri}, nil
 		}
-		return Location{}, fmt.Errorf("%s: unsupported scheme %q (supported: local paths, file://, hdfs://)", uri, scheme)
+		return Location{}, fmt.Errorf("%s: unsupported scheme %q (supported: local paths, file://, hdfs://, s3://, s3a://, s3p://)", uri, scheme)
 	}
 }
 

@@ -30,7 +30,12 @@ func TestParse(t *testing.T) {
 		{in: "file:relative", wantErr: "must be absolute"},
 		{in: "file://", wantErr: "has no path"},
 		{in: "hdfs:/x", wantErr: "expected hdfs://host:port/path"},
-		{in: "s3://bucket/x", wantErr: `unsupported scheme "s3"`},
+		{in: "s3://bucket/x", want: Location{Scheme: "s3", Authority: "bucket", Path: "/x"}, str: "s3://bucket/x"},
+		{in: "s3a://bucket/flink//ckpt/", want: Location{Scheme: "s3a", Authority: "bucket", Path: "/flink/ckpt"}, str: "s3a://bucket/flink/ckpt"},
+		{in: "S3P://bucket", want: Location{Scheme: "s3p", Authority: "bucket", Path: "/"}, str: "s3p://bucket/"},
+		{in: "s3:///x", wantErr: "no bucket named"},
+		{in: "s3:bucket/x", wantErr: "expected s3://bucket/path"},
+		{in: "gs://bucket/x", wantErr: `unsupported scheme "gs"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.in, func(t *testing.T) {
