@@ -21,6 +21,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/ckpt-dev/ckpt/internal/units"
 )
 
 // S3 is an S3 bucket (AWS or any S3-compatible endpoint) seen as a
@@ -968,7 +970,7 @@ func (s *S3) Rename(ctx context.Context, from, to string) error {
 			return &s3Cause{msg: "no such file", is: fs.ErrNotExist}
 		}
 		if size := aws.ToInt64(h.ContentLength); size > maxS3CopySize {
-			return fmt.Errorf("%s is %s, more than one S3 copy can move (5 GiB): %w", from, FormatBytes(size), errors.ErrUnsupported)
+			return fmt.Errorf("%s is %s, more than one S3 copy can move (5 GiB): %w", from, units.Bytes(size), errors.ErrUnsupported)
 		}
 		if _, found, err := s.head(ctx, tl.Authority, tk); err != nil {
 			return err

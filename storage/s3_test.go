@@ -70,6 +70,7 @@ func TestContractS3(t *testing.T) {
 		},
 		childEnv:    []string{"FLINK_CONF_DIR=" + confDir},
 		noDirRename: true,
+		listCount:   1500,
 	})
 }
 
