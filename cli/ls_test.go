@@ -263,7 +263,7 @@ func TestLsDuHDFS(t *testing.T) {
 	defer w.Abort()
 
 	code, out, errb := runCkpt(t, "ls", job)
-	if code != 0 || out != "chk-5/\nchk-6/\nshared/\n" {
+	if code != 0 || out != "chk-6/\nchk-5/\nshared/\n" {
 		t.Fatalf("ls %s: exit %d %q %s", job, code, out, errb)
 	}
 	code, out, _ = runCkpt(t, "ls", "-l", storage.Join(job, "chk-6"))
