@@ -202,7 +202,7 @@ func TestLsDuErrors(t *testing.T) {
 		{[]string{"du", "--sort", "age", "."}, ExitUsage, "--sort"},
 		{[]string{"du", "-d", "-2", "."}, ExitUsage, "--depth"},
 		{[]string{"ls", "--bogus", "."}, ExitUsage, "bogus"},
-		{[]string{"ls", "s3://bucket/x"}, ExitError, `unsupported scheme "s3"`},
+		{[]string{"ls", "gs://bucket/x"}, ExitError, `unsupported scheme "gs"`},
 		{[]string{"ls", "hdfs:///x", "--hadoop-conf-dir", t.TempDir()}, ExitError, "fs.defaultFS"},
 	}
 	for _, tc := range cases {
