@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ckpt-dev/ckpt/peers"
 	"github.com/ckpt-dev/ckpt/snapshot"
@@ -194,4 +195,24 @@ func equalContents(a, b map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// TestCpProgressLine: the terminal status line shows files, bytes, rate
+// and ETA, redraws in place and is cleared at the end.
+func TestCpProgressLine(t *testing.T) {
+	var buf bytes.Buffer
+	p := &progressLine{w: &buf, start: time.Now().Add(-2 * time.Second)}
+	p.update(snapshot.CopyProgress{Files: 10, FilesDone: 3, Bytes: 4 << 20, BytesDone: 1 << 20})
+	line := buf.String()
+	for _, want := range []string{"\r3/10 files", "1.00 MiB/4.00 MiB", "KiB/s", "ETA 6s", "\x1b[K"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("%q lacks %q", line, want)
+		}
+	}
+	p.done()
+	if !strings.HasSuffix(buf.String(), "\r\x1b[K") {
+		t.Errorf("not cleared: %q", buf.String())
+	}
+	var none *progressLine
+	none.done() // no terminal: nothing to clear
 }

@@ -409,3 +409,72 @@ func TestApplyRefuses(t *testing.T) {
 		t.Errorf("by ID: %v %v", op, err)
 	}
 }
+
+// TestRewritePlacesOutsideFiles: files outside SRC with one name from two
+// directories both land in DST, the second below a directory named for
+// its source directory; a snapshot using file merging (segment handles)
+// is refused before anything is written.
+func TestRewritePlacesOutsideFiles(t *testing.T) {
+	ctx := context.Background()
+	fsys := storage.NewLocal()
+	root := t.TempDir()
+	src := filepath.Join(root, "job", "chk-1")
+	m := &snapshot.Metadata{Version: snapshot.VersionWrite, CheckpointID: 1}
+	if err := m.SetProperties(snapshot.CheckpointProperties()); err != nil {
+		t.Fatal(err)
+	}
+	var handles []snapshot.StreamHandle
+	for _, d := range []string{"a/shared", "b/shared"} {
+		p := filepath.Join(root, d, "same-name")
+		writeFile(t, p, "bytes of "+d)
+		handles = append(handles, snapshot.NewFileHandle("file:"+p, int64(len("bytes of "+d))))
+	}
+	op := snapshot.NewOperatorState("op", "op", 2, 128)
+	for i, h := range handles {
+		r := snapshot.KeyGroupRangeFor(128, 2, int32(i))
+		op.Subtasks = append(op.Subtasks, &snapshot.SubtaskState{Index: int32(i), ManagedKeyedState: snapshot.NewKeyGroupsHandle(r, make([]int64, r.Count), h, "h")})
+	}
+	m.Operators = []*snapshot.OperatorState{op}
+	if err := snapshot.Write(ctx, fsys, filepath.Join(src, snapshot.MetadataFileName), m); err != nil {
+		t.Fatal(err)
+	}
+	read, err := snapshot.Read(ctx, fsys, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(root, "dst")
+	res, err := snapshot.Rewrite(ctx, fsys, read, dst, snapshot.RewriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Outside != 2 {
+		t.Errorf("result %+v", res)
+	}
+	out, err := snapshot.Read(ctx, fsys, dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	out.Walk(func(v snapshot.Visit) {
+		if h, ok := v.Handle.(*snapshot.RelativeFileHandle); ok {
+			uri, _, _ := out.FileURI(h)
+			b, _ := os.ReadFile(uri)
+			got[string(b)] = true
+		}
+	})
+	entries := tree(t, dst) // _metadata, shared/same-name and <hash>/shared/same-name
+	if !got["bytes of a/shared"] || !got["bytes of b/shared"] || len(entries) != 6 || !slices.Contains(entries, "shared/same-name") {
+		t.Errorf("DST %v, contents %v", entries, got)
+	}
+
+	// File merging: refused, nothing written.
+	seg := &snapshot.SegmentFileHandle{StartPos: 0, Size: 4, Scope: snapshot.ScopeShared, PhysicalPath: "file:" + filepath.Join(root, "merged"), LogicalFileID: "x"}
+	read.Operators[0].Subtasks[0].ManagedOperatorState = &snapshot.OperatorStreamHandle{Delegate: seg, FileMerging: &snapshot.FileMergingDirs{}}
+	read.ExclusiveDir = src
+	if _, err := snapshot.Rewrite(ctx, fsys, read, filepath.Join(root, "dst2"), snapshot.RewriteOptions{}); err == nil || !strings.Contains(err.Error(), "file merging") {
+		t.Fatalf("err %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "dst2")); err == nil {
+		t.Error("a refused rewrite created DST")
+	}
+}
