@@ -55,7 +55,8 @@ type Change struct {
 	NewID  OperatorID `json:"new_id,omitempty"`
 	NewUID string     `json:"new_uid,omitempty"`
 	// StateSize is the operator's state; for a dropped operator, what is
-	// lost; Files the distinct files it referenced (not copied when dropped).
+	// lost. Files counts the distinct files it references; for a dropped
+	// operator, those no kept operator references (they are not copied).
 	StateSize int64 `json:"state_size"`
 	Files     int   `json:"files"`
 }
@@ -129,10 +130,25 @@ func (m *Metadata) Apply(e Edits) ([]Change, error) {
 		}
 		final[id] = op.ID
 	}
+	// A file a kept operator also references (chained operators can
+	// share one) is copied: it does not count as left out.
+	keptFiles := map[string]bool{}
+	for _, op := range m.Operators {
+		if !dropped[op.ID] {
+			for _, f := range operatorFiles(m, op) {
+				keptFiles[f] = true
+			}
+		}
+	}
 	var changes []Change
 	kept := m.Operators[:0:0]
 	for _, op := range m.Operators {
-		c := Change{ID: op.ID, UID: op.UID, StateSize: op.StateSize(), Files: len(operatorFiles(m, op))}
+		c := Change{ID: op.ID, UID: op.UID, StateSize: op.StateSize()}
+		for _, f := range operatorFiles(m, op) {
+			if !dropped[op.ID] || !keptFiles[f] {
+				c.Files++
+			}
+		}
 		switch r, ok := moved[op.ID]; {
 		case dropped[op.ID]:
 			c.Action = "dropped"

@@ -478,3 +478,25 @@ func TestRewritePlacesOutsideFiles(t *testing.T) {
 		t.Error("a refused rewrite created DST")
 	}
 }
+
+// TestApplyCountsFilesLeftOut: a file a dropped operator shares with a
+// kept one is copied, so it is not counted as left out.
+func TestApplyCountsFilesLeftOut(t *testing.T) {
+	m := &snapshot.Metadata{Version: snapshot.VersionWrite}
+	shared := snapshot.NewFileHandle("file:/x/shared-file", 4)
+	for _, uid := range []string{"a", "b"} {
+		op := snapshot.NewOperatorState(uid, uid, 1, 128)
+		op.Subtasks = []*snapshot.SubtaskState{{
+			ManagedOperatorState: snapshot.NewOperatorStreamHandle(shared),
+			RawOperatorState:     snapshot.NewOperatorStreamHandle(snapshot.NewFileHandle("file:/x/own-"+uid, 4)),
+		}}
+		m.Operators = append(m.Operators, op)
+	}
+	changes, err := m.Apply(snapshot.Edits{Drop: []snapshot.OperatorID{snapshot.OperatorIDFromUID("b")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(changes) != 1 || changes[0].Files != 1 || changes[0].StateSize != 8 {
+		t.Errorf("changes %+v: want 1 file left out (own-b), 8 bytes of state", changes)
+	}
+}
