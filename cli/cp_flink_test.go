@@ -3,6 +3,7 @@ package cli
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -12,28 +13,24 @@ import (
 	"github.com/ckpt-dev/ckpt/storage"
 )
 
-// TestCpAndRewriteCheckpointResumeInFlink: a RocksDB incremental retained
-// checkpoint of real Flink 2.3 (files in chk-N and SSTs in the job's
-// shared/) is copied to the real HDFS with `ckpt cp` and rewritten locally
-// with `ckpt rewrite --rename`; then the job's checkpoint directory is
-// deleted. The job resumes from the HDFS copy, and the renamed job from
-// the rewrite, both without -n, and each counts every record from the
-// first: the state came from the copies alone.
-func TestCpAndRewriteCheckpointResumeInFlink(t *testing.T) {
-	if testing.Short() {
-		t.Skip("SKIPPING: real Flink and HDFS not started in -short mode")
-	}
+// checkpointCopiesResume: a RocksDB incremental retained checkpoint of
+// real Flink (files in chk-N and SSTs in the job's shared/) is copied to
+// the real HDFS with `ckpt cp` and rewritten locally with `ckpt rewrite
+// --rename`; then the job's checkpoint directory is deleted. The job
+// resumes from the HDFS copy, and the renamed job from the rewrite, both
+// without -n, and each counts every record from the first: the state came
+// from the copies alone. It runs on the cluster of TestRewriteResumesInFlink.
+func checkpointCopiesResume(t *testing.T, p *peers.FlinkPeer) {
 	const keys = 8
 	h := peers.HDFS(t)
 	base := h.BaseURI(t)
-	p := peers.StartFlink(t, peers.FlinkOptions{Version: peers.FlinkVersion2, NumRetained: 5})
 	var b [3]byte
 	rand.Read(b[:])
 	sfx := hex.EncodeToString(b[:])
 	dir := t.TempDir()
 	job := func(name, countUID string) peers.FlinkJob {
 		return peers.FlinkJob{Name: name, Backend: "rocksdb", Incremental: true, Parallelism: 2, Keys: keys, Rate: 400,
-			CheckpointInterval: time.Second, CheckpointDir: filepath.Join(dir, "checkpoints"), SavepointDir: filepath.Join(dir, "savepoints"),
+			CheckpointInterval: time.Hour, CheckpointDir: filepath.Join(dir, "checkpoints"), SavepointDir: filepath.Join(dir, "savepoints"),
 			Operators: []peers.FlinkOp{{Kind: "source", UID: "gen-" + sfx, Parallelism: 1}, {Kind: "count", UID: countUID},
 				{Kind: "sink", UID: "sink-" + sfx}},
 			Config: map[string]string{"state.storage.fs.memory-threshold": "0", "execution.checkpointing.data-inline-threshold": "0"}}
@@ -43,14 +40,19 @@ func TestCpAndRewriteCheckpointResumeInFlink(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	chkURI, err := run.WaitCheckpoints(2)
-	if err != nil {
-		t.Fatal(err)
+	// Two checkpoints triggered by hand (none periodic, so none subsumes
+	// them before the cancel): the second references the first's SSTs.
+	var id int64
+	for range 2 {
+		time.Sleep(300 * time.Millisecond)
+		if id, err = run.TriggerCheckpoint(false); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := run.Cancel(); err != nil {
 		t.Fatal(err)
 	}
-	chk := peers.LocalPath(chkURI)
+	chk := filepath.Join(run.CheckpointsDir(), fmt.Sprintf("chk-%d", id))
 	n := total(readLongState(t, chk, count, "count"))
 	if n == 0 {
 		t.Fatal("the checkpoint holds no counts")

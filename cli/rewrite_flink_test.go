@@ -27,7 +27,8 @@ import (
 // history, not only what came after the resume. A third version that
 // still has sum resumes from the same rewrite without -n and its sum per
 // key is exactly that of the records after the resume: the dropped
-// operator started empty.
+// operator started empty. On the 2.3 cluster, checkpointCopiesResume
+// proves ckpt cp and ckpt rewrite of a retained incremental checkpoint.
 func TestRewriteResumesInFlink(t *testing.T) {
 	if testing.Short() {
 		t.Skip("SKIPPING: real Flink not started in -short mode")
@@ -36,6 +37,9 @@ func TestRewriteResumesInFlink(t *testing.T) {
 	for _, version := range peers.FlinkVersions {
 		t.Run("flink-"+version, func(t *testing.T) {
 			p := peers.StartFlink(t, peers.FlinkOptions{Version: version})
+			if version == peers.FlinkVersion2 {
+				t.Run("rocksdb-checkpoint-cp-hdfs", func(t *testing.T) { checkpointCopiesResume(t, p) })
+			}
 			for _, c := range []struct {
 				backend string
 				format  string
