@@ -1,0 +1,155 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/charmbracelet/x/term"
+	"github.com/spf13/cobra"
+
+	"github.com/ckpt-dev/ckpt/snapshot"
+)
+
+func init() { register(newCpCmd) }
+
+type cpOptions struct {
+	dryRun   bool
+	json     bool
+	bytes    bool
+	parallel int
+}
+
+func newCpCmd() *cobra.Command {
+	var o cpOptions
+	cmd := &cobra.Command{
+		Use:   "cp SRC DST",
+		Short: "Copy a savepoint or retained checkpoint to another place or storage, self-contained",
+		Long: `Copies the checkpoint or savepoint SRC (a savepoint dir, a chk-N dir or its
+_metadata) to the directory DST, on local disk or hdfs:// either side, with no JVM.
+
+Every file SRC's _metadata references is copied below DST — a retained
+checkpoint's files in its job's shared/ and taskowned/ directories too (to
+DST/shared/, DST/taskowned/) — and _metadata is rewritten to name them relative
+to DST: the copy resumes from its new place (flink run -s DST) and no longer
+depends on SRC or its job directory. _metadata is written last, so a copy cut
+short never looks complete.
+
+A rerun into the same DST copies only what is missing: a file already there
+with the source's size and SHA-256 is kept. A file there with other bytes was
+not written by ckpt and is refused, never overwritten; nothing is ever deleted.
+DST's parent must exist. --dry-run lists what would be copied. Progress (files,
+bytes, rate, ETA) goes to stderr on a terminal; --json prints only the result.
+Exit codes: 0 copied (or nothing left to copy), 1 error, 2 usage.`,
+		Example: `  ckpt cp /flink/checkpoints/3f2a…/chk-42 hdfs://namenode:8020/backup/orders-chk-42
+  ckpt cp --dry-run hdfs:///savepoints/savepoint-3f2a1b-0c9d8e7f6a5b /data/savepoints/copy`,
+		Args: exactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runCp(cmd, args[0], args[1], o)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&o.dryRun, "dry-run", false, "list what would be copied; write nothing")
+	f.BoolVar(&o.json, "json", false, "print the result as JSON (no progress)")
+	f.BoolVar(&o.bytes, "bytes", false, "exact sizes in bytes instead of KiB/MiB/GiB")
+	f.IntVar(&o.parallel, "parallel", 4, "files copied at once")
+	return cmd
+}
+
+func runCp(cmd *cobra.Command, src, dst string, o cpOptions) error {
+	if o.parallel < 1 {
+		return usagef("--parallel %d: want at least 1", o.parallel)
+	}
+	fsys := openStorage(cmd)
+	defer fsys.Close()
+	ctx := cmd.Context()
+	m, err := snapshot.Read(ctx, fsys, src)
+	if err != nil {
+		return err
+	}
+	opts := snapshot.CopyOptions{DryRun: o.dryRun, Parallel: o.parallel}
+	var bar *progressLine
+	if !o.json && !o.dryRun {
+		if f, ok := cmd.ErrOrStderr().(*os.File); ok && term.IsTerminal(f.Fd()) {
+			bar = &progressLine{w: f, start: time.Now(), bytes: o.bytes}
+			opts.Progress = bar.update
+		}
+	}
+	res, err := snapshot.Copy(ctx, fsys, m, dst, opts)
+	bar.done()
+	if err != nil {
+		return err
+	}
+	w := cmd.OutOrStdout()
+	if o.json {
+		writeJSON(w, res)
+		return nil
+	}
+	sz := func(n int64) string { return sizeIEC(n, o.bytes) }
+	if o.dryRun {
+		rows := [][]string{{"ACTION", "SIZE", "FILE", "TO"}}
+		for _, f := range res.Files {
+			rows = append(rows, []string{f.Action, sz(f.Size), printable(f.Src), printable(f.Dst)})
+		}
+		printTable(w, rows, map[int]bool{1: true})
+		fmt.Fprintf(w, "dry run: %d files (%s) to copy, %d (%s) already there; then %s\n", res.Copied, sz(res.CopiedBytes),
+			res.Present, sz(res.PresentBytes), printable(res.Metadata))
+		return nil
+	}
+	fmt.Fprintf(w, "from        %s (unchanged)\n", printable(src))
+	state := "written last"
+	if res.AlreadyComplete {
+		state = "already there: the copy was complete"
+	}
+	fmt.Fprintf(w, "to          %s (%s)\n", printable(res.Metadata), state)
+	files := fmt.Sprintf("%d copied (%s)", res.Copied, sz(res.CopiedBytes))
+	if res.Present > 0 {
+		files += fmt.Sprintf(", %d already there (%s, same size and SHA-256)", res.Present, sz(res.PresentBytes))
+	}
+	if res.Outside > 0 {
+		files += fmt.Sprintf("; %d from outside SRC (shared/, taskowned/) now inside DST", res.Outside)
+	}
+	fmt.Fprintf(w, "files       %s\n", files)
+	return nil
+}
+
+// progressLine redraws one status line on a terminal.
+type progressLine struct {
+	mu    sync.Mutex
+	w     io.Writer
+	start time.Time
+	bytes bool
+	drawn bool
+}
+
+func (p *progressLine) update(pr snapshot.CopyProgress) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	el := time.Since(p.start).Seconds()
+	rate := 0.0
+	if el > 0 {
+		rate = float64(pr.BytesDone) / el
+	}
+	eta := "?"
+	if rate > 0 {
+		eta = time.Duration(float64(pr.Bytes-pr.BytesDone) / rate * float64(time.Second)).Round(time.Second).String()
+	}
+	line := fmt.Sprintf("%d/%d files, %s/%s, %s/s, ETA %s", pr.FilesDone, pr.Files, sizeIEC(pr.BytesDone, p.bytes),
+		sizeIEC(pr.Bytes, p.bytes), sizeIEC(int64(rate), false), eta)
+	fmt.Fprintf(p.w, "\r%s\x1b[K", line)
+	p.drawn = true
+}
+
+// done ends the status line (nil-safe).
+func (p *progressLine) done() {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.drawn {
+		fmt.Fprint(p.w, "\r\x1b[K")
+	}
+}

@@ -1,0 +1,201 @@
+package cli
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/ckpt-dev/ckpt/peers"
+	"github.com/ckpt-dev/ckpt/snapshot"
+	"github.com/ckpt-dev/ckpt/snapshot/state"
+	"github.com/ckpt-dev/ckpt/storage"
+)
+
+// TestRewriteResumesInFlink: issue 14's proof on real Flink 2.3 and 1.20,
+// heap (canonical savepoint) and RocksDB incremental (native savepoint,
+// shared SSTs). A job source → count → sum → sink is stopped with a
+// savepoint. Its next version renames count's uid and removes sum: Flink
+// refuses the savepoint without -n. `ckpt rewrite --rename --drop
+// --against` makes one it resumes from without -n, and the renamed
+// operator's state is really there: with a single source subtask emitting
+// 0, 1, 2, … and key v mod K, the count per key read (snapshot/state) from
+// the next savepoint is exactly that of ALL records 0..S-1 — restored
+// history, not only what came after the resume. A third version that
+// still has sum resumes from the same rewrite without -n and its sum per
+// key is exactly that of the records after the resume: the dropped
+// operator started empty. On the 2.3 cluster, checkpointCopiesResume
+// proves ckpt cp and ckpt rewrite of a retained incremental checkpoint.
+func TestRewriteResumesInFlink(t *testing.T) {
+	if testing.Short() {
+		t.Skip("SKIPPING: real Flink not started in -short mode")
+	}
+	const keys = 8
+	for _, version := range peers.FlinkVersions {
+		t.Run("flink-"+version, func(t *testing.T) {
+			p := peers.StartFlink(t, peers.FlinkOptions{Version: version})
+			if version == peers.FlinkVersion2 {
+				t.Run("rocksdb-checkpoint-cp-hdfs", func(t *testing.T) { checkpointCopiesResume(t, p) })
+			}
+			for _, c := range []struct {
+				backend string
+				format  string
+			}{{"hashmap", peers.SavepointCanonical}, {"rocksdb", peers.SavepointNative}} {
+				t.Run(c.backend, func(t *testing.T) {
+					var b [3]byte
+					rand.Read(b[:])
+					sfx := hex.EncodeToString(b[:])
+					gen, count, count2, sum := "gen-"+sfx, "count-"+sfx, "count2-"+sfx, "sum-"+sfx
+					op := func(kind, uid string) peers.FlinkOp {
+						o := peers.FlinkOp{Kind: kind, UID: uid, Name: kind}
+						if kind == "source" {
+							o.Parallelism = 1 // records 0, 1, 2, … in order
+						}
+						return o
+					}
+					dir := t.TempDir()
+					job := func(name string, ops ...peers.FlinkOp) peers.FlinkJob {
+						return peers.FlinkJob{Name: name, Backend: c.backend, Incremental: c.backend == "rocksdb",
+							Parallelism: 2, Keys: keys, Rate: 400, CheckpointInterval: time.Hour,
+							SavepointDir: filepath.Join(dir, "savepoints"), Operators: ops,
+							// Every piece of state in a file, so rewrite has files to move.
+							Config: map[string]string{"state.storage.fs.memory-threshold": "0", "execution.checkpointing.data-inline-threshold": "0"}}
+					}
+					v1 := job("v1", op("source", gen), op("count", count), op("sum", sum), op("sink", "sink-"+sfx))
+					v2 := job("v2", op("source", gen), op("count", count2), op("sink", "sink-"+sfx))
+					v3 := job("v3", op("source", gen), op("count", count2), op("sum", sum), op("sink", "sink-"+sfx))
+
+					run, err := p.Submit(v1)
+					if err != nil {
+						t.Fatal(err)
+					}
+					time.Sleep(700 * time.Millisecond)
+					sp1 := stopWithSavepoint(t, run, c.format)
+					n := total(readLongState(t, sp1, count, "count"))
+					if n == 0 {
+						t.Fatal("the first savepoint holds no counts")
+					}
+
+					// The renamed job cannot resume from the original without -n.
+					if out := p.Resume(sp1, false, v2); out.OK {
+						out.Run.Cancel()
+						t.Fatal("Flink resumed the renamed job from the original savepoint without -n")
+					}
+
+					rewritten := filepath.Join(dir, "rewritten")
+					code, stdout, stderr := runCkpt(t, "rewrite", "--rename", count+"="+count2, "--drop", sum,
+						"--against", gen+","+count2+",sink-"+sfx, sp1, rewritten)
+					if code != 0 {
+						t.Fatalf("ckpt rewrite: exit %d\n%s%s", code, stdout, stderr)
+					}
+					t.Logf("ckpt rewrite:\n%s", stdout)
+
+					// Renamed uid, sum gone: resumes without -n, count's history kept.
+					out := p.Resume(rewritten, false, v2)
+					if !out.OK {
+						t.Fatalf("Flink did not resume the renamed job from the rewrite: %v", out.Error)
+					}
+					time.Sleep(300 * time.Millisecond)
+					sp2 := stopWithSavepoint(t, out.Run, c.format)
+					counts := readLongState(t, sp2, count2, "count")
+					s := total(counts)
+					if s < n {
+						t.Fatalf("the renamed operator counted %d records, fewer than the %d before the resume: its state was not restored", s, n)
+					}
+					for k := int64(0); k < keys; k++ {
+						if want := countBelow(s, k, keys); counts[k] != want {
+							t.Errorf("renamed operator, key %d: count %d, want %d (every record 0..%d; restored state)", k, counts[k], want, s-1)
+						}
+					}
+
+					// Sum still in the job: it starts empty.
+					out = p.Resume(rewritten, false, v3)
+					if !out.OK {
+						t.Fatalf("Flink did not resume the job with the dropped operator from the rewrite: %v", out.Error)
+					}
+					time.Sleep(300 * time.Millisecond)
+					sp3 := stopWithSavepoint(t, out.Run, c.format)
+					s3 := total(readLongState(t, sp3, count2, "count"))
+					if s3 <= n {
+						t.Fatalf("no record went through after the resume (%d, %d): nothing to tell", s3, n)
+					}
+					sums := readLongState(t, sp3, sum, "sum")
+					for k := int64(0); k < keys; k++ {
+						want := sumBetween(n, s3, k, keys)
+						if sums[k] != want {
+							t.Errorf("dropped operator, key %d: sum %d, want %d (records %d..%d only: it started empty)", k, sums[k], want, n, s3-1)
+						}
+					}
+				})
+			}
+		})
+	}
+}
+
+func stopWithSavepoint(t *testing.T, run *peers.FlinkRun, format string) string {
+	t.Helper()
+	sp, err := run.StopWithSavepointFormat("", false, format)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return peers.LocalPath(sp)
+}
+
+// readLongState reads the Long ValueState name of operator uid: key → value.
+func readLongState(t *testing.T, dir, uid, name string) map[int64]int64 {
+	t.Helper()
+	ctx := context.Background()
+	fsys := storage.NewLocal()
+	m, err := snapshot.Read(ctx, fsys, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := m.Operator(snapshot.OperatorIDFromUID(uid))
+	if op == nil {
+		t.Fatalf("%s: no operator %s", dir, uid)
+	}
+	out := map[int64]int64{}
+	err = state.ReadKeyed(ctx, fsys, m, op, name, func(e state.Entry) error {
+		k, ok1 := e.Key.(int64)
+		v, ok2 := e.Value.(int64)
+		if !ok1 || !ok2 {
+			return fmt.Errorf("entry %+v: want Long key and value", e)
+		}
+		out[k] = v
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("%s: reading %s of %s: %v", dir, name, uid, err)
+	}
+	return out
+}
+
+func total(m map[int64]int64) int64 {
+	var n int64
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+// countBelow is how many of 0..s-1 are k mod keys.
+func countBelow(s, k, keys int64) int64 {
+	if s <= k {
+		return 0
+	}
+	return (s-1-k)/keys + 1
+}
+
+// sumBetween is the sum of the records from..to-1 that are k mod keys.
+func sumBetween(from, to, k, keys int64) int64 {
+	var n int64
+	for v := from; v < to; v++ {
+		if v%keys == k {
+			n += v
+		}
+	}
+	return n
+}
