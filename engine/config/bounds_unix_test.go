@@ -26,7 +26,7 @@ func TestLoadFileRefusesNonRegular(t *testing.T) {
 	for _, tc := range []struct{ path, want string }{
 		{fifo, fifo + ": not a regular file (a named pipe)"},
 		{"/dev/zero", "/dev/zero: not a regular file (a character device)"},
-		{big, big + ": file too large: larger than 1 MiB"},
+		{big, big + ": file too large: larger than 1.00 MiB"},
 	} {
 		done := make(chan error, 1)
 		go func() { done <- New().LoadFile(tc.path) }()
