@@ -1,9 +1,11 @@
-package tui
+package job_test
 
 import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ckpt-dev/ckpt/tui/screens/job"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -25,11 +27,12 @@ func settleUntilWait(t *testing.T, a *shell.App, cmd tea.Cmd) []tea.Cmd {
 		if c == nil {
 			continue
 		}
-		switch m := c().(type) {
-		case nil:
-		case tea.BatchMsg:
-			queue = append(queue, m...)
-		case opTriggeredMsg:
+		m := c()
+		switch b, isBatch := m.(tea.BatchMsg); {
+		case m == nil:
+		case isBatch:
+			queue = append(queue, b...)
+		case job.IsTriggered(m):
 			_, next := a.Update(m)
 			waits = append(waits, next)
 		default:
@@ -97,11 +100,11 @@ func TestJobStopFailureKeepsSavepoint(t *testing.T) {
 	if err := a.Context().Tasks.LastErr; err == nil || !strings.Contains(err.Error(), "failed, but the savepoint was written and is kept: "+sp) {
 		t.Errorf("error %v", err)
 	}
-	if _, ok := a.Top().(*Job).savepointPaths()[sp]; !ok {
+	if _, ok := job.SavepointPaths(a.Top().(*job.Screen))[sp]; !ok {
 		t.Errorf("the kept savepoint is not among the job's snapshots")
 	}
 	// A failure without a savepoint keeps nothing.
-	if savepointInFailure(&cluster.Failure{StackTrace: "java.util.concurrent.TimeoutException: Checkpoint expired before completing."}) != "" {
+	if (&cluster.Failure{StackTrace: "java.util.concurrent.TimeoutException: Checkpoint expired before completing."}).SavepointLocation() != "" {
 		t.Error("a savepoint from a failure without one")
 	}
 }
@@ -132,8 +135,8 @@ func TestJobSavepointDirRequired(t *testing.T) {
 	// Nothing to suggest either (no checkpoint dir known): empty and required.
 	fc = &tuitest.FakeCluster{Conf: map[string]string{}}
 	a = tuitest.OpenJob(t, 160, 48, fc, false, "job", tuitest.FakeJobID)
-	j := a.Top().(*Job)
-	j.stats.LatestCompleted, j.stats.History = nil, nil
+	j := a.Top().(*job.Screen)
+	job.Stats(j).LatestCompleted, job.Stats(j).History = nil, nil
 	tuitest.Press(t, a, "4")
 	if f := tuitest.FrameText(a); !strings.Contains(f, "savepoint dir (default)   none configured: savepoints and stops need a target dir") {
 		t.Errorf("config pane:\n%s", f)

@@ -1,9 +1,11 @@
-package tui
+package job_test
 
 import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ckpt-dev/ckpt/tui/screens/job"
 
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/tui/internal/tuitest"
@@ -42,12 +44,12 @@ func TestFindRestoreRefusal(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := findRestoreRefusal(tc.exc)
+			snap, opID := job.FindRestoreRefusal(tc.exc)
 			switch {
-			case tc.snapshot == "" && r != nil:
-				t.Errorf("a refusal from nowhere: %+v", r)
-			case tc.snapshot != "" && (r == nil || r.snapshot != tc.snapshot || r.operatorID != op):
-				t.Errorf("refusal %+v, want %s / %s", r, tc.snapshot, op)
+			case tc.snapshot == "" && (snap != "" || opID != ""):
+				t.Errorf("a refusal from nowhere: %s / %s", snap, opID)
+			case tc.snapshot != "" && (snap != tc.snapshot || opID != op):
+				t.Errorf("refusal %s / %s, want %s / %s", snap, opID, tc.snapshot, op)
 			}
 		})
 	}

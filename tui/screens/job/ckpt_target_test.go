@@ -1,9 +1,11 @@
-package tui
+package job_test
 
 import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/ckpt-dev/ckpt/tui/screens/job"
 
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/tui/internal/tuitest"
@@ -25,8 +27,8 @@ func TestJobUsesWhatCkptReportsOfTheJob(t *testing.T) {
 	fc := &tuitest.FakeCluster{Version: "ckpt-dev", NumRetained: 5, CkptDir: dir,
 		Program: &cluster.Program{Name: "orders-enrichment-v2.yaml", ArtifactID: "a1_orders-enrichment-v2.yaml", Spec: string(spec)}}
 	a := tuitest.OpenJob(t, 160, 48, fc, false, "job", tuitest.FakeJobID)
-	j := a.Top().(*Job)
-	if got := j.jobCheckpointDir(); got != dir {
+	j := a.Top().(*job.Screen)
+	if got := job.CheckpointDir(j); got != dir {
 		t.Errorf("checkpoint dir %q, want the job's %q", got, dir)
 	}
 	tuitest.Press(t, a, "4")

@@ -1,4 +1,4 @@
-package tui
+package job_test
 
 import (
 	"context"
@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ckpt-dev/ckpt/tui/internal/screenlist"
+	"github.com/ckpt-dev/ckpt/tui/screens/job"
 
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/tui/internal/tuitest"
@@ -26,14 +29,14 @@ func (restFake) URL() string { return "http://jm.example:8081" }
 func TestJobRemembersCheckpointHistory(t *testing.T) {
 	state := t.TempDir()
 	open := func(fc cluster.Cluster, size ...int) *shell.App {
-		ctx, choice, err := newContext(Options{FS: tuitest.FakeStorage(t), Cluster: fc, TargetName: "jm.example:8081",
+		ctx, choice, err := shell.NewContext(shell.Setup{Screens: screenlist.Declared, FS: tuitest.FakeStorage(t), Cluster: fc, TargetName: "jm.example:8081",
 			Getenv: func(k string) string { return map[string]string{"XDG_STATE_HOME": state, "HOME": t.TempDir()}[k] }})
 		if err != nil {
 			t.Fatal(err)
 		}
 		ctx.Now = func() time.Time { return tuitest.Now }
 		ctx.ManualPoll = true
-		first, err := declaredScreens.Open(ctx, "job", []string{tuitest.FakeJobID})
+		first, err := screenlist.Declared.Open(ctx, "job", []string{tuitest.FakeJobID})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -68,16 +71,17 @@ func TestJobRemembersCheckpointHistory(t *testing.T) {
 			t.Errorf("history pane lacks %q:\n%s", w, f)
 		}
 	}
-	j := a.Top().(*Job)
-	if n := len(j.history.hist); n != 12 || !j.history.hist[10].remembered || j.history.hist[10].ID != 40 || j.history.hist[11].ID != 39 {
-		t.Fatalf("merged history: %d rows, tail %+v", n, j.history.hist[len(j.history.hist)-2:])
+	j := a.Top().(*job.Screen)
+	h := job.History(j)
+	if n := len(h); n != 12 || !h[10].Remembered || h[10].ID != 40 || h[11].ID != 39 {
+		t.Fatalf("merged history: %d rows, tail %+v", n, h[len(h)-2:])
 	}
 	tuitest.Golden(t, a, "job-checkpoints-remembered-160x48")
 	a80 := open(fc, 80, 24)
 	tuitest.Press(t, a80, "2", "G")
 	tuitest.Golden(t, a80, "job-checkpoints-remembered-80x24")
 	tuitest.Press(t, a, "G", "enter")
-	if _, ok := a.Top().(*Job); !ok || !strings.Contains(tuitest.FrameText(a), "#39 is remembered by ckpt only") {
+	if _, ok := a.Top().(*job.Screen); !ok || !strings.Contains(tuitest.FrameText(a), "#39 is remembered by ckpt only") {
 		t.Errorf("enter on a remembered checkpoint:\n%s", tuitest.FrameText(a))
 	}
 	// Nothing is written twice.
@@ -118,10 +122,10 @@ func (f *shiftedHistory) Checkpoints(ctx context.Context, jobID string) (*cluste
 func TestReadHistoryErrors(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "j.jsonl")
 	os.WriteFile(p, []byte(`{"id":1,"status":"COMPLETED","trigger_ms":1,"checkpointed_size":1,"state_size":1,"end_to_end_ms":1,"num_subtasks":1,"num_acked":1}`+"\n{oops\n"), 0o600)
-	if _, err := readHistory(p); err == nil || !strings.Contains(err.Error(), p+":2:") {
+	if _, err := job.ReadHistory(p); err == nil || !strings.Contains(err.Error(), p+":2:") {
 		t.Errorf("error %v, want it to name %s:2", err, p)
 	}
-	if cs, err := readHistory(filepath.Join(t.TempDir(), "none.jsonl")); err != nil || cs != nil {
+	if cs, err := job.ReadHistory(filepath.Join(t.TempDir(), "none.jsonl")); err != nil || cs != nil {
 		t.Errorf("missing file: %v %v", cs, err)
 	}
 }
@@ -130,21 +134,21 @@ func TestReadHistoryErrors(t *testing.T) {
 func TestHistoryCompaction(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "j.jsonl")
 	var cs []cluster.Checkpoint
-	for i := int64(1); i <= 2*maxRemembered+5; i++ {
+	for i := int64(1); i <= 2*job.MaxRemembered+5; i++ {
 		cs = append(cs, cluster.Checkpoint{ID: i, Status: cluster.CheckpointCompleted})
 	}
-	if err := appendHistory(p, cs); err != nil {
+	if err := job.AppendHistory(p, cs); err != nil {
 		t.Fatal(err)
 	}
-	recs, lines, err := readHistoryLines(p)
-	if err != nil || lines != 2*maxRemembered+5 || len(recs) != maxRemembered || recs[0].ID != int64(2*maxRemembered+5) {
+	recs, lines, err := job.ReadHistoryLines(p)
+	if err != nil || lines != 2*job.MaxRemembered+5 || len(recs) != job.MaxRemembered || recs[0].ID != int64(2*job.MaxRemembered+5) {
 		t.Fatalf("read %d lines, %d records (newest %+v): %v", lines, len(recs), recs[:1], err)
 	}
-	if err := compactHistory(p, recs); err != nil {
+	if err := job.CompactHistory(p, recs); err != nil {
 		t.Fatal(err)
 	}
-	again, lines, err := readHistoryLines(p)
-	if err != nil || lines != maxRemembered || len(again) != maxRemembered || again[0].ID != recs[0].ID || again[len(again)-1].ID != recs[len(recs)-1].ID {
+	again, lines, err := job.ReadHistoryLines(p)
+	if err != nil || lines != job.MaxRemembered || len(again) != job.MaxRemembered || again[0].ID != recs[0].ID || again[len(again)-1].ID != recs[len(recs)-1].ID {
 		t.Errorf("after compaction: %d lines, %d records: %v", lines, len(again), err)
 	}
 }

@@ -1,4 +1,4 @@
-package tui
+package job
 
 import (
 	"fmt"
@@ -13,7 +13,7 @@ import (
 // maxInflightVertexRows bounds the per-vertex lines of the live checkpoint.
 const maxInflightVertexRows = 4
 
-func (s *Job) View() string {
+func (s *Screen) View() string {
 	th := s.ctx.Theme
 	if s.job == nil {
 		if s.Err != nil {
@@ -37,7 +37,7 @@ func (s *Job) View() string {
 	return s.actions.overlay(view)
 }
 
-func (s *Job) headline() string {
+func (s *Screen) headline() string {
 	th := s.ctx.Theme
 	j := s.job
 	now := s.ctx.Now()
@@ -51,7 +51,7 @@ func (s *Job) headline() string {
 	return th.Title.Render(" "+name+" ") + st + th.Muted.Render(text.Fit(rest, max(s.w-text.Width(name)-2-len(j.Status), 0)))
 }
 
-func (s *Job) tabs() string {
+func (s *Screen) tabs() string {
 	th := s.ctx.Theme
 	var parts []string
 	for i, n := range paneNames {

@@ -1,4 +1,4 @@
-package tui
+package job
 
 import (
 	"context"
@@ -48,7 +48,7 @@ func latestCandidates(rows []routes.SnapRow) []routes.SnapRow {
 
 // restartFromLatest validates the candidates' headers in a task and then
 // opens the resume screen (latestPickedMsg).
-func (s *Job) restartFromLatest() tea.Cmd {
+func (s *Screen) restartFromLatest() tea.Cmd {
 	if s.ctx.Readonly {
 		return shell.Toast("read-only mode: restart is disabled", true)
 	}
@@ -121,7 +121,7 @@ func snapName(r routes.SnapRow) string {
 }
 
 // onLatestPicked opens the resume screen on the pick.
-func (s *Job) onLatestPicked(m latestPickedMsg) tea.Cmd {
+func (s *Screen) onLatestPicked(m latestPickedMsg) tea.Cmd {
 	s.ctx.Tasks.Done(m.task, m.err)
 	if m.err != nil {
 		return nil

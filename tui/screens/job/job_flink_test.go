@@ -1,10 +1,12 @@
-package tui
+package job_test
 
 import (
 	"context"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ckpt-dev/ckpt/tui/screens/job"
 
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/cluster/flinkrest"
@@ -72,26 +74,26 @@ func TestJobAgainstRealFlink(t *testing.T) {
 			}
 			a := tuitest.Open(t, tuitest.Opts{W: 160, H: 48, FS: nil, Cluster: c, Target: strings.TrimPrefix(p.RESTURL(), "http://"),
 				SpecDirs: []string{"testdata/specs"}, Specs: tuitest.FakeSpecTarget}, "job", out.JobID)
-			j := a.Top().(*Job)
+			j := a.Top().(*job.Screen)
 			deadline := time.Now().Add(60 * time.Second)
-			for j.refusal == nil && time.Now().Before(deadline) {
+			for job.RefusedOperator(j) == "" && time.Now().Before(deadline) {
 				time.Sleep(500 * time.Millisecond)
 				tuitest.Press(t, a, "ctrl+r")
 			}
-			if j.refusal == nil {
-				t.Fatalf("no restore refusal recognised in the exceptions of %s: %+v\n%s", out.JobID, j.exc, tuitest.FrameText(a))
+			if job.RefusedOperator(j) == "" {
+				t.Fatalf("no restore refusal recognised in the exceptions of %s: %+v\n%s", out.JobID, job.Exceptions(j), tuitest.FrameText(a))
 			}
-			if normURI(j.refusal.snapshot) != normURI(sp) || !hex32(j.refusal.operatorID) {
-				t.Errorf("refusal %+v, want snapshot %s", j.refusal, sp)
+			if job.NormURI(job.RefusedSnapshot(j)) != job.NormURI(sp) || !hex32(job.RefusedOperator(j)) {
+				t.Errorf("refusal of %s, want snapshot %s", job.RefusedSnapshot(j), sp)
 			}
-			if f := tuitest.FrameText(a); !strings.Contains(f, "✗ restore refused (r: resume with -n, dry run first): operator "+j.refusal.operatorID) {
+			if f := tuitest.FrameText(a); !strings.Contains(f, "✗ restore refused (r: resume with -n, dry run first): operator "+job.RefusedOperator(j)) {
 				t.Errorf("overview:\n%s", f)
 			}
-			if got := j.defaultSavepointDir(); got != spDir {
+			if got := job.DefaultSavepointDir(j); got != spDir {
 				t.Errorf("savepoint dir from /jobmanager/config: %q, want %q (%s)", got, spDir, tc.key)
 			}
 			tuitest.Press(t, a, "r")
-			if r, ok := a.Top().(*resume.Resume); !ok || normURI(r.Selection().Snapshot) != normURI(sp) || !strings.Contains(r.Selection().Note, "explicit -s <snapshot> -n path") {
+			if r, ok := a.Top().(*resume.Resume); !ok || job.NormURI(r.Selection().Snapshot) != job.NormURI(sp) || !strings.Contains(r.Selection().Note, "explicit -s <snapshot> -n path") {
 				t.Errorf("r after the refusal opened %T %+v", a.Top(), a.Top())
 			}
 		})

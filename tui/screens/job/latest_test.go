@@ -1,4 +1,4 @@
-package tui
+package job_test
 
 import (
 	"os"
@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ckpt-dev/ckpt/tui/screens/job"
 
 	"github.com/ckpt-dev/ckpt/tui/components/format"
 	"github.com/ckpt-dev/ckpt/tui/internal/tuitest"
@@ -71,17 +73,17 @@ func TestJobRestartFromLatestGoodSnapshot(t *testing.T) {
 // has no such key.
 func TestJobRestartFromLatestRefusals(t *testing.T) {
 	a := tuitest.OpenJob(t, 160, 48, &tuitest.FakeCluster{}, false, "job", tuitest.FakeJobID)
-	j := a.Top().(*Job)
-	for i := range j.snapshots.snaps {
-		j.snapshots.snaps[i].Complete = format.No
+	j := a.Top().(*job.Screen)
+	for i := range job.Snapshots(j) {
+		job.Snapshots(j)[i].Complete = format.No
 	}
 	tuitest.Press(t, a, "L")
-	if _, ok := a.Top().(*Job); !ok || !strings.Contains(tuitest.FrameText(a), "no complete snapshot of this job on storage") {
+	if _, ok := a.Top().(*job.Screen); !ok || !strings.Contains(tuitest.FrameText(a), "no complete snapshot of this job on storage") {
 		t.Errorf("L without a complete snapshot:\n%s", tuitest.FrameText(a))
 	}
 	a = tuitest.OpenJob(t, 160, 48, &tuitest.FakeCluster{}, true, "job", tuitest.FakeJobID)
 	tuitest.Press(t, a, "L")
-	if _, ok := a.Top().(*Job); !ok {
+	if _, ok := a.Top().(*job.Screen); !ok {
 		t.Errorf("read-only L opened %T", a.Top())
 	}
 }

@@ -1,4 +1,4 @@
-package tui
+package job_test
 
 import (
 	"errors"
@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	_ "github.com/ckpt-dev/ckpt/tui" // the declared screens
+	"github.com/ckpt-dev/ckpt/tui/screens/job"
 
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/inspector"
@@ -145,7 +148,7 @@ func TestJobReadonly(t *testing.T) {
 	if len(fc.CheckpointRequests)+len(fc.Savepoints)+len(fc.Stops)+len(fc.Cancels) != 0 {
 		t.Errorf("readonly ran actions: %+v", fc)
 	}
-	if _, ok := a.Top().(*Job); !ok {
+	if _, ok := a.Top().(*job.Screen); !ok {
 		t.Errorf("readonly r opened %T", a.Top())
 	}
 	b := tuitest.OpenJob(t, 160, 48, fc, true, "jobs")
@@ -203,8 +206,8 @@ func TestResumeFlow(t *testing.T) {
 	if fc.Uploads[0] != "orders-enrichment-v2.yaml" {
 		t.Errorf("uploaded %v", fc.Uploads)
 	}
-	j, ok := a.Top().(*Job)
-	if !ok || j.jobID != tuitest.FakeNewJobID {
+	j, ok := a.Top().(*job.Screen)
+	if !ok || job.JobID(j) != tuitest.FakeNewJobID {
 		t.Fatalf("after submit the top is %T", a.Top())
 	}
 	if a.Context().SpecOf(tuitest.FakeNewJobID) != "testdata/specs/orders-enrichment-v2.yaml" {
@@ -284,7 +287,7 @@ func TestLaunchFollowsNewJob(t *testing.T) {
 	if fc.Runs[0].Config["execution.checkpointing.dir"] != "file:///demo/checkpoints" {
 		t.Errorf("submit config not passed: %+v", fc.Runs[0])
 	}
-	if j, ok := a.Top().(*Job); !ok || j.jobID != tuitest.FakeNewJobID {
+	if j, ok := a.Top().(*job.Screen); !ok || job.JobID(j) != tuitest.FakeNewJobID {
 		t.Fatalf("top after launch: %T", a.Top())
 	}
 }
@@ -293,19 +296,19 @@ func TestLaunchFollowsNewJob(t *testing.T) {
 // one stays on it; a cursor on the newest follows the newest.
 func TestJobHistoryCursorStaysOnCheckpoint(t *testing.T) {
 	a := tuitest.OpenJob(t, 160, 48, &tuitest.FakeCluster{}, false, "job", tuitest.FakeJobID)
-	s := a.Top().(*Job)
+	s := a.Top().(*job.Screen)
 	tuitest.Press(t, a, "2", "j", "j") // #46
-	shifted := *s.stats
-	shifted.History = append([]cluster.Checkpoint{{ID: 49, Status: cluster.CheckpointInProgress}}, s.stats.History...)
-	s.onPoll(jobPolledMsg{job: s.job, stats: &shifted, exc: s.exc})
-	if i, _ := s.history.list.Selected(); shifted.History[i].ID != 46 {
+	shifted := *job.Stats(s)
+	shifted.History = append([]cluster.Checkpoint{{ID: 49, Status: cluster.CheckpointInProgress}}, job.Stats(s).History...)
+	job.Polled(s, &shifted)
+	if i := job.HistoryCursor(s); shifted.History[i].ID != 46 {
 		t.Errorf("cursor moved to #%d", shifted.History[i].ID)
 	}
 	tuitest.Press(t, a, "g")
 	again := shifted
 	again.History = append([]cluster.Checkpoint{{ID: 50, Status: cluster.CheckpointInProgress}}, shifted.History...)
-	s.onPoll(jobPolledMsg{job: s.job, stats: &again, exc: s.exc})
-	if i, _ := s.history.list.Selected(); again.History[i].ID != 50 {
+	job.Polled(s, &again)
+	if i := job.HistoryCursor(s); again.History[i].ID != 50 {
 		t.Errorf("cursor on the newest did not follow: #%d", again.History[i].ID)
 	}
 }
@@ -316,18 +319,18 @@ func TestJobHistoryCursorStaysOnCheckpoint(t *testing.T) {
 // that snapshot goes away it stays at the same height.
 func TestJobSnapshotCursorAnchoredOnPath(t *testing.T) {
 	a := tuitest.OpenJob(t, 160, 48, &tuitest.FakeCluster{}, false, "job", tuitest.FakeJobID)
-	s := a.Top().(*Job)
+	s := a.Top().(*job.Screen)
 	tuitest.Press(t, a, "3")
-	if r := s.snapshots.selectedSnap(); r == nil || storage.Base(r.Path) != "chk-48" {
+	if r := job.SelectedSnapshot(s); r == nil || storage.Base(r.Path) != "chk-48" {
 		t.Fatalf("snapshots pane does not start on the first row: %+v", r)
 	}
 	tuitest.Press(t, a, "j", "j", "j") // the latest savepoint
-	if r := s.snapshots.selectedSnap(); r == nil || r.Path != tuitest.FakeSP40 {
+	if r := job.SelectedSnapshot(s); r == nil || r.Path != tuitest.FakeSP40 {
 		t.Fatalf("cursor on %+v, want %s", r, tuitest.FakeSP40)
 	}
 	rows := func(extra ...routes.SnapRow) []routes.SnapRow {
 		out := append([]routes.SnapRow(nil), extra...)
-		for _, r := range s.snapshots.snaps {
+		for _, r := range job.Snapshots(s) {
 			r.Rest = ""
 			out = append(out, r)
 		}
@@ -340,26 +343,26 @@ func TestJobSnapshotCursorAnchoredOnPath(t *testing.T) {
 			next[i].Path = "file://" + tuitest.FakeSP40
 		}
 	}
-	s.snapshots.setSnaps(next)
-	if r := s.snapshots.selectedSnap(); r == nil || normURI(r.Path) != tuitest.FakeSP40 {
+	job.SetSnapshots(s, next)
+	if r := job.SelectedSnapshot(s); r == nil || job.NormURI(r.Path) != tuitest.FakeSP40 {
 		t.Fatalf("cursor jumped to %+v after a refresh", r)
 	}
 	// The same listing again draws the same pane.
 	before := tuitest.FrameText(a)
-	s.snapshots.setSnaps(rows())
+	job.SetSnapshots(s, rows())
 	if after := tuitest.FrameText(a); after != before {
 		t.Errorf("an unchanged listing redrew differently:\n%s\n---\n%s", before, after)
 	}
 	// Retention deletes the selected snapshot: the cursor stays at its row.
-	at := s.snapshots.list.Cursor()
+	at := job.SnapshotCursor(s)
 	var gone []routes.SnapRow
-	for _, r := range s.snapshots.snaps {
-		if normURI(r.Path) != tuitest.FakeSP40 {
+	for _, r := range job.Snapshots(s) {
+		if job.NormURI(r.Path) != tuitest.FakeSP40 {
 			gone = append(gone, r)
 		}
 	}
-	s.snapshots.setSnaps(gone)
-	if c := s.snapshots.list.Cursor(); c != at {
+	job.SetSnapshots(s, gone)
+	if c := job.SnapshotCursor(s); c != at {
 		t.Errorf("cursor moved from row %d to %d when its snapshot went away", at, c)
 	}
 }

@@ -1,4 +1,8 @@
-package tui
+// Package job is one job as an operator watches it on upgrade day: its
+// vertices, the live checkpoint, the checkpoint history, the snapshots on
+// storage, the configuration, and the actions (checkpoint, savepoint, stop
+// or cancel with a savepoint, cancel, resume after a dry run).
+package job
 
 import (
 	"context"
@@ -21,7 +25,8 @@ import (
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
-func openJob(ctx *shell.Context, req shell.Request) (shell.Screen, error) {
+// Open takes one job ID (32 hex digits).
+func Open(ctx *shell.Context, req shell.Request) (shell.Screen, error) {
 	args := req.Args
 	if len(args) != 1 || !cluster.IsJobID(args[0]) {
 		return nil, fmt.Errorf("job takes one job ID (32 hex digits)")
@@ -43,12 +48,12 @@ const (
 
 var paneNames = [numPanes]string{"overview", "checkpoints", "snapshots", "config"}
 
-// Job is one job as an operator watches it on upgrade day: its vertices,
+// Screen is one job as an operator watches it on upgrade day: its vertices,
 // the live checkpoint (who has not acknowledged, age against the timeout),
 // the history with drill-down to subtasks, the retained chk-N directories
 // and savepoints on storage, and the actions — checkpoint, savepoint, stop
 // with savepoint, cancel, resume after a dry run.
-type Job struct {
+type Screen struct {
 	*jobModel
 	keys jobKeys
 	pane int
@@ -173,6 +178,9 @@ func (k jobKeys) keymap() shell.Keymap {
 	return shell.Keymap{k.Open, k.Pane1, k.Pane2, k.Pane3, k.Pane4, k.Checkpoint, k.Full, k.Savepoint, k.Stop, k.Cancel, k.Resume, k.Latest, k.Abandon, k.Browse}
 }
 
+// Keymap is the job screen's actions, as the configuration rebinds them.
+func Keymap(ctx *shell.Context) shell.Keymap { return newJobKeys(ctx).keymap() }
+
 func newJobKeys(ctx *shell.Context) jobKeys {
 	k := jobKeys{
 		Pane1:      shell.NewAction("job.overview", "1", "overview", "1"),
@@ -195,9 +203,9 @@ func newJobKeys(ctx *shell.Context) jobKeys {
 }
 
 // newJob opens job jobID of ctx.Cluster.
-func newJob(ctx *shell.Context, jobID string) *Job {
+func newJob(ctx *shell.Context, jobID string) *Screen {
 	m := &jobModel{ctx: ctx, id: shell.NewScreenID(), jobID: jobID}
-	s := &Job{jobModel: m, keys: newJobKeys(ctx),
+	s := &Screen{jobModel: m, keys: newJobKeys(ctx),
 		overview:  &overviewPane{jobModel: m, list: list.New()},
 		history:   &historyPane{jobModel: m, list: list.New()},
 		snapshots: &snapshotsPane{jobModel: m, list: list.New()},
@@ -208,18 +216,22 @@ func newJob(ctx *shell.Context, jobID string) *Job {
 	return s
 }
 
-func (s *Job) Title() string {
+func (s *Screen) Title() string {
 	if s.job != nil && s.job.Name != "" {
 		return "job " + s.job.Name
 	}
 	return "job " + format.ShortID(s.jobID)
 }
-func (s *Job) Location() string { return s.ctx.TargetName + " › " + s.jobID }
-func (s *Job) Keys() shell.Keymap {
+
+// UsesTarget: the screen talks to ctx.Cluster, so the header names the target.
+func (*Screen) UsesTarget() {}
+
+func (s *Screen) Location() string { return s.ctx.TargetName + " › " + s.jobID }
+func (s *Screen) Keys() shell.Keymap {
 	return append(s.keys.keymap(), shell.ListKeymap(s.paneList().Keys)...)
 }
-func (s *Job) Capturing() bool { return s.actions.capturing() }
-func (s *Job) CopyText() string {
+func (s *Screen) Capturing() bool { return s.actions.capturing() }
+func (s *Screen) CopyText() string {
 	if s.pane == paneSnapshots {
 		if r := s.snapshots.selectedSnap(); r != nil {
 			return r.Path
@@ -228,7 +240,7 @@ func (s *Job) CopyText() string {
 	return s.jobID
 }
 
-func (s *Job) SetSize(w, h int) {
+func (s *Screen) SetSize(w, h int) {
 	s.w, s.h = w, h
 	body := max(h-headerRows, 1)
 	for _, p := range s.panes {
@@ -239,19 +251,19 @@ func (s *Job) SetSize(w, h int) {
 // headerRows: the job line and the pane tabs.
 const headerRows = 2
 
-func (s *Job) Close() {
+func (s *Screen) Close() {
 	s.StopPolling(s.ctx)
 	s.ctx.Tasks.Cancel(s.snapshots.snapTask)
 }
 
-func (s *Job) Init() tea.Cmd { return tea.Batch(s.poll(), s.history.loadHistory()) }
+func (s *Screen) Init() tea.Cmd { return tea.Batch(s.poll(), s.history.loadHistory()) }
 
-func (s *Job) Refresh() tea.Cmd {
+func (s *Screen) Refresh() tea.Cmd {
 	s.Restart(s.ctx)
 	return tea.Batch(s.poll(), s.snapshots.listSnapshots())
 }
 
-func (s *Job) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
+func (s *Screen) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case poll.Msg[jobPolledMsg]:
 		if !poll.Accept(s.ctx, &s.Poller, s.id, msg) {
@@ -296,7 +308,7 @@ func (s *Job) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 	return s, nil
 }
 
-func (s *Job) onPoll(m jobPolledMsg) tea.Cmd {
+func (s *Screen) onPoll(m jobPolledMsg) tea.Cmd {
 	s.Err = m.err
 	if m.err != nil {
 		return nil
@@ -427,7 +439,7 @@ func normURI(u string) string {
 
 // ---- keys and actions ----
 
-func (s *Job) key(msg tea.Msg) tea.Cmd {
+func (s *Screen) key(msg tea.Msg) tea.Cmd {
 	if s.actions.capturing() {
 		return s.actions.key(msg)
 	}
@@ -500,7 +512,7 @@ func (s *Job) key(msg tea.Msg) tea.Cmd {
 // screen: the snapshot defaults to the selected one on the snapshots pane,
 // else the newest complete savepoint or checkpoint; the spec to the one
 // the job was launched from.
-func (s *Job) resumeFrom() routes.ResumeFrom {
+func (s *Screen) resumeFrom() routes.ResumeFrom {
 	r := routes.ResumeFrom{JobID: s.jobID}
 	for _, c := range s.snapshots.snaps {
 		if c.Complete == format.Yes {
@@ -528,11 +540,11 @@ const noSavepointDir = "required: the cluster configures no default savepoint di
 
 // openCheckpoint opens checkpoint id of the job, handing over what the
 // job screen knows of the job (vertex names and order).
-func (s *Job) openCheckpoint(id int64) tea.Cmd {
+func (s *Screen) openCheckpoint(id int64) tea.Cmd {
 	return shell.OpenScreenWith("checkpoint", s.job, s.jobID, strconv.FormatInt(id, 10))
 }
 
-func (s *Job) open() tea.Cmd {
+func (s *Screen) open() tea.Cmd {
 	switch s.pane {
 	case paneHistory:
 		i, ok := s.history.list.Selected()
@@ -562,7 +574,7 @@ func (s *Job) open() tea.Cmd {
 
 // ---- status and drawing ----
 
-func (s *Job) Status() string {
+func (s *Screen) Status() string {
 	st := ""
 	if s.job != nil {
 		st = string(s.job.Status) + " · "
@@ -571,4 +583,4 @@ func (s *Job) Status() string {
 }
 
 // paneList is the list of the pane on show.
-func (s *Job) paneList() *list.Model { return s.panes[s.pane].listModel() }
+func (s *Screen) paneList() *list.Model { return s.panes[s.pane].listModel() }
