@@ -15,6 +15,17 @@ import (
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
+// jobActions are the job's actions in flight: a form being filled, a
+// confirmation awaited, operations triggered and abandoned.
+type jobActions struct {
+	*jobModel
+	form      *form.Model
+	formKind  string
+	confirm   string // an action awaiting "y"
+	ops       []inflightOp
+	abandoned []abandonedOp
+}
+
 // startOp runs an asynchronous action: trigger, then wait for it to
 // complete, in a task the status bar shows; the job screen lists it while
 // it runs, with its trigger id, elapsed time against its bound, and A to

@@ -4,12 +4,21 @@ import (
 	"fmt"
 	"strconv"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/ckpt-dev/ckpt/tui/components/format"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
 )
+
+// configPane is the checkpointing configuration and the exceptions.
+type configPane struct {
+	*jobModel
+	list list.Model
+}
+
+func (s *configPane) open() tea.Cmd { return nil }
 
 func (s *configPane) configLines() []string {
 	th := s.ctx.Theme

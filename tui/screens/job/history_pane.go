@@ -16,6 +16,30 @@ import (
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
+// historyPane is the checkpoint history: the target's and what ckpt
+// remembers of it (history.go).
+type historyPane struct {
+	*jobModel
+	list       list.Model
+	hist       []histEntry
+	remembered []cluster.Checkpoint
+	histSeen   map[int64]bool
+	histLoaded bool
+	histErr    error
+}
+
+// open is the selected checkpoint, vertex by vertex.
+func (s *historyPane) open() tea.Cmd {
+	i, ok := s.list.Selected()
+	if !ok || i >= len(s.hist) {
+		return nil
+	}
+	if s.hist[i].remembered {
+		return shell.Toast(fmt.Sprintf("#%d is remembered by ckpt only: the target no longer has its details", s.hist[i].ID), true)
+	}
+	return s.openCheckpoint(s.hist[i].ID)
+}
+
 // setHistory rebuilds the history pane's rows. They grow at the top: the
 // cursor stays on the same checkpoint, except on the newest, which it
 // follows.

@@ -77,6 +77,8 @@ type jobPane interface {
 	rows() []string
 	listModel() *list.Model
 	resize(body int)
+	// open is enter on the pane's selected row.
+	open() tea.Cmd
 }
 
 // jobModel is what the job screen knows of the job: its identity, the
@@ -99,75 +101,6 @@ type jobModel struct {
 	inflight *cluster.Checkpoint                  // the newest in-progress checkpoint, per vertex
 	pending  map[string]*cluster.VertexCheckpoint // its unfinished vertices, subtask by subtask
 	poll.Poller
-}
-
-// overviewPane is the vertices, the live checkpoint and the size trend.
-type overviewPane struct {
-	*jobModel
-	list list.Model
-	// trend keeps every completed checkpoint seen (the history holds 10).
-	trend []trendPoint
-}
-
-// historyPane is the checkpoint history: the target's and what ckpt
-// remembers of it (history.go).
-type historyPane struct {
-	*jobModel
-	list       list.Model
-	hist       []histEntry
-	remembered []cluster.Checkpoint
-	histSeen   map[int64]bool
-	histLoaded bool
-	histErr    error
-}
-
-// snapshotsPane is the job's retained chk-N and savepoints on storage.
-type snapshotsPane struct {
-	*jobModel
-	list       list.Model
-	snaps      []routes.SnapRow
-	snapDir    string
-	snapErr    error
-	snapAt     time.Time
-	snapTask   shell.TaskID
-	snapping   bool
-	snapLatest int64 // the latest completed checkpoint when last listed
-}
-
-// configPane is the checkpointing configuration and the exceptions.
-type configPane struct {
-	*jobModel
-	list list.Model
-}
-
-// jobActions are the job's actions in flight: a form being filled, a
-// confirmation awaited, operations triggered and abandoned.
-type jobActions struct {
-	*jobModel
-	form      *form.Model
-	formKind  string
-	confirm   string // an action awaiting "y"
-	ops       []inflightOp
-	abandoned []abandonedOp
-}
-
-type trendPoint struct {
-	id                      int64
-	checkpointed, stateSize int64
-}
-
-// inflightOp is an action still running (a savepoint waits for its
-// trigger to complete).
-type inflightOp struct {
-	task    shell.TaskID
-	label   string
-	started time.Time
-	// timeout bounds the wait: the job's checkpoint timeout plus a minute.
-	timeout time.Duration
-	// trigger is the cluster's request id, once the trigger was accepted.
-	trigger cluster.Trigger
-	ctx     context.Context
-	done    func(*cluster.Operation) (toast, savepoint string)
 }
 
 type jobKeys struct {
@@ -298,7 +231,7 @@ func (s *Screen) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 		}
 	case latestPickedMsg:
 		if msg.sid == s.id {
-			return s, s.onLatestPicked(msg)
+			return s, s.snapshots.onLatestPicked(msg, s.pane == paneSnapshots)
 		}
 	case tea.KeyPressMsg, tea.PasteMsg:
 		return s, s.key(msg)
@@ -466,7 +399,7 @@ func (s *Screen) key(msg tea.Msg) tea.Cmd {
 	case shell.KeyMatches(k, ks.Pane4):
 		s.pane = paneConfig
 	case shell.KeyMatches(k, ks.Open):
-		return s.open()
+		return s.panes[s.pane].open()
 	case shell.KeyMatches(k, ks.Browse):
 		if d := s.jobCheckpointDir(); d != "" {
 			return shell.OpenScreen("browse", d)
@@ -493,7 +426,7 @@ func (s *Screen) key(msg tea.Msg) tea.Cmd {
 		}
 		s.actions.confirm = "cancel"
 	case shell.KeyMatches(k, ks.Resume):
-		r := s.resumeFrom()
+		r := s.snapshots.resumeFrom(s.pane == paneSnapshots)
 		if f := s.refusal; f != nil && !(s.pane == paneSnapshots && s.snapshots.selectedSnap() != nil) {
 			// The job could not restore: offer exactly that snapshot, with -n
 			// one key (and a confirmation) away.
@@ -501,37 +434,11 @@ func (s *Screen) key(msg tea.Msg) tea.Cmd {
 		}
 		return shell.OpenScreenWith("resume", r)
 	case shell.KeyMatches(k, ks.Latest):
-		return s.restartFromLatest()
+		return s.snapshots.restartFromLatest()
 	case shell.KeyMatches(k, ks.Abandon):
 		return s.actions.abandon()
 	}
 	return nil
-}
-
-// resumeFrom is what the resume screen is opened with from the job's
-// screen: the snapshot defaults to the selected one on the snapshots pane,
-// else the newest complete savepoint or checkpoint; the spec to the one
-// the job was launched from.
-func (s *Screen) resumeFrom() routes.ResumeFrom {
-	r := routes.ResumeFrom{JobID: s.jobID}
-	for _, c := range s.snapshots.snaps {
-		if c.Complete == format.Yes {
-			r.Choices = append(r.Choices, c)
-		}
-	}
-	if sel := s.snapshots.selectedSnap(); s.pane == paneSnapshots && sel != nil && sel.Complete == format.Yes {
-		r.Snapshot = sel.Path
-	} else if len(r.Choices) > 0 {
-		r.Snapshot = r.Choices[0].Path // newest first
-	} else if s.stats != nil && s.stats.LatestSavepoint != nil {
-		r.Snapshot = s.stats.LatestSavepoint.ExternalPath
-	}
-	r.Spec = s.ctx.SpecOf(s.jobID)
-	if p := s.job; r.Spec == "" && p != nil && p.Program != nil && p.Program.Spec != "" {
-		r.Program = p.Program
-	}
-	r.Running = s.job != nil && !s.job.Status.Terminal()
-	return r
 }
 
 // noSavepointDir is the prompt's placeholder and the refusal when neither
@@ -540,36 +447,8 @@ const noSavepointDir = "required: the cluster configures no default savepoint di
 
 // openCheckpoint opens checkpoint id of the job, handing over what the
 // job screen knows of the job (vertex names and order).
-func (s *Screen) openCheckpoint(id int64) tea.Cmd {
+func (s *jobModel) openCheckpoint(id int64) tea.Cmd {
 	return shell.OpenScreenWith("checkpoint", s.job, s.jobID, strconv.FormatInt(id, 10))
-}
-
-func (s *Screen) open() tea.Cmd {
-	switch s.pane {
-	case paneHistory:
-		i, ok := s.history.list.Selected()
-		if ok && i < len(s.history.hist) {
-			if s.history.hist[i].remembered {
-				return shell.Toast(fmt.Sprintf("#%d is remembered by ckpt only: the target no longer has its details", s.history.hist[i].ID), true)
-			}
-			return s.openCheckpoint(s.history.hist[i].ID)
-		}
-	case paneSnapshots:
-		if r := s.snapshots.selectedSnap(); r != nil {
-			if r.Complete != format.Yes {
-				return shell.Toast(storage.Base(r.Path)+" has no _metadata: not a complete snapshot (in progress, failed or being deleted)", true)
-			}
-			return shell.OpenScreen("inspect", r.Path)
-		}
-	case paneOverview:
-		if ip := s.inflight; ip != nil {
-			return s.openCheckpoint(ip.ID)
-		}
-		if c := s.latest(); c != nil {
-			return s.openCheckpoint(c.ID)
-		}
-	}
-	return nil
 }
 
 // ---- status and drawing ----

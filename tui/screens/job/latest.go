@@ -48,13 +48,13 @@ func latestCandidates(rows []routes.SnapRow) []routes.SnapRow {
 
 // restartFromLatest validates the candidates' headers in a task and then
 // opens the resume screen (latestPickedMsg).
-func (s *Screen) restartFromLatest() tea.Cmd {
+func (s *snapshotsPane) restartFromLatest() tea.Cmd {
 	if s.ctx.Readonly {
 		return shell.Toast("read-only mode: restart is disabled", true)
 	}
-	cands := latestCandidates(s.snapshots.snaps)
+	cands := latestCandidates(s.snaps)
 	if len(cands) == 0 {
-		if s.snapshots.snapping || s.snapshots.snapAt.IsZero() {
+		if s.snapping || s.snapAt.IsZero() {
 			return shell.Toast("the job's snapshots are still being listed: try again in a moment", true)
 		}
 		return shell.Toast("no complete snapshot of this job on storage (no chk-N or savepoint with _metadata)", true)
@@ -121,12 +121,12 @@ func snapName(r routes.SnapRow) string {
 }
 
 // onLatestPicked opens the resume screen on the pick.
-func (s *Screen) onLatestPicked(m latestPickedMsg) tea.Cmd {
+func (s *snapshotsPane) onLatestPicked(m latestPickedMsg, onPane bool) tea.Cmd {
 	s.ctx.Tasks.Done(m.task, m.err)
 	if m.err != nil {
 		return nil
 	}
-	r := s.resumeFrom()
+	r := s.resumeFrom(onPane)
 	r.Snapshot, r.Note = m.path, m.note
 	return shell.OpenScreenWith("resume", r)
 }

@@ -13,6 +13,20 @@ import (
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
+// inflightOp is an action still running (a savepoint waits for its
+// trigger to complete).
+type inflightOp struct {
+	task    shell.TaskID
+	label   string
+	started time.Time
+	// timeout bounds the wait: the job's checkpoint timeout plus a minute.
+	timeout time.Duration
+	// trigger is the cluster's request id, once the trigger was accepted.
+	trigger cluster.Trigger
+	ctx     context.Context
+	done    func(*cluster.Operation) (toast, savepoint string)
+}
+
 // Asynchronous actions of the job screen after their trigger was accepted:
 // waiting for them (backing off, bounded by the job's checkpoint timeout
 // rather than a fixed short timeout that gives up on large state),

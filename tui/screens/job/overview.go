@@ -6,12 +6,37 @@ import (
 	"strconv"
 	"strings"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/tui/components/format"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
 	"github.com/ckpt-dev/ckpt/tui/components/table"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
 )
+
+// overviewPane is the vertices, the live checkpoint and the size trend.
+type overviewPane struct {
+	*jobModel
+	list list.Model
+	// trend keeps every completed checkpoint seen (the history holds 10).
+	trend []trendPoint
+}
+
+type trendPoint struct {
+	id                      int64
+	checkpointed, stateSize int64
+}
+
+// open is the live checkpoint, else the latest completed one.
+func (s *overviewPane) open() tea.Cmd {
+	if ip := s.inflight; ip != nil {
+		return s.openCheckpoint(ip.ID)
+	}
+	if c := s.latest(); c != nil {
+		return s.openCheckpoint(c.ID)
+	}
+	return nil
+}
 
 // addTrend remembers every completed checkpoint the polls saw, so the size
 // trend reaches further back than the 10 entries of the history.

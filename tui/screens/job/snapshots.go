@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -16,6 +17,31 @@ import (
 	"github.com/ckpt-dev/ckpt/tui/screens/routes"
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
+
+// snapshotsPane is the job's retained chk-N and savepoints on storage.
+type snapshotsPane struct {
+	*jobModel
+	list       list.Model
+	snaps      []routes.SnapRow
+	snapDir    string
+	snapErr    error
+	snapAt     time.Time
+	snapTask   shell.TaskID
+	snapping   bool
+	snapLatest int64 // the latest completed checkpoint when last listed
+}
+
+// open inspects the selected snapshot.
+func (s *snapshotsPane) open() tea.Cmd {
+	r := s.selectedSnap()
+	if r == nil {
+		return nil
+	}
+	if r.Complete != format.Yes {
+		return shell.Toast(storage.Base(r.Path)+" has no _metadata: not a complete snapshot (in progress, failed or being deleted)", true)
+	}
+	return shell.OpenScreen("inspect", r.Path)
+}
 
 // listSnapshots lists the job's checkpoint dir and checks each chk-N (and
 // each known savepoint) for _metadata and its size, in a quiet task.
@@ -229,3 +255,30 @@ func (s *snapshotsPane) onListed(msg snapsListedMsg) {
 
 func (s *snapshotsPane) listModel() *list.Model { return &s.list }
 func (s *snapshotsPane) resize(body int)        { s.list.SetHeight(max(body-2, 1)) }
+
+// resumeFrom is what the resume screen is opened with from the job's
+// screen: the snapshot defaults to the selected one when the snapshots pane
+// is on show (onPane),
+// else the newest complete savepoint or checkpoint; the spec to the one
+// the job was launched from.
+func (s *snapshotsPane) resumeFrom(onPane bool) routes.ResumeFrom {
+	r := routes.ResumeFrom{JobID: s.jobID}
+	for _, c := range s.snaps {
+		if c.Complete == format.Yes {
+			r.Choices = append(r.Choices, c)
+		}
+	}
+	if sel := s.selectedSnap(); onPane && sel != nil && sel.Complete == format.Yes {
+		r.Snapshot = sel.Path
+	} else if len(r.Choices) > 0 {
+		r.Snapshot = r.Choices[0].Path // newest first
+	} else if s.stats != nil && s.stats.LatestSavepoint != nil {
+		r.Snapshot = s.stats.LatestSavepoint.ExternalPath
+	}
+	r.Spec = s.ctx.SpecOf(s.jobID)
+	if p := s.job; r.Spec == "" && p != nil && p.Program != nil && p.Program.Spec != "" {
+		r.Program = p.Program
+	}
+	r.Running = s.job != nil && !s.job.Status.Terminal()
+	return r
+}
