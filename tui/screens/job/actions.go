@@ -19,9 +19,12 @@ import (
 // confirmation awaited, operations triggered and abandoned.
 type jobActions struct {
 	*jobModel
-	form      *form.Model
-	formKind  string
-	confirm   string // an action awaiting "y"
+	form     *form.Model
+	formKind string
+	confirm  string // an action awaiting "y"
+	// confirmed is the filled form the confirmation is about (cancel with
+	// a savepoint asks twice: where to, then whether to end the job).
+	confirmed *form.Model
 	ops       []inflightOp
 	abandoned []abandonedOp
 }
@@ -62,11 +65,23 @@ func (s *jobActions) checkpoint(typ cluster.CheckpointType) tea.Cmd {
 	})
 }
 
-func (s *jobActions) submitForm(kind string, f *form.Model) tea.Cmd {
-	jobID := s.jobID
-	if (kind == "savepoint" || kind == "stop") && strings.TrimSpace(f.Value(0)) == "" && s.defaultSavepointDir() == "" {
+// checkSavepointDir refuses a savepoint form without a target dir when
+// the cluster configures no default (Flink would refuse it).
+func (s *jobActions) checkSavepointDir(kind string, f *form.Model) tea.Cmd {
+	if strings.TrimSpace(f.Value(0)) == "" && s.defaultSavepointDir() == "" {
+		if kind == "cancel-savepoint" {
+			kind = "cancel with savepoint"
+		}
 		return shell.Toast(kind+" not sent: no target dir, and the cluster configures no default savepoint dir "+
 			"(execution.checkpointing.savepoint-dir / state.savepoints.dir) — type one", true)
+	}
+	return nil
+}
+
+func (s *jobActions) submitForm(kind string, f *form.Model) tea.Cmd {
+	jobID := s.jobID
+	if cmd := s.checkSavepointDir(kind, f); cmd != nil {
+		return cmd
 	}
 	switch kind {
 	case "savepoint":
@@ -83,6 +98,18 @@ func (s *jobActions) submitForm(kind string, f *form.Model) tea.Cmd {
 		}, func(op *cluster.Operation) (string, string) {
 			return "stopped; savepoint at " + op.Location, op.Location
 		})
+	case "cancel-savepoint":
+		req := cluster.SavepointRequest{TargetDir: f.Value(0), Format: cluster.SavepointFormat(f.Value(1))}
+		cmd := s.startOp("cancel with savepoint of "+s.jobName(), func(ctx context.Context, c cluster.Cluster) (cluster.Trigger, error) {
+			return cluster.CancelWithSavepoint(ctx, c, jobID, req)
+		}, func(op *cluster.Operation) (string, string) {
+			return "cancelled; savepoint at " + op.Location, op.Location
+		})
+		if n := len(s.ops); n > 0 {
+			// Flink cancels only after the savepoint completed.
+			s.ops[n-1].failNote = "the savepoint failed, so the job was NOT cancelled: it is still running"
+		}
+		return cmd
 	}
 	return nil
 }
@@ -154,7 +181,46 @@ func (s *jobActions) finished(task shell.TaskID) bool {
 // capturing: a form or a confirmation takes every key.
 func (s *jobActions) capturing() bool { return s.form != nil || s.confirm != "" }
 
-// ask opens form for the action kind ("savepoint", "stop").
+// askSavepoint opens the savepoint prompt.
+func (s *jobActions) askSavepoint() tea.Cmd {
+	return s.ask("savepoint", form.New("Savepoint of "+s.jobName(), s.savepointFormHint("enter takes the savepoint")).
+		Text("target dir", s.suggestedSavepointDir(), s.savepointDirHint()).
+		Choice("format", string(cluster.Canonical), string(cluster.Native)))
+}
+
+// askStop opens the stop-with-savepoint prompt.
+func (s *jobActions) askStop() tea.Cmd {
+	f := form.New("STOP "+s.jobName()+" with a savepoint", s.savepointFormHint("enter stops the job")).
+		Text("target dir", s.suggestedSavepointDir(), s.savepointDirHint()).
+		Choice("drain", "no", "yes (MAX_WATERMARK first: every event-time timer fires — for jobs retired for good)").
+		Choice("format", string(cluster.Canonical), string(cluster.Native))
+	f.Danger = true
+	return s.ask("stop", f)
+}
+
+// askCancelWithSavepoint opens Flink's cancel -s prompt: where the
+// savepoint goes; enter then asks for a y before anything is sent.
+func (s *jobActions) askCancelWithSavepoint() tea.Cmd {
+	if s.job != nil && s.job.Status.Terminal() {
+		return shell.Toast("job already "+string(s.job.Status), true)
+	}
+	f := form.New("CANCEL "+s.jobName()+" with a savepoint", s.savepointFormHint("enter asks to confirm: savepoint, then cancel"))
+	f.Text("target dir", s.suggestedSavepointDir(), s.savepointDirHint()).
+		Choice("format", string(cluster.Canonical), string(cluster.Native))
+	f.Danger = true
+	return s.ask("cancel-savepoint", f)
+}
+
+// askCancel asks to cancel the job without a savepoint.
+func (s *jobActions) askCancel() tea.Cmd {
+	if s.job != nil && s.job.Status.Terminal() {
+		return shell.Toast("job already "+string(s.job.Status), true)
+	}
+	s.confirm = "cancel"
+	return nil
+}
+
+// ask opens form for the action kind ("savepoint", "stop", "cancel-savepoint").
 func (s *jobActions) ask(kind string, f *form.Model) tea.Cmd {
 	s.form, s.formKind = f, kind
 	return f.FocusCmd()
@@ -171,6 +237,13 @@ func (s *jobActions) key(msg tea.Msg) tea.Cmd {
 		case form.Submitted:
 			f, kind := s.form, s.formKind
 			s.form = nil
+			if kind == "cancel-savepoint" {
+				if cmd := s.checkSavepointDir(kind, f); cmd != nil {
+					return cmd
+				}
+				s.confirm, s.confirmed = kind, f
+				return nil
+			}
 			return s.submitForm(kind, f)
 		}
 		return cmd
@@ -179,12 +252,18 @@ func (s *jobActions) key(msg tea.Msg) tea.Cmd {
 	if !ok || s.confirm == "" {
 		return nil
 	}
-	what := s.confirm
-	s.confirm = ""
+	what, f := s.confirm, s.confirmed
+	s.confirm, s.confirmed = "", nil
 	if k.String() == "y" || k.String() == "Y" {
-		if what == "cancel" {
+		switch what {
+		case "cancel":
 			return actions.CancelJob(s.ctx, s.jobID)
+		case "cancel-savepoint":
+			return s.submitForm(what, f)
 		}
+	}
+	if what == "cancel-savepoint" {
+		what = "cancel with savepoint"
 	}
 	return shell.Toast(what+" aborted", false)
 }
@@ -198,6 +277,18 @@ func (s *jobActions) overlay(view string) string {
 	case s.confirm == "cancel":
 		q := fmt.Sprintf(" CANCEL %s without a savepoint? Retained checkpoints follow its retention policy. y = cancel, any other key = keep it ", s.jobName())
 		return form.OverlayBottom(view, []string{th.StatusError.Render(text.Fit(q, s.w))}, s.h)
+	case s.confirm == "cancel-savepoint" && s.confirmed != nil:
+		dir := strings.TrimSpace(s.confirmed.Value(0))
+		if dir == "" {
+			dir = s.defaultSavepointDir()
+		}
+		q := fmt.Sprintf("CANCEL %s after a %s savepoint to %s? If the savepoint fails the job keeps running. y = savepoint and cancel, any other key = keep it",
+			s.jobName(), strings.ToLower(s.confirmed.Value(1)), text.Sanitize(dir))
+		var rows []string
+		for _, l := range text.Wrap(q, s.w-2, 4) {
+			rows = append(rows, th.StatusError.Render(text.Fit(" "+l+" ", s.w)))
+		}
+		return form.OverlayBottom(view, rows, s.h)
 	}
 	return view
 }

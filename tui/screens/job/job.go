@@ -17,7 +17,6 @@ import (
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
-	"github.com/ckpt-dev/ckpt/tui/components/form"
 	"github.com/ckpt-dev/ckpt/tui/components/format"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
 	"github.com/ckpt-dev/ckpt/tui/components/poll"
@@ -104,11 +103,11 @@ type jobModel struct {
 }
 
 type jobKeys struct {
-	Pane1, Pane2, Pane3, Pane4, Open, Checkpoint, Full, Savepoint, Stop, Cancel, Resume, Latest, Abandon, Browse *shell.Action
+	Pane1, Pane2, Pane3, Pane4, Open, Checkpoint, Full, Savepoint, Stop, CancelSavepoint, Cancel, Resume, Latest, Abandon, Browse *shell.Action
 }
 
 func (k jobKeys) keymap() shell.Keymap {
-	return shell.Keymap{k.Open, k.Pane1, k.Pane2, k.Pane3, k.Pane4, k.Checkpoint, k.Full, k.Savepoint, k.Stop, k.Cancel, k.Resume, k.Latest, k.Abandon, k.Browse}
+	return shell.Keymap{k.Open, k.Pane1, k.Pane2, k.Pane3, k.Pane4, k.Checkpoint, k.Full, k.Savepoint, k.Stop, k.CancelSavepoint, k.Cancel, k.Resume, k.Latest, k.Abandon, k.Browse}
 }
 
 // Keymap is the job screen's actions, as the configuration rebinds them.
@@ -116,20 +115,21 @@ func Keymap(ctx *shell.Context) shell.Keymap { return newJobKeys(ctx).keymap() }
 
 func newJobKeys(ctx *shell.Context) jobKeys {
 	k := jobKeys{
-		Pane1:      shell.NewAction("job.overview", "1", "overview", "1"),
-		Pane2:      shell.NewAction("job.checkpoints", "2", "checkpoint history", "2"),
-		Pane3:      shell.NewAction("job.snapshots", "3", "snapshots on storage", "3"),
-		Pane4:      shell.NewAction("job.config", "4", "config, exceptions", "4"),
-		Open:       shell.NewAction("job.open", "enter", "open detail / inspect", "enter", "l", "right"),
-		Checkpoint: shell.NewAction("job.checkpoint", "c", "checkpoint now", "c").Danger(),
-		Full:       shell.NewAction("job.full-checkpoint", "C", "full checkpoint now", "C").Danger(),
-		Savepoint:  shell.NewAction("job.savepoint", "s", "savepoint", "s").Danger(),
-		Stop:       shell.NewAction("job.stop", "S", "stop with savepoint", "S").Danger(),
-		Cancel:     shell.NewAction("job.cancel", "x", "cancel job", "x").Danger(),
-		Resume:     shell.NewAction("job.resume", "r", "resume from snapshot", "r").Danger(),
-		Latest:     shell.NewAction("job.restart-latest", "L", "restart from latest good snapshot", "L").Danger(),
-		Abandon:    shell.NewAction("job.abandon", "A", "abandon waiting for a savepoint/checkpoint", "A"),
-		Browse:     shell.NewAction("job.browse", "b", "browse checkpoint dir", "b"),
+		Pane1:           shell.NewAction("job.overview", "1", "overview", "1"),
+		Pane2:           shell.NewAction("job.checkpoints", "2", "checkpoint history", "2"),
+		Pane3:           shell.NewAction("job.snapshots", "3", "snapshots on storage", "3"),
+		Pane4:           shell.NewAction("job.config", "4", "config, exceptions", "4"),
+		Open:            shell.NewAction("job.open", "enter", "open detail / inspect", "enter", "l", "right"),
+		Checkpoint:      shell.NewAction("job.checkpoint", "c", "checkpoint now", "c").Danger(),
+		Full:            shell.NewAction("job.full-checkpoint", "C", "full checkpoint now", "C").Danger(),
+		Savepoint:       shell.NewAction("job.savepoint", "s", "savepoint", "s").Danger(),
+		Stop:            shell.NewAction("job.stop", "S", "stop with savepoint", "S").Danger(),
+		CancelSavepoint: shell.NewAction("job.cancel-savepoint", "X", "cancel with savepoint (cancel -s)", "X").Danger(),
+		Cancel:          shell.NewAction("job.cancel", "x", "cancel job", "x").Danger(),
+		Resume:          shell.NewAction("job.resume", "r", "resume from snapshot", "r").Danger(),
+		Latest:          shell.NewAction("job.restart-latest", "L", "restart from latest good snapshot", "L").Danger(),
+		Abandon:         shell.NewAction("job.abandon", "A", "abandon waiting for a savepoint/checkpoint", "A"),
+		Browse:          shell.NewAction("job.browse", "b", "browse checkpoint dir", "b"),
 	}
 	ctx.ApplyKeys(k.keymap())
 	return k
@@ -410,21 +410,13 @@ func (s *Screen) key(msg tea.Msg) tea.Cmd {
 	case shell.KeyMatches(k, ks.Full):
 		return s.actions.checkpoint(cluster.CheckpointFull)
 	case shell.KeyMatches(k, ks.Savepoint):
-		return s.actions.ask("savepoint", form.New("Savepoint of "+s.jobName(), s.savepointFormHint("enter takes the savepoint")).
-			Text("target dir", s.suggestedSavepointDir(), s.savepointDirHint()).
-			Choice("format", string(cluster.Canonical), string(cluster.Native)))
+		return s.actions.askSavepoint()
 	case shell.KeyMatches(k, ks.Stop):
-		f := form.New("STOP "+s.jobName()+" with a savepoint", s.savepointFormHint("enter stops the job")).
-			Text("target dir", s.suggestedSavepointDir(), s.savepointDirHint()).
-			Choice("drain", "no", "yes (MAX_WATERMARK first: every event-time timer fires — for jobs retired for good)").
-			Choice("format", string(cluster.Canonical), string(cluster.Native))
-		f.Danger = true
-		return s.actions.ask("stop", f)
+		return s.actions.askStop()
+	case shell.KeyMatches(k, ks.CancelSavepoint):
+		return s.actions.askCancelWithSavepoint()
 	case shell.KeyMatches(k, ks.Cancel):
-		if s.job != nil && s.job.Status.Terminal() {
-			return shell.Toast("job already "+string(s.job.Status), true)
-		}
-		s.actions.confirm = "cancel"
+		return s.actions.askCancel()
 	case shell.KeyMatches(k, ks.Resume):
 		r := s.snapshots.resumeFrom(s.pane == paneSnapshots)
 		if f := s.refusal; f != nil && !(s.pane == paneSnapshots && s.snapshots.selectedSnap() != nil) {

@@ -41,6 +41,8 @@ func TestJobScreensGolden(t *testing.T) {
 		{name: "job-stop-form", screen: "job", args: []string{tuitest.FakeJobID}, keys: []string{"S"}},
 		{name: "job-stop-form-no-dir", screen: "job", args: []string{tuitest.FakeJobID}, keys: []string{"S"}, conf: map[string]string{}},
 		{name: "job-cancel-confirm", screen: "job", args: []string{tuitest.FakeJobID}, keys: []string{"x"}},
+		{name: "job-cancel-savepoint-form", screen: "job", args: []string{tuitest.FakeJobID}, keys: []string{"X"}},
+		{name: "job-cancel-savepoint-confirm", screen: "job", args: []string{tuitest.FakeJobID}, keys: []string{"X", "enter"}},
 		{name: "job-help-readonly", screen: "job", args: []string{tuitest.FakeJobID}, keys: []string{"?"}, readonly: true},
 		{name: "job-unreachable", screen: "job", args: []string{tuitest.FakeJobID}, down: true},
 		{name: "resume", screen: "job", args: []string{tuitest.FakeJobID}, keys: []string{"r", "s", "enter"}},

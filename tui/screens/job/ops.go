@@ -25,6 +25,9 @@ type inflightOp struct {
 	trigger cluster.Trigger
 	ctx     context.Context
 	done    func(*cluster.Operation) (toast, savepoint string)
+	// failNote says what a failure means for the job ("" when nothing
+	// more than the error).
+	failNote string
 }
 
 // Asynchronous actions of the job screen after their trigger was accepted:
@@ -60,6 +63,9 @@ func waitOp(c cluster.Cluster, o inflightOp, jobID string) tea.Cmd {
 				o.label, o.trigger.ID, format.Dur(o.timeout))}
 		case err != nil:
 			m := shell.TaskDoneMsg{Task: o.task, JobID: jobID, Err: fmt.Errorf("%s (trigger %s): %w", o.label, o.trigger.ID, err)}
+			if o.failNote != "" {
+				m.Err = fmt.Errorf("%s (trigger %s): %s — %w", o.label, o.trigger.ID, o.failNote, err)
+			}
 			var f *cluster.Failure
 			if errors.As(err, &f) {
 				if loc := savepointInFailure(f); loc != "" {

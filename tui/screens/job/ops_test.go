@@ -1,6 +1,7 @@
 package job_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -159,5 +160,66 @@ func TestJobSavepointDirRequired(t *testing.T) {
 	tuitest.Press(t, a, "enter")
 	if len(fc.Savepoints) != 1 || fc.Savepoints[0].TargetDir != "/mnt/sp" {
 		t.Errorf("savepoint with a typed dir: %+v", fc.Savepoints)
+	}
+}
+
+// failedSavepoint is the fake cluster whose savepoints fail.
+type failedSavepoint struct{ *tuitest.FakeCluster }
+
+func (f failedSavepoint) Poll(ctx context.Context, t cluster.Trigger) (*cluster.Operation, error) {
+	if t.Kind == cluster.SavepointTrigger {
+		return &cluster.Operation{Status: cluster.Completed, Failure: &cluster.Failure{Class: "java.util.concurrent.CompletionException",
+			StackTrace: "java.util.concurrent.CompletionException: Checkpoint expired before completing."}}, nil
+	}
+	return f.FakeCluster.Poll(ctx, t)
+}
+
+// Finding 2: X is Flink's cancel -s — a savepoint, then the job is
+// cancelled — asked in a prompt, then confirmed with y; esc or any other
+// key sends nothing; a failed savepoint says the job is still running;
+// read-only has no such key.
+func TestJobCancelWithSavepoint(t *testing.T) {
+	fc := &tuitest.FakeCluster{}
+	a := tuitest.OpenJob(t, 160, 48, fc, false, "job", tuitest.FakeJobID)
+	tuitest.Press(t, a, "X", "esc")
+	tuitest.Press(t, a, "X", "enter", "n")
+	if len(fc.Savepoints) != 0 {
+		t.Fatalf("sent without y: %+v", fc.Savepoints)
+	}
+	if !strings.Contains(tuitest.FrameText(a), "cancel with savepoint aborted") {
+		t.Errorf("no word of the abort:\n%s", tuitest.FrameText(a))
+	}
+	tuitest.Press(t, a, "X", "tab", "space", "enter", "y")
+	if len(fc.Savepoints) != 1 || !fc.Savepoints[0].CancelJob || fc.Savepoints[0].TargetDir != tuitest.FakeSPDir || fc.Savepoints[0].Format != cluster.Native {
+		t.Fatalf("cancel -s asked: %+v", fc.Savepoints)
+	}
+	if len(fc.Cancels) != 0 {
+		t.Errorf("a plain cancel was sent too: %v", fc.Cancels)
+	}
+	if got := a.Context().Savepoints(); len(got) != 1 || got[0].Path != tuitest.FakeSPNew {
+		t.Errorf("savepoint not remembered: %+v", got)
+	}
+	if f := tuitest.FrameText(a); !strings.Contains(f, "cancelled; savepoint at "+tuitest.FakeSPNew) {
+		t.Errorf("no toast naming the savepoint:\n%s", f)
+	}
+
+	// The savepoint fails: Flink leaves the job running, and says so.
+	ff := failedSavepoint{&tuitest.FakeCluster{}}
+	b := tuitest.Open(t, tuitest.Opts{W: 160, H: 48, FS: tuitest.FakeStorage(t), Cluster: ff, Target: "jm.example:8081"}, "job", tuitest.FakeJobID)
+	tuitest.Press(t, b, "X", "enter", "y")
+	if err := b.Context().Tasks.LastErr; err == nil || !strings.Contains(err.Error(), "the savepoint failed, so the job was NOT cancelled: it is still running") {
+		t.Errorf("failed cancel -s: %v", err)
+	}
+
+	// Read-only: the key is gone.
+	ro := &tuitest.FakeCluster{}
+	c := tuitest.OpenJob(t, 160, 48, ro, true, "job", tuitest.FakeJobID)
+	tuitest.Press(t, c, "X")
+	if j := c.Top().(*job.Screen); j.Capturing() {
+		t.Errorf("read-only X opened a prompt:\n%s", tuitest.FrameText(c))
+	}
+	tuitest.Press(t, c, "y")
+	if len(ro.Savepoints) != 0 {
+		t.Errorf("read-only sent %+v", ro.Savepoints)
 	}
 }
