@@ -385,3 +385,35 @@ func TestJobOverviewNamesOperatorUIDs(t *testing.T) {
 		t.Errorf("a uid column without operators from the target:\n%s", f)
 	}
 }
+
+// Finding 3: the snapshots pane lists chk-N newest (highest N) first
+// whatever their directories' mtimes say, savepoints merged in by time,
+// opens on the newest, and a cursor on the newest follows the newest.
+func TestJobSnapshotsNewestFirst(t *testing.T) {
+	a := tuitest.OpenJob(t, 160, 48, &tuitest.FakeCluster{}, false, "job", tuitest.FakeJobID)
+	s := a.Top().(*job.Screen)
+	tuitest.Press(t, a, "3")
+	chk := func(n int64, age time.Duration) routes.SnapRow {
+		return routes.SnapRow{ID: n, Path: fmt.Sprintf("%s/chk-%d", tuitest.FakeJobDir, n), Complete: format.Yes, ModTime: tuitest.Now.Add(-age)}
+	}
+	// chk-9's directory was touched last (a late file, a retention pass):
+	// it is still older than chk-10 and chk-11.
+	listing := []routes.SnapRow{chk(9, time.Second), chk(10, 20*time.Second), chk(11, 10*time.Second),
+		{Savepoint: true, ID: 8, Path: tuitest.FakeSP40, Complete: format.Yes, ModTime: tuitest.Now.Add(-15 * time.Second)}}
+	job.SetSnapshots(s, listing)
+	var got []string
+	for _, r := range job.Snapshots(s) {
+		got = append(got, storage.Base(r.Path))
+	}
+	if want := []string{"chk-11", storage.Base(tuitest.FakeSP40), "chk-10", "chk-9"}; strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("order %v, want %v", got, want)
+	}
+	if r := job.SelectedSnapshot(s); r == nil || storage.Base(r.Path) != "chk-11" {
+		t.Errorf("cursor on %+v, want the newest", r)
+	}
+	// chk-12 completes, chk-9 is subsumed: the cursor moves to chk-12.
+	job.SetSnapshots(s, append([]routes.SnapRow{chk(12, 0)}, listing[1:]...))
+	if r := job.SelectedSnapshot(s); r == nil || storage.Base(r.Path) != "chk-12" {
+		t.Errorf("cursor on %+v, want it to follow the newest", r)
+	}
+}

@@ -2,13 +2,15 @@ package job
 
 import (
 	"fmt"
-	"sort"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/ckpt-dev/ckpt/cluster"
+	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/tui/components/format"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
@@ -66,11 +68,49 @@ func (s *snapshotsPane) listSnapshots() tea.Cmd {
 	}
 }
 
+// newestFirst orders the pane's rows: the chk-N by N, highest first (as
+// snapshot.RecentCheckpoints lists them and `ckpt ls` shows them — a
+// directory's mtime says nothing about which checkpoint is newer), with
+// the savepoints merged in by the time their _metadata was written. Ties
+// go in a fixed order so that equal listings draw equal panes.
+func newestFirst(rows []routes.SnapRow) []routes.SnapRow {
+	var chk, sps []routes.SnapRow
+	for _, r := range rows {
+		if r.Savepoint {
+			sps = append(sps, r)
+		} else {
+			chk = append(chk, r)
+		}
+	}
+	slices.SortStableFunc(chk, func(a, b routes.SnapRow) int {
+		if c := snapshot.CompareEntryNames(storage.Base(a.Path), storage.Base(b.Path)); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Path, b.Path)
+	})
+	slices.SortStableFunc(sps, func(a, b routes.SnapRow) int {
+		if c := b.ModTime.Compare(a.ModTime); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Path, b.Path)
+	})
+	out := make([]routes.SnapRow, 0, len(rows))
+	for len(chk) > 0 || len(sps) > 0 {
+		if len(sps) == 0 || (len(chk) > 0 && !sps[0].ModTime.After(chk[0].ModTime)) {
+			out, chk = append(out, chk[0]), chk[1:]
+		} else {
+			out, sps = append(out, sps[0]), sps[1:]
+		}
+	}
+	return out
+}
+
 // setSnaps keeps the rows newest first and annotates them with what the
 // target says (retained, latest, discarded, restored from). The cursor
 // stays on the snapshot it was on (by path, however it is spelled), not on
 // its row number: a refresh reorders rows as checkpoints complete and
-// retention deletes old ones. The first listing starts on the first row.
+// retention deletes old ones. The first listing starts on the newest row,
+// and a cursor on the newest row follows the newest.
 func (s *snapshotsPane) setSnaps(rows []routes.SnapRow) {
 	sel, selAt := "", 0
 	if r := s.selectedSnap(); r != nil {
@@ -109,21 +149,7 @@ func (s *snapshotsPane) setSnaps(rows []routes.SnapRow) {
 	for i := range rows {
 		rows[i].Rest = byNorm[normURI(rows[i].Path)]
 	}
-	// Newest first; ties (same mtime, or none: unreadable rows) in a fixed
-	// order so that equal listings draw equal panes.
-	sort.SliceStable(rows, func(i, j int) bool {
-		a, b := rows[i], rows[j]
-		if !a.ModTime.Equal(b.ModTime) {
-			return a.ModTime.After(b.ModTime)
-		}
-		if a.Savepoint != b.Savepoint {
-			return !a.Savepoint
-		}
-		if a.ID != b.ID {
-			return a.ID > b.ID
-		}
-		return a.Path < b.Path
-	})
+	rows = newestFirst(rows)
 	s.snaps = rows
 	l := &s.list
 	l.SetLen(len(rows))
@@ -135,6 +161,10 @@ func (s *snapshotsPane) setSnaps(rows []routes.SnapRow) {
 		}
 	}
 	switch {
+	case selAt == 0 && len(rows) > 0:
+		// On the newest: follow the newest, as the history pane does (the
+		// one it was on may be subsumed and deleted next).
+		l.Select(0)
 	case at >= 0:
 		l.Select(at)
 	case sel != "":
