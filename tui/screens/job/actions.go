@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/ckpt-dev/ckpt/cluster"
-	"github.com/ckpt-dev/ckpt/tui/components/actions"
 	"github.com/ckpt-dev/ckpt/tui/components/form"
 	"github.com/ckpt-dev/ckpt/tui/components/format"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
@@ -25,8 +25,14 @@ type jobActions struct {
 	// confirmed is the filled form the confirmation is about (cancel with
 	// a savepoint asks twice: where to, then whether to end the job).
 	confirmed *form.Model
-	ops       []inflightOp
-	abandoned []abandonedOp
+	// cancelling: a cancel was accepted and the job has not ended yet —
+	// the tabs line says so, and stops saying so once the job is CANCELED
+	// (a toast would outlive it).
+	cancelling  bool
+	cancelTask  shell.TaskID
+	cancelAsked time.Time
+	ops         []inflightOp
+	abandoned   []abandonedOp
 }
 
 // startOp runs an asynchronous action: trigger, then wait for it to
@@ -154,6 +160,9 @@ func (s *jobActions) abandon() tea.Cmd {
 func (s *jobActions) opsLine() []string {
 	now := s.ctx.Now()
 	var out []string
+	if s.cancelling {
+		out = append(out, fmt.Sprintf("%s cancelling (asked %s ago)", s.ctx.Spinner(), format.Dur(now.Sub(s.cancelAsked))))
+	}
 	for _, o := range s.ops {
 		id := ""
 		if o.trigger.ID != "" {
@@ -167,15 +176,46 @@ func (s *jobActions) opsLine() []string {
 	return out
 }
 
-// finished forgets the operation of task, if it was one of ours.
-func (s *jobActions) finished(task shell.TaskID) bool {
+// finished forgets the operation of a task that ended, if it was one of
+// ours.
+func (s *jobActions) finished(m shell.TaskDoneMsg) bool {
+	if s.cancelling && m.Task == s.cancelTask {
+		if m.Err != nil {
+			s.cancelling = false // the error says why; the job runs on
+		}
+		return true
+	}
 	for i, o := range s.ops {
-		if o.task == task {
+		if o.task == m.Task {
 			s.ops = append(s.ops[:i], s.ops[i+1:]...)
 			return true
 		}
 	}
 	return false
+}
+
+// cancel cancels the job without a savepoint (Flink's cancel): the target
+// accepts it and the job goes CANCELLING, then CANCELED.
+func (s *jobActions) cancel() tea.Cmd {
+	if s.ctx.Readonly {
+		return shell.Toast("read-only mode: cancel is disabled", true)
+	}
+	id, tctx := s.ctx.Tasks.Start("cancelling job "+s.jobName(), 0)
+	s.cancelling, s.cancelTask, s.cancelAsked = true, id, s.ctx.Now()
+	c, timeout, jobID := s.ctx.Cluster, s.ctx.Timeout, s.jobID
+	return func() tea.Msg {
+		cctx, cancel := shell.WithTimeout(tctx, timeout)
+		defer cancel()
+		return shell.TaskDoneMsg{Task: id, Err: c.Cancel(cctx, jobID)}
+	}
+}
+
+// polled takes what a poll says of the job: once it ended, nothing of
+// ours is cancelling it any more.
+func (s *jobActions) polled(j *cluster.Job) {
+	if j != nil && j.Status.Terminal() {
+		s.cancelling = false
+	}
 }
 
 // capturing: a form or a confirmation takes every key.
@@ -257,7 +297,7 @@ func (s *jobActions) key(msg tea.Msg) tea.Cmd {
 	if k.String() == "y" || k.String() == "Y" {
 		switch what {
 		case "cancel":
-			return actions.CancelJob(s.ctx, s.jobID)
+			return s.cancel()
 		case "cancel-savepoint":
 			return s.submitForm(what, f)
 		}

@@ -99,6 +99,8 @@ type jobModel struct {
 	withOps  bool                                 // the target reports the vertices' operators (ckpt_operators)
 	inflight *cluster.Checkpoint                  // the newest in-progress checkpoint, per vertex
 	pending  map[string]*cluster.VertexCheckpoint // its unfinished vertices, subtask by subtask
+	// backpressure is the target's per-vertex backpressure (REST).
+	backpressure map[string]*cluster.Backpressure
 	poll.Poller
 }
 
@@ -212,7 +214,7 @@ func (s *Screen) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 			s.snapshots.onListed(msg)
 		}
 	case shell.TaskDoneMsg:
-		if s.actions.finished(msg.Task) {
+		if s.actions.finished(msg) {
 			// A finished action changes what the target reports: look now.
 			s.Restart(s.ctx)
 			return s, tea.Batch(s.poll(), s.snapshots.listSnapshots())
@@ -250,7 +252,8 @@ func (s *Screen) onPoll(m jobPolledMsg) tea.Cmd {
 	s.job, s.stats, s.exc = m.job, m.stats, m.exc
 	s.refusal = findRestoreRefusal(m.exc)
 	s.withOps = reportsOperators(m.job)
-	s.inflight, s.pending = m.inflight, m.pending
+	s.inflight, s.pending, s.backpressure = m.inflight, m.pending, m.backpressure
+	s.actions.polled(m.job)
 	if m.cfg != nil {
 		s.cfg = m.cfg
 	}

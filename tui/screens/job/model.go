@@ -190,7 +190,10 @@ type jobPolledMsg struct {
 	exc      *cluster.Exceptions
 	inflight *cluster.Checkpoint
 	pending  map[string]*cluster.VertexCheckpoint
-	err      error
+	// backpressure is Flink's per-vertex figure, for vertices whose job
+	// detail does not carry it (REST targets); none for an ended job.
+	backpressure map[string]*cluster.Backpressure
+	err          error
 }
 
 // maxPendingVertices bounds the per-subtask calls of one poll.
@@ -216,6 +219,7 @@ func pollJob(ctx context.Context, c cluster.Cluster, jobID string, needCfg, need
 		m.conf, _ = c.Configuration(ctx)
 	}
 	m.exc, _ = c.Exceptions(ctx, jobID)
+	m.backpressure = pollBackpressure(ctx, c, m.job)
 	if ip := newestInProgress(m.stats); ip != nil {
 		d, err := c.CheckpointDetail(ctx, jobID, ip.ID)
 		if err == nil {
@@ -247,4 +251,33 @@ func newestInProgress(st *cluster.CheckpointStats) *cluster.Checkpoint {
 		}
 	}
 	return best
+}
+
+// maxBackpressureVertices bounds the backpressure calls of one poll.
+const maxBackpressureVertices = 32
+
+// pollBackpressure asks the target for the backpressure of each vertex
+// whose job detail does not say (Flink's job detail does not; ckpt's
+// engine does), while the job runs: an ended job has none.
+func pollBackpressure(ctx context.Context, c cluster.Cluster, j *cluster.Job) map[string]*cluster.Backpressure {
+	if j == nil || j.Status.Terminal() {
+		return nil
+	}
+	out := map[string]*cluster.Backpressure{}
+	for i, v := range j.Vertices {
+		if i == maxBackpressureVertices {
+			break
+		}
+		if v.Metrics.BackpressureLevel != "" {
+			continue
+		}
+		bp, err := cluster.VertexBackpressure(ctx, c, j.ID, v.ID)
+		if errors.Is(err, cluster.ErrNotSupported) {
+			break
+		}
+		if err == nil {
+			out[v.ID] = bp
+		}
+	}
+	return out
 }

@@ -2,6 +2,7 @@ package job
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -118,7 +119,7 @@ func (s *overviewPane) rows() []string {
 		if s.hasOperators() {
 			vals = append(vals, operatorUIDs(v))
 		}
-		vals = append(vals, strconv.Itoa(v.Parallelism), status, in, outR, format.Dur(v.Metrics.Backpressured))
+		vals = append(vals, strconv.Itoa(v.Parallelism), status, in, outR, s.backpressureOf(v))
 		line := table.Cells(cols, vals...)
 		if sel {
 			return th.Selected.Render(text.Fit("> "+line, s.w))
@@ -126,6 +127,24 @@ func (s *overviewPane) rows() []string {
 		return "  " + line
 	}))
 	return append(out, s.checkpointBlock()...)
+}
+
+// backpressureOf is a vertex's backpressure as Flink shows it: the worst
+// subtask's level and ratio now ("low 23%"), not a time accumulated over
+// the job's life; "—" when the target does not say, and on an ended job.
+func (s *overviewPane) backpressureOf(v cluster.Vertex) string {
+	if s.job.Status.Terminal() {
+		return "—"
+	}
+	level, ratio := v.Metrics.BackpressureLevel, v.Metrics.BackpressureRatio
+	if level == "" {
+		bp := s.backpressure[v.ID]
+		if bp == nil || bp.Level == "" {
+			return "—"
+		}
+		level, ratio = bp.Level, bp.Ratio
+	}
+	return fmt.Sprintf("%s %d%%", level, int(math.Round(ratio*100)))
 }
 
 // checkpointBlockRows is the height of checkpointBlock.
