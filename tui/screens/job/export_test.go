@@ -103,3 +103,6 @@ func SnapshotCursor(s *Screen) int { return s.snapshots.list.Cursor() }
 
 // IsTriggered: m says the cluster accepted an action's trigger.
 func IsTriggered(m any) bool { _, ok := m.(opTriggeredMsg); return ok }
+
+// SparkFromZero is the size trend's sparkline.
+var SparkFromZero = sparkFromZero

@@ -5,9 +5,7 @@
 package job
 
 import (
-	"context"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -15,12 +13,9 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/ckpt-dev/ckpt/cluster"
-	"github.com/ckpt-dev/ckpt/snapshot"
-	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/tui/components/format"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
 	"github.com/ckpt-dev/ckpt/tui/components/poll"
-	"github.com/ckpt-dev/ckpt/tui/screens/routes"
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
@@ -279,98 +274,6 @@ func (s *Screen) onPoll(m jobPolledMsg) tea.Cmd {
 		return tea.Batch(remember, s.snapshots.listSnapshots())
 	}
 	return remember
-}
-
-// ---- snapshots on storage ----
-
-type snapsListedMsg struct {
-	sid  int
-	task shell.TaskID
-	dir  string
-	rows []routes.SnapRow
-	err  error
-}
-
-// maxSnapRows bounds how many chk-N dirs are checked (num-retained is
-// small; a leaking job dir can hold thousands).
-const maxSnapRows = 50
-
-func scanSnapshots(ctx context.Context, fsys storage.FS, dir string, savepoints map[string]int64) ([]routes.SnapRow, error) {
-	var rows []routes.SnapRow
-	if dir != "" {
-		cks, err := snapshot.RecentCheckpoints(ctx, fsys, dir, maxSnapRows)
-		if err != nil && !storage.IsNotExist(err) {
-			return nil, err
-		}
-		for _, c := range cks {
-			r := routes.SnapRow{ID: c.ID, Path: c.URI, ModTime: c.ModTime, Complete: format.No, Size: -1}
-			if c.Complete {
-				r.Complete = format.Yes
-			}
-			rows = append(rows, r)
-		}
-	}
-	seen := map[string]bool{}
-	for _, r := range rows {
-		seen[normURI(r.Path)] = true
-	}
-	// Savepoints in a fixed order: the same snapshot can be known under two
-	// spellings (REST's file:/x, the session's /x), and map order would pick
-	// a different one each listing (the cursor's anchor with it).
-	sps := make([]string, 0, len(savepoints))
-	for p := range savepoints {
-		sps = append(sps, p)
-	}
-	sort.Strings(sps)
-	for _, p := range sps {
-		id := savepoints[p]
-		if !seen[normURI(p)] {
-			seen[normURI(p)] = true
-			rows = append(rows, routes.SnapRow{Savepoint: true, ID: id, Path: p, Size: -1})
-		}
-	}
-	for i := range rows {
-		r := &rows[i]
-		if r.Savepoint { // chk-N: RecentCheckpoints said whether it is complete
-			fi, err := fsys.Stat(ctx, storage.Join(r.Path, snapshot.MetadataFileName))
-			switch {
-			case err == nil:
-				r.Complete = format.Yes
-				if r.ModTime.IsZero() || fi.ModTime.After(r.ModTime) {
-					r.ModTime = fi.ModTime
-				}
-			case storage.IsNotExist(err):
-				r.Complete = format.No
-			default:
-				r.Err = err.Error()
-				continue
-			}
-		}
-		if u, err := storage.DiskUsage(ctx, fsys, r.Path); err == nil {
-			r.Size = u.Bytes
-		}
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-	}
-	return rows, nil
-}
-
-// normURI spells a snapshot path one way (file:/x, file:///x and /x, with
-// or without /_metadata), so what REST reports matches what storage lists.
-func normURI(u string) string {
-	u = strings.TrimRight(u, "/")
-	if storage.Base(u) == "_metadata" {
-		u = storage.Dir(u)
-	}
-	loc, err := storage.Parse(u)
-	if err != nil {
-		return u
-	}
-	if loc.IsLocal() {
-		return loc.Path
-	}
-	return loc.String()
 }
 
 // ---- keys and actions ----

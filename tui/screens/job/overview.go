@@ -3,6 +3,7 @@ package job
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -348,8 +349,28 @@ func (s *overviewPane) trendRow() string {
 		full = append(full, p.stateSize)
 	}
 	last := pts[len(pts)-1]
-	return th.Muted.Render(" ≈ sizes    ") + text.Fit(fmt.Sprintf(" checkpointed %s %s · full %s %s (last %d)",
-		format.Spark(ck), text.Bytes(last.checkpointed), format.Spark(full), text.Bytes(last.stateSize), len(pts)), max(s.w-12, 0))
+	return th.Muted.Render(" ≈ sizes    ") + text.Fit(fmt.Sprintf(" checkpointed %s %s · full %s %s (last %d, bars from 0)",
+		sparkFromZero(ck), text.Bytes(last.checkpointed), sparkFromZero(full), text.Bytes(last.stateSize), len(pts)), max(s.w-12, 0))
+}
+
+// sparkBars are the sparkline's eight heights.
+var sparkBars = []rune("▁▂▃▄▅▆▇█")
+
+// sparkFromZero is a sparkline whose bars measure from zero, rounded to
+// the nearest of eight heights, so that a 0.2 KiB wiggle of a 20 MiB state
+// draws flat rather than as a spike (format.Spark spans the values' own
+// range, which suits rates, not sizes).
+func sparkFromZero(vals []int64) string {
+	hi := slices.Max(append([]int64{0}, vals...))
+	out := make([]rune, len(vals))
+	for i, v := range vals {
+		h := 0
+		if hi > 0 {
+			h = int(math.Round(float64(max(v, 0)) / float64(hi) * float64(len(sparkBars)-1)))
+		}
+		out[i] = sparkBars[h]
+	}
+	return string(out)
 }
 
 func (s *overviewPane) listModel() *list.Model { return &s.list }

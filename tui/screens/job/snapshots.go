@@ -1,8 +1,10 @@
 package job
 
 import (
+	"context"
 	"fmt"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -10,6 +12,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/ckpt-dev/ckpt/cluster"
+	"github.com/ckpt-dev/ckpt/inspector"
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/tui/components/format"
@@ -31,6 +34,9 @@ type snapshotsPane struct {
 	snapTask   shell.TaskID
 	snapping   bool
 	snapLatest int64 // the latest completed checkpoint when last listed
+	// sizes are the listed snapshots' sizes, by path (replaced, never
+	// changed, by each listing: the scan reads the map it was given).
+	sizes map[string]sized
 }
 
 // open inspects the selected snapshot.
@@ -59,12 +65,12 @@ func (s *snapshotsPane) listSnapshots() tea.Cmd {
 	s.snapping = true
 	id, tctx := s.ctx.Tasks.StartQuiet("listing "+dir, 0)
 	s.snapTask = id
-	fsys, timeout, sid := s.ctx.FS, s.ctx.Timeout, s.id
+	fsys, timeout, sid, known := s.ctx.FS, s.ctx.Timeout, s.id, s.sizes
 	return func() tea.Msg {
 		cctx, cancel := shell.WithTimeout(tctx, timeout)
 		defer cancel()
-		rows, err := scanSnapshots(cctx, fsys, dir, sps)
-		return snapsListedMsg{sid: sid, task: id, dir: dir, rows: rows, err: err}
+		rows, sizes, err := scanSnapshots(cctx, fsys, dir, sps, known)
+		return snapsListedMsg{sid: sid, task: id, dir: dir, rows: rows, sizes: sizes, err: err}
 	}
 }
 
@@ -213,7 +219,8 @@ func (s *snapshotsPane) rows() []string {
 	cols := table.Layout([]table.Col{
 		{Title: "SNAPSHOT", Flex: true, Tail: true},
 		{Title: "ON STORAGE", Width: 13},
-		{Title: "SIZE", Width: 10, Right: true},
+		{Title: "CHECKPOINTED", Width: 12, Right: true},
+		{Title: "FULL", Width: 10, Right: true},
 		{Title: "AGE", Width: 5, Right: true},
 		{Title: "TARGET SAYS", Width: 18},
 	}, s.w)
@@ -246,7 +253,11 @@ func (s *snapshotsPane) rows() []string {
 		case r.Complete == format.No:
 			state, style = "✗ partial", th.Partial
 		}
-		vals := []string{text.Sanitize(name), state, text.Bytes(r.Size), text.Age(now, r.ModTime), r.Rest}
+		ck, full := "—", "—"
+		if z, ok := s.sizes[r.Path]; ok {
+			ck, full = text.Bytes(z.sizes.Checkpointed), text.Bytes(z.sizes.Full)
+		}
+		vals := []string{text.Sanitize(name), state, ck, full, text.Age(now, r.ModTime), r.Rest}
 		line := table.Cells(cols, vals...)
 		if sel {
 			return th.Selected.Render(text.Fit("> "+line, s.w))
@@ -279,6 +290,7 @@ func (s *snapshotsPane) onListed(msg snapsListedMsg) {
 	s.snapAt = s.ctx.Now()
 	s.snapDir, s.snapErr = msg.dir, msg.err
 	if msg.err == nil {
+		s.sizes = msg.sizes
 		s.setSnaps(msg.rows)
 	}
 }
@@ -311,4 +323,122 @@ func (s *snapshotsPane) resumeFrom(onPane bool) routes.ResumeFrom {
 	}
 	r.Running = s.job != nil && !s.job.Status.Terminal()
 	return r
+}
+
+type snapsListedMsg struct {
+	sid   int
+	task  shell.TaskID
+	dir   string
+	rows  []routes.SnapRow
+	sizes map[string]sized
+	err   error
+}
+
+// sized is a complete snapshot's sizes, read from its _metadata, as of
+// the time that was written (a rewritten _metadata is read again).
+type sized struct {
+	at    time.Time
+	sizes inspector.SnapshotSizes
+}
+
+// maxSnapRows bounds how many chk-N dirs are checked (num-retained is
+// small; a leaking job dir can hold thousands).
+const maxSnapRows = 50
+
+// scanSnapshots lists the job's chk-N (the newest maxSnapRows) and the
+// savepoints it knows of, each with whether its _metadata is there and,
+// when it is, the snapshot's checkpointed and full sizes as its _metadata
+// says (inspector.SizesOf, as the inspect and browse screens show them —
+// not the directory's own bytes, a few KiB of an incremental checkpoint).
+// known are sizes read before: a complete snapshot does not change.
+func scanSnapshots(ctx context.Context, fsys storage.FS, dir string, savepoints map[string]int64, known map[string]sized) ([]routes.SnapRow, map[string]sized, error) {
+	var rows []routes.SnapRow
+	if dir != "" {
+		cks, err := snapshot.RecentCheckpoints(ctx, fsys, dir, maxSnapRows)
+		if err != nil && !storage.IsNotExist(err) {
+			return nil, nil, err
+		}
+		for _, c := range cks {
+			r := routes.SnapRow{ID: c.ID, Path: c.URI, ModTime: c.ModTime, Complete: format.No, Size: -1}
+			if c.Complete {
+				r.Complete = format.Yes
+			}
+			rows = append(rows, r)
+		}
+	}
+	seen := map[string]bool{}
+	for _, r := range rows {
+		seen[normURI(r.Path)] = true
+	}
+	// Savepoints in a fixed order: the same snapshot can be known under two
+	// spellings (REST's file:/x, the session's /x), and map order would pick
+	// a different one each listing (the cursor's anchor with it).
+	sps := make([]string, 0, len(savepoints))
+	for p := range savepoints {
+		sps = append(sps, p)
+	}
+	sort.Strings(sps)
+	for _, p := range sps {
+		id := savepoints[p]
+		if !seen[normURI(p)] {
+			seen[normURI(p)] = true
+			rows = append(rows, routes.SnapRow{Savepoint: true, ID: id, Path: p, Size: -1})
+		}
+	}
+	sizes := map[string]sized{}
+	for i := range rows {
+		r := &rows[i]
+		if r.Savepoint { // chk-N: RecentCheckpoints said whether it is complete
+			fi, err := fsys.Stat(ctx, storage.Join(r.Path, snapshot.MetadataFileName))
+			switch {
+			case err == nil:
+				r.Complete = format.Yes
+				if r.ModTime.IsZero() || fi.ModTime.After(r.ModTime) {
+					r.ModTime = fi.ModTime
+				}
+			case storage.IsNotExist(err):
+				r.Complete = format.No
+			default:
+				r.Err = err.Error()
+				continue
+			}
+		}
+		if r.Complete == format.Yes {
+			k, ok := known[r.Path]
+			if !ok || !k.at.Equal(r.ModTime) {
+				m, err := snapshot.Read(ctx, fsys, r.Path)
+				if err != nil {
+					if ctx.Err() != nil {
+						return nil, nil, ctx.Err()
+					}
+					r.Err = err.Error()
+					continue
+				}
+				k = sized{at: r.ModTime, sizes: inspector.SizesOf(m)}
+			}
+			sizes[r.Path] = k
+			r.Size = k.sizes.Full
+		}
+		if ctx.Err() != nil {
+			return nil, nil, ctx.Err()
+		}
+	}
+	return rows, sizes, nil
+}
+
+// normURI spells a snapshot path one way (file:/x, file:///x and /x, with
+// or without /_metadata), so what REST reports matches what storage lists.
+func normURI(u string) string {
+	u = strings.TrimRight(u, "/")
+	if storage.Base(u) == "_metadata" {
+		u = storage.Dir(u)
+	}
+	loc, err := storage.Parse(u)
+	if err != nil {
+		return u
+	}
+	if loc.IsLocal() {
+		return loc.Path
+	}
+	return loc.String()
 }
