@@ -20,7 +20,7 @@ var declaredScreens = shell.Registry{
 		Keys: jobs.Keymap, Open: jobs.Open},
 	{Name: "launch", Help: "launch a job from a job spec (n on the jobs screen; the resume screen's spec picker too)",
 		Open: jobs.OpenLaunch, Mutating: true},
-	{Name: "job", Usage: "job JOBID", Help: "one job: vertices, live checkpoints, snapshots, actions",
+	{Name: "job", Usage: "job JOBID", Help: "one job (its ID, or the 8 hex digits the jobs list shows): vertices, live checkpoints, snapshots, actions",
 		Keys: job.Keymap, Open: job.Open},
 	{Name: "checkpoint", Help: "one checkpoint of a job, vertex by vertex (enter on a checkpoint of the job screen)",
 		Keys: checkpoint.Keymap, Open: checkpoint.Open},

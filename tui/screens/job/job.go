@@ -19,16 +19,23 @@ import (
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
-// Open takes one job ID (32 hex digits).
+// Open takes one job ID (32 hex digits), or the first of its digits (the
+// 8 the jobs list shows), resolved when the screen starts.
 func Open(ctx *shell.Context, req shell.Request) (shell.Screen, error) {
 	args := req.Args
-	if len(args) != 1 || !cluster.IsJobID(args[0]) {
-		return nil, fmt.Errorf("job takes one job ID (32 hex digits)")
+	if len(args) != 1 || !isJobIDPrefix(args[0]) {
+		return nil, fmt.Errorf("job takes one job ID (32 hex digits, or the first 8 the jobs list shows)")
 	}
 	if ctx.Cluster == nil {
 		return nil, fmt.Errorf("no target: start ckpt with the embedded engine (default) or -m host:port")
 	}
-	return newJob(ctx, strings.ToLower(args[0])), nil
+	id := strings.ToLower(args[0])
+	if cluster.IsJobID(id) {
+		return newJob(ctx, id), nil
+	}
+	s := newJob(ctx, "")
+	s.prefix = id
+	return s, nil
 }
 
 // The job screen's panes.
@@ -63,6 +70,12 @@ type Screen struct {
 	actions *jobActions
 	// panes are the four in tab order.
 	panes [numPanes]jobPane
+
+	// prefix is the part of the job ID the screen was opened with, until
+	// the target's jobs say which job it names (then jobID is set);
+	// resolveErr says when it names none or several.
+	prefix     string
+	resolveErr error
 }
 
 // jobPane is one pane of the job screen: its rows, its list (cursor and
@@ -150,13 +163,21 @@ func (s *Screen) Title() string {
 	if s.job != nil && s.job.Name != "" {
 		return "job " + s.job.Name
 	}
+	if s.prefix != "" {
+		return "job " + s.prefix
+	}
 	return "job " + format.ShortID(s.jobID)
 }
 
 // UsesTarget: the screen talks to ctx.Cluster, so the header names the target.
 func (*Screen) UsesTarget() {}
 
-func (s *Screen) Location() string { return s.ctx.TargetName + " › " + s.jobID }
+func (s *Screen) Location() string {
+	if s.prefix != "" {
+		return s.ctx.TargetName + " › " + s.prefix + "…"
+	}
+	return s.ctx.TargetName + " › " + s.jobID
+}
 func (s *Screen) Keys() shell.Keymap {
 	return append(s.keys.keymap(), shell.ListKeymap(s.paneList().Keys)...)
 }
@@ -186,9 +207,18 @@ func (s *Screen) Close() {
 	s.ctx.Tasks.Cancel(s.snapshots.snapTask)
 }
 
-func (s *Screen) Init() tea.Cmd { return tea.Batch(s.poll(), s.history.loadHistory()) }
+func (s *Screen) Init() tea.Cmd {
+	if s.prefix != "" {
+		return s.resolve()
+	}
+	return tea.Batch(s.poll(), s.history.loadHistory())
+}
 
 func (s *Screen) Refresh() tea.Cmd {
+	if s.prefix != "" {
+		s.resolveErr = nil
+		return s.resolve()
+	}
 	s.Restart(s.ctx)
 	return tea.Batch(s.poll(), s.snapshots.listSnapshots())
 }
@@ -230,7 +260,14 @@ func (s *Screen) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 		if msg.sid == s.id {
 			return s, s.snapshots.onLatestPicked(msg, s.pane == paneSnapshots)
 		}
+	case jobResolvedMsg:
+		if msg.sid == s.id {
+			return s, s.onResolved(msg)
+		}
 	case tea.KeyPressMsg, tea.PasteMsg:
+		if s.prefix != "" {
+			return s, nil // no job yet: nothing to act on
+		}
 		return s, s.key(msg)
 	case tea.MouseWheelMsg:
 		s.paneList().Update(msg)

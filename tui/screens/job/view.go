@@ -15,6 +15,9 @@ const maxInflightVertexRows = 4
 
 func (s *Screen) View() string {
 	th := s.ctx.Theme
+	if s.prefix != "" {
+		return s.resolveView()
+	}
 	if s.job == nil {
 		if s.Err != nil {
 			var out []string
