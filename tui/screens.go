@@ -6,6 +6,7 @@ import (
 	"github.com/ckpt-dev/ckpt/tui/screens/checkpoint"
 	"github.com/ckpt-dev/ckpt/tui/screens/diff"
 	"github.com/ckpt-dev/ckpt/tui/screens/inspect"
+	"github.com/ckpt-dev/ckpt/tui/screens/job"
 	"github.com/ckpt-dev/ckpt/tui/screens/jobs"
 	"github.com/ckpt-dev/ckpt/tui/screens/leaks"
 	"github.com/ckpt-dev/ckpt/tui/screens/resume"
@@ -19,8 +20,8 @@ var declaredScreens = shell.Registry{
 		Keys: jobs.Keymap, Open: jobs.Open},
 	{Name: "launch", Help: "launch a job from a job spec (n on the jobs screen; the resume screen's spec picker too)",
 		Open: jobs.OpenLaunch, Mutating: true},
-	{Name: "job", Usage: "job JOBID", Help: "one job: vertices, live checkpoints, snapshots, actions",
-		Keys: func(ctx *shell.Context) shell.Keymap { return newJobKeys(ctx).keymap() }, Open: openJob},
+	{Name: "job", Usage: "job JOBID", Help: "one job (its ID, or the 8 hex digits the jobs list shows): vertices, live checkpoints, snapshots, actions",
+		Keys: job.Keymap, Open: job.Open},
 	{Name: "checkpoint", Help: "one checkpoint of a job, vertex by vertex (enter on a checkpoint of the job screen)",
 		Keys: checkpoint.Keymap, Open: checkpoint.Open},
 	{Name: "resume", Paths: true, Usage: "resume SNAPSHOT [SPEC]", Help: "submit a job resuming from a snapshot, after a dry run",
@@ -37,8 +38,5 @@ var declaredScreens = shell.Registry{
 	{Name: "leaks", Paths: true, Usage: "leaks JOBDIR", Help: "what a job dir holds that no retained checkpoint needs: orphaned shared files, stale chk-N, restored-from folders (report only)",
 		Open: leaks.Open},
 }
-
-// The screens that talk to ctx.Cluster: the header names the target.
-func (*Job) UsesTarget() {}
 
 func init() { screenlist.Declared = declaredScreens }

@@ -144,6 +144,19 @@ func (f *FakeCluster) Job(ctx context.Context, jobID string) (*cluster.Job, erro
 	return j, nil
 }
 
+// Backpressure is Flink's per-vertex backpressure: enrich pushes back on
+// the source at times (low), the rest flows.
+func (f *FakeCluster) Backpressure(ctx context.Context, jobID, vertexID string) (*cluster.Backpressure, error) {
+	if err := f.err(); err != nil {
+		return nil, err
+	}
+	bp := &cluster.Backpressure{Status: "ok", Level: cluster.BackpressureOK, End: Now}
+	if vertexID == FakeV1 {
+		bp.Level, bp.Ratio = cluster.BackpressureLow, 0.23
+	}
+	return bp, nil
+}
+
 func (f *FakeCluster) Exceptions(ctx context.Context, jobID string) (*cluster.Exceptions, error) {
 	if err := f.err(); err != nil {
 		return nil, err
