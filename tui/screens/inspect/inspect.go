@@ -121,6 +121,9 @@ type Inspect struct {
 	disk                 inspector.Sizes
 	diskState            format.Tri // unknown: not started or measuring; yes: measured; no: failed
 	diskTask             shell.TaskID
+	// restorable and verdict are the file check's (inspector.Report's
+	// Restorable and Verdict), from the same Examine that measures disk.
+	restorable, verdict string
 }
 
 // inspectDiskMsg carries the measured size on disk.
@@ -128,7 +131,9 @@ type inspectDiskMsg struct {
 	sid   int
 	task  shell.TaskID
 	sizes inspector.Sizes
-	err   error
+	// restorable and verdict: Report.Restorable and Report.Verdict.
+	restorable, verdict string
+	err                 error
 }
 
 // measureDisk measures what storage holds for the decoded snapshot.
@@ -143,7 +148,7 @@ func (s *Inspect) measureDisk() tea.Cmd {
 		r, err := inspector.Examine(cctx, fsys, m, inspector.Options{CheckFiles: true})
 		msg := inspectDiskMsg{sid: sid, task: id, err: err}
 		if err == nil {
-			msg.sizes = r.Sizes
+			msg.sizes, msg.restorable, msg.verdict = r.Sizes, r.Restorable, r.Verdict
 		}
 		return msg
 	}
@@ -197,6 +202,9 @@ func (s *Inspect) SetSize(w, h int) {
 
 func (s *Inspect) chromeRows() int {
 	n := 3 // header lines + column headings
+	if s.cannotRestore() {
+		n++
+	}
 	if s.dryRun {
 		n++
 	}
@@ -241,6 +249,7 @@ func (s *Inspect) Init() tea.Cmd {
 	}
 	s.rows, s.ops, s.hdr, s.props, s.err = nil, nil, nil, nil, nil
 	s.ckptBytes, s.fullBytes, s.disk, s.diskState = 0, 0, inspector.Sizes{}, format.Unknown
+	s.restorable, s.verdict = "", ""
 	s.ctx.Tasks.Cancel(s.diskTask)
 	s.list.SetLen(0)
 	s.loading = true
@@ -379,9 +388,11 @@ func (s *Inspect) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 		// A failed measurement only loses the one number: no LastErr.
 		s.ctx.Tasks.Done(msg.task, nil)
 		s.disk, s.diskState = msg.sizes, format.Yes
+		s.restorable, s.verdict = msg.restorable, msg.verdict
 		if msg.err != nil || msg.sizes.OnDisk < 0 {
 			s.diskState = format.No
 		}
+		s.SetSize(s.w, s.h)
 		return s, nil
 	case targetLoadedMsg:
 		if msg.sid != s.id {
@@ -759,6 +770,11 @@ func (s *Inspect) View() string {
 	if s.loading {
 		l2 += fmt.Sprintf(" · %s decoding %d%%", s.ctx.Spinner(), s.percent())
 	}
+	if s.cannotRestore() {
+		// Where the eye lands first: a snapshot missing referenced files
+		// decodes fine and cannot be restored.
+		out = append(out, th.Error.Render(text.Fit(" ✗ "+s.verdict, s.w)))
+	}
 	out = append(out, th.Title.Render(text.Fit(l1, s.w)), th.Muted.Render(text.Fit(l2, s.w)))
 	if s.err != nil {
 		out = append(out, errLines()...)
@@ -792,6 +808,9 @@ func (s *Inspect) View() string {
 	}
 	return view
 }
+
+// cannotRestore: the file check found referenced files missing.
+func (s *Inspect) cannotRestore() bool { return s.restorable == inspector.RestorableNo }
 
 // diskText is the measured size on disk: a spinner while it is measured,
 // "?" when it could not be.

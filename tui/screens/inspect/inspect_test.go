@@ -10,6 +10,7 @@ import (
 	_ "github.com/ckpt-dev/ckpt/tui" // the declared screens
 
 	"github.com/ckpt-dev/ckpt/inspector"
+	"github.com/ckpt-dev/ckpt/internal/savepoints/sptest"
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/tui/internal/demo"
@@ -203,5 +204,36 @@ func TestInspectOpensWithAgainst(t *testing.T) {
 	}
 	if _, err := a.Context().Screens.Open(a.Context(), "inspect", []string{"/x", "--bogus=1"}); err == nil {
 		t.Error("unknown option accepted")
+	}
+}
+
+// A snapshot whose referenced files are missing decodes fine and cannot
+// be restored: the first line of the body says so, in the error style;
+// with every file present nothing is said.
+func TestInspectSaysMissingFilesFirst(t *testing.T) {
+	dir := t.TempDir()
+	job := filepath.Join(dir, "job")
+	a, b := filepath.Join(job, "shared", "a.sst"), filepath.Join(job, "shared", "b.sst")
+	for _, f := range []string{a, b} {
+		if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(f, make([]byte, 100), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	chk := sptest.WriteCheckpoint(t, storage.NewLocal(), job, 6, tuitest.Now, a, b)
+	firstBodyLine := func() string {
+		app := tuitest.Open(t, tuitest.Opts{W: 80, H: 24, FS: storage.NewLocal()}, "inspect", chk)
+		return strings.Split(tuitest.FrameText(app), "\n")[2] // after the header bar and the title
+	}
+	if l := firstBodyLine(); strings.Contains(l, "cannot be restored") {
+		t.Errorf("every file present, yet: %q", l)
+	}
+	if err := os.Remove(b); err != nil {
+		t.Fatal(err)
+	}
+	if l := firstBodyLine(); !strings.Contains(l, "✗ cannot be restored: 1 of 2 referenced files are missing") {
+		t.Errorf("first body line with b.sst missing: %q", l)
 	}
 }
