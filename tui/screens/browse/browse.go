@@ -599,7 +599,7 @@ func (b *Browse) duAll() tea.Cmd {
 	if len(uris) == 0 {
 		return nil
 	}
-	id, tctx := b.ctx.Tasks.Start(fmt.Sprintf("du of %d directories", len(uris)), 0)
+	id, tctx := b.ctx.Tasks.Start("du of "+text.Plural(len(uris), "directory", "directories"), 0)
 	b.tasks = append(b.tasks, id)
 	return duCmd(tctx, id, b.ctx.FS, b.ctx.Timeout, b.id, uris, 0)
 }
@@ -666,7 +666,7 @@ func (b *Browse) Status() string {
 		return "listing failed"
 	}
 	n := len(b.entries)
-	s := text.Count(n) + " entries"
+	s := text.Plural(n, "entry", "entries")
 	if n == 1 {
 		s = "1 entry"
 	}

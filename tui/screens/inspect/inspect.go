@@ -413,7 +413,7 @@ func (s *Inspect) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 		if strings.HasPrefix(msg.target.Source, "uids ") {
 			return s, nil // typed: the table shows the names at once
 		}
-		return s, shell.Toast(fmt.Sprintf("new job: %d operators from %s", len(msg.target.Operators), msg.target.Source), false)
+		return s, shell.Toast(fmt.Sprintf("new job: %s from %s", text.Plural(len(msg.target.Operators), "operator"), msg.target.Source), false)
 	case tea.KeyPressMsg:
 		return s, s.key(msg)
 	case tea.PasteMsg:
@@ -690,15 +690,15 @@ func (s *Inspect) Status() string {
 	if s.err != nil {
 		return "failed"
 	}
-	st := fmt.Sprintf("%s operators", text.Count(len(s.ops)))
+	st := text.Plural(len(s.ops), "operator")
 	if s.loading {
 		st += fmt.Sprintf(" · decoding %d%%", s.percent())
 	}
 	if s.target != nil {
 		if s.target.Complete {
-			st += fmt.Sprintf(" · %d operators in the new job", len(s.target.Operators))
+			st += " · " + text.Plural(len(s.target.Operators), "operator") + " in the new job"
 		} else {
-			st += fmt.Sprintf(" · %d uids", len(s.target.Operators))
+			st += " · " + text.Plural(len(s.target.Operators), "uid")
 		}
 	}
 	return st
@@ -724,25 +724,6 @@ func (s *Inspect) kindLine() string {
 	return kind
 }
 
-// flinkRange names the Flink releases that write a format version.
-func flinkRange(v int) string {
-	switch v {
-	case 2:
-		return "Flink 1.3–1.10"
-	case 3:
-		return "Flink 1.11–1.15"
-	case 4:
-		return "Flink 1.16–1.20"
-	case 5:
-		return "Flink 2.0"
-	case 6:
-		return "Flink 2.1+"
-	case 7:
-		return "Flink master"
-	}
-	return "unknown"
-}
-
 func (s *Inspect) View() string {
 	th := s.ctx.Theme
 	var out []string
@@ -760,12 +741,12 @@ func (s *Inspect) View() string {
 	if s.hdr == nil {
 		return th.Muted.Render(" " + s.ctx.Spinner() + " opening " + text.Sanitize(s.arg) + " …")
 	}
-	l1 := fmt.Sprintf(" %s · format v%d (%s) · checkpoint id %d", s.kindLine(), s.hdr.Version, flinkRange(s.hdr.Version), s.hdr.CheckpointID)
+	l1 := fmt.Sprintf(" %s · format %s · checkpoint id %d", s.kindLine(), snapshot.FormatLabel(s.hdr.Version), s.hdr.CheckpointID)
 	// Sizes first: at 80 columns they must not be the part cut off.
-	l2 := fmt.Sprintf(" %s checkpointed · %s full · %s on disk · %d operators · _metadata %s",
-		text.Bytes(s.ckptBytes), text.Bytes(s.fullBytes), s.diskText(), s.hdr.NumOperators, text.Bytes(s.size))
+	l2 := fmt.Sprintf(" %s checkpointed · %s full · %s on disk · %s · _metadata %s",
+		text.Bytes(s.ckptBytes), text.Bytes(s.fullBytes), s.diskText(), text.Plural(s.hdr.NumOperators, "operator"), text.Bytes(s.size))
 	if len(s.hdr.MasterStates) > 0 {
-		l2 += fmt.Sprintf(" · %d master states", len(s.hdr.MasterStates))
+		l2 += " · " + text.Plural(len(s.hdr.MasterStates), "master state")
 	}
 	if s.loading {
 		l2 += fmt.Sprintf(" · %s decoding %d%%", s.ctx.Spinner(), s.percent())
@@ -979,7 +960,7 @@ func (s *Inspect) detailPane() []string {
 		line("uid", uid),
 		line("name", map[bool]string{true: r.op.Name, false: "—"}[r.op.Name != ""]),
 		line("parallelism", fmt.Sprintf("%d (max %d)", r.op.Parallelism, r.op.MaxParallelism)),
-		line("state", fmt.Sprintf("%s in %d handles · %s", text.Bytes(r.size), r.handles, r.kinds)),
+		line("state", fmt.Sprintf("%s in %s · %s", text.Bytes(r.size), text.Plural(r.handles, "handle"), r.kinds)),
 	)
 	sub := fmt.Sprintf("%d", len(r.op.Subtasks))
 	if r.finished > 0 {

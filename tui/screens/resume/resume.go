@@ -426,7 +426,7 @@ func (s *Resume) View() string {
 		} else if snapshot.IsSavepointDirName(storage.Base(strings.TrimSuffix(s.snapshot, "/_metadata"))) {
 			kind = "savepoint"
 		}
-		snap += fmt.Sprintf(" (%s, checkpoint %d, %d operators)", kind, s.meta.CheckpointID, len(s.meta.Operators))
+		snap += fmt.Sprintf(" (%s, checkpoint %d, %s)", kind, s.meta.CheckpointID, text.Plural(len(s.meta.Operators), "operator"))
 	}
 	if spec == "" {
 		spec = "— (none: s picks one)"
@@ -524,8 +524,8 @@ func (s *Resume) View() string {
 	hint := th.Muted.Render(text.Fit(" enter submits · "+s.submitHint(), s.w))
 	switch s.confirm {
 	case "allow":
-		q := fmt.Sprintf(" ALLOW DROPPING the state of %d operators (%s)? It is lost for good. y = allow (-n), any other key = keep refusing ",
-			len(s.plan.Dropped), text.Bytes(s.plan.DroppedBytes))
+		q := fmt.Sprintf(" ALLOW DROPPING the state of %s (%s)? It is lost for good. y = allow (-n), any other key = keep refusing ",
+			text.Plural(len(s.plan.Dropped), "operator"), text.Bytes(s.plan.DroppedBytes))
 		hint = th.StatusError.Render(text.Fit(q, s.w))
 	case "submit":
 		q := fmt.Sprintf(" SUBMIT %s resuming from %s", spec, text.Sanitize(s.snapshot))

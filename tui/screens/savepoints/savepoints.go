@@ -495,7 +495,7 @@ func (s *Savepoints) Status() string {
 	for _, r := range s.rows {
 		total += r.sp.Bytes
 	}
-	st := fmt.Sprintf("%s savepoints · %s", text.Count(len(s.rows)), text.Bytes(total))
+	st := fmt.Sprintf("%s · %s", text.Plural(len(s.rows), "savepoint"), text.Bytes(total))
 	if s.list.Filtered() {
 		st = text.Count(s.list.Len()) + " of " + st
 	}
@@ -582,7 +582,7 @@ func (s *Savepoints) View() string {
 	case s.prompt != nil:
 		lines[s.h-1] = th.Prompt.Render(text.Clip(" "+s.prompt.View(), s.w))
 	case s.confirm == "plan":
-		q := fmt.Sprintf(" DISPOSE %d savepoints (%s) the policy removes? y = dispose, any other key = cancel ", s.summary.Remove, text.Bytes(s.summary.RemoveBytes))
+		q := fmt.Sprintf(" DISPOSE %s (%s) the policy removes? y = dispose, any other key = cancel ", text.Plural(s.summary.Remove, "savepoint"), text.Bytes(s.summary.RemoveBytes))
 		lines[s.h-1] = th.StatusError.Render(text.Fit(q, s.w))
 	default:
 		if r := s.selected(); r != nil {
