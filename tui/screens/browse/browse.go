@@ -59,7 +59,8 @@ func (e *entry) dirFirstLess(o *entry) bool {
 	if e.info.IsDir != o.info.IsDir {
 		return e.info.IsDir
 	}
-	return layout.NaturalLess(e.info.Name, o.info.Name)
+	// The order of `ckpt ls`: by name, chk-N by N, newest first.
+	return snapshot.CompareEntryNames(e.info.Name, o.info.Name) < 0
 }
 
 // Browse lists one directory of local disk or HDFS. Listing is streamed page
@@ -667,12 +668,7 @@ func (b *Browse) Status() string {
 	}
 	n := len(b.entries)
 	s := text.Plural(n, "entry", "entries")
-	if n == 1 {
-		s = "1 entry"
-	}
-	if b.list.Filtered() {
-		s = text.Count(b.list.Len()) + " of " + s
-	}
+	// A filter's "(3 of 40)" is the status bar's, from Count.
 	if !b.loadedAt.IsZero() {
 		s += " · listed " + text.Age(b.ctx.Now(), b.loadedAt) + " ago"
 	}
@@ -864,3 +860,7 @@ func (b *Browse) row(e *entry, sel bool, c browseCols) string {
 
 // Keymap is the screen's actions, for the declaration.
 func Keymap(ctx *shell.Context) shell.Keymap { return newBrowseKeys(ctx).keymap() }
+
+// Count is what the "/" filter shows of the rows (the status bar's
+// "filter: x (3 of 40)").
+func (b *Browse) Count() (shown, total int) { return b.list.Len(), b.list.Total() }
