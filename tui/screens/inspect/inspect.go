@@ -990,3 +990,7 @@ func Keymap(ctx *shell.Context) shell.Keymap { return newInspectKeys(ctx).keymap
 // OperatorKeymap is the operator screen's actions, for the declaration
 // (the inspector opens it, sharing the decoded _metadata).
 func OperatorKeymap(ctx *shell.Context) shell.Keymap { return shell.Keymap{newOperatorOpen(ctx)} }
+
+// Count is what the "/" filter shows of the rows (the status bar's
+// "filter: x (3 of 40)").
+func (s *Inspect) Count() (shown, total int) { return s.list.Len(), s.list.Total() }

@@ -484,3 +484,7 @@ func Keymap(ctx *shell.Context) shell.Keymap { return newJobsKeys(ctx).keymap() 
 // The screens talk to ctx.Cluster: the header names the target.
 func (*Jobs) UsesTarget()   {}
 func (*Launch) UsesTarget() {}
+
+// Count is what the "/" filter shows of the rows (the status bar's
+// "filter: x (3 of 40)").
+func (s *Jobs) Count() (shown, total int) { return s.list.Len(), s.list.Total() }

@@ -328,3 +328,7 @@ func idList(ids []int64) string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// Count is what the "/" filter shows of the rows (the status bar's
+// "filter: x (3 of 40)").
+func (s *Screen) Count() (shown, total int) { return s.list.Len(), s.list.Total() }

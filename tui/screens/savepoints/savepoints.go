@@ -496,9 +496,7 @@ func (s *Savepoints) Status() string {
 		total += r.sp.Bytes
 	}
 	st := fmt.Sprintf("%s · %s", text.Plural(len(s.rows), "savepoint"), text.Bytes(total))
-	if s.list.Filtered() {
-		st = text.Count(s.list.Len()) + " of " + st
-	}
+	// A filter's "(3 of 40)" is the status bar's, from Count.
 	if s.plan != nil {
 		st += fmt.Sprintf(" · policy removes %d (%s)", s.summary.Remove, text.Bytes(s.summary.RemoveBytes))
 	}
@@ -678,3 +676,7 @@ func (s *Savepoints) drawRow(r *spRow, sel bool, c spCols) string {
 
 // Keymap is the screen's actions, for the declaration.
 func Keymap(ctx *shell.Context) shell.Keymap { return newSavepointsKeys(ctx).keymap() }
+
+// Count is what the "/" filter shows of the rows (the status bar's
+// "filter: x (3 of 40)").
+func (s *Savepoints) Count() (shown, total int) { return s.list.Len(), s.list.Total() }
