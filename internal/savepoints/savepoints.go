@@ -58,6 +58,8 @@ type Savepoint struct {
 	Kind string `json:"kind"`
 	// StateBytes is the full logical state size the handles record.
 	StateBytes int64 `json:"state_bytes"`
+	// Sizes are the two sizes every screen shows (inspector.SizesOf).
+	Sizes inspector.SnapshotSizes `json:"sizes"`
 	// SelfContained: every file the savepoint references lies inside its
 	// own directory, so deleting the directory removes it completely and
 	// nothing else.
@@ -203,6 +205,7 @@ func Describe(ctx context.Context, fsys storage.FS, sp *Savepoint) {
 		r := inspector.Summarize(m, nil)
 		sp.CheckpointID, sp.FormatVersion, sp.Format = r.CheckpointID, r.FormatVersion, r.SavepointFormat
 		sp.StateBytes = r.Totals.StateSize
+		sp.Sizes = inspector.SizesOf(m)
 		if r.Kind == string(snapshot.KindCheckpoint) {
 			sp.Kind = r.Kind
 		}

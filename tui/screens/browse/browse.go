@@ -83,7 +83,10 @@ type Browse struct {
 	err      error
 	tasks    []shell.TaskID
 
-	jobDir   bool
+	jobDir bool
+	// snapDirs: the listing holds snapshot dirs (chk-N, savepoint-…),
+	// whose checkpointed and full sizes get columns.
+	snapDirs bool
 	confirm  *entry // delete awaiting "y"
 	probed   bool
 	duAllRun bool
@@ -191,7 +194,7 @@ func (b *Browse) load() tea.Cmd {
 	b.entries = b.entries[:0]
 	b.list.SetLen(0)
 	b.err = nil
-	b.jobDir, b.probed, b.duAllRun = false, false, false
+	b.jobDir, b.snapDirs, b.probed, b.duAllRun = false, false, false, false
 	b.listing = true
 	id, tctx := b.ctx.Tasks.Start("listing "+b.uri, 0)
 	b.listTask = id
@@ -299,6 +302,9 @@ func (b *Browse) merge(page []storage.FileInfo) {
 		}
 		if k == layout.KindCheckpoint {
 			b.jobDir = true
+		}
+		if k.SnapshotDir() {
+			b.snapDirs = true
 		}
 		add = append(add, e)
 	}
@@ -543,6 +549,13 @@ func probeBatch(tctx context.Context, task shell.TaskID, fsys storage.FS, timeou
 					m.sizes = &r.Sizes
 				}
 			}
+		} else if m.complete == format.Yes {
+			// Outside a job dir (savepoints): the two sizes from the
+			// _metadata alone, as the savepoints screen shows them.
+			if md, err := snapshot.Read(cctx, fsys, meta); err == nil {
+				sz := inspector.SizesOf(md)
+				m.sizes = &inspector.Sizes{Checkpointed: sz.Checkpointed, Full: sz.Full, OnDisk: -1}
+			}
 		}
 		m.next = probeBatch(tctx, task, fsys, timeout, sid, gen, uris, i+1, job)
 		return m
@@ -684,7 +697,7 @@ type browseCols struct{ name, kind, size, age, delta, full, disk int }
 
 func (b *Browse) cols() browseCols {
 	c := browseCols{kind: 13, size: 10, age: 5}
-	if b.jobDir {
+	if b.jobDir || b.snapDirs {
 		c.delta, c.full, c.disk = 9, 9, 9
 	}
 	fixed := 2 + 1 + c.kind + 1 + c.size + 1 + c.age
@@ -704,7 +717,7 @@ func (b *Browse) View() string {
 	c := b.cols()
 	head := "  " + text.Fit("NAME", c.name) + " " + text.Fit("KIND", c.kind) + " " + text.FitRight("SIZE", c.size) + " " + text.FitRight("AGE", c.age)
 	if c.delta > 0 {
-		head += " " + text.FitRight("DELTA", c.delta) + " " + text.FitRight("FULL", c.full) + " " + text.FitRight("ON DISK", c.disk)
+		head += " " + text.FitRight("CHECKPTD", c.delta) + " " + text.FitRight("FULL", c.full) + " " + text.FitRight("ON DISK", c.disk)
 	}
 	out = append(out, th.Column.Render(text.Fit(head, b.w)))
 	switch {
@@ -839,7 +852,7 @@ func (b *Browse) row(e *entry, sel bool, c browseCols) string {
 		switch {
 		case e.sizes != nil:
 			d, f, k = text.Bytes(e.sizes.Checkpointed), text.Bytes(e.sizes.Full), text.Bytes(e.sizes.OnDisk)
-		case e.kind == layout.KindCheckpoint && e.complete != format.No:
+		case e.kind.SnapshotDir() && e.complete != format.No:
 			d, f, k = "—", "—", "—"
 		}
 		cells = append(cells, text.FitRight(d, c.delta), text.FitRight(f, c.full), text.FitRight(k, c.disk))

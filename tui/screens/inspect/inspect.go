@@ -377,6 +377,10 @@ func (s *Inspect) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 			return s, decodeSome(s.id, msg.dec)
 		}
 		s.props = msg.props
+		// The sums while decoding become the one computation every
+		// screen shows (the savepoints and browse screens too).
+		sz := inspector.SizesOf(&snapshot.Metadata{Operators: s.ops})
+		s.ckptBytes, s.fullBytes = sz.Checkpointed, sz.Full
 		s.loading = false
 		s.loadedIn = s.ctx.Now().Sub(s.started)
 		s.ctx.Tasks.Done(s.task, nil)
