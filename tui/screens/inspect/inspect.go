@@ -206,7 +206,7 @@ func (s *Inspect) chromeRows() int {
 		n++
 	}
 	if s.dryRun {
-		n++
+		n += 1 + len(target.PlanNotes(s.plan))
 	}
 	if s.details {
 		n += detailRows
@@ -766,6 +766,11 @@ func (s *Inspect) View() string {
 	}
 	if s.dryRun {
 		out = append(out, s.dryRunSummary())
+		// Beyond the counts: keyed state a resume loses even though it
+		// "restores", and a max-parallelism check a uid list cannot make.
+		for _, n := range target.PlanNotes(s.plan) {
+			out = append(out, th.Warn.Render(text.Fit(" "+n, s.w)))
+		}
 	}
 	cols := s.columns()
 	out = append(out, th.Column.Render(text.Fit("  "+table.Cells(cols, table.Headings(cols)...), s.w)))

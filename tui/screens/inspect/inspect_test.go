@@ -237,3 +237,24 @@ func TestInspectSaysMissingFilesFirst(t *testing.T) {
 		t.Errorf("first body line with b.sst missing: %q", l)
 	}
 }
+
+// The dry run says more than its counts: keyed state an operator no
+// longer keyed ignores (lost though it "restores"), and that a uid list
+// cannot have its max parallelism checked.
+func TestInspectDryRunNotes(t *testing.T) {
+	const sp = "/demo/savepoints/savepoint-5f2c01-8e0d3b7a4c19"
+	a := tuitest.Open(t, tuitest.Opts{W: 80, H: 24, FS: tuitest.DemoFS(t)}, "inspect", sp, "--against="+tuitest.MigrationUIDs)
+	if f := tuitest.FrameText(a); !strings.Contains(f, "max parallelism NOT CHECKED") {
+		t.Errorf("uid list: no max-parallelism note:\n%s", f)
+	}
+	b := tuitest.Open(t, tuitest.Opts{W: 80, H: 24, FS: tuitest.DemoFS(t), Specs: func(path string) (inspector.Target, error) {
+		return inspector.Target{Source: "job spec " + path, Complete: true, Operators: []inspector.TargetOperator{
+			{UID: "CheckpointingSource1", Parallelism: 1, MaxParallelism: 4},
+			{UID: "CheckpointingKeyedStateFlatMap1", Parallelism: 4, MaxParallelism: 4, NotKeyed: true},
+		}}, nil
+	}}, "inspect", sp, "--against=@/jobs/v3.yaml")
+	f := tuitest.FrameText(b)
+	if !strings.Contains(f, "KEYED STATE IGNORED: 1 operator (") || strings.Contains(f, "NOT CHECKED") {
+		t.Errorf("job spec with a keyed operator made non-keyed:\n%s", f)
+	}
+}
