@@ -17,6 +17,7 @@ import (
 	"github.com/ckpt-dev/ckpt/inspector"
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
+	"github.com/ckpt-dev/ckpt/tui/components/form"
 	"github.com/ckpt-dev/ckpt/tui/components/format"
 	"github.com/ckpt-dev/ckpt/tui/components/layout"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
@@ -735,13 +736,8 @@ func (b *Browse) View() string {
 	}
 	if b.confirm != nil {
 		e := b.confirm
-		q := fmt.Sprintf(" DELETE %s (%s)? y = delete, any other key = cancel ", text.Sanitize(e.info.URI), text.Bytes(e.size))
-		lines := strings.Split(strings.Join(out, "\n"), "\n")
-		for len(lines) < b.h {
-			lines = append(lines, "")
-		}
-		lines[b.h-1] = th.StatusError.Render(text.Fit(q, b.w))
-		return strings.Join(lines[:b.h], "\n")
+		q := fmt.Sprintf("DELETE %s (%s)? y = delete, any other key = cancel", text.Sanitize(e.info.URI), text.Bytes(e.size))
+		return form.OverlayBottom(strings.Join(out, "\n"), form.ConfirmRows(th, q, b.w), b.h)
 	}
 	return strings.Join(out, "\n")
 }

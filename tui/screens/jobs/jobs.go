@@ -301,8 +301,8 @@ func (s *Jobs) View() string {
 	}
 	view := strings.Join(out, "\n")
 	if s.confirm != nil {
-		q := fmt.Sprintf(" CANCEL job %s %q (no savepoint)? y = cancel it, any other key = keep it running ", s.confirm.ID, s.confirm.Name)
-		view = form.OverlayBottom(view, []string{th.StatusError.Render(text.Fit(text.Sanitize(q), s.w))}, s.h)
+		q := fmt.Sprintf("CANCEL job %s %q (no savepoint)? y = cancel it, any other key = keep it running", s.confirm.ID, s.confirm.Name)
+		view = form.OverlayBottom(view, form.ConfirmRows(th, text.Sanitize(q), s.w), s.h)
 	}
 	return view
 }

@@ -641,10 +641,7 @@ func (s *Resume) View() string {
 	}
 	if q != "" {
 		// Wrapped, never cut: what is confirmed must be readable whole.
-		hint = nil
-		for _, l := range text.Wrap(q, max(s.w-2, 10), 4) {
-			hint = append(hint, th.StatusError.Render(text.Fit(" "+l, s.w)))
-		}
+		hint = form.ConfirmRows(th, q, s.w)
 	}
 	if s.parInput != nil {
 		hint = []string{th.Prompt.Render(text.Clip(" "+s.parInput.View(), s.w))}

@@ -584,12 +584,12 @@ func (s *Savepoints) View() string {
 	case s.prompt != nil:
 		lines[s.h-1] = th.Prompt.Render(text.Clip(" "+s.prompt.View(), s.w))
 	case s.confirm == "plan":
-		q := fmt.Sprintf(" DISPOSE %s (%s) the policy removes? y = dispose, any other key = cancel ", text.Plural(s.summary.Remove, "savepoint"), text.Bytes(s.summary.RemoveBytes))
-		lines[s.h-1] = th.StatusError.Render(text.Fit(q, s.w))
+		q := fmt.Sprintf("DISPOSE %s (%s) the policy removes? y = dispose, any other key = cancel", text.Plural(s.summary.Remove, "savepoint"), text.Bytes(s.summary.RemoveBytes))
+		return form.OverlayBottom(view, form.ConfirmRows(th, q, s.w), s.h)
 	default:
 		if r := s.selected(); r != nil {
-			q := fmt.Sprintf(" DISPOSE %s (%s)? y = dispose, any other key = cancel ", text.Sanitize(r.sp.URI), text.Bytes(r.sp.Bytes))
-			lines[s.h-1] = th.StatusError.Render(text.Fit(q, s.w))
+			q := fmt.Sprintf("DISPOSE %s (%s)? y = dispose, any other key = cancel", text.Sanitize(r.sp.URI), text.Bytes(r.sp.Bytes))
+			return form.OverlayBottom(view, form.ConfirmRows(th, q, s.w), s.h)
 		}
 	}
 	return strings.Join(lines[:s.h], "\n")
