@@ -214,8 +214,9 @@ func (s *Inspect) chromeRows() int {
 	return n
 }
 
-// detailRows is the height of the details pane.
-const detailRows = 8
+// detailRows is the height of the details pane (room for the dry run's
+// reason on two lines).
+const detailRows = 9
 
 func (s *Inspect) Close() { s.ctx.Tasks.Cancel(s.task, s.uidTask, s.diskTask) }
 
@@ -985,7 +986,14 @@ func (s *Inspect) detailPane() []string {
 		if r.note != "" {
 			v += " — " + r.note
 		}
-		out = append(out, line("on resume", v))
+		// The dry run's reason in full: wrapped under its label, not cut.
+		for i, l := range text.Wrap(text.Sanitize(v), max(s.w-15, 10), detailRows-len(out)) {
+			k := "on resume"
+			if i > 0 {
+				k = ""
+			}
+			out = append(out, " "+th.Muted.Render(text.Fit(k, 13))+l)
+		}
 	}
 	for len(out) < detailRows {
 		out = append(out, "")

@@ -258,3 +258,26 @@ func TestInspectDryRunNotes(t *testing.T) {
 		t.Errorf("job spec with a keyed operator made non-keyed:\n%s", f)
 	}
 }
+
+// Finding 6: the dry run's reason for an operator is read in full in the
+// details pane (tab), wrapped, not cut at 80 columns.
+func TestInspectDryRunReasonInFull(t *testing.T) {
+	a := tuitest.Open(t, tuitest.Opts{W: 80, H: 24, FS: tuitest.DemoFS(t)}, "inspect", "/demo/savepoints/savepoint-5f2c01-8e0d3b7a4c19", "--against="+tuitest.MigrationUIDs)
+	s := a.Top().(*inspect.Inspect)
+	idx := -1
+	for i := range inspect.OperatorKinds(s) {
+		inspect.Select(s, i)
+		if strings.Contains(tuitest.FrameText(a), "> ") && inspect.Verdict(s) == "dropped" {
+			idx = i
+			break
+		}
+	}
+	if idx < 0 {
+		t.Fatal("no dropped operator in the plan")
+	}
+	tuitest.Press(t, a, "tab")
+	f := strings.Join(strings.Fields(tuitest.FrameText(a)), " ")
+	if want := "DROPPED: no operator of the new job claims it (needs -n; the state is lost)"; !strings.Contains(f, want) {
+		t.Errorf("the reason is cut; want %q in:\n%s", want, tuitest.FrameText(a))
+	}
+}
