@@ -762,7 +762,7 @@ func (b *Browse) jobSummary() string {
 			}
 		}
 	}
-	s := fmt.Sprintf(" job: %d chk dirs, %d complete", total, complete)
+	s := fmt.Sprintf(" job: %s, %d complete", text.Plural(total, "chk dir"), complete)
 	if latest >= 0 {
 		s += fmt.Sprintf(" · latest complete chk-%d", latest)
 	}

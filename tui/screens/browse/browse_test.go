@@ -278,3 +278,15 @@ func TestBrowseSortsCheckpointsNewestFirst(t *testing.T) {
 		t.Errorf("order %q, want %q", strings.Join(got, " "), want)
 	}
 }
+
+// Words: one chk-N is "1 chk dir".
+func TestBrowseJobSummaryPlural(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), demo.JobID)
+	if err := os.MkdirAll(filepath.Join(dir, "chk-1"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	a := tuitest.Open(t, tuitest.Opts{W: 160, H: 48, FS: storage.NewLocal()}, "browse", dir)
+	if f := tuitest.FrameText(a); !strings.Contains(f, "1 chk dir,") || strings.Contains(f, "1 chk dirs") {
+		t.Errorf("no \"1 chk dir\":\n%s", f)
+	}
+}
