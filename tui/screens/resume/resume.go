@@ -776,7 +776,9 @@ func (s *snapshotPicker) View() string {
 			if r.Savepoint {
 				kind = "savepoint"
 			}
-			line = fmt.Sprintf("%s %s (%s, %s ago) %s", text.Fit(kind, 10), text.Sanitize(r.Path), text.Bytes(r.Size), text.Age(now, r.ModTime), r.Rest)
+			// Size is what the directory holds on storage, not the
+			// snapshot's checkpointed or full size: say so.
+			line = fmt.Sprintf("%s %s (%s on disk, %s ago) %s", text.Fit(kind, 10), text.Sanitize(r.Path), text.Bytes(r.Size), text.Age(now, r.ModTime), r.Rest)
 		}
 		if sel {
 			return th.Selected.Render(text.Fit("> "+line, s.w))
