@@ -59,7 +59,8 @@ type Savepoint struct {
 	// StateBytes is the full logical state size the handles record.
 	StateBytes int64 `json:"state_bytes"`
 	// Sizes are the two sizes every screen shows (inspector.SizesOf).
-	Sizes inspector.SnapshotSizes `json:"sizes"`
+	// (Not in the JSON of `ckpt savepoints`: StateBytes is there.)
+	Sizes inspector.SnapshotSizes `json:"-"`
 	// SelfContained: every file the savepoint references lies inside its
 	// own directory, so deleting the directory removes it completely and
 	// nothing else.
