@@ -529,7 +529,7 @@ func (s *Resume) View() string {
 	nr += th.Muted.Render(" · claim mode " + claimModes[s.claim])
 	par := "the spec's own"
 	if s.parallelism > 0 {
-		par = fmt.Sprintf("%d (rescale, as run -p %d: checked against the snapshot's max parallelism)", s.parallelism, s.parallelism)
+		par = fmt.Sprintf("%d (rescale, as run -p %d; the dry run checks max parallelism)", s.parallelism, s.parallelism)
 	}
 	out := []string{
 		th.Title.Render(text.Fit(" Resume a job from a snapshot on "+text.Sanitize(s.ctx.TargetName)+" — dry run first", s.w)),

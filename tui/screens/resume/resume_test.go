@@ -1,8 +1,8 @@
 package resume_test
 
 import (
+	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,28 +17,14 @@ import (
 // source and keyed flat map by uid, no max parallelism configured (so
 // Flink adopts the snapshot's, 4, which must be at least the new
 // parallelism).
-const rescaleSpec = `name: migration
-parallelism: 1
-pipeline:
-  - op: generator
-    uid: CheckpointingSource1
-    keys: 10
-  - op: keyBy
-  - op: sum
-    uid: CheckpointingKeyedStateFlatMap1
-  - op: discard
-    uid: sink
-`
+const rescaleSpec = "testdata/specs/migration.yaml"
 
 // Finding 8: the parallelism field rescales like `ckpt run -s -p N`: the
 // dry run re-plans with it (above the snapshot's max parallelism Flink
 // refuses, and so does the screen) and the submission asks for it.
 func TestResumeParallelism(t *testing.T) {
 	fsys := tuitest.DemoFS(t)
-	spec := filepath.Join(t.TempDir(), "migration.yaml")
-	if err := os.WriteFile(spec, []byte(rescaleSpec), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	spec := rescaleSpec
 	fc := &tuitest.FakeCluster{Version: "ckpt-dev"}
 	a := tuitest.Open(t, tuitest.Opts{W: 160, H: 48, FS: fsys, Cluster: fc, Target: "local", Specs: tuitest.FakeSpecTarget},
 		"resume", "/demo/savepoints/savepoint-5f2c01-8e0d3b7a4c19", spec)
@@ -125,5 +111,27 @@ func TestResumeConfirmAndWhyReadable(t *testing.T) {
 	f := strings.Join(strings.Fields(tuitest.FrameText(a)), " ")
 	if !strings.Contains(f, chk+" WITH -n") || !strings.Contains(f, "y = submit, any other key = not now") {
 		t.Errorf("the confirmation is cut:\n%s", tuitest.FrameText(a))
+	}
+}
+
+// Goldens: rescaled past the snapshot's max parallelism (the dry run
+// refuses), and the wrapped submit confirmation.
+func TestResumeGolden(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		keys []string
+	}{
+		{name: "resume-rescale-refused", keys: []string{"P", "8", "enter"}},
+		{name: "resume-rescale-confirm", keys: []string{"P", "3", "enter", "n", "y", "enter"}},
+	} {
+		for _, sz := range tuitest.Sizes {
+			name := fmt.Sprintf("%s-%dx%d", tc.name, sz.W, sz.H)
+			t.Run(name, func(t *testing.T) {
+				a := tuitest.Open(t, tuitest.Opts{W: sz.W, H: sz.H, FS: tuitest.DemoFS(t), Cluster: &tuitest.FakeCluster{Version: "ckpt-dev"},
+					Target: "local", Specs: tuitest.FakeSpecTarget}, "resume", "/demo/savepoints/savepoint-5f2c01-8e0d3b7a4c19", rescaleSpec)
+				tuitest.Press(t, a, tc.keys...)
+				tuitest.Golden(t, a, name)
+			})
+		}
 	}
 }
