@@ -58,6 +58,9 @@ type Savepoint struct {
 	Kind string `json:"kind"`
 	// StateBytes is the full logical state size the handles record.
 	StateBytes int64 `json:"state_bytes"`
+	// Sizes are the two sizes every screen shows (inspector.SizesOf).
+	// (Not in the JSON of `ckpt savepoints`: StateBytes is there.)
+	Sizes inspector.SnapshotSizes `json:"-"`
 	// SelfContained: every file the savepoint references lies inside its
 	// own directory, so deleting the directory removes it completely and
 	// nothing else.
@@ -203,6 +206,7 @@ func Describe(ctx context.Context, fsys storage.FS, sp *Savepoint) {
 		r := inspector.Summarize(m, nil)
 		sp.CheckpointID, sp.FormatVersion, sp.Format = r.CheckpointID, r.FormatVersion, r.SavepointFormat
 		sp.StateBytes = r.Totals.StateSize
+		sp.Sizes = inspector.SizesOf(m)
 		if r.Kind == string(snapshot.KindCheckpoint) {
 			sp.Kind = r.Kind
 		}

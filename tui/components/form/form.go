@@ -187,3 +187,14 @@ func OverlayBottom(view string, rows []string, h int) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// ConfirmRows are a confirmation question wrapped to w (at most 4 lines,
+// in the error style): what an operator confirms is never cut. Put them
+// at the bottom with OverlayBottom.
+func ConfirmRows(th *themes.Theme, q string, w int) []string {
+	var out []string
+	for _, l := range text.Wrap(strings.TrimSpace(q), max(w-2, 10), 4) {
+		out = append(out, th.StatusError.Render(text.Fit(" "+l, w)))
+	}
+	return out
+}

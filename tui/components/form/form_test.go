@@ -1,7 +1,12 @@
 package form
 
 import (
+	"strings"
 	"testing"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/ckpt-dev/ckpt/themes"
 
 	tea "charm.land/bubbletea/v2"
 )
@@ -55,5 +60,23 @@ func TestOverlayBottom(t *testing.T) {
 	}
 	if got := OverlayBottom("a\nb\nc\nd\ne", []string{"X", "Y"}, 3); got != "a\nX\nY" {
 		t.Errorf("got %q", got)
+	}
+}
+
+// A long confirmation wraps; nothing of it is cut.
+func TestConfirmRowsWrap(t *testing.T) {
+	th := themes.Dark()
+	q := " DELETE hdfs://namenode:8020/flink/checkpoints/5f2c0194b6e2a8d3c1e07a9b4d6f8e21/chk-18 (232 KiB)? y = delete, any other key = cancel "
+	rows := ConfirmRows(th, q, 40)
+	var words []string
+	for _, r := range rows {
+		if w := ansi.StringWidth(r); w != 40 {
+			t.Errorf("row %q is %d wide, want 40", r, w)
+		}
+		words = append(words, strings.Fields(ansi.Strip(r))...)
+	}
+	// A path longer than a line is broken inside: compare without spaces.
+	if got := strings.Join(words, ""); got != strings.Join(strings.Fields(q), "") {
+		t.Errorf("rows say %q, want all of %q", got, q)
 	}
 }

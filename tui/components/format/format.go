@@ -153,3 +153,19 @@ func SortedKeys[V any](m map[string]V) []string {
 	sort.Strings(out)
 	return out
 }
+
+// JobStateWidth is the width of the longest job state name
+// (INITIALIZING): a STATE column this wide never cuts one.
+var JobStateWidth = longest(cluster.JobStatuses)
+
+// CheckpointStateWidth is the width of the longest checkpoint state name
+// (IN_PROGRESS), for the same reason.
+var CheckpointStateWidth = longest([]cluster.CheckpointStatus{cluster.CheckpointInProgress, cluster.CheckpointCompleted, cluster.CheckpointFailed})
+
+func longest[S ~string](names []S) int {
+	n := 0
+	for _, s := range names {
+		n = max(n, len(s))
+	}
+	return n
+}

@@ -8,11 +8,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
+	"github.com/ckpt-dev/ckpt/engine/config"
 	"github.com/ckpt-dev/ckpt/engine/spec"
 	"github.com/ckpt-dev/ckpt/inspector"
 	"github.com/ckpt-dev/ckpt/storage"
+	"github.com/ckpt-dev/ckpt/tui/components/text"
 )
 
 // Load resolves a new job given as "a,b,c" (uids), "@file" with one
@@ -75,3 +78,46 @@ const (
 	New              // an operator of the job with no state in the snapshot: starts empty
 	Fails            // restoring it fails even with -n (max parallelism)
 )
+
+// SpecWithParallelism is a job spec's target built with the default
+// parallelism set to p, as `ckpt run -s -p N` builds it (p > 0): the
+// graph a rescaled resume would run, whose operators the dry run checks
+// against the snapshot's max parallelism. It reads the spec: call it from
+// a command.
+func SpecWithParallelism(path string, p int) (inspector.Target, error) {
+	s, err := spec.Load(path)
+	if err != nil {
+		return inspector.Target{}, err
+	}
+	over := config.New()
+	if err := over.Set(config.Parallelism, strconv.Itoa(p), "-p"); err != nil {
+		return inspector.Target{}, err
+	}
+	// The checkpoint directory may come from the cluster; the job graph
+	// does not depend on it (as the CLI's dry run does).
+	if err := over.Set(config.CheckpointDir, "file:///ckpt-dry-run", "dry run"); err != nil {
+		return inspector.Target{}, err
+	}
+	_, g, err := s.Prepare(nil, over)
+	if err != nil {
+		return inspector.Target{}, err
+	}
+	return g.ResumeTarget(fmt.Sprintf("job spec %s at parallelism %d", path, p)), nil
+}
+
+// PlanNotes are the plan's warnings beyond its counts, as the resume and
+// inspect screens show them.
+func PlanNotes(p *inspector.ResumePlan) []string {
+	if p == nil {
+		return nil
+	}
+	var out []string
+	if n := len(p.KeyedStateIgnored); n > 0 {
+		out = append(out, fmt.Sprintf("KEYED STATE IGNORED: %s (%s) no longer keyed: lost on resume",
+			text.Plural(n, "operator"), text.Bytes(p.IgnoredBytes)))
+	}
+	if p.MaxParallelismCheck == inspector.MaxParallelismNotChecked {
+		out = append(out, "max parallelism NOT CHECKED: uids carry none (a job spec does)")
+	}
+	return out
+}

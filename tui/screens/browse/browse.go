@@ -17,6 +17,7 @@ import (
 	"github.com/ckpt-dev/ckpt/inspector"
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
+	"github.com/ckpt-dev/ckpt/tui/components/form"
 	"github.com/ckpt-dev/ckpt/tui/components/format"
 	"github.com/ckpt-dev/ckpt/tui/components/layout"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
@@ -59,7 +60,8 @@ func (e *entry) dirFirstLess(o *entry) bool {
 	if e.info.IsDir != o.info.IsDir {
 		return e.info.IsDir
 	}
-	return layout.NaturalLess(e.info.Name, o.info.Name)
+	// The order of `ckpt ls`: by name, chk-N by N, newest first.
+	return snapshot.CompareEntryNames(e.info.Name, o.info.Name) < 0
 }
 
 // Browse lists one directory of local disk or HDFS. Listing is streamed page
@@ -82,7 +84,10 @@ type Browse struct {
 	err      error
 	tasks    []shell.TaskID
 
-	jobDir   bool
+	jobDir bool
+	// snapDirs: the listing holds snapshot dirs (chk-N, savepoint-…),
+	// whose checkpointed and full sizes get columns.
+	snapDirs bool
 	confirm  *entry // delete awaiting "y"
 	probed   bool
 	duAllRun bool
@@ -190,7 +195,7 @@ func (b *Browse) load() tea.Cmd {
 	b.entries = b.entries[:0]
 	b.list.SetLen(0)
 	b.err = nil
-	b.jobDir, b.probed, b.duAllRun = false, false, false
+	b.jobDir, b.snapDirs, b.probed, b.duAllRun = false, false, false, false
 	b.listing = true
 	id, tctx := b.ctx.Tasks.Start("listing "+b.uri, 0)
 	b.listTask = id
@@ -298,6 +303,9 @@ func (b *Browse) merge(page []storage.FileInfo) {
 		}
 		if k == layout.KindCheckpoint {
 			b.jobDir = true
+		}
+		if k.SnapshotDir() {
+			b.snapDirs = true
 		}
 		add = append(add, e)
 	}
@@ -542,6 +550,13 @@ func probeBatch(tctx context.Context, task shell.TaskID, fsys storage.FS, timeou
 					m.sizes = &r.Sizes
 				}
 			}
+		} else if m.complete == format.Yes {
+			// Outside a job dir (savepoints): the two sizes from the
+			// _metadata alone, as the savepoints screen shows them.
+			if md, err := snapshot.Read(cctx, fsys, meta); err == nil {
+				sz := inspector.SizesOf(md)
+				m.sizes = &inspector.Sizes{Checkpointed: sz.Checkpointed, Full: sz.Full, OnDisk: -1}
+			}
 		}
 		m.next = probeBatch(tctx, task, fsys, timeout, sid, gen, uris, i+1, job)
 		return m
@@ -599,7 +614,7 @@ func (b *Browse) duAll() tea.Cmd {
 	if len(uris) == 0 {
 		return nil
 	}
-	id, tctx := b.ctx.Tasks.Start(fmt.Sprintf("du of %d directories", len(uris)), 0)
+	id, tctx := b.ctx.Tasks.Start("du of "+text.Plural(len(uris), "directory", "directories"), 0)
 	b.tasks = append(b.tasks, id)
 	return duCmd(tctx, id, b.ctx.FS, b.ctx.Timeout, b.id, uris, 0)
 }
@@ -666,13 +681,8 @@ func (b *Browse) Status() string {
 		return "listing failed"
 	}
 	n := len(b.entries)
-	s := text.Count(n) + " entries"
-	if n == 1 {
-		s = "1 entry"
-	}
-	if b.list.Filtered() {
-		s = text.Count(b.list.Len()) + " of " + s
-	}
+	s := text.Plural(n, "entry", "entries")
+	// A filter's "(3 of 40)" is the status bar's, from Count.
 	if !b.loadedAt.IsZero() {
 		s += " · listed " + text.Age(b.ctx.Now(), b.loadedAt) + " ago"
 	}
@@ -688,7 +698,7 @@ type browseCols struct{ name, kind, size, age, delta, full, disk int }
 
 func (b *Browse) cols() browseCols {
 	c := browseCols{kind: 13, size: 10, age: 5}
-	if b.jobDir {
+	if b.jobDir || b.snapDirs {
 		c.delta, c.full, c.disk = 9, 9, 9
 	}
 	fixed := 2 + 1 + c.kind + 1 + c.size + 1 + c.age
@@ -708,7 +718,7 @@ func (b *Browse) View() string {
 	c := b.cols()
 	head := "  " + text.Fit("NAME", c.name) + " " + text.Fit("KIND", c.kind) + " " + text.FitRight("SIZE", c.size) + " " + text.FitRight("AGE", c.age)
 	if c.delta > 0 {
-		head += " " + text.FitRight("DELTA", c.delta) + " " + text.FitRight("FULL", c.full) + " " + text.FitRight("ON DISK", c.disk)
+		head += " " + text.FitRight("CHECKPTD", c.delta) + " " + text.FitRight("FULL", c.full) + " " + text.FitRight("ON DISK", c.disk)
 	}
 	out = append(out, th.Column.Render(text.Fit(head, b.w)))
 	switch {
@@ -726,13 +736,8 @@ func (b *Browse) View() string {
 	}
 	if b.confirm != nil {
 		e := b.confirm
-		q := fmt.Sprintf(" DELETE %s (%s)? y = delete, any other key = cancel ", text.Sanitize(e.info.URI), text.Bytes(e.size))
-		lines := strings.Split(strings.Join(out, "\n"), "\n")
-		for len(lines) < b.h {
-			lines = append(lines, "")
-		}
-		lines[b.h-1] = th.StatusError.Render(text.Fit(q, b.w))
-		return strings.Join(lines[:b.h], "\n")
+		q := fmt.Sprintf("DELETE %s (%s)? y = delete, any other key = cancel", text.Sanitize(e.info.URI), text.Bytes(e.size))
+		return form.OverlayBottom(strings.Join(out, "\n"), form.ConfirmRows(th, q, b.w), b.h)
 	}
 	return strings.Join(out, "\n")
 }
@@ -757,7 +762,7 @@ func (b *Browse) jobSummary() string {
 			}
 		}
 	}
-	s := fmt.Sprintf(" job: %d chk dirs, %d complete", total, complete)
+	s := fmt.Sprintf(" job: %s, %d complete", text.Plural(total, "chk dir"), complete)
 	if latest >= 0 {
 		s += fmt.Sprintf(" · latest complete chk-%d", latest)
 	}
@@ -843,7 +848,7 @@ func (b *Browse) row(e *entry, sel bool, c browseCols) string {
 		switch {
 		case e.sizes != nil:
 			d, f, k = text.Bytes(e.sizes.Checkpointed), text.Bytes(e.sizes.Full), text.Bytes(e.sizes.OnDisk)
-		case e.kind == layout.KindCheckpoint && e.complete != format.No:
+		case e.kind.SnapshotDir() && e.complete != format.No:
 			d, f, k = "—", "—", "—"
 		}
 		cells = append(cells, text.FitRight(d, c.delta), text.FitRight(f, c.full), text.FitRight(k, c.disk))
@@ -864,3 +869,7 @@ func (b *Browse) row(e *entry, sel bool, c browseCols) string {
 
 // Keymap is the screen's actions, for the declaration.
 func Keymap(ctx *shell.Context) shell.Keymap { return newBrowseKeys(ctx).keymap() }
+
+// Count is what the "/" filter shows of the rows (the status bar's
+// "filter: x (3 of 40)").
+func (b *Browse) Count() (shown, total int) { return b.list.Len(), b.list.Total() }

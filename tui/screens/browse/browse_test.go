@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -11,6 +12,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/tui/internal/demo"
 	"github.com/ckpt-dev/ckpt/tui/internal/tuitest"
@@ -158,8 +160,8 @@ func TestDeleteIsDangerous(t *testing.T) {
 				t.Errorf("help lists delete=%v in readonly=%v:\n%s", !readonly, readonly, help)
 			}
 			tuitest.Press(t, a, "esc")
-			// chk-17 is the first row.
-			tuitest.Press(t, a, "D")
+			// chk-17 is the third row (chk-19, chk-18 come first: newest first).
+			tuitest.Press(t, a, "j", "j", "D")
 			if readonly {
 				if strings.Contains(tuitest.FrameText(a), "DELETE") {
 					t.Fatal("readonly offered a delete confirmation")
@@ -233,16 +235,21 @@ func TestStreamedListingIsCompleteAndSorted(t *testing.T) {
 	if len(browse.Entries(b)) != n {
 		t.Fatalf("%d entries, want %d", len(browse.Entries(b)), n)
 	}
+	want := make([]string, n)
+	for i := range want {
+		want[i] = fmt.Sprintf("f-%d", i)
+	}
+	slices.SortFunc(want, snapshot.CompareEntryNames) // the order of ckpt ls
 	for i, e := range browse.Entries(b) {
-		if want := fmt.Sprintf("f-%d", i); e.Name != want {
-			t.Fatalf("entry %d is %s, want %s (natural order)", i, e.Name, want)
+		if e.Name != want[i] {
+			t.Fatalf("entry %d is %s, want %s (the order of ckpt ls)", i, e.Name, want[i])
 		}
 	}
 	if !strings.Contains(tuitest.FrameText(a), "3,500 entries") {
 		t.Errorf("status lacks the count:\n%s", tuitest.FrameText(a))
 	}
 	tuitest.Press(t, a, "G")
-	if !strings.Contains(tuitest.FrameText(a), "f-3499") {
+	if !strings.Contains(tuitest.FrameText(a), want[n-1]+" ") {
 		t.Errorf("G did not reach the end")
 	}
 	tuitest.Press(t, a, "/")
@@ -250,5 +257,36 @@ func TestStreamedListingIsCompleteAndSorted(t *testing.T) {
 	tuitest.Press(t, a, "enter")
 	if got := browse.Rows(b); got != 11 { // f-349, f-3490..f-3499
 		t.Errorf("filter f-349 kept %d rows, want 11", got)
+	}
+}
+
+// chk-N sort by N, newest first (chk-10 before chk-9), as ckpt ls and the
+// snapshots pane list them.
+func TestBrowseSortsCheckpointsNewestFirst(t *testing.T) {
+	dir := t.TempDir()
+	for _, d := range []string{"chk-9", "chk-10", "chk-1", "shared", "taskowned"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a := tuitest.Open(t, tuitest.Opts{W: 80, H: 24, FS: storage.NewLocal()}, "browse", dir)
+	var got []string
+	for _, e := range browse.Entries(a.Top().(*browse.Browse)) {
+		got = append(got, e.Name)
+	}
+	if want := "chk-10 chk-9 chk-1 shared taskowned"; strings.Join(got, " ") != want {
+		t.Errorf("order %q, want %q", strings.Join(got, " "), want)
+	}
+}
+
+// Words: one chk-N is "1 chk dir".
+func TestBrowseJobSummaryPlural(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), demo.JobID)
+	if err := os.MkdirAll(filepath.Join(dir, "chk-1"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	a := tuitest.Open(t, tuitest.Opts{W: 160, H: 48, FS: storage.NewLocal()}, "browse", dir)
+	if f := tuitest.FrameText(a); !strings.Contains(f, "1 chk dir,") || strings.Contains(f, "1 chk dirs") {
+		t.Errorf("no \"1 chk dir\":\n%s", f)
 	}
 }

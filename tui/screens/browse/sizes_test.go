@@ -71,7 +71,7 @@ func TestBrowseJobDirThreeSizes(t *testing.T) {
 		t.Errorf("sizes %+v, want %+v", *e.Sizes, want)
 	}
 	frame := tuitest.FrameText(a)
-	for _, s := range []string{"DELTA", "FULL", "ON DISK", "200 B", "4.02 KiB"} {
+	for _, s := range []string{"CHECKPTD", "FULL", "ON DISK", "200 B", "4.02 KiB"} {
 		if !strings.Contains(frame, s) {
 			t.Errorf("the job-dir view lacks %q:\n%s", s, frame)
 		}

@@ -77,7 +77,7 @@ func (s *CheckpointScreen) CopyText() string {
 	return strconv.FormatInt(s.cpID, 10)
 }
 func (s *CheckpointScreen) Status() string {
-	return fmt.Sprintf("%d vertices · %s", len(s.vids), poll.DataAge(s.ctx, s.Polled, s.Err))
+	return text.Plural(len(s.vids), "vertex", "vertices") + " · " + poll.DataAge(s.ctx, s.Polled, s.Err)
 }
 
 func (s *CheckpointScreen) Init() tea.Cmd { return s.poll() }
@@ -269,7 +269,7 @@ func (s *SubtasksScreen) Status() string {
 	if s.vc != nil {
 		n = len(s.vc.Subtasks)
 	}
-	return fmt.Sprintf("%d subtasks · %s", n, poll.DataAge(s.ctx, s.Polled, s.Err))
+	return text.Plural(n, "subtask") + " · " + poll.DataAge(s.ctx, s.Polled, s.Err)
 }
 
 func (s *SubtasksScreen) Init() tea.Cmd { return s.poll() }

@@ -165,11 +165,11 @@ func (s *Diff) View() string {
 	}
 	d := s.d
 	side := func(tag string, i inspector.SnapshotInfo) string {
-		return fmt.Sprintf(" %s: %s (%s %d, v%d, %d operators, %s)", tag, text.Sanitize(i.Path), i.Kind, i.CheckpointID, i.FormatVersion, i.Operators, text.Bytes(i.StateSize))
+		return fmt.Sprintf(" %s: %s (%s %d, %s, %s, %s)", tag, text.Sanitize(i.Path), i.Kind, i.CheckpointID, snapshot.FormatLabel(i.FormatVersion), text.Plural(i.Operators, "operator"), text.Bytes(i.StateSize))
 	}
-	files := fmt.Sprintf(" state %s · files: %d only in A (%s), %d only in B (%s), %d in both (%s) · %d operators unchanged",
+	files := fmt.Sprintf(" state %s · files: %d only in A (%s), %d only in B (%s), %d in both (%s) · %s unchanged",
 		units.SignedBytes(d.StateSizeDelta), d.Files.OnlyA, text.Bytes(d.Files.OnlyABytes), d.Files.OnlyB, text.Bytes(d.Files.OnlyBBytes),
-		d.Files.Both, text.Bytes(d.Files.BothBytes), d.Unchanged)
+		d.Files.Both, text.Bytes(d.Files.BothBytes), text.Plural(d.Unchanged, "operator"))
 	idw := 32
 	if s.w < 120 {
 		idw = 12

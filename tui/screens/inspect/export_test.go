@@ -3,6 +3,7 @@ package inspect
 import (
 	"github.com/ckpt-dev/ckpt/inspector"
 	"github.com/ckpt-dev/ckpt/tui/components/format"
+	"github.com/ckpt-dev/ckpt/tui/components/target"
 )
 
 // What the external tests (package inspect_test, which open the screens
@@ -46,4 +47,14 @@ func Files(s *SubtaskScreen) []File {
 		}
 	}
 	return out
+}
+
+// Verdict is the selected row's dry-run verdict ("dropped", …; "" none).
+func Verdict(s *Inspect) string {
+	r := s.selected()
+	if r == nil {
+		return ""
+	}
+	return map[target.Verdict]string{target.Restored: "restored", target.Dropped: "dropped", target.Skipped: "skipped",
+		target.New: "new", target.Fails: "fails"}[r.verdict]
 }

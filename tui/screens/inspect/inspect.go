@@ -121,6 +121,9 @@ type Inspect struct {
 	disk                 inspector.Sizes
 	diskState            format.Tri // unknown: not started or measuring; yes: measured; no: failed
 	diskTask             shell.TaskID
+	// restorable and verdict are the file check's (inspector.Report's
+	// Restorable and Verdict), from the same Examine that measures disk.
+	restorable, verdict string
 }
 
 // inspectDiskMsg carries the measured size on disk.
@@ -128,7 +131,9 @@ type inspectDiskMsg struct {
 	sid   int
 	task  shell.TaskID
 	sizes inspector.Sizes
-	err   error
+	// restorable and verdict: Report.Restorable and Report.Verdict.
+	restorable, verdict string
+	err                 error
 }
 
 // measureDisk measures what storage holds for the decoded snapshot.
@@ -143,7 +148,7 @@ func (s *Inspect) measureDisk() tea.Cmd {
 		r, err := inspector.Examine(cctx, fsys, m, inspector.Options{CheckFiles: true})
 		msg := inspectDiskMsg{sid: sid, task: id, err: err}
 		if err == nil {
-			msg.sizes = r.Sizes
+			msg.sizes, msg.restorable, msg.verdict = r.Sizes, r.Restorable, r.Verdict
 		}
 		return msg
 	}
@@ -197,8 +202,11 @@ func (s *Inspect) SetSize(w, h int) {
 
 func (s *Inspect) chromeRows() int {
 	n := 3 // header lines + column headings
-	if s.dryRun {
+	if s.cannotRestore() {
 		n++
+	}
+	if s.dryRun {
+		n += 1 + len(target.PlanNotes(s.plan))
 	}
 	if s.details {
 		n += detailRows
@@ -206,8 +214,9 @@ func (s *Inspect) chromeRows() int {
 	return n
 }
 
-// detailRows is the height of the details pane.
-const detailRows = 8
+// detailRows is the height of the details pane (room for the dry run's
+// reason on two lines).
+const detailRows = 9
 
 func (s *Inspect) Close() { s.ctx.Tasks.Cancel(s.task, s.uidTask, s.diskTask) }
 
@@ -241,6 +250,7 @@ func (s *Inspect) Init() tea.Cmd {
 	}
 	s.rows, s.ops, s.hdr, s.props, s.err = nil, nil, nil, nil, nil
 	s.ckptBytes, s.fullBytes, s.disk, s.diskState = 0, 0, inspector.Sizes{}, format.Unknown
+	s.restorable, s.verdict = "", ""
 	s.ctx.Tasks.Cancel(s.diskTask)
 	s.list.SetLen(0)
 	s.loading = true
@@ -368,6 +378,10 @@ func (s *Inspect) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 			return s, decodeSome(s.id, msg.dec)
 		}
 		s.props = msg.props
+		// The sums while decoding become the one computation every
+		// screen shows (the savepoints and browse screens too).
+		sz := inspector.SizesOf(&snapshot.Metadata{Operators: s.ops})
+		s.ckptBytes, s.fullBytes = sz.Checkpointed, sz.Full
 		s.loading = false
 		s.loadedIn = s.ctx.Now().Sub(s.started)
 		s.ctx.Tasks.Done(s.task, nil)
@@ -379,9 +393,11 @@ func (s *Inspect) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 		// A failed measurement only loses the one number: no LastErr.
 		s.ctx.Tasks.Done(msg.task, nil)
 		s.disk, s.diskState = msg.sizes, format.Yes
+		s.restorable, s.verdict = msg.restorable, msg.verdict
 		if msg.err != nil || msg.sizes.OnDisk < 0 {
 			s.diskState = format.No
 		}
+		s.SetSize(s.w, s.h)
 		return s, nil
 	case targetLoadedMsg:
 		if msg.sid != s.id {
@@ -402,7 +418,7 @@ func (s *Inspect) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 		if strings.HasPrefix(msg.target.Source, "uids ") {
 			return s, nil // typed: the table shows the names at once
 		}
-		return s, shell.Toast(fmt.Sprintf("new job: %d operators from %s", len(msg.target.Operators), msg.target.Source), false)
+		return s, shell.Toast(fmt.Sprintf("new job: %s from %s", text.Plural(len(msg.target.Operators), "operator"), msg.target.Source), false)
 	case tea.KeyPressMsg:
 		return s, s.key(msg)
 	case tea.PasteMsg:
@@ -679,15 +695,15 @@ func (s *Inspect) Status() string {
 	if s.err != nil {
 		return "failed"
 	}
-	st := fmt.Sprintf("%s operators", text.Count(len(s.ops)))
+	st := text.Plural(len(s.ops), "operator")
 	if s.loading {
 		st += fmt.Sprintf(" · decoding %d%%", s.percent())
 	}
 	if s.target != nil {
 		if s.target.Complete {
-			st += fmt.Sprintf(" · %d operators in the new job", len(s.target.Operators))
+			st += " · " + text.Plural(len(s.target.Operators), "operator") + " in the new job"
 		} else {
-			st += fmt.Sprintf(" · %d uids", len(s.target.Operators))
+			st += " · " + text.Plural(len(s.target.Operators), "uid")
 		}
 	}
 	return st
@@ -713,25 +729,6 @@ func (s *Inspect) kindLine() string {
 	return kind
 }
 
-// flinkRange names the Flink releases that write a format version.
-func flinkRange(v int) string {
-	switch v {
-	case 2:
-		return "Flink 1.3–1.10"
-	case 3:
-		return "Flink 1.11–1.15"
-	case 4:
-		return "Flink 1.16–1.20"
-	case 5:
-		return "Flink 2.0"
-	case 6:
-		return "Flink 2.1+"
-	case 7:
-		return "Flink master"
-	}
-	return "unknown"
-}
-
 func (s *Inspect) View() string {
 	th := s.ctx.Theme
 	var out []string
@@ -749,15 +746,20 @@ func (s *Inspect) View() string {
 	if s.hdr == nil {
 		return th.Muted.Render(" " + s.ctx.Spinner() + " opening " + text.Sanitize(s.arg) + " …")
 	}
-	l1 := fmt.Sprintf(" %s · format v%d (%s) · checkpoint id %d", s.kindLine(), s.hdr.Version, flinkRange(s.hdr.Version), s.hdr.CheckpointID)
+	l1 := fmt.Sprintf(" %s · format %s · checkpoint id %d", s.kindLine(), snapshot.FormatLabel(s.hdr.Version), s.hdr.CheckpointID)
 	// Sizes first: at 80 columns they must not be the part cut off.
-	l2 := fmt.Sprintf(" %s checkpointed · %s full · %s on disk · %d operators · _metadata %s",
-		text.Bytes(s.ckptBytes), text.Bytes(s.fullBytes), s.diskText(), s.hdr.NumOperators, text.Bytes(s.size))
+	l2 := fmt.Sprintf(" %s checkpointed · %s full · %s on disk · %s · _metadata %s",
+		text.Bytes(s.ckptBytes), text.Bytes(s.fullBytes), s.diskText(), text.Plural(s.hdr.NumOperators, "operator"), text.Bytes(s.size))
 	if len(s.hdr.MasterStates) > 0 {
-		l2 += fmt.Sprintf(" · %d master states", len(s.hdr.MasterStates))
+		l2 += " · " + text.Plural(len(s.hdr.MasterStates), "master state")
 	}
 	if s.loading {
 		l2 += fmt.Sprintf(" · %s decoding %d%%", s.ctx.Spinner(), s.percent())
+	}
+	if s.cannotRestore() {
+		// Where the eye lands first: a snapshot missing referenced files
+		// decodes fine and cannot be restored.
+		out = append(out, th.Error.Render(text.Fit(" ✗ "+s.verdict, s.w)))
 	}
 	out = append(out, th.Title.Render(text.Fit(l1, s.w)), th.Muted.Render(text.Fit(l2, s.w)))
 	if s.err != nil {
@@ -765,6 +767,11 @@ func (s *Inspect) View() string {
 	}
 	if s.dryRun {
 		out = append(out, s.dryRunSummary())
+		// Beyond the counts: keyed state a resume loses even though it
+		// "restores", and a max-parallelism check a uid list cannot make.
+		for _, n := range target.PlanNotes(s.plan) {
+			out = append(out, th.Warn.Render(text.Fit(" "+n, s.w)))
+		}
 	}
 	cols := s.columns()
 	out = append(out, th.Column.Render(text.Fit("  "+table.Cells(cols, table.Headings(cols)...), s.w)))
@@ -792,6 +799,9 @@ func (s *Inspect) View() string {
 	}
 	return view
 }
+
+// cannotRestore: the file check found referenced files missing.
+func (s *Inspect) cannotRestore() bool { return s.restorable == inspector.RestorableNo }
 
 // diskText is the measured size on disk: a spinner while it is measured,
 // "?" when it could not be.
@@ -960,7 +970,7 @@ func (s *Inspect) detailPane() []string {
 		line("uid", uid),
 		line("name", map[bool]string{true: r.op.Name, false: "—"}[r.op.Name != ""]),
 		line("parallelism", fmt.Sprintf("%d (max %d)", r.op.Parallelism, r.op.MaxParallelism)),
-		line("state", fmt.Sprintf("%s in %d handles · %s", text.Bytes(r.size), r.handles, r.kinds)),
+		line("state", fmt.Sprintf("%s in %s · %s", text.Bytes(r.size), text.Plural(r.handles, "handle"), r.kinds)),
 	)
 	sub := fmt.Sprintf("%d", len(r.op.Subtasks))
 	if r.finished > 0 {
@@ -976,7 +986,14 @@ func (s *Inspect) detailPane() []string {
 		if r.note != "" {
 			v += " — " + r.note
 		}
-		out = append(out, line("on resume", v))
+		// The dry run's reason in full: wrapped under its label, not cut.
+		for i, l := range text.Wrap(text.Sanitize(v), max(s.w-15, 10), detailRows-len(out)) {
+			k := "on resume"
+			if i > 0 {
+				k = ""
+			}
+			out = append(out, " "+th.Muted.Render(text.Fit(k, 13))+l)
+		}
 	}
 	for len(out) < detailRows {
 		out = append(out, "")
@@ -990,3 +1007,7 @@ func Keymap(ctx *shell.Context) shell.Keymap { return newInspectKeys(ctx).keymap
 // OperatorKeymap is the operator screen's actions, for the declaration
 // (the inspector opens it, sharing the decoded _metadata).
 func OperatorKeymap(ctx *shell.Context) shell.Keymap { return shell.Keymap{newOperatorOpen(ctx)} }
+
+// Count is what the "/" filter shows of the rows (the status bar's
+// "filter: x (3 of 40)").
+func (s *Inspect) Count() (shown, total int) { return s.list.Len(), s.list.Total() }

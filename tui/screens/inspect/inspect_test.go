@@ -10,6 +10,7 @@ import (
 	_ "github.com/ckpt-dev/ckpt/tui" // the declared screens
 
 	"github.com/ckpt-dev/ckpt/inspector"
+	"github.com/ckpt-dev/ckpt/internal/savepoints/sptest"
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/tui/internal/demo"
@@ -203,5 +204,80 @@ func TestInspectOpensWithAgainst(t *testing.T) {
 	}
 	if _, err := a.Context().Screens.Open(a.Context(), "inspect", []string{"/x", "--bogus=1"}); err == nil {
 		t.Error("unknown option accepted")
+	}
+}
+
+// A snapshot whose referenced files are missing decodes fine and cannot
+// be restored: the first line of the body says so, in the error style;
+// with every file present nothing is said.
+func TestInspectSaysMissingFilesFirst(t *testing.T) {
+	dir := t.TempDir()
+	job := filepath.Join(dir, "job")
+	a, b := filepath.Join(job, "shared", "a.sst"), filepath.Join(job, "shared", "b.sst")
+	for _, f := range []string{a, b} {
+		if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(f, make([]byte, 100), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	chk := sptest.WriteCheckpoint(t, storage.NewLocal(), job, 6, tuitest.Now, a, b)
+	firstBodyLine := func() string {
+		app := tuitest.Open(t, tuitest.Opts{W: 80, H: 24, FS: storage.NewLocal()}, "inspect", chk)
+		return strings.Split(tuitest.FrameText(app), "\n")[2] // after the header bar and the title
+	}
+	if l := firstBodyLine(); strings.Contains(l, "cannot be restored") {
+		t.Errorf("every file present, yet: %q", l)
+	}
+	if err := os.Remove(b); err != nil {
+		t.Fatal(err)
+	}
+	if l := firstBodyLine(); !strings.Contains(l, "✗ cannot be restored: 1 of 2 referenced files are missing") {
+		t.Errorf("first body line with b.sst missing: %q", l)
+	}
+}
+
+// The dry run says more than its counts: keyed state an operator no
+// longer keyed ignores (lost though it "restores"), and that a uid list
+// cannot have its max parallelism checked.
+func TestInspectDryRunNotes(t *testing.T) {
+	const sp = "/demo/savepoints/savepoint-5f2c01-8e0d3b7a4c19"
+	a := tuitest.Open(t, tuitest.Opts{W: 80, H: 24, FS: tuitest.DemoFS(t)}, "inspect", sp, "--against="+tuitest.MigrationUIDs)
+	if f := tuitest.FrameText(a); !strings.Contains(f, "max parallelism NOT CHECKED") {
+		t.Errorf("uid list: no max-parallelism note:\n%s", f)
+	}
+	b := tuitest.Open(t, tuitest.Opts{W: 80, H: 24, FS: tuitest.DemoFS(t), Specs: func(path string) (inspector.Target, error) {
+		return inspector.Target{Source: "job spec " + path, Complete: true, Operators: []inspector.TargetOperator{
+			{UID: "CheckpointingSource1", Parallelism: 1, MaxParallelism: 4},
+			{UID: "CheckpointingKeyedStateFlatMap1", Parallelism: 4, MaxParallelism: 4, NotKeyed: true},
+		}}, nil
+	}}, "inspect", sp, "--against=@/jobs/v3.yaml")
+	f := tuitest.FrameText(b)
+	if !strings.Contains(f, "KEYED STATE IGNORED: 1 operator (") || strings.Contains(f, "NOT CHECKED") {
+		t.Errorf("job spec with a keyed operator made non-keyed:\n%s", f)
+	}
+}
+
+// Finding 6: the dry run's reason for an operator is read in full in the
+// details pane (tab), wrapped, not cut at 80 columns.
+func TestInspectDryRunReasonInFull(t *testing.T) {
+	a := tuitest.Open(t, tuitest.Opts{W: 80, H: 24, FS: tuitest.DemoFS(t)}, "inspect", "/demo/savepoints/savepoint-5f2c01-8e0d3b7a4c19", "--against="+tuitest.MigrationUIDs)
+	s := a.Top().(*inspect.Inspect)
+	idx := -1
+	for i := range inspect.OperatorKinds(s) {
+		inspect.Select(s, i)
+		if strings.Contains(tuitest.FrameText(a), "> ") && inspect.Verdict(s) == "dropped" {
+			idx = i
+			break
+		}
+	}
+	if idx < 0 {
+		t.Fatal("no dropped operator in the plan")
+	}
+	tuitest.Press(t, a, "tab")
+	f := strings.Join(strings.Fields(tuitest.FrameText(a)), " ")
+	if want := "DROPPED: no operator of the new job claims it (needs -n; the state is lost)"; !strings.Contains(f, want) {
+		t.Errorf("the reason is cut; want %q in:\n%s", want, tuitest.FrameText(a))
 	}
 }

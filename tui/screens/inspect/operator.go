@@ -49,7 +49,7 @@ func (s *OperatorScreen) SetSize(w, h int) {
 }
 
 func (s *OperatorScreen) Status() string {
-	return fmt.Sprintf("%d subtasks", len(s.r.op.Subtasks))
+	return text.Plural(len(s.r.op.Subtasks), "subtask")
 }
 
 func (s *OperatorScreen) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
@@ -267,7 +267,7 @@ func (s *SubtaskScreen) Init() tea.Cmd {
 		return nil
 	}
 	s.check = true
-	id, tctx := s.ctx.Tasks.Start(fmt.Sprintf("checking %d files", len(paths)), 0)
+	id, tctx := s.ctx.Tasks.Start("checking "+text.Plural(len(paths), "file"), 0)
 	s.task = id
 	fsys, timeout, sid := s.ctx.FS, s.ctx.Timeout, s.id
 	return func() tea.Msg {
@@ -316,7 +316,7 @@ func (s *SubtaskScreen) Status() string {
 			}
 		}
 	}
-	st := fmt.Sprintf("%d handles · %d files", len(s.rows), files)
+	st := text.Plural(len(s.rows), "handle") + " · " + text.Plural(files, "file")
 	if missing > 0 {
 		st += fmt.Sprintf(" · %d MISSING", missing)
 	}

@@ -227,7 +227,7 @@ func (s *Jobs) key(msg tea.KeyPressMsg) tea.Cmd {
 
 // Status: data age, as the job screens show it.
 func (s *Jobs) Status() string {
-	st := fmt.Sprintf("%d jobs", len(s.jobs))
+	st := text.Plural(len(s.jobs), "job")
 	return st + " · " + poll.DataAge(s.ctx, s.Polled, s.Err)
 }
 
@@ -236,8 +236,8 @@ func (s *Jobs) View() string {
 	var out []string
 	head := " " + text.Sanitize(s.ctx.TargetName)
 	if o := s.overview; o != nil {
-		head = fmt.Sprintf(" %s · version %s · %d task managers · %d/%d slots free · %d running, %d finished, %d canceled, %d failed",
-			text.Sanitize(s.ctx.TargetName), text.Sanitize(o.Version), o.TaskManagers, o.SlotsAvailable, o.SlotsTotal,
+		head = fmt.Sprintf(" %s · version %s · %s · %d/%d slots free · %d running, %d finished, %d canceled, %d failed",
+			text.Sanitize(s.ctx.TargetName), text.Sanitize(o.Version), text.Plural(o.TaskManagers, "task manager"), o.SlotsAvailable, o.SlotsTotal,
 			o.JobsRunning, o.JobsFinished, o.JobsCancelled, o.JobsFailed)
 	}
 	out = append(out, th.Title.Render(text.Fit(head, s.w)))
@@ -259,7 +259,7 @@ func (s *Jobs) View() string {
 	cols := table.Layout([]table.Col{
 		{Title: "JOB ID", Width: idw},
 		{Title: "NAME", Flex: true},
-		{Title: "STATE", Width: 11},
+		{Title: "STATE", Width: format.JobStateWidth},
 		{Title: "START", Width: 8},
 		{Title: "DURATION", Width: 8, Right: true},
 		{Title: "TASKS", Flex: true},
@@ -301,8 +301,8 @@ func (s *Jobs) View() string {
 	}
 	view := strings.Join(out, "\n")
 	if s.confirm != nil {
-		q := fmt.Sprintf(" CANCEL job %s %q (no savepoint)? y = cancel it, any other key = keep it running ", s.confirm.ID, s.confirm.Name)
-		view = form.OverlayBottom(view, []string{th.StatusError.Render(text.Fit(text.Sanitize(q), s.w))}, s.h)
+		q := fmt.Sprintf("CANCEL job %s %q (no savepoint)? y = cancel it, any other key = keep it running", s.confirm.ID, s.confirm.Name)
+		view = form.OverlayBottom(view, form.ConfirmRows(th, text.Sanitize(q), s.w), s.h)
 	}
 	return view
 }
@@ -484,3 +484,7 @@ func Keymap(ctx *shell.Context) shell.Keymap { return newJobsKeys(ctx).keymap() 
 // The screens talk to ctx.Cluster: the header names the target.
 func (*Jobs) UsesTarget()   {}
 func (*Launch) UsesTarget() {}
+
+// Count is what the "/" filter shows of the rows (the status bar's
+// "filter: x (3 of 40)").
+func (s *Jobs) Count() (shown, total int) { return s.list.Len(), s.list.Total() }

@@ -68,7 +68,26 @@ func (s *Screen) Location() string   { return s.uri }
 func (s *Screen) Keys() shell.Keymap { return shell.ListKeymap(s.list.Keys) }
 func (s *Screen) SetSize(w, h int) {
 	s.w, s.h = w, h
-	s.list.SetHeight(max(h-3, 1))
+	s.list.SetHeight(max(h-s.chromeRows(), 1))
+}
+
+// chromeRows: the summary lines and the column headings, and the
+// missing-files line when there is one.
+func (s *Screen) chromeRows() int {
+	if s.missingLine() != "" {
+		return 4
+	}
+	return 3
+}
+
+// missingLine says that retained checkpoints cannot be restored because
+// files they reference are gone ("" when none is).
+func (s *Screen) missingLine() string {
+	if s.rep == nil || s.rep.Orphans == nil || len(s.rep.Orphans.MissingReferenced) == 0 {
+		return ""
+	}
+	n := len(s.rep.Orphans.MissingReferenced)
+	return fmt.Sprintf("✗ %s missing: a retained checkpoint cannot be restored", text.Plural(n, "referenced file", "referenced files"))
 }
 func (s *Screen) Close() {
 	if s.loading {
@@ -127,6 +146,7 @@ func (s *Screen) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 		if s.rep != nil {
 			s.build()
 		}
+		s.SetSize(s.w, s.h)
 	case tea.KeyPressMsg:
 		s.list.Update(msg)
 	case tea.MouseWheelMsg:
@@ -233,8 +253,8 @@ func (s *Screen) Status() string {
 		return ""
 	}
 	o := s.rep.Orphans
-	return fmt.Sprintf("%d orphans (%s) · %d stale chk dirs (%s) · report only: ckpt deletes nothing here",
-		o.OrphanFiles, text.Bytes(o.OrphanBytes), s.rep.StaleDirs, text.Bytes(s.rep.StaleBytes))
+	return fmt.Sprintf("%s (%s) · %s (%s) · report only: ckpt deletes nothing here",
+		text.Plural(int(o.OrphanFiles), "orphan"), text.Bytes(o.OrphanBytes), text.Plural(s.rep.StaleDirs, "stale chk dir"), text.Bytes(s.rep.StaleBytes))
 }
 
 func (s *Screen) View() string {
@@ -266,7 +286,11 @@ func (s *Screen) View() string {
 	if o.OrphanFiles > 0 || r.StaleDirs > 0 || len(o.MissingReferenced) > 0 {
 		st = th.Warn
 	}
-	out := []string{st.Render(text.Fit(l1, s.w)), th.Muted.Render(text.Fit(text.Sanitize(l2), s.w))}
+	var out []string
+	if m := s.missingLine(); m != "" {
+		out = append(out, th.Error.Render(text.Fit(" "+m, s.w)))
+	}
+	out = append(out, st.Render(text.Fit(l1, s.w)), th.Muted.Render(text.Fit(text.Sanitize(l2), s.w)))
 	nameW := max(min(s.w/3, 60), 16)
 	kindW, sizeW, ageW := 9, 9, 5
 	noteW := max(s.w-2-nameW-kindW-sizeW-ageW-4, 8)
@@ -304,3 +328,7 @@ func idList(ids []int64) string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// Count is what the "/" filter shows of the rows (the status bar's
+// "filter: x (3 of 40)").
+func (s *Screen) Count() (shown, total int) { return s.list.Len(), s.list.Total() }

@@ -4,11 +4,17 @@
 package resume
 
 import (
+	"cmp"
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 
+	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/ckpt-dev/ckpt/cluster"
@@ -76,6 +82,11 @@ type Resume struct {
 	specFromTarget bool
 	allowNR        bool
 	claim          int // index into claimModes
+	// parallelism is the new job's default parallelism (rescale, as
+	// `ckpt run -s -p N`; 0 = the spec's own): the dry run plans with it
+	// and the submission asks for it. parInput is its prompt while open.
+	parallelism int
+	parInput    *textinput.Model
 
 	gen      int
 	planning bool
@@ -101,20 +112,21 @@ type planRow struct {
 }
 
 type resumeKeys struct {
-	Snapshot, Spec, AllowNR, Claim, Submit *shell.Action
+	Snapshot, Spec, Parallelism, AllowNR, Claim, Submit *shell.Action
 }
 
 func (k resumeKeys) keymap() shell.Keymap {
-	return shell.Keymap{k.Snapshot, k.Spec, k.AllowNR, k.Claim, k.Submit}
+	return shell.Keymap{k.Snapshot, k.Spec, k.Parallelism, k.AllowNR, k.Claim, k.Submit}
 }
 
 func newResumeKeys(ctx *shell.Context) resumeKeys {
 	k := resumeKeys{
-		Snapshot: shell.NewAction("resume.snapshot", "p", "pick the snapshot", "p"),
-		Spec:     shell.NewAction("resume.spec", "s", "pick the job spec", "s"),
-		AllowNR:  shell.NewAction("resume.allow-non-restored", "n", "allow dropping state (-n)", "n").Danger(),
-		Claim:    shell.NewAction("resume.claim", "m", "claim mode", "m"),
-		Submit:   shell.NewAction("resume.submit", "enter", "submit", "enter").Danger(),
+		Snapshot:    shell.NewAction("resume.snapshot", "p", "pick the snapshot", "p"),
+		Spec:        shell.NewAction("resume.spec", "s", "pick the job spec", "s"),
+		Parallelism: shell.NewAction("resume.parallelism", "P", "parallelism: rescale (as run -p)", "P"),
+		AllowNR:     shell.NewAction("resume.allow-non-restored", "n", "allow dropping state (-n)", "n").Danger(),
+		Claim:       shell.NewAction("resume.claim", "m", "claim mode", "m"),
+		Submit:      shell.NewAction("resume.submit", "enter", "submit", "enter").Danger(),
 	}
 	ctx.ApplyKeys(k.keymap())
 	return k
@@ -129,8 +141,18 @@ func (s *Resume) Location() string { return s.snapshot }
 func (s *Resume) Keys() shell.Keymap {
 	return append(s.keys.keymap(), shell.ListKeymap(s.list.Keys)...)
 }
-func (s *Resume) Capturing() bool  { return s.confirm != "" }
-func (s *Resume) SetSize(w, h int) { s.w, s.h = w, h; s.list.SetHeight(max(h-9, 1)) }
+func (s *Resume) Capturing() bool  { return s.confirm != "" || s.parInput != nil }
+func (s *Resume) SetSize(w, h int) { s.w, s.h = w, h; s.list.SetHeight(max(h-s.chromeRows(), 1)) }
+
+// chromeRows: the title, the four settings, the dry run's lines, the
+// column headings, the WHY detail lines and the hint at the bottom.
+func (s *Resume) chromeRows() int {
+	n := 12
+	if s.plan != nil {
+		n += len(s.planNotes())
+	}
+	return n
+}
 func (s *Resume) Close()           { s.ctx.Tasks.Cancel(s.task) }
 func (s *Resume) CopyText() string { return s.snapshot }
 
@@ -199,6 +221,10 @@ func (s *Resume) dryRun() tea.Cmd {
 	id, tctx := s.ctx.Tasks.Start("dry run: "+s.snapshot, 0)
 	s.task = id
 	fsys, timeout, sid, gen, snap, spec, specTarget := s.ctx.FS, s.ctx.Timeout, s.id, s.gen, s.snapshot, s.spec, s.ctx.SpecTarget
+	if p := s.parallelism; p > 0 {
+		// Rescaled: the graph the job would run at parallelism p.
+		specTarget = func(path string) (inspector.Target, error) { return target.SpecWithParallelism(path, p) }
+	}
 	return func() tea.Msg {
 		m := planMsg{sid: sid, gen: gen, task: id}
 		if specTarget == nil {
@@ -324,6 +350,31 @@ func (s *Resume) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 }
 
 func (s *Resume) key(msg tea.KeyPressMsg) tea.Cmd {
+	if s.parInput != nil {
+		switch msg.String() {
+		case "esc":
+			s.parInput = nil
+			return nil
+		case "enter":
+			v := strings.TrimSpace(s.parInput.Value())
+			p := 0
+			if v != "" {
+				n, err := strconv.Atoi(v)
+				if err != nil || n < 0 {
+					return shell.Toast(fmt.Sprintf("parallelism %q: want a positive number (empty: the spec's own)", v), true)
+				}
+				p = n
+			}
+			s.parInput = nil
+			if p == s.parallelism {
+				return nil
+			}
+			s.parallelism = p
+			s.allowNR = false // a new plan needs a new decision
+			return s.dryRun()
+		}
+		return form.UpdateInput(s.parInput, msg)
+	}
 	if s.confirm != "" {
 		what := s.confirm
 		s.confirm = ""
@@ -351,6 +402,19 @@ func (s *Resume) key(msg tea.KeyPressMsg) tea.Cmd {
 		return shell.OpenScreenWith("launch", routes.PickSpec{Reply: func(p string) tea.Msg { return resumeSetMsg{sid: sid, spec: p} }})
 	case shell.KeyMatches(msg, k.Claim):
 		s.claim = (s.claim + 1) % len(claimModes)
+	case shell.KeyMatches(msg, k.Parallelism):
+		in := textinput.New()
+		in.Prompt = "parallelism: "
+		in.Placeholder = "N (empty: the spec's own)"
+		if s.parallelism > 0 {
+			in.SetValue(strconv.Itoa(s.parallelism))
+		}
+		st := textinput.DefaultStyles(true)
+		st.Cursor.Blink = false
+		in.SetStyles(st)
+		in.SetWidth(max(s.w-16, 10))
+		s.parInput = &in
+		return in.Focus()
 	case shell.KeyMatches(msg, k.AllowNR):
 		if s.allowNR {
 			s.allowNR = false
@@ -402,13 +466,38 @@ func (s *Resume) submit() tea.Cmd {
 	s.submitting = true
 	id, tctx := s.ctx.Tasks.Start("submitting "+s.spec+" from "+s.snapshot, 0)
 	s.task = id
-	ctx, sid, spec := s.ctx, s.id, s.spec
-	req := cluster.RunRequest{SavepointPath: s.snapshot, AllowNonRestoredState: s.allowNR, ClaimMode: claimModes[s.claim], Config: s.ctx.SubmitConfig}
+	ctx, sid, spec, snap := s.ctx, s.id, s.spec, s.snapshot
+	req := cluster.RunRequest{SavepointPath: s.snapshot, AllowNonRestoredState: s.allowNR, ClaimMode: claimModes[s.claim], Config: s.ctx.SubmitConfig,
+		Parallelism: s.parallelism}
 	return func() tea.Msg {
 		m := actions.Launched{Sid: sid, Task: id, Spec: spec}
+		// The dry run read it a while ago; a running job's newer
+		// checkpoints subsume (delete) a chk-N meanwhile. Check again
+		// right before submitting.
+		if m.Err = stillThere(tctx, ctx, snap); m.Err != nil {
+			return m
+		}
 		m.JobID, m.Err = actions.SubmitSpec(tctx, ctx, spec, req)
 		return m
 	}
+}
+
+// stillThere checks that the snapshot to resume from still exists and is
+// complete (its _metadata is there), naming the path when it is not.
+func stillThere(tctx context.Context, ctx *shell.Context, snap string) error {
+	cctx, cancel := shell.WithTimeout(tctx, ctx.Timeout)
+	defer cancel()
+	loc, err := snapshot.Locate(cctx, ctx.FS, snap)
+	if err == nil {
+		_, err = ctx.FS.Stat(cctx, loc.MetadataURI)
+	}
+	switch {
+	case err == nil:
+		return nil
+	case storage.IsNotExist(err) || errors.Is(err, snapshot.ErrNotSnapshot):
+		return fmt.Errorf("not submitted: %s is gone or incomplete (no _metadata) since the dry run — subsumed by a newer checkpoint or deleted; pick another snapshot (p)", snap)
+	}
+	return fmt.Errorf("not submitted: cannot check %s before submitting: %w", snap, err)
 }
 
 func (s *Resume) View() string {
@@ -426,7 +515,7 @@ func (s *Resume) View() string {
 		} else if snapshot.IsSavepointDirName(storage.Base(strings.TrimSuffix(s.snapshot, "/_metadata"))) {
 			kind = "savepoint"
 		}
-		snap += fmt.Sprintf(" (%s, checkpoint %d, %d operators)", kind, s.meta.CheckpointID, len(s.meta.Operators))
+		snap += fmt.Sprintf(" (%s, checkpoint %d, %s)", kind, s.meta.CheckpointID, text.Plural(len(s.meta.Operators), "operator"))
 	}
 	if spec == "" {
 		spec = "— (none: s picks one)"
@@ -438,10 +527,15 @@ func (s *Resume) View() string {
 		nr = th.Dropped.Render("ON — unclaimed state is DROPPED")
 	}
 	nr += th.Muted.Render(" · claim mode " + claimModes[s.claim])
+	par := "the spec's own"
+	if s.parallelism > 0 {
+		par = fmt.Sprintf("%d (rescale, as run -p %d; the dry run checks max parallelism)", s.parallelism, s.parallelism)
+	}
 	out := []string{
 		th.Title.Render(text.Fit(" Resume a job from a snapshot on "+text.Sanitize(s.ctx.TargetName)+" — dry run first", s.w)),
 		kv("snapshot", snap, " p"),
 		kv("job spec", spec, " s"),
+		kv("-p", par, " P"),
 		" " + th.Muted.Render(text.Fit("-n", 10)) + text.Fit(nr, max(s.w-15, 10)) + th.Muted.Render(" n m"),
 	}
 	if s.note != "" {
@@ -459,6 +553,9 @@ func (s *Resume) View() string {
 		out = append(out, th.Muted.Render(text.Fit(" the dry run runs once the snapshot and the job spec are picked", s.w)))
 	default:
 		out = append(out, s.verdictLine())
+		for _, n := range s.planNotes() {
+			out = append(out, th.Warn.Render(text.Fit(" "+n, s.w)))
+		}
 	}
 	cols := table.Layout([]table.Col{
 		{Title: "ON RESUME", Width: 12},
@@ -505,15 +602,11 @@ func (s *Resume) View() string {
 			case r.op.Parallelism > 0:
 				par = fmt.Sprint(r.op.Parallelism)
 			}
-			why := r.reason
-			if why == "" && r.verdict == target.Dropped {
-				why = "no operator of the new job has this ID"
-			}
 			id := r.op.ID
 			if len(id) > 11 {
 				id = id[:11] + "…"
 			}
-			line := table.Cells(cols, word, id, text.Sanitize(name), size, par, text.Sanitize(why))
+			line := table.Cells(cols, word, id, text.Sanitize(name), size, par, text.Sanitize(rowWhy(r)))
 			if sel {
 				return th.Selected.Render(text.Fit("> "+line, s.w))
 			}
@@ -521,22 +614,75 @@ func (s *Resume) View() string {
 		}))
 	}
 	view := strings.Join(out, "\n")
-	hint := th.Muted.Render(text.Fit(" enter submits · "+s.submitHint(), s.w))
+	// Above the hint: the selected row's WHY in full (the column cuts it).
+	var bottom []string
+	if s.plan != nil {
+		bottom = s.whyLines()
+	}
+	// Why it is blocked, wrapped to two lines rather than cut.
+	var hint []string
+	for _, l := range text.Wrap("enter submits · "+s.submitHint(), max(s.w-2, 10), 2) {
+		hint = append(hint, th.Muted.Render(text.Fit(" "+l, s.w)))
+	}
+	q := ""
 	switch s.confirm {
 	case "allow":
-		q := fmt.Sprintf(" ALLOW DROPPING the state of %d operators (%s)? It is lost for good. y = allow (-n), any other key = keep refusing ",
-			len(s.plan.Dropped), text.Bytes(s.plan.DroppedBytes))
-		hint = th.StatusError.Render(text.Fit(q, s.w))
+		q = fmt.Sprintf("ALLOW DROPPING the state of %s (%s)? It is lost for good. y = allow (-n), any other key = keep refusing",
+			text.Plural(len(s.plan.Dropped), "operator"), text.Bytes(s.plan.DroppedBytes))
 	case "submit":
-		q := fmt.Sprintf(" SUBMIT %s resuming from %s", spec, text.Sanitize(s.snapshot))
+		q = fmt.Sprintf("SUBMIT %s resuming from %s", spec, text.Sanitize(s.snapshot))
+		if s.parallelism > 0 {
+			q += fmt.Sprintf(" at parallelism %d", s.parallelism)
+		}
 		if s.allowNR {
 			q += fmt.Sprintf(" WITH -n (%s dropped)", text.Bytes(s.plan.DroppedBytes))
 		}
-		q += "? y = submit, any other key = not now "
-		hint = th.StatusError.Render(text.Fit(q, s.w))
+		q += "? y = submit, any other key = not now"
+	}
+	if q != "" {
+		// Wrapped, never cut: what is confirmed must be readable whole.
+		hint = form.ConfirmRows(th, q, s.w)
+	}
+	if s.parInput != nil {
+		hint = []string{th.Prompt.Render(text.Clip(" "+s.parInput.View(), s.w))}
 	}
 	// One line above the bottom: toasts take the bottom line's right end.
-	return form.OverlayBottom(view, []string{hint, ""}, s.h)
+	return form.OverlayBottom(view, append(append(bottom, hint...), ""), s.h)
+}
+
+// rowWhy is what the WHY column says of a row.
+func rowWhy(r planRow) string {
+	if r.reason == "" && r.verdict == target.Dropped {
+		return "no operator of the new job has this ID"
+	}
+	return r.reason
+}
+
+// whyLines show the selected row's WHY in full, wrapped to two lines
+// (the column cuts long reasons).
+func (s *Resume) whyLines() []string {
+	th := s.ctx.Theme
+	why := "—"
+	if i, ok := s.list.Selected(); ok && i < len(s.rows) {
+		if w := rowWhy(s.rows[i]); w != "" {
+			why = text.Sanitize(w)
+		}
+	}
+	lines := text.Wrap("why: "+why, max(s.w-2, 10), 2)
+	for len(lines) < 2 {
+		lines = append(lines, "")
+	}
+	for i, l := range lines {
+		lines[i] = th.Muted.Render(text.Fit(" "+l, s.w))
+	}
+	return lines
+}
+
+// planNotes are what the plan says beyond the counts: state a resume
+// loses without -n (keyed state of an operator no longer keyed), and a
+// max-parallelism check that could not be made.
+func (s *Resume) planNotes() []string {
+	return target.PlanNotes(s.plan)
 }
 
 func (s *Resume) submitHint() string {
@@ -580,6 +726,15 @@ func newSnapshotPicker(ctx *shell.Context, target int, choices []routes.SnapRow)
 	p := &snapshotPicker{ctx: ctx, target: target, choices: choices, Model: pathchooser.New(func() *form.Model {
 		return form.New("snapshot", "enter uses this path").Text("path", "", "savepoint dir, chk-N dir or _metadata (local or hdfs://)")
 	})}
+	// Newest first: by checkpoint id where both are known, else by time.
+	choices = slices.Clone(choices)
+	slices.SortStableFunc(choices, func(a, b routes.SnapRow) int {
+		if a.ID > 0 && b.ID > 0 && a.ID != b.ID {
+			return cmp.Compare(b.ID, a.ID)
+		}
+		return b.ModTime.Compare(a.ModTime)
+	})
+	p.choices = choices
 	paths := make([]string, len(choices))
 	for i, c := range choices {
 		paths[i] = c.Path
@@ -621,7 +776,9 @@ func (s *snapshotPicker) View() string {
 			if r.Savepoint {
 				kind = "savepoint"
 			}
-			line = fmt.Sprintf("%s %s (%s, %s ago) %s", text.Fit(kind, 10), text.Sanitize(r.Path), text.Bytes(r.Size), text.Age(now, r.ModTime), r.Rest)
+			// Size is what the directory holds on storage, not the
+			// snapshot's checkpointed or full size: say so.
+			line = fmt.Sprintf("%s %s (%s full, %s ago) %s", text.Fit(kind, 10), text.Sanitize(r.Path), text.Bytes(r.Size), text.Age(now, r.ModTime), r.Rest)
 		}
 		if sel {
 			return th.Selected.Render(text.Fit("> "+line, s.w))

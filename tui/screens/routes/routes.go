@@ -43,7 +43,7 @@ type SnapRow struct {
 	ID        int64 // checkpoint id (chk-N; savepoints: from REST when known)
 	Path      string
 	Complete  format.Tri // _metadata present
-	Size      int64
+	Size      int64      // full state size from its _metadata (inspector.SizesOf); -1 unknown
 	ModTime   time.Time
 	Rest      string // what the target says about it: retained, latest, discarded, restored from
 	Err       string

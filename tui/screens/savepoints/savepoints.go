@@ -13,6 +13,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/ckpt-dev/ckpt/cluster"
+	"github.com/ckpt-dev/ckpt/inspector"
 	"github.com/ckpt-dev/ckpt/internal/savepoints"
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/tui/components/actions"
@@ -495,22 +496,23 @@ func (s *Savepoints) Status() string {
 	for _, r := range s.rows {
 		total += r.sp.Bytes
 	}
-	st := fmt.Sprintf("%s savepoints · %s", text.Count(len(s.rows)), text.Bytes(total))
-	if s.list.Filtered() {
-		st = text.Count(s.list.Len()) + " of " + st
-	}
+	st := fmt.Sprintf("%s · %s on disk", text.Plural(len(s.rows), "savepoint"), text.Bytes(total))
+	// A filter's "(3 of 40)" is the status bar's, from Count.
 	if s.plan != nil {
 		st += fmt.Sprintf(" · policy removes %d (%s)", s.summary.Remove, text.Bytes(s.summary.RemoveBytes))
 	}
 	return st
 }
 
-type spCols struct{ name, job, age, size, format, chk, plan int }
+// ckpt and full are inspector.SizesOf's two sizes, as every screen shows
+// a snapshot; the directory's bytes are what a disposal frees (the plan's
+// and the confirmation's figures).
+type spCols struct{ name, job, age, ckpt, full, format, chk, plan int }
 
 // cols: on a narrow terminal with a plan, the plan's reasons matter more
 // than format and checkpoint id, which give way.
 func (s *Savepoints) cols() spCols {
-	c := spCols{job: 8, age: 5, size: 9, format: 11, chk: 6}
+	c := spCols{job: 8, age: 5, ckpt: 9, full: 9, format: 11, chk: 6}
 	if s.w >= 120 {
 		c.job = 22 // job names ("orders-enrichment-v2") need the room
 	}
@@ -520,7 +522,7 @@ func (s *Savepoints) cols() spCols {
 			c.format, c.chk = 0, 0
 		}
 	}
-	fixed := 2 + c.job + 1 + c.age + 1 + c.size + 1
+	fixed := 2 + c.job + 1 + c.age + 1 + c.ckpt + 1 + c.full + 1
 	for _, n := range []int{c.format, c.chk, c.plan} {
 		if n > 0 {
 			fixed += n + 1
@@ -549,7 +551,7 @@ func (s *Savepoints) View() string {
 	out = append(out, hst.Render(text.Fit(head, s.w)))
 	c := s.cols()
 	h := "  " + text.Fit("SAVEPOINT", c.name) + " " + text.Fit("JOB", c.job) + " " + text.FitRight("AGE", c.age) + " " +
-		text.FitRight("SIZE", c.size)
+		text.FitRight("CHECKPTD", c.ckpt) + " " + text.FitRight("FULL", c.full)
 	if c.format > 0 {
 		h += " " + text.Fit("FORMAT", c.format) + " " + text.FitRight("CHK", c.chk)
 	}
@@ -582,12 +584,12 @@ func (s *Savepoints) View() string {
 	case s.prompt != nil:
 		lines[s.h-1] = th.Prompt.Render(text.Clip(" "+s.prompt.View(), s.w))
 	case s.confirm == "plan":
-		q := fmt.Sprintf(" DISPOSE %d savepoints (%s) the policy removes? y = dispose, any other key = cancel ", s.summary.Remove, text.Bytes(s.summary.RemoveBytes))
-		lines[s.h-1] = th.StatusError.Render(text.Fit(q, s.w))
+		q := fmt.Sprintf("DISPOSE %s (%s) the policy removes? y = dispose, any other key = cancel", text.Plural(s.summary.Remove, "savepoint"), text.Bytes(s.summary.RemoveBytes))
+		return form.OverlayBottom(view, form.ConfirmRows(th, q, s.w), s.h)
 	default:
 		if r := s.selected(); r != nil {
-			q := fmt.Sprintf(" DISPOSE %s (%s)? y = dispose, any other key = cancel ", text.Sanitize(r.sp.URI), text.Bytes(r.sp.Bytes))
-			lines[s.h-1] = th.StatusError.Render(text.Fit(q, s.w))
+			q := fmt.Sprintf("DISPOSE %s (%s)? y = dispose, any other key = cancel", text.Sanitize(r.sp.URI), text.Bytes(r.sp.Bytes))
+			return form.OverlayBottom(view, form.ConfirmRows(th, q, s.w), s.h)
 		}
 	}
 	return strings.Join(lines[:s.h], "\n")
@@ -652,7 +654,8 @@ func (s *Savepoints) drawRow(r *spRow, sel bool, c spCols) string {
 		st func(...string) string
 	}
 	cells := []cell{{text.FitLeft(r.rel, c.name), th.Savepoint.Render}, {text.Fit(text.Sanitize(sp.Owner()), c.job), th.Job.Render},
-		{text.FitRight(text.Age(s.ctx.Now(), sp.ModTime), c.age), th.Muted.Render}, {text.FitRight(text.Bytes(sp.Bytes), c.size), th.Muted.Render}}
+		{text.FitRight(text.Age(s.ctx.Now(), sp.ModTime), c.age), th.Muted.Render}, {text.FitRight(spSize(sp, sp.Sizes.Checkpointed), c.ckpt), th.Muted.Render},
+		{text.FitRight(spSize(sp, sp.Sizes.Full), c.full), th.Muted.Render}}
 	if c.format > 0 {
 		cells = append(cells, cell{text.Fit(format, c.format), fst.Render}, cell{text.FitRight(chk, c.chk), th.Muted.Render})
 	}
@@ -678,3 +681,16 @@ func (s *Savepoints) drawRow(r *spRow, sel bool, c spCols) string {
 
 // Keymap is the screen's actions, for the declaration.
 func Keymap(ctx *shell.Context) shell.Keymap { return newSavepointsKeys(ctx).keymap() }
+
+// Count is what the "/" filter shows of the rows (the status bar's
+// "filter: x (3 of 40)").
+func (s *Savepoints) Count() (shown, total int) { return s.list.Len(), s.list.Total() }
+
+// spSize is one of a savepoint's sizes, "—" when its _metadata could not
+// be read (incomplete or unreadable: no size to show).
+func spSize(sp savepoints.Savepoint, n int64) string {
+	if !sp.Complete || (sp.Sizes == inspector.SnapshotSizes{} && sp.Error != "") {
+		return "—"
+	}
+	return text.Bytes(n)
+}
