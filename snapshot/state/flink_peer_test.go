@@ -3,6 +3,7 @@ package state
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"math/rand/v2"
@@ -11,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,7 +27,11 @@ import (
 // RocksDB an incremental one too; hashmap (key-group streams) and RocksDB
 // (SST files but for the canonical savepoint); Flink 2.x and 1.20 — reads
 // back, entry by entry, as exactly the state those records make, with the
-// schema (kinds, types, TTL) the job declared.
+// schema (kinds, types, TTL) the job declared: Long, String, Tuple, Row,
+// POJO, TTL-wrapped values, every keyed state kind, user timers, a window
+// operator's contents and timers (TimeWindow namespace), operator list,
+// union and broadcast state, and a Kryo-serialized class (its class and
+// raw bytes; refused where the heap format leaves its length unknown).
 func TestStateReaderAgainstFlink(t *testing.T) {
 	if testing.Short() {
 		t.Skip("SKIPPING: real Flink not started in -short mode")
@@ -200,6 +206,9 @@ type wantOp struct {
 	entries map[string][]wantEntry
 	// Operator state: state name → subtask → elements.
 	opStates map[string]map[int][]Value
+	// unframed: values without a known length (Kryo): the heap backend's
+	// key-group format cannot be read past one, and the reader says so.
+	unframed bool
 }
 
 type wantSchema struct {
@@ -346,7 +355,57 @@ func expectedState(recs []stateRecord, spec peers.StateJobSpec, parallelism int)
 			bc.opStates["bcast"][sub] = append(bc.opStates["bcast"][sub], MapEntry{k, bcast[k]})
 		}
 	}
-	return map[string]*wantOp{"by-long": l, "by-string": s, "by-tuple": tu, "op-state": ops, "bcast": bc}
+	// The window operator: per key and tumbling window of 1000 ms over
+	// value + 2_000_000, the reduced Tuple2(key, sum) and the window's
+	// event-time timer at its end - 1.
+	win := &wantOp{keyType: "Long", entries: map[string][]wantEntry{}, states: map[string]wantSchema{
+		"window-contents":                       {"REDUCING", "Tuple2<Long, Long>", false},
+		"_timer_state/event_window-timers":      {"TIMERS", "Timer<Long, TimeWindow>", false},
+		"_timer_state/processing_window-timers": {"TIMERS", "Timer<Long, TimeWindow>", false},
+	}}
+	type kw struct {
+		key   int64
+		start int64
+	}
+	sums := map[kw]int64{}
+	var order []kw
+	for _, r := range recs {
+		ts := r.value + 2_000_000
+		k := kw{r.longKey, ts - floorMod(ts, 1000)}
+		if _, ok := sums[k]; !ok {
+			order = append(order, k)
+		}
+		sums[k] += r.value
+	}
+	for _, k := range order {
+		w := Window{Start: k.start, End: k.start + 1000}
+		add(win, "window-contents", wantEntry{key: k.key, ns: w, value: tuple2(k.key, sums[k])})
+		add(win, "_timer_state/event_window-timers", wantEntry{key: k.key, ns: w, value: Timer{Timestamp: w.End - 1, Key: k.key, Namespace: w}})
+	}
+	// The Kryo operator: the last record's value per long key, as bytes.
+	kr := &wantOp{keyType: "Long", entries: map[string][]wantEntry{}, unframed: true, states: map[string]wantSchema{
+		"v-kryo": {"VALUE", "Kryo(" + opaqueClass + ")", false},
+	}}
+	for _, k := range longKeys {
+		add(kr, "v-kryo", wantEntry{key: k, value: rawMark{Serializer: opaqueClass + " (Kryo)", HasBytes: true}})
+	}
+	for _, op := range []*wantOp{kr} {
+		for _, q := range []string{"event", "processing"} {
+			op.states["_timer_state/"+q+"_user-timers"] = wantSchema{"TIMERS", "Timer<" + op.keyType + ", VoidNamespace>", false}
+		}
+	}
+	return map[string]*wantOp{"by-long": l, "by-string": s, "by-tuple": tu, "op-state": ops, "bcast": bc, "window": win, "kryo": kr}
+}
+
+const opaqueClass = "dev.ckpt.peer.StateJob$Opaque"
+
+var rawSeen atomic.Bool
+
+// rawMark stands for bytes the reader must not decode (Kryo): the
+// serializer it names (the value's class), and that it gave the bytes.
+type rawMark struct {
+	Serializer string
+	HasBytes   bool
 }
 
 // render is a comparable text of an entry; TTL wrappers are checked
@@ -361,6 +420,11 @@ func render(t *testing.T, v Value, window [2]time.Time) string {
 				t.Errorf("TTL last access %v outside the job's run %v..%v", x.LastAccess, window[0], window[1])
 			}
 			return ttlMark{strip(x.Value)}
+		case Raw:
+			if rawSeen.CompareAndSwap(false, true) {
+				t.Logf("a raw value: %+v", x)
+			}
+			return rawMark{x.Serializer, len(x.Hex) >= 2 && len(x.Text) == len(x.Hex)/2}
 		case []any:
 			out := make([]any, len(x))
 			for i := range x {
@@ -441,6 +505,10 @@ func compareKeyed(t *testing.T, ctx context.Context, fsys storage.FS, m *snapsho
 		got[e.State] = append(got[e.State], entryText(t, e.Key, e.Namespace, e.UserKey, e.Value, window))
 		return nil
 	})
+	if err != nil && w.unframed && format == FormatKeyGroups && errors.Is(err, ErrUnsupported) && strings.Contains(err.Error(), "no known length") {
+		t.Logf("%s (%s): refused, as it must be: %v", uid, format, err)
+		return
+	}
 	if err != nil {
 		t.Fatalf("%s (%s): %v", uid, format, err)
 	}

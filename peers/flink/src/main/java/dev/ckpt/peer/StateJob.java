@@ -32,6 +32,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.streaming.api.functions.co.BroadcastProcessFunction;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
+import org.apache.flink.streaming.api.windowing.assigners.TumblingEventTimeWindows;
 import org.apache.flink.types.Row;
 import org.apache.flink.util.Collector;
 
@@ -72,6 +73,14 @@ import java.util.concurrent.ConcurrentHashMap;
  * <li>op-state (operator state, subtask i): op-list = opList with "-i" appended to each,
  *     op-union (union) = opUnion with "-i" appended.
  * <li>bcast (broadcast state "bcast", on every subtask): broadcast key → last value.
+ * <li>kryo (keyBy long key): v-kryo, an Opaque(last value, its string key) — a class Flink's
+ *     type extractor treats as generic, so Kryo serializes it. Its own operator: the heap
+ *     backend's checkpoint format does not frame values, so nothing after a Kryo value can be
+ *     found without Kryo.
+ * <li>window (keyBy long key, tumbling event-time windows of 1000 ms over the timestamp
+ *     value + 2_000_000, reduce): window-contents = Tuple2(long key, sum of values) per key and
+ *     TimeWindow, and an event-time timer at the window's end - 1; no watermarks, so nothing
+ *     fires. Aligned snapshots taken after the done file hold every record here too.
  * </ul>
  */
 public final class StateJob {
@@ -151,6 +160,37 @@ public final class StateJob {
         }
     }
 
+    /** No no-arg constructor and private fields: Flink's type extractor makes it a generic type (Kryo). */
+    public static final class Opaque {
+        private final long value;
+        private final String key;
+
+        Opaque(long value, String key) {
+            this.value = value;
+            this.key = key;
+        }
+
+        @Override
+        public String toString() {
+            return key + "=" + value;
+        }
+    }
+
+    /** Window assigner input: (long key, value), stamped value + 2_000_000. */
+    public static final class KeyValue implements org.apache.flink.api.common.functions.MapFunction<Long, Tuple2<Long, Long>> {
+        private final String input;
+
+        KeyValue(String input) {
+            this.input = input;
+        }
+
+        @Override
+        public Tuple2<Long, Long> map(Long i) {
+            Rec r = input(input)[i.intValue()];
+            return Tuple2.of(r.longKey, r.value);
+        }
+    }
+
     @SuppressWarnings("unchecked")
     static void build(StreamExecutionEnvironment env, Map<String, Object> spec) {
         String input = Json.str(spec, "input", null);
@@ -191,6 +231,15 @@ public final class StateJob {
         main.connect(bcast).process(new Bcast(input)).uid("bcast").name("bcast")
                 .map(new Done(done, n, bcastCount * parallelism)).uid("done").name("done").setParallelism(1)
                 .sinkTo(new DiscardingSink<>()).uid("sink").name("sink").setParallelism(1);
+        records.keyBy(new LongKey(input), Types.LONG).process(new ByKryo(input)).uid("kryo").name("kryo")
+                .sinkTo(new DiscardingSink<>()).uid("kryo-sink").name("kryo-sink");
+        records.map(new KeyValue(input)).uid("key-value").returns(Types.TUPLE(Types.LONG, Types.LONG))
+                .assignTimestampsAndWatermarks(WatermarkStrategy.<Tuple2<Long, Long>>noWatermarks()
+                        .withTimestampAssigner((kv, ts) -> kv.f1 + 2_000_000L)).uid("stamp")
+                .keyBy(kv -> kv.f0, Types.LONG)
+                .window(TumblingEventTimeWindows.of(Duration.ofMillis(1000)))
+                .reduce((a, b) -> Tuple2.of(a.f0, a.f1 + b.f1)).uid("window").name("window")
+                .sinkTo(new DiscardingSink<>()).uid("window-sink").name("window-sink");
     }
 
     static final MapStateDescriptor<String, Long> BCAST = new MapStateDescriptor<>("bcast", Types.STRING, Types.LONG);
@@ -357,6 +406,26 @@ public final class StateJob {
                 c++;
             }
             return c;
+        }
+    }
+
+    public static final class ByKryo extends KeyedProcessFunction<Long, Long, Long> {
+        private final String input;
+        private transient ValueState<Opaque> vKryo;
+
+        ByKryo(String input) {
+            this.input = input;
+        }
+
+        @Override
+        public void open(OpenContext ctx) {
+            vKryo = getRuntimeContext().getState(new ValueStateDescriptor<>("v-kryo", Types.GENERIC(Opaque.class)));
+        }
+
+        @Override
+        public void processElement(Long i, Context ctx, Collector<Long> out) throws Exception {
+            Rec r = input(input)[i.intValue()];
+            vKryo.update(new Opaque(r.value, r.stringKey));
         }
     }
 
