@@ -33,7 +33,11 @@ import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.streaming.api.functions.co.BroadcastProcessFunction;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 import org.apache.flink.streaming.api.windowing.assigners.TumblingEventTimeWindows;
+import org.apache.flink.formats.avro.typeutils.GenericRecordAvroTypeInfo;
 import org.apache.flink.types.Row;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericRecord;
 import org.apache.flink.util.Collector;
 
 import java.io.IOException;
@@ -77,6 +81,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *     type extractor treats as generic, so Kryo serializes it. Its own operator: the heap
  *     backend's checkpoint format does not frame values, so nothing after a Kryo value can be
  *     found without Kryo.
+ * <li>avro (keyBy long key): v-avro, an Avro GenericRecord {key: long, str: string, value: long}
+ *     of the last record (Flink's AvroSerializer; the writer schema is in the snapshot).
  * <li>window (keyBy long key, tumbling event-time windows of 1000 ms over the timestamp
  *     value + 2_000_000, reduce): window-contents = Tuple2(long key, sum of values) per key and
  *     TimeWindow, and an event-time timer at the window's end - 1; no watermarks, so nothing
@@ -233,6 +239,8 @@ public final class StateJob {
                 .sinkTo(new DiscardingSink<>()).uid("sink").name("sink").setParallelism(1);
         records.keyBy(new LongKey(input), Types.LONG).process(new ByKryo(input)).uid("kryo").name("kryo")
                 .sinkTo(new DiscardingSink<>()).uid("kryo-sink").name("kryo-sink");
+        records.keyBy(new LongKey(input), Types.LONG).process(new ByAvro(input)).uid("avro").name("avro")
+                .sinkTo(new DiscardingSink<>()).uid("avro-sink").name("avro-sink");
         records.map(new KeyValue(input)).uid("key-value").returns(Types.TUPLE(Types.LONG, Types.LONG))
                 .assignTimestampsAndWatermarks(WatermarkStrategy.<Tuple2<Long, Long>>noWatermarks()
                         .withTimestampAssigner((kv, ts) -> kv.f1 + 2_000_000L)).uid("stamp")
@@ -426,6 +434,35 @@ public final class StateJob {
         public void processElement(Long i, Context ctx, Collector<Long> out) throws Exception {
             Rec r = input(input)[i.intValue()];
             vKryo.update(new Opaque(r.value, r.stringKey));
+        }
+    }
+
+    static final String AVRO_SCHEMA = "{\"type\":\"record\",\"name\":\"Rec\",\"namespace\":\"dev.ckpt.peer\",\"fields\":["
+            + "{\"name\":\"key\",\"type\":\"long\"},{\"name\":\"str\",\"type\":\"string\"},{\"name\":\"value\",\"type\":\"long\"}]}";
+
+    public static final class ByAvro extends KeyedProcessFunction<Long, Long, Long> {
+        private final String input;
+        private transient Schema schema;
+        private transient ValueState<GenericRecord> vAvro;
+
+        ByAvro(String input) {
+            this.input = input;
+        }
+
+        @Override
+        public void open(OpenContext ctx) {
+            schema = new Schema.Parser().parse(AVRO_SCHEMA);
+            vAvro = getRuntimeContext().getState(new ValueStateDescriptor<>("v-avro", new GenericRecordAvroTypeInfo(schema)));
+        }
+
+        @Override
+        public void processElement(Long i, Context ctx, Collector<Long> out) throws Exception {
+            Rec r = input(input)[i.intValue()];
+            GenericRecord g = new GenericData.Record(schema);
+            g.put("key", r.longKey);
+            g.put("str", r.str);
+            g.put("value", r.value);
+            vAvro.update(g);
         }
     }
 
