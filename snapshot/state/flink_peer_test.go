@@ -35,7 +35,8 @@ import (
 // union and broadcast state, a Kryo-serialized class (its class and raw
 // bytes) and an Avro GenericRecord (its bytes, exactly as Flink's encoder
 // writes them) — both refused where the heap format leaves their length
-// unknown.
+// unknown — and a Kafka-like FLIP-27 source's split state, named as
+// KafkaSource's topic, partition and offsets.
 func TestStateReaderAgainstFlink(t *testing.T) {
 	if testing.Short() {
 		t.Skip("SKIPPING: real Flink not started in -short mode")
@@ -419,12 +420,24 @@ func expectedState(recs []stateRecord, spec peers.StateJobSpec, parallelism int)
 		last := rs[len(rs)-1]
 		add(av, "v-avro", wantEntry{key: k, value: rawMark{Serializer: avroGeneric + " (Avro)", HasBytes: true, Hex: hex.EncodeToString(avroRecord(k, last.str, last.value))}})
 	}
+	// The Kafka-like source (parallelism 2 whatever the job's): partition p
+	// of "orders-ß" at offset 1000p+7 on subtask p%2, partition 3 bounded.
+	kafka := &wantOp{opStates: map[string]map[int][]Value{SourceReaderState: {}},
+		states: map[string]wantSchema{SourceReaderState: {"SPLIT_DISTRIBUTE", "byte[]", false}}}
+	for p := range int32(5) {
+		k := KafkaSplit{Topic: "orders-ß", Partition: p, Offset: 1000*int64(p) + 7, Source: "KafkaSource"}
+		if p == 3 {
+			stop := int64(99_999)
+			k.Stopping = &stop
+		}
+		kafka.opStates[SourceReaderState][int(p%2)] = append(kafka.opStates[SourceReaderState][int(p%2)], k)
+	}
 	for _, op := range []*wantOp{kr, av} {
 		for _, q := range []string{"event", "processing"} {
 			op.states["_timer_state/"+q+"_user-timers"] = wantSchema{"TIMERS", "Timer<" + op.keyType + ", VoidNamespace>", false}
 		}
 	}
-	return map[string]*wantOp{"by-long": l, "by-string": s, "by-tuple": tu, "op-state": ops, "bcast": bc, "window": win, "kryo": kr, "avro": av}
+	return map[string]*wantOp{"by-long": l, "by-string": s, "by-tuple": tu, "op-state": ops, "bcast": bc, "window": win, "kryo": kr, "avro": av, "kafka-like": kafka}
 }
 
 const opaqueClass = "dev.ckpt.peer.StateJob$Opaque"

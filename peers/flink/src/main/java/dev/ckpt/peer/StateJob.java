@@ -83,6 +83,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *     found without Kryo.
  * <li>avro (keyBy long key): v-avro, an Avro GenericRecord {key: long, str: string, value: long}
  *     of the last record (Flink's AvroSerializer; the writer schema is in the snapshot).
+ * <li>kafka-like (a FLIP-27 source whose splits are KafkaSource's, parallelism 2): its
+ *     SourceReaderState holds KafkaLikeSource's splits of topic "orders-ß".
  * <li>window (keyBy long key, tumbling event-time windows of 1000 ms over the timestamp
  *     value + 2_000_000, reduce): window-contents = Tuple2(long key, sum of values) per key and
  *     TimeWindow, and an event-time timer at the window's end - 1; no watermarks, so nothing
@@ -241,6 +243,9 @@ public final class StateJob {
                 .sinkTo(new DiscardingSink<>()).uid("kryo-sink").name("kryo-sink");
         records.keyBy(new LongKey(input), Types.LONG).process(new ByAvro(input)).uid("avro").name("avro")
                 .sinkTo(new DiscardingSink<>()).uid("avro-sink").name("avro-sink");
+        env.fromSource(new KafkaLikeSource(), WatermarkStrategy.noWatermarks(), "kafka-like").uid("kafka-like")
+                .setParallelism(2)
+                .sinkTo(new DiscardingSink<>()).uid("kafka-like-sink").name("kafka-like-sink").setParallelism(2);
         records.map(new KeyValue(input)).uid("key-value").returns(Types.TUPLE(Types.LONG, Types.LONG))
                 .assignTimestampsAndWatermarks(WatermarkStrategy.<Tuple2<Long, Long>>noWatermarks()
                         .withTimestampAssigner((kv, ts) -> kv.f1 + 2_000_000L)).uid("stamp")
