@@ -1,12 +1,19 @@
 package cli
 
 import (
+	"context"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/ckpt-dev/ckpt/engine/builtin"
+	"github.com/ckpt-dev/ckpt/engine/operator"
+	enginestate "github.com/ckpt-dev/ckpt/engine/state"
 	"github.com/ckpt-dev/ckpt/inspector"
+	"github.com/ckpt-dev/ckpt/snapshot/keygroup"
 )
 
 // The dry run's upgrade risks over a real Flink 1.20 savepoint (state
@@ -54,5 +61,38 @@ pipeline:
 			}
 			golden(t, tc.golden, strings.ReplaceAll(out, dir, "DIR"))
 		})
+	}
+}
+
+// The states the dry run declares for each keyed built-in are the ones
+// the built-in registers when it opens (names checked on a real keyed
+// backend), so a renamed state cannot leave the check behind.
+func TestBuiltinStatesDeclared(t *testing.T) {
+	ops := map[string]operator.Operator{
+		"count": &builtin.Count{}, "sum": &builtin.Sum{}, "dedupe": &builtin.Dedupe{},
+		"window-count": &builtin.WindowCount{Size: time.Second},
+	}
+	if len(ops) != len(builtinStates) {
+		t.Fatalf("declared %d built-ins, test knows %d", len(builtinStates), len(ops))
+	}
+	for name, op := range ops {
+		b, err := enginestate.Open(t.TempDir(), enginestate.Options{MaxParallelism: 128, KeyGroups: keygroup.Range{Start: 0, End: 127}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := op.Open(&operator.Context{Ctx: context.Background(), Keyed: b, MaxParallelism: 128, KeyGroups: keygroup.Range{Start: 0, End: 127}}); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		var declared []string
+		for _, d := range builtinStates[name] {
+			declared = append(declared, d.Name)
+		}
+		got := b.StateNames()
+		sort.Strings(got)
+		sort.Strings(declared)
+		if strings.Join(got, ",") != strings.Join(declared, ",") {
+			t.Errorf("%s registers %v, the dry run declares %v", name, got, declared)
+		}
+		b.Close()
 	}
 }
