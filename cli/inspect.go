@@ -150,6 +150,7 @@ func runInspect(cmd *cobra.Command, path string, o inspectOptions) error {
 	var plan *inspector.ResumePlan
 	if target != nil {
 		plan = inspector.PlanResume(m, *target, uids)
+		inspector.AssessUpgrade(ctx, fsys, m, plan, *target)
 	}
 	w := cmd.OutOrStdout()
 	if o.json {
@@ -377,6 +378,7 @@ func printPlan(w io.Writer, p *inspector.ResumePlan, o inspectOptions) {
 			fmt.Fprintf(w, "    %s  %s  — %s\n", f.ID, printable(f.UID), f.Reason)
 		}
 	}
+	printUpgrade(w, p.Upgrade)
 	unchecked := p.MaxParallelismCheck == inspector.MaxParallelismNotChecked
 	switch {
 	case p.ExitCode == inspector.ExitResumeOK && unchecked:
@@ -396,6 +398,60 @@ func printPlan(w io.Writer, p *inspector.ResumePlan, o inspectOptions) {
 	}
 	if p.Uncertain {
 		fmt.Fprintln(w, "note: some operators have no uid; give a job spec for exact IDs")
+	}
+}
+
+// printUpgrade prints the upgrade risks of the restored state; the
+// serializer changes Flink refuses are among the FAILS above.
+func printUpgrade(w io.Writer, u *inspector.UpgradeRisks) {
+	if u == nil {
+		return
+	}
+	label := map[inspector.RiskKind]string{inspector.RiskKryo: "KRYO", inspector.RiskJava: "JAVA", inspector.RiskTTL: "TTL"}
+	var lines []string
+	for _, r := range u.Risks {
+		if r.Refused {
+			continue
+		}
+		what := fmt.Sprintf("state %q (%s %s)", printable(r.State), r.Scope, r.Kind)
+		if r.Scope == "key" {
+			what = "the key"
+		}
+		lines = append(lines, fmt.Sprintf("    %-4s  %s  %s  %s %s — %s", label[r.Risk], r.OperatorID, printable(r.UID), what, printable(r.Type), r.Detail))
+	}
+	engine, unread := 0, []inspector.SchemaGap{}
+	for _, g := range u.Unread {
+		if g.Engine {
+			engine++
+		} else {
+			unread = append(unread, g)
+		}
+	}
+	if len(lines) == 0 && len(unread) == 0 && engine == 0 {
+		checked := ""
+		if u.TypesChecked {
+			checked = "; the job spec's state types match"
+		}
+		fmt.Fprintf(w, "  upgrade risks: none (no Kryo, Java serialization or TTL in the restored state%s)\n", checked)
+		return
+	}
+	if len(lines) > 0 {
+		fmt.Fprintf(w, "  upgrade risks (%d, snapshot written by %s)\n", len(lines), u.WrittenBy)
+		for _, l := range lines {
+			fmt.Fprintln(w, l)
+		}
+		if u.KryoGuidance != "" {
+			fmt.Fprintf(w, "    Kryo: %s\n", u.KryoGuidance)
+		}
+	}
+	if engine > 0 {
+		fmt.Fprintf(w, "  upgrade risks not checked for %d operators: ckpt engine state records no serializer types\n", engine)
+	}
+	if len(unread) > 0 {
+		fmt.Fprintf(w, "  upgrade risks UNKNOWN for %d operators (state schema not read)\n", len(unread))
+		for _, g := range unread {
+			fmt.Fprintf(w, "    %s  %s  — %s\n", g.OperatorID, printable(g.UID), printable(g.Reason))
+		}
 	}
 }
 

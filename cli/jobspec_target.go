@@ -9,6 +9,7 @@ import (
 	"github.com/ckpt-dev/ckpt/engine/config"
 	"github.com/ckpt-dev/ckpt/engine/spec"
 	"github.com/ckpt-dev/ckpt/inspector"
+	"github.com/ckpt-dev/ckpt/snapshot/state"
 	"github.com/ckpt-dev/ckpt/storage"
 )
 
@@ -32,7 +33,43 @@ func specTargetWith(path string, over *config.Config) (inspector.Target, error) 
 	if err != nil {
 		return inspector.Target{}, err
 	}
-	return g.ResumeTarget("job spec " + path), nil
+	t := g.ResumeTarget("job spec " + path)
+	declareStates(s, &t)
+	return t, nil
+}
+
+// builtinStates is the keyed state each built-in operator registers
+// (engine/builtin: state.Value with state.Int64 or state.Bytes), typed as
+// Flink's serializers type it; ckpt's keys are Strings.
+var builtinStates = map[string][]inspector.DeclaredState{
+	"count":        {longValue("count")},
+	"sum":          {longValue("sum")},
+	"dedupe":       {longValue("seen")},
+	"window-count": {{Name: "windows", Kind: "VALUE", Namespace: &state.Type{Kind: state.KindVoidNamespace}, Value: &state.Type{Kind: state.KindBytes}}},
+}
+
+func longValue(name string) inspector.DeclaredState {
+	return inspector.DeclaredState{Name: name, Kind: "VALUE", Namespace: &state.Type{Kind: state.KindVoidNamespace}, Value: &state.Type{Kind: state.KindLong}}
+}
+
+// declareStates gives each keyed built-in of t (built from s, one vertex
+// per step but keyBy, in order) the state it registers, so the dry run
+// can apply Flink's serializer checks.
+func declareStates(s *spec.Spec, t *inspector.Target) {
+	var steps []spec.Step
+	for _, st := range s.Pipeline {
+		if st.Op != "keyBy" {
+			steps = append(steps, st)
+		}
+	}
+	if len(steps) != len(t.Operators) {
+		return // not the shape Graph builds: declare nothing rather than guess
+	}
+	for i, st := range steps {
+		if ds, ok := builtinStates[st.Op]; ok {
+			t.Operators[i].Declared = &inspector.DeclaredSchema{Key: &state.Type{Kind: state.KindString}, States: ds}
+		}
+	}
 }
 
 // maxUIDsFileBytes bounds a uids file (one uid per line: a million

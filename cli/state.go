@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,7 +21,7 @@ func init() { register(newStateCmd) }
 type stateOptions struct {
 	operator, state, key string
 	limit                int
-	json                 bool
+	json, csv, histogram bool
 }
 
 func newStateCmd() *cobra.Command {
@@ -35,14 +36,18 @@ states, from the serializer snapshots Flink writes. No JVM.
 
 --operator UID|ID (with --state NAME) prints entries: key, namespace, map key
 and value, up to --limit; --json prints one JSON object per entry with typed
-values. --key K looks one key up the way Flink places it (Java hashCode, then
+values, --csv one CSV row per entry. --histogram counts the operator's keyed
+entries per key group (every entry is read; --state narrows it) and shows
+how they spread over the key groups. --key K looks one key up the way Flink places it (Java hashCode, then
 murmur hash and the key-group formula) and reads only that key group. Entries are read from canonical savepoints, hashmap
 checkpoints and native savepoints, and RocksDB native savepoints and full or
 incremental checkpoints (the SST files, every block's checksum verified). Kryo and Java-serialized values are shown as
 their class and raw bytes, never guessed.`,
 		Example: `  ckpt state /flink/savepoints/savepoint-1a2b3c-4d5e6f7a8b9c
   ckpt state sp/ --operator counter --state count --limit 20
-  ckpt state sp/ --operator counter --json | jq .value`,
+  ckpt state sp/ --operator counter --json | jq .value
+  ckpt state sp/ --operator counter --csv --limit 0 > counter.csv
+  ckpt state sp/ --operator counter --histogram`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fsys := openStorage(cmd)
@@ -54,8 +59,8 @@ their class and raw bytes, never guessed.`,
 			}
 			out := cmd.OutOrStdout()
 			if o.operator == "" {
-				if o.state != "" {
-					return usagef("--state needs --operator")
+				if o.state != "" || o.histogram || o.csv {
+					return usagef("--state, --csv and --histogram need --operator")
 				}
 				schema := state.ReadSchema(ctx, fsys, m)
 				if o.json {
@@ -66,9 +71,15 @@ their class and raw bytes, never guessed.`,
 				printStateSchema(out, schema)
 				return nil
 			}
+			if o.json && o.csv {
+				return usagef("--json and --csv exclude each other")
+			}
 			op, err := findOperator(m, o.operator)
 			if err != nil {
 				return err
+			}
+			if o.histogram {
+				return printHistogram(cmd, fsys, out, m, op, o)
 			}
 			return printEntries(cmd, fsys, out, m, op, o)
 		},
@@ -79,6 +90,8 @@ their class and raw bytes, never guessed.`,
 	f.StringVar(&o.key, "key", "", "only this key (with --operator): reads just the key group Flink puts it in; Tuple fields separated by ','")
 	f.IntVar(&o.limit, "limit", 100, "at most this many entries (0: all)")
 	f.BoolVar(&o.json, "json", false, "JSON: the schema as one document, entries one object per line")
+	f.BoolVar(&o.csv, "csv", false, "entries as CSV (with --operator): a header, then one row per entry; values as compact JSON")
+	f.BoolVar(&o.histogram, "histogram", false, "with --operator: keyed entries per key group (all of them, streaming), as a histogram")
 	return cmd
 }
 
@@ -185,7 +198,12 @@ func printEntries(cmd *cobra.Command, fsys storage.FS, w io.Writer, m *snapshot.
 func printKeyed(cmd *cobra.Command, fsys storage.FS, w io.Writer, m *snapshot.Metadata, op *snapshot.OperatorState, o stateOptions) (int, bool, error) {
 	enc := json.NewEncoder(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	if !o.json {
+	cw := csv.NewWriter(w)
+	defer cw.Flush()
+	switch {
+	case o.csv:
+		cw.Write([]string{"state", "key_group", "key", "namespace", "user_key", "value"})
+	case !o.json:
 		fmt.Fprintln(tw, "STATE\tKEY GROUP\tKEY\tNAMESPACE\tVALUE")
 	}
 	n := 0
@@ -225,6 +243,13 @@ func printKeyed(cmd *cobra.Command, fsys storage.FS, w io.Writer, m *snapshot.Me
 		if o.json {
 			return enc.Encode(e)
 		}
+		if o.csv {
+			uk := ""
+			if e.UserKey != nil {
+				uk = compact(e.UserKey)
+			}
+			return cw.Write([]string{e.State, fmt.Sprint(e.KeyGroup), compact(e.Key), compact(e.Namespace), uk, compact(e.Value)})
+		}
 		key := compact(e.Key)
 		if e.UserKey != nil {
 			key += " / " + compact(e.UserKey)
@@ -244,7 +269,12 @@ func printKeyed(cmd *cobra.Command, fsys storage.FS, w io.Writer, m *snapshot.Me
 func printOperatorState(cmd *cobra.Command, fsys storage.FS, w io.Writer, m *snapshot.Metadata, op *snapshot.OperatorState, o stateOptions, seen int) (int, bool, error) {
 	enc := json.NewEncoder(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	if !o.json {
+	cw := csv.NewWriter(w)
+	defer cw.Flush()
+	switch {
+	case o.csv:
+		cw.Write([]string{"operator_state", "subtask", "mode", "value"})
+	case !o.json:
 		fmt.Fprintln(tw, "OPERATOR STATE\tSUBTASK\tMODE\tVALUE")
 	}
 	n := 0
@@ -259,6 +289,9 @@ func printOperatorState(cmd *cobra.Command, fsys storage.FS, w io.Writer, m *sna
 		if o.json {
 			return enc.Encode(e)
 		}
+		if o.csv {
+			return cw.Write([]string{e.State, fmt.Sprint(e.Subtask), e.Mode, compact(e.Value)})
+		}
 		v := compact(e.Value)
 		if k, ok := e.Value.(state.KafkaSplit); ok {
 			v = "Kafka " + k.String()
@@ -271,6 +304,80 @@ func printOperatorState(cmd *cobra.Command, fsys storage.FS, w io.Writer, m *sna
 		return n, true, nil
 	}
 	return n, false, err
+}
+
+// histogramRows bounds the histogram's height: key groups are grouped
+// into at most this many contiguous ranges.
+const histogramRows = 32
+
+// printHistogram counts op's keyed entries per key group (streaming, every
+// entry) and prints them in at most histogramRows contiguous ranges, each
+// with its count and a bar, then the totals and the fullest key group.
+func printHistogram(cmd *cobra.Command, fsys storage.FS, w io.Writer, m *snapshot.Metadata, op *snapshot.OperatorState, o stateOptions) error {
+	maxP := int(op.MaxParallelism)
+	if maxP <= 0 {
+		return fmt.Errorf("operator %s records no max parallelism (%d)", op.ID, op.MaxParallelism)
+	}
+	counts := make([]int64, maxP)
+	var total int64
+	err := state.ReadKeyed(cmd.Context(), fsys, m, op, o.state, func(e state.Entry) error {
+		if e.KeyGroup >= 0 && e.KeyGroup < maxP {
+			counts[e.KeyGroup]++
+			total++
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if o.json {
+		enc := json.NewEncoder(w)
+		return enc.Encode(struct {
+			Operator  string  `json:"operator_id"`
+			State     string  `json:"state,omitempty"`
+			KeyGroups []int64 `json:"entries_per_key_group"`
+			Total     int64   `json:"entries"`
+		}{op.ID.String(), o.state, counts, total})
+	}
+	width := (maxP + histogramRows - 1) / histogramRows
+	var rows [][2]int64 // first key group, count
+	var peak int64
+	for start := 0; start < maxP; start += width {
+		var n int64
+		for _, c := range counts[start:min(start+width, maxP)] {
+			n += c
+		}
+		rows = append(rows, [2]int64{int64(start), n})
+		peak = max(peak, n)
+	}
+	what := "every keyed state"
+	if o.state != "" {
+		what = fmt.Sprintf("state %q", o.state)
+	}
+	fmt.Fprintf(w, "operator %s, %s: %d entries in %d key groups\n", op.ID, what, total, maxP)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "KEY GROUPS\tENTRIES\t")
+	for _, r := range rows {
+		end := min(int(r[0])+width, maxP) - 1
+		bar := 0
+		if peak > 0 {
+			bar = int((r[1]*40 + peak - 1) / peak)
+		}
+		fmt.Fprintf(tw, "%d-%d\t%d\t%s\n", r[0], end, r[1], strings.TrimRight(" "+strings.Repeat("#", bar), " "))
+	}
+	tw.Flush()
+	fullest, at := int64(0), 0
+	empty := 0
+	for kg, c := range counts {
+		if c > fullest {
+			fullest, at = c, kg
+		}
+		if c == 0 {
+			empty++
+		}
+	}
+	fmt.Fprintf(w, "fullest key group %d (%d entries), %d empty key groups\n", at, fullest, empty)
+	return nil
 }
 
 // compact prints a decoded value as one-line JSON, records as their

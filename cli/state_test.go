@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/csv"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -43,5 +44,48 @@ func TestStateCommand(t *testing.T) {
 	}
 	if code, _, errOut = runCkpt(t, "state", sp, "--operator", "nope"); code == ExitOK || !strings.Contains(errOut, `no operator with uid or ID "nope"`) {
 		t.Fatalf("unknown operator: %d %s", code, errOut)
+	}
+}
+
+// --csv and --histogram over a real Flink 1.20 savepoint whose state is
+// inline in _metadata (the window operator and a Java-serialized list).
+func TestStateCSVAndHistogram(t *testing.T) {
+	dir := t.TempDir()
+	sp := flinkFixture(t, "operatorstate_complexKeyed-flink1.20", dir, "savepoint-c0ffee-0123456789ab")
+	const window, first = "01203aa9a12dc1ec725e03853dd7c8f2", "adf090656b210b1609ad3203d4ee7329"
+	cases := []struct {
+		golden string
+		args   []string
+	}{
+		{"state-csv.golden", []string{"state", sp, "--operator", window, "--csv", "--limit", "0"}},
+		{"state-csv-operator.golden", []string{"state", sp, "--operator", first, "--csv"}},
+		{"state-histogram.golden", []string{"state", sp, "--operator", window, "--histogram"}},
+		{"state-histogram-state.golden", []string{"state", sp, "--operator", window, "--state", "values", "--histogram"}},
+		{"state-histogram-json.golden", []string{"state", sp, "--operator", window, "--histogram", "--json"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.golden, func(t *testing.T) {
+			code, out, errb := runCkpt(t, tc.args...)
+			if code != ExitOK {
+				t.Fatalf("exit %d: %s%s", code, out, errb)
+			}
+			golden(t, tc.golden, out)
+		})
+	}
+	// Every CSV row has the header's fields, and the entries are the
+	// ones the default table shows.
+	_, out, _ := runCkpt(t, "state", sp, "--operator", window, "--csv", "--limit", "0")
+	rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if err != nil || len(rows) != 11 || rows[0][0] != "state" {
+		t.Fatalf("csv: %d rows, %v\n%s", len(rows), err, out)
+	}
+	for _, bad := range [][]string{
+		{"state", sp, "--csv"},
+		{"state", sp, "--histogram"},
+		{"state", sp, "--operator", window, "--csv", "--json"},
+	} {
+		if code, _, errb := runCkpt(t, bad...); code != 2 {
+			t.Errorf("%v: exit %d %s, want usage error", bad, code, errb)
+		}
 	}
 }

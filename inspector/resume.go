@@ -33,6 +33,9 @@ type TargetOperator struct {
 	// says so), so it has no keyed state backend: Flink restores the rest
 	// of its state and ignores keyed state without a word.
 	NotKeyed bool
+	// Declared is the keyed state the operator registers, with its types,
+	// when the target knows it (a ckpt job spec); nil otherwise.
+	Declared *DeclaredSchema
 }
 
 // Target is the job a snapshot would be resumed into.
@@ -144,6 +147,9 @@ type ResumePlan struct {
 	WithoutAllowNonRestored Outcome `json:"without_allow_non_restored_state"`
 	WithAllowNonRestored    Outcome `json:"with_allow_non_restored_state"`
 	ExitCode                int     `json:"exit_code"`
+	// Upgrade lists the restored state's upgrade risks (AssessUpgrade);
+	// nil when not assessed.
+	Upgrade *UpgradeRisks `json:"upgrade_risks,omitempty"`
 }
 
 // PlanOperator is one operator in a plan.

@@ -25,6 +25,13 @@
 // state — with RocksDB's rules: the newest version wins, deletes hide,
 // list-state merge operands join with ','.
 //
+// Kryo and Avro values in the heap backend's own checkpoint format
+// (hashmap native savepoints and checkpoints) carry no length, so a key
+// group holding one is refused (ErrUnsupported, file and offset named);
+// canonical savepoints and RocksDB frame every value, and there Kryo and
+// Avro values are given raw (Flink's AvroSerializer writes through its own
+// encoder: 8-byte longs, length-prefixed strings — not Avro's varints).
+//
 // Not yet here: RocksDB range deletions (left by a rescale: refused with
 // ErrUnsupported), ckpt's own engine tables,
 // changelog state beyond its materialized part, ForSt.

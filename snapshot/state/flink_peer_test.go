@@ -2,7 +2,10 @@ package state
 
 import (
 	"context"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"math/rand/v2"
@@ -11,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,7 +29,14 @@ import (
 // RocksDB an incremental one too; hashmap (key-group streams) and RocksDB
 // (SST files but for the canonical savepoint); Flink 2.x and 1.20 — reads
 // back, entry by entry, as exactly the state those records make, with the
-// schema (kinds, types, TTL) the job declared.
+// schema (kinds, types, TTL) the job declared: Long, String, Tuple, Row,
+// POJO, TTL-wrapped values, every keyed state kind, user timers, a window
+// operator's contents and timers (TimeWindow namespace), operator list,
+// union and broadcast state, a Kryo-serialized class (its class and raw
+// bytes) and an Avro GenericRecord (its bytes, exactly as Flink's encoder
+// writes them) — both refused where the heap format leaves their length
+// unknown — and a Kafka-like FLIP-27 source's split state, named as
+// KafkaSource's topic, partition and offsets.
 func TestStateReaderAgainstFlink(t *testing.T) {
 	if testing.Short() {
 		t.Skip("SKIPPING: real Flink not started in -short mode")
@@ -77,13 +88,15 @@ func TestStateReaderAgainstFlink(t *testing.T) {
 							if kind == "native-savepoint" {
 								format = peers.SavepointNative
 							}
-							sp, err := run.TriggerSavepoint("", format)
+							var sp string
+							err := untilAllRunning(func() (err error) { sp, err = run.TriggerSavepoint("", format); return err })
 							if err != nil {
 								t.Fatalf("%s: %v", kind, err)
 							}
 							path = peers.LocalPath(sp)
 						default:
-							id, err := run.TriggerCheckpoint(kind == "full-checkpoint")
+							var id int64
+							err := untilAllRunning(func() (err error) { id, err = run.TriggerCheckpoint(kind == "full-checkpoint"); return err })
 							if err != nil {
 								t.Fatalf("%s: %v", kind, err)
 							}
@@ -119,6 +132,20 @@ func TestStateReaderAgainstFlink(t *testing.T) {
 				})
 			}
 		})
+	}
+}
+
+// untilAllRunning retries a snapshot Flink refuses because a task is
+// still starting (the done file proves the main chain ran, not that the
+// side operators finished deploying).
+func untilAllRunning(f func() error) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		err := f()
+		if err == nil || !strings.Contains(err.Error(), "Not all required tasks are currently running") || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }
 
@@ -200,6 +227,9 @@ type wantOp struct {
 	entries map[string][]wantEntry
 	// Operator state: state name → subtask → elements.
 	opStates map[string]map[int][]Value
+	// unframed: values without a known length (Kryo): the heap backend's
+	// key-group format cannot be read past one, and the reader says so.
+	unframed bool
 }
 
 type wantSchema struct {
@@ -346,7 +376,94 @@ func expectedState(recs []stateRecord, spec peers.StateJobSpec, parallelism int)
 			bc.opStates["bcast"][sub] = append(bc.opStates["bcast"][sub], MapEntry{k, bcast[k]})
 		}
 	}
-	return map[string]*wantOp{"by-long": l, "by-string": s, "by-tuple": tu, "op-state": ops, "bcast": bc}
+	// The window operator: per key and tumbling window of 1000 ms over
+	// value + 2_000_000, the reduced Tuple2(key, sum) and the window's
+	// event-time timer at its end - 1.
+	win := &wantOp{keyType: "Long", entries: map[string][]wantEntry{}, states: map[string]wantSchema{
+		"window-contents":                       {"REDUCING", "Tuple2<Long, Long>", false},
+		"_timer_state/event_window-timers":      {"TIMERS", "Timer<Long, TimeWindow>", false},
+		"_timer_state/processing_window-timers": {"TIMERS", "Timer<Long, TimeWindow>", false},
+	}}
+	type kw struct {
+		key   int64
+		start int64
+	}
+	sums := map[kw]int64{}
+	var order []kw
+	for _, r := range recs {
+		ts := r.value + 2_000_000
+		k := kw{r.longKey, ts - floorMod(ts, 1000)}
+		if _, ok := sums[k]; !ok {
+			order = append(order, k)
+		}
+		sums[k] += r.value
+	}
+	for _, k := range order {
+		w := Window{Start: k.start, End: k.start + 1000}
+		add(win, "window-contents", wantEntry{key: k.key, ns: w, value: tuple2(k.key, sums[k])})
+		add(win, "_timer_state/event_window-timers", wantEntry{key: k.key, ns: w, value: Timer{Timestamp: w.End - 1, Key: k.key, Namespace: w}})
+	}
+	// The Kryo operator: the last record's value per long key, as bytes.
+	kr := &wantOp{keyType: "Long", entries: map[string][]wantEntry{}, unframed: true, states: map[string]wantSchema{
+		"v-kryo": {"VALUE", "Kryo(" + opaqueClass + ")", false},
+	}}
+	for _, k := range longKeys {
+		add(kr, "v-kryo", wantEntry{key: k, value: rawMark{Serializer: opaqueClass + " (Kryo)", HasBytes: true}})
+	}
+	// The Avro operator: the last record per long key, its bytes computed
+	// here (avroRecord).
+	av := &wantOp{keyType: "Long", entries: map[string][]wantEntry{}, unframed: true, states: map[string]wantSchema{
+		"v-avro": {"VALUE", "GenericRecord", false},
+	}}
+	for _, k := range longKeys {
+		rs := byLong[k]
+		last := rs[len(rs)-1]
+		add(av, "v-avro", wantEntry{key: k, value: rawMark{Serializer: avroGeneric + " (Avro)", HasBytes: true, Hex: hex.EncodeToString(avroRecord(k, last.str, last.value))}})
+	}
+	// The Kafka-like source (parallelism 2 whatever the job's): partition p
+	// of "orders-ß" at offset 1000p+7 on subtask p%2, partition 3 bounded.
+	kafka := &wantOp{opStates: map[string]map[int][]Value{SourceReaderState: {}},
+		states: map[string]wantSchema{SourceReaderState: {"SPLIT_DISTRIBUTE", "byte[]", false}}}
+	for p := range int32(5) {
+		k := KafkaSplit{Topic: "orders-ß", Partition: p, Offset: 1000*int64(p) + 7, Source: "KafkaSource"}
+		if p == 3 {
+			stop := int64(99_999)
+			k.Stopping = &stop
+		}
+		kafka.opStates[SourceReaderState][int(p%2)] = append(kafka.opStates[SourceReaderState][int(p%2)], k)
+	}
+	for _, op := range []*wantOp{kr, av} {
+		for _, q := range []string{"event", "processing"} {
+			op.states["_timer_state/"+q+"_user-timers"] = wantSchema{"TIMERS", "Timer<" + op.keyType + ", VoidNamespace>", false}
+		}
+	}
+	return map[string]*wantOp{"by-long": l, "by-string": s, "by-tuple": tu, "op-state": ops, "bcast": bc, "window": win, "kryo": kr, "avro": av, "kafka-like": kafka}
+}
+
+const opaqueClass = "dev.ckpt.peer.StateJob$Opaque"
+
+var rawSeen atomic.Bool
+
+const avroGeneric = "org.apache.avro.generic.GenericRecord"
+
+// avroRecord is StateJob's record {key: long, str: string, value: long}
+// as Flink's AvroSerializer writes it: through its DataOutputEncoder, not
+// Avro's varint binary encoding — longs as 8 bytes big-endian, a string
+// as a 4-byte length and its UTF-8 bytes.
+func avroRecord(key int64, str string, value int64) []byte {
+	b := binary.BigEndian.AppendUint64(nil, uint64(key))
+	b = binary.BigEndian.AppendUint32(b, uint32(len(str)))
+	b = append(b, str...)
+	return binary.BigEndian.AppendUint64(b, uint64(value))
+}
+
+// rawMark stands for bytes the reader must not decode (Kryo, Avro): the
+// serializer it names (the value's class), that it gave the bytes, and
+// for Avro the bytes themselves (the test knows Avro's encoding).
+type rawMark struct {
+	Serializer string
+	HasBytes   bool
+	Hex        string
 }
 
 // render is a comparable text of an entry; TTL wrappers are checked
@@ -361,6 +478,15 @@ func render(t *testing.T, v Value, window [2]time.Time) string {
 				t.Errorf("TTL last access %v outside the job's run %v..%v", x.LastAccess, window[0], window[1])
 			}
 			return ttlMark{strip(x.Value)}
+		case Raw:
+			if rawSeen.CompareAndSwap(false, true) {
+				t.Logf("a raw value: %+v", x)
+			}
+			m := rawMark{Serializer: x.Serializer, HasBytes: len(x.Hex) >= 2 && len(x.Text) == len(x.Hex)/2}
+			if strings.HasSuffix(x.Serializer, "(Avro)") {
+				m.Hex = x.Hex
+			}
+			return m
 		case []any:
 			out := make([]any, len(x))
 			for i := range x {
@@ -441,6 +567,10 @@ func compareKeyed(t *testing.T, ctx context.Context, fsys storage.FS, m *snapsho
 		got[e.State] = append(got[e.State], entryText(t, e.Key, e.Namespace, e.UserKey, e.Value, window))
 		return nil
 	})
+	if err != nil && w.unframed && format == FormatKeyGroups && errors.Is(err, ErrUnsupported) && strings.Contains(err.Error(), "no known length") {
+		t.Logf("%s (%s): refused, as it must be: %v", uid, format, err)
+		return
+	}
 	if err != nil {
 		t.Fatalf("%s (%s): %v", uid, format, err)
 	}

@@ -1,11 +1,13 @@
 package state
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
@@ -170,6 +172,9 @@ func readKeyedHead(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, h
 	if err != nil {
 		return nil, format, err
 	}
+	if err := engineState(s.name, b); err != nil {
+		return nil, format, err
+	}
 	p, err := ReadKeyedProxy(b, s.name)
 	return p, format, err
 }
@@ -188,7 +193,25 @@ func keyGroupsProxy(s *stream, h *snapshot.KeyGroupsHandle) (*KeyedProxy, error)
 	if err != nil {
 		return nil, err
 	}
+	if err := engineState(s.name, b); err != nil {
+		return nil, err
+	}
 	return ReadKeyedProxy(b, s.name)
+}
+
+// ErrEngineState is wrapped for state ckpt's embedded engine wrote: its
+// own format (Pebble tables, its canonical streams), which records state
+// names but no Flink serializer snapshots.
+var ErrEngineState = errors.New("ckpt engine state (its own format: state names, no Flink serializer snapshots)")
+
+// engineState recognises ckpt's engine state by what only it writes: an
+// incremental handle's meta stream "ckpt-pebble-…", canonical streams
+// named "….kg", files named with their checksum ("….crc32c-XXXXXXXX").
+func engineState(name string, head []byte) error {
+	if bytes.HasPrefix(head, []byte("ckpt-")) || strings.HasSuffix(name, ".kg") || strings.Contains(name, ".crc32c-") {
+		return &Error{File: name, Offset: 0, Want: "a Flink state serialization proxy", Err: ErrEngineState}
+	}
+	return nil
 }
 
 // ReadKeyedSchema reads the keyed state head of operator op (its first
@@ -231,6 +254,9 @@ func readOperatorHead(ctx context.Context, fsys storage.FS, m *snapshot.Metadata
 	}
 	b, err := s.head(bound)
 	if err != nil {
+		return nil, err
+	}
+	if err := engineState(s.name, b); err != nil {
 		return nil, err
 	}
 	return ReadOperatorProxy(b, s.name)

@@ -32,7 +32,12 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.streaming.api.functions.co.BroadcastProcessFunction;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
+import org.apache.flink.streaming.api.windowing.assigners.TumblingEventTimeWindows;
+import org.apache.flink.formats.avro.typeutils.GenericRecordAvroTypeInfo;
 import org.apache.flink.types.Row;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericRecord;
 import org.apache.flink.util.Collector;
 
 import java.io.IOException;
@@ -72,6 +77,18 @@ import java.util.concurrent.ConcurrentHashMap;
  * <li>op-state (operator state, subtask i): op-list = opList with "-i" appended to each,
  *     op-union (union) = opUnion with "-i" appended.
  * <li>bcast (broadcast state "bcast", on every subtask): broadcast key → last value.
+ * <li>kryo (keyBy long key): v-kryo, an Opaque(last value, its string key) — a class Flink's
+ *     type extractor treats as generic, so Kryo serializes it. Its own operator: the heap
+ *     backend's checkpoint format does not frame values, so nothing after a Kryo value can be
+ *     found without Kryo.
+ * <li>avro (keyBy long key): v-avro, an Avro GenericRecord {key: long, str: string, value: long}
+ *     of the last record (Flink's AvroSerializer; the writer schema is in the snapshot).
+ * <li>kafka-like (a FLIP-27 source whose splits are KafkaSource's, parallelism 2): its
+ *     SourceReaderState holds KafkaLikeSource's splits of topic "orders-ß".
+ * <li>window (keyBy long key, tumbling event-time windows of 1000 ms over the timestamp
+ *     value + 2_000_000, reduce): window-contents = Tuple2(long key, sum of values) per key and
+ *     TimeWindow, and an event-time timer at the window's end - 1; no watermarks, so nothing
+ *     fires. Aligned snapshots taken after the done file hold every record here too.
  * </ul>
  */
 public final class StateJob {
@@ -151,6 +168,37 @@ public final class StateJob {
         }
     }
 
+    /** No no-arg constructor and private fields: Flink's type extractor makes it a generic type (Kryo). */
+    public static final class Opaque {
+        private final long value;
+        private final String key;
+
+        Opaque(long value, String key) {
+            this.value = value;
+            this.key = key;
+        }
+
+        @Override
+        public String toString() {
+            return key + "=" + value;
+        }
+    }
+
+    /** Window assigner input: (long key, value), stamped value + 2_000_000. */
+    public static final class KeyValue implements org.apache.flink.api.common.functions.MapFunction<Long, Tuple2<Long, Long>> {
+        private final String input;
+
+        KeyValue(String input) {
+            this.input = input;
+        }
+
+        @Override
+        public Tuple2<Long, Long> map(Long i) {
+            Rec r = input(input)[i.intValue()];
+            return Tuple2.of(r.longKey, r.value);
+        }
+    }
+
     @SuppressWarnings("unchecked")
     static void build(StreamExecutionEnvironment env, Map<String, Object> spec) {
         String input = Json.str(spec, "input", null);
@@ -191,6 +239,20 @@ public final class StateJob {
         main.connect(bcast).process(new Bcast(input)).uid("bcast").name("bcast")
                 .map(new Done(done, n, bcastCount * parallelism)).uid("done").name("done").setParallelism(1)
                 .sinkTo(new DiscardingSink<>()).uid("sink").name("sink").setParallelism(1);
+        records.keyBy(new LongKey(input), Types.LONG).process(new ByKryo(input)).uid("kryo").name("kryo")
+                .sinkTo(new DiscardingSink<>()).uid("kryo-sink").name("kryo-sink");
+        records.keyBy(new LongKey(input), Types.LONG).process(new ByAvro(input)).uid("avro").name("avro")
+                .sinkTo(new DiscardingSink<>()).uid("avro-sink").name("avro-sink");
+        env.fromSource(new KafkaLikeSource(), WatermarkStrategy.noWatermarks(), "kafka-like").uid("kafka-like")
+                .setParallelism(2)
+                .sinkTo(new DiscardingSink<>()).uid("kafka-like-sink").name("kafka-like-sink").setParallelism(2);
+        records.map(new KeyValue(input)).uid("key-value").returns(Types.TUPLE(Types.LONG, Types.LONG))
+                .assignTimestampsAndWatermarks(WatermarkStrategy.<Tuple2<Long, Long>>noWatermarks()
+                        .withTimestampAssigner((kv, ts) -> kv.f1 + 2_000_000L)).uid("stamp")
+                .keyBy(kv -> kv.f0, Types.LONG)
+                .window(TumblingEventTimeWindows.of(Duration.ofMillis(1000)))
+                .reduce((a, b) -> Tuple2.of(a.f0, a.f1 + b.f1)).uid("window").name("window")
+                .sinkTo(new DiscardingSink<>()).uid("window-sink").name("window-sink");
     }
 
     static final MapStateDescriptor<String, Long> BCAST = new MapStateDescriptor<>("bcast", Types.STRING, Types.LONG);
@@ -357,6 +419,55 @@ public final class StateJob {
                 c++;
             }
             return c;
+        }
+    }
+
+    public static final class ByKryo extends KeyedProcessFunction<Long, Long, Long> {
+        private final String input;
+        private transient ValueState<Opaque> vKryo;
+
+        ByKryo(String input) {
+            this.input = input;
+        }
+
+        @Override
+        public void open(OpenContext ctx) {
+            vKryo = getRuntimeContext().getState(new ValueStateDescriptor<>("v-kryo", Types.GENERIC(Opaque.class)));
+        }
+
+        @Override
+        public void processElement(Long i, Context ctx, Collector<Long> out) throws Exception {
+            Rec r = input(input)[i.intValue()];
+            vKryo.update(new Opaque(r.value, r.stringKey));
+        }
+    }
+
+    static final String AVRO_SCHEMA = "{\"type\":\"record\",\"name\":\"Rec\",\"namespace\":\"dev.ckpt.peer\",\"fields\":["
+            + "{\"name\":\"key\",\"type\":\"long\"},{\"name\":\"str\",\"type\":\"string\"},{\"name\":\"value\",\"type\":\"long\"}]}";
+
+    public static final class ByAvro extends KeyedProcessFunction<Long, Long, Long> {
+        private final String input;
+        private transient Schema schema;
+        private transient ValueState<GenericRecord> vAvro;
+
+        ByAvro(String input) {
+            this.input = input;
+        }
+
+        @Override
+        public void open(OpenContext ctx) {
+            schema = new Schema.Parser().parse(AVRO_SCHEMA);
+            vAvro = getRuntimeContext().getState(new ValueStateDescriptor<>("v-avro", new GenericRecordAvroTypeInfo(schema)));
+        }
+
+        @Override
+        public void processElement(Long i, Context ctx, Collector<Long> out) throws Exception {
+            Rec r = input(input)[i.intValue()];
+            GenericRecord g = new GenericData.Record(schema);
+            g.put("key", r.longKey);
+            g.put("str", r.str);
+            g.put("value", r.value);
+            vAvro.update(g);
         }
     }
 
