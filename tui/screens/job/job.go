@@ -109,6 +109,7 @@ type jobModel struct {
 	pending  map[string]*cluster.VertexCheckpoint // its unfinished vertices, subtask by subtask
 	// backpressure is the target's per-vertex backpressure (REST).
 	backpressure map[string]*cluster.Backpressure
+	bpAt         time.Time // when backpressure was last asked for
 	poll.Poller
 }
 
@@ -284,7 +285,10 @@ func (s *Screen) onPoll(m jobPolledMsg) tea.Cmd {
 	s.job, s.stats, s.exc = m.job, m.stats, m.exc
 	s.refusal = findRestoreRefusal(m.exc)
 	s.withOps = reportsOperators(m.job)
-	s.inflight, s.pending, s.backpressure = m.inflight, m.pending, m.backpressure
+	s.inflight, s.pending = m.inflight, m.pending
+	if m.bpAsked {
+		s.backpressure, s.bpAt = m.backpressure, s.ctx.Now()
+	}
 	s.actions.polled(m.job)
 	if m.cfg != nil {
 		s.cfg = m.cfg
