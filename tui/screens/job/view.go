@@ -15,8 +15,8 @@ const maxInflightVertexRows = 4
 
 func (s *Screen) View() string {
 	th := s.ctx.Theme
-	if s.prefix != "" {
-		return s.resolveView()
+	if s.resolver.pending() {
+		return s.resolver.view()
 	}
 	if s.job == nil {
 		if s.Err != nil {
