@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -42,6 +43,11 @@ func TestJobCancelWithSavepointOnTheEngine(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	a := tuitest.Open(t, tuitest.Opts{W: 160, H: 48, FS: storage.NewLocal(), Cluster: c, Target: "embedded"}, "job", id)
+	// The engine's job detail carries the backpressure level and ratio.
+	bp := regexp.MustCompile(`(ok|low|high) \d+%`)
+	if f := tuitest.FrameText(a); !bp.MatchString(f) {
+		t.Errorf("no backpressure level on the engine's job:\n%s", f)
+	}
 	tuitest.Press(t, a, "X")
 	for range 200 { // clear the pre-filled dir
 		tuitest.Press(t, a, "backspace")
@@ -59,6 +65,10 @@ func TestJobCancelWithSavepointOnTheEngine(t *testing.T) {
 			t.Fatalf("job not CANCELED: %+v %v\n%s", j, err, tuitest.FrameText(a))
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+	tuitest.Press(t, a, "ctrl+r")
+	if f := tuitest.FrameText(a); bp.MatchString(f) || !strings.Contains(f, "CANCELED") || strings.Contains(strings.ToLower(f), "cancelling") {
+		t.Errorf("the CANCELED job:\n%s", f)
 	}
 	got := a.Context().Savepoints()
 	if len(got) != 1 || !strings.HasPrefix(strings.TrimPrefix(got[0].Path, "file:"), sps) {
