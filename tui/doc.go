@@ -9,8 +9,9 @@
 // pathchooser) and the helpers screens share (layout: snapshot-tree
 // kinds; poll: the poller; format: times, durations, states; target: the
 // dry run's new job; actions: cancel and submit); tui/screens/<name> are
-// the screens (jobs, checkpoint, resume, browse, inspect, diff, savepoints,
-// leaks; the job screen still lives here, in job*.go and history.go), and
+// the screens (jobs, job, checkpoint, resume, browse, inspect, diff,
+// savepoints, leaks; the job screen composes its panes and its actions as
+// types of their own, one file each), and
 // tui/screens/routes holds what screens hand each other. Screens reach
 // each other only by name (shell.OpenScreen); none imports another.
 // Dependencies flow one way: tui → screens → components and shell.

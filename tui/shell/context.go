@@ -50,7 +50,7 @@ type Context struct {
 	// TargetName is what the header shows for it ("embedded", a URL).
 	TargetName string
 	// HistoryDir is where job screens remember the checkpoint history of
-	// REST targets (history.go); "" remembers nothing.
+	// REST targets (tui/screens/job/history.go); "" remembers nothing.
 	HistoryDir string
 	// PollInterval is how often job screens poll the target (default 1 s).
 	PollInterval time.Duration

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/tui/internal/tuitest"
@@ -96,5 +97,38 @@ func TestJobCancellingEndsWithTheJob(t *testing.T) {
 	tuitest.Press(t, a, "ctrl+r")
 	if f := tuitest.FrameText(a); !strings.Contains(f, "CANCELED") || strings.Contains(strings.ToLower(f), "cancelling") {
 		t.Errorf("after CANCELED:\n%s", f)
+	}
+}
+
+// countingBP counts the backpressure calls.
+type countingBP struct {
+	*tuitest.FakeCluster
+	calls int
+}
+
+func (f *countingBP) Backpressure(ctx context.Context, jobID, vertexID string) (*cluster.Backpressure, error) {
+	f.calls++
+	return f.FakeCluster.Backpressure(ctx, jobID, vertexID)
+}
+
+// The per-vertex backpressure is asked for every few seconds, not on
+// every one-second poll (Flink's figures change every 10 s).
+func TestJobBackpressureNotEveryPoll(t *testing.T) {
+	fc := &countingBP{FakeCluster: &tuitest.FakeCluster{}}
+	now := tuitest.Now
+	a := tuitest.Open(t, tuitest.Opts{W: 160, H: 48, FS: tuitest.FakeStorage(t), Cluster: fc, Target: "jm.example:8081"}, "job", tuitest.FakeJobID)
+	a.Context().Now = func() time.Time { return now }
+	if fc.calls != 3 {
+		t.Fatalf("%d calls for 3 vertices", fc.calls)
+	}
+	now = now.Add(time.Second)
+	tuitest.Press(t, a, "ctrl+r")
+	if fc.calls != 3 {
+		t.Errorf("asked again after a second: %d calls", fc.calls)
+	}
+	now = now.Add(5 * time.Second)
+	tuitest.Press(t, a, "ctrl+r")
+	if fc.calls != 6 {
+		t.Errorf("not asked again after 6 s: %d calls", fc.calls)
 	}
 }

@@ -58,9 +58,15 @@ func (s *historyPane) setHistory() {
 }
 
 func (s *historyPane) historyCols() []table.Col {
+	// A state name is never cut where there is room: an in-progress row is
+	// the spinner and IN_PROGRESS (13).
+	status := 11
+	if s.w >= 120 {
+		status = 13
+	}
 	cols := []table.Col{
 		{Title: "ID", Width: 6, Right: true},
-		{Title: "STATUS", Width: 11},
+		{Title: "STATUS", Width: status},
 		{Title: "ACKED", Width: 12, Right: true},
 		{Title: "TRIGGERED", Width: 9},
 		{Title: "DURATION", Width: 8, Right: true},

@@ -34,7 +34,7 @@ func Open(ctx *shell.Context, req shell.Request) (shell.Screen, error) {
 		return newJob(ctx, id), nil
 	}
 	s := newJob(ctx, "")
-	s.prefix = id
+	s.resolver.prefix = id
 	return s, nil
 }
 
@@ -70,12 +70,8 @@ type Screen struct {
 	actions *jobActions
 	// panes are the four in tab order.
 	panes [numPanes]jobPane
-
-	// prefix is the part of the job ID the screen was opened with, until
-	// the target's jobs say which job it names (then jobID is set);
-	// resolveErr says when it names none or several.
-	prefix     string
-	resolveErr error
+	// resolver finds the job when the screen was opened on a prefix.
+	resolver *resolver
 }
 
 // jobPane is one pane of the job screen: its rows, its list (cursor and
@@ -109,6 +105,7 @@ type jobModel struct {
 	pending  map[string]*cluster.VertexCheckpoint // its unfinished vertices, subtask by subtask
 	// backpressure is the target's per-vertex backpressure (REST).
 	backpressure map[string]*cluster.Backpressure
+	bpAt         time.Time // when backpressure was last asked for
 	poll.Poller
 }
 
@@ -154,6 +151,7 @@ func newJob(ctx *shell.Context, jobID string) *Screen {
 		snapshots: &snapshotsPane{jobModel: m, list: list.New()},
 		config:    &configPane{jobModel: m, list: list.New()},
 		actions:   &jobActions{jobModel: m},
+		resolver:  &resolver{jobModel: m},
 	}
 	s.panes = [numPanes]jobPane{s.overview, s.history, s.snapshots, s.config}
 	return s
@@ -163,8 +161,8 @@ func (s *Screen) Title() string {
 	if s.job != nil && s.job.Name != "" {
 		return "job " + s.job.Name
 	}
-	if s.prefix != "" {
-		return "job " + s.prefix
+	if s.resolver.pending() {
+		return "job " + s.resolver.prefix
 	}
 	return "job " + format.ShortID(s.jobID)
 }
@@ -173,8 +171,8 @@ func (s *Screen) Title() string {
 func (*Screen) UsesTarget() {}
 
 func (s *Screen) Location() string {
-	if s.prefix != "" {
-		return s.ctx.TargetName + " › " + s.prefix + "…"
+	if s.resolver.pending() {
+		return s.ctx.TargetName + " › " + s.resolver.prefix + "…"
 	}
 	return s.ctx.TargetName + " › " + s.jobID
 }
@@ -208,16 +206,16 @@ func (s *Screen) Close() {
 }
 
 func (s *Screen) Init() tea.Cmd {
-	if s.prefix != "" {
-		return s.resolve()
+	if s.resolver.pending() {
+		return s.resolver.resolve()
 	}
 	return tea.Batch(s.poll(), s.history.loadHistory())
 }
 
 func (s *Screen) Refresh() tea.Cmd {
-	if s.prefix != "" {
-		s.resolveErr = nil
-		return s.resolve()
+	if s.resolver.pending() {
+		s.resolver.err = nil
+		return s.resolver.resolve()
 	}
 	s.Restart(s.ctx)
 	return tea.Batch(s.poll(), s.snapshots.listSnapshots())
@@ -262,10 +260,12 @@ func (s *Screen) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 		}
 	case jobResolvedMsg:
 		if msg.sid == s.id {
-			return s, s.onResolved(msg)
+			if s.resolver.onResolved(msg) {
+				return s, s.Init()
+			}
 		}
 	case tea.KeyPressMsg, tea.PasteMsg:
-		if s.prefix != "" {
+		if s.resolver.pending() {
 			return s, nil // no job yet: nothing to act on
 		}
 		return s, s.key(msg)
@@ -284,7 +284,10 @@ func (s *Screen) onPoll(m jobPolledMsg) tea.Cmd {
 	s.job, s.stats, s.exc = m.job, m.stats, m.exc
 	s.refusal = findRestoreRefusal(m.exc)
 	s.withOps = reportsOperators(m.job)
-	s.inflight, s.pending, s.backpressure = m.inflight, m.pending, m.backpressure
+	s.inflight, s.pending = m.inflight, m.pending
+	if m.bpAsked {
+		s.backpressure, s.bpAt = m.backpressure, s.ctx.Now()
+	}
 	s.actions.polled(m.job)
 	if m.cfg != nil {
 		s.cfg = m.cfg

@@ -22,8 +22,11 @@ import (
 func (s *jobModel) poll() tea.Cmd {
 	c, jobID := s.ctx.Cluster, s.jobID
 	needCfg, needConf := s.cfg == nil && !s.cfgOff, s.conf == nil
+	// Flink refreshes the metrics behind backpressure every 10 s
+	// (metrics.fetcher.update-interval): asking every poll only adds load.
+	needBP := s.bpAt.IsZero() || s.ctx.Now().Sub(s.bpAt) >= backpressureEvery
 	return poll.Start(s.ctx, &s.Poller, s.id, "polling job "+format.ShortID(jobID), func(ctx context.Context) (jobPolledMsg, error) {
-		m := pollJob(ctx, c, jobID, needCfg, needConf)
+		m := pollJob(ctx, c, jobID, needCfg, needConf, needBP)
 		return m, m.err
 	})
 }
@@ -193,13 +196,17 @@ type jobPolledMsg struct {
 	// backpressure is Flink's per-vertex figure, for vertices whose job
 	// detail does not carry it (REST targets); none for an ended job.
 	backpressure map[string]*cluster.Backpressure
+	bpAsked      bool // backpressure was asked for (not every poll asks)
 	err          error
 }
+
+// backpressureEvery is how often the per-vertex backpressure is asked for.
+const backpressureEvery = 5 * time.Second
 
 // maxPendingVertices bounds the per-subtask calls of one poll.
 const maxPendingVertices = 8
 
-func pollJob(ctx context.Context, c cluster.Cluster, jobID string, needCfg, needConf bool) (m jobPolledMsg) {
+func pollJob(ctx context.Context, c cluster.Cluster, jobID string, needCfg, needConf, needBP bool) (m jobPolledMsg) {
 	if m.job, m.err = c.Job(ctx, jobID); m.err != nil {
 		return m
 	}
@@ -219,7 +226,9 @@ func pollJob(ctx context.Context, c cluster.Cluster, jobID string, needCfg, need
 		m.conf, _ = c.Configuration(ctx)
 	}
 	m.exc, _ = c.Exceptions(ctx, jobID)
-	m.backpressure = pollBackpressure(ctx, c, m.job)
+	if needBP {
+		m.bpAsked, m.backpressure = true, pollBackpressure(ctx, c, m.job)
+	}
 	if ip := newestInProgress(m.stats); ip != nil {
 		d, err := c.CheckpointDetail(ctx, jobID, ip.ID)
 		if err == nil {

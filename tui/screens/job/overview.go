@@ -81,11 +81,39 @@ func (s *overviewPane) vertexCols() []table.Col {
 	}
 	return table.Layout(append(cols, []table.Col{
 		{Title: "PAR", Width: 4, Right: true},
-		{Title: "STATUS", Width: 12},
+		{Title: "STATUS", Width: s.statusWidth()},
 		{Title: "RECORDS IN", Width: 12, Right: true},
 		{Title: "RECORDS OUT", Width: 12, Right: true},
 		{Title: "BACKPRESSURE", Width: 12, Right: true},
 	}...), s.w)
+}
+
+// statusWidth fits the longest vertex state (a vertex whose subtasks are
+// in several states lists them) where there is room, 12 at least.
+func (s *overviewPane) statusWidth() int {
+	w := 12
+	if s.w < 120 || s.job == nil {
+		return w
+	}
+	for _, v := range s.job.Vertices {
+		w = max(w, text.Width(s.vertexStatus(v)))
+	}
+	return min(w, 40)
+}
+
+// vertexStatus is a vertex's state, or its subtasks' states when they
+// differ (some deploying, one failed …).
+func (s *overviewPane) vertexStatus(v cluster.Vertex) string {
+	states := 0
+	for _, st := range cluster.TaskStates {
+		if v.Tasks[st] > 0 {
+			states++
+		}
+	}
+	if states > 1 {
+		return format.TaskCounts(v.Tasks)
+	}
+	return v.Status
 }
 
 // hasOperators: the target reports the vertices' chains (Flink does not),
@@ -98,17 +126,7 @@ func (s *overviewPane) rows() []string {
 	out := []string{th.Column.Render(text.Fit("  "+table.Cells(cols, table.Headings(cols)...), s.w))}
 	out = append(out, s.list.View(func(i int, sel bool) string {
 		v := s.job.Vertices[i]
-		status := v.Status
-		// Subtasks in several states (some deploying, one failed …): say so.
-		states := 0
-		for _, st := range cluster.TaskStates {
-			if v.Tasks[st] > 0 {
-				states++
-			}
-		}
-		if states > 1 {
-			status = format.TaskCounts(v.Tasks)
-		}
+		status := s.vertexStatus(v)
 		in, outR := "—", "—"
 		if v.Metrics.ReadRecordsComplete || v.Metrics.ReadRecords > 0 {
 			in = text.Count(int(v.Metrics.ReadRecords))
@@ -292,8 +310,12 @@ func (s *overviewPane) inflightRows() []string {
 	if ip.Savepoint {
 		kind = "savepoint"
 	}
-	out := []string{th.Warn.Render(" ⧗ in flight ") + text.Fit(fmt.Sprintf(" #%d %s · %s%s · %d/%d subtasks acknowledged (%d%%)",
-		ip.ID, kind, format.Dur(age), timeout, ip.NumAcked, ip.NumSubtasks, pct), max(s.w-13, 0))}
+	subtasks := "subtasks"
+	if ip.NumSubtasks == 1 {
+		subtasks = "subtask"
+	}
+	out := []string{th.Warn.Render(" ⧗ in flight ") + text.Fit(fmt.Sprintf(" #%d %s · %s%s · %d/%d %s acknowledged (%d%%)",
+		ip.ID, kind, format.Dur(age), timeout, ip.NumAcked, ip.NumSubtasks, subtasks, pct), max(s.w-13, 0))}
 	ids := format.SortedKeys(ip.Tasks)
 	// Vertices still waiting first: that is where the barrier is stuck.
 	sort.SliceStable(ids, func(a, b int) bool {

@@ -29,6 +29,18 @@ func isJobIDPrefix(s string) bool {
 	return true
 }
 
+// resolver is the part of the job ID the screen was opened with, until
+// the target's jobs say which job it names (then the model's jobID is
+// set); err says when it names none or several.
+type resolver struct {
+	*jobModel
+	prefix string
+	err    error
+}
+
+// pending: no job yet, only a prefix.
+func (s *resolver) pending() bool { return s.prefix != "" }
+
 // jobResolvedMsg is the job a prefix names, or why none.
 type jobResolvedMsg struct {
 	sid  int
@@ -38,7 +50,7 @@ type jobResolvedMsg struct {
 }
 
 // resolve lists the target's jobs and picks the one prefix names.
-func (s *Screen) resolve() tea.Cmd {
+func (s *resolver) resolve() tea.Cmd {
 	c, timeout, sid, prefix, target := s.ctx.Cluster, s.ctx.Timeout, s.id, s.prefix, s.ctx.TargetName
 	id, tctx := s.ctx.Tasks.Start("finding job "+prefix+"…", 0)
 	return func() tea.Msg {
@@ -93,26 +105,26 @@ func resolveJobID(jobs []cluster.JobSummary, prefix, target string) (string, err
 	return "", fmt.Errorf("%s is ambiguous: %d jobs of %s start with it — %s; type more digits", prefix, len(hits), target, name(hits, true))
 }
 
-// onResolved starts watching the job a prefix named.
-func (s *Screen) onResolved(m jobResolvedMsg) tea.Cmd {
+// onResolved takes the job a prefix named: true when there is one now.
+func (s *resolver) onResolved(m jobResolvedMsg) bool {
 	s.ctx.Tasks.Done(m.task, nil)
 	if m.err != nil {
-		s.resolveErr = m.err
-		return nil
+		s.err = m.err
+		return false
 	}
-	s.jobID, s.prefix, s.resolveErr = m.id, "", nil
-	return s.Init()
+	s.jobID, s.prefix, s.err = m.id, "", nil
+	return true
 }
 
 // resolveView is the screen while a prefix is looked up, or when it named
 // no job or several.
-func (s *Screen) resolveView() string {
+func (s *resolver) view() string {
 	th := s.ctx.Theme
-	if s.resolveErr == nil {
+	if s.err == nil {
 		return th.Muted.Render(" " + s.ctx.Spinner() + " asking " + text.Sanitize(s.ctx.TargetName) + " which job starts with " + s.prefix + " …")
 	}
 	var out []string
-	for _, l := range text.Wrap("✗ "+text.Sanitize(s.resolveErr.Error()), s.w-2, max(s.h-2, 3)) {
+	for _, l := range text.Wrap("✗ "+text.Sanitize(s.err.Error()), s.w-2, max(s.h-2, 3)) {
 		out = append(out, th.Error.Render(text.Fit(" "+l, s.w)))
 	}
 	out = append(out, th.Muted.Render(text.Fit(" esc goes back · ctrl+r looks again", s.w)))

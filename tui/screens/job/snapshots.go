@@ -208,7 +208,7 @@ func (s *snapshotsPane) rows() []string {
 	if dir == "" {
 		dir = s.jobCheckpointDir()
 	}
-	head := fmt.Sprintf(" %s · %d chk dirs (%d complete) · %d savepoints", text.Sanitize(dir), chk, complete, sps)
+	head := fmt.Sprintf(" %s · %s (%d complete) · %s", text.Sanitize(dir), text.Plural(chk, "chk dir"), complete, text.Plural(sps, "savepoint"))
 	if !s.snapAt.IsZero() {
 		head += " · listed " + text.Age(now, s.snapAt) + " ago"
 	}
@@ -216,13 +216,17 @@ func (s *snapshotsPane) rows() []string {
 		head += " · num-retained " + n
 	}
 	out := []string{th.Muted.Render(text.FitLeft(head, s.w))}
+	says := 18
+	if s.w >= 120 {
+		says = 20 // "discarded (subsumed)" whole
+	}
 	cols := table.Layout([]table.Col{
 		{Title: "SNAPSHOT", Flex: true, Tail: true},
 		{Title: "ON STORAGE", Width: 13},
 		{Title: "CHECKPOINTED", Width: 12, Right: true},
 		{Title: "FULL", Width: 10, Right: true},
 		{Title: "AGE", Width: 5, Right: true},
-		{Title: "TARGET SAYS", Width: 18},
+		{Title: "TARGET SAYS", Width: says},
 	}, s.w)
 	out = append(out, th.Column.Render(text.Fit("  "+table.Cells(cols, table.Headings(cols)...), s.w)))
 	switch {

@@ -15,8 +15,8 @@ const maxInflightVertexRows = 4
 
 func (s *Screen) View() string {
 	th := s.ctx.Theme
-	if s.prefix != "" {
-		return s.resolveView()
+	if s.resolver.pending() {
+		return s.resolver.view()
 	}
 	if s.job == nil {
 		if s.Err != nil {
@@ -50,7 +50,7 @@ func (s *Screen) headline() string {
 	}
 	name := text.Sanitize(j.Name)
 	st := format.StatusStyle(s.ctx, string(j.Status)).Render(string(j.Status))
-	rest := fmt.Sprintf(" · %s · started %s · %s · %d tasks", j.ID, format.Clock(now, j.Start), format.Dur(j.Duration), tasks)
+	rest := fmt.Sprintf(" · %s · started %s · %s · %s", j.ID, format.Clock(now, j.Start), format.Dur(j.Duration), text.Plural(tasks, "task"))
 	return th.Title.Render(" "+name+" ") + st + th.Muted.Render(text.Fit(rest, max(s.w-text.Width(name)-2-len(j.Status), 0)))
 }
 
