@@ -26,17 +26,50 @@ func ResolveJobID(ctx context.Context, c Cluster, prefix string) (string, error)
 	if err != nil {
 		return "", fmt.Errorf("job %q: listing jobs: %w", prefix, err)
 	}
-	var match []string
+	return MatchJobID(jobs, p, "the cluster")
+}
+
+// maxCandidates bounds the jobs an error names.
+const maxCandidates = 8
+
+// MatchJobID is the one job of jobs whose ID starts with prefix (hex,
+// any case). None or several is an error naming the candidates (short IDs
+// when none matched, full IDs when several did), with target saying whose
+// jobs they are ("jm:8081").
+func MatchJobID(jobs []JobSummary, prefix, target string) (string, error) {
+	prefix = strings.ToLower(prefix)
+	var hits []JobSummary
 	for _, j := range jobs {
-		if id := strings.ToLower(j.ID); strings.HasPrefix(id, p) {
-			match = append(match, id)
+		if strings.HasPrefix(strings.ToLower(j.ID), prefix) {
+			hits = append(hits, j)
 		}
 	}
-	switch len(match) {
-	case 0:
-		return "", fmt.Errorf("job %q: no job's ID starts with it (%d jobs listed)", prefix, len(jobs))
-	case 1:
-		return match[0], nil
+	name := func(js []JobSummary, full bool) string {
+		var parts []string
+		for i, j := range js {
+			if i == maxCandidates {
+				parts = append(parts, fmt.Sprintf("and %d more", len(js)-i))
+				break
+			}
+			id := j.ID
+			if !full && len(id) > 8 {
+				id = id[:8]
+			}
+			parts = append(parts, fmt.Sprintf("%s %s (%s)", id, j.Name, j.Status))
+		}
+		return strings.Join(parts, ", ")
 	}
-	return "", fmt.Errorf("job %q is ambiguous: %d jobs start with it (%s); type more of the ID", prefix, len(match), strings.Join(match, ", "))
+	switch len(hits) {
+	case 1:
+		return strings.ToLower(hits[0].ID), nil
+	case 0:
+		switch len(jobs) {
+		case 0:
+			return "", fmt.Errorf("no job of %s has an ID starting with %s: it has no jobs", target, prefix)
+		case 1:
+			return "", fmt.Errorf("no job of %s has an ID starting with %s; its 1 job: %s", target, prefix, name(jobs, false))
+		}
+		return "", fmt.Errorf("no job of %s has an ID starting with %s; its %d jobs: %s", target, prefix, len(jobs), name(jobs, false))
+	}
+	return "", fmt.Errorf("%s is ambiguous: %d jobs of %s start with it — %s; type more digits", prefix, len(hits), target, name(hits, true))
 }

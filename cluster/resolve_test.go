@@ -36,8 +36,8 @@ func TestResolveJobID(t *testing.T) {
 		{in: "7c1d2e3f", want: "7c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f"},
 		{in: "7C1D", want: "7c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f"},
 		{in: "3f2a1b0c9", want: "3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c"},
-		{in: "3f2a1b0c", err: "ambiguous: 2 jobs"},
-		{in: "deadbeef", err: "no job's ID starts with it (3 jobs listed)"},
+		{in: "3f2a1b0c", err: "ambiguous: 2 jobs of the cluster start with it"},
+		{in: "deadbeef", err: "no job of the cluster has an ID starting with deadbeef; its 3 jobs: 3f2a1b0c"},
 		{in: "orders", err: "prefix of one", noCall: true},
 		{in: "", err: "prefix of one", noCall: true},
 		// A full ID is taken as given, even if the list does not show it

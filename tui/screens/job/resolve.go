@@ -7,7 +7,6 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/ckpt-dev/ckpt/cluster"
-	"github.com/ckpt-dev/ckpt/tui/components/format"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
@@ -60,49 +59,9 @@ func (s *resolver) resolve() tea.Cmd {
 		if err != nil {
 			return jobResolvedMsg{sid: sid, task: id, err: fmt.Errorf("listing the jobs of %s to find %s: %w", target, prefix, err)}
 		}
-		jobID, err := resolveJobID(jobs, prefix, target)
+		jobID, err := cluster.MatchJobID(jobs, prefix, target)
 		return jobResolvedMsg{sid: sid, task: id, id: jobID, err: err}
 	}
-}
-
-// maxCandidates bounds the jobs an error names.
-const maxCandidates = 8
-
-// resolveJobID is the one job whose ID starts with prefix; none or several
-// is an error naming the candidates.
-func resolveJobID(jobs []cluster.JobSummary, prefix, target string) (string, error) {
-	prefix = strings.ToLower(prefix)
-	var hits []cluster.JobSummary
-	for _, j := range jobs {
-		if strings.HasPrefix(strings.ToLower(j.ID), prefix) {
-			hits = append(hits, j)
-		}
-	}
-	name := func(js []cluster.JobSummary, full bool) string {
-		var parts []string
-		for i, j := range js {
-			if i == maxCandidates {
-				parts = append(parts, fmt.Sprintf("and %d more", len(js)-i))
-				break
-			}
-			id := format.ShortID(j.ID)
-			if full {
-				id = j.ID
-			}
-			parts = append(parts, fmt.Sprintf("%s %s (%s)", id, text.Sanitize(j.Name), j.Status))
-		}
-		return strings.Join(parts, ", ")
-	}
-	switch len(hits) {
-	case 1:
-		return strings.ToLower(hits[0].ID), nil
-	case 0:
-		if len(jobs) == 0 {
-			return "", fmt.Errorf("no job of %s has an ID starting with %s: it has no jobs", target, prefix)
-		}
-		return "", fmt.Errorf("no job of %s has an ID starting with %s; its %s: %s", target, prefix, text.Plural(len(jobs), "job", "jobs"), name(jobs, false))
-	}
-	return "", fmt.Errorf("%s is ambiguous: %d jobs of %s start with it — %s; type more digits", prefix, len(hits), target, name(hits, true))
 }
 
 // onResolved takes the job a prefix named: true when there is one now.
