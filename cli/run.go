@@ -13,10 +13,8 @@ import (
 	"github.com/ckpt-dev/ckpt/engine"
 	"github.com/ckpt-dev/ckpt/engine/catalog"
 	"github.com/ckpt-dev/ckpt/engine/config"
-	"github.com/ckpt-dev/ckpt/engine/event"
 	"github.com/ckpt-dev/ckpt/engine/failure"
 	"github.com/ckpt-dev/ckpt/engine/spec"
-	"github.com/ckpt-dev/ckpt/internal/units"
 )
 
 func init() { register(newRunCmd) }
@@ -195,7 +193,7 @@ func runJobWith(ctx context.Context, path string, over *config.Config, log io.Wr
 				st, err := job.Wait()
 				return jobExit(st, err, cancelled, job, log)
 			}
-			if line := formatEvent(e); line != "" {
+			if line := engine.LogLine(e); line != "" {
 				fmt.Fprintln(log, line)
 			}
 		}
@@ -231,37 +229,3 @@ func jobExit(st engine.Status, err error, cancelled bool, job *engine.Job, log i
 
 func stamp(t time.Time) string { return t.Format("15:04:05") }
 
-func formatEvent(e event.Event) string {
-	ts := stamp(e.Time)
-	switch e.Kind {
-	case event.CheckpointCompleted:
-		if e.Savepoint {
-			return fmt.Sprintf("%s savepoint %d COMPLETED %6s  %s  %s", ts, e.CheckpointID, ms(e.Duration), units.Bytes(e.StateSize), e.Path)
-		}
-		return fmt.Sprintf("%s chk-%-4d COMPLETED %6s  full %s, uploaded %s  sync %s async %s align %s",
-			ts, e.CheckpointID, ms(e.Duration), units.Bytes(e.StateSize), units.Bytes(e.Checkpointed), ms(e.SyncDuration), ms(e.AsyncDuration), ms(e.Alignment))
-	case event.CheckpointFailed:
-		if e.Savepoint {
-			return fmt.Sprintf("%s savepoint %d FAILED %6s  %s", ts, e.CheckpointID, ms(e.Duration), e.Cause)
-		}
-		return fmt.Sprintf("%s chk-%-4d FAILED    %6s  %s", ts, e.CheckpointID, ms(e.Duration), e.Cause)
-	case event.CheckpointDiscarded:
-		return fmt.Sprintf("%s chk-%-4d discarded (%s)", ts, e.CheckpointID, e.Cause)
-	case event.JobStatusChanged:
-		return fmt.Sprintf("%s job %s", ts, e.Status)
-	case event.TaskFailed:
-		cause := e.Cause
-		if i := strings.IndexByte(cause, '\n'); i >= 0 {
-			cause = cause[:i]
-		}
-		return fmt.Sprintf("%s task failed: %s", ts, cause)
-	}
-	return ""
-}
-
-func ms(d time.Duration) string {
-	if d < time.Millisecond && d > 0 {
-		return "<1ms"
-	}
-	return fmt.Sprintf("%dms", d.Milliseconds())
-}
