@@ -92,15 +92,10 @@ func Copy(ctx context.Context, fsys storage.FS, m *Metadata, dst string, opts Co
 	if err != nil {
 		return nil, err
 	}
-	for i, f := range files {
-		fi, err := fsys.Stat(ctx, f.src)
-		if err != nil {
-			return nil, fmt.Errorf("copy: a referenced file is not readable, nothing was copied: %w", err)
-		}
-		if err := storage.FileTypeError(f.src, fi.Mode); err != nil || fi.IsDir {
-			return nil, fmt.Errorf("copy: %s is not a regular file, nothing was copied", f.src)
-		}
-		files[i].size = fi.Size
+	if err := statFiles(ctx, fsys, files, "copy", "copied"); err != nil {
+		return nil, err
+	}
+	for _, f := range files {
 		if f.outside {
 			res.Outside++
 		}

@@ -252,15 +252,8 @@ func Rewrite(ctx context.Context, fsys storage.FS, m *Metadata, dst string, opts
 		return nil, err
 	}
 	// Every file must be there before anything is written.
-	for i, f := range files {
-		fi, err := fsys.Stat(ctx, f.src)
-		if err != nil {
-			return nil, fmt.Errorf("rewrite: a referenced file is not readable, nothing was written: %w", err)
-		}
-		if err := storage.FileTypeError(f.src, fi.Mode); err != nil || fi.IsDir {
-			return nil, fmt.Errorf("rewrite: %s is not a regular file, nothing was written", f.src)
-		}
-		files[i].size = fi.Size
+	if err := statFiles(ctx, fsys, files, "rewrite", "written"); err != nil {
+		return nil, err
 	}
 	created, err := prepareDst(ctx, fsys, dst)
 	if err != nil {
@@ -321,6 +314,23 @@ func Rewrite(ctx context.Context, fsys storage.FS, m *Metadata, dst string, opts
 // planFiles lists the distinct files m references and where each goes
 // below dst: its path below SRC's directory when inside it, else
 // "<parent dir name>/<file name>" (shared/…, taskowned/…), made unique.
+// statFiles checks that every planned source is a readable regular file,
+// before anything is written, and records its size; verb and what name
+// the command in the error ("rewrite", "nothing was written").
+func statFiles(ctx context.Context, fsys storage.FS, files []fileCopy, verb, what string) error {
+	for i, f := range files {
+		fi, err := fsys.Stat(ctx, f.src)
+		if err != nil {
+			return fmt.Errorf("%s: a referenced file is not readable, nothing was %s: %w", verb, what, err)
+		}
+		if err := storage.FileTypeError(f.src, fi.Mode); err != nil || fi.IsDir {
+			return fmt.Errorf("%s: %s is not a regular file, nothing was %s", verb, f.src, what)
+		}
+		files[i].size = fi.Size
+	}
+	return nil
+}
+
 func planFiles(m *Metadata) ([]fileCopy, error) {
 	var files []fileCopy
 	var errs []error
