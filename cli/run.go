@@ -228,4 +228,3 @@ func jobExit(st engine.Status, err error, cancelled bool, job *engine.Job, log i
 }
 
 func stamp(t time.Time) string { return t.Format("15:04:05") }
-

@@ -105,7 +105,7 @@ func (r Registry) OpenRequest(ctx *Context, name string, req Request) (Screen, e
 		return nil, fmt.Errorf("no screen %q can be opened by name", name)
 	}
 	if d.Mutating && ctx.Readonly {
-		return nil, ReadonlyError("the "+d.Name+" screen (it exists to change a job or storage)")
+		return nil, ReadonlyError("the " + d.Name + " screen (it exists to change a job or storage)")
 	}
 	return d.Open(ctx, req)
 }
