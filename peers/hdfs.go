@@ -97,9 +97,9 @@ func startHDFS() (*HDFSPeer, string, error) {
 		return nil, missing, nil
 	}
 	root := WorkDir()
-	pruneStaleHDFSWork(root)
-	work := filepath.Join(root, "hdfs-"+strconv.Itoa(os.Getpid()))
-	if err := os.MkdirAll(work, 0o755); err != nil {
+	pruneStaleWork(root, "hdfs-", "hdfs.pid")
+	work, err := makeWork(root, "hdfs-")
+	if err != nil {
 		return nil, "", err
 	}
 	script := filepath.Join(Dir(), "hdfs")
@@ -321,30 +321,4 @@ func tail(p string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
-}
-
-// pruneStaleHDFSWork removes the work folders of test binaries that are gone
-// (hdfs-<pid>), so per-binary peers do not pile up; their JVMs exited when
-// their lifelines closed.
-func pruneStaleHDFSWork(root string) {
-	ents, err := os.ReadDir(root)
-	if err != nil {
-		return
-	}
-	for _, e := range ents {
-		pid, err := strconv.Atoi(strings.TrimPrefix(e.Name(), "hdfs-"))
-		if !e.IsDir() || err != nil || pid == os.Getpid() {
-			continue
-		}
-		if syscall.Kill(pid, 0) == nil {
-			continue // that binary is still running
-		}
-		dir := filepath.Join(root, e.Name())
-		if b, err := os.ReadFile(filepath.Join(dir, "hdfs.pid")); err == nil {
-			if jpid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && syscall.Kill(jpid, 0) == nil {
-				continue // its JVM is still shutting down
-			}
-		}
-		os.RemoveAll(dir)
-	}
 }

@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -119,8 +118,8 @@ func startS3() (*S3Peer, string, error) {
 	}
 	root := WorkDir()
 	pruneStaleWork(root, "s3-", "s3.pid")
-	work := filepath.Join(root, "s3-"+strconv.Itoa(os.Getpid()))
-	if err := os.MkdirAll(work, 0o755); err != nil {
+	work, err := makeWork(root, "s3-")
+	if err != nil {
 		return nil, "", err
 	}
 	venv := os.Getenv(EnvS3Venv)
@@ -260,29 +259,4 @@ func readKV(p string) (map[string]string, error) {
 		return nil, errors.New(p + " is empty")
 	}
 	return env, nil
-}
-
-// pruneStaleWork removes the work folders (<prefix><pid>) of test
-// binaries that are gone and whose server (pid in pidFile) is gone too.
-func pruneStaleWork(root, prefix, pidFile string) {
-	ents, err := os.ReadDir(root)
-	if err != nil {
-		return
-	}
-	for _, e := range ents {
-		pid, err := strconv.Atoi(strings.TrimPrefix(e.Name(), prefix))
-		if !e.IsDir() || !strings.HasPrefix(e.Name(), prefix) || err != nil || pid == os.Getpid() {
-			continue
-		}
-		if syscall.Kill(pid, 0) == nil {
-			continue
-		}
-		dir := filepath.Join(root, e.Name())
-		if b, err := os.ReadFile(filepath.Join(dir, pidFile)); err == nil {
-			if spid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && syscall.Kill(spid, 0) == nil {
-				continue
-			}
-		}
-		os.RemoveAll(dir)
-	}
 }
