@@ -206,27 +206,25 @@ type Choice struct {
 // valid ones; the caller decides whether to fall back.
 func Pick(ch Choice) (*Theme, error) {
 	name := strings.ToLower(strings.TrimSpace(ch.Name))
-	if ch.NoColor {
-		// NO_COLOR wins over any theme, but a name that is no theme is
-		// still an error (it is one without NO_COLOR too).
-		if _, ok := named[name]; !ok && name != "" && name != Auto && name != "highcontrast" && name != "hc" {
-			return nil, fmt.Errorf("unknown theme %q (choose one of %s)", ch.Name, strings.Join(Names(), ", "))
-		}
-		return Mono(), nil
-	}
-	if name == "" || name == Auto {
+	var th *Theme
+	switch f, ok := named[name]; {
+	case ok:
+		th = f()
+	case name == "highcontrast" || name == "hc":
+		th = HighContrast()
+	case name == "" || name == Auto:
+		th = Light()
 		if ch.DarkBG {
-			return Dark(), nil
+			th = Dark()
 		}
-		return Light(), nil
+	default:
+		// Unknown with or without NO_COLOR.
+		return nil, fmt.Errorf("unknown theme %q (choose one of %s)", ch.Name, strings.Join(Names(), ", "))
 	}
-	if f, ok := named[name]; ok {
-		return f(), nil
+	if ch.NoColor {
+		return Mono(), nil // NO_COLOR wins over any theme
 	}
-	if name == "highcontrast" || name == "hc" {
-		return HighContrast(), nil
-	}
-	return nil, fmt.Errorf("unknown theme %q (choose one of %s)", ch.Name, strings.Join(Names(), ", "))
+	return th, nil
 }
 
 // NoColorSet reports whether the NO_COLOR convention asks for no colour:
