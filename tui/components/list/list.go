@@ -69,6 +69,18 @@ func (m *Model) Total() int { return m.n }
 // Filtered reports whether a filter is narrowing the rows.
 func (m *Model) Filtered() bool { return m.view != nil }
 
+// FilterText keeps the rows whose lower-cased text (lower(i)) contains
+// the lower-cased filter f; an empty f keeps every row. It is the "/"
+// filter of every screen that lists rows.
+func (m *Model) FilterText(f string, lower func(i int) string) {
+	if f == "" {
+		m.SetFilter(nil)
+		return
+	}
+	f = strings.ToLower(f)
+	m.SetFilter(func(i int) bool { return strings.Contains(lower(i), f) })
+}
+
 // SetFilter keeps only the source rows for which keep returns true; nil keep
 // shows everything. The cursor moves to the first row.
 func (m *Model) SetFilter(keep func(i int) bool) {

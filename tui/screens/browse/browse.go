@@ -350,12 +350,7 @@ func (b *Browse) SetFilter(s string) {
 }
 
 func (b *Browse) applyFilter() {
-	if b.filter == "" {
-		b.list.SetFilter(nil)
-		return
-	}
-	f := b.filter
-	b.list.SetFilter(func(i int) bool { return strings.Contains(b.entries[i].lower, f) })
+	b.list.FilterText(b.filter, func(i int) string { return b.entries[i].lower })
 }
 
 func (b *Browse) selected() *entry {

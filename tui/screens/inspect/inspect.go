@@ -582,12 +582,7 @@ func (s *Inspect) rebuild() {
 	}
 	s.list.SetLen(len(s.rows))
 	s.SetSize(s.w, s.h)
-	if s.filter == "" {
-		s.list.SetFilter(nil)
-		return
-	}
-	f := s.filter
-	s.list.SetFilter(func(i int) bool { return strings.Contains(s.rows[i].lower, f) })
+	s.list.FilterText(s.filter, func(i int) string { return s.rows[i].lower })
 }
 
 func (s *Inspect) SetFilter(f string) {

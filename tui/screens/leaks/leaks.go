@@ -233,12 +233,7 @@ func (s *Screen) SetFilter(f string) {
 }
 
 func (s *Screen) applyFilter() {
-	if s.filter == "" {
-		s.list.SetFilter(nil)
-		return
-	}
-	f := s.filter
-	s.list.SetFilter(func(i int) bool { return strings.Contains(s.rows[i].lower, f) })
+	s.list.FilterText(s.filter, func(i int) string { return s.rows[i].lower })
 }
 
 func (s *Screen) CopyText() string {

@@ -264,12 +264,7 @@ func (s *Savepoints) SetFilter(f string) {
 }
 
 func (s *Savepoints) applyFilter() {
-	if s.filter == "" {
-		s.list.SetFilter(nil)
-		return
-	}
-	f := s.filter
-	s.list.SetFilter(func(i int) bool { return strings.Contains(s.rows[i].lower, f) })
+	s.list.FilterText(s.filter, func(i int) string { return s.rows[i].lower })
 }
 
 func (s *Savepoints) selected() *spRow {
