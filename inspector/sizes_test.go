@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/ckpt-dev/ckpt/snapshot"
@@ -94,59 +93,5 @@ func TestInlineBytesCountsInMemoryChangelog(t *testing.T) {
 	}
 	if r.Totals.InlineBytes != changes+streams {
 		t.Errorf("inline %d bytes, want %d (changelog) + %d (byte streams)", r.Totals.InlineBytes, changes, streams)
-	}
-}
-
-// A job's snapshot listing gives each retained chk-N and savepoint the
-// same checkpointed and full sizes inspect reports for it — not the
-// directory's own bytes — newest first, incomplete ones included.
-func TestListJobSnapshotsSizes(t *testing.T) {
-	ctx := context.Background()
-	fsys := storage.NewLocal()
-	root := t.TempDir()
-	job := filepath.Join(root, "a1b2c3d4e5f60718293a4b5c6d7e8f90")
-	copyMeta := func(fixture, dir string) {
-		b, err := os.ReadFile(filepath.Join(fixtureDir(t, fixture), "_metadata"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		os.MkdirAll(dir, 0o755)
-		os.WriteFile(filepath.Join(dir, "_metadata"), b, 0o644)
-	}
-	copyMeta("new-stateful-udf-migration-itcase-flink1.20-rocksdb-checkpoint", filepath.Join(job, "chk-10"))
-	copyMeta("new-stateful-udf-migration-itcase-flink1.17-hashmap-checkpoint", filepath.Join(job, "chk-9"))
-	os.MkdirAll(filepath.Join(job, "chk-11"), 0o755) // in progress
-	os.MkdirAll(filepath.Join(job, "shared"), 0o755)
-	sp := filepath.Join(root, "savepoints", "savepoint-a1b2c3-0123456789ab")
-	copyMeta("new-stateful-udf-migration-itcase-flink1.20-hashmap-savepoint", sp)
-
-	got, err := ListJobSnapshots(ctx, fsys, job, []string{sp})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var order []string
-	for _, e := range got {
-		order = append(order, filepath.Base(e.URI))
-	}
-	if want := "chk-11 chk-10 chk-9 savepoint-a1b2c3-0123456789ab"; strings.Join(order, " ") != want {
-		t.Fatalf("order %v, want %s", order, want)
-	}
-	if got[0].Complete || got[0].Sizes != (SnapshotSizes{}) {
-		t.Errorf("in-progress chk-11: %+v", got[0])
-	}
-	for _, e := range got[1:] {
-		r, err := Inspect(ctx, fsys, e.URI, Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !e.Complete || e.Error != "" || e.Sizes.Full == 0 || e.Sizes.Full != r.Sizes.Full || e.Sizes.Checkpointed != r.Sizes.Checkpointed {
-			t.Errorf("%s: listing %+v, inspect %+v", e.URI, e, r.Sizes)
-		}
-		if e.Sizes.Full <= e.MetadataBytes && e.Kind == "checkpoint" && filepath.Base(e.URI) == "chk-10" {
-			t.Errorf("%s: full size %d is not above the _metadata's %d bytes", e.URI, e.Sizes.Full, e.MetadataBytes)
-		}
-	}
-	if sp := got[3]; sp.Kind != "savepoint" || sp.ID == 0 {
-		t.Errorf("savepoint entry %+v", sp)
 	}
 }
