@@ -44,10 +44,10 @@ func init() {
 
 // restFlags are the REST security flags of a command with -m.
 type restFlags struct {
-	ca, cert, key   string
-	user, passFile  string
-	tokenFile       string
-	headers         []string
+	ca, cert, key  string
+	user, passFile string
+	tokenFile      string
+	headers        []string
 }
 
 func addRESTFlags(cmd *cobra.Command) *restFlags {

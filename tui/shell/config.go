@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-		"sort"
+	"sort"
 
 	"go.yaml.in/yaml/v3"
 
