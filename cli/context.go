@@ -105,6 +105,11 @@ environment variable its password or token comes from.`,
 			fmt.Fprintf(w, "checkpoints:  %s\n", dash(c.Checkpoints))
 			fmt.Fprintf(w, "savepoints:   %s\n", dash(c.Savepoints))
 			fmt.Fprintf(w, "tls:          %s\n", tlsSummary(c))
+			for _, f := range [][2]string{{"ca", c.TLS.CA}, {"cert", c.TLS.Cert}, {"key", c.TLS.Key}} {
+				if f[1] != "" {
+					fmt.Fprintf(w, "  %-4s        %s\n", f[0], f[1])
+				}
+			}
 			fmt.Fprintf(w, "auth:         %s\n", authSummary(c.Auth))
 			if len(c.Headers) > 0 {
 				var hs []string
@@ -140,10 +145,10 @@ func dash(s string) string {
 func tlsSummary(c contexts.Context) string {
 	var parts []string
 	if c.TLS.CA != "" {
-		parts = append(parts, "ca "+c.TLS.CA)
+		parts = append(parts, "ca")
 	}
 	if c.TLS.Cert != "" {
-		parts = append(parts, "client cert "+c.TLS.Cert)
+		parts = append(parts, "client cert")
 	}
 	for k := range c.Flink {
 		if strings.HasPrefix(k, "security.ssl.rest.") {

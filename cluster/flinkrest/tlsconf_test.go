@@ -2,18 +2,10 @@ package flinkrest
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha1"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/hex"
-	"encoding/pem"
 	"errors"
-	"math/big"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -24,100 +16,18 @@ import (
 	"time"
 
 	"github.com/ckpt-dev/ckpt/cluster"
+	"github.com/ckpt-dev/ckpt/internal/testpki"
 )
 
-// testPKI is a CA with a server certificate (for the names given) and a
-// client certificate, as PEM files in a temp dir.
-type testPKI struct {
-	dir                       string
-	caFile, certFile, keyFile string // client cert and key
-	serverCert                tls.Certificate
-	caPool                    *x509.CertPool
-	otherCAFile               string
-}
-
-func newCert(t *testing.T, tmpl *x509.Certificate, parent *x509.Certificate, parentKey any) (*x509.Certificate, *ecdsa.PrivateKey) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if parent == nil {
-		parent, parentKey = tmpl, key
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, parentKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c, key
-}
-
-func writePEM(t *testing.T, name, typ string, der []byte) {
-	t.Helper()
-	if err := os.WriteFile(name, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func newTestPKI(t *testing.T, serverNames ...string) *testPKI {
-	t.Helper()
-	p := &testPKI{dir: t.TempDir()}
-	now := time.Now()
-	ca, caKey := newCert(t, &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "ckpt test CA"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign}, nil, nil)
-	p.caFile = filepath.Join(p.dir, "ca.pem")
-	writePEM(t, p.caFile, "CERTIFICATE", ca.Raw)
-	p.caPool = x509.NewCertPool()
-	p.caPool.AddCert(ca)
-
-	st := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "jobmanager"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour), ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	for _, n := range serverNames {
-		if ip := net.ParseIP(n); ip != nil {
-			st.IPAddresses = append(st.IPAddresses, ip)
-		} else {
-			st.DNSNames = append(st.DNSNames, n)
-		}
-	}
-	sc, sk := newCert(t, st, ca, caKey)
-	p.serverCert = tls.Certificate{Certificate: [][]byte{sc.Raw}, PrivateKey: sk, Leaf: sc}
-
-	cc, ck := newCert(t, &x509.Certificate{SerialNumber: big.NewInt(3), Subject: pkix.Name{CommonName: "ops"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour), ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}, ca, caKey)
-	p.certFile, p.keyFile = filepath.Join(p.dir, "ops.pem"), filepath.Join(p.dir, "ops-key.pem")
-	writePEM(t, p.certFile, "CERTIFICATE", cc.Raw)
-	kder, err := x509.MarshalPKCS8PrivateKey(ck)
-	if err != nil {
-		t.Fatal(err)
-	}
-	writePEM(t, p.keyFile, "PRIVATE KEY", kder)
-
-	other, _ := newCert(t, &x509.Certificate{SerialNumber: big.NewInt(9), Subject: pkix.Name{CommonName: "another CA"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign}, nil, nil)
-	p.otherCAFile = filepath.Join(p.dir, "other-ca.pem")
-	writePEM(t, p.otherCAFile, "CERTIFICATE", other.Raw)
-	return p
-}
-
-// tlsServer answers /overview over TLS with the PKI's server certificate;
+// server answers /overview over TLS with the PKI's server certificate;
 // mutual requires a client certificate the CA signed.
-func (p *testPKI) server(t *testing.T, mutual bool) *httptest.Server {
+func server(t *testing.T, p *testpki.PKI, mutual bool) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte(`{"taskmanagers":1,"slots-total":4,"slots-available":4,"jobs-running":0,"jobs-finished":0,"jobs-cancelled":0,"jobs-failed":0,"flink-version":"2.3.0"}`))
 	}))
-	srv.TLS = &tls.Config{Certificates: []tls.Certificate{p.serverCert}, MinVersion: tls.VersionTLS12}
-	if mutual {
-		srv.TLS.ClientAuth = tls.RequireAndVerifyClientCert
-		srv.TLS.ClientCAs = p.caPool
-	}
+	srv.TLS = p.ServerTLS(mutual)
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	return srv
@@ -138,10 +48,10 @@ func overviewWith(t *testing.T, url string, files TLSFiles) error {
 }
 
 func TestTLSTrustAndMutual(t *testing.T) {
-	p := newTestPKI(t, "127.0.0.1")
-	plain := p.server(t, false)
-	mutual := p.server(t, true)
-	sum := sha1.Sum(p.serverCert.Leaf.Raw)
+	p := testpki.New(t, "127.0.0.1")
+	plain := server(t, p, false)
+	mutual := server(t, p, true)
+	sum := sha1.Sum(p.Server.Leaf.Raw)
 	fp := hex.EncodeToString(sum[:])
 	colon := colonHex(sum[:])
 
@@ -152,15 +62,15 @@ func TestTLSTrustAndMutual(t *testing.T) {
 		wantErr string // "" = the call succeeds
 	}{
 		{"system roots do not know the CA", plain.URL, TLSFiles{}, "unknown authority"},
-		{"the CA file", plain.URL, TLSFiles{CAFile: p.caFile}, ""},
-		{"another CA", plain.URL, TLSFiles{CAFile: p.otherCAFile}, "unknown authority"},
+		{"the CA file", plain.URL, TLSFiles{CAFile: p.CAFile}, ""},
+		{"another CA", plain.URL, TLSFiles{CAFile: p.OtherCAFile}, "unknown authority"},
 		{"pinned SHA-1, colons", plain.URL, TLSFiles{Fingerprints: []string{colon}}, ""},
 		{"pinned SHA-1, plain hex", plain.URL, TLSFiles{Fingerprints: []string{"00" + fp[2:], fp}}, ""},
 		{"pinned, wrong", plain.URL, TLSFiles{Fingerprints: []string{strings.Repeat("ab", 20)}}, "matches no fingerprint"},
-		{"mutual without a client certificate", mutual.URL, TLSFiles{CAFile: p.caFile}, "client certificate"},
-		{"mutual with the client certificate", mutual.URL, TLSFiles{CAFile: p.caFile, CertFile: p.certFile, KeyFile: p.keyFile}, ""},
-		{"certificate without key", mutual.URL, TLSFiles{CAFile: p.caFile, CertFile: p.certFile}, "give both"},
-		{"CA file that is not PEM", plain.URL, TLSFiles{CAFile: p.keyFile + ".missing"}, "no such file"},
+		{"mutual without a client certificate", mutual.URL, TLSFiles{CAFile: p.CAFile}, "client certificate"},
+		{"mutual with the client certificate", mutual.URL, TLSFiles{CAFile: p.CAFile, CertFile: p.CertFile, KeyFile: p.KeyFile}, ""},
+		{"certificate without key", mutual.URL, TLSFiles{CAFile: p.CAFile, CertFile: p.CertFile}, "give both"},
+		{"CA file that is not PEM", plain.URL, TLSFiles{CAFile: p.KeyFile + ".missing"}, "no such file"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -186,18 +96,18 @@ func TestTLSTrustAndMutual(t *testing.T) {
 // security.ssl.verify-hostname: false keeps the chain check, drops the
 // name check.
 func TestTLSVerifyHostname(t *testing.T) {
-	p := newTestPKI(t, "jm.example.org") // not the address the test dials
-	srv := p.server(t, false)
-	if err := overviewWith(t, srv.URL, TLSFiles{CAFile: p.caFile}); err == nil || !strings.Contains(err.Error(), "another name") {
+	p := testpki.New(t, "jm.example.org") // not the address the test dials
+	srv := server(t, p, false)
+	if err := overviewWith(t, srv.URL, TLSFiles{CAFile: p.CAFile}); err == nil || !strings.Contains(err.Error(), "another name") {
 		t.Fatalf("host name check: %v", err)
 	}
-	if err := overviewWith(t, srv.URL, TLSFiles{CAFile: p.caFile, NoVerifyHostname: true}); err != nil {
+	if err := overviewWith(t, srv.URL, TLSFiles{CAFile: p.CAFile, NoVerifyHostname: true}); err != nil {
 		t.Fatalf("verify-hostname false: %v", err)
 	}
-	if err := overviewWith(t, srv.URL, TLSFiles{CAFile: p.otherCAFile, NoVerifyHostname: true}); err == nil || !strings.Contains(err.Error(), "unknown authority") {
+	if err := overviewWith(t, srv.URL, TLSFiles{CAFile: p.OtherCAFile, NoVerifyHostname: true}); err == nil || !strings.Contains(err.Error(), "unknown authority") {
 		t.Fatalf("verify-hostname false still checks the chain: %v", err)
 	}
-	if err := overviewWith(t, srv.URL, TLSFiles{CAFile: p.caFile, ServerName: "jm.example.org"}); err != nil {
+	if err := overviewWith(t, srv.URL, TLSFiles{CAFile: p.CAFile, ServerName: "jm.example.org"}); err != nil {
 		t.Fatalf("server name override: %v", err)
 	}
 }
