@@ -21,6 +21,13 @@ import (
 // put one in front of Flink's REST endpoint.
 func secureProxy(t *testing.T, p *testpki.PKI, target string) (string, *atomic.Int64) {
 	t.Helper()
+	return secureProxyTo(t, p, target, nil)
+}
+
+// secureProxyTo is secureProxy reaching target through transport (nil =
+// the default).
+func secureProxyTo(t *testing.T, p *testpki.PKI, target string, transport http.RoundTripper) (string, *atomic.Int64) {
+	t.Helper()
 	u, err := url.Parse(target)
 	if err != nil {
 		t.Fatal(err)
@@ -29,7 +36,7 @@ func secureProxy(t *testing.T, p *testpki.PKI, target string) (string, *atomic.I
 	rp := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
 		r.SetURL(u)
 		r.Out.Header.Del("Authorization")
-	}}
+	}, Transport: transport}
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		user, pass, ok := r.BasicAuth()
 		if !ok || user != "ops" || pass != "pr0xy-pa55" || r.Header.Get("X-Tenant") != "data" {
