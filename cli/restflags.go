@@ -115,10 +115,26 @@ func activeContext(cmd *cobra.Command) (name string, c contexts.Context, explici
 // given), def the command's default endpoint ("" = none: the caller
 // decides, e.g. the TUI's embedded engine).
 func resolveREST(cmd *cobra.Command, m string, rf *restFlags, def string) (restTarget, error) {
+	return resolveRESTFor(cmd, m, rf, def, "")
+}
+
+// resolveRESTFor is resolveREST with the context named by force (the
+// TUI's :ctx) instead of the active one.
+func resolveRESTFor(cmd *cobra.Command, m string, rf *restFlags, def, force string) (restTarget, error) {
 	var t restTarget
 	ctxName, ctx, explicit, err := activeContext(cmd)
-	if err != nil {
+	if err != nil && force == "" {
 		return t, err
+	}
+	if force != "" {
+		file, err := loadContexts()
+		if err != nil {
+			return t, err
+		}
+		if ctx, err = file.Get(force); err != nil {
+			return t, err
+		}
+		ctxName, explicit = force, true
 	}
 	useCtx := false
 	switch {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -12,7 +13,9 @@ import (
 	"github.com/ckpt-dev/ckpt/cluster/embedded"
 	"github.com/ckpt-dev/ckpt/cluster/flinkrest"
 	"github.com/ckpt-dev/ckpt/engine/config"
+	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/tui"
+	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
 // `ckpt` with no subcommand opens the TUI on its jobs screen: the embedded
@@ -78,6 +81,7 @@ func runTUIWith(cmd *cobra.Command, screen string, args []string, setup tuiSetup
 		}
 	}
 	target := rt.URL
+	var home cluster.Cluster // the embedded engine, when this TUI runs one
 	out := cmd.OutOrStdout()
 	opts := tui.Options{
 		Screen:       screen,
@@ -126,6 +130,7 @@ func runTUIWith(cmd *cobra.Command, screen string, args []string, setup tuiSetup
 			c.Close(ctx)
 		}()
 		opts.Cluster, opts.TargetName, opts.InProcess = c, "embedded engine", true
+		home = c
 	} else {
 		c, err := flinkrest.New(target, rt.Options)
 		if err != nil {
@@ -133,7 +138,66 @@ func runTUIWith(cmd *cobra.Command, screen string, args []string, setup tuiSetup
 		}
 		opts.Cluster, opts.TargetName = c, rt.Name(c.URL())
 	}
+	opts.Targets = tuiTargets(cmd, home, rt)
 	return tui.Run(cmd.Context(), opts)
+}
+
+// tuiTargets gives the TUI's :ctx screen the config's contexts, resolved
+// by the same rules as every command's (restflags.go), and the embedded
+// engine of this process when there is one.
+func tuiTargets(cmd *cobra.Command, home cluster.Cluster, started restTarget) *shell.Targets {
+	const embeddedName = "embedded"
+	var mu sync.Mutex // current is read and set from the TUI's commands
+	current := started.Context
+	if home != nil && started.URL == "" {
+		current = embeddedName
+	}
+	isCurrent := func(n string) bool { mu.Lock(); defer mu.Unlock(); return n == current }
+	setCurrent := func(n string) { mu.Lock(); current = n; mu.Unlock() }
+	return &shell.Targets{
+		List: func() ([]shell.TargetEntry, error) {
+			f, err := loadContexts()
+			if err != nil {
+				return nil, err
+			}
+			var out []shell.TargetEntry
+			if home != nil {
+				out = append(out, shell.TargetEntry{Name: embeddedName, Current: isCurrent(embeddedName)})
+			}
+			for _, n := range f.Names() {
+				c := f.Contexts[n]
+				sec := tlsSummary(c)
+				if a := authSummary(c.Auth); a != "-" {
+					sec += " · " + a
+				}
+				out = append(out, shell.TargetEntry{Name: n, Endpoint: c.JobManager, Security: sec, Storage: c.Checkpoints, Current: isCurrent(n)})
+			}
+			return out, nil
+		},
+		Connect: func(name string) (cluster.Cluster, string, bool, error) {
+			if name == embeddedName && home != nil {
+				setCurrent(name)
+				return home, "embedded engine", true, nil
+			}
+			rt, err := resolveRESTFor(cmd, "", nil, "", name)
+			if err != nil {
+				return nil, "", false, err
+			}
+			c, err := flinkrest.New(rt.URL, rt.Options)
+			if err != nil {
+				return nil, "", false, err
+			}
+			setCurrent(name)
+			return c, rt.Name(c.URL()), false, nil
+		},
+		Checkpoints: func(name string) string {
+			f, err := loadContexts()
+			if err != nil {
+				return ""
+			}
+			return f.Contexts[name].Checkpoints
+		},
+	}
 }
 
 // divertStdio points os.Stdout and os.Stderr at a log file while the TUI

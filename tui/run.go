@@ -39,6 +39,8 @@ type Options struct {
 	// InProcess says Cluster runs in this process (its jobs end with
 	// the UI: quitting asks first).
 	InProcess bool
+	// Targets lists and reaches the config's contexts (:ctx); nil: none.
+	Targets *shell.Targets
 	// SpecDirs hold the job specs the launcher offers; SubmitConfig is
 	// added to every job the TUI launches.
 	SpecDirs     []string
@@ -121,6 +123,6 @@ func Run(ctx context.Context, opts Options) error {
 // terminal.
 func newContext(opts Options) (*shell.Context, themes.Choice, error) {
 	return shell.NewContext(shell.Setup{Screens: declaredScreens, Readonly: opts.Readonly, Theme: opts.Theme, FS: opts.FS,
-		SpecTarget: opts.SpecTarget, Cluster: opts.Cluster, TargetName: opts.TargetName, InProcess: opts.InProcess, SpecDirs: opts.SpecDirs,
+		SpecTarget: opts.SpecTarget, Cluster: opts.Cluster, TargetName: opts.TargetName, InProcess: opts.InProcess, Targets: opts.Targets, SpecDirs: opts.SpecDirs,
 		SubmitConfig: opts.SubmitConfig, StartPath: opts.StartPath, JobOutput: opts.JobOutput, Getenv: opts.Getenv})
 }

@@ -4,6 +4,7 @@ import (
 	"github.com/ckpt-dev/ckpt/tui/internal/screenlist"
 	"github.com/ckpt-dev/ckpt/tui/screens/browse"
 	"github.com/ckpt-dev/ckpt/tui/screens/checkpoint"
+	"github.com/ckpt-dev/ckpt/tui/screens/contexts"
 	"github.com/ckpt-dev/ckpt/tui/screens/diff"
 	"github.com/ckpt-dev/ckpt/tui/screens/inspect"
 	"github.com/ckpt-dev/ckpt/tui/screens/job"
@@ -20,6 +21,8 @@ var declaredScreens = shell.Registry{
 		Keys: jobs.Keymap, Open: jobs.Open},
 	{Name: "launch", Help: "launch a job from a job spec (n on the jobs screen; the resume screen's spec picker too)",
 		Open: jobs.OpenLaunch, Mutating: true},
+	{Name: "ctx", Usage: "ctx", Help: "contexts: the config's named targets (and this process's engine); enter operates one",
+		Keys: contexts.Keymap, Open: contexts.Open},
 	{Name: "job", Usage: "job JOBID", Help: "one job (its ID, or the 8 hex digits the jobs list shows): vertices, live checkpoints, snapshots, actions",
 		Keys: job.Keymap, Open: job.Open},
 	{Name: "checkpoint", Help: "one checkpoint of a job, vertex by vertex (enter on a checkpoint of the job screen)",

@@ -184,6 +184,17 @@ func (a *App) update(msg tea.Msg) tea.Cmd {
 		return a.ensureTick()
 	case pushMsg:
 		return a.push(msg.s)
+	case SwitchTargetMsg:
+		a.ctx.Cluster, a.ctx.TargetName, a.ctx.InProcess = msg.Cluster, msg.Header, msg.InProcess
+		for len(a.stack) > 0 {
+			a.closeTop()
+		}
+		s, err := a.ctx.Screens.OpenRequest(a.ctx, "jobs", Request{})
+		if err != nil {
+			a.ctx.Tasks.LastErr = err
+			return nil
+		}
+		return tea.Batch(a.push(s), Toast("now operating "+msg.Header, false))
 	case replaceMsg:
 		if len(a.stack) > 0 {
 			a.closeTop()

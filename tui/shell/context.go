@@ -47,8 +47,15 @@ type Context struct {
 	// InProcess says the Cluster runs in this process (the embedded
 	// engine): its jobs end when the UI exits, so quitting asks first.
 	InProcess bool
-	// TargetName is what the header shows for it ("embedded", a URL).
+	// TargetName is what the header shows for it ("embedded", a URL,
+	// "prod (https://…)" for a context).
 	TargetName string
+	// Home is the embedded engine of this process (nil when the TUI
+	// started on a REST target): its jobs end when the UI exits, whichever
+	// target the screens show then, so quitting asks about them.
+	Home cluster.Cluster
+	// Targets lists and reaches contexts (:ctx); nil offers none.
+	Targets *Targets
 	// HistoryDir is where job screens remember the checkpoint history of
 	// REST targets (tui/screens/job/history.go); "" remembers nothing.
 	HistoryDir string

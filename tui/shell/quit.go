@@ -42,7 +42,7 @@ type quitStoppedMsg struct{ err error }
 
 // askQuit starts a quit: at once unless jobs of this process would end.
 func (a *App) askQuit() tea.Cmd {
-	if !a.ctx.InProcess || a.ctx.Cluster == nil {
+	if a.ctx.Home == nil {
 		a.quitting = true
 		return nil
 	}
@@ -50,7 +50,7 @@ func (a *App) askQuit() tea.Cmd {
 		return nil
 	}
 	a.quit = quitChecking
-	c, timeout := a.ctx.Cluster, a.ctx.Timeout
+	c, timeout := a.ctx.Home, a.ctx.Timeout
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
@@ -112,7 +112,7 @@ func (a *App) quitKey(msg tea.KeyPressMsg) tea.Cmd {
 // default savepoint directory, then quits.
 func (a *App) stopAll() tea.Cmd {
 	a.quit = quitStopping
-	c := a.ctx.Cluster
+	c := a.ctx.Home
 	id, ctx := a.ctx.Tasks.Start(fmt.Sprintf("stopping %s with a savepoint", text.Plural(len(a.quitJobs), "job")), 10*time.Minute)
 	return func() tea.Msg {
 		outcomes, err := cluster.StopAll(ctx, c, "")

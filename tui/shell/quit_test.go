@@ -63,6 +63,9 @@ func run(a *App, cmd tea.Cmd) {
 func quitApp(t *testing.T, inProcess bool, c *quitCluster) *App {
 	a := testApp(t, 80, 24, false, manyKeys(2))
 	a.ctx.Cluster, a.ctx.InProcess, a.ctx.Timeout = c, inProcess, 5*time.Second
+	if inProcess {
+		a.ctx.Home = c
+	}
 	return a
 }
 

@@ -23,6 +23,7 @@ type Setup struct {
 	Cluster      cluster.Cluster
 	TargetName   string
 	InProcess    bool
+	Targets      *Targets
 	SpecDirs     []string
 	SubmitConfig map[string]string
 	StartPath    string
@@ -70,10 +71,14 @@ func NewContext(opts Setup) (*Context, themes.Choice, error) {
 		Cluster:      opts.Cluster,
 		TargetName:   opts.TargetName,
 		InProcess:    opts.InProcess,
+		Targets:      opts.Targets,
 		HistoryDir:   historyDir(getenv),
 		SpecDirs:     opts.SpecDirs,
 		SubmitConfig: opts.SubmitConfig,
 		JobOutput:    opts.JobOutput,
+	}
+	if opts.InProcess {
+		ctx.Home = opts.Cluster
 	}
 	if opts.StartPath != "" {
 		ctx.Config.Paths.Start = opts.StartPath

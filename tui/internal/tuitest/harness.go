@@ -141,6 +141,7 @@ type Opts struct {
 	Target   string
 	SpecDirs []string
 	Specs    func(string) (inspector.Target, error)
+	Targets  *shell.Targets
 }
 
 // Open opens screen with args and runs its loading to completion.
@@ -151,7 +152,7 @@ func Open(t testing.TB, o Opts, screen string, args ...string) *shell.App {
 	}
 	env := map[string]string{"CKPT_CONFIG": "", "HOME": t.TempDir()}
 	ctx, choice, err := shell.NewContext(shell.Setup{Screens: screenlist.Declared, Readonly: o.Readonly, FS: o.FS, Theme: o.Theme,
-		Getenv: func(k string) string { return env[k] }, Cluster: o.Cluster, TargetName: o.Target, SpecDirs: o.SpecDirs, SpecTarget: o.Specs})
+		Getenv: func(k string) string { return env[k] }, Cluster: o.Cluster, TargetName: o.Target, SpecDirs: o.SpecDirs, SpecTarget: o.Specs, Targets: o.Targets})
 	if err != nil {
 		t.Fatal(err)
 	}
