@@ -132,7 +132,6 @@ func TestSecureRESTAgainstFlink(t *testing.T) {
 	}
 }
 
-
 // runCkptLogged is runCkpt, logging how long each command took.
 func runCkptLogged(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()

@@ -7,8 +7,8 @@ import (
 	"sync"
 	"testing"
 
-	_ "github.com/ckpt-dev/ckpt/tui" // the declared screens
 	"github.com/ckpt-dev/ckpt/cluster"
+	_ "github.com/ckpt-dev/ckpt/tui" // the declared screens
 	"github.com/ckpt-dev/ckpt/tui/internal/tuitest"
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
