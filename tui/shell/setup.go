@@ -3,10 +3,10 @@ package shell
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/ckpt-dev/ckpt/cluster"
+	"github.com/ckpt-dev/ckpt/cluster/history"
 	"github.com/ckpt-dev/ckpt/inspector"
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/themes"
@@ -72,7 +72,7 @@ func NewContext(opts Setup) (*Context, themes.Choice, error) {
 		TargetName:   opts.TargetName,
 		InProcess:    opts.InProcess,
 		Targets:      opts.Targets,
-		HistoryDir:   historyDir(getenv),
+		HistoryDir:   history.DefaultDir(getenv),
 		SpecDirs:     opts.SpecDirs,
 		SubmitConfig: opts.SubmitConfig,
 		JobOutput:    opts.JobOutput,
@@ -100,17 +100,3 @@ func storageTimeout(getenv func(string) string) time.Duration {
 	return 15 * time.Second
 }
 
-// historyDir is where the job screen remembers the checkpoint histories
-// of REST targets (ckpt's own, since Flink keeps only the last few in
-// JobManager memory): $XDG_STATE_HOME/ckpt/
-// history, else ~/.local/state/ckpt/history ("" when neither is known:
-// nothing is remembered).
-func historyDir(getenv func(string) string) string {
-	if x := getenv("XDG_STATE_HOME"); x != "" && filepath.IsAbs(x) {
-		return filepath.Join(x, "ckpt", "history")
-	}
-	if h := getenv("HOME"); h != "" {
-		return filepath.Join(h, ".local", "state", "ckpt", "history")
-	}
-	return ""
-}

@@ -2,6 +2,7 @@ package job
 
 import (
 	"github.com/ckpt-dev/ckpt/cluster"
+	"github.com/ckpt-dev/ckpt/cluster/history"
 	"github.com/ckpt-dev/ckpt/tui/screens/routes"
 )
 
@@ -57,14 +58,14 @@ func FindRestoreRefusal(exc *cluster.Exceptions) (snapshot, operatorID string) {
 
 // The history file's reading, appending and compaction.
 var (
-	ReadHistory      = readHistory
-	ReadHistoryLines = readHistoryLines
-	AppendHistory    = appendHistory
-	CompactHistory   = compactHistory
+	ReadHistory      = history.Read
+	ReadHistoryLines = history.ReadLines
+	AppendHistory    = history.Append
+	CompactHistory   = history.Compact
 )
 
 // MaxRemembered bounds what is read back of a history file.
-const MaxRemembered = maxRemembered
+const MaxRemembered = history.MaxRemembered
 
 // RefusedSnapshot is the snapshot of a refused restore ("" when none).
 func RefusedSnapshot(s *Screen) string {

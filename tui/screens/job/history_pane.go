@@ -9,6 +9,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/ckpt-dev/ckpt/cluster"
+	"github.com/ckpt-dev/ckpt/cluster/history"
 	"github.com/ckpt-dev/ckpt/tui/components/format"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
 	"github.com/ckpt-dev/ckpt/tui/components/table"
@@ -148,10 +149,11 @@ func (s *historyPane) historyPath() string {
 	if s.ctx.HistoryDir == "" {
 		return ""
 	}
-	if _, rest := s.ctx.Cluster.(interface{ URL() string }); !rest {
+	target := history.Target(s.ctx.Cluster)
+	if target == "" {
 		return ""
 	}
-	return historyFile(s.ctx.HistoryDir, s.ctx.TargetName, s.jobID)
+	return history.File(s.ctx.HistoryDir, target, s.jobID)
 }
 
 // loadHistory reads the remembered history, in a command.
@@ -161,11 +163,11 @@ func (s *historyPane) loadHistory() tea.Cmd {
 		return nil
 	}
 	return func() tea.Msg {
-		recs, lines, err := readHistoryLines(p)
-		if err == nil && lines > 2*maxRemembered {
+		recs, lines, err := history.ReadLines(p)
+		if err == nil && lines > 2*history.MaxRemembered {
 			// A job checkpointing every second adds 86,400 lines a day:
 			// keep the file to what is read back.
-			err = compactHistory(p, recs)
+			err = history.Compact(p, recs)
 		}
 		return historyLoadedMsg{sid: sid, recs: recs, err: err}
 	}
@@ -196,7 +198,7 @@ func (s *historyPane) observeHistory() tea.Cmd {
 	if len(fresh) == 0 {
 		return nil
 	}
-	return func() tea.Msg { return historySavedMsg{sid: sid, err: appendHistory(p, fresh)} }
+	return func() tea.Msg { return historySavedMsg{sid: sid, err: history.Append(p, fresh)} }
 }
 
 // mergeHistory is the pane's rows: the target's history, then what only
