@@ -99,4 +99,3 @@ func storageTimeout(getenv func(string) string) time.Duration {
 	}
 	return 15 * time.Second
 }
-
