@@ -1,8 +1,14 @@
 // Package units formats quantities the way every ckpt screen and command
-// prints them, so the same snapshot reads the same everywhere.
+// prints them, so the same snapshot reads the same everywhere, and reads
+// them back as operators write them (ParseBytes).
 package units
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
 
 // Bytes formats a byte count in binary units with three significant digits,
 // as the README's screens show: "0 B", "512 B", "1.50 KiB", "98.3 MiB",
@@ -43,4 +49,31 @@ func SignedBytes(n int64) string {
 		return "-" + Bytes(-n)
 	}
 	return "+" + Bytes(n)
+}
+
+// ParseBytes reads a size as operators write it: a number with an
+// optional unit, binary (KiB, MiB, GiB, TiB) or decimal (kB, MB, GB, TB),
+// B or none for bytes; "1.5GiB", "512 MiB", "100mb".
+func ParseBytes(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	i := 0
+	for i < len(t) && (t[i] >= '0' && t[i] <= '9' || t[i] == '.') {
+		i++
+	}
+	num, unit := t[:i], strings.ToLower(strings.TrimSpace(t[i:]))
+	v, err := strconv.ParseFloat(num, 64)
+	if err != nil || num == "" || v < 0 {
+		return 0, fmt.Errorf("%q is not a size (e.g. 512MiB, 1GiB, 100MB)", s)
+	}
+	mult := map[string]float64{"": 1, "b": 1,
+		"k": 1 << 10, "kib": 1 << 10, "m": 1 << 20, "mib": 1 << 20, "g": 1 << 30, "gib": 1 << 30, "t": 1 << 40, "tib": 1 << 40,
+		"kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12}
+	m, ok := mult[unit]
+	if !ok {
+		return 0, fmt.Errorf("%q: unknown unit %q (B, KiB, MiB, GiB, TiB, kB, MB, GB, TB)", s, t[i:])
+	}
+	if v*m > math.MaxInt64 {
+		return 0, fmt.Errorf("%q is too large", s)
+	}
+	return int64(v * m), nil
 }

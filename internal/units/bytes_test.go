@@ -52,3 +52,16 @@ func TestSignedBytes(t *testing.T) {
 		}
 	}
 }
+
+func TestParseBytes(t *testing.T) {
+	for in, want := range map[string]int64{"1024": 1024, "1GiB": 1 << 30, "1.5 GiB": 3 << 29, "512MiB": 512 << 20, "100MB": 100e6, "2k": 2048, "7 B": 7} {
+		if got, err := ParseBytes(in); err != nil || got != want {
+			t.Errorf("ParseBytes(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "GiB", "-1GiB", "1 parsec", "1e30TiB"} {
+		if _, err := ParseBytes(bad); err == nil {
+			t.Errorf("ParseBytes(%q): want an error", bad)
+		}
+	}
+}
