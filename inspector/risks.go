@@ -44,9 +44,9 @@ func (k RiskKind) Label() string {
 	case RiskTTL:
 		return "TTL"
 	case RiskIncompatible:
-		return "INCOMPATIBLE"
+		return "SERIALIZER"
 	case RiskKindChanged:
-		return "KIND CHANGED"
+		return "KIND"
 	}
 	return strings.ToUpper(string(k))
 }
