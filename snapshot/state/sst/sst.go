@@ -62,7 +62,6 @@ const (
 	checksumXXH3   = 4
 )
 
-
 // Kind is an internal key's value type.
 type Kind uint8
 
