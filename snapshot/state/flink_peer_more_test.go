@@ -37,7 +37,8 @@ func stateJobInput(t *testing.T, n int) (peers.StateJobSpec, map[string]*wantOp)
 // the native savepoint (SST files) back entry by entry; every SST says it
 // was written with that compression. Flink 1.20 (FRocksDB 6.20) writes the
 // same block format (compress_format_version 2) and runs LZ4 only.
-// Cost: one Flink start (~10 s) and ~6 s per compression.
+// Cost: a Flink start per version (10–45 s, the latter on a loaded 2-core
+// machine) and 7–10 s per compression; ~220 s in all when loaded.
 func TestStateReaderCompressionsAgainstFlink(t *testing.T) {
 	if testing.Short() {
 		t.Skip("SKIPPING: real Flink not started in -short mode")
@@ -123,8 +124,8 @@ func sstCompressions(t *testing.T, fsys storage.FS, dir, compression string) int
 // savepoint (key-group streams), a native savepoint and an incremental
 // checkpoint (RocksDB's SST files, the checkpoint's in shared/). Flink
 // 1.20 writes the same files through the same Hadoop filesystem, so it
-// adds nothing here and is left out. Cost: one Flink start (~10 s), the
-// HDFS peer if not yet up (~15 s), ~10 s of snapshots.
+// adds nothing here and is left out. Cost: the HDFS peer's start if not
+// yet up, one Flink start and ~25 s of snapshots: 60–250 s (loaded).
 func TestStateReaderAgainstFlinkOnHDFS(t *testing.T) {
 	if testing.Short() {
 		t.Skip("SKIPPING: real Flink and HDFS not started in -short mode")
