@@ -64,6 +64,9 @@ func checkpointCopiesResume(t *testing.T, p *peers.FlinkPeer) {
 	} else {
 		t.Logf("ckpt cp:\n%s", stdout)
 	}
+	// ckpt state reads the HDFS copy (its SST files through HDFS) exactly
+	// as the local checkpoint: schema and every entry of the count state.
+	stateOnHDFSMatchesLocal(t, chk, remote, count, "count")
 	rewritten := filepath.Join(dir, "rewritten")
 	if code, stdout, stderr := runCkpt(t, "rewrite", "--rename", count+"="+count2, chk, rewritten); code != 0 {
 		t.Fatalf("ckpt rewrite: exit %d\n%s%s", code, stdout, stderr)

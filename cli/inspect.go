@@ -407,17 +407,12 @@ func printUpgrade(w io.Writer, u *inspector.UpgradeRisks) {
 	if u == nil {
 		return
 	}
-	label := map[inspector.RiskKind]string{inspector.RiskKryo: "KRYO", inspector.RiskJava: "JAVA", inspector.RiskTTL: "TTL"}
 	var lines []string
 	for _, r := range u.Risks {
 		if r.Refused {
 			continue
 		}
-		what := fmt.Sprintf("state %q (%s %s)", printable(r.State), r.Scope, r.Kind)
-		if r.Scope == "key" {
-			what = "the key"
-		}
-		lines = append(lines, fmt.Sprintf("    %-4s  %s  %s  %s %s — %s", label[r.Risk], r.OperatorID, printable(r.UID), what, printable(r.Type), r.Detail))
+		lines = append(lines, fmt.Sprintf("    %-4s  %s  %s  %s %s — %s", r.Risk.Label(), r.OperatorID, printable(r.UID), printable(r.What()), printable(r.Type), r.Detail))
 	}
 	engine, unread := 0, []inspector.SchemaGap{}
 	for _, g := range u.Unread {

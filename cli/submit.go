@@ -62,7 +62,9 @@ Before resuming a job spec ckpt runs the resume dry run of
 ckpt inspect --against on the snapshot (read from here, local or HDFS) and
 refuses — listing every operator whose state would be lost and how much —
 unless -n is given; it also refuses a resume that would fail whatever the
-flags. A jar's job graph is unknown to ckpt, so Flink alone checks it.
+flags, a state serializer Flink would refuse included. It lists the
+restored state's upgrade risks (Kryo, Java serialization, TTL) as inspect
+--against does. A jar's job graph is unknown to ckpt, so Flink alone checks it.
 
 After submission ckpt waits (--wait) for the job to run and reports a job
 that fails at start with its exception.
@@ -234,6 +236,11 @@ func dryRun(ctx context.Context, cmd *cobra.Command, out io.Writer, program stri
 		return nil
 	}
 	plan := inspector.PlanResume(m, target, nil)
+	// The upgrade risks of inspect --against: the restored state's schema
+	// (stream heads only); a serializer Flink would refuse fails the plan.
+	rctx, cancel = context.WithTimeout(ctx, 2*time.Minute)
+	inspector.AssessUpgrade(rctx, fs, m, plan, target)
+	cancel()
 	printPlan(out, plan, inspectOptions{})
 	if r := plan.Refuse(o.allowNR); r != nil {
 		hint := "pass -n/--allowNonRestoredState to drop it"

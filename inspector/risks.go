@@ -34,6 +34,23 @@ const (
 	RiskKindChanged RiskKind = "state_kind_changed"
 )
 
+// Label is the risk's short upper-case name in a dry run's listing.
+func (k RiskKind) Label() string {
+	switch k {
+	case RiskKryo:
+		return "KRYO"
+	case RiskJava:
+		return "JAVA"
+	case RiskTTL:
+		return "TTL"
+	case RiskIncompatible:
+		return "SERIALIZER"
+	case RiskKindChanged:
+		return "KIND"
+	}
+	return strings.ToUpper(string(k))
+}
+
 // KryoGuidance is Flink's own advice for Kryo state, in one line.
 const KryoGuidance = "Flink 2.0 moved from Kryo 2.24 to Kryo 5.6 (FLIP-317) and cannot read Kryo state written by Flink 1.x: " +
 	"give such types a Flink serializer (POJO, Avro, a TypeInformation) and rewrite the state on 1.x (State Processor API) before upgrading"
@@ -56,6 +73,15 @@ type StateRisk struct {
 	Detail string `json:"detail"`
 	// Refused: Flink refuses the restore because of it.
 	Refused bool `json:"refused"`
+}
+
+// What names what is at risk: `state "orders" (keyed VALUE)`, or "the
+// key" for the operator's key.
+func (r StateRisk) What() string {
+	if r.Scope == "key" {
+		return "the key"
+	}
+	return fmt.Sprintf("state %q (%s %s)", r.State, r.Scope, r.Kind)
 }
 
 // SchemaGap is a restored operator whose state schema could not be read,

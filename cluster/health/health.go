@@ -378,7 +378,9 @@ func (r Report) PerfData() string {
 	return strings.Join(parts, " ")
 }
 
-func num(v float64) string { return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.3f", v), "0"), ".") }
+func num(v float64) string {
+	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.3f", v), "0"), ".")
+}
 
 func num0(v float64) string {
 	if v == 0 {

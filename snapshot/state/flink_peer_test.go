@@ -510,8 +510,13 @@ func render(t *testing.T, v Value, window [2]time.Time) string {
 }
 
 func compareSnapshot(t *testing.T, path string, want map[string]*wantOp, window [2]time.Time) {
+	compareSnapshotOn(t, storage.NewLocal(), path, want, window)
+}
+
+// compareSnapshotOn is compareSnapshot with the snapshot read through fsys
+// (local disk or HDFS).
+func compareSnapshotOn(t *testing.T, fsys storage.FS, path string, want map[string]*wantOp, window [2]time.Time) {
 	ctx := context.Background()
-	fsys := storage.NewLocal()
 	m, err := snapshot.Read(ctx, fsys, path)
 	if err != nil {
 		t.Fatal(err)

@@ -3,12 +3,15 @@
 // the metaindex and properties blocks, the index block and the data blocks
 // with their restart arrays, every block's checksum verified (CRC32c, the
 // default of FRocksDB 6.20 in Flink 1.14–1.20; XXH3, the default of
-// FRocksDB 8.10 in Flink 2.x; XXH64), uncompressed or Snappy-compressed.
+// FRocksDB 8.10 in Flink 2.x; XXH64), uncompressed or compressed with any
+// compression Flink's RocksDB can be configured with on Linux
+// (state.backend.rocksdb.compression.per.level): Snappy (the default),
+// LZ4, LZ4HC, ZSTD, Zlib and BZip2 (see compress.go).
 //
 // Pebble's sstable reader accepts RocksDB tables only at format_version 2;
 // Flink writes format_version 5, hence this reader. It reads, never
-// writes; a table it cannot read for certain (another compression, a
-// partitioned index, a hash-indexed data block) is an error naming the
+// writes; a table it cannot read for certain (Xpress, Windows-only; a
+// compression dictionary; a partitioned index, a hash-indexed data block) is an error naming the
 // file, and so is any byte a checksum or a bound refutes: never a guess.
 package sst
 
@@ -21,7 +24,6 @@ import (
 	"io"
 
 	"github.com/cespare/xxhash/v2"
-	"github.com/golang/snappy"
 	"github.com/zeebo/xxh3"
 )
 
@@ -59,9 +61,6 @@ const (
 	checksumXXH64  = 3
 	checksumXXH3   = 4
 )
-
-// Compression types (RocksDB CompressionType) of a block trailer.
-var compressionNames = map[byte]string{0: "none", 1: "Snappy", 2: "zlib", 3: "BZip2", 4: "LZ4", 5: "LZ4HC", 6: "Xpress", 7: "ZSTD"}
 
 // Kind is an internal key's value type.
 type Kind uint8
@@ -139,6 +138,9 @@ func Open(r io.ReaderAt, size int64, name string) (*Table, error) {
 			props = &h
 		case "rocksdb.range_del":
 			t.rangeDel = &h
+		case "rocksdb.compression_dict":
+			// Set only by options Flink does not use (max_dict_bytes).
+			return t.errf(int64(h.off), "%w: blocks compressed with a dictionary (compression_opts.max_dict_bytes)", ErrUnsupported)
 		}
 		return nil
 	})
@@ -239,27 +241,11 @@ func (t *Table) block(h handle, what string) ([]byte, error) {
 	if got := blockChecksum(t.checksum, data, typ); got != want {
 		return nil, t.errf(int64(h.off), "%w: %s checksum %#08x, the trailer says %#08x", ErrCorrupt, what, got, want)
 	}
-	switch typ {
-	case 0:
-		return data, nil
-	case 1:
-		n, err := snappy.DecodedLen(data)
-		// Snappy expands at most ~21× (a 3-byte copy of 64 bytes): a
-		// longer claim is corrupt, not an allocation to make.
-		if err != nil || n > maxUncompress || n > 32*len(data)+64 {
-			return nil, t.errf(int64(h.off), "%w: %s: Snappy length %d: %v", ErrCorrupt, what, n, err)
-		}
-		out, err := snappy.Decode(nil, data)
-		if err != nil {
-			return nil, t.errf(int64(h.off), "%w: %s: Snappy: %v", ErrCorrupt, what, err)
-		}
-		return out, nil
+	out, err := decompress(typ, data)
+	if err != nil {
+		return nil, t.errf(int64(h.off), "%s: %w", what, err)
 	}
-	name := compressionNames[typ]
-	if name == "" {
-		name = fmt.Sprintf("type %d", typ)
-	}
-	return nil, t.errf(int64(h.off), "%w: %s compressed with %s (this reader decodes none and Snappy, Flink's default)", ErrUnsupported, what, name)
+	return out, nil
 }
 
 // blockChecksum is RocksDB's checksum of a block and its trailer's type byte.

@@ -146,8 +146,9 @@ func TestTruncated(t *testing.T) {
 	}
 }
 
-// A block compressed with something this reader does not decode is
-// refused, naming the compression and the file.
+// A block compressed with something this reader does not decode (Xpress,
+// Windows-only; an unknown type) is refused, naming the compression, why,
+// and the file.
 func TestUnknownCompressionRefused(t *testing.T) {
 	b, tb := openFile(t, "flink-1.20-l-long-raw-block.sst")
 	blocks, err := tb.dataBlocks()
@@ -155,20 +156,25 @@ func TestUnknownCompressionRefused(t *testing.T) {
 		t.Fatal(blocks, err)
 	}
 	h := blocks[0]
-	c := bytes.Clone(b)
-	if c[h.off+h.size] != 0 {
-		t.Fatalf("the fixture's data block is compressed (%d)", c[h.off+h.size])
+	if b[h.off+h.size] != 0 {
+		t.Fatalf("the fixture's data block is compressed (%d)", b[h.off+h.size])
 	}
-	// LZ4, with a checksum that matches, so only the compression is wrong.
-	c[h.off+h.size] = 4
-	binary.LittleEndian.PutUint32(c[h.off+h.size+1:], blockChecksum(tb.checksum, c[h.off:h.off+h.size], 4))
-	tb, err = Open(bytes.NewReader(c), int64(len(c)), "lz4.sst")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = scanAll(tb)
-	if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "LZ4") || !strings.Contains(err.Error(), "lz4.sst") {
-		t.Fatalf("got %v", err)
+	for _, c := range []struct {
+		typ  byte
+		want string
+	}{{compressionXpress, "Xpress, which RocksDB builds only on Windows"}, {9, "type 9"}, {0x40, "ZSTDNotFinal"}} {
+		// With a checksum that matches, so only the compression is wrong.
+		c2 := bytes.Clone(b)
+		c2[h.off+h.size] = c.typ
+		binary.LittleEndian.PutUint32(c2[h.off+h.size+1:], blockChecksum(tb.checksum, c2[h.off:h.off+h.size], c.typ))
+		tb, err := Open(bytes.NewReader(c2), int64(len(c2)), "odd.sst")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = scanAll(tb)
+		if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), fmt.Sprintf("odd.sst: byte offset %d", h.off)) {
+			t.Errorf("type %d: got %v", c.typ, err)
+		}
 	}
 }
 

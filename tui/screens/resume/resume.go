@@ -109,6 +109,8 @@ type planRow struct {
 	verdict target.Verdict
 	op      inspector.PlanOperator
 	reason  string
+	// risk: an upgrade risk of the restored operator above (a sub-row).
+	risk *inspector.StateRisk
 }
 
 type resumeKeys struct {
@@ -207,7 +209,9 @@ type resumeSetMsg struct {
 }
 
 // dryRun reads the snapshot and builds the spec's job graph, then plans
-// the resume with inspector.PlanResume, in a command.
+// the resume with inspector.PlanResume and reads the restored state's
+// schema for its upgrade risks (inspector.AssessUpgrade: the stream heads
+// of the state files), in a command.
 func (s *Resume) dryRun() tea.Cmd {
 	s.gen++
 	s.plan, s.planErr, s.meta, s.rows = nil, nil, nil, nil
@@ -249,6 +253,7 @@ func (s *Resume) dryRun() tea.Cmd {
 			return m
 		}
 		m.meta, m.plan = md, inspector.PlanResume(md, t, mapping)
+		inspector.AssessUpgrade(cctx, fsys, md, m.plan, t)
 		return m
 	}
 }
@@ -260,6 +265,13 @@ func (s *Resume) setPlan(p *inspector.ResumePlan) {
 	for _, f := range p.Failures {
 		failed[f.ID] = f.Reason
 	}
+	risks := map[string][]*inspector.StateRisk{}
+	if p.Upgrade != nil {
+		for i := range p.Upgrade.Risks {
+			r := &p.Upgrade.Risks[i]
+			risks[r.OperatorID] = append(risks[r.OperatorID], r)
+		}
+	}
 	add := func(ops []inspector.PlanOperator, v target.Verdict) {
 		for _, o := range ops {
 			r := planRow{verdict: v, op: o, reason: o.Note}
@@ -267,6 +279,12 @@ func (s *Resume) setPlan(p *inspector.ResumePlan) {
 				r.verdict, r.reason = target.Fails, why
 			}
 			s.rows = append(s.rows, r)
+			if v == target.Restored {
+				// Its upgrade risks under it, refused ones first.
+				for _, k := range risks[o.ID] {
+					s.rows = append(s.rows, planRow{verdict: v, op: o, risk: k})
+				}
+			}
 		}
 	}
 	// What needs attention first: refusals, then lost state.
@@ -569,6 +587,17 @@ func (s *Resume) View() string {
 	if s.plan != nil {
 		out = append(out, s.list.View(func(i int, sel bool) string {
 			r := s.rows[i]
+			if k := r.risk; k != nil {
+				st := th.Warn
+				if k.Refused {
+					st = th.Error
+				}
+				line := table.Cells(cols, "└ "+k.Risk.Label(), "", text.Sanitize(k.What()), "", "", text.Sanitize(rowWhy(r)))
+				if sel {
+					return th.Selected.Render(text.Fit("> "+line, s.w))
+				}
+				return "  " + st.Render(line)
+			}
 			word, st := "", th.Muted
 			switch r.verdict {
 			case target.Restored:
@@ -637,6 +666,9 @@ func (s *Resume) View() string {
 		if s.allowNR {
 			q += fmt.Sprintf(" WITH -n (%s dropped)", text.Bytes(s.plan.DroppedBytes))
 		}
+		if u := s.plan.Upgrade; u != nil && len(u.Risks) > 0 {
+			q += fmt.Sprintf(", its state with %s (listed above)", text.Plural(len(u.Risks), "upgrade risk"))
+		}
 		q += "? y = submit, any other key = not now"
 	}
 	if q != "" {
@@ -652,6 +684,9 @@ func (s *Resume) View() string {
 
 // rowWhy is what the WHY column says of a row.
 func rowWhy(r planRow) string {
+	if k := r.risk; k != nil {
+		return k.What() + ": " + k.Type + " — " + k.Detail
+	}
 	if r.reason == "" && r.verdict == target.Dropped {
 		return "no operator of the new job has this ID"
 	}
@@ -682,7 +717,56 @@ func (s *Resume) whyLines() []string {
 // loses without -n (keyed state of an operator no longer keyed), and a
 // max-parallelism check that could not be made.
 func (s *Resume) planNotes() []string {
-	return target.PlanNotes(s.plan)
+	return append(target.PlanNotes(s.plan), upgradeNotes(s.plan.Upgrade)...)
+}
+
+// upgradeNotes sum up the restored state's upgrade risks (each is listed
+// under its operator), with Flink's guidance for Kryo, and the operators
+// whose state schema could not be read, so their risks are unknown.
+func upgradeNotes(u *inspector.UpgradeRisks) []string {
+	if u == nil {
+		return nil
+	}
+	var out []string
+	counts := map[inspector.RiskKind]int{}
+	var order []string
+	listed := 0
+	for _, r := range u.Risks {
+		if r.Refused {
+			continue
+		}
+		if counts[r.Risk] == 0 {
+			order = append(order, string(r.Risk))
+		}
+		counts[r.Risk]++
+		listed++
+	}
+	if listed > 0 {
+		var parts []string
+		for _, k := range order {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[inspector.RiskKind(k)], inspector.RiskKind(k).Label()))
+		}
+		out = append(out, fmt.Sprintf("upgrade risks (snapshot written by %s): %s — listed under their operators",
+			u.WrittenBy, strings.Join(parts, " · ")))
+	}
+	if u.KryoGuidance != "" {
+		out = append(out, "Kryo: "+u.KryoGuidance)
+	}
+	engine, unread := 0, []inspector.SchemaGap{}
+	for _, g := range u.Unread {
+		if g.Engine {
+			engine++
+		} else {
+			unread = append(unread, g)
+		}
+	}
+	if engine > 0 {
+		out = append(out, fmt.Sprintf("upgrade risks not checked for %s: ckpt engine state records no serializer types", text.Plural(engine, "operator")))
+	}
+	if len(unread) > 0 {
+		out = append(out, fmt.Sprintf("upgrade risks UNKNOWN for %s (state schema not read): %s", text.Plural(len(unread), "operator"), unread[0].Reason))
+	}
+	return out
 }
 
 func (s *Resume) submitHint() string {
