@@ -103,7 +103,8 @@ func (p PrefixFS) List(ctx context.Context, uri string) (storage.Lister, error) 
 }
 
 func (p PrefixFS) Open(ctx context.Context, uri string) (storage.File, error) {
-	return p.FS.Open(ctx, p.In(uri))
+	f, err := p.FS.Open(ctx, p.In(uri))
+	return f, p.err(err)
 }
 
 func (p PrefixFS) Lstat(ctx context.Context, uri string) (storage.FileInfo, error) {
