@@ -55,7 +55,7 @@ func (k entryKeys) keymap() shell.Keymap { return shell.Keymap{k.Value, k.Lookup
 
 func newEntryKeys(ctx *shell.Context) entryKeys {
 	k := entryKeys{
-		Value:  shell.NewAction("state-entries.value", "enter", "whole key and value of the entry", "enter"),
+		Value:  shell.NewAction("state-entries.value", "enter", "whole key and value (y copies the value)", "enter"),
 		Lookup: shell.NewAction("state-entries.lookup", "f", "find a key: reads only the key group Flink puts it in", "f"),
 	}
 	ctx.ApplyKeys(k.keymap())

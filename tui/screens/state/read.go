@@ -18,7 +18,7 @@ import (
 // kept; where a page starts is remembered (pos), so going back re-reads it.
 
 // pageSize is how many entries a page holds: a few screens' worth.
-const pageSize = 200
+var pageSize = 200
 
 // lookupMax bounds the entries a key lookup keeps (one key's entries in
 // one state: a map state's map, a window operator's windows).

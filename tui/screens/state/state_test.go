@@ -12,6 +12,7 @@ import (
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/tui/internal/tuitest"
+	"github.com/ckpt-dev/ckpt/tui/screens/state"
 )
 
 // flinkFS serves the real Flink fixtures (../shared/fixtures/flink-metadata)
@@ -145,4 +146,50 @@ func TestStateCorruptByteNamesOffset(t *testing.T) {
 	if testing.Verbose() {
 		t.Log(f)
 	}
+}
+
+// Paging: only one page is held; moving past its end reads the next page
+// from where it starts (here inside key group 113, after its first
+// entry), and moving back before its start re-reads the previous one.
+func TestStatePagingForwardAndBack(t *testing.T) {
+	defer state.SetPageSize(7)()
+	a := tuitest.Open(t, tuitest.Opts{W: 80, H: 24, FS: flinkFS(t)}, "state", complexKeyed, windowOp)
+	tuitest.Press(t, a, "enter")
+	e := a.Top().(*state.Entries)
+	f := tuitest.FrameText(a)
+	if e.Held() != 7 || !strings.Contains(f, "entries 1–7 · key groups 7–113 of 128 · more follow") {
+		t.Fatalf("page 1 holds %d:\n%s", e.Held(), f)
+	}
+	tuitest.Press(t, a, "G", "j")
+	f = tuitest.FrameText(a)
+	if e.Held() != 3 || !strings.Contains(f, "entries 8–10 · key groups 113–127 of 128 · end") || !strings.Contains(selected(f), "113 (7)") {
+		t.Fatalf("page 2 (starts after key group 113's first entry) holds %d:\n%s", e.Held(), f)
+	}
+	tuitest.Press(t, a, "j", "j", "j") // the end: stays
+	if f := tuitest.FrameText(a); !strings.Contains(f, "entries 8–10") || !strings.Contains(selected(f), "127 (2)") {
+		t.Fatalf("past the end:\n%s", f)
+	}
+	tuitest.Press(t, a, "g", "k")
+	f = tuitest.FrameText(a)
+	if e.Held() != 7 || !strings.Contains(f, "entries 1–7") || !strings.Contains(selected(f), "113 (3)") {
+		t.Fatalf("back to page 1, on its last entry:\n%s", f)
+	}
+	// The filter reads across pages: matches 2 and 7 come from two key
+	// groups' pages, one page of matches.
+	tuitest.Press(t, a, "/")
+	tuitest.Type(t, a, "[")
+	tuitest.Press(t, a, "enter")
+	if f := tuitest.FrameText(a); !strings.Contains(f, "matches 1–7") {
+		t.Fatalf("filter [:\n%s", f)
+	}
+}
+
+// selected is the frame's cursor line.
+func selected(frame string) string {
+	for _, l := range strings.Split(frame, "\n") {
+		if strings.HasPrefix(l, ">") {
+			return l
+		}
+	}
+	return ""
 }
