@@ -230,31 +230,35 @@ func (s *Screen) count() tea.Cmd {
 	id, tctx := s.ctx.Tasks.StartQuiet("counting entries", 0)
 	s.countTask, s.counting = id, true
 	fsys, m, sid, ops := s.ctx.FS, s.meta, s.id, s.ops
-	ch := make(chan countMsg)
-	go func() {
-		defer close(ch)
-		send := func(msg countMsg) bool {
-			select {
-			case ch <- msg:
-				return true
-			case <-tctx.Done():
-				return false
+	// The scan runs in a goroutine the command starts (not Update), and
+	// reports through a channel the following commands wait on.
+	return func() tea.Msg {
+		ch := make(chan countMsg)
+		go func() {
+			defer close(ch)
+			send := func(msg countMsg) bool {
+				select {
+				case ch <- msg:
+					return true
+				case <-tctx.Done():
+					return false
+				}
 			}
-		}
-		for _, o := range ops {
-			keyed, oper := o.schema.Keyed != nil, o.schema.Operator != nil
-			if !keyed && !oper {
-				continue
+			for _, o := range ops {
+				keyed, oper := o.schema.Keyed != nil, o.schema.Operator != nil
+				if !keyed && !oper {
+					continue
+				}
+				c, err := countOperator(tctx, fsys, m, o.op, keyed, oper, func(c counts) {
+					send(countMsg{sid: sid, task: id, op: o, c: c})
+				})
+				if !send(countMsg{sid: sid, task: id, op: o, c: c, final: true, err: err}) {
+					return
+				}
 			}
-			c, err := countOperator(tctx, fsys, m, o.op, keyed, oper, func(c counts) {
-				send(countMsg{sid: sid, task: id, op: o, c: c})
-			})
-			if !send(countMsg{sid: sid, task: id, op: o, c: c, final: true, err: err}) {
-				return
-			}
-		}
-	}()
-	return waitCount(sid, id, ch)
+		}()
+		return waitCount(sid, id, ch)()
+	}
 }
 
 func waitCount(sid int, task shell.TaskID, ch <-chan countMsg) tea.Cmd {
