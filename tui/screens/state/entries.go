@@ -293,6 +293,9 @@ func (s *Entries) hasNamespace() bool {
 		return false
 	}
 	ns := s.row.meta.Serializers[fstate.RoleNamespace]
+	if v := s.row.meta.Serializers[fstate.RoleValue]; s.row.meta.Type == fstate.PriorityQueue && v != nil {
+		ns = v.Namespace // a timer's namespace is in its serializer
+	}
 	return ns != nil && ns.Kind != fstate.KindVoidNamespace
 }
 

@@ -65,6 +65,10 @@ func keyedRow(e fstate.Entry) entryRow {
 	if e.UserKey != nil {
 		r.key += " / " + fstate.Compact(e.UserKey)
 	}
+	if t, ok := e.Value.(fstate.Timer); ok {
+		// Key and namespace have their columns: the timer is its time.
+		r.value = fmt.Sprintf("timer at %d", t.Timestamp)
+	}
 	r.lower = strings.ToLower(r.key + " " + r.ns + " " + r.value)
 	return r
 }

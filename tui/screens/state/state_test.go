@@ -47,6 +47,7 @@ func TestStateGolden(t *testing.T) {
 		{name: "state-lookup", args: []string{complexKeyed, windowOp}, keys: []string{"enter", "f", "7", "enter"}},
 		{name: "state-filter", args: []string{complexKeyed, windowOp}, keys: []string{"enter", "/", "8"}},
 		{name: "state-operator-state", args: []string{migration110}, keys: []string{"enter"}},
+		{name: "state-timers", args: []string{migration110, "41e91aae0bee218c44306cf7d21940ad"}, keys: []string{"enter"}},
 		{name: "state-missing-files", args: []string{"/flink/new-stateful-udf-migration-itcase-flink1.20-hashmap-savepoint", "d5c8b168c6cbfe8c507a10f88b325243"}},
 	}
 	for _, tc := range tests {
@@ -192,4 +193,15 @@ func selected(frame string) string {
 		}
 	}
 	return ""
+}
+
+// Timers (a real Flink 1.10 savepoint's processing-time timers) show key,
+// namespace and time in their own columns.
+func TestStateTimers(t *testing.T) {
+	a := tuitest.Open(t, tuitest.Opts{W: 160, H: 48, FS: flinkFS(t)}, "state", migration110, "41e91aae0bee218c44306cf7d21940ad")
+	tuitest.Press(t, a, "enter")
+	f := tuitest.FrameText(a)
+	if !strings.Contains(f, "NAMESPACE") || !strings.Contains(selected(f), "timer at 1595488393160") || !strings.Contains(selected(f), "(3)") {
+		t.Errorf("timers:\n%s", f)
+	}
 }
