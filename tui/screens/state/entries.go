@@ -340,6 +340,8 @@ func (s *Entries) View() string {
 		if s.lookupCut {
 			l2 += fmt.Sprintf(" (first %d)", lookupMax)
 		}
+	case s.lookupKey != "" && s.err != nil:
+		l2 = " key " + s.lookupKey + ": the lookup failed"
 	case s.lookupKey != "":
 		l2 = " looking up key " + s.lookupKey + " …"
 	default:
