@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -34,33 +33,47 @@ const DefaultJobManager = "localhost:8081"
 const JobManagerEnv = "CKPT_JOBMANAGER"
 
 type targetFlags struct {
+	cmd        *cobra.Command
 	jobmanager string
 	timeout    time.Duration
+	rest       *restFlags
 }
 
-// addTargetFlags adds -m/--jobmanager and --rest-timeout to cmd.
+// addTargetFlags adds -m/--jobmanager, --rest-timeout and the REST
+// security flags (restflags.go) to cmd.
 func addTargetFlags(cmd *cobra.Command) *targetFlags {
-	f := &targetFlags{}
+	f := &targetFlags{cmd: cmd}
 	cmd.Flags().StringVarP(&f.jobmanager, "jobmanager", "m", "",
-		"REST endpoint of the JobManager or ckpt serve: `host:port` or http(s)://host:port (default $"+JobManagerEnv+", else "+DefaultJobManager+")")
+		"REST endpoint of the JobManager or ckpt serve: `host:port` or http(s)://host:port (default: --context, $"+ContextEnv+", $"+JobManagerEnv+", the current context, else "+DefaultJobManager+")")
 	cmd.Flags().DurationVar(&f.timeout, "rest-timeout", flinkrest.DefaultTimeout, "bound on each REST call")
+	f.rest = addRESTFlags(cmd)
 	return f
 }
 
-// target is the REST endpoint the flags name.
+// resolve is the REST endpoint the flags, the context and the
+// environment name (restflags.go has the order).
+func (f *targetFlags) resolve() (restTarget, error) {
+	return resolveREST(f.cmd, f.jobmanager, f.rest, DefaultJobManager)
+}
+
+// target names the endpoint for messages.
 func (f *targetFlags) target() string {
-	switch {
-	case f.jobmanager != "":
+	t, err := f.resolve()
+	if err != nil {
 		return f.jobmanager
-	case os.Getenv(JobManagerEnv) != "":
-		return os.Getenv(JobManagerEnv)
 	}
-	return DefaultJobManager
+	return t.Name(t.URL)
 }
 
 // client connects to the target; a malformed target is a usage error.
 func (f *targetFlags) client() (*flinkrest.Client, error) {
-	c, err := flinkrest.New(f.target(), flinkrest.Options{Timeout: f.timeout})
+	t, err := f.resolve()
+	if err != nil {
+		return nil, err
+	}
+	opts := t.Options
+	opts.Timeout = f.timeout
+	c, err := flinkrest.New(t.URL, opts)
 	if err != nil {
 		return nil, usagef("-m/--jobmanager: %v", err)
 	}

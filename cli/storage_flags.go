@@ -1,11 +1,13 @@
 package cli
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/ckpt-dev/ckpt/internal/contexts"
 	"github.com/ckpt-dev/ckpt/storage"
 )
 
@@ -41,6 +43,31 @@ func storageOptions(cmd *cobra.Command) storage.Options {
 	o.Timeout = time.Duration(t)
 	defs, _ := cmd.Flags().GetStringArray("define")
 	o.Conf = filesystemConf(defs)
+	// The active context's storage settings fill what the flags leave
+	// unset (flags and -D win).
+	name, c, _, err := activeContext(cmd)
+	if err != nil {
+		fmt.Fprintf(cmd.ErrOrStderr(), "ckpt: warning: %v (its storage settings are not used)\n", err)
+	}
+	if name != "" && err == nil {
+		if o.ConfDir == "" {
+			o.ConfDir = contexts.Expand(c.HadoopConfDir)
+		}
+		if o.FlinkConfDir == "" && storage.FlinkConfDir("") == "" {
+			o.FlinkConfDir = contexts.Expand(c.FlinkConfDir)
+		}
+		for k, v := range c.Flink {
+			if !storage.IsFilesystemKey(k) {
+				continue
+			}
+			if o.Conf == nil {
+				o.Conf = map[string]string{}
+			}
+			if _, set := o.Conf[k]; !set {
+				o.Conf[k] = v
+			}
+		}
+	}
 	return o
 }
 

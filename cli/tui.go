@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -30,9 +29,13 @@ func init() {
 		// Local to the root command: the actions (list, savepoint, …) have
 		// their own -m, whose default is localhost:8081, not the embedded engine.
 		root.Flags().StringP("jobmanager", "m", "", "TUI `target`: a REST endpoint (host:port or http(s)://host:port of a Flink JobManager or ckpt serve), "+
-			"or \""+embeddedTarget+"\" (default $"+JobManagerEnv+", else the embedded engine in this process)")
+			"or \""+embeddedTarget+"\" (default: --context, $"+ContextEnv+", $"+JobManagerEnv+", the current context, else the embedded engine in this process)")
+		tuiREST = addRESTFlags(root)
 	})
 }
+
+// tuiREST are the TUI's REST security flags (the root command's).
+var tuiREST *restFlags
 
 // embeddedTarget names the in-process engine as a -m value.
 const embeddedTarget = "embedded"
@@ -63,13 +66,18 @@ func runTUIWith(cmd *cobra.Command, screen string, args []string, setup tuiSetup
 	fsys := openStorage(cmd)
 	defer fsys.Close()
 
-	target := ""
+	m := ""
 	if f := cmd.Flags().Lookup("jobmanager"); f != nil && cmd.Flags().Changed("jobmanager") {
-		target = f.Value.String()
+		m = f.Value.String()
 	}
-	if target == "" {
-		target = os.Getenv(JobManagerEnv)
+	var rt restTarget
+	if m != embeddedTarget {
+		var err error
+		if rt, err = resolveREST(cmd, m, tuiREST, ""); err != nil {
+			return err
+		}
 	}
+	target := rt.URL
 	out := cmd.OutOrStdout()
 	opts := tui.Options{
 		Screen:       screen,
@@ -119,11 +127,11 @@ func runTUIWith(cmd *cobra.Command, screen string, args []string, setup tuiSetup
 		}()
 		opts.Cluster, opts.TargetName, opts.InProcess = c, "embedded engine", true
 	} else {
-		c, err := flinkrest.New(target, flinkrest.Options{})
+		c, err := flinkrest.New(target, rt.Options)
 		if err != nil {
 			return usagef("-m/--jobmanager: %v", err)
 		}
-		opts.Cluster, opts.TargetName = c, strings.TrimPrefix(c.URL(), "http://")
+		opts.Cluster, opts.TargetName = c, rt.Name(c.URL())
 	}
 	return tui.Run(cmd.Context(), opts)
 }

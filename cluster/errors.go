@@ -24,6 +24,10 @@ var (
 	// ErrUnreachable: the cluster did not answer (connection refused,
 	// timeout).
 	ErrUnreachable = errors.New("unreachable")
+	// ErrDenied: the target (or a proxy in front of it) refused who we are
+	// — HTTP 401/403 — or the TLS handshake failed (an untrusted or
+	// mismatching certificate, a client certificate required).
+	ErrDenied = errors.New("access denied")
 )
 
 // Error is a failed call: which operation, what kind of failure and the

@@ -3,6 +3,7 @@ package flinkrest
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -39,6 +40,9 @@ type Client struct {
 	http    *http.Client
 	timeout time.Duration
 	token   string
+	user    string
+	pass    string
+	headers http.Header
 
 	verMu   sync.Mutex
 	version string
@@ -60,6 +64,16 @@ type Options struct {
 	Token string
 	// NoToken sends no token at all.
 	NoToken bool
+	// TLS configures https targets (custom CA, client certificate,
+	// pinned fingerprint); nil = the system roots.
+	TLS *tls.Config
+	// Username and Password are sent as basic authentication (what a
+	// proxy in front of Flink may require); Username "" = none. A token
+	// and basic authentication are not sent together.
+	Username, Password string
+	// Headers are sent with every request (a proxy's routing or API key
+	// headers). Authorization is refused here: use Token or Username.
+	Headers http.Header
 }
 
 // New returns a client for target: "host:port", "host" (port 8081) or an
@@ -69,9 +83,21 @@ func New(target string, opts Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{base: u, timeout: opts.Timeout, token: opts.Token}
-	if c.token == "" && !opts.NoToken {
+	c := &Client{base: u, timeout: opts.Timeout, token: opts.Token, user: opts.Username, pass: opts.Password}
+	if opts.Username != "" && opts.Token != "" {
+		return nil, fmt.Errorf("REST target %s: both a token and basic authentication given; name one", u.Redacted())
+	}
+	if c.token == "" && c.user == "" && !opts.NoToken {
 		c.token = LookupToken(u.Hostname())
+	}
+	for k := range opts.Headers {
+		if strings.EqualFold(k, "Authorization") {
+			return nil, fmt.Errorf("REST target %s: an Authorization header is set by the token or basic authentication, not as a custom header", u.Redacted())
+		}
+	}
+	c.headers = opts.Headers.Clone()
+	if opts.TLS != nil && u.Scheme != "https" {
+		return nil, fmt.Errorf("REST target %s: TLS settings given for a plain http:// target (use https://)", u.Redacted())
 	}
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
@@ -85,6 +111,9 @@ func New(target string, opts Options) (*Client, error) {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.DialContext = (&net.Dialer{Timeout: dial, KeepAlive: 30 * time.Second}).DialContext
 		tr.ResponseHeaderTimeout = c.timeout
+		if opts.TLS != nil {
+			tr.TLSClientConfig = opts.TLS.Clone()
+		}
 		c.http = &http.Client{Transport: tr}
 	}
 	return c, nil
@@ -109,6 +138,11 @@ func ParseTarget(target string) (*url.URL, error) {
 	if u.Hostname() == "" {
 		return nil, fmt.Errorf("REST target %q: no host", target)
 	}
+	if u.User != nil {
+		// A password in the target would be printed with every error
+		// naming the URL; credentials come from files or the environment.
+		return nil, fmt.Errorf("REST target %s: no user or password in the target; use --rest-user with --rest-password-file or $%s (or a context's auth)", u.Redacted(), PasswordEnv)
+	}
 	if u.Port() == "" {
 		if _, err := strconv.Atoi(u.Host); err == nil || strings.HasSuffix(u.Host, ":") {
 			return nil, fmt.Errorf("REST target %q: bad host", target)
@@ -124,6 +158,10 @@ func ParseTarget(target string) (*url.URL, error) {
 
 // TokenEnv names the environment variable holding the token to send.
 const TokenEnv = "CKPT_TOKEN"
+
+// PasswordEnv names the environment variable holding the password for
+// basic authentication (--rest-user); --rest-password-file is the other way.
+const PasswordEnv = "CKPT_REST_PASSWORD"
 
 // TokenFileEnv names the environment variable naming the token file.
 const TokenFileEnv = "CKPT_TOKEN_FILE"
@@ -579,7 +617,15 @@ func (c *Client) send(ctx context.Context, method, p, contentType string, body [
 			req.Header.Set("Content-Type", contentType)
 		}
 		req.Header.Set("Accept", "application/json")
-		if c.token != "" {
+		for k, vs := range c.headers {
+			for _, v := range vs {
+				req.Header.Add(k, v)
+			}
+		}
+		switch {
+		case c.user != "":
+			req.SetBasicAuth(c.user, c.pass)
+		case c.token != "":
 			req.Header.Set("Authorization", "Bearer "+c.token)
 		}
 		resp, err = c.http.Do(req)
@@ -608,6 +654,9 @@ func (c *Client) send(ctx context.Context, method, p, contentType string, body [
 	if len(data) > maxResponse {
 		return &cluster.Error{Op: op, Message: fmt.Sprintf("response larger than %d MB", maxResponse>>20)}
 	}
+	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
+		return &cluster.Error{Kind: cluster.ErrDenied, Op: op, Status: resp.StatusCode, Message: c.deniedMessage(resp, data)}
+	}
 	if resp.StatusCode/100 != 2 {
 		return &cluster.Error{Kind: kindOfStatus(resp.StatusCode), Op: op, Status: resp.StatusCode, Message: errorMessage(data)}
 	}
@@ -630,6 +679,8 @@ func (c *Client) transportError(op string, err error) error {
 		msg = fmt.Sprintf("no answer from %s within %v (is it a Flink REST endpoint?)", c.base.Host, c.timeout)
 	case errors.Is(err, context.Canceled):
 		return &cluster.Error{Op: op, Message: "cancelled"}
+	case isTLSError(err):
+		return &cluster.Error{Kind: cluster.ErrDenied, Op: op, Message: tlsMessage(c.base, err)}
 	default:
 		msg = fmt.Sprintf("cannot reach the REST endpoint %s: %s", c.base.Host, msg)
 	}

@@ -565,7 +565,7 @@ func TestToken(t *testing.T) {
 			t.Setenv("XDG_CONFIG_HOME", cfg)
 			t.Setenv(TokenEnv, tc.env)
 			t.Setenv(TokenFileEnv, tc.fileEnv)
-			if tok := LookupToken(tc.host); "Bearer "+tok != tc.want && !(tok == "" && tc.want == "") && tc.opts == (Options{}) {
+			if tok := LookupToken(tc.host); "Bearer "+tok != tc.want && !(tok == "" && tc.want == "") && tc.opts.Token == "" && !tc.opts.NoToken {
 				t.Errorf("LookupToken(%s) = %q, want %q", tc.host, tok, tc.want)
 			}
 			if tc.host != "127.0.0.1" {

@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"path/filepath"
 	"sort"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/ckpt-dev/ckpt/internal/contexts"
 	"github.com/ckpt-dev/ckpt/storage"
 )
 
@@ -35,6 +35,11 @@ type Config struct {
 	Paths    PathsConfig         `yaml:"paths"`
 	Keys     map[string][]string `yaml:"keys"`
 
+	// The contexts (package contexts reads and checks them; the TUI's
+	// loader only accepts their keys).
+	CurrentContext string                      `yaml:"current-context"`
+	Contexts       map[string]contexts.Context `yaml:"contexts"`
+
 	// File is where the config was read from ("" when none exists).
 	File string `yaml:"-"`
 }
@@ -45,21 +50,10 @@ type PathsConfig struct {
 	Bookmarks []string `yaml:"bookmarks"`
 }
 
-// ConfigPath is where the config file is looked for, given an environment
-// lookup: CKPT_CONFIG, else XDG_CONFIG_HOME/ckpt/config.yaml, else
-// HOME/.config/ckpt/config.yaml.
-func ConfigPath(getenv func(string) string) string {
-	if p := getenv("CKPT_CONFIG"); p != "" {
-		return p
-	}
-	if x := getenv("XDG_CONFIG_HOME"); x != "" && filepath.IsAbs(x) {
-		return filepath.Join(x, "ckpt", "config.yaml")
-	}
-	if h := getenv("HOME"); h != "" {
-		return filepath.Join(h, ".config", "ckpt", "config.yaml")
-	}
-	return ""
-}
+// ConfigPath is where the config file is looked for (contexts.ConfigPath:
+// CKPT_CONFIG, else XDG_CONFIG_HOME/ckpt/config.yaml, else
+// HOME/.config/ckpt/config.yaml).
+func ConfigPath(getenv func(string) string) string { return contexts.ConfigPath(getenv) }
 
 // LoadConfig reads the config at path. A missing file is not an error (the
 // defaults apply) unless it was named explicitly with CKPT_CONFIG (explicit

@@ -65,6 +65,9 @@ public final class Peer {
 
     private final MiniCluster cluster;
     private final URI restUri;
+    // The cluster's REST TLS settings (security.ssl.*): the peer's own client
+    // submits through the REST API, so it needs them too.
+    private final Configuration restSecurity = new Configuration();
 
     private Peer(MiniCluster cluster, URI restUri) {
         this.cluster = cluster;
@@ -209,7 +212,13 @@ public final class Peer {
         MiniCluster cluster = new MiniCluster(mc);
         cluster.start();
         URI rest = cluster.getRestAddress().get();
-        return new Peer(cluster, rest);
+        Peer peer = new Peer(cluster, rest);
+        for (String k : conf.keySet()) {
+            if (k.startsWith("security.ssl.")) {
+                peer.restSecurity.setString(k, conf.getString(k, ""));
+            }
+        }
+        return peer;
     }
 
     @SuppressWarnings("unchecked")
@@ -250,8 +259,10 @@ public final class Peer {
             if (job.get("restore") instanceof Map<?, ?> m) {
                 restore = restoreSettings((Map<String, Object>) m);
             }
+            Configuration jobConf = PeerJob.configOf(job);
+            jobConf.addAll(restSecurity);
             StreamExecutionEnvironment env = new RemoteStreamEnvironment(restUri.getHost(), restUri.getPort(),
-                    PeerJob.configOf(job), new String[0], null, restore);
+                    jobConf, new String[0], null, restore);
             PeerJob.build(env, job);
             client = env.executeAsync(Json.str(job, "name", "peer-job"));
         } catch (Throwable e) {
