@@ -108,7 +108,6 @@ func (s *Entries) Refresh() tea.Cmd    { return s.reload() }
 func (s *Entries) Init() tea.Cmd       { return s.load(0, 0) }
 func (s *Entries) FilterCmd() tea.Cmd  { return s.reload() }
 func (s *Entries) SetFilter(f string)  { s.filter = f }
-func (s *Entries) Count() (int, int)   { return len(s.rows), len(s.rows) }
 func (s *Entries) selected() *entryRow { return s.at(s.list.Selected()) }
 
 func (s *Entries) at(i int, ok bool) *entryRow {
