@@ -380,28 +380,6 @@ func printHistogram(cmd *cobra.Command, fsys storage.FS, w io.Writer, m *snapsho
 	return nil
 }
 
-// compact prints a decoded value as one-line JSON, records as their
-// field values.
-func compact(v state.Value) string {
-	switch v := v.(type) {
-	case nil:
-		return "null"
-	case *state.Record:
-		var parts []string
-		for _, f := range v.Fields {
-			parts = append(parts, compact(f.Value))
-		}
-		if v.Kind != "" {
-			return v.Kind + "(" + strings.Join(parts, ", ") + ")"
-		}
-		return "(" + strings.Join(parts, ", ") + ")"
-	case string:
-		b, _ := json.Marshal(v)
-		return string(b)
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprint(v)
-	}
-	return string(b)
-}
+// compact is state.Compact: the one rendering of a value, shared with the
+// TUI's state screen.
+func compact(v state.Value) string { return state.Compact(v) }

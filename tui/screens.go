@@ -12,6 +12,7 @@ import (
 	"github.com/ckpt-dev/ckpt/tui/screens/leaks"
 	"github.com/ckpt-dev/ckpt/tui/screens/resume"
 	"github.com/ckpt-dev/ckpt/tui/screens/savepoints"
+	"github.com/ckpt-dev/ckpt/tui/screens/state"
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
@@ -35,6 +36,10 @@ var declaredScreens = shell.Registry{
 		Keys: inspect.Keymap, Open: inspect.Open},
 	{Name: "operator", Help: "one operator of an inspected snapshot, subtask by subtask (enter on an operator of the inspector)",
 		Keys: inspect.OperatorKeymap},
+	{Name: "state", Paths: true, Usage: "state PATH [UID|ID]", Help: "what an operator's state holds (s on an operator of the inspector; without UID|ID every operator): keyed and operator states with kind, key/namespace/value types, TTL, entry counts",
+		Keys: state.Keymap, Open: state.Open},
+	{Name: "state-entries", Help: "one state's entries, a page at a time (enter on a state): / filters as they stream by, f looks a key up reading only its key group, y copies the value",
+		Keys: state.EntriesKeymap},
 	{Name: "diff", Paths: true, Usage: "diff A B", Help: "compare the operators of two snapshots", Open: diff.Open},
 	{Name: "savepoints", Paths: true, Usage: "savepoints URI", Help: "savepoints under a directory tree (without URI: the target's savepoint dir): owner, age, size, format; retention preview; dispose",
 		Keys: savepoints.Keymap, Open: savepoints.Open},

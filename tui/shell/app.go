@@ -324,11 +324,7 @@ func (a *App) key(msg tea.KeyPressMsg) tea.Cmd {
 		return a.input.Focus()
 	case key.Matches(msg, g.Back.Binding):
 		if i := len(a.filters) - 1; i >= 0 && a.filters[i] != "" {
-			a.filters[i] = ""
-			if f, ok := top.(Filterable); ok {
-				f.SetFilter("")
-			}
-			return nil
+			return a.applyFilter("")
 		}
 		if a.ctx.Tasks.LastErr != nil {
 			a.ctx.Tasks.LastErr = nil
@@ -401,12 +397,13 @@ func (a *App) commandSuggestions() []string {
 func (a *App) inputKey(msg tea.KeyPressMsg) tea.Cmd {
 	switch msg.String() {
 	case "esc":
+		var cmd tea.Cmd
 		if a.mode == modeFilter {
-			a.applyFilter("")
+			cmd = a.applyFilter("")
 		}
 		a.mode = modeNone
 		a.input.Blur()
-		return nil
+		return cmd
 	case "enter":
 		mode := a.mode
 		a.mode = modeNone
@@ -426,21 +423,25 @@ func (a *App) inputKey(msg tea.KeyPressMsg) tea.Cmd {
 func (a *App) afterInput() tea.Cmd {
 	switch a.mode {
 	case modeFilter:
-		a.applyFilter(a.input.Value())
+		return a.applyFilter(a.input.Value())
 	case modeCommand:
 		return a.complete()
 	}
 	return nil
 }
 
-func (a *App) applyFilter(s string) {
+func (a *App) applyFilter(s string) tea.Cmd {
 	if len(a.stack) == 0 {
-		return
+		return nil
 	}
 	a.filters[len(a.filters)-1] = s
 	if f, ok := a.Top().(Filterable); ok {
 		f.SetFilter(s)
 	}
+	if l, ok := a.Top().(FilterLoader); ok {
+		return l.FilterCmd()
+	}
+	return nil
 }
 
 // runCommand executes a ":" command line.

@@ -38,6 +38,12 @@ type Filterable interface {
 	SetFilter(text string)
 }
 
+// FilterLoader screens read to filter (a virtualised state's entries,
+// never all in memory): the shell runs FilterCmd after each SetFilter.
+type FilterLoader interface {
+	FilterCmd() tea.Cmd
+}
+
 // Copier screens say what "y" copies (usually the selected path).
 type Copier interface {
 	CopyText() string

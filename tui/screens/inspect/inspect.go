@@ -24,6 +24,7 @@ import (
 	"github.com/ckpt-dev/ckpt/tui/components/table"
 	"github.com/ckpt-dev/ckpt/tui/components/target"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
+	"github.com/ckpt-dev/ckpt/tui/screens/routes"
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
@@ -155,14 +156,17 @@ func (s *Inspect) measureDisk() tea.Cmd {
 }
 
 type inspectKeys struct {
-	Open, UIDs, DryRun, Mark *shell.Action
+	Open, State, UIDs, DryRun, Mark *shell.Action
 }
 
-func (k inspectKeys) keymap() shell.Keymap { return shell.Keymap{k.Open, k.UIDs, k.DryRun, k.Mark} }
+func (k inspectKeys) keymap() shell.Keymap {
+	return shell.Keymap{k.Open, k.State, k.UIDs, k.DryRun, k.Mark}
+}
 
 func newInspectKeys(ctx *shell.Context) inspectKeys {
 	k := inspectKeys{
 		Open:   shell.NewAction("inspect.open", "enter", "subtasks of operator", "enter", "l", "right"),
+		State:  shell.NewAction("inspect.state", "s", "what the operator's state holds: states, entries", "s"),
 		UIDs:   shell.NewAction("inspect.uids", "u", "new job: uids (a,b,c), @uids-file or @job-spec.yaml", "u"),
 		DryRun: shell.NewAction("inspect.dry-run", "r", "resume dry-run against the new job", "r"),
 		Mark:   shell.NewAction("inspect.mark", "m", "mark for diff / diff with mark", "m"),
@@ -637,6 +641,13 @@ func (s *Inspect) key(msg tea.KeyPressMsg) tea.Cmd {
 	case shell.KeyMatches(msg, k.Open):
 		if r := s.selected(); r != nil && !r.newOnly {
 			return shell.Push(newOperatorScreen(s.ctx, s, r))
+		}
+	case shell.KeyMatches(msg, k.State):
+		if r := s.selected(); r != nil && !r.newOnly && s.hdr != nil {
+			// The decoded operators go along: the state screen does not
+			// read the _metadata again.
+			m := &snapshot.Metadata{Version: s.hdr.Version, CheckpointID: s.hdr.CheckpointID, Operators: s.ops, Location: s.meta, ExclusiveDir: s.excl}
+			return shell.OpenScreenWith("state", routes.StateOf{Metadata: m, Operator: r.id}, s.meta, r.id)
 		}
 	case shell.KeyMatches(msg, k.UIDs):
 		in := textinput.New()

@@ -281,3 +281,22 @@ func TestInspectDryRunReasonInFull(t *testing.T) {
 		t.Errorf("the reason is cut; want %q in:\n%s", want, tuitest.FrameText(a))
 	}
 }
+
+// s on an operator opens the state screen for it, by name, with the
+// decoded _metadata handed over: its states, types and entry counts.
+func TestInspectOpensStateScreen(t *testing.T) {
+	fsys := tuitest.PrefixFS{FS: storage.NewLocal(), Prefix: "/flink", Root: filepath.Join(tuitest.Fixtures(t), "apache-flink")}
+	a := tuitest.Open(t, tuitest.Opts{W: 120, H: 30, FS: fsys}, "inspect", "/flink/operatorstate_complexKeyed-flink1.20")
+	tuitest.Press(t, a, "/")
+	tuitest.Type(t, a, "01203aa9")
+	tuitest.Press(t, a, "enter", "s")
+	f := tuitest.FrameText(a)
+	for _, want := range []string{"state 01203aa9", "operator 01203aa9a12dc1ec725e03853dd7c8f2", "values", "LIST", "List<Integer>", "window-contents"} {
+		if !strings.Contains(f, want) {
+			t.Errorf("state screen after s lacks %q:\n%s", want, f)
+		}
+	}
+	if _, ok := a.Top().(*inspect.Inspect); ok {
+		t.Error("s did not open a screen")
+	}
+}

@@ -9,6 +9,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/ckpt-dev/ckpt/cluster"
+	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/tui/components/format"
 )
 
@@ -47,4 +48,14 @@ type SnapRow struct {
 	ModTime   time.Time
 	Rest      string // what the target says about it: retained, latest, discarded, restored from
 	Err       string
+}
+
+// StateOf opens the state screen on an operator of a snapshot the
+// inspector has decoded already (its _metadata is not read again).
+type StateOf struct {
+	// Metadata has Location and ExclusiveDir set: relative state handles
+	// resolve against them.
+	Metadata *snapshot.Metadata
+	// Operator is the operator's ID or uid; "" lists every operator.
+	Operator string
 }
