@@ -62,7 +62,8 @@ type FlinkOp struct {
 	// Kind: "source" (rate-limited DataGeneratorSource, must come first), "count"
 	// (keyBy value mod Keys, ValueState count per key), "sum" (keyBy, ValueState sum),
 	// "payload" (keyBy, ValueState of ValueBytes pseudo-random bytes per key,
-	// rewritten per record: large state quickly), "map" (stateless), "opstate" (non-keyed ListState), "sink" (discarding) or
+	// rewritten per record: large state quickly), "map" (stateless), "opstate" (non-keyed ListState),
+	// "slowsnapshot" (stateless; each snapshot sleeps SleepMs: slow or timed-out checkpoints), "sink" (discarding) or
 	// "print" (stdout sink); a sink, if any, comes last.
 	Kind string `json:"kind"`
 	// UID is the operator's uid; "" sets none, so Flink derives the operator ID from
@@ -72,6 +73,7 @@ type FlinkOp struct {
 	Parallelism    int    `json:"parallelism,omitempty"`    // 0 = the job's
 	MaxParallelism int    `json:"maxParallelism,omitempty"` // 0 = the job's
 	ValueBytes     int    `json:"valueBytes,omitempty"`     // payload: bytes per key, default 1024
+	SleepMs        int    `json:"sleepMs,omitempty"`        // slowsnapshot: milliseconds per snapshot, default 100
 }
 
 // DefaultFlinkOperators is the default job shape:

@@ -143,6 +143,9 @@ public final class PeerJob {
                 case "opstate":
                     stream = apply(stream.map(new OperatorStateCounter(meter)), op);
                     break;
+                case "slowsnapshot":
+                    stream = apply(stream.map(new SlowSnapshot(Json.lng(op, "sleepMs", 100))), op);
+                    break;
                 case "sink":
                     applySink(stream.sinkTo(new DiscardingSink<>()), op);
                     stream = null;
@@ -153,7 +156,7 @@ public final class PeerJob {
                     break;
                 default:
                     throw new IllegalArgumentException("operator " + i + ": unknown kind \"" + kind
-                            + "\" (want source, count, sum, payload, map, opstate, sink, print)");
+                            + "\" (want source, count, sum, payload, map, opstate, slowsnapshot, sink, print)");
             }
             if (stream == null && i != ops.size() - 1) {
                 throw new IllegalArgumentException("operator " + i + ": a sink must be the last operator");
@@ -339,5 +342,27 @@ public final class PeerJob {
                 seen += s;
             }
         }
+    }
+
+    /** Stateless, but each snapshot takes sleepMs in the synchronous phase: checkpoints made slow (or to time out). */
+    public static final class SlowSnapshot extends RichMapFunction<Long, Long> implements CheckpointedFunction {
+        private final long sleepMs;
+
+        SlowSnapshot(long sleepMs) {
+            this.sleepMs = sleepMs;
+        }
+
+        @Override
+        public Long map(Long v) {
+            return v;
+        }
+
+        @Override
+        public void snapshotState(FunctionSnapshotContext ctx) throws Exception {
+            Thread.sleep(sleepMs);
+        }
+
+        @Override
+        public void initializeState(FunctionInitializationContext ctx) {}
     }
 }
