@@ -69,7 +69,21 @@ func refKey(uri string) string {
 // complete checkpoints of the job directories given (used to protect files
 // another job's checkpoints reuse after a CLAIM or LEGACY restore).
 func References(ctx context.Context, fsys storage.FS, jobDirs ...string) (map[string]bool, error) {
-	refs := map[string]bool{}
+	idx, err := referrers(ctx, fsys, jobDirs...)
+	if err != nil {
+		return nil, err
+	}
+	refs := make(map[string]bool, len(idx))
+	for k := range idx {
+		refs[k] = true
+	}
+	return refs, nil
+}
+
+// referrers maps the normalised key of every file the complete checkpoints
+// of jobDirs reference to the keys of the chk-N directories referencing it.
+func referrers(ctx context.Context, fsys storage.FS, jobDirs ...string) (map[string][]string, error) {
+	idx := map[string][]string{}
 	for _, jd := range jobDirs {
 		cks, err := snapshot.ListCheckpoints(ctx, fsys, jd)
 		if err != nil {
@@ -83,14 +97,19 @@ func References(ctx context.Context, fsys storage.FS, jobDirs ...string) (map[st
 			if err != nil {
 				return nil, err
 			}
+			by := refKey(c.URI)
 			for _, f := range CollectFiles(m) {
-				if f.URI != "" {
-					refs[refKey(f.URI)] = true
+				if f.URI == "" {
+					continue
+				}
+				k := refKey(f.URI)
+				if l := idx[k]; len(l) == 0 || l[len(l)-1] != by {
+					idx[k] = append(l, by)
 				}
 			}
 		}
 	}
-	return refs, nil
+	return idx, nil
 }
 
 // FindOrphans analyses one job directory (<checkpoint-dir>/<job-id>). extra
