@@ -384,7 +384,7 @@ func planStale(ctx context.Context, fsys storage.FS, jd string, c CheckpointDir,
 		return it, "holds files younger than --min-age " + opts.MinAge.String() + ": an upload may be in flight", nil
 	}
 	if foreign > 0 {
-		it.Why += fmt.Sprintf(" (%d other %s stay, and so does the directory)", foreign, plural(foreign, "entry", "entries"))
+		it.Why += fmt.Sprintf(" (%d other %s, and so does the directory)", foreign, plural(foreign, "entry stays", "entries stay"))
 	}
 	return it, "", nil
 }
@@ -472,7 +472,21 @@ func ExecuteGC(ctx context.Context, fsys storage.FS, plan *GCPlan, opts GCExecOp
 		opts.Now = time.Now
 	}
 	res := &GCResult{Skipped: []GCSkipped{}, Left: []snapshot.Leftover{}, Errors: []string{}}
-	idx, err := referrers(ctx, fsys, plan.Scanned...)
+	// Job directories made since the plan count too.
+	_, scanned, err := GCJobDirs(ctx, fsys, plan.Root)
+	if err != nil {
+		return res, fmt.Errorf("listing the job directories again before deleting, nothing was deleted: %w", err)
+	}
+	seen := map[string]bool{}
+	for _, d := range scanned {
+		seen[refKey(d)] = true
+	}
+	for _, d := range plan.Scanned {
+		if !seen[refKey(d)] {
+			scanned = append(scanned, d)
+		}
+	}
+	idx, err := referrers(ctx, fsys, scanned...)
 	if err != nil {
 		return res, fmt.Errorf("reading the references again before deleting, nothing was deleted: %w", err)
 	}
