@@ -29,7 +29,8 @@ import (
 // last gc removes exactly the bytes its plan promised, and every retained
 // checkpoint of every job resumes in real Flink. A stale chk-0 and an old
 // orphan planted in a's directory go; precious files beside
-// them stay. Cost: about 2 min here (a Flink start, 3 submissions, 25 s of
+// them stay. Then job b's whole directory, copied with ckpt cp, resumes
+// after the original is deleted. Cost: about 2.5 min here (a Flink start, 3 submissions, 25 s of
 // checkpoints, about 6 resumes).
 func TestGCFlinkIncremental(t *testing.T) {
 	if testing.Short() {
@@ -190,6 +191,9 @@ func TestGCFlinkIncremental(t *testing.T) {
 			if err := out.Run.Cancel(); err != nil {
 				t.Fatal(err)
 			}
+			if err := out.Run.WaitState("CANCELED", time.Minute); err != nil {
+				t.Fatal(err)
+			}
 			resumed++
 		}
 	}
@@ -197,4 +201,28 @@ func TestGCFlinkIncremental(t *testing.T) {
 		t.Fatalf("only %d retained checkpoints to resume from", resumed)
 	}
 	t.Logf("resumed from %d retained checkpoints", resumed)
+
+	// ckpt cp of job b's whole directory: with the original gone, its
+	// newest checkpoint resumes from the copy.
+	copied := filepath.Join(dir, "copied-job")
+	if code, stdout, stderr := runCkpt(t, "cp", running[0].CheckpointsDir(), copied); code != 0 {
+		t.Fatalf("ckpt cp of a job dir: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if err := os.RemoveAll(running[0].CheckpointsDir()); err != nil {
+		t.Fatal(err)
+	}
+	latest, err := snapshot.LatestCompleteCheckpoint(ctx, fsys, copied)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := p.Resume(latest.URI, false, job("from-copy"))
+	if !out.OK {
+		t.Fatalf("Flink does not resume from the copied job dir's %s: %v", latest.URI, out.Error)
+	}
+	if err := out.Run.Cancel(); err != nil {
+		t.Fatal(err)
+	}
+	if err := out.Run.WaitState("CANCELED", time.Minute); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -552,6 +552,17 @@ func executeItem(ctx context.Context, fsys storage.FS, it GCItem, idx map[string
 			return nil
 		}
 	}
+	if it.Kind == GCBeyond || it.Kind == GCRestored {
+		// Somebody else (Flink subsuming it) may be deleting it right now.
+		_, e1 := fsys.Lstat(ctx, storage.Join(it.Dir, snapshot.MetadataFileName))
+		_, e2 := fsys.Lstat(ctx, storage.Join(it.Dir, snapshot.DisposingName))
+		if storage.IsNotExist(e1) && storage.IsNotExist(e2) {
+			for _, u := range files {
+				skip(planned[u], "its _metadata is gone: being deleted by somebody else")
+			}
+			return nil
+		}
+	}
 	if (it.Kind == GCBeyond || it.Kind == GCRestored) && held {
 		// A snapshot goes whole or not at all.
 		for _, u := range files {

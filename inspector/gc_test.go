@@ -70,6 +70,39 @@ func TestPlanGCGuards(t *testing.T) {
 		}
 	})
 
+	t.Run("a chk-N somebody else deletes meanwhile is no error", func(t *testing.T) {
+		for _, what := range []string{"_metadata", "the directory"} {
+			root := t.TempDir()
+			_, private := gcJob(t, root, a, now)
+			p, err := inspector.PlanGC(ctx, fsys, root, inspector.GCOptions{Retained: 1, MinAge: time.Hour, Now: now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			chk := filepath.Dir(private)
+			if what == "_metadata" {
+				os.Remove(filepath.Join(chk, "_metadata"))
+			} else {
+				os.RemoveAll(chk)
+			}
+			res, err := inspector.ExecuteGC(ctx, fsys, p, inspector.GCExecOptions{})
+			if err != nil {
+				t.Fatalf("%s deleted meanwhile: %v", what, err)
+			}
+			var skipped int64
+			for _, s := range res.Skipped {
+				skipped += s.Size
+			}
+			if res.RemovedBytes+res.GoneBytes+skipped != p.Bytes {
+				t.Fatalf("%s deleted meanwhile: %+v, plan %d bytes", what, res, p.Bytes)
+			}
+			if what == "_metadata" {
+				if _, err := os.Stat(private); err != nil {
+					t.Fatalf("a chk-N without _metadata was disposed: %v", err)
+				}
+			}
+		}
+	})
+
 	t.Run("a file a checkpoint references after the plan stays", func(t *testing.T) {
 		root := t.TempDir()
 		orphan, _ := gcJob(t, root, a, now)
