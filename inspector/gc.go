@@ -255,6 +255,10 @@ func (p *GCPlan) planJob(ctx context.Context, fsys storage.FS, jd string, idx ma
 			}
 			it, err := planDisposal(ctx, fsys, GCBeyond, jd, c.URI,
 				fmt.Sprintf("complete, but beyond num-retained %d: Flink keeps only the newest %d", retained, retained))
+			if vanished(err) {
+				keep(GCBeyond, c.URI, 0, "deleted by somebody else meanwhile (the job subsuming it)")
+				continue
+			}
 			if err != nil {
 				return err
 			}
@@ -290,6 +294,10 @@ func (p *GCPlan) planJob(ctx context.Context, fsys storage.FS, jd string, idx ma
 				continue
 			}
 			it, err := planDisposal(ctx, fsys, GCRestored, jd, f.URI, "the job was restored from it and no retained checkpoint uses it")
+			if vanished(err) {
+				keep(GCRestored, f.URI, 0, "deleted by somebody else meanwhile")
+				continue
+			}
 			if err != nil {
 				return err
 			}
@@ -320,6 +328,12 @@ func (p *GCPlan) inScanned(uri string) bool {
 		}
 	}
 	return false
+}
+
+// vanished: a snapshot planned a moment ago is gone (or lost its
+// _metadata) — somebody else is deleting it.
+func vanished(err error) bool {
+	return err != nil && (storage.IsNotExist(err) || errors.Is(err, snapshot.ErrNotSnapshot))
 }
 
 // usedByOthers names a complete checkpoint other than the item's own

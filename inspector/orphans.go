@@ -93,9 +93,12 @@ func referrers(ctx context.Context, fsys storage.FS, jobDirs ...string) (map[str
 			if !c.Complete {
 				continue
 			}
-			m, err := snapshot.Read(ctx, fsys, c.URI)
+			m, gone, err := readCheckpoint(ctx, fsys, c)
 			if err != nil {
 				return nil, err
+			}
+			if gone {
+				continue
 			}
 			by := refKey(c.URI)
 			for _, f := range CollectFiles(m) {
@@ -131,9 +134,13 @@ func FindOrphans(ctx context.Context, fsys storage.FS, jobDir string, extra map[
 			continue
 		}
 		r.Checkpoints = append(r.Checkpoints, c.ID)
-		m, err := snapshot.Read(ctx, fsys, c.URI)
+		m, gone, err := readCheckpoint(ctx, fsys, c)
 		if err != nil {
 			return nil, fmt.Errorf("reading %s: %w (orphans cannot be judged while a retained checkpoint is unreadable)", c.URI, err)
+		}
+		if gone {
+			r.Checkpoints = r.Checkpoints[:len(r.Checkpoints)-1]
+			continue
 		}
 		for _, f := range CollectFiles(m) {
 			if f.URI == "" {
@@ -202,6 +209,20 @@ func FindOrphans(ctx context.Context, fsys storage.FS, jobDir string, extra map[
 		}
 	}
 	return r, nil
+}
+
+// readCheckpoint reads a complete chk-N listed a moment ago. gone: its
+// _metadata has vanished since (the job subsumed it, or somebody disposed
+// it) — it references nothing any more; any other failure is an error.
+func readCheckpoint(ctx context.Context, fsys storage.FS, c snapshot.CheckpointDir) (m *snapshot.Metadata, gone bool, err error) {
+	m, err = snapshot.Read(ctx, fsys, c.URI)
+	if err == nil {
+		return m, false, nil
+	}
+	if _, serr := fsys.Lstat(ctx, storage.Join(c.URI, snapshot.MetadataFileName)); storage.IsNotExist(serr) {
+		return nil, true, nil
+	}
+	return nil, false, err
 }
 
 func withinKey(dirKey, k string) bool {
