@@ -26,9 +26,14 @@ func newCpCmd() *cobra.Command {
 	var o cpOptions
 	cmd := &cobra.Command{
 		Use:   "cp SRC DST",
-		Short: "Copy a savepoint or retained checkpoint to another place or storage, self-contained",
+		Short: "Copy a savepoint, a retained checkpoint or a job's checkpoint dir to another place or storage",
 		Long: `Copies the checkpoint or savepoint SRC (a savepoint dir, a chk-N dir or its
 _metadata) to the directory DST, on local disk or hdfs:// either side, with no JVM.
+
+SRC may also be a job's checkpoint directory (<checkpoint-dir>/<job-id>): every
+complete chk-N is copied to DST/chk-N, each file once and in its place
+(DST/shared/…, DST/chk-N/…), their _metadata naming the files absolutely below
+DST, as Flink's own checkpoints do; chk-N without _metadata are not copied.
 
 Every file SRC's _metadata references is copied below DST — a retained
 checkpoint's files in its job's shared/ and taskowned/ directories too (to
@@ -65,10 +70,6 @@ func runCp(cmd *cobra.Command, src, dst string, o cpOptions) error {
 	fsys := openStorage(cmd)
 	defer fsys.Close()
 	ctx := cmd.Context()
-	m, err := snapshot.Read(ctx, fsys, src)
-	if err != nil {
-		return err
-	}
 	opts := snapshot.CopyOptions{DryRun: o.dryRun, Parallel: o.parallel}
 	var bar *progressLine
 	if !o.json && !o.dryRun {
@@ -77,14 +78,32 @@ func runCp(cmd *cobra.Command, src, dst string, o cpOptions) error {
 			opts.Progress = bar.update
 		}
 	}
-	res, err := snapshot.Copy(ctx, fsys, m, dst, opts)
+	var res *snapshot.CopyResult
+	var job *snapshot.JobDirCopyResult
+	var err error
+	if snapshot.IsJobDirWithCheckpoints(ctx, fsys, src) {
+		job, err = snapshot.CopyJobDir(ctx, fsys, src, dst, opts)
+		if job != nil {
+			res = &job.CopyResult
+		}
+	} else {
+		var m *snapshot.Metadata
+		if m, err = snapshot.Read(ctx, fsys, src); err != nil {
+			return err
+		}
+		res, err = snapshot.Copy(ctx, fsys, m, dst, opts)
+	}
 	bar.done()
 	if err != nil {
 		return err
 	}
 	w := cmd.OutOrStdout()
 	if o.json {
-		writeJSON(w, res)
+		if job != nil {
+			writeJSON(w, job)
+		} else {
+			writeJSON(w, res)
+		}
 		return nil
 	}
 	sz := func(n int64) string { return sizeIEC(n, o.bytes) }
@@ -112,6 +131,14 @@ func runCp(cmd *cobra.Command, src, dst string, o cpOptions) error {
 		files += fmt.Sprintf("; %d from outside SRC (shared/, taskowned/) now inside DST", res.Outside)
 	}
 	fmt.Fprintf(w, "files       %s\n", files)
+	if job != nil {
+		for _, c := range job.Checkpoints {
+			fmt.Fprintf(w, "checkpoint  %s\n", printable(c))
+		}
+		for _, c := range job.Skipped {
+			fmt.Fprintf(w, "not copied  %s (no _metadata: in progress, failed or aborted)\n", printable(c))
+		}
+	}
 	return nil
 }
 

@@ -194,9 +194,12 @@ func (r *LeakReport) findRestored(ctx context.Context, fsys storage.FS, cks []sn
 		if !c.Complete {
 			continue
 		}
-		m, err := snapshot.Read(ctx, fsys, c.URI)
+		m, gone, err := readCheckpoint(ctx, fsys, c)
 		if err != nil {
 			return fmt.Errorf("reading %s: %w", c.URI, err)
+		}
+		if gone {
+			continue
 		}
 		for _, f := range CollectFiles(m) {
 			if f.URI == "" || storage.Within(r.JobDir, f.URI) {

@@ -69,7 +69,21 @@ func refKey(uri string) string {
 // complete checkpoints of the job directories given (used to protect files
 // another job's checkpoints reuse after a CLAIM or LEGACY restore).
 func References(ctx context.Context, fsys storage.FS, jobDirs ...string) (map[string]bool, error) {
-	refs := map[string]bool{}
+	idx, err := referrers(ctx, fsys, jobDirs...)
+	if err != nil {
+		return nil, err
+	}
+	refs := make(map[string]bool, len(idx))
+	for k := range idx {
+		refs[k] = true
+	}
+	return refs, nil
+}
+
+// referrers maps the normalised key of every file the complete checkpoints
+// of jobDirs reference to the keys of the chk-N directories referencing it.
+func referrers(ctx context.Context, fsys storage.FS, jobDirs ...string) (map[string][]string, error) {
+	idx := map[string][]string{}
 	for _, jd := range jobDirs {
 		cks, err := snapshot.ListCheckpoints(ctx, fsys, jd)
 		if err != nil {
@@ -79,18 +93,26 @@ func References(ctx context.Context, fsys storage.FS, jobDirs ...string) (map[st
 			if !c.Complete {
 				continue
 			}
-			m, err := snapshot.Read(ctx, fsys, c.URI)
+			m, gone, err := readCheckpoint(ctx, fsys, c)
 			if err != nil {
 				return nil, err
 			}
+			if gone {
+				continue
+			}
+			by := refKey(c.URI)
 			for _, f := range CollectFiles(m) {
-				if f.URI != "" {
-					refs[refKey(f.URI)] = true
+				if f.URI == "" {
+					continue
+				}
+				k := refKey(f.URI)
+				if l := idx[k]; len(l) == 0 || l[len(l)-1] != by {
+					idx[k] = append(l, by)
 				}
 			}
 		}
 	}
-	return refs, nil
+	return idx, nil
 }
 
 // FindOrphans analyses one job directory (<checkpoint-dir>/<job-id>). extra
@@ -112,9 +134,13 @@ func FindOrphans(ctx context.Context, fsys storage.FS, jobDir string, extra map[
 			continue
 		}
 		r.Checkpoints = append(r.Checkpoints, c.ID)
-		m, err := snapshot.Read(ctx, fsys, c.URI)
+		m, gone, err := readCheckpoint(ctx, fsys, c)
 		if err != nil {
 			return nil, fmt.Errorf("reading %s: %w (orphans cannot be judged while a retained checkpoint is unreadable)", c.URI, err)
+		}
+		if gone {
+			r.Checkpoints = r.Checkpoints[:len(r.Checkpoints)-1]
+			continue
 		}
 		for _, f := range CollectFiles(m) {
 			if f.URI == "" {
@@ -183,6 +209,20 @@ func FindOrphans(ctx context.Context, fsys storage.FS, jobDir string, extra map[
 		}
 	}
 	return r, nil
+}
+
+// readCheckpoint reads a complete chk-N listed a moment ago. gone: its
+// _metadata has vanished since (the job subsumed it, or somebody disposed
+// it) — it references nothing any more; any other failure is an error.
+func readCheckpoint(ctx context.Context, fsys storage.FS, c snapshot.CheckpointDir) (m *snapshot.Metadata, gone bool, err error) {
+	m, err = snapshot.Read(ctx, fsys, c.URI)
+	if err == nil {
+		return m, false, nil
+	}
+	if _, serr := fsys.Lstat(ctx, storage.Join(c.URI, snapshot.MetadataFileName)); storage.IsNotExist(serr) {
+		return nil, true, nil
+	}
+	return nil, false, err
 }
 
 func withinKey(dirKey, k string) bool {

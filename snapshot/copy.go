@@ -100,7 +100,7 @@ func Copy(ctx context.Context, fsys storage.FS, m *Metadata, dst string, opts Co
 			res.Outside++
 		}
 	}
-	if err := repoint(m, files, dst); err != nil {
+	if err := repoint(m, files, dst, false); err != nil {
 		return nil, err
 	}
 	meta, err := Marshal(m)
@@ -128,54 +128,8 @@ func Copy(ctx context.Context, fsys storage.FS, m *Metadata, dst string, opts Co
 		}
 	}
 
-	// Decide, then copy, file by file, opts.Parallel at a time.
-	res.Files = make([]CopiedFile, len(files))
-	var total int64
-	for _, f := range files {
-		total += f.size
-	}
-	var (
-		mu   sync.Mutex
-		prog = CopyProgress{Files: len(files), Bytes: total}
-		errs []error
-		wg   sync.WaitGroup
-		sem  = make(chan struct{}, opts.Parallel)
-	)
-	for i, f := range files {
-		if ctx.Err() != nil {
-			break
-		}
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			to := storage.Join(dst, f.rel)
-			action, err := copyOne(ctx, fsys, f, to, exists, opts.DryRun)
-			mu.Lock()
-			defer mu.Unlock()
-			res.Files[i] = CopiedFile{Src: f.src, Dst: to, Size: f.size, Action: action}
-			if err != nil {
-				errs = append(errs, err)
-				return
-			}
-			prog.FilesDone++
-			prog.BytesDone += f.size
-			if opts.Progress != nil {
-				opts.Progress(prog)
-			}
-		}()
-	}
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		errs = append(errs, err)
-	}
-	done := res.Files[:0]
-	for _, f := range res.Files {
-		if f.Src != "" { // not reached when cancelled
-			done = append(done, f)
-		}
-	}
-	res.Files = done
+	var errs []error
+	res.Files, errs = copyFiles(ctx, fsys, files, dst, exists, opts)
 	for _, f := range res.Files {
 		switch f.Action {
 		case CopyActionCopy, CopyActionCopied:
@@ -200,6 +154,59 @@ func Copy(ctx context.Context, fsys storage.FS, m *Metadata, dst string, opts Co
 		return res, fmt.Errorf("copy to %s: writing _metadata: %w (the files stay; a rerun finishes the copy)", dst, err)
 	}
 	return res, nil
+}
+
+// copyFiles decides, then copies, file by file, opts.Parallel at a time,
+// each to dst/<its rel>. It returns the files it reached (in order) and
+// the errors met; a cancelled context stops it between files.
+func copyFiles(ctx context.Context, fsys storage.FS, files []fileCopy, dst string, exists bool, opts CopyOptions) ([]CopiedFile, []error) {
+	out := make([]CopiedFile, len(files))
+	var total int64
+	for _, f := range files {
+		total += f.size
+	}
+	var (
+		mu   sync.Mutex
+		prog = CopyProgress{Files: len(files), Bytes: total}
+		errs []error
+		wg   sync.WaitGroup
+		sem  = make(chan struct{}, opts.Parallel)
+	)
+	for i, f := range files {
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			to := storage.Join(dst, f.rel)
+			action, err := copyOne(ctx, fsys, f, to, exists, opts.DryRun)
+			mu.Lock()
+			defer mu.Unlock()
+			out[i] = CopiedFile{Src: f.src, Dst: to, Size: f.size, Action: action}
+			if err != nil {
+				errs = append(errs, err)
+				return
+			}
+			prog.FilesDone++
+			prog.BytesDone += f.size
+			if opts.Progress != nil {
+				opts.Progress(prog)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		errs = append(errs, err)
+	}
+	done := out[:0]
+	for _, f := range out {
+		if f.Src != "" { // not reached when cancelled
+			done = append(done, f)
+		}
+	}
+	return done, errs
 }
 
 // checkCopyDst: dst is absent (its parent must exist) or a directory that

@@ -98,6 +98,15 @@ var ErrLink = errors.New("is a symbolic link: ckpt never deletes through a link"
 // the DisposingName left by an interrupted disposal). Callers decide
 // before whether the snapshot may go (savepoints.Check).
 func Dispose(ctx context.Context, fsys storage.FS, dir string) (Disposal, error) {
+	return DisposeInto(ctx, fsys, dir, "")
+}
+
+// DisposeInto is Dispose that, when trash is not "", moves the files into
+// trash (a directory on the same filesystem, mirroring dir) instead of
+// deleting them: by the same rule, _metadata still renamed first and
+// moved last (back to its own name there, so moving everything back
+// restores the snapshot).
+func DisposeInto(ctx context.Context, fsys storage.FS, dir, trash string) (Disposal, error) {
 	d := Disposal{Dir: dir}
 	if err := checkDir(ctx, fsys, dir); err != nil {
 		return d, err
@@ -131,7 +140,7 @@ func Dispose(ctx context.Context, fsys storage.FS, dir string) (Disposal, error)
 		}
 		meta = disposing
 	}
-	return RemoveOwned(ctx, fsys, dir, append(files, meta), d)
+	return removeOwned(ctx, fsys, dir, append(files, meta), d, trash)
 }
 
 // ReferencedFiles lists the distinct files m references inside dir, and
@@ -176,7 +185,20 @@ func sameDir(dir, uri string) bool { return storage.Within(uri, dir) }
 // caller already knows to report. The engine uses it for the files of a
 // checkpoint that never completed (no _metadata to read).
 func RemoveOwned(ctx context.Context, fsys storage.FS, dir string, files []string, d Disposal) (Disposal, error) {
-	d, err := RemoveFiles(ctx, fsys, dir, files, d)
+	return removeOwned(ctx, fsys, dir, files, d, "")
+}
+
+// MoveOwned is RemoveOwned moving the files into trash (mirroring dir, on
+// the same filesystem) instead of deleting them.
+func MoveOwned(ctx context.Context, fsys storage.FS, dir string, files []string, trash string, d Disposal) (Disposal, error) {
+	if trash == "" {
+		return d, errors.New("MoveOwned: no trash directory")
+	}
+	return removeOwned(ctx, fsys, dir, files, d, trash)
+}
+
+func removeOwned(ctx context.Context, fsys storage.FS, dir string, files []string, d Disposal, trash string) (Disposal, error) {
+	d, err := applyFiles(ctx, fsys, dir, files, d, trash)
 	if err != nil || !exists(ctx, fsys, dir) { // a directory already gone is no error
 		return d, err
 	}
@@ -202,6 +224,22 @@ func exists(ctx context.Context, fsys storage.FS, uri string) bool {
 // and it, is checked with Lstat: a link is never followed or removed. A
 // missing file (or dir) is counted, not an error.
 func RemoveFiles(ctx context.Context, fsys storage.FS, dir string, files []string, d Disposal) (Disposal, error) {
+	return applyFiles(ctx, fsys, dir, files, d, "")
+}
+
+// MoveFiles is RemoveFiles moving each file to the same relative path
+// below trash (a directory on the same filesystem; created as needed)
+// instead of deleting it. A file already at its trash path is an error:
+// nothing is overwritten.
+func MoveFiles(ctx context.Context, fsys storage.FS, dir string, files []string, trash string, d Disposal) (Disposal, error) {
+	if trash == "" {
+		return d, errors.New("MoveFiles: no trash directory")
+	}
+	return applyFiles(ctx, fsys, dir, files, d, trash)
+}
+
+// applyFiles removes files (trash "") or moves them below trash.
+func applyFiles(ctx context.Context, fsys storage.FS, dir string, files []string, d Disposal, trash string) (Disposal, error) {
 	d.Dir = dir
 	if err := checkDir(ctx, fsys, dir); err != nil {
 		if storage.IsNotExist(err) {
@@ -233,7 +271,7 @@ func RemoveFiles(ctx context.Context, fsys storage.FS, dir string, files []strin
 			d.Left = append(d.Left, Leftover{URI: f, Why: why})
 			continue
 		}
-		if err := fsys.Remove(ctx, f); err != nil {
+		if err := removeOrMove(ctx, fsys, f, rel, trash); err != nil {
 			errs = append(errs, err)
 			continue
 		}
@@ -257,6 +295,22 @@ func RemoveFiles(ctx context.Context, fsys storage.FS, dir string, files []strin
 		return d, fmt.Errorf("disposing %s: %w", dir, errors.Join(errs...))
 	}
 	return d, nil
+}
+
+// removeOrMove removes f, or moves it to rel below trash (a disposal's
+// renamed _metadata back to its own name there).
+func removeOrMove(ctx context.Context, fsys storage.FS, f, rel, trash string) error {
+	if trash == "" {
+		return fsys.Remove(ctx, f)
+	}
+	if path.Base(rel) == DisposingName {
+		rel = path.Join(path.Dir(rel), MetadataFileName)
+	}
+	to := storage.Join(trash, rel)
+	if err := fsys.MkdirAll(ctx, storage.Dir(to)); err != nil {
+		return err
+	}
+	return fsys.Rename(ctx, f, to)
 }
 
 // checkDir: dir exists, is a directory and not a link.

@@ -300,7 +300,7 @@ func Rewrite(ctx context.Context, fsys storage.FS, m *Metadata, dst string, opts
 			res.Outside++
 		}
 	}
-	if err := repoint(m, files, dst); err != nil {
+	if err := repoint(m, files, dst, false); err != nil {
 		return fail(err)
 	}
 	if err := Write(ctx, fsys, res.Metadata, m); err != nil {
@@ -480,8 +480,9 @@ func transfer(ctx context.Context, fsys storage.FS, src, to string, size int64, 
 }
 
 // repoint replaces every file handle of m by one naming its copy below
-// dst: relative (V3+) or absolute (V2).
-func repoint(m *Metadata, files []fileCopy, dst string) error {
+// dst: relative (V3+) or absolute (V2, or when abs: files outside the
+// snapshot's own directory, as in a copied job dir).
+func repoint(m *Metadata, files []fileCopy, dst string, abs bool) error {
 	rel := map[string]string{}
 	for _, f := range files {
 		rel[f.src] = f.rel
@@ -500,7 +501,7 @@ func repoint(m *Metadata, files []fileCopy, dst string) error {
 				errs = append(errs, fmt.Errorf("rewrite: no copy planned for %s (%v)", uri, err))
 				return h
 			}
-			if m.Version < Version3 {
+			if abs || m.Version < Version3 {
 				return NewFileHandle(storage.Join(dst, r), h.StateSize())
 			}
 			return NewRelativeFileHandle(r, h.StateSize())

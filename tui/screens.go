@@ -43,8 +43,8 @@ var declaredScreens = shell.Registry{
 	{Name: "diff", Paths: true, Usage: "diff A B", Help: "compare the operators of two snapshots", Open: diff.Open},
 	{Name: "savepoints", Paths: true, Usage: "savepoints URI", Help: "savepoints under a directory tree (without URI: the target's savepoint dir): owner, age, size, format; retention preview; dispose",
 		Keys: savepoints.Keymap, Open: savepoints.Open},
-	{Name: "leaks", Paths: true, Usage: "leaks JOBDIR", Help: "what a job dir holds that no retained checkpoint needs: orphaned shared files, stale chk-N, restored-from folders (report only)",
-		Open: leaks.Open},
+	{Name: "leaks", Paths: true, Usage: "leaks JOBDIR", Help: "what a job dir holds that no retained checkpoint needs: orphaned shared files, stale chk-N, restored-from folders; X plans a gc (ckpt gc's plan and guards), deleted once confirmed",
+		Keys: leaks.Keymap, Open: leaks.Open},
 }
 
 func init() { screenlist.Declared = declaredScreens }

@@ -1,5 +1,6 @@
 // Package leaks is the leak report of a job dir: what it holds that no
-// retained checkpoint needs (report only).
+// retained checkpoint needs, and the garbage collection of it (X, the
+// plan of ckpt gc, confirmed).
 package leaks
 
 import (
@@ -10,9 +11,11 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/inspector"
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
+	"github.com/ckpt-dev/ckpt/tui/components/form"
 	"github.com/ckpt-dev/ckpt/tui/components/list"
 	"github.com/ckpt-dev/ckpt/tui/components/text"
 	"github.com/ckpt-dev/ckpt/tui/shell"
@@ -39,9 +42,10 @@ type leakRow struct {
 
 // Screen is the orphan/leak report of one job directory (inspector.FindLeaks):
 // shared/ files no retained checkpoint references, chk-N directories left
-// behind, the checkpoint the job was restored from. It only reports: ckpt
-// never deletes from a job's checkpoint directory on its own (a running
-// job may still be writing there).
+// behind, the checkpoint the job was restored from. X plans a garbage
+// collection (inspector.PlanGC, the plan of ckpt gc, with its guards and
+// the target's), shows it and deletes only once confirmed with y — never
+// in --readonly mode.
 type Screen struct {
 	ctx    *shell.Context
 	id     int
@@ -49,6 +53,7 @@ type Screen struct {
 	rows   []*leakRow
 	list   list.Model
 	filter string
+	keys   leaksKeys
 	w, h   int
 
 	rep     *inspector.LeakReport
@@ -56,16 +61,44 @@ type Screen struct {
 	task    shell.TaskID
 	err     error
 	source  string // what the cluster added ("" none)
+
+	// gc: planning while a plan task runs; plan awaiting y; collecting
+	// while the deletion runs (its task ends through the shell).
+	planning   bool
+	planTask   shell.TaskID
+	plan       *inspector.GCPlan
+	collecting shell.TaskID
 }
+
+type leaksKeys struct{ GC *shell.Action }
+
+func (k leaksKeys) keymap() shell.Keymap { return shell.Keymap{k.GC} }
+
+func newLeaksKeys(ctx *shell.Context) leaksKeys {
+	k := leaksKeys{GC: shell.NewAction("leaks.gc", "X", "gc: plan, confirm, delete what no checkpoint needs", "X").Danger()}
+	ctx.ApplyKeys(k.keymap())
+	return k
+}
+
+// Keymap is the screen's own actions, for the config and the help.
+func Keymap(ctx *shell.Context) shell.Keymap { return newLeaksKeys(ctx).keymap() }
+
+// gcMinAge is the TUI's --min-age: ckpt gc's default.
+const gcMinAge = time.Hour
 
 // New opens the report for a job dir (no I/O until Init).
 func New(ctx *shell.Context, uri string) *Screen {
-	return &Screen{ctx: ctx, id: shell.NewScreenID(), uri: uri, list: list.New()}
+	return &Screen{ctx: ctx, id: shell.NewScreenID(), uri: uri, list: list.New(), keys: newLeaksKeys(ctx)}
 }
 
-func (s *Screen) Title() string      { return "leaks " + storage.Base(s.uri) }
-func (s *Screen) Location() string   { return s.uri }
-func (s *Screen) Keys() shell.Keymap { return shell.ListKeymap(s.list.Keys) }
+func (s *Screen) Title() string    { return "leaks " + storage.Base(s.uri) }
+func (s *Screen) Location() string { return s.uri }
+func (s *Screen) Keys() shell.Keymap {
+	return append(s.keys.keymap(), shell.ListKeymap(s.list.Keys)...)
+}
+
+// Capturing: the confirmation takes every key.
+func (s *Screen) Capturing() bool { return s.plan != nil }
 func (s *Screen) SetSize(w, h int) {
 	s.w, s.h = w, h
 	s.list.SetHeight(max(h-s.chromeRows(), 1))
@@ -92,6 +125,9 @@ func (s *Screen) missingLine() string {
 func (s *Screen) Close() {
 	if s.loading {
 		s.ctx.Tasks.Cancel(s.task)
+	}
+	if s.planning {
+		s.ctx.Tasks.Cancel(s.planTask)
 	}
 }
 func (s *Screen) Refresh() tea.Cmd { return s.Init() }
@@ -147,12 +183,130 @@ func (s *Screen) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 			s.build()
 		}
 		s.SetSize(s.w, s.h)
+	case gcPlanMsg:
+		if msg.sid != s.id || msg.task != s.planTask {
+			return s, nil
+		}
+		s.planning = false
+		s.ctx.Tasks.Done(msg.task, msg.err)
+		switch {
+		case msg.err != nil:
+		case msg.plan.HeldBack():
+			return s, shell.Toast("gc: held back — "+heldBackWhy(msg.plan)+"; try again later", true)
+		case len(msg.plan.Items) == 0:
+			return s, shell.Toast(fmt.Sprintf("gc: nothing to reclaim (%s kept by a guard)", text.Plural(len(msg.plan.Kept), "thing")), false)
+		default:
+			s.plan = msg.plan
+		}
+	case shell.TaskDoneMsg:
+		if msg.Task == s.collecting && s.collecting != 0 {
+			s.collecting = 0
+			return s, s.Init()
+		}
 	case tea.KeyPressMsg:
-		s.list.Update(msg)
+		return s, s.key(msg)
 	case tea.MouseWheelMsg:
 		s.list.Update(msg)
 	}
 	return s, nil
+}
+
+func (s *Screen) key(msg tea.KeyPressMsg) tea.Cmd {
+	if s.plan != nil {
+		p := s.plan
+		s.plan = nil
+		if msg.String() != "y" && msg.String() != "Y" {
+			return shell.Toast("gc cancelled: nothing was deleted", false)
+		}
+		return s.collect(p)
+	}
+	if s.list.Update(msg) {
+		return nil
+	}
+	if shell.KeyMatches(msg, s.keys.GC) {
+		return s.planGC()
+	}
+	return nil
+}
+
+type gcPlanMsg struct {
+	sid  int
+	task shell.TaskID
+	plan *inspector.GCPlan
+	err  error
+}
+
+// planGC plans, in a task, what gc would delete here: the plan of ckpt gc
+// for this job dir, with the target's num-retained and its guard.
+func (s *Screen) planGC() tea.Cmd {
+	if s.ctx.Readonly {
+		return shell.Toast(shell.ReadonlyError("gc").Error(), true)
+	}
+	if s.planning || s.collecting != 0 {
+		return nil
+	}
+	s.planning = true
+	id, tctx := s.ctx.Tasks.Start("planning gc of "+s.uri, 0)
+	s.planTask = id
+	fsys, c, sid, uri, now := s.ctx.FS, s.ctx.Cluster, s.id, s.uri, s.ctx.Now()
+	return func() tea.Msg {
+		m := gcPlanMsg{sid: sid, task: id}
+		opts := inspector.GCOptions{MinAge: gcMinAge, Now: now}
+		if c != nil {
+			if err := cluster.GCFacts(tctx, c, []string{uri}, &opts); err != nil {
+				m.err = fmt.Errorf("%w: gc deletes nothing it cannot check", err)
+				return m
+			}
+		}
+		m.plan, m.err = inspector.PlanGC(tctx, fsys, uri, opts)
+		return m
+	}
+}
+
+// collect carries out a confirmed plan in a task that ends through the
+// shell (it finishes, journaled, even when the screen is closed).
+func (s *Screen) collect(p *inspector.GCPlan) tea.Cmd {
+	if s.ctx.Readonly {
+		return shell.Toast(shell.ReadonlyError("gc").Error(), true)
+	}
+	id, tctx := s.ctx.Tasks.Start("gc of "+s.uri, 0)
+	s.collecting = id
+	fsys := s.ctx.FS
+	return func() tea.Msg {
+		m := shell.TaskDoneMsg{Task: id}
+		path, err := inspector.GCJournalPath()
+		if err != nil {
+			m.Err = err
+			return m
+		}
+		write, closeJ, err := inspector.OpenGCJournal(path)
+		if err != nil {
+			m.Err = err
+			return m
+		}
+		res, err := inspector.ExecuteGC(tctx, fsys, p, inspector.GCExecOptions{Journal: write})
+		if cerr := closeJ(); err == nil {
+			err = cerr
+		}
+		m.Err = err
+		if err == nil {
+			m.Toast = fmt.Sprintf("gc: removed %s (%s) of %s planned; journal %s", text.Plural(res.Removed, "file"),
+				text.Bytes(res.RemovedBytes), text.Bytes(p.Bytes), path)
+			if n := len(res.Skipped); n > 0 {
+				m.Toast += fmt.Sprintf("; %d kept on a second look", n)
+			}
+		}
+		return m
+	}
+}
+
+func heldBackWhy(p *inspector.GCPlan) string {
+	for _, j := range p.Jobs {
+		if j.HeldBack != "" {
+			return j.HeldBack
+		}
+	}
+	return ""
 }
 
 // build turns the report into rows, what needs attention first.
@@ -248,8 +402,15 @@ func (s *Screen) Status() string {
 		return ""
 	}
 	o := s.rep.Orphans
-	return fmt.Sprintf("%s (%s) · %s (%s) · report only: ckpt deletes nothing here",
+	st := fmt.Sprintf("%s (%s) · %s (%s)",
 		text.Plural(int(o.OrphanFiles), "orphan"), text.Bytes(o.OrphanBytes), text.Plural(s.rep.StaleDirs, "stale chk dir"), text.Bytes(s.rep.StaleBytes))
+	switch {
+	case s.ctx.Readonly:
+		return st + " · read-only: report only"
+	case s.collecting != 0:
+		return st + " · gc running"
+	}
+	return st + " · X plans a gc (confirmed with y)"
 }
 
 func (s *Screen) View() string {
@@ -296,7 +457,7 @@ func (s *Screen) View() string {
 		return strings.Join(out, "\n")
 	}
 	styles := map[string]func(...string) string{"error": th.Error.Render, "warn": th.Warn.Render, "muted": th.Muted.Render, "ok": th.Complete.Render}
-	out = append(out, s.list.View(func(i int, sel bool) string {
+	list := s.list.View(func(i int, sel bool) string {
 		x := s.rows[i]
 		age := ""
 		if !x.mod.IsZero() {
@@ -309,8 +470,29 @@ func (s *Screen) View() string {
 		}
 		return "  " + styles[x.style](text.Fit(x.kind, kindW)) + " " + text.FitLeft(x.path, nameW) + " " +
 			th.Muted.Render(text.FitRight(text.Bytes(x.bytes), sizeW)+" "+text.FitRight(age, ageW)+" "+text.Fit(x.note, noteW))
-	}))
-	return strings.Join(out, "\n")
+	})
+	view := strings.Join(append(out, list), "\n")
+	if s.plan != nil {
+		return form.OverlayBottom(view, form.ConfirmRows(th, confirmText(s.plan), s.w), s.h)
+	}
+	return view
+}
+
+// confirmText is the question a gc is confirmed with: what goes, by kind.
+func confirmText(p *inspector.GCPlan) string {
+	n := map[string]int{}
+	for _, it := range p.Items {
+		n[it.Kind]++
+	}
+	var parts []string
+	for _, k := range []struct{ kind, one, many string }{{inspector.GCOrphan, "orphaned shared file", "orphaned shared files"},
+		{inspector.GCStale, "stale chk dir", "stale chk dirs"}, {inspector.GCBeyond, "chk beyond num-retained", "chk beyond num-retained"}} {
+		if n[k.kind] > 0 {
+			parts = append(parts, text.Plural(n[k.kind], k.one, k.many))
+		}
+	}
+	return fmt.Sprintf("GC: DELETE %s (%s): %s; %d kept by a guard (min age %v). y = delete, any other key = cancel",
+		text.Plural(p.Files, "file"), text.Bytes(p.Bytes), strings.Join(parts, ", "), len(p.Kept), strings.TrimSuffix(strings.TrimSuffix(gcMinAge.String(), "0s"), "0m"))
 }
 
 func idList(ids []int64) string {

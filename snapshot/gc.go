@@ -1,0 +1,70 @@
+package snapshot
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/ckpt-dev/ckpt/storage"
+)
+
+// What garbage collection (ckpt gc) may take from a job directory is
+// decided in inspector (PlanGC); every file it deletes goes through the
+// rule of dispose.go. This file holds the two facts about snapshots that
+// the plan needs from here.
+
+// IsStateFileName reports whether name is what Flink (and ckpt's engine)
+// calls a state file it uploads: a random UUID (8-4-4-4-12 lowercase hex),
+// possibly followed by a suffix ckpt's engine adds. Garbage collection
+// removes only such files from shared/ and from stale chk-N directories:
+// anything else there was not written by a checkpoint and stays.
+func IsStateFileName(name string) bool {
+	if len(name) < 36 {
+		return false
+	}
+	for i := 0; i < 36; i++ {
+		c := name[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+				return false
+			}
+		}
+	}
+	return len(name) == 36 || !strings.ContainsAny(name[36:], "/")
+}
+
+// DisposalFiles lists what Dispose(dir) would remove: the files dir's
+// _metadata references inside dir, then _metadata itself (or the
+// DisposingName of an interrupted disposal). It reads only; an error
+// means Dispose would refuse.
+func DisposalFiles(ctx context.Context, fsys storage.FS, dir string) ([]string, error) {
+	if err := checkDir(ctx, fsys, dir); err != nil {
+		return nil, err
+	}
+	meta := storage.Join(dir, MetadataFileName)
+	fi, err := fsys.Lstat(ctx, meta)
+	if storage.IsNotExist(err) {
+		meta = storage.Join(dir, DisposingName)
+		fi, err = fsys.Lstat(ctx, meta)
+		if storage.IsNotExist(err) {
+			return nil, fmt.Errorf("%s: %w", dir, ErrNotSnapshot)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := regularFile(meta, fi); err != nil {
+		return nil, err
+	}
+	m, err := Read(ctx, fsys, meta)
+	if err != nil {
+		return nil, fmt.Errorf("%s: cannot tell which files it references: %w", meta, err)
+	}
+	files, _ := referencedFiles(m, dir)
+	return append(files, meta), nil
+}
