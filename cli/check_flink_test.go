@@ -34,7 +34,7 @@ func TestCheckAgainstFlink(t *testing.T) {
 			// Each snapshot sleeps 300 ms against a 10 ms timeout (Flink's least).
 			failing, err := p.Submit(peers.FlinkJob{Name: "failing", CheckpointInterval: 200 * time.Millisecond, Rate: 100,
 				Operators: []peers.FlinkOp{{Kind: "source", UID: "src"}, {Kind: "slowsnapshot", UID: "slow", SleepMs: 300}, {Kind: "sink", UID: "sink"}},
-				Config: map[string]string{"execution.checkpointing.timeout": "10 ms", "execution.checkpointing.tolerable-failed-checkpoints": "100000"}})
+				Config:    map[string]string{"execution.checkpointing.timeout": "10 ms", "execution.checkpointing.tolerable-failed-checkpoints": "100000"}})
 			if err != nil {
 				t.Fatal(err)
 			}
