@@ -89,6 +89,9 @@ type OperatorSchema struct {
 	MaxParallel int32          `json:"max_parallelism"`
 	KeyedFormat string         `json:"keyed_format,omitempty"`
 	Keyed       *KeyedProxy    `json:"keyed,omitempty"`
+	// Stats are every keyed state's entries and bytes, where the format
+	// has them cheaply (ckpt's engine state: one streaming scan).
+	Stats []StateStats `json:"state_stats,omitempty"`
 	Operator    *OperatorProxy `json:"operator,omitempty"`
 	// Errors say why a part could not be read (the file and offset).
 	Errors []string `json:"errors,omitempty"`
@@ -111,7 +114,11 @@ func ReadSchema(ctx context.Context, fsys storage.FS, m *snapshot.Metadata) []Op
 		s := OperatorSchema{ID: op.ID.String(), UID: op.UID, Name: op.Name, Parallelism: op.Parallelism, MaxParallel: op.MaxParallelism}
 		// The first subtask that reads; the first error when none does.
 		var keyedErr, opErr error
-		s.Keyed, s.KeyedFormat, keyedErr = ReadKeyedSchema(ctx, fsys, m, op)
+		if isEngineOperator(ctx, fsys, m, op) {
+			s.Keyed, s.KeyedFormat, s.Stats, keyedErr = readEngineSchema(ctx, fsys, m, op, true)
+		} else {
+			s.Keyed, s.KeyedFormat, keyedErr = ReadKeyedSchema(ctx, fsys, m, op)
+		}
 		for _, st := range op.Subtasks {
 			if s.Operator == nil && st.ManagedOperatorState != nil {
 				p, err := readOperatorHead(ctx, fsys, m, st.ManagedOperatorState)
@@ -199,10 +206,11 @@ func keyGroupsProxy(s *stream, h *snapshot.KeyGroupsHandle) (*KeyedProxy, error)
 	return ReadKeyedProxy(b, s.name)
 }
 
-// ErrEngineState is wrapped for state ckpt's embedded engine wrote: its
-// own format (Pebble tables, its canonical streams), which records state
-// names but no Flink serializer snapshots.
-var ErrEngineState = errors.New("ckpt engine state (its own format: state names, no Flink serializer snapshots)")
+// ErrEngineState is wrapped for state ckpt's embedded engine wrote where a
+// Flink serialization proxy was expected: its keyed state is read in its
+// own format (engine.go); its operator state is each operator's own
+// bytes, which ckpt does not decode.
+var ErrEngineState = errors.New("ckpt engine state (its own format, no Flink serializer snapshots)")
 
 // engineState recognises ckpt's engine state by what only it writes: an
 // incremental handle's meta stream "ckpt-pebble-…", canonical streams
@@ -218,6 +226,10 @@ func engineState(name string, head []byte) error {
 // subtask that has one): the key type and every keyed state. nil without
 // keyed state.
 func ReadKeyedSchema(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, op *snapshot.OperatorState) (*KeyedProxy, string, error) {
+	if isEngineOperator(ctx, fsys, m, op) {
+		p, format, _, err := readEngineSchema(ctx, fsys, m, op, false)
+		return p, format, err
+	}
 	var first error
 	for _, st := range op.Subtasks {
 		if st.ManagedKeyedState == nil {
@@ -282,6 +294,15 @@ func ReadKeyGroup(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, op
 func readKeyed(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, op *snapshot.OperatorState, state string, only int, fn func(Entry) error) error {
 	for _, st := range op.Subtasks {
 		var err error
+		if h := st.ManagedKeyedState; h != nil && isEngineKeyed(ctx, fsys, m, h) {
+			if only < 0 || keyedRange(h).Contains(int32(only)) {
+				err = readEngineKeyed(ctx, fsys, m, h, state, only, fn)
+			}
+			if err != nil {
+				return err
+			}
+			continue
+		}
 		switch h := st.ManagedKeyedState.(type) {
 		case nil:
 			continue
@@ -441,4 +462,26 @@ func ReadOperators(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, o
 		}
 	}
 	return nil
+}
+
+// isEngineOperator reports whether op's keyed state is ckpt's engine's
+// (its first subtask with keyed state tells).
+func isEngineOperator(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, op *snapshot.OperatorState) bool {
+	for _, st := range op.Subtasks {
+		if st.ManagedKeyedState != nil {
+			return isEngineKeyed(ctx, fsys, m, st.ManagedKeyedState)
+		}
+	}
+	return false
+}
+
+// keyedRange is the key groups a keyed handle holds.
+func keyedRange(h snapshot.KeyedHandle) snapshot.KeyGroupRange {
+	switch h := h.(type) {
+	case *snapshot.KeyGroupsHandle:
+		return h.Range
+	case *snapshot.IncrementalHandle:
+		return h.Range
+	}
+	return snapshot.KeyGroupRange{}
 }
