@@ -82,17 +82,17 @@ func (s *stream) head(limit int64) ([]byte, error) {
 // OperatorSchema is what an operator's state holds: the keyed states and
 // the operator (list, union, broadcast) states, with their types.
 type OperatorSchema struct {
-	ID          string         `json:"operator_id"`
-	UID         string         `json:"uid,omitempty"`
-	Name        string         `json:"name,omitempty"`
-	Parallelism int32          `json:"parallelism"`
-	MaxParallel int32          `json:"max_parallelism"`
-	KeyedFormat string         `json:"keyed_format,omitempty"`
-	Keyed       *KeyedProxy    `json:"keyed,omitempty"`
+	ID          string      `json:"operator_id"`
+	UID         string      `json:"uid,omitempty"`
+	Name        string      `json:"name,omitempty"`
+	Parallelism int32       `json:"parallelism"`
+	MaxParallel int32       `json:"max_parallelism"`
+	KeyedFormat string      `json:"keyed_format,omitempty"`
+	Keyed       *KeyedProxy `json:"keyed,omitempty"`
 	// Stats are every keyed state's entries and bytes, where the format
 	// has them cheaply (ckpt's engine state: one streaming scan).
-	Stats []StateStats `json:"state_stats,omitempty"`
-	Operator    *OperatorProxy `json:"operator,omitempty"`
+	Stats    []StateStats   `json:"state_stats,omitempty"`
+	Operator *OperatorProxy `json:"operator,omitempty"`
 	// Errors say why a part could not be read (the file and offset).
 	Errors []string `json:"errors,omitempty"`
 }
