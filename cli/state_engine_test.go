@@ -52,6 +52,20 @@ func TestStateOfEngineSnapshots(t *testing.T) {
 			if !chainHas(m, "counts", "delta-", tc.deltas) {
 				t.Errorf("checkpoint %s: no %s delta in its chain: %s", chk, tc.deltas, localNames(m, "counts"))
 			}
+			if os.Getenv("CKPT_SHOW") != "" {
+				for _, path := range []string{chk, native, canonical} {
+					_, out, errOut := runCkpt(t, "state", path)
+					t.Logf("%s\n%s%s", path, out, errOut)
+					_, out, _ = runCkpt(t, "state", path, "--operator", "sums", "--limit", "3")
+					t.Logf("%s", out)
+				}
+			}
+			defer func() {
+				// Corrupt files: an error naming the file and the byte
+				// offset, never a panic or wrong entries.
+				corrupt(t, chk, "counts", tc.deltas)
+				corrupt(t, canonical, "counts", ".kg")
+			}()
 			for _, path := range []string{chk, native, canonical} {
 				counts := expectedCounts(t, path, tc.keys)
 				sums := map[string]int64{}
@@ -135,9 +149,10 @@ func runEngineJob(t *testing.T, tmp string, keys int64, cacheEntries int) (chk, 
 	}
 	job.Cancel()
 	job.Wait()
+	var newest int64
 	for _, s := range job.Checkpoints() {
-		if s.Status == "COMPLETED" && !s.Savepoint && !s.Discarded {
-			chk = s.Path
+		if s.Status == "COMPLETED" && !s.Savepoint && !s.Discarded && s.ID > newest {
+			chk, newest = s.Path, s.ID
 		}
 	}
 	if chk == "" {
@@ -229,7 +244,7 @@ func expectedCounts(t *testing.T, path string, keys int64) map[string]int64 {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if data, err = os.ReadFile(uri); err != nil {
+			if data, err = os.ReadFile(strings.TrimPrefix(uri, "file:")); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -292,5 +307,59 @@ func checkEntries(t *testing.T, path, uid, stateName string, want map[string]int
 		if got[k] != v {
 			t.Errorf("%s %s: key %s = %d, want %d", path, uid, k, got[k], v)
 		}
+	}
+}
+
+// corrupt flips a byte in the middle of every file of the operator's
+// keyed state whose name ends with suffix (for native snapshots, a
+// delta's local name; for canonical ones, the stream's path), and
+// expects `ckpt state --operator` to fail naming the file and an offset.
+func corrupt(t *testing.T, path, uid, suffix string) {
+	t.Helper()
+	m := readMeta(t, path)
+	op := operatorByUID(t, m, uid)
+	var files []string
+	for _, st := range op.Subtasks {
+		switch h := st.ManagedKeyedState.(type) {
+		case *snapshot.IncrementalHandle:
+			for _, f := range append(append([]snapshot.NamedHandle{}, h.Shared...), h.Private...) {
+				if strings.HasPrefix(f.LocalName, "delta-") && strings.HasSuffix(f.LocalName, suffix) {
+					uri, _, err := m.FileURI(f.Handle)
+					if err != nil {
+						t.Fatal(err)
+					}
+					files = append(files, uri)
+				}
+			}
+		case *snapshot.KeyGroupsHandle:
+			if uri, ok, _ := m.FileURI(h.Delegate); ok && strings.HasSuffix(uri, suffix) {
+				files = append(files, uri)
+			}
+		}
+	}
+	if len(files) == 0 {
+		t.Fatalf("%s: no %s file to corrupt", path, suffix)
+	}
+	for _, f := range files {
+		local := strings.TrimPrefix(f, "file:")
+		raw, err := os.ReadFile(local)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw[len(raw)/2] ^= 0x5A
+		if err := os.WriteFile(local, raw, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, out, errOut := runCkpt(t, "state", path, "--operator", uid, "--limit", "0")
+	named := false
+	for _, f := range files {
+		named = named || strings.Contains(errOut, strings.TrimPrefix(f, "file:"))
+	}
+	if code == ExitOK || !named || !(strings.Contains(errOut, "offset") || strings.Contains(errOut, "at byte") || strings.Contains(errOut, "mismatch at") || strings.Contains(errOut, ": block ")) {
+		t.Errorf("%s with %s corrupt: exit %d, want an error naming the file and offset\n%s\n%s", path, files, code, errOut, out)
+	}
+	if strings.Contains(errOut, "panic") {
+		t.Errorf("panic: %s", errOut)
 	}
 }

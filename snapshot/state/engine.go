@@ -558,7 +558,7 @@ func openNative(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, h *s
 		}
 		before := n.tableNums()
 		if err := db.Ingest(ctx, []string{src}); err != nil {
-			return nil, fmt.Errorf("%s: ingesting the engine's delta %s: %w", f.uri, d.Name, err)
+			return nil, fmt.Errorf("%s: ingesting the engine's delta %s (Pebble names a block by byte offset/length): %w", f.uri, d.Name, err)
 		}
 		for num := range n.tableNums() {
 			if !before[num] {
