@@ -65,7 +65,7 @@ engine's hash.`,
 				if o.state != "" || o.histogram || o.csv {
 					return usagef("--state, --csv and --histogram need --operator")
 				}
-				schema := state.ReadSchema(ctx, fsys, m)
+				schema := state.ReadSchemaWithStats(ctx, fsys, m)
 				if o.json {
 					enc := json.NewEncoder(out)
 					enc.SetIndent("", "  ")

@@ -328,12 +328,12 @@ func readEngineKeyed(ctx context.Context, fsys storage.FS, m *snapshot.Metadata,
 // Canonical savepoint streams.
 
 type canonicalSubtask struct {
-	s        *stream
-	h        *snapshot.KeyGroupsHandle
-	end      int64    // where the key groups end (the checksums follow)
-	crcs     []uint32 // per key group; nil: the stream records none
-	schemas_ map[string][]byte
-	names    map[string]bool
+	s      *stream
+	h      *snapshot.KeyGroupsHandle
+	end    int64    // where the key groups end (the checksums follow)
+	crcs   []uint32 // per key group; nil: the stream records none
+	header map[string][]byte
+	names  map[string]bool
 }
 
 func openCanonical(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, h *snapshot.KeyGroupsHandle) (*canonicalSubtask, error) {
@@ -344,7 +344,7 @@ func openCanonical(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, h
 	if err != nil {
 		return nil, err
 	}
-	c := &canonicalSubtask{s: s, h: h, end: s.size, schemas_: map[string][]byte{}}
+	c := &canonicalSubtask{s: s, h: h, end: s.size, header: map[string][]byte{}}
 	fail := func(err error) (*canonicalSubtask, error) {
 		s.Close()
 		return nil, err
@@ -371,7 +371,7 @@ func openCanonical(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, h
 		if err != nil {
 			return fail(err)
 		}
-		if c.schemas_, err = enginefmt.ParseSchemaHeader(head); err != nil {
+		if c.header, err = enginefmt.ParseSchemaHeader(head); err != nil {
 			var ge *enginefmt.GroupError
 			off := int64(0)
 			if errors.As(err, &ge) {
@@ -387,7 +387,7 @@ func (c *canonicalSubtask) Close() error { return c.s.Close() }
 
 // schemas are the header's; states without a schema (older savepoints)
 // are found by scanning.
-func (c *canonicalSubtask) schemas() map[string][]byte { return c.schemas_ }
+func (c *canonicalSubtask) schemas() map[string][]byte { return c.header }
 
 func (c *canonicalSubtask) scan(ctx context.Context, only int, fn func(state string, kg int, user, value []byte) error) error {
 	for i, o := range c.h.Offsets {

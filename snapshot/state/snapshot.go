@@ -109,13 +109,24 @@ const (
 // subtask's keyed and operator state: every subtask of an operator writes
 // the same proxy.
 func ReadSchema(ctx context.Context, fsys storage.FS, m *snapshot.Metadata) []OperatorSchema {
+	return readSchema(ctx, fsys, m, false)
+}
+
+// ReadSchemaWithStats is ReadSchema with every state's entries and bytes
+// where the format needs a scan for them (ckpt's engine state: one
+// streaming pass over its entries).
+func ReadSchemaWithStats(ctx context.Context, fsys storage.FS, m *snapshot.Metadata) []OperatorSchema {
+	return readSchema(ctx, fsys, m, true)
+}
+
+func readSchema(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, withStats bool) []OperatorSchema {
 	var out []OperatorSchema
 	for _, op := range m.Operators {
 		s := OperatorSchema{ID: op.ID.String(), UID: op.UID, Name: op.Name, Parallelism: op.Parallelism, MaxParallel: op.MaxParallelism}
 		// The first subtask that reads; the first error when none does.
 		var keyedErr, opErr error
 		if isEngineOperator(ctx, fsys, m, op) {
-			s.Keyed, s.KeyedFormat, s.Stats, keyedErr = readEngineSchema(ctx, fsys, m, op, true)
+			s.Keyed, s.KeyedFormat, s.Stats, keyedErr = readEngineSchema(ctx, fsys, m, op, withStats)
 		} else {
 			s.Keyed, s.KeyedFormat, keyedErr = ReadKeyedSchema(ctx, fsys, m, op)
 		}
