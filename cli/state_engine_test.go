@@ -83,10 +83,15 @@ func TestStateOfEngineSnapshots(t *testing.T) {
 				if code != ExitOK || json.Unmarshal([]byte(strings.TrimSpace(out)), &e) != nil || e.Key != "key-7" || e.Value != sums["key-7"] {
 					t.Errorf("%s --key key-7: exit %d, %q (want %d)\n%s", path, code, out, sums["key-7"], errOut)
 				}
+				// The source's operator state: its own bytes, raw.
+				code, out, errOut = runCkpt(t, "state", path, "--operator", "source", "--json")
+				if code != ExitOK || strings.Count(out, `"state":"splits"`) != 2 || !strings.Contains(out, `"serializer":"ckpt engine operator bytes"`) {
+					t.Errorf("%s source: exit %d\n%s\n%s", path, code, out, errOut)
+				}
 				// The schema: kinds, types, counts and bytes per state.
 				code, out, errOut = runCkpt(t, "state", path)
 				want := fmt.Sprintf("count  VALUE  -          Long   \\s+%d", len(counts))
-				if code != ExitOK || !strings.Contains(out, "key String") || !matches(out, want) {
+				if code != ExitOK || !strings.Contains(out, "key String") || !matches(out, want) || !strings.Contains(out, "splits  SPLIT_DISTRIBUTE") {
 					t.Errorf("%s schema: exit %d, want %q\n%s\n%s", path, code, want, out, errOut)
 				}
 			}

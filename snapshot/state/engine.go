@@ -787,3 +787,38 @@ func (quietLogger) Errorf(string, ...any) {}
 func (quietLogger) Fatalf(format string, args ...any) {
 	panic(fmt.Sprintf(format, args...))
 }
+
+// The engine's operator state: per state name (the handle's), elements
+// framed as uvarint length and bytes at the handle's offsets. The bytes
+// are each operator's own (a source's position, a sink's pending files):
+// shown raw.
+
+func engineOperatorProxy(h *snapshot.OperatorStreamHandle) *OperatorProxy {
+	p := &OperatorProxy{}
+	for _, ns := range h.States {
+		p.States = append(p.States, &Meta{Name: ns.Name, Type: Operator,
+			Options:     map[string]string{OptionDistributionMode: ns.Mode.String()},
+			Serializers: map[string]*Type{RoleValue: {Kind: KindBytes, Snapshot: "ckpt engine operator bytes"}}})
+	}
+	return p
+}
+
+func readEngineOperator(h *snapshot.OperatorStreamHandle, b []byte, file string, subtask int, fn func(OperatorElement) error) error {
+	t := &Type{Kind: KindBytes, Snapshot: "ckpt engine operator bytes"}
+	for _, ns := range h.States {
+		for _, off := range ns.Offsets {
+			if off < 0 || off >= int64(len(b)) {
+				return &Error{File: file, Offset: off, Want: "an element of operator state " + ns.Name, Err: fmt.Errorf("%w: the stream has %d bytes", ErrTruncated, len(b))}
+			}
+			n, k := binary.Uvarint(b[off:])
+			if k <= 0 || uint64(int64(len(b))-off-int64(k)) < n {
+				return &Error{File: file, Offset: off, Want: "an element of operator state " + ns.Name, Err: fmt.Errorf("%w: its length runs past the stream", ErrTruncated)}
+			}
+			v := b[off+int64(k) : off+int64(k)+int64(n)]
+			if err := fn(OperatorElement{Subtask: subtask, State: ns.Name, Mode: ns.Mode.String(), Value: rawOf(t, v)}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

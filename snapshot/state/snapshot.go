@@ -108,31 +108,38 @@ const (
 // ReadSchema reads, for every operator of m, the head of its first
 // subtask's keyed and operator state: every subtask of an operator writes
 // the same proxy.
+//
+// ckpt's engine state is reported as ErrEngineState here: Flink's
+// serializer checks (the dry run's) do not apply to it. ReadSchemaWithStats
+// reads it.
 func ReadSchema(ctx context.Context, fsys storage.FS, m *snapshot.Metadata) []OperatorSchema {
 	return readSchema(ctx, fsys, m, false)
 }
 
-// ReadSchemaWithStats is ReadSchema with every state's entries and bytes
-// where the format needs a scan for them (ckpt's engine state: one
+// ReadSchemaWithStats is ReadSchema that also reads ckpt's engine state in
+// its own format, with every engine state's entries and bytes (one
 // streaming pass over its entries).
 func ReadSchemaWithStats(ctx context.Context, fsys storage.FS, m *snapshot.Metadata) []OperatorSchema {
 	return readSchema(ctx, fsys, m, true)
 }
 
-func readSchema(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, withStats bool) []OperatorSchema {
+func readSchema(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, engine bool) []OperatorSchema {
 	var out []OperatorSchema
 	for _, op := range m.Operators {
 		s := OperatorSchema{ID: op.ID.String(), UID: op.UID, Name: op.Name, Parallelism: op.Parallelism, MaxParallel: op.MaxParallelism}
 		// The first subtask that reads; the first error when none does.
 		var keyedErr, opErr error
-		if isEngineOperator(ctx, fsys, m, op) {
-			s.Keyed, s.KeyedFormat, s.Stats, keyedErr = readEngineSchema(ctx, fsys, m, op, withStats)
-		} else {
+		switch {
+		case !engine:
+			s.Keyed, s.KeyedFormat, keyedErr = readFlinkKeyedSchema(ctx, fsys, m, op)
+		case isEngineOperator(ctx, fsys, m, op):
+			s.Keyed, s.KeyedFormat, s.Stats, keyedErr = readEngineSchema(ctx, fsys, m, op, true)
+		default:
 			s.Keyed, s.KeyedFormat, keyedErr = ReadKeyedSchema(ctx, fsys, m, op)
 		}
 		for _, st := range op.Subtasks {
 			if s.Operator == nil && st.ManagedOperatorState != nil {
-				p, err := readOperatorHead(ctx, fsys, m, st.ManagedOperatorState)
+				p, err := readOperatorHead(ctx, fsys, m, st.ManagedOperatorState, engine)
 				s.Operator = p
 				if opErr == nil {
 					opErr = err
@@ -241,6 +248,12 @@ func ReadKeyedSchema(ctx context.Context, fsys storage.FS, m *snapshot.Metadata,
 		p, format, _, err := readEngineSchema(ctx, fsys, m, op, false)
 		return p, format, err
 	}
+	return readFlinkKeyedSchema(ctx, fsys, m, op)
+}
+
+// readFlinkKeyedSchema is ReadKeyedSchema through Flink's proxies only
+// (engine state: ErrEngineState).
+func readFlinkKeyedSchema(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, op *snapshot.OperatorState) (*KeyedProxy, string, error) {
 	var first error
 	for _, st := range op.Subtasks {
 		if st.ManagedKeyedState == nil {
@@ -257,7 +270,7 @@ func ReadKeyedSchema(ctx context.Context, fsys storage.FS, m *snapshot.Metadata,
 	return nil, "", first
 }
 
-func readOperatorHead(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, h snapshot.OperatorHandle) (*OperatorProxy, error) {
+func readOperatorHead(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, h snapshot.OperatorHandle, engine bool) (*OperatorProxy, error) {
 	osh, ok := h.(*snapshot.OperatorStreamHandle)
 	if !ok {
 		return nil, fmt.Errorf("%w: operator handle %T", ErrUnsupported, h)
@@ -280,7 +293,10 @@ func readOperatorHead(ctx context.Context, fsys storage.FS, m *snapshot.Metadata
 		return nil, err
 	}
 	if err := engineState(s.name, b); err != nil {
-		return nil, err
+		if !engine {
+			return nil, err
+		}
+		return engineOperatorProxy(osh), nil
 	}
 	return ReadOperatorProxy(b, s.name)
 }
@@ -452,6 +468,16 @@ func ReadOperators(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, o
 		if err != nil {
 			return err
 		}
+		subtask := int(st.Index)
+		if subtask < 0 {
+			subtask = i
+		}
+		if engineState(s.name, b) != nil {
+			if err := readEngineOperator(osh, b, s.name, subtask, fn); err != nil {
+				return err
+			}
+			continue
+		}
 		p, err := ReadOperatorProxy(b, s.name)
 		if err != nil {
 			return err
@@ -459,10 +485,6 @@ func ReadOperators(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, o
 		var named []NamedOffsets
 		for _, ns := range osh.States {
 			named = append(named, NamedOffsets{Name: ns.Name, Offsets: ns.Offsets})
-		}
-		subtask := int(st.Index)
-		if subtask < 0 {
-			subtask = i
 		}
 		err = readOperatorElements(p, b, named, s.name, func(e OperatorElement) error {
 			e.Subtask = subtask
