@@ -379,6 +379,15 @@ func (b *Backend) recordSchema(name string, s enginefmt.Schema) error {
 	return b.setSchema(name, s.Encode())
 }
 
+// recordSchemaEncoded is recordSchema for a schema already encoded (one
+// restored from a canonical stream, possibly of a newer version: kept as
+// it is).
+func (b *Backend) recordSchemaEncoded(name string, enc []byte) error {
+	b.regMu.Lock()
+	defer b.regMu.Unlock()
+	return b.setSchema(name, enc)
+}
+
 func (b *Backend) setSchema(name string, enc []byte) error {
 	if old, ok := b.schemas[name]; ok && bytes.Equal(old, enc) {
 		return nil

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 
 	"github.com/cockroachdb/pebble/v2"
 
@@ -69,14 +70,11 @@ func ExportKeyGroupsSummed(dir string, r keygroup.Range, w io.Writer) ([]int64, 
 	}
 	bw := bufio.NewWriterSize(w, 1<<20)
 	var n int64
-	if len(schemas) > 0 {
-		// Before the first key group: no key group's reader looks there.
-		head := enginefmt.AppendSchemaHeader(nil, schemas)
-		if _, err := bw.Write(head); err != nil {
-			return nil, nil, 0, err
-		}
-		n += int64(len(head))
+	schemaNames := make([]string, 0, len(schemas))
+	for name := range schemas {
+		schemaNames = append(schemaNames, name)
 	}
+	sort.Strings(schemaNames)
 	var hdr []byte
 	var crc uint32 // of the current key group
 	put := func(b []byte) error {
@@ -94,6 +92,21 @@ func ExportKeyGroupsSummed(dir string, r keygroup.Range, w io.Writer) ([]int64, 
 	for kg := r.Start; kg <= r.End; kg++ {
 		offsets = append(offsets, n)
 		crc = 0
+		if kg == r.Start {
+			// The schemas lead the first key group (covered by its
+			// checksum; restores take them as schemas, not state).
+			for _, name := range schemaNames {
+				var err error
+				for _, b := range [][]byte{[]byte(enginefmt.SchemaState), []byte(name), schemas[name]} {
+					if err == nil {
+						err = put(b)
+					}
+				}
+				if err != nil {
+					return nil, nil, 0, err
+				}
+			}
+		}
 		lo, hi := enginefmt.KeyGroupSpan(kg)
 		it, err := db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
 		if err != nil {
@@ -159,6 +172,9 @@ func ImportKeyGroups(b *Backend, data []byte, kgs []int, offsets []int64) error 
 		var lastName []byte
 		var id uint16
 		_, err := enginefmt.DecodeGroup(data[at[kg]:], func(name, key, val []byte) error {
+			if string(name) == enginefmt.SchemaState {
+				return b.recordSchemaEncoded(string(key), append([]byte(nil), val...))
+			}
 			if !bytes.Equal(name, lastName) {
 				var err error
 				if id, err = b.sharedStateID(string(name)); err != nil {

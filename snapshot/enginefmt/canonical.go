@@ -1,11 +1,9 @@
 package enginefmt
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"sort"
 )
 
 // A canonical savepoint stream holds, for each key group of a subtask's
@@ -17,10 +15,9 @@ import (
 // and state id), so the stream depends on neither state ids nor the
 // database layout, and any key-group range reads back (rescaling).
 //
-// Before the first key group (whose offset is then not 0) the stream may
-// carry the states' schemas (AppendSchemaHeader); no key group's reader
-// looks there. Streams from before ckpt recorded schemas start with their
-// first key group at offset 0.
+// The first key group starts with the states' schemas, as entries of the
+// reserved state SchemaState (streams from before ckpt recorded schemas
+// have none).
 //
 // The key groups' checksums follow the last key group (CanonicalSuffix
 // marks such a stream; see AppendGroupSums).
@@ -84,62 +81,19 @@ func DecodeGroup(data []byte, fn func(name, key, value []byte) error) (int, erro
 	}
 }
 
-const schemaHeaderMagic = "ckpt-kg-schema 1\n"
-
-// AppendSchemaHeader appends the schema header of a canonical stream:
-// the magic, then per state (by name) its name and encoded schema
-// (Schema.Encode), each as uvarint length and bytes, then a zero length.
-func AppendSchemaHeader(dst []byte, schemas map[string][]byte) []byte {
-	names := make([]string, 0, len(schemas))
-	for n := range schemas {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	dst = append(dst, schemaHeaderMagic...)
-	for _, n := range names {
-		dst = AppendField(dst, []byte(n))
-		dst = AppendField(dst, schemas[n])
-	}
-	return append(dst, 0)
-}
-
-// HasSchemaHeader reports whether a canonical stream starts with one.
-func HasSchemaHeader(head []byte) bool { return bytes.HasPrefix(head, []byte(schemaHeaderMagic)) }
-
-// ParseSchemaHeader reads AppendSchemaHeader's bytes (b may run on into
-// the key groups): the encoded schemas by state name (DecodeSchema).
-func ParseSchemaHeader(b []byte) (map[string][]byte, error) {
-	if !HasSchemaHeader(b) {
-		return nil, &GroupError{Offset: 0, Why: "no schema header"}
-	}
-	p := b[len(schemaHeaderMagic):]
-	out := map[string][]byte{}
-	for {
-		at := int64(len(b) - len(p))
-		n, k := binary.Uvarint(p)
-		if k <= 0 || uint64(len(p)-k) < n {
-			return nil, &GroupError{Offset: at, Why: "schema header runs past the end"}
-		}
-		if n == 0 {
-			return out, nil
-		}
-		name := string(p[k : k+int(n)])
-		p = p[k+int(n):]
-		m, j := binary.Uvarint(p)
-		if j <= 0 || uint64(len(p)-j) < m {
-			return nil, &GroupError{Offset: at, Why: "schema of " + name + " runs past the end"}
-		}
-		out[name] = p[j : j+int(m)]
-		p = p[j+int(m):]
-	}
-}
+// SchemaState is the reserved state name of the schema entries a
+// canonical stream carries first in its first key group: key a state's
+// name, value its encoded schema (Schema.Encode). In a key group, they are
+// covered by its checksum; a reader (and the engine's restore) takes them
+// as schemas, not as state.
+const SchemaState = "ckpt:schema"
 
 // The key groups' checksums follow the last key group, where no reader
 // looks (key groups are read from their offsets to their end mark), one
 // CRC-32C per key group so that a reader of some key groups (rescaling,
 // a key lookup) verifies exactly those:
 //
-//	stream: schema header, key groups: streamLen bytes
+//	stream: the key groups, streamLen bytes
 //	u32 big-endian CRC-32C per key group, in the handle's order
 //	u32 big-endian number of key groups
 //	u64 big-endian streamLen

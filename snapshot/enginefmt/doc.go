@@ -18,6 +18,7 @@
 // A snapshot of it is either native — a chain: a base image (a Pebble
 // checkpoint) plus delta tables and change logs named in ChainFile (see
 // chain.go, clog.go) — or canonical: one stream per subtask with every
-// key group's entries at an offset recorded in the savepoint's handle,
-// its checksums in a trailer (canonical.go).
+// key group's entries at an offset recorded in the savepoint's handle
+// (the first key group's led by the schemas), its checksums in a trailer
+// (canonical.go).
 package enginefmt

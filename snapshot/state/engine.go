@@ -206,18 +206,8 @@ func isEngineKeyed(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, h
 		if h.Variant != snapshot.TagSavepointKeyGroups {
 			return false
 		}
-		if uri, ok, _ := m.FileURI(h.Delegate); ok && strings.HasSuffix(uri, enginefmt.CanonicalSuffix) {
-			return true
-		}
-		if len(h.Offsets) > 0 && h.Offsets[0] > 0 {
-			s, err := openStream(ctx, fsys, m, h.Delegate)
-			if err != nil {
-				return false
-			}
-			defer s.Close()
-			head, err := s.head(int64(len("ckpt-kg-schema 1\n")))
-			return err == nil && enginefmt.HasSchemaHeader(head)
-		}
+		uri, ok, _ := m.FileURI(h.Delegate)
+		return ok && strings.HasSuffix(uri, enginefmt.CanonicalSuffix)
 	}
 	return false
 }
@@ -366,18 +356,16 @@ func openCanonical(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, h
 			return fail(&Error{File: s.name, Offset: o, Want: fmt.Sprintf("key group %d", int(h.Range.Start)+i), Err: fmt.Errorf("%w: offset outside the %d-byte stream or out of order", ErrTruncated, c.end)})
 		}
 	}
-	if len(h.Offsets) > 0 && h.Offsets[0] > 0 {
-		head, err := s.read(0, h.Offsets[0])
+	// The schemas lead the first key group.
+	if len(h.Offsets) > 0 {
+		err := c.group(0, func(name, key, value []byte) error {
+			if string(name) == enginefmt.SchemaState {
+				c.header[string(key)] = append([]byte(nil), value...)
+			}
+			return nil
+		})
 		if err != nil {
 			return fail(err)
-		}
-		if c.header, err = enginefmt.ParseSchemaHeader(head); err != nil {
-			var ge *enginefmt.GroupError
-			off := int64(0)
-			if errors.As(err, &ge) {
-				off = ge.Offset
-			}
-			return fail(&Error{File: s.name, Offset: off, Want: "the engine's schema header", Err: err})
 		}
 	}
 	return c, nil
@@ -385,12 +373,12 @@ func openCanonical(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, h
 
 func (c *canonicalSubtask) Close() error { return c.s.Close() }
 
-// schemas are the header's; states without a schema (older savepoints)
+// schemas are those leading the first key group; states without one (older savepoints)
 // are found by scanning.
 func (c *canonicalSubtask) schemas() map[string][]byte { return c.header }
 
 func (c *canonicalSubtask) scan(ctx context.Context, only int, fn func(state string, kg int, user, value []byte) error) error {
-	for i, o := range c.h.Offsets {
+	for i := range c.h.Offsets {
 		kg := int(c.h.Range.Start) + i
 		if only >= 0 && kg != only {
 			continue
@@ -398,32 +386,43 @@ func (c *canonicalSubtask) scan(ctx context.Context, only int, fn func(state str
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		end := c.end
-		if i+1 < len(c.h.Offsets) {
-			end = c.h.Offsets[i+1]
-		}
-		region, err := c.s.read(o, end)
-		if err != nil {
-			return err
-		}
-		if c.crcs != nil {
-			if got := enginefmt.Checksum(region); got != c.crcs[i] {
-				return &Error{File: c.s.name, Offset: o, Want: fmt.Sprintf("key group %d (bytes %d to %d)", kg, o, end),
-					Err: fmt.Errorf("corrupt: CRC-32C %08x, the stream records %08x", got, c.crcs[i])}
+		err := c.group(i, func(name, key, value []byte) error {
+			if string(name) == enginefmt.SchemaState {
+				return nil
 			}
-		}
-		_, err = enginefmt.DecodeGroup(region, func(name, key, value []byte) error {
 			return fn(string(name), kg, key, value)
 		})
-		var ge *enginefmt.GroupError
-		if errors.As(err, &ge) {
-			return &Error{File: c.s.name, Offset: o + ge.Offset, Want: fmt.Sprintf("an entry of key group %d", kg), Err: errors.New(ge.Why)}
-		}
 		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// group reads the i-th key group of the handle, verifies its checksum and
+// calls fn for its entries.
+func (c *canonicalSubtask) group(i int, fn func(name, key, value []byte) error) error {
+	o, kg := c.h.Offsets[i], int(c.h.Range.Start)+i
+	end := c.end
+	if i+1 < len(c.h.Offsets) {
+		end = c.h.Offsets[i+1]
+	}
+	region, err := c.s.read(o, end)
+	if err != nil {
+		return err
+	}
+	if c.crcs != nil {
+		if got := enginefmt.Checksum(region); got != c.crcs[i] {
+			return &Error{File: c.s.name, Offset: o, Want: fmt.Sprintf("key group %d (bytes %d to %d)", kg, o, end),
+				Err: fmt.Errorf("corrupt: CRC-32C %08x, the stream records %08x", got, c.crcs[i])}
+		}
+	}
+	_, err = enginefmt.DecodeGroup(region, fn)
+	var ge *enginefmt.GroupError
+	if errors.As(err, &ge) {
+		return &Error{File: c.s.name, Offset: o + ge.Offset, Want: fmt.Sprintf("an entry of key group %d", kg), Err: errors.New(ge.Why)}
+	}
+	return err
 }
 
 // Native snapshots: a chain of Pebble tables and change logs.

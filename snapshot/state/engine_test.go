@@ -45,10 +45,6 @@ func engineCanonical(t *testing.T, withSchema bool, keys map[string]int64) *snap
 	t.Helper()
 	dir := t.TempDir()
 	var stream []byte
-	if withSchema {
-		stream = enginefmt.AppendSchemaHeader(nil, map[string][]byte{
-			"count": enginefmt.Schema{Kind: enginefmt.KindValue, Key: enginefmt.TypeString, Value: enginefmt.TypeInt64}.Encode()})
-	}
 	var offsets []int64
 	var crcs []uint32
 	for kg := 0; kg < 4; kg++ {
@@ -61,6 +57,11 @@ func engineCanonical(t *testing.T, withSchema bool, keys map[string]int64) *snap
 			}
 		}
 		sort.Strings(names)
+		if withSchema && kg == 0 {
+			stream = enginefmt.AppendField(stream, []byte(enginefmt.SchemaState))
+			stream = enginefmt.AppendField(stream, []byte("count"))
+			stream = enginefmt.AppendField(stream, enginefmt.Schema{Kind: enginefmt.KindValue, Key: enginefmt.TypeString, Value: enginefmt.TypeInt64}.Encode())
+		}
 		for _, k := range names {
 			stream = enginefmt.AppendField(stream, []byte("count"))
 			stream = enginefmt.AppendField(stream, []byte(k))
