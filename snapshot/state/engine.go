@@ -238,7 +238,8 @@ func openEngine(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, h sn
 // readEngineSchema reads the engine state of op: every subtask's states
 // (a state may be registered by some subtasks only) and, with stats, every
 // state's entries and bytes (a full scan, streaming).
-func readEngineSchema(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, op *snapshot.OperatorState, withStats bool) (*KeyedProxy, string, []StateStats, error) {
+func readEngineSchema(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, op *snapshot.OperatorState, withStats bool) (_ *KeyedProxy, _ string, _ []StateStats, err error) {
+	defer recoverPebble(&err)
 	schemas := map[string][]byte{}
 	stats := map[string]*StateStats{}
 	var format string
@@ -297,7 +298,8 @@ func readEngineSchema(ctx context.Context, fsys storage.FS, m *snapshot.Metadata
 
 // readEngineKeyed calls fn for the entries of state ("" : all) of one
 // engine subtask, key group only (-1: all).
-func readEngineKeyed(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, h snapshot.KeyedHandle, state string, only int, fn func(Entry) error) error {
+func readEngineKeyed(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, h snapshot.KeyedHandle, state string, only int, fn func(Entry) error) (err error) {
+	defer recoverPebble(&err)
 	sub, _, err := openEngine(ctx, fsys, m, h)
 	if err != nil {
 		return err
@@ -783,8 +785,25 @@ type quietLogger struct{}
 
 func (quietLogger) Infof(string, ...any)  {}
 func (quietLogger) Errorf(string, ...any) {}
+
+// Fatalf is what Pebble calls on a state it cannot go on from (a table
+// the MANIFEST lists is missing): it must not return, so it panics with a
+// pebbleFatal, which recoverPebble turns into an error.
 func (quietLogger) Fatalf(format string, args ...any) {
-	panic(fmt.Sprintf(format, args...))
+	panic(pebbleFatal(fmt.Sprintf(format, args...)))
+}
+
+type pebbleFatal string
+
+// recoverPebble turns a pebbleFatal raised on this goroutine into *err.
+func recoverPebble(err *error) {
+	if r := recover(); r != nil {
+		f, ok := r.(pebbleFatal)
+		if !ok {
+			panic(r)
+		}
+		*err = fmt.Errorf("engine snapshot: %s", string(f))
+	}
 }
 
 // The engine's operator state: per state name (the handle's), elements
