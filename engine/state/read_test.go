@@ -128,6 +128,24 @@ func TestSnapshotReaderOverBaseImages(t *testing.T) {
 	if !reflect.DeepEqual(gotMaps, wantMaps) {
 		t.Errorf("maps %v, want %v", gotMaps, wantMaps)
 	}
+	// A base table the MANIFEST lists but the handle does not: an error,
+	// not a panic.
+	var missing []snapshot.NamedHandle
+	dropped := ""
+	for _, f := range private {
+		if dropped == "" && filepath.Ext(f.LocalName) == ".sst" && f.LocalName[:6] != "delta-" {
+			dropped = f.LocalName
+			continue
+		}
+		missing = append(missing, f)
+	}
+	op.Subtasks[0].ManagedKeyedState = snapshot.NewIncrementalHandle(1, "backend", snapshot.KeyGroupRange{Start: 0, Count: 128}, 0,
+		&snapshot.ByteStreamHandle{Name: "meta", Data: []byte(enginefmt.MetaNative)}, nil, missing, "h")
+	err = sstate.ReadKeyed(context.Background(), storage.Default(), m, op, "", func(sstate.Entry) error { return nil })
+	if dropped == "" || err == nil {
+		t.Fatalf("without base table %q: %v", dropped, err)
+	}
+	t.Logf("without %s: %v", dropped, err)
 }
 
 type rawBytes string
