@@ -42,7 +42,10 @@ how they spread over the key groups. --key K looks one key up the way Flink plac
 murmur hash and the key-group formula) and reads only that key group. Entries are read from canonical savepoints, hashmap
 checkpoints and native savepoints, and RocksDB native savepoints and full or
 incremental checkpoints (the SST files, every block's checksum verified). Kryo and Java-serialized values are shown as
-their class and raw bytes, never guessed.`,
+their class and raw bytes, never guessed. Snapshots of ckpt's own engine are
+read in its format (Pebble tables and change logs, or canonical key-group
+streams), with each state's entries and bytes; --key places the key with the
+engine's hash.`,
 		Example: `  ckpt state /flink/savepoints/savepoint-1a2b3c-4d5e6f7a8b9c
   ckpt state sp/ --operator counter --state count --limit 20
   ckpt state sp/ --operator counter --json | jq .value
@@ -62,7 +65,7 @@ their class and raw bytes, never guessed.`,
 				if o.state != "" || o.histogram || o.csv {
 					return usagef("--state, --csv and --histogram need --operator")
 				}
-				schema := state.ReadSchema(ctx, fsys, m)
+				schema := state.ReadSchemaWithStats(ctx, fsys, m)
 				if o.json {
 					enc := json.NewEncoder(out)
 					enc.SetIndent("", "  ")
@@ -131,13 +134,25 @@ func printStateSchema(w io.Writer, schema []state.OperatorSchema) {
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		if p := op.Keyed; p != nil {
 			fmt.Fprintf(tw, "  keyed state (%s), key %s\n", op.KeyedFormat, p.Key)
-			fmt.Fprintln(tw, "  STATE\tKIND\tNAMESPACE\tVALUE\tTTL")
+			stats := map[string]state.StateStats{}
+			for _, s := range op.Stats {
+				stats[s.Name] = s
+			}
+			if op.Stats != nil {
+				fmt.Fprintln(tw, "  STATE\tKIND\tNAMESPACE\tVALUE\tTTL\tENTRIES\tBYTES")
+			} else {
+				fmt.Fprintln(tw, "  STATE\tKIND\tNAMESPACE\tVALUE\tTTL")
+			}
 			for _, s := range p.States {
 				ttl := ""
 				if s.TTL() {
 					ttl = "yes"
 				}
-				fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", s.Name, s.Kind(), typeName(s.Serializers[state.RoleNamespace]), typeName(s.Serializers[state.RoleValue]), ttl)
+				fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s", s.Name, s.Kind(), typeName(s.Serializers[state.RoleNamespace]), typeName(s.Serializers[state.RoleValue]), ttl)
+				if op.Stats != nil {
+					fmt.Fprintf(tw, "\t%d\t%d", stats[s.Name].Entries, stats[s.Name].Bytes)
+				}
+				fmt.Fprintln(tw)
 			}
 		}
 		if p := op.Operator; p != nil {
@@ -211,7 +226,7 @@ func printKeyed(cmd *cobra.Command, fsys storage.FS, w io.Writer, m *snapshot.Me
 		return state.ReadKeyed(cmd.Context(), fsys, m, op, o.state, fn)
 	}
 	if o.key != "" {
-		p, _, err := state.ReadKeyedSchema(cmd.Context(), fsys, m, op)
+		p, format, err := state.ReadKeyedSchema(cmd.Context(), fsys, m, op)
 		if err != nil {
 			return 0, false, err
 		}
@@ -222,7 +237,7 @@ func printKeyed(cmd *cobra.Command, fsys storage.FS, w io.Writer, m *snapshot.Me
 		if err != nil {
 			return 0, false, err
 		}
-		kg, err := state.KeyGroup(key, int(op.MaxParallelism))
+		kg, err := state.KeyGroupIn(format, key, int(op.MaxParallelism))
 		if err != nil {
 			return 0, false, err
 		}

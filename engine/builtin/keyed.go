@@ -124,7 +124,7 @@ func (w *WindowCount) Open(ctx *operator.Context) error {
 	w.timers = map[int64]map[string]struct{}{}
 	w.wm = math.MinInt64
 	var err error
-	w.s, err = state.Value(ctx.Keyed, "windows", state.Bytes{})
+	w.s, err = state.Value[[]byte](ctx.Keyed, "windows", state.WindowCounts{})
 	if err != nil {
 		return err
 	}

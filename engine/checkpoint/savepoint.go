@@ -12,6 +12,7 @@ import (
 	"github.com/ckpt-dev/ckpt/engine/failure"
 	"github.com/ckpt-dev/ckpt/engine/state"
 	"github.com/ckpt-dev/ckpt/snapshot"
+	"github.com/ckpt-dev/ckpt/snapshot/enginefmt"
 	"github.com/ckpt-dev/ckpt/storage"
 )
 
@@ -88,7 +89,7 @@ func UploadSavepoint(ctx context.Context, fsys storage.FS, sp *SavepointTarget, 
 				private = append(private, snapshot.NamedHandle{LocalName: f.Name, Handle: snapshot.NewRelativeFileHandle(name, f.Size)})
 			}
 			res.State.ManagedKeyedState = snapshot.NewIncrementalHandle(id, k.BackendID, r, res.StateSize,
-				&snapshot.ByteStreamHandle{Name: NewHandleID(), Data: []byte("ckpt-pebble-v2")}, nil, private, NewHandleID())
+				&snapshot.ByteStreamHandle{Name: NewHandleID(), Data: []byte(enginefmt.MetaNative)}, nil, private, NewHandleID())
 		} else {
 			name := NewHandleID() + canonicalSuffix
 			w, err := fsys.Create(ctx, storage.Join(sp.Dir, name), storage.CreateOptions{})
@@ -123,7 +124,7 @@ func UploadSavepoint(ctx context.Context, fsys storage.FS, sp *SavepointTarget, 
 // key groups' checksums after them (state.AppendGroupSums); streams
 // written before ckpt recorded checksums have no suffix and are read
 // unverified.
-const canonicalSuffix = ".kg"
+const canonicalSuffix = enginefmt.CanonicalSuffix
 
 // RestoreCanonical reads the key groups of a canonical savepoint handle that
 // fall in want and writes them into b. Only the bytes of those key groups

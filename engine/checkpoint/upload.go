@@ -18,6 +18,7 @@ import (
 	"github.com/ckpt-dev/ckpt/engine/operator"
 	"github.com/ckpt-dev/ckpt/engine/state"
 	"github.com/ckpt-dev/ckpt/snapshot"
+	"github.com/ckpt-dev/ckpt/snapshot/enginefmt"
 	"github.com/ckpt-dev/ckpt/snapshot/keygroup"
 	"github.com/ckpt-dev/ckpt/storage"
 )
@@ -219,7 +220,7 @@ func Upload(ctx context.Context, l Layout, reg *Registry, id int64, incremental 
 			res.Checkpointed += f.Size
 			private = append(private, snapshot.NamedHandle{LocalName: f.Name, Handle: snapshot.NewRelativeFileHandle(name, f.Size)})
 		}
-		meta := []byte("ckpt-pebble-v2")
+		meta := []byte(enginefmt.MetaNative)
 		r := snapshot.KeyGroupRange{Start: int32(k.Range.Start), Count: int32(k.Range.Len())}
 		res.State.ManagedKeyedState = snapshot.NewIncrementalHandle(id, k.BackendID, r, res.Checkpointed,
 			&snapshot.ByteStreamHandle{Name: NewHandleID(), Data: meta}, shared, private, NewHandleID())

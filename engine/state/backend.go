@@ -1,12 +1,13 @@
 // Package state is the engine's keyed state backend on Pebble (v2), one
 // database per keyed operator subtask.
 //
-// Key layout: [key group: u16 big-endian][state id: u16 big-endian][user key]
-// (map state appends [uvarint len(user key)] before the user key and the map
+// Key layout (snapshot/enginefmt, the one place of the format):
+// [key group: u16 big-endian][state id: u16 big-endian][user key] (map
+// state appends [uvarint len(user key)] before the user key and the map
 // key after it). Every key-group range is therefore one contiguous span of
 // the keyspace, so snapshot, restore and rescale can work on spans. The
-// registry of state names lives under key group 0xFFFF, which no real key
-// group reaches (max parallelism ≤ 32768).
+// registry of state names (and their schemas) lives under key group
+// 0xFFFF, which no real key group reaches (max parallelism ≤ 32768).
 //
 // Durability comes from checkpoints, as with Flink's RocksDB backend: the
 // write-ahead log is off. Value state goes through a per-state write-back
@@ -28,7 +29,7 @@
 package state
 
 import (
-	"encoding/binary"
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -37,7 +38,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/cespare/xxhash/v2"
+	"github.com/ckpt-dev/ckpt/snapshot/enginefmt"
 	"github.com/ckpt-dev/ckpt/snapshot/keygroup"
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
@@ -45,7 +46,7 @@ import (
 )
 
 // metaKeyGroup is the reserved key-group prefix of the state registry.
-const metaKeyGroup = 0xFFFF
+const metaKeyGroup = enginefmt.MetaKeyGroup
 
 // DefaultCacheEntries bounds the entries of each value state's cache.
 const DefaultCacheEntries = 1 << 20
@@ -72,13 +73,16 @@ type Options struct {
 
 // Backend is the keyed state of one operator subtask.
 type Backend struct {
-	dir   string
-	db    *pebble.DB
-	opts  Options
-	ids   map[string]uint16
-	next  uint16
-	regMu sync.Mutex // registrations while importing on several goroutines
-	flush []flusher
+	dir  string
+	db   *pebble.DB
+	opts Options
+	ids  map[string]uint16
+	// schemas are the registered states' schemas (encoded), recorded
+	// next to the registry so a snapshot tells what its states hold.
+	schemas map[string][]byte
+	next    uint16
+	regMu   sync.Mutex // registrations while importing on several goroutines
+	flush   []flusher
 	// regChanged: a state was registered since the last delta.
 	regChanged bool
 	batch      *pebble.Batch // writes of list/map state since the last snapshot
@@ -207,7 +211,7 @@ func Open(dir string, opts Options) (*Backend, error) {
 	if err := os.Mkdir(chainDir, 0o755); err != nil {
 		return nil, fmt.Errorf("state: %w", err)
 	}
-	b := &Backend{dir: dir, opts: opts, ids: map[string]uint16{}, next: 1, seq: 1, values: map[string]any{}}
+	b := &Backend{dir: dir, opts: opts, ids: map[string]uint16{}, schemas: map[string][]byte{}, next: 1, seq: 1, values: map[string]any{}}
 	b.chain.dir = chainDir
 	b.chain.maxDeltas, b.chain.minBytes = opts.ChainDeltas, opts.ChainBytes
 	var restoredBase *image
@@ -319,31 +323,82 @@ func (b *Backend) keepImage(dir string) (*image, error) {
 }
 
 func (b *Backend) loadRegistry() error {
-	prefix := []byte{0xFF, 0xFF, 0, 0}
-	it, err := b.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: []byte{0xFF, 0xFF, 0, 1}})
+	lo, hi := enginefmt.RegistrySpan()
+	it, err := b.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
 	if err != nil {
 		return err
 	}
 	defer it.Close()
 	for it.First(); it.Valid(); it.Next() {
-		name := string(it.Key()[4:])
+		name := enginefmt.RegistryName(it.Key())
 		v, err := it.ValueAndErr()
 		if err != nil {
 			return err
 		}
-		if len(v) != 2 {
+		id, ok := enginefmt.DecodeID(v)
+		if !ok {
 			return fmt.Errorf("state: registry entry %q is corrupt", name)
 		}
-		id := binary.BigEndian.Uint16(v)
 		b.ids[name] = id
 		if id >= b.next {
 			b.next = id + 1
 		}
 	}
-	return it.Error()
+	if err := it.Error(); err != nil {
+		return err
+	}
+	return loadSchemas(b.db, func(name string, enc []byte) { b.schemas[name] = enc })
 }
 
-func registryKey(name string) []byte { return append([]byte{0xFF, 0xFF, 0, 0}, name...) }
+// loadSchemas calls fn with every schema entry db holds.
+func loadSchemas(db *pebble.DB, fn func(name string, enc []byte)) error {
+	lo, hi := enginefmt.SchemaSpan()
+	it, err := db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		return err
+	}
+	for it.First(); it.Valid(); it.Next() {
+		v, err := it.ValueAndErr()
+		if err != nil {
+			it.Close()
+			return err
+		}
+		fn(enginefmt.RegistryName(it.Key()), append([]byte(nil), v...))
+	}
+	return it.Close()
+}
+
+func registryKey(name string) []byte { return enginefmt.RegistryKey(name) }
+
+// recordSchema records what state name holds, straight into Pebble and
+// into the next delta (which repeats the registry), when it is new or
+// changed.
+func (b *Backend) recordSchema(name string, s enginefmt.Schema) error {
+	b.regMu.Lock()
+	defer b.regMu.Unlock()
+	return b.setSchema(name, s.Encode())
+}
+
+// recordSchemaEncoded is recordSchema for a schema already encoded (one
+// restored from a canonical stream, possibly of a newer version: kept as
+// it is).
+func (b *Backend) recordSchemaEncoded(name string, enc []byte) error {
+	b.regMu.Lock()
+	defer b.regMu.Unlock()
+	return b.setSchema(name, enc)
+}
+
+func (b *Backend) setSchema(name string, enc []byte) error {
+	if old, ok := b.schemas[name]; ok && bytes.Equal(old, enc) {
+		return nil
+	}
+	if err := b.db.Set(enginefmt.SchemaKey(name), enc, pebble.NoSync); err != nil {
+		return err
+	}
+	b.schemas[name] = enc
+	b.regChanged = true
+	return nil
+}
 
 // sharedStateID is stateID for goroutines restoring state concurrently.
 func (b *Backend) sharedStateID(name string) (uint16, error) {
@@ -364,7 +419,7 @@ func (b *Backend) stateID(name string) (uint16, error) {
 	b.next++
 	// Straight into Pebble (registrations never change), and into the
 	// next delta, which repeats the registry.
-	if err := b.db.Set(registryKey(name), binary.BigEndian.AppendUint16(nil, id), pebble.NoSync); err != nil {
+	if err := b.db.Set(registryKey(name), enginefmt.EncodeID(id), pebble.NoSync); err != nil {
 		return 0, err
 	}
 	b.ids[name] = id
@@ -383,7 +438,7 @@ func (b *Backend) StateNames() []string {
 
 // KeyHash is ckpt's hash of a key (Go has no Java hashCode; only the
 // key-group formulas on top of it follow Flink).
-func KeyHash(key string) int32 { return int32(uint32(xxhash.Sum64String(key))) }
+func KeyHash(key string) int32 { return enginefmt.KeyHash(key) }
 
 // KeyGroup is the key group of key.
 func (b *Backend) KeyGroup(key string) int {
@@ -392,7 +447,7 @@ func (b *Backend) KeyGroup(key string) int {
 
 // KeyGroupOf is the key group of key for maxParallelism.
 func KeyGroupOf(key string, maxParallelism int) int {
-	return keygroup.ForHash(KeyHash(key), maxParallelism)
+	return enginefmt.KeyGroupOf(key, maxParallelism)
 }
 
 // KeyGroups is the range this backend owns.
@@ -402,9 +457,7 @@ func (b *Backend) KeyGroups() keygroup.Range { return b.opts.KeyGroups }
 func (b *Backend) MaxParallelism() int { return b.opts.MaxParallelism }
 
 func appendKey(dst []byte, kg int, id uint16, key string) []byte {
-	dst = binary.BigEndian.AppendUint16(dst, uint16(kg))
-	dst = binary.BigEndian.AppendUint16(dst, id)
-	return append(dst, key...)
+	return enginefmt.AppendKey(dst, kg, id, key)
 }
 
 func (b *Backend) encodeKey(dst []byte, id uint16, key string) []byte {
@@ -443,6 +496,7 @@ type Pending struct {
 	frozen     []frozenWrites
 	batchKeys  kvs
 	registry   map[string]uint16
+	schemas    map[string][]byte
 	regChanged bool
 	// complete, batchUsed: the backend's, at the barrier.
 	complete, batchUsed bool
@@ -578,7 +632,10 @@ func (p *Pending) writeLogDelta() error {
 	p.frozen = nil
 	// Every delta carries the registry, so any chain opens with it.
 	for n, id := range p.registry {
-		lw.add(nil, registryKey(n), binary.BigEndian.AppendUint16(nil, id), true)
+		lw.add(nil, registryKey(n), enginefmt.EncodeID(id), true)
+	}
+	for n, enc := range p.schemas {
+		lw.add(nil, enginefmt.SchemaKey(n), enc, true)
 	}
 	size, err := lw.finish()
 	if err != nil {
@@ -692,7 +749,7 @@ func (b *Backend) Snapshot() (*Pending, error) {
 	p.complete, p.batchUsed = b.complete(), b.batchUsed
 	// The registry is small; a copy keeps the asynchronous phase away
 	// from the task's map.
-	p.registry = b.registrySnapshot()
+	p.registry, p.schemas = b.registrySnapshot()
 	p.regChanged, b.regChanged = b.regChanged, false
 	for _, f := range b.flush {
 		p.frozen = append(p.frozen, f.freeze())
@@ -767,7 +824,10 @@ func (p *Pending) write(dir string) ([]File, error) {
 	if len(w.items) > 0 || p.regChanged {
 		// Every delta carries the registry, so any chain opens with it.
 		for n, id := range p.registry {
-			w.add(registryKey(n), binary.BigEndian.AppendUint16(nil, id), true)
+			w.add(registryKey(n), enginefmt.EncodeID(id), true)
+		}
+		for n, enc := range p.schemas {
+			w.add(enginefmt.SchemaKey(n), enc, true)
 		}
 	}
 	if err := b.appendDelta(p.seq, w); err != nil {
@@ -791,13 +851,18 @@ func (p *Pending) finishWrite(dir string) ([]File, error) {
 	return b.chain.stage(dir)
 }
 
-// registrySnapshot copies the registry (task goroutine).
-func (b *Backend) registrySnapshot() map[string]uint16 {
+// registrySnapshot copies the registry and the schemas (task goroutine;
+// the encoded schemas are never changed in place).
+func (b *Backend) registrySnapshot() (map[string]uint16, map[string][]byte) {
 	out := make(map[string]uint16, len(b.ids))
 	for n, id := range b.ids {
 		out[n] = id
 	}
-	return out
+	schemas := make(map[string][]byte, len(b.schemas))
+	for n, enc := range b.schemas {
+		schemas[n] = enc
+	}
+	return out, schemas
 }
 
 // Abandon releases a snapshot that will not be written (checkpoint

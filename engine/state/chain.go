@@ -1,17 +1,16 @@
 package state
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/ckpt-dev/ckpt/snapshot/enginefmt"
 )
 
 // A keyed state snapshot is a chain: a base image (a Pebble checkpoint:
@@ -29,14 +28,9 @@ import (
 // ChainFile is the private file of a snapshot that names its delta tables
 // in order. A snapshot directory without one is a plain Pebble checkpoint
 // (what ckpt wrote before chains; still restored).
-const ChainFile = "CKPT-CHAIN"
+const ChainFile = enginefmt.ChainFile
 
-const (
-	chainMagic   = "ckpt-chain 1"
-	chainDirName = ".chain"
-	deltaPrefix  = "delta-"
-	deltaSuffix  = ".sst"
-)
+const chainDirName = ".chain"
 
 // Materialization policy (Options.ChainDeltas, Options.ChainBytes): a
 // new base once the deltas since the current one hold as many bytes as its
@@ -49,25 +43,7 @@ const (
 )
 
 // deltaName names delta seq: a table, or a change log (clog.go).
-func deltaName(seq uint64, log bool) string {
-	suffix := deltaSuffix
-	if log {
-		suffix = clogSuffix
-	}
-	return fmt.Sprintf("%s%020d%s", deltaPrefix, seq, suffix)
-}
-
-func parseDeltaName(n string) (uint64, bool) {
-	suffix := deltaSuffix
-	if isLog(n) {
-		suffix = clogSuffix
-	}
-	if !strings.HasPrefix(n, deltaPrefix) || !strings.HasSuffix(n, suffix) {
-		return 0, false
-	}
-	seq, err := strconv.ParseUint(n[len(deltaPrefix):len(n)-len(suffix)], 10, 64)
-	return seq, err == nil && seq > 0
-}
+func deltaName(seq uint64, log bool) string { return enginefmt.DeltaName(seq, log) }
 
 type deltaFile struct {
 	name string
@@ -220,16 +196,15 @@ func (c *chain) stage(dir string) ([]File, error) {
 			}
 		}
 	}
-	var list bytes.Buffer
-	list.WriteString(chainMagic + "\n")
+	var list []string
 	for _, d := range c.deltas {
 		if err := os.Link(filepath.Join(c.dir, d.name), filepath.Join(dir, d.name)); err != nil {
 			return nil, fmt.Errorf("state: staging %s: %w", d.name, err)
 		}
-		list.WriteString(d.name + "\n")
+		list = append(list, d.name)
 		src[d.name] = filepath.Join(c.dir, d.name)
 	}
-	if err := os.WriteFile(filepath.Join(dir, ChainFile), list.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, ChainFile), enginefmt.EncodeChain(list), 0o644); err != nil {
 		return nil, err
 	}
 	files, err := ListFiles(dir)
@@ -271,44 +246,25 @@ func copyFile(src, dst string) error {
 // readChain reads the chain file of a snapshot directory: the delta
 // tables in order, or nil (no error) for a plain Pebble checkpoint.
 func readChain(dir string) ([]deltaFile, bool, error) {
-	f, err := os.Open(filepath.Join(dir, ChainFile))
+	path := filepath.Join(dir, ChainFile)
+	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, false, nil
 	}
 	if err != nil {
 		return nil, false, err
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	line := 0
-	var out []deltaFile
-	for sc.Scan() {
-		line++
-		t := sc.Text()
-		if line == 1 {
-			if t != chainMagic {
-				return nil, false, fmt.Errorf("state: %s line 1: %q is not a ckpt chain file (want %q)", filepath.Join(dir, ChainFile), t, chainMagic)
-			}
-			continue
-		}
-		seq, ok := parseDeltaName(t)
-		if !ok {
-			return nil, false, fmt.Errorf("state: %s line %d: %q is not a delta table name", filepath.Join(dir, ChainFile), line, t)
-		}
-		if len(out) > 0 && seq <= out[len(out)-1].seq {
-			return nil, false, fmt.Errorf("state: %s line %d: delta %s is out of order", filepath.Join(dir, ChainFile), line, t)
-		}
-		fi, err := os.Stat(filepath.Join(dir, t))
+	deltas, err := enginefmt.ParseChain(data)
+	if err != nil {
+		return nil, false, fmt.Errorf("state: %s %w", path, err)
+	}
+	out := make([]deltaFile, 0, len(deltas))
+	for i, d := range deltas {
+		fi, err := os.Stat(filepath.Join(dir, d.Name))
 		if err != nil {
-			return nil, false, fmt.Errorf("state: %s line %d names a delta table that is missing: %w", filepath.Join(dir, ChainFile), line, err)
+			return nil, false, fmt.Errorf("state: %s line %d names a delta table that is missing: %w", path, i+2, err)
 		}
-		out = append(out, deltaFile{name: t, seq: seq, size: fi.Size()})
-	}
-	if err := sc.Err(); err != nil {
-		return nil, false, err
-	}
-	if line == 0 {
-		return nil, false, fmt.Errorf("state: %s is empty", filepath.Join(dir, ChainFile))
+		out = append(out, deltaFile{name: d.Name, seq: d.Seq, size: fi.Size()})
 	}
 	return out, true, nil
 }

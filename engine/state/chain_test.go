@@ -268,7 +268,7 @@ func TestSnapshotAddsOneDeltaOfTheChanges(t *testing.T) {
 				addedBytes += size
 			}
 		}
-		if len(added) != 1 || !strings.HasPrefix(added[0], deltaPrefix) {
+		if len(added) != 1 || !strings.HasPrefix(added[0], "delta-") {
 			t.Fatalf("round %d: new shared files %v, want exactly one delta", round, added)
 		}
 		if addedBytes > 2*int64(changed) {
@@ -319,8 +319,8 @@ func TestValueCacheKeepsToItsBudget(t *testing.T) {
 func TestBadChainFile(t *testing.T) {
 	tests := []struct{ content, want string }{
 		{"not a chain\n", "is not a ckpt chain file"},
-		{chainMagic + "\n" + deltaName(3, false) + "\n", "names a delta table that is missing"},
-		{chainMagic + "\n../etc/passwd\n", "is not a delta table name"},
+		{"ckpt-chain 1\n" + deltaName(3, false) + "\n", "names a delta table that is missing"},
+		{"ckpt-chain 1\n../etc/passwd\n", "is not a delta table name"},
 		{"", "is empty"},
 	}
 	for _, tt := range tests {

@@ -1,7 +1,6 @@
 package state
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -9,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/ckpt-dev/ckpt/snapshot/enginefmt"
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/sstable"
 )
@@ -21,23 +21,10 @@ import (
 // restore, a base image — which for state that fits in memory is rare.
 // The file is uploaded and referenced like any delta table.
 //
-// Layout:
-//
-//	"ckpt-clog 1\n"
-//	per write: uvarint len(key), uvarint len(value)+1 (0 for a delete),
-//	           key, value
-//	u64 big-endian number of writes
-//	u32 big-endian CRC-32C of everything before it
-//	"END\n"
-const (
-	clogSuffix  = ".clog"
-	clogMagic   = "ckpt-clog 1\n"
-	clogTrailer = "END\n"
-)
+// The layout is in snapshot/enginefmt (clog.go there).
+var castagnoli = enginefmt.Castagnoli
 
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
-
-func isLog(name string) bool { return filepath.Ext(name) == clogSuffix }
+func isLog(name string) bool { return enginefmt.IsLog(name) }
 
 // logWriter streams writes into a change log through its own buffer
 // (appends, not a bufio call per field: a million writes per checkpoint).
@@ -61,7 +48,7 @@ func createLog(path string) (*logWriter, error) {
 		return nil, fmt.Errorf("state: %w", err)
 	}
 	lw := &logWriter{path: path, f: f, buf: make([]byte, 0, logBuffer+64<<10)}
-	lw.buf = append(lw.buf, clogMagic...)
+	lw.buf = append(lw.buf, enginefmt.LogMagic...)
 	return lw, nil
 }
 
@@ -78,17 +65,7 @@ func (lw *logWriter) flush() {
 
 // add appends one write of key (prefix included, or given in parts).
 func (lw *logWriter) add(prefix, key, value []byte, set bool) {
-	lw.buf = binary.AppendUvarint(lw.buf, uint64(len(prefix)+len(key)))
-	if set {
-		lw.buf = binary.AppendUvarint(lw.buf, uint64(len(value))+1)
-	} else {
-		lw.buf = append(lw.buf, 0)
-	}
-	lw.buf = append(lw.buf, prefix...)
-	lw.buf = append(lw.buf, key...)
-	if set {
-		lw.buf = append(lw.buf, value...)
-	}
+	lw.buf = enginefmt.AppendLogWrite(lw.buf, prefix, key, value, set)
 	lw.count++
 	if len(lw.buf) >= logBuffer {
 		lw.flush()
@@ -98,11 +75,11 @@ func (lw *logWriter) add(prefix, key, value []byte, set bool) {
 // finish writes the trailer and closes the file, returning its size; on
 // error the file is removed.
 func (lw *logWriter) finish() (int64, error) {
-	lw.buf = binary.BigEndian.AppendUint64(lw.buf, lw.count)
+	lw.buf = enginefmt.AppendLogCount(lw.buf, lw.count)
 	lw.flush()
 	if lw.err == nil {
 		var k int
-		k, lw.err = lw.f.Write(append(binary.BigEndian.AppendUint32(nil, lw.crc), clogTrailer...))
+		k, lw.err = lw.f.Write(append(binary.BigEndian.AppendUint32(nil, lw.crc), enginefmt.LogTrailer...))
 		lw.n += int64(k)
 	}
 	if err := lw.f.Close(); lw.err == nil {
@@ -127,44 +104,8 @@ func readLog(path string, w *kvs) error {
 	if err != nil {
 		return fmt.Errorf("state: %w", err)
 	}
-	bad := func(why string) error {
-		return fmt.Errorf("state: change log %s is corrupt: %s", path, why)
-	}
-	end := len(raw) - 12 - len(clogTrailer) // the count
-	if len(raw) < len(clogMagic) || !bytes.Equal(raw[:len(clogMagic)], []byte(clogMagic)) {
-		return bad("no ckpt-clog header")
-	}
-	if end < len(clogMagic) || string(raw[end+12:]) != clogTrailer {
-		return bad("truncated (no trailer)")
-	}
-	if crc32.Checksum(raw[:end+8], castagnoli) != binary.BigEndian.Uint32(raw[end+8:]) {
-		return bad("checksum mismatch")
-	}
-	count := binary.BigEndian.Uint64(raw[end:])
-	p := raw[len(clogMagic):end]
-	var n uint64
-	for ; len(p) > 0; n++ {
-		kl, a := binary.Uvarint(p)
-		if a <= 0 {
-			return bad(fmt.Sprintf("write %d: bad key length", n))
-		}
-		vl, c := binary.Uvarint(p[a:])
-		if c <= 0 {
-			return bad(fmt.Sprintf("write %d: bad value length", n))
-		}
-		p = p[a+c:]
-		set := vl > 0
-		if set {
-			vl--
-		}
-		if kl > uint64(len(p)) || vl > uint64(len(p))-kl {
-			return bad(fmt.Sprintf("write %d runs past the end", n))
-		}
-		w.add(p[:kl], p[kl:kl+vl], set)
-		p = p[kl+vl:]
-	}
-	if n != count {
-		return bad(fmt.Sprintf("%d writes, the trailer says %d", n, count))
+	if err := enginefmt.DecodeLog(raw, w.add); err != nil {
+		return fmt.Errorf("state: change log %s is corrupt: %w", path, err)
 	}
 	return nil
 }

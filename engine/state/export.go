@@ -4,23 +4,24 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
+	"sort"
 
 	"github.com/cockroachdb/pebble/v2"
 
+	"github.com/ckpt-dev/ckpt/snapshot/enginefmt"
 	"github.com/ckpt-dev/ckpt/snapshot/keygroup"
 )
 
 // ExportKeyGroups writes the state of the Pebble database in dir (a local
-// checkpoint) as ckpt's canonical savepoint stream: for each key group of r,
-// at the returned offset, entries of
-//
-//	uvarint len(state name) | name | uvarint len(key) | key | uvarint len(value) | value
-//
-// ended by a zero name length. Keys are the user part (after key group and
-// state id), so the stream does not depend on state ids or the database
-// layout, and any key-group range can be read back (rescaling).
+// checkpoint) as ckpt's canonical savepoint stream (its layout is in
+// snapshot/enginefmt, canonical.go): the states' schemas, then for each key
+// group of r, at the returned offset, its entries (state name, user key,
+// value) ended by a zero name length. Keys are the user part (after key
+// group and state id), so the stream does not depend on state ids or the
+// database layout, and any key-group range can be read back (rescaling).
 func ExportKeyGroups(dir string, r keygroup.Range) ([]byte, []int64, error) {
 	var buf bytes.Buffer
 	offsets, _, err := ExportKeyGroupsTo(dir, r, &buf)
@@ -51,19 +52,29 @@ func ExportKeyGroupsSummed(dir string, r keygroup.Range, w io.Writer) ([]int64, 
 	}
 	defer db.Close()
 	names := map[uint16]string{}
-	reg, err := db.NewIter(&pebble.IterOptions{LowerBound: []byte{0xFF, 0xFF, 0, 0}, UpperBound: []byte{0xFF, 0xFF, 0, 1}})
+	lo, hi := enginefmt.RegistrySpan()
+	reg, err := db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
 	if err != nil {
 		return nil, nil, 0, err
 	}
 	for reg.First(); reg.Valid(); reg.Next() {
 		v, _ := reg.ValueAndErr()
-		if len(v) == 2 {
-			names[binary.BigEndian.Uint16(v)] = string(reg.Key()[4:])
+		if id, ok := enginefmt.DecodeID(v); ok {
+			names[id] = enginefmt.RegistryName(reg.Key())
 		}
 	}
 	reg.Close()
+	schemas := map[string][]byte{}
+	if err := loadSchemas(db, func(name string, enc []byte) { schemas[name] = enc }); err != nil {
+		return nil, nil, 0, err
+	}
 	bw := bufio.NewWriterSize(w, 1<<20)
 	var n int64
+	schemaNames := make([]string, 0, len(schemas))
+	for name := range schemas {
+		schemaNames = append(schemaNames, name)
+	}
+	sort.Strings(schemaNames)
 	var hdr []byte
 	var crc uint32 // of the current key group
 	put := func(b []byte) error {
@@ -81,8 +92,22 @@ func ExportKeyGroupsSummed(dir string, r keygroup.Range, w io.Writer) ([]int64, 
 	for kg := r.Start; kg <= r.End; kg++ {
 		offsets = append(offsets, n)
 		crc = 0
-		lo := binary.BigEndian.AppendUint16(nil, uint16(kg))
-		hi := binary.BigEndian.AppendUint16(nil, uint16(kg+1))
+		if kg == r.Start {
+			// The schemas lead the first key group (covered by its
+			// checksum; restores take them as schemas, not state).
+			for _, name := range schemaNames {
+				var err error
+				for _, b := range [][]byte{[]byte(enginefmt.SchemaState), []byte(name), schemas[name]} {
+					if err == nil {
+						err = put(b)
+					}
+				}
+				if err != nil {
+					return nil, nil, 0, err
+				}
+			}
+		}
+		lo, hi := enginefmt.KeyGroupSpan(kg)
 		it, err := db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
 		if err != nil {
 			return nil, nil, 0, err
@@ -144,35 +169,14 @@ func ImportKeyGroups(b *Backend, data []byte, kgs []int, offsets []int64) error 
 		at[kg] = p
 	}
 	return b.importGroups(kgs, func(kg int, w *kvs) error {
-		buf := data[at[kg]:]
-		next := func() ([]byte, error) {
-			n, k := binary.Uvarint(buf)
-			if k <= 0 || uint64(len(buf)-k) < n {
-				return nil, fmt.Errorf("canonical savepoint: corrupt entry in key group %d", kg)
-			}
-			v := buf[k : k+int(n)]
-			buf = buf[k+int(n):]
-			return v, nil
-		}
 		var lastName []byte
 		var id uint16
-		for {
-			name, err := next()
-			if err != nil {
-				return err
-			}
-			if len(name) == 0 {
-				return nil
-			}
-			key, err := next()
-			if err != nil {
-				return err
-			}
-			val, err := next()
-			if err != nil {
-				return err
+		_, err := enginefmt.DecodeGroup(data[at[kg]:], func(name, key, val []byte) error {
+			if string(name) == enginefmt.SchemaState {
+				return b.recordSchemaEncoded(string(key), append([]byte(nil), val...))
 			}
 			if !bytes.Equal(name, lastName) {
+				var err error
 				if id, err = b.sharedStateID(string(name)); err != nil {
 					return err
 				}
@@ -185,6 +189,12 @@ func ImportKeyGroups(b *Backend, data []byte, kgs []int, offsets []int64) error 
 			w.arena = append(w.arena, val...)
 			x.v1 = len(w.arena)
 			w.items = append(w.items, x)
+			return nil
+		})
+		var ge *enginefmt.GroupError
+		if errors.As(err, &ge) {
+			return fmt.Errorf("canonical savepoint: corrupt entry in key group %d (%v)", kg, ge)
 		}
+		return err
 	})
 }

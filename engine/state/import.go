@@ -7,6 +7,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 
+	"github.com/ckpt-dev/ckpt/snapshot/enginefmt"
 	"github.com/ckpt-dev/ckpt/snapshot/keygroup"
 )
 
@@ -29,7 +30,8 @@ func (b *Backend) Import(srcDir string, r keygroup.Range) error {
 	}
 	defer src.Close()
 	remap := map[uint16][2]byte{}
-	reg, err := src.NewIter(&pebble.IterOptions{LowerBound: []byte{0xFF, 0xFF, 0, 0}, UpperBound: []byte{0xFF, 0xFF, 0, 1}})
+	rlo, rhi := enginefmt.RegistrySpan()
+	reg, err := src.NewIter(&pebble.IterOptions{LowerBound: rlo, UpperBound: rhi})
 	if err != nil {
 		return err
 	}
@@ -49,14 +51,26 @@ func (b *Backend) Import(srcDir string, r keygroup.Range) error {
 	if err := reg.Close(); err != nil {
 		return err
 	}
+	// The states' schemas travel with them (those of a newer schema
+	// version too: they are copied as they are).
+	var serr error
+	if err := loadSchemas(src, func(name string, enc []byte) {
+		if serr == nil {
+			serr = b.setSchema(name, enc)
+		}
+	}); err != nil {
+		return err
+	}
+	if serr != nil {
+		return serr
+	}
 	kgs := make([]int, 0, r.Len())
 	for kg := r.Start; kg <= r.End; kg++ {
 		kgs = append(kgs, kg)
 	}
 	return b.importGroups(kgs, func(kg int, w *kvs) error {
-		it, err := src.NewIter(&pebble.IterOptions{
-			LowerBound: binary.BigEndian.AppendUint16(nil, uint16(kg)),
-			UpperBound: binary.BigEndian.AppendUint16(nil, uint16(kg+1))})
+		lo, hi := enginefmt.KeyGroupSpan(kg)
+		it, err := src.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
 		if err != nil {
 			return err
 		}
@@ -146,7 +160,10 @@ func (b *Backend) importGroups(kgs []int, fill func(kg int, w *kvs) error) error
 	}
 	var reg kvs
 	for n, id := range b.ids {
-		reg.add(registryKey(n), binary.BigEndian.AppendUint16(nil, id), true)
+		reg.add(registryKey(n), enginefmt.EncodeID(id), true)
+	}
+	for n, enc := range b.schemas {
+		reg.add(enginefmt.SchemaKey(n), enc, true)
 	}
 	reg.sort()
 	for _, x := range reg.items {

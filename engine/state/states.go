@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"unsafe"
 
+	"github.com/ckpt-dev/ckpt/snapshot/enginefmt"
 	"github.com/cockroachdb/pebble/v2"
 )
 
@@ -32,6 +33,27 @@ type Bytes struct{}
 
 func (Bytes) Encode(dst []byte, v []byte) []byte { return append(dst, v...) }
 func (Bytes) Decode(b []byte) ([]byte, error)    { return append([]byte(nil), b...), nil }
+
+// WindowCounts stores the open tumbling windows of a key as Bytes does:
+// pairs of int64 big-endian (window start, count). Its own type only so
+// that snapshots record what the bytes are.
+type WindowCounts struct{ Bytes }
+
+// StateType names what a codec's values are (enginefmt.Type*), recorded
+// in the state's schema; a codec without one records bytes.
+func (Int64) StateType() string        { return enginefmt.TypeInt64 }
+func (Bytes) StateType() string        { return enginefmt.TypeBytes }
+func (WindowCounts) StateType() string { return enginefmt.TypeWindowCounts }
+
+// stateTyper is a codec that names its values' type.
+type stateTyper interface{ StateType() string }
+
+func typeOf(codec any) string {
+	if t, ok := codec.(stateTyper); ok {
+		return t.StateType()
+	}
+	return enginefmt.TypeBytes
+}
 
 // ValueState holds one value per key behind a write-back cache with a
 // memory budget (Options.CacheBytes, Options.CacheEntries). Cache entries
@@ -109,6 +131,9 @@ func Value[T any](b *Backend, name string, codec Codec[T]) (*ValueState[T], erro
 	}
 	id, err := b.stateID(name)
 	if err != nil {
+		return nil, err
+	}
+	if err := b.recordSchema(name, enginefmt.Schema{Kind: enginefmt.KindValue, Key: enginefmt.TypeString, Value: typeOf(codec)}); err != nil {
 		return nil, err
 	}
 	s := &ValueState[T]{b: b, name: name, id: id, codec: codec, index: make(map[string]int32), lastIdx: -1}
@@ -507,6 +532,9 @@ func List(b *Backend, name string) (*ListState, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := b.recordSchema(name, enginefmt.Schema{Kind: enginefmt.KindList, Key: enginefmt.TypeString, Value: enginefmt.TypeBytes}); err != nil {
+		return nil, err
+	}
 	b.listOrMap(id)
 	return &ListState{b: b, name: name, id: id}, nil
 }
@@ -514,8 +542,7 @@ func List(b *Backend, name string) (*ListState, error) {
 // Add appends v to key's list.
 func (s *ListState) Add(key string, v []byte) error {
 	s.kbuf = s.b.encodeKey(s.kbuf[:0], s.id, key)
-	op := binary.AppendUvarint(make([]byte, 0, len(v)+4), uint64(len(v)))
-	op = append(op, v...)
+	op := enginefmt.AppendListElement(make([]byte, 0, len(v)+4), v)
 	s.b.touch(s.kbuf)
 	return s.b.batch.Merge(s.kbuf, op, nil)
 }
@@ -531,14 +558,13 @@ func (s *ListState) Get(key string) ([][]byte, error) {
 		return nil, err
 	}
 	defer closer.Close()
-	var out [][]byte
-	for len(raw) > 0 {
-		n, k := binary.Uvarint(raw)
-		if k <= 0 || uint64(len(raw)-k) < n {
-			return nil, fmt.Errorf("state %s: corrupt list entry", s.name)
-		}
-		out = append(out, append([]byte(nil), raw[k:k+int(n)]...))
-		raw = raw[k+int(n):]
+	elems, err := enginefmt.SplitList(raw)
+	if err != nil {
+		return nil, fmt.Errorf("state %s: corrupt list entry: %w", s.name, err)
+	}
+	out := make([][]byte, len(elems))
+	for i, e := range elems {
+		out[i] = append([]byte(nil), e...)
 	}
 	return out, nil
 }
@@ -564,16 +590,15 @@ func Map(b *Backend, name string) (*MapState, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := b.recordSchema(name, enginefmt.Schema{Kind: enginefmt.KindMap, Key: enginefmt.TypeString, Value: enginefmt.TypeBytes, MapKey: enginefmt.TypeBytes}); err != nil {
+		return nil, err
+	}
 	b.listOrMap(id)
 	return &MapState{b: b, name: name, id: id}, nil
 }
 
 func (s *MapState) prefix(dst []byte, key string) []byte {
-	kg := s.b.KeyGroup(key)
-	dst = binary.BigEndian.AppendUint16(dst, uint16(kg))
-	dst = binary.BigEndian.AppendUint16(dst, s.id)
-	dst = binary.AppendUvarint(dst, uint64(len(key)))
-	return append(dst, key...)
+	return enginefmt.AppendMapPrefix(dst, s.b.KeyGroup(key), s.id, key)
 }
 
 // Put sets key's entry mk to v.
@@ -656,13 +681,4 @@ func ScanValues[T any](s *ValueState[T], fn func(key string, v T) error) error {
 	return it.Error()
 }
 
-func prefixEnd(p []byte) []byte {
-	end := append([]byte(nil), p...)
-	for i := len(end) - 1; i >= 0; i-- {
-		end[i]++
-		if end[i] != 0 {
-			return end[:i+1]
-		}
-	}
-	return nil
-}
+func prefixEnd(p []byte) []byte { return enginefmt.PrefixEnd(p) }

@@ -2,7 +2,6 @@ package state
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -13,6 +12,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/ckpt-dev/ckpt/snapshot/enginefmt"
 )
 
 // SumsFile is the private file of a snapshot that records the size and
@@ -30,7 +31,7 @@ import (
 //
 // A CRC-32C detects every error confined to 32 consecutive bits, so any
 // single flipped byte of a file, or of this file, is found.
-const SumsFile = "CKPT-SUMS"
+const SumsFile = enginefmt.SumsFile
 
 const sumsMagic = "ckpt-sums 1"
 
@@ -51,10 +52,10 @@ type fileSum struct {
 
 // Checksum is the CRC-32C (Castagnoli) of b, as ckpt records it for the
 // files it writes into snapshots.
-func Checksum(b []byte) uint32 { return crc32.Checksum(b, castagnoli) }
+func Checksum(b []byte) uint32 { return enginefmt.Checksum(b) }
 
 // UpdateChecksum continues Checksum over more bytes.
-func UpdateChecksum(crc uint32, b []byte) uint32 { return crc32.Update(crc, castagnoli, b) }
+func UpdateChecksum(crc uint32, b []byte) uint32 { return enginefmt.UpdateChecksum(crc, b) }
 
 // sumFile reads the file at path whole for its size and CRC-32C.
 func sumFile(path string) (fileSum, error) {
@@ -211,60 +212,20 @@ func writeSums(dir string, files []File, src map[string]string, cache map[string
 }
 
 // Canonical savepoint streams keep Flink's handle and the key groups'
-// bytes as they are; their checksums follow the last key group, where no
-// reader looks (key groups are read from their offsets to their end
-// mark), one CRC-32C per key group so that a restore reading some key
-// groups (rescaling) verifies exactly those:
-//
-//	stream: the key groups, streamLen bytes
-//	u32 big-endian CRC-32C per key group, in the handle's order
-//	u32 big-endian number of key groups
-//	u64 big-endian streamLen
-//	u32 big-endian CRC-32C of the trailer before it
-//	"ckpt-kg1"
-const groupSumsMagic = "ckpt-kg1"
-
-// groupSumsTail is the fixed end of the trailer.
-const groupSumsTail = 4 + 8 + 4 + len(groupSumsMagic)
+// bytes as they are; their checksums follow the last key group
+// (snapshot/enginefmt: canonical.go).
 
 // GroupSumsLen is the trailer's length for n key groups.
-func GroupSumsLen(n int) int { return 4*n + groupSumsTail }
+func GroupSumsLen(n int) int { return enginefmt.GroupSumsLen(n) }
 
 // AppendGroupSums appends the trailer of a stream of streamLen bytes whose
 // key groups have the checksums crcs.
 func AppendGroupSums(b []byte, crcs []uint32, streamLen int64) []byte {
-	start := len(b)
-	for _, c := range crcs {
-		b = binary.BigEndian.AppendUint32(b, c)
-	}
-	b = binary.BigEndian.AppendUint32(b, uint32(len(crcs)))
-	b = binary.BigEndian.AppendUint64(b, uint64(streamLen))
-	b = binary.BigEndian.AppendUint32(b, Checksum(b[start:]))
-	return append(b, groupSumsMagic...)
+	return enginefmt.AppendGroupSums(b, crcs, streamLen)
 }
 
 // ParseGroupSums reads the trailer of a file of fileSize bytes holding n
-// key groups from tail, the file's last GroupSumsLen(n) bytes (or all of
-// it, if shorter), and returns the key groups' checksums and where the
-// stream ends.
+// key groups (enginefmt.ParseGroupSums).
 func ParseGroupSums(tail []byte, n int, fileSize int64) (crcs []uint32, streamLen int64, err error) {
-	if len(tail) != GroupSumsLen(n) || string(tail[len(tail)-len(groupSumsMagic):]) != groupSumsMagic {
-		return nil, 0, errors.New("has no ckpt key-group checksums at its end")
-	}
-	body := tail[:len(tail)-4-len(groupSumsMagic)]
-	if got, want := Checksum(body), binary.BigEndian.Uint32(tail[len(body):]); got != want {
-		return nil, 0, fmt.Errorf("is corrupt in its key-group checksums: CRC-32C %08x, recorded %08x", got, want)
-	}
-	if got := binary.BigEndian.Uint32(body[4*n:]); int(got) != n {
-		return nil, 0, fmt.Errorf("has checksums of %d key groups; the handle has %d", got, n)
-	}
-	streamLen = int64(binary.BigEndian.Uint64(body[4*n+4:]))
-	if streamLen+int64(len(tail)) != fileSize {
-		return nil, 0, fmt.Errorf("has %d bytes; %d were written", fileSize, streamLen+int64(len(tail)))
-	}
-	crcs = make([]uint32, n)
-	for i := range crcs {
-		crcs[i] = binary.BigEndian.Uint32(body[4*i:])
-	}
-	return crcs, streamLen, nil
+	return enginefmt.ParseGroupSums(tail, n, fileSize)
 }

@@ -32,7 +32,13 @@
 // Avro values are given raw (Flink's AvroSerializer writes through its own
 // encoder: 8-byte longs, length-prefixed strings — not Avro's varints).
 //
+// ckpt's own engine state (engine.go) is read in its format
+// (snapshot/enginefmt): native chains opened with Pebble over the
+// snapshot's files in place (remoteFS), deltas ingested in order as the
+// engine restores them; canonical key-group streams by their offsets,
+// every key group's checksum verified.
+//
 // Not yet here: RocksDB range deletions (left by a rescale: refused with
-// ErrUnsupported), ckpt's own engine tables,
-// changelog state beyond its materialized part, ForSt.
+// ErrUnsupported), changelog state beyond its materialized part, ForSt,
+// the engine's operator state (each operator's own bytes).
 package state

@@ -82,14 +82,17 @@ func (s *stream) head(limit int64) ([]byte, error) {
 // OperatorSchema is what an operator's state holds: the keyed states and
 // the operator (list, union, broadcast) states, with their types.
 type OperatorSchema struct {
-	ID          string         `json:"operator_id"`
-	UID         string         `json:"uid,omitempty"`
-	Name        string         `json:"name,omitempty"`
-	Parallelism int32          `json:"parallelism"`
-	MaxParallel int32          `json:"max_parallelism"`
-	KeyedFormat string         `json:"keyed_format,omitempty"`
-	Keyed       *KeyedProxy    `json:"keyed,omitempty"`
-	Operator    *OperatorProxy `json:"operator,omitempty"`
+	ID          string      `json:"operator_id"`
+	UID         string      `json:"uid,omitempty"`
+	Name        string      `json:"name,omitempty"`
+	Parallelism int32       `json:"parallelism"`
+	MaxParallel int32       `json:"max_parallelism"`
+	KeyedFormat string      `json:"keyed_format,omitempty"`
+	Keyed       *KeyedProxy `json:"keyed,omitempty"`
+	// Stats are every keyed state's entries and bytes, where the format
+	// has them cheaply (ckpt's engine state: one streaming scan).
+	Stats    []StateStats   `json:"state_stats,omitempty"`
+	Operator *OperatorProxy `json:"operator,omitempty"`
 	// Errors say why a part could not be read (the file and offset).
 	Errors []string `json:"errors,omitempty"`
 }
@@ -105,16 +108,38 @@ const (
 // ReadSchema reads, for every operator of m, the head of its first
 // subtask's keyed and operator state: every subtask of an operator writes
 // the same proxy.
+//
+// ckpt's engine state is reported as ErrEngineState here: Flink's
+// serializer checks (the dry run's) do not apply to it. ReadSchemaWithStats
+// reads it.
 func ReadSchema(ctx context.Context, fsys storage.FS, m *snapshot.Metadata) []OperatorSchema {
+	return readSchema(ctx, fsys, m, false)
+}
+
+// ReadSchemaWithStats is ReadSchema that also reads ckpt's engine state in
+// its own format, with every engine state's entries and bytes (one
+// streaming pass over its entries).
+func ReadSchemaWithStats(ctx context.Context, fsys storage.FS, m *snapshot.Metadata) []OperatorSchema {
+	return readSchema(ctx, fsys, m, true)
+}
+
+func readSchema(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, engine bool) []OperatorSchema {
 	var out []OperatorSchema
 	for _, op := range m.Operators {
 		s := OperatorSchema{ID: op.ID.String(), UID: op.UID, Name: op.Name, Parallelism: op.Parallelism, MaxParallel: op.MaxParallelism}
 		// The first subtask that reads; the first error when none does.
 		var keyedErr, opErr error
-		s.Keyed, s.KeyedFormat, keyedErr = ReadKeyedSchema(ctx, fsys, m, op)
+		switch {
+		case !engine:
+			s.Keyed, s.KeyedFormat, keyedErr = readFlinkKeyedSchema(ctx, fsys, m, op)
+		case isEngineOperator(ctx, fsys, m, op):
+			s.Keyed, s.KeyedFormat, s.Stats, keyedErr = readEngineSchema(ctx, fsys, m, op, true)
+		default:
+			s.Keyed, s.KeyedFormat, keyedErr = ReadKeyedSchema(ctx, fsys, m, op)
+		}
 		for _, st := range op.Subtasks {
 			if s.Operator == nil && st.ManagedOperatorState != nil {
-				p, err := readOperatorHead(ctx, fsys, m, st.ManagedOperatorState)
+				p, err := readOperatorHead(ctx, fsys, m, st.ManagedOperatorState, engine)
 				s.Operator = p
 				if opErr == nil {
 					opErr = err
@@ -199,10 +224,11 @@ func keyGroupsProxy(s *stream, h *snapshot.KeyGroupsHandle) (*KeyedProxy, error)
 	return ReadKeyedProxy(b, s.name)
 }
 
-// ErrEngineState is wrapped for state ckpt's embedded engine wrote: its
-// own format (Pebble tables, its canonical streams), which records state
-// names but no Flink serializer snapshots.
-var ErrEngineState = errors.New("ckpt engine state (its own format: state names, no Flink serializer snapshots)")
+// ErrEngineState is wrapped for state ckpt's embedded engine wrote where a
+// Flink serialization proxy was expected: its keyed state is read in its
+// own format (engine.go); its operator state is each operator's own
+// bytes, which ckpt does not decode.
+var ErrEngineState = errors.New("ckpt engine state (its own format, no Flink serializer snapshots)")
 
 // engineState recognises ckpt's engine state by what only it writes: an
 // incremental handle's meta stream "ckpt-pebble-…", canonical streams
@@ -218,6 +244,16 @@ func engineState(name string, head []byte) error {
 // subtask that has one): the key type and every keyed state. nil without
 // keyed state.
 func ReadKeyedSchema(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, op *snapshot.OperatorState) (*KeyedProxy, string, error) {
+	if isEngineOperator(ctx, fsys, m, op) {
+		p, format, _, err := readEngineSchema(ctx, fsys, m, op, false)
+		return p, format, err
+	}
+	return readFlinkKeyedSchema(ctx, fsys, m, op)
+}
+
+// readFlinkKeyedSchema is ReadKeyedSchema through Flink's proxies only
+// (engine state: ErrEngineState).
+func readFlinkKeyedSchema(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, op *snapshot.OperatorState) (*KeyedProxy, string, error) {
 	var first error
 	for _, st := range op.Subtasks {
 		if st.ManagedKeyedState == nil {
@@ -234,7 +270,7 @@ func ReadKeyedSchema(ctx context.Context, fsys storage.FS, m *snapshot.Metadata,
 	return nil, "", first
 }
 
-func readOperatorHead(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, h snapshot.OperatorHandle) (*OperatorProxy, error) {
+func readOperatorHead(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, h snapshot.OperatorHandle, engine bool) (*OperatorProxy, error) {
 	osh, ok := h.(*snapshot.OperatorStreamHandle)
 	if !ok {
 		return nil, fmt.Errorf("%w: operator handle %T", ErrUnsupported, h)
@@ -257,7 +293,10 @@ func readOperatorHead(ctx context.Context, fsys storage.FS, m *snapshot.Metadata
 		return nil, err
 	}
 	if err := engineState(s.name, b); err != nil {
-		return nil, err
+		if !engine {
+			return nil, err
+		}
+		return engineOperatorProxy(osh), nil
 	}
 	return ReadOperatorProxy(b, s.name)
 }
@@ -282,6 +321,15 @@ func ReadKeyGroup(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, op
 func readKeyed(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, op *snapshot.OperatorState, state string, only int, fn func(Entry) error) error {
 	for _, st := range op.Subtasks {
 		var err error
+		if h := st.ManagedKeyedState; h != nil && isEngineKeyed(ctx, fsys, m, h) {
+			if only < 0 || keyedRange(h).Contains(int32(only)) {
+				err = readEngineKeyed(ctx, fsys, m, h, state, only, fn)
+			}
+			if err != nil {
+				return err
+			}
+			continue
+		}
 		switch h := st.ManagedKeyedState.(type) {
 		case nil:
 			continue
@@ -420,6 +468,16 @@ func ReadOperators(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, o
 		if err != nil {
 			return err
 		}
+		subtask := int(st.Index)
+		if subtask < 0 {
+			subtask = i
+		}
+		if engineState(s.name, b) != nil {
+			if err := readEngineOperator(osh, b, s.name, subtask, fn); err != nil {
+				return err
+			}
+			continue
+		}
 		p, err := ReadOperatorProxy(b, s.name)
 		if err != nil {
 			return err
@@ -427,10 +485,6 @@ func ReadOperators(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, o
 		var named []NamedOffsets
 		for _, ns := range osh.States {
 			named = append(named, NamedOffsets{Name: ns.Name, Offsets: ns.Offsets})
-		}
-		subtask := int(st.Index)
-		if subtask < 0 {
-			subtask = i
 		}
 		err = readOperatorElements(p, b, named, s.name, func(e OperatorElement) error {
 			e.Subtask = subtask
@@ -441,4 +495,26 @@ func ReadOperators(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, o
 		}
 	}
 	return nil
+}
+
+// isEngineOperator reports whether op's keyed state is ckpt's engine's
+// (its first subtask with keyed state tells).
+func isEngineOperator(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, op *snapshot.OperatorState) bool {
+	for _, st := range op.Subtasks {
+		if st.ManagedKeyedState != nil {
+			return isEngineKeyed(ctx, fsys, m, st.ManagedKeyedState)
+		}
+	}
+	return false
+}
+
+// keyedRange is the key groups a keyed handle holds.
+func keyedRange(h snapshot.KeyedHandle) snapshot.KeyGroupRange {
+	switch h := h.(type) {
+	case *snapshot.KeyGroupsHandle:
+		return h.Range
+	case *snapshot.IncrementalHandle:
+		return h.Range
+	}
+	return snapshot.KeyGroupRange{}
 }
