@@ -67,6 +67,9 @@ func NewGCS(ctx context.Context, opts Options) (*GCS, error) {
 	}
 	st.client, err = storage.NewClient(ctx, copts...)
 	if err != nil {
+		if strings.Contains(err.Error(), "credentials") {
+			return nil, fmt.Errorf("no Google credentials (%s): set GOOGLE_APPLICATION_CREDENTIALS or fs.gs.auth.service.account.json.keyfile, run gcloud auth application-default login, or for a public bucket or an emulator set fs.gs.auth.type: UNAUTHENTICATED", firstLine(err.Error()))
+		}
 		return nil, fmt.Errorf("GCS client: %v", err)
 	}
 	st.client.SetRetry(
