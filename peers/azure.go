@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -32,6 +33,10 @@ type AzurePeer struct {
 	// Work holds azure.log and azure.pid.
 	Work string
 }
+
+// EnvAzuriteDir overrides where Azurite is installed (default: the work
+// dir's azurite).
+const EnvAzuriteDir = "CKPT_AZURITE_DIR"
 
 const (
 	azurePin          = "azurite@3.37.0"
@@ -82,7 +87,10 @@ func startAzure() (*AzurePeer, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	dir := filepath.Join(root, "azurite")
+	dir := os.Getenv(EnvAzuriteDir)
+	if dir == "" {
+		dir = filepath.Join(root, "azurite")
+	}
 	prepLog := filepath.Join(work, "prepare.log")
 	if err := runLogged(azurePrepareLimit, prepLog, nil, "bash", filepath.Join(Dir(), "azure", "prepare.sh"), dir); err != nil {
 		return nil, fmt.Sprintf("installing %s from npm failed (%v); see %s:\n%s", azurePin, err, prepLog, tail(prepLog, 10)), nil

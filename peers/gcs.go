@@ -25,6 +25,10 @@ type GCSPeer struct {
 	Work string
 }
 
+// EnvGCSBin overrides where fake-gcs-server is built (default: the work
+// dir's gcs-bin).
+const EnvGCSBin = "CKPT_GCS_BIN"
+
 const (
 	gcsPin          = "github.com/fsouza/fake-gcs-server@v1.56.1"
 	gcsPrepareLimit = 10 * time.Minute
@@ -67,7 +71,10 @@ func startGCS() (*GCSPeer, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	bin := filepath.Join(root, "gcs-bin")
+	bin := os.Getenv(EnvGCSBin)
+	if bin == "" {
+		bin = filepath.Join(root, "gcs-bin")
+	}
 	prepLog := filepath.Join(work, "prepare.log")
 	if err := runLogged(gcsPrepareLimit, prepLog, nil, "bash", filepath.Join(Dir(), "gcs", "prepare.sh"), bin); err != nil {
 		return nil, fmt.Sprintf("building %s failed (%v); see %s:\n%s", gcsPin, err, prepLog, tail(prepLog, 10)), nil

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
 )
@@ -25,7 +24,7 @@ type server struct {
 
 const (
 	serverStartLimit = 60 * time.Second
-	serverStopLimit  = 10 * time.Second
+	serverStopLimit  = 3 * time.Second
 )
 
 // freePort asks the kernel for a free loopback port.
@@ -89,8 +88,9 @@ func (s *server) waitHTTP(url string) error {
 	}
 }
 
-// stop ends the server's process group: SIGTERM, then SIGKILL if it is
-// still there after a while.
+// stop ends the server's process group: SIGTERM, then SIGKILL to whatever
+// of the group is still there after a while (Azurite may ignore SIGTERM
+// after its lifeline shell is gone).
 func (s *server) stop() {
 	if s == nil || s.proc == nil {
 		return
@@ -98,13 +98,10 @@ func (s *server) stop() {
 	pid := s.proc.Pid
 	syscall.Kill(-pid, syscall.SIGTERM)
 	deadline := time.Now().Add(serverStopLimit)
-	for time.Now().Before(deadline) && syscall.Kill(pid, 0) == nil {
+	for time.Now().Before(deadline) && syscall.Kill(-pid, 0) == nil {
 		time.Sleep(50 * time.Millisecond)
-		if st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil && strings.Contains(string(st), ") Z ") {
-			break
-		}
 	}
-	if syscall.Kill(pid, 0) == nil {
+	if syscall.Kill(-pid, 0) == nil {
 		syscall.Kill(-pid, syscall.SIGKILL)
 	}
 	s.proc = nil
