@@ -19,15 +19,16 @@ import (
 func init() { register(newLsCmd) }
 
 type lsOptions struct {
-	long, all, json, bytes, unsorted, self bool
+	long, all, json, bytes, unsorted, self, verbose bool
 }
 
 func newLsCmd() *cobra.Command {
 	var o lsOptions
 	cmd := &cobra.Command{
 		Use:   "ls URI",
-		Short: "List a directory on local disk or HDFS",
-		Long: `Lists a directory (or shows one file) on local disk, file:// or hdfs://.
+		Short: "List a directory on local disk, HDFS or an object store",
+		Long: `Lists a directory (or shows one file) on local disk, file://, hdfs://, s3://,
+gs://, abfs[s]:// or wasb[s]://.
 
 Names are sorted, chk-N directories by N, newest first (chk-10 before chk-9);
 directories end in "/". Names starting with "." are hidden
@@ -35,16 +36,28 @@ unless -a is given — that includes unfinished writes (.<name>.ckpt-tmp-…),
 which -l marks as such. Huge directories are read page by page; -U prints each
 page as it arrives instead of sorting the whole listing first.
 
+-v first says on stderr how the URI is reached: the backend, its endpoint
+and where the credentials come from (a Flink key, the environment, the
+cloud's default chain) — never the credentials themselves.
+
 --json prints one JSON array, an object per entry with the fields
 uri, name, type ("file" or "dir"), size (bytes), mtime (RFC 3339, UTC),
 mode (like "drwxr-xr-x"), owner, group and temporary (an unfinished write).`,
 		Example: `  ckpt ls /var/flink/checkpoints/3f2a…/
   ckpt ls -l hdfs://namenode:8020/flink/checkpoints
-  ckpt ls --json hdfs:///flink/savepoints | jq -r '.[] | select(.type=="dir") | .uri'`,
+  ckpt ls --json hdfs:///flink/savepoints | jq -r '.[] | select(.type=="dir") | .uri'
+  ckpt ls -v abfss://flink@myacct.dfs.core.windows.net/checkpoints`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fsys := openStorage(cmd)
 			defer fsys.Close()
+			if o.verbose {
+				desc, err := fsys.Describe(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "%s: %s\n", args[0], desc)
+			}
 			return runLs(cmd, fsys, args[0], o)
 		},
 	}
@@ -55,6 +68,7 @@ mode (like "drwxr-xr-x"), owner, group and temporary (an unfinished write).`,
 	f.BoolVar(&o.bytes, "bytes", false, "exact sizes in bytes instead of KiB/MiB/GiB")
 	f.BoolVarP(&o.unsorted, "unsorted", "U", false, "print entries page by page in storage order (for huge directories)")
 	f.BoolVarP(&o.self, "directory", "d", false, "show a directory itself, not its contents")
+	f.BoolVarP(&o.verbose, "verbose", "v", false, "say on stderr how the URI is reached and where its credentials come from")
 	return cmd
 }
 

@@ -202,7 +202,7 @@ func TestLsDuErrors(t *testing.T) {
 		{[]string{"du", "--sort", "age", "."}, ExitUsage, "--sort"},
 		{[]string{"du", "-d", "-2", "."}, ExitUsage, "--depth"},
 		{[]string{"ls", "--bogus", "."}, ExitUsage, "bogus"},
-		{[]string{"ls", "gs://bucket/x"}, ExitError, `unsupported scheme "gs"`},
+		{[]string{"ls", "gcs://bucket/x"}, ExitError, `unsupported scheme "gcs"`},
 		{[]string{"ls", "hdfs:///x", "--hadoop-conf-dir", t.TempDir()}, ExitError, "fs.defaultFS"},
 	}
 	for _, tc := range cases {

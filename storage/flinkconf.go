@@ -87,10 +87,13 @@ func flattenYAML(n *yaml.Node, prefix string, out map[string]string) error {
 }
 
 // IsFilesystemKey reports whether a Flink configuration key configures a
-// filesystem ckpt's storage reads (S3 today), so the CLI can hand -D
-// values of that kind to storage.
+// filesystem ckpt's storage reads (S3, GCS, Azure, fs.default-scheme), so
+// the CLI can hand -D values of that kind to storage.
 func IsFilesystemKey(key string) bool {
-	for _, p := range []string{"s3.", "fs.s3a.", "s3a.", "presto.s3."} {
+	if key == DefaultSchemeKey {
+		return true
+	}
+	for _, p := range []string{"s3.", "fs.s3a.", "s3a.", "presto.s3.", "gs.", "fs.gs.", "google.cloud.auth.", "fs.azure."} {
 		if strings.HasPrefix(key, p) {
 			return true
 		}

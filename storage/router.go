@@ -40,14 +40,22 @@ type Router struct {
 	opts  Options
 	local *Local
 
-	mu   sync.Mutex
-	hdfs map[string]FS // by authority ("" = fs.defaultFS)
-	s3   *S3
+	mu    sync.Mutex
+	hdfs  map[string]FS // by authority ("" = fs.defaultFS)
+	s3    *S3
+	azure map[string]*Azure // by account
+	gcs   *GCS
+
+	defOnce   sync.Once
+	defScheme *Location // fs.default-scheme; nil when unset or local
+	defFrom   string    // where it was set
+	defFS     bool      // Hadoop's fs.defaultFS is set
+	defErr    error
 }
 
 // NewRouter returns a Router with the given options.
 func NewRouter(opts Options) *Router {
-	return &Router{opts: opts, local: NewLocal(), hdfs: map[string]FS{}}
+	return &Router{opts: opts, local: NewLocal(), hdfs: map[string]FS{}, azure: map[string]*Azure{}}
 }
 
 var (
@@ -95,87 +103,121 @@ func (r *Router) For(ctx context.Context, uri string) (FS, error) {
 			r.s3 = s
 		}
 		return r.s3, nil
+	case "abfs", "abfss", "wasb", "wasbs":
+		_, host, err := azureAuthority(loc.Authority)
+		if err != nil {
+			return nil, &Error{Op: "open", URI: uri, Err: err}
+		}
+		account, _, _ := strings.Cut(host, ".")
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if a, ok := r.azure[account]; ok {
+			return a, nil
+		}
+		a, err := NewAzure(r.opts, host)
+		if err != nil {
+			return nil, &Error{Op: "connect", URI: uri, Err: err}
+		}
+		r.azure[account] = a
+		return a, nil
+	case "gs":
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if r.gcs == nil {
+			g, err := NewGCS(ctx, r.opts)
+			if err != nil {
+				return nil, &Error{Op: "connect", URI: uri, Err: err}
+			}
+			r.gcs = g
+		}
+		return r.gcs, nil
 	}
 	return nil, &Error{Op: "open", URI: uri, Err: fmt.Errorf("unsupported scheme %q", loc.Scheme)}
 }
 
 func (r *Router) Stat(ctx context.Context, uri string) (FileInfo, error) {
-	fs, err := r.For(ctx, uri)
+	q, fs, err := r.route(ctx, uri)
 	if err != nil {
 		return FileInfo{}, err
 	}
-	return fs.Stat(ctx, uri)
+	fi, err := fs.Stat(ctx, q.uri)
+	return q.respell(fi), err
 }
 
 func (r *Router) List(ctx context.Context, uri string) (Lister, error) {
-	fs, err := r.For(ctx, uri)
+	q, fs, err := r.route(ctx, uri)
 	if err != nil {
 		return nil, err
 	}
-	return fs.List(ctx, uri)
+	l, err := fs.List(ctx, q.uri)
+	if err != nil || q.from == "" {
+		return l, err
+	}
+	return respellLister{l, q}, nil
 }
 
 func (r *Router) Open(ctx context.Context, uri string) (File, error) {
-	fs, err := r.For(ctx, uri)
+	q, fs, err := r.route(ctx, uri)
 	if err != nil {
 		return nil, err
 	}
-	return fs.Open(ctx, uri)
+	return fs.Open(ctx, q.uri)
 }
 
 func (r *Router) Create(ctx context.Context, uri string, opts CreateOptions) (Writer, error) {
-	fs, err := r.For(ctx, uri)
+	q, fs, err := r.route(ctx, uri)
 	if err != nil {
 		return nil, err
 	}
-	return fs.Create(ctx, uri, opts)
+	return fs.Create(ctx, q.uri, opts)
 }
 
 func (r *Router) MkdirAll(ctx context.Context, uri string) error {
-	fs, err := r.For(ctx, uri)
+	q, fs, err := r.route(ctx, uri)
 	if err != nil {
 		return err
 	}
-	return fs.MkdirAll(ctx, uri)
+	return fs.MkdirAll(ctx, q.uri)
 }
 
 func (r *Router) Rename(ctx context.Context, from, to string) error {
-	fs, err := r.For(ctx, from)
+	qf, fs, err := r.route(ctx, from)
 	if err != nil {
 		return err
 	}
-	fs2, err := r.For(ctx, to)
+	qt, fs2, err := r.route(ctx, to)
 	if err != nil {
 		return err
 	}
 	if fs != fs2 {
 		return &Error{Op: "rename", URI: from, Err: fmt.Errorf("target %s is on another filesystem", to)}
 	}
-	return fs.Rename(ctx, from, to)
+	return fs.Rename(ctx, qf.uri, qt.uri)
 }
 
 func (r *Router) Lstat(ctx context.Context, uri string) (FileInfo, error) {
-	fs, err := r.For(ctx, uri)
+	q, fs, err := r.route(ctx, uri)
 	if err != nil {
 		return FileInfo{}, err
 	}
-	return fs.Lstat(ctx, uri)
+	fi, err := fs.Lstat(ctx, q.uri)
+	return q.respell(fi), err
 }
 
 func (r *Router) Remove(ctx context.Context, uri string) error {
-	fs, err := r.For(ctx, uri)
+	q, fs, err := r.route(ctx, uri)
 	if err != nil {
 		return err
 	}
-	return fs.Remove(ctx, uri)
+	return fs.Remove(ctx, q.uri)
 }
 
 func (r *Router) Walk(ctx context.Context, uri string, fn WalkFunc) error {
-	fs, err := r.For(ctx, uri)
+	q, fs, err := r.route(ctx, uri)
 	if err != nil {
 		return err
 	}
-	return fs.Walk(ctx, uri, fn)
+	return fs.Walk(ctx, q.uri, func(fi FileInfo) error { return fn(q.respell(fi)) })
 }
 
 var _ Summarizer = (*Router)(nil)
@@ -183,11 +225,11 @@ var _ Summarizer = (*Router)(nil)
 // Summary totals uri with the backend's fast path when it has one (HDFS
 // content summaries), else by walking.
 func (r *Router) Summary(ctx context.Context, uri string) (Usage, error) {
-	fs, err := r.For(ctx, uri)
+	q, fs, err := r.route(ctx, uri)
 	if err != nil {
 		return Usage{}, err
 	}
-	return Summarize(ctx, fs, uri)
+	return Summarize(ctx, fs, q.uri)
 }
 
 // Close drops the connections of every HDFS backend the Router opened. The
@@ -207,10 +249,18 @@ func (r *Router) Close() error {
 // (for object stores) where the credentials come from — what `ls -v`
 // shows so an operator can tell which of their settings took effect.
 func (r *Router) Describe(ctx context.Context, uri string) (string, error) {
-	fs, err := r.For(ctx, uri)
+	q, fs, err := r.route(ctx, uri)
 	if err != nil {
 		return "", err
 	}
+	desc, err := describe(ctx, fs)
+	if q.from != "" {
+		desc = fmt.Sprintf("%s (as %s, by %s), %s", uri, q.uri, r.defFrom, desc)
+	}
+	return desc, err
+}
+
+func describe(ctx context.Context, fs FS) (string, error) {
 	switch b := fs.(type) {
 	case *Local:
 		return "local disk", nil
@@ -223,6 +273,20 @@ func (r *Router) Describe(ctx context.Context, uri string) (string, error) {
 			style = "path-style"
 		}
 		desc := fmt.Sprintf("S3 endpoint %s (%s), credentials: %s", b.Endpoint(), style, b.CredentialSource(ctx))
+		if set.ConfFile != "" {
+			desc += ", Flink configuration " + set.ConfFile
+		}
+		return desc, nil
+	case *Azure:
+		set := b.Settings()
+		desc := fmt.Sprintf("Azure Blob endpoint %s (account %s), credentials: %s", b.Endpoint(), set.Account, b.CredentialSource(ctx))
+		if set.ConfFile != "" {
+			desc += ", Flink configuration " + set.ConfFile
+		}
+		return desc, nil
+	case *GCS:
+		set := b.Settings()
+		desc := fmt.Sprintf("GCS endpoint %s, credentials: %s", b.Endpoint(), b.CredentialSource(ctx))
 		if set.ConfFile != "" {
 			desc += ", Flink configuration " + set.ConfFile
 		}

@@ -29,7 +29,7 @@ func TestRouterPicksBackend(t *testing.T) {
 		{"hdfs:///x", "fs.defaultFS", true},
 		{"s3://bucket/x", "s3", false},
 		{"s3a://bucket/x", "s3", false},
-		{"gs://bucket/x", `unsupported scheme "gs"`, true},
+		{"gcs://bucket/x", `unsupported scheme "gcs"`, true},
 		{"", "empty path", true},
 	}
 	for _, tc := range cases {

@@ -127,7 +127,7 @@ func TestRouterDescribe(t *testing.T) {
 			t.Errorf("Describe(%s) = %q, %v; want %q", uri, got, err, want)
 		}
 	}
-	if _, err := r.Describe(ctx, "gs://b/x"); err == nil {
+	if _, err := r.Describe(ctx, "gcs://b/x"); err == nil {
 		t.Error("Describe of an unsupported scheme succeeded")
 	}
 }

@@ -12,11 +12,13 @@ import (
 // Location is a parsed storage URI.
 type Location struct {
 	// Scheme is "" for a plain local path, "file", "hdfs", or one of the
-	// object-store schemes ("s3", "s3a", "s3p").
+	// object-store schemes ("s3", "s3a", "s3p", "gs", "abfs", "abfss",
+	// "wasb", "wasbs").
 	Scheme string
 	// Authority is host:port for hdfs://host:port/...; "" for hdfs:///...
 	// (the NameNode then comes from fs.defaultFS) and for local paths. For
-	// an object store it is the bucket.
+	// an object store it is the bucket; for Azure it is
+	// <container>@<account host>, as Hadoop spells it.
 	Authority string
 	// Path is the slash-separated path inside the filesystem. For plain local
 	// paths it is the path as given (it may be relative).
@@ -25,8 +27,10 @@ type Location struct {
 
 // Parse splits a storage URI. Accepted forms: "/abs/path", "rel/path",
 // "file:///abs", "file:/abs" (Flink's spelling), "file://localhost/abs",
-// "hdfs://host:port/path", "hdfs:///path", and for S3 "s3://bucket/key"
-// (also Flink's "s3a://" and "s3p://" spellings).
+// "hdfs://host:port/path", "hdfs:///path", for S3 "s3://bucket/key"
+// (also Flink's "s3a://" and "s3p://" spellings), "gs://bucket/key", and
+// for Azure "abfs[s]://<container>@<account>.dfs.core.windows.net/key" and
+// "wasb[s]://<container>@<account>.blob.core.windows.net/key".
 func Parse(uri string) (Location, error) {
 	if uri == "" {
 		return Location{}, fmt.Errorf("empty path")
@@ -80,11 +84,39 @@ func Parse(uri string) (Location, error) {
 			return Location{}, fmt.Errorf("%s: no bucket named (expected %s://bucket/path)", uri, scheme)
 		}
 		return Location{Scheme: scheme, Authority: bucket, Path: path.Clean(p)}, nil
+	case "gs":
+		if !strings.HasPrefix(rest, "//") {
+			return Location{}, fmt.Errorf("%s: expected gs://bucket/path", uri)
+		}
+		rest = rest[2:]
+		bucket, p := rest, "/"
+		if j := strings.Index(rest, "/"); j >= 0 {
+			bucket, p = rest[:j], rest[j:]
+		}
+		if bucket == "" {
+			return Location{}, fmt.Errorf("%s: no bucket named (expected gs://bucket/path)", uri)
+		}
+		return Location{Scheme: scheme, Authority: bucket, Path: path.Clean(p)}, nil
+	case "abfs", "abfss", "wasb", "wasbs":
+		// Hadoop's spelling: <container>@<account>.dfs.core.windows.net for
+		// ABFS, <container>@<account>.blob.core.windows.net for WASB.
+		if !strings.HasPrefix(rest, "//") {
+			return Location{}, fmt.Errorf("%s: expected %s://<container>@<account>.%s.core.windows.net/path", uri, scheme, azureService(scheme))
+		}
+		rest = rest[2:]
+		auth, p := rest, "/"
+		if j := strings.Index(rest, "/"); j >= 0 {
+			auth, p = rest[:j], rest[j:]
+		}
+		if _, _, err := azureAuthority(auth); err != nil {
+			return Location{}, fmt.Errorf("%s: %v (expected %s://<container>@<account>.%s.core.windows.net/path)", uri, err, scheme, azureService(scheme))
+		}
+		return Location{Scheme: scheme, Authority: auth, Path: path.Clean(p)}, nil
 	default:
 		if len(scheme) == 1 { // C:\... on Windows
 			return Location{Path: uri}, nil
 		}
-		return Location{}, fmt.Errorf("%s: unsupported scheme %q (supported: local paths, file://, hdfs://, s3://, s3a://, s3p://)", uri, scheme)
+		return Location{}, fmt.Errorf("%s: unsupported scheme %q (supported: local paths, file://, hdfs://, s3://, s3a://, s3p://, gs://, abfs://, abfss://, wasb://, wasbs://)", uri, scheme)
 	}
 }
 
@@ -172,4 +204,25 @@ func TempName(base string) string {
 // (for example after a crash). Listings show them; snapshot readers ignore them.
 func IsTemporary(name string) bool {
 	return strings.HasPrefix(name, ".") && strings.Contains(name, tempMarker)
+}
+
+func azureService(scheme string) string {
+	if strings.HasPrefix(scheme, "wasb") {
+		return "blob"
+	}
+	return "dfs"
+}
+
+// azureAuthority splits Hadoop's <container>@<account host> into the
+// container and the account host (<account>.dfs.core.windows.net, or any
+// host whose first label is the account).
+func azureAuthority(auth string) (container, host string, err error) {
+	container, host, ok := strings.Cut(auth, "@")
+	if !ok || container == "" || host == "" {
+		return "", "", fmt.Errorf("no container@account named")
+	}
+	if account, _, _ := strings.Cut(host, "."); account == "" {
+		return "", "", fmt.Errorf("no account named in %q", host)
+	}
+	return container, strings.ToLower(host), nil
 }

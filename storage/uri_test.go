@@ -35,7 +35,13 @@ func TestParse(t *testing.T) {
 		{in: "S3P://bucket", want: Location{Scheme: "s3p", Authority: "bucket", Path: "/"}, str: "s3p://bucket/"},
 		{in: "s3:///x", wantErr: "no bucket named"},
 		{in: "s3:bucket/x", wantErr: "expected s3://bucket/path"},
-		{in: "gs://bucket/x", wantErr: `unsupported scheme "gs"`},
+		{in: "gs://bucket/x", want: Location{Scheme: "gs", Authority: "bucket", Path: "/x"}, str: "gs://bucket/x"},
+		{in: "gs://", wantErr: "no bucket named"},
+		{in: "abfss://ckpt@acct.dfs.core.windows.net/flink/", want: Location{Scheme: "abfss", Authority: "ckpt@acct.dfs.core.windows.net", Path: "/flink"}, str: "abfss://ckpt@acct.dfs.core.windows.net/flink"},
+		{in: "wasbs://ckpt@acct.blob.core.windows.net", want: Location{Scheme: "wasbs", Authority: "ckpt@acct.blob.core.windows.net", Path: "/"}, str: "wasbs://ckpt@acct.blob.core.windows.net/"},
+		{in: "abfs://acct.dfs.core.windows.net/x", wantErr: "no container@account named"},
+		{in: "wasb://c@/x", wantErr: "no container@account named"},
+		{in: "gcs://bucket/x", wantErr: `unsupported scheme "gcs"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.in, func(t *testing.T) {
