@@ -27,8 +27,9 @@ import (
 // runs resumes into matching and mismatching jobs (--against), and Flink
 // resumes from the S3 savepoint with every count intact.
 //
-// Cost: about 2 min a Flink line on a busy 2-core machine (JVM start
-// 30-45 s, three checkpoints, a savepoint, a resume, a stop with savepoint).
+// Cost: about 40 s a Flink line (2 min on a 2-core machine under heavy
+// load): JVM start, three checkpoints, a savepoint, a resume, a stop with
+// savepoint.
 func TestFlinkOnS3(t *testing.T) {
 	s3p := peers.S3(t)
 	confDir := t.TempDir()
