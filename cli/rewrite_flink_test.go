@@ -147,8 +147,13 @@ func stopWithSavepoint(t *testing.T, run *peers.FlinkRun, format string) string 
 // readLongState reads the Long ValueState name of operator uid: key → value.
 func readLongState(t *testing.T, dir, uid, name string) map[int64]int64 {
 	t.Helper()
+	return readLongStateIn(t, storage.NewLocal(), dir, uid, name)
+}
+
+// readLongStateIn is readLongState for a snapshot on fsys (S3, HDFS).
+func readLongStateIn(t *testing.T, fsys storage.FS, dir, uid, name string) map[int64]int64 {
+	t.Helper()
 	ctx := context.Background()
-	fsys := storage.NewLocal()
 	m, err := snapshot.Read(ctx, fsys, dir)
 	if err != nil {
 		t.Fatal(err)

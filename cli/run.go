@@ -15,6 +15,7 @@ import (
 	"github.com/ckpt-dev/ckpt/engine/config"
 	"github.com/ckpt-dev/ckpt/engine/failure"
 	"github.com/ckpt-dev/ckpt/engine/spec"
+	"github.com/ckpt-dev/ckpt/storage"
 )
 
 func init() { register(newRunCmd) }
@@ -97,13 +98,13 @@ snapshot); 2 usage; 3 job FAILED; 4 job CANCELED.`,
 			if catalogDir == "" && os.Getenv("CKPT_STATE_DIR") != "" {
 				catalogDir, _ = catalog.DefaultDir()
 			}
-			return runJobWith(cmd.Context(), args[0], over, cmd.ErrOrStderr(), statsEvery, catalogDir)
+			return runJobWith(cmd.Context(), args[0], over, cmd.ErrOrStderr(), statsEvery, catalogDir, storageOptions(cmd))
 		},
 	}
 	f := cmd.Flags()
 	f.StringArrayVarP(&dyn, "define", "D", nil, "configuration key=value (Flink key names, repeatable)")
 	f.StringVar(&configFile, "config", "", "ckpt configuration file (YAML, Flink keys flat or nested)")
-	f.StringVarP(&fromPath, "fromSavepoint", "s", "", "restore from a checkpoint/savepoint dir or its _metadata (local or hdfs://)")
+	f.StringVarP(&fromPath, "fromSavepoint", "s", "", "restore from a checkpoint/savepoint dir or its _metadata (local, hdfs://, s3://)")
 	f.BoolVarP(&allowNR, "allowNonRestoredState", "n", false, "skip snapshot state that maps to no operator")
 	f.StringVar(&claimMode, "claimMode", "", "who owns the restored snapshot: NO_CLAIM (default), CLAIM or LEGACY")
 	f.StringVar(&claimMode, "restoreMode", "", "deprecated alias of --claimMode (Flink 1.15–1.20)")
@@ -114,15 +115,35 @@ snapshot); 2 usage; 3 job FAILED; 4 job CANCELED.`,
 }
 
 func runJob(ctx context.Context, path string, over *config.Config, log io.Writer, statsEvery time.Duration) error {
-	return runJobWith(ctx, path, over, log, statsEvery, "")
+	return runJobWith(ctx, path, over, log, statsEvery, "", storage.Options{})
 }
 
-func runJobWith(ctx context.Context, path string, over *config.Config, log io.Writer, statsEvery time.Duration, catalogDir string) error {
+// runJobWith runs the spec at path. Its checkpoints and savepoints go to
+// storage configured by sopts (the storage flags), with the filesystem
+// keys (s3.endpoint, fs.s3a.access.key, ...) of the spec's config section
+// and then of -D/--config layered over it, as Flink reads them from its
+// configuration: `ckpt run -D s3.endpoint=… -D
+// execution.checkpointing.dir=s3://…` needs nothing else.
+func runJobWith(ctx context.Context, path string, over *config.Config, log io.Writer, statsEvery time.Duration, catalogDir string, sopts storage.Options) error {
 	s, err := spec.Load(path)
 	if err != nil {
 		return err
 	}
-	eo := engine.Options{}
+	fsConf := map[string]string{}
+	for _, c := range []*config.Config{s.Config, over} {
+		for k, v := range c.Map() {
+			if storage.IsFilesystemKey(k) {
+				fsConf[k] = v
+			}
+		}
+	}
+	for k, v := range sopts.Conf {
+		fsConf[k] = v // the same -D, seen by the storage flags
+	}
+	sopts.Conf = fsConf
+	fsys := storage.NewRouter(sopts)
+	defer fsys.Close()
+	eo := engine.Options{FS: fsys}
 	if catalogDir != "" {
 		cat, err := catalog.Open(catalogDir)
 		if err != nil {
@@ -135,6 +156,9 @@ func runJobWith(ctx context.Context, path string, over *config.Config, log io.Wr
 		}
 	}
 	for _, k := range append(s.Config.Unknown(), over.Unknown()...) {
+		if storage.IsFilesystemKey(k) {
+			continue // storage's, above
+		}
 		fmt.Fprintf(log, "ckpt run: warning: unknown configuration key %q (ignored)\n", k)
 	}
 	// Prepared as every spec job is (spec.Prepare), so an error names the

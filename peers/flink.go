@@ -227,6 +227,7 @@ func StartFlink(t testing.TB, opts FlinkOptions) *FlinkPeer {
 	}
 	cmd := exec.Command("java", flinkJavaArgs(classpath, opts.HeapMB, "serve", args...)...)
 	cmd.Dir = dir
+	cmd.Env = flinkEnv(opts.Version)
 	cmd.Stderr = logf
 	// An os.Pipe rather than StdoutPipe: Wait must not close the read end before
 	// the reader has drained the last lines.
@@ -322,6 +323,13 @@ func flinkClasspath(t testing.TB, version string) string {
 func flinkJavaArgs(classpath string, heapMB int, mode string, args ...string) []string {
 	return append([]string{"@" + filepath.Join(Dir(), "flink", "jvm17.args"), fmt.Sprintf("-Xmx%dm", heapMB),
 		"-cp", classpath, "dev.ckpt.peer.Peer", mode}, args...)
+}
+
+// flinkEnv is the JVM's environment: this process's, with FLINK_PLUGINS_DIR at
+// the plugins prepare.sh put beside the build (s3-fs-hadoop: s3:// and s3a://
+// checkpoint and savepoint directories), as a Flink distribution's plugins/.
+func flinkEnv(version string) []string {
+	return append(os.Environ(), "FLINK_PLUGINS_DIR="+filepath.Join(Dir(), "flink", "target", "flink-"+version, "plugins"))
 }
 
 const replyPrefix = "@@ckpt "
@@ -1086,6 +1094,7 @@ func FlinkLoadMetadata(t testing.TB, version, path string, repeat int) (*FlinkMe
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "java", flinkJavaArgs(classpath, 2048, "load-metadata",
 		URI(path), "--repeat", fmt.Sprint(max(repeat, 1)))...)
+	cmd.Env = flinkEnv(version)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	runErr := cmd.Run()

@@ -1062,9 +1062,17 @@ func (s *S3) Walk(ctx context.Context, uri string, fn WalkFunc) error {
 
 var _ Summarizer = (*S3)(nil)
 
-// Summary totals uri with one flat listing of its prefix (no delimiter:
-// listPage keys per request, however deep the tree) instead of a listing
-// per directory. Only the set of directory names is kept, not the objects.
+// s3SummaryWorkers is how many subtrees Summary lists at once.
+const s3SummaryWorkers = 8
+
+// Summary totals uri without a listing per directory: one listing of
+// uri's prefix with a "/" delimiter gives its own files and its
+// subdirectories, and each subdirectory's whole subtree is then listed
+// flat (no delimiter: listPage keys per request, however deep), up to
+// s3SummaryWorkers subtrees at once — a job's checkpoint directory has
+// shared/, taskowned/ and its chk-N side by side, a checkpoint root its
+// jobs. Pages are added up as they come: no listing is held whole; only
+// the set of a subtree's directory names is kept, never its objects.
 func (s *S3) Summary(ctx context.Context, uri string) (Usage, error) {
 	fi, err := s.Stat(ctx, uri)
 	if err != nil {
@@ -1075,6 +1083,90 @@ func (s *S3) Summary(ctx context.Context, uri string) (Usage, error) {
 	}
 	loc, _ := s.loc("du", uri)
 	prefix := dirPrefix(s3Key(loc))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	var (
+		mu    sync.Mutex
+		total = Usage{Dirs: 1}
+		first error
+		wg    sync.WaitGroup
+	)
+	fail := func(err error) {
+		mu.Lock()
+		if first == nil {
+			first = err
+			cancel()
+		}
+		mu.Unlock()
+	}
+	subtrees := make(chan string)
+	for range s3SummaryWorkers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for sub := range subtrees {
+				u, err := s.summarizeFlat(ctx, uri, loc, sub)
+				if err != nil {
+					fail(err)
+					continue
+				}
+				mu.Lock()
+				total.Files += u.Files
+				total.Bytes += u.Bytes
+				total.Dirs += u.Dirs
+				mu.Unlock()
+			}
+		}()
+	}
+	var token *string
+	for {
+		var out *s3.ListObjectsV2Output
+		err := s.call(ctx, "du", uri, loc, func(ctx context.Context) (err error) {
+			out, err = s.client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &loc.Authority, Prefix: &prefix,
+				Delimiter: aws.String("/"), MaxKeys: aws.Int32(listPage), ContinuationToken: token})
+			return err
+		})
+		if err != nil {
+			fail(err)
+			break
+		}
+		mu.Lock()
+		for _, o := range out.Contents {
+			if aws.ToString(o.Key) == prefix {
+				continue // uri's own marker
+			}
+			total.Files++
+			total.Bytes += aws.ToInt64(o.Size)
+		}
+		mu.Unlock()
+		sent := true
+		for _, p := range out.CommonPrefixes {
+			select {
+			case subtrees <- aws.ToString(p.Prefix):
+			case <-ctx.Done():
+				sent = false
+			}
+			if !sent {
+				break
+			}
+		}
+		if !sent || !aws.ToBool(out.IsTruncated) || out.NextContinuationToken == nil {
+			break
+		}
+		token = out.NextContinuationToken
+	}
+	close(subtrees)
+	wg.Wait()
+	if first != nil {
+		return Usage{}, first
+	}
+	return total, nil
+}
+
+// summarizeFlat totals the subtree below prefix (a directory's key prefix,
+// ending in "/") with one flat listing; the directory itself counts.
+func (s *S3) summarizeFlat(ctx context.Context, uri string, loc Location, prefix string) (Usage, error) {
 	dirs := map[string]bool{}
 	u := Usage{Dirs: 1}
 	var token *string
@@ -1090,7 +1182,7 @@ func (s *S3) Summary(ctx context.Context, uri string) (Usage, error) {
 		for _, o := range out.Contents {
 			rel := strings.TrimPrefix(aws.ToString(o.Key), prefix)
 			if rel == "" {
-				continue // uri's own marker
+				continue // the directory's own marker
 			}
 			isMarker := strings.HasSuffix(rel, "/")
 			rel = strings.TrimSuffix(rel, "/")

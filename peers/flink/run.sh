@@ -8,5 +8,6 @@ v=2.3.0
 if [ "${1:-}" = --flink ]; then v=$2; shift 2; fi
 out="$here/target/flink-$v"
 [ -s "$out/classpath.txt" ] || bash "$here/prepare.sh" >&2
+export FLINK_PLUGINS_DIR="$out/plugins"
 exec java @"$here/jvm17.args" ${CKPT_FLINK_JAVA_OPTS:--Xmx1g} \
   -cp "$out/classes:$(cat "$out/classpath.txt")" dev.ckpt.peer.Peer "$@"

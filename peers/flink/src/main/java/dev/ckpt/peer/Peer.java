@@ -5,6 +5,7 @@ import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.fs.FileSystem;
+import org.apache.flink.core.plugin.PluginUtils;
 import org.apache.flink.runtime.checkpoint.Checkpoints;
 import org.apache.flink.runtime.checkpoint.OperatorState;
 import org.apache.flink.runtime.checkpoint.metadata.CheckpointMetadata;
@@ -174,7 +175,7 @@ public final class Peer {
             usage("load-metadata needs a path");
         }
         try {
-            FileSystem.initialize(a.config(), null);
+            initFileSystems(a.config());
         } catch (Exception e) {
             emit(failure("INIT_FAILED", e));
             return 1;
@@ -190,6 +191,15 @@ public final class Peer {
 
     // ---- the cluster ----
 
+    /**
+     * Flink's file systems, with the plugins under $FLINK_PLUGINS_DIR (the Go harness points
+     * it at target/flink-VERSION/plugins: s3-fs-hadoop for s3://, s3a://), configured by
+     * the -D keys (s3.endpoint, s3.path.style.access, s3.access-key, ...) as a cluster is.
+     */
+    private static void initFileSystems(Configuration conf) {
+        FileSystem.initialize(conf, PluginUtils.createPluginManagerFromRootFolder(conf));
+    }
+
     private static Peer start(Args a) throws Exception {
         Configuration conf = new Configuration();
         // Loopback only, a free port unless the caller picks one.
@@ -203,7 +213,7 @@ public final class Peer {
             conf.setString("rest.bind-port", overrides.getString("rest.port", "0"));
         }
         conf.addAll(overrides);
-        FileSystem.initialize(conf, null);
+        initFileSystems(conf);
         MiniClusterConfiguration mc = new MiniClusterConfiguration.Builder()
                 .setConfiguration(conf)
                 .setNumTaskManagers(1)
