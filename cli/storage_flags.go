@@ -26,10 +26,10 @@ func init() {
 		f.String("hdfs-user", "", "HDFS user (default $HADOOP_USER_NAME, else the OS user)")
 		f.Duration("hdfs-timeout", 0, "bound on each HDFS and S3 call, e.g. 10s (default $CKPT_HDFS_TIMEOUT, else 30s)")
 		f.String("hadoop-conf-dir", "", "directory with core-site.xml/hdfs-site.xml for hdfs:/// (default $HADOOP_CONF_DIR, else $HADOOP_HOME/etc/hadoop)")
-		f.String("flink-conf-dir", "", "directory with Flink's config.yaml or flink-conf.yaml, read for s3.* / fs.s3a.* keys (default $FLINK_CONF_DIR)")
+		f.String("flink-conf-dir", "", "directory with Flink's config.yaml or flink-conf.yaml, read for storage keys (s3.*, fs.s3a.*, gs.*, fs.gs.*, fs.azure.*, fs.default-scheme) and security.ssl.rest.* (default $FLINK_CONF_DIR)")
 		// Commands with their own -D (run, serve, submit) shadow this one
 		// under the same name; storageOptions reads whichever the command has.
-		f.StringArrayP("define", "D", nil, "Flink configuration key=value for storage, e.g. -D s3.endpoint=http://minio:9000 (repeatable)")
+		f.StringArrayP("define", "D", nil, "Flink configuration key=value for storage and REST TLS, e.g. -D s3.endpoint=http://minio:9000 (repeatable)")
 	})
 }
 
