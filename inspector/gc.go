@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ckpt-dev/ckpt/internal/statedir"
 	"os"
 	"path/filepath"
 	"sort"
@@ -692,21 +693,14 @@ func (p *GCPlan) SortedKept() []GCKept {
 }
 
 // GCJournalPath is where gc appends its journal unless told otherwise:
-// $CKPT_STATE_DIR/gc-journal.jsonl, else $XDG_STATE_HOME/ckpt/…, else
-// ~/.local/state/ckpt/gc-journal.jsonl — beside the engine's catalog.
+// gc-journal.jsonl in ckpt's state directory (statedir), beside the
+// engine's catalog.
 func GCJournalPath() (string, error) {
-	const name = "gc-journal.jsonl"
-	if d := os.Getenv("CKPT_STATE_DIR"); d != "" {
-		return filepath.Join(d, name), nil
-	}
-	if d := os.Getenv("XDG_STATE_HOME"); d != "" && filepath.IsAbs(d) {
-		return filepath.Join(d, "ckpt", name), nil
-	}
-	home, err := os.UserHomeDir()
+	p, err := statedir.Path(nil, "gc-journal.jsonl")
 	if err != nil {
-		return "", fmt.Errorf("no home directory for the gc journal (set CKPT_STATE_DIR or give --journal): %w", err)
+		return "", fmt.Errorf("gc journal (or give --journal): %w", err)
 	}
-	return filepath.Join(home, ".local", "state", "ckpt", name), nil
+	return p, nil
 }
 
 // OpenGCJournal opens (creating it, and its directory, as needed) the

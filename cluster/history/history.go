@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ckpt-dev/ckpt/internal/statedir"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -168,17 +169,15 @@ func Append(path string, cs []cluster.Checkpoint) error {
 	return f.Close()
 }
 
-// DefaultDir is where the history is kept: $XDG_STATE_HOME/ckpt/history,
-// else ~/.local/state/ckpt/history ("" when neither is known: nothing is
-// remembered).
+// DefaultDir is where the history is kept: "history" in ckpt's state
+// directory (statedir: $CKPT_STATE_DIR, else $XDG_STATE_HOME/ckpt, else
+// ~/.local/state/ckpt); "" when none is known (nothing is remembered).
 func DefaultDir(getenv func(string) string) string {
-	if x := getenv("XDG_STATE_HOME"); x != "" && filepath.IsAbs(x) {
-		return filepath.Join(x, "ckpt", "history")
+	p, err := statedir.Path(getenv, "history")
+	if err != nil {
+		return ""
 	}
-	if h := getenv("HOME"); h != "" {
-		return filepath.Join(h, ".local", "state", "ckpt", "history")
-	}
-	return ""
+	return p
 }
 
 // Target is the name a REST target's histories are filed under (its URL

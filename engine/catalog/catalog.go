@@ -9,8 +9,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ckpt-dev/ckpt/internal/statedir"
 	"os"
-	"path/filepath"
 	"sort"
 	"sync"
 	"time"
@@ -48,20 +48,14 @@ type Catalog struct {
 	db *pebble.DB
 }
 
-// DefaultDir is $CKPT_STATE_DIR, else $XDG_STATE_HOME/ckpt, else
-// ~/.local/state/ckpt, with "catalog" appended.
+// DefaultDir is "catalog" in ckpt's state directory (statedir: $CKPT_STATE_DIR,
+// else $XDG_STATE_HOME/ckpt, else ~/.local/state/ckpt).
 func DefaultDir() (string, error) {
-	if d := os.Getenv("CKPT_STATE_DIR"); d != "" {
-		return filepath.Join(d, "catalog"), nil
-	}
-	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
-		return filepath.Join(d, "ckpt", "catalog"), nil
-	}
-	home, err := os.UserHomeDir()
+	p, err := statedir.Path(nil, "catalog")
 	if err != nil {
-		return "", fmt.Errorf("catalog: no home directory for the default location (set CKPT_STATE_DIR): %w", err)
+		return "", fmt.Errorf("catalog: %w", err)
 	}
-	return filepath.Join(home, ".local", "state", "ckpt", "catalog"), nil
+	return p, nil
 }
 
 type quiet struct{}
