@@ -222,17 +222,8 @@ func printKeyed(cmd *cobra.Command, fsys storage.FS, w io.Writer, m *snapshot.Me
 		if err != nil {
 			return 0, false, err
 		}
-		kg, err := state.KeyGroup(key, int(op.MaxParallelism))
-		if err != nil {
-			return 0, false, err
-		}
 		read = func(fn func(state.Entry) error) error {
-			return state.ReadKeyGroup(cmd.Context(), fsys, m, op, o.state, kg, func(e state.Entry) error {
-				if !state.SameKey(e.Key, key) {
-					return nil
-				}
-				return fn(e)
-			})
+			return state.ReadKey(cmd.Context(), fsys, m, op, o.state, key, fn)
 		}
 	}
 	err := read(func(e state.Entry) error {

@@ -2,8 +2,12 @@ package state
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
+
+	"github.com/ckpt-dev/ckpt/snapshot"
+	"github.com/ckpt-dev/ckpt/storage"
 
 	"github.com/golang/snappy"
 )
@@ -44,6 +48,13 @@ func decompress(region []byte, file string, base int64) ([]byte, error) {
 // operator's, which fixes the key-group prefix width. Entries go to fn in
 // file order.
 func ReadUnified(p *KeyedProxy, maxParallelism int, kg int, region []byte, file string, base int64, fn func(Entry) error) error {
+	return readUnified(p, maxParallelism, kg, region, file, base, nil, fn)
+}
+
+// readUnified is ReadUnified; keep, if set, sees each entry's state and
+// key bytes (prefix included) first, and only the entries it keeps are
+// decoded and go to fn.
+func readUnified(p *KeyedProxy, maxParallelism int, kg int, region []byte, file string, base int64, keep func(pl *entryPlan, prefix int, key []byte) bool, fn func(Entry) error) error {
 	b := region
 	if p.Compression {
 		var err error
@@ -93,6 +104,18 @@ func ReadUnified(p *KeyedProxy, maxParallelism int, kg int, region []byte, file 
 		// this key group; the prefix is read without it (the region's
 		// bytes stay as they are).
 		last := key[0]&0x80 != 0
+		if keep != nil && !keep(pl, prefix, key) {
+			if !last {
+				continue
+			}
+			if sid, err = d.u16("next state id"); err != nil {
+				return err
+			}
+			if sid == endOfKeyGroup {
+				return nil
+			}
+			continue
+		}
 		e, err := planEntry(pl, prefix, key, val, file, d.base+int64(kat)+4, vat)
 		if err != nil {
 			return err
@@ -113,6 +136,92 @@ func ReadUnified(p *KeyedProxy, maxParallelism int, kg int, region []byte, file 
 			return nil
 		}
 	}
+}
+
+// ReadKey calls fn for the entries of one key of operator op's keyed
+// state named state ("" = every state) — ckpt state --key. Only the key
+// group Flink assigns the key to is read; in a canonical savepoint only
+// the entries of that key are decoded (the others' keys are compared and
+// skipped), elsewhere the key group's entries are decoded and filtered.
+func ReadKey(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, op *snapshot.OperatorState, state string, key Value, fn func(Entry) error) error {
+	kg, err := KeyGroup(key, int(op.MaxParallelism))
+	if err != nil {
+		return err
+	}
+	want := func(e Entry) error {
+		if !SameKey(e.Key, key) {
+			return nil
+		}
+		return fn(e)
+	}
+	for _, st := range op.Subtasks {
+		h, ok := st.ManagedKeyedState.(*snapshot.KeyGroupsHandle)
+		if !ok || h.Variant != snapshot.TagSavepointKeyGroups || !h.Range.Contains(int32(kg)) {
+			continue
+		}
+		// A canonical savepoint: the unified format, one region per key group.
+		i := kg - int(h.Range.Start)
+		if i < 0 || i >= len(h.Offsets) {
+			break
+		}
+		o := h.Offsets[i]
+		if o == 0 {
+			return nil // the key group is empty
+		}
+		s, err := openStream(ctx, fsys, m, h.Delegate)
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		p, err := keyGroupsProxy(s, h)
+		if err != nil {
+			return err
+		}
+		end := s.size
+		for _, x := range h.Offsets {
+			if x > o && x < end {
+				end = x
+			}
+		}
+		region, err := s.read(o, end)
+		if err != nil {
+			return err
+		}
+		keep := func(pl *entryPlan, prefix int, k []byte) bool {
+			if state != "" && pl.m.Name != state {
+				return false
+			}
+			if !pl.keyNSDec || pl.m.Type == PriorityQueue {
+				return true // decoded whole, then compared
+			}
+			kd := decoder{b: k[prefix:], file: s.name}
+			v, ok := kd.fast(p.Key, 0)
+			return !ok || sameKey(v, key) // an unreadable key: decoded whole, naming the error
+		}
+		return readUnified(p, int(op.MaxParallelism), kg, region, s.name, o, keep, func(e Entry) error {
+			if state != "" && e.State != state {
+				return nil
+			}
+			return want(e)
+		})
+	}
+	return ReadKeyGroup(ctx, fsys, m, op, state, kg, want)
+}
+
+// sameKey is SameKey, quick for the usual key types.
+func sameKey(a, b Value) bool {
+	switch x := a.(type) {
+	case int64:
+		y, ok := b.(int64)
+		return ok && x == y
+	case string:
+		y, ok := b.(string)
+		return ok && x == y
+	case int32:
+		y, ok := b.(int32)
+		return ok && x == y
+	}
+	return SameKey(a, b)
 }
 
 // entryPlan is what every entry of one state needs, worked out once per
