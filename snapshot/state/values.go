@@ -559,10 +559,7 @@ func (d *decoder) fast(t *Type, depth int) (Value, bool) {
 		d.pos += 16
 		return Window{Start: int64(binary.BigEndian.Uint64(b)), End: int64(binary.BigEndian.Uint64(b[8:]))}, true
 	case KindTuple:
-		r := &Record{Class: t.Class}
-		if len(t.Fields) > 0 {
-			r.Fields = make([]NamedItem, 0, len(t.Fields))
-		}
+		r := newRecord(t.Class, len(t.Fields))
 		for _, f := range t.Fields {
 			v, ok := d.fast(f.Type, depth+1)
 			if !ok {
@@ -586,7 +583,13 @@ func (d *decoder) fast(t *Type, depth int) (Value, bool) {
 			return nil, false
 		}
 		d.pos++
-		r := &Record{Class: t.Class}
+		live := 0 // fields the snapshot still has: each is written
+		for _, f := range t.Fields {
+			if !f.Gone && f.Type != nil {
+				live++
+			}
+		}
+		r := newRecord(t.Class, live)
 		for _, f := range t.Fields {
 			if f.Gone || f.Type == nil {
 				continue
@@ -602,9 +605,6 @@ func (d *decoder) fast(t *Type, depth int) (Value, bool) {
 				if v, ok = d.fast(f.Type, depth+1); !ok {
 					return nil, false
 				}
-			}
-			if r.Fields == nil {
-				r.Fields = make([]NamedItem, 0, len(t.Fields))
 			}
 			r.Fields = append(r.Fields, NamedItem{f.Name, v})
 		}
@@ -636,6 +636,27 @@ func (d *decoder) fast(t *Type, depth int) (Value, bool) {
 	return nil, false
 }
 
+// A Record and room for its first fields, in one allocation.
+type record4 struct {
+	r Record
+	f [4]NamedItem
+}
+
+// newRecord returns a Record of class whose Fields (nil for n = 0) have
+// room for n.
+func newRecord(class string, n int) *Record {
+	if n > 4 {
+		r := &Record{Class: class}
+		r.Fields = make([]NamedItem, 0, n)
+		return r
+	}
+	x := &record4{r: Record{Class: class}}
+	if n > 0 {
+		x.r.Fields = x.f[:0:n]
+	}
+	return &x.r
+}
+
 func (d *decoder) fastRow(t *Type, depth int) (Value, bool) {
 	n := len(t.Fields)
 	bits := n
@@ -649,7 +670,7 @@ func (d *decoder) fastRow(t *Type, depth int) (Value, bool) {
 	mask := d.b[d.pos : d.pos+mb]
 	d.pos += mb
 	bit := func(i int) bool { return mask[i/8]&(0x80>>(i%8)) != 0 }
-	r := &Record{}
+	r := newRecord("", n)
 	off := 0
 	if t.RowKind {
 		k := 0
@@ -660,9 +681,6 @@ func (d *decoder) fastRow(t *Type, depth int) (Value, bool) {
 			k |= 2
 		}
 		r.Kind, off = rowKinds[k], 2
-	}
-	if n > 0 {
-		r.Fields = make([]NamedItem, 0, n)
 	}
 	for i, f := range t.Fields {
 		var v Value
