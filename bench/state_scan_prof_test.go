@@ -26,3 +26,21 @@ func BenchmarkStateScanCached(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkStateLookupCached: ckpt state --key over the same cached
+// savepoint (one key group's range read, only that key's entries decoded).
+func BenchmarkStateLookupCached(b *testing.B) {
+	mb := int64(1024)
+	if v, err := strconv.ParseInt(os.Getenv("CKPT_BENCH_STATE_SP_MB"), 10, 64); err == nil && v > 0 {
+		mb = v
+	}
+	sp, ok := cachedValuesSavepoint(spaFlinkVersion(), mb)
+	if !ok {
+		b.Skipf("no cached %d MiB savepoint: run BenchmarkStateReadVsSPA with CKPT_BENCH_STATE_PREPARE_ONLY=1 first", mb)
+	}
+	key := sp.Keys / 3
+	for b.Loop() {
+		_, got := ckptLookup(b, sp, key)
+		checkValues(b, key, got)
+	}
+}
