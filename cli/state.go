@@ -237,17 +237,9 @@ func printKeyed(cmd *cobra.Command, fsys storage.FS, w io.Writer, m *snapshot.Me
 		if err != nil {
 			return 0, false, err
 		}
-		kg, err := state.KeyGroupIn(format, key, int(op.MaxParallelism))
-		if err != nil {
-			return 0, false, err
-		}
 		read = func(fn func(state.Entry) error) error {
-			return state.ReadKeyGroup(cmd.Context(), fsys, m, op, o.state, kg, func(e state.Entry) error {
-				if !state.SameKey(e.Key, key) {
-					return nil
-				}
-				return fn(e)
-			})
+			_, err := state.LookupKey(cmd.Context(), fsys, m, op, o.state, format, key, fn)
+			return err
 		}
 	}
 	err := read(func(e state.Entry) error {

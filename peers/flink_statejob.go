@@ -43,6 +43,13 @@ func (p *FlinkPeer) SubmitStateJob(job FlinkJob, s StateJobSpec) (*FlinkRun, err
 	}
 	spec["input"], spec["done"] = s.Input, s.Done
 	spec["opList"], spec["opUnion"] = s.OpList, s.OpUnion
+	return p.runJarJob(job, StateJobEntryClass, spec, s.Restore, s.Done, 120*time.Second)
+}
+
+// runJarJob runs entryClass of JobJar with --job spec (POST /jars/upload,
+// /jars/:id/run; restore: from that snapshot), waits until it runs, then
+// until done exists (with restore: until every task runs), within timeout.
+func (p *FlinkPeer) runJarJob(job FlinkJob, entryClass string, spec map[string]any, restore, done string, timeout time.Duration) (*FlinkRun, error) {
 	b, err := json.Marshal(spec)
 	if err != nil {
 		return nil, err
@@ -51,9 +58,9 @@ func (p *FlinkPeer) SubmitStateJob(job FlinkJob, s StateJobSpec) (*FlinkRun, err
 	if err != nil {
 		return nil, err
 	}
-	req := map[string]any{"entryClass": StateJobEntryClass, "programArgsList": []string{"--job", string(b)}}
-	if s.Restore != "" {
-		req["savepointPath"] = URI(s.Restore)
+	req := map[string]any{"entryClass": entryClass, "programArgsList": []string{"--job", string(b)}}
+	if restore != "" {
+		req["savepointPath"] = URI(restore)
 	}
 	var out struct {
 		JobID string `json:"jobid"`
@@ -62,10 +69,10 @@ func (p *FlinkPeer) SubmitStateJob(job FlinkJob, s StateJobSpec) (*FlinkRun, err
 		return nil, err
 	}
 	run := p.Run(out.JobID, job)
-	deadline := time.Now().Add(120 * time.Second)
+	deadline := time.Now().Add(timeout)
 	for {
-		if s.Restore == "" {
-			if _, err := os.Stat(s.Done); err == nil {
+		if restore == "" {
+			if _, err := os.Stat(done); err == nil {
 				return run, nil
 			}
 		} else if p.allTasksRunning(out.JobID) {
@@ -73,10 +80,10 @@ func (p *FlinkPeer) SubmitStateJob(job FlinkJob, s StateJobSpec) (*FlinkRun, err
 		}
 		st, err := run.State()
 		if err == nil && st != "RUNNING" && st != "CREATED" && st != "INITIALIZING" {
-			return nil, fmt.Errorf("state job %s is %s before it wrote its state (logs: %s)", out.JobID, st, p.dir)
+			return nil, fmt.Errorf("job %s (%s) is %s before it wrote its state (logs: %s)", out.JobID, entryClass, st, p.dir)
 		}
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("state job %s: not done (file %s, or all tasks running after a restore) within 120 s (logs: %s)", out.JobID, s.Done, p.dir)
+			return nil, fmt.Errorf("job %s (%s): not done (file %s, or all tasks running after a restore) within %v (logs: %s)", out.JobID, entryClass, done, timeout, p.dir)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the Flink peer by hand: peers/flink/run.sh [--flink 1.20.5] MODE ARGS...
-# (MODE: serve, resume, throughput, load-metadata; see src/main/java/dev/ckpt/peer/Peer.java).
+# (MODE: serve, resume, throughput, load-metadata, spa-serve; see src/main/java/dev/ckpt/peer/Peer.java).
 # Example: peers/flink/run.sh load-metadata /path/to/chk-3
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"

@@ -2,8 +2,12 @@ package state
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
+
+	"github.com/ckpt-dev/ckpt/snapshot"
+	"github.com/ckpt-dev/ckpt/storage"
 
 	"github.com/golang/snappy"
 )
@@ -44,6 +48,13 @@ func decompress(region []byte, file string, base int64) ([]byte, error) {
 // operator's, which fixes the key-group prefix width. Entries go to fn in
 // file order.
 func ReadUnified(p *KeyedProxy, maxParallelism int, kg int, region []byte, file string, base int64, fn func(Entry) error) error {
+	return readUnified(p, maxParallelism, kg, region, file, base, nil, fn)
+}
+
+// readUnified is ReadUnified; keep, if set, sees each entry's state and
+// key bytes (prefix included) first, and only the entries it keeps are
+// decoded and go to fn.
+func readUnified(p *KeyedProxy, maxParallelism int, kg int, region []byte, file string, base int64, keep func(pl *entryPlan, prefix int, key []byte) bool, fn func(Entry) error) error {
 	b := region
 	if p.Compression {
 		var err error
@@ -61,11 +72,16 @@ func ReadUnified(p *KeyedProxy, maxParallelism int, kg int, region []byte, file 
 	if err != nil {
 		return err
 	}
+	plans := make([]*entryPlan, len(p.States))
 	for {
 		if int(sid) >= len(p.States) {
 			return d.errf(d.pos-2, "state id", "%d, but the proxy has %d states", sid, len(p.States))
 		}
-		m := p.States[sid]
+		pl := plans[sid]
+		if pl == nil {
+			pl = newEntryPlan(p, p.States[sid])
+			plans[sid] = pl
+		}
 		kat := d.pos
 		kl, err := d.count("key length", 1)
 		if err != nil {
@@ -84,10 +100,23 @@ func ReadUnified(p *KeyedProxy, maxParallelism int, kg int, region []byte, file 
 		if err != nil {
 			return err
 		}
+		// The first key byte's top bit marks the state's last entry in
+		// this key group; the prefix is read without it (the region's
+		// bytes stay as they are).
 		last := key[0]&0x80 != 0
-		k := append([]byte(nil), key...)
-		k[0] &^= 0x80
-		e, err := unifiedEntry(p, m, prefix, k, val, file, d.base+int64(kat)+4, vat)
+		if keep != nil && !keep(pl, prefix, key) {
+			if !last {
+				continue
+			}
+			if sid, err = d.u16("next state id"); err != nil {
+				return err
+			}
+			if sid == endOfKeyGroup {
+				return nil
+			}
+			continue
+		}
+		e, err := planEntry(pl, prefix, key, val, file, d.base+int64(kat)+4, vat)
 		if err != nil {
 			return err
 		}
@@ -109,23 +138,135 @@ func ReadUnified(p *KeyedProxy, maxParallelism int, kg int, region []byte, file 
 	}
 }
 
+// ReadKey calls fn for the entries of one key of operator op's keyed
+// state named state ("" = every state) — ckpt state --key. Only the key
+// group Flink assigns the key to is read; in a canonical savepoint only
+// the entries of that key are decoded (the others' keys are compared and
+// skipped), elsewhere the key group's entries are decoded and filtered.
+func ReadKey(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, op *snapshot.OperatorState, state string, key Value, fn func(Entry) error) error {
+	kg, err := KeyGroup(key, int(op.MaxParallelism))
+	if err != nil {
+		return err
+	}
+	want := func(e Entry) error {
+		if !SameKey(e.Key, key) {
+			return nil
+		}
+		return fn(e)
+	}
+	for _, st := range op.Subtasks {
+		h, ok := st.ManagedKeyedState.(*snapshot.KeyGroupsHandle)
+		if !ok || h.Variant != snapshot.TagSavepointKeyGroups || !h.Range.Contains(int32(kg)) {
+			continue
+		}
+		// A canonical savepoint: the unified format, one region per key group.
+		i := kg - int(h.Range.Start)
+		if i < 0 || i >= len(h.Offsets) {
+			break
+		}
+		o := h.Offsets[i]
+		if o == 0 {
+			return nil // the key group is empty
+		}
+		s, err := openStream(ctx, fsys, m, h.Delegate)
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		p, err := keyGroupsProxy(s, h)
+		if err != nil {
+			return err
+		}
+		end := s.size
+		for _, x := range h.Offsets {
+			if x > o && x < end {
+				end = x
+			}
+		}
+		region, err := s.read(o, end)
+		if err != nil {
+			return err
+		}
+		keep := func(pl *entryPlan, prefix int, k []byte) bool {
+			if state != "" && pl.m.Name != state {
+				return false
+			}
+			if !pl.keyNSDec || pl.m.Type == PriorityQueue {
+				return true // decoded whole, then compared
+			}
+			kd := decoder{b: k[prefix:], file: s.name}
+			v, ok := kd.fast(p.Key, 0)
+			return !ok || sameKey(v, key) // an unreadable key: decoded whole, naming the error
+		}
+		return readUnified(p, int(op.MaxParallelism), kg, region, s.name, o, keep, func(e Entry) error {
+			if state != "" && e.State != state {
+				return nil
+			}
+			return want(e)
+		})
+	}
+	return ReadKeyGroup(ctx, fsys, m, op, state, kg, want)
+}
+
+// sameKey is SameKey, quick for the usual key types.
+func sameKey(a, b Value) bool {
+	switch x := a.(type) {
+	case int64:
+		y, ok := b.(int64)
+		return ok && x == y
+	case string:
+		y, ok := b.(string)
+		return ok && x == y
+	case int32:
+		y, ok := b.(int32)
+		return ok && x == y
+	}
+	return SameKey(a, b)
+}
+
+// entryPlan is what every entry of one state needs, worked out once per
+// key group: the serializers, whether they decode, the state's kind.
+type entryPlan struct {
+	p         *KeyedProxy
+	m         *Meta
+	kind      string
+	ns, vs    *Type
+	keyNSDec  bool // key and namespace both decodable
+	ambiguous bool // both of variable length: each carries a length suffix
+	valDec    bool
+}
+
+func newEntryPlan(p *KeyedProxy, m *Meta) *entryPlan {
+	pl := &entryPlan{p: p, m: m, kind: m.Kind(), ns: m.Serializers[RoleNamespace], vs: m.Serializers[RoleValue]}
+	pl.keyNSDec = p.Key.Decodable() && pl.ns.Decodable()
+	pl.ambiguous = pl.keyNSDec && p.Key.FixedLength() < 0 && pl.ns.FixedLength() < 0
+	pl.valDec = pl.vs.Decodable()
+	return pl
+}
+
 // unifiedEntry splits a composite key and decodes the value by the
 // state's kind.
 func unifiedEntry(p *KeyedProxy, m *Meta, prefix int, key, val []byte, file string, koff, voff int64) (Entry, error) {
+	return planEntry(newEntryPlan(p, m), prefix, key, val, file, koff, voff)
+}
+
+// planEntry is unifiedEntry with the state's plan worked out.
+func planEntry(pl *entryPlan, prefix int, key, val []byte, file string, koff, voff int64) (Entry, error) {
+	m, p := pl.m, pl.p
 	e := Entry{State: m.Name}
-	kd := newDecoder(key, file, koff)
+	kd := decoder{b: key, file: file, base: koff}
 	g, err := kd.take(prefix, "key-group prefix")
 	if err != nil {
 		return e, err
 	}
-	e.KeyGroup = int(g[0])
+	e.KeyGroup = int(g[0] &^ 0x80)
 	if prefix == 2 {
-		e.KeyGroup = int(g[0])<<8 | int(g[1])
+		e.KeyGroup = int(g[0]&^0x80)<<8 | int(g[1])
 	}
-	vs := m.Serializers[RoleValue]
+	vs := pl.vs
 	if m.Type == PriorityQueue {
 		// The element is the key; the value is empty.
-		if e.Value, err = rest(kd, vs, "timer"); err != nil {
+		if e.Value, err = rest(&kd, vs, "timer"); err != nil {
 			return e, err
 		}
 		if t, ok := e.Value.(Timer); ok {
@@ -133,16 +274,15 @@ func unifiedEntry(p *KeyedProxy, m *Meta, prefix int, key, val []byte, file stri
 		}
 		return e, nil
 	}
-	ns := m.Serializers[RoleNamespace]
-	if !p.Key.Decodable() || !ns.Decodable() {
+	ns := pl.ns
+	if !pl.keyNSDec {
 		e.Key = rawOf(p.Key, key[prefix:])
 	} else {
-		ambiguous := p.Key.FixedLength() < 0 && ns.FixedLength() < 0
 		start := kd.pos
 		if e.Key, err = kd.value(p.Key, "key", 0); err != nil {
 			return e, err
 		}
-		if ambiguous {
+		if pl.ambiguous {
 			if err := kd.lengthSuffix(kd.pos-start, "key length suffix"); err != nil {
 				return e, err
 			}
@@ -151,19 +291,19 @@ func unifiedEntry(p *KeyedProxy, m *Meta, prefix int, key, val []byte, file stri
 		if e.Namespace, err = kd.value(ns, "namespace", 0); err != nil {
 			return e, err
 		}
-		if ambiguous {
+		if pl.ambiguous {
 			if err := kd.lengthSuffix(kd.pos-start, "namespace length suffix"); err != nil {
 				return e, err
 			}
 		}
 	}
-	vd := newDecoder(val, file, voff)
-	switch m.Kind() {
+	vd := decoder{b: val, file: file, base: voff}
+	switch pl.kind {
 	case "MAP":
 		if vs == nil || vs.Kind != KindMap {
 			return e, vd.errf(0, "map state", "value serializer is %s, not a Map", vs)
 		}
-		if e.UserKey, err = rest(kd, vs.Key, "map key"); err != nil {
+		if e.UserKey, err = rest(&kd, vs.Key, "map key"); err != nil {
 			return e, err
 		}
 		null, err := vd.boolean("map value null flag")
@@ -171,21 +311,33 @@ func unifiedEntry(p *KeyedProxy, m *Meta, prefix int, key, val []byte, file stri
 			return e, err
 		}
 		if !null {
-			e.Value, err = rest(vd, vs.Value, "map value")
+			e.Value, err = rest(&vd, vs.Value, "map value")
 		}
 		return e, err
 	case "LIST":
 		if vs == nil || vs.Kind != KindList {
 			return e, vd.errf(0, "list state", "value serializer is %s, not a List", vs)
 		}
-		e.Value, err = delimitedList(vd, vs.Elem)
+		e.Value, err = delimitedList(&vd, vs.Elem)
 		return e, err
 	}
-	if kd.left() != 0 && p.Key.Decodable() && ns.Decodable() {
+	if kd.left() != 0 && pl.keyNSDec {
 		return e, kd.errf(kd.pos, "end of key", "%d bytes left", kd.left())
 	}
-	e.Value, err = rest(vd, vs, "value")
-	return e, err
+	if vs == nil {
+		return e, &Error{File: file, Offset: voff, Want: "value", Err: fmt.Errorf("no serializer")}
+	}
+	if !pl.valDec {
+		e.Value = rawOf(vs, val)
+		return e, nil
+	}
+	if e.Value, err = vd.value(vs, "value", 0); err != nil {
+		return e, err
+	}
+	if vd.left() != 0 {
+		return e, vd.errf(vd.pos, "end of value", "%d bytes left after a %s", vd.left(), vs)
+	}
+	return e, nil
 }
 
 // rest decodes the rest of d as one value of t (Raw for undecodable types).

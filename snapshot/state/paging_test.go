@@ -2,7 +2,6 @@ package state
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"testing"
 
@@ -69,12 +68,4 @@ func TestReadKeyedFrom(t *testing.T) {
 	if err := ReadKeyedFrom(ctx, fsys, m, operator(t, m, "d5c8b168c6cbfe8c507a10f88b325243"), "", 0, func(Entry) error { return nil }); err == nil {
 		t.Error("no state named: no error")
 	}
-}
-
-func jsonOf(t *testing.T, e Entry) string {
-	b, err := json.Marshal(e)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }

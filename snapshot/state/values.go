@@ -1,10 +1,13 @@
 package state
 
 import (
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"math/big"
 	"time"
+	"unicode/utf8"
 )
 
 // Value is a decoded value, ready for JSON: int64, int32, int16, int8,
@@ -105,6 +108,9 @@ func (t *Type) Decodable() bool {
 
 const maxValueDepth = 64
 
+// slowOnly turns fast off (tests compare the two paths).
+var slowOnly = false
+
 // decodeValue reads one value of type t.
 func (d *decoder) value(t *Type, want string, depth int) (Value, error) {
 	if depth > maxValueDepth {
@@ -113,6 +119,13 @@ func (d *decoder) value(t *Type, want string, depth int) (Value, error) {
 	if t == nil {
 		return nil, d.errf(d.pos, want, "no serializer")
 	}
+	start := d.pos
+	if !slowOnly {
+		if v, ok := d.fast(t, depth); ok {
+			return v, nil
+		}
+	}
+	d.pos = start
 	switch t.Kind {
 	case KindLong:
 		return d.i64(want)
@@ -468,4 +481,288 @@ func DecodeValue(t *Type, b []byte, file string, offset int64) (Value, error) {
 		return nil, d.errf(d.pos, "end of value", "%d bytes left after a %s", d.left(), t)
 	}
 	return v, nil
+}
+
+// fast decodes one value of t the way value does, without building error
+// descriptions, for the kinds that make up most state (primitives,
+// String, VoidNamespace, windows, Tuple, Row, POJO, Nullable, TTL). ok is
+// false when it cannot: a kind it leaves to value, or bytes that do not
+// parse; the caller then decodes from the same position with value's
+// careful path, which names the error. Both paths give the same values.
+func (d *decoder) fast(t *Type, depth int) (Value, bool) {
+	if t == nil || depth > maxValueDepth {
+		return nil, false
+	}
+	b := d.b[d.pos:]
+	switch t.Kind {
+	case KindLong:
+		if len(b) < 8 {
+			return nil, false
+		}
+		d.pos += 8
+		return int64(binary.BigEndian.Uint64(b)), true
+	case KindInt:
+		if len(b) < 4 {
+			return nil, false
+		}
+		d.pos += 4
+		return int32(binary.BigEndian.Uint32(b)), true
+	case KindShort:
+		if len(b) < 2 {
+			return nil, false
+		}
+		d.pos += 2
+		return int16(binary.BigEndian.Uint16(b)), true
+	case KindByte:
+		if len(b) < 1 {
+			return nil, false
+		}
+		d.pos++
+		return int8(b[0]), true
+	case KindBoolean:
+		if len(b) < 1 || b[0] > 1 {
+			return nil, false
+		}
+		d.pos++
+		return b[0] == 1, true
+	case KindDouble:
+		if len(b) < 8 {
+			return nil, false
+		}
+		d.pos += 8
+		return math.Float64frombits(binary.BigEndian.Uint64(b)), true
+	case KindFloat:
+		if len(b) < 4 {
+			return nil, false
+		}
+		d.pos += 4
+		return math.Float32frombits(binary.BigEndian.Uint32(b)), true
+	case KindString:
+		s, null, ok := d.fastString()
+		if !ok || null {
+			return nil, ok
+		}
+		return s, true
+	case KindVoidNamespace, KindGlobalWindow:
+		if len(b) < 1 || b[0] != 0 {
+			return nil, false
+		}
+		d.pos++
+		if t.Kind == KindGlobalWindow {
+			return Window{Global: true}, true
+		}
+		return nil, true
+	case KindTimeWindow:
+		if len(b) < 16 {
+			return nil, false
+		}
+		d.pos += 16
+		return Window{Start: int64(binary.BigEndian.Uint64(b)), End: int64(binary.BigEndian.Uint64(b[8:]))}, true
+	case KindTuple:
+		r := newRecord(t.Class, len(t.Fields))
+		for _, f := range t.Fields {
+			v, ok := d.fast(f.Type, depth+1)
+			if !ok {
+				return nil, false
+			}
+			r.Fields = append(r.Fields, NamedItem{f.Name, v})
+		}
+		return r, true
+	case KindRow:
+		return d.fastRow(t, depth)
+	case KindPojo:
+		if len(b) < 1 {
+			return nil, false
+		}
+		switch b[0] {
+		case 1:
+			d.pos++
+			return nil, true
+		case 2:
+		default:
+			return nil, false
+		}
+		d.pos++
+		live := 0 // fields the snapshot still has: each is written
+		for _, f := range t.Fields {
+			if !f.Gone && f.Type != nil {
+				live++
+			}
+		}
+		r := newRecord(t.Class, live)
+		for _, f := range t.Fields {
+			if f.Gone || f.Type == nil {
+				continue
+			}
+			if d.pos >= len(d.b) || d.b[d.pos] > 1 {
+				return nil, false
+			}
+			null := d.b[d.pos] == 1
+			d.pos++
+			var v Value
+			if !null {
+				var ok bool
+				if v, ok = d.fast(f.Type, depth+1); !ok {
+					return nil, false
+				}
+			}
+			r.Fields = append(r.Fields, NamedItem{f.Name, v})
+		}
+		return r, true
+	case KindNullable:
+		if len(b) < 1 || b[0] > 1 {
+			return nil, false
+		}
+		d.pos++
+		if b[0] == 1 {
+			if t.Padding < 0 || int(t.Padding) > d.left() {
+				return nil, false
+			}
+			d.pos += int(t.Padding)
+			return nil, true
+		}
+		return d.fast(t.Elem, depth+1)
+	case KindTTL:
+		if len(b) < 8 {
+			return nil, false
+		}
+		d.pos += 8
+		v, ok := d.fast(t.Elem, depth+1)
+		if !ok {
+			return nil, false
+		}
+		return &TTLValue{LastAccess: time.UnixMilli(int64(binary.BigEndian.Uint64(b))).UTC(), Value: v}, true
+	}
+	return nil, false
+}
+
+// A Record and room for its first fields, in one allocation.
+type record4 struct {
+	r Record
+	f [4]NamedItem
+}
+
+// newRecord returns a Record of class whose Fields (nil for n = 0) have
+// room for n.
+func newRecord(class string, n int) *Record {
+	if n > 4 {
+		r := &Record{Class: class}
+		r.Fields = make([]NamedItem, 0, n)
+		return r
+	}
+	x := &record4{r: Record{Class: class}}
+	if n > 0 {
+		x.r.Fields = x.f[:0:n]
+	}
+	return &x.r
+}
+
+func (d *decoder) fastRow(t *Type, depth int) (Value, bool) {
+	n := len(t.Fields)
+	bits := n
+	if t.RowKind {
+		bits += 2
+	}
+	mb := (bits + 7) / 8
+	if d.left() < mb {
+		return nil, false
+	}
+	mask := d.b[d.pos : d.pos+mb]
+	d.pos += mb
+	bit := func(i int) bool { return mask[i/8]&(0x80>>(i%8)) != 0 }
+	r := newRecord("", n)
+	off := 0
+	if t.RowKind {
+		k := 0
+		if bit(0) {
+			k |= 1
+		}
+		if bit(1) {
+			k |= 2
+		}
+		r.Kind, off = rowKinds[k], 2
+	}
+	for i, f := range t.Fields {
+		var v Value
+		if !bit(off + i) {
+			var ok bool
+			if v, ok = d.fast(f.Type, depth+1); !ok {
+				return nil, false
+			}
+		}
+		r.Fields = append(r.Fields, NamedItem{f.Name, v})
+	}
+	return r, true
+}
+
+// fastString is stringValue without error descriptions: null reports a
+// null string; ok is false where stringValue fails. An ASCII string (every
+// UTF-16 unit one byte below 0x80) is its bytes.
+func (d *decoder) fastString() (s string, null, ok bool) {
+	l, ok := d.fastLeb()
+	if !ok {
+		return "", false, false
+	}
+	if l == 0 {
+		return "", true, true
+	}
+	n := int(l - 1)
+	b := d.b[d.pos:]
+	if n > len(b) {
+		return "", false, false
+	}
+	i := 0
+	for i < n && b[i] < 0x80 {
+		i++
+	}
+	if i == n {
+		d.pos += n
+		return string(b[:n]), false, true
+	}
+	// Units beyond ASCII: to UTF-8 as utf16String does (pairs joined, a
+	// lone surrogate becomes U+FFFD).
+	out := make([]byte, 0, n+n/2)
+	var hi rune = -1 // a high surrogate waiting for its pair
+	for range n {
+		u, ok := d.fastLeb()
+		if !ok || u > 0xFFFF {
+			return "", false, false
+		}
+		r := rune(u)
+		if hi >= 0 {
+			if r >= 0xDC00 && r < 0xE000 {
+				out = utf8.AppendRune(out, 0x10000+(hi-0xD800)<<10+(r-0xDC00))
+				hi = -1
+				continue
+			}
+			out = utf8.AppendRune(out, hi)
+			hi = -1
+		}
+		if r >= 0xD800 && r < 0xDC00 {
+			hi = r
+			continue
+		}
+		out = utf8.AppendRune(out, r)
+	}
+	if hi >= 0 {
+		out = utf8.AppendRune(out, hi)
+	}
+	return string(out), false, true
+}
+
+// fastLeb is leb without error descriptions.
+func (d *decoder) fastLeb() (uint32, bool) {
+	var v uint32
+	for shift := 0; shift < 35; shift += 7 {
+		if d.pos >= len(d.b) {
+			return 0, false
+		}
+		c := d.b[d.pos]
+		d.pos++
+		v |= uint32(c&0x7F) << shift
+		if c < 0x80 {
+			return v, true
+		}
+	}
+	return 0, false
 }

@@ -66,7 +66,7 @@ func newEntryKeys(ctx *shell.Context) entryKeys {
 func EntriesKeymap(ctx *shell.Context) shell.Keymap { return newEntryKeys(ctx).keymap() }
 
 func newEntries(ctx *shell.Context, parent *Screen, r *stateRow) *Entries {
-	src := source{fsys: ctx.FS, m: parent.meta, op: r.op.op, name: r.meta.Name, keyed: r.keyed, proxy: r.op.schema.Keyed}
+	src := source{fsys: ctx.FS, m: parent.meta, op: r.op.op, name: r.meta.Name, keyed: r.keyed, proxy: r.op.schema.Keyed, format: r.op.schema.KeyedFormat}
 	return entriesOf(ctx, src, r, parent.Location())
 }
 

@@ -40,12 +40,13 @@ type entryRow struct {
 
 // source is one state of one operator.
 type source struct {
-	fsys  storage.FS
-	m     *snapshot.Metadata
-	op    *snapshot.OperatorState
-	name  string
-	keyed bool
-	proxy *fstate.KeyedProxy // keyed state: the key type, for lookups
+	fsys   storage.FS
+	m      *snapshot.Metadata
+	op     *snapshot.OperatorState
+	name   string
+	keyed  bool
+	proxy  *fstate.KeyedProxy // keyed state: the key type, for lookups
+	format string             // its keyed format (which hash places a key)
 }
 
 // matches is the "/" filter over one row: list.FilterText's rule (the
@@ -138,8 +139,7 @@ func (src source) page(ctx context.Context, start pos, filter string, n int) (ro
 }
 
 // lookup reads the entries of one key: the key is parsed as the key type,
-// its key group computed as Flink does, and only that key group is read
-// (as `ckpt state --key`).
+// and state.LookupKey reads only its key group (as `ckpt state --key`).
 func (src source) lookup(ctx context.Context, key, filter string) (rows []entryRow, kg int, more bool, err error) {
 	if !src.keyed || src.proxy == nil {
 		return nil, -1, false, errors.New("operator state has no keys to look up")
@@ -148,14 +148,7 @@ func (src source) lookup(ctx context.Context, key, filter string) (rows []entryR
 	if err != nil {
 		return nil, -1, false, err
 	}
-	kg, err = fstate.KeyGroup(k, int(src.op.MaxParallelism))
-	if err != nil {
-		return nil, -1, false, err
-	}
-	err = fstate.ReadKeyGroup(ctx, src.fsys, src.m, src.op, src.name, kg, func(e fstate.Entry) error {
-		if !fstate.SameKey(e.Key, k) {
-			return nil
-		}
+	kg, err = fstate.LookupKey(ctx, src.fsys, src.m, src.op, src.name, src.format, k, func(e fstate.Entry) error {
 		r := keyedRow(e)
 		if !matches(filter, r.lower) {
 			return nil

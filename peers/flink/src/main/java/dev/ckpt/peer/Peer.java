@@ -58,6 +58,7 @@ import java.util.Optional;
  * resume --job-file F [--wait-ms N] [-D...]    start, submit with the job's restore settings, print the outcome, exit 0/1
  * throughput --job-file F [--warmup-ms W] [--measure-ms M] [-D...]
  * load-metadata PATH [--repeat N]              exit 0 with a JSON summary, or 1 with a JSON error
+ * spa-serve                                    Flink's State Processor API on request (SpaReader.java)
  * </pre>
  */
 public final class Peer {
@@ -95,6 +96,9 @@ public final class Peer {
             case "load-metadata":
                 code = loadMetadataMode(a);
                 break;
+            case "spa-serve":
+                code = SpaReader.serve();
+                break;
             default:
                 usage("unknown mode \"" + mode + "\"");
                 return;
@@ -106,7 +110,7 @@ public final class Peer {
 
     private static void usage(String why) {
         System.err.println("ckpt flink peer: " + why
-                + "\nusage: serve|resume|throughput|load-metadata ... (see Peer.java)");
+                + "\nusage: serve|resume|throughput|load-metadata|spa-serve ... (see Peer.java)");
         System.exit(2);
     }
 
@@ -499,7 +503,7 @@ public final class Peer {
         return err;
     }
 
-    private static synchronized void emit(Map<String, Object> m) {
+    static synchronized void emit(Map<String, Object> m) {
         OUT.println(PREFIX + Json.write(m));
         OUT.flush();
     }
