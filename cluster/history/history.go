@@ -74,14 +74,7 @@ func (r historyRecord) checkpoint() cluster.Checkpoint {
 
 // File is the job's history file under dir for the target.
 func File(dir, target, jobID string) string {
-	safe := strings.Map(func(r rune) rune {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '-', r == '_':
-			return r
-		}
-		return '_'
-	}, target)
-	return filepath.Join(dir, safe, jobID+".jsonl")
+	return filepath.Join(dir, statedir.SafeName(target), jobID+".jsonl")
 }
 
 // Read reads a history file, newest entries kept; a missing file is

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // Dir is ckpt's state directory, given an environment lookup (nil: the
@@ -45,4 +46,16 @@ func Path(getenv func(string) string, name ...string) (string, error) {
 		return "", err
 	}
 	return filepath.Join(append([]string{d}, name...)...), nil
+}
+
+// SafeName turns a target's name (a URL, host:port) into one path segment:
+// letters, digits, '.', '-' and '_' stay, everything else becomes '_'.
+func SafeName(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '-', r == '_':
+			return r
+		}
+		return '_'
+	}, s)
 }
