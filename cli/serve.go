@@ -22,9 +22,12 @@ import (
 	"github.com/ckpt-dev/ckpt/cluster/embedded"
 	"github.com/ckpt-dev/ckpt/cluster/flinkrest"
 	"github.com/ckpt-dev/ckpt/cluster/restserver"
+	"github.com/ckpt-dev/ckpt/cluster/schedule"
 	"github.com/ckpt-dev/ckpt/engine/catalog"
 	"github.com/ckpt-dev/ckpt/engine/config"
 	"github.com/ckpt-dev/ckpt/engine/spec"
+	"github.com/ckpt-dev/ckpt/internal/savepoints"
+	"github.com/ckpt-dev/ckpt/internal/statedir"
 	"github.com/ckpt-dev/ckpt/storage"
 )
 
@@ -56,6 +59,12 @@ type serveOptions struct {
 	// tlsCert and tlsKey, both set, serve HTTPS.
 	tlsCert, tlsKey string
 	limits          restserver.Limits
+	// Periodic savepoints of the served jobs (cluster/schedule): every
+	// spEvery into spDir with spPolicy; spJournal records them.
+	spEvery   time.Duration
+	spDir     string
+	spPolicy  savepoints.Policy
+	spJournal string
 }
 
 func newServeCmd() *cobra.Command {
@@ -63,6 +72,8 @@ func newServeCmd() *cobra.Command {
 		o          serveOptions
 		dyn        []string
 		configFile string
+		spKeep     int
+		spOlder    string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve [JOBSPEC]... [-D key=value]...",
@@ -138,6 +149,18 @@ as SUSPENDED), so ckpt submit -s can resume them.`,
 			fs := openStorage(cmd)
 			defer fs.Close()
 			o.fs = fs
+			if o.spEvery > 0 {
+				age, err := savepoints.ParseAge(spOlder)
+				if err != nil {
+					return usagef("--savepoint-older-than: %v", err)
+				}
+				o.spPolicy = savepoints.Policy{KeepNewest: spKeep, OlderThan: age}
+				if o.spJournal, err = statedir.Path(nil, "schedule", "serve-"+strconv.Itoa(o.port)+".jsonl"); err != nil {
+					return err
+				}
+			} else if spKeep > 0 || spOlder != "" || o.spDir != "" {
+				return usagef("--savepoint-keep, --savepoint-older-than and --savepoint-dir go with --savepoint-every")
+			}
 			return serve(cmd.Context(), o, cmd.ErrOrStderr())
 		},
 	}
@@ -155,6 +178,10 @@ as SUSPENDED), so ckpt submit -s can resume them.`,
 	f.StringVar(&o.tlsKey, "tls-key", "", "private key of --tls-cert (PEM)")
 	f.IntVar(&o.limits.MaxConns, "max-connections", 128, "most client connections open at once")
 	f.DurationVar(&o.limits.IdleTimeout, "idle-timeout", 30*time.Second, "close a keep-alive connection idle this long")
+	f.DurationVar(&o.spEvery, "savepoint-every", 0, "take a savepoint of every running job this often (ckpt schedule's rounds, in the server)")
+	f.StringVar(&o.spDir, "savepoint-dir", "", "where periodic savepoints go (default the engine's state.savepoints.dir)")
+	f.IntVar(&spKeep, "savepoint-keep", 0, "keep the newest N periodic savepoints per job (only those the server took)")
+	f.StringVar(&spOlder, "savepoint-older-than", "", "remove periodic savepoints older than AGE (7d, 2w, 36h)")
 	f.StringVar(&o.catalogDir, "catalog", "", "remember jobs in this catalog directory and list those of earlier runs (default: $CKPT_STATE_DIR/catalog when set)")
 	return cmd
 }
@@ -388,6 +415,29 @@ func serve(ctx context.Context, o serveOptions, log io.Writer) error {
 			err = errors.New(ce.Message)
 		}
 		return fmt.Errorf("ckpt serve: %s: %w", p, err)
+	}
+	if o.spEvery > 0 {
+		sched := &schedule.Scheduler{C: c, FS: o.fs, Dir: o.spDir, Policy: o.spPolicy, Journal: o.spJournal, Log: log}
+		if sched.FS == nil {
+			sched.FS = storage.Default()
+		}
+		fmt.Fprintf(log, "ckpt serve: a savepoint of every running job every %v into %s; retention: %s; journal %s\n",
+			o.spEvery, dirWhat(o.spDir), o.spPolicy, o.spJournal)
+		sctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			// The first round after one interval: jobs submitted at start
+			// are just starting.
+			select {
+			case <-sctx.Done():
+				return
+			case <-time.After(o.spEvery):
+			}
+			sched.Run(sctx, o.spEvery)
+		}()
+		prev := stop
+		stop = func() error { cancel(); <-done; return prev() }
 	}
 	if o.ready != nil {
 		o.ready(url)
