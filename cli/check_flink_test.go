@@ -56,12 +56,12 @@ func TestCheckAgainstFlink(t *testing.T) {
 			if code != 0 || !strings.HasPrefix(out, "OK - healthy ("+healthy.ID()[:8]+"): last completed checkpoint") || !strings.Contains(out, "| last_checkpoint=") {
 				t.Errorf("healthy: exit %d\n%s%s", code, out, errOut)
 			}
-			code, out, errOut = runCkpt(t, "check", "-m", url, "--max-age", "2s", failing.ID()[:10])
+			code, out, errOut = runCkpt(t, "check", "-m", url, "--max-age", "1ms", failing.ID()[:10])
 			if code != 2 || !strings.HasPrefix(out, "CRITICAL - failing (") || !strings.Contains(out, "consecutive failed checkpoints") ||
 				!strings.Contains(out, "no completed checkpoint since the job started") {
 				t.Errorf("failing: exit %d\n%s%s", code, out, errOut)
 			}
-			code, out, _ = runCkpt(t, "check", "-m", url, "--all", "--max-age", "2s", "--prometheus")
+			code, out, _ = runCkpt(t, "check", "-m", url, "--all", "--prometheus")
 			if code != 2 || !strings.Contains(out, `ckpt_check_status{job_id="`+failing.ID()+`",job_name="failing",check="failures"} 2`) ||
 				!strings.Contains(out, `ckpt_check_status{job_id="`+healthy.ID()+`",job_name="healthy",check="job"} 0`) {
 				t.Errorf("--all --prometheus: exit %d\n%s", code, out)
