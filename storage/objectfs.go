@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"path"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -394,18 +393,20 @@ func (l *objLister) Close() error { return nil }
 // at Open: an object replaced while it is read fails loudly instead of
 // mixing two versions.
 type objFile struct {
+	*rangedFile
 	o      *objectFS
 	uri    string
 	bucket string
 	key    string
 	pin    string
-	size   int64
+}
 
-	mu     sync.Mutex // guards the sequential state below
-	pos    int64
-	buf    []byte
-	bufOff int64
-	closed bool
+// fetch reads len(dst) bytes at off with one ranged read, pinned to the
+// version seen at Open.
+func (f *objFile) fetch(dst []byte, off int64) error {
+	return f.o.call(context.Background(), "read", f.uri, f.bucket, func(ctx context.Context) error {
+		return f.o.store.readRange(ctx, f.bucket, f.key, f.pin, off, dst)
+	})
 }
 
 func (o *objectFS) Open(ctx context.Context, uri string) (File, error) {
@@ -432,106 +433,14 @@ func (o *objectFS) Open(ctx context.Context, uri string) (File, error) {
 			}
 			return &objCause{msg: "no such file", is: fs.ErrNotExist}
 		}
-		f = &objFile{o: o, uri: uri, bucket: bucket, key: key, pin: a.pin, size: a.size}
+		f = &objFile{o: o, uri: uri, bucket: bucket, key: key, pin: a.pin}
+		f.rangedFile = &rangedFile{uri: uri, size: a.size, chunk: o.readChunk, fetch: f.fetch}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return f, nil
-}
-
-func (f *objFile) Size() int64 { return f.size }
-
-func (f *objFile) get(dst []byte, off int64) error {
-	return f.o.call(context.Background(), "read", f.uri, f.bucket, func(ctx context.Context) error {
-		return f.o.store.readRange(ctx, f.bucket, f.key, f.pin, off, dst)
-	})
-}
-
-func (f *objFile) ReadAt(b []byte, off int64) (int, error) {
-	if off < 0 {
-		return 0, &Error{Op: "read", URI: f.uri, Err: errors.New("negative offset")}
-	}
-	if off >= f.size {
-		return 0, io.EOF
-	}
-	n := int(min(int64(len(b)), f.size-off))
-	if n > 0 {
-		if err := f.get(b[:n], off); err != nil {
-			return 0, err
-		}
-	}
-	if n < len(b) {
-		return n, io.EOF
-	}
-	return n, nil
-}
-
-func (f *objFile) Read(b []byte) (int, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.closed {
-		return 0, &Error{Op: "read", URI: f.uri, Err: fs.ErrClosed}
-	}
-	if len(b) == 0 {
-		return 0, nil
-	}
-	if f.pos >= f.size {
-		return 0, io.EOF
-	}
-	if f.pos < f.bufOff || f.pos >= f.bufOff+int64(len(f.buf)) {
-		if len(b) >= f.o.readChunk {
-			n, err := f.ReadAt(b, f.pos)
-			f.pos += int64(n)
-			if err == io.EOF && n > 0 {
-				err = nil
-			}
-			return n, err
-		}
-		n := int(min(int64(f.o.readChunk), f.size-f.pos))
-		if cap(f.buf) < n {
-			f.buf = make([]byte, n)
-		}
-		f.buf = f.buf[:n]
-		if err := f.get(f.buf, f.pos); err != nil {
-			f.buf = f.buf[:0]
-			return 0, err
-		}
-		f.bufOff = f.pos
-	}
-	n := copy(b, f.buf[f.pos-f.bufOff:])
-	f.pos += int64(n)
-	return n, nil
-}
-
-func (f *objFile) Seek(offset int64, whence int) (int64, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var abs int64
-	switch whence {
-	case io.SeekStart:
-		abs = offset
-	case io.SeekCurrent:
-		abs = f.pos + offset
-	case io.SeekEnd:
-		abs = f.size + offset
-	default:
-		return 0, &Error{Op: "seek", URI: f.uri, Err: errors.New("invalid whence")}
-	}
-	if abs < 0 {
-		return 0, &Error{Op: "seek", URI: f.uri, Err: errors.New("negative position")}
-	}
-	f.pos = abs
-	return abs, nil
-}
-
-func (f *objFile) Close() error {
-	f.mu.Lock()
-	f.closed = true
-	f.buf = nil
-	f.mu.Unlock()
-	return nil
 }
 
 // objWriter uploads one object; see objectFS for how it stays invisible

@@ -545,18 +545,37 @@ func (l *s3Lister) Close() error { return nil }
 // so an object replaced while it is read fails loudly instead of mixing
 // two versions.
 type s3File struct {
+	*rangedFile
 	s    *S3
 	uri  string
 	loc  Location
 	key  string
 	etag *string
-	size int64
+}
 
-	mu     sync.Mutex // guards the sequential state below
-	pos    int64
-	buf    []byte
-	bufOff int64
-	closed bool
+// fetch reads len(dst) bytes at off with one ranged GET, pinned to the
+// ETag seen at Open.
+func (f *s3File) fetch(dst []byte, off int64) error {
+	return f.s.call(context.Background(), "read", f.uri, f.loc, func(ctx context.Context) error {
+		out, err := f.s.client.GetObject(ctx, &s3.GetObjectInput{
+			Bucket:  &f.loc.Authority,
+			Key:     &f.key,
+			Range:   aws.String(fmt.Sprintf("bytes=%d-%d", off, off+int64(len(dst))-1)),
+			IfMatch: f.etag,
+		})
+		if err != nil {
+			var ae smithy.APIError
+			if errors.As(err, &ae) && ae.ErrorCode() == "PreconditionFailed" {
+				return fmt.Errorf("the object was replaced while being read (ETag %s no longer matches)", aws.ToString(f.etag))
+			}
+			return err
+		}
+		defer out.Body.Close()
+		if _, err := io.ReadFull(out.Body, dst); err != nil {
+			return fmt.Errorf("reading %d bytes at %d: %w", len(dst), off, err)
+		}
+		return nil
+	})
 }
 
 func (s *S3) Open(ctx context.Context, uri string) (File, error) {
@@ -584,124 +603,14 @@ func (s *S3) Open(ctx context.Context, uri string) (File, error) {
 			}
 			return &s3Cause{msg: "no such file", is: fs.ErrNotExist}
 		}
-		f = &s3File{s: s, uri: uri, loc: loc, key: key, etag: h.ETag, size: aws.ToInt64(h.ContentLength)}
+		f = &s3File{s: s, uri: uri, loc: loc, key: key, etag: h.ETag}
+		f.rangedFile = &rangedFile{uri: uri, size: aws.ToInt64(h.ContentLength), chunk: s.readChunk, fetch: f.fetch}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return f, nil
-}
-
-func (f *s3File) Size() int64 { return f.size }
-
-// get reads len(dst) bytes at off with one ranged GET.
-func (f *s3File) get(dst []byte, off int64) error {
-	return f.s.call(context.Background(), "read", f.uri, f.loc, func(ctx context.Context) error {
-		out, err := f.s.client.GetObject(ctx, &s3.GetObjectInput{
-			Bucket:  &f.loc.Authority,
-			Key:     &f.key,
-			Range:   aws.String(fmt.Sprintf("bytes=%d-%d", off, off+int64(len(dst))-1)),
-			IfMatch: f.etag,
-		})
-		if err != nil {
-			var ae smithy.APIError
-			if errors.As(err, &ae) && ae.ErrorCode() == "PreconditionFailed" {
-				return fmt.Errorf("the object was replaced while being read (ETag %s no longer matches)", aws.ToString(f.etag))
-			}
-			return err
-		}
-		defer out.Body.Close()
-		if _, err := io.ReadFull(out.Body, dst); err != nil {
-			return fmt.Errorf("reading %d bytes at %d: %w", len(dst), off, err)
-		}
-		return nil
-	})
-}
-
-func (f *s3File) ReadAt(b []byte, off int64) (int, error) {
-	if off < 0 {
-		return 0, &Error{Op: "read", URI: f.uri, Err: errors.New("negative offset")}
-	}
-	if off >= f.size {
-		return 0, io.EOF
-	}
-	n := int(min(int64(len(b)), f.size-off))
-	if n > 0 {
-		if err := f.get(b[:n], off); err != nil {
-			return 0, err
-		}
-	}
-	if n < len(b) {
-		return n, io.EOF
-	}
-	return n, nil
-}
-
-func (f *s3File) Read(b []byte) (int, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.closed {
-		return 0, &Error{Op: "read", URI: f.uri, Err: fs.ErrClosed}
-	}
-	if len(b) == 0 {
-		return 0, nil
-	}
-	if f.pos >= f.size {
-		return 0, io.EOF
-	}
-	if f.pos < f.bufOff || f.pos >= f.bufOff+int64(len(f.buf)) {
-		if len(b) >= f.s.readChunk {
-			n, err := f.ReadAt(b, f.pos)
-			f.pos += int64(n)
-			if err == io.EOF && n > 0 {
-				err = nil
-			}
-			return n, err
-		}
-		n := int(min(int64(f.s.readChunk), f.size-f.pos))
-		if cap(f.buf) < n {
-			f.buf = make([]byte, n)
-		}
-		f.buf = f.buf[:n]
-		if err := f.get(f.buf, f.pos); err != nil {
-			f.buf = f.buf[:0]
-			return 0, err
-		}
-		f.bufOff = f.pos
-	}
-	n := copy(b, f.buf[f.pos-f.bufOff:])
-	f.pos += int64(n)
-	return n, nil
-}
-
-func (f *s3File) Seek(offset int64, whence int) (int64, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var abs int64
-	switch whence {
-	case io.SeekStart:
-		abs = offset
-	case io.SeekCurrent:
-		abs = f.pos + offset
-	case io.SeekEnd:
-		abs = f.size + offset
-	default:
-		return 0, &Error{Op: "seek", URI: f.uri, Err: errors.New("invalid whence")}
-	}
-	if abs < 0 {
-		return 0, &Error{Op: "seek", URI: f.uri, Err: errors.New("negative position")}
-	}
-	f.pos = abs
-	return abs, nil
-}
-
-func (f *s3File) Close() error {
-	f.mu.Lock()
-	f.closed = true
-	f.buf = nil
-	f.mu.Unlock()
-	return nil
 }
 
 // s3Writer uploads one object; see S3 for how it stays invisible until Close.
