@@ -108,27 +108,9 @@ func Dispose(ctx context.Context, fsys storage.FS, dir string) (Disposal, error)
 // restores the snapshot).
 func DisposeInto(ctx context.Context, fsys storage.FS, dir, trash string) (Disposal, error) {
 	d := Disposal{Dir: dir}
-	if err := checkDir(ctx, fsys, dir); err != nil {
-		return d, err
-	}
-	meta := storage.Join(dir, MetadataFileName)
-	fi, err := fsys.Lstat(ctx, meta)
-	if storage.IsNotExist(err) {
-		meta = storage.Join(dir, DisposingName)
-		fi, err = fsys.Lstat(ctx, meta)
-		if storage.IsNotExist(err) {
-			return d, fmt.Errorf("%s: %w", dir, ErrNotSnapshot)
-		}
-	}
+	meta, m, err := disposalMetadata(ctx, fsys, dir)
 	if err != nil {
 		return d, err
-	}
-	if err := regularFile(meta, fi); err != nil {
-		return d, err
-	}
-	m, err := Read(ctx, fsys, meta)
-	if err != nil {
-		return d, fmt.Errorf("%s: cannot tell which files it references, so nothing was deleted: %w", meta, err)
 	}
 	m.ExclusiveDir = dir
 	files, left := referencedFiles(m, dir)
@@ -408,4 +390,33 @@ func foreignEntries(ctx context.Context, fsys storage.FS, dir string) []Leftover
 		out = append(out, Leftover{URI: dir, Why: "directory not empty"})
 	}
 	return out
+}
+
+// disposalMetadata finds and reads what a disposal of dir goes by: its
+// _metadata, or the DisposingName of a disposal cut short — a regular file
+// either way, never a link. Nothing is deleted when it fails.
+func disposalMetadata(ctx context.Context, fsys storage.FS, dir string) (string, *Metadata, error) {
+	if err := checkDir(ctx, fsys, dir); err != nil {
+		return "", nil, err
+	}
+	meta := storage.Join(dir, MetadataFileName)
+	fi, err := fsys.Lstat(ctx, meta)
+	if storage.IsNotExist(err) {
+		meta = storage.Join(dir, DisposingName)
+		fi, err = fsys.Lstat(ctx, meta)
+		if storage.IsNotExist(err) {
+			return "", nil, fmt.Errorf("%s: %w", dir, ErrNotSnapshot)
+		}
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	if err := regularFile(meta, fi); err != nil {
+		return "", nil, err
+	}
+	m, err := Read(ctx, fsys, meta)
+	if err != nil {
+		return "", nil, fmt.Errorf("%s: cannot tell which files it references, so nothing was deleted: %w", meta, err)
+	}
+	return meta, m, nil
 }

@@ -2,7 +2,6 @@ package snapshot
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/ckpt-dev/ckpt/storage"
@@ -43,27 +42,9 @@ func IsStateFileName(name string) bool {
 // DisposingName of an interrupted disposal). It reads only; an error
 // means Dispose would refuse.
 func DisposalFiles(ctx context.Context, fsys storage.FS, dir string) ([]string, error) {
-	if err := checkDir(ctx, fsys, dir); err != nil {
-		return nil, err
-	}
-	meta := storage.Join(dir, MetadataFileName)
-	fi, err := fsys.Lstat(ctx, meta)
-	if storage.IsNotExist(err) {
-		meta = storage.Join(dir, DisposingName)
-		fi, err = fsys.Lstat(ctx, meta)
-		if storage.IsNotExist(err) {
-			return nil, fmt.Errorf("%s: %w", dir, ErrNotSnapshot)
-		}
-	}
+	meta, m, err := disposalMetadata(ctx, fsys, dir)
 	if err != nil {
 		return nil, err
-	}
-	if err := regularFile(meta, fi); err != nil {
-		return nil, err
-	}
-	m, err := Read(ctx, fsys, meta)
-	if err != nil {
-		return nil, fmt.Errorf("%s: cannot tell which files it references: %w", meta, err)
 	}
 	files, _ := referencedFiles(m, dir)
 	return append(files, meta), nil
