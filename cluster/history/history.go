@@ -138,28 +138,11 @@ func Compact(path string, cs []cluster.Checkpoint) error {
 
 // Append appends records to the history file (creating it).
 func Append(path string, cs []cluster.Checkpoint) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
+	recs := make([]historyRecord, len(cs))
+	for i, c := range cs {
+		recs[i] = toRecord(c)
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
-	if err != nil {
-		return err
-	}
-	var b strings.Builder
-	for _, c := range cs {
-		line, err := json.Marshal(toRecord(c))
-		if err != nil {
-			f.Close()
-			return err
-		}
-		b.Write(line)
-		b.WriteByte('\n')
-	}
-	if _, err := f.WriteString(b.String()); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return statedir.AppendJSONL(path, recs...)
 }
 
 // DefaultDir is where the history is kept: "history" in ckpt's state

@@ -18,13 +18,13 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/internal/savepoints"
+	"github.com/ckpt-dev/ckpt/internal/statedir"
 	"github.com/ckpt-dev/ckpt/storage"
 )
 
@@ -270,25 +270,5 @@ func appendJournal(path string, r Record) error {
 	if path == "" {
 		return errors.New("no journal file")
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
-	if err != nil {
-		return err
-	}
-	line, err := json.Marshal(r)
-	if err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(append(line, '\n')); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return statedir.AppendJSONL(path, r)
 }
