@@ -204,7 +204,7 @@ func TestE2EBrowseHDFSInTmux(t *testing.T) {
 	s.keys("u")
 	s.literal(tuitest.MigrationUIDs)
 	s.keys("Enter")
-	s.waitFor(10*time.Second, "CheckpointingKeyedStateFlatMap1", "CheckpointingSource1")
+	s.waitFor(10*time.Second, "CheckpointingKeyedStateFlatMap1", "CheckpointingSource1", "8 operators · 4 uids")
 	s.keys("r")
 	screen := s.waitFor(10*time.Second, "RESTORED", "DROPPED", "NEW (empty)", "--allow-non-restored-state")
 	if !strings.Contains(screen, job+"/chk-18/_metadata") {
