@@ -326,7 +326,8 @@ func (z *azureStore) remove(ctx context.Context, bucket, key string) error {
 	return err
 }
 
-func (z *azureStore) copy(ctx context.Context, bucket, from, target, pin string) error {
+func (z *azureStore) copy(ctx context.Context, bucket, from, target string, srcAttrs objAttrs) error {
+	pin := srcAttrs.pin
 	src := z.container(bucket).NewBlobClient(from).URL()
 	opts := &blob.StartCopyFromURLOptions{AccessConditions: ifAbsentCond(true)}
 	if pin != "" {

@@ -237,7 +237,8 @@ func (s *gcsStore) remove(ctx context.Context, bucket, key string) error {
 	return err
 }
 
-func (s *gcsStore) copy(ctx context.Context, bucket, from, target, pin string) error {
+func (s *gcsStore) copy(ctx context.Context, bucket, from, target string, srcAttrs objAttrs) error {
+	pin := srcAttrs.pin
 	src := s.obj(bucket, from)
 	if gen, err := strconv.ParseInt(pin, 10, 64); err == nil && gen > 0 {
 		src = src.If(storage.Conditions{GenerationMatch: gen})

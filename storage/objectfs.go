@@ -9,13 +9,14 @@ import (
 	"io/fs"
 	"path"
 	"strings"
+	"sync"
 	"time"
 )
 
-// objectFS is a bucket store (Azure Blob containers, Google Cloud Storage
-// buckets) seen as a filesystem. It holds the object-store semantics in
-// one place, the way S3 spells them out (see S3): a cloud's backend only
-// says how to do each single request (objectStore).
+// objectFS is a bucket store (S3 buckets, Azure Blob containers, Google
+// Cloud Storage buckets) seen as a filesystem. It holds the object-store
+// semantics in one place: a cloud's backend only says how to do each
+// single request (objectStore).
 //
 //   - a directory is a key prefix ending in "/": it exists while some
 //     object has that prefix; MkdirAll puts a zero-byte "dir/" marker so
@@ -69,15 +70,31 @@ type objectStore interface {
 	upload(bucket, key string, ifAbsent bool) objectUpload
 	// remove deletes exactly the one object key.
 	remove(ctx context.Context, bucket, key string) error
-	// copy copies the object from (which must still be version pin) to to,
-	// which must not exist.
-	copy(ctx context.Context, bucket, from, to, pin string) error
+	// copy copies the object from (which must still be the version src
+	// describes: src.pin) to to, which must not exist.
+	copy(ctx context.Context, bucket, from, to string, src objAttrs) error
 	// classify turns an SDK error into a readable cause (objCause) naming
 	// the bucket; errors it does not know come back unchanged.
 	classify(err error, bucket string) error
 	// credentialSource says where the credentials come from, never what
 	// they are.
 	credentialSource(ctx context.Context) string
+}
+
+// dirPrefix is the prefix of everything below key.
+func dirPrefix(key string) string {
+	if key == "" {
+		return ""
+	}
+	return key + "/"
+}
+
+// parentKey is the key of key's directory ("" for the bucket's root).
+func parentKey(key string) string {
+	if p := path.Dir(key); p != "." {
+		return p
+	}
+	return ""
 }
 
 // objAttrs describes one object.
@@ -668,7 +685,7 @@ func (o *objectFS) Rename(ctx context.Context, from, to string) error {
 			conflict = true
 			return &objCause{msg: fmt.Sprintf("target %s already exists", to), is: fs.ErrExist}
 		}
-		if err := o.store.copy(ctx, fb, fk, tk, a.pin); err != nil {
+		if err := o.store.copy(ctx, fb, fk, tk, a); err != nil {
 			return err
 		}
 		return o.store.remove(ctx, fb, fk)
@@ -734,8 +751,17 @@ func (o *objectFS) Walk(ctx context.Context, uri string, fn WalkFunc) error {
 	return walkTree(ctx, o, root, fn)
 }
 
-// Summary totals uri with one flat listing of its prefix (no delimiter),
-// listPage names per request, keeping only the set of directory names.
+// summaryWorkers is how many subtrees Summary lists at once.
+const summaryWorkers = 8
+
+// Summary totals uri without a listing per directory: one listing of
+// uri's prefix with a "/" delimiter gives its own files and its
+// subdirectories, and each subdirectory's whole subtree is then listed
+// flat (no delimiter: listPage names per request, however deep), up to
+// summaryWorkers subtrees at once — a job's checkpoint directory has
+// shared/, taskowned/ and its chk-N side by side, a checkpoint root its
+// jobs. Pages are added up as they come: no listing is held whole; only
+// the set of a subtree's directory names is kept, never its objects.
 func (o *objectFS) Summary(ctx context.Context, uri string) (Usage, error) {
 	fi, err := o.Stat(ctx, uri)
 	if err != nil {
@@ -746,6 +772,89 @@ func (o *objectFS) Summary(ctx context.Context, uri string) (Usage, error) {
 	}
 	_, bucket, key, _ := o.target("du", uri)
 	prefix := dirPrefix(key)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	var (
+		mu    sync.Mutex
+		total = Usage{Dirs: 1}
+		first error
+		wg    sync.WaitGroup
+	)
+	fail := func(err error) {
+		mu.Lock()
+		if first == nil {
+			first = err
+			cancel()
+		}
+		mu.Unlock()
+	}
+	subtrees := make(chan string)
+	for range summaryWorkers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for sub := range subtrees {
+				u, err := o.summarizeFlat(ctx, uri, bucket, sub)
+				if err != nil {
+					fail(err)
+					continue
+				}
+				mu.Lock()
+				total.Files += u.Files
+				total.Bytes += u.Bytes
+				total.Dirs += u.Dirs
+				mu.Unlock()
+			}
+		}()
+	}
+	token := ""
+	for {
+		var pg objectPage
+		err := o.call(ctx, "du", uri, bucket, func(ctx context.Context) (err error) {
+			pg, err = o.store.list(ctx, bucket, prefix, "/", token, listPage)
+			return err
+		})
+		if err != nil {
+			fail(err)
+			break
+		}
+		mu.Lock()
+		for _, a := range pg.objects {
+			if a.key == prefix {
+				continue // uri's own marker
+			}
+			total.Files++
+			total.Bytes += a.size
+		}
+		mu.Unlock()
+		sent := true
+		for _, p := range pg.prefixes {
+			select {
+			case subtrees <- p:
+			case <-ctx.Done():
+				sent = false
+			}
+			if !sent {
+				break
+			}
+		}
+		if !sent || pg.next == "" {
+			break
+		}
+		token = pg.next
+	}
+	close(subtrees)
+	wg.Wait()
+	if first != nil {
+		return Usage{}, first
+	}
+	return total, nil
+}
+
+// summarizeFlat totals the subtree below prefix (a directory's key prefix,
+// ending in "/") with one flat listing; the directory itself counts.
+func (o *objectFS) summarizeFlat(ctx context.Context, uri, bucket, prefix string) (Usage, error) {
 	dirs := map[string]bool{}
 	u := Usage{Dirs: 1}
 	token := ""
@@ -761,7 +870,7 @@ func (o *objectFS) Summary(ctx context.Context, uri string) (Usage, error) {
 		for _, a := range pg.objects {
 			rel := strings.TrimPrefix(a.key, prefix)
 			if rel == "" {
-				continue // uri's own marker
+				continue // the directory's own marker
 			}
 			isMarker := strings.HasSuffix(rel, "/")
 			rel = strings.TrimSuffix(rel, "/")

@@ -121,7 +121,7 @@ func keyOf(t *testing.T, uri string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s3Key(loc)
+	return strings.TrimPrefix(loc.Path, "/")
 }
 
 // More objects than one S3 listing returns: pages of at most 1,000, every
@@ -208,9 +208,9 @@ func TestS3Multipart(t *testing.T) {
 	if _, err := w.Write(data[:2*minS3PartSize+10]); err != nil {
 		t.Fatal(err)
 	}
-	sw := w.(*s3Writer)
-	if sw.uploadID == nil || len(sw.parts) != 2 {
-		t.Fatalf("after two parts' worth: upload %v with %d parts", sw.uploadID, len(sw.parts))
+	up, _ := w.(*objWriter).up.(*s3Upload)
+	if up == nil || up.id == nil || len(up.parts) != 2 {
+		t.Fatalf("after two parts' worth: upload %+v", up)
 	}
 	if _, err := r.Stat(ctx, uri); !IsNotExist(err) {
 		t.Fatalf("target visible mid-upload: %v", err)
