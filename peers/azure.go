@@ -4,13 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -44,10 +42,7 @@ const (
 )
 
 var (
-	azureOnce   sync.Once
-	azurePeer   *AzurePeer
-	azureSkip   string
-	azureErr    error
+	azurePeer   oncePeer[AzurePeer]
 	azureServer *server
 )
 
@@ -58,17 +53,7 @@ var (
 // but does not fails the test, with its log's tail. About 3 s to start.
 func Azure(t testing.TB) *AzurePeer {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("SKIPPING: real Azurite not started in -short mode")
-	}
-	azureOnce.Do(func() { azurePeer, azureSkip, azureErr = startAzure() })
-	if azureSkip != "" {
-		Unavailable(t, "Azure: %s", azureSkip)
-	}
-	if azureErr != nil {
-		t.Fatalf("real Azure peer (Azurite) failed: %v", azureErr)
-	}
-	return azurePeer
+	return azurePeer.get(t, "Azure", "", startAzure)
 }
 
 func randomKey() string {
@@ -157,11 +142,5 @@ func (p *AzurePeer) FlinkConf() string {
 // BaseURI is a fresh prefix for t: abfs://<container>@<account host>/test-<name>-<random>.
 func (p *AzurePeer) BaseURI(t testing.TB) string {
 	t.Helper()
-	var b [4]byte
-	rand.Read(b[:])
-	name := unsafeName.ReplaceAllString(t.Name(), "_")
-	if len(name) > 60 {
-		name = name[:60]
-	}
-	return "abfs://" + p.Container + "@" + p.Host() + "/test-" + name + "-" + hex.EncodeToString(b[:])
+	return "abfs://" + p.Container + "@" + p.Host() + "/" + testPrefix(t)
 }

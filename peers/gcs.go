@@ -1,14 +1,11 @@
 package peers
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 )
@@ -35,10 +32,7 @@ const (
 )
 
 var (
-	gcsOnce   sync.Once
-	gcsPeer   *GCSPeer
-	gcsSkip   string
-	gcsErr    error
+	gcsPeer   oncePeer[GCSPeer]
 	gcsServer *server
 )
 
@@ -48,17 +42,7 @@ var (
 // under CI=true / CKPT_REQUIRE_PEERS=1. About 1 s to start once built.
 func GCS(t testing.TB) *GCSPeer {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("SKIPPING: real fake-gcs-server not started in -short mode")
-	}
-	gcsOnce.Do(func() { gcsPeer, gcsSkip, gcsErr = startGCS() })
-	if gcsSkip != "" {
-		Unavailable(t, "GCS: %s", gcsSkip)
-	}
-	if gcsErr != nil {
-		t.Fatalf("real GCS peer (fake-gcs-server) failed: %v", gcsErr)
-	}
-	return gcsPeer
+	return gcsPeer.get(t, "GCS", "", startGCS)
 }
 
 func startGCS() (*GCSPeer, string, error) {
@@ -122,11 +106,5 @@ func (p *GCSPeer) FlinkConf() string {
 // BaseURI is a fresh prefix for t: gs://<bucket>/test-<name>-<random>.
 func (p *GCSPeer) BaseURI(t testing.TB) string {
 	t.Helper()
-	var b [4]byte
-	rand.Read(b[:])
-	name := unsafeName.ReplaceAllString(t.Name(), "_")
-	if len(name) > 60 {
-		name = name[:60]
-	}
-	return "gs://" + p.Bucket + "/test-" + name + "-" + hex.EncodeToString(b[:])
+	return "gs://" + p.Bucket + "/" + testPrefix(t)
 }

@@ -3,8 +3,6 @@ package peers
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"net"
 	"os"
@@ -46,10 +44,7 @@ const (
 )
 
 var (
-	hdfsOnce    sync.Once
-	hdfsPeer    *HDFSPeer
-	hdfsSkip    string // reason the peer is unavailable (skip, or fail under Required)
-	hdfsErr     error  // the peer should have run but failed to start
+	hdfsPeer    oncePeer[HDFSPeer]
 	hdfsStarted string // work dir of the JVM this binary started, "" if none
 	// hdfsLifeline is the write end of the started JVM's stdin. Only this
 	// process holds it (os.Pipe sets close-on-exec, so no other child
@@ -67,17 +62,7 @@ var (
 // not fails the test, with the log's tail.
 func HDFS(t testing.TB) *HDFSPeer {
 	t.Helper()
-	if testing.Short() && os.Getenv(EnvHDFSAddr) == "" {
-		t.Skip("SKIPPING: real HDFS not started in -short mode")
-	}
-	hdfsOnce.Do(func() { hdfsPeer, hdfsSkip, hdfsErr = startHDFS() })
-	if hdfsSkip != "" {
-		Unavailable(t, "HDFS: %s", hdfsSkip)
-	}
-	if hdfsErr != nil {
-		t.Fatalf("real HDFS peer failed: %v", hdfsErr)
-	}
-	return hdfsPeer
+	return hdfsPeer.get(t, "HDFS", EnvHDFSAddr, startHDFS)
 }
 
 func startHDFS() (*HDFSPeer, string, error) {
@@ -210,13 +195,7 @@ var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 // (it is kept, and its URI logged, when t failed).
 func (p *HDFSPeer) BaseURI(t testing.TB) string {
 	t.Helper()
-	var b [4]byte
-	rand.Read(b[:])
-	name := unsafeName.ReplaceAllString(t.Name(), "_")
-	if len(name) > 60 {
-		name = name[:60]
-	}
-	dir := "/test-" + name + "-" + hex.EncodeToString(b[:])
+	dir := "/" + testPrefix(t)
 	c, err := p.Client("")
 	if err != nil {
 		t.Fatalf("HDFS peer %s: %v", p.Addr, err)

@@ -1,8 +1,6 @@
 package peers
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -11,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -55,10 +52,7 @@ const (
 )
 
 var (
-	s3Once     sync.Once
-	s3Peer     *S3Peer
-	s3Skip     string
-	s3Err      error
+	s3Peer     oncePeer[S3Peer]
 	s3Proc     *os.Process
 	s3Lifeline *os.File
 )
@@ -71,17 +65,7 @@ var (
 // that should start but does not fails the test, with its log's tail.
 func S3(t testing.TB) *S3Peer {
 	t.Helper()
-	if testing.Short() && os.Getenv(EnvS3Endpoint) == "" {
-		t.Skip("SKIPPING: real S3 not started in -short mode")
-	}
-	s3Once.Do(func() { s3Peer, s3Skip, s3Err = startS3() })
-	if s3Skip != "" {
-		Unavailable(t, "S3: %s", s3Skip)
-	}
-	if s3Err != nil {
-		t.Fatalf("real S3 peer failed: %v", s3Err)
-	}
-	return s3Peer
+	return s3Peer.get(t, "S3", EnvS3Endpoint, startS3)
 }
 
 func s3FromEnv(env func(string) string) (*S3Peer, error) {
@@ -235,13 +219,7 @@ func (p *S3Peer) FlinkConf() string {
 // test binary, so nothing is cleaned up.
 func (p *S3Peer) BaseURI(t testing.TB) string {
 	t.Helper()
-	var b [4]byte
-	rand.Read(b[:])
-	name := unsafeName.ReplaceAllString(t.Name(), "_")
-	if len(name) > 60 {
-		name = name[:60]
-	}
-	return "s3://" + p.Bucket + "/test-" + name + "-" + hex.EncodeToString(b[:])
+	return "s3://" + p.Bucket + "/" + testPrefix(t)
 }
 
 func readKV(p string) (map[string]string, error) {
