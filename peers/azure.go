@@ -5,8 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -63,22 +61,10 @@ func randomKey() string {
 }
 
 func startAzure() (*AzurePeer, string, error) {
-	if _, err := exec.LookPath("node"); err != nil {
-		return nil, "node not found on PATH (the Azure peer is Azurite, from npm)", nil
-	}
-	root := WorkDir()
-	pruneStaleWork(root, "azure-", "azure.pid")
-	work, err := makeWork(root, "azure-")
-	if err != nil {
-		return nil, "", err
-	}
-	dir := os.Getenv(EnvAzuriteDir)
-	if dir == "" {
-		dir = filepath.Join(root, "azurite")
-	}
-	prepLog := filepath.Join(work, "prepare.log")
-	if err := runLogged(azurePrepareLimit, prepLog, nil, "bash", filepath.Join(Dir(), "azure", "prepare.sh"), dir); err != nil {
-		return nil, fmt.Sprintf("installing %s from npm failed (%v); see %s:\n%s", azurePin, err, prepLog, tail(prepLog, 10)), nil
+	work, dir, skip, err := install{name: "azure", title: "Azure", needs: "node", what: "Azurite, from npm",
+		envDir: EnvAzuriteDir, defaultDir: "azurite", action: "installing " + azurePin + " from npm", limit: azurePrepareLimit}.prepare()
+	if skip != "" || err != nil {
+		return nil, skip, err
 	}
 	port, err := freePort()
 	if err != nil {

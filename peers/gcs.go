@@ -3,7 +3,6 @@ package peers
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -46,22 +45,10 @@ func GCS(t testing.TB) *GCSPeer {
 }
 
 func startGCS() (*GCSPeer, string, error) {
-	if _, err := exec.LookPath("go"); err != nil {
-		return nil, "go not found on PATH (the GCS peer is fake-gcs-server, built from the Go module proxy)", nil
-	}
-	root := WorkDir()
-	pruneStaleWork(root, "gcs-", "gcs.pid")
-	work, err := makeWork(root, "gcs-")
-	if err != nil {
-		return nil, "", err
-	}
-	bin := os.Getenv(EnvGCSBin)
-	if bin == "" {
-		bin = filepath.Join(root, "gcs-bin")
-	}
-	prepLog := filepath.Join(work, "prepare.log")
-	if err := runLogged(gcsPrepareLimit, prepLog, nil, "bash", filepath.Join(Dir(), "gcs", "prepare.sh"), bin); err != nil {
-		return nil, fmt.Sprintf("building %s failed (%v); see %s:\n%s", gcsPin, err, prepLog, tail(prepLog, 10)), nil
+	work, bin, skip, err := install{name: "gcs", title: "GCS", needs: "go", what: "fake-gcs-server, built from the Go module proxy",
+		envDir: EnvGCSBin, defaultDir: "gcs-bin", action: "building " + gcsPin, limit: gcsPrepareLimit}.prepare()
+	if skip != "" || err != nil {
+		return nil, skip, err
 	}
 	port, err := freePort()
 	if err != nil {

@@ -110,3 +110,38 @@ func (s *server) stop() {
 		s.lifeline = nil
 	}
 }
+
+// install is how a server peer is made ready: the tool it needs on PATH,
+// a fresh work dir, and its peers/<name>/prepare.sh installing it (once:
+// the script returns at once when it is there).
+type install struct {
+	name       string // "s3": work dir prefix, pid file, peers/<name>/prepare.sh
+	title      string // "S3", as messages name the peer
+	needs      string // the program it needs on PATH
+	what       string // what the peer is, for a missing tool: "moto's server, from PyPI"
+	envDir     string // the variable overriding where it is installed
+	defaultDir string // else this, in the work root
+	action     string // for a failure: "installing moto from PyPI"
+	limit      time.Duration
+}
+
+// prepare returns the work dir and the installation; skip says why the
+// peer cannot run here (a missing tool, a failed install).
+func (in install) prepare() (work, dir, skip string, err error) {
+	if _, err := exec.LookPath(in.needs); err != nil {
+		return "", "", fmt.Sprintf("%s not found on PATH (the %s peer is %s)", in.needs, in.title, in.what), nil
+	}
+	root := WorkDir()
+	pruneStaleWork(root, in.name+"-", in.name+".pid")
+	if work, err = makeWork(root, in.name+"-"); err != nil {
+		return "", "", "", err
+	}
+	if dir = os.Getenv(in.envDir); dir == "" {
+		dir = filepath.Join(root, in.defaultDir)
+	}
+	prepLog := filepath.Join(work, "prepare.log")
+	if err := runLogged(in.limit, prepLog, nil, "bash", filepath.Join(Dir(), in.name, "prepare.sh"), dir); err != nil {
+		return "", "", fmt.Sprintf("%s failed (%v); see %s:\n%s", in.action, err, prepLog, tail(prepLog, 10)), nil
+	}
+	return work, dir, "", nil
+}

@@ -97,22 +97,10 @@ func startS3() (*S3Peer, string, error) {
 		c.Close()
 		return p, "", nil
 	}
-	if _, err := exec.LookPath("python3"); err != nil {
-		return nil, "python3 not found on PATH (the S3 peer is moto's server, from PyPI)", nil
-	}
-	root := WorkDir()
-	pruneStaleWork(root, "s3-", "s3.pid")
-	work, err := makeWork(root, "s3-")
-	if err != nil {
-		return nil, "", err
-	}
-	venv := os.Getenv(EnvS3Venv)
-	if venv == "" {
-		venv = filepath.Join(root, "s3-venv")
-	}
-	prepLog := filepath.Join(work, "prepare.log")
-	if err := runLogged(s3PrepareLimit, prepLog, nil, "bash", filepath.Join(Dir(), "s3", "prepare.sh"), venv); err != nil {
-		return nil, fmt.Sprintf("installing moto from PyPI failed (%v); see %s:\n%s", err, prepLog, tail(prepLog, 10)), nil
+	work, venv, skip, err := install{name: "s3", title: "S3", needs: "python3", what: "moto's server, from PyPI",
+		envDir: EnvS3Venv, defaultDir: "s3-venv", action: "installing moto from PyPI", limit: s3PrepareLimit}.prepare()
+	if skip != "" || err != nil {
+		return nil, skip, err
 	}
 	logPath := filepath.Join(work, "s3.log")
 	log, err := os.Create(logPath)
