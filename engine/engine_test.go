@@ -114,27 +114,39 @@ func cfg(t testing.TB, kv ...string) *config.Config {
 }
 
 func TestExactlyOnceWithPanickingOperator(t *testing.T) {
-	tmp := t.TempDir()
-	out := filepath.Join(tmp, "out")
-	const records, keys = 20000, 50
-	g := countsJob(out, records, keys, 40000, 2, &builtin.Fail{After: 3000, Attempts: 2, Panic: true})
+	exactlyOnceAcrossFailover(t, filepath.Join(t.TempDir(), "ckpt"), failover{records: 20000, keys: 50, failAfter: 3000, rate: 40000, interval: "50ms"})
+}
+
+// failover is the counts job with an operator that panics twice.
+type failover struct {
+	records, keys, failAfter int64
+	rate                     float64 // records per second
+	interval                 string  // execution.checkpointing.interval
+}
+
+// exactlyOnceAcrossFailover runs f checkpointing into dir (any storage):
+// the job restarts twice, each time from a checkpoint in dir, and commits
+// exactly the reference output.
+func exactlyOnceAcrossFailover(t *testing.T, dir string, f failover) {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "out")
+	g := countsJob(out, f.records, f.keys, f.rate, 2, &builtin.Fail{After: f.failAfter, Attempts: 2, Panic: true})
 	job, err := Submit(context.Background(), g, cfg(t,
-		"execution.checkpointing.interval=50ms",
-		"execution.checkpointing.dir="+filepath.Join(tmp, "ckpt"),
+		"execution.checkpointing.interval="+f.interval,
+		"execution.checkpointing.dir="+dir,
 		"restart-strategy.fixed-delay.delay=10ms",
 		"parallelism.default=2",
 	), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := job.Wait()
-	if st != Finished {
+	if st, err := job.Wait(); st != Finished {
 		t.Fatalf("job ended %s: %v", st, err)
 	}
 	if job.Attempts() != 2 {
-		t.Errorf("attempts = %d, want 2 restarts", job.Attempts())
+		t.Errorf("attempts = %d, want 2 restarts (each from a checkpoint in %s)", job.Attempts(), dir)
 	}
-	got, want := committed(t, out), reference(records, keys)
+	got, want := committed(t, out), reference(f.records, f.keys)
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatal(diff(got, want))
 	}

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ckpt-dev/ckpt/engine/builtin"
 	"github.com/ckpt-dev/ckpt/engine/checkpoint"
 	"github.com/ckpt-dev/ckpt/peers"
 	"github.com/ckpt-dev/ckpt/snapshot"
@@ -26,26 +25,7 @@ func TestExactlyOnceOnHDFS(t *testing.T) {
 	base := h.BaseURI(t)
 
 	t.Run("panicking operator", func(t *testing.T) {
-		tmp := t.TempDir()
-		out := filepath.Join(tmp, "out")
-		const records, keys = 12000, 40
-		g := countsJob(out, records, keys, 30000, 2, &builtin.Fail{After: 2000, Attempts: 2, Panic: true})
-		job, err := Submit(context.Background(), g, cfg(t,
-			"execution.checkpointing.interval=100ms",
-			"execution.checkpointing.dir="+storage.Join(base, "panic"),
-			"restart-strategy.fixed-delay.delay=10ms",
-			"parallelism.default=2",
-		), Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if st, err := job.Wait(); st != Finished {
-			t.Fatalf("job ended %s: %v", st, err)
-		}
-		got, want := committed(t, out), reference(records, keys)
-		if strings.Join(got, "\n") != strings.Join(want, "\n") {
-			t.Fatal(diff(got, want))
-		}
+		exactlyOnceAcrossFailover(t, storage.Join(base, "panic"), failover{records: 12000, keys: 40, failAfter: 2000, rate: 30000, interval: "100ms"})
 	})
 
 	for seed := int64(1); seed <= 3; seed++ {
