@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 
 	"github.com/ckpt-dev/ckpt/storage"
@@ -71,6 +72,13 @@ func CopyJobDir(ctx context.Context, fsys storage.FS, src, dst string, opts Copy
 		m, err := Read(ctx, fsys, c.URI)
 		if err != nil {
 			return nil, fmt.Errorf("copy: %w (nothing was copied)", err)
+		}
+		if opts.Version != 0 {
+			conv, err := m.ConvertTo(opts.Version)
+			if err != nil {
+				return nil, fmt.Errorf("copy: %s: %w (nothing was copied)", c.URI, err)
+			}
+			res.Conversion = mergeConversions(res.Conversion, conv)
 		}
 		files, err := planFiles(m)
 		if err != nil {
@@ -181,4 +189,18 @@ func CopyJobDir(ctx context.Context, fsys storage.FS, src, dst string, opts Copy
 	}
 	res.Metadata = storage.Join(dst, "chk-*", MetadataFileName)
 	return res, nil
+}
+
+// mergeConversions sums the conversions of a job directory's checkpoints:
+// the first source version, and each label left out once.
+func mergeConversions(a, b *Conversion) *Conversion {
+	if a == nil {
+		return b
+	}
+	for _, n := range b.NotKept {
+		if !slices.Contains(a.NotKept, n) {
+			a.NotKept = append(a.NotKept, n)
+		}
+	}
+	return a
 }
