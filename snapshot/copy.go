@@ -77,9 +77,9 @@ type CopyResult struct {
 	Outside int `json:"outside"`
 	// AlreadyComplete: DST already held this very _metadata.
 	AlreadyComplete bool `json:"already_complete"`
-	// Conversion is set when CopyOptions.Version asked for one: the
-	// versions and the labels the target version does not keep.
-	Conversion *Conversion `json:"conversion,omitempty"`
+	// Conversion is the source's and the copy's format versions and, when
+	// they differ, the labels the copy's version does not keep.
+	Conversion *Conversion `json:"format,omitempty"`
 }
 
 // Copy copies the snapshot m (as Read, so it carries its location) to dst
@@ -95,6 +95,7 @@ func Copy(ctx context.Context, fsys storage.FS, m *Metadata, dst string, opts Co
 		opts.Parallel = 4
 	}
 	res := &CopyResult{Src: m.ExclusiveDir, Dst: dst, Metadata: storage.Join(dst, MetadataFileName), DryRun: opts.DryRun}
+	res.Conversion = &Conversion{From: m.Version, To: m.Version}
 	if opts.Version != 0 {
 		c, err := m.ConvertTo(opts.Version)
 		if err != nil {

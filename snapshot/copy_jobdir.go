@@ -73,13 +73,13 @@ func CopyJobDir(ctx context.Context, fsys storage.FS, src, dst string, opts Copy
 		if err != nil {
 			return nil, fmt.Errorf("copy: %w (nothing was copied)", err)
 		}
+		conv := &Conversion{From: m.Version, To: m.Version}
 		if opts.Version != 0 {
-			conv, err := m.ConvertTo(opts.Version)
-			if err != nil {
+			if conv, err = m.ConvertTo(opts.Version); err != nil {
 				return nil, fmt.Errorf("copy: %s: %w (nothing was copied)", c.URI, err)
 			}
-			res.Conversion = mergeConversions(res.Conversion, conv)
 		}
+		res.Conversion = mergeConversions(res.Conversion, conv)
 		files, err := planFiles(m)
 		if err != nil {
 			return nil, err
