@@ -88,6 +88,9 @@ Flink target writes its own version: use ckpt cp --target-version for a copy.`,
 				return usagef("missing JOBID: specify a job ID to trigger a savepoint (or -d PATH to dispose one)")
 			}
 			targetV := 0
+			if version != "" && detached {
+				return usagef("--target-version converts the savepoint once it completes: it cannot be --detached")
+			}
 			if version != "" {
 				if targetV, err = snapshot.ParseTargetVersion(version); err != nil {
 					return usagef("--target-version: %v", err)

@@ -72,6 +72,7 @@ func TestSavepointTargetVersion(t *testing.T) {
 	}{
 		{[]string{"savepoint", "-m", flinkConfigAt(t, "2.3.0"), id, tmp, "--target-version", "V4"}, "runs Flink 2.3.0, which writes its own"},
 		{[]string{"savepoint", "-m", url, id, tmp, "--target-version", "V7"}, "want V4"},
+		{[]string{"savepoint", "-m", url, id, tmp, "--target-version", "V4", "--detached"}, "cannot be --detached"},
 	} {
 		code, out, errOut := runCkpt(t, tc.args...)
 		if code != ExitUsage || !strings.Contains(errOut, tc.want) || strings.Contains(out, "Triggering") {
