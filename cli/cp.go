@@ -20,6 +20,8 @@ type cpOptions struct {
 	json     bool
 	bytes    bool
 	parallel int
+	version  string
+	tf       *targetFlags
 }
 
 func newCpCmd() *cobra.Command {
@@ -47,6 +49,8 @@ with the source's size and SHA-256 is kept. A file there with other bytes was
 not written by ckpt and is refused, never overwritten; nothing is ever deleted.
 DST's parent must exist. --dry-run lists what would be copied. Progress (files,
 bytes, rate, ETA) goes to stderr on a terminal; --json prints only the result.
+The copy's _metadata keeps SRC's format version; --target-version V4|V5|V6 or
+-m TARGET writes another, as for ckpt rewrite (V4 for Flink 1.16–1.20).
 Exit codes: 0 copied (or nothing left to copy), 1 error, 2 usage.`,
 		Example: `  ckpt cp /flink/checkpoints/3f2a…/chk-42 hdfs://namenode:8020/backup/orders-chk-42
   ckpt cp --dry-run hdfs:///savepoints/savepoint-3f2a1b-0c9d8e7f6a5b /data/savepoints/copy`,
@@ -60,6 +64,9 @@ Exit codes: 0 copied (or nothing left to copy), 1 error, 2 usage.`,
 	f.BoolVar(&o.json, "json", false, "print the result as JSON (no progress)")
 	f.BoolVar(&o.bytes, "bytes", false, "exact sizes in bytes instead of KiB/MiB/GiB")
 	f.IntVar(&o.parallel, "parallel", 4, "files copied at once")
+	f.StringVar(&o.version, "target-version", "", "write _metadata in this format version: V4 (Flink 1.16–1.20), V5 (2.0) or V6 (2.1–2.3); default SRC's")
+	o.tf = addTargetFlags(cmd)
+	cmd.Flags().Lookup("jobmanager").Usage = "write the _metadata version the Flink at this REST endpoint (`host:port`) reads (from its flink-version)"
 	return cmd
 }
 
@@ -70,7 +77,11 @@ func runCp(cmd *cobra.Command, src, dst string, o cpOptions) error {
 	fsys := openStorage(cmd)
 	defer fsys.Close()
 	ctx := cmd.Context()
-	opts := snapshot.CopyOptions{DryRun: o.dryRun, Parallel: o.parallel}
+	version, err := targetVersion(cmd, o.version, o.tf)
+	if err != nil {
+		return err
+	}
+	opts := snapshot.CopyOptions{DryRun: o.dryRun, Parallel: o.parallel, Version: version}
 	var bar *progressLine
 	if !o.json && !o.dryRun {
 		if f, ok := cmd.ErrOrStderr().(*os.File); ok && term.IsTerminal(f.Fd()) {
@@ -80,7 +91,6 @@ func runCp(cmd *cobra.Command, src, dst string, o cpOptions) error {
 	}
 	var res *snapshot.CopyResult
 	var job *snapshot.JobDirCopyResult
-	var err error
 	if snapshot.IsJobDirWithCheckpoints(ctx, fsys, src) {
 		job, err = snapshot.CopyJobDir(ctx, fsys, src, dst, opts)
 		if job != nil {
@@ -115,6 +125,7 @@ func runCp(cmd *cobra.Command, src, dst string, o cpOptions) error {
 		printTable(w, rows, map[int]bool{1: true})
 		fmt.Fprintf(w, "dry run: %d files (%s) to copy, %d (%s) already there; then %s\n", res.Copied, sz(res.CopiedBytes),
 			res.Present, sz(res.PresentBytes), printable(res.Metadata))
+		printFormat(w, res.Conversion)
 		return nil
 	}
 	fmt.Fprintf(w, "from        %s (unchanged)\n", printable(src))
@@ -123,6 +134,7 @@ func runCp(cmd *cobra.Command, src, dst string, o cpOptions) error {
 		state = "already there: the copy was complete"
 	}
 	fmt.Fprintf(w, "to          %s (%s)\n", printable(res.Metadata), state)
+	printFormat(w, res.Conversion)
 	files := fmt.Sprintf("%d copied (%s)", res.Copied, sz(res.CopiedBytes))
 	if res.Present > 0 {
 		files += fmt.Sprintf(", %d already there (%s, same size and SHA-256)", res.Present, sz(res.PresentBytes))

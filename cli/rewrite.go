@@ -22,12 +22,15 @@ type rewriteOptions struct {
 	copyOnly   bool
 	json       bool
 	bytes      bool
+	version    string
+	tf         *targetFlags
 }
 
 // rewriteJSON is the --json document.
 type rewriteJSON struct {
 	Src     string                  `json:"src"`
 	Dst     string                  `json:"dst"`
+	Format  *snapshot.Conversion    `json:"format"`
 	Changes []snapshot.Change       `json:"changes"`
 	Kept    int                     `json:"kept"`
 	Files   *snapshot.RewriteResult `json:"files"`
@@ -61,6 +64,15 @@ its job's shared/ and taskowned/ directories: DST is self-contained. _metadata
 is written last, so an interrupted rewrite never looks complete; a failed one
 removes the files it wrote and nothing else.
 
+DST's _metadata keeps SRC's format version. --target-version V4|V5|V6 writes
+another: V4 for Flink 1.16–1.20 (which refuse V5 and V6), V5 for Flink 2.0, V6
+for Flink 2.1–2.3. With -m TARGET the version is the one TARGET's Flink writes
+(its /config flink-version; ckpt's engine reads every version, so SRC's stays).
+Operator names and uids, which only V5+ store, are listed as not kept when
+writing V4: Flink matches state by operator ID, which stays. State V4 cannot
+hold (V6's merged channel-state handles of unaligned checkpoints) is an error
+naming it, and nothing is written. V2/V3 snapshots keep their version.
+
 --against JOB (a job spec, a uids file or uid1,uid2,…) dry-runs the resume
 first: when state would still be dropped or the restore fail, nothing is
 written; otherwise the written DST is checked again. Exit codes:
@@ -70,7 +82,8 @@ written; otherwise the written DST is checked again. Exit codes:
   1  error (unreadable SRC, a missing file, storage), 2 usage`,
 		Example: `  ckpt rewrite --rename count-per-key=counts-v2 savepoint-3f2a1b-0c9d8e7f6a5b /data/sp/renamed
   ckpt rewrite --drop legacy-enricher --against orders,counts-v2,sink chk-42 /data/sp/without-enricher
-  ckpt rewrite --set-uid-hash 2f7c5e1a9b3d4c6e8f0a1b2c3d4e5f60=dedupe SRC DST`,
+  ckpt rewrite --set-uid-hash 2f7c5e1a9b3d4c6e8f0a1b2c3d4e5f60=dedupe SRC DST
+  ckpt rewrite --rename count-per-key=counts-v2 --target-version V4 flink2-savepoint /data/sp/for-flink-1.20`,
 		Args: exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runRewrite(cmd, args[0], args[1], o)
@@ -84,7 +97,47 @@ written; otherwise the written DST is checked again. Exit codes:
 	f.BoolVar(&o.copyOnly, "copy", false, "always copy files, never hard-link them")
 	f.BoolVar(&o.json, "json", false, "print JSON for scripts")
 	f.BoolVar(&o.bytes, "bytes", false, "exact sizes in bytes instead of KiB/MiB/GiB")
+	f.StringVar(&o.version, "target-version", "", "write _metadata in this format version: V4 (Flink 1.16–1.20), V5 (2.0) or V6 (2.1–2.3); default SRC's")
+	o.tf = addTargetFlags(cmd)
+	cmd.Flags().Lookup("jobmanager").Usage = "write the _metadata version the Flink at this REST endpoint (`host:port`) reads (from its flink-version)"
 	return cmd
+}
+
+// targetVersion is the format version --target-version and -m ask for; 0
+// keeps the source's. Only an explicit -m is asked (rewrite and cp work
+// offline): the format version its Flink writes, by its /config
+// flink-version; ckpt's engine reads every version, so it asks for none.
+// Both flags given must agree.
+func targetVersion(cmd *cobra.Command, flag string, tf *targetFlags) (int, error) {
+	v := 0
+	if flag != "" {
+		var err error
+		if v, err = snapshot.ParseTargetVersion(flag); err != nil {
+			return 0, usagef("--target-version: %v", err)
+		}
+	}
+	if !cmd.Flags().Changed("jobmanager") {
+		return v, nil
+	}
+	c, err := tf.client()
+	if err != nil {
+		return 0, err
+	}
+	info, err := c.Info(cmd.Context())
+	if err != nil {
+		return 0, fmt.Errorf("-m %s: reading its flink-version: %w", tf.target(), err)
+	}
+	if strings.HasPrefix(info.Version, "ckpt") {
+		return v, nil // the engine reads every version
+	}
+	mv, err := snapshot.VersionForFlink(info.Version)
+	if err != nil {
+		return 0, fmt.Errorf("-m %s: %w", tf.target(), err)
+	}
+	if v != 0 && v != mv {
+		return 0, usagef("--target-version V%d, but %s runs Flink %s, which writes V%d", v, tf.target(), info.Version, mv)
+	}
+	return mv, nil
 }
 
 // parseRewriteEdits turns the flags into edits of m.
@@ -191,6 +244,17 @@ func runRewrite(cmd *cobra.Command, src, dst string, o rewriteOptions) error {
 	if err != nil {
 		return err
 	}
+	version, err := targetVersion(cmd, o.version, o.tf)
+	if err != nil {
+		return err
+	}
+	// Before the edits: a rename into V5+ records the new uid.
+	conv := &snapshot.Conversion{From: m.Version, To: m.Version}
+	if version != 0 {
+		if conv, err = m.ConvertTo(version); err != nil {
+			return fmt.Errorf("nothing was written to %s: %w", printable(dst), err)
+		}
+	}
 	edits, labels, err := parseRewriteEdits(m, o)
 	if err != nil {
 		return err
@@ -211,7 +275,7 @@ func runRewrite(cmd *cobra.Command, src, dst string, o rewriteOptions) error {
 		// is not worth writing.
 		if plan := inspector.PlanResume(m, *target, uids); plan.ExitCode != inspector.ExitResumeOK {
 			if o.json {
-				writeJSON(w, rewriteJSON{Src: src, Dst: dst, Changes: changes, Kept: len(m.Operators), Resume: plan})
+				writeJSON(w, rewriteJSON{Src: src, Dst: dst, Format: conv, Changes: changes, Kept: len(m.Operators), Resume: plan})
 			} else {
 				printPlan(w, plan, popts)
 			}
@@ -240,9 +304,9 @@ func runRewrite(cmd *cobra.Command, src, dst string, o rewriteOptions) error {
 		plan = inspector.PlanResume(written, *target, uids)
 	}
 	if o.json {
-		writeJSON(w, rewriteJSON{Src: src, Dst: dst, Changes: changes, Kept: len(written.Operators), Files: res, Resume: plan})
+		writeJSON(w, rewriteJSON{Src: src, Dst: dst, Format: conv, Changes: changes, Kept: len(written.Operators), Files: res, Resume: plan})
 	} else {
-		printRewrite(w, src, res, changes, len(written.Operators), o)
+		printRewrite(w, src, res, conv, changes, len(written.Operators), o)
 		if plan != nil {
 			printPlan(w, plan, popts)
 		}
@@ -259,7 +323,23 @@ func writeJSON(w io.Writer, v any) {
 	_ = enc.Encode(v)
 }
 
-func printRewrite(w io.Writer, src string, res *snapshot.RewriteResult, changes []snapshot.Change, kept int, o rewriteOptions) {
+// printFormat prints the format version line (and what a conversion did
+// not keep) of rewrite and cp.
+func printFormat(w io.Writer, c *snapshot.Conversion) {
+	if c == nil {
+		return
+	}
+	if c.From == c.To {
+		fmt.Fprintf(w, "format      %s, as SRC\n", snapshot.FormatLabel(c.To))
+		return
+	}
+	fmt.Fprintf(w, "format      v%d → %s\n", c.From, snapshot.FormatLabel(c.To))
+	for _, n := range c.NotKept {
+		fmt.Fprintf(w, "not kept    %s: v%d has no field for it (the operator ID, which Flink restores by, stays)\n", printable(n), c.To)
+	}
+}
+
+func printRewrite(w io.Writer, src string, res *snapshot.RewriteResult, conv *snapshot.Conversion, changes []snapshot.Change, kept int, o rewriteOptions) {
 	sz := func(n int64) string { return sizeIEC(n, o.bytes) }
 	name := func(uid string, id snapshot.OperatorID) string {
 		if uid == "" {
@@ -269,6 +349,7 @@ func printRewrite(w io.Writer, src string, res *snapshot.RewriteResult, changes 
 	}
 	fmt.Fprintf(w, "from        %s (unchanged)\n", printable(src))
 	fmt.Fprintf(w, "to          %s (written last)\n", printable(res.Metadata))
+	printFormat(w, conv)
 	for _, c := range changes {
 		switch c.Action {
 		case "renamed":

@@ -1,11 +1,14 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,18 +30,30 @@ import (
 // history, not only what came after the resume. A third version that
 // still has sum resumes from the same rewrite without -n and its sum per
 // key is exactly that of the records after the resume: the dropped
-// operator started empty. On the 2.3 cluster, checkpointCopiesResume
-// proves ckpt cp and ckpt rewrite of a retained incremental checkpoint.
+// operator started empty. On each cluster, checkpointCopiesResume proves
+// ckpt cp and ckpt rewrite of a retained incremental checkpoint. Across
+// versions (flinkV6ToV4): Flink 2.3's heap savepoint (V6), kept with ckpt
+// cp, is refused by Flink 1.20 as it is; `ckpt rewrite --rename --drop -m
+// <the 1.20 cluster>` writes it as V4, and 1.20 resumes the renamed job
+// from it without -n with the renamed operator's full count history. On
+// 1.20 each real V4 savepoint also goes V4 → V6 → V4 through ckpt cp to
+// its own bytes (v4V6V4). Cost here (2 shared cores, load ~22): the 2.3
+// part 334 s (HDFS start included), the 1.20 part 205 s, of which the
+// retained-checkpoint copy 101 s and the 2.3 savepoint on 1.20 8 s.
 func TestRewriteResumesInFlink(t *testing.T) {
 	if testing.Short() {
 		t.Skip("SKIPPING: real Flink not started in -short mode")
 	}
 	const keys = 8
+	// A Flink 2.3 savepoint for the 1.20 cluster (FlinkVersions is newest first).
+	var fromV2 *v2Savepoint
+	keep := t.TempDir()
 	for _, version := range peers.FlinkVersions {
 		t.Run("flink-"+version, func(t *testing.T) {
 			p := peers.StartFlink(t, peers.FlinkOptions{Version: version})
-			if version == peers.FlinkVersion2 {
-				t.Run("rocksdb-checkpoint-cp-hdfs", func(t *testing.T) { checkpointCopiesResume(t, p) })
+			t.Run("rocksdb-checkpoint-cp-hdfs", func(t *testing.T) { checkpointCopiesResume(t, p) })
+			if version == peers.FlinkVersion120 {
+				t.Run("flink-2.3-savepoint-as-v4", func(t *testing.T) { flinkV6ToV4(t, p, fromV2) })
 			}
 			for _, c := range []struct {
 				backend string
@@ -77,6 +92,19 @@ func TestRewriteResumesInFlink(t *testing.T) {
 					n := total(readLongState(t, sp1, count, "count"))
 					if n == 0 {
 						t.Fatal("the first savepoint holds no counts")
+					}
+					if version == peers.FlinkVersion120 {
+						// Real V4: to V6 and back with ckpt cp is the identity.
+						v4V6V4(t, sp1, filepath.Join(dir, "as-v6"), filepath.Join(dir, "back-v4"))
+					}
+					if version == peers.FlinkVersion2 && c.backend == "hashmap" {
+						// Kept (ckpt cp, its V6 as it is) for the 1.20 cluster.
+						kept := filepath.Join(keep, "savepoint-2.3")
+						if code, stdout, stderr := runCkpt(t, "cp", sp1, kept); code != 0 {
+							t.Fatalf("ckpt cp: exit %d\n%s%s", code, stdout, stderr)
+						}
+						fromV2 = &v2Savepoint{dir: kept, n: n, gen: gen, count: count, count2: count2, sum: sum, sink: "sink-" + sfx,
+							v2: v2, format: c.format}
 					}
 
 					// The renamed job cannot resume from the original without -n.
@@ -132,6 +160,81 @@ func TestRewriteResumesInFlink(t *testing.T) {
 				})
 			}
 		})
+	}
+}
+
+// v2Savepoint is a Flink 2.3 savepoint of TestRewriteResumesInFlink's
+// job v1, with its uids and the renamed job v2.
+type v2Savepoint struct {
+	dir                           string
+	n                             int64 // records counted in it
+	gen, count, count2, sum, sink string
+	v2                            peers.FlinkJob
+	format                        string
+}
+
+// flinkV6ToV4: Flink 1.20 refuses Flink 2.3's V6 savepoint; ckpt rewrite
+// with -m <this 1.20 cluster> writes it as V4 with count renamed and sum
+// dropped, and 1.20 resumes the renamed job from it without -n, with
+// count's whole history (every record 0..S-1 counted per key).
+func flinkV6ToV4(t *testing.T, p *peers.FlinkPeer, sp *v2Savepoint) {
+	const keys = 8
+	if sp == nil {
+		t.Fatal("no Flink 2.3 savepoint (its subtest failed or did not run)")
+	}
+	job := sp.v2
+	job.SavepointDir = filepath.Join(t.TempDir(), "savepoints")
+	if out := p.Resume(sp.dir, true, job); out.OK {
+		out.Run.Cancel()
+		t.Fatal("Flink 1.20 resumed from a V6 _metadata")
+	} else if out.Error == nil || !strings.Contains(fmt.Sprint(out.Error), "version number: 6") {
+		t.Fatalf("Flink 1.20 refused the V6 savepoint, but not for its version: %v", out.Error)
+	}
+	rewritten := filepath.Join(t.TempDir(), "as-v4")
+	code, stdout, stderr := runCkpt(t, "rewrite", "--rename", sp.count+"="+sp.count2, "--drop", sp.sum,
+		"-m", p.RESTURL(), "--against", sp.gen+","+sp.count2+","+sp.sink, sp.dir, rewritten)
+	if code != 0 || !strings.Contains(stdout, "format      v6 → v4") {
+		t.Fatalf("ckpt rewrite -m (Flink 1.20): exit %d\n%s%s", code, stdout, stderr)
+	}
+	t.Logf("ckpt rewrite:\n%s", stdout)
+	out := p.Resume(rewritten, false, job)
+	if !out.OK {
+		t.Fatalf("Flink 1.20 did not resume the renamed job from the V4 rewrite of a 2.3 savepoint: %v", out.Error)
+	}
+	time.Sleep(300 * time.Millisecond)
+	sp2 := stopWithSavepoint(t, out.Run, sp.format)
+	counts := readLongState(t, sp2, sp.count2, "count")
+	s := total(counts)
+	if s < sp.n {
+		t.Fatalf("the renamed operator counted %d records, fewer than the %d in the 2.3 savepoint: its state was not restored", s, sp.n)
+	}
+	for k := int64(0); k < keys; k++ {
+		if want := countBelow(s, k, keys); counts[k] != want {
+			t.Errorf("key %d: count %d, want %d (every record 0..%d; state restored from Flink 2.3)", k, counts[k], want, s-1)
+		}
+	}
+}
+
+// v4V6V4 copies the V4 savepoint sp to v6 as V6 and that back to v4 as
+// V4: the last _metadata has sp's very bytes (the files keep their names
+// relative to the savepoint directory).
+func v4V6V4(t *testing.T, sp, v6, v4 string) {
+	t.Helper()
+	for _, c := range [][3]string{{"V6", sp, v6}, {"V4", v6, v4}} {
+		if code, stdout, stderr := runCkpt(t, "cp", "--target-version", c[0], c[1], c[2]); code != 0 {
+			t.Fatalf("ckpt cp --target-version %s: exit %d\n%s%s", c[0], code, stdout, stderr)
+		}
+	}
+	read := func(dir string) []byte {
+		b, err := os.ReadFile(filepath.Join(dir, snapshot.MetadataFileName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	orig, mid, back := read(sp), read(v6), read(v4)
+	if orig[7] != 4 || mid[7] != 6 || !bytes.Equal(orig, back) {
+		t.Fatalf("V4 → V6 → V4: versions %d, %d, %d; last equal to the original: %v", orig[7], mid[7], back[7], bytes.Equal(orig, back))
 	}
 }
 

@@ -29,6 +29,7 @@ func newSavepointCmd() *cobra.Command {
 		detached bool
 		dispose  string
 		wait     time.Duration
+		version  string
 	)
 	var tf *targetFlags
 	cmd := &cobra.Command{
@@ -43,7 +44,14 @@ prints the trigger id.
 -d/--dispose PATH deletes a savepoint through the cluster (POST
 /savepoint-disposal) and waits until it is gone: exactly the files its
 _metadata references inside its directory, then the directory if nothing
-else is in it. Anything else there stays and is listed.`,
+else is in it. Anything else there stays and is listed.
+
+--target-version V4|V5|V6 (ckpt's engine only: ckpt serve, or the embedded
+target) writes the savepoint's _metadata in that format version once the
+savepoint completes — V4 for Flink 1.16–1.20, which refuse the V6 the engine
+writes. Only the _metadata envelope changes (operator names and uids, which V4
+cannot hold, are left out and listed); the state files stay as written. A
+Flink target writes its own version: use ckpt cp --target-version for a copy.`,
 		Args: rangeArgs(0, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out := cmd.OutOrStdout()
@@ -79,6 +87,22 @@ else is in it. Anything else there stays and is listed.`,
 			if len(args) == 0 {
 				return usagef("missing JOBID: specify a job ID to trigger a savepoint (or -d PATH to dispose one)")
 			}
+			targetV := 0
+			if version != "" && detached {
+				return usagef("--target-version converts the savepoint once it completes: it cannot be --detached")
+			}
+			if version != "" {
+				if targetV, err = snapshot.ParseTargetVersion(version); err != nil {
+					return usagef("--target-version: %v", err)
+				}
+				info, err := c.Info(ctx)
+				if err != nil {
+					return err
+				}
+				if !strings.HasPrefix(info.Version, "ckpt") {
+					return usagef("--target-version: %s runs Flink %s, which writes its own _metadata version; make a copy in V%d with: ckpt cp --target-version V%d SAVEPOINT DST", tf.target(), info.Version, targetV, targetV)
+				}
+			}
 			id, err := jobIDArg(args[0])
 			if err != nil {
 				return err
@@ -105,6 +129,11 @@ else is in it. Anything else there stays and is listed.`,
 				return fmt.Errorf("failed to trigger a savepoint for the job %s: %w", id, err)
 			}
 			fmt.Fprintf(out, "Savepoint completed. Path: %s\n", op.Location)
+			if targetV != 0 {
+				if err := convertSavepoint(cmd, op.Location, targetV); err != nil {
+					return fmt.Errorf("the savepoint %s is complete, but its _metadata was not converted to V%d (it is as the engine wrote it): %w", op.Location, targetV, err)
+				}
+			}
 			fmt.Fprintf(out, "Resume from it with: ckpt submit -s %s <JOBSPEC or jar>\n", op.Location)
 			return nil
 		},
@@ -114,6 +143,41 @@ else is in it. Anything else there stays and is listed.`,
 	f.StringVar(&typ, "type", "canonical", "savepoint format: canonical or native (Flink's -type)")
 	f.BoolVar(&detached, "detached", false, "print the trigger id and return (Flink's -dcp)")
 	f.DurationVar(&wait, "wait", 10*time.Minute, "how long to wait for the savepoint (or disposal)")
+	f.StringVar(&version, "target-version", "", "ckpt's engine: write the savepoint's _metadata as V4 (Flink 1.16–1.20), V5 (2.0) or V6 (2.1–2.3)")
 	tf = addTargetFlags(cmd)
 	return cmd
+}
+
+// convertSavepoint rewrites the _metadata of the savepoint the engine just
+// wrote at loc in format version v (atomically: a reader sees the old
+// file or the new one). The state files are not touched.
+func convertSavepoint(cmd *cobra.Command, loc string, v int) error {
+	fsys := openStorage(cmd)
+	defer fsys.Close()
+	ctx := cmd.Context()
+	m, err := snapshot.Read(ctx, fsys, loc)
+	if err != nil {
+		return err
+	}
+	c, err := m.ConvertTo(v)
+	if err != nil {
+		return err
+	}
+	if c.From == c.To {
+		return nil
+	}
+	b, err := snapshot.Marshal(m)
+	if err != nil {
+		return err
+	}
+	// Nothing is visible until the writer closes: the old bytes or the new.
+	if err := storage.WriteFile(ctx, fsys, m.Location, b, storage.CreateOptions{Sync: true, Overwrite: true}); err != nil {
+		return err
+	}
+	out := cmd.OutOrStdout()
+	fmt.Fprintf(out, "Savepoint _metadata converted: v%d → %s.\n", c.From, snapshot.FormatLabel(c.To))
+	if len(c.NotKept) > 0 {
+		fmt.Fprintf(out, "Not kept (v%d has no field for them; operator IDs stay): the names/uids of %d operators.\n", c.To, len(c.NotKept))
+	}
+	return nil
 }

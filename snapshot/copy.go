@@ -33,6 +33,10 @@ type CopyOptions struct {
 	Parallel int
 	// Progress, when set, is called after each file (from one goroutine at a time).
 	Progress func(CopyProgress)
+	// Version, when not 0, is the format version the copy's _metadata is
+	// written in (Metadata.ConvertTo; e.g. Version4 for Flink 1.16–1.20);
+	// 0 keeps the source's.
+	Version int
 }
 
 // CopyProgress is how far a copy is.
@@ -73,6 +77,9 @@ type CopyResult struct {
 	Outside int `json:"outside"`
 	// AlreadyComplete: DST already held this very _metadata.
 	AlreadyComplete bool `json:"already_complete"`
+	// Conversion is the source's and the copy's format versions and, when
+	// they differ, the labels the copy's version does not keep.
+	Conversion *Conversion `json:"format,omitempty"`
 }
 
 // Copy copies the snapshot m (as Read, so it carries its location) to dst
@@ -88,6 +95,14 @@ func Copy(ctx context.Context, fsys storage.FS, m *Metadata, dst string, opts Co
 		opts.Parallel = 4
 	}
 	res := &CopyResult{Src: m.ExclusiveDir, Dst: dst, Metadata: storage.Join(dst, MetadataFileName), DryRun: opts.DryRun}
+	res.Conversion = &Conversion{From: m.Version, To: m.Version}
+	if opts.Version != 0 {
+		c, err := m.ConvertTo(opts.Version)
+		if err != nil {
+			return nil, fmt.Errorf("copy: %w (nothing was copied)", err)
+		}
+		res.Conversion = c
+	}
 	files, err := planFiles(m)
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 
 	"github.com/ckpt-dev/ckpt/storage"
@@ -72,6 +73,13 @@ func CopyJobDir(ctx context.Context, fsys storage.FS, src, dst string, opts Copy
 		if err != nil {
 			return nil, fmt.Errorf("copy: %w (nothing was copied)", err)
 		}
+		conv := &Conversion{From: m.Version, To: m.Version}
+		if opts.Version != 0 {
+			if conv, err = m.ConvertTo(opts.Version); err != nil {
+				return nil, fmt.Errorf("copy: %s: %w (nothing was copied)", c.URI, err)
+			}
+		}
+		res.Conversion = mergeConversions(res.Conversion, conv)
 		files, err := planFiles(m)
 		if err != nil {
 			return nil, err
@@ -181,4 +189,18 @@ func CopyJobDir(ctx context.Context, fsys storage.FS, src, dst string, opts Copy
 	}
 	res.Metadata = storage.Join(dst, "chk-*", MetadataFileName)
 	return res, nil
+}
+
+// mergeConversions sums the conversions of a job directory's checkpoints:
+// the first source version, and each label left out once.
+func mergeConversions(a, b *Conversion) *Conversion {
+	if a == nil {
+		return b
+	}
+	for _, n := range b.NotKept {
+		if !slices.Contains(a.NotKept, n) {
+			a.NotKept = append(a.NotKept, n)
+		}
+	}
+	return a
 }

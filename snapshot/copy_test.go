@@ -176,3 +176,76 @@ func TestCopyResumes(t *testing.T) {
 		})
 	}
 }
+
+// TestCopyVersion: a copy keeps the source's format version unless asked
+// for another; V6 → V4 writes a V4 _metadata that reports the uids and
+// names it left out and still references every copied file; a refused
+// conversion copies nothing. The same for a job directory's chk-N.
+func TestCopyVersion(t *testing.T) {
+	fsys := storage.NewLocal()
+	ctx := context.Background()
+	root := t.TempDir()
+	src := filepath.Join(root, "sp")
+	surgerySavepoint(t, src, snapshot.Version6)
+
+	for _, tc := range []struct {
+		version, want int
+		notKept       int
+	}{{0, snapshot.Version6, 0}, {snapshot.Version4, snapshot.Version4, 3}, {snapshot.Version6, snapshot.Version6, 0}} {
+		dst := filepath.Join(root, "copy-"+string(rune('0'+tc.version)))
+		res, err := copyOf(t, fsys, src, dst, snapshot.CopyOptions{Version: tc.version})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := snapshot.Read(ctx, fsys, dst)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Version != tc.want {
+			t.Errorf("--version %d: copy is V%d, want V%d", tc.version, got.Version, tc.want)
+		}
+		if n := 0; res.Conversion != nil {
+			n = len(res.Conversion.NotKept)
+			if n != tc.notKept {
+				t.Errorf("--version %d: %d labels reported not kept (%q), want %d", tc.version, n, res.Conversion.NotKept, tc.notKept)
+			}
+		} else if tc.version != 0 {
+			t.Errorf("--version %d: no conversion reported", tc.version)
+		}
+		if len(referenced(t, got)) != 5 {
+			t.Errorf("--version %d: the copy references %d files, want 5", tc.version, len(referenced(t, got)))
+		}
+		// A rerun into the same DST with the same version is complete.
+		if again, err := copyOf(t, fsys, src, dst, snapshot.CopyOptions{Version: tc.version}); err != nil || !again.AlreadyComplete {
+			t.Errorf("--version %d rerun: %v, complete %v", tc.version, err, again != nil && again.AlreadyComplete)
+		}
+	}
+
+	// A V3 source has no trailer: converting it is refused before anything is written.
+	v3 := filepath.Join(root, "sp3")
+	surgerySavepoint(t, v3, snapshot.Version3)
+	dst := filepath.Join(root, "copy-v3")
+	if _, err := copyOf(t, fsys, v3, dst, snapshot.CopyOptions{Version: snapshot.Version6}); err == nil || !strings.Contains(err.Error(), "nothing was copied") {
+		t.Fatalf("V3 → V6 copy: error %v", err)
+	}
+	if _, err := os.Stat(dst); !os.IsNotExist(err) {
+		t.Fatalf("a refused conversion created %s", dst)
+	}
+
+	// A job directory: every chk-N is written in the version asked for.
+	job := filepath.Dir(surgeryCheckpoint(t, filepath.Join(root, "job")))
+	jdst := filepath.Join(root, "job-copy")
+	res, err := snapshot.CopyJobDir(ctx, fsys, job, jdst, snapshot.CopyOptions{Version: snapshot.Version4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Conversion == nil || res.Conversion.To != snapshot.Version4 {
+		t.Fatalf("job dir copy: conversion %+v", res.Conversion)
+	}
+	for _, c := range res.Checkpoints {
+		m, err := snapshot.Read(ctx, fsys, c)
+		if err != nil || m.Version != snapshot.Version4 {
+			t.Fatalf("%s: %v, version %d", c, err, m.Version)
+		}
+	}
+}

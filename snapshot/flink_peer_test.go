@@ -4,6 +4,8 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/ckpt-dev/ckpt/peers"
@@ -41,6 +43,43 @@ func TestFlinkLoaderReadsOurEncoding(t *testing.T) {
 				}
 				compareWithFlink(t, m, got)
 			}
+			// The kitchen sink converted from the version the other line
+			// writes (V6 ↔ V4, merged channel handles aside) loads too; and
+			// 1.20 refuses V6 as it is, which is why the conversion exists.
+			from, to := Version4, Version6
+			if c.flink == peers.FlinkVersion120 {
+				from, to = Version6, Version4
+			}
+			m := kitchenSink(from)
+			for _, op := range m.Operators {
+				for _, st := range op.Subtasks {
+					st.InputChannels = slices.DeleteFunc(st.InputChannels, func(h *ChannelHandle) bool { return h.Kind.Merged() })
+					st.OutputChannels = slices.DeleteFunc(st.OutputChannels, func(h *ChannelHandle) bool { return h.Kind.Merged() })
+				}
+			}
+			if c.flink == peers.FlinkVersion120 {
+				dir := filepath.Join(t.TempDir(), "savepoint-a1b2c3-v6asitis0000")
+				os.MkdirAll(dir, 0o755)
+				if err := Write(context.Background(), storage.NewLocal(), filepath.Join(dir, MetadataFileName), m); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := p.LoadMetadata(dir, 1); err == nil || !strings.Contains(err.Error(), "Unrecognized checkpoint version number: 6") {
+					t.Fatalf("Flink 1.20 loading V6: error %v, want it refused as an unrecognized version", err)
+				}
+			}
+			if _, err := m.ConvertTo(to); err != nil {
+				t.Fatal(err)
+			}
+			dir := filepath.Join(t.TempDir(), "savepoint-a1b2c3-converted000")
+			os.MkdirAll(dir, 0o755)
+			if err := Write(context.Background(), storage.NewLocal(), filepath.Join(dir, MetadataFileName), m); err != nil {
+				t.Fatal(err)
+			}
+			got, err := p.LoadMetadata(dir, 1)
+			if err != nil {
+				t.Fatalf("V%d converted to V%d: Flink %s cannot load it: %v", from, to, c.flink, err)
+			}
+			compareWithFlink(t, m, got)
 		})
 	}
 }
