@@ -52,9 +52,16 @@ func newSubmitCmd() *cobra.Command {
 		Use:   "submit [-s PATH [-n] [--claimMode M]] [-p N] [-D key=value]... SPEC | [-c CLASS] JAR [ARGS...]",
 		Short: "Submit a job to a running engine or Flink cluster",
 		Long: `Submits a job to the REST target the way Flink's web submission does (POST
-/jars/upload, then POST /jars/:jarid/run) and prints its job ID. To ckpt serve
-the program is a job spec (YAML); to a Flink cluster it is a jar, with -c for
-its entry class and program arguments after it.
+/jars/upload, then POST /jars/:jarid/run) and prints its job ID. The program
+is a job spec (YAML) or a jar, with -c for its entry class and program
+arguments after it. ckpt serve runs a spec itself; a Flink cluster runs it on
+ckpt's runner for Flink (runner/target/ckpt-flink-runner.jar, built by
+make runner, or $CKPT_FLINK_RUNNER_JAR), uploaded once: its name carries its
+checksum, so a cluster that has it already is not sent it again. The job gets
+the spec's operators, uids (so operator IDs), parallelism and configuration
+(-D wins); relative paths in the spec resolve against the current directory.
+A spec using an operator the runner has no counterpart for is refused before
+anything is uploaded.
 
 -s PATH resumes from a savepoint, a retained chk-N directory or a _metadata
 file (--fromSavepoint); -n (--allowNonRestoredState) lets state that maps to
