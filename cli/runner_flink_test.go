@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/cluster/flinkrest"
+	"github.com/ckpt-dev/ckpt/inspector"
 	"github.com/ckpt-dev/ckpt/peers"
 	"github.com/ckpt-dev/ckpt/runner"
 )
@@ -224,7 +226,7 @@ func waitJob(t *testing.T, c *flinkrest.Client, id string, want cluster.JobStatu
 // savepoint of a runner job passes `ckpt inspect --against SPEC` (the
 // operator IDs are the engine's) and resumes through ckpt submit -s; a
 // spec using an operator the runner lacks is refused before any upload.
-// Cost: about 60 s (one Flink start, four bounded jobs, one savepoint).
+// Cost: about 80 s (one Flink start, four bounded jobs, two savepoints).
 func TestRunnerOnFlink(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real Flink peer: skipped with -short")
@@ -294,44 +296,66 @@ func TestRunnerOnFlink(t *testing.T) {
 		t.Errorf("the runner jar was uploaded %d times for %d specs, want once (then reused by its checksum)", uploads, len(specs))
 	}
 
-	t.Run("savepoint passes inspect --against", func(t *testing.T) {
-		tmp := t.TempDir()
-		spec := runnerVariant(t, filepath.Join("..", "jobs", "exactly-once-counts.yaml"), 0, filepath.Join(tmp, "out"), "", filepath.Join(tmp, "chk"))
-		code, out, errOut := runCkpt(t, "submit", "-m", url, spec)
-		if code != ExitOK || !strings.Contains(out, "reusing ckpt-flink-runner-") {
-			t.Fatalf("ckpt submit: exit %d\n%s\n%s", code, out, errOut)
-		}
-		id := submittedID(t, out)
-		waitCheckpoints(t, url, id, 1)
-		code, out, errOut = runCkpt(t, "stop", "-m", url, "-p", filepath.Join(tmp, "sp"), id)
-		m := regexp.MustCompile(`Savepoint completed\. Path: (\S+)`).FindStringSubmatch(out)
-		if code != ExitOK || m == nil {
-			t.Fatalf("ckpt stop: exit %d\n%s\n%s", code, out, errOut)
-		}
-		sp := m[1]
-		code, out, errOut = runCkpt(t, "inspect", "--against", spec, sp)
-		if code != ExitOK {
-			t.Fatalf("inspect --against: exit %d\n%s\n%s", code, out, errOut)
-		}
-		for _, uid := range []string{"source", "count-per-key", "sink"} {
-			if !strings.Contains(out, uid) {
-				t.Errorf("inspect --against does not map uid %s:\n%s", uid, out)
+	// Savepoints of runner jobs: every operator ID in them is one the engine
+	// gives the spec (uids, and generated IDs of operators without one:
+	// windowed-counts' filter and stdout), so inspect --against restores
+	// all of them and drops, skips or adds none; the resume through ckpt
+	// submit -s passes the same dry run.
+	for _, tc := range []struct {
+		spec   string
+		resume bool
+	}{{"exactly-once-counts", true}, {"windowed-counts", false}} {
+		t.Run("savepoint passes inspect --against/"+tc.spec, func(t *testing.T) {
+			tmp := t.TempDir()
+			spec := runnerVariant(t, filepath.Join("..", "jobs", tc.spec+".yaml"), 0, filepath.Join(tmp, "out"), "runner-test savepoint ", filepath.Join(tmp, "chk"))
+			code, out, errOut := runCkpt(t, "submit", "-m", url, spec)
+			if code != ExitOK || !strings.Contains(out, "reusing ckpt-flink-runner-") {
+				t.Fatalf("ckpt submit: exit %d\n%s\n%s", code, out, errOut)
 			}
-		}
-		// Resuming through ckpt submit -s runs the same dry run, which passes.
-		code, out, errOut = runCkpt(t, "submit", "-m", url, "-s", sp, spec)
-		if code != ExitOK {
-			t.Fatalf("resume: exit %d\n%s\n%s", code, out, errOut)
-		}
-		resumed := submittedID(t, out)
-		st := waitCheckpoints(t, url, resumed, 1)
-		if st.LatestRestored == nil || !st.LatestRestored.Savepoint {
-			t.Errorf("resumed job restored %+v, want the savepoint", st.LatestRestored)
-		}
-		if code, out, errOut = runCkpt(t, "cancel", "-m", url, resumed); code != ExitOK {
-			t.Errorf("cancel: %s %s", out, errOut)
-		}
-	})
+			id := submittedID(t, out)
+			waitCheckpoints(t, url, id, 1)
+			code, out, errOut = runCkpt(t, "stop", "-m", url, "-p", filepath.Join(tmp, "sp"), id)
+			m := regexp.MustCompile(`Savepoint completed\. Path: (\S+)`).FindStringSubmatch(out)
+			if code != ExitOK || m == nil {
+				t.Fatalf("ckpt stop: exit %d\n%s\n%s", code, out, errOut)
+			}
+			sp := m[1]
+			code, out, errOut = runCkpt(t, "inspect", "--json", "--against", spec, sp)
+			if code != ExitOK {
+				t.Fatalf("inspect --against: exit %d\n%s\n%s", code, out, errOut)
+			}
+			var doc struct {
+				Resume *inspector.ResumePlan `json:"resume"`
+			}
+			if err := json.Unmarshal([]byte(out), &doc); err != nil || doc.Resume == nil {
+				t.Fatalf("inspect --json --against: %v\n%s", err, out)
+			}
+			target, err := specTarget(spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			plan := doc.Resume
+			if len(plan.Restored) != len(target.Operators) || len(plan.Dropped)+len(plan.SkippedEmpty)+len(plan.New)+len(plan.Failures) > 0 {
+				t.Fatalf("operator IDs differ from the engine's: restored %d of %d, dropped %v, skipped %v, new %v, failures %v",
+					len(plan.Restored), len(target.Operators), plan.Dropped, plan.SkippedEmpty, plan.New, plan.Failures)
+			}
+			if !tc.resume {
+				return
+			}
+			code, out, errOut = runCkpt(t, "submit", "-m", url, "-s", sp, spec)
+			if code != ExitOK {
+				t.Fatalf("resume: exit %d\n%s\n%s", code, out, errOut)
+			}
+			resumed := submittedID(t, out)
+			st := waitCheckpoints(t, url, resumed, 1)
+			if st.LatestRestored == nil || !st.LatestRestored.Savepoint {
+				t.Errorf("resumed job restored %+v, want the savepoint", st.LatestRestored)
+			}
+			if code, out, errOut = runCkpt(t, "cancel", "-m", url, resumed); code != ExitOK {
+				t.Errorf("cancel: %s %s", out, errOut)
+			}
+		})
+	}
 
 	t.Run("unsupported operator refused before upload", func(t *testing.T) {
 		// A runner without dedupe (as an older runner jar would be).
