@@ -253,7 +253,7 @@ func TestRunnerOnFlink(t *testing.T) {
 			flinkSpec := runnerVariant(t, spec, 20000, filepath.Join(tmp, "flink-out"), prefix, filepath.Join(tmp, "flink-chk"))
 			engineStdout := runEngine(t, engineSpec)
 
-			code, out, errOut := runCkpt(t, "submit", "-m", url, flinkSpec)
+			code, out, errOut := runCkpt(t, "submit", "-m", url, "--rest-timeout", "2m", flinkSpec)
 			if code != ExitOK {
 				t.Fatalf("ckpt submit: exit %d\n%s\n%s", code, out, errOut)
 			}
@@ -308,12 +308,17 @@ func TestRunnerOnFlink(t *testing.T) {
 		t.Run("savepoint passes inspect --against/"+tc.spec, func(t *testing.T) {
 			tmp := t.TempDir()
 			spec := runnerVariant(t, filepath.Join("..", "jobs", tc.spec+".yaml"), 0, filepath.Join(tmp, "out"), "runner-test savepoint ", filepath.Join(tmp, "chk"))
-			code, out, errOut := runCkpt(t, "submit", "-m", url, spec)
+			code, out, errOut := runCkpt(t, "submit", "-m", url, "--rest-timeout", "2m", spec)
 			if code != ExitOK || !strings.Contains(out, "reusing ckpt-flink-runner-") {
 				t.Fatalf("ckpt submit: exit %d\n%s\n%s", code, out, errOut)
 			}
 			id := submittedID(t, out)
 			waitCheckpoints(t, url, id, 1)
+			// The spec's config: reaches Flink: its checkpoints are in the
+			// spec's directory.
+			if chk, _ := filepath.Glob(filepath.Join(tmp, "chk", id, "chk-*")); len(chk) == 0 {
+				t.Errorf("no checkpoint of job %s in the spec's execution.checkpointing.dir %s", id, filepath.Join(tmp, "chk"))
+			}
 			code, out, errOut = runCkpt(t, "stop", "-m", url, "-p", filepath.Join(tmp, "sp"), id)
 			m := regexp.MustCompile(`Savepoint completed\. Path: (\S+)`).FindStringSubmatch(out)
 			if code != ExitOK || m == nil {
@@ -342,7 +347,16 @@ func TestRunnerOnFlink(t *testing.T) {
 			if !tc.resume {
 				return
 			}
-			code, out, errOut = runCkpt(t, "submit", "-m", url, "-s", sp, spec)
+			// Files in the sink's directory that are not the sink's own
+			// survive the restore's clean-up of in-progress files.
+			sinkDir := filepath.Join(tmp, "out")
+			precious := []string{"precious.txt", ".part-x-1.inprogress", "part-precious.inprogress.bak"}
+			for _, f := range precious {
+				if err := os.WriteFile(filepath.Join(sinkDir, f), []byte("precious\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			code, out, errOut = runCkpt(t, "submit", "-m", url, "--rest-timeout", "2m", "-s", sp, spec)
 			if code != ExitOK {
 				t.Fatalf("resume: exit %d\n%s\n%s", code, out, errOut)
 			}
@@ -353,6 +367,33 @@ func TestRunnerOnFlink(t *testing.T) {
 			}
 			if code, out, errOut = runCkpt(t, "cancel", "-m", url, resumed); code != ExitOK {
 				t.Errorf("cancel: %s %s", out, errOut)
+			}
+			for _, f := range precious {
+				if b, err := os.ReadFile(filepath.Join(tmp, "out", f)); err != nil || string(b) != "precious\n" {
+					t.Errorf("%s in the sink's directory was touched: %q %v", f, b, err)
+				}
+			}
+			// Across stop-with-savepoint and resume every committed
+			// (key, count) is there once.
+			seen := map[string]bool{}
+			ents, _ := os.ReadDir(filepath.Join(tmp, "out"))
+			for _, e := range ents {
+				if !strings.HasPrefix(e.Name(), "part-") || strings.Contains(e.Name(), "precious") {
+					continue
+				}
+				b, err := os.ReadFile(filepath.Join(tmp, "out", e.Name()))
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, l := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
+					if seen[l] {
+						t.Fatalf("line %q committed twice", l)
+					}
+					seen[l] = true
+				}
+			}
+			if len(seen) == 0 {
+				t.Errorf("nothing committed")
 			}
 		})
 	}
@@ -367,7 +408,7 @@ func TestRunnerOnFlink(t *testing.T) {
 			t.Fatal(err)
 		}
 		spec := writeSpec(t, "name: d\npipeline:\n  - op: generator\n    limit: 10\n  - op: keyBy\n  - op: dedupe\n    uid: d\n  - op: discard\n")
-		code, out, errOut := runCkpt(t, "submit", "-m", url, spec)
+		code, out, errOut := runCkpt(t, "submit", "-m", url, "--rest-timeout", "2m", spec)
 		if code != ExitError || !strings.Contains(errOut, `job.yaml:6:5: step 3 (dedupe): ckpt's runner for Flink has no counterpart for "dedupe"`) {
 			t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 		}

@@ -261,6 +261,9 @@ func runOnRunner(ctx context.Context, c *flinkrest.Client, out io.Writer, j *run
 	if req.Parallelism == 0 {
 		req.Parallelism = prog.Parallelism
 	}
+	if len(prog.Config) > 0 {
+		req.Config = prog.Config
+	}
 	return c.RunArtifact(ctx, a.ID, req)
 }
 

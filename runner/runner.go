@@ -141,6 +141,11 @@ type Program struct {
 	// Parallelism and MaxParallelism are the job's, as ckpt's engine would
 	// resolve them (MaxParallelism -1: derived per operator, as Flink does).
 	Parallelism, MaxParallelism int
+	// Config is the job's Flink configuration: the spec's config section
+	// with the submission's keys on top. It goes out as the run request's
+	// flinkConfiguration, which Flink applies to the job (a program's own
+	// configuration does not reach, e.g., its checkpoint storage on 2.x).
+	Config map[string]string
 }
 
 // ProgramFor builds the runner's program arguments for spec s (its text as
@@ -177,7 +182,10 @@ func ProgramFor(s *spec.Spec, over *config.Config, conf map[string]string, workd
 	if s.Text == "" {
 		return nil, errors.New(s.File + ": job spec has no text")
 	}
-	p := &Program{Parallelism: o.Parallelism, MaxParallelism: o.MaxParallelism}
+	p := &Program{Parallelism: o.Parallelism, MaxParallelism: o.MaxParallelism, Config: s.Config.Map()}
+	for k, v := range conf {
+		p.Config[k] = v
+	}
 	p.Args = []string{"--spec-base64", base64.StdEncoding.EncodeToString([]byte(s.Text)),
 		"--parallelism", strconv.Itoa(o.Parallelism)}
 	if o.MaxParallelism > 0 {

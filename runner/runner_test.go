@@ -120,6 +120,9 @@ func TestProgramFor(t *testing.T) {
 			if !slices.Equal(conf, tt.wantConf) {
 				t.Errorf("conf args %v, want %v", conf, tt.wantConf)
 			}
+			if p.Config["execution.checkpointing.interval"] != "1 s" || p.Config["a.key"] != tt.conf["a.key"] {
+				t.Errorf("flinkConfiguration %v: want the spec's config and -D", p.Config)
+			}
 		})
 	}
 	if _, err := ProgramFor(s, nil, nil, ""); err != nil {
