@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/ckpt
 PKGS    := ./...
 
-.PHONY: run build test test-short bench lint peers fmt clean fuzz-state faults
+.PHONY: run build test test-short bench lint peers runner fmt clean fuzz-state faults
 
 build:
 	$(GO) build -o $(BIN) .
@@ -17,7 +17,7 @@ run: build
 # Every test, real peers included (they skip loudly without Java/Maven unless
 # CI=true or CKPT_REQUIRE_PEERS=1, where missing peers fail). One real HDFS
 # serves every package's tests and is stopped afterwards (peers/with-hdfs.sh).
-test: peers
+test: peers runner
 	$(GO) vet $(PKGS)
 	./peers/with-hdfs.sh $(GO) test -count=1 -timeout 28m $(PKGS)
 	# A short fuzz of the _metadata decoder (corpus: every real Flink fixture).
@@ -45,6 +45,12 @@ lint:
 # Resolve the real peers' Java classpaths from Maven Central (cached in ~/.m2).
 peers:
 	@./peers/setup.sh
+
+# ckpt's runner for Flink (runner/target/ckpt-flink-runner.jar), the jar
+# `ckpt submit SPEC -m FLINK` runs a job spec with. Built by Maven only when
+# a source changed; reproducible (same sources, same bytes).
+runner:
+	@./runner/build.sh
 
 # Fuzz the state codec (its seeds, and every input that ever failed, run as
 # plain tests in `make test`).

@@ -575,10 +575,19 @@ func TestControlAgainstFlink(t *testing.T) {
 			if !strings.Contains(out, "Cancelled job "+resumed+".") {
 				t.Errorf("cancel:\n%s", out)
 			}
-			_, errOut = ck(t, ExitError, "submit", writeSpec(t, controlSpec))
-			if !strings.Contains(errOut, "is Flink "+v+": it runs jars, not ckpt job specs") {
-				t.Errorf("spec to Flink: %s", errOut)
+			// A job spec runs on Flink through ckpt's runner (runner/), on
+			// 1.20 as on 2.x; -D reaches the job's configuration.
+			needRunnerJar(t)
+			out, _ = ck(t, ExitOK, "submit", "-D", "execution.checkpointing.dir="+peers.URI(filepath.Join(tmp, "spec-chk")), writeSpec(t, controlSpec))
+			specJob := submittedID(t, out)
+			if !strings.Contains(out, "Job "+specJob+" is RUNNING.") {
+				t.Errorf("spec to Flink:\n%s", out)
 			}
+			waitCheckpoints(t, url, specJob, 1)
+			if chk, _ := filepath.Glob(filepath.Join(tmp, "spec-chk", specJob, "chk-*")); len(chk) == 0 {
+				t.Errorf("no checkpoint of the spec's job under the -D checkpoint directory %s", filepath.Join(tmp, "spec-chk"))
+			}
+			ck(t, ExitOK, "cancel", specJob)
 			_, errOut = ck(t, ExitError, "cancel", "00000000000000000000000000000000")
 			if !strings.Contains(errOut, "HTTP 404") || !strings.Contains(errOut, "00000000000000000000000000000000") || strings.Contains(errOut, "\tat ") {
 				t.Errorf("unknown job: %s", errOut)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -14,9 +15,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ckpt-dev/ckpt/cluster"
+	"github.com/ckpt-dev/ckpt/cluster/flinkrest"
 	"github.com/ckpt-dev/ckpt/engine/config"
 	"github.com/ckpt-dev/ckpt/engine/spec"
 	"github.com/ckpt-dev/ckpt/inspector"
+	"github.com/ckpt-dev/ckpt/runner"
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
 )
@@ -49,9 +52,16 @@ func newSubmitCmd() *cobra.Command {
 		Use:   "submit [-s PATH [-n] [--claimMode M]] [-p N] [-D key=value]... SPEC | [-c CLASS] JAR [ARGS...]",
 		Short: "Submit a job to a running engine or Flink cluster",
 		Long: `Submits a job to the REST target the way Flink's web submission does (POST
-/jars/upload, then POST /jars/:jarid/run) and prints its job ID. To ckpt serve
-the program is a job spec (YAML); to a Flink cluster it is a jar, with -c for
-its entry class and program arguments after it.
+/jars/upload, then POST /jars/:jarid/run) and prints its job ID. The program
+is a job spec (YAML) or a jar, with -c for its entry class and program
+arguments after it. ckpt serve runs a spec itself; a Flink cluster runs it on
+ckpt's runner for Flink (runner/target/ckpt-flink-runner.jar, built by
+make runner, or $CKPT_FLINK_RUNNER_JAR), uploaded once: its name carries its
+checksum, so a cluster that has it already is not sent it again. The job gets
+the spec's operators, uids (so operator IDs), parallelism and configuration
+(-D wins); relative paths in the spec resolve against the current directory.
+A spec using an operator the runner has no counterpart for is refused before
+anything is uploaded.
 
 -s PATH resumes from a savepoint, a retained chk-N directory or a _metadata
 file (--fromSavepoint); -n (--allowNonRestoredState) lets state that maps to
@@ -118,6 +128,7 @@ func submit(cmd *cobra.Command, tf *targetFlags, o submitOptions, program string
 		return fmt.Errorf("program: %w", err)
 	}
 	jar := isJar(program, data)
+	var parsed *spec.Spec
 	conf := map[string]string{}
 	over := config.New()
 	for _, d := range o.dyn {
@@ -163,7 +174,7 @@ func submit(cmd *cobra.Command, tf *targetFlags, o submitOptions, program string
 			return usagef("-c/--class applies to jars, not job specs")
 		}
 		// A typo in the spec is reported with its line before anything is sent.
-		if _, err := spec.Parse(program, data); err != nil {
+		if parsed, err = spec.Parse(program, data); err != nil {
 			return err
 		}
 		if o.parallel > 0 {
@@ -184,8 +195,23 @@ func submit(cmd *cobra.Command, tf *targetFlags, o submitOptions, program string
 	switch {
 	case jar && embeddedTarget:
 		return fmt.Errorf("%s runs ckpt's embedded engine (%s), which runs job specs (YAML), not jars", c.URL(), ov.Version)
-	case !jar && !embeddedTarget:
-		return fmt.Errorf("%s is Flink %s: it runs jars, not ckpt job specs; submit the job's jar (ckpt submit [-c CLASS] JAR [ARGS...]) or run the spec on ckpt serve", c.URL(), ov.Version)
+	}
+	// A spec sent to Flink runs on ckpt's runner for Flink (runner/): a
+	// spec using something the runner cannot run is refused here, before
+	// anything is uploaded.
+	var prog *runner.Program
+	var runnerJar *runner.Jar
+	if !jar && !embeddedTarget {
+		wd, err := os.Getwd()
+		if err != nil {
+			return err
+		}
+		if prog, err = runner.ProgramFor(parsed, over, conf, wd); err != nil {
+			return err
+		}
+		if runnerJar, err = runner.LoadJar(); err != nil {
+			return err
+		}
 	}
 	if o.fromPath != "" && !o.noDryRun {
 		if jar {
@@ -201,7 +227,12 @@ func submit(cmd *cobra.Command, tf *targetFlags, o submitOptions, program string
 	if len(conf) > 0 {
 		req.Config = conf
 	}
-	id, err := cluster.Submit(ctx, c, filepath.Base(program), data, req)
+	var id string
+	if prog != nil {
+		id, err = runOnRunner(ctx, c, out, runnerJar, prog, req, ov.Version)
+	} else {
+		id, err = cluster.Submit(ctx, c, filepath.Base(program), data, req)
+	}
 	if err != nil {
 		return err
 	}
@@ -210,6 +241,30 @@ func submit(cmd *cobra.Command, tf *targetFlags, o submitOptions, program string
 		return nil
 	}
 	return watchStart(ctx, c, id, o.wait, out)
+}
+
+// runOnRunner runs a job spec on Flink through ckpt's runner jar,
+// uploading the jar only when the cluster does not have it yet (its name
+// carries its checksum).
+func runOnRunner(ctx context.Context, c *flinkrest.Client, out io.Writer, j *runner.Jar, prog *runner.Program, req cluster.RunRequest, version string) (string, error) {
+	a, uploaded, err := c.UploadOnce(ctx, j.UploadName, j.Data)
+	if err != nil {
+		return "", err
+	}
+	verb := "reusing"
+	if uploaded {
+		verb = "uploaded"
+	}
+	fmt.Fprintf(out, "Runner for Flink %s: %s %s (jar %s)\n", version, verb, j.UploadName, a.ID)
+	req.EntryClass = runner.EntryClass
+	req.ProgramArgs = prog.Args
+	if req.Parallelism == 0 {
+		req.Parallelism = prog.Parallelism
+	}
+	if len(prog.Config) > 0 {
+		req.Config = prog.Config
+	}
+	return c.RunArtifact(ctx, a.ID, req)
 }
 
 // dryRun runs the resume dry run of a job spec against the snapshot and

@@ -765,3 +765,21 @@ func (c *Client) Backpressure(ctx context.Context, jobID, vertexID string) (*clu
 	}
 	return DecodeBackpressure(&d), nil
 }
+
+// UploadOnce makes sure the cluster has the jar named name (a name that
+// carries the jar's checksum, so equal names mean equal bytes): it reuses
+// an uploaded jar of that name (GET /jars) or uploads data. uploaded says
+// which.
+func (c *Client) UploadOnce(ctx context.Context, name string, data []byte) (a *cluster.Artifact, uploaded bool, err error) {
+	have, err := c.Artifacts(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	for i := range have {
+		if have[i].Name == name {
+			return &have[i], false, nil
+		}
+	}
+	a, err = c.UploadArtifact(ctx, name, bytes.NewReader(data))
+	return a, err == nil, err
+}
