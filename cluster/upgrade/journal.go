@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -214,4 +215,52 @@ func Last(path string) (*Record, error) {
 		return nil, nil
 	}
 	return st.end, nil
+}
+
+// Known is the program that an upgrade journaled in dir (the target's
+// journal directory, filepath.Dir of JournalPath) left running as jobID:
+// the new program of an upgrade that succeeded, the old one of a rollback,
+// with the jar it uploaded. It is how ckpt knows which jar a Flink job
+// runs, which Flink's REST API does not say; nil when no journal there
+// started jobID.
+func Known(dir, jobID string) *Program {
+	files, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	for _, f := range files {
+		recs, err := ReadJournal(f)
+		if err != nil {
+			continue
+		}
+		var begin *Record
+		arts := map[string]string{}
+		for i := range recs {
+			r := &recs[i]
+			switch r.Step {
+			case recBegin:
+				begin, arts = r, map[string]string{}
+			case recUploaded:
+				arts[r.Role] = r.Artifact
+			case recEnd:
+				if begin == nil || r.Job != jobID {
+					continue
+				}
+				var p *Program
+				role := roleNew
+				switch r.Outcome {
+				case Upgraded:
+					p = begin.New
+				case RolledBack:
+					p, role = begin.Old, roleOld
+				}
+				if p == nil {
+					continue
+				}
+				cp := *p
+				if a := arts[role]; a != "" && cp.Kind == JarProgram {
+					cp.JarID = a
+				}
+				return &cp
+			}
+		}
+	}
+	return nil
 }

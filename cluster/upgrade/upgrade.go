@@ -232,6 +232,9 @@ type Upgrade struct {
 	Journal string
 	// Target names the cluster in the journal.
 	Target string
+	// Known, if set, says which program a job runs when the cluster does
+	// not (a previous upgrade's journal: Known).
+	Known func(jobID string) *Program
 	// OnEvent receives every step as it happens.
 	OnEvent func(Event)
 	// Poll is the watch's polling interval (default 500 ms); StopTimeout
@@ -481,6 +484,11 @@ func (u *Upgrade) identify(ctx context.Context, j *cluster.Job) (*Program, error
 			name = "job.yaml"
 		}
 		return &Program{Kind: SpecProgram, Name: name, Spec: j.Program.Spec}, nil
+	}
+	if u.Known != nil {
+		if p := u.Known(j.ID); p != nil {
+			return p, nil
+		}
 	}
 	if f, ok := u.C.(ProgramFinder); ok {
 		p, err := f.JobProgram(ctx, j.ID)
