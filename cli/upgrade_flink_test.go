@@ -22,8 +22,9 @@ import (
 // after it started: ckpt rolls back to v2 (known from the first
 // upgrade's journal, no --rollback-jar) from the same savepoint, and the
 // job ends RUNNING on v2, restored from it. REST calls get 2 minutes: a
-// jar run on a loaded machine takes longer than the default 15 s. Cost: a Flink start (about
-// 50 s on a busy machine) and about 30 s of upgrades.
+// jar run on a loaded machine takes longer than the default 15 s. Cost:
+// about 2.5 min here — a Flink start (about 65 s on a busy machine), a
+// submission and about 30 s of upgrades.
 func TestUpgradeFlink(t *testing.T) {
 	if testing.Short() {
 		t.Skip("SKIPPING: real Flink not started in -short mode")

@@ -958,7 +958,14 @@ func unhealthy(ctx context.Context, c cluster.Cluster, j *cluster.Job) string {
 		return ""
 	}
 	if x, err := c.Exceptions(ctx, j.ID); err == nil && len(x.Entries) > 0 {
-		bad += ": " + x.Entries[0].Message()
+		// The outermost cause and the root one: "Recovery is suppressed"
+		// alone says nothing of why.
+		e := x.Entries[0]
+		if e.StackTrace != "" {
+			bad += ": " + (&cluster.Failure{Class: e.Name, StackTrace: e.StackTrace}).Error()
+		} else {
+			bad += ": " + e.Message()
+		}
 	}
 	return bad
 }
