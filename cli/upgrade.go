@@ -321,7 +321,7 @@ func printUpgradeSummary(w io.Writer, r *upgrade.Report) {
 	case upgrade.RolledBack:
 		fmt.Fprintf(w, "ROLLED BACK: %s.\nJob %s runs the old program %s again from savepoint %s.\n", r.Reason, r.RollbackJobID, r.Old, r.Savepoint)
 	case upgrade.Refused:
-		fmt.Fprintf(w, "Not upgraded, nothing stopped: job %s runs on. %s\n", r.JobID, r.Reason)
+		fmt.Fprintf(w, "Not upgraded, nothing stopped (job %s runs on): %s\n", r.JobID, r.Reason)
 	case upgrade.Failed:
 		fmt.Fprintf(w, "FAILED: %s\n", r.Reason)
 	}

@@ -146,9 +146,14 @@ func (s *jobActions) startUpgrade(f *form.Model) tea.Cmd {
 			}
 			dir := filepath.Dir(journal)
 			u := &upgrade.Upgrade{C: c, JobID: jobID, New: p, Old: old, Request: req, Journal: journal, Target: target,
-				DryRun:  upgrade.DryRuns(fsys, req.AllowNonRestored, nil, nil),
-				Known:   func(id string) *upgrade.Program { return upgrade.Known(dir, id) },
-				OnEvent: func(e upgrade.Event) { run.events <- e }}
+				DryRun: upgrade.DryRuns(fsys, req.AllowNonRestored, nil, nil),
+				Known:  func(id string) *upgrade.Program { return upgrade.Known(dir, id) },
+				OnEvent: func(e upgrade.Event) {
+					select {
+					case run.events <- e:
+					default: // the screen stopped reading (closed): the upgrade goes on regardless
+					}
+				}}
 			return u.Run(tctx)
 		}()
 		close(run.events)
