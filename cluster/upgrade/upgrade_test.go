@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -415,8 +416,11 @@ func TestUpgradeCrash(t *testing.T) {
 			if _, err, _ := run(newUpgrade(f, filepath.Join(t.TempDir(), "j.jsonl"), sc.program)); err != nil {
 				t.Fatal(err)
 			}
-			total := f.calls
-			for at := 1; at <= total; at++ {
+			total, step := f.calls, 1
+			if testing.Short() {
+				step = 3 // a sample of the crash points
+			}
+			for at := 1; at <= total; at += step {
 				for _, after := range []bool{false, true} {
 					f := newFake()
 					if sc.setup != nil {
@@ -478,5 +482,37 @@ func TestJarDryRunIsAWarning(t *testing.T) {
 	d := JarDryRun(context.Background(), "/sp/x", &Program{Kind: JarProgram})
 	if d.Verdict != Warn || !strings.Contains(d.Summary, "not available for jars") {
 		t.Fatalf("%+v", d)
+	}
+}
+
+// TestKnown: the jar an upgrade started is what a later upgrade of the
+// new job rolls back to — with the jar id it was uploaded as, so the
+// rollback does not need the file.
+func TestKnown(t *testing.T) {
+	dir := t.TempDir()
+	jar := filepath.Join(dir, "orders-1.5.jar")
+	if err := os.WriteFile(jar, []byte("PK\x03\x04 v2 good"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := ReadProgramFile(jar)
+	if err != nil || p.Kind != JarProgram || p.JarPath != jar {
+		t.Fatalf("%+v %v", p, err)
+	}
+	p.EntryClass, p.Args, p.Parallelism = "com.acme.Orders", []string{"--env", "prod"}, 2
+	f := newFake()
+	journal := filepath.Join(dir, "upgrade", "jm", oldJob+".jsonl")
+	u := newUpgrade(f, journal, "")
+	u.New = p
+	rep, err, _ := run(u)
+	if err != nil || rep.Outcome != Upgraded {
+		t.Fatalf("%+v %v", rep, err)
+	}
+	got := Known(filepath.Dir(journal), rep.NewJobID)
+	if got == nil || got.JarID == "" || f.artifacts[got.JarID] == "" || got.EntryClass != "com.acme.Orders" ||
+		strings.Join(got.Args, " ") != "--env prod" || got.Parallelism != 2 {
+		t.Fatalf("known program of %s: %+v", rep.NewJobID, got)
+	}
+	if Known(filepath.Dir(journal), oldJob) != nil {
+		t.Errorf("the stopped job's program is not one an upgrade started")
 	}
 }
