@@ -187,20 +187,6 @@ type Report struct {
 	Started       time.Time `json:"started"`
 }
 
-// Running is the job that runs after the upgrade: the new one, the
-// rollback, or "" when none does.
-func (r *Report) Running() string {
-	switch r.Outcome {
-	case Upgraded:
-		return r.NewJobID
-	case RolledBack:
-		return r.RollbackJobID
-	case Refused:
-		return r.JobID
-	}
-	return ""
-}
-
 // ErrNoRollback: the old program cannot be identified, so a failed
 // upgrade could not be rolled back; nothing was stopped.
 var ErrNoRollback = errors.New("rollback impossible")
@@ -618,6 +604,11 @@ func (u *Upgrade) stop(ctx context.Context) error {
 		t, err := u.C.StopWithSavepoint(sctx, u.JobID, cluster.StopRequest{TargetDir: u.Request.SavepointDir,
 			Format: cluster.SavepointFormat(u.Request.Format), TriggerID: trig.ID})
 		if err != nil {
+			if !refused(err) {
+				// No answer: the stop may have been accepted. A rerun
+				// polls the journaled trigger, or sends it again.
+				return err
+			}
 			return u.stopFailed(ctx, err)
 		}
 		trig = t
@@ -640,6 +631,16 @@ func (u *Upgrade) stop(ctx context.Context) error {
 		return err
 	}
 	return u.stopped(op.Location)
+}
+
+// refused says the cluster answered no (as opposed to not answering).
+func refused(err error) bool {
+	for _, k := range []error{cluster.ErrBadRequest, cluster.ErrConflict, cluster.ErrNotFound, cluster.ErrNotSupported, cluster.ErrDenied} {
+		if errors.Is(err, k) {
+			return true
+		}
+	}
+	return false
 }
 
 func dirOrDefault(d string) string {

@@ -29,6 +29,7 @@ type fake struct {
 	artifacts map[string]string // id → content
 	stops     map[string]string // trigger → savepoint
 	stopFails bool
+	stopLost  int               // the next n stop requests take effect, but their answer is lost
 	noProgram bool              // the old job's program is unknown
 	created   map[string]int    // program content → jobs created from it
 	restored  map[string]string // job → savepoint it resumed from
@@ -164,6 +165,12 @@ func (f *fake) StopWithSavepoint(ctx context.Context, id string, req cluster.Sto
 	}
 	sp := fmt.Sprintf("/sp/savepoint-%d", len(f.stops)+1)
 	f.stops[req.TriggerID] = sp
+	if f.stopLost > 0 {
+		// Accepted, still in progress (the job runs until the
+		// savepoint completes), and the answer never arrives.
+		f.stopLost--
+		return cluster.Trigger{}, cluster.Errorf(cluster.ErrUnreachable, "no answer from the JobManager within 15s")
+	}
 	j.status, j.savepoint = cluster.JobFinished, sp
 	return t, nil
 }
@@ -175,6 +182,9 @@ func (f *fake) Poll(ctx context.Context, t cluster.Trigger) (*cluster.Operation,
 	sp, ok := f.stops[t.ID]
 	if !ok {
 		return nil, cluster.Errorf(cluster.ErrNotFound, "unknown trigger %s", t.ID)
+	}
+	if j := f.jobs[t.JobID]; sp != "" && j != nil && j.status == cluster.JobRunning {
+		j.status, j.savepoint = cluster.JobFinished, sp // the stop in progress completes
 	}
 	if sp == "" {
 		return &cluster.Operation{Status: cluster.Completed, Failure: &cluster.Failure{Class: "CheckpointException",
@@ -515,4 +525,22 @@ func TestKnown(t *testing.T) {
 	if Known(filepath.Dir(journal), oldJob) != nil {
 		t.Errorf("the stopped job's program is not one an upgrade started")
 	}
+}
+
+// TestStopAnswerLost: a stop whose answer is lost is not a refusal — the
+// job may be stopping. The upgrade stops with the error; the rerun finds
+// the savepoint by its trigger and goes on, with one savepoint.
+func TestStopAnswerLost(t *testing.T) {
+	f := newFake()
+	f.stopLost = 1
+	journal := filepath.Join(t.TempDir(), "j.jsonl")
+	rep, err, _ := run(newUpgrade(f, journal, "v2 good"))
+	if err == nil || rep.Outcome != "" {
+		t.Fatalf("a lost answer ended the upgrade: %+v %v", rep, err)
+	}
+	rep, err, _ = run(newUpgrade(f, journal, "v2 good"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	scenarios[0].check(t, f, rep)
 }
