@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -16,7 +15,6 @@ import (
 	"github.com/ckpt-dev/ckpt/cluster/flinkrest"
 	"github.com/ckpt-dev/ckpt/cluster/history"
 	"github.com/ckpt-dev/ckpt/cluster/upgrade"
-	"github.com/ckpt-dev/ckpt/engine/config"
 	"github.com/ckpt-dev/ckpt/engine/spec"
 	"github.com/ckpt-dev/ckpt/inspector"
 )
@@ -292,25 +290,16 @@ func rollbackProgram(cmd *cobra.Command, c *flinkrest.Client, jobID string, o up
 }
 
 // specProgramTarget is a job spec program's resume target as ckpt submit
-// -s builds it: the engine's graph, with the state its built-ins declare.
+// -s builds it: the engine's graph (upgrade.SpecTarget), with the state
+// its built-ins declare.
 func specProgramTarget(p *upgrade.Program) (inspector.Target, error) {
-	s, err := spec.Parse(p.Name, []byte(p.Spec))
+	t, err := upgrade.SpecTarget(p)
 	if err != nil {
-		return inspector.Target{}, err
+		return t, err
 	}
-	over := config.New()
-	if p.Parallelism > 0 {
-		if err := over.Set(config.Parallelism, strconv.Itoa(p.Parallelism), "-p"); err != nil {
-			return inspector.Target{}, err
-		}
+	if s, err := spec.Parse(p.Name, []byte(p.Spec)); err == nil {
+		declareStates(s, &t)
 	}
-	over.Set(config.CheckpointDir, "file:///ckpt-dry-run", "dry run")
-	_, g, err := s.Prepare(nil, over)
-	if err != nil {
-		return inspector.Target{}, err
-	}
-	t := g.ResumeTarget("job spec " + p.Name)
-	declareStates(s, &t)
 	return t, nil
 }
 
