@@ -33,6 +33,8 @@ type jobActions struct {
 	cancelAsked time.Time
 	ops         []inflightOp
 	abandoned   []abandonedOp
+	// upgrading is the upgrade in flight (upgrade.go).
+	upgrading *upgradeRun
 }
 
 // startOp runs an asynchronous action: trigger, then wait for it to
@@ -170,6 +172,9 @@ func (s *jobActions) opsLine() []string {
 		}
 		out = append(out, fmt.Sprintf("%s %s%s %s of %s (A abandons)", s.ctx.Spinner(), o.label, id, format.Dur(now.Sub(o.started)), format.Dur(o.timeout)))
 	}
+	if l := s.upgradeLine(); l != "" {
+		out = append(out, l)
+	}
 	for _, a := range s.abandoned {
 		out = append(out, fmt.Sprintf("abandoned %s %s %s ago", a.label, a.trigger.ID, format.Dur(now.Sub(a.at))))
 	}
@@ -183,6 +188,10 @@ func (s *jobActions) finished(m shell.TaskDoneMsg) bool {
 		if m.Err != nil {
 			s.cancelling = false // the error says why; the job runs on
 		}
+		return true
+	}
+	if s.upgrading != nil && m.Task == s.upgrading.task {
+		s.upgrading = nil
 		return true
 	}
 	for i, o := range s.ops {
@@ -284,6 +293,13 @@ func (s *jobActions) key(msg tea.Msg) tea.Cmd {
 				s.confirm, s.confirmed = kind, f
 				return nil
 			}
+			if kind == "upgrade" {
+				if _, _, err := upgradeRequest(f); err != nil {
+					return shell.Toast(err.Error(), true)
+				}
+				s.confirm, s.confirmed = kind, f
+				return nil
+			}
 			return s.submitForm(kind, f)
 		}
 		return cmd
@@ -300,6 +316,8 @@ func (s *jobActions) key(msg tea.Msg) tea.Cmd {
 			return s.cancel()
 		case "cancel-savepoint":
 			return s.submitForm(what, f)
+		case "upgrade":
+			return s.startUpgrade(f)
 		}
 	}
 	if what == "cancel-savepoint" {
@@ -317,6 +335,8 @@ func (s *jobActions) overlay(view string) string {
 	case s.confirm == "cancel":
 		q := fmt.Sprintf(" CANCEL %s without a savepoint? Retained checkpoints follow its retention policy. y = cancel, any other key = keep it ", s.jobName())
 		return form.OverlayBottom(view, []string{th.StatusError.Render(text.Fit(q, s.w))}, s.h)
+	case s.confirm == "upgrade" && s.confirmed != nil:
+		return form.OverlayBottom(view, s.upgradeConfirmRows(s.confirmed), s.h)
 	case s.confirm == "cancel-savepoint" && s.confirmed != nil:
 		dir := strings.TrimSpace(s.confirmed.Value(0))
 		if dir == "" {

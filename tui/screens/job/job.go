@@ -110,11 +110,11 @@ type jobModel struct {
 }
 
 type jobKeys struct {
-	Pane1, Pane2, Pane3, Pane4, Open, Checkpoint, Full, Savepoint, Stop, CancelSavepoint, Cancel, Resume, Latest, Abandon, Browse *shell.Action
+	Pane1, Pane2, Pane3, Pane4, Open, Checkpoint, Full, Savepoint, Stop, CancelSavepoint, Cancel, Resume, Latest, Abandon, Browse, Upgrade *shell.Action
 }
 
 func (k jobKeys) keymap() shell.Keymap {
-	return shell.Keymap{k.Open, k.Pane1, k.Pane2, k.Pane3, k.Pane4, k.Checkpoint, k.Full, k.Savepoint, k.Stop, k.CancelSavepoint, k.Cancel, k.Resume, k.Latest, k.Abandon, k.Browse}
+	return shell.Keymap{k.Open, k.Pane1, k.Pane2, k.Pane3, k.Pane4, k.Checkpoint, k.Full, k.Savepoint, k.Stop, k.CancelSavepoint, k.Cancel, k.Resume, k.Latest, k.Upgrade, k.Abandon, k.Browse}
 }
 
 // Keymap is the job screen's actions, as the configuration rebinds them.
@@ -135,6 +135,7 @@ func newJobKeys(ctx *shell.Context) jobKeys {
 		Cancel:          shell.NewAction("job.cancel", "x", "cancel job", "x").Danger(),
 		Resume:          shell.NewAction("job.resume", "r", "resume from snapshot", "r").Danger(),
 		Latest:          shell.NewAction("job.restart-latest", "L", "restart from latest good snapshot", "L").Danger(),
+		Upgrade:         shell.NewAction("job.upgrade", "U", "upgrade to a new program (savepoint, dry run, rollback)", "U").Danger(),
 		Abandon:         shell.NewAction("job.abandon", "A", "abandon waiting for a savepoint/checkpoint", "A"),
 		Browse:          shell.NewAction("job.browse", "b", "browse checkpoint dir", "b"),
 	}
@@ -241,6 +242,10 @@ func (s *Screen) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 			// A finished action changes what the target reports: look now.
 			s.Restart(s.ctx)
 			return s, tea.Batch(s.poll(), s.snapshots.listSnapshots())
+		}
+	case upgradeEventMsg:
+		if msg.sid == s.id {
+			return s, s.actions.onUpgradeEvent(msg)
 		}
 	case opTriggeredMsg:
 		if msg.sid == s.id {
@@ -373,6 +378,8 @@ func (s *Screen) key(msg tea.Msg) tea.Cmd {
 		return shell.OpenScreenWith("resume", r)
 	case shell.KeyMatches(k, ks.Latest):
 		return s.snapshots.restartFromLatest()
+	case shell.KeyMatches(k, ks.Upgrade):
+		return s.actions.askUpgrade()
 	case shell.KeyMatches(k, ks.Abandon):
 		return s.actions.abandon()
 	}
