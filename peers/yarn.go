@@ -77,7 +77,7 @@ func startYARN() (*YARNPeer, string, error) {
 	}
 	yarnLifeline = lifeW
 	startLog := filepath.Join(work, "start.log")
-	err = runLogged(4*time.Minute, startLog, lifeR, "bash", filepath.Join(script, "start.sh"), work, "--lifeline")
+	err = runLogged(5*time.Minute, startLog, lifeR, "bash", filepath.Join(script, "start.sh"), work, "--lifeline")
 	lifeR.Close()
 	AtExit(func() {
 		runLogged(time.Minute, filepath.Join(work, "stop.log"), nil, "bash", filepath.Join(script, "stop.sh"), work)

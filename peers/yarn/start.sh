@@ -13,7 +13,7 @@
 # peers/hdfs/start.sh, stdin is the peer's lifeline (the JVM exits at EOF,
 # and its shutdown hook stops YARN and so the containers).
 #
-# Env: CKPT_YARN_START_TIMEOUT (seconds, default 150), CKPT_YARN_LOG_LEVEL
+# Env: CKPT_YARN_START_TIMEOUT (seconds, default 240), CKPT_YARN_LOG_LEVEL
 # (slf4j-simple level, default warn), CKPT_YARN_HEAP (default 768m).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -24,7 +24,7 @@ case "${2:-}" in
   --lifeline) lifeline=true ;;
   *) echo "start.sh: unknown option $2" >&2; exit 2 ;;
 esac
-timeout="${CKPT_YARN_START_TIMEOUT:-150}"
+timeout="${CKPT_YARN_START_TIMEOUT:-240}"
 mkdir -p "$work"
 work="$(cd "$work" && pwd)"
 "$here/stop.sh" "$work" >/dev/null 2>&1 || true

@@ -127,7 +127,6 @@ public final class YarnPeer {
         if (!jvmOpts.isEmpty()) {
             fc.set(CoreOptions.FLINK_JVM_OPTIONS, jvmOpts);
         }
-        fc.setString("heartbeat.timeout", "20000");
         // The JobManager's own YARN client (registering the ApplicationMaster,
         // asking for TaskManagers) gets the RM's addresses through Flink's
         // flink.yarn.* pass-through, whatever its environment says.
@@ -177,9 +176,13 @@ public final class YarnPeer {
                 (org.apache.flink.client.program.rest.RestClusterClient<?>) session;
         long deadline = System.currentTimeMillis() + 120_000;
         while (true) {
-            boolean running = rest.getJobDetails(job).get(10, TimeUnit.SECONDS).getJobVertexInfos().stream()
-                    .allMatch(v -> v.getExecutionState() == org.apache.flink.runtime.execution.ExecutionState.RUNNING);
+            java.util.Collection<org.apache.flink.runtime.rest.messages.job.JobDetailsInfo.JobVertexDetailsInfo> vs =
+                    rest.getJobDetails(job).get(10, TimeUnit.SECONDS).getJobVertexInfos();
+            boolean running = !vs.isEmpty() && vs.stream()
+                    .allMatch(v -> v.getTasksPerState().getOrDefault(
+                            org.apache.flink.runtime.execution.ExecutionState.RUNNING, 0) == v.getParallelism());
             if (running) {
+                System.err.println("yarn peer: the job's tasks are RUNNING");
                 break;
             }
             if (System.currentTimeMillis() > deadline) {
