@@ -37,6 +37,9 @@ type targetFlags struct {
 	jobmanager string
 	timeout    time.Duration
 	rest       *restFlags
+
+	// resolved memoizes resolve: a yarn: target costs ResourceManager calls.
+	resolved *restTarget
 }
 
 // addTargetFlags adds -m/--jobmanager, --rest-timeout and the REST
@@ -53,7 +56,14 @@ func addTargetFlags(cmd *cobra.Command) *targetFlags {
 // resolve is the REST endpoint the flags, the context and the
 // environment name (restflags.go has the order).
 func (f *targetFlags) resolve() (restTarget, error) {
-	return resolveREST(f.cmd, f.jobmanager, f.rest, DefaultJobManager)
+	if f.resolved != nil {
+		return *f.resolved, nil
+	}
+	t, err := resolveREST(f.cmd, f.jobmanager, f.rest, DefaultJobManager)
+	if err == nil {
+		f.resolved = &t
+	}
+	return t, err
 }
 
 // target names the endpoint for messages.

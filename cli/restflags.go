@@ -1,14 +1,17 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ckpt-dev/ckpt/cluster/flinkrest"
+	"github.com/ckpt-dev/ckpt/cluster/yarn"
 	"github.com/ckpt-dev/ckpt/internal/contexts"
 	"github.com/ckpt-dev/ckpt/storage"
 )
@@ -29,6 +32,13 @@ import (
 //     else the token ckpt serve keeps (flinkrest.LookupToken);
 //  4. headers: the context's headers:, then --rest-header.
 //
+// A target "yarn:APPID" (-m yarn:APPID, or Flink's -yid APPID /
+// --yarnapplicationId, alone or with -m yarn-cluster; a context's
+// jobmanager: may say the same) is a Flink session on YARN: the
+// ResourceManager named by yarn-site.xml (--hadoop-conf-dir, the context's
+// hadoop-conf-dir, $YARN_CONF_DIR, $HADOOP_CONF_DIR, $HADOOP_HOME/etc/hadoop)
+// gives its JobManager's REST address, or its web proxy (cluster/yarn).
+//
 // A context's TLS, credentials and headers go only to the context's own
 // endpoint: with -m or $CKPT_JOBMANAGER naming another one, they are not
 // sent there.
@@ -40,7 +50,26 @@ func init() {
 	rootSetup = append(rootSetup, func(root *cobra.Command) {
 		root.PersistentFlags().String("context", "", "named target from the config file (default $"+ContextEnv+", else its current-context; see `ckpt context`)")
 	})
+	// Flink's CLI spells the YARN application -yid.
+	argRewriters = append(argRewriters, func(args []string) []string {
+		out := append([]string(nil), args...)
+		for i, a := range out {
+			if a == "--" {
+				break
+			}
+			if a == "-yid" || strings.HasPrefix(a, "-yid=") {
+				out[i] = "--yarnapplicationId" + strings.TrimPrefix(a, "-yid")
+			}
+		}
+		return out
+	})
 }
+
+// yarnIDFlag is Flink's --yarnapplicationId (-yid).
+const yarnIDFlag = "yarnapplicationId"
+
+// yarnCluster is Flink's -m value that goes with -yid.
+const yarnCluster = "yarn-cluster"
 
 // restFlags are the REST security flags of a command with -m.
 type restFlags struct {
@@ -60,6 +89,7 @@ func addRESTFlags(cmd *cobra.Command) *restFlags {
 	fl.StringVar(&f.passFile, "rest-password-file", "", "file holding the basic authentication password")
 	fl.StringVar(&f.tokenFile, "rest-token-file", "", "file holding a bearer token to send (default $"+flinkrest.TokenEnv+", else ckpt serve's token on this machine)")
 	fl.StringArrayVar(&f.headers, "rest-header", nil, "`Name: value` header sent with every REST request (repeatable)")
+	fl.String(yarnIDFlag, "", "(-yid) the Flink session on YARN with this application ID, found through the ResourceManager of yarn-site.xml; same as -m yarn:APPID")
 	return f
 }
 
@@ -68,11 +98,16 @@ type restTarget struct {
 	URL     string
 	Context string // the context it came from ("" = ad hoc)
 	Options flinkrest.Options
+	// YARN is the application URL was found for ("" = not on YARN).
+	YARN yarn.Endpoint
 }
 
 // Name is how the TUI header and messages name the target.
 func (t restTarget) Name(url string) string {
 	u := strings.TrimPrefix(url, "http://")
+	if t.YARN.App.ID != "" {
+		u = yarn.Scheme + t.YARN.App.ID + " (" + u + ")"
+	}
 	if t.Context != "" {
 		return t.Context + " (" + u + ")"
 	}
@@ -137,6 +172,14 @@ func resolveRESTFor(cmd *cobra.Command, m string, rf *restFlags, def, force stri
 		ctxName, explicit = force, true
 	}
 	useCtx := false
+	if yid := flagString(cmd, yarnIDFlag); yid != "" && force == "" {
+		if m != "" && m != yarnCluster && m != yarn.Scheme+yid {
+			return t, usagef("-yid %s and -m %s name two targets; give one (-m %s -yid APPID is Flink's spelling)", yid, m, yarnCluster)
+		}
+		m = yarn.Scheme + yid
+	} else if m == yarnCluster {
+		return t, usagef("-m %s needs -yid APPID (the YARN application of the Flink session)", yarnCluster)
+	}
 	switch {
 	case m != "":
 		t.URL = m
@@ -157,6 +200,17 @@ func resolveRESTFor(cmd *cobra.Command, m string, rf *restFlags, def, force stri
 	}
 	if t.URL == "" {
 		return t, nil
+	}
+	if appID, ok := yarn.ParseTarget(t.URL); ok {
+		dir := flagString(cmd, "hadoop-conf-dir")
+		if dir == "" && useCtx {
+			dir = contexts.Expand(ctx.HadoopConfDir)
+		}
+		ep, err := resolveYARN(appID, dir)
+		if err != nil {
+			return t, err
+		}
+		t.URL, t.YARN = ep.URL, ep
 	}
 
 	// Flink's keys: the conf dir (flag/env, else the context's), the
@@ -271,4 +325,23 @@ func resolveRESTFor(cmd *cobra.Command, m string, rf *restFlags, def, force stri
 func flagString(cmd *cobra.Command, name string) string {
 	v, _ := cmd.Flags().GetString(name)
 	return v
+}
+
+// yarnTimeout bounds finding a YARN application's endpoint.
+const yarnTimeout = 30 * time.Second
+
+// resolveYARN finds the REST endpoint of the Flink session that is YARN
+// application appID; confDir is the Hadoop configuration ("" = the
+// environment's).
+func resolveYARN(appID, confDir string) (yarn.Endpoint, error) {
+	if err := yarn.CheckAppID(appID); err != nil {
+		return yarn.Endpoint{}, usagef("%v", err)
+	}
+	r, err := yarn.New(confDir)
+	if err != nil {
+		return yarn.Endpoint{}, fmt.Errorf("%s%s: %w", yarn.Scheme, appID, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), yarnTimeout)
+	defer cancel()
+	return r.Resolve(ctx, appID)
 }

@@ -172,7 +172,8 @@ func loadHadoopConf(confDir string) (string, hadoopconf.HadoopConf, error) {
 	if dir == "" {
 		return "", hadoopconf.HadoopConf{}, nil
 	}
-	conf, err := hadoopconf.Load(dir)
+	kv, err := LoadHadoopSite(dir, "core-site.xml", "hdfs-site.xml", "mapred-site.xml")
+	conf := hadoopconf.HadoopConf(kv)
 	if err != nil {
 		return dir, nil, fmt.Errorf("reading the Hadoop configuration in %s: %w", dir, err)
 	}

@@ -46,7 +46,9 @@ import (
 
 // Context is one named target.
 type Context struct {
-	// JobManager is the REST endpoint, as -m takes it.
+	// JobManager is the REST endpoint, as -m takes it: host:port, a URL,
+	// or yarn:APPID for a Flink session on YARN (found through the
+	// ResourceManager of HadoopConfDir's yarn-site.xml; cluster/yarn).
 	JobManager string `yaml:"jobmanager"`
 	// Checkpoints and Savepoints are where the target's snapshots live
 	// (what the TUI opens; the default savepoint directory).
