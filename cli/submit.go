@@ -204,7 +204,7 @@ func submit(cmd *cobra.Command, tf *targetFlags, o submitOptions, program string
 	if len(conf) > 0 {
 		req.Config = conf
 	}
-	artifact := ""
+	artifact, ran := "", false
 	if o.fromPath != "" && !o.noDryRun {
 		var target func() (inspector.Target, error)
 		if jar {
@@ -214,9 +214,13 @@ func submit(cmd *cobra.Command, tf *targetFlags, o submitOptions, program string
 				return err
 			}
 			artifact = a.ID
-			if o.dryRunOnly {
-				defer func() { _ = c.DeleteArtifact(context.WithoutCancel(ctx), a.ID) }()
-			}
+			// Uploaded for the dry run: removed again unless it is run
+			// (refused, or --dry-run).
+			defer func() {
+				if !ran {
+					_ = c.DeleteArtifact(context.WithoutCancel(ctx), a.ID)
+				}
+			}()
 			target = func() (inspector.Target, error) {
 				plan, err := c.JarPlan(ctx, a.ID, req)
 				if err != nil && !o.dryRunOnly {
@@ -240,6 +244,7 @@ func submit(cmd *cobra.Command, tf *targetFlags, o submitOptions, program string
 	}
 	var id string
 	if artifact != "" {
+		ran = true
 		id, err = c.RunArtifact(ctx, artifact, req)
 	} else {
 		id, err = cluster.Submit(ctx, c, filepath.Base(program), data, req)
