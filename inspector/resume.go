@@ -260,6 +260,7 @@ func PlanResume(m *snapshot.Metadata, target Target, uids *UIDMapping) *ResumePl
 				p.Unknown = append(p.Unknown, po)
 				p.UnknownBytes += po.StateSize
 			} else {
+				po.Note = "no state; an operator chained in the new job may have this ID (no uid known)"
 				p.SkippedEmpty = append(p.SkippedEmpty, po)
 			}
 			continue
