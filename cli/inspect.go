@@ -222,14 +222,15 @@ func isJarRef(s string) bool {
 	if strings.HasSuffix(strings.ToLower(s), ".jar") {
 		return true
 	}
+	// Stat first: opening a FIFO would block.
+	if fi, err := os.Stat(s); err != nil || !fi.Mode().IsRegular() {
+		return false
+	}
 	f, err := os.Open(s)
 	if err != nil {
 		return false
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-		return false
-	}
 	var head [4]byte
 	n, _ := io.ReadFull(f, head[:])
 	return isJar("", head[:n])
