@@ -559,12 +559,13 @@ func TestControlAgainstFlink(t *testing.T) {
 			if st := listed(t, out)[id]; st != "FINISHED" {
 				t.Errorf("after stop: %s\n%s", st, out)
 			}
-			// Resume from the stop savepoint: a jar gets no dry run; the
-			// claim mode goes out as claimMode (2.x) or restoreMode (1.20).
+			// Resume from the stop savepoint: the jar's dry run on Flink's
+			// plan of it (max parallelism not in the plan); the claim mode
+			// goes out as claimMode (2.x) or restoreMode (1.20).
 			resumeArgs := append([]string{"submit", "-s", stopped, "-n", "--claimMode", "NO_CLAIM", "-c", peers.FlinkJobEntryClass, p.JobJar()}, progArgs...)
 			out, _ = ck(t, ExitOK, resumeArgs...)
 			resumed := submittedID(t, out)
-			if !strings.Contains(out, "Resume dry run: not available for a jar") {
+			if !strings.Contains(out, "resume dry run against jar ckpt-flink-peer.jar on Flink "+v) || !strings.Contains(out, "max parallelism NOT CHECKED") {
 				t.Errorf("resume:\n%s", out)
 			}
 			st := waitCheckpoints(t, url, resumed, 1)

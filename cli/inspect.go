@@ -4,10 +4,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/ckpt-dev/ckpt/cluster"
+	"github.com/ckpt-dev/ckpt/cluster/flinkrest"
 	"github.com/ckpt-dev/ckpt/inspector"
 	"github.com/ckpt-dev/ckpt/snapshot"
 )
@@ -25,6 +29,11 @@ type inspectOptions struct {
 	subtasks   bool
 	bytes      bool
 	concurrent int
+	// A jar as --against: its plan comes from the Flink cluster of tf.
+	tf         *targetFlags
+	entryClass string
+	progArgs   []string
+	parallel   int
 }
 
 // inspectJSON is the --json document: the report, plus the resume plan
@@ -53,18 +62,29 @@ Flink does (murmur3_128) and matches the IDs. An entry "hash:<32 hex>" (or
 setUidHash.
 
 --against dry-runs a resume (flink run -s PATH) into a new job, given as a job
-spec, a uids file or a comma-separated uid list, using Flink's restore rules:
+spec, a uids file, a comma-separated uid list, or a jar (a local .jar file, or
+the ID of a jar uploaded to the cluster) with -m FLINK [--class C] [--arg A]...
+[-p N]: Flink builds the jar's job graph (POST /jars/:jarid/plan, nothing runs)
+and ckpt applies the same rules to it. Flink's plan names each job vertex by
+its chain head's operator ID and carries no max parallelism: state of an
+operator chained inside a vertex is matched by its uid where that is known
+(Flink 2.x snapshots record uids; --uids for older ones) and is otherwise
+UNKNOWN (exit 6), never called lost or restored; max parallelism is not
+checked. Using Flink's restore rules, it shows:
 which state is restored, which has no operator in the new job (restoring then
 needs --allow-non-restored-state, and that state is lost), which operators start
 empty, and which max-parallelism changes make the restore fail. Exit codes:
   0  every piece of state finds its operator
   3  some state has no operator: Flink refuses without -n; with -n it is lost
   4  Flink refuses the restore even with -n (max parallelism)
-  1  error (unreadable snapshot, storage), 2 usage`,
+  6  the dry run cannot tell whether some state finds its operator (a jar's
+     chained operators, see above)
+  1  error (unreadable snapshot, storage, the cluster's plan), 2 usage`,
 		Example: `  ckpt inspect hdfs://namenode:8020/flink/checkpoints/3f2a…/chk-42
   ckpt inspect --uids source,count-per-key,sink savepoint-3f2a1b-0c9d8e7f6a5b
   ckpt inspect --json /data/savepoints/savepoint-3f2a1b-0c9d8e7f6a5b | jq '.operators[] | {uid, state_size}'
-  ckpt inspect --against jobs/orders-v2.yaml savepoint-3f2a1b-0c9d8e7f6a5b`,
+  ckpt inspect --against jobs/orders-v2.yaml savepoint-3f2a1b-0c9d8e7f6a5b
+  ckpt inspect --against orders-2.4.jar -m jm:8081 --class com.acme.Orders --arg --env --arg prod savepoint-3f2a1b-0c9d8e7f6a5b`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runInspect(cmd, args[0], o)
@@ -81,6 +101,10 @@ empty, and which max-parallelism changes make the restore fail. Exit codes:
 	f.BoolVar(&o.subtasks, "subtasks", false, "show every subtask's handles and sizes")
 	f.BoolVar(&o.bytes, "bytes", false, "exact sizes in bytes instead of KiB/MiB/GiB")
 	f.IntVar(&o.concurrent, "check-concurrency", 16, "parallel existence checks")
+	f.StringVarP(&o.entryClass, "class", "c", "", "--against JAR: the program's entry class (default: the jar's manifest)")
+	f.StringArrayVar(&o.progArgs, "arg", nil, "--against JAR: one program argument (repeatable, in order)")
+	f.IntVarP(&o.parallel, "parallelism", "p", 0, "--against JAR: the job's default parallelism, as flink run -p")
+	o.tf = addTargetFlags(cmd)
 	AddTUIFlag(cmd)
 	return cmd
 }
@@ -102,6 +126,16 @@ func inspectTUIArgs(o inspectOptions) []string {
 }
 
 func runInspect(cmd *cobra.Command, path string, o inspectOptions) error {
+	jar := o.against != "" && isJarRef(o.against)
+	if !jar && (o.entryClass != "" || len(o.progArgs) > 0 || o.parallel != 0) {
+		return usagef("--class, --arg and -p apply to --against JAR")
+	}
+	if o.parallel < 0 {
+		return usagef("-p %d: parallelism must be positive", o.parallel)
+	}
+	if jar && TUIRequested(cmd) {
+		return usagef("--against JAR: the dry run of a jar is not in the TUI yet; run it without -i")
+	}
 	if TUIRequested(cmd) {
 		// The TUI reads these files itself: refuse a FIFO or device here.
 		for _, f := range []struct{ flag, path string }{{"--uids-file", o.uidsFile}, {"--job", o.job}, {"--against", o.against}} {
@@ -117,7 +151,13 @@ func runInspect(cmd *cobra.Command, path string, o inspectOptions) error {
 	}
 	var target *inspector.Target
 	if o.against != "" {
-		t, err := targetFrom(o.against)
+		var t inspector.Target
+		if jar {
+			t, err = jarTarget(cmd, o.tf, o.against, cluster.RunRequest{EntryClass: o.entryClass,
+				ProgramArgs: o.progArgs, Parallelism: o.parallel})
+		} else {
+			t, err = targetFrom(o.against)
+		}
 		if err != nil {
 			return err
 		}
@@ -174,6 +214,54 @@ func runInspect(cmd *cobra.Command, path string, o inspectOptions) error {
 		return WithExitCode(plan.ExitCode, nil)
 	}
 	return nil
+}
+
+// isJarRef: an --against or program value that names a jar: a path or
+// jar ID ending in .jar, or a file that is a zip archive.
+func isJarRef(s string) bool {
+	if strings.HasSuffix(strings.ToLower(s), ".jar") {
+		return true
+	}
+	// Stat first: opening a FIFO would block.
+	if fi, err := os.Stat(s); err != nil || !fi.Mode().IsRegular() {
+		return false
+	}
+	f, err := os.Open(s)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var head [4]byte
+	n, _ := io.ReadFull(f, head[:])
+	return isJar("", head[:n])
+}
+
+// jarTarget is the resume target of a jar's program: Flink's plan of it
+// (flinkrest.PlanJar: a local jar is uploaded for the plan and removed,
+// a jar ID is used as it is) from the cluster tf names, turned into a
+// target by inspector.TargetFromJobPlan.
+func jarTarget(cmd *cobra.Command, tf *targetFlags, jar string, req cluster.RunRequest) (inspector.Target, error) {
+	ctx := cmd.Context()
+	c, err := tf.client()
+	if err != nil {
+		return inspector.Target{}, err
+	}
+	ov, err := c.Overview(ctx)
+	if err != nil {
+		return inspector.Target{}, err
+	}
+	if strings.HasPrefix(ov.Version, "ckpt") {
+		return inspector.Target{}, fmt.Errorf("%s runs ckpt's embedded engine (%s), which runs job specs, not jars: a jar's dry run needs the Flink cluster that will run it (-m)", c.URL(), ov.Version)
+	}
+	plan, err := flinkrest.PlanJar(ctx, c, jar, req)
+	if err != nil {
+		return inspector.Target{}, fmt.Errorf("the plan of %s on %s: %w", jar, c.URL(), err)
+	}
+	source := "jar " + filepath.Base(jar)
+	if req.EntryClass != "" {
+		source += " (" + req.EntryClass + ")"
+	}
+	return inspector.TargetFromJobPlan(source+" on Flink "+ov.Version, plan)
 }
 
 func dedupe(s []string) []string {
@@ -372,6 +460,8 @@ func printPlan(w io.Writer, p *inspector.ResumePlan, o inspectOptions) {
 	section(fmt.Sprintf("skipped (%d): no state and no operator in the new job", len(p.SkippedEmpty)), p.SkippedEmpty, false)
 	section(fmt.Sprintf("KEYED STATE IGNORED (%d, %s): the operator is not keyed in the new job; Flink resumes without it", len(p.KeyedStateIgnored), sz(p.IgnoredBytes)),
 		p.KeyedStateIgnored, true)
+	section(fmt.Sprintf("UNKNOWN (%d, %s): the dry run cannot tell whether this state is restored", len(p.Unknown), sz(p.UnknownBytes)),
+		p.Unknown, true)
 	if len(p.Failures) > 0 {
 		fmt.Fprintf(w, "  FAILS (%d)\n", len(p.Failures))
 		for _, f := range p.Failures {
@@ -382,8 +472,10 @@ func printPlan(w io.Writer, p *inspector.ResumePlan, o inspectOptions) {
 	unchecked := p.MaxParallelismCheck == inspector.MaxParallelismNotChecked
 	switch {
 	case p.ExitCode == inspector.ExitResumeOK && unchecked:
-		fmt.Fprintln(w, "verdict: every piece of state finds its operator; max parallelism NOT CHECKED (a uid list carries none):\n"+
+		fmt.Fprintln(w, "verdict: every piece of state finds its operator; max parallelism NOT CHECKED (the target carries none: a uid list, or a jar's plan):\n"+
 			"  Flink still refuses if the new job configures a different max parallelism or a parallelism above the snapshot's")
+	case p.ExitCode == inspector.ExitResumeUnknown:
+		fmt.Fprintf(w, "verdict: UNKNOWN: %s of state may have no operator in the new job (see UNKNOWN above): if so, Flink refuses without -n and that state is LOST with -n\n", sz(p.UnknownBytes))
 	case p.ExitCode == inspector.ExitResumeOK:
 		fmt.Fprintln(w, "verdict: the resume restores all state")
 	case p.ExitCode == inspector.ExitResumeDropState && len(p.Dropped) == 0:
@@ -394,9 +486,12 @@ func printPlan(w io.Writer, p *inspector.ResumePlan, o inspectOptions) {
 		fmt.Fprintln(w, "verdict: Flink refuses to resume, with or without --allow-non-restored-state")
 	}
 	if unchecked && p.ExitCode != inspector.ExitResumeOK && p.ExitCode != inspector.ExitResumeFails {
-		fmt.Fprintln(w, "note: max parallelism NOT CHECKED (a uid list carries none); give a job spec to check it")
+		fmt.Fprintln(w, "note: max parallelism NOT CHECKED (the target carries none: a uid list, or a jar's plan); a job spec can be checked")
 	}
-	if p.Uncertain {
+	if len(p.Unknown) > 0 && p.ExitCode != inspector.ExitResumeUnknown {
+		fmt.Fprintf(w, "note: besides, %s of state is UNKNOWN (see above)\n", sz(p.UnknownBytes))
+	}
+	if p.Uncertain && len(p.Unknown) == 0 {
 		fmt.Fprintln(w, "note: some operators have no uid; give a job spec for exact IDs")
 	}
 }

@@ -42,6 +42,7 @@ type submitOptions struct {
 	jobID      string
 	entryClass string
 	noDryRun   bool
+	dryRunOnly bool
 	wait       time.Duration
 }
 
@@ -74,14 +75,21 @@ refuses — listing every operator whose state would be lost and how much —
 unless -n is given; it also refuses a resume that would fail whatever the
 flags, a state serializer Flink would refuse included. It lists the
 restored state's upgrade risks (Kryo, Java serialization, TTL) as inspect
---against does. A jar's job graph is unknown to ckpt, so Flink alone checks it.
+--against does. For a jar it runs the same dry run on the job graph Flink
+builds from the jar (POST /jars/:jarid/plan, as ckpt inspect --against JAR):
+what that plan cannot tell — state of operators chained inside a job vertex
+without a known uid, max parallelism — is printed as UNKNOWN or NOT CHECKED
+and left to Flink, never refused. --dry-run stops after the dry run: nothing
+is submitted (a jar uploaded for it is removed).
 
 After submission ckpt waits (--wait) for the job to run and reports a job
 that fails at start with its exception.
 
-Exit codes: 0 submitted; 1 rejected, unreachable or failed at start;
-2 usage; 3 the dry run found state that would be dropped (no -n);
-4 the dry run found the restore fails even with -n.`,
+Exit codes: 0 submitted (with --dry-run: the dry run found nothing to
+refuse); 1 rejected, unreachable or failed at start; 2 usage; 3 the dry run
+found state that would be dropped (no -n); 4 the dry run found the restore
+fails even with -n; 6 (--dry-run only) the dry run cannot tell whether some
+state finds its operator.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usagef("missing the program: a job spec (YAML) or a jar")
@@ -104,6 +112,7 @@ Exit codes: 0 submitted; 1 rejected, unreachable or failed at start;
 	f.StringVar(&o.jobID, "jobid", "", "pin the new job's ID (32 hex digits)")
 	f.StringVarP(&o.entryClass, "class", "c", "", "entry class of a jar (default: the jar's manifest)")
 	f.BoolVar(&o.noDryRun, "no-dry-run", false, "skip the resume dry run")
+	f.BoolVar(&o.dryRunOnly, "dry-run", false, "run the resume dry run only: submit nothing")
 	f.DurationVar(&o.wait, "wait", 30*time.Second, "how long to watch the new job start (0 = do not watch)")
 	tf = addTargetFlags(cmd)
 	return cmd
@@ -157,6 +166,9 @@ func submit(cmd *cobra.Command, tf *targetFlags, o submitOptions, program string
 	}
 	if o.allowNR && o.fromPath == "" {
 		return usagef("-n/--allowNonRestoredState applies to a resume: give -s PATH")
+	}
+	if o.dryRunOnly && (o.fromPath == "" || o.noDryRun) {
+		return usagef("--dry-run runs the resume dry run: give -s PATH (and not --no-dry-run)")
 	}
 	if o.parallel < 0 {
 		return usagef("-p %d: parallelism must be positive", o.parallel)
@@ -213,23 +225,55 @@ func submit(cmd *cobra.Command, tf *targetFlags, o submitOptions, program string
 			return err
 		}
 	}
-	if o.fromPath != "" && !o.noDryRun {
-		if jar {
-			fmt.Fprintf(out, "Resume dry run: not available for a jar (ckpt cannot build a Java program's job graph); Flink checks the restore itself.\n")
-		} else {
-			if err := dryRun(ctx, cmd, out, program, o, over); err != nil {
-				return err
-			}
-		}
-	}
 	req := cluster.RunRequest{EntryClass: o.entryClass, ProgramArgs: progArgs, Parallelism: o.parallel, JobID: o.jobID,
 		SavepointPath: o.fromPath, AllowNonRestoredState: o.allowNR, ClaimMode: o.claimMode}
 	if len(conf) > 0 {
 		req.Config = conf
 	}
+	artifact, ran := "", false
+	if o.fromPath != "" && !o.noDryRun {
+		var target func() (inspector.Target, error)
+		if jar {
+			// Uploaded once: planned, then run by the same jar ID.
+			a, err := c.UploadArtifact(ctx, filepath.Base(program), bytes.NewReader(data))
+			if err != nil {
+				return err
+			}
+			artifact = a.ID
+			// Uploaded for the dry run: removed again unless it is run
+			// (refused, or --dry-run).
+			defer func() {
+				if !ran {
+					_ = c.DeleteArtifact(context.WithoutCancel(ctx), a.ID)
+				}
+			}()
+			target = func() (inspector.Target, error) {
+				plan, err := c.JarPlan(ctx, a.ID, req)
+				if err != nil && !o.dryRunOnly {
+					fmt.Fprintf(out, "Resume dry run skipped: Flink could not build the plan of %s (%v); Flink checks the restore itself.\n", program, err)
+					return inspector.Target{}, errDryRunSkipped
+				}
+				if err != nil {
+					return inspector.Target{}, fmt.Errorf("the plan of %s on %s: %w", program, c.URL(), err)
+				}
+				return inspector.TargetFromJobPlan(fmt.Sprintf("jar %s on Flink %s", filepath.Base(program), ov.Version), plan)
+			}
+		} else {
+			target = func() (inspector.Target, error) { return specDryRunTarget(program, over) }
+		}
+		if err := dryRun(ctx, cmd, out, program, o, target); err != nil {
+			return err
+		}
+		if o.dryRunOnly {
+			return nil
+		}
+	}
 	var id string
 	if prog != nil {
 		id, err = runOnRunner(ctx, c, out, runnerJar, prog, req, ov.Version)
+	} else if artifact != "" {
+		ran = true
+		id, err = c.RunArtifact(ctx, artifact, req)
 	} else {
 		id, err = cluster.Submit(ctx, c, filepath.Base(program), data, req)
 	}
@@ -267,9 +311,13 @@ func runOnRunner(ctx context.Context, c *flinkrest.Client, out io.Writer, j *run
 	return c.RunArtifact(ctx, a.ID, req)
 }
 
-// dryRun runs the resume dry run of a job spec against the snapshot and
-// refuses what Flink would refuse (or what would silently lose state).
-func dryRun(ctx context.Context, cmd *cobra.Command, out io.Writer, program string, o submitOptions, over *config.Config) error {
+// errDryRunSkipped: the dry run's target could not be built and the
+// submission goes on without it (said where it happened).
+var errDryRunSkipped = errors.New("dry run skipped")
+
+// specDryRunTarget is the resume target of a job spec submitted with the
+// submission's configuration.
+func specDryRunTarget(program string, over *config.Config) (inspector.Target, error) {
 	// The checkpoint directory often comes from the cluster's configuration,
 	// which is not known here; the job graph (all the dry run needs) does
 	// not depend on it, so a placeholder lets the spec's settings resolve.
@@ -277,7 +325,18 @@ func dryRun(ctx context.Context, cmd *cobra.Command, out io.Writer, program stri
 	if !over.IsSet(config.CheckpointDir) {
 		over.Set(config.CheckpointDir, "file:///ckpt-dry-run", "dry run")
 	}
-	target, err := specTargetWith(program, over)
+	return specTargetWith(program, over)
+}
+
+// dryRun runs the resume dry run of the program (a job spec, or a jar's
+// plan: targetOf builds it) against the snapshot and refuses what Flink
+// would refuse (or what would silently lose state). With --dry-run it
+// also reports, by its exit code, what it cannot tell.
+func dryRun(ctx context.Context, cmd *cobra.Command, out io.Writer, program string, o submitOptions, targetOf func() (inspector.Target, error)) error {
+	target, err := targetOf()
+	if errors.Is(err, errDryRunSkipped) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -287,6 +346,9 @@ func dryRun(ctx context.Context, cmd *cobra.Command, out io.Writer, program stri
 	m, err := snapshot.Read(rctx, fs, o.fromPath)
 	cancel()
 	if err != nil {
+		if o.dryRunOnly {
+			return fmt.Errorf("resume dry run: cannot read %s from here: %w", o.fromPath, err)
+		}
 		fmt.Fprintf(out, "Resume dry run skipped: cannot read %s from here (%v); the cluster checks the restore itself.\n", o.fromPath, err)
 		return nil
 	}
@@ -306,6 +368,19 @@ func dryRun(ctx context.Context, cmd *cobra.Command, out io.Writer, program stri
 	}
 	if len(plan.Dropped) > 0 {
 		fmt.Fprintf(out, "Dropping the state of %d operator(s) (%s), as -n allows.\n", len(plan.Dropped), sizeIEC(plan.DroppedBytes, false))
+	}
+	if len(plan.Unknown) > 0 {
+		if o.allowNR {
+			fmt.Fprintf(out, "The state of %d operator(s) (%s) is UNKNOWN to the dry run: with -n, Flink drops whatever of it finds no operator.\n", len(plan.Unknown), sizeIEC(plan.UnknownBytes, false))
+		} else {
+			fmt.Fprintf(out, "The state of %d operator(s) (%s) is UNKNOWN to the dry run: Flink itself refuses the resume if any of it finds no operator.\n", len(plan.Unknown), sizeIEC(plan.UnknownBytes, false))
+			if o.dryRunOnly {
+				return WithExitCode(inspector.ExitResumeUnknown, nil)
+			}
+		}
+	}
+	if o.dryRunOnly {
+		fmt.Fprintln(out, "Dry run only: nothing submitted.")
 	}
 	return nil
 }

@@ -36,6 +36,18 @@ type TargetOperator struct {
 	// Declared is the keyed state the operator registers, with its types,
 	// when the target knows it (a ckpt job spec); nil otherwise.
 	Declared *DeclaredSchema
+	// ChainedID: an operator chained after a vertex's head, whose ID comes
+	// from the plan of the same program with chaining disabled (see
+	// TargetFromJobPlan). The chained job gives it that ID only if it has
+	// a uid, so a snapshot operator matches it for certain only when the
+	// snapshot operator's uid is known.
+	ChainedID bool
+	// KeyedUnknown: whether the operator is keyed is not known (a jar's
+	// plan shows a keyBy as a HASH input of a vertex head; a chained
+	// operator, or a head without one, may still be keyed through
+	// reinterpretAsKeyedStream). Keyed state restored into it may be
+	// ignored, so the plan cannot promise it.
+	KeyedUnknown bool
 }
 
 // Target is the job a snapshot would be resumed into.
@@ -51,6 +63,16 @@ type Target struct {
 	// parallelism (a uid list), so Flink's max-parallelism check cannot be
 	// made; the plan says so instead of promising a restore.
 	MaxParallelismUnknown bool
+	// HiddenOperators: some job vertices chain operators whose IDs the
+	// target does not know for certain (a jar's plan exposes the chain
+	// heads' only). Snapshot state no head claims may belong to one of
+	// them: the plan reports it as unknown rather than dropped, unless
+	// ChainedIDs rules that out.
+	HiddenOperators bool
+	// ChainedIDs: the operators chained after the heads are listed too
+	// (ChainedID), so a snapshot operator whose uid is known and that
+	// matches none of them is dropped for certain.
+	ChainedIDs bool
 }
 
 // TargetFromUIDs is a target whose operators are known only by uid (or
@@ -92,6 +114,9 @@ const (
 	// but the max-parallelism check could not be made (the target has no
 	// max parallelism): Flink still refuses if the new job's differs.
 	OutcomeRestoresUnchecked Outcome = "restores_if_max_parallelism_fits"
+	// OutcomeUnknown: some state may have no operator in the new job (see
+	// ResumePlan.Unknown): Flink refuses without -n if it has none.
+	OutcomeUnknown Outcome = "unknown"
 )
 
 // MaxParallelismCheck says whether a plan applied Flink's max-parallelism
@@ -110,6 +135,7 @@ const (
 	ExitResumeOK        = 0 // every piece of state finds its operator
 	ExitResumeDropState = 3 // state would be lost: state with no operator (fails without -n, lost with -n), or keyed state a non-keyed operator ignores
 	ExitResumeFails     = 4 // Flink refuses the restore even with -n
+	ExitResumeUnknown   = 6 // the dry run cannot tell whether some state finds its operator (a jar's chained operators)
 )
 
 // ResumePlan is the dry run of resuming a snapshot into a target job.
@@ -137,6 +163,13 @@ type ResumePlan struct {
 	KeyedStateIgnored []PlanOperator `json:"keyed_state_ignored"`
 	// IgnoredBytes is the size of that keyed state.
 	IgnoredBytes int64 `json:"ignored_bytes"`
+	// Unknown: snapshot operators with state that the target can neither
+	// match nor rule out — they may be operators chained inside a vertex
+	// of the new job, whose IDs its plan does not expose. Flink restores
+	// them if so; if not, it refuses without -n and drops them with it.
+	Unknown []PlanOperator `json:"unknown"`
+	// UnknownBytes is their state size.
+	UnknownBytes int64 `json:"unknown_bytes"`
 	// Uncertain: the plan could not know some operator IDs (operators
 	// without uid and a target given as a uid list).
 	Uncertain bool `json:"uncertain"`
@@ -200,7 +233,7 @@ type PlanFailure struct {
 func PlanResume(m *snapshot.Metadata, target Target, uids *UIDMapping) *ResumePlan {
 	p := &ResumePlan{Target: target.Source, Restored: []PlanOperator{}, Dropped: []PlanOperator{},
 		SkippedEmpty: []PlanOperator{}, New: []PlanOperator{}, Failures: []PlanFailure{}, KeyedStateIgnored: []PlanOperator{},
-		MaxParallelismCheck: MaxParallelismChecked}
+		Unknown: []PlanOperator{}, MaxParallelismCheck: MaxParallelismChecked}
 	if target.MaxParallelismUnknown {
 		p.MaxParallelismCheck = MaxParallelismNotChecked
 	}
@@ -217,10 +250,32 @@ func PlanResume(m *snapshot.Metadata, target Target, uids *UIDMapping) *ResumePl
 			po.UID, _ = uids.Lookup(op.ID)
 		}
 		t, ok := byID[op.ID]
+		// uidKnown: the snapshot operator was identified by a uid (or a
+		// pinned hash), which gives it the same ID chained or not.
+		uidKnown := po.UID != ""
+		if ok && t.ChainedID && !uidKnown {
+			if po.HasState {
+				po.Name = firstNonEmpty(po.Name, t.Name)
+				po.Note = "an operator chained in the new job has this ID when chaining is disabled; chained, it keeps it only if it has a uid (name the snapshot's uids with --uids to decide)"
+				p.Unknown = append(p.Unknown, po)
+				p.UnknownBytes += po.StateSize
+			} else {
+				po.Note = "no state; an operator chained in the new job may have this ID (no uid known)"
+				p.SkippedEmpty = append(p.SkippedEmpty, po)
+			}
+			continue
+		}
 		if !ok {
 			switch {
 			case !po.HasState:
 				p.SkippedEmpty = append(p.SkippedEmpty, po)
+			case target.HiddenOperators && (!uidKnown || !target.ChainedIDs):
+				po.Note = "no head of a job vertex has this ID; it may be an operator chained inside one, whose ID the plan does not expose"
+				if !uidKnown {
+					po.Note += " (no uid known for it: name the snapshot's uids with --uids)"
+				}
+				p.Unknown = append(p.Unknown, po)
+				p.UnknownBytes += po.StateSize
 			default:
 				if po.UID == "" && !target.Complete {
 					po.Note = "no uid known: restored only if the new job gives this operator the same generated ID (unchanged topology); a uid list cannot tell"
@@ -235,10 +290,12 @@ func PlanResume(m *snapshot.Metadata, target Target, uids *UIDMapping) *ResumePl
 			po.UID = t.UID
 		}
 		po.NewParallelism, po.NewMaxParallelism = t.Parallelism, t.MaxParallelism
-		reason := ""
-		if !target.MaxParallelismUnknown {
-			reason = maxParallelismProblem(op, t)
+		if t.ChainedID {
+			po.Note = "chained in the new job (its ID from its uid)"
 		}
+		// Without a max parallelism, maxParallelismProblem still applies
+		// the parallelism rule where the target knows the parallelism.
+		reason := maxParallelismProblem(op, t)
 		switch {
 		case reason != "":
 			p.Failures = append(p.Failures, PlanFailure{ID: po.ID, UID: po.UID, Reason: reason})
@@ -261,6 +318,12 @@ func PlanResume(m *snapshot.Metadata, target Target, uids *UIDMapping) *ResumePl
 			ignored.StateSize = n
 			p.KeyedStateIgnored = append(p.KeyedStateIgnored, ignored)
 			p.IgnoredBytes += n
+		} else if ok && t.KeyedUnknown {
+			unsure := po
+			unsure.StateSize = n
+			unsure.Note = "keyed state, and the plan does not show the new job's operator keyed (no keyBy into it): if it is not, Flink ignores that state"
+			p.Unknown = append(p.Unknown, unsure)
+			p.UnknownBytes += n
 		}
 		p.Restored = append(p.Restored, po)
 	}
@@ -268,8 +331,12 @@ func PlanResume(m *snapshot.Metadata, target Target, uids *UIDMapping) *ResumePl
 		if inSnapshot[t.id()] {
 			continue
 		}
-		p.New = append(p.New, PlanOperator{ID: t.id().String(), UID: t.UID, Name: t.Name,
-			NewParallelism: t.Parallelism, NewMaxParallelism: t.MaxParallelism})
+		n := PlanOperator{ID: t.id().String(), UID: t.UID, Name: t.Name,
+			NewParallelism: t.Parallelism, NewMaxParallelism: t.MaxParallelism}
+		if t.ChainedID {
+			n.Note = "chained; ID from the plan with chaining disabled (the job's own if the operator has a uid)"
+		}
+		p.New = append(p.New, n)
 	}
 	sort.SliceStable(p.New, func(i, j int) bool { return p.New[i].UID < p.New[j].UID })
 
@@ -277,13 +344,20 @@ func PlanResume(m *snapshot.Metadata, target Target, uids *UIDMapping) *ResumePl
 	if target.MaxParallelismUnknown {
 		restores = OutcomeRestoresUnchecked
 	}
+	without := restores
+	if len(p.Unknown) > 0 {
+		without = OutcomeUnknown
+		p.Uncertain = true
+	}
 	switch {
 	case len(p.Failures) > 0:
 		p.WithoutAllowNonRestored, p.WithAllowNonRestored, p.ExitCode = OutcomeFails, OutcomeFails, ExitResumeFails
 	case len(p.Dropped) > 0:
 		p.WithoutAllowNonRestored, p.WithAllowNonRestored, p.ExitCode = OutcomeFails, restores, ExitResumeDropState
 	case len(p.KeyedStateIgnored) > 0:
-		p.WithoutAllowNonRestored, p.WithAllowNonRestored, p.ExitCode = restores, restores, ExitResumeDropState
+		p.WithoutAllowNonRestored, p.WithAllowNonRestored, p.ExitCode = without, restores, ExitResumeDropState
+	case len(p.Unknown) > 0:
+		p.WithoutAllowNonRestored, p.WithAllowNonRestored, p.ExitCode = without, restores, ExitResumeUnknown
 	default:
 		p.WithoutAllowNonRestored, p.WithAllowNonRestored, p.ExitCode = restores, restores, ExitResumeOK
 	}
