@@ -7,8 +7,6 @@ package peers
 
 import (
 	"bufio"
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,7 +17,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -130,60 +127,6 @@ type SPAResult struct {
 // Wall is the read's wall time.
 func (r *SPAResult) Wall() time.Duration { return time.Duration(r.WallNanos) }
 
-// spaRuntimes are the Flink lines whose State Processor API runs on a
-// Flink of its own version, not the peer's: the registry serves the SPA of
-// the 1.20 line only as 1.20.0, and SPA 1.20.0 on the 1.20.5 runtime is a
-// version skew that reads wrong (its key iteration predates the runtime's
-// FLINK-37109 backport: it visited 1 key of 28,339). Savepoints of 1.20.5
-// are the same format 1.20.0 reads.
-var spaRuntimes = map[string]string{FlinkVersion120: "1.20.0"}
-
-// SPARuntime is the Flink version the SPA of line version runs on.
-func SPARuntime(version string) string {
-	if r, ok := spaRuntimes[version]; ok {
-		return r
-	}
-	return version
-}
-
-var (
-	spaPrepareMu   sync.Mutex
-	spaPrepareDone = map[string]error{}
-)
-
-// spaClasspath is the classpath of the SPA-only build of runtime
-// (peers/flink/prepare.sh spa <runtime>, built on first use: only the
-// benchmarks need it).
-func spaClasspath(t testing.TB, runtime string) string {
-	t.Helper()
-	if missing := Tools(); missing != "" {
-		Unavailable(t, "spa reader: %s", missing)
-	}
-	spaPrepareMu.Lock()
-	err, done := spaPrepareDone[runtime]
-	if !done {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
-		cmd := exec.CommandContext(ctx, "bash", filepath.Join(Dir(), "flink", "prepare.sh"), "spa", runtime)
-		var buf bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &buf, &buf
-		if err = cmd.Run(); err != nil {
-			err = fmt.Errorf("peers/flink/prepare.sh spa %s: %v\n%s", runtime, err, flinkLastLines(buf.String(), 40))
-		}
-		cancel()
-		spaPrepareDone[runtime] = err
-	}
-	spaPrepareMu.Unlock()
-	if err != nil {
-		Unavailable(t, "spa reader: %v", err)
-	}
-	out := filepath.Join(Dir(), "flink", "target", "flink-"+runtime)
-	cp, rerr := os.ReadFile(filepath.Join(out, "classpath.txt"))
-	if rerr != nil {
-		Unavailable(t, "spa reader: no classpath for Flink %s: %v", runtime, rerr)
-	}
-	return filepath.Join(out, "classes") + string(os.PathListSeparator) + strings.TrimSpace(string(cp))
-}
-
 // StartSPAReader starts the SPA JVM of Flink version with heapMB of heap
 // (a hashmap read holds the whole state on the heap); it stops at
 // t.Cleanup. Without Java/Maven the test skips loudly.
@@ -195,11 +138,7 @@ func StartSPAReader(t testing.TB, version string, heapMB int) *SPAReader {
 	if !slices.Contains(FlinkVersions, version) {
 		t.Fatalf("flink peer: no build for Flink %q (have %v)", version, FlinkVersions)
 	}
-	onFlink := SPARuntime(version)
 	classpath := flinkClasspath(t, version)
-	if onFlink != version {
-		classpath = spaClasspath(t, onFlink)
-	}
 	dir := filepath.Join(WorkDir(), "spa")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatalf("spa reader: %v", err)
@@ -252,7 +191,7 @@ func StartSPAReader(t testing.TB, version string, heapMB int) *SPAReader {
 		var ready struct {
 			FlinkVersion string `json:"flinkVersion"`
 		}
-		if !ok || json.Unmarshal(msg, &ready) != nil || ready.FlinkVersion != onFlink {
+		if !ok || json.Unmarshal(msg, &ready) != nil || ready.FlinkVersion != version {
 			t.Fatalf("spa reader: bad start (%s); log %s:\n%s", msg, logPath, tail(logPath, 30))
 		}
 	case <-time.After(2 * time.Minute):

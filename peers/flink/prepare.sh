@@ -25,14 +25,5 @@ build() { # build <version> [maven args]
   test -s "$out/classpath.txt"
   touch "$out/.built"
 }
-# prepare.sh spa 1.20.0: the State Processor API's own build of the 1.20 line (bench/ only,
-# built on first use; peers/flink_statebench.go says why).
-if [ "${1:-}" = spa ]; then
-  case "${2:-}" in
-    1.20.0) build 1.20.0 -Pflink-1.20-spa ;;
-    *) echo "prepare.sh spa: no SPA build for Flink '${2:-}' (have 1.20.0)" >&2; exit 2 ;;
-  esac
-  exit 0
-fi
 build 2.3.0
 build 1.20.5 -Pflink-1.20
