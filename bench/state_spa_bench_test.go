@@ -328,6 +328,9 @@ func BenchmarkStateReadVsSPA(b *testing.B) {
 		b.Logf("SKIPPING the State Processor API side: %s", spaOff)
 	}
 	key := sp.Keys / 3 // any key; its group is as large as any other
+	// CKPT_BENCH_SPA_FILTERED=off leaves out the SPA's filtered scan (as
+	// long as its full scan) when time is short.
+	spaFiltered := os.Getenv("CKPT_BENCH_SPA_FILTERED") != "off"
 	b.ResetTimer()
 
 	// The page cache holds the files for both sides alike: one untimed read first.
@@ -384,8 +387,10 @@ func BenchmarkStateReadVsSPA(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if res.Entries != 3*sp.Keys || res.Keys != sp.Keys {
-			b.Fatalf("SPA scan: %d keys, %d entries, want %d, %d", res.Keys, res.Entries, sp.Keys, 3*sp.Keys)
+		// Both sides read every key: the SPA's entries are ckpt's (Flink
+		// 1.20's SPA visits 1 key of 28,339 here: such a run is no comparison).
+		if res.Entries != n || res.Keys != sp.Keys {
+			b.Fatalf("SPA scan: %d keys, %d entries; ckpt read %d entries of %d keys", res.Keys, res.Entries, n, sp.Keys)
 		}
 		spaScan = append(spaScan, res.Wall())
 		spaNet = append(spaNet, res.NetRuntimeMs)
@@ -393,6 +398,11 @@ func BenchmarkStateReadVsSPA(b *testing.B) {
 		dl, got := ckptLookup(b, sp, key)
 		checkValues(b, key, got)
 		look = append(look, dl)
+		if !spaFiltered {
+			b.Logf("round %d: ckpt scan %.0f ms (%.0f MB/s, CPU %.0f ms) | SPA scan %.0f ms (net %d ms, JVM CPU %.0f ms) | ckpt lookup %.1f ms | load %.2f → %.2f → %.2f → %.2f",
+				r+1, ms(d), float64(sp.StateSize)/1e6/d.Seconds(), ms(dc), ms(res.Wall()), res.NetRuntimeMs, ms(spaScanCPU[len(spaScanCPU)-1]), ms(dl), l0, l1, l2, loadAvg())
+			continue
+		}
 		k := key
 		resK, err := spa.ReadKeyed(peers.SPARead{Path: sp.Path, UID: peers.ValuesJobUID, Backend: backend, Parallelism: 1,
 			Key: &k, TmpDir: b.TempDir()}, timeout)
@@ -417,11 +427,9 @@ func BenchmarkStateReadVsSPA(b *testing.B) {
 			rounds, ms(medianDur(schema)), ms(mScan), mbps, ms(mCPU), float64(sp.StateSize)/1e6/mCPU.Seconds(), ms(mLook), loadAvg())
 		return
 	}
-	mSPA, mSPALook := medianDur(spaScan), medianDur(spaLook)
+	mSPA := medianDur(spaScan)
 	b.ReportMetric(float64(sp.StateSize)/1e6/mSPA.Seconds(), "spa-scan-MB/s")
 	b.ReportMetric(mSPA.Seconds()/mScan.Seconds(), "scan-speedup")
-	b.ReportMetric(ms(mSPALook), "spa-filtered-scan-ms")
-	b.ReportMetric(mSPALook.Seconds()/mLook.Seconds(), "lookup-speedup")
 	b.Logf("Flink %s SPA (%s backend, parallelism 1, %d MiB heap) vs ckpt (GOMAXPROCS=1 for the scan), %d rounds, medians:", version, backend, heap, rounds)
 	b.Logf("  schema:      ckpt %.2f ms (target < 100 ms); the SPA has no schema listing", ms(medianDur(schema)))
 	b.Logf("  full scan:   ckpt %.0f ms = %.0f MB/s (target ≥ 200) | SPA %.0f ms = %.0f MB/s | ratio %.1f× (target ≥ 5×)",
@@ -430,7 +438,14 @@ func BenchmarkStateReadVsSPA(b *testing.B) {
 	b.ReportMetric(mSPACPU.Seconds()/mCPU.Seconds(), "scan-cpu-ratio")
 	b.Logf("  full scan CPU: ckpt %.0f ms = %.0f MB per CPU-second | SPA JVM %.0f ms (every thread) | ratio %.1f×",
 		ms(mCPU), float64(sp.StateSize)/1e6/mCPU.Seconds(), ms(mSPACPU), mSPACPU.Seconds()/mCPU.Seconds())
-	b.Logf("  key lookup:  ckpt %.1f ms (target < 50 ms) | SPA filtered scan %.0f ms (no key lookup in the SPA) | ratio %.0f×",
-		ms(mLook), ms(mSPALook), mSPALook.Seconds()/mLook.Seconds())
+	if len(spaLook) > 0 {
+		mSPALook := medianDur(spaLook)
+		b.ReportMetric(ms(mSPALook), "spa-filtered-scan-ms")
+		b.ReportMetric(mSPALook.Seconds()/mLook.Seconds(), "lookup-speedup")
+		b.Logf("  key lookup:  ckpt %.1f ms (target < 50 ms) | SPA filtered scan %.0f ms (no key lookup in the SPA) | ratio %.0f×",
+			ms(mLook), ms(mSPALook), mSPALook.Seconds()/mLook.Seconds())
+	} else {
+		b.Logf("  key lookup:  ckpt %.1f ms (target < 50 ms) | SPA filtered scan left out (CKPT_BENCH_SPA_FILTERED=off)", ms(mLook))
+	}
 	b.Logf("  SPA net job runtimes (ms): %v; load average now %.2f", spaNet, loadAvg())
 }

@@ -43,6 +43,7 @@ type decoder struct {
 	pos  int
 	base int64
 	file string
+	a    *arena // where the fast path puts values (nil: plain boxing)
 }
 
 func newDecoder(b []byte, file string, base int64) *decoder {

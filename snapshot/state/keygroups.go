@@ -73,6 +73,7 @@ func readUnified(p *KeyedProxy, maxParallelism int, kg int, region []byte, file 
 		return err
 	}
 	plans := make([]*entryPlan, len(p.States))
+	a := new(arena)
 	for {
 		if int(sid) >= len(p.States) {
 			return d.errf(d.pos-2, "state id", "%d, but the proxy has %d states", sid, len(p.States))
@@ -80,6 +81,7 @@ func readUnified(p *KeyedProxy, maxParallelism int, kg int, region []byte, file 
 		pl := plans[sid]
 		if pl == nil {
 			pl = newEntryPlan(p, p.States[sid])
+			pl.a = a
 			plans[sid] = pl
 		}
 		kat := d.pos
@@ -234,6 +236,7 @@ type entryPlan struct {
 	keyNSDec  bool // key and namespace both decodable
 	ambiguous bool // both of variable length: each carries a length suffix
 	valDec    bool
+	a         *arena // where the entries' values go (nil: plain boxing)
 }
 
 func newEntryPlan(p *KeyedProxy, m *Meta) *entryPlan {
@@ -254,7 +257,7 @@ func unifiedEntry(p *KeyedProxy, m *Meta, prefix int, key, val []byte, file stri
 func planEntry(pl *entryPlan, prefix int, key, val []byte, file string, koff, voff int64) (Entry, error) {
 	m, p := pl.m, pl.p
 	e := Entry{State: m.Name}
-	kd := decoder{b: key, file: file, base: koff}
+	kd := decoder{b: key, file: file, base: koff, a: pl.a}
 	g, err := kd.take(prefix, "key-group prefix")
 	if err != nil {
 		return e, err
@@ -297,7 +300,7 @@ func planEntry(pl *entryPlan, prefix int, key, val []byte, file string, koff, vo
 			}
 		}
 	}
-	vd := decoder{b: val, file: file, base: voff}
+	vd := decoder{b: val, file: file, base: voff, a: pl.a}
 	switch pl.kind {
 	case "MAP":
 		if vs == nil || vs.Kind != KindMap {

@@ -57,13 +57,24 @@ func (s *stream) Close() error {
 
 // read returns bytes [from, to) of the stream.
 func (s *stream) read(from, to int64) ([]byte, error) {
+	return s.readInto(nil, from, to)
+}
+
+// readInto is read into buf's memory when it is large enough (a scan reads
+// region after region into one buffer; nothing decoded points into it).
+func (s *stream) readInto(buf []byte, from, to int64) ([]byte, error) {
 	if from < 0 || to > s.size || from > to {
 		return nil, &Error{File: s.name, Offset: from, Want: fmt.Sprintf("bytes up to %d", to), Err: fmt.Errorf("%w: the stream has %d bytes", ErrTruncated, s.size)}
 	}
 	if s.f == nil {
 		return s.data[from:to], nil
 	}
-	b := make([]byte, to-from)
+	b := buf[:0]
+	if int64(cap(b)) >= to-from {
+		b = b[:to-from]
+	} else {
+		b = make([]byte, to-from)
+	}
 	if _, err := s.f.ReadAt(b, s.off+from); err != nil && !errors.Is(err, io.EOF) {
 		return nil, &Error{File: s.name, Offset: from, Want: "state bytes", Err: err}
 	}
@@ -377,6 +388,7 @@ func readKeyGroups(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, o
 	// on the first key group and keep it only if that key group parses
 	// exactly (flink-state-format.md §1).
 	heap, decided := h.Variant != snapshot.TagSavepointKeyGroups && isHeap(h), false
+	var regionBuf []byte // the regions' bytes, reused
 	want := func(e Entry) error {
 		if state != "" && e.State != state {
 			return nil
@@ -394,9 +406,12 @@ func readKeyGroups(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, o
 		if only >= 0 && kg != only {
 			continue
 		}
-		region, err := s.read(o, end(o))
+		region, err := s.readInto(regionBuf, o, end(o))
 		if err != nil {
 			return err
+		}
+		if s.f != nil {
+			regionBuf = region
 		}
 		if heap && !decided {
 			var buf []Entry

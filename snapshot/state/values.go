@@ -500,13 +500,13 @@ func (d *decoder) fast(t *Type, depth int) (Value, bool) {
 			return nil, false
 		}
 		d.pos += 8
-		return int64(binary.BigEndian.Uint64(b)), true
+		return d.a.int64(int64(binary.BigEndian.Uint64(b))), true
 	case KindInt:
 		if len(b) < 4 {
 			return nil, false
 		}
 		d.pos += 4
-		return int32(binary.BigEndian.Uint32(b)), true
+		return d.a.int32(int32(binary.BigEndian.Uint32(b))), true
 	case KindShort:
 		if len(b) < 2 {
 			return nil, false
@@ -530,7 +530,7 @@ func (d *decoder) fast(t *Type, depth int) (Value, bool) {
 			return nil, false
 		}
 		d.pos += 8
-		return math.Float64frombits(binary.BigEndian.Uint64(b)), true
+		return d.a.float64(math.Float64frombits(binary.BigEndian.Uint64(b))), true
 	case KindFloat:
 		if len(b) < 4 {
 			return nil, false
@@ -538,11 +538,7 @@ func (d *decoder) fast(t *Type, depth int) (Value, bool) {
 		d.pos += 4
 		return math.Float32frombits(binary.BigEndian.Uint32(b)), true
 	case KindString:
-		s, null, ok := d.fastString()
-		if !ok || null {
-			return nil, ok
-		}
-		return s, true
+		return d.fastString()
 	case KindVoidNamespace, KindGlobalWindow:
 		if len(b) < 1 || b[0] != 0 {
 			return nil, false
@@ -559,7 +555,7 @@ func (d *decoder) fast(t *Type, depth int) (Value, bool) {
 		d.pos += 16
 		return Window{Start: int64(binary.BigEndian.Uint64(b)), End: int64(binary.BigEndian.Uint64(b[8:]))}, true
 	case KindTuple:
-		r := newRecord(t.Class, len(t.Fields))
+		r := d.a.record(t.Class, len(t.Fields))
 		for _, f := range t.Fields {
 			v, ok := d.fast(f.Type, depth+1)
 			if !ok {
@@ -589,7 +585,7 @@ func (d *decoder) fast(t *Type, depth int) (Value, bool) {
 				live++
 			}
 		}
-		r := newRecord(t.Class, live)
+		r := d.a.record(t.Class, live)
 		for _, f := range t.Fields {
 			if f.Gone || f.Type == nil {
 				continue
@@ -670,7 +666,7 @@ func (d *decoder) fastRow(t *Type, depth int) (Value, bool) {
 	mask := d.b[d.pos : d.pos+mb]
 	d.pos += mb
 	bit := func(i int) bool { return mask[i/8]&(0x80>>(i%8)) != 0 }
-	r := newRecord("", n)
+	r := d.a.record("", n)
 	off := 0
 	if t.RowKind {
 		k := 0
@@ -695,29 +691,32 @@ func (d *decoder) fastRow(t *Type, depth int) (Value, bool) {
 	return r, true
 }
 
-// fastString is stringValue without error descriptions: null reports a
-// null string; ok is false where stringValue fails. An ASCII string (every
-// UTF-16 unit one byte below 0x80) is its bytes.
-func (d *decoder) fastString() (s string, null, ok bool) {
+// fastString is stringValue without error descriptions: a null string is
+// nil; ok is false where stringValue fails. An ASCII string (every UTF-16
+// unit one byte below 0x80) is its bytes.
+func (d *decoder) fastString() (s Value, ok bool) {
 	l, ok := d.fastLeb()
 	if !ok {
-		return "", false, false
+		return nil, false
 	}
 	if l == 0 {
-		return "", true, true
+		return nil, true
 	}
 	n := int(l - 1)
 	b := d.b[d.pos:]
 	if n > len(b) {
-		return "", false, false
+		return nil, false
 	}
 	i := 0
+	for i+8 <= n && binary.LittleEndian.Uint64(b[i:])&0x8080808080808080 == 0 {
+		i += 8 // eight ASCII units at a time
+	}
 	for i < n && b[i] < 0x80 {
 		i++
 	}
 	if i == n {
 		d.pos += n
-		return string(b[:n]), false, true
+		return d.a.bytesString(b[:n]), true
 	}
 	// Units beyond ASCII: to UTF-8 as utf16String does (pairs joined, a
 	// lone surrogate becomes U+FFFD).
@@ -726,7 +725,7 @@ func (d *decoder) fastString() (s string, null, ok bool) {
 	for range n {
 		u, ok := d.fastLeb()
 		if !ok || u > 0xFFFF {
-			return "", false, false
+			return nil, false
 		}
 		r := rune(u)
 		if hi >= 0 {
@@ -747,7 +746,7 @@ func (d *decoder) fastString() (s string, null, ok bool) {
 	if hi >= 0 {
 		out = utf8.AppendRune(out, hi)
 	}
-	return string(out), false, true
+	return d.a.string(string(out)), true
 }
 
 // fastLeb is leb without error descriptions.
