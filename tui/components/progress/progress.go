@@ -59,14 +59,16 @@ func Bar(th *themes.Theme, f float64, width int) string {
 // hint, e.g. "x cancels") and the bar with its numbers — the bar takes
 // what the numbers leave, at least 10 cells.
 func Rows(th *themes.Theme, label, hint string, s State, w int) []string {
-	head := " " + label
+	// The hint stays whole: the label (a long path) is what gets cut.
+	head := th.Title.Render(text.Fit(" "+text.Sanitize(label), w))
 	if hint != "" {
-		head += " · " + hint
+		hint = " · " + text.Sanitize(hint)
+		head = th.Title.Render(text.Fit(" "+text.Sanitize(label), max(w-text.Width(hint), 0))) + th.Muted.Render(text.Fit(hint, w-max(w-text.Width(hint), 0)))
 	}
 	nums := " " + s.Numbers()
 	barW := max(w-2-text.Width(nums), 10)
 	return []string{
-		th.Title.Render(text.Fit(text.Sanitize(head), w)),
+		head,
 		text.Clip(" "+Bar(th, s.Fraction(), barW)+th.Muted.Render(nums), w),
 	}
 }

@@ -1,16 +1,22 @@
 package browse_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
+
 	"github.com/ckpt-dev/ckpt/inspector"
 	"github.com/ckpt-dev/ckpt/snapshot"
+	"github.com/ckpt-dev/ckpt/storage"
+	"github.com/ckpt-dev/ckpt/tui/components/progress"
 	"github.com/ckpt-dev/ckpt/tui/internal/demo"
 	"github.com/ckpt-dev/ckpt/tui/internal/tuitest"
+	"github.com/ckpt-dev/ckpt/tui/screens/browse"
 	"github.com/ckpt-dev/ckpt/tui/shell"
 )
 
@@ -163,5 +169,88 @@ func TestBrowseCopyReadonly(t *testing.T) {
 	pressTyping(t, a, "/demo/copy", "enter", "y")
 	if _, err := fsys.Stat(t.Context(), "/demo/copy"); err == nil {
 		t.Fatal("readonly copied")
+	}
+}
+
+// The progress bar of a running copy: files, bytes, rate and ETA, and
+// how to cancel; the status bar says a copy runs.
+func TestBrowseCopyProgressGolden(t *testing.T) {
+	for _, sz := range tuitest.Sizes {
+		name := fmt.Sprintf("browse-copy-progress-%dx%d", sz.W, sz.H)
+		t.Run(name, func(t *testing.T) {
+			fsys, _ := filesFS(t)
+			a := tuitest.Open(t, tuitest.Opts{W: sz.W, H: sz.H, FS: fsys}, "browse", "/demo/files")
+			browse.ShowCopyProgress(a.Top().(*browse.Browse), sp, "hdfs://nn:8020/backup/sp", progress.State{Files: 120, FilesDone: 45,
+				Bytes: 3 << 30, BytesDone: 1200 << 20, PerSecond: 180 << 20, ETA: 11 * time.Second, RateKnown: true})
+			tuitest.Golden(t, a, name)
+		})
+	}
+}
+
+// stallFS stalls every read of a state file until its context ends: a
+// copy that is still running when x is pressed.
+type stallFS struct {
+	tuitest.PrefixFS
+	opened chan struct{}
+}
+
+func (s stallFS) Open(ctx context.Context, uri string) (storage.File, error) {
+	if strings.Contains(uri, "01203aa9-") {
+		select {
+		case s.opened <- struct{}{}:
+		default:
+		}
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	return s.PrefixFS.Open(ctx, uri)
+}
+
+// x cancels a running copy: it stops, says so, and leaves no _metadata
+// (the destination never looks complete); a rerun then copies it all.
+func TestBrowseCopyCancel(t *testing.T) {
+	base, files := filesFS(t)
+	fsys := stallFS{PrefixFS: base, opened: make(chan struct{}, 1)}
+	a := tuitest.Open(t, tuitest.Opts{W: 160, H: 48, FS: fsys}, "browse", "/demo/files")
+	pressTyping(t, a, "c", "/demo/copy", "enter")
+	_, cmd := a.Update(tuitest.Key("y"))
+	msgs := make(chan tea.Msg, 16)
+	var run func(tea.Cmd)
+	run = func(c tea.Cmd) {
+		if c == nil {
+			return
+		}
+		switch m := c().(type) {
+		case tea.BatchMsg:
+			for _, sub := range m {
+				go run(sub)
+			}
+		case nil:
+		default:
+			msgs <- m
+		}
+	}
+	go run(cmd)
+	<-fsys.opened // the copy is reading a state file
+	if f := tuitest.FrameText(a); !strings.Contains(f, "x cancels") {
+		t.Fatalf("no progress bar while copying:\n%s", f)
+	}
+	tuitest.Press(t, a, "x")
+	m := <-msgs
+	tuitest.Drain(t, a, func() tea.Msg { return m })
+	if f := tuitest.FrameText(a); !strings.Contains(f, "copy cancelled, no _metadata written") {
+		t.Fatalf("no cancellation line:\n%s", f)
+	}
+	if _, err := base.Stat(t.Context(), "/demo/copy/_metadata"); err == nil {
+		t.Fatal("a cancelled copy wrote _metadata")
+	}
+	// The rerun (the storage no longer stalls) completes the copy.
+	b := tuitest.Open(t, tuitest.Opts{W: 160, H: 48, FS: base}, "browse", "/demo/files")
+	pressTyping(t, b, "c", "/demo/copy", "enter", "y")
+	if f := tuitest.FrameText(b); !strings.Contains(f, fmt.Sprintf("copied %d files", files)) {
+		t.Fatalf("the rerun:\n%s", f)
+	}
+	if _, err := snapshot.Read(t.Context(), base, "/demo/copy"); err != nil {
+		t.Fatalf("the rerun's copy does not read: %v", err)
 	}
 }
