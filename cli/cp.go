@@ -89,20 +89,7 @@ func runCp(cmd *cobra.Command, src, dst string, o cpOptions) error {
 			opts.Progress = bar.update
 		}
 	}
-	var res *snapshot.CopyResult
-	var job *snapshot.JobDirCopyResult
-	if snapshot.IsJobDirWithCheckpoints(ctx, fsys, src) {
-		job, err = snapshot.CopyJobDir(ctx, fsys, src, dst, opts)
-		if job != nil {
-			res = &job.CopyResult
-		}
-	} else {
-		var m *snapshot.Metadata
-		if m, err = snapshot.Read(ctx, fsys, src); err != nil {
-			return err
-		}
-		res, err = snapshot.Copy(ctx, fsys, m, dst, opts)
-	}
+	res, job, err := snapshot.CopyPath(ctx, fsys, src, dst, opts)
 	bar.done()
 	if err != nil {
 		return err
@@ -166,14 +153,10 @@ type progressLine struct {
 func (p *progressLine) update(pr snapshot.CopyProgress) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	el := time.Since(p.start).Seconds()
-	rate := 0.0
-	if el > 0 {
-		rate = float64(pr.BytesDone) / el
-	}
+	rate, left, ok := pr.Rate(time.Since(p.start))
 	eta := "?"
-	if rate > 0 {
-		eta = time.Duration(float64(pr.Bytes-pr.BytesDone) / rate * float64(time.Second)).Round(time.Second).String()
+	if ok {
+		eta = left.String()
 	}
 	line := fmt.Sprintf("%d/%d files, %s/%s, %s/s, ETA %s", pr.FilesDone, pr.Files, sizeIEC(pr.BytesDone, p.bytes),
 		sizeIEC(pr.Bytes, p.bytes), sizeIEC(int64(rate), false), eta)

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -163,19 +164,11 @@ func parseRewriteEdits(m *snapshot.Metadata, o rewriteOptions) (e snapshot.Edits
 		e.Drop = append(e.Drop, op.ID)
 	}
 	target := func(flag, s string) (snapshot.Reassignment, error) {
-		var r snapshot.Reassignment
-		s = strings.TrimSpace(s)
-		if hexID, ok := strings.CutPrefix(s, inspector.HashPrefix); ok {
-			id, err := snapshot.ParseOperatorID(hexID)
-			if err != nil {
-				return r, usagef("%s: %v", flag, err)
-			}
-			return snapshot.Reassignment{To: id, Literal: true}, nil
+		r, err := inspector.NewUIDReassignment(s)
+		if err != nil {
+			return r, usagef("%s: %v", flag, err)
 		}
-		if s == "" {
-			return r, usagef("%s: the new uid is empty", flag)
-		}
-		return snapshot.Reassignment{To: snapshot.OperatorIDFromUID(s), UID: s}, nil
+		return r, nil
 	}
 	for _, v := range o.rename {
 		old, nu, ok := strings.Cut(v, "=")
@@ -259,54 +252,30 @@ func runRewrite(cmd *cobra.Command, src, dst string, o rewriteOptions) error {
 	if err != nil {
 		return err
 	}
-	changes, err := m.Apply(edits)
-	if err != nil {
-		return usagef("%v", err)
+	rep, err := inspector.RewriteSnapshot(ctx, fsys, m, inspector.RewriteRequest{Dst: dst, Edits: edits, Labels: labels,
+		Target: target, UIDs: uids, Link: !o.copyOnly})
+	var editErr *inspector.RewriteEditError
+	if errors.As(err, &editErr) {
+		return usagef("%v", editErr.Err)
 	}
-	for i := range changes {
-		if changes[i].UID == "" {
-			changes[i].UID = labels[changes[i].ID]
-		}
+	if err != nil {
+		return err
 	}
 	w := cmd.OutOrStdout()
 	popts := inspectOptions{bytes: o.bytes}
-	if target != nil {
-		// Before a byte is copied: a rewrite the job cannot resume from
-		// is not worth writing.
-		if plan := inspector.PlanResume(m, *target, uids); plan.ExitCode != inspector.ExitResumeOK {
-			if o.json {
-				writeJSON(w, rewriteJSON{Src: src, Dst: dst, Format: conv, Changes: changes, Kept: len(m.Operators), Resume: plan})
-			} else {
-				printPlan(w, plan, popts)
-			}
-			return WithExitCode(plan.ExitCode, fmt.Errorf("nothing was written to %s: the rewritten snapshot would not resume into %s as it stands", printable(dst), printable(target.Source)))
+	changes, res, plan := rep.Changes, rep.Files, rep.Resume
+	if rep.Refused {
+		if o.json {
+			writeJSON(w, rewriteJSON{Src: src, Dst: dst, Format: conv, Changes: changes, Kept: rep.Kept, Resume: plan})
+		} else {
+			printPlan(w, plan, popts)
 		}
-	}
-	res, err := snapshot.Rewrite(ctx, fsys, m, dst, snapshot.RewriteOptions{Link: !o.copyOnly})
-	if err != nil {
-		return err
-	}
-	// What is on storage now, read back: it decodes, every file it names
-	// exists, and (with --against) the job resumes from it.
-	written, err := snapshot.Read(ctx, fsys, dst)
-	if err != nil {
-		return fmt.Errorf("the rewritten snapshot %s does not read back: %w", dst, err)
-	}
-	rep, err := inspector.Examine(ctx, fsys, written, inspector.Options{CheckFiles: true})
-	if err != nil {
-		return err
-	}
-	if rep.Totals.Missing != 0 {
-		return fmt.Errorf("the rewritten snapshot %s references %d missing files", dst, rep.Totals.Missing)
-	}
-	var plan *inspector.ResumePlan
-	if target != nil {
-		plan = inspector.PlanResume(written, *target, uids)
+		return WithExitCode(plan.ExitCode, fmt.Errorf("nothing was written to %s: the rewritten snapshot would not resume into %s as it stands", printable(dst), printable(target.Source)))
 	}
 	if o.json {
-		writeJSON(w, rewriteJSON{Src: src, Dst: dst, Format: conv, Changes: changes, Kept: len(written.Operators), Files: res, Resume: plan})
+		writeJSON(w, rewriteJSON{Src: src, Dst: dst, Format: conv, Changes: changes, Kept: rep.Kept, Files: res, Resume: plan})
 	} else {
-		printRewrite(w, src, res, conv, changes, len(written.Operators), o)
+		printRewrite(w, src, res, conv, changes, rep.Kept, o)
 		if plan != nil {
 			printPlan(w, plan, popts)
 		}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 
 	"github.com/ckpt-dev/ckpt/storage"
 )
@@ -43,6 +44,18 @@ type CopyOptions struct {
 type CopyProgress struct {
 	Files, FilesDone int
 	Bytes, BytesDone int64
+}
+
+// Rate is the bytes per second so far, elapsed after the copy started
+// (0 before any byte), and ETA the time left at that rate (ok false while
+// the rate is unknown): the one estimate every progress display shows.
+func (p CopyProgress) Rate(elapsed time.Duration) (perSecond float64, eta time.Duration, ok bool) {
+	if elapsed <= 0 || p.BytesDone <= 0 {
+		return 0, 0, false
+	}
+	perSecond = float64(p.BytesDone) / elapsed.Seconds()
+	left := max(p.Bytes-p.BytesDone, 0)
+	return perSecond, time.Duration(float64(left) / perSecond * float64(time.Second)).Round(time.Second), true
 }
 
 // Copy actions of a file.

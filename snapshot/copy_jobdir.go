@@ -204,3 +204,23 @@ func mergeConversions(a, b *Conversion) *Conversion {
 	}
 	return a
 }
+
+// CopyPath copies what src names — a job directory with chk-N (CopyJobDir)
+// or a snapshot (its dir or _metadata: Read, then Copy) — to dst: what
+// `ckpt cp` and the TUI's browse screen both run. job is set for a job
+// directory; res is the copy's result either way.
+func CopyPath(ctx context.Context, fsys storage.FS, src, dst string, opts CopyOptions) (res *CopyResult, job *JobDirCopyResult, err error) {
+	if IsJobDirWithCheckpoints(ctx, fsys, src) {
+		job, err = CopyJobDir(ctx, fsys, src, dst, opts)
+		if job != nil {
+			res = &job.CopyResult
+		}
+		return res, job, err
+	}
+	m, err := Read(ctx, fsys, src)
+	if err != nil {
+		return nil, nil, err
+	}
+	res, err = Copy(ctx, fsys, m, dst, opts)
+	return res, nil, err
+}

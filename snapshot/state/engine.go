@@ -169,7 +169,8 @@ func (d *engineDecoder) meta(name string) *Meta {
 func (d *engineDecoder) entry(name string, kg int, user, value []byte) Entry {
 	m := d.meta(name)
 	vt := m.Serializers[RoleValue]
-	e := Entry{State: name, KeyGroup: kg, Key: string(user)}
+	// Size as StateStats counts it: key and value as stored.
+	e := Entry{State: name, KeyGroup: kg, Key: string(user), Size: int64(len(user) + len(value))}
 	switch m.Kind() {
 	case enginefmt.KindList:
 		elems, err := enginefmt.SplitList(value)

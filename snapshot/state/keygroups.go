@@ -21,6 +21,11 @@ type Entry struct {
 	// UserKey is a MapState entry's map key.
 	UserKey Value `json:"user_key,omitempty"`
 	Value   Value `json:"value"`
+	// Size is the bytes the entry takes in the state files: its key and
+	// value as serialized, before any compression (a heap checkpoint's map
+	// state counts its whole map on its first entry), summed into a
+	// state's bytes.
+	Size int64 `json:"-"`
 }
 
 // endOfKeyGroup ends a key group's region in the unified format.
@@ -256,7 +261,7 @@ func unifiedEntry(p *KeyedProxy, m *Meta, prefix int, key, val []byte, file stri
 // planEntry is unifiedEntry with the state's plan worked out.
 func planEntry(pl *entryPlan, prefix int, key, val []byte, file string, koff, voff int64) (Entry, error) {
 	m, p := pl.m, pl.p
-	e := Entry{State: m.Name}
+	e := Entry{State: m.Name, Size: int64(len(key) + len(val))}
 	kd := decoder{b: key, file: file, base: koff, a: pl.a}
 	g, err := kd.take(prefix, "key-group prefix")
 	if err != nil {
@@ -437,6 +442,7 @@ func ReadHeap(p *KeyedProxy, kg int, region []byte, file string, base int64, fn 
 			return err
 		}
 		for range n {
+			at := d.pos
 			e := Entry{State: m.Name, KeyGroup: kg}
 			if m.Type == PriorityQueue {
 				if e.Value, err = d.value(m.Serializers[RoleValue], "timer", 0); err != nil {
@@ -458,10 +464,14 @@ func ReadHeap(p *KeyedProxy, kg int, region []byte, file string, base int64, fn 
 				// The heap format writes a map state's whole map; the unified
 				// format one entry per map key. ckpt gives map state the same
 				// shape from both: one entry per map key, in UserKey.
+				e.Size = int64(d.pos - at)
 				if es, ok := e.Value.([]MapEntry); ok && m.Kind() == "MAP" {
-					for _, me := range es {
+					for i, me := range es {
 						x := e
 						x.UserKey, x.Value = me.Key, me.Value
+						if i > 0 {
+							x.Size = 0 // the map's bytes count once
+						}
 						if err := fn(x); err != nil {
 							return err
 						}
@@ -469,6 +479,7 @@ func ReadHeap(p *KeyedProxy, kg int, region []byte, file string, base int64, fn 
 					continue
 				}
 			}
+			e.Size = int64(d.pos - at)
 			if err := fn(e); err != nil {
 				return err
 			}

@@ -112,6 +112,15 @@ func (p PrefixFS) Lstat(ctx context.Context, uri string) (storage.FileInfo, erro
 	return p.out(fi), p.err(err)
 }
 
+func (p PrefixFS) Create(ctx context.Context, uri string, opts storage.CreateOptions) (storage.Writer, error) {
+	w, err := p.FS.Create(ctx, p.In(uri), opts)
+	return w, p.err(err)
+}
+
+func (p PrefixFS) MkdirAll(ctx context.Context, uri string) error {
+	return p.err(p.FS.MkdirAll(ctx, p.In(uri)))
+}
+
 func (p PrefixFS) Rename(ctx context.Context, from, to string) error {
 	return p.err(p.FS.Rename(ctx, p.In(from), p.In(to)))
 }

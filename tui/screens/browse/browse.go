@@ -89,16 +89,17 @@ type Browse struct {
 	// whose checkpointed and full sizes get columns.
 	snapDirs bool
 	confirm  *entry // delete awaiting "y"
+	cp       copyState
 	probed   bool
 	duAllRun bool
 }
 
 type browseKeys struct {
-	Open, Into, Parent, Inspect, Du, DuAll, Mark, Savepoints, Leaks, Delete *shell.Action
+	Open, Into, Parent, Inspect, Du, DuAll, Mark, Savepoints, Leaks, Copy, CancelCopy, Delete *shell.Action
 }
 
 func (k browseKeys) keymap() shell.Keymap {
-	return shell.Keymap{k.Open, k.Into, k.Parent, k.Inspect, k.Du, k.DuAll, k.Mark, k.Savepoints, k.Leaks, k.Delete}
+	return shell.Keymap{k.Open, k.Into, k.Parent, k.Inspect, k.Du, k.DuAll, k.Mark, k.Savepoints, k.Leaks, k.Copy, k.CancelCopy, k.Delete}
 }
 
 func newBrowseKeys(ctx *shell.Context) browseKeys {
@@ -114,6 +115,9 @@ func newBrowseKeys(ctx *shell.Context) browseKeys {
 		// disposing is the savepoints screen's, marked dangerous there).
 		Savepoints: shell.NewAction("browse.savepoints", "S", "savepoints under this directory", "S"),
 		Leaks:      shell.NewAction("browse.leaks", "L", "leak report of this job dir", "L"),
+		// ckpt cp of the selection: it writes to storage (a new place).
+		Copy:       shell.NewAction("browse.copy", "c", "copy selection elsewhere (ckpt cp), confirmed", "c").Danger(),
+		CancelCopy: shell.NewAction("browse.copy-cancel", "x", "cancel the running copy", "x").Danger(),
 		Delete:     shell.NewAction("browse.delete", "D", "delete snapshot", "D").Danger(),
 	}
 	ctx.ApplyKeys(k.keymap())
@@ -171,6 +175,7 @@ func (b *Browse) Refresh() tea.Cmd { return b.load() }
 
 func (b *Browse) Close() {
 	b.ctx.Tasks.Cancel(b.tasks...)
+	b.ctx.Tasks.Cancel(b.cp.planTask, b.cp.task) // a copy stops with its screen
 	if b.listing {
 		b.ctx.Tasks.Cancel(b.listTask)
 	}
@@ -265,6 +270,16 @@ func (b *Browse) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 			return b, tea.Batch(shell.Toast("disposed "+msg.uri+": "+msg.res.Summary(), len(msg.res.Left) > 0), b.load())
 		}
 		return b, nil
+	case copyPlanMsg, copyProgressMsg, copyDoneMsg:
+		if sidOf(msg) == b.id {
+			return b, b.onCopyMsg(msg)
+		}
+		return b, nil
+	case tea.PasteMsg:
+		if b.cp.prompt != nil {
+			_, cmd := b.cp.prompt.Update(msg)
+			return b, cmd
+		}
 	case tea.KeyPressMsg:
 		return b, b.key(msg)
 	case tea.MouseWheelMsg:
@@ -273,8 +288,22 @@ func (b *Browse) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 	return b, nil
 }
 
-// Capturing is true while a delete confirmation waits for y/n.
-func (b *Browse) Capturing() bool { return b.confirm != nil }
+// sidOf is the screen a copy message belongs to.
+func sidOf(msg tea.Msg) int {
+	switch m := msg.(type) {
+	case copyPlanMsg:
+		return m.sid
+	case copyProgressMsg:
+		return m.sid
+	case copyDoneMsg:
+		return m.sid
+	}
+	return 0
+}
+
+// Capturing is true while a delete confirmation waits for y/n, or the
+// copy's prompt or confirmation is open.
+func (b *Browse) Capturing() bool { return b.confirm != nil || b.cp.prompt != nil || b.cp.plan != nil }
 
 func (b *Browse) onPage(msg listPageMsg) tea.Cmd {
 	if len(msg.page) > 0 {
@@ -378,6 +407,9 @@ func (b *Browse) key(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		return shell.Toast("delete cancelled", false)
 	}
+	if cmd, ok := b.copyKey(msg); ok {
+		return cmd
+	}
 	if b.list.Update(msg) {
 		return nil
 	}
@@ -436,6 +468,10 @@ func (b *Browse) key(msg tea.KeyPressMsg) tea.Cmd {
 			return shell.Toast("L reports on a job dir (<checkpoint-dir>/<job-id>): open one, or select it", true)
 		}
 		return shell.OpenScreen("leaks", uri)
+	case shell.KeyMatches(msg, k.Copy):
+		return b.startCopy(e)
+	case shell.KeyMatches(msg, k.CancelCopy):
+		return b.cancelCopy()
 	case shell.KeyMatches(msg, k.Delete):
 		if e != nil {
 			b.confirm = e
@@ -684,6 +720,9 @@ func (b *Browse) Status() string {
 	if b.ctx.Marked != "" {
 		s += " · marked " + text.Sanitize(storage.Base(b.ctx.Marked))
 	}
+	if b.cp.running {
+		s += " · copying (x cancels; leaving this screen stops it)"
+	}
 	return s
 }
 
@@ -733,6 +772,9 @@ func (b *Browse) View() string {
 		e := b.confirm
 		q := fmt.Sprintf("DELETE %s (%s)? y = delete, any other key = cancel", text.Sanitize(e.info.URI), text.Bytes(e.size))
 		return form.OverlayBottom(strings.Join(out, "\n"), form.ConfirmRows(th, q, b.w), b.h)
+	}
+	if rows := b.copyRows(); rows != nil {
+		return form.OverlayBottom(strings.Join(out, "\n"), rows, b.h)
 	}
 	return strings.Join(out, "\n")
 }

@@ -1,6 +1,9 @@
 package browse
 
-import "github.com/ckpt-dev/ckpt/inspector"
+import (
+	"github.com/ckpt-dev/ckpt/inspector"
+	"github.com/ckpt-dev/ckpt/tui/components/progress"
+)
 
 // What the external tests (package browse_test, which open the screen by
 // name through tui's declaration) read of the screen.
@@ -34,3 +37,9 @@ func Find(b *Browse, uri string) *Entry {
 
 // Rows is how many rows the (filtered) list shows.
 func Rows(b *Browse) int { return b.list.Len() }
+
+// ShowCopyProgress puts the screen in the middle of a copy of src to dst
+// at p: what the progress bar draws (a real copy is over before a frame).
+func ShowCopyProgress(b *Browse, src, dst string, p progress.State) {
+	b.cp.running, b.cp.src, b.cp.dst, b.cp.prog = true, src, dst, p
+}

@@ -125,6 +125,8 @@ type Inspect struct {
 	// restorable and verdict are the file check's (inspector.Report's
 	// Restorable and Verdict), from the same Examine that measures disk.
 	restorable, verdict string
+	// rw is the rewrite being marked (x, R) and written (W).
+	rw rewriteState
 }
 
 // inspectDiskMsg carries the measured size on disk.
@@ -156,11 +158,11 @@ func (s *Inspect) measureDisk() tea.Cmd {
 }
 
 type inspectKeys struct {
-	Open, State, UIDs, DryRun, Mark *shell.Action
+	Open, State, UIDs, DryRun, Mark, Drop, Rename, Rewrite *shell.Action
 }
 
 func (k inspectKeys) keymap() shell.Keymap {
-	return shell.Keymap{k.Open, k.State, k.UIDs, k.DryRun, k.Mark}
+	return shell.Keymap{k.Open, k.State, k.UIDs, k.DryRun, k.Mark, k.Drop, k.Rename, k.Rewrite}
 }
 
 func newInspectKeys(ctx *shell.Context) inspectKeys {
@@ -170,6 +172,10 @@ func newInspectKeys(ctx *shell.Context) inspectKeys {
 		UIDs:   shell.NewAction("inspect.uids", "u", "new job: uids (a,b,c), @uids-file or @job-spec.yaml", "u"),
 		DryRun: shell.NewAction("inspect.dry-run", "r", "resume dry-run against the new job", "r"),
 		Mark:   shell.NewAction("inspect.mark", "m", "mark for diff / diff with mark", "m"),
+		// Snapshot surgery (ckpt rewrite): marks, then a write to a new dir.
+		Drop:    shell.NewAction("inspect.drop", "x", "rewrite: mark/unmark the operator's state to drop", "x").Danger(),
+		Rename:  shell.NewAction("inspect.rename", "R", "rewrite: move the operator's state to a new uid", "R").Danger(),
+		Rewrite: shell.NewAction("inspect.rewrite", "W", "rewrite: write the marked edits to a new dir, confirmed", "W").Danger(),
 	}
 	ctx.ApplyKeys(k.keymap())
 	return k
@@ -227,7 +233,7 @@ func (s *Inspect) Close() { s.ctx.Tasks.Cancel(s.task, s.uidTask, s.diskTask) }
 func (s *Inspect) Refresh() tea.Cmd { return s.Init() }
 
 // Capturing while the uid prompt is open.
-func (s *Inspect) Capturing() bool { return s.prompt != nil }
+func (s *Inspect) Capturing() bool { return s.prompt != nil || s.rw.capturing() }
 
 type inspectOpenedMsg struct {
 	sid        int
@@ -423,11 +429,19 @@ func (s *Inspect) Update(msg tea.Msg) (shell.Screen, tea.Cmd) {
 			return s, nil // typed: the table shows the names at once
 		}
 		return s, shell.Toast(fmt.Sprintf("new job: %s from %s", text.Plural(len(msg.target.Operators), "operator"), msg.target.Source), false)
+	case rewriteDoneMsg:
+		if msg.sid == s.id {
+			return s, s.onRewriteDone(msg)
+		}
 	case tea.KeyPressMsg:
 		return s, s.key(msg)
 	case tea.PasteMsg:
 		if s.prompt != nil {
 			return s, form.UpdateInput(s.prompt, msg)
+		}
+		if s.rw.form != nil {
+			_, cmd := s.rw.form.Update(msg)
+			return s, cmd
 		}
 	case tea.MouseWheelMsg:
 		s.list.Update(msg)
@@ -630,8 +644,14 @@ func (s *Inspect) key(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		return form.UpdateInput(s.prompt, msg)
 	}
+	if s.rw.capturing() {
+		return s.rewriteCapture(msg)
+	}
 	if s.list.Update(msg) {
 		return nil
+	}
+	if cmd, ok := s.rewriteKey(msg); ok {
+		return cmd
 	}
 	k := s.keys
 	switch {
@@ -712,7 +732,7 @@ func (s *Inspect) Status() string {
 			st += " · " + text.Plural(len(s.target.Operators), "uid")
 		}
 	}
-	return st
+	return st + s.rewriteStatus()
 }
 
 func (s *Inspect) kindLine() string {
@@ -803,6 +823,9 @@ func (s *Inspect) View() string {
 		lines[s.h-2] = th.Muted.Render(text.Fit(" enter applies · esc cancels · the new job's uids map IDs (murmur3 of the uid, as Flink) and are what the dry-run resumes into", s.w))
 		view = strings.Join(lines[:s.h], "\n")
 	}
+	if rows := s.rewriteRows(); rows != nil {
+		view = form.OverlayBottom(view, rows, s.h)
+	}
 	return view
 }
 
@@ -887,7 +910,7 @@ func (s *Inspect) row(r *opRow, sel bool, cols []table.Col) string {
 	if name == "" {
 		name = "—"
 	}
-	name = text.Sanitize(name)
+	name = text.Sanitize(s.rewriteMark(r) + name)
 	id := r.id
 	if cols[0].Width < 32 {
 		id = id[:cols[0].Width-1] + "…"
@@ -931,6 +954,9 @@ func (s *Inspect) row(r *opRow, sel bool, cols []table.Col) string {
 	}
 	if s.dryRun && r.verdict != target.None && r.verdict != target.Skipped {
 		return "  " + vst.Render(line)
+	}
+	if s.rw.drop[r.id] {
+		return "  " + th.Dropped.Render(line)
 	}
 	return "  " + line
 }

@@ -166,17 +166,22 @@ func (src source) lookup(ctx context.Context, key, filter string) (rows []entryR
 	return rows, kg, more, err
 }
 
-// counts are an operator's entries per state, as far as scanned.
+// counts are an operator's entries per state, as far as scanned, and
+// its keyed states' bytes (entries' Size: key and value as serialized).
 type counts struct {
 	keyed, oper map[string]int64
+	bytes       map[string]int64
 	// kafka counts the elements of a state that are Kafka partitions.
 	kafka map[string]int
 }
 
 func (c counts) clone() counts {
-	out := counts{keyed: map[string]int64{}, oper: map[string]int64{}, kafka: map[string]int{}}
+	out := newCounts()
 	for k, v := range c.keyed {
 		out.keyed[k] = v
+	}
+	for k, v := range c.bytes {
+		out.bytes[k] = v
 	}
 	for k, v := range c.oper {
 		out.oper[k] = v
@@ -190,11 +195,23 @@ func (c counts) clone() counts {
 // progressEvery is how often a running count reports what it has.
 const progressEvery = 250 * time.Millisecond
 
+func newCounts() counts {
+	return counts{keyed: map[string]int64{}, oper: map[string]int64{}, bytes: map[string]int64{}, kafka: map[string]int{}}
+}
+
 // countOperator scans an operator's keyed and operator state once,
-// streaming, counting entries per state; progress gets a copy of the
-// counts so far every progressEvery.
-func countOperator(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, op *snapshot.OperatorState, keyed, oper bool, progress func(counts)) (counts, error) {
-	c := counts{keyed: map[string]int64{}, oper: map[string]int64{}, kafka: map[string]int{}}
+// streaming, counting entries and bytes per state; progress gets a copy
+// of the counts so far every progressEvery. Keyed state whose schema came
+// with stats (ckpt's engine state: ReadSchemaWithStats, as ckpt state
+// prints them) is not scanned again: stats are its counts.
+func countOperator(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, op *snapshot.OperatorState, keyed, oper bool, stats []fstate.StateStats, progress func(counts)) (counts, error) {
+	c := newCounts()
+	if keyed && stats != nil {
+		for _, st := range stats {
+			c.keyed[st.Name], c.bytes[st.Name] = st.Entries, st.Bytes
+		}
+		keyed = false
+	}
 	last := time.Now()
 	tick := func() {
 		if progress != nil && time.Since(last) >= progressEvery {
@@ -205,6 +222,7 @@ func countOperator(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, o
 	if keyed {
 		err := fstate.ReadKeyed(ctx, fsys, m, op, "", func(e fstate.Entry) error {
 			c.keyed[e.State]++
+			c.bytes[e.State] += e.Size
 			if c.keyed[e.State]&1023 == 0 {
 				tick()
 			}

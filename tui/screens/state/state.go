@@ -138,7 +138,7 @@ func (s *Screen) SetSize(w, h int) {
 }
 
 // detailRows is the height of the details pane (tab).
-const detailRows = 8
+const detailRows = 9
 
 func (s *Screen) Close()           { s.ctx.Tasks.Cancel(s.task, s.countTask) }
 func (s *Screen) Refresh() tea.Cmd { return s.Init() }
@@ -195,7 +195,9 @@ func (s *Screen) Init() tea.Cmd {
 		}
 		m := *msg.meta
 		m.Operators = ops
-		for i, sc := range fstate.ReadSchema(cctx, fsys, &m) {
+		// The schema ckpt state prints: with ckpt's engine state read in
+		// its own format, entries and bytes included.
+		for i, sc := range fstate.ReadSchemaWithStats(cctx, fsys, &m) {
 			if sc.Keyed == nil && sc.Operator == nil && len(sc.Errors) == 0 && opArg == "" {
 				continue // stateless: nothing to show
 			}
@@ -249,7 +251,7 @@ func (s *Screen) count() tea.Cmd {
 				if !keyed && !oper {
 					continue
 				}
-				c, err := countOperator(tctx, fsys, m, o.op, keyed, oper, func(c counts) {
+				c, err := countOperator(tctx, fsys, m, o.op, keyed, oper, o.schema.Stats, func(c counts) {
 					send(countMsg{sid: sid, task: id, op: o, c: c})
 				})
 				if !send(countMsg{sid: sid, task: id, op: o, c: c, final: true, err: err}) {
@@ -429,6 +431,30 @@ func (r *stateRow) entries() string {
 	return "…"
 }
 
+// bytes is the row's bytes as far as known (keyed state: key and value
+// as serialized), with entries()'s marks; operator state has none ("—").
+func (r *stateRow) bytes() string {
+	if r.meta == nil {
+		return ""
+	}
+	if !r.keyed {
+		return "—"
+	}
+	n, seen := r.op.counts.bytes[r.meta.Name]
+	switch {
+	case r.op.counted && r.op.err != nil:
+		if seen {
+			return text.Bytes(n) + "?"
+		}
+		return "?"
+	case r.op.counted:
+		return text.Bytes(n)
+	case seen:
+		return text.Bytes(n) + "…"
+	}
+	return "…"
+}
+
 // valueText is the value type, or what a known connector's state holds.
 func (r *stateRow) valueText() string {
 	if n := r.op.counts.kafka[r.meta.Name]; n > 0 && !r.keyed {
@@ -458,7 +484,7 @@ func (s *Screen) columns() []table.Col {
 	if s.w >= 120 {
 		cols = append(cols, table.Col{Title: "TTL", Width: 3})
 	}
-	cols = append(cols, table.Col{Title: "ENTRIES", Width: 9, Right: true})
+	cols = append(cols, table.Col{Title: "ENTRIES", Width: 9, Right: true}, table.Col{Title: "BYTES", Width: 10, Right: true})
 	return table.Layout(cols, s.w)
 }
 
@@ -502,7 +528,7 @@ func (s *Screen) row(r *stateRow, sel bool, cols []table.Col) string {
 	if s.w >= 120 {
 		vals = append(vals, ttl)
 	}
-	vals = append(vals, r.entries())
+	vals = append(vals, r.entries(), r.bytes())
 	line := table.Cells(cols, vals...)
 	if sel {
 		return th.Selected.Render(text.Fit("> "+line, s.w))
@@ -533,9 +559,9 @@ func (s *Screen) View() string {
 	} else {
 		l1 = fmt.Sprintf(" %s with state · %s", text.Plural(len(s.ops), "operator"), text.Sanitize(s.Location()))
 	}
-	l2 := " entries: counted by a scan of every state file"
+	l2 := " entries and bytes: counted by a scan of every state file"
 	if s.counting {
-		l2 = " " + s.ctx.Spinner() + " counting entries (a scan of every state file; … until done) · enter opens a state now"
+		l2 = " " + s.ctx.Spinner() + " counting entries and bytes (a scan of every state file; … until done) · enter opens a state now"
 	} else if len(s.ops) == 1 && s.ops[0].schema.KeyedFormat != "" {
 		l2 = " keyed: " + s.ops[0].schema.KeyedFormat
 	}
@@ -599,12 +625,21 @@ func (s *Screen) detailPane() []string {
 			line("namespace", typeName(m.Serializers[fstate.RoleNamespace])),
 			line("value", r.valueText()+valueClass(m)),
 			line("TTL", ttl),
-			line("entries", entries))
+			line("entries", entries),
+			line("bytes", bytesText(r)))
 	}
 	for len(out) < detailRows {
 		out = append(out, "")
 	}
 	return out[:detailRows]
+}
+
+// bytesText is the details pane's bytes: what they count.
+func bytesText(r *stateRow) string {
+	if !r.keyed {
+		return "— (operator state: its elements are not sized one by one)"
+	}
+	return r.bytes() + " (keys and values as serialized, before compression)"
 }
 
 // valueClass adds the value serializer's class when its type name hides
