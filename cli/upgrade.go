@@ -200,7 +200,7 @@ func runUpgrade(cmd *cobra.Command, tf *targetFlags, o upgradeOptions, jobArg st
 	u := &upgrade.Upgrade{C: c, JobID: jobID, New: newProg, Old: old, Journal: journal, Target: target,
 		Request: upgrade.Request{SavepointDir: dir, Format: string(format), AllowNonRestored: o.allowNR,
 			Checkpoints: o.checkpoints, Timeout: o.timeout},
-		DryRun: upgrade.DryRuns(fsys, o.allowNR, specProgramTarget, show),
+		DryRun: upgrade.DryRuns(c, fsys, o.allowNR, specProgramTarget, show),
 		Known:  func(id string) *upgrade.Program { return upgrade.Known(filepath.Dir(journal), id) },
 	}
 	if !o.json {

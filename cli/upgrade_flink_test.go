@@ -67,7 +67,7 @@ func TestUpgradeFlink(t *testing.T) {
 	}
 	r := runUpgradeJSON(t, ExitOK, append(append([]string{"-m", url, "--rest-timeout", "2m", "--savepoint-dir", sps, "-c", peers.FlinkJobEntryClass, id1, p.JobJar()},
 		rb...), append([]string{"--"}, args(v2)...)...)...)
-	if r.Outcome != upgrade.Upgraded || r.DryRun == nil || r.DryRun.Verdict != upgrade.Warn || !strings.Contains(r.DryRun.Summary, "not available for jars") {
+	if r.Outcome != upgrade.Upgraded || r.DryRun == nil || r.DryRun.Verdict != upgrade.Warn || !strings.Contains(r.DryRun.Summary, "max parallelism not checked") {
 		t.Fatalf("v2: %+v", r)
 	}
 	restoredFrom(t, url, r.NewJobID, r.Savepoint)

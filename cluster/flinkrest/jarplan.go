@@ -174,3 +174,9 @@ func PlanJar(ctx context.Context, c *Client, jar string, req cluster.RunRequest)
 // MaxJarBytes bounds a jar ckpt uploads: Flink's default
 // rest.server.max-content-length.
 const MaxJarBytes = 104857600
+
+// PlanJar is PlanJar on this client: the plan of a local jar (uploaded,
+// planned, removed) or of a jar ID the cluster lists.
+func (c *Client) PlanJar(ctx context.Context, jar string, req cluster.RunRequest) (*inspector.JobPlan, error) {
+	return PlanJar(ctx, c, jar, req)
+}

@@ -6,12 +6,20 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/engine/config"
 	"github.com/ckpt-dev/ckpt/engine/spec"
 	"github.com/ckpt-dev/ckpt/inspector"
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
 )
+
+// JarPlanner is a cluster that can plan a jar program without running it:
+// jar is a local file (uploaded for the plan and removed again) or a jar
+// ID the cluster lists.
+type JarPlanner interface {
+	PlanJar(ctx context.Context, jar string, req cluster.RunRequest) (*inspector.JobPlan, error)
+}
 
 // TargetFunc builds the resume target (the job graph as the restore rules
 // see it) of a job spec program.
@@ -45,16 +53,38 @@ func SpecTarget(p *Program) (inspector.Target, error) {
 // rules and upgrade risks, refused by ResumePlan.Refuse), JarDryRun for
 // jars. target builds a spec's graph (nil = SpecTarget); show, if not nil,
 // receives each plan (to print it).
-func DryRuns(fsys storage.FS, allowNonRestored bool, target TargetFunc, show func(*inspector.ResumePlan)) DryRunFunc {
+//
+// A jar is planned by the cluster when it can (JarPlanner: Flink's
+// /jars/:jarid/plan, nothing runs) and dry-run like a spec against that
+// plan, whose unknowns (chained operators without uids, max parallelism)
+// the plan reports as such; a cluster that cannot plan it gets
+// JarDryRun's warning.
+func DryRuns(c cluster.Cluster, fsys storage.FS, allowNonRestored bool, target TargetFunc, show func(*inspector.ResumePlan)) DryRunFunc {
 	if target == nil {
 		target = SpecTarget
 	}
 	return func(ctx context.Context, snap string, p *Program) DryRun {
+		var t inspector.Target
+		var err error
 		if p.Kind == JarProgram {
-			return JarDryRun(ctx, snap, p)
-		}
-		t, err := target(p)
-		if err != nil {
+			jp, ok := c.(JarPlanner)
+			if !ok {
+				return JarDryRun(ctx, snap, p)
+			}
+			jar := p.JarID
+			if jar == "" {
+				jar = p.JarPath
+			}
+			pctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+			plan, err := jp.PlanJar(pctx, jar, cluster.RunRequest{EntryClass: p.EntryClass, ProgramArgs: p.Args, Parallelism: p.Parallelism})
+			cancel()
+			if err != nil {
+				return DryRun{Verdict: Warn, Summary: fmt.Sprintf("the cluster could not plan %s (%v): it checks the restore itself", p, err)}
+			}
+			if t, err = inspector.TargetFromJobPlan("jar "+p.String(), plan); err != nil {
+				return DryRun{Verdict: Warn, Summary: err.Error()}
+			}
+		} else if t, err = target(p); err != nil {
 			return DryRun{Verdict: Refuse, Summary: fmt.Sprintf("the job spec %s does not build: %v", p.Name, err), ExitCode: inspector.ExitResumeFails}
 		}
 		rctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
@@ -79,6 +109,12 @@ func DryRuns(fsys storage.FS, allowNonRestored bool, target TargetFunc, show fun
 				len(plan.Dropped), len(plan.Restored))}
 		case len(plan.KeyedStateIgnored) > 0:
 			return DryRun{Verdict: Warn, Summary: fmt.Sprintf("%d operator(s) no longer keyed: their keyed state is ignored", len(plan.KeyedStateIgnored))}
+		case len(plan.Unknown) > 0:
+			return DryRun{Verdict: Warn, Summary: fmt.Sprintf("%d operator(s)' state cannot be placed from the plan (chained without a known uid): the cluster checks it; %d restored",
+				len(plan.Unknown), len(plan.Restored))}
+		case plan.MaxParallelismCheck == inspector.MaxParallelismNotChecked:
+			return DryRun{Verdict: Warn, Summary: fmt.Sprintf("%d operator(s)' state restored, %d new operator(s) start empty; max parallelism not checked (the plan does not carry it)",
+				len(plan.Restored), len(plan.New))}
 		}
 		return DryRun{Verdict: Pass, Summary: fmt.Sprintf("%d operator(s)' state restored, %d new operator(s) start empty",
 			len(plan.Restored), len(plan.New))}

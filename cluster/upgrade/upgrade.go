@@ -109,8 +109,9 @@ type DryRun struct {
 // DryRunFunc dry-runs program p against the snapshot at path.
 type DryRunFunc func(ctx context.Context, snapshotPath string, p *Program) DryRun
 
-// JarDryRun is the dry run of a jar: not available yet (ckpt cannot build
-// a Java program's job graph here), which is a warning, not a pass.
+// JarDryRun is the dry run of a jar on a cluster that cannot plan it (not
+// a JarPlanner: ckpt cannot build a Java program's job graph itself),
+// which is a warning, not a pass.
 func JarDryRun(ctx context.Context, snapshotPath string, p *Program) DryRun {
 	return DryRun{Verdict: Warn, Summary: "dry run not available for jars: Flink checks the restore itself"}
 }

@@ -146,7 +146,7 @@ func (s *jobActions) startUpgrade(f *form.Model) tea.Cmd {
 			}
 			dir := filepath.Dir(journal)
 			u := &upgrade.Upgrade{C: c, JobID: jobID, New: p, Old: old, Request: req, Journal: journal, Target: target,
-				DryRun: upgrade.DryRuns(fsys, req.AllowNonRestored, nil, nil),
+				DryRun: upgrade.DryRuns(c, fsys, req.AllowNonRestored, nil, nil),
 				Known:  func(id string) *upgrade.Program { return upgrade.Known(dir, id) },
 				OnEvent: func(e upgrade.Event) {
 					select {

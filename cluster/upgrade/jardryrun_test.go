@@ -1,0 +1,80 @@
+package upgrade
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ckpt-dev/ckpt/cluster"
+	"github.com/ckpt-dev/ckpt/inspector"
+	"github.com/ckpt-dev/ckpt/snapshot"
+	"github.com/ckpt-dev/ckpt/storage"
+)
+
+// planner is the fake cluster planning every jar as plan (Flink's
+// /jars/:jarid/plan), recording what it was asked.
+type planner struct {
+	*fake
+	plan *inspector.JobPlan
+	jar  string
+	req  cluster.RunRequest
+}
+
+func (p *planner) PlanJar(_ context.Context, jar string, req cluster.RunRequest) (*inspector.JobPlan, error) {
+	p.jar, p.req = jar, req
+	return p.plan, nil
+}
+
+// TestJarDryRunPlansTheJar: on a cluster that plans jars, a jar upgrade is
+// dry-run against the plan with the restore rules — a plan without the
+// operator that holds state is refused before anything is stopped, one
+// with it passes — and the plan is asked with the program's settings.
+func TestJarDryRunPlansTheJar(t *testing.T) {
+	ctx := context.Background()
+	sp := filepath.Join(t.TempDir(), "savepoint-1")
+	m := &snapshot.Metadata{Version: snapshot.VersionWrite, CheckpointID: 1}
+	if err := m.SetProperties(snapshot.SavepointProperties(snapshot.FormatCanonical, snapshot.ActionSuspend)); err != nil {
+		t.Fatal(err)
+	}
+	count := snapshot.NewOperatorState("count", "count", 1, 128)
+	count.Subtasks = []*snapshot.SubtaskState{{ManagedOperatorState: snapshot.NewOperatorStreamHandle(
+		&snapshot.ByteStreamHandle{Name: "l", Data: make([]byte, 30)}, snapshot.NamedOperatorState{Name: "l", Offsets: []int64{0}})}}
+	m.Operators = append(m.Operators, count)
+	if err := snapshot.Write(ctx, storage.NewLocal(), filepath.Join(sp, snapshot.MetadataFileName), m); err != nil {
+		t.Fatal(err)
+	}
+	prog := &Program{Kind: JarProgram, Name: "orders-2.jar", JarPath: "/jars/orders-2.jar", EntryClass: "Main", Args: []string{"--x"}, Parallelism: 1}
+	vertex := func(uid string) inspector.PlanVertex {
+		return inspector.PlanVertex{ID: snapshot.OperatorIDFromUID(uid), Operators: []string{uid}, Description: uid, Parallelism: 1}
+	}
+	for _, tc := range []struct {
+		name    string
+		uids    []string
+		verdict Verdict
+	}{
+		{"state kept (max parallelism not in the plan)", []string{"source", "count"}, Warn},
+		{"count's uid lost", []string{"source", "count-renamed"}, Refuse},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := &planner{fake: newFake(), plan: &inspector.JobPlan{JobName: "orders"}}
+			for _, u := range tc.uids {
+				p.plan.Vertices = append(p.plan.Vertices, vertex(u))
+			}
+			d := DryRuns(p, storage.NewLocal(), false, nil, nil)(ctx, sp, prog)
+			if d.Verdict != tc.verdict || (d.Verdict == Warn && !strings.Contains(d.Summary, "1 operator(s)' state restored")) {
+				t.Fatalf("verdict %v (%s), want %v", d.Verdict, d.Summary, tc.verdict)
+			}
+			if tc.verdict == Refuse && !strings.Contains(d.Summary, "count") && d.ExitCode == 0 {
+				t.Fatalf("a refusal that names nothing: %+v", d)
+			}
+			if p.jar != prog.JarPath || p.req.EntryClass != "Main" || len(p.req.ProgramArgs) != 1 || p.req.Parallelism != 1 {
+				t.Fatalf("planned %q with %+v", p.jar, p.req)
+			}
+		})
+	}
+	// A cluster that cannot plan jars: the warning, never a pass.
+	if d := DryRuns(newFake(), storage.NewLocal(), false, nil, nil)(ctx, sp, prog); d.Verdict != Warn {
+		t.Fatalf("without a planner: %+v", d)
+	}
+}
