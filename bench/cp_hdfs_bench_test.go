@@ -124,6 +124,9 @@ func ckptCp(ctx context.Context, parallel int, src, dst string) error {
 // put pays a JVM start (about a second), as `hdfs dfs` does for a user.
 //
 //	peers/with-hdfs.sh go test -run '^$' -bench BenchmarkCpHDFS -benchtime 3x ./bench/
+//
+// Measured 2026-12-08 (2 cores, load 5): 1 GiB in 49 files, ckpt cp 8.3 s,
+// hdfs dfs -put 7.4 s (medians of 3), ratio 1.13.
 func BenchmarkCpHDFS(b *testing.B) {
 	h := peers.HDFS(b)
 	mb := int64(1024)
