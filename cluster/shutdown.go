@@ -73,7 +73,7 @@ func CancelAll(ctx context.Context, c Cluster) ([]JobOutcome, error) {
 			o.Err = err
 			return o
 		}
-		o.Err = waitTerminal(ctx, c, j.ID)
+		o.Err = WaitTerminal(ctx, c, j.ID)
 		return o
 	})
 }
@@ -141,10 +141,12 @@ func stopOne(ctx context.Context, c Cluster, jobID, dir string) (string, error) 
 	if err != nil {
 		return "", err
 	}
-	return op.Location, waitTerminal(ctx, c, jobID)
+	return op.Location, WaitTerminal(ctx, c, jobID)
 }
 
-func waitTerminal(ctx context.Context, c Cluster, jobID string) error {
+// WaitTerminal polls the job (backing off to 500 ms) until it is in a
+// terminal state, or ctx ends.
+func WaitTerminal(ctx context.Context, c Cluster, jobID string) error {
 	delay := 20 * time.Millisecond
 	for {
 		j, err := c.Job(ctx, jobID)

@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -30,10 +29,7 @@ type YARNPeer struct {
 }
 
 var (
-	yarnOnce     sync.Once
-	yarnPeer     *YARNPeer
-	yarnSkip     string
-	yarnErr      error
+	yarnPeer     oncePeer[YARNPeer]
 	yarnLifeline *os.File
 )
 
@@ -44,17 +40,7 @@ var (
 // CKPT_REQUIRE_PEERS=1; in -short it skips.
 func YARN(t testing.TB) *YARNPeer {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("SKIPPING: real YARN with a Flink session not started in -short mode")
-	}
-	yarnOnce.Do(func() { yarnPeer, yarnSkip, yarnErr = startYARN() })
-	if yarnSkip != "" {
-		Unavailable(t, "YARN: %s", yarnSkip)
-	}
-	if yarnErr != nil {
-		t.Fatalf("real YARN peer failed: %v", yarnErr)
-	}
-	return yarnPeer
+	return yarnPeer.get(t, "YARN with a Flink session", "", startYARN)
 }
 
 func startYARN() (*YARNPeer, string, error) {

@@ -9,17 +9,13 @@
 package history
 
 import (
-	"bufio"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"github.com/ckpt-dev/ckpt/internal/statedir"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/ckpt-dev/ckpt/internal/statedir"
 
 	"github.com/ckpt-dev/ckpt/cluster"
 )
@@ -86,31 +82,13 @@ func Read(path string) ([]cluster.Checkpoint, error) {
 
 // ReadLines is Read with the number of lines read.
 func ReadLines(path string) ([]cluster.Checkpoint, int, error) {
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, 0, nil
-	}
+	recs, n, err := statedir.ReadJSONL[historyRecord](path)
 	if err != nil {
-		return nil, 0, err
+		return nil, n, err
 	}
-	defer f.Close()
 	byID := map[int64]cluster.Checkpoint{}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	n := 0
-	for sc.Scan() {
-		n++
-		if strings.TrimSpace(sc.Text()) == "" {
-			continue
-		}
-		var r historyRecord
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			return nil, n, fmt.Errorf("%s:%d: %v", path, n, err)
-		}
+	for _, r := range recs {
 		byID[r.ID] = r.checkpoint() // a later line wins
-	}
-	if err := sc.Err(); err != nil {
-		return nil, n, fmt.Errorf("%s: %w", path, err)
 	}
 	out := make([]cluster.Checkpoint, 0, len(byID))
 	for _, c := range byID {

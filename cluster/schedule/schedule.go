@@ -10,16 +10,11 @@
 package schedule
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/ckpt-dev/ckpt/cluster"
@@ -224,39 +219,18 @@ func (s *Scheduler) Run(ctx context.Context, every time.Duration) error {
 // oldest first. A missing journal is empty.
 func ReadJournal(path string) (map[string][]Record, error) {
 	out := map[string][]Record{}
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return out, nil
-	}
+	all, _, err := statedir.ReadJSONL[Record](path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
 	disposed := map[string]bool{}
-	var all []Record
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	n := 0
-	for sc.Scan() {
-		n++
-		if strings.TrimSpace(sc.Text()) == "" {
-			continue
-		}
-		var r Record
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			return nil, fmt.Errorf("%s:%d: %v", path, n, err)
-		}
+	for _, r := range all {
 		if r.Disposed {
 			disposed[r.URI] = true
-			continue
 		}
-		all = append(all, r)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	for _, r := range all {
-		if !disposed[r.URI] {
+		if !r.Disposed && !disposed[r.URI] {
 			out[r.JobID] = append(out[r.JobID], r)
 		}
 	}

@@ -1,14 +1,8 @@
 package upgrade
 
 import (
-	"bufio"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/ckpt-dev/ckpt/internal/statedir"
@@ -145,36 +139,9 @@ func fold(recs []Record) *state {
 // ReadJournal reads a journal's records, oldest first; a missing journal
 // has none.
 func ReadJournal(path string) ([]Record, error) {
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
+	out, _, err := statedir.ReadJSONL[Record](path)
 	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var out []Record
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 16<<20)
-	n := 0
-	for sc.Scan() {
-		n++
-		if strings.TrimSpace(sc.Text()) == "" {
-			continue
-		}
-		var r Record
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			// A line cut short by a crash is the last one: what it
-			// would have said did not happen as far as we know.
-			if !sc.Scan() {
-				break
-			}
-			return nil, fmt.Errorf("upgrade journal %s:%d: %v", path, n, err)
-		}
-		out = append(out, r)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("upgrade journal %s: %w", path, err)
+		return nil, fmt.Errorf("upgrade journal %w", err)
 	}
 	return out, nil
 }

@@ -34,7 +34,7 @@ func (u *Upgrade) rollback(ctx context.Context) error {
 				return err
 			}
 			wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-			err := waitTerminal(wctx, u.C, id)
+			err := cluster.WaitTerminal(wctx, u.C, id)
 			cancel()
 			if err != nil {
 				return err

@@ -78,7 +78,7 @@ func (u *Upgrade) stop(ctx context.Context) error {
 		}
 		return err // still in progress, or the cluster did not answer: rerun to continue
 	}
-	if err := waitTerminal(sctx, u.C, u.JobID); err != nil {
+	if err := cluster.WaitTerminal(sctx, u.C, u.JobID); err != nil {
 		return err
 	}
 	return u.stopped(op.Location)
@@ -142,23 +142,4 @@ func (u *Upgrade) stopped(sp string) error {
 	}
 	u.event(StepStop, Done, "job %s stopped; savepoint %s", u.JobID, sp)
 	return nil
-}
-
-func waitTerminal(ctx context.Context, c cluster.Cluster, jobID string) error {
-	delay := 20 * time.Millisecond
-	for {
-		j, err := c.Job(ctx, jobID)
-		if err != nil {
-			return err
-		}
-		if j.Status.Terminal() {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("job %s still %s: %w", jobID, j.Status, ctx.Err())
-		case <-time.After(delay):
-		}
-		delay = min(delay*2, 500*time.Millisecond)
-	}
 }
