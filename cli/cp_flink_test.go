@@ -16,8 +16,9 @@ import (
 // checkpointCopiesResume: a RocksDB incremental retained checkpoint of
 // real Flink (files in chk-N and SSTs in the job's shared/) is copied to
 // the real HDFS with `ckpt cp` and rewritten locally with `ckpt rewrite
-// --rename`; then the job's checkpoint directory is deleted. The job
-// resumes from the HDFS copy, and the renamed job from the rewrite, both
+// --rename`; then the job's checkpoint directory is deleted and the HDFS
+// copy copied back to local disk. The job resumes from the HDFS copy and
+// from the copy back, and the renamed job from the rewrite, all
 // without -n, and each counts every record from the first: the state came
 // from the copies alone. It runs on the cluster of TestRewriteResumesInFlink.
 func checkpointCopiesResume(t *testing.T, p *peers.FlinkPeer) {
@@ -77,10 +78,18 @@ func checkpointCopiesResume(t *testing.T, p *peers.FlinkPeer) {
 	if err := os.RemoveAll(filepath.Join(dir, "checkpoints")); err != nil {
 		t.Fatal(err)
 	}
+	// And back: the HDFS copy copied to local disk again.
+	back := filepath.Join(dir, "back", "chk-copy")
+	if err := os.MkdirAll(filepath.Dir(back), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, stderr := runCkpt(t, "cp", remote, back); code != 0 {
+		t.Fatalf("ckpt cp back: exit %d\n%s%s", code, stdout, stderr)
+	}
 
 	for _, c := range []struct {
 		from, countUID string
-	}{{remote, count}, {rewritten, count2}} {
+	}{{remote, count}, {back, count}, {rewritten, count2}} {
 		out := p.Resume(c.from, false, job("resumed", c.countUID))
 		if !out.OK {
 			t.Fatalf("Flink did not resume from %s without -n: %v", c.from, out.Error)
