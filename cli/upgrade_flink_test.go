@@ -21,7 +21,9 @@ import (
 // checkpoint timeout, so its first checkpoint expires and the job fails
 // after it started: ckpt rolls back to v2 (known from the first
 // upgrade's journal, no --rollback-jar) from the same savepoint, and the
-// job ends RUNNING on v2, restored from it. REST calls get 2 minutes: a
+// job ends RUNNING on v2, restored from it; an upgrade to v4, whose
+// count lost its uid, is refused by the jar's dry run before anything is
+// stopped. REST calls get 2 minutes: a
 // jar run on a loaded machine takes longer than the default 15 s. Cost:
 // about 2.5 min here — a Flink start (about 65 s on a busy machine), a
 // submission and about 30 s of upgrades.
@@ -89,6 +91,25 @@ func TestUpgradeFlink(t *testing.T) {
 	c, _ := flinkrest.New(url, flinkrest.Options{})
 	if j, err := c.Job(context.Background(), r.NewJobID); err != nil || !j.Status.Terminal() {
 		t.Fatalf("the failed v3 job %s: %+v %v", r.NewJobID, j, err)
+	}
+
+	// v2 → v4, whose count lost its uid: Flink's plan of the jar has no
+	// operator for the count state, so the preflight refuses before
+	// anything is stopped — no savepoint, the job runs on.
+	id3 := r.RollbackJobID
+	before, _ := os.ReadDir(sps)
+	v4 := job(peers.FlinkOp{Kind: "map", UID: "ones"})
+	v4.Operators[1].UID = "count-renamed"
+	r = runUpgradeJSON(t, ExitSubmitDropsState, append([]string{"-m", url, "--rest-timeout", "2m", "--savepoint-dir", sps,
+		"-c", peers.FlinkJobEntryClass, id3, p.JobJar(), "--"}, args(v4)...)...)
+	if r.Outcome != upgrade.Refused || r.Preflight == nil || r.Preflight.Verdict != upgrade.Refuse || r.Savepoint != "" {
+		t.Fatalf("v4: %+v", r)
+	}
+	if after, _ := os.ReadDir(sps); len(after) != len(before) {
+		t.Fatalf("a refused upgrade took a savepoint: %d entries in %s, were %d", len(after), sps, len(before))
+	}
+	if j, err := c.Job(context.Background(), id3); err != nil || j.Status != cluster.JobRunning {
+		t.Fatalf("after a refused upgrade, job %s: %+v %v", id3, j, err)
 	}
 }
 
