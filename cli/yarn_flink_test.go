@@ -19,7 +19,8 @@ import (
 )
 
 // Flink on YARN, against a real MiniYARNCluster running a real Flink
-// session (peers/yarn; about 60-90 s to start, once per test binary): the
+// session, of Flink 2.x and of Flink 1.20 (peers/yarn; about 40-90 s to
+// start each, once per test binary and version): the
 // session is found through the ResourceManager's REST API and operated as
 // any target — listed with -m yarn:APPID, a savepoint taken with Flink's
 // -yid APPID — and, where the JobManager's own address is unreachable,
@@ -28,7 +29,25 @@ func TestFlinkOnYARN(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real YARN peer: not in -short")
 	}
-	p := peers.YARN(t)
+	for _, v := range peers.YARNFlinkVersions {
+		t.Run("flink-"+v, func(t *testing.T) { testFlinkOnYARN(t, peers.YARN(t, v)) })
+	}
+}
+
+func testFlinkOnYARN(t *testing.T, p *peers.YARNPeer) {
+	t.Run("session runs the Flink asked for", func(t *testing.T) {
+		resp, err := http.Get(strings.TrimSuffix(p.JobManager, "/") + "/config")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var cfg struct {
+			Version string `json:"flink-version"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&cfg); err != nil || cfg.Version != p.Flink {
+			t.Fatalf("JobManager /config: flink-version %q (%v), want %s", cfg.Version, err, p.Flink)
+		}
+	})
 	t.Setenv("CKPT_CONFIG", filepath.Join(t.TempDir(), "none.yaml"))
 	t.Setenv("CKPT_JOBMANAGER", "")
 	t.Setenv("YARN_CONF_DIR", "")

@@ -3,8 +3,10 @@
 # it (Flink's YarnClusterDescriptor) running one streaming job, on loopback,
 # and waits until all of it is up.
 #
-#   start.sh WORKDIR [--lifeline]
+#   start.sh WORKDIR [--flink VERSION] [--lifeline]
 #
+# VERSION is the Flink the session runs: 2.3.0 (default) or 1.20.1, each its
+# own build (prepare.sh).
 # WORKDIR receives: yarn.pid (the JVM), yarn.log, data/ (fresh every start:
 # the NodeManager's container dirs and logs, Flink's staging files),
 # conf/yarn-site.xml (the cluster's whole configuration, usable as
@@ -17,20 +19,26 @@
 # (slf4j-simple level, default warn), CKPT_YARN_HEAP (default 768m).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-work="${1:?usage: start.sh WORKDIR [--lifeline]}"
+work="${1:?usage: start.sh WORKDIR [--flink VERSION] [--lifeline]}"
+shift
 lifeline=false
-case "${2:-}" in
-  "") ;;
-  --lifeline) lifeline=true ;;
-  *) echo "start.sh: unknown option $2" >&2; exit 2 ;;
-esac
+flink=2.3.0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --lifeline) lifeline=true ;;
+    --flink) flink="${2:?start.sh: --flink needs a version}"; shift ;;
+    *) echo "start.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
 timeout="${CKPT_YARN_START_TIMEOUT:-240}"
 mkdir -p "$work"
 work="$(cd "$work" && pwd)"
 "$here/stop.sh" "$work" >/dev/null 2>&1 || true
 rm -rf "$work/data" "$work/conf" "$work/flink-conf" "$work/staging" "$work/yarn.env" "$work/yarn.log"
 mkdir -p "$work/conf" "$work/data"
-bash "$here/prepare.sh" </dev/null >/dev/null
+bash "$here/prepare.sh" "$flink" </dev/null >/dev/null
+build="$here/target/flink-$flink"
 
 if ! getent hosts "$(hostname)" >/dev/null 2>&1; then
   echo "yarn peer: host name '$(hostname)' does not resolve; add '127.0.0.1 $(hostname)' to /etc/hosts" >&2
@@ -44,7 +52,7 @@ export HADOOP_CONF_DIR="$work/conf"
 # Flink's own JVM flags for Java 17, for the JobManager and TaskManager
 # containers (the Flink peer's list).
 opts="$(grep -v '^#' "$here/../flink/jvm17.args" | grep -- '^--add' | tr '\n' ' ')"
-cp="$here/../hdfs/target/classes:$here/target/classes:$(cat "$here/target/classpath.txt")"
+cp="$here/../hdfs/target/classes:$build/classes:$(cat "$build/classpath.txt")"
 setsid=()
 command -v setsid >/dev/null && setsid=(setsid)
 main=(dev.ckpt.peer.YarnPeer)

@@ -42,8 +42,11 @@ import org.apache.hadoop.yarn.server.MiniYARNCluster;
  * NodeManager. They run from this JVM's own classpath, handed to them as
  * yarn.application.classpath: no flink-dist is needed.
  *
+ * <p>It compiles against Flink 2.x and 1.20 alike (pom.xml, -Pflink-1.20).
+ *
  * <p>When ready it writes WORKDIR/yarn.env (CKPT_YARN_CONF_DIR, CKPT_YARN_APP_ID,
- * CKPT_YARN_JOB_ID, CKPT_YARN_RM) and runs until killed or, under
+ * CKPT_YARN_JOB_ID, CKPT_YARN_RM, CKPT_YARN_JM, CKPT_YARN_FLINK: the Flink
+ * version on its classpath) and runs until killed or, under
  * dev.ckpt.peer.Lifeline, until its stdin closes; its shutdown hook kills the
  * Flink application and stops YARN (which stops the containers).
  */
@@ -195,7 +198,8 @@ public final class YarnPeer {
                 + "CKPT_YARN_APP_ID=" + app + "\n"
                 + "CKPT_YARN_JOB_ID=" + job + "\n"
                 + "CKPT_YARN_RM=" + rmWeb + "\n"
-                + "CKPT_YARN_JM=" + session.getWebInterfaceURL() + "\n";
+                + "CKPT_YARN_JM=" + session.getWebInterfaceURL() + "\n"
+                + "CKPT_YARN_FLINK=" + org.apache.flink.runtime.util.EnvironmentInformation.getVersion() + "\n";
         Path tmp = work.resolve("yarn.env.tmp");
         Files.write(tmp, envFile.getBytes(StandardCharsets.UTF_8));
         Files.move(tmp, work.resolve("yarn.env"), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
