@@ -83,7 +83,7 @@ func Read(path string) ([]cluster.Checkpoint, error) {
 // ReadLines is Read with the number of lines read.
 func ReadLines(path string) ([]cluster.Checkpoint, int, error) {
 	recs, n, err := statedir.ReadJSONL[historyRecord](path)
-	if err != nil {
+	if err != nil || len(recs) == 0 {
 		return nil, n, err
 	}
 	byID := map[int64]cluster.Checkpoint{}

@@ -118,12 +118,18 @@ func (f *shiftedHistory) Checkpoints(ctx context.Context, jobID string) (*cluste
 	return st, nil
 }
 
-// A corrupt history file is named with its line, and the pane still works.
+// A corrupt history file is named with its line, and the pane still works;
+// a last line cut short by a crash is dropped.
 func TestReadHistoryErrors(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "j.jsonl")
-	os.WriteFile(p, []byte(`{"id":1,"status":"COMPLETED","trigger_ms":1,"checkpointed_size":1,"state_size":1,"end_to_end_ms":1,"num_subtasks":1,"num_acked":1}`+"\n{oops\n"), 0o600)
+	line := `{"id":1,"status":"COMPLETED","trigger_ms":1,"checkpointed_size":1,"state_size":1,"end_to_end_ms":1,"num_subtasks":1,"num_acked":1}` + "\n"
+	os.WriteFile(p, []byte(line+"{oops\n"+line), 0o600)
 	if _, err := job.ReadHistory(p); err == nil || !strings.Contains(err.Error(), p+":2:") {
 		t.Errorf("error %v, want it to name %s:2", err, p)
+	}
+	os.WriteFile(p, []byte(line+`{"id":2,"sta`), 0o600)
+	if cs, err := job.ReadHistory(p); err != nil || len(cs) != 1 {
+		t.Errorf("torn last line: %v %v, want the one whole checkpoint", cs, err)
 	}
 	if cs, err := job.ReadHistory(filepath.Join(t.TempDir(), "none.jsonl")); err != nil || cs != nil {
 		t.Errorf("missing file: %v %v", cs, err)
