@@ -14,7 +14,7 @@ import (
 	"github.com/ckpt-dev/ckpt/peers"
 )
 
-// TestUpgradeFlink: ckpt upgrade against real Flink 2.3 with the peer's
+// TestUpgradeFlink: ckpt upgrade against real Flink 2.3 and 1.20 with the peer's
 // jar. v1 runs; the upgrade to v2 (one more stateless operator) works —
 // the old jar given with --rollback-jar, the jar dry run reported as a
 // warning; then v2 is upgraded to v3, whose snapshots outlast the
@@ -23,7 +23,7 @@ import (
 // upgrade's journal, no --rollback-jar) from the same savepoint, and the
 // job ends RUNNING on v2, restored from it; an upgrade to v4, whose
 // count lost its uid, is refused by the jar's dry run before anything is
-// stopped. REST calls get 2 minutes: a
+// stopped on 2.3, and rolled back on 1.20 (see below). REST calls get 2 minutes: a
 // jar run on a loaded machine takes longer than the default 15 s. Cost:
 // about 2.5 min here — a Flink start (about 65 s on a busy machine), a
 // submission and about 30 s of upgrades.
@@ -31,10 +31,16 @@ func TestUpgradeFlink(t *testing.T) {
 	if testing.Short() {
 		t.Skip("SKIPPING: real Flink not started in -short mode")
 	}
+	for _, v := range peers.FlinkVersions {
+		t.Run("flink-"+v, func(t *testing.T) { upgradeOnFlink(t, v) })
+	}
+}
+
+func upgradeOnFlink(t *testing.T, version string) {
 	tmp := t.TempDir()
 	t.Setenv("CKPT_STATE_DIR", filepath.Join(tmp, "state"))
 	t.Setenv("CKPT_CONFIG", filepath.Join(tmp, "none.yaml"))
-	p := peers.StartFlink(t, peers.FlinkOptions{Version: peers.FlinkVersion2})
+	p := peers.StartFlink(t, peers.FlinkOptions{Version: version})
 	url := p.RESTURL()
 	sps := filepath.Join(tmp, "savepoints")
 	job := func(extra ...peers.FlinkOp) peers.FlinkJob {
@@ -94,14 +100,28 @@ func TestUpgradeFlink(t *testing.T) {
 	}
 
 	// v2 → v4, whose count lost its uid: Flink's plan of the jar has no
-	// operator for the count state, so the preflight refuses before
-	// anything is stopped — no savepoint, the job runs on.
+	// operator for the count state. A 2.x checkpoint records its
+	// operators' uids, so the preflight refuses before anything is stopped
+	// — no savepoint, the job runs on. A 1.20 checkpoint records none: the
+	// count state might belong to an operator without a uid, whose ID the
+	// plan cannot give, so the preflight warns (UNKNOWN); Flink then
+	// refuses the restore and ckpt rolls back to v2 from the savepoint.
 	id3 := r.RollbackJobID
 	before, _ := os.ReadDir(sps)
 	v4 := job(peers.FlinkOp{Kind: "map", UID: "ones"})
 	v4.Operators[1].UID = "count-renamed"
-	r = runUpgradeJSON(t, ExitSubmitDropsState, append([]string{"-m", url, "--rest-timeout", "2m", "--savepoint-dir", sps,
-		"-c", peers.FlinkJobEntryClass, id3, p.JobJar(), "--"}, args(v4)...)...)
+	v4args := append([]string{"-m", url, "--rest-timeout", "2m", "--savepoint-dir", sps, "--timeout", "1m",
+		"-c", peers.FlinkJobEntryClass, id3, p.JobJar(), "--"}, args(v4)...)
+	if version == peers.FlinkVersion120 {
+		r = runUpgradeJSON(t, ExitUpgradeRolledBack, v4args...)
+		if r.Outcome != upgrade.RolledBack || r.Preflight == nil || r.Preflight.Verdict != upgrade.Warn || r.RollbackJobID == "" {
+			t.Fatalf("v4 on 1.20: %+v", r)
+		}
+		t.Logf("v2 → v4 on 1.20: preflight %q; dry run %+v; rolled back: %s", r.Preflight.Summary, r.DryRun, r.Reason)
+		restoredFrom(t, url, r.RollbackJobID, r.Savepoint)
+		return
+	}
+	r = runUpgradeJSON(t, ExitSubmitDropsState, v4args...)
 	if r.Outcome != upgrade.Refused || r.Preflight == nil || r.Preflight.Verdict != upgrade.Refuse || r.Savepoint != "" {
 		t.Fatalf("v4: %+v", r)
 	}

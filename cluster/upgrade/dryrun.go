@@ -91,7 +91,7 @@ func DryRuns(c cluster.Cluster, fsys storage.FS, allowNonRestored bool, target T
 		m, err := snapshot.Read(rctx, fsys, snap)
 		cancel()
 		if err != nil {
-			return DryRun{Verdict: Warn, Summary: fmt.Sprintf("cannot read %s from here (%v): the cluster checks the restore itself", snap, err)}
+			return DryRun{Verdict: Warn, Unreadable: true, Summary: fmt.Sprintf("cannot read %s from here (%v): the cluster checks the restore itself", snap, err)}
 		}
 		plan := inspector.PlanResume(m, t, nil)
 		rctx, cancel = context.WithTimeout(ctx, 2*time.Minute)

@@ -78,3 +78,28 @@ func TestJarDryRunPlansTheJar(t *testing.T) {
 		t.Fatalf("without a planner: %+v", d)
 	}
 }
+
+// TestPreflightRereadsASubsumedCheckpoint: the latest checkpoint is gone
+// when the preflight reads it (subsumed by a newer one meanwhile): the
+// preflight dry-runs the newer one, and its refusal stops the upgrade
+// before anything is stopped.
+func TestPreflightRereadsASubsumedCheckpoint(t *testing.T) {
+	f := newFake()
+	u := newUpgrade(f, filepath.Join(t.TempDir(), "j.jsonl"), "v2")
+	var read []string
+	u.DryRun = func(ctx context.Context, snap string, p *Program) DryRun {
+		read = append(read, snap)
+		if strings.HasSuffix(snap, "/chk-5") {
+			f.mu.Lock()
+			j, _ := f.job(oldJob)
+			j.latest = strings.TrimSuffix(snap, "chk-5") + "chk-6"
+			f.mu.Unlock()
+			return DryRun{Verdict: Warn, Unreadable: true, Summary: "cannot read " + snap}
+		}
+		return DryRun{Verdict: Refuse, Summary: "state without an operator", ExitCode: 3}
+	}
+	rep, err, _ := run(u)
+	if rep == nil || rep.Outcome != Refused || len(read) != 2 || !strings.HasSuffix(read[1], "/chk-6") {
+		t.Fatalf("report %+v, err %v; read %v", rep, err, read)
+	}
+}

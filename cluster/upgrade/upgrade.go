@@ -104,6 +104,9 @@ type DryRun struct {
 	// ExitCode of a refusal: inspector.ExitResumeDropState or
 	// ExitResumeFails.
 	ExitCode int `json:"exit_code,omitempty"`
+	// Unreadable: the snapshot could not be read from here (gone, or
+	// unreachable); the verdict is a warning.
+	Unreadable bool `json:"unreadable,omitempty"`
 }
 
 // DryRunFunc dry-runs program p against the snapshot at path.
@@ -414,14 +417,30 @@ func (u *Upgrade) begin(ctx context.Context) (bool, error) {
 // preflight dry-runs the new program against the job's latest completed
 // snapshot, before anything is stopped (done = it refused: the upgrade
 // ended there).
+//
+// The latest checkpoint can be subsumed and deleted between asking for it
+// and reading it (a short interval with one retained): when it is gone
+// and a newer one completed meanwhile, the newer one is read, three tries
+// at most.
 func (u *Upgrade) preflight(ctx context.Context) (bool, error) {
 	latest := u.latestSnapshot(ctx)
 	if latest == "" {
 		u.event(StepPreflight, Skipped, "no completed checkpoint or savepoint to dry-run against yet; the savepoint's dry run decides")
 		return false, nil
 	}
-	u.event(StepPreflight, Running, "dry run of %s against %s", u.New, latest)
-	d := u.dryRun(ctx, latest, u.New)
+	var d DryRun
+	for try := 1; ; try++ {
+		u.event(StepPreflight, Running, "dry run of %s against %s", u.New, latest)
+		d = u.dryRun(ctx, latest, u.New)
+		if !d.Unreadable || try == 3 {
+			break
+		}
+		next := u.latestSnapshot(ctx)
+		if next == "" || next == latest {
+			break
+		}
+		latest = next
+	}
 	if err := u.journal(Record{Step: recPreflight, DryRun: &d, Savepoint: latest}); err != nil {
 		return false, err
 	}
