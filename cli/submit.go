@@ -291,24 +291,15 @@ func submit(cmd *cobra.Command, tf *targetFlags, o submitOptions, program string
 // uploading the jar only when the cluster does not have it yet (its name
 // carries its checksum).
 func runOnRunner(ctx context.Context, c *flinkrest.Client, out io.Writer, j *runner.Jar, prog *runner.Program, req cluster.RunRequest, version string) (string, error) {
-	a, uploaded, err := c.UploadOnce(ctx, j.UploadName, j.Data)
-	if err != nil {
-		return "", err
+	id, a, uploaded, err := runner.Run(ctx, c, j, prog, req)
+	if a != nil {
+		verb := "reusing"
+		if uploaded {
+			verb = "uploaded"
+		}
+		fmt.Fprintf(out, "Runner for Flink %s: %s %s (jar %s)\n", version, verb, j.UploadName, a.ID)
 	}
-	verb := "reusing"
-	if uploaded {
-		verb = "uploaded"
-	}
-	fmt.Fprintf(out, "Runner for Flink %s: %s %s (jar %s)\n", version, verb, j.UploadName, a.ID)
-	req.EntryClass = runner.EntryClass
-	req.ProgramArgs = prog.Args
-	if req.Parallelism == 0 {
-		req.Parallelism = prog.Parallelism
-	}
-	if len(prog.Config) > 0 {
-		req.Config = prog.Config
-	}
-	return c.RunArtifact(ctx, a.ID, req)
+	return id, err
 }
 
 // errDryRunSkipped: the dry run's target could not be built and the

@@ -5,13 +5,16 @@ package actions
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/ckpt-dev/ckpt/cluster"
 	jobspec "github.com/ckpt-dev/ckpt/engine/spec"
+	"github.com/ckpt-dev/ckpt/runner"
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/tui/components/format"
 	"github.com/ckpt-dev/ckpt/tui/shell"
@@ -38,8 +41,8 @@ func LaunchSpec(ctx context.Context, c *shell.Context, spec string) (string, err
 	return SubmitSpec(ctx, c, spec, cluster.RunRequest{Config: c.SubmitConfig})
 }
 
-// SubmitSpec uploads a job spec and runs it with req. A Flink target runs
-// jars, not specs: that is said before anything is uploaded.
+// SubmitSpec uploads a job spec and runs it with req: on ckpt's engine as
+// it is, on a Flink target through ckpt's runner jar.
 func SubmitSpec(ctx context.Context, c *shell.Context, spec string, req cluster.RunRequest) (string, error) {
 	if c.Cluster == nil {
 		return "", fmt.Errorf("no target")
@@ -55,9 +58,41 @@ func SubmitSpec(ctx context.Context, c *shell.Context, spec string, req cluster.
 		return "", err
 	}
 	if !strings.HasPrefix(o.Version, "ckpt") {
-		return "", fmt.Errorf("%s runs Flink %s, which runs jars: job specs run on ckpt's embedded engine or `ckpt serve` (submit a jar with `ckpt submit -m … JAR`)", c.TargetName, o.Version)
+		// An upload and a first run on a busy cluster take longer than
+		// one REST call.
+		rctx, cancel := context.WithTimeout(ctx, max(c.Timeout, 2*time.Minute))
+		defer cancel()
+		return runOnFlink(rctx, c, spec, data, o.Version, req)
 	}
 	return cluster.Submit(cctx, c.Cluster, filepath.Base(spec), data, req)
+}
+
+// runOnFlink runs a job spec on a Flink target through ckpt's runner jar,
+// as `ckpt submit SPEC -m FLINK` does: a spec using what the runner
+// cannot run is refused before anything is uploaded.
+func runOnFlink(ctx context.Context, c *shell.Context, spec string, data []byte, version string, req cluster.RunRequest) (string, error) {
+	rc, ok := c.Cluster.(runner.Cluster)
+	if !ok {
+		return "", fmt.Errorf("%s runs Flink %s but takes no jars here: job specs run on ckpt's embedded engine or `ckpt serve`", c.TargetName, version)
+	}
+	parsed, err := jobspec.Parse(spec, data)
+	if err != nil {
+		return "", err
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	prog, err := runner.ProgramFor(parsed, nil, req.Config, wd)
+	if err != nil {
+		return "", err
+	}
+	jar, err := runner.LoadJar()
+	if err != nil {
+		return "", err
+	}
+	id, _, _, err := runner.Run(ctx, rc, jar, prog, req)
+	return id, err
 }
 
 // SavepointDirKeys name the cluster's default savepoint directory: Flink

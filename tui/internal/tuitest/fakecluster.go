@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -420,3 +421,16 @@ func SavepointTree(t testing.TB) (storage.FS, string) {
 
 // MigrationUIDs are the uids of the jobs that wrote the 1.17–1.20 migration fixtures (SOURCES.md).
 const MigrationUIDs = "CheckpointingSource1,CheckpointingKeyedStateFlatMap1,CheckpointingTimelyStatefulOperator1,brand-new-operator"
+
+// UploadOnce uploads name unless it was uploaded before, as flinkrest's
+// client does (GET /jars): how the runner jar reaches a Flink target.
+func (f *FakeCluster) UploadOnce(ctx context.Context, name string, data []byte) (*cluster.Artifact, bool, error) {
+	f.Mu.Lock()
+	defer f.Mu.Unlock()
+	a := &cluster.Artifact{ID: "a1_" + name, Name: name}
+	if slices.Contains(f.Uploads, name) {
+		return a, false, nil
+	}
+	f.Uploads = append(f.Uploads, name)
+	return a, true, nil
+}

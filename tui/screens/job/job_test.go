@@ -3,10 +3,13 @@ package job_test
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ckpt-dev/ckpt/runner"
 	_ "github.com/ckpt-dev/ckpt/tui" // the declared screens
 	"github.com/ckpt-dev/ckpt/tui/screens/job"
 
@@ -269,14 +272,24 @@ func TestJobUnreachableKeepsKeys(t *testing.T) {
 }
 
 // Launching picks a spec, submits it with the context's configuration and
-// follows the new job.
+// follows the new job, on ckpt's engine and on Flink (through the runner).
 func TestLaunchFollowsNewJob(t *testing.T) {
-	// A Flink target runs jars: a spec is refused before any upload.
+	// A Flink target runs the spec through ckpt's runner jar, uploaded
+	// once under its checksum name, with the spec as its arguments.
+	jar := filepath.Join(t.TempDir(), "runner.jar")
+	if err := os.WriteFile(jar, []byte("runner bytes"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(runner.JarEnv, jar)
 	flink := &tuitest.FakeCluster{}
 	a := tuitest.OpenJob(t, 120, 30, flink, false, "jobs")
 	tuitest.Press(t, a, "n", "j", "enter")
-	if len(flink.Uploads) != 0 || a.Context().Tasks.LastErr == nil || !strings.Contains(a.Context().Tasks.LastErr.Error(), "runs jars") {
-		t.Fatalf("spec sent to Flink: uploads %v, error %v", flink.Uploads, a.Context().Tasks.LastErr)
+	if len(flink.Uploads) != 1 || !strings.HasPrefix(flink.Uploads[0], "ckpt-flink-runner-") || len(flink.Runs) != 1 ||
+		flink.Runs[0].EntryClass != runner.EntryClass || len(flink.Runs[0].ProgramArgs) == 0 {
+		t.Fatalf("spec on Flink: uploads %v, runs %+v, error %v", flink.Uploads, flink.Runs, a.Context().Tasks.LastErr)
+	}
+	if j, ok := a.Top().(*job.Screen); !ok || job.JobID(j) != tuitest.FakeNewJobID {
+		t.Fatalf("top after launch on Flink: %T", a.Top())
 	}
 
 	fc := &tuitest.FakeCluster{Version: "ckpt-dev"}
