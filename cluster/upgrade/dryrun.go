@@ -64,13 +64,20 @@ func DryRuns(c cluster.Cluster, fsys storage.FS, allowNonRestored bool, target T
 		target = SpecTarget
 	}
 	return func(ctx context.Context, snap string, p *Program) DryRun {
+		jp, planner := c.(JarPlanner)
+		if p.Kind == JarProgram && !planner {
+			return JarDryRun(ctx, snap, p)
+		}
+		// The snapshot first: a retained checkpoint may be subsumed and
+		// deleted while the program is planned.
+		rctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		m, err := snapshot.Read(rctx, fsys, snap)
+		cancel()
+		if err != nil {
+			return DryRun{Verdict: Warn, Unreadable: true, Summary: fmt.Sprintf("cannot read %s from here (%v): the cluster checks the restore itself", snap, err)}
+		}
 		var t inspector.Target
-		var err error
 		if p.Kind == JarProgram {
-			jp, ok := c.(JarPlanner)
-			if !ok {
-				return JarDryRun(ctx, snap, p)
-			}
 			jar := p.JarID
 			if jar == "" {
 				jar = p.JarPath
@@ -86,12 +93,6 @@ func DryRuns(c cluster.Cluster, fsys storage.FS, allowNonRestored bool, target T
 			}
 		} else if t, err = target(p); err != nil {
 			return DryRun{Verdict: Refuse, Summary: fmt.Sprintf("the job spec %s does not build: %v", p.Name, err), ExitCode: inspector.ExitResumeFails}
-		}
-		rctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-		m, err := snapshot.Read(rctx, fsys, snap)
-		cancel()
-		if err != nil {
-			return DryRun{Verdict: Warn, Unreadable: true, Summary: fmt.Sprintf("cannot read %s from here (%v): the cluster checks the restore itself", snap, err)}
 		}
 		plan := inspector.PlanResume(m, t, nil)
 		rctx, cancel = context.WithTimeout(ctx, 2*time.Minute)

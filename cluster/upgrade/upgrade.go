@@ -420,7 +420,7 @@ func (u *Upgrade) begin(ctx context.Context) (bool, error) {
 //
 // The latest checkpoint can be subsumed and deleted between asking for it
 // and reading it (a short interval with one retained): when it is gone
-// and a newer one completed meanwhile, the newer one is read, three tries
+// and a newer one completed meanwhile, the newer one is read, five tries
 // at most.
 func (u *Upgrade) preflight(ctx context.Context) (bool, error) {
 	latest := u.latestSnapshot(ctx)
@@ -428,14 +428,28 @@ func (u *Upgrade) preflight(ctx context.Context) (bool, error) {
 		u.event(StepPreflight, Skipped, "no completed checkpoint or savepoint to dry-run against yet; the savepoint's dry run decides")
 		return false, nil
 	}
+	poll := u.Poll
+	if poll <= 0 {
+		poll = 500 * time.Millisecond
+	}
 	var d DryRun
 	for try := 1; ; try++ {
 		u.event(StepPreflight, Running, "dry run of %s against %s", u.New, latest)
 		d = u.dryRun(ctx, latest, u.New)
-		if !d.Unreadable || try == 3 {
+		if !d.Unreadable || try == 5 {
 			break
 		}
-		next := u.latestSnapshot(ctx)
+		// The cluster's statistics may still name the one that is gone:
+		// ask again after a poll interval.
+		next := latest
+		for wait := 0; wait < 4 && next == latest; wait++ {
+			select {
+			case <-ctx.Done():
+				return false, ctx.Err()
+			case <-time.After(poll):
+			}
+			next = u.latestSnapshot(ctx)
+		}
 		if next == "" || next == latest {
 			break
 		}
