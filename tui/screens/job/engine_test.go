@@ -24,24 +24,7 @@ func TestJobCancelWithSavepointOnTheEngine(t *testing.T) {
 	spec := "name: counts\nparallelism: 2\nconfig:\n  execution.checkpointing.interval: 200 ms\n  execution.checkpointing.dir: file://" +
 		filepath.Join(dir, "checkpoints") + "\npipeline:\n  - op: generator\n    uid: orders\n    keys: 100\n  - op: keyBy\n  - op: count\n    uid: count-per-key\n  - op: discard\n    uid: sink\n"
 	ctx := context.Background()
-	art, err := c.UploadArtifact(ctx, "counts.yaml", strings.NewReader(spec))
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, err := c.RunArtifact(ctx, art.ID, cluster.RunRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(30 * time.Second); ; {
-		st, err := c.Checkpoints(ctx, id)
-		if err == nil && st.Counts.Completed >= 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no checkpoint of the job: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	id := runUntilCheckpoint(t, c, spec)
 	a := tuitest.Open(t, tuitest.Opts{W: 160, H: 48, FS: storage.NewLocal(), Cluster: c, Target: "embedded"}, "job", id)
 	// The engine's job detail carries the backpressure level and ratio.
 	bp := regexp.MustCompile(`(ok|low|high) \d+%`)
@@ -76,5 +59,30 @@ func TestJobCancelWithSavepointOnTheEngine(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(strings.TrimPrefix(strings.TrimPrefix(got[0].Path, "file://"), "file:"), "_metadata")); err != nil {
 		t.Errorf("savepoint incomplete: %v", err)
+	}
+}
+
+// runUntilCheckpoint runs spec on c (ckpt's engine) and waits for the
+// job's first completed checkpoint; it returns the job's ID.
+func runUntilCheckpoint(t *testing.T, c cluster.Cluster, spec string) string {
+	t.Helper()
+	ctx := context.Background()
+	art, err := c.UploadArtifact(ctx, "counts.yaml", strings.NewReader(spec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := c.RunArtifact(ctx, art.ID, cluster.RunRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		st, err := c.Checkpoints(ctx, id)
+		if err == nil && st.Counts.Completed >= 1 {
+			return id
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no checkpoint of the job: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

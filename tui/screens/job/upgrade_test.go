@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/cluster/embedded"
@@ -31,24 +30,7 @@ func TestJobUpgradeOnTheEngine(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	art, err := c.UploadArtifact(ctx, "counts.yaml", strings.NewReader(v1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, err := c.RunArtifact(ctx, art.ID, cluster.RunRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(30 * time.Second); ; {
-		st, err := c.Checkpoints(ctx, id)
-		if err == nil && st.Counts.Completed >= 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no checkpoint of the job: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	id := runUntilCheckpoint(t, c, v1)
 
 	ro := tuitest.Open(t, tuitest.Opts{W: 160, H: 48, FS: storage.NewLocal(), Cluster: c, Target: "embedded", Readonly: true}, "job", id)
 	tuitest.Press(t, ro, "U", "enter", "y")
