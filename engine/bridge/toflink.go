@@ -745,4 +745,3 @@ func windowBytes(v state.Value) ([]byte, error) {
 	}
 	return state.AppendBytesValue(nil, raw), nil
 }
-

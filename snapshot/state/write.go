@@ -42,9 +42,15 @@ const (
 
 // StringType, LongType, BytesType and VoidNamespaceType are the serializers
 // of a String key, a Long value, a byte[] value and the void namespace.
-func StringType() *Type { return &Type{Kind: KindString, Snapshot: ClassStringSnapshot, Version: simpleSnapshotVersion} }
-func LongType() *Type   { return &Type{Kind: KindLong, Snapshot: ClassLongSnapshot, Version: simpleSnapshotVersion} }
-func BytesType() *Type  { return &Type{Kind: KindBytes, Snapshot: ClassBytesSnapshot, Version: simpleSnapshotVersion} }
+func StringType() *Type {
+	return &Type{Kind: KindString, Snapshot: ClassStringSnapshot, Version: simpleSnapshotVersion}
+}
+func LongType() *Type {
+	return &Type{Kind: KindLong, Snapshot: ClassLongSnapshot, Version: simpleSnapshotVersion}
+}
+func BytesType() *Type {
+	return &Type{Kind: KindBytes, Snapshot: ClassBytesSnapshot, Version: simpleSnapshotVersion}
+}
 func VoidNamespaceType() *Type {
 	return &Type{Kind: KindVoidNamespace, Snapshot: ClassVoidNsSnapshot, Version: simpleSnapshotVersion}
 }
@@ -257,7 +263,9 @@ func AppendBytesValue(dst, b []byte) []byte {
 }
 
 // AppendLongValue appends a Long as LongSerializer writes it.
-func AppendLongValue(dst []byte, v int64) []byte { return binary.BigEndian.AppendUint64(dst, uint64(v)) }
+func AppendLongValue(dst []byte, v int64) []byte {
+	return binary.BigEndian.AppendUint64(dst, uint64(v))
+}
 
 // appendKeyGroupPrefix appends the key-group prefix of a composite key: one
 // byte up to max parallelism 128, two above.
