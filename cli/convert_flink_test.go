@@ -68,14 +68,21 @@ func countsReference(keys, limit int) []string {
 }
 
 // TestMoveEngineToFlink is the proof of moving a job's state from ckpt's
-// engine to a REAL Flink: the exactly-once example runs on the engine at
-// parallelism 2 and stops with a canonical savepoint; ckpt submit -s of
-// that savepoint to Flink 2.3 at parallelism 3 (rescaled) converts it
-// beside the original and resumes the runner's job from it, with every
-// operator's state (no -n); the job finishes and the committed output
-// equals the reference exactly: every key's counts 1..N once, nothing
-// lost, nothing twice. The original savepoint is left as it was. Cost:
-// about 30 s (one Flink start, a 4 s engine run, a 5 s Flink job).
+// engine to a REAL Flink 2.3 (one cluster for both subtests):
+//
+//   - the exactly-once example runs on the engine at parallelism 2 and
+//     stops with a canonical savepoint; ckpt submit -s of that savepoint at
+//     parallelism 3 (rescaled) converts it beside the original and resumes
+//     the runner's job from it, with every operator's state (no -n); the
+//     job finishes and the committed output equals the reference exactly:
+//     every key's counts 1..N once, nothing lost, nothing twice;
+//   - a window-count job (event-time windows, fired by timers) moves the
+//     same way from a native savepoint: the windows open at the savepoint
+//     fire on Flink by the timers the conversion wrote, and every window's
+//     count is committed once, as the reference says.
+//
+// The original savepoints are left as they were. Cost: about 26 s (one
+// Flink start, two 1.5 s engine runs, two short Flink jobs).
 func TestMoveEngineToFlink(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real Flink peer: skipped with -short")
@@ -83,21 +90,60 @@ func TestMoveEngineToFlink(t *testing.T) {
 	needRunnerJar(t)
 	t.Setenv(JobManagerEnv, "")
 	p := peers.StartFlink(t, peers.FlinkOptions{})
-	url := p.RESTURL()
+	t.Run("exactly-once counts", func(t *testing.T) {
+		const keys, limit, rate = 200, 40000, 10000
+		dir := t.TempDir()
+		specPath := movingCountsSpec(t, dir, keys, limit, rate)
+		moveToFlink(t, p.RESTURL(), specPath, dir, snapshot.FormatCanonical, limit, countsReference(keys, limit))
+	})
+	t.Run("windowed counts", func(t *testing.T) {
+		const keys, limit, rate = 50, 30000, 10000
+		dir := t.TempDir()
+		specPath := movingWindowsSpec(t, dir, keys, limit, rate)
+		moveToFlink(t, p.RESTURL(), specPath, dir, snapshot.FormatNative, 0, windowsReference(keys, limit, 1000))
+	})
+}
+
+// TestMoveEngineToFlink120 moves the exactly-once example from the engine
+// to a REAL Flink 1.20, which reads _metadata up to V4: ckpt submit -s
+// converts for the target's flink-version. Cost: about 24 s (one Flink
+// 1.20 start, a 1.5 s engine run, a short Flink job).
+func TestMoveEngineToFlink120(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real Flink peer: skipped with -short")
+	}
+	needRunnerJar(t)
+	t.Setenv(JobManagerEnv, "")
+	p := peers.StartFlink(t, peers.FlinkOptions{Version: peers.FlinkVersion120})
+	const keys, limit, rate = 100, 30000, 10000
+	dir := t.TempDir()
+	specPath := movingCountsSpec(t, dir, keys, limit, rate)
+	converted := moveToFlink(t, p.RESTURL(), specPath, dir, snapshot.FormatCanonical, limit, countsReference(keys, limit))
+	m, err := snapshot.Read(context.Background(), storage.Default(), converted)
+	if err != nil || m.Version != snapshot.Version4 {
+		t.Errorf("converted for Flink 1.20: %v %v, want _metadata V4", m, err)
+	}
+}
+
+// moveToFlink runs specPath on the engine, stops it with a savepoint of
+// format, resumes it on the Flink at url at parallelism 3 through ckpt
+// submit -s (which converts), waits for the job to finish and compares
+// the committed output of dir/out with want. lines > 0 is the output's
+// length, of which the engine must have committed a part. It returns the
+// converted savepoint.
+func moveToFlink(t *testing.T, url, specPath, dir string, format snapshot.SavepointFormat, lines int, want []string) string {
+	t.Helper()
 	c, err := flinkrest.New(url, flinkrest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	const keys, limit, rate = 200, 40000, 10000
-	dir := t.TempDir()
-	specPath := movingCountsSpec(t, dir, keys, limit, rate)
-	sp := stopEngineWithSavepoint(t, specPath, filepath.Join(dir, "sp"), snapshot.FormatCanonical, 1500*time.Millisecond)
+	sp := stopEngineWithSavepoint(t, specPath, filepath.Join(dir, "sp"), format, 1500*time.Millisecond)
 	before := dirSums(t, sp)
 	// The engine committed part of the output before it stopped: the rest
 	// must come from Flink, resumed where the engine stopped.
 	onEngine := committedSoFar(t, filepath.Join(dir, "out"))
-	if onEngine == 0 || onEngine >= limit {
-		t.Fatalf("the engine committed %d of %d lines before the savepoint: no move to test", onEngine, limit)
+	if onEngine == 0 || (lines > 0 && onEngine >= lines) {
+		t.Fatalf("the engine committed %d of %d lines before the savepoint: no move to test", onEngine, lines)
 	}
 
 	code, out, errOut := runCkpt(t, "submit", "-m", url, "--rest-timeout", "2m", "-p", "3", "-s", sp, specPath)
@@ -121,7 +167,6 @@ func TestMoveEngineToFlink(t *testing.T) {
 		t.Errorf("the Flink job restored %+v, want %s", st.LatestRestored, converted)
 	}
 	got := committedLines(t, filepath.Join(dir, "out"))
-	want := countsReference(keys, limit)
 	if !slices.Equal(got, want) {
 		t.Fatalf("committed output: %d lines, the reference %d (%s)", len(got), len(want), firstDiff(got, want))
 	}
@@ -129,6 +174,55 @@ func TestMoveEngineToFlink(t *testing.T) {
 	if after := dirSums(t, sp); fmt.Sprint(after) != fmt.Sprint(before) {
 		t.Error("the engine's savepoint changed")
 	}
+	return converted
+}
+
+// movingWindowsSpec is jobs/windowed-counts.yaml's window-count with its
+// windows committed by the exactly-once file sink (so the output can be
+// compared exactly): limit records over keys keys, one per ms of event
+// time, rate-limited.
+func movingWindowsSpec(t *testing.T, dir string, keys, limit, rate int) string {
+	t.Helper()
+	text := fmt.Sprintf(`name: windowed-counts
+parallelism: 2
+config:
+  execution.checkpointing.interval: 300 ms
+  execution.checkpointing.dir: %s
+pipeline:
+  - op: generator
+    uid: events
+    keys: %d
+    rate: %d
+    limit: %d
+    timeStep: 1 ms
+  - op: keyBy
+  - op: window-count
+    uid: per-second
+    size: 1 s
+  - op: file-sink
+    uid: windows-out
+    path: %s
+`, peers.URI(filepath.Join(dir, "chk")), keys, rate, limit, filepath.Join(dir, "out"))
+	p := filepath.Join(dir, "windowed-counts.yaml")
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// windowsReference is what the windowed job commits: for every window of
+// size ms of event time and every key, the key's records in it.
+func windowsReference(keys, limit, size int) []string {
+	counts := map[[2]int]int{}
+	for n := range limit {
+		counts[[2]int{n % keys, n / size}]++
+	}
+	var out []string
+	for k, c := range counts {
+		out = append(out, fmt.Sprintf("key-%d,%d", k[0], c))
+	}
+	sort.Strings(out)
+	return out
 }
 
 // stopEngineWithSavepoint runs a spec on ckpt's engine for run, then stops
