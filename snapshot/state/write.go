@@ -152,8 +152,9 @@ func NewListStateMeta(name string, mode snapshot.DistributionMode) *Meta {
 		Serializers: map[string]*Type{RoleValue: BytesType()}}
 }
 
-// appendMeta appends one StateMetaInfoSnapshot (format 6). Options and
-// serializers are written in name order (Flink reads them into maps).
+// appendMeta appends one StateMetaInfoSnapshot (format 6). Flink reads
+// options and serializers into maps; they are written in the order Flink
+// writes them, so that a proxy is byte for byte the one Flink writes.
 func appendMeta(dst []byte, m *Meta) ([]byte, error) {
 	var err error
 	if dst, err = appendUTF(dst, m.Name); err != nil {
@@ -179,7 +180,7 @@ func appendMeta(dst []byte, m *Meta) ([]byte, error) {
 		}
 	}
 	dst = appendI32(dst, int32(len(m.Serializers)))
-	for _, role := range sortedKeys(m.Serializers) {
+	for _, role := range roleOrder(m.Serializers) {
 		if dst, err = appendUTF(dst, role); err != nil {
 			return nil, err
 		}
@@ -188,6 +189,23 @@ func appendMeta(dst []byte, m *Meta) ([]byte, error) {
 		}
 	}
 	return dst, nil
+}
+
+// roleOrder is the order Flink 1.20 and 2.x write serializer roles in
+// (their HashMap's), then any other role by name.
+func roleOrder(m map[string]*Type) []string {
+	var out []string
+	for _, r := range []string{RoleValue, RoleNamespace, RoleKey} {
+		if _, ok := m[r]; ok {
+			out = append(out, r)
+		}
+	}
+	for _, r := range sortedKeys(m) {
+		if r != RoleValue && r != RoleNamespace && r != RoleKey {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 func sortedKeys[V any](m map[string]V) []string {
