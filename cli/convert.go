@@ -19,6 +19,7 @@ type convertOptions struct {
 	to      string
 	spec    string
 	version string
+	allowNR bool
 	json    bool
 	tf      *targetFlags
 }
@@ -45,7 +46,8 @@ the sources' splits as the runner's reader state and enumerator state, the
 file sink's pending files as its union state, and one event-time timer per
 open window of window-count. State the runner has no counterpart for is
 refused, naming the operator and the state. --spec SPEC checks that every
-operator of SRC is one of the spec's and is needed for window-count (the
+operator of SRC is one of the spec's (-n leaves out the state of those that
+are not, as Flink's -n would drop it) and is needed for window-count (the
 window size sets the timers); without it each operator's kind is told by its
 state names.
 
@@ -74,6 +76,7 @@ ckpt submit -s ENGINE_SAVEPOINT SPEC -m FLINK converts by itself.`,
 	f.StringVar(&o.to, "to", "", "what to convert to: flink")
 	f.StringVar(&o.spec, "spec", "", "the job spec SRC is of (checks the operators; needed for window-count)")
 	f.StringVar(&o.version, "target-version", "", "write _metadata in this format version: V4 (Flink 1.16–1.20), V5 (2.0) or V6 (2.1+; default)")
+	f.BoolVarP(&o.allowNR, "allowNonRestoredState", "n", false, "with --spec: leave out the state of operators that are not the spec's instead of refusing")
 	f.BoolVar(&o.json, "json", false, "print JSON for scripts")
 	o.tf = addTargetFlags(cmd)
 	cmd.Flags().Lookup("jobmanager").Usage = "write the _metadata version the Flink at this REST endpoint (`host:port`) reads (from its flink-version)"
@@ -103,7 +106,7 @@ func runConvert(cmd *cobra.Command, src, dst string, o convertOptions) error {
 	}
 	fsys := openStorage(cmd)
 	defer fsys.Close()
-	res, err := bridge.ToFlink(cmd.Context(), fsys, src, dst, bridge.ToFlinkOptions{Spec: sp, Version: version})
+	res, err := bridge.ToFlink(cmd.Context(), fsys, src, dst, bridge.ToFlinkOptions{Spec: sp, Version: version, AllowNonRestored: o.allowNR})
 	if err != nil {
 		return err
 	}
@@ -141,6 +144,9 @@ func printToFlink(w io.Writer, res *bridge.ToFlinkResult) {
 		}
 		fmt.Fprintln(w)
 	}
+	for _, d := range res.Dropped {
+		fmt.Fprintf(w, "  dropped (-n): %s: no operator of the spec\n", d)
+	}
 	for _, n := range res.NotKept {
 		fmt.Fprintf(w, "  not kept in V%d: %s\n", res.Version, n)
 	}
@@ -150,7 +156,7 @@ func printToFlink(w io.Writer, res *bridge.ToFlinkResult) {
 // _metadata version is version into a new directory beside it, named after
 // it ("<name>-flink", "-flink-2", … the first that does not exist), and
 // returns where.
-func convertForFlink(cmd *cobra.Command, fsys storage.FS, src string, sp *spec.Spec, version int) (*bridge.ToFlinkResult, error) {
+func convertForFlink(cmd *cobra.Command, fsys storage.FS, src string, sp *spec.Spec, version int, allowNR bool) (*bridge.ToFlinkResult, error) {
 	ctx := cmd.Context()
 	base := strings.TrimRight(src, "/")
 	if storage.Base(base) == "_metadata" {
@@ -166,7 +172,7 @@ func convertForFlink(cmd *cobra.Command, fsys storage.FS, src string, sp *spec.S
 		} else if !storage.IsNotExist(err) {
 			return nil, err
 		}
-		return bridge.ToFlink(ctx, fsys, src, dst, bridge.ToFlinkOptions{Spec: sp, Version: version})
+		return bridge.ToFlink(ctx, fsys, src, dst, bridge.ToFlinkOptions{Spec: sp, Version: version, AllowNonRestored: allowNR})
 	}
 	return nil, fmt.Errorf("convert %s for Flink: %s-flink … -flink-99 all exist", src, base)
 }
@@ -175,7 +181,7 @@ func convertForFlink(cmd *cobra.Command, fsys storage.FS, src string, sp *spec.S
 // (flinkVersion): path itself, or — when path holds ckpt's engine state —
 // the Flink canonical savepoint it is converted into, beside it. A path
 // that cannot be read from here is left to the dry run and the cluster.
-func convertEngineSavepoint(cmd *cobra.Command, out io.Writer, path string, sp *spec.Spec, flinkVersion string) (string, error) {
+func convertEngineSavepoint(cmd *cobra.Command, out io.Writer, path string, sp *spec.Spec, flinkVersion string, allowNR bool) (string, error) {
 	ctx := cmd.Context()
 	fsys := openStorage(cmd)
 	defer fsys.Close()
@@ -187,7 +193,7 @@ func convertEngineSavepoint(cmd *cobra.Command, out io.Writer, path string, sp *
 	if err != nil {
 		return "", fmt.Errorf("-s %s is a savepoint of ckpt's engine; converting it for Flink %s: %w", path, flinkVersion, err)
 	}
-	res, err := convertForFlink(cmd, fsys, path, sp, version)
+	res, err := convertForFlink(cmd, fsys, path, sp, version, allowNR)
 	if err != nil {
 		return "", fmt.Errorf("-s %s is a savepoint of ckpt's engine; converting it for Flink %s: %w", path, flinkVersion, err)
 	}

@@ -228,7 +228,7 @@ func submit(cmd *cobra.Command, tf *targetFlags, o submitOptions, program string
 	// A savepoint of ckpt's engine resumed on Flink: converted first into
 	// a Flink canonical savepoint beside it (the source is only read).
 	if prog != nil && o.fromPath != "" {
-		if o.fromPath, err = convertEngineSavepoint(cmd, out, o.fromPath, parsed, ov.Version); err != nil {
+		if o.fromPath, err = convertEngineSavepoint(cmd, out, o.fromPath, parsed, ov.Version, o.allowNR); err != nil {
 			return err
 		}
 	}

@@ -56,6 +56,10 @@ type ToFlinkOptions struct {
 	// window size sets the timers Flink fires the restored windows by).
 	// Without it, each operator's kind is told by its state names.
 	Spec *spec.Spec
+	// AllowNonRestored leaves out (instead of refusing) the state of an
+	// operator that is not the spec's, as -n/--allowNonRestoredState lets
+	// Flink drop it; Dropped in the result names it.
+	AllowNonRestored bool
 	// Version is the _metadata format version to write (snapshot.Version4
 	// for Flink 1.16–1.20, 5 for 2.0, 6 for 2.1+); 0 means
 	// snapshot.VersionWrite.
@@ -86,6 +90,7 @@ type ToFlinkResult struct {
 	Files       int                 `json:"files"`
 	Bytes       int64               `json:"bytes"`
 	NotKept     []string            `json:"not_kept,omitempty"`
+	Dropped     []string            `json:"dropped,omitempty"`
 	SourceKinds []string            `json:"-"`
 }
 
@@ -159,7 +164,7 @@ func ToFlink(ctx context.Context, fsys storage.FS, src, dst string, o ToFlinkOpt
 	if !IsEngineSnapshot(ctx, fsys, m) {
 		return nil, fmt.Errorf("convert to Flink: %s: %w (its state is in Flink's format already: resume it as it is)", src, ErrNotEngine)
 	}
-	kinds, err := operatorKinds(m, o.Spec)
+	kinds, err := operatorKinds(m, o.Spec, o.AllowNonRestored)
 	if err != nil {
 		return nil, err
 	}
@@ -185,6 +190,10 @@ func ToFlink(ctx context.Context, fsys storage.FS, src, dst string, o ToFlinkOpt
 	res = &ToFlinkResult{Source: m.Location, Dir: dst}
 	for _, op := range m.Operators {
 		k := kinds[op.ID]
+		if k.op == "dropped" {
+			res.Dropped = append(res.Dropped, operatorLabel(op, k))
+			continue
+		}
 		if k.op == "by-state" {
 			if k.op, err = kindByState(ctx, fsys, m, op); err != nil {
 				return nil, err
@@ -337,7 +346,7 @@ func operatorLabel(op *snapshot.OperatorState, k opKind) string {
 
 // operatorKinds tells what each operator of m is: the spec's step with its
 // operator ID, or (without a spec) what its state names say.
-func operatorKinds(m *snapshot.Metadata, sp *spec.Spec) (map[snapshot.OperatorID]opKind, error) {
+func operatorKinds(m *snapshot.Metadata, sp *spec.Spec, allowNonRestored bool) (map[snapshot.OperatorID]opKind, error) {
 	out := map[snapshot.OperatorID]opKind{}
 	if sp != nil {
 		_, g, err := sp.Prepare(nil, nil)
@@ -364,6 +373,10 @@ func operatorKinds(m *snapshot.Metadata, sp *spec.Spec) (map[snapshot.OperatorID
 		for _, op := range m.Operators {
 			k, ok := byID[op.ID]
 			if !ok {
+				if hasState(op) && allowNonRestored {
+					out[op.ID] = opKind{op: "dropped"}
+					continue
+				}
 				if hasState(op) {
 					return nil, fmt.Errorf("%s holds state but is no operator of job spec %s (different uids?): the runner has no operator to restore it into", operatorLabel(op, opKind{}), sp.File)
 				}

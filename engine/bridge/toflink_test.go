@@ -457,6 +457,19 @@ func TestToFlinkRefusesAndCleansUp(t *testing.T) {
 		t.Errorf("a spec without the savepoint's keyed operator: %v", err)
 	}
 
+	// With -n's leave, that operator's state is left out, and said so.
+	res, err := ToFlink(ctx, storage.Default(), sp, filepath.Join(dir, "dropped"), ToFlinkOptions{Spec: other, AllowNonRestored: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	countID := snapshot.OperatorIDFromUID("count-per-key")
+	if len(res.Dropped) != 1 || !strings.Contains(res.Dropped[0], countID.String()) {
+		t.Errorf("dropped %v", res.Dropped)
+	}
+	if m, err := snapshot.Read(ctx, storage.Default(), filepath.Join(dir, "dropped")); err != nil || m.Operator(countID) != nil || len(m.Operators) != 2 {
+		t.Errorf("with the keyed operator dropped: %v", err)
+	}
+
 	dst := filepath.Join(dir, "half")
 	ffs := &failingFS{FS: storage.Default(), n: 4}
 	if _, err := ToFlink(ctx, ffs, sp, dst, ToFlinkOptions{Spec: s}); err == nil || !strings.Contains(err.Error(), "injected") {
