@@ -498,3 +498,67 @@ func TestToFlinkRefusesAndCleansUp(t *testing.T) {
 	}
 	_ = keygroup.OperatorIndex
 }
+
+// sum and dedupe keep their Long states under their own names ("sum",
+// "seen"), the file source its splits: each converts to the runner's.
+func TestToFlinkSumDedupeFile(t *testing.T) {
+	for _, tc := range []struct{ op, state, source string }{
+		{"sum", "sum", "generator\n    keys: 100\n    rate: 20000\n    limit: 1000000"},
+		{"dedupe", "seen", "generator\n    keys: 100\n    rate: 20000\n    limit: 1000000"},
+		{"count", "count", "file\n    path: %s/words.txt"},
+	} {
+		t.Run(tc.op, func(t *testing.T) {
+			dir := t.TempDir()
+			var lines strings.Builder
+			for i := range 200000 {
+				fmt.Fprintf(&lines, "w%d\n", i%77)
+			}
+			os.WriteFile(filepath.Join(dir, "words.txt"), []byte(lines.String()), 0o644)
+			src := tc.source
+			if strings.Contains(src, "%s") {
+				src = fmt.Sprintf(src, dir)
+			}
+			s := writeSpec(t, dir, fmt.Sprintf(`name: x
+parallelism: 2
+config:
+  execution.checkpointing.interval: 200 ms
+  execution.checkpointing.dir: file://%s/chk
+pipeline:
+  - op: %s
+    uid: in
+  - op: keyBy
+  - op: %s
+    uid: keyed
+  - op: discard
+`, dir, src, tc.op))
+			sp := engineSavepoint(t, s, dir, snapshot.FormatCanonical, 300*time.Millisecond)
+			ctx := context.Background()
+			res, err := ToFlink(ctx, storage.Default(), sp, filepath.Join(dir, "flink"), ToFlinkOptions{Spec: s})
+			if err != nil {
+				t.Fatal(err)
+			}
+			srcM, _ := snapshot.Read(ctx, storage.Default(), sp)
+			got, err := snapshot.Read(ctx, storage.Default(), filepath.Join(dir, "flink"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, have := keyedValues(t, srcM, "keyed"), keyedValues(t, got, "keyed")
+			if len(want) == 0 || len(have) != len(want) {
+				t.Fatalf("%d entries written, the engine has %d (%+v)", len(have), len(want), res.Operators)
+			}
+			for k, e := range want {
+				if !strings.HasPrefix(k, tc.state+"/") || have[k].Value != e.Value {
+					t.Fatalf("%s: %v, the engine has %v", k, have[k].Value, e.Value)
+				}
+			}
+			in := snapshot.OperatorIDFromUID("in")
+			if srcM.Operator(in).FullyFinished { // the source read all before the savepoint
+				if !got.Operator(in).FullyFinished {
+					t.Error("a finished source converted as running")
+				}
+			} else if n := len(operatorElements(t, got, "in")[state.SourceReaderState]); n != 2 {
+				t.Errorf("reader splits of %d subtasks", n)
+			}
+		})
+	}
+}
