@@ -238,6 +238,9 @@ func stopEngineWithSavepoint(t *testing.T, specPath, spDir string, format snapsh
 	if err != nil {
 		t.Fatal(err)
 	}
+	for deadline := time.Now().Add(10 * time.Second); job.Status() != engine.Running && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
 	time.Sleep(run)
 	sp, err := job.StopWithSavepoint(ctx, spDir, format, false)
 	if err != nil {

@@ -91,6 +91,9 @@ func engineSavepoint(t *testing.T, s *spec.Spec, dir string, format snapshot.Sav
 	if err != nil {
 		t.Fatal(err)
 	}
+	for deadline := time.Now().Add(10 * time.Second); job.Status() != engine.Running && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
 	time.Sleep(run)
 	sp, err := job.StopWithSavepoint(ctx, filepath.Join(dir, "sp"), format, false)
 	if err != nil {
@@ -510,7 +513,7 @@ func TestToFlinkSumDedupeFile(t *testing.T) {
 		t.Run(tc.op, func(t *testing.T) {
 			dir := t.TempDir()
 			var lines strings.Builder
-			for i := range 200000 {
+			for i := range 2000000 { // more than the engine reads before the savepoint
 				fmt.Fprintf(&lines, "w%d\n", i%77)
 			}
 			os.WriteFile(filepath.Join(dir, "words.txt"), []byte(lines.String()), 0o644)
@@ -531,7 +534,7 @@ pipeline:
     uid: keyed
   - op: discard
 `, dir, src, tc.op))
-			sp := engineSavepoint(t, s, dir, snapshot.FormatCanonical, 300*time.Millisecond)
+			sp := engineSavepoint(t, s, dir, snapshot.FormatCanonical, 50*time.Millisecond)
 			ctx := context.Background()
 			res, err := ToFlink(ctx, storage.Default(), sp, filepath.Join(dir, "flink"), ToFlinkOptions{Spec: s})
 			if err != nil {
