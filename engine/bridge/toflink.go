@@ -83,15 +83,14 @@ type ConvertedOperator struct {
 
 // ToFlinkResult is the savepoint ToFlink wrote.
 type ToFlinkResult struct {
-	Source      string              `json:"source"`
-	Dir         string              `json:"dir"`
-	Version     int                 `json:"version"`
-	Operators   []ConvertedOperator `json:"operators"`
-	Files       int                 `json:"files"`
-	Bytes       int64               `json:"bytes"`
-	NotKept     []string            `json:"not_kept,omitempty"`
-	Dropped     []string            `json:"dropped,omitempty"`
-	SourceKinds []string            `json:"-"`
+	Source    string              `json:"source"`
+	Dir       string              `json:"dir"`
+	Version   int                 `json:"version"`
+	Operators []ConvertedOperator `json:"operators"`
+	Files     int                 `json:"files"`
+	Bytes     int64               `json:"bytes"`
+	NotKept   []string            `json:"not_kept,omitempty"`
+	Dropped   []string            `json:"dropped,omitempty"`
 }
 
 // ErrNotEngine is returned for a snapshot whose state is not ckpt's
@@ -641,23 +640,21 @@ func keyedState(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, op *
 	stats := &keyedStats{}
 	var first *state.Meta
 	var firstEntries []entry
-	var valueType *state.Type
 	switch {
 	case len(windows) > 0 || k.op == "window-count":
 		if k.windowSize <= 0 {
 			return nil, nil, fmt.Errorf("%s: keyed state %q (window-count) needs the window size: give the job spec", label, windowsState)
 		}
-		first, firstEntries, valueType = state.NewValueStateMeta(windowsState, state.BytesType()), windows, state.BytesType()
+		first, firstEntries = state.NewValueStateMeta(windowsState, state.BytesType()), windows
 	default:
 		if valueName == "" {
 			valueName = want
 		}
 		if valueName == "" {
-			return nil, nil, nil // no keyed state at all
+			return &keyedStreams{}, &keyedStats{}, nil // no keyed state at all
 		}
-		first, firstEntries, valueType = state.NewValueStateMeta(valueName, state.LongType()), values, state.LongType()
+		first, firstEntries = state.NewValueStateMeta(valueName, state.LongType()), values
 	}
-	_ = valueType
 	metas := []*state.Meta{first, state.NewTimersMeta(processingTimers, state.StringType()), state.NewTimersMeta(eventTimers, state.StringType())}
 	stats.states = []string{first.Name}
 	groups := map[int][][]state.KV{}
