@@ -459,6 +459,17 @@ func TestToFlinkRefusesAndCleansUp(t *testing.T) {
 		t.Errorf("a spec without the savepoint's keyed operator: %v", err)
 	}
 
+	// The same uid on another operator: its state is not what the runner's
+	// sum keeps, and the refusal names the state.
+	summing := writeSpec(t, t.TempDir(), strings.Replace(s.Text, "  - op: count\n", "  - op: sum\n", 1))
+	if _, err := ToFlink(ctx, storage.Default(), sp, filepath.Join(dir, "x"), ToFlinkOptions{Spec: summing}); err == nil ||
+		!strings.Contains(err.Error(), `keyed state "count" has no counterpart in the runner's sum`) {
+		t.Errorf("count state into a sum: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "x")); !os.IsNotExist(err) {
+		t.Errorf("a refused conversion made its destination: %v", err)
+	}
+
 	// With -n's leave, that operator's state is left out, and said so.
 	res, err := ToFlink(ctx, storage.Default(), sp, filepath.Join(dir, "dropped"), ToFlinkOptions{Spec: other, AllowNonRestored: true})
 	if err != nil {
