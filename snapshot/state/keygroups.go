@@ -54,16 +54,18 @@ func decompress(region []byte, file string, base int64) ([]byte, error) {
 // operator's, which fixes the key-group prefix width. Entries go to fn in
 // file order.
 func ReadUnified(p *KeyedProxy, maxParallelism int, kg int, region []byte, file string, base int64, fn func(Entry) error) error {
-	return readUnified(p, maxParallelism, kg, region, file, base, nil, nil, byValue(fn))
+	return readUnified(p, maxParallelism, kg, region, file, base, nil, "", nil, byValue(fn))
 }
 
 // readUnified is ReadUnified giving each entry by pointer: the same Entry,
 // rewritten for every entry. a is where the values go: nil, a fresh
 // keeping arena for this key group (values stay valid); a reusing arena
 // is reset after each entry (ScanKeyed: values valid during fn only).
-// keep, if set, sees each entry's state and key bytes (prefix included)
-// first, and only the entries it keeps are decoded and go to fn.
-func readUnified(p *KeyedProxy, maxParallelism int, kg int, region []byte, file string, base int64, a *arena, keep func(pl *entryPlan, prefix int, key []byte) bool, fn func(*Entry) error) error {
+// only, if set, names the one state whose entries are decoded (the
+// others' are skipped undecoded); keep, if set, sees each entry's state
+// and key bytes (prefix included) first, and only the entries it keeps
+// are decoded and go to fn.
+func readUnified(p *KeyedProxy, maxParallelism int, kg int, region []byte, file string, base int64, a *arena, only string, keep func(pl *entryPlan, prefix int, key []byte) bool, fn func(*Entry) error) error {
 	b := region
 	if p.Compression {
 		var err error
@@ -94,6 +96,7 @@ func readUnified(p *KeyedProxy, maxParallelism int, kg int, region []byte, file 
 		if pl == nil {
 			pl = newEntryPlan(p, p.States[sid])
 			pl.a = a
+			pl.skip = only != "" && pl.m.Name != only
 			plans[sid] = pl
 		}
 		// An entry: i32 key length, key, i32 value length, value. Read
@@ -135,7 +138,7 @@ func readUnified(p *KeyedProxy, maxParallelism int, kg int, region []byte, file 
 		// this key group; the prefix is read without it (the region's
 		// bytes stay as they are).
 		last := key[0]&0x80 != 0
-		if keep == nil || keep(pl, prefix, key) {
+		if !pl.skip && (keep == nil || keep(pl, prefix, key)) {
 			if err := planEntry(pl, prefix, key, val, file, d.base+int64(kat)+4, vat, &e); err != nil {
 				return err
 			}
@@ -222,7 +225,7 @@ func ReadKey(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, op *sna
 			v, ok := kd.fast(p.Key, 0)
 			return !ok || sameKey(v, key) // an unreadable key: decoded whole, naming the error
 		}
-		return readUnified(p, int(op.MaxParallelism), kg, region, s.name, o, nil, keep, func(e *Entry) error {
+		return readUnified(p, int(op.MaxParallelism), kg, region, s.name, o, nil, state, keep, func(e *Entry) error {
 			if state != "" && e.State != state {
 				return nil
 			}
@@ -258,6 +261,7 @@ type entryPlan struct {
 	keyNSDec  bool // key and namespace both decodable
 	ambiguous bool // both of variable length: each carries a length suffix
 	valDec    bool
+	skip      bool   // another state than the one asked for: not decoded
 	a         *arena // where the entries' values go (nil: plain boxing)
 }
 
@@ -307,8 +311,12 @@ func planEntry(pl *entryPlan, prefix int, key, val []byte, file string, koff, vo
 		e.Key = rawOf(p.Key, key[prefix:])
 	} else {
 		start := kd.pos
-		if e.Key, err = kd.value(p.Key, "key", 0); err != nil {
-			return err
+		var ok bool
+		if e.Key, ok = kd.fast(p.Key, 0); !ok || slowOnly {
+			kd.pos = start
+			if e.Key, err = kd.value(p.Key, "key", 0); err != nil {
+				return err
+			}
 		}
 		if pl.ambiguous {
 			if err := kd.lengthSuffix(kd.pos-start, "key length suffix"); err != nil {
@@ -316,8 +324,11 @@ func planEntry(pl *entryPlan, prefix int, key, val []byte, file string, koff, vo
 			}
 		}
 		start = kd.pos
-		if e.Namespace, err = kd.value(ns, "namespace", 0); err != nil {
-			return err
+		if e.Namespace, ok = kd.fast(ns, 0); !ok || slowOnly {
+			kd.pos = start
+			if e.Namespace, err = kd.value(ns, "namespace", 0); err != nil {
+				return err
+			}
 		}
 		if pl.ambiguous {
 			if err := kd.lengthSuffix(kd.pos-start, "namespace length suffix"); err != nil {
@@ -359,8 +370,12 @@ func planEntry(pl *entryPlan, prefix int, key, val []byte, file string, koff, vo
 		e.Value = rawOf(vs, val)
 		return nil
 	}
-	if e.Value, err = vd.value(vs, "value", 0); err != nil {
-		return err
+	var ok bool
+	if e.Value, ok = vd.fast(vs, 0); !ok || slowOnly {
+		vd.pos = 0
+		if e.Value, err = vd.value(vs, "value", 0); err != nil {
+			return err
+		}
 	}
 	if vd.left() != 0 {
 		return vd.errf(vd.pos, "end of value", "%d bytes left after a %s", vd.left(), vs)

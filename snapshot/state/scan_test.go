@@ -132,7 +132,7 @@ func TestScanEntriesEqualKeptOnes(t *testing.T) {
 		var pojos []*Record
 		var kept []Value // values kept without Clone
 		a := newReusingArena()
-		err := readUnified(p, 128, kg, region, "gen", 0, a, nil, func(e *Entry) error {
+		err := readUnified(p, 128, kg, region, "gen", 0, a, "", nil, func(e *Entry) error {
 			if entryPtr == nil {
 				entryPtr = e
 			} else if e != entryPtr {

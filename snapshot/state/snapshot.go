@@ -414,11 +414,6 @@ func readKeyGroups(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, o
 	// exactly (flink-state-format.md §1).
 	heap, decided := h.Variant != snapshot.TagSavepointKeyGroups && isHeap(h), false
 	var regionBuf []byte // the regions' bytes, reused
-	// One state of several: the others' entries are skipped undecoded.
-	var only1 func(pl *entryPlan, prefix int, key []byte) bool
-	if state != "" {
-		only1 = func(pl *entryPlan, _ int, _ []byte) bool { return pl.m.Name == state }
-	}
 	want := func(e *Entry) error {
 		if state != "" && e.State != state {
 			return nil
@@ -461,7 +456,7 @@ func readKeyGroups(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, o
 		if heap {
 			err = ReadHeap(p, kg, region, s.name, o, byPointer(want))
 		} else {
-			err = readUnified(p, int(op.MaxParallelism), kg, region, s.name, o, a, only1, want)
+			err = readUnified(p, int(op.MaxParallelism), kg, region, s.name, o, a, state, nil, fn)
 		}
 		if err != nil {
 			return err
