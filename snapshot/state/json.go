@@ -198,10 +198,34 @@ var jsonPlain = func() (t [256]bool) {
 	return t
 }()
 
+// Eight bytes at a time: lanes is 0x01 in every byte, high 0x80.
+const (
+	lanes = 0x0101010101010101
+	high  = 0x8080808080808080
+)
+
+// zeroByte is non-zero when one of x's bytes is zero.
+func zeroByte(x uint64) uint64 { return (x - lanes) & ^x & high }
+
+// plain8 reports whether the eight bytes of x are all jsonPlain.
+func plain8(x uint64) bool {
+	bad := (x-lanes*0x20)&^x&high | x&high | zeroByte(x^lanes*0x7F) |
+		zeroByte(x^lanes*'"') | zeroByte(x^lanes*'\\') | zeroByte(x^lanes*'<') | zeroByte(x^lanes*'>') | zeroByte(x^lanes*'&')
+	return bad == 0
+}
+
 // appendJSONString is json.Marshal(s): plain text as it is, anything
 // needing an escape through encoding/json.
 func appendJSONString(b []byte, s string) []byte {
-	for i := range len(s) {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		if !plain8(x) {
+			break
+		}
+	}
+	for ; i < len(s); i++ {
 		if !jsonPlain[s[i]] {
 			j, _ := json.Marshal(s) // a string always encodes
 			return append(b, j...)

@@ -25,6 +25,15 @@ func TestAppendJSONIsEncodingJSON(t *testing.T) {
 		&TTLValue{LastAccess: time.UnixMilli(1700000000123).UTC(), Value: "v"}, Raw{Serializer: "kryo", Hex: "00ff", Text: ".."},
 		[]byte{1, 2, 3}, KafkaSplit{},
 	}
+	// Every byte value at every position of a string longer than the
+	// eight bytes checked at a time.
+	for c := range 256 {
+		for at := range 21 {
+			s := []byte("abcdefghijklmnopqrstu")
+			s[at] = byte(c)
+			values = append(values, string(s))
+		}
+	}
 	r := rand.New(rand.NewPCG(1, 2))
 	for range 2000 {
 		values = append(values, math.Float64frombits(r.Uint64()), float32(r.NormFloat64()*math.Pow(10, float64(r.IntN(60)-30))))
