@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"unicode/utf16"
 	"unsafe"
@@ -242,6 +243,48 @@ func TestScanKeyedEqualsReadKeyed(t *testing.T) {
 				}
 				if !reflect.DeepEqual(got, want) || (name != "absent" && len(want) == 0) {
 					t.Fatalf("state %q: ScanKeyed %q, ReadKeyed %q", name, got, want)
+				}
+			}
+		})
+	}
+}
+
+// A broken entry frame is an error naming the file, the offset and what
+// was expected there — from both readers, never a panic.
+func TestScanFrameErrors(t *testing.T) {
+	p := genProxy()
+	good := func() []byte {
+		b := binary.BigEndian.AppendUint16(nil, 0)
+		b = binary.BigEndian.AppendUint32(b, 10)
+		b = append(b, 0x80|5, 0, 0, 0, 0, 0, 0, 0, 7, 0)
+		b = binary.BigEndian.AppendUint32(b, 8)
+		return binary.BigEndian.AppendUint16(binary.BigEndian.AppendUint64(b, 9), endOfKeyGroup)
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(b []byte) []byte
+		want string
+	}{
+		{"intact", func(b []byte) []byte { return b }, ""},
+		{"key length cut", func(b []byte) []byte { return b[:4] }, "byte offset 2: expected key length"},
+		{"negative key length", func(b []byte) []byte { b[2] = 0xFF; return b }, "byte offset 2: expected key length: negative count"},
+		{"key beyond the region", func(b []byte) []byte { b[4] = 0x7F; return b }, "byte offset 2: expected key length"},
+		{"empty key", func(b []byte) []byte {
+			return binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint16(nil, 0), 0), 0)
+		}, "byte offset 6: expected key: empty key"},
+		{"value length cut", func(b []byte) []byte { return b[:17] }, "byte offset 16: expected value length"},
+		{"value beyond the region", func(b []byte) []byte { return b[:24] }, "byte offset 20: expected value: truncated"},
+		{"negative value length", func(b []byte) []byte { b[16] = 0x80; return b }, "byte offset 16: expected value length: negative count"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, a := range []*arena{nil, newReusingArena()} {
+				n := 0
+				err := readUnified(p, 128, 5, tc.edit(good()), "op-0", 0, a, "", nil, func(*Entry) error { n++; return nil })
+				switch {
+				case tc.want == "" && (err != nil || n != 1):
+					t.Fatalf("%d entries, %v", n, err)
+				case tc.want != "" && (err == nil || !strings.Contains(err.Error(), "op-0: "+tc.want)):
+					t.Fatalf("error %v, want %q", err, tc.want)
 				}
 			}
 		})
