@@ -20,6 +20,7 @@ import (
 
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"strconv"
 	"testing"
 
@@ -57,6 +58,12 @@ func benchLabel(k int64) string { return "label-" + strconv.FormatInt(k, 10) }
 // writeBenchSavepoint writes keys 0..n-1 into dir as a canonical savepoint
 // of one subtask and returns its _metadata and the state file's size.
 func writeBenchSavepoint(tb testing.TB, dir string, n int64) (*snapshot.Metadata, int64) {
+	return writeBenchStates(tb, dir, n, true, true)
+}
+
+// writeBenchStates is writeBenchSavepoint with "count" (Long), "label"
+// (String) or both.
+func writeBenchStates(tb testing.TB, dir string, n int64, count, label bool) (*snapshot.Metadata, int64) {
 	tb.Helper()
 	groups := make([][]int64, benchMaxP)
 	for k := range n {
@@ -74,8 +81,20 @@ func writeBenchSavepoint(tb testing.TB, dir string, n int64) (*snapshot.Metadata
 	head := (&jout{}).i32(6).b
 	head = append(head, 0) // no compression
 	p := &jout{b: head}
-	p.snap(longSnap).u16(2)
-	p.valueState("count", longSnap).valueState("label", stringSnap)
+	var sids []uint16 // state id of each state written: count, label
+	if count {
+		sids = append(sids, 0)
+	}
+	if label {
+		sids = append(sids, 1)
+	}
+	p.snap(longSnap).u16(uint16(len(sids)))
+	if count {
+		p.valueState("count", longSnap)
+	}
+	if label {
+		p.valueState("label", stringSnap)
+	}
 	w.Write(p.b)
 	off := int64(len(p.b))
 	offsets := make([]int64, benchMaxP)
@@ -85,7 +104,8 @@ func writeBenchSavepoint(tb testing.TB, dir string, n int64) (*snapshot.Metadata
 			continue // an empty key group: offset 0
 		}
 		offsets[kg] = off
-		for sid := range uint16(2) {
+		for i, which := range sids {
+			sid := uint16(i)
 			e = binary.BigEndian.AppendUint16(e[:0], sid)
 			for i, k := range keys {
 				key := []byte{byte(kg)}
@@ -96,7 +116,7 @@ func writeBenchSavepoint(tb testing.TB, dir string, n int64) (*snapshot.Metadata
 				key = append(key, 0) // VoidNamespace
 				e = binary.BigEndian.AppendUint32(e, uint32(len(key)))
 				e = append(e, key...)
-				if sid == 0 {
+				if which == 0 {
 					e = binary.BigEndian.AppendUint32(e, 8)
 					e = binary.BigEndian.AppendUint64(e, uint64(k*3))
 				} else {
@@ -185,12 +205,25 @@ func TestBenchSavepointReads(t *testing.T) {
 
 // benchSavepoint writes the savepoint once per benchmark binary run.
 func benchSavepoint(b *testing.B) (*snapshot.Metadata, int64) {
+	return benchStates(b, true, true)
+}
+
+// benchStates writes a savepoint of CKPT_BENCH_STATE_SP_MB (default 256
+// MiB) of the states asked for (keys as many as it takes).
+func benchStates(b *testing.B, count, label bool) (*snapshot.Metadata, int64) {
 	mb := int64(256)
 	if v, err := strconv.Atoi(os.Getenv("CKPT_BENCH_STATE_SP_MB")); err == nil && v > 0 {
 		mb = int64(v)
 	}
+	per := int64(entryApprox) // bytes per key, both states
+	switch {
+	case !label:
+		per = 4 + 1 + 8 + 1 + 4 + 8 + 8 // one Long entry and its share of nothing else
+	case !count:
+		per = 4 + 1 + 8 + 1 + 4 + 1 + 12
+	}
 	dir := b.TempDir()
-	m, size := writeBenchSavepoint(b, dir, mb<<20/entryApprox)
+	m, size := writeBenchStates(b, dir, mb<<20/per, count, label)
 	b.Logf("canonical savepoint of %s: %.0f MiB of state", benchOpUID, float64(size)/(1<<20))
 	return m, size
 }
@@ -207,7 +240,8 @@ func BenchmarkStateSchema(b *testing.B) {
 	}
 }
 
-// BenchmarkStateFullScan: every entry decoded, streaming; MB/s of state.
+// BenchmarkStateFullScan: every entry decoded, streaming (ReadKeyed, the
+// values a caller may keep); MB/s of state.
 func BenchmarkStateFullScan(b *testing.B) {
 	m, size := benchSavepoint(b)
 	ctx, fsys := context.Background(), storage.NewLocal()
@@ -246,5 +280,40 @@ func BenchmarkStateKeyLookup(b *testing.B) {
 		if err != nil || found != 2 {
 			b.Fatalf("lookup: %d entries, %v", found, err)
 		}
+	}
+}
+
+// BenchmarkStateScanOneType: the counting scan (state.ScanKeyed, every
+// value decoded, entries valid during the callback) on one core over
+// savepoints that hold value state of one type only — Long, or String
+// (label-N, ASCII) — so that MB per CPU-second is that type's alone.
+func BenchmarkStateScanOneType(b *testing.B) {
+	for _, c := range []struct {
+		name         string
+		count, label bool
+	}{{"long", true, false}, {"string", false, true}} {
+		b.Run(c.name, func(b *testing.B) {
+			m, size := benchStates(b, c.count, c.label)
+			ctx, fsys := context.Background(), storage.NewLocal()
+			prev := goruntime.GOMAXPROCS(1)
+			defer goruntime.GOMAXPROCS(prev)
+			b.SetBytes(size)
+			b.ResetTimer()
+			c0 := cpuTime()
+			for b.Loop() {
+				var n, bytes int64
+				if err := state.ScanKeyed(ctx, fsys, m, m.Operators[0], "", func(e *state.Entry) error {
+					n++
+					bytes += e.Size
+					return nil
+				}); err != nil {
+					b.Fatal(err)
+				}
+				if n == 0 {
+					b.Fatal("no entries")
+				}
+			}
+			b.ReportMetric(float64(size)*float64(b.N)/1e6/(cpuTime()-c0).Seconds(), "MB/cpu-s")
+		})
 	}
 }

@@ -191,8 +191,17 @@ func ckptFullScan(b *testing.B, sp valuesSavepoint) (time.Duration, int64) {
 
 // ckptFullScanCPU is ckptFullScan with the CPU time it took: on a shared
 // machine the wall time says how busy the others were, the CPU time what
-// the scan cost.
+// the scan cost. It is the counting scan (ckpt state's entries and bytes
+// per state, the TUI's counts): state.ScanKeyed, every value decoded.
 func ckptFullScanCPU(b *testing.B, sp valuesSavepoint) (wall, cpu time.Duration, n int64) {
+	wall, cpu, n, _ = ckptScanCPU(b, sp, "", true)
+	return wall, cpu, n
+}
+
+// ckptScanCPU scans the values operator's state named name ("" = all),
+// with state.ScanKeyed (scan) or state.ReadKeyed, on one core, and
+// returns the entries and their bytes (Entry.Size).
+func ckptScanCPU(b *testing.B, sp valuesSavepoint, name string, scan bool) (wall, cpu time.Duration, n, bytes int64) {
 	ctx, fsys := context.Background(), storage.NewLocal()
 	prev := goruntime.GOMAXPROCS(1)
 	defer goruntime.GOMAXPROCS(prev)
@@ -203,15 +212,25 @@ func ckptFullScanCPU(b *testing.B, sp valuesSavepoint) (wall, cpu time.Duration,
 	if err != nil {
 		b.Fatal(err)
 	}
-	err = state.ReadKeyed(ctx, fsys, m, valuesOperator(b, m), "", func(e state.Entry) error {
-		n++
-		return nil
-	})
+	op := valuesOperator(b, m)
+	if scan {
+		err = state.ScanKeyed(ctx, fsys, m, op, name, func(e *state.Entry) error {
+			n++
+			bytes += e.Size
+			return nil
+		})
+	} else {
+		err = state.ReadKeyed(ctx, fsys, m, op, name, func(e state.Entry) error {
+			n++
+			bytes += e.Size
+			return nil
+		})
+	}
 	wall, cpu = time.Since(t0), cpuTime()-c0
 	if err != nil {
 		b.Fatal(err)
 	}
-	return wall, cpu, n
+	return wall, cpu, n, bytes
 }
 
 // ckptLookup is ckpt state PATH --operator values --key K: _metadata, the

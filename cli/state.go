@@ -1,11 +1,13 @@
 package cli
 
 import (
+	"bufio"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -209,12 +211,12 @@ func printEntries(cmd *cobra.Command, fsys storage.FS, w io.Writer, m *snapshot.
 }
 
 // printKeyed prints keyed entries (all, or one key's), counting towards
-// --limit.
+// --limit. A scan streams through state.ScanKeyed: each entry is printed
+// from the reader's reused memory, before the next one is decoded.
 func printKeyed(cmd *cobra.Command, fsys storage.FS, w io.Writer, m *snapshot.Metadata, op *snapshot.OperatorState, o stateOptions) (int, bool, error) {
-	enc := json.NewEncoder(w)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	cw := csv.NewWriter(w)
-	defer cw.Flush()
+	bw := bufio.NewWriterSize(w, 64<<10)
+	tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', 0)
+	cw := csv.NewWriter(bw)
 	switch {
 	case o.csv:
 		cw.Write([]string{"state", "key_group", "key", "namespace", "user_key", "value"})
@@ -222,8 +224,8 @@ func printKeyed(cmd *cobra.Command, fsys storage.FS, w io.Writer, m *snapshot.Me
 		fmt.Fprintln(tw, "STATE\tKEY GROUP\tKEY\tNAMESPACE\tVALUE")
 	}
 	n := 0
-	read := func(fn func(state.Entry) error) error {
-		return state.ReadKeyed(cmd.Context(), fsys, m, op, o.state, fn)
+	read := func(fn func(*state.Entry) error) error {
+		return state.ScanKeyed(cmd.Context(), fsys, m, op, o.state, fn)
 	}
 	if o.key != "" {
 		p, format, err := state.ReadKeyedSchema(cmd.Context(), fsys, m, op)
@@ -237,34 +239,54 @@ func printKeyed(cmd *cobra.Command, fsys storage.FS, w io.Writer, m *snapshot.Me
 		if err != nil {
 			return 0, false, err
 		}
-		read = func(fn func(state.Entry) error) error {
-			_, err := state.LookupKey(cmd.Context(), fsys, m, op, o.state, format, key, fn)
+		read = func(fn func(*state.Entry) error) error {
+			_, err := state.LookupKey(cmd.Context(), fsys, m, op, o.state, format, key, func(e state.Entry) error { return fn(&e) })
 			return err
 		}
 	}
-	err := read(func(e state.Entry) error {
+	var line []byte
+	var row [6]string
+	err := read(func(e *state.Entry) error {
 		if o.limit > 0 && n >= o.limit {
 			return errLimit
 		}
 		n++
-		if o.json {
-			return enc.Encode(e)
-		}
-		if o.csv {
+		var err error
+		switch {
+		case o.json:
+			if line, err = e.AppendJSON(line[:0]); err != nil {
+				return err
+			}
+			_, err = bw.Write(append(line, '\n'))
+		case o.csv:
 			uk := ""
 			if e.UserKey != nil {
 				uk = compact(e.UserKey)
 			}
-			return cw.Write([]string{e.State, fmt.Sprint(e.KeyGroup), compact(e.Key), compact(e.Namespace), uk, compact(e.Value)})
+			row = [6]string{e.State, strconv.Itoa(e.KeyGroup), compact(e.Key), compact(e.Namespace), uk, compact(e.Value)}
+			err = cw.Write(row[:])
+		default:
+			line = append(line[:0], e.State...)
+			line = append(line, '\t')
+			line = strconv.AppendInt(line, int64(e.KeyGroup), 10)
+			line = append(line, '\t')
+			line = state.AppendCompact(line, e.Key)
+			if e.UserKey != nil {
+				line = state.AppendCompact(append(line, " / "...), e.UserKey)
+			}
+			line = state.AppendCompact(append(line, '\t'), e.Namespace)
+			line = state.AppendCompact(append(line, '\t'), e.Value)
+			_, err = tw.Write(append(line, '\n'))
 		}
-		key := compact(e.Key)
-		if e.UserKey != nil {
-			key += " / " + compact(e.UserKey)
-		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", e.State, e.KeyGroup, key, compact(e.Namespace), compact(e.Value))
-		return nil
+		return err
 	})
 	tw.Flush()
+	cw.Flush()
+	if ferr := bw.Flush(); err == nil || errors.Is(err, errLimit) {
+		if ferr != nil {
+			return n, false, ferr
+		}
+	}
 	if errors.Is(err, errLimit) {
 		return n, true, nil
 	}
@@ -327,7 +349,7 @@ func printHistogram(cmd *cobra.Command, fsys storage.FS, w io.Writer, m *snapsho
 	}
 	counts := make([]int64, maxP)
 	var total int64
-	err := state.ReadKeyed(cmd.Context(), fsys, m, op, o.state, func(e state.Entry) error {
+	err := state.ScanKeyed(cmd.Context(), fsys, m, op, o.state, func(e *state.Entry) error {
 		if e.KeyGroup >= 0 && e.KeyGroup < maxP {
 			counts[e.KeyGroup]++
 			total++

@@ -1,12 +1,20 @@
 package cli
 
 import (
+	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/ckpt-dev/ckpt/snapshot"
+	"github.com/ckpt-dev/ckpt/snapshot/state"
+	"github.com/ckpt-dev/ckpt/storage"
 )
 
 func TestStateCommand(t *testing.T) {
@@ -87,5 +95,50 @@ func TestStateCSVAndHistogram(t *testing.T) {
 		if code, _, errb := runCkpt(t, bad...); code != 2 {
 			t.Errorf("%v: exit %d %s, want usage error", bad, code, errb)
 		}
+	}
+}
+
+// The entries ckpt state prints from its streaming scan are ReadKeyed's
+// (the API whose values a caller keeps), as encoding/json and Compact
+// render them: --json line for line, the table row for row. The window
+// operator's state holds Records, windows and timers.
+func TestStateEntriesAreReadKeyedOnes(t *testing.T) {
+	dir := t.TempDir()
+	sp := flinkFixture(t, "operatorstate_complexKeyed-flink1.20", dir, "savepoint-c0ffee-0123456789ab")
+	const window = "01203aa9a12dc1ec725e03853dd7c8f2"
+	ctx, fsys := context.Background(), storage.NewLocal()
+	m, err := snapshot.Read(ctx, fsys, sp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	op, err := findOperator(m, window)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wantJSON bytes.Buffer
+	wantTable := []string{"STATE KEY GROUP KEY NAMESPACE VALUE"}
+	enc := json.NewEncoder(&wantJSON)
+	err = state.ReadKeyed(ctx, fsys, m, op, "", func(e state.Entry) error {
+		key := state.Compact(e.Key)
+		if e.UserKey != nil {
+			key += " / " + state.Compact(e.UserKey)
+		}
+		wantTable = append(wantTable, strings.Join(strings.Fields(fmt.Sprintf("%s %d %s %s %s", e.State, e.KeyGroup, key, state.Compact(e.Namespace), state.Compact(e.Value))), " "))
+		return enc.Encode(e)
+	})
+	if err != nil || len(wantTable) < 3 {
+		t.Fatalf("ReadKeyed: %d entries, %v", len(wantTable)-1, err)
+	}
+	code, out, errb := runCkpt(t, "state", sp, "--operator", window, "--json", "--limit", "0")
+	if code != ExitOK || out != wantJSON.String() {
+		t.Fatalf("--json: exit %d %s\n got %s\nwant %s", code, errb, out, wantJSON.String())
+	}
+	code, out, errb = runCkpt(t, "state", sp, "--operator", window, "--limit", "0")
+	var got []string
+	for _, l := range strings.Split(strings.TrimRight(out, "\n"), "\n") {
+		got = append(got, strings.Join(strings.Fields(l), " "))
+	}
+	if code != ExitOK || !slices.Equal(got, wantTable) {
+		t.Fatalf("table: exit %d %s\n got %q\nwant %q", code, errb, got, wantTable)
 	}
 }

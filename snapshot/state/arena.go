@@ -7,25 +7,67 @@ import "unsafe"
 // interface field would otherwise be an allocation of its own (an int64,
 // a string's header and its bytes, a Record). Values come out exactly as
 // plain boxing gives them (same dynamic types, same contents); what
-// changes is that a chunk holds many of them, so a value kept by a caller
-// keeps its chunk (a few KiB) alive. Slots are written once, before their
-// value is handed out, and never again. A nil *arena boxes plainly.
+// changes is where they live. A nil *arena boxes plainly.
+//
+// An arena works one of two ways:
+//   - keeping (new(arena), ReadKeyed and the other Entry-by-value readers):
+//     a chunk's slots are written once, before their value is handed out,
+//     and never again, so a value kept by a caller stays valid and keeps
+//     its chunk (a few KiB) alive;
+//   - reusing (newReusingArena, ScanKeyed): reset after every entry puts
+//     the next entry's values in the same slots, and strings are not copied
+//     at all (they point into the bytes being decoded). Nothing is
+//     allocated per value; a value is valid only until the next reset.
 type arena struct {
-	i64  []int64
-	i32  []int32
-	f64  []float64
-	strs []string
-	text []byte
-	recs []record4
+	i64  chunks[int64]
+	i32  chunks[int32]
+	f64  chunks[float64]
+	strs chunks[string]
+	recs chunks[Record]
+	// fields and text are runs of slots: a Record's fields, a string's
+	// bytes.
+	fields []NamedItem
+	text   []byte
+	// reuse: reset empties the chunks for the next entry, and strings
+	// borrow the decoded bytes (valid as long as the values are).
+	reuse bool
 }
+
+// chunks is one kind of arena slot: values appended to a chunk of
+// arenaSlots (a new chunk when it is full; a reusing arena rewinds).
+type chunks[T any] struct{ cur []T }
+
+// put stores v in the next slot and returns where.
+func (c *chunks[T]) put(v T) *T {
+	if len(c.cur) == cap(c.cur) {
+		c.cur = make([]T, 0, arenaSlots)
+	}
+	c.cur = append(c.cur, v)
+	return &c.cur[len(c.cur)-1]
+}
+
+func (c *chunks[T]) rewind() { c.cur = c.cur[:0] }
 
 // Chunk sizes: small enough that a value kept alone pins little memory,
 // large enough that the allocations disappear from a scan's profile.
 const (
 	arenaSlots = 256
 	arenaText  = 16 << 10
-	arenaRecs  = 64
 )
+
+func newReusingArena() *arena { return &arena{reuse: true} }
+
+// reset makes a reusing arena's slots free for the next entry's values;
+// every value handed out before is invalid from here on.
+func (a *arena) reset() {
+	a.i64.rewind()
+	a.i32.rewind()
+	a.f64.rewind()
+	a.strs.rewind()
+	a.recs.rewind()
+	a.fields = a.fields[:0]
+	a.text = a.text[:0]
+}
 
 // eface is the layout of an empty interface: its dynamic type and a
 // pointer to its value (for the non-pointer types boxed here).
@@ -55,43 +97,35 @@ func (a *arena) int64(v int64) Value {
 	if a == nil {
 		return v
 	}
-	if len(a.i64) == cap(a.i64) {
-		a.i64 = make([]int64, 0, arenaSlots)
-	}
-	a.i64 = append(a.i64, v)
-	return boxAt(typeInt64, unsafe.Pointer(&a.i64[len(a.i64)-1]))
+	return boxAt(typeInt64, unsafe.Pointer(a.i64.put(v)))
 }
 
 func (a *arena) int32(v int32) Value {
 	if a == nil || uint32(v) < 256 {
 		return v // small values box without an allocation
 	}
-	if len(a.i32) == cap(a.i32) {
-		a.i32 = make([]int32, 0, arenaSlots)
-	}
-	a.i32 = append(a.i32, v)
-	return boxAt(typeInt32, unsafe.Pointer(&a.i32[len(a.i32)-1]))
+	return boxAt(typeInt32, unsafe.Pointer(a.i32.put(v)))
 }
 
 func (a *arena) float64(v float64) Value {
 	if a == nil {
 		return v
 	}
-	if len(a.f64) == cap(a.f64) {
-		a.f64 = make([]float64, 0, arenaSlots)
-	}
-	a.f64 = append(a.f64, v)
-	return boxAt(typeFloat64, unsafe.Pointer(&a.f64[len(a.f64)-1]))
+	return boxAt(typeFloat64, unsafe.Pointer(a.f64.put(v)))
 }
 
-// bytesString is string(b): b's bytes copied into the arena's text.
-// Strings longer than a quarter chunk get their own allocation.
+// bytesString is string(b): b's bytes copied into the arena's text (a
+// reusing arena does not copy: the string is b's bytes). Strings longer
+// than a quarter chunk get their own allocation.
 func (a *arena) bytesString(b []byte) Value {
 	if a == nil {
 		return string(b)
 	}
 	if len(b) == 0 {
 		return a.string("")
+	}
+	if a.reuse {
+		return a.string(unsafe.String(&b[0], len(b)))
 	}
 	if len(b) > arenaText/4 {
 		return a.string(string(b))
@@ -109,26 +143,23 @@ func (a *arena) string(s string) Value {
 	if a == nil {
 		return s
 	}
-	if len(a.strs) == cap(a.strs) {
-		a.strs = make([]string, 0, arenaSlots)
-	}
-	a.strs = append(a.strs, s)
-	return boxAt(typeString, unsafe.Pointer(&a.strs[len(a.strs)-1]))
+	return boxAt(typeString, unsafe.Pointer(a.strs.put(s)))
 }
 
-// record is newRecord from the arena's chunk of records.
+// record is newRecord from the arena's chunks: the Record, and its
+// Fields (empty, room for n) from a run of field slots.
 func (a *arena) record(class string, n int) *Record {
-	if a == nil || n > 4 {
+	if a == nil {
 		return newRecord(class, n)
 	}
-	if len(a.recs) == cap(a.recs) {
-		a.recs = make([]record4, 0, arenaRecs)
-	}
-	a.recs = a.recs[:len(a.recs)+1] // a fresh chunk's slots are zero
-	x := &a.recs[len(a.recs)-1]
-	x.r.Class = class
+	r := a.recs.put(Record{Class: class})
 	if n > 0 {
-		x.r.Fields = x.f[:0:n]
+		if cap(a.fields)-len(a.fields) < n {
+			a.fields = make([]NamedItem, 0, max(arenaSlots, n))
+		}
+		at := len(a.fields)
+		a.fields = a.fields[:at+n]
+		r.Fields = a.fields[at : at : at+n]
 	}
-	return &x.r
+	return r
 }

@@ -1,34 +1,28 @@
 package state
 
-import (
-	"encoding/json"
-	"fmt"
-	"strings"
-)
+import "fmt"
 
 // Compact prints a decoded value on one line, the way `ckpt state` and the
 // TUI's state screen show it: JSON, with records (Tuple, Row, POJO) as
 // their field values in parentheses, a Row prefixed by its kind.
-func Compact(v Value) string {
-	switch v := v.(type) {
-	case nil:
-		return "null"
-	case *Record:
-		var parts []string
-		for _, f := range v.Fields {
-			parts = append(parts, Compact(f.Value))
+func Compact(v Value) string { return string(AppendCompact(nil, v)) }
+
+// AppendCompact appends Compact(v) to b.
+func AppendCompact(b []byte, v Value) []byte {
+	if r, ok := v.(*Record); ok && r != nil {
+		b = append(b, r.Kind...)
+		b = append(b, '(')
+		for i, f := range r.Fields {
+			if i > 0 {
+				b = append(b, ", "...)
+			}
+			b = AppendCompact(b, f.Value)
 		}
-		if v.Kind != "" {
-			return v.Kind + "(" + strings.Join(parts, ", ") + ")"
-		}
-		return "(" + strings.Join(parts, ", ") + ")"
-	case string:
-		b, _ := json.Marshal(v)
-		return string(b)
+		return append(b, ')')
 	}
-	b, err := json.Marshal(v)
+	out, err := AppendJSON(b, v)
 	if err != nil {
-		return fmt.Sprint(v)
+		return append(b, fmt.Sprint(v)...)
 	}
-	return string(b)
+	return out
 }

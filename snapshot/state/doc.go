@@ -19,6 +19,13 @@
 // Every error names the file and the byte offset; counts are checked
 // against the bytes left before anything is allocated.
 //
+// Two ways to read entries, one decoder: ReadKeyed (and ReadKey,
+// ReadKeyGroup, ReadKeyedFrom) give Entry values a caller may keep;
+// ScanKeyed gives each entry by pointer, valid during the callback only —
+// its values live in slots reused for the next entry and its strings in
+// the read buffer — so a full scan allocates nothing per value. Printing
+// and counting use ScanKeyed; what must outlive the callback is Clone'd.
+//
 // RocksDB native savepoints and checkpoints (full and incremental) are
 // read from their SST files (package sst: Flink's block-based tables,
 // every block's checksum verified), merged per column family — one per

@@ -3,6 +3,7 @@ package state
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"io"
 
@@ -53,13 +54,18 @@ func decompress(region []byte, file string, base int64) ([]byte, error) {
 // operator's, which fixes the key-group prefix width. Entries go to fn in
 // file order.
 func ReadUnified(p *KeyedProxy, maxParallelism int, kg int, region []byte, file string, base int64, fn func(Entry) error) error {
-	return readUnified(p, maxParallelism, kg, region, file, base, nil, fn)
+	return readUnified(p, maxParallelism, kg, region, file, base, nil, "", nil, byValue(fn))
 }
 
-// readUnified is ReadUnified; keep, if set, sees each entry's state and
-// key bytes (prefix included) first, and only the entries it keeps are
-// decoded and go to fn.
-func readUnified(p *KeyedProxy, maxParallelism int, kg int, region []byte, file string, base int64, keep func(pl *entryPlan, prefix int, key []byte) bool, fn func(Entry) error) error {
+// readUnified is ReadUnified giving each entry by pointer: the same Entry,
+// rewritten for every entry. a is where the values go: nil, a fresh
+// keeping arena for this key group (values stay valid); a reusing arena
+// is reset after each entry (ScanKeyed: values valid during fn only).
+// only, if set, names the one state whose entries are decoded (the
+// others' are skipped undecoded); keep, if set, sees each entry's state
+// and key bytes (prefix included) first, and only the entries it keeps
+// are decoded and go to fn.
+func readUnified(p *KeyedProxy, maxParallelism int, kg int, region []byte, file string, base int64, a *arena, only string, keep func(pl *entryPlan, prefix int, key []byte) bool, fn func(*Entry) error) error {
 	b := region
 	if p.Compression {
 		var err error
@@ -78,7 +84,10 @@ func readUnified(p *KeyedProxy, maxParallelism int, kg int, region []byte, file 
 		return err
 	}
 	plans := make([]*entryPlan, len(p.States))
-	a := new(arena)
+	if a == nil {
+		a = new(arena)
+	}
+	var e Entry
 	for {
 		if int(sid) >= len(p.States) {
 			return d.errf(d.pos-2, "state id", "%d, but the proxy has %d states", sid, len(p.States))
@@ -87,51 +96,62 @@ func readUnified(p *KeyedProxy, maxParallelism int, kg int, region []byte, file 
 		if pl == nil {
 			pl = newEntryPlan(p, p.States[sid])
 			pl.a = a
+			pl.skip = only != "" && pl.m.Name != only
 			plans[sid] = pl
 		}
+		// An entry: i32 key length, key, i32 value length, value. Read
+		// inline: this loop runs once per entry of a full scan.
 		kat := d.pos
-		kl, err := d.count("key length", 1)
-		if err != nil {
+		if d.left() < 4 {
+			return d.errf(d.pos, "key length", "%w: 4 bytes needed, %d left", ErrTruncated, d.left())
+		}
+		kl := int(int32(binary.BigEndian.Uint32(d.b[d.pos:])))
+		if kl < 0 || kl > d.left()-4 {
+			if _, err = d.count("key length", 1); err == nil {
+				err = d.errf(d.pos, "key", "%w: %d bytes", ErrTruncated, kl)
+			}
 			return err
 		}
-		key, err := d.take(kl, "key")
-		if err != nil {
+		d.pos += 4
+		key := d.b[d.pos : d.pos+kl : d.pos+kl]
+		d.pos += kl
+		if d.left() < 4 {
+			return d.errf(d.pos, "value length", "%w: 4 bytes needed, %d left", ErrTruncated, d.left())
+		}
+		vl := int(int32(binary.BigEndian.Uint32(d.b[d.pos:])))
+		if vl < 0 || vl > d.left()-4 {
+			if vl, err = d.count("value length", 0); err == nil {
+				if _, err = d.take(vl, "value"); err == nil {
+					err = d.errf(d.pos, "value", "%w: %d bytes", ErrTruncated, vl)
+				}
+			}
 			return err
 		}
-		vl, err := d.count("value length", 0)
-		if err != nil {
-			return err
-		}
+		d.pos += 4
 		vat := d.offset()
-		val, err := d.take(vl, "value")
-		if err != nil {
-			return err
+		val := d.b[d.pos : d.pos+vl : d.pos+vl]
+		d.pos += vl
+		if kl == 0 {
+			return d.errf(kat+4, "key", "empty key")
 		}
 		// The first key byte's top bit marks the state's last entry in
 		// this key group; the prefix is read without it (the region's
 		// bytes stay as they are).
 		last := key[0]&0x80 != 0
-		if keep != nil && !keep(pl, prefix, key) {
-			if !last {
-				continue
-			}
-			if sid, err = d.u16("next state id"); err != nil {
+		if !pl.skip && (keep == nil || keep(pl, prefix, key)) {
+			if err := planEntry(pl, prefix, key, val, file, d.base+int64(kat)+4, vat, &e); err != nil {
 				return err
 			}
-			if sid == endOfKeyGroup {
-				return nil
+			if e.KeyGroup != kg {
+				return d.errf(kat, "key", "key group prefix %d in key group %d's region", e.KeyGroup, kg)
 			}
-			continue
-		}
-		e, err := planEntry(pl, prefix, key, val, file, d.base+int64(kat)+4, vat)
-		if err != nil {
-			return err
-		}
-		if e.KeyGroup != kg {
-			return d.errf(kat, "key", "key group prefix %d in key group %d's region", e.KeyGroup, kg)
-		}
-		if err := fn(e); err != nil {
-			return err
+			err := fn(&e)
+			if a.reuse {
+				a.reset()
+			}
+			if err != nil {
+				return err
+			}
 		}
 		if !last {
 			continue
@@ -205,11 +225,11 @@ func ReadKey(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, op *sna
 			v, ok := kd.fast(p.Key, 0)
 			return !ok || sameKey(v, key) // an unreadable key: decoded whole, naming the error
 		}
-		return readUnified(p, int(op.MaxParallelism), kg, region, s.name, o, keep, func(e Entry) error {
+		return readUnified(p, int(op.MaxParallelism), kg, region, s.name, o, nil, state, keep, func(e *Entry) error {
 			if state != "" && e.State != state {
 				return nil
 			}
-			return want(e)
+			return want(*e)
 		})
 	}
 	return ReadKeyGroup(ctx, fsys, m, op, state, kg, want)
@@ -241,6 +261,7 @@ type entryPlan struct {
 	keyNSDec  bool // key and namespace both decodable
 	ambiguous bool // both of variable length: each carries a length suffix
 	valDec    bool
+	skip      bool   // another state than the one asked for: not decoded
 	a         *arena // where the entries' values go (nil: plain boxing)
 }
 
@@ -255,17 +276,20 @@ func newEntryPlan(p *KeyedProxy, m *Meta) *entryPlan {
 // unifiedEntry splits a composite key and decodes the value by the
 // state's kind.
 func unifiedEntry(p *KeyedProxy, m *Meta, prefix int, key, val []byte, file string, koff, voff int64) (Entry, error) {
-	return planEntry(newEntryPlan(p, m), prefix, key, val, file, koff, voff)
+	var e Entry
+	err := planEntry(newEntryPlan(p, m), prefix, key, val, file, koff, voff, &e)
+	return e, err
 }
 
-// planEntry is unifiedEntry with the state's plan worked out.
-func planEntry(pl *entryPlan, prefix int, key, val []byte, file string, koff, voff int64) (Entry, error) {
+// planEntry is unifiedEntry with the state's plan worked out, decoding
+// into *e (every field rewritten).
+func planEntry(pl *entryPlan, prefix int, key, val []byte, file string, koff, voff int64, e *Entry) error {
 	m, p := pl.m, pl.p
-	e := Entry{State: m.Name, Size: int64(len(key) + len(val))}
+	*e = Entry{State: m.Name, Size: int64(len(key) + len(val))}
 	kd := decoder{b: key, file: file, base: koff, a: pl.a}
 	g, err := kd.take(prefix, "key-group prefix")
 	if err != nil {
-		return e, err
+		return err
 	}
 	e.KeyGroup = int(g[0] &^ 0x80)
 	if prefix == 2 {
@@ -275,33 +299,40 @@ func planEntry(pl *entryPlan, prefix int, key, val []byte, file string, koff, vo
 	if m.Type == PriorityQueue {
 		// The element is the key; the value is empty.
 		if e.Value, err = rest(&kd, vs, "timer"); err != nil {
-			return e, err
+			return err
 		}
 		if t, ok := e.Value.(Timer); ok {
 			e.Key, e.Namespace = t.Key, t.Namespace
 		}
-		return e, nil
+		return nil
 	}
 	ns := pl.ns
 	if !pl.keyNSDec {
 		e.Key = rawOf(p.Key, key[prefix:])
 	} else {
 		start := kd.pos
-		if e.Key, err = kd.value(p.Key, "key", 0); err != nil {
-			return e, err
+		var ok bool
+		if e.Key, ok = kd.fast(p.Key, 0); !ok || slowOnly {
+			kd.pos = start
+			if e.Key, err = kd.value(p.Key, "key", 0); err != nil {
+				return err
+			}
 		}
 		if pl.ambiguous {
 			if err := kd.lengthSuffix(kd.pos-start, "key length suffix"); err != nil {
-				return e, err
+				return err
 			}
 		}
 		start = kd.pos
-		if e.Namespace, err = kd.value(ns, "namespace", 0); err != nil {
-			return e, err
+		if e.Namespace, ok = kd.fast(ns, 0); !ok || slowOnly {
+			kd.pos = start
+			if e.Namespace, err = kd.value(ns, "namespace", 0); err != nil {
+				return err
+			}
 		}
 		if pl.ambiguous {
 			if err := kd.lengthSuffix(kd.pos-start, "namespace length suffix"); err != nil {
-				return e, err
+				return err
 			}
 		}
 	}
@@ -309,43 +340,47 @@ func planEntry(pl *entryPlan, prefix int, key, val []byte, file string, koff, vo
 	switch pl.kind {
 	case "MAP":
 		if vs == nil || vs.Kind != KindMap {
-			return e, vd.errf(0, "map state", "value serializer is %s, not a Map", vs)
+			return vd.errf(0, "map state", "value serializer is %s, not a Map", vs)
 		}
 		if e.UserKey, err = rest(&kd, vs.Key, "map key"); err != nil {
-			return e, err
+			return err
 		}
 		null, err := vd.boolean("map value null flag")
 		if err != nil {
-			return e, err
+			return err
 		}
 		if !null {
 			e.Value, err = rest(&vd, vs.Value, "map value")
 		}
-		return e, err
+		return err
 	case "LIST":
 		if vs == nil || vs.Kind != KindList {
-			return e, vd.errf(0, "list state", "value serializer is %s, not a List", vs)
+			return vd.errf(0, "list state", "value serializer is %s, not a List", vs)
 		}
 		e.Value, err = delimitedList(&vd, vs.Elem)
-		return e, err
+		return err
 	}
 	if kd.left() != 0 && pl.keyNSDec {
-		return e, kd.errf(kd.pos, "end of key", "%d bytes left", kd.left())
+		return kd.errf(kd.pos, "end of key", "%d bytes left", kd.left())
 	}
 	if vs == nil {
-		return e, &Error{File: file, Offset: voff, Want: "value", Err: fmt.Errorf("no serializer")}
+		return &Error{File: file, Offset: voff, Want: "value", Err: fmt.Errorf("no serializer")}
 	}
 	if !pl.valDec {
 		e.Value = rawOf(vs, val)
-		return e, nil
+		return nil
 	}
-	if e.Value, err = vd.value(vs, "value", 0); err != nil {
-		return e, err
+	var ok bool
+	if e.Value, ok = vd.fast(vs, 0); !ok || slowOnly {
+		vd.pos = 0
+		if e.Value, err = vd.value(vs, "value", 0); err != nil {
+			return err
+		}
 	}
 	if vd.left() != 0 {
-		return e, vd.errf(vd.pos, "end of value", "%d bytes left after a %s", vd.left(), vs)
+		return vd.errf(vd.pos, "end of value", "%d bytes left after a %s", vd.left(), vs)
 	}
-	return e, nil
+	return nil
 }
 
 // rest decodes the rest of d as one value of t (Raw for undecodable types).

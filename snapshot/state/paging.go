@@ -47,7 +47,7 @@ func ReadKeyedFrom(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, o
 					continue
 				}
 				if from <= int(h.Range.Start) {
-					if err := readKeyGroups(ctx, fsys, m, op, h, state, -1, fn); err != nil {
+					if err := readKeyGroups(ctx, fsys, m, op, h, state, -1, nil, byValue(fn)); err != nil {
 						return err
 					}
 					continue
@@ -56,7 +56,7 @@ func ReadKeyedFrom(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, o
 					if i := kg - int(h.Range.Start); i < len(h.Offsets) && h.Offsets[i] == 0 {
 						continue // empty (unified format): nothing to open
 					}
-					if err := readKeyGroups(ctx, fsys, m, op, h, state, kg, fn); err != nil {
+					if err := readKeyGroups(ctx, fsys, m, op, h, state, kg, nil, byValue(fn)); err != nil {
 						return err
 					}
 				}

@@ -316,7 +316,30 @@ func readOperatorHead(ctx context.Context, fsys storage.FS, m *snapshot.Metadata
 // = every state) of operator op, subtask by subtask, key group by key
 // group, streaming: one key group's bytes in memory at a time.
 func ReadKeyed(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, op *snapshot.OperatorState, state string, fn func(Entry) error) error {
-	return readKeyed(ctx, fsys, m, op, state, -1, fn)
+	return readKeyed(ctx, fsys, m, op, state, -1, nil, byValue(fn))
+}
+
+// ScanKeyed is ReadKeyed for callers that look at each entry and move on
+// (printing, counting): the same entries, in the same order, decoded by
+// the same decoder, without allocating per entry. The *Entry and every
+// value in it — strings, Records, boxed numbers, lists — are valid only
+// during the call to fn: the next entry is decoded into the same memory,
+// and a string may be the state file's bytes in a buffer that is reused.
+// A caller that keeps an entry or a value keeps e.Clone(). (RocksDB and
+// engine snapshots give entries that happen to stay valid; callers must
+// not rely on it.)
+func ScanKeyed(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, op *snapshot.OperatorState, state string, fn func(*Entry) error) error {
+	return readKeyed(ctx, fsys, m, op, state, -1, newReusingArena(), fn)
+}
+
+// byPointer adapts fn to the readers that give entries by value: one
+// Entry rewritten per entry (not an allocation each).
+func byPointer(fn func(*Entry) error) func(Entry) error {
+	var x Entry
+	return func(e Entry) error {
+		x = e
+		return fn(&x)
+	}
 }
 
 // ReadKeyGroup is ReadKeyed for one key group: only the subtask that holds
@@ -326,15 +349,17 @@ func ReadKeyGroup(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, op
 	if kg < 0 || kg >= int(op.MaxParallelism) {
 		return fmt.Errorf("key group %d is outside 0..%d (max parallelism %d)", kg, op.MaxParallelism-1, op.MaxParallelism)
 	}
-	return readKeyed(ctx, fsys, m, op, state, kg, fn)
+	return readKeyed(ctx, fsys, m, op, state, kg, nil, byValue(fn))
 }
 
-func readKeyed(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, op *snapshot.OperatorState, state string, only int, fn func(Entry) error) error {
+// readKeyed reads op's keyed state; a is the values' arena for the
+// unified format (nil: values stay valid; a reusing arena: ScanKeyed).
+func readKeyed(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, op *snapshot.OperatorState, state string, only int, a *arena, fn func(*Entry) error) error {
 	for _, st := range op.Subtasks {
 		var err error
 		if h := st.ManagedKeyedState; h != nil && isEngineKeyed(ctx, fsys, m, h) {
 			if only < 0 || keyedRange(h).Contains(int32(only)) {
-				err = readEngineKeyed(ctx, fsys, m, h, state, only, fn)
+				err = readEngineKeyed(ctx, fsys, m, h, state, only, byPointer(fn))
 			}
 			if err != nil {
 				return err
@@ -348,12 +373,12 @@ func readKeyed(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, op *s
 			if only >= 0 && !h.Range.Contains(int32(only)) {
 				continue
 			}
-			err = readKeyGroups(ctx, fsys, m, op, h, state, only, fn)
+			err = readKeyGroups(ctx, fsys, m, op, h, state, only, a, fn)
 		case *snapshot.IncrementalHandle:
 			if only >= 0 && !h.Range.Contains(int32(only)) {
 				continue
 			}
-			err = readIncremental(ctx, fsys, m, op, h, state, only, fn)
+			err = readIncremental(ctx, fsys, m, op, h, state, only, byPointer(fn))
 		default:
 			err = fmt.Errorf("%w: entries of %T (ckpt reads key-group streams — canonical savepoints, heap checkpoints — and RocksDB SST files)", ErrUnsupported, h)
 		}
@@ -364,7 +389,7 @@ func readKeyed(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, op *s
 	return nil
 }
 
-func readKeyGroups(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, op *snapshot.OperatorState, h *snapshot.KeyGroupsHandle, state string, only int, fn func(Entry) error) error {
+func readKeyGroups(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, op *snapshot.OperatorState, h *snapshot.KeyGroupsHandle, state string, only int, a *arena, fn func(*Entry) error) error {
 	s, err := openStream(ctx, fsys, m, h.Delegate)
 	if err != nil {
 		return err
@@ -389,7 +414,7 @@ func readKeyGroups(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, o
 	// exactly (flink-state-format.md §1).
 	heap, decided := h.Variant != snapshot.TagSavepointKeyGroups && isHeap(h), false
 	var regionBuf []byte // the regions' bytes, reused
-	want := func(e Entry) error {
+	want := func(e *Entry) error {
 		if state != "" && e.State != state {
 			return nil
 		}
@@ -418,8 +443,8 @@ func readKeyGroups(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, o
 			if ReadHeap(p, kg, region, s.name, o, func(e Entry) error { buf = append(buf, e); return nil }) != nil {
 				heap = false
 			} else {
-				for _, e := range buf {
-					if err := want(e); err != nil {
+				for i := range buf {
+					if err := want(&buf[i]); err != nil {
 						return err
 					}
 				}
@@ -429,9 +454,9 @@ func readKeyGroups(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, o
 		}
 		decided = true
 		if heap {
-			err = ReadHeap(p, kg, region, s.name, o, want)
+			err = ReadHeap(p, kg, region, s.name, o, byPointer(want))
 		} else {
-			err = ReadUnified(p, int(op.MaxParallelism), kg, region, s.name, o, want)
+			err = readUnified(p, int(op.MaxParallelism), kg, region, s.name, o, a, state, nil, fn)
 		}
 		if err != nil {
 			return err
@@ -532,4 +557,10 @@ func keyedRange(h snapshot.KeyedHandle) snapshot.KeyGroupRange {
 		return h.Range
 	}
 	return snapshot.KeyGroupRange{}
+}
+
+// byValue adapts fn to the readers that give entries by pointer: a copy
+// of the Entry (its values stay valid when read with a keeping arena).
+func byValue(fn func(Entry) error) func(*Entry) error {
+	return func(e *Entry) error { return fn(*e) }
 }

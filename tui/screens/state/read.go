@@ -220,7 +220,7 @@ func countOperator(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, o
 		}
 	}
 	if keyed {
-		err := fstate.ReadKeyed(ctx, fsys, m, op, "", func(e fstate.Entry) error {
+		err := fstate.ScanKeyed(ctx, fsys, m, op, "", func(e *fstate.Entry) error {
 			c.keyed[e.State]++
 			c.bytes[e.State] += e.Size
 			if c.keyed[e.State]&1023 == 0 {
