@@ -2,6 +2,9 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,6 +42,10 @@ var runnerBenchSpecs = []struct {
 type sideRun struct {
 	records int64
 	wall    time.Duration
+	// deploy is, on Flink, the part of wall before the last task was
+	// RUNNING (scheduling and deploying the tasks, in Flink's subtask
+	// timestamps); the engine's RUNNING comes after its tasks opened.
+	deploy time.Duration
 }
 
 func (r sideRun) recPerSec() float64 { return float64(r.records) / r.wall.Seconds() }
@@ -56,19 +63,22 @@ func (r sideRun) recPerSec() float64 { return float64(r.records) / r.wall.Second
 // its FINISHED, as the side itself stamps them (the engine's status events;
 // Flink's job timestamps, whose RUNNING comes before its tasks are deployed,
 // so Flink's figure includes deployment and ckpt's does not include opening
-// its operators). Sides alternate (which goes first alternates too) for
+// its operators; Flink's rate from its last task's RUNNING on, from the
+// subtask timestamps, is given beside it). Sides alternate (which goes first alternates too) for
 // CKPT_BENCH_ROUNDS rounds (default 3); medians are compared; the load
 // average is reported. One Flink cluster serves every round.
 func BenchmarkRunnerVsEngine(b *testing.B) {
 	load0 := loadAvg()
 	var jar *runner.Jar
 	var client *flinkrest.Client
+	var restURL string
 	flinkWhy := flinkMissing()
 	if flinkWhy == "" {
 		jar = runnerJar(b)
 		p := peers.StartFlink(b, peers.FlinkOptions{})
+		restURL = p.RESTURL()
 		var err error
-		if client, err = flinkrest.New(p.RESTURL(), flinkrest.Options{}); err != nil {
+		if client, err = flinkrest.New(restURL, flinkrest.Options{}); err != nil {
 			b.Fatal(err)
 		}
 	} else {
@@ -80,7 +90,7 @@ func BenchmarkRunnerVsEngine(b *testing.B) {
 		if limitOver > 0 {
 			limit = limitOver
 		}
-		var ours, theirs []float64
+		var ours, theirs, theirsDeployed []float64
 		for r := 0; r < rounds(); r++ {
 			sides := []string{"engine", "flink"}
 			if r%2 == 1 {
@@ -95,17 +105,23 @@ func BenchmarkRunnerVsEngine(b *testing.B) {
 				if side == "engine" {
 					res = runOnEngine(b, path)
 				} else {
-					res = runOnRunner(b, client, jar, path)
+					res = runOnRunner(b, client, restURL, jar, path)
 				}
 				if res.records != int64(limit) {
 					b.Fatalf("%s on %s: the source emitted %d records, want %d", sp.name, side, res.records, limit)
 				}
-				b.Logf("%s round %d, %s: %d records in %s: %.0f rec/s (load %.1f)",
-					sp.name, r+1, side, res.records, res.wall.Round(time.Millisecond), res.recPerSec(), loadAvg())
+				deployed := ""
+				if side == "flink" {
+					deployed = fmt.Sprintf(" (%s of it deploying the tasks; %.0f rec/s after)", res.deploy.Round(time.Millisecond),
+						float64(res.records)/(res.wall-res.deploy).Seconds())
+				}
+				b.Logf("%s round %d, %s: %d records in %s: %.0f rec/s%s (load %.1f)",
+					sp.name, r+1, side, res.records, res.wall.Round(time.Millisecond), res.recPerSec(), deployed, loadAvg())
 				if side == "engine" {
 					ours = append(ours, res.recPerSec())
 				} else {
 					theirs = append(theirs, res.recPerSec())
+					theirsDeployed = append(theirsDeployed, float64(res.records)/(res.wall-res.deploy).Seconds())
 				}
 			}
 		}
@@ -117,8 +133,9 @@ func BenchmarkRunnerVsEngine(b *testing.B) {
 		ratio := median(ours) / median(theirs)
 		b.ReportMetric(median(theirs), sp.name+"-runner-on-flink-rec/s")
 		b.ReportMetric(ratio, sp.name+"-ckpt/flink")
-		b.Logf("%s (%d records): medians over %d rounds: ckpt's engine %.0f rec/s, the runner on Flink %s %.0f rec/s; engine/runner = %.2f",
-			sp.name, limit, rounds(), median(ours), peers.FlinkVersion2, median(theirs), ratio)
+		b.Logf("%s (%d records): medians over %d rounds: ckpt's engine %.0f rec/s, the runner on Flink %s %.0f rec/s (%.0f once its tasks ran); engine/runner = %.2f (%.2f)",
+			sp.name, limit, rounds(), median(ours), peers.FlinkVersion2, median(theirs), median(theirsDeployed), ratio,
+			median(ours)/median(theirsDeployed))
 	}
 	b.ReportMetric(loadAvg(), "load-avg-end")
 	b.Logf("load average %.1f → %.1f", load0, loadAvg())
@@ -242,7 +259,7 @@ func runOnEngine(b *testing.B, path string) sideRun {
 
 // runOnRunner runs the spec at path to its end through ckpt's runner on
 // the Flink cluster behind c (runner.Run, as ckpt submit -m does).
-func runOnRunner(b *testing.B, c *flinkrest.Client, jar *runner.Jar, path string) sideRun {
+func runOnRunner(b *testing.B, c *flinkrest.Client, restURL string, jar *runner.Jar, path string) sideRun {
 	b.Helper()
 	s, err := spec.Load(path)
 	if err != nil {
@@ -268,8 +285,10 @@ func runOnRunner(b *testing.B, c *flinkrest.Client, jar *runner.Jar, path string
 			}
 			// The first vertex is the generator's (keyBy ends its chain):
 			// what it wrote is what it emitted.
+			running := j.Timestamps[cluster.JobRunning]
 			return sideRun{records: j.Vertices[0].Metrics.WriteRecords,
-				wall: j.Timestamps[cluster.JobFinished].Sub(j.Timestamps[cluster.JobRunning])}
+				wall:   j.Timestamps[cluster.JobFinished].Sub(running),
+				deploy: tasksRunning(b, restURL, j).Sub(running)}
 		case err == nil && j.Status.Terminal():
 			msg := ""
 			if x, err := c.Exceptions(ctx, id); err == nil && len(x.Entries) > 0 {
@@ -281,4 +300,31 @@ func runOnRunner(b *testing.B, c *flinkrest.Client, jar *runner.Jar, path string
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// tasksRunning is when the last task of Flink job j turned RUNNING (the
+// subtask timestamps of GET /jobs/:jobid/vertices/:vertexid/subtasktimes).
+func tasksRunning(b *testing.B, restURL string, j *cluster.Job) time.Time {
+	b.Helper()
+	var last int64
+	for _, v := range j.Vertices {
+		resp, err := http.Get(restURL + "/jobs/" + j.ID + "/vertices/" + v.ID + "/subtasktimes")
+		if err != nil {
+			b.Fatal(err)
+		}
+		var st struct {
+			Subtasks []struct {
+				Timestamps map[string]int64 `json:"timestamps"`
+			} `json:"subtasks"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&st)
+		resp.Body.Close()
+		if err != nil || len(st.Subtasks) == 0 {
+			b.Fatalf("subtask times of vertex %s: %v (%d subtasks)", v.Name, err, len(st.Subtasks))
+		}
+		for _, s := range st.Subtasks {
+			last = max(last, s.Timestamps["RUNNING"])
+		}
+	}
+	return time.UnixMilli(last)
 }
