@@ -37,16 +37,7 @@ deprecates it in favour of stop, which also commits the sinks' output.`,
 		Args: rangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			withSavepoint := cmd.Flags().Changed("withSavepoint")
-			dir := optionalValue(savepointPath)
-			if len(args) == 2 {
-				// -s takes an optional argument: "-s DIR JOBID" leaves DIR
-				// as the first positional argument (Flink's parsing).
-				if !withSavepoint || dir != "" {
-					return usagef("one JOBID expected (a target directory goes with -s: cancel -s DIR JOBID)")
-				}
-				dir, args = args[0], args[1:]
-			}
-			id, err := jobIDArg(args[0])
+			dir, id, err := dirThenJobID(args, withSavepoint, savepointPath, "cancel -s DIR JOBID")
 			if err != nil {
 				return err
 			}
@@ -132,6 +123,22 @@ const noValue = "(configured)"
 // optionalArgument makes flag name take an optional argument (-s, -s=DIR,
 // or -s DIR before the job ID).
 func optionalArgument(f *pflag.FlagSet, name string) { f.Lookup(name).NoOptDefVal = noValue }
+
+// dirThenJobID reads the positional arguments of a command whose flag
+// (given says whether it was) takes an optional directory: "-s DIR JOBID"
+// leaves DIR as the first positional argument (Flink's parsing), so two
+// arguments are DIR and JOBID only after a bare flag. usage shows the form.
+func dirThenJobID(args []string, given bool, flagValue, usage string) (dir, id string, err error) {
+	dir = optionalValue(flagValue)
+	if len(args) == 2 {
+		if !given || dir != "" {
+			return "", "", usagef("one JOBID expected (a target directory goes with the flag: %s)", usage)
+		}
+		dir, args = args[0], args[1:]
+	}
+	id, err = jobIDArg(args[0])
+	return dir, id, err
+}
 
 // optionalValue is the value of such a flag: "" when given bare.
 func optionalValue(v string) string {

@@ -31,16 +31,7 @@ MAX_WATERMARK so every event-time timer and window fires — only for a job
 retired for good, since its state is then "end of time".`,
 		Args: rangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			// -p takes an optional argument: "-p DIR JOBID" leaves DIR as
-			// the first positional argument (Flink's parsing).
-			dir := optionalValue(savepointPath)
-			if len(args) == 2 {
-				if !cmd.Flags().Changed("savepointPath") || dir != "" {
-					return usagef("one JOBID expected (a target directory goes with -p: stop -p DIR JOBID)")
-				}
-				dir, args = args[0], args[1:]
-			}
-			id, err := jobIDArg(args[0])
+			dir, id, err := dirThenJobID(args, cmd.Flags().Changed("savepointPath"), savepointPath, "stop -p DIR JOBID")
 			if err != nil {
 				return err
 			}

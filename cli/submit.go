@@ -225,6 +225,13 @@ func submit(cmd *cobra.Command, tf *targetFlags, o submitOptions, program string
 			return err
 		}
 	}
+	// A savepoint of ckpt's engine resumed on Flink: converted first into
+	// a Flink canonical savepoint beside it (the source is only read).
+	if prog != nil && o.fromPath != "" {
+		if o.fromPath, err = convertEngineSavepoint(cmd, out, o.fromPath, parsed, ov.Version, o.allowNR); err != nil {
+			return err
+		}
+	}
 	req := cluster.RunRequest{EntryClass: o.entryClass, ProgramArgs: progArgs, Parallelism: o.parallel, JobID: o.jobID,
 		SavepointPath: o.fromPath, AllowNonRestoredState: o.allowNR, ClaimMode: o.claimMode}
 	if len(conf) > 0 {

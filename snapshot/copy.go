@@ -95,6 +95,36 @@ type CopyResult struct {
 	Conversion *Conversion `json:"format,omitempty"`
 }
 
+// tally counts Files into Copied and Present.
+func (res *CopyResult) tally() {
+	for _, f := range res.Files {
+		switch f.Action {
+		case CopyActionCopy, CopyActionCopied:
+			res.Copied++
+			res.CopiedBytes += f.Size
+		case CopyActionPresent:
+			res.Present++
+			res.PresentBytes += f.Size
+		}
+	}
+}
+
+// holdsMetadata says whether at already holds exactly meta: false when
+// there is no file, an error when there is another snapshot's _metadata
+// (a copy never overwrites one).
+func holdsMetadata(ctx context.Context, fsys storage.FS, at string, meta []byte) (bool, error) {
+	switch old, err := storage.ReadAll(ctx, fsys, at); {
+	case err == nil && bytes.Equal(old, meta):
+		return true, nil
+	case err == nil:
+		return false, fmt.Errorf("copy: %s already holds another snapshot's _metadata; nothing was copied", at)
+	case storage.IsNotExist(err):
+		return false, nil
+	default:
+		return false, err
+	}
+}
+
 // Copy copies the snapshot m (as Read, so it carries its location) to dst
 // by the rules above. m's handles are changed to point into dst.
 func Copy(ctx context.Context, fsys storage.FS, m *Metadata, dst string, opts CopyOptions) (*CopyResult, error) {
@@ -142,12 +172,7 @@ func Copy(ctx context.Context, fsys storage.FS, m *Metadata, dst string, opts Co
 		return nil, err
 	}
 	if exists {
-		switch old, err := storage.ReadAll(ctx, fsys, res.Metadata); {
-		case err == nil && bytes.Equal(old, meta):
-			res.AlreadyComplete = true
-		case err == nil:
-			return nil, fmt.Errorf("copy: %s already holds another snapshot's _metadata; nothing was copied", dst)
-		case !storage.IsNotExist(err):
+		if res.AlreadyComplete, err = holdsMetadata(ctx, fsys, res.Metadata, meta); err != nil {
 			return nil, err
 		}
 	} else if !opts.DryRun {
@@ -158,16 +183,7 @@ func Copy(ctx context.Context, fsys storage.FS, m *Metadata, dst string, opts Co
 
 	var errs []error
 	res.Files, errs = copyFiles(ctx, fsys, files, dst, exists, opts)
-	for _, f := range res.Files {
-		switch f.Action {
-		case CopyActionCopy, CopyActionCopied:
-			res.Copied++
-			res.CopiedBytes += f.Size
-		case CopyActionPresent:
-			res.Present++
-			res.PresentBytes += f.Size
-		}
-	}
+	res.tally()
 	if len(errs) > 0 {
 		msg := "nothing was copied"
 		if res.Copied > 0 {

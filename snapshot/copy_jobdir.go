@@ -1,7 +1,6 @@
 package snapshot
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -142,13 +141,12 @@ func CopyJobDir(ctx context.Context, fsys storage.FS, src, dst string, opts Copy
 	}
 	complete := 0
 	for _, c := range chks {
-		switch old, err := storage.ReadAll(ctx, fsys, c.at); {
-		case err == nil && bytes.Equal(old, c.meta):
-			complete++
-		case err == nil:
-			return nil, fmt.Errorf("copy: %s already holds another snapshot's _metadata; nothing was copied", c.at)
-		case !storage.IsNotExist(err):
+		same, err := holdsMetadata(ctx, fsys, c.at, c.meta)
+		if err != nil {
 			return nil, err
+		}
+		if same {
+			complete++
 		}
 	}
 	res.AlreadyComplete = complete == len(chks)
@@ -159,16 +157,7 @@ func CopyJobDir(ctx context.Context, fsys storage.FS, src, dst string, opts Copy
 	}
 	var errs []error
 	res.Files, errs = copyFiles(ctx, fsys, files, dst, exists, opts)
-	for _, f := range res.Files {
-		switch f.Action {
-		case CopyActionCopy, CopyActionCopied:
-			res.Copied++
-			res.CopiedBytes += f.Size
-		case CopyActionPresent:
-			res.Present++
-			res.PresentBytes += f.Size
-		}
-	}
+	res.tally()
 	if len(errs) > 0 {
 		return res, fmt.Errorf("copy to %s: %w (the files copied stay for a rerun; no chk-N is complete before its _metadata)", dst, errors.Join(errs...))
 	}
