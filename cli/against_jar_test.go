@@ -12,8 +12,10 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/ckpt-dev/ckpt/cluster/flinkrest"
 	"github.com/ckpt-dev/ckpt/engine/config"
 	"github.com/ckpt-dev/ckpt/inspector"
+	"github.com/ckpt-dev/ckpt/internal/flinkrecorded"
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
 )
@@ -50,9 +52,8 @@ func TestAgainstJarUsage(t *testing.T) {
 }
 
 // fakeFlink is a Flink 2.3 REST endpoint for the jar dry run: the plans
-// are recorded from the real peer (testdata/jar-plan: PeerJob, source
-// "gen-source" → map | keyBy → "count-per-key" → "list" without uid →
-// sink), everything else minimal; it records the requests.
+// are the ones recorded from the real peer (flinkrecorded.JarPlanName),
+// everything else minimal; it records the requests.
 type fakeFlink struct {
 	mu   sync.Mutex
 	reqs []string
@@ -74,15 +75,7 @@ func (f *fakeFlink) start(t *testing.T) string {
 				Conf map[string]string `json:"flinkConfiguration"`
 			}
 			json.NewDecoder(r.Body).Decode(&b)
-			name := "jar-plan.json"
-			if b.Conf["pipeline.operator-chaining.enabled"] == "false" {
-				name = "jar-plan-unchained.json"
-			}
-			data, err := os.ReadFile(filepath.Join("testdata", "jar-plan", name))
-			if err != nil {
-				t.Error(err)
-			}
-			w.Write(data)
+			w.Write(flinkrecorded.Read(t, "2.3.0", flinkrecorded.JarPlanName(b.Conf[flinkrest.ChainingKey] != "false")))
 		case strings.HasSuffix(r.URL.Path, "/run"):
 			w.Write([]byte(`{"jobid":"0123456789abcdef0123456789abcdef"}`))
 		case r.Method == http.MethodDelete:

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/ckpt-dev/ckpt/inspector"
-	"github.com/ckpt-dev/ckpt/internal/savepoints/sptest"
+	"github.com/ckpt-dev/ckpt/snapshot/sptest"
 	"github.com/ckpt-dev/ckpt/storage"
 )
 

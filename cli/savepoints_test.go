@@ -13,7 +13,7 @@ import (
 
 	"github.com/ckpt-dev/ckpt/cluster/embedded"
 	"github.com/ckpt-dev/ckpt/cluster/restserver"
-	"github.com/ckpt-dev/ckpt/internal/savepoints/sptest"
+	"github.com/ckpt-dev/ckpt/snapshot/sptest"
 	"github.com/ckpt-dev/ckpt/storage"
 )
 

@@ -10,7 +10,7 @@ import (
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/cluster/history"
 	"github.com/ckpt-dev/ckpt/cluster/schedule"
-	"github.com/ckpt-dev/ckpt/internal/savepoints"
+	"github.com/ckpt-dev/ckpt/inspector/savepoints"
 	"github.com/ckpt-dev/ckpt/internal/statedir"
 )
 

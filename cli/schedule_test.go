@@ -11,7 +11,7 @@ import (
 
 	"github.com/ckpt-dev/ckpt/cluster/schedule"
 	"github.com/ckpt-dev/ckpt/engine/config"
-	"github.com/ckpt-dev/ckpt/internal/savepoints"
+	"github.com/ckpt-dev/ckpt/inspector/savepoints"
 )
 
 // savepointDirs lists the savepoint-… directories with _metadata in dir.

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ckpt-dev/ckpt/internal/savepoints/sptest"
+	"github.com/ckpt-dev/ckpt/snapshot/sptest"
 	"github.com/ckpt-dev/ckpt/storage"
 )
 

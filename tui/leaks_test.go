@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ckpt-dev/ckpt/internal/savepoints/sptest"
+	"github.com/ckpt-dev/ckpt/snapshot/sptest"
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/tui/internal/tuitest"
 	"github.com/ckpt-dev/ckpt/tui/screens/leaks"

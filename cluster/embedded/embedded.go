@@ -28,7 +28,7 @@ import (
 	"github.com/ckpt-dev/ckpt/engine/config"
 	"github.com/ckpt-dev/ckpt/engine/event"
 	"github.com/ckpt-dev/ckpt/engine/spec"
-	"github.com/ckpt-dev/ckpt/internal/savepoints"
+	"github.com/ckpt-dev/ckpt/inspector/savepoints"
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/storage"
 )

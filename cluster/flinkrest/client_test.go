@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ckpt-dev/ckpt/cluster"
+	"github.com/ckpt-dev/ckpt/internal/flinkrecorded"
 )
 
 // The fixtures under testdata/flink-<version>/ are responses recorded from
@@ -28,12 +29,8 @@ var versions = []string{"2.3.0", "1.20.5"}
 
 // recordedJobID is the job the recordings of version were taken of.
 func recordedJobID(t *testing.T, version string) string {
-	b, err := os.ReadFile(filepath.Join("testdata", "flink-"+version, "jobs-overview.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var d JobsOverviewDTO
-	if err := json.Unmarshal(b, &d); err != nil || len(d.Jobs) != 1 {
+	if err := json.Unmarshal(flinkrecorded.Read(t, version, "jobs-overview"), &d); err != nil || len(d.Jobs) != 1 {
 		t.Fatalf("jobs-overview fixture: %v", err)
 	}
 	return d.Jobs[0].JID
@@ -56,10 +53,7 @@ func replay(t *testing.T, version string, routes map[string]struct {
 			w.Write([]byte(`{"errors":["Not found: ` + key + `"]}`))
 			return
 		}
-		b, err := os.ReadFile(filepath.Join("testdata", "flink-"+version, rt.fixture+".json"))
-		if err != nil {
-			t.Errorf("fixture: %v", err)
-		}
+		b := flinkrecorded.Read(t, version, rt.fixture)
 		w.Header().Set("Content-Type", "application/json; charset=UTF-8")
 		w.WriteHeader(rt.status)
 		w.Write(b)
@@ -293,10 +287,7 @@ func TestEncodeMatchesFlink(t *testing.T) {
 	for _, v := range versions {
 		for _, cd := range codecs {
 			t.Run(v+"/"+cd.fixture, func(t *testing.T) {
-				b, err := os.ReadFile(filepath.Join("testdata", "flink-"+v, cd.fixture+".json"))
-				if err != nil {
-					t.Fatal(err)
-				}
+				b := flinkrecorded.Read(t, v, cd.fixture)
 				enc, err := cd.enc(b)
 				if err != nil {
 					t.Fatalf("decoding: %v", err)

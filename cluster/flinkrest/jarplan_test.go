@@ -13,15 +13,14 @@ import (
 	"time"
 
 	"github.com/ckpt-dev/ckpt/cluster"
+	"github.com/ckpt-dev/ckpt/internal/flinkrecorded"
 	"github.com/ckpt-dev/ckpt/snapshot"
 )
 
 // planServer answers /jars/:jarid/plan with the plans recorded from the
-// real peers (testdata/flink-<version>/jar-plan*.json: PeerJob with
-// source "gen-source" → map "my map" | keyBy → count "count-per-key" →
-// operator-state "list" (no uid) → sink "sink", parallelism 2), the
-// chaining-disabled one when the body turns chaining off, Flink's error
-// for an unknown entry class; and records what it was sent.
+// real peers (flinkrecorded.JarPlanName), the chaining-disabled one when
+// the body turns chaining off, Flink's error for an unknown entry class;
+// and records what it was sent.
 type planServer struct {
 	mu      sync.Mutex
 	bodies  []JarPlanDTO
@@ -50,23 +49,16 @@ func (s *planServer) start(t *testing.T, version string) *Client {
 				t.Errorf("plan body: %v", err)
 			}
 			s.bodies = append(s.bodies, b)
-			switch {
-			case b.EntryClass == "no.such.Class":
+			fixture = flinkrecorded.JarPlanName(b.FlinkConfiguration[ChainingKey] != "false")
+			if b.EntryClass == "no.such.Class" {
 				fixture, status = "jar-plan-error", http.StatusInternalServerError
-			case b.FlinkConfiguration[ChainingKey] == "false":
-				fixture = "jar-plan-unchained"
-			default:
-				fixture = "jar-plan"
 			}
 		default:
 			w.WriteHeader(http.StatusNotFound)
 			w.Write([]byte(`{"errors":["Not found: ` + r.URL.Path + `"]}`))
 			return
 		}
-		data, err := os.ReadFile(filepath.Join("testdata", "flink-"+version, fixture+".json"))
-		if err != nil {
-			t.Error(err)
-		}
+		data := flinkrecorded.Read(t, version, fixture)
 		w.WriteHeader(status)
 		w.Write(data)
 	}))

@@ -1,6 +1,6 @@
 // Package schedule takes periodic savepoints of a target's jobs and keeps
 // only what a retention policy says — the policy `ckpt savepoints
-// --keep/--older-than` previews (internal/savepoints) — disposing the rest
+// --keep/--older-than` previews (inspector/savepoints) — disposing the rest
 // through the cluster (Flink's /savepoint-disposal).
 //
 // It only ever removes savepoints it took itself: each one is recorded in a
@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/ckpt-dev/ckpt/cluster"
-	"github.com/ckpt-dev/ckpt/internal/savepoints"
+	"github.com/ckpt-dev/ckpt/inspector/savepoints"
 	"github.com/ckpt-dev/ckpt/internal/statedir"
 	"github.com/ckpt-dev/ckpt/storage"
 )

@@ -9,14 +9,10 @@
 # HADOOP_CONF_DIR), hdfs.json ({"namenode_port": N}) and hdfs.env
 # (CKPT_HDFS_ADDR=..., CKPT_HDFS_CONF_DIR=... for `source`).
 #
-# With --lifeline, this script's stdin is the peer's lifeline: a pipe whose
-# write end only the owner (a test binary, with-hdfs.sh) holds. The JVM gets
-# it as its stdin and exits at EOF (src/dev/ckpt/peer/Lifeline.java), i.e. as
-# soon as the owner is gone however it ended — SIGKILL of it or of its whole
-# process group included. (A watchdog process used to do this; it shared the
-# test binary's process group, so a group kill took it along and left the
-# JVM, which runs in its own session, behind.) Without --lifeline the JVM
-# runs until stop.sh.
+# With --lifeline, this script's stdin is the peer's lifeline: the JVM exits
+# at its EOF, as soon as the owner (a test binary, with-hdfs.sh) is gone
+# however it ended (java_peer in peers/lifeline.sh). Without --lifeline the
+# JVM runs until stop.sh.
 #
 # Env: CKPT_HDFS_START_TIMEOUT (seconds, default 180), CKPT_HDFS_LOG_LEVEL
 # (slf4j-simple level, default warn), CKPT_HDFS_HEAP (default 512m),
@@ -26,6 +22,7 @@
 # tests that kill a NameNode and bring it back).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
+. "$here/../lifeline.sh"
 work="${1:?usage: start.sh WORKDIR [--lifeline]}"
 lifeline=false
 case "${2:-}" in
@@ -84,29 +81,17 @@ args=(
   -writeConfig "$work/conf/core-site.xml"
   -writeDetails "$work/hdfs.json"
 )
-setsid=()
-command -v setsid >/dev/null && setsid=(setsid)
-main=(org.apache.hadoop.test.MiniDFSClusterManager)
-stdin=/dev/null
-if $lifeline; then
-  main=(dev.ckpt.peer.Lifeline org.apache.hadoop.test.MiniDFSClusterManager)
-  stdin=/dev/stdin
-fi
-# stdout/stderr point at files: a caller that reads our output through a pipe
-# (go test) must not wait on a pipe the JVM keeps open. stdin is /dev/null or
-# the lifeline. The JVM runs in its own session, so a terminal's Ctrl-C
-# reaches it only through its owner (whose end then closes the lifeline).
-"${setsid[@]}" java -Xmx"${CKPT_HDFS_HEAP:-512m}" -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+# The JVM in a session of its own, on the lifeline with --lifeline (java_peer,
+# peers/lifeline.sh). Nothing below runs in the background: this script keeps
+# no copy of the lifeline beyond its own stdin.
+java_peer "$work/hdfs.pid" "$work/hdfs.log" "$lifeline" org.apache.hadoop.test.MiniDFSClusterManager \
+  -Xmx"${CKPT_HDFS_HEAP:-512m}" -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
   -XX:+IgnoreUnrecognizedVMOptions \
   -Dorg.slf4j.simpleLogger.defaultLogLevel="${CKPT_HDFS_LOG_LEVEL:-warn}" \
   -Dorg.slf4j.simpleLogger.showDateTime=true \
   -Dtest.build.data="$work/data" -Djava.io.tmpdir="$work/data" \
-  -cp "$here/target/classes:$(cat "$here/cp.txt")" "${main[@]}" "${args[@]}" \
-  <"$stdin" >"$work/hdfs.log" 2>&1 &
-jpid=$!
-echo "$jpid" > "$work/hdfs.pid"
-# This script keeps no copy of the lifeline beyond its own (closed when it
-# exits): nothing below runs in the background.
+  -cp "$here/target/classes:$(cat "$here/cp.txt")" -- "${args[@]}"
+jpid=$java_pid
 
 start=$(date +%s)
 while [ ! -s "$work/hdfs.json" ]; do

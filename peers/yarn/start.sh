@@ -11,14 +11,15 @@
 # the NodeManager's container dirs and logs, Flink's staging files),
 # conf/yarn-site.xml (the cluster's whole configuration, usable as
 # HADOOP_CONF_DIR) and yarn.env (CKPT_YARN_CONF_DIR, CKPT_YARN_APP_ID,
-# CKPT_YARN_JOB_ID, CKPT_YARN_RM, CKPT_YARN_JM). --lifeline: as in
-# peers/hdfs/start.sh, stdin is the peer's lifeline (the JVM exits at EOF,
-# and its shutdown hook stops YARN and so the containers).
+# CKPT_YARN_JOB_ID, CKPT_YARN_RM, CKPT_YARN_JM). --lifeline: stdin is the
+# peer's lifeline (java_peer in peers/lifeline.sh): the JVM exits at EOF, and
+# its shutdown hook stops YARN and so the containers.
 #
 # Env: CKPT_YARN_START_TIMEOUT (seconds, default 240), CKPT_YARN_LOG_LEVEL
 # (slf4j-simple level, default warn), CKPT_YARN_HEAP (default 768m).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
+. "$here/../lifeline.sh"
 work="${1:?usage: start.sh WORKDIR [--flink VERSION] [--lifeline]}"
 shift
 lifeline=false
@@ -53,24 +54,17 @@ export HADOOP_CONF_DIR="$work/conf"
 # containers (the Flink peer's list).
 opts="$(grep -v '^#' "$here/../flink/jvm17.args" | grep -- '^--add' | tr '\n' ' ')"
 cp="$here/../hdfs/target/classes:$build/classes:$(cat "$build/classpath.txt")"
-setsid=()
-command -v setsid >/dev/null && setsid=(setsid)
-main=(dev.ckpt.peer.YarnPeer)
-stdin=/dev/null
-if $lifeline; then
-  main=(dev.ckpt.peer.Lifeline dev.ckpt.peer.YarnPeer)
-  stdin=/dev/stdin
-fi
-"${setsid[@]}" java -Xmx"${CKPT_YARN_HEAP:-768m}" -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+# The JVM in a session of its own, on the lifeline with --lifeline (java_peer,
+# peers/lifeline.sh).
+java_peer "$work/yarn.pid" "$work/yarn.log" "$lifeline" dev.ckpt.peer.YarnPeer \
+  -Xmx"${CKPT_YARN_HEAP:-768m}" -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
   $opts -XX:+IgnoreUnrecognizedVMOptions \
   -Dorg.slf4j.simpleLogger.defaultLogLevel="${CKPT_YARN_LOG_LEVEL:-warn}" \
   -Dorg.slf4j.simpleLogger.showDateTime=true \
   -Dckpt.container.jvm.opts="$opts -XX:+UseSerialGC -XX:TieredStopAtLevel=1" \
   -Dtest.build.data="$work/data" -Djava.io.tmpdir="$work/data" \
-  -cp "$cp" "${main[@]}" "$work" \
-  <"$stdin" >"$work/yarn.log" 2>&1 &
-jpid=$!
-echo "$jpid" > "$work/yarn.pid"
+  -cp "$cp" -- "$work"
+jpid=$java_pid
 
 start=$(date +%s)
 while [ ! -s "$work/yarn.env" ]; do

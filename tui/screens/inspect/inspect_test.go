@@ -10,8 +10,8 @@ import (
 	_ "github.com/ckpt-dev/ckpt/tui" // the declared screens
 
 	"github.com/ckpt-dev/ckpt/inspector"
-	"github.com/ckpt-dev/ckpt/internal/savepoints/sptest"
 	"github.com/ckpt-dev/ckpt/snapshot"
+	"github.com/ckpt-dev/ckpt/snapshot/sptest"
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/tui/internal/demo"
 	"github.com/ckpt-dev/ckpt/tui/internal/tuitest"

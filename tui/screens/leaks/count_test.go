@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ckpt-dev/ckpt/internal/savepoints/sptest"
+	"github.com/ckpt-dev/ckpt/snapshot/sptest"
 	"github.com/ckpt-dev/ckpt/storage"
 	_ "github.com/ckpt-dev/ckpt/tui" // the declared screens
 	"github.com/ckpt-dev/ckpt/tui/internal/tuitest"

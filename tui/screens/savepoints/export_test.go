@@ -1,6 +1,6 @@
 package savepoints
 
-import spdomain "github.com/ckpt-dev/ckpt/internal/savepoints"
+import spdomain "github.com/ckpt-dev/ckpt/inspector/savepoints"
 
 // What the external tests (package savepoints_test, which open the screen
 // by name through tui's declaration) read of the screen.

@@ -14,7 +14,7 @@ import (
 
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/inspector"
-	"github.com/ckpt-dev/ckpt/internal/savepoints"
+	"github.com/ckpt-dev/ckpt/inspector/savepoints"
 	"github.com/ckpt-dev/ckpt/storage"
 	"github.com/ckpt-dev/ckpt/tui/components/actions"
 	"github.com/ckpt-dev/ckpt/tui/components/form"

@@ -7,7 +7,7 @@ import (
 
 	_ "github.com/ckpt-dev/ckpt/tui" // the declared screens
 
-	spdomain "github.com/ckpt-dev/ckpt/internal/savepoints"
+	spdomain "github.com/ckpt-dev/ckpt/inspector/savepoints"
 	"github.com/ckpt-dev/ckpt/tui/internal/tuitest"
 	"github.com/ckpt-dev/ckpt/tui/screens/savepoints"
 )

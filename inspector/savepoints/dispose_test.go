@@ -14,9 +14,9 @@ import (
 
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/cluster/embedded"
-	"github.com/ckpt-dev/ckpt/internal/savepoints"
-	"github.com/ckpt-dev/ckpt/internal/savepoints/sptest"
+	"github.com/ckpt-dev/ckpt/inspector/savepoints"
 	"github.com/ckpt-dev/ckpt/snapshot"
+	"github.com/ckpt-dev/ckpt/snapshot/sptest"
 	"github.com/ckpt-dev/ckpt/storage"
 )
 

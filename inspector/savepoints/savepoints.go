@@ -5,9 +5,10 @@
 // policy, and disposes of a savepoint safely. It reads through storage.FS
 // and analyses through inspector; only Dispose writes (deletes).
 //
-// It sits below cluster (the embedded engine applies Check before it
-// disposes of a savepoint): asking a running cluster to dispose of a
-// savepoint is cluster.SavepointDisposal, handed to Dispose by the caller.
+// It is analysis over snapshots, so it sits with inspector, below cluster
+// (the embedded engine applies Check before it disposes of a savepoint):
+// asking a running cluster to dispose of a savepoint is
+// cluster.SavepointDisposal, handed to Dispose by the caller.
 package savepoints
 
 import (
