@@ -69,15 +69,80 @@ func ckptStopWithSavepoint(t *testing.T, url, id, dir string) string {
 	return m[1]
 }
 
+// windowedSpec is jobs/windowed-counts.yaml (uids events, per-second)
+// with its stdout sink replaced by the exactly-once file sink, so the
+// windows' output can be compared exactly: limit records over keys keys,
+// one per ms of event time, in tumbling 1 s windows.
+func windowedSpec(t *testing.T, parallelism, rate, limit, keys int, out, chk string) string {
+	t.Helper()
+	rateLine := ""
+	if rate > 0 {
+		rateLine = fmt.Sprintf("    rate: %d\n", rate)
+	}
+	return writeSpec(t, fmt.Sprintf(`name: windowed-counts
+parallelism: %d
+config:
+  execution.checkpointing.interval: 200 ms
+  execution.checkpointing.dir: %s
+pipeline:
+  - op: generator
+    uid: events
+    keys: %d
+%s    limit: %d
+    timeStep: 1 ms
+  - op: keyBy
+  - op: window-count
+    uid: per-second
+    size: 1 s
+  - op: file-sink
+    uid: sink
+    path: %s
+`, parallelism, peers.URI(chk), keys, rateLine, limit, out))
+}
+
+// windowsReference is what windowedSpec commits: for each of the
+// limit/1000 windows, every key's count (1000/keys), once per window.
+func windowsReference(limit, keys int) []string {
+	var want []string
+	for w := 0; w < limit/1000; w++ {
+		for k := 0; k < keys; k++ {
+			want = append(want, fmt.Sprintf("key-%d,%d", k, 1000/keys))
+		}
+	}
+	slices.Sort(want)
+	return want
+}
+
+// bridgeTestdata, when set (CKPT_UPDATE_BRIDGE_TESTDATA=1), is where the
+// test copies the Flink savepoints it takes, as engine/bridge's
+// fixtures.
+func saveBridgeFixture(t *testing.T, sp, name string) {
+	t.Helper()
+	if os.Getenv("CKPT_UPDATE_BRIDGE_TESTDATA") != "1" {
+		return
+	}
+	dst := filepath.Join("..", "engine", "bridge", "testdata", name)
+	if err := os.RemoveAll(dst); err != nil { // the fixture's own directory, rewritten
+		t.Fatal(err)
+	}
+	if err := os.CopyFS(dst, os.DirFS(peers.LocalPath(sp))); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("saved %s as %s", sp, dst)
+}
+
 // TestFlinkSavepointResumesOnEngine is the proof of the way back from a
-// real Flink 2.x cluster: the exactly-once example runs on Flink through
-// ckpt's runner at parallelism 3, is stopped part-way with a canonical
-// savepoint, and resumes on ckpt's engine at parallelism 2 with `ckpt run
-// -s FLINK_SAVEPOINT SPEC` (converted into a ckpt savepoint beside it),
-// to the end: the committed output is exactly the reference — every
-// key's counts 1..N once, nothing lost, nothing twice — and no in-progress
-// file of Flink's subtasks is left. Cost: about 30 s (one Flink start, one
-// short job).
+// real Flink 2.x cluster: a job spec runs on Flink through ckpt's runner
+// at parallelism 3, is stopped part-way with a canonical savepoint, and
+// resumes on ckpt's engine at parallelism 2 with `ckpt run -s
+// FLINK_SAVEPOINT SPEC` (converted into a ckpt savepoint beside it), to
+// the end. For the exactly-once example the committed output is exactly
+// the reference — every key's counts 1..N once, nothing lost, nothing
+// twice; for windowed counts every window of every key fires once, also
+// the windows open at the savepoint (Flink's timers are not carried over:
+// the engine rebuilds them from the windows' state). No in-progress file
+// of Flink's subtasks is left. Cost: about 45 s (one Flink start, two
+// short jobs).
 func TestFlinkSavepointResumesOnEngine(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real Flink peer: skipped with -short")
@@ -90,41 +155,52 @@ func TestFlinkSavepointResumesOnEngine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const limit, keys = 40000, 100
-	tmp := t.TempDir()
-	out := filepath.Join(tmp, "out")
-	flinkSpec := exactlyOnceSpec(t, 3, 4000, limit, keys, out, filepath.Join(tmp, "flink-chk"))
-	engineSpec := exactlyOnceSpec(t, 2, 0, limit, keys, out, filepath.Join(tmp, "engine-chk"))
+	for _, tc := range []struct {
+		name        string
+		spec        func(t *testing.T, parallelism, rate, limit, keys int, out, chk string) string
+		limit, keys int
+		want        []string
+	}{
+		{"exactly-once-counts", exactlyOnceSpec, 40000, 100, countsReference(40000, 100)},
+		{"windowed-counts", windowedSpec, 40000, 50, windowsReference(40000, 50)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tmp := t.TempDir()
+			out := filepath.Join(tmp, "out")
+			flinkSpec := tc.spec(t, 3, 4000, tc.limit, tc.keys, out, filepath.Join(tmp, "flink-chk"))
+			engineSpec := tc.spec(t, 2, 0, tc.limit, tc.keys, out, filepath.Join(tmp, "engine-chk"))
 
-	code, stdout, errOut := runCkpt(t, "submit", "-m", url, "--rest-timeout", "2m", flinkSpec)
-	if code != ExitOK {
-		t.Fatalf("ckpt submit: exit %d\n%s\n%s", code, stdout, errOut)
-	}
-	id := submittedID(t, stdout)
-	waitCheckpoints(t, url, id, 2)
-	sp := ckptStopWithSavepoint(t, url, id, filepath.Join(tmp, "sp"))
-	waitJob(t, c, id, cluster.JobFinished, 60*time.Second)
-	before := committedCount(t, out)
-	if before == 0 || before >= limit {
-		t.Fatalf("Flink committed %d of %d records before the savepoint: want part of them", before, limit)
-	}
+			code, stdout, errOut := runCkpt(t, "submit", "-m", url, "--rest-timeout", "2m", flinkSpec)
+			if code != ExitOK {
+				t.Fatalf("ckpt submit: exit %d\n%s\n%s", code, stdout, errOut)
+			}
+			id := submittedID(t, stdout)
+			waitCheckpoints(t, url, id, 2)
+			sp := ckptStopWithSavepoint(t, url, id, filepath.Join(tmp, "sp"))
+			waitJob(t, c, id, cluster.JobFinished, 60*time.Second)
+			before := committedCount(t, out)
+			if before >= len(tc.want) {
+				t.Fatalf("Flink committed %d of %d lines before the savepoint: want part of them", before, len(tc.want))
+			}
+			saveBridgeFixture(t, sp, tc.name)
 
-	code, stdout, errOut = runCkpt(t, "run", "--stats", "0", "-s", sp, engineSpec)
-	if code != ExitOK || !strings.Contains(errOut, "FINISHED") {
-		t.Fatalf("ckpt run -s %s: exit %d\n%s\n%s", sp, code, stdout, errOut)
-	}
-	if !strings.Contains(errOut, sp+" is a Flink snapshot: converting it into a ckpt savepoint in ") {
-		t.Errorf("ckpt run -s did not say it converts the Flink savepoint:\n%s", errOut)
-	}
-	got := committedLines(t, out)
-	want := countsReference(limit, keys)
-	t.Logf("Flink committed %d records before its savepoint; %d committed in all", before, len(got))
-	if !slices.Equal(got, want) {
-		t.Fatalf("committed output differs from the reference: %d lines, want %d (%s)", len(got), len(want), firstDiff(got, want))
-	}
-	// The Flink savepoint is left as it was: the conversion wrote beside it.
-	if _, err := os.Stat(filepath.Join(peers.LocalPath(sp), "_metadata")); err != nil {
-		t.Errorf("the Flink savepoint's _metadata: %v", err)
+			code, stdout, errOut = runCkpt(t, "run", "--stats", "0", "-s", sp, engineSpec)
+			if code != ExitOK || !strings.Contains(errOut, "FINISHED") {
+				t.Fatalf("ckpt run -s %s: exit %d\n%s\n%s", sp, code, stdout, errOut)
+			}
+			if !strings.Contains(errOut, sp+" is a Flink snapshot: converting it into a ckpt savepoint in ") {
+				t.Errorf("ckpt run -s did not say it converts the Flink savepoint:\n%s", errOut)
+			}
+			got := committedLines(t, out)
+			t.Logf("Flink committed %d lines before its savepoint; %d committed in all", before, len(got))
+			if !slices.Equal(got, tc.want) {
+				t.Fatalf("committed output differs from the reference: %d lines, want %d (%s)", len(got), len(tc.want), firstDiff(got, tc.want))
+			}
+			// The Flink savepoint is left as it was: the conversion wrote beside it.
+			if _, err := os.Stat(filepath.Join(peers.LocalPath(sp), "_metadata")); err != nil {
+				t.Errorf("the Flink savepoint's _metadata: %v", err)
+			}
+		})
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io/fs"
 	"sort"
-	"strings"
 
 	"github.com/ckpt-dev/ckpt/engine/checkpoint"
 	"github.com/ckpt-dev/ckpt/engine/graph"
@@ -320,12 +319,10 @@ func (c *converter) keyed(out []subtaskOut) error {
 		return fmt.Errorf("keyed state with keys of %s: the engine's keys are Strings", typeName(proxy.Key))
 	}
 	keep := map[string]bool{}
-	var timers []string
 	hasWindows := false
 	for _, s := range proxy.States {
 		if s.Type == fstate.PriorityQueue {
-			timers = append(timers, s.Name)
-			continue
+			continue // timers: below
 		}
 		want, ok := keyedStates[s.Name]
 		if !ok {
@@ -338,14 +335,18 @@ func (c *converter) keyed(out []subtaskOut) error {
 		keep[s.Name] = true
 		hasWindows = hasWindows || s.Name == windowsState
 	}
-	if len(timers) > 0 && !hasWindows {
-		return fmt.Errorf("timer state %s without %q: the engine's only timers are window-count's, rebuilt from %q", strings.Join(timers, ", "), windowsState, windowsState)
-	}
 	maxP := int(c.op.MaxParallelism)
 	groups := map[int][]entry{}
 	err = fstate.ReadKeyed(c.ctx, c.fsys, c.m, c.op, "", func(e fstate.Entry) error {
 		if !keep[e.State] {
-			return nil // timers: rebuilt by the engine from "windows"
+			// A timer. Every keyed process function has timer states; the
+			// engine's only timers are window-count's, which it rebuilds
+			// from "windows" when it opens: dropped. A timer of any other
+			// operator would be lost: refused.
+			if !hasWindows {
+				return fmt.Errorf("timer state %q holds a timer of key %v, but the operator has no %q state: the engine's only timers are window-count's, rebuilt from %q", e.State, e.Key, windowsState, windowsState)
+			}
+			return nil
 		}
 		key, ok := e.Key.(string)
 		if !ok {
