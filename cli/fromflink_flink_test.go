@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,6 +14,8 @@ import (
 	"github.com/ckpt-dev/ckpt/cluster"
 	"github.com/ckpt-dev/ckpt/cluster/flinkrest"
 	"github.com/ckpt-dev/ckpt/peers"
+	"github.com/ckpt-dev/ckpt/snapshot"
+	"github.com/ckpt-dev/ckpt/storage"
 )
 
 // exactlyOnceSpec is jobs/exactly-once-counts.yaml with a test-local
@@ -20,6 +23,12 @@ import (
 // parallelism and rate (0: as fast as possible). The uids are the
 // example's, so the operator IDs are too.
 func exactlyOnceSpec(t *testing.T, parallelism, rate, limit, keys int, out, chk string) string {
+	t.Helper()
+	return exactlyOnceSpecWith(t, parallelism, rate, limit, keys, out, chk, "")
+}
+
+// exactlyOnceSpecWith is exactlyOnceSpec with more configuration lines.
+func exactlyOnceSpecWith(t *testing.T, parallelism, rate, limit, keys int, out, chk, config string) string {
 	t.Helper()
 	rateLine := ""
 	if rate > 0 {
@@ -30,7 +39,7 @@ parallelism: %d
 config:
   execution.checkpointing.interval: 200 ms
   execution.checkpointing.dir: %s
-pipeline:
+%spipeline:
   - op: generator
     uid: source
     keys: %d
@@ -41,7 +50,7 @@ pipeline:
   - op: file-sink
     uid: sink
     path: %s
-`, parallelism, peers.URI(chk), keys, rateLine, limit, out))
+`, parallelism, peers.URI(chk), config, keys, rateLine, limit, out))
 }
 
 // countsReference is what the exactly-once example commits for limit
@@ -132,8 +141,8 @@ func saveBridgeFixture(t *testing.T, sp, name string) {
 }
 
 // TestFlinkSavepointResumesOnEngine is the proof of the way back from a
-// real Flink 2.x cluster: a job spec runs on Flink through ckpt's runner
-// at parallelism 3, is stopped part-way with a canonical savepoint, and
+// real Flink cluster: a job spec runs on Flink through ckpt's runner at
+// parallelism 3, is stopped part-way with a canonical savepoint, and
 // resumes on ckpt's engine at parallelism 2 with `ckpt run -s
 // FLINK_SAVEPOINT SPEC` (converted into a ckpt savepoint beside it), to
 // the end. For the exactly-once example the committed output is exactly
@@ -141,7 +150,10 @@ func saveBridgeFixture(t *testing.T, sp, name string) {
 // twice; for windowed counts every window of every key fires once, also
 // the windows open at the savepoint (Flink's timers are not carried over:
 // the engine rebuilds them from the windows' state). No in-progress file
-// of Flink's subtasks is left. Cost: about 45 s (one Flink start, two
+// of Flink's subtasks is left. On Flink 2.3 also a retained checkpoint of
+// a cancelled job (hashmap, and RocksDB incremental) resumes exactly; on
+// Flink 1.20 the exactly-once example's savepoint (a V4 _metadata).
+// Cost: about 60 s on an idle machine (two Flink starts of ~15 s, five
 // short jobs).
 func TestFlinkSavepointResumesOnEngine(t *testing.T) {
 	if testing.Short() {
@@ -173,11 +185,30 @@ func TestFlinkSavepointResumesOnEngine(t *testing.T) {
 					resumeOnEngine(t, c, url, version, tc.name, tc.spec, tc.limit, tc.keys, tc.want)
 				})
 			}
+			if version != peers.FlinkVersion2 {
+				return
+			}
+			// A retained checkpoint of a cancelled job converts too: the
+			// hashmap backend's key-groups format, and RocksDB's SST files
+			// of an incremental checkpoint.
+			for _, tc := range []struct {
+				name, config string
+				incremental  bool
+			}{
+				{"retained checkpoint, hashmap", "", false},
+				{"retained checkpoint, RocksDB incremental", "  state.backend.type: rocksdb\n  execution.checkpointing.incremental: true\n", true},
+			} {
+				t.Run(tc.name, func(t *testing.T) {
+					checkpointOnEngine(t, url, tc.config, tc.incremental)
+				})
+			}
 		})
 	}
 }
 
 func resumeOnEngine(t *testing.T, c *flinkrest.Client, url, version, name string, specFn func(t *testing.T, parallelism, rate, limit, keys int, out, chk string) string, limit, keys int, want []string) {
+	start := time.Now()
+	step := func(what string) { t.Logf("%5.1fs %s", time.Since(start).Seconds(), what) }
 	tmp := t.TempDir()
 	out := filepath.Join(tmp, "out")
 	flinkSpec := specFn(t, 3, 4000, limit, keys, out, filepath.Join(tmp, "flink-chk"))
@@ -188,8 +219,11 @@ func resumeOnEngine(t *testing.T, c *flinkrest.Client, url, version, name string
 		t.Fatalf("ckpt submit: exit %d\n%s\n%s", code, stdout, errOut)
 	}
 	id := submittedID(t, stdout)
+	step("submitted")
 	waitCheckpoints(t, url, id, 2)
+	step("2 checkpoints")
 	sp := ckptStopWithSavepoint(t, url, id, filepath.Join(tmp, "sp"))
+	step("stopped")
 	waitJob(t, c, id, cluster.JobFinished, 60*time.Second)
 	before := committedCount(t, out)
 	if before >= len(want) {
@@ -203,6 +237,7 @@ func resumeOnEngine(t *testing.T, c *flinkrest.Client, url, version, name string
 	if code != ExitOK || !strings.Contains(errOut, "FINISHED") {
 		t.Fatalf("ckpt run -s %s: exit %d\n%s\n%s", sp, code, stdout, errOut)
 	}
+	step("resumed on the engine, to the end")
 	if !strings.Contains(errOut, sp+" is a Flink snapshot: converting it into a ckpt savepoint in ") {
 		t.Errorf("ckpt run -s did not say it converts the Flink savepoint:\n%s", errOut)
 	}
@@ -214,6 +249,53 @@ func resumeOnEngine(t *testing.T, c *flinkrest.Client, url, version, name string
 	// The Flink savepoint is left as it was: the conversion wrote beside it.
 	if _, err := os.Stat(filepath.Join(peers.LocalPath(sp), "_metadata")); err != nil {
 		t.Errorf("the Flink savepoint's _metadata: %v", err)
+	}
+}
+
+// checkpointOnEngine runs the exactly-once example on Flink (parallelism
+// 3) with config, cancels it after two checkpoints (retained on
+// cancellation) and resumes its latest checkpoint on the engine
+// (parallelism 2) to the end: the committed output is the reference.
+func checkpointOnEngine(t *testing.T, url, config string, incremental bool) {
+	const limit, keys = 40000, 100
+	tmp := t.TempDir()
+	out := filepath.Join(tmp, "out")
+	flinkSpec := exactlyOnceSpecWith(t, 3, 4000, limit, keys, out, filepath.Join(tmp, "flink-chk"),
+		"  execution.checkpointing.externalized-checkpoint-retention: RETAIN_ON_CANCELLATION\n"+config)
+	engineSpec := exactlyOnceSpec(t, 2, 0, limit, keys, out, filepath.Join(tmp, "engine-chk"))
+	code, stdout, errOut := runCkpt(t, "submit", "-m", url, "--rest-timeout", "2m", flinkSpec)
+	if code != ExitOK {
+		t.Fatalf("ckpt submit: exit %d\n%s\n%s", code, stdout, errOut)
+	}
+	id := submittedID(t, stdout)
+	waitCheckpoints(t, url, id, 2)
+	if code, stdout, errOut = runCkpt(t, "cancel", "-m", url, id); code != ExitOK {
+		t.Fatalf("ckpt cancel: exit %d\n%s\n%s", code, stdout, errOut)
+	}
+	c, err := flinkrest.New(url, flinkrest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitJob(t, c, id, cluster.JobCanceled, 60*time.Second)
+	chks, _ := filepath.Glob(filepath.Join(tmp, "flink-chk", id, "chk-*"))
+	if len(chks) != 1 {
+		t.Fatalf("retained checkpoints of job %s: %v, want one", id, chks)
+	}
+	m, err := snapshot.Read(context.Background(), storage.NewLocal(), chks[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := m.Operator(snapshot.OperatorIDFromUID("count-per-key")).Subtasks[0].ManagedKeyedState
+	if _, isIncr := h.(*snapshot.IncrementalHandle); isIncr != incremental {
+		t.Fatalf("the checkpoint's keyed state is a %T (incremental wanted: %v)", h, incremental)
+	}
+	code, stdout, errOut = runCkpt(t, "run", "--stats", "0", "-s", chks[0], engineSpec)
+	if code != ExitOK || !strings.Contains(errOut, "FINISHED") || !strings.Contains(errOut, "is a Flink snapshot: converting it") {
+		t.Fatalf("ckpt run -s %s: exit %d\n%s\n%s", chks[0], code, stdout, errOut)
+	}
+	got, want := committedLines(t, out), countsReference(limit, keys)
+	if !slices.Equal(got, want) {
+		t.Fatalf("committed output differs from the reference: %d lines, want %d (%s)", len(got), len(want), firstDiff(got, want))
 	}
 }
 
