@@ -13,7 +13,6 @@ import (
 	"github.com/ckpt-dev/ckpt/engine"
 	"github.com/ckpt-dev/ckpt/engine/bridge"
 	"github.com/ckpt-dev/ckpt/engine/catalog"
-	"github.com/ckpt-dev/ckpt/engine/checkpoint"
 	"github.com/ckpt-dev/ckpt/engine/config"
 	"github.com/ckpt-dev/ckpt/engine/failure"
 	"github.com/ckpt-dev/ckpt/engine/spec"
@@ -278,21 +277,12 @@ func convertFlinkRestore(ctx context.Context, s *spec.Spec, over *config.Config,
 	}
 	lctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
-	m, err := checkpoint.LoadMetadata(lctx, fsys, o.RestorePath)
+	res, err := bridge.Convert(lctx, fsys, o.RestorePath, "", bridge.Options{Graph: g, AllowNonRestored: o.AllowNonRestored, Log: log})
 	if err != nil {
 		return err
 	}
-	if flink, err := bridge.IsFlink(lctx, fsys, m); err != nil || !flink {
-		return err
-	}
-	dst, err := bridge.NewDir(m.ExclusiveDir)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(log, "%s is a Flink snapshot: converting it into a ckpt savepoint in %s\n", o.RestorePath, dst)
-	res, err := bridge.FromFlink(lctx, fsys, m, dst, bridge.Options{Graph: g, AllowNonRestored: o.AllowNonRestored})
-	if err != nil {
-		return fmt.Errorf("restoring from %s: %w", o.RestorePath, err)
+	if res == nil {
+		return nil // ckpt's own snapshot
 	}
 	for _, u := range res.Dropped {
 		fmt.Fprintf(log, "skipped state of operator %s: no operator of this job maps to it (--allowNonRestoredState)\n", u)

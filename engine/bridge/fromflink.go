@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"sort"
 
@@ -55,6 +56,9 @@ type Options struct {
 	// AllowNonRestored: state of operators Graph lacks is left out
 	// (Flink's -n) instead of refused.
 	AllowNonRestored bool
+	// Log, when set, gets Convert's one line saying that it converts,
+	// and where to, before anything is written.
+	Log io.Writer
 }
 
 // Result is what FromFlink wrote.
@@ -109,7 +113,14 @@ func Convert(ctx context.Context, fsys storage.FS, src, dst string, o Options) (
 			return nil, err
 		}
 	}
-	return FromFlink(ctx, fsys, m, dst, o)
+	if o.Log != nil {
+		fmt.Fprintf(o.Log, "%s is a Flink snapshot: converting it into a ckpt savepoint in %s\n", src, dst)
+	}
+	res, err := FromFlink(ctx, fsys, m, dst, o)
+	if err != nil {
+		return nil, fmt.Errorf("converting Flink snapshot %s: %w", src, err)
+	}
+	return res, nil
 }
 
 // NewDir names a new savepoint directory for the conversion of the

@@ -483,3 +483,18 @@ func mapsEqual(a, b map[string]int64) bool {
 	}
 	return true
 }
+
+// The converted savepoint goes beside the Flink savepoint, or beside the
+// job's directory of a chk-N, named as Flink names savepoints.
+func TestNewDir(t *testing.T) {
+	for _, tc := range []struct{ in, wantPrefix string }{
+		{"/sp/savepoint-d8e28d-e2370e5b5509", "/sp/savepoint-d8e28d-"},
+		{"hdfs://nn:9000/chk/0123456789abcdef0123456789abcdef/chk-7", "hdfs://nn:9000/chk/savepoint-012345-"},
+		{"/somewhere/my-snapshot", "/somewhere/savepoint-c4c4c4-"},
+	} {
+		got, err := NewDir(tc.in)
+		if err != nil || !strings.HasPrefix(got, tc.wantPrefix) || !snapshot.IsSavepointDirName(filepath.Base(got)) || got == tc.in {
+			t.Errorf("NewDir(%s) = %s, %v; want %s…", tc.in, got, err, tc.wantPrefix)
+		}
+	}
+}
