@@ -150,11 +150,12 @@ func saveBridgeFixture(t *testing.T, sp, name string) {
 // twice; for windowed counts every window of every key fires once, also
 // the windows open at the savepoint (Flink's timers are not carried over:
 // the engine rebuilds them from the windows' state). No in-progress file
-// of Flink's subtasks is left. On Flink 2.3 also a retained checkpoint of
+// of Flink's subtasks is left. On Flink 2.3 the exactly-once example also
+// runs with every snapshot on the real HDFS, and a retained checkpoint of
 // a cancelled job (hashmap, and RocksDB incremental) resumes exactly; on
 // Flink 1.20 the exactly-once example's savepoint (a V4 _metadata).
-// Cost: about 60 s on an idle machine (two Flink starts of ~15 s, five
-// short jobs).
+// Cost: about 70 s on an idle machine with the HDFS of
+// peers/with-hdfs.sh (two Flink starts of ~15 s, six short jobs).
 func TestFlinkSavepointResumesOnEngine(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real Flink peer: skipped with -short")
@@ -182,12 +183,19 @@ func TestFlinkSavepointResumesOnEngine(t *testing.T) {
 					continue // one spec is enough to show a V4 _metadata converts
 				}
 				t.Run(tc.name, func(t *testing.T) {
-					resumeOnEngine(t, c, url, version, tc.name, tc.spec, tc.limit, tc.keys, tc.want)
+					resumeOnEngine(t, c, url, version, tc.name, tc.spec, tc.limit, tc.keys, tc.want, "")
 				})
 			}
 			if version != peers.FlinkVersion2 {
 				return
 			}
+			// The same with every snapshot on the real HDFS: Flink's
+			// checkpoints and savepoint, the converted savepoint beside it,
+			// the engine's checkpoints.
+			t.Run("exactly-once-counts over HDFS", func(t *testing.T) {
+				remote := peers.HDFS(t).BaseURI(t)
+				resumeOnEngine(t, c, url, version, "", exactlyOnceSpec, 80000, 100, countsReference(80000, 100), remote)
+			})
 			// A retained checkpoint of a cancelled job converts too: the
 			// hashmap backend's key-groups format, and RocksDB's SST files
 			// of an incremental checkpoint.
@@ -206,13 +214,21 @@ func TestFlinkSavepointResumesOnEngine(t *testing.T) {
 	}
 }
 
-func resumeOnEngine(t *testing.T, c *flinkrest.Client, url, version, name string, specFn func(t *testing.T, parallelism, rate, limit, keys int, out, chk string) string, limit, keys int, want []string) {
+// resumeOnEngine runs one spec on Flink (parallelism 3), stops it with a
+// savepoint part-way, resumes that on the engine (parallelism 2) with ckpt
+// run -s to the end and compares the committed output with want. Snapshots
+// go under remote when set (an hdfs:// base), else to local disk.
+func resumeOnEngine(t *testing.T, c *flinkrest.Client, url, version, name string, specFn func(t *testing.T, parallelism, rate, limit, keys int, out, chk string) string, limit, keys int, want []string, remote string) {
 	start := time.Now()
 	step := func(what string) { t.Logf("%5.1fs %s", time.Since(start).Seconds(), what) }
 	tmp := t.TempDir()
 	out := filepath.Join(tmp, "out")
-	flinkSpec := specFn(t, 3, 4000, limit, keys, out, filepath.Join(tmp, "flink-chk"))
-	engineSpec := specFn(t, 2, 0, limit, keys, out, filepath.Join(tmp, "engine-chk"))
+	snaps := tmp
+	if remote != "" {
+		snaps = remote
+	}
+	flinkSpec := specFn(t, 3, 4000, limit, keys, out, storage.Join(snaps, "flink-chk"))
+	engineSpec := specFn(t, 2, 0, limit, keys, out, storage.Join(snaps, "engine-chk"))
 
 	code, stdout, errOut := runCkpt(t, "submit", "-m", url, "--rest-timeout", "2m", flinkSpec)
 	if code != ExitOK {
@@ -220,16 +236,16 @@ func resumeOnEngine(t *testing.T, c *flinkrest.Client, url, version, name string
 	}
 	id := submittedID(t, stdout)
 	step("submitted")
-	waitCheckpoints(t, url, id, 2)
-	step("2 checkpoints")
-	sp := ckptStopWithSavepoint(t, url, id, filepath.Join(tmp, "sp"))
+	waitCheckpoints(t, url, id, 1)
+	step("a checkpoint")
+	sp := ckptStopWithSavepoint(t, url, id, storage.Join(snaps, "sp"))
 	step("stopped")
 	waitJob(t, c, id, cluster.JobFinished, 60*time.Second)
 	before := committedCount(t, out)
 	if before >= len(want) {
 		t.Fatalf("Flink committed %d of %d lines before the savepoint: want part of them", before, len(want))
 	}
-	if version == peers.FlinkVersion2 {
+	if version == peers.FlinkVersion2 && remote == "" {
 		saveBridgeFixture(t, sp, name)
 	}
 
@@ -247,8 +263,16 @@ func resumeOnEngine(t *testing.T, c *flinkrest.Client, url, version, name string
 		t.Fatalf("committed output differs from the reference: %d lines, want %d (%s)", len(got), len(want), firstDiff(got, want))
 	}
 	// The Flink savepoint is left as it was: the conversion wrote beside it.
-	if _, err := os.Stat(filepath.Join(peers.LocalPath(sp), "_metadata")); err != nil {
+	fsys := storage.NewRouter(storage.Options{})
+	defer fsys.Close()
+	if _, err := fsys.Stat(context.Background(), storage.Join(sp, "_metadata")); err != nil {
 		t.Errorf("the Flink savepoint's _metadata: %v", err)
+	}
+	if remote != "" {
+		ents, err := storage.ListAll(context.Background(), fsys, storage.Join(remote, "sp"))
+		if err != nil || len(ents) != 2 {
+			t.Errorf("beside the Flink savepoint on HDFS: %v %v, want it and the converted one", ents, err)
+		}
 	}
 }
 
