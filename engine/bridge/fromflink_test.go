@@ -1,4 +1,4 @@
-package bridge
+package bridge_test
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/ckpt-dev/ckpt/engine"
+	"github.com/ckpt-dev/ckpt/engine/bridge"
 	"github.com/ckpt-dev/ckpt/engine/checkpoint"
 	"github.com/ckpt-dev/ckpt/engine/config"
 	"github.com/ckpt-dev/ckpt/engine/graph"
@@ -198,7 +199,7 @@ func TestFromFlinkCountsResumeRescaled(t *testing.T) {
 	pending := commitPending(t, m, out)
 
 	dir := filepath.Join(tmp, "converted")
-	res, err := FromFlink(context.Background(), storage.NewLocal(), m, dir, Options{Graph: g})
+	res, err := bridge.FromFlink(context.Background(), storage.NewLocal(), m, dir, bridge.Options{Graph: g})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,10 +216,10 @@ func TestFromFlinkCountsResumeRescaled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if flink, err := IsFlink(context.Background(), storage.NewLocal(), conv); err != nil || flink {
+	if flink, err := bridge.IsFlink(context.Background(), storage.NewLocal(), conv); err != nil || flink {
 		t.Errorf("IsFlink(converted) = %v, %v; want false", flink, err)
 	}
-	if flink, err := IsFlink(context.Background(), storage.NewLocal(), m); err != nil || !flink {
+	if flink, err := bridge.IsFlink(context.Background(), storage.NewLocal(), m); err != nil || !flink {
 		t.Errorf("IsFlink(Flink's) = %v, %v; want true", flink, err)
 	}
 	if got := longState(t, conv, "count-per-key", "count"); !mapsEqual(got, flinkCounts) {
@@ -275,7 +276,7 @@ func TestFromFlinkWindowsFire(t *testing.T) {
 		t.Fatalf("no open window in the fixture (%v)", err)
 	}
 	dir := filepath.Join(tmp, "converted")
-	res, err := FromFlink(context.Background(), storage.NewLocal(), m, dir, Options{Graph: g})
+	res, err := bridge.FromFlink(context.Background(), storage.NewLocal(), m, dir, bridge.Options{Graph: g})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -358,7 +359,7 @@ func TestFromFlinkRefuses(t *testing.T) {
 			if gg == nil {
 				gg = g
 			}
-			_, err := FromFlink(ctx, fsys, m, dir, Options{Graph: gg})
+			_, err := bridge.FromFlink(ctx, fsys, m, dir, bridge.Options{Graph: gg})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want %q", err, tc.want)
 			}
@@ -370,7 +371,7 @@ func TestFromFlinkRefuses(t *testing.T) {
 
 	t.Run("allow non-restored state leaves the operator out", func(t *testing.T) {
 		m := loadFixture(t, "exactly-once-counts")
-		res, err := FromFlink(ctx, fsys, m, filepath.Join(t.TempDir(), "c"), Options{Graph: graphWithout(t, "sink"), AllowNonRestored: true})
+		res, err := bridge.FromFlink(ctx, fsys, m, filepath.Join(t.TempDir(), "c"), bridge.Options{Graph: graphWithout(t, "sink"), AllowNonRestored: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -386,7 +387,7 @@ func TestFromFlinkRefuses(t *testing.T) {
 		if err := os.WriteFile(precious, []byte("x"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := FromFlink(ctx, fsys, m, dir, Options{Graph: g}); err == nil || !strings.Contains(err.Error(), "exists") {
+		if _, err := bridge.FromFlink(ctx, fsys, m, dir, bridge.Options{Graph: g}); err == nil || !strings.Contains(err.Error(), "exists") {
 			t.Fatalf("err = %v", err)
 		}
 		if b, err := os.ReadFile(precious); err != nil || string(b) != "x" {
@@ -408,70 +409,6 @@ func graphWithout(t *testing.T, uid string) *graph.Graph {
 	return g
 }
 
-// The source enumerator's unassigned splits are dealt to the subtasks,
-// so none is lost; an enumerator that never made its splits, or state of
-// another enumerator, is refused.
-func TestEnumeratorSplits(t *testing.T) {
-	split := func(index int32, next, step int64) []byte {
-		b := binary.BigEndian.AppendUint32(nil, uint32(index))
-		b = binary.BigEndian.AppendUint64(b, uint64(next))
-		return binary.BigEndian.AppendUint64(b, uint64(step))
-	}
-	enum := func(created bool, splits ...[]byte) []byte {
-		var e []byte
-		if created {
-			e = append(e, 1)
-		} else {
-			e = append(e, 0)
-		}
-		e = binary.BigEndian.AppendUint32(e, uint32(len(splits)))
-		for _, s := range splits {
-			e = binary.BigEndian.AppendUint32(e, uint32(len(s)))
-			e = append(e, s...)
-		}
-		b := binary.BigEndian.AppendUint32(nil, 1) // coordinator serde version
-		b = binary.BigEndian.AppendUint32(b, 1)    // enumerator state version
-		b = binary.BigEndian.AppendUint32(b, uint32(len(e)))
-		return append(b, e...)
-	}
-	engineSplit := func(next, step int64) []byte {
-		return binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, uint64(next)), uint64(step))
-	}
-	// Three unassigned splits over two subtasks: 0 gets two, 1 one.
-	c := &converter{op: &snapshot.OperatorState{CoordinatorState: &snapshot.ByteStreamHandle{
-		Data: enum(true, split(0, 30, 3), split(1, 31, 3), split(2, 32, 3))}}, res: &Result{}}
-	out := make([]subtaskOut, 2)
-	if err := c.coordinator(out); err != nil {
-		t.Fatal(err)
-	}
-	if got := out[0].opState[splitsState]; len(got) != 2 || !bytes.Equal(got[0], engineSplit(30, 3)) || !bytes.Equal(got[1], engineSplit(32, 3)) {
-		t.Errorf("subtask 0 got %x", got)
-	}
-	if got := out[1].opState[splitsState]; len(got) != 1 || !bytes.Equal(got[0], engineSplit(31, 3)) {
-		t.Errorf("subtask 1 got %x", got)
-	}
-	if c.res.Unassigned != 3 {
-		t.Errorf("unassigned = %d", c.res.Unassigned)
-	}
-	for _, tc := range []struct {
-		name string
-		data []byte
-		want string
-	}{
-		{"never made its splits", enum(false), "had not yet made its splits"},
-		{"another coordinator version", append([]byte{0, 0, 0, 2}, enum(true)[4:]...), "source coordinator serde version 2"},
-		{"another enumerator", enum(true, []byte{1, 2, 3}), "unassigned split 0: a split of 3 bytes"},
-		{"truncated", enum(true, split(0, 1, 1))[:20], "runs past the end"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			c := &converter{op: &snapshot.OperatorState{CoordinatorState: &snapshot.ByteStreamHandle{Data: tc.data}}, res: &Result{}}
-			if err := c.coordinator(make([]subtaskOut, 2)); err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("err = %v, want %q", err, tc.want)
-			}
-		})
-	}
-}
-
 func mapsEqual(a, b map[string]int64) bool {
 	if len(a) != len(b) {
 		return false
@@ -484,17 +421,17 @@ func mapsEqual(a, b map[string]int64) bool {
 	return true
 }
 
-// The converted savepoint goes beside the Flink savepoint, or beside the
-// job's directory of a chk-N, named as Flink names savepoints.
-func TestNewDir(t *testing.T) {
-	for _, tc := range []struct{ in, wantPrefix string }{
-		{"/sp/savepoint-d8e28d-e2370e5b5509", "/sp/savepoint-d8e28d-"},
-		{"hdfs://nn:9000/chk/0123456789abcdef0123456789abcdef/chk-7", "hdfs://nn:9000/chk/savepoint-012345-"},
-		{"/somewhere/my-snapshot", "/somewhere/savepoint-c4c4c4-"},
-	} {
-		got, err := NewDir(tc.in)
-		if err != nil || !strings.HasPrefix(got, tc.wantPrefix) || !snapshot.IsSavepointDirName(filepath.Base(got)) || got == tc.in {
-			t.Errorf("NewDir(%s) = %s, %v; want %s…", tc.in, got, err, tc.wantPrefix)
-		}
+// The engine given a Flink snapshot as it is (the TUI's resume, ckpt
+// serve) refuses it, saying to convert it, instead of reading Flink's
+// bytes as its own.
+func TestEngineRefusesUnconvertedFlinkSnapshot(t *testing.T) {
+	s, _ := prepare(t, fmt.Sprintf(countsSpec, filepath.Join(t.TempDir(), "out")))
+	over := config.New()
+	if err := over.Set(config.RestorePath, filepath.Join("testdata", "exactly-once-counts"), "test"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := engine.SubmitSpec(context.Background(), s, nil, over, engine.Options{})
+	if err == nil || !strings.Contains(err.Error(), "it is a Flink snapshot, which the engine restores once converted into a ckpt savepoint (ckpt run -s converts it)") {
+		t.Fatalf("err = %v", err)
 	}
 }
