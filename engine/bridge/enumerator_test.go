@@ -40,16 +40,16 @@ func TestEnumeratorSplits(t *testing.T) {
 		return binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, uint64(next)), uint64(step))
 	}
 	// Three unassigned splits over two subtasks: 0 gets two, 1 one.
-	c := &converter{op: &snapshot.OperatorState{CoordinatorState: &snapshot.ByteStreamHandle{
-		Data: enum(true, split(0, 30, 3), split(1, 31, 3), split(2, 32, 3))}}, res: &Result{}}
-	out := make([]subtaskOut, 2)
+	c := &fromFlinkConverter{op: &snapshot.OperatorState{CoordinatorState: &snapshot.ByteStreamHandle{
+		Data: enum(true, split(0, 30, 3), split(1, 31, 3), split(2, 32, 3))}}, res: &FromFlinkResult{}}
+	out := make([]convertedSubtask, 2)
 	if err := c.coordinator(out); err != nil {
 		t.Fatal(err)
 	}
-	if got := out[0].opState[splitsState]; len(got) != 2 || !bytes.Equal(got[0], engineSplit(30, 3)) || !bytes.Equal(got[1], engineSplit(32, 3)) {
+	if got := out[0].opState[engineSplitsState]; len(got) != 2 || !bytes.Equal(got[0], engineSplit(30, 3)) || !bytes.Equal(got[1], engineSplit(32, 3)) {
 		t.Errorf("subtask 0 got %x", got)
 	}
-	if got := out[1].opState[splitsState]; len(got) != 1 || !bytes.Equal(got[0], engineSplit(31, 3)) {
+	if got := out[1].opState[engineSplitsState]; len(got) != 1 || !bytes.Equal(got[0], engineSplit(31, 3)) {
 		t.Errorf("subtask 1 got %x", got)
 	}
 	if c.res.Unassigned != 3 {
@@ -66,8 +66,8 @@ func TestEnumeratorSplits(t *testing.T) {
 		{"truncated", enum(true, split(0, 1, 1))[:20], "runs past the end"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := &converter{op: &snapshot.OperatorState{CoordinatorState: &snapshot.ByteStreamHandle{Data: tc.data}}, res: &Result{}}
-			if err := c.coordinator(make([]subtaskOut, 2)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			c := &fromFlinkConverter{op: &snapshot.OperatorState{CoordinatorState: &snapshot.ByteStreamHandle{Data: tc.data}}, res: &FromFlinkResult{}}
+			if err := c.coordinator(make([]convertedSubtask, 2)); err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want %q", err, tc.want)
 			}
 		})

@@ -46,8 +46,8 @@ import (
 // a ckpt canonical savepoint in a new directory: the engine restores it
 // unchanged, at any parallelism (its key groups are the engine's).
 
-// Options tune FromFlink.
-type Options struct {
+// FromFlinkOptions tune FromFlink.
+type FromFlinkOptions struct {
 	// Graph, when set, is the job the savepoint is meant for (finalized):
 	// the savepoint must pass the engine's restore check against it
 	// (runtime.CheckRestore: the inspector's rules), and only its
@@ -61,8 +61,8 @@ type Options struct {
 	Log io.Writer
 }
 
-// Result is what FromFlink wrote.
-type Result struct {
+// FromFlinkResult is what FromFlink wrote.
+type FromFlinkResult struct {
 	// Dir is the new savepoint directory; Metadata its _metadata.
 	Dir      string
 	Metadata *snapshot.Metadata
@@ -85,7 +85,7 @@ func IsFlink(ctx context.Context, fsys storage.FS, m *snapshot.Metadata) (bool, 
 		}
 		engine, ok, err := fstate.WrittenByEngine(ctx, fsys, m, op)
 		if err != nil {
-			return false, fmt.Errorf("operator %s: %w", opLabel(op), err)
+			return false, fmt.Errorf("operator %s: %w", flinkOperatorLabel(op), err)
 		}
 		if ok {
 			return !engine, nil
@@ -99,7 +99,7 @@ func IsFlink(ctx context.Context, fsys storage.FS, m *snapshot.Metadata) (bool, 
 // into dst ("": a new savepoint directory beside it, NewDir). It returns
 // nil, nil for a snapshot of ckpt's engine (nothing to convert). `ckpt run
 // -s` calls it; a `ckpt convert --to ckpt` is this with its own dst.
-func Convert(ctx context.Context, fsys storage.FS, src, dst string, o Options) (*Result, error) {
+func Convert(ctx context.Context, fsys storage.FS, src, dst string, o FromFlinkOptions) (*FromFlinkResult, error) {
 	m, err := checkpoint.LoadMetadata(ctx, fsys, src)
 	if err != nil {
 		return nil, err
@@ -148,7 +148,7 @@ func NewDir(dir string) (string, error) {
 }
 
 // Engine state names and types the runner writes (engine/builtin).
-var keyedStates = map[string]fstate.Kind{
+var runnerKeyedStates = map[string]fstate.Kind{
 	"count":   fstate.KindLong,
 	"sum":     fstate.KindLong,
 	"seen":    fstate.KindLong,
@@ -156,16 +156,16 @@ var keyedStates = map[string]fstate.Kind{
 }
 
 const (
-	windowsState = "windows"
-	splitsState  = "splits"  // engine/builtin's split operator state
-	pendingState = "pending" // the file sink's union state
+	runnerWindowsState = "windows"
+	engineSplitsState  = "splits"  // engine/builtin's split operator state
+	runnerPendingState = "pending" // the file sink's union state
 )
 
 // FromFlink converts the Flink savepoint m (read through fsys) of a job
 // that ran on ckpt's runner into a ckpt canonical savepoint written into
 // dir, a directory that must not exist yet.
-func FromFlink(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, dir string, o Options) (*Result, error) {
-	res := &Result{Dir: dir, Keys: map[string]int64{}}
+func FromFlink(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, dir string, o FromFlinkOptions) (*FromFlinkResult, error) {
+	res := &FromFlinkResult{Dir: dir, Keys: map[string]int64{}}
 	if o.Graph != nil {
 		// The engine's restore rules (the inspector's), before any work.
 		if err := runtime.CheckRestore(o.Graph, m, o.AllowNonRestored); err != nil {
@@ -183,7 +183,7 @@ func FromFlink(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, dir s
 		return nil, err
 	}
 	out := &snapshot.Metadata{Version: snapshot.VersionWrite, CheckpointID: m.CheckpointID}
-	var files []pendingFile
+	var files []fileToWrite
 	for _, op := range m.Operators {
 		var v *graph.Vertex
 		if o.Graph != nil {
@@ -196,10 +196,10 @@ func FromFlink(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, dir s
 		if v != nil {
 			nop.Name, nop.UID = v.Name, v.UID
 		}
-		c := &converter{ctx: ctx, fsys: fsys, m: m, op: op, res: res}
+		c := &fromFlinkConverter{ctx: ctx, fsys: fsys, m: m, op: op, res: res}
 		subtasks, err := c.convert()
 		if err != nil {
-			return nil, fmt.Errorf("operator %s: %w", opLabel(op), err)
+			return nil, fmt.Errorf("operator %s: %w", flinkOperatorLabel(op), err)
 		}
 		for i, st := range subtasks {
 			if st.keyed == nil && st.opState == nil {
@@ -210,15 +210,15 @@ func FromFlink(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, dir s
 				data, states := checkpoint.EncodeOperatorState(st.opState)
 				name := checkpoint.ChecksummedName(data)
 				var h snapshot.StreamHandle = &snapshot.ByteStreamHandle{Name: name, Data: data}
-				if len(data) > inlineMax {
-					files = append(files, pendingFile{name: name, data: data})
+				if len(data) > inlineOperatorStateMax {
+					files = append(files, fileToWrite{name: name, data: data})
 					h = snapshot.NewRelativeFileHandle(name, int64(len(data)))
 				}
 				sub.ManagedOperatorState = snapshot.NewOperatorStreamHandle(h, states...)
 			}
 			if k := st.keyed; k != nil {
 				name := checkpoint.NewHandleID() + enginefmt.CanonicalSuffix
-				files = append(files, pendingFile{name: name, data: k.data})
+				files = append(files, fileToWrite{name: name, data: k.data})
 				sub.ManagedKeyedState = snapshot.NewSavepointKeyGroupsHandle(
 					snapshot.KeyGroupRange{Start: int32(k.r.Start), Count: int32(k.r.Len())}, k.offsets,
 					snapshot.NewRelativeFileHandle(name, int64(len(k.data))))
@@ -249,41 +249,41 @@ func FromFlink(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, dir s
 	return res, nil
 }
 
-// inlineMax: operator state up to this size lives inside _metadata, as the
+// inlineOperatorStateMax: operator state up to this size lives inside _metadata, as the
 // engine keeps it (a ByteStreamHandle named with its checksum).
-const inlineMax = 20 << 10
+const inlineOperatorStateMax = 20 << 10
 
-type pendingFile struct {
+type fileToWrite struct {
 	name string
 	data []byte
 }
 
-// converter converts one operator's state.
-type converter struct {
+// fromFlinkConverter converts one operator's state.
+type fromFlinkConverter struct {
 	ctx  context.Context
 	fsys storage.FS
 	m    *snapshot.Metadata
 	op   *snapshot.OperatorState
-	res  *Result
+	res  *FromFlinkResult
 }
 
-type subtaskOut struct {
-	keyed   *keyedStream
+type convertedSubtask struct {
+	keyed   *convertedKeyed
 	opState operator.State
 }
 
-type keyedStream struct {
+type convertedKeyed struct {
 	r       keygroup.Range
 	offsets []int64
 	data    []byte
 }
 
-func (c *converter) convert() ([]subtaskOut, error) {
+func (c *fromFlinkConverter) convert() ([]convertedSubtask, error) {
 	p := int(c.op.Parallelism)
 	if p <= 0 {
 		p = len(c.op.Subtasks)
 	}
-	out := make([]subtaskOut, p)
+	out := make([]convertedSubtask, p)
 	hasKeyed, hasOp := false, false
 	for _, st := range c.op.Subtasks {
 		if st.RawKeyedState != nil || st.RawOperatorState != nil {
@@ -318,7 +318,7 @@ func (c *converter) convert() ([]subtaskOut, error) {
 
 // keyed re-keys the operator's keyed state by the engine's key groups and
 // writes one canonical stream per subtask of the operator's parallelism.
-func (c *converter) keyed(out []subtaskOut) error {
+func (c *fromFlinkConverter) keyed(out []convertedSubtask) error {
 	proxy, _, err := fstate.ReadKeyedSchema(c.ctx, c.fsys, c.m, c.op)
 	if err != nil {
 		return err
@@ -327,7 +327,7 @@ func (c *converter) keyed(out []subtaskOut) error {
 		return nil
 	}
 	if proxy.Key == nil || proxy.Key.Kind != fstate.KindString {
-		return fmt.Errorf("keyed state with keys of %s: the engine's keys are Strings", typeName(proxy.Key))
+		return fmt.Errorf("keyed state with keys of %s: the engine's keys are Strings", flinkTypeName(proxy.Key))
 	}
 	keep := map[string]bool{}
 	hasWindows := false
@@ -335,19 +335,19 @@ func (c *converter) keyed(out []subtaskOut) error {
 		if s.Type == fstate.PriorityQueue {
 			continue // timers: below
 		}
-		want, ok := keyedStates[s.Name]
+		want, ok := runnerKeyedStates[s.Name]
 		if !ok {
 			return fmt.Errorf("keyed state %q (%s): the engine has no counterpart for it", s.Name, s.Kind())
 		}
 		v := s.Serializers[fstate.RoleValue]
 		if s.Kind() != "VALUE" || v == nil || v.Kind != want || s.TTL() {
-			return fmt.Errorf("keyed state %q is %s of %s; the engine keeps it as VALUE of %s", s.Name, s.Kind(), typeName(v), want)
+			return fmt.Errorf("keyed state %q is %s of %s; the engine keeps it as VALUE of %s", s.Name, s.Kind(), flinkTypeName(v), want)
 		}
 		keep[s.Name] = true
-		hasWindows = hasWindows || s.Name == windowsState
+		hasWindows = hasWindows || s.Name == runnerWindowsState
 	}
 	maxP := int(c.op.MaxParallelism)
-	groups := map[int][]entry{}
+	groups := map[int][]convertedEntry{}
 	err = fstate.ReadKeyed(c.ctx, c.fsys, c.m, c.op, "", func(e fstate.Entry) error {
 		if !keep[e.State] {
 			// A timer. Every keyed process function has timer states; the
@@ -355,7 +355,7 @@ func (c *converter) keyed(out []subtaskOut) error {
 			// from "windows" when it opens: dropped. A timer of any other
 			// operator would be lost: refused.
 			if !hasWindows {
-				return fmt.Errorf("timer state %q holds a timer of key %v, but the operator has no %q state: the engine's only timers are window-count's, rebuilt from %q", e.State, e.Key, windowsState, windowsState)
+				return fmt.Errorf("timer state %q holds a timer of key %v, but the operator has no %q state: the engine's only timers are window-count's, rebuilt from %q", e.State, e.Key, runnerWindowsState, runnerWindowsState)
 			}
 			return nil
 		}
@@ -368,7 +368,7 @@ func (c *converter) keyed(out []subtaskOut) error {
 		case int64:
 			val = binary.BigEndian.AppendUint64(nil, uint64(v))
 		case []byte:
-			if e.State == windowsState && len(v)%16 != 0 {
+			if e.State == runnerWindowsState && len(v)%16 != 0 {
 				return fmt.Errorf("keyed state %q of key %q: %d bytes, not (start, count) pairs of 16", e.State, key, len(v))
 			}
 			val = v
@@ -378,7 +378,7 @@ func (c *converter) keyed(out []subtaskOut) error {
 			return fmt.Errorf("keyed state %q of key %q: value %T", e.State, key, e.Value)
 		}
 		kg := enginefmt.KeyGroupOf(key, maxP)
-		groups[kg] = append(groups[kg], entry{state: e.State, key: key, val: val})
+		groups[kg] = append(groups[kg], convertedEntry{state: e.State, key: key, val: val})
 		c.res.Keys[e.State]++
 		return nil
 	})
@@ -388,35 +388,35 @@ func (c *converter) keyed(out []subtaskOut) error {
 	schemas := map[string][]byte{}
 	for name := range keep {
 		typ := enginefmt.TypeInt64
-		if name == windowsState {
+		if name == runnerWindowsState {
 			typ = enginefmt.TypeWindowCounts
 		}
 		schemas[name] = enginefmt.Schema{Kind: enginefmt.KindValue, Key: enginefmt.TypeString, Value: typ}.Encode()
 	}
 	for i := range out {
 		r := keygroup.RangeFor(maxP, len(out), i)
-		out[i].keyed = canonicalStream(r, schemas, groups)
+		out[i].keyed = engineCanonicalStream(r, schemas, groups)
 	}
 	return nil
 }
 
-type entry struct {
+type convertedEntry struct {
 	state, key string
 	val        []byte
 }
 
-// canonicalStream lays out the key groups of r as the engine's canonical
+// engineCanonicalStream lays out the key groups of r as the engine's canonical
 // savepoint stream (snapshot/enginefmt, canonical.go): the schemas first,
 // each key group's entries at its offset ended by a zero name length, the
 // key groups' checksums after them.
-func canonicalStream(r keygroup.Range, schemas map[string][]byte, groups map[int][]entry) *keyedStream {
+func engineCanonicalStream(r keygroup.Range, schemas map[string][]byte, groups map[int][]convertedEntry) *convertedKeyed {
 	names := make([]string, 0, len(schemas))
 	for n := range schemas {
 		names = append(names, n)
 	}
 	sort.Strings(names)
 	var b []byte
-	ks := &keyedStream{r: r}
+	ks := &convertedKeyed{r: r}
 	var crcs []uint32
 	for kg := r.Start; kg <= r.End; kg++ {
 		start := len(b)
@@ -449,7 +449,7 @@ func canonicalStream(r keygroup.Range, schemas map[string][]byte, groups map[int
 
 // operatorState converts the operator (list and union) states, subtask by
 // subtask.
-func (c *converter) operatorState(out []subtaskOut) error {
+func (c *fromFlinkConverter) operatorState(out []convertedSubtask) error {
 	return fstate.ReadOperators(c.ctx, c.fsys, c.m, c.op, func(e fstate.OperatorElement) error {
 		if e.Subtask < 0 || e.Subtask >= len(out) {
 			return fmt.Errorf("operator state of subtask %d of %d", e.Subtask, len(out))
@@ -460,18 +460,18 @@ func (c *converter) operatorState(out []subtaskOut) error {
 		}
 		switch e.State {
 		case fstate.SourceReaderState:
-			sp, err := readerSplit(e.Value)
+			sp, err := sourceReaderSplit(e.Value)
 			if err != nil {
 				return fmt.Errorf("operator state %q of subtask %d: %w", e.State, e.Subtask, err)
 			}
-			st.opState[splitsState] = append(st.opState[splitsState], sp)
+			st.opState[engineSplitsState] = append(st.opState[engineSplitsState], sp)
 			c.res.Splits++
-		case pendingState:
+		case runnerPendingState:
 			b, ok := e.Value.([]byte)
 			if !ok || e.Mode != "UNION" {
 				return fmt.Errorf("operator state %q is %s of %T; the engine's file sink keeps UNION of byte[]", e.State, e.Mode, e.Value)
 			}
-			name := operator.UnionPrefix + pendingState
+			name := operator.UnionPrefix + runnerPendingState
 			st.opState[name] = append(st.opState[name], b)
 		default:
 			return fmt.Errorf("operator state %q (%s): the engine has no counterpart for it", e.State, e.Mode)
@@ -480,10 +480,10 @@ func (c *converter) operatorState(out []subtaskOut) error {
 	})
 }
 
-// readerSplit turns a SourceReaderState element (the runner's SeqSplit in
+// sourceReaderSplit turns a SourceReaderState element (the runner's SeqSplit in
 // SimpleVersionedSerialization: version 1; int index, long next, long
 // step) into the engine's split (next, step as 16 big-endian bytes).
-func readerSplit(v fstate.Value) ([]byte, error) {
+func sourceReaderSplit(v fstate.Value) ([]byte, error) {
 	s, ok := v.(fstate.SourceSplit)
 	if !ok {
 		return nil, fmt.Errorf("a split of %T, not one of ckpt's runner", v)
@@ -492,11 +492,11 @@ func readerSplit(v fstate.Value) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return seqSplit(s.SerializerVersion, b)
+	return runnerSplit(s.SerializerVersion, b)
 }
 
-// seqSplit reads the runner's SeqSplit (serializer version 1).
-func seqSplit(version int32, b []byte) ([]byte, error) {
+// runnerSplit reads the runner's SeqSplit (serializer version 1).
+func runnerSplit(version int32, b []byte) ([]byte, error) {
 	if version != 1 || len(b) != 20 {
 		return nil, fmt.Errorf("a split of %d bytes (serializer version %d), not one of ckpt's runner (20 bytes, version 1)", len(b), version)
 	}
@@ -512,28 +512,28 @@ func seqSplit(version int32, b []byte) ([]byte, error) {
 // version, int length, the enumerator's bytes; the runner's enumerator:
 // boolean created, int n, n × (int length, split)) and deals its
 // unassigned splits to the subtasks, round-robin, so that none is lost.
-func (c *converter) coordinator(out []subtaskOut) error {
-	splits, created, err := enumeratorSplits(c.op.CoordinatorState.Data)
+func (c *fromFlinkConverter) coordinator(out []convertedSubtask) error {
+	splits, created, err := runnerEnumeratorSplits(c.op.CoordinatorState.Data)
 	if err != nil {
 		return fmt.Errorf("coordinator state (the source's split enumerator): %w", err)
 	}
 	if !created {
-		return fmt.Errorf("coordinator state: the source's enumerator had not yet made its splits (no reader had started); resume this savepoint on Flink, or start the job afresh")
+		return fmt.Errorf("coordinator state: the source's enumerator had not yet made its splits (no javaFields had started); resume this savepoint on Flink, or start the job afresh")
 	}
 	for i, sp := range splits {
 		st := &out[i%len(out)]
 		if st.opState == nil {
 			st.opState = operator.State{}
 		}
-		st.opState[splitsState] = append(st.opState[splitsState], sp)
+		st.opState[engineSplitsState] = append(st.opState[engineSplitsState], sp)
 	}
 	c.res.Splits += len(splits)
 	c.res.Unassigned += len(splits)
 	return nil
 }
 
-func enumeratorSplits(b []byte) (splits [][]byte, created bool, err error) {
-	r := &reader{b: b}
+func runnerEnumeratorSplits(b []byte) (splits [][]byte, created bool, err error) {
+	r := &javaFields{b: b}
 	if v := r.i32(); r.err == nil && v != 1 {
 		return nil, false, fmt.Errorf("source coordinator serde version %d (ckpt reads 1)", v)
 	}
@@ -548,7 +548,7 @@ func enumeratorSplits(b []byte) (splits [][]byte, created bool, err error) {
 	if r.err != nil {
 		return nil, false, r.err
 	}
-	e := &reader{b: enum}
+	e := &javaFields{b: enum}
 	created = e.bool()
 	count := e.i32()
 	for i := 0; e.err == nil && i < int(count); i++ {
@@ -556,7 +556,7 @@ func enumeratorSplits(b []byte) (splits [][]byte, created bool, err error) {
 		if e.err != nil {
 			break
 		}
-		sp, err := seqSplit(1, sb)
+		sp, err := runnerSplit(1, sb)
 		if err != nil {
 			return nil, false, fmt.Errorf("unassigned split %d: %w", i, err)
 		}
@@ -571,14 +571,14 @@ func enumeratorSplits(b []byte) (splits [][]byte, created bool, err error) {
 	return splits, created, nil
 }
 
-// reader reads Java DataOutput fields; the first error sticks.
-type reader struct {
+// javaFields reads Java DataOutput fields; the first error sticks.
+type javaFields struct {
 	b   []byte
 	pos int
 	err error
 }
 
-func (r *reader) take(n int, what string) []byte {
+func (r *javaFields) take(n int, what string) []byte {
 	if r.err != nil {
 		return nil
 	}
@@ -591,7 +591,7 @@ func (r *reader) take(n int, what string) []byte {
 	return v
 }
 
-func (r *reader) i32() int32 {
+func (r *javaFields) i32() int32 {
 	b := r.take(4, "int")
 	if b == nil {
 		return 0
@@ -599,21 +599,21 @@ func (r *reader) i32() int32 {
 	return int32(binary.BigEndian.Uint32(b))
 }
 
-func (r *reader) bool() bool {
+func (r *javaFields) bool() bool {
 	b := r.take(1, "boolean")
 	return b != nil && b[0] != 0
 }
 
-func (r *reader) bytes(n int) []byte { return r.take(n, fmt.Sprintf("%d bytes", n)) }
+func (r *javaFields) bytes(n int) []byte { return r.take(n, fmt.Sprintf("%d bytes", n)) }
 
-func typeName(t *fstate.Type) string {
+func flinkTypeName(t *fstate.Type) string {
 	if t == nil {
 		return "no serializer"
 	}
 	return string(t.Kind)
 }
 
-func opLabel(op *snapshot.OperatorState) string {
+func flinkOperatorLabel(op *snapshot.OperatorState) string {
 	if op.UID != "" {
 		return fmt.Sprintf("%s (uid %q)", op.ID, op.UID)
 	}

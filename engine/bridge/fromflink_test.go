@@ -199,7 +199,7 @@ func TestFromFlinkCountsResumeRescaled(t *testing.T) {
 	pending := commitPending(t, m, out)
 
 	dir := filepath.Join(tmp, "converted")
-	res, err := bridge.FromFlink(context.Background(), storage.NewLocal(), m, dir, bridge.Options{Graph: g})
+	res, err := bridge.FromFlink(context.Background(), storage.NewLocal(), m, dir, bridge.FromFlinkOptions{Graph: g})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,7 +276,7 @@ func TestFromFlinkWindowsFire(t *testing.T) {
 		t.Fatalf("no open window in the fixture (%v)", err)
 	}
 	dir := filepath.Join(tmp, "converted")
-	res, err := bridge.FromFlink(context.Background(), storage.NewLocal(), m, dir, bridge.Options{Graph: g})
+	res, err := bridge.FromFlink(context.Background(), storage.NewLocal(), m, dir, bridge.FromFlinkOptions{Graph: g})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -359,7 +359,7 @@ func TestFromFlinkRefuses(t *testing.T) {
 			if gg == nil {
 				gg = g
 			}
-			_, err := bridge.FromFlink(ctx, fsys, m, dir, bridge.Options{Graph: gg})
+			_, err := bridge.FromFlink(ctx, fsys, m, dir, bridge.FromFlinkOptions{Graph: gg})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want %q", err, tc.want)
 			}
@@ -371,7 +371,7 @@ func TestFromFlinkRefuses(t *testing.T) {
 
 	t.Run("allow non-restored state leaves the operator out", func(t *testing.T) {
 		m := loadFixture(t, "exactly-once-counts")
-		res, err := bridge.FromFlink(ctx, fsys, m, filepath.Join(t.TempDir(), "c"), bridge.Options{Graph: graphWithout(t, "sink"), AllowNonRestored: true})
+		res, err := bridge.FromFlink(ctx, fsys, m, filepath.Join(t.TempDir(), "c"), bridge.FromFlinkOptions{Graph: graphWithout(t, "sink"), AllowNonRestored: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -387,7 +387,7 @@ func TestFromFlinkRefuses(t *testing.T) {
 		if err := os.WriteFile(precious, []byte("x"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := bridge.FromFlink(ctx, fsys, m, dir, bridge.Options{Graph: g}); err == nil || !strings.Contains(err.Error(), "exists") {
+		if _, err := bridge.FromFlink(ctx, fsys, m, dir, bridge.FromFlinkOptions{Graph: g}); err == nil || !strings.Contains(err.Error(), "exists") {
 			t.Fatalf("err = %v", err)
 		}
 		if b, err := os.ReadFile(precious); err != nil || string(b) != "x" {
