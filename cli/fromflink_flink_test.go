@@ -18,17 +18,17 @@ import (
 	"github.com/ckpt-dev/ckpt/storage"
 )
 
-// exactlyOnceSpec is jobs/exactly-once-counts.yaml with a test-local
+// fromFlinkCountsSpec is jobs/exactly-once-counts.yaml with a test-local
 // output and checkpoint directory, fewer records and keys, and the given
 // parallelism and rate (0: as fast as possible). The uids are the
 // example's, so the operator IDs are too.
-func exactlyOnceSpec(t *testing.T, parallelism, rate, limit, keys int, out, chk string) string {
+func fromFlinkCountsSpec(t *testing.T, parallelism, rate, limit, keys int, out, chk string) string {
 	t.Helper()
-	return exactlyOnceSpecWith(t, parallelism, rate, limit, keys, out, chk, "")
+	return fromFlinkCountsSpecWith(t, parallelism, rate, limit, keys, out, chk, "")
 }
 
-// exactlyOnceSpecWith is exactlyOnceSpec with more configuration lines.
-func exactlyOnceSpecWith(t *testing.T, parallelism, rate, limit, keys int, out, chk, config string) string {
+// fromFlinkCountsSpecWith is fromFlinkCountsSpec with more configuration lines.
+func fromFlinkCountsSpecWith(t *testing.T, parallelism, rate, limit, keys int, out, chk, config string) string {
 	t.Helper()
 	rateLine := ""
 	if rate > 0 {
@@ -53,9 +53,9 @@ config:
 `, parallelism, peers.URI(chk), config, keys, rateLine, limit, out))
 }
 
-// countsReference is what the exactly-once example commits for limit
+// fromFlinkCountsReference is what the exactly-once example commits for limit
 // records over keys keys: every key's counts 1..limit/keys, once each.
-func countsReference(limit, keys int) []string {
+func fromFlinkCountsReference(limit, keys int) []string {
 	var want []string
 	for k := 0; k < keys; k++ {
 		for c := 1; c <= limit/keys; c++ {
@@ -66,9 +66,9 @@ func countsReference(limit, keys int) []string {
 	return want
 }
 
-// ckptStopWithSavepoint stops a Flink job with a savepoint into dir (ckpt
+// fromFlinkStop stops a Flink job with a savepoint into dir (ckpt
 // stop) and returns the savepoint's path.
-func ckptStopWithSavepoint(t *testing.T, url, id, dir string) string {
+func fromFlinkStop(t *testing.T, url, id, dir string) string {
 	t.Helper()
 	code, out, errOut := runCkpt(t, "stop", "-m", url, "-p", dir, id)
 	m := regexp.MustCompile(`Savepoint completed\. Path: (\S+)`).FindStringSubmatch(out)
@@ -78,11 +78,11 @@ func ckptStopWithSavepoint(t *testing.T, url, id, dir string) string {
 	return m[1]
 }
 
-// windowedSpec is jobs/windowed-counts.yaml (uids events, per-second)
+// fromFlinkWindowsSpec is jobs/windowed-counts.yaml (uids events, per-second)
 // with its stdout sink replaced by the exactly-once file sink, so the
 // windows' output can be compared exactly: limit records over keys keys,
 // one per ms of event time, in tumbling 1 s windows.
-func windowedSpec(t *testing.T, parallelism, rate, limit, keys int, out, chk string) string {
+func fromFlinkWindowsSpec(t *testing.T, parallelism, rate, limit, keys int, out, chk string) string {
 	t.Helper()
 	rateLine := ""
 	if rate > 0 {
@@ -109,9 +109,9 @@ pipeline:
 `, parallelism, peers.URI(chk), keys, rateLine, limit, out))
 }
 
-// windowsReference is what windowedSpec commits: for each of the
+// fromFlinkWindowsReference is what fromFlinkWindowsSpec commits: for each of the
 // limit/1000 windows, every key's count (1000/keys), once per window.
-func windowsReference(limit, keys int) []string {
+func fromFlinkWindowsReference(limit, keys int) []string {
 	var want []string
 	for w := 0; w < limit/1000; w++ {
 		for k := 0; k < keys; k++ {
@@ -125,7 +125,7 @@ func windowsReference(limit, keys int) []string {
 // bridgeTestdata, when set (CKPT_UPDATE_BRIDGE_TESTDATA=1), is where the
 // test copies the Flink savepoints it takes, as engine/bridge's
 // fixtures.
-func saveBridgeFixture(t *testing.T, sp, name string) {
+func fromFlinkSaveFixture(t *testing.T, sp, name string) {
 	t.Helper()
 	if os.Getenv("CKPT_UPDATE_BRIDGE_TESTDATA") != "1" {
 		return
@@ -176,14 +176,14 @@ func TestFlinkSavepointResumesOnEngine(t *testing.T) {
 				limit, keys int
 				want        []string
 			}{
-				{"exactly-once-counts", exactlyOnceSpec, 40000, 100, countsReference(40000, 100)},
-				{"windowed-counts", windowedSpec, 40000, 50, windowsReference(40000, 50)},
+				{"exactly-once-counts", fromFlinkCountsSpec, 40000, 100, fromFlinkCountsReference(40000, 100)},
+				{"windowed-counts", fromFlinkWindowsSpec, 40000, 50, fromFlinkWindowsReference(40000, 50)},
 			} {
 				if version != peers.FlinkVersion2 && tc.name != "exactly-once-counts" {
 					continue // one spec is enough to show a V4 _metadata converts
 				}
 				t.Run(tc.name, func(t *testing.T) {
-					resumeOnEngine(t, c, url, version, tc.name, tc.spec, tc.limit, tc.keys, tc.want, "")
+					fromFlinkResumeOnEngine(t, c, url, version, tc.name, tc.spec, tc.limit, tc.keys, tc.want, "")
 				})
 			}
 			if version != peers.FlinkVersion2 {
@@ -194,7 +194,7 @@ func TestFlinkSavepointResumesOnEngine(t *testing.T) {
 			// the engine's checkpoints.
 			t.Run("exactly-once-counts over HDFS", func(t *testing.T) {
 				remote := peers.HDFS(t).BaseURI(t)
-				resumeOnEngine(t, c, url, version, "", exactlyOnceSpec, 80000, 100, countsReference(80000, 100), remote)
+				fromFlinkResumeOnEngine(t, c, url, version, "", fromFlinkCountsSpec, 80000, 100, fromFlinkCountsReference(80000, 100), remote)
 			})
 			// A retained checkpoint of a cancelled job converts too: the
 			// hashmap backend's key-groups format, and RocksDB's SST files
@@ -207,18 +207,18 @@ func TestFlinkSavepointResumesOnEngine(t *testing.T) {
 				{"retained checkpoint, RocksDB incremental", "  state.backend.type: rocksdb\n  execution.checkpointing.incremental: true\n", true},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
-					checkpointOnEngine(t, url, tc.config, tc.incremental)
+					fromFlinkCheckpointOnEngine(t, url, tc.config, tc.incremental)
 				})
 			}
 		})
 	}
 }
 
-// resumeOnEngine runs one spec on Flink (parallelism 3), stops it with a
+// fromFlinkResumeOnEngine runs one spec on Flink (parallelism 3), stops it with a
 // savepoint part-way, resumes that on the engine (parallelism 2) with ckpt
 // run -s to the end and compares the committed output with want. Snapshots
 // go under remote when set (an hdfs:// base), else to local disk.
-func resumeOnEngine(t *testing.T, c *flinkrest.Client, url, version, name string, specFn func(t *testing.T, parallelism, rate, limit, keys int, out, chk string) string, limit, keys int, want []string, remote string) {
+func fromFlinkResumeOnEngine(t *testing.T, c *flinkrest.Client, url, version, name string, specFn func(t *testing.T, parallelism, rate, limit, keys int, out, chk string) string, limit, keys int, want []string, remote string) {
 	start := time.Now()
 	step := func(what string) { t.Logf("%5.1fs %s", time.Since(start).Seconds(), what) }
 	tmp := t.TempDir()
@@ -238,15 +238,15 @@ func resumeOnEngine(t *testing.T, c *flinkrest.Client, url, version, name string
 	step("submitted")
 	waitCheckpoints(t, url, id, 1)
 	step("a checkpoint")
-	sp := ckptStopWithSavepoint(t, url, id, storage.Join(snaps, "sp"))
+	sp := fromFlinkStop(t, url, id, storage.Join(snaps, "sp"))
 	step("stopped")
 	waitJob(t, c, id, cluster.JobFinished, 60*time.Second)
-	before := committedCount(t, out)
+	before := fromFlinkCommittedCount(t, out)
 	if before >= len(want) {
 		t.Fatalf("Flink committed %d of %d lines before the savepoint: want part of them", before, len(want))
 	}
 	if version == peers.FlinkVersion2 && remote == "" {
-		saveBridgeFixture(t, sp, name)
+		fromFlinkSaveFixture(t, sp, name)
 	}
 
 	code, stdout, errOut = runCkpt(t, "run", "--stats", "0", "-s", sp, engineSpec)
@@ -260,7 +260,7 @@ func resumeOnEngine(t *testing.T, c *flinkrest.Client, url, version, name string
 	got := committedLines(t, out)
 	t.Logf("Flink %s committed %d lines before its savepoint; %d committed in all", version, before, len(got))
 	if !slices.Equal(got, want) {
-		t.Fatalf("committed output differs from the reference: %d lines, want %d (%s)", len(got), len(want), firstDiff(got, want))
+		t.Fatalf("committed output differs from the reference: %d lines, want %d (%s)", len(got), len(want), fromFlinkFirstDiff(got, want))
 	}
 	// The Flink savepoint is left as it was: the conversion wrote beside it.
 	fsys := storage.NewRouter(storage.Options{})
@@ -276,17 +276,17 @@ func resumeOnEngine(t *testing.T, c *flinkrest.Client, url, version, name string
 	}
 }
 
-// checkpointOnEngine runs the exactly-once example on Flink (parallelism
+// fromFlinkCheckpointOnEngine runs the exactly-once example on Flink (parallelism
 // 3) with config, cancels it after two checkpoints (retained on
 // cancellation) and resumes its latest checkpoint on the engine
 // (parallelism 2) to the end: the committed output is the reference.
-func checkpointOnEngine(t *testing.T, url, config string, incremental bool) {
+func fromFlinkCheckpointOnEngine(t *testing.T, url, config string, incremental bool) {
 	const limit, keys = 40000, 100
 	tmp := t.TempDir()
 	out := filepath.Join(tmp, "out")
-	flinkSpec := exactlyOnceSpecWith(t, 3, 4000, limit, keys, out, filepath.Join(tmp, "flink-chk"),
+	flinkSpec := fromFlinkCountsSpecWith(t, 3, 4000, limit, keys, out, filepath.Join(tmp, "flink-chk"),
 		"  execution.checkpointing.externalized-checkpoint-retention: RETAIN_ON_CANCELLATION\n"+config)
-	engineSpec := exactlyOnceSpec(t, 2, 0, limit, keys, out, filepath.Join(tmp, "engine-chk"))
+	engineSpec := fromFlinkCountsSpec(t, 2, 0, limit, keys, out, filepath.Join(tmp, "engine-chk"))
 	code, stdout, errOut := runCkpt(t, "submit", "-m", url, "--rest-timeout", "2m", flinkSpec)
 	if code != ExitOK {
 		t.Fatalf("ckpt submit: exit %d\n%s\n%s", code, stdout, errOut)
@@ -317,15 +317,15 @@ func checkpointOnEngine(t *testing.T, url, config string, incremental bool) {
 	if code != ExitOK || !strings.Contains(errOut, "FINISHED") || !strings.Contains(errOut, "is a Flink snapshot: converting it") {
 		t.Fatalf("ckpt run -s %s: exit %d\n%s\n%s", chks[0], code, stdout, errOut)
 	}
-	got, want := committedLines(t, out), countsReference(limit, keys)
+	got, want := committedLines(t, out), fromFlinkCountsReference(limit, keys)
 	if !slices.Equal(got, want) {
-		t.Fatalf("committed output differs from the reference: %d lines, want %d (%s)", len(got), len(want), firstDiff(got, want))
+		t.Fatalf("committed output differs from the reference: %d lines, want %d (%s)", len(got), len(want), fromFlinkFirstDiff(got, want))
 	}
 }
 
-// committedCount is the number of committed lines in a file sink's
+// fromFlinkCommittedCount is the number of committed lines in a file sink's
 // directory so far.
-func committedCount(t *testing.T, dir string) int {
+func fromFlinkCommittedCount(t *testing.T, dir string) int {
 	t.Helper()
 	ents, err := os.ReadDir(dir)
 	if err != nil {
@@ -344,8 +344,8 @@ func committedCount(t *testing.T, dir string) int {
 	return n
 }
 
-// firstDiff describes where two sorted line lists first differ.
-func firstDiff(got, want []string) string {
+// fromFlinkFirstDiff describes where two sorted line lists first differ.
+func fromFlinkFirstDiff(got, want []string) string {
 	for i := range min(len(got), len(want)) {
 		if got[i] != want[i] {
 			return fmt.Sprintf("line %d: %q, want %q", i, got[i], want[i])

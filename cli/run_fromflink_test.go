@@ -15,11 +15,11 @@ import (
 	"github.com/ckpt-dev/ckpt/storage"
 )
 
-// runnerFlinkSavepoint copies engine/bridge's real Flink 2.3 savepoint of the
+// fromFlinkRunnerSavepoint copies engine/bridge's real Flink 2.3 savepoint of the
 // exactly-once example (parallelism 3, 100 keys, 40000 records) into a
 // savepoint directory of its own, and makes the files its sink's pending
 // state names exist in out (Flink committed them when it stopped).
-func runnerFlinkSavepoint(t *testing.T, out string) string {
+func fromFlinkRunnerSavepoint(t *testing.T, out string) string {
 	t.Helper()
 	sp := filepath.Join(t.TempDir(), "sp", "savepoint-d8e28d-e2370e5b5509")
 	if err := os.CopyFS(sp, os.DirFS(filepath.Join("..", "engine", "bridge", "testdata", "exactly-once-counts"))); err != nil {
@@ -67,7 +67,7 @@ pipeline:
 `
 	t.Run("converts and resumes", func(t *testing.T) {
 		out := filepath.Join(t.TempDir(), "out")
-		sp := runnerFlinkSavepoint(t, out)
+		sp := fromFlinkRunnerSavepoint(t, out)
 		before, _ := os.ReadFile(filepath.Join(sp, "_metadata"))
 		code, stdout, errOut := runCkpt(t, "run", "--stats", "0", "-s", sp, writeSpec(t, fmt.Sprintf(spec, "file-sink", "sink", out)))
 		if code != ExitOK || !strings.Contains(errOut, "FINISHED") {
@@ -94,7 +94,7 @@ pipeline:
 
 	t.Run("a spec that does not match is refused", func(t *testing.T) {
 		out := filepath.Join(t.TempDir(), "out")
-		sp := runnerFlinkSavepoint(t, out)
+		sp := fromFlinkRunnerSavepoint(t, out)
 		specPath := writeSpec(t, fmt.Sprintf(spec, "file-sink", "another-sink", out))
 		code, stdout, errOut := runCkpt(t, "run", "--stats", "0", "-s", sp, specPath)
 		if code != ExitError || !strings.Contains(errOut, `no operator for 1 operator(s) with state: 2e588ce1c86a9d46e2e85186773ce4fd (uid "sink")`) ||

@@ -31,7 +31,7 @@ import (
 // 100 keys, count, file sink) and windowed-counts (40000 records over 50
 // keys, 1 s windows, file sink).
 
-const countsSpec = `name: exactly-once-counts
+const runnerCountsSpec = `name: exactly-once-counts
 parallelism: 2
 pipeline:
   - op: generator
@@ -46,7 +46,7 @@ pipeline:
     path: %s
 `
 
-const windowsSpec = `name: windowed-counts
+const runnerWindowsSpec = `name: windowed-counts
 parallelism: 2
 pipeline:
   - op: generator
@@ -63,7 +63,7 @@ pipeline:
     path: %s
 `
 
-func loadFixture(t *testing.T, name string) *snapshot.Metadata {
+func flinkSavepointFixture(t *testing.T, name string) *snapshot.Metadata {
 	t.Helper()
 	m, err := checkpoint.LoadMetadata(context.Background(), storage.NewLocal(), filepath.Join("testdata", name))
 	if err != nil {
@@ -72,7 +72,7 @@ func loadFixture(t *testing.T, name string) *snapshot.Metadata {
 	return m
 }
 
-func prepare(t *testing.T, text string) (*spec.Spec, *graph.Graph) {
+func prepareSpec(t *testing.T, text string) (*spec.Spec, *graph.Graph) {
 	t.Helper()
 	s, err := spec.Parse("job.yaml", []byte(text))
 	if err != nil {
@@ -92,7 +92,7 @@ func prepare(t *testing.T, text string) (*spec.Spec, *graph.Graph) {
 	return s, g
 }
 
-func operatorByUID(t *testing.T, m *snapshot.Metadata, uid string) *snapshot.OperatorState {
+func operatorOf(t *testing.T, m *snapshot.Metadata, uid string) *snapshot.OperatorState {
 	t.Helper()
 	op := m.Operator(snapshot.OperatorIDFromUID(uid))
 	if op == nil {
@@ -101,11 +101,11 @@ func operatorByUID(t *testing.T, m *snapshot.Metadata, uid string) *snapshot.Ope
 	return op
 }
 
-// longState reads a Long value state of operator uid: key → value.
-func longState(t *testing.T, m *snapshot.Metadata, uid, name string) map[string]int64 {
+// longValues reads a Long value state of operator uid: key → value.
+func longValues(t *testing.T, m *snapshot.Metadata, uid, name string) map[string]int64 {
 	t.Helper()
 	out := map[string]int64{}
-	err := fstate.ReadKeyed(context.Background(), storage.NewLocal(), m, operatorByUID(t, m, uid), name, func(e fstate.Entry) error {
+	err := fstate.ReadKeyed(context.Background(), storage.NewLocal(), m, operatorOf(t, m, uid), name, func(e fstate.Entry) error {
 		switch v := e.Value.(type) {
 		case int64:
 			out[e.Key.(string)] = v
@@ -122,15 +122,15 @@ func longState(t *testing.T, m *snapshot.Metadata, uid, name string) map[string]
 	return out
 }
 
-// commitPending makes the files the sink's pending state names exist in
+// commitFlinkPending makes the files the sink's pending state names exist in
 // out, as Flink left them when its stop-with-savepoint committed them.
-func commitPending(t *testing.T, m *snapshot.Metadata, out string) int {
+func commitFlinkPending(t *testing.T, m *snapshot.Metadata, out string) int {
 	t.Helper()
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	n := 0
-	err := fstate.ReadOperators(context.Background(), storage.NewLocal(), m, operatorByUID(t, m, "sink"), func(e fstate.OperatorElement) error {
+	err := fstate.ReadOperators(context.Background(), storage.NewLocal(), m, operatorOf(t, m, "sink"), func(e fstate.OperatorElement) error {
 		var p struct{ Final string }
 		if err := json.Unmarshal(e.Value.([]byte), &p); err != nil {
 			return err
@@ -144,7 +144,7 @@ func commitPending(t *testing.T, m *snapshot.Metadata, out string) int {
 	return n
 }
 
-func runRestored(t *testing.T, s *spec.Spec, dir string) {
+func runRestoredSpec(t *testing.T, s *spec.Spec, dir string) {
 	t.Helper()
 	over := config.New()
 	if err := over.Set(config.RestorePath, dir, "test"); err != nil {
@@ -159,7 +159,7 @@ func runRestored(t *testing.T, s *spec.Spec, dir string) {
 	}
 }
 
-func committed(t *testing.T, dir string) []string {
+func committedOutput(t *testing.T, dir string) []string {
 	t.Helper()
 	ents, err := os.ReadDir(dir)
 	if err != nil {
@@ -188,15 +188,15 @@ func committed(t *testing.T, dir string) []string {
 // the sink's pending files all came across; the converted state is keyed
 // by the engine's key groups.
 func TestFromFlinkCountsResumeRescaled(t *testing.T) {
-	m := loadFixture(t, "exactly-once-counts")
+	m := flinkSavepointFixture(t, "exactly-once-counts")
 	tmp := t.TempDir()
 	out := filepath.Join(tmp, "out")
-	s, g := prepare(t, fmt.Sprintf(countsSpec, out))
-	flinkCounts := longState(t, m, "count-per-key", "count")
+	s, g := prepareSpec(t, fmt.Sprintf(runnerCountsSpec, out))
+	flinkCounts := longValues(t, m, "count-per-key", "count")
 	if len(flinkCounts) != 100 {
 		t.Fatalf("the fixture has %d counts, want 100", len(flinkCounts))
 	}
-	pending := commitPending(t, m, out)
+	pending := commitFlinkPending(t, m, out)
 
 	dir := filepath.Join(tmp, "converted")
 	res, err := bridge.FromFlink(context.Background(), storage.NewLocal(), m, dir, bridge.FromFlinkOptions{Graph: g})
@@ -222,10 +222,10 @@ func TestFromFlinkCountsResumeRescaled(t *testing.T) {
 	if flink, err := bridge.IsFlink(context.Background(), storage.NewLocal(), m); err != nil || !flink {
 		t.Errorf("IsFlink(Flink's) = %v, %v; want true", flink, err)
 	}
-	if got := longState(t, conv, "count-per-key", "count"); !mapsEqual(got, flinkCounts) {
+	if got := longValues(t, conv, "count-per-key", "count"); !sameValues(got, flinkCounts) {
 		t.Errorf("converted counts differ from Flink's")
 	}
-	err = fstate.ReadKeyed(context.Background(), storage.NewLocal(), conv, operatorByUID(t, conv, "count-per-key"), "", func(e fstate.Entry) error {
+	err = fstate.ReadKeyed(context.Background(), storage.NewLocal(), conv, operatorOf(t, conv, "count-per-key"), "", func(e fstate.Entry) error {
 		if want := enginefmt.KeyGroupOf(e.Key.(string), 128); e.KeyGroup != want {
 			return fmt.Errorf("key %q in key group %d, the engine's is %d", e.Key, e.KeyGroup, want)
 		}
@@ -235,7 +235,7 @@ func TestFromFlinkCountsResumeRescaled(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	runRestored(t, s, dir)
+	runRestoredSpec(t, s, dir)
 	var want []string
 	for k, c := range flinkCounts {
 		for n := c + 1; n <= 400; n++ {
@@ -243,8 +243,8 @@ func TestFromFlinkCountsResumeRescaled(t *testing.T) {
 		}
 	}
 	slices.Sort(want)
-	if got := committed(t, out); !slices.Equal(got, want) {
-		t.Fatalf("after the restore %d lines were committed, want %d (every key from Flink's count to 400)", len(got), len(want))
+	if got := committedOutput(t, out); !slices.Equal(got, want) {
+		t.Fatalf("after the restore %d lines were committedOutput, want %d (every key from Flink's count to 400)", len(got), len(want))
 	}
 }
 
@@ -253,15 +253,15 @@ func TestFromFlinkCountsResumeRescaled(t *testing.T) {
 // from "windows". Every window of every key that had not fired on Flink
 // fires once with its full count (1000 records a window over 50 keys).
 func TestFromFlinkWindowsFire(t *testing.T) {
-	m := loadFixture(t, "windowed-counts")
+	m := flinkSavepointFixture(t, "windowed-counts")
 	tmp := t.TempDir()
 	out := filepath.Join(tmp, "out")
-	s, g := prepare(t, fmt.Sprintf(windowsSpec, out))
-	commitPending(t, m, out)
+	s, g := prepareSpec(t, fmt.Sprintf(runnerWindowsSpec, out))
+	commitFlinkPending(t, m, out)
 	// The first window still open on Flink: every earlier one fired there.
 	first := int64(-1)
 	open := 0
-	err := fstate.ReadKeyed(context.Background(), storage.NewLocal(), m, operatorByUID(t, m, "per-second"), "windows", func(e fstate.Entry) error {
+	err := fstate.ReadKeyed(context.Background(), storage.NewLocal(), m, operatorOf(t, m, "per-second"), "windows", func(e fstate.Entry) error {
 		v := e.Value.([]byte)
 		for i := 0; i+16 <= len(v); i += 16 {
 			st := int64(binary.BigEndian.Uint64(v[i:]))
@@ -283,8 +283,8 @@ func TestFromFlinkWindowsFire(t *testing.T) {
 	if res.Keys["windows"] == 0 {
 		t.Fatalf("no windows moved: %v", res.Keys)
 	}
-	runRestored(t, s, dir)
-	got := committed(t, out)
+	runRestoredSpec(t, s, dir)
+	got := committedOutput(t, out)
 	windows := 40 - int(first/1000)
 	var want []string
 	for w := 0; w < windows; w++ {
@@ -295,7 +295,7 @@ func TestFromFlinkWindowsFire(t *testing.T) {
 	slices.Sort(want)
 	t.Logf("%d windows open at the savepoint; %d windows fired on the engine", open, windows)
 	if !slices.Equal(got, want) {
-		t.Fatalf("the engine committed %d lines, want %d: %d windows of 50 keys, count 20 each", len(got), len(want), windows)
+		t.Fatalf("the engine committedOutput %d lines, want %d: %d windows of 50 keys, count 20 each", len(got), len(want), windows)
 	}
 }
 
@@ -305,10 +305,10 @@ func TestFromFlinkWindowsFire(t *testing.T) {
 func TestFromFlinkRefuses(t *testing.T) {
 	ctx := context.Background()
 	fsys := storage.NewLocal()
-	_, g := prepare(t, fmt.Sprintf(countsSpec, t.TempDir()))
+	_, g := prepareSpec(t, fmt.Sprintf(runnerCountsSpec, t.TempDir()))
 	rename := func(m *snapshot.Metadata, uid, from, to string) {
 		t.Helper()
-		op := operatorByUID(t, m, uid)
+		op := operatorOf(t, m, uid)
 		old := append(binary.BigEndian.AppendUint16(nil, uint16(len(from))), from...)
 		neu := append(binary.BigEndian.AppendUint16(nil, uint16(len(to))), to...)
 		n := 0
@@ -344,15 +344,15 @@ func TestFromFlinkRefuses(t *testing.T) {
 			`operator 5b61d6019ab04da71a4e62533c1a8c40 (uid "count-per-key"): keyed state "couny" (VALUE): the engine has no counterpart for it`},
 		{"unknown operator state", func(m *snapshot.Metadata) { rename(m, "sink", "pending", "pendinG") }, nil,
 			`(uid "sink"): operator state "pendinG" (UNION): the engine has no counterpart for it`},
-		{"operator the job lacks", func(m *snapshot.Metadata) {}, graphWithout(t, "sink"),
+		{"operator the job lacks", func(m *snapshot.Metadata) {}, graphWithoutOperator(t, "sink"),
 			`cannot map snapshot state to the job: no operator for 1 operator(s) with state: 2e588ce1c86a9d46e2e85186773ce4fd (uid "sink")`},
 		{"raw keyed state", func(m *snapshot.Metadata) {
-			st := operatorByUID(t, m, "count-per-key").Subtasks[0]
+			st := operatorOf(t, m, "count-per-key").Subtasks[0]
 			st.RawKeyedState = st.ManagedKeyedState
 		}, nil, `(uid "count-per-key"): subtask 0 has raw (non-managed) state`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m := loadFixture(t, "exactly-once-counts")
+			m := flinkSavepointFixture(t, "exactly-once-counts")
 			tc.mutate(m)
 			dir := filepath.Join(t.TempDir(), "converted")
 			gg := tc.g
@@ -370,8 +370,8 @@ func TestFromFlinkRefuses(t *testing.T) {
 	}
 
 	t.Run("allow non-restored state leaves the operator out", func(t *testing.T) {
-		m := loadFixture(t, "exactly-once-counts")
-		res, err := bridge.FromFlink(ctx, fsys, m, filepath.Join(t.TempDir(), "c"), bridge.FromFlinkOptions{Graph: graphWithout(t, "sink"), AllowNonRestored: true})
+		m := flinkSavepointFixture(t, "exactly-once-counts")
+		res, err := bridge.FromFlink(ctx, fsys, m, filepath.Join(t.TempDir(), "c"), bridge.FromFlinkOptions{Graph: graphWithoutOperator(t, "sink"), AllowNonRestored: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -381,7 +381,7 @@ func TestFromFlinkRefuses(t *testing.T) {
 	})
 
 	t.Run("the target exists", func(t *testing.T) {
-		m := loadFixture(t, "exactly-once-counts")
+		m := flinkSavepointFixture(t, "exactly-once-counts")
 		dir := t.TempDir()
 		precious := filepath.Join(dir, "precious")
 		if err := os.WriteFile(precious, []byte("x"), 0o644); err != nil {
@@ -399,17 +399,17 @@ func TestFromFlinkRefuses(t *testing.T) {
 	})
 }
 
-func graphWithout(t *testing.T, uid string) *graph.Graph {
+func graphWithoutOperator(t *testing.T, uid string) *graph.Graph {
 	t.Helper()
-	text := strings.Replace(fmt.Sprintf(countsSpec, t.TempDir()), "  - op: file-sink\n    uid: sink\n    path: ", "  - op: discard\n    uid: other-sink\n    #", 1)
-	_, g := prepare(t, text)
+	text := strings.Replace(fmt.Sprintf(runnerCountsSpec, t.TempDir()), "  - op: file-sink\n    uid: sink\n    path: ", "  - op: discard\n    uid: other-sink\n    #", 1)
+	_, g := prepareSpec(t, text)
 	if g.ByID(snapshot.OperatorIDFromUID(uid)) != nil {
 		t.Fatalf("graph still has %s", uid)
 	}
 	return g
 }
 
-func mapsEqual(a, b map[string]int64) bool {
+func sameValues(a, b map[string]int64) bool {
 	if len(a) != len(b) {
 		return false
 	}
@@ -425,7 +425,7 @@ func mapsEqual(a, b map[string]int64) bool {
 // serve) refuses it, saying to convert it, instead of reading Flink's
 // bytes as its own.
 func TestEngineRefusesUnconvertedFlinkSnapshot(t *testing.T) {
-	s, _ := prepare(t, fmt.Sprintf(countsSpec, filepath.Join(t.TempDir(), "out")))
+	s, _ := prepareSpec(t, fmt.Sprintf(runnerCountsSpec, filepath.Join(t.TempDir(), "out")))
 	over := config.New()
 	if err := over.Set(config.RestorePath, filepath.Join("testdata", "exactly-once-counts"), "test"); err != nil {
 		t.Fatal(err)
