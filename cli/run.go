@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ckpt-dev/ckpt/engine"
+	"github.com/ckpt-dev/ckpt/engine/bridge"
 	"github.com/ckpt-dev/ckpt/engine/catalog"
 	"github.com/ckpt-dev/ckpt/engine/config"
 	"github.com/ckpt-dev/ckpt/engine/failure"
@@ -161,6 +162,9 @@ func runJobWith(ctx context.Context, path string, over *config.Config, log io.Wr
 		}
 		fmt.Fprintf(log, "ckpt run: warning: unknown configuration key %q (ignored)\n", k)
 	}
+	if err := convertFlinkRestore(ctx, s, over, fsys, log); err != nil {
+		return err
+	}
 	// Prepared as every spec job is (spec.Prepare), so an error names the
 	// spec file and step rather than an operator.
 	job, err := engine.SubmitSpec(ctx, s, nil, over, eo)
@@ -252,3 +256,36 @@ func jobExit(st engine.Status, err error, cancelled bool, job *engine.Job, log i
 }
 
 func stamp(t time.Time) string { return t.Format("15:04:05") }
+
+// convertFlinkRestore: when the snapshot to restore from is a Flink one
+// (a savepoint of a job that ran on ckpt's runner), it is converted into a
+// ckpt canonical savepoint in a new directory beside it (engine/bridge),
+// which the job then restores from. The spec is checked against the Flink
+// snapshot first by the engine's restore rules (the dry run's), so a
+// mismatch is refused before anything is written.
+func convertFlinkRestore(ctx context.Context, s *spec.Spec, over *config.Config, fsys storage.FS, log io.Writer) error {
+	cfg, g, err := s.Prepare(nil, over)
+	if err != nil {
+		return err
+	}
+	o, err := cfg.Resolve()
+	if err != nil || o.RestorePath == "" {
+		return err
+	}
+	if err := g.Finalize(o.Parallelism, o.MaxParallelism); err != nil {
+		return err
+	}
+	lctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	defer cancel()
+	res, err := bridge.Convert(lctx, fsys, o.RestorePath, "", bridge.FromFlinkOptions{Graph: g, AllowNonRestored: o.AllowNonRestored, Log: log})
+	if err != nil {
+		return err
+	}
+	if res == nil {
+		return nil // ckpt's own snapshot
+	}
+	for _, u := range res.Dropped {
+		fmt.Fprintf(log, "skipped state of operator %s: no operator of this job maps to it (--allowNonRestoredState)\n", u)
+	}
+	return over.Set(config.RestorePath, res.Dir, "-s (converted from Flink)")
+}

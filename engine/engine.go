@@ -22,6 +22,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ckpt-dev/ckpt/engine/bridge"
 	"github.com/ckpt-dev/ckpt/engine/catalog"
 	"github.com/ckpt-dev/ckpt/engine/checkpoint"
 	"github.com/ckpt-dev/ckpt/engine/config"
@@ -145,10 +146,16 @@ func Submit(ctx context.Context, g *graph.Graph, cfg *config.Config, eo Options)
 	j.coord = checkpoint.New(o.Checkpointing, layout, g, j.id, j.emit, j.failJob)
 	if o.RestorePath != "" {
 		lctx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
 		m, err := checkpoint.LoadMetadata(lctx, j.fs, o.RestorePath)
-		cancel()
 		if err != nil {
 			return nil, err
+		}
+		if flink, err := bridge.IsFlink(lctx, j.fs, m); err != nil || flink {
+			if err == nil {
+				err = errors.New("it is a Flink snapshot, which the engine restores once converted into a ckpt savepoint (ckpt run -s converts it)")
+			}
+			return nil, fmt.Errorf("restoring from %s: %w", o.RestorePath, err)
 		}
 		if err := runtime.CheckRestore(g, m, o.AllowNonRestored); err != nil {
 			return nil, fmt.Errorf("restoring from %s: %w", o.RestorePath, err)
