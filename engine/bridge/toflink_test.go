@@ -1,4 +1,4 @@
-package bridge
+package bridge_test
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/ckpt-dev/ckpt/engine/bridge"
+	"github.com/ckpt-dev/ckpt/engine/operator"
 	"os"
 	"path/filepath"
 	"sort"
@@ -196,11 +198,11 @@ func TestToFlinkExactlyOnce(t *testing.T) {
 			}
 			for _, version := range []int{0, snapshot.Version4} {
 				dst := filepath.Join(dir, fmt.Sprintf("flink-v%d", version))
-				o := ToFlinkOptions{Spec: s, Version: version}
+				o := bridge.ToFlinkOptions{Spec: s, Version: version}
 				if version == snapshot.Version4 {
 					o.Spec = nil // each operator's kind told by its state names
 				}
-				res, err := ToFlink(ctx, storage.Default(), sp, dst, o)
+				res, err := bridge.ToFlink(ctx, storage.Default(), sp, dst, o)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -216,7 +218,7 @@ func TestToFlinkExactlyOnce(t *testing.T) {
 				if got.Version != wantV || res.Version != wantV || p.Kind != snapshot.KindSavepoint || p.Format != snapshot.FormatCanonical {
 					t.Fatalf("_metadata V%d %+v, want V%d canonical savepoint", got.Version, p, wantV)
 				}
-				if IsEngineSnapshot(ctx, storage.Default(), got) {
+				if bridge.IsEngineSnapshot(ctx, storage.Default(), got) {
 					t.Error("the converted savepoint still reads as the engine's")
 				}
 				for _, op := range src.Operators {
@@ -251,12 +253,12 @@ func TestToFlinkExactlyOnce(t *testing.T) {
 				}
 				proxy, format, err := state.ReadKeyedSchema(ctx, storage.Default(), got, op)
 				if err != nil || state.IsEngineFormat(format) || proxy.Key.Snapshot != state.ClassStringSnapshot || len(proxy.States) != 3 ||
-					proxy.States[0].Name != "count" || proxy.States[2].Name != eventTimers {
+					proxy.States[0].Name != "count" || proxy.States[2].Name != "_timer_state/event_user-timers" {
 					t.Fatalf("keyed schema %+v %q %v", proxy, format, err)
 				}
 
 				// Source: every split, as the runner's (index, next, step).
-				engineSplitsOf := operatorElements(t, src, "source")[engineSplits]
+				engineSplitsOf := operatorElements(t, src, "source")["splits"]
 				flink := operatorElements(t, got, "source")[state.SourceReaderState]
 				var wantSplits, gotSplits []string
 				for sub, es := range engineSplitsOf {
@@ -287,8 +289,8 @@ func TestToFlinkExactlyOnce(t *testing.T) {
 				}
 
 				// Sink: the pending files, union, per subtask.
-				ep := operatorElements(t, src, "sink")[enginePending]
-				fp := operatorElements(t, got, "sink")[runnerPending]
+				ep := operatorElements(t, src, "sink")[operator.UnionPrefix+"pending"]
+				fp := operatorElements(t, got, "sink")["pending"]
 				if fmt.Sprint(ep) != fmt.Sprint(fp) {
 					t.Errorf("pending %v, the engine's %v", fp, ep)
 				}
@@ -329,7 +331,7 @@ func TestToFlinkRetainedCheckpoint(t *testing.T) {
 		t.Fatal("no retained checkpoint")
 	}
 	dst := filepath.Join(dir, "flink")
-	if _, err := ToFlink(ctx, storage.Default(), chk, dst, ToFlinkOptions{Spec: s}); err != nil {
+	if _, err := bridge.ToFlink(ctx, storage.Default(), chk, dst, bridge.ToFlinkOptions{Spec: s}); err != nil {
 		t.Fatal(err)
 	}
 	src, _ := snapshot.Read(ctx, storage.Default(), chk)
@@ -357,13 +359,13 @@ func TestToFlinkWindows(t *testing.T) {
 	sp := engineSavepoint(t, s, dir, snapshot.FormatCanonical, 500*time.Millisecond)
 	ctx := context.Background()
 	dst := filepath.Join(dir, "flink")
-	if _, err := ToFlink(ctx, storage.Default(), sp, dst, ToFlinkOptions{}); err == nil || !strings.Contains(err.Error(), "window size") {
+	if _, err := bridge.ToFlink(ctx, storage.Default(), sp, dst, bridge.ToFlinkOptions{}); err == nil || !strings.Contains(err.Error(), "window size") {
 		t.Fatalf("windows without the spec: %v", err)
 	}
 	if _, err := os.Stat(dst); !os.IsNotExist(err) {
 		t.Fatalf("a refused conversion left %s: %v", dst, err)
 	}
-	res, err := ToFlink(ctx, storage.Default(), sp, dst, ToFlinkOptions{Spec: s})
+	res, err := bridge.ToFlink(ctx, storage.Default(), sp, dst, bridge.ToFlinkOptions{Spec: s})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -376,13 +378,13 @@ func TestToFlinkWindows(t *testing.T) {
 	have := keyedValues(t, got, "per-second")
 	timers := map[string][]int64{}
 	for k, e := range have {
-		if strings.HasPrefix(k, eventTimers+"/") {
+		if strings.HasPrefix(k, "_timer_state/event_user-timers"+"/") {
 			timers[e.Key.(string)] = append(timers[e.Key.(string)], e.Value.(state.Timer).Timestamp)
 		}
 	}
 	n := 0
 	for k, e := range want {
-		key := strings.TrimPrefix(k, windowsState+"/")
+		key := strings.TrimPrefix(k, "windows"+"/")
 		ws := e.Value.([]state.EngineWindow)
 		h := have[k]
 		b, _ := h.Value.([]byte)
@@ -443,18 +445,18 @@ func TestToFlinkRefusesAndCleansUp(t *testing.T) {
 	exists := filepath.Join(dir, "exists")
 	os.MkdirAll(exists, 0o755)
 	os.WriteFile(filepath.Join(exists, "precious.txt"), []byte("precious"), 0o644)
-	if _, err := ToFlink(ctx, storage.Default(), sp, exists, ToFlinkOptions{Spec: s}); err == nil || !strings.Contains(err.Error(), "exists") {
+	if _, err := bridge.ToFlink(ctx, storage.Default(), sp, exists, bridge.ToFlinkOptions{Spec: s}); err == nil || !strings.Contains(err.Error(), "exists") {
 		t.Errorf("existing destination: %v", err)
 	}
 	if b, _ := os.ReadFile(filepath.Join(exists, "precious.txt")); string(b) != "precious" {
 		t.Error("a file in the existing destination was touched")
 	}
-	if _, err := ToFlink(ctx, storage.Default(), sp, sp, ToFlinkOptions{Spec: s}); err == nil {
+	if _, err := bridge.ToFlink(ctx, storage.Default(), sp, sp, bridge.ToFlinkOptions{Spec: s}); err == nil {
 		t.Error("the source directory was accepted as the destination")
 	}
 
 	other := writeSpec(t, t.TempDir(), strings.Replace(s.Text, "uid: count-per-key", "uid: counts-v2", 1))
-	if _, err := ToFlink(ctx, storage.Default(), sp, filepath.Join(dir, "x"), ToFlinkOptions{Spec: other}); err == nil ||
+	if _, err := bridge.ToFlink(ctx, storage.Default(), sp, filepath.Join(dir, "x"), bridge.ToFlinkOptions{Spec: other}); err == nil ||
 		!strings.Contains(err.Error(), snapshot.OperatorIDFromUID("count-per-key").String()) {
 		t.Errorf("a spec without the savepoint's keyed operator: %v", err)
 	}
@@ -462,7 +464,7 @@ func TestToFlinkRefusesAndCleansUp(t *testing.T) {
 	// The same uid on another operator: its state is not what the runner's
 	// sum keeps, and the refusal names the state.
 	summing := writeSpec(t, t.TempDir(), strings.Replace(s.Text, "  - op: count\n", "  - op: sum\n", 1))
-	if _, err := ToFlink(ctx, storage.Default(), sp, filepath.Join(dir, "x"), ToFlinkOptions{Spec: summing}); err == nil ||
+	if _, err := bridge.ToFlink(ctx, storage.Default(), sp, filepath.Join(dir, "x"), bridge.ToFlinkOptions{Spec: summing}); err == nil ||
 		!strings.Contains(err.Error(), `keyed state "count" has no counterpart in the runner's sum`) {
 		t.Errorf("count state into a sum: %v", err)
 	}
@@ -471,7 +473,7 @@ func TestToFlinkRefusesAndCleansUp(t *testing.T) {
 	}
 
 	// With -n's leave, that operator's state is left out, and said so.
-	res, err := ToFlink(ctx, storage.Default(), sp, filepath.Join(dir, "dropped"), ToFlinkOptions{Spec: other, AllowNonRestored: true})
+	res, err := bridge.ToFlink(ctx, storage.Default(), sp, filepath.Join(dir, "dropped"), bridge.ToFlinkOptions{Spec: other, AllowNonRestored: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -485,7 +487,7 @@ func TestToFlinkRefusesAndCleansUp(t *testing.T) {
 
 	dst := filepath.Join(dir, "half")
 	ffs := &failingFS{FS: storage.Default(), n: 4}
-	if _, err := ToFlink(ctx, ffs, sp, dst, ToFlinkOptions{Spec: s}); err == nil || !strings.Contains(err.Error(), "injected") {
+	if _, err := bridge.ToFlink(ctx, ffs, sp, dst, bridge.ToFlinkOptions{Spec: s}); err == nil || !strings.Contains(err.Error(), "injected") {
 		t.Fatalf("injected failure: %v", err)
 	}
 	ents, _ := os.ReadDir(dst)
@@ -499,11 +501,11 @@ func TestToFlinkRefusesAndCleansUp(t *testing.T) {
 	// Without a foreign file the directory it made goes too.
 	ffs = &failingFS{FS: storage.Default(), n: 100}
 	okDst := filepath.Join(dir, "ok")
-	if _, err := ToFlink(ctx, ffs, sp, okDst, ToFlinkOptions{Spec: s}); err != nil {
+	if _, err := bridge.ToFlink(ctx, ffs, sp, okDst, bridge.ToFlinkOptions{Spec: s}); err != nil {
 		t.Fatal(err)
 	}
 	// A Flink savepoint (the conversion's own output) is not converted again.
-	if _, err := ToFlink(ctx, storage.Default(), okDst, filepath.Join(dir, "again"), ToFlinkOptions{Spec: s}); !errors.Is(err, ErrNotEngine) {
+	if _, err := bridge.ToFlink(ctx, storage.Default(), okDst, filepath.Join(dir, "again"), bridge.ToFlinkOptions{Spec: s}); !errors.Is(err, bridge.ErrNotEngine) {
 		t.Errorf("a Flink savepoint: %v", err)
 	}
 	if after := treeSums(t, sp); fmt.Sprint(after) != fmt.Sprint(before) {
@@ -545,7 +547,7 @@ pipeline:
 `, dir, src, tc.op))
 			sp := engineSavepoint(t, s, dir, snapshot.FormatCanonical, 50*time.Millisecond)
 			ctx := context.Background()
-			res, err := ToFlink(ctx, storage.Default(), sp, filepath.Join(dir, "flink"), ToFlinkOptions{Spec: s})
+			res, err := bridge.ToFlink(ctx, storage.Default(), sp, filepath.Join(dir, "flink"), bridge.ToFlinkOptions{Spec: s})
 			if err != nil {
 				t.Fatal(err)
 			}
