@@ -46,10 +46,10 @@ func TestEnumeratorSplits(t *testing.T) {
 	if err := c.coordinator(out); err != nil {
 		t.Fatal(err)
 	}
-	if got := out[0].opState[engineSplitsState]; len(got) != 2 || !bytes.Equal(got[0], engineSplit(30, 3)) || !bytes.Equal(got[1], engineSplit(32, 3)) {
+	if got := out[0].opState[splitsName]; len(got) != 2 || !bytes.Equal(got[0], engineSplit(30, 3)) || !bytes.Equal(got[1], engineSplit(32, 3)) {
 		t.Errorf("subtask 0 got %x", got)
 	}
-	if got := out[1].opState[engineSplitsState]; len(got) != 1 || !bytes.Equal(got[0], engineSplit(31, 3)) {
+	if got := out[1].opState[splitsName]; len(got) != 1 || !bytes.Equal(got[0], engineSplit(31, 3)) {
 		t.Errorf("subtask 1 got %x", got)
 	}
 	if c.res.Unassigned != 3 {

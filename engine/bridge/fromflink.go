@@ -147,20 +147,6 @@ func NewDir(dir string) (string, error) {
 	return storage.Join(parent, name), nil
 }
 
-// Engine state names and types the runner writes (engine/builtin).
-var runnerKeyedStates = map[string]fstate.Kind{
-	"count":   fstate.KindLong,
-	"sum":     fstate.KindLong,
-	"seen":    fstate.KindLong,
-	"windows": fstate.KindBytes,
-}
-
-const (
-	runnerWindowsState = "windows"
-	engineSplitsState  = "splits"  // engine/builtin's split operator state
-	runnerPendingState = "pending" // the file sink's union state
-)
-
 // FromFlink converts the Flink savepoint m (read through fsys) of a job
 // that ran on ckpt's runner into a ckpt canonical savepoint written into
 // dir, a directory that must not exist yet.
@@ -344,7 +330,7 @@ func (c *fromFlinkConverter) keyed(out []convertedSubtask) error {
 			return fmt.Errorf("keyed state %q is %s of %s; the engine keeps it as VALUE of %s", s.Name, s.Kind(), flinkTypeName(v), want)
 		}
 		keep[s.Name] = true
-		hasWindows = hasWindows || s.Name == runnerWindowsState
+		hasWindows = hasWindows || s.Name == windowsName
 	}
 	maxP := int(c.op.MaxParallelism)
 	groups := map[int][]convertedEntry{}
@@ -355,7 +341,7 @@ func (c *fromFlinkConverter) keyed(out []convertedSubtask) error {
 			// from "windows" when it opens: dropped. A timer of any other
 			// operator would be lost: refused.
 			if !hasWindows {
-				return fmt.Errorf("timer state %q holds a timer of key %v, but the operator has no %q state: the engine's only timers are window-count's, rebuilt from %q", e.State, e.Key, runnerWindowsState, runnerWindowsState)
+				return fmt.Errorf("timer state %q holds a timer of key %v, but the operator has no %q state: the engine's only timers are window-count's, rebuilt from %q", e.State, e.Key, windowsName, windowsName)
 			}
 			return nil
 		}
@@ -368,7 +354,7 @@ func (c *fromFlinkConverter) keyed(out []convertedSubtask) error {
 		case int64:
 			val = binary.BigEndian.AppendUint64(nil, uint64(v))
 		case []byte:
-			if e.State == runnerWindowsState && len(v)%16 != 0 {
+			if e.State == windowsName && len(v)%16 != 0 {
 				return fmt.Errorf("keyed state %q of key %q: %d bytes, not (start, count) pairs of 16", e.State, key, len(v))
 			}
 			val = v
@@ -388,7 +374,7 @@ func (c *fromFlinkConverter) keyed(out []convertedSubtask) error {
 	schemas := map[string][]byte{}
 	for name := range keep {
 		typ := enginefmt.TypeInt64
-		if name == runnerWindowsState {
+		if name == windowsName {
 			typ = enginefmt.TypeWindowCounts
 		}
 		schemas[name] = enginefmt.Schema{Kind: enginefmt.KindValue, Key: enginefmt.TypeString, Value: typ}.Encode()
@@ -464,14 +450,14 @@ func (c *fromFlinkConverter) operatorState(out []convertedSubtask) error {
 			if err != nil {
 				return fmt.Errorf("operator state %q of subtask %d: %w", e.State, e.Subtask, err)
 			}
-			st.opState[engineSplitsState] = append(st.opState[engineSplitsState], sp)
+			st.opState[splitsName] = append(st.opState[splitsName], sp)
 			c.res.Splits++
-		case runnerPendingState:
+		case pendingName:
 			b, ok := e.Value.([]byte)
 			if !ok || e.Mode != "UNION" {
 				return fmt.Errorf("operator state %q is %s of %T; the engine's file sink keeps UNION of byte[]", e.State, e.Mode, e.Value)
 			}
-			name := operator.UnionPrefix + runnerPendingState
+			name := enginePendingName
 			st.opState[name] = append(st.opState[name], b)
 		default:
 			return fmt.Errorf("operator state %q (%s): the engine has no counterpart for it", e.State, e.Mode)
@@ -495,18 +481,6 @@ func sourceReaderSplit(v fstate.Value) ([]byte, error) {
 	return runnerSplit(s.SerializerVersion, b)
 }
 
-// runnerSplit reads the runner's SeqSplit (serializer version 1).
-func runnerSplit(version int32, b []byte) ([]byte, error) {
-	if version != 1 || len(b) != 20 {
-		return nil, fmt.Errorf("a split of %d bytes (serializer version %d), not one of ckpt's runner (20 bytes, version 1)", len(b), version)
-	}
-	next, step := int64(binary.BigEndian.Uint64(b[4:])), int64(binary.BigEndian.Uint64(b[12:]))
-	if step <= 0 || next < 0 {
-		return nil, fmt.Errorf("a split with next %d, step %d", next, step)
-	}
-	return append([]byte(nil), b[4:]...), nil
-}
-
 // coordinator reads the source's enumerator state (Flink's
 // SourceCoordinator: int serde version 1, int enumerator serializer
 // version, int length, the enumerator's bytes; the runner's enumerator:
@@ -518,14 +492,14 @@ func (c *fromFlinkConverter) coordinator(out []convertedSubtask) error {
 		return fmt.Errorf("coordinator state (the source's split enumerator): %w", err)
 	}
 	if !created {
-		return fmt.Errorf("coordinator state: the source's enumerator had not yet made its splits (no javaFields had started); resume this savepoint on Flink, or start the job afresh")
+		return fmt.Errorf("coordinator state: the source's enumerator had not yet made its splits (no reader had started); resume this savepoint on Flink, or start the job afresh")
 	}
 	for i, sp := range splits {
 		st := &out[i%len(out)]
 		if st.opState == nil {
 			st.opState = operator.State{}
 		}
-		st.opState[engineSplitsState] = append(st.opState[engineSplitsState], sp)
+		st.opState[splitsName] = append(st.opState[splitsName], sp)
 	}
 	c.res.Splits += len(splits)
 	c.res.Unassigned += len(splits)
@@ -537,8 +511,8 @@ func runnerEnumeratorSplits(b []byte) (splits [][]byte, created bool, err error)
 	if v := r.i32(); r.err == nil && v != 1 {
 		return nil, false, fmt.Errorf("source coordinator serde version %d (ckpt reads 1)", v)
 	}
-	if v := r.i32(); r.err == nil && v != 1 {
-		return nil, false, fmt.Errorf("enumerator state version %d, not ckpt's runner's (1)", v)
+	if v := r.i32(); r.err == nil && v != runnerEnumVersion {
+		return nil, false, fmt.Errorf("enumerator state version %d, not ckpt's runner's (%d)", v, runnerEnumVersion)
 	}
 	n := r.i32()
 	enum := r.bytes(int(n))
@@ -556,7 +530,7 @@ func runnerEnumeratorSplits(b []byte) (splits [][]byte, created bool, err error)
 		if e.err != nil {
 			break
 		}
-		sp, err := runnerSplit(1, sb)
+		sp, err := runnerSplit(runnerSplitVersion, sb)
 		if err != nil {
 			return nil, false, fmt.Errorf("unassigned split %d: %w", i, err)
 		}

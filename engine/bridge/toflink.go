@@ -13,40 +13,12 @@ import (
 	"time"
 
 	"github.com/ckpt-dev/ckpt/engine/config"
-	"github.com/ckpt-dev/ckpt/engine/operator"
 	"github.com/ckpt-dev/ckpt/engine/spec"
 	"github.com/ckpt-dev/ckpt/snapshot"
 	"github.com/ckpt-dev/ckpt/snapshot/keygroup"
 	"github.com/ckpt-dev/ckpt/snapshot/state"
 	"github.com/ckpt-dev/ckpt/storage"
 )
-
-// The runner's state, as runner/src/main/java/dev/ckpt/runner/*.java
-// declares it (the engine's names: engine/builtin).
-const (
-	// The generator and file sources: a FLIP-27 source whose splits are
-	// (int index, long next, long step), serializer version 1; its
-	// enumerator state is (boolean created, int n, n × (int len, split)),
-	// serializer version 1.
-	engineSplits       = "splits"
-	engineOffset       = "offset" // issue-4 checkpoints: one next per subtask
-	runnerSplitVersion = 1
-	runnerEnumVersion  = 1
-	// The exactly-once file sink: union list state "pending" of byte[]
-	// (the same JSON entries as the engine's).
-	enginePending = operator.UnionPrefix + "pending"
-	runnerPending = "pending"
-	// The keyed process functions' event-time timers (window-count fires
-	// a window by one at its last millisecond) and processing-time ones
-	// (none, but Flink keeps the queue).
-	eventTimers      = "_timer_state/event_user-timers"
-	processingTimers = "_timer_state/processing_user-timers"
-	windowsState     = "windows"
-)
-
-// valueStates are the engine's keyed Long value states of count, sum and
-// dedupe, by the spec operator that keeps them.
-var valueStates = map[string]string{"count": "count", "sum": "sum", "dedupe": "seen"}
 
 // ToFlinkOptions say what the savepoint is of and what to write.
 type ToFlinkOptions struct {
@@ -241,7 +213,7 @@ func ToFlink(ctx context.Context, fsys storage.FS, src, dst string, o ToFlinkOpt
 				return nil, err
 			}
 			for i, l := range lists {
-				data, named, err := state.EncodeOperatorStream([]state.OperatorList{{Name: runnerPending, Mode: snapshot.Union, Elements: l}})
+				data, named, err := state.EncodeOperatorStream([]state.OperatorList{{Name: pendingName, Mode: snapshot.Union, Elements: l}})
 				if err != nil {
 					return nil, fmt.Errorf("%s: %w", label, err)
 				}
@@ -251,7 +223,7 @@ func ToFlink(ctx context.Context, fsys storage.FS, src, dst string, o ToFlinkOpt
 				}
 				subtasks[i].ManagedOperatorState = snapshot.NewOperatorStreamHandle(h, named...)
 			}
-			conv.States, conv.Elements = []string{runnerPending + " (union)"}, n
+			conv.States, conv.Elements = []string{pendingName + " (union)"}, n
 		case "count", "sum", "dedupe", "window-count", "keyed":
 			if err := refuseOperatorState(ctx, fsys, m, op, label); err != nil {
 				return nil, err
@@ -400,9 +372,9 @@ func kindByState(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, op 
 		return "", err
 	}
 	switch {
-	case els[engineSplits] != nil || els[engineOffset] != nil:
+	case els[splitsName] != nil || els[offsetName] != nil:
 		return "source", nil
-	case els[enginePending] != nil:
+	case els[enginePendingName] != nil:
 		return "file-sink", nil
 	}
 	for _, st := range op.Subtasks {
@@ -477,25 +449,19 @@ func sourceState(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, op 
 			for _, e := range es {
 				var next, step int64
 				switch {
-				case name == engineSplits && len(e) == 16:
+				case name == splitsName && len(e) == 16:
 					next, step = int64(binary.BigEndian.Uint64(e)), int64(binary.BigEndian.Uint64(e[8:]))
-				case name == engineOffset && len(e) == 8:
+				case name == offsetName && len(e) == 8:
 					next, step = int64(binary.BigEndian.Uint64(e)), int64(op.Parallelism)
-				case name == engineSplits || name == engineOffset:
+				case name == splitsName || name == offsetName:
 					return nil, nil, 0, fmt.Errorf("%s: corrupt source state %q (%d bytes)", label, name, len(e))
 				default:
-					return nil, nil, 0, fmt.Errorf("%s: operator state %q has no counterpart in the runner's source (it keeps %q)", label, name, engineSplits)
+					return nil, nil, 0, fmt.Errorf("%s: operator state %q has no counterpart in the runner's source (it keeps %q)", label, name, splitsName)
 				}
 				if step <= 0 || next < 0 {
 					return nil, nil, 0, fmt.Errorf("%s: source split (next %d, step %d) is not a sequence", label, next, step)
 				}
-				// The runner's split i of p starts at i with step p: its
-				// index is next mod step, whatever the split has read.
-				split := make([]byte, 0, 20)
-				split = binary.BigEndian.AppendUint32(split, uint32(next%step))
-				split = binary.BigEndian.AppendUint64(split, uint64(next))
-				split = binary.BigEndian.AppendUint64(split, uint64(step))
-				lists[sub] = append(lists[sub], state.AppendSimpleVersioned(nil, runnerSplitVersion, split))
+				lists[sub] = append(lists[sub], state.AppendSimpleVersioned(nil, runnerSplitVersion, appendRunnerSplit(nil, next, step)))
 				n++
 			}
 		}
@@ -515,8 +481,8 @@ func pendingState(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, op
 	lists := make([][][]byte, op.Parallelism)
 	n := 0
 	for name, bySub := range els {
-		if name != enginePending {
-			return nil, 0, fmt.Errorf("%s: operator state %q has no counterpart in the runner's file sink (it keeps %q)", label, name, enginePending)
+		if name != enginePendingName {
+			return nil, 0, fmt.Errorf("%s: operator state %q has no counterpart in the runner's file sink (it keeps %q)", label, name, enginePendingName)
 		}
 		for sub, es := range bySub {
 			if sub < 0 || sub >= len(lists) {
@@ -585,7 +551,7 @@ func keyedState(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, op *
 	want := ""
 	switch k.op {
 	case "window-count":
-		want = windowsState
+		want = windowsName
 		if k.windowSize <= 0 {
 			return nil, nil, fmt.Errorf("%s: window-count state needs the window size: give the job spec", label)
 		}
@@ -610,7 +576,7 @@ func keyedState(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, op *
 			return fmt.Errorf("%s: keyed state %q has no counterpart in the runner's %s (it keeps %q)", label, name, k.op, want)
 		}
 		switch {
-		case name == windowsState:
+		case name == windowsName:
 			b, err := windowBytes(e.Value)
 			if err != nil {
 				return fmt.Errorf("%s: keyed state %q of key %q: %w", label, name, key, err)
@@ -635,7 +601,7 @@ func keyedState(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, op *
 		return nil, nil, err
 	}
 	if len(values) > 0 && len(windows) > 0 {
-		return nil, nil, fmt.Errorf("%s: keyed states %q and %q: the runner's operators keep one", label, valueName, windowsState)
+		return nil, nil, fmt.Errorf("%s: keyed states %q and %q: the runner's operators keep one", label, valueName, windowsName)
 	}
 	stats := &keyedStats{}
 	var first *state.Meta
@@ -643,9 +609,9 @@ func keyedState(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, op *
 	switch {
 	case len(windows) > 0 || k.op == "window-count":
 		if k.windowSize <= 0 {
-			return nil, nil, fmt.Errorf("%s: keyed state %q (window-count) needs the window size: give the job spec", label, windowsState)
+			return nil, nil, fmt.Errorf("%s: keyed state %q (window-count) needs the window size: give the job spec", label, windowsName)
 		}
-		first, firstEntries = state.NewValueStateMeta(windowsState, state.BytesType()), windows
+		first, firstEntries = state.NewValueStateMeta(windowsName, state.BytesType()), windows
 	default:
 		if valueName == "" {
 			valueName = want
@@ -655,7 +621,7 @@ func keyedState(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, op *
 		}
 		first, firstEntries = state.NewValueStateMeta(valueName, state.LongType()), values
 	}
-	metas := []*state.Meta{first, state.NewTimersMeta(processingTimers, state.StringType()), state.NewTimersMeta(eventTimers, state.StringType())}
+	metas := []*state.Meta{first, state.NewTimersMeta(processingTimersName, state.StringType()), state.NewTimersMeta(eventTimersName, state.StringType())}
 	stats.states = []string{first.Name}
 	groups := map[int][][]state.KV{}
 	add := func(kg, id int, kv state.KV) {
@@ -673,7 +639,7 @@ func keyedState(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, op *
 		ck := state.AppendStringKeyVoidNamespace(nil, kg, maxP, e.key)
 		add(kg, 0, state.KV{Key: ck, Value: e.value})
 		stats.keys++
-		if first.Name != windowsState {
+		if first.Name != windowsName {
 			continue
 		}
 		seen := map[int64]bool{}
@@ -689,7 +655,7 @@ func keyedState(ctx context.Context, fsys storage.FS, m *snapshot.Metadata, op *
 		}
 	}
 	if stats.timers > 0 {
-		stats.states = append(stats.states, eventTimers)
+		stats.states = append(stats.states, eventTimersName)
 	}
 	// Keys in byte order within a state, as RocksDB writes them: the same
 	// bytes for the same state, whatever order the engine gave them.

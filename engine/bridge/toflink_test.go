@@ -7,14 +7,15 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/ckpt-dev/ckpt/engine/bridge"
-	"github.com/ckpt-dev/ckpt/engine/operator"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ckpt-dev/ckpt/engine/bridge"
+	"github.com/ckpt-dev/ckpt/engine/operator"
 
 	"github.com/ckpt-dev/ckpt/engine"
 	"github.com/ckpt-dev/ckpt/engine/spec"
