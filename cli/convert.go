@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -27,12 +28,13 @@ type convertOptions struct {
 // Directions of ckpt convert (--to).
 const (
 	convertToFlink = "flink"
+	convertToCkpt  = "ckpt"
 )
 
 func newConvertCmd() *cobra.Command {
 	var o convertOptions
 	cmd := &cobra.Command{
-		Use:   "convert SRC DST --to flink [--spec SPEC] [--target-version V | -m FLINK]",
+		Use:   "convert SRC DST --to flink|ckpt [--spec SPEC] [--target-version V | -m FLINK]",
 		Short: "Convert a savepoint between ckpt's engine and Flink (ckpt's runner)",
 		Long: `Converts the savepoint (or retained chk-N, or _metadata) SRC into a new
 directory DST, for the other engine to resume the same job spec from.
@@ -58,10 +60,23 @@ DST's _metadata is V6 (Flink 2.1+) unless --target-version says otherwise
 SRC is only read. DST must not exist; if the conversion fails, the files it
 wrote are removed again (and DST, when nothing else is in it).
 
-ckpt submit -s ENGINE_SAVEPOINT SPEC -m FLINK converts by itself.`,
+--to ckpt: SRC is a Flink canonical savepoint or retained checkpoint
+(hashmap, RocksDB full or incremental; _metadata V4 to V6) of a job that ran
+on ckpt's runner; DST becomes a ckpt canonical savepoint that ckpt run -s
+DST SPEC restores, at any parallelism: every key in the engine's key group,
+the readers' splits and the enumerator's unassigned ones as the sources'
+splits, the file sink's pending files; Flink's timers are left out (the
+engine rebuilds window-count's timers from its windows). --spec SPEC checks
+SRC against the spec by the restore rules (-n leaves out what the spec has
+no operator for).
+
+ckpt submit -s ENGINE_SAVEPOINT SPEC -m FLINK and ckpt run -s
+FLINK_SAVEPOINT SPEC convert by themselves, into a new directory beside
+the savepoint.`,
 		Example: `  ckpt convert /tmp/ckpt/sp/savepoint-3f2a1b-0c9d8e7f6a5b /tmp/ckpt/sp/for-flink --to flink --spec jobs/exactly-once-counts.yaml
   ckpt convert sp/savepoint-3f2a1b-0c9d8e7f6a5b sp/for-flink-1.20 --to flink --target-version V4
-  ckpt submit -m localhost:8081 -s /tmp/ckpt/sp/for-flink jobs/exactly-once-counts.yaml`,
+  ckpt submit -m localhost:8081 -s /tmp/ckpt/sp/for-flink jobs/exactly-once-counts.yaml
+  ckpt convert /flink/sp/savepoint-a1b2c3-4d5e6f7a8b9c /tmp/ckpt/sp/from-flink --to ckpt --spec jobs/exactly-once-counts.yaml`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 2 {
 				return usagef("want SRC and DST, got %d argument(s)", len(args))
@@ -73,7 +88,7 @@ ckpt submit -s ENGINE_SAVEPOINT SPEC -m FLINK converts by itself.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.to, "to", "", "what to convert to: flink")
+	f.StringVar(&o.to, "to", "", "what to convert to: flink (a Flink canonical savepoint) or ckpt (a ckpt canonical savepoint)")
 	f.StringVar(&o.spec, "spec", "", "the job spec SRC is of (checks the operators; needed for window-count)")
 	f.StringVar(&o.version, "target-version", "", "write _metadata in this format version: V4 (Flink 1.16–1.20), V5 (2.0) or V6 (2.1+; default)")
 	f.BoolVarP(&o.allowNR, "allowNonRestoredState", "n", false, "with --spec: leave out the state of operators that are not the spec's instead of refusing")
@@ -84,14 +99,12 @@ ckpt submit -s ENGINE_SAVEPOINT SPEC -m FLINK converts by itself.`,
 }
 
 func runConvert(cmd *cobra.Command, src, dst string, o convertOptions) error {
-	// One case per direction: a Flink savepoint of a runner job into the
-	// engine's (--to ckpt) joins here.
 	switch strings.ToLower(o.to) {
-	case convertToFlink:
+	case convertToFlink, convertToCkpt:
 	case "":
-		return usagef("--to: say what to convert to (flink)")
+		return usagef("--to: say what to convert to (flink or ckpt)")
 	default:
-		return usagef("--to %s: ckpt converts to flink", o.to)
+		return usagef("--to %s: ckpt converts to flink or ckpt", o.to)
 	}
 	var sp *spec.Spec
 	if o.spec != "" {
@@ -99,6 +112,9 @@ func runConvert(cmd *cobra.Command, src, dst string, o convertOptions) error {
 		if sp, err = spec.Load(o.spec); err != nil {
 			return err
 		}
+	}
+	if strings.ToLower(o.to) == convertToCkpt {
+		return runConvertToCkpt(cmd, src, dst, sp, o)
 	}
 	version, err := targetVersion(cmd, o.version, o.tf)
 	if err != nil {
@@ -115,6 +131,61 @@ func runConvert(cmd *cobra.Command, src, dst string, o convertOptions) error {
 		return nil
 	}
 	printToFlink(cmd.OutOrStdout(), res)
+	return nil
+}
+
+// runConvertToCkpt converts the Flink snapshot src of a runner job into a
+// ckpt canonical savepoint at dst (engine/bridge.FromFlink), checked
+// against the spec's job by the restore rules when one is given.
+func runConvertToCkpt(cmd *cobra.Command, src, dst string, sp *spec.Spec, o convertOptions) error {
+	if o.version != "" || cmd.Flags().Changed("jobmanager") {
+		return usagef("--target-version and -m are for --to flink: the engine reads what it writes")
+	}
+	if o.allowNR && sp == nil {
+		return usagef("-n needs --spec: it leaves out the state of operators the spec does not have")
+	}
+	bo := bridge.FromFlinkOptions{AllowNonRestored: o.allowNR}
+	if sp != nil {
+		cfg, g, err := sp.Prepare(nil, nil)
+		if err != nil {
+			return err
+		}
+		eo, err := cfg.Resolve()
+		if err != nil {
+			return err
+		}
+		if err := g.Finalize(eo.Parallelism, eo.MaxParallelism); err != nil {
+			return err
+		}
+		bo.Graph = g
+	}
+	fsys := openStorage(cmd)
+	defer fsys.Close()
+	res, err := bridge.ConvertFromFlink(cmd.Context(), fsys, src, dst, bo)
+	if err != nil {
+		return err
+	}
+	if res == nil {
+		return fmt.Errorf("%s holds ckpt engine state, not Flink's: nothing to convert (ckpt run -s restores it as it is; --to flink converts it for Flink)", src)
+	}
+	if o.json {
+		writeJSON(cmd.OutOrStdout(), res)
+		return nil
+	}
+	w := cmd.OutOrStdout()
+	fmt.Fprintf(w, "Converted %s\n       to %s (ckpt canonical savepoint)\n", src, res.Dir)
+	names := make([]string, 0, len(res.Keys))
+	for name := range res.Keys {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		fmt.Fprintf(w, "  keyed state %-10s %d keys\n", name, res.Keys[name])
+	}
+	fmt.Fprintf(w, "  source splits       %d (%d unassigned in the enumerator)\n", res.Splits, res.Unassigned)
+	for _, u := range res.Dropped {
+		fmt.Fprintf(w, "  dropped (-n): %s: no operator of the spec\n", u)
+	}
 	return nil
 }
 

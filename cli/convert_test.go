@@ -2,8 +2,10 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -54,5 +56,63 @@ func TestConvertToFlinkCommand(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "z")); !os.IsNotExist(err) {
 		t.Errorf("a refused conversion made its destination: %v", err)
+	}
+}
+
+// ckpt convert --to ckpt turns a real Flink 2.3 savepoint of a runner job
+// into a ckpt canonical savepoint at DST (checked against the spec when one
+// is given), which ckpt run -s restores to the end; an engine savepoint is
+// not converted, and the flags of the other direction are refused.
+func TestConvertToCkptCommand(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out")
+	sp := fromFlinkRunnerSavepoint(t, out)
+	specPath := writeSpec(t, fmt.Sprintf(`name: exactly-once-counts
+parallelism: 2
+pipeline:
+  - op: generator
+    uid: source
+    keys: 100
+    limit: 40000
+  - op: keyBy
+  - op: count
+    uid: count-per-key
+  - op: file-sink
+    uid: sink
+    path: %s
+`, out))
+	dst := filepath.Join(t.TempDir(), "from-flink")
+	code, stdout, errOut := runCkpt(t, "convert", sp, dst, "--to", "ckpt", "--spec", specPath)
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, errOut)
+	}
+	for _, want := range []string{"to " + dst + " (ckpt canonical savepoint)", "keyed state count", "100 keys", "source splits       3"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+	code, stdout, errOut = runCkpt(t, "run", "--stats", "0", "-s", dst, specPath)
+	if code != ExitOK || strings.Contains(errOut, "is a Flink snapshot") || !strings.Contains(errOut, "restored from "+dst) {
+		t.Fatalf("run -s DST: exit %d\n%s\n%s", code, stdout, errOut)
+	}
+	lines := slices.DeleteFunc(committedLines(t, out), func(l string) bool { return l == "" })
+	if !slices.Contains(lines, "key-0,400") || !slices.Contains(lines, "key-99,400") || len(slices.Compact(slices.Clone(lines))) != len(lines) {
+		t.Errorf("committed %d lines: not every key to its last count (400) once", len(lines))
+	}
+
+	for _, tc := range []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"convert", dst, filepath.Join(t.TempDir(), "again"), "--to", "ckpt"}, ExitError, "not Flink's: nothing to convert"},
+		{[]string{"convert", sp, filepath.Join(t.TempDir(), "v4"), "--to", "ckpt", "--target-version", "V4"}, ExitUsage, "are for --to flink"},
+		{[]string{"convert", sp, filepath.Join(t.TempDir(), "n"), "--to", "ckpt", "-n"}, ExitUsage, "-n needs --spec"},
+		{[]string{"convert", sp, dst, "--to", "ckpt"}, ExitError, "exists"},
+		{[]string{"convert", sp, dst, "--to", "spark"}, ExitUsage, "flink or ckpt"},
+	} {
+		code, _, errOut := runCkpt(t, tc.args...)
+		if code != tc.code || !strings.Contains(errOut, tc.msg) {
+			t.Errorf("ckpt %v: exit %d, stderr %q; want %d and %q", tc.args, code, errOut, tc.code, tc.msg)
+		}
 	}
 }

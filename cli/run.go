@@ -277,7 +277,7 @@ func convertFlinkRestore(ctx context.Context, s *spec.Spec, over *config.Config,
 	}
 	lctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
-	res, err := bridge.Convert(lctx, fsys, o.RestorePath, "", bridge.FromFlinkOptions{Graph: g, AllowNonRestored: o.AllowNonRestored, Log: log})
+	res, err := bridge.ConvertFromFlink(lctx, fsys, o.RestorePath, "", bridge.FromFlinkOptions{Graph: g, AllowNonRestored: o.AllowNonRestored, Log: log})
 	if err != nil {
 		return err
 	}

@@ -56,7 +56,7 @@ type FromFlinkOptions struct {
 	// AllowNonRestored: state of operators Graph lacks is left out
 	// (Flink's -n) instead of refused.
 	AllowNonRestored bool
-	// Log, when set, gets Convert's one line saying that it converts,
+	// Log, when set, gets ConvertFromFlink's one line saying that it converts,
 	// and where to, before anything is written.
 	Log io.Writer
 }
@@ -94,12 +94,12 @@ func IsFlink(ctx context.Context, fsys storage.FS, m *snapshot.Metadata) (bool, 
 	return false, nil
 }
 
-// Convert loads the snapshot at src (a savepoint or checkpoint directory,
+// ConvertFromFlink loads the snapshot at src (a savepoint or checkpoint directory,
 // or its _metadata) and, when Flink wrote it, converts it with FromFlink
 // into dst ("": a new savepoint directory beside it, NewDir). It returns
 // nil, nil for a snapshot of ckpt's engine (nothing to convert). `ckpt run
 // -s` calls it; a `ckpt convert --to ckpt` is this with its own dst.
-func Convert(ctx context.Context, fsys storage.FS, src, dst string, o FromFlinkOptions) (*FromFlinkResult, error) {
+func ConvertFromFlink(ctx context.Context, fsys storage.FS, src, dst string, o FromFlinkOptions) (*FromFlinkResult, error) {
 	m, err := checkpoint.LoadMetadata(ctx, fsys, src)
 	if err != nil {
 		return nil, err
