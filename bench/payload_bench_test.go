@@ -371,6 +371,26 @@ func BenchmarkStateBeyondCacheVsFlink(b *testing.B) {
 	}
 	b.Logf("ckpt, %d keys × %d B vs a %d MiB cache: sync p99 %s; load average %.1f → %.1f",
 		keys, shape.valueBytes, shape.cacheMB, p99(syncs), load0, loadAvg())
+	rss := fmt.Sprintf("peak RSS: ckpt's benchmark process %d MiB", peakRSS("self")>>20)
+	if p != nil {
+		rss += fmt.Sprintf(", Flink's JVM %d MiB", peakRSS(strconv.Itoa(p.PID()))>>20)
+	}
+	b.Log(rss)
+}
+
+// peakRSS is the VmHWM of process pid ("self": this one), in bytes.
+func peakRSS(pid string) int64 {
+	raw, err := os.ReadFile("/proc/" + pid + "/status")
+	if err != nil {
+		return -1
+	}
+	for _, l := range strings.Split(string(raw), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmHWM:" {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb << 10
+		}
+	}
+	return -1
 }
 
 // logPebble prints Pebble's metrics of the payload operator's state.
