@@ -18,9 +18,9 @@
 // checkpoint's synchronous phase takes the logs over (O(1)) and the
 // asynchronous phase writes them, sorted, as one delta table that is
 // ingested into Pebble and becomes the newest link of the snapshot chain
-// (chain.go): an incremental checkpoint uploads exactly that delta. While
-// the caches hold all value state, the delta is written unsorted as a
-// change log and not ingested (see Deferred ingestion below). Cache
+// (chain.go): an incremental checkpoint uploads exactly that delta. Unless
+// it holds list or map writes, the delta is written unsorted as a change
+// log and not ingested (see Deferred ingestion below). Cache
 // entries changed since the latest ingested delta are pinned (their values
 // exist nowhere else); when pinned entries alone exceed the budget, the
 // logs are spilled as a delta early. Design note: design.md §3 suggests
@@ -126,16 +126,18 @@ type flusher interface {
 	freeze() frozenWrites
 }
 
-// Deferred ingestion. While the value caches are complete, Pebble is only
-// asked about keys never seen, which it does not hold; a delta of value
-// changes then need not be ingested at once: it is written (for upload,
-// as a change log: clog.go) and kept in Backend.deferred, its entries stay
-// pinned in the caches
-// (applied does not advance), and the deltas are ingested in order when
-// Pebble must hold everything — a spill, Flush, a base image to
-// materialize, a snapshot with list or map writes. A state that fits in
-// its cache therefore costs checkpoints no sorting, no table building, no
-// ingestion and no compaction.
+// Deferred ingestion. Pebble is only asked about keys that are not cached,
+// and a key is evicted only once its newest change is in Pebble; a delta
+// of value changes therefore need not be ingested at once: it is written
+// (for upload, as a change log: clog.go) and kept in Backend.deferred, its
+// entries stay pinned in the caches (applied does not advance), and the
+// deltas are ingested when Pebble must hold everything — a spill, Flush, a
+// base image to materialize, a snapshot with list or map writes —
+// consecutive logs as one table. A state that fits in its cache therefore
+// costs checkpoints no sorting, no table building, no ingestion and no
+// compaction; beyond the cache, a spill ingests the checkpoints' logs
+// since the last one together, instead of a table per checkpoint (each an
+// L0 table every Pebble read searches until compacted).
 //
 // Rebasing. When, in addition, a delta holds every live key of every value
 // state (each key changed since the last snapshot — counters of a small,
