@@ -549,3 +549,71 @@ func TestCheckpointsBeyondTheCacheIngestTogether(t *testing.T) {
 	rv, _ := Value(r, "v", Int64{})
 	check("restored from the last checkpoint", rv)
 }
+
+// Beyond the cache, a base image that falls due while change logs wait is
+// left to the next spill (which ingests them anyway), not made in a
+// checkpoint's asynchronous phase, which the next synchronous phase waits
+// for; the spill makes it, and a restore of the checkpoints is exact.
+func TestBaseImageBeyondTheCacheWaitsForTheSpill(t *testing.T) {
+	tmp := t.TempDir()
+	opts := Options{MaxParallelism: 128, KeyGroups: keygroup.Range{Start: 0, End: 127}, CacheEntries: 100,
+		ChainDeltas: 2, ChainBytes: 1}
+	b, err := Open(filepath.Join(tmp, "db"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	vs, _ := Value(b, "v", Int64{})
+	want := map[string]int64{}
+	for i := 0; i < 300; i++ {
+		k := fmt.Sprintf("k%d", i)
+		vs.Put(k, int64(i))
+		want[k] = int64(i)
+	}
+	if err := b.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	made := b.Chain().Materialized
+	var last string
+	for c := 1; c <= 4; c++ {
+		for i := 0; i < 20; i++ {
+			k := fmt.Sprintf("k%d", i*11)
+			vs.Put(k, int64(1000*c+i))
+			want[k] = int64(1000*c + i)
+		}
+		last = filepath.Join(tmp, fmt.Sprintf("snap-%d", c))
+		files, err := b.Checkpoint(last)
+		if err != nil {
+			t.Fatal(err)
+		}
+		uploadPrefetches(files)
+	}
+	if got := b.Chain().Materialized; got != made {
+		t.Fatalf("%d base images made by checkpoints while change logs waited beyond the cache, want none", got-made)
+	}
+	if err := b.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.Chain().Materialized; got != made+1 {
+		t.Fatalf("the spill made %d base images, want 1", got-made)
+	}
+	copyDir(t, last, filepath.Join(tmp, "restored"))
+	r, err := Open(filepath.Join(tmp, "restored"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	rv, _ := Value(r, "v", Int64{})
+	got := map[string]int64{}
+	if err := ScanValues(rv, func(k string, v int64) error { got[k] = v; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("restored %d keys, want %d", len(got), len(want))
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Fatalf("restored %s = %d, want %d", k, got[k], v)
+		}
+	}
+}
