@@ -151,11 +151,6 @@ type flusher interface {
 // off (for the benchmark's A/B).
 var deferBeyondCache = !strings.Contains(os.Getenv("CKPT_STATE_AB"), "eager")
 
-// imageAtSpill leaves a base image that is due while change logs wait
-// beyond the caches to the next spill. CKPT_STATE_AB=imagenow makes it
-// in the asynchronous phase (for the benchmark's A/B).
-var imageAtSpill = !strings.Contains(os.Getenv("CKPT_STATE_AB"), "imagenow")
-
 // blockCacheBytes is Pebble's block cache per backend. Beyond the value
 // cache, state is read from Pebble key by key; with Pebble's default (8
 // MiB) the index and filter blocks of a gigabyte of state did not stay
@@ -707,7 +702,7 @@ func (b *Backend) ingestDeferred(seq uint64) error {
 // and switches to a base image whose upload has finished. The caller holds
 // the inflight gate, right after a delta, so Pebble holds exactly the
 // state up to seq.
-func (b *Backend) materialize(seq uint64, complete bool) error {
+func (b *Backend) materialize(seq uint64) error {
 	c := &b.chain
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -730,13 +725,6 @@ func (b *Backend) materialize(seq uint64, complete bool) error {
 		if !c.due() {
 			return nil
 		}
-	}
-	if len(b.deferred) > 0 && !complete && imageAtSpill {
-		// Beyond the caches the next spill ingests the logs waiting anyway
-		// (and materializes then, on its way out): here, in a checkpoint's
-		// asynchronous phase, their ingestion would hold up the next
-		// checkpoint's synchronous phase.
-		return nil
 	}
 	// The image is Pebble's state: everything deferred goes in first.
 	if err := b.ingestDeferred(seq); err != nil {
@@ -875,7 +863,7 @@ func (p *Pending) write(dir string) ([]File, error) {
 // dir ("": nowhere).
 func (p *Pending) finishWrite(dir string) ([]File, error) {
 	b := p.b
-	if err := b.materialize(p.seq, p.complete); err != nil {
+	if err := b.materialize(p.seq); err != nil {
 		return nil, err
 	}
 	if dir == "" {
