@@ -89,13 +89,20 @@ func measure(b *testing.B, interval time.Duration) run {
 // key was seen, then counts what reaches the sink in the window.
 func measureJob(b *testing.B, g *graph.Graph, keys int64, interval time.Duration) run {
 	b.Helper()
+	return measureJobWith(b, g, keys, interval, engine.Options{}, nil)
+}
+
+// measureJobWith is measureJob with engine options, and atEnd called at
+// the end of the window, before the job is cancelled.
+func measureJobWith(b *testing.B, g *graph.Graph, keys int64, interval time.Duration, eopts engine.Options, atEnd func()) run {
+	b.Helper()
 	c := config.New()
 	c.Set(config.Parallelism, "1", "bench")
 	if interval > 0 {
 		c.Set(config.Interval, interval.String(), "bench")
 		c.Set(config.CheckpointDir, filepath.Join(b.TempDir(), "ckpt"), "bench")
 	}
-	job, err := engine.Submit(context.Background(), g, c, engine.Options{})
+	job, err := engine.Submit(context.Background(), g, c, eopts)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -126,6 +133,9 @@ func measureJob(b *testing.B, g *graph.Graph, keys int64, interval time.Duration
 	n1, t1, c1 := sinkIn(), time.Now(), cpuTime()
 	if n1 > n0 {
 		r.cpuPerMRec = time.Duration(float64(c1-c0) / float64(n1-n0) * 1e6)
+	}
+	if atEnd != nil {
+		atEnd()
 	}
 	job.Cancel()
 	job.Wait()

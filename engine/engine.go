@@ -61,8 +61,10 @@ type Options struct {
 	FS storage.FS
 	// BatchSize and Credits tune the runtime (0 = defaults).
 	BatchSize, Credits int
-	// CacheEntries bounds each value state's write-back cache.
+	// CacheEntries and CacheBytes bound each value state's write-back
+	// cache (0 = the state package's defaults).
 	CacheEntries int
+	CacheBytes   int64
 	// Catalog, when set, remembers the job (status, checkpoints,
 	// savepoints, restore source) across ckpt restarts.
 	Catalog *catalog.Catalog
@@ -545,7 +547,7 @@ func (j *Job) startAttempt(n int, restore *snapshot.Metadata, reuse bool) (*runt
 		JobID: j.id, Graph: j.g, Attempt: n, LocalDir: filepath.Join(j.local, fmt.Sprintf("attempt-%d", n)),
 		Coordinator: j.coord, Restore: restore, AllowNonRestored: j.opts.AllowNonRestored, ReuseRestored: reuse,
 		ExactlyOnce: j.opts.Checkpointing.ExactlyOnce, Incremental: j.opts.Checkpointing.Incremental,
-		BatchSize: j.eopts.BatchSize, Credits: j.eopts.Credits, CacheEntries: j.eopts.CacheEntries, Metrics: j.mets,
+		BatchSize: j.eopts.BatchSize, Credits: j.eopts.Credits, CacheEntries: j.eopts.CacheEntries, CacheBytes: j.eopts.CacheBytes, Metrics: j.mets,
 	}
 	ro.OnInputEnded = func() {
 		aMu.Lock()

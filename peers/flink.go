@@ -98,6 +98,10 @@ type FlinkJob struct {
 	MaxParallelism int       // 0 = Flink's default
 	Keys           int64     // distinct keys (value mod Keys), default 16; up to millions
 	Rate           float64   // records/s over all source subtasks, default 50; UnlimitedRate = no limit
+	// KeyDist is how keys are drawn from the values: "" (value mod Keys,
+	// round-robin), "uniform" (a hash of the value mod Keys) or "zipf" (Zipf's
+	// law, exponent 1); see ModKey in PeerJob.java.
+	KeyDist string
 
 	Backend            string        // "hashmap" (default) or "rocksdb"
 	Incremental        bool          // incremental checkpoints (RocksDB)
@@ -612,6 +616,9 @@ func (p *FlinkPeer) jobSpec(job FlinkJob, restore *FlinkRestore) (map[string]any
 	spec := map[string]any{
 		"name": job.Name, "operators": job.Operators, "parallelism": job.Parallelism,
 		"maxParallelism": job.MaxParallelism, "keys": job.Keys, "rate": rate, "config": conf,
+	}
+	if job.KeyDist != "" {
+		spec["keyDist"] = job.KeyDist
 	}
 	if restore != nil {
 		if restore.Path == "" {

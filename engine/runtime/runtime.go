@@ -64,6 +64,7 @@ type Options struct {
 	BatchSize     int
 	Credits       int
 	CacheEntries  int
+	CacheBytes    int64
 	Metrics       *Metrics
 	// OnInputEnded is called (once, from a task goroutine) when every task
 	// has seen the end of its input: a bounded job is ready for its final
@@ -643,7 +644,7 @@ func (t *task) open(c *chainOp) error {
 				return restoreFailed(a.opts.Restore, v, err)
 			}
 		}
-		b, err := state.Open(dir, state.Options{MaxParallelism: v.MaxParallelism, KeyGroups: ctx.KeyGroups, CacheEntries: a.opts.CacheEntries})
+		b, err := state.Open(dir, state.Options{MaxParallelism: v.MaxParallelism, KeyGroups: ctx.KeyGroups, CacheEntries: a.opts.CacheEntries, CacheBytes: a.opts.CacheBytes})
 		if err != nil {
 			return err
 		}

@@ -18,9 +18,9 @@
 // checkpoint's synchronous phase takes the logs over (O(1)) and the
 // asynchronous phase writes them, sorted, as one delta table that is
 // ingested into Pebble and becomes the newest link of the snapshot chain
-// (chain.go): an incremental checkpoint uploads exactly that delta. While
-// the caches hold all value state, the delta is written unsorted as a
-// change log and not ingested (see Deferred ingestion below). Cache
+// (chain.go): an incremental checkpoint uploads exactly that delta. Unless
+// it holds list or map writes, the delta is written unsorted as a change
+// log and not ingested (see Deferred ingestion below). Cache
 // entries changed since the latest ingested delta are pinned (their values
 // exist nowhere else); when pinned entries alone exceed the budget, the
 // logs are spilled as a delta early. Design note: design.md §3 suggests
@@ -126,22 +126,30 @@ type flusher interface {
 	freeze() frozenWrites
 }
 
-// Deferred ingestion. While the value caches are complete, Pebble is only
-// asked about keys never seen, which it does not hold; a delta of value
-// changes then need not be ingested at once: it is written (for upload,
-// as a change log: clog.go) and kept in Backend.deferred, its entries stay
-// pinned in the caches
-// (applied does not advance), and the deltas are ingested in order when
-// Pebble must hold everything — a spill, Flush, a base image to
-// materialize, a snapshot with list or map writes. A state that fits in
-// its cache therefore costs checkpoints no sorting, no table building, no
-// ingestion and no compaction.
+// Deferred ingestion. Pebble is only asked about keys that are not cached,
+// and a key is evicted only once its newest change is in Pebble; a delta
+// of value changes therefore need not be ingested at once: it is written
+// (for upload, as a change log: clog.go) and kept in Backend.deferred, its
+// entries stay pinned in the caches (applied does not advance), and the
+// deltas are ingested when Pebble must hold everything — a spill, Flush, a
+// base image to materialize, a snapshot with list or map writes —
+// consecutive logs as one table. A state that fits in its cache therefore
+// costs checkpoints no sorting, no table building, no ingestion and no
+// compaction; beyond the cache, a spill ingests the checkpoints' logs
+// since the last one together, instead of a table per checkpoint (each an
+// L0 table every Pebble read searches until compacted).
 //
 // Rebasing. When, in addition, a delta holds every live key of every value
 // state (each key changed since the last snapshot — counters of a small,
 // busy key space) and there is no list or map state, the delta alone is
 // the whole state: it becomes the chain by itself, the older links are
 // dropped, and Pebble's value state is cleared before it is next ingested.
+
+// deferBeyondCache lets a checkpoint defer its delta (a change log, not
+// ingested) also when the caches do not hold all value state; the deltas
+// are ingested together at the next spill. CKPT_STATE_AB=eager turns it
+// off (for the benchmark's A/B).
+var deferBeyondCache = !strings.Contains(os.Getenv("CKPT_STATE_AB"), "eager")
 
 // blockCacheBytes is Pebble's block cache per backend. Beyond the value
 // cache, state is read from Pebble key by key; with Pebble's default (8
@@ -641,7 +649,9 @@ func (p *Pending) writeLogDelta() error {
 	if err != nil {
 		return err
 	}
-	return b.addDelta(p.seq, &deltaFile{name: name, seq: p.seq, size: size}, true, covered && !p.batchUsed)
+	// Only a complete backend's delta can be the whole state: beyond the
+	// caches, "every cached key" is not every key.
+	return b.addDelta(p.seq, &deltaFile{name: name, seq: p.seq, size: size}, true, covered && !p.batchUsed && p.complete)
 }
 
 // ingestDeferred ingests the deferred deltas in order, so that Pebble
@@ -660,13 +670,26 @@ func (b *Backend) ingestDeferred(seq uint64) error {
 		b.stale = false
 	}
 	for len(b.deferred) > 0 {
-		d := b.deferred[0]
-		if err := ingestDelta(b.db, b.wopts, b.dir, b.chain.dir, d, &b.w); err != nil {
+		// Consecutive change logs go in as one table (later changes win):
+		// beyond the caches a spill finds a log per checkpoint since the
+		// last one, and one table instead of one each keeps Pebble's L0
+		// (what every read searches) and its compactions small.
+		n := 1
+		for n < len(b.deferred) && isLog(b.deferred[0].name) && isLog(b.deferred[n].name) {
+			n++
+		}
+		var err error
+		if n > 1 {
+			err = ingestLogs(b.db, b.wopts, b.dir, b.chain.dir, b.deferred[:n], &b.w)
+		} else {
+			err = ingestDelta(b.db, b.wopts, b.dir, b.chain.dir, b.deferred[0], &b.w)
+		}
+		if err != nil {
 			return err
 		}
-		b.deferred = b.deferred[1:]
+		b.applied.Store(b.deferred[n-1].seq)
+		b.deferred = b.deferred[n:]
 		b.pebbleValues = true
-		b.applied.Store(d.seq)
 	}
 	b.deferred = nil
 	if seq > b.applied.Load() {
@@ -792,7 +815,7 @@ func (p *Pending) write(dir string) ([]File, error) {
 	// it covers every live key and there is no list or map state (see
 	// Deferred ingestion). Flush and Abandon (dir == "") want everything in
 	// Pebble.
-	if dir != "" && p.complete && len(p.batchKeys.items) == 0 {
+	if dir != "" && (p.complete || deferBeyondCache) && len(p.batchKeys.items) == 0 {
 		if err := p.writeLogDelta(); err != nil {
 			return nil, err
 		}

@@ -349,7 +349,9 @@ func TestRestoredStatePreloads(t *testing.T) {
 		{"fits", 0, false, true, true},
 		// List state lives in Pebble: complete all the same, no rebase.
 		{"fits, with list state", 0, true, false, true},
-		{"does not fit", 100, false, false, false},
+		// Beyond the cache the checkpoint's delta is deferred too (a log),
+		// ingested with the others at the next spill; never a rebase.
+		{"does not fit", 100, false, false, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -470,4 +472,80 @@ func TestRestoredStatePreloads(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Beyond the cache, checkpoints defer their deltas as change logs too, and
+// the next spill ingests the logs waiting as one table (not one per
+// checkpoint, each another L0 table every read searches); values and
+// restores stay exact.
+func TestCheckpointsBeyondTheCacheIngestTogether(t *testing.T) {
+	tmp := t.TempDir()
+	opts := Options{MaxParallelism: 128, KeyGroups: keygroup.Range{Start: 0, End: 127}, CacheEntries: 100}
+	b, err := Open(filepath.Join(tmp, "db"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	vs, _ := Value(b, "v", Int64{})
+	want := map[string]int64{}
+	for i := 0; i < 300; i++ {
+		k := fmt.Sprintf("k%d", i)
+		vs.Put(k, int64(i))
+		want[k] = int64(i)
+	}
+	if b.complete() {
+		t.Fatal("300 keys in a cache of 100: the backend should not be complete")
+	}
+	var last string
+	for c := 1; c <= 5; c++ {
+		for i := 0; i < 30; i++ {
+			k := fmt.Sprintf("k%d", i*7)
+			vs.Put(k, int64(1000*c+i))
+			want[k] = int64(1000*c + i)
+		}
+		last = filepath.Join(tmp, fmt.Sprintf("snap-%d", c))
+		if _, err := b.Checkpoint(last); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(filepath.Join(last, deltaName(b.seq-1, true))); err != nil {
+			t.Fatalf("checkpoint %d beyond the cache wrote no change log: %v", c, err)
+		}
+	}
+	before := b.DB().Metrics().Ingest.Count
+	if err := b.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.DB().Metrics().Ingest.Count - before; got != 1 {
+		t.Fatalf("the spill ingested %d tables for 5 waiting change logs, want 1", got)
+	}
+	check := func(what string, s *ValueState[int64]) {
+		t.Helper()
+		got := map[string]int64{}
+		if err := ScanValues(s, func(k string, v int64) error { got[k] = v; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d keys, want %d", what, len(got), len(want))
+		}
+		for k, v := range want {
+			if got[k] != v {
+				t.Fatalf("%s: %s = %d, want %d", what, k, got[k], v)
+			}
+		}
+	}
+	for i := 0; i < 300; i += 13 { // reads through the cache and Pebble
+		k := fmt.Sprintf("k%d", i)
+		if v, ok, err := vs.Get(k); err != nil || !ok || v != want[k] {
+			t.Fatalf("Get(%s) = %d, %v, %v; want %d", k, v, ok, err, want[k])
+		}
+	}
+	check("after the spill", vs)
+	copyDir(t, last, filepath.Join(tmp, "restored"))
+	r, err := Open(filepath.Join(tmp, "restored"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	rv, _ := Value(r, "v", Int64{})
+	check("restored from the last checkpoint", rv)
 }

@@ -144,3 +144,28 @@ func ingestDelta(db *pebble.DB, wopts sstable.WriterOptions, dbDir, dir string, 
 	}
 	return nil
 }
+
+// ingestLogs ingests the change logs ds (consecutive deltas, in order) as
+// one table: read in order, sorted (the last write of a key wins).
+func ingestLogs(db *pebble.DB, wopts sstable.WriterOptions, dbDir, dir string, ds []deltaFile, w *kvs) error {
+	last := ds[len(ds)-1]
+	tmp := filepath.Join(dbDir, fmt.Sprintf("ingest-%d.sst.tmp", last.seq))
+	os.Remove(tmp)
+	w.reset()
+	for _, d := range ds {
+		if err := readLog(filepath.Join(dir, d.name), w); err != nil {
+			return err
+		}
+	}
+	w.sort()
+	wopts.Compression = sstable.NoCompression
+	_, err := w.writeSST(tmp, wopts)
+	if err == nil {
+		err = db.Ingest(context.Background(), []string{tmp})
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("state: ingest %s..%s: %w", ds[0].name, last.name, err)
+	}
+	return nil
+}

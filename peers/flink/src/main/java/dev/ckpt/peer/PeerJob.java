@@ -86,6 +86,7 @@ public final class PeerJob {
     @SuppressWarnings("unchecked")
     static void build(StreamExecutionEnvironment env, Map<String, Object> spec) {
         long keys = Json.lng(spec, "keys", 16);
+        String keyDist = Json.str(spec, "keyDist", "");
         double rate = Json.dbl(spec, "rate", 50);
         int parallelism = (int) Json.lng(spec, "parallelism", 0);
         int maxParallelism = (int) Json.lng(spec, "maxParallelism", 0);
@@ -130,11 +131,11 @@ public final class PeerJob {
             switch (kind) {
                 case "count":
                 case "sum":
-                    stream = apply(stream.keyBy(new ModKey(keys))
+                    stream = apply(stream.keyBy(new ModKey(keys, keyDist))
                             .process(new KeyedState(kind.equals("sum"), meter)), op);
                     break;
                 case "payload":
-                    stream = apply(stream.keyBy(new ModKey(keys))
+                    stream = apply(stream.keyBy(new ModKey(keys, keyDist))
                             .process(new Payload((int) Json.lng(op, "valueBytes", 1024), meter)), op);
                     break;
                 case "map":
@@ -211,17 +212,41 @@ public final class PeerJob {
         }
     }
 
-    /** Key = value mod the key space, so the job touches exactly `keys` distinct keys. */
+    /**
+     * Key = value mod the key space, so the job touches exactly `keys` distinct keys ("" or
+     * "seq": round-robin). "uniform": a hash of the value mod the key space (uniformly random
+     * keys); "zipf": key floor(keys^u) - 1 for u uniform in [0,1) from the same hash, Zipf's law
+     * with exponent 1 (key k is drawn with a probability of about 1/((k+1) ln keys)). ckpt's
+     * benchmarks (bench/payload_bench_test.go, keyOf) draw keys with the same functions.
+     */
     public static final class ModKey implements KeySelector<Long, Long> {
         private final long keys;
+        private final String dist;
 
-        ModKey(long keys) {
+        ModKey(long keys, String dist) {
             this.keys = Math.max(1, keys);
+            this.dist = dist == null ? "" : dist;
+        }
+
+        static long mix(long z) {
+            z += 0x9E3779B97F4A7C15L;
+            z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+            z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+            return z ^ (z >>> 31);
         }
 
         @Override
         public Long getKey(Long v) {
-            return Math.floorMod(v, keys);
+            switch (dist) {
+                case "uniform":
+                    return Long.remainderUnsigned(mix(v), keys);
+                case "zipf":
+                    double u = (mix(v) >>> 11) * 0x1.0p-53;
+                    long k = (long) Math.floor(Math.exp(u * Math.log((double) keys))) - 1;
+                    return Math.max(0, Math.min(keys - 1, k));
+                default:
+                    return Math.floorMod(v, keys);
+            }
         }
     }
 
