@@ -53,19 +53,6 @@ config:
 `, parallelism, peers.URI(chk), config, keys, rateLine, limit, out))
 }
 
-// fromFlinkCountsReference is what the exactly-once example commits for limit
-// records over keys keys: every key's counts 1..limit/keys, once each.
-func fromFlinkCountsReference(limit, keys int) []string {
-	var want []string
-	for k := 0; k < keys; k++ {
-		for c := 1; c <= limit/keys; c++ {
-			want = append(want, fmt.Sprintf("key-%d,%d", k, c))
-		}
-	}
-	slices.Sort(want)
-	return want
-}
-
 // fromFlinkStop stops a Flink job with a savepoint into dir (ckpt
 // stop) and returns the savepoint's path.
 func fromFlinkStop(t *testing.T, url, id, dir string) string {
@@ -107,19 +94,6 @@ pipeline:
     uid: sink
     path: %s
 `, parallelism, peers.URI(chk), keys, rateLine, limit, out))
-}
-
-// fromFlinkWindowsReference is what fromFlinkWindowsSpec commits: for each of the
-// limit/1000 windows, every key's count (1000/keys), once per window.
-func fromFlinkWindowsReference(limit, keys int) []string {
-	var want []string
-	for w := 0; w < limit/1000; w++ {
-		for k := 0; k < keys; k++ {
-			want = append(want, fmt.Sprintf("key-%d,%d", k, 1000/keys))
-		}
-	}
-	slices.Sort(want)
-	return want
 }
 
 // bridgeTestdata, when set (CKPT_UPDATE_BRIDGE_TESTDATA=1), is where the
@@ -176,8 +150,8 @@ func TestFlinkSavepointResumesOnEngine(t *testing.T) {
 				limit, keys int
 				want        []string
 			}{
-				{"exactly-once-counts", fromFlinkCountsSpec, 40000, 100, fromFlinkCountsReference(40000, 100)},
-				{"windowed-counts", fromFlinkWindowsSpec, 40000, 50, fromFlinkWindowsReference(40000, 50)},
+				{"exactly-once-counts", fromFlinkCountsSpec, 40000, 100, countsReference(100, 40000)},
+				{"windowed-counts", fromFlinkWindowsSpec, 40000, 50, windowsReference(50, 40000, 1000)},
 			} {
 				if version != peers.FlinkVersion2 && tc.name != "exactly-once-counts" {
 					continue // one spec is enough to show a V4 _metadata converts
@@ -194,7 +168,7 @@ func TestFlinkSavepointResumesOnEngine(t *testing.T) {
 			// the engine's checkpoints.
 			t.Run("exactly-once-counts over HDFS", func(t *testing.T) {
 				remote := peers.HDFS(t).BaseURI(t)
-				fromFlinkResumeOnEngine(t, c, url, version, "", fromFlinkCountsSpec, 80000, 100, fromFlinkCountsReference(80000, 100), remote)
+				fromFlinkResumeOnEngine(t, c, url, version, "", fromFlinkCountsSpec, 80000, 100, countsReference(100, 80000), remote)
 			})
 			// A retained checkpoint of a cancelled job converts too: the
 			// hashmap backend's key-groups format, and RocksDB's SST files
@@ -241,7 +215,7 @@ func fromFlinkResumeOnEngine(t *testing.T, c *flinkrest.Client, url, version, na
 	sp := fromFlinkStop(t, url, id, storage.Join(snaps, "sp"))
 	step("stopped")
 	waitJob(t, c, id, cluster.JobFinished, 60*time.Second)
-	before := fromFlinkCommittedCount(t, out)
+	before := committedSoFar(t, out)
 	if before >= len(want) {
 		t.Fatalf("Flink committed %d of %d lines before the savepoint: want part of them", before, len(want))
 	}
@@ -260,7 +234,7 @@ func fromFlinkResumeOnEngine(t *testing.T, c *flinkrest.Client, url, version, na
 	got := committedLines(t, out)
 	t.Logf("Flink %s committed %d lines before its savepoint; %d committed in all", version, before, len(got))
 	if !slices.Equal(got, want) {
-		t.Fatalf("committed output differs from the reference: %d lines, want %d (%s)", len(got), len(want), fromFlinkFirstDiff(got, want))
+		t.Fatalf("committed output differs from the reference: %d lines, want %d (%s)", len(got), len(want), firstDiff(got, want))
 	}
 	// The Flink savepoint is left as it was: the conversion wrote beside it.
 	fsys := storage.NewRouter(storage.Options{})
@@ -317,39 +291,8 @@ func fromFlinkCheckpointOnEngine(t *testing.T, url, config string, incremental b
 	if code != ExitOK || !strings.Contains(errOut, "FINISHED") || !strings.Contains(errOut, "is a Flink snapshot: converting it") {
 		t.Fatalf("ckpt run -s %s: exit %d\n%s\n%s", chks[0], code, stdout, errOut)
 	}
-	got, want := committedLines(t, out), fromFlinkCountsReference(limit, keys)
+	got, want := committedLines(t, out), countsReference(keys, limit)
 	if !slices.Equal(got, want) {
-		t.Fatalf("committed output differs from the reference: %d lines, want %d (%s)", len(got), len(want), fromFlinkFirstDiff(got, want))
+		t.Fatalf("committed output differs from the reference: %d lines, want %d (%s)", len(got), len(want), firstDiff(got, want))
 	}
-}
-
-// fromFlinkCommittedCount is the number of committed lines in a file sink's
-// directory so far.
-func fromFlinkCommittedCount(t *testing.T, dir string) int {
-	t.Helper()
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), "part-") {
-			b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			n += strings.Count(string(b), "\n")
-		}
-	}
-	return n
-}
-
-// fromFlinkFirstDiff describes where two sorted line lists first differ.
-func fromFlinkFirstDiff(got, want []string) string {
-	for i := range min(len(got), len(want)) {
-		if got[i] != want[i] {
-			return fmt.Sprintf("line %d: %q, want %q", i, got[i], want[i])
-		}
-	}
-	return fmt.Sprintf("lengths %d and %d", len(got), len(want))
 }

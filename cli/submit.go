@@ -421,10 +421,15 @@ func watchStart(ctx context.Context, c cluster.Cluster, id string, d time.Durati
 }
 
 func allRunning(j *cluster.Job) bool {
+	running := 0
 	for _, v := range j.Vertices {
-		if v.Tasks[cluster.TaskRunning] != v.Parallelism {
+		// A task that already finished (a source subtask without a split,
+		// e.g. after a scale-out) started and ran: waiting for it to run
+		// would wait out --wait.
+		if v.Tasks[cluster.TaskRunning]+v.Tasks[cluster.TaskFinished] != v.Parallelism {
 			return false
 		}
+		running += v.Tasks[cluster.TaskRunning]
 	}
-	return true
+	return running > 0
 }
