@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -66,20 +65,7 @@ func TestConvertToFlinkCommand(t *testing.T) {
 func TestConvertToCkptCommand(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "out")
 	sp := fromFlinkRunnerSavepoint(t, out)
-	specPath := writeSpec(t, fmt.Sprintf(`name: exactly-once-counts
-parallelism: 2
-pipeline:
-  - op: generator
-    uid: source
-    keys: 100
-    limit: 40000
-  - op: keyBy
-  - op: count
-    uid: count-per-key
-  - op: file-sink
-    uid: sink
-    path: %s
-`, out))
+	specPath := fixtureSpec(t, "file-sink", "sink", out)
 	dst := filepath.Join(t.TempDir(), "from-flink")
 	code, stdout, errOut := runCkpt(t, "convert", sp, dst, "--to", "ckpt", "--spec", specPath)
 	if code != ExitOK {

@@ -45,13 +45,11 @@ func fromFlinkRunnerSavepoint(t *testing.T, out string) string {
 	return sp
 }
 
-// ckpt run -s FLINK_SAVEPOINT SPEC says it converts, writes the ckpt
-// savepoint beside the Flink one (left as it was) and resumes from it at
-// the spec's parallelism; a spec that does not match is refused by the
-// restore rules before anything is written, and -n skips what has no
-// operator, naming it.
-func TestRunFromFlinkSavepoint(t *testing.T) {
-	const spec = `name: exactly-once-counts
+// fixtureSpec is the spec of fromFlinkRunnerSavepoint's job (parallelism
+// 2 here), with sink step op and uid writing to out.
+func fixtureSpec(t *testing.T, op, uid, out string) string {
+	t.Helper()
+	return writeSpec(t, fmt.Sprintf(`name: exactly-once-counts
 parallelism: 2
 pipeline:
   - op: generator
@@ -64,12 +62,20 @@ pipeline:
   - op: %s
     uid: %s
     path: %s
-`
+`, op, uid, out))
+}
+
+// ckpt run -s FLINK_SAVEPOINT SPEC says it converts, writes the ckpt
+// savepoint beside the Flink one (left as it was) and resumes from it at
+// the spec's parallelism; a spec that does not match is refused by the
+// restore rules before anything is written, and -n skips what has no
+// operator, naming it.
+func TestRunFromFlinkSavepoint(t *testing.T) {
 	t.Run("converts and resumes", func(t *testing.T) {
 		out := filepath.Join(t.TempDir(), "out")
 		sp := fromFlinkRunnerSavepoint(t, out)
 		before, _ := os.ReadFile(filepath.Join(sp, "_metadata"))
-		code, stdout, errOut := runCkpt(t, "run", "--stats", "0", "-s", sp, writeSpec(t, fmt.Sprintf(spec, "file-sink", "sink", out)))
+		code, stdout, errOut := runCkpt(t, "run", "--stats", "0", "-s", sp, fixtureSpec(t, "file-sink", "sink", out))
 		if code != ExitOK || !strings.Contains(errOut, "FINISHED") {
 			t.Fatalf("exit %d\n%s\n%s", code, stdout, errOut)
 		}
@@ -95,7 +101,7 @@ pipeline:
 	t.Run("a spec that does not match is refused", func(t *testing.T) {
 		out := filepath.Join(t.TempDir(), "out")
 		sp := fromFlinkRunnerSavepoint(t, out)
-		specPath := writeSpec(t, fmt.Sprintf(spec, "file-sink", "another-sink", out))
+		specPath := fixtureSpec(t, "file-sink", "another-sink", out)
 		code, stdout, errOut := runCkpt(t, "run", "--stats", "0", "-s", sp, specPath)
 		if code != ExitError || !strings.Contains(errOut, `no operator for 1 operator(s) with state: 2e588ce1c86a9d46e2e85186773ce4fd (uid "sink")`) ||
 			!strings.Contains(errOut, "--allowNonRestoredState") {
