@@ -103,3 +103,37 @@ func TestPreflightRereadsASubsumedCheckpoint(t *testing.T) {
 		t.Fatalf("report %+v, err %v; read %v", rep, err, read)
 	}
 }
+
+// TestPreflightWaitsOutASubsumedLatest: the statistics still name a
+// checkpoint that a newer one subsumed (discarded) before they name the
+// newer one: the preflight asks again instead of skipping the dry run, so
+// its refusal stops the upgrade before anything is stopped. Beyond a few
+// polls it gives up and says so (the savepoint's dry run decides).
+func TestPreflightWaitsOutASubsumedLatest(t *testing.T) {
+	for _, tc := range []struct {
+		reads   int
+		outcome Outcome
+	}{
+		{2, Refused},
+		{100, RolledBack},
+	} {
+		f := newFake()
+		f.jobs[oldJob].discarded = tc.reads
+		u := newUpgrade(f, filepath.Join(t.TempDir(), "j.jsonl"), "v2")
+		var read []string
+		u.DryRun = func(ctx context.Context, snap string, p *Program) DryRun {
+			read = append(read, snap)
+			return DryRun{Verdict: Refuse, Summary: "state without an operator", ExitCode: 3}
+		}
+		rep, err, _ := run(u)
+		if rep == nil {
+			t.Fatalf("%d discarded reads: no report, err %v", tc.reads, err)
+		}
+		if tc.outcome == Refused && (rep.Outcome != Refused || len(read) != 1 || rep.Preflight == nil) {
+			t.Errorf("%d discarded reads: report %+v, err %v; read %v", tc.reads, rep, err, read)
+		}
+		if tc.outcome != Refused && (rep.Outcome == Refused || rep.Preflight != nil) {
+			t.Errorf("%d discarded reads: the preflight should have given up: report %+v, err %v", tc.reads, rep, err)
+		}
+	}
+}

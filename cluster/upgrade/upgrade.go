@@ -423,14 +423,24 @@ func (u *Upgrade) begin(ctx context.Context) (bool, error) {
 // and a newer one completed meanwhile, the newer one is read, five tries
 // at most.
 func (u *Upgrade) preflight(ctx context.Context) (bool, error) {
-	latest := u.latestSnapshot(ctx)
-	if latest == "" {
-		u.event(StepPreflight, Skipped, "no completed checkpoint or savepoint to dry-run against yet; the savepoint's dry run decides")
-		return false, nil
-	}
 	poll := u.Poll
 	if poll <= 0 {
 		poll = 500 * time.Millisecond
+	}
+	latest, subsumed := u.latestSnapshot(ctx)
+	// The statistics can name a completed checkpoint that a newer one has
+	// just subsumed before they name the newer one: ask again.
+	for wait := 0; latest == "" && subsumed && wait < 4; wait++ {
+		select {
+		case <-ctx.Done():
+			return false, ctx.Err()
+		case <-time.After(poll):
+		}
+		latest, subsumed = u.latestSnapshot(ctx)
+	}
+	if latest == "" {
+		u.event(StepPreflight, Skipped, "no completed checkpoint or savepoint to dry-run against yet; the savepoint's dry run decides")
+		return false, nil
 	}
 	var d DryRun
 	for try := 1; ; try++ {
@@ -448,7 +458,7 @@ func (u *Upgrade) preflight(ctx context.Context) (bool, error) {
 				return false, ctx.Err()
 			case <-time.After(poll):
 			}
-			next = u.latestSnapshot(ctx)
+			next, _ = u.latestSnapshot(ctx)
 		}
 		if next == "" || next == latest {
 			break
@@ -519,15 +529,20 @@ func (u *Upgrade) identify(ctx context.Context, j *cluster.Job) (*Program, error
 }
 
 // latestSnapshot is the job's newest completed checkpoint or savepoint
-// still there ("" = none).
-func (u *Upgrade) latestSnapshot(ctx context.Context) string {
+// still there ("" = none); subsumed says that the newest one the
+// statistics name was already discarded (a newer one is on its way).
+func (u *Upgrade) latestSnapshot(ctx context.Context) (latest string, subsumed bool) {
 	st, err := u.C.Checkpoints(ctx, u.JobID)
 	if err != nil {
-		return ""
+		return "", false
 	}
 	var best *cluster.Checkpoint
 	for _, c := range []*cluster.Checkpoint{st.LatestCompleted, st.LatestSavepoint} {
-		if c == nil || c.ExternalPath == "" || c.Discarded {
+		if c == nil || c.ExternalPath == "" {
+			continue
+		}
+		if c.Discarded {
+			subsumed = true
 			continue
 		}
 		if best == nil || c.ID > best.ID {
@@ -535,9 +550,9 @@ func (u *Upgrade) latestSnapshot(ctx context.Context) string {
 		}
 	}
 	if best == nil {
-		return ""
+		return "", subsumed
 	}
-	return best.ExternalPath
+	return best.ExternalPath, false
 }
 
 // proceed runs the steps after begin that the journal does not mark done.

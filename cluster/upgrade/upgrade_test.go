@@ -57,6 +57,9 @@ type fakeJob struct {
 	restarted   bool
 	latest      string
 	savepoint   string
+	// discarded: this many reads of the statistics still name the latest
+	// completed checkpoint after a newer one subsumed it.
+	discarded int
 }
 
 const oldJob = "0123456789abcdef0123456789abcdef"
@@ -130,6 +133,10 @@ func (f *fake) Checkpoints(ctx context.Context, id string) (*cluster.CheckpointS
 	st := &cluster.CheckpointStats{Counts: cluster.CheckpointCounts{Completed: j.completed}}
 	if j.latest != "" {
 		st.LatestCompleted = &cluster.Checkpoint{ID: 5, Status: cluster.CheckpointCompleted, ExternalPath: j.latest}
+		if j.discarded > 0 {
+			j.discarded--
+			st.LatestCompleted.Discarded = true
+		}
 	}
 	if j.savepoint != "" {
 		st.LatestSavepoint = &cluster.Checkpoint{ID: 6, Status: cluster.CheckpointCompleted, Savepoint: true, ExternalPath: j.savepoint}
