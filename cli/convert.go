@@ -10,8 +10,6 @@ import (
 
 	"github.com/ckpt-dev/ckpt/engine/bridge"
 	"github.com/ckpt-dev/ckpt/engine/spec"
-	"github.com/ckpt-dev/ckpt/snapshot"
-	"github.com/ckpt-dev/ckpt/storage"
 )
 
 func init() { register(newConvertCmd) }
@@ -223,50 +221,17 @@ func printToFlink(w io.Writer, res *bridge.ToFlinkResult) {
 	}
 }
 
-// convertForFlink converts the engine savepoint at src for the Flink whose
-// _metadata version is version into a new directory beside it, named after
-// it ("<name>-flink", "-flink-2", … the first that does not exist), and
-// returns where.
-func convertForFlink(cmd *cobra.Command, fsys storage.FS, src string, sp *spec.Spec, version int, allowNR bool) (*bridge.ToFlinkResult, error) {
-	ctx := cmd.Context()
-	base := strings.TrimRight(src, "/")
-	if storage.Base(base) == "_metadata" {
-		base = storage.Dir(base)
-	}
-	for i := 1; i < 100; i++ {
-		dst := base + "-flink"
-		if i > 1 {
-			dst = fmt.Sprintf("%s-flink-%d", base, i)
-		}
-		if _, err := fsys.Lstat(ctx, dst); err == nil {
-			continue
-		} else if !storage.IsNotExist(err) {
-			return nil, err
-		}
-		return bridge.ToFlink(ctx, fsys, src, dst, bridge.ToFlinkOptions{Spec: sp, Version: version, AllowNonRestored: allowNR})
-	}
-	return nil, fmt.Errorf("convert %s for Flink: %s-flink … -flink-99 all exist", src, base)
-}
-
 // convertEngineSavepoint is the snapshot a job spec resumes from on Flink
 // (flinkVersion): path itself, or — when path holds ckpt's engine state —
-// the Flink canonical savepoint it is converted into, beside it. A path
-// that cannot be read from here is left to the dry run and the cluster.
+// the Flink canonical savepoint it is converted into, beside it
+// (bridge.ForFlink, which the TUI's launch on Flink uses too). A path that
+// cannot be read from here is left to the dry run and the cluster.
 func convertEngineSavepoint(cmd *cobra.Command, out io.Writer, path string, sp *spec.Spec, flinkVersion string, allowNR bool) (string, error) {
-	ctx := cmd.Context()
 	fsys := openStorage(cmd)
 	defer fsys.Close()
-	m, err := snapshot.Read(ctx, fsys, path)
-	if err != nil || !bridge.IsEngineSnapshot(ctx, fsys, m) {
-		return path, nil
-	}
-	version, err := snapshot.VersionForFlink(flinkVersion)
-	if err != nil {
-		return "", fmt.Errorf("-s %s is a savepoint of ckpt's engine; converting it for Flink %s: %w", path, flinkVersion, err)
-	}
-	res, err := convertForFlink(cmd, fsys, path, sp, version, allowNR)
-	if err != nil {
-		return "", fmt.Errorf("-s %s is a savepoint of ckpt's engine; converting it for Flink %s: %w", path, flinkVersion, err)
+	res, err := bridge.ForFlink(cmd.Context(), fsys, path, flinkVersion, bridge.ToFlinkOptions{Spec: sp, AllowNonRestored: allowNR})
+	if err != nil || res == nil {
+		return path, err
 	}
 	fmt.Fprintf(out, "-s %s holds ckpt engine state: converted for Flink %s.\n", path, flinkVersion)
 	printToFlink(out, res)

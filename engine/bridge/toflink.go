@@ -721,3 +721,42 @@ func windowBytes(v state.Value) ([]byte, error) {
 	}
 	return state.AppendBytesValue(nil, raw), nil
 }
+
+// ForFlink is the snapshot at path made ready for a job on Flink
+// flinkVersion: nil when it is not the engine's (or cannot be read from
+// here: the cluster decides then), else converted by ToFlink into a new
+// directory beside it, named after it ("<name>-flink", "-flink-2", … the
+// first that does not exist), in the _metadata version that Flink reads.
+// ckpt submit -s and the TUI's launch on a Flink target both use it.
+func ForFlink(ctx context.Context, fsys storage.FS, path, flinkVersion string, o ToFlinkOptions) (*ToFlinkResult, error) {
+	m, err := snapshot.Read(ctx, fsys, path)
+	if err != nil || !IsEngineSnapshot(ctx, fsys, m) {
+		return nil, nil
+	}
+	version, err := snapshot.VersionForFlink(flinkVersion)
+	if err != nil {
+		return nil, fmt.Errorf("-s %s is a savepoint of ckpt's engine; converting it for Flink %s: %w", path, flinkVersion, err)
+	}
+	o.Version = version
+	base := strings.TrimRight(path, "/")
+	if storage.Base(base) == "_metadata" {
+		base = storage.Dir(base)
+	}
+	for i := 1; i < 100; i++ {
+		dst := base + "-flink"
+		if i > 1 {
+			dst = fmt.Sprintf("%s-flink-%d", base, i)
+		}
+		if _, err := fsys.Lstat(ctx, dst); err == nil {
+			continue
+		} else if !storage.IsNotExist(err) {
+			return nil, err
+		}
+		res, err := ToFlink(ctx, fsys, path, dst, o)
+		if err != nil {
+			return nil, fmt.Errorf("-s %s is a savepoint of ckpt's engine; converting it for Flink %s: %w", path, flinkVersion, err)
+		}
+		return res, nil
+	}
+	return nil, fmt.Errorf("-s %s is a savepoint of ckpt's engine; converting it for Flink %s: %s-flink … -flink-99 all exist", path, flinkVersion, base)
+}

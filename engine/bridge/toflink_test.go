@@ -577,3 +577,38 @@ pipeline:
 		})
 	}
 }
+
+// ForFlink converts an engine savepoint beside it, "<name>-flink" and then
+// "-flink-2" once that exists, in the version the Flink reads; a Flink
+// savepoint or an unreadable path is left alone (nil), and a Flink
+// version ckpt cannot write for is an error naming the savepoint.
+func TestForFlinkConvertsBeside(t *testing.T) {
+	dir := t.TempDir()
+	s := countsSpec(t, dir, 200000, 20000)
+	sp := engineSavepoint(t, s, dir, snapshot.FormatCanonical, 300*time.Millisecond)
+	ctx := context.Background()
+	fsys := storage.NewLocal()
+	for i, want := range []struct {
+		dir     string
+		version int
+		flink   string
+	}{
+		{sp + "-flink", snapshot.Version6, "2.3.0"},
+		{sp + "-flink-2", snapshot.Version4, "1.20.5"},
+	} {
+		res, err := bridge.ForFlink(ctx, fsys, sp, want.flink, bridge.ToFlinkOptions{Spec: s})
+		if err != nil || res == nil || res.Dir != want.dir || res.Version != want.version {
+			t.Fatalf("conversion %d for Flink %s: %+v %v, want %s in V%d", i+1, want.flink, res, err, want.dir, want.version)
+		}
+		// The conversion is a Flink savepoint: nothing more to convert.
+		if again, err := bridge.ForFlink(ctx, fsys, res.Dir, want.flink, bridge.ToFlinkOptions{Spec: s}); again != nil || err != nil {
+			t.Errorf("a Flink savepoint converted again: %+v %v", again, err)
+		}
+	}
+	if res, err := bridge.ForFlink(ctx, fsys, filepath.Join(dir, "missing"), "2.3.0", bridge.ToFlinkOptions{}); res != nil || err != nil {
+		t.Errorf("an unreadable path: %+v %v, want it left to the cluster", res, err)
+	}
+	if _, err := bridge.ForFlink(ctx, fsys, sp, "1.2.0", bridge.ToFlinkOptions{Spec: s}); err == nil || !strings.Contains(err.Error(), sp) {
+		t.Errorf("Flink 1.2: %v, want an error naming the savepoint", err)
+	}
+}

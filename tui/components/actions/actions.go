@@ -13,6 +13,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/ckpt-dev/ckpt/cluster"
+	"github.com/ckpt-dev/ckpt/engine/bridge"
 	jobspec "github.com/ckpt-dev/ckpt/engine/spec"
 	"github.com/ckpt-dev/ckpt/runner"
 	"github.com/ckpt-dev/ckpt/storage"
@@ -86,6 +87,17 @@ func runOnFlink(ctx context.Context, c *shell.Context, spec string, data []byte,
 	prog, err := runner.ProgramFor(parsed, nil, req.Config, wd)
 	if err != nil {
 		return "", err
+	}
+	if req.SavepointPath != "" && c.FS != nil {
+		// A savepoint of ckpt's engine resumes on Flink converted, beside
+		// it, as ckpt submit -s does.
+		res, err := bridge.ForFlink(ctx, c.FS, req.SavepointPath, version, bridge.ToFlinkOptions{Spec: parsed, AllowNonRestored: req.AllowNonRestoredState})
+		if err != nil {
+			return "", err
+		}
+		if res != nil {
+			req.SavepointPath = res.Dir
+		}
 	}
 	jar, err := runner.LoadJar()
 	if err != nil {
