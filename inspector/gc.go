@@ -240,6 +240,25 @@ func (p *GCPlan) planJob(ctx context.Context, fsys storage.FS, jd string, idx ma
 	for _, c := range rep.Checkpoints {
 		switch c.State {
 		case ChkStale:
+			if _, err := fsys.Lstat(ctx, storage.Join(c.URI, snapshot.DisposingName)); err == nil {
+				// ckpt's own disposal of it was cut short (a kill, a full
+				// disk) after _metadata was renamed: finish it, by the
+				// renamed _metadata's references, as the first run would.
+				it, err := planDisposal(ctx, fsys, GCBeyond, jd, c.URI, "an interrupted disposal ("+snapshot.DisposingName+"): finishing it")
+				if vanished(err) {
+					keep(GCBeyond, c.URI, 0, "deleted by somebody else meanwhile")
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				if by := usedByOthers(idx, it); by != "" {
+					keep(GCBeyond, c.URI, it.Bytes, "another complete checkpoint uses its files: "+by)
+					continue
+				}
+				items = append(items, it)
+				continue
+			}
 			it, why, err := planStale(ctx, fsys, jd, c, opts)
 			if err != nil {
 				return err

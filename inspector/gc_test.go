@@ -70,6 +70,32 @@ func TestPlanGCGuards(t *testing.T) {
 		}
 	})
 
+	t.Run("a disposal cut short after its rename is finished by the next gc", func(t *testing.T) {
+		root := t.TempDir()
+		_, private := gcJob(t, root, a, now)
+		chk := filepath.Dir(private)
+		precious := filepath.Join(chk, "precious.txt")
+		os.WriteFile(precious, []byte("not ckpt's"), 0o644)
+		// The first gc renamed _metadata and removed the state file, then died.
+		if err := os.Rename(filepath.Join(chk, "_metadata"), filepath.Join(chk, "_metadata.disposing")); err != nil {
+			t.Fatal(err)
+		}
+		os.Remove(private)
+		p, err := inspector.PlanGC(ctx, fsys, root, inspector.GCOptions{Retained: 1, MinAge: time.Hour, Now: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := inspector.ExecuteGC(ctx, fsys, p, inspector.GCExecOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(filepath.Join(chk, "_metadata.disposing")); !os.IsNotExist(err) {
+			t.Fatalf("the interrupted disposal was not finished: %v (plan %+v, kept %+v)", err, p.Items, p.Kept)
+		}
+		if b, err := os.ReadFile(precious); err != nil || string(b) != "not ckpt's" {
+			t.Fatalf("the foreign file beside it: %q %v", b, err)
+		}
+	})
+
 	t.Run("a chk-N somebody else deletes meanwhile is no error", func(t *testing.T) {
 		for _, what := range []string{"_metadata", "the directory"} {
 			root := t.TempDir()
