@@ -872,8 +872,15 @@ func (s *suite) stop(t *testing.T) {
 		return err == nil && st.LatestSavepoint != nil && st.LatestSavepoint.Type == cluster.TypeSyncSavepoint, err
 	})
 	s.restoreFrom, s.restoreFromID = op.Location, st.LatestSavepoint.ID
-	// Cancelling a finished job is a conflict.
-	r = s.raw(t, http.MethodPatch, j+"?mode=cancel", nil)
+	// Cancelling a finished job is a conflict. Flink's dispatcher can
+	// still accept a cancel (202) for a moment after the job's details say
+	// FINISHED (its job master is still shutting down): ask again then.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		r = s.raw(t, http.MethodPatch, j+"?mode=cancel", nil)
+		if r.status != http.StatusAccepted || time.Now().After(deadline) {
+			break
+		}
+	}
 	if r.status != http.StatusConflict {
 		t.Errorf("cancel of a FINISHED job: HTTP %d, want 409: %s", r.status, abbreviate(string(r.body)))
 	}
