@@ -237,6 +237,24 @@ func (p *GCPlan) planJob(ctx context.Context, fsys storage.FS, jd string, idx ma
 				Why:   "no complete checkpoint of any job references it"})
 		}
 	}
+	// disposeWhole plans chk-N's disposal whole, by its _metadata's (or
+	// an interrupted disposal's renamed _metadata's) references.
+	disposeWhole := func(dir, why, gone string) error {
+		it, err := planDisposal(ctx, fsys, GCBeyond, jd, dir, why)
+		switch {
+		case vanished(err):
+			keep(GCBeyond, dir, 0, gone)
+		case err != nil:
+			return err
+		default:
+			if by := usedByOthers(idx, it); by != "" {
+				keep(GCBeyond, dir, it.Bytes, "another complete checkpoint uses its files: "+by)
+			} else {
+				items = append(items, it)
+			}
+		}
+		return nil
+	}
 	for _, c := range rep.Checkpoints {
 		switch c.State {
 		case ChkStale:
@@ -244,19 +262,9 @@ func (p *GCPlan) planJob(ctx context.Context, fsys storage.FS, jd string, idx ma
 				// ckpt's own disposal of it was cut short (a kill, a full
 				// disk) after _metadata was renamed: finish it, by the
 				// renamed _metadata's references, as the first run would.
-				it, err := planDisposal(ctx, fsys, GCBeyond, jd, c.URI, "an interrupted disposal ("+snapshot.DisposingName+"): finishing it")
-				if vanished(err) {
-					keep(GCBeyond, c.URI, 0, "deleted by somebody else meanwhile")
-					continue
-				}
-				if err != nil {
+				if err := disposeWhole(c.URI, "an interrupted disposal ("+snapshot.DisposingName+"): finishing it", "deleted by somebody else meanwhile"); err != nil {
 					return err
 				}
-				if by := usedByOthers(idx, it); by != "" {
-					keep(GCBeyond, c.URI, it.Bytes, "another complete checkpoint uses its files: "+by)
-					continue
-				}
-				items = append(items, it)
 				continue
 			}
 			it, why, err := planStale(ctx, fsys, jd, c, opts)
@@ -273,20 +281,10 @@ func (p *GCPlan) planJob(ctx context.Context, fsys storage.FS, jd string, idx ma
 				keep(GCBeyond, c.URI, max(c.Bytes, 0), minAge)
 				continue
 			}
-			it, err := planDisposal(ctx, fsys, GCBeyond, jd, c.URI,
-				fmt.Sprintf("complete, but beyond num-retained %d: Flink keeps only the newest %d", retained, retained))
-			if vanished(err) {
-				keep(GCBeyond, c.URI, 0, "deleted by somebody else meanwhile (the job subsuming it)")
-				continue
-			}
-			if err != nil {
+			why := fmt.Sprintf("complete, but beyond num-retained %d: Flink keeps only the newest %d", retained, retained)
+			if err := disposeWhole(c.URI, why, "deleted by somebody else meanwhile (the job subsuming it)"); err != nil {
 				return err
 			}
-			if by := usedByOthers(idx, it); by != "" {
-				keep(GCBeyond, c.URI, it.Bytes, "another complete checkpoint uses its files: "+by)
-				continue
-			}
-			items = append(items, it)
 		}
 	}
 	for _, f := range rep.Restored {
