@@ -117,24 +117,11 @@ func readLog(path string, w *kvs) error {
 func ingestDelta(db *pebble.DB, wopts sstable.WriterOptions, dbDir, dir string, d deltaFile, w *kvs) error {
 	tmp := filepath.Join(dbDir, fmt.Sprintf("ingest-%d.sst.tmp", d.seq))
 	os.Remove(tmp)
-	src := filepath.Join(dir, d.name)
-	var err error
 	if isLog(d.name) {
-		if w == nil {
-			w = &kvs{}
-		}
-		w.reset()
-		if err = readLog(src, w); err != nil {
-			return err
-		}
-		w.sort()
-		// Uncompressed: this is on a restore's or a spill's critical
-		// path, and Pebble's compactions compress it later.
-		wopts.Compression = sstable.NoCompression
-		_, err = w.writeSST(tmp, wopts)
-	} else {
-		err = os.Link(src, tmp)
+		return ingestLogs(db, wopts, dbDir, dir, []deltaFile{d}, w)
 	}
+	src := filepath.Join(dir, d.name)
+	err := os.Link(src, tmp)
 	if err == nil {
 		err = db.Ingest(context.Background(), []string{tmp})
 	}
@@ -151,6 +138,9 @@ func ingestLogs(db *pebble.DB, wopts sstable.WriterOptions, dbDir, dir string, d
 	last := ds[len(ds)-1]
 	tmp := filepath.Join(dbDir, fmt.Sprintf("ingest-%d.sst.tmp", last.seq))
 	os.Remove(tmp)
+	if w == nil {
+		w = &kvs{}
+	}
 	w.reset()
 	for _, d := range ds {
 		if err := readLog(filepath.Join(dir, d.name), w); err != nil {
@@ -158,6 +148,8 @@ func ingestLogs(db *pebble.DB, wopts sstable.WriterOptions, dbDir, dir string, d
 		}
 	}
 	w.sort()
+	// Uncompressed: this is on a restore's or a spill's critical path,
+	// and Pebble's compactions compress it later.
 	wopts.Compression = sstable.NoCompression
 	_, err := w.writeSST(tmp, wopts)
 	if err == nil {
@@ -165,6 +157,9 @@ func ingestLogs(db *pebble.DB, wopts sstable.WriterOptions, dbDir, dir string, d
 	}
 	if err != nil {
 		os.Remove(tmp)
+		if len(ds) == 1 {
+			return fmt.Errorf("state: ingest %s: %w", filepath.Join(dir, last.name), err)
+		}
 		return fmt.Errorf("state: ingest %s..%s: %w", ds[0].name, last.name, err)
 	}
 	return nil
